@@ -1,0 +1,234 @@
+"""``LabelAssistClient``: the three services with numpy in and out.
+
+It streams arrays in chunks, applies deadlines, retries with backoff while a
+service is UNAVAILABLE (restarting, not yet up), and carries the bearer token
+and TLS settings. The CLI and the desktop app use it; so can any tool.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from labelassist.proto.v1 import (
+    assist_pb2,
+    assist_pb2_grpc,
+    common_pb2,
+    inspect_pb2,
+    inspect_pb2_grpc,
+    selector_pb2,
+    selector_pb2_grpc,
+)
+from labelassist.runtime.channel import open_channel
+from labelassist.runtime.config import DEFAULT_HOST, DEFAULT_PORTS, default_data_dir, env
+from labelassist.runtime.registry import call_to_proto
+from labelassist.runtime.streaming import Envelope, read_stream, write_stream
+
+# A step is "name", ("name", {params}) or a NamedCall.
+StepLike = str | tuple[str, Mapping[str, Any]] | common_pb2.NamedCall
+RETRYABLE = (grpc.StatusCode.UNAVAILABLE,)
+COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
+               "zstd": common_pb2.COMPRESSION_ZSTD}
+
+
+def stack_file(data_dir: Path | None = None) -> Path:
+    """Where ``labelassist up`` records the running services' addresses."""
+    return Path(data_dir or default_data_dir()) / "run" / "stack.json"
+
+
+@dataclass(frozen=True)
+class ServiceAddresses:
+    selector: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['selector']}"
+    assist: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['assist']}"
+    inspect: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['inspect']}"
+
+    @classmethod
+    def discover(cls, data_dir: Path | None = None) -> ServiceAddresses:
+        """Environment (LABELASSIST_<SERVICE>_ADDRESS) over the running stack's
+        file over the default ports."""
+        found = {}
+        path = stack_file(data_dir)
+        if path.exists():
+            found = {name: entry["address"] for name, entry in json.loads(path.read_text())["services"].items()
+                     if name in DEFAULT_PORTS}
+        for name in DEFAULT_PORTS:
+            if env(f"{name.upper()}_ADDRESS"):
+                found[name] = env(f"{name.upper()}_ADDRESS")
+        return cls(**found)
+
+    def as_dict(self) -> dict[str, str]:
+        return {"selector": self.selector, "assist": self.assist, "inspect": self.inspect}
+
+
+@dataclass
+class PrelabelOutcome:
+    mask: np.ndarray
+    method: str
+    object_count: int
+    applied: list[str]
+
+
+def as_call(step: StepLike) -> common_pb2.NamedCall:
+    if isinstance(step, common_pb2.NamedCall):
+        return step
+    if isinstance(step, str):
+        return call_to_proto(step)
+    name, parameters = step
+    return call_to_proto(name, parameters)
+
+
+class LabelAssistClient:
+    """One client for all three services.
+
+    ``timeout`` is each call's deadline in seconds; ``retries`` how often a
+    call is retried while the service is UNAVAILABLE, with exponential
+    backoff from ``backoff`` seconds (jittered).
+    """
+
+    def __init__(
+        self,
+        addresses: ServiceAddresses | None = None,
+        token: str | None = None,
+        tls_root: str | Path | None = None,
+        timeout: float = 120.0,
+        retries: int = 5,
+        backoff: float = 0.2,
+        compression: str = "none",
+    ):
+        self.addresses = addresses or ServiceAddresses.discover()
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.compression = COMPRESSION[compression]
+        token = token if token is not None else env("TOKEN")
+        tls_root = tls_root if tls_root is not None else env("TLS_ROOT")
+        self._channels = {name: open_channel(address, token=token, tls_root=tls_root)
+                          for name, address in self.addresses.as_dict().items()}
+        self.assist = assist_pb2_grpc.AssistServiceStub(self._channels["assist"])
+        self.inspector = inspect_pb2_grpc.InspectServiceStub(self._channels["inspect"])
+        self.selector = selector_pb2_grpc.SelectorServiceStub(self._channels["selector"])
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+
+    def __enter__(self) -> LabelAssistClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- plumbing -----------------------------------------------------------
+
+    def _with_retries(self, call: Callable[[], Any]) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                return call()
+            except grpc.RpcError as error:
+                if error.code() not in RETRYABLE or attempt == self.retries:
+                    raise
+                time.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def _stream(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None],
+                response_type, result_type) -> Envelope:
+        def parts() -> Iterator[Any]:
+            present = {k: v for k, v in arrays.items() if v is not None}
+            return write_stream(request_type, "params", params, present, self.compression)
+
+        def call() -> Envelope:
+            responses = method(parts(), timeout=self.timeout)
+            return read_stream(responses, "result", result_type)
+
+        return self._with_retries(call)
+
+    def _unary(self, method, request):
+        return self._with_retries(lambda: method(request, timeout=self.timeout))
+
+    # -- assist -------------------------------------------------------------
+
+    def list_operations(self, family: str = "") -> list[common_pb2.NamedSpec]:
+        return list(self._unary(self.assist.ListOperations,
+                                assist_pb2.ListOperationsRequest(family=family)).operations)
+
+    def preprocess(self, image: np.ndarray, pipeline: Sequence[StepLike] = ()) -> tuple[np.ndarray, list[str]]:
+        params = assist_pb2.PreprocessParams(pipeline=[as_call(s) for s in pipeline],
+                                             response_compression=self.compression)
+        out = self._stream(self.assist.Preprocess, assist_pb2.PreprocessRequest, params, {"image": image},
+                           assist_pb2.PreprocessResponse, assist_pb2.PreprocessResult)
+        return out.require("image"), list(out.message.applied)
+
+    def prelabel(self, image: np.ndarray, method: StepLike | None = None,
+                 preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = ()) -> PrelabelOutcome:
+        """``method=None`` runs the server's default pipeline."""
+        params = assist_pb2.PrelabelParams(
+            preprocess=[as_call(s) for s in preprocess], postprocess=[as_call(s) for s in postprocess],
+            response_compression=self.compression)
+        if method is not None:
+            params.method.CopyFrom(as_call(method))
+        out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
+                           assist_pb2.PrelabelResponse, assist_pb2.PrelabelResult)
+        return PrelabelOutcome(out.require("mask"), out.message.method, out.message.object_count,
+                               list(out.message.applied))
+
+    def refine(self, image: np.ndarray, scribbles: np.ndarray, mask: np.ndarray | None = None,
+               method: StepLike = "random_walker") -> np.ndarray:
+        params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression)
+        out = self._stream(self.assist.Refine, assist_pb2.RefineRequest, params,
+                           {"image": image, "scribbles": scribbles, "mask": mask},
+                           assist_pb2.RefineResponse, assist_pb2.RefineResult)
+        return out.require("mask")
+
+    def postprocess(self, mask: np.ndarray, pipeline: Sequence[StepLike],
+                    image: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+        params = assist_pb2.PostprocessParams(pipeline=[as_call(s) for s in pipeline],
+                                              response_compression=self.compression)
+        out = self._stream(self.assist.Postprocess, assist_pb2.PostprocessRequest, params,
+                           {"mask": mask, "image": image},
+                           assist_pb2.PostprocessResponse, assist_pb2.PostprocessResult)
+        return out.require("mask"), list(out.message.applied)
+
+    # -- inspect ------------------------------------------------------------
+
+    def list_criteria(self) -> list[common_pb2.NamedSpec]:
+        return list(self._unary(self.inspector.ListCriteria, inspect_pb2.ListCriteriaRequest()).criteria)
+
+    def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
+                criteria: Iterable[StepLike] = (), only_listed: bool = False) -> inspect_pb2.InspectResponse:
+        params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed)
+
+        def parts():
+            present = {k: v for k, v in {"mask": mask, "image": image, "prelabel": prelabel}.items()
+                       if v is not None}
+            return write_stream(inspect_pb2.InspectRequest, "params", params, present, self.compression)
+
+        return self._with_retries(lambda: self.inspector.Inspect(parts(), timeout=self.timeout))
+
+    # -- selector -----------------------------------------------------------
+
+    def list_strategies(self) -> list[common_pb2.NamedSpec]:
+        return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
+
+    # -- health -------------------------------------------------------------
+
+    def health(self, timeout: float = 2.0) -> dict[str, str]:
+        """Each service's health status name, or the error that stopped the check."""
+        report = {}
+        for name, channel in self._channels.items():
+            try:
+                response = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+                report[name] = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+            except grpc.RpcError as error:
+                report[name] = error.code().name
+        return report
+

@@ -1,0 +1,98 @@
+from labelassist.proto.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Severity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SEVERITY_UNSPECIFIED: _ClassVar[Severity]
+    SEVERITY_INFO: _ClassVar[Severity]
+    SEVERITY_WARNING: _ClassVar[Severity]
+    SEVERITY_ERROR: _ClassVar[Severity]
+SEVERITY_UNSPECIFIED: Severity
+SEVERITY_INFO: Severity
+SEVERITY_WARNING: Severity
+SEVERITY_ERROR: Severity
+
+class ListCriteriaRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListCriteriaResponse(_message.Message):
+    __slots__ = ("criteria",)
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedSpec]
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedSpec, _Mapping]]] = ...) -> None: ...
+
+class BoundingBox(_message.Message):
+    __slots__ = ("start", "stop")
+    START_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    start: _containers.RepeatedScalarFieldContainer[int]
+    stop: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, start: _Optional[_Iterable[int]] = ..., stop: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class Finding(_message.Message):
+    __slots__ = ("criterion", "severity", "message", "measured", "bound", "object_ids", "boxes")
+    CRITERION_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MEASURED_FIELD_NUMBER: _ClassVar[int]
+    BOUND_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    BOXES_FIELD_NUMBER: _ClassVar[int]
+    criterion: str
+    severity: Severity
+    message: str
+    measured: float
+    bound: float
+    object_ids: _containers.RepeatedScalarFieldContainer[int]
+    boxes: _containers.RepeatedCompositeFieldContainer[BoundingBox]
+    def __init__(self, criterion: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., message: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., boxes: _Optional[_Iterable[_Union[BoundingBox, _Mapping]]] = ...) -> None: ...
+
+class ObjectMeasurement(_message.Message):
+    __slots__ = ("object_id", "area", "box", "solidity", "circularity", "mean_intensity")
+    OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    SOLIDITY_FIELD_NUMBER: _ClassVar[int]
+    CIRCULARITY_FIELD_NUMBER: _ClassVar[int]
+    MEAN_INTENSITY_FIELD_NUMBER: _ClassVar[int]
+    object_id: int
+    area: float
+    box: BoundingBox
+    solidity: float
+    circularity: float
+    mean_intensity: float
+    def __init__(self, object_id: _Optional[int] = ..., area: _Optional[float] = ..., box: _Optional[_Union[BoundingBox, _Mapping]] = ..., solidity: _Optional[float] = ..., circularity: _Optional[float] = ..., mean_intensity: _Optional[float] = ...) -> None: ...
+
+class InspectParams(_message.Message):
+    __slots__ = ("criteria", "only_listed")
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    ONLY_LISTED_FIELD_NUMBER: _ClassVar[int]
+    criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
+    only_listed: bool
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: _Optional[bool] = ...) -> None: ...
+
+class InspectRequest(_message.Message):
+    __slots__ = ("params", "array")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    params: InspectParams
+    array: _common_pb2.ArrayChunk
+    def __init__(self, params: _Optional[_Union[InspectParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class InspectResponse(_message.Message):
+    __slots__ = ("findings", "objects", "checked")
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    findings: _containers.RepeatedCompositeFieldContainer[Finding]
+    objects: _containers.RepeatedCompositeFieldContainer[ObjectMeasurement]
+    checked: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""Assist service: pre-processing, pre-labels, refinement, post-processing."""

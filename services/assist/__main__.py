@@ -1,0 +1,3 @@
+from labelassist.assist.server import main
+
+raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""The assist core as plain functions on numpy arrays: what the servicer,
+the CLI and the benchmarks call. No gRPC in here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from labelassist.assist import postprocess as _postprocess  # noqa: F401 - registers operations
+from labelassist.assist import prelabel as _prelabel
+from labelassist.assist import preprocess as _preprocess  # noqa: F401 - registers operations
+from labelassist.assist import refine as _refine  # noqa: F401 - registers operations
+from labelassist.assist.operations import OPERATIONS, check_image, check_mask, run_pipeline
+
+Step = tuple[str, Mapping[str, Any]]
+
+# Tuned on the HeLa nuclei (README, "Pre-label quality"); no per-image tuning.
+DEFAULT_PRELABEL: dict[str, Any] = {
+    "preprocess": [("gaussian", {"sigma": 2.0})],
+    "method": ("otsu", {}),
+    "postprocess": [("fill_holes", {}), ("opening", {"radius": 2}),
+                    ("remove_small_objects", {"min_size": 100})],
+}
+
+
+def preprocess_image(image: np.ndarray, steps: Sequence[Step]) -> tuple[np.ndarray, list[str]]:
+    """Run a pre-processing pipeline; an empty one returns the image untouched."""
+    return run_pipeline(check_image(image), steps, "preprocess")
+
+
+def prelabel_image(
+    image: np.ndarray,
+    method: Step | None = None,
+    preprocess: Sequence[Step] = (),
+    postprocess: Sequence[Step] = (),
+) -> tuple[np.ndarray, str, list[str]]:
+    """Pre-process, pre-label and post-process; ``method=None`` runs the default pipeline.
+
+    Returns the label image, the method's name and every step that ran.
+    """
+    image = check_image(image)
+    if method is None or not method[0]:
+        method = DEFAULT_PRELABEL["method"]
+        preprocess = list(DEFAULT_PRELABEL["preprocess"]) + list(preprocess)
+        postprocess = list(DEFAULT_PRELABEL["postprocess"]) + list(postprocess)
+    # Bind every step first so a bad parameter anywhere fails before any work.
+    for steps, family in ((preprocess, "preprocess"), ([method], "prelabel"), (postprocess, "postprocess")):
+        for name, values in steps:
+            OPERATIONS.get(name, family).bind(values)
+    prepared, applied = run_pipeline(image, preprocess, "preprocess")
+    mask, labelled = run_pipeline(prepared, [method], "prelabel")
+    mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
+    return mask, method[0], applied + labelled + cleaned
+
+
+def refine_mask(
+    image: np.ndarray,
+    scribbles: np.ndarray,
+    mask: np.ndarray | None = None,
+    method: Step = ("random_walker", {}),
+) -> np.ndarray:
+    """Correct ``mask`` from foreground (1) and background (2) scribbles."""
+    image = check_image(image)
+    if mask is not None:
+        mask = check_mask(mask, image.shape)
+    entry = OPERATIONS.get(method[0], "refine")
+    return entry.function(image, scribbles, mask, **entry.bind(method[1]))
+
+
+def postprocess_mask(
+    mask: np.ndarray, steps: Sequence[Step], image: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str]]:
+    mask = check_mask(mask, None if image is None else check_image(image).shape)
+    return run_pipeline(mask, steps, "postprocess", image=image)
+
+
+count_objects = _prelabel.count_objects

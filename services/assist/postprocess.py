@@ -1,0 +1,152 @@
+"""Post-processing: clean a mask before the annotator sees or stores it.
+
+Masks are label images: 0 is background, every other value an object (a
+binary mask is the special case of one label). Operations keep instance ids
+where they can; pixels they add take the id of the nearest object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage import feature, filters, measure, morphology, segmentation
+
+from labelassist.assist.operations import Parameter, register
+
+
+def nearest_label_fill(labels: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """Labels where every pixel of ``region`` takes its nearest object's id."""
+    if not labels.any():
+        return labels
+    _, (rows, cols) = ndi.distance_transform_edt(labels == 0, return_indices=True)
+    filled = labels.copy()
+    filled[region] = labels[rows[region], cols[region]]
+    return filled
+
+
+def _disk(radius: int) -> np.ndarray:
+    return morphology.disk(radius)
+
+
+@register("remove_small_objects", "postprocess", [
+    Parameter("min_size", int, 64, "objects with fewer pixels than this are removed", 1, 10**9),
+])
+def remove_small_objects(mask, min_size=64):
+    """Remove objects (connected pieces of a binary mask, or ids) below a size."""
+    labels = mask if mask.dtype != np.bool_ else mask.astype(np.uint8)
+    if labels.max() <= 1:  # binary: objects are the connected components
+        kept = morphology.remove_small_objects(labels > 0, max_size=min_size - 1)
+        return np.where(kept, labels, 0).astype(mask.dtype)
+    return morphology.remove_small_objects(labels, max_size=min_size - 1)
+
+
+@register("fill_holes", "postprocess", [
+    Parameter("max_size", int, 0, "largest hole filled, in pixels; 0 fills all", 0, 10**9),
+])
+def fill_holes(mask, max_size=0):
+    """Fill background enclosed by an object."""
+    foreground = mask > 0
+    if max_size:
+        filled = morphology.remove_small_holes(foreground, max_size=max_size)
+    else:
+        filled = ndi.binary_fill_holes(foreground)
+    return nearest_label_fill(np.asarray(mask), filled & ~foreground)
+
+
+@register("opening", "postprocess", [
+    Parameter("radius", int, 1, "disk radius in pixels", 1, 50),
+])
+def opening(mask, radius=1):
+    """Morphological opening: cut thin bridges and spurs."""
+    opened = ndi.binary_opening(mask > 0, structure=_disk(radius))
+    return np.where(opened, mask, 0).astype(mask.dtype)
+
+
+@register("closing", "postprocess", [
+    Parameter("radius", int, 1, "disk radius in pixels", 1, 50),
+])
+def closing(mask, radius=1):
+    """Morphological closing: bridge small gaps and notches."""
+    foreground = mask > 0
+    # Pad so objects at the border are not eroded by the closing's edge effect.
+    padded = np.pad(foreground, radius, mode="edge")
+    closed = ndi.binary_closing(padded, structure=_disk(radius))[radius:-radius, radius:-radius]
+    return nearest_label_fill(np.asarray(mask), closed & ~foreground)
+
+
+@register("keep_largest", "postprocess", [
+    Parameter("count", int, 1, "how many objects to keep", 1, 10**6),
+])
+def keep_largest(mask, count=1):
+    """Keep only the largest object(s)."""
+    labels = measure.label(mask > 0) if mask.max() <= 1 else np.asarray(mask)
+    sizes = np.bincount(labels.ravel())
+    sizes[0] = 0
+    keep = np.argsort(sizes)[::-1][:count]
+    keep = keep[sizes[keep] > 0]
+    return np.where(np.isin(labels, keep), mask, 0).astype(mask.dtype)
+
+
+@register("smooth", "postprocess", [
+    Parameter("sigma", float, 1.5, "Gaussian reach in pixels", 0.1, 20.0),
+])
+def smooth(mask, sigma=1.5):
+    """Smooth jagged boundaries (Gaussian of the mask, re-thresholded at 1/2)."""
+    smoothed = filters.gaussian((mask > 0).astype(np.float32), sigma=sigma) > 0.5
+    labels = nearest_label_fill(np.asarray(mask), smoothed)
+    return np.where(smoothed, labels, 0).astype(mask.dtype)
+
+
+@register("convex_hull", "postprocess")
+def convex_hull(mask):
+    """Replace each object by its convex hull (for round cells and nuclei)."""
+    labels = measure.label(mask > 0) if mask.max() <= 1 else np.asarray(mask)
+    result = np.zeros_like(mask)
+    for region in measure.regionprops(labels):
+        r0, c0, r1, c1 = region.bbox
+        window = result[r0:r1, c0:c1]
+        window[region.image_convex & (window == 0)] = mask[region.coords[0, 0], region.coords[0, 1]]
+    return result
+
+
+@register("split_touching", "postprocess", [
+    Parameter("min_distance", int, 7, "smallest distance between object centres, in pixels", 1, 500),
+    Parameter("smoothing", float, 1.0, "smoothing of the distance map against over-splitting", 0.0, 10.0),
+])
+def split_touching(mask, min_distance=7, smoothing=1.0):
+    """Split touching objects by a distance-transform watershed; returns instance ids."""
+    foreground = mask > 0
+    distance = ndi.distance_transform_edt(foreground)
+    if smoothing:
+        distance = filters.gaussian(distance, sigma=smoothing)
+    components = measure.label(foreground)
+    peaks = feature.peak_local_max(distance, min_distance=min_distance, labels=components,
+                                   exclude_border=False)
+    markers = np.zeros(mask.shape, np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    # A component whose peak was suppressed still needs one marker.
+    unmarked = np.setdiff1d(np.unique(components[foreground]), np.unique(components[markers > 0]))
+    for component in unmarked:
+        rows, cols = np.nonzero(components == component)
+        markers[rows[0], cols[0]] = markers.max() + 1
+    split = segmentation.watershed(-distance, markers, mask=foreground)
+    return segmentation.relabel_sequential(split)[0].astype(np.uint32)
+
+
+@register("clear_border", "postprocess", [
+    Parameter("buffer", int, 0, "width of the border zone in pixels", 0, 1000),
+])
+def clear_border(mask, buffer=0):
+    """Remove objects touching the image border (incomplete cells)."""
+    labels = measure.label(mask > 0) if mask.max() <= 1 else np.asarray(mask)
+    cleared = segmentation.clear_border(labels, buffer_size=buffer)
+    return np.where(cleared > 0, mask, 0).astype(mask.dtype)
+
+
+@register("relabel", "postprocess")
+def relabel(mask):
+    """Give every connected object its own id, numbered 1..n without gaps."""
+    if mask.max() <= 1:
+        return measure.label(mask > 0).astype(np.uint32)
+    pieces = measure.label(mask, background=0)
+    return segmentation.relabel_sequential(pieces)[0].astype(np.uint32)

@@ -1,0 +1,86 @@
+"""Classical pre-labels: threshold the (pre-processed) image, optionally split
+touching objects into instances. The U-Net plugs in as one more method."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage import filters, measure
+
+from labelassist.assist.operations import Parameter, register
+from labelassist.assist.postprocess import split_touching
+
+POLARITY = Parameter("polarity", str, "auto", "bright objects, dark objects, or decide from the image",
+                     choices=("auto", "bright", "dark"))
+SPLIT = Parameter("split", bool, False, "split touching objects into instances (watershed)")
+MIN_DISTANCE = Parameter("min_distance", int, 7, "with split: smallest distance between centres", 1, 500)
+
+GLOBAL_THRESHOLDS = {
+    "otsu": (filters.threshold_otsu, "Otsu's threshold: minimises intra-class variance (Otsu 1979)."),
+    "li": (filters.threshold_li, "Li's minimum cross-entropy threshold (Li & Lee 1993)."),
+    "yen": (filters.threshold_yen, "Yen's maximum correlation threshold (Yen et al. 1995)."),
+    "triangle": (filters.threshold_triangle, "Triangle threshold, for a dominant background peak (Zack 1977)."),
+    "mean": (filters.threshold_mean, "Mean intensity as the threshold."),
+    "isodata": (filters.threshold_isodata, "Iterative intersection of class means (Ridler & Calvard 1978)."),
+}
+
+
+def single_channel(image: np.ndarray, method: str) -> np.ndarray:
+    if image.ndim == 3:
+        if image.shape[2] != 1:
+            raise ValueError(f"{method}: needs one channel, image has {image.shape[2]}; "
+                             "add a 'channel' or 'merge' pre-processing step")
+        image = image[..., 0]
+    return np.asarray(image, dtype=np.float32)
+
+
+def foreground_from_threshold(image: np.ndarray, threshold, polarity: str) -> np.ndarray:
+    """Apply a threshold with the objects' polarity; 'auto' takes the minority
+    class as the objects, since labelled structures rarely fill most of an image."""
+    bright = image > threshold
+    if polarity == "dark" or (polarity == "auto" and bright.mean() > 0.5):
+        return ~bright
+    return bright
+
+
+def finish_labels(foreground: np.ndarray, split: bool, min_distance: int) -> np.ndarray:
+    if split:
+        return split_touching(foreground.astype(np.uint8), min_distance=min_distance)
+    return foreground.astype(np.uint8)
+
+
+def _register_global(name: str, function, description: str) -> None:
+    def threshold_method(image, polarity="auto", split=False, min_distance=7):
+        image = single_channel(image, name)
+        if image.min() == image.max():
+            return np.zeros(image.shape, np.uint8)
+        foreground = foreground_from_threshold(image, function(image), polarity)
+        return finish_labels(foreground, split, min_distance)
+
+    threshold_method.__name__ = name
+    register(name, "prelabel", [POLARITY, SPLIT, MIN_DISTANCE], description)(threshold_method)
+
+
+for _name, (_function, _description) in GLOBAL_THRESHOLDS.items():
+    _register_global(_name, _function, _description)
+
+
+@register("local", "prelabel", [
+    Parameter("block_size", int, 51, "odd neighbourhood size in pixels", 3, 4095),
+    Parameter("offset", float, 0.0, "subtracted from the local threshold, in image units", -1e12, 1e12),
+    POLARITY, SPLIT, MIN_DISTANCE,
+])
+def local(image, block_size=51, offset=0.0, polarity="auto", split=False, min_distance=7):
+    """Adaptive threshold from each pixel's Gaussian-weighted neighbourhood, for uneven backgrounds."""
+    if block_size % 2 == 0:
+        raise ValueError(f"local: 'block_size' must be odd, got {block_size}")
+    image = single_channel(image, "local")
+    foreground = foreground_from_threshold(image, filters.threshold_local(image, block_size, offset=offset),
+                                           polarity)
+    return finish_labels(foreground, split, min_distance)
+
+
+def count_objects(mask: np.ndarray) -> int:
+    """Objects in a label image: connected components of a binary mask, else ids."""
+    if mask.max() <= 1:
+        return int(measure.label(mask > 0).max())
+    return int(len(np.unique(mask[mask > 0])))

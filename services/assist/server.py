@@ -1,0 +1,88 @@
+"""The assist gRPC servicer: decode, call :mod:`pipeline`, encode."""
+
+from __future__ import annotations
+
+import grpc
+
+from labelassist.assist.operations import OPERATIONS
+from labelassist.assist.pipeline import (
+    count_objects,
+    postprocess_mask,
+    prelabel_image,
+    preprocess_image,
+    refine_mask,
+)
+from labelassist.proto.v1 import assist_pb2 as pb
+from labelassist.proto.v1 import assist_pb2_grpc
+from labelassist.runtime import server as runtime_server
+from labelassist.runtime.config import ServiceConfig
+from labelassist.runtime.registry import call_from_proto
+from labelassist.runtime.streaming import read_stream, write_stream
+
+
+class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
+    def __init__(self, config: ServiceConfig):
+        self.max_array_bytes = config.max_array_bytes
+
+    def _read(self, parts, params_type, arrays):
+        return read_stream(parts, "params", params_type, self.max_array_bytes, arrays)
+
+    def ListOperations(self, request, context):
+        entries = OPERATIONS.entries(request.family or None)
+        return pb.ListOperationsResponse(operations=[e.to_proto() for e in entries])
+
+    def Preprocess(self, request_iterator, context):
+        received = self._read(request_iterator, pb.PreprocessParams, {"image"})
+        params = received.message
+        image, applied = preprocess_image(received.require("image"),
+                                          [call_from_proto(c) for c in params.pipeline])
+        yield from write_stream(pb.PreprocessResponse, "result", pb.PreprocessResult(applied=applied),
+                                {"image": image}, params.response_compression)
+
+    def Prelabel(self, request_iterator, context):
+        received = self._read(request_iterator, pb.PrelabelParams, {"image"})
+        params = received.message
+        mask, method, applied = prelabel_image(
+            received.require("image"),
+            method=call_from_proto(params.method) if params.method.name else None,
+            preprocess=[call_from_proto(c) for c in params.preprocess],
+            postprocess=[call_from_proto(c) for c in params.postprocess],
+        )
+        result = pb.PrelabelResult(method=method, object_count=count_objects(mask), applied=applied)
+        yield from write_stream(pb.PrelabelResponse, "result", result, {"mask": mask},
+                                params.response_compression)
+
+    def Refine(self, request_iterator, context):
+        received = self._read(request_iterator, pb.RefineParams, {"image", "scribbles", "mask"})
+        params = received.message
+        method = call_from_proto(params.method) if params.method.name else ("random_walker", {})
+        mask = refine_mask(received.require("image"), received.require("scribbles"),
+                           received.arrays.get("mask"), method)
+        result = pb.RefineResult(method=method[0], foreground_pixels=int((mask > 0).sum()))
+        yield from write_stream(pb.RefineResponse, "result", result, {"mask": mask},
+                                params.response_compression)
+
+    def Postprocess(self, request_iterator, context):
+        received = self._read(request_iterator, pb.PostprocessParams, {"mask", "image"})
+        params = received.message
+        mask, applied = postprocess_mask(received.require("mask"),
+                                         [call_from_proto(c) for c in params.pipeline],
+                                         received.arrays.get("image"))
+        result = pb.PostprocessResult(applied=applied, object_count=count_objects(mask))
+        yield from write_stream(pb.PostprocessResponse, "result", result, {"mask": mask},
+                                params.response_compression)
+
+
+def _register(server: grpc.Server, config: ServiceConfig) -> None:
+    assist_pb2_grpc.add_AssistServiceServicer_to_server(AssistServicer(config), server)
+
+
+DEFINITION = runtime_server.ServiceDefinition(
+    name="assist",
+    full_name=pb.DESCRIPTOR.services_by_name["AssistService"].full_name,
+    register=_register,
+)
+
+
+def main(argv=None) -> int:
+    return runtime_server.main(DEFINITION, argv)

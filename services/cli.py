@@ -1,0 +1,184 @@
+"""The ``labelassist`` command. Imports stay light at module level so the
+client-only install can run every client command."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from labelassist.runtime.config import default_data_dir, env
+
+
+def parse_step(text: str) -> tuple[str, dict[str, str]]:
+    """``gaussian:sigma=2,truncate=3`` -> ("gaussian", {"sigma": "2", ...});
+    the server converts and checks the values against the operation's spec."""
+    name, _, rest = text.partition(":")
+    parameters = {}
+    for item in filter(None, rest.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise argparse.ArgumentTypeError(f"bad parameter {item!r} in {text!r}; expected key=value")
+        parameters[key.strip()] = value.strip()
+    if not name:
+        raise argparse.ArgumentTypeError(f"no operation name in {text!r}")
+    return name.strip(), parameters
+
+
+def _client(args):
+    from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+    return LabelAssistClient(ServiceAddresses.discover(args.data_dir), token=args.token,
+                             tls_root=args.tls_root, timeout=args.timeout)
+
+
+def cmd_up(args) -> int:
+    from labelassist.stack import Stack
+
+    server_args = []
+    for token in args.token_list or []:
+        server_args += ["--token", token]
+    if args.tls_cert:
+        server_args += ["--tls-cert", str(args.tls_cert), "--tls-key", str(args.tls_key)]
+    stack = Stack(data_dir=args.data_dir, host=args.host, base_port=args.base_port, server_args=server_args,
+                  tls_root=args.tls_cert, token=(args.token_list or [None])[0])
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    stack.start()
+    try:
+        addresses = stack.wait_until_serving(
+            timeout=args.timeout, progress=lambda name, address: print(f"  {name:<9} starting at {address}",
+                                                                       flush=True))
+    except (RuntimeError, TimeoutError) as error:
+        print(f"labelassist up: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    for name, address in addresses.as_dict().items():
+        print(f"{name:<9} {address}  SERVING", flush=True)
+    print(f"logs in {args.data_dir / 'logs'}; Ctrl-C stops everything", flush=True)
+    exit_code = 0
+    while not stopping.wait(0.5):
+        crashed = [c for c in stack.children.values() if c.process.poll() is not None]
+        if crashed:
+            for child in crashed:
+                print(f"{child.name} exited with code {child.process.returncode}:\n{child.log_tail()}",
+                      file=sys.stderr)
+            exit_code = 1
+            break
+    codes = stack.stop()
+    print("stopped: " + ", ".join(f"{name} ({code})" for name, code in codes.items()), flush=True)
+    return exit_code
+
+
+def cmd_status(args) -> int:
+    with _client(args) as client:
+        report = client.health()
+        for name, address in client.addresses.as_dict().items():
+            print(f"{name:<9} {address:<22} {report[name]}")
+    return 0 if set(report.values()) == {"SERVING"} else 1
+
+
+def _print_specs(specs) -> None:
+    from labelassist.proto.v1 import common_pb2
+
+    for spec in specs:
+        print(f"{spec.name:<22} {spec.family:<12} {spec.description}")
+        for p in spec.parameters:
+            default = getattr(p.default_value, p.default_value.WhichOneof("kind") or "text", "")
+            bounds = ""
+            if p.HasField("minimum") or p.HasField("maximum"):
+                bounds = f" [{p.minimum:g}, {p.maximum:g}]" if p.HasField("maximum") else f" [{p.minimum:g}, ...]"
+            if p.choices:
+                bounds = f" {{{', '.join(p.choices)}}}"
+            kind = common_pb2.ParameterType.Name(p.type).removeprefix("PARAMETER_TYPE_").lower()
+            print(f"    {p.name}={default} ({kind}{bounds}) {p.description}")
+
+
+def cmd_ops(args) -> int:
+    with _client(args) as client:
+        _print_specs(client.list_operations(args.family or ""))
+    return 0
+
+
+def cmd_criteria(args) -> int:
+    with _client(args) as client:
+        _print_specs(client.list_criteria())
+    return 0
+
+
+def cmd_strategies(args) -> int:
+    with _client(args) as client:
+        _print_specs(client.list_strategies())
+    return 0
+
+
+def cmd_prelabel(args) -> int:
+    from labelassist.client.imageio import read_image, write_labels
+
+    image = read_image(args.image)
+    with _client(args) as client:
+        outcome = client.prelabel(image, method=args.method, preprocess=args.pre, postprocess=args.post)
+    write_labels(args.output, outcome.mask)
+    print(f"{args.output}: {outcome.object_count} objects by {outcome.method} "
+          f"({' -> '.join(outcome.applied)})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labelassist", description="Label Assistant: assisted segmentation labeling.")
+    parser.add_argument("--data-dir", type=Path, default=default_data_dir(),
+                        help="data, logs and the running stack's addresses (env LABELASSIST_DATA_DIR)")
+    parser.add_argument("--token", default=env("TOKEN"), help="bearer token for the services (env LABELASSIST_TOKEN)")
+    parser.add_argument("--tls-root", default=env("TLS_ROOT"), help="PEM root certificate; enables TLS")
+    parser.add_argument("--timeout", type=float, default=120.0, help="deadline per call, seconds")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the services on this machine until Ctrl-C")
+    up.add_argument("--host", default=env("HOST", "127.0.0.1"))
+    up.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+                    help="selector's port; assist and inspect take the next two; 0 picks free ports")
+    up.add_argument("--require-token", dest="token_list", action="append",
+                    help="services accept only this bearer token (repeatable)")
+    up.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"))
+    up.add_argument("--tls-key", type=Path, default=env("TLS_KEY"))
+    up.set_defaults(handler=cmd_up)
+
+    commands.add_parser("status", help="each service's health").set_defaults(handler=cmd_status)
+    ops = commands.add_parser("ops", help="list assist operations and their parameters")
+    ops.add_argument("--family", choices=("preprocess", "prelabel", "refine", "postprocess"))
+    ops.set_defaults(handler=cmd_ops)
+    commands.add_parser("criteria", help="list inspection criteria").set_defaults(handler=cmd_criteria)
+    commands.add_parser("strategies", help="list selection strategies").set_defaults(handler=cmd_strategies)
+
+    prelabel = commands.add_parser("prelabel", help="pre-label an image file (TIFF or PNG)")
+    prelabel.add_argument("image", type=Path)
+    prelabel.add_argument("-o", "--output", type=Path, required=True, help="label image, .tif or .png")
+    prelabel.add_argument("--method", type=parse_step, default=None,
+                          help="NAME[:k=v,...], e.g. otsu:polarity=bright; default: the default pipeline")
+    prelabel.add_argument("--pre", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
+    prelabel.add_argument("--post", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
+    prelabel.set_defaults(handler=cmd_prelabel)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "tls_cert", None) and not getattr(args, "tls_key", None):
+        raise SystemExit("--tls-cert needs --tls-key")
+    import grpc
+
+    try:
+        return args.handler(args)
+    except grpc.RpcError as error:
+        print(f"labelassist {args.command}: {error.code().name}: {error.details()}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as error:
+        print(f"labelassist {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

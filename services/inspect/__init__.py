@@ -1,0 +1,1 @@
+"""Inspect service: warn the annotator when a label breaks defined criteria."""

@@ -1,0 +1,3 @@
+from labelassist.inspect.server import main
+
+raise SystemExit(main())

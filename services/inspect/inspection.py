@@ -1,0 +1,73 @@
+"""The inspect core: run criteria on one label. Plain numpy in and out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from labelassist.inspect.criteria import CRITERIA, Finding, Label
+from labelassist.inspect.measure import ObjectTable
+
+Override = tuple[str, Mapping[str, Any]]
+
+
+def check_arrays(mask, image=None, prelabel=None) -> None:
+    mask = np.asarray(mask)
+    if mask.size == 0 or mask.ndim != 2:
+        raise ValueError(f"'mask' must be a non-empty 2D label image (H, W); got shape {mask.shape}")
+    if mask.dtype.kind not in "biu":
+        raise ValueError(f"'mask' has dtype {mask.dtype}; expected bool or integer labels")
+    if mask.dtype.kind == "i" and mask.min() < 0:
+        raise ValueError(f"'mask' has negative labels (minimum {mask.min()})")
+    if image is not None:
+        image = np.asarray(image)
+        if image.shape[:2] != mask.shape or image.ndim not in (2, 3):
+            raise ValueError(f"shape mismatch: 'image' is {image.shape}, 'mask' is {mask.shape}")
+        if image.dtype.kind not in "uif" or image.dtype == np.bool_:
+            raise ValueError(f"'image' has dtype {image.dtype}; expected an integer or float image")
+        if image.dtype.kind == "f" and not np.isfinite(image).all():
+            raise ValueError("'image' contains NaN or Inf")
+    if prelabel is not None:
+        prelabel = np.asarray(prelabel)
+        if prelabel.shape != mask.shape:
+            raise ValueError(f"shape mismatch: 'prelabel' is {prelabel.shape}, 'mask' is {mask.shape}")
+        if prelabel.dtype.kind not in "biu":
+            raise ValueError(f"'prelabel' has dtype {prelabel.dtype}; expected bool or integer labels")
+
+
+def default_prelabel(image: np.ndarray) -> np.ndarray:
+    """The project's default pre-label, for agreement checks when none was sent."""
+    from labelassist.assist.pipeline import prelabel_image  # heavy import only when needed
+
+    return prelabel_image(image)[0]
+
+
+def inspect_label(
+    mask: np.ndarray,
+    image: np.ndarray | None = None,
+    prelabel: np.ndarray | None = None,
+    overrides: Sequence[Override] = (),
+    only_listed: bool = False,
+    compute_prelabel: bool = True,
+) -> tuple[list[Finding], ObjectTable, list[str]]:
+    """Run the criteria on one label.
+
+    ``overrides`` set parameters of named criteria; with ``only_listed`` just
+    those run, else every registered criterion does. Returns the findings,
+    the per-object table and the names of the criteria that ran.
+    """
+    check_arrays(mask, image, prelabel)
+    values = {}
+    for name, parameters in overrides:
+        CRITERIA.get(name)
+        values[name] = dict(parameters)
+    chosen = [CRITERIA.get(name) for name in values] if only_listed else CRITERIA.entries()
+    bound = [(entry, entry.bind(values.get(entry.name))) for entry in chosen]
+    if prelabel is None and image is not None and compute_prelabel and \
+            any(entry.family == "agreement" for entry, _ in bound):
+        prelabel = default_prelabel(image)
+    label = Label(np.asarray(mask), image, prelabel)
+    findings = [finding for entry, kwargs in bound for finding in entry.function(label, **kwargs)]
+    return findings, label.objects, [entry.name for entry, _ in bound]

@@ -1,0 +1,67 @@
+"""The inspect gRPC servicer."""
+
+from __future__ import annotations
+
+import grpc
+
+from labelassist.inspect.criteria import CRITERIA
+from labelassist.inspect.inspection import inspect_label
+from labelassist.proto.v1 import inspect_pb2 as pb
+from labelassist.proto.v1 import inspect_pb2_grpc
+from labelassist.runtime import server as runtime_server
+from labelassist.runtime.config import ServiceConfig
+from labelassist.runtime.registry import call_from_proto
+from labelassist.runtime.streaming import read_stream
+
+SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
+
+
+def box_to_proto(box) -> pb.BoundingBox:
+    return pb.BoundingBox(start=box[:2], stop=box[2:])
+
+
+def finding_to_proto(finding) -> pb.Finding:
+    return pb.Finding(criterion=finding.criterion, severity=SEVERITY[finding.severity],
+                      message=finding.message, measured=finding.measured, bound=finding.bound,
+                      object_ids=finding.object_ids, boxes=[box_to_proto(b) for b in finding.boxes])
+
+
+def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
+    return [pb.ObjectMeasurement(object_id=int(table.ids[i]), area=float(table.area[i]),
+                                 box=box_to_proto(table.bbox[i].tolist()),
+                                 solidity=float(table.solidity[i]), circularity=float(table.circularity[i]),
+                                 mean_intensity=float(table.mean_intensity[i]))
+            for i in range(len(table))]
+
+
+class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
+    def __init__(self, config: ServiceConfig):
+        self.max_array_bytes = config.max_array_bytes
+
+    def ListCriteria(self, request, context):
+        return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
+
+    def Inspect(self, request_iterator, context):
+        received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes,
+                               {"mask", "image", "prelabel"})
+        params = received.message
+        findings, objects, checked = inspect_label(
+            received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
+            [call_from_proto(c) for c in params.criteria], params.only_listed)
+        return pb.InspectResponse(findings=[finding_to_proto(f) for f in findings],
+                                  objects=objects_to_proto(objects), checked=checked)
+
+
+def _register(server: grpc.Server, config: ServiceConfig) -> None:
+    inspect_pb2_grpc.add_InspectServiceServicer_to_server(InspectServicer(config), server)
+
+
+DEFINITION = runtime_server.ServiceDefinition(
+    name="inspect",
+    full_name=pb.DESCRIPTOR.services_by_name["InspectService"].full_name,
+    register=_register,
+)
+
+
+def main(argv=None) -> int:
+    return runtime_server.main(DEFINITION, argv)

@@ -1,0 +1,69 @@
+"""Client channels: address, TLS, bearer token and message limits, the same
+for the SDK, the CLI and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from labelassist.runtime.config import DEFAULT_MAX_MESSAGE_BYTES
+
+
+class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                   grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+    """Adds ``authorization: Bearer`` to every call; works on plaintext
+    channels too, where gRPC refuses call credentials."""
+
+    def __init__(self, token: str):
+        self._header = ("authorization", f"Bearer {token}")
+
+    def _with_token(self, details):
+        metadata = list(details.metadata or []) + [self._header]
+        return _CallDetails(details.method, details.timeout, metadata, details.credentials,
+                            getattr(details, "wait_for_ready", None),
+                            getattr(details, "compression", None))
+
+    def intercept_unary_unary(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_unary_stream(self, continuation, details, request):
+        return continuation(self._with_token(details), request)
+
+    def intercept_stream_unary(self, continuation, details, request_iterator):
+        return continuation(self._with_token(details), request_iterator)
+
+    def intercept_stream_stream(self, continuation, details, request_iterator):
+        return continuation(self._with_token(details), request_iterator)
+
+
+class _CallDetails(grpc.ClientCallDetails):
+    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = wait_for_ready
+        self.compression = compression
+
+
+def open_channel(
+    address: str,
+    token: str | None = None,
+    tls_root: str | Path | None = None,
+    tls: bool = False,
+) -> grpc.Channel:
+    """A channel to one service. ``tls_root`` (a PEM file) or ``tls=True``
+    (system roots) switch TLS on."""
+    options = [
+        ("grpc.max_receive_message_length", DEFAULT_MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", DEFAULT_MAX_MESSAGE_BYTES),
+    ]
+    if tls_root is not None or tls:
+        root = Path(tls_root).read_bytes() if tls_root is not None else None
+        channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root), options)
+    else:
+        channel = grpc.insecure_channel(address, options)
+    if token:
+        channel = grpc.intercept_channel(channel, _BearerToken(token))
+    return channel

@@ -1,0 +1,112 @@
+"""Service configuration from command-line flags, falling back to the
+environment, falling back to defaults that work on one laptop."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from labelassist.runtime.codec import DEFAULT_MAX_ARRAY_BYTES
+
+ENV_PREFIX = "LABELASSIST_"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORTS = {"selector": 50051, "assist": 50052, "inspect": 50053}
+# gRPC's own default; chunked arrays never need more.
+DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def default_data_dir() -> Path:
+    return Path(env("DATA_DIR") or platformdirs.user_data_dir("labelassist", appauthor=False))
+
+
+def tokens_from(values: list[str] | None, token_file: str | None) -> tuple[str, ...]:
+    """Accepted bearer tokens: flags, ``LABELASSIST_TOKEN`` (comma-separated),
+    and one token per line of a token file."""
+    tokens = list(values or [])
+    if not tokens and env("TOKEN"):
+        tokens = [t for t in env("TOKEN").split(",")]
+    token_file = token_file or env("TOKEN_FILE")
+    if token_file:
+        lines = Path(token_file).read_text().splitlines()
+        tokens += [line for line in lines if line.strip() and not line.startswith("#")]
+    return tuple(t.strip() for t in tokens if t.strip())
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    service: str
+    host: str = DEFAULT_HOST
+    port: int = 0
+    data_dir: Path = field(default_factory=default_data_dir)
+    tokens: tuple[str, ...] = ()
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
+    max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES
+    workers: int = 16
+    grace_seconds: float = 5.0
+    ready_file: Path | None = None
+    log_level: str = "INFO"
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    @property
+    def bind_address(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
+    upper = service.upper()
+    parser.add_argument("--host", default=env("HOST", DEFAULT_HOST),
+                        help="address to bind (env LABELASSIST_HOST)")
+    parser.add_argument("--port", type=int,
+                        default=int(env(f"{upper}_PORT", str(DEFAULT_PORTS[service]))),
+                        help=f"port; 0 picks a free one (env LABELASSIST_{upper}_PORT)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="where data lives (env LABELASSIST_DATA_DIR)")
+    parser.add_argument("--token", action="append", default=None,
+                        help="accept this bearer token; repeatable (env LABELASSIST_TOKEN)")
+    parser.add_argument("--token-file", default=None,
+                        help="file with one accepted token per line (env LABELASSIST_TOKEN_FILE)")
+    parser.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"),
+                        help="PEM certificate chain; enables TLS (env LABELASSIST_TLS_CERT)")
+    parser.add_argument("--tls-key", type=Path, default=env("TLS_KEY"),
+                        help="PEM private key (env LABELASSIST_TLS_KEY)")
+    parser.add_argument("--max-array-bytes", type=int,
+                        default=int(env("MAX_ARRAY_BYTES", str(DEFAULT_MAX_ARRAY_BYTES))),
+                        help="largest array accepted (env LABELASSIST_MAX_ARRAY_BYTES)")
+    parser.add_argument("--workers", type=int, default=int(env("WORKERS", "16")),
+                        help="concurrent calls (env LABELASSIST_WORKERS)")
+    parser.add_argument("--ready-file", type=Path, default=None,
+                        help="write {address, pid} here as JSON once serving")
+    parser.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"),
+                        help="DEBUG, INFO, WARNING (env LABELASSIST_LOG_LEVEL)")
+
+
+def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise SystemExit("--tls-cert and --tls-key must be given together")
+    return ServiceConfig(
+        service=service,
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir or default_data_dir(),
+        tokens=tokens_from(args.token, args.token_file),
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        max_array_bytes=args.max_array_bytes,
+        workers=args.workers,
+        ready_file=args.ready_file,
+        log_level=args.log_level.upper(),
+    )

@@ -1,0 +1,129 @@
+"""Server interceptors every service installs: bearer-token auth, and error
+mapping with an access log."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+
+import grpc
+
+from labelassist.runtime.errors import describe, status_for
+from labelassist.runtime.logs import log_fields
+
+logger = logging.getLogger("labelassist.rpc")
+
+# Health must answer without a token: load balancers and `labelassist status`
+# probe it.
+AUTH_EXEMPT_PREFIXES = ("/grpc.health.v1.Health/",)
+
+
+def _replace_behavior(handler: grpc.RpcMethodHandler, wrap) -> grpc.RpcMethodHandler:
+    """The same kind of handler with its behaviour passed through ``wrap``."""
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            wrap(handler.unary_unary, False), handler.request_deserializer, handler.response_serializer)
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            wrap(handler.unary_stream, True), handler.request_deserializer, handler.response_serializer)
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            wrap(handler.stream_unary, False), handler.request_deserializer, handler.response_serializer)
+    return grpc.stream_stream_rpc_method_handler(
+        wrap(handler.stream_stream, True), handler.request_deserializer, handler.response_serializer)
+
+
+class BearerTokenInterceptor(grpc.ServerInterceptor):
+    def __init__(self, tokens: Iterable[str]):
+        self._tokens = tuple(t.encode() for t in tokens)
+
+    def _accepts(self, metadata) -> bool:
+        for key, value in metadata or ():
+            if key == "authorization" and value.startswith("Bearer "):
+                offered = value[len("Bearer "):].encode()
+                return any(hmac.compare_digest(offered, token) for token in self._tokens)
+        return False
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(AUTH_EXEMPT_PREFIXES):
+            return handler
+        if self._accepts(handler_call_details.invocation_metadata):
+            return handler
+
+        def wrap(behavior, streaming):
+            def deny(request, context):
+                context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                              "missing or invalid bearer token (metadata 'authorization: Bearer <token>')")
+            return deny
+
+        return _replace_behavior(handler, wrap)
+
+
+class ErrorMappingInterceptor(grpc.ServerInterceptor):
+    """Turns exceptions into status codes and logs every call.
+
+    Expected errors keep their message; anything else is a bug, logged with
+    its traceback under an id, and the client gets INTERNAL with only that id.
+    """
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+
+        def finish(context, started, error=None):
+            code = grpc.StatusCode.OK
+            if error is not None:
+                code = status_for(error)
+                if code is None:
+                    incident = uuid.uuid4().hex[:12]
+                    logger.error("unhandled error in %s (incident %s)", method, incident, exc_info=error)
+                    log_fields(logger, logging.INFO, "rpc", method=method, code="INTERNAL",
+                               ms=round((time.perf_counter() - started) * 1e3, 2))
+                    context.abort(grpc.StatusCode.INTERNAL, f"internal error (incident {incident})")
+                log_fields(logger, logging.INFO, "rpc", method=method, code=code.name,
+                           ms=round((time.perf_counter() - started) * 1e3, 2), error=describe(error))
+                context.abort(code, describe(error))
+            log_fields(logger, logging.INFO, "rpc", method=method, code=code.name,
+                       ms=round((time.perf_counter() - started) * 1e3, 2))
+
+        def wrap(behavior, streaming):
+            if streaming:
+                def run_stream(request, context):
+                    started = time.perf_counter()
+                    try:
+                        yield from behavior(request, context)
+                    except Exception as error:  # noqa: BLE001 - mapped, never leaked
+                        if _already_aborted(context):
+                            raise
+                        finish(context, started, error)
+                    else:
+                        finish(context, started)
+                return run_stream
+
+            def run_unary(request, context):
+                started = time.perf_counter()
+                try:
+                    response = behavior(request, context)
+                except Exception as error:  # noqa: BLE001 - mapped, never leaked
+                    if _already_aborted(context):
+                        raise
+                    finish(context, started, error)
+                finish(context, started)
+                return response
+            return run_unary
+
+        return _replace_behavior(handler, wrap)
+
+
+def _already_aborted(context) -> bool:
+    try:
+        return context.code() not in (None, grpc.StatusCode.OK)
+    except AttributeError:
+        return False

@@ -1,0 +1,128 @@
+"""The one server bootstrap all services share: interceptors, health,
+reflection, limits, TLS, ready file and graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from labelassist.runtime import logs
+from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args
+from labelassist.runtime.interceptors import BearerTokenInterceptor, ErrorMappingInterceptor
+
+logger = logging.getLogger("labelassist.server")
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What a service contributes to the shared bootstrap."""
+
+    name: str  # "assist"
+    full_name: str  # "labelassist.v1.AssistService", from the proto descriptor
+    # Builds the servicer from the configuration and adds it to the server.
+    register: Callable[[grpc.Server, ServiceConfig], None]
+
+
+class RunningServer:
+    def __init__(self, server: grpc.Server, health_servicer, port: int, config: ServiceConfig):
+        self.server = server
+        self.health = health_servicer
+        self.port = port
+        self.config = config
+
+    @property
+    def address(self) -> str:
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"{host}:{self.port}"
+
+    def stop(self, grace: float | None = None) -> None:
+        """Report NOT_SERVING, let calls in flight finish, then stop."""
+        self.health.enter_graceful_shutdown()
+        self.server.stop(self.config.grace_seconds if grace is None else grace).wait()
+
+
+def _server_credentials(config: ServiceConfig) -> grpc.ServerCredentials:
+    key = Path(config.tls_key).read_bytes()
+    chain = Path(config.tls_cert).read_bytes()
+    return grpc.ssl_server_credentials([(key, chain)])
+
+
+def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer:
+    interceptors = []
+    if config.tokens:
+        interceptors.append(BearerTokenInterceptor(config.tokens))
+    interceptors.append(ErrorMappingInterceptor())
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=config.workers,
+                                   thread_name_prefix=f"{definition.name}-rpc"),
+        interceptors=interceptors,
+        options=[
+            ("grpc.max_receive_message_length", config.max_message_bytes),
+            ("grpc.max_send_message_length", config.max_message_bytes),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    definition.register(server, config)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (definition.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    if config.tls:
+        port = server.add_secure_port(config.bind_address, _server_credentials(config))
+    else:
+        port = server.add_insecure_port(config.bind_address)
+    if port == 0:
+        raise SystemExit(f"{definition.name}: cannot bind {config.bind_address}")
+    server.start()
+    for name in ("", definition.full_name):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    running = RunningServer(server, health_servicer, port, config)
+    logs.log_fields(logger, logging.INFO, "serving", address=running.address,
+                    tls=config.tls, auth=bool(config.tokens), pid=os.getpid())
+    return running
+
+
+def _write_ready_file(path: Path, running: RunningServer, definition: ServiceDefinition) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_suffix(path.suffix + ".tmp")
+    staging.write_text(json.dumps({"service": definition.name, "address": running.address,
+                                   "pid": os.getpid(), "tls": running.config.tls}))
+    os.replace(staging, path)  # readers never see a half-written file
+
+
+def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m labelassist.<service>``."""
+    parser = argparse.ArgumentParser(prog=f"labelassist-{definition.name}",
+                                     description=f"Label Assistant {definition.name} service")
+    add_server_arguments(parser, definition.name)
+    config = config_from_args(definition.name, parser.parse_args(argv))
+    logs.configure(definition.name, config.log_level)
+    running = start(definition, config)
+    stopping = threading.Event()
+
+    def request_stop(signum, _frame):
+        logs.log_fields(logger, logging.INFO, "stopping", signal=signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    if config.ready_file:
+        _write_ready_file(config.ready_file, running, definition)
+    stopping.wait()
+    running.stop()
+    if config.ready_file:
+        config.ready_file.unlink(missing_ok=True)
+    logs.log_fields(logger, logging.INFO, "stopped")
+    return 0

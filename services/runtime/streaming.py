@@ -1,0 +1,80 @@
+"""Streams of ``oneof part { <Params|Result> ...; ArrayChunk array; }`` messages.
+
+Every array-carrying RPC uses that one message shape, in both directions, so
+these two functions serve every service and the SDK alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from labelassist.proto.v1 import common_pb2
+from labelassist.runtime.codec import DEFAULT_MAX_ARRAY_BYTES, ArrayAssembler, encode_array
+
+ARRAY_FIELD = "array"
+
+
+@dataclass
+class Envelope:
+    """The non-array part of a stream (params or result) and its named arrays."""
+
+    message: Any
+    arrays: dict[str, np.ndarray]
+
+    def require(self, name: str) -> np.ndarray:
+        try:
+            return self.arrays[name]
+        except KeyError:
+            sent = ", ".join(sorted(self.arrays)) or "none"
+            raise ValueError(f"missing array '{name}' (sent: {sent})") from None
+
+
+def read_stream(
+    parts: Iterable[Any],
+    message_field: str,
+    message_type: type,
+    max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES,
+    allowed_arrays: Iterable[str] | None = None,
+) -> Envelope:
+    """Collect a stream into its params/result message and its arrays."""
+    allowed = set(allowed_arrays) if allowed_arrays is not None else None
+    assembler = ArrayAssembler(max_array_bytes=max_array_bytes)
+    message = None
+    for part in parts:
+        kind = part.WhichOneof("part")
+        if kind == message_field:
+            if message is not None:
+                raise ValueError(f"'{message_field}' sent twice in one stream")
+            message = getattr(part, message_field)
+        elif kind == ARRAY_FIELD:
+            chunk = part.array
+            if allowed is not None and chunk.HasField("header") and chunk.name not in allowed:
+                raise ValueError(
+                    f"unexpected array '{chunk.name}' (expected: {', '.join(sorted(allowed))})"
+                )
+            assembler.add(chunk)
+        else:
+            raise ValueError("empty stream message: set either "
+                             f"'{message_field}' or '{ARRAY_FIELD}'")
+    return Envelope(message=message if message is not None else message_type(),
+                    arrays=assembler.finish())
+
+
+def write_stream(
+    part_type: type,
+    message_field: str,
+    message: Any,
+    arrays: Mapping[str, np.ndarray],
+    compression: int = common_pb2.COMPRESSION_NONE,
+) -> Iterator[Any]:
+    """Yield the params/result message first, then each array's chunks."""
+    yield part_type(**{message_field: message})
+    for name, array in arrays.items():
+        if array is None:
+            continue
+        for chunk in encode_array(name, array, compression):
+            yield part_type(**{ARRAY_FIELD: chunk})

@@ -1,0 +1,1 @@
+"""Selector service: the sample pool, active-learning strategies, leases, labels."""

@@ -1,0 +1,3 @@
+from labelassist.selector.server import main
+
+raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""``labelassist up``: the services as child processes on one machine.
+
+Children get SIGTERM if this process dies (PR_SET_PDEATHSIG), so even a
+``kill -9`` of ``up`` leaves no orphan behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses, stack_file
+
+SERVICES = ("selector", "assist", "inspect")
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: the parent's signal handlers still stop the children
+
+
+@dataclass
+class ChildService:
+    name: str
+    process: subprocess.Popen
+    ready_file: Path
+    log_file: Path
+    address: str | None = None
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    base_port: int = 50051
+    server_args: list[str] = field(default_factory=list)
+    tls_root: Path | None = None
+    token: str | None = None
+    children: dict[str, ChildService] = field(default_factory=dict)
+
+    def start(self) -> None:
+        run_dir = self.data_dir / "run"
+        log_dir = self.data_dir / "logs"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for offset, name in enumerate(SERVICES):
+            port = 0 if self.base_port == 0 else self.base_port + offset
+            ready_file = run_dir / f"{name}.ready.json"
+            ready_file.unlink(missing_ok=True)
+            log_file = log_dir / f"{name}.log"
+            command = [sys.executable, "-m", f"labelassist.{name}", "--host", self.host, "--port", str(port),
+                       "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
+            with open(log_file, "ab") as log:
+                process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                           preexec_fn=_die_with_parent)
+            self.children[name] = ChildService(name, process, ready_file, log_file)
+
+    def wait_until_serving(self, timeout: float = 60.0, progress=None) -> ServiceAddresses:
+        deadline = time.monotonic() + timeout
+        pending = set(self.children)
+        while pending:
+            for name in sorted(pending):
+                child = self.children[name]
+                if child.process.poll() is not None:
+                    raise RuntimeError(f"{name} exited with code {child.process.returncode}:\n{child.log_tail()}")
+                if child.ready_file.exists():
+                    child.address = json.loads(child.ready_file.read_text())["address"]
+                    pending.discard(name)
+                    if progress:
+                        progress(name, child.address)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
+            time.sleep(0.05)
+        addresses = ServiceAddresses(**{name: c.address for name, c in self.children.items()})
+        with LabelAssistClient(addresses, token=self.token, tls_root=self.tls_root) as client:
+            while (report := client.health()) and set(report.values()) != {"SERVING"}:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"health after {timeout:.0f} s: {report}")
+                time.sleep(0.1)
+        self._write_stack_file(addresses)
+        return addresses
+
+    def _write_stack_file(self, addresses: ServiceAddresses) -> None:
+        path = stack_file(self.data_dir)
+        services = {name: {"address": child.address, "pid": child.process.pid}
+                    for name, child in self.children.items()}
+        staging = path.with_suffix(".tmp")
+        staging.write_text(json.dumps({"pid": os.getpid(), "services": services,
+                                       "tls": self.tls_root is not None}, indent=2))
+        os.replace(staging, path)
+
+    def stop(self, timeout: float = 15.0) -> dict[str, int]:
+        """SIGTERM every child, wait, SIGKILL stragglers; return exit codes."""
+        for child in self.children.values():
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        codes = {}
+        for name, child in self.children.items():
+            try:
+                codes[name] = child.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                codes[name] = child.process.wait()
+        path = stack_file(self.data_dir)
+        if path.exists() and json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+        return codes
