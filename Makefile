@@ -1,0 +1,36 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+EXTRAS ?= client,services,test
+
+.PHONY: run test venv proto bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## Start the stack and run the main workflow on the bundled HeLa sample.
+run: venv
+	$(VENV)/bin/labelassist demo
+
+## The whole test suite.
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Regenerate the gRPC stubs from protos/ (committed; a test checks them).
+proto: venv
+	$(PY) protos/generate.py
+
+## Benchmarks; results land in benchmarks/out/.
+bench: venv
+	$(PY) benchmarks/bench_streaming.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

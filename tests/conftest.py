@@ -1,0 +1,88 @@
+"""Fixtures that start real services on loopback, on ephemeral ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+import pytest
+
+from labelassist.client.sdk import LabelAssistClient
+from labelassist.stack import Stack
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+DATA = Path(__file__).parent / "data"
+
+
+class ServiceProcess:
+    """One service started as ``python -m labelassist.<name>`` with extra flags."""
+
+    def __init__(self, name: str, tmp_path: Path, *flags: str):
+        self.ready_file = tmp_path / f"{name}-{time.monotonic_ns()}.json"
+        self.log_file = self.ready_file.with_suffix(".log")
+        command = [sys.executable, "-m", f"labelassist.{name}", "--host", "127.0.0.1", "--port", "0",
+                   "--data-dir", str(tmp_path / "data"), "--ready-file", str(self.ready_file), *flags]
+        with open(self.log_file, "wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        deadline = time.monotonic() + 60
+        while not self.ready_file.exists():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError(f"{name} did not start:\n{self.log_file.read_text()}")
+            time.sleep(0.05)
+        self.address = json.loads(self.ready_file.read_text())["address"]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def start_service(tmp_path):
+    started = []
+
+    def start(name: str, *flags: str) -> ServiceProcess:
+        service = ServiceProcess(name, tmp_path, *flags)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """All three services, started the way ``labelassist up`` starts them."""
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), base_port=0)
+    running.start()
+    try:
+        running.addresses = running.wait_until_serving(timeout=90)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def client(stack):
+    with LabelAssistClient(stack.addresses, timeout=120) as sdk:
+        yield sdk
+
+
+def status_of(call) -> grpc.StatusCode:
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    return caught.value
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
