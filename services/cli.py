@@ -127,6 +127,12 @@ def cmd_prelabel(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from labelassist import demo
+
+    return demo.main(args.data_dir, args.base_port, args.keep_running)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labelassist", description="Label Assistant: assisted segmentation labeling.")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(),
@@ -161,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     prelabel.add_argument("--pre", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.add_argument("--post", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.set_defaults(handler=cmd_prelabel)
+    demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
+    demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+                      help="selector's port; assist and inspect take the next two; 0 picks free ports")
+    demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,
+                      help="keep serving after the workflow (default: when run from a terminal)")
+    demo.set_defaults(handler=cmd_demo)
     return parser
 
 
