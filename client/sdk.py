@@ -29,6 +29,7 @@ from labelassist.proto.v1 import (
     selector_pb2_grpc,
 )
 from labelassist.runtime.channel import open_channel
+from labelassist.runtime.memory import tune_allocator
 from labelassist.runtime.config import DEFAULT_HOST, DEFAULT_PORTS, default_data_dir, env
 from labelassist.runtime.registry import call_to_proto
 from labelassist.runtime.streaming import Envelope, read_stream, write_stream
@@ -104,6 +105,7 @@ class LabelAssistClient:
         backoff: float = 0.2,
         compression: str = "none",
     ):
+        tune_allocator()
         self.addresses = addresses or ServiceAddresses.discover()
         self.timeout = timeout
         self.retries = retries

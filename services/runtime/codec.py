@@ -78,6 +78,21 @@ def dtype_to_enum(dtype: np.dtype) -> int:
         raise TypeError(f"unsupported array dtype {dtype}; supported: {supported}") from None
 
 
+def array_header(array: np.ndarray, compression: int) -> common_pb2.ArrayHeader:
+    return common_pb2.ArrayHeader(dtype=dtype_to_enum(array.dtype), shape=array.shape,
+                                  compression=compression)
+
+
+def chunk_payloads(array: np.ndarray, compression: int = common_pb2.COMPRESSION_NONE) -> Iterator[bytes]:
+    """The encoded data of each chunk, at most ``MAX_CHUNK_BYTES`` each."""
+    little_endian = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
+    raw = memoryview(little_endian.reshape(-1).view(np.uint8))
+    codec = _Codec(compression)
+    step = MAX_CHUNK_BYTES if compression == common_pb2.COMPRESSION_NONE else _COMPRESSED_SLICE_BYTES
+    for start in range(0, max(len(raw), 1), step):
+        yield codec.encode(raw[start : start + step])
+
+
 def encode_array(
     name: str,
     array: np.ndarray,
@@ -85,19 +100,11 @@ def encode_array(
 ) -> Iterator[common_pb2.ArrayChunk]:
     """Yield the chunks of ``array``; the first carries the header."""
     array = np.asarray(array)
-    header = common_pb2.ArrayHeader(
-        dtype=dtype_to_enum(array.dtype), shape=array.shape, compression=compression
-    )
-    little_endian = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<"))
-    raw = memoryview(little_endian.reshape(-1).view(np.uint8))
-    codec = _Codec(compression)
-    step = MAX_CHUNK_BYTES if compression == common_pb2.COMPRESSION_NONE else _COMPRESSED_SLICE_BYTES
-    first = True
-    for start in range(0, max(len(raw), 1), step):
-        chunk = common_pb2.ArrayChunk(name=name, data=codec.encode(raw[start : start + step]))
-        if first:
+    header = array_header(array, compression)
+    for index, data in enumerate(chunk_payloads(array, compression)):
+        chunk = common_pb2.ArrayChunk(name=name, data=data)
+        if index == 0:
             chunk.header.CopyFrom(header)
-            first = False
         yield chunk
 
 

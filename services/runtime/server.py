@@ -19,6 +19,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from labelassist.runtime import logs
+from labelassist.runtime.memory import tune_allocator
 from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args
 from labelassist.runtime.interceptors import BearerTokenInterceptor, ErrorMappingInterceptor
 
@@ -60,6 +61,7 @@ def _server_credentials(config: ServiceConfig) -> grpc.ServerCredentials:
 
 
 def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer:
+    tune_allocator()
     interceptors = []
     if config.tokens:
         interceptors.append(BearerTokenInterceptor(config.tokens))

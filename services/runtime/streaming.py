@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from labelassist.proto.v1 import common_pb2
-from labelassist.runtime.codec import DEFAULT_MAX_ARRAY_BYTES, ArrayAssembler, encode_array
+from labelassist.runtime.codec import DEFAULT_MAX_ARRAY_BYTES, ArrayAssembler, array_header, chunk_payloads
 
 ARRAY_FIELD = "array"
 
@@ -76,5 +76,14 @@ def write_stream(
     for name, array in arrays.items():
         if array is None:
             continue
-        for chunk in encode_array(name, array, compression):
-            yield part_type(**{ARRAY_FIELD: chunk})
+        array = np.asarray(array)
+        header = array_header(array, compression)
+        for index, data in enumerate(chunk_payloads(array, compression)):
+            # Filled in place: wrapping a finished ArrayChunk would copy its data again.
+            part = part_type()
+            chunk = getattr(part, ARRAY_FIELD)
+            chunk.name = name
+            if index == 0:
+                chunk.header.CopyFrom(header)
+            chunk.data = data
+            yield part

@@ -1,0 +1,64 @@
+"""``labelassist prelabel`` and ``labelassist ops`` against a running stack."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from shapes import dice, noisy_bimodal
+
+LABELASSIST = [sys.executable, "-m", "labelassist.cli"]
+
+
+@pytest.fixture
+def cli_env(stack):
+    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                             for name, address in stack.addresses.as_dict().items()}}
+
+
+def run(cli_env, *args):
+    return subprocess.run([*LABELASSIST, *args], capture_output=True, text=True, env=cli_env, timeout=120)
+
+
+@pytest.mark.parametrize("source, target", [("in.tif", "out.tif"), ("in.png", "out.png"), ("in.tif", "out.png")])
+def test_prelabel_reads_and_writes_tiff_and_png(cli_env, tmp_path, rng, source, target):
+    image, truth = noisy_bimodal(rng, dtype=np.uint8 if source.endswith("png") else np.uint16) \
+        if source.endswith("tif") else noisy_bimodal(rng, dtype=np.uint16)
+    if source.endswith("png"):
+        image = (image // 16).astype(np.uint8)
+        Image.fromarray(image).save(tmp_path / source)
+    else:
+        tifffile.imwrite(tmp_path / source, image)
+    result = run(cli_env, "prelabel", str(tmp_path / source), "-o", str(tmp_path / target),
+                 "--method", "otsu:polarity=bright", "--pre", "gaussian:sigma=1.5",
+                 "--post", "remove_small_objects:min_size=20", "--post", "fill_holes")
+    assert result.returncode == 0, result.stderr
+    assert "1 objects by otsu (gaussian -> otsu -> remove_small_objects -> fill_holes)" in result.stdout
+    written = tifffile.imread(tmp_path / target) if target.endswith("tif") else np.asarray(Image.open(tmp_path / target))
+    assert written.shape == truth.shape and dice(written, truth) >= 0.99
+
+
+def test_prelabel_with_a_bad_parameter_prints_the_servers_reason(cli_env, tmp_path):
+    tifffile.imwrite(tmp_path / "in.tif", np.ones((8, 8), np.uint16))
+    result = run(cli_env, "prelabel", str(tmp_path / "in.tif"), "-o", str(tmp_path / "out.tif"),
+                 "--method", "otsu:polarity=sideways")
+    assert result.returncode == 2
+    assert "INVALID_ARGUMENT" in result.stderr and "'polarity' must be one of auto, bright, dark" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_prelabel_of_a_missing_file_is_a_clear_error(cli_env, tmp_path):
+    result = run(cli_env, "prelabel", str(tmp_path / "nope.tif"), "-o", str(tmp_path / "out.tif"))
+    assert result.returncode == 2 and "no such image" in result.stderr
+
+
+def test_ops_lists_every_operation_with_its_parameters(cli_env):
+    result = run(cli_env, "ops")
+    assert result.returncode == 0, result.stderr
+    for name in ("stretch", "clahe", "nl_means", "otsu", "local", "random_walker", "flood_fill", "split_touching"):
+        assert f"\n{name} " in "\n" + result.stdout
+    assert "sigma=1.0 (number [0.1, 50]) standard deviation in pixels" in result.stdout
