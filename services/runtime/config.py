@@ -19,6 +19,11 @@ DEFAULT_PORTS = {"selector": 50051, "assist": 50052, "inspect": 50053}
 DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
 
 
+def format_address(host: str, port: int) -> str:
+    """host:port, with IPv6 hosts in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(ENV_PREFIX + name, default)
 
@@ -62,8 +67,7 @@ class ServiceConfig:
 
     @property
     def bind_address(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        return format_address(self.host, self.port)
 
 
 def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:

@@ -78,20 +78,18 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
 
         def finish(context, started, error=None):
-            code = grpc.StatusCode.OK
-            if error is not None:
-                code = status_for(error)
-                if code is None:
-                    incident = uuid.uuid4().hex[:12]
-                    logger.error("unhandled error in %s (incident %s)", method, incident, exc_info=error)
-                    log_fields(logger, logging.INFO, "rpc", method=method, code="INTERNAL",
-                               ms=round((time.perf_counter() - started) * 1e3, 2))
-                    context.abort(grpc.StatusCode.INTERNAL, f"internal error (incident {incident})")
-                log_fields(logger, logging.INFO, "rpc", method=method, code=code.name,
-                           ms=round((time.perf_counter() - started) * 1e3, 2), error=describe(error))
-                context.abort(code, describe(error))
-            log_fields(logger, logging.INFO, "rpc", method=method, code=code.name,
-                       ms=round((time.perf_counter() - started) * 1e3, 2))
+            """Log the call; for an error, abort with its mapped status."""
+            fields = {"method": method, "ms": round((time.perf_counter() - started) * 1e3, 2)}
+            if error is None:
+                log_fields(logger, logging.INFO, "rpc", code="OK", **fields)
+                return
+            code, message = status_for(error), describe(error)
+            if code is None:
+                incident = uuid.uuid4().hex[:12]
+                logger.error("unhandled error in %s (incident %s)", method, incident, exc_info=error)
+                code, message = grpc.StatusCode.INTERNAL, f"internal error (incident {incident})"
+            log_fields(logger, logging.INFO, "rpc", code=code.name, error=message, **fields)
+            context.abort(code, message)
 
         def wrap(behavior, streaming):
             if streaming:

@@ -20,7 +20,7 @@ from grpc_reflection.v1alpha import reflection
 
 from labelassist.runtime import logs
 from labelassist.runtime.memory import tune_allocator
-from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args
+from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args, format_address
 from labelassist.runtime.interceptors import BearerTokenInterceptor, ErrorMappingInterceptor
 
 logger = logging.getLogger("labelassist.server")
@@ -45,8 +45,7 @@ class RunningServer:
 
     @property
     def address(self) -> str:
-        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
-        return f"{host}:{self.port}"
+        return format_address(self.config.host, self.port)
 
     def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let calls in flight finish, then stop."""

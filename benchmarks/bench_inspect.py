@@ -1,0 +1,179 @@
+"""Inspection on the HeLa reference masks: false alarms on the references and
+detection of planted corruptions; and inspection time on large masks.
+
+    python benchmarks/bench_inspect.py [--tile 256] [--seed 0]
+
+A corruption counts as detected when a warning or error points at it (a box
+overlapping the corrupted region) or when a finding without a location
+appears that the clean tile did not raise. A false alarm is a clean reference
+tile with any warning or error. Info findings (objects cut by the tile's
+border) are shown to the annotator but are neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage import draw, measure
+from tqdm import tqdm
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine, median_seconds, write_results  # noqa: E402
+from hela import hela_tiles  # noqa: E402
+
+from labelassist.inspect.inspection import inspect_label  # noqa: E402
+
+ALARM = ("warning", "error")
+
+
+def delete_object(mask, rng):
+    victim = rng.choice(np.unique(mask[mask > 0]))
+    region = mask == victim
+    out = mask.copy()
+    out[region] = 0
+    return out, region
+
+
+def merge_objects(mask, rng):
+    """Two neighbouring nuclei under one id, joined as a careless stroke would."""
+    props = measure.regionprops(mask)
+    first = props[rng.integers(len(props))]
+    others = [p for p in props if p.label != first.label]
+    second = min(others, key=lambda p: np.hypot(*np.subtract(p.centroid, first.centroid)))
+    out = mask.copy()
+    out[out == second.label] = first.label
+    rr, cc = draw.line(*map(int, first.centroid), *map(int, second.centroid))
+    bridge = np.zeros(mask.shape, bool)
+    bridge[rr, cc] = True
+    bridge = ndi.binary_dilation(bridge, iterations=3)
+    out[bridge] = first.label
+    return out, (out == first.label) & ((mask != first.label) | bridge)
+
+
+def shift_object(mask, rng, distance=10):
+    victim = rng.choice(np.unique(mask[mask > 0]))
+    region = mask == victim
+    angle = rng.uniform(0, 2 * np.pi)
+    moved = ndi.shift(region.astype(np.uint8), (distance * np.sin(angle), distance * np.cos(angle)), order=0) > 0
+    out = mask.copy()
+    out[region] = 0
+    out[moved & (out == 0)] = victim
+    return out, region | moved
+
+
+def punch_holes(mask, rng):
+    props = [p for p in measure.regionprops(mask) if p.area > 150 and p.bbox[0] > 0 and p.bbox[1] > 0
+             and p.bbox[2] < mask.shape[0] and p.bbox[3] < mask.shape[1]] or measure.regionprops(mask)
+    victim = props[rng.integers(len(props))]
+    row, col = map(int, victim.centroid)
+    hole = np.zeros(mask.shape, bool)
+    hole[draw.disk((row, col), 3, shape=mask.shape)] = True
+    hole &= mask == victim.label
+    out = mask.copy()
+    out[hole] = 0
+    return out, hole
+
+
+def paint_blob(mask, rng, radius=8):
+    background = ndi.binary_erosion(mask == 0, iterations=radius + 4)
+    rows, cols = np.nonzero(background)
+    pick = rng.integers(len(rows))
+    blob = np.zeros(mask.shape, bool)
+    blob[draw.disk((rows[pick], cols[pick]), radius, shape=mask.shape)] = True
+    out = mask.copy()
+    out[blob] = mask.max() + 1
+    return out, blob
+
+
+CORRUPTIONS = {"object deleted": delete_object, "two objects merged": merge_objects,
+               "object shifted": shift_object, "holes punched": punch_holes, "blob on background": paint_blob}
+
+
+def alarms(findings):
+    return [f for f in findings if f.severity in ALARM]
+
+
+def points_at(finding, region: np.ndarray, pad: int = 3) -> bool:
+    for r0, c0, r1, c1 in finding.boxes:
+        if region[max(r0 - pad, 0):r1 + pad, max(c0 - pad, 0):c1 + pad].any():
+            return True
+    return False
+
+
+def detected(clean_findings, corrupted_findings, region) -> bool:
+    clean_global = {f.criterion for f in alarms(clean_findings) if not f.boxes}
+    for finding in alarms(corrupted_findings):
+        if finding.boxes and points_at(finding, region):
+            return True
+        if not finding.boxes and finding.criterion not in clean_global:
+            return True
+    return False
+
+
+def synthetic_label(size: int, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.zeros((size, size), np.int32)
+    radius = max(int(np.sqrt(size * size * 0.3 / count / np.pi)), 3)
+    centers = rng.integers(radius, size - radius, (count, 2))
+    for index, (row, col) in enumerate(centers, start=1):
+        labels[draw.disk((row, col), radius, shape=labels.shape)] = index
+    image = (np.where(labels > 0, 1800, 400) + rng.normal(0, 50, labels.shape)).astype(np.uint16)
+    return labels, image
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tile", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-objects", type=int, default=3, help="skip tiles with fewer nuclei")
+    args = parser.parse_args()
+    rng = np.random.default_rng(args.seed)
+    tiles = [t for t in hela_tiles(args.tile) if len(np.unique(t[2])) - 1 >= args.min_objects]
+    false_alarms, raised = 0, {}
+    hits = {name: 0 for name in CORRUPTIONS}
+    for name, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
+        reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
+        clean, _, _ = inspect_label(reference, image)
+        if alarms(clean):
+            false_alarms += 1
+            for finding in alarms(clean):
+                raised[finding.criterion] = raised.get(finding.criterion, 0) + 1
+        for corruption, corrupt in CORRUPTIONS.items():
+            corrupted, region = corrupt(reference, rng)
+            found, _, _ = inspect_label(corrupted, image)
+            hits[corruption] += detected(clean, found, region)
+    total = len(tiles)
+    timing = {}
+    for size, count in ((2048, 500), (8192, 5000)):
+        labels, image = synthetic_label(size, count, rng)
+        timing[f"{size}² mask, {count} objects, image and default pre-label"] = \
+            median_seconds(lambda: inspect_label(labels, image), 3)[0]
+        timing[f"{size}² mask, {count} objects, mask only"] = median_seconds(lambda: inspect_label(labels), 3)[0]
+    detection = sum(hits.values()) / (total * len(CORRUPTIONS))
+    lines = ["# Label inspection on the HeLa reference masks", "",
+             f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from the 20 frames; "
+             "default criteria; agreement against the default pre-label.", "",
+             f"**False alarms:** {false_alarms}/{total} clean tiles = {false_alarms / total:.1%} "
+             f"(criteria: {', '.join(f'{k} {v}' for k, v in sorted(raised.items())) or 'none'})", "",
+             f"**Detection:** {detection:.1%} of {total * len(CORRUPTIONS)} corrupted tiles", "",
+             "| corruption | detected |", "|---|---:|"]
+    lines += [f"| {name} | {count}/{total} = {count / total:.1%} |" for name, count in hits.items()]
+    lines += ["", "| inspection time (median of 3) | seconds |", "|---|---:|"]
+    lines += [f"| {name} | {seconds:.3f} |" for name, seconds in timing.items()]
+    info = machine()
+    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}.",
+              f"Command: `python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}`", ""]
+    table = "\n".join(lines)
+    write_results("inspect_hela", {"tiles": total, "false_alarms": false_alarms, "raised_on_clean": raised,
+                                   "detected": hits, "detection_rate": detection, "timing_s": timing,
+                                   "machine": info}, table)
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
