@@ -16,13 +16,16 @@ def hela_frames() -> tuple[np.ndarray, np.ndarray]:
     return read_hela(download_hela_wheel(CACHE))
 
 
+def tile_windows(shape: tuple[int, ...], size: int) -> list[tuple[int, slice, slice]]:
+    """Non-overlapping (frame, rows, cols) windows over a (T, H, W) stack."""
+    return [(frame, slice(top, top + size), slice(left, left + size))
+            for frame in range(shape[0])
+            for top in range(0, shape[1] - size + 1, size)
+            for left in range(0, shape[2] - size + 1, size)]
+
+
 def hela_tiles(size: int = 256) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """Non-overlapping tiles of every frame: (name, image, reference mask)."""
     images, masks = hela_frames()
-    tiles = []
-    for frame in range(images.shape[0]):
-        for top in range(0, images.shape[1] - size + 1, size):
-            for left in range(0, images.shape[2] - size + 1, size):
-                window = (frame, slice(top, top + size), slice(left, left + size))
-                tiles.append((f"t{frame:02d}_y{top}_x{left}", images[window], masks[window]))
-    return tiles
+    return [(f"t{w[0]:02d}_y{w[1].start}_x{w[2].start}", images[w], masks[w])
+            for w in tile_windows(images.shape, size)]

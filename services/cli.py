@@ -127,6 +127,43 @@ def cmd_prelabel(args) -> int:
     return 0
 
 
+SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
+
+
+def cmd_inspect(args) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    from labelassist.client.dataset import read_dataset
+    from labelassist.client.imageio import read_image
+
+    samples = [s for s in read_dataset(args.dataset) if s.label is not None]
+    if not samples:
+        raise ValueError(f"no labelled samples in {args.dataset} (labels go in DIR/labels/<stem>.tif|png)")
+    report = []
+    with _client(args) as client:
+        for sample in tqdm(samples, desc="inspecting", unit="label", file=sys.stderr):
+            response = client.inspect(read_image(sample.label), image=read_image(sample.image),
+                                      criteria=args.criterion)
+            report.append({"stem": sample.stem, "objects": len(response.objects), "findings": [
+                {"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
+                 "message": f.message, "measured": f.measured, "bound": f.bound,
+                 "object_ids": list(f.object_ids),
+                 "boxes": [list(b.start) + list(b.stop) for b in f.boxes]} for f in response.findings]})
+    output = args.output or Path(args.dataset) / "inspection.json"
+    output.write_text(json.dumps({"dataset": str(args.dataset), "samples": report}, indent=2))
+    flagged = 0
+    print(f"{'sample':<28} {'objects':>7}  findings")
+    for entry in report:
+        alarms = [f for f in entry["findings"] if f["severity"] in ("warning", "error")]
+        flagged += bool(alarms)
+        summary = "; ".join(f"{f['severity']}: {f['message']}" for f in alarms) or "ok"
+        print(f"{entry['stem']:<28} {entry['objects']:>7}  {summary}")
+    print(f"{flagged}/{len(report)} labels with warnings or errors; report: {output}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from labelassist import demo
 
@@ -167,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     prelabel.add_argument("--pre", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.add_argument("--post", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.set_defaults(handler=cmd_prelabel)
+    inspect = commands.add_parser("inspect", help="inspect every label of a dataset folder")
+    inspect.add_argument("dataset", type=Path, help="DIR with images/ and labels/")
+    inspect.add_argument("-o", "--output", type=Path, help="JSON report (default: DIR/inspection.json)")
+    inspect.add_argument("--criterion", type=parse_step, action="append", default=[],
+                         metavar="NAME[:k=v,...]", help="override a criterion's parameters")
+    inspect.set_defaults(handler=cmd_inspect)
+
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
     demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
                       help="selector's port; assist and inspect take the next two; 0 picks free ports")

@@ -62,3 +62,27 @@ def test_ops_lists_every_operation_with_its_parameters(cli_env):
     for name in ("stretch", "clahe", "nl_means", "otsu", "local", "random_walker", "flood_fill", "split_touching"):
         assert f"\n{name} " in "\n" + result.stdout
     assert "sigma=1.0 (number [0.1, 50]) standard deviation in pixels" in result.stdout
+
+
+def test_inspect_writes_a_json_report_and_a_table_for_a_dataset(cli_env, tmp_path, rng):
+    import json
+
+    from shapes import disc
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    truth = disc((100, 100), (30, 30), 12) | disc((100, 100), (70, 70), 12)
+    image = (np.where(truth, 2000, 300) + rng.normal(0, 30, truth.shape)).astype(np.uint16)
+    tifffile.imwrite(tmp_path / "images" / "good.tif", image)
+    tifffile.imwrite(tmp_path / "labels" / "good.tif", truth.astype(np.uint8))
+    tifffile.imwrite(tmp_path / "images" / "holey.tif", image)
+    holey = truth & ~disc((100, 100), (30, 30), 4)
+    Image.fromarray(holey.astype(np.uint8)).save(tmp_path / "labels" / "holey.png")
+    result = run(cli_env, "inspect", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "1/2 labels with warnings or errors" in result.stdout
+    assert "warning: 1 object(s) with holes" in result.stdout
+    report = json.loads((tmp_path / "inspection.json").read_text())
+    by_stem = {s["stem"]: s for s in report["samples"]}
+    holes = [f for f in by_stem["holey"]["findings"] if f["criterion"] == "holes"]
+    assert holes[0]["boxes"] == [[18, 18, 43, 43]] and holes[0]["object_ids"] == [1]

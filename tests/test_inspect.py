@@ -30,7 +30,7 @@ def test_list_criteria_names_every_criterion_with_parameters(client):
     criteria = {c.name: c for c in client.list_criteria()}
     assert set(criteria) == {"empty_mask", "foreground_fraction", "object_count", "object_size", "holes",
                              "touching_border", "fragments", "irregular_shape", "prelabel_agreement",
-                             "background_intensity", "missed_objects", "instance_defects"}
+                             "background_intensity", "missed_objects", "merged_objects", "instance_defects"}
     assert [p.name for p in criteria["object_size"].parameters] == ["min_area", "max_area", "severity"]
 
 
@@ -116,7 +116,7 @@ def test_prelabel_agreement_finds_missed_and_extra_objects(client):
 
 def test_prelabel_agreement_reports_low_overall_dice(client):
     [finding] = findings(client, "prelabel_agreement", one_disc((30, 30), 12), prelabel=one_disc((40, 30), 12),
-                         min_iou=0.01, min_dice=0.9)
+                         min_coverage=0.01, min_dice=0.9)
     assert "Dice with the pre-label is" in finding.message and finding.bound == 0.9
 
 
@@ -197,3 +197,33 @@ def test_negative_or_float_masks_are_invalid_argument(client):
         with pytest.raises(grpc.RpcError) as caught:
             client.inspect(mask)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and message in caught.value.details()
+
+
+def test_merged_objects_flags_one_label_over_two_bright_nuclei(client, rng):
+    image, truth = nuclei_image(rng, centers=((50, 30), (50, 70)), radius=12)
+    merged = truth.copy()
+    merged[47:54, 30:70] = True  # one stroke joins them
+    [finding] = findings(client, "merged_objects", merged.astype(np.uint8), image=image)
+    assert list(finding.object_ids) == [1] and finding.measured == 2
+    two = (disc(SHAPE, (50, 30), 12) + 2 * disc(SHAPE, (50, 70), 12)).astype(np.uint8)
+    assert findings(client, "merged_objects", two, image=image) == []
+
+
+def test_objects_cut_by_the_border_are_not_judged_for_size_or_missing(client, rng):
+    image, truth = nuclei_image(rng, centers=((50, 50), (50, 3)), radius=12)
+    only_inner = disc(SHAPE, (50, 50), 12).astype(np.uint8)
+    assert findings(client, "missed_objects", only_inner, image=image) == []
+    [finding] = findings(client, "missed_objects", only_inner, image=image, include_border=True)
+    assert boxes(finding)[0][0][1] == 0  # the box starts at the left border
+    sliver = only_inner.copy()
+    sliver[40:44, 0:3] = 2  # a 12 px piece of a cut object
+    assert findings(client, "object_size", sliver, min_area=40) == []
+
+
+def test_missing_object_claims_ignore_regions_much_dimmer_than_the_labelled_ones(client, rng):
+    image = (np.where(disc(SHAPE, (30, 30), 12), 3000, 300) + np.where(disc(SHAPE, (70, 70), 12), 600, 0)
+             + rng.normal(0, 20, SHAPE)).astype(np.uint16)  # the second nucleus is dim
+    only_bright = disc(SHAPE, (30, 30), 12).astype(np.uint8)
+    assert findings(client, "missed_objects", only_bright, image=image) == []
+    [finding] = findings(client, "missed_objects", only_bright, image=image, relative_contrast=0.05)
+    assert len(finding.boxes) == 1

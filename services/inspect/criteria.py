@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure
 
-from labelassist.inspect.measure import ObjectTable, best_overlap, dice, measure_objects, object_labels
+from labelassist.inspect.measure import ObjectTable, coverage, dice, measure_objects, object_labels
 from labelassist.runtime.registry import Parameter, Registry
 
 CRITERIA = Registry("criterion", families=("coverage", "objects", "shape", "agreement", "intensity", "instances"))
@@ -54,14 +54,66 @@ class Label:
         return np.asarray(self.image if self.image.ndim == 2 else self.image.mean(axis=-1), np.float64)
 
     @cached_property
-    def object_threshold(self) -> tuple[float, bool]:
-        """Otsu threshold of the smoothed image and whether objects are bright
-        (the class the label's foreground falls in more)."""
-        smooth = filters.gaussian(self.grey, sigma=1.0, preserve_range=True)
-        threshold = filters.threshold_otsu(smooth) if smooth.max() > smooth.min() else smooth.max()
-        inside = smooth[self.mask > 0]
-        bright = inside.size == 0 or float(np.median(inside)) >= threshold
-        return float(threshold), bright
+    def smooth(self) -> np.ndarray:
+        return filters.gaussian(self.grey, sigma=1.0, preserve_range=True)
+
+    @cached_property
+    def background(self) -> tuple[float, float, bool]:
+        """Level and robust spread (1.4826 x MAD) of the unlabelled pixels, and
+        whether the objects are brighter than that background.
+
+        Robust statistics of the background, not a global threshold: a
+        threshold such as Otsu's lands between dim and bright nuclei and calls
+        the dim ones background.
+        """
+        outside = self.smooth[self.mask == 0]
+        if outside.size == 0:
+            outside = self.smooth.ravel()
+        level = float(np.median(outside))
+        spread = float(1.4826 * np.median(np.abs(outside - level))) or float(outside.std()) or 1.0
+        inside = self.smooth[self.mask > 0]
+        bright = inside.size == 0 or float(np.median(inside)) >= level
+        return level, spread, bright
+
+    def contrast(self) -> np.ndarray:
+        """Per pixel: how many background spreads brighter (for bright objects)
+        or darker than the background level."""
+        level, spread, bright = self.background
+        return (self.smooth - level) / spread * (1 if bright else -1)
+
+    @cached_property
+    def typical_contrast(self) -> float:
+        """Median over the labelled objects of their mean contrast: how bright
+        the objects this annotator labels are."""
+        if len(self.objects) == 0:
+            return 0.0
+        return float(np.median(ndi.mean(self.contrast(), labels=self.labels, index=self.objects.ids)))
+
+    def looks_labelable(self, regions: np.ndarray, ids: np.ndarray, relative_contrast: float) -> np.ndarray:
+        """Which regions are at least ``relative_contrast`` x as bright as the
+        typical labelled object, so a missing-object claim matches what the
+        annotator labels elsewhere in the image (without an image: all)."""
+        if self.grey is None or len(ids) == 0 or relative_contrast <= 0:
+            return np.ones(len(ids), bool)
+        contrast = np.asarray(ndi.mean(self.contrast(), labels=regions, index=ids))
+        return contrast >= relative_contrast * self.typical_contrast
+
+    @cached_property
+    def inner(self) -> np.ndarray:
+        """Objects not cut by the image border: only these have a full shape."""
+        height, width = self.mask.shape
+        box = self.objects.bbox
+        return (box[:, 0] > 0) & (box[:, 1] > 0) & (box[:, 2] < height) & (box[:, 3] < width)
+
+
+def region_boxes(regions: np.ndarray, ids: np.ndarray) -> list[tuple[int, int, int, int]]:
+    slices = ndi.find_objects(regions)
+    return [(slices[i - 1][0].start, slices[i - 1][1].start, slices[i - 1][0].stop, slices[i - 1][1].stop)
+            for i in ids]
+
+
+def touches_border(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    return box[0] == 0 or box[1] == 0 or box[2] == shape[0] or box[3] == shape[1]
 
 
 def _objects_finding(name, severity, label: Label, selected, message, measured, bound) -> list[Finding]:
@@ -125,12 +177,14 @@ def object_count(label: Label, min_count=1, max_count=10000, severity="warning")
     SEVERITY["warning"],
 ])
 def object_size(label: Label, min_area=40.0, max_area=0.0, severity="warning"):
-    """Objects smaller or larger than plausible for the structure."""
+    """Objects smaller or larger than plausible for the structure; objects cut
+    by the border are only judged against the upper bound."""
     area = label.objects.area
-    small = _objects_finding("object_size", severity, label, area < min_area,
-                             f"{int((area < min_area).sum())} object(s) smaller than {min_area:g} px "
-                             f"(smallest {area.min() if len(area) else 0:g} px)",
-                             area.min() if len(area) else 0, min_area)
+    too_small = (area < min_area) & label.inner
+    small = _objects_finding("object_size", severity, label, too_small,
+                             f"{int(too_small.sum())} object(s) smaller than {min_area:g} px "
+                             f"(smallest {area[too_small].min() if too_small.any() else 0:g} px)",
+                             area[too_small].min() if too_small.any() else 0, min_area)
     large = []
     if max_area:
         large = _objects_finding("object_size", severity, label, area > max_area,
@@ -192,9 +246,10 @@ def fragments(label: Label, fragment_area=10.0, max_fragments=2, severity="warni
 ])
 def irregular_shape(label: Label, min_solidity=0.8, min_circularity=0.3, min_area=40.0, severity="warning"):
     """Objects far from round where round objects (nuclei, cells) are expected:
-    often two merged objects or a slip of the brush."""
+    often two merged objects or a slip of the brush. Objects cut by the
+    border are not judged."""
     table = label.objects
-    judged = table.area >= min_area
+    judged = (table.area >= min_area) & label.inner
     selected = judged & ((table.solidity < min_solidity) | (table.circularity < min_circularity))
     worst = table.solidity[selected].min() if selected.any() else 1.0
     return _objects_finding("irregular_shape", severity, label, selected,
@@ -204,14 +259,27 @@ def irregular_shape(label: Label, min_solidity=0.8, min_circularity=0.3, min_are
 
 
 @CRITERIA.register("prelabel_agreement", "agreement", [
-    Parameter("min_iou", float, 0.5, "an object matches when IoU reaches this", 0.01, 1.0),
+    Parameter("min_coverage", float, 0.5,
+              "an object agrees when at least this fraction of it is foreground in the other mask", 0.01, 1.0),
     Parameter("min_dice", float, 0.7, "overall Dice below this is reported", 0.0, 1.0),
     Parameter("min_area", float, 40.0, "smaller objects are not compared", 0.0, 1e12),
     SEVERITY["warning"],
+    Parameter("extra_severity", str, "info", "severity of objects the pre-label lacks", choices=SEVERITIES),
+    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
+              "labelling conventions leave those out)"),
+    Parameter("relative_contrast", float, 0.5, "only regions at least this fraction as bright as the "
+              "typical labelled object count as missing", 0.0, 10.0),
 ])
-def prelabel_agreement(label: Label, min_iou=0.5, min_dice=0.7, min_area=40.0, severity="warning"):
+def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
+                       extra_severity="info", include_border=False, relative_contrast=0.5):
     """Object-by-object disagreement with the pre-label or model prediction:
-    objects it has that the label lacks (missed) and the reverse (extra)."""
+    objects it has that the label lacks (missed) and the reverse (extra).
+
+    Objects are compared by coverage, not one-to-one IoU, so two touching
+    nuclei that a threshold merged into one blob still agree with the two
+    separate objects of the label. Extra objects are only "info" by default:
+    annotators routinely add dim objects a classical pre-label misses.
+    """
     if label.prelabel is None:
         return []
     reference = object_labels(label.prelabel)
@@ -221,67 +289,108 @@ def prelabel_agreement(label: Label, min_iou=0.5, min_dice=0.7, min_area=40.0, s
         findings.append(Finding("prelabel_agreement", severity,
                                 f"Dice with the pre-label is {overall:.3f}, below {min_dice}", overall, min_dice))
     table = label.objects
-    iou, _ = best_overlap(label.labels, reference)
-    extra = (iou < min_iou) & (table.area >= min_area)
-    findings += _objects_finding("prelabel_agreement", severity, label, extra,
-                                 f"{int(extra.sum())} object(s) not in the pre-label (IoU below {min_iou})",
-                                 extra.sum(), min_iou)
-    reference_table = measure_objects(reference)
-    reference_iou, _ = best_overlap(reference, label.labels)
-    missed = (reference_iou < min_iou) & (reference_table.area >= min_area)
-    if missed.any():
-        boxes = [tuple(b) for b in reference_table.bbox[missed].tolist()]
+    extra = (coverage(label.labels, reference > 0)[table.ids] < min_coverage) & (table.area >= min_area)
+    findings += _objects_finding("prelabel_agreement", extra_severity, label, extra,
+                                 f"{int(extra.sum())} object(s) not in the pre-label "
+                                 f"(less than {min_coverage:.0%} covered)", extra.sum(), min_coverage)
+    reference_coverage = coverage(reference, label.mask > 0)
+    reference_area = np.bincount(reference.ravel())
+    missed = np.flatnonzero((reference_coverage < min_coverage) & (reference_area >= min_area))
+    missed = missed[missed > 0]
+    missed = missed[label.looks_labelable(reference, missed, relative_contrast)]
+    boxes = region_boxes(reference, missed)
+    if not include_border:
+        keep = [not touches_border(box, label.mask.shape) for box in boxes]
+        missed, boxes = missed[keep], [b for b, k in zip(boxes, keep) if k]
+    if len(missed):
         findings.append(Finding("prelabel_agreement", severity,
-                                f"{int(missed.sum())} pre-labelled object(s) missing from the label "
-                                f"(IoU below {min_iou}); boxes show where", missed.sum(), min_iou, [], boxes))
+                                f"{len(missed)} pre-labelled object(s) missing from the label "
+                                f"(less than {min_coverage:.0%} covered); boxes show where",
+                                len(missed), min_coverage, [], boxes))
     return findings
 
 
 @CRITERIA.register("background_intensity", "intensity", [
-    Parameter("max_fraction_background", float, 0.5,
-              "an object is flagged when more than this fraction of it looks like background", 0.0, 1.0),
+    Parameter("min_contrast", float, 2.0,
+              "pixels fewer background spreads than this from the background level look like background",
+              0.0, 1e3),
+    Parameter("max_background_fraction", float, 0.2,
+              "objects with more background-like pixels than this fraction are flagged", 0.0, 1.0),
     Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def background_intensity(label: Label, max_fraction_background=0.5, min_area=40.0, severity="warning"):
-    """Labelled objects whose pixels look like background (Otsu on the image)."""
+def background_intensity(label: Label, min_contrast=2.0, max_background_fraction=0.2, min_area=40.0,
+                         severity="warning"):
+    """Labelled objects that partly or wholly cover background: a blob on
+    background, a shifted outline, a bridge painted between two objects."""
     if label.grey is None or len(label.objects) == 0:
         return []
-    threshold, bright = label.object_threshold
-    smooth = filters.gaussian(label.grey, sigma=1.0, preserve_range=True)
-    looks_background = (smooth < threshold) if bright else (smooth > threshold)
-    labels = label.labels
-    fraction = ndi.mean(looks_background, labels=labels, index=label.objects.ids)
-    selected = (np.asarray(fraction) > max_fraction_background) & (label.objects.area >= min_area)
+    looks_background = label.contrast() < min_contrast
+    fraction = np.asarray(ndi.mean(looks_background, labels=label.labels, index=label.objects.ids))
+    selected = (fraction > max_background_fraction) & (label.objects.area >= min_area)
     return _objects_finding("background_intensity", severity, label, selected,
-                            f"{int(selected.sum())} object(s) mostly background-like in intensity "
-                            f"(threshold {threshold:.4g})",
-                            np.max(fraction) if len(fraction) else 0, max_fraction_background)
+                            f"{int(selected.sum())} object(s) with more than {max_background_fraction:.0%} "
+                            f"background-like pixels (worst {fraction.max():.0%})",
+                            fraction.max(), max_background_fraction)
 
 
 @CRITERIA.register("missed_objects", "intensity", [
+    Parameter("min_contrast", float, 6.0, "unlabelled pixels this many background spreads from the "
+              "background level look like objects", 0.0, 1e3),
     Parameter("min_area", float, 60.0, "smallest unlabelled object-like region reported, in pixels", 1.0, 1e12),
+    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
+              "labelling conventions leave those out)"),
+    Parameter("relative_contrast", float, 0.5, "only regions at least this fraction as bright as the "
+              "typical labelled object count as missing", 0.0, 10.0),
     SEVERITY["warning"],
 ])
-def missed_objects(label: Label, min_area=60.0, severity="warning"):
+def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contrast=0.5, include_border=False,
+                   severity="warning"):
     """Unlabelled regions that look like objects: likely missed objects."""
     if label.grey is None:
         return []
-    threshold, bright = label.object_threshold
-    smooth = filters.gaussian(label.grey, sigma=1.0, preserve_range=True)
-    looks_object = (smooth > threshold) if bright else (smooth < threshold)
     # Grow the label a little so a slightly loose boundary is not a "missed object".
-    candidates = looks_object & ~ndi.binary_dilation(label.mask > 0, iterations=3)
+    candidates = (label.contrast() > min_contrast) & ~ndi.binary_dilation(label.mask > 0, iterations=3)
     candidates = ndi.binary_opening(candidates, iterations=2)
     regions = measure.label(candidates)
-    table = measure_objects(regions)
-    selected = table.area >= min_area
-    if not selected.any():
+    areas = np.bincount(regions.ravel())
+    large = np.flatnonzero(areas >= min_area)
+    large = large[large > 0]
+    large = large[label.looks_labelable(regions, large, relative_contrast)]
+    boxes = region_boxes(regions, large)
+    if not include_border:
+        keep = [not touches_border(box, label.mask.shape) for box in boxes]
+        large, boxes = large[keep], [b for b, k in zip(boxes, keep) if k]
+    if not len(large):
         return []
-    boxes = [tuple(b) for b in table.bbox[selected].tolist()]
     return [Finding("missed_objects", severity,
-                    f"{int(selected.sum())} unlabelled region(s) of at least {min_area:g} px look like objects",
-                    float(table.area[selected].max()), min_area, [], boxes)]
+                    f"{len(large)} unlabelled region(s) of at least {min_area:g} px look like objects",
+                    float(areas[large].max()), min_area, [], boxes)]
+
+
+@CRITERIA.register("merged_objects", "intensity", [
+    Parameter("min_contrast", float, 3.0, "pixels this many background spreads from the background level "
+              "look like object", 0.0, 1e3),
+    Parameter("min_piece_area", float, 40.0, "object-like pieces at least this large count", 1.0, 1e12),
+    SEVERITY["warning"],
+])
+def merged_objects(label: Label, min_contrast=3.0, min_piece_area=40.0, severity="warning"):
+    """One labelled object over two or more separate object-like regions of
+    the image: likely two objects merged under one label."""
+    if label.grey is None or len(label.objects) == 0:
+        return []
+    pieces = measure.label((label.labels > 0) & (label.contrast() > min_contrast))
+    piece_area = np.bincount(pieces.ravel())
+    piece_owner = np.zeros(len(piece_area), np.int64)
+    piece_owner[pieces.ravel()] = label.labels.ravel()
+    substantial = np.flatnonzero(piece_area >= min_piece_area)
+    owners = piece_owner[substantial[substantial > 0]]
+    counts = np.bincount(owners, minlength=int(label.objects.ids.max()) + 1)[label.objects.ids]
+    selected = counts >= 2
+    return _objects_finding("merged_objects", severity, label, selected,
+                            f"{int(selected.sum())} object(s) each spanning two or more separate bright regions "
+                            f"(most: {counts.max() if len(counts) else 0})",
+                            counts.max() if len(counts) else 0, 1)
 
 
 @CRITERIA.register("instance_defects", "instances", [SEVERITY["error"]])
@@ -292,7 +401,10 @@ def instance_defects(label: Label, severity="error"):
         return []
     findings = []
     pieces = measure.label(mask, background=0)
-    piece_ids = np.asarray(ndi.maximum(mask, pieces, np.arange(1, pieces.max() + 1)), np.int64)
+    # Every piece holds one id, so scattering ids by piece gives each piece's id.
+    piece_ids = np.zeros(pieces.max() + 1, np.int64)
+    piece_ids[pieces.ravel()] = mask.ravel()
+    piece_ids = piece_ids[1:]
     ids, counts = np.unique(piece_ids, return_counts=True)
     split_ids = ids[counts > 1]
     if len(split_ids):

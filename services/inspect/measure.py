@@ -59,27 +59,13 @@ def measure_objects(labels: np.ndarray, image: np.ndarray | None = None) -> Obje
     )
 
 
-def best_overlap(labels: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each object id of ``labels`` (ascending), its best IoU with any
-    ``reference`` object, and that object's id (0 when none overlaps)."""
-    a = labels.ravel().astype(np.int64)
-    b = reference.ravel().astype(np.int64)
-    both = (a > 0) & (b > 0)
-    ids_a, area_a = np.unique(a[a > 0], return_counts=True)
-    ids_b, area_b = np.unique(b[b > 0], return_counts=True)
-    best_iou = np.zeros(len(ids_a))
-    best_id = np.zeros(len(ids_a), np.int64)
-    if not both.any():
-        return best_iou, best_id
-    pairs, intersection = np.unique(np.stack([a[both], b[both]]), axis=1, return_counts=True)
-    row = np.searchsorted(ids_a, pairs[0])
-    union = area_a[row] + area_b[np.searchsorted(ids_b, pairs[1])] - intersection
-    iou = intersection / union
-    order = np.lexsort((iou, row))  # last entry per row has the highest IoU
-    last = np.r_[row[order][1:] != row[order][:-1], True]
-    best_iou[row[order][last]] = iou[order][last]
-    best_id[row[order][last]] = pairs[1][order][last]
-    return best_iou, best_id
+def coverage(labels: np.ndarray, foreground: np.ndarray) -> np.ndarray:
+    """Per id of ``labels`` (indexable by id): the fraction of its pixels that
+    are ``foreground``; 0 for ids that do not occur."""
+    area = np.bincount(labels.ravel())
+    covered = np.bincount(labels.ravel(), weights=foreground.ravel().astype(np.float64), minlength=len(area))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(area > 0, covered / np.maximum(area, 1), 0.0)
 
 
 def dice(a: np.ndarray, b: np.ndarray) -> float:
