@@ -220,6 +220,66 @@ class LabelAssistClient:
     def list_strategies(self) -> list[common_pb2.NamedSpec]:
         return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
 
+    def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "") -> selector_pb2.Project:
+        return self._unary(self.selector.CreateProject, selector_pb2.CreateProjectRequest(
+            name=name, lease_seconds=lease_seconds, strategy=strategy)).project
+
+    def list_projects(self) -> list[selector_pb2.Project]:
+        return list(self._unary(self.selector.ListProjects, selector_pb2.ListProjectsRequest()).projects)
+
+    def register_dataset(self, project: str, path: str | Path) -> selector_pb2.RegisterDatasetResponse:
+        """Register a dataset folder that lies on the server, inside its dataset roots."""
+        return self._unary(self.selector.RegisterDataset,
+                           selector_pb2.RegisterDatasetRequest(project=project, path=str(path)))
+
+    def add_sample(self, project: str, stem: str, image: np.ndarray, sequence: str = "",
+                   label: np.ndarray | None = None, prelabel: np.ndarray | None = None) -> int:
+        params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence)
+
+        def parts():
+            present = {k: v for k, v in {"image": image, "label": label, "prelabel": prelabel}.items()
+                       if v is not None}
+            return write_stream(selector_pb2.AddSampleRequest, "params", params, present, self.compression)
+
+        return self._with_retries(lambda: self.selector.AddSample(parts(), timeout=self.timeout)).sample_id
+
+    def next_sample(self, project: str, annotator: str,
+                    strategy: StepLike | None = None) -> selector_pb2.NextSampleResponse:
+        """Lease the next sample; ``.exhausted`` is set when none is left."""
+        request = selector_pb2.NextSampleRequest(project=project, annotator=annotator)
+        if strategy is not None:
+            request.strategy.CopyFrom(as_call(strategy))
+        return self._unary(self.selector.NextSample, request)
+
+    def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
+        """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" or "prelabel"."""
+        request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
+                                                response_compression=self.compression)
+        return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
+                                                      "info", selector_pb2.SampleInfo))
+
+    def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray,
+                     origin: str = "manual") -> selector_pb2.LabelVersion:
+        params = selector_pb2.SubmitLabelParams(
+            sample_id=sample_id, annotator=annotator,
+            origin=selector_pb2.LabelOrigin.Value(f"LABEL_ORIGIN_{origin.upper()}"))
+
+        def parts():
+            return write_stream(selector_pb2.SubmitLabelRequest, "params", params, {"mask": mask}, self.compression)
+
+        return self._with_retries(lambda: self.selector.SubmitLabel(parts(), timeout=self.timeout)).label
+
+    def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
+        return list(self._unary(self.selector.LabelHistory,
+                                selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)
+
+    def progress(self, project: str) -> selector_pb2.ProgressResponse:
+        return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))
+
+    def export_labels(self, project: str, path: str | Path, format: str = "tif") -> int:
+        return self._unary(self.selector.ExportLabels, selector_pb2.ExportLabelsRequest(
+            project=project, path=str(path), format=format)).written
+
     # -- health -------------------------------------------------------------
 
     def health(self, timeout: float = 2.0) -> dict[str, str]:

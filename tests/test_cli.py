@@ -101,3 +101,13 @@ def test_status_without_a_stack_reports_unavailable_and_fails(tmp_path, monkeypa
                             capture_output=True, text=True, env=env, timeout=60)
     assert status.returncode == 1
     assert status.stdout.count("UNAVAILABLE") == 3
+
+
+def test_demo_runs_the_workflow_on_the_bundled_hela_sample(tmp_path):
+    result = subprocess.run([*LABELASSIST, "--data-dir", str(tmp_path), "demo", "--base-port", "0",
+                             "--no-keep-running"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert len(re.findall(r"^\w+\s+127\.0\.0\.1:\d+\s+SERVING$", result.stdout, re.MULTILINE)) == 3
+    assert "4 labels submitted and read back" in result.stdout
+    median_dice = float(re.search(r"reference masks: ([0-9.]+)", result.stdout)[1])
+    assert median_dice > 0.9

@@ -60,6 +60,8 @@ class ServiceConfig:
     grace_seconds: float = 5.0
     ready_file: Path | None = None
     log_level: str = "INFO"
+    # Service-specific settings (e.g. the selector's database URL).
+    options: dict = field(default_factory=dict)
 
     @property
     def tls(self) -> bool:
@@ -113,4 +115,5 @@ def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
         workers=args.workers,
         ready_file=args.ready_file,
         log_level=args.log_level.upper(),
+        options=dict(vars(args)),
     )

@@ -34,6 +34,8 @@ class ServiceDefinition:
     full_name: str  # "labelassist.v1.AssistService", from the proto descriptor
     # Builds the servicer from the configuration and adds it to the server.
     register: Callable[[grpc.Server, ServiceConfig], None]
+    # Adds the service's own flags; their values arrive in ServiceConfig.options.
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
 
 class RunningServer:
@@ -108,6 +110,8 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"labelassist-{definition.name}",
                                      description=f"Label Assistant {definition.name} service")
     add_server_arguments(parser, definition.name)
+    if definition.add_arguments:
+        definition.add_arguments(parser)
     config = config_from_args(definition.name, parser.parse_args(argv))
     logs.configure(definition.name, config.log_level)
     running = start(definition, config)

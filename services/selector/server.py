@@ -1,22 +1,148 @@
-"""The selector gRPC servicer."""
+"""The selector gRPC servicer: decode, call the store and strategies, encode."""
 
 from __future__ import annotations
+
+import argparse
+from pathlib import Path
 
 import grpc
 
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.config import ServiceConfig
+from labelassist.runtime.config import ServiceConfig, env
+from labelassist.runtime.registry import call_from_proto
+from labelassist.runtime.streaming import read_stream, write_stream
+from labelassist.selector.datasets import confine, export_labels, load_dataset
+from labelassist.selector.selection import rank_samples
+from labelassist.selector.store import ORIGINS, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
+
+ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
+ORIGIN_FROM_PROTO = {value: name for name, value in ORIGIN_TO_PROTO.items()}
+DEFAULT_STRATEGY = "sequence_aware"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--database-url", default=env("DATABASE_URL"),
+                        help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
+                             "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
+    parser.add_argument("--dataset-root", action="append", type=Path, default=None,
+                        help="server folders that datasets may be registered from and exported to; "
+                             "repeatable (env LABELASSIST_DATASET_ROOTS, ':'-separated; default DATA_DIR/datasets)")
 
 
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def __init__(self, config: ServiceConfig):
-        self.config = config
+        options = config.options
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
+        roots = options.get("dataset_root") or [Path(p) for p in (env("DATASET_ROOTS") or "").split(":") if p]
+        self.roots = roots or [config.data_dir / "datasets"]
+        self.store = Store(url, config.data_dir / "blobs")
+        self.max_array_bytes = config.max_array_bytes
+
+    def _project_message(self, project) -> pb.Project:
+        labeled, total, _ = self.store.progress(project)
+        return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
+                          total=total, labeled=labeled)
+
+    def _sample_info(self, row: SampleRow) -> pb.SampleInfo:
+        history = self.store.label_history(row.id)
+        return pb.SampleInfo(sample_id=row.id, project=self.store.project_name(row.project_id), stem=row.stem,
+                             sequence=row.sequence or "", labeled=row.labeled,
+                             label_version=history[-1].version if history else 0)
 
     def ListStrategies(self, request, context):
         return pb.ListStrategiesResponse(strategies=[e.to_proto() for e in STRATEGIES.entries()])
+
+    def CreateProject(self, request, context):
+        strategy = request.strategy or DEFAULT_STRATEGY
+        STRATEGIES.get(strategy)
+        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy)
+        return pb.CreateProjectResponse(project=self._project_message(project))
+
+    def ListProjects(self, request, context):
+        return pb.ListProjectsResponse(projects=[self._project_message(p) for p in self.store.list_projects()])
+
+    def RegisterDataset(self, request, context):
+        project = self.store.project(request.project)
+        entries = load_dataset(confine(request.path, self.roots))
+        added = self.store.add_samples(project, entries)
+        labeled, total, _ = self.store.progress(project)
+        return pb.RegisterDatasetResponse(added=added, total=total, labeled=labeled)
+
+    def AddSample(self, request_iterator, context):
+        received = read_stream(request_iterator, "params", pb.AddSampleParams, self.max_array_bytes,
+                               {"image", "label", "prelabel"})
+        params = received.message
+        if not params.stem:
+            raise ValueError("'stem' must be set")
+        project = self.store.project(params.project)
+        entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
+                 "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel")}
+        added = self.store.add_samples(project, [entry])
+        row = self.store.sample_by_stem(project, params.stem)
+        return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
+
+    def NextSample(self, request, context):
+        project = self.store.project(request.project)
+        name, parameters = call_from_proto(request.strategy) if request.strategy.name else (project.strategy, {})
+        STRATEGIES.get(name).bind(parameters)
+        leased = self.store.lease_next_sample(
+            project, request.annotator,
+            lambda candidates, taken: rank_samples(name, parameters, candidates, taken))
+        if leased is None:
+            return pb.NextSampleResponse(exhausted=True, strategy=name)
+        row, expires_at = leased
+        return pb.NextSampleResponse(sample=self._sample_info(row), lease_expires_at=expires_at, strategy=name)
+
+    def GetSample(self, request, context):
+        row = self.store.sample(request.sample_id)
+        arrays = {}
+        if not request.without_image:
+            arrays["image"] = self.store.blobs.get(row.image_blob)
+        latest = self.store.latest_label(row.id)
+        if latest is not None:
+            arrays["label"] = latest[1]
+        elif row.prelabel_blob:
+            arrays["prelabel"] = self.store.blobs.get(row.prelabel_blob)
+        yield from write_stream(pb.GetSampleResponse, "info", self._sample_info(row), arrays,
+                                request.response_compression)
+
+    def SubmitLabel(self, request_iterator, context):
+        received = read_stream(request_iterator, "params", pb.SubmitLabelParams, self.max_array_bytes, {"mask"})
+        params = received.message
+        origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
+        if origin is None or origin == "imported":
+            raise ValueError(f"'origin' must be manual, accepted_prelabel or edited_prelabel; got {params.origin}")
+        version = self.store.submit_label(params.sample_id, params.annotator, received.require("mask"), origin)
+        return pb.SubmitLabelResponse(label=self._version_message(version))
+
+    def _version_message(self, version) -> pb.LabelVersion:
+        return pb.LabelVersion(sample_id=version.sample_id, version=version.version, annotator=version.annotator,
+                               origin=ORIGIN_TO_PROTO[version.origin], checksum=version.checksum,
+                               created_at=version.created_at)
+
+    def LabelHistory(self, request, context):
+        self.store.sample(request.sample_id)
+        return pb.LabelHistoryResponse(versions=[self._version_message(v)
+                                                 for v in self.store.label_history(request.sample_id)])
+
+    def Progress(self, request, context):
+        labeled, total, per_annotator = self.store.progress(self.store.project(request.project))
+        return pb.ProgressResponse(labeled=labeled, total=total, annotators=[
+            pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())])
+
+    def ExportLabels(self, request, context):
+        project = self.store.project(request.project)
+        folder = confine(request.path, self.roots)
+        latest = []
+        for row in self.store.samples(project):
+            found = self.store.latest_label(row.id)
+            if found is not None:
+                latest.append((row.stem, found[1]))
+        return pb.ExportLabelsResponse(written=export_labels(folder, latest, request.format or "tif"))
 
 
 def _register(server: grpc.Server, config: ServiceConfig) -> None:
@@ -27,8 +153,11 @@ DEFINITION = runtime_server.ServiceDefinition(
     name="selector",
     full_name=pb.DESCRIPTOR.services_by_name["SelectorService"].full_name,
     register=_register,
+    add_arguments=add_arguments,
 )
 
 
 def main(argv=None) -> int:
     return runtime_server.main(DEFINITION, argv)
+
+

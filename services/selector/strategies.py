@@ -38,9 +38,13 @@ def random(candidates: np.ndarray, count: int, seed: int = 0, **_unused) -> np.n
 
 @STRATEGIES.register("sequence_aware", "sequence", [SEED])
 def sequence_aware(candidates: np.ndarray, count: int, sequences: np.ndarray | None = None,
-                   seed: int = 0, **_unused) -> np.ndarray:
+                   seed: int = 0, taken_sequences: np.ndarray | None = None, **_unused) -> np.ndarray:
     """One random sample per sequence per round, so picks cover every sequence
-    before any repeats (Schilling et al. 2021: 80.6 % Dice with 32 samples)."""
+    before any repeats (Schilling et al. 2021: 80.6 % Dice with 32 samples).
+
+    ``taken_sequences`` lists the sequences of samples already labelled or
+    leased, so picks made one at a time continue the current round.
+    """
     candidates = np.asarray(candidates)
     count = _check_count(count, len(candidates))
     if sequences is None:
@@ -58,6 +62,11 @@ def sequence_aware(candidates: np.ndarray, count: int, sequences: np.ndarray | N
     grouped = inverse[by_group]
     rank = np.empty(len(order), np.int64)
     rank[by_group] = np.arange(len(order)) - np.searchsorted(grouped, grouped)
+    if taken_sequences is not None and len(taken_sequences):
+        names, counts = np.unique(np.asarray(taken_sequences), return_counts=True)
+        already = dict(zip(names.tolist(), counts.tolist()))
+        group_names = np.unique(shuffled_sequences)
+        rank += np.array([already.get(name, 0) for name in group_names.tolist()], np.int64)[inverse]
     sequence_priority = rng.permutation(inverse.max() + 1)[inverse]
     picks = np.lexsort((sequence_priority, rank))[:count]
     return candidates[order[picks]]

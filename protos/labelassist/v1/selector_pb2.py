@@ -25,17 +25,71 @@ _sym_db = _symbol_database.Default()
 from labelassist.proto.v1 import common_pb2 as labelassist_dot_proto_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#labelassist/proto/v1/selector.proto\x12\x0elabelassist.v1\x1a!labelassist/proto/v1/common.proto\"\x17\n\x15ListStrategiesRequest\"G\n\x16ListStrategiesResponse\x12-\n\nstrategies\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedSpec2r\n\x0fSelectorService\x12_\n\x0eListStrategies\x12%.labelassist.v1.ListStrategiesRequest\x1a&.labelassist.v1.ListStrategiesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#labelassist/proto/v1/selector.proto\x12\x0elabelassist.v1\x1a!labelassist/proto/v1/common.proto\"`\n\x07Project\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rlease_seconds\x18\x02 \x01(\x01\x12\x10\n\x08strategy\x18\x03 \x01(\t\x12\r\n\x05total\x18\x04 \x01(\x04\x12\x0f\n\x07labeled\x18\x05 \x01(\x04\"M\n\x14\x43reateProjectRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rlease_seconds\x18\x02 \x01(\x01\x12\x10\n\x08strategy\x18\x03 \x01(\t\"A\n\x15\x43reateProjectResponse\x12(\n\x07project\x18\x01 \x01(\x0b\x32\x17.labelassist.v1.Project\"\x15\n\x13ListProjectsRequest\"A\n\x14ListProjectsResponse\x12)\n\x08projects\x18\x01 \x03(\x0b\x32\x17.labelassist.v1.Project\"7\n\x16RegisterDatasetRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\"H\n\x17RegisterDatasetResponse\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x01 \x01(\x04\x12\r\n\x05total\x18\x02 \x01(\x04\x12\x0f\n\x07labeled\x18\x03 \x01(\x04\"B\n\x0f\x41\x64\x64SampleParams\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04stem\x18\x02 \x01(\t\x12\x10\n\x08sequence\x18\x03 \x01(\t\"z\n\x10\x41\x64\x64SampleRequest\x12\x31\n\x06params\x18\x01 \x01(\x0b\x32\x1f.labelassist.v1.AddSampleParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"5\n\x11\x41\x64\x64SampleResponse\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x02 \x01(\x08\"x\n\nSampleInfo\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x0f\n\x07project\x18\x02 \x01(\t\x12\x0c\n\x04stem\x18\x03 \x01(\t\x12\x10\n\x08sequence\x18\x04 \x01(\t\x12\x0f\n\x07labeled\x18\x05 \x01(\x08\x12\x15\n\rlabel_version\x18\x06 \x01(\x04\"d\n\x11NextSampleRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x11\n\tannotator\x18\x02 \x01(\t\x12+\n\x08strategy\x18\x03 \x01(\x0b\x32\x19.labelassist.v1.NamedCall\"\x7f\n\x12NextSampleResponse\x12\x11\n\texhausted\x18\x01 \x01(\x08\x12*\n\x06sample\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.SampleInfo\x12\x18\n\x10lease_expires_at\x18\x03 \x01(\x01\x12\x10\n\x08strategy\x18\x04 \x01(\t\"w\n\x10GetSampleRequest\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x15\n\rwithout_image\x18\x02 \x01(\x08\x12\x39\n\x14response_compression\x18\x03 \x01(\x0e\x32\x1b.labelassist.v1.Compression\"t\n\x11GetSampleResponse\x12*\n\x04info\x18\x01 \x01(\x0b\x32\x1a.labelassist.v1.SampleInfoH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"f\n\x11SubmitLabelParams\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x11\n\tannotator\x18\x02 \x01(\t\x12+\n\x06origin\x18\x03 \x01(\x0e\x32\x1b.labelassist.v1.LabelOrigin\"~\n\x12SubmitLabelRequest\x12\x33\n\x06params\x18\x01 \x01(\x0b\x32!.labelassist.v1.SubmitLabelParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x98\x01\n\x0cLabelVersion\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x11\n\tannotator\x18\x03 \x01(\t\x12+\n\x06origin\x18\x04 \x01(\x0e\x32\x1b.labelassist.v1.LabelOrigin\x12\x10\n\x08\x63hecksum\x18\x05 \x01(\t\x12\x12\n\ncreated_at\x18\x06 \x01(\x01\"B\n\x13SubmitLabelResponse\x12+\n\x05label\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.LabelVersion\"(\n\x13LabelHistoryRequest\x12\x11\n\tsample_id\x18\x01 \x01(\x04\"F\n\x14LabelHistoryResponse\x12.\n\x08versions\x18\x01 \x03(\x0b\x32\x1c.labelassist.v1.LabelVersion\"\"\n\x0fProgressRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\"7\n\x11\x41nnotatorProgress\x12\x11\n\tannotator\x18\x01 \x01(\t\x12\x0f\n\x07labeled\x18\x02 \x01(\x04\"i\n\x10ProgressResponse\x12\x0f\n\x07labeled\x18\x01 \x01(\x04\x12\r\n\x05total\x18\x02 \x01(\x04\x12\x35\n\nannotators\x18\x03 \x03(\x0b\x32!.labelassist.v1.AnnotatorProgress\"D\n\x13\x45xportLabelsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x0c\n\x04path\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\"\'\n\x14\x45xportLabelsResponse\x12\x0f\n\x07written\x18\x01 \x01(\x04\"\x17\n\x15ListStrategiesRequest\"G\n\x16ListStrategiesResponse\x12-\n\nstrategies\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedSpec*\xa5\x01\n\x0bLabelOrigin\x12\x1c\n\x18LABEL_ORIGIN_UNSPECIFIED\x10\x00\x12\x17\n\x13LABEL_ORIGIN_MANUAL\x10\x01\x12\"\n\x1eLABEL_ORIGIN_ACCEPTED_PRELABEL\x10\x02\x12 \n\x1cLABEL_ORIGIN_EDITED_PRELABEL\x10\x03\x12\x19\n\x15LABEL_ORIGIN_IMPORTED\x10\x04\x32\xeb\x07\n\x0fSelectorService\x12_\n\x0eListStrategies\x12%.labelassist.v1.ListStrategiesRequest\x1a&.labelassist.v1.ListStrategiesResponse\x12\\\n\rCreateProject\x12$.labelassist.v1.CreateProjectRequest\x1a%.labelassist.v1.CreateProjectResponse\x12Y\n\x0cListProjects\x12#.labelassist.v1.ListProjectsRequest\x1a$.labelassist.v1.ListProjectsResponse\x12\x62\n\x0fRegisterDataset\x12&.labelassist.v1.RegisterDatasetRequest\x1a\'.labelassist.v1.RegisterDatasetResponse\x12R\n\tAddSample\x12 .labelassist.v1.AddSampleRequest\x1a!.labelassist.v1.AddSampleResponse(\x01\x12S\n\nNextSample\x12!.labelassist.v1.NextSampleRequest\x1a\".labelassist.v1.NextSampleResponse\x12R\n\tGetSample\x12 .labelassist.v1.GetSampleRequest\x1a!.labelassist.v1.GetSampleResponse0\x01\x12X\n\x0bSubmitLabel\x12\".labelassist.v1.SubmitLabelRequest\x1a#.labelassist.v1.SubmitLabelResponse(\x01\x12Y\n\x0cLabelHistory\x12#.labelassist.v1.LabelHistoryRequest\x1a$.labelassist.v1.LabelHistoryResponse\x12M\n\x08Progress\x12\x1f.labelassist.v1.ProgressRequest\x1a .labelassist.v1.ProgressResponse\x12Y\n\x0c\x45xportLabels\x12#.labelassist.v1.ExportLabelsRequest\x1a$.labelassist.v1.ExportLabelsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'labelassist.proto.v1.selector_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=90
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=113
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=115
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=186
-  _globals['_SELECTORSERVICE']._serialized_start=188
-  _globals['_SELECTORSERVICE']._serialized_end=302
+  _globals['_LABELORIGIN']._serialized_start=2373
+  _globals['_LABELORIGIN']._serialized_end=2538
+  _globals['_PROJECT']._serialized_start=90
+  _globals['_PROJECT']._serialized_end=186
+  _globals['_CREATEPROJECTREQUEST']._serialized_start=188
+  _globals['_CREATEPROJECTREQUEST']._serialized_end=265
+  _globals['_CREATEPROJECTRESPONSE']._serialized_start=267
+  _globals['_CREATEPROJECTRESPONSE']._serialized_end=332
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=334
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=355
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=357
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=422
+  _globals['_REGISTERDATASETREQUEST']._serialized_start=424
+  _globals['_REGISTERDATASETREQUEST']._serialized_end=479
+  _globals['_REGISTERDATASETRESPONSE']._serialized_start=481
+  _globals['_REGISTERDATASETRESPONSE']._serialized_end=553
+  _globals['_ADDSAMPLEPARAMS']._serialized_start=555
+  _globals['_ADDSAMPLEPARAMS']._serialized_end=621
+  _globals['_ADDSAMPLEREQUEST']._serialized_start=623
+  _globals['_ADDSAMPLEREQUEST']._serialized_end=745
+  _globals['_ADDSAMPLERESPONSE']._serialized_start=747
+  _globals['_ADDSAMPLERESPONSE']._serialized_end=800
+  _globals['_SAMPLEINFO']._serialized_start=802
+  _globals['_SAMPLEINFO']._serialized_end=922
+  _globals['_NEXTSAMPLEREQUEST']._serialized_start=924
+  _globals['_NEXTSAMPLEREQUEST']._serialized_end=1024
+  _globals['_NEXTSAMPLERESPONSE']._serialized_start=1026
+  _globals['_NEXTSAMPLERESPONSE']._serialized_end=1153
+  _globals['_GETSAMPLEREQUEST']._serialized_start=1155
+  _globals['_GETSAMPLEREQUEST']._serialized_end=1274
+  _globals['_GETSAMPLERESPONSE']._serialized_start=1276
+  _globals['_GETSAMPLERESPONSE']._serialized_end=1392
+  _globals['_SUBMITLABELPARAMS']._serialized_start=1394
+  _globals['_SUBMITLABELPARAMS']._serialized_end=1496
+  _globals['_SUBMITLABELREQUEST']._serialized_start=1498
+  _globals['_SUBMITLABELREQUEST']._serialized_end=1624
+  _globals['_LABELVERSION']._serialized_start=1627
+  _globals['_LABELVERSION']._serialized_end=1779
+  _globals['_SUBMITLABELRESPONSE']._serialized_start=1781
+  _globals['_SUBMITLABELRESPONSE']._serialized_end=1847
+  _globals['_LABELHISTORYREQUEST']._serialized_start=1849
+  _globals['_LABELHISTORYREQUEST']._serialized_end=1889
+  _globals['_LABELHISTORYRESPONSE']._serialized_start=1891
+  _globals['_LABELHISTORYRESPONSE']._serialized_end=1961
+  _globals['_PROGRESSREQUEST']._serialized_start=1963
+  _globals['_PROGRESSREQUEST']._serialized_end=1997
+  _globals['_ANNOTATORPROGRESS']._serialized_start=1999
+  _globals['_ANNOTATORPROGRESS']._serialized_end=2054
+  _globals['_PROGRESSRESPONSE']._serialized_start=2056
+  _globals['_PROGRESSRESPONSE']._serialized_end=2161
+  _globals['_EXPORTLABELSREQUEST']._serialized_start=2163
+  _globals['_EXPORTLABELSREQUEST']._serialized_end=2231
+  _globals['_EXPORTLABELSRESPONSE']._serialized_start=2233
+  _globals['_EXPORTLABELSRESPONSE']._serialized_end=2272
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=2274
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=2297
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=2299
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=2370
+  _globals['_SELECTORSERVICE']._serialized_start=2541
+  _globals['_SELECTORSERVICE']._serialized_end=3544
 # @@protoc_insertion_point(module_scope)

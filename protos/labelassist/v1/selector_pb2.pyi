@@ -1,11 +1,257 @@
 from labelassist.proto.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class LabelOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LABEL_ORIGIN_UNSPECIFIED: _ClassVar[LabelOrigin]
+    LABEL_ORIGIN_MANUAL: _ClassVar[LabelOrigin]
+    LABEL_ORIGIN_ACCEPTED_PRELABEL: _ClassVar[LabelOrigin]
+    LABEL_ORIGIN_EDITED_PRELABEL: _ClassVar[LabelOrigin]
+    LABEL_ORIGIN_IMPORTED: _ClassVar[LabelOrigin]
+LABEL_ORIGIN_UNSPECIFIED: LabelOrigin
+LABEL_ORIGIN_MANUAL: LabelOrigin
+LABEL_ORIGIN_ACCEPTED_PRELABEL: LabelOrigin
+LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
+LABEL_ORIGIN_IMPORTED: LabelOrigin
+
+class Project(_message.Message):
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    LABELED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    lease_seconds: float
+    strategy: str
+    total: int
+    labeled: int
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ...) -> None: ...
+
+class CreateProjectRequest(_message.Message):
+    __slots__ = ("name", "lease_seconds", "strategy")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    lease_seconds: float
+    strategy: str
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
+
+class CreateProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
+
+class ListProjectsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListProjectsResponse(_message.Message):
+    __slots__ = ("projects",)
+    PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    projects: _containers.RepeatedCompositeFieldContainer[Project]
+    def __init__(self, projects: _Optional[_Iterable[_Union[Project, _Mapping]]] = ...) -> None: ...
+
+class RegisterDatasetRequest(_message.Message):
+    __slots__ = ("project", "path")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    path: str
+    def __init__(self, project: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class RegisterDatasetResponse(_message.Message):
+    __slots__ = ("added", "total", "labeled")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    LABELED_FIELD_NUMBER: _ClassVar[int]
+    added: int
+    total: int
+    labeled: int
+    def __init__(self, added: _Optional[int] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ...) -> None: ...
+
+class AddSampleParams(_message.Message):
+    __slots__ = ("project", "stem", "sequence")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    stem: str
+    sequence: str
+    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ...) -> None: ...
+
+class AddSampleRequest(_message.Message):
+    __slots__ = ("params", "array")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    params: AddSampleParams
+    array: _common_pb2.ArrayChunk
+    def __init__(self, params: _Optional[_Union[AddSampleParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class AddSampleResponse(_message.Message):
+    __slots__ = ("sample_id", "added")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    added: bool
+    def __init__(self, sample_id: _Optional[int] = ..., added: _Optional[bool] = ...) -> None: ...
+
+class SampleInfo(_message.Message):
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LABELED_FIELD_NUMBER: _ClassVar[int]
+    LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    project: str
+    stem: str
+    sequence: str
+    labeled: bool
+    label_version: int
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: _Optional[bool] = ..., label_version: _Optional[int] = ...) -> None: ...
+
+class NextSampleRequest(_message.Message):
+    __slots__ = ("project", "annotator", "strategy")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    annotator: str
+    strategy: _common_pb2.NamedCall
+    def __init__(self, project: _Optional[str] = ..., annotator: _Optional[str] = ..., strategy: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ...) -> None: ...
+
+class NextSampleResponse(_message.Message):
+    __slots__ = ("exhausted", "sample", "lease_expires_at", "strategy")
+    EXHAUSTED_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    exhausted: bool
+    sample: SampleInfo
+    lease_expires_at: float
+    strategy: str
+    def __init__(self, exhausted: _Optional[bool] = ..., sample: _Optional[_Union[SampleInfo, _Mapping]] = ..., lease_expires_at: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
+
+class GetSampleRequest(_message.Message):
+    __slots__ = ("sample_id", "without_image", "response_compression")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    WITHOUT_IMAGE_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    without_image: bool
+    response_compression: _common_pb2.Compression
+    def __init__(self, sample_id: _Optional[int] = ..., without_image: _Optional[bool] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+
+class GetSampleResponse(_message.Message):
+    __slots__ = ("info", "array")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    info: SampleInfo
+    array: _common_pb2.ArrayChunk
+    def __init__(self, info: _Optional[_Union[SampleInfo, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class SubmitLabelParams(_message.Message):
+    __slots__ = ("sample_id", "annotator", "origin")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    annotator: str
+    origin: LabelOrigin
+    def __init__(self, sample_id: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ...) -> None: ...
+
+class SubmitLabelRequest(_message.Message):
+    __slots__ = ("params", "array")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    params: SubmitLabelParams
+    array: _common_pb2.ArrayChunk
+    def __init__(self, params: _Optional[_Union[SubmitLabelParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class LabelVersion(_message.Message):
+    __slots__ = ("sample_id", "version", "annotator", "origin", "checksum", "created_at")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    CHECKSUM_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    version: int
+    annotator: str
+    origin: LabelOrigin
+    checksum: str
+    created_at: float
+    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ..., checksum: _Optional[str] = ..., created_at: _Optional[float] = ...) -> None: ...
+
+class SubmitLabelResponse(_message.Message):
+    __slots__ = ("label",)
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    label: LabelVersion
+    def __init__(self, label: _Optional[_Union[LabelVersion, _Mapping]] = ...) -> None: ...
+
+class LabelHistoryRequest(_message.Message):
+    __slots__ = ("sample_id",)
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    def __init__(self, sample_id: _Optional[int] = ...) -> None: ...
+
+class LabelHistoryResponse(_message.Message):
+    __slots__ = ("versions",)
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    versions: _containers.RepeatedCompositeFieldContainer[LabelVersion]
+    def __init__(self, versions: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ...) -> None: ...
+
+class ProgressRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class AnnotatorProgress(_message.Message):
+    __slots__ = ("annotator", "labeled")
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    LABELED_FIELD_NUMBER: _ClassVar[int]
+    annotator: str
+    labeled: int
+    def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
+
+class ProgressResponse(_message.Message):
+    __slots__ = ("labeled", "total", "annotators")
+    LABELED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
+    labeled: int
+    total: int
+    annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ...) -> None: ...
+
+class ExportLabelsRequest(_message.Message):
+    __slots__ = ("project", "path", "format")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    path: str
+    format: str
+    def __init__(self, project: _Optional[str] = ..., path: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class ExportLabelsResponse(_message.Message):
+    __slots__ = ("written",)
+    WRITTEN_FIELD_NUMBER: _ClassVar[int]
+    written: int
+    def __init__(self, written: _Optional[int] = ...) -> None: ...
 
 class ListStrategiesRequest(_message.Message):
     __slots__ = ()

@@ -39,6 +39,56 @@ class SelectorServiceStub:
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListStrategiesRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListStrategiesResponse.FromString,
                 _registered_method=True)
+        self.CreateProject = channel.unary_unary(
+                '/labelassist.v1.SelectorService/CreateProject',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.CreateProjectRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.CreateProjectResponse.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ListProjects',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
+        self.RegisterDataset = channel.unary_unary(
+                '/labelassist.v1.SelectorService/RegisterDataset',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetResponse.FromString,
+                _registered_method=True)
+        self.AddSample = channel.stream_unary(
+                '/labelassist.v1.SelectorService/AddSample',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleResponse.FromString,
+                _registered_method=True)
+        self.NextSample = channel.unary_unary(
+                '/labelassist.v1.SelectorService/NextSample',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.FromString,
+                _registered_method=True)
+        self.GetSample = channel.unary_stream(
+                '/labelassist.v1.SelectorService/GetSample',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleResponse.FromString,
+                _registered_method=True)
+        self.SubmitLabel = channel.stream_unary(
+                '/labelassist.v1.SelectorService/SubmitLabel',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SubmitLabelRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SubmitLabelResponse.FromString,
+                _registered_method=True)
+        self.LabelHistory = channel.unary_unary(
+                '/labelassist.v1.SelectorService/LabelHistory',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.FromString,
+                _registered_method=True)
+        self.Progress = channel.unary_unary(
+                '/labelassist.v1.SelectorService/Progress',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressResponse.FromString,
+                _registered_method=True)
+        self.ExportLabels = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ExportLabels',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsResponse.FromString,
+                _registered_method=True)
 
 
 class SelectorServiceServicer:
@@ -51,6 +101,75 @@ class SelectorServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateProject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegisterDataset(self, request, context):
+        """Registers a dataset folder on the server (under a configured root):
+        DIR/images/<stem>.tif|png, optional DIR/labels/, DIR/sequences.csv.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddSample(self, request_iterator, context):
+        """Adds one streamed sample. Arrays in: "image", optionally "label" and
+        "prelabel".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NextSample(self, request, context):
+        """Leases the next sample to label to an annotator, chosen by the strategy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSample(self, request, context):
+        """Arrays out: "image" (unless left out), and "label" (the latest version)
+        or else "prelabel" when the sample has one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitLabel(self, request_iterator, context):
+        """Stores a new label version. Arrays in: "mask".
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LabelHistory(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Progress(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportLabels(self, request, context):
+        """Writes the latest labels to a server-side folder under a configured root.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SelectorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +177,56 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.ListStrategies,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListStrategiesRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListStrategiesResponse.SerializeToString,
+            ),
+            'CreateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProject,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.CreateProjectRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.CreateProjectResponse.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'RegisterDataset': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterDataset,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetResponse.SerializeToString,
+            ),
+            'AddSample': grpc.stream_unary_rpc_method_handler(
+                    servicer.AddSample,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleResponse.SerializeToString,
+            ),
+            'NextSample': grpc.unary_unary_rpc_method_handler(
+                    servicer.NextSample,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.SerializeToString,
+            ),
+            'GetSample': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetSample,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleResponse.SerializeToString,
+            ),
+            'SubmitLabel': grpc.stream_unary_rpc_method_handler(
+                    servicer.SubmitLabel,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SubmitLabelRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SubmitLabelResponse.SerializeToString,
+            ),
+            'LabelHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.LabelHistory,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.SerializeToString,
+            ),
+            'Progress': grpc.unary_unary_rpc_method_handler(
+                    servicer.Progress,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressResponse.SerializeToString,
+            ),
+            'ExportLabels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportLabels,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +256,276 @@ class SelectorService:
             '/labelassist.v1.SelectorService/ListStrategies',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ListStrategiesRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ListStrategiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/CreateProject',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.CreateProjectRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.CreateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ListProjects',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterDataset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/RegisterDataset',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddSample(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/labelassist.v1.SelectorService/AddSample',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NextSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/NextSample',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/GetSample',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitLabel(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/labelassist.v1.SelectorService/SubmitLabel',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SubmitLabelRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SubmitLabelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LabelHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/LabelHistory',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Progress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/Progress',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportLabels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ExportLabels',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsResponse.FromString,
             options,
             channel_credentials,
             insecure,

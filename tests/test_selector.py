@@ -1,0 +1,257 @@
+"""The selector through real servers: strategies, leases, labels, durability."""
+
+import signal
+import threading
+import time
+
+import grpc
+import numpy as np
+import pytest
+import tifffile
+
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.selector.blobs import array_checksum
+
+IMAGE = np.arange(64, dtype=np.uint16).reshape(8, 8)
+
+
+@pytest.fixture
+def selector(start_service):
+    service = start_service("selector")
+    with LabelAssistClient(ServiceAddresses(selector=service.address), timeout=60) as client:
+        yield client
+
+
+def make_project(client, name, count, strategy="", sequences=None, lease_seconds=0.0):
+    client.create_project(name, lease_seconds=lease_seconds, strategy=strategy)
+    for index in range(count):
+        client.add_sample(name, f"s{index:03d}", IMAGE + index,
+                          sequence=sequences[index] if sequences else "")
+    return name
+
+
+def lease_order(client, project, count, strategy=None):
+    """Stems as leased by ``count`` different annotators (each lease held)."""
+    return [client.next_sample(project, f"annotator-{i}", strategy).sample.stem for i in range(count)]
+
+
+def test_sequential_leases_in_pool_order(selector):
+    make_project(selector, "seq", 5, strategy="sequential")
+    assert lease_order(selector, "seq", 5) == ["s000", "s001", "s002", "s003", "s004"]
+    assert selector.next_sample("seq", "annotator-9").exhausted
+
+
+def test_random_is_reproducible_by_seed(selector):
+    for name in ("r1", "r2", "r3"):
+        make_project(selector, name, 12)
+    first = lease_order(selector, "r1", 12, ("random", {"seed": 3}))
+    again = lease_order(selector, "r2", 12, ("random", {"seed": 3}))
+    other = lease_order(selector, "r3", 12, ("random", {"seed": 4}))
+    assert first == again and first != other
+    assert sorted(first) == [f"s{i:03d}" for i in range(12)]
+
+
+def test_sequence_aware_covers_every_sequence_before_repeating_one(selector):
+    sequences = [f"video-{i % 4}" for i in range(12)]
+    make_project(selector, "videos", 12, strategy="sequence_aware", sequences=sequences)
+    picked = lease_order(selector, "videos", 12)
+    sequence_of = {f"s{i:03d}": sequences[i] for i in range(12)}
+    rounds = [sorted(sequence_of[s] for s in picked[r * 4:(r + 1) * 4]) for r in range(3)]
+    assert all(r == ["video-0", "video-1", "video-2", "video-3"] for r in rounds)
+
+
+def test_a_batch_of_leases_holds_no_duplicates(selector):
+    make_project(selector, "batch", 10, strategy="random")
+    picked = lease_order(selector, "batch", 10)
+    assert len(set(picked)) == 10
+
+
+def test_an_annotator_holding_a_lease_gets_the_same_sample_again(selector):
+    make_project(selector, "again", 3, strategy="sequential")
+    first = selector.next_sample("again", "ann")
+    assert selector.next_sample("again", "ann").sample.sample_id == first.sample.sample_id
+    assert selector.next_sample("again", "bob").sample.sample_id != first.sample.sample_id
+
+
+def test_an_expired_lease_returns_the_sample_to_the_pool(selector):
+    make_project(selector, "expiring", 1, strategy="sequential", lease_seconds=0.5)
+    first = selector.next_sample("expiring", "ann")
+    assert selector.next_sample("expiring", "bob").exhausted
+    time.sleep(0.7)
+    assert selector.next_sample("expiring", "bob").sample.sample_id == first.sample.sample_id
+
+
+def test_submit_stores_versions_with_history_and_marks_labeled(selector):
+    make_project(selector, "labels", 2, strategy="sequential")
+    lease = selector.next_sample("labels", "ann")
+    first_mask = (IMAGE > 30).astype(np.uint8)
+    v1 = selector.submit_label(lease.sample.sample_id, "ann", first_mask, origin="edited_prelabel")
+    second_mask = (IMAGE > 40).astype(np.uint16) * 3
+    v2 = selector.submit_label(lease.sample.sample_id, "ann", second_mask)
+    assert (v1.version, v2.version) == (1, 2) and v1.checksum == array_checksum(first_mask)
+    history = selector.label_history(lease.sample.sample_id)
+    assert [(h.version, h.annotator) for h in history] == [(1, "ann"), (2, "ann")]
+    fetched = selector.get_sample(lease.sample.sample_id)
+    assert fetched.message.labeled and fetched.message.label_version == 2
+    assert np.array_equal(fetched.arrays["image"], IMAGE)
+    assert np.array_equal(fetched.arrays["label"], second_mask) and fetched.arrays["label"].dtype == np.uint16
+    progress = selector.progress("labels")
+    assert (progress.labeled, progress.total) == (1, 2)
+    assert [(a.annotator, a.labeled) for a in progress.annotators] == [("ann", 1)]
+
+
+def test_get_sample_returns_the_prelabel_before_any_label(selector):
+    selector.create_project("pre")
+    prelabel = (IMAGE > 20).astype(np.uint8)
+    sample_id = selector.add_sample("pre", "only", IMAGE, prelabel=prelabel)
+    fetched = selector.get_sample(sample_id)
+    assert set(fetched.arrays) == {"image", "prelabel"} and np.array_equal(fetched.arrays["prelabel"], prelabel)
+
+
+def test_submitting_a_sample_leased_to_someone_else_is_refused(selector):
+    make_project(selector, "mine", 1, strategy="sequential")
+    lease = selector.next_sample("mine", "ann")
+    with pytest.raises(grpc.RpcError) as caught:
+        selector.submit_label(lease.sample.sample_id, "bob", np.zeros((8, 8), np.uint8))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "leased to 'ann'" in caught.value.details()
+
+
+@pytest.mark.parametrize("call, code, message", [
+    (lambda c: c.next_sample("nope", "ann"), grpc.StatusCode.NOT_FOUND, "no project 'nope'"),
+    (lambda c: c.get_sample(99999), grpc.StatusCode.NOT_FOUND, "no sample 99999"),
+    (lambda c: c.submit_label(1, "ann", np.zeros((3, 3), np.uint8)), grpc.StatusCode.INVALID_ARGUMENT,
+     "shape mismatch: mask is (3, 3)"),
+    (lambda c: c.next_sample("errors", "ann", "clairvoyant"), grpc.StatusCode.INVALID_ARGUMENT,
+     "unknown strategy 'clairvoyant'"),
+    (lambda c: c.next_sample("errors", ""), grpc.StatusCode.INVALID_ARGUMENT, "'annotator' must be set"),
+    (lambda c: c.create_project("errors"), grpc.StatusCode.FAILED_PRECONDITION, "already exists"),
+    (lambda c: c.register_dataset("errors", "/etc"), grpc.StatusCode.PERMISSION_DENIED,
+     "outside the dataset roots"),
+    (lambda c: c.export_labels("errors", "../../../tmp/x"), grpc.StatusCode.PERMISSION_DENIED,
+     "outside the dataset roots"),
+])
+def test_bad_requests_get_clear_status_codes(selector, call, code, message):
+    make_project(selector, "errors", 1, strategy="sequential")
+    with pytest.raises(grpc.RpcError) as caught:
+        call(selector)
+    assert caught.value.code() == code and message in caught.value.details()
+
+
+def test_register_a_dataset_folder_and_export_the_labels(stack, client, rng):
+    root = stack.data_dir / "datasets" / "toy"
+    (root / "images").mkdir(parents=True)
+    (root / "labels").mkdir()
+    for index in range(4):
+        tifffile.imwrite(root / "images" / f"img{index}.tif", IMAGE + index)
+    tifffile.imwrite(root / "labels" / "img0.tif", (IMAGE > 10).astype(np.uint8))
+    (root / "sequences.csv").write_text("stem,sequence\nimg0,a\nimg1,a\nimg2,b\nimg3,b\n")
+    client.create_project("toy", strategy="sequential")
+    registered = client.register_dataset("toy", root)
+    assert (registered.added, registered.total, registered.labeled) == (4, 4, 1)
+    assert client.register_dataset("toy", root).added == 0  # idempotent
+    lease = client.next_sample("toy", "ann")
+    assert lease.sample.stem == "img1" and lease.sample.sequence == "a"
+    client.submit_label(lease.sample.sample_id, "ann", (IMAGE > 20).astype(np.uint8))
+    out = stack.data_dir / "datasets" / "toy-export"
+    assert client.export_labels("toy", out) == 2
+    assert np.array_equal(tifffile.imread(out / "img1.tif"), (IMAGE > 20).astype(np.uint8))
+    assert np.array_equal(tifffile.imread(out / "img0.tif"), (IMAGE > 10).astype(np.uint8))
+
+
+@pytest.mark.slow
+def test_eight_concurrent_annotators_label_200_samples_without_double_leases(start_service):
+    service = start_service("selector")
+    addresses = ServiceAddresses(selector=service.address)
+    with LabelAssistClient(addresses) as setup:
+        make_project(setup, "crowd", 200, strategy="random")
+    submitted, errors = [], []
+
+    def annotate(name):
+        with LabelAssistClient(addresses) as client:
+            while True:
+                lease = client.next_sample("crowd", name)
+                if lease.exhausted:
+                    return
+                try:
+                    version = client.submit_label(lease.sample.sample_id, name, np.full((8, 8), 1, np.uint8))
+                    submitted.append((lease.sample.sample_id, name, version.version))
+                except grpc.RpcError as error:
+                    errors.append(error.details())
+
+    threads = [threading.Thread(target=annotate, args=(f"ann{i}",)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert errors == []
+    assert len(submitted) == 200 and len({s for s, _, _ in submitted}) == 200
+    assert all(version == 1 for _, _, version in submitted)  # nobody labelled a sample twice
+    with LabelAssistClient(addresses) as client:
+        progress = client.progress("crowd")
+        assert (progress.labeled, progress.total) == (200, 200)
+        assert sum(a.labeled for a in progress.annotators) == 200 and len(progress.annotators) == 8
+
+
+@pytest.mark.slow
+def test_acknowledged_labels_survive_kill_9(tmp_path, start_service):
+    service = start_service("selector")
+    addresses = ServiceAddresses(selector=service.address)
+    acknowledged = {}
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        make_project(client, "crash", 300, strategy="sequential")
+        stop = threading.Event()
+
+        def submit_until_killed():
+            while not stop.is_set():
+                try:
+                    lease = client.next_sample("crash", "ann")
+                    mask = np.random.default_rng(lease.sample.sample_id).integers(0, 5, (8, 8), dtype=np.uint8)
+                    version = client.submit_label(lease.sample.sample_id, "ann", mask)
+                    acknowledged[lease.sample.sample_id] = version.checksum
+                except grpc.RpcError:
+                    return
+
+        worker = threading.Thread(target=submit_until_killed)
+        worker.start()
+        while len(acknowledged) < 40:
+            time.sleep(0.01)
+        service.process.send_signal(signal.SIGKILL)
+        worker.join(timeout=30)
+        stop.set()
+    service.process.wait()
+    restarted = start_service("selector")  # same data dir: tmp_path / "data"
+    with LabelAssistClient(ServiceAddresses(selector=restarted.address)) as client:
+        for sample_id, checksum in acknowledged.items():
+            history = client.label_history(sample_id)
+            assert history and history[-1].checksum == checksum
+            mask = client.get_sample(sample_id, with_image=False).arrays["label"]
+            assert array_checksum(mask) == checksum
+        assert client.progress("crash").labeled >= len(acknowledged)
+
+
+@pytest.fixture
+def postgres_url():
+    import uuid
+
+    import psycopg
+
+    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
+    name = f"labelassist_server_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_the_selector_serves_from_postgresql(start_service, postgres_url):
+    service = start_service("selector", "--database-url", postgres_url)
+    with LabelAssistClient(ServiceAddresses(selector=service.address)) as client:
+        make_project(client, "pg", 3, strategy="sequential")
+        lease = client.next_sample("pg", "ann")
+        mask = (IMAGE > 5).astype(np.uint8)
+        version = client.submit_label(lease.sample.sample_id, "ann", mask)
+        assert version.checksum == array_checksum(mask)
+        assert np.array_equal(client.get_sample(lease.sample.sample_id).arrays["label"], mask)
+        assert (client.progress("pg").labeled, client.progress("pg").total) == (1, 3)

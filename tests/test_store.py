@@ -1,0 +1,114 @@
+"""The selector's store on SQLite and on the real PostgreSQL (127.0.0.1:5432)."""
+
+import os
+import threading
+import uuid
+
+import numpy as np
+import psycopg
+import pytest
+
+from labelassist.runtime.errors import ConflictError, NotFoundError
+from labelassist.selector.selection import rank_samples
+from labelassist.selector.store import Store
+
+POSTGRES = os.environ.get("LABELASSIST_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+        created = None
+    else:
+        created = f"labelassist_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {created}")
+        url = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{created}"
+    opened = Store(url, tmp_path / "blobs")
+    yield opened
+    opened.close()
+    if created:
+        with psycopg.connect(POSTGRES, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE {created} WITH (FORCE)")
+
+
+def sequential(candidates, taken):
+    return rank_samples("sequential", {}, candidates, taken)
+
+
+def fill(store, name, count, **project):
+    project = store.create_project(name, **project)
+    store.add_samples(project, [{"stem": f"s{i:03d}", "image": np.full((4, 4), i, np.uint16),
+                                 "sequence": f"seq{i % 3}"} for i in range(count)])
+    return project
+
+
+def test_the_store_runs_on_the_expected_backend(store, request):
+    assert store.engine.dialect.name == request.node.callspec.params["store"]
+
+
+def test_projects_are_unique_and_found_by_name(store):
+    project = store.create_project("p")
+    assert store.project("p") == project
+    with pytest.raises(ConflictError):
+        store.create_project("p")
+    with pytest.raises(NotFoundError, match="no project 'q'"):
+        store.project("q")
+
+
+def test_samples_keep_pool_order_and_adding_twice_changes_nothing(store):
+    project = fill(store, "p", 5)
+    assert store.add_samples(project, [{"stem": "s000", "image": np.zeros((4, 4), np.uint16)}]) == 0
+    assert [s.stem for s in store.samples(project)] == ["s000", "s001", "s002", "s003", "s004"]
+
+
+def test_leases_are_exclusive_and_expire(store):
+    project = fill(store, "p", 2, lease_seconds=10)
+    first, _ = store.lease_next_sample(project, "ann", sequential, now=100.0)
+    second, _ = store.lease_next_sample(project, "bob", sequential, now=100.0)
+    assert first.stem == "s000" and second.stem == "s001"
+    assert store.lease_next_sample(project, "cid", sequential, now=105.0) is None
+    expired, _ = store.lease_next_sample(project, "cid", sequential, now=111.0)
+    assert expired.stem == "s000"
+
+
+def test_submitted_labels_are_versioned_with_checksums(store):
+    project = fill(store, "p", 2)
+    sample, _ = store.lease_next_sample(project, "ann", sequential)
+    mask = np.eye(4, dtype=np.uint8)
+    first = store.submit_label(sample.id, "ann", mask, "accepted_prelabel")
+    second = store.submit_label(sample.id, "bob", mask * 2)
+    assert (first.version, second.version) == (1, 2)
+    latest, stored = store.latest_label(sample.id)
+    assert latest.checksum == second.checksum and np.array_equal(stored, mask * 2)
+    assert store.progress(project) == (1, 2, {"ann": 1, "bob": 1})
+
+
+def test_a_foreign_lease_blocks_a_submit(store):
+    project = fill(store, "p", 1)
+    sample, _ = store.lease_next_sample(project, "ann", sequential)
+    with pytest.raises(ConflictError, match="leased to 'ann'"):
+        store.submit_label(sample.id, "bob", np.zeros((4, 4), np.uint8))
+
+
+def test_concurrent_leases_never_hand_out_one_sample_twice(store):
+    project = fill(store, "p", 60)
+    leased, lock = [], threading.Lock()
+
+    def lease_all(annotator):
+        while True:
+            picked = store.lease_next_sample(project, annotator, sequential)
+            if picked is None:
+                return
+            store.submit_label(picked[0].id, annotator, np.ones((4, 4), np.uint8))
+            with lock:
+                leased.append(picked[0].id)
+
+    threads = [threading.Thread(target=lease_all, args=(f"ann{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(leased) == sorted(s.id for s in store.samples(project))
+    assert all(len(store.label_history(s)) == 1 for s in leased)
