@@ -105,6 +105,12 @@ def _write_ready_file(path: Path, running: RunningServer, definition: ServiceDef
     os.replace(staging, path)  # readers never see a half-written file
 
 
+def _force_exit() -> None:
+    logs.log_fields(logger, logging.ERROR, "shutdown overran its grace period; exiting hard")
+    logging.shutdown()
+    os._exit(1)
+
+
 def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
     """Entry point of ``python -m labelassist.<service>``."""
     parser = argparse.ArgumentParser(prog=f"labelassist-{definition.name}",
@@ -126,6 +132,10 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
     if config.ready_file:
         _write_ready_file(config.ready_file, running, definition)
     stopping.wait()
+    # A call that ignores cancellation must not keep the process alive forever.
+    watchdog = threading.Timer(config.grace_seconds + 10.0, _force_exit)
+    watchdog.daemon = True
+    watchdog.start()
     running.stop()
     if config.ready_file:
         config.ready_file.unlink(missing_ok=True)

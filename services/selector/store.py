@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.selector.blobs import BlobStore, array_checksum
+from labelassist.selector.scoring import image_features
 
 ORIGINS = ("manual", "accepted_prelabel", "edited_prelabel", "imported")
 
@@ -41,6 +42,8 @@ samples = sa.Table(
     sa.Column("sequence", sa.String(200)),
     sa.Column("image_blob", sa.String(64), nullable=False),
     sa.Column("prelabel_blob", sa.String(64)),
+    # Image features (float32) for diversity before any model exists; small, so in the row.
+    sa.Column("features", sa.LargeBinary),
     sa.Column("labeled", sa.Boolean, nullable=False, default=False),
     sa.UniqueConstraint("project_id", "stem"),
 )
@@ -82,6 +85,7 @@ class SampleRow:
     sequence: str | None
     image_blob: str
     prelabel_blob: str | None
+    features: bytes | None
     labeled: bool
 
 
@@ -182,6 +186,7 @@ class Store:
         prepared = []
         for entry in entries:
             prepared.append({**entry, "image_blob": self.blobs.put(entry["image"]),
+                             "features": image_features(entry["image"]).tobytes(),
                              "prelabel_blob": self.blobs.put(entry["prelabel"]) if entry.get("prelabel") is not None
                              else None,
                              "label_checksum": self.blobs.put(entry["label"]) if entry.get("label") is not None
@@ -199,7 +204,7 @@ class Store:
                 position += 1
                 sample_id = connection.execute(samples.insert().values(
                     project_id=project.id, position=position, stem=entry["stem"], sequence=entry.get("sequence"),
-                    image_blob=entry["image_blob"], prelabel_blob=entry["prelabel_blob"],
+                    image_blob=entry["image_blob"], prelabel_blob=entry["prelabel_blob"], features=entry["features"],
                     labeled=entry["label_checksum"] is not None)).inserted_primary_key[0]
                 if entry["label_checksum"] is not None:
                     connection.execute(labels.insert().values(

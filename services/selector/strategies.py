@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from labelassist.runtime.errors import ConflictError
 from labelassist.runtime.registry import Parameter, Registry
 
 STRATEGIES = Registry("strategy", families=("baseline", "sequence", "uncertainty", "diversity"))
@@ -70,3 +71,92 @@ def sequence_aware(candidates: np.ndarray, count: int, sequences: np.ndarray | N
     sequence_priority = rng.permutation(inverse.max() + 1)[inverse]
     picks = np.lexsort((sequence_priority, rank))[:count]
     return candidates[order[picks]]
+
+
+def _require(values, name: str, strategy: str, candidates: np.ndarray) -> np.ndarray:
+    if values is None:
+        raise ConflictError(f"strategy '{strategy}' needs {name}; none are available for this project yet "
+                            "(they come from a published model)")
+    values = np.asarray(values)
+    if len(values) != len(candidates):
+        raise ValueError(f"'{name}' has {len(values)} entries for {len(candidates)} candidates")
+    return values
+
+
+def k_center_greedy(embeddings: np.ndarray, count: int, selected: np.ndarray | None = None) -> np.ndarray:
+    """Indices of ``count`` rows of ``embeddings``, each the farthest from
+    everything chosen so far (Sener & Savarese 2018, core-set). Distances to
+    the nearest centre are updated in place: O(count x N x D)."""
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    count = min(count, len(embeddings))
+    nearest = np.full(len(embeddings), np.inf, dtype=np.float32)
+    if selected is not None and len(selected):
+        for centre in np.asarray(selected, dtype=np.float32):
+            np.minimum(nearest, ((embeddings - centre) ** 2).sum(axis=1), out=nearest)
+    picks = []
+    for _ in range(count):
+        # With no centre yet, start from the point farthest from the mean.
+        scores = nearest if np.isfinite(nearest).any() else ((embeddings - embeddings.mean(0)) ** 2).sum(1)
+        pick = int(np.argmax(scores))
+        picks.append(pick)
+        np.minimum(nearest, ((embeddings - embeddings[pick]) ** 2).sum(axis=1), out=nearest)
+        nearest[pick] = -1.0  # never again
+    return np.asarray(picks, dtype=np.int64)
+
+
+def _without_near_duplicates(order: np.ndarray, embeddings, count: int, min_distance: float) -> np.ndarray:
+    """Walk ``order`` keeping a candidate only if it is at least ``min_distance``
+    from every kept one, so a batch holds no near-duplicates."""
+    if embeddings is None or min_distance <= 0:
+        return order[:count]
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    kept = []
+    for index in order:
+        if all(np.sum((embeddings[index] - embeddings[k]) ** 2) >= min_distance**2 for k in kept):
+            kept.append(index)
+            if len(kept) == count:
+                break
+    return np.asarray(kept, dtype=np.int64)
+
+
+MIN_DISTANCE = Parameter("min_distance", float, 0.0,
+                         "drop candidates closer than this (embedding distance) to one already in the batch",
+                         0.0, 1e6)
+
+
+@STRATEGIES.register("uncertainty", "uncertainty", [MIN_DISTANCE])
+def uncertainty(candidates: np.ndarray, count: int, scores=None, embeddings=None, min_distance=0.0,
+                **_unused) -> np.ndarray:
+    """Highest model uncertainty first. ``scores`` are per-image aggregates of
+    pixel entropy, margin, least confidence, BALD or variance (see scoring)."""
+    candidates = np.asarray(candidates)
+    scores = _require(scores, "uncertainty scores", "uncertainty", candidates)
+    order = np.argsort(-scores, kind="stable")
+    return candidates[_without_near_duplicates(order, embeddings, _check_count(count, len(candidates)),
+                                               min_distance)]
+
+
+@STRATEGIES.register("coreset", "diversity")
+def coreset(candidates: np.ndarray, count: int, embeddings=None, taken_embeddings=None, **_unused) -> np.ndarray:
+    """Core-set by k-center greedy over embeddings: each pick covers the part of
+    the pool farthest from everything labelled or picked. Before a model
+    exists the embeddings are image features (cold start)."""
+    candidates = np.asarray(candidates)
+    embeddings = _require(embeddings, "embeddings", "coreset", candidates)
+    return candidates[k_center_greedy(embeddings, _check_count(count, len(candidates)), taken_embeddings)]
+
+
+@STRATEGIES.register("hybrid", "diversity", [
+    Parameter("prefilter", float, 4.0, "keep this many times the batch size by uncertainty first", 1.0, 1000.0),
+])
+def hybrid(candidates: np.ndarray, count: int, scores=None, embeddings=None, taken_embeddings=None,
+           prefilter=4.0, **_unused) -> np.ndarray:
+    """Uncertainty pre-filter, then core-set among those candidates: uncertain
+    and diverse (Zhdanov 2019, "Diverse mini-batch active learning")."""
+    candidates = np.asarray(candidates)
+    scores = _require(scores, "uncertainty scores", "hybrid", candidates)
+    embeddings = _require(embeddings, "embeddings", "hybrid", candidates)
+    count = _check_count(count, len(candidates))
+    shortlist = np.argsort(-scores, kind="stable")[: max(int(np.ceil(count * prefilter)), count)]
+    chosen = k_center_greedy(embeddings[shortlist], count, taken_embeddings)
+    return candidates[shortlist[chosen]]

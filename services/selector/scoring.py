@@ -1,0 +1,79 @@
+"""Per-image scores for active learning, from a model's per-pixel class
+probabilities (C, H, W) or Monte-Carlo samples of them (T, C, H, W), and
+image features for picking diverse samples before any model exists."""
+
+from __future__ import annotations
+
+import numpy as np
+
+_EPS = 1e-12
+
+
+def _check_probabilities(probabilities: np.ndarray, ndim: int, name: str) -> np.ndarray:
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    if probabilities.ndim != ndim:
+        raise ValueError(f"'{name}' must have {ndim} dimensions, got shape {probabilities.shape}")
+    if not np.isfinite(probabilities).all() or probabilities.min() < 0:
+        raise ValueError(f"'{name}' must be finite and non-negative")
+    return probabilities
+
+
+def pixel_entropy(probabilities: np.ndarray) -> np.ndarray:
+    """Shannon entropy per pixel of (C, H, W) class probabilities."""
+    p = _check_probabilities(probabilities, 3, "probabilities")
+    return -(p * np.log(p + _EPS)).sum(axis=0)
+
+
+def pixel_margin(probabilities: np.ndarray) -> np.ndarray:
+    """1 - (top-1 minus top-2 probability): high where two classes compete."""
+    p = np.sort(_check_probabilities(probabilities, 3, "probabilities"), axis=0)
+    return 1.0 - (p[-1] - p[-2])
+
+
+def pixel_least_confidence(probabilities: np.ndarray) -> np.ndarray:
+    """1 - the top class probability."""
+    return 1.0 - _check_probabilities(probabilities, 3, "probabilities").max(axis=0)
+
+
+def pixel_bald(samples: np.ndarray) -> np.ndarray:
+    """BALD mutual information per pixel from (T, C, H, W) Monte-Carlo dropout
+    samples: entropy of the mean minus mean entropy (Houlsby et al. 2011;
+    Gal et al. 2017)."""
+    s = _check_probabilities(samples, 4, "samples")
+    mean_entropy = -(s * np.log(s + _EPS)).sum(axis=1).mean(axis=0)
+    return pixel_entropy(s.mean(axis=0)) - mean_entropy
+
+
+def pixel_variance(samples: np.ndarray) -> np.ndarray:
+    """Predictive variance per pixel, summed over classes, of (T, C, H, W) samples."""
+    return _check_probabilities(samples, 4, "samples").var(axis=0).sum(axis=0)
+
+
+def aggregate(pixel_scores: np.ndarray, how: str = "mean", top_percent: float = 10.0) -> float:
+    """One score per image: the mean, or the mean of the top ``top_percent`` %
+    (which keeps a small uncertain object from drowning in easy background)."""
+    values = np.asarray(pixel_scores, dtype=np.float64).ravel()
+    if how == "mean":
+        return float(values.mean())
+    if how == "topk":
+        if not 0 < top_percent <= 100:
+            raise ValueError(f"'top_percent' must be in (0, 100], got {top_percent}")
+        count = max(int(np.ceil(values.size * top_percent / 100)), 1)
+        return float(np.partition(values, values.size - count)[-count:].mean())
+    raise ValueError(f"aggregation must be mean or topk, got {how!r}")
+
+
+def image_features(image: np.ndarray, thumbnail: int = 16, bins: int = 32) -> np.ndarray:
+    """A small embedding of an image for diversity before any model exists:
+    a normalised thumbnail (layout) and intensity histogram (content)."""
+    grey = np.asarray(image, dtype=np.float64)
+    if grey.ndim == 3:
+        grey = grey.mean(axis=-1)
+    low, high = np.percentile(grey, (1, 99))
+    unit = np.clip((grey - low) / (high - low), 0, 1) if high > low else np.zeros_like(grey)
+    rows = np.array_split(np.arange(unit.shape[0]), min(thumbnail, unit.shape[0]))
+    cols = np.array_split(np.arange(unit.shape[1]), min(thumbnail, unit.shape[1]))
+    small = np.array([[unit[np.ix_(r, c)].mean() for c in cols] for r in rows])
+    small = np.pad(small, ((0, thumbnail - small.shape[0]), (0, thumbnail - small.shape[1])))
+    histogram = np.histogram(unit, bins=bins, range=(0, 1))[0] / unit.size
+    return np.concatenate([small.ravel(), np.sqrt(histogram)]).astype(np.float32)

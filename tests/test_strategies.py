@@ -1,0 +1,80 @@
+"""Strategies and scores in-process: each one's defining property."""
+
+import numpy as np
+import pytest
+
+from labelassist.runtime.errors import ConflictError
+from labelassist.selector import scoring
+from labelassist.selector.strategies import STRATEGIES, coreset, hybrid, k_center_greedy, uncertainty
+
+
+def test_registry_lists_every_strategy_family():
+    names = {e.name: e.family for e in STRATEGIES.entries()}
+    assert names == {"sequential": "baseline", "random": "baseline", "sequence_aware": "sequence",
+                     "uncertainty": "uncertainty", "coreset": "diversity", "hybrid": "diversity"}
+
+
+def test_uncertainty_picks_the_planted_high_entropy_samples(rng):
+    confident = np.stack([np.full((8, 8), 0.99), np.full((8, 8), 0.01)])
+    unsure = np.stack([np.full((8, 8), 0.5), np.full((8, 8), 0.5)])
+    maps = [unsure if i in (3, 7) else confident for i in range(10)]
+    scores = np.array([scoring.aggregate(scoring.pixel_entropy(m)) for m in maps])
+    assert sorted(uncertainty(np.arange(10), 2, scores=scores).tolist()) == [3, 7]
+
+
+def test_margin_least_confidence_bald_and_variance_rank_the_same_planted_sample():
+    confident = np.stack([np.full((4, 4), 0.95), np.full((4, 4), 0.05)])
+    unsure = np.stack([np.full((4, 4), 0.55), np.full((4, 4), 0.45)])
+    assert scoring.pixel_margin(unsure).mean() > scoring.pixel_margin(confident).mean()
+    assert scoring.pixel_least_confidence(unsure).mean() > scoring.pixel_least_confidence(confident).mean()
+    agreeing = np.stack([unsure] * 4)  # every dropout pass says 55/45: aleatoric only
+    disagreeing = np.stack([confident, confident[::-1], confident, confident[::-1]])
+    assert scoring.pixel_bald(disagreeing).mean() > scoring.pixel_bald(agreeing).mean() + 0.3
+    assert scoring.pixel_variance(disagreeing).mean() > scoring.pixel_variance(agreeing).mean()
+
+
+def test_top_percent_aggregation_finds_a_small_uncertain_object():
+    pixel_scores = np.zeros((100, 100))
+    pixel_scores[:5, :5] = 1.0
+    assert scoring.aggregate(pixel_scores, "mean") == pytest.approx(0.0025)
+    assert scoring.aggregate(pixel_scores, "topk", 0.25) == pytest.approx(1.0)
+
+
+def test_coreset_picks_spread_out_embeddings(rng):
+    clusters = np.array([[0, 0], [10, 0], [0, 10], [10, 10]], np.float32)
+    embeddings = np.concatenate([c + rng.normal(0, 0.1, (25, 2)) for c in clusters]).astype(np.float32)
+    picked = coreset(np.arange(100), 4, embeddings=embeddings)
+    assert sorted(set(p // 25 for p in picked.tolist())) == [0, 1, 2, 3]
+
+
+def test_coreset_continues_from_already_labelled_samples(rng):
+    embeddings = np.array([[0, 0], [0.1, 0], [5, 5], [9, 9]], np.float32)
+    picked = k_center_greedy(embeddings, 1, selected=np.array([[9, 9]], np.float32))
+    assert picked.tolist() == [0]
+
+
+def test_a_batch_never_holds_near_duplicates():
+    embeddings = np.array([[0, 0], [0, 0.01], [5, 5], [0.02, 0]], np.float32)
+    scores = np.array([0.9, 0.89, 0.5, 0.88])
+    assert uncertainty(np.arange(4), 2, scores=scores, embeddings=embeddings, min_distance=1.0).tolist() == [0, 2]
+    assert len(set(coreset(np.arange(4), 3, embeddings=embeddings).tolist())) == 3
+
+
+def test_hybrid_prefilters_by_uncertainty_then_spreads(rng):
+    embeddings = np.array([[0, 0], [0, 0.1], [9, 9], [9, 9.1], [50, 50]], np.float32)
+    scores = np.array([0.9, 0.8, 0.85, 0.7, 0.01])
+    picked = hybrid(np.arange(5), 2, scores=scores, embeddings=embeddings, prefilter=2)
+    clusters = sorted(p // 2 for p in picked.tolist())
+    assert clusters == [0, 1]  # one from each uncertain cluster; the far but certain sample 4 is filtered out
+
+
+def test_model_strategies_without_scores_say_what_is_missing():
+    with pytest.raises(ConflictError, match="strategy 'uncertainty' needs uncertainty scores"):
+        uncertainty(np.arange(3), 1)
+
+
+def test_image_features_separate_different_images(rng):
+    dense = rng.integers(1000, 3000, (64, 64))
+    sparse = np.full((64, 64), 1000) + (rng.random((64, 64)) > 0.97) * 2000
+    a, b, c = (scoring.image_features(x) for x in (dense, dense + 5, sparse))
+    assert np.linalg.norm(a - b) < np.linalg.norm(a - c)
