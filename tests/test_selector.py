@@ -255,3 +255,24 @@ def test_the_selector_serves_from_postgresql(start_service, postgres_url):
         assert version.checksum == array_checksum(mask)
         assert np.array_equal(client.get_sample(lease.sample.sample_id).arrays["label"], mask)
         assert (client.progress("pg").labeled, client.progress("pg").total) == (1, 3)
+
+
+def test_coreset_cold_start_spreads_picks_over_different_looking_images(selector, rng):
+    selector.create_project("looks", strategy="coreset")
+    kinds = {"dense": lambda: rng.integers(1000, 3000, (32, 32)),
+             "sparse": lambda: 1000 + (rng.random((32, 32)) > 0.97) * 2000,
+             "left": lambda: np.where(np.arange(32)[None, :] < 8, 3000, 1000) + rng.integers(0, 50, (32, 32)),
+             "bottom": lambda: np.where(np.arange(32)[:, None] > 24, 3000, 1000) + rng.integers(0, 50, (32, 32))}
+    for index in range(6):
+        for kind, make in kinds.items():
+            selector.add_sample("looks", f"{kind}-{index}", make().astype(np.uint16))
+    picked = lease_order(selector, "looks", 4)
+    assert sorted(stem.split("-")[0] for stem in picked) == sorted(kinds)
+
+
+def test_uncertainty_before_any_model_is_a_failed_precondition(selector):
+    make_project(selector, "nomodel", 2)
+    with pytest.raises(grpc.RpcError) as caught:
+        selector.next_sample("nomodel", "ann", "uncertainty")
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "needs uncertainty scores" in caught.value.details()

@@ -111,18 +111,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(connection) -> None:
+def _sqlite_begin_immediate(connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str) -> sa.Engine:
+def _sqlite_begin_deferred(connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
+    """An engine; on SQLite, writers take the write lock when they begin
+    (BEGIN IMMEDIATE) so two lease decisions never interleave, while readers
+    begin deferred and, in WAL mode, never wait for a writer."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin_immediate if for_writes else _sqlite_begin_deferred)
     else:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    metadata.create_all(engine)
+    if for_writes:
+        metadata.create_all(engine)
     return engine
 
 
@@ -131,11 +139,13 @@ class Store:
 
     def __init__(self, url: str, blob_root: Path):
         self.engine = create_engine(url)
+        self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
         self.blobs = BlobStore(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
 
     def close(self) -> None:
         self.engine.dispose()
+        self.reader.dispose()
 
     def _lock_project(self, connection, project_id: int) -> None:
         """Serialise lease decisions per project (SQLite's BEGIN IMMEDIATE
@@ -160,21 +170,21 @@ class Store:
         return Project(project_id, name, lease_seconds, strategy)
 
     def project(self, name: str) -> Project:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(sa.select(projects).where(projects.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"no project {name!r}")
         return Project(row.id, row.name, row.lease_seconds, row.strategy)
 
     def project_name(self, project_id: int) -> str:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             name = connection.execute(sa.select(projects.c.name).where(projects.c.id == project_id)).scalar()
         if name is None:
             raise NotFoundError(f"no project with id {project_id}")
         return name
 
     def list_projects(self) -> list[Project]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(sa.select(projects).order_by(projects.c.id)).all()
         return [Project(r.id, r.name, r.lease_seconds, r.strategy) for r in rows]
 
@@ -215,14 +225,14 @@ class Store:
         return added
 
     def sample(self, sample_id: int) -> SampleRow:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(sa.select(samples).where(samples.c.id == sample_id)).first()
         if row is None:
             raise NotFoundError(f"no sample {sample_id}")
         return SampleRow(**row._mapping)
 
     def sample_by_stem(self, project: Project, stem: str) -> SampleRow:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             row = connection.execute(sa.select(samples).where((samples.c.project_id == project.id)
                                                               & (samples.c.stem == stem))).first()
         if row is None:
@@ -230,7 +240,7 @@ class Store:
         return SampleRow(**row._mapping)
 
     def samples(self, project: Project) -> list[SampleRow]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(sa.select(samples).where(samples.c.project_id == project.id)
                                       .order_by(samples.c.position)).all()
         return [SampleRow(**r._mapping) for r in rows]
@@ -315,7 +325,7 @@ class Store:
         return LabelVersion(sample_id, version, annotator, origin, checksum, now)
 
     def label_history(self, sample_id: int) -> list[LabelVersion]:
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             rows = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
                                       .order_by(labels.c.version)).all()
         return [LabelVersion(r.sample_id, r.version, r.annotator, r.origin, r.checksum, r.created_at) for r in rows]
@@ -329,7 +339,7 @@ class Store:
 
     def progress(self, project: Project) -> tuple[int, int, dict[str, int]]:
         """Labelled and total samples, and labels submitted per annotator."""
-        with self.engine.connect() as connection:
+        with self.reader.connect() as connection:
             total, labeled = connection.execute(
                 sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((samples.c.labeled, 1), else_=0)), 0))
                 .where(samples.c.project_id == project.id)).one()

@@ -131,9 +131,14 @@ def uncertainty(candidates: np.ndarray, count: int, scores=None, embeddings=None
     pixel entropy, margin, least confidence, BALD or variance (see scoring)."""
     candidates = np.asarray(candidates)
     scores = _require(scores, "uncertainty scores", "uncertainty", candidates)
-    order = np.argsort(-scores, kind="stable")
-    return candidates[_without_near_duplicates(order, embeddings, _check_count(count, len(candidates)),
-                                               min_distance)]
+    count = _check_count(count, len(candidates))
+    if count == 0:
+        return candidates[:0]
+    # Only the best few need sorting (room to skip near-duplicates): O(N), not O(N log N).
+    shortlist = count if min_distance <= 0 or embeddings is None else min(len(scores), count * 20)
+    top = np.argpartition(-scores, shortlist - 1)[:shortlist]
+    order = top[np.argsort(-scores[top], kind="stable")]
+    return candidates[_without_near_duplicates(order, embeddings, count, min_distance)]
 
 
 @STRATEGIES.register("coreset", "diversity")
