@@ -215,6 +215,26 @@ class LabelAssistClient:
 
         return self._with_retries(lambda: self.inspector.Inspect(parts(), timeout=self.timeout))
 
+    def inspect_batch(self, samples: Iterable[tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]],
+                      criteria: Iterable[StepLike] = (), only_listed: bool = False,
+                      ) -> Iterator[tuple[str, inspect_pb2.InspectResponse]]:
+        """Inspect many labels in one call. ``samples`` yields (name, mask,
+        image, prelabel) and is read lazily, so a folder streams through with
+        one sample in memory; reports come back as each is done. Not retried:
+        the samples cannot be replayed."""
+        inspect = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed)
+
+        def parts():
+            for name, mask, image, prelabel in samples:
+                params = inspect_pb2.InspectSampleParams(sample=name, inspect=inspect)
+                present = {k: v for k, v in {"mask": mask, "image": image, "prelabel": prelabel}.items()
+                           if v is not None}
+                yield from write_stream(inspect_pb2.InspectBatchRequest, "params", params, present,
+                                        self.compression)
+
+        for response in self.inspector.InspectBatch(parts(), timeout=self.timeout):
+            yield response.sample, response.report
+
     # -- selector -----------------------------------------------------------
 
     def list_strategies(self) -> list[common_pb2.NamedSpec]:

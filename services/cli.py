@@ -143,10 +143,11 @@ def cmd_inspect(args) -> int:
         raise ValueError(f"no labelled samples in {args.dataset} (labels go in DIR/labels/<stem>.tif|png)")
     report = []
     with _client(args) as client:
-        for sample in tqdm(samples, desc="inspecting", unit="label", file=sys.stderr):
-            response = client.inspect(read_image(sample.label), image=read_image(sample.image),
-                                      criteria=args.criterion)
-            report.append({"stem": sample.stem, "objects": len(response.objects), "findings": [
+        client.timeout = max(client.timeout, 60.0 * len(samples))
+        pairs = ((s.stem, read_image(s.label), read_image(s.image), None) for s in samples)
+        reports = client.inspect_batch(pairs, criteria=args.criterion)
+        for stem, response in tqdm(reports, total=len(samples), desc="inspecting", unit="label", file=sys.stderr):
+            report.append({"stem": stem, "objects": len(response.objects), "findings": [
                 {"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
                  "message": f.message, "measured": f.measured, "bound": f.bound,
                  "object_ids": list(f.object_ids),

@@ -227,3 +227,27 @@ def test_missing_object_claims_ignore_regions_much_dimmer_than_the_labelled_ones
     assert findings(client, "missed_objects", only_bright, image=image) == []
     [finding] = findings(client, "missed_objects", only_bright, image=image, relative_contrast=0.05)
     assert len(finding.boxes) == 1
+
+
+def test_inspect_batch_reports_each_sample_by_name(client, rng):
+    image, truth = nuclei_image(rng)
+    ring = truth & ~disc(SHAPE, (30, 30), 4)
+    samples = [("clean", truth.astype(np.uint8), image, None), ("holey", ring.astype(np.uint8), image, None),
+               ("empty", np.zeros(SHAPE, np.uint8), None, None)]
+    reports = dict(client.inspect_batch(iter(samples), criteria=[("holes", {}), ("empty_mask", {})],
+                                        only_listed=True))
+    assert list(reports) == ["clean", "holey", "empty"]
+    assert reports["clean"].findings == []
+    assert [f.criterion for f in reports["holey"].findings] == ["holes"]
+    assert [f.criterion for f in reports["empty"].findings] == ["empty_mask"]
+
+
+def test_inspect_batch_names_the_sample_with_bad_input(client):
+    samples = [("fine", np.ones((8, 8), np.uint8), None, None),
+               ("broken", np.ones((8, 8), np.uint8), np.ones((9, 9), np.uint16), None)]
+    reports = client.inspect_batch(iter(samples))
+    assert next(reports)[0] == "fine"
+    with pytest.raises(grpc.RpcError) as caught:
+        next(reports)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details().startswith("sample 'broken': shape mismatch")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
-
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.pipeline import (
     count_objects,
@@ -73,16 +71,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                                 params.response_compression)
 
 
-def _register(server: grpc.Server, config: ServiceConfig) -> None:
-    assist_pb2_grpc.add_AssistServiceServicer_to_server(AssistServicer(config), server)
-
-
-DEFINITION = runtime_server.ServiceDefinition(
-    name="assist",
-    full_name=pb.DESCRIPTOR.services_by_name["AssistService"].full_name,
-    register=_register,
+DEFINITION = runtime_server.ServiceDefinition.of(
+    "assist", pb.DESCRIPTOR.services_by_name["AssistService"], AssistServicer,
+    assist_pb2_grpc.add_AssistServiceServicer_to_server,
 )
-
-
-def main(argv=None) -> int:
-    return runtime_server.main(DEFINITION, argv)
+main = DEFINITION.main

@@ -116,6 +116,19 @@ def touches_border(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bo
     return box[0] == 0 or box[1] == 0 or box[2] == shape[0] or box[3] == shape[1]
 
 
+def missing_regions(label: Label, regions: np.ndarray, ids: np.ndarray, relative_contrast: float,
+                    include_border: bool) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The regions worth a missing-object claim, and their boxes: bright
+    enough to be what this annotator labels, and (unless asked) not cut by
+    the image border."""
+    ids = ids[label.looks_labelable(regions, ids, relative_contrast)]
+    boxes = region_boxes(regions, ids)
+    if not include_border:
+        keep = np.array([not touches_border(box, label.mask.shape) for box in boxes], bool)
+        ids, boxes = ids[keep] if len(ids) else ids, [b for b, k in zip(boxes, keep) if k]
+    return ids, boxes
+
+
 def _objects_finding(name, severity, label: Label, selected, message, measured, bound) -> list[Finding]:
     if not np.any(selected):
         return []
@@ -297,11 +310,7 @@ def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40
     reference_area = np.bincount(reference.ravel())
     missed = np.flatnonzero((reference_coverage < min_coverage) & (reference_area >= min_area))
     missed = missed[missed > 0]
-    missed = missed[label.looks_labelable(reference, missed, relative_contrast)]
-    boxes = region_boxes(reference, missed)
-    if not include_border:
-        keep = [not touches_border(box, label.mask.shape) for box in boxes]
-        missed, boxes = missed[keep], [b for b, k in zip(boxes, keep) if k]
+    missed, boxes = missing_regions(label, reference, missed, relative_contrast, include_border)
     if len(missed):
         findings.append(Finding("prelabel_agreement", severity,
                                 f"{len(missed)} pre-labelled object(s) missing from the label "
@@ -356,11 +365,7 @@ def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contr
     areas = np.bincount(regions.ravel())
     large = np.flatnonzero(areas >= min_area)
     large = large[large > 0]
-    large = large[label.looks_labelable(regions, large, relative_contrast)]
-    boxes = region_boxes(regions, large)
-    if not include_border:
-        keep = [not touches_border(box, label.mask.shape) for box in boxes]
-        large, boxes = large[keep], [b for b, k in zip(boxes, keep) if k]
+    large, boxes = missing_regions(label, regions, large, relative_contrast, include_border)
     if not len(large):
         return []
     return [Finding("missed_objects", severity,

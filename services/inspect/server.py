@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
-
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.proto.v1 import inspect_pb2 as pb
@@ -11,7 +9,7 @@ from labelassist.proto.v1 import inspect_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig
 from labelassist.runtime.registry import call_from_proto
-from labelassist.runtime.streaming import read_stream
+from labelassist.runtime.streaming import read_stream, split_stream
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
 
@@ -34,6 +32,17 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
             for i in range(len(table))]
 
 
+ARRAYS = {"mask", "image", "prelabel"}
+
+
+def inspect_envelope(params: pb.InspectParams, received) -> pb.InspectResponse:
+    findings, objects, checked = inspect_label(
+        received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
+        [call_from_proto(c) for c in params.criteria], params.only_listed)
+    return pb.InspectResponse(findings=[finding_to_proto(f) for f in findings],
+                              objects=objects_to_proto(objects), checked=checked)
+
+
 class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def __init__(self, config: ServiceConfig):
         self.max_array_bytes = config.max_array_bytes
@@ -42,26 +51,21 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
 
     def Inspect(self, request_iterator, context):
-        received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes,
-                               {"mask", "image", "prelabel"})
-        params = received.message
-        findings, objects, checked = inspect_label(
-            received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
-            [call_from_proto(c) for c in params.criteria], params.only_listed)
-        return pb.InspectResponse(findings=[finding_to_proto(f) for f in findings],
-                                  objects=objects_to_proto(objects), checked=checked)
+        received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes, ARRAYS)
+        return inspect_envelope(received.message, received)
+
+    def InspectBatch(self, request_iterator, context):
+        for received in split_stream(request_iterator, "params", self.max_array_bytes, ARRAYS):
+            sample = received.message.sample
+            try:
+                report = inspect_envelope(received.message.inspect, received)
+            except ValueError as error:
+                raise ValueError(f"sample {sample!r}: {error}") from None
+            yield pb.InspectBatchResponse(sample=sample, report=report)
 
 
-def _register(server: grpc.Server, config: ServiceConfig) -> None:
-    inspect_pb2_grpc.add_InspectServiceServicer_to_server(InspectServicer(config), server)
-
-
-DEFINITION = runtime_server.ServiceDefinition(
-    name="inspect",
-    full_name=pb.DESCRIPTOR.services_by_name["InspectService"].full_name,
-    register=_register,
+DEFINITION = runtime_server.ServiceDefinition.of(
+    "inspect", pb.DESCRIPTOR.services_by_name["InspectService"], InspectServicer,
+    inspect_pb2_grpc.add_InspectServiceServicer_to_server,
 )
-
-
-def main(argv=None) -> int:
-    return runtime_server.main(DEFINITION, argv)
+main = DEFINITION.main

@@ -37,6 +37,19 @@ class ServiceDefinition:
     # Adds the service's own flags; their values arrive in ServiceConfig.options.
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
+    @classmethod
+    def of(cls, name: str, service_descriptor, servicer_factory: Callable[[ServiceConfig], object],
+           add_to_server: Callable[[object, grpc.Server], None],
+           add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> ServiceDefinition:
+        """The definition from what grpcio-tools generates for a service."""
+        def register(server: grpc.Server, config: ServiceConfig) -> None:
+            add_to_server(servicer_factory(config), server)
+
+        return cls(name, service_descriptor.full_name, register, add_arguments)
+
+    def main(self, argv: list[str] | None = None) -> int:
+        return main(self, argv)
+
 
 class RunningServer:
     def __init__(self, server: grpc.Server, health_servicer, port: int, config: ServiceConfig):

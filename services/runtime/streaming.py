@@ -87,3 +87,25 @@ def write_stream(
                 chunk.header.CopyFrom(header)
             chunk.data = data
             yield part
+
+
+def split_stream(
+    parts: Iterable[Any],
+    message_field: str,
+    max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES,
+    allowed_arrays: Iterable[str] | None = None,
+) -> Iterator[Envelope]:
+    """A stream of several envelopes, each a ``message_field`` part followed by
+    its arrays; yields each envelope as soon as the next one starts."""
+    current: list[Any] = []
+    for part in parts:
+        if part.WhichOneof("part") == message_field and current:
+            yield read_stream(current, message_field, type(getattr(current[0], message_field)),
+                              max_array_bytes, allowed_arrays)
+            current = []
+        if not current and part.WhichOneof("part") != message_field:
+            raise ValueError(f"each item must start with '{message_field}'")
+        current.append(part)
+    if current:
+        yield read_stream(current, message_field, type(getattr(current[0], message_field)),
+                          max_array_bytes, allowed_arrays)

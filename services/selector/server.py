@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import grpc
-
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
@@ -145,19 +143,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.ExportLabelsResponse(written=export_labels(folder, latest, request.format or "tif"))
 
 
-def _register(server: grpc.Server, config: ServiceConfig) -> None:
-    selector_pb2_grpc.add_SelectorServiceServicer_to_server(SelectorServicer(config), server)
-
-
-DEFINITION = runtime_server.ServiceDefinition(
-    name="selector",
-    full_name=pb.DESCRIPTOR.services_by_name["SelectorService"].full_name,
-    register=_register,
-    add_arguments=add_arguments,
+DEFINITION = runtime_server.ServiceDefinition.of(
+    "selector", pb.DESCRIPTOR.services_by_name["SelectorService"], SelectorServicer,
+    selector_pb2_grpc.add_SelectorServiceServicer_to_server, add_arguments=add_arguments,
 )
-
-
-def main(argv=None) -> int:
-    return runtime_server.main(DEFINITION, argv)
-
-
+main = DEFINITION.main

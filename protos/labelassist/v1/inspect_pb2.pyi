@@ -87,6 +87,30 @@ class InspectRequest(_message.Message):
     array: _common_pb2.ArrayChunk
     def __init__(self, params: _Optional[_Union[InspectParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
+class InspectBatchRequest(_message.Message):
+    __slots__ = ("params", "array")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    params: InspectSampleParams
+    array: _common_pb2.ArrayChunk
+    def __init__(self, params: _Optional[_Union[InspectSampleParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class InspectSampleParams(_message.Message):
+    __slots__ = ("sample", "inspect")
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    INSPECT_FIELD_NUMBER: _ClassVar[int]
+    sample: str
+    inspect: InspectParams
+    def __init__(self, sample: _Optional[str] = ..., inspect: _Optional[_Union[InspectParams, _Mapping]] = ...) -> None: ...
+
+class InspectBatchResponse(_message.Message):
+    __slots__ = ("sample", "report")
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    REPORT_FIELD_NUMBER: _ClassVar[int]
+    sample: str
+    report: InspectResponse
+    def __init__(self, sample: _Optional[str] = ..., report: _Optional[_Union[InspectResponse, _Mapping]] = ...) -> None: ...
+
 class InspectResponse(_message.Message):
     __slots__ = ("findings", "objects", "checked")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]

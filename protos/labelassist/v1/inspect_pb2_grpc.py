@@ -44,6 +44,11 @@ class InspectServiceStub:
                 request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectResponse.FromString,
                 _registered_method=True)
+        self.InspectBatch = channel.stream_stream(
+                '/labelassist.v1.InspectService/InspectBatch',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchResponse.FromString,
+                _registered_method=True)
 
 
 class InspectServiceServicer:
@@ -63,6 +68,15 @@ class InspectServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InspectBatch(self, request_iterator, context):
+        """Checks a whole set of labels in one call: each sample is its params
+        (with its name) followed by its arrays, as in Inspect; one response per
+        sample streams back as soon as it is checked, so memory holds one sample.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InspectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +89,11 @@ def add_InspectServiceServicer_to_server(servicer, server):
                     servicer.Inspect,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectResponse.SerializeToString,
+            ),
+            'InspectBatch': grpc.stream_stream_rpc_method_handler(
+                    servicer.InspectBatch,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +150,33 @@ class InspectService:
             '/labelassist.v1.InspectService/Inspect',
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InspectBatch(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/labelassist.v1.InspectService/InspectBatch',
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
