@@ -182,6 +182,15 @@ class LabelAssistClient:
         return PrelabelOutcome(out.require("mask"), out.message.method, out.message.object_count,
                                list(out.message.applied))
 
+    def prelabel_probability(self, image: np.ndarray, method: StepLike = "unet",
+                             preprocess: Sequence[StepLike] = ()) -> np.ndarray:
+        """The foreground probability map of a model-based pre-label method."""
+        params = assist_pb2.PrelabelParams(method=as_call(method), preprocess=[as_call(s) for s in preprocess],
+                                           return_probability=True, response_compression=self.compression)
+        out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
+                           assist_pb2.PrelabelResponse, assist_pb2.PrelabelResult)
+        return out.require("probability")
+
     def refine(self, image: np.ndarray, scribbles: np.ndarray, mask: np.ndarray | None = None,
                method: StepLike = "random_walker") -> np.ndarray:
         params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression)

@@ -35,10 +35,13 @@ def prelabel_image(
     method: Step | None = None,
     preprocess: Sequence[Step] = (),
     postprocess: Sequence[Step] = (),
-) -> tuple[np.ndarray, str, list[str]]:
+    return_probability: bool = False,
+) -> tuple[np.ndarray, str, list[str]] | tuple[np.ndarray, str, list[str], np.ndarray | None]:
     """Pre-process, pre-label and post-process; ``method=None`` runs the default pipeline.
 
-    Returns the label image, the method's name and every step that ran.
+    Returns the label image, the method's name and every step that ran; with
+    ``return_probability`` also the foreground probability (None for
+    methods without one: the thresholds).
     """
     image = check_image(image)
     if method is None or not method[0]:
@@ -50,8 +53,17 @@ def prelabel_image(
         for name, values in steps:
             OPERATIONS.get(name, family).bind(values)
     prepared, applied = run_pipeline(image, preprocess, "preprocess")
-    mask, labelled = run_pipeline(prepared, [method], "prelabel")
+    probability = None
+    if return_probability and method[0] == "unet":
+        values = OPERATIONS.get("unet", "prelabel").bind(method[1])
+        probability, _ = _prelabel.unet_probability(prepared, values["mc_samples"])
+        mask = _prelabel.finish_labels(probability >= values["threshold"], values["split"], values["min_distance"])
+        labelled = ["unet"]
+    else:
+        mask, labelled = run_pipeline(prepared, [method], "prelabel")
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
+    if return_probability:
+        return mask, method[0], applied + labelled + cleaned, probability
     return mask, method[0], applied + labelled + cleaned
 
 

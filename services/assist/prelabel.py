@@ -92,3 +92,24 @@ def count_objects(mask: np.ndarray) -> int:
     if mask.max() <= 1:
         return int(measure.label(mask > 0).max())
     return int(len(np.unique(mask[mask > 0])))
+
+
+UNET_PARAMETERS = [
+    Parameter("threshold", float, 0.5, "foreground where the probability reaches this", 0.0, 1.0),
+    Parameter("mc_samples", int, 0, "Monte-Carlo dropout passes averaged; 0 = one deterministic pass", 0, 64),
+    SPLIT, MIN_DISTANCE,
+]
+
+
+def unet_probability(image, mc_samples=0):
+    """Foreground probability and its Monte-Carlo variance from the served U-Net."""
+    from labelassist.assist.inference import unet_probabilities  # tritonclient only when used
+
+    return unet_probabilities(single_channel(image, "unet"), mc_samples)
+
+
+@register("unet", "prelabel", UNET_PARAMETERS)
+def unet(image, threshold=0.5, mc_samples=0, split=False, min_distance=7):
+    """The U-Net trained on this project's labels, served by Triton (Ronneberger et al. 2015)."""
+    probability, _ = unet_probability(image, mc_samples)
+    return finish_labels(probability >= threshold, split, min_distance)

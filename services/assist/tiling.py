@@ -38,3 +38,45 @@ def apply_tiled(
             result[top:top + core_h, left:left + core_w] = \
                 filtered[top - y0:top - y0 + core_h, left - x0:left - x0 + core_w]
     return result
+
+
+def normalize_image(image: np.ndarray) -> np.ndarray:
+    """float32 percentile stretch (1 %, 99.8 %) of a grey image: the model's input scale."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 3:
+        image = image.mean(axis=-1)
+    low, high = np.percentile(image, (1.0, 99.8))
+    if high <= low:
+        return np.zeros(image.shape, np.float32)
+    return np.clip((image - low) / (high - low), 0, 1).astype(np.float32)
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
+    height, width = image.shape
+    padded = np.pad(image, ((0, -height % multiple), (0, -width % multiple)), mode="reflect")
+    return padded, (height, width)
+
+
+def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: int = 2) -> np.ndarray:
+    """Class probabilities of a large image from overlapping tiles, blended
+    with weights that fall off towards each tile's edge (no seams)."""
+    height, width = image.shape
+    step = max(tile - overlap, 1)
+    tops = list(range(0, max(height - tile, 0) + 1, step)) or [0]
+    lefts = list(range(0, max(width - tile, 0) + 1, step)) or [0]
+    if tops[-1] + tile < height:
+        tops.append(height - tile)
+    if lefts[-1] + tile < width:
+        lefts.append(width - tile)
+    ramp = np.minimum(np.arange(tile) + 1, np.arange(tile)[::-1] + 1).astype(np.float32)
+    weight = np.minimum.outer(ramp, ramp)
+    total = np.zeros((classes, height, width), np.float32)
+    weights = np.zeros((height, width), np.float32)
+    for top in tops:
+        for left in lefts:
+            window = image[top:top + tile, left:left + tile]
+            probabilities = predict(window)
+            h, w = window.shape
+            total[:, top:top + h, left:left + w] += probabilities * weight[:h, :w]
+            weights[top:top + h, left:left + w] += weight[:h, :w]
+    return total / np.maximum(weights, 1e-12)

@@ -26,12 +26,17 @@ class ConflictError(RuntimeError):
     """A request that contradicts the current state (a lease held by another)."""
 
 
+class UnavailableError(RuntimeError):
+    """A backend this call needs (Triton) cannot be reached right now."""
+
+
 # Order matters: the first matching class wins, so subclasses come first.
 STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (TooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
     (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
+    (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
     (TypeError, grpc.StatusCode.INVALID_ARGUMENT),
     (MemoryError, grpc.StatusCode.RESOURCE_EXHAUSTED),

@@ -61,7 +61,7 @@ class PrelabelParams(_message.Message):
     postprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     return_probability: bool
     response_compression: _common_pb2.Compression
-    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: _Optional[bool] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
 
 class PrelabelRequest(_message.Message):
     __slots__ = ("params", "array")

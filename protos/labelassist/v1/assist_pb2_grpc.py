@@ -5,7 +5,7 @@ import warnings
 
 from labelassist.proto.v1 import assist_pb2 as labelassist_dot_proto_dot_v1_dot_assist__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -25,7 +25,7 @@ if _version_not_supported:
     )
 
 
-class AssistServiceStub:
+class AssistServiceStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -61,7 +61,7 @@ class AssistServiceStub:
                 _registered_method=True)
 
 
-class AssistServiceServicer:
+class AssistServiceServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def ListOperations(self, request, context):
@@ -139,7 +139,7 @@ def add_AssistServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class AssistService:
+class AssistService(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

@@ -88,7 +88,7 @@ class ParameterValue(_message.Message):
     integer: int
     flag: bool
     text: str
-    def __init__(self, number: _Optional[float] = ..., integer: _Optional[int] = ..., flag: _Optional[bool] = ..., text: _Optional[str] = ...) -> None: ...
+    def __init__(self, number: _Optional[float] = ..., integer: _Optional[int] = ..., flag: bool = ..., text: _Optional[str] = ...) -> None: ...
 
 class ParameterSpec(_message.Message):
     __slots__ = ("name", "type", "description", "default_value", "minimum", "maximum", "choices")

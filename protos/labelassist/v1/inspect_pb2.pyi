@@ -77,7 +77,7 @@ class InspectParams(_message.Message):
     ONLY_LISTED_FIELD_NUMBER: _ClassVar[int]
     criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     only_listed: bool
-    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: _Optional[bool] = ...) -> None: ...
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: bool = ...) -> None: ...
 
 class InspectRequest(_message.Message):
     __slots__ = ("params", "array")

@@ -5,7 +5,7 @@ import warnings
 
 from labelassist.proto.v1 import inspect_pb2 as labelassist_dot_proto_dot_v1_dot_inspect__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -25,7 +25,7 @@ if _version_not_supported:
     )
 
 
-class InspectServiceStub:
+class InspectServiceStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -51,7 +51,7 @@ class InspectServiceStub:
                 _registered_method=True)
 
 
-class InspectServiceServicer:
+class InspectServiceServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def ListCriteria(self, request, context):
@@ -103,7 +103,7 @@ def add_InspectServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class InspectService:
+class InspectService(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

@@ -103,7 +103,7 @@ class AddSampleResponse(_message.Message):
     ADDED_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     added: bool
-    def __init__(self, sample_id: _Optional[int] = ..., added: _Optional[bool] = ...) -> None: ...
+    def __init__(self, sample_id: _Optional[int] = ..., added: bool = ...) -> None: ...
 
 class SampleInfo(_message.Message):
     __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version")
@@ -119,7 +119,7 @@ class SampleInfo(_message.Message):
     sequence: str
     labeled: bool
     label_version: int
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: _Optional[bool] = ..., label_version: _Optional[int] = ...) -> None: ...
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ...) -> None: ...
 
 class NextSampleRequest(_message.Message):
     __slots__ = ("project", "annotator", "strategy")
@@ -141,7 +141,7 @@ class NextSampleResponse(_message.Message):
     sample: SampleInfo
     lease_expires_at: float
     strategy: str
-    def __init__(self, exhausted: _Optional[bool] = ..., sample: _Optional[_Union[SampleInfo, _Mapping]] = ..., lease_expires_at: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
+    def __init__(self, exhausted: bool = ..., sample: _Optional[_Union[SampleInfo, _Mapping]] = ..., lease_expires_at: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
 
 class GetSampleRequest(_message.Message):
     __slots__ = ("sample_id", "without_image", "response_compression")
@@ -151,7 +151,7 @@ class GetSampleRequest(_message.Message):
     sample_id: int
     without_image: bool
     response_compression: _common_pb2.Compression
-    def __init__(self, sample_id: _Optional[int] = ..., without_image: _Optional[bool] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
 
 class GetSampleResponse(_message.Message):
     __slots__ = ("info", "array")

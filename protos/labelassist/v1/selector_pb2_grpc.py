@@ -5,7 +5,7 @@ import warnings
 
 from labelassist.proto.v1 import selector_pb2 as labelassist_dot_proto_dot_v1_dot_selector__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.78.0'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -25,7 +25,7 @@ if _version_not_supported:
     )
 
 
-class SelectorServiceStub:
+class SelectorServiceStub(object):
     """Missing associated documentation comment in .proto file."""
 
     def __init__(self, channel):
@@ -91,7 +91,7 @@ class SelectorServiceStub:
                 _registered_method=True)
 
 
-class SelectorServiceServicer:
+class SelectorServiceServicer(object):
     """Missing associated documentation comment in .proto file."""
 
     def ListStrategies(self, request, context):
@@ -236,7 +236,7 @@ def add_SelectorServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class SelectorService:
+class SelectorService(object):
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod

@@ -1,0 +1,68 @@
+"""Triton python-backend model: a TorchScript U-Net with optional Monte-Carlo
+dropout. Self-contained, so NVIDIA's container needs only torch."""
+
+import json
+import os
+import sys
+
+# The bundled server's stub ignores PYTHONPATH; labelassist passes its
+# environment's paths here (unset in NVIDIA's container: no effect).
+sys.path[:0] = [p for p in os.environ.get("LABELASSIST_TRITON_PYTHONPATH", "").split(":") if p]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import triton_python_backend_utils as pb_utils  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        directory = os.path.join(args["model_repository"], args["model_version"])
+        use_gpu = args.get("model_instance_kind") == "GPU" and torch.cuda.is_available()
+        self.device = torch.device(f"cuda:{args.get('model_instance_device_id', 0)}" if use_gpu else "cpu")
+        self.model = torch.jit.load(os.path.join(directory, "model.pt"), map_location=self.device).eval()
+        self.dropouts = [m for m in self.model.modules() if getattr(m, "original_name", "") == "Dropout2d"]
+        with open(os.path.join(directory, "meta.json")) as handle:
+            self.meta = json.load(handle)
+
+    def _passes(self, batch, samples):
+        if samples <= 1:
+            self.model.eval()
+            logits, embedding = self.model(batch)
+            probabilities = F.softmax(logits, dim=1)
+            return probabilities, torch.zeros_like(probabilities), embedding
+        for dropout in self.dropouts:
+            dropout.train()
+        try:
+            runs = [self.model(batch) for _ in range(samples)]
+        finally:
+            self.model.eval()
+        probabilities = torch.stack([F.softmax(logits, dim=1) for logits, _ in runs])
+        embedding = torch.stack([e for _, e in runs]).mean(0)
+        return probabilities.mean(0), probabilities.var(0, unbiased=False), embedding
+
+    def execute(self, requests):
+        images, samples = [], []
+        for request in requests:
+            images.append(pb_utils.get_input_tensor_by_name(request, "IMAGE").as_numpy())
+            mc = pb_utils.get_input_tensor_by_name(request, "MC_SAMPLES")
+            samples.append(int(mc.as_numpy().ravel()[0]) if mc is not None else 0)
+        # Requests that the dynamic batcher gathered run as one forward pass
+        # when their shapes and Monte-Carlo settings agree.
+        groups = {}
+        for index, (image, count) in enumerate(zip(images, samples)):
+            groups.setdefault((image.shape[1:], count), []).append(index)
+        outputs = [None] * len(requests)
+        with torch.no_grad():
+            for (_, count), members in groups.items():
+                batch = torch.from_numpy(np.concatenate([images[i] for i in members])).to(self.device)
+                probability, variance, embedding = (t.cpu().numpy() for t in self._passes(batch, count))
+                start = 0
+                for i in members:
+                    size = images[i].shape[0]
+                    outputs[i] = pb_utils.InferenceResponse([
+                        pb_utils.Tensor("PROBABILITY", probability[start:start + size]),
+                        pb_utils.Tensor("VARIANCE", variance[start:start + size]),
+                        pb_utils.Tensor("EMBEDDING", embedding[start:start + size])])
+                    start += size
+        return outputs

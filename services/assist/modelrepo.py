@@ -1,0 +1,50 @@
+"""The Triton model repository that training publishes into: Triton's
+standard layout, one numbered folder per version."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from labelassist import triton_template
+
+MODEL_NAME = "unet"
+TEMPLATE = Path(triton_template.__file__).parent / MODEL_NAME
+
+
+def ensure_repository(root: Path) -> Path:
+    """``root/unet/config.pbtxt`` from the template, if not there yet."""
+    model_dir = Path(root) / MODEL_NAME
+    model_dir.mkdir(parents=True, exist_ok=True)
+    if not (model_dir / "config.pbtxt").exists():
+        shutil.copy2(TEMPLATE / "config.pbtxt", model_dir / "config.pbtxt")
+    return model_dir
+
+
+def versions(root: Path) -> list[int]:
+    model_dir = Path(root) / MODEL_NAME
+    if not model_dir.is_dir():
+        return []
+    return sorted(int(p.name) for p in model_dir.iterdir()
+                  if p.is_dir() and p.name.isdigit() and (p / "model.pt").exists())
+
+
+def publish(root: Path, model: torch.nn.Module, meta: dict) -> int:
+    """Write the next version (TorchScript weights, model.py, meta.json) and
+    return its number; the folder appears whole (renamed into place)."""
+    model_dir = ensure_repository(root)
+    version = (versions(root) or [0])[-1] + 1
+    staging = model_dir / f".staging-{version}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    model.eval()
+    torch.jit.script(model).save(str(staging / "model.pt"))
+    shutil.copy2(TEMPLATE / "model.py", staging / "model.py")
+    (staging / "meta.json").write_text(json.dumps({"version": version, "published_at": time.time(), **meta},
+                                                  indent=2))
+    staging.rename(model_dir / str(version))
+    return version

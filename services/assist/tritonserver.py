@@ -1,0 +1,126 @@
+"""Start a local ``tritonserver``: the binary bundled in the nvidia-pytriton
+wheel (python backend only), for machines without NVIDIA's container.
+
+Two pitfalls handled here: the python backend stub embeds this interpreter,
+so LD_LIBRARY_PATH must hold its LIBDIR (else it crashes on
+``_thread.RLock``); and the server stops on SIGTERM (SIGINT can hang it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def bundle_root() -> Path:
+    try:
+        import pytriton
+    except ImportError:
+        raise RuntimeError("no local Triton: install the 'triton' extra (nvidia-pytriton, Linux x86-64) "
+                           "or point the services at a Triton server with --triton-url") from None
+    return Path(pytriton.__file__).parent / "tritonserver"
+
+
+def backend_directory(run_dir: Path) -> Path:
+    """A backends folder whose python backend carries the stub for this Python."""
+    bundle = bundle_root()
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    python_backend = run_dir / "backends" / "python"
+    python_backend.mkdir(parents=True, exist_ok=True)
+    sources = [p for p in (bundle / "backends" / "python").iterdir() if p.is_file()]
+    sources.append(bundle / "python_backend_stubs" / version / "triton_python_backend_stub")
+    for source in sources:
+        target = python_backend / source.name
+        # A running server keeps the stub busy; an identical copy is reused.
+        if not target.exists() or target.stat().st_size != source.stat().st_size:
+            shutil.copy2(source, target)
+    return run_dir / "backends"
+
+
+def environment() -> dict[str, str]:
+    bundle = bundle_root()
+    libraries = [sysconfig.get_config_var("LIBDIR"), str(bundle.parent.parent / "nvidia_pytriton.libs"),
+                 str(bundle / "external_libs")]
+    env = dict(os.environ)
+    env["LD_LIBRARY_PATH"] = ":".join([p for p in libraries if p] + [env.get("LD_LIBRARY_PATH", "")]).rstrip(":")
+    # The stub's embedded interpreter ignores PYTHONPATH; model.py puts these
+    # first on sys.path so it imports torch and numpy from this environment.
+    env["LABELASSIST_TRITON_PYTHONPATH"] = ":".join(p for p in sys.path if p)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class LocalTriton:
+    """A tritonserver child process on 127.0.0.1 with explicit model control."""
+
+    model_repository: Path
+    run_dir: Path
+    grpc_port: int = 0
+    log_file: Path | None = None
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def start(self, models: list[str] = (), timeout: float = 60.0) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.grpc_port = self.grpc_port or free_port()
+        command = [str(bundle_root() / "bin" / "tritonserver"),
+                   f"--model-repository={self.model_repository}",
+                   f"--backend-directory={backend_directory(self.run_dir)}",
+                   "--model-control-mode=explicit", *(f"--load-model={m}" for m in models),
+                   f"--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
+                   "--allow-http=false", "--allow-metrics=false", "--log-verbose=0",
+                   "--strict-readiness=false", "--exit-on-error=false"]
+        self.log_file = self.log_file or self.run_dir / "tritonserver.log"
+        with open(self.log_file, "ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                            env=environment(), start_new_session=False)
+        self.wait_until_live(timeout)
+
+    def wait_until_live(self, timeout: float) -> None:
+        import tritonclient.grpc as triton
+
+        client = triton.InferenceServerClient(self.url)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tritonserver exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                if client.is_server_live():
+                    return
+            except Exception:  # noqa: BLE001 - not up yet
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"tritonserver not live after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        if self.process is None or self.process.poll() is not None:
+            return None if self.process is None else self.process.returncode
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()

@@ -1,0 +1,132 @@
+"""U-Net pre-labels through a real tritonserver (the nvidia-pytriton bundle)."""
+
+import threading
+import time
+
+import grpc
+import numpy as np
+import pytest
+
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from shapes import dice, disc
+
+pytest.importorskip("pytriton", reason="the 'triton' extra (nvidia-pytriton) is not installed")
+pytestmark = pytest.mark.slow
+
+from labelassist.assist import modelrepo  # noqa: E402
+from labelassist.assist.tritonserver import LocalTriton  # noqa: E402
+from labelassist.assist.training import TrainingConfig, train_unet  # noqa: E402
+from labelassist.assist.unet import normalize_image, predict_probabilities  # noqa: E402
+
+
+def blobs(rng, size=96, count=3):
+    truth = np.zeros((size, size), bool)
+    for _ in range(count):
+        truth |= disc((size, size), rng.integers(15, size - 15, 2), rng.integers(7, 12))
+    image = (np.where(truth, 2500, 600) + rng.normal(0, 80, truth.shape)).astype(np.uint16)
+    return image, truth
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    samples = [blobs(rng) for _ in range(8)]
+    result = train_unet([s[0] for s in samples], [s[1] for s in samples],
+                        TrainingConfig(tile=64, epochs=3, steps_per_epoch=15, batch_size=8, depth=2, width=8))
+    repository = tmp_path_factory.mktemp("models")
+    version = modelrepo.publish(repository, result.model, {"tile": 64})
+    return result.model, repository, version
+
+
+@pytest.fixture(scope="module")
+def triton(trained, tmp_path_factory):
+    server = LocalTriton(trained[1], tmp_path_factory.mktemp("triton"))
+    server.start(models=["unet"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def assist(triton, tmp_path_factory):
+    from conftest import ServiceProcess
+
+    service = ServiceProcess("assist", tmp_path_factory.mktemp("assist"), "--triton-url", triton.url)
+    with LabelAssistClient(ServiceAddresses(assist=service.address), retries=0, timeout=120) as client:
+        yield client
+    service.stop()
+
+
+def test_unet_prelabel_through_assist_and_triton_finds_the_blobs(assist):
+    image, truth = blobs(np.random.default_rng(42))
+    outcome = assist.prelabel(image, method="unet")
+    assert outcome.method == "unet" and outcome.mask.shape == truth.shape
+    assert dice(outcome.mask, truth) > 0.8
+
+
+def test_triton_probabilities_equal_in_process_torch(assist, trained):
+    model = trained[0]
+    image, _ = blobs(np.random.default_rng(7), size=128)
+    served = assist.prelabel_probability(image, method="unet")
+    expected, _, _ = predict_probabilities(model, normalize_image(image)[None, None])
+    assert served.shape == (128, 128)
+    assert np.abs(served - expected[0, 1]).max() < 1e-4
+
+
+def test_concurrent_requests_are_batched_by_triton(assist, triton):
+    import tritonclient.grpc as tc
+
+    statistics = tc.InferenceServerClient(triton.url)
+
+    def counts():
+        stats = statistics.get_inference_statistics("unet", as_json=True)["model_stats"][0]
+        return int(stats.get("inference_count", 0)), int(stats.get("execution_count", 0))
+
+    before = counts()
+    image, _ = blobs(np.random.default_rng(3), size=64)
+    threads = [threading.Thread(target=assist.prelabel, args=(image,), kwargs={"method": "unet"}) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = counts()
+    inferences, executions = after[0] - before[0], after[1] - before[1]
+    assert inferences == 12
+    assert executions < inferences
+
+
+def test_monte_carlo_dropout_returns_nonzero_variance(trained):
+    model = trained[0]
+    image, _ = blobs(np.random.default_rng(9), size=64)
+    _, variance, _ = predict_probabilities(model, normalize_image(image)[None, None], mc_samples=8)
+    assert variance.max() > 0
+
+
+def test_triton_down_is_a_clear_unavailable_and_classical_methods_still_work(assist, triton):
+    image, truth = blobs(np.random.default_rng(11))
+    triton.stop()
+    try:
+        with pytest.raises(grpc.RpcError) as caught:
+            assist.prelabel(image, method="unet")
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "classical pre-labels still work" in caught.value.details()
+        assert dice(assist.prelabel(image, method="otsu").mask, truth) > 0.9
+    finally:
+        triton.start(models=["unet"])
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            assert dice(assist.prelabel(image, method="unet").mask, truth) > 0.8
+            break
+        except grpc.RpcError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_unet_without_a_triton_is_a_failed_precondition(start_service):
+    service = start_service("assist")
+    with LabelAssistClient(ServiceAddresses(assist=service.address), retries=0) as client:
+        with pytest.raises(grpc.RpcError) as caught:
+            client.prelabel(np.ones((32, 32), np.uint16), method="unet")
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "--triton-url" in caught.value.details()
