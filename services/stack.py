@@ -6,7 +6,6 @@ Children get SIGTERM if this process dies (PR_SET_PDEATHSIG), so even a
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import signal
@@ -17,16 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses, stack_file
+from labelassist.runtime.processes import die_with_parent
 
 SERVICES = ("selector", "assist", "inspect")
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass  # not Linux: the parent's signal handlers still stop the children
 
 
 @dataclass
@@ -44,6 +36,15 @@ class ChildService:
             return ""
 
 
+def local_triton_available() -> bool:
+    try:
+        from labelassist.assist.tritonserver import bundle_root
+
+        return (bundle_root() / "bin" / "tritonserver").exists()
+    except (ImportError, RuntimeError):
+        return False
+
+
 @dataclass
 class Stack:
     data_dir: Path
@@ -52,13 +53,36 @@ class Stack:
     server_args: list[str] = field(default_factory=list)
     tls_root: Path | None = None
     token: str | None = None
+    # "local" starts the bundled tritonserver when installed; a host:port uses
+    # an existing Triton; None runs without (U-Net pre-labels unavailable).
+    triton: str | None = "local"
     children: dict[str, ChildService] = field(default_factory=dict)
+    local_triton: object | None = None
+    triton_url: str | None = None
+
+    @property
+    def model_repository(self) -> Path:
+        return self.data_dir / "models"
+
+    def _start_triton(self) -> None:
+        if self.triton == "local" and local_triton_available():
+            from labelassist.assist import modelrepo
+            from labelassist.assist.tritonserver import LocalTriton
+
+            modelrepo.ensure_repository(self.model_repository)
+            self.local_triton = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
+                                            log_file=self.data_dir / "logs" / "tritonserver.log")
+            self.local_triton.start(models=["unet"] if modelrepo.versions(self.model_repository) else [])
+            self.triton_url = self.local_triton.url
+        elif self.triton not in (None, "local"):
+            self.triton_url = self.triton
 
     def start(self) -> None:
         run_dir = self.data_dir / "run"
         log_dir = self.data_dir / "logs"
         run_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
+        self._start_triton()
         for offset, name in enumerate(SERVICES):
             port = 0 if self.base_port == 0 else self.base_port + offset
             ready_file = run_dir / f"{name}.ready.json"
@@ -66,9 +90,11 @@ class Stack:
             log_file = log_dir / f"{name}.log"
             command = [sys.executable, "-m", f"labelassist.{name}", "--host", self.host, "--port", str(port),
                        "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
+            if name == "assist" and self.triton_url:
+                command += ["--triton-url", self.triton_url]
             with open(log_file, "ab") as log:
                 process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                           preexec_fn=_die_with_parent)
+                                           preexec_fn=die_with_parent)
             self.children[name] = ChildService(name, process, ready_file, log_file)
 
     def wait_until_serving(self, timeout: float = 60.0, progress=None) -> ServiceAddresses:
@@ -101,7 +127,8 @@ class Stack:
         services = {name: {"address": child.address, "pid": child.process.pid}
                     for name, child in self.children.items()}
         staging = path.with_suffix(".tmp")
-        staging.write_text(json.dumps({"pid": os.getpid(), "services": services,
+        staging.write_text(json.dumps({"pid": os.getpid(), "services": services, "triton": self.triton_url,
+                                       "model_repository": str(self.model_repository),
                                        "tls": self.tls_root is not None}, indent=2))
         os.replace(staging, path)
 
@@ -118,6 +145,8 @@ class Stack:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 codes[name] = child.process.wait()
+        if self.local_triton is not None:
+            codes["triton"] = self.local_triton.stop()
         path = stack_file(self.data_dir)
         if path.exists() and json.loads(path.read_text()).get("pid") == os.getpid():
             path.unlink()

@@ -68,7 +68,7 @@ def test_up_serves_three_services_and_status_reports_them(tmp_path):
 def test_sigterm_stops_every_child_and_removes_the_stack_file(tmp_path):
     process, _ = start_up(tmp_path)
     children = child_pids(process.pid)
-    assert len(children) == 3
+    assert len(children) >= 3  # the services, and tritonserver where the bundle is installed
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 0

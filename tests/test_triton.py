@@ -130,3 +130,41 @@ def test_unet_without_a_triton_is_a_failed_precondition(start_service):
             client.prelabel(np.ones((32, 32), np.uint16), method="unet")
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "--triton-url" in caught.value.details()
+
+
+def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
+    """The whole loop a user runs: up (with a local Triton), train on a
+    dataset folder, the new version is served at once, pre-label with it."""
+    import subprocess
+    import sys
+
+    import tifffile
+
+    from test_cli import start_up
+
+    dataset = tmp_path / "dataset"
+    (dataset / "images").mkdir(parents=True)
+    (dataset / "labels").mkdir()
+    rng = np.random.default_rng(5)
+    for index in range(6):
+        image, truth = blobs(rng, size=64)
+        tifffile.imwrite(dataset / "images" / f"s{index}.tif", image)
+        tifffile.imwrite(dataset / "labels" / f"s{index}.tif", truth.astype(np.uint8))
+    cli = [sys.executable, "-m", "labelassist.cli", "--data-dir", str(tmp_path / "data")]
+    process, serving = start_up(tmp_path / "data")
+    try:
+        trained = subprocess.run([*cli, "train", str(dataset), "--epochs", "2", "--steps", "10", "--tile", "64",
+                                  "--depth", "2", "--width", "8"], capture_output=True, text=True, timeout=300)
+        assert trained.returncode == 0, trained.stderr
+        assert "published unet version 1" in trained.stdout and "U-Net pre-labels use version 1 now" in trained.stdout
+        listed = subprocess.run([*cli, "model", "list"], capture_output=True, text=True, timeout=60)
+        assert listed.stdout.split()[:2] == ["1", "serving"], listed.stdout + listed.stderr
+        image, truth = blobs(np.random.default_rng(99), size=64)
+        tifffile.imwrite(tmp_path / "new.tif", image)
+        labelled = subprocess.run([*cli, "prelabel", str(tmp_path / "new.tif"), "-o", str(tmp_path / "new_mask.tif"),
+                                   "--method", "unet"], capture_output=True, text=True, timeout=120)
+        assert labelled.returncode == 0, labelled.stderr
+        assert tifffile.imread(tmp_path / "new_mask.tif").shape == truth.shape
+    finally:
+        process.send_signal(__import__("signal").SIGTERM)
+        process.wait(timeout=60)

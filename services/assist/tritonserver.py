@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labelassist.runtime.processes import die_with_parent
+
 
 def bundle_root() -> Path:
     try:
@@ -90,7 +92,7 @@ class LocalTriton:
         self.log_file = self.log_file or self.run_dir / "tritonserver.log"
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                            env=environment(), start_new_session=False)
+                                            env=environment(), preexec_fn=die_with_parent)
         self.wait_until_live(timeout)
 
     def wait_until_live(self, timeout: float) -> None:
