@@ -191,6 +191,15 @@ class LabelAssistClient:
                            assist_pb2.PrelabelResponse, assist_pb2.PrelabelResult)
         return out.require("probability")
 
+    def train(self, dataset_path: str | Path, **config: int) -> str:
+        """Start training on a dataset folder on the server; returns the job id."""
+        return self._unary(self.assist.Train, assist_pb2.TrainRequest(dataset_path=str(dataset_path),
+                                                                      **config)).job_id
+
+    def train_status(self, job_id: str) -> Iterator[assist_pb2.TrainStatusResponse]:
+        """Progress events of a training job, from its start until it ends."""
+        yield from self.assist.TrainStatus(assist_pb2.TrainStatusRequest(job_id=job_id), timeout=None)
+
     def refine(self, image: np.ndarray, scribbles: np.ndarray, mask: np.ndarray | None = None,
                method: StepLike = "random_walker") -> np.ndarray:
         params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression)

@@ -181,37 +181,22 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from labelassist.assist import modelrepo
-    from labelassist.assist.training import TrainingConfig, train_unet
-    from labelassist.client.dataset import read_dataset
-    from labelassist.client.imageio import read_image
+    from labelassist.assist.training import TrainingConfig, train_on_dataset
 
-    samples = [s for s in read_dataset(args.dataset) if s.label is not None]
-    train = [s for s in samples if s.split in (None, "train")]
-    test = [s for s in samples if s.split == "test"]
-    if not train:
-        raise ValueError(f"no labelled training samples in {args.dataset}")
     config = TrainingConfig(tile=args.tile, epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch,
                             depth=args.depth, width=args.width, seed=args.seed)
-    validation = ([read_image(s.image) for s in test], [read_image(s.label) for s in test]) if test else None
-    bar = tqdm(total=config.epochs, desc="training", unit="epoch", file=sys.stderr)
+    with tqdm(total=config.epochs, desc="training", unit="epoch", file=sys.stderr) as bar:
+        def report(epoch):
+            bar.set_postfix(loss=f"{epoch.loss:.3f}", dice=f"{epoch.validation_dice:.3f}")
+            bar.update()
 
-    def report(epoch):
-        bar.set_postfix(loss=f"{epoch.loss:.3f}", dice=f"{epoch.validation_dice:.3f}")
-        bar.update()
-
-    result = train_unet([read_image(s.image) for s in train], [read_image(s.label) for s in train], config,
-                        validation, report)
-    bar.close()
+        result, meta = train_on_dataset(args.dataset, config, report)
     repository = args.data_dir / "models"
-    version = modelrepo.publish(repository, result.model, {
-        "dataset": str(args.dataset), "train_samples": len(train), "test_samples": len(test),
-        "config": vars(config), "history": [vars(h) for h in result.history]})
+    version = modelrepo.publish(repository, result.model, meta)
     print(f"published unet version {version} to {repository}")
     triton_url = _running_triton(args)
     if triton_url:
-        import tritonclient.grpc as triton
-
-        triton.InferenceServerClient(triton_url).load_model("unet")
+        modelrepo.load_into_triton(triton_url)
         print(f"loaded into Triton at {triton_url}: U-Net pre-labels use version {version} now")
     return 0
 

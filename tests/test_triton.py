@@ -168,3 +168,36 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
     finally:
         process.send_signal(__import__("signal").SIGTERM)
         process.wait(timeout=60)
+
+
+def test_train_rpc_returns_a_job_at_once_and_streams_its_progress(start_service, tmp_path):
+    import tifffile
+
+    from labelassist.proto.v1 import assist_pb2
+
+    service = start_service("assist")
+    dataset = tmp_path / "data" / "datasets" / "blobs"
+    (dataset / "images").mkdir(parents=True)
+    (dataset / "labels").mkdir()
+    rng = np.random.default_rng(8)
+    for index in range(5):
+        image, truth = blobs(rng, size=64)
+        tifffile.imwrite(dataset / "images" / f"s{index}.tif", image)
+        tifffile.imwrite(dataset / "labels" / f"s{index}.tif", truth.astype(np.uint8))
+    (dataset / "split.csv").write_text("stem,split\ns0,train\ns1,train\ns2,train\ns3,train\ns4,test\n")
+    with LabelAssistClient(ServiceAddresses(assist=service.address), retries=0) as client:
+        started = time.monotonic()
+        job = client.train(dataset, epochs=2, steps_per_epoch=5, tile=64, depth=2, width=8)
+        assert time.monotonic() - started < 5
+        events = list(client.train_status(job))
+        assert [e.epoch for e in events if e.epoch] == [1, 2]
+        assert all(0 <= e.validation_dice <= 1 for e in events if e.epoch)
+        assert events[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED and events[-1].model_version == 1
+        assert (tmp_path / "data" / "models" / "unet" / "1" / "model.pt").exists()
+        # A later watcher replays the whole history.
+        assert [e.state for e in client.train_status(job)] == [e.state for e in events]
+        for call, code in ((lambda: client.train("/etc"), grpc.StatusCode.PERMISSION_DENIED),
+                           (lambda: list(client.train_status("nope")), grpc.StatusCode.NOT_FOUND)):
+            with pytest.raises(grpc.RpcError) as caught:
+                call()
+            assert caught.value.code() == code

@@ -48,3 +48,10 @@ def publish(root: Path, model: torch.nn.Module, meta: dict) -> int:
                                                   indent=2))
     staging.rename(model_dir / str(version))
     return version
+
+
+def load_into_triton(url: str) -> None:
+    """Ask a running Triton to (re)load the model: its newest version serves next."""
+    import tritonclient.grpc as triton
+
+    triton.InferenceServerClient(url).load_model(MODEL_NAME)

@@ -6,7 +6,7 @@ import argparse
 
 import numpy as np
 
-from labelassist.assist import inference
+from labelassist.assist import inference, jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.pipeline import (
     count_objects,
@@ -19,6 +19,8 @@ from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, env
+from labelassist.runtime.errors import NotFoundError
+from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
 
@@ -26,12 +28,34 @@ from labelassist.runtime.streaming import read_stream, write_stream
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--triton-url", default=env("TRITON_URL"),
                         help="host:port of Triton's gRPC endpoint for U-Net pre-labels (env LABELASSIST_TRITON_URL)")
+    add_dataset_root_argument(parser)
+
+
+TRAIN_STATE = {jobs.RUNNING: pb.TRAIN_STATE_RUNNING, jobs.SUCCEEDED: pb.TRAIN_STATE_SUCCEEDED,
+               jobs.FAILED: pb.TRAIN_STATE_FAILED}
+
+
+def train_from_folder(folder, config, model_repository, triton_url, job: jobs.Job) -> int:
+    """Train, publish, and load into Triton when one is configured."""
+    from labelassist.assist import modelrepo
+    from labelassist.assist.training import train_on_dataset
+
+    result, meta = train_on_dataset(folder, config, lambda r: job.record(
+        jobs.Event(jobs.RUNNING, r.epoch, config.epochs, r.loss, r.validation_dice)))
+    version = modelrepo.publish(model_repository, result.model, meta)
+    if triton_url:
+        modelrepo.load_into_triton(triton_url)
+    return version
 
 
 class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def __init__(self, config: ServiceConfig):
         self.max_array_bytes = config.max_array_bytes
-        inference.configure(config.options.get("triton_url"))
+        self.triton_url = config.options.get("triton_url")
+        inference.configure(self.triton_url)
+        self.dataset_roots = dataset_roots(config)
+        self.model_repository = config.data_dir / "models"
+        self.jobs = jobs.JobRegistry()
 
     def _read(self, parts, params_type, arrays):
         return read_stream(parts, "params", params_type, self.max_array_bytes, arrays)
@@ -83,6 +107,28 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         result = pb.PostprocessResult(applied=applied, object_count=count_objects(mask))
         yield from write_stream(pb.PostprocessResponse, "result", result, {"mask": mask},
                                 params.response_compression)
+
+
+    def Train(self, request, context):
+        from labelassist.assist.training import TrainingConfig
+
+        folder = confine(request.dataset_path, self.dataset_roots)
+        if not folder.is_dir():
+            raise NotFoundError(f"no dataset folder {request.dataset_path!r}")
+        given = {"epochs": request.epochs, "steps_per_epoch": request.steps_per_epoch,
+                 "batch_size": request.batch_size, "tile": request.tile, "depth": request.depth,
+                 "width": request.width, "seed": request.seed}
+        config = TrainingConfig(**{k: int(v) for k, v in given.items() if v})
+        job = self.jobs.start(lambda job: train_from_folder(folder, config, self.model_repository,
+                                                            self.triton_url, job))
+        return pb.TrainResponse(job_id=job.id)
+
+    def TrainStatus(self, request, context):
+        job = self.jobs.get(request.job_id)
+        for event in job.follow(context.is_active):
+            yield pb.TrainStatusResponse(job_id=job.id, state=TRAIN_STATE[event.state], epoch=event.epoch,
+                                   epochs=event.epochs, loss=event.loss, validation_dice=event.validation_dice,
+                                   model_version=event.model_version, message=event.message)
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

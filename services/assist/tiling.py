@@ -51,12 +51,6 @@ def normalize_image(image: np.ndarray) -> np.ndarray:
     return np.clip((image - low) / (high - low), 0, 1).astype(np.float32)
 
 
-def pad_to_multiple(image: np.ndarray, multiple: int) -> tuple[np.ndarray, tuple[int, int]]:
-    height, width = image.shape
-    padded = np.pad(image, ((0, -height % multiple), (0, -width % multiple)), mode="reflect")
-    return padded, (height, width)
-
-
 def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: int = 2) -> np.ndarray:
     """Class probabilities of a large image from overlapping tiles, blended
     with weights that fall off towards each tile's edge (no seams)."""

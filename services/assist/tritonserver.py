@@ -86,7 +86,7 @@ class LocalTriton:
                    f"--model-repository={self.model_repository}",
                    f"--backend-directory={backend_directory(self.run_dir)}",
                    "--model-control-mode=explicit", *(f"--load-model={m}" for m in models),
-                   f"--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
+                   "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
                    "--allow-http=false", "--allow-metrics=false", "--log-verbose=0",
                    "--strict-readiness=false", "--exit-on-error=false"]
         self.log_file = self.log_file or self.run_dir / "tritonserver.log"

@@ -12,7 +12,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from labelassist.assist.tiling import blend_tiles, normalize_image, pad_to_multiple  # noqa: F401 - re-exported
+from labelassist.assist.tiling import normalize_image
+
+__all__ = ["UNet", "enable_mc_dropout", "normalize_image", "predict_probabilities"]
 
 
 class _Block(nn.Sequential):

@@ -9,19 +9,7 @@ import numpy as np
 
 from labelassist.client.dataset import read_dataset
 from labelassist.client.imageio import read_image, write_labels
-from labelassist.runtime.errors import NotFoundError, PermissionDeniedError
-
-
-def confine(path: str, roots: Sequence[Path]) -> Path:
-    """``path`` resolved (symlinks and '..' included) if it lies inside a root."""
-    if not path:
-        raise ValueError("'path' must be set")
-    resolved = Path(path).expanduser().resolve()
-    for root in roots:
-        if resolved == root.resolve() or resolved.is_relative_to(root.resolve()):
-            return resolved
-    raise PermissionDeniedError(f"path {path!r} is outside the dataset roots "
-                                f"({', '.join(str(r) for r in roots) or 'none configured'})")
+from labelassist.runtime.errors import NotFoundError
 
 
 def load_dataset(folder: Path) -> list[dict]:

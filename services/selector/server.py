@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
@@ -11,7 +10,8 @@ from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, env
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
-from labelassist.selector.datasets import confine, export_labels, load_dataset
+from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
+from labelassist.selector.datasets import export_labels, load_dataset
 from labelassist.selector.selection import rank_samples
 from labelassist.selector.store import ORIGINS, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
@@ -25,9 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=env("DATABASE_URL"),
                         help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
                              "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
-    parser.add_argument("--dataset-root", action="append", type=Path, default=None,
-                        help="server folders that datasets may be registered from and exported to; "
-                             "repeatable (env LABELASSIST_DATASET_ROOTS, ':'-separated; default DATA_DIR/datasets)")
+    add_dataset_root_argument(parser)
 
 
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
@@ -35,8 +33,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         options = config.options
         config.data_dir.mkdir(parents=True, exist_ok=True)
         url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
-        roots = options.get("dataset_root") or [Path(p) for p in (env("DATASET_ROOTS") or "").split(":") if p]
-        self.roots = roots or [config.data_dir / "datasets"]
+        self.roots = dataset_roots(config)
         self.store = Store(url, config.data_dir / "blobs")
         self.max_array_bytes = config.max_array_bytes
 

@@ -1,11 +1,23 @@
 from labelassist.proto.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class TrainState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    TRAIN_STATE_UNSPECIFIED: _ClassVar[TrainState]
+    TRAIN_STATE_RUNNING: _ClassVar[TrainState]
+    TRAIN_STATE_SUCCEEDED: _ClassVar[TrainState]
+    TRAIN_STATE_FAILED: _ClassVar[TrainState]
+TRAIN_STATE_UNSPECIFIED: TrainState
+TRAIN_STATE_RUNNING: TrainState
+TRAIN_STATE_SUCCEEDED: TrainState
+TRAIN_STATE_FAILED: TrainState
 
 class ListOperationsRequest(_message.Message):
     __slots__ = ("family",)
@@ -152,3 +164,55 @@ class PostprocessResponse(_message.Message):
     result: PostprocessResult
     array: _common_pb2.ArrayChunk
     def __init__(self, result: _Optional[_Union[PostprocessResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class TrainRequest(_message.Message):
+    __slots__ = ("dataset_path", "epochs", "steps_per_epoch", "batch_size", "tile", "depth", "width", "seed")
+    DATASET_PATH_FIELD_NUMBER: _ClassVar[int]
+    EPOCHS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_PER_EPOCH_FIELD_NUMBER: _ClassVar[int]
+    BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
+    TILE_FIELD_NUMBER: _ClassVar[int]
+    DEPTH_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    dataset_path: str
+    epochs: int
+    steps_per_epoch: int
+    batch_size: int
+    tile: int
+    depth: int
+    width: int
+    seed: int
+    def __init__(self, dataset_path: _Optional[str] = ..., epochs: _Optional[int] = ..., steps_per_epoch: _Optional[int] = ..., batch_size: _Optional[int] = ..., tile: _Optional[int] = ..., depth: _Optional[int] = ..., width: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class TrainResponse(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class TrainStatusRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
+
+class TrainStatusResponse(_message.Message):
+    __slots__ = ("job_id", "state", "epoch", "epochs", "loss", "validation_dice", "model_version", "message")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    EPOCHS_FIELD_NUMBER: _ClassVar[int]
+    LOSS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_DICE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    state: TrainState
+    epoch: int
+    epochs: int
+    loss: float
+    validation_dice: float
+    model_version: int
+    message: str
+    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[_Union[TrainState, str]] = ..., epoch: _Optional[int] = ..., epochs: _Optional[int] = ..., loss: _Optional[float] = ..., validation_dice: _Optional[float] = ..., model_version: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...

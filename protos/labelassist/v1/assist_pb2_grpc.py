@@ -59,6 +59,16 @@ class AssistServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessResponse.FromString,
                 _registered_method=True)
+        self.Train = channel.unary_unary(
+                '/labelassist.v1.AssistService/Train',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainResponse.FromString,
+                _registered_method=True)
+        self.TrainStatus = channel.unary_stream(
+                '/labelassist.v1.AssistService/TrainStatus',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusResponse.FromString,
+                _registered_method=True)
 
 
 class AssistServiceServicer(object):
@@ -103,6 +113,22 @@ class AssistServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Train(self, request, context):
+        """Starts training the U-Net on a dataset folder on the server (inside a
+        dataset root) and returns the job id at once; the new version is
+        published and loaded into Triton when the job succeeds.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TrainStatus(self, request, context):
+        """Streams a training job's progress, from its start, until it ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssistServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +156,16 @@ def add_AssistServiceServicer_to_server(servicer, server):
                     servicer.Postprocess,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessResponse.SerializeToString,
+            ),
+            'Train': grpc.unary_unary_rpc_method_handler(
+                    servicer.Train,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainResponse.SerializeToString,
+            ),
+            'TrainStatus': grpc.unary_stream_rpc_method_handler(
+                    servicer.TrainStatus,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -267,6 +303,60 @@ class AssistService(object):
             '/labelassist.v1.AssistService/Postprocess',
             labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Train(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.AssistService/Train',
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TrainStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/labelassist.v1.AssistService/TrainStatus',
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,
