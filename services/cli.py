@@ -192,8 +192,8 @@ def cmd_train(args) -> int:
 
         result, meta = train_on_dataset(args.dataset, config, report)
     repository = args.data_dir / "models"
-    version = modelrepo.publish(repository, result.model, meta)
-    print(f"published unet version {version} to {repository}")
+    version = modelrepo.publish(repository, result.model, meta, onnx=args.onnx)
+    print(f"published unet version {version} to {repository}" + (" (and ONNX)" if args.onnx else ""))
     triton_url = _running_triton(args)
     if triton_url:
         modelrepo.load_into_triton(triton_url)
@@ -302,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--depth", type=int, default=3)
     train.add_argument("--width", type=int, default=16)
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--onnx", action="store_true", help="also export ONNX for Triton's onnxruntime/TensorRT "
+                       "backends (needs the 'onnx' extra)")
     train.set_defaults(handler=cmd_train)
 
     model = commands.add_parser("model", help="list published U-Net versions or serve one (rollback)")

@@ -201,3 +201,35 @@ def test_train_rpc_returns_a_job_at_once_and_streams_its_progress(start_service,
             with pytest.raises(grpc.RpcError) as caught:
                 call()
             assert caught.value.code() == code
+
+
+def test_onnx_export_matches_torch_in_onnxruntime(trained, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="the 'onnx' extra is not installed")
+    import torch
+
+    model = trained[0]
+    version = modelrepo.publish(tmp_path, model, {"tile": 64}, onnx=True)
+    session = ort.InferenceSession(str(tmp_path / "unet_onnx" / str(version) / "model.onnx"),
+                                   providers=["CPUExecutionProvider"])
+    for shape in ((1, 1, 64, 64), (3, 1, 96, 128)):
+        batch = np.random.default_rng(sum(shape)).random(shape, dtype=np.float32)
+        logits, embedding = session.run(None, {"IMAGE": batch})
+        with torch.no_grad():
+            expected_logits, expected_embedding = model(torch.from_numpy(batch))
+        assert np.abs(logits - expected_logits.numpy()).max() < 1e-4
+        assert np.abs(embedding - expected_embedding.numpy()).max() < 1e-4
+
+
+def test_every_config_pbtxt_parses_as_a_triton_model_config():
+    from google.protobuf import text_format
+    from tritonclient.grpc import model_config_pb2
+
+    from labelassist import triton_template
+    from pathlib import Path
+
+    configs = sorted(Path(triton_template.__file__).parent.rglob("config.pbtxt"))
+    assert [c.parent.name for c in configs] == ["unet", "unet_onnx"]
+    for path in configs:
+        config = text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
+        assert config.name == path.parent.name and config.max_batch_size == 32
+        assert [i.name for i in config.input][0] == "IMAGE"

@@ -13,7 +13,9 @@ import torch
 from labelassist import triton_template
 
 MODEL_NAME = "unet"
+ONNX_MODEL_NAME = "unet_onnx"
 TEMPLATE = Path(triton_template.__file__).parent / MODEL_NAME
+ONNX_TEMPLATE = Path(triton_template.__file__).parent / ONNX_MODEL_NAME
 
 
 def ensure_repository(root: Path) -> Path:
@@ -33,9 +35,21 @@ def versions(root: Path) -> list[int]:
                   if p.is_dir() and p.name.isdigit() and (p / "model.pt").exists())
 
 
-def publish(root: Path, model: torch.nn.Module, meta: dict) -> int:
+def export_onnx(model: torch.nn.Module, path: Path) -> Path:
+    """ONNX with dynamic batch, height and width (needs the 'onnx' extra)."""
+    model.eval()
+    example = torch.rand(1, 1, 4 * model.multiple, 4 * model.multiple)
+    dynamic = {"x": {0: torch.export.Dim("batch", max=1024), 2: torch.export.Dim.AUTO, 3: torch.export.Dim.AUTO}}
+    torch.onnx.export(model, (example,), str(path), input_names=["IMAGE"], output_names=["LOGITS", "EMBEDDING"],
+                      dynamic_shapes=dynamic, dynamo=True, verbose=False)
+    return path
+
+
+def publish(root: Path, model: torch.nn.Module, meta: dict, onnx: bool = False) -> int:
     """Write the next version (TorchScript weights, model.py, meta.json) and
-    return its number; the folder appears whole (renamed into place)."""
+    return its number; the folder appears whole (renamed into place). With
+    ``onnx`` the same version also goes to ``unet_onnx`` for Triton's native
+    onnxruntime/TensorRT backends."""
     model_dir = ensure_repository(root)
     version = (versions(root) or [0])[-1] + 1
     staging = model_dir / f".staging-{version}"
@@ -47,6 +61,12 @@ def publish(root: Path, model: torch.nn.Module, meta: dict) -> int:
     (staging / "meta.json").write_text(json.dumps({"version": version, "published_at": time.time(), **meta},
                                                   indent=2))
     staging.rename(model_dir / str(version))
+    if onnx:
+        onnx_dir = Path(root) / ONNX_MODEL_NAME
+        (onnx_dir / str(version)).mkdir(parents=True, exist_ok=True)
+        if not (onnx_dir / "config.pbtxt").exists():
+            shutil.copy2(ONNX_TEMPLATE / "config.pbtxt", onnx_dir / "config.pbtxt")
+        export_onnx(model, onnx_dir / str(version) / "model.onnx")
     return version
 
 
