@@ -19,7 +19,7 @@ def test_uncertainty_picks_the_planted_high_entropy_samples(rng):
     unsure = np.stack([np.full((8, 8), 0.5), np.full((8, 8), 0.5)])
     maps = [unsure if i in (3, 7) else confident for i in range(10)]
     scores = np.array([scoring.aggregate(scoring.pixel_entropy(m)) for m in maps])
-    assert sorted(uncertainty(np.arange(10), 2, scores=scores).tolist()) == [3, 7]
+    assert sorted(uncertainty(np.arange(10), 2, score_table={"entropy_mean": scores}).tolist()) == [3, 7]
 
 
 def test_margin_least_confidence_bald_and_variance_rank_the_same_planted_sample():
@@ -56,14 +56,16 @@ def test_coreset_continues_from_already_labelled_samples(rng):
 def test_a_batch_never_holds_near_duplicates():
     embeddings = np.array([[0, 0], [0, 0.01], [5, 5], [0.02, 0]], np.float32)
     scores = np.array([0.9, 0.89, 0.5, 0.88])
-    assert uncertainty(np.arange(4), 2, scores=scores, embeddings=embeddings, min_distance=1.0).tolist() == [0, 2]
+    assert uncertainty(np.arange(4), 2, score_table={"entropy_mean": scores}, embeddings=embeddings,
+                       min_distance=1.0).tolist() == [0, 2]
     assert len(set(coreset(np.arange(4), 3, embeddings=embeddings).tolist())) == 3
 
 
 def test_hybrid_prefilters_by_uncertainty_then_spreads(rng):
     embeddings = np.array([[0, 0], [0, 0.1], [9, 9], [9, 9.1], [50, 50]], np.float32)
     scores = np.array([0.9, 0.8, 0.85, 0.7, 0.01])
-    picked = hybrid(np.arange(5), 2, scores=scores, embeddings=embeddings, prefilter=2)
+    picked = hybrid(np.arange(5), 2, score_table={"bald_topk": scores}, embeddings=embeddings, prefilter=2,
+                    measure="bald", aggregation="topk")
     clusters = sorted(p // 2 for p in picked.tolist())
     assert clusters == [0, 1]  # one from each uncertain cluster; the far but certain sample 4 is filtered out
 
@@ -71,6 +73,15 @@ def test_hybrid_prefilters_by_uncertainty_then_spreads(rng):
 def test_model_strategies_without_scores_say_what_is_missing():
     with pytest.raises(ConflictError, match="strategy 'uncertainty' needs uncertainty scores"):
         uncertainty(np.arange(3), 1)
+
+
+def test_image_scores_hold_every_measure_and_aggregation():
+    probability = np.stack([np.full((8, 8), 0.5), np.full((8, 8), 0.5)])
+    scores = dict(zip(scoring.SCORE_NAMES, scoring.image_scores(
+        {"probability": probability, "variance": np.zeros((2, 8, 8)), "bald": np.full((8, 8), 0.2)})))
+    assert scores["entropy_mean"] == pytest.approx(np.log(2), rel=1e-5)
+    assert scores["margin_topk"] == pytest.approx(1.0) and scores["bald_mean"] == pytest.approx(0.2)
+    assert len(scores) == 10
 
 
 def test_image_features_separate_different_images(rng):

@@ -233,3 +233,27 @@ def test_every_config_pbtxt_parses_as_a_triton_model_config():
         config = text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
         assert config.name == path.parent.name and config.max_batch_size == 32
         assert [i.name for i in config.input][0] == "IMAGE"
+
+
+def test_selector_scores_with_the_served_model_and_picks_the_uncertain_samples(start_service, triton):
+    service = start_service("selector", "--triton-url", triton.url)
+    rng = np.random.default_rng(21)
+    with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
+        client.create_project("scored")
+        for index in range(4):
+            client.add_sample("scored", f"clear-{index}", blobs(rng, size=64)[0])
+        for index in range(2):
+            # Faint, smeared blobs: the model cannot tell object from background.
+            image, _ = blobs(rng, size=64)
+            faint = (image.astype(np.float32) * 0.05 + rng.normal(1000, 60, image.shape)).astype(np.uint16)
+            client.add_sample("scored", f"faint-{index}", faint)
+        deadline = time.monotonic() + 90
+        while (progress := client.progress("scored")).scored < 6:
+            assert time.monotonic() < deadline, f"scored only {progress.scored} of 6"
+            time.sleep(0.5)
+        assert progress.model_version >= 1
+        picks = [client.next_sample("scored", f"ann{i}", ("uncertainty", {"measure": "entropy"})).sample.stem
+                 for i in range(2)]
+        assert sorted(picks) == ["faint-0", "faint-1"]
+        bald = client.next_sample("scored", "ann9", ("uncertainty", {"measure": "bald", "aggregation": "topk"}))
+        assert not bald.exhausted

@@ -7,6 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 _EPS = 1e-12
+MEASURES = ("entropy", "margin", "least_confidence", "bald", "variance")
+AGGREGATIONS = ("mean", "topk")
+SCORE_NAMES = tuple(f"{m}_{a}" for m in MEASURES for a in AGGREGATIONS)
 
 
 def _check_probabilities(probabilities: np.ndarray, ndim: int, name: str) -> np.ndarray:
@@ -77,3 +80,13 @@ def image_features(image: np.ndarray, thumbnail: int = 16, bins: int = 32) -> np
     small = np.pad(small, ((0, thumbnail - small.shape[0]), (0, thumbnail - small.shape[1])))
     histogram = np.histogram(unit, bins=bins, range=(0, 1))[0] / unit.size
     return np.concatenate([small.ravel(), np.sqrt(histogram)]).astype(np.float32)
+
+
+def image_scores(maps: dict[str, np.ndarray], top_percent: float = 10.0) -> np.ndarray:
+    """Every measure x aggregation for one image, in ``SCORE_NAMES`` order,
+    from a model's maps: "probability" (C, H, W), "variance" (C, H, W) and
+    "bald" (H, W)."""
+    pixel = {"entropy": pixel_entropy(maps["probability"]), "margin": pixel_margin(maps["probability"]),
+             "least_confidence": pixel_least_confidence(maps["probability"]),
+             "bald": np.asarray(maps["bald"], np.float64), "variance": np.asarray(maps["variance"]).sum(axis=0)}
+    return np.array([aggregate(pixel[m], a, top_percent) for m in MEASURES for a in AGGREGATIONS], np.float32)

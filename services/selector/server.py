@@ -12,6 +12,7 @@ from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.selector.datasets import export_labels, load_dataset
+from labelassist.selector.scorer import Scorer
 from labelassist.selector.selection import rank_samples
 from labelassist.selector.store import ORIGINS, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
@@ -26,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
                              "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
     add_dataset_root_argument(parser)
+    parser.add_argument("--triton-url", default=env("TRITON_URL"),
+                        help="Triton serving the U-Net: its scores feed the uncertainty strategies "
+                             "(env LABELASSIST_TRITON_URL)")
 
 
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
@@ -36,6 +40,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.roots = dataset_roots(config)
         self.store = Store(url, config.data_dir / "blobs")
         self.max_array_bytes = config.max_array_bytes
+        self.scorer = Scorer(self.store, options.get("triton_url")).start()
 
     def _project_message(self, project) -> pb.Project:
         labeled, total, _ = self.store.progress(project)
@@ -84,9 +89,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         project = self.store.project(request.project)
         name, parameters = call_from_proto(request.strategy) if request.strategy.name else (project.strategy, {})
         STRATEGIES.get(name).bind(parameters)
-        leased = self.store.lease_next_sample(
-            project, request.annotator,
-            lambda candidates, taken: rank_samples(name, parameters, candidates, taken))
+        def ranking(candidates, taken):
+            model_scores = None
+            if STRATEGIES.get(name).family in ("uncertainty", "diversity"):
+                model_scores = self.store.latest_scores([row.id for row in candidates])[1]
+            return rank_samples(name, parameters, candidates, taken, model_scores)
+
+        leased = self.store.lease_next_sample(project, request.annotator, ranking)
         if leased is None:
             return pb.NextSampleResponse(exhausted=True, strategy=name)
         row, expires_at = leased
@@ -125,9 +134,12 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                                                  for v in self.store.label_history(request.sample_id)])
 
     def Progress(self, request, context):
-        labeled, total, per_annotator = self.store.progress(self.store.project(request.project))
+        project = self.store.project(request.project)
+        labeled, total, per_annotator = self.store.progress(project)
+        version = self.scorer.version or 0
         return pb.ProgressResponse(labeled=labeled, total=total, annotators=[
-            pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())])
+            pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())],
+            model_version=version, scored=self.store.scored_count(project, version) if version else 0)
 
     def ExportLabels(self, request, context):
         project = self.store.project(request.project)

@@ -68,6 +68,16 @@ labels = sa.Table(
 )
 
 
+scores = sa.Table(
+    "scores", metadata,
+    # One row per sample and model version: recomputed when a version is published.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("model_version", sa.Integer, primary_key=True),
+    sa.Column("values", sa.LargeBinary, nullable=False),  # float32, scoring.SCORE_NAMES order
+    sa.Column("embedding", sa.LargeBinary, nullable=False),  # float32
+)
+
+
 @dataclass(frozen=True)
 class Project:
     id: int
@@ -336,6 +346,45 @@ class Store:
             return None
         latest = history[-1]
         return latest, self.blobs.get(latest.checksum)
+
+    # -- model scores ---------------------------------------------------------
+
+    def unscored_samples(self, version: int, limit: int = 16) -> list[SampleRow]:
+        """Unlabelled samples of any project without scores from ``version``."""
+        scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
+        with self.reader.connect() as connection:
+            rows = connection.execute(sa.select(samples).where(~samples.c.labeled & samples.c.id.not_in(scored))
+                                      .order_by(samples.c.id).limit(limit)).all()
+        return [SampleRow(**r._mapping) for r in rows]
+
+    def save_scores(self, sample_id: int, version: int, values: np.ndarray, embedding: np.ndarray) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(scores.delete().where((scores.c.sample_id == sample_id)
+                                                     & (scores.c.model_version == version)))
+            connection.execute(scores.insert().values(
+                sample_id=sample_id, model_version=version, values=np.asarray(values, np.float32).tobytes(),
+                embedding=np.asarray(embedding, np.float32).tobytes()))
+
+    def latest_scores(self, sample_ids: Sequence[int]) -> tuple[int | None, dict[int, tuple[np.ndarray, np.ndarray]]]:
+        """The newest model version that scored any of ``sample_ids``, and
+        those samples' (values, embedding) from it."""
+        if not sample_ids:
+            return None, {}
+        with self.reader.connect() as connection:
+            version = connection.execute(sa.select(sa.func.max(scores.c.model_version))
+                                         .where(scores.c.sample_id.in_(list(sample_ids)))).scalar()
+            if version is None:
+                return None, {}
+            rows = connection.execute(sa.select(scores).where((scores.c.model_version == version)
+                                                              & scores.c.sample_id.in_(list(sample_ids)))).all()
+        return version, {r.sample_id: (np.frombuffer(r.values, np.float32), np.frombuffer(r.embedding, np.float32))
+                         for r in rows}
+
+    def scored_count(self, project: Project, version: int) -> int:
+        with self.reader.connect() as connection:
+            return int(connection.execute(
+                sa.select(sa.func.count()).select_from(scores.join(samples, samples.c.id == scores.c.sample_id))
+                .where((samples.c.project_id == project.id) & (scores.c.model_version == version))).scalar_one())
 
     def progress(self, project: Project) -> tuple[int, int, dict[str, int]]:
         """Labelled and total samples, and labels submitted per annotator."""

@@ -119,18 +119,31 @@ def _without_near_duplicates(order: np.ndarray, embeddings, count: int, min_dist
     return np.asarray(kept, dtype=np.int64)
 
 
+MEASURE = Parameter("measure", str, "entropy", "pixel uncertainty: entropy, margin and least confidence of the "
+                    "mean prediction; BALD and variance over Monte-Carlo dropout passes",
+                    choices=("entropy", "margin", "least_confidence", "bald", "variance"))
+AGGREGATION = Parameter("aggregation", str, "mean", "per image: the mean, or the mean of the top 10 % of pixels",
+                        choices=("mean", "topk"))
+
+
+def _score_column(score_table, measure: str, aggregation: str, strategy: str, candidates) -> np.ndarray:
+    if score_table is None:
+        return _require(None, "uncertainty scores", strategy, candidates)
+    return _require(score_table[f"{measure}_{aggregation}"], "uncertainty scores", strategy, candidates)
+
+
 MIN_DISTANCE = Parameter("min_distance", float, 0.0,
                          "drop candidates closer than this (embedding distance) to one already in the batch",
                          0.0, 1e6)
 
 
-@STRATEGIES.register("uncertainty", "uncertainty", [MIN_DISTANCE])
-def uncertainty(candidates: np.ndarray, count: int, scores=None, embeddings=None, min_distance=0.0,
-                **_unused) -> np.ndarray:
-    """Highest model uncertainty first. ``scores`` are per-image aggregates of
-    pixel entropy, margin, least confidence, BALD or variance (see scoring)."""
+@STRATEGIES.register("uncertainty", "uncertainty", [MEASURE, AGGREGATION, MIN_DISTANCE])
+def uncertainty(candidates: np.ndarray, count: int, score_table=None, embeddings=None, measure="entropy",
+                aggregation="mean", min_distance=0.0, **_unused) -> np.ndarray:
+    """Highest model uncertainty first: per-image aggregates of pixel entropy,
+    margin, least confidence, BALD (Gal et al. 2017) or predictive variance."""
     candidates = np.asarray(candidates)
-    scores = _require(scores, "uncertainty scores", "uncertainty", candidates)
+    scores = _score_column(score_table, measure, aggregation, "uncertainty", candidates)
     count = _check_count(count, len(candidates))
     if count == 0:
         return candidates[:0]
@@ -153,13 +166,14 @@ def coreset(candidates: np.ndarray, count: int, embeddings=None, taken_embedding
 
 @STRATEGIES.register("hybrid", "diversity", [
     Parameter("prefilter", float, 4.0, "keep this many times the batch size by uncertainty first", 1.0, 1000.0),
+    MEASURE, AGGREGATION,
 ])
-def hybrid(candidates: np.ndarray, count: int, scores=None, embeddings=None, taken_embeddings=None,
-           prefilter=4.0, **_unused) -> np.ndarray:
+def hybrid(candidates: np.ndarray, count: int, score_table=None, embeddings=None, taken_embeddings=None,
+           prefilter=4.0, measure="entropy", aggregation="mean", **_unused) -> np.ndarray:
     """Uncertainty pre-filter, then core-set among those candidates: uncertain
     and diverse (Zhdanov 2019, "Diverse mini-batch active learning")."""
     candidates = np.asarray(candidates)
-    scores = _require(scores, "uncertainty scores", "hybrid", candidates)
+    scores = _score_column(score_table, measure, aggregation, "hybrid", candidates)
     embeddings = _require(embeddings, "embeddings", "hybrid", candidates)
     count = _check_count(count, len(candidates))
     shortlist = np.argsort(-scores, kind="stable")[: max(int(np.ceil(count * prefilter)), count)]

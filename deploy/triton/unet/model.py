@@ -30,7 +30,7 @@ class TritonPythonModel:
             self.model.eval()
             logits, embedding = self.model(batch)
             probabilities = F.softmax(logits, dim=1)
-            return probabilities, torch.zeros_like(probabilities), embedding
+            return probabilities, torch.zeros_like(probabilities), embedding, torch.zeros_like(probabilities[:, 0])
         for dropout in self.dropouts:
             dropout.train()
         try:
@@ -39,7 +39,11 @@ class TritonPythonModel:
             self.model.eval()
         probabilities = torch.stack([F.softmax(logits, dim=1) for logits, _ in runs])
         embedding = torch.stack([e for _, e in runs]).mean(0)
-        return probabilities.mean(0), probabilities.var(0, unbiased=False), embedding
+        mean = probabilities.mean(0)
+        # BALD (Houlsby et al. 2011): entropy of the mean minus the mean entropy.
+        entropy_of_mean = -(mean * torch.log(mean + 1e-12)).sum(1)
+        mean_entropy = -(probabilities * torch.log(probabilities + 1e-12)).sum(2).mean(0)
+        return mean, probabilities.var(0, unbiased=False), embedding, entropy_of_mean - mean_entropy
 
     def execute(self, requests):
         images, samples = [], []
@@ -56,13 +60,14 @@ class TritonPythonModel:
         with torch.no_grad():
             for (_, count), members in groups.items():
                 batch = torch.from_numpy(np.concatenate([images[i] for i in members])).to(self.device)
-                probability, variance, embedding = (t.cpu().numpy() for t in self._passes(batch, count))
+                probability, variance, embedding, bald = (t.cpu().numpy() for t in self._passes(batch, count))
                 start = 0
                 for i in members:
                     size = images[i].shape[0]
                     outputs[i] = pb_utils.InferenceResponse([
                         pb_utils.Tensor("PROBABILITY", probability[start:start + size]),
                         pb_utils.Tensor("VARIANCE", variance[start:start + size]),
-                        pb_utils.Tensor("EMBEDDING", embedding[start:start + size])])
+                        pb_utils.Tensor("EMBEDDING", embedding[start:start + size]),
+                        pb_utils.Tensor("BALD", bald[start:start + size])])
                     start += size
         return outputs

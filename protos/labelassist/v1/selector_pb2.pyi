@@ -228,14 +228,18 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCORED_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ...) -> None: ...
+    model_version: int
+    scored: int
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ...) -> None: ...
 
 class ExportLabelsRequest(_message.Message):
     __slots__ = ("project", "path", "format")
