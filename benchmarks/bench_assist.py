@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, median_seconds, write_results  # noqa: E402
+from common import footer, machine, median_seconds, write_results  # noqa: E402
 
 from labelassist.assist.pipeline import postprocess_mask, prelabel_image, preprocess_image, refine_mask  # noqa: E402
 from labelassist.client.sdk import LabelAssistClient  # noqa: E402
@@ -101,8 +101,7 @@ def main() -> int:
         lines.append(f"| {r['size']}² | {r['family']} | {r['operation']} | {r['in_process_s'] * 1e3:.1f} | "
                      f"{r['grpc_s'] * 1e3:.1f} | {r['ratio']:.2f} |")
     info = machine()
-    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}.",
-              f"Command: `python benchmarks/bench_assist.py --sizes {args.sizes} --repeats {args.repeats}`", ""]
+    lines += footer(info, f"python benchmarks/bench_assist.py --sizes {args.sizes} --repeats {args.repeats}")
     table = "\n".join(lines)
     write_results("assist_latency", {"machine": info, "results": results}, table)
     print(table)

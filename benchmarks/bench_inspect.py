@@ -28,7 +28,7 @@ from skimage import draw, measure
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import RESULTS, machine, median_seconds, write_results  # noqa: E402
+from common import RESULTS, footer, machine, median_seconds, write_results  # noqa: E402
 from hela import hela_frames, tile_windows  # noqa: E402
 
 from labelassist.inspect.inspection import inspect_label  # noqa: E402
@@ -237,8 +237,7 @@ def main() -> int:
     lines += ["", "| inspection time (median of 3) | seconds |", "|---|---:|"]
     lines += [f"| {name} | {seconds:.3f} |" for name, seconds in timing.items()]
     info = machine()
-    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}.",
-              f"Command: `python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}`", ""]
+    lines += footer(info, f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}")
     lines += ["", "![Warnings on clean reference tiles](inspect_hela_alarms.png)", "",
               "The first eight clean tiles with a warning: reference outlines in green, boxes of missing-object "
               "warnings in red (unlabelled object-like region) and yellow (pre-labelled object not in the label), "

@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, write_results  # noqa: E402
+from common import footer, machine, write_results  # noqa: E402
 from hela import hela_frames  # noqa: E402
 
 from labelassist.assist.pipeline import DEFAULT_PRELABEL, prelabel_image  # noqa: E402
@@ -54,8 +54,7 @@ def main() -> int:
     lines += [f"| {name} | {r['dice_mean']:.4f} | {r['dice_min']:.4f} | {r['iou_mean']:.4f} |"
               for name, r in rows.items()]
     info = machine()
-    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}.",
-              "Command: `python benchmarks/bench_prelabel.py`", ""]
+    lines += footer(info, "python benchmarks/bench_prelabel.py")
     table = "\n".join(lines)
     write_results("prelabel_hela", {"rows": rows, "machine": info}, table)
     print(table)

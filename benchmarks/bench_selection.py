@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, median_seconds, write_results  # noqa: E402
+from common import footer, machine, median_seconds, write_results  # noqa: E402
 
 from labelassist.selector.strategies import coreset, random, sequence_aware, uncertainty  # noqa: E402
 
@@ -27,7 +27,7 @@ def main() -> int:
         sequences = rng.integers(0, pool // 20, pool)
         for name, run in (("random", lambda: random(candidates, BATCH, seed=1)),
                           ("sequence_aware", lambda: sequence_aware(candidates, BATCH, sequences=sequences)),
-                          ("uncertainty", lambda: uncertainty(candidates, BATCH, scores=scores))):
+                          ("uncertainty", lambda: uncertainty(candidates, BATCH, score_table={"entropy_mean": scores}))):
             rows.append((name, pool, "", median_seconds(run, 5)[0]))
     for pool in (10_000, 100_000):
         embeddings = rng.normal(size=(pool, 256)).astype(np.float32)
@@ -40,8 +40,7 @@ def main() -> int:
     lines += [f"| {name} | {pool:,} | {dims} | {seconds * 1e3:.2f} | {seconds / baseline[name]:.1f}× |"
               for name, pool, dims, seconds in rows]
     info = machine()
-    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}.",
-              "Command: `python benchmarks/bench_selection.py`", ""]
+    lines += footer(info, "python benchmarks/bench_selection.py")
     table = "\n".join(lines)
     write_results("selection", {"rows": rows, "machine": info}, table)
     print(table)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, median_seconds, write_results  # noqa: E402
+from common import footer, machine, median_seconds, write_results  # noqa: E402
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses  # noqa: E402
 from labelassist.stack import Stack  # noqa: E402
@@ -102,8 +102,7 @@ def main() -> int:
     for name, (median, _) in rows.items():
         lines.append(f"| {name} | {median:.3f} | {args.mib / median:.0f} | {baseline / median:.2f} |")
     info = machine()
-    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}.",
-              "Command: `python benchmarks/bench_streaming.py`", ""]
+    lines += footer(info, "python benchmarks/bench_streaming.py")
     table = "\n".join(lines)
     write_results("streaming", {"mib": args.mib, "repeats": args.repeats, "machine": info,
                                 "median_seconds": {k: v[0] for k, v in rows.items()},

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, median_seconds, write_results  # noqa: E402
+from common import footer, machine, median_seconds, write_results  # noqa: E402
 from hela import hela_frames  # noqa: E402
 
 from labelassist.assist import modelrepo  # noqa: E402
@@ -92,9 +92,8 @@ def main() -> int:
         lines.append(f"| {batch_size} | {local * 1e3:.1f} | {remote * 1e3:.1f} | {batch_size / local:.1f} | "
                      f"{batch_size / remote:.1f} | {remote / local:.2f} |")
     info = machine()
-    lines += ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}; "
-              f"Triton: {'local bundle (CPU)' if args.triton_url is None else args.triton_url}.",
-              f"Command: `python benchmarks/bench_unet.py --tiles {args.tiles} --epochs {args.epochs}`", ""]
+    lines += footer(info, f"python benchmarks/bench_unet.py --tiles {args.tiles} --epochs {args.epochs}",
+                    f"; Triton: {'local bundle (CPU)' if args.triton_url is None else args.triton_url}")
     table = "\n".join(lines)
     write_results("unet_hela", {"test_dice": test_dice, "training_s": training_s,
                                 "latency_s": {str(k): v for k, v in rows.items()}, "machine": info}, table)

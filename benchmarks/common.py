@@ -35,3 +35,9 @@ def write_results(name: str, payload: dict, table: str) -> Path:
     path = RESULTS / f"{name}.md"
     path.write_text(table)
     return path
+
+
+def footer(info: dict, command: str, extra: str = "") -> list[str]:
+    """The closing lines of every results table: the machine and the command."""
+    return ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}{extra}.",
+            f"Command: `{command}`", ""]

@@ -27,6 +27,18 @@ def blobs(rng, size=96, count=3):
     return image, truth
 
 
+def write_blob_dataset(folder, count: int, seed: int) -> None:
+    import tifffile
+
+    (folder / "images").mkdir(parents=True)
+    (folder / "labels").mkdir()
+    rng = np.random.default_rng(seed)
+    for index in range(count):
+        image, truth = blobs(rng, size=64)
+        tifffile.imwrite(folder / "images" / f"s{index}.tif", image)
+        tifffile.imwrite(folder / "labels" / f"s{index}.tif", truth.astype(np.uint8))
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     rng = np.random.default_rng(0)
@@ -143,13 +155,7 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
     from test_cli import start_up
 
     dataset = tmp_path / "dataset"
-    (dataset / "images").mkdir(parents=True)
-    (dataset / "labels").mkdir()
-    rng = np.random.default_rng(5)
-    for index in range(6):
-        image, truth = blobs(rng, size=64)
-        tifffile.imwrite(dataset / "images" / f"s{index}.tif", image)
-        tifffile.imwrite(dataset / "labels" / f"s{index}.tif", truth.astype(np.uint8))
+    write_blob_dataset(dataset, 6, seed=5)
     cli = [sys.executable, "-m", "labelassist.cli", "--data-dir", str(tmp_path / "data")]
     process, serving = start_up(tmp_path / "data")
     try:
@@ -171,19 +177,11 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
 
 
 def test_train_rpc_returns_a_job_at_once_and_streams_its_progress(start_service, tmp_path):
-    import tifffile
-
     from labelassist.proto.v1 import assist_pb2
 
     service = start_service("assist")
     dataset = tmp_path / "data" / "datasets" / "blobs"
-    (dataset / "images").mkdir(parents=True)
-    (dataset / "labels").mkdir()
-    rng = np.random.default_rng(8)
-    for index in range(5):
-        image, truth = blobs(rng, size=64)
-        tifffile.imwrite(dataset / "images" / f"s{index}.tif", image)
-        tifffile.imwrite(dataset / "labels" / f"s{index}.tif", truth.astype(np.uint8))
+    write_blob_dataset(dataset, 5, seed=8)
     (dataset / "split.csv").write_text("stem,split\ns0,train\ns1,train\ns2,train\ns3,train\ns4,test\n")
     with LabelAssistClient(ServiceAddresses(assist=service.address), retries=0) as client:
         started = time.monotonic()
