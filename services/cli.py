@@ -61,6 +61,9 @@ def cmd_up(args) -> int:
         print(f"{name:<9} {address}  SERVING", flush=True)
     if stack.triton_url:
         print(f"{'triton':<9} {stack.triton_url}  LIVE (model repository {stack.model_repository})", flush=True)
+    elif stack.triton_problem:
+        print(f"{'triton':<9} not started ({stack.triton_problem}); U-Net pre-labels are unavailable, "
+              f"see {args.data_dir / 'logs' / 'tritonserver.log'}", flush=True)
     print(f"logs in {args.data_dir / 'logs'}; Ctrl-C stops everything", flush=True)
     exit_code = 0
     while not stopping.wait(0.5):

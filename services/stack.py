@@ -59,6 +59,8 @@ class Stack:
     children: dict[str, ChildService] = field(default_factory=dict)
     local_triton: object | None = None
     triton_url: str | None = None
+    # Why the local Triton is not running, when it failed to start.
+    triton_problem: str | None = None
 
     @property
     def model_repository(self) -> Path:
@@ -70,10 +72,17 @@ class Stack:
             from labelassist.assist.tritonserver import LocalTriton
 
             modelrepo.ensure_repository(self.model_repository)
-            self.local_triton = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
-                                            log_file=self.data_dir / "logs" / "tritonserver.log")
-            self.local_triton.start(models=["unet"] if modelrepo.versions(self.model_repository) else [])
-            self.triton_url = self.local_triton.url
+            local = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
+                                log_file=self.data_dir / "logs" / "tritonserver.log")
+            try:
+                local.start(models=["unet"] if modelrepo.versions(self.model_repository) else [])
+            except (RuntimeError, TimeoutError, OSError) as error:
+                # The services still run: only U-Net pre-labels and model scores need Triton.
+                local.stop()
+                self.triton_problem = str(error).splitlines()[0]
+                return
+            self.local_triton = local
+            self.triton_url = local.url
         elif self.triton not in (None, "local"):
             self.triton_url = self.triton
 

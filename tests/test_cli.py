@@ -17,13 +17,14 @@ LABELASSIST = [sys.executable, "-m", "labelassist.cli"]
 def start_up(data_dir: Path, *flags: str) -> tuple[subprocess.Popen, dict[str, str]]:
     process = subprocess.Popen([*LABELASSIST, "--data-dir", str(data_dir), "up", "--base-port", "0", *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    serving = {}
-    deadline = time.monotonic() + 90
+    serving, output = {}, []
+    deadline = time.monotonic() + 180
     while len(serving) < 3:
         line = process.stdout.readline()
+        output.append(line)
         if not line or time.monotonic() > deadline:
             process.kill()
-            raise AssertionError(f"up did not report three services: {serving}")
+            raise AssertionError(f"up did not report three services: {serving}; it said:\n{''.join(output)}")
         match = re.match(r"(\w+)\s+(127\.0\.0\.1:\d+)\s+SERVING", line)
         if match:
             serving[match[1]] = match[2]

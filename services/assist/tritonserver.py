@@ -79,7 +79,22 @@ class LocalTriton:
     def url(self) -> str:
         return f"127.0.0.1:{self.grpc_port}"
 
-    def start(self, models: list[str] = (), timeout: float = 60.0) -> None:
+    def start(self, models: list[str] = (), timeout: float = 90.0, attempts: int = 3) -> None:
+        """Start and wait until live; a port taken between choosing and
+        binding it (another process on a busy machine) costs one retry."""
+        fixed_port = bool(self.grpc_port)
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start_once(models, timeout)
+                return
+            except (RuntimeError, TimeoutError):
+                self.stop()
+                if attempt == attempts:
+                    raise
+                if not fixed_port:
+                    self.grpc_port = 0
+
+    def _start_once(self, models, timeout: float) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.grpc_port = self.grpc_port or free_port()
         command = [str(bundle_root() / "bin" / "tritonserver"),
