@@ -162,19 +162,22 @@ class LabelAssistClient:
         return list(self._unary(self.assist.ListOperations,
                                 assist_pb2.ListOperationsRequest(family=family)).operations)
 
-    def preprocess(self, image: np.ndarray, pipeline: Sequence[StepLike] = ()) -> tuple[np.ndarray, list[str]]:
+    def preprocess(self, image: np.ndarray | None, pipeline: Sequence[StepLike] = (),
+                   sample_id: int = 0) -> tuple[np.ndarray, list[str]]:
         params = assist_pb2.PreprocessParams(pipeline=[as_call(s) for s in pipeline],
-                                             response_compression=self.compression)
+                                             response_compression=self.compression, sample_id=sample_id)
         out = self._stream(self.assist.Preprocess, assist_pb2.PreprocessRequest, params, {"image": image},
                            assist_pb2.PreprocessResponse, assist_pb2.PreprocessResult)
         return out.require("image"), list(out.message.applied)
 
-    def prelabel(self, image: np.ndarray, method: StepLike | None = None,
-                 preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = ()) -> PrelabelOutcome:
-        """``method=None`` runs the server's default pipeline."""
+    def prelabel(self, image: np.ndarray | None, method: StepLike | None = None,
+                 preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = (),
+                 sample_id: int = 0) -> PrelabelOutcome:
+        """``method=None`` runs the server's default pipeline. ``image=None``
+        with ``sample_id`` pre-labels the selector's sample without uploading it."""
         params = assist_pb2.PrelabelParams(
             preprocess=[as_call(s) for s in preprocess], postprocess=[as_call(s) for s in postprocess],
-            response_compression=self.compression)
+            response_compression=self.compression, sample_id=sample_id)
         if method is not None:
             params.method.CopyFrom(as_call(method))
         out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
@@ -191,18 +194,20 @@ class LabelAssistClient:
                            assist_pb2.PrelabelResponse, assist_pb2.PrelabelResult)
         return out.require("probability")
 
-    def train(self, dataset_path: str | Path, **config: int) -> str:
-        """Start training on a dataset folder on the server; returns the job id."""
-        return self._unary(self.assist.Train, assist_pb2.TrainRequest(dataset_path=str(dataset_path),
-                                                                      **config)).job_id
+    def train(self, dataset_path: str | Path = "", project: str = "", **config: int) -> str:
+        """Start training on a dataset folder on the server, or on a selector
+        project's latest labels; returns the job id."""
+        return self._unary(self.assist.Train, assist_pb2.TrainRequest(
+            dataset_path=str(dataset_path) if dataset_path else "", project=project, **config)).job_id
 
     def train_status(self, job_id: str) -> Iterator[assist_pb2.TrainStatusResponse]:
         """Progress events of a training job, from its start until it ends."""
         yield from self.assist.TrainStatus(assist_pb2.TrainStatusRequest(job_id=job_id), timeout=None)
 
-    def refine(self, image: np.ndarray, scribbles: np.ndarray, mask: np.ndarray | None = None,
-               method: StepLike = "random_walker") -> np.ndarray:
-        params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression)
+    def refine(self, image: np.ndarray | None, scribbles: np.ndarray, mask: np.ndarray | None = None,
+               method: StepLike = "random_walker", sample_id: int = 0) -> np.ndarray:
+        params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression,
+                                         sample_id=sample_id)
         out = self._stream(self.assist.Refine, assist_pb2.RefineRequest, params,
                            {"image": image, "scribbles": scribbles, "mask": mask},
                            assist_pb2.RefineResponse, assist_pb2.RefineResult)
@@ -310,6 +315,10 @@ class LabelAssistClient:
     def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
         return list(self._unary(self.selector.LabelHistory,
                                 selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)
+
+    def list_samples(self, project: str, labeled_only: bool = False) -> list[selector_pb2.SampleInfo]:
+        return list(self._unary(self.selector.ListSamples, selector_pb2.ListSamplesRequest(
+            project=project, labeled_only=labeled_only)).samples)
 
     def progress(self, project: str) -> selector_pb2.ProgressResponse:
         return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))

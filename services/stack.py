@@ -86,6 +86,17 @@ class Stack:
         elif self.triton not in (None, "local"):
             self.triton_url = self.triton
 
+    def _selector_address(self) -> str | None:
+        child = self.children.get("selector")
+        if child is None:
+            return None
+        while child.address is None and child.process.poll() is None:
+            if child.ready_file.exists():
+                child.address = json.loads(child.ready_file.read_text())["address"]
+            else:
+                time.sleep(0.05)
+        return child.address
+
     def start(self) -> None:
         run_dir = self.data_dir / "run"
         log_dir = self.data_dir / "logs"
@@ -101,6 +112,8 @@ class Stack:
                        "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
             if name in ("assist", "selector") and self.triton_url:
                 command += ["--triton-url", self.triton_url]
+            if name == "assist" and self._selector_address():
+                command += ["--selector-address", self._selector_address()]
             with open(log_file, "ab") as log:
                 process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                            preexec_fn=die_with_parent)

@@ -281,3 +281,18 @@ def test_unknown_family_in_list_operations_is_invalid_argument(stack):
 def test_service_is_healthy_after_all_the_bad_input(client):
     assert client.health()["assist"] == "SERVING"
     assert client.prelabel(np.ones((8, 8), np.uint8) * np.arange(8, dtype=np.uint8), method="otsu").mask.shape == (8, 8)
+
+
+def test_a_selector_sample_can_be_pre_labelled_by_reference_without_uploading_it(client, rng):
+    image, truth = noisy_bimodal(rng)
+    client.create_project("by-reference")
+    sample_id = client.add_sample("by-reference", "disc", image)
+    by_reference = client.prelabel(None, method="otsu", sample_id=sample_id)
+    uploaded = client.prelabel(image, method="otsu")
+    assert np.array_equal(by_reference.mask, uploaded.mask)
+    display, _ = client.preprocess(None, ["stretch"], sample_id=sample_id)
+    assert display.shape == image.shape
+    with pytest.raises(grpc.RpcError) as caught:
+        client.prelabel(None, method="otsu", sample_id=987654)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert "selector: no sample 987654" in caught.value.details()

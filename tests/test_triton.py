@@ -255,3 +255,22 @@ def test_selector_scores_with_the_served_model_and_picks_the_uncertain_samples(s
         assert sorted(picks) == ["faint-0", "faint-1"]
         bald = client.next_sample("scored", "ann9", ("uncertainty", {"measure": "bald", "aggregation": "topk"}))
         assert not bald.exhausted
+
+
+def test_train_rpc_trains_on_a_selector_projects_labels(start_service, tmp_path):
+    from labelassist.proto.v1 import assist_pb2
+
+    selector = start_service("selector")
+    assist = start_service("assist", "--selector-address", selector.address)
+    rng = np.random.default_rng(13)
+    with LabelAssistClient(ServiceAddresses(selector=selector.address, assist=assist.address),
+                           retries=0) as client:
+        client.create_project("to-train")
+        for index in range(6):
+            image, truth = blobs(rng, size=64)
+            client.add_sample("to-train", f"s{index}", image, label=truth.astype(np.uint8))
+        job = client.train(project="to-train", epochs=1, steps_per_epoch=4, tile=64, depth=2, width=8)
+        events = list(client.train_status(job))
+        assert events[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED, events[-1].message
+        meta = (tmp_path / "data" / "models" / "unet" / "1" / "meta.json").read_text()
+        assert '"dataset": "project to-train"' in meta and '"train_samples": 6' in meta

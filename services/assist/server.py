@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import grpc
 import numpy as np
 
 from labelassist.assist import inference, jobs
@@ -19,7 +20,7 @@ from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, env
-from labelassist.runtime.errors import NotFoundError
+from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
@@ -29,19 +30,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--triton-url", default=env("TRITON_URL"),
                         help="host:port of Triton's gRPC endpoint for U-Net pre-labels (env LABELASSIST_TRITON_URL)")
     add_dataset_root_argument(parser)
+    parser.add_argument("--selector-address", default=env("SELECTOR_ADDRESS"),
+                        help="the selector, for sample references and training on a project's labels "
+                             "(env LABELASSIST_SELECTOR_ADDRESS)")
 
 
 TRAIN_STATE = {jobs.RUNNING: pb.TRAIN_STATE_RUNNING, jobs.SUCCEEDED: pb.TRAIN_STATE_SUCCEEDED,
                jobs.FAILED: pb.TRAIN_STATE_FAILED}
 
 
-def train_from_folder(folder, config, model_repository, triton_url, job: jobs.Job) -> int:
-    """Train, publish, and load into Triton when one is configured."""
-    from labelassist.assist import modelrepo
-    from labelassist.assist.training import train_on_dataset
+def project_pairs(selector, project: str):
+    """A selector project's latest labels as (image, mask) pairs, every tenth
+    sample (by pool order) held out for validation."""
+    train, test = [], []
+    for index, info in enumerate(selector.list_samples(project, labeled_only=True)):
+        sample = selector.get_sample(info.sample_id)
+        (test if index % 10 == 9 else train).append((sample.require("image"), sample.require("label")))
+    return train, test
 
-    result, meta = train_on_dataset(folder, config, lambda r: job.record(
-        jobs.Event(jobs.RUNNING, r.epoch, config.epochs, r.loss, r.validation_dice)))
+
+def train_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
+    """Train on a dataset folder or on (train, test) pairs, publish, and load
+    into Triton when one is configured."""
+    from labelassist.assist import modelrepo
+    from labelassist.assist.training import train_on_dataset, train_on_samples
+
+    def report(r):
+        job.record(jobs.Event(jobs.RUNNING, r.epoch, config.epochs, r.loss, r.validation_dice))
+
+    if isinstance(source, tuple):
+        name, (train, test) = source
+        result, meta = train_on_samples(train, test, config, report, name)
+    else:
+        result, meta = train_on_dataset(source, config, report)
     version = modelrepo.publish(model_repository, result.model, meta)
     if triton_url:
         modelrepo.load_into_triton(triton_url)
@@ -56,6 +77,29 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.dataset_roots = dataset_roots(config)
         self.model_repository = config.data_dir / "models"
         self.jobs = jobs.JobRegistry()
+        self.selector_address = config.options.get("selector_address")
+
+    def _selector(self):
+        from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+        if not self.selector_address:
+            raise ConflictError("assist has no selector to fetch samples from: start it with --selector-address "
+                                "(`labelassist up` does)")
+        return LabelAssistClient(ServiceAddresses(selector=self.selector_address), retries=2)
+
+    def _image(self, received, sample_id: int):
+        """The sent "image", or else the selector's sample ``sample_id``."""
+        if "image" in received.arrays:
+            return received.arrays["image"]
+        if not sample_id:
+            return received.require("image")
+        with self._selector() as selector:
+            try:
+                return selector.get_sample(sample_id).require("image")
+            except grpc.RpcError as error:
+                mapped = {grpc.StatusCode.NOT_FOUND: NotFoundError,
+                          grpc.StatusCode.UNAVAILABLE: UnavailableError}.get(error.code(), RuntimeError)
+                raise mapped(f"selector: {error.details()}") from None
 
     def _read(self, parts, params_type, arrays):
         return read_stream(parts, "params", params_type, self.max_array_bytes, arrays)
@@ -67,7 +111,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def Preprocess(self, request_iterator, context):
         received = self._read(request_iterator, pb.PreprocessParams, {"image"})
         params = received.message
-        image, applied = preprocess_image(received.require("image"),
+        image, applied = preprocess_image(self._image(received, params.sample_id),
                                           [call_from_proto(c) for c in params.pipeline])
         yield from write_stream(pb.PreprocessResponse, "result", pb.PreprocessResult(applied=applied),
                                 {"image": image}, params.response_compression)
@@ -76,7 +120,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         received = self._read(request_iterator, pb.PrelabelParams, {"image"})
         params = received.message
         mask, method, applied, probability = prelabel_image(
-            received.require("image"),
+            self._image(received, params.sample_id),
             method=call_from_proto(params.method) if params.method.name else None,
             preprocess=[call_from_proto(c) for c in params.preprocess],
             postprocess=[call_from_proto(c) for c in params.postprocess],
@@ -92,7 +136,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         received = self._read(request_iterator, pb.RefineParams, {"image", "scribbles", "mask"})
         params = received.message
         method = call_from_proto(params.method) if params.method.name else ("random_walker", {})
-        mask = refine_mask(received.require("image"), received.require("scribbles"),
+        mask = refine_mask(self._image(received, params.sample_id), received.require("scribbles"),
                            received.arrays.get("mask"), method)
         result = pb.RefineResult(method=method[0], foreground_pixels=int((mask > 0).sum()))
         yield from write_stream(pb.RefineResponse, "result", result, {"mask": mask},
@@ -112,14 +156,20 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def Train(self, request, context):
         from labelassist.assist.training import TrainingConfig
 
-        folder = confine(request.dataset_path, self.dataset_roots)
-        if not folder.is_dir():
-            raise NotFoundError(f"no dataset folder {request.dataset_path!r}")
+        if bool(request.dataset_path) == bool(request.project):
+            raise ValueError("set exactly one of 'dataset_path' and 'project'")
+        if request.project:
+            with self._selector() as selector:
+                source = (f"project {request.project}", project_pairs(selector, request.project))
+        else:
+            source = confine(request.dataset_path, self.dataset_roots)
+            if not source.is_dir():
+                raise NotFoundError(f"no dataset folder {request.dataset_path!r}")
         given = {"epochs": request.epochs, "steps_per_epoch": request.steps_per_epoch,
                  "batch_size": request.batch_size, "tile": request.tile, "depth": request.depth,
                  "width": request.width, "seed": request.seed}
         config = TrainingConfig(**{k: int(v) for k, v in given.items() if v})
-        job = self.jobs.start(lambda job: train_from_folder(folder, config, self.model_repository,
+        job = self.jobs.start(lambda job: train_and_publish(source, config, self.model_repository,
                                                             self.triton_url, job))
         return pb.TrainResponse(job_id=job.id)
 

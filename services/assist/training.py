@@ -139,22 +139,29 @@ def train_unet(
     return result
 
 
+def train_on_samples(train: Sequence[tuple[np.ndarray, np.ndarray]], test: Sequence[tuple[np.ndarray, np.ndarray]],
+                     config: TrainingConfig, progress: Callable[[EpochReport], None] | None,
+                     source: str) -> tuple[TrainingResult, dict]:
+    """Train on (image, mask) pairs, validate on ``test``; returns the result
+    and the metadata to publish with it."""
+    if not train:
+        raise ValueError(f"no labelled training samples in {source}")
+    validation = ([image for image, _ in test], [mask for _, mask in test]) if test else None
+    result = train_unet([image for image, _ in train], [mask for _, mask in train], config, validation, progress)
+    meta = {"dataset": source, "train_samples": len(train), "test_samples": len(test),
+            "config": vars(config), "history": [vars(h) for h in result.history]}
+    return result, meta
+
+
 def train_on_dataset(folder, config: TrainingConfig = TrainingConfig(),
                      progress: Callable[[EpochReport], None] | None = None) -> tuple[TrainingResult, dict]:
     """Train on a dataset folder's labelled samples (split "train", or all
-    without a split; "test" rows validate). Returns the result and the
-    metadata to publish with it."""
+    without a split; "test" rows validate)."""
     from labelassist.client.dataset import read_dataset
     from labelassist.client.imageio import read_image
 
     samples = [s for s in read_dataset(folder) if s.label is not None]
-    train = [s for s in samples if s.split in (None, "train")]
-    test = [s for s in samples if s.split == "test"]
-    if not train:
-        raise ValueError(f"no labelled training samples in {folder}")
-    validation = ([read_image(s.image) for s in test], [read_image(s.label) for s in test]) if test else None
-    result = train_unet([read_image(s.image) for s in train], [read_image(s.label) for s in train], config,
-                        validation, progress)
-    meta = {"dataset": str(folder), "train_samples": len(train), "test_samples": len(test),
-            "config": vars(config), "history": [vars(h) for h in result.history]}
-    return result, meta
+    pairs = {s.stem: (read_image(s.image), read_image(s.label)) for s in samples}
+    train = [pairs[s.stem] for s in samples if s.split in (None, "train")]
+    test = [pairs[s.stem] for s in samples if s.split == "test"]
+    return train_on_samples(train, test, config, progress, str(folder))

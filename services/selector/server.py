@@ -133,6 +133,11 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.LabelHistoryResponse(versions=[self._version_message(v)
                                                  for v in self.store.label_history(request.sample_id)])
 
+    def ListSamples(self, request, context):
+        project = self.store.project(request.project)
+        rows = [row for row in self.store.samples(project) if row.labeled or not request.labeled_only]
+        return pb.ListSamplesResponse(samples=[self._sample_info(row) for row in rows])
+
     def Progress(self, request, context):
         project = self.store.project(request.project)
         labeled, total, per_annotator = self.store.progress(project)

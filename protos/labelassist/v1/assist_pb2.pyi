@@ -32,12 +32,14 @@ class ListOperationsResponse(_message.Message):
     def __init__(self, operations: _Optional[_Iterable[_Union[_common_pb2.NamedSpec, _Mapping]]] = ...) -> None: ...
 
 class PreprocessParams(_message.Message):
-    __slots__ = ("pipeline", "response_compression")
+    __slots__ = ("pipeline", "response_compression", "sample_id")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     pipeline: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     response_compression: _common_pb2.Compression
-    def __init__(self, pipeline: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    sample_id: int
+    def __init__(self, pipeline: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ...) -> None: ...
 
 class PreprocessRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -62,18 +64,20 @@ class PreprocessResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[PreprocessResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class PrelabelParams(_message.Message):
-    __slots__ = ("preprocess", "method", "postprocess", "return_probability", "response_compression")
+    __slots__ = ("preprocess", "method", "postprocess", "return_probability", "response_compression", "sample_id")
     PREPROCESS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     POSTPROCESS_FIELD_NUMBER: _ClassVar[int]
     RETURN_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     preprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     method: _common_pb2.NamedCall
     postprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     return_probability: bool
     response_compression: _common_pb2.Compression
-    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    sample_id: int
+    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ...) -> None: ...
 
 class PrelabelRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -102,12 +106,14 @@ class PrelabelResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[PrelabelResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class RefineParams(_message.Message):
-    __slots__ = ("method", "response_compression")
+    __slots__ = ("method", "response_compression", "sample_id")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     method: _common_pb2.NamedCall
     response_compression: _common_pb2.Compression
-    def __init__(self, method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    sample_id: int
+    def __init__(self, method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ...) -> None: ...
 
 class RefineRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -166,8 +172,9 @@ class PostprocessResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[PostprocessResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class TrainRequest(_message.Message):
-    __slots__ = ("dataset_path", "epochs", "steps_per_epoch", "batch_size", "tile", "depth", "width", "seed")
+    __slots__ = ("dataset_path", "project", "epochs", "steps_per_epoch", "batch_size", "tile", "depth", "width", "seed")
     DATASET_PATH_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
     STEPS_PER_EPOCH_FIELD_NUMBER: _ClassVar[int]
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +183,7 @@ class TrainRequest(_message.Message):
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     dataset_path: str
+    project: str
     epochs: int
     steps_per_epoch: int
     batch_size: int
@@ -183,7 +191,7 @@ class TrainRequest(_message.Message):
     depth: int
     width: int
     seed: int
-    def __init__(self, dataset_path: _Optional[str] = ..., epochs: _Optional[int] = ..., steps_per_epoch: _Optional[int] = ..., batch_size: _Optional[int] = ..., tile: _Optional[int] = ..., depth: _Optional[int] = ..., width: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    def __init__(self, dataset_path: _Optional[str] = ..., project: _Optional[str] = ..., epochs: _Optional[int] = ..., steps_per_epoch: _Optional[int] = ..., batch_size: _Optional[int] = ..., tile: _Optional[int] = ..., depth: _Optional[int] = ..., width: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class TrainResponse(_message.Message):
     __slots__ = ("job_id",)

@@ -213,6 +213,20 @@ class LabelHistoryResponse(_message.Message):
     versions: _containers.RepeatedCompositeFieldContainer[LabelVersion]
     def __init__(self, versions: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ...) -> None: ...
 
+class ListSamplesRequest(_message.Message):
+    __slots__ = ("project", "labeled_only")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    LABELED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    labeled_only: bool
+    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ...) -> None: ...
+
+class ListSamplesResponse(_message.Message):
+    __slots__ = ("samples",)
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    samples: _containers.RepeatedCompositeFieldContainer[SampleInfo]
+    def __init__(self, samples: _Optional[_Iterable[_Union[SampleInfo, _Mapping]]] = ...) -> None: ...
+
 class ProgressRequest(_message.Message):
     __slots__ = ("project",)
     PROJECT_FIELD_NUMBER: _ClassVar[int]

@@ -79,6 +79,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.FromString,
                 _registered_method=True)
+        self.ListSamples = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ListSamples',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesResponse.FromString,
+                _registered_method=True)
         self.Progress = channel.unary_unary(
                 '/labelassist.v1.SelectorService/Progress',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.SerializeToString,
@@ -157,6 +162,13 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSamples(self, request, context):
+        """The project's samples, in pool order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Progress(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -217,6 +229,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.LabelHistory,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.SerializeToString,
+            ),
+            'ListSamples': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSamples,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesResponse.SerializeToString,
             ),
             'Progress': grpc.unary_unary_rpc_method_handler(
                     servicer.Progress,
@@ -472,6 +489,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/LabelHistory',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSamples(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ListSamples',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesResponse.FromString,
             options,
             channel_credentials,
             insecure,
