@@ -171,6 +171,16 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
                                    "--method", "unet"], capture_output=True, text=True, timeout=120)
         assert labelled.returncode == 0, labelled.stderr
         assert tifffile.imread(tmp_path / "new_mask.tif").shape == truth.shape
+        retrained = subprocess.run([*cli, "train", str(dataset), "--epochs", "1", "--steps", "5", "--tile", "64",
+                                    "--depth", "2", "--width", "8", "--seed", "1"],
+                                   capture_output=True, text=True, timeout=300)
+        assert "U-Net pre-labels use version 2 now" in retrained.stdout, retrained.stderr
+        rolled_back = subprocess.run([*cli, "model", "use", "1"], capture_output=True, text=True, timeout=60)
+        assert "Triton serves unet version 1" in rolled_back.stdout, rolled_back.stderr
+        serving = [line.split()[0] for line in subprocess.run(
+            [*cli, "model", "list"], capture_output=True, text=True, timeout=60).stdout.splitlines()
+            if "serving" in line]
+        assert serving == ["1"]
     finally:
         process.send_signal(__import__("signal").SIGTERM)
         process.wait(timeout=60)

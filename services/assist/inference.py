@@ -97,16 +97,29 @@ def served_version() -> int | None:
         return None
 
 
-def unet_uncertainty(image: np.ndarray, mc_samples: int = 8) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-pixel maps (probability (C, H, W), variance, BALD) and the
-    embedding of one image, in a single Monte-Carlo request; images larger
-    than a tile are scored on their central tile."""
-    unit = normalize_image(image)
-    height, width = unit.shape
-    top, left = max((height - TILE) // 2, 0), max((width - TILE) // 2, 0)
-    window = unit[top:top + TILE, left:left + TILE]
-    h, w = window.shape
-    padded = np.pad(window, ((0, -h % MULTIPLE), (0, -w % MULTIPLE)), mode="reflect")
-    probability, variance, embedding, bald = _infer(_client(), padded[None, None], mc_samples)
-    return ({"probability": probability[0][:, :h, :w], "variance": variance[0][:, :h, :w],
-             "bald": bald[0][:h, :w]}, embedding[0])
+def unet_uncertainty(images: list[np.ndarray], mc_samples: int = 8
+                     ) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+    """For each image: per-pixel maps (probability (C, H, W), variance, BALD)
+    and its embedding. Images of the same size go to Triton as one batched
+    Monte-Carlo request; images larger than a tile are scored on their
+    central tile."""
+    windows = []
+    for image in images:
+        unit = normalize_image(image)
+        top, left = max((unit.shape[0] - TILE) // 2, 0), max((unit.shape[1] - TILE) // 2, 0)
+        window = unit[top:top + TILE, left:left + TILE]
+        h, w = window.shape
+        windows.append((np.pad(window, ((0, -h % MULTIPLE), (0, -w % MULTIPLE)), mode="reflect"), (h, w)))
+    groups: dict[tuple[int, int], list[int]] = {}
+    for index, (padded, _) in enumerate(windows):
+        groups.setdefault(padded.shape, []).append(index)
+    client = _client()
+    results: list = [None] * len(images)
+    for members in groups.values():
+        batch = np.stack([windows[i][0] for i in members])[:, None]
+        probability, variance, embedding, bald = _infer(client, batch, mc_samples)
+        for row, index in enumerate(members):
+            h, w = windows[index][1]
+            results[index] = ({"probability": probability[row][:, :h, :w], "variance": variance[row][:, :h, :w],
+                               "bald": bald[row][:h, :w]}, embedding[row])
+    return results

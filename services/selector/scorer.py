@@ -1,6 +1,6 @@
 """Background scoring: whenever Triton serves a new U-Net version, score the
-unlabelled samples with it (Monte-Carlo dropout), in small batches, and cache
-the scores per model version in the store."""
+unlabelled samples with it (Monte-Carlo dropout), 16 at a time in batched
+requests, and cache the scores per model version in the store."""
 
 from __future__ import annotations
 
@@ -43,9 +43,11 @@ class Scorer:
         if version is None:
             return 0
         pending = self.store.unscored_samples(version)
-        for row in pending:
-            maps, embedding = inference.unet_uncertainty(self.store.blobs.get(row.image_blob), self.mc_samples)
-            self.store.save_scores(row.id, version, image_scores(maps), embedding)
+        if pending:
+            scored = inference.unet_uncertainty([self.store.blobs.get(row.image_blob) for row in pending],
+                                                self.mc_samples)
+            for row, (maps, embedding) in zip(pending, scored):
+                self.store.save_scores(row.id, version, image_scores(maps), embedding)
         return len(pending)
 
     def _run(self) -> None:
