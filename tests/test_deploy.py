@@ -1,0 +1,66 @@
+"""The deployment recipes, validated statically (no Docker or cluster here)."""
+
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+K8S_VERSION = "1.30.0"
+
+
+def compose():
+    return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def manifests():
+    for path in sorted((DEPLOY / "k8s").glob("*.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if document:
+                yield path.name, document
+
+
+def test_compose_references_only_defined_services_and_volumes():
+    spec = compose()
+    services, volumes = spec["services"], set(spec["volumes"])
+    assert set(services) == {"postgres", "triton", "selector", "assist", "inspect"}
+    for name, service in services.items():
+        for dependency in service.get("depends_on", {}):
+            assert dependency in services, (name, dependency)
+        for mount in service.get("volumes", []):
+            source = mount.split(":")[0]
+            assert source in volumes, (name, source)
+
+
+def test_compose_reserves_a_gpu_for_triton_and_points_the_services_at_it():
+    spec = compose()
+    devices = spec["services"]["triton"]["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["capabilities"] == ["gpu"]
+    for name in ("selector", "assist"):
+        assert spec["services"][name]["environment"]["LABELASSIST_TRITON_URL"] == "triton:8001"
+    assert spec["services"]["selector"]["environment"]["LABELASSIST_DATABASE_URL"].startswith("postgresql+psycopg://")
+
+
+@pytest.mark.parametrize("name, document", list(manifests()), ids=lambda v: v if isinstance(v, str) else v["kind"])
+def test_every_manifest_validates_against_the_kubernetes_schema(name, document):
+    kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+
+
+def test_every_service_deployment_has_grpc_readiness_and_liveness_probes():
+    deployments = {d["metadata"]["name"]: d for _, d in manifests() if d["kind"] == "Deployment"}
+    assert set(deployments) == {"selector", "assist", "inspect", "triton"}
+    for name in ("selector", "assist", "inspect"):
+        container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
+        port = container["ports"][0]["containerPort"]
+        assert container["readinessProbe"]["grpc"]["port"] == port
+        assert container["livenessProbe"]["grpc"]["port"] == port
+    triton = deployments["triton"]["spec"]["template"]["spec"]["containers"][0]
+    assert triton["resources"]["limits"]["nvidia.com/gpu"] == 1
+    kinds = {d["kind"] for _, d in manifests()}
+    assert {"ConfigMap", "Secret", "PersistentVolumeClaim", "Service", "HorizontalPodAutoscaler"} <= kinds
+
+
+def test_the_dockerfile_installs_the_services_and_runs_as_a_user():
+    text = (DEPLOY / "Dockerfile").read_text()
+    assert 'pip install ".[services' in text and "USER labelassist" in text
