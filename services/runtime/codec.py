@@ -57,14 +57,19 @@ class _Codec:
         return bytes(raw)
 
     def decode(self, data: bytes, max_output: int) -> bytes:
-        if self.compression == common_pb2.COMPRESSION_ZLIB:
-            inflater = zlib.decompressobj()
-            raw = inflater.decompress(data, max_output + 1)
-            if not inflater.eof:
-                raise ValueError("compressed chunk is corrupt or larger than the array")
-            return raw
-        if self.compression == common_pb2.COMPRESSION_ZSTD:
-            return self._zstd_d.decompress(data, max_output_size=max_output + 1)
+        """Decompress one chunk, never to more than ``max_output + 1`` bytes
+        (so a compression bomb costs nothing); corrupt data is a ValueError."""
+        try:
+            if self.compression == common_pb2.COMPRESSION_ZLIB:
+                inflater = zlib.decompressobj()
+                raw = inflater.decompress(data, max_output + 1)
+                if not inflater.eof:
+                    raise ValueError("compressed chunk is corrupt or larger than the array")
+                return raw
+            if self.compression == common_pb2.COMPRESSION_ZSTD:
+                return self._zstd_d.decompress(data, max_output_size=max_output + 1)
+        except (zlib.error, zstandard.ZstdError) as error:
+            raise ValueError(f"compressed chunk is corrupt ({error})") from None
         return data
 
 
@@ -173,7 +178,10 @@ class ArrayAssembler:
 
     def _append(self, partial: _PartialArray, data: bytes) -> None:
         remaining = partial.expected - partial.received
-        raw = partial.codec.decode(data, remaining) if data else b""
+        try:
+            raw = partial.codec.decode(data, remaining) if data else b""
+        except ValueError as error:
+            raise ValueError(f"array '{partial.name}': {error}") from None
         if len(raw) > remaining:
             raise ValueError(
                 f"array '{partial.name}': more bytes than shape {partial.buffer.shape} "

@@ -52,7 +52,7 @@ def read_stream(
             message = getattr(part, message_field)
         elif kind == ARRAY_FIELD:
             chunk = part.array
-            if allowed is not None and chunk.HasField("header") and chunk.name not in allowed:
+            if allowed is not None and chunk.HasField("header") and chunk.name and chunk.name not in allowed:
                 raise ValueError(
                     f"unexpected array '{chunk.name}' (expected: {', '.join(sorted(allowed))})"
                 )
