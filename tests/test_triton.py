@@ -284,3 +284,62 @@ def test_train_rpc_trains_on_a_selector_projects_labels(start_service, tmp_path)
         assert events[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED, events[-1].message
         meta = (tmp_path / "data" / "models" / "unet" / "1" / "meta.json").read_text()
         assert '"dataset": "project to-train"' in meta and '"train_samples": 6' in meta
+
+
+def test_an_annotation_session_survives_triton_and_selector_restarts(tmp_path, triton):
+    """The SDK's retries carry a session through a Triton restart and a
+    kill -9 of the selector; no acknowledged label is lost."""
+    import signal as signals
+
+    from conftest import ServiceProcess
+    from labelassist.assist.tritonserver import free_port
+
+    port = free_port()
+    selector = ServiceProcess("selector", tmp_path, "--port", str(port))
+    assist = ServiceProcess("assist", tmp_path, "--triton-url", triton.url, "--selector-address", selector.address)
+    addresses = ServiceAddresses(selector=selector.address, assist=assist.address)
+    acknowledged, failures, done = {}, [], threading.Event()
+    rng = np.random.default_rng(17)
+    try:
+        with LabelAssistClient(addresses, retries=8, backoff=0.25, timeout=60) as setup:
+            setup.create_project("session", strategy="sequential")
+            for index in range(40):
+                setup.add_sample("session", f"s{index:02d}", blobs(rng, size=64)[0])
+
+        def annotate():
+            with LabelAssistClient(addresses, retries=8, backoff=0.25, timeout=60) as client:
+                while not done.is_set():
+                    try:
+                        lease = client.next_sample("session", "ann")
+                        if lease.exhausted:
+                            return
+                        outcome = client.prelabel(None, method="unet", sample_id=lease.sample.sample_id)
+                        version = client.submit_label(lease.sample.sample_id, "ann", outcome.mask,
+                                                      origin="accepted_prelabel")
+                        acknowledged[lease.sample.sample_id] = version.checksum
+                    except grpc.RpcError as error:
+                        failures.append(f"{error.code().name}: {error.details()}")
+                        return
+
+        worker = threading.Thread(target=annotate)
+        worker.start()
+        while len(acknowledged) < 5 and worker.is_alive():
+            time.sleep(0.05)
+        triton.stop()
+        triton.start(models=["unet"])
+        while len(acknowledged) < 12 and worker.is_alive():
+            time.sleep(0.05)
+        selector.process.send_signal(signals.SIGKILL)
+        selector.process.wait()
+        selector = ServiceProcess("selector", tmp_path, "--port", str(port))
+        worker.join(timeout=240)
+        assert not worker.is_alive() and failures == []
+        with LabelAssistClient(addresses) as client:
+            assert client.progress("session").labeled == 40
+            for sample_id, checksum in acknowledged.items():
+                assert client.label_history(sample_id)[-1].checksum == checksum
+        assert len(acknowledged) == 40
+    finally:
+        done.set()
+        assist.stop()
+        selector.stop()

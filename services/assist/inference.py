@@ -57,12 +57,34 @@ def _infer(client, batch: np.ndarray, mc_samples: int):
         if "UNAVAILABLE" in status or "DEADLINE" in status:
             raise UnavailableError(f"Triton at {triton_url()} is unreachable ({error.message()}); classical "
                                    "pre-labels still work; retry once Triton is back") from None
-        if "NOT_FOUND" in status or "UNAVAILABLE" in (error.message() or "") or "unknown model" in str(error):
+        if "NOT_FOUND" in status or "unknown model" in str(error) or "not ready" in str(error):
+            if _model_state(client) == "LOADING" or not _server_ready(client):
+                # Starting up, shutting down or loading: transient, so clients retry.
+                raise UnavailableError(f"Triton at {triton_url()} is starting, stopping or loading the U-Net; "
+                                       "retry in a few seconds") from None
             raise ConflictError(f"no U-Net is loaded in Triton at {triton_url()}: train one with "
                                 "`labelassist train` or load a version with `labelassist model use`") from None
         raise
     return (result.as_numpy("PROBABILITY"), result.as_numpy("VARIANCE"), result.as_numpy("EMBEDDING"),
             result.as_numpy("BALD"))
+
+
+def _server_ready(client) -> bool:
+    try:
+        return bool(client.is_server_ready())
+    except Exception:  # noqa: BLE001 - unreachable is not ready
+        return False
+
+
+def _model_state(client) -> str | None:
+    """The U-Net's state in Triton's repository index (READY, LOADING, ...)."""
+    try:
+        for model in client.get_model_repository_index(as_json=True).get("models", []):
+            if model.get("name") == MODEL_NAME:
+                return model.get("state")
+    except Exception:  # noqa: BLE001 - unreachable: no state to report
+        return None
+    return None
 
 
 def unet_probabilities(image: np.ndarray, mc_samples: int = 0) -> tuple[np.ndarray, np.ndarray]:
