@@ -24,7 +24,8 @@ from common import footer, machine, median_seconds, write_results  # noqa: E402
 from hela import hela_frames  # noqa: E402
 
 from labelassist.assist import modelrepo  # noqa: E402
-from labelassist.assist.training import TrainingConfig, dice_score, predict_mask, train_unet  # noqa: E402
+from labelassist.assist.training import TrainingConfig, predict_mask, train_unet  # noqa: E402
+from labelassist.inspect.measure import dice  # noqa: E402
 from labelassist.assist.unet import predict_probabilities  # noqa: E402
 
 
@@ -46,7 +47,7 @@ def main() -> int:
     result = train_unet([c[0] for c in crops], [c[1] for c in crops], config,
                         progress=lambda r: print(f"epoch {r.epoch}: loss {r.loss:.3f}", file=sys.stderr))
     training_s = time.perf_counter() - started
-    test_dice = [dice_score(predict_mask(result.model, images[f]), masks[f]) for f in range(14, 20)]
+    test_dice = [dice(predict_mask(result.model, images[f]), masks[f]) for f in range(14, 20)]
 
     from labelassist.assist.tritonserver import LocalTriton
     import tritonclient.grpc as triton

@@ -141,17 +141,18 @@ class LabelAssistClient:
                 time.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
+    def _upload(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None]):
+        """A retried call that streams params and arrays up (None arrays are
+        left out); the request stream is rebuilt for each attempt."""
+        return self._with_retries(lambda: method(
+            write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout))
+
     def _stream(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None],
-                response_type, result_type) -> Envelope:
-        def parts() -> Iterator[Any]:
-            present = {k: v for k, v in arrays.items() if v is not None}
-            return write_stream(request_type, "params", params, present, self.compression)
-
-        def call() -> Envelope:
-            responses = method(parts(), timeout=self.timeout)
-            return read_stream(responses, "result", result_type)
-
-        return self._with_retries(call)
+                result_type) -> Envelope:
+        """Arrays up and arrays down: the response stream read into an Envelope."""
+        return self._with_retries(lambda: read_stream(method(
+            write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout),
+            "result", result_type))
 
     def _unary(self, method, request):
         return self._with_retries(lambda: method(request, timeout=self.timeout))
@@ -167,7 +168,7 @@ class LabelAssistClient:
         params = assist_pb2.PreprocessParams(pipeline=[as_call(s) for s in pipeline],
                                              response_compression=self.compression, sample_id=sample_id)
         out = self._stream(self.assist.Preprocess, assist_pb2.PreprocessRequest, params, {"image": image},
-                           assist_pb2.PreprocessResponse, assist_pb2.PreprocessResult)
+                           assist_pb2.PreprocessResult)
         return out.require("image"), list(out.message.applied)
 
     def prelabel(self, image: np.ndarray | None, method: StepLike | None = None,
@@ -181,7 +182,7 @@ class LabelAssistClient:
         if method is not None:
             params.method.CopyFrom(as_call(method))
         out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
-                           assist_pb2.PrelabelResponse, assist_pb2.PrelabelResult)
+                           assist_pb2.PrelabelResult)
         return PrelabelOutcome(out.require("mask"), out.message.method, out.message.object_count,
                                list(out.message.applied))
 
@@ -191,7 +192,7 @@ class LabelAssistClient:
         params = assist_pb2.PrelabelParams(method=as_call(method), preprocess=[as_call(s) for s in preprocess],
                                            return_probability=True, response_compression=self.compression)
         out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
-                           assist_pb2.PrelabelResponse, assist_pb2.PrelabelResult)
+                           assist_pb2.PrelabelResult)
         return out.require("probability")
 
     def train(self, dataset_path: str | Path = "", project: str = "", **config: int) -> str:
@@ -209,8 +210,7 @@ class LabelAssistClient:
         params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression,
                                          sample_id=sample_id)
         out = self._stream(self.assist.Refine, assist_pb2.RefineRequest, params,
-                           {"image": image, "scribbles": scribbles, "mask": mask},
-                           assist_pb2.RefineResponse, assist_pb2.RefineResult)
+                           {"image": image, "scribbles": scribbles, "mask": mask}, assist_pb2.RefineResult)
         return out.require("mask")
 
     def postprocess(self, mask: np.ndarray, pipeline: Sequence[StepLike],
@@ -218,8 +218,7 @@ class LabelAssistClient:
         params = assist_pb2.PostprocessParams(pipeline=[as_call(s) for s in pipeline],
                                               response_compression=self.compression)
         out = self._stream(self.assist.Postprocess, assist_pb2.PostprocessRequest, params,
-                           {"mask": mask, "image": image},
-                           assist_pb2.PostprocessResponse, assist_pb2.PostprocessResult)
+                           {"mask": mask, "image": image}, assist_pb2.PostprocessResult)
         return out.require("mask"), list(out.message.applied)
 
     # -- inspect ------------------------------------------------------------
@@ -231,12 +230,8 @@ class LabelAssistClient:
                 criteria: Iterable[StepLike] = (), only_listed: bool = False) -> inspect_pb2.InspectResponse:
         params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed)
 
-        def parts():
-            present = {k: v for k, v in {"mask": mask, "image": image, "prelabel": prelabel}.items()
-                       if v is not None}
-            return write_stream(inspect_pb2.InspectRequest, "params", params, present, self.compression)
-
-        return self._with_retries(lambda: self.inspector.Inspect(parts(), timeout=self.timeout))
+        return self._upload(self.inspector.Inspect, inspect_pb2.InspectRequest, params,
+                            {"mask": mask, "image": image, "prelabel": prelabel})
 
     def inspect_batch(self, samples: Iterable[tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]],
                       criteria: Iterable[StepLike] = (), only_listed: bool = False,
@@ -250,10 +245,8 @@ class LabelAssistClient:
         def parts():
             for name, mask, image, prelabel in samples:
                 params = inspect_pb2.InspectSampleParams(sample=name, inspect=inspect)
-                present = {k: v for k, v in {"mask": mask, "image": image, "prelabel": prelabel}.items()
-                           if v is not None}
-                yield from write_stream(inspect_pb2.InspectBatchRequest, "params", params, present,
-                                        self.compression)
+                yield from write_stream(inspect_pb2.InspectBatchRequest, "params", params,
+                                        {"mask": mask, "image": image, "prelabel": prelabel}, self.compression)
 
         for response in self.inspector.InspectBatch(parts(), timeout=self.timeout):
             yield response.sample, response.report
@@ -279,12 +272,8 @@ class LabelAssistClient:
                    label: np.ndarray | None = None, prelabel: np.ndarray | None = None) -> int:
         params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence)
 
-        def parts():
-            present = {k: v for k, v in {"image": image, "label": label, "prelabel": prelabel}.items()
-                       if v is not None}
-            return write_stream(selector_pb2.AddSampleRequest, "params", params, present, self.compression)
-
-        return self._with_retries(lambda: self.selector.AddSample(parts(), timeout=self.timeout)).sample_id
+        return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
+                            {"image": image, "label": label, "prelabel": prelabel}).sample_id
 
     def next_sample(self, project: str, annotator: str,
                     strategy: StepLike | None = None) -> selector_pb2.NextSampleResponse:
@@ -307,10 +296,7 @@ class LabelAssistClient:
             sample_id=sample_id, annotator=annotator,
             origin=selector_pb2.LabelOrigin.Value(f"LABEL_ORIGIN_{origin.upper()}"))
 
-        def parts():
-            return write_stream(selector_pb2.SubmitLabelRequest, "params", params, {"mask": mask}, self.compression)
-
-        return self._with_retries(lambda: self.selector.SubmitLabel(parts(), timeout=self.timeout)).label
+        return self._upload(self.selector.SubmitLabel, selector_pb2.SubmitLabelRequest, params, {"mask": mask}).label
 
     def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
         return list(self._unary(self.selector.LabelHistory,

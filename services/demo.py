@@ -15,15 +15,10 @@ from tqdm import tqdm
 
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.datasets import hela_sample
+from labelassist.inspect.measure import dice
 from labelassist.stack import Stack
 
 POSTPROCESS = [("fill_holes", {}), ("remove_small_objects", {"min_size": 30})]
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a > 0, b > 0
-    total = a.sum() + b.sum()
-    return 1.0 if total == 0 else float(2 * (a & b).sum() / total)
 
 
 PROJECT = "hela-demo"

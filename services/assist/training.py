@@ -13,6 +13,7 @@ from torch.nn import functional as F
 
 from labelassist.assist.tiling import normalize_image
 from labelassist.assist.unet import UNet, predict_probabilities
+from labelassist.inspect.measure import dice as foreground_dice
 
 
 @dataclass
@@ -79,12 +80,6 @@ def _batch(pairs, tile: int, size: int, rng: np.random.Generator):
             torch.from_numpy(np.ascontiguousarray(np.stack(targets))))
 
 
-def dice_score(prediction: np.ndarray, reference: np.ndarray) -> float:
-    a, b = prediction > 0, reference > 0
-    total = a.sum() + b.sum()
-    return 1.0 if total == 0 else float(2 * (a & b).sum() / total)
-
-
 def predict_mask(model: UNet, image: np.ndarray) -> np.ndarray:
     unit = normalize_image(image)
     multiple = model.multiple
@@ -128,7 +123,7 @@ def train_unet(
         dice = float("nan")
         if validation is not None:
             model_cpu = model.to("cpu")
-            dice = float(np.mean([dice_score(predict_mask(model_cpu, image), mask)
+            dice = float(np.mean([foreground_dice(predict_mask(model_cpu, image), mask)
                                   for image, mask in zip(*validation)]))
             model.to(device)
         report = EpochReport(epoch, float(np.mean(losses)), dice)

@@ -47,9 +47,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
                           total=total, labeled=labeled)
 
-    def _sample_info(self, row: SampleRow) -> pb.SampleInfo:
+    def _sample_info(self, row: SampleRow, project_name: str | None = None) -> pb.SampleInfo:
         history = self.store.label_history(row.id)
-        return pb.SampleInfo(sample_id=row.id, project=self.store.project_name(row.project_id), stem=row.stem,
+        project_name = project_name or self.store.project_name(row.project_id)
+        return pb.SampleInfo(sample_id=row.id, project=project_name, stem=row.stem,
                              sequence=row.sequence or "", labeled=row.labeled,
                              label_version=history[-1].version if history else 0)
 
@@ -136,7 +137,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def ListSamples(self, request, context):
         project = self.store.project(request.project)
         rows = [row for row in self.store.samples(project) if row.labeled or not request.labeled_only]
-        return pb.ListSamplesResponse(samples=[self._sample_info(row) for row in rows])
+        return pb.ListSamplesResponse(samples=[self._sample_info(row, project.name) for row in rows])
 
     def Progress(self, request, context):
         project = self.store.project(request.project)
