@@ -29,6 +29,12 @@ class ChildService:
     log_file: Path
     address: str | None = None
 
+    def check_ready(self) -> bool:
+        """Whether the service wrote its ready file; records its address."""
+        if self.address is None and self.ready_file.exists():
+            self.address = json.loads(self.ready_file.read_text())["address"]
+        return self.address is not None
+
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
@@ -91,9 +97,7 @@ class Stack:
         if child is None:
             return None
         while child.address is None and child.process.poll() is None:
-            if child.ready_file.exists():
-                child.address = json.loads(child.ready_file.read_text())["address"]
-            else:
+            if not child.check_ready():
                 time.sleep(0.05)
         return child.address
 
@@ -127,8 +131,7 @@ class Stack:
                 child = self.children[name]
                 if child.process.poll() is not None:
                     raise RuntimeError(f"{name} exited with code {child.process.returncode}:\n{child.log_tail()}")
-                if child.ready_file.exists():
-                    child.address = json.loads(child.ready_file.read_text())["address"]
+                if child.check_ready():
                     pending.discard(name)
                     if progress:
                         progress(name, child.address)
