@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## Start the stack and run the main workflow on the bundled HeLa sample.
+## Start the stack on the bundled HeLa sample and open the desktop client;
+## without a display, run the same workflow headless and print a summary.
 run: venv
-	$(VENV)/bin/labelassist demo
+	$(VENV)/bin/labelassist demo --gui auto
 
 ## The whole test suite.
 test: venv

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from labelassist.evaluation.machine import machine  # noqa: F401 - re-exported for the scripts
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -22,11 +22,6 @@ def median_seconds(function: Callable[[], object], repeats: int, warmup: int = 1
         function()
         samples.append(time.perf_counter() - started)
     return statistics.median(samples), samples
-
-
-def machine() -> dict:
-    return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
-            "python": platform.python_version(), "system": platform.platform()}
 
 
 def write_results(name: str, payload: dict, table: str) -> Path:

@@ -4,6 +4,7 @@ client-only install can run every client command."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import threading
@@ -186,8 +187,7 @@ def cmd_train(args) -> int:
     from labelassist.assist import modelrepo
     from labelassist.assist.training import TrainingConfig, train_on_dataset
 
-    config = TrainingConfig(tile=args.tile, epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch,
-                            depth=args.depth, width=args.width, seed=args.seed)
+    config = _training_config(args)
     with tqdm(total=config.epochs, desc="training", unit="epoch", file=sys.stderr) as bar:
         def report(epoch):
             bar.set_postfix(loss=f"{epoch.loss:.3f}", dice=f"{epoch.validation_dice:.3f}")
@@ -201,6 +201,73 @@ def cmd_train(args) -> int:
     if triton_url:
         modelrepo.load_into_triton(triton_url)
         print(f"loaded into Triton at {triton_url}: U-Net pre-labels use version {version} now")
+    return 0
+
+
+def _training_config(args):
+    from labelassist.assist.training import TrainingConfig
+
+    return TrainingConfig(tile=args.tile, epochs=args.epochs, steps_per_epoch=args.steps, batch_size=args.batch,
+                          depth=args.depth, width=args.width, seed=args.seed)
+
+
+def _add_training_arguments(parser, epochs: int = 10, width: int = 16) -> None:
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--steps", type=int, default=20, help="batches per epoch")
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--tile", type=int, default=128, help="training crop size")
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--width", type=int, default=width, help="channels of the first level")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _command_line(argv) -> str:
+    import shlex
+
+    return "labelassist " + " ".join(shlex.quote(a) for a in argv)
+
+
+def cmd_bench_label_efficiency(args) -> int:
+    from tqdm import tqdm
+
+    from labelassist.evaluation.datasets import load_evaluation_set
+    from labelassist.evaluation.label_efficiency import EfficiencyConfig, run_label_efficiency, write_outputs
+    from labelassist.evaluation.machine import machine
+
+    config = EfficiencyConfig(budget=args.budget, rounds=args.rounds, seeds=args.seeds,
+                              strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
+                              mc_samples=args.mc_samples, training=_training_config(args))
+    data = load_evaluation_set(args.dataset, seed=args.seed)
+    print(f"{args.dataset}: training pool {len(data.train)}, test {len(data.test)} (split: {data.split_source}); "
+          f"labels {config.label_counts(len(data.train))}", file=sys.stderr)
+    with tqdm(total=config.trainings(len(data.train)), desc="label efficiency", unit="model",
+              file=sys.stderr) as bar:
+        def step(message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update()
+
+        results = run_label_efficiency(data, config, step)
+    paths = write_outputs(results, args.out, _command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def cmd_bench_prelabel(args) -> int:
+    from labelassist.evaluation.datasets import load_evaluation_set
+    from labelassist.evaluation.machine import machine
+    from labelassist.evaluation.prelabel_quality import run_prelabel_quality, write_prelabel_outputs
+
+    data = load_evaluation_set(args.dataset)
+    if args.triton_url:
+        from labelassist.assist import inference
+
+        inference.configure(args.triton_url)
+    results = run_prelabel_quality(data.images, data.labels, unet=bool(args.triton_url),
+                                   description=f"Dataset `{args.dataset}`, every labelled sample.")
+    paths = write_prelabel_outputs(results, args.out, _command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
     return 0
 
 
@@ -249,7 +316,25 @@ def cmd_dataset(args) -> int:
 def cmd_demo(args) -> int:
     from labelassist import demo
 
-    return demo.main(args.data_dir, args.base_port, args.keep_running)
+    return demo.main(args.data_dir, args.base_port, args.keep_running, args.gui)
+
+
+def cmd_gui(args) -> int:
+    from labelassist.client.sdk import ServiceAddresses, stack_file
+
+    try:
+        from labelassist.client.gui.app import Connection, run_app
+    except ImportError as error:
+        print(f"labelassist gui needs the client extra (pip install 'label-assistant[client]'): {error}",
+              file=sys.stderr)
+        return 2
+    overrides = {name: getattr(args, name) for name in ("selector", "assist", "inspect") if getattr(args, name)}
+    addresses = ServiceAddresses.discover(args.data_dir)
+    connection = Connection.from_addresses(ServiceAddresses(**{**addresses.as_dict(), **overrides}),
+                                           args.token or "", args.tls_root or "")
+    # With no running local stack and no address given, the last settings are the best guess.
+    use_saved = not overrides and not stack_file(args.data_dir).exists()
+    return run_app(connection, args.annotator, args.project, use_saved=use_saved)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -298,13 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train the U-Net on a dataset folder and publish it to Triton")
     train.add_argument("dataset", type=Path)
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--steps", type=int, default=20, help="batches per epoch")
-    train.add_argument("--batch", type=int, default=8)
-    train.add_argument("--tile", type=int, default=128)
-    train.add_argument("--depth", type=int, default=3)
-    train.add_argument("--width", type=int, default=16)
-    train.add_argument("--seed", type=int, default=0)
+    _add_training_arguments(train)
     train.add_argument("--onnx", action="store_true", help="also export ONNX for Triton's onnxruntime/TensorRT "
                        "backends (needs the 'onnx' extra)")
     train.set_defaults(handler=cmd_train)
@@ -320,12 +399,42 @@ def build_parser() -> argparse.ArgumentParser:
     dataset.add_argument("--tile", type=int, default=128)
     dataset.set_defaults(handler=cmd_dataset)
 
+    bench = commands.add_parser("bench", help="reproduce the paper's measurements on a dataset folder")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    efficiency = benches.add_parser(
+        "label-efficiency", help="test Dice of a U-Net trained on the samples each strategy selects")
+    efficiency.add_argument("--dataset", type=Path, required=True, help="a dataset folder (see README)")
+    efficiency.add_argument("--out", type=Path, required=True, help="writes results.json, results.md, results.png")
+    efficiency.add_argument("--budget", type=int, default=32, help="labels per strategy")
+    efficiency.add_argument("--rounds", type=int, default=4,
+                            help="label counts measured (and selection rounds for model-based strategies)")
+    efficiency.add_argument("--strategies", default="sequential,random,sequence-aware,entropy,bald,coreset,hybrid")
+    efficiency.add_argument("--seeds", type=int, default=3)
+    efficiency.add_argument("--mc-samples", type=int, default=4, help="Monte-Carlo dropout passes for BALD")
+    # Sized so the full HeLa configuration takes under 30 minutes on 2 CPU cores.
+    _add_training_arguments(efficiency, epochs=5, width=8)
+    efficiency.set_defaults(handler=cmd_bench_label_efficiency)
+    quality = benches.add_parser("prelabel", help="Dice and IoU of every pre-label method against the labels")
+    quality.add_argument("--dataset", type=Path, required=True)
+    quality.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")
+    quality.add_argument("--triton-url", default=None, help="also measure the U-Net served by this Triton")
+    quality.set_defaults(handler=cmd_bench_prelabel)
+
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
     demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
                       help="selector's port; assist and inspect take the next two; 0 picks free ports")
     demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,
                       help="keep serving after the workflow (default: when run from a terminal)")
+    demo.add_argument("--gui", choices=("auto", "yes", "no"), default="no",
+                      help="open the desktop client on the demo project (auto: when there is a display)")
     demo.set_defaults(handler=cmd_demo)
+
+    gui = commands.add_parser("gui", help="open the desktop client (addresses: the running stack, or Settings)")
+    gui.add_argument("--project", help="project to open")
+    gui.add_argument("--annotator", default=env("ANNOTATOR", getpass.getuser()), help="your name on labels")
+    for name in ("selector", "assist", "inspect"):
+        gui.add_argument(f"--{name}", help=f"{name} address host:port (default: the running stack's)")
+    gui.set_defaults(handler=cmd_gui)
     return parser
 
 

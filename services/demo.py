@@ -85,7 +85,21 @@ def print_summary(rows: list[dict]) -> None:
           f"{statistics.median(r['dice'] for r in rows):.3f}; {len(rows)} labels submitted and read back")
 
 
-def main(data_dir: Path, base_port: int, keep_running: bool | None) -> int:
+def has_display() -> bool:
+    import os
+
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def open_client(addresses) -> int:
+    """The desktop client on the demo project, until its window closes."""
+    from labelassist.client.gui.app import Connection, run_app
+
+    print("opening the desktop client on project", PROJECT, flush=True)
+    return run_app(Connection.from_addresses(addresses), "demo", PROJECT)
+
+
+def main(data_dir: Path, base_port: int, keep_running: bool | None, gui: str = "no") -> int:
     stack = Stack(data_dir=data_dir, base_port=base_port)
     print("starting the stack ...", flush=True)
     stack.start()
@@ -93,6 +107,10 @@ def main(data_dir: Path, base_port: int, keep_running: bool | None) -> int:
         addresses = stack.wait_until_serving(timeout=120)
         for name, address in addresses.as_dict().items():
             print(f"{name:<9} {address}  SERVING", flush=True)
+        if gui == "yes" or (gui == "auto" and has_display()):
+            with LabelAssistClient(addresses) as client:
+                register_sample(client)
+            return open_client(addresses)
         with LabelAssistClient(addresses) as client:
             print_summary(run_workflow(client))
         if keep_running if keep_running is not None else sys.stdin.isatty():

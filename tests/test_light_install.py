@@ -1,6 +1,7 @@
 """The SDK and client install light: importing them pulls no heavy stack."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,14 @@ def test_importing_the_sdk_and_cli_pulls_no_torch_scikit_image_or_triton():
     probe = ("import json, sys; import labelassist.client, labelassist.cli, labelassist.client.imageio; "
              f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
+
+
+def test_the_desktop_client_pulls_no_torch_scikit_image_or_triton():
+    probe = ("import json, sys; import labelassist.client.gui.app; "
+             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}).stdout
     assert json.loads(out) == []
 
 

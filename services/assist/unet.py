@@ -70,20 +70,37 @@ def enable_mc_dropout(model: nn.Module) -> None:
 
 
 @torch.no_grad()
-def predict_probabilities(model: nn.Module, batch: np.ndarray, mc_samples: int = 0
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict_maps(model: nn.Module, batch: np.ndarray, mc_samples: int = 0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mean class probabilities (B, C, H, W), their variance over Monte-Carlo
-    passes (zeros without), and embeddings (B, E), for a (B, 1, H, W) batch
-    whose sides are multiples of ``model.multiple``."""
+    passes, embeddings (B, E) and BALD (B, H, W) for a (B, 1, H, W) batch whose
+    sides are multiples of ``model.multiple``; without passes the variance and
+    BALD are zeros. The Triton model (deploy/triton/unet/model.py) computes
+    the same outputs."""
     x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
     if mc_samples > 1:
         enable_mc_dropout(model)
-        passes = [model(x) for _ in range(mc_samples)]
-        model.eval()
+        try:
+            passes = [model(x) for _ in range(mc_samples)]
+        finally:
+            model.eval()
         probabilities = torch.stack([F.softmax(logits, dim=1) for logits, _ in passes])
         embedding = torch.stack([e for _, e in passes]).mean(0)
-        return probabilities.mean(0).numpy(), probabilities.var(0, unbiased=False).numpy(), embedding.numpy()
+        mean = probabilities.mean(0)
+        # BALD (Houlsby et al. 2011): entropy of the mean minus the mean entropy.
+        entropy_of_mean = -(mean * torch.log(mean + 1e-12)).sum(1)
+        mean_entropy = -(probabilities * torch.log(probabilities + 1e-12)).sum(2).mean(0)
+        return (mean.numpy(), probabilities.var(0, unbiased=False).numpy(), embedding.numpy(),
+                (entropy_of_mean - mean_entropy).numpy())
     model.eval()
     logits, embedding = model(x)
     probabilities = F.softmax(logits, dim=1)
-    return probabilities.numpy(), torch.zeros_like(probabilities).numpy(), embedding.numpy()
+    return (probabilities.numpy(), torch.zeros_like(probabilities).numpy(), embedding.numpy(),
+            torch.zeros_like(probabilities[:, 0]).numpy())
+
+
+def predict_probabilities(model: nn.Module, batch: np.ndarray, mc_samples: int = 0
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean class probabilities, their Monte-Carlo variance and embeddings (see ``predict_maps``)."""
+    probability, variance, embedding, _ = predict_maps(model, batch, mc_samples)
+    return probability, variance, embedding

@@ -1,0 +1,1 @@
+"""The desktop client: a pyqtgraph/PySide6 app over the SDK."""

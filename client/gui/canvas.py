@@ -1,0 +1,324 @@
+"""The image view: image with contrast control, the label overlay in one
+colour per instance, scribbles, warning highlights, and the drawing tools.
+Mouse, pen and touch all arrive as mouse events; pinch zooms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsRectItem, QHBoxLayout, QWidget
+
+from labelassist.client.gui.editing import SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND, LabelEditor
+
+pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
+
+TOOLS = ("pan", "brush", "eraser", "polygon", "flood", "scribble")
+
+
+def instance_palette(size: int = 256, seed: int = 7) -> np.ndarray:
+    """RGBA colours for instance ids (index 0 transparent): evenly spread hues
+    in shuffled order, so neighbouring ids look different."""
+    hues = np.random.default_rng(seed).permutation(size - 1) / (size - 1)
+    palette = np.zeros((size, 4), np.uint8)
+    for index, hue in enumerate(hues, start=1):
+        colour = QColor.fromHsvF(float(hue), 0.85, 1.0)
+        palette[index] = (colour.red(), colour.green(), colour.blue(), 255)
+    return palette
+
+
+PALETTE = instance_palette()
+SCRIBBLE_COLOURS = np.array([[0, 0, 0, 0], [40, 255, 80, 255], [255, 60, 60, 255]], np.uint8)
+
+
+def colour_ids(ids: np.ndarray, palette: np.ndarray = PALETTE) -> np.ndarray:
+    """(H, W) instance ids -> (H, W, 4) RGBA; ids beyond the palette wrap, 0 stays transparent."""
+    index = np.where(ids > 0, (ids.astype(np.int64) - 1) % (len(palette) - 1) + 1, 0)
+    return palette[index]
+
+
+class _ToolLayer(pg.ImageItem):
+    """The overlay image; it takes mouse drags and clicks while a drawing tool
+    is on and lets them through to the view (pan and zoom) otherwise."""
+
+    def __init__(self, canvas: LabelCanvas):
+        super().__init__()
+        self.canvas = canvas
+        self.setAcceptHoverEvents(True)
+
+    @staticmethod
+    def _point(event, position=None) -> tuple[float, float]:
+        position = position if position is not None else event.pos()
+        return position.y(), position.x()
+
+    def mouseDragEvent(self, event) -> None:
+        if self.canvas.tool == "pan" or self.canvas.editor is None or \
+                event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            event.ignore()
+            return
+        event.accept()
+        alternate = event.button() == Qt.MouseButton.RightButton or \
+            bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
+        if event.isStart():  # from where the button went down, not where the drag was recognised
+            self.canvas.stroke_start(self._point(event, event.buttonDownPos()), alternate,
+                                     bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+        self.canvas.stroke_to(self._point(event))
+        if event.isFinish():
+            self.canvas.stroke_end()
+
+    def mouseClickEvent(self, event) -> None:
+        if self.canvas.tool == "pan" or self.canvas.editor is None:
+            event.ignore()
+            return
+        event.accept()
+        self.canvas.click(self._point(event), event.button() == Qt.MouseButton.RightButton, event.double())
+
+    def hoverEvent(self, event) -> None:
+        if event.isExit():
+            self.canvas.cursor.hide()
+        else:
+            self.canvas.show_cursor(self._point(event))
+
+
+class _Pinch(QObject):
+    """Pinch-to-zoom for touch screens."""
+
+    def __init__(self, view: pg.ViewBox, parent: QObject):
+        super().__init__(parent)
+        self.view = view
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Gesture:
+            pinch = event.gesture(Qt.GestureType.PinchGesture)
+            if pinch is not None and pinch.scaleFactor() > 0:
+                factor = 1.0 / pinch.scaleFactor()
+                self.view.scaleBy((factor, factor))
+                return True
+        return False
+
+
+class LabelCanvas(QWidget):
+    """Shows one sample and edits its label through a ``LabelEditor``."""
+
+    edited = Signal()  # the mask changed (an edit, undo or redo)
+    flood_requested = Signal(int, int)  # row, col: grow a region from here (through assist)
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.tool = "pan"
+        self.brush_radius = 6.0
+        self.editor: LabelEditor | None = None
+        self.image: np.ndarray | None = None
+        self._stroke: dict | None = None
+        self._polygon: list[tuple[float, float]] = []
+        self._highlights: list[QGraphicsRectItem] = []
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
+        self.view.setMenuEnabled(False)
+        self.image_item = pg.ImageItem()
+        self.overlay = _ToolLayer(self)
+        self.overlay.setOpacity(0.45)
+        self.scribble_item = pg.ImageItem()
+        self.polygon_item = pg.PlotCurveItem(pen=pg.mkPen("y", width=2))
+        self.cursor = QGraphicsEllipseItem()
+        self.cursor.setPen(QPen(QColor(255, 255, 255, 200), 0))
+        self.cursor.hide()
+        for item in (self.image_item, self.scribble_item, self.overlay, self.polygon_item):
+            self.view.addItem(item)
+        self.view.addItem(self.cursor)
+        self.histogram = pg.HistogramLUTWidget(image=self.image_item)
+        self.histogram.setMaximumWidth(130)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.histogram)
+        viewport = self.graphics.viewport()
+        viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+        viewport.grabGesture(Qt.GestureType.PinchGesture)
+        self._pinch = _Pinch(self.view, self)
+        viewport.installEventFilter(self._pinch)
+
+    # -- content ------------------------------------------------------------
+
+    def show_sample(self, image: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """A new sample: its image, and its label or an empty one; history starts over."""
+        self.image = image
+        self.image_item.setImage(image, autoLevels=True)
+        self.histogram.autoHistogramRange()
+        self.editor = LabelEditor(mask if mask is not None else np.zeros(image.shape[:2], np.uint32))
+        self._rgba = colour_ids(self.editor.mask)
+        self._scribble_rgba = np.zeros((*image.shape[:2], 4), np.uint8)
+        self.overlay.setImage(self._rgba, autoLevels=False, levels=None)
+        self.scribble_item.setImage(self._scribble_rgba, autoLevels=False)
+        self.clear_highlights()
+        self._polygon = []
+        self.polygon_item.setData([], [])
+        self.view.autoRange(padding=0.02)
+
+    def set_display(self, image: np.ndarray) -> None:
+        """Show a pre-processed version of the image (labels stay as they are)."""
+        self.image_item.setImage(image, autoLevels=True)
+        self.histogram.autoHistogramRange()
+
+    def set_opacity(self, value: float) -> None:
+        self.overlay.setOpacity(value)
+
+    def refresh(self, window: tuple[slice, slice] | None = None) -> None:
+        """Recolour the overlay where the mask changed (all of it without a window)."""
+        if self.editor is None:
+            return
+        if window is None or self._rgba.shape[:2] != self.editor.shape:
+            self._rgba = colour_ids(self.editor.mask)
+        else:
+            self._rgba[window] = colour_ids(self.editor.mask[window])
+        self.overlay.updateImage(self._rgba)
+
+    def replace_mask(self, mask: np.ndarray) -> None:
+        """Take a mask from a service (pre-label, refine, post-process) as one undo step."""
+        self.editor.replace(mask)
+        self.refresh()
+        self.edited.emit()
+
+    def refresh_scribbles(self, window=None) -> None:
+        if window is None:
+            self._scribble_rgba = SCRIBBLE_COLOURS[self.editor.scribbles]
+        else:
+            self._scribble_rgba[window] = SCRIBBLE_COLOURS[self.editor.scribbles[window]]
+        self.scribble_item.updateImage(self._scribble_rgba)
+
+    # -- tools --------------------------------------------------------------
+
+    def set_tool(self, tool: str) -> None:
+        if tool not in TOOLS:
+            raise ValueError(f"unknown tool {tool!r}; tools: {', '.join(TOOLS)}")
+        self.tool = tool
+        self._polygon = []
+        self.polygon_item.setData([], [])
+        self.view.setMouseEnabled(True, True)
+
+    def show_cursor(self, point: tuple[float, float]) -> None:
+        if self.tool in ("brush", "eraser", "scribble"):
+            row, col = point
+            r = self.brush_radius
+            self.cursor.setRect(QRectF(col - r + 0.5, row - r + 0.5, 2 * r, 2 * r))
+            self.cursor.show()
+        else:
+            self.cursor.hide()
+
+    def stroke_start(self, point: tuple[float, float], alternate: bool, new_object: bool) -> None:
+        row, col = point
+        if self.tool == "polygon":  # a drag with the polygon tool is a lasso
+            self._stroke = {"kind": "lasso", "points": [point]}
+            return
+        if self.tool == "scribble":
+            self._stroke = {"kind": "scribble", "points": [point],
+                            "value": SCRIBBLE_BACKGROUND if alternate else SCRIBBLE_FOREGROUND}
+            return
+        if self.tool in ("eraser",) or (self.tool == "brush" and alternate):
+            label = 0
+        else:
+            # Starting inside an object extends it; elsewhere (or with Shift) starts a new one.
+            under = self.editor.label_at(int(row), int(col))
+            label = under if under and not new_object else self.editor.next_id()
+        self.editor.begin()
+        self._stroke = {"kind": "paint", "points": [point], "label": label}
+
+    def stroke_to(self, point: tuple[float, float]) -> None:
+        stroke = self._stroke
+        if stroke is None:
+            return
+        previous = stroke["points"][-1]
+        stroke["points"].append(point)
+        if stroke["kind"] == "paint":
+            window = self.editor.paint([previous, point], self.brush_radius, stroke["label"])
+            if window is not None:
+                self.refresh(window)
+        elif stroke["kind"] == "scribble":
+            window = self.editor.scribble([previous, point], self.brush_radius, stroke["value"])
+            if window is not None:
+                self.refresh_scribbles(window)
+        else:
+            points = np.array(stroke["points"])
+            self.polygon_item.setData(points[:, 1] + 0.5, points[:, 0] + 0.5)
+
+    def stroke_end(self) -> None:
+        stroke, self._stroke = self._stroke, None
+        if stroke is None:
+            return
+        if stroke["kind"] == "paint":
+            if self.editor.end() is not None:
+                self.edited.emit()
+        elif stroke["kind"] == "lasso":
+            self._fill(stroke["points"])
+
+    def click(self, point: tuple[float, float], alternate: bool, double: bool) -> None:
+        row, col = point
+        if self.tool == "flood":
+            self.flood_requested.emit(int(row), int(col))
+        elif self.tool == "polygon":
+            if double and len(self._polygon) >= 3:
+                self.close_polygon()
+                return
+            self._polygon.append(point)
+            points = np.array(self._polygon)
+            self.polygon_item.setData(points[:, 1] + 0.5, points[:, 0] + 0.5)
+        elif self.tool in ("brush", "eraser", "scribble"):
+            self.stroke_start(point, alternate, False)
+            self.stroke_to(point)
+            self.stroke_end()
+
+    def close_polygon(self) -> None:
+        """Fill the polygon clicked so far (Enter or a double click)."""
+        if len(self._polygon) >= 3:
+            self._fill(self._polygon)
+        self._polygon = []
+
+    def _fill(self, vertices) -> None:
+        self.polygon_item.setData([], [])
+        row, col = vertices[0]
+        under = self.editor.label_at(int(row), int(col))
+        if self.editor.fill_polygon(vertices, under or self.editor.next_id()) is not None:
+            self.refresh()
+            self.edited.emit()
+
+    def undo(self) -> None:
+        if self.editor is not None and self.editor.undo() is not None:
+            self.refresh()
+            self.edited.emit()
+
+    def redo(self) -> None:
+        if self.editor is not None and self.editor.redo() is not None:
+            self.refresh()
+            self.edited.emit()
+
+    def clear_scribbles(self) -> None:
+        if self.editor is not None:
+            self.editor.clear_scribbles()
+            self.refresh_scribbles()
+
+    # -- warnings -----------------------------------------------------------
+
+    def clear_highlights(self) -> None:
+        for item in self._highlights:
+            self.view.removeItem(item)
+        self._highlights = []
+
+    def highlight(self, boxes: list[tuple[int, int, int, int]]) -> None:
+        """Outline (top, left, bottom, right) boxes and bring them into view."""
+        self.clear_highlights()
+        for top, left, bottom, right in boxes:
+            item = QGraphicsRectItem(QRectF(left, top, right - left, bottom - top))
+            item.setPen(pg.mkPen((255, 230, 0), width=3, cosmetic=True))
+            self.view.addItem(item)
+            self._highlights.append(item)
+        if boxes:
+            top = min(b[0] for b in boxes)
+            left = min(b[1] for b in boxes)
+            bottom = max(b[2] for b in boxes)
+            right = max(b[3] for b in boxes)
+            margin = max(bottom - top, right - left, 32)
+            self.view.setRange(QRectF(QPointF(left - margin, top - margin), QPointF(right + margin, bottom + margin)),
+                               padding=0)

@@ -1,0 +1,148 @@
+"""The desktop client driven through Qt (offscreen) against the real stack:
+Next, pre-label, brush, undo, post-process, inspect, submit, read back."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QPoint, QPointF, Qt  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from labelassist.client.gui.app import Connection, MainWindow  # noqa: E402
+from labelassist.client.gui.canvas import colour_ids  # noqa: E402
+from labelassist.datasets import hela_sample  # noqa: E402
+
+WAIT_MS = 60_000
+
+
+def _drag(window: MainWindow, points: list[tuple[float, float]], button=Qt.MouseButton.LeftButton) -> None:
+    """A real mouse drag over image pixels (row, col), sent as Qt events to the view."""
+    canvas = window.canvas
+    viewport = canvas.graphics.viewport()
+
+    def at(point):
+        scene = canvas.view.mapViewToScene(QPointF(point[1] + 0.5, point[0] + 0.5))
+        return canvas.graphics.mapFromScene(scene)
+
+    def send(kind, point, buttons, which):
+        local = QPointF(at(point))
+        event = QMouseEvent(kind, local, QPointF(viewport.mapToGlobal(local.toPoint())), which, buttons,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+
+    send(QMouseEvent.Type.MouseButtonPress, points[0], button, button)
+    for point in points[1:]:
+        send(QMouseEvent.Type.MouseMove, point, button, Qt.MouseButton.NoButton)
+    send(QMouseEvent.Type.MouseButtonRelease, points[-1], Qt.MouseButton.NoButton, button)
+
+
+def _wait_idle(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
+    assert window.last_error is None, window.last_error
+
+
+@pytest.fixture
+def gui_project(client):
+    """A project with one real HeLa crop."""
+    images, _ = hela_sample()
+    name = f"gui-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+    client.create_project(name)
+    client.add_sample(name, "hela-0", images[0], sequence="hela")
+    return name, images[0]
+
+
+def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, gui_project):
+    project, image = gui_project
+    window = MainWindow(Connection.from_addresses(stack.addresses), annotator="qt-test", project=project,
+                        next_after_submit=False)
+    qtbot.addWidget(window)
+    window.show()
+    _wait_idle(qtbot, window)
+    assert window.project == project
+    assert window.method_combo.count() > 5 and window.postprocess_list.count() > 3
+
+    # Next: the image, then its default pre-label, arrive on screen.
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    assert np.array_equal(window.canvas.image_item.image, image)
+    prelabel = window.canvas.editor.mask.copy()
+    assert prelabel.max() >= 3  # nuclei found
+    assert np.array_equal(window.canvas.overlay.image, colour_ids(prelabel))
+    assert "next_to_prelabel" in window.timings
+
+    # Brush on background far from every nucleus, then undo it.
+    row, col = _emptiest_point(prelabel)
+    window.set_tool("brush")
+    window.brush_size.setValue(5)
+    _drag(window, [(row, col - 6), (row, col), (row, col + 6)])
+    painted = window.canvas.editor.mask
+    new_ids = set(np.unique(painted[prelabel != painted]).tolist())
+    assert len(new_ids) == 1 and 0 not in new_ids  # one new object
+    assert 100 < (painted != prelabel).sum() < 400  # a 5-px brush over 12 px: ~ 200 px
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(window.canvas.editor.mask, prelabel)
+
+    # Paint the planted defect again: a blob on background.
+    window.brush_size.setValue(6)
+    _drag(window, [(row, col - 4), (row, col), (row, col + 4)])
+    edited = window.canvas.editor.mask.copy()
+    blob = edited != prelabel
+    assert blob.sum() > 100
+
+    # Post-process (fill holes, remove small objects) keeps the blob (> 30 px).
+    qtbot.keyClick(window, Qt.Key.Key_O)
+    _wait_idle(qtbot, window)
+    assert window.canvas.editor.mask[blob].all()
+
+    # Inspect: a warning names the painted blob, and selecting it outlines it.
+    with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_I)
+    blob_id = int(window.canvas.editor.mask[blob][0])
+    flagged = [i for i, f in enumerate(window.findings) if f.criterion == "background_intensity"]
+    assert flagged, [f.criterion for f in window.findings]
+    assert blob_id in window.findings[flagged[0]].object_ids
+    window.warnings.setCurrentRow(flagged[0])
+    assert window.canvas._highlights  # the outline is on screen
+
+    # Submit: the selector holds exactly the edited mask.
+    final = window.canvas.editor.mask.copy()
+    sample_id = window.sample.sample_id
+    with qtbot.waitSignal(window.submitted, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    stored = client.get_sample(sample_id, with_image=False).require("label")
+    assert np.array_equal(stored, final)
+    assert client.label_history(sample_id)[-1].annotator == "qt-test"
+    _wait_idle(qtbot, window)
+    assert window.progress_label.text().startswith("1 / 1")
+    window.close()
+
+
+def _emptiest_point(mask: np.ndarray) -> tuple[int, int]:
+    """The background pixel farthest from any object (and the border)."""
+    from scipy import ndimage
+
+    inner = np.pad(mask == 0, 1, constant_values=False)
+    distance = ndimage.distance_transform_edt(inner)[1:-1, 1:-1]
+    row, col = np.unravel_index(np.argmax(distance), distance.shape)
+    return int(row), int(col)
+
+
+def test_service_errors_reach_the_status_bar_not_a_crash(qtbot, stack):
+    window = MainWindow(Connection.from_addresses(stack.addresses), project="no-such-project")
+    qtbot.addWidget(window)
+    _wait_idle(qtbot, window)
+    window.project_combo.addItem("no-such-project")
+    window.project_combo.setCurrentText("no-such-project")
+    window.next_sample()
+    qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
+    assert window.last_error is not None and "NOT_FOUND" in window.last_error
+    assert "no-such-project" in window.last_error
+    assert window.sample is None
