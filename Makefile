@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= client,services,test,triton,onnx
 
-.PHONY: run test venv proto bench clean
+.PHONY: run test venv proto bench screenshot clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ proto: venv
 ## Benchmarks; results land in benchmarks/out/.
 bench: venv
 	$(PY) benchmarks/bench_streaming.py
+
+## The README's screenshot of the desktop client, on a virtual screen (apt-get install xvfb).
+screenshot: venv
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py docs/screenshot.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

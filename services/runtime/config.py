@@ -52,6 +52,8 @@ class ServiceConfig:
     port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
     tokens: tuple[str, ...] = ()
+    # Tokens and the roles file, resolved (runtime.auth); empty: no auth.
+    identities: tuple = ()
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
@@ -85,6 +87,8 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
                         help="accept this bearer token; repeatable (env LABELASSIST_TOKEN)")
     parser.add_argument("--token-file", default=None,
                         help="file with one accepted token per line (env LABELASSIST_TOKEN_FILE)")
+    parser.add_argument("--roles-file", default=env("ROLES_FILE"),
+                        help="TOML file of identities: token hash and role per project (env LABELASSIST_ROLES_FILE)")
     parser.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"),
                         help="PEM certificate chain; enables TLS (env LABELASSIST_TLS_CERT)")
     parser.add_argument("--tls-key", type=Path, default=env("TLS_KEY"),
@@ -103,12 +107,16 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
 def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
     if (args.tls_cert is None) != (args.tls_key is None):
         raise SystemExit("--tls-cert and --tls-key must be given together")
+    from labelassist.runtime.auth import load_identities
+
+    tokens = tokens_from(args.token, args.token_file)
     return ServiceConfig(
         service=service,
         host=args.host,
         port=args.port,
         data_dir=args.data_dir or default_data_dir(),
-        tokens=tokens_from(args.token, args.token_file),
+        tokens=tokens,
+        identities=load_identities(args.roles_file, tokens),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         max_array_bytes=args.max_array_bytes,

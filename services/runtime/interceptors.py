@@ -3,7 +3,6 @@ mapping with an access log."""
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 import uuid
@@ -11,6 +10,7 @@ from collections.abc import Iterable
 
 import grpc
 
+from labelassist.runtime.auth import Identity, find_identity, set_caller
 from labelassist.runtime.errors import describe, status_for
 from labelassist.runtime.logs import log_fields
 
@@ -36,30 +36,43 @@ def _replace_behavior(handler: grpc.RpcMethodHandler, wrap) -> grpc.RpcMethodHan
         wrap(handler.stream_stream, True), handler.request_deserializer, handler.response_serializer)
 
 
-class BearerTokenInterceptor(grpc.ServerInterceptor):
-    def __init__(self, tokens: Iterable[str]):
-        self._tokens = tuple(t.encode() for t in tokens)
+class AuthInterceptor(grpc.ServerInterceptor):
+    """Bearer token -> identity (see runtime.auth); the identity is the
+    caller for the rest of the call, and the servicers check its roles."""
 
-    def _accepts(self, metadata) -> bool:
+    def __init__(self, identities: Iterable[Identity]):
+        self._identities = tuple(identities)
+
+    def _identity(self, metadata) -> tuple[Identity | None, str]:
         for key, value in metadata or ():
             if key == "authorization" and value.startswith("Bearer "):
-                offered = value[len("Bearer "):].encode()
-                return any(hmac.compare_digest(offered, token) for token in self._tokens)
-        return False
+                token = value[len("Bearer "):]
+                return find_identity(self._identities, token), token
+        return None, ""
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(AUTH_EXEMPT_PREFIXES):
             return handler
-        if self._accepts(handler_call_details.invocation_metadata):
-            return handler
+        identity, token = self._identity(handler_call_details.invocation_metadata)
 
         def wrap(behavior, streaming):
-            def deny(request, context):
-                context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                              "missing or invalid bearer token (metadata 'authorization: Bearer <token>')")
-            return deny
+            if identity is None:
+                def deny(request, context):
+                    context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                                  "missing or invalid bearer token (metadata 'authorization: Bearer <token>')")
+                return deny
+            if streaming:
+                def run_stream(request, context):
+                    set_caller(identity, token)
+                    yield from behavior(request, context)
+                return run_stream
+
+            def run_unary(request, context):
+                set_caller(identity, token)
+                return behavior(request, context)
+            return run_unary
 
         return _replace_behavior(handler, wrap)
 

@@ -21,7 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from labelassist.runtime import logs
 from labelassist.runtime.memory import tune_allocator
 from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args, format_address
-from labelassist.runtime.interceptors import BearerTokenInterceptor, ErrorMappingInterceptor
+from labelassist.runtime.interceptors import AuthInterceptor, ErrorMappingInterceptor
 
 logger = logging.getLogger("labelassist.server")
 
@@ -77,8 +77,8 @@ def _server_credentials(config: ServiceConfig) -> grpc.ServerCredentials:
 def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer:
     tune_allocator()
     interceptors = []
-    if config.tokens:
-        interceptors.append(BearerTokenInterceptor(config.tokens))
+    if config.identities:
+        interceptors.append(AuthInterceptor(config.identities))
     interceptors.append(ErrorMappingInterceptor())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers,
@@ -106,7 +106,7 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     running = RunningServer(server, health_servicer, port, config)
     logs.log_fields(logger, logging.INFO, "serving", address=running.address,
-                    tls=config.tls, auth=bool(config.tokens), pid=os.getpid())
+                    tls=config.tls, auth=bool(config.identities), pid=os.getpid())
     return running
 
 

@@ -11,6 +11,7 @@ from labelassist.runtime.config import ServiceConfig, env
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
+from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.selector.datasets import export_labels, load_dataset
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.selection import rank_samples
@@ -58,15 +59,19 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.ListStrategiesResponse(strategies=[e.to_proto() for e in STRATEGIES.entries()])
 
     def CreateProject(self, request, context):
+        require("create_project")
         strategy = request.strategy or DEFAULT_STRATEGY
         STRATEGIES.get(strategy)
         project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy)
         return pb.CreateProjectResponse(project=self._project_message(project))
 
     def ListProjects(self, request, context):
-        return pb.ListProjectsResponse(projects=[self._project_message(p) for p in self.store.list_projects()])
+        identity = caller()
+        return pb.ListProjectsResponse(projects=[self._project_message(p) for p in self.store.list_projects()
+                                                 if identity is None or identity.sees(p.name)])
 
     def RegisterDataset(self, request, context):
+        require("register", request.project)
         project = self.store.project(request.project)
         entries = load_dataset(confine(request.path, self.roots))
         added = self.store.add_samples(project, entries)
@@ -79,6 +84,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         params = received.message
         if not params.stem:
             raise ValueError("'stem' must be set")
+        require("register", params.project)
         project = self.store.project(params.project)
         entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
                  "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel")}
@@ -87,6 +93,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
 
     def NextSample(self, request, context):
+        require("lease", request.project)
+        annotator = annotator_name(request.annotator)
         project = self.store.project(request.project)
         name, parameters = call_from_proto(request.strategy) if request.strategy.name else (project.strategy, {})
         STRATEGIES.get(name).bind(parameters)
@@ -96,7 +104,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                 model_scores = self.store.latest_scores([row.id for row in candidates])[1]
             return rank_samples(name, parameters, candidates, taken, model_scores)
 
-        leased = self.store.lease_next_sample(project, request.annotator, ranking)
+        leased = self.store.lease_next_sample(project, annotator, ranking)
         if leased is None:
             return pb.NextSampleResponse(exhausted=True, strategy=name)
         row, expires_at = leased
@@ -104,6 +112,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def GetSample(self, request, context):
         row = self.store.sample(request.sample_id)
+        require("fetch", self.store.project_name(row.project_id))
         arrays = {}
         if not request.without_image:
             arrays["image"] = self.store.blobs.get(row.image_blob)
@@ -121,7 +130,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
         if origin is None or origin == "imported":
             raise ValueError(f"'origin' must be manual, accepted_prelabel or edited_prelabel; got {params.origin}")
-        version = self.store.submit_label(params.sample_id, params.annotator, received.require("mask"), origin)
+        row = self.store.sample(params.sample_id)
+        require("submit", self.store.project_name(row.project_id))
+        version = self.store.submit_label(params.sample_id, annotator_name(params.annotator),
+                                          received.require("mask"), origin)
         return pb.SubmitLabelResponse(label=self._version_message(version))
 
     def _version_message(self, version) -> pb.LabelVersion:
@@ -130,16 +142,19 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                                created_at=version.created_at)
 
     def LabelHistory(self, request, context):
-        self.store.sample(request.sample_id)
+        row = self.store.sample(request.sample_id)
+        require("read_labels", self.store.project_name(row.project_id))
         return pb.LabelHistoryResponse(versions=[self._version_message(v)
                                                  for v in self.store.label_history(request.sample_id)])
 
     def ListSamples(self, request, context):
+        require("read_labels", request.project)
         project = self.store.project(request.project)
         rows = [row for row in self.store.samples(project) if row.labeled or not request.labeled_only]
         return pb.ListSamplesResponse(samples=[self._sample_info(row, project.name) for row in rows])
 
     def Progress(self, request, context):
+        require("progress", request.project)
         project = self.store.project(request.project)
         labeled, total, per_annotator = self.store.progress(project)
         version = self.scorer.version or 0
@@ -148,6 +163,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             model_version=version, scored=self.store.scored_count(project, version) if version else 0)
 
     def ExportLabels(self, request, context):
+        require("export", request.project)
         project = self.store.project(request.project)
         folder = confine(request.path, self.roots)
         latest = []

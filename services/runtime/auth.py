@@ -1,0 +1,144 @@
+"""Who is calling and what they may do: bearer tokens map to an identity
+with a role per project (annotator, reviewer, admin).
+
+The roles file (``--roles-file``, TOML) lists identities::
+
+    [[identity]]
+    name = "alice"
+    token_sha256 = "9f86d0…"       # or token = "…" (the hash keeps it off disk)
+    projects = { hela = "annotator", spheroids = "reviewer" }
+
+    [[identity]]
+    name = "lab-admin"
+    token_sha256 = "…"
+    projects = { "*" = "admin" }     # every project, and creating them
+
+Plain ``--token`` values are service accounts: admin everywhere. Without
+any token the services are open (loopback development) and every check
+passes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import hmac
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from labelassist.runtime.errors import PermissionDeniedError
+
+ALL_PROJECTS = "*"
+# What each role may do; admin may do everything.
+PERMISSIONS = {
+    "annotator": frozenset({"lease", "fetch", "submit", "progress", "compute"}),
+    "reviewer": frozenset({"fetch", "read_labels", "progress", "export", "compute"}),
+    "admin": frozenset({"lease", "fetch", "submit", "progress", "compute", "read_labels", "export",
+                        "register", "train", "create_project"}),
+}
+ROLES = tuple(PERMISSIONS)
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    token_sha256: str
+    projects: dict[str, str] = field(default_factory=dict)
+
+    def role(self, project: str) -> str | None:
+        return self.projects.get(project) or self.projects.get(ALL_PROJECTS)
+
+    def may(self, permission: str, project: str | None = None) -> bool:
+        """With no project: may they do it in some project (or, for
+        create_project, everywhere)?"""
+        if project is None:
+            if permission == "create_project":
+                return self.projects.get(ALL_PROJECTS) == "admin"
+            return any(permission in PERMISSIONS[role] for role in self.projects.values())
+        role = self.role(project)
+        return role is not None and permission in PERMISSIONS[role]
+
+    def sees(self, project: str) -> bool:
+        return self.role(project) is not None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def load_identities(path: str | Path | None, plain_tokens: tuple[str, ...] = ()) -> tuple[Identity, ...]:
+    identities = [Identity(f"service-account-{index}", token_hash(token), {ALL_PROJECTS: "admin"})
+                  for index, token in enumerate(plain_tokens, start=1)]
+    if path:
+        try:
+            document = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            raise SystemExit(f"roles file {path}: {error}") from None
+        for number, entry in enumerate(document.get("identity", []), start=1):
+            where = f"roles file {path}, identity {number}"
+            name = entry.get("name")
+            digest = entry.get("token_sha256") or (token_hash(entry["token"]) if entry.get("token") else None)
+            if not name or not digest:
+                raise SystemExit(f"{where}: needs 'name' and 'token_sha256' (or 'token')")
+            projects = dict(entry.get("projects", {}))
+            bad = {p: r for p, r in projects.items() if r not in ROLES}
+            if bad:
+                raise SystemExit(f"{where} ({name}): unknown role(s) {bad}; roles are {', '.join(ROLES)}")
+            identities.append(Identity(name, digest.lower(), projects))
+    names = [i.name for i in identities]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"roles file {path}: identity names must be unique")
+    return tuple(identities)
+
+
+def find_identity(identities: tuple[Identity, ...], token: str) -> Identity | None:
+    digest = token_hash(token)
+    for identity in identities:
+        if hmac.compare_digest(digest, identity.token_sha256):
+            return identity
+    return None
+
+
+_caller: contextvars.ContextVar[tuple[Identity, str] | None] = contextvars.ContextVar("caller", default=None)
+
+
+def set_caller(identity: Identity, token: str) -> None:
+    _caller.set((identity, token))
+
+
+def caller_token() -> str | None:
+    """The caller's own token, for calls a service makes on its behalf
+    (assist fetching a sample from the selector)."""
+    current = _caller.get()
+    return current[1] if current else None
+
+
+def caller() -> Identity | None:
+    """The identity of the call being served; None when auth is off."""
+    current = _caller.get()
+    return current[0] if current else None
+
+
+def require(permission: str, project: str | None = None) -> None:
+    """PERMISSION_DENIED unless the caller may do ``permission`` in ``project``."""
+    identity = caller()
+    if identity is None or identity.may(permission, project):
+        return
+    action = permission.replace("_", " ")
+    if project is None:
+        raise PermissionDeniedError(f"'{identity.name}' may not {action} (needs the admin role on every project)")
+    role = identity.role(project)
+    raise PermissionDeniedError(f"'{identity.name}' may not {action} in project '{project}' "
+                                f"(role: {role or 'none'})")
+
+
+def annotator_name(requested: str) -> str:
+    """The name a lease or label is recorded under: the caller's own, never
+    someone else's."""
+    identity = caller()
+    if identity is None:
+        return requested
+    if requested and requested != identity.name:
+        raise PermissionDeniedError(f"the token belongs to '{identity.name}'; it cannot act as '{requested}'")
+    return identity.name
