@@ -33,9 +33,11 @@ proto: venv
 bench: venv
 	$(PY) benchmarks/bench_streaming.py
 
-## The README's screenshot of the desktop client, on a virtual screen (apt-get install xvfb).
+## The README's screenshot of the desktop client, on a virtual screen. Needs Debian's
+## xvfb and Qt's xcb libraries: apt-get install xvfb libxcb-cursor0 libxcb-icccm4
+## libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0
 screenshot: venv
-	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) docs/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1600x1100x24" $(PY) docs/screenshot.py docs/screenshot.png
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

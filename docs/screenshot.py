@@ -8,17 +8,17 @@ painted on background with the brush, Inspect, the first warning selected.
 from __future__ import annotations
 
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from labelassist.client.gui.app import Connection, MainWindow
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.demo import PROJECT, register_sample
-from labelassist.stack import Stack
+from labelassist.stack import temporary_stack
 
 
 def wait_for(signal, timeout_s: float = 120) -> None:
@@ -38,44 +38,40 @@ def settle(window: MainWindow, ms: int = 300) -> None:
 
 def main(output: Path) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
-    with tempfile.TemporaryDirectory() as data_dir:
-        stack = Stack(data_dir=Path(data_dir), base_port=0, triton=None)
-        stack.start()
-        try:
-            addresses = stack.wait_until_serving(timeout=120)
-            with LabelAssistClient(addresses) as client:
-                register_sample(client)
-            window = MainWindow(Connection.from_addresses(addresses), "screenshot", PROJECT)
-            window.resize(1500, 950)
-            window.show()
-            settle(window)
-            window.display_combo.setCurrentText("clahe")
-            window.next_sample()
-            wait_for(window.prelabel_shown)
-            settle(window)
-            # A blob painted on background: the kind of slip inspection catches.
-            mask = window.canvas.editor.mask
-            rows, cols = np.nonzero(mask == 0)
-            row, col = int(np.median(rows)), int(cols.min() + 20)
-            window.set_tool("brush")
-            window.canvas.stroke_start((row, col), False, True)
-            window.canvas.stroke_to((row + 10, col + 8))
-            window.canvas.stroke_end()
-            window.inspect()
-            wait_for(window.inspected)
-            settle(window)
-            boxed = [i for i, f in enumerate(window.findings) if len(f.boxes)]
-            if boxed:
-                window.warnings.setCurrentRow(boxed[0])
-            window.canvas.view.autoRange(padding=0.02)
-            settle(window, 800)
-            output.parent.mkdir(parents=True, exist_ok=True)
-            window.grab().save(str(output))
-            print(f"wrote {output} ({QApplication.platformName()} platform)")
-            window.dirty = False
-            window.close()
-        finally:
-            stack.stop()
+    with temporary_stack() as addresses:
+        with LabelAssistClient(addresses) as client:
+            register_sample(client)
+        window = MainWindow(Connection.from_addresses(addresses), "screenshot", PROJECT)
+        window.resize(1560, 1060)
+        window.show()
+        settle(window)
+        window.display_combo.setCurrentText("clahe")
+        window.next_sample()
+        wait_for(window.prelabel_shown)
+        settle(window)
+        # A blob painted on background: the kind of slip inspection catches.
+        far = ndimage.distance_transform_edt(np.pad(window.canvas.editor.mask == 0, 1))[1:-1, 1:-1]
+        row, col = (int(v) for v in np.unravel_index(np.argmax(far), far.shape))
+        window.set_tool("brush")
+        window.canvas.stroke_start((row, col), False, True)
+        window.brush_size.setValue(7)
+        window.canvas.stroke_to((row + 8, col + 6))
+        window.canvas.stroke_end()
+        window.inspect()
+        wait_for(window.inspected)
+        settle(window)
+        boxed = [i for i, f in enumerate(window.findings) if len(f.boxes)]
+        blob = [i for i in boxed if window.findings[i].criterion == "background_intensity"]
+        if boxed:
+            window.warnings.setCurrentRow((blob or boxed)[0])
+        window.canvas.view.autoRange(padding=0.02)
+        window.panel_scroll.ensureWidgetVisible(window.warnings, 0, 200)
+        settle(window, 800)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        window.grab().save(str(output))
+        print(f"wrote {output} ({QApplication.platformName()} platform)")
+        window.dirty = False
+        window.close()
     return 0
 
 

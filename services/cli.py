@@ -211,11 +211,11 @@ def _training_config(args):
                           depth=args.depth, width=args.width, seed=args.seed)
 
 
-def _add_training_arguments(parser, epochs: int = 10, width: int = 16) -> None:
+def _add_training_arguments(parser, epochs: int = 10, width: int = 16, tile: int = 128, batch: int = 8) -> None:
     parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--steps", type=int, default=20, help="batches per epoch")
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--tile", type=int, default=128, help="training crop size")
+    parser.add_argument("--batch", type=int, default=batch)
+    parser.add_argument("--tile", type=int, default=tile, help="training crop size")
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--width", type=int, default=width, help="channels of the first level")
     parser.add_argument("--seed", type=int, default=0)
@@ -236,7 +236,8 @@ def cmd_bench_label_efficiency(args) -> int:
 
     config = EfficiencyConfig(budget=args.budget, rounds=args.rounds, seeds=args.seeds,
                               strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
-                              mc_samples=args.mc_samples, training=_training_config(args))
+                              mc_samples=args.mc_samples, training=_training_config(args),
+                              full_steps_factor=args.full_steps_factor)
     data = load_evaluation_set(args.dataset, seed=args.seed)
     print(f"{args.dataset}: training pool {len(data.train)}, test {len(data.test)} (split: {data.split_source}); "
           f"labels {config.label_counts(len(data.train))}", file=sys.stderr)
@@ -410,13 +411,16 @@ def build_parser() -> argparse.ArgumentParser:
     efficiency.add_argument("--dataset", type=Path, required=True, help="a dataset folder (see README)")
     efficiency.add_argument("--out", type=Path, required=True, help="writes results.json, results.md, results.png")
     efficiency.add_argument("--budget", type=int, default=32, help="labels per strategy")
-    efficiency.add_argument("--rounds", type=int, default=4,
-                            help="label counts measured (and selection rounds for model-based strategies)")
+    efficiency.add_argument("--rounds", type=int, default=3,
+                            help="label counts measured, doubling up to the budget (8, 16, 32), and selection "
+                                 "rounds for model-based strategies")
     efficiency.add_argument("--strategies", default="sequential,random,sequence-aware,entropy,bald,coreset,hybrid")
     efficiency.add_argument("--seeds", type=int, default=3)
     efficiency.add_argument("--mc-samples", type=int, default=4, help="Monte-Carlo dropout passes for BALD")
+    efficiency.add_argument("--full-steps-factor", type=float, default=4.0,
+                            help="the full-pool reference trains this many times as many steps")
     # Sized so the full HeLa configuration takes under 30 minutes on 2 CPU cores.
-    _add_training_arguments(efficiency, epochs=5, width=8)
+    _add_training_arguments(efficiency, epochs=24, width=8, tile=64, batch=8)
     efficiency.set_defaults(handler=cmd_bench_label_efficiency)
     quality = benches.add_parser("prelabel", help="Dice and IoU of every pre-label method against the labels")
     quality.add_argument("--dataset", type=Path, required=True)

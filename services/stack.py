@@ -6,11 +6,13 @@ Children get SIGTERM if this process dies (PR_SET_PDEATHSIG), so even a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,3 +178,16 @@ class Stack:
         if path.exists() and json.loads(path.read_text()).get("pid") == os.getpid():
             path.unlink()
         return codes
+
+
+@contextlib.contextmanager
+def temporary_stack(triton: str | None = None, timeout: float = 120):
+    """The three services in a throw-away data directory, for benchmarks and
+    scripts; yields their addresses once all are SERVING."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        stack = Stack(data_dir=Path(data_dir), base_port=0, triton=triton)
+        stack.start()
+        try:
+            yield stack.wait_until_serving(timeout=timeout)
+        finally:
+            stack.stop()

@@ -37,7 +37,7 @@ def test_label_efficiency_smoke_run_writes_table_plot_and_results(sample_dataset
     run = _labelassist("bench", "label-efficiency", "--dataset", str(sample_dataset), "--out", str(out),
                        "--budget", "4", "--rounds", "2", "--seeds", "2", "--mc-samples", "2",
                        "--epochs", "1", "--steps", "2", "--batch", "2", "--tile", "32", "--depth", "2",
-                       "--width", "4")
+                       "--width", "4", "--full-steps-factor", "1")
     assert run.returncode == 0, run.stderr
     results = json.loads((out / "results.json").read_text())
     assert results["pool_size"] == 48 and results["test_size"] == 16 and results["split"] == "split.csv"

@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
                                    ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
                                    ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
             self._action(text, key, handler)
-        scroll = QScrollArea()
+        scroll = self.panel_scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
         dock = QDockWidget("Workflow", self)
@@ -285,6 +285,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{what}: done", 4000)
             on_done(value)
         self.calls.run(function, done, failed, on_progress)
+
+    def _for_this_sample(self, callback):
+        """Wrap a result handler so a result that arrives after the annotator
+        moved on to another sample is dropped, not applied to the wrong one."""
+        sample_id = self.sample.sample_id if self.sample is not None else None
+
+        def apply(value) -> None:
+            if self.sample is not None and self.sample.sample_id == sample_id:
+                callback(value)
+            else:
+                self.statusBar().showMessage("A result for the previous sample arrived late and was dropped", 4000)
+        return apply
 
     def _need_sample(self) -> bool:
         if self.sample is None or self.canvas.editor is None:
@@ -422,7 +434,8 @@ class MainWindow(QMainWindow):
             self.canvas.set_display(self.image)
             return
         image, client = self.image, self.client
-        self._run(f"Display {step}", lambda: client.preprocess(image, [step])[0], self.canvas.set_display)
+        self._run(f"Display {step}", lambda: client.preprocess(image, [step])[0],
+                  self._for_this_sample(self.canvas.set_display))
 
     def run_prelabel(self) -> None:
         if not self._need_sample():
@@ -434,7 +447,7 @@ class MainWindow(QMainWindow):
         self._run(f"Pre-label ({method})",
                   lambda: client.prelabel(None, None if method == DEFAULT_PRELABEL else method,
                                           postprocess=postprocess, sample_id=sample_id),
-                  self._on_prelabel)
+                  self._for_this_sample(self._on_prelabel))
 
     def _on_prelabel(self, outcome) -> None:
         self.prelabel = outcome.mask
@@ -455,7 +468,7 @@ class MainWindow(QMainWindow):
         mask, method, client = self.canvas.editor.mask.copy(), self.refine_combo.currentText(), self.client
         sample_id = self.sample.sample_id
         self._run(f"Refine ({method})", lambda: client.refine(None, scribbles, mask, method, sample_id=sample_id),
-                  self._on_refined)
+                  self._for_this_sample(self._on_refined))
 
     def _on_refined(self, mask) -> None:
         self.canvas.replace_mask(mask)
@@ -468,7 +481,7 @@ class MainWindow(QMainWindow):
         scribbles[row, col] = 1
         mask, client, sample_id = self.canvas.editor.mask.copy(), self.client, self.sample.sample_id
         self._run("Flood fill", lambda: client.refine(None, scribbles, mask, "flood_fill", sample_id=sample_id),
-                  self.canvas.replace_mask)
+                  self._for_this_sample(self.canvas.replace_mask))
 
     def postprocess(self) -> None:
         if not self._need_sample():
@@ -479,13 +492,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Tick at least one post-processing step", 5000)
             return
         mask, image, client = self.canvas.editor.mask.copy(), self.image, self.client
-        self._run("Post-process", lambda: client.postprocess(mask, steps, image=image)[0], self.canvas.replace_mask)
+        self._run("Post-process", lambda: client.postprocess(mask, steps, image=image)[0],
+                  self._for_this_sample(self.canvas.replace_mask))
 
     def inspect(self) -> None:
         if not self._need_sample():
             return
         mask, image, prelabel, client = self.canvas.editor.mask.copy(), self.image, self.prelabel, self.client
-        self._run("Inspect", lambda: client.inspect(mask, image=image, prelabel=prelabel), self._on_inspected)
+        self._run("Inspect", lambda: client.inspect(mask, image=image, prelabel=prelabel),
+                  self._for_this_sample(self._on_inspected))
 
     def _on_inspected(self, report) -> None:
         self.findings = list(report.findings)

@@ -89,6 +89,15 @@ class Label:
             return 0.0
         return float(np.median(ndi.mean(self.contrast(), labels=self.labels, index=self.objects.ids)))
 
+    @cached_property
+    def typical_area(self) -> float:
+        """Median area of the labelled objects not cut by the border (of all
+        when every one is): how large the objects this annotator labels are."""
+        if len(self.objects) == 0:
+            return 0.0
+        areas = self.objects.area[self.inner] if self.inner.any() else self.objects.area
+        return float(np.median(areas))
+
     def looks_labelable(self, regions: np.ndarray, ids: np.ndarray, relative_contrast: float) -> np.ndarray:
         """Which regions are at least ``relative_contrast`` x as bright as the
         typical labelled object, so a missing-object claim matches what the
@@ -117,11 +126,16 @@ def touches_border(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bo
 
 
 def missing_regions(label: Label, regions: np.ndarray, ids: np.ndarray, relative_contrast: float,
-                    include_border: bool) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """The regions worth a missing-object claim, and their boxes: bright
-    enough to be what this annotator labels, and (unless asked) not cut by
-    the image border."""
+                    include_border: bool, relative_area: float = 0.0
+                    ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The regions worth a missing-object claim, and their boxes: as bright
+    and as large as what this annotator labels elsewhere in the image (so
+    debris and slivers are no "missing object"), and (unless asked) not cut
+    by the image border."""
     ids = ids[label.looks_labelable(regions, ids, relative_contrast)]
+    if relative_area > 0 and len(ids) and label.typical_area > 0:
+        areas = np.bincount(regions.ravel(), minlength=int(ids.max()) + 1)[ids]
+        ids = ids[areas >= relative_area * label.typical_area]
     boxes = region_boxes(regions, ids)
     if not include_border:
         keep = np.array([not touches_border(box, label.mask.shape) for box in boxes], bool)
@@ -282,9 +296,11 @@ def irregular_shape(label: Label, min_solidity=0.8, min_circularity=0.3, min_are
               "labelling conventions leave those out)"),
     Parameter("relative_contrast", float, 0.5, "only regions at least this fraction as bright as the "
               "typical labelled object count as missing", 0.0, 10.0),
+    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
+              "object's area count as missing", 0.0, 10.0),
 ])
 def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
-                       extra_severity="info", include_border=False, relative_contrast=0.5):
+                       extra_severity="info", include_border=False, relative_contrast=0.5, relative_area=0.25):
     """Object-by-object disagreement with the pre-label or model prediction:
     objects it has that the label lacks (missed) and the reverse (extra).
 
@@ -310,7 +326,7 @@ def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40
     reference_area = np.bincount(reference.ravel())
     missed = np.flatnonzero((reference_coverage < min_coverage) & (reference_area >= min_area))
     missed = missed[missed > 0]
-    missed, boxes = missing_regions(label, reference, missed, relative_contrast, include_border)
+    missed, boxes = missing_regions(label, reference, missed, relative_contrast, include_border, relative_area)
     if len(missed):
         findings.append(Finding("prelabel_agreement", severity,
                                 f"{len(missed)} pre-labelled object(s) missing from the label "
@@ -351,10 +367,12 @@ def background_intensity(label: Label, min_contrast=2.0, max_background_fraction
               "labelling conventions leave those out)"),
     Parameter("relative_contrast", float, 0.5, "only regions at least this fraction as bright as the "
               "typical labelled object count as missing", 0.0, 10.0),
+    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
+              "object's area count as missing", 0.0, 10.0),
     SEVERITY["warning"],
 ])
 def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contrast=0.5, include_border=False,
-                   severity="warning"):
+                   relative_area=0.25, severity="warning"):
     """Unlabelled regions that look like objects: likely missed objects."""
     if label.grey is None:
         return []
@@ -365,7 +383,7 @@ def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contr
     areas = np.bincount(regions.ravel())
     large = np.flatnonzero(areas >= min_area)
     large = large[large > 0]
-    large, boxes = missing_regions(label, regions, large, relative_contrast, include_border)
+    large, boxes = missing_regions(label, regions, large, relative_contrast, include_border, relative_area)
     if not len(large):
         return []
     return [Finding("missed_objects", severity,

@@ -1,0 +1,126 @@
+"""Desktop client responsiveness (offscreen Qt, or a real screen under Xvfb):
+
+1. Brush-stroke repaint on a 2048² image: one mouse-move step of a stroke
+   (stamp into the mask, recolour the touched window, redraw the view),
+   against a full overlay recolour and redraw in the same run.
+2. Next → image on screen → pre-label on screen, against a local stack
+   (default pipeline, the bundled HeLa crops scaled to 1024² and 2048²).
+
+    python benchmarks/bench_gui.py      # offscreen Qt (the drawing work without a compositor)
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import footer, machine, write_results  # noqa: E402
+
+from labelassist.client.gui.app import Connection, MainWindow  # noqa: E402
+from labelassist.client.sdk import LabelAssistClient  # noqa: E402
+from labelassist.datasets import hela_sample  # noqa: E402
+from labelassist.stack import temporary_stack  # noqa: E402
+
+
+def redraw(window: MainWindow) -> None:
+    """Paint the view now, as the next frame would."""
+    window.canvas.graphics.viewport().repaint()
+    QApplication.processEvents()
+
+
+def brush_repaint(window: MainWindow, size: int, repeats: int = 60) -> dict:
+    image = np.kron(hela_sample()[0][0], np.ones((size // 256, size // 256), np.uint16))
+    mask = np.kron(hela_sample()[1][0], np.ones((size // 256, size // 256), np.uint32))
+    window.canvas.show_sample(image, mask)
+    window.set_tool("brush")
+    redraw(window)
+    canvas = window.canvas
+    stroke, full = [], []
+    row, col = size // 2, size // 4
+    canvas.stroke_start((row, col), False, True)
+    for step in range(repeats):
+        started = time.perf_counter()
+        canvas.stroke_to((row + (step % 7), col + 4 * step))
+        redraw(window)
+        stroke.append(time.perf_counter() - started)
+    canvas.stroke_end()
+    for _ in range(max(repeats // 4, 5)):
+        started = time.perf_counter()
+        canvas.refresh()
+        redraw(window)
+        full.append(time.perf_counter() - started)
+    return {"size": size, "brush_radius": canvas.brush_radius, "stroke_step_ms": 1e3 * statistics.median(stroke),
+            "stroke_step_p95_ms": 1e3 * sorted(stroke)[int(0.95 * len(stroke))],
+            "full_recolour_ms": 1e3 * statistics.median(full)}
+
+
+def next_to_screen(addresses, size: int, samples: int = 5) -> dict:
+    images = hela_sample()[0]
+    project = f"bench-gui-{size}"
+    with LabelAssistClient(addresses) as client:
+        client.create_project(project)
+        for index in range(samples):
+            image = np.kron(images[index % len(images)], np.ones((size // 256, size // 256), np.uint16))
+            client.add_sample(project, f"s{index}", image)
+    window = MainWindow(Connection.from_addresses(addresses), "bench", project, next_after_submit=False)
+    window.show()
+    while window.calls.in_flight:
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    image_times, prelabel_times = [], []
+    for _ in range(samples):
+        loop = QEventLoop()
+        window.prelabel_shown.connect(loop.quit)
+        QTimer.singleShot(120_000, loop.quit)
+        window.next_sample()
+        loop.exec()
+        window.prelabel_shown.disconnect(loop.quit)
+        redraw(window)
+        image_times.append(window.timings["next_to_image"])
+        prelabel_times.append(window.timings["next_to_prelabel"])
+        window.dirty = False
+    window.close()
+    return {"size": size, "samples": samples, "next_to_image_ms": 1e3 * statistics.median(image_times),
+            "next_to_prelabel_ms": 1e3 * statistics.median(prelabel_times)}
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    with temporary_stack() as addresses:
+        window = MainWindow(Connection.from_addresses(addresses), "bench")
+        window.resize(1400, 900)
+        window.show()
+        brush = [brush_repaint(window, size) for size in (1024, 2048)]
+        window.close()
+        loads = [next_to_screen(addresses, size) for size in (1024, 2048)]
+    lines = ["# Desktop client responsiveness", "",
+             f"Qt platform: {QApplication.platformName()}; window 1400×900. Medians.", "",
+             "| image | brush step (stamp + recolour window + redraw) | p95 | full overlay recolour + redraw |",
+             "|---|---:|---:|---:|"]
+    lines += [f"| {b['size']}² | {b['stroke_step_ms']:.1f} ms | {b['stroke_step_p95_ms']:.1f} ms | "
+              f"{b['full_recolour_ms']:.1f} ms |" for b in brush]
+    lines += ["", "| image | Next → image on screen | Next → pre-label on screen (default pipeline) |",
+              "|---|---:|---:|"]
+    lines += [f"| {r['size']}² | {r['next_to_image_ms']:.0f} ms | {r['next_to_prelabel_ms']:.0f} ms |"
+              for r in loads]
+    info = machine()
+    lines += footer(info, "python benchmarks/bench_gui.py", "; the stack on the same machine")
+    table = "\n".join(lines)
+    write_results("gui", {"brush": brush, "next": loads, "machine": info, "platform": QApplication.platformName()},
+                  table)
+    print(table)
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
