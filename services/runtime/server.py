@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import time
 import threading
 from collections.abc import Callable
 from concurrent import futures
@@ -134,17 +135,20 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
     config = config_from_args(definition.name, parser.parse_args(argv))
     logs.configure(definition.name, config.log_level)
     running = start(definition, config)
-    stopping = threading.Event()
+    received: list[int] = []
 
     def request_stop(signum, _frame):
-        logs.log_fields(logger, logging.INFO, "stopping", signal=signal.Signals(signum).name)
-        stopping.set()
+        # Only a list append here: taking a lock (logging, Event.set) inside a
+        # signal handler can deadlock with the interrupted main thread.
+        received.append(signum)
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     if config.ready_file:
         _write_ready_file(config.ready_file, running, definition)
-    stopping.wait()
+    while not received:
+        time.sleep(0.1)
+    logs.log_fields(logger, logging.INFO, "stopping", signal=signal.Signals(received[0]).name)
     # A call that ignores cancellation must not keep the process alive forever.
     watchdog = threading.Timer(config.grace_seconds + 10.0, _force_exit)
     watchdog.daemon = True
