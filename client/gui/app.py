@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
 from labelassist.client.gui.canvas import LabelCanvas
 from labelassist.client.gui.worker import Calls
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.proto.v1 import inspect_pb2
 
 DEFAULT_PRELABEL = "default pipeline"
 NO_DISPLAY_STEP = "none"
 DEFAULT_POSTPROCESS = ("fill_holes", "remove_small_objects")
-SEVERITY_NAMES = {0: "info", 1: "info", 2: "warning", 3: "error"}
 STYLE = """
 QPushButton, QToolButton, QComboBox, QLineEdit, QSpinBox { min-height: 36px; font-size: 13px; }
 QListWidget { font-size: 13px; }
@@ -506,7 +506,7 @@ class MainWindow(QMainWindow):
         self.findings = list(report.findings)
         self.warnings.clear()
         for finding in self.findings:
-            severity = SEVERITY_NAMES.get(finding.severity, str(finding.severity))
+            severity = inspect_pb2.Severity.Name(finding.severity).removeprefix("SEVERITY_").lower()
             item = QListWidgetItem(f"[{severity}] {finding.criterion}: {finding.message}")
             item.setForeground({"error": Qt.GlobalColor.red, "warning": Qt.GlobalColor.darkYellow}
                                .get(severity, Qt.GlobalColor.gray))

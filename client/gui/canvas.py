@@ -103,7 +103,6 @@ class LabelCanvas(QWidget):
 
     edited = Signal()  # the mask changed (an edit, undo or redo)
     flood_requested = Signal(int, int)  # row, col: grow a region from here (through assist)
-    message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)

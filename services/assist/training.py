@@ -80,12 +80,17 @@ def _batch(pairs, tile: int, size: int, rng: np.random.Generator):
             torch.from_numpy(np.ascontiguousarray(np.stack(targets))))
 
 
-def predict_mask(model: UNet, image: np.ndarray) -> np.ndarray:
+def model_input(image: np.ndarray, multiple: int) -> np.ndarray:
+    """The image as the U-Net takes it: normalised, its sides padded (by
+    reflection) up to multiples of ``multiple``; crop outputs back to the image."""
     unit = normalize_image(image)
-    multiple = model.multiple
-    padded = np.pad(unit, ((0, -unit.shape[0] % multiple), (0, -unit.shape[1] % multiple)), mode="reflect")
-    probability, _, _ = predict_probabilities(model, padded[None, None])
-    return probability[0, 1, :unit.shape[0], :unit.shape[1]] >= 0.5
+    return np.pad(unit, ((0, -unit.shape[0] % multiple), (0, -unit.shape[1] % multiple)), mode="reflect")
+
+
+def predict_mask(model: UNet, image: np.ndarray) -> np.ndarray:
+    height, width = np.shape(image)[:2]
+    probability, _, _ = predict_probabilities(model, model_input(image, model.multiple)[None, None])
+    return probability[0, 1, :height, :width] >= 0.5
 
 
 def train_unet(

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.assist.tiling import normalize_image
-from labelassist.assist.training import TrainingConfig, train_unet
+from labelassist.assist.training import TrainingConfig, model_input, train_unet
 from labelassist.assist.unet import UNet, predict_maps
 from labelassist.evaluation.datasets import EvaluationSet
 from labelassist.inspect.measure import dice as foreground_dice
@@ -126,11 +125,7 @@ def _hybrid(state: PoolState, count: int) -> np.ndarray:
 
 def _batches(images: list[np.ndarray], multiple: int, batch_size: int):
     """Normalised, padded images grouped by shape: (indices, batch, original shapes)."""
-    prepared = []
-    for image in images:
-        unit = normalize_image(image)
-        prepared.append((np.pad(unit, ((0, -unit.shape[0] % multiple), (0, -unit.shape[1] % multiple)),
-                                mode="reflect"), unit.shape))
+    prepared = [(model_input(image, multiple), np.shape(image)[:2]) for image in images]
     by_shape: dict[tuple, list[int]] = {}
     for index, (padded, _) in enumerate(prepared):
         by_shape.setdefault(padded.shape, []).append(index)

@@ -51,8 +51,7 @@ class ServiceConfig:
     host: str = DEFAULT_HOST
     port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
-    tokens: tuple[str, ...] = ()
-    # Tokens and the roles file, resolved (runtime.auth); empty: no auth.
+    # Plain tokens and the roles file, resolved (runtime.auth); empty: no auth.
     identities: tuple = ()
     tls_cert: Path | None = None
     tls_key: Path | None = None
@@ -109,14 +108,12 @@ def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
         raise SystemExit("--tls-cert and --tls-key must be given together")
     from labelassist.runtime.auth import load_identities
 
-    tokens = tokens_from(args.token, args.token_file)
     return ServiceConfig(
         service=service,
         host=args.host,
         port=args.port,
         data_dir=args.data_dir or default_data_dir(),
-        tokens=tokens,
-        identities=load_identities(args.roles_file, tokens),
+        identities=load_identities(args.roles_file, tokens_from(args.token, args.token_file)),
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         max_array_bytes=args.max_array_bytes,
