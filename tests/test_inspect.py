@@ -5,6 +5,7 @@ import grpc
 import numpy as np
 import pytest
 
+from labelassist.inspect.measure import measure_objects
 from labelassist.proto.v1 import inspect_pb2
 from shapes import disc
 
@@ -157,6 +158,18 @@ def test_instance_defects_flag_a_split_id_and_gaps(client):
     assert findings(client, "instance_defects", clean) == []
 
 
+def test_instance_defects_spare_an_object_the_crop_cut_in_two(client):
+    """A bent object at the border shows as two pieces that both touch it: the
+    crop's doing, not a defect. A piece away from the border still is one."""
+    bent = one_disc((50, 70), 10, label=2).astype(np.uint8)
+    bent[20:30, 0:15] = 1
+    bent[50:60, 0:15] = 1  # joined to the first beyond the left border
+    assert findings(client, "instance_defects", bent) == []
+    bent[80:85, 40:45] = 1  # a stray piece inside the image
+    [split] = findings(client, "instance_defects", bent)
+    assert list(split.object_ids) == [1] and "separate pieces" in split.message
+
+
 def test_without_a_prelabel_agreement_uses_the_default_prelabel(client, rng):
     image, _ = nuclei_image(rng)
     only_first = disc(SHAPE, (30, 30), 12).astype(np.uint8)
@@ -251,3 +264,13 @@ def test_inspect_batch_names_the_sample_with_bad_input(client):
         next(reports)
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert caught.value.details().startswith("sample 'broken': shape mismatch")
+
+
+def test_solidity_is_area_over_the_convex_hull_of_the_pixel_squares():
+    labels = np.zeros((200, 200), np.int32)
+    labels[10:30, 10:40] = 1  # a rectangle: its own hull
+    labels[100:140, 100:105] = 2  # an L of 475 px ...
+    labels[100:105, 100:160] = 2  # ... whose hull is a 1437.5 px² pentagon
+    table = measure_objects(labels)
+    assert table.solidity[0] == pytest.approx(1.0)
+    assert table.solidity[1] == pytest.approx(475 / 1437.5)

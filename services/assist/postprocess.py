@@ -16,8 +16,12 @@ from labelassist.assist.operations import Parameter, register
 
 def nearest_label_fill(labels: np.ndarray, region: np.ndarray) -> np.ndarray:
     """Labels where every pixel of ``region`` takes its nearest object's id."""
-    if not labels.any():
+    if not labels.any() or not region.any():
         return labels
+    if labels.max() == labels[labels > 0].min():  # one id: no distance transform needed
+        filled = labels.copy()
+        filled[region] = labels.max()
+        return filled
     _, (rows, cols) = ndi.distance_transform_edt(labels == 0, return_indices=True)
     filled = labels.copy()
     filled[region] = labels[rows[region], cols[region]]

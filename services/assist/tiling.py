@@ -1,13 +1,33 @@
 """Run local filters tile by tile with overlap, so an 8192x8192 image costs a
-bounded amount of scratch memory instead of several full-size temporaries."""
+bounded amount of scratch memory instead of several full-size temporaries,
+and the tiles run on every core (scipy and scikit-image release the GIL in
+their filters)."""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 import numpy as np
 
-DEFAULT_TILE = 2048
+DEFAULT_TILE = 1024
+
+
+def tile_threads() -> int:
+    """How many tiles run at once: LABELASSIST_TILE_THREADS, else every core
+    (set it lower where several services share a host)."""
+    value = os.environ.get("LABELASSIST_TILE_THREADS", "")
+    return max(int(value), 1) if value.strip().isdigit() else (os.cpu_count() or 1)
+
+
+@cache
+def tile_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per size for the process: calls from many request threads
+    share the cores instead of each starting its own threads."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="tile")
 
 
 def apply_tiled(
@@ -26,17 +46,25 @@ def apply_tiled(
     height, width = image.shape[:2]
     if height <= tile + 2 * margin and width <= tile + 2 * margin:
         return np.asarray(function(image), dtype=dtype)
+    corners = [(top, left) for top in range(0, height, tile) for left in range(0, width, tile)]
+    # A filter that itself tiles runs its tiles in the calling pool thread:
+    # waiting on the pool from inside it could take every worker.
+    serial = threading.current_thread().name.startswith("tile") or tile_threads() == 1
+
+    def core(corner: tuple[int, int]) -> np.ndarray:
+        top, left = corner
+        y0, x0 = max(top - margin, 0), max(left - margin, 0)
+        y1, x1 = min(top + tile + margin, height), min(left + tile + margin, width)
+        filtered = np.asarray(function(image[y0:y1, x0:x1]))
+        core_h, core_w = min(tile, height - top), min(tile, width - left)
+        return filtered[top - y0:top - y0 + core_h, left - x0:left - x0 + core_w]
+
+    cores = map(core, corners) if serial else tile_pool(tile_threads()).map(core, corners)
     result = None
-    for top in range(0, height, tile):
-        for left in range(0, width, tile):
-            y0, x0 = max(top - margin, 0), max(left - margin, 0)
-            y1, x1 = min(top + tile + margin, height), min(left + tile + margin, width)
-            filtered = np.asarray(function(image[y0:y1, x0:x1]))
-            if result is None:
-                result = np.empty(image.shape[:2] + filtered.shape[2:], dtype=dtype)
-            core_h, core_w = min(tile, height - top), min(tile, width - left)
-            result[top:top + core_h, left:left + core_w] = \
-                filtered[top - y0:top - y0 + core_h, left - x0:left - x0 + core_w]
+    for (top, left), filtered in zip(corners, cores):
+        if result is None:
+            result = np.empty(image.shape[:2] + filtered.shape[2:], dtype=dtype)
+        result[top:top + filtered.shape[0], left:left + filtered.shape[1]] = filtered
     return result
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure
 
+from labelassist.assist.tiling import apply_tiled
 from labelassist.inspect.measure import ObjectTable, coverage, dice, measure_objects, object_labels
 from labelassist.runtime.registry import Parameter, Registry
 
@@ -55,7 +56,8 @@ class Label:
 
     @cached_property
     def smooth(self) -> np.ndarray:
-        return filters.gaussian(self.grey, sigma=1.0, preserve_range=True)
+        return apply_tiled(lambda tile: filters.gaussian(tile, sigma=1.0, preserve_range=True), self.grey,
+                           margin=5, dtype=np.float64)
 
     @cached_property
     def background(self) -> tuple[float, float, bool]:
@@ -69,12 +71,15 @@ class Label:
         outside = self.smooth[self.mask == 0]
         if outside.size == 0:
             outside = self.smooth.ravel()
+        # Medians of a few million evenly spread pixels are as good as of all.
+        outside = outside[::max(outside.size // 4_000_000, 1)]
         level = float(np.median(outside))
         spread = float(1.4826 * np.median(np.abs(outside - level))) or float(outside.std()) or 1.0
         inside = self.smooth[self.mask > 0]
         bright = inside.size == 0 or float(np.median(inside)) >= level
         return level, spread, bright
 
+    @cached_property
     def contrast(self) -> np.ndarray:
         """Per pixel: how many background spreads brighter (for bright objects)
         or darker than the background level."""
@@ -87,7 +92,7 @@ class Label:
         the objects this annotator labels are."""
         if len(self.objects) == 0:
             return 0.0
-        return float(np.median(ndi.mean(self.contrast(), labels=self.labels, index=self.objects.ids)))
+        return float(np.median(ndi.mean(self.contrast, labels=self.labels, index=self.objects.ids)))
 
     @cached_property
     def typical_area(self) -> float:
@@ -104,7 +109,7 @@ class Label:
         annotator labels elsewhere in the image (without an image: all)."""
         if self.grey is None or len(ids) == 0 or relative_contrast <= 0:
             return np.ones(len(ids), bool)
-        contrast = np.asarray(ndi.mean(self.contrast(), labels=regions, index=ids))
+        contrast = np.asarray(ndi.mean(self.contrast, labels=regions, index=ids))
         return contrast >= relative_contrast * self.typical_contrast
 
     @cached_property
@@ -294,13 +299,13 @@ def irregular_shape(label: Label, min_solidity=0.8, min_circularity=0.3, min_are
     Parameter("extra_severity", str, "info", "severity of objects the pre-label lacks", choices=SEVERITIES),
     Parameter("include_border", bool, False, "also report regions cut by the image border (many "
               "labelling conventions leave those out)"),
-    Parameter("relative_contrast", float, 0.5, "only regions at least this fraction as bright as the "
+    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
               "typical labelled object count as missing", 0.0, 10.0),
     Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
               "object's area count as missing", 0.0, 10.0),
 ])
 def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
-                       extra_severity="info", include_border=False, relative_contrast=0.5, relative_area=0.25):
+                       extra_severity="info", include_border=False, relative_contrast=0.3, relative_area=0.25):
     """Object-by-object disagreement with the pre-label or model prediction:
     objects it has that the label lacks (missed) and the reverse (extra).
 
@@ -350,7 +355,7 @@ def background_intensity(label: Label, min_contrast=2.0, max_background_fraction
     background, a shifted outline, a bridge painted between two objects."""
     if label.grey is None or len(label.objects) == 0:
         return []
-    looks_background = label.contrast() < min_contrast
+    looks_background = label.contrast < min_contrast
     fraction = np.asarray(ndi.mean(looks_background, labels=label.labels, index=label.objects.ids))
     selected = (fraction > max_background_fraction) & (label.objects.area >= min_area)
     return _objects_finding("background_intensity", severity, label, selected,
@@ -365,19 +370,19 @@ def background_intensity(label: Label, min_contrast=2.0, max_background_fraction
     Parameter("min_area", float, 60.0, "smallest unlabelled object-like region reported, in pixels", 1.0, 1e12),
     Parameter("include_border", bool, False, "also report regions cut by the image border (many "
               "labelling conventions leave those out)"),
-    Parameter("relative_contrast", float, 0.5, "only regions at least this fraction as bright as the "
+    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
               "typical labelled object count as missing", 0.0, 10.0),
     Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
               "object's area count as missing", 0.0, 10.0),
     SEVERITY["warning"],
 ])
-def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contrast=0.5, include_border=False,
+def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contrast=0.3, include_border=False,
                    relative_area=0.25, severity="warning"):
     """Unlabelled regions that look like objects: likely missed objects."""
     if label.grey is None:
         return []
     # Grow the label a little so a slightly loose boundary is not a "missed object".
-    candidates = (label.contrast() > min_contrast) & ~ndi.binary_dilation(label.mask > 0, iterations=3)
+    candidates = (label.contrast > min_contrast) & ~ndi.binary_dilation(label.mask > 0, iterations=3)
     candidates = ndi.binary_opening(candidates, iterations=2)
     regions = measure.label(candidates)
     areas = np.bincount(regions.ravel())
@@ -402,7 +407,7 @@ def merged_objects(label: Label, min_contrast=3.0, min_piece_area=40.0, severity
     the image: likely two objects merged under one label."""
     if label.grey is None or len(label.objects) == 0:
         return []
-    pieces = measure.label((label.labels > 0) & (label.contrast() > min_contrast))
+    pieces = measure.label((label.labels > 0) & (label.contrast > min_contrast))
     piece_area = np.bincount(pieces.ravel())
     piece_owner = np.zeros(len(piece_area), np.int64)
     piece_owner[pieces.ravel()] = label.labels.ravel()
@@ -418,7 +423,12 @@ def merged_objects(label: Label, min_contrast=3.0, min_piece_area=40.0, severity
 
 @CRITERIA.register("instance_defects", "instances", [SEVERITY["error"]])
 def instance_defects(label: Label, severity="error"):
-    """Instance-mask defects: one id in two separate pieces; ids with gaps."""
+    """Instance-mask defects: one id in two separate pieces; ids with gaps.
+
+    An id whose pieces all touch the image border is one object that the
+    crop cut in several places (a bent nucleus at a tile's edge), not a
+    defect: it is left to ``touching_border``.
+    """
     mask = np.asarray(label.mask)
     if mask.max() <= 1:
         return []
@@ -428,8 +438,11 @@ def instance_defects(label: Label, severity="error"):
     piece_ids = np.zeros(pieces.max() + 1, np.int64)
     piece_ids[pieces.ravel()] = mask.ravel()
     piece_ids = piece_ids[1:]
+    on_border = np.zeros(pieces.max() + 1, bool)
+    on_border[np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]])] = True
+    inner_piece_ids = piece_ids[~on_border[1:]]
     ids, counts = np.unique(piece_ids, return_counts=True)
-    split_ids = ids[counts > 1]
+    split_ids = ids[(counts > 1) & np.isin(ids, inner_piece_ids)]
     if len(split_ids):
         findings += _objects_finding("instance_defects", severity, label, np.isin(label.objects.ids, split_ids),
                                      f"{len(split_ids)} id(s) label two or more separate pieces: "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import ndimage as ndi
+from scipy.spatial import ConvexHull, QhullError
 from skimage import measure
 
 
@@ -35,13 +37,29 @@ class ObjectTable:
         return self.ids[selected].tolist(), [tuple(b) for b in self.bbox[selected].tolist()]
 
 
+CORNERS = np.array([[-0.5, -0.5], [-0.5, 0.5], [0.5, -0.5], [0.5, 0.5]])
+
+
+def hull_area(region: np.ndarray) -> float:
+    """Area of the convex hull of the object's pixels taken as unit squares:
+    a polygon area from the outline's corners, where scikit-image's
+    ``solidity`` rasterises the hull per object, which dominated inspection
+    time on large masks."""
+    outline = np.argwhere(region & ~ndi.binary_erosion(region))
+    try:
+        return float(ConvexHull((outline[:, None, :] + CORNERS).reshape(-1, 2)).volume)
+    except QhullError:  # degenerate: cannot happen with unit squares, but be safe
+        return float(region.sum())
+
+
 def measure_objects(labels: np.ndarray, image: np.ndarray | None = None) -> ObjectTable:
-    properties = ["label", "area", "bbox", "solidity", "perimeter", "area_filled"]
+    properties = ["label", "area", "bbox", "perimeter", "area_filled"]
     intensity = None
     if image is not None:
         intensity = image if image.ndim == 2 else image.mean(axis=-1)
         properties.append("intensity_mean")
-    table = measure.regionprops_table(labels, intensity_image=intensity, properties=properties)
+    table = measure.regionprops_table(labels, intensity_image=intensity, properties=properties,
+                                      extra_properties=[hull_area])
     area = np.asarray(table["area"], dtype=np.float64)
     perimeter = np.asarray(table["perimeter"], dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -51,7 +69,7 @@ def measure_objects(labels: np.ndarray, image: np.ndarray | None = None) -> Obje
         area=area,
         bbox=np.stack([table[f"bbox-{i}"] for i in range(4)], axis=1).astype(np.int64)
         if len(area) else np.zeros((0, 4), np.int64),
-        solidity=np.asarray(table["solidity"], dtype=np.float64),
+        solidity=np.minimum(area / np.maximum(np.asarray(table["hull_area"], dtype=np.float64), 1), 1.0),
         circularity=np.minimum(circularity, 1.0),
         hole_area=np.asarray(table["area_filled"], dtype=np.float64) - area,
         mean_intensity=np.asarray(table["intensity_mean"], dtype=np.float64)
