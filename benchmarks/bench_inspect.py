@@ -297,7 +297,7 @@ def main() -> int:
     hits = {name: 0 for name in CORRUPTIONS}
     for window, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
         reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
-        clean, _, _ = inspect_label(reference, image)
+        clean = inspect_label(reference, image).findings
         if alarms(clean):
             false_alarms += 1
             for finding in alarms(clean):
@@ -319,7 +319,7 @@ def main() -> int:
                 figure.append(overlay(image, reference, alarms(clean)))
         for corruption, corrupt in CORRUPTIONS.items():
             corrupted, region = corrupt(reference, rng)
-            found, _, _ = inspect_label(corrupted, image)
+            found = inspect_label(corrupted, image).findings
             hits[corruption] += detected(clean, found, region)
     total = len(tiles)
     if args.audit_sheets:

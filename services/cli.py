@@ -154,7 +154,8 @@ def cmd_inspect(args) -> int:
         pairs = ((s.stem, read_image(s.label), read_image(s.image), None) for s in samples)
         reports = client.inspect_batch(pairs, criteria=args.criterion)
         for stem, response in tqdm(reports, total=len(samples), desc="inspecting", unit="label", file=sys.stderr):
-            report.append({"stem": stem, "objects": len(response.objects), "findings": [
+            report.append({"stem": stem, "objects": len(response.objects),
+                           "prelabel_source": response.prelabel_source, "findings": [
                 {"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
                  "message": f.message, "measured": f.measured, "bound": f.bound,
                  "object_ids": list(f.object_ids),
@@ -168,7 +169,9 @@ def cmd_inspect(args) -> int:
         flagged += bool(alarms)
         summary = "; ".join(f"{f['severity']}: {f['message']}" for f in alarms) or "ok"
         print(f"{entry['stem']:<28} {entry['objects']:>7}  {summary}")
-    print(f"{flagged}/{len(report)} labels with warnings or errors; report: {output}")
+    sources = sorted({entry["prelabel_source"] for entry in report} - {""})
+    print(f"{flagged}/{len(report)} labels with warnings or errors; agreement checked against the "
+          f"{' and '.join(sources) or 'no'} pre-label; report: {output}")
     return 0
 
 

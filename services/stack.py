@@ -116,7 +116,7 @@ class Stack:
             log_file = log_dir / f"{name}.log"
             command = [sys.executable, "-m", f"labelassist.{name}", "--host", self.host, "--port", str(port),
                        "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
-            if name in ("assist", "selector") and self.triton_url:
+            if self.triton_url:
                 command += ["--triton-url", self.triton_url]
             if name == "assist" and self._selector_address():
                 command += ["--selector-address", self._selector_address()]

@@ -178,6 +178,21 @@ def test_without_a_prelabel_agreement_uses_the_default_prelabel(client, rng):
     missed = [f for f in response.findings
               if f.criterion == "prelabel_agreement" and "missing from the label" in f.message]
     assert len(missed) == 1
+    assert response.prelabel_source == "classical"  # this stack serves no U-Net
+    assert client.inspect(only_first, image=image, prelabel=only_first).prelabel_source == "sent"
+    assert client.inspect(only_first).prelabel_source == ""  # no image: nothing to pre-label
+
+
+def test_an_unreachable_triton_leaves_agreement_on_the_classical_prelabel(start_service, rng):
+    from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+    service = start_service("inspect", "--triton-url", "127.0.0.1:9")  # nothing listens there
+    image, _ = nuclei_image(rng)
+    only_first = disc(SHAPE, (30, 30), 12).astype(np.uint8)
+    with LabelAssistClient(ServiceAddresses(inspect=service.address), retries=0) as client:
+        response = client.inspect(only_first, image=image)
+    assert response.prelabel_source == "classical"
+    assert any(f.criterion == "prelabel_agreement" and f.boxes for f in response.findings)
 
 
 def test_response_measures_every_object(client, rng):

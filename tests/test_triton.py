@@ -6,6 +6,7 @@ import time
 import grpc
 import numpy as np
 import pytest
+from skimage import measure
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from shapes import dice, disc
@@ -66,6 +67,31 @@ def assist(triton, tmp_path_factory):
     with LabelAssistClient(ServiceAddresses(assist=service.address), retries=0, timeout=120) as client:
         yield client
     service.stop()
+
+
+def test_inspect_checks_agreement_against_the_served_unet(triton, tmp_path_factory):
+    """Without a pre-label, inspect compares the label with what the served
+    U-Net sees, and says so."""
+    from conftest import ServiceProcess
+
+    service = ServiceProcess("inspect", tmp_path_factory.mktemp("inspect"), "--triton-url", triton.url)
+    try:
+        image, truth = blobs(np.random.default_rng(42))
+        blobs_found = measure.label(truth)
+        only_first = (blobs_found == 1).astype(np.uint8)
+        with LabelAssistClient(ServiceAddresses(inspect=service.address), retries=0, timeout=120) as client:
+            response = client.inspect(only_first, image=image, criteria=[("prelabel_agreement", {})],
+                                      only_listed=True)
+    finally:
+        service.stop()
+    assert response.prelabel_source == "unet"
+    [missed] = [f for f in response.findings if "missing from the label" in f.message]
+    others = [(blobs_found == i) for i in range(2, blobs_found.max() + 1)]
+    for box in missed.boxes:
+        r0, c0 = box.start
+        r1, c1 = box.stop
+        assert any(other[r0:r1, c0:c1].any() for other in others)  # each box is on a blob left out
+    assert len(missed.boxes) == len(others)
 
 
 def test_unet_prelabel_through_assist_and_triton_finds_the_blobs(assist):

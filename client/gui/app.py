@@ -26,6 +26,8 @@ from labelassist.proto.v1 import inspect_pb2
 DEFAULT_PRELABEL = "default pipeline"
 NO_DISPLAY_STEP = "none"
 DEFAULT_POSTPROCESS = ("fill_holes", "remove_small_objects")
+PRELABEL_SOURCES = {"sent": "pre-label shown", "unet": "served U-Net's pre-label",
+                    "classical": "classical default pre-label"}
 STYLE = """
 QPushButton, QToolButton, QComboBox, QLineEdit, QSpinBox { min-height: 36px; font-size: 13px; }
 QListWidget { font-size: 13px; }
@@ -513,6 +515,12 @@ class MainWindow(QMainWindow):
             self.warnings.addItem(item)
         if not self.findings:
             self.warnings.addItem(f"no warnings ({len(report.checked)} criteria checked)")
+        if report.prelabel_source:
+            # After the findings, so list rows still match self.findings.
+            against = PRELABEL_SOURCES.get(report.prelabel_source, report.prelabel_source)
+            source = QListWidgetItem(f"agreement checked against the {against}")
+            source.setForeground(Qt.GlobalColor.gray)
+            self.warnings.addItem(source)
         self.canvas.clear_highlights()
         self.inspected.emit()
 

@@ -19,7 +19,7 @@ from labelassist.assist.pipeline import (
 from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.config import ServiceConfig, env
+from labelassist.runtime.config import ServiceConfig, add_triton_argument, env
 from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require
 from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
@@ -28,8 +28,7 @@ from labelassist.runtime.streaming import read_stream, write_stream
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--triton-url", default=env("TRITON_URL"),
-                        help="host:port of Triton's gRPC endpoint for U-Net pre-labels (env LABELASSIST_TRITON_URL)")
+    add_triton_argument(parser, "U-Net pre-labels")
     add_dataset_root_argument(parser)
     parser.add_argument("--selector-address", default=env("SELECTOR_ADDRESS"),
                         help="the selector, for sample references and training on a project's labels "

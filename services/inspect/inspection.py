@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from labelassist.inspect.criteria import CRITERIA, Finding, Label
 from labelassist.inspect.measure import ObjectTable
+from labelassist.runtime.errors import ConflictError, UnavailableError
 
 Override = tuple[str, Mapping[str, Any]]
 
@@ -37,11 +38,26 @@ def check_arrays(mask, image=None, prelabel=None) -> None:
             raise ValueError(f"'prelabel' has dtype {prelabel.dtype}; expected bool or integer labels")
 
 
-def default_prelabel(image: np.ndarray) -> np.ndarray:
-    """The project's default pre-label, for agreement checks when none was sent."""
-    from labelassist.assist.pipeline import prelabel_image  # heavy import only when needed
+def default_prelabel(image: np.ndarray) -> tuple[np.ndarray, str]:
+    """The project's default pre-label, for agreement checks when none was
+    sent: the U-Net when Triton serves one, else the classical pipeline; and
+    which of the two it was."""
+    from labelassist.assist import inference  # heavy imports only when needed
+    from labelassist.assist.pipeline import prelabel_image
 
-    return prelabel_image(image)[0]
+    if inference.model_ready():
+        try:
+            return prelabel_image(image, ("unet", {}))[0], "unet"
+        except (ConflictError, UnavailableError):
+            pass  # Triton went away after the readiness check: the classical pipeline still answers
+    return prelabel_image(image)[0], "classical"
+
+
+class Inspection(NamedTuple):
+    findings: list[Finding]
+    objects: ObjectTable
+    checked: list[str]
+    prelabel_source: str  # "sent", "unet", "classical" or "" (no agreement check)
 
 
 def inspect_label(
@@ -51,12 +67,11 @@ def inspect_label(
     overrides: Sequence[Override] = (),
     only_listed: bool = False,
     compute_prelabel: bool = True,
-) -> tuple[list[Finding], ObjectTable, list[str]]:
+) -> Inspection:
     """Run the criteria on one label.
 
     ``overrides`` set parameters of named criteria; with ``only_listed`` just
-    those run, else every registered criterion does. Returns the findings,
-    the per-object table and the names of the criteria that ran.
+    those run, else every registered criterion does.
     """
     check_arrays(mask, image, prelabel)
     values = {}
@@ -65,9 +80,10 @@ def inspect_label(
         values[name] = dict(parameters)
     chosen = [CRITERIA.get(name) for name in values] if only_listed else CRITERIA.entries()
     bound = [(entry, entry.bind(values.get(entry.name))) for entry in chosen]
-    if prelabel is None and image is not None and compute_prelabel and \
-            any(entry.family == "agreement" for entry, _ in bound):
-        prelabel = default_prelabel(image)
+    compares = any(entry.family == "agreement" for entry, _ in bound)
+    source = "sent" if prelabel is not None and compares else ""
+    if prelabel is None and image is not None and compute_prelabel and compares:
+        prelabel, source = default_prelabel(image)
     label = Label(np.asarray(mask), image, prelabel)
     findings = [finding for entry, kwargs in bound for finding in entry.function(label, **kwargs)]
-    return findings, label.objects, [entry.name for entry, _ in bound]
+    return Inspection(findings, label.objects, [entry.name for entry, _ in bound], source)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+
+from labelassist.assist import inference
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.proto.v1 import inspect_pb2 as pb
 from labelassist.proto.v1 import inspect_pb2_grpc
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.config import ServiceConfig
+from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, split_stream
 
@@ -36,16 +39,22 @@ ARRAYS = {"mask", "image", "prelabel"}
 
 
 def inspect_envelope(params: pb.InspectParams, received) -> pb.InspectResponse:
-    findings, objects, checked = inspect_label(
+    result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
         [call_from_proto(c) for c in params.criteria], params.only_listed)
-    return pb.InspectResponse(findings=[finding_to_proto(f) for f in findings],
-                              objects=objects_to_proto(objects), checked=checked)
+    return pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
+                              objects=objects_to_proto(result.objects), checked=result.checked,
+                              prelabel_source=result.prelabel_source)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_triton_argument(parser, "agreement checks without a pre-label use the U-Net it serves, else the classical pipeline")
 
 
 class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def __init__(self, config: ServiceConfig):
         self.max_array_bytes = config.max_array_bytes
+        inference.configure(config.options.get("triton_url"))
 
     def ListCriteria(self, request, context):
         return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
@@ -66,6 +75,6 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
 
 DEFINITION = runtime_server.ServiceDefinition.of(
     "inspect", pb.DESCRIPTOR.services_by_name["InspectService"], InspectServicer,
-    inspect_pb2_grpc.add_InspectServiceServicer_to_server,
+    inspect_pb2_grpc.add_InspectServiceServicer_to_server, add_arguments=add_arguments,
 )
 main = DEFINITION.main

@@ -28,6 +28,13 @@ def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(ENV_PREFIX + name, default)
 
 
+def add_triton_argument(parser: argparse.ArgumentParser, use: str) -> None:
+    """``--triton-url``, the same flag and variable in every service; ``use``
+    says what this service does with the U-Net."""
+    parser.add_argument("--triton-url", default=env("TRITON_URL"),
+                        help=f"host:port of Triton's gRPC endpoint: {use} (env LABELASSIST_TRITON_URL)")
+
+
 def default_data_dir() -> Path:
     return Path(env("DATA_DIR") or platformdirs.user_data_dir("labelassist", appauthor=False))
 

@@ -7,7 +7,7 @@ import argparse
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.config import ServiceConfig, env
+from labelassist.runtime.config import ServiceConfig, add_triton_argument, env
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
@@ -28,9 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
                              "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
     add_dataset_root_argument(parser)
-    parser.add_argument("--triton-url", default=env("TRITON_URL"),
-                        help="Triton serving the U-Net: its scores feed the uncertainty strategies "
-                             "(env LABELASSIST_TRITON_URL)")
+    add_triton_argument(parser, "the U-Net's scores feed the uncertainty strategies")
 
 
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):

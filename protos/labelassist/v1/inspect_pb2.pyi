@@ -112,11 +112,13 @@ class InspectBatchResponse(_message.Message):
     def __init__(self, sample: _Optional[str] = ..., report: _Optional[_Union[InspectResponse, _Mapping]] = ...) -> None: ...
 
 class InspectResponse(_message.Message):
-    __slots__ = ("findings", "objects", "checked")
+    __slots__ = ("findings", "objects", "checked", "prelabel_source")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     OBJECTS_FIELD_NUMBER: _ClassVar[int]
     CHECKED_FIELD_NUMBER: _ClassVar[int]
+    PRELABEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     objects: _containers.RepeatedCompositeFieldContainer[ObjectMeasurement]
     checked: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ...) -> None: ...
+    prelabel_source: str
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., prelabel_source: _Optional[str] = ...) -> None: ...
