@@ -137,38 +137,62 @@ def cmd_prelabel(args) -> int:
 SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
 
 
+def _dataset_samples(folder: Path):
+    """(name, label, image) of every labelled sample of a dataset folder, read lazily."""
+    from labelassist.client.dataset import read_dataset
+    from labelassist.client.imageio import read_image
+
+    samples = [s for s in read_dataset(folder) if s.label is not None]
+    if not samples:
+        raise ValueError(f"no labelled samples in {folder} (labels go in DIR/labels/<stem>.tif|png)")
+    return len(samples), ((s.stem, lambda s=s: (read_image(s.label), read_image(s.image))) for s in samples)
+
+
+def _project_samples(client, project: str):
+    """(name, label, image) of every labelled sample of a selector project:
+    the latest label version, fetched one sample at a time."""
+    samples = client.list_samples(project, labeled_only=True)
+    if not samples:
+        raise ValueError(f"project {project!r} has no labelled samples yet")
+
+    def fetch(sample_id: int):
+        envelope = client.get_sample(sample_id)
+        return envelope.require("label"), envelope.require("image")
+    return len(samples), ((f"{s.stem} (#{s.sample_id} v{s.label_version})", lambda i=s.sample_id: fetch(i))
+                          for s in samples)
+
+
 def cmd_inspect(args) -> int:
     import json
 
     from tqdm import tqdm
 
-    from labelassist.client.dataset import read_dataset
-    from labelassist.client.imageio import read_image
-
-    samples = [s for s in read_dataset(args.dataset) if s.label is not None]
-    if not samples:
-        raise ValueError(f"no labelled samples in {args.dataset} (labels go in DIR/labels/<stem>.tif|png)")
+    if bool(args.dataset) == bool(args.project):
+        raise ValueError("inspect takes a dataset folder or --project NAME (one of the two)")
     report = []
     with _client(args) as client:
-        client.timeout = max(client.timeout, 60.0 * len(samples))
-        pairs = ((s.stem, read_image(s.label), read_image(s.image), None) for s in samples)
+        count, samples = _dataset_samples(args.dataset) if args.dataset else _project_samples(client, args.project)
+        client.timeout = max(client.timeout, 60.0 * count)
+        pairs = ((name, *load(), None) for name, load in samples)
         reports = client.inspect_batch(pairs, criteria=args.criterion)
-        for stem, response in tqdm(reports, total=len(samples), desc="inspecting", unit="label", file=sys.stderr):
-            report.append({"stem": stem, "objects": len(response.objects),
+        for name, response in tqdm(reports, total=count, desc="inspecting", unit="label", file=sys.stderr):
+            report.append({"sample": name, "objects": len(response.objects),
                            "prelabel_source": response.prelabel_source, "findings": [
                 {"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
                  "message": f.message, "measured": f.measured, "bound": f.bound,
                  "object_ids": list(f.object_ids),
                  "boxes": [list(b.start) + list(b.stop) for b in f.boxes]} for f in response.findings]})
-    output = args.output or Path(args.dataset) / "inspection.json"
-    output.write_text(json.dumps({"dataset": str(args.dataset), "samples": report}, indent=2))
+    output = args.output or (Path(args.dataset) / "inspection.json" if args.dataset
+                             else Path(f"inspection-{args.project}.json"))
+    source = {"dataset": str(args.dataset)} if args.dataset else {"project": args.project}
+    output.write_text(json.dumps({**source, "samples": report}, indent=2))
     flagged = 0
     print(f"{'sample':<28} {'objects':>7}  findings")
     for entry in report:
         alarms = [f for f in entry["findings"] if f["severity"] in ("warning", "error")]
         flagged += bool(alarms)
         summary = "; ".join(f"{f['severity']}: {f['message']}" for f in alarms) or "ok"
-        print(f"{entry['stem']:<28} {entry['objects']:>7}  {summary}")
+        print(f"{entry['sample']:<28} {entry['objects']:>7}  {summary}")
     sources = sorted({entry["prelabel_source"] for entry in report} - {""})
     print(f"{flagged}/{len(report)} labels with warnings or errors; agreement checked against the "
           f"{' and '.join(sources) or 'no'} pre-label; report: {output}")
@@ -380,9 +404,12 @@ def build_parser() -> argparse.ArgumentParser:
     prelabel.add_argument("--pre", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.add_argument("--post", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.set_defaults(handler=cmd_prelabel)
-    inspect = commands.add_parser("inspect", help="inspect every label of a dataset folder")
-    inspect.add_argument("dataset", type=Path, help="DIR with images/ and labels/")
-    inspect.add_argument("-o", "--output", type=Path, help="JSON report (default: DIR/inspection.json)")
+    inspect = commands.add_parser("inspect", help="inspect every label of a dataset folder or of a project")
+    inspect.add_argument("dataset", type=Path, nargs="?", help="DIR with images/ and labels/")
+    inspect.add_argument("--project", help="instead of a folder: the latest labels stored in this project "
+                                           "(a reviewer's or admin's token)")
+    inspect.add_argument("-o", "--output", type=Path,
+                         help="JSON report (default: DIR/inspection.json, or inspection-PROJECT.json)")
     inspect.add_argument("--criterion", type=parse_step, action="append", default=[],
                          metavar="NAME[:k=v,...]", help="override a criterion's parameters")
     inspect.set_defaults(handler=cmd_inspect)

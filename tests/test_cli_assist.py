@@ -83,6 +83,35 @@ def test_inspect_writes_a_json_report_and_a_table_for_a_dataset(cli_env, tmp_pat
     assert "1/2 labels with warnings or errors" in result.stdout
     assert "warning: 1 object(s) with holes" in result.stdout
     report = json.loads((tmp_path / "inspection.json").read_text())
-    by_stem = {s["stem"]: s for s in report["samples"]}
+    by_stem = {s["sample"]: s for s in report["samples"]}
     holes = [f for f in by_stem["holey"]["findings"] if f["criterion"] == "holes"]
     assert holes[0]["boxes"] == [[18, 18, 43, 43]] and holes[0]["object_ids"] == [1]
+
+
+def test_inspect_reviews_the_labels_stored_in_a_project(cli_env, client, tmp_path, rng):
+    import json
+
+    from shapes import disc
+
+    project = f"review-{rng.integers(1 << 30)}"
+    client.create_project(project)
+    truth = disc((100, 100), (30, 30), 12) | disc((100, 100), (70, 70), 12)
+    image = (np.where(truth, 2000, 300) + rng.normal(0, 30, truth.shape)).astype(np.uint16)
+    good = client.add_sample(project, "good", image)
+    holey = client.add_sample(project, "holey", image)
+    client.add_sample(project, "unlabelled", image)
+    client.submit_label(good, "ann", truth.astype(np.uint8))
+    client.submit_label(holey, "ann", (truth & ~disc((100, 100), (30, 30), 4)).astype(np.uint8))
+    output = tmp_path / "review.json"
+    result = run(cli_env, "inspect", "--project", project, "-o", str(output))
+    assert result.returncode == 0, result.stderr
+    assert "1/2 labels with warnings or errors" in result.stdout
+    report = json.loads(output.read_text())
+    assert report["project"] == project
+    names = {s["sample"]: s for s in report["samples"]}
+    assert set(names) == {f"good (#{good} v1)", f"holey (#{holey} v1)"}
+    assert [f["criterion"] for f in names[f"holey (#{holey} v1)"]["findings"]
+            if f["severity"] == "warning"] == ["holes"]
+
+    missing = run(cli_env, "inspect", "--project", "no-such-project")
+    assert missing.returncode != 0 and "no-such-project" in missing.stderr

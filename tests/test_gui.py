@@ -58,13 +58,18 @@ def gui_project(client):
     return name, images[0]
 
 
-def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, gui_project):
-    project, image = gui_project
+def _open_window(qtbot, stack, project: str) -> MainWindow:
     window = MainWindow(Connection.from_addresses(stack.addresses), annotator="qt-test", project=project,
                         next_after_submit=False)
     qtbot.addWidget(window)
     window.show()
     _wait_idle(qtbot, window)
+    return window
+
+
+def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, gui_project):
+    project, image = gui_project
+    window = _open_window(qtbot, stack, project)
     assert window.project == project
     assert window.method_combo.count() > 5 and window.postprocess_list.count() > 3
 
@@ -146,3 +151,33 @@ def test_service_errors_reach_the_status_bar_not_a_crash(qtbot, stack):
     assert window.last_error is not None and "NOT_FOUND" in window.last_error
     assert "no-such-project" in window.last_error
     assert window.sample is None
+
+
+def test_submit_inspects_first_and_holds_a_label_with_warnings(qtbot, stack, client, gui_project):
+    """Submit runs the inspection; a blob painted on background stops it with
+    the warning on screen, nothing stored; a second Submit stores as is."""
+    project, _ = gui_project
+    window = _open_window(qtbot, stack, project)
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    row, col = _emptiest_point(window.canvas.editor.mask)
+    window.set_tool("brush")
+    window.brush_size.setValue(6)
+    _drag(window, [(row, col - 4), (row, col), (row, col + 4)])
+    edited = window.canvas.editor.mask.copy()
+    sample_id = window.sample.sample_id
+
+    with qtbot.waitSignal(window.submit_held, timeout=WAIT_MS) as held:
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    _wait_idle(qtbot, window)
+    assert held.args[0] >= 1
+    assert "background_intensity" in [f.criterion for f in window.findings]
+    assert client.label_history(sample_id) == []  # nothing stored
+    assert "Not submitted" in window.statusBar().currentMessage()
+
+    with qtbot.waitSignal(window.submitted, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(client.get_sample(sample_id, with_image=False).require("label"), edited)
+    _wait_idle(qtbot, window)
+    window.close()

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
     sample_shown = Signal()  # image on screen
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
+    submit_held = Signal(int)  # warnings that stopped a submit
     submitted = Signal(int)  # sample id
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.image: np.ndarray | None = None
         self.prelabel: np.ndarray | None = None
         self.findings = []
+        self.inspected_mask = None  # the mask the shown warnings are about
         self.dirty = False
         self.last_error: str | None = None
         self.timings: dict[str, float] = {}
@@ -239,6 +241,11 @@ class MainWindow(QMainWindow):
         self.warnings.setWordWrap(True)
         self.warnings.currentRowChanged.connect(self.show_finding)
         box.addWidget(self.warnings, 1)
+        self.inspect_before_submit = QCheckBox("Inspect before submitting")
+        self.inspect_before_submit.setChecked(True)
+        self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "
+                                              "show and a second Submit stores the label as it is")
+        box.addWidget(self.inspect_before_submit)
         self.submit_button = _button("Submit", "Ctrl+S", self.submit)
         box.addWidget(self.submit_button)
         layout.addWidget(inspect_box, 1)
@@ -418,6 +425,7 @@ class MainWindow(QMainWindow):
         self.canvas.show_sample(self.image, stored if stored is not None else prelabel)
         self.dirty = False
         self.findings = []
+        self.inspected_mask = None
         self.warnings.clear()
         self.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
                                   f"{self.sample.sequence or '–'}), lease via {response.strategy or 'default'}")
@@ -502,9 +510,10 @@ class MainWindow(QMainWindow):
             return
         mask, image, prelabel, client = self.canvas.editor.mask.copy(), self.image, self.prelabel, self.client
         self._run("Inspect", lambda: client.inspect(mask, image=image, prelabel=prelabel),
-                  self._for_this_sample(self._on_inspected))
+                  self._for_this_sample(lambda report: self._on_inspected(report, mask)))
 
-    def _on_inspected(self, report) -> None:
+    def _on_inspected(self, report, mask: np.ndarray) -> None:
+        self.inspected_mask = mask
         self.findings = list(report.findings)
         self.warnings.clear()
         for finding in self.findings:
@@ -531,9 +540,32 @@ class MainWindow(QMainWindow):
             self.canvas.highlight(boxes)
 
     def submit(self) -> None:
+        """Store the label; first inspect it, unless the annotator has already
+        seen the warnings about exactly this mask. When the inspection warns,
+        the warnings show and nothing is stored: fix them, or Submit again."""
         if not self._need_sample():
             return
-        mask, client = self.canvas.editor.mask.copy(), self.client
+        mask = self.canvas.editor.mask.copy()
+        seen = self.inspected_mask is not None and np.array_equal(self.inspected_mask, mask)
+        if self.inspect_before_submit.isChecked() and not seen:
+            image, prelabel, client = self.image, self.prelabel, self.client
+
+            def checked(report) -> None:
+                self._on_inspected(report, mask)
+                alarms = [f for f in report.findings if f.severity >= inspect_pb2.SEVERITY_WARNING]
+                if alarms:
+                    self.statusBar().showMessage(f"Not submitted: {len(alarms)} warning(s). Fix them, or press "
+                                                 "Submit again to store the label as it is", 10000)
+                    self.submit_held.emit(len(alarms))
+                else:
+                    self._store(mask)
+            self._run("Inspect before submitting", lambda: client.inspect(mask, image=image, prelabel=prelabel),
+                      self._for_this_sample(checked))
+            return
+        self._store(mask)
+
+    def _store(self, mask: np.ndarray) -> None:
+        client = self.client
         sample_id, annotator = self.sample.sample_id, self.annotator.text() or "annotator"
         origin = "edited_prelabel" if self.prelabel is not None else "manual"
         self._run("Submit", lambda: client.submit_label(sample_id, annotator, mask, origin=origin),
