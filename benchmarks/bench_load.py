@@ -10,7 +10,6 @@ in the same run.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import statistics
 import sys

@@ -78,6 +78,11 @@ class PrelabelOutcome:
     applied: list[str]
 
 
+def inspection_settings(criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()
+                        ) -> selector_pb2.InspectionSettings:
+    return selector_pb2.InspectionSettings(criteria=[as_call(c) for c in criteria], disabled=list(disabled))
+
+
 def as_call(step: StepLike) -> common_pb2.NamedCall:
     if isinstance(step, common_pb2.NamedCall):
         return step
@@ -227,20 +232,25 @@ class LabelAssistClient:
         return list(self._unary(self.inspector.ListCriteria, inspect_pb2.ListCriteriaRequest()).criteria)
 
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
-                criteria: Iterable[StepLike] = (), only_listed: bool = False) -> inspect_pb2.InspectResponse:
-        params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed)
+                criteria: Iterable[StepLike] = (), only_listed: bool = False,
+                project: str = "") -> inspect_pb2.InspectResponse:
+        """Inspect one label; ``project`` applies that project's inspection
+        settings first (``criteria`` override them)."""
+        params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
+                                           project=project)
 
         return self._upload(self.inspector.Inspect, inspect_pb2.InspectRequest, params,
                             {"mask": mask, "image": image, "prelabel": prelabel})
 
     def inspect_batch(self, samples: Iterable[tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]],
-                      criteria: Iterable[StepLike] = (), only_listed: bool = False,
+                      criteria: Iterable[StepLike] = (), only_listed: bool = False, project: str = "",
                       ) -> Iterator[tuple[str, inspect_pb2.InspectResponse]]:
         """Inspect many labels in one call. ``samples`` yields (name, mask,
         image, prelabel) and is read lazily, so a folder streams through with
         one sample in memory; reports come back as each is done. Not retried:
         the samples cannot be replayed."""
-        inspect = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed)
+        inspect = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
+                                            project=project)
 
         def parts():
             for name, mask, image, prelabel in samples:
@@ -256,12 +266,25 @@ class LabelAssistClient:
     def list_strategies(self) -> list[common_pb2.NamedSpec]:
         return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
 
-    def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "") -> selector_pb2.Project:
+    def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "",
+                       criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()) -> selector_pb2.Project:
+        """A new project; ``criteria`` and ``disabled`` are its inspection settings."""
         return self._unary(self.selector.CreateProject, selector_pb2.CreateProjectRequest(
-            name=name, lease_seconds=lease_seconds, strategy=strategy)).project
+            name=name, lease_seconds=lease_seconds, strategy=strategy,
+            inspection=inspection_settings(criteria, disabled))).project
 
     def list_projects(self) -> list[selector_pb2.Project]:
         return list(self._unary(self.selector.ListProjects, selector_pb2.ListProjectsRequest()).projects)
+
+    def get_project(self, project: str) -> selector_pb2.Project:
+        return self._unary(self.selector.GetProject, selector_pb2.GetProjectRequest(project=project)).project
+
+    def set_inspection(self, project: str, criteria: Iterable[StepLike] = (),
+                       disabled: Iterable[str] = ()) -> selector_pb2.Project:
+        """Replace the project's inspection settings: criterion parameters
+        and criteria that do not apply (admins)."""
+        return self._unary(self.selector.SetInspection, selector_pb2.SetInspectionRequest(
+            project=project, inspection=inspection_settings(criteria, disabled))).project
 
     def register_dataset(self, project: str, path: str | Path) -> selector_pb2.RegisterDatasetResponse:
         """Register a dataset folder that lies on the server, inside its dataset roots."""

@@ -116,6 +116,26 @@ def cmd_criteria(args) -> int:
     return 0
 
 
+def cmd_inspection(args) -> int:
+    """Show a project's inspection settings, or replace them."""
+    from labelassist.runtime.registry import value_from_proto
+
+    with _client(args) as client:
+        if args.criterion or args.disable or args.reset:
+            project = client.set_inspection(args.project, args.criterion, args.disable)
+        else:
+            project = client.get_project(args.project)
+    settings = project.inspection
+    print(f"inspection settings of project {project.name!r}:")
+    for call in settings.criteria:
+        values = ", ".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
+        print(f"  {call.name}: {values}")
+    print(f"  disabled: {', '.join(settings.disabled) or 'none'}")
+    if not settings.criteria and not settings.disabled:
+        print("  (the defaults of `labelassist criteria`)")
+    return 0
+
+
 def cmd_strategies(args) -> int:
     with _client(args) as client:
         _print_specs(client.list_strategies())
@@ -174,7 +194,7 @@ def cmd_inspect(args) -> int:
         count, samples = _dataset_samples(args.dataset) if args.dataset else _project_samples(client, args.project)
         client.timeout = max(client.timeout, 60.0 * count)
         pairs = ((name, *load(), None) for name, load in samples)
-        reports = client.inspect_batch(pairs, criteria=args.criterion)
+        reports = client.inspect_batch(pairs, criteria=args.criterion, project=args.project or args.settings or "")
         for name, response in tqdm(reports, total=count, desc="inspecting", unit="label", file=sys.stderr):
             report.append({"sample": name, "objects": len(response.objects),
                            "prelabel_source": response.prelabel_source, "findings": [
@@ -212,7 +232,7 @@ def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from labelassist.assist import modelrepo
-    from labelassist.assist.training import TrainingConfig, train_on_dataset
+    from labelassist.assist.training import train_on_dataset
 
     config = _training_config(args)
     with tqdm(total=config.epochs, desc="training", unit="epoch", file=sys.stderr) as bar:
@@ -394,6 +414,14 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_argument("--family", choices=("preprocess", "prelabel", "refine", "postprocess"))
     ops.set_defaults(handler=cmd_ops)
     commands.add_parser("criteria", help="list inspection criteria").set_defaults(handler=cmd_criteria)
+    inspection = commands.add_parser("inspection", help="show or set a project's inspection settings")
+    inspection.add_argument("project")
+    inspection.add_argument("--criterion", type=parse_step, action="append", default=[], metavar="NAME[:k=v,...]",
+                            help="a criterion's parameters for this project (replaces all settings)")
+    inspection.add_argument("--disable", action="append", default=[], metavar="NAME",
+                            help="a criterion that does not apply to this project")
+    inspection.add_argument("--reset", action="store_true", help="back to the defaults")
+    inspection.set_defaults(handler=cmd_inspection)
     commands.add_parser("strategies", help="list selection strategies").set_defaults(handler=cmd_strategies)
 
     prelabel = commands.add_parser("prelabel", help="pre-label an image file (TIFF or PNG)")
@@ -408,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("dataset", type=Path, nargs="?", help="DIR with images/ and labels/")
     inspect.add_argument("--project", help="instead of a folder: the latest labels stored in this project "
                                            "(a reviewer's or admin's token)")
+    inspect.add_argument("--settings", metavar="PROJECT",
+                         help="for a folder: apply this project's inspection settings (with --project they apply)")
     inspect.add_argument("-o", "--output", type=Path,
                          help="JSON report (default: DIR/inspection.json, or inspection-PROJECT.json)")
     inspect.add_argument("--criterion", type=parse_step, action="append", default=[],

@@ -118,7 +118,7 @@ class Stack:
                        "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
             if self.triton_url:
                 command += ["--triton-url", self.triton_url]
-            if name == "assist" and self._selector_address():
+            if name in ("assist", "inspect") and self._selector_address():
                 command += ["--selector-address", self._selector_address()]
             with open(log_file, "ab") as log:
                 process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,

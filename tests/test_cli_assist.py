@@ -115,3 +115,17 @@ def test_inspect_reviews_the_labels_stored_in_a_project(cli_env, client, tmp_pat
 
     missing = run(cli_env, "inspect", "--project", "no-such-project")
     assert missing.returncode != 0 and "no-such-project" in missing.stderr
+
+
+def test_inspection_settings_are_shown_and_set_from_the_command_line(cli_env, client, rng):
+    project = f"cli-settings-{rng.integers(1 << 30)}"
+    client.create_project(project)
+    shown = run(cli_env, "inspection", project)
+    assert shown.returncode == 0 and "(the defaults of `labelassist criteria`)" in shown.stdout
+    changed = run(cli_env, "inspection", project, "--criterion", "object_size:min_area=200",
+                  "--disable", "touching_border")
+    assert changed.returncode == 0, changed.stderr
+    assert "object_size: min_area=200.0" in changed.stdout and "disabled: touching_border" in changed.stdout
+    bad = run(cli_env, "inspection", project, "--criterion", "object_size:min_area=big")
+    assert bad.returncode != 0 and "min_area" in bad.stderr
+    assert run(cli_env, "inspection", project, "--reset").stdout.count("disabled: none") == 1

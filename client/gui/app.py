@@ -509,7 +509,8 @@ class MainWindow(QMainWindow):
         if not self._need_sample():
             return
         mask, image, prelabel, client = self.canvas.editor.mask.copy(), self.image, self.prelabel, self.client
-        self._run("Inspect", lambda: client.inspect(mask, image=image, prelabel=prelabel),
+        project = self.project
+        self._run("Inspect", lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project),
                   self._for_this_sample(lambda report: self._on_inspected(report, mask)))
 
     def _on_inspected(self, report, mask: np.ndarray) -> None:
@@ -559,7 +560,9 @@ class MainWindow(QMainWindow):
                     self.submit_held.emit(len(alarms))
                 else:
                     self._store(mask)
-            self._run("Inspect before submitting", lambda: client.inspect(mask, image=image, prelabel=prelabel),
+            project = self.project
+            self._run("Inspect before submitting",
+                      lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project),
                       self._for_this_sample(checked))
             return
         self._store(mask)

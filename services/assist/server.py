@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import grpc
 import numpy as np
 
 from labelassist.assist import inference, jobs
@@ -19,20 +18,19 @@ from labelassist.assist.pipeline import (
 from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.config import ServiceConfig, add_triton_argument, env
-from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require
-from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
+from labelassist.runtime.config import ServiceConfig, add_triton_argument
+from labelassist.runtime.auth import ALL_PROJECTS, require
+from labelassist.runtime.errors import NotFoundError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
+from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_triton_argument(parser, "U-Net pre-labels")
     add_dataset_root_argument(parser)
-    parser.add_argument("--selector-address", default=env("SELECTOR_ADDRESS"),
-                        help="the selector, for sample references and training on a project's labels "
-                             "(env LABELASSIST_SELECTOR_ADDRESS)")
+    add_selector_argument(parser, "for sample references and training on a project's labels")
 
 
 TRAIN_STATE = {jobs.RUNNING: pb.TRAIN_STATE_RUNNING, jobs.SUCCEEDED: pb.TRAIN_STATE_SUCCEEDED,
@@ -77,16 +75,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.dataset_roots = dataset_roots(config)
         self.model_repository = config.data_dir / "models"
         self.jobs = jobs.JobRegistry()
-        self.selector_address = config.options.get("selector_address")
-
-    def _selector(self):
-        from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-
-        if not self.selector_address:
-            raise ConflictError("assist has no selector to fetch samples from: start it with --selector-address "
-                                "(`labelassist up` does)")
-        # On the caller's behalf: the selector checks the caller's own roles.
-        return LabelAssistClient(ServiceAddresses(selector=self.selector_address), token=caller_token(), retries=2)
+        self.selector = SelectorLink(config.options.get("selector_address"), "assist")
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""
@@ -94,14 +83,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             return received.arrays["image"]
         if not sample_id:
             return received.require("image")
-        with self._selector() as selector:
-            try:
-                return selector.get_sample(sample_id).require("image")
-            except grpc.RpcError as error:
-                mapped = {grpc.StatusCode.NOT_FOUND: NotFoundError,
-                          grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
-                          grpc.StatusCode.UNAVAILABLE: UnavailableError}.get(error.code(), RuntimeError)
-                raise mapped(f"selector: {error.details()}") from None
+        with self.selector.client() as selector:
+            return selector.get_sample(sample_id).require("image")
 
     def _read(self, parts, params_type, arrays):
         return read_stream(parts, "params", params_type, self.max_array_bytes, arrays)
@@ -154,7 +137,6 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         yield from write_stream(pb.PostprocessResponse, "result", result, {"mask": mask},
                                 params.response_compression)
 
-
     def Train(self, request, context):
         from labelassist.assist.training import TrainingConfig
 
@@ -162,7 +144,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             raise ValueError("set exactly one of 'dataset_path' and 'project'")
         require("train", request.project or ALL_PROJECTS)
         if request.project:
-            with self._selector() as selector:
+            with self.selector.client() as selector:
                 source = (f"project {request.project}", project_pairs(selector, request.project))
         else:
             source = confine(request.dataset_path, self.dataset_roots)

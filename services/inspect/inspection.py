@@ -9,6 +9,7 @@ import numpy as np
 
 from labelassist.inspect.criteria import CRITERIA, Finding, Label
 from labelassist.inspect.measure import ObjectTable
+from labelassist.inspect.settings import InspectionSettings
 from labelassist.runtime.errors import ConflictError, UnavailableError
 
 Override = tuple[str, Mapping[str, Any]]
@@ -67,18 +68,26 @@ def inspect_label(
     overrides: Sequence[Override] = (),
     only_listed: bool = False,
     compute_prelabel: bool = True,
+    settings: InspectionSettings | None = None,
 ) -> Inspection:
     """Run the criteria on one label.
 
     ``overrides`` set parameters of named criteria; with ``only_listed`` just
-    those run, else every registered criterion does.
+    those run, else every registered criterion does. A project's
+    ``settings`` come first: their parameters are the defaults that
+    ``overrides`` override, and their disabled criteria do not run (unless
+    listed with ``only_listed``).
     """
     check_arrays(mask, image, prelabel)
-    values = {}
+    settings = settings or InspectionSettings()
+    values = {name: dict(parameters) for name, parameters in settings.criteria}
+    listed = []
     for name, parameters in overrides:
         CRITERIA.get(name)
-        values[name] = dict(parameters)
-    chosen = [CRITERIA.get(name) for name in values] if only_listed else CRITERIA.entries()
+        values[name] = {**values.get(name, {}), **dict(parameters)}
+        listed.append(name)
+    chosen = [CRITERIA.get(name) for name in dict.fromkeys(listed)] if only_listed else \
+        [entry for entry in CRITERIA.entries() if entry.name not in settings.disabled]
     bound = [(entry, entry.bind(values.get(entry.name))) for entry in chosen]
     compares = any(entry.family == "agreement" for entry, _ in bound)
     source = "sent" if prelabel is not None and compares else ""

@@ -7,12 +7,14 @@ import argparse
 from labelassist.assist import inference
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
+from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import inspect_pb2 as pb
 from labelassist.proto.v1 import inspect_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, split_stream
+from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
 
@@ -38,36 +40,51 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 ARRAYS = {"mask", "image", "prelabel"}
 
 
-def inspect_envelope(params: pb.InspectParams, received) -> pb.InspectResponse:
+def inspect_envelope(params: pb.InspectParams, received, settings: InspectionSettings | None) -> pb.InspectResponse:
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
-        [call_from_proto(c) for c in params.criteria], params.only_listed)
+        [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings)
     return pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
                               objects=objects_to_proto(result.objects), checked=result.checked,
                               prelabel_source=result.prelabel_source)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_triton_argument(parser, "agreement checks without a pre-label use the U-Net it serves, else the classical pipeline")
+    add_triton_argument(parser, "agreement checks without a pre-label use the U-Net it serves, "
+                                "else the classical pipeline")
+    add_selector_argument(parser, "for the inspection settings of projects that calls name")
 
 
 class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def __init__(self, config: ServiceConfig):
         self.max_array_bytes = config.max_array_bytes
         inference.configure(config.options.get("triton_url"))
+        self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
+
+    def _settings(self, params: pb.InspectParams) -> InspectionSettings | None:
+        """The named project's settings, read on the caller's behalf."""
+        if not params.project:
+            return None
+        with self.selector.client() as selector:
+            project = selector.get_project(params.project)
+        return InspectionSettings.from_proto(project.inspection)
 
     def ListCriteria(self, request, context):
         return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
 
     def Inspect(self, request_iterator, context):
         received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes, ARRAYS)
-        return inspect_envelope(received.message, received)
+        return inspect_envelope(received.message, received, self._settings(received.message))
 
     def InspectBatch(self, request_iterator, context):
+        settings = {}  # per project named, read once per call
         for received in split_stream(request_iterator, "params", self.max_array_bytes, ARRAYS):
             sample = received.message.sample
+            params = received.message.inspect
+            if params.project not in settings:
+                settings[params.project] = self._settings(params)
             try:
-                report = inspect_envelope(received.message.inspect, received)
+                report = inspect_envelope(params, received, settings[params.project])
             except ValueError as error:
                 raise ValueError(f"sample {sample!r}: {error}") from None
             yield pb.InspectBatchResponse(sample=sample, report=report)

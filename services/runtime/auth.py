@@ -35,7 +35,7 @@ PERMISSIONS = {
     "annotator": frozenset({"lease", "fetch", "submit", "progress", "compute"}),
     "reviewer": frozenset({"fetch", "read_labels", "progress", "export", "compute"}),
     "admin": frozenset({"lease", "fetch", "submit", "progress", "compute", "read_labels", "export",
-                        "register", "train", "create_project"}),
+                        "register", "train", "create_project", "configure"}),
 }
 ROLES = tuple(PERMISSIONS)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
@@ -43,8 +44,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def _project_message(self, project) -> pb.Project:
         labeled, total, _ = self.store.progress(project)
+        inspection = InspectionSettings.from_json(self.store.inspection(project))
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
-                          total=total, labeled=labeled)
+                          total=total, labeled=labeled, inspection=inspection.to_proto(pb.InspectionSettings))
 
     def _sample_info(self, row: SampleRow, project_name: str | None = None) -> pb.SampleInfo:
         history = self.store.label_history(row.id)
@@ -60,8 +62,20 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         require("create_project")
         strategy = request.strategy or DEFAULT_STRATEGY
         STRATEGIES.get(strategy)
-        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy)
+        inspection = InspectionSettings.from_proto(request.inspection).check()
+        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy,
+                                            inspection.to_json())
         return pb.CreateProjectResponse(project=self._project_message(project))
+
+    def GetProject(self, request, context):
+        require("progress", request.project)
+        return pb.GetProjectResponse(project=self._project_message(self.store.project(request.project)))
+
+    def SetInspection(self, request, context):
+        require("configure", request.project)
+        project = self.store.project(request.project)
+        self.store.set_inspection(project, InspectionSettings.from_proto(request.inspection).check().to_json())
+        return pb.SetInspectionResponse(project=self._project_message(project))
 
     def ListProjects(self, request, context):
         identity = caller()

@@ -68,6 +68,14 @@ labels = sa.Table(
 )
 
 
+project_inspection = sa.Table(
+    "project_inspection", metadata,
+    # {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+
+
 scores = sa.Table(
     "scores", metadata,
     # One row per sample and model version: recomputed when a version is published.
@@ -165,7 +173,8 @@ class Store:
 
     # -- projects -----------------------------------------------------------
 
-    def create_project(self, name: str, lease_seconds: float = 1800.0, strategy: str = "sequence_aware") -> Project:
+    def create_project(self, name: str, lease_seconds: float = 1800.0, strategy: str = "sequence_aware",
+                       inspection: dict | None = None) -> Project:
         if not name or len(name) > 200:
             raise ValueError("project 'name' must be 1 to 200 characters")
         if lease_seconds <= 0:
@@ -175,9 +184,25 @@ class Store:
                 project_id = connection.execute(projects.insert().values(
                     name=name, lease_seconds=lease_seconds, strategy=strategy, created_at=time.time())
                 ).inserted_primary_key[0]
+                if inspection:
+                    connection.execute(project_inspection.insert().values(project_id=project_id,
+                                                                          settings=inspection))
         except IntegrityError:
             raise ConflictError(f"project {name!r} already exists") from None
         return Project(project_id, name, lease_seconds, strategy)
+
+    def inspection(self, project: Project) -> dict:
+        """The project's inspection settings ({} when it has none)."""
+        with self.reader.connect() as connection:
+            settings = connection.execute(sa.select(project_inspection.c.settings)
+                                          .where(project_inspection.c.project_id == project.id)).scalar()
+        return settings or {}
+
+    def set_inspection(self, project: Project, settings: dict) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(project_inspection.delete().where(project_inspection.c.project_id == project.id))
+            if settings:
+                connection.execute(project_inspection.insert().values(project_id=project.id, settings=settings))
 
     def project(self, name: str) -> Project:
         with self.reader.connect() as connection:

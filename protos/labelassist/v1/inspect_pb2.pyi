@@ -72,12 +72,14 @@ class ObjectMeasurement(_message.Message):
     def __init__(self, object_id: _Optional[int] = ..., area: _Optional[float] = ..., box: _Optional[_Union[BoundingBox, _Mapping]] = ..., solidity: _Optional[float] = ..., circularity: _Optional[float] = ..., mean_intensity: _Optional[float] = ...) -> None: ...
 
 class InspectParams(_message.Message):
-    __slots__ = ("criteria", "only_listed")
+    __slots__ = ("criteria", "only_listed", "project")
     CRITERIA_FIELD_NUMBER: _ClassVar[int]
     ONLY_LISTED_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
     criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     only_listed: bool
-    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: bool = ...) -> None: ...
+    project: str
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: bool = ..., project: _Optional[str] = ...) -> None: ...
 
 class InspectRequest(_message.Message):
     __slots__ = ("params", "array")

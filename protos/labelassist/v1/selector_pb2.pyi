@@ -22,28 +22,40 @@ LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_IMPORTED: LabelOrigin
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     LABELED_FIELD_NUMBER: _ClassVar[int]
+    INSPECTION_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
     total: int
     labeled: int
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ...) -> None: ...
+    inspection: InspectionSettings
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ...) -> None: ...
+
+class InspectionSettings(_message.Message):
+    __slots__ = ("criteria", "disabled")
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
+    disabled: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., disabled: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateProjectRequest(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy")
+    __slots__ = ("name", "lease_seconds", "strategy", "inspection")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    INSPECTION_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
+    inspection: InspectionSettings
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ...) -> None: ...
 
 class CreateProjectResponse(_message.Message):
     __slots__ = ("project",)
@@ -54,6 +66,32 @@ class CreateProjectResponse(_message.Message):
 class ListProjectsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class GetProjectRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class GetProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
+
+class SetInspectionRequest(_message.Message):
+    __slots__ = ("project", "inspection")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    INSPECTION_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    inspection: InspectionSettings
+    def __init__(self, project: _Optional[str] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ...) -> None: ...
+
+class SetInspectionResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
 
 class ListProjectsResponse(_message.Message):
     __slots__ = ("projects",)

@@ -49,6 +49,16 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsResponse.FromString,
                 _registered_method=True)
+        self.GetProject = channel.unary_unary(
+                '/labelassist.v1.SelectorService/GetProject',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectResponse.FromString,
+                _registered_method=True)
+        self.SetInspection = channel.unary_unary(
+                '/labelassist.v1.SelectorService/SetInspection',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionResponse.FromString,
+                _registered_method=True)
         self.RegisterDataset = channel.unary_unary(
                 '/labelassist.v1.SelectorService/RegisterDataset',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetRequest.SerializeToString,
@@ -114,6 +124,19 @@ class SelectorServiceServicer(object):
 
     def ListProjects(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetInspection(self, request, context):
+        """Replaces the project's inspection settings (admins).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -199,6 +222,16 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.ListProjects,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'GetProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProject,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectResponse.SerializeToString,
+            ),
+            'SetInspection': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetInspection,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionResponse.SerializeToString,
             ),
             'RegisterDataset': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterDataset,
@@ -327,6 +360,60 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/ListProjects',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/GetProject',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetInspection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/SetInspection',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,49 @@
+"""A project's inspection settings: parameters for named criteria and the
+criteria that do not apply. The selector keeps them with the project; the
+inspect service applies them when a call names the project."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from labelassist.inspect.criteria import CRITERIA
+from labelassist.runtime.registry import call_from_proto, call_to_proto
+
+
+@dataclass(frozen=True)
+class InspectionSettings:
+    criteria: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    disabled: list[str] = field(default_factory=list)
+
+    def check(self) -> InspectionSettings:
+        """The settings with each value converted to its parameter's type;
+        ValueError naming an unknown criterion or a bad parameter, so a broken
+        setting is refused when it is set, not at every inspection."""
+        names = [name for name, _ in self.criteria]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"criteria listed more than once: {', '.join(repeated)}")
+        for name in self.disabled:
+            CRITERIA.get(name)
+        converted = []
+        for name, parameters in self.criteria:
+            bound = CRITERIA.get(name).bind(parameters)
+            converted.append((name, {key: bound[key] for key in parameters}))
+        return InspectionSettings(converted, list(dict.fromkeys(self.disabled)))
+
+    @classmethod
+    def from_proto(cls, message) -> InspectionSettings:
+        return cls([call_from_proto(c) for c in message.criteria], list(message.disabled))
+
+    def to_proto(self, message_type):
+        return message_type(criteria=[call_to_proto(n, p) for n, p in self.criteria], disabled=self.disabled)
+
+    @classmethod
+    def from_json(cls, stored: dict) -> InspectionSettings:
+        return cls([(name, dict(parameters)) for name, parameters in stored.get("criteria", [])],
+                   list(stored.get("disabled", [])))
+
+    def to_json(self) -> dict:
+        return {"criteria": [[name, parameters] for name, parameters in self.criteria],
+                "disabled": list(self.disabled)} if self.criteria or self.disabled else {}
