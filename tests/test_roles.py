@@ -4,12 +4,15 @@ reviewers read labels; only admins create projects, register data and train."""
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import numpy as np
 import pytest
+from conftest import ServiceProcess
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.runtime.auth import load_identities, token_hash
+from labelassist.runtime.auth import RolesError, load_identities, token_hash
 
 TOKENS = {"admin": "admin-secret", "alice": "alice-secret", "rita": "rita-secret", "bob": "bob-secret"}
 
@@ -118,8 +121,40 @@ def test_an_unknown_token_is_unauthenticated(services, roles_file, start_service
 def test_a_bad_roles_file_stops_the_service_with_a_clear_message(tmp_path):
     path = tmp_path / "roles.toml"
     path.write_text('[[identity]]\nname = "x"\ntoken = "t"\nprojects = { p = "owner" }\n')
-    with pytest.raises(SystemExit, match="unknown role.*owner.*annotator, reviewer, admin"):
+    with pytest.raises(RolesError, match="unknown role.*owner.*annotator, reviewer, admin"):
         load_identities(path)
     path.write_text('[[identity]]\nname = "x"\n')
-    with pytest.raises(SystemExit, match="needs 'name' and 'token_sha256'"):
+    with pytest.raises(RolesError, match="needs 'name' and 'token_sha256'"):
         load_identities(path)
+    with pytest.raises(RuntimeError, match="selector did not start(.|\n)*needs 'name' and 'token_sha256'"):
+        ServiceProcess("selector", tmp_path, "--roles-file", str(path))
+
+
+def test_a_changed_roles_file_takes_effect_without_a_restart(start_service, tmp_path):
+    path = tmp_path / "roles.toml"
+    admin = f'[[identity]]\nname = "admin"\ntoken = "admin-secret"\nprojects = {{ "*" = "admin" }}\n'
+    path.write_text(admin)
+    selector = start_service("selector", "--roles-file", str(path))
+    addresses = ServiceAddresses(selector=selector.address)
+    with LabelAssistClient(addresses, token="admin-secret", retries=0) as boss, \
+            LabelAssistClient(addresses, token="carol-secret", retries=0) as carol:
+        boss.create_project("late")
+        with pytest.raises(grpc.RpcError) as caught:
+            carol.list_projects()
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+        path.write_text(admin + '[[identity]]\nname = "carol"\ntoken = "carol-secret"\n'
+                                'projects = { late = "annotator" }\n')
+        deadline = time.monotonic() + 15
+        while True:  # the file is looked at again within about 2 s
+            try:
+                assert [p.name for p in carol.list_projects()] == ["late"]
+                break
+            except grpc.RpcError:
+                assert time.monotonic() < deadline, "the new identity never took effect"
+                time.sleep(0.2)
+
+        path.write_text("this is not TOML [")  # a broken edit keeps the last good identities
+        time.sleep(2.5)
+        assert [p.name for p in carol.list_projects()] == ["late"]
+    assert "kept the previous identities" in selector.log_file.read_text()

@@ -15,7 +15,9 @@ The roles file (``--roles-file``, TOML) lists identities::
 
 Plain ``--token`` values are service accounts: admin everywhere. Without
 any token the services are open (loopback development) and every check
-passes.
+passes. The file is read again when it changes (an annotator added, a role
+withdrawn) without a restart; an edit that does not parse leaves the last
+good identities in force and is logged.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import hmac
+import logging
+import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +72,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class RolesError(ValueError):
+    """The roles file cannot be used; the message names the file and the entry."""
+
+
 def load_identities(path: str | Path | None, plain_tokens: tuple[str, ...] = ()) -> tuple[Identity, ...]:
     identities = [Identity(f"service-account-{index}", token_hash(token), {ALL_PROJECTS: "admin"})
                   for index, token in enumerate(plain_tokens, start=1)]
@@ -74,22 +83,68 @@ def load_identities(path: str | Path | None, plain_tokens: tuple[str, ...] = ())
         try:
             document = tomllib.loads(Path(path).read_text())
         except (OSError, tomllib.TOMLDecodeError) as error:
-            raise SystemExit(f"roles file {path}: {error}") from None
+            raise RolesError(f"roles file {path}: {error}") from None
         for number, entry in enumerate(document.get("identity", []), start=1):
             where = f"roles file {path}, identity {number}"
             name = entry.get("name")
             digest = entry.get("token_sha256") or (token_hash(entry["token"]) if entry.get("token") else None)
             if not name or not digest:
-                raise SystemExit(f"{where}: needs 'name' and 'token_sha256' (or 'token')")
+                raise RolesError(f"{where}: needs 'name' and 'token_sha256' (or 'token')")
             projects = dict(entry.get("projects", {}))
             bad = {p: r for p, r in projects.items() if r not in ROLES}
             if bad:
-                raise SystemExit(f"{where} ({name}): unknown role(s) {bad}; roles are {', '.join(ROLES)}")
+                raise RolesError(f"{where} ({name}): unknown role(s) {bad}; roles are {', '.join(ROLES)}")
             identities.append(Identity(name, digest.lower(), projects))
     names = [i.name for i in identities]
     if len(set(names)) != len(names):
-        raise SystemExit(f"roles file {path}: identity names must be unique")
+        raise RolesError(f"roles file {path}: identity names must be unique")
     return tuple(identities)
+
+
+class IdentitySource:
+    """The identities a service knows now. The roles file is looked at again
+    at most every ``interval`` seconds (a stat on the request path) and read
+    when its modification time or size changed, which also catches the
+    in-place swap of a mounted Kubernetes Secret."""
+
+    def __init__(self, path: str | Path | None, plain_tokens: tuple[str, ...] = (), interval: float = 2.0):
+        self.path, self.plain_tokens, self.interval = path, plain_tokens, interval
+        self._identities = load_identities(path, plain_tokens)
+        self._stamp = self._file_stamp()
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            status = Path(self.path).stat() if self.path else None
+        except OSError:
+            return None
+        return (status.st_mtime_ns, status.st_size) if status else None
+
+    def current(self) -> tuple[Identity, ...]:
+        if self.path and time.monotonic() - self._checked >= self.interval and self._lock.acquire(blocking=False):
+            try:
+                self._checked = time.monotonic()
+                stamp = self._file_stamp()
+                if stamp != self._stamp:
+                    self._stamp = stamp
+                    self._reload()
+            finally:
+                self._lock.release()
+        return self._identities
+
+    def _reload(self) -> None:
+        try:
+            identities = load_identities(self.path, self.plain_tokens)
+        except RolesError as error:
+            logging.getLogger("labelassist.auth").error("kept the previous identities: %s", error)
+            return
+        self._identities = identities
+        logging.getLogger("labelassist.auth").info("roles file %s read again: %d identities",
+                                                   self.path, len(identities))
+
+    def __bool__(self) -> bool:
+        return bool(self._identities)
 
 
 def find_identity(identities: tuple[Identity, ...], token: str) -> Identity | None:

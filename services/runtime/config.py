@@ -59,7 +59,7 @@ class ServiceConfig:
     port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
     # Plain tokens and the roles file, resolved (runtime.auth); empty: no auth.
-    identities: tuple = ()
+    identities: object = ()  # an auth.IdentitySource; empty: no authentication
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
@@ -113,14 +113,19 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
 def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
     if (args.tls_cert is None) != (args.tls_key is None):
         raise SystemExit("--tls-cert and --tls-key must be given together")
-    from labelassist.runtime.auth import load_identities
+    from labelassist.runtime.auth import IdentitySource, RolesError
+
+    try:
+        identities = IdentitySource(args.roles_file, tokens_from(args.token, args.token_file))
+    except RolesError as error:
+        raise SystemExit(str(error)) from None
 
     return ServiceConfig(
         service=service,
         host=args.host,
         port=args.port,
         data_dir=args.data_dir or default_data_dir(),
-        identities=load_identities(args.roles_file, tokens_from(args.token, args.token_file)),
+        identities=identities,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         max_array_bytes=args.max_array_bytes,

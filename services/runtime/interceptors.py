@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable
 
 import grpc
 
-from labelassist.runtime.auth import Identity, find_identity, set_caller
+from labelassist.runtime.auth import Identity, IdentitySource, find_identity, set_caller
 from labelassist.runtime.errors import describe, status_for
 from labelassist.runtime.logs import log_fields
 
@@ -40,14 +39,14 @@ class AuthInterceptor(grpc.ServerInterceptor):
     """Bearer token -> identity (see runtime.auth); the identity is the
     caller for the rest of the call, and the servicers check its roles."""
 
-    def __init__(self, identities: Iterable[Identity]):
-        self._identities = tuple(identities)
+    def __init__(self, identities: IdentitySource):
+        self._identities = identities
 
     def _identity(self, metadata) -> tuple[Identity | None, str]:
         for key, value in metadata or ():
             if key == "authorization" and value.startswith("Bearer "):
                 token = value[len("Bearer "):]
-                return find_identity(self._identities, token), token
+                return find_identity(self._identities.current(), token), token
         return None, ""
 
     def intercept_service(self, continuation, handler_call_details):
