@@ -190,7 +190,10 @@ def test_eight_concurrent_annotators_label_200_samples_without_double_leases(sta
     with LabelAssistClient(addresses) as client:
         progress = client.progress("crowd")
         assert (progress.labeled, progress.total) == (200, 200)
-        assert sum(a.labeled for a in progress.annotators) == 200 and len(progress.annotators) == 8
+        # Per annotator as submitted (on a busy machine one thread may start after the pool ran out).
+        by_annotator = {a.annotator: a.labeled for a in progress.annotators}
+        assert by_annotator == {name: sum(1 for _, who, _ in submitted if who == name)
+                                for name in {who for _, who, _ in submitted}}
 
 
 @pytest.mark.slow
