@@ -50,3 +50,16 @@ def read_dataset(root: str | Path) -> list[Sample]:
     splits = _read_pairs(root / "split.csv", "split")
     return [Sample(stem, path, labels.get(stem), sequences.get(stem), splits.get(stem))
             for stem, path in images.items()]
+
+
+def read_samples(root: str | Path) -> list[Sample]:
+    """A dataset folder (``DIR/images``, with its labels and sequences), or
+    else a plain folder of images: what a "New project" from a local folder
+    takes."""
+    root = Path(root)
+    if (root / "images").is_dir():
+        return read_dataset(root)
+    images = _by_stem(root)
+    if not images:
+        raise ValueError(f"no images in {root} (TIFF or PNG, or a dataset folder with DIR/images/)")
+    return [Sample(stem, path, None) for stem, path in images.items()]

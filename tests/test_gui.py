@@ -181,3 +181,39 @@ def test_submit_inspects_first_and_holds_a_label_with_warnings(qtbot, stack, cli
     assert np.array_equal(client.get_sample(sample_id, with_image=False).require("label"), edited)
     _wait_idle(qtbot, window)
     window.close()
+
+
+def test_a_new_project_from_a_local_dataset_folder(qtbot, stack, client, tmp_path):
+    """New project: the folder's images and labels become samples, with
+    progress, and the window switches to the project."""
+    import tifffile
+
+    from labelassist.client.gui.app import NewProjectDialog
+
+    images, labels = hela_sample()
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    for index in range(3):
+        tifffile.imwrite(tmp_path / "images" / f"f{index}.tif", images[index])
+    tifffile.imwrite(tmp_path / "labels" / "f0.tif", labels[0])
+    window = _open_window(qtbot, stack, "")
+    assert "sequence_aware" in window.strategies
+    dialog = NewProjectDialog(window.strategies, window)
+    assert dialog.strategy.currentText() == "sequence_aware"
+    name = f"from-folder-{np.random.default_rng().integers(1 << 30)}"
+    steps = []
+    window.busy.valueChanged.connect(steps.append)
+    with qtbot.waitSignal(window.project_created, timeout=WAIT_MS):
+        window.create_project(name, "random", tmp_path)
+    _wait_idle(qtbot, window)
+    assert window.project == name
+    stored = client.list_samples(name)
+    assert [s.stem for s in stored] == ["f0", "f1", "f2"] and [s.labeled for s in stored] == [True, False, False]
+    assert np.array_equal(client.get_sample(stored[1].sample_id).require("image"), images[1])
+    assert steps[-1] == 3
+    assert client.get_project(name).strategy == "random"
+
+    window.create_project(name, "random", tmp_path / "nothing-here")  # a bad folder: a clear error, no project
+    qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
+    assert "no images in" in window.last_error and "nothing-here" in window.last_error
+    window.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -73,6 +74,42 @@ class SettingsDialog(QDialog):
         return Connection(**{name: field.text().strip() for name, field in self.fields.items()})
 
 
+class NewProjectDialog(QDialog):
+    """Name, selection strategy and, optionally, a local folder whose images
+    (and labels, for a dataset folder) become the project's samples."""
+
+    def __init__(self, strategies: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New project")
+        form = QFormLayout(self)
+        self.name = QLineEdit()
+        self.strategy = QComboBox()
+        self.strategy.addItems(strategies)
+        if "sequence_aware" in strategies:
+            self.strategy.setCurrentText("sequence_aware")
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("a folder of TIFF/PNG images, or a dataset folder (images/, labels/)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow("Name", self.name)
+        form.addRow("Strategy", self.strategy)
+        form.addRow("Images", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "Folder of images")
+        if folder:
+            self.folder.setText(folder)
+
+
 def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButton:
     button = QPushButton(f"{text}  ({shortcut})" if shortcut else text)
     button.clicked.connect(handler)
@@ -84,6 +121,7 @@ class MainWindow(QMainWindow):
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
     submit_held = Signal(int)  # warnings that stopped a submit
+    project_created = Signal(str)
     submitted = Signal(int)  # sample id
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
@@ -117,6 +155,7 @@ class MainWindow(QMainWindow):
         self.calls.busy_changed.connect(lambda n: self.busy.setRange(0, 0 if n else 1))
         self.resize(1400, 900)
         self._wanted_project = project
+        self.strategies: list[str] = []
         self.connect_services()
 
     # -- layout -------------------------------------------------------------
@@ -174,6 +213,7 @@ class MainWindow(QMainWindow):
         bar.addAction(self.redo_action)
         self._action("Close polygon", ["Return", "Enter"], self.canvas.close_polygon)
         bar.addSeparator()
+        bar.addAction(self._action("New project…", "Ctrl+Shift+N", self.open_new_project))
         bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
 
     def _build_panel(self, annotator: str, next_after_submit: bool) -> None:
@@ -335,12 +375,13 @@ class MainWindow(QMainWindow):
         def load():
             return (client.list_projects(), client.list_operations("preprocess"),
                     client.list_operations("prelabel"), client.list_operations("refine"),
-                    client.list_operations("postprocess"))
+                    client.list_operations("postprocess"), client.list_strategies())
 
         self._run("Connecting", load, self._on_connected)
 
     def _on_connected(self, loaded) -> None:
-        projects, preprocess, prelabel, refine, postprocess = loaded
+        projects, preprocess, prelabel, refine, postprocess, strategies = loaded
+        self.strategies = [s.name for s in strategies]
         current = self._wanted_project or self.project
         self.project_combo.blockSignals(True)
         self.project_combo.clear()
@@ -365,6 +406,45 @@ class MainWindow(QMainWindow):
             self.postprocess_list.addItem(item)
         self.statusBar().showMessage(f"connected to {self.connection.selector}", 4000)
         self.refresh_progress()
+
+    def open_new_project(self) -> None:
+        dialog = NewProjectDialog(self.strategies, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            folder = dialog.folder.text().strip()
+            self.create_project(dialog.name.text().strip(), dialog.strategy.currentText(),
+                                Path(folder) if folder else None)
+
+    def create_project(self, name: str, strategy: str = "", folder: Path | None = None) -> None:
+        """Create the project, then add the folder's images one by one (with
+        their labels, for a dataset folder), the progress in the status bar;
+        then switch to it. Needs an admin's token where roles are on."""
+        from labelassist.client.dataset import read_samples
+        from labelassist.client.imageio import read_image
+
+        client = self.client
+
+        def work(emit) -> int:
+            samples = read_samples(folder) if folder else []  # a bad folder fails before the project exists
+            client.create_project(name, strategy=strategy)
+            for index, sample in enumerate(samples):
+                client.add_sample(name, sample.stem, read_image(sample.image), sequence=sample.sequence or "",
+                                  label=read_image(sample.label) if sample.label else None)
+                emit((index + 1, len(samples)))
+            return len(samples)
+
+        def progress(value) -> None:
+            done, total = value
+            self.busy.setRange(0, total)
+            self.busy.setValue(done)
+            self.statusBar().showMessage(f"New project {name}: added {done} / {total} images")
+
+        def created(count: int) -> None:
+            self.statusBar().showMessage(f"Created project {name} with {count} images", 6000)
+            self._wanted_project = name
+            self.connect_services()
+            self.project_created.emit(name)
+
+        self._run("New project", work, created, on_progress=progress)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.connection, self)
@@ -392,7 +472,7 @@ class MainWindow(QMainWindow):
 
     def next_sample(self) -> None:
         if not self.project:
-            self.statusBar().showMessage("No project: create one with the SDK or CLI, then reconnect", 6000)
+            self.statusBar().showMessage("No project: create one with New project… (Ctrl+Shift+N)", 6000)
             return
         if self.dirty and self._interactive():
             answer = QMessageBox.question(self, "Unsubmitted edits",
