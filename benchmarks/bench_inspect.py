@@ -16,7 +16,7 @@ right about the reference from false alarms:
 * automatic: a missing-object warning whose box holds an object in a
   neighbouring frame's reference ("confirmed reference miss");
 * by eye: every warning on a clean tile has a verdict in
-  results/inspect_hela_audit/verdicts.json (reference_miss, reference_defect,
+  results/inspect_hela*_audit/verdicts.json (reference_miss, reference_defect,
   unsure, false_alarm), made from the crops that ``--audit-sheets DIR``
   draws. Only reference_miss and reference_defect excuse a warning; a
   warning without a verdict (say, after a criterion changed) counts as a
@@ -156,7 +156,8 @@ def confirmed_elsewhere(box, window, masks) -> bool:
     return False
 
 
-AUDIT = RESULTS / "inspect_hela_audit" / "verdicts.json"
+# One folder per run that raised new warnings (classical pre-label, U-Net); verdicts hold for every run.
+AUDITS = "inspect_hela*_audit/verdicts.json"
 JUSTIFIED = ("reference_miss", "reference_defect")
 AUDIT_HOW = ("Each warning that the default criteria raise on a clean HeLa reference tile, judged by eye from the "
              "crops in this folder (plain image; the reference's outlines in green and the warning's box in red). "
@@ -193,7 +194,9 @@ def audit_entry(audit: list[dict], frame: int, criterion: str, box) -> dict | No
 
 
 def load_audit() -> list[dict]:
-    return json.loads(AUDIT.read_text())["findings"] if AUDIT.exists() else []
+    """Every verdict, each with the folder that holds its crop."""
+    return [{**entry, "folder": path.parent.name} for path in sorted(RESULTS.glob(AUDITS))
+            for entry in json.loads(path.read_text())["findings"]]
 
 
 def audit_crop(images, masks, frame: int, box, caption: str, margin: int = 30):
@@ -286,7 +289,16 @@ def main() -> int:
     parser.add_argument("--no-timing", action="store_true", help="skip the large-mask timings")
     parser.add_argument("--audit-sheets", type=Path, metavar="DIR",
                         help="write numbered crops of every warning on a clean tile and an audit file to fill in")
+    parser.add_argument("--triton-url", help="agreement against the U-Net this Triton serves instead of the "
+                                             "classical default pre-label (results: inspect_hela_unet)")
     args = parser.parse_args()
+    name = "inspect_hela_unet" if args.triton_url else "inspect_hela"
+    if args.triton_url:
+        from labelassist.assist import inference
+
+        inference.configure(args.triton_url)
+        if not inference.model_ready():
+            raise SystemExit(f"no U-Net is ready in Triton at {args.triton_url}")
     rng = np.random.default_rng(args.seed)
     images, masks = hela_frames()
     windows = [w for w in tile_windows(images.shape, args.tile)
@@ -294,10 +306,13 @@ def main() -> int:
     tiles = [(w, images[w], masks[w]) for w in windows]
     audit, audit_rows = load_audit(), []
     false_alarms, unconfirmed_alarms, audited_alarms, raised, figure = 0, 0, 0, {}, []
-    hits = {name: 0 for name in CORRUPTIONS}
+    hits = {corruption: 0 for corruption in CORRUPTIONS}
+    sources = {}
     for window, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
         reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
-        clean = inspect_label(reference, image).findings
+        inspection = inspect_label(reference, image)
+        clean = inspection.findings
+        sources[inspection.prelabel_source] = sources.get(inspection.prelabel_source, 0) + 1
         if alarms(clean):
             false_alarms += 1
             for finding in alarms(clean):
@@ -313,7 +328,8 @@ def main() -> int:
                     excused &= verdict in JUSTIFIED
                     audit_rows.append({"number": len(audit_rows), "frame": window[0], "criterion": finding.criterion,
                                        "box": list(map(int, box)), "message": finding.message, "verdict": verdict,
-                                       "note": entry.get("note", "") if entry else ""})
+                                       "note": entry.get("note", "") if entry else "",
+                                       "folder": entry["folder"] if entry else None})
             audited_alarms += not excused
             if len(figure) < 8:
                 figure.append(overlay(image, reference, alarms(clean)))
@@ -323,7 +339,9 @@ def main() -> int:
             hits[corruption] += detected(clean, found, region)
     total = len(tiles)
     if args.audit_sheets:
-        write_audit_sheets(audit_rows, images, masks, args.audit_sheets)
+        # Warnings judged in another run's folder keep their crops there.
+        write_audit_sheets([{k: v for k, v in row.items() if k != "folder"} for row in audit_rows
+                            if row["folder"] in (None, args.audit_sheets.name)], images, masks, args.audit_sheets)
     verdicts = {}
     for row in audit_rows:
         verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
@@ -336,7 +354,9 @@ def main() -> int:
     detection = sum(hits.values()) / (total * len(CORRUPTIONS))
     lines = ["# Label inspection on the HeLa reference masks", "",
              f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from the 20 frames; "
-             "default criteria; agreement against the default pre-label.", "",
+             "default criteria; agreement against "
+             + ("the U-Net served by Triton" if args.triton_url else "the classical default pre-label")
+             + f" (pre-label source per clean tile: {sources}).", "",
              f"**False alarms:** {false_alarms}/{total} clean tiles = {false_alarms / total:.1%} "
              f"(findings by criterion: {', '.join(f'{k} {v}' for k, v in sorted(raised.items())) or 'none'})", "",
              f"**False alarms, confirmed reference misses excluded:** {unconfirmed_alarms}/{total} = "
@@ -344,21 +364,23 @@ def main() -> int:
              f"**False alarms after the audit by eye:** {audited_alarms}/{total} = {audited_alarms / total:.1%} "
              f"(verdicts on the {len(audit_rows)} warnings: "
              f"{', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}; a tile counts unless every warning "
-             "on it is a reference_miss or reference_defect; crops in inspect_hela_audit/)", "",
+             "on it is a reference_miss or reference_defect; crops in inspect_hela*_audit/)", "",
              f"**Detection:** {detection:.1%} of {total * len(CORRUPTIONS)} corrupted tiles", "",
              "| corruption | detected |", "|---|---:|"]
-    lines += [f"| {name} | {count}/{total} = {count / total:.1%} |" for name, count in hits.items()]
+    lines += [f"| {corruption} | {count}/{total} = {count / total:.1%} |" for corruption, count in hits.items()]
     lines += ["", "| inspection time (median of 3) | seconds |", "|---|---:|"]
     lines += [f"| {name} | {seconds:.3f} |" for name, seconds in timing.items()]
     info = machine()
-    lines += footer(info, f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}")
-    lines += ["", "![Warnings on clean reference tiles](inspect_hela_alarms.png)", "",
+    command = f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}" + \
+        (" --triton-url HOST:PORT --no-timing" if args.triton_url else "")
+    lines += footer(info, command)
+    lines += ["", f"![Warnings on clean reference tiles]({name}_alarms.png)", "",
               "The first eight clean tiles with a warning: reference outlines in green, boxes of missing-object "
               "warnings in red (unlabelled object-like region) and yellow (pre-labelled object not in the label), "
               "others in magenta.", ""]
     table = "\n".join(lines)
-    save_figure(figure, RESULTS / "inspect_hela_alarms.png")
-    write_results("inspect_hela", {"tiles": total, "false_alarms": false_alarms,
+    save_figure(figure, RESULTS / f"{name}_alarms.png")
+    write_results(name, {"tiles": total, "prelabel_sources": sources, "false_alarms": false_alarms,
                                    "false_alarms_unconfirmed": unconfirmed_alarms,
                                    "false_alarms_after_audit": audited_alarms, "audit_verdicts": verdicts,
                                    "raised_on_clean": raised,

@@ -311,8 +311,11 @@ def cmd_bench_prelabel(args) -> int:
         from labelassist.assist import inference
 
         inference.configure(args.triton_url)
-    results = run_prelabel_quality(data.images, data.labels, unet=bool(args.triton_url),
-                                   description=f"Dataset `{args.dataset}`, every labelled sample.")
+    chosen = data.test if args.samples == "test" else range(len(data.images))
+    which = (f"the test split ({data.split_source}), {len(chosen)} samples" if args.samples == "test"
+             else "every labelled sample")
+    results = run_prelabel_quality([data.images[i] for i in chosen], [data.labels[i] for i in chosen],
+                                   unet=bool(args.triton_url), description=f"Dataset `{args.dataset}`, {which}.")
     paths = write_prelabel_outputs(results, args.out, _command_line(sys.argv[1:]), machine())
     print((args.out / "results.md").read_text())
     print("wrote " + ", ".join(map(str, paths)))
@@ -486,6 +489,9 @@ def build_parser() -> argparse.ArgumentParser:
     quality.add_argument("--dataset", type=Path, required=True)
     quality.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")
     quality.add_argument("--triton-url", default=None, help="also measure the U-Net served by this Triton")
+    quality.add_argument("--samples", choices=("all", "test"), default="all",
+                         help="every labelled sample, or only the test split (what a U-Net trained on the "
+                              "train split has not seen)")
     quality.set_defaults(handler=cmd_bench_prelabel)
 
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
