@@ -103,9 +103,11 @@ def unet_probabilities(image: np.ndarray, mc_samples: int = 0) -> tuple[np.ndarr
     return blended[1], blended[3]
 
 
-def model_ready() -> bool:
+def model_ready(timeout: float = 2.0) -> bool:
+    """Whether Triton serves the U-Net now; an unreachable host answers
+    "no" within ``timeout`` instead of holding the caller."""
     try:
-        return bool(_client().is_model_ready(MODEL_NAME))
+        return bool(_client().is_model_ready(MODEL_NAME, client_timeout=timeout))
     except Exception:  # noqa: BLE001 - any failure means "not ready"
         return False
 
