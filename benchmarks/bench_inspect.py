@@ -289,10 +289,15 @@ def main() -> int:
     parser.add_argument("--no-timing", action="store_true", help="skip the large-mask timings")
     parser.add_argument("--audit-sheets", type=Path, metavar="DIR",
                         help="write numbered crops of every warning on a clean tile and an audit file to fill in")
+    parser.add_argument("--frames", default="0-19", help="frames to take tiles from, FIRST-LAST (e.g. 14-19: the "
+                                                         "U-Net's test frames)")
     parser.add_argument("--triton-url", help="agreement against the U-Net this Triton serves instead of the "
                                              "classical default pre-label (results: inspect_hela_unet)")
     args = parser.parse_args()
-    name = "inspect_hela_unet" if args.triton_url else "inspect_hela"
+    first, _, last = args.frames.partition("-")
+    frames = range(int(first), int(last or first) + 1)
+    name = ("inspect_hela_unet" if args.triton_url else "inspect_hela") + \
+        ("" if args.frames == "0-19" else f"_frames_{first}_{last or first}")
     if args.triton_url:
         from labelassist.assist import inference
 
@@ -302,7 +307,8 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     images, masks = hela_frames()
     windows = [w for w in tile_windows(images.shape, args.tile)
-               if len(np.unique(masks[w])) - 1 >= args.min_objects and len(interior_ids(masks[w])) >= 2]
+               if w[0] in frames and len(np.unique(masks[w])) - 1 >= args.min_objects
+               and len(interior_ids(masks[w])) >= 2]
     tiles = [(w, images[w], masks[w]) for w in windows]
     audit, audit_rows = load_audit(), []
     false_alarms, unconfirmed_alarms, audited_alarms, raised, figure = 0, 0, 0, {}, []
@@ -353,7 +359,7 @@ def main() -> int:
         timing[f"{size}² mask, {count} objects, mask only"] = median_seconds(lambda: inspect_label(labels), 3)[0]
     detection = sum(hits.values()) / (total * len(CORRUPTIONS))
     lines = ["# Label inspection on the HeLa reference masks", "",
-             f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from the 20 frames; "
+             f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from frames {args.frames}; "
              "default criteria; agreement against "
              + ("the U-Net served by Triton" if args.triton_url else "the classical default pre-label")
              + f" (pre-label source per clean tile: {sources}).", "",
@@ -372,6 +378,7 @@ def main() -> int:
     lines += [f"| {name} | {seconds:.3f} |" for name, seconds in timing.items()]
     info = machine()
     command = f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}" + \
+        ("" if args.frames == "0-19" else f" --frames {args.frames}") + \
         (" --triton-url HOST:PORT --no-timing" if args.triton_url else "")
     lines += footer(info, command)
     lines += ["", f"![Warnings on clean reference tiles]({name}_alarms.png)", "",
