@@ -39,7 +39,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, footer, machine, median_seconds, write_results  # noqa: E402
 from hela import hela_frames, tile_windows  # noqa: E402
 
+from labelassist.cli import parse_step  # noqa: E402
 from labelassist.inspect.inspection import inspect_label  # noqa: E402
+from labelassist.inspect.settings import InspectionSettings  # noqa: E402
 
 ALARM = ("warning", "error")
 
@@ -291,13 +293,16 @@ def main() -> int:
                         help="write numbered crops of every warning on a clean tile and an audit file to fill in")
     parser.add_argument("--frames", default="0-19", help="frames to take tiles from, FIRST-LAST (e.g. 14-19: the "
                                                          "U-Net's test frames)")
+    parser.add_argument("--criterion", type=parse_step, action="append", default=[], metavar="NAME:k=v,...",
+                        help="a project's inspection setting to try (results: ..._tuned)")
     parser.add_argument("--triton-url", help="agreement against the U-Net this Triton serves instead of the "
                                              "classical default pre-label (results: inspect_hela_unet)")
     args = parser.parse_args()
     first, _, last = args.frames.partition("-")
     frames = range(int(first), int(last or first) + 1)
     name = ("inspect_hela_unet" if args.triton_url else "inspect_hela") + \
-        ("" if args.frames == "0-19" else f"_frames_{first}_{last or first}")
+        ("" if args.frames == "0-19" else f"_frames_{first}_{last or first}") + ("_tuned" if args.criterion else "")
+    settings = InspectionSettings(args.criterion).check()
     if args.triton_url:
         from labelassist.assist import inference
 
@@ -316,7 +321,7 @@ def main() -> int:
     sources = {}
     for window, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
         reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
-        inspection = inspect_label(reference, image)
+        inspection = inspect_label(reference, image, settings=settings)
         clean = inspection.findings
         sources[inspection.prelabel_source] = sources.get(inspection.prelabel_source, 0) + 1
         if alarms(clean):
@@ -341,7 +346,7 @@ def main() -> int:
                 figure.append(overlay(image, reference, alarms(clean)))
         for corruption, corrupt in CORRUPTIONS.items():
             corrupted, region = corrupt(reference, rng)
-            found = inspect_label(corrupted, image).findings
+            found = inspect_label(corrupted, image, settings=settings).findings
             hits[corruption] += detected(clean, found, region)
     total = len(tiles)
     if args.audit_sheets:
@@ -360,7 +365,8 @@ def main() -> int:
     detection = sum(hits.values()) / (total * len(CORRUPTIONS))
     lines = ["# Label inspection on the HeLa reference masks", "",
              f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from frames {args.frames}; "
-             "default criteria; agreement against "
+             + (f"settings {settings.criteria}; " if settings.criteria else "default criteria; ")
+             + "agreement against "
              + ("the U-Net served by Triton" if args.triton_url else "the classical default pre-label")
              + f" (pre-label source per clean tile: {sources}).", "",
              f"**False alarms:** {false_alarms}/{total} clean tiles = {false_alarms / total:.1%} "
@@ -379,6 +385,7 @@ def main() -> int:
     info = machine()
     command = f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}" + \
         ("" if args.frames == "0-19" else f" --frames {args.frames}") + \
+        "".join(f" --criterion {n}:" + ",".join(f"{k}={v}" for k, v in p.items()) for n, p in args.criterion) + \
         (" --triton-url HOST:PORT --no-timing" if args.triton_url else "")
     lines += footer(info, command)
     lines += ["", f"![Warnings on clean reference tiles]({name}_alarms.png)", "",
