@@ -57,7 +57,7 @@ def run_workflow(client: LabelAssistClient, annotator: str = "demo") -> list[dic
         cleaned, _ = client.postprocess(outcome.mask, POSTPROCESS)
         timings["postprocess"] = time.perf_counter() - started
         started = time.perf_counter()
-        report = client.inspect(cleaned, image=image, prelabel=outcome.mask)
+        report = client.inspect(cleaned, image=image, prelabel=outcome.mask, project=PROJECT)
         timings["inspect"] = time.perf_counter() - started
         started = time.perf_counter()
         version = client.submit_label(lease.sample.sample_id, annotator, cleaned, origin="edited_prelabel")
