@@ -120,3 +120,12 @@ projects = {{ nuclei = "annotator" }}
         assert "object_size" in criteria_raised(alice.inspect(mask, project="nuclei"))
         other = _status(lambda: alice.inspect(mask, project="secret"))
         assert other.code() == grpc.StatusCode.PERMISSION_DENIED and "selector:" in other.details()
+
+
+def test_naming_a_project_without_a_selector_is_a_clear_error(start_service):
+    inspect = start_service("inspect")  # no --selector-address
+    with LabelAssistClient(ServiceAddresses(inspect=inspect.address), retries=0) as client:
+        error = _status(lambda: client.inspect(small_and_border_objects(), project="nuclei"))
+        assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert "inspect has no selector to ask" in error.details() and "--selector-address" in error.details()
+        assert client.inspect(small_and_border_objects()).findings  # without a project it works as before
