@@ -17,6 +17,7 @@ from labelassist.runtime.registry import Parameter, Registry
 
 CRITERIA = Registry("criterion", families=("coverage", "objects", "shape", "agreement", "intensity", "instances"))
 SEVERITIES = ("info", "warning", "error")
+EIGHT_NEIGHBOURS = np.ones((3, 3), bool)  # connectivity of pieces, as scikit-image's default in 2D
 SEVERITY = {name: Parameter("severity", str, name, "how serious a finding is", choices=SEVERITIES)
             for name in SEVERITIES}
 
@@ -257,14 +258,16 @@ def touching_border(label: Label, severity="info"):
 ])
 def fragments(label: Label, fragment_area=10.0, max_fragments=2, severity="warning"):
     """Many tiny labelled pieces: stray brush strokes or noise."""
-    pieces = measure.label(label.mask > 0)
-    sizes = np.bincount(pieces.ravel())[1:]
-    tiny = np.flatnonzero(sizes <= fragment_area) + 1
+    pieces, _ = ndi.label(label.mask > 0, structure=EIGHT_NEIGHBOURS)
+    sizes = np.bincount(pieces.ravel())
+    sizes[0] = 0
+    is_tiny = (sizes > 0) & (sizes <= fragment_area)
+    tiny = np.flatnonzero(is_tiny)
     if len(tiny) <= max_fragments:
         return []
     slices = ndi.find_objects(pieces)
     boxes = [(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in (slices[i - 1] for i in tiny)]
-    ids = np.unique(label.labels[np.isin(pieces, tiny)]).tolist()
+    ids = np.unique(label.labels[is_tiny[pieces]]).tolist()
     return [Finding("fragments", severity,
                     f"{len(tiny)} fragments of at most {fragment_area:g} px (tolerated: {max_fragments})",
                     len(tiny), max_fragments, ids, boxes)]
@@ -433,23 +436,34 @@ def instance_defects(label: Label, severity="error"):
     if mask.max() <= 1:
         return []
     findings = []
-    pieces = measure.label(mask, background=0)
-    # Every piece holds one id, so scattering ids by piece gives each piece's id.
-    piece_ids = np.zeros(pieces.max() + 1, np.int64)
-    piece_ids[pieces.ravel()] = mask.ravel()
-    piece_ids = piece_ids[1:]
-    on_border = np.zeros(pieces.max() + 1, bool)
-    on_border[np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]])] = True
-    inner_piece_ids = piece_ids[~on_border[1:]]
-    ids, counts = np.unique(piece_ids, return_counts=True)
-    split_ids = ids[(counts > 1) & np.isin(ids, inner_piece_ids)]
-    if len(split_ids):
+    split_ids, most_pieces = split_objects(label)
+    if split_ids:
         findings += _objects_finding("instance_defects", severity, label, np.isin(label.objects.ids, split_ids),
                                      f"{len(split_ids)} id(s) label two or more separate pieces: "
-                                     f"{split_ids[:10].tolist()}", counts.max(), 1)
-    present = np.unique(mask[mask > 0])
+                                     f"{split_ids[:10]}", most_pieces, 1)
+    present = label.objects.ids
     if present.max() != len(present):
         findings.append(Finding("instance_defects", "info",
                                 f"ids are not contiguous: {len(present)} objects but the highest id is "
                                 f"{present.max()}", float(present.max()), float(len(present))))
     return findings
+
+
+def split_objects(label: Label) -> tuple[list[int], int]:
+    """Ids in two or more pieces with at least one piece away from the image
+    border, and the most pieces any has. Each object is labelled inside its
+    own box: a loop over objects, cheap beside labelling the whole mask."""
+    labels, table = label.labels, label.objects
+    height, width = labels.shape
+    split, most = [], 1
+    for object_id, (r0, c0, r1, c1) in zip(table.ids.tolist(), table.bbox.tolist()):
+        pieces, count = ndi.label(labels[r0:r1, c0:c1] == object_id, structure=EIGHT_NEIGHBOURS)
+        if count < 2:
+            continue
+        edges = [edge for edge, on_border in ((pieces[0], r0 == 0), (pieces[-1], r1 == height),
+                                              (pieces[:, 0], c0 == 0), (pieces[:, -1], c1 == width)) if on_border]
+        on_border = np.unique(np.concatenate(edges)) if edges else np.zeros(1, int)
+        if np.setdiff1d(np.arange(1, count + 1), on_border).size:
+            split.append(object_id)
+            most = max(most, count)
+    return split, most
