@@ -158,7 +158,8 @@ SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
 
 
 def _dataset_samples(folder: Path):
-    """(name, label, image) of every labelled sample of a dataset folder, read lazily."""
+    """How many labelled samples a dataset folder has, and (name, load) for
+    each, where load() reads (label, image) only when the sample's turn comes."""
     from labelassist.client.dataset import read_dataset
     from labelassist.client.imageio import read_image
 
@@ -169,8 +170,8 @@ def _dataset_samples(folder: Path):
 
 
 def _project_samples(client, project: str):
-    """(name, label, image) of every labelled sample of a selector project:
-    the latest label version, fetched one sample at a time."""
+    """The same for a selector project: its latest label versions, each
+    fetched only when its turn comes."""
     samples = client.list_samples(project, labeled_only=True)
     if not samples:
         raise ValueError(f"project {project!r} has no labelled samples yet")
