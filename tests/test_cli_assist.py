@@ -64,7 +64,7 @@ def test_ops_lists_every_operation_with_its_parameters(cli_env):
     assert "sigma=1.0 (number [0.1, 50]) standard deviation in pixels" in result.stdout
 
 
-def test_inspect_writes_a_json_report_and_a_table_for_a_dataset(cli_env, tmp_path, rng):
+def test_inspect_writes_a_json_report_and_a_table_for_a_dataset(cli_env, client, tmp_path, rng):
     import json
 
     from shapes import disc
@@ -86,6 +86,16 @@ def test_inspect_writes_a_json_report_and_a_table_for_a_dataset(cli_env, tmp_pat
     by_stem = {s["sample"]: s for s in report["samples"]}
     holes = [f for f in by_stem["holey"]["findings"] if f["criterion"] == "holes"]
     assert holes[0]["boxes"] == [[18, 18, 43, 43]] and holes[0]["object_ids"] == [1]
+    assert {s["prelabel_source"] for s in report["samples"]} == {"classical"}
+
+    # A project's settings applied to the folder: its holes do not count there, its large minimum size does.
+    project = f"folder-settings-{rng.integers(1 << 30)}"
+    client.create_project(project, criteria=[("object_size", {"min_area": 1000})], disabled=["holes"])
+    tuned = run(cli_env, "inspect", str(tmp_path), "--settings", project, "-o", str(tmp_path / "tuned.json"))
+    assert tuned.returncode == 0, tuned.stderr
+    criteria = {f["criterion"] for sample in json.loads((tmp_path / "tuned.json").read_text())["samples"]
+                for f in sample["findings"]}
+    assert "object_size" in criteria and "holes" not in criteria
 
 
 def test_inspect_reviews_the_labels_stored_in_a_project(cli_env, client, tmp_path, rng):
