@@ -11,21 +11,15 @@ import threading
 from pathlib import Path
 
 from labelassist.runtime.config import default_data_dir, env
+from labelassist.runtime.registry import parse_call
 
 
 def parse_step(text: str) -> tuple[str, dict[str, str]]:
-    """``gaussian:sigma=2,truncate=3`` -> ("gaussian", {"sigma": "2", ...});
-    the server converts and checks the values against the operation's spec."""
-    name, _, rest = text.partition(":")
-    parameters = {}
-    for item in filter(None, rest.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise argparse.ArgumentTypeError(f"bad parameter {item!r} in {text!r}; expected key=value")
-        parameters[key.strip()] = value.strip()
-    if not name:
-        raise argparse.ArgumentTypeError(f"no operation name in {text!r}")
-    return name.strip(), parameters
+    """``gaussian:sigma=2,truncate=3`` for argparse (see registry.parse_call)."""
+    try:
+        return parse_call(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _client(args):

@@ -217,3 +217,32 @@ def test_a_new_project_from_a_local_dataset_folder(qtbot, stack, client, tmp_pat
     qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
     assert "no images in" in window.last_error and "nothing-here" in window.last_error
     window.close()
+
+
+def test_inspection_settings_edited_in_the_client_reach_the_project(qtbot, stack, client, gui_project):
+    from labelassist.client.gui.app import InspectionSettingsDialog
+
+    project, _ = gui_project
+    window = _open_window(qtbot, stack, project)
+    criteria = client.list_criteria()
+    dialog = InspectionSettingsDialog(project, criteria, client.get_project(project).inspection, window)
+    rows = {dialog.table.item(row, 0).text(): row for row in range(dialog.table.rowCount())}
+    assert set(rows) == {c.name for c in criteria}
+    assert "min_area (default 40.0)" in dialog.table.item(rows["object_size"], 1).toolTip()
+    dialog.table.item(rows["touching_border"], 0).setCheckState(Qt.CheckState.Unchecked)
+    dialog.table.item(rows["object_size"], 1).setText("min_area=200")
+    chosen, disabled = dialog.settings()
+    assert chosen == [("object_size", {"min_area": "200"})] and disabled == ["touching_border"]
+
+    with qtbot.waitSignal(window.inspection_saved, timeout=WAIT_MS):
+        window.save_inspection_settings(chosen, disabled)
+    settings = client.get_project(project).inspection
+    assert [c.name for c in settings.criteria] == ["object_size"] and list(settings.disabled) == ["touching_border"]
+
+    reopened = InspectionSettingsDialog(project, criteria, settings, window)  # shows what is stored
+    assert reopened.table.item(rows["object_size"], 1).text() == "min_area=200.0"
+    assert reopened.table.item(rows["touching_border"], 0).checkState() == Qt.CheckState.Unchecked
+    reopened.table.item(rows["holes"], 1).setText("min_hole_area")  # no value
+    with pytest.raises(ValueError, match="expected key=value"):
+        reopened.settings()
+    window.close()

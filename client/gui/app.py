@@ -16,13 +16,14 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFormLayout, QGroupBox,
     QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar,
-    QPushButton, QScrollArea, QSlider, QSpinBox, QToolBar, QVBoxLayout, QWidget,
+    QPushButton, QScrollArea, QSlider, QSpinBox, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout, QWidget,
 )
 
 from labelassist.client.gui.canvas import LabelCanvas
 from labelassist.client.gui.worker import Calls
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.v1 import inspect_pb2
+from labelassist.runtime.registry import parse_call, value_from_proto
 
 DEFAULT_PRELABEL = "default pipeline"
 NO_DISPLAY_STEP = "none"
@@ -110,6 +111,52 @@ class NewProjectDialog(QDialog):
             self.folder.setText(folder)
 
 
+class InspectionSettingsDialog(QDialog):
+    """A project's inspection settings as a table: one row per criterion,
+    ticked when it applies, with its parameters as ``key=value, …`` (the
+    tooltip lists the parameters and their defaults)."""
+
+    def __init__(self, project: str, criteria, settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Inspection settings of {project}")
+        self.resize(640, 480)
+        layout = QVBoxLayout(self)
+        given = {call.name: ", ".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
+                 for call in settings.criteria}
+        self.table = QTableWidget(len(criteria), 2)
+        self.table.setHorizontalHeaderLabels(["criterion (ticked: applies)", "parameters (key=value, …)"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for row, spec in enumerate(criteria):
+            name = QTableWidgetItem(spec.name)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            name.setCheckState(Qt.CheckState.Unchecked if spec.name in settings.disabled else Qt.CheckState.Checked)
+            defaults = "; ".join(f"{p.name} (default {value_from_proto(p.default_value)}): {p.description}"
+                                 for p in spec.parameters)
+            name.setToolTip(f"{spec.description}\n{defaults}")
+            parameters = QTableWidgetItem(given.get(spec.name, ""))
+            parameters.setToolTip(defaults)
+            self.table.setItem(row, 0, name)
+            self.table.setItem(row, 1, parameters)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def settings(self) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+        """(criteria with parameters, disabled criteria); ValueError names a
+        malformed entry (the selector checks names and values)."""
+        criteria, disabled = [], []
+        for row in range(self.table.rowCount()):
+            name = self.table.item(row, 0).text()
+            if self.table.item(row, 0).checkState() != Qt.CheckState.Checked:
+                disabled.append(name)
+            text = self.table.item(row, 1).text().strip()
+            if text:
+                criteria.append(parse_call(f"{name}:{text}"))
+        return criteria, disabled
+
+
 def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButton:
     button = QPushButton(f"{text}  ({shortcut})" if shortcut else text)
     button.clicked.connect(handler)
@@ -122,6 +169,7 @@ class MainWindow(QMainWindow):
     inspected = Signal()
     submit_held = Signal(int)  # warnings that stopped a submit
     project_created = Signal(str)
+    inspection_saved = Signal(str)
     submitted = Signal(int)  # sample id
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
@@ -214,6 +262,7 @@ class MainWindow(QMainWindow):
         self._action("Close polygon", ["Return", "Enter"], self.canvas.close_polygon)
         bar.addSeparator()
         bar.addAction(self._action("New project…", "Ctrl+Shift+N", self.open_new_project))
+        bar.addAction(self._action("Inspection settings…", "Ctrl+Shift+I", self.open_inspection_settings))
         bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
 
     def _build_panel(self, annotator: str, next_after_submit: bool) -> None:
@@ -445,6 +494,34 @@ class MainWindow(QMainWindow):
             self.project_created.emit(name)
 
         self._run("New project", work, created, on_progress=progress)
+
+    def open_inspection_settings(self) -> None:
+        """The project's inspection settings, to edit (an admin's token where roles are on)."""
+        if not self.project:
+            return
+        project, client = self.project, self.client
+
+        def edit(loaded) -> None:
+            criteria, settings = loaded
+            dialog = InspectionSettingsDialog(project, criteria, settings, self)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                try:
+                    chosen, disabled = dialog.settings()
+                except ValueError as error:
+                    self.statusBar().showMessage(f"Inspection settings not saved: {error}", 10000)
+                    return
+                self.save_inspection_settings(chosen, disabled)
+
+        self._run("Inspection settings", lambda: (client.list_criteria(), client.get_project(project).inspection),
+                  edit)
+
+    def save_inspection_settings(self, criteria, disabled) -> None:
+        project, client = self.project, self.client
+
+        def saved(result) -> None:
+            self.statusBar().showMessage(f"Inspection settings of {project} saved", 6000)
+            self.inspection_saved.emit(project)
+        self._run("Save inspection settings", lambda: client.set_inspection(project, criteria, disabled), saved)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.connection, self)

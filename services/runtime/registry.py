@@ -179,3 +179,19 @@ def call_from_proto(call: common_pb2.NamedCall) -> tuple[str, dict[str, Any]]:
 def call_to_proto(name: str, parameters: Mapping[str, Any] | None = None) -> common_pb2.NamedCall:
     return common_pb2.NamedCall(
         name=name, parameters={k: value_to_proto(v) for k, v in (parameters or {}).items()})
+
+
+def parse_call(text: str) -> tuple[str, dict[str, str]]:
+    """``gaussian:sigma=2,truncate=3`` -> ("gaussian", {"sigma": "2", ...}),
+    as typed on a command line or in the client; the server converts and
+    checks the values against the entry's parameters."""
+    name, _, rest = text.partition(":")
+    parameters = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"bad parameter {item!r} in {text!r}; expected key=value")
+        parameters[key.strip()] = value.strip()
+    if not name.strip():
+        raise ValueError(f"no name in {text!r}")
+    return name.strip(), parameters
