@@ -58,8 +58,8 @@ class ServiceConfig:
     host: str = DEFAULT_HOST
     port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
-    # Plain tokens and the roles file, resolved (runtime.auth); empty: no auth.
-    identities: object = ()  # an auth.IdentitySource; empty: no authentication
+    # Plain tokens and the roles file as an auth.IdentitySource; empty: no authentication.
+    identities: object = ()
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
