@@ -24,7 +24,9 @@ class Sample:
 def _by_stem(folder: Path) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    # Hidden files (".x.tif", macOS "._x.tif") are no samples.
+    return {p.stem: p for p in sorted(folder.iterdir())
+            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")}
 
 
 def _read_pairs(path: Path, column: str) -> dict[str, str]:

@@ -13,13 +13,23 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def read_image(path: str | Path) -> np.ndarray:
+    """The pixels of a TIFF, PNG or JPEG file.
+
+    A file that does not decode is a ``ValueError`` naming the file; the
+    decoders' own messages are left out, since they quote the file's first
+    bytes.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such image: {path}")
-    if path.suffix.lower() in TIFF_SUFFIXES:
-        return tifffile.imread(path)
-    with Image.open(path) as image:
-        return np.asarray(image)
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            return tifffile.imread(path)
+        with Image.open(path) as image:
+            return np.asarray(image)
+    except (OSError, ValueError, SyntaxError, tifffile.TiffFileError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
+                         "expected a TIFF, PNG or JPEG file") from None
 
 
 def write_labels(path: str | Path, labels: np.ndarray) -> None:

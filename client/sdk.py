@@ -11,7 +11,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import grpc
 import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from labelassist.client.errors import LabelAssistError, error_from_rpc
 from labelassist.proto.v1 import (
     assist_pb2,
     assist_pb2_grpc,
@@ -46,25 +47,38 @@ def stack_file(data_dir: Path | None = None) -> Path:
     return Path(data_dir or default_data_dir()) / "run" / "stack.json"
 
 
+DEFAULT_SOURCE = "default port"
+
+
 @dataclass(frozen=True)
 class ServiceAddresses:
+    """Where each service is, and where each address came from (a flag, the
+    environment, the running stack's record, or the default ports)."""
+
     selector: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['selector']}"
     assist: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['assist']}"
     inspect: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['inspect']}"
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def discover(cls, data_dir: Path | None = None) -> ServiceAddresses:
         """Environment (LABELASSIST_<SERVICE>_ADDRESS) over the running stack's
         file over the default ports."""
-        found = {}
+        found, sources = {}, {name: DEFAULT_SOURCE for name in DEFAULT_PORTS}
         path = stack_file(data_dir)
         if path.exists():
-            found = {name: entry["address"] for name, entry in json.loads(path.read_text())["services"].items()
-                     if name in DEFAULT_PORTS}
+            for name, entry in json.loads(path.read_text())["services"].items():
+                if name in DEFAULT_PORTS:
+                    found[name], sources[name] = entry["address"], f"the running stack ({path})"
         for name in DEFAULT_PORTS:
             if env(f"{name.upper()}_ADDRESS"):
                 found[name] = env(f"{name.upper()}_ADDRESS")
-        return cls(**found)
+                sources[name] = f"environment LABELASSIST_{name.upper()}_ADDRESS"
+        return cls(**found, sources=sources)
+
+    def source(self, name: str) -> str:
+        """Where the address of service ``name`` came from."""
+        return self.sources.get(name, "given")
 
     def as_dict(self) -> dict[str, str]:
         return {"selector": self.selector, "assist": self.assist, "inspect": self.inspect}
@@ -97,7 +111,10 @@ class LabelAssistClient:
 
     ``timeout`` is each call's deadline in seconds; ``retries`` how often a
     call is retried while the service is UNAVAILABLE, with exponential
-    backoff from ``backoff`` seconds (jittered).
+    backoff from ``backoff`` seconds (jittered). A failed call raises a
+    :class:`~labelassist.client.errors.LabelAssistError` of the status's
+    family (``ServiceUnavailableError``, a ``ConnectionError``, when no
+    service answers after the retries), naming the service and its address.
     """
 
     def __init__(
@@ -118,11 +135,23 @@ class LabelAssistClient:
         self.compression = COMPRESSION[compression]
         token = token if token is not None else env("TOKEN")
         tls_root = tls_root if tls_root is not None else env("TLS_ROOT")
+        self._tls, self._token = tls_root is not None, bool(token)
         self._channels = {name: open_channel(address, token=token, tls_root=tls_root)
                           for name, address in self.addresses.as_dict().items()}
         self.assist = assist_pb2_grpc.AssistServiceStub(self._channels["assist"])
         self.inspector = inspect_pb2_grpc.InspectServiceStub(self._channels["inspect"])
         self.selector = selector_pb2_grpc.SelectorServiceStub(self._channels["selector"])
+        # Each stub method -> its service, so an error can name where it came from.
+        self._service_of = {id(method): name for name, stub in (("assist", self.assist),
+                                                                 ("inspect", self.inspector),
+                                                                 ("selector", self.selector))
+                            for method in vars(stub).values()}
+
+    def __repr__(self) -> str:
+        where = ", ".join(f"{name}={address} ({self.addresses.source(name)})"
+                          for name, address in self.addresses.as_dict().items())
+        return (f"LabelAssistClient({where}, tls={'on' if self._tls else 'off'}, "
+                f"token={'set' if self._token else 'none'})")
 
     def close(self) -> None:
         for channel in self._channels.values():
@@ -136,13 +165,26 @@ class LabelAssistClient:
 
     # -- plumbing -----------------------------------------------------------
 
-    def _with_retries(self, call: Callable[[], Any]) -> Any:
+    def _error(self, error: grpc.RpcError, method, attempts: int = 1) -> LabelAssistError:
+        """The SDK's exception for ``error``, naming the service, its address and where that came from."""
+        service = self._service_of.get(id(method), "")
+        address = self.addresses.as_dict().get(service, "")
+        hint = ""
+        if error.code() == grpc.StatusCode.UNAVAILABLE and service:
+            hint = (f" [{service} at {address}, from {self.addresses.source(service)}; {attempts} tries. Start the "
+                    f"services with `labelassist up`, or give their addresses (LABELASSIST_{service.upper()}_ADDRESS "
+                    "or ServiceAddresses)]")
+        return error_from_rpc(error, service, address, hint)
+
+    def _with_retries(self, call: Callable[[], Any], method=None) -> Any:
         for attempt in range(self.retries + 1):
             try:
                 return call()
+            except LabelAssistError:
+                raise
             except grpc.RpcError as error:
                 if error.code() not in RETRYABLE or attempt == self.retries:
-                    raise
+                    raise self._error(error, method, attempt + 1) from None
                 time.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
         raise AssertionError("unreachable")
 
@@ -150,17 +192,24 @@ class LabelAssistClient:
         """A retried call that streams params and arrays up (None arrays are
         left out); the request stream is rebuilt for each attempt."""
         return self._with_retries(lambda: method(
-            write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout))
+            write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout), method)
 
     def _stream(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None],
                 result_type) -> Envelope:
         """Arrays up and arrays down: the response stream read into an Envelope."""
         return self._with_retries(lambda: read_stream(method(
             write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout),
-            "result", result_type))
+            "result", result_type), method)
 
     def _unary(self, method, request):
-        return self._with_retries(lambda: method(request, timeout=self.timeout))
+        return self._with_retries(lambda: method(request, timeout=self.timeout), method)
+
+    def _follow(self, method, responses: Iterator) -> Iterator:
+        """A response stream whose errors are the SDK's exceptions."""
+        try:
+            yield from responses
+        except grpc.RpcError as error:
+            raise self._error(error, method) from None
 
     # -- assist -------------------------------------------------------------
 
@@ -208,7 +257,8 @@ class LabelAssistClient:
 
     def train_status(self, job_id: str) -> Iterator[assist_pb2.TrainStatusResponse]:
         """Progress events of a training job, from its start until it ends."""
-        yield from self.assist.TrainStatus(assist_pb2.TrainStatusRequest(job_id=job_id), timeout=None)
+        yield from self._follow(self.assist.TrainStatus, self.assist.TrainStatus(
+            assist_pb2.TrainStatusRequest(job_id=job_id), timeout=None))
 
     def refine(self, image: np.ndarray | None, scribbles: np.ndarray, mask: np.ndarray | None = None,
                method: StepLike = "random_walker", sample_id: int = 0) -> np.ndarray:
@@ -258,7 +308,8 @@ class LabelAssistClient:
                 yield from write_stream(inspect_pb2.InspectBatchRequest, "params", params,
                                         {"mask": mask, "image": image, "prelabel": prelabel}, self.compression)
 
-        for response in self.inspector.InspectBatch(parts(), timeout=self.timeout):
+        responses = self.inspector.InspectBatch(parts(), timeout=self.timeout)
+        for response in self._follow(self.inspector.InspectBatch, responses):
             yield response.sample, response.report
 
     # -- selector -----------------------------------------------------------
@@ -311,7 +362,7 @@ class LabelAssistClient:
         request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
                                                 response_compression=self.compression)
         return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
-                                                      "info", selector_pb2.SampleInfo))
+                                                      "info", selector_pb2.SampleInfo), self.selector.GetSample)
 
     def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray,
                      origin: str = "manual") -> selector_pb2.LabelVersion:

@@ -4,6 +4,7 @@ client-only install can run every client command."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import signal
 import sys
@@ -30,24 +31,33 @@ def _client(args):
 
 
 def cmd_up(args) -> int:
-    from labelassist.stack import Stack
+    from labelassist.stack import PortsInUseError, Stack
 
     server_args = []
-    for token in args.token_list or []:
-        server_args += ["--token", token]
     if args.tls_cert:
         server_args += ["--tls-cert", str(args.tls_cert), "--tls-key", str(args.tls_key)]
+    tokens = list(args.token_list or [])
+    if args.token_file_list:
+        from labelassist.runtime.config import tokens_from
+
+        tokens += tokens_from([], str(args.token_file_list))
+    if tokens:
+        server_args += ["--token-file", str(_write_token_file(args.data_dir, tokens))]
     stack = Stack(data_dir=args.data_dir, host=args.host, base_port=args.base_port, server_args=server_args,
-                  tls_root=args.tls_cert, token=(args.token_list or [None])[0],
+                  tls_root=args.tls_cert, token=(tokens or [None])[0],
                   triton=None if args.triton_url == "none" else args.triton_url)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    stack.start()
     try:
+        stack.start()
         addresses = stack.wait_until_serving(
             timeout=args.timeout, progress=lambda name, address: print(f"  {name:<9} starting at {address}",
                                                                        flush=True))
+    except PortsInUseError as error:
+        print(f"labelassist up: {error}", file=sys.stderr)
+        stack.stop()
+        return 2
     except (RuntimeError, TimeoutError) as error:
         print(f"labelassist up: {error}", file=sys.stderr)
         stack.stop()
@@ -59,14 +69,18 @@ def cmd_up(args) -> int:
     elif stack.triton_problem:
         print(f"{'triton':<9} not started ({stack.triton_problem}); U-Net pre-labels are unavailable, "
               f"see {args.data_dir / 'logs' / 'tritonserver.log'}", flush=True)
+    from labelassist.runtime.server import exposure_warnings
+    from labelassist.runtime.config import ServiceConfig
+
+    for warning in exposure_warnings(ServiceConfig("stack", host=args.host, identities=tuple(tokens),
+                                                   tls_cert=args.tls_cert)):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
     print(f"logs in {args.data_dir / 'logs'}; Ctrl-C stops everything", flush=True)
     exit_code = 0
     while not stopping.wait(0.5):
-        crashed = [c for c in stack.children.values() if c.process.poll() is not None]
-        if crashed:
-            for child in crashed:
-                print(f"{child.name} exited with code {child.process.returncode}:\n{child.log_tail()}",
-                      file=sys.stderr)
+        problem = stack.supervise(report=lambda line: print(line, file=sys.stderr, flush=True))
+        if problem:
+            print(f"labelassist up: stopping: {problem}", file=sys.stderr, flush=True)
             exit_code = 1
             break
     codes = stack.stop()
@@ -74,12 +88,40 @@ def cmd_up(args) -> int:
     return exit_code
 
 
+def _write_token_file(data_dir: Path, tokens: list[str]) -> Path:
+    """The tokens for the services as a file only this user can read: on a
+    command line they would show in ``ps``."""
+    import os
+
+    path = data_dir / "run" / "tokens"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w") as file:
+        file.write("\n".join(tokens) + "\n")
+    return path
+
+
 def cmd_status(args) -> int:
+    """Each service's health, at which address, and where that address came from."""
     with _client(args) as client:
         report = client.health()
         for name, address in client.addresses.as_dict().items():
-            print(f"{name:<9} {address:<22} {report[name]}")
+            print(f"{name:<9} {address:<22} {report[name]:<12} (address from {client.addresses.source(name)})")
+    triton_url = _running_triton(args)
+    if triton_url:
+        print(f"{'triton':<9} {triton_url:<22} {_triton_state(triton_url):<12} (the running stack's)")
     return 0 if set(report.values()) == {"SERVING"} else 1
+
+
+def _triton_state(url: str) -> str:
+    try:
+        import tritonclient.grpc as triton
+    except ImportError:
+        return "UNKNOWN"
+    try:
+        return "LIVE" if triton.InferenceServerClient(url).is_server_live(client_timeout=2) else "NOT_LIVE"
+    except Exception:  # noqa: BLE001 - any failure to answer means it is not up
+        return "UNAVAILABLE"
 
 
 def _print_specs(specs) -> None:
@@ -140,12 +182,29 @@ def cmd_prelabel(args) -> int:
     from labelassist.client.imageio import read_image, write_labels
 
     image = read_image(args.image)
-    with _client(args) as client:
+    with _client(args) as client, _elapsed(f"pre-labelling {args.image} ({'x'.join(map(str, image.shape))})"):
         outcome = client.prelabel(image, method=args.method, preprocess=args.pre, postprocess=args.post)
     write_labels(args.output, outcome.mask)
     print(f"{args.output}: {outcome.object_count} objects by {outcome.method} "
           f"({' -> '.join(outcome.applied)})")
     return 0
+
+
+@contextlib.contextmanager
+def _elapsed(description: str, after: float = 2.0):
+    """Seconds so far on stderr for a call that runs longer than ``after`` seconds."""
+    from tqdm import tqdm
+
+    with tqdm(total=None, desc=description, delay=after, file=sys.stderr, bar_format="{desc}: {elapsed}") as bar:
+        done = threading.Event()
+        ticker = threading.Thread(target=lambda: [bar.refresh() for _ in iter(lambda: done.wait(1.0), True)],
+                                  daemon=True)
+        ticker.start()
+        try:
+            yield
+        finally:
+            done.set()
+            ticker.join()
 
 
 SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
@@ -301,7 +360,7 @@ def cmd_bench_prelabel(args) -> int:
     from labelassist.evaluation.machine import machine
     from labelassist.evaluation.prelabel_quality import run_prelabel_quality, write_prelabel_outputs
 
-    data = load_evaluation_set(args.dataset)
+    data = load_evaluation_set(args.dataset, need_split=args.samples == "test")
     if args.triton_url:
         from labelassist.assist import inference
 
@@ -330,6 +389,10 @@ def cmd_model(args) -> int:
 
         client = triton.InferenceServerClient(triton_url)
     if args.action == "list":
+        if not modelrepo.versions(repository):
+            print(f"no U-Net version published yet in {repository}; train one with "
+                  "`labelassist train DATASET` (or Train on a project from the client)")
+            return 0
         ready = {int(v) for v in ([] if client is None else
                  [m["version"] for m in client.get_model_repository_index(as_json=True).get("models", [])
                   if m.get("name") == "unet" and m.get("state") == "READY" and m.get("version")])}
@@ -364,7 +427,7 @@ def cmd_dataset(args) -> int:
 def cmd_demo(args) -> int:
     from labelassist import demo
 
-    return demo.main(args.data_dir, args.base_port, args.keep_running, args.gui)
+    return demo.main(args.data_dir, args.base_port, args.keep_running, args.gui, args.project)
 
 
 def cmd_gui(args) -> int:
@@ -399,7 +462,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
                     help="selector's port; assist and inspect take the next two; 0 picks free ports")
     up.add_argument("--require-token", dest="token_list", action="append",
-                    help="services accept only this bearer token (repeatable)")
+                    help="services accept only this bearer token (repeatable; it shows in `ps`: prefer "
+                         "--require-token-file)")
+    up.add_argument("--require-token-file", dest="token_file_list", type=Path,
+                    help="services accept only the tokens in this file, one per line")
     up.add_argument("--triton-url", default=env("TRITON_URL", "local"),
                     help="'local' starts the bundled tritonserver; host:port uses an existing Triton; 'none' runs "
                          "without U-Net pre-labels (env LABELASSIST_TRITON_URL)")
@@ -490,6 +556,7 @@ def build_parser() -> argparse.ArgumentParser:
     quality.set_defaults(handler=cmd_bench_prelabel)
 
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
+    demo.add_argument("--project", default="hela-demo", help="the demo project's name (a new name starts afresh)")
     demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
                       help="selector's port; assist and inspect take the next two; 0 picks free ports")
     demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,

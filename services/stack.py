@@ -1,26 +1,66 @@
 """``labelassist up``: the services as child processes on one machine.
 
 Children get SIGTERM if this process dies (PR_SET_PDEATHSIG), so even a
-``kill -9`` of ``up`` leaves no orphan behind.
+``kill -9`` of ``up`` leaves no orphan behind. Ports are checked before
+anything starts, and a child that crashes is started again (see
+:meth:`Stack.supervise`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses, stack_file
-from labelassist.runtime.processes import die_with_parent
+from labelassist.runtime.config import default_data_dir, format_address
+from labelassist.runtime.processes import child_command
 
 SERVICES = ("selector", "assist", "inspect")
+# Exit code of a service that could not listen on its port (runtime.server.PortInUseError).
+EXIT_PORT_IN_USE = 2
+# Restarts of one child within RESTART_WINDOW seconds before up gives up on it.
+MAX_RESTARTS, RESTART_WINDOW = 5, 300.0
+
+
+class PortsInUseError(RuntimeError):
+    """A port the stack needs is taken; the message says by whom, if known, and what to do."""
+
+
+def port_is_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def recorded_stacks(data_dirs: list[Path]) -> dict[str, Path]:
+    """address -> data directory, for the live stacks these data directories record."""
+    found = {}
+    for data_dir in data_dirs:
+        try:
+            record = json.loads(stack_file(data_dir).read_text())
+            os.kill(int(record["pid"]), 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for entry in record.get("services", {}).values():
+            found[entry.get("address")] = data_dir
+    return found
 
 
 @dataclass
@@ -29,7 +69,10 @@ class ChildService:
     process: subprocess.Popen
     ready_file: Path
     log_file: Path
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] | None = None
     address: str | None = None
+    restarts: list[float] = field(default_factory=list)
 
     def check_ready(self) -> bool:
         """Whether the service wrote its ready file; records its address."""
@@ -83,7 +126,7 @@ class Stack:
             local = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
                                 log_file=self.data_dir / "logs" / "tritonserver.log")
             try:
-                local.start(models=["unet"] if modelrepo.versions(self.model_repository) else [])
+                local.start(models=self._triton_models())
             except (RuntimeError, TimeoutError, OSError) as error:
                 # The services still run: only U-Net pre-labels and model scores need Triton.
                 local.stop()
@@ -94,6 +137,11 @@ class Stack:
         elif self.triton not in (None, "local"):
             self.triton_url = self.triton
 
+    def _triton_models(self) -> list[str]:
+        from labelassist.assist import modelrepo
+
+        return ["unet"] if modelrepo.versions(self.model_repository) else []
+
     def _selector_address(self) -> str | None:
         child = self.children.get("selector")
         if child is None:
@@ -103,27 +151,91 @@ class Stack:
                 time.sleep(0.05)
         return child.address
 
+    def ports(self) -> dict[str, int]:
+        """The fixed port of each service (none with base_port 0: the system picks)."""
+        if self.base_port == 0:
+            return {}
+        return {name: self.base_port + offset for offset, name in enumerate(SERVICES)}
+
+    def check_ports(self) -> None:
+        """PortsInUseError naming every taken port, whose stack holds it if a
+        data directory says so, and how to choose others."""
+        taken = {name: port for name, port in self.ports().items() if not port_is_free(self.host, port)}
+        if not taken:
+            return
+        owners = recorded_stacks([self.data_dir, default_data_dir()])
+        lines = []
+        for name, port in taken.items():
+            owner = owners.get(format_address(self.host, port))
+            by = f" by the Label Assistant stack of {owner}" if owner else " by another program"
+            lines.append(f"port {port} ({name}) on {self.host} is in use{by}")
+        raise PortsInUseError("; ".join(lines) + ". Choose other ports with --base-port N (the three services "
+                              "take N, N+1, N+2; 0 lets the system pick) or LABELASSIST_BASE_PORT=N; "
+                              "`labelassist status` shows what is running")
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.tls_root is not None:
+            # The services' calls to each other (assist and inspect to the selector) trust the stack's certificate.
+            env["LABELASSIST_TLS_ROOT"] = str(self.tls_root)
+        return env
+
     def start(self) -> None:
         run_dir = self.data_dir / "run"
         log_dir = self.data_dir / "logs"
+        self.check_ports()
         run_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
         self._start_triton()
         for offset, name in enumerate(SERVICES):
-            port = 0 if self.base_port == 0 else self.base_port + offset
+            port = self.ports().get(name, 0)
             ready_file = run_dir / f"{name}.ready.json"
-            ready_file.unlink(missing_ok=True)
-            log_file = log_dir / f"{name}.log"
             command = [sys.executable, "-m", f"labelassist.{name}", "--host", self.host, "--port", str(port),
                        "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
             if self.triton_url:
                 command += ["--triton-url", self.triton_url]
             if name in ("assist", "inspect") and self._selector_address():
                 command += ["--selector-address", self._selector_address()]
-            with open(log_file, "ab") as log:
-                process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                           preexec_fn=die_with_parent)
-            self.children[name] = ChildService(name, process, ready_file, log_file)
+            child = ChildService(name, None, ready_file, log_dir / f"{name}.log", command, self._child_env())
+            self._spawn(child)
+            self.children[name] = child
+
+    @staticmethod
+    def _spawn(child: ChildService) -> None:
+        child.ready_file.unlink(missing_ok=True)
+        child.address = None
+        with open(child.log_file, "ab") as log:
+            child.process = subprocess.Popen(child_command(child.command), stdout=log, stderr=log,
+                                             stdin=subprocess.DEVNULL, env=child.env)
+
+    def supervise(self, report=print) -> str | None:
+        """One look at the children: start again each one that exited, with
+        backoff, and the local Triton if it died. Returns why the stack
+        must stop, if it must (a child crashing over and over)."""
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.process.poll() is None or (child.restarts and child.restarts[-1] > now):
+                continue
+            code = child.process.returncode
+            child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+            if len(child.restarts) >= MAX_RESTARTS:
+                return (f"{child.name} exited with code {code} {MAX_RESTARTS + 1} times in "
+                        f"{RESTART_WINDOW:.0f} s; last log lines:\n{child.log_tail()}")
+            delay = min(2.0 ** len(child.restarts), 30.0)
+            if child.address:  # the same port again, so the others' links and the stack file stay right
+                port_flag = child.command.index("--port") + 1
+                child.command[port_flag] = child.address.rsplit(":", 1)[1]
+            report(f"{child.name} exited with code {code}; starting it again in {delay:.0f} s "
+                   f"(restart {len(child.restarts) + 1}); log: {child.log_file}")
+            child.restarts.append(now + delay)
+            threading.Timer(delay, self._spawn, args=(child,)).start()
+        if self.local_triton is not None and self.local_triton.process.poll() is not None:
+            report(f"tritonserver exited with code {self.local_triton.process.returncode}; starting it again")
+            try:
+                self.local_triton.start(models=self._triton_models())
+            except (RuntimeError, TimeoutError, OSError) as error:
+                report(f"tritonserver could not be started again: {str(error).splitlines()[0]}")
+        return None
 
     def wait_until_serving(self, timeout: float = 60.0, progress=None) -> ServiceAddresses:
         deadline = time.monotonic() + timeout
@@ -132,6 +244,11 @@ class Stack:
             for name in sorted(pending):
                 child = self.children[name]
                 if child.process.poll() is not None:
+                    if child.process.returncode == EXIT_PORT_IN_USE and "cannot listen" in child.log_tail():
+                        self.check_ports()  # names the owner when it can
+                        raise PortsInUseError(f"{name} could not listen on its port: it was taken while the "
+                                              "stack started. Choose other ports with --base-port N or "
+                                              "LABELASSIST_BASE_PORT=N")
                     raise RuntimeError(f"{name} exited with code {child.process.returncode}:\n{child.log_tail()}")
                 if child.check_ready():
                     pending.discard(name)

@@ -42,6 +42,14 @@ def test_compose_reserves_a_gpu_for_triton_and_points_the_services_at_it():
     assert spec["services"]["selector"]["environment"]["LABELASSIST_DATABASE_URL"].startswith("postgresql+psycopg://")
 
 
+def test_triton_is_reachable_only_by_the_services():
+    assert "ports" not in compose()["services"]["triton"]
+    policies = [d for _, d in manifests() if d["kind"] == "NetworkPolicy"]
+    assert [p["spec"]["podSelector"]["matchLabels"] for p in policies] == [{"app.kubernetes.io/name": "triton"}]
+    allowed = policies[0]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"]
+    assert sorted(allowed) == ["assist", "inspect", "selector"]
+
+
 @pytest.mark.parametrize("name, document", list(manifests()), ids=lambda v: v if isinstance(v, str) else v["kind"])
 def test_every_manifest_validates_against_the_kubernetes_schema(name, document):
     kubernetes_validate.validate(document, K8S_VERSION, strict=True)

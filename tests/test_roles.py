@@ -106,7 +106,7 @@ def test_roles_decide_who_does_what(services):
     _denied(lambda: bob.prelabel(None, "otsu", sample_id=nuclei_id), "'bob' may not fetch")
 
     # Only admins start training.
-    _denied(lambda: alice.train(project="nuclei"), "'alice' may not train in project 'nuclei'")
+    _denied(lambda: alice.train(project="nuclei"), "'alice' may not train the U-Net")
     _denied(lambda: rita.train(dataset_path="anything"), "'rita' may not train")
 
 

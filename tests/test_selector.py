@@ -233,21 +233,6 @@ def test_acknowledged_labels_survive_kill_9(tmp_path, start_service):
         assert client.progress("crash").labeled >= len(acknowledged)
 
 
-@pytest.fixture
-def postgres_url():
-    import uuid
-
-    import psycopg
-
-    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    name = f"labelassist_server_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-
-
 def test_the_selector_serves_from_postgresql(start_service, postgres_url):
     service = start_service("selector", "--database-url", postgres_url)
     with LabelAssistClient(ServiceAddresses(selector=service.address)) as client:

@@ -30,6 +30,8 @@ class Event:
 @dataclass
 class Job:
     id: str
+    # The project whose labels it trains on ("" for a dataset folder): who may follow it.
+    project: str = ""
     events: list[Event] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
 
@@ -61,9 +63,9 @@ class JobRegistry:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
-    def start(self, work: Callable[[Job], int]) -> Job:
+    def start(self, work: Callable[[Job], int], project: str = "") -> Job:
         """Run ``work(job)`` in a thread; it returns the published version."""
-        job = Job(uuid.uuid4().hex[:16])
+        job = Job(uuid.uuid4().hex[:16], project)
         with self._lock:
             self._jobs[job.id] = job
         job.record(Event(RUNNING, message="started"))

@@ -70,6 +70,18 @@ def publish(root: Path, model: torch.nn.Module, meta: dict, onnx: bool = False) 
     return version
 
 
+def unpublish(root: Path, version: int) -> None:
+    """Take a version back out (its publication failed half-way): the folder
+    goes in one rename, so Triton never sees it half removed."""
+    for name in (MODEL_NAME, f"{MODEL_NAME}_onnx"):
+        folder = Path(root) / name / str(version)
+        if folder.is_dir():
+            trash = folder.with_name(f".removed-{version}")
+            shutil.rmtree(trash, ignore_errors=True)
+            folder.rename(trash)
+            shutil.rmtree(trash, ignore_errors=True)
+
+
 def load_into_triton(url: str) -> None:
     """Ask a running Triton to (re)load the model: its newest version serves next."""
     import tritonclient.grpc as triton

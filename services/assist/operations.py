@@ -2,50 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from labelassist.imaging.checks import check_image, check_mask
+from labelassist.runtime.calls import raise_if_cancelled
+from labelassist.runtime.errors import TooLargeError
 from labelassist.runtime.registry import Parameter, Registry
 
 FAMILIES = ("preprocess", "prelabel", "refine", "postprocess")
 OPERATIONS = Registry("operation", families=FAMILIES)
 register = OPERATIONS.register
 
-__all__ = ["OPERATIONS", "Parameter", "register", "run_pipeline", "check_image", "check_mask"]
+__all__ = ["OPERATIONS", "Parameter", "register", "run_pipeline", "check_image", "check_mask", "check_steps",
+           "cost_model"]
+
+# The most steps one call may chain, over all its pipelines.
+MAX_STEPS = 16
+# The most elementary operations (pixels x neighbourhood) one step may cost:
+# tens of seconds on one core. A call over it is refused before any work.
+WORK_BUDGET = 2e10
+# name -> cost(shape, **parameters) -> (operations, what to reduce), for the
+# operations whose cost grows with a parameter, not only with the image.
+COSTS: dict[str, Callable[..., tuple[float, str]]] = {}
 
 
-def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
-    """Reject what no operation can work on, naming the array and the problem."""
-    image = np.asarray(image)
-    if image.size == 0:
-        raise ValueError(f"'{name}' is empty (shape {image.shape})")
-    if image.ndim not in (2, 3):
-        raise ValueError(f"'{name}' must be 2D (H, W) or channels-last (H, W, C); got shape {image.shape}")
-    if image.ndim == 3 and not 1 <= image.shape[2] <= 16:
-        raise ValueError(f"'{name}' has {image.shape[2]} channels; at most 16 are supported "
-                         f"(channels go last: H, W, C)")
-    if image.dtype == np.bool_ or image.dtype.kind not in "uif":
-        raise ValueError(f"'{name}' has dtype {image.dtype}; expected an integer or float image")
-    if image.dtype.kind == "f" and not np.isfinite(image).all():
-        raise ValueError(f"'{name}' contains NaN or Inf")
-    return image
+def cost_model(name: str):
+    """Declare what an operation costs, so an over-budget call is refused up front."""
+    def decorate(cost):
+        COSTS[name] = cost
+        return cost
+    return decorate
 
 
-def check_mask(mask: np.ndarray, shape: tuple[int, ...] | None = None, name: str = "mask") -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.size == 0:
-        raise ValueError(f"'{name}' is empty (shape {mask.shape})")
-    if mask.ndim != 2:
-        raise ValueError(f"'{name}' must be 2D (H, W); got shape {mask.shape}")
-    if mask.dtype.kind not in "biu":
-        raise ValueError(f"'{name}' has dtype {mask.dtype}; expected bool or integer labels")
-    if mask.dtype.kind == "i" and mask.min() < 0:
-        raise ValueError(f"'{name}' has negative labels (minimum {mask.min()})")
-    if shape is not None and mask.shape != tuple(shape[:2]):
-        raise ValueError(f"'{name}' shape {mask.shape} does not match the image's {tuple(shape[:2])}")
-    return mask
+def check_steps(shape: tuple[int, ...], bound: Sequence[tuple[Any, Mapping[str, Any]]]) -> None:
+    """TooLargeError for a call with too many steps or a step over the work budget."""
+    if len(bound) > MAX_STEPS:
+        raise TooLargeError(f"{len(bound)} steps in one call; at most {MAX_STEPS}: split the work into "
+                            "several calls")
+    for entry, values in bound:
+        if entry.name in COSTS:
+            work, reduce = COSTS[entry.name](shape, **values)
+            if work > WORK_BUDGET:
+                raise TooLargeError(f"{entry.name} on an image of {shape[0]}x{shape[1]} would cost {work:.2g} "
+                                    f"operations, over the budget of {WORK_BUDGET:.0e} for one step: {reduce}")
 
 
 def run_pipeline(
@@ -65,8 +67,10 @@ def run_pipeline(
     for name, values in steps:
         entry = OPERATIONS.get(name, family)
         bound.append((entry, entry.bind(values)))
+    check_steps(np.shape(data), bound)
     applied = []
     for entry, kwargs in bound:
+        raise_if_cancelled()
         extra = {k: v for k, v in context.items() if k in entry.function.__code__.co_varnames}
         data = entry.function(data, **kwargs, **extra)
         applied.append(entry.name)

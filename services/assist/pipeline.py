@@ -12,7 +12,7 @@ from labelassist.assist import postprocess as _postprocess  # noqa: F401 - regis
 from labelassist.assist import prelabel as _prelabel
 from labelassist.assist import preprocess as _preprocess  # noqa: F401 - registers operations
 from labelassist.assist import refine as _refine  # noqa: F401 - registers operations
-from labelassist.assist.operations import OPERATIONS, check_image, check_mask, run_pipeline
+from labelassist.assist.operations import OPERATIONS, check_image, check_mask, check_steps, run_pipeline
 
 Step = tuple[str, Mapping[str, Any]]
 
@@ -48,10 +48,12 @@ def prelabel_image(
         method = DEFAULT_PRELABEL["method"]
         preprocess = list(DEFAULT_PRELABEL["preprocess"]) + list(preprocess)
         postprocess = list(DEFAULT_PRELABEL["postprocess"]) + list(postprocess)
-    # Bind every step first so a bad parameter anywhere fails before any work.
-    for steps, family in ((preprocess, "preprocess"), ([method], "prelabel"), (postprocess, "postprocess")):
-        for name, values in steps:
-            OPERATIONS.get(name, family).bind(values)
+    # Bind and cost every step first so a bad parameter or an over-budget
+    # step anywhere fails before any work.
+    bound = [(OPERATIONS.get(name, family), OPERATIONS.get(name, family).bind(values))
+             for steps, family in ((preprocess, "preprocess"), ([method], "prelabel"), (postprocess, "postprocess"))
+             for name, values in steps]
+    check_steps(image.shape, bound)
     prepared, applied = run_pipeline(image, preprocess, "preprocess")
     probability = None
     if return_probability and method[0] == "unet":
@@ -78,7 +80,9 @@ def refine_mask(
     if mask is not None:
         mask = check_mask(mask, image.shape)
     entry = OPERATIONS.get(method[0], "refine")
-    return entry.function(image, scribbles, mask, **entry.bind(method[1]))
+    values = entry.bind(method[1])
+    check_steps(image.shape, [(entry, values)])
+    return entry.function(image, scribbles, mask, **values)
 
 
 def postprocess_mask(

@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import exposure, filters, restoration
 
-from labelassist.assist.operations import Parameter, register
+from labelassist.assist.operations import Parameter, cost_model, register
 from labelassist.assist.tiling import apply_tiled
 
 
@@ -70,9 +70,11 @@ def zscore(image):
 ])
 def clahe(image, clip_limit=0.01, kernel_size=0):
     """Contrast-limited adaptive histogram equalisation (Zuiderveld 1994)."""
+    # A context region larger than the image only pads it, at the padding's cost.
+    kernel_size = min(kernel_size, max(image.shape[:2])) if kernel_size else None
+
     def one(channel):
-        return exposure.equalize_adapthist(rescale_unit(channel), clip_limit=clip_limit,
-                                           kernel_size=kernel_size or None)
+        return exposure.equalize_adapthist(rescale_unit(channel), clip_limit=clip_limit, kernel_size=kernel_size)
 
     return per_channel(one, image).astype(np.float32)
 
@@ -111,6 +113,31 @@ def gaussian(image, sigma=1.0):
     return per_channel(
         lambda c: apply_tiled(lambda t: filters.gaussian(as_float(t), sigma=sigma, preserve_range=True),
                               c, margin), image)
+
+
+def _pixels(shape) -> int:
+    return int(shape[0]) * int(shape[1]) * (int(shape[2]) if len(shape) > 2 else 1)
+
+
+@cost_model("background")
+def _background_cost(shape, method, radius):
+    reach = (2 * radius + 1) ** 2 if method == "rolling_ball" else 4 * (2 * radius + 1)
+    return _pixels(shape) * reach, "lower 'radius', use method=tophat, or send a smaller image"
+
+
+@cost_model("median")
+def _median_cost(shape, radius):
+    return _pixels(shape) * np.pi * radius**2, "lower 'radius' or send a smaller image"
+
+
+@cost_model("nl_means")
+def _nl_means_cost(shape, h_factor, patch_size, patch_distance):
+    return _pixels(shape) * (2 * patch_distance + 1) ** 2, "lower 'patch_distance' or send a smaller image"
+
+
+@cost_model("bilateral")
+def _bilateral_cost(shape, sigma_color, sigma_spatial):
+    return _pixels(shape) * (2 * int(3 * sigma_spatial) + 1) ** 2, "lower 'sigma_spatial' or send a smaller image"
 
 
 @register("median", "preprocess", [

@@ -12,6 +12,7 @@ from skimage import filters, segmentation
 
 from labelassist.assist.operations import Parameter, register
 from labelassist.assist.preprocess import rescale_unit
+from labelassist.runtime.errors import TooLargeError
 
 FOREGROUND, BACKGROUND = 1, 2
 MARGIN = Parameter("margin", int, 64, "pixels around the scribbles that may change", 1, 100000)
@@ -30,6 +31,19 @@ def check_scribbles(scribbles: np.ndarray, shape: tuple[int, ...]) -> np.ndarray
     if not (scribbles == FOREGROUND).any():
         raise ValueError("'scribbles' holds no foreground (1) stroke")
     return scribbles
+
+
+# The most pixels each method recomputes around the scribbles: random walker
+# solves a linear system over its window, the others flood it.
+WINDOW_PIXELS = {"random_walker": 1 << 20, "watershed": 1 << 24, "flood_fill": 1 << 24}
+
+
+def check_window(method: str, window: tuple[slice, slice], margin: int) -> None:
+    height, width = window[0].stop - window[0].start, window[1].stop - window[1].start
+    if height * width > WINDOW_PIXELS[method]:
+        raise TooLargeError(f"{method}: the window around the scribbles (plus margin {margin}) is {height}x{width} "
+                            f"= {height * width} pixels; at most {WINDOW_PIXELS[method]}: scribble a smaller area, "
+                            "lower 'margin', or refine in several calls")
 
 
 def scribble_window(scribbles: np.ndarray, margin: int) -> tuple[slice, slice]:
@@ -75,6 +89,7 @@ def random_walker(image, scribbles, mask=None, beta=130.0, margin=64):
     """Random-walker segmentation seeded by the scribbles (Grady 2006)."""
     grey, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
     window = scribble_window(scribbles, margin)
+    check_window("random_walker", window, margin)
     seeds = seeds_with_background(scribbles[window])
     walked = segmentation.random_walker(grey[window], seeds, beta=beta, mode="cg_j", tol=1e-3)
     return merge_window(mask, window, walked == FOREGROUND, fill_id)
@@ -88,6 +103,7 @@ def watershed(image, scribbles, mask=None, compactness=0.0, margin=64):
     """Watershed on the image gradient, flooded from the scribbles."""
     grey, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
     window = scribble_window(scribbles, margin)
+    check_window("watershed", window, margin)
     seeds = seeds_with_background(scribbles[window])
     flooded = segmentation.watershed(filters.sobel(grey[window]), seeds, compactness=compactness)
     return merge_window(mask, window, flooded == FOREGROUND, fill_id)
@@ -102,6 +118,7 @@ def flood_fill(image, scribbles, mask=None, tolerance=0.1, margin=64):
     background strokes remove theirs."""
     grey, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
     window = scribble_window(scribbles, margin)
+    check_window("flood_fill", window, margin)
     crop, seeds = grey[window], scribbles[window]
     foreground = mask[window] > 0
 

@@ -19,7 +19,7 @@ from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
-from labelassist.runtime.auth import ALL_PROJECTS, require
+from labelassist.runtime.auth import ALL_PROJECTS, require, require_institute_admin
 from labelassist.runtime.errors import NotFoundError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.registry import call_from_proto
@@ -63,7 +63,12 @@ def train_and_publish(source, config, model_repository, triton_url, job: jobs.Jo
         result, meta = train_on_dataset(source, config, report)
     version = modelrepo.publish(model_repository, result.model, meta)
     if triton_url:
-        modelrepo.load_into_triton(triton_url)
+        try:
+            modelrepo.load_into_triton(triton_url)
+        except Exception:
+            # A job reported FAILED leaves no version behind that Triton could pick up later.
+            modelrepo.unpublish(model_repository, version)
+            raise
     return version
 
 
@@ -142,7 +147,9 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
 
         if bool(request.dataset_path) == bool(request.project):
             raise ValueError("set exactly one of 'dataset_path' and 'project'")
-        require("train", request.project or ALL_PROJECTS)
+        require_institute_admin("train the U-Net", "the model is served to every project")
+        if request.project:
+            require("read_labels", request.project)
         if request.project:
             with self.selector.client() as selector:
                 source = (f"project {request.project}", project_pairs(selector, request.project))
@@ -155,11 +162,12 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                  "width": request.width, "seed": request.seed}
         config = TrainingConfig(**{k: int(v) for k, v in given.items() if v})
         job = self.jobs.start(lambda job: train_and_publish(source, config, self.model_repository,
-                                                            self.triton_url, job))
+                                                            self.triton_url, job), project=request.project)
         return pb.TrainResponse(job_id=job.id)
 
     def TrainStatus(self, request, context):
         job = self.jobs.get(request.job_id)
+        require("progress", job.project or ALL_PROJECTS)
         for event in job.follow(context.is_active):
             yield pb.TrainStatusResponse(job_id=job.id, state=TRAIN_STATE[event.state], epoch=event.epoch,
                                    epochs=event.epochs, loss=event.loss, validation_dice=event.validation_dice,

@@ -13,6 +13,8 @@ from functools import cache
 
 import numpy as np
 
+from labelassist.runtime.calls import cancellation_check, raise_if_cancelled
+
 DEFAULT_TILE = 1024
 
 
@@ -47,11 +49,14 @@ def apply_tiled(
     if height <= tile + 2 * margin and width <= tile + 2 * margin:
         return np.asarray(function(image), dtype=dtype)
     corners = [(top, left) for top in range(0, height, tile) for left in range(0, width, tile)]
+    # Pool threads do not see the call being served: they get its check.
+    stop_if_cancelled = cancellation_check()
     # A filter that itself tiles runs its tiles in the calling pool thread:
     # waiting on the pool from inside it could take every worker.
     serial = threading.current_thread().name.startswith("tile") or tile_threads() == 1
 
     def core(corner: tuple[int, int]) -> np.ndarray:
+        stop_if_cancelled()
         top, left = corner
         y0, x0 = max(top - margin, 0), max(left - margin, 0)
         y1, x1 = min(top + tile + margin, height), min(left + tile + margin, width)
@@ -96,6 +101,7 @@ def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: in
     weights = np.zeros((height, width), np.float32)
     for top in tops:
         for left in lefts:
+            raise_if_cancelled()
             window = image[top:top + tile, left:left + tile]
             probabilities = predict(window)
             h, w = window.shape

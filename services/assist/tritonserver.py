@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelassist.runtime.processes import die_with_parent
+from labelassist.runtime.processes import child_command
 
 
 def bundle_root() -> Path:
@@ -106,8 +106,8 @@ class LocalTriton:
                    "--strict-readiness=false", "--exit-on-error=false"]
         self.log_file = self.log_file or self.run_dir / "tritonserver.log"
         with open(self.log_file, "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                            env=environment(), preexec_fn=die_with_parent)
+            self.process = subprocess.Popen(child_command(command), stdout=log, stderr=log,
+                                            stdin=subprocess.DEVNULL, env=environment())
         self.wait_until_live(timeout)
 
     def wait_until_live(self, timeout: float) -> None:

@@ -21,28 +21,32 @@ class EvaluationSet:
     split_source: str  # "split.csv" or "seeded by sequence"
 
 
-def load_evaluation_set(folder: str | Path, seed: int = 0, test_fraction: float = 0.25) -> EvaluationSet:
+def load_evaluation_set(folder: str | Path, seed: int = 0, test_fraction: float = 0.25,
+                        need_split: bool = True) -> EvaluationSet:
     """Read a dataset folder's labelled samples.
 
     Pool order is sequence by sequence, each in stem order: the order in
     which an annotator without a selector works through time-lapses, which is
     what "sequential" means in the paper. Without split.csv, whole sequences
     go to the test split (seeded), so near-identical neighbours never
-    straddle it.
+    straddle it. Without ``need_split`` (scoring every sample, nothing
+    trained), one labelled sample is enough.
     """
     from labelassist.client.dataset import read_dataset
     from labelassist.client.imageio import read_image
 
     samples = [s for s in read_dataset(folder) if s.label is not None]
-    if len(samples) < 2:
-        raise ValueError(f"{folder}: need at least 2 labelled samples (DIR/labels/<stem>.tif|png), "
-                         f"found {len(samples)}")
+    if len(samples) < (2 if need_split else 1):
+        raise ValueError(f"{folder}: need at least {2 if need_split else 1} labelled samples "
+                         f"(DIR/labels/<stem>.tif|png) for a train/test split, found {len(samples)}")
     samples.sort(key=lambda s: (s.sequence or s.stem, s.stem))
     sequences = np.array([s.sequence or s.stem for s in samples])
     bad = sorted({s.split for s in samples if s.split not in (None, "train", "test")})
     if bad:
         raise ValueError(f"{folder}/split.csv: split must be train or test, got {', '.join(map(repr, bad))}")
-    if any(s.split for s in samples):
+    if not need_split and len(samples) == 1:
+        is_test, source = np.array([False]), "none (every sample scored)"
+    elif any(s.split for s in samples):
         is_test = np.array([s.split == "test" for s in samples])
         source = "split.csv"
     else:
@@ -51,7 +55,7 @@ def load_evaluation_set(folder: str | Path, seed: int = 0, test_fraction: float 
         count = min(max(1, round(len(names) * test_fraction)), len(names) - 1)
         is_test = np.isin(sequences, rng.choice(names, count, replace=False))
         source = "seeded by sequence"
-    if is_test.all() or not is_test.any():
+    if need_split and (is_test.all() or not is_test.any()):
         raise ValueError(f"{folder}: the split leaves no {'training' if is_test.all() else 'test'} samples")
     images = [read_image(s.image) for s in samples]
     labels = [read_image(s.label) for s in samples]

@@ -40,6 +40,13 @@ class Label:
     mask: np.ndarray
     image: np.ndarray | None = None
     prelabel: np.ndarray | None = None
+    # The id each mask id had as sent, when sparse ids were renumbered 1..n.
+    original_ids: np.ndarray | None = None
+
+    def as_sent(self, ids) -> list[int]:
+        """Ids as the client sent them, for messages."""
+        ids = np.asarray(ids, np.int64)
+        return (ids if self.original_ids is None else self.original_ids[ids]).tolist()
 
     @cached_property
     def labels(self) -> np.ndarray:
@@ -440,8 +447,8 @@ def instance_defects(label: Label, severity="error"):
     if split_ids:
         findings += _objects_finding("instance_defects", severity, label, np.isin(label.objects.ids, split_ids),
                                      f"{len(split_ids)} id(s) label two or more separate pieces: "
-                                     f"{split_ids[:10]}", most_pieces, 1)
-    present = label.objects.ids
+                                     f"{label.as_sent(split_ids[:10])}", most_pieces, 1)
+    present = np.asarray(label.as_sent(label.objects.ids))
     if present.max() != len(present):
         findings.append(Finding("instance_defects", "info",
                                 f"ids are not contiguous: {len(present)} objects but the highest id is "

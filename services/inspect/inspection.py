@@ -2,41 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
+from skimage import segmentation
 
+from labelassist.imaging.checks import check_image, check_mask
 from labelassist.inspect.criteria import CRITERIA, Finding, Label
 from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.settings import InspectionSettings
+from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import ConflictError, UnavailableError
 
 Override = tuple[str, Mapping[str, Any]]
 
 
 def check_arrays(mask, image=None, prelabel=None) -> None:
-    mask = np.asarray(mask)
-    if mask.size == 0 or mask.ndim != 2:
-        raise ValueError(f"'mask' must be a non-empty 2D label image (H, W); got shape {mask.shape}")
-    if mask.dtype.kind not in "biu":
-        raise ValueError(f"'mask' has dtype {mask.dtype}; expected bool or integer labels")
-    if mask.dtype.kind == "i" and mask.min() < 0:
-        raise ValueError(f"'mask' has negative labels (minimum {mask.min()})")
+    mask = check_mask(mask)
     if image is not None:
         image = np.asarray(image)
-        if image.shape[:2] != mask.shape or image.ndim not in (2, 3):
+        if image.shape[:2] != mask.shape:
             raise ValueError(f"shape mismatch: 'image' is {image.shape}, 'mask' is {mask.shape}")
-        if image.dtype.kind not in "uif" or image.dtype == np.bool_:
-            raise ValueError(f"'image' has dtype {image.dtype}; expected an integer or float image")
-        if image.dtype.kind == "f" and not np.isfinite(image).all():
-            raise ValueError("'image' contains NaN or Inf")
+        check_image(image)
     if prelabel is not None:
-        prelabel = np.asarray(prelabel)
-        if prelabel.shape != mask.shape:
-            raise ValueError(f"shape mismatch: 'prelabel' is {prelabel.shape}, 'mask' is {mask.shape}")
-        if prelabel.dtype.kind not in "biu":
-            raise ValueError(f"'prelabel' has dtype {prelabel.dtype}; expected bool or integer labels")
+        if np.shape(prelabel) != mask.shape:
+            raise ValueError(f"shape mismatch: 'prelabel' is {np.shape(prelabel)}, 'mask' is {mask.shape}")
+        check_mask(prelabel, mask.shape, "prelabel")
 
 
 def default_prelabel(image: np.ndarray) -> tuple[np.ndarray, str]:
@@ -93,6 +86,27 @@ def inspect_label(
     source = "sent" if prelabel is not None and compares else ""
     if prelabel is None and image is not None and compute_prelabel and compares:
         prelabel, source = default_prelabel(image)
-    label = Label(np.asarray(mask), image, prelabel)
-    findings = [finding for entry, kwargs in bound for finding in entry.function(label, **kwargs)]
-    return Inspection(findings, label.objects, [entry.name for entry, _ in bound], source)
+    mask, original_ids = compact_ids(np.asarray(mask))
+    if prelabel is not None:
+        prelabel = compact_ids(np.asarray(prelabel))[0]
+    label = Label(mask, image, prelabel, original_ids)
+    findings = []
+    for entry, kwargs in bound:
+        raise_if_cancelled()
+        findings += entry.function(label, **kwargs)
+    objects = label.objects
+    if original_ids is not None:
+        for finding in findings:
+            finding.object_ids = original_ids[np.asarray(finding.object_ids, np.int64)].tolist()
+        objects = dataclasses.replace(objects, ids=original_ids[objects.ids])
+    return Inspection(findings, objects, [entry.name for entry, _ in bound], source)
+
+
+def compact_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Ids renumbered 1..n when they are sparse, and the original id of each
+    new one; measurements indexed by id then cost memory for n objects, not
+    for the largest id (one pixel of id 2**26 would cost gigabytes)."""
+    if mask.dtype == np.bool_ or int(mask.max()) <= mask.size:
+        return mask, None
+    compact, _, inverse = segmentation.relabel_sequential(mask)
+    return compact, np.asarray(inverse.out_values, np.int64)

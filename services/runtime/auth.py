@@ -14,8 +14,9 @@ The roles file (``--roles-file``, TOML) lists identities::
     projects = { "*" = "admin" }     # every project, and creating them
 
 Plain ``--token`` values are service accounts: admin everywhere. Without
-any token the services are open (loopback development) and every check
-passes. The file is read again when it changes (an annotator added, a role
+any token or roles file the services are open (loopback development) and
+every check passes; with a roles file, authentication is on even while the
+file lists nobody (then every call is refused until someone is added). The file is read again when it changes (an annotator added, a role
 withdrawn) without a restart; an edit that does not parse leaves the last
 good identities in force and is logged.
 """
@@ -144,7 +145,11 @@ class IdentitySource:
                                                    self.path, len(identities))
 
     def __bool__(self) -> bool:
-        return bool(self._identities)
+        """Whether authentication is configured, however many identities are known now."""
+        return bool(self.path or self.plain_tokens)
+
+    def __len__(self) -> int:
+        return len(self._identities)
 
 
 def find_identity(identities: tuple[Identity, ...], token: str) -> Identity | None:
@@ -186,6 +191,15 @@ def require(permission: str, project: str | None = None) -> None:
     role = identity.role(project)
     raise PermissionDeniedError(f"'{identity.name}' may not {action} in project '{project}' "
                                 f"(role: {role or 'none'})")
+
+
+def require_institute_admin(action: str, why: str) -> None:
+    """PERMISSION_DENIED unless the caller is admin of every project (``"*" = "admin"``)."""
+    identity = caller()
+    if identity is None or identity.projects.get(ALL_PROJECTS) == "admin":
+        return
+    raise PermissionDeniedError(f"'{identity.name}' may not {action}: {why}, so it needs the admin role on "
+                                f"every project (\"*\" = \"admin\" in the roles file)")
 
 
 def annotator_name(requested: str) -> str:

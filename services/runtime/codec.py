@@ -58,7 +58,7 @@ class _Codec:
 
     def decode(self, data: bytes, max_output: int) -> bytes:
         """Decompress one chunk, never to more than ``max_output + 1`` bytes
-        (so a compression bomb costs nothing); corrupt data is a ValueError."""
+        (so a compression bomb costs at most that); corrupt data is a ValueError."""
         try:
             if self.compression == common_pb2.COMPRESSION_ZLIB:
                 inflater = zlib.decompressobj()
@@ -67,7 +67,14 @@ class _Codec:
                     raise ValueError("compressed chunk is corrupt or larger than the array")
                 return raw
             if self.compression == common_pb2.COMPRESSION_ZSTD:
-                return self._zstd_d.decompress(data, max_output_size=max_output + 1)
+                # decompress() trusts the frame's declared size and would
+                # allocate all of it; a reader stops where we say.
+                with self._zstd_d.stream_reader(data) as reader:
+                    parts, size = [], 0
+                    while size <= max_output and (part := reader.read(max_output + 1 - size)):
+                        parts.append(part)
+                        size += len(part)
+                return b"".join(parts)
         except (zlib.error, zstandard.ZstdError) as error:
             raise ValueError(f"compressed chunk is corrupt ({error})") from None
         return data
@@ -131,12 +138,15 @@ class ArrayAssembler:
 
     Raises ``ValueError`` naming the array for a missing header, an unknown
     dtype, a bad shape, too many bytes, or (in :meth:`finish`) too few;
-    ``TooLargeError`` past ``max_array_bytes``.
+    ``TooLargeError`` past ``max_array_bytes`` for one array or for all
+    arrays of the call together, so several arrays just under the limit
+    cannot add up to many times it.
     """
 
     max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     _current: _PartialArray | None = None
+    _allocated: int = 0
 
     def add(self, chunk: common_pb2.ArrayChunk) -> None:
         if len(chunk.data) > MAX_CHUNK_BYTES:
@@ -173,15 +183,27 @@ class ArrayAssembler:
                     f"array '{name}' of shape {shape} and dtype {dtype} exceeds the "
                     f"limit of {self.max_array_bytes} bytes"
                 )
+        if self._allocated + nbytes > self.max_array_bytes:
+            raise TooLargeError(
+                f"array '{name}' brings this call's arrays to {self._allocated + nbytes} bytes, over the "
+                f"limit of {self.max_array_bytes} bytes for one call; send fewer or smaller arrays"
+            )
+        self._allocated += nbytes
         buffer = np.empty(shape, dtype=dtype)
         return _PartialArray(name=name, buffer=buffer, codec=_Codec(header.compression))
 
     def _append(self, partial: _PartialArray, data: bytes) -> None:
         remaining = partial.expected - partial.received
         try:
-            raw = partial.codec.decode(data, remaining) if data else b""
+            # No honest chunk decodes to more than MAX_CHUNK_BYTES: a bomb stops there.
+            raw = partial.codec.decode(data, min(remaining, MAX_CHUNK_BYTES)) if data else b""
         except ValueError as error:
             raise ValueError(f"array '{partial.name}': {error}") from None
+        if len(raw) > MAX_CHUNK_BYTES:
+            raise TooLargeError(
+                f"array '{partial.name}': a compressed chunk expands beyond {MAX_CHUNK_BYTES} bytes; "
+                f"compress each chunk of at most {MAX_CHUNK_BYTES} raw bytes on its own"
+            )
         if len(raw) > remaining:
             raise ValueError(
                 f"array '{partial.name}': more bytes than shape {partial.buffer.shape} "

@@ -58,13 +58,18 @@ class ServiceConfig:
     host: str = DEFAULT_HOST
     port: int = 0
     data_dir: Path = field(default_factory=default_data_dir)
-    # Plain tokens and the roles file as an auth.IdentitySource; empty: no authentication.
+    # Plain tokens and the roles file as an auth.IdentitySource; authentication
+    # is on whenever either is configured (an empty roles file refuses everyone).
     identities: object = ()
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES
-    workers: int = 16
+    workers: int = 32
+    # Upload streams one caller may have open at once, and how long a stream
+    # may wait between messages before it is ended.
+    streams_per_caller: int = 16
+    stream_idle_seconds: float = 30.0
     grace_seconds: float = 5.0
     ready_file: Path | None = None
     log_level: str = "INFO"
@@ -102,8 +107,13 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
     parser.add_argument("--max-array-bytes", type=int,
                         default=int(env("MAX_ARRAY_BYTES", str(DEFAULT_MAX_ARRAY_BYTES))),
                         help="largest array accepted (env LABELASSIST_MAX_ARRAY_BYTES)")
-    parser.add_argument("--workers", type=int, default=int(env("WORKERS", "16")),
-                        help="concurrent calls (env LABELASSIST_WORKERS)")
+    parser.add_argument("--workers", type=int, default=int(env("WORKERS", "32")),
+                        help="threads for calls; data calls may use all but two (env LABELASSIST_WORKERS)")
+    parser.add_argument("--streams-per-caller", type=int, default=int(env("STREAMS_PER_CALLER", "16")),
+                        help="upload streams one caller (identity, or connection without auth) may have open at once "
+                             "(env LABELASSIST_STREAMS_PER_CALLER)")
+    parser.add_argument("--stream-idle-seconds", type=float, default=float(env("STREAM_IDLE_SECONDS", "30")),
+                        help="end a stream that sends nothing for this long (env LABELASSIST_STREAM_IDLE_SECONDS)")
     parser.add_argument("--ready-file", type=Path, default=None,
                         help="write {address, pid} here as JSON once serving")
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"),
@@ -130,6 +140,8 @@ def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
         tls_key=args.tls_key,
         max_array_bytes=args.max_array_bytes,
         workers=args.workers,
+        streams_per_caller=args.streams_per_caller,
+        stream_idle_seconds=args.stream_idle_seconds,
         ready_file=args.ready_file,
         log_level=args.log_level.upper(),
         options=dict(vars(args)),

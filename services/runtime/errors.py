@@ -7,6 +7,9 @@ message intact, so a client never sees a stack trace.
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Callable
+
 import grpc
 
 
@@ -27,7 +30,16 @@ class ConflictError(RuntimeError):
 
 
 class UnavailableError(RuntimeError):
-    """A backend this call needs (Triton) cannot be reached right now."""
+    """A backend this call needs (Triton, the database) cannot be reached
+    right now, or the service is too busy to take the call: retry."""
+
+
+class QuotaError(RuntimeError):
+    """The caller holds more of a shared resource than one caller may."""
+
+
+class CancelledError(RuntimeError):
+    """The client went away (cancelled, or its deadline passed): the work stops."""
 
 
 # Order matters: the first matching class wins, so subclasses come first.
@@ -37,6 +49,8 @@ STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
     (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
+    (QuotaError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (CancelledError, grpc.StatusCode.CANCELLED),
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
     (TypeError, grpc.StatusCode.INVALID_ARGUMENT),
     (MemoryError, grpc.StatusCode.RESOURCE_EXHAUSTED),
@@ -44,16 +58,44 @@ STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
 )
 
 
+# Operating-system errors that are the input's or the machine's state, not a bug.
+STATUS_BY_ERRNO = {
+    errno.ENOSPC: (grpc.StatusCode.RESOURCE_EXHAUSTED, "the server's disk is full; free space and retry"),
+    errno.EDQUOT: (grpc.StatusCode.RESOURCE_EXHAUSTED, "the server's disk quota is used up; free space and retry"),
+    errno.ENAMETOOLONG: (grpc.StatusCode.INVALID_ARGUMENT, "a path or name is too long for the file system"),
+}
+
+# Errors of a service's own backends (its database driver), added by the
+# service: exception type -> (code, function that words the message).
+BACKEND_ERRORS: list[tuple[type[BaseException], grpc.StatusCode, Callable[[BaseException], str]]] = []
+
+
+def register_backend_error(exception_type: type[BaseException], code: grpc.StatusCode,
+                           describe_error: Callable[[BaseException], str]) -> None:
+    """Map a backend library's exception (which the runtime cannot import) to a status."""
+    BACKEND_ERRORS.append((exception_type, code, describe_error))
+
+
 def status_for(error: BaseException) -> grpc.StatusCode | None:
     """The status code for an expected error, or None for a bug."""
     for exception_type, code in STATUS_BY_EXCEPTION:
         if isinstance(error, exception_type):
             return code
+    for exception_type, code, _ in BACKEND_ERRORS:
+        if isinstance(error, exception_type):
+            return code
+    if isinstance(error, OSError) and error.errno in STATUS_BY_ERRNO:
+        return STATUS_BY_ERRNO[error.errno][0]
     return None
 
 
 def describe(error: BaseException) -> str:
     """A one-line message for the client; KeyError's repr quoting is dropped."""
+    for exception_type, _, describe_error in BACKEND_ERRORS:
+        if isinstance(error, exception_type):
+            return describe_error(error)
+    if isinstance(error, OSError) and error.errno in STATUS_BY_ERRNO:
+        return STATUS_BY_ERRNO[error.errno][1]
     if isinstance(error, KeyError) and error.args:
         return str(error.args[0])
     return str(error) or type(error).__name__

@@ -20,7 +20,7 @@ logger = logging.getLogger("labelassist.rpc")
 AUTH_EXEMPT_PREFIXES = ("/grpc.health.v1.Health/",)
 
 
-def _replace_behavior(handler: grpc.RpcMethodHandler, wrap) -> grpc.RpcMethodHandler:
+def replace_behavior(handler: grpc.RpcMethodHandler, wrap) -> grpc.RpcMethodHandler:
     """The same kind of handler with its behaviour passed through ``wrap``."""
     if handler.unary_unary:
         return grpc.unary_unary_rpc_method_handler(
@@ -73,7 +73,7 @@ class AuthInterceptor(grpc.ServerInterceptor):
                 return behavior(request, context)
             return run_unary
 
-        return _replace_behavior(handler, wrap)
+        return replace_behavior(handler, wrap)
 
 
 class ErrorMappingInterceptor(grpc.ServerInterceptor):
@@ -129,7 +129,7 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
                 return response
             return run_unary
 
-        return _replace_behavior(handler, wrap)
+        return replace_behavior(handler, wrap)
 
 
 def _already_aborted(context) -> bool:

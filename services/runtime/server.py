@@ -8,8 +8,9 @@ import json
 import logging
 import os
 import signal
-import time
+import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from grpc_reflection.v1alpha import reflection
 from labelassist.runtime import logs
 from labelassist.runtime.memory import tune_allocator
 from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args, format_address
+from labelassist.runtime.calls import CallGuard
 from labelassist.runtime.interceptors import AuthInterceptor, ErrorMappingInterceptor
 
 logger = logging.getLogger("labelassist.server")
@@ -33,8 +35,8 @@ class ServiceDefinition:
 
     name: str  # "assist"
     full_name: str  # "labelassist.v1.AssistService", from the proto descriptor
-    # Builds the servicer from the configuration and adds it to the server.
-    register: Callable[[grpc.Server, ServiceConfig], None]
+    # Builds the servicer from the configuration, adds it to the server and returns it.
+    register: Callable[[grpc.Server, ServiceConfig], object]
     # Adds the service's own flags; their values arrive in ServiceConfig.options.
     add_arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
@@ -43,13 +45,19 @@ class ServiceDefinition:
            add_to_server: Callable[[object, grpc.Server], None],
            add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> ServiceDefinition:
         """The definition from what grpcio-tools generates for a service."""
-        def register(server: grpc.Server, config: ServiceConfig) -> None:
-            add_to_server(servicer_factory(config), server)
+        def register(server: grpc.Server, config: ServiceConfig):
+            servicer = servicer_factory(config)
+            add_to_server(servicer, server)
+            return servicer
 
         return cls(name, service_descriptor.full_name, register, add_arguments)
 
     def main(self, argv: list[str] | None = None) -> int:
         return main(self, argv)
+
+
+# How often a servicer's ``health_problem()`` (its dependencies) is asked.
+HEALTH_PROBE_SECONDS = 2.0
 
 
 class RunningServer:
@@ -58,6 +66,7 @@ class RunningServer:
         self.health = health_servicer
         self.port = port
         self.config = config
+        self.stopped = threading.Event()
 
     @property
     def address(self) -> str:
@@ -65,6 +74,7 @@ class RunningServer:
 
     def stop(self, grace: float | None = None) -> None:
         """Report NOT_SERVING, let calls in flight finish, then stop."""
+        self.stopped.set()
         self.health.enter_graceful_shutdown()
         self.server.stop(self.config.grace_seconds if grace is None else grace).wait()
 
@@ -75,12 +85,59 @@ def _server_credentials(config: ServiceConfig) -> grpc.ServerCredentials:
     return grpc.ssl_server_credentials([(key, chain)])
 
 
+class PortInUseError(SystemExit):
+    """The service's address is taken: a clean exit (code 2) with the reason."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warnings(config: ServiceConfig) -> list[str]:
+    """What is unsafe about serving beyond this machine with this configuration."""
+    if config.host in LOOPBACK_HOSTS or config.host.startswith("127."):
+        return []
+    warnings = []
+    if not config.identities:
+        warnings.append(f"bound to {config.host} without authentication: anyone who reaches this port may "
+                        "read and change every project (give --roles-file or --token-file)")
+    if not config.tls:
+        warnings.append(f"bound to {config.host} without TLS: tokens, images and labels cross the network "
+                        "in the clear (give --tls-cert and --tls-key)")
+    return warnings
+
+
+def _watch_health(health_servicer, service_name: str, probe: Callable[[], str | None], interval: float,
+                  stopped: threading.Event) -> None:
+    """NOT_SERVING while ``probe`` names a problem (a dependency is unreachable), SERVING again after."""
+    problem = None
+    while not stopped.wait(interval):
+        try:
+            now = probe()
+        except Exception as error:  # noqa: BLE001 - a failing probe is a problem to report, not a crash
+            now = f"{type(error).__name__}: {error}"
+        if now != problem:
+            status = health_pb2.HealthCheckResponse.NOT_SERVING if now else health_pb2.HealthCheckResponse.SERVING
+            for name in ("", service_name):
+                health_servicer.set(name, status)
+            logs.log_fields(logger, logging.WARNING if now else logging.INFO,
+                            "not serving" if now else "serving again", reason=now or "")
+            problem = now
+
+
 def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer:
     tune_allocator()
     interceptors = []
     if config.identities:
         interceptors.append(AuthInterceptor(config.identities))
+        if not len(config.identities):
+            logs.log_fields(logger, logging.WARNING, "the roles file lists no identities: every call is refused "
+                            "until identities are added to it", roles_file=str(config.identities.path))
     interceptors.append(ErrorMappingInterceptor())
+    interceptors.append(CallGuard(config.workers, config.streams_per_caller, config.stream_idle_seconds))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers,
                                    thread_name_prefix=f"{definition.name}-rpc"),
@@ -91,23 +148,38 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
             ("grpc.so_reuseport", 0),
         ],
     )
-    definition.register(server, config)
+    # Bind before the servicer exists: a taken port then ends the process
+    # before any thread, database or Triton connection was started.
+    try:
+        if config.tls:
+            port = server.add_secure_port(config.bind_address, _server_credentials(config))
+        else:
+            port = server.add_insecure_port(config.bind_address)
+    except RuntimeError:
+        port = 0
+    if port == 0:
+        server.stop(None)
+        raise PortInUseError(f"{definition.name}: cannot listen on {config.bind_address}: the port is in use "
+                             f"(or the address is not this machine's); choose another with --port or "
+                             f"LABELASSIST_{definition.name.upper()}_PORT")
+    servicer = definition.register(server, config)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
         (definition.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    if config.tls:
-        port = server.add_secure_port(config.bind_address, _server_credentials(config))
-    else:
-        port = server.add_insecure_port(config.bind_address)
-    if port == 0:
-        raise SystemExit(f"{definition.name}: cannot bind {config.bind_address}")
     server.start()
     for name in ("", definition.full_name):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     running = RunningServer(server, health_servicer, port, config)
+    probe = getattr(servicer, "health_problem", None)
+    if probe is not None:
+        threading.Thread(target=_watch_health, name="health-probe", daemon=True,
+                         args=(health_servicer, definition.full_name, probe, HEALTH_PROBE_SECONDS,
+                               running.stopped)).start()
     logs.log_fields(logger, logging.INFO, "serving", address=running.address,
                     tls=config.tls, auth=bool(config.identities), pid=os.getpid())
+    for warning in exposure_warnings(config):
+        logs.log_fields(logger, logging.WARNING, warning)
     return running
 
 
@@ -134,7 +206,13 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
         definition.add_arguments(parser)
     config = config_from_args(definition.name, parser.parse_args(argv))
     logs.configure(definition.name, config.log_level)
-    running = start(definition, config)
+    try:
+        running = start(definition, config)
+    except PortInUseError as error:
+        logs.log_fields(logger, logging.ERROR, error.message)
+        print(error.message, file=sys.stderr, flush=True)
+        raise
+
     received: list[int] = []
 
     def request_stop(signum, _frame):

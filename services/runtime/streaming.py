@@ -6,7 +6,7 @@ these two functions serve every service and the SDK alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,29 +39,52 @@ def read_stream(
     message_type: type,
     max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES,
     allowed_arrays: Iterable[str] | None = None,
+    admit: Callable[[Any], None] | None = None,
 ) -> Envelope:
-    """Collect a stream into its params/result message and its arrays."""
-    allowed = set(allowed_arrays) if allowed_arrays is not None else None
-    assembler = ArrayAssembler(max_array_bytes=max_array_bytes)
-    message = None
+    """Collect a stream into its params/result message and its arrays.
+
+    ``admit(message)`` runs as soon as the message arrives and before any
+    array is accepted (role checks, project lookups): a caller who may not
+    make the call is turned away before a byte of array data is held. With
+    ``admit``, the message must come first.
+    """
+    reader = _EnvelopeReader(message_field, max_array_bytes, allowed_arrays)
     for part in parts:
         kind = part.WhichOneof("part")
         if kind == message_field:
-            if message is not None:
+            if reader.message is not None:
                 raise ValueError(f"'{message_field}' sent twice in one stream")
-            message = getattr(part, message_field)
-        elif kind == ARRAY_FIELD:
-            chunk = part.array
-            if allowed is not None and chunk.HasField("header") and chunk.name and chunk.name not in allowed:
-                raise ValueError(
-                    f"unexpected array '{chunk.name}' (expected: {', '.join(sorted(allowed))})"
-                )
-            assembler.add(chunk)
+            reader.message = getattr(part, message_field)
+            if admit is not None:
+                admit(reader.message)
+        elif admit is not None and reader.message is None:
+            raise ValueError(f"send '{message_field}' first, before any array")
         else:
+            reader.add(part)
+    return reader.finish(message_type)
+
+
+class _EnvelopeReader:
+    """One envelope's message and arrays, validated part by part."""
+
+    def __init__(self, message_field: str, max_array_bytes: int, allowed_arrays: Iterable[str] | None):
+        self.message_field = message_field
+        self.allowed = set(allowed_arrays) if allowed_arrays is not None else None
+        self.assembler = ArrayAssembler(max_array_bytes=max_array_bytes)
+        self.message = None
+
+    def add(self, part: Any) -> None:
+        if part.WhichOneof("part") != ARRAY_FIELD:
             raise ValueError("empty stream message: set either "
-                             f"'{message_field}' or '{ARRAY_FIELD}'")
-    return Envelope(message=message if message is not None else message_type(),
-                    arrays=assembler.finish())
+                             f"'{self.message_field}' or '{ARRAY_FIELD}'")
+        chunk = part.array
+        if self.allowed is not None and chunk.HasField("header") and chunk.name and chunk.name not in self.allowed:
+            raise ValueError(f"unexpected array '{chunk.name}' (expected: {', '.join(sorted(self.allowed))})")
+        self.assembler.add(chunk)
+
+    def finish(self, message_type: type) -> Envelope:
+        return Envelope(message=self.message if self.message is not None else message_type(),
+                        arrays=self.assembler.finish())
 
 
 def write_stream(
@@ -96,16 +119,23 @@ def split_stream(
     allowed_arrays: Iterable[str] | None = None,
 ) -> Iterator[Envelope]:
     """A stream of several envelopes, each a ``message_field`` part followed by
-    its arrays; yields each envelope as soon as the next one starts."""
-    current: list[Any] = []
+    its arrays; yields each envelope as soon as the next one starts.
+
+    Chunks are validated and decoded as they arrive, so the stream never
+    holds more than one envelope's arrays, and the per-call limit applies to
+    each envelope.
+    """
+    reader = None
     for part in parts:
-        if part.WhichOneof("part") == message_field and current:
-            yield read_stream(current, message_field, type(getattr(current[0], message_field)),
-                              max_array_bytes, allowed_arrays)
-            current = []
-        if not current and part.WhichOneof("part") != message_field:
+        kind = part.WhichOneof("part")
+        if kind == message_field:
+            if reader is not None:
+                yield reader.finish(type(reader.message))
+            reader = _EnvelopeReader(message_field, max_array_bytes, allowed_arrays)
+            reader.message = getattr(part, message_field)
+        elif reader is None:
             raise ValueError(f"each item must start with '{message_field}'")
-        current.append(part)
-    if current:
-        yield read_stream(current, message_field, type(getattr(current[0], message_field)),
-                          max_array_bytes, allowed_arrays)
+        else:
+            reader.add(part)
+    if reader is not None:
+        yield reader.finish(type(reader.message))

@@ -1,7 +1,11 @@
-"""Server-side dataset folders, confined to the configured roots."""
+"""Server-side dataset folders, confined to the configured roots: every file
+read lies inside a root (symlinks resolved), and every file written lands in
+its export folder, named by the safe-name rule."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,18 +13,24 @@ import numpy as np
 
 from labelassist.client.dataset import read_dataset
 from labelassist.client.imageio import read_image, write_labels
-from labelassist.runtime.errors import NotFoundError
+from labelassist.runtime.errors import NotFoundError, PermissionDeniedError
+from labelassist.runtime.names import check_sample_name
+from labelassist.runtime.paths import confine
+
+EXPORT_FORMATS = ("tif", "png")
 
 
-def load_dataset(folder: Path) -> list[dict]:
-    """Entries for Store.add_samples from a dataset folder."""
+def load_dataset(folder: Path, roots: Sequence[Path]) -> list[dict]:
+    """Entries for Store.add_samples from a dataset folder inside ``roots``."""
     if not folder.is_dir():
         raise NotFoundError(f"no dataset folder {folder}")
     entries = []
     for sample in read_dataset(folder):
-        entry = {"stem": sample.stem, "image": read_image(sample.image), "sequence": sample.sequence}
+        image_path = confine(str(sample.image), roots)
+        entry = {"stem": check_sample_name(sample.stem), "image": read_image(image_path),
+                 "sequence": sample.sequence}
         if sample.label is not None:
-            label = read_image(sample.label)
+            label = read_image(confine(str(sample.label), roots))
             if label.shape != entry["image"].shape[:2]:
                 raise ValueError(f"label {sample.label.name} is {label.shape}, its image {entry['image'].shape}")
             entry["label"] = label
@@ -29,9 +39,30 @@ def load_dataset(folder: Path) -> list[dict]:
 
 
 def export_labels(folder: Path, latest: Sequence[tuple[str, np.ndarray]], suffix: str) -> int:
-    if suffix not in ("tif", "png"):
-        raise ValueError(f"'format' must be tif or png, got {suffix!r}")
+    """Write each (stem, mask) as ``folder/<stem>.<suffix>``, all or nothing.
+
+    Every file is first written under a fresh name of our own in the folder,
+    then moved over its target in one step: a symlink already standing at a
+    target is replaced, never followed, and an error leaves no new file.
+    """
+    if suffix not in EXPORT_FORMATS:
+        raise ValueError(f"'format' must be one of {', '.join(EXPORT_FORMATS)}, got {suffix!r}")
     folder.mkdir(parents=True, exist_ok=True)
-    for stem, mask in latest:
-        write_labels(folder / f"{stem}.{suffix}", mask)
-    return len(latest)
+    real = folder.resolve()
+    staged: list[tuple[str, Path]] = []
+    try:
+        for stem, mask in latest:
+            target = real / f"{check_sample_name(stem)}.{suffix}"
+            if target.parent != real:
+                raise PermissionDeniedError(f"sample {stem!r} would be written outside {real}")
+            handle, staging = tempfile.mkstemp(dir=real, prefix=".export-", suffix=f".{suffix}")
+            os.close(handle)
+            staged.append((staging, target))
+            write_labels(staging, mask)
+        for staging, target in staged:
+            os.replace(staging, target)
+    except BaseException:
+        for staging, _ in staged:
+            Path(staging).unlink(missing_ok=True)
+        raise
+    return len(staged)

@@ -66,10 +66,18 @@ def aggregate(pixel_scores: np.ndarray, how: str = "mean", top_percent: float = 
     raise ValueError(f"aggregation must be mean or topk, got {how!r}")
 
 
+FEATURE_SIDE = 512
+
+
 def image_features(image: np.ndarray, thumbnail: int = 16, bins: int = 32) -> np.ndarray:
     """A small embedding of an image for diversity before any model exists:
-    a normalised thumbnail (layout) and intensity histogram (content)."""
-    grey = np.asarray(image, dtype=np.float64)
+    a normalised thumbnail (layout) and intensity histogram (content).
+
+    Computed on a strided view of at most ``FEATURE_SIDE`` pixels a side, so
+    a large image costs no full-size float copy."""
+    image = np.asarray(image)
+    step = max(-(-max(image.shape[:2]) // FEATURE_SIDE), 1)
+    grey = np.asarray(image[::step, ::step], dtype=np.float64)
     if grey.ndim == 3:
         grey = grey.mean(axis=-1)
     low, high = np.percentile(grey, (1, 99))

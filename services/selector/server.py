@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+import grpc
+import sqlalchemy.exc
+
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument, env
+from labelassist.runtime.errors import register_backend_error
 from labelassist.runtime.registry import call_from_proto
 from labelassist.runtime.streaming import read_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, require
+from labelassist.runtime.names import check_sample_name
 from labelassist.selector.datasets import export_labels, load_dataset
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.selection import rank_samples
@@ -32,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_triton_argument(parser, "the U-Net's scores feed the uncertainty strategies")
 
 
+def _database_error(error: BaseException) -> str:
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    return f"the selector's database is unreachable or busy ({cause[:200]}); retry shortly"
+
+
+# The database going away is the machine's state, not a bug: UNAVAILABLE, which clients retry.
+register_backend_error(sqlalchemy.exc.OperationalError, grpc.StatusCode.UNAVAILABLE, _database_error)
+register_backend_error(sqlalchemy.exc.InterfaceError, grpc.StatusCode.UNAVAILABLE, _database_error)
+
+
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def __init__(self, config: ServiceConfig):
         options = config.options
@@ -41,6 +56,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.store = Store(url, config.data_dir / "blobs")
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
+
+    def health_problem(self) -> str | None:
+        """What keeps the selector from serving (its database unreachable), or None."""
+        return self.store.problem()
 
     def _project_message(self, project) -> pb.Project:
         labeled, total, _ = self.store.progress(project)
@@ -85,18 +104,20 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def RegisterDataset(self, request, context):
         require("register", request.project)
         project = self.store.project(request.project)
-        entries = load_dataset(confine(request.path, self.roots))
+        entries = load_dataset(confine(request.path, self.roots), self.roots)
         added = self.store.add_samples(project, entries)
         labeled, total, _ = self.store.progress(project)
         return pb.RegisterDatasetResponse(added=added, total=total, labeled=labeled)
 
     def AddSample(self, request_iterator, context):
+        def admit(params):
+            check_sample_name(params.stem)
+            require("register", params.project)
+            self.store.project(params.project)
+
         received = read_stream(request_iterator, "params", pb.AddSampleParams, self.max_array_bytes,
-                               {"image", "label", "prelabel"})
+                               {"image", "label", "prelabel"}, admit=admit)
         params = received.message
-        if not params.stem:
-            raise ValueError("'stem' must be set")
-        require("register", params.project)
         project = self.store.project(params.project)
         entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
                  "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel")}
@@ -137,13 +158,17 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                                 request.response_compression)
 
     def SubmitLabel(self, request_iterator, context):
-        received = read_stream(request_iterator, "params", pb.SubmitLabelParams, self.max_array_bytes, {"mask"})
+        def admit(params):
+            origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
+            if origin is None or origin == "imported":
+                raise ValueError("'origin' must be manual, accepted_prelabel or edited_prelabel; "
+                                 f"got {params.origin}")
+            require("submit", self.store.project_name(self.store.sample(params.sample_id).project_id))
+
+        received = read_stream(request_iterator, "params", pb.SubmitLabelParams, self.max_array_bytes, {"mask"},
+                               admit=admit)
         params = received.message
         origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
-        if origin is None or origin == "imported":
-            raise ValueError(f"'origin' must be manual, accepted_prelabel or edited_prelabel; got {params.origin}")
-        row = self.store.sample(params.sample_id)
-        require("submit", self.store.project_name(row.project_id))
         version = self.store.submit_label(params.sample_id, annotator_name(params.annotator),
                                           received.require("mask"), origin)
         return pb.SubmitLabelResponse(label=self._version_message(version))

@@ -8,6 +8,7 @@ points at it is committed, and SQLite runs with ``synchronous=FULL``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
+from labelassist.imaging.checks import check_image, check_mask
 from labelassist.runtime.errors import ConflictError, NotFoundError
+from labelassist.runtime.names import check_sample_name
 from labelassist.selector.blobs import BlobStore, array_checksum
 from labelassist.selector.scoring import image_features
 
@@ -117,6 +120,19 @@ class LabelVersion:
     created_at: float
 
 
+def check_sample_entry(entry: dict) -> None:
+    """A sample to add: a safe stem, an image the services can work on, and
+    a label or pre-label of the image's size."""
+    check_sample_name(entry.get("stem") or "")
+    image = check_image(entry["image"])
+    for name in ("label", "prelabel"):
+        if entry.get(name) is not None:
+            check_mask(entry[name], image.shape, name)
+    sequence = entry.get("sequence")
+    if sequence is not None and len(sequence) > 200:
+        raise ValueError(f"'sequence' has {len(sequence)} characters; at most 200")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -146,7 +162,8 @@ def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate if for_writes else _sqlite_begin_deferred)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                  connect_args={"connect_timeout": 5} if "psycopg" in url else {})
     if for_writes:
         metadata.create_all(engine)
     return engine
@@ -160,6 +177,16 @@ class Store:
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
         self.blobs = BlobStore(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+
+    def problem(self) -> str | None:
+        """Why the database cannot be used right now, or None when it answers."""
+        try:
+            with self.reader.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            cause = str(getattr(error, "orig", None) or error).strip().splitlines()
+            return f"database unreachable: {cause[0][:200] if cause else type(error).__name__}"
+        return None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -177,8 +204,8 @@ class Store:
                        inspection: dict | None = None) -> Project:
         if not name or len(name) > 200:
             raise ValueError("project 'name' must be 1 to 200 characters")
-        if lease_seconds <= 0:
-            raise ValueError(f"'lease_seconds' must be positive, got {lease_seconds}")
+        if not math.isfinite(lease_seconds) or lease_seconds <= 0:
+            raise ValueError(f"'lease_seconds' must be positive (a finite number of seconds), got {lease_seconds}")
         try:
             with self.engine.begin() as connection:
                 project_id = connection.execute(projects.insert().values(
@@ -227,7 +254,13 @@ class Store:
 
     def add_samples(self, project: Project, entries: Sequence[dict]) -> int:
         """Add samples: each entry has stem, image, optional sequence,
-        prelabel and label (imported as version 1). Returns how many were new."""
+        prelabel and label (imported as version 1). Returns how many were new.
+
+        Every entry is checked before anything is written, so a bad one
+        leaves neither rows nor blobs behind.
+        """
+        for entry in entries:
+            check_sample_entry(entry)
         prepared = []
         for entry in entries:
             prepared.append({**entry, "image_blob": self.blobs.put(entry["image"]),
@@ -339,10 +372,10 @@ class Store:
             raise ValueError("'annotator' must be set")
         row = self.sample(sample_id)
         image = self.blobs.get(row.image_blob)
-        if mask.shape != image.shape[:2]:
-            raise ValueError(f"shape mismatch: mask is {mask.shape}, sample {row.stem!r} is {image.shape[:2]}")
-        if mask.dtype.kind not in "biu":
-            raise ValueError(f"'mask' has dtype {mask.dtype}; expected bool or integer labels")
+        if np.asarray(mask).shape != image.shape[:2]:
+            raise ValueError(f"shape mismatch: mask is {np.asarray(mask).shape}, sample {row.stem!r} "
+                             f"is {image.shape[:2]}")
+        check_mask(mask, image.shape)
         checksum = self.blobs.put(mask)  # durable before the row that points at it
         now = time.time() if now is None else now
         with self.engine.begin() as connection:

@@ -1,0 +1,209 @@
+"""Resource attacks against a running stack: for each, the answer, the time
+to answer, the attacked service's peak memory, whether health answered
+throughout, and how long another client's small call took meanwhile.
+
+    python benchmarks/bench_abuse.py [--out benchmarks/results]
+
+Goals: every answer within 2 s; no service above 2 x (the largest array it
+legitimately holds + 512 MiB); health answers throughout; another client's
+small call completes in under 1 s while the attacks run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import grpc
+import numpy as np
+import zstandard
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from labelassist.client.sdk import LabelAssistClient
+from labelassist.evaluation.machine import machine
+from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc, common_pb2, selector_pb2, selector_pb2_grpc
+from labelassist.stack import Stack
+
+MIB = 1 << 20
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak(pid: int) -> None:
+    """Start the peak-RSS count afresh (Linux: clear_refs 5)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as handle:
+        handle.write("5")
+
+
+class Bystander:
+    """Health checks of every service and a small call of another client, in a loop."""
+
+    def __init__(self, addresses):
+        self.addresses = addresses
+        self.health_failures: list[str] = []
+        self.small_call_seconds: list[float] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        image = np.zeros((32, 32), np.uint8)
+        with LabelAssistClient(self.addresses, retries=0, timeout=5) as client:
+            while not self.stop.wait(0.2):
+                for name, status in client.health(timeout=1.0).items():
+                    if status != "SERVING":
+                        self.health_failures.append(f"{name}: {status}")
+                started = time.perf_counter()
+                try:
+                    client.preprocess(image, ["invert"])
+                    self.small_call_seconds.append(time.perf_counter() - started)
+                except grpc.RpcError as error:
+                    self.small_call_seconds.append(float("inf"))
+                    self.health_failures.append(f"small call: {error.code().name}")
+
+    def close(self):
+        self.stop.set()
+        self.thread.join()
+
+
+def answer_of(call) -> str:
+    try:
+        call()
+        return "OK"
+    except grpc.RpcError as error:
+        return f"{error.code().name}: {error.details()[:120]}"
+
+
+def bomb(addresses):
+    data = zstandard.ZstdCompressor(level=19).compress(bytes(512 * MIB))
+    header = common_pb2.ArrayHeader(dtype=common_pb2.DTYPE_UINT8, shape=[512 * MIB],
+                                    compression=common_pb2.COMPRESSION_ZSTD)
+    parts = [assist_pb2.PreprocessRequest(params=assist_pb2.PreprocessParams()),
+             assist_pb2.PreprocessRequest(array=common_pb2.ArrayChunk(name="image", header=header, data=data))]
+    with grpc.insecure_channel(addresses.assist) as channel:
+        return answer_of(lambda: list(assist_pb2_grpc.AssistServiceStub(channel).Preprocess(iter(parts), timeout=10)))
+
+
+def idle_streams(addresses, count: int = 32):
+    release = threading.Event()
+
+    def parts():
+        yield selector_pb2.AddSampleRequest(params=selector_pb2.AddSampleParams(project="abuse", stem="idle"))
+        release.wait(60)
+
+    answers = []
+    with grpc.insecure_channel(addresses.selector) as channel:
+        stub = selector_pb2_grpc.SelectorServiceStub(channel)
+        futures = [stub.AddSample.future(parts(), timeout=60) for _ in range(count)]
+        for future in futures:
+            try:
+                future.result()
+                answers.append("OK")
+            except grpc.RpcError as error:
+                answers.append(error.code().name)
+        release.set()
+    counts = {code: answers.count(code) for code in sorted(set(answers))}
+    return ", ".join(f"{n} x {code}" for code, n in counts.items())
+
+
+def over_budget(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.preprocess(np.zeros((8192, 8192), np.uint8),
+                                                    [("nl_means", {"patch_distance": 25})]))
+
+
+def huge_label_id(addresses):
+    mask = np.zeros((64, 64), np.uint32)
+    mask[10:20, 10:20] = 2**26
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.inspect(mask))
+
+
+def large_sample(addresses):
+    image = np.random.default_rng(0).integers(0, 65535, (8192, 8192), dtype=np.uint16)  # 128 MiB
+    with LabelAssistClient(addresses, retries=0, timeout=60) as client:
+        return answer_of(lambda: client.add_sample("abuse", "large", image))
+
+
+# name, attacked service, the largest array it legitimately holds (MiB), attack
+ATTACKS = [
+    ("compression bomb (16 KB -> 512 MiB)", "assist", 1, bomb),
+    ("32 idle upload streams", "selector", 0, idle_streams),
+    ("over-budget pipeline (nl_means at 8192²)", "assist", 64, over_budget),
+    ("label id 2^26 in a 64x64 mask", "inspect", 0, huge_label_id),
+    ("128 MiB AddSample", "selector", 128, large_sample),
+]
+
+
+def run(out: Path, idle_seconds: float) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as data_dir:
+        stack = Stack(data_dir=Path(data_dir), base_port=0, triton=None,
+                      server_args=["--stream-idle-seconds", str(idle_seconds)])
+        stack.start()
+        try:
+            addresses = stack.wait_until_serving(timeout=120)
+            with LabelAssistClient(addresses) as client:
+                client.create_project("abuse")
+            for name, service, legitimate_mib, attack in ATTACKS:
+                pid = stack.children[service].process.pid
+                reset_peak(pid)
+                bystander = Bystander(addresses)
+                started = time.perf_counter()
+                answer = attack(addresses)
+                seconds = time.perf_counter() - started
+                time.sleep(0.5)
+                bystander.close()
+                peak = peak_rss_mib(pid)
+                limit = 2 * (legitimate_mib + 512)
+                small = bystander.small_call_seconds
+                rows.append({"attack": name, "service": service, "answer": answer, "seconds": round(seconds, 2),
+                             "peak_rss_mib": round(peak), "rss_limit_mib": limit,
+                             "health_failures": bystander.health_failures,
+                             "other_client_median_s": round(statistics.median(small), 3) if small else None,
+                             "other_client_max_s": round(max(small), 3) if small else None})
+                print(f"{name}: {answer} in {seconds:.2f} s; {service} peak {peak:.0f} MiB (limit {limit}); "
+                      f"other client max {rows[-1]['other_client_max_s']} s", flush=True)
+        finally:
+            stack.stop()
+    write(rows, out, idle_seconds)
+    return rows
+
+
+def write(rows: list[dict], out: Path, idle_seconds: float) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "abuse.json").write_text(json.dumps({"machine": machine(), "stream_idle_seconds": idle_seconds,
+                                                "rows": rows}, indent=2))
+    lines = ["| attack | answer | s to answer | service peak RSS (limit) | health | other client's call, median / max s |",
+             "|---|---|---:|---:|---|---:|"]
+    for r in rows:
+        health = "answered throughout" if not r["health_failures"] else "; ".join(r["health_failures"][:3])
+        lines.append(f"| {r['attack']} | {r['answer'].split(':')[0]} | {r['seconds']} | "
+                     f"{r['service']} {r['peak_rss_mib']} MiB ({r['rss_limit_mib']}) | {health} | "
+                     f"{r['other_client_median_s']} / {r['other_client_max_s']} |")
+    (out / "abuse.md").write_text(
+        f"Resource attacks on a stack on this machine ({machine()['cpus']} cores); idle streams are ended "
+        f"after {idle_seconds:g} s (`--stream-idle-seconds`; 30 by default).\n\n" + "\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--idle-seconds", type=float, default=1.0,
+                        help="the stack's stream idle timeout, so idle streams are answered within 2 s")
+    args = parser.parse_args()
+    run(args.out, args.idle_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Input checks for images and label masks: one rule for every service, so
+an array the selector stores is one that assist and inspect can work on.
+
+Each check raises ``ValueError`` naming the array and the problem (the
+services answer INVALID_ARGUMENT) and returns the array unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_CHANNELS = 16
+
+
+def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
+    """Reject what no operation can work on.
+
+    Parameters
+    ----------
+    image : ndarray
+        A 2D grey image (H, W) or a channels-last image (H, W, C) with
+        1 to ``MAX_CHANNELS`` channels, integer or finite float.
+    name : str
+        How the array is called in the message.
+
+    Returns
+    -------
+    ndarray
+        ``image`` as an array.
+
+    Raises
+    ------
+    ValueError
+        For an empty image, another number of dimensions or channels, a
+        boolean or non-numeric dtype, or NaN/Inf values.
+    """
+    image = np.asarray(image)
+    if image.size == 0:
+        raise ValueError(f"'{name}' is empty (shape {image.shape})")
+    if image.ndim not in (2, 3):
+        raise ValueError(f"'{name}' must be 2D (H, W) or channels-last (H, W, C); got shape {image.shape}")
+    if image.ndim == 3 and not 1 <= image.shape[2] <= MAX_CHANNELS:
+        raise ValueError(f"'{name}' has {image.shape[2]} channels; at most {MAX_CHANNELS} are supported "
+                         f"(channels go last: H, W, C)")
+    if image.dtype == np.bool_ or image.dtype.kind not in "uif":
+        raise ValueError(f"'{name}' has dtype {image.dtype}; expected an integer or float image")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError(f"'{name}' contains NaN or Inf")
+    return image
+
+
+def check_mask(mask: np.ndarray, shape: tuple[int, ...] | None = None, name: str = "mask") -> np.ndarray:
+    """Reject what is not a label image: 2D, bool or non-negative integer ids.
+
+    Parameters
+    ----------
+    mask : ndarray
+        Label image (H, W): 0 background, > 0 object or instance id.
+    shape : tuple of int, optional
+        The image's shape; the mask must match its first two extents.
+    name : str
+        How the array is called in the message.
+
+    Returns
+    -------
+    ndarray
+        ``mask`` as an array.
+
+    Raises
+    ------
+    ValueError
+        For an empty or non-2D mask, a float dtype, negative ids, or a
+        shape that differs from the image's.
+    """
+    mask = np.asarray(mask)
+    if mask.size == 0:
+        raise ValueError(f"'{name}' is empty (shape {mask.shape})")
+    if mask.ndim != 2:
+        raise ValueError(f"'{name}' must be a 2D label image (H, W); got shape {mask.shape}")
+    if mask.dtype.kind not in "biu":
+        raise ValueError(f"'{name}' has dtype {mask.dtype}; expected bool or integer labels")
+    if mask.dtype.kind == "i" and mask.min() < 0:
+        raise ValueError(f"'{name}' has negative labels (minimum {mask.min()})")
+    if shape is not None and mask.shape != tuple(shape[:2]):
+        raise ValueError(f"'{name}' shape {mask.shape} does not match the image's {tuple(shape[:2])}")
+    return mask
