@@ -92,6 +92,17 @@ def postgres_url():
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 and localhost: (cert, key)."""
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
 def status_of(call) -> grpc.StatusCode:
     with pytest.raises(grpc.RpcError) as caught:
         call()

@@ -163,3 +163,55 @@ def test_installing_the_package_prints_no_build_warnings(tmp_path):
     output = run.stdout + run.stderr
     assert "Warning" not in output and "deprecated" not in output.lower(), output[-3000:]
     assert list(tmp_path.glob("label_assistant-*.whl"))
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.2)
+
+
+def test_up_starts_a_crashed_service_again_on_its_port(tmp_path):
+    import json
+
+    base = _free_base_port()
+    up = _cli("up", "--triton-url", "none", "--base-port", str(base), data_dir=tmp_path)
+    stack_json = tmp_path / "run" / "stack.json"
+    try:
+        _wait_for(stack_json.exists, 90, "the stack did not start")
+        pid = json.loads(stack_json.read_text())["services"]["selector"]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        addresses = ServiceAddresses(*(f"127.0.0.1:{base + i}" for i in range(3)))
+        with LabelAssistClient(addresses, retries=8, backoff=0.5) as client:
+            _wait_for(lambda: client.health()["selector"] == "SERVING" and up.poll() is None, 60,
+                      "the selector was not started again")
+            client.create_project("after-restart")
+            assert [p.name for p in client.list_projects()] == ["after-restart"]
+    finally:
+        up.send_signal(signal.SIGTERM)
+        out, err = up.communicate(timeout=60)
+    assert up.returncode == 0
+    assert "selector exited with code -9; starting it again in 1 s (restart 1)" in err
+
+
+def test_with_tls_the_services_reach_each_other_without_extra_settings(tmp_path, certificate):
+    cert, key = certificate
+    base = _free_base_port()
+    env_free = {k: v for k, v in os.environ.items() if k != "LABELASSIST_TLS_ROOT"}
+    up = subprocess.Popen([sys.executable, "-m", "labelassist.cli", "up", "--triton-url", "none", "--base-port",
+                           str(base), "--tls-cert", str(cert), "--tls-key", str(key)], text=True,
+                          env={**env_free, "LABELASSIST_DATA_DIR": str(tmp_path)},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for((tmp_path / "run" / "stack.json").exists, 90, "the TLS stack did not start")
+        addresses = ServiceAddresses(*(f"127.0.0.1:{base + i}" for i in range(3)))
+        with LabelAssistClient(addresses, tls_root=cert) as client:
+            client.create_project("tls")
+            sample_id = client.add_sample("tls", "a", (np.arange(4096) % 97).reshape(64, 64).astype(np.uint16))
+            # assist fetches the image from the selector itself, over TLS
+            outcome = client.prelabel(None, method="otsu", sample_id=sample_id)
+            assert outcome.mask.shape == (64, 64)
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.communicate(timeout=60)

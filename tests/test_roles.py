@@ -158,3 +158,19 @@ def test_a_changed_roles_file_takes_effect_without_a_restart(start_service, tmp_
         time.sleep(2.5)
         assert [p.name for p in carol.list_projects()] == ["late"]
     assert "kept the previous identities" in selector.log_file.read_text()
+
+
+def test_a_project_admin_may_not_train_the_model_every_project_is_served(start_service, tmp_path):
+    roles = tmp_path / "roles.toml"
+    roles.write_text(f"""
+[[identity]]
+name = "pa"
+token_sha256 = "{token_hash('pa')}"
+projects = {{ nuclei = "admin" }}
+""")
+    selector = start_service("selector", "--roles-file", str(roles))
+    assist = start_service("assist", "--roles-file", str(roles), "--selector-address", selector.address)
+    addresses = ServiceAddresses(selector=selector.address, assist=assist.address, inspect=assist.address)
+    with LabelAssistClient(addresses, token="pa", retries=0) as project_admin:
+        _denied(lambda: project_admin.train(project="nuclei"), "'pa' may not train the U-Net",
+                '"*" = "admin"')

@@ -80,16 +80,6 @@ def test_health_answers_without_a_token(authed_assist):
     assert status == health_pb2.HealthCheckResponse.SERVING
 
 
-@pytest.fixture
-def certificate(tmp_path):
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True)
-    return cert, key
-
-
 def test_tls_service_serves_a_client_that_trusts_its_certificate(start_service, certificate):
     cert, key = certificate
     service = start_service("assist", "--tls-cert", str(cert), "--tls-key", str(key))

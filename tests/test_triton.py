@@ -1,5 +1,6 @@
 """U-Net pre-labels through a real tritonserver (the nvidia-pytriton bundle)."""
 
+import socket
 import threading
 import time
 
@@ -369,3 +370,40 @@ def test_an_annotation_session_survives_triton_and_selector_restarts(tmp_path, t
         done.set()
         assist.stop()
         selector.stop()
+
+
+def test_a_training_job_that_fails_to_load_into_triton_leaves_no_version(start_service, tmp_path):
+    from labelassist.proto.v1 import assist_pb2
+
+    with socket.socket() as probe:  # a port where no Triton listens
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    service = start_service("assist", "--triton-url", f"127.0.0.1:{dead}")
+    dataset = tmp_path / "data" / "datasets" / "blobs"
+    write_blob_dataset(dataset, 4, seed=9)
+    with LabelAssistClient(ServiceAddresses(assist=service.address), retries=0) as client:
+        job = client.train(dataset, epochs=1, steps_per_epoch=2, tile=64, depth=2, width=8)
+        events = list(client.train_status(job))
+    assert events[-1].state == assist_pb2.TRAIN_STATE_FAILED
+    assert modelrepo.versions(tmp_path / "data" / "models") == []
+
+
+def test_a_killed_triton_leaves_no_stub_or_shared_memory_behind(trained, tmp_path):
+    from pathlib import Path
+
+    server = LocalTriton(trained[1], tmp_path / "triton")
+    server.start(models=["unet"])
+    try:
+        time.sleep(1)
+        server.process.kill()
+        server.process.wait()
+        orphans = server.stub_orphans()
+        assert orphans, "a python-backend stub outlives its killed server"
+        server.start(models=["unet"])  # what `labelassist up` does when Triton dies
+        assert server.stub_orphans() == []
+        for pid, region in orphans:
+            assert not Path(f"/proc/{pid}").exists() or b"zombie" in Path(f"/proc/{pid}/status").read_bytes().lower()
+            assert not (Path("/dev/shm") / region).exists()
+    finally:
+        server.stop()
+    assert server.stub_orphans() == []

@@ -8,6 +8,7 @@ so LD_LIBRARY_PATH must hold its LIBDIR (else it crashes on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -94,8 +95,39 @@ class LocalTriton:
                 if not fixed_port:
                     self.grpc_port = 0
 
+    def stub_orphans(self) -> list[tuple[int, str]]:
+        """(pid, shared-memory region) of every python-backend stub of this
+        server's backend folder whose tritonserver is gone: a killed server
+        leaves them running, each holding a region in /dev/shm."""
+        stub = str(self.run_dir / "backends" / "python" / "triton_python_backend_stub")
+        live = self.process.pid if self.process is not None and self.process.poll() is None else None
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            # argv: stub, model.py, shm region, shm size, growth, parent pid, ...
+            if len(argv) > 5 and argv[0].decode(errors="replace") == stub and argv[5] != str(live).encode():
+                found.append((int(entry.name), argv[2].decode(errors="replace")))
+        return found
+
+    def clean_up_orphans(self) -> int:
+        """End the stubs a dead server left behind and free their shared memory."""
+        orphans = self.stub_orphans()
+        for pid, region in orphans:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            if region.startswith("triton_python_backend_shm_region"):
+                with contextlib.suppress(OSError):
+                    (Path("/dev/shm") / region).unlink()
+        return len(orphans)
+
     def _start_once(self, models, timeout: float) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.clean_up_orphans()
         self.grpc_port = self.grpc_port or free_port()
         command = [str(bundle_root() / "bin" / "tritonserver"),
                    f"--model-repository={self.model_repository}",
@@ -133,11 +165,14 @@ class LocalTriton:
             return ""
 
     def stop(self, timeout: float = 20.0) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return self.process.wait()
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.clean_up_orphans()
+        return self.process.returncode
