@@ -191,10 +191,12 @@ def cmd_prelabel(args) -> int:
 
 
 @contextlib.contextmanager
-def _elapsed(description: str, after: float = 2.0):
-    """Seconds so far on stderr for a call that runs longer than ``after`` seconds."""
+def _elapsed(description: str, after: float | None = None):
+    """Seconds so far on stderr for a call that runs longer than ``after``
+    seconds (LABELASSIST_PROGRESS_AFTER, 2 by default)."""
     from tqdm import tqdm
 
+    after = float(env("PROGRESS_AFTER", "2")) if after is None else after
     with tqdm(total=None, desc=description, delay=after, file=sys.stderr, bar_format="{desc}: {elapsed}") as bar:
         done = threading.Event()
         ticker = threading.Thread(target=lambda: [bar.refresh() for _ in iter(lambda: done.wait(1.0), True)],

@@ -215,3 +215,42 @@ def test_with_tls_the_services_reach_each_other_without_extra_settings(tmp_path,
     finally:
         up.send_signal(signal.SIGTERM)
         up.communicate(timeout=60)
+
+
+def test_prelabel_shows_the_seconds_of_a_long_call(stack, tmp_path):
+    import tifffile
+
+    image_path, mask_path = tmp_path / "big.tif", tmp_path / "big_mask.png"
+    tifffile.imwrite(image_path, (np.arange(1024 * 1024) % 4001).reshape(1024, 1024).astype(np.uint16))
+    env = {**os.environ, "LABELASSIST_DATA_DIR": str(stack.data_dir), "LABELASSIST_PROGRESS_AFTER": "0"}
+    run = subprocess.run([sys.executable, "-m", "labelassist.cli", "prelabel", str(image_path), "-o",
+                          str(mask_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert f"pre-labelling {image_path} (1024x1024): 00:0" in run.stderr
+    assert mask_path.exists()
+
+
+def test_bench_prelabel_works_on_a_folder_with_one_labelled_image(tmp_path):
+    import tifffile
+
+    dataset = tmp_path / "one"
+    (dataset / "images").mkdir(parents=True)
+    (dataset / "labels").mkdir()
+    image = np.full((64, 64), 100, np.uint16)
+    image[20:40, 20:40] = 3000
+    tifffile.imwrite(dataset / "images" / "a.tif", image)
+    tifffile.imwrite(dataset / "labels" / "a.tif", (image > 1000).astype(np.uint8))
+    run = subprocess.run([sys.executable, "-m", "labelassist.cli", "bench", "prelabel", "--dataset", str(dataset),
+                          "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "results.md").exists() and "otsu" in run.stdout
+
+
+def test_inspection_settings_print_whole_lines(stack):
+    with LabelAssistClient(stack.addresses) as client:
+        client.create_project("lines")
+    env = {**os.environ, "LABELASSIST_DATA_DIR": str(stack.data_dir)}
+    run = subprocess.run([sys.executable, "-m", "labelassist.cli", "inspection", "lines"], capture_output=True,
+                         text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.endswith("\n") and "inspection settings of project 'lines'" in run.stdout
