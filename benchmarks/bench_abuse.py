@@ -22,7 +22,6 @@ from pathlib import Path
 import grpc
 import numpy as np
 import zstandard
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.evaluation.machine import machine

@@ -29,7 +29,7 @@ from common import footer, machine, write_results  # noqa: E402
 
 from labelassist.client.gui.app import Connection, MainWindow  # noqa: E402
 from labelassist.client.sdk import LabelAssistClient  # noqa: E402
-from labelassist.datasets import hela_sample  # noqa: E402
+from labelassist.io.bundled import hela_sample  # noqa: E402
 from labelassist.stack import temporary_stack  # noqa: E402
 
 

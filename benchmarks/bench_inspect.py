@@ -303,11 +303,12 @@ def main() -> int:
     name = ("inspect_hela_unet" if args.triton_url else "inspect_hela") + \
         ("" if args.frames == "0-19" else f"_frames_{first}_{last or first}") + ("_tuned" if args.criterion else "")
     settings = InspectionSettings(args.criterion).check()
+    triton = None
     if args.triton_url:
-        from labelassist.assist import inference
+        from labelassist.models.triton import TritonClient
 
-        inference.configure(args.triton_url)
-        if not inference.model_ready():
+        triton = TritonClient(args.triton_url)
+        if not triton.model_ready():
             raise SystemExit(f"no U-Net is ready in Triton at {args.triton_url}")
     rng = np.random.default_rng(args.seed)
     images, masks = hela_frames()
@@ -321,7 +322,7 @@ def main() -> int:
     sources = {}
     for window, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
         reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
-        inspection = inspect_label(reference, image, settings=settings)
+        inspection = inspect_label(reference, image, settings=settings, triton=triton)
         clean = inspection.findings
         sources[inspection.prelabel_source] = sources.get(inspection.prelabel_source, 0) + 1
         if alarms(clean):
@@ -346,7 +347,7 @@ def main() -> int:
                 figure.append(overlay(image, reference, alarms(clean)))
         for corruption, corrupt in CORRUPTIONS.items():
             corrupted, region = corrupt(reference, rng)
-            found = inspect_label(corrupted, image, settings=settings).findings
+            found = inspect_label(corrupted, image, settings=settings, triton=triton).findings
             hits[corruption] += detected(clean, found, region)
     total = len(tiles)
     if args.audit_sheets:

@@ -69,7 +69,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("benchmarks/out/stack"))
     args = parser.parse_args()
     if args.socket_only:
-        from labelassist.runtime.memory import tune_allocator
+        from labelassist.proto.wire.memory import tune_allocator
 
         tune_allocator()
         payload = bytes(args.mib << 20)

@@ -19,7 +19,7 @@ from bench_inspect import synthetic_label  # noqa: E402
 from common import footer, machine, median_seconds, write_results  # noqa: E402
 
 from labelassist.assist.pipeline import prelabel_image, preprocess_image  # noqa: E402
-from labelassist.assist.tiling import tile_threads  # noqa: E402
+from labelassist.imaging.tiling import tile_threads  # noqa: E402
 from labelassist.inspect.inspection import inspect_label  # noqa: E402
 
 

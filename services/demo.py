@@ -14,8 +14,8 @@ import numpy as np
 from tqdm import tqdm
 
 from labelassist.client.sdk import LabelAssistClient
-from labelassist.datasets import hela_sample
-from labelassist.inspect.measure import dice
+from labelassist.io.bundled import hela_sample
+from labelassist.imaging.measures import dice
 from labelassist.stack import PortsInUseError, Stack
 
 POSTPROCESS = [("fill_holes", {}), ("remove_small_objects", {"min_size": 30})]

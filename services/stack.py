@@ -22,8 +22,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelassist.client.sdk import LabelAssistClient, ServiceAddresses, stack_file
-from labelassist.runtime.config import default_data_dir, format_address
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+from labelassist.proto.wire.addresses import stack_file
+from labelassist.proto.wire.addresses import default_data_dir, format_address
 from labelassist.runtime.processes import child_command
 
 SERVICES = ("selector", "assist", "inspect")
@@ -47,6 +49,14 @@ def port_is_free(host: str, port: int) -> bool:
                 return False
             raise
     return True
+
+
+def free_port(host: str) -> int:
+    """A port that nothing listens on right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def recorded_stacks(data_dirs: list[Path]) -> dict[str, Path]:
@@ -89,7 +99,7 @@ class ChildService:
 
 def local_triton_available() -> bool:
     try:
-        from labelassist.assist.tritonserver import bundle_root
+        from labelassist.models.tritonserver import bundle_root
 
         return (bundle_root() / "bin" / "tritonserver").exists()
     except (ImportError, RuntimeError):
@@ -119,10 +129,10 @@ class Stack:
 
     def _start_triton(self) -> None:
         if self.triton == "local" and local_triton_available():
-            from labelassist.assist import modelrepo
-            from labelassist.assist.tritonserver import LocalTriton
+            from labelassist.models import repository as model_store
+            from labelassist.models.tritonserver import LocalTriton
 
-            modelrepo.ensure_repository(self.model_repository)
+            model_store.ensure_repository(self.model_repository)
             local = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
                                 log_file=self.data_dir / "logs" / "tritonserver.log")
             try:
@@ -138,9 +148,11 @@ class Stack:
             self.triton_url = self.triton
 
     def _triton_models(self) -> list[str]:
-        from labelassist.assist import modelrepo
+        from labelassist.models import repository as model_store
 
-        return ["unet"] if modelrepo.versions(self.model_repository) else []
+        from labelassist.models import MODEL_NAME
+
+        return [MODEL_NAME] if model_store.versions(self.model_repository) else []
 
     def _selector_address(self) -> str | None:
         child = self.children.get("selector")
@@ -187,8 +199,12 @@ class Stack:
         run_dir.mkdir(parents=True, exist_ok=True)
         log_dir.mkdir(parents=True, exist_ok=True)
         self._start_triton()
-        for offset, name in enumerate(SERVICES):
-            port = self.ports().get(name, 0)
+        ports = self.ports()
+        # The selector checks inspection settings against inspect's criteria,
+        # so it is told inspect's address before inspect exists.
+        ports.setdefault("inspect", free_port(self.host))
+        for name in SERVICES:
+            port = ports.get(name, 0)
             ready_file = run_dir / f"{name}.ready.json"
             command = [sys.executable, "-m", f"labelassist.{name}", "--host", self.host, "--port", str(port),
                        "--data-dir", str(self.data_dir), "--ready-file", str(ready_file), *self.server_args]
@@ -196,6 +212,8 @@ class Stack:
                 command += ["--triton-url", self.triton_url]
             if name in ("assist", "inspect") and self._selector_address():
                 command += ["--selector-address", self._selector_address()]
+            if name == "selector":
+                command += ["--inspect-address", format_address(self.host, ports["inspect"])]
             child = ChildService(name, None, ready_file, log_dir / f"{name}.log", command, self._child_env())
             self._spawn(child)
             self.children[name] = child

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
-from labelassist.runtime.channel import open_channel
+from labelassist.proto.wire.channel import open_channel
 from shapes import dice, disc, noisy_bimodal
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.pipeline import postprocess_mask, preprocess_image
-from labelassist.assist.tiling import apply_tiled
+from labelassist.imaging.tiling import apply_tiled
 from scipy import ndimage as ndi
 
 PREPROCESS = [e.name for e in OPERATIONS.entries("preprocess")]
@@ -75,3 +75,13 @@ def test_background_subtraction_flattens_an_illumination_gradient():
         assert out[45:55, 95:105].mean() > 400, method
         # A top-hat of a ramp leaves slope x radius (5 x 15 = 75), a tenth of the ramp's 1000.
         assert np.abs(out[:30]).max() <= 100, method
+
+
+def test_the_default_prelabel_of_the_imaging_floor_equals_assists_default_pipeline():
+    from labelassist.assist.pipeline import prelabel_image
+    from labelassist.imaging.segmentation import default_prelabel
+    from labelassist.io.bundled import hela_sample
+
+    images, _ = hela_sample()
+    for image in images:
+        np.testing.assert_array_equal(default_prelabel(image), prelabel_image(image)[0])

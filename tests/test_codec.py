@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from labelassist.proto.v1 import common_pb2
-from labelassist.runtime.codec import MAX_CHUNK_BYTES, ArrayAssembler, decode_arrays, encode_array
+from labelassist.proto.wire.codec import MAX_CHUNK_BYTES, ArrayAssembler, decode_arrays, encode_array
 from labelassist.runtime.errors import TooLargeError
 
 DTYPES = ["bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64", "float32", "float64"]

@@ -8,7 +8,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from labelassist.client.dataset import read_samples
+from labelassist.io.dataset_folder import read_samples
 
 
 def test_a_plain_folder_of_images_is_one_sample_per_image(tmp_path):

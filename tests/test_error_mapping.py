@@ -4,7 +4,7 @@ import grpc
 import pytest
 
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.channel import open_channel
+from labelassist.proto.wire.channel import open_channel
 from labelassist.runtime.config import ServiceConfig
 from labelassist.runtime.errors import NotFoundError
 

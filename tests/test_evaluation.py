@@ -11,10 +11,10 @@ import sys
 import numpy as np
 import pytest
 
-from labelassist.datasets import write_sample_dataset
+from labelassist.io.bundled import write_sample_dataset
 from labelassist.evaluation.datasets import load_evaluation_set
 from labelassist.evaluation.label_efficiency import BENCH_STRATEGIES, EfficiencyConfig, run_strategy
-from labelassist.assist.training import TrainingConfig
+from labelassist.models.training import TrainingConfig
 
 TINY_TRAINING = TrainingConfig(tile=32, epochs=1, steps_per_epoch=2, batch_size=2, depth=2, width=4)
 

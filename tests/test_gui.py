@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from labelassist.client.gui.app import Connection, MainWindow  # noqa: E402
 from labelassist.client.gui.canvas import colour_ids  # noqa: E402
-from labelassist.datasets import hela_sample  # noqa: E402
+from labelassist.io.bundled import hela_sample  # noqa: E402
 
 WAIT_MS = 60_000
 

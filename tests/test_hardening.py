@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.v1 import (assist_pb2, assist_pb2_grpc, common_pb2, inspect_pb2, inspect_pb2_grpc,
                                   selector_pb2, selector_pb2_grpc)
-from labelassist.runtime.channel import open_channel
+from labelassist.proto.wire.channel import open_channel
 
 IMAGE = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 251).astype(np.uint16)
 

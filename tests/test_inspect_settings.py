@@ -10,7 +10,7 @@ import pytest
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.runtime.auth import token_hash
-from labelassist.runtime.registry import value_from_proto
+from labelassist.proto.wire.values import value_from_proto
 from shapes import disc
 
 SHAPE = (100, 100)

@@ -9,7 +9,7 @@ HEAVY = ["torch", "skimage", "scipy", "tritonclient", "pytriton"]
 
 
 def test_importing_the_sdk_and_cli_pulls_no_torch_scikit_image_or_triton():
-    probe = ("import json, sys; import labelassist.client, labelassist.cli, labelassist.client.imageio; "
+    probe = ("import json, sys; import labelassist.client, labelassist.cli, labelassist.io.images, labelassist.io.dataset_folder; "
              f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []

@@ -9,9 +9,9 @@ import pytest
 
 from labelassist.proto.v1 import (assist_pb2, assist_pb2_grpc, common_pb2, inspect_pb2, inspect_pb2_grpc,
                                   selector_pb2, selector_pb2_grpc)
-from labelassist.runtime.channel import open_channel
-from labelassist.runtime.codec import encode_array
-from labelassist.runtime.registry import call_to_proto
+from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.codec import encode_array
+from labelassist.proto.wire.values import call_to_proto
 
 INVALID, MISSING, DENIED, TOO_BIG, PRECONDITION = (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
                                                    grpc.StatusCode.PERMISSION_DENIED,

@@ -132,7 +132,7 @@ def test_a_bad_roles_file_stops_the_service_with_a_clear_message(tmp_path):
 
 def test_a_changed_roles_file_takes_effect_without_a_restart(start_service, tmp_path):
     path = tmp_path / "roles.toml"
-    admin = f'[[identity]]\nname = "admin"\ntoken = "admin-secret"\nprojects = {{ "*" = "admin" }}\n'
+    admin = '[[identity]]\nname = "admin"\ntoken = "admin-secret"\nprojects = { "*" = "admin" }\n'
     path.write_text(admin)
     selector = start_service("selector", "--roles-file", str(path))
     addresses = ServiceAddresses(selector=selector.address)

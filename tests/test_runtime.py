@@ -1,6 +1,5 @@
 """The shared runtime as every service gets it: reflection, health, auth, TLS."""
 
-import subprocess
 
 import grpc
 import numpy as np
@@ -10,7 +9,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
-from labelassist.runtime.channel import open_channel
+from labelassist.proto.wire.channel import open_channel
 
 SERVICE_OF = {"selector": "labelassist.v1.SelectorService", "assist": "labelassist.v1.AssistService",
               "inspect": "labelassist.v1.InspectService"}

@@ -6,9 +6,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc, common_pb2
-from labelassist.runtime.channel import open_channel
-from labelassist.runtime.codec import encode_array
-from labelassist.runtime.streaming import read_stream
+from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.codec import encode_array
+from labelassist.proto.wire.streaming import read_stream
 
 pytestmark = pytest.mark.slow
 

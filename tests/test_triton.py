@@ -15,10 +15,10 @@ from shapes import dice, disc
 pytest.importorskip("pytriton", reason="the 'triton' extra (nvidia-pytriton) is not installed")
 pytestmark = pytest.mark.slow
 
-from labelassist.assist import modelrepo  # noqa: E402
-from labelassist.assist.tritonserver import LocalTriton  # noqa: E402
-from labelassist.assist.training import TrainingConfig, train_unet  # noqa: E402
-from labelassist.assist.unet import normalize_image, predict_probabilities  # noqa: E402
+from labelassist.models import repository as model_store  # noqa: E402
+from labelassist.models.tritonserver import LocalTriton  # noqa: E402
+from labelassist.models.training import TrainingConfig, train_unet  # noqa: E402
+from labelassist.models.unet import normalize_image, predict_probabilities  # noqa: E402
 
 
 def blobs(rng, size=96, count=3):
@@ -48,7 +48,7 @@ def trained(tmp_path_factory):
     result = train_unet([s[0] for s in samples], [s[1] for s in samples],
                         TrainingConfig(tile=64, epochs=3, steps_per_epoch=15, batch_size=8, depth=2, width=8))
     repository = tmp_path_factory.mktemp("models")
-    version = modelrepo.publish(repository, result.model, {"tile": 64})
+    version = model_store.publish(repository, result.model, {"tile": 64})
     return result.model, repository, version
 
 
@@ -243,7 +243,7 @@ def test_onnx_export_matches_torch_in_onnxruntime(trained, tmp_path):
     import torch
 
     model = trained[0]
-    version = modelrepo.publish(tmp_path, model, {"tile": 64}, onnx=True)
+    version = model_store.publish(tmp_path, model, {"tile": 64}, onnx=True)
     session = ort.InferenceSession(str(tmp_path / "unet_onnx" / str(version) / "model.onnx"),
                                    providers=["CPUExecutionProvider"])
     for shape in ((1, 1, 64, 64), (3, 1, 96, 128)):
@@ -319,7 +319,7 @@ def test_an_annotation_session_survives_triton_and_selector_restarts(tmp_path, t
     import signal as signals
 
     from conftest import ServiceProcess
-    from labelassist.assist.tritonserver import free_port
+    from labelassist.models.tritonserver import free_port
 
     port = free_port()
     selector = ServiceProcess("selector", tmp_path, "--port", str(port))
@@ -385,7 +385,7 @@ def test_a_training_job_that_fails_to_load_into_triton_leaves_no_version(start_s
         job = client.train(dataset, epochs=1, steps_per_epoch=2, tile=64, depth=2, width=8)
         events = list(client.train_status(job))
     assert events[-1].state == assist_pb2.TRAIN_STATE_FAILED
-    assert modelrepo.versions(tmp_path / "data" / "models") == []
+    assert model_store.versions(tmp_path / "data" / "models") == []
 
 
 def test_a_killed_triton_leaves_no_stub_or_shared_memory_behind(trained, tmp_path):

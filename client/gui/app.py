@@ -6,164 +6,39 @@ runs on a worker thread; the UI thread only draws."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from labelassist.client.gui.canvas import LabelCanvas
+from labelassist.client.gui.connection import Connection, saved_connection
+from labelassist.client.gui.dialogs import (  # noqa: F401 - public
+    InspectionSettingsDialog,
+    NewProjectDialog,
+    SettingsDialog,
+)
+from labelassist.client.gui.layout import (
+    DEFAULT_PRELABEL,
+    NO_DISPLAY_STEP,
+    PRELABEL_SOURCES,
+    STYLE,
+    WindowLayout,
+)
+from labelassist.client.gui.projects import ProjectActions
+from labelassist.client.gui.worker import Calls
+from labelassist.proto.v1 import inspect_pb2
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDockWidget, QFormLayout, QGroupBox,
-    QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar,
-    QPushButton, QScrollArea, QSlider, QSpinBox, QTableWidget, QTableWidgetItem, QToolBar, QVBoxLayout, QWidget,
+    QApplication,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
 )
 
-from labelassist.client.gui.canvas import LabelCanvas
-from labelassist.client.gui.worker import Calls
-from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.proto.v1 import inspect_pb2
-from labelassist.runtime.registry import parse_call, value_from_proto
-
-DEFAULT_PRELABEL = "default pipeline"
-NO_DISPLAY_STEP = "none"
-DEFAULT_POSTPROCESS = ("fill_holes", "remove_small_objects")
-PRELABEL_SOURCES = {"sent": "pre-label shown", "unet": "served U-Net's pre-label",
-                    "classical": "classical default pre-label"}
-STYLE = """
-QPushButton, QToolButton, QComboBox, QLineEdit, QSpinBox { min-height: 36px; font-size: 13px; }
-QListWidget { font-size: 13px; }
-"""
+__all__ = ["Connection", "MainWindow", "InspectionSettingsDialog", "NewProjectDialog", "SettingsDialog", "run_app"]
 
 
-@dataclass(frozen=True)
-class Connection:
-    """Where the services are and how to authenticate: the settings dialog edits it."""
-    selector: str
-    assist: str
-    inspect: str
-    token: str = ""
-    tls_root: str = ""
-
-    @classmethod
-    def from_addresses(cls, addresses: ServiceAddresses, token: str = "", tls_root: str = "") -> Connection:
-        return cls(addresses.selector, addresses.assist, addresses.inspect, token or "", tls_root or "")
-
-    def client(self) -> LabelAssistClient:
-        return LabelAssistClient(ServiceAddresses(self.selector, self.assist, self.inspect),
-                                 token=self.token or None, tls_root=self.tls_root or None, timeout=300)
-
-
-class SettingsDialog(QDialog):
-    def __init__(self, connection: Connection, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("Connection")
-        form = QFormLayout(self)
-        self.fields = {name: QLineEdit(getattr(connection, name)) for name in
-                       ("selector", "assist", "inspect", "token", "tls_root")}
-        self.fields["token"].setEchoMode(QLineEdit.EchoMode.Password)
-        labels = {"selector": "Selector address", "assist": "Assist address", "inspect": "Inspect address",
-                  "token": "Token", "tls_root": "TLS root certificate (PEM file)"}
-        for name, field in self.fields.items():
-            form.addRow(labels[name], field)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def connection(self) -> Connection:
-        return Connection(**{name: field.text().strip() for name, field in self.fields.items()})
-
-
-class NewProjectDialog(QDialog):
-    """Name, selection strategy and, optionally, a local folder whose images
-    (and labels, for a dataset folder) become the project's samples."""
-
-    def __init__(self, strategies: list[str], parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("New project")
-        form = QFormLayout(self)
-        self.name = QLineEdit()
-        self.strategy = QComboBox()
-        self.strategy.addItems(strategies)
-        if "sequence_aware" in strategies:
-            self.strategy.setCurrentText("sequence_aware")
-        self.folder = QLineEdit()
-        self.folder.setPlaceholderText("a folder of TIFF/PNG images, or a dataset folder (images/, labels/)")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.folder, 1)
-        row.addWidget(browse)
-        form.addRow("Name", self.name)
-        form.addRow("Strategy", self.strategy)
-        form.addRow("Images", row)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def _browse(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        folder = QFileDialog.getExistingDirectory(self, "Folder of images")
-        if folder:
-            self.folder.setText(folder)
-
-
-class InspectionSettingsDialog(QDialog):
-    """A project's inspection settings as a table: one row per criterion,
-    ticked when it applies, with its parameters as ``key=value, …`` (the
-    tooltip lists the parameters and their defaults)."""
-
-    def __init__(self, project: str, criteria, settings, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(f"Inspection settings of {project}")
-        self.resize(640, 480)
-        layout = QVBoxLayout(self)
-        given = {call.name: ", ".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
-                 for call in settings.criteria}
-        self.table = QTableWidget(len(criteria), 2)
-        self.table.setHorizontalHeaderLabels(["criterion (ticked: applies)", "parameters (key=value, …)"])
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for row, spec in enumerate(criteria):
-            name = QTableWidgetItem(spec.name)
-            name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            name.setCheckState(Qt.CheckState.Unchecked if spec.name in settings.disabled else Qt.CheckState.Checked)
-            defaults = "; ".join(f"{p.name} (default {value_from_proto(p.default_value)}): {p.description}"
-                                 for p in spec.parameters)
-            name.setToolTip(f"{spec.description}\n{defaults}")
-            parameters = QTableWidgetItem(given.get(spec.name, ""))
-            parameters.setToolTip(defaults)
-            self.table.setItem(row, 0, name)
-            self.table.setItem(row, 1, parameters)
-        layout.addWidget(self.table)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-
-    def settings(self) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
-        """(criteria with parameters, disabled criteria); ValueError names a
-        malformed entry (the selector checks names and values)."""
-        criteria, disabled = [], []
-        for row in range(self.table.rowCount()):
-            name = self.table.item(row, 0).text()
-            if self.table.item(row, 0).checkState() != Qt.CheckState.Checked:
-                disabled.append(name)
-            text = self.table.item(row, 1).text().strip()
-            if text:
-                criteria.append(parse_call(f"{name}:{text}"))
-        return criteria, disabled
-
-
-def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButton:
-    button = QPushButton(f"{text}  ({shortcut})" if shortcut else text)
-    button.clicked.connect(handler)
-    return button
-
-
-class MainWindow(QMainWindow):
+class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     sample_shown = Signal()  # image on screen
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
@@ -216,154 +91,6 @@ class MainWindow(QMainWindow):
         self.addAction(action)
         return action
 
-    def _build_tools(self) -> None:
-        bar = QToolBar("Tools")
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        group = QActionGroup(self)
-        self.tool_actions = {}
-        for tool, text, key in (("pan", "Pan/zoom", "V"), ("brush", "Brush", "B"), ("eraser", "Eraser", "E"),
-                                ("polygon", "Polygon/lasso", "L"), ("flood", "Flood fill", "F"),
-                                ("scribble", "Scribbles", "C")):
-            action = self._action(f"{text} ({key})", key, lambda _=False, t=tool: self.set_tool(t), checkable=True)
-            action.setToolTip({"brush": "Drag to paint; from inside an object it grows that object, Shift "
-                                        "starts a new one, right-drag erases",
-                               "polygon": "Click corners and double-click (or Enter) to fill; or drag a lasso",
-                               "flood": "Click: grow a region of similar intensity (through assist)",
-                               "scribble": "Drag green on the object, right-drag red on background; then Refine"}
-                              .get(tool, text))
-            group.addAction(action)
-            bar.addAction(action)
-            self.tool_actions[tool] = action
-        self.tool_actions["pan"].setChecked(True)
-        bar.addSeparator()
-        bar.addWidget(QLabel(" Size "))
-        self.brush_size = QSpinBox()
-        self.brush_size.setRange(1, 200)
-        self.brush_size.setValue(int(self.canvas.brush_radius))
-        self.brush_size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_radius", float(v)))
-        bar.addWidget(self.brush_size)
-        self._action("Smaller brush", "[", lambda: self.brush_size.setValue(max(1, self.brush_size.value() - 2)))
-        self._action("Larger brush", "]", lambda: self.brush_size.setValue(self.brush_size.value() + 2))
-        bar.addWidget(QLabel(" Opacity "))
-        self.opacity = QSlider(Qt.Orientation.Horizontal)
-        self.opacity.setRange(0, 100)
-        self.opacity.setValue(45)
-        self.opacity.setMaximumWidth(140)
-        self.opacity.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
-        bar.addWidget(self.opacity)
-        self._action("Toggle overlay", "H",
-                     lambda: self.opacity.setValue(0 if self.opacity.value() else 45))
-        bar.addSeparator()
-        self.undo_action = self._action("Undo", "Ctrl+Z", self.canvas.undo)
-        self.redo_action = self._action("Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.canvas.redo)
-        bar.addAction(self.undo_action)
-        bar.addAction(self.redo_action)
-        self._action("Close polygon", ["Return", "Enter"], self.canvas.close_polygon)
-        bar.addSeparator()
-        bar.addAction(self._action("New project…", "Ctrl+Shift+N", self.open_new_project))
-        bar.addAction(self._action("Inspection settings…", "Ctrl+Shift+I", self.open_inspection_settings))
-        bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
-
-    def _build_panel(self, annotator: str, next_after_submit: bool) -> None:
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-
-        project_box = QGroupBox("Project")
-        form = QFormLayout(project_box)
-        self.project_combo = QComboBox()
-        self.project_combo.currentTextChanged.connect(lambda _: self.refresh_progress())
-        form.addRow("Project", self.project_combo)
-        self.annotator = QLineEdit(annotator)
-        form.addRow("Annotator", self.annotator)
-        self.progress_label = QLabel("–")
-        self.progress_bar = QProgressBar()
-        form.addRow("Labelled", self.progress_label)
-        form.addRow(self.progress_bar)
-        self.next_button = _button("Next sample", "N", self.next_sample)
-        form.addRow(self.next_button)
-        self.auto_prelabel = QCheckBox("Pre-label on Next")
-        self.auto_prelabel.setChecked(True)
-        self.auto_next = QCheckBox("Next after Submit")
-        self.auto_next.setChecked(next_after_submit)
-        form.addRow(self.auto_prelabel)
-        form.addRow(self.auto_next)
-        self.sample_label = QLabel("no sample")
-        self.sample_label.setWordWrap(True)
-        form.addRow(self.sample_label)
-        layout.addWidget(project_box)
-
-        assist_box = QGroupBox("Assist")
-        form = QFormLayout(assist_box)
-        self.display_combo = QComboBox()
-        self.display_combo.addItem(NO_DISPLAY_STEP)
-        self.display_combo.currentTextChanged.connect(self.apply_display)
-        form.addRow("Display", self.display_combo)
-        self.method_combo = QComboBox()
-        self.method_combo.addItem(DEFAULT_PRELABEL)
-        form.addRow("Method", self.method_combo)
-        self.instances = QCheckBox("One id per object")
-        self.instances.setChecked(True)
-        self.instances.setToolTip("Number connected objects as instances (relabel), so each has its own colour")
-        form.addRow(self.instances)
-        self.prelabel_button = _button("Pre-label", "P", self.run_prelabel)
-        form.addRow(self.prelabel_button)
-        self.refine_combo = QComboBox()
-        form.addRow("Refine", self.refine_combo)
-        row = QHBoxLayout()
-        self.refine_button = _button("Refine", "R", self.refine)
-        row.addWidget(self.refine_button)
-        row.addWidget(_button("Clear scribbles", "", self.canvas.clear_scribbles))
-        form.addRow(row)
-        self.postprocess_list = QListWidget()
-        self.postprocess_list.setMaximumHeight(110)
-        form.addRow("Post-process", self.postprocess_list)
-        self.postprocess_button = _button("Post-process", "O", self.postprocess)
-        form.addRow(self.postprocess_button)
-        layout.addWidget(assist_box)
-
-        inspect_box = QGroupBox("Inspect")
-        box = QVBoxLayout(inspect_box)
-        self.inspect_button = _button("Inspect", "I", self.inspect)
-        box.addWidget(self.inspect_button)
-        self.warnings = QListWidget()
-        self.warnings.setWordWrap(True)
-        self.warnings.currentRowChanged.connect(self.show_finding)
-        box.addWidget(self.warnings, 1)
-        self.inspect_before_submit = QCheckBox("Inspect before submitting")
-        self.inspect_before_submit.setChecked(True)
-        self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "
-                                              "show and a second Submit stores the label as it is")
-        box.addWidget(self.inspect_before_submit)
-        self.submit_button = _button("Submit", "Ctrl+S", self.submit)
-        box.addWidget(self.submit_button)
-        layout.addWidget(inspect_box, 1)
-
-        model_box = QGroupBox("Model")
-        box = QVBoxLayout(model_box)
-        self.train_button = _button("Train on this project's labels", "", self.train)
-        self.train_progress = QProgressBar()
-        self.train_label = QLabel("")
-        box.addWidget(self.train_button)
-        box.addWidget(self.train_progress)
-        box.addWidget(self.train_label)
-        layout.addWidget(model_box)
-
-        for text, key, handler in (("Next", "N", self.next_sample), ("Pre-label", "P", self.run_prelabel),
-                                   ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
-                                   ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
-            self._action(text, key, handler)
-        scroll = self.panel_scroll = QScrollArea()
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        dock = QDockWidget("Workflow", self)
-        dock.setWidget(scroll)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        dock.setMinimumWidth(340)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-
-    # -- helpers ------------------------------------------------------------
-
     def _interactive(self) -> bool:
         """A person is looking: dialogs may ask (never in headless runs and tests)."""
         return self.isVisible() and QApplication.platformName() not in ("offscreen", "minimal")
@@ -410,142 +137,6 @@ class MainWindow(QMainWindow):
         self.dirty = True
         self.undo_action.setEnabled(self.canvas.editor.can_undo)
         self.redo_action.setEnabled(self.canvas.editor.can_redo)
-
-    @property
-    def project(self) -> str:
-        return self.project_combo.currentText()
-
-    # -- connection ---------------------------------------------------------
-
-    def connect_services(self) -> None:
-        """Load projects and the operation lists; called again after Settings."""
-        client = self.client
-
-        def load():
-            return (client.list_projects(), client.list_operations("preprocess"),
-                    client.list_operations("prelabel"), client.list_operations("refine"),
-                    client.list_operations("postprocess"), client.list_strategies())
-
-        self._run("Connecting", load, self._on_connected)
-
-    def _on_connected(self, loaded) -> None:
-        projects, preprocess, prelabel, refine, postprocess, strategies = loaded
-        self.strategies = [s.name for s in strategies]
-        current = self._wanted_project or self.project
-        self.project_combo.blockSignals(True)
-        self.project_combo.clear()
-        self.project_combo.addItems([p.name for p in projects])
-        if current:
-            self.project_combo.setCurrentText(current)
-        self.project_combo.blockSignals(False)
-        for combo, specs, first in ((self.display_combo, preprocess, NO_DISPLAY_STEP),
-                                    (self.method_combo, prelabel, DEFAULT_PRELABEL), (self.refine_combo, refine, None)):
-            combo.blockSignals(True)
-            combo.clear()
-            if first:
-                combo.addItem(first)
-            combo.addItems([s.name for s in specs])
-            combo.blockSignals(False)
-        self.postprocess_list.clear()
-        for spec in postprocess:
-            item = QListWidgetItem(spec.name)
-            item.setToolTip(spec.description)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if spec.name in DEFAULT_POSTPROCESS else Qt.CheckState.Unchecked)
-            self.postprocess_list.addItem(item)
-        self.statusBar().showMessage(f"connected to {self.connection.selector}", 4000)
-        self.refresh_progress()
-
-    def open_new_project(self) -> None:
-        dialog = NewProjectDialog(self.strategies, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            folder = dialog.folder.text().strip()
-            self.create_project(dialog.name.text().strip(), dialog.strategy.currentText(),
-                                Path(folder) if folder else None)
-
-    def create_project(self, name: str, strategy: str = "", folder: Path | None = None) -> None:
-        """Create the project, then add the folder's images one by one (with
-        their labels, for a dataset folder), the progress in the status bar;
-        then switch to it. Needs an admin's token where roles are on."""
-        from labelassist.client.dataset import read_samples
-        from labelassist.client.imageio import read_image
-
-        client = self.client
-
-        def work(emit) -> int:
-            samples = read_samples(folder) if folder else []  # a bad folder fails before the project exists
-            client.create_project(name, strategy=strategy)
-            for index, sample in enumerate(samples):
-                client.add_sample(name, sample.stem, read_image(sample.image), sequence=sample.sequence or "",
-                                  label=read_image(sample.label) if sample.label else None)
-                emit((index + 1, len(samples)))
-            return len(samples)
-
-        def progress(value) -> None:
-            done, total = value
-            self.busy.setRange(0, total)
-            self.busy.setValue(done)
-            self.statusBar().showMessage(f"New project {name}: added {done} / {total} images")
-
-        def created(count: int) -> None:
-            self.statusBar().showMessage(f"Created project {name} with {count} images", 6000)
-            self._wanted_project = name
-            self.connect_services()
-            self.project_created.emit(name)
-
-        self._run("New project", work, created, on_progress=progress)
-
-    def open_inspection_settings(self) -> None:
-        """The project's inspection settings, to edit (an admin's token where roles are on)."""
-        if not self.project:
-            return
-        project, client = self.project, self.client
-
-        def edit(loaded) -> None:
-            criteria, settings = loaded
-            dialog = InspectionSettingsDialog(project, criteria, settings, self)
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                try:
-                    chosen, disabled = dialog.settings()
-                except ValueError as error:
-                    self.statusBar().showMessage(f"Inspection settings not saved: {error}", 10000)
-                    return
-                self.save_inspection_settings(chosen, disabled)
-
-        self._run("Inspection settings", lambda: (client.list_criteria(), client.get_project(project).inspection),
-                  edit)
-
-    def save_inspection_settings(self, criteria, disabled) -> None:
-        project, client = self.project, self.client
-
-        def saved(result) -> None:
-            self.statusBar().showMessage(f"Inspection settings of {project} saved", 6000)
-            self.inspection_saved.emit(project)
-        self._run("Save inspection settings", lambda: client.set_inspection(project, criteria, disabled), saved)
-
-    def open_settings(self) -> None:
-        dialog = SettingsDialog(self.connection, self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.connection = dialog.connection()
-            save_connection(self.connection)
-            self.client.close()
-            self.client = self.connection.client()
-            self.connect_services()
-
-    def refresh_progress(self) -> None:
-        project, client = self.project, self.client
-        if not project:
-            return
-        self._run("Progress", lambda: client.progress(project), self._on_progress)
-
-    def _on_progress(self, progress) -> None:
-        self.progress_label.setText(f"{progress.labeled} / {progress.total}"
-                                    + (f"  (model v{progress.model_version}, {progress.scored} scored)"
-                                       if progress.model_version else ""))
-        self.progress_bar.setRange(0, max(progress.total, 1))
-        self.progress_bar.setValue(progress.labeled)
-
-    # -- workflow -----------------------------------------------------------
 
     def next_sample(self) -> None:
         if not self.project:
@@ -779,20 +370,6 @@ class MainWindow(QMainWindow):
         self.calls.pool.waitForDone(2000)
         self.client.close()
         event.accept()
-
-
-def saved_connection(default: Connection) -> Connection:
-    """The settings dialog's last values; the given default where none were saved."""
-    settings = QSettings("LabelAssistant", "client")
-    return replace(default, **{name: settings.value(name) for name in ("selector", "assist", "inspect", "tls_root")
-                               if settings.value(name)})
-
-
-def save_connection(connection: Connection) -> None:
-    # The token is not written to disk.
-    settings = QSettings("LabelAssistant", "client")
-    for name in ("selector", "assist", "inspect", "tls_root"):
-        settings.setValue(name, getattr(connection, name))
 
 
 def run_app(connection: Connection, annotator: str, project: str | None, use_saved: bool = False) -> int:

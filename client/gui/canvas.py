@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from labelassist.client.gui.editing import (
+    SCRIBBLE_BACKGROUND,
+    SCRIBBLE_FOREGROUND,
+    LabelEditor,
+)
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsRectItem, QHBoxLayout, QWidget
-
-from labelassist.client.gui.editing import SCRIBBLE_BACKGROUND, SCRIBBLE_FOREGROUND, LabelEditor
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QWidget,
+)
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 

@@ -12,17 +12,11 @@ from labelassist.assist import postprocess as _postprocess  # noqa: F401 - regis
 from labelassist.assist import prelabel as _prelabel
 from labelassist.assist import preprocess as _preprocess  # noqa: F401 - registers operations
 from labelassist.assist import refine as _refine  # noqa: F401 - registers operations
+from labelassist.imaging.segmentation import DEFAULT_PRELABEL
 from labelassist.assist.operations import OPERATIONS, check_image, check_mask, check_steps, run_pipeline
 
 Step = tuple[str, Mapping[str, Any]]
 
-# Chosen on the HeLa nuclei (README, "Pre-label quality"): Li's threshold
-# beats Otsu's on dim nuclei next to bright mitotic ones; no per-image tuning.
-DEFAULT_PRELABEL: dict[str, Any] = {
-    "preprocess": [("median", {"radius": 2})],
-    "method": ("li", {}),
-    "postprocess": [("fill_holes", {}), ("remove_small_objects", {"min_size": 30})],
-}
 
 
 def preprocess_image(image: np.ndarray, steps: Sequence[Step]) -> tuple[np.ndarray, list[str]]:
@@ -36,12 +30,14 @@ def prelabel_image(
     preprocess: Sequence[Step] = (),
     postprocess: Sequence[Step] = (),
     return_probability: bool = False,
+    triton=None,
 ) -> tuple[np.ndarray, str, list[str]] | tuple[np.ndarray, str, list[str], np.ndarray | None]:
     """Pre-process, pre-label and post-process; ``method=None`` runs the default pipeline.
 
     Returns the label image, the method's name and every step that ran; with
     ``return_probability`` also the foreground probability (None for
-    methods without one: the thresholds).
+    methods without one: the thresholds). ``triton`` (a
+    :class:`~labelassist.models.triton.TritonClient`) serves the unet method.
     """
     image = check_image(image)
     if method is None or not method[0]:
@@ -58,11 +54,11 @@ def prelabel_image(
     probability = None
     if return_probability and method[0] == "unet":
         values = OPERATIONS.get("unet", "prelabel").bind(method[1])
-        probability, _ = _prelabel.unet_probability(prepared, values["mc_samples"])
+        probability, _ = _prelabel.unet_probability(prepared, values["mc_samples"], triton)
         mask = _prelabel.finish_labels(probability >= values["threshold"], values["split"], values["min_distance"])
         labelled = ["unet"]
     else:
-        mask, labelled = run_pipeline(prepared, [method], "prelabel")
+        mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
     if return_probability:
         return mask, method[0], applied + labelled + cleaned, probability

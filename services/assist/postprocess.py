@@ -12,20 +12,8 @@ from scipy import ndimage as ndi
 from skimage import feature, filters, measure, morphology, segmentation
 
 from labelassist.assist.operations import Parameter, register
-
-
-def nearest_label_fill(labels: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Labels where every pixel of ``region`` takes its nearest object's id."""
-    if not labels.any() or not region.any():
-        return labels
-    if labels.max() == labels[labels > 0].min():  # one id: no distance transform needed
-        filled = labels.copy()
-        filled[region] = labels.max()
-        return filled
-    _, (rows, cols) = ndi.distance_transform_edt(labels == 0, return_indices=True)
-    filled = labels.copy()
-    filled[region] = labels[rows[region], cols[region]]
-    return filled
+from labelassist.imaging import segmentation as segmentation_steps
+from labelassist.imaging.segmentation import nearest_label_fill
 
 
 def _disk(radius: int) -> np.ndarray:
@@ -37,11 +25,7 @@ def _disk(radius: int) -> np.ndarray:
 ])
 def remove_small_objects(mask, min_size=64):
     """Remove objects (connected pieces of a binary mask, or ids) below a size."""
-    labels = mask if mask.dtype != np.bool_ else mask.astype(np.uint8)
-    if labels.max() <= 1:  # binary: objects are the connected components
-        kept = morphology.remove_small_objects(labels > 0, max_size=min_size - 1)
-        return np.where(kept, labels, 0).astype(mask.dtype)
-    return morphology.remove_small_objects(labels, max_size=min_size - 1)
+    return segmentation_steps.remove_small_objects(mask, min_size)
 
 
 @register("fill_holes", "postprocess", [
@@ -49,12 +33,7 @@ def remove_small_objects(mask, min_size=64):
 ])
 def fill_holes(mask, max_size=0):
     """Fill background enclosed by an object."""
-    foreground = mask > 0
-    if max_size:
-        filled = morphology.remove_small_holes(foreground, max_size=max_size)
-    else:
-        filled = ndi.binary_fill_holes(foreground)
-    return nearest_label_fill(np.asarray(mask), filled & ~foreground)
+    return segmentation_steps.fill_holes(mask, max_size)
 
 
 @register("opening", "postprocess", [

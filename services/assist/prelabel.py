@@ -8,6 +8,8 @@ from skimage import filters, measure
 
 from labelassist.assist.operations import Parameter, register
 from labelassist.assist.postprocess import split_touching
+from labelassist.imaging.segmentation import foreground_from_threshold
+from labelassist.runtime.errors import ConflictError
 
 POLARITY = Parameter("polarity", str, "auto", "bright objects, dark objects, or decide from the image",
                      choices=("auto", "bright", "dark"))
@@ -31,23 +33,6 @@ def single_channel(image: np.ndarray, method: str) -> np.ndarray:
                              "add a 'channel' or 'merge' pre-processing step")
         image = image[..., 0]
     return np.asarray(image, dtype=np.float32)
-
-
-def background_is_bright(image: np.ndarray, threshold: float) -> bool:
-    """Whether the histogram's peak, taken as the background, lies above the
-    threshold. Sturdier than "objects are the minority class", which flips
-    with thresholds that cut into the background (Yen's, on nuclei)."""
-    counts, edges = np.histogram(image, bins=256)
-    peak = int(np.argmax(counts))
-    return bool((edges[peak] + edges[peak + 1]) / 2 > np.mean(threshold))
-
-
-def foreground_from_threshold(image: np.ndarray, threshold, polarity: str) -> np.ndarray:
-    """Apply a threshold with the objects' polarity ("auto": opposite the background)."""
-    bright = image > threshold
-    if polarity == "dark" or (polarity == "auto" and background_is_bright(image, threshold)):
-        return ~bright
-    return bright
 
 
 def finish_labels(foreground: np.ndarray, split: bool, min_distance: int) -> np.ndarray:
@@ -101,15 +86,16 @@ UNET_PARAMETERS = [
 ]
 
 
-def unet_probability(image, mc_samples=0):
-    """Foreground probability and its Monte-Carlo variance from the served U-Net."""
-    from labelassist.assist.inference import unet_probabilities  # tritonclient only when used
-
-    return unet_probabilities(single_channel(image, "unet"), mc_samples)
+def unet_probability(image, mc_samples=0, triton=None):
+    """Foreground probability and its Monte-Carlo variance from the U-Net that ``triton`` serves."""
+    if triton is None:
+        raise ConflictError("no Triton server is configured for U-Net pre-labels: start the stack with "
+                            "`labelassist up` (it runs a local Triton) or give assist --triton-url")
+    return triton.probabilities(single_channel(image, "unet"), mc_samples)
 
 
 @register("unet", "prelabel", UNET_PARAMETERS)
-def unet(image, threshold=0.5, mc_samples=0, split=False, min_distance=7):
+def unet(image, threshold=0.5, mc_samples=0, split=False, min_distance=7, triton=None):
     """The U-Net trained on this project's labels, served by Triton (Ronneberger et al. 2015)."""
-    probability, _ = unet_probability(image, mc_samples)
+    probability, _ = unet_probability(image, mc_samples, triton)
     return finish_labels(probability >= threshold, split, min_distance)

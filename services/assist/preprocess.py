@@ -12,7 +12,8 @@ from scipy import ndimage as ndi
 from skimage import exposure, filters, restoration
 
 from labelassist.assist.operations import Parameter, cost_model, register
-from labelassist.assist.tiling import apply_tiled
+from labelassist.imaging.segmentation import median_filter
+from labelassist.imaging.tiling import apply_tiled
 
 
 def as_float(image: np.ndarray) -> np.ndarray:
@@ -145,10 +146,7 @@ def _bilateral_cost(shape, sigma_color, sigma_spatial):
 ])
 def median(image, radius=2):
     """Median filter: removes salt-and-pepper noise, keeps edges."""
-    footprint = np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) <= radius
-    return per_channel(
-        lambda c: apply_tiled(lambda t: ndi.median_filter(as_float(t), footprint=footprint),
-                              c, radius + 1), image)
+    return per_channel(lambda c: median_filter(c, radius), image)
 
 
 @register("nl_means", "preprocess", [

@@ -13,6 +13,7 @@ from skimage import filters, segmentation
 from labelassist.assist.operations import Parameter, register
 from labelassist.assist.preprocess import rescale_unit
 from labelassist.runtime.errors import TooLargeError
+from labelassist.imaging.checks import grey
 
 FOREGROUND, BACKGROUND = 1, 2
 MARGIN = Parameter("margin", int, 64, "pixels around the scribbles that may change", 1, 100000)
@@ -73,12 +74,12 @@ def merge_window(mask: np.ndarray, window, foreground: np.ndarray, fill_id: int)
 
 
 def _prepare(image, scribbles, mask):
-    grey = image if image.ndim == 2 else image.mean(axis=-1)
-    scribbles = check_scribbles(scribbles, grey.shape)
+    one_channel = grey(image)
+    scribbles = check_scribbles(scribbles, one_channel.shape)
     if mask is None:
-        mask = np.zeros(grey.shape, np.uint8)
+        mask = np.zeros(one_channel.shape, np.uint8)
     fill_id = int(mask.max()) + 1 if mask.max() > 1 else 1
-    return rescale_unit(grey), scribbles, mask, fill_id
+    return rescale_unit(one_channel), scribbles, mask, fill_id
 
 
 @register("random_walker", "refine", [
@@ -87,11 +88,11 @@ def _prepare(image, scribbles, mask):
 ])
 def random_walker(image, scribbles, mask=None, beta=130.0, margin=64):
     """Random-walker segmentation seeded by the scribbles (Grady 2006)."""
-    grey, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
+    unit, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
     window = scribble_window(scribbles, margin)
     check_window("random_walker", window, margin)
     seeds = seeds_with_background(scribbles[window])
-    walked = segmentation.random_walker(grey[window], seeds, beta=beta, mode="cg_j", tol=1e-3)
+    walked = segmentation.random_walker(unit[window], seeds, beta=beta, mode="cg_j", tol=1e-3)
     return merge_window(mask, window, walked == FOREGROUND, fill_id)
 
 
@@ -101,11 +102,11 @@ def random_walker(image, scribbles, mask=None, beta=130.0, margin=64):
 ])
 def watershed(image, scribbles, mask=None, compactness=0.0, margin=64):
     """Watershed on the image gradient, flooded from the scribbles."""
-    grey, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
+    unit, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
     window = scribble_window(scribbles, margin)
     check_window("watershed", window, margin)
     seeds = seeds_with_background(scribbles[window])
-    flooded = segmentation.watershed(filters.sobel(grey[window]), seeds, compactness=compactness)
+    flooded = segmentation.watershed(filters.sobel(unit[window]), seeds, compactness=compactness)
     return merge_window(mask, window, flooded == FOREGROUND, fill_id)
 
 
@@ -116,10 +117,10 @@ def watershed(image, scribbles, mask=None, compactness=0.0, margin=64):
 def flood_fill(image, scribbles, mask=None, tolerance=0.1, margin=64):
     """Add the region of similar intensity connected to each foreground stroke;
     background strokes remove theirs."""
-    grey, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
+    unit, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
     window = scribble_window(scribbles, margin)
     check_window("flood_fill", window, margin)
-    crop, seeds = grey[window], scribbles[window]
+    crop, seeds = unit[window], scribbles[window]
     foreground = mask[window] > 0
 
     def region_of(value):

@@ -6,8 +6,9 @@ import argparse
 
 import numpy as np
 
-from labelassist.assist import inference, jobs
+from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
+from labelassist.models.triton import TritonClient
 from labelassist.assist.pipeline import (
     count_objects,
     postprocess_mask,
@@ -22,8 +23,8 @@ from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.runtime.auth import ALL_PROJECTS, require, require_institute_admin
 from labelassist.runtime.errors import NotFoundError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
-from labelassist.runtime.registry import call_from_proto
-from labelassist.runtime.streaming import read_stream, write_stream
+from labelassist.proto.wire.values import call_from_proto
+from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
 
@@ -50,8 +51,8 @@ def project_pairs(selector, project: str):
 def train_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
     """Train on a dataset folder or on (train, test) pairs, publish, and load
     into Triton when one is configured."""
-    from labelassist.assist import modelrepo
-    from labelassist.assist.training import train_on_dataset, train_on_samples
+    from labelassist.models import repository as model_store
+    from labelassist.models.training import train_on_dataset, train_on_samples
 
     def report(r):
         job.record(jobs.Event(jobs.RUNNING, r.epoch, config.epochs, r.loss, r.validation_dice))
@@ -61,13 +62,13 @@ def train_and_publish(source, config, model_repository, triton_url, job: jobs.Jo
         result, meta = train_on_samples(train, test, config, report, name)
     else:
         result, meta = train_on_dataset(source, config, report)
-    version = modelrepo.publish(model_repository, result.model, meta)
+    version = model_store.publish(model_repository, result.model, meta)
     if triton_url:
         try:
-            modelrepo.load_into_triton(triton_url)
+            model_store.load_into_triton(triton_url)
         except Exception:
             # A job reported FAILED leaves no version behind that Triton could pick up later.
-            modelrepo.unpublish(model_repository, version)
+            model_store.unpublish(model_repository, version)
             raise
     return version
 
@@ -76,7 +77,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def __init__(self, config: ServiceConfig):
         self.max_array_bytes = config.max_array_bytes
         self.triton_url = config.options.get("triton_url")
-        inference.configure(self.triton_url)
+        self.triton = TritonClient(self.triton_url) if self.triton_url else None
         self.dataset_roots = dataset_roots(config)
         self.model_repository = config.data_dir / "models"
         self.jobs = jobs.JobRegistry()
@@ -115,6 +116,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             preprocess=[call_from_proto(c) for c in params.preprocess],
             postprocess=[call_from_proto(c) for c in params.postprocess],
             return_probability=True,
+            triton=self.triton,
         )
         if not params.return_probability:
             probability = None
@@ -143,7 +145,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                                 params.response_compression)
 
     def Train(self, request, context):
-        from labelassist.assist.training import TrainingConfig
+        from labelassist.models.training import TrainingConfig
 
         if bool(request.dataset_path) == bool(request.project):
             raise ValueError("set exactly one of 'dataset_path' and 'project'")

@@ -32,8 +32,8 @@ def load_evaluation_set(folder: str | Path, seed: int = 0, test_fraction: float 
     straddle it. Without ``need_split`` (scoring every sample, nothing
     trained), one labelled sample is enough.
     """
-    from labelassist.client.dataset import read_dataset
-    from labelassist.client.imageio import read_image
+    from labelassist.io.dataset_folder import read_dataset
+    from labelassist.io.images import read_image
 
     samples = [s for s in read_dataset(folder) if s.label is not None]
     if len(samples) < (2 if need_split else 1):

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.assist.training import TrainingConfig, model_input, train_unet
-from labelassist.assist.unet import UNet, predict_maps
+from labelassist.models.training import TrainingConfig, model_input, train_unet
+from labelassist.models.unet import UNet, predict_maps
 from labelassist.evaluation.datasets import EvaluationSet
-from labelassist.inspect.measure import dice as foreground_dice
+from labelassist.imaging.measures import dice as foreground_dice
 from labelassist.selector import strategies as selector
 from labelassist.selector.scoring import SCORE_NAMES, image_features, image_scores
 

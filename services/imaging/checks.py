@@ -84,3 +84,10 @@ def check_mask(mask: np.ndarray, shape: tuple[int, ...] | None = None, name: str
     if shape is not None and mask.shape != tuple(shape[:2]):
         raise ValueError(f"'{name}' shape {mask.shape} does not match the image's {tuple(shape[:2])}")
     return mask
+
+
+def grey(image: np.ndarray) -> np.ndarray:
+    """One channel to measure and threshold on: a grey image as it is, the
+    mean over the channels of a channels-last one."""
+    image = np.asarray(image)
+    return image if image.ndim == 2 else image.mean(axis=-1)

@@ -11,9 +11,11 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, measure
 
-from labelassist.assist.tiling import apply_tiled
-from labelassist.inspect.measure import ObjectTable, coverage, dice, measure_objects, object_labels
+from labelassist.imaging.tiling import apply_tiled
+from labelassist.inspect.measure import ObjectTable, coverage, measure_objects, object_labels
+from labelassist.imaging.measures import dice
 from labelassist.runtime.registry import Parameter, Registry
+from labelassist.imaging.checks import grey
 
 CRITERIA = Registry("criterion", families=("coverage", "objects", "shape", "agreement", "intensity", "instances"))
 SEVERITIES = ("info", "warning", "error")
@@ -60,7 +62,7 @@ class Label:
     def grey(self) -> np.ndarray | None:
         if self.image is None:
             return None
-        return np.asarray(self.image if self.image.ndim == 2 else self.image.mean(axis=-1), np.float64)
+        return np.asarray(grey(self.image), np.float64)
 
     @cached_property
     def smooth(self) -> np.ndarray:

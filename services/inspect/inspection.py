@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
-from skimage import segmentation
+from skimage import segmentation as skimage_segmentation
 
-from labelassist.imaging.checks import check_image, check_mask
+from labelassist.imaging import segmentation
+from labelassist.imaging.checks import check_image, check_mask, grey
 from labelassist.inspect.criteria import CRITERIA, Finding, Label
 from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.settings import InspectionSettings
@@ -32,19 +33,17 @@ def check_arrays(mask, image=None, prelabel=None) -> None:
         check_mask(prelabel, mask.shape, "prelabel")
 
 
-def default_prelabel(image: np.ndarray) -> tuple[np.ndarray, str]:
+def default_prelabel(image: np.ndarray, triton=None) -> tuple[np.ndarray, str]:
     """The project's default pre-label, for agreement checks when none was
-    sent: the U-Net when Triton serves one, else the classical pipeline; and
-    which of the two it was."""
-    from labelassist.assist import inference  # heavy imports only when needed
-    from labelassist.assist.pipeline import prelabel_image
-
-    if inference.model_ready():
+    sent: the U-Net when ``triton`` serves one, else the classical pipeline;
+    and which of the two it was."""
+    if triton is not None and triton.model_ready():
         try:
-            return prelabel_image(image, ("unet", {}))[0], "unet"
+            probability, _ = triton.probabilities(grey(image))
+            return (probability >= 0.5).astype(np.uint8), "unet"
         except (ConflictError, UnavailableError):
             pass  # Triton went away after the readiness check: the classical pipeline still answers
-    return prelabel_image(image)[0], "classical"
+    return segmentation.default_prelabel(image), "classical"
 
 
 class Inspection(NamedTuple):
@@ -62,6 +61,7 @@ def inspect_label(
     only_listed: bool = False,
     compute_prelabel: bool = True,
     settings: InspectionSettings | None = None,
+    triton=None,
 ) -> Inspection:
     """Run the criteria on one label.
 
@@ -85,7 +85,7 @@ def inspect_label(
     compares = any(entry.family == "agreement" for entry, _ in bound)
     source = "sent" if prelabel is not None and compares else ""
     if prelabel is None and image is not None and compute_prelabel and compares:
-        prelabel, source = default_prelabel(image)
+        prelabel, source = default_prelabel(image, triton)
     mask, original_ids = compact_ids(np.asarray(mask))
     if prelabel is not None:
         prelabel = compact_ids(np.asarray(prelabel))[0]
@@ -108,5 +108,5 @@ def compact_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     for the largest id (one pixel of id 2**26 would cost gigabytes)."""
     if mask.dtype == np.bool_ or int(mask.max()) <= mask.size:
         return mask, None
-    compact, _, inverse = segmentation.relabel_sequential(mask)
+    compact, _, inverse = skimage_segmentation.relabel_sequential(mask)
     return compact, np.asarray(inverse.out_values, np.int64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from labelassist.imaging.checks import grey
 from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull
 from skimage import measure
@@ -54,7 +55,7 @@ def measure_objects(labels: np.ndarray, image: np.ndarray | None = None) -> Obje
     properties = ["label", "area", "bbox", "perimeter", "area_filled"]
     intensity = None
     if image is not None:
-        intensity = image if image.ndim == 2 else image.mean(axis=-1)
+        intensity = grey(image)
         properties.append("intensity_mean")
     table = measure.regionprops_table(labels, intensity_image=intensity, properties=properties,
                                       extra_properties=[hull_area])
@@ -82,9 +83,3 @@ def coverage(labels: np.ndarray, foreground: np.ndarray) -> np.ndarray:
     covered = np.bincount(labels.ravel(), weights=foreground.ravel().astype(np.float64), minlength=len(area))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(area > 0, covered / np.maximum(area, 1), 0.0)
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a > 0, b > 0
-    total = a.sum() + b.sum()
-    return 1.0 if total == 0 else float(2 * (a & b).sum() / total)

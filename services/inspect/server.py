@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from labelassist.assist import inference
+from labelassist.models.triton import TritonClient
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.settings import InspectionSettings
@@ -12,8 +12,8 @@ from labelassist.proto.v1 import inspect_pb2 as pb
 from labelassist.proto.v1 import inspect_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
-from labelassist.runtime.registry import call_from_proto
-from labelassist.runtime.streaming import read_stream, split_stream
+from labelassist.proto.wire.values import call_from_proto
+from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
@@ -40,10 +40,11 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 ARRAYS = {"mask", "image", "prelabel"}
 
 
-def inspect_envelope(params: pb.InspectParams, received, settings: InspectionSettings | None) -> pb.InspectResponse:
+def inspect_envelope(params: pb.InspectParams, received, settings: InspectionSettings | None,
+                     triton: TritonClient | None = None) -> pb.InspectResponse:
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
-        [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings)
+        [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton)
     return pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
                               objects=objects_to_proto(result.objects), checked=result.checked,
                               prelabel_source=result.prelabel_source)
@@ -58,7 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def __init__(self, config: ServiceConfig):
         self.max_array_bytes = config.max_array_bytes
-        inference.configure(config.options.get("triton_url"))
+        url = config.options.get("triton_url")
+        self.triton = TritonClient(url) if url else None
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
 
     def _settings(self, params: pb.InspectParams) -> InspectionSettings | None:
@@ -67,14 +69,18 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             return None
         with self.selector.client() as selector:
             project = selector.get_project(params.project)
-        return InspectionSettings.from_proto(project.inspection)
+        try:
+            return InspectionSettings.from_proto(project.inspection).check()
+        except ValueError as error:
+            raise ValueError(f"project {params.project!r}: its inspection settings do not apply: {error}; "
+                             "correct them with `labelassist inspection PROJECT`") from None
 
     def ListCriteria(self, request, context):
         return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
 
     def Inspect(self, request_iterator, context):
         received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes, ARRAYS)
-        return inspect_envelope(received.message, received, self._settings(received.message))
+        return inspect_envelope(received.message, received, self._settings(received.message), self.triton)
 
     def InspectBatch(self, request_iterator, context):
         settings = {}  # per project named, read once per call
@@ -84,7 +90,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             if params.project not in settings:
                 settings[params.project] = self._settings(params)
             try:
-                report = inspect_envelope(params, received, settings[params.project])
+                report = inspect_envelope(params, received, settings[params.project], self.triton)
             except ValueError as error:
                 raise ValueError(f"sample {sample!r}: {error}") from None
             yield pb.InspectBatchResponse(sample=sample, report=report)

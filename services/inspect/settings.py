@@ -1,6 +1,7 @@
-"""A project's inspection settings: parameters for named criteria and the
-criteria that do not apply. The selector keeps them with the project; the
-inspect service applies them when a call names the project."""
+"""A project's inspection settings as inspect applies them: parameters for
+named criteria and the criteria that do not apply. The selector keeps them
+with the project (checked against this service's criteria when it can ask
+for them); inspect checks them again when a call names the project."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelassist.inspect.criteria import CRITERIA
-from labelassist.runtime.registry import call_from_proto, call_to_proto
+from labelassist.proto.wire.values import call_from_proto
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,3 @@ class InspectionSettings:
     @classmethod
     def from_proto(cls, message) -> InspectionSettings:
         return cls([call_from_proto(c) for c in message.criteria], list(message.disabled))
-
-    def to_proto(self, message_type):
-        return message_type(criteria=[call_to_proto(n, p) for n, p in self.criteria], disabled=self.disabled)
-
-    @classmethod
-    def from_json(cls, stored: dict) -> InspectionSettings:
-        return cls([(name, dict(parameters)) for name, parameters in stored.get("criteria", [])],
-                   list(stored.get("disabled", [])))
-
-    def to_json(self) -> dict:
-        return {"criteria": [[name, parameters] for name, parameters in self.criteria],
-                "disabled": list(self.disabled)} if self.criteria or self.disabled else {}

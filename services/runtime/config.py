@@ -4,28 +4,12 @@ environment, falling back to defaults that work on one laptop."""
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import platformdirs
-
-from labelassist.runtime.codec import DEFAULT_MAX_ARRAY_BYTES
-
-ENV_PREFIX = "LABELASSIST_"
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORTS = {"selector": 50051, "assist": 50052, "inspect": 50053}
-# gRPC's own default; chunked arrays never need more.
-DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
-
-
-def format_address(host: str, port: int) -> str:
-    """host:port, with IPv6 hosts in brackets."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(ENV_PREFIX + name, default)
+from labelassist.proto.wire.addresses import (DEFAULT_HOST, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_PORTS,
+                                              default_data_dir, env, format_address)
+from labelassist.proto.wire.codec import DEFAULT_MAX_ARRAY_BYTES
 
 
 def add_triton_argument(parser: argparse.ArgumentParser, use: str) -> None:
@@ -33,10 +17,6 @@ def add_triton_argument(parser: argparse.ArgumentParser, use: str) -> None:
     says what this service does with the U-Net."""
     parser.add_argument("--triton-url", default=env("TRITON_URL"),
                         help=f"host:port of Triton's gRPC endpoint: {use} (env LABELASSIST_TRITON_URL)")
-
-
-def default_data_dir() -> Path:
-    return Path(env("DATA_DIR") or platformdirs.user_data_dir("labelassist", appauthor=False))
 
 
 def tokens_from(values: list[str] | None, token_file: str | None) -> tuple[str, ...]:

@@ -12,13 +12,11 @@ from collections.abc import Callable
 
 import grpc
 
+from labelassist.proto.wire.codec import TooLargeError  # noqa: F401 - raised by the codec, mapped here
+
 
 class NotFoundError(LookupError):
     """An unknown sample, project, operation or job."""
-
-
-class TooLargeError(ValueError):
-    """An input over a configured size limit."""
 
 
 class PermissionDeniedError(PermissionError):

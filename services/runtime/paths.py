@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from labelassist.runtime.config import ServiceConfig, env
+from labelassist.runtime.config import ServiceConfig
+
+from labelassist.proto.wire.addresses import env
 from labelassist.runtime.errors import PermissionDeniedError
 
 

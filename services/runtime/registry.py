@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelassist.proto.v1 import common_pb2
+from labelassist.proto.wire.values import value_from_proto, value_to_proto
 
 _PROTO_TYPE = {
     int: common_pb2.PARAMETER_TYPE_INTEGER,
@@ -20,6 +21,11 @@ _PROTO_TYPE = {
     bool: common_pb2.PARAMETER_TYPE_FLAG,
     str: common_pb2.PARAMETER_TYPE_TEXT,
 }
+
+
+_TYPE_BY_PROTO = {common_pb2.PARAMETER_TYPE_INTEGER: int, common_pb2.PARAMETER_TYPE_NUMBER: float,
+                  common_pb2.PARAMETER_TYPE_FLAG: bool, common_pb2.PARAMETER_TYPE_TEXT: str,
+                  common_pb2.PARAMETER_TYPE_CHOICE: str}
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,15 @@ class Parameter:
         if self.maximum is not None and value > self.maximum:
             raise ValueError(f"{where} = {value} is above the maximum {self.maximum}")
         return value
+
+    @classmethod
+    def from_proto(cls, spec: common_pb2.ParameterSpec) -> Parameter:
+        """The parameter another service described in a ``List*`` answer."""
+        kind = _TYPE_BY_PROTO.get(spec.type, str)
+        default = value_from_proto(spec.default_value) if spec.default_value.WhichOneof("kind") else None
+        return cls(spec.name, kind, default, spec.description,
+                   spec.minimum if spec.HasField("minimum") else None,
+                   spec.maximum if spec.HasField("maximum") else None, tuple(spec.choices))
 
     def to_proto(self) -> common_pb2.ParameterSpec:
         spec = common_pb2.ParameterSpec(
@@ -135,6 +150,17 @@ class Registry:
 
         return decorate
 
+    @classmethod
+    def from_specs(cls, kind: str, specs) -> Registry:
+        """A registry of another service's entries from its ``List*`` answer:
+        names and parameters to check values against, no functions."""
+        registry = cls(kind)
+        for spec in specs:
+            registry._entries[spec.name] = Entry(spec.name, spec.family, None,
+                                                 tuple(Parameter.from_proto(p) for p in spec.parameters),
+                                                 spec.description)
+        return registry
+
     def get(self, name: str, family: str | None = None) -> Entry:
         entry = self._entries.get(name)
         if entry is None or (family is not None and entry.family != family):
@@ -151,47 +177,3 @@ class Registry:
 
     def __contains__(self, name: str) -> bool:
         return name in self._entries
-
-
-def value_to_proto(value: Any) -> common_pb2.ParameterValue:
-    if isinstance(value, bool):
-        return common_pb2.ParameterValue(flag=value)
-    if isinstance(value, int):
-        return common_pb2.ParameterValue(integer=value)
-    if isinstance(value, float):
-        return common_pb2.ParameterValue(number=value)
-    if value is None:
-        return common_pb2.ParameterValue()
-    return common_pb2.ParameterValue(text=str(value))
-
-
-def value_from_proto(value: common_pb2.ParameterValue) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind is None:
-        raise ValueError("parameter value is empty")
-    return getattr(value, kind)
-
-
-def call_from_proto(call: common_pb2.NamedCall) -> tuple[str, dict[str, Any]]:
-    return call.name, {k: value_from_proto(v) for k, v in call.parameters.items()}
-
-
-def call_to_proto(name: str, parameters: Mapping[str, Any] | None = None) -> common_pb2.NamedCall:
-    return common_pb2.NamedCall(
-        name=name, parameters={k: value_to_proto(v) for k, v in (parameters or {}).items()})
-
-
-def parse_call(text: str) -> tuple[str, dict[str, str]]:
-    """``gaussian:sigma=2,truncate=3`` -> ("gaussian", {"sigma": "2", ...}),
-    as typed on a command line or in the client; the server converts and
-    checks the values against the entry's parameters."""
-    name, _, rest = text.partition(":")
-    parameters = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"bad parameter {item!r} in {text!r}; expected key=value")
-        parameters[key.strip()] = value.strip()
-    if not name.strip():
-        raise ValueError(f"no name in {text!r}")
-    return name.strip(), parameters

@@ -21,8 +21,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from labelassist.runtime import logs
-from labelassist.runtime.memory import tune_allocator
-from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args, format_address
+from labelassist.proto.wire.memory import tune_allocator
+from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args
+from labelassist.proto.wire.addresses import format_address
 from labelassist.runtime.calls import CallGuard
 from labelassist.runtime.interceptors import AuthInterceptor, ErrorMappingInterceptor
 

@@ -1,27 +1,67 @@
 """Calls from one service to the selector on the caller's behalf: assist
-fetches sample images, inspect reads a project's inspection settings."""
+fetches sample images, inspect reads a project's inspection settings.
+Straight over the contract's stubs: the runtime uses no client code."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import grpc
 
+from labelassist.proto.v1 import selector_pb2, selector_pb2_grpc
+from labelassist.proto.wire.addresses import env
+from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.streaming import Envelope, read_stream
 from labelassist.runtime.auth import caller_token
-from labelassist.runtime.config import env
 from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
 
 # The selector's answer, raised again as this service's own error: same code, "selector: " before the message.
 UPSTREAM_ERRORS = {grpc.StatusCode.NOT_FOUND: NotFoundError, grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
                    grpc.StatusCode.UNAVAILABLE: UnavailableError, grpc.StatusCode.INVALID_ARGUMENT: ValueError,
                    grpc.StatusCode.UNAUTHENTICATED: PermissionDeniedError}
+RETRIES, BACKOFF, TIMEOUT = 2, 0.2, 120.0
 
 
 def add_selector_argument(parser: argparse.ArgumentParser, use: str) -> None:
     parser.add_argument("--selector-address", default=env("SELECTOR_ADDRESS"),
                         help=f"the selector: {use} (env LABELASSIST_SELECTOR_ADDRESS)")
+
+
+class SelectorCalls:
+    """The few selector calls other services make, retried while UNAVAILABLE."""
+
+    def __init__(self, channel: grpc.Channel):
+        self.stub = selector_pb2_grpc.SelectorServiceStub(channel)
+
+    @staticmethod
+    def _retried(call: Callable[[], Any]) -> Any:
+        for attempt in range(RETRIES + 1):
+            try:
+                return call()
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE or attempt == RETRIES:
+                    raise
+                time.sleep(BACKOFF * 2**attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
+
+    def get_sample(self, sample_id: int) -> Envelope:
+        """``.arrays`` hold "image" and "label" or "prelabel"."""
+        request = selector_pb2.GetSampleRequest(sample_id=sample_id)
+        return self._retried(lambda: read_stream(self.stub.GetSample(request, timeout=TIMEOUT), "info",
+                                                 selector_pb2.SampleInfo))
+
+    def get_project(self, project: str) -> selector_pb2.Project:
+        request = selector_pb2.GetProjectRequest(project=project)
+        return self._retried(lambda: self.stub.GetProject(request, timeout=TIMEOUT)).project
+
+    def list_samples(self, project: str, labeled_only: bool = False) -> list[selector_pb2.SampleInfo]:
+        request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only)
+        return list(self._retried(lambda: self.stub.ListSamples(request, timeout=TIMEOUT)).samples)
 
 
 class SelectorLink:
@@ -32,14 +72,12 @@ class SelectorLink:
         self.address, self.service = address, service
 
     @contextmanager
-    def client(self) -> Iterator[object]:
-        from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-
+    def client(self) -> Iterator[SelectorCalls]:
         if not self.address:
             raise ConflictError(f"{self.service} has no selector to ask: start it with --selector-address "
                                 "(`labelassist up` does)")
-        with LabelAssistClient(ServiceAddresses(selector=self.address), token=caller_token(), retries=2) as client:
+        with open_channel(self.address, token=caller_token(), tls_root=env("TLS_ROOT")) as channel:
             try:
-                yield client
+                yield SelectorCalls(channel)
             except grpc.RpcError as error:
                 raise UPSTREAM_ERRORS.get(error.code(), RuntimeError)(f"selector: {error.details()}") from None

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.client.dataset import read_dataset
-from labelassist.client.imageio import read_image, write_labels
+from labelassist.io.dataset_folder import read_dataset
+from labelassist.io.images import read_image, write_labels
 from labelassist.runtime.errors import NotFoundError, PermissionDeniedError
 from labelassist.runtime.names import check_sample_name
 from labelassist.runtime.paths import confine

@@ -16,7 +16,11 @@ logger = logging.getLogger("labelassist.scorer")
 class Scorer:
     def __init__(self, store: Store, triton_url: str | None, mc_samples: int = 8, interval: float = 2.0):
         self.store = store
-        self.triton_url = triton_url
+        self.triton = None
+        if triton_url:
+            from labelassist.models.triton import TritonClient  # tritonclient only with a Triton
+
+            self.triton = TritonClient(triton_url)
         self.mc_samples = mc_samples
         self.interval = interval
         self.version: int | None = None
@@ -24,10 +28,7 @@ class Scorer:
         self._thread = threading.Thread(target=self._run, name="scorer", daemon=True)
 
     def start(self) -> Scorer:
-        if self.triton_url:
-            from labelassist.assist import inference  # tritonclient only with a Triton
-
-            inference.configure(self.triton_url)
+        if self.triton is not None:
             self._thread.start()
         return self
 
@@ -36,16 +37,14 @@ class Scorer:
 
     def score_pending(self) -> int:
         """Score one batch of unscored samples with the served version; how many were scored."""
-        from labelassist.assist import inference
-
-        version = inference.served_version()
+        version = self.triton.served_version()
         self.version = version
         if version is None:
             return 0
         pending = self.store.unscored_samples(version)
         if pending:
-            scored = inference.unet_uncertainty([self.store.blobs.get(row.image_blob) for row in pending],
-                                                self.mc_samples)
+            scored = self.triton.uncertainty([self.store.blobs.get(row.image_blob) for row in pending],
+                                             self.mc_samples)
             for row, (maps, embedding) in zip(pending, scored):
                 self.store.save_scores(row.id, version, image_scores(maps), embedding)
         return len(pending)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from labelassist.imaging.checks import grey
+
 _EPS = 1e-12
 MEASURES = ("entropy", "margin", "least_confidence", "bald", "variance")
 AGGREGATIONS = ("mean", "topk")
@@ -77,11 +79,9 @@ def image_features(image: np.ndarray, thumbnail: int = 16, bins: int = 32) -> np
     a large image costs no full-size float copy."""
     image = np.asarray(image)
     step = max(-(-max(image.shape[:2]) // FEATURE_SIDE), 1)
-    grey = np.asarray(image[::step, ::step], dtype=np.float64)
-    if grey.ndim == 3:
-        grey = grey.mean(axis=-1)
-    low, high = np.percentile(grey, (1, 99))
-    unit = np.clip((grey - low) / (high - low), 0, 1) if high > low else np.zeros_like(grey)
+    one_channel = np.asarray(grey(image[::step, ::step]), dtype=np.float64)
+    low, high = np.percentile(one_channel, (1, 99))
+    unit = np.clip((one_channel - low) / (high - low), 0, 1) if high > low else np.zeros_like(one_channel)
     rows = np.array_split(np.arange(unit.shape[0]), min(thumbnail, unit.shape[0]))
     cols = np.array_split(np.arange(unit.shape[1]), min(thumbnail, unit.shape[1]))
     small = np.array([[unit[np.ix_(r, c)].mean() for c in cols] for r in rows])

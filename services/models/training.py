@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from labelassist.assist.tiling import normalize_image
-from labelassist.assist.unet import UNet, predict_probabilities
-from labelassist.inspect.measure import dice as foreground_dice
+from labelassist.imaging.tiling import normalize_image, pad_to_multiple
+from labelassist.models.unet import UNet, predict_probabilities
+from labelassist.imaging.measures import dice as foreground_dice
 
 
 @dataclass
@@ -83,8 +83,7 @@ def _batch(pairs, tile: int, size: int, rng: np.random.Generator):
 def model_input(image: np.ndarray, multiple: int) -> np.ndarray:
     """The image as the U-Net takes it: normalised, its sides padded (by
     reflection) up to multiples of ``multiple``; crop outputs back to the image."""
-    unit = normalize_image(image)
-    return np.pad(unit, ((0, -unit.shape[0] % multiple), (0, -unit.shape[1] % multiple)), mode="reflect")
+    return pad_to_multiple(normalize_image(image), multiple)
 
 
 def predict_mask(model: UNet, image: np.ndarray) -> np.ndarray:
@@ -157,8 +156,8 @@ def train_on_dataset(folder, config: TrainingConfig = TrainingConfig(),
                      progress: Callable[[EpochReport], None] | None = None) -> tuple[TrainingResult, dict]:
     """Train on a dataset folder's labelled samples (split "train", or all
     without a split; "test" rows validate)."""
-    from labelassist.client.dataset import read_dataset
-    from labelassist.client.imageio import read_image
+    from labelassist.io.dataset_folder import read_dataset
+    from labelassist.io.images import read_image
 
     samples = [s for s in read_dataset(folder) if s.label is not None]
     pairs = {s.stem: (read_image(s.image), read_image(s.label)) for s in samples}

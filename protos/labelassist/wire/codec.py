@@ -16,7 +16,10 @@ import numpy as np
 import zstandard
 
 from labelassist.proto.v1 import common_pb2
-from labelassist.runtime.errors import TooLargeError
+
+
+class TooLargeError(ValueError):
+    """An input over a configured size limit (the services answer RESOURCE_EXHAUSTED)."""
 
 MAX_CHUNK_BYTES = 1 << 20
 # Compressed chunks can grow by a few bytes on incompressible data; slicing

@@ -14,6 +14,7 @@ from functools import cache
 import numpy as np
 
 from labelassist.runtime.calls import cancellation_check, raise_if_cancelled
+from labelassist.imaging.checks import grey
 
 DEFAULT_TILE = 1024
 
@@ -75,18 +76,28 @@ def apply_tiled(
 
 def normalize_image(image: np.ndarray) -> np.ndarray:
     """float32 percentile stretch (1 %, 99.8 %) of a grey image: the model's input scale."""
-    image = np.asarray(image, dtype=np.float32)
-    if image.ndim == 3:
-        image = image.mean(axis=-1)
+    image = np.asarray(grey(image), dtype=np.float32)
     low, high = np.percentile(image, (1.0, 99.8))
     if high <= low:
         return np.zeros(image.shape, np.float32)
     return np.clip((image - low) / (high - low), 0, 1).astype(np.float32)
 
 
-def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: int = 2) -> np.ndarray:
+def pad_to_multiple(image: np.ndarray, multiple: int, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """``image`` reflected out at the bottom and right to sides that are
+    multiples of ``multiple`` (or to ``shape``), as a U-Net takes it; crop
+    its outputs back to the image."""
+    height, width = shape or (image.shape[0] + -image.shape[0] % multiple, image.shape[1] + -image.shape[1] % multiple)
+    return np.pad(image, ((0, height - image.shape[0]), (0, width - image.shape[1])), mode="reflect")
+
+
+def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: int = 2, batch: int = 1) -> np.ndarray:
     """Class probabilities of a large image from overlapping tiles, blended
-    with weights that fall off towards each tile's edge (no seams)."""
+    with weights that fall off towards each tile's edge (no seams).
+
+    ``predict(windows)`` takes a list of up to ``batch`` windows and returns
+    their (classes, h, w) probabilities, so a model server sees batches.
+    """
     height, width = image.shape
     step = max(tile - overlap, 1)
     tops = list(range(0, max(height - tile, 0) + 1, step)) or [0]
@@ -99,11 +110,12 @@ def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: in
     weight = np.minimum.outer(ramp, ramp)
     total = np.zeros((classes, height, width), np.float32)
     weights = np.zeros((height, width), np.float32)
-    for top in tops:
-        for left in lefts:
-            raise_if_cancelled()
-            window = image[top:top + tile, left:left + tile]
-            probabilities = predict(window)
+    corners = [(top, left) for top in tops for left in lefts]
+    for start in range(0, len(corners), batch):
+        raise_if_cancelled()
+        group = corners[start:start + batch]
+        windows = [image[top:top + tile, left:left + tile] for top, left in group]
+        for (top, left), window, probabilities in zip(group, windows, predict(windows)):
             h, w = window.shape
             total[:, top:top + h, left:left + w] += probabilities * weight[:h, :w]
             weights[top:top + h, left:left + w] += weight[:h, :w]

@@ -11,8 +11,8 @@ from pathlib import Path
 import torch
 
 from labelassist import triton_template
+from labelassist.models import MODEL_NAME
 
-MODEL_NAME = "unet"
 ONNX_MODEL_NAME = "unet_onnx"
 TEMPLATE = Path(triton_template.__file__).parent / MODEL_NAME
 ONNX_TEMPLATE = Path(triton_template.__file__).parent / ONNX_MODEL_NAME
@@ -87,3 +87,31 @@ def load_into_triton(url: str) -> None:
     import tritonclient.grpc as triton
 
     triton.InferenceServerClient(url).load_model(MODEL_NAME)
+
+
+def served_versions(url: str) -> set[int]:
+    """The U-Net versions the Triton at ``url`` has loaded and ready."""
+    import tritonclient.grpc as triton
+
+    index = triton.InferenceServerClient(url).get_model_repository_index(as_json=True).get("models", [])
+    return {int(m["version"]) for m in index
+            if m.get("name") == MODEL_NAME and m.get("state") == "READY" and m.get("version")}
+
+
+def serve_version(url: str, root: Path, version: int) -> None:
+    """Make the Triton at ``url`` serve exactly ``version`` (a rollback or a pin)."""
+    import tritonclient.grpc as triton
+
+    if version not in versions(root):
+        raise ValueError(f"no unet version {version} in {root}")
+    client = triton.InferenceServerClient(url)
+    config = client.get_model_config(MODEL_NAME, as_json=True)["config"]
+    config["version_policy"] = {"specific": {"versions": [str(version)]}}
+    client.load_model(MODEL_NAME, config=json.dumps(config))
+
+
+def version_summary(root: Path, version: int) -> dict:
+    """What a published version's meta.json says of its last epoch and its data."""
+    meta = json.loads((Path(root) / MODEL_NAME / str(version) / "meta.json").read_text())
+    last = (meta.get("history") or [{}])[-1]
+    return {"validation_dice": last.get("validation_dice", "-"), "train_samples": meta.get("train_samples", "-")}

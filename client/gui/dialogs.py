@@ -1,0 +1,124 @@
+"""The dialogs: connection settings, a new project from a local folder, and a
+project's inspection settings."""
+
+from __future__ import annotations
+
+from labelassist.client.gui.connection import Connection
+from labelassist.proto.wire.values import parse_call, value_from_proto
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, connection: Connection, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Connection")
+        form = QFormLayout(self)
+        self.fields = {name: QLineEdit(getattr(connection, name)) for name in
+                       ("selector", "assist", "inspect", "token", "tls_root")}
+        self.fields["token"].setEchoMode(QLineEdit.EchoMode.Password)
+        labels = {"selector": "Selector address", "assist": "Assist address", "inspect": "Inspect address",
+                  "token": "Token", "tls_root": "TLS root certificate (PEM file)"}
+        for name, field in self.fields.items():
+            form.addRow(labels[name], field)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def connection(self) -> Connection:
+        return Connection(**{name: field.text().strip() for name, field in self.fields.items()})
+
+
+class NewProjectDialog(QDialog):
+    """Name, selection strategy and, optionally, a local folder whose images
+    (and labels, for a dataset folder) become the project's samples."""
+
+    def __init__(self, strategies: list[str], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New project")
+        form = QFormLayout(self)
+        self.name = QLineEdit()
+        self.strategy = QComboBox()
+        self.strategy.addItems(strategies)
+        if "sequence_aware" in strategies:
+            self.strategy.setCurrentText("sequence_aware")
+        self.folder = QLineEdit()
+        self.folder.setPlaceholderText("a folder of TIFF/PNG images, or a dataset folder (images/, labels/)")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow("Name", self.name)
+        form.addRow("Strategy", self.strategy)
+        form.addRow("Images", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _browse(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "Folder of images")
+        if folder:
+            self.folder.setText(folder)
+
+
+class InspectionSettingsDialog(QDialog):
+    """A project's inspection settings as a table: one row per criterion,
+    ticked when it applies, with its parameters as ``key=value, …`` (the
+    tooltip lists the parameters and their defaults)."""
+
+    def __init__(self, project: str, criteria, settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Inspection settings of {project}")
+        self.resize(640, 480)
+        layout = QVBoxLayout(self)
+        given = {call.name: ", ".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
+                 for call in settings.criteria}
+        self.table = QTableWidget(len(criteria), 2)
+        self.table.setHorizontalHeaderLabels(["criterion (ticked: applies)", "parameters (key=value, …)"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for row, spec in enumerate(criteria):
+            name = QTableWidgetItem(spec.name)
+            name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            name.setCheckState(Qt.CheckState.Unchecked if spec.name in settings.disabled else Qt.CheckState.Checked)
+            defaults = "; ".join(f"{p.name} (default {value_from_proto(p.default_value)}): {p.description}"
+                                 for p in spec.parameters)
+            name.setToolTip(f"{spec.description}\n{defaults}")
+            parameters = QTableWidgetItem(given.get(spec.name, ""))
+            parameters.setToolTip(defaults)
+            self.table.setItem(row, 0, name)
+            self.table.setItem(row, 1, parameters)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def settings(self) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+        """(criteria with parameters, disabled criteria); ValueError names a
+        malformed entry (the selector checks names and values)."""
+        criteria, disabled = [], []
+        for row in range(self.table.rowCount()):
+            name = self.table.item(row, 0).text()
+            if self.table.item(row, 0).checkState() != Qt.CheckState.Checked:
+                disabled.append(name)
+            text = self.table.item(row, 1).text().strip()
+            if text:
+                criteria.append(parse_call(f"{name}:{text}"))
+        return criteria, disabled

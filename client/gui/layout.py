@@ -1,0 +1,196 @@
+"""The main window's tool bar and workflow panel, built once; the window's
+behaviour lives in :mod:`app` and :mod:`projects`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+DEFAULT_PRELABEL = "default pipeline"
+NO_DISPLAY_STEP = "none"
+DEFAULT_POSTPROCESS = ("fill_holes", "remove_small_objects")
+PRELABEL_SOURCES = {"sent": "pre-label shown", "unet": "served U-Net's pre-label",
+                    "classical": "classical default pre-label"}
+STYLE = """
+QPushButton, QToolButton, QComboBox, QLineEdit, QSpinBox { min-height: 36px; font-size: 13px; }
+QListWidget { font-size: 13px; }
+"""
+
+
+def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButton:
+    button = QPushButton(f"{text}  ({shortcut})" if shortcut else text)
+    button.clicked.connect(handler)
+    return button
+
+
+class WindowLayout:
+    """Builds the widgets of :class:`~labelassist.client.gui.app.MainWindow`."""
+
+    def _build_tools(self) -> None:
+        bar = QToolBar("Tools")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        group = QActionGroup(self)
+        self.tool_actions = {}
+        for tool, text, key in (("pan", "Pan/zoom", "V"), ("brush", "Brush", "B"), ("eraser", "Eraser", "E"),
+                                ("polygon", "Polygon/lasso", "L"), ("flood", "Flood fill", "F"),
+                                ("scribble", "Scribbles", "C")):
+            action = self._action(f"{text} ({key})", key, lambda _=False, t=tool: self.set_tool(t), checkable=True)
+            action.setToolTip({"brush": "Drag to paint; from inside an object it grows that object, Shift "
+                                        "starts a new one, right-drag erases",
+                               "polygon": "Click corners and double-click (or Enter) to fill; or drag a lasso",
+                               "flood": "Click: grow a region of similar intensity (through assist)",
+                               "scribble": "Drag green on the object, right-drag red on background; then Refine"}
+                              .get(tool, text))
+            group.addAction(action)
+            bar.addAction(action)
+            self.tool_actions[tool] = action
+        self.tool_actions["pan"].setChecked(True)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Size "))
+        self.brush_size = QSpinBox()
+        self.brush_size.setRange(1, 200)
+        self.brush_size.setValue(int(self.canvas.brush_radius))
+        self.brush_size.valueChanged.connect(lambda v: setattr(self.canvas, "brush_radius", float(v)))
+        bar.addWidget(self.brush_size)
+        self._action("Smaller brush", "[", lambda: self.brush_size.setValue(max(1, self.brush_size.value() - 2)))
+        self._action("Larger brush", "]", lambda: self.brush_size.setValue(self.brush_size.value() + 2))
+        bar.addWidget(QLabel(" Opacity "))
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(45)
+        self.opacity.setMaximumWidth(140)
+        self.opacity.valueChanged.connect(lambda v: self.canvas.set_opacity(v / 100))
+        bar.addWidget(self.opacity)
+        self._action("Toggle overlay", "H",
+                     lambda: self.opacity.setValue(0 if self.opacity.value() else 45))
+        bar.addSeparator()
+        self.undo_action = self._action("Undo", "Ctrl+Z", self.canvas.undo)
+        self.redo_action = self._action("Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.canvas.redo)
+        bar.addAction(self.undo_action)
+        bar.addAction(self.redo_action)
+        self._action("Close polygon", ["Return", "Enter"], self.canvas.close_polygon)
+        bar.addSeparator()
+        bar.addAction(self._action("New project…", "Ctrl+Shift+N", self.open_new_project))
+        bar.addAction(self._action("Inspection settings…", "Ctrl+Shift+I", self.open_inspection_settings))
+        bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
+
+    def _build_panel(self, annotator: str, next_after_submit: bool) -> None:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+
+        project_box = QGroupBox("Project")
+        form = QFormLayout(project_box)
+        self.project_combo = QComboBox()
+        self.project_combo.currentTextChanged.connect(lambda _: self.refresh_progress())
+        form.addRow("Project", self.project_combo)
+        self.annotator = QLineEdit(annotator)
+        form.addRow("Annotator", self.annotator)
+        self.progress_label = QLabel("–")
+        self.progress_bar = QProgressBar()
+        form.addRow("Labelled", self.progress_label)
+        form.addRow(self.progress_bar)
+        self.next_button = _button("Next sample", "N", self.next_sample)
+        form.addRow(self.next_button)
+        self.auto_prelabel = QCheckBox("Pre-label on Next")
+        self.auto_prelabel.setChecked(True)
+        self.auto_next = QCheckBox("Next after Submit")
+        self.auto_next.setChecked(next_after_submit)
+        form.addRow(self.auto_prelabel)
+        form.addRow(self.auto_next)
+        self.sample_label = QLabel("no sample")
+        self.sample_label.setWordWrap(True)
+        form.addRow(self.sample_label)
+        layout.addWidget(project_box)
+
+        assist_box = QGroupBox("Assist")
+        form = QFormLayout(assist_box)
+        self.display_combo = QComboBox()
+        self.display_combo.addItem(NO_DISPLAY_STEP)
+        self.display_combo.currentTextChanged.connect(self.apply_display)
+        form.addRow("Display", self.display_combo)
+        self.method_combo = QComboBox()
+        self.method_combo.addItem(DEFAULT_PRELABEL)
+        form.addRow("Method", self.method_combo)
+        self.instances = QCheckBox("One id per object")
+        self.instances.setChecked(True)
+        self.instances.setToolTip("Number connected objects as instances (relabel), so each has its own colour")
+        form.addRow(self.instances)
+        self.prelabel_button = _button("Pre-label", "P", self.run_prelabel)
+        form.addRow(self.prelabel_button)
+        self.refine_combo = QComboBox()
+        form.addRow("Refine", self.refine_combo)
+        row = QHBoxLayout()
+        self.refine_button = _button("Refine", "R", self.refine)
+        row.addWidget(self.refine_button)
+        row.addWidget(_button("Clear scribbles", "", self.canvas.clear_scribbles))
+        form.addRow(row)
+        self.postprocess_list = QListWidget()
+        self.postprocess_list.setMaximumHeight(110)
+        form.addRow("Post-process", self.postprocess_list)
+        self.postprocess_button = _button("Post-process", "O", self.postprocess)
+        form.addRow(self.postprocess_button)
+        layout.addWidget(assist_box)
+
+        inspect_box = QGroupBox("Inspect")
+        box = QVBoxLayout(inspect_box)
+        self.inspect_button = _button("Inspect", "I", self.inspect)
+        box.addWidget(self.inspect_button)
+        self.warnings = QListWidget()
+        self.warnings.setWordWrap(True)
+        self.warnings.currentRowChanged.connect(self.show_finding)
+        box.addWidget(self.warnings, 1)
+        self.inspect_before_submit = QCheckBox("Inspect before submitting")
+        self.inspect_before_submit.setChecked(True)
+        self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "
+                                              "show and a second Submit stores the label as it is")
+        box.addWidget(self.inspect_before_submit)
+        self.submit_button = _button("Submit", "Ctrl+S", self.submit)
+        box.addWidget(self.submit_button)
+        layout.addWidget(inspect_box, 1)
+
+        model_box = QGroupBox("Model")
+        box = QVBoxLayout(model_box)
+        self.train_button = _button("Train on this project's labels", "", self.train)
+        self.train_progress = QProgressBar()
+        self.train_label = QLabel("")
+        box.addWidget(self.train_button)
+        box.addWidget(self.train_progress)
+        box.addWidget(self.train_label)
+        layout.addWidget(model_box)
+
+        for text, key, handler in (("Next", "N", self.next_sample), ("Pre-label", "P", self.run_prelabel),
+                                   ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
+                                   ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
+            self._action(text, key, handler)
+        scroll = self.panel_scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        dock = QDockWidget("Workflow", self)
+        dock.setWidget(scroll)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setMinimumWidth(340)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    # -- helpers ------------------------------------------------------------

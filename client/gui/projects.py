@@ -1,0 +1,163 @@
+"""What the main window does with projects: connect, list and open them,
+create one from a folder, edit its inspection settings, show progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labelassist.client.gui.connection import save_connection
+from labelassist.client.gui.dialogs import (
+    InspectionSettingsDialog,
+    NewProjectDialog,
+    SettingsDialog,
+)
+from labelassist.client.gui.layout import (
+    DEFAULT_POSTPROCESS,
+    DEFAULT_PRELABEL,
+    NO_DISPLAY_STEP,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QListWidgetItem,
+)
+
+
+class ProjectActions:
+    """Project handling of :class:`~labelassist.client.gui.app.MainWindow`."""
+
+    @property
+    def project(self) -> str:
+        return self.project_combo.currentText()
+
+    # -- connection ---------------------------------------------------------
+
+    def connect_services(self) -> None:
+        """Load projects and the operation lists; called again after Settings."""
+        client = self.client
+
+        def load():
+            return (client.list_projects(), client.list_operations("preprocess"),
+                    client.list_operations("prelabel"), client.list_operations("refine"),
+                    client.list_operations("postprocess"), client.list_strategies())
+
+        self._run("Connecting", load, self._on_connected)
+
+    def _on_connected(self, loaded) -> None:
+        projects, preprocess, prelabel, refine, postprocess, strategies = loaded
+        self.strategies = [s.name for s in strategies]
+        current = self._wanted_project or self.project
+        self.project_combo.blockSignals(True)
+        self.project_combo.clear()
+        self.project_combo.addItems([p.name for p in projects])
+        if current:
+            self.project_combo.setCurrentText(current)
+        self.project_combo.blockSignals(False)
+        for combo, specs, first in ((self.display_combo, preprocess, NO_DISPLAY_STEP),
+                                    (self.method_combo, prelabel, DEFAULT_PRELABEL), (self.refine_combo, refine, None)):
+            combo.blockSignals(True)
+            combo.clear()
+            if first:
+                combo.addItem(first)
+            combo.addItems([s.name for s in specs])
+            combo.blockSignals(False)
+        self.postprocess_list.clear()
+        for spec in postprocess:
+            item = QListWidgetItem(spec.name)
+            item.setToolTip(spec.description)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if spec.name in DEFAULT_POSTPROCESS else Qt.CheckState.Unchecked)
+            self.postprocess_list.addItem(item)
+        self.statusBar().showMessage(f"connected to {self.connection.selector}", 4000)
+        self.refresh_progress()
+
+    def open_new_project(self) -> None:
+        dialog = NewProjectDialog(self.strategies, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            folder = dialog.folder.text().strip()
+            self.create_project(dialog.name.text().strip(), dialog.strategy.currentText(),
+                                Path(folder) if folder else None)
+
+    def create_project(self, name: str, strategy: str = "", folder: Path | None = None) -> None:
+        """Create the project, then add the folder's images one by one (with
+        their labels, for a dataset folder), the progress in the status bar;
+        then switch to it. Needs an admin's token where roles are on."""
+        from labelassist.io.dataset_folder import read_samples
+        from labelassist.io.images import read_image
+
+        client = self.client
+
+        def work(emit) -> int:
+            samples = read_samples(folder) if folder else []  # a bad folder fails before the project exists
+            client.create_project(name, strategy=strategy)
+            for index, sample in enumerate(samples):
+                client.add_sample(name, sample.stem, read_image(sample.image), sequence=sample.sequence or "",
+                                  label=read_image(sample.label) if sample.label else None)
+                emit((index + 1, len(samples)))
+            return len(samples)
+
+        def progress(value) -> None:
+            done, total = value
+            self.busy.setRange(0, total)
+            self.busy.setValue(done)
+            self.statusBar().showMessage(f"New project {name}: added {done} / {total} images")
+
+        def created(count: int) -> None:
+            self.statusBar().showMessage(f"Created project {name} with {count} images", 6000)
+            self._wanted_project = name
+            self.connect_services()
+            self.project_created.emit(name)
+
+        self._run("New project", work, created, on_progress=progress)
+
+    def open_inspection_settings(self) -> None:
+        """The project's inspection settings, to edit (an admin's token where roles are on)."""
+        if not self.project:
+            return
+        project, client = self.project, self.client
+
+        def edit(loaded) -> None:
+            criteria, settings = loaded
+            dialog = InspectionSettingsDialog(project, criteria, settings, self)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                try:
+                    chosen, disabled = dialog.settings()
+                except ValueError as error:
+                    self.statusBar().showMessage(f"Inspection settings not saved: {error}", 10000)
+                    return
+                self.save_inspection_settings(chosen, disabled)
+
+        self._run("Inspection settings", lambda: (client.list_criteria(), client.get_project(project).inspection),
+                  edit)
+
+    def save_inspection_settings(self, criteria, disabled) -> None:
+        project, client = self.project, self.client
+
+        def saved(result) -> None:
+            self.statusBar().showMessage(f"Inspection settings of {project} saved", 6000)
+            self.inspection_saved.emit(project)
+        self._run("Save inspection settings", lambda: client.set_inspection(project, criteria, disabled), saved)
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.connection, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.connection = dialog.connection()
+            save_connection(self.connection)
+            self.client.close()
+            self.client = self.connection.client()
+            self.connect_services()
+
+    def refresh_progress(self) -> None:
+        project, client = self.project, self.client
+        if not project:
+            return
+        self._run("Progress", lambda: client.progress(project), self._on_progress)
+
+    def _on_progress(self, progress) -> None:
+        self.progress_label.setText(f"{progress.labeled} / {progress.total}"
+                                    + (f"  (model v{progress.model_version}, {progress.scored} scored)"
+                                       if progress.model_version else ""))
+        self.progress_bar.setRange(0, max(progress.total, 1))
+        self.progress_bar.setValue(progress.labeled)
+
+    # -- workflow -----------------------------------------------------------

@@ -1,0 +1,36 @@
+"""Where the services are: default host and ports, the environment variables
+every tool reads, the data directory, and the file in which ``labelassist
+up`` records the running stack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+ENV_PREFIX = "LABELASSIST_"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORTS = {"selector": 50051, "assist": 50052, "inspect": 50053}
+# gRPC's own default; chunked arrays never need more.
+DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """``LABELASSIST_<name>`` from the environment."""
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def format_address(host: str, port: int) -> str:
+    """host:port, with IPv6 hosts in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def default_data_dir() -> Path:
+    """``LABELASSIST_DATA_DIR``, else the user's data directory."""
+    return Path(env("DATA_DIR") or platformdirs.user_data_dir("labelassist", appauthor=False))
+
+
+def stack_file(data_dir: Path | None = None) -> Path:
+    """Where ``labelassist up`` records the running services' addresses."""
+    return Path(data_dir or default_data_dir()) / "run" / "stack.json"

@@ -1,0 +1,5 @@
+import sys
+
+from labelassist.cli import main
+
+sys.exit(main())

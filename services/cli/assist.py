@@ -1,0 +1,39 @@
+"""``ops`` and ``prelabel``: the assist service from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from labelassist.cli.common import client_for, elapsed, parse_step, print_specs
+
+
+def cmd_ops(args) -> int:
+    with client_for(args) as client:
+        print_specs(client.list_operations(args.family or ""))
+    return 0
+
+
+def cmd_prelabel(args) -> int:
+    from labelassist.io.images import read_image, write_labels
+
+    image = read_image(args.image)
+    with client_for(args) as client, elapsed(f"pre-labelling {args.image} ({'x'.join(map(str, image.shape))})"):
+        outcome = client.prelabel(image, method=args.method, preprocess=args.pre, postprocess=args.post)
+    write_labels(args.output, outcome.mask)
+    print(f"{args.output}: {outcome.object_count} objects by {outcome.method} "
+          f"({' -> '.join(outcome.applied)})")
+    return 0
+
+
+def register(commands) -> None:
+    ops = commands.add_parser("ops", help="list assist operations and their parameters")
+    ops.add_argument("--family", choices=("preprocess", "prelabel", "refine", "postprocess"))
+    ops.set_defaults(handler=cmd_ops)
+    prelabel = commands.add_parser("prelabel", help="pre-label an image file (TIFF or PNG)")
+    prelabel.add_argument("image", type=Path)
+    prelabel.add_argument("-o", "--output", type=Path, required=True, help="label image, .tif or .png")
+    prelabel.add_argument("--method", type=parse_step, default=None,
+                          help="NAME[:k=v,...], e.g. otsu:polarity=bright; default: the default pipeline")
+    prelabel.add_argument("--pre", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
+    prelabel.add_argument("--post", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
+    prelabel.set_defaults(handler=cmd_prelabel)

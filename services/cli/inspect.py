@@ -1,0 +1,123 @@
+"""``criteria``, ``inspection`` and ``inspect``: label inspection from the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from labelassist.cli.common import client_for, parse_step, print_specs
+
+
+def cmd_criteria(args) -> int:
+    with client_for(args) as client:
+        print_specs(client.list_criteria())
+    return 0
+
+
+def cmd_inspection(args) -> int:
+    """Show a project's inspection settings, or replace them."""
+    from labelassist.proto.wire.values import value_from_proto
+
+    with client_for(args) as client:
+        if args.criterion or args.disable or args.reset:
+            project = client.set_inspection(args.project, args.criterion, args.disable)
+        else:
+            project = client.get_project(args.project)
+    settings = project.inspection
+    print(f"inspection settings of project {project.name!r}:")
+    for call in settings.criteria:
+        values = ", ".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
+        print(f"  {call.name}: {values}")
+    print(f"  disabled: {', '.join(settings.disabled) or 'none'}")
+    if not settings.criteria and not settings.disabled:
+        print("  (the defaults of `labelassist criteria`)")
+    return 0
+
+
+SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
+
+
+def _dataset_samples(folder: Path):
+    """How many labelled samples a dataset folder has, and (name, load) for
+    each, where load() reads (label, image) only when the sample's turn comes."""
+    from labelassist.io.dataset_folder import read_dataset
+    from labelassist.io.images import read_image
+
+    samples = [s for s in read_dataset(folder) if s.label is not None]
+    if not samples:
+        raise ValueError(f"no labelled samples in {folder} (labels go in DIR/labels/<stem>.tif|png)")
+    return len(samples), ((s.stem, lambda s=s: (read_image(s.label), read_image(s.image))) for s in samples)
+
+
+def _project_samples(client, project: str):
+    """The same for a selector project: its latest label versions, each
+    fetched only when its turn comes."""
+    samples = client.list_samples(project, labeled_only=True)
+    if not samples:
+        raise ValueError(f"project {project!r} has no labelled samples yet")
+
+    def fetch(sample_id: int):
+        envelope = client.get_sample(sample_id)
+        return envelope.require("label"), envelope.require("image")
+    return len(samples), ((f"{s.stem} (#{s.sample_id} v{s.label_version})", lambda i=s.sample_id: fetch(i))
+                          for s in samples)
+
+
+def cmd_inspect(args) -> int:
+    import json
+
+    from tqdm import tqdm
+
+    if bool(args.dataset) == bool(args.project):
+        raise ValueError("inspect takes a dataset folder or --project NAME (one of the two)")
+    report = []
+    with client_for(args) as client:
+        count, samples = _dataset_samples(args.dataset) if args.dataset else _project_samples(client, args.project)
+        client.timeout = max(client.timeout, 60.0 * count)
+        pairs = ((name, *load(), None) for name, load in samples)
+        reports = client.inspect_batch(pairs, criteria=args.criterion, project=args.project or args.settings or "")
+        for name, response in tqdm(reports, total=count, desc="inspecting", unit="label", file=sys.stderr):
+            report.append({"sample": name, "objects": len(response.objects),
+                           "prelabel_source": response.prelabel_source, "findings": [
+                {"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
+                 "message": f.message, "measured": f.measured, "bound": f.bound,
+                 "object_ids": list(f.object_ids),
+                 "boxes": [list(b.start) + list(b.stop) for b in f.boxes]} for f in response.findings]})
+    output = args.output or (Path(args.dataset) / "inspection.json" if args.dataset
+                             else Path(f"inspection-{args.project}.json"))
+    source = {"dataset": str(args.dataset)} if args.dataset else {"project": args.project}
+    output.write_text(json.dumps({**source, "samples": report}, indent=2))
+    flagged = 0
+    print(f"{'sample':<28} {'objects':>7}  findings")
+    for entry in report:
+        alarms = [f for f in entry["findings"] if f["severity"] in ("warning", "error")]
+        flagged += bool(alarms)
+        summary = "; ".join(f"{f['severity']}: {f['message']}" for f in alarms) or "ok"
+        print(f"{entry['sample']:<28} {entry['objects']:>7}  {summary}")
+    sources = sorted({entry["prelabel_source"] for entry in report} - {""})
+    print(f"{flagged}/{len(report)} labels with warnings or errors; agreement checked against the "
+          f"{' and '.join(sources) or 'no'} pre-label; report: {output}")
+    return 0
+
+
+def register(commands) -> None:
+    commands.add_parser("criteria", help="list inspection criteria").set_defaults(handler=cmd_criteria)
+    inspection = commands.add_parser("inspection", help="show or set a project's inspection settings")
+    inspection.add_argument("project")
+    inspection.add_argument("--criterion", type=parse_step, action="append", default=[], metavar="NAME[:k=v,...]",
+                            help="a criterion's parameters for this project (replaces all settings)")
+    inspection.add_argument("--disable", action="append", default=[], metavar="NAME",
+                            help="a criterion that does not apply to this project")
+    inspection.add_argument("--reset", action="store_true", help="back to the defaults")
+    inspection.set_defaults(handler=cmd_inspection)
+    inspect = commands.add_parser("inspect", help="inspect every label of a dataset folder or of a project")
+    inspect.add_argument("dataset", type=Path, nargs="?", help="DIR with images/ and labels/")
+    inspect.add_argument("--project", help="instead of a folder: the latest labels stored in this project "
+                                           "(a reviewer's or admin's token)")
+    inspect.add_argument("--settings", metavar="PROJECT",
+                         help="for a folder: apply this project's inspection settings (with --project they apply)")
+    inspect.add_argument("-o", "--output", type=Path,
+                         help="JSON report (default: DIR/inspection.json, or inspection-PROJECT.json)")
+    inspect.add_argument("--criterion", type=parse_step, action="append", default=[],
+                         metavar="NAME[:k=v,...]", help="override a criterion's parameters")
+    inspect.set_defaults(handler=cmd_inspect)

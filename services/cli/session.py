@@ -1,0 +1,166 @@
+"""``up``, ``status``, ``demo`` and ``gui``: running the stack on this machine and opening the client."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from labelassist.cli.common import client_for, running_triton
+from labelassist.proto.wire.addresses import env
+
+
+def cmd_up(args) -> int:
+    from labelassist.stack import PortsInUseError, Stack
+
+    server_args = []
+    if args.tls_cert:
+        server_args += ["--tls-cert", str(args.tls_cert), "--tls-key", str(args.tls_key)]
+    tokens = list(args.token_list or [])
+    if args.token_file_list:
+        from labelassist.runtime.config import tokens_from
+
+        tokens += tokens_from([], str(args.token_file_list))
+    if tokens:
+        server_args += ["--token-file", str(_write_token_file(args.data_dir, tokens))]
+    stack = Stack(data_dir=args.data_dir, host=args.host, base_port=args.base_port, server_args=server_args,
+                  tls_root=args.tls_cert, token=(tokens or [None])[0],
+                  triton=None if args.triton_url == "none" else args.triton_url)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        stack.start()
+        addresses = stack.wait_until_serving(
+            timeout=args.timeout, progress=lambda name, address: print(f"  {name:<9} starting at {address}",
+                                                                       flush=True))
+    except PortsInUseError as error:
+        print(f"labelassist up: {error}", file=sys.stderr)
+        stack.stop()
+        return 2
+    except (RuntimeError, TimeoutError) as error:
+        print(f"labelassist up: {error}", file=sys.stderr)
+        stack.stop()
+        return 1
+    for name, address in addresses.as_dict().items():
+        print(f"{name:<9} {address}  SERVING", flush=True)
+    if stack.triton_url:
+        print(f"{'triton':<9} {stack.triton_url}  LIVE (model repository {stack.model_repository})", flush=True)
+    elif stack.triton_problem:
+        print(f"{'triton':<9} not started ({stack.triton_problem}); U-Net pre-labels are unavailable, "
+              f"see {args.data_dir / 'logs' / 'tritonserver.log'}", flush=True)
+    from labelassist.runtime.server import exposure_warnings
+    from labelassist.runtime.config import ServiceConfig
+
+    for warning in exposure_warnings(ServiceConfig("stack", host=args.host, identities=tuple(tokens),
+                                                   tls_cert=args.tls_cert)):
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+    print(f"logs in {args.data_dir / 'logs'}; Ctrl-C stops everything", flush=True)
+    exit_code = 0
+    while not stopping.wait(0.5):
+        problem = stack.supervise(report=lambda line: print(line, file=sys.stderr, flush=True))
+        if problem:
+            print(f"labelassist up: stopping: {problem}", file=sys.stderr, flush=True)
+            exit_code = 1
+            break
+    codes = stack.stop()
+    print("stopped: " + ", ".join(f"{name} ({code})" for name, code in codes.items()), flush=True)
+    return exit_code
+
+
+def _write_token_file(data_dir: Path, tokens: list[str]) -> Path:
+    """The tokens for the services as a file only this user can read: on a
+    command line they would show in ``ps``."""
+    import os
+
+    path = data_dir / "run" / "tokens"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "w") as file:
+        file.write("\n".join(tokens) + "\n")
+    return path
+
+
+def cmd_status(args) -> int:
+    """Each service's health, at which address, and where that address came from."""
+    with client_for(args) as client:
+        report = client.health()
+        for name, address in client.addresses.as_dict().items():
+            print(f"{name:<9} {address:<22} {report[name]:<12} (address from {client.addresses.source(name)})")
+    triton_url = running_triton(args)
+    if triton_url:
+        print(f"{'triton':<9} {triton_url:<22} {_triton_state(triton_url):<12} (the running stack's)")
+    return 0 if set(report.values()) == {"SERVING"} else 1
+
+
+def _triton_state(url: str) -> str:
+    try:
+        import tritonclient.grpc as triton
+    except ImportError:
+        return "UNKNOWN"
+    try:
+        return "LIVE" if triton.InferenceServerClient(url).is_server_live(client_timeout=2) else "NOT_LIVE"
+    except Exception:  # noqa: BLE001 - any failure to answer means it is not up
+        return "UNAVAILABLE"
+
+
+def cmd_demo(args) -> int:
+    from labelassist import demo
+
+    return demo.main(args.data_dir, args.base_port, args.keep_running, args.gui, args.project)
+
+
+def cmd_gui(args) -> int:
+    from labelassist.client.sdk import ServiceAddresses
+    from labelassist.proto.wire.addresses import stack_file
+
+    try:
+        from labelassist.client.gui.app import Connection, run_app
+    except ImportError as error:
+        print(f"labelassist gui needs the client extra (pip install 'label-assistant[client]'): {error}",
+              file=sys.stderr)
+        return 2
+    overrides = {name: getattr(args, name) for name in ("selector", "assist", "inspect") if getattr(args, name)}
+    addresses = ServiceAddresses.discover(args.data_dir)
+    connection = Connection.from_addresses(ServiceAddresses(**{**addresses.as_dict(), **overrides}),
+                                           args.token or "", args.tls_root or "")
+    # With no running local stack and no address given, the last settings are the best guess.
+    use_saved = not overrides and not stack_file(args.data_dir).exists()
+    return run_app(connection, args.annotator, args.project, use_saved=use_saved)
+
+
+def register(commands) -> None:
+    up = commands.add_parser("up", help="start the services on this machine until Ctrl-C")
+    up.add_argument("--host", default=env("HOST", "127.0.0.1"))
+    up.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+                    help="selector's port; assist and inspect take the next two; 0 picks free ports")
+    up.add_argument("--require-token", dest="token_list", action="append",
+                    help="services accept only this bearer token (repeatable; it shows in `ps`: prefer "
+                         "--require-token-file)")
+    up.add_argument("--require-token-file", dest="token_file_list", type=Path,
+                    help="services accept only the tokens in this file, one per line")
+    up.add_argument("--triton-url", default=env("TRITON_URL", "local"),
+                    help="'local' starts the bundled tritonserver; host:port uses an existing Triton; 'none' runs "
+                         "without U-Net pre-labels (env LABELASSIST_TRITON_URL)")
+    up.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"))
+    up.add_argument("--tls-key", type=Path, default=env("TLS_KEY"))
+    up.set_defaults(handler=cmd_up)
+    commands.add_parser("status", help="each service's health").set_defaults(handler=cmd_status)
+    demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
+    demo.add_argument("--project", default="hela-demo", help="the demo project's name (a new name starts afresh)")
+    demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+                      help="selector's port; assist and inspect take the next two; 0 picks free ports")
+    demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,
+                      help="keep serving after the workflow (default: when run from a terminal)")
+    demo.add_argument("--gui", choices=("auto", "yes", "no"), default="no",
+                      help="open the desktop client on the demo project (auto: when there is a display)")
+    demo.set_defaults(handler=cmd_demo)
+    gui = commands.add_parser("gui", help="open the desktop client (addresses: the running stack, or Settings)")
+    gui.add_argument("--project", help="project to open")
+    gui.add_argument("--annotator", default=env("ANNOTATOR", getpass.getuser()), help="your name on labels")
+    for name in ("selector", "assist", "inspect"):
+        gui.add_argument(f"--{name}", help=f"{name} address host:port (default: the running stack's)")
+    gui.set_defaults(handler=cmd_gui)

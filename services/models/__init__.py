@@ -1,0 +1,7 @@
+"""The models floor: the U-Net (:mod:`unet`), its training (:mod:`training`),
+the Triton model repository (:mod:`repository`), a client per Triton URL
+(:mod:`triton`) and a local tritonserver (:mod:`tritonserver`). Every
+service that uses the model uses it from here."""
+
+# The U-Net's name in the model repository and in Triton.
+MODEL_NAME = "unet"

@@ -1,0 +1,87 @@
+"""A project's inspection settings as the selector keeps them: parameters
+for named criteria and the criteria that do not apply.
+
+The criteria belong to the inspect service. The selector checks settings
+against inspect's own catalogue (its ``ListCriteria`` answer, fetched once
+over gRPC with ``--inspect-address``), so a typo is refused when it is set;
+without that address it keeps the settings as sent and inspect checks them
+when it applies them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from labelassist.proto.v1 import inspect_pb2, inspect_pb2_grpc
+from labelassist.proto.wire.addresses import env
+from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.values import call_from_proto, call_to_proto
+from labelassist.runtime.auth import caller_token
+from labelassist.runtime.errors import UnavailableError
+from labelassist.runtime.registry import Registry
+
+# Stored as JSON: {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
+Settings = dict[str, Any]
+
+
+def settings_from_proto(message) -> Settings:
+    """The stored form of an ``InspectionSettings`` message ({} when empty)."""
+    criteria = [list(call_from_proto(call)) for call in message.criteria]
+    disabled = list(message.disabled)
+    return {"criteria": criteria, "disabled": disabled} if criteria or disabled else {}
+
+
+def settings_to_proto(stored: Settings, message_type):
+    return message_type(criteria=[call_to_proto(name, parameters) for name, parameters in stored.get("criteria", [])],
+                        disabled=list(stored.get("disabled", [])))
+
+
+def check_settings(stored: Settings, catalogue: Callable[[], Registry | None]) -> Settings:
+    """The settings with each value converted to its parameter's type;
+    ``ValueError`` naming a criterion listed twice, an unknown criterion or
+    a bad parameter. ``catalogue()`` is asked only for settings that name
+    criteria; where it gives None only the structure is checked."""
+    names = [name for name, _ in stored.get("criteria", [])]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"criteria listed more than once: {', '.join(repeated)}")
+    if not stored or (catalogue := catalogue()) is None:
+        return stored
+    for name in stored.get("disabled", []):
+        catalogue.get(name)
+    converted = []
+    for name, parameters in stored.get("criteria", []):
+        bound = catalogue.get(name).bind(parameters)
+        converted.append([name, {key: bound[key] for key in parameters}])
+    return {"criteria": converted, "disabled": list(dict.fromkeys(stored.get("disabled", [])))}
+
+
+class CriteriaCatalogue:
+    """Inspect's criteria and their parameters, asked for once and kept."""
+
+    def __init__(self, address: str | None):
+        self.address = address
+        self._registry: Registry | None = None
+        self._lock = threading.Lock()
+
+    def registry(self) -> Registry | None:
+        """The catalogue, or None when no inspect service is configured."""
+        if not self.address:
+            return None
+        with self._lock:
+            if self._registry is None:
+                try:
+                    # On the caller's behalf, with the caller's token, as every call between services.
+                    with open_channel(self.address, token=caller_token(), tls_root=env("TLS_ROOT")) as channel:
+                        answer = inspect_pb2_grpc.InspectServiceStub(channel).ListCriteria(
+                            inspect_pb2.ListCriteriaRequest(), timeout=10)
+                except grpc.RpcError as error:
+                    raise UnavailableError(f"the inspect service at {self.address} did not answer "
+                                           f"({error.code().name}); inspection settings cannot be checked "
+                                           "now; retry shortly") from None
+                self._registry = Registry.from_specs("criterion", answer.criteria)
+            return self._registry

@@ -1,0 +1,42 @@
+"""The layers of the design, checked on the code: import-linter's contracts
+in pyproject.toml, and rooms of a size a person can read."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATED = ("_pb2.py", "_pb2_grpc.py", "_pb2.pyi")
+
+
+def package_tree(target: Path) -> Path:
+    """The installed package laid out as one folder (setuptools maps several
+    source folders into it), so import-linter can read every module."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    mapping = project["tool"]["setuptools"]["package-dir"]
+    for package, folder in sorted(mapping.items(), key=lambda item: item[0].count(".")):
+        destination = target.joinpath(*package.split("."))
+        shutil.copytree(ROOT / folder, destination, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.tif", "*.png"))
+    return target
+
+
+def test_the_import_contracts_hold(tmp_path):
+    tree = package_tree(tmp_path / "tree")
+    run = subprocess.run([str(Path(sys.executable).with_name("lint-imports")), "--config", str(ROOT / "pyproject.toml")],
+                         capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(tree)})
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "0 broken" in run.stdout and "KEPT" in run.stdout
+
+
+def test_no_python_file_outside_the_generated_stubs_is_over_500_lines():
+    tracked = subprocess.run(["git", "ls-files", "*.py"], capture_output=True, text=True, cwd=ROOT).stdout.split()
+    long = {path: n for path in tracked if not path.endswith(GENERATED)
+            if (n := len((ROOT / path).read_text().splitlines())) > 500}
+    assert long == {}
