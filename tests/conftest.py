@@ -103,6 +103,19 @@ def certificate(tmp_path):
     return cert, key
 
 
+def write_roles(path: Path, identities: dict[str, tuple[str, dict[str, str]]]) -> Path:
+    """A roles file: name -> (token, {project: role}), tokens stored as hashes."""
+    from labelassist.runtime.auth import token_hash
+
+    entries = []
+    for name, (token, projects) in identities.items():
+        roles = ", ".join(f'"{project}" = "{role}"' for project, role in projects.items())
+        entries.append(f'[[identity]]\nname = "{name}"\ntoken_sha256 = "{token_hash(token)}"\n'
+                       f"projects = {{ {roles} }}\n")
+    path.write_text("\n".join(entries))
+    return path
+
+
 def status_of(call) -> grpc.StatusCode:
     with pytest.raises(grpc.RpcError) as caught:
         call()

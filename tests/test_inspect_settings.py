@@ -7,9 +7,9 @@ from __future__ import annotations
 import grpc
 import numpy as np
 import pytest
+from conftest import write_roles
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.runtime.auth import token_hash
 from labelassist.proto.wire.values import value_from_proto
 from shapes import disc
 
@@ -95,18 +95,8 @@ def test_setting_replaces_and_bad_settings_are_refused_by_name(client, project):
 
 
 def test_only_admins_set_and_inspect_reads_with_the_callers_roles(start_service, tmp_path):
-    roles = tmp_path / "roles.toml"
-    roles.write_text(f"""
-[[identity]]
-name = "admin"
-token_sha256 = "{token_hash('admin-secret')}"
-projects = {{ "*" = "admin" }}
-
-[[identity]]
-name = "alice"
-token_sha256 = "{token_hash('alice-secret')}"
-projects = {{ nuclei = "annotator" }}
-""")
+    roles = write_roles(tmp_path / "roles.toml", {"admin": ("admin-secret", {"*": "admin"}),
+                                                  "alice": ("alice-secret", {"nuclei": "annotator"})})
     selector = start_service("selector", "--roles-file", str(roles))
     inspect = start_service("inspect", "--roles-file", str(roles), "--selector-address", selector.address)
     addresses = ServiceAddresses(selector=selector.address, inspect=inspect.address)

@@ -99,7 +99,24 @@ class WindowLayout:
     def _build_panel(self, annotator: str, next_after_submit: bool) -> None:
         panel = QWidget()
         layout = QVBoxLayout(panel)
+        layout.addWidget(self._project_box(annotator, next_after_submit))
+        layout.addWidget(self._assist_box())
+        layout.addWidget(self._inspect_box(), 1)
+        layout.addWidget(self._model_box())
+        for text, key, handler in (("Next", "N", self.next_sample), ("Pre-label", "P", self.run_prelabel),
+                                   ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
+                                   ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
+            self._action(text, key, handler)
+        scroll = self.panel_scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        dock = QDockWidget("Workflow", self)
+        dock.setWidget(scroll)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setMinimumWidth(340)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
+    def _project_box(self, annotator: str, next_after_submit: bool) -> QGroupBox:
         project_box = QGroupBox("Project")
         form = QFormLayout(project_box)
         self.project_combo = QComboBox()
@@ -122,8 +139,9 @@ class WindowLayout:
         self.sample_label = QLabel("no sample")
         self.sample_label.setWordWrap(True)
         form.addRow(self.sample_label)
-        layout.addWidget(project_box)
+        return project_box
 
+    def _assist_box(self) -> QGroupBox:
         assist_box = QGroupBox("Assist")
         form = QFormLayout(assist_box)
         self.display_combo = QComboBox()
@@ -151,8 +169,9 @@ class WindowLayout:
         form.addRow("Post-process", self.postprocess_list)
         self.postprocess_button = _button("Post-process", "O", self.postprocess)
         form.addRow(self.postprocess_button)
-        layout.addWidget(assist_box)
+        return assist_box
 
+    def _inspect_box(self) -> QGroupBox:
         inspect_box = QGroupBox("Inspect")
         box = QVBoxLayout(inspect_box)
         self.inspect_button = _button("Inspect", "I", self.inspect)
@@ -168,8 +187,9 @@ class WindowLayout:
         box.addWidget(self.inspect_before_submit)
         self.submit_button = _button("Submit", "Ctrl+S", self.submit)
         box.addWidget(self.submit_button)
-        layout.addWidget(inspect_box, 1)
+        return inspect_box
 
+    def _model_box(self) -> QGroupBox:
         model_box = QGroupBox("Model")
         box = QVBoxLayout(model_box)
         self.train_button = _button("Train on this project's labels", "", self.train)
@@ -178,19 +198,6 @@ class WindowLayout:
         box.addWidget(self.train_button)
         box.addWidget(self.train_progress)
         box.addWidget(self.train_label)
-        layout.addWidget(model_box)
-
-        for text, key, handler in (("Next", "N", self.next_sample), ("Pre-label", "P", self.run_prelabel),
-                                   ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
-                                   ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
-            self._action(text, key, handler)
-        scroll = self.panel_scroll = QScrollArea()
-        scroll.setWidget(panel)
-        scroll.setWidgetResizable(True)
-        dock = QDockWidget("Workflow", self)
-        dock.setWidget(scroll)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
-        dock.setMinimumWidth(340)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return model_box
 
     # -- helpers ------------------------------------------------------------
