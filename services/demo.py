@@ -16,9 +16,9 @@ from tqdm import tqdm
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.io.bundled import hela_sample
 from labelassist.imaging.measures import dice
+from labelassist.imaging.segmentation import DEFAULT_PRELABEL
 from labelassist.stack import PortsInUseError, Stack
 
-POSTPROCESS = [("fill_holes", {}), ("remove_small_objects", {"min_size": 30})]
 
 
 PROJECT = "hela-demo"
@@ -54,7 +54,7 @@ def run_workflow(client: LabelAssistClient, annotator: str = "demo", project: st
         outcome = client.prelabel(image)
         timings["prelabel"] = time.perf_counter() - started
         started = time.perf_counter()
-        cleaned, _ = client.postprocess(outcome.mask, POSTPROCESS)
+        cleaned, _ = client.postprocess(outcome.mask, DEFAULT_PRELABEL["postprocess"])
         timings["postprocess"] = time.perf_counter() - started
         started = time.perf_counter()
         report = client.inspect(cleaned, image=image, prelabel=outcome.mask, project=project)
