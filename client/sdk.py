@@ -19,7 +19,7 @@ import grpc
 import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from labelassist.client.errors import LabelAssistError, error_from_rpc
+from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
 from labelassist.proto.v1 import (
     assist_pb2,
     assist_pb2_grpc,
@@ -289,11 +289,30 @@ class LabelAssistClient:
 
     def inspect_batch(self, samples: Iterable[tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]],
                       criteria: Iterable[StepLike] = (), only_listed: bool = False, project: str = "",
-                      ) -> Iterator[tuple[str, inspect_pb2.InspectResponse]]:
-        """Inspect many labels in one call. ``samples`` yields (name, mask,
-        image, prelabel) and is read lazily, so a folder streams through with
-        one sample in memory; reports come back as each is done. Not retried:
-        the samples cannot be replayed."""
+                      on_error: str = "raise",
+                      ) -> Iterator[tuple[str, inspect_pb2.InspectResponse | InvalidArgumentError]]:
+        """Inspect many labels in one call.
+
+        Parameters
+        ----------
+        samples : iterable of (name, mask, image, prelabel)
+            Read lazily, so a folder streams through with one sample in
+            memory; image and prelabel may be None.
+        criteria, only_listed, project
+            As for :meth:`inspect`, for every sample.
+        on_error : {"raise", "report"}
+            A sample the service cannot inspect raises
+            :class:`~labelassist.client.errors.InvalidArgumentError` naming it,
+            or (``"report"``) comes back as that error in place of its report
+            while the batch goes on.
+
+        Yields
+        ------
+        (name, report or error)
+            As each sample is done. Not retried: the samples cannot be replayed.
+        """
+        if on_error not in ("raise", "report"):
+            raise ValueError(f"on_error must be 'raise' or 'report', got {on_error!r}")
         inspect = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
                                             project=project)
 
@@ -305,7 +324,14 @@ class LabelAssistClient:
 
         responses = self.inspector.InspectBatch(parts(), timeout=self.timeout)
         for response in self._follow(self.inspector.InspectBatch, responses):
-            yield response.sample, response.report
+            if not response.error:
+                yield response.sample, response.report
+                continue
+            error = InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"sample {response.sample!r}: "
+                                         f"{response.error}", "inspect", self.addresses.inspect)
+            if on_error == "raise":
+                raise error
+            yield response.sample, error
 
     # -- selector -----------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage import exposure, filters, restoration
+from skimage import color, exposure, filters, restoration
 
 from labelassist.assist.operations import Parameter, cost_model, register
 from labelassist.imaging.segmentation import median_filter
@@ -215,6 +215,22 @@ def channel(image, index=0):
     if index >= image.shape[-1]:
         raise ValueError(f"channel: 'index' {index} out of range for {image.shape[-1]} channels")
     return as_float(image[..., index])
+
+
+STAINS = {"hematoxylin": 0, "eosin": 1, "dab": 2}
+
+
+@register("hed", "preprocess", [
+    Parameter("stain", str, "hematoxylin", "which stain's amount to keep", choices=tuple(STAINS)),
+])
+def hed(image, stain="hematoxylin"):
+    """Colour deconvolution of an RGB brightfield slide into hematoxylin,
+    eosin and DAB (Ruifrok & Johnston 2001); keeps one stain's amount, high
+    where the stain is, so nuclei of an H&E or IHC slide threshold directly."""
+    if image.ndim != 3 or image.shape[2] not in (3, 4):
+        raise ValueError(f"hed: needs an RGB image (H, W, 3); got shape {image.shape}")
+    rgb = rescale_unit(image[..., :3]) if image.dtype.kind == "f" else image[..., :3]
+    return color.rgb2hed(rgb)[..., STAINS[stain]].astype(np.float32)
 
 
 @register("merge", "preprocess", [

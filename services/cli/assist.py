@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from labelassist.cli.common import client_for, elapsed, parse_step, print_specs
+from labelassist.cli.common import add_plane_arguments, client_for, elapsed, parse_step, print_specs
 
 
 def cmd_ops(args) -> int:
@@ -14,9 +14,10 @@ def cmd_ops(args) -> int:
 
 
 def cmd_prelabel(args) -> int:
-    from labelassist.io.images import read_image, write_labels
+    from labelassist.io.axes import read_with_axes, select_plane
+    from labelassist.io.images import write_labels
 
-    image = read_image(args.image)
+    image = select_plane(read_with_axes(args.image, args.axes), args.channel, args.z, args.t)
     with client_for(args) as client, elapsed(f"pre-labelling {args.image} ({'x'.join(map(str, image.shape))})"):
         outcome = client.prelabel(image, method=args.method, preprocess=args.pre, postprocess=args.post)
     write_labels(args.output, outcome.mask)
@@ -29,8 +30,9 @@ def register(commands) -> None:
     ops = commands.add_parser("ops", help="list assist operations and their parameters")
     ops.add_argument("--family", choices=("preprocess", "prelabel", "refine", "postprocess"))
     ops.set_defaults(handler=cmd_ops)
-    prelabel = commands.add_parser("prelabel", help="pre-label an image file (TIFF or PNG)")
+    prelabel = commands.add_parser("prelabel", help="pre-label an image file (TIFF, PNG or JPEG)")
     prelabel.add_argument("image", type=Path)
+    add_plane_arguments(prelabel)
     prelabel.add_argument("-o", "--output", type=Path, required=True, help="label image, .tif or .png")
     prelabel.add_argument("--method", type=parse_step, default=None,
                           help="NAME[:k=v,...], e.g. otsu:polarity=bright; default: the default pipeline")

@@ -93,3 +93,11 @@ def add_training_arguments(parser, epochs: int = 10, width: int = 16, tile: int 
     parser.add_argument("--depth", type=int, default=3)
     parser.add_argument("--width", type=int, default=width, help="channels of the first level")
     parser.add_argument("--seed", type=int, default=0)
+
+
+def add_plane_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which plane of a multi-dimensional file a 2D command works on."""
+    parser.add_argument("--axes", help="the file's axes when its metadata does not say, e.g. ZYX or TZCYX")
+    parser.add_argument("--channel", type=int, help="the channel to use (default: all, as channels-last)")
+    parser.add_argument("--z", type=int, help="the z plane of a stack")
+    parser.add_argument("--t", type=int, help="the time point of a time-lapse")

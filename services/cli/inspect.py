@@ -63,30 +63,50 @@ def _project_samples(client, project: str):
                           for s in samples)
 
 
+def _readable(samples, failed: list[dict]):
+    """(name, mask, image, None) for each sample that loads; one that does
+    not is recorded in ``failed`` and left out, so the batch goes on."""
+    for name, load in samples:
+        try:
+            yield (name, *load(), None)
+        except (OSError, ValueError) as error:
+            failed.append({"sample": name, "error": str(error)})
+
+
+def _report_entry(name: str, response) -> dict:
+    return {"sample": name, "objects": len(response.objects), "prelabel_source": response.prelabel_source,
+            "findings": [{"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
+                          "message": f.message, "measured": f.measured, "bound": f.bound,
+                          "object_ids": list(f.object_ids),
+                          "boxes": [list(b.start) + list(b.stop) for b in f.boxes]} for f in response.findings]}
+
+
 def cmd_inspect(args) -> int:
+    """Inspect every labelled sample of a folder or a project; a sample that
+    cannot be read or inspected is reported and the rest go on (exit 1)."""
     import json
 
     from tqdm import tqdm
 
+    from labelassist.client.errors import InvalidArgumentError
+
     if bool(args.dataset) == bool(args.project):
         raise ValueError("inspect takes a dataset folder or --project NAME (one of the two)")
-    report = []
+    report, failed = [], []
     with client_for(args) as client:
         count, samples = _dataset_samples(args.dataset) if args.dataset else _project_samples(client, args.project)
         client.timeout = max(client.timeout, 60.0 * count)
-        pairs = ((name, *load(), None) for name, load in samples)
-        reports = client.inspect_batch(pairs, criteria=args.criterion, project=args.project or args.settings or "")
+        reports = client.inspect_batch(_readable(samples, failed), criteria=args.criterion,
+                                       project=args.project or args.settings or "", on_error="report")
         for name, response in tqdm(reports, total=count, desc="inspecting", unit="label", file=sys.stderr):
-            report.append({"sample": name, "objects": len(response.objects),
-                           "prelabel_source": response.prelabel_source, "findings": [
-                {"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
-                 "message": f.message, "measured": f.measured, "bound": f.bound,
-                 "object_ids": list(f.object_ids),
-                 "boxes": [list(b.start) + list(b.stop) for b in f.boxes]} for f in response.findings]})
+            if isinstance(response, InvalidArgumentError):
+                failed.append({"sample": name, "error": response.details().removeprefix(f"sample {name!r}: ")})
+            else:
+                report.append(_report_entry(name, response))
     output = args.output or (Path(args.dataset) / "inspection.json" if args.dataset
                              else Path(f"inspection-{args.project}.json"))
     source = {"dataset": str(args.dataset)} if args.dataset else {"project": args.project}
-    output.write_text(json.dumps({**source, "samples": report}, indent=2))
+    output.write_text(json.dumps({**source, "samples": report, "failed": failed}, indent=2))
     flagged = 0
     print(f"{'sample':<28} {'objects':>7}  findings")
     for entry in report:
@@ -94,10 +114,15 @@ def cmd_inspect(args) -> int:
         flagged += bool(alarms)
         summary = "; ".join(f"{f['severity']}: {f['message']}" for f in alarms) or "ok"
         print(f"{entry['sample']:<28} {entry['objects']:>7}  {summary}")
+    for entry in failed:
+        print(f"{entry['sample']:<28} {'-':>7}  FAILED: {entry['error']}")
     sources = sorted({entry["prelabel_source"] for entry in report} - {""})
     print(f"{flagged}/{len(report)} labels with warnings or errors; agreement checked against the "
           f"{' and '.join(sources) or 'no'} pre-label; report: {output}")
-    return 0
+    if failed:
+        print(f"{len(failed)} sample(s) could not be inspected (listed above and under 'failed' in the report)",
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 def register(commands) -> None:

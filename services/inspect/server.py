@@ -92,7 +92,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             try:
                 report = inspect_envelope(params, received, settings[params.project], self.triton)
             except ValueError as error:
-                raise ValueError(f"sample {sample!r}: {error}") from None
+                # One bad sample is reported, not fatal: the batch goes on.
+                yield pb.InspectBatchResponse(sample=sample, error=str(error))
+                continue
             yield pb.InspectBatchResponse(sample=sample, report=report)
 
 

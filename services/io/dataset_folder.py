@@ -1,5 +1,5 @@
 """The dataset folder format every dataset command takes:
-``DIR/images/<stem>.tif|png``, ``DIR/labels/<stem>.tif|png`` (0 background,
+``DIR/images/<stem>.tif|png|jpg``, ``DIR/labels/<stem>.tif|png`` (0 background,
 > 0 object or instance id), optional ``DIR/sequences.csv`` (stem,sequence)
 and ``DIR/split.csv`` (stem,train|test)."""
 
@@ -9,7 +9,9 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png")
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+# Labels must be lossless: no JPEG.
+LABEL_SUFFIXES = (".tif", ".tiff", ".png")
 
 
 @dataclass(frozen=True)
@@ -21,12 +23,12 @@ class Sample:
     split: str | None = None
 
 
-def _by_stem(folder: Path) -> dict[str, Path]:
+def _by_stem(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> dict[str, Path]:
     if not folder.is_dir():
         return {}
     # Hidden files (".x.tif", macOS "._x.tif") are no samples.
     return {p.stem: p for p in sorted(folder.iterdir())
-            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")}
+            if p.suffix.lower() in suffixes and not p.name.startswith(".")}
 
 
 def _read_pairs(path: Path, column: str) -> dict[str, str]:
@@ -46,8 +48,8 @@ def read_dataset(root: str | Path) -> list[Sample]:
     root = Path(root)
     images = _by_stem(root / "images")
     if not images:
-        raise ValueError(f"no images in {root / 'images'} (expected DIR/images/<stem>.tif|png)")
-    labels = _by_stem(root / "labels")
+        raise ValueError(f"no images in {root / 'images'} (expected DIR/images/<stem>.tif|png|jpg)")
+    labels = _by_stem(root / "labels", LABEL_SUFFIXES)
     sequences = _read_pairs(root / "sequences.csv", "sequence")
     splits = _read_pairs(root / "split.csv", "split")
     return [Sample(stem, path, labels.get(stem), sequences.get(stem), splits.get(stem))

@@ -106,12 +106,14 @@ class InspectSampleParams(_message.Message):
     def __init__(self, sample: _Optional[str] = ..., inspect: _Optional[_Union[InspectParams, _Mapping]] = ...) -> None: ...
 
 class InspectBatchResponse(_message.Message):
-    __slots__ = ("sample", "report")
+    __slots__ = ("sample", "report", "error")
     SAMPLE_FIELD_NUMBER: _ClassVar[int]
     REPORT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
     sample: str
     report: InspectResponse
-    def __init__(self, sample: _Optional[str] = ..., report: _Optional[_Union[InspectResponse, _Mapping]] = ...) -> None: ...
+    error: str
+    def __init__(self, sample: _Optional[str] = ..., report: _Optional[_Union[InspectResponse, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class InspectResponse(_message.Message):
     __slots__ = ("findings", "objects", "checked", "prelabel_source")

@@ -1,0 +1,125 @@
+"""Images with their axes: what a file's metadata says its dimensions are
+(``TZCYX`` or a subset, from OME-TIFF, ImageJ hyperstacks, or RGB/RGBA
+files), and the one plane of it that a 2D operation works on.
+
+Nothing is guessed: a file whose axes are unknown needs them stated
+(``--axes ZYX``), and an image with several planes needs the plane chosen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from labelassist.io.images import TIFF_SUFFIXES, read_image
+
+KNOWN_AXES = "TZCYX"
+# tifffile's names for what we call C (RGB samples), and for axes it cannot name.
+CHANNEL_ALIASES = {"S": "C"}
+UNKNOWN_AXES = set("QIO")
+MAX_CHANNELS = 16
+
+
+@dataclass(frozen=True)
+class AxisImage:
+    """An array and the name of each of its axes, e.g. ``"ZCYX"``."""
+
+    data: np.ndarray
+    axes: str
+
+    def describe(self) -> str:
+        return f"axes {self.axes} {tuple(self.data.shape)}"
+
+    def extent(self, axis: str) -> int:
+        return self.data.shape[self.axes.index(axis)] if axis in self.axes else 1
+
+
+def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
+    """A file's pixels and axes.
+
+    Parameters
+    ----------
+    path : path
+        TIFF (OME-TIFF and ImageJ hyperstacks included), PNG or JPEG.
+    axes : str, optional
+        The axes, one letter of ``TZCYX`` per dimension, for a file whose
+        metadata does not say (or says wrongly).
+
+    Returns
+    -------
+    AxisImage
+
+    Raises
+    ------
+    ValueError
+        For axes that are unknown and not given, or that do not fit the data.
+    """
+    path = Path(path)
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        data = read_image(path)
+        with tifffile.TiffFile(path) as tiff:
+            found = tiff.series[0].axes if tiff.series else ""
+    else:
+        data = read_image(path)
+        with Image.open(path) as image:
+            found = "YX" if data.ndim == 2 else "YXC" if image.mode in ("RGB", "RGBA", "LA", "CMYK") else ""
+    found = "".join(CHANNEL_ALIASES.get(a, a) for a in found)
+    if axes:
+        axes = axes.upper()
+        if len(axes) != data.ndim or set(axes) - set(KNOWN_AXES) or len(set(axes)) != len(axes) \
+                or not axes.endswith("YX") and not axes.endswith("YXC"):
+            raise ValueError(f"{path.name}: --axes {axes} does not fit data of shape {tuple(data.shape)}: give one "
+                             f"distinct letter of {KNOWN_AXES} per dimension, ending in YX (or YXC)")
+        return AxisImage(data, axes)
+    if len(found) != data.ndim or set(found) & UNKNOWN_AXES or set(found) - set(KNOWN_AXES):
+        raise ValueError(f"{path.name}: the file does not say what its {data.ndim} dimensions "
+                         f"{tuple(data.shape)} are (found {found or 'nothing'!r}); give them with --axes, "
+                         f"e.g. --axes {'ZYX' if data.ndim == 3 else 'TZYX' if data.ndim == 4 else 'YX'}")
+    return AxisImage(data, found)
+
+
+def select_plane(image: AxisImage, channel: int | None = None, z: int | None = None,
+                 t: int | None = None) -> np.ndarray:
+    """One 2D plane (Y, X), or a channels-last plane (Y, X, C) when no
+    channel is picked, as every 2D operation takes it.
+
+    Raises
+    ------
+    ValueError
+        Naming the axes found and what to pick, when a T or Z axis has more
+        than one plane and none was chosen, or a choice is out of range.
+    """
+    picks = {"T": t, "Z": z, "C": channel}
+    missing = [axis for axis in "TZ" if image.extent(axis) > 1 and picks[axis] is None]
+    if missing:
+        flags = " and ".join(f"--{a.lower()} (0-{image.extent(a) - 1})" for a in missing)
+        hint = f", and a channel with --channel (0-{image.extent('C') - 1})" if image.extent("C") > 1 else ""
+        raise ValueError(f"image has {image.describe()}; pick a plane with {flags}{hint}, "
+                         "or register it as a project to label every plane")
+    data, axes = image.data, image.axes
+    for axis in "TZC":
+        if axis not in axes:
+            if picks[axis] not in (None, 0):
+                raise ValueError(f"image has {image.describe()}: no {axis} axis to pick {picks[axis]} from")
+            continue
+        index = picks[axis]
+        if index is None:
+            continue  # a single T or Z plane, or the channels kept
+        if not 0 <= index < data.shape[axes.index(axis)]:
+            raise ValueError(f"image has {image.describe()}: --{'channel' if axis == 'C' else axis.lower()} "
+                             f"{index} is out of range 0-{data.shape[axes.index(axis)] - 1}")
+        data = np.take(data, index, axis=axes.index(axis))
+        axes = axes.replace(axis, "")
+    for axis in "TZ":  # extent 1, not picked
+        if axis in axes:
+            data = np.take(data, 0, axis=axes.index(axis))
+            axes = axes.replace(axis, "")
+    if "C" in axes:
+        data = np.moveaxis(data, axes.index("C"), -1)
+        if data.shape[-1] > MAX_CHANNELS:
+            raise ValueError(f"image has {image.describe()}: {data.shape[-1]} channels; pick one with --channel")
+    return data
