@@ -29,7 +29,7 @@ def test_every_preprocess_operation_accepts_every_input_kind(operation, rng):
     for kind, image in inputs(rng).items():
         out, applied = preprocess_image(image, [(operation, {})])
         assert applied == [operation]
-        expected_shape = image.shape[:2] if operation in ("channel", "merge") else image.shape
+        expected_shape = image.shape[:2] if operation in ("channel", "merge", "hed") else image.shape
         assert out.shape == expected_shape, (operation, kind)
         assert out.dtype == np.float32, (operation, kind)
         assert np.isfinite(out).all(), (operation, kind)

@@ -1,5 +1,7 @@
 """The shared error mapping, on a server started by the shared bootstrap."""
 
+import errno
+
 import grpc
 import pytest
 
@@ -13,6 +15,8 @@ RAISED = {
     "BadInput": ValueError("parameter 'sigma' must be positive"),
     "Missing": NotFoundError("no sample 'abc' in project 'p'"),
     "KeyMissing": KeyError("no such key"),
+    "DiskFull": OSError(errno.ENOSPC, "No space left on device", "/data/blobs/ab/cd.npy"),
+    "NameTooLong": OSError(errno.ENAMETOOLONG, "File name too long", "/data/" + "x" * 300),
 }
 
 
@@ -66,6 +70,8 @@ def test_a_bug_midway_through_a_stream_is_internal(faulty):
     ("BadInput", grpc.StatusCode.INVALID_ARGUMENT, "parameter 'sigma' must be positive"),
     ("Missing", grpc.StatusCode.NOT_FOUND, "no sample 'abc' in project 'p'"),
     ("KeyMissing", grpc.StatusCode.INTERNAL, None),
+    ("DiskFull", grpc.StatusCode.RESOURCE_EXHAUSTED, "the server's disk is full; free space and retry"),
+    ("NameTooLong", grpc.StatusCode.INVALID_ARGUMENT, "a path or name is too long for the file system"),
 ])
 def test_expected_errors_keep_their_message(faulty, method, code, message):
     with pytest.raises(grpc.RpcError) as caught:

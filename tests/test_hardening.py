@@ -451,3 +451,23 @@ def test_prelabel_over_budget_is_refused_for_the_default_pipeline_too(start_serv
         code, message = _code(lambda: client.prelabel(np.zeros((64, 64), np.uint8),
                                                       preprocess=[("invert", {})] * 16))
     assert code == grpc.StatusCode.RESOURCE_EXHAUSTED and "at most 16" in message
+
+
+def test_export_writes_nothing_when_one_label_cannot_be_written(selector):
+    with _sdk(selector.address) as client:
+        client.create_project("p")
+        for stem, top_id in (("small", 3), ("huge", 70000)):
+            sample_id = client.add_sample("p", stem, IMAGE)
+            mask = np.zeros(IMAGE.shape, np.uint32)
+            mask[5:9, 5:9] = top_id
+            client.submit_label(sample_id, "ann", mask)
+        export = selector.root / "export"
+        code, message = _code(lambda: client.export_labels("p", export, format="png"))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "16-bit PNG" in message
+    assert list(export.iterdir()) == []
+
+
+def test_serving_beyond_loopback_without_a_token_or_tls_is_warned_about(start_service):
+    service = start_service("selector", "--host", "0.0.0.0")
+    log = service.log_file.read_text()
+    assert "bound to 0.0.0.0 without authentication" in log and "without TLS" in log

@@ -12,6 +12,7 @@ from scipy import ndimage as ndi
 from skimage import color, exposure, filters, restoration
 
 from labelassist.assist.operations import Parameter, cost_model, register
+from labelassist.imaging.checks import grey
 from labelassist.imaging.segmentation import median_filter
 from labelassist.imaging.tiling import apply_tiled
 
@@ -226,11 +227,14 @@ STAINS = {"hematoxylin": 0, "eosin": 1, "dab": 2}
 def hed(image, stain="hematoxylin"):
     """Colour deconvolution of an RGB brightfield slide into hematoxylin,
     eosin and DAB (Ruifrok & Johnston 2001); keeps one stain's amount, high
-    where the stain is, so nuclei of an H&E or IHC slide threshold directly."""
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise ValueError(f"hed: needs an RGB image (H, W, 3); got shape {image.shape}")
-    rgb = rescale_unit(image[..., :3]) if image.dtype.kind == "f" else image[..., :3]
-    return color.rgb2hed(rgb)[..., STAINS[stain]].astype(np.float32)
+    where the stain is, so nuclei of an H&E or IHC slide threshold directly.
+    A grey or other brightfield image has no colours to separate: it gives
+    its optical density, the amount of whatever absorbs."""
+    if image.ndim == 3 and image.shape[2] in (3, 4):
+        rgb = rescale_unit(image[..., :3]) if image.dtype.kind == "f" else image[..., :3]
+        return color.rgb2hed(rgb)[..., STAINS[stain]].astype(np.float32)
+    intensity = rescale_unit(grey(image))
+    return (-np.log10(np.maximum(intensity, 1e-3))).astype(np.float32)
 
 
 @register("merge", "preprocess", [
