@@ -1,10 +1,11 @@
 """Generate the Python stubs of the gRPC contract (``make proto``).
 
-The .proto files live in ``protos/labelassist/v1`` but import one another as
-``labelassist/proto/v1/...`` so that the generated modules are the package
-``labelassist.proto.v1``; protoc's ``-Ivirtual=disk`` mapping does that without
-editing generated code. ``--check`` regenerates into a temporary folder and
-fails when the committed stubs differ.
+The .proto files live in ``protos/labelassist/proto/v1`` and import one
+another as ``labelassist/proto/v1/...``, so every tool resolves them from the
+``protos/`` root (``protoc -I protos``, buf, grpcurl, @grpc/proto-loader) and
+the generated modules are the package ``labelassist.proto.v1``. The stubs are
+written beside the .proto files. ``--check`` regenerates into a temporary
+folder and fails when the committed stubs differ.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-PROTO_ROOT = Path(__file__).resolve().parent / "labelassist"
+INCLUDE_ROOT = Path(__file__).resolve().parent
 VIRTUAL_ROOT = "labelassist/proto"
+PROTO_ROOT = INCLUDE_ROOT / VIRTUAL_ROOT
 GENERATED_SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
 
@@ -35,7 +37,7 @@ def generate(out_dir: Path) -> list[Path]:
         include = str(Path(protoc.__file__).parent / "_proto")
         argv = [
             "protoc",
-            f"-I{VIRTUAL_ROOT}={PROTO_ROOT}",
+            f"-I{INCLUDE_ROOT}",
             f"-I{include}",
             f"--python_out={build}",
             f"--pyi_out={build}",

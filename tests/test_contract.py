@@ -33,3 +33,18 @@ def test_no_string_field_carries_structured_data():
         for message in module.DESCRIPTOR.message_types_by_name.values():
             for field in message.fields:
                 assert "json" not in field.name.lower(), f"{message.name}.{field.name}"
+
+
+def test_every_proto_compiles_from_the_protos_root_alone(tmp_path):
+    """What protoc, buf, grpcurl and @grpc/proto-loader need: imports that
+    resolve from ``protos/`` with no mapping."""
+    from pathlib import Path
+
+    from grpc_tools import protoc
+
+    root = Path(__file__).resolve().parents[1] / "protos"
+    include = Path(protoc.__file__).parent / "_proto"
+    sources = sorted(str(p.relative_to(root)) for p in root.rglob("*.proto"))
+    assert len(sources) == 4
+    assert protoc.main(["protoc", f"-I{root}", f"-I{include}", f"--descriptor_set_out={tmp_path / 'set.pb'}",
+                        *sources]) == 0

@@ -97,3 +97,16 @@ def test_sigterm_stops_a_service_cleanly(start_service):
     service = start_service("inspect")
     assert service.stop() == 0
     assert not service.ready_file.exists()
+
+
+def test_reflection_answers_v1_clients_too(stack):
+    from grpc_reflection.v1alpha import reflection_pb2
+
+    with grpc.insecure_channel(stack.addresses.assist) as channel:
+        call = channel.stream_stream("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+                                     request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+                                     response_deserializer=reflection_pb2.ServerReflectionResponse.FromString)
+        [answer] = list(call(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10))
+    names = {service.name for service in answer.list_services_response.service}
+    assert {"labelassist.v1.AssistService", "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection"} <= names

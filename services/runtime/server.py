@@ -18,7 +18,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_grpc
 
 from labelassist.runtime import logs
 from labelassist.proto.wire.memory import tune_allocator
@@ -111,6 +111,24 @@ def exposure_warnings(config: ServiceConfig) -> list[str]:
     return warnings
 
 
+REFLECTION_V1 = "grpc.reflection.v1.ServerReflection"
+
+
+def enable_reflection(server: grpc.Server, service_names: tuple[str, ...]) -> None:
+    """Server reflection as ``v1`` and ``v1alpha``: current clients (grpcurl,
+    Postman, grpcui) ask for v1 first. The two versions' messages are the
+    same on the wire, so one servicer answers both."""
+    names = (*service_names, reflection.SERVICE_NAME, REFLECTION_V1)
+    servicer = reflection.ReflectionServicer(names)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    handler = grpc.stream_stream_rpc_method_handler(
+        servicer.ServerReflectionInfo,
+        request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
+        response_serializer=reflection_pb2.ServerReflectionResponse.SerializeToString)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        REFLECTION_V1, {"ServerReflectionInfo": handler}),))
+
+
 def _watch_health(health_servicer, service_name: str, probe: Callable[[], str | None], interval: float,
                   stopped: threading.Event) -> None:
     """NOT_SERVING while ``probe`` names a problem (a dependency is unreachable), SERVING again after."""
@@ -166,8 +184,7 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
     servicer = definition.register(server, config)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (definition.full_name, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    enable_reflection(server, (definition.full_name, health.SERVICE_NAME))
     server.start()
     for name in ("", definition.full_name):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
