@@ -21,8 +21,10 @@ def node_modules(tmp_path_factory):
     if not shutil.which("node") or not shutil.which("npm"):
         pytest.skip("Node.js and npm are not on this machine")
     folder = tmp_path_factory.mktemp("node")
-    subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder), *PACKAGES],
-                   check=True, capture_output=True, timeout=300)
+    installed = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", str(folder), *PACKAGES],
+                               capture_output=True, text=True, timeout=300)
+    if installed.returncode != 0:  # the npm registry out of reach: nothing to test the client with
+        pytest.skip(f"npm install failed: {installed.stderr.strip()[-300:]}")
     return folder / "node_modules"
 
 
