@@ -378,6 +378,13 @@ class LabelAssistClient:
             request.strategy.CopyFrom(as_call(strategy))
         return self._unary(self.selector.NextSample, request)
 
+    def release_sample(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "") -> bool:
+        """Give a leased sample back; with ``skip`` (and why), the annotator
+        is offered it again only when the rest of the pool is done. Whether
+        they held the lease."""
+        return self._unary(self.selector.ReleaseSample, selector_pb2.ReleaseSampleRequest(
+            sample_id=sample_id, annotator=annotator, skip=skip, reason=reason)).released
+
     def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
         """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" or "prelabel"."""
         request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,

@@ -259,3 +259,24 @@ def test_inspection_settings_print_whole_lines(stack):
                          text=True, env=env, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.endswith("\n") and "inspection settings of project 'lines'" in run.stdout
+
+
+def test_prelabel_writes_one_uint16_id_per_object_or_a_0_255_mask(stack, tmp_path):
+    import tifffile
+    from PIL import Image
+
+    image = np.full((64, 64), 100, np.uint16)
+    image[5:20, 5:20] = image[40:60, 30:50] = 3000
+    tifffile.imwrite(tmp_path / "two.tif", image)
+    env = {**os.environ, "LABELASSIST_DATA_DIR": str(stack.data_dir)}
+    command = [sys.executable, "-m", "labelassist.cli", "prelabel", str(tmp_path / "two.tif"), "--method", "otsu"]
+    ids = subprocess.run([*command, "-o", str(tmp_path / "ids.png")], capture_output=True, text=True, env=env,
+                         timeout=120)
+    assert ids.returncode == 0, ids.stderr
+    written = np.asarray(Image.open(tmp_path / "ids.png"))
+    assert written.dtype == np.uint16 and sorted(np.unique(written).tolist()) == [0, 1, 2]
+    assert "written as instance ids (uint16)" in ids.stdout
+    binary = subprocess.run([*command, "-o", str(tmp_path / "mask.png"), "--binary"], capture_output=True, text=True,
+                            env=env, timeout=120)
+    assert binary.returncode == 0, binary.stderr
+    assert sorted(np.unique(np.asarray(Image.open(tmp_path / "mask.png"))).tolist()) == [0, 255]

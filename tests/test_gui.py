@@ -246,3 +246,58 @@ def test_inspection_settings_edited_in_the_client_reach_the_project(qtbot, stack
     with pytest.raises(ValueError, match="expected key=value"):
         reopened.settings()
     window.close()
+
+
+def test_skip_passes_on_a_sample_with_a_reason_and_shows_the_next(qtbot, stack, client, gui_project):
+    project, image = gui_project
+    client.add_sample(project, "hela-1", hela_sample()[0][1], sequence="hela")
+    window = _open_window(qtbot, stack, project)
+    window.auto_prelabel.setChecked(False)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    first = window.sample.sample_id
+    window.skip_reason.setText("nuclei out of focus")
+    with qtbot.waitSignal(window.sample_released, timeout=WAIT_MS), \
+            qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_K)
+    _wait_idle(qtbot, window)
+    assert window.sample.sample_id != first
+    assert client.progress(project).skipped == 1
+
+    with qtbot.waitSignal(window.sample_released, timeout=WAIT_MS):
+        window.release_button.click()
+    _wait_idle(qtbot, window)
+    assert window.sample is None
+    window.close()
+
+
+def test_the_wheel_changes_no_choice_that_has_not_the_focus(qtbot, stack, gui_project):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    window = _open_window(qtbot, stack, gui_project[0])
+    combo = window.refine_combo
+    assert combo.count() >= 2 and not combo.hasFocus()
+    before = combo.currentText()
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(combo.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(combo, wheel)
+    assert combo.currentText() == before
+    window.close()
+
+
+def test_a_missing_project_is_named_not_ignored(qtbot, stack):
+    window = _open_window(qtbot, stack, "no-such-project")
+    assert window.sample_label.text() == "no project 'no-such-project': pick one, or create it with New project…"
+    assert window.project != "no-such-project"
+    window.close()
+
+
+def test_the_pre_label_that_next_brings_is_no_unsubmitted_edit(qtbot, stack, gui_project):
+    window = _open_window(qtbot, stack, gui_project[0])
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    assert window.canvas.editor.mask.any() and not window.dirty
+    window.close()

@@ -264,3 +264,24 @@ def test_uncertainty_before_any_model_is_a_failed_precondition(selector):
         selector.next_sample("nomodel", "ann", "uncertainty")
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "needs uncertainty scores" in caught.value.details()
+
+
+def test_a_skipped_sample_comes_back_to_its_annotator_only_when_nothing_else_is_left(selector):
+    client = selector
+    make_project(client, "skips", 3, strategy="sequential")
+    first = client.next_sample("skips", "ann").sample
+    assert client.release_sample(first.sample_id, "ann", skip=True, reason="out of focus")
+    assert client.progress("skips").skipped == 1
+    second = client.next_sample("skips", "ann").sample
+    assert second.sample_id != first.sample_id
+    # Another annotator is offered the skipped one first, by the strategy's order.
+    assert client.next_sample("skips", "bob").sample.sample_id == first.sample_id
+    assert client.release_sample(first.sample_id, "bob")  # released, not skipped: back to the pool
+    client.submit_label(second.sample_id, "ann", np.ones((8, 8), np.uint8))
+    third = client.next_sample("skips", "ann").sample
+    assert third.sample_id not in (first.sample_id, second.sample_id)
+    client.submit_label(third.sample_id, "ann", np.ones((8, 8), np.uint8))
+    assert client.next_sample("skips", "ann").sample.sample_id == first.sample_id  # nothing else left
+    with pytest.raises(grpc.RpcError) as caught:
+        client.release_sample(first.sample_id, "bob")
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "leased to 'ann'" in caught.value.details()

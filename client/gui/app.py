@@ -46,6 +46,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     project_created = Signal(str)
     inspection_saved = Signal(str)
     submitted = Signal(int)  # sample id
+    sample_released = Signal(int)  # sample id given back (skipped or released)
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
                  next_after_submit: bool = True):
@@ -158,6 +159,35 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
 
         self._run("Next sample", lease, self._on_sample)
 
+    def skip_sample(self) -> None:
+        """Pass on this sample (with the reason typed, if any) and lease the next one."""
+        self._give_back(skip=True)
+
+    def release_sample(self) -> None:
+        """Give this sample back to the pool without labelling it."""
+        self._give_back(skip=False)
+
+    def _give_back(self, skip: bool) -> None:
+        # No image needed: a sample that cannot be shown must still be given back.
+        if self.sample is None:
+            self.statusBar().showMessage("No sample to give back: press Next first", 4000)
+            return
+        sample, annotator, client = self.sample, self.annotator.text() or "annotator", self.client
+        reason = self.skip_reason.text().strip()
+
+        def released(_held) -> None:
+            self.statusBar().showMessage(f"{'skipped' if skip else 'released'} {sample.stem}", 6000)
+            self.skip_reason.clear()
+            self.sample, self.image, self.prelabel, self.dirty = None, None, None, False
+            self.warnings.clear()
+            self.sample_label.setText("no sample")
+            self.sample_released.emit(sample.sample_id)
+            if skip:
+                self.next_sample()
+
+        self._run("Skip" if skip else "Release",
+                  lambda: client.release_sample(sample.sample_id, annotator, skip=skip, reason=reason), released)
+
     def _on_sample(self, leased) -> None:
         if leased is None:
             self.sample = None
@@ -209,7 +239,10 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
 
     def _on_prelabel(self, outcome) -> None:
         self.prelabel = outcome.mask
+        automatic = bool(self._next_started)
         self.canvas.replace_mask(outcome.mask)
+        if automatic:  # the pre-label Next brought is no edit of the annotator's to lose
+            self.dirty = False
         if self._next_started:
             self.timings["next_to_prelabel"] = time.perf_counter() - self._next_started
             self._next_started = 0.0

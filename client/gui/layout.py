@@ -44,6 +44,21 @@ def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButto
     return button
 
 
+class NoWheelComboBox(QComboBox):
+    """A choice that the scroll wheel changes only once it has the focus, so
+    scrolling the panel past it never switches a method unnoticed."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()
+
+
 class WindowLayout:
     """Builds the widgets of :class:`~labelassist.client.gui.app.MainWindow`."""
 
@@ -103,7 +118,8 @@ class WindowLayout:
         layout.addWidget(self._assist_box())
         layout.addWidget(self._inspect_box(), 1)
         layout.addWidget(self._model_box())
-        for text, key, handler in (("Next", "N", self.next_sample), ("Pre-label", "P", self.run_prelabel),
+        for text, key, handler in (("Next", "N", self.next_sample), ("Skip", "K", self.skip_sample),
+                                   ("Pre-label", "P", self.run_prelabel),
                                    ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
                                    ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
             self._action(text, key, handler)
@@ -119,7 +135,7 @@ class WindowLayout:
     def _project_box(self, annotator: str, next_after_submit: bool) -> QGroupBox:
         project_box = QGroupBox("Project")
         form = QFormLayout(project_box)
-        self.project_combo = QComboBox()
+        self.project_combo = NoWheelComboBox()
         self.project_combo.currentTextChanged.connect(lambda _: self.refresh_progress())
         form.addRow("Project", self.project_combo)
         self.annotator = QLineEdit(annotator)
@@ -130,6 +146,18 @@ class WindowLayout:
         form.addRow(self.progress_bar)
         self.next_button = _button("Next sample", "N", self.next_sample)
         form.addRow(self.next_button)
+        row = QHBoxLayout()
+        self.skip_button = _button("Skip", "K", self.skip_sample)
+        self.skip_button.setToolTip("Give this sample back and pass on it: it comes back to you only when "
+                                    "the rest of the project is done")
+        self.release_button = _button("Release", "", self.release_sample)
+        self.release_button.setToolTip("Give this sample back to the pool")
+        row.addWidget(self.skip_button)
+        row.addWidget(self.release_button)
+        form.addRow(row)
+        self.skip_reason = QLineEdit()
+        self.skip_reason.setPlaceholderText("why skip (optional)")
+        form.addRow("Reason", self.skip_reason)
         self.auto_prelabel = QCheckBox("Pre-label on Next")
         self.auto_prelabel.setChecked(True)
         self.auto_next = QCheckBox("Next after Submit")
@@ -144,11 +172,11 @@ class WindowLayout:
     def _assist_box(self) -> QGroupBox:
         assist_box = QGroupBox("Assist")
         form = QFormLayout(assist_box)
-        self.display_combo = QComboBox()
+        self.display_combo = NoWheelComboBox()
         self.display_combo.addItem(NO_DISPLAY_STEP)
         self.display_combo.currentTextChanged.connect(self.apply_display)
         form.addRow("Display", self.display_combo)
-        self.method_combo = QComboBox()
+        self.method_combo = NoWheelComboBox()
         self.method_combo.addItem(DEFAULT_PRELABEL)
         form.addRow("Method", self.method_combo)
         self.instances = QCheckBox("One id per object")
@@ -157,7 +185,7 @@ class WindowLayout:
         form.addRow(self.instances)
         self.prelabel_button = _button("Pre-label", "P", self.run_prelabel)
         form.addRow(self.prelabel_button)
-        self.refine_combo = QComboBox()
+        self.refine_combo = NoWheelComboBox()
         form.addRow("Refine", self.refine_combo)
         row = QHBoxLayout()
         self.refine_button = _button("Refine", "R", self.refine)

@@ -47,6 +47,11 @@ class ProjectActions:
         projects, preprocess, prelabel, refine, postprocess, strategies = loaded
         self.strategies = [s.name for s in strategies]
         current = self._wanted_project or self.project
+        if self._wanted_project and self._wanted_project not in {p.name for p in projects}:
+            self.statusBar().showMessage(f"No project {self._wanted_project!r} on the selector at "
+                                         f"{self.connection.selector}: pick one, or create it with New project…")
+            self.sample_label.setText(f"no project {self._wanted_project!r}: pick one, or create it with New project…")
+            self._wanted_project = current = None
         self.project_combo.blockSignals(True)
         self.project_combo.clear()
         self.project_combo.addItems([p.name for p in projects])

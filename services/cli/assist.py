@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from labelassist.cli.common import add_plane_arguments, client_for, elapsed, parse_step, print_specs
 
 
@@ -20,9 +22,13 @@ def cmd_prelabel(args) -> int:
     image = select_plane(read_with_axes(args.image, args.axes), args.channel, args.z, args.t)
     with client_for(args) as client, elapsed(f"pre-labelling {args.image} ({'x'.join(map(str, image.shape))})"):
         outcome = client.prelabel(image, method=args.method, preprocess=args.pre, postprocess=args.post)
-    write_labels(args.output, outcome.mask)
+        if args.binary:
+            mask, kind = ((outcome.mask > 0) * 255).astype(np.uint8), "a 0/255 mask"
+        else:  # one id per object, 1..n, visible in any viewer that stretches 16-bit images
+            mask, kind = client.postprocess(outcome.mask, ["relabel"])[0], "instance ids (uint16)"
+    write_labels(args.output, mask, smallest=np.uint8 if args.binary else np.uint16)
     print(f"{args.output}: {outcome.object_count} objects by {outcome.method} "
-          f"({' -> '.join(outcome.applied)})")
+          f"({' -> '.join(outcome.applied)}), written as {kind}")
     return 0
 
 
@@ -38,4 +44,6 @@ def register(commands) -> None:
                           help="NAME[:k=v,...], e.g. otsu:polarity=bright; default: the default pipeline")
     prelabel.add_argument("--pre", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
     prelabel.add_argument("--post", type=parse_step, action="append", default=[], metavar="OP[:k=v,...]")
+    prelabel.add_argument("--binary", action="store_true",
+                          help="write a 0/255 mask instead of one id per object (uint16, 1..n)")
     prelabel.set_defaults(handler=cmd_prelabel)

@@ -32,17 +32,19 @@ def read_image(path: str | Path) -> np.ndarray:
                          "expected a TIFF, PNG or JPEG file") from None
 
 
-def write_labels(path: str | Path, labels: np.ndarray) -> None:
-    """A label image: uint8 where ids fit, else uint16 (PNG) or uint32 (TIFF)."""
+def write_labels(path: str | Path, labels: np.ndarray, smallest: type = np.uint8) -> None:
+    """A label image in the smallest of uint8, uint16 (and uint32 for TIFF)
+    that holds its ids, but no smaller than ``smallest``."""
     path = Path(path)
     labels = np.asarray(labels)
+    top = int(labels.max()) if labels.size else 0
+    fits = [t for t in (np.uint8, np.uint16, np.uint32) if top <= np.iinfo(t).max
+            and np.iinfo(t).max >= np.iinfo(smallest).max]
     if path.suffix.lower() in TIFF_SUFFIXES:
-        dtype = np.uint8 if labels.max() < 256 else np.uint16 if labels.max() < 65536 else np.uint32
-        tifffile.imwrite(path, labels.astype(dtype), compression="zlib")
+        tifffile.imwrite(path, labels.astype(fits[0]), compression="zlib")
         return
     if path.suffix.lower() != ".png":
         raise ValueError(f"label images are written as .tif or .png, not {path.suffix!r}")
-    if labels.max() >= 65536:
-        raise ValueError(f"{labels.max()} ids do not fit a 16-bit PNG; write a .tif")
-    dtype = np.uint8 if labels.max() < 256 else np.uint16
-    Image.fromarray(labels.astype(dtype)).save(path)
+    if top >= 65536:
+        raise ValueError(f"{top} ids do not fit a 16-bit PNG; write a .tif")
+    Image.fromarray(labels.astype(fits[0])).save(path)

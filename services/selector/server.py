@@ -149,6 +149,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         row, expires_at = leased
         return pb.NextSampleResponse(sample=self._sample_info(row), lease_expires_at=expires_at, strategy=name)
 
+    def ReleaseSample(self, request, context):
+        row = self.store.sample(request.sample_id)
+        require("lease", self.store.project_name(row.project_id))
+        released = self.store.release_lease(request.sample_id, annotator_name(request.annotator) or "",
+                                            request.skip, request.reason)
+        return pb.ReleaseSampleResponse(released=released)
+
     def GetSample(self, request, context):
         row = self.store.sample(request.sample_id)
         require("fetch", self.store.project_name(row.project_id))
@@ -203,7 +210,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         version = self.scorer.version or 0
         return pb.ProgressResponse(labeled=labeled, total=total, annotators=[
             pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())],
-            model_version=version, scored=self.store.scored_count(project, version) if version else 0)
+            model_version=version, scored=self.store.scored_count(project, version) if version else 0,
+            skipped=self.store.skipped_count(project))
 
     def ExportLabels(self, request, context):
         require("export", request.project)

@@ -71,6 +71,18 @@ labels = sa.Table(
 )
 
 
+skips = sa.Table(
+    "skips", metadata,
+    # An annotator passed on a sample (with why): offered to them again only
+    # when nothing else is left.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+    sa.Column("annotator", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
 project_inspection = sa.Table(
     "project_inspection", metadata,
     # {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
@@ -346,16 +358,48 @@ class Store:
             candidates = [r for r in rows if not r.labeled and r.id not in leased]
             if not candidates:
                 return None
+            skipped = set(connection.execute(sa.select(skips.c.sample_id).join(samples, samples.c.id == skips.c.sample_id)
+                                             .where((samples.c.project_id == project.id)
+                                                    & (skips.c.annotator == annotator))).scalars())
+            # What the annotator skipped comes back only when nothing else is left.
+            candidates = [r for r in candidates if r.id not in skipped] or candidates
             chosen = ranking(candidates, [r for r in rows if r.labeled or r.id in leased])[0]
             expires_at = now + project.lease_seconds
             connection.execute(leases.insert().values(sample_id=chosen.id, project_id=project.id,
                                                       annotator=annotator, expires_at=expires_at))
         return chosen, expires_at
 
-    def release_lease(self, sample_id: int, annotator: str) -> None:
+    def release_lease(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "",
+                      now: float | None = None) -> bool:
+        """Give ``annotator``'s lease on the sample back; with ``skip``,
+        record why, so the strategy offers it to them again only last.
+        Whether they held a lease on it."""
+        if not annotator:
+            raise ValueError("'annotator' must be set")
+        if len(reason) > 500:
+            raise ValueError(f"'reason' has {len(reason)} characters; at most 500")
+        row = self.sample(sample_id)
+        now = time.time() if now is None else now
         with self.engine.begin() as connection:
-            connection.execute(leases.delete().where((leases.c.sample_id == sample_id)
-                                                     & (leases.c.annotator == annotator)))
+            self._lock_project(connection, row.project_id)
+            holder = connection.execute(sa.select(leases.c.annotator).where(
+                (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
+            if holder is not None and holder != annotator:
+                raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
+            released = connection.execute(leases.delete().where((leases.c.sample_id == sample_id)
+                                                                & (leases.c.annotator == annotator))).rowcount > 0
+            if skip:
+                connection.execute(skips.insert().values(sample_id=sample_id, annotator=annotator,
+                                                         reason=reason or "skipped", created_at=now))
+        return released
+
+    def skipped_count(self, project: Project) -> int:
+        """Unlabelled samples of the project that someone skipped."""
+        with self.reader.connect() as connection:
+            return int(connection.execute(
+                sa.select(sa.func.count(sa.distinct(skips.c.sample_id)))
+                .select_from(skips.join(samples, samples.c.id == skips.c.sample_id))
+                .where((samples.c.project_id == project.id) & ~samples.c.labeled)).scalar_one())
 
     # -- labels -------------------------------------------------------------
 

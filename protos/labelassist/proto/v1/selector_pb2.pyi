@@ -181,6 +181,24 @@ class NextSampleResponse(_message.Message):
     strategy: str
     def __init__(self, exhausted: bool = ..., sample: _Optional[_Union[SampleInfo, _Mapping]] = ..., lease_expires_at: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
 
+class ReleaseSampleRequest(_message.Message):
+    __slots__ = ("sample_id", "annotator", "skip", "reason")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    SKIP_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    annotator: str
+    skip: bool
+    reason: str
+    def __init__(self, sample_id: _Optional[int] = ..., annotator: _Optional[str] = ..., skip: bool = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReleaseSampleResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: bool
+    def __init__(self, released: bool = ...) -> None: ...
+
 class GetSampleRequest(_message.Message):
     __slots__ = ("sample_id", "without_image", "response_compression")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -280,18 +298,20 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators", "model_version", "scored")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SCORED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
     model_version: int
     scored: int
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ...) -> None: ...
+    skipped: int
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ...) -> None: ...
 
 class ExportLabelsRequest(_message.Message):
     __slots__ = ("project", "path", "format")

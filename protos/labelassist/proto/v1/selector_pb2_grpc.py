@@ -74,6 +74,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.FromString,
                 _registered_method=True)
+        self.ReleaseSample = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ReleaseSample',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleResponse.FromString,
+                _registered_method=True)
         self.GetSample = channel.unary_stream(
                 '/labelassist.v1.SelectorService/GetSample',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleRequest.SerializeToString,
@@ -164,6 +169,15 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseSample(self, request, context):
+        """Gives a leased sample back. With `skip` the reason is recorded and the
+        annotator is not offered the sample again until the rest of the pool is
+        done; without, it simply returns to the pool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSample(self, request, context):
         """Arrays out: "image" (unless left out), and "label" (the latest version)
         or else "prelabel" when the sample has one.
@@ -247,6 +261,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.NextSample,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.SerializeToString,
+            ),
+            'ReleaseSample': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseSample,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleResponse.SerializeToString,
             ),
             'GetSample': grpc.unary_stream_rpc_method_handler(
                     servicer.GetSample,
@@ -495,6 +514,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/NextSample',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ReleaseSample',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleResponse.FromString,
             options,
             channel_credentials,
             insecure,
