@@ -23,83 +23,11 @@ from labelassist.imaging.checks import check_image, check_mask
 from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.blobs import BlobStore, array_checksum
+from labelassist.selector.schema import (labels, leases, metadata, project_inspection, projects, samples, scores,
+                                         skips)
 from labelassist.selector.scoring import image_features
 
 ORIGINS = ("manual", "accepted_prelabel", "edited_prelabel", "imported")
-
-metadata = sa.MetaData()
-projects = sa.Table(
-    "projects", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("lease_seconds", sa.Float, nullable=False),
-    sa.Column("strategy", sa.String(100), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
-samples = sa.Table(
-    "samples", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("stem", sa.String(500), nullable=False),
-    sa.Column("sequence", sa.String(200)),
-    sa.Column("image_blob", sa.String(64), nullable=False),
-    sa.Column("prelabel_blob", sa.String(64)),
-    # Image features (float32) for diversity before any model exists; small, so in the row.
-    sa.Column("features", sa.LargeBinary),
-    sa.Column("labeled", sa.Boolean, nullable=False, default=False),
-    sa.UniqueConstraint("project_id", "stem"),
-)
-leases = sa.Table(
-    "leases", metadata,
-    # One row per leased sample: the primary key makes a double lease impossible.
-    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
-    sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False, index=True),
-    sa.Column("annotator", sa.String(200), nullable=False),
-    sa.Column("expires_at", sa.Float, nullable=False),
-)
-labels = sa.Table(
-    "labels", metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("annotator", sa.String(200), nullable=False),
-    sa.Column("origin", sa.String(40), nullable=False),
-    sa.Column("checksum", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.UniqueConstraint("sample_id", "version"),
-)
-
-
-skips = sa.Table(
-    "skips", metadata,
-    # An annotator passed on a sample (with why): offered to them again only
-    # when nothing else is left.
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
-    sa.Column("annotator", sa.String(200), nullable=False),
-    sa.Column("reason", sa.String(500), nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
-
-
-project_inspection = sa.Table(
-    "project_inspection", metadata,
-    # {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
-    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
-    sa.Column("settings", sa.JSON, nullable=False),
-)
-
-
-scores = sa.Table(
-    "scores", metadata,
-    # One row per sample and model version: recomputed when a version is published.
-    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
-    sa.Column("model_version", sa.Integer, primary_key=True),
-    sa.Column("values", sa.LargeBinary, nullable=False),  # float32, scoring.SCORE_NAMES order
-    sa.Column("embedding", sa.LargeBinary, nullable=False),  # float32
-)
-
 
 @dataclass(frozen=True)
 class Project:
