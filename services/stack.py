@@ -24,8 +24,7 @@ from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
-from labelassist.proto.wire.addresses import stack_file
-from labelassist.proto.wire.addresses import default_data_dir, format_address
+from labelassist.proto.wire.addresses import default_data_dir, format_address, free_port, stack_file
 from labelassist.runtime.processes import child_command
 
 SERVICES = ("selector", "assist", "inspect")
@@ -49,14 +48,6 @@ def port_is_free(host: str, port: int) -> bool:
                 return False
             raise
     return True
-
-
-def free_port(host: str) -> int:
-    """A port that nothing listens on right now."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def recorded_stacks(data_dirs: list[Path]) -> dict[str, Path]:

@@ -319,7 +319,7 @@ def test_an_annotation_session_survives_triton_and_selector_restarts(tmp_path, t
     import signal as signals
 
     from conftest import ServiceProcess
-    from labelassist.models.tritonserver import free_port
+    from labelassist.proto.wire.addresses import free_port
 
     port = free_port()
     selector = ServiceProcess("selector", tmp_path, "--port", str(port))

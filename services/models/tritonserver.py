@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labelassist.proto.wire.addresses import free_port
 from labelassist.runtime.processes import child_command
 
 
@@ -58,12 +58,6 @@ def environment() -> dict[str, str]:
     # first on sys.path so it imports torch and numpy from this environment.
     env["LABELASSIST_TRITON_PYTHONPATH"] = ":".join(p for p in sys.path if p)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -5,6 +5,7 @@ up`` records the running stack."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import platformdirs
@@ -34,3 +35,11 @@ def default_data_dir() -> Path:
 def stack_file(data_dir: Path | None = None) -> Path:
     """Where ``labelassist up`` records the running services' addresses."""
     return Path(data_dir or default_data_dir()) / "run" / "stack.json"
+
+
+def free_port(host: str = DEFAULT_HOST) -> int:
+    """A port that nothing listens on at ``host`` right now."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
