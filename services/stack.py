@@ -113,6 +113,8 @@ class Stack:
     triton_url: str | None = None
     # Why the local Triton is not running, when it failed to start.
     triton_problem: str | None = None
+    # Set by stop(): a restart still waiting for its backoff then starts nothing.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
     def model_repository(self) -> Path:
@@ -237,7 +239,7 @@ class Stack:
             report(f"{child.name} exited with code {code}; starting it again in {delay:.0f} s "
                    f"(restart {len(child.restarts) + 1}); log: {child.log_file}")
             child.restarts.append(now + delay)
-            threading.Timer(delay, self._spawn, args=(child,)).start()
+            threading.Timer(delay, self._respawn, args=(child,)).start()
         if self.local_triton is not None and self.local_triton.process.poll() is not None:
             report(f"tritonserver exited with code {self.local_triton.process.returncode}; starting it again")
             try:
@@ -285,8 +287,13 @@ class Stack:
                                        "tls": self.tls_root is not None}, indent=2))
         os.replace(staging, path)
 
+    def _respawn(self, child: ChildService) -> None:
+        if not self.stopping.is_set():
+            self._spawn(child)
+
     def stop(self, timeout: float = 15.0) -> dict[str, int]:
         """SIGTERM every child, wait, SIGKILL stragglers; return exit codes."""
+        self.stopping.set()
         for child in self.children.values():
             if child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
