@@ -8,8 +8,6 @@ and TLS settings. The CLI and the desktop app use it; so can any tool.
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +27,7 @@ from labelassist.proto.v1 import (
     selector_pb2,
     selector_pb2_grpc,
 )
-from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.channel import call_with_retries, open_channel
 from labelassist.proto.wire.memory import tune_allocator
 from labelassist.proto.wire.addresses import DEFAULT_HOST, DEFAULT_PORTS, env, stack_file
 from labelassist.proto.wire.values import call_to_proto
@@ -37,7 +35,6 @@ from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
 # A step is "name", ("name", {params}) or a NamedCall.
 StepLike = str | tuple[str, Mapping[str, Any]] | common_pb2.NamedCall
-RETRYABLE = (grpc.StatusCode.UNAVAILABLE,)
 COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
                "zstd": common_pb2.COMPRESSION_ZSTD}
 
@@ -172,16 +169,8 @@ class LabelAssistClient:
         return error_from_rpc(error, service, address, hint)
 
     def _with_retries(self, call: Callable[[], Any], method=None) -> Any:
-        for attempt in range(self.retries + 1):
-            try:
-                return call()
-            except LabelAssistError:
-                raise
-            except grpc.RpcError as error:
-                if error.code() not in RETRYABLE or attempt == self.retries:
-                    raise self._error(error, method, attempt + 1) from None
-                time.sleep(self.backoff * 2**attempt * (0.5 + random.random()))
-        raise AssertionError("unreachable")
+        return call_with_retries(call, self.retries, self.backoff,
+                                 lambda error, attempts: self._error(error, method, attempts))
 
     def _upload(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None]):
         """A retried call that streams params and arrays up (None arrays are

@@ -9,11 +9,9 @@ anything starts, and a child that crashes is started again (see
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,8 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-
-from labelassist.proto.wire.addresses import default_data_dir, format_address, free_port, stack_file
+from labelassist.proto.wire.addresses import default_data_dir, format_address, free_port, port_is_free, stack_file
 from labelassist.runtime.processes import child_command
 
 SERVICES = ("selector", "assist", "inspect")
@@ -36,18 +33,6 @@ MAX_RESTARTS, RESTART_WINDOW = 5, 300.0
 
 class PortsInUseError(RuntimeError):
     """A port the stack needs is taken; the message says by whom, if known, and what to do."""
-
-
-def port_is_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return False
-            raise
-    return True
 
 
 def recorded_stacks(data_dirs: list[Path]) -> dict[str, Path]:
@@ -141,9 +126,8 @@ class Stack:
             self.triton_url = self.triton
 
     def _triton_models(self) -> list[str]:
-        from labelassist.models import repository as model_store
-
         from labelassist.models import MODEL_NAME
+        from labelassist.models import repository as model_store
 
         return [MODEL_NAME] if model_store.versions(self.model_repository) else []
 

@@ -9,6 +9,7 @@ from skimage import filters, measure
 from labelassist.assist.operations import Parameter, register
 from labelassist.assist.postprocess import split_touching
 from labelassist.imaging.segmentation import foreground_from_threshold
+from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.errors import ConflictError
 
 POLARITY = Parameter("polarity", str, "auto", "bright objects, dark objects, or decide from the image",
@@ -80,7 +81,7 @@ def count_objects(mask: np.ndarray) -> int:
 
 
 UNET_PARAMETERS = [
-    Parameter("threshold", float, 0.5, "foreground where the probability reaches this", 0.0, 1.0),
+    Parameter("threshold", float, DEFAULT_THRESHOLD, "foreground where the probability reaches this", 0.0, 1.0),
     Parameter("mc_samples", int, 0, "Monte-Carlo dropout passes averaged; 0 = one deterministic pass", 0, 64),
     SPLIT, MIN_DISTANCE,
 ]

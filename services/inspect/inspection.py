@@ -14,6 +14,7 @@ from labelassist.imaging.checks import check_image, check_mask, grey
 from labelassist.inspect.criteria import CRITERIA, Finding, Label
 from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.settings import InspectionSettings
+from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import ConflictError, UnavailableError
 
@@ -40,7 +41,7 @@ def default_prelabel(image: np.ndarray, triton=None) -> tuple[np.ndarray, str]:
     if triton is not None and triton.model_ready():
         try:
             probability, _ = triton.probabilities(grey(image))
-            return (probability >= 0.5).astype(np.uint8), "unet"
+            return (probability >= DEFAULT_THRESHOLD).astype(np.uint8), "unet"
         except (ConflictError, UnavailableError):
             pass  # Triton went away after the readiness check: the classical pipeline still answers
     return segmentation.default_prelabel(image), "classical"

@@ -20,6 +20,8 @@ TILE = 512
 OVERLAP = 64
 MULTIPLE = 32  # covers U-Nets up to depth 5
 TILES_PER_REQUEST = 8
+# Foreground where the U-Net's probability reaches this, unless a call says otherwise.
+DEFAULT_THRESHOLD = 0.5
 OUTPUTS = ("PROBABILITY", "VARIANCE", "EMBEDDING", "BALD")
 
 

@@ -5,8 +5,6 @@ Straight over the contract's stubs: the runtime uses no client code."""
 from __future__ import annotations
 
 import argparse
-import random
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,7 +13,7 @@ import grpc
 
 from labelassist.proto.v1 import selector_pb2, selector_pb2_grpc
 from labelassist.proto.wire.addresses import env
-from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.channel import call_with_retries, open_channel
 from labelassist.proto.wire.streaming import Envelope, read_stream
 from labelassist.runtime.auth import caller_token
 from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
@@ -40,14 +38,7 @@ class SelectorCalls:
 
     @staticmethod
     def _retried(call: Callable[[], Any]) -> Any:
-        for attempt in range(RETRIES + 1):
-            try:
-                return call()
-            except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE or attempt == RETRIES:
-                    raise
-                time.sleep(BACKOFF * 2**attempt * (0.5 + random.random()))
-        raise AssertionError("unreachable")
+        return call_with_retries(call, RETRIES, BACKOFF)
 
     def get_sample(self, sample_id: int) -> Envelope:
         """``.arrays`` hold "image" and "label" or "prelabel"."""

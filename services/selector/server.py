@@ -23,7 +23,7 @@ from labelassist.selector.inspection_settings import (CriteriaCatalogue, check_s
                                                       settings_to_proto)
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.selection import rank_samples
-from labelassist.selector.store import ORIGINS, SampleRow, Store
+from labelassist.selector.store import ORIGINS, SampleRow, Store, database_cause
 from labelassist.selector.strategies import STRATEGIES
 
 ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
@@ -43,13 +43,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _database_error(error: BaseException) -> str:
-    cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-    return f"the selector's database is unreachable or busy ({cause[:200]}); retry shortly"
+    return f"the selector's database is unreachable or busy ({database_cause(error)}); retry shortly"
 
 
 # The database going away is the machine's state, not a bug: UNAVAILABLE, which clients retry.
 register_backend_error(sqlalchemy.exc.OperationalError, grpc.StatusCode.UNAVAILABLE, _database_error)
 register_backend_error(sqlalchemy.exc.InterfaceError, grpc.StatusCode.UNAVAILABLE, _database_error)
+
+
+def submitted_origin(params: pb.SubmitLabelParams) -> str:
+    """Where a submitted label came from; imports enter through registration, not SubmitLabel."""
+    origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
+    if origin is None or origin == "imported":
+        raise ValueError(f"'origin' must be manual, accepted_prelabel or edited_prelabel; got {params.origin}")
+    return origin
 
 
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
@@ -152,7 +159,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def ReleaseSample(self, request, context):
         row = self.store.sample(request.sample_id)
         require("lease", self.store.project_name(row.project_id))
-        released = self.store.release_lease(request.sample_id, annotator_name(request.annotator) or "",
+        released = self.store.release_lease(request.sample_id, annotator_name(request.annotator),
                                             request.skip, request.reason)
         return pb.ReleaseSampleResponse(released=released)
 
@@ -172,16 +179,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def SubmitLabel(self, request_iterator, context):
         def admit(params):
-            origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
-            if origin is None or origin == "imported":
-                raise ValueError("'origin' must be manual, accepted_prelabel or edited_prelabel; "
-                                 f"got {params.origin}")
+            submitted_origin(params)
             require("submit", self.store.project_name(self.store.sample(params.sample_id).project_id))
 
         received = read_stream(request_iterator, "params", pb.SubmitLabelParams, self.max_array_bytes, {"mask"},
                                admit=admit)
         params = received.message
-        origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
+        origin = submitted_origin(params)
         version = self.store.submit_label(params.sample_id, annotator_name(params.annotator),
                                           received.require("mask"), origin)
         return pb.SubmitLabelResponse(label=self._version_message(version))

@@ -60,6 +60,12 @@ class LabelVersion:
     created_at: float
 
 
+def database_cause(error: BaseException) -> str:
+    """The driver's first line on why a database call failed, without the SQL."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
 def check_sample_entry(entry: dict) -> None:
     """A sample to add: a safe stem, an image the services can work on, and
     a label or pre-label of the image's size."""
@@ -124,8 +130,7 @@ class Store:
             with self.reader.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as error:
-            cause = str(getattr(error, "orig", None) or error).strip().splitlines()
-            return f"database unreachable: {cause[0][:200] if cause else type(error).__name__}"
+            return f"database unreachable: {database_cause(error)}"
         return None
 
     def close(self) -> None:

@@ -3,7 +3,11 @@ for the SDK, the CLI and the tests."""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -67,3 +71,21 @@ def open_channel(
     if token:
         channel = grpc.intercept_channel(channel, _BearerToken(token))
     return channel
+
+
+def call_with_retries(call: Callable[[], Any], retries: int, backoff: float,
+                      on_error: Callable[[grpc.RpcError, int], Exception] | None = None) -> Any:
+    """``call()``, tried again with jittered exponential backoff from
+    ``backoff`` seconds while the service is UNAVAILABLE (restarting, busy,
+    not yet up), at most ``retries`` times. The last error is raised, or
+    ``on_error(error, attempts)`` in its place."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNAVAILABLE or attempt == retries:
+                if on_error is None:
+                    raise
+                raise on_error(error, attempt + 1) from None
+            time.sleep(backoff * 2**attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")
