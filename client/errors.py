@@ -27,6 +27,10 @@ class LabelAssistError(grpc.RpcError):
         super().__init__(message)
         self.status, self.message, self.service, self.address = status, message, service, address
 
+    def __reduce__(self):
+        # Rebuilt from its fields, so an error crosses process boundaries (multiprocessing).
+        return type(self), (self.status, self.message, self.service, self.address)
+
     def code(self) -> grpc.StatusCode:
         return self.status
 

@@ -31,9 +31,11 @@ from labelassist.proto.wire.channel import call_with_retries, open_channel
 from labelassist.proto.wire.memory import tune_allocator
 from labelassist.proto.wire.addresses import DEFAULT_HOST, DEFAULT_PORTS, env, stack_file
 from labelassist.proto.wire.values import call_to_proto
+from labelassist.proto.wire.paging import all_pages
 from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
 # A step is "name", ("name", {params}) or a NamedCall.
+ADD_MESSAGE_BYTES = 1 << 20
 StepLike = str | tuple[str, Mapping[str, Any]] | common_pb2.NamedCall
 COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
                "zstd": common_pb2.COMPRESSION_ZSTD}
@@ -359,6 +361,34 @@ class LabelAssistClient:
         return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
                             {"image": image, "label": label, "prelabel": prelabel}).sample_id
 
+    def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
+                    ) -> selector_pb2.AddSamplesResponse:
+        """Add many samples in one streamed call: each item has "stem" and
+        "image", optionally "sequence", "label" and "prelabel". The selector
+        writes them in batches; ``.rejected`` names each sample it could not
+        add, and why, while the rest are added. Not retried (the iterable
+        is consumed once); adding again is safe, existing stems are kept."""
+        def messages():
+            message, size = selector_pb2.AddSamplesRequest(), 0
+            for sample in samples:
+                params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
+                                                      sequence=sample.get("sequence", ""))
+                for part in write_stream(selector_pb2.AddSampleRequest, "params", params,
+                                         {name: sample.get(name) for name in ("image", "label", "prelabel")},
+                                         self.compression):
+                    message.parts.append(part)
+                    size += part.ByteSize()
+                if size >= ADD_MESSAGE_BYTES:  # small samples share a message
+                    yield message
+                    message, size = selector_pb2.AddSamplesRequest(), 0
+            if message.parts:
+                yield message
+
+        try:
+            return self.selector.AddSamples(messages(), timeout=max(self.timeout or 0, 3600))
+        except grpc.RpcError as error:
+            raise self._error(error, self.selector.AddSamples) from None
+
     def next_sample(self, project: str, annotator: str,
                     strategy: StepLike | None = None) -> selector_pb2.NextSampleResponse:
         """Lease the next sample; ``.exhausted`` is set when none is left."""
@@ -366,6 +396,16 @@ class LabelAssistClient:
         if strategy is not None:
             request.strategy.CopyFrom(as_call(strategy))
         return self._unary(self.selector.NextSample, request)
+
+    def next_samples(self, project: str, annotator: str, count: int,
+                     strategy: StepLike | None = None) -> selector_pb2.NextSamplesResponse:
+        """Lease up to ``count`` samples at once, best first (samples the
+        annotator already holds come first); ``.leased`` is empty when the
+        pool is done."""
+        request = selector_pb2.NextSamplesRequest(project=project, annotator=annotator, count=count)
+        if strategy is not None:
+            request.strategy.CopyFrom(as_call(strategy))
+        return self._unary(self.selector.NextSamples, request)
 
     def release_sample(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "") -> bool:
         """Give a leased sample back; with ``skip`` (and why), the annotator
@@ -393,9 +433,17 @@ class LabelAssistClient:
         return list(self._unary(self.selector.LabelHistory,
                                 selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)
 
-    def list_samples(self, project: str, labeled_only: bool = False) -> list[selector_pb2.SampleInfo]:
-        return list(self._unary(self.selector.ListSamples, selector_pb2.ListSamplesRequest(
-            project=project, labeled_only=labeled_only)).samples)
+    def list_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
+                     ) -> list[selector_pb2.SampleInfo]:
+        """Every sample of the project in pool order (read page by page)."""
+        return list(self.iter_samples(project, labeled_only, page_size))
+
+    def iter_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
+                     ) -> Iterator[selector_pb2.SampleInfo]:
+        """The project's samples in pool order, one page (``page_size``,
+        0 = the server's default) fetched at a time."""
+        request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only, page_size=page_size)
+        return all_pages(lambda r: self._unary(self.selector.ListSamples, r), request, "samples")
 
     def progress(self, project: str) -> selector_pb2.ProgressResponse:
         return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))

@@ -139,3 +139,17 @@ def test_inspection_settings_are_shown_and_set_from_the_command_line(cli_env, cl
     bad = run(cli_env, "inspection", project, "--criterion", "object_size:min_area=big")
     assert bad.returncode != 0 and "min_area" in bad.stderr
     assert run(cli_env, "inspection", project, "--reset").stdout.count("disabled: none") == 1
+
+
+def test_add_uploads_a_folder_and_lists_what_it_could_not_use(cli_env, tmp_path, rng):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for index in range(6):
+        tifffile.imwrite(folder / f"tile{index}.tif", rng.integers(0, 4000, (32, 32), dtype=np.uint16))
+    (folder / "broken.tif").write_bytes(b"not a tiff")
+    result = run(cli_env, "add", str(folder), "--project", "uploaded", "--create", "--strategy", "sequential")
+    assert result.returncode == 1, result.stderr
+    assert "rejected broken:" in result.stderr
+    assert "uploaded: added 6, already there 0, rejected 1; 6 samples in the project" in result.stdout
+    again = run(cli_env, "add", str(folder), "--project", "uploaded")
+    assert "added 0, already there 6" in again.stdout

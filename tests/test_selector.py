@@ -10,6 +10,7 @@ import pytest
 import tifffile
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.proto.v1 import selector_pb2
 from labelassist.selector.blobs import array_checksum
 
 IMAGE = np.arange(64, dtype=np.uint16).reshape(8, 8)
@@ -285,3 +286,52 @@ def test_a_skipped_sample_comes_back_to_its_annotator_only_when_nothing_else_is_
     with pytest.raises(grpc.RpcError) as caught:
         client.release_sample(first.sample_id, "bob")
     assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION and "leased to 'ann'" in caught.value.details()
+
+
+def test_batch_registration_reports_bad_samples_and_adds_the_rest(selector):
+    selector.create_project("bulk", strategy="sequential")
+    samples = [{"stem": f"b{i:03d}", "image": IMAGE + i, "sequence": f"v{i % 2}"} for i in range(25)]
+    samples[3] = {"stem": "../escape", "image": IMAGE}
+    samples[7] = {"stem": "b007", "image": IMAGE, "label": np.zeros((3, 3), np.uint8)}
+    response = selector.add_samples("bulk", samples)
+    assert (response.added, response.existing, response.total) == (23, 0, 23)
+    assert [r.stem for r in response.rejected] == ["../escape", "b007"]
+    assert "/" in response.rejected[0].error
+    assert "label" in response.rejected[1].error
+    again = selector.add_samples("bulk", samples[:5])
+    assert (again.added, again.existing, len(again.rejected)) == (0, 4, 1)
+
+
+def test_batch_leases_and_paged_listing_through_the_selector(selector):
+    make_project(selector, "pages", 12, strategy="sequential")
+    leased = selector.next_samples("pages", "tablet", 5)
+    assert [item.sample.stem for item in leased.leased] == [f"s{i:03d}" for i in range(5)]
+    assert selector.next_sample("pages", "tablet").sample.stem == "s000"  # held leases come first
+    assert [i.sample.stem for i in selector.next_samples("pages", "other", 20).leased] == [
+        f"s{i:03d}" for i in range(5, 12)]
+    assert selector.next_samples("pages", "third", 3).leased == []
+    selector.submit_label(leased.leased[1].sample.sample_id, "tablet", np.ones((8, 8), np.uint8))
+    pages = []
+    request_token = ""
+    while True:
+        response = selector.selector.ListSamples(selector_pb2.ListSamplesRequest(
+            project="pages", page_size=5, page_token=request_token))
+        pages.append([s.stem for s in response.samples])
+        request_token = response.next_page_token
+        if not request_token:
+            break
+    assert [len(page) for page in pages] == [5, 5, 2]
+    assert [s.stem for s in selector.list_samples("pages", page_size=4)] == [f"s{i:03d}" for i in range(12)]
+    labelled = selector.list_samples("pages", labeled_only=True)
+    assert [(s.stem, s.label_version) for s in labelled] == [("s001", 1)]
+    with pytest.raises(grpc.RpcError) as caught:
+        selector.list_samples("pages", page_size=20000)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "at most 10000" in caught.value.details()
+
+
+def test_a_forged_page_token_is_refused_with_what_to_do(selector):
+    make_project(selector, "tokens", 2)
+    with pytest.raises(grpc.RpcError) as caught:
+        selector.selector.ListSamples(selector_pb2.ListSamplesRequest(project="tokens", page_token="after:x; DROP"))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "pass next_page_token" in caught.value.details()

@@ -1,40 +1,18 @@
 """The selector's store on SQLite and on the real PostgreSQL (127.0.0.1:5432)."""
 
-import os
 import threading
-import uuid
 
 import numpy as np
-import psycopg
 import pytest
 
 from labelassist.runtime.errors import ConflictError, NotFoundError
-from labelassist.selector.selection import rank_samples
-from labelassist.selector.store import Store
-
-POSTGRES = os.environ.get("LABELASSIST_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+from labelassist.selector.ranked_queue import RankedQueues
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.sqlite'}"
-        created = None
-    else:
-        created = f"labelassist_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {created}")
-        url = POSTGRES.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{created}"
-    opened = Store(url, tmp_path / "blobs")
-    yield opened
-    opened.close()
-    if created:
-        with psycopg.connect(POSTGRES, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {created} WITH (FORCE)")
-
-
-def sequential(candidates, taken):
-    return rank_samples("sequential", {}, candidates, taken)
+def lease(store, project, annotator, now=None):
+    """One sequential lease through the ranked queue, as NextSample takes it."""
+    leased = RankedQueues(store, background=False).lease(project, annotator, "sequential", now=now)
+    return leased[0] if leased else None
 
 
 def fill(store, name, count, **project):
@@ -65,17 +43,17 @@ def test_samples_keep_pool_order_and_adding_twice_changes_nothing(store):
 
 def test_leases_are_exclusive_and_expire(store):
     project = fill(store, "p", 2, lease_seconds=10)
-    first, _ = store.lease_next_sample(project, "ann", sequential, now=100.0)
-    second, _ = store.lease_next_sample(project, "bob", sequential, now=100.0)
+    first, _ = lease(store, project, "ann", now=100.0)
+    second, _ = lease(store, project, "bob", now=100.0)
     assert first.stem == "s000" and second.stem == "s001"
-    assert store.lease_next_sample(project, "cid", sequential, now=105.0) is None
-    expired, _ = store.lease_next_sample(project, "cid", sequential, now=111.0)
+    assert lease(store, project, "cid", now=105.0) is None
+    expired, _ = lease(store, project, "cid", now=111.0)
     assert expired.stem == "s000"
 
 
 def test_submitted_labels_are_versioned_with_checksums(store):
     project = fill(store, "p", 2)
-    sample, _ = store.lease_next_sample(project, "ann", sequential)
+    sample, _ = lease(store, project, "ann")
     mask = np.eye(4, dtype=np.uint8)
     first = store.submit_label(sample.id, "ann", mask, "accepted_prelabel")
     second = store.submit_label(sample.id, "bob", mask * 2)
@@ -87,7 +65,7 @@ def test_submitted_labels_are_versioned_with_checksums(store):
 
 def test_a_foreign_lease_blocks_a_submit(store):
     project = fill(store, "p", 1)
-    sample, _ = store.lease_next_sample(project, "ann", sequential)
+    sample, _ = lease(store, project, "ann")
     with pytest.raises(ConflictError, match="leased to 'ann'"):
         store.submit_label(sample.id, "bob", np.zeros((4, 4), np.uint8))
 
@@ -98,7 +76,7 @@ def test_concurrent_leases_never_hand_out_one_sample_twice(store):
 
     def lease_all(annotator):
         while True:
-            picked = store.lease_next_sample(project, annotator, sequential)
+            picked = lease(store, project, annotator)
             if picked is None:
                 return
             store.submit_label(picked[0].id, annotator, np.ones((4, 4), np.uint8))

@@ -84,8 +84,8 @@ class ProjectActions:
                                 Path(folder) if folder else None)
 
     def create_project(self, name: str, strategy: str = "", folder: Path | None = None) -> None:
-        """Create the project, then add the folder's images one by one (with
-        their labels, for a dataset folder), the progress in the status bar;
+        """Create the project, then stream the folder's images (with their
+        labels, for a dataset folder) in one call, the progress in the status bar;
         then switch to it. Needs an admin's token where roles are on."""
         from labelassist.io.dataset_folder import read_samples
         from labelassist.io.images import read_image
@@ -95,11 +95,15 @@ class ProjectActions:
         def work(emit) -> int:
             samples = read_samples(folder) if folder else []  # a bad folder fails before the project exists
             client.create_project(name, strategy=strategy)
-            for index, sample in enumerate(samples):
-                client.add_sample(name, sample.stem, read_image(sample.image), sequence=sample.sequence or "",
-                                  label=read_image(sample.label) if sample.label else None)
-                emit((index + 1, len(samples)))
-            return len(samples)
+
+            def entries():
+                for index, sample in enumerate(samples):
+                    yield {"stem": sample.stem, "image": read_image(sample.image), "sequence": sample.sequence or "",
+                           "label": read_image(sample.label) if sample.label else None}
+                    emit((index + 1, len(samples)))
+
+            response = client.add_samples(name, entries()) if samples else None
+            return response.added if response else 0
 
         def progress(value) -> None:
             done, total = value

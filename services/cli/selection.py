@@ -1,6 +1,10 @@
-"""``strategies``: the selector's strategies from the command line."""
+"""``strategies`` and ``add``: the selector's strategies and adding a folder
+of images to a project from the command line."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 from labelassist.cli.common import client_for, print_specs
 
@@ -11,5 +15,45 @@ def cmd_strategies(args) -> int:
     return 0
 
 
+def cmd_add(args) -> int:
+    """Upload a local folder's images (and labels, for a dataset folder) in
+    one streamed call; samples the selector cannot use are listed, the rest
+    are added. Exit 1 when any was rejected."""
+    from tqdm import tqdm
+
+    from labelassist.io.dataset_folder import read_samples
+    from labelassist.io.images import read_image
+
+    samples = read_samples(args.folder)
+    unreadable = []
+
+    def entries():
+        for sample in tqdm(samples, desc=f"adding to {args.project}", unit="image", file=sys.stderr):
+            try:
+                image = read_image(sample.image)
+                label = read_image(sample.label) if sample.label else None
+            except ValueError as error:
+                unreadable.append((sample.stem, str(error)))
+                continue
+            yield {"stem": sample.stem, "image": image, "label": label, "sequence": sample.sequence or ""}
+
+    with client_for(args) as client:
+        if args.create:
+            client.create_project(args.project, strategy=args.strategy)
+        response = client.add_samples(args.project, entries())
+    rejected = unreadable + [(r.stem, r.error) for r in response.rejected]
+    for stem, error in rejected:
+        print(f"rejected {stem}: {error}", file=sys.stderr)
+    print(f"{args.project}: added {response.added}, already there {response.existing}, "
+          f"rejected {len(rejected)}; {response.total} samples in the project")
+    return 1 if rejected else 0
+
+
 def register(commands) -> None:
     commands.add_parser("strategies", help="list selection strategies").set_defaults(handler=cmd_strategies)
+    add = commands.add_parser("add", help="add a local folder of images (or a dataset folder) to a project")
+    add.add_argument("folder", type=Path, help="a folder of images, or a dataset folder with images/ and labels/")
+    add.add_argument("--project", required=True)
+    add.add_argument("--create", action="store_true", help="create the project first")
+    add.add_argument("--strategy", default="", help="with --create: the project's strategy")
+    add.set_defaults(handler=cmd_add)

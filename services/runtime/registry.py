@@ -109,6 +109,9 @@ class Entry:
     function: Callable[..., Any]
     parameters: tuple[Parameter, ...]
     description: str
+    # What the function needs beyond its parameters (a strategy's "scores",
+    # "embeddings", ...), so callers load only that.
+    needs: frozenset[str] = frozenset()
 
     def bind(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Defaults overlaid with ``values``, each checked; unknown names rejected."""
@@ -136,7 +139,7 @@ class Registry:
     _entries: dict[str, Entry] = field(default_factory=dict)
 
     def register(self, name: str, family: str, parameters: Iterable[Parameter] = (),
-                 description: str | None = None) -> Callable:
+                 description: str | None = None, needs: Iterable[str] = ()) -> Callable:
         if self.families and family not in self.families:
             raise ValueError(f"unknown {self.kind} family {family!r}")
 
@@ -145,7 +148,7 @@ class Registry:
                 raise ValueError(f"{self.kind} {name!r} registered twice")
             doc = description or (function.__doc__ or "").strip().split("\n\n")[0]
             self._entries[name] = Entry(name, family, function, tuple(parameters),
-                                        " ".join(doc.split()))
+                                        " ".join(doc.split()), frozenset(needs))
             return function
 
         return decorate

@@ -14,6 +14,7 @@ import grpc
 from labelassist.proto.v1 import selector_pb2, selector_pb2_grpc
 from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.channel import call_with_retries, open_channel
+from labelassist.proto.wire.paging import all_pages
 from labelassist.proto.wire.streaming import Envelope, read_stream
 from labelassist.runtime.auth import caller_token
 from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
@@ -52,7 +53,8 @@ class SelectorCalls:
 
     def list_samples(self, project: str, labeled_only: bool = False) -> list[selector_pb2.SampleInfo]:
         request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only)
-        return list(self._retried(lambda: self.stub.ListSamples(request, timeout=TIMEOUT)).samples)
+        return list(all_pages(lambda r: self._retried(lambda: self.stub.ListSamples(r, timeout=TIMEOUT)), request,
+                              "samples"))
 
 
 class SelectorLink:

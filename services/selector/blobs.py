@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,14 @@ def array_checksum(array: np.ndarray) -> str:
     return digest.hexdigest()
 
 
+def _fsync_path(path: Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
 class BlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
@@ -35,10 +44,17 @@ class BlobStore:
 
     def put(self, array: np.ndarray) -> str:
         """Store ``array`` (fsynced file and folder) and return its checksum."""
+        checksum, new = self.put_new(array, durable=True)
+        return checksum
+
+    def put_new(self, array: np.ndarray, durable: bool = False) -> tuple[str, bool]:
+        """Store ``array``; its checksum and whether the file is new. Unless
+        ``durable``, a new file must pass through :meth:`sync` before
+        anything points at it."""
         checksum = array_checksum(array)
         path = self._path(checksum)
         if path.exists():
-            return checksum
+            return checksum, False
         path.parent.mkdir(parents=True, exist_ok=True)
         buffer = io.BytesIO()
         np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
@@ -46,18 +62,25 @@ class BlobStore:
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(buffer.getbuffer())
-                file.flush()
-                os.fsync(file.fileno())
+                if durable:
+                    file.flush()
+                    os.fsync(file.fileno())
             os.replace(staging, path)
         except BaseException:
             Path(staging).unlink(missing_ok=True)
             raise
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-        return checksum
+        if durable:
+            _fsync_path(path.parent)
+        return checksum, True
+
+    def sync(self, checksums) -> None:
+        """Make blobs written with ``durable=False`` durable: each file and
+        each folder once, in parallel (the file system groups the flushes)."""
+        paths = [self._path(checksum) for checksum in checksums]
+        folders = {path.parent for path in paths}
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            list(pool.map(_fsync_path, paths))
+            list(pool.map(_fsync_path, folders))
 
     def get(self, checksum: str) -> np.ndarray:
         path = self._path(checksum)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,22 +20,30 @@ from labelassist.runtime.paths import confine
 EXPORT_FORMATS = ("tif", "png")
 
 
-def load_dataset(folder: Path, roots: Sequence[Path]) -> list[dict]:
-    """Entries for Store.add_samples from a dataset folder inside ``roots``."""
+def dataset_entries(folder: Path, roots: Sequence[Path]) -> Iterator[dict]:
+    """Entries for Store.add_samples from a dataset folder inside ``roots``,
+    read one at a time. Every path is confined before the first is read
+    (PermissionDeniedError); an entry that cannot be read comes as
+    ``{"stem": ..., "error": why}`` and the rest follow."""
     if not folder.is_dir():
         raise NotFoundError(f"no dataset folder {folder}")
-    entries = []
-    for sample in read_dataset(folder):
-        image_path = confine(str(sample.image), roots)
-        entry = {"stem": check_sample_name(sample.stem), "image": read_image(image_path),
-                 "sequence": sample.sequence}
-        if sample.label is not None:
-            label = read_image(confine(str(sample.label), roots))
-            if label.shape != entry["image"].shape[:2]:
-                raise ValueError(f"label {sample.label.name} is {label.shape}, its image {entry['image'].shape}")
-            entry["label"] = label
-        entries.append(entry)
-    return entries
+    samples = [(sample, confine(str(sample.image), roots),
+                confine(str(sample.label), roots) if sample.label is not None else None)
+               for sample in read_dataset(folder)]
+    for sample, image_path, label_path in samples:
+        try:
+            entry = {"stem": check_sample_name(sample.stem), "image": read_image(image_path),
+                     "sequence": sample.sequence}
+            if label_path is not None:
+                label = read_image(label_path)
+                if label.shape != entry["image"].shape[:2]:
+                    raise ValueError(f"label {sample.label.name} is {label.shape}, "
+                                     f"its image {entry['image'].shape}")
+                entry["label"] = label
+        except ValueError as error:
+            yield {"stem": sample.stem, "error": str(error)}
+            continue
+        yield entry
 
 
 def export_labels(folder: Path, latest: Sequence[tuple[str, np.ndarray]], suffix: str) -> int:

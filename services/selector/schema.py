@@ -28,6 +28,7 @@ samples = sa.Table(
     sa.Column("features", sa.LargeBinary),
     sa.Column("labeled", sa.Boolean, nullable=False, default=False),
     sa.UniqueConstraint("project_id", "stem"),
+    sa.Index("samples_by_position", "project_id", "position"),
 )
 leases = sa.Table(
     "leases", metadata,
@@ -47,6 +48,16 @@ labels = sa.Table(
     sa.Column("checksum", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("sample_id", "version"),
+)
+
+
+project_counts = sa.Table(
+    "project_counts", metadata,
+    # Kept in the transactions that add samples and labels, so progress and
+    # the ranked queues' freshness are one row read, not a scan of the pool.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("labeled", sa.Integer, nullable=False),
 )
 
 
@@ -77,4 +88,36 @@ scores = sa.Table(
     sa.Column("model_version", sa.Integer, primary_key=True),
     sa.Column("values", sa.LargeBinary, nullable=False),  # float32, scoring.SCORE_NAMES order
     sa.Column("embedding", sa.LargeBinary, nullable=False),  # float32
+    sa.Index("scores_by_version", "model_version", "sample_id"),
+)
+scored_counts = sa.Table(
+    "scored_counts", metadata,
+    # Samples of a project scored by a model version, kept as scores are saved.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("model_version", sa.Integer, primary_key=True),
+    sa.Column("scored", sa.Integer, nullable=False),
+)
+
+
+ranked = sa.Table(
+    "ranked", metadata,
+    # The head of each ranked queue: a strategy's best samples of a project,
+    # computed off the request path; a lease takes the first available entry.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("ranking", sa.String(300), primary_key=True),
+    sa.Column("rank", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+)
+rankings = sa.Table(
+    "rankings", metadata,
+    # What each queue head was built from, to tell when it is stale.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("ranking", sa.String(300), primary_key=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("scored", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),  # the head holds the whole pool
+    sa.Column("built_at", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
 )

@@ -1,20 +1,29 @@
 """Background scoring: whenever Triton serves a new U-Net version, score the
-unlabelled samples with it (Monte-Carlo dropout), 16 at a time in batched
-requests, and cache the scores per model version in the store."""
+unlabelled samples with it (Monte-Carlo dropout), a batch of samples per
+request, those at the head of a ranked queue first, and cache the scores per
+model version in the store. With several selector replicas on one
+PostgreSQL, exactly one scores at a time: the one holding the scorer's
+advisory lock, which the database frees when that replica dies."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
+
+import sqlalchemy as sa
 
 from labelassist.selector.scoring import image_scores
 from labelassist.selector.store import Store
 
 logger = logging.getLogger("labelassist.scorer")
+SCORER_LOCK = (0x6C61, 1)  # PostgreSQL's two-key advisory lock space, apart from the per-project locks
 
 
 class Scorer:
-    def __init__(self, store: Store, triton_url: str | None, mc_samples: int = 8, interval: float = 2.0):
+    def __init__(self, store: Store, triton_url: str | None, mc_samples: int = 8, interval: float = 2.0,
+                 batch: int = 32):
         self.store = store
         self.triton = None
         if triton_url:
@@ -23,7 +32,10 @@ class Scorer:
             self.triton = TritonClient(triton_url)
         self.mc_samples = mc_samples
         self.interval = interval
+        self.batch = batch
         self.version: int | None = None
+        self._recent: deque[tuple[float, int]] = deque()  # (when, how many) over the last minute
+        self._lock_connection = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scorer", daemon=True)
 
@@ -35,24 +47,62 @@ class Scorer:
     def stop(self) -> None:
         self._stop.set()
 
+    def is_leader(self) -> bool:
+        """Whether this replica is the one that scores: always on SQLite;
+        on PostgreSQL while it holds the scorer's session advisory lock."""
+        if not self.store.is_postgres:
+            return True
+        if self._lock_connection is not None:
+            try:
+                self._lock_connection.execute(sa.text("SELECT 1"))
+                self._lock_connection.commit()
+                return True
+            except sa.exc.SQLAlchemyError:  # the session, and with it the lock, is gone
+                self._lock_connection.invalidate()
+                self._lock_connection = None
+        connection = self.store.engine.connect()
+        taken = connection.execute(sa.text("SELECT pg_try_advisory_lock(:a, :b)"),
+                                   {"a": SCORER_LOCK[0], "b": SCORER_LOCK[1]}).scalar()
+        connection.commit()  # a session lock outlives the transaction
+        if not taken:
+            connection.close()
+            return False
+        self._lock_connection = connection
+        logger.info("this replica now runs the background scorer")
+        return True
+
     def score_pending(self) -> int:
         """Score one batch of unscored samples with the served version; how many were scored."""
         version = self.triton.served_version()
         self.version = version
         if version is None:
             return 0
-        pending = self.store.unscored_samples(version)
+        pending = self.store.unscored_samples(version, self.batch)
         if pending:
             scored = self.triton.uncertainty([self.store.blobs.get(row.image_blob) for row in pending],
                                              self.mc_samples)
-            for row, (maps, embedding) in zip(pending, scored):
-                self.store.save_scores(row.id, version, image_scores(maps), embedding)
+            self.store.save_scores(pending, version, [image_scores(maps) for maps, _ in scored],
+                                   [embedding for _, embedding in scored])
+            self._recent.append((time.monotonic(), len(pending)))
         return len(pending)
+
+    def rate(self, window: float = 60.0) -> float:
+        """Samples scored per second over the last ``window`` seconds of work."""
+        now = time.monotonic()
+        while self._recent and self._recent[0][0] < now - window:
+            self._recent.popleft()
+        if not self._recent:
+            return 0.0
+        span = max(now - self._recent[0][0], 1.0)
+        return sum(count for _, count in self._recent) / span
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                busy = self.score_pending()
+                if self.is_leader():
+                    busy = self.score_pending()
+                else:  # another replica scores; this one still reports the served version
+                    self.version, busy = self.triton.served_version(), 0
             except Exception:  # noqa: BLE001 - Triton restarting, say; try again shortly
                 logger.warning("scoring failed; retrying", exc_info=True)
                 busy = 0

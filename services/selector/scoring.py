@@ -4,6 +4,8 @@ image features for picking diverse samples before any model exists."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from labelassist.imaging.checks import grey
@@ -71,6 +73,28 @@ def aggregate(pixel_scores: np.ndarray, how: str = "mean", top_percent: float = 
 FEATURE_SIDE = 512
 
 
+@functools.lru_cache(maxsize=256)
+def _blocks(length: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and sizes of ``min(count, length)`` near-equal blocks (as np.array_split cuts them)."""
+    count = min(count, length)
+    sizes = np.full(count, length // count)
+    sizes[: length % count] += 1
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes
+
+
+def _percentiles(values: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """np.percentile's linear interpolation for two percentiles, on one sort
+    (a tenth of its overhead on a small thumbnail)."""
+    ordered = np.sort(values, axis=None)
+    result = []
+    for q in (low, high):
+        position = q / 100 * (ordered.size - 1)
+        below = int(position)
+        above = min(below + 1, ordered.size - 1)
+        result.append(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
+    return result[0], result[1]
+
+
 def image_features(image: np.ndarray, thumbnail: int = 16, bins: int = 32) -> np.ndarray:
     """A small embedding of an image for diversity before any model exists:
     a normalised thumbnail (layout) and intensity histogram (content).
@@ -80,13 +104,14 @@ def image_features(image: np.ndarray, thumbnail: int = 16, bins: int = 32) -> np
     image = np.asarray(image)
     step = max(-(-max(image.shape[:2]) // FEATURE_SIDE), 1)
     one_channel = np.asarray(grey(image[::step, ::step]), dtype=np.float64)
-    low, high = np.percentile(one_channel, (1, 99))
+    low, high = _percentiles(one_channel, 1, 99)
     unit = np.clip((one_channel - low) / (high - low), 0, 1) if high > low else np.zeros_like(one_channel)
-    rows = np.array_split(np.arange(unit.shape[0]), min(thumbnail, unit.shape[0]))
-    cols = np.array_split(np.arange(unit.shape[1]), min(thumbnail, unit.shape[1]))
-    small = np.array([[unit[np.ix_(r, c)].mean() for c in cols] for r in rows])
-    small = np.pad(small, ((0, thumbnail - small.shape[0]), (0, thumbnail - small.shape[1])))
-    histogram = np.histogram(unit, bins=bins, range=(0, 1))[0] / unit.size
+    (row_starts, row_sizes), (col_starts, col_sizes) = (_blocks(n, thumbnail) for n in unit.shape)
+    sums = np.add.reduceat(np.add.reduceat(unit, row_starts, axis=0), col_starts, axis=1)
+    small = np.zeros((thumbnail, thumbnail))
+    small[:sums.shape[0], :sums.shape[1]] = sums / np.outer(row_sizes, col_sizes)
+    # Equal-width bins over [0, 1], the last one closed (np.histogram's rule).
+    histogram = np.bincount(np.minimum((unit * bins).astype(np.int64), bins - 1).ravel(), minlength=bins) / unit.size
     return np.concatenate([small.ravel(), np.sqrt(histogram)]).astype(np.float32)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 
 import grpc
 import sqlalchemy.exc
@@ -14,21 +15,23 @@ from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.proto.wire.addresses import env
 from labelassist.runtime.errors import register_backend_error
 from labelassist.proto.wire.values import call_from_proto
-from labelassist.proto.wire.streaming import read_stream, write_stream
+from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.names import check_sample_name
-from labelassist.selector.datasets import export_labels, load_dataset
+from labelassist.selector.datasets import dataset_entries, export_labels
 from labelassist.selector.inspection_settings import (CriteriaCatalogue, check_settings, settings_from_proto,
                                                       settings_to_proto)
+from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
-from labelassist.selector.selection import rank_samples
-from labelassist.selector.store import ORIGINS, SampleRow, Store, database_cause
+from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry, database_cause
 from labelassist.selector.strategies import STRATEGIES
 
 ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
 ORIGIN_FROM_PROTO = {value: name for name, value in ORIGIN_TO_PROTO.items()}
 DEFAULT_STRATEGY = "sequence_aware"
+ADD_BATCH = 2000
+DEFAULT_PAGE, MAX_PAGE = 1000, 10_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -68,24 +71,62 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.store = Store(url, config.data_dir / "blobs")
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
+        self.queues = RankedQueues(self.store)
         self.criteria = CriteriaCatalogue(options.get("inspect_address"))
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
         return self.store.problem()
 
-    def _project_message(self, project) -> pb.Project:
-        labeled, total, _ = self.store.progress(project)
+    def _project_message(self, project, inspection: dict | None = None) -> pb.Project:
+        total, labeled = self.store.counts(project)
+        inspection = self.store.inspection(project) if inspection is None else inspection
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
                           total=total, labeled=labeled,
-                          inspection=settings_to_proto(self.store.inspection(project), pb.InspectionSettings))
+                          inspection=settings_to_proto(inspection, pb.InspectionSettings))
+
+    def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
+        """SampleInfo for a page of rows: one query for their label versions."""
+        versions = self.store.latest_versions([row.id for row in rows if row.labeled])
+        names = {}
+        infos = []
+        for row in rows:
+            if project_name is None and row.project_id not in names:
+                names[row.project_id] = self.store.project_name(row.project_id)
+            infos.append(pb.SampleInfo(sample_id=row.id, project=project_name or names[row.project_id],
+                                       stem=row.stem, sequence=row.sequence or "", labeled=row.labeled,
+                                       label_version=versions.get(row.id, 0)))
+        return infos
 
     def _sample_info(self, row: SampleRow, project_name: str | None = None) -> pb.SampleInfo:
-        history = self.store.label_history(row.id)
-        project_name = project_name or self.store.project_name(row.project_id)
-        return pb.SampleInfo(sample_id=row.id, project=project_name, stem=row.stem,
-                             sequence=row.sequence or "", labeled=row.labeled,
-                             label_version=history[-1].version if history else 0)
+        return self._sample_infos([row], project_name)[0]
+
+    def _add_in_batches(self, project, entries) -> tuple[int, int, list[pb.RejectedSample]]:
+        """Add entries ``ADD_BATCH`` at a time; an entry with an ``error``,
+        or one that fails the checks, is rejected and the rest go on."""
+        added = existing = 0
+        rejected, batch = [], []
+
+        def flush():
+            nonlocal added, existing
+            if batch:
+                new = self.store.add_samples(project, batch)
+                added, existing = added + new, existing + len(batch) - new
+                batch.clear()
+
+        for entry in entries:
+            try:
+                if "error" in entry:
+                    raise ValueError(entry["error"])
+                check_sample_entry(entry)
+            except ValueError as error:
+                rejected.append(pb.RejectedSample(stem=str(entry.get("stem", ""))[:200], error=str(error)))
+                continue
+            batch.append(entry)
+            if len(batch) >= ADD_BATCH:
+                flush()
+        flush()
+        return added, existing, rejected
 
     def ListStrategies(self, request, context):
         return pb.ListStrategiesResponse(strategies=[e.to_proto() for e in STRATEGIES.entries()])
@@ -111,16 +152,18 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def ListProjects(self, request, context):
         identity = caller()
-        return pb.ListProjectsResponse(projects=[self._project_message(p) for p in self.store.list_projects()
+        settings = self.store.inspections()
+        return pb.ListProjectsResponse(projects=[self._project_message(p, settings.get(p.id, {}))
+                                                 for p in self.store.list_projects()
                                                  if identity is None or identity.sees(p.name)])
 
     def RegisterDataset(self, request, context):
         require("register", request.project)
         project = self.store.project(request.project)
-        entries = load_dataset(confine(request.path, self.roots), self.roots)
-        added = self.store.add_samples(project, entries)
-        labeled, total, _ = self.store.progress(project)
-        return pb.RegisterDatasetResponse(added=added, total=total, labeled=labeled)
+        entries = dataset_entries(confine(request.path, self.roots), self.roots)
+        added, _, rejected = self._add_in_batches(project, entries)
+        total, labeled = self.store.counts(project)
+        return pb.RegisterDatasetResponse(added=added, total=total, labeled=labeled, rejected=rejected)
 
     def AddSample(self, request_iterator, context):
         def admit(params):
@@ -138,23 +181,57 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         row = self.store.sample_by_stem(project, params.stem)
         return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
 
+    def AddSamples(self, request_iterator, context):
+        parts = (part for message in request_iterator for part in message.parts)
+        envelopes = split_stream(parts, "params", self.max_array_bytes, {"image", "label", "prelabel"})
+        first = next(envelopes, None)
+        if first is None:
+            return pb.AddSamplesResponse()
+        require("register", first.message.project)
+        project = self.store.project(first.message.project)
+
+        def entries():
+            for received in itertools.chain([first], envelopes):
+                params = received.message
+                if params.project and params.project != project.name:
+                    raise ValueError(f"one AddSamples call adds to one project: {project.name!r}, "
+                                     f"then {params.project!r}")
+                if "image" not in received.arrays:
+                    yield {"stem": params.stem, "error": f"sample {params.stem!r} has no 'image' array"}
+                    continue
+                yield {"stem": params.stem, "sequence": params.sequence or None, "image": received.arrays["image"],
+                       "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel")}
+
+        added, existing, rejected = self._add_in_batches(project, entries())
+        return pb.AddSamplesResponse(added=added, existing=existing, rejected=rejected,
+                                     total=self.store.counts(project)[0])
+
+    def _strategy(self, project, call) -> tuple[str, dict]:
+        name, parameters = call_from_proto(call) if call.name else (project.strategy, {})
+        STRATEGIES.get(name).bind(parameters)
+        return name, parameters
+
     def NextSample(self, request, context):
         require("lease", request.project)
         annotator = annotator_name(request.annotator)
         project = self.store.project(request.project)
-        name, parameters = call_from_proto(request.strategy) if request.strategy.name else (project.strategy, {})
-        STRATEGIES.get(name).bind(parameters)
-        def ranking(candidates, taken):
-            model_scores = None
-            if STRATEGIES.get(name).family in ("uncertainty", "diversity"):
-                model_scores = self.store.latest_scores([row.id for row in candidates])[1]
-            return rank_samples(name, parameters, candidates, taken, model_scores)
-
-        leased = self.store.lease_next_sample(project, annotator, ranking)
-        if leased is None:
+        name, parameters = self._strategy(project, request.strategy)
+        leased = self.queues.lease(project, annotator, name, parameters)
+        if not leased:
             return pb.NextSampleResponse(exhausted=True, strategy=name)
-        row, expires_at = leased
-        return pb.NextSampleResponse(sample=self._sample_info(row), lease_expires_at=expires_at, strategy=name)
+        row, expires_at = leased[0]
+        return pb.NextSampleResponse(sample=self._sample_info(row, project.name), lease_expires_at=expires_at,
+                                     strategy=name)
+
+    def NextSamples(self, request, context):
+        require("lease", request.project)
+        annotator = annotator_name(request.annotator)
+        project = self.store.project(request.project)
+        name, parameters = self._strategy(project, request.strategy)
+        leased = self.queues.lease(project, annotator, name, parameters, request.count or 1)
+        infos = self._sample_infos([row for row, _ in leased], project.name)
+        return pb.NextSamplesResponse(strategy=name, leased=[
+            pb.LeasedSample(sample=info, lease_expires_at=expires_at) for info, (_, expires_at) in zip(infos, leased)])
 
     def ReleaseSample(self, request, context):
         row = self.store.sample(request.sample_id)
@@ -204,29 +281,45 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def ListSamples(self, request, context):
         require("read_labels", request.project)
         project = self.store.project(request.project)
-        rows = [row for row in self.store.samples(project) if row.labeled or not request.labeled_only]
-        return pb.ListSamplesResponse(samples=[self._sample_info(row, project.name) for row in rows])
+        size = request.page_size or DEFAULT_PAGE
+        if size > MAX_PAGE:
+            raise ValueError(f"'page_size' is {size}; at most {MAX_PAGE}")
+        after = _page_position(request.page_token)
+        rows, last = self.store.samples_page(project, after, size, request.labeled_only)
+        return pb.ListSamplesResponse(samples=self._sample_infos(rows, project.name),
+                                      next_page_token="" if last is None else f"after:{last}")
 
     def Progress(self, request, context):
         require("progress", request.project)
         project = self.store.project(request.project)
         labeled, total, per_annotator = self.store.progress(project)
-        version = self.scorer.version or 0
+        version = self.scorer.version or self.store.scored(project)[0]
         return pb.ProgressResponse(labeled=labeled, total=total, annotators=[
             pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())],
             model_version=version, scored=self.store.scored_count(project, version) if version else 0,
-            skipped=self.store.skipped_count(project))
+            skipped=self.store.skipped_count(project), scoring_rate=self.scorer.rate())
 
     def ExportLabels(self, request, context):
         require("export", request.project)
         project = self.store.project(request.project)
         folder = confine(request.path, self.roots)
         latest = []
-        for row in self.store.samples(project):
+        for row in self.store.samples(project, labeled_only=True):
             found = self.store.latest_label(row.id)
             if found is not None:
                 latest.append((row.stem, found[1]))
         return pb.ExportLabelsResponse(written=export_labels(folder, latest, request.format or "tif"))
+
+
+def _page_position(token: str) -> int:
+    """The pool position a page token continues after (-1: the first page)."""
+    if not token:
+        return -1
+    kind, _, value = token.partition(":")
+    if kind != "after" or not value.isdigit():
+        raise ValueError(f"'page_token' {token[:40]!r} is not one this server gave out; "
+                         "pass next_page_token from the previous page, or nothing for the first")
+    return int(value)
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

@@ -9,8 +9,9 @@ points at it is committed, and SQLite runs with ``synchronous=FULL``.
 from __future__ import annotations
 
 import math
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from labelassist.imaging.checks import check_image, check_mask
 from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.blobs import BlobStore, array_checksum
-from labelassist.selector.schema import (labels, leases, metadata, project_inspection, projects, samples, scores,
-                                         skips)
+from labelassist.selector.schema import (labels, leases, metadata, project_counts, project_inspection, projects,
+                                         ranked, samples, scored_counts, scores, skips)
 from labelassist.selector.scoring import image_features
 
 ORIGINS = ("manual", "accepted_prelabel", "edited_prelabel", "imported")
@@ -91,12 +92,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin_immediate(connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def _sqlite_begin_deferred(connection) -> None:
     connection.exec_driver_sql("BEGIN")
+
+
+def _queue_sqlite_writers(engine: sa.Engine) -> None:
+    """Writers of this process wait their turn on a lock, then take SQLite's
+    write lock when they begin (BEGIN IMMEDIATE), so two lease decisions
+    never interleave and no writer sleeps in SQLite's busy handler (which
+    backs off in steps of up to 100 ms: the tail latency under 8 annotators)."""
+    turn = threading.Lock()
+
+    def begin(connection) -> None:
+        if not connection.info.get("holds_turn"):
+            turn.acquire()
+            connection.info["holds_turn"] = True
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def end(_dbapi_connection, record, *_unused) -> None:
+        # On return to the pool: after the commit (and its fsync) has finished.
+        if record is not None and record.info.pop("holds_turn", False):
+            turn.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine.pool, "checkin", end)
+    event.listen(engine.pool, "invalidate", end)
 
 
 def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
@@ -106,12 +126,21 @@ def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate if for_writes else _sqlite_begin_deferred)
+        if for_writes:
+            _queue_sqlite_writers(engine)
+        else:
+            event.listen(engine, "begin", _sqlite_begin_deferred)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+        # No ping per checkout (a round trip on every call): a connection the
+        # server dropped fails its statement, the pool is invalidated, and
+        # the caller gets UNAVAILABLE, which clients retry.
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
                                   connect_args={"connect_timeout": 5} if "psycopg" in url else {})
     if for_writes:
         metadata.create_all(engine)
+        for table in metadata.tables.values():  # indexes added to tables that already existed
+            for index in table.indexes:
+                index.create(engine, checkfirst=True)
     return engine
 
 
@@ -123,6 +152,7 @@ class Store:
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
         self.blobs = BlobStore(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        self._projects: dict[str, Project] = {}
 
     def problem(self) -> str | None:
         """Why the database cannot be used right now, or None when it answers."""
@@ -170,6 +200,11 @@ class Store:
                                           .where(project_inspection.c.project_id == project.id)).scalar()
         return settings or {}
 
+    def inspections(self) -> dict[int, dict]:
+        """Every project's inspection settings by project id, in one query."""
+        with self.reader.connect() as connection:
+            return {row.project_id: row.settings for row in connection.execute(sa.select(project_inspection))}
+
     def set_inspection(self, project: Project, settings: dict) -> None:
         with self.engine.begin() as connection:
             connection.execute(project_inspection.delete().where(project_inspection.c.project_id == project.id))
@@ -177,11 +212,16 @@ class Store:
                 connection.execute(project_inspection.insert().values(project_id=project.id, settings=settings))
 
     def project(self, name: str) -> Project:
+        """The project by name; projects never change once created, so each is read once."""
+        found = self._projects.get(name)
+        if found is not None:
+            return found
         with self.reader.connect() as connection:
             row = connection.execute(sa.select(projects).where(projects.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"no project {name!r}")
-        return Project(row.id, row.name, row.lease_seconds, row.strategy)
+        found = self._projects[name] = Project(row.id, row.name, row.lease_seconds, row.strategy)
+        return found
 
     def project_name(self, project_id: int) -> str:
         with self.reader.connect() as connection:
@@ -197,45 +237,97 @@ class Store:
 
     # -- samples ------------------------------------------------------------
 
-    def add_samples(self, project: Project, entries: Sequence[dict]) -> int:
+    def add_samples(self, project: Project, entries: Sequence[dict], batch: int = 2000) -> int:
         """Add samples: each entry has stem, image, optional sequence,
         prelabel and label (imported as version 1). Returns how many were new.
 
         Every entry is checked before anything is written, so a bad one
-        leaves neither rows nor blobs behind.
+        leaves neither rows nor blobs behind. Blobs and features (on a
+        thumbnail) are made outside the transaction and the blobs flushed
+        once per batch; rows go in ``batch`` at a time.
         """
         for entry in entries:
             check_sample_entry(entry)
-        prepared = []
-        for entry in entries:
-            prepared.append({**entry, "image_blob": self.blobs.put(entry["image"]),
-                             "features": image_features(entry["image"]).tobytes(),
-                             "prelabel_blob": self.blobs.put(entry["prelabel"]) if entry.get("prelabel") is not None
-                             else None,
-                             "label_checksum": self.blobs.put(entry["label"]) if entry.get("label") is not None
-                             else None})
         added = 0
+        for start in range(0, len(entries), batch):
+            added += self._add_batch(project, self._prepare(entries[start:start + batch]))
+        return added
+
+    def _prepare(self, entries: Sequence[dict]) -> list[dict]:
+        """Blobs written (not yet flushed) and features computed, outside any transaction."""
+        written: list[str] = []
+
+        def put(array) -> str | None:
+            if array is None:
+                return None
+            checksum, new = self.blobs.put_new(array)
+            if new:
+                written.append(checksum)
+            return checksum
+
+        prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "image_blob": put(entry["image"]),
+                     "features": image_features(entry["image"]).tobytes(),
+                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label"))}
+                    for entry in entries]
+        # One flush for the whole batch: durable before any row points at a blob.
+        self.blobs.sync(written)
+        return prepared
+
+    def _add_batch(self, project: Project, prepared: list[dict]) -> int:
         with self.engine.begin() as connection:
             self._lock_project(connection, project.id)
             position = connection.execute(sa.select(sa.func.coalesce(sa.func.max(samples.c.position), -1))
                                           .where(samples.c.project_id == project.id)).scalar_one()
-            existing = set(connection.execute(sa.select(samples.c.stem)
-                                              .where(samples.c.project_id == project.id)).scalars())
+            stems = [entry["stem"] for entry in prepared]
+            existing = set(connection.execute(sa.select(samples.c.stem).where(
+                (samples.c.project_id == project.id) & samples.c.stem.in_(stems))).scalars())
+            rows, imported = [], {}
             for entry in prepared:
                 if entry["stem"] in existing:
                     continue
                 position += 1
-                sample_id = connection.execute(samples.insert().values(
-                    project_id=project.id, position=position, stem=entry["stem"], sequence=entry.get("sequence"),
-                    image_blob=entry["image_blob"], prelabel_blob=entry["prelabel_blob"], features=entry["features"],
-                    labeled=entry["label_checksum"] is not None)).inserted_primary_key[0]
-                if entry["label_checksum"] is not None:
-                    connection.execute(labels.insert().values(
-                        sample_id=sample_id, version=1, annotator="import", origin="imported",
-                        checksum=entry["label_checksum"], created_at=time.time()))
                 existing.add(entry["stem"])
-                added += 1
-        return added
+                rows.append({"project_id": project.id, "position": position, "stem": entry["stem"],
+                             "sequence": entry["sequence"], "image_blob": entry["image_blob"],
+                             "prelabel_blob": entry["prelabel_blob"], "features": entry["features"],
+                             "labeled": entry["label_checksum"] is not None})
+                if entry["label_checksum"] is not None:
+                    imported[entry["stem"]] = entry["label_checksum"]
+            if rows:
+                connection.execute(samples.insert(), rows)
+            if imported:
+                ids = connection.execute(sa.select(samples.c.stem, samples.c.id).where(
+                    (samples.c.project_id == project.id) & samples.c.stem.in_(list(imported)))).all()
+                connection.execute(labels.insert(), [
+                    {"sample_id": sample_id, "version": 1, "annotator": "import", "origin": "imported",
+                     "checksum": imported[stem], "created_at": time.time()} for stem, sample_id in ids])
+            self._count(connection, project.id, len(rows), len(imported))
+        return len(rows)
+
+    def _count(self, connection, project_id: int, added: int, labeled: int) -> None:
+        """Keep the project's counts in step with its rows (inside the caller's transaction)."""
+        if not connection.execute(sa.select(project_counts.c.project_id)
+                                  .where(project_counts.c.project_id == project_id)).first():
+            total, done = connection.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((samples.c.labeled, 1), else_=0)), 0))
+                .where(samples.c.project_id == project_id)).one()
+            connection.execute(project_counts.insert().values(project_id=project_id, total=int(total),
+                                                              labeled=int(done)))
+            return
+        if added or labeled:
+            connection.execute(project_counts.update().where(project_counts.c.project_id == project_id).values(
+                total=project_counts.c.total + added, labeled=project_counts.c.labeled + labeled))
+
+    def counts(self, project: Project) -> tuple[int, int]:
+        """Total and labelled samples of the project, from its counts row."""
+        with self.reader.connect() as connection:
+            row = connection.execute(sa.select(project_counts.c.total, project_counts.c.labeled)
+                                     .where(project_counts.c.project_id == project.id)).first()
+        if row is None:
+            with self.engine.begin() as connection:
+                self._count(connection, project.id, 0, 0)
+            return self.counts(project)
+        return int(row.total), int(row.labeled)
 
     def sample(self, sample_id: int) -> SampleRow:
         with self.reader.connect() as connection:
@@ -252,55 +344,41 @@ class Store:
             raise NotFoundError(f"no sample {stem!r} in project {project.name!r}")
         return SampleRow(**row._mapping)
 
-    def samples(self, project: Project) -> list[SampleRow]:
+    def samples(self, project: Project, labeled_only: bool = False, page: int = 10_000) -> Iterator[SampleRow]:
+        """The project's samples in pool order, read a page at a time."""
+        after = -1
+        while True:
+            rows, after = self.samples_page(project, after, page, labeled_only)
+            yield from rows
+            if after is None:
+                return
+
+    def samples_page(self, project: Project, after: int, limit: int, labeled_only: bool = False
+                     ) -> tuple[list[SampleRow], int | None]:
+        """Up to ``limit`` samples after pool position ``after``, and the
+        position to continue from (None at the end): one index range scan."""
+        # Everything but the image features, which listings never need.
+        columns = [column for column in samples.c if column.name != "features"]
+        query = sa.select(*columns).where((samples.c.project_id == project.id) & (samples.c.position > after))
+        if labeled_only:
+            query = query.where(samples.c.labeled)
         with self.reader.connect() as connection:
-            rows = connection.execute(sa.select(samples).where(samples.c.project_id == project.id)
-                                      .order_by(samples.c.position)).all()
-        return [SampleRow(**r._mapping) for r in rows]
+            rows = connection.execute(query.order_by(samples.c.position).limit(limit + 1)).all()
+        more = len(rows) > limit
+        rows = [SampleRow(**r._mapping, features=None) for r in rows[:limit]]
+        return rows, rows[-1].position if more else None
+
+    def latest_versions(self, sample_ids: Sequence[int]) -> dict[int, int]:
+        """Each sample's newest label version, for one page of samples."""
+        if not sample_ids:
+            return {}
+        with self.reader.connect() as connection:
+            rows = connection.execute(sa.select(labels.c.sample_id, sa.func.max(labels.c.version))
+                                      .where(labels.c.sample_id.in_(list(sample_ids)))
+                                      .group_by(labels.c.sample_id)).all()
+        return {int(sample_id): int(version) for sample_id, version in rows}
 
     # -- leases -------------------------------------------------------------
-
-    def lease_next_sample(self, project: Project, annotator: str, ranking, now: float | None = None
-                          ) -> tuple[SampleRow, float] | None:
-        """Lease the best available sample to ``annotator``.
-
-        ``ranking(candidates, taken)`` orders the unlabelled, unleased samples
-        best first; ``taken`` are the labelled or leased ones.
-        An annotator who already holds a live lease gets that sample again;
-        expired leases return their samples to the pool first.
-        """
-        if not annotator:
-            raise ValueError("'annotator' must be set")
-        now = time.time() if now is None else now
-        with self.engine.begin() as connection:
-            self._lock_project(connection, project.id)
-            connection.execute(leases.delete().where((leases.c.project_id == project.id)
-                                                     & (leases.c.expires_at <= now)))
-            held = connection.execute(
-                sa.select(samples, leases.c.expires_at).join(leases, leases.c.sample_id == samples.c.id)
-                .where((leases.c.project_id == project.id) & (leases.c.annotator == annotator))).first()
-            if held is not None:
-                expires_at = now + project.lease_seconds
-                connection.execute(leases.update().where(leases.c.sample_id == held.id)
-                                   .values(expires_at=expires_at))
-                return SampleRow(**{k: v for k, v in held._mapping.items() if k != "expires_at"}), expires_at
-            leased = set(connection.execute(sa.select(leases.c.sample_id)
-                                            .where(leases.c.project_id == project.id)).scalars())
-            rows = [SampleRow(**r._mapping) for r in connection.execute(
-                sa.select(samples).where(samples.c.project_id == project.id).order_by(samples.c.position))]
-            candidates = [r for r in rows if not r.labeled and r.id not in leased]
-            if not candidates:
-                return None
-            skipped = set(connection.execute(sa.select(skips.c.sample_id).join(samples, samples.c.id == skips.c.sample_id)
-                                             .where((samples.c.project_id == project.id)
-                                                    & (skips.c.annotator == annotator))).scalars())
-            # What the annotator skipped comes back only when nothing else is left.
-            candidates = [r for r in candidates if r.id not in skipped] or candidates
-            chosen = ranking(candidates, [r for r in rows if r.labeled or r.id in leased])[0]
-            expires_at = now + project.lease_seconds
-            connection.execute(leases.insert().values(sample_id=chosen.id, project_id=project.id,
-                                                      annotator=annotator, expires_at=expires_at))
-        return chosen, expires_at
 
     def release_lease(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "",
                       now: float | None = None) -> bool:
@@ -365,8 +443,11 @@ class Store:
                                          .where(labels.c.sample_id == sample_id)).scalar_one() + 1
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
                                                       origin=origin, checksum=checksum, created_at=now))
-            connection.execute(samples.update().where(samples.c.id == sample_id).values(labeled=True))
+            newly = connection.execute(samples.update().where((samples.c.id == sample_id) & ~samples.c.labeled)
+                                       .values(labeled=True)).rowcount
+            self._count(connection, row.project_id, 0, newly)
             connection.execute(leases.delete().where(leases.c.sample_id == sample_id))
+            connection.execute(ranked.delete().where(ranked.c.sample_id == sample_id))
         return LabelVersion(sample_id, version, annotator, origin, checksum, now)
 
     def label_history(self, sample_id: int) -> list[LabelVersion]:
@@ -385,48 +466,62 @@ class Store:
     # -- model scores ---------------------------------------------------------
 
     def unscored_samples(self, version: int, limit: int = 16) -> list[SampleRow]:
-        """Unlabelled samples of any project without scores from ``version``."""
+        """Unlabelled samples without scores from ``version``: those at the
+        head of a ranked queue first (the next to be leased), then pool order."""
         scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
+        unscored = ~samples.c.labeled & samples.c.id.not_in(scored)
         with self.reader.connect() as connection:
-            rows = connection.execute(sa.select(samples).where(~samples.c.labeled & samples.c.id.not_in(scored))
-                                      .order_by(samples.c.id).limit(limit)).all()
-        return [SampleRow(**r._mapping) for r in rows]
+            queued = connection.execute(
+                sa.select(samples).join(ranked, ranked.c.sample_id == samples.c.id).where(unscored)
+                .order_by(ranked.c.rank).limit(limit)).all()
+            seen = {row.id for row in queued}
+            rest = [] if len(seen) >= limit else connection.execute(
+                sa.select(samples).where(unscored).order_by(samples.c.id).limit(limit)).all()
+        rows = list(queued) + [row for row in rest if row.id not in seen]
+        unique = {row.id: row for row in rows}
+        return [SampleRow(**r._mapping) for r in list(unique.values())[:limit]]
 
-    def save_scores(self, sample_id: int, version: int, values: np.ndarray, embedding: np.ndarray) -> None:
+    def save_scores(self, rows: Sequence[SampleRow], version: int, values: Sequence[np.ndarray],
+                    embeddings: Sequence[np.ndarray]) -> None:
+        """Scores of several samples from one model version, in one transaction."""
         with self.engine.begin() as connection:
-            connection.execute(scores.delete().where((scores.c.sample_id == sample_id)
-                                                     & (scores.c.model_version == version)))
-            connection.execute(scores.insert().values(
-                sample_id=sample_id, model_version=version, values=np.asarray(values, np.float32).tobytes(),
-                embedding=np.asarray(embedding, np.float32).tobytes()))
+            ids = [row.id for row in rows]
+            replaced = connection.execute(scores.delete().where((scores.c.sample_id.in_(ids))
+                                                                & (scores.c.model_version == version))).rowcount
+            connection.execute(scores.insert(), [
+                {"sample_id": row.id, "model_version": version, "values": np.asarray(v, np.float32).tobytes(),
+                 "embedding": np.asarray(e, np.float32).tobytes()} for row, v, e in zip(rows, values, embeddings)])
+            if replaced:
+                return
+            per_project: dict[int, int] = {}
+            for row in rows:
+                per_project[row.project_id] = per_project.get(row.project_id, 0) + 1
+            for project_id, count in per_project.items():
+                key = (scored_counts.c.project_id == project_id) & (scored_counts.c.model_version == version)
+                if not connection.execute(scored_counts.update().where(key)
+                                          .values(scored=scored_counts.c.scored + count)).rowcount:
+                    connection.execute(scored_counts.insert().values(project_id=project_id, model_version=version,
+                                                                     scored=count))
 
-    def latest_scores(self, sample_ids: Sequence[int]) -> tuple[int | None, dict[int, tuple[np.ndarray, np.ndarray]]]:
-        """The newest model version that scored any of ``sample_ids``, and
-        those samples' (values, embedding) from it."""
-        if not sample_ids:
-            return None, {}
+    def scored(self, project: Project) -> tuple[int, int]:
+        """The newest model version that scored samples of the project (0 for
+        none) and how many it scored, from the counts table."""
         with self.reader.connect() as connection:
-            version = connection.execute(sa.select(sa.func.max(scores.c.model_version))
-                                         .where(scores.c.sample_id.in_(list(sample_ids)))).scalar()
-            if version is None:
-                return None, {}
-            rows = connection.execute(sa.select(scores).where((scores.c.model_version == version)
-                                                              & scores.c.sample_id.in_(list(sample_ids)))).all()
-        return version, {r.sample_id: (np.frombuffer(r.values, np.float32), np.frombuffer(r.embedding, np.float32))
-                         for r in rows}
+            row = connection.execute(sa.select(scored_counts.c.model_version, scored_counts.c.scored)
+                                     .where(scored_counts.c.project_id == project.id)
+                                     .order_by(scored_counts.c.model_version.desc()).limit(1)).first()
+        return (int(row.model_version), int(row.scored)) if row else (0, 0)
 
     def scored_count(self, project: Project, version: int) -> int:
         with self.reader.connect() as connection:
-            return int(connection.execute(
-                sa.select(sa.func.count()).select_from(scores.join(samples, samples.c.id == scores.c.sample_id))
-                .where((samples.c.project_id == project.id) & (scores.c.model_version == version))).scalar_one())
+            return int(connection.execute(sa.select(scored_counts.c.scored).where(
+                (scored_counts.c.project_id == project.id) & (scored_counts.c.model_version == version))).scalar()
+                or 0)
 
     def progress(self, project: Project) -> tuple[int, int, dict[str, int]]:
         """Labelled and total samples, and labels submitted per annotator."""
+        total, labeled = self.counts(project)
         with self.reader.connect() as connection:
-            total, labeled = connection.execute(
-                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case((samples.c.labeled, 1), else_=0)), 0))
-                .where(samples.c.project_id == project.id)).one()
             per_annotator = connection.execute(
                 sa.select(labels.c.annotator, sa.func.count(sa.distinct(labels.c.sample_id)))
                 .join(samples, samples.c.id == labels.c.sample_id)

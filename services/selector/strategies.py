@@ -2,8 +2,9 @@
 
 Each strategy is a plain function over the candidate pool (positions in pool
 order, plus whatever per-sample data it needs) that returns the positions to
-label next, best first. Model-based strategies (uncertainty, BALD, core-set)
-join the registry with the model issue.
+label next, best first. Each declares what it needs ("sequences", model
+"scores", "embeddings" or image "features"), so the ranked queue loads only
+that, and strategies that need embeddings run on a bounded candidate set.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def random(candidates: np.ndarray, count: int, seed: int = 0, **_unused) -> np.n
     return rng.choice(candidates, size=_check_count(count, len(candidates)), replace=False)
 
 
-@STRATEGIES.register("sequence_aware", "sequence", [SEED])
+@STRATEGIES.register("sequence_aware", "sequence", [SEED], needs=["sequences"])
 def sequence_aware(candidates: np.ndarray, count: int, sequences: np.ndarray | None = None,
                    seed: int = 0, taken_sequences: np.ndarray | None = None, **_unused) -> np.ndarray:
     """One random sample per sequence per round, so picks cover every sequence
@@ -83,23 +84,39 @@ def _require(values, name: str, strategy: str, candidates: np.ndarray) -> np.nda
     return values
 
 
+def nearest_squared_distance(points: np.ndarray, centres: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Each point's squared distance to its nearest centre, by matrix products
+    over chunks of centres: memory O(points x chunk), not O(points x centres x D)."""
+    points = np.asarray(points, dtype=np.float32)
+    nearest = np.full(len(points), np.inf, dtype=np.float32)
+    point_norms = (points**2).sum(axis=1)
+    for start in range(0, len(centres), chunk):
+        block = np.asarray(centres[start:start + chunk], dtype=np.float32)
+        distances = point_norms[:, None] + (block**2).sum(axis=1)[None, :] - 2.0 * points @ block.T
+        np.minimum(nearest, np.maximum(distances, 0.0).min(axis=1), out=nearest)
+    return nearest
+
+
 def k_center_greedy(embeddings: np.ndarray, count: int, selected: np.ndarray | None = None) -> np.ndarray:
     """Indices of ``count`` rows of ``embeddings``, each the farthest from
     everything chosen so far (Sener & Savarese 2018, core-set). Distances to
-    the nearest centre are updated in place: O(count x N x D)."""
+    the nearest centre are updated in place: O(count x N x D), one BLAS
+    matrix-vector product per pick."""
     embeddings = np.asarray(embeddings, dtype=np.float32)
     count = min(count, len(embeddings))
+    norms = (embeddings**2).sum(axis=1)
     nearest = np.full(len(embeddings), np.inf, dtype=np.float32)
     if selected is not None and len(selected):
-        for centre in np.asarray(selected, dtype=np.float32):
-            np.minimum(nearest, ((embeddings - centre) ** 2).sum(axis=1), out=nearest)
+        nearest = nearest_squared_distance(embeddings, np.asarray(selected, dtype=np.float32))
     picks = []
     for _ in range(count):
         # With no centre yet, start from the point farthest from the mean.
         scores = nearest if np.isfinite(nearest).any() else ((embeddings - embeddings.mean(0)) ** 2).sum(1)
         pick = int(np.argmax(scores))
         picks.append(pick)
-        np.minimum(nearest, ((embeddings - embeddings[pick]) ** 2).sum(axis=1), out=nearest)
+        # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b: one matrix-vector product per pick.
+        distance = norms + norms[pick] - 2.0 * (embeddings @ embeddings[pick])
+        np.minimum(nearest, np.maximum(distance, 0.0), out=nearest)
         nearest[pick] = -1.0  # never again
     return np.asarray(picks, dtype=np.int64)
 
@@ -110,10 +127,12 @@ def _without_near_duplicates(order: np.ndarray, embeddings, count: int, min_dist
     if embeddings is None or min_distance <= 0:
         return order[:count]
     embeddings = np.asarray(embeddings, dtype=np.float32)
-    kept = []
+    kept: list[int] = []
+    kept_rows = np.empty((count, embeddings.shape[1]), np.float32)
     for index in order:
-        if all(np.sum((embeddings[index] - embeddings[k]) ** 2) >= min_distance**2 for k in kept):
-            kept.append(index)
+        if not kept or (((kept_rows[:len(kept)] - embeddings[index]) ** 2).sum(axis=1) >= min_distance**2).all():
+            kept_rows[len(kept)] = embeddings[index]
+            kept.append(int(index))
             if len(kept) == count:
                 break
     return np.asarray(kept, dtype=np.int64)
@@ -137,7 +156,7 @@ MIN_DISTANCE = Parameter("min_distance", float, 0.0,
                          0.0, 1e6)
 
 
-@STRATEGIES.register("uncertainty", "uncertainty", [MEASURE, AGGREGATION, MIN_DISTANCE])
+@STRATEGIES.register("uncertainty", "uncertainty", [MEASURE, AGGREGATION, MIN_DISTANCE], needs=["scores"])
 def uncertainty(candidates: np.ndarray, count: int, score_table=None, embeddings=None, measure="entropy",
                 aggregation="mean", min_distance=0.0, **_unused) -> np.ndarray:
     """Highest model uncertainty first: per-image aggregates of pixel entropy,
@@ -154,7 +173,7 @@ def uncertainty(candidates: np.ndarray, count: int, score_table=None, embeddings
     return candidates[_without_near_duplicates(order, embeddings, count, min_distance)]
 
 
-@STRATEGIES.register("coreset", "diversity")
+@STRATEGIES.register("coreset", "diversity", needs=["features"])
 def coreset(candidates: np.ndarray, count: int, embeddings=None, taken_embeddings=None, **_unused) -> np.ndarray:
     """Core-set by k-center greedy over embeddings: each pick covers the part of
     the pool farthest from everything labelled or picked. Before a model
@@ -167,7 +186,7 @@ def coreset(candidates: np.ndarray, count: int, embeddings=None, taken_embedding
 @STRATEGIES.register("hybrid", "diversity", [
     Parameter("prefilter", float, 4.0, "keep this many times the batch size by uncertainty first", 1.0, 1000.0),
     MEASURE, AGGREGATION,
-])
+], needs=["scores", "embeddings"])
 def hybrid(candidates: np.ndarray, count: int, score_table=None, embeddings=None, taken_embeddings=None,
            prefilter=4.0, measure="entropy", aggregation="mean", **_unused) -> np.ndarray:
     """Uncertainty pre-filter, then core-set among those candidates: uncertain

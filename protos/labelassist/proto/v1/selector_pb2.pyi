@@ -108,14 +108,16 @@ class RegisterDatasetRequest(_message.Message):
     def __init__(self, project: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
 
 class RegisterDatasetResponse(_message.Message):
-    __slots__ = ("added", "total", "labeled")
+    __slots__ = ("added", "total", "labeled", "rejected")
     ADDED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     LABELED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
     added: int
     total: int
     labeled: int
-    def __init__(self, added: _Optional[int] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ...) -> None: ...
+    rejected: _containers.RepeatedCompositeFieldContainer[RejectedSample]
+    def __init__(self, added: _Optional[int] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ...) -> None: ...
 
 class AddSampleParams(_message.Message):
     __slots__ = ("project", "stem", "sequence")
@@ -142,6 +144,32 @@ class AddSampleResponse(_message.Message):
     sample_id: int
     added: bool
     def __init__(self, sample_id: _Optional[int] = ..., added: bool = ...) -> None: ...
+
+class AddSamplesRequest(_message.Message):
+    __slots__ = ("parts",)
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    parts: _containers.RepeatedCompositeFieldContainer[AddSampleRequest]
+    def __init__(self, parts: _Optional[_Iterable[_Union[AddSampleRequest, _Mapping]]] = ...) -> None: ...
+
+class RejectedSample(_message.Message):
+    __slots__ = ("stem", "error")
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    stem: str
+    error: str
+    def __init__(self, stem: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class AddSamplesResponse(_message.Message):
+    __slots__ = ("added", "existing", "rejected", "total")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    added: int
+    existing: int
+    rejected: _containers.RepeatedCompositeFieldContainer[RejectedSample]
+    total: int
+    def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
     __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version")
@@ -180,6 +208,34 @@ class NextSampleResponse(_message.Message):
     lease_expires_at: float
     strategy: str
     def __init__(self, exhausted: bool = ..., sample: _Optional[_Union[SampleInfo, _Mapping]] = ..., lease_expires_at: _Optional[float] = ..., strategy: _Optional[str] = ...) -> None: ...
+
+class NextSamplesRequest(_message.Message):
+    __slots__ = ("project", "annotator", "count", "strategy")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    annotator: str
+    count: int
+    strategy: _common_pb2.NamedCall
+    def __init__(self, project: _Optional[str] = ..., annotator: _Optional[str] = ..., count: _Optional[int] = ..., strategy: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ...) -> None: ...
+
+class LeasedSample(_message.Message):
+    __slots__ = ("sample", "lease_expires_at")
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    sample: SampleInfo
+    lease_expires_at: float
+    def __init__(self, sample: _Optional[_Union[SampleInfo, _Mapping]] = ..., lease_expires_at: _Optional[float] = ...) -> None: ...
+
+class NextSamplesResponse(_message.Message):
+    __slots__ = ("leased", "strategy")
+    LEASED_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    leased: _containers.RepeatedCompositeFieldContainer[LeasedSample]
+    strategy: str
+    def __init__(self, leased: _Optional[_Iterable[_Union[LeasedSample, _Mapping]]] = ..., strategy: _Optional[str] = ...) -> None: ...
 
 class ReleaseSampleRequest(_message.Message):
     __slots__ = ("sample_id", "annotator", "skip", "reason")
@@ -270,18 +326,24 @@ class LabelHistoryResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ...) -> None: ...
 
 class ListSamplesRequest(_message.Message):
-    __slots__ = ("project", "labeled_only")
+    __slots__ = ("project", "labeled_only", "page_size", "page_token")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     LABELED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     project: str
     labeled_only: bool
-    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListSamplesResponse(_message.Message):
-    __slots__ = ("samples",)
+    __slots__ = ("samples", "next_page_token")
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     samples: _containers.RepeatedCompositeFieldContainer[SampleInfo]
-    def __init__(self, samples: _Optional[_Iterable[_Union[SampleInfo, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, samples: _Optional[_Iterable[_Union[SampleInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ProgressRequest(_message.Message):
     __slots__ = ("project",)
@@ -298,20 +360,22 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     SCORED_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    SCORING_RATE_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
     model_version: int
     scored: int
     skipped: int
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ...) -> None: ...
+    scoring_rate: float
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ...) -> None: ...
 
 class ExportLabelsRequest(_message.Message):
     __slots__ = ("project", "path", "format")

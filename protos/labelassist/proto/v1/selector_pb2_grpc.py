@@ -69,10 +69,20 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleResponse.FromString,
                 _registered_method=True)
+        self.AddSamples = channel.stream_unary(
+                '/labelassist.v1.SelectorService/AddSamples',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSamplesRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSamplesResponse.FromString,
+                _registered_method=True)
         self.NextSample = channel.unary_unary(
                 '/labelassist.v1.SelectorService/NextSample',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.FromString,
+                _registered_method=True)
+        self.NextSamples = channel.unary_unary(
+                '/labelassist.v1.SelectorService/NextSamples',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSamplesRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSamplesResponse.FromString,
                 _registered_method=True)
         self.ReleaseSample = channel.unary_unary(
                 '/labelassist.v1.SelectorService/ReleaseSample',
@@ -149,6 +159,8 @@ class SelectorServiceServicer(object):
     def RegisterDataset(self, request, context):
         """Registers a dataset folder on the server (under a configured root):
         DIR/images/<stem>.tif|png, optional DIR/labels/, DIR/sequences.csv.
+        Every path is checked against the roots before anything is read; then
+        images are read and added in batches.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -162,8 +174,29 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AddSamples(self, request_iterator, context):
+        """Adds many streamed samples: the parts of all messages, in order, are
+        each sample's `params` followed by its arrays (small samples share a
+        message). Rows are written in batches; a sample that cannot be added is
+        reported in `rejected` and the rest go on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def NextSample(self, request, context):
         """Leases the next sample to label to an annotator, chosen by the strategy.
+        Each strategy keeps a ranked queue per project, refreshed in the
+        background, so a lease costs the same for any size of pool.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NextSamples(self, request, context):
+        """Leases up to `count` samples at once, best first, with the same
+        guarantees as NextSample (for offline work or a tablet prefetching).
+        Samples the annotator already holds come first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -200,7 +233,7 @@ class SelectorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def ListSamples(self, request, context):
-        """The project's samples, in pool order.
+        """The project's samples, in pool order, a page at a time.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -257,10 +290,20 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSampleResponse.SerializeToString,
             ),
+            'AddSamples': grpc.stream_unary_rpc_method_handler(
+                    servicer.AddSamples,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSamplesRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSamplesResponse.SerializeToString,
+            ),
             'NextSample': grpc.unary_unary_rpc_method_handler(
                     servicer.NextSample,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.SerializeToString,
+            ),
+            'NextSamples': grpc.unary_unary_rpc_method_handler(
+                    servicer.NextSamples,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSamplesRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSamplesResponse.SerializeToString,
             ),
             'ReleaseSample': grpc.unary_unary_rpc_method_handler(
                     servicer.ReleaseSample,
@@ -498,6 +541,33 @@ class SelectorService(object):
             _registered_method=True)
 
     @staticmethod
+    def AddSamples(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/labelassist.v1.SelectorService/AddSamples',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSamplesRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AddSamplesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def NextSample(request,
             target,
             options=(),
@@ -514,6 +584,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/NextSample',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NextSamples(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/NextSamples',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSamplesRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.NextSamplesResponse.FromString,
             options,
             channel_credentials,
             insecure,

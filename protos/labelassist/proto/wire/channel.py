@@ -3,6 +3,7 @@ for the SDK, the CLI and the tests."""
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable
@@ -51,6 +52,20 @@ class _CallDetails(grpc.ClientCallDetails):
         self.compression = compression
 
 
+BALANCED_SCHEMES = ("dns:", "ipv4:", "ipv6:")
+BALANCED_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}],
+                              "healthCheckConfig": {"serviceName": ""}})
+
+
+def replica_target(address: str) -> str:
+    """A gRPC target for ``address``: a comma-separated list of IP:port
+    becomes an ``ipv4:`` (or ``ipv6:``) target that names every replica."""
+    if "," not in address or address.startswith(BALANCED_SCHEMES):
+        return address
+    scheme = "ipv6:" if address.lstrip().startswith("[") else "ipv4:"
+    return scheme + ",".join(part.strip() for part in address.split(","))
+
+
 def open_channel(
     address: str,
     token: str | None = None,
@@ -58,11 +73,20 @@ def open_channel(
     tls: bool = False,
 ) -> grpc.Channel:
     """A channel to one service. ``tls_root`` (a PEM file) or ``tls=True``
-    (system roots) switch TLS on."""
+    (system roots) switch TLS on.
+
+    ``address`` may name several replicas: ``host:port,host:port`` (IP
+    addresses), ``ipv4:…``/``ipv6:…`` lists, or ``dns:///name:port`` (a
+    headless Service's many records). Calls are then balanced round-robin
+    over the replicas whose health check says SERVING, so a dead or
+    unready replica is skipped."""
     options = [
         ("grpc.max_receive_message_length", DEFAULT_MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", DEFAULT_MAX_MESSAGE_BYTES),
     ]
+    address = replica_target(address)
+    if address.startswith(BALANCED_SCHEMES):
+        options.append(("grpc.service_config", BALANCED_CONFIG))
     if tls_root is not None or tls:
         root = Path(tls_root).read_bytes() if tls_root is not None else None
         channel = grpc.secure_channel(address, grpc.ssl_channel_credentials(root), options)

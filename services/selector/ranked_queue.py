@@ -1,0 +1,435 @@
+"""Ranked queues: each strategy's best samples of a project, computed off the
+request path and kept in the store, so a lease costs O(batch) whatever the
+size of the pool.
+
+A queue is keyed by project and ranking (strategy name and parameters). Its
+head holds the strategy's first ``HEAD`` picks (``DIVERSE_HEAD`` for
+strategies that need embeddings, which run k-center greedy on at most
+``CANDIDATES`` samples). A lease takes the first entries that are not
+labelled, not leased and not skipped by the annotator, under a short lock.
+A head is rebuilt in the background when what it was built from changes
+(new samples, another model version or more scored samples) or when leases
+have used most of it; leases go on from the old head meanwhile. Only the
+first lease of a ranking, or one that finds its head used up, waits for a
+build.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from labelassist.selector.schema import leases, ranked, rankings, samples, scores, skips
+from labelassist.selector.scoring import SCORE_NAMES
+from labelassist.selector.store import Project, SampleRow, Store
+from labelassist.selector.strategies import STRATEGIES
+
+logger = logging.getLogger("labelassist.ranked_queue")
+
+HEAD = 4096
+DIVERSE_HEAD = 1024
+CANDIDATES = 8192
+REFILL_AT = 0.5  # rebuild once a lease reaches this far into a head that does not hold the whole pool
+TAKE_ATTEMPTS = 8
+RECHECK = 0.5  # seconds a head's state and the pool's counts are trusted without reading them again
+PAGE = 50_000
+ID_CHUNK = 1000
+
+
+def ranking_key(strategy: str, values: Mapping[str, Any]) -> str:
+    """One queue per strategy and parameter values."""
+    return strategy + json.dumps(dict(values), sort_keys=True, separators=(",", ":"))
+
+
+def needs(strategy: str, values: Mapping[str, Any]) -> frozenset[str]:
+    """What ranking with these values reads: the strategy's declared needs,
+    plus embeddings when a minimum distance between picks is asked for."""
+    declared = STRATEGIES.get(strategy).needs
+    return declared | {"embeddings"} if values.get("min_distance") else declared
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What a head depends on: the pool's size and the newest model's scores."""
+
+    total: int
+    model_version: int
+    scored: int
+
+
+@dataclass
+class Pool:
+    """The candidates a head is ranked from, as arrays in pool order."""
+
+    ids: np.ndarray
+    positions: np.ndarray
+    sequences: np.ndarray | None = None
+    taken_sequences: np.ndarray | None = None
+    score_table: dict[str, np.ndarray] | None = None
+    embeddings: np.ndarray | None = None
+    taken_embeddings: np.ndarray | None = None
+    taken_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    unlabelled: int = 0  # candidates before any restriction to scored samples
+
+    def subset(self, keep: np.ndarray) -> Pool:
+        """The candidates at sorted indices ``keep``, in pool order."""
+        return replace(self, ids=self.ids[keep], positions=self.positions[keep],
+                       sequences=None if self.sequences is None else self.sequences[keep],
+                       score_table=None if self.score_table is None else {k: v[keep] for k, v in
+                                                                          self.score_table.items()},
+                       embeddings=None if self.embeddings is None else self.embeddings[keep])
+
+
+def rank_pool(strategy: str, values: Mapping[str, Any], pool: Pool, count: int) -> np.ndarray:
+    """The ids of the strategy's first ``count`` picks from ``pool``."""
+    order = STRATEGIES.get(strategy).function(
+        pool.positions, count, sequences=pool.sequences, taken_sequences=pool.taken_sequences,
+        embeddings=pool.embeddings, taken_embeddings=pool.taken_embeddings, score_table=pool.score_table,
+        **values)
+    index = np.searchsorted(pool.positions, np.asarray(order, dtype=np.int64))
+    return pool.ids[index]
+
+
+class PoolReader:
+    """Reads what a ranking needs from the store, a page or a chunk of ids at a time."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def freshness(self, project: Project) -> Freshness:
+        total, _ = self.store.counts(project)
+        version, scored = self.store.scored(project)
+        return Freshness(total, version, scored)
+
+    def pool(self, project: Project, wanted: frozenset[str], version: int) -> Pool:
+        sequence = sa.func.coalesce(samples.c.sequence, samples.c.stem)
+        columns = [samples.c.id, samples.c.position, samples.c.labeled]
+        if "sequences" in wanted:
+            columns.append(sequence.label("sequence_key"))
+        ids, positions, labeled, keys = [], [], [], []
+        after = -1
+        with self.store.reader.connect() as connection:
+            while True:
+                rows = connection.execute(sa.select(*columns).where(
+                    (samples.c.project_id == project.id) & (samples.c.position > after))
+                    .order_by(samples.c.position).limit(PAGE)).all()
+                if not rows:
+                    break
+                ids.extend(r.id for r in rows)
+                positions.extend(r.position for r in rows)
+                labeled.extend(bool(r.labeled) for r in rows)
+                if "sequences" in wanted:
+                    keys.extend(r.sequence_key for r in rows)
+                after = rows[-1].position
+        labeled_mask = np.array(labeled, dtype=bool)
+        all_ids = np.array(ids, dtype=np.int64)
+        pool = Pool(all_ids[~labeled_mask], np.array(positions, dtype=np.int64)[~labeled_mask],
+                    taken_ids=all_ids[labeled_mask], unlabelled=int((~labeled_mask).sum()))
+        if "sequences" in wanted:
+            keys_array = np.array(keys, dtype=object)
+            pool.sequences, pool.taken_sequences = keys_array[~labeled_mask], keys_array[labeled_mask]
+        if "scores" in wanted and version:
+            pool = self._with_scores(pool, project, version)
+        return pool
+
+    def _with_scores(self, pool: Pool, project: Project, version: int) -> Pool:
+        """Keep only the candidates the newest model scored, with their scores."""
+        found: dict[int, np.ndarray] = {}
+        after = -1
+        with self.store.reader.connect() as connection:
+            while True:
+                rows = connection.execute(
+                    sa.select(scores.c.sample_id, scores.c["values"])
+                    .join(samples, samples.c.id == scores.c.sample_id).where(
+                        (samples.c.project_id == project.id) & (scores.c.model_version == version)
+                        & (scores.c.sample_id > after))
+                    .order_by(scores.c.sample_id).limit(PAGE)).all()
+                if not rows:
+                    break
+                found.update((r.sample_id, np.frombuffer(r.values, np.float32)) for r in rows)
+                after = rows[-1].sample_id
+        keep = np.flatnonzero([int(i) in found for i in pool.ids])
+        if not len(keep):
+            return pool
+        scored = pool.subset(keep)
+        table = np.stack([found[int(i)] for i in scored.ids])
+        scored.score_table = {name: table[:, i] for i, name in enumerate(SCORE_NAMES)}
+        return scored
+
+    def vectors(self, ids: np.ndarray, version: int | None) -> np.ndarray | None:
+        """Image features (``version`` None) or the model's embeddings of
+        ``ids``, in that order; None when any is missing."""
+        found: dict[int, bytes] = {}
+        with self.store.reader.connect() as connection:
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = [int(i) for i in ids[start:start + ID_CHUNK]]
+                if version is None:
+                    query = sa.select(samples.c.id, samples.c.features).where(samples.c.id.in_(chunk))
+                else:
+                    query = sa.select(scores.c.sample_id, scores.c.embedding).where(
+                        (scores.c.model_version == version) & scores.c.sample_id.in_(chunk))
+                found.update((row[0], row[1]) for row in connection.execute(query))
+        if any(found.get(int(i)) is None for i in ids):
+            return None
+        if not len(ids):
+            return np.zeros((0, 0), np.float32)
+        return np.stack([np.frombuffer(found[int(i)], np.float32) for i in ids])
+
+
+class RankedQueues:
+    """Leases from ranked queue heads kept fresh by a background builder."""
+
+    def __init__(self, store: Store, background: bool = True, min_interval: float = 1.0):
+        self.store = store
+        self.reader = PoolReader(store)
+        self.min_interval = min_interval
+        self._locks: dict[tuple[int, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._wanted: queue.Queue = queue.Queue()
+        self._scheduled: set[tuple[int, str]] = set()
+        self._stop = threading.Event()
+        self._states: dict[tuple[int, str], tuple[dict, float]] = {}
+        self._fresh: dict[int, tuple[Freshness, float]] = {}
+        self.builds = 0
+        if background:
+            threading.Thread(target=self._build_in_background, name="ranked-queues", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wanted.put(None)
+
+    # -- leasing --------------------------------------------------------------
+
+    def lease(self, project: Project, annotator: str, strategy: str, parameters: Mapping[str, Any] | None = None,
+              count: int = 1, now: float | None = None) -> list[tuple[SampleRow, float]]:
+        """Lease up to ``count`` samples to ``annotator``, best first: the
+        live leases they already hold (renewed), then the queue's next
+        available entries. What they skipped comes back only when nothing
+        else is left. Empty when the pool is done."""
+        if not annotator:
+            raise ValueError("'annotator' must be set")
+        if not 1 <= count <= 1000:
+            raise ValueError(f"'count' must be 1 to 1000, got {count}")
+        values = STRATEGIES.get(strategy).bind(parameters)
+        key = ranking_key(strategy, values)
+        now = time.time() if now is None else now
+        state = self._state(project, key, cached=True)
+        stale = False
+        if state is None:
+            state = self._build(project, strategy, values, key)
+        elif stale := self._stale(state, project, strategy, values):
+            self._schedule(project, strategy, values, key)
+        leased, deepest = self._take(project, key, annotator, count, now, with_skipped=False)
+        if len(leased) < count and (stale or not state["complete"]):
+            # The head is used up but the pool may not be: rebuild now.
+            state = self._build(project, strategy, values, key, unless_built_after=now)
+            leased, deepest = self._take(project, key, annotator, count, now, with_skipped=False)
+        if len(leased) < count:
+            leased, deepest = self._take(project, key, annotator, count, now, with_skipped=True)
+        if not state["complete"] and deepest >= REFILL_AT * state["size"]:
+            self._schedule(project, strategy, values, key)
+        return leased
+
+    def _take(self, project: Project, key: str, annotator: str, count: int, now: float, with_skipped: bool
+              ) -> tuple[list[tuple[SampleRow, float]], int]:
+        """:meth:`_try_take`, again when a concurrent leaser won the same
+        sample (the lease table's key refused the second lease)."""
+        for attempt in range(TAKE_ATTEMPTS):
+            try:
+                return self._try_take(project, key, annotator, count, now, with_skipped)
+            except IntegrityError:
+                if attempt == TAKE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _try_take(self, project: Project, key: str, annotator: str, count: int, now: float, with_skipped: bool
+                  ) -> tuple[list[tuple[SampleRow, float]], int]:
+        """One short transaction: expire old leases, renew the annotator's,
+        lease the head's first available entries. Also the deepest rank taken."""
+        store = self.store
+        expires_at = now + project.lease_seconds
+        with store.engine.begin() as connection:
+            # SQLite serialises writers; PostgreSQL leasers skip each other's
+            # rows (FOR UPDATE SKIP LOCKED) instead of queueing on one lock,
+            # and do not wait for the log flush: a lease lost in a crash
+            # just returns its sample to the pool (labels stay synchronous).
+            if store.is_postgres:
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            connection.execute(leases.delete().where((leases.c.project_id == project.id)
+                                                     & (leases.c.expires_at <= now)))
+            held = [SampleRow(**r._mapping) for r in connection.execute(
+                sa.select(samples).join(leases, leases.c.sample_id == samples.c.id)
+                .where((leases.c.project_id == project.id) & (leases.c.annotator == annotator))
+                .order_by(leases.c.expires_at, samples.c.position).limit(count))]
+            if held:
+                connection.execute(leases.update().where(leases.c.sample_id.in_([r.id for r in held]))
+                                   .values(expires_at=expires_at))
+            deepest = 0
+            chosen: list[SampleRow] = []
+            if len(held) < count:
+                available = (~samples.c.labeled
+                             & ~sa.exists().where(leases.c.sample_id == ranked.c.sample_id))
+                if not with_skipped:
+                    available &= ~sa.exists().where((skips.c.sample_id == ranked.c.sample_id)
+                                                    & (skips.c.annotator == annotator))
+                query = (sa.select(samples, ranked.c.rank).join(ranked, ranked.c.sample_id == samples.c.id)
+                         .where((ranked.c.project_id == project.id) & (ranked.c.ranking == key) & available)
+                         .order_by(ranked.c.rank).limit(count - len(held)))
+                if store.is_postgres:
+                    query = query.with_for_update(skip_locked=True, of=ranked)
+                rows = connection.execute(query).all()
+                chosen = [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"}) for r in rows]
+                deepest = max((r.rank for r in rows), default=0)
+                if chosen:
+                    connection.execute(leases.insert(), [
+                        {"sample_id": r.id, "project_id": project.id, "annotator": annotator,
+                         "expires_at": expires_at} for r in chosen])
+        return [(row, expires_at) for row in held + chosen], deepest
+
+    # -- building -------------------------------------------------------------
+
+    def _state(self, project: Project, key: str, cached: bool = False) -> dict | None:
+        """What the head was built from; with ``cached``, as read within the
+        last ``RECHECK`` seconds (another selector process may build too)."""
+        now = time.monotonic()
+        remembered = self._states.get((project.id, key))
+        if cached and remembered is not None and now - remembered[1] < RECHECK:
+            return remembered[0]
+        with self.store.reader.connect() as connection:
+            row = connection.execute(sa.select(rankings).where(
+                (rankings.c.project_id == project.id) & (rankings.c.ranking == key))).first()
+        state = dict(row._mapping) if row else None
+        if state is not None:
+            self._states[(project.id, key)] = (state, now)
+        return state
+
+    def _freshness(self, project: Project) -> Freshness:
+        """The project's counts, read at most every ``RECHECK`` seconds."""
+        now = time.monotonic()
+        remembered = self._fresh.get(project.id)
+        if remembered is None or now - remembered[1] >= RECHECK:
+            remembered = self._fresh[project.id] = (self.reader.freshness(project), now)
+        return remembered[0]
+
+    def _stale(self, state: dict, project: Project, strategy: str, values: Mapping[str, Any]) -> bool:
+        fresh = self._freshness(project)
+        if fresh.total != state["total"]:
+            return True
+        uses_model = bool(needs(strategy, values) & {"scores", "embeddings"})
+        return uses_model and (fresh.model_version, fresh.scored) != (state["model_version"], state["scored"])
+
+    def _lock(self, project: Project, key: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault((project.id, key), threading.Lock())
+
+    def _schedule(self, project: Project, strategy: str, values: Mapping[str, Any], key: str) -> None:
+        with self._locks_guard:
+            if (project.id, key) in self._scheduled:
+                return
+            self._scheduled.add((project.id, key))
+        self._wanted.put((project, strategy, dict(values), key))
+
+    def _build_in_background(self) -> None:
+        while not self._stop.is_set():
+            item = self._wanted.get()
+            if item is None:
+                return
+            project, strategy, values, key = item
+            state = self._state(project, key)
+            if state is not None:
+                # A slow build runs at most a tenth of the time: the pool changes, the queue follows.
+                wait = state["built_at"] + max(self.min_interval, 10 * state["seconds"]) - time.time()
+                if wait > 0 and self._stop.wait(wait):
+                    return
+            with self._locks_guard:
+                self._scheduled.discard((project.id, key))
+            try:
+                self._build(project, strategy, values, key)
+            except Exception:  # noqa: BLE001 - the old head keeps serving; the next lease asks again
+                logger.warning("rebuilding the %s queue of project %s failed", strategy, project.name,
+                               exc_info=True)
+
+    def _build(self, project: Project, strategy: str, values: Mapping[str, Any], key: str,
+               unless_built_after: float | None = None) -> dict:
+        """Rank and store a new head (one build per queue at a time)."""
+        with self._lock(project, key):
+            state = self._state(project, key)
+            if state is not None and unless_built_after is not None and state["built_at"] >= unless_built_after:
+                return state
+            started = time.perf_counter()
+            fresh = self.reader.freshness(project)
+            wanted = needs(strategy, values)
+            pool = self.reader.pool(project, wanted, fresh.model_version)
+            head = DIVERSE_HEAD if wanted & {"embeddings", "features"} else HEAD
+            count = min(head, len(pool.ids))
+            complete = count == pool.unlabelled
+            pool = self._bounded(pool, wanted, values, fresh.model_version)
+            picks = rank_pool(strategy, values, pool, count) if count else np.zeros(0, np.int64)
+            self._fresh[project.id] = (fresh, time.monotonic())
+            state = {"project_id": project.id, "ranking": key, "total": fresh.total,
+                     "model_version": fresh.model_version, "scored": fresh.scored, "size": len(picks),
+                     "complete": bool(complete), "built_at": time.time(),
+                     "seconds": time.perf_counter() - started}
+            with self.store.engine.begin() as connection:
+                # Serialised with leases and with builders in other selector processes.
+                self.store._lock_project(connection, project.id)
+                connection.execute(ranked.delete().where((ranked.c.project_id == project.id)
+                                                         & (ranked.c.ranking == key)))
+                if len(picks):
+                    connection.execute(ranked.insert(), [
+                        {"project_id": project.id, "ranking": key, "rank": rank, "sample_id": int(sample_id)}
+                        for rank, sample_id in enumerate(picks)])
+                connection.execute(rankings.delete().where((rankings.c.project_id == project.id)
+                                                           & (rankings.c.ranking == key)))
+                connection.execute(rankings.insert().values(**state))
+            if self.store.is_postgres:
+                # Fresh statistics for the lease query's plan (index probes, not scans).
+                with self.store.engine.connect() as connection:
+                    connection.execute(sa.text("ANALYZE ranked, leases, skips"))
+                    connection.commit()
+            self._states[(project.id, key)] = (state, time.monotonic())
+            self.builds += 1
+            logger.info("ranked %d of %d candidates of %s by %s in %.2f s", len(picks), len(pool.ids),
+                        project.name, strategy, state["seconds"])
+            return state
+
+    def _bounded(self, pool: Pool, wanted: frozenset[str], values: Mapping[str, Any], version: int) -> Pool:
+        """Load the vectors the strategy needs, for at most ``CANDIDATES``
+        candidates: the most uncertain when it ranks by scores too (its
+        shortlist lies among them), else a seeded random sample."""
+        if not wanted & {"embeddings", "features"}:
+            return pool
+        if len(pool.ids) > CANDIDATES:
+            if pool.score_table is not None:
+                column = pool.score_table[f"{values.get('measure', 'entropy')}_{values.get('aggregation', 'mean')}"]
+                keep = np.sort(np.argpartition(-column, CANDIDATES - 1)[:CANDIDATES])
+            else:
+                keep = np.sort(np.random.default_rng(0).choice(len(pool.ids), CANDIDATES, replace=False))
+            pool = pool.subset(keep)
+        use_model = "embeddings" in wanted and pool.score_table is not None
+        pool.embeddings = self.reader.vectors(pool.ids, version if use_model else None)
+        if not use_model:
+            taken = pool.taken_ids
+            if len(taken) > CANDIDATES:
+                taken = np.sort(np.random.default_rng(0).choice(taken, CANDIDATES, replace=False))
+            pool.taken_embeddings = self.reader.vectors(taken, None) if len(taken) else None
+        return pool
+
+
+def head_sizes() -> dict[str, int]:
+    """How many picks each strategy's head keeps (for the docs and benchmarks)."""
+    return {entry.name: DIVERSE_HEAD if needs(entry.name, entry.bind()) & {"embeddings", "features"} else HEAD
+            for entry in STRATEGIES.entries()}
+
+
+__all__ = ["RankedQueues", "Pool", "rank_pool", "ranking_key", "head_sizes", "HEAD", "DIVERSE_HEAD", "CANDIDATES"]
