@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import footer, machine, write_results  # noqa: E402
+from common import RESULTS, footer, machine, write_results  # noqa: E402
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses  # noqa: E402
 from labelassist.proto.v1 import selector_pb2  # noqa: E402
@@ -138,31 +138,32 @@ def lease_and_submit(client, strategy: str, annotator: str) -> float:
     return seconds
 
 
-def annotator_run(address: str, strategy: str, index: int) -> list[float]:
-    """One of the concurrent annotators: lease and submit, ``PER_ANNOTATOR`` times."""
+def annotator_run(address: str, strategy: str, index: int, count: int = PER_ANNOTATOR) -> list[float]:
+    """One of the concurrent annotators: lease and submit, ``count`` times."""
     try:
         with LabelAssistClient(ServiceAddresses(selector=address), timeout=600) as client:
             client.list_strategies()  # connect
-            return [lease_and_submit(client, strategy, f"{strategy}-crowd{index}") for _ in range(PER_ANNOTATOR)]
+            return [lease_and_submit(client, strategy, f"{strategy}-crowd{index}") for _ in range(count)]
     except Exception as error:  # noqa: BLE001 - SDK errors do not pickle; the parent raises the text
         raise RuntimeError(f"annotator {index}: {type(error).__name__}: {error}") from None
 
 
-def measure_strategy(address: str, strategy: str) -> dict:
+def measure_strategy(address: str, strategy: str, counts: dict) -> dict:
     addresses = ServiceAddresses(selector=address)
     with LabelAssistClient(addresses, timeout=600) as client:
         started = time.perf_counter()
         client.submit_label(client.next_sample("pool", f"{strategy}-first", strategy).sample.sample_id,
                             f"{strategy}-first", np.zeros((16, 16), np.uint8))
         first = time.perf_counter() - started
-        single = [lease_and_submit(client, strategy, f"{strategy}-solo") for _ in range(SINGLE)]
+        single = [lease_and_submit(client, strategy, f"{strategy}-solo") for _ in range(counts["leases"])]
     # Each annotator in a process of its own, so client work does not share one interpreter lock.
     with multiprocessing.get_context("spawn").Pool(CONCURRENT) as pool:
-        per_annotator = pool.starmap(annotator_run, [(address, strategy, index) for index in range(CONCURRENT)])
+        per_annotator = pool.starmap(annotator_run, [(address, strategy, index, counts["per_annotator"])
+                                                     for index in range(CONCURRENT)])
     concurrent = [seconds for times in per_annotator for seconds in times]
     batch = []
     with LabelAssistClient(addresses, timeout=600) as client:
-        for _ in range(BATCHES):
+        for _ in range(counts["batches"]):
             started = time.perf_counter()
             leased = client.next_samples("pool", f"{strategy}-tablet", 32, strategy).leased
             batch.append(time.perf_counter() - started)
@@ -173,7 +174,7 @@ def measure_strategy(address: str, strategy: str) -> dict:
             "batch32": percentiles(batch)}
 
 
-def run_pool(database: str, size: int, distinct_reference: bool) -> dict:
+def run_pool(database: str, size: int, distinct_reference: bool, counts: dict) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         selector = Selector(database, Path(folder))
         try:
@@ -185,7 +186,7 @@ def run_pool(database: str, size: int, distinct_reference: bool) -> dict:
             result["seed_scores_s"] = seed_scores(selector.url, selector.blobs)
             result["strategies"] = {}
             for strategy in STRATEGIES:
-                s = result["strategies"][strategy] = measure_strategy(selector.address, strategy)
+                s = result["strategies"][strategy] = measure_strategy(selector.address, strategy, counts)
                 print(f"  {strategy}: first {s['first_lease_s']:.2f} s, 1: {s['single']['p50_ms']:.1f}/"
                       f"{s['single']['p99_ms']:.1f} ms, 8: {s['concurrent']['p50_ms']:.1f}/"
                       f"{s['concurrent']['p99_ms']:.1f} ms, batch 32 p50 {s['batch32']['p50_ms']:.1f} ms", flush=True)
@@ -240,14 +241,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--databases", default="sqlite,postgresql")
-    parser.add_argument("--name", default="pool", help="results file name under benchmarks/results")
+    parser.add_argument("--name", default="pool", help="results file name")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the results (default benchmarks/results)")
+    parser.add_argument("--leases", type=int, default=SINGLE, help="leases by the single annotator, per strategy")
+    parser.add_argument("--per-annotator", type=int, default=PER_ANNOTATOR,
+                        help="leases by each of the 8 concurrent annotators, per strategy")
+    parser.add_argument("--batches", type=int, default=BATCHES, help="NextSamples(32) calls per strategy")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = [run_pool(database, size, distinct_reference=size == min(sizes))
+    counts = {"leases": args.leases, "per_annotator": args.per_annotator, "batches": args.batches}
+    results = [run_pool(database, size, size == min(sizes), counts)
                for database in args.databases.split(",") for size in sizes]
     command = ("python benchmarks/bench_pool.py " + " ".join(sys.argv[1:])).strip()
-    path = write_results(args.name, {"results": results, "machine": machine(), "command": command},
-                         table(results, command))
+    payload = {"results": results, "machine": machine(), "command": command}
+    path = write_results(args.name, payload, table(results, command), args.out or RESULTS)
     print(path.read_text())
     return 0
 

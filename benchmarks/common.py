@@ -24,10 +24,10 @@ def median_seconds(function: Callable[[], object], repeats: int, warmup: int = 1
     return statistics.median(samples), samples
 
 
-def write_results(name: str, payload: dict, table: str) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
-    path = RESULTS / f"{name}.md"
+def write_results(name: str, payload: dict, table: str, folder: Path = RESULTS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.json").write_text(json.dumps(payload, indent=2))
+    path = folder / f"{name}.md"
     path.write_text(table)
     return path
 

@@ -24,7 +24,8 @@ from labelassist.selector.inspection_settings import (CriteriaCatalogue, check_s
                                                       settings_to_proto)
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
-from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry, database_cause
+from labelassist.selector.database import database_cause
+from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry
 from labelassist.selector.strategies import STRATEGIES
 
 ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
