@@ -247,12 +247,21 @@ def main() -> int:
     parser.add_argument("--per-annotator", type=int, default=PER_ANNOTATOR,
                         help="leases by each of the 8 concurrent annotators, per strategy")
     parser.add_argument("--batches", type=int, default=BATCHES, help="NextSamples(32) calls per strategy")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other pools of an existing results file; replace the ones measured now")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     counts = {"leases": args.leases, "per_annotator": args.per_annotator, "batches": args.batches}
     results = [run_pool(database, size, size == min(sizes), counts)
                for database in args.databases.split(",") for size in sizes]
     command = ("python benchmarks/bench_pool.py " + " ".join(sys.argv[1:])).strip()
+    existing = (args.out or RESULTS) / f"{args.name}.json"
+    if args.update and existing.exists():
+        previous = json.loads(existing.read_text())
+        measured = {(r["database"], r["size"]) for r in results}
+        results = [r for r in previous["results"] if (r["database"], r["size"]) not in measured] + results
+        results.sort(key=lambda r: (r["database"] != "postgresql", r["size"]))
+        command = f"{previous['command']}; then {command}"
     payload = {"results": results, "machine": machine(), "command": command}
     path = write_results(args.name, payload, table(results, command), args.out or RESULTS)
     print(path.read_text())

@@ -32,6 +32,7 @@ ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") fo
 ORIGIN_FROM_PROTO = {value: name for name, value in ORIGIN_TO_PROTO.items()}
 DEFAULT_STRATEGY = "sequence_aware"
 ADD_BATCH = 2000
+ANALYZE_AFTER = 20_000  # samples added in one call after which the planner's statistics are refreshed
 DEFAULT_PAGE, MAX_PAGE = 1000, 10_000
 
 
@@ -127,6 +128,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             if len(batch) >= ADD_BATCH:
                 flush()
         flush()
+        if added >= ANALYZE_AFTER:
+            self.store.refresh_statistics()
         return added, existing, rejected
 
     def ListStrategies(self, request, context):

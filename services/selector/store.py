@@ -182,6 +182,15 @@ class Store:
             added += self._add_batch(project, self._prepare(entries[start:start + batch]))
         return added
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner see the tables as they are after a bulk
+        load (PostgreSQL's autovacuum would, later): index range scans for
+        pages of the pool, not scans of the whole table."""
+        with self.engine.connect() as connection:
+            connection.execute(sa.text("ANALYZE samples, scores, ranked, leases" if self.is_postgres
+                                       else "ANALYZE"))
+            connection.commit()
+
     def _prepare(self, entries: Sequence[dict]) -> list[dict]:
         """Blobs written (not yet flushed) and features computed, outside any transaction."""
         written: list[str] = []
