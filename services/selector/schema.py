@@ -81,6 +81,15 @@ project_inspection = sa.Table(
 )
 
 
+annotator_counts = sa.Table(
+    "annotator_counts", metadata,
+    # Samples each annotator has labelled in a project, kept with project_counts.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("annotator", sa.String(200), primary_key=True),
+    sa.Column("labeled", sa.Integer, nullable=False),
+)
+
+
 scores = sa.Table(
     "scores", metadata,
     # One row per sample and model version: recomputed when a version is published.

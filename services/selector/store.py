@@ -23,7 +23,7 @@ from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.blobs import BlobStore, array_checksum
 from labelassist.selector.database import create_engine, database_cause
-from labelassist.selector.schema import (labels, leases, project_counts, project_inspection, projects,
+from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, project_inspection, projects,
                                          ranked, samples, scored_counts, scores, skips)
 from labelassist.selector.scoring import image_features
 
@@ -242,8 +242,10 @@ class Store:
             self._count(connection, project.id, len(rows), len(imported))
         return len(rows)
 
-    def _count(self, connection, project_id: int, added: int, labeled: int) -> None:
-        """Keep the project's counts in step with its rows (inside the caller's transaction)."""
+    def _count(self, connection, project_id: int, added: int, labeled: int, annotator: str | None = None) -> None:
+        """Keep the project's counts in step with its rows (inside the
+        caller's transaction): samples, labelled samples, and samples per
+        annotator (``annotator`` labelled one for the first time)."""
         if not connection.execute(sa.select(project_counts.c.project_id)
                                   .where(project_counts.c.project_id == project_id)).first():
             total, done = connection.execute(
@@ -251,10 +253,26 @@ class Store:
                 .where(samples.c.project_id == project_id)).one()
             connection.execute(project_counts.insert().values(project_id=project_id, total=int(total),
                                                               labeled=int(done)))
+            per_annotator = connection.execute(
+                sa.select(labels.c.annotator, sa.func.count(sa.distinct(labels.c.sample_id)))
+                .join(samples, samples.c.id == labels.c.sample_id)
+                .where((samples.c.project_id == project_id) & (labels.c.origin != "imported"))
+                .group_by(labels.c.annotator)).all()
+            connection.execute(annotator_counts.delete().where(annotator_counts.c.project_id == project_id))
+            if per_annotator:
+                connection.execute(annotator_counts.insert(), [
+                    {"project_id": project_id, "annotator": name, "labeled": int(count)}
+                    for name, count in per_annotator])
             return
         if added or labeled:
             connection.execute(project_counts.update().where(project_counts.c.project_id == project_id).values(
                 total=project_counts.c.total + added, labeled=project_counts.c.labeled + labeled))
+        if annotator is not None:
+            key = (annotator_counts.c.project_id == project_id) & (annotator_counts.c.annotator == annotator)
+            if not connection.execute(annotator_counts.update().where(key)
+                                      .values(labeled=annotator_counts.c.labeled + 1)).rowcount:
+                connection.execute(annotator_counts.insert().values(project_id=project_id, annotator=annotator,
+                                                                    labeled=1))
 
     def counts(self, project: Project) -> tuple[int, int]:
         """Total and labelled samples of the project, from its counts row."""
@@ -345,10 +363,11 @@ class Store:
     def skipped_count(self, project: Project) -> int:
         """Unlabelled samples of the project that someone skipped."""
         with self.reader.connect() as connection:
-            return int(connection.execute(
-                sa.select(sa.func.count(sa.distinct(skips.c.sample_id)))
-                .select_from(skips.join(samples, samples.c.id == skips.c.sample_id))
-                .where((samples.c.project_id == project.id) & ~samples.c.labeled)).scalar_one())
+            # Driven by the (few) skips, each checked by primary key: never a scan of the pool.
+            in_project = sa.exists().where((samples.c.id == skips.c.sample_id) & (samples.c.project_id == project.id)
+                                           & ~samples.c.labeled)
+            return int(connection.execute(sa.select(sa.func.count(sa.distinct(skips.c.sample_id)))
+                                          .where(in_project)).scalar_one())
 
     # -- labels -------------------------------------------------------------
 
@@ -379,11 +398,13 @@ class Store:
                 raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
             version = connection.execute(sa.select(sa.func.coalesce(sa.func.max(labels.c.version), 0))
                                          .where(labels.c.sample_id == sample_id)).scalar_one() + 1
+            first_by_annotator = connection.execute(sa.select(labels.c.id).where(
+                (labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)).limit(1)).first() is None
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
                                                       origin=origin, checksum=checksum, created_at=now))
             newly = connection.execute(samples.update().where((samples.c.id == sample_id) & ~samples.c.labeled)
                                        .values(labeled=True)).rowcount
-            self._count(connection, row.project_id, 0, newly)
+            self._count(connection, row.project_id, 0, newly, annotator if first_by_annotator else None)
             connection.execute(leases.delete().where(leases.c.sample_id == sample_id))
             connection.execute(ranked.delete().where(ranked.c.sample_id == sample_id))
         return LabelVersion(sample_id, version, annotator, origin, checksum, now)
@@ -460,11 +481,8 @@ class Store:
         """Labelled and total samples, and labels submitted per annotator."""
         total, labeled = self.counts(project)
         with self.reader.connect() as connection:
-            per_annotator = connection.execute(
-                sa.select(labels.c.annotator, sa.func.count(sa.distinct(labels.c.sample_id)))
-                .join(samples, samples.c.id == labels.c.sample_id)
-                .where((samples.c.project_id == project.id) & (labels.c.origin != "imported"))
-                .group_by(labels.c.annotator)).all()
+            per_annotator = connection.execute(sa.select(annotator_counts.c.annotator, annotator_counts.c.labeled)
+                                               .where(annotator_counts.c.project_id == project.id)).all()
         return int(labeled), int(total), {name: int(count) for name, count in per_annotator}
 
 
