@@ -42,7 +42,7 @@ def score(store, project, version, rng):
                                                              for s, p in CALLS])
 def test_leases_follow_the_full_ranking_of_the_pool_for_every_strategy(store, strategy, parameters):
     project = scored_pool(store, "p", 40)
-    rows = list(store.samples(project))
+    rows = [store.sample(row.id) for row in store.samples(project)]  # whole rows, image features included
     version, model_scores = 1, {}
     with store.reader.connect() as connection:
         from labelassist.selector.schema import scores
