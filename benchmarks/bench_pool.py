@@ -15,6 +15,7 @@ no Triton in this run).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing
 import os
@@ -116,14 +117,8 @@ def seed_scores(url: str, blobs: Path) -> float:
     project = store.project("pool")
     rng = np.random.default_rng(1)
     started = time.perf_counter()
-    batch = []
-    for row in store.samples(project):
-        batch.append(row)
-        if len(batch) == 5000:
-            store.save_scores(batch, 1, list(rng.random((len(batch), len(SCORE_NAMES)), dtype=np.float32)),
-                              list(rng.normal(size=(len(batch), 32)).astype(np.float32)))
-            batch = []
-    if batch:
+    rows = store.samples(project)
+    while batch := list(itertools.islice(rows, 5000)):
         store.save_scores(batch, 1, list(rng.random((len(batch), len(SCORE_NAMES)), dtype=np.float32)),
                           list(rng.normal(size=(len(batch), 32)).astype(np.float32)))
     store.close()

@@ -96,27 +96,15 @@ def postgres_url():
 def store(request, tmp_path):
     """The selector's store, in-process, on a fresh SQLite file and on a
     fresh database of the PostgreSQL at 127.0.0.1:5432."""
-    import uuid
-
-    import psycopg
-
     from labelassist.selector.store import Store
 
-    admin_url = "postgresql://postgres@127.0.0.1:5432/postgres"
-    created = None
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     else:
-        created = f"labelassist_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {created}")
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{created}"
+        url = request.getfixturevalue("postgres_url")
     opened = Store(url, tmp_path / "blobs")
     yield opened
     opened.close()
-    if created:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE {created} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -426,10 +426,4 @@ class RankedQueues:
         return pool
 
 
-def head_sizes() -> dict[str, int]:
-    """How many picks each strategy's head keeps (for the docs and benchmarks)."""
-    return {entry.name: DIVERSE_HEAD if needs(entry.name, entry.bind()) & {"embeddings", "features"} else HEAD
-            for entry in STRATEGIES.entries()}
-
-
-__all__ = ["RankedQueues", "Pool", "rank_pool", "ranking_key", "head_sizes", "HEAD", "DIVERSE_HEAD", "CANDIDATES"]
+__all__ = ["RankedQueues", "Pool", "rank_pool", "ranking_key", "HEAD", "DIVERSE_HEAD", "CANDIDATES"]
