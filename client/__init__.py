@@ -1,6 +1,8 @@
 """The Python SDK and desktop client. Installs light: grpcio, protobuf and
 numpy, never torch, scikit-image or Triton."""
 
-from labelassist.client.sdk import LabelAssistClient, PrelabelOutcome, ServiceAddresses
+from labelassist.client.results import Box, Finding, Inspection, ObjectMeasurement, PrelabelOutcome, Severity
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
-__all__ = ["LabelAssistClient", "PrelabelOutcome", "ServiceAddresses"]
+__all__ = ["Box", "Finding", "Inspection", "LabelAssistClient", "ObjectMeasurement", "PrelabelOutcome",
+           "ServiceAddresses", "Severity"]

@@ -18,6 +18,7 @@ import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
+from labelassist.client.results import Inspection, PrelabelOutcome
 from labelassist.proto.v1 import (
     assist_pb2,
     assist_pb2_grpc,
@@ -76,14 +77,6 @@ class ServiceAddresses:
 
     def as_dict(self) -> dict[str, str]:
         return {"selector": self.selector, "assist": self.assist, "inspect": self.inspect}
-
-
-@dataclass
-class PrelabelOutcome:
-    mask: np.ndarray
-    method: str
-    object_count: int
-    applied: list[str]
 
 
 def inspection_settings(criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()
@@ -269,19 +262,19 @@ class LabelAssistClient:
 
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
                 criteria: Iterable[StepLike] = (), only_listed: bool = False,
-                project: str = "") -> inspect_pb2.InspectResponse:
+                project: str = "") -> Inspection:
         """Inspect one label; ``project`` applies that project's inspection
         settings first (``criteria`` override them)."""
         params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
                                            project=project)
 
-        return self._upload(self.inspector.Inspect, inspect_pb2.InspectRequest, params,
-                            {"mask": mask, "image": image, "prelabel": prelabel})
+        return Inspection.from_proto(self._upload(self.inspector.Inspect, inspect_pb2.InspectRequest, params,
+                                                  {"mask": mask, "image": image, "prelabel": prelabel}))
 
     def inspect_batch(self, samples: Iterable[tuple[str, np.ndarray, np.ndarray | None, np.ndarray | None]],
                       criteria: Iterable[StepLike] = (), only_listed: bool = False, project: str = "",
                       on_error: str = "raise",
-                      ) -> Iterator[tuple[str, inspect_pb2.InspectResponse | InvalidArgumentError]]:
+                      ) -> Iterator[tuple[str, Inspection | InvalidArgumentError]]:
         """Inspect many labels in one call.
 
         Parameters
@@ -316,7 +309,7 @@ class LabelAssistClient:
         responses = self.inspector.InspectBatch(parts(), timeout=self.timeout)
         for response in self._follow(self.inspector.InspectBatch, responses):
             if not response.error:
-                yield response.sample, response.report
+                yield response.sample, Inspection.from_proto(response.report)
                 continue
             error = InvalidArgumentError(grpc.StatusCode.INVALID_ARGUMENT, f"sample {response.sample!r}: "
                                          f"{response.error}", "inspect", self.addresses.inspect)

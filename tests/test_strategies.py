@@ -1,5 +1,7 @@
 """Strategies and scores in-process: each one's defining property."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -89,3 +91,38 @@ def test_image_features_separate_different_images(rng):
     sparse = np.full((64, 64), 1000) + (rng.random((64, 64)) > 0.97) * 2000
     a, b, c = (scoring.image_features(x) for x in (dense, dense + 5, sparse))
     assert np.linalg.norm(a - b) < np.linalg.norm(a - c)
+
+
+def test_the_triton_model_computes_bald_as_the_uncertainty_floor_does():
+    """The Triton model must run without this package, so it repeats the BALD
+    formula in torch; both give the same numbers for the same dropout passes."""
+    import importlib.util
+    import sys
+    import types
+
+    import torch
+
+    from labelassist.imaging.uncertainty import mutual_information
+
+    sys.modules.setdefault("triton_python_backend_utils", types.ModuleType("triton_python_backend_utils"))
+    path = Path(__file__).resolve().parents[1] / "deploy" / "triton" / "unet" / "model.py"
+    spec = importlib.util.spec_from_file_location("served_unet_model", path)
+    served = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(served)
+    logits = torch.from_numpy(np.random.default_rng(4).normal(0, 2, (6, 3, 2, 8, 8)).astype(np.float32))
+
+    class Passes:  # six dropout passes with known logits
+        calls = iter(range(6))
+
+        def __call__(self, batch):
+            return logits[next(self.calls)], torch.zeros(3, 4)
+
+        def eval(self):
+            return self
+
+    model = served.TritonPythonModel()
+    model.model, model.dropouts = Passes(), []
+    _, _, _, bald = model._passes(torch.zeros(3, 1, 8, 8), 6)
+    expected = mutual_information(torch.softmax(logits, dim=2).numpy(), sample_axis=0, class_axis=2)
+    assert bald.shape == (3, 8, 8) and expected.max() > 0.05
+    np.testing.assert_allclose(bald.numpy(), expected, atol=1e-5)

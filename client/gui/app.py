@@ -23,8 +23,8 @@ from labelassist.client.gui.layout import (
     WindowLayout,
 )
 from labelassist.client.gui.projects import ProjectActions
+from labelassist.client.gui.session import LabellingSession
 from labelassist.client.gui.worker import Calls
-from labelassist.proto.v1 import inspect_pb2
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -55,12 +55,8 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self.setStyleSheet(STYLE)
         self.connection = connection
         self.client = connection.client()
+        self.session = LabellingSession(self.client, annotator)
         self.calls = Calls(self)
-        self.sample = None  # the leased SampleInfo
-        self.image: np.ndarray | None = None
-        self.prelabel: np.ndarray | None = None
-        self.findings = []
-        self.inspected_mask = None  # the mask the shown warnings are about
         self.dirty = False
         self.last_error: str | None = None
         self.timings: dict[str, float] = {}
@@ -81,6 +77,29 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self._wanted_project = project
         self.strategies: list[str] = []
         self.connect_services()
+
+    # -- the session's state, as the window shows it --------------------------
+
+    @property
+    def sample(self):
+        """The leased sample's SampleInfo, or None."""
+        return self.session.current.sample if self.session.current is not None else None
+
+    @property
+    def image(self) -> np.ndarray | None:
+        return self.session.current.image if self.session.current is not None else None
+
+    @property
+    def prelabel(self) -> np.ndarray | None:
+        return self.session.prelabel
+
+    @property
+    def findings(self) -> list:
+        return self.session.findings
+
+    def _annotator(self) -> str:
+        self.session.annotator = self.annotator.text() or "annotator"
+        return self.session.annotator
 
     # -- layout -------------------------------------------------------------
 
@@ -115,10 +134,10 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     def _for_this_sample(self, callback):
         """Wrap a result handler so a result that arrives after the annotator
         moved on to another sample is dropped, not applied to the wrong one."""
-        sample_id = self.sample.sample_id if self.sample is not None else None
+        sample_id = self.session.sample_id
 
         def apply(value) -> None:
-            if self.sample is not None and self.sample.sample_id == sample_id:
+            if self.session.is_current(sample_id):
                 callback(value)
             else:
                 self.statusBar().showMessage("A result for the previous sample arrived late and was dropped", 4000)
@@ -148,16 +167,9 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
                                           "This label has edits that are not submitted. Leave it anyway?")
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        project, annotator, client = self.project, self.annotator.text() or "annotator", self.client
+        self._annotator()
         self._next_started = time.perf_counter()
-
-        def lease():
-            response = client.next_sample(project, annotator)
-            if response.exhausted:
-                return None
-            return response, client.get_sample(response.sample.sample_id)
-
-        self._run("Next sample", lease, self._on_sample)
+        self._run("Next sample", self.session.lease_call(self.project), self._on_sample)
 
     def skip_sample(self) -> None:
         """Pass on this sample (with the reason typed, if any) and lease the next one."""
@@ -172,46 +184,40 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if self.sample is None:
             self.statusBar().showMessage("No sample to give back: press Next first", 4000)
             return
-        sample, annotator, client = self.sample, self.annotator.text() or "annotator", self.client
-        reason = self.skip_reason.text().strip()
+        sample = self.sample
+        self._annotator()
+        call = self.session.release_call(skip, self.skip_reason.text().strip())
 
         def released(_held) -> None:
             self.statusBar().showMessage(f"{'skipped' if skip else 'released'} {sample.stem}", 6000)
             self.skip_reason.clear()
-            self.sample, self.image, self.prelabel, self.dirty = None, None, None, False
+            if self.session.is_current(sample.sample_id):
+                self.session.forget()
+            self.dirty = False
             self.warnings.clear()
             self.sample_label.setText("no sample")
             self.sample_released.emit(sample.sample_id)
             if skip:
                 self.next_sample()
 
-        self._run("Skip" if skip else "Release",
-                  lambda: client.release_sample(sample.sample_id, annotator, skip=skip, reason=reason), released)
+        self._run("Skip" if skip else "Release", call, released)
 
     def _on_sample(self, leased) -> None:
+        self.session.show(leased)
         if leased is None:
-            self.sample = None
             self.sample_label.setText("every sample is labelled or leased")
             self.statusBar().showMessage("Nothing left to label in this project", 6000)
             return
-        response, envelope = leased
-        self.sample = response.sample
-        self.image = envelope.require("image")
-        stored = envelope.arrays.get("label")
-        prelabel = envelope.arrays.get("prelabel")
-        self.prelabel = prelabel
-        self.canvas.show_sample(self.image, stored if stored is not None else prelabel)
+        self.canvas.show_sample(leased.image, leased.shown_mask)
         self.dirty = False
-        self.findings = []
-        self.inspected_mask = None
         self.warnings.clear()
         self.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
-                                  f"{self.sample.sequence or '–'}), lease via {response.strategy or 'default'}")
+                                  f"{self.sample.sequence or '–'}), lease via {leased.strategy or 'default'}")
         self.timings["next_to_image"] = time.perf_counter() - self._next_started
         self.sample_shown.emit()
         if self.display_combo.currentText() != NO_DISPLAY_STEP:
             self.apply_display()
-        if stored is None and prelabel is None and self.auto_prelabel.isChecked():
+        if leased.shown_mask is None and self.auto_prelabel.isChecked():
             self.run_prelabel()
 
     def apply_display(self, *_unused) -> None:
@@ -221,24 +227,17 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if step == NO_DISPLAY_STEP:
             self.canvas.set_display(self.image)
             return
-        image, client = self.image, self.client
-        self._run(f"Display {step}", lambda: client.preprocess(image, [step])[0],
-                  self._for_this_sample(self.canvas.set_display))
+        self._run(f"Display {step}", self.session.display_call(step), self._for_this_sample(self.canvas.set_display))
 
     def run_prelabel(self) -> None:
         if not self._need_sample():
             return
         method = self.method_combo.currentText()
-        sample_id, client = self.sample.sample_id, self.client
-        postprocess = ["relabel"] if self.instances.isChecked() else []
-        # The server reads the image from the selector: nothing to upload.
-        self._run(f"Pre-label ({method})",
-                  lambda: client.prelabel(None, None if method == DEFAULT_PRELABEL else method,
-                                          postprocess=postprocess, sample_id=sample_id),
-                  self._for_this_sample(self._on_prelabel))
+        call = self.session.prelabel_call(None if method == DEFAULT_PRELABEL else method, self.instances.isChecked())
+        self._run(f"Pre-label ({method})", call, self._for_this_sample(self._on_prelabel))
 
     def _on_prelabel(self, outcome) -> None:
-        self.prelabel = outcome.mask
+        self.session.accept_prelabel(outcome)
         automatic = bool(self._next_started)
         self.canvas.replace_mask(outcome.mask)
         if automatic:  # the pre-label Next brought is no edit of the annotator's to lose
@@ -256,9 +255,8 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if not scribbles.any():
             self.statusBar().showMessage("Draw scribbles first (C), then Refine", 5000)
             return
-        mask, method, client = self.canvas.editor.mask.copy(), self.refine_combo.currentText(), self.client
-        sample_id = self.sample.sample_id
-        self._run(f"Refine ({method})", lambda: client.refine(None, scribbles, mask, method, sample_id=sample_id),
+        method = self.refine_combo.currentText()
+        self._run(f"Refine ({method})", self.session.refine_call(self.canvas.editor.mask.copy(), scribbles, method),
                   self._for_this_sample(self._on_refined))
 
     def _on_refined(self, mask) -> None:
@@ -268,10 +266,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     def flood_fill(self, row: int, col: int) -> None:
         if not self._need_sample():
             return
-        scribbles = np.zeros(self.canvas.editor.shape, np.uint8)
-        scribbles[row, col] = 1
-        mask, client, sample_id = self.canvas.editor.mask.copy(), self.client, self.sample.sample_id
-        self._run("Flood fill", lambda: client.refine(None, scribbles, mask, "flood_fill", sample_id=sample_id),
+        self._run("Flood fill", self.session.flood_fill_call(self.canvas.editor.mask.copy(), row, col),
                   self._for_this_sample(self.canvas.replace_mask))
 
     def postprocess(self) -> None:
@@ -282,24 +277,22 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if not steps:
             self.statusBar().showMessage("Tick at least one post-processing step", 5000)
             return
-        mask, image, client = self.canvas.editor.mask.copy(), self.image, self.client
-        self._run("Post-process", lambda: client.postprocess(mask, steps, image=image)[0],
+        self._run("Post-process", self.session.postprocess_call(self.canvas.editor.mask.copy(), steps),
                   self._for_this_sample(self.canvas.replace_mask))
 
     def inspect(self) -> None:
         if not self._need_sample():
             return
-        mask, image, prelabel, client = self.canvas.editor.mask.copy(), self.image, self.prelabel, self.client
-        project = self.project
-        self._run("Inspect", lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project),
+        mask = self.canvas.editor.mask.copy()
+        self._run("Inspect", self.session.inspect_call(mask, self.project),
                   self._for_this_sample(lambda report: self._on_inspected(report, mask)))
 
-    def _on_inspected(self, report, mask: np.ndarray) -> None:
-        self.inspected_mask = mask
-        self.findings = list(report.findings)
+    def _on_inspected(self, report, mask: np.ndarray) -> list:
+        """Show the findings; returns the warnings that hold a submit."""
+        held = self.session.accept_inspection(report, mask)
         self.warnings.clear()
         for finding in self.findings:
-            severity = inspect_pb2.Severity.Name(finding.severity).removeprefix("SEVERITY_").lower()
+            severity = finding.severity.label
             item = QListWidgetItem(f"[{severity}] {finding.criterion}: {finding.message}")
             item.setForeground({"error": Qt.GlobalColor.red, "warning": Qt.GlobalColor.darkYellow}
                                .get(severity, Qt.GlobalColor.gray))
@@ -314,6 +307,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
             self.warnings.addItem(source)
         self.canvas.clear_highlights()
         self.inspected.emit()
+        return held
 
     def show_finding(self, row: int) -> None:
         if 0 <= row < len(self.findings):
@@ -328,32 +322,24 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if not self._need_sample():
             return
         mask = self.canvas.editor.mask.copy()
-        seen = self.inspected_mask is not None and np.array_equal(self.inspected_mask, mask)
-        if self.inspect_before_submit.isChecked() and not seen:
-            image, prelabel, client = self.image, self.prelabel, self.client
-
+        if self.inspect_before_submit.isChecked() and not self.session.has_seen_inspection_of(mask):
             def checked(report) -> None:
-                self._on_inspected(report, mask)
-                alarms = [f for f in report.findings if f.severity >= inspect_pb2.SEVERITY_WARNING]
+                alarms = self._on_inspected(report, mask)
                 if alarms:
                     self.statusBar().showMessage(f"Not submitted: {len(alarms)} warning(s). Fix them, or press "
                                                  "Submit again to store the label as it is", 10000)
                     self.submit_held.emit(len(alarms))
                 else:
                     self._store(mask)
-            project = self.project
-            self._run("Inspect before submitting",
-                      lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project),
+            self._run("Inspect before submitting", self.session.inspect_call(mask, self.project),
                       self._for_this_sample(checked))
             return
         self._store(mask)
 
     def _store(self, mask: np.ndarray) -> None:
-        client = self.client
-        sample_id, annotator = self.sample.sample_id, self.annotator.text() or "annotator"
-        origin = "edited_prelabel" if self.prelabel is not None else "manual"
-        self._run("Submit", lambda: client.submit_label(sample_id, annotator, mask, origin=origin),
-                  lambda version: self._on_submitted(sample_id, version))
+        sample_id = self.session.sample_id
+        self._annotator()
+        self._run("Submit", self.session.store_call(mask), lambda version: self._on_submitted(sample_id, version))
 
     def _on_submitted(self, sample_id: int, version) -> None:
         self.dirty = False
@@ -366,18 +352,8 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     def train(self) -> None:
         if not self.project:
             return
-        project, client = self.project, self.client
-
-        def run(emit):
-            job = client.train(project=project)
-            last = None
-            for event in client.train_status(job):
-                emit(event)
-                last = event
-            return last
-
         self.train_button.setEnabled(False)
-        self._run("Training", run, self._on_trained, self._on_training_progress,
+        self._run("Training", self.session.train_call(self.project), self._on_trained, self._on_training_progress,
                   lambda _: self.train_button.setEnabled(True))
 
     def _on_training_progress(self, event) -> None:

@@ -34,9 +34,6 @@ def cmd_inspection(args) -> int:
     return 0
 
 
-SEVERITY_NAMES = {1: "info", 2: "warning", 3: "error"}
-
-
 def _dataset_samples(folder: Path):
     """How many labelled samples a dataset folder has, and (name, load) for
     each, where load() reads (label, image) only when the sample's turn comes."""
@@ -73,12 +70,9 @@ def _readable(samples, failed: list[dict]):
             failed.append({"sample": name, "error": str(error)})
 
 
-def _report_entry(name: str, response) -> dict:
-    return {"sample": name, "objects": len(response.objects), "prelabel_source": response.prelabel_source,
-            "findings": [{"criterion": f.criterion, "severity": SEVERITY_NAMES.get(f.severity, "unspecified"),
-                          "message": f.message, "measured": f.measured, "bound": f.bound,
-                          "object_ids": list(f.object_ids),
-                          "boxes": [list(b.start) + list(b.stop) for b in f.boxes]} for f in response.findings]}
+def _report_entry(name: str, inspection) -> dict:
+    return {"sample": name, "objects": len(inspection.objects), "prelabel_source": inspection.prelabel_source,
+            "findings": [f.as_dict() for f in inspection.findings]}
 
 
 def cmd_inspect(args) -> int:

@@ -25,8 +25,9 @@ from labelassist.models.training import TrainingConfig, model_input, train_unet
 from labelassist.models.unet import UNet, predict_maps
 from labelassist.evaluation.datasets import EvaluationSet
 from labelassist.imaging.measures import dice as foreground_dice
-from labelassist.selector import strategies as selector
+from labelassist.selector.ranked_queue import Pool, needs, rank_pool
 from labelassist.selector.scoring import SCORE_NAMES, image_features, image_scores
+from labelassist.selector.strategies import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -44,36 +45,33 @@ class PoolState:
 
 @dataclass(frozen=True)
 class BenchStrategy:
+    """A row of the benchmark: one of the selector's strategies with
+    parameter values. Strategies that read a model pick at random until the
+    first model is trained (the cold start of the paper's protocol)."""
     name: str
-    model_based: bool
-    pick: Callable[[PoolState, int], np.ndarray]
+    strategy: str
+    values: dict
     description: str
 
-
-BENCH_STRATEGIES: dict[str, BenchStrategy] = {}
-
-
-def _strategy(name: str, model_based: bool, description: str):
-    def register(function):
-        BENCH_STRATEGIES[name] = BenchStrategy(name, model_based, function, description)
-        return function
-    return register
+    @property
+    def model_based(self) -> bool:
+        return bool(needs(self.strategy, self.values) & {"scores", "embeddings"})
 
 
-@_strategy("sequential", False, "pool order: sequence after sequence (the paper's baseline)")
-def _sequential(state: PoolState, count: int) -> np.ndarray:
-    return selector.sequential(state.candidates, count)
-
-
-@_strategy("random", False, "uniformly random, seeded")
-def _random(state: PoolState, count: int) -> np.ndarray:
-    return selector.random(state.candidates, count, seed=state.seed)
-
-
-@_strategy("sequence-aware", False, "one random sample per sequence per round (the paper's best)")
-def _sequence_aware(state: PoolState, count: int) -> np.ndarray:
-    return selector.sequence_aware(state.candidates, count, sequences=state.data.sequences[state.candidates],
-                                   seed=state.seed, taken_sequences=state.data.sequences[state.labelled])
+BENCH_STRATEGIES: dict[str, BenchStrategy] = {s.name: s for s in (
+    BenchStrategy("sequential", "sequential", {}, "pool order: sequence after sequence (the paper's baseline)"),
+    BenchStrategy("random", "random", {}, "uniformly random, seeded"),
+    BenchStrategy("sequence-aware", "sequence_aware", {}, "one random sample per sequence per round (the paper's best)"),
+    BenchStrategy("entropy", "uncertainty", {"measure": "entropy"},
+                  "highest mean predictive entropy; random cold start"),
+    BenchStrategy("bald", "uncertainty", {"measure": "bald"},
+                  "highest mean BALD over Monte-Carlo dropout; random cold start"),
+    BenchStrategy("coreset", "coreset", {}, "k-center greedy on image features"),
+    BenchStrategy("hybrid", "hybrid", {},
+                  "entropy pre-filter (4x the batch), then core-set on the U-Net's embeddings; random cold start"),
+)}
+COLD_START = BENCH_STRATEGIES["random"]
+MONTE_CARLO_MEASURES = {"bald", "variance"}
 
 
 def _scores(state: PoolState, indices: np.ndarray, monte_carlo: bool = False
@@ -86,41 +84,39 @@ def _scores(state: PoolState, indices: np.ndarray, monte_carlo: bool = False
     return {name: table[:, column] for column, name in enumerate(SCORE_NAMES)}, embeddings
 
 
-def _cold_start(state: PoolState, count: int) -> np.ndarray:
-    return selector.random(state.candidates, count, seed=state.seed)
+def bench_pool(strategy: BenchStrategy, state: PoolState) -> Pool:
+    """The selector's ``Pool`` of the candidates (sample indices as ids and
+    positions) holding what the strategy needs, as the selector reads it
+    from its store: sequences, the model's scores and embeddings, image
+    features for the labelled and the candidates."""
+    wanted = needs(strategy.strategy, strategy.values)
+    candidates, labelled = np.sort(state.candidates), np.asarray(state.labelled, np.int64)
+    both, size = np.concatenate([candidates, labelled]), len(candidates)
+    pool = Pool(ids=candidates, positions=candidates, taken_ids=labelled, unlabelled=size)
+    if "sequences" in wanted:
+        pool.sequences, pool.taken_sequences = state.data.sequences[candidates], state.data.sequences[labelled]
+    if wanted & {"scores", "embeddings"}:
+        measure = strategy.values.get("measure", "entropy")
+        table, embeddings = _scores(state, both, monte_carlo=measure in MONTE_CARLO_MEASURES)
+        pool.score_table = {name: column[:size] for name, column in table.items()}
+        if "embeddings" in wanted:
+            pool.embeddings, pool.taken_embeddings = embeddings[:size], embeddings[size:]
+    elif "features" in wanted:
+        features = np.stack([image_features(state.data.images[i]) for i in both])
+        pool.embeddings = features[:size]
+        pool.taken_embeddings = features[size:] if len(labelled) else None
+    return pool
 
 
-def _uncertainty(measure: str):
-    def pick(state: PoolState, count: int) -> np.ndarray:
-        if state.model is None:
-            return _cold_start(state, count)
-        table, _ = _scores(state, state.candidates, monte_carlo=measure == "bald")
-        return selector.uncertainty(state.candidates, count, score_table=table, measure=measure)
-    return pick
-
-
-_strategy("entropy", True, "highest mean predictive entropy; random cold start")(_uncertainty("entropy"))
-_strategy("bald", True, "highest mean BALD over Monte-Carlo dropout; random cold start")(_uncertainty("bald"))
-
-
-@_strategy("coreset", True, "k-center greedy on image features, then on the U-Net's embeddings")
-def _coreset(state: PoolState, count: int) -> np.ndarray:
-    if state.model is None:
-        features = np.stack([image_features(state.data.images[i]) for i in state.candidates])
-        return selector.coreset(state.candidates, count, embeddings=features)
-    _, embeddings = _scores(state, np.concatenate([state.candidates, state.labelled]))
-    pool, taken = embeddings[:len(state.candidates)], embeddings[len(state.candidates):]
-    return selector.coreset(state.candidates, count, embeddings=pool, taken_embeddings=taken)
-
-
-@_strategy("hybrid", True, "entropy pre-filter (4x the batch), then core-set on embeddings; random cold start")
-def _hybrid(state: PoolState, count: int) -> np.ndarray:
-    if state.model is None:
-        return _cold_start(state, count)
-    table, embeddings = _scores(state, np.concatenate([state.candidates, state.labelled]))
-    size = len(state.candidates)
-    return selector.hybrid(state.candidates, count, score_table={k: v[:size] for k, v in table.items()},
-                           embeddings=embeddings[:size], taken_embeddings=embeddings[size:])
+def pick(strategy: BenchStrategy, state: PoolState, count: int) -> np.ndarray:
+    """The strategy's next ``count`` picks by the selector's own ranking
+    (``rank_pool``), seeded with the run's seed."""
+    if strategy.model_based and state.model is None:
+        strategy = COLD_START
+    entry = STRATEGIES.get(strategy.strategy)
+    seeded = {"seed": state.seed} if any(p.name == "seed" for p in entry.parameters) else {}
+    values = entry.bind({**strategy.values, **seeded})
+    return rank_pool(strategy.strategy, values, bench_pool(strategy, state), count)
 
 
 def _batches(images: list[np.ndarray], multiple: int, batch_size: int):
@@ -221,10 +217,10 @@ def run_strategy(data: EvaluationSet, name: str, seed: int, config: EfficiencyCo
         candidates = data.train[~np.isin(data.train, labelled)]  # in pool order
         state = PoolState(candidates, labelled, data, model, seed, config.mc_samples)
         if strategy.model_based:
-            labelled = np.concatenate([labelled, strategy.pick(state, count - len(labelled))])
+            labelled = np.concatenate([labelled, pick(strategy, state, count - len(labelled))])
         else:
             if ranking is None:
-                ranking = strategy.pick(state, len(candidates))
+                ranking = pick(strategy, state, len(candidates))
             labelled = ranking[:count]
         started = time.perf_counter()
         model, (dice, per_image) = _train_and_test(data, labelled, training)

@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from labelassist.imaging.tiling import normalize_image
+from labelassist.imaging.uncertainty import mutual_information
 
 __all__ = ["UNet", "enable_mc_dropout", "normalize_image", "predict_probabilities"]
 
@@ -86,12 +87,9 @@ def predict_maps(model: nn.Module, batch: np.ndarray, mc_samples: int = 0
             model.eval()
         probabilities = torch.stack([F.softmax(logits, dim=1) for logits, _ in passes])
         embedding = torch.stack([e for _, e in passes]).mean(0)
-        mean = probabilities.mean(0)
-        # BALD (Houlsby et al. 2011): entropy of the mean minus the mean entropy.
-        entropy_of_mean = -(mean * torch.log(mean + 1e-12)).sum(1)
-        mean_entropy = -(probabilities * torch.log(probabilities + 1e-12)).sum(2).mean(0)
-        return (mean.numpy(), probabilities.var(0, unbiased=False).numpy(), embedding.numpy(),
-                (entropy_of_mean - mean_entropy).numpy())
+        bald = mutual_information(probabilities.numpy(), sample_axis=0, class_axis=2).astype(np.float32)
+        return (probabilities.mean(0).numpy(), probabilities.var(0, unbiased=False).numpy(), embedding.numpy(),
+                bald)
     model.eval()
     logits, embedding = model(x)
     probabilities = F.softmax(logits, dim=1)

@@ -8,52 +8,31 @@ import functools
 
 import numpy as np
 
+from labelassist.imaging import uncertainty
 from labelassist.imaging.checks import grey
 
-_EPS = 1e-12
 MEASURES = ("entropy", "margin", "least_confidence", "bald", "variance")
 AGGREGATIONS = ("mean", "topk")
 SCORE_NAMES = tuple(f"{m}_{a}" for m in MEASURES for a in AGGREGATIONS)
 
 
-def _check_probabilities(probabilities: np.ndarray, ndim: int, name: str) -> np.ndarray:
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    if probabilities.ndim != ndim:
-        raise ValueError(f"'{name}' must have {ndim} dimensions, got shape {probabilities.shape}")
-    if not np.isfinite(probabilities).all() or probabilities.min() < 0:
-        raise ValueError(f"'{name}' must be finite and non-negative")
-    return probabilities
-
-
 def pixel_entropy(probabilities: np.ndarray) -> np.ndarray:
     """Shannon entropy per pixel of (C, H, W) class probabilities."""
-    p = _check_probabilities(probabilities, 3, "probabilities")
-    return -(p * np.log(p + _EPS)).sum(axis=0)
-
-
-def pixel_margin(probabilities: np.ndarray) -> np.ndarray:
-    """1 - (top-1 minus top-2 probability): high where two classes compete."""
-    p = np.sort(_check_probabilities(probabilities, 3, "probabilities"), axis=0)
-    return 1.0 - (p[-1] - p[-2])
-
-
-def pixel_least_confidence(probabilities: np.ndarray) -> np.ndarray:
-    """1 - the top class probability."""
-    return 1.0 - _check_probabilities(probabilities, 3, "probabilities").max(axis=0)
+    if np.ndim(probabilities) != 3:
+        raise ValueError(f"'probabilities' must have 3 dimensions, got shape {np.shape(probabilities)}")
+    return uncertainty.entropy(probabilities, class_axis=0)
 
 
 def pixel_bald(samples: np.ndarray) -> np.ndarray:
-    """BALD mutual information per pixel from (T, C, H, W) Monte-Carlo dropout
-    samples: entropy of the mean minus mean entropy (Houlsby et al. 2011;
-    Gal et al. 2017)."""
-    s = _check_probabilities(samples, 4, "samples")
-    mean_entropy = -(s * np.log(s + _EPS)).sum(axis=1).mean(axis=0)
-    return pixel_entropy(s.mean(axis=0)) - mean_entropy
+    """BALD per pixel of (T, C, H, W) Monte-Carlo dropout samples."""
+    if np.ndim(samples) != 4:
+        raise ValueError(f"'samples' must have 4 dimensions, got shape {np.shape(samples)}")
+    return uncertainty.mutual_information(samples, sample_axis=0, class_axis=1)
 
 
-def pixel_variance(samples: np.ndarray) -> np.ndarray:
-    """Predictive variance per pixel, summed over classes, of (T, C, H, W) samples."""
-    return _check_probabilities(samples, 4, "samples").var(axis=0).sum(axis=0)
+pixel_margin = uncertainty.margin
+pixel_least_confidence = uncertainty.least_confidence
+pixel_variance = uncertainty.predictive_variance
 
 
 def aggregate(pixel_scores: np.ndarray, how: str = "mean", top_percent: float = 10.0) -> float:

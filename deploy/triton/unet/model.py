@@ -40,7 +40,9 @@ class TritonPythonModel:
         probabilities = torch.stack([F.softmax(logits, dim=1) for logits, _ in runs])
         embedding = torch.stack([e for _, e in runs]).mean(0)
         mean = probabilities.mean(0)
-        # BALD (Houlsby et al. 2011): entropy of the mean minus the mean entropy.
+        # BALD (Houlsby et al. 2011): entropy of the mean minus the mean entropy;
+        # labelassist.imaging.uncertainty.mutual_information, repeated here so the
+        # model runs without labelassist (tests/test_strategies.py holds them equal).
         entropy_of_mean = -(mean * torch.log(mean + 1e-12)).sum(1)
         mean_entropy = -(probabilities * torch.log(probabilities + 1e-12)).sum(2).mean(0)
         return mean, probabilities.var(0, unbiased=False), embedding, entropy_of_mean - mean_entropy

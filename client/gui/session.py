@@ -1,0 +1,213 @@
+"""The labelling session behind the desktop client, without Qt: the leased
+sample, its image and pre-label, the inspection the annotator has seen, and
+every service call the window makes.
+
+The window asks for a *call* (a function of no arguments that holds what it
+needs), runs it on a worker thread, and gives the result back to the
+session on the UI thread; a result for a sample the annotator has left is
+dropped. Scripts and tests drive the same session synchronously with
+:meth:`LabellingSession.next` and :meth:`LabellingSession.submit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from labelassist.client.results import Finding, Inspection, PrelabelOutcome
+from labelassist.client.sdk import LabelAssistClient
+
+Call = Callable[[], Any]
+
+
+@dataclass
+class LeasedSample:
+    """A sample leased to the annotator, with what the selector stores for it."""
+    sample: Any  # the selector's SampleInfo
+    strategy: str
+    image: np.ndarray
+    label: np.ndarray | None = None
+    prelabel: np.ndarray | None = None
+
+    @property
+    def sample_id(self) -> int:
+        return int(self.sample.sample_id)
+
+    @property
+    def shown_mask(self) -> np.ndarray | None:
+        """What the canvas starts from: the stored label, else the stored pre-label."""
+        return self.label if self.label is not None else self.prelabel
+
+
+@dataclass
+class SubmitResult:
+    """A submit either stored a label version or was held by warnings."""
+    version: Any = None  # the selector's LabelVersion when stored
+    held: list[Finding] = field(default_factory=list)
+
+    @property
+    def stored(self) -> bool:
+        return self.version is not None
+
+
+class LabellingSession:
+    """What one annotator is doing in one project, and the calls that do it.
+
+    Parameters
+    ----------
+    client : LabelAssistClient
+        The services.
+    annotator : str
+        Whose leases, skips and labels these are.
+    """
+
+    def __init__(self, client: LabelAssistClient, annotator: str = "annotator"):
+        self.client = client
+        self.annotator = annotator
+        self.current: LeasedSample | None = None
+        self.prelabel: np.ndarray | None = None
+        self.inspection: Inspection | None = None
+        self.inspected_mask: np.ndarray | None = None
+
+    # -- state --------------------------------------------------------------
+
+    @property
+    def sample_id(self) -> int | None:
+        return self.current.sample_id if self.current is not None else None
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.inspection.findings if self.inspection is not None else []
+
+    def is_current(self, sample_id: int | None) -> bool:
+        """Whether a result computed for ``sample_id`` still applies."""
+        return sample_id is not None and sample_id == self.sample_id
+
+    def show(self, leased: LeasedSample | None) -> None:
+        """The sample a lease brought (None: nothing left) becomes current."""
+        self.current = leased
+        self.prelabel = leased.prelabel if leased is not None else None
+        self.inspection, self.inspected_mask = None, None
+
+    def forget(self) -> None:
+        """The sample was given back: nothing is current."""
+        self.show(None)
+
+    def accept_prelabel(self, outcome: PrelabelOutcome) -> None:
+        self.prelabel = outcome.mask
+
+    def accept_inspection(self, inspection: Inspection, mask: np.ndarray) -> list[Finding]:
+        """Remember what the annotator was shown about ``mask``; returns the
+        warnings that hold a submit."""
+        self.inspection, self.inspected_mask = inspection, mask
+        return inspection.warnings
+
+    def has_seen_inspection_of(self, mask: np.ndarray) -> bool:
+        """The annotator has seen the warnings about exactly this mask, so a
+        submit stores it as it is."""
+        return self.inspected_mask is not None and np.array_equal(self.inspected_mask, mask)
+
+    @property
+    def origin(self) -> str:
+        return "edited_prelabel" if self.prelabel is not None else "manual"
+
+    # -- calls (run anywhere; they read no state after they are made) -------
+
+    def lease_call(self, project: str) -> Call:
+        """Lease the next sample and fetch it: a ``LeasedSample``, or None when
+        every sample is labelled or leased."""
+        client, annotator = self.client, self.annotator
+
+        def lease() -> LeasedSample | None:
+            response = client.next_sample(project, annotator)
+            if response.exhausted:
+                return None
+            envelope = client.get_sample(response.sample.sample_id)
+            return LeasedSample(response.sample, response.strategy, envelope.require("image"),
+                                envelope.arrays.get("label"), envelope.arrays.get("prelabel"))
+        return lease
+
+    def release_call(self, skip: bool, reason: str = "") -> Call:
+        """Give the current sample back; with ``skip`` the strategy passes it
+        over for this annotator."""
+        client, annotator, sample_id = self.client, self.annotator, self._require_sample()
+        return lambda: client.release_sample(sample_id, annotator, skip=skip, reason=reason)
+
+    def prelabel_call(self, method: str | None = None, instances: bool = False) -> Call:
+        """Pre-label the current sample on the server (it reads the image from
+        the selector: nothing is uploaded)."""
+        client, sample_id = self.client, self._require_sample()
+        postprocess = ["relabel"] if instances else []
+        return lambda: client.prelabel(None, method, postprocess=postprocess, sample_id=sample_id)
+
+    def refine_call(self, mask: np.ndarray, scribbles: np.ndarray, method: str) -> Call:
+        client, sample_id = self.client, self._require_sample()
+        return lambda: client.refine(None, scribbles, mask, method, sample_id=sample_id)
+
+    def flood_fill_call(self, mask: np.ndarray, row: int, col: int) -> Call:
+        seed = np.zeros(mask.shape, np.uint8)
+        seed[row, col] = 1
+        return self.refine_call(mask, seed, "flood_fill")
+
+    def postprocess_call(self, mask: np.ndarray, steps: Sequence[str]) -> Call:
+        client, image = self.client, self._require_current().image
+        return lambda: client.postprocess(mask, list(steps), image=image)[0]
+
+    def display_call(self, step: str) -> Call:
+        client, image = self.client, self._require_current().image
+        return lambda: client.preprocess(image, [step])[0]
+
+    def inspect_call(self, mask: np.ndarray, project: str = "") -> Call:
+        """Inspect ``mask`` against the current image and pre-label, with the
+        project's inspection settings."""
+        client, image, prelabel = self.client, self._require_current().image, self.prelabel
+        return lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project)
+
+    def store_call(self, mask: np.ndarray) -> Call:
+        """Store ``mask`` as the current sample's next label version."""
+        client, annotator, sample_id, origin = self.client, self.annotator, self._require_sample(), self.origin
+        return lambda: client.submit_label(sample_id, annotator, mask, origin=origin)
+
+    def train_call(self, project: str) -> Callable[[Callable[[Any], None]], Any]:
+        """Train on the project's labels; the call reports each epoch to
+        ``emit`` and returns the last event."""
+        client = self.client
+
+        def train(emit: Callable[[Any], None]):
+            last = None
+            for event in client.train_status(client.train(project=project)):
+                emit(event)
+                last = event
+            return last
+        return train
+
+    # -- synchronous use ----------------------------------------------------
+
+    def next(self, project: str) -> LeasedSample | None:
+        """Lease the next sample and make it current."""
+        self.show(self.lease_call(project)())
+        return self.current
+
+    def submit(self, mask: np.ndarray, project: str = "", inspect_first: bool = True) -> SubmitResult:
+        """Store ``mask``; first inspect it unless the annotator has seen the
+        inspection of exactly this mask. Warnings hold the submit; submitting
+        the same mask again stores it."""
+        if inspect_first and not self.has_seen_inspection_of(mask):
+            held = self.accept_inspection(self.inspect_call(mask, project)(), mask)
+            if held:
+                return SubmitResult(held=held)
+        return SubmitResult(version=self.store_call(mask)())
+
+    def _require_current(self) -> LeasedSample:
+        if self.current is None:
+            raise LookupError("no sample: lease one with Next first")
+        return self.current
+
+    def _require_sample(self) -> int:
+        return self._require_current().sample_id
+
+
+__all__ = ["LabellingSession", "LeasedSample", "SubmitResult"]

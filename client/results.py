@@ -1,0 +1,110 @@
+"""What the SDK returns: typed results with plain Python and numpy values,
+so callers never handle protobuf messages or enum numbers."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labelassist.proto.v1 import inspect_pb2
+
+
+@dataclass
+class PrelabelOutcome:
+    """A pre-label: the mask (instance ids, 0 background), the method that
+    made it, how many objects it holds and the steps the service applied."""
+    mask: np.ndarray
+    method: str
+    object_count: int
+    applied: list[str]
+
+
+class Severity(enum.IntEnum):
+    """How much a finding matters; compares as the contract's numbers do
+    (``severity >= Severity.WARNING``)."""
+    UNSPECIFIED = inspect_pb2.SEVERITY_UNSPECIFIED
+    INFO = inspect_pb2.SEVERITY_INFO
+    WARNING = inspect_pb2.SEVERITY_WARNING
+    ERROR = inspect_pb2.SEVERITY_ERROR
+
+    @property
+    def label(self) -> str:
+        """"info", "warning", "error" or "unspecified"."""
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box: ``start`` inclusive, ``stop`` exclusive, (row, col)."""
+    start: tuple[int, ...]
+    stop: tuple[int, ...]
+
+    @classmethod
+    def from_proto(cls, box: inspect_pb2.BoundingBox) -> Box:
+        return cls(tuple(box.start), tuple(box.stop))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One criterion's warning about a label: what was measured, the bound it
+    broke, and which objects (ids in the mask, their boxes)."""
+    criterion: str
+    severity: Severity
+    message: str
+    measured: float = 0.0
+    bound: float = 0.0
+    object_ids: tuple[int, ...] = ()
+    boxes: tuple[Box, ...] = ()
+
+    @classmethod
+    def from_proto(cls, finding: inspect_pb2.Finding) -> Finding:
+        return cls(finding.criterion, Severity(finding.severity), finding.message, finding.measured,
+                   finding.bound, tuple(finding.object_ids), tuple(Box.from_proto(b) for b in finding.boxes))
+
+    def as_dict(self) -> dict:
+        return {"criterion": self.criterion, "severity": self.severity.label, "message": self.message,
+                "measured": self.measured, "bound": self.bound, "object_ids": list(self.object_ids),
+                "boxes": [list(b.start) + list(b.stop) for b in self.boxes]}
+
+
+@dataclass(frozen=True)
+class ObjectMeasurement:
+    """One object of the inspected mask; ``mean_intensity`` is NaN without an image."""
+    object_id: int
+    area: float
+    box: Box
+    solidity: float
+    circularity: float
+    mean_intensity: float
+
+    @classmethod
+    def from_proto(cls, measured: inspect_pb2.ObjectMeasurement) -> ObjectMeasurement:
+        return cls(measured.object_id, measured.area, Box.from_proto(measured.box), measured.solidity,
+                   measured.circularity, measured.mean_intensity)
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The inspection of one label: the findings, a measurement per object,
+    the criteria that ran and what agreement was checked against ("sent",
+    "unet", "classical", or "" when no agreement check ran)."""
+    findings: list[Finding] = field(default_factory=list)
+    objects: list[ObjectMeasurement] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+    prelabel_source: str = ""
+
+    @classmethod
+    def from_proto(cls, response: inspect_pb2.InspectResponse) -> Inspection:
+        return cls([Finding.from_proto(f) for f in response.findings],
+                   [ObjectMeasurement.from_proto(o) for o in response.objects],
+                   list(response.checked), response.prelabel_source)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The findings that should stop a submit: warnings and errors."""
+        return [f for f in self.findings if f.severity >= Severity.WARNING]
+
+
+__all__ = ["Box", "Finding", "Inspection", "ObjectMeasurement", "PrelabelOutcome", "Severity"]
