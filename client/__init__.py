@@ -1,7 +1,14 @@
 """The Python SDK and desktop client. Installs light: grpcio, protobuf and
 numpy, never torch, scikit-image or Triton."""
 
-from labelassist.client.results import Box, Finding, Inspection, ObjectMeasurement, PrelabelOutcome, Severity
+from labelassist.client.results import (
+    Box,
+    Finding,
+    Inspection,
+    ObjectMeasurement,
+    PrelabelOutcome,
+    Severity,
+)
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
 __all__ = ["Box", "Finding", "Inspection", "LabelAssistClient", "ObjectMeasurement", "PrelabelOutcome",

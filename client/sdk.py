@@ -19,25 +19,21 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
 from labelassist.client.results import Inspection, PrelabelOutcome
+from labelassist.client.selector_calls import SelectorCalls
+from labelassist.client.steps import StepLike, as_call
 from labelassist.proto.v1 import (
     assist_pb2,
     assist_pb2_grpc,
     common_pb2,
     inspect_pb2,
     inspect_pb2_grpc,
-    selector_pb2,
     selector_pb2_grpc,
 )
 from labelassist.proto.wire.channel import call_with_retries, open_channel
 from labelassist.proto.wire.memory import tune_allocator
 from labelassist.proto.wire.addresses import DEFAULT_HOST, DEFAULT_PORTS, env, stack_file
-from labelassist.proto.wire.values import call_to_proto
-from labelassist.proto.wire.paging import all_pages
 from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
-# A step is "name", ("name", {params}) or a NamedCall.
-ADD_MESSAGE_BYTES = 1 << 20
-StepLike = str | tuple[str, Mapping[str, Any]] | common_pb2.NamedCall
 COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
                "zstd": common_pb2.COMPRESSION_ZSTD}
 
@@ -79,21 +75,7 @@ class ServiceAddresses:
         return {"selector": self.selector, "assist": self.assist, "inspect": self.inspect}
 
 
-def inspection_settings(criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()
-                        ) -> selector_pb2.InspectionSettings:
-    return selector_pb2.InspectionSettings(criteria=[as_call(c) for c in criteria], disabled=list(disabled))
-
-
-def as_call(step: StepLike) -> common_pb2.NamedCall:
-    if isinstance(step, common_pb2.NamedCall):
-        return step
-    if isinstance(step, str):
-        return call_to_proto(step)
-    name, parameters = step
-    return call_to_proto(name, parameters)
-
-
-class LabelAssistClient:
+class LabelAssistClient(SelectorCalls):
     """One client for all three services.
 
     ``timeout`` is each call's deadline in seconds; ``retries`` how often a
@@ -198,6 +180,31 @@ class LabelAssistClient:
 
     def preprocess(self, image: np.ndarray | None, pipeline: Sequence[StepLike] = (),
                    sample_id: int = 0) -> tuple[np.ndarray, list[str]]:
+        """Run pre-processing steps on an image, for display or before a pre-label.
+
+        Parameters
+        ----------
+        image : ndarray or None
+            A 2D image or (H, W, C); None with ``sample_id`` uses the selector's
+            sample without uploading it.
+        pipeline : sequence of step
+            "name", ("name", {parameters}) or NamedCall, from
+            ``list_operations("preprocess")``.
+        sample_id : int
+            A selector sample to read the image from.
+
+        Returns
+        -------
+        image : ndarray
+            The processed image.
+        applied : list of str
+            The steps that ran.
+
+        Raises
+        ------
+        InvalidArgumentError
+            A bad image, unknown step or parameter out of range, named.
+        """
         params = assist_pb2.PreprocessParams(pipeline=[as_call(s) for s in pipeline],
                                              response_compression=self.compression, sample_id=sample_id)
         out = self._stream(self.assist.Preprocess, assist_pb2.PreprocessRequest, params, {"image": image},
@@ -207,8 +214,34 @@ class LabelAssistClient:
     def prelabel(self, image: np.ndarray | None, method: StepLike | None = None,
                  preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = (),
                  sample_id: int = 0) -> PrelabelOutcome:
-        """``method=None`` runs the server's default pipeline. ``image=None``
-        with ``sample_id`` pre-labels the selector's sample without uploading it."""
+        """Pre-label an image: pre-process, threshold or U-Net, post-process.
+
+        Parameters
+        ----------
+        image : ndarray or None
+            A 2D image or (H, W, C); None with ``sample_id`` pre-labels the
+            selector's sample without uploading it.
+        method : step, optional
+            A "prelabel" operation; None runs the server's default pipeline.
+        preprocess, postprocess : sequence of step
+            Steps before and after the method.
+        sample_id : int
+            A selector sample to read the image from.
+
+        Returns
+        -------
+        PrelabelOutcome
+            The mask (instance ids), method, object count and steps applied.
+
+        Raises
+        ------
+        InvalidArgumentError
+            A bad image, step or parameter, named.
+        FailedPreconditionError
+            The unet method before a model is published.
+        ServiceUnavailableError
+            Triton unreachable (classical methods still work).
+        """
         params = assist_pb2.PrelabelParams(
             preprocess=[as_call(s) for s in preprocess], postprocess=[as_call(s) for s in postprocess],
             response_compression=self.compression, sample_id=sample_id)
@@ -229,8 +262,22 @@ class LabelAssistClient:
         return out.require("probability")
 
     def train(self, dataset_path: str | Path = "", project: str = "", **config: int) -> str:
-        """Start training on a dataset folder on the server, or on a selector
-        project's latest labels; returns the job id."""
+        """Start a training job on the assist service.
+
+        Parameters
+        ----------
+        dataset_path : str or Path
+            A dataset folder on the server, inside its dataset roots; or
+        project : str
+            A selector project, trained on its latest labels.
+        **config : int
+            Training settings (epochs, width, tile, batch, ...).
+
+        Returns
+        -------
+        str
+            The job id, for :meth:`train_status`.
+        """
         return self._unary(self.assist.Train, assist_pb2.TrainRequest(
             dataset_path=str(dataset_path) if dataset_path else "", project=project, **config)).job_id
 
@@ -241,6 +288,26 @@ class LabelAssistClient:
 
     def refine(self, image: np.ndarray | None, scribbles: np.ndarray, mask: np.ndarray | None = None,
                method: StepLike = "random_walker", sample_id: int = 0) -> np.ndarray:
+        """Correct a mask from scribbles: 1 marks foreground, 2 background.
+
+        Parameters
+        ----------
+        image : ndarray or None
+            The image; None with ``sample_id`` reads the selector's sample.
+        scribbles : ndarray
+            (H, W) uint8 of 0, 1 and 2.
+        mask : ndarray, optional
+            The current mask; objects outside the scribbles' window are kept.
+        method : step
+            A "refine" operation: random_walker, watershed or flood_fill.
+        sample_id : int
+            A selector sample to read the image from.
+
+        Returns
+        -------
+        ndarray
+            The corrected mask.
+        """
         params = assist_pb2.RefineParams(method=as_call(method), response_compression=self.compression,
                                          sample_id=sample_id)
         out = self._stream(self.assist.Refine, assist_pb2.RefineRequest, params,
@@ -249,6 +316,24 @@ class LabelAssistClient:
 
     def postprocess(self, mask: np.ndarray, pipeline: Sequence[StepLike],
                     image: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+        """Run post-processing steps on a mask.
+
+        Parameters
+        ----------
+        mask : ndarray
+            (H, W) label image.
+        pipeline : sequence of step
+            "postprocess" operations, run in order.
+        image : ndarray, optional
+            For steps that read intensities.
+
+        Returns
+        -------
+        mask : ndarray
+            The processed mask.
+        applied : list of str
+            The steps that ran.
+        """
         params = assist_pb2.PostprocessParams(pipeline=[as_call(s) for s in pipeline],
                                               response_compression=self.compression)
         out = self._stream(self.assist.Postprocess, assist_pb2.PostprocessRequest, params,
@@ -263,8 +348,35 @@ class LabelAssistClient:
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
                 criteria: Iterable[StepLike] = (), only_listed: bool = False,
                 project: str = "") -> Inspection:
-        """Inspect one label; ``project`` applies that project's inspection
-        settings first (``criteria`` override them)."""
+        """Inspect one label before it is stored.
+
+        Parameters
+        ----------
+        mask : ndarray
+            (H, W) label image.
+        image, prelabel : ndarray, optional
+            The image (intensity criteria) and a pre-label to check agreement
+            with; without one the service pre-labels ``image`` itself.
+        criteria : sequence of step
+            Criterion parameters over the project's settings.
+        only_listed : bool
+            Run only ``criteria``.
+        project : str
+            Apply that project's inspection settings first.
+
+        Returns
+        -------
+        Inspection
+            Findings with severities and boxes, object measurements, the criteria
+            that ran.
+
+        Raises
+        ------
+        InvalidArgumentError
+            Arrays of the wrong shape or type, an unknown criterion, named.
+        NotFoundError
+            ``project`` does not exist.
+        """
         params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
                                            project=project)
 
@@ -316,134 +428,6 @@ class LabelAssistClient:
             if on_error == "raise":
                 raise error
             yield response.sample, error
-
-    # -- selector -----------------------------------------------------------
-
-    def list_strategies(self) -> list[common_pb2.NamedSpec]:
-        return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
-
-    def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "",
-                       criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()) -> selector_pb2.Project:
-        """A new project; ``criteria`` and ``disabled`` are its inspection settings."""
-        return self._unary(self.selector.CreateProject, selector_pb2.CreateProjectRequest(
-            name=name, lease_seconds=lease_seconds, strategy=strategy,
-            inspection=inspection_settings(criteria, disabled))).project
-
-    def list_projects(self) -> list[selector_pb2.Project]:
-        return list(self._unary(self.selector.ListProjects, selector_pb2.ListProjectsRequest()).projects)
-
-    def get_project(self, project: str) -> selector_pb2.Project:
-        return self._unary(self.selector.GetProject, selector_pb2.GetProjectRequest(project=project)).project
-
-    def set_inspection(self, project: str, criteria: Iterable[StepLike] = (),
-                       disabled: Iterable[str] = ()) -> selector_pb2.Project:
-        """Replace the project's inspection settings: criterion parameters
-        and criteria that do not apply (admins)."""
-        return self._unary(self.selector.SetInspection, selector_pb2.SetInspectionRequest(
-            project=project, inspection=inspection_settings(criteria, disabled))).project
-
-    def register_dataset(self, project: str, path: str | Path) -> selector_pb2.RegisterDatasetResponse:
-        """Register a dataset folder that lies on the server, inside its dataset roots."""
-        return self._unary(self.selector.RegisterDataset,
-                           selector_pb2.RegisterDatasetRequest(project=project, path=str(path)))
-
-    def add_sample(self, project: str, stem: str, image: np.ndarray, sequence: str = "",
-                   label: np.ndarray | None = None, prelabel: np.ndarray | None = None) -> int:
-        params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence)
-
-        return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
-                            {"image": image, "label": label, "prelabel": prelabel}).sample_id
-
-    def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
-                    ) -> selector_pb2.AddSamplesResponse:
-        """Add many samples in one streamed call: each item has "stem" and
-        "image", optionally "sequence", "label" and "prelabel". The selector
-        writes them in batches; ``.rejected`` names each sample it could not
-        add, and why, while the rest are added. Not retried (the iterable
-        is consumed once); adding again is safe, existing stems are kept."""
-        def messages():
-            message, size = selector_pb2.AddSamplesRequest(), 0
-            for sample in samples:
-                params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
-                                                      sequence=sample.get("sequence", ""))
-                for part in write_stream(selector_pb2.AddSampleRequest, "params", params,
-                                         {name: sample.get(name) for name in ("image", "label", "prelabel")},
-                                         self.compression):
-                    message.parts.append(part)
-                    size += part.ByteSize()
-                if size >= ADD_MESSAGE_BYTES:  # small samples share a message
-                    yield message
-                    message, size = selector_pb2.AddSamplesRequest(), 0
-            if message.parts:
-                yield message
-
-        try:
-            return self.selector.AddSamples(messages(), timeout=max(self.timeout or 0, 3600))
-        except grpc.RpcError as error:
-            raise self._error(error, self.selector.AddSamples) from None
-
-    def next_sample(self, project: str, annotator: str,
-                    strategy: StepLike | None = None) -> selector_pb2.NextSampleResponse:
-        """Lease the next sample; ``.exhausted`` is set when none is left."""
-        request = selector_pb2.NextSampleRequest(project=project, annotator=annotator)
-        if strategy is not None:
-            request.strategy.CopyFrom(as_call(strategy))
-        return self._unary(self.selector.NextSample, request)
-
-    def next_samples(self, project: str, annotator: str, count: int,
-                     strategy: StepLike | None = None) -> selector_pb2.NextSamplesResponse:
-        """Lease up to ``count`` samples at once, best first (samples the
-        annotator already holds come first); ``.leased`` is empty when the
-        pool is done."""
-        request = selector_pb2.NextSamplesRequest(project=project, annotator=annotator, count=count)
-        if strategy is not None:
-            request.strategy.CopyFrom(as_call(strategy))
-        return self._unary(self.selector.NextSamples, request)
-
-    def release_sample(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "") -> bool:
-        """Give a leased sample back; with ``skip`` (and why), the annotator
-        is offered it again only when the rest of the pool is done. Whether
-        they held the lease."""
-        return self._unary(self.selector.ReleaseSample, selector_pb2.ReleaseSampleRequest(
-            sample_id=sample_id, annotator=annotator, skip=skip, reason=reason)).released
-
-    def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
-        """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" or "prelabel"."""
-        request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
-                                                response_compression=self.compression)
-        return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
-                                                      "info", selector_pb2.SampleInfo), self.selector.GetSample)
-
-    def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray,
-                     origin: str = "manual") -> selector_pb2.LabelVersion:
-        params = selector_pb2.SubmitLabelParams(
-            sample_id=sample_id, annotator=annotator,
-            origin=selector_pb2.LabelOrigin.Value(f"LABEL_ORIGIN_{origin.upper()}"))
-
-        return self._upload(self.selector.SubmitLabel, selector_pb2.SubmitLabelRequest, params, {"mask": mask}).label
-
-    def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
-        return list(self._unary(self.selector.LabelHistory,
-                                selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)
-
-    def list_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
-                     ) -> list[selector_pb2.SampleInfo]:
-        """Every sample of the project in pool order (read page by page)."""
-        return list(self.iter_samples(project, labeled_only, page_size))
-
-    def iter_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
-                     ) -> Iterator[selector_pb2.SampleInfo]:
-        """The project's samples in pool order, one page (``page_size``,
-        0 = the server's default) fetched at a time."""
-        request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only, page_size=page_size)
-        return all_pages(lambda r: self._unary(self.selector.ListSamples, r), request, "samples")
-
-    def progress(self, project: str) -> selector_pb2.ProgressResponse:
-        return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))
-
-    def export_labels(self, project: str, path: str | Path, format: str = "tif") -> int:
-        return self._unary(self.selector.ExportLabels, selector_pb2.ExportLabelsRequest(
-            project=project, path=str(path), format=format)).written
 
     # -- health -------------------------------------------------------------
 

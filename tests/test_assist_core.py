@@ -84,4 +84,4 @@ def test_the_default_prelabel_of_the_imaging_floor_equals_assists_default_pipeli
 
     images, _ = hela_sample()
     for image in images:
-        np.testing.assert_array_equal(default_prelabel(image), prelabel_image(image)[0])
+        np.testing.assert_array_equal(default_prelabel(image), prelabel_image(image).mask)

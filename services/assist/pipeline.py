@@ -4,6 +4,7 @@ the CLI and the benchmarks call. No gRPC in here."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,43 @@ from labelassist.assist.operations import OPERATIONS, check_image, check_mask, c
 Step = tuple[str, Mapping[str, Any]]
 
 
+@dataclass(frozen=True)
+class Prelabel:
+    """A pre-label: the label image (instance ids, 0 background), the
+    method that made it, every step that ran, and the foreground
+    probability when one was asked for and the method has one (the U-Net)."""
+    mask: np.ndarray
+    method: str
+    applied: list[str]
+    probability: np.ndarray | None = None
+
+    @property
+    def object_count(self) -> int:
+        return _prelabel.count_objects(self.mask)
+
 
 def preprocess_image(image: np.ndarray, steps: Sequence[Step]) -> tuple[np.ndarray, list[str]]:
-    """Run a pre-processing pipeline; an empty one returns the image untouched."""
+    """Run a pre-processing pipeline; an empty one returns the image untouched.
+
+    Parameters
+    ----------
+    image : ndarray
+        A 2D image, or (H, W, C) with up to 16 channels.
+    steps : sequence of (name, parameters)
+        Operations of the "preprocess" family, run in order.
+
+    Returns
+    -------
+    image : ndarray
+        The processed image.
+    applied : list of str
+        The names of the steps that ran.
+
+    Raises
+    ------
+    ValueError
+        An image, step name or parameter the operations cannot take, named.
+    """
     return run_pipeline(check_image(image), steps, "preprocess")
 
 
@@ -31,13 +66,36 @@ def prelabel_image(
     postprocess: Sequence[Step] = (),
     return_probability: bool = False,
     triton=None,
-) -> tuple[np.ndarray, str, list[str]] | tuple[np.ndarray, str, list[str], np.ndarray | None]:
-    """Pre-process, pre-label and post-process; ``method=None`` runs the default pipeline.
+) -> Prelabel:
+    """Pre-process, pre-label and post-process one image.
 
-    Returns the label image, the method's name and every step that ran; with
-    ``return_probability`` also the foreground probability (None for
-    methods without one: the thresholds). ``triton`` (a
-    :class:`~labelassist.models.triton.TritonClient`) serves the unet method.
+    Parameters
+    ----------
+    image : ndarray
+        A 2D image, or (H, W, C) with up to 16 channels.
+    method : (name, parameters), optional
+        A "prelabel" operation; None runs the default pipeline (median,
+        Li's threshold, fill holes, remove small objects).
+    preprocess, postprocess : sequence of (name, parameters)
+        Steps before and after the method.
+    return_probability : bool
+        Also return the U-Net's foreground probability (methods without one,
+        the thresholds, return None).
+    triton : TritonClient, optional
+        Serves the unet method.
+
+    Returns
+    -------
+    Prelabel
+        The mask, the method, every step that ran and the probability.
+
+    Raises
+    ------
+    ValueError
+        A bad image, step or parameter, named; every step is checked before
+        any runs.
+    ConflictError, UnavailableError
+        The unet method without a loaded model, or Triton unreachable.
     """
     image = check_image(image)
     if method is None or not method[0]:
@@ -60,9 +118,7 @@ def prelabel_image(
     else:
         mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
-    if return_probability:
-        return mask, method[0], applied + labelled + cleaned, probability
-    return mask, method[0], applied + labelled + cleaned
+    return Prelabel(mask, method[0], applied + labelled + cleaned, probability)
 
 
 def refine_mask(

@@ -110,7 +110,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def Prelabel(self, request_iterator, context):
         received = self._read(request_iterator, pb.PrelabelParams, {"image"})
         params = received.message
-        mask, method, applied, probability = prelabel_image(
+        prelabel = prelabel_image(
             self._image(received, params.sample_id),
             method=call_from_proto(params.method) if params.method.name else None,
             preprocess=[call_from_proto(c) for c in params.preprocess],
@@ -118,10 +118,11 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             return_probability=True,
             triton=self.triton,
         )
-        if not params.return_probability:
-            probability = None
-        result = pb.PrelabelResult(method=method, object_count=count_objects(mask), applied=applied)
-        arrays = {"mask": mask, "probability": probability.astype(np.float32) if probability is not None else None}
+        probability = prelabel.probability if params.return_probability else None
+        result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
+                                   applied=prelabel.applied)
+        arrays = {"mask": prelabel.mask,
+                  "probability": probability.astype(np.float32) if probability is not None else None}
         yield from write_stream(pb.PrelabelResponse, "result", result, arrays, params.response_compression)
 
     def Refine(self, request_iterator, context):

@@ -54,7 +54,7 @@ def run_prelabel_quality(images: list[np.ndarray], labels: list[np.ndarray], tri
     rows = {}
     for name, kwargs in tqdm(configurations(triton is not None).items(), desc="pre-label methods",
                              file=sys.stderr):
-        scores = [dice_iou(prelabel_image(image, **kwargs, triton=triton)[0], label)
+        scores = [dice_iou(prelabel_image(image, **kwargs, triton=triton).mask, label)
                   for image, label in zip(images, labels)]
         rows[name] = {"dice_mean": statistics.mean(s[0] for s in scores), "dice_min": min(s[0] for s in scores),
                       "iou_mean": statistics.mean(s[1] for s in scores)}

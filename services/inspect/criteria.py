@@ -36,7 +36,7 @@ class Finding:
 
 
 @dataclass
-class Label:
+class LabelUnderInspection:
     """What the criteria look at, with measurements computed once on demand."""
 
     mask: np.ndarray
@@ -140,7 +140,7 @@ def touches_border(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bo
     return box[0] == 0 or box[1] == 0 or box[2] == shape[0] or box[3] == shape[1]
 
 
-def missing_regions(label: Label, regions: np.ndarray, ids: np.ndarray, relative_contrast: float,
+def missing_regions(label: LabelUnderInspection, regions: np.ndarray, ids: np.ndarray, relative_contrast: float,
                     include_border: bool, relative_area: float = 0.0
                     ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """The regions worth a missing-object claim, and their boxes: as bright
@@ -158,7 +158,7 @@ def missing_regions(label: Label, regions: np.ndarray, ids: np.ndarray, relative
     return ids, boxes
 
 
-def _objects_finding(name, severity, label: Label, selected, message, measured, bound) -> list[Finding]:
+def _objects_finding(name, severity, label: LabelUnderInspection, selected, message, measured, bound) -> list[Finding]:
     if not np.any(selected):
         return []
     ids, boxes = label.objects.rows(selected)
@@ -166,7 +166,7 @@ def _objects_finding(name, severity, label: Label, selected, message, measured, 
 
 
 @CRITERIA.register("empty_mask", "coverage", [SEVERITY["error"]])
-def empty_mask(label: Label, severity="error"):
+def empty_mask(label: LabelUnderInspection, severity="error"):
     """The label has no foreground at all."""
     if (label.mask > 0).any():
         return []
@@ -178,7 +178,7 @@ def empty_mask(label: Label, severity="error"):
     Parameter("max_fraction", float, 0.8, "largest plausible labelled fraction", 0.0, 1.0),
     SEVERITY["warning"],
 ])
-def foreground_fraction(label: Label, min_fraction=0.001, max_fraction=0.8, severity="warning"):
+def foreground_fraction(label: LabelUnderInspection, min_fraction=0.001, max_fraction=0.8, severity="warning"):
     """The labelled fraction of the image is implausibly small or large."""
     fraction = float((label.mask > 0).mean())
     if fraction == 0:
@@ -199,7 +199,7 @@ def foreground_fraction(label: Label, min_fraction=0.001, max_fraction=0.8, seve
     Parameter("max_count", int, 10000, "most expected objects", 0, 10**9),
     SEVERITY["warning"],
 ])
-def object_count(label: Label, min_count=1, max_count=10000, severity="warning"):
+def object_count(label: LabelUnderInspection, min_count=1, max_count=10000, severity="warning"):
     """The number of objects is outside the expected range."""
     count = len(label.objects)
     if count == 0:
@@ -218,7 +218,7 @@ def object_count(label: Label, min_count=1, max_count=10000, severity="warning")
     Parameter("max_area", float, 0.0, "largest plausible object in pixels; 0 for no bound", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def object_size(label: Label, min_area=40.0, max_area=0.0, severity="warning"):
+def object_size(label: LabelUnderInspection, min_area=40.0, max_area=0.0, severity="warning"):
     """Objects smaller or larger than plausible for the structure; objects cut
     by the border are only judged against the upper bound."""
     area = label.objects.area
@@ -240,7 +240,7 @@ def object_size(label: Label, min_area=40.0, max_area=0.0, severity="warning"):
     Parameter("min_hole_area", float, 1.0, "smallest hole reported, in pixels", 1.0, 1e12),
     SEVERITY["warning"],
 ])
-def holes(label: Label, min_hole_area=1.0, severity="warning"):
+def holes(label: LabelUnderInspection, min_hole_area=1.0, severity="warning"):
     """Objects with holes inside: usually an unfinished fill."""
     hole_area = label.objects.hole_area
     selected = hole_area >= min_hole_area
@@ -251,7 +251,7 @@ def holes(label: Label, min_hole_area=1.0, severity="warning"):
 
 
 @CRITERIA.register("touching_border", "objects", [SEVERITY["info"]])
-def touching_border(label: Label, severity="info"):
+def touching_border(label: LabelUnderInspection, severity="info"):
     """Objects cut by the image border: incomplete, may need excluding."""
     height, width = label.mask.shape
     box = label.objects.bbox
@@ -265,7 +265,7 @@ def touching_border(label: Label, severity="info"):
     Parameter("max_fragments", int, 2, "fragments tolerated", 0, 10**9),
     SEVERITY["warning"],
 ])
-def fragments(label: Label, fragment_area=10.0, max_fragments=2, severity="warning"):
+def fragments(label: LabelUnderInspection, fragment_area=10.0, max_fragments=2, severity="warning"):
     """Many tiny labelled pieces: stray brush strokes or noise."""
     pieces, _ = ndi.label(label.mask > 0, structure=EIGHT_NEIGHBOURS)
     sizes = np.bincount(pieces.ravel())
@@ -288,7 +288,7 @@ def fragments(label: Label, fragment_area=10.0, max_fragments=2, severity="warni
     Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def irregular_shape(label: Label, min_solidity=0.8, min_circularity=0.3, min_area=40.0, severity="warning"):
+def irregular_shape(label: LabelUnderInspection, min_solidity=0.8, min_circularity=0.3, min_area=40.0, severity="warning"):
     """Objects far from round where round objects (nuclei, cells) are expected:
     often two merged objects or a slip of the brush. Objects cut by the
     border are not judged."""
@@ -316,7 +316,7 @@ def irregular_shape(label: Label, min_solidity=0.8, min_circularity=0.3, min_are
     Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
               "object's area count as missing", 0.0, 10.0),
 ])
-def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
+def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
                        extra_severity="info", include_border=False, relative_contrast=0.3, relative_area=0.25):
     """Object-by-object disagreement with the pre-label or model prediction:
     objects it has that the label lacks (missed) and the reverse (extra).
@@ -361,7 +361,7 @@ def prelabel_agreement(label: Label, min_coverage=0.5, min_dice=0.7, min_area=40
     Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def background_intensity(label: Label, min_contrast=2.0, max_background_fraction=0.2, min_area=40.0,
+def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_background_fraction=0.2, min_area=40.0,
                          severity="warning"):
     """Labelled objects that partly or wholly cover background: a blob on
     background, a shifted outline, a bridge painted between two objects."""
@@ -388,7 +388,7 @@ def background_intensity(label: Label, min_contrast=2.0, max_background_fraction
               "object's area count as missing", 0.0, 10.0),
     SEVERITY["warning"],
 ])
-def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contrast=0.3, include_border=False,
+def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0, relative_contrast=0.3, include_border=False,
                    relative_area=0.25, severity="warning"):
     """Unlabelled regions that look like objects: likely missed objects."""
     if label.grey is None:
@@ -414,7 +414,7 @@ def missed_objects(label: Label, min_contrast=6.0, min_area=60.0, relative_contr
     Parameter("min_piece_area", float, 40.0, "object-like pieces at least this large count", 1.0, 1e12),
     SEVERITY["warning"],
 ])
-def merged_objects(label: Label, min_contrast=3.0, min_piece_area=40.0, severity="warning"):
+def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, severity="warning"):
     """One labelled object over two or more separate object-like regions of
     the image: likely two objects merged under one label."""
     if label.grey is None or len(label.objects) == 0:
@@ -434,7 +434,7 @@ def merged_objects(label: Label, min_contrast=3.0, min_piece_area=40.0, severity
 
 
 @CRITERIA.register("instance_defects", "instances", [SEVERITY["error"]])
-def instance_defects(label: Label, severity="error"):
+def instance_defects(label: LabelUnderInspection, severity="error"):
     """Instance-mask defects: one id in two separate pieces; ids with gaps.
 
     An id whose pieces all touch the image border is one object that the
@@ -458,7 +458,7 @@ def instance_defects(label: Label, severity="error"):
     return findings
 
 
-def split_objects(label: Label) -> tuple[list[int], int]:
+def split_objects(label: LabelUnderInspection) -> tuple[list[int], int]:
     """Ids in two or more pieces with at least one piece away from the image
     border, and the most pieces any has. Each object is labelled inside its
     own box: a loop over objects, cheap beside labelling the whole mask."""

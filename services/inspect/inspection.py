@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from skimage import segmentation as skimage_segmentation
 
 from labelassist.imaging import segmentation
 from labelassist.imaging.checks import check_image, check_mask, grey
-from labelassist.inspect.criteria import CRITERIA, Finding, Label
+from labelassist.inspect.criteria import CRITERIA, Finding, LabelUnderInspection
 from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.models.triton import DEFAULT_THRESHOLD
@@ -47,11 +47,15 @@ def default_prelabel(image: np.ndarray, triton=None) -> tuple[np.ndarray, str]:
     return segmentation.default_prelabel(image), "classical"
 
 
-class Inspection(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class Inspection:
+    """The inspection of one label: the findings, a measurement table of
+    its objects, the criteria that ran, and what the agreement check
+    compared with ("sent", "unet", "classical", or "" when none ran)."""
     findings: list[Finding]
     objects: ObjectTable
     checked: list[str]
-    prelabel_source: str  # "sent", "unet", "classical" or "" (no agreement check)
+    prelabel_source: str
 
 
 def inspect_label(
@@ -66,11 +70,37 @@ def inspect_label(
 ) -> Inspection:
     """Run the criteria on one label.
 
-    ``overrides`` set parameters of named criteria; with ``only_listed`` just
-    those run, else every registered criterion does. A project's
-    ``settings`` come first: their parameters are the defaults that
-    ``overrides`` override, and their disabled criteria do not run (unless
-    listed with ``only_listed``).
+    Parameters
+    ----------
+    mask : ndarray
+        The label image (H, W): 0 background, object ids > 0.
+    image : ndarray, optional
+        The image it labels, for the intensity criteria.
+    prelabel : ndarray, optional
+        A pre-label to check agreement with; without one (and with
+        ``compute_prelabel``) the project's default pre-label of ``image``.
+    overrides : sequence of (name, parameters)
+        Parameters of named criteria, over the project's ``settings``.
+    only_listed : bool
+        Run just the criteria in ``overrides`` (else every registered one
+        that ``settings`` does not disable).
+    compute_prelabel : bool
+        Compute a pre-label for the agreement checks when none is sent.
+    settings : InspectionSettings, optional
+        A project's criteria parameters and disabled criteria.
+    triton : TritonClient, optional
+        Serves the U-Net for the default pre-label.
+
+    Returns
+    -------
+    Inspection
+        Findings, object measurements, criteria run and pre-label source.
+
+    Raises
+    ------
+    ValueError
+        Arrays of the wrong shape or type, or an unknown criterion or
+        parameter, named.
     """
     check_arrays(mask, image, prelabel)
     settings = settings or InspectionSettings()
@@ -90,7 +120,7 @@ def inspect_label(
     mask, original_ids = compact_ids(np.asarray(mask))
     if prelabel is not None:
         prelabel = compact_ids(np.asarray(prelabel))[0]
-    label = Label(mask, image, prelabel, original_ids)
+    label = LabelUnderInspection(mask, image, prelabel, original_ids)
     findings = []
     for entry, kwargs in bound:
         raise_if_cancelled()

@@ -1,0 +1,242 @@
+"""The selector's calls of :class:`~labelassist.client.sdk.LabelAssistClient`:
+projects, samples, leases, labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+
+from labelassist.client.steps import StepLike, as_call, inspection_settings
+from labelassist.proto.v1 import common_pb2, selector_pb2
+from labelassist.proto.wire.paging import all_pages
+from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
+
+ADD_MESSAGE_BYTES = 1 << 20  # small samples share a message of about this size
+
+
+class SelectorCalls:
+    """Mixed into the client, which provides the stub and the call helpers."""
+
+    def list_strategies(self) -> list[common_pb2.NamedSpec]:
+        return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
+
+    def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "",
+                       criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()) -> selector_pb2.Project:
+        """Create a project.
+
+        Parameters
+        ----------
+        name : str
+            The project's unique name.
+        lease_seconds : float
+            How long a lease holds a sample (0: the server's default).
+        strategy : str
+            The default selection strategy (empty: sequence_aware).
+        criteria, disabled
+            The project's inspection settings: criterion parameters, and
+            criteria that do not apply.
+
+        Returns
+        -------
+        Project
+            The stored project.
+
+        Raises
+        ------
+        AlreadyExistsError
+            A project of that name exists.
+        """
+        return self._unary(self.selector.CreateProject, selector_pb2.CreateProjectRequest(
+            name=name, lease_seconds=lease_seconds, strategy=strategy,
+            inspection=inspection_settings(criteria, disabled))).project
+
+    def list_projects(self) -> list[selector_pb2.Project]:
+        return list(self._unary(self.selector.ListProjects, selector_pb2.ListProjectsRequest()).projects)
+
+    def get_project(self, project: str) -> selector_pb2.Project:
+        return self._unary(self.selector.GetProject, selector_pb2.GetProjectRequest(project=project)).project
+
+    def set_inspection(self, project: str, criteria: Iterable[StepLike] = (),
+                       disabled: Iterable[str] = ()) -> selector_pb2.Project:
+        """Replace the project's inspection settings: criterion parameters
+        and criteria that do not apply (admins)."""
+        return self._unary(self.selector.SetInspection, selector_pb2.SetInspectionRequest(
+            project=project, inspection=inspection_settings(criteria, disabled))).project
+
+    def register_dataset(self, project: str, path: str | Path) -> selector_pb2.RegisterDatasetResponse:
+        """Register a dataset folder that lies on the server, inside its dataset roots."""
+        return self._unary(self.selector.RegisterDataset,
+                           selector_pb2.RegisterDatasetRequest(project=project, path=str(path)))
+
+    def add_sample(self, project: str, stem: str, image: np.ndarray, sequence: str = "",
+                   label: np.ndarray | None = None, prelabel: np.ndarray | None = None) -> int:
+        """Add one sample to a project.
+
+        Parameters
+        ----------
+        project, stem : str
+            The project, and the sample's name in it (unique per project).
+        image : ndarray
+            The image.
+        sequence : str
+            Which time-lapse or series it belongs to (sequence-aware selection).
+        label, prelabel : ndarray, optional
+            An existing label (stored as version 1) or pre-label.
+
+        Returns
+        -------
+        int
+            The sample id.
+        """
+        params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence)
+
+        return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
+                            {"image": image, "label": label, "prelabel": prelabel}).sample_id
+
+    def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
+                    ) -> selector_pb2.AddSamplesResponse:
+        """Add many samples in one streamed call: each item has "stem" and
+        "image", optionally "sequence", "label" and "prelabel". The selector
+        writes them in batches; ``.rejected`` names each sample it could not
+        add, and why, while the rest are added. Not retried (the iterable
+        is consumed once); adding again is safe, existing stems are kept."""
+        def messages():
+            message, size = selector_pb2.AddSamplesRequest(), 0
+            for sample in samples:
+                params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
+                                                      sequence=sample.get("sequence", ""))
+                for part in write_stream(selector_pb2.AddSampleRequest, "params", params,
+                                         {name: sample.get(name) for name in ("image", "label", "prelabel")},
+                                         self.compression):
+                    message.parts.append(part)
+                    size += part.ByteSize()
+                if size >= ADD_MESSAGE_BYTES:  # small samples share a message
+                    yield message
+                    message, size = selector_pb2.AddSamplesRequest(), 0
+            if message.parts:
+                yield message
+
+        try:
+            return self.selector.AddSamples(messages(), timeout=max(self.timeout or 0, 3600))
+        except grpc.RpcError as error:
+            raise self._error(error, self.selector.AddSamples) from None
+
+    def next_sample(self, project: str, annotator: str,
+                    strategy: StepLike | None = None) -> selector_pb2.NextSampleResponse:
+        """Lease the next sample for an annotator.
+
+        Parameters
+        ----------
+        project, annotator : str
+            Whose lease, in which project.
+        strategy : step, optional
+            A strategy and its parameters (default: the project's).
+
+        Returns
+        -------
+        NextSampleResponse
+            ``.sample`` and the lease's expiry, or ``.exhausted`` when every sample
+            is labelled or leased.
+
+        Raises
+        ------
+        FailedPreconditionError
+            A strategy that needs model scores before a model has scored the pool.
+        """
+        request = selector_pb2.NextSampleRequest(project=project, annotator=annotator)
+        if strategy is not None:
+            request.strategy.CopyFrom(as_call(strategy))
+        return self._unary(self.selector.NextSample, request)
+
+    def next_samples(self, project: str, annotator: str, count: int,
+                     strategy: StepLike | None = None) -> selector_pb2.NextSamplesResponse:
+        """Lease up to ``count`` samples at once, best first (samples the
+        annotator already holds come first); ``.leased`` is empty when the
+        pool is done."""
+        request = selector_pb2.NextSamplesRequest(project=project, annotator=annotator, count=count)
+        if strategy is not None:
+            request.strategy.CopyFrom(as_call(strategy))
+        return self._unary(self.selector.NextSamples, request)
+
+    def release_sample(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "") -> bool:
+        """Give a leased sample back; with ``skip`` (and why), the annotator
+        is offered it again only when the rest of the pool is done. Whether
+        they held the lease."""
+        return self._unary(self.selector.ReleaseSample, selector_pb2.ReleaseSampleRequest(
+            sample_id=sample_id, annotator=annotator, skip=skip, reason=reason)).released
+
+    def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
+        """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" or "prelabel"."""
+        request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
+                                                response_compression=self.compression)
+        return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
+                                                      "info", selector_pb2.SampleInfo), self.selector.GetSample)
+
+    def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray,
+                     origin: str = "manual") -> selector_pb2.LabelVersion:
+        """Store a label as the sample's next version.
+
+        Parameters
+        ----------
+        sample_id : int
+            The sample.
+        annotator : str
+            Who labelled it.
+        mask : ndarray
+            (H, W) label image of the sample's size.
+        origin : {"manual", "edited_prelabel", "accepted_prelabel", "imported"}
+            How the label was made.
+
+        Returns
+        -------
+        LabelVersion
+            The stored version with its number and checksum.
+        """
+        params = selector_pb2.SubmitLabelParams(
+            sample_id=sample_id, annotator=annotator,
+            origin=selector_pb2.LabelOrigin.Value(f"LABEL_ORIGIN_{origin.upper()}"))
+
+        return self._upload(self.selector.SubmitLabel, selector_pb2.SubmitLabelRequest, params, {"mask": mask}).label
+
+    def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
+        return list(self._unary(self.selector.LabelHistory,
+                                selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)
+
+    def list_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
+                     ) -> list[selector_pb2.SampleInfo]:
+        """Every sample of the project in pool order (read page by page)."""
+        return list(self.iter_samples(project, labeled_only, page_size))
+
+    def iter_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
+                     ) -> Iterator[selector_pb2.SampleInfo]:
+        """The project's samples in pool order, one page (``page_size``,
+        0 = the server's default) fetched at a time."""
+        request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only, page_size=page_size)
+        return all_pages(lambda r: self._unary(self.selector.ListSamples, r), request, "samples")
+
+    def progress(self, project: str) -> selector_pb2.ProgressResponse:
+        return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))
+
+    def export_labels(self, project: str, path: str | Path, format: str = "tif") -> int:
+        """Write the project's latest labels into a folder on the server.
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        path : str or Path
+            A folder inside the server's dataset roots.
+        format : {"tif", "png"}
+            The file format.
+
+        Returns
+        -------
+        int
+            How many labels were written.
+        """
+        return self._unary(self.selector.ExportLabels, selector_pb2.ExportLabelsRequest(
+            project=project, path=str(path), format=format)).written
