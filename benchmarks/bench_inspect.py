@@ -26,6 +26,7 @@ right about the reference from false alarms:
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 import json
 import sys
 from pathlib import Path
@@ -39,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, footer, machine, median_seconds, write_results  # noqa: E402
 from hela import hela_frames, tile_windows  # noqa: E402
 
-from labelassist.cli import parse_step  # noqa: E402
+from labelassist.cli.common import parse_step  # noqa: E402
 from labelassist.inspect.inspection import inspect_label  # noqa: E402
 from labelassist.inspect.settings import InspectionSettings  # noqa: E402
 
@@ -283,7 +284,7 @@ def synthetic_label(size: int, count: int, rng) -> tuple[np.ndarray, np.ndarray]
     return labels, image
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
@@ -297,7 +298,118 @@ def main() -> int:
                         help="a project's inspection setting to try (results: ..._tuned)")
     parser.add_argument("--triton-url", help="agreement against the U-Net this Triton serves instead of the "
                                              "classical default pre-label (results: inspect_hela_unet)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+@dataclass
+class Tally:
+    """What the inspection said on the clean and the corrupted tiles."""
+    tiles: int = 0
+    false_alarms: int = 0
+    unconfirmed_alarms: int = 0
+    audited_alarms: int = 0
+    raised: dict = field(default_factory=dict)
+    hits: dict = field(default_factory=lambda: {corruption: 0 for corruption in CORRUPTIONS})
+    sources: dict = field(default_factory=dict)
+    audit_rows: list = field(default_factory=list)
+    figure: list = field(default_factory=list)
+
+    def verdicts(self) -> dict:
+        counted = {}
+        for row in self.audit_rows:
+            counted[row["verdict"]] = counted.get(row["verdict"], 0) + 1
+        return counted
+
+
+def _audit_alarms(tally: Tally, clean: list, window, audit) -> bool:
+    """Record each warning on a clean tile with its verdict from the audit;
+    whether every one of them was judged a fault of the reference."""
+    excused = True
+    for finding in alarms(clean):
+        for box in absolute_boxes(finding, window):
+            entry = audit_entry(audit, window[0], finding.criterion, box)
+            verdict = entry["verdict"] if entry else "unreviewed"
+            excused &= verdict in JUSTIFIED
+            tally.audit_rows.append({"number": len(tally.audit_rows), "frame": window[0],
+                                     "criterion": finding.criterion, "box": list(map(int, box)),
+                                     "message": finding.message, "verdict": verdict,
+                                     "note": entry.get("note", "") if entry else "",
+                                     "folder": entry["folder"] if entry else None})
+    return excused
+
+
+def _inspect_tiles(tiles, masks, settings, triton, rng) -> Tally:
+    """Inspect each reference tile (false alarms) and each corruption of it (detection)."""
+    audit, tally = load_audit(), Tally(tiles=len(tiles))
+    for window, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
+        reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
+        inspection = inspect_label(reference, image, settings=settings, triton=triton)
+        clean = inspection.findings
+        tally.sources[inspection.prelabel_source] = tally.sources.get(inspection.prelabel_source, 0) + 1
+        if alarms(clean):
+            tally.false_alarms += 1
+            for finding in alarms(clean):
+                tally.raised[finding.criterion] = tally.raised.get(finding.criterion, 0) + 1
+            unexplained = [f for f in alarms(clean)
+                           if not (claims_missing(f) and all(confirmed_elsewhere(b, window, masks) for b in f.boxes))]
+            tally.unconfirmed_alarms += bool(unexplained)
+            tally.audited_alarms += not _audit_alarms(tally, clean, window, audit)
+            if len(tally.figure) < 8:
+                tally.figure.append(overlay(image, reference, alarms(clean)))
+        for corruption, corrupt in CORRUPTIONS.items():
+            corrupted, region = corrupt(reference, rng)
+            found = inspect_label(corrupted, image, settings=settings, triton=triton).findings
+            tally.hits[corruption] += detected(clean, found, region)
+    return tally
+
+
+def _timings(rng) -> dict[str, float]:
+    timing = {}
+    for size, count in ((2048, 500), (8192, 5000)):
+        labels, image = synthetic_label(size, count, rng)
+        timing[f"{size}² mask, {count} objects, image and default pre-label"] = \
+            median_seconds(lambda: inspect_label(labels, image), 3)[0]
+        timing[f"{size}² mask, {count} objects, mask only"] = median_seconds(lambda: inspect_label(labels), 3)[0]
+    return timing
+
+
+def _report(args, settings, tally: Tally, timing: dict, name: str) -> str:
+    total, hits, verdicts = tally.tiles, tally.hits, tally.verdicts()
+    detection = sum(hits.values()) / (total * len(CORRUPTIONS))
+    lines = ["# Label inspection on the HeLa reference masks", "",
+             f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from frames {args.frames}; "
+             + (f"settings {settings.criteria}; " if settings.criteria else "default criteria; ")
+             + "agreement against "
+             + ("the U-Net served by Triton" if args.triton_url else "the classical default pre-label")
+             + f" (pre-label source per clean tile: {tally.sources}).", "",
+             f"**False alarms:** {tally.false_alarms}/{total} clean tiles = {tally.false_alarms / total:.1%} "
+             f"(findings by criterion: {', '.join(f'{k} {v}' for k, v in sorted(tally.raised.items())) or 'none'})",
+             "",
+             f"**False alarms, confirmed reference misses excluded:** {tally.unconfirmed_alarms}/{total} = "
+             f"{tally.unconfirmed_alarms / total:.1%}", "",
+             f"**False alarms after the audit by eye:** {tally.audited_alarms}/{total} = "
+             f"{tally.audited_alarms / total:.1%} (verdicts on the {len(tally.audit_rows)} warnings: "
+             f"{', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}; a tile counts unless every warning "
+             "on it is a reference_miss or reference_defect; crops in inspect_hela*_audit/)", "",
+             f"**Detection:** {detection:.1%} of {total * len(CORRUPTIONS)} corrupted tiles", "",
+             "| corruption | detected |", "|---|---:|"]
+    lines += [f"| {corruption} | {count}/{total} = {count / total:.1%} |" for corruption, count in hits.items()]
+    lines += ["", "| inspection time (median of 3) | seconds |", "|---|---:|"]
+    lines += [f"| {label} | {seconds:.3f} |" for label, seconds in timing.items()]
+    command = f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}" + \
+        ("" if args.frames == "0-19" else f" --frames {args.frames}") + \
+        "".join(f" --criterion {n}:" + ",".join(f"{k}={v}" for k, v in p.items()) for n, p in args.criterion) + \
+        (" --triton-url HOST:PORT --no-timing" if args.triton_url else "")
+    lines += footer(machine(), command)
+    lines += ["", f"![Warnings on clean reference tiles]({name}_alarms.png)", "",
+              "The first eight clean tiles with a warning: reference outlines in green, boxes of missing-object "
+              "warnings in red (unlabelled object-like region) and yellow (pre-labelled object not in the label), "
+              "others in magenta.", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    args = _arguments()
     first, _, last = args.frames.partition("-")
     frames = range(int(first), int(last or first) + 1)
     name = ("inspect_hela_unet" if args.triton_url else "inspect_hela") + \
@@ -315,92 +427,20 @@ def main() -> int:
     windows = [w for w in tile_windows(images.shape, args.tile)
                if w[0] in frames and len(np.unique(masks[w])) - 1 >= args.min_objects
                and len(interior_ids(masks[w])) >= 2]
-    tiles = [(w, images[w], masks[w]) for w in windows]
-    audit, audit_rows = load_audit(), []
-    false_alarms, unconfirmed_alarms, audited_alarms, raised, figure = 0, 0, 0, {}, []
-    hits = {corruption: 0 for corruption in CORRUPTIONS}
-    sources = {}
-    for window, image, reference in tqdm(tiles, desc="tiles", file=sys.stderr):
-        reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
-        inspection = inspect_label(reference, image, settings=settings, triton=triton)
-        clean = inspection.findings
-        sources[inspection.prelabel_source] = sources.get(inspection.prelabel_source, 0) + 1
-        if alarms(clean):
-            false_alarms += 1
-            for finding in alarms(clean):
-                raised[finding.criterion] = raised.get(finding.criterion, 0) + 1
-            unexplained = [f for f in alarms(clean)
-                           if not (claims_missing(f) and all(confirmed_elsewhere(b, window, masks) for b in f.boxes))]
-            unconfirmed_alarms += bool(unexplained)
-            excused = True
-            for finding in alarms(clean):
-                for box in absolute_boxes(finding, window):
-                    entry = audit_entry(audit, window[0], finding.criterion, box)
-                    verdict = entry["verdict"] if entry else "unreviewed"
-                    excused &= verdict in JUSTIFIED
-                    audit_rows.append({"number": len(audit_rows), "frame": window[0], "criterion": finding.criterion,
-                                       "box": list(map(int, box)), "message": finding.message, "verdict": verdict,
-                                       "note": entry.get("note", "") if entry else "",
-                                       "folder": entry["folder"] if entry else None})
-            audited_alarms += not excused
-            if len(figure) < 8:
-                figure.append(overlay(image, reference, alarms(clean)))
-        for corruption, corrupt in CORRUPTIONS.items():
-            corrupted, region = corrupt(reference, rng)
-            found = inspect_label(corrupted, image, settings=settings, triton=triton).findings
-            hits[corruption] += detected(clean, found, region)
-    total = len(tiles)
+    tally = _inspect_tiles([(w, images[w], masks[w]) for w in windows], masks, settings, triton, rng)
     if args.audit_sheets:
         # Warnings judged in another run's folder keep their crops there.
-        write_audit_sheets([{k: v for k, v in row.items() if k != "folder"} for row in audit_rows
+        write_audit_sheets([{k: v for k, v in row.items() if k != "folder"} for row in tally.audit_rows
                             if row["folder"] in (None, args.audit_sheets.name)], images, masks, args.audit_sheets)
-    verdicts = {}
-    for row in audit_rows:
-        verdicts[row["verdict"]] = verdicts.get(row["verdict"], 0) + 1
-    timing = {}
-    for size, count in () if args.no_timing else ((2048, 500), (8192, 5000)):
-        labels, image = synthetic_label(size, count, rng)
-        timing[f"{size}² mask, {count} objects, image and default pre-label"] = \
-            median_seconds(lambda: inspect_label(labels, image), 3)[0]
-        timing[f"{size}² mask, {count} objects, mask only"] = median_seconds(lambda: inspect_label(labels), 3)[0]
-    detection = sum(hits.values()) / (total * len(CORRUPTIONS))
-    lines = ["# Label inspection on the HeLa reference masks", "",
-             f"{total} tiles of {args.tile}² (at least {args.min_objects} nuclei) from frames {args.frames}; "
-             + (f"settings {settings.criteria}; " if settings.criteria else "default criteria; ")
-             + "agreement against "
-             + ("the U-Net served by Triton" if args.triton_url else "the classical default pre-label")
-             + f" (pre-label source per clean tile: {sources}).", "",
-             f"**False alarms:** {false_alarms}/{total} clean tiles = {false_alarms / total:.1%} "
-             f"(findings by criterion: {', '.join(f'{k} {v}' for k, v in sorted(raised.items())) or 'none'})", "",
-             f"**False alarms, confirmed reference misses excluded:** {unconfirmed_alarms}/{total} = "
-             f"{unconfirmed_alarms / total:.1%}", "",
-             f"**False alarms after the audit by eye:** {audited_alarms}/{total} = {audited_alarms / total:.1%} "
-             f"(verdicts on the {len(audit_rows)} warnings: "
-             f"{', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}; a tile counts unless every warning "
-             "on it is a reference_miss or reference_defect; crops in inspect_hela*_audit/)", "",
-             f"**Detection:** {detection:.1%} of {total * len(CORRUPTIONS)} corrupted tiles", "",
-             "| corruption | detected |", "|---|---:|"]
-    lines += [f"| {corruption} | {count}/{total} = {count / total:.1%} |" for corruption, count in hits.items()]
-    lines += ["", "| inspection time (median of 3) | seconds |", "|---|---:|"]
-    lines += [f"| {name} | {seconds:.3f} |" for name, seconds in timing.items()]
-    info = machine()
-    command = f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}" + \
-        ("" if args.frames == "0-19" else f" --frames {args.frames}") + \
-        "".join(f" --criterion {n}:" + ",".join(f"{k}={v}" for k, v in p.items()) for n, p in args.criterion) + \
-        (" --triton-url HOST:PORT --no-timing" if args.triton_url else "")
-    lines += footer(info, command)
-    lines += ["", f"![Warnings on clean reference tiles]({name}_alarms.png)", "",
-              "The first eight clean tiles with a warning: reference outlines in green, boxes of missing-object "
-              "warnings in red (unlabelled object-like region) and yellow (pre-labelled object not in the label), "
-              "others in magenta.", ""]
-    table = "\n".join(lines)
-    save_figure(figure, RESULTS / f"{name}_alarms.png")
-    write_results(name, {"tiles": total, "prelabel_sources": sources, "false_alarms": false_alarms,
-                                   "false_alarms_unconfirmed": unconfirmed_alarms,
-                                   "false_alarms_after_audit": audited_alarms, "audit_verdicts": verdicts,
-                                   "raised_on_clean": raised,
-                                   "detected": hits, "detection_rate": detection, "timing_s": timing,
-                                   "machine": info}, table)
+    timing = {} if args.no_timing else _timings(rng)
+    table = _report(args, settings, tally, timing, name)
+    save_figure(tally.figure, RESULTS / f"{name}_alarms.png")
+    detection = sum(tally.hits.values()) / (tally.tiles * len(CORRUPTIONS))
+    write_results(name, {"tiles": tally.tiles, "prelabel_sources": tally.sources, "false_alarms": tally.false_alarms,
+                         "false_alarms_unconfirmed": tally.unconfirmed_alarms,
+                         "false_alarms_after_audit": tally.audited_alarms, "audit_verdicts": tally.verdicts(),
+                         "raised_on_clean": tally.raised, "detected": tally.hits, "detection_rate": detection,
+                         "timing_s": timing, "machine": machine()}, table)
     print(table)
     return 0
 

@@ -29,14 +29,8 @@ from labelassist.imaging.measures import dice  # noqa: E402
 from labelassist.models.unet import predict_probabilities  # noqa: E402
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tiles", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--triton-url", default=None, help="an existing Triton (GPU host); default: local bundle")
-    args = parser.parse_args()
-    images, masks = hela_frames()
+def _train(images, masks, args) -> tuple:
+    """Train on random 128² crops of frames 0-13: the result, its config and seconds."""
     rng = np.random.default_rng(args.seed)
     crops = []
     for _ in range(args.tiles):
@@ -46,17 +40,20 @@ def main() -> int:
     started = time.perf_counter()
     result = train_unet([c[0] for c in crops], [c[1] for c in crops], config,
                         progress=lambda r: print(f"epoch {r.epoch}: loss {r.loss:.3f}", file=sys.stderr))
-    training_s = time.perf_counter() - started
-    test_dice = [dice(predict_mask(result.model, images[f]), masks[f]) for f in range(14, 20)]
+    return result, config, time.perf_counter() - started
 
+
+def _latencies(model, triton_url: str | None) -> dict[int, tuple[float, float]]:
+    """Median seconds per batch of 256² tiles, in-process and through Triton
+    (the local bundle unless ``triton_url`` names one)."""
     from labelassist.models.tritonserver import LocalTriton
     import tritonclient.grpc as triton
 
     rows = {}
     with tempfile.TemporaryDirectory() as workdir:
-        model_store.publish(Path(workdir) / "models", result.model, {"bench": True})
+        model_store.publish(Path(workdir) / "models", model, {"bench": True})
         server = None
-        url = args.triton_url
+        url = triton_url
         if url is None:
             server = LocalTriton(Path(workdir) / "models", Path(workdir) / "run")
             server.start(models=["unet"])
@@ -74,12 +71,26 @@ def main() -> int:
                     image.set_data_from_numpy(batch)
                     client.infer("unet", [image])
 
-                local, _ = median_seconds(lambda: predict_probabilities(result.model, batch), 5)
+                local, _ = median_seconds(lambda: predict_probabilities(model, batch), 5)
                 remote, _ = median_seconds(via_triton, 5)
                 rows[batch_size] = (local, remote)
         finally:
             if server is not None:
                 server.stop()
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tiles", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--triton-url", default=None, help="an existing Triton (GPU host); default: local bundle")
+    args = parser.parse_args()
+    images, masks = hela_frames()
+    result, config, training_s = _train(images, masks, args)
+    test_dice = [dice(predict_mask(result.model, images[f]), masks[f]) for f in range(14, 20)]
+    rows = _latencies(result.model, args.triton_url)
     lines = ["# U-Net on HeLa, and Triton vs. in-process torch", "",
              f"Trained on {args.tiles} random 128² tiles of training frames 0-13 ({args.epochs} epochs × "
              f"{config.steps_per_epoch} batches of {config.batch_size}, depth {config.depth}, width {config.width}, "

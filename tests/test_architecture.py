@@ -40,3 +40,18 @@ def test_no_python_file_outside_the_generated_stubs_is_over_500_lines():
     long = {path: n for path in tracked if not path.endswith(GENERATED)
             if (n := len((ROOT / path).read_text().splitlines())) > 500}
     assert long == {}
+
+
+def test_every_benchmark_script_imports_and_has_a_main():
+    """The benchmarks run outside the suite; their imports must follow the code they measure."""
+    script = ("import importlib.util, sys, pathlib\n"
+              "for path in sorted(pathlib.Path('benchmarks').glob('bench_*.py')):\n"
+              "    spec = importlib.util.spec_from_file_location(path.stem, path)\n"
+              "    module = sys.modules[path.stem] = importlib.util.module_from_spec(spec)\n"
+              "    spec.loader.exec_module(module)\n"
+              "    assert callable(getattr(module, 'main', None)), path\n"
+              "    print(path.stem)\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len(run.stdout.split()) == len(list((ROOT / "benchmarks").glob("bench_*.py")))
