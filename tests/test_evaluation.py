@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from labelassist.io.bundled import write_sample_dataset
-from labelassist.evaluation.datasets import load_evaluation_set
+from labelassist.evaluation.evaluation_set import load_evaluation_set
 from labelassist.evaluation.label_efficiency import BENCH_STRATEGIES, EfficiencyConfig, run_strategy
 from labelassist.models.training import TrainingConfig
 

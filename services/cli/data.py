@@ -22,7 +22,7 @@ def cmd_dataset(args) -> int:
 def cmd_bench_label_efficiency(args) -> int:
     from tqdm import tqdm
 
-    from labelassist.evaluation.datasets import load_evaluation_set
+    from labelassist.evaluation.evaluation_set import load_evaluation_set
     from labelassist.evaluation.label_efficiency import EfficiencyConfig, run_label_efficiency, write_outputs
     from labelassist.evaluation.machine import machine
 
@@ -47,7 +47,7 @@ def cmd_bench_label_efficiency(args) -> int:
 
 
 def cmd_bench_prelabel(args) -> int:
-    from labelassist.evaluation.datasets import load_evaluation_set
+    from labelassist.evaluation.evaluation_set import load_evaluation_set
     from labelassist.evaluation.machine import machine
     from labelassist.evaluation.prelabel_quality import run_prelabel_quality, write_prelabel_outputs
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from labelassist.models.training import TrainingConfig, model_input, train_unet
 from labelassist.models.unet import UNet, predict_maps
-from labelassist.evaluation.datasets import EvaluationSet
+from labelassist.evaluation.evaluation_set import EvaluationSet
 from labelassist.imaging.measures import dice as foreground_dice
 from labelassist.selector.ranked_queue import Pool, needs, rank_pool
 from labelassist.selector.scoring import SCORE_NAMES, image_features, image_scores
