@@ -18,6 +18,14 @@ from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 ADD_MESSAGE_BYTES = 1 << 20  # small samples share a message of about this size
 
 
+def as_origin(origin: Mapping[str, Any] | None) -> selector_pb2.SampleOrigin | None:
+    """A sample's origin for the contract, from a mapping (see ``Region.as_dict``)."""
+    if origin is None:
+        return None
+    known = {f.name for f in selector_pb2.SampleOrigin.DESCRIPTOR.fields}
+    return selector_pb2.SampleOrigin(**{k: v for k, v in origin.items() if k in known})
+
+
 class SelectorCalls:
     """Mixed into the client, which provides the stub and the call helpers."""
 
@@ -73,7 +81,8 @@ class SelectorCalls:
                            selector_pb2.RegisterDatasetRequest(project=project, path=str(path)))
 
     def add_sample(self, project: str, stem: str, image: np.ndarray, sequence: str = "",
-                   label: np.ndarray | None = None, prelabel: np.ndarray | None = None) -> int:
+                   label: np.ndarray | None = None, prelabel: np.ndarray | None = None,
+                   origin: Mapping[str, Any] | None = None) -> int:
         """Add one sample to a project.
 
         Parameters
@@ -86,13 +95,17 @@ class SelectorCalls:
             Which time-lapse or series it belongs to (sequence-aware selection).
         label, prelabel : ndarray, optional
             An existing label (stored as version 1) or pre-label.
+        origin : mapping, optional
+            Where the sample lies in its source file (file, axes, shape, t,
+            z, y, x, height, width, channel), for export in the file's layout.
 
         Returns
         -------
         int
             The sample id.
         """
-        params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence)
+        params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence,
+                                              origin=as_origin(origin))
 
         return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
                             {"image": image, "label": label, "prelabel": prelabel}).sample_id
@@ -100,7 +113,8 @@ class SelectorCalls:
     def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
                     ) -> selector_pb2.AddSamplesResponse:
         """Add many samples in one streamed call: each item has "stem" and
-        "image", optionally "sequence", "label" and "prelabel". The selector
+        "image", optionally "sequence", "label", "prelabel" and "origin"
+        (as for :meth:`add_sample`). The selector
         writes them in batches; ``.rejected`` names each sample it could not
         add, and why, while the rest are added. Not retried (the iterable
         is consumed once); adding again is safe, existing stems are kept."""
@@ -108,7 +122,8 @@ class SelectorCalls:
             message, size = selector_pb2.AddSamplesRequest(), 0
             for sample in samples:
                 params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
-                                                      sequence=sample.get("sequence", ""))
+                                                      sequence=sample.get("sequence", ""),
+                                                      origin=as_origin(sample.get("origin")))
                 for part in write_stream(selector_pb2.AddSampleRequest, "params", params,
                                          {name: sample.get(name) for name in ("image", "label", "prelabel")},
                                          self.compression):

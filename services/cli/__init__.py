@@ -8,10 +8,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from labelassist.cli import assist, data, inspect, models, selection, session
+from labelassist.cli import assist, data, inspect, models, project, selection, session
 from labelassist.proto.wire.addresses import default_data_dir, env
 
-COMMAND_GROUPS = (session, assist, inspect, selection, models, data)
+COMMAND_GROUPS = (session, assist, inspect, selection, project, models, data)
 
 
 def build_parser() -> argparse.ArgumentParser:

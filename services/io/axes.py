@@ -68,18 +68,25 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
         with Image.open(path) as image:
             found = "YX" if data.ndim == 2 else "YXC" if image.mode in ("RGB", "RGBA", "LA", "CMYK") else ""
     found = "".join(CHANNEL_ALIASES.get(a, a) for a in found)
+    return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
+
+
+def checked_axes(name: str, found: str, axes: str | None, shape: tuple[int, ...]) -> str:
+    """The axes of data of ``shape``: ``axes`` when given (checked against
+    the data), else what the file said (``found``), when it names every
+    dimension. Raises ValueError saying what to give."""
     if axes:
         axes = axes.upper()
-        if len(axes) != data.ndim or set(axes) - set(KNOWN_AXES) or len(set(axes)) != len(axes) \
+        if len(axes) != len(shape) or set(axes) - set(KNOWN_AXES) or len(set(axes)) != len(axes) \
                 or not axes.endswith("YX") and not axes.endswith("YXC"):
-            raise ValueError(f"{path.name}: --axes {axes} does not fit data of shape {tuple(data.shape)}: give one "
+            raise ValueError(f"{name}: --axes {axes} does not fit data of shape {shape}: give one "
                              f"distinct letter of {KNOWN_AXES} per dimension, ending in YX (or YXC)")
-        return AxisImage(data, axes)
-    if len(found) != data.ndim or set(found) & UNKNOWN_AXES or set(found) - set(KNOWN_AXES):
-        raise ValueError(f"{path.name}: the file does not say what its {data.ndim} dimensions "
-                         f"{tuple(data.shape)} are (found {found or 'nothing'!r}); give them with --axes, "
-                         f"e.g. --axes {'ZYX' if data.ndim == 3 else 'TZYX' if data.ndim == 4 else 'YX'}")
-    return AxisImage(data, found)
+        return axes
+    if len(found) != len(shape) or set(found) & UNKNOWN_AXES or set(found) - set(KNOWN_AXES):
+        raise ValueError(f"{name}: the file does not say what its {len(shape)} dimensions "
+                         f"{shape} are (found {found or 'nothing'!r}); give them with --axes, "
+                         f"e.g. --axes {'ZYX' if len(shape) == 3 else 'TZYX' if len(shape) == 4 else 'YX'}")
+    return found
 
 
 def select_plane(image: AxisImage, channel: int | None = None, z: int | None = None,

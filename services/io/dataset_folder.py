@@ -9,7 +9,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+from labelassist.io.images import IMAGE_SUFFIXES
+
 # Labels must be lossless: no JPEG.
 LABEL_SUFFIXES = (".tif", ".tiff", ".png")
 

@@ -10,6 +10,7 @@ import tifffile
 from PIL import Image
 
 TIFF_SUFFIXES = (".tif", ".tiff")
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")  # read everywhere an image is taken
 
 
 def read_image(path: str | Path) -> np.ndarray:

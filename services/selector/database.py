@@ -76,7 +76,23 @@ def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
                                   connect_args={"connect_timeout": 5} if "psycopg" in url else {})
     if for_writes:
         metadata.create_all(engine)
+        _add_missing_columns(engine)
         for table in metadata.tables.values():  # indexes added to tables that already existed
             for index in table.indexes:
                 index.create(engine, checkfirst=True)
     return engine
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """Nullable columns that a newer schema has and a database made by an
+    older one lacks, added in place (the data stays)."""
+    existing = sa.inspect(engine)
+    missing = [(table.name, column) for table in metadata.tables.values()
+               for have in [{c["name"] for c in existing.get_columns(table.name)}]
+               for column in table.columns if column.name not in have and column.nullable]
+    if not missing:
+        return
+    with engine.begin() as connection:
+        for table, column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            connection.execute(sa.text(f'ALTER TABLE {table} ADD COLUMN "{column.name}" {kind}'))

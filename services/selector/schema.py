@@ -27,6 +27,9 @@ samples = sa.Table(
     # Image features (float32) for diversity before any model exists; small, so in the row.
     sa.Column("features", sa.LargeBinary),
     sa.Column("labeled", sa.Boolean, nullable=False, default=False),
+    # Where the sample lies in its source file (JSON: file, axes, shape, t, z,
+    # y, x, height, width, channel), for labels written back in its layout.
+    sa.Column("origin", sa.Text),
     sa.UniqueConstraint("project_id", "stem"),
     sa.Index("samples_by_position", "project_id", "position"),
 )

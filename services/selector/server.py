@@ -7,6 +7,7 @@ import itertools
 
 import grpc
 import sqlalchemy.exc
+from google.protobuf import json_format
 
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
@@ -32,6 +33,18 @@ ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") fo
 ORIGIN_FROM_PROTO = {value: name for name, value in ORIGIN_TO_PROTO.items()}
 DEFAULT_STRATEGY = "sequence_aware"
 ADD_BATCH = 2000
+ADD_BATCH_BYTES = 16 << 20  # large tiles go in smaller batches: memory stays bounded
+
+
+def origin_json(params: pb.AddSampleParams) -> str | None:
+    """The sample's origin as the store keeps it (JSON), or None without one."""
+    if not params.HasField("origin"):
+        return None
+    return json_format.MessageToJson(params.origin, preserving_proto_field_name=True, indent=None)
+
+
+def origin_message(text: str | None) -> pb.SampleOrigin | None:
+    return json_format.Parse(text, pb.SampleOrigin()) if text else None
 ANALYZE_AFTER = 20_000  # samples added in one call after which the planner's statistics are refreshed
 DEFAULT_PAGE, MAX_PAGE = 1000, 10_000
 
@@ -97,24 +110,26 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                 names[row.project_id] = self.store.project_name(row.project_id)
             infos.append(pb.SampleInfo(sample_id=row.id, project=project_name or names[row.project_id],
                                        stem=row.stem, sequence=row.sequence or "", labeled=row.labeled,
-                                       label_version=versions.get(row.id, 0)))
+                                       label_version=versions.get(row.id, 0), origin=origin_message(row.origin)))
         return infos
 
     def _sample_info(self, row: SampleRow, project_name: str | None = None) -> pb.SampleInfo:
         return self._sample_infos([row], project_name)[0]
 
     def _add_in_batches(self, project, entries) -> tuple[int, int, list[pb.RejectedSample]]:
-        """Add entries ``ADD_BATCH`` at a time; an entry with an ``error``,
-        or one that fails the checks, is rejected and the rest go on."""
-        added = existing = 0
+        """Add entries ``ADD_BATCH`` (or ``ADD_BATCH_BYTES``) at a time; an
+        entry with an ``error``, or one that fails the checks, is rejected
+        and the rest go on."""
+        added = existing = size = 0
         rejected, batch = [], []
 
         def flush():
-            nonlocal added, existing
+            nonlocal added, existing, size
             if batch:
                 new = self.store.add_samples(project, batch)
                 added, existing = added + new, existing + len(batch) - new
                 batch.clear()
+                size = 0
 
         for entry in entries:
             try:
@@ -125,7 +140,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                 rejected.append(pb.RejectedSample(stem=str(entry.get("stem", ""))[:200], error=str(error)))
                 continue
             batch.append(entry)
-            if len(batch) >= ADD_BATCH:
+            size += sum(entry[name].nbytes for name in ("image", "label", "prelabel") if entry.get(name) is not None)
+            if len(batch) >= ADD_BATCH or size >= ADD_BATCH_BYTES:
                 flush()
         flush()
         if added >= ANALYZE_AFTER:
@@ -180,7 +196,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         params = received.message
         project = self.store.project(params.project)
         entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
-                 "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel")}
+                 "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
+                 "origin": origin_json(params)}
         added = self.store.add_samples(project, [entry])
         row = self.store.sample_by_stem(project, params.stem)
         return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
@@ -204,7 +221,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                     yield {"stem": params.stem, "error": f"sample {params.stem!r} has no 'image' array"}
                     continue
                 yield {"stem": params.stem, "sequence": params.sequence or None, "image": received.arrays["image"],
-                       "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel")}
+                       "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
+                       "origin": origin_json(params)}
 
         added, existing, rejected = self._add_in_batches(project, entries())
         return pb.AddSamplesResponse(added=added, existing=existing, rejected=rejected,

@@ -48,6 +48,7 @@ class SampleRow:
     prelabel_blob: str | None
     features: bytes | None
     labeled: bool
+    origin: str | None = None  # JSON: where the sample lies in its source file
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ def check_sample_entry(entry: dict) -> None:
     sequence = entry.get("sequence")
     if sequence is not None and len(sequence) > 200:
         raise ValueError(f"'sequence' has {len(sequence)} characters; at most 200")
+    origin = entry.get("origin")
+    if origin is not None and len(origin) > 4000:
+        raise ValueError(f"'origin' has {len(origin)} characters; at most 4000")
 
 
 class Store:
@@ -203,7 +207,8 @@ class Store:
                 written.append(checksum)
             return checksum
 
-        prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "image_blob": put(entry["image"]),
+        prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": entry.get("origin"),
+                     "image_blob": put(entry["image"]),
                      "features": image_features(entry["image"]).tobytes(),
                      "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label"))}
                     for entry in entries]
@@ -228,6 +233,7 @@ class Store:
                 rows.append({"project_id": project.id, "position": position, "stem": entry["stem"],
                              "sequence": entry["sequence"], "image_blob": entry["image_blob"],
                              "prelabel_blob": entry["prelabel_blob"], "features": entry["features"],
+                             "origin": entry["origin"],
                              "labeled": entry["label_checksum"] is not None})
                 if entry["label_checksum"] is not None:
                     imported[entry["stem"]] = entry["label_checksum"]

@@ -119,15 +119,41 @@ class RegisterDatasetResponse(_message.Message):
     rejected: _containers.RepeatedCompositeFieldContainer[RejectedSample]
     def __init__(self, added: _Optional[int] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ...) -> None: ...
 
+class SampleOrigin(_message.Message):
+    __slots__ = ("file", "axes", "shape", "t", "z", "y", "x", "height", "width", "channel")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    AXES_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    T_FIELD_NUMBER: _ClassVar[int]
+    Z_FIELD_NUMBER: _ClassVar[int]
+    Y_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    HEIGHT_FIELD_NUMBER: _ClassVar[int]
+    WIDTH_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    axes: str
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    t: int
+    z: int
+    y: int
+    x: int
+    height: int
+    width: int
+    channel: int
+    def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ...) -> None: ...
+
 class AddSampleParams(_message.Message):
-    __slots__ = ("project", "stem", "sequence")
+    __slots__ = ("project", "stem", "sequence", "origin")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     project: str
     stem: str
     sequence: str
-    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ...) -> None: ...
+    origin: SampleOrigin
+    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ...) -> None: ...
 
 class AddSampleRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -172,20 +198,22 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     LABELED_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    ORIGIN_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
     sequence: str
     labeled: bool
     label_version: int
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ...) -> None: ...
+    origin: SampleOrigin
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ...) -> None: ...
 
 class NextSampleRequest(_message.Message):
     __slots__ = ("project", "annotator", "strategy")

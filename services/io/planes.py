@@ -1,0 +1,282 @@
+"""Samples from real image files: every 2D plane (each t and z) of an image
+or stack, cut into tiles when it is larger than the tile size, each with the
+region of the source it came from, so labels can go back into the source
+layout.
+
+TIFF files (OME-TIFF, ImageJ hyperstacks, pyramids, tiled or striped) are
+read a band of rows at a time through tifffile's decoded segments: a
+40,000² slide costs a band of ``tile`` rows in memory, never the whole
+image. PNG and JPEG files are small and read whole.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
+from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES
+
+
+def file_stem(path: str | Path) -> str:
+    """A file's name without its image suffix (``.ome.tif`` counts as one)."""
+    name = Path(path).name
+    for suffix in (".ome.tiff", ".ome.tif", *IMAGE_SUFFIXES):
+        if name.lower().endswith(suffix):
+            return name[:-len(suffix)]
+    return Path(path).stem
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source file's layout: its axes (of ``TZCYX``) and shape in them."""
+    file: str
+    axes: str
+    shape: tuple[int, ...]
+
+    def extent(self, axis: str) -> int:
+        return self.shape[self.axes.index(axis)] if axis in self.axes else 1
+
+    @property
+    def label_axes(self) -> str:
+        """The axes of the source's label image: the source's without C."""
+        return self.axes.replace("C", "")
+
+    @property
+    def label_shape(self) -> tuple[int, ...]:
+        return tuple(self.extent(a) for a in self.label_axes)
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where one sample lies in its source: plane (t, z), the rows and
+    columns of the region, and the channel taken (-1: all, channels last)."""
+    source: Source
+    t: int = 0
+    z: int = 0
+    y: int = 0
+    x: int = 0
+    height: int = 0
+    width: int = 0
+    channel: int = -1
+    tiled: bool = field(default=False, compare=False)
+
+    @property
+    def stem(self) -> str:
+        """A unique, readable sample name: the file's stem and the region."""
+        parts = [file_stem(self.source.file)]
+        parts += [f"t{self.t}"] if self.source.extent("T") > 1 else []
+        parts += [f"z{self.z}"] if self.source.extent("Z") > 1 else []
+        parts += [f"y{self.y}_x{self.x}"] if self.tiled else []
+        return "_".join(parts)
+
+    def as_dict(self) -> dict:
+        return {"file": self.source.file, "axes": self.source.axes, "shape": list(self.source.shape),
+                "t": self.t, "z": self.z, "y": self.y, "x": self.x, "height": self.height, "width": self.width,
+                "channel": self.channel}
+
+
+def _grid(height: int, width: int, tile: int | None) -> list[tuple[int, int, int, int]]:
+    """(y, x, h, w) of the tiles covering a plane; one region when it fits."""
+    if not tile or (height <= tile and width <= tile):
+        return [(0, 0, height, width)]
+    return [(y, x, min(tile, height - y), min(tile, width - x))
+            for y in range(0, height, tile) for x in range(0, width, tile)]
+
+
+def _planes(source: Source) -> list[tuple[int, int]]:
+    return [(t, z) for t in range(source.extent("T")) for z in range(source.extent("Z"))]
+
+
+def _channels(source: Source, channel: int | None) -> list[int] | None:
+    """The channels a sample holds: one picked, or all (at most 16)."""
+    count = source.extent("C")
+    if channel is not None:
+        if not 0 <= channel < count:
+            raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: --channel {channel} "
+                             f"is out of range 0-{count - 1}")
+        return [channel] if "C" in source.axes else None
+    if count > MAX_CHANNELS:
+        raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: {count} channels; "
+                         "pick one with --channel")
+    return None
+
+
+def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None
+                ) -> Iterator[tuple[Region, np.ndarray]]:
+    source = Source(file, image.axes, tuple(image.data.shape))
+    _channels(source, channel)
+    data = image.data
+    order = [a for a in "TZYXC" if a in image.axes]
+    data = np.transpose(data, [image.axes.index(a) for a in order])
+    if "T" not in order:
+        data = data[None]
+    if "Z" not in order:
+        data = data[:, None]
+    if "C" in order and channel is not None:
+        data = data[..., channel]
+    for t, z in _planes(source):
+        plane = data[t, z]
+        for y, x, h, w in (grid := _grid(plane.shape[0], plane.shape[1], tile)):
+            yield (Region(source, t, z, y, x, h, w, -1 if channel is None else channel, len(grid) > 1),
+                   np.ascontiguousarray(plane[y:y + h, x:x + w]))
+
+
+class _TiffPlanes:
+    """The planes of a TIFF series, one page per (t, z, c) or per (t, z)
+    with samples (RGB) in the page."""
+
+    def __init__(self, tiff: tifffile.TiffFile, file: str, axes: str | None):
+        series = tiff.series[0]
+        found = "".join({"S": "C"}.get(a, a) for a in series.axes)
+        self.series, self.pages = series, series.pages
+        self.source = Source(file, checked_axes(Path(file).name, found, axes, tuple(series.shape)),
+                             tuple(series.shape))
+        page_dims = len(series.keyframe.shape)
+        self.page_axes = self.source.axes[-page_dims:]
+        self.leading = self.source.axes[:-page_dims]
+        if self.page_axes not in ("YX", "YXC") or math.prod(series.shape[:-page_dims]) != len(self.pages):
+            raise _WholeFile()
+
+    def page(self, t: int, z: int, c: int):
+        index = {"T": t, "Z": z, "C": c}
+        shape = [self.source.extent(a) for a in self.leading]
+        return self.pages[int(np.ravel_multi_index([index[a] for a in self.leading], shape))] if shape else \
+            self.pages[0]
+
+
+class _WholeFile(Exception):
+    """The TIFF's pages do not map onto planes: read it whole."""
+
+
+def _bands(page, band: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(y, rows) of a page, ``band`` rows at a time (the last may be
+    shorter), decoded segment by segment: at most about ``band`` plus one
+    segment's rows of the page are in memory."""
+    height, width = page.shape[:2]
+    extra = tuple(page.shape[2:])
+    blocks: list[tuple[int, np.ndarray]] = []  # full-width row blocks, in order
+    current_y, current = None, None
+    start = 0
+
+    def ready(until: int):
+        nonlocal start, blocks
+        while start < height and until >= min(start + band, height):
+            stop = min(start + band, height)
+            rows = np.concatenate([b[max(start - y, 0):stop - y] for y, b in blocks
+                                   if y < stop and y + len(b) > start])
+            yield start, rows
+            start = stop
+            blocks = [(y, b) for y, b in blocks if y + len(b) > start]
+
+    for data, index, shape in page.segments(maxworkers=1):
+        y, x = int(index[2]), int(index[3])
+        if y != current_y:
+            if current is not None:
+                blocks.append((current_y, current))
+                yield from ready(current_y + len(current))
+            current_y = y
+            current = np.zeros((min(shape[1], height - y), width) + extra, page.dtype)
+        h, w = len(current), min(shape[2], width - x)
+        decoded = data[0, :h, :w]
+        current[:, x:x + w] = decoded if extra else decoded[..., 0]
+    if current is not None:
+        blocks.append((current_y, current))
+        yield from ready(height)
+
+
+def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> Iterator[tuple[Region, np.ndarray]]:
+    source = planes.source
+    picked = _channels(source, channel)
+    in_pages = "C" in planes.leading
+    for t, z in _planes(source):
+        pages = [planes.page(t, z, c) for c in (picked if picked is not None else range(source.extent("C")))] \
+            if in_pages else [planes.page(t, z, 0)]
+        height, width = pages[0].shape[:2]
+        grid = _grid(height, width, tile)
+        band = grid[0][2]
+        streams = [_bands(page, band) for page in pages]
+        for (y, rows), *others in zip(*streams):
+            if in_pages:
+                rows = np.stack([rows] + [r for _, r in others], axis=-1) if others else rows
+            elif "C" in source.axes and channel is not None:
+                rows = rows[..., channel]
+            for gy, gx, h, w in grid:
+                if gy == y:
+                    region = Region(source, t, z, gy, gx, h, w, -1 if channel is None else channel, len(grid) > 1)
+                    yield region, np.ascontiguousarray(rows[:h, gx:gx + w])
+
+
+def read_samples(path: str | Path, axes: str | None = None, channel: int | None = None,
+                 tile: int | None = None) -> Iterator[tuple[Region, np.ndarray]]:
+    """Every 2D sample of an image file, with where it lies in the file.
+
+    Parameters
+    ----------
+    path : path
+        TIFF (OME-TIFF, ImageJ hyperstacks, pyramids: the full-resolution
+        level), PNG or JPEG.
+    axes : str, optional
+        The file's axes, one letter of ``TZCYX`` per dimension, for a file
+        whose metadata does not say.
+    channel : int, optional
+        Keep only this channel; without it all channels (at most 16) stay,
+        channels last.
+    tile : int, optional
+        Cut planes larger than ``tile`` a side into ``tile``-sized regions
+        (the last row and column smaller).
+
+    Yields
+    ------
+    (Region, ndarray)
+        Plane by plane (T, then Z), tile by tile in row order; the array is
+        (H, W) or (H, W, C).
+
+    Raises
+    ------
+    ValueError
+        Unknown axes, or a channel out of range, naming the axes found.
+    OSError
+        A file that cannot be read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such image: {path}")
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        try:
+            with tifffile.TiffFile(path) as tiff:
+                if not tiff.series:
+                    raise tifffile.TiffFileError("no image series")
+                try:
+                    planes = _TiffPlanes(tiff, str(path), axes)
+                except _WholeFile:
+                    planes = None
+                if planes is not None:
+                    yield from _from_tiff(planes, channel, tile)
+                    return
+        except (tifffile.TiffFileError, struct.error, IndexError, KeyError, zlib.error) as error:
+            # The decoders' messages quote the file's bytes: name the file and the kind of fault only.
+            raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
+                             "expected a TIFF, PNG or JPEG file") from None
+    yield from _from_array(read_with_axes(path, axes), str(path), channel, tile)
+
+
+def image_files(paths) -> list[Path]:
+    """The image files among ``paths``, folders expanded (sorted), in order."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+__all__ = ["KNOWN_AXES", "Region", "Source", "file_stem", "image_files", "read_samples"]

@@ -1,0 +1,202 @@
+"""Projects from real image files through ``labelassist project`` and the
+real services: stacks become one sample per plane, channels are picked,
+RGB slides pre-label through colour deconvolution, large tiled images
+become tiles without being loaded whole, and labels export in the source
+file's own layout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from skimage import color, draw
+
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from shapes import dice
+
+CLI = [sys.executable, "-m", "labelassist.cli"]
+# The CLI under a wrapper that prints its own peak resident memory (KiB) last.
+PEAK = ("import resource, runpy, sys\nsys.argv = ['labelassist', *sys.argv[1:]]\ntry:\n"
+        "    runpy.run_module('labelassist.cli', run_name='__main__')\nfinally:\n"
+        "    print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+
+
+@pytest.fixture
+def cli_env(stack):
+    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                             for name, address in stack.addresses.as_dict().items()}}
+
+
+def run(env, *args, timeout=300):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+
+
+def _disks(shape, count, radius, rng) -> np.ndarray:
+    truth = np.zeros(shape, np.uint8)
+    for _ in range(count):
+        centre = rng.integers(radius + 2, np.array(shape) - radius - 2)
+        truth[draw.disk(tuple(centre), radius, shape=shape)] = 1
+    return truth
+
+
+def test_a_tzcyx_ome_tiff_becomes_one_sample_per_plane_and_exports_in_its_layout(cli_env, client, tmp_path, rng):
+    stack = rng.integers(0, 4000, (2, 3, 2, 64, 80)).astype(np.uint16)
+    path = tmp_path / "cells.ome.tif"
+    tifffile.imwrite(path, stack, ome=True, metadata={"axes": "TZCYX"})
+    project = _name("stack")
+    made = run(cli_env, "project", "create", project, "--images", str(path))
+    assert made.returncode == 0, made.stderr
+    assert "added 6 samples" in made.stdout
+    infos = client.list_samples(project)
+    assert sorted(i.stem for i in infos) == sorted(f"cells_t{t}_z{z}" for t in range(2) for z in range(3))
+    for info in infos:
+        origin = info.origin
+        assert (origin.file, origin.axes, tuple(origin.shape)) == ("cells.ome.tif", "TZCYX", stack.shape)
+        image = client.get_sample(info.sample_id).require("image")
+        assert np.array_equal(image, np.moveaxis(stack[origin.t, origin.z], 0, -1))  # channels last
+        assert info.sequence == "cells"
+
+    # Two planes labelled, then exported: one OME-TIFF with the file's T, Z, Y, X.
+    labelled = {}
+    for info in infos[:2]:
+        mask = np.zeros((64, 80), np.uint8)
+        mask[10:20, 10 + 5 * info.origin.z:30] = 1
+        mask[40:50, 50:60] = 2
+        client.submit_label(info.sample_id, "exporter", mask)
+        labelled[(info.origin.t, info.origin.z)] = mask
+    out = tmp_path / "export"
+    exported = run(cli_env, "project", "export", project, "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    with tifffile.TiffFile(out / "cells_labels.ome.tif") as written:
+        assert written.series[0].axes == "TZYX"
+        labels = written.asarray()
+    assert labels.shape == (2, 3, 64, 80)
+    for (t, z), mask in labelled.items():
+        assert np.array_equal(labels[t, z] > 0, mask > 0)
+        assert len(np.unique(labels[t, z])) == 3  # two objects, each its own id
+    assert set(np.unique(labels[list(zip(*labelled))[0], list(zip(*labelled))[1]])) - {0} == {1, 2, 3, 4}
+    assert labels.sum() == sum(labels[t, z].sum() for t, z in labelled)  # the rest stays background
+
+
+def test_a_picked_channel_is_what_the_samples_hold_and_what_prelabels(cli_env, client, tmp_path, rng):
+    truth = _disks((128, 128), 6, 9, rng)
+    decoy = _disks((128, 128), 6, 9, rng)
+    cyx = np.stack([decoy * 3000 + 200, truth * 3000 + 200]).astype(np.uint16)
+    cyx = (cyx + rng.normal(0, 60, cyx.shape)).clip(0, 65535).astype(np.uint16)
+    path = tmp_path / "two_channels.tif"
+    tifffile.imwrite(path, cyx, imagej=True, metadata={"axes": "CYX"})
+    project = _name("channel")
+    made = run(cli_env, "project", "create", project, "--images", str(path), "--channel", "1")
+    assert made.returncode == 0, made.stderr
+    [info] = client.list_samples(project)
+    assert info.origin.channel == 1
+    assert np.array_equal(client.get_sample(info.sample_id).require("image"), cyx[1])
+    outcome = client.prelabel(None, ("otsu", {"polarity": "bright"}), sample_id=info.sample_id)
+    assert dice(outcome.mask > 0, truth) > 0.9 and dice(outcome.mask > 0, decoy) < 0.5
+
+    refused = run(cli_env, "project", "add", project, str(path), "--channel", "2")
+    assert refused.returncode == 1
+    assert "axes CYX (2, 128, 128): --channel 2 is out of range 0-1" in refused.stderr
+
+
+def test_an_rgb_slide_prelabels_its_nuclei_through_colour_deconvolution(cli_env, client, tmp_path, rng):
+    nuclei = _disks((160, 160), 8, 10, rng)
+    hed = np.zeros((160, 160, 3))
+    hed[..., 0] = nuclei * 0.9 + rng.normal(0, 0.02, nuclei.shape)  # hematoxylin in the nuclei
+    hed[..., 1] = 0.25 + rng.normal(0, 0.02, nuclei.shape)          # eosin everywhere
+    rgb = (np.clip(color.hed2rgb(hed), 0, 1) * 255).astype(np.uint8)
+    path = tmp_path / "slide.tif"
+    tifffile.imwrite(path, rgb, photometric="rgb")
+    project = _name("rgb")
+    made = run(cli_env, "project", "create", project, "--images", str(path))
+    assert made.returncode == 0, made.stderr
+    [info] = client.list_samples(project)
+    assert client.get_sample(info.sample_id).require("image").shape == (160, 160, 3)
+    outcome = client.prelabel(None, ("otsu", {"polarity": "bright"}), preprocess=["hed"], sample_id=info.sample_id)
+    assert dice(outcome.mask > 0, nuclei) > 0.9
+
+
+def _peak_kib(result: subprocess.CompletedProcess) -> int:
+    return int(result.stderr.rsplit("peak_kib", 1)[1].split()[0])
+
+
+def _high_water_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def test_a_large_tiled_image_becomes_tiles_without_being_loaded_whole(start_service, tmp_path):
+    """8192² of uint16 (128 MiB), tiled and compressed as slides are: the
+    CLI reads a band of tiles at a time and the selector takes batches of
+    bounded size; neither holds the image."""
+    side, file_tile = 8192, 512
+    image_bytes = side * side * 2
+
+    def tiles():
+        for y in range(0, side, file_tile):
+            for x in range(0, side, file_tile):
+                yield np.full((file_tile, file_tile), (y // file_tile) * 100 + x // file_tile, np.uint16)
+
+    big = tmp_path / "slide.ome.tif"
+    tifffile.imwrite(big, tiles(), shape=(side, side), dtype=np.uint16, tile=(file_tile, file_tile),
+                     compression="zlib", ome=True, metadata={"axes": "YX"})
+    small = tmp_path / "small.tif"
+    tifffile.imwrite(small, np.zeros((64, 64), np.uint16))
+    selector = start_service("selector")
+    env = {**os.environ, "LABELASSIST_SELECTOR_ADDRESS": selector.address}
+    with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=120) as client:
+        client.create_project("slides")
+        baseline = subprocess.run([sys.executable, "-c", PEAK, "project", "add", "slides", str(small)],
+                                  capture_output=True, text=True, env=env, timeout=300)
+        assert baseline.returncode == 0, baseline.stderr
+        before = _high_water_kib(selector.process.pid)
+        added = subprocess.run([sys.executable, "-c", PEAK, "project", "add", "slides", str(big), "--tile", "1024"],
+                               capture_output=True, text=True, env=env, timeout=600)
+        assert added.returncode == 0, added.stderr
+        assert "added 64 samples" in added.stdout
+        cli_growth = _peak_kib(added) - _peak_kib(baseline)
+        selector_growth = _high_water_kib(selector.process.pid) - before
+        assert cli_growth * 1024 < image_bytes / 4, f"the CLI grew by {cli_growth} KiB"
+        assert selector_growth * 1024 < image_bytes / 2, f"the selector grew by {selector_growth} KiB"
+        infos = {i.stem: i for i in client.list_samples("slides")}
+        corner = infos["slide_y7168_x3072"]
+        assert (corner.origin.y, corner.origin.x, corner.origin.height, corner.origin.width) == (7168, 3072, 1024, 1024)
+        tile = client.get_sample(corner.sample_id).require("image")
+        expected = np.add.outer(np.arange(7168, 8192) // file_tile * 100, np.arange(3072, 4096) // file_tile)
+        assert np.array_equal(tile, expected.astype(np.uint16))
+
+
+def test_labels_come_along_and_a_broken_file_is_reported_while_the_rest_are_added(cli_env, client, tmp_path, rng):
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir()
+    labels.mkdir()
+    zyx = rng.integers(0, 255, (3, 40, 50)).astype(np.uint8)
+    tifffile.imwrite(images / "series.tif", zyx, imagej=True, metadata={"axes": "ZYX"})
+    truth = np.zeros((3, 40, 50), np.uint16)
+    truth[:, 5:15, 5:15] = 1
+    tifffile.imwrite(labels / "series.tif", truth, photometric="minisblack")  # no axes: it takes the image's
+    tifffile.imwrite(images / "plain.tif", zyx[0])
+    (images / "broken.tif").write_bytes(b"II*\x00 not a tiff at all")
+    project = _name("folder")
+    made = run(cli_env, "project", "create", project, "--images", str(images), "--labels", str(labels))
+    assert made.returncode == 1
+    assert "broken.tif" in made.stderr and "Traceback" not in made.stderr
+    assert "2 of 3 files read; added 4 samples" in made.stdout
+    infos = {i.stem: i for i in client.list_samples(project)}
+    assert set(infos) == {"series_z0", "series_z1", "series_z2", "plain"}
+    for z in range(3):
+        info = infos[f"series_z{z}"]
+        assert info.labeled and client.label_history(info.sample_id)[0].annotator == "import"
+        assert np.array_equal(client.get_sample(info.sample_id, with_image=False).require("label"), truth[z])
+    assert not infos["plain"].labeled
