@@ -213,7 +213,7 @@ class LabelAssistClient(SelectorCalls):
 
     def prelabel(self, image: np.ndarray | None, method: StepLike | None = None,
                  preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = (),
-                 sample_id: int = 0) -> PrelabelOutcome:
+                 sample_id: int = 0, project: str = "") -> PrelabelOutcome:
         """Pre-label an image: pre-process, threshold or U-Net, post-process.
 
         Parameters
@@ -227,6 +227,9 @@ class LabelAssistClient(SelectorCalls):
             Steps before and after the method.
         sample_id : int
             A selector sample to read the image from.
+        project : str
+            Without ``method``: run this project's assist settings (a
+            sample's own project's are used with ``sample_id``).
 
         Returns
         -------
@@ -244,7 +247,7 @@ class LabelAssistClient(SelectorCalls):
         """
         params = assist_pb2.PrelabelParams(
             preprocess=[as_call(s) for s in preprocess], postprocess=[as_call(s) for s in postprocess],
-            response_compression=self.compression, sample_id=sample_id)
+            response_compression=self.compression, sample_id=sample_id, project=project)
         if method is not None:
             params.method.CopyFrom(as_call(method))
         out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},

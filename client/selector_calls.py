@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 import numpy as np
 
-from labelassist.client.steps import StepLike, as_call, inspection_settings
+from labelassist.client.steps import StepLike, as_call, assist_settings, inspection_settings
 from labelassist.proto.v1 import common_pb2, selector_pb2
 from labelassist.proto.wire.paging import all_pages
 from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
@@ -33,7 +33,9 @@ class SelectorCalls:
         return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
 
     def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "",
-                       criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()) -> selector_pb2.Project:
+                       criteria: Iterable[StepLike] = (), disabled: Iterable[str] = (),
+                       preprocess: Iterable[StepLike] = (), method: StepLike | None = None,
+                       postprocess: Iterable[StepLike] = ()) -> selector_pb2.Project:
         """Create a project.
 
         Parameters
@@ -47,6 +49,9 @@ class SelectorCalls:
         criteria, disabled
             The project's inspection settings: criterion parameters, and
             criteria that do not apply.
+        preprocess, method, postprocess
+            The project's assist settings: the steps its pre-labels run
+            (e.g. ``preprocess=["hed"]`` for H&E slides).
 
         Returns
         -------
@@ -60,7 +65,8 @@ class SelectorCalls:
         """
         return self._unary(self.selector.CreateProject, selector_pb2.CreateProjectRequest(
             name=name, lease_seconds=lease_seconds, strategy=strategy,
-            inspection=inspection_settings(criteria, disabled))).project
+            inspection=inspection_settings(criteria, disabled),
+            assist=assist_settings(preprocess, method, postprocess))).project
 
     def list_projects(self) -> list[selector_pb2.Project]:
         return list(self._unary(self.selector.ListProjects, selector_pb2.ListProjectsRequest()).projects)
@@ -74,6 +80,20 @@ class SelectorCalls:
         and criteria that do not apply (admins)."""
         return self._unary(self.selector.SetInspection, selector_pb2.SetInspectionRequest(
             project=project, inspection=inspection_settings(criteria, disabled))).project
+
+    def set_assist(self, project: str, preprocess: Iterable[StepLike] = (), method: StepLike | None = None,
+                   postprocess: Iterable[StepLike] = ()) -> selector_pb2.Project:
+        """Replace the project's assist settings (admins): the steps a
+        pre-label without a method runs for the project's samples; empty
+        steps restore the default pipeline.
+
+        Raises
+        ------
+        InvalidArgumentError
+            An unknown operation, one of the wrong family, or a bad parameter.
+        """
+        return self._unary(self.selector.SetAssist, selector_pb2.SetAssistRequest(
+            project=project, assist=assist_settings(preprocess, method, postprocess))).project
 
     def register_dataset(self, project: str, path: str | Path) -> selector_pb2.RegisterDatasetResponse:
         """Register a dataset folder that lies on the server, inside its dataset roots."""

@@ -17,6 +17,15 @@ def inspection_settings(criteria: Iterable[StepLike] = (), disabled: Iterable[st
     return selector_pb2.InspectionSettings(criteria=[as_call(c) for c in criteria], disabled=list(disabled))
 
 
+def assist_settings(preprocess: Iterable[StepLike] = (), method: StepLike | None = None,
+                    postprocess: Iterable[StepLike] = ()) -> selector_pb2.AssistSettings:
+    settings = selector_pb2.AssistSettings(preprocess=[as_call(s) for s in preprocess],
+                                           postprocess=[as_call(s) for s in postprocess])
+    if method is not None:
+        settings.method.CopyFrom(as_call(method))
+    return settings
+
+
 def as_call(step: StepLike) -> common_pb2.NamedCall:
     if isinstance(step, common_pb2.NamedCall):
         return step

@@ -177,9 +177,10 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         self._start_triton()
         ports = self.ports()
-        # The selector checks inspection settings against inspect's criteria,
-        # so it is told inspect's address before inspect exists.
+        # The selector checks project settings against inspect's criteria and
+        # assist's operations, so it is told their addresses before they exist.
         ports.setdefault("inspect", free_port(self.host))
+        ports.setdefault("assist", free_port(self.host))
         for name in SERVICES:
             port = ports.get(name, 0)
             ready_file = run_dir / f"{name}.ready.json"
@@ -190,7 +191,8 @@ class Stack:
             if name in ("assist", "inspect") and self._selector_address():
                 command += ["--selector-address", self._selector_address()]
             if name == "selector":
-                command += ["--inspect-address", format_address(self.host, ports["inspect"])]
+                command += ["--inspect-address", format_address(self.host, ports["inspect"]),
+                            "--assist-address", format_address(self.host, ports["assist"])]
             child = ChildService(name, None, ready_file, log_dir / f"{name}.log", command, self._child_env())
             self._spawn(child)
             self.children[name] = child

@@ -301,3 +301,23 @@ def test_the_pre_label_that_next_brings_is_no_unsubmitted_edit(qtbot, stack, gui
     _wait_idle(qtbot, window)
     assert window.canvas.editor.mask.any() and not window.dirty
     window.close()
+
+
+def test_next_on_an_rgb_project_shows_the_slide_and_its_prelabel(qtbot, stack, client, rng):
+    """An H&E project whose assist settings deconvolve the hematoxylin: Next
+    shows the colour slide and the nuclei pre-labelled from the settings."""
+    from test_projects_from_files import h_and_e_slide
+
+    from shapes import dice
+
+    rgb, nuclei = h_and_e_slide(rng)
+    name = f"gui-rgb-{os.getpid()}-{rng.integers(1 << 30)}"
+    client.create_project(name, preprocess=["hed"], method=("otsu", {"polarity": "bright"}))
+    client.add_sample(name, "slide", rgb)
+    window = _open_window(qtbot, stack, name)
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    assert np.array_equal(window.canvas.image_item.image, rgb)
+    assert dice(window.canvas.editor.mask > 0, nuclei) > 0.9
+    window.close()

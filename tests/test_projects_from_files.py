@@ -16,6 +16,7 @@ import pytest
 import tifffile
 from skimage import color, draw
 
+from labelassist.client.errors import InvalidArgumentError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from shapes import dice
 
@@ -108,21 +109,43 @@ def test_a_picked_channel_is_what_the_samples_hold_and_what_prelabels(cli_env, c
     assert "axes CYX (2, 128, 128): --channel 2 is out of range 0-1" in refused.stderr
 
 
-def test_an_rgb_slide_prelabels_its_nuclei_through_colour_deconvolution(cli_env, client, tmp_path, rng):
-    nuclei = _disks((160, 160), 8, 10, rng)
-    hed = np.zeros((160, 160, 3))
-    hed[..., 0] = nuclei * 0.9 + rng.normal(0, 0.02, nuclei.shape)  # hematoxylin in the nuclei
-    hed[..., 1] = 0.25 + rng.normal(0, 0.02, nuclei.shape)          # eosin everywhere
-    rgb = (np.clip(color.hed2rgb(hed), 0, 1) * 255).astype(np.uint8)
+def h_and_e_slide(rng, side: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """A synthetic H&E tile: hematoxylin in round nuclei, eosin everywhere."""
+    nuclei = _disks((side, side), 8, 10, rng)
+    hed = np.zeros((side, side, 3))
+    hed[..., 0] = nuclei * 0.9 + rng.normal(0, 0.02, nuclei.shape)
+    hed[..., 1] = 0.25 + rng.normal(0, 0.02, nuclei.shape)
+    return (np.clip(color.hed2rgb(hed), 0, 1) * 255).astype(np.uint8), nuclei
+
+
+def test_an_rgb_project_prelabels_its_nuclei_with_its_assist_settings(cli_env, client, tmp_path, rng):
+    rgb, nuclei = h_and_e_slide(rng)
     path = tmp_path / "slide.tif"
     tifffile.imwrite(path, rgb, photometric="rgb")
     project = _name("rgb")
-    made = run(cli_env, "project", "create", project, "--images", str(path))
+    made = run(cli_env, "project", "create", project, "--images", str(path), "--pre", "hed",
+               "--method", "otsu:polarity=bright")
     assert made.returncode == 0, made.stderr
     [info] = client.list_samples(project)
     assert client.get_sample(info.sample_id).require("image").shape == (160, 160, 3)
-    outcome = client.prelabel(None, ("otsu", {"polarity": "bright"}), preprocess=["hed"], sample_id=info.sample_id)
-    assert dice(outcome.mask > 0, nuclei) > 0.9
+    # No method in the call: the project's settings (colour deconvolution, then Otsu) run.
+    outcome = client.prelabel(None, sample_id=info.sample_id)
+    assert outcome.applied == ["hed", "otsu"] and dice(outcome.mask > 0, nuclei) > 0.9
+    from_file = run(cli_env, "prelabel", str(path), "-o", str(tmp_path / "mask.tif"), "--project", project)
+    assert from_file.returncode == 0, from_file.stderr
+    assert dice(tifffile.imread(tmp_path / "mask.tif") > 0, nuclei) > 0.9
+    shown = run(cli_env, "assist-settings", project)
+    assert "pre-processing: hed\n" in shown.stdout and "method: otsu:polarity=bright" in shown.stdout
+
+    # A step of the wrong family is refused when it is set, naming it.
+    refused = run(cli_env, "assist-settings", project, "--pre", "otsu")
+    assert refused.returncode == 2 and "INVALID_ARGUMENT" in refused.stderr
+    assert "unknown preprocess operation 'otsu'" in refused.stderr
+    reset = run(cli_env, "assist-settings", project, "--reset")
+    assert reset.returncode == 0 and "method: the default pipeline" in reset.stdout
+    with pytest.raises(InvalidArgumentError, match="needs one channel, image has 3; add a 'channel' or 'merge' "
+                                                   r"pre-processing step \('hed' for an RGB brightfield slide\)"):
+        client.prelabel(None, sample_id=info.sample_id)  # the default pipeline takes one channel
 
 
 def _peak_kib(result: subprocess.CompletedProcess) -> int:

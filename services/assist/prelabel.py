@@ -30,8 +30,10 @@ GLOBAL_THRESHOLDS = {
 def single_channel(image: np.ndarray, method: str) -> np.ndarray:
     if image.ndim == 3:
         if image.shape[2] != 1:
-            raise ValueError(f"{method}: needs one channel, image has {image.shape[2]}; "
-                             "add a 'channel' or 'merge' pre-processing step")
+            stain = " ('hed' for an RGB brightfield slide)" if image.shape[2] in (3, 4) else ""
+            raise ValueError(f"{method}: needs one channel, image has {image.shape[2]}; add a 'channel' or "
+                             f"'merge' pre-processing step{stain}, or make it the project's assist settings "
+                             "(labelassist assist-settings)")
         image = image[..., 0]
     return np.asarray(image, dtype=np.float32)
 

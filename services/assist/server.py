@@ -85,12 +85,33 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""
+        return self._image_and_project(received, sample_id)[0]
+
+    def _image_and_project(self, received, sample_id: int) -> tuple[np.ndarray, str]:
+        """The image, and the project of the selector's sample ("" for a sent image)."""
         if "image" in received.arrays:
-            return received.arrays["image"]
+            return received.arrays["image"], ""
         if not sample_id:
-            return received.require("image")
+            return received.require("image"), ""
         with self.selector.client() as selector:
-            return selector.get_sample(sample_id).require("image")
+            sample = selector.get_sample(sample_id)
+        return sample.require("image"), sample.message.project
+
+    def _pipeline(self, params: pb.PrelabelParams, project: str) -> dict:
+        """The call's steps; without a method, those of the project's assist
+        settings (its steps first, then the call's), when it has any."""
+        steps = {"method": call_from_proto(params.method) if params.method.name else None,
+                 "preprocess": [call_from_proto(c) for c in params.preprocess],
+                 "postprocess": [call_from_proto(c) for c in params.postprocess]}
+        if steps["method"] is not None or not project:
+            return steps
+        with self.selector.client() as selector:
+            settings = selector.get_project(project).assist
+        if settings.method.name:
+            steps["method"] = call_from_proto(settings.method)
+        steps["preprocess"] = [call_from_proto(c) for c in settings.preprocess] + steps["preprocess"]
+        steps["postprocess"] = [call_from_proto(c) for c in settings.postprocess] + steps["postprocess"]
+        return steps
 
     def _read(self, parts, params_type, arrays):
         return read_stream(parts, "params", params_type, self.max_array_bytes, arrays)
@@ -110,14 +131,9 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def Prelabel(self, request_iterator, context):
         received = self._read(request_iterator, pb.PrelabelParams, {"image"})
         params = received.message
-        prelabel = prelabel_image(
-            self._image(received, params.sample_id),
-            method=call_from_proto(params.method) if params.method.name else None,
-            preprocess=[call_from_proto(c) for c in params.preprocess],
-            postprocess=[call_from_proto(c) for c in params.postprocess],
-            return_probability=True,
-            triton=self.triton,
-        )
+        image, project = self._image_and_project(received, params.sample_id)
+        prelabel = prelabel_image(image, **self._pipeline(params, params.project or project),
+                                  return_probability=True, triton=self.triton)
         probability = prelabel.probability if params.return_probability else None
         result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                    applied=prelabel.applied)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from labelassist.cli.assist import add_assist_steps
 from labelassist.cli.common import client_for
 
 
@@ -75,7 +76,8 @@ def _register(args, create: bool) -> int:
     failed: list[tuple[str, str]] = []
     with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
         if create:
-            client.create_project(args.name, strategy=args.strategy)
+            client.create_project(args.name, strategy=args.strategy, preprocess=args.pre, method=args.method,
+                                  postprocess=args.post)
         response = client.add_samples(args.name, _entries(sources, args, failed, bar))
     for file, error in failed:
         print(f"failed {file}: {error}", file=sys.stderr)
@@ -140,6 +142,7 @@ def register(commands) -> None:
     create.add_argument("--images", nargs="+", type=Path, required=True, metavar="PATH",
                         help="image files (TIFF incl. OME/ImageJ, PNG, JPEG) or folders of them")
     create.add_argument("--strategy", default="", help="the project's selection strategy")
+    add_assist_steps(create)  # the project's assist settings
     _reading_arguments(create)
     create.set_defaults(handler=cmd_project_create)
     add = actions.add_parser("add", help="add images, stacks and folders to a project")

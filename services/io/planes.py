@@ -158,38 +158,39 @@ class _WholeFile(Exception):
 
 def _bands(page, band: int) -> Iterator[tuple[int, np.ndarray]]:
     """(y, rows) of a page, ``band`` rows at a time (the last may be
-    shorter), decoded segment by segment: at most about ``band`` plus one
-    segment's rows of the page are in memory."""
+    shorter), decoded segment by segment into one reused buffer: a band and
+    the rows of a segment that reach into the next one are all that is held.
+    Each band is valid until the next is asked for."""
     height, width = page.shape[:2]
     extra = tuple(page.shape[2:])
-    blocks: list[tuple[int, np.ndarray]] = []  # full-width row blocks, in order
-    current_y, current = None, None
-    start = 0
+    buffer = np.zeros((min(band, height), width) + extra, page.dtype)
+    start, later = 0, []  # later: (y, x, rows) that lie below the current band
 
-    def ready(until: int):
-        nonlocal start, blocks
-        while start < height and until >= min(start + band, height):
-            stop = min(start + band, height)
-            rows = np.concatenate([b[max(start - y, 0):stop - y] for y, b in blocks
-                                   if y < stop and y + len(b) > start])
-            yield start, rows
-            start = stop
-            blocks = [(y, b) for y, b in blocks if y + len(b) > start]
+    def place(y: int, x: int, rows: np.ndarray) -> None:
+        top = y - start
+        inside = min(len(rows), len(buffer) - top)
+        buffer[top:top + inside, x:x + rows.shape[1]] = rows[:inside]
+        if inside < len(rows):
+            later.append((y + inside, x, rows[inside:].copy()))
+
+    def advance() -> None:
+        nonlocal start, later
+        start += len(buffer)
+        buffer[:] = 0
+        waiting, later = later, []
+        for y, x, rows in waiting:
+            place(y, x, rows)
 
     for data, index, shape in page.segments(maxworkers=1):
         y, x = int(index[2]), int(index[3])
-        if y != current_y:
-            if current is not None:
-                blocks.append((current_y, current))
-                yield from ready(current_y + len(current))
-            current_y = y
-            current = np.zeros((min(shape[1], height - y), width) + extra, page.dtype)
-        h, w = len(current), min(shape[2], width - x)
-        decoded = data[0, :h, :w]
-        current[:, x:x + w] = decoded if extra else decoded[..., 0]
-    if current is not None:
-        blocks.append((current_y, current))
-        yield from ready(height)
+        while y >= start + len(buffer):
+            yield start, buffer[:min(len(buffer), height - start)]
+            advance()
+        h, w = min(shape[1], height - y), min(shape[2], width - x)
+        place(y, x, data[0, :h, :w] if extra else data[0, :h, :w, 0])
+    while start < height:
+        yield start, buffer[:min(len(buffer), height - start)]
+        advance()
 
 
 def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> Iterator[tuple[Region, np.ndarray]]:
@@ -211,7 +212,7 @@ def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> It
             for gy, gx, h, w in grid:
                 if gy == y:
                     region = Region(source, t, z, gy, gx, h, w, -1 if channel is None else channel, len(grid) > 1)
-                    yield region, np.ascontiguousarray(rows[:h, gx:gx + w])
+                    yield region, rows[:h, gx:gx + w].copy()  # the band's buffer is reused
 
 
 def read_samples(path: str | Path, axes: str | None = None, channel: int | None = None,

@@ -10,18 +10,10 @@ when it applies them.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
-import grpc
-
-from labelassist.proto.v1 import inspect_pb2, inspect_pb2_grpc
-from labelassist.proto.wire.addresses import env
-from labelassist.proto.wire.channel import open_channel
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
-from labelassist.runtime.auth import caller_token
-from labelassist.runtime.errors import UnavailableError
 from labelassist.runtime.registry import Registry
 
 # Stored as JSON: {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
@@ -58,30 +50,3 @@ def check_settings(stored: Settings, catalogue: Callable[[], Registry | None]) -
         bound = catalogue.get(name).bind(parameters)
         converted.append([name, {key: bound[key] for key in parameters}])
     return {"criteria": converted, "disabled": list(dict.fromkeys(stored.get("disabled", [])))}
-
-
-class CriteriaCatalogue:
-    """Inspect's criteria and their parameters, asked for once and kept."""
-
-    def __init__(self, address: str | None):
-        self.address = address
-        self._registry: Registry | None = None
-        self._lock = threading.Lock()
-
-    def registry(self) -> Registry | None:
-        """The catalogue, or None when no inspect service is configured."""
-        if not self.address:
-            return None
-        with self._lock:
-            if self._registry is None:
-                try:
-                    # On the caller's behalf, with the caller's token, as every call between services.
-                    with open_channel(self.address, token=caller_token(), tls_root=env("TLS_ROOT")) as channel:
-                        answer = inspect_pb2_grpc.InspectServiceStub(channel).ListCriteria(
-                            inspect_pb2.ListCriteriaRequest(), timeout=10)
-                except grpc.RpcError as error:
-                    raise UnavailableError(f"the inspect service at {self.address} did not answer "
-                                           f"({error.code().name}); inspection settings cannot be checked "
-                                           "now; retry shortly") from None
-                self._registry = Registry.from_specs("criterion", answer.criteria)
-            return self._registry

@@ -82,6 +82,14 @@ project_inspection = sa.Table(
     sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
     sa.Column("settings", sa.JSON, nullable=False),
 )
+project_assist = sa.Table(
+    "project_assist", metadata,
+    # {"preprocess": [[name, {parameter: value}], ...], "method": [name, {...}] | null, "postprocess": [...]}
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+# A project's settings of each kind, one table each.
+PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist}
 
 
 annotator_counts = sa.Table(

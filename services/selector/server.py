@@ -21,8 +21,9 @@ from labelassist.runtime.paths import add_dataset_root_argument, confine, datase
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.datasets import dataset_entries, export_labels
-from labelassist.selector.inspection_settings import (CriteriaCatalogue, check_settings, settings_from_proto,
-                                                      settings_to_proto)
+from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
+from labelassist.selector.catalogues import criteria_catalogue, operations_catalogue
+from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.database import database_cause
@@ -58,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inspect-address", default=env("INSPECT_ADDRESS"),
                         help="the inspect service, whose criteria project settings are checked against "
                              "(env LABELASSIST_INSPECT_ADDRESS; without it inspect checks them when applied)")
+    parser.add_argument("--assist-address", default=env("ASSIST_ADDRESS"),
+                        help="the assist service, whose operations project assist settings are checked against "
+                             "(env LABELASSIST_ASSIST_ADDRESS; without it assist checks them when applied)")
 
 
 def _database_error(error: BaseException) -> str:
@@ -87,18 +91,21 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.queues = RankedQueues(self.store)
-        self.criteria = CriteriaCatalogue(options.get("inspect_address"))
+        self.criteria = criteria_catalogue(options.get("inspect_address"))
+        self.operations = operations_catalogue(options.get("assist_address"))
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
         return self.store.problem()
 
-    def _project_message(self, project, inspection: dict | None = None) -> pb.Project:
+    def _project_message(self, project, inspection: dict | None = None, assist: dict | None = None) -> pb.Project:
         total, labeled = self.store.counts(project)
-        inspection = self.store.inspection(project) if inspection is None else inspection
+        inspection = self.store.settings(project, "inspection") if inspection is None else inspection
+        assist = self.store.settings(project, "assist") if assist is None else assist
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
                           total=total, labeled=labeled,
-                          inspection=settings_to_proto(inspection, pb.InspectionSettings))
+                          inspection=settings_to_proto(inspection, pb.InspectionSettings),
+                          assist=assist_to_proto(assist, pb.AssistSettings))
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
@@ -155,8 +162,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         require("create_project")
         strategy = request.strategy or DEFAULT_STRATEGY
         STRATEGIES.get(strategy)
-        inspection = check_settings(settings_from_proto(request.inspection), self.criteria.registry)
-        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy, inspection)
+        settings = {"inspection": check_settings(settings_from_proto(request.inspection), self.criteria.registry),
+                    "assist": check_assist(assist_from_proto(request.assist), self.operations.registry)}
+        project = self.store.create_project(request.name, request.lease_seconds or 1800.0, strategy, settings)
         return pb.CreateProjectResponse(project=self._project_message(project))
 
     def GetProject(self, request, context):
@@ -166,14 +174,22 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def SetInspection(self, request, context):
         require("configure", request.project)
         project = self.store.project(request.project)
-        self.store.set_inspection(project, check_settings(settings_from_proto(request.inspection),
-                                                          self.criteria.registry))
+        self.store.set_settings(project, "inspection", check_settings(settings_from_proto(request.inspection),
+                                                                      self.criteria.registry))
         return pb.SetInspectionResponse(project=self._project_message(project))
+
+    def SetAssist(self, request, context):
+        require("configure", request.project)
+        project = self.store.project(request.project)
+        self.store.set_settings(project, "assist", check_assist(assist_from_proto(request.assist),
+                                                                self.operations.registry))
+        return pb.SetAssistResponse(project=self._project_message(project))
 
     def ListProjects(self, request, context):
         identity = caller()
-        settings = self.store.inspections()
-        return pb.ListProjectsResponse(projects=[self._project_message(p, settings.get(p.id, {}))
+        inspection, assist = self.store.all_settings("inspection"), self.store.all_settings("assist")
+        return pb.ListProjectsResponse(projects=[self._project_message(p, inspection.get(p.id, {}),
+                                                                       assist.get(p.id, {}))
                                                  for p in self.store.list_projects()
                                                  if identity is None or identity.sees(p.name)])
 

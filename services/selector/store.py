@@ -23,7 +23,7 @@ from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.blobs import BlobStore, array_checksum
 from labelassist.selector.database import create_engine, database_cause
-from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, project_inspection, projects,
+from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
                                          ranked, samples, scored_counts, scores, skips)
 from labelassist.selector.scoring import image_features
 
@@ -109,7 +109,8 @@ class Store:
     # -- projects -----------------------------------------------------------
 
     def create_project(self, name: str, lease_seconds: float = 1800.0, strategy: str = "sequence_aware",
-                       inspection: dict | None = None) -> Project:
+                       settings: dict[str, dict] | None = None) -> Project:
+        """A new project; ``settings`` by kind ("inspection", "assist")."""
         if not name or len(name) > 200:
             raise ValueError("project 'name' must be 1 to 200 characters")
         if not math.isfinite(lease_seconds) or lease_seconds <= 0:
@@ -119,30 +120,32 @@ class Store:
                 project_id = connection.execute(projects.insert().values(
                     name=name, lease_seconds=lease_seconds, strategy=strategy, created_at=time.time())
                 ).inserted_primary_key[0]
-                if inspection:
-                    connection.execute(project_inspection.insert().values(project_id=project_id,
-                                                                          settings=inspection))
+                for kind, values in (settings or {}).items():
+                    if values:
+                        connection.execute(PROJECT_SETTINGS[kind].insert().values(project_id=project_id,
+                                                                                   settings=values))
         except IntegrityError:
             raise ConflictError(f"project {name!r} already exists") from None
         return Project(project_id, name, lease_seconds, strategy)
 
-    def inspection(self, project: Project) -> dict:
-        """The project's inspection settings ({} when it has none)."""
+    def settings(self, project: Project, kind: str) -> dict:
+        """The project's settings of ``kind`` ("inspection", "assist"); {} when it has none."""
+        table = PROJECT_SETTINGS[kind]
         with self.reader.connect() as connection:
-            settings = connection.execute(sa.select(project_inspection.c.settings)
-                                          .where(project_inspection.c.project_id == project.id)).scalar()
-        return settings or {}
+            values = connection.execute(sa.select(table.c.settings).where(table.c.project_id == project.id)).scalar()
+        return values or {}
 
-    def inspections(self) -> dict[int, dict]:
-        """Every project's inspection settings by project id, in one query."""
+    def all_settings(self, kind: str) -> dict[int, dict]:
+        """Every project's settings of ``kind`` by project id, in one query."""
         with self.reader.connect() as connection:
-            return {row.project_id: row.settings for row in connection.execute(sa.select(project_inspection))}
+            return {row.project_id: row.settings for row in connection.execute(sa.select(PROJECT_SETTINGS[kind]))}
 
-    def set_inspection(self, project: Project, settings: dict) -> None:
+    def set_settings(self, project: Project, kind: str, values: dict) -> None:
+        table = PROJECT_SETTINGS[kind]
         with self.engine.begin() as connection:
-            connection.execute(project_inspection.delete().where(project_inspection.c.project_id == project.id))
-            if settings:
-                connection.execute(project_inspection.insert().values(project_id=project.id, settings=settings))
+            connection.execute(table.delete().where(table.c.project_id == project.id))
+            if values:
+                connection.execute(table.insert().values(project_id=project.id, settings=values))
 
     def project(self, name: str) -> Project:
         """The project by name; projects never change once created, so each is read once."""

@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from labelassist.proto.v1 import common_pb2 as labelassist_dot_proto_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelassist/proto/v1/assist.proto\x12\x0elabelassist.v1\x1a!labelassist/proto/v1/common.proto\"\'\n\x15ListOperationsRequest\x12\x0e\n\x06\x66\x61mily\x18\x01 \x01(\t\"G\n\x16ListOperationsResponse\x12-\n\noperations\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedSpec\"\x8d\x01\n\x10PreprocessParams\x12+\n\x08pipeline\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x39\n\x14response_compression\x18\x02 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x11\n\tsample_id\x18\x03 \x01(\x04\"|\n\x11PreprocessRequest\x12\x32\n\x06params\x18\x01 \x01(\x0b\x32 .labelassist.v1.PreprocessParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"#\n\x10PreprocessResult\x12\x0f\n\x07\x61pplied\x18\x01 \x03(\t\"}\n\x12PreprocessResponse\x12\x32\n\x06result\x18\x01 \x01(\x0b\x32 .labelassist.v1.PreprocessResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x84\x02\n\x0ePrelabelParams\x12-\n\npreprocess\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12)\n\x06method\x18\x02 \x01(\x0b\x32\x19.labelassist.v1.NamedCall\x12.\n\x0bpostprocess\x18\x03 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x1a\n\x12return_probability\x18\x04 \x01(\x08\x12\x39\n\x14response_compression\x18\x05 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x11\n\tsample_id\x18\x06 \x01(\x04\"x\n\x0fPrelabelRequest\x12\x30\n\x06params\x18\x01 \x01(\x0b\x32\x1e.labelassist.v1.PrelabelParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"G\n\x0ePrelabelResult\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x14\n\x0cobject_count\x18\x02 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x03 \x03(\t\"y\n\x10PrelabelResponse\x12\x30\n\x06result\x18\x01 \x01(\x0b\x32\x1e.labelassist.v1.PrelabelResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x87\x01\n\x0cRefineParams\x12)\n\x06method\x18\x01 \x01(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x39\n\x14response_compression\x18\x02 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x11\n\tsample_id\x18\x03 \x01(\x04\"t\n\rRefineRequest\x12.\n\x06params\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.RefineParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"9\n\x0cRefineResult\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x19\n\x11\x66oreground_pixels\x18\x02 \x01(\x04\"u\n\x0eRefineResponse\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.RefineResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"{\n\x11PostprocessParams\x12+\n\x08pipeline\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x39\n\x14response_compression\x18\x02 \x01(\x0e\x32\x1b.labelassist.v1.Compression\"~\n\x12PostprocessRequest\x12\x33\n\x06params\x18\x01 \x01(\x0b\x32!.labelassist.v1.PostprocessParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\":\n\x11PostprocessResult\x12\x0f\n\x07\x61pplied\x18\x01 \x03(\t\x12\x14\n\x0cobject_count\x18\x02 \x01(\x04\"\x7f\n\x13PostprocessResponse\x12\x33\n\x06result\x18\x01 \x01(\x0b\x32!.labelassist.v1.PostprocessResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\xac\x01\n\x0cTrainRequest\x12\x14\n\x0c\x64\x61taset_path\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\t \x01(\t\x12\x0e\n\x06\x65pochs\x18\x02 \x01(\r\x12\x17\n\x0fsteps_per_epoch\x18\x03 \x01(\r\x12\x12\n\nbatch_size\x18\x04 \x01(\r\x12\x0c\n\x04tile\x18\x05 \x01(\r\x12\r\n\x05\x64\x65pth\x18\x06 \x01(\r\x12\r\n\x05width\x18\x07 \x01(\r\x12\x0c\n\x04seed\x18\x08 \x01(\x04\"\x1f\n\rTrainResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"$\n\x12TrainStatusRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xbe\x01\n\x13TrainStatusResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.labelassist.v1.TrainState\x12\r\n\x05\x65poch\x18\x03 \x01(\r\x12\x0e\n\x06\x65pochs\x18\x04 \x01(\r\x12\x0c\n\x04loss\x18\x05 \x01(\x01\x12\x17\n\x0fvalidation_dice\x18\x06 \x01(\x01\x12\x15\n\rmodel_version\x18\x07 \x01(\x04\x12\x0f\n\x07message\x18\x08 \x01(\t*u\n\nTrainState\x12\x1b\n\x17TRAIN_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRAIN_STATE_RUNNING\x10\x01\x12\x19\n\x15TRAIN_STATE_SUCCEEDED\x10\x02\x12\x16\n\x12TRAIN_STATE_FAILED\x10\x03\x32\xe5\x04\n\rAssistService\x12_\n\x0eListOperations\x12%.labelassist.v1.ListOperationsRequest\x1a&.labelassist.v1.ListOperationsResponse\x12W\n\nPreprocess\x12!.labelassist.v1.PreprocessRequest\x1a\".labelassist.v1.PreprocessResponse(\x01\x30\x01\x12Q\n\x08Prelabel\x12\x1f.labelassist.v1.PrelabelRequest\x1a .labelassist.v1.PrelabelResponse(\x01\x30\x01\x12K\n\x06Refine\x12\x1d.labelassist.v1.RefineRequest\x1a\x1e.labelassist.v1.RefineResponse(\x01\x30\x01\x12Z\n\x0bPostprocess\x12\".labelassist.v1.PostprocessRequest\x1a#.labelassist.v1.PostprocessResponse(\x01\x30\x01\x12\x44\n\x05Train\x12\x1c.labelassist.v1.TrainRequest\x1a\x1d.labelassist.v1.TrainResponse\x12X\n\x0bTrainStatus\x12\".labelassist.v1.TrainStatusRequest\x1a#.labelassist.v1.TrainStatusResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelassist/proto/v1/assist.proto\x12\x0elabelassist.v1\x1a!labelassist/proto/v1/common.proto\"\'\n\x15ListOperationsRequest\x12\x0e\n\x06\x66\x61mily\x18\x01 \x01(\t\"G\n\x16ListOperationsResponse\x12-\n\noperations\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedSpec\"\x8d\x01\n\x10PreprocessParams\x12+\n\x08pipeline\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x39\n\x14response_compression\x18\x02 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x11\n\tsample_id\x18\x03 \x01(\x04\"|\n\x11PreprocessRequest\x12\x32\n\x06params\x18\x01 \x01(\x0b\x32 .labelassist.v1.PreprocessParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"#\n\x10PreprocessResult\x12\x0f\n\x07\x61pplied\x18\x01 \x03(\t\"}\n\x12PreprocessResponse\x12\x32\n\x06result\x18\x01 \x01(\x0b\x32 .labelassist.v1.PreprocessResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x95\x02\n\x0ePrelabelParams\x12-\n\npreprocess\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12)\n\x06method\x18\x02 \x01(\x0b\x32\x19.labelassist.v1.NamedCall\x12.\n\x0bpostprocess\x18\x03 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x1a\n\x12return_probability\x18\x04 \x01(\x08\x12\x39\n\x14response_compression\x18\x05 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x11\n\tsample_id\x18\x06 \x01(\x04\x12\x0f\n\x07project\x18\x07 \x01(\t\"x\n\x0fPrelabelRequest\x12\x30\n\x06params\x18\x01 \x01(\x0b\x32\x1e.labelassist.v1.PrelabelParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"G\n\x0ePrelabelResult\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x14\n\x0cobject_count\x18\x02 \x01(\x04\x12\x0f\n\x07\x61pplied\x18\x03 \x03(\t\"y\n\x10PrelabelResponse\x12\x30\n\x06result\x18\x01 \x01(\x0b\x32\x1e.labelassist.v1.PrelabelResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x87\x01\n\x0cRefineParams\x12)\n\x06method\x18\x01 \x01(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x39\n\x14response_compression\x18\x02 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x11\n\tsample_id\x18\x03 \x01(\x04\"t\n\rRefineRequest\x12.\n\x06params\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.RefineParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"9\n\x0cRefineResult\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x19\n\x11\x66oreground_pixels\x18\x02 \x01(\x04\"u\n\x0eRefineResponse\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.RefineResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"{\n\x11PostprocessParams\x12+\n\x08pipeline\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x39\n\x14response_compression\x18\x02 \x01(\x0e\x32\x1b.labelassist.v1.Compression\"~\n\x12PostprocessRequest\x12\x33\n\x06params\x18\x01 \x01(\x0b\x32!.labelassist.v1.PostprocessParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\":\n\x11PostprocessResult\x12\x0f\n\x07\x61pplied\x18\x01 \x03(\t\x12\x14\n\x0cobject_count\x18\x02 \x01(\x04\"\x7f\n\x13PostprocessResponse\x12\x33\n\x06result\x18\x01 \x01(\x0b\x32!.labelassist.v1.PostprocessResultH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\xac\x01\n\x0cTrainRequest\x12\x14\n\x0c\x64\x61taset_path\x18\x01 \x01(\t\x12\x0f\n\x07project\x18\t \x01(\t\x12\x0e\n\x06\x65pochs\x18\x02 \x01(\r\x12\x17\n\x0fsteps_per_epoch\x18\x03 \x01(\r\x12\x12\n\nbatch_size\x18\x04 \x01(\r\x12\x0c\n\x04tile\x18\x05 \x01(\r\x12\r\n\x05\x64\x65pth\x18\x06 \x01(\r\x12\r\n\x05width\x18\x07 \x01(\r\x12\x0c\n\x04seed\x18\x08 \x01(\x04\"\x1f\n\rTrainResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"$\n\x12TrainStatusRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"\xbe\x01\n\x13TrainStatusResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.labelassist.v1.TrainState\x12\r\n\x05\x65poch\x18\x03 \x01(\r\x12\x0e\n\x06\x65pochs\x18\x04 \x01(\r\x12\x0c\n\x04loss\x18\x05 \x01(\x01\x12\x17\n\x0fvalidation_dice\x18\x06 \x01(\x01\x12\x15\n\rmodel_version\x18\x07 \x01(\x04\x12\x0f\n\x07message\x18\x08 \x01(\t*u\n\nTrainState\x12\x1b\n\x17TRAIN_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13TRAIN_STATE_RUNNING\x10\x01\x12\x19\n\x15TRAIN_STATE_SUCCEEDED\x10\x02\x12\x16\n\x12TRAIN_STATE_FAILED\x10\x03\x32\xe5\x04\n\rAssistService\x12_\n\x0eListOperations\x12%.labelassist.v1.ListOperationsRequest\x1a&.labelassist.v1.ListOperationsResponse\x12W\n\nPreprocess\x12!.labelassist.v1.PreprocessRequest\x1a\".labelassist.v1.PreprocessResponse(\x01\x30\x01\x12Q\n\x08Prelabel\x12\x1f.labelassist.v1.PrelabelRequest\x1a .labelassist.v1.PrelabelResponse(\x01\x30\x01\x12K\n\x06Refine\x12\x1d.labelassist.v1.RefineRequest\x1a\x1e.labelassist.v1.RefineResponse(\x01\x30\x01\x12Z\n\x0bPostprocess\x12\".labelassist.v1.PostprocessRequest\x1a#.labelassist.v1.PostprocessResponse(\x01\x30\x01\x12\x44\n\x05Train\x12\x1c.labelassist.v1.TrainRequest\x1a\x1d.labelassist.v1.TrainResponse\x12X\n\x0bTrainStatus\x12\".labelassist.v1.TrainStatusRequest\x1a#.labelassist.v1.TrainStatusResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'labelassist.proto.v1.assist_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TRAINSTATE']._serialized_start=2532
-  _globals['_TRAINSTATE']._serialized_end=2649
+  _globals['_TRAINSTATE']._serialized_start=2549
+  _globals['_TRAINSTATE']._serialized_end=2666
   _globals['_LISTOPERATIONSREQUEST']._serialized_start=88
   _globals['_LISTOPERATIONSREQUEST']._serialized_end=127
   _globals['_LISTOPERATIONSRESPONSE']._serialized_start=129
@@ -47,37 +47,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PREPROCESSRESPONSE']._serialized_start=509
   _globals['_PREPROCESSRESPONSE']._serialized_end=634
   _globals['_PRELABELPARAMS']._serialized_start=637
-  _globals['_PRELABELPARAMS']._serialized_end=897
-  _globals['_PRELABELREQUEST']._serialized_start=899
-  _globals['_PRELABELREQUEST']._serialized_end=1019
-  _globals['_PRELABELRESULT']._serialized_start=1021
-  _globals['_PRELABELRESULT']._serialized_end=1092
-  _globals['_PRELABELRESPONSE']._serialized_start=1094
-  _globals['_PRELABELRESPONSE']._serialized_end=1215
-  _globals['_REFINEPARAMS']._serialized_start=1218
-  _globals['_REFINEPARAMS']._serialized_end=1353
-  _globals['_REFINEREQUEST']._serialized_start=1355
-  _globals['_REFINEREQUEST']._serialized_end=1471
-  _globals['_REFINERESULT']._serialized_start=1473
-  _globals['_REFINERESULT']._serialized_end=1530
-  _globals['_REFINERESPONSE']._serialized_start=1532
-  _globals['_REFINERESPONSE']._serialized_end=1649
-  _globals['_POSTPROCESSPARAMS']._serialized_start=1651
-  _globals['_POSTPROCESSPARAMS']._serialized_end=1774
-  _globals['_POSTPROCESSREQUEST']._serialized_start=1776
-  _globals['_POSTPROCESSREQUEST']._serialized_end=1902
-  _globals['_POSTPROCESSRESULT']._serialized_start=1904
-  _globals['_POSTPROCESSRESULT']._serialized_end=1962
-  _globals['_POSTPROCESSRESPONSE']._serialized_start=1964
-  _globals['_POSTPROCESSRESPONSE']._serialized_end=2091
-  _globals['_TRAINREQUEST']._serialized_start=2094
-  _globals['_TRAINREQUEST']._serialized_end=2266
-  _globals['_TRAINRESPONSE']._serialized_start=2268
-  _globals['_TRAINRESPONSE']._serialized_end=2299
-  _globals['_TRAINSTATUSREQUEST']._serialized_start=2301
-  _globals['_TRAINSTATUSREQUEST']._serialized_end=2337
-  _globals['_TRAINSTATUSRESPONSE']._serialized_start=2340
-  _globals['_TRAINSTATUSRESPONSE']._serialized_end=2530
-  _globals['_ASSISTSERVICE']._serialized_start=2652
-  _globals['_ASSISTSERVICE']._serialized_end=3265
+  _globals['_PRELABELPARAMS']._serialized_end=914
+  _globals['_PRELABELREQUEST']._serialized_start=916
+  _globals['_PRELABELREQUEST']._serialized_end=1036
+  _globals['_PRELABELRESULT']._serialized_start=1038
+  _globals['_PRELABELRESULT']._serialized_end=1109
+  _globals['_PRELABELRESPONSE']._serialized_start=1111
+  _globals['_PRELABELRESPONSE']._serialized_end=1232
+  _globals['_REFINEPARAMS']._serialized_start=1235
+  _globals['_REFINEPARAMS']._serialized_end=1370
+  _globals['_REFINEREQUEST']._serialized_start=1372
+  _globals['_REFINEREQUEST']._serialized_end=1488
+  _globals['_REFINERESULT']._serialized_start=1490
+  _globals['_REFINERESULT']._serialized_end=1547
+  _globals['_REFINERESPONSE']._serialized_start=1549
+  _globals['_REFINERESPONSE']._serialized_end=1666
+  _globals['_POSTPROCESSPARAMS']._serialized_start=1668
+  _globals['_POSTPROCESSPARAMS']._serialized_end=1791
+  _globals['_POSTPROCESSREQUEST']._serialized_start=1793
+  _globals['_POSTPROCESSREQUEST']._serialized_end=1919
+  _globals['_POSTPROCESSRESULT']._serialized_start=1921
+  _globals['_POSTPROCESSRESULT']._serialized_end=1979
+  _globals['_POSTPROCESSRESPONSE']._serialized_start=1981
+  _globals['_POSTPROCESSRESPONSE']._serialized_end=2108
+  _globals['_TRAINREQUEST']._serialized_start=2111
+  _globals['_TRAINREQUEST']._serialized_end=2283
+  _globals['_TRAINRESPONSE']._serialized_start=2285
+  _globals['_TRAINRESPONSE']._serialized_end=2316
+  _globals['_TRAINSTATUSREQUEST']._serialized_start=2318
+  _globals['_TRAINSTATUSREQUEST']._serialized_end=2354
+  _globals['_TRAINSTATUSRESPONSE']._serialized_start=2357
+  _globals['_TRAINSTATUSRESPONSE']._serialized_end=2547
+  _globals['_ASSISTSERVICE']._serialized_start=2669
+  _globals['_ASSISTSERVICE']._serialized_end=3282
 # @@protoc_insertion_point(module_scope)

@@ -64,20 +64,22 @@ class PreprocessResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[PreprocessResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class PrelabelParams(_message.Message):
-    __slots__ = ("preprocess", "method", "postprocess", "return_probability", "response_compression", "sample_id")
+    __slots__ = ("preprocess", "method", "postprocess", "return_probability", "response_compression", "sample_id", "project")
     PREPROCESS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     POSTPROCESS_FIELD_NUMBER: _ClassVar[int]
     RETURN_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
     preprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     method: _common_pb2.NamedCall
     postprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     return_probability: bool
     response_compression: _common_pb2.Compression
     sample_id: int
-    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ...) -> None: ...
+    project: str
+    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ..., project: _Optional[str] = ...) -> None: ...
 
 class PrelabelRequest(_message.Message):
     __slots__ = ("params", "array")

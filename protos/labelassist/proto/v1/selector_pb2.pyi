@@ -22,20 +22,32 @@ LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_IMPORTED: LabelOrigin
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     LABELED_FIELD_NUMBER: _ClassVar[int]
     INSPECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSIST_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
     total: int
     labeled: int
     inspection: InspectionSettings
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ...) -> None: ...
+    assist: AssistSettings
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ...) -> None: ...
+
+class AssistSettings(_message.Message):
+    __slots__ = ("preprocess", "method", "postprocess")
+    PREPROCESS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    POSTPROCESS_FIELD_NUMBER: _ClassVar[int]
+    preprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
+    method: _common_pb2.NamedCall
+    postprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
+    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ...) -> None: ...
 
 class InspectionSettings(_message.Message):
     __slots__ = ("criteria", "disabled")
@@ -46,16 +58,18 @@ class InspectionSettings(_message.Message):
     def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., disabled: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CreateProjectRequest(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "inspection")
+    __slots__ = ("name", "lease_seconds", "strategy", "inspection", "assist")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     INSPECTION_FIELD_NUMBER: _ClassVar[int]
+    ASSIST_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
     inspection: InspectionSettings
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ...) -> None: ...
+    assist: AssistSettings
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ...) -> None: ...
 
 class CreateProjectResponse(_message.Message):
     __slots__ = ("project",)
@@ -88,6 +102,20 @@ class SetInspectionRequest(_message.Message):
     def __init__(self, project: _Optional[str] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ...) -> None: ...
 
 class SetInspectionResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
+
+class SetAssistRequest(_message.Message):
+    __slots__ = ("project", "assist")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ASSIST_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    assist: AssistSettings
+    def __init__(self, project: _Optional[str] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ...) -> None: ...
+
+class SetAssistResponse(_message.Message):
     __slots__ = ("project",)
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     project: Project

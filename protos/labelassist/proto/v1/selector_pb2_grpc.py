@@ -59,6 +59,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionResponse.FromString,
                 _registered_method=True)
+        self.SetAssist = channel.unary_unary(
+                '/labelassist.v1.SelectorService/SetAssist',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetAssistRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetAssistResponse.FromString,
+                _registered_method=True)
         self.RegisterDataset = channel.unary_unary(
                 '/labelassist.v1.SelectorService/RegisterDataset',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RegisterDatasetRequest.SerializeToString,
@@ -151,6 +156,14 @@ class SelectorServiceServicer(object):
 
     def SetInspection(self, request, context):
         """Replaces the project's inspection settings (admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAssist(self, request, context):
+        """Replaces the project's assist settings: the pre-processing, pre-label
+        method and post-processing every client uses for it (admins).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -279,6 +292,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.SetInspection,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionResponse.SerializeToString,
+            ),
+            'SetAssist': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAssist,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetAssistRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetAssistResponse.SerializeToString,
             ),
             'RegisterDataset': grpc.unary_unary_rpc_method_handler(
                     servicer.RegisterDataset,
@@ -476,6 +494,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/SetInspection',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAssist(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/SetAssist',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetAssistRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetAssistResponse.FromString,
             options,
             channel_credentials,
             insecure,
