@@ -213,7 +213,8 @@ class LabelAssistClient(SelectorCalls):
 
     def prelabel(self, image: np.ndarray | None, method: StepLike | None = None,
                  preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = (),
-                 sample_id: int = 0, project: str = "") -> PrelabelOutcome:
+                 sample_id: int = 0, project: str = "",
+                 reference: tuple[np.ndarray, np.ndarray] | None = None) -> PrelabelOutcome:
         """Pre-label an image: pre-process, threshold or U-Net, post-process.
 
         Parameters
@@ -230,6 +231,9 @@ class LabelAssistClient(SelectorCalls):
         project : str
             Without ``method``: run this project's assist settings (a
             sample's own project's are used with ``sample_id``).
+        reference : (label, image), optional
+            For the propagate method: the labelled neighbour plane; without
+            it, the nearest labelled plane of the sample's stack.
 
         Returns
         -------
@@ -250,7 +254,10 @@ class LabelAssistClient(SelectorCalls):
             response_compression=self.compression, sample_id=sample_id, project=project)
         if method is not None:
             params.method.CopyFrom(as_call(method))
-        out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
+        arrays = {"image": image}
+        if reference is not None:
+            arrays["reference_label"], arrays["reference_image"] = reference
+        out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, arrays,
                            assist_pb2.PrelabelResult)
         return PrelabelOutcome(out.require("mask"), out.message.method, out.message.object_count,
                                list(out.message.applied))

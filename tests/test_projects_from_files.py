@@ -16,7 +16,7 @@ import pytest
 import tifffile
 from skimage import color, draw
 
-from labelassist.client.errors import InvalidArgumentError
+from labelassist.client.errors import FailedPreconditionError, InvalidArgumentError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from shapes import dice
 
@@ -223,3 +223,41 @@ def test_labels_come_along_and_a_broken_file_is_reported_while_the_rest_are_adde
         assert info.labeled and client.label_history(info.sample_id)[0].annotator == "import"
         assert np.array_equal(client.get_sample(info.sample_id, with_image=False).require("label"), truth[z])
     assert not infos["plain"].labeled
+
+
+def _moving_nuclei(rng, frames: int = 3, side: int = 128):
+    """A time-lapse of bright disks drifting a few pixels per frame."""
+    centres = np.array([(row, col) for row in (24, 84) for col in (24, 64, 104)])  # 40 px apart
+    steps = rng.integers(-4, 5, (6, 2))
+    movie, labels = np.zeros((frames, side, side), np.uint16), np.zeros((frames, side, side), np.uint16)
+    for t in range(frames):
+        for index, (centre, step) in enumerate(zip(centres, steps), start=1):
+            rows, cols = draw.disk(tuple(centre + t * step), 8, shape=(side, side))
+            labels[t, rows, cols] = index
+    movie = (np.where(labels > 0, 2500, 300) + rng.normal(0, 80, labels.shape)).clip(0).astype(np.uint16)
+    return movie, labels
+
+
+def test_propagate_follows_the_labelled_frame_to_the_next_and_keeps_its_ids(cli_env, client, tmp_path):
+    rng = np.random.default_rng(12)
+    movie, truth = _moving_nuclei(rng)
+    path = tmp_path / "movie.ome.tif"
+    tifffile.imwrite(path, movie, ome=True, metadata={"axes": "TYX"})
+    project = _name("movie")
+    assert run(cli_env, "project", "create", project, "--images", str(path)).returncode == 0
+    by_frame = {info.origin.t: info for info in client.list_samples(project)}
+
+    with pytest.raises(FailedPreconditionError, match="propagate needs a labelled neighbour"):
+        client.prelabel(None, "propagate", sample_id=by_frame[1].sample_id)
+
+    client.submit_label(by_frame[0].sample_id, "tracker", truth[0])
+    for t in (1, 2):  # frame 2's nearest labelled frame is 0 until 1 is stored
+        outcome = client.prelabel(None, "propagate", sample_id=by_frame[t].sample_id)
+        assert dice(outcome.mask > 0, truth[t] > 0) > 0.95
+        for object_id in range(1, 7):  # every nucleus keeps its id
+            assert np.mean(outcome.mask[truth[t] == object_id] == object_id) > 0.9
+        client.submit_label(by_frame[t].sample_id, "tracker", outcome.mask)
+
+    # A sent neighbour works without the selector's stack, for any image.
+    sent = client.prelabel(movie[1], "propagate", reference=(truth[0], movie[0]))
+    assert dice(sent.mask > 0, truth[1] > 0) > 0.95

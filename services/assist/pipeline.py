@@ -12,6 +12,7 @@ import numpy as np
 from labelassist.assist import postprocess as _postprocess  # noqa: F401 - registers operations
 from labelassist.assist import prelabel as _prelabel
 from labelassist.assist import preprocess as _preprocess  # noqa: F401 - registers operations
+from labelassist.assist import propagate as _propagate
 from labelassist.assist import refine as _refine  # noqa: F401 - registers operations
 from labelassist.imaging.segmentation import DEFAULT_PRELABEL
 from labelassist.assist.operations import OPERATIONS, check_image, check_mask, check_steps, run_pipeline
@@ -66,6 +67,7 @@ def prelabel_image(
     postprocess: Sequence[Step] = (),
     return_probability: bool = False,
     triton=None,
+    reference: _propagate.Reference | None = None,
 ) -> Prelabel:
     """Pre-process, pre-label and post-process one image.
 
@@ -83,6 +85,9 @@ def prelabel_image(
         the thresholds, return None).
     triton : TritonClient, optional
         Serves the unet method.
+    reference : Reference, optional
+        The labelled neighbour plane (label and image) the propagate method
+        follows objects from; its image is pre-processed as ``image`` is.
 
     Returns
     -------
@@ -116,7 +121,10 @@ def prelabel_image(
         mask = _prelabel.finish_labels(probability >= values["threshold"], values["split"], values["min_distance"])
         labelled = ["unet"]
     else:
-        mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton)
+        if reference is not None:
+            reference = _propagate.Reference(check_mask(reference.label, image.shape, "reference_label"),
+                                             run_pipeline(check_image(reference.image), preprocess, "preprocess")[0])
+        mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
     return Prelabel(mask, method[0], applied + labelled + cleaned, probability)
 

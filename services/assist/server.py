@@ -8,6 +8,7 @@ import numpy as np
 
 from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
+from labelassist.assist.propagate import Reference
 from labelassist.models.triton import TritonClient
 from labelassist.assist.pipeline import (
     count_objects,
@@ -128,12 +129,37 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         yield from write_stream(pb.PreprocessResponse, "result", pb.PreprocessResult(applied=applied),
                                 {"image": image}, params.response_compression)
 
+    def _reference(self, received, sample_id: int) -> Reference | None:
+        """The labelled neighbour plane for ``propagate``: the one sent, or
+        the nearest labelled plane of the sample's own stack (same file,
+        region and channel; the nearest frame, then the nearest z)."""
+        if "reference_label" in received.arrays:
+            return Reference(received.arrays["reference_label"], received.require("reference_image"))
+        if not sample_id:
+            return None
+        with self.selector.client() as selector:
+            this = selector.get_sample(sample_id).message
+            if not this.origin.file:
+                return None
+            same = (this.origin.file, this.origin.y, this.origin.x, this.origin.channel)
+            neighbours = [info for info in selector.list_samples(this.project, labeled_only=True)
+                          if (info.origin.file, info.origin.y, info.origin.x, info.origin.channel) == same
+                          and info.sample_id != this.sample_id]
+            if not neighbours:
+                return None
+            nearest = min(neighbours, key=lambda info: (abs(int(info.origin.t) - int(this.origin.t)),
+                                                        abs(int(info.origin.z) - int(this.origin.z))))
+            found = selector.get_sample(nearest.sample_id)
+        return Reference(found.require("label"), found.require("image"))
+
     def Prelabel(self, request_iterator, context):
-        received = self._read(request_iterator, pb.PrelabelParams, {"image"})
+        received = self._read(request_iterator, pb.PrelabelParams, {"image", "reference_label", "reference_image"})
         params = received.message
         image, project = self._image_and_project(received, params.sample_id)
-        prelabel = prelabel_image(image, **self._pipeline(params, params.project or project),
-                                  return_probability=True, triton=self.triton)
+        steps = self._pipeline(params, params.project or project)
+        reference = self._reference(received, params.sample_id) if steps["method"] and \
+            steps["method"][0] == "propagate" else None
+        prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton, reference=reference)
         probability = prelabel.probability if params.return_probability else None
         result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                    applied=prelabel.applied)

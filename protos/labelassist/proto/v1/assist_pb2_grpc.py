@@ -90,7 +90,10 @@ class AssistServiceServicer(object):
 
     def Prelabel(self, request_iterator, context):
         """Pre-processes, pre-labels and post-processes in one call.
-        Arrays in: "image". Arrays out: "mask" and, on request, "probability".
+        Arrays in: "image" (or a sample_id); for the propagate method,
+        optionally "reference_label" and "reference_image", the labelled
+        neighbour plane (else the selector's nearest labelled plane of the
+        sample's stack). Arrays out: "mask" and, on request, "probability".
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
