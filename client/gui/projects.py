@@ -89,27 +89,52 @@ class ProjectActions:
         then switch to it. Needs an admin's token where roles are on."""
         from labelassist.io.dataset_folder import read_samples
         from labelassist.io.images import read_image
+        from labelassist.io.project_files import file_samples, source_files
 
         client = self.client
 
+        def from_dataset_folder(emit):
+            """A dataset folder: its images, labels and sequences.csv."""
+            samples = read_samples(folder)
+            for index, sample in enumerate(samples):
+                yield {"stem": sample.stem, "image": read_image(sample.image), "sequence": sample.sequence or "",
+                       "label": read_image(sample.label) if sample.label else None}
+                emit((index + 1, len(samples)))
+
+        def from_files(emit, sources):
+            """Plain images and stacks: every plane a sample, large planes as tiles."""
+            done = 0
+
+            def step() -> None:
+                nonlocal done
+                done += 1
+                emit((done, 0))
+            yield from file_samples(sources, failed=failed, progress=step)
+
+        failed: list[tuple[str, str]] = []
+
         def work(emit) -> int:
-            samples = read_samples(folder) if folder else []  # a bad folder fails before the project exists
+            # A bad folder fails before the project exists.
+            dataset = folder is not None and (folder / "images").is_dir() and (folder / "sequences.csv").exists()
+            sources = [] if folder is None or dataset or not folder.is_dir() else source_files([folder])
+            if folder is not None and not dataset and not sources:
+                raise ValueError(f"no images in {folder} (TIFF, PNG or JPEG, or a dataset folder with DIR/images/)")
             client.create_project(name, strategy=strategy)
-
-            def entries():
-                for index, sample in enumerate(samples):
-                    yield {"stem": sample.stem, "image": read_image(sample.image), "sequence": sample.sequence or "",
-                           "label": read_image(sample.label) if sample.label else None}
-                    emit((index + 1, len(samples)))
-
-            response = client.add_samples(name, entries()) if samples else None
-            return response.added if response else 0
+            if folder is None:
+                return 0
+            entries = from_dataset_folder(emit) if dataset else from_files(emit, sources)
+            response = client.add_samples(name, entries)
+            if failed:
+                raise ValueError(f"project {name} created with {response.added} samples, but "
+                                 + "; ".join(f"{Path(file).name}: {error}" for file, error in failed))
+            return response.added
 
         def progress(value) -> None:
             done, total = value
-            self.busy.setRange(0, total)
+            self.busy.setRange(0, total or max(done, 1))  # files: the total is known only at the end
             self.busy.setValue(done)
-            self.statusBar().showMessage(f"New project {name}: added {done} / {total} images")
+            self.statusBar().showMessage(f"New project {name}: added {done}" + (f" / {total}" if total else "")
+                                         + " samples")
 
         def created(count: int) -> None:
             self.statusBar().showMessage(f"Created project {name} with {count} images", 6000)

@@ -6,71 +6,18 @@ source file's own layout, on this machine."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 from labelassist.cli.assist import add_assist_steps
 from labelassist.cli.common import client_for
 
 
-def _sources(paths: list[Path], labels: list[Path]) -> list[tuple[Path, Path | None]]:
-    """Image files with their label files (matched by name); a dataset
-    folder brings its images/ and labels/."""
-    from labelassist.io.planes import file_stem, image_files
-
-    expanded, label_files = [], list(labels)
-    for path in paths:
-        if path.is_dir() and (path / "images").is_dir():
-            expanded.append(path / "images")
-            if (path / "labels").is_dir():
-                label_files.append(path / "labels")
-        else:
-            expanded.append(path)
-    by_stem = {file_stem(p): p for p in image_files(label_files)}
-    return [(image, by_stem.get(file_stem(image))) for image in image_files(expanded)]
-
-
-def _label_planes(path: Path, source, tile: int | None) -> dict:
-    """The label file's regions by (t, z, y, x), in the image's layout: a
-    label file whose metadata names other axes (a plain TIFF stack reads as
-    colour planes) takes the image's axes without C."""
-    from labelassist.io.planes import read_samples
-
-    try:
-        planes = list(read_samples(path, tile=tile))
-    except ValueError:
-        planes = []
-    if not planes or planes[0][0].source.axes != source.label_axes:
-        planes = list(read_samples(path, axes=source.label_axes, tile=tile))
-    return {(r.t, r.z, r.y, r.x): array for r, array in planes}
-
-
-def _entries(sources, args, failed: list[tuple[str, str]], progress) -> Iterator[dict]:
-    """Every sample of every file, one at a time; a file that fails is
-    recorded in ``failed`` and the rest go on."""
-    from labelassist.io.planes import file_stem, read_samples
-
-    for image_path, label_path in sources:
-        try:
-            labels = None
-            for region, image in read_samples(image_path, args.axes, args.channel, args.tile):
-                if label_path is not None and labels is None:
-                    labels = _label_planes(label_path, region.source, args.tile)
-                source = region.source
-                stack = source.extent("T") > 1 or source.extent("Z") > 1
-                sequence = file_stem(image_path) + (f"_y{region.y}_x{region.x}" if stack and region.tiled else "")
-                label = labels.get((region.t, region.z, region.y, region.x)) if labels is not None else None
-                progress.update(1)
-                yield {"stem": region.stem, "image": image, "sequence": sequence, "label": label,
-                       "origin": {**region.as_dict(), "file": image_path.name}}
-        except (OSError, ValueError) as error:
-            failed.append((str(image_path), str(error)))
-
-
 def _register(args, create: bool) -> int:
     from tqdm import tqdm
 
-    sources = _sources(args.images, args.labels)
+    from labelassist.io.project_files import file_samples, source_files
+
+    sources = source_files(args.images, args.labels)
     if not sources:
         raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG or JPEG)")
     failed: list[tuple[str, str]] = []
@@ -78,7 +25,8 @@ def _register(args, create: bool) -> int:
         if create:
             client.create_project(args.name, strategy=args.strategy, preprocess=args.pre, method=args.method,
                                   postprocess=args.post)
-        response = client.add_samples(args.name, _entries(sources, args, failed, bar))
+        response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel, args.tile or None,
+                                                              failed, progress=lambda: bar.update(1)))
     for file, error in failed:
         print(f"failed {file}: {error}", file=sys.stderr)
     for rejected in response.rejected:

@@ -34,7 +34,7 @@ ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") fo
 ORIGIN_FROM_PROTO = {value: name for name, value in ORIGIN_TO_PROTO.items()}
 DEFAULT_STRATEGY = "sequence_aware"
 ADD_BATCH = 2000
-ADD_BATCH_BYTES = 16 << 20  # large tiles go in smaller batches: memory stays bounded
+ADD_BATCH_BYTES = 8 << 20  # large tiles go in smaller batches: memory stays bounded
 
 
 def origin_json(params: pb.AddSampleParams) -> str | None:
