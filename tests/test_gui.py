@@ -321,3 +321,20 @@ def test_next_on_an_rgb_project_shows_the_slide_and_its_prelabel(qtbot, stack, c
     assert np.array_equal(window.canvas.image_item.image, rgb)
     assert dice(window.canvas.editor.mask > 0, nuclei) > 0.9
     window.close()
+
+
+def test_a_two_channel_image_shows_as_a_colour_composite(qtbot):
+    """Two fluorescence channels: the first in green, the second in magenta."""
+    from labelassist.client.gui.canvas import LabelCanvas
+
+    canvas = LabelCanvas()
+    qtbot.addWidget(canvas)
+    image = np.zeros((64, 64, 2), np.uint16)
+    image[:32, :, 0] = 4000  # top half: channel 0
+    image[:, :32, 1] = 4000  # left half: channel 1
+    canvas.show_sample(image)
+    shown = canvas.image_item.image
+    assert shown.shape == (64, 64, 3)
+    assert tuple(shown[10, 50]) == (0, 1, 0) and tuple(shown[50, 10]) == (1, 0, 1)
+    assert tuple(shown[10, 10]) == (1, 1, 1) and tuple(shown[50, 50]) == (0, 0, 0)
+    assert canvas.editor.mask.shape == (64, 64)

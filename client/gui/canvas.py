@@ -10,6 +10,7 @@ from labelassist.client.gui.editing import (
     SCRIBBLE_BACKGROUND,
     SCRIBBLE_FOREGROUND,
     LabelEditor,
+    displayable,
 )
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
@@ -153,7 +154,7 @@ class LabelCanvas(QWidget):
     def show_sample(self, image: np.ndarray, mask: np.ndarray | None = None) -> None:
         """A new sample: its image, and its label or an empty one; history starts over."""
         self.image = image
-        self.image_item.setImage(image, autoLevels=True)
+        self.image_item.setImage(displayable(image), autoLevels=True)
         self.histogram.autoHistogramRange()
         self.editor = LabelEditor(mask if mask is not None else np.zeros(image.shape[:2], np.uint32))
         self._rgba = colour_ids(self.editor.mask)
@@ -167,7 +168,7 @@ class LabelCanvas(QWidget):
 
     def set_display(self, image: np.ndarray) -> None:
         """Show a pre-processed version of the image (labels stay as they are)."""
-        self.image_item.setImage(image, autoLevels=True)
+        self.image_item.setImage(displayable(image), autoLevels=True)
         self.histogram.autoHistogramRange()
 
     def set_opacity(self, value: float) -> None:

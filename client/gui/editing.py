@@ -238,3 +238,26 @@ class LabelEditor:
         self.mask[patch.window] = patch.after
         self._undo.append(patch)
         return patch.window
+
+
+# Colours of the channels of a composite (green, magenta, cyan, yellow, red, blue, ...), as in Fiji.
+CHANNEL_COLOURS = np.array([(0, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 0), (1, 0, 0), (0, 0, 1), (1, 0.5, 0),
+                            (0.5, 0, 1)], np.float32)
+
+
+def displayable(image: np.ndarray) -> np.ndarray:
+    """What the view can draw: a grey or RGB(A) image as it is, one channel
+    squeezed, and any other channel count as a colour composite (each
+    channel stretched between its 1st and 99.8th percentile, one colour each)."""
+    image = np.asarray(image)
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)):
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[..., 0]
+    composite = np.zeros((*image.shape[:2], 3), np.float32)
+    for index in range(image.shape[2]):
+        channel = image[..., index].astype(np.float32)
+        low, high = np.percentile(channel[::4, ::4], (1, 99.8))
+        unit = np.clip((channel - low) / (high - low), 0, 1) if high > low else np.zeros_like(channel)
+        composite += unit[..., None] * CHANNEL_COLOURS[index % len(CHANNEL_COLOURS)]
+    return np.clip(composite, 0, 1)
