@@ -34,3 +34,25 @@ def test_a_dataset_folder_brings_its_labels_and_sequences(tmp_path):
 def test_a_folder_without_images_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match=f"no images in {tmp_path}"):
         read_samples(tmp_path)
+
+
+def test_a_dataset_folder_of_stacks_gives_one_sample_per_plane(tmp_path):
+    import tifffile
+
+    from labelassist.evaluation.evaluation_set import load_evaluation_set
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "labels").mkdir()
+    rng = np.random.default_rng(3)
+    for name in ("a", "b"):
+        stack = rng.integers(0, 255, (3, 16, 20)).astype(np.uint8)
+        labels = (stack > 128).astype(np.uint8)
+        tifffile.imwrite(tmp_path / "images" / f"{name}.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+        tifffile.imwrite(tmp_path / "labels" / f"{name}.tif", labels, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "images" / "flat.tif", stack[0])
+    tifffile.imwrite(tmp_path / "labels" / "flat.tif", labels[0])
+    data = load_evaluation_set(tmp_path, seed=1)
+    assert data.stems == ["a_z0", "a_z1", "a_z2", "b_z0", "b_z1", "b_z2", "flat"]
+    assert np.array_equal(data.images[5], stack[2]) and np.array_equal(data.labels[5], labels[2])
+    assert list(data.sequences[:3]) == ["a"] * 3  # a stack's planes share its sequence, so a split keeps them together
+    assert len(set(data.sequences[data.test]) & set(data.sequences[data.train])) == 0

@@ -33,21 +33,31 @@ def load_evaluation_set(folder: str | Path, seed: int = 0, test_fraction: float 
     trained), one labelled sample is enough.
     """
     from labelassist.io.dataset_folder import read_dataset
-    from labelassist.io.images import read_image
+    from labelassist.io.project_files import dataset_samples
 
-    samples = [s for s in read_dataset(folder) if s.label is not None]
-    if len(samples) < (2 if need_split else 1):
+    planes = []  # every plane of every labelled file; a stack's planes share its sequence and split
+    for sample in sorted((s for s in read_dataset(folder) if s.label is not None),
+                         key=lambda s: (s.sequence or s.stem, s.stem)):
+        for entry in dataset_samples([sample]):
+            if "error" in entry:
+                raise ValueError(f"{folder}: {entry['error']}")
+            if entry["label"] is None or entry["label"].shape != entry["image"].shape[:2]:
+                shape = None if entry["label"] is None else entry["label"].shape
+                raise ValueError(f"{folder}: label {entry['stem']} has shape {shape}, its image "
+                                 f"{entry['image'].shape}")
+            planes.append((entry, sample.sequence or sample.stem, sample.split))
+    if len(planes) < (2 if need_split else 1):
         raise ValueError(f"{folder}: need at least {2 if need_split else 1} labelled samples "
-                         f"(DIR/labels/<stem>.tif|png) for a train/test split, found {len(samples)}")
-    samples.sort(key=lambda s: (s.sequence or s.stem, s.stem))
-    sequences = np.array([s.sequence or s.stem for s in samples])
-    bad = sorted({s.split for s in samples if s.split not in (None, "train", "test")})
+                         f"(DIR/labels/<stem>.tif|png) for a train/test split, found {len(planes)}")
+    sequences = np.array([sequence for _, sequence, _ in planes])
+    splits = [split for _, _, split in planes]
+    bad = sorted({split for split in splits if split not in (None, "train", "test")})
     if bad:
         raise ValueError(f"{folder}/split.csv: split must be train or test, got {', '.join(map(repr, bad))}")
-    if not need_split and len(samples) == 1:
+    if not need_split and len(planes) == 1:
         is_test, source = np.array([False]), "none (every sample scored)"
-    elif any(s.split for s in samples):
-        is_test = np.array([s.split == "test" for s in samples])
+    elif any(splits):
+        is_test = np.array([split == "test" for split in splits])
         source = "split.csv"
     else:
         names = np.unique(sequences)
@@ -57,10 +67,6 @@ def load_evaluation_set(folder: str | Path, seed: int = 0, test_fraction: float 
         source = "seeded by sequence"
     if need_split and (is_test.all() or not is_test.any()):
         raise ValueError(f"{folder}: the split leaves no {'training' if is_test.all() else 'test'} samples")
-    images = [read_image(s.image) for s in samples]
-    labels = [read_image(s.label) for s in samples]
-    for stem, image, label in zip((s.stem for s in samples), images, labels):
-        if image.shape[:2] != label.shape[:2]:
-            raise ValueError(f"{folder}: label {stem} has shape {label.shape}, its image {image.shape}")
-    return EvaluationSet(str(folder), [s.stem for s in samples], images, labels, sequences,
+    return EvaluationSet(str(folder), [e["stem"] for e, _, _ in planes], [e["image"] for e, _, _ in planes],
+                         [e["label"] for e, _, _ in planes], sequences,
                          np.flatnonzero(~is_test), np.flatnonzero(is_test), source)

@@ -64,3 +64,23 @@ def file_samples(sources, axes: str | None = None, channel: int | None = None, t
                        "origin": {**region.as_dict(), "file": image_path.name}}
         except (OSError, ValueError) as error:
             failed.append((str(image_path), str(error)))
+
+
+def dataset_samples(samples) -> Iterator[dict]:
+    """Entries for ``add_samples`` from a dataset folder's samples (see
+    ``labelassist.io.dataset_folder``), whose files may be stacks: a
+    single-plane file keeps its stem, a stack's planes get theirs (``_z3``,
+    ``_t1_z0``); the folder's sequences apply. A file that cannot be read
+    comes as ``{"stem": ..., "error": why}`` and the rest follow."""
+    for sample in samples:
+        failed: list[tuple[str, str]] = []
+        entries = list(file_samples([(Path(sample.image), sample.label and Path(sample.label))], tile=None,
+                                    failed=failed))
+        if failed:
+            yield {"stem": sample.stem, "error": failed[0][1]}
+            continue
+        for entry in entries:
+            if len(entries) == 1:
+                entry["stem"] = sample.stem
+            entry["sequence"] = sample.sequence or entry["sequence"]
+            yield entry

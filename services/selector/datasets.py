@@ -5,6 +5,7 @@ its export folder, named by the safe-name rule."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -12,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.io.dataset_folder import read_dataset
-from labelassist.io.images import read_image, write_labels
+from labelassist.io.images import write_labels
+from labelassist.io.project_files import dataset_samples
 from labelassist.runtime.errors import NotFoundError, PermissionDeniedError
 from labelassist.runtime.names import check_sample_name
 from labelassist.runtime.paths import confine
@@ -32,18 +34,11 @@ def dataset_entries(folder: Path, roots: Sequence[Path]) -> Iterator[dict]:
                for sample in read_dataset(folder)]
     for sample, image_path, label_path in samples:
         try:
-            entry = {"stem": check_sample_name(sample.stem), "image": read_image(image_path),
-                     "sequence": sample.sequence}
-            if label_path is not None:
-                label = read_image(label_path)
-                if label.shape != entry["image"].shape[:2]:
-                    raise ValueError(f"label {sample.label.name} is {label.shape}, "
-                                     f"its image {entry['image'].shape}")
-                entry["label"] = label
+            check_sample_name(sample.stem)
         except ValueError as error:
             yield {"stem": sample.stem, "error": str(error)}
             continue
-        yield entry
+        yield from dataset_samples([replace(sample, image=image_path, label=label_path)])
 
 
 def export_labels(folder: Path, latest: Sequence[tuple[str, np.ndarray]], suffix: str) -> int:

@@ -8,9 +8,10 @@ points at it is committed, and SQLite runs with ``synchronous=FULL``.
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,9 +73,14 @@ def check_sample_entry(entry: dict) -> None:
     sequence = entry.get("sequence")
     if sequence is not None and len(sequence) > 200:
         raise ValueError(f"'sequence' has {len(sequence)} characters; at most 200")
-    origin = entry.get("origin")
+    origin = origin_text(entry.get("origin"))
     if origin is not None and len(origin) > 4000:
         raise ValueError(f"'origin' has {len(origin)} characters; at most 4000")
+
+
+def origin_text(origin: str | Mapping | None) -> str | None:
+    """A sample's origin as the store keeps it: JSON text."""
+    return json.dumps(dict(origin), separators=(",", ":")) if isinstance(origin, Mapping) else origin
 
 
 class Store:
@@ -210,7 +216,7 @@ class Store:
                 written.append(checksum)
             return checksum
 
-        prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": entry.get("origin"),
+        prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
                      "image_blob": put(entry["image"]),
                      "features": image_features(entry["image"]).tobytes(),
                      "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label"))}
