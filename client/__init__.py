@@ -10,6 +10,7 @@ from labelassist.client.results import (
     Severity,
 )
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.io.axes import AxisImage
 
-__all__ = ["Box", "Finding", "Inspection", "LabelAssistClient", "ObjectMeasurement", "PrelabelOutcome",
+__all__ = ["AxisImage", "Box", "Finding", "Inspection", "LabelAssistClient", "ObjectMeasurement", "PrelabelOutcome",
            "ServiceAddresses", "Severity"]

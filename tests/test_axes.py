@@ -149,3 +149,28 @@ def test_inspecting_a_folder_reports_a_broken_sample_and_inspects_the_rest(stack
 @pytest.fixture
 def stack_env(stack):
     return {**os.environ, "LABELASSIST_DATA_DIR": str(stack.data_dir)}
+
+
+def test_arrays_carry_their_axes_through_the_contract(client, rng):
+    """The SDK sends each array with its axes; the service takes one plane,
+    channels last, and refuses a stack naming its axes."""
+    from labelassist.client import AxisImage
+    from labelassist.client.errors import InvalidArgumentError
+
+    truth = np.zeros((64, 64), np.uint8)
+    truth[16:40, 20:44] = 1
+    cyx = np.stack([rng.integers(0, 50, (64, 64)), truth * 3000 + 100]).astype(np.uint16)  # Fiji's layout
+    outcome = client.prelabel(AxisImage(cyx, "CYX"), ("otsu", {"polarity": "bright"}),
+                              preprocess=[("channel", {"index": 1})])
+    assert np.array_equal(outcome.mask > 0, truth > 0)
+    single = client.prelabel(AxisImage(cyx[1][None, None], "TZYX"), ("otsu", {"polarity": "bright"}))
+    assert np.array_equal(single.mask > 0, truth > 0)  # one T and one Z plane: dropped
+
+    with pytest.raises(InvalidArgumentError) as refused:
+        client.prelabel(AxisImage(np.zeros((3, 2, 64, 64), np.uint16), "ZCYX"))
+    assert "array 'image' has axes ZCYX (3, 2, 64, 64); a call works on one plane" in refused.value.details()
+    assert "z (0-2)" in refused.value.details() and "labelassist project create" in refused.value.details()
+    with pytest.raises(InvalidArgumentError, match="axes 'QYX' do not fit"):
+        client.preprocess(AxisImage(np.zeros((2, 8, 8), np.uint8), "QYX"), ["invert"])
+    with pytest.raises(InvalidArgumentError, match=r"send it with its axes \(e.g. AxisImage\(data, 'ZYX'\)"):
+        client.preprocess(np.zeros((64, 64, 40), np.uint8), ["invert"])  # a plain 3-D array is channels last

@@ -40,8 +40,9 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     if image.ndim not in (2, 3):
         raise ValueError(f"'{name}' must be 2D (H, W) or channels-last (H, W, C); got shape {image.shape}")
     if image.ndim == 3 and not 1 <= image.shape[2] <= MAX_CHANNELS:
-        raise ValueError(f"'{name}' has {image.shape[2]} channels; at most {MAX_CHANNELS} are supported "
-                         f"(channels go last: H, W, C)")
+        raise ValueError(f"'{name}' of shape {image.shape} taken as Y, X, C has {image.shape[2]} channels; at "
+                         f"most {MAX_CHANNELS} are supported. If it is a stack or has its channels first, send it "
+                         "with its axes (e.g. AxisImage(data, 'ZYX') in the SDK) and one plane of it")
     if image.dtype == np.bool_ or image.dtype.kind not in "uif":
         raise ValueError(f"'{name}' has dtype {image.dtype}; expected an integer or float image")
     if image.dtype.kind == "f" and not np.isfinite(image).all():

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelassist/proto/v1/common.proto\x12\x0elabelassist.v1\"t\n\x0b\x41rrayHeader\x12$\n\x05\x64type\x18\x01 \x01(\x0e\x32\x15.labelassist.v1.DType\x12\r\n\x05shape\x18\x02 \x03(\x04\x12\x30\n\x0b\x63ompression\x18\x03 \x01(\x0e\x32\x1b.labelassist.v1.Compression\"U\n\nArrayChunk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x06header\x18\x02 \x01(\x0b\x32\x1b.labelassist.v1.ArrayHeader\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"]\n\x0eParameterValue\x12\x10\n\x06number\x18\x01 \x01(\x01H\x00\x12\x11\n\x07integer\x18\x02 \x01(\x03H\x00\x12\x0e\n\x04\x66lag\x18\x03 \x01(\x08H\x00\x12\x0e\n\x04text\x18\x04 \x01(\tH\x00\x42\x06\n\x04kind\"\xeb\x01\n\rParameterSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x1d.labelassist.v1.ParameterType\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x35\n\rdefault_value\x18\x04 \x01(\x0b\x32\x1e.labelassist.v1.ParameterValue\x12\x14\n\x07minimum\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x07\x63hoices\x18\x07 \x03(\tB\n\n\x08_minimumB\n\n\x08_maximum\"q\n\tNamedSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x31\n\nparameters\x18\x04 \x03(\x0b\x32\x1d.labelassist.v1.ParameterSpec\"\xab\x01\n\tNamedCall\x12\x0c\n\x04name\x18\x01 \x01(\t\x12=\n\nparameters\x18\x02 \x03(\x0b\x32).labelassist.v1.NamedCall.ParametersEntry\x1aQ\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.labelassist.v1.ParameterValue:\x02\x38\x01*\xde\x01\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x0e\n\nDTYPE_BOOL\x10\x01\x12\x0f\n\x0b\x44TYPE_UINT8\x10\x02\x12\x10\n\x0c\x44TYPE_UINT16\x10\x03\x12\x10\n\x0c\x44TYPE_UINT32\x10\x04\x12\x10\n\x0c\x44TYPE_UINT64\x10\x05\x12\x0e\n\nDTYPE_INT8\x10\x06\x12\x0f\n\x0b\x44TYPE_INT16\x10\x07\x12\x0f\n\x0b\x44TYPE_INT32\x10\x08\x12\x0f\n\x0b\x44TYPE_INT64\x10\t\x12\x11\n\rDTYPE_FLOAT32\x10\n\x12\x11\n\rDTYPE_FLOAT64\x10\x0b*O\n\x0b\x43ompression\x12\x14\n\x10\x43OMPRESSION_NONE\x10\x00\x12\x14\n\x10\x43OMPRESSION_ZLIB\x10\x01\x12\x14\n\x10\x43OMPRESSION_ZSTD\x10\x02*\xb3\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PARAMETER_TYPE_INTEGER\x10\x01\x12\x19\n\x15PARAMETER_TYPE_NUMBER\x10\x02\x12\x17\n\x13PARAMETER_TYPE_FLAG\x10\x03\x12\x19\n\x15PARAMETER_TYPE_CHOICE\x10\x04\x12\x17\n\x13PARAMETER_TYPE_TEXT\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!labelassist/proto/v1/common.proto\x12\x0elabelassist.v1\"\x82\x01\n\x0b\x41rrayHeader\x12$\n\x05\x64type\x18\x01 \x01(\x0e\x32\x15.labelassist.v1.DType\x12\r\n\x05shape\x18\x02 \x03(\x04\x12\x30\n\x0b\x63ompression\x18\x03 \x01(\x0e\x32\x1b.labelassist.v1.Compression\x12\x0c\n\x04\x61xes\x18\x04 \x01(\t\"U\n\nArrayChunk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x06header\x18\x02 \x01(\x0b\x32\x1b.labelassist.v1.ArrayHeader\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"]\n\x0eParameterValue\x12\x10\n\x06number\x18\x01 \x01(\x01H\x00\x12\x11\n\x07integer\x18\x02 \x01(\x03H\x00\x12\x0e\n\x04\x66lag\x18\x03 \x01(\x08H\x00\x12\x0e\n\x04text\x18\x04 \x01(\tH\x00\x42\x06\n\x04kind\"\xeb\x01\n\rParameterSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x04type\x18\x02 \x01(\x0e\x32\x1d.labelassist.v1.ParameterType\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x35\n\rdefault_value\x18\x04 \x01(\x0b\x32\x1e.labelassist.v1.ParameterValue\x12\x14\n\x07minimum\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x07\x63hoices\x18\x07 \x03(\tB\n\n\x08_minimumB\n\n\x08_maximum\"q\n\tNamedSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x31\n\nparameters\x18\x04 \x03(\x0b\x32\x1d.labelassist.v1.ParameterSpec\"\xab\x01\n\tNamedCall\x12\x0c\n\x04name\x18\x01 \x01(\t\x12=\n\nparameters\x18\x02 \x03(\x0b\x32).labelassist.v1.NamedCall.ParametersEntry\x1aQ\n\x0fParametersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12-\n\x05value\x18\x02 \x01(\x0b\x32\x1e.labelassist.v1.ParameterValue:\x02\x38\x01*\xde\x01\n\x05\x44Type\x12\x15\n\x11\x44TYPE_UNSPECIFIED\x10\x00\x12\x0e\n\nDTYPE_BOOL\x10\x01\x12\x0f\n\x0b\x44TYPE_UINT8\x10\x02\x12\x10\n\x0c\x44TYPE_UINT16\x10\x03\x12\x10\n\x0c\x44TYPE_UINT32\x10\x04\x12\x10\n\x0c\x44TYPE_UINT64\x10\x05\x12\x0e\n\nDTYPE_INT8\x10\x06\x12\x0f\n\x0b\x44TYPE_INT16\x10\x07\x12\x0f\n\x0b\x44TYPE_INT32\x10\x08\x12\x0f\n\x0b\x44TYPE_INT64\x10\t\x12\x11\n\rDTYPE_FLOAT32\x10\n\x12\x11\n\rDTYPE_FLOAT64\x10\x0b*O\n\x0b\x43ompression\x12\x14\n\x10\x43OMPRESSION_NONE\x10\x00\x12\x14\n\x10\x43OMPRESSION_ZLIB\x10\x01\x12\x14\n\x10\x43OMPRESSION_ZSTD\x10\x02*\xb3\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PARAMETER_TYPE_INTEGER\x10\x01\x12\x19\n\x15PARAMETER_TYPE_NUMBER\x10\x02\x12\x17\n\x13PARAMETER_TYPE_FLAG\x10\x03\x12\x19\n\x15PARAMETER_TYPE_CHOICE\x10\x04\x12\x17\n\x13PARAMETER_TYPE_TEXT\x10\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,24 +33,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_NAMEDCALL_PARAMETERSENTRY']._loaded_options = None
   _globals['_NAMEDCALL_PARAMETERSENTRY']._serialized_options = b'8\001'
-  _globals['_DTYPE']._serialized_start=881
-  _globals['_DTYPE']._serialized_end=1103
-  _globals['_COMPRESSION']._serialized_start=1105
-  _globals['_COMPRESSION']._serialized_end=1184
-  _globals['_PARAMETERTYPE']._serialized_start=1187
-  _globals['_PARAMETERTYPE']._serialized_end=1366
-  _globals['_ARRAYHEADER']._serialized_start=53
-  _globals['_ARRAYHEADER']._serialized_end=169
-  _globals['_ARRAYCHUNK']._serialized_start=171
-  _globals['_ARRAYCHUNK']._serialized_end=256
-  _globals['_PARAMETERVALUE']._serialized_start=258
-  _globals['_PARAMETERVALUE']._serialized_end=351
-  _globals['_PARAMETERSPEC']._serialized_start=354
-  _globals['_PARAMETERSPEC']._serialized_end=589
-  _globals['_NAMEDSPEC']._serialized_start=591
-  _globals['_NAMEDSPEC']._serialized_end=704
-  _globals['_NAMEDCALL']._serialized_start=707
-  _globals['_NAMEDCALL']._serialized_end=878
-  _globals['_NAMEDCALL_PARAMETERSENTRY']._serialized_start=797
-  _globals['_NAMEDCALL_PARAMETERSENTRY']._serialized_end=878
+  _globals['_DTYPE']._serialized_start=896
+  _globals['_DTYPE']._serialized_end=1118
+  _globals['_COMPRESSION']._serialized_start=1120
+  _globals['_COMPRESSION']._serialized_end=1199
+  _globals['_PARAMETERTYPE']._serialized_start=1202
+  _globals['_PARAMETERTYPE']._serialized_end=1381
+  _globals['_ARRAYHEADER']._serialized_start=54
+  _globals['_ARRAYHEADER']._serialized_end=184
+  _globals['_ARRAYCHUNK']._serialized_start=186
+  _globals['_ARRAYCHUNK']._serialized_end=271
+  _globals['_PARAMETERVALUE']._serialized_start=273
+  _globals['_PARAMETERVALUE']._serialized_end=366
+  _globals['_PARAMETERSPEC']._serialized_start=369
+  _globals['_PARAMETERSPEC']._serialized_end=604
+  _globals['_NAMEDSPEC']._serialized_start=606
+  _globals['_NAMEDSPEC']._serialized_end=719
+  _globals['_NAMEDCALL']._serialized_start=722
+  _globals['_NAMEDCALL']._serialized_end=893
+  _globals['_NAMEDCALL_PARAMETERSENTRY']._serialized_start=812
+  _globals['_NAMEDCALL_PARAMETERSENTRY']._serialized_end=893
 # @@protoc_insertion_point(module_scope)

@@ -59,14 +59,16 @@ PARAMETER_TYPE_CHOICE: ParameterType
 PARAMETER_TYPE_TEXT: ParameterType
 
 class ArrayHeader(_message.Message):
-    __slots__ = ("dtype", "shape", "compression")
+    __slots__ = ("dtype", "shape", "compression", "axes")
     DTYPE_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
     COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    AXES_FIELD_NUMBER: _ClassVar[int]
     dtype: DType
     shape: _containers.RepeatedScalarFieldContainer[int]
     compression: Compression
-    def __init__(self, dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., compression: _Optional[_Union[Compression, str]] = ...) -> None: ...
+    axes: str
+    def __init__(self, dtype: _Optional[_Union[DType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., compression: _Optional[_Union[Compression, str]] = ..., axes: _Optional[str] = ...) -> None: ...
 
 class ArrayChunk(_message.Message):
     __slots__ = ("name", "header", "data")

@@ -93,9 +93,9 @@ def dtype_to_enum(dtype: np.dtype) -> int:
         raise TypeError(f"unsupported array dtype {dtype}; supported: {supported}") from None
 
 
-def array_header(array: np.ndarray, compression: int) -> common_pb2.ArrayHeader:
+def array_header(array: np.ndarray, compression: int, axes: str = "") -> common_pb2.ArrayHeader:
     return common_pb2.ArrayHeader(dtype=dtype_to_enum(array.dtype), shape=array.shape,
-                                  compression=compression)
+                                  compression=compression, axes=axes)
 
 
 def chunk_payloads(array: np.ndarray, compression: int = common_pb2.COMPRESSION_NONE) -> Iterator[bytes]:
@@ -148,6 +148,7 @@ class ArrayAssembler:
 
     max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    axes: dict[str, str] = field(default_factory=dict)  # as the sender named them; absent when not
     _current: _PartialArray | None = None
     _allocated: int = 0
 
@@ -192,6 +193,8 @@ class ArrayAssembler:
                 f"limit of {self.max_array_bytes} bytes for one call; send fewer or smaller arrays"
             )
         self._allocated += nbytes
+        if header.axes:
+            self.axes[name] = header.axes
         buffer = np.empty(shape, dtype=dtype)
         return _PartialArray(name=name, buffer=buffer, codec=_Codec(header.compression))
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from labelassist.proto.v1 import common_pb2
+from labelassist.proto.wire.axes import array_axes, as_plane
 from labelassist.proto.wire.codec import DEFAULT_MAX_ARRAY_BYTES, ArrayAssembler, array_header, chunk_payloads
 
 ARRAY_FIELD = "array"
@@ -20,7 +21,8 @@ ARRAY_FIELD = "array"
 
 @dataclass
 class Envelope:
-    """The non-array part of a stream (params or result) and its named arrays."""
+    """The non-array part of a stream (params or result) and its named
+    arrays, each as one plane when its sender named its axes."""
 
     message: Any
     arrays: dict[str, np.ndarray]
@@ -83,8 +85,10 @@ class _EnvelopeReader:
         self.assembler.add(chunk)
 
     def finish(self, message_type: type) -> Envelope:
-        return Envelope(message=self.message if self.message is not None else message_type(),
-                        arrays=self.assembler.finish())
+        arrays = self.assembler.finish()
+        for name, axes in self.assembler.axes.items():
+            arrays[name] = as_plane(arrays[name], axes, name)
+        return Envelope(message=self.message if self.message is not None else message_type(), arrays=arrays)
 
 
 def write_stream(
@@ -94,13 +98,15 @@ def write_stream(
     arrays: Mapping[str, np.ndarray],
     compression: int = common_pb2.COMPRESSION_NONE,
 ) -> Iterator[Any]:
-    """Yield the params/result message first, then each array's chunks."""
+    """Yield the params/result message first, then each array's chunks.
+    An array goes with its axes: those of an ``AxisImage``, else "YX" or
+    "YXC" by its dimensions (see ``labelassist.proto.wire.axes``)."""
     yield part_type(**{message_field: message})
-    for name, array in arrays.items():
-        if array is None:
+    for name, value in arrays.items():
+        if value is None:
             continue
-        array = np.asarray(array)
-        header = array_header(array, compression)
+        array, axes = array_axes(value)
+        header = array_header(array, compression, axes)
         for index, data in enumerate(chunk_payloads(array, compression)):
             # Filled in place: wrapping a finished ArrayChunk would copy its data again.
             part = part_type()
