@@ -135,11 +135,13 @@ def test_inspecting_a_folder_reports_a_broken_sample_and_inspects_the_rest(stack
     tifffile.imwrite(folder / "labels" / "b.tif", label)
     Image.fromarray((image // 16).astype(np.uint8)).save(folder / "images" / "d.jpg", quality=95)
     tifffile.imwrite(folder / "labels" / "d.tif", label[:40])  # wrong size
+    tifffile.imwrite(folder / "images" / "e.tif", np.stack([image, image]), imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(folder / "labels" / "e.tif", np.stack([label, label]), imagej=True, metadata={"axes": "ZYX"})
     run = subprocess.run([sys.executable, "-m", "labelassist.cli", "inspect", str(folder)], capture_output=True,
                          text=True, env=stack_env, timeout=300)
     assert run.returncode == 1, run.stderr
     report = json.loads((folder / "inspection.json").read_text())
-    assert [s["sample"] for s in report["samples"]] == ["a", "c"]
+    assert [s["sample"] for s in report["samples"]] == ["a", "c", "e_z0", "e_z1"]  # a stack: every plane
     failed = {f["sample"]: f["error"] for f in report["failed"]}
     assert set(failed) == {"b", "d"}
     assert "b.tif: not a readable image" in failed["b"] and "shape mismatch" in failed["d"]

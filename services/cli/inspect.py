@@ -35,15 +35,31 @@ def cmd_inspection(args) -> int:
 
 
 def _dataset_samples(folder: Path):
-    """How many labelled samples a dataset folder has, and (name, load) for
-    each, where load() reads (label, image) only when the sample's turn comes."""
+    """How many labelled files a dataset folder has, and (name, load) for
+    each of their planes (a stack gives several), read only when the file's
+    turn comes; load() returns (label, image)."""
     from labelassist.io.dataset_folder import read_dataset
-    from labelassist.io.images import read_image
+    from labelassist.io.project_files import dataset_samples
 
     samples = [s for s in read_dataset(folder) if s.label is not None]
     if not samples:
         raise ValueError(f"no labelled samples in {folder} (labels go in DIR/labels/<stem>.tif|png)")
-    return len(samples), ((s.stem, lambda s=s: (read_image(s.label), read_image(s.image))) for s in samples)
+
+    def failing(error: str):
+        def load():
+            raise ValueError(error)
+        return load
+
+    def planes():
+        for sample in samples:
+            for entry in dataset_samples([sample]):
+                if "error" in entry:
+                    yield entry["stem"], failing(entry["error"])
+                elif entry["label"] is None:
+                    yield entry["stem"], failing(f"{entry['stem']}: no plane of its label file matches this plane")
+                else:
+                    yield entry["stem"], lambda e=entry: (e["label"], e["image"])
+    return len(samples), planes()
 
 
 def _project_samples(client, project: str):
