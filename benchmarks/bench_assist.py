@@ -14,7 +14,7 @@ import numpy as np
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import footer, machine, median_seconds, write_results  # noqa: E402
+from common import median_seconds, publish  # noqa: E402
 
 from labelassist.assist.pipeline import postprocess_mask, prelabel_image, preprocess_image, refine_mask  # noqa: E402
 from labelassist.client.sdk import LabelAssistClient  # noqa: E402
@@ -100,12 +100,8 @@ def main() -> int:
     for r in results:
         lines.append(f"| {r['size']}² | {r['family']} | {r['operation']} | {r['in_process_s'] * 1e3:.1f} | "
                      f"{r['grpc_s'] * 1e3:.1f} | {r['ratio']:.2f} |")
-    info = machine()
-    lines += footer(info, f"python benchmarks/bench_assist.py --sizes {args.sizes} --repeats {args.repeats}")
-    table = "\n".join(lines)
-    write_results("assist_latency", {"machine": info, "results": results}, table)
-    print(table)
-    return 0
+    return publish("assist_latency", {"results": results}, lines,
+                   f"python benchmarks/bench_assist.py --sizes {args.sizes} --repeats {args.repeats}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import numpy as np
 import tifffile
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import footer, machine, write_results  # noqa: E402
+from common import publish  # noqa: E402
 
 OUT = Path(__file__).parent / "out" / "project"
 # The CLI under a wrapper that reports its own peak resident memory (KiB).
@@ -138,13 +138,8 @@ def main() -> int:
         lines.append(f"| {described[name]} | {row['pixels_mib']:.0f} | {row['samples']} | {row['seconds']:.1f} | "
                      f"{row['samples'] / row['seconds']:.1f} | {row['pixels_mib'] / row['seconds']:.1f} | "
                      f"{row['cli_peak_kib'] / 1024:.0f} | {row['selector_peak_kib'] / 1024:.0f} |")
-    info = machine()
-    lines += footer(info, f"python benchmarks/bench_project.py --stack-planes {args.stack_planes} "
-                          f"--pyramid-side {args.pyramid_side}")
-    table = "\n".join(lines)
-    write_results("project_files", {"rows": rows, "machine": info}, table)
-    print(table)
-    return 0
+    return publish("project_files", {"rows": rows}, lines, f"python benchmarks/bench_project.py --stack-planes "
+                   f"{args.stack_planes} --pyramid-side {args.pyramid_side}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import footer, machine, write_results  # noqa: E402
+from common import publish  # noqa: E402
 from hela import hela_frames  # noqa: E402
 
 from labelassist.assist.pipeline import prelabel_image  # noqa: E402
@@ -84,13 +84,8 @@ def main() -> int:
                   f"(IoU ≥ {MIN_IOU} between consecutive reference labels) are followed by the object with "
                   "their id.", "",
               f"Propagation takes {statistics.median(seconds):.2f} s per frame (median).", ""]
-    info = machine()
-    lines += footer(info, "python benchmarks/bench_propagate.py")
-    table = "\n".join(lines)
-    write_results("propagate_hela", {"dice": rows, "ids_kept": kept, "ids_total": total,
-                                     "seconds_per_frame": seconds, "machine": info}, table)
-    print(table)
-    return 0
+    return publish("propagate_hela", {"dice": rows, "ids_kept": kept, "ids_total": total,
+                                      "seconds_per_frame": seconds}, lines, "python benchmarks/bench_propagate.py")
 
 
 if __name__ == "__main__":

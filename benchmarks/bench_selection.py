@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import footer, machine, median_seconds, write_results  # noqa: E402
+from common import median_seconds, publish  # noqa: E402
 
 from labelassist.selector.strategies import coreset, random, sequence_aware, uncertainty  # noqa: E402
 
@@ -39,12 +39,7 @@ def main() -> int:
              "| strategy | pool | embeddings | ms | growth vs 10 k |", "|---|---:|---|---:|---:|"]
     lines += [f"| {name} | {pool:,} | {dims} | {seconds * 1e3:.2f} | {seconds / baseline[name]:.1f}× |"
               for name, pool, dims, seconds in rows]
-    info = machine()
-    lines += footer(info, "python benchmarks/bench_selection.py")
-    table = "\n".join(lines)
-    write_results("selection", {"rows": rows, "machine": info}, table)
-    print(table)
-    return 0
+    return publish("selection", {"rows": rows}, lines, "python benchmarks/bench_selection.py")
 
 
 if __name__ == "__main__":

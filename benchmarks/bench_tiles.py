@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_inspect import synthetic_label  # noqa: E402
-from common import footer, machine, median_seconds, write_results  # noqa: E402
+from common import median_seconds, publish  # noqa: E402
 
 from labelassist.assist.pipeline import prelabel_image, preprocess_image  # noqa: E402
 from labelassist.imaging.tiling import tile_threads  # noqa: E402
@@ -54,16 +54,12 @@ def main() -> int:
             rows.append(f"| {size}² | {name} | {seconds[1]:.2f} | {seconds[every_core]:.2f} | {ratio:.2f} |")
             print(rows[-1], flush=True)
     os.environ.pop("LABELASSIST_TILE_THREADS")
-    info = machine()
     lines = ["# Tiled filters on a thread pool", "",
              f"uint16 images, median of {args.repeats}; tiles of 1024² run on 1 thread and on all "
              f"{every_core} cores in the same run.", "",
              f"| size | work | 1 thread s | {every_core} threads s | speed-up |", "|---|---|---:|---:|---:|", *rows]
-    lines += footer(info, f"python benchmarks/bench_tiles.py --sizes {args.sizes} --repeats {args.repeats}")
-    table = "\n".join(lines)
-    write_results("tiles", {"results": results, "machine": info}, table)
-    print(table)
-    return 0
+    return publish("tiles", {"results": results}, lines,
+                   f"python benchmarks/bench_tiles.py --sizes {args.sizes} --repeats {args.repeats}")
 
 
 if __name__ == "__main__":

@@ -36,3 +36,13 @@ def footer(info: dict, command: str, extra: str = "") -> list[str]:
     """The closing lines of every results table: the machine and the command."""
     return ["", f"Machine: {info['cpus']} CPUs, {info['processor']}, Python {info['python']}{extra}.",
             f"Command: `{command}`", ""]
+
+
+def publish(name: str, payload: dict, lines: list[str], command: str, extra: str = "") -> int:
+    """Close a results table with the machine and the command, write it and
+    ``payload`` (with the machine) to results/, print it; the exit code 0."""
+    info = machine()
+    table = "\n".join([*lines, *footer(info, command, extra)])
+    write_results(name, {**payload, "machine": info}, table)
+    print(table)
+    return 0

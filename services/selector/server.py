@@ -20,7 +20,7 @@ from labelassist.proto.wire.streaming import read_stream, split_stream, write_st
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.names import check_sample_name
-from labelassist.selector.datasets import dataset_entries, export_labels
+from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
 from labelassist.selector.catalogues import criteria_catalogue, operations_catalogue
 from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto

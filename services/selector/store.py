@@ -8,80 +8,30 @@ points at it is committed, and SQLite runs with ``synchronous=FULL``.
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from labelassist.imaging.checks import check_image, check_mask
+from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import ConflictError, NotFoundError
-from labelassist.runtime.names import check_sample_name
 from labelassist.selector.blobs import BlobStore, array_checksum
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
                                          ranked, samples, scored_counts, scores, skips)
+from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
+    ORIGINS,
+    LabelVersion,
+    Project,
+    SampleRow,
+    check_sample_entry,
+    origin_text,
+)
 from labelassist.selector.scoring import image_features
-
-ORIGINS = ("manual", "accepted_prelabel", "edited_prelabel", "imported")
-
-@dataclass(frozen=True)
-class Project:
-    id: int
-    name: str
-    lease_seconds: float
-    strategy: str
-
-
-@dataclass(frozen=True)
-class SampleRow:
-    id: int
-    project_id: int
-    position: int
-    stem: str
-    sequence: str | None
-    image_blob: str
-    prelabel_blob: str | None
-    features: bytes | None
-    labeled: bool
-    origin: str | None = None  # JSON: where the sample lies in its source file
-
-
-@dataclass(frozen=True)
-class LabelVersion:
-    sample_id: int
-    version: int
-    annotator: str
-    origin: str
-    checksum: str
-    created_at: float
-
-
-def check_sample_entry(entry: dict) -> None:
-    """A sample to add: a safe stem, an image the services can work on, and
-    a label or pre-label of the image's size."""
-    check_sample_name(entry.get("stem") or "")
-    image = check_image(entry["image"])
-    for name in ("label", "prelabel"):
-        if entry.get(name) is not None:
-            check_mask(entry[name], image.shape, name)
-    sequence = entry.get("sequence")
-    if sequence is not None and len(sequence) > 200:
-        raise ValueError(f"'sequence' has {len(sequence)} characters; at most 200")
-    origin = origin_text(entry.get("origin"))
-    if origin is not None and len(origin) > 4000:
-        raise ValueError(f"'origin' has {len(origin)} characters; at most 4000")
-
-
-def origin_text(origin: str | Mapping | None) -> str | None:
-    """A sample's origin as the store keeps it: JSON text."""
-    return json.dumps(dict(origin), separators=(",", ":")) if isinstance(origin, Mapping) else origin
-
 
 class Store:
     """All selector state behind plain methods; safe to share across threads."""
