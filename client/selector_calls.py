@@ -253,6 +253,14 @@ class SelectorCalls:
         request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only, page_size=page_size)
         return all_pages(lambda r: self._unary(self.selector.ListSamples, r), request, "samples")
 
+    def samples_page(self, project: str, page_token: str = "", page_size: int = 0, labeled_only: bool = False
+                     ) -> tuple[list[selector_pb2.SampleInfo], str]:
+        """One page of the project's samples in pool order and the token of
+        the next ("" after the last): for views that load as they scroll."""
+        response = self._unary(self.selector.ListSamples, selector_pb2.ListSamplesRequest(
+            project=project, labeled_only=labeled_only, page_size=page_size, page_token=page_token))
+        return list(response.samples), response.next_page_token
+
     def progress(self, project: str) -> selector_pb2.ProgressResponse:
         return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))
 

@@ -338,3 +338,88 @@ def test_a_two_channel_image_shows_as_a_colour_composite(qtbot):
     assert tuple(shown[10, 50]) == (0, 1, 0) and tuple(shown[50, 10]) == (1, 0, 1)
     assert tuple(shown[10, 10]) == (1, 1, 1) and tuple(shown[50, 50]) == (0, 0, 0)
     assert canvas.editor.mask.shape == (64, 64)
+
+
+def test_the_sample_list_opens_any_sample_and_submit_stores_its_next_version(qtbot, stack, client, rng):
+    images, _ = hela_sample()
+    name = f"gui-list-{os.getpid()}-{rng.integers(1 << 30)}"
+    client.create_project(name, strategy="sequential")
+    ids = [client.add_sample(name, f"frame{i}", images[i], sequence=f"s{i}") for i in range(3)]
+    window = _open_window(qtbot, stack, name)
+    assert "Press N" not in window.canvas.message.text() and "press N" in window.canvas.message.text()
+    qtbot.waitUntil(lambda: window.browser.table.rowCount() == 3, timeout=WAIT_MS)
+    assert [window.browser.sample_at(r) for r in range(3)] == ids
+
+    # Open the second sample from the list, paint, submit: version 1 without any lease.
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        window.browser.open_row(1)
+    _wait_idle(qtbot, window)
+    assert window.sample.sample_id == ids[1] and window.canvas.message.isHidden()
+    window.inspect_before_submit.setChecked(False)
+    window.canvas.replace_mask((images[1] > np.percentile(images[1], 80)).astype(np.uint32))
+    with qtbot.waitSignal(window.submitted, timeout=WAIT_MS):
+        window.submit()
+    _wait_idle(qtbot, window)
+    assert window.browser.table.item(1, 5).text() == "1"
+
+    # PgDown opens the next in the list; PgUp comes back, showing the stored label; a new submit is version 2.
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_PageDown)
+    assert window.sample.sample_id == ids[2]
+    _wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_PageUp)
+    _wait_idle(qtbot, window)
+    first = client.get_sample(ids[1], with_image=False).require("label")
+    assert window.sample.sample_id == ids[1] and np.array_equal(window.canvas.editor.mask, first)
+    window.canvas.replace_mask(np.zeros_like(first))
+    with qtbot.waitSignal(window.submitted, timeout=WAIT_MS):
+        window.submit()
+    _wait_idle(qtbot, window)
+    assert [v.version for v in client.label_history(ids[1])] == [1, 2]
+
+    # The filter hides what does not match.
+    window.browser.filter.setText("frame2")
+    assert [window.browser.table.isRowHidden(r) for r in range(3)] == [True, True, False]
+    window.close()
+
+
+def test_menus_hold_every_action_and_f1_lists_the_shortcuts(qtbot, stack, gui_project):
+    project, _ = gui_project
+    window = _open_window(qtbot, stack, project)
+    titles = [action.text() for action in window.menuBar().actions()]
+    assert titles == ["&File", "&Edit", "&View", "&Tools", "&Label", "&Help"]
+    label_menu = dict(window.menus)["Label"]
+    assert {"Next", "Skip", "Submit", "Inspect"} <= {a.text() for a in label_menu}
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    sheet = window.shortcut_sheet
+    rows = {(sheet.table.item(r, 1).text(), sheet.table.item(r, 2).text()) for r in range(sheet.table.rowCount())}
+    assert ("Submit", "Ctrl+S") in rows and ("Next", "N") in rows and ("Keyboard shortcuts", "F1, ?") in rows
+    sheet.close()
+    window.close()
+
+
+def test_a_sample_that_cannot_be_fetched_says_why_on_the_canvas(qtbot, stack):
+    window = MainWindow(Connection.from_addresses(stack.addresses), project="no-such-project")
+    qtbot.addWidget(window)
+    _wait_idle(qtbot, window)
+    window.project_combo.addItem("no-such-project")
+    window.project_combo.setCurrentText("no-such-project")
+    window.next_sample()
+    qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
+    assert not window.canvas.message.isHidden()
+    assert "Next sample failed" in window.canvas.message.text() and "no-such-project" in window.canvas.message.text()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1280, 800)])
+def test_submit_stays_in_sight_on_a_laptop_and_a_tablet_screen(qtbot, stack, gui_project, size):
+    project, _ = gui_project
+    window = _open_window(qtbot, stack, project)
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() <= size[0] and window.height() <= size[1], timeout=WAIT_MS)
+    QApplication.processEvents()
+    for button in (window.submit_button, window.next_button):
+        corner = button.mapTo(window, button.rect().bottomRight())
+        top = button.mapTo(window, button.rect().topLeft())
+        assert button.isVisible() and 0 <= top.y() and corner.y() <= window.height() and corner.x() <= window.width()
+    window.close()

@@ -8,12 +8,15 @@ from __future__ import annotations
 import time
 
 import numpy as np
+from labelassist.client.gui.browser import PAGE as BROWSER_PAGE
+from labelassist.client.gui.browser import SampleBrowser
 from labelassist.client.gui.canvas import LabelCanvas
 from labelassist.client.gui.connection import Connection, saved_connection
 from labelassist.client.gui.dialogs import (  # noqa: F401 - public
     InspectionSettingsDialog,
     NewProjectDialog,
     SettingsDialog,
+    ShortcutSheet,
 )
 from labelassist.client.gui.layout import (
     DEFAULT_PRELABEL,
@@ -34,6 +37,12 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
 )
+
+FIRST_STEPS = ("Pick a project in the Workflow panel, or create one with File ▸ New project… (Ctrl+Shift+N).\n\n"
+               "Then press N for the next sample to label, or double-click one in the sample list.\n\n"
+               "F1 lists every shortcut.")
+
+STOPS_THE_WORK = ("Next sample", "Open sample", "Display", "Pre-label")  # failures written on the canvas too
 
 __all__ = ["Connection", "MainWindow", "InspectionSettingsDialog", "NewProjectDialog", "SettingsDialog", "run_app"]
 
@@ -62,12 +71,23 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self.timings: dict[str, float] = {}
         self._next_started = 0.0
 
+        self.named_actions: dict[str, QAction] = {}
         self.canvas = LabelCanvas()
         self.canvas.edited.connect(self._on_edited)
         self.canvas.flood_requested.connect(self.flood_fill)
         self.setCentralWidget(self.canvas)
         self._build_tools()
         self._build_panel(annotator, next_after_submit)
+        client = self.client
+        self.browser = SampleBrowser(self, self._run, lambda project, token, labelled: client.samples_page(
+            project, token, BROWSER_PAGE, labelled))
+        self.browser.open_requested.connect(self.open_sample)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
+        self.project_combo.currentTextChanged.connect(self.browser.show_project)
+        self._action("Previous in the sample list", "PgUp", lambda: self.browser.step(-1))
+        self._action("Next in the sample list", "PgDown", lambda: self.browser.step(1))
+        self._build_menus()
+        self.canvas.show_message(FIRST_STEPS)
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(160)
         self.busy.setRange(0, 1)
@@ -109,7 +129,21 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         action.setCheckable(checkable)
         action.triggered.connect(handler)
         self.addAction(action)
+        self.named_actions.setdefault(text.split(" (")[0], action)
         return action
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutSheet(self.menus, self)
+        if self._interactive():
+            dialog.exec()
+        else:
+            dialog.show()
+        self.shortcut_sheet = dialog
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "Label Assistant", "Label Assistant: assisted segmentation labelling.\n"
+                          f"Services: selector {self.connection.selector}, assist {self.connection.assist}, "
+                          f"inspect {self.connection.inspect}.")
 
     def _interactive(self) -> bool:
         """A person is looking: dialogs may ask (never in headless runs and tests)."""
@@ -121,6 +155,9 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         def failed(message: str) -> None:
             self.last_error = f"{what}: {message}"
             self.statusBar().showMessage(f"{what} failed: {message}")
+            if what.startswith(STOPS_THE_WORK):
+                on_sample = "\n\nSkip (K) passes on this sample; Release gives it back." if self.sample else ""
+                self.canvas.show_message(f"{what} failed: {message}{on_sample}\n\n(click to close)")
             if on_error is not None:
                 on_error(message)
             if self._interactive():
@@ -171,6 +208,18 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self._next_started = time.perf_counter()
         self._run("Next sample", self.session.lease_call(self.project), self._on_sample)
 
+    def open_sample(self, sample_id: int) -> None:
+        """Open a sample from the sample list, with its latest label (no
+        lease is taken; Submit stores the label's next version)."""
+        if self.dirty and self._interactive():
+            answer = QMessageBox.question(self, "Unsubmitted edits",
+                                          "This label has edits that are not submitted. Leave it anyway?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self._annotator()
+        self._next_started = time.perf_counter()
+        self._run("Open sample", self.session.open_call(sample_id), self._on_sample)
+
     def skip_sample(self) -> None:
         """Pass on this sample (with the reason typed, if any) and lease the next one."""
         self._give_back(skip=True)
@@ -205,14 +254,18 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     def _on_sample(self, leased) -> None:
         self.session.show(leased)
         if leased is None:
+            self.canvas.show_message("Every sample of this project is labelled or leased to someone.\n\n"
+                                     "Open any sample from the sample list to review or fix its label.")
             self.sample_label.setText("every sample is labelled or leased")
             self.statusBar().showMessage("Nothing left to label in this project", 6000)
             return
         self.canvas.show_sample(leased.image, leased.shown_mask)
         self.dirty = False
         self.warnings.clear()
+        how = f"lease via {leased.strategy or 'default'}" if leased.leased else leased.strategy
+        version = f", label v{self.sample.label_version}" if self.sample.labeled else ""
         self.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
-                                  f"{self.sample.sequence or '–'}), lease via {leased.strategy or 'default'}")
+                                  f"{self.sample.sequence or '–'}{version}), {how}")
         self.timings["next_to_image"] = time.perf_counter() - self._next_started
         self.sample_shown.emit()
         if self.display_combo.currentText() != NO_DISPLAY_STEP:
@@ -344,6 +397,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     def _on_submitted(self, sample_id: int, version) -> None:
         self.dirty = False
         self.statusBar().showMessage(f"Submitted sample #{sample_id}, label version {version.version}", 6000)
+        self.browser.mark(sample_id, int(version.version))
         self.submitted.emit(sample_id)
         self.refresh_progress()
         if self.auto_next.isChecked():

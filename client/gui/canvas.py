@@ -15,6 +15,7 @@ from labelassist.client.gui.editing import (
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
+    QLabel,
     QGraphicsEllipseItem,
     QGraphicsRectItem,
     QHBoxLayout,
@@ -148,11 +149,42 @@ class LabelCanvas(QWidget):
         viewport.grabGesture(Qt.GestureType.PinchGesture)
         self._pinch = _Pinch(self.view, self)
         viewport.installEventFilter(self._pinch)
+        # What to do, or what went wrong, written over the empty canvas.
+        self.message = QLabel(self.graphics)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: white; background: rgba(30, 30, 30, 210); padding: 20px; "
+                                   "font-size: 15px; border-radius: 8px;")
+        self.message.mousePressEvent = lambda _event: self.message.hide()
+        self.message.hide()
 
     # -- content ------------------------------------------------------------
 
+    def show_message(self, text: str) -> None:
+        """Write ``text`` over the canvas (what to do first, or why a sample
+        cannot be shown); the next sample shown takes it away."""
+        self.message.setText(text)
+        self.message.show()
+        self._place_message()
+
+    def hide_message(self) -> None:
+        self.message.hide()
+
+    def _place_message(self) -> None:
+        width = max(min(560, self.graphics.width() - 40), 200)
+        self.message.setFixedWidth(width)
+        self.message.adjustSize()
+        self.message.move((self.graphics.width() - width) // 2,
+                          max((self.graphics.height() - self.message.height()) // 2, 0))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.message.isVisible():
+            self._place_message()
+
     def show_sample(self, image: np.ndarray, mask: np.ndarray | None = None) -> None:
         """A new sample: its image, and its label or an empty one; history starts over."""
+        self.hide_message()
         self.image = image
         self.image_item.setImage(displayable(image), autoLevels=True)
         self.histogram.autoHistogramRange()

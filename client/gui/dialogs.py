@@ -122,3 +122,26 @@ class InspectionSettingsDialog(QDialog):
             if text:
                 criteria.append(parse_call(f"{name}:{text}"))
         return criteria, disabled
+
+
+class ShortcutSheet(QDialog):
+    """Every action of the window with its keys, by menu (F1 or ?)."""
+
+    def __init__(self, menus: list[tuple[str, list]], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = [(menu, action.text().replace("&", ""), ", ".join(k.toString() for k in action.shortcuts()))
+                for menu, actions in menus for action in actions if action.shortcuts()]
+        self.table = QTableWidget(len(rows), 3)
+        self.table.setHorizontalHeaderLabels(["Menu", "Action", "Keys"])
+        for row, values in enumerate(rows):
+            for column, value in enumerate(values):
+                self.table.setItem(row, column, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        self.table.verticalHeader().setVisible(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(520, 560)

@@ -111,6 +111,29 @@ class WindowLayout:
         bar.addAction(self._action("Inspection settings…", "Ctrl+Shift+I", self.open_inspection_settings))
         bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
 
+    def _build_menus(self) -> None:
+        """File, Edit, View, Tools, Label and Help, holding every action of
+        the window; ``self.menus`` lists them for the shortcut sheet."""
+        named = self.named_actions
+        quit_action = self._action("Quit", "Ctrl+Q", self.close)
+        shortcuts = self._action("Keyboard shortcuts", ["F1", "?"], self.show_shortcuts)
+        about = self._action("About Label Assistant", [], self.show_about)
+        self.menus = [
+            ("&File", [named["New project…"], named["Inspection settings…"], named["Settings…"], None, quit_action]),
+            ("&Edit", [named["Undo"], named["Redo"], named["Close polygon"]]),
+            ("&View", [self.browser.toggleViewAction(), self.workflow_dock.toggleViewAction(),
+                       named["Toggle overlay"], named["Smaller brush"], named["Larger brush"]]),
+            ("&Tools", list(self.tool_actions.values())),
+            ("&Label", [named[n] for n in ("Next", "Skip", "Pre-label", "Refine", "Post-process", "Inspect",
+                                           "Submit", "Previous in the sample list", "Next in the sample list")]),
+            ("&Help", [shortcuts, about]),
+        ]
+        for title, actions in self.menus:
+            menu = self.menuBar().addMenu(title)
+            for action in actions:
+                menu.addSeparator() if action is None else menu.addAction(action)
+        self.menus = [(title.replace("&", ""), [a for a in actions if a is not None]) for title, actions in self.menus]
+
     def _build_panel(self, annotator: str, next_after_submit: bool) -> None:
         panel = QWidget()
         layout = QVBoxLayout(panel)
@@ -126,8 +149,20 @@ class WindowLayout:
         scroll = self.panel_scroll = QScrollArea()
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
-        dock = QDockWidget("Workflow", self)
-        dock.setWidget(scroll)
+        # Next and Submit stay below the panel, never scrolled out of sight on a small screen.
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        bar = QHBoxLayout()
+        self.submit_button = _button("Submit", "Ctrl+S", self.submit)
+        self.submit_button.setStyleSheet("font-weight: bold;")
+        bar.addWidget(_button("Next", "N", self.next_sample))
+        bar.addWidget(self.submit_button, 1)
+        column.addLayout(bar)
+        dock = self.workflow_dock = QDockWidget("Workflow", self)
+        dock.setObjectName("workflow")
+        dock.setWidget(body)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         dock.setMinimumWidth(340)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
@@ -213,8 +248,6 @@ class WindowLayout:
         self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "
                                               "show and a second Submit stores the label as it is")
         box.addWidget(self.inspect_before_submit)
-        self.submit_button = _button("Submit", "Ctrl+S", self.submit)
-        box.addWidget(self.submit_button)
         return inspect_box
 
     def _model_box(self) -> QGroupBox:

@@ -75,6 +75,8 @@ class ProjectActions:
             self.postprocess_list.addItem(item)
         self.statusBar().showMessage(f"connected to {self.connection.selector}", 4000)
         self.refresh_progress()
+        if self.browser.project != self.project:
+            self.browser.show_project(self.project)
 
     def open_new_project(self) -> None:
         dialog = NewProjectDialog(self.strategies, self)

@@ -21,6 +21,7 @@ from labelassist.client.results import Finding, Inspection, PrelabelOutcome
 from labelassist.client.sdk import LabelAssistClient
 
 Call = Callable[[], Any]
+OPENED = "opened from the sample list"  # a LeasedSample's strategy when no lease was taken
 
 
 @dataclass
@@ -35,6 +36,10 @@ class LeasedSample:
     @property
     def sample_id(self) -> int:
         return int(self.sample.sample_id)
+
+    @property
+    def leased(self) -> bool:
+        return self.strategy != OPENED
 
     @property
     def shown_mask(self) -> np.ndarray | None:
@@ -129,6 +134,18 @@ class LabellingSession:
             return LeasedSample(response.sample, response.strategy, envelope.require("image"),
                                 envelope.arrays.get("label"), envelope.arrays.get("prelabel"))
         return lease
+
+    def open_call(self, sample_id: int) -> Call:
+        """Fetch any sample of the project (from the sample list), with its
+        latest label: a submit stores the label's next version. No lease is
+        taken."""
+        client = self.client
+
+        def fetch() -> LeasedSample:
+            envelope = client.get_sample(sample_id)
+            return LeasedSample(envelope.message, OPENED, envelope.require("image"),
+                                envelope.arrays.get("label"), envelope.arrays.get("prelabel"))
+        return fetch
 
     def release_call(self, skip: bool, reason: str = "") -> Call:
         """Give the current sample back; with ``skip`` the strategy passes it

@@ -1,0 +1,184 @@
+"""The sample list: a dockable table of the project's samples, loaded a page
+at a time as it scrolls, filtered by name and state; a double-click (or
+Previous / Next in its order) opens a sample, a labelled one with its
+latest label."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+PAGE = 500
+COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version")
+STATES = ("all", "unlabelled", "labelled")
+
+
+def _cell(value) -> QTableWidgetItem:
+    item = QTableWidgetItem()
+    item.setData(Qt.ItemDataRole.DisplayRole, value)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    return item
+
+
+class SampleBrowser(QDockWidget):
+    """The samples of the open project; asks ``fetch_page(token, labelled_only)``
+    (run on a worker by ``run``) for more when scrolled to the end."""
+
+    open_requested = Signal(int)  # a sample id
+    loaded = Signal(int)  # rows now listed
+
+    def __init__(self, parent, run, fetch_page):
+        super().__init__("Samples", parent)
+        self.setObjectName("samples")
+        self._run, self._fetch_page = run, fetch_page
+        self._token: str | None = ""  # None: every page is loaded
+        self._loading = False
+        self._generation = 0
+        self.ids: list[int] = []
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        row = QHBoxLayout()
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("filter by name")
+        self.filter.textChanged.connect(self._apply_filter)
+        self.state = QComboBox()
+        self.state.addItems(STATES)
+        self.state.currentTextChanged.connect(lambda _: self.reload())
+        row.addWidget(self.filter, 1)
+        row.addWidget(self.state)
+        layout.addLayout(row)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSortingEnabled(True)
+        # Pool order until the annotator clicks a column to sort by it.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.cellDoubleClicked.connect(lambda row, _: self.open_row(row))
+        self.table.verticalScrollBar().valueChanged.connect(self._maybe_more)
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        for text, step in (("Previous (PgUp)", -1), ("Next in list (PgDn)", 1)):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, s=step: self.step(s))
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.count = QLabel("no project")
+        layout.addWidget(self.count)
+        self.setWidget(body)
+        self.project = ""
+
+    # -- loading ------------------------------------------------------------
+
+    def show_project(self, project: str) -> None:
+        self.project = project
+        self.reload()
+
+    def reload(self) -> None:
+        self._generation += 1
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(0)
+        self.table.setSortingEnabled(True)
+        self.ids, self._token, self._loading = [], "", False
+        if self.project:
+            self.more()
+
+    def more(self) -> None:
+        """Load the next page, unless one is on its way or all are here."""
+        if self._token is None or self._loading or not self.project:
+            return
+        self._loading = True
+        generation, token, labelled = self._generation, self._token, self.state.currentText() == "labelled"
+        project, fetch = self.project, self._fetch_page
+        self._run("Sample list", lambda: fetch(project, token, labelled),
+                  lambda page: self._add_page(generation, *page), on_error=lambda _: self._done_loading())
+
+    def _done_loading(self) -> None:
+        self._loading = False
+
+    def _add_page(self, generation: int, infos, next_token: str) -> None:
+        if generation != self._generation:
+            return  # a page for a list that was reloaded meanwhile
+        self._loading = False
+        self._token = next_token or None
+        unlabelled_only = self.state.currentText() == "unlabelled"
+        self.table.setSortingEnabled(False)
+        for info in infos:
+            if unlabelled_only and info.labeled:
+                continue
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            name = _cell(info.stem)
+            name.setData(Qt.ItemDataRole.UserRole, int(info.sample_id))
+            origin = info.origin
+            self.table.setItem(row, 0, name)
+            self.table.setItem(row, 1, _cell(info.sequence))
+            self.table.setItem(row, 2, _cell(int(origin.t) if origin.file else ""))
+            self.table.setItem(row, 3, _cell(int(origin.z) if origin.file else ""))
+            self.table.setItem(row, 4, _cell("labelled" if info.labeled else "unlabelled"))
+            self.table.setItem(row, 5, _cell(int(info.label_version) if info.labeled else ""))
+            self.ids.append(int(info.sample_id))
+        self.table.setSortingEnabled(True)
+        self._apply_filter(self.filter.text())
+        more = "" if self._token is None else " (more as you scroll)"
+        self.count.setText(f"{self.table.rowCount()} samples listed{more}")
+        self.loaded.emit(self.table.rowCount())
+
+    def _maybe_more(self, value: int) -> None:
+        if value >= self.table.verticalScrollBar().maximum() - 2:
+            self.more()
+
+    def _apply_filter(self, text: str) -> None:
+        text = text.strip().lower()
+        for row in range(self.table.rowCount()):
+            self.table.setRowHidden(row, bool(text) and text not in self.table.item(row, 0).text().lower())
+
+    # -- opening ------------------------------------------------------------
+
+    def sample_at(self, row: int) -> int | None:
+        item = self.table.item(row, 0)
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def open_row(self, row: int) -> None:
+        sample_id = self.sample_at(row)
+        if sample_id is not None:
+            self.table.selectRow(row)
+            self.open_requested.emit(sample_id)
+
+    def step(self, direction: int) -> None:
+        """Open the previous or next visible sample in the list's order."""
+        rows = [r for r in range(self.table.rowCount()) if not self.table.isRowHidden(r)]
+        if not rows:
+            return
+        current = self.table.currentRow()
+        if current not in rows:
+            target = rows[0] if direction > 0 else rows[-1]
+        else:
+            index = rows.index(current) + direction
+            if index >= len(rows):
+                self.more()
+                return
+            target = rows[max(index, 0)]
+        self.open_row(target)
+
+    def mark(self, sample_id: int, version: int) -> None:
+        """A label was stored: show the sample as labelled with its version."""
+        for row in range(self.table.rowCount()):
+            if self.sample_at(row) == sample_id:
+                self.table.item(row, 4).setData(Qt.ItemDataRole.DisplayRole, "labelled")
+                self.table.item(row, 5).setData(Qt.ItemDataRole.DisplayRole, version)
