@@ -160,9 +160,10 @@ def _high_water_kib(pid: int) -> int:
 
 
 def test_a_large_tiled_image_becomes_tiles_without_being_loaded_whole(start_service, tmp_path):
-    """16384×8192 of uint16 (256 MiB), tiled and compressed as slides are:
-    the CLI reads a band of tiles at a time and the selector takes batches
-    of bounded size; neither holds the image."""
+    """16384×8192 of uint16 (256 MiB) in 512² tiles, uncompressed so its
+    bytes on disk are the image's: the CLI reads a band of tiles at a time
+    (and no more than a few MiB ahead) and the selector takes batches of
+    bounded size; neither holds the image."""
     height, side, file_tile = 16384, 8192, 512
     image_bytes = height * side * 2
 
@@ -173,7 +174,7 @@ def test_a_large_tiled_image_becomes_tiles_without_being_loaded_whole(start_serv
 
     big = tmp_path / "slide.ome.tif"
     tifffile.imwrite(big, tiles(), shape=(height, side), dtype=np.uint16, tile=(file_tile, file_tile),
-                     compression="zlib", ome=True, metadata={"axes": "YX"})
+                     ome=True, metadata={"axes": "YX"})
     small = tmp_path / "small.tif"
     tifffile.imwrite(small, np.zeros((64, 64), np.uint16))
     selector = start_service("selector")

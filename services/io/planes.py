@@ -24,6 +24,8 @@ import tifffile
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES
 
+SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
+
 
 def file_stem(path: str | Path) -> str:
     """A file's name without its image suffix (``.ome.tif`` counts as one)."""
@@ -181,7 +183,8 @@ def _bands(page, band: int) -> Iterator[tuple[int, np.ndarray]]:
         for y, x, rows in waiting:
             place(y, x, rows)
 
-    for data, index, shape in page.segments(maxworkers=1):
+    # A small read-ahead: tifffile's default reads hundreds of MiB of segments before decoding.
+    for data, index, shape in page.segments(maxworkers=1, buffersize=SEGMENT_READ_BYTES):
         y, x = int(index[2]), int(index[3])
         while y >= start + len(buffer):
             yield start, buffer[:min(len(buffer), height - start)]
