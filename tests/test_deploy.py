@@ -72,3 +72,21 @@ def test_every_service_deployment_has_grpc_readiness_and_liveness_probes():
 def test_the_dockerfile_installs_the_services_and_runs_as_a_user():
     text = (DEPLOY / "Dockerfile").read_text()
     assert 'pip install ".[services' in text and "USER labelassist" in text
+
+
+def test_clients_reach_every_replica_through_headless_services_and_replicas_survive_a_drain():
+    documents = [d for _, d in manifests()]
+    services = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Service"}
+    budgets = {d["metadata"]["name"]: d for d in documents if d["kind"] == "PodDisruptionBudget"}
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    for name, port in (("selector", 50051), ("assist", 50052), ("inspect", 50053)):
+        # A ClusterIP would pin each client's one HTTP/2 connection to one pod.
+        assert services[name]["spec"]["clusterIP"] == "None", name
+        assert config[f"LABELASSIST_{name.upper()}_ADDRESS"] == f"dns:///{name}:{port}"
+        assert deployments[name]["spec"]["replicas"] >= 2, name
+        assert budgets[name]["spec"]["maxUnavailable"] == 1
+        assert budgets[name]["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": name}
+        spread = deployments[name]["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+        term = spread["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
+        assert term["topologyKey"] == "kubernetes.io/hostname"

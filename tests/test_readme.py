@@ -1,4 +1,4 @@
-"""Every Python example in the README runs as written, against a real stack."""
+"""Every Python example in the README and the docs runs as written, against a real stack."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+DOC_BLOCKS = [(page.name, code) for page in sorted((ROOT / "docs").glob("*.md"))
+              for code in re.findall(r"```python\n(.*?)```", page.read_text(), re.S)]
 
 
 @pytest.mark.parametrize("code", BLOCKS, ids=[f"block-{i + 1}" for i in range(len(BLOCKS))])
@@ -25,3 +28,19 @@ def test_the_readme_python_example_runs_as_written(stack, tmp_path, code):
 
 def test_the_readme_has_python_examples():
     assert BLOCKS
+
+
+@pytest.mark.parametrize("page, code", DOC_BLOCKS, ids=[f"{page}-{i + 1}" for i, (page, _) in enumerate(DOC_BLOCKS)])
+def test_the_docs_python_examples_run_as_written(stack, client, tmp_path, page, code):
+    from labelassist.io.bundled import hela_sample
+
+    if "hela-demo" in code and "hela-demo" not in {p.name for p in client.list_projects()}:
+        client.create_project("hela-demo")  # what `make run` registers
+        client.add_samples("hela-demo", [{"stem": f"hela-{i}", "image": image}
+                                         for i, image in enumerate(hela_sample()[0])])
+    env = {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                            for name, address in stack.addresses.as_dict().items()}}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+

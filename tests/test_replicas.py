@@ -71,3 +71,53 @@ def test_annotators_on_two_selectors_lose_nothing_when_one_is_killed(start_servi
         for info in stored:
             history = client.label_history(info.sample_id)
             assert {version.annotator for version in history} == {acknowledged[info.sample_id]}
+
+
+def _calls(replica, method: str) -> int:
+    """Calls of ``method`` that the replica answered OK, from its access log."""
+    import json
+
+    count = 0
+    for line in replica.log_file.read_text().splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            count += entry.get("message") == "rpc" and entry.get("method", "").endswith(method) \
+                and entry.get("code") == "OK"
+    return count
+
+
+def test_two_assist_and_two_inspect_replicas_share_the_calls_and_survive_losing_one(start_service):
+    from shapes import noisy_bimodal
+
+    assists = [start_service("assist") for _ in range(2)]
+    inspects = [start_service("inspect") for _ in range(2)]
+    addresses = ServiceAddresses(assist=",".join(r.address for r in assists),
+                                 inspect=",".join(r.address for r in inspects))
+    image, _ = noisy_bimodal(np.random.default_rng(0))
+    errors, done, halfway = [], [], threading.Event()
+
+    def annotate() -> None:
+        try:
+            with LabelAssistClient(addresses, timeout=60, retries=8) as client:
+                for _ in range(12):
+                    outcome = client.prelabel(image, ("otsu", {"polarity": "bright"}))
+                    client.inspect(outcome.mask, image=image, criteria=["holes"], only_listed=True)
+                    done.append(1)
+                    if len(done) >= 40:
+                        halfway.set()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=annotate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    assert halfway.wait(120)
+    counts_before = [_calls(r, "/Prelabel") for r in assists]
+    assert min(counts_before) >= 10, counts_before  # both replicas take calls from the same clients
+    assists[0].process.kill()  # kill -9 one replica of each service mid-run
+    inspects[0].process.kill()
+    for thread in threads:
+        thread.join(300)
+    assert errors == [] and len(done) == 96
+    assert _calls(assists[1], "/Prelabel") + counts_before[0] >= 96  # every call answered by someone
+    assert min(_calls(r, "/Inspect") for r in inspects) >= 10
