@@ -90,3 +90,14 @@ def test_clients_reach_every_replica_through_headless_services_and_replicas_surv
         spread = deployments[name]["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
         term = spread["preferredDuringSchedulingIgnoredDuringExecution"][0]["podAffinityTerm"]
         assert term["topologyKey"] == "kubernetes.io/hostname"
+
+
+def test_every_service_pod_exposes_its_metrics_for_scraping():
+    documents = [d for _, d in manifests()]
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    port = config["LABELASSIST_METRICS_PORT"]
+    for deployment in (d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] != "triton"):
+        template = deployment["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == port
+        ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+        assert ports["metrics"] == int(port)

@@ -96,6 +96,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
                         help="end a stream that sends nothing for this long (env LABELASSIST_STREAM_IDLE_SECONDS)")
     parser.add_argument("--ready-file", type=Path, default=None,
                         help="write {address, pid} here as JSON once serving")
+    parser.add_argument("--metrics-port", type=int, default=int(env("METRICS_PORT", "-1")),
+                        help="serve Prometheus metrics over HTTP on this port (0: any free port; "
+                             "env LABELASSIST_METRICS_PORT; default: off)")
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"),
                         help="DEBUG, INFO, WARNING (env LABELASSIST_LOG_LEVEL)")
 

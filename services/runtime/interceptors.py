@@ -81,7 +81,13 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
 
     Expected errors keep their message; anything else is a bug, logged with
     its traceback under an id, and the client gets INTERNAL with only that id.
+    Each call is counted in ``metrics`` by method and status code.
     """
+
+    def __init__(self, metrics=None):
+        from labelassist.runtime.metrics import NoMetrics
+
+        self.metrics = metrics or NoMetrics()
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
@@ -89,11 +95,16 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
             return None
         method = handler_call_details.method
 
-        def finish(context, started, error=None):
-            """Log the call; for an error, abort with its mapped status."""
-            fields = {"method": method, "ms": round((time.perf_counter() - started) * 1e3, 2)}
+        metrics = self.metrics
+
+        def finish(context, started, counted, error=None):
+            """Log and count the call; for an error, abort with its mapped status."""
+            seconds = time.perf_counter() - started
+            fields = {"method": method, "ms": round(seconds * 1e3, 2)}
+            counted.append(True)
             if error is None:
                 log_fields(logger, logging.INFO, "rpc", code="OK", **fields)
+                metrics.finished(method, "OK", seconds)
                 return
             code, message = status_for(error), describe(error)
             if code is None:
@@ -101,31 +112,47 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
                 logger.error("unhandled error in %s (incident %s)", method, incident, exc_info=error)
                 code, message = grpc.StatusCode.INTERNAL, f"internal error (incident {incident})"
             log_fields(logger, logging.INFO, "rpc", code=code.name, error=message, **fields)
+            metrics.finished(method, code.name, seconds)
             context.abort(code, message)
+
+        def settle(context, started, counted):
+            """A call that ended without ``finish`` (aborted by a guard, or
+            closed by a client that went away) is counted too."""
+            if not counted:
+                try:
+                    code = context.code()
+                except AttributeError:
+                    code = None
+                metrics.finished(method, code.name if code else "CANCELLED", time.perf_counter() - started)
 
         def wrap(behavior, streaming):
             if streaming:
                 def run_stream(request, context):
-                    started = time.perf_counter()
+                    started, counted = time.perf_counter(), []
+                    metrics.started(method)
                     try:
                         yield from behavior(request, context)
                     except Exception as error:  # noqa: BLE001 - mapped, never leaked
                         if _already_aborted(context):
                             raise
-                        finish(context, started, error)
+                        finish(context, started, counted, error)
                     else:
-                        finish(context, started)
+                        finish(context, started, counted)
+                    finally:
+                        settle(context, started, counted)
                 return run_stream
 
             def run_unary(request, context):
-                started = time.perf_counter()
+                started, counted = time.perf_counter(), []
+                metrics.started(method)
                 try:
                     response = behavior(request, context)
                 except Exception as error:  # noqa: BLE001 - mapped, never leaked
                     if _already_aborted(context):
+                        settle(context, started, counted)
                         raise
-                    finish(context, started, error)
-                finish(context, started)
+                    finish(context, started, counted, error)
+                finish(context, started, counted)
                 return response
             return run_unary
 

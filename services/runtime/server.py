@@ -147,6 +147,18 @@ def _watch_health(health_servicer, service_name: str, probe: Callable[[], str | 
             problem = now
 
 
+def _metrics(service: str, config: ServiceConfig):
+    """The service's Prometheus metrics, served on ``--metrics-port`` (off when negative)."""
+    from labelassist.runtime.metrics import NoMetrics, ServiceMetrics
+
+    port = int(config.options.get("metrics_port", -1) if config.options else -1)
+    if port < 0:
+        return NoMetrics()
+    metrics = ServiceMetrics(service)
+    metrics.port = metrics.serve(config.host, port)
+    return metrics
+
+
 def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer:
     tune_allocator()
     interceptors = []
@@ -155,7 +167,8 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
         if not len(config.identities):
             logs.log_fields(logger, logging.WARNING, "the roles file lists no identities: every call is refused "
                             "until identities are added to it", roles_file=str(config.identities.path))
-    interceptors.append(ErrorMappingInterceptor())
+    metrics = _metrics(definition.name, config)
+    interceptors.append(ErrorMappingInterceptor(metrics))
     interceptors.append(CallGuard(config.workers, config.streams_per_caller, config.stream_idle_seconds))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers,
@@ -181,6 +194,7 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
         raise PortInUseError(f"{definition.name}: cannot listen on {config.bind_address}: the port is in use "
                              f"(or the address is not this machine's); choose another with --port or "
                              f"LABELASSIST_{definition.name.upper()}_PORT")
+    config.options["metrics"] = metrics  # servicers add their own gauges
     servicer = definition.register(server, config)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -194,8 +208,11 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
         threading.Thread(target=_watch_health, name="health-probe", daemon=True,
                          args=(health_servicer, definition.full_name, probe, HEALTH_PROBE_SECONDS,
                                running.stopped)).start()
+    if getattr(metrics, "port", None) is not None:
+        running.metrics_port = metrics.port
     logs.log_fields(logger, logging.INFO, "serving", address=running.address,
-                    tls=config.tls, auth=bool(config.identities), pid=os.getpid())
+                    tls=config.tls, auth=bool(config.identities), pid=os.getpid(),
+                    metrics_port=getattr(running, "metrics_port", None))
     for warning in exposure_warnings(config):
         logs.log_fields(logger, logging.WARNING, warning)
     return running
@@ -205,7 +222,8 @@ def _write_ready_file(path: Path, running: RunningServer, definition: ServiceDef
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_suffix(path.suffix + ".tmp")
     staging.write_text(json.dumps({"service": definition.name, "address": running.address,
-                                   "pid": os.getpid(), "tls": running.config.tls}))
+                                   "pid": os.getpid(), "tls": running.config.tls,
+                                   "metrics_port": getattr(running, "metrics_port", None)}))
     os.replace(staging, path)  # readers never see a half-written file
 
 

@@ -91,6 +91,12 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.queues = RankedQueues(self.store)
+        metrics = options.get("metrics")
+        if metrics is not None:
+            metrics.gauge("labelassist_selector_scored_per_second", "Samples the U-Net scored per second, "
+                          "over the last minute (this replica's scorer)", self.scorer.rate)
+            metrics.gauge("labelassist_selector_ranking_builds", "Ranked queues built since start",
+                          lambda: self.queues.builds)
         self.criteria = criteria_catalogue(options.get("inspect_address"))
         self.operations = operations_catalogue(options.get("assist_address"))
 
