@@ -121,3 +121,45 @@ def test_two_assist_and_two_inspect_replicas_share_the_calls_and_survive_losing_
     assert errors == [] and len(done) == 96
     assert _calls(assists[1], "/Prelabel") + counts_before[0] >= 96  # every call answered by someone
     assert min(_calls(r, "/Inspect") for r in inspects) >= 10
+
+
+def test_a_training_job_is_followed_from_any_replica_and_ends_when_its_replica_dies(start_service, tmp_path):
+    """Two assist replicas share one data directory: a job started through one
+    streams to the end through the other, a second job waits its turn, and a
+    job whose replica is killed ends as failed for its watchers."""
+    import grpc
+    import pytest
+
+    from labelassist.client.errors import FailedPreconditionError
+    from labelassist.proto.v1 import assist_pb2
+    from test_triton import write_blob_dataset
+
+    first, second = start_service("assist"), start_service("assist")
+    dataset = tmp_path / "data" / "datasets" / "blobs"
+    write_blob_dataset(dataset, 5, seed=8)
+    (dataset / "split.csv").write_text("stem,split\ns0,train\ns1,train\ns2,train\ns3,train\ns4,test\n")
+    small = {"tile": 64, "depth": 2, "width": 8}
+    with LabelAssistClient(ServiceAddresses(assist=first.address), retries=0) as one, \
+            LabelAssistClient(ServiceAddresses(assist=second.address), retries=0) as other:
+        job = one.train(dataset, epochs=3, steps_per_epoch=5, **small)
+        with pytest.raises(FailedPreconditionError, match=f"training job {job} is running; one training runs"):
+            other.train(dataset, epochs=1, steps_per_epoch=1, **small)
+        events = list(other.train_status(job))  # through the replica that did not start it
+        assert [e.epoch for e in events if e.epoch] == [1, 2, 3]
+        assert events[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED and events[-1].model_version == 1
+
+        # After a restart the journal still answers.
+        third = start_service("assist")
+        with LabelAssistClient(ServiceAddresses(assist=third.address), retries=0) as fresh:
+            assert [e.state for e in fresh.train_status(job)] == [e.state for e in events]
+            with pytest.raises(grpc.RpcError) as unknown:
+                list(fresh.train_status("0123456789abcdef"))
+            assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+        long_job = other.train(dataset, epochs=200, steps_per_epoch=20, **small)
+        watched = one.train_status(long_job)
+        assert next(watched).state == assist_pb2.TRAIN_STATE_RUNNING
+        second.process.kill()  # kill -9 the replica that runs it
+        last = list(watched)[-1]
+        assert last.state == assist_pb2.TRAIN_STATE_FAILED and "stopped before it ended" in last.message
+        assert one.train(dataset, epochs=1, steps_per_epoch=1, **small)  # the lock went with the replica

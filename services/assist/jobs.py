@@ -1,19 +1,34 @@
-"""Training jobs that outlive the RPC that started them: run in a thread,
-record their progress, and let any number of watchers stream it."""
+"""Training jobs that outlive the RPC that started them, and the replica:
+each runs in a thread of one assist replica and writes its progress to a
+journal in the data directory (``DATA_DIR/jobs/<id>.jsonl``, one event per
+line). Every replica that shares the directory (a ReadWriteMany volume in
+Kubernetes) streams any job from it, and after a restart too. One job runs
+at a time: the running replica holds an exclusive lock on
+``DATA_DIR/jobs/training.lock``, which the operating system frees when that
+process dies, so a job whose journal says "running" while nobody holds the
+lock ended with its replica."""
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
+import json
 import logging
+import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from labelassist.runtime.errors import NotFoundError
+from labelassist.runtime.errors import ConflictError, NotFoundError
 
 logger = logging.getLogger("labelassist.jobs")
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+POLL_SECONDS = 0.5
+LOCK_NAME = "training.lock"
 
 
 @dataclass
@@ -34,10 +49,16 @@ class Job:
     project: str = ""
     events: list[Event] = field(default_factory=list)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    journal: Path | None = None
 
     def record(self, event: Event) -> None:
         with self.changed:
             self.events.append(event)
+            if self.journal is not None:
+                with open(self.journal, "a") as handle:
+                    handle.write(json.dumps(dataclasses.asdict(event)) + "\n")
+                    handle.flush()
+                    os.fsync(handle.fileno())
             self.changed.notify_all()
 
     @property
@@ -58,14 +79,86 @@ class Job:
                     return
 
 
+class JournalJob:
+    """A job another replica (or an earlier process) runs or ran, followed
+    through its journal."""
+
+    def __init__(self, journal: Path, lock: Path):
+        self.id, self.journal, self.lock = journal.stem, journal, lock
+        header = json.loads(journal.read_text().splitlines()[0])
+        self.project = header.get("project", "")
+
+    def _events(self) -> list[Event]:
+        lines = self.journal.read_text().splitlines()[1:]
+        # A line being written may be cut short: only complete lines count.
+        return [Event(**json.loads(line)) for line in lines if line.endswith("}")]
+
+    def follow(self, still_wanted: Callable[[], bool] = lambda: True) -> Iterator[Event]:
+        seen = 0
+        while still_wanted():
+            events = self._events()
+            yield from events[seen:]
+            seen = len(events)
+            if events and events[-1].state in (SUCCEEDED, FAILED):
+                return
+            if not _locked(self.lock):
+                # Nobody runs it: its replica stopped before the job ended (re-read once: it may just have ended).
+                events = self._events()
+                yield from events[seen:]
+                if not events or events[-1].state not in (SUCCEEDED, FAILED):
+                    yield Event(FAILED, message="the assist replica running this job stopped before it ended; "
+                                                "start the training again")
+                return
+            time.sleep(POLL_SECONDS)
+
+
+def _locked(lock: Path) -> bool:
+    """Whether some process holds the training lock."""
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
 class JobRegistry:
-    def __init__(self):
+    """The training jobs of this replica, journalled in ``folder`` (shared
+    by the replicas; None keeps them in memory only)."""
+
+    def __init__(self, folder: Path | None = None):
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self.folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def _hold_training_lock(self):
+        """The exclusive training lock, or ConflictError naming the job that holds it."""
+        handle = open(self.folder / LOCK_NAME, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            running = handle.read().strip() or "another job"
+            handle.close()
+            raise ConflictError(f"training job {running} is running; one training runs at a time: follow it "
+                                "with TrainStatus and start the next when it has ended") from None
+        handle.seek(0)
+        handle.truncate()
+        return handle
 
     def start(self, work: Callable[[Job], int], project: str = "") -> Job:
         """Run ``work(job)`` in a thread; it returns the published version."""
         job = Job(uuid.uuid4().hex[:16], project)
+        lock = None
+        if self.folder is not None:
+            lock = self._hold_training_lock()
+            lock.write(job.id)
+            lock.flush()
+            job.journal = self.folder / f"{job.id}.jsonl"
+            job.journal.write_text(json.dumps({"job": job.id, "project": project, "pid": os.getpid()}) + "\n")
         with self._lock:
             self._jobs[job.id] = job
         job.record(Event(RUNNING, message="started"))
@@ -77,13 +170,21 @@ class JobRegistry:
             except Exception as error:  # noqa: BLE001 - reported to the watchers, logged in full
                 logger.exception("training job %s failed", job.id)
                 job.record(Event(FAILED, message=f"{type(error).__name__}: {error}"))
+            finally:
+                if lock is not None:
+                    lock.close()  # frees the lock for the next job
 
         threading.Thread(target=run, name=f"train-{job.id}", daemon=True).start()
         return job
 
-    def get(self, job_id: str) -> Job:
+    def get(self, job_id: str) -> Job | JournalJob:
+        """This replica's job, or one journalled by any replica."""
         with self._lock:
             job = self._jobs.get(job_id)
-        if job is None:
-            raise NotFoundError(f"no training job {job_id!r}")
-        return job
+        if job is not None:
+            return job
+        if self.folder is not None and job_id.isalnum():
+            journal = self.folder / f"{job_id}.jsonl"
+            if journal.exists():
+                return JournalJob(journal, self.folder / LOCK_NAME)
+        raise NotFoundError(f"no training job {job_id!r}")

@@ -81,7 +81,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.triton = TritonClient(self.triton_url) if self.triton_url else None
         self.dataset_roots = dataset_roots(config)
         self.model_repository = config.data_dir / "models"
-        self.jobs = jobs.JobRegistry()
+        self.jobs = jobs.JobRegistry(config.data_dir / "jobs")  # shared by replicas that share the data dir
         self.selector = SelectorLink(config.options.get("selector_address"), "assist")
 
     def _image(self, received, sample_id: int):
