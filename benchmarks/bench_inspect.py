@@ -298,6 +298,9 @@ def _arguments() -> argparse.Namespace:
                         help="a project's inspection setting to try (results: ..._tuned)")
     parser.add_argument("--triton-url", help="agreement against the U-Net this Triton serves instead of the "
                                              "classical default pre-label (results: inspect_hela_unet)")
+    parser.add_argument("--calibrate-on", metavar="FIRST-LAST",
+                        help="calibrate the criteria on the reference labels of these frames' tiles, as a project "
+                             "does on its accepted labels (results: ..._calibrated)")
     return parser.parse_args()
 
 
@@ -399,6 +402,7 @@ def _report(args, settings, tally: Tally, timing: dict, name: str) -> str:
     command = f"python benchmarks/bench_inspect.py --tile {args.tile} --seed {args.seed}" + \
         ("" if args.frames == "0-19" else f" --frames {args.frames}") + \
         "".join(f" --criterion {n}:" + ",".join(f"{k}={v}" for k, v in p.items()) for n, p in args.criterion) + \
+        (f" --calibrate-on {args.calibrate_on}" if args.calibrate_on else "") + \
         (" --triton-url HOST:PORT --no-timing" if args.triton_url else "")
     lines += footer(machine(), command)
     lines += ["", f"![Warnings on clean reference tiles]({name}_alarms.png)", "",
@@ -415,6 +419,15 @@ def main() -> int:
     name = ("inspect_hela_unet" if args.triton_url else "inspect_hela") + \
         ("" if args.frames == "0-19" else f"_frames_{first}_{last or first}") + ("_tuned" if args.criterion else "")
     settings = InspectionSettings(args.criterion).check()
+    images, masks = hela_frames()
+    if args.calibrate_on:
+        from labelassist.inspect.calibration import calibrate
+
+        low, _, high = args.calibrate_on.partition("-")
+        training = range(int(low), int(high or low) + 1)
+        calibration = calibrate([masks[w] for w in tile_windows(images.shape, args.tile) if w[0] in training])
+        settings = calibration.under(settings)
+        name += "_calibrated"
     triton = None
     if args.triton_url:
         from labelassist.models.triton import TritonClient
@@ -423,7 +436,6 @@ def main() -> int:
         if not triton.model_ready():
             raise SystemExit(f"no U-Net is ready in Triton at {args.triton_url}")
     rng = np.random.default_rng(args.seed)
-    images, masks = hela_frames()
     windows = [w for w in tile_windows(images.shape, args.tile)
                if w[0] in frames and len(np.unique(masks[w])) - 1 >= args.min_objects
                and len(interior_ids(masks[w])) >= 2]

@@ -86,6 +86,23 @@ class ObjectMeasurement:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """Criterion parameters a project's accepted labels set, and how many
+    labels and objects they rest on (none move below ``min_images``)."""
+    criteria: dict[str, dict] = field(default_factory=dict)
+    images: int = 0
+    objects: int = 0
+    min_images: int = 0
+
+    @classmethod
+    def from_proto(cls, message: inspect_pb2.Calibration) -> Calibration:
+        from labelassist.proto.wire.values import call_from_proto
+
+        return cls(dict(call_from_proto(c) for c in message.criteria), message.images, message.objects,
+                   message.min_images)
+
+
+@dataclass(frozen=True)
 class Inspection:
     """The inspection of one label: the findings, a measurement per object,
     the criteria that ran and what agreement was checked against ("sent",
@@ -94,12 +111,14 @@ class Inspection:
     objects: list[ObjectMeasurement] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     prelabel_source: str = ""
+    calibration: Calibration | None = None  # the project's calibrated bounds it used, when a project was named
 
     @classmethod
     def from_proto(cls, response: inspect_pb2.InspectResponse) -> Inspection:
         return cls([Finding.from_proto(f) for f in response.findings],
                    [ObjectMeasurement.from_proto(o) for o in response.objects],
-                   list(response.checked), response.prelabel_source)
+                   list(response.checked), response.prelabel_source,
+                   Calibration.from_proto(response.calibration) if response.HasField("calibration") else None)
 
     @property
     def warnings(self) -> list[Finding]:
@@ -107,4 +126,4 @@ class Inspection:
         return [f for f in self.findings if f.severity >= Severity.WARNING]
 
 
-__all__ = ["Box", "Finding", "Inspection", "ObjectMeasurement", "PrelabelOutcome", "Severity"]
+__all__ = ["Box", "Calibration", "Finding", "Inspection", "ObjectMeasurement", "PrelabelOutcome", "Severity"]

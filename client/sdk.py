@@ -18,7 +18,7 @@ import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
-from labelassist.client.results import Inspection, PrelabelOutcome
+from labelassist.client.results import Calibration, Inspection, PrelabelOutcome
 from labelassist.client.selector_calls import SelectorCalls
 from labelassist.client.steps import StepLike, as_call
 from labelassist.proto.v1 import (
@@ -354,6 +354,12 @@ class LabelAssistClient(SelectorCalls):
 
     def list_criteria(self) -> list[common_pb2.NamedSpec]:
         return list(self._unary(self.inspector.ListCriteria, inspect_pb2.ListCriteriaRequest()).criteria)
+
+    def calibration(self, project: str) -> Calibration:
+        """The criterion bounds the project's accepted labels set (see
+        :class:`~labelassist.client.results.Calibration`)."""
+        return Calibration.from_proto(self._unary(self.inspector.GetCalibration,
+                                                  inspect_pb2.GetCalibrationRequest(project=project)))
 
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
                 criteria: Iterable[StepLike] = (), only_listed: bool = False,

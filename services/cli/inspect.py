@@ -31,6 +31,15 @@ def cmd_inspection(args) -> int:
     print(f"  disabled: {', '.join(settings.disabled) or 'none'}")
     if not settings.criteria and not settings.disabled:
         print("  (the defaults of `labelassist criteria`)")
+    with client_for(args) as client:
+        calibration = client.calibration(project.name)
+    if calibration.criteria:
+        print(f"calibrated from {calibration.images} accepted labels ({calibration.objects} objects), "
+              "under the settings above:")
+        for name, values in calibration.criteria.items():
+            print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
+    else:
+        print(f"not calibrated yet: {calibration.images} of the {calibration.min_images} accepted labels needed")
     return 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import threading
 
 from labelassist.models.triton import TritonClient
+from labelassist.inspect.calibration import MIN_IMAGES, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.settings import InspectionSettings
@@ -12,7 +14,7 @@ from labelassist.proto.v1 import inspect_pb2 as pb
 from labelassist.proto.v1 import inspect_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
-from labelassist.proto.wire.values import call_from_proto
+from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
@@ -38,16 +40,30 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 
 
 ARRAYS = {"mask", "image", "prelabel"}
+CALIBRATION_SAMPLES = 50  # the newest accepted labels a calibration learns from
+
+
+def calibration_to_proto(calibration: Calibration | None) -> pb.Calibration:
+    if calibration is None:
+        return pb.Calibration(min_images=MIN_IMAGES)
+    return pb.Calibration(criteria=[call_to_proto(name, values) for name, values in calibration.criteria],
+                          images=calibration.images, objects=calibration.objects, min_images=MIN_IMAGES)
 
 
 def inspect_envelope(params: pb.InspectParams, received, settings: InspectionSettings | None,
-                     triton: TritonClient | None = None) -> pb.InspectResponse:
+                     triton: TritonClient | None = None, calibration: Calibration | None = None
+                     ) -> pb.InspectResponse:
+    if calibration is not None:
+        settings = calibration.under(settings)
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
         [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton)
-    return pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
-                              objects=objects_to_proto(result.objects), checked=result.checked,
-                              prelabel_source=result.prelabel_source)
+    response = pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
+                                  objects=objects_to_proto(result.objects), checked=result.checked,
+                                  prelabel_source=result.prelabel_source)
+    if calibration is not None:
+        response.calibration.CopyFrom(calibration_to_proto(calibration))
+    return response
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +78,23 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         url = config.options.get("triton_url")
         self.triton = TritonClient(url) if url else None
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
+        self._calibrations: dict[str, tuple[int, Calibration]] = {}  # project -> (labelled count, calibration)
+        self._calibrating = threading.Lock()
+
+    def _calibration(self, project: str) -> Calibration:
+        """The project's calibration, learnt again when its labelled count
+        changed (from its newest ``CALIBRATION_SAMPLES`` labels)."""
+        with self.selector.client() as selector:
+            labelled = int(selector.get_project(project).labeled)
+            with self._calibrating:
+                cached = self._calibrations.get(project)
+                if cached is not None and cached[0] == labelled:
+                    return cached[1]
+                infos = selector.list_samples(project, labeled_only=True)[-CALIBRATION_SAMPLES:]
+                labels = [selector.get_sample(info.sample_id).require("label") for info in infos]
+                calibration = calibrate(labels)
+                self._calibrations[project] = (labelled, calibration)
+                return calibration
 
     def _settings(self, params: pb.InspectParams) -> InspectionSettings | None:
         """The named project's settings, read on the caller's behalf."""
@@ -80,7 +113,15 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
 
     def Inspect(self, request_iterator, context):
         received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes, ARRAYS)
-        return inspect_envelope(received.message, received, self._settings(received.message), self.triton)
+        params = received.message
+        return inspect_envelope(params, received, self._settings(params), self.triton,
+                                self._calibration(params.project) if params.project else None)
+
+    def GetCalibration(self, request, context):
+        if not request.project:
+            raise ValueError("'project' must name the project whose calibration to show")
+        self._settings(pb.InspectParams(project=request.project))  # the caller may read the project
+        return calibration_to_proto(self._calibration(request.project))
 
     def InspectBatch(self, request_iterator, context):
         settings = {}  # per project named, read once per call
@@ -88,9 +129,11 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             sample = received.message.sample
             params = received.message.inspect
             if params.project not in settings:
-                settings[params.project] = self._settings(params)
+                settings[params.project] = (self._settings(params),
+                                            self._calibration(params.project) if params.project else None)
             try:
-                report = inspect_envelope(params, received, settings[params.project], self.triton)
+                report = inspect_envelope(params, received, *settings[params.project][:1], self.triton,
+                                          settings[params.project][1])
             except ValueError as error:
                 # One bad sample is reported, not fatal: the batch goes on.
                 yield pb.InspectBatchResponse(sample=sample, error=str(error))

@@ -116,13 +116,33 @@ class InspectBatchResponse(_message.Message):
     def __init__(self, sample: _Optional[str] = ..., report: _Optional[_Union[InspectResponse, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class InspectResponse(_message.Message):
-    __slots__ = ("findings", "objects", "checked", "prelabel_source")
+    __slots__ = ("findings", "objects", "checked", "prelabel_source", "calibration")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     OBJECTS_FIELD_NUMBER: _ClassVar[int]
     CHECKED_FIELD_NUMBER: _ClassVar[int]
     PRELABEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     objects: _containers.RepeatedCompositeFieldContainer[ObjectMeasurement]
     checked: _containers.RepeatedScalarFieldContainer[str]
     prelabel_source: str
-    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., prelabel_source: _Optional[str] = ...) -> None: ...
+    calibration: Calibration
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., prelabel_source: _Optional[str] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...
+
+class Calibration(_message.Message):
+    __slots__ = ("criteria", "images", "objects", "min_images")
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    MIN_IMAGES_FIELD_NUMBER: _ClassVar[int]
+    criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
+    images: int
+    objects: int
+    min_images: int
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., images: _Optional[int] = ..., objects: _Optional[int] = ..., min_images: _Optional[int] = ...) -> None: ...
+
+class GetCalibrationRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...

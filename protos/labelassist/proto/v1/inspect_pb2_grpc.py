@@ -49,6 +49,11 @@ class InspectServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchResponse.FromString,
                 _registered_method=True)
+        self.GetCalibration = channel.unary_unary(
+                '/labelassist.v1.InspectService/GetCalibration',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.Calibration.FromString,
+                _registered_method=True)
 
 
 class InspectServiceServicer(object):
@@ -77,6 +82,14 @@ class InspectServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCalibration(self, request, context):
+        """The bounds a project's accepted labels set for the criteria, and how
+        many labels they rest on (see Calibration).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InspectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +107,11 @@ def add_InspectServiceServicer_to_server(servicer, server):
                     servicer.InspectBatch,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchResponse.SerializeToString,
+            ),
+            'GetCalibration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCalibration,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.Calibration.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -177,6 +195,33 @@ class InspectService(object):
             '/labelassist.v1.InspectService/InspectBatch',
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.InspectBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCalibration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.InspectService/GetCalibration',
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.Calibration.FromString,
             options,
             channel_credentials,
             insecure,

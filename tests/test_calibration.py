@@ -1,0 +1,70 @@
+"""Inspection learns a project's conventions from its accepted labels: a
+project of small objects stops drawing size warnings once enough labels
+exist, a project with too few keeps the defaults, and explicit settings
+still win."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+from skimage import draw
+
+from labelassist.inspect.calibration import MIN_IMAGES, calibrate
+
+
+def small_nuclei(rng, radius: int = 3, count: int = 5, side: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Round objects of about 29 px, below the default 40 px size bound."""
+    label = np.zeros((side, side), np.uint16)
+    centres = [(12 + 20 * (i // 3), 12 + 20 * (i % 3)) for i in range(count)]
+    for index, centre in enumerate(centres, start=1):
+        offset = rng.integers(-2, 3, 2)
+        label[draw.disk(tuple(np.array(centre) + offset), radius, shape=label.shape)] = index
+    image = (np.where(label > 0, 2000, 300) + rng.normal(0, 40, label.shape)).clip(0).astype(np.uint16)
+    return image, label
+
+
+def _size_warnings(report) -> int:
+    return sum(1 for f in report.findings if f.criterion == "object_size" and f.severity >= 2)
+
+
+def test_too_few_accepted_labels_keep_the_defaults():
+    rng = np.random.default_rng(0)
+    assert calibrate([small_nuclei(rng)[1] for _ in range(MIN_IMAGES - 1)]).criteria == []
+    learnt = dict(calibrate([small_nuclei(rng)[1] for _ in range(MIN_IMAGES)]).criteria)
+    assert learnt["object_size"]["min_area"] < 29 < 40  # moved below the project's smallest objects
+
+
+def test_a_project_of_small_objects_is_judged_by_its_own_sizes(client, stack):
+    rng = np.random.default_rng(1)
+    name = f"small-{os.getpid()}-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    image, label = small_nuclei(rng)
+    assert _size_warnings(client.inspect(label, image=image, project=name)) >= 1  # the default bound: 40 px
+
+    samples = [small_nuclei(rng) for _ in range(MIN_IMAGES + 2)]
+    client.add_samples(name, [{"stem": f"a{i}", "image": im, "label": lab} for i, (im, lab) in
+                              enumerate(samples[:MIN_IMAGES - 1])])
+    report = client.inspect(label, image=image, project=name)
+    assert _size_warnings(report) >= 1 and report.calibration.criteria == {}
+    assert report.calibration.images == MIN_IMAGES - 1
+
+    client.add_samples(name, [{"stem": f"b{i}", "image": im, "label": lab} for i, (im, lab) in
+                              enumerate(samples[MIN_IMAGES - 1:])])
+    report = client.inspect(label, image=image, project=name)
+    assert _size_warnings(report) == 0
+    assert report.calibration.images == MIN_IMAGES + 2 and report.calibration.objects >= 50
+    assert report.calibration.criteria["object_size"]["min_area"] < 29
+    assert _size_warnings(client.inspect(label, image=image)) >= 1  # without the project: the defaults
+
+    # An explicit setting of the project still wins over the calibrated bound.
+    client.set_inspection(name, [("object_size", {"min_area": 40})])
+    assert _size_warnings(client.inspect(label, image=image, project=name)) >= 1
+
+    env = {**os.environ, **{f"LABELASSIST_{n.upper()}_ADDRESS": a for n, a in stack.addresses.as_dict().items()}}
+    shown = subprocess.run([sys.executable, "-m", "labelassist.cli", "inspection", name], capture_output=True,
+                           text=True, env=env, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert f"calibrated from {MIN_IMAGES + 2} accepted labels" in shown.stdout and "object_size: min_area=" in shown.stdout
