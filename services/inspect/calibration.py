@@ -5,6 +5,9 @@ by bounds tuned on another image set.
 Each bound is a robust statistic of the accepted objects or images (a
 quantile at the stated tail probability, with a margin) and is blended with
 the default until enough objects exist: ``weight = objects / FULL_OBJECTS``.
+Calibration only widens a default bound, where the accepted labels lie
+beyond it: it removes false alarms a project's conventions would draw and
+never adds any (tighter bounds, for more detection, are a project setting).
 Until ``MIN_IMAGES`` accepted labels (or ``MIN_OBJECTS`` objects) exist
 nothing moves. A project's explicit
 settings still override the calibrated values.
@@ -12,6 +15,7 @@ settings still override the calibrated values.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +29,9 @@ from labelassist.inspect.settings import InspectionSettings
 MIN_IMAGES = 10
 MIN_OBJECTS = 200
 FULL_OBJECTS = 50
-TAIL = 0.01  # the share of accepted objects a calibrated bound may leave outside
-MARGIN = 0.8  # lower bounds sit this far below the tail quantile (upper bounds as far above)
+TAIL = 0.002  # the share of accepted objects a calibrated bound may leave outside
+MARGIN = 0.8  # size and count bounds sit this factor beyond the tail quantile
+SHAPE_MARGIN = 0.05  # shape bounds sit this much below the tail quantile
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,18 @@ class Calibration:
         merged = {name: {**values, **explicit.get(name, {})} for name, values in self.criteria}
         merged.update({name: values for name, values in explicit.items() if name not in merged})
         return InspectionSettings(list(merged.items()), list(settings.disabled))
+
+
+def _whole_objects(label: np.ndarray):
+    """The measurements of the objects the image border does not cut (a cut
+    object's size and shape say nothing of the project's objects, and the
+    criteria do not judge them either)."""
+    table = measure_objects(object_labels(label))
+    height, width = label.shape
+    inside = (table.bbox[:, 0] > 0) & (table.bbox[:, 1] > 0) & (table.bbox[:, 2] < height) & \
+        (table.bbox[:, 3] < width)
+    return dataclasses.replace(table, **{name: getattr(table, name)[inside] for name in (
+        "ids", "area", "bbox", "solidity", "circularity", "hole_area", "mean_intensity")})
 
 
 def _default(criterion: str, parameter: str) -> float:
@@ -70,14 +87,18 @@ def calibrate(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None] 
     Calibration
         The calibrated parameters (none below ``min_images``) and the counts.
     """
-    tables = [measure_objects(object_labels(np.asarray(label))) for label in labels]
+    tables = [_whole_objects(np.asarray(label)) for label in labels]
     objects = sum(len(t) for t in tables)
     if (len(tables) < min_images and objects < MIN_OBJECTS) or objects == 0:
         return Calibration([], len(tables), objects)
     weight = min(1.0, objects / full_objects)
 
-    def blend(measured: float, criterion: str, parameter: str) -> float:
-        return float(weight * measured + (1 - weight) * _default(criterion, parameter))
+    def blend(measured: float, criterion: str, parameter: str, lower: bool = True) -> float:
+        """The calibrated bound, widening the default only: where the
+        project's accepted labels lie beyond it."""
+        default = _default(criterion, parameter)
+        value = float(weight * measured + (1 - weight) * default)
+        return min(value, default) if lower else max(value, default)
 
     area = np.concatenate([t.area for t in tables])
     min_area = blend(np.quantile(area, TAIL) * MARGIN, "object_size", "min_area")
@@ -90,16 +111,16 @@ def calibrate(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None] 
         ("object_size", {"min_area": round(min_area, 1)}),
         ("irregular_shape", {
             "min_area": round(min_area, 1),
-            "min_solidity": round(blend(np.quantile(solidity, TAIL) * MARGIN if len(solidity) else 0.8,
+            "min_solidity": round(blend(np.quantile(solidity, TAIL) - SHAPE_MARGIN if len(solidity) else 0.8,
                                         "irregular_shape", "min_solidity"), 3),
-            "min_circularity": round(blend(np.quantile(circularity, TAIL) * MARGIN if len(circularity) else 0.3,
-                                           "irregular_shape", "min_circularity"), 3)}),
+            "min_circularity": round(blend(np.quantile(circularity, TAIL) - SHAPE_MARGIN if len(circularity)
+                                           else 0.3, "irregular_shape", "min_circularity"), 3)}),
         ("object_count", {"max_count": int(round(blend(np.quantile(counts, 1 - TAIL) / MARGIN * 2,
-                                                       "object_count", "max_count")))}),
+                                                       "object_count", "max_count", lower=False)))}),
         ("foreground_fraction", {
             "min_fraction": round(blend(np.quantile(fractions, TAIL) * MARGIN / 2, "foreground_fraction",
                                         "min_fraction"), 5),
             "max_fraction": round(min(1.0, blend(np.quantile(fractions, 1 - TAIL) / MARGIN * 1.5,
-                                                 "foreground_fraction", "max_fraction")), 5)}),
+                                                 "foreground_fraction", "max_fraction", lower=False)), 5)}),
     ]
     return Calibration(criteria, len(tables), objects)
