@@ -237,6 +237,20 @@ class SelectorCalls:
 
         return self._upload(self.selector.SubmitLabel, selector_pb2.SubmitLabelRequest, params, {"mask": mask}).label
 
+    def review_label(self, sample_id: int, reviewer: str, accept: bool, comment: str = "", version: int = 0
+                     ) -> selector_pb2.SampleInfo:
+        """Accept or reject a label version (0: the newest), with a comment
+        the annotator sees (reviewers and admins).
+
+        Returns
+        -------
+        SampleInfo
+            The sample, its ``review``, ``review_comment`` and ``reviewer`` set.
+        """
+        return self._unary(self.selector.ReviewLabel, selector_pb2.ReviewLabelRequest(
+            sample_id=sample_id, version=version, reviewer=reviewer,
+            verdict="accepted" if accept else "rejected", comment=comment)).sample
+
     def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
         return list(self._unary(self.selector.LabelHistory,
                                 selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)

@@ -423,3 +423,51 @@ def test_submit_stays_in_sight_on_a_laptop_and_a_tablet_screen(qtbot, stack, gui
         top = button.mapTo(window, button.rect().topLeft())
         assert button.isVisible() and 0 <= top.y() and corner.y() <= window.height() and corner.x() <= window.width()
     window.close()
+
+
+def test_a_reviewer_rejects_a_label_and_the_annotator_sees_why(qtbot, stack, client, rng):
+    images, _ = hela_sample()
+    name = f"gui-review-{os.getpid()}-{rng.integers(1 << 30)}"
+    client.create_project(name, strategy="sequential")
+    mask = (images[0] > np.percentile(images[0], 85)).astype(np.uint8)
+    ids = [client.add_sample(name, f"frame{i}", images[i], label=mask if i < 2 else None) for i in range(3)]
+    reviewer = MainWindow(Connection.from_addresses(stack.addresses), annotator="rita", project=name,
+                          next_after_submit=False)
+    qtbot.addWidget(reviewer)
+    reviewer.show()  # shortcuts reach a window on screen
+    _wait_idle(qtbot, reviewer)
+    reviewer.browser.state.setCurrentText("to review")
+    qtbot.waitUntil(lambda: reviewer.browser.table.rowCount() == 2, timeout=WAIT_MS)
+    with qtbot.waitSignal(reviewer.sample_shown, timeout=WAIT_MS):
+        reviewer.browser.open_row(0)
+    _wait_idle(qtbot, reviewer)
+    reviewer.review_comment.setText("the dim nucleus at the top is missing")
+    with qtbot.waitSignal(reviewer.reviewed, timeout=WAIT_MS):
+        reviewer.review(False)
+    _wait_idle(qtbot, reviewer)
+    assert reviewer.browser.table.item(0, 4).text() == "rejected"
+    with qtbot.waitSignal(reviewer.sample_shown, timeout=WAIT_MS):
+        reviewer.browser.open_row(1)
+    _wait_idle(qtbot, reviewer)
+    with qtbot.waitSignal(reviewer.reviewed, timeout=WAIT_MS):
+        qtbot.keyClick(reviewer, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    _wait_idle(qtbot, reviewer)
+
+    # The annotator's list shows the rejected label with the comment; a new version clears the verdict.
+    [first, second, third] = client.list_samples(name)
+    assert (first.review, first.review_comment, first.reviewer) == ("rejected", "the dim nucleus at the top is "
+                                                                   "missing", "rita")
+    assert second.review == "accepted" and third.review == ""
+    annotator = _open_window(qtbot, stack, name)
+    annotator.browser.state.setCurrentText("rejected")
+    qtbot.waitUntil(lambda: annotator.browser.table.rowCount() == 1, timeout=WAIT_MS)
+    with qtbot.waitSignal(annotator.sample_shown, timeout=WAIT_MS):
+        annotator.browser.open_row(0)
+    assert "rejected by rita: the dim nucleus" in annotator.sample_label.text()
+    annotator.inspect_before_submit.setChecked(False)
+    with qtbot.waitSignal(annotator.submitted, timeout=WAIT_MS):
+        annotator.submit()
+    _wait_idle(qtbot, annotator)
+    assert client.list_samples(name)[0].review == "" and client.list_samples(name)[0].label_version == 2
+    reviewer.close()
+    annotator.close()

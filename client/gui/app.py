@@ -56,6 +56,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     inspection_saved = Signal(str)
     submitted = Signal(int)  # sample id
     sample_released = Signal(int)  # sample id given back (skipped or released)
+    reviewed = Signal(int)  # sample id whose label got a verdict
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
                  next_after_submit: bool = True):
@@ -264,6 +265,9 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self.warnings.clear()
         how = f"lease via {leased.strategy or 'default'}" if leased.leased else leased.strategy
         version = f", label v{self.sample.label_version}" if self.sample.labeled else ""
+        if self.sample.review:
+            comment = f": {self.sample.review_comment}" if self.sample.review_comment else ""
+            version += f" {self.sample.review} by {self.sample.reviewer}{comment}"
         self.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
                                   f"{self.sample.sequence or '–'}{version}), {how}")
         self.timings["next_to_image"] = time.perf_counter() - self._next_started
@@ -388,6 +392,22 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
                       self._for_this_sample(checked))
             return
         self._store(mask)
+
+    def review(self, accept: bool) -> None:
+        """Accept or reject the opened sample's newest label, with the comment typed."""
+        if self.sample is None or not self.sample.labeled:
+            self.statusBar().showMessage("Open a labelled sample from the sample list to review it", 5000)
+            return
+        self._annotator()
+        sample_id, comment = self.sample.sample_id, self.review_comment.text().strip()
+
+        def reviewed(info) -> None:
+            self.review_comment.clear()
+            self.browser.mark(sample_id, state=info.review, comment=f"{info.reviewer}: {info.review_comment}")
+            self.statusBar().showMessage(f"{info.stem}: label v{info.label_version} {info.review}", 6000)
+            self.reviewed.emit(sample_id)
+
+        self._run("Review", self.session.review_call(accept, comment), reviewed)
 
     def _store(self, mask: np.ndarray) -> None:
         sample_id = self.session.sample_id

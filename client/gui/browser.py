@@ -23,7 +23,20 @@ from PySide6.QtWidgets import (
 
 PAGE = 500
 COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version")
-STATES = ("all", "unlabelled", "labelled")
+STATES = ("all", "unlabelled", "labelled", "to review", "rejected")
+
+
+STATE_FILTERS = {"all": lambda info: True, "unlabelled": lambda info: not info.labeled,
+                 "labelled": lambda info: info.labeled,
+                 "to review": lambda info: info.labeled and not info.review,
+                 "rejected": lambda info: info.review == "rejected"}
+
+
+def state_of(info) -> str:
+    """unlabelled, labelled, or the review of its newest label."""
+    if not info.labeled:
+        return "unlabelled"
+    return info.review or "labelled"
 
 
 def _cell(value) -> QTableWidgetItem:
@@ -103,7 +116,8 @@ class SampleBrowser(QDockWidget):
         if self._token is None or self._loading or not self.project:
             return
         self._loading = True
-        generation, token, labelled = self._generation, self._token, self.state.currentText() == "labelled"
+        generation, token = self._generation, self._token
+        labelled = self.state.currentText() not in ("all", "unlabelled")
         project, fetch = self.project, self._fetch_page
         self._run("Sample list", lambda: fetch(project, token, labelled),
                   lambda page: self._add_page(generation, *page), on_error=lambda _: self._done_loading())
@@ -116,10 +130,10 @@ class SampleBrowser(QDockWidget):
             return  # a page for a list that was reloaded meanwhile
         self._loading = False
         self._token = next_token or None
-        unlabelled_only = self.state.currentText() == "unlabelled"
+        wanted = STATE_FILTERS[self.state.currentText()]
         self.table.setSortingEnabled(False)
         for info in infos:
-            if unlabelled_only and info.labeled:
+            if not wanted(info):
                 continue
             row = self.table.rowCount()
             self.table.insertRow(row)
@@ -130,7 +144,9 @@ class SampleBrowser(QDockWidget):
             self.table.setItem(row, 1, _cell(info.sequence))
             self.table.setItem(row, 2, _cell(int(origin.t) if origin.file else ""))
             self.table.setItem(row, 3, _cell(int(origin.z) if origin.file else ""))
-            self.table.setItem(row, 4, _cell("labelled" if info.labeled else "unlabelled"))
+            self.table.setItem(row, 4, _cell(state_of(info)))
+            if info.review_comment:
+                self.table.item(row, 4).setToolTip(f"{info.reviewer}: {info.review_comment}")
             self.table.setItem(row, 5, _cell(int(info.label_version) if info.labeled else ""))
             self.ids.append(int(info.sample_id))
         self.table.setSortingEnabled(True)
@@ -176,9 +192,11 @@ class SampleBrowser(QDockWidget):
             target = rows[max(index, 0)]
         self.open_row(target)
 
-    def mark(self, sample_id: int, version: int) -> None:
-        """A label was stored: show the sample as labelled with its version."""
+    def mark(self, sample_id: int, version: int | None = None, state: str = "labelled", comment: str = "") -> None:
+        """A label was stored or reviewed: show the sample's new state."""
         for row in range(self.table.rowCount()):
             if self.sample_at(row) == sample_id:
-                self.table.item(row, 4).setData(Qt.ItemDataRole.DisplayRole, "labelled")
-                self.table.item(row, 5).setData(Qt.ItemDataRole.DisplayRole, version)
+                self.table.item(row, 4).setData(Qt.ItemDataRole.DisplayRole, state)
+                self.table.item(row, 4).setToolTip(comment)
+                if version is not None:
+                    self.table.item(row, 5).setData(Qt.ItemDataRole.DisplayRole, version)

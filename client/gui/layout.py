@@ -125,7 +125,8 @@ class WindowLayout:
                        named["Toggle overlay"], named["Smaller brush"], named["Larger brush"]]),
             ("&Tools", list(self.tool_actions.values())),
             ("&Label", [named[n] for n in ("Next", "Skip", "Pre-label", "Refine", "Post-process", "Inspect",
-                                           "Submit", "Previous in the sample list", "Next in the sample list")]),
+                                           "Submit", "Previous in the sample list", "Next in the sample list",
+                                           "Accept label", "Reject label")]),
             ("&Help", [shortcuts, about]),
         ]
         for title, actions in self.menus:
@@ -141,6 +142,8 @@ class WindowLayout:
         layout.addWidget(self._assist_box())
         layout.addWidget(self._inspect_box(), 1)
         layout.addWidget(self._model_box())
+        self._action("Accept label", "Ctrl+Shift+A", lambda: self.review(True))
+        self._action("Reject label", "Ctrl+Shift+R", lambda: self.review(False))
         for text, key, handler in (("Next", "N", self.next_sample), ("Skip", "K", self.skip_sample),
                                    ("Pre-label", "P", self.run_prelabel),
                                    ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
@@ -248,6 +251,14 @@ class WindowLayout:
         self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "
                                               "show and a second Submit stores the label as it is")
         box.addWidget(self.inspect_before_submit)
+        # Reviewers: a verdict on the newest label of the opened sample.
+        row = QHBoxLayout()
+        self.review_comment = QLineEdit()
+        self.review_comment.setPlaceholderText("review comment")
+        row.addWidget(self.review_comment, 1)
+        row.addWidget(_button("Accept", "", lambda: self.review(True)))
+        row.addWidget(_button("Reject", "", lambda: self.review(False)))
+        box.addLayout(row)
         return inspect_box
 
     def _model_box(self) -> QGroupBox:

@@ -183,6 +183,11 @@ class LabellingSession:
         client, image, prelabel = self.client, self._require_current().image, self.prelabel
         return lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project)
 
+    def review_call(self, accept: bool, comment: str = "") -> Call:
+        """Accept or reject the current sample's newest label (reviewers)."""
+        client, reviewer, sample_id = self.client, self.annotator, self._require_sample()
+        return lambda: client.review_label(sample_id, reviewer, accept, comment)
+
     def store_call(self, mask: np.ndarray) -> Call:
         """Store ``mask`` as the current sample's next label version."""
         client, annotator, sample_id, origin = self.client, self.annotator, self._require_sample(), self.origin

@@ -90,7 +90,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                 cached = self._calibrations.get(project)
                 if cached is not None and cached[0] == labelled:
                     return cached[1]
-                infos = selector.list_samples(project, labeled_only=True)[-CALIBRATION_SAMPLES:]
+                accepted = [info for info in selector.list_samples(project, labeled_only=True)
+                            if info.review != "rejected"]
+                infos = accepted[-CALIBRATION_SAMPLES:]
                 labels = [selector.get_sample(info.sample_id).require("label") for info in infos]
                 calibration = calibrate(labels)
                 self._calibrations[project] = (labelled, calibration)

@@ -39,8 +39,8 @@ ALL_PROJECTS = "*"
 # What each role may do; admin may do everything.
 PERMISSIONS = {
     "annotator": frozenset({"lease", "fetch", "submit", "progress", "compute"}),
-    "reviewer": frozenset({"fetch", "read_labels", "progress", "export", "compute"}),
-    "admin": frozenset({"lease", "fetch", "submit", "progress", "compute", "read_labels", "export",
+    "reviewer": frozenset({"fetch", "read_labels", "progress", "export", "compute", "review"}),
+    "admin": frozenset({"lease", "fetch", "submit", "progress", "compute", "read_labels", "export", "review",
                         "register", "train", "create_project", "configure"}),
 }
 ROLES = tuple(PERMISSIONS)

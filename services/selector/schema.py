@@ -64,6 +64,17 @@ project_counts = sa.Table(
 )
 
 
+reviews = sa.Table(
+    "reviews", metadata,
+    # A reviewer's verdict on one label version: "accepted" or "rejected", with a comment.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("verdict", sa.String(10), nullable=False),
+    sa.Column("comment", sa.String(1000), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
 skips = sa.Table(
     "skips", metadata,
     # An annotator passed on a sample (with why): offered to them again only

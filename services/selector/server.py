@@ -44,6 +44,12 @@ def origin_json(params: pb.AddSampleParams) -> str | None:
     return json_format.MessageToJson(params.origin, preserving_proto_field_name=True, indent=None)
 
 
+def _review_fields(review: dict | None) -> dict:
+    if review is None:
+        return {}
+    return {"review": review["verdict"], "review_comment": review["comment"], "reviewer": review["reviewer"]}
+
+
 def origin_message(text: str | None) -> pb.SampleOrigin | None:
     return json_format.Parse(text, pb.SampleOrigin()) if text else None
 ANALYZE_AFTER = 20_000  # samples added in one call after which the planner's statistics are refreshed
@@ -116,6 +122,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
         versions = self.store.latest_versions([row.id for row in rows if row.labeled])
+        reviews = self.store.latest_reviews([row.id for row in rows if row.labeled])
         names = {}
         infos = []
         for row in rows:
@@ -123,7 +130,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                 names[row.project_id] = self.store.project_name(row.project_id)
             infos.append(pb.SampleInfo(sample_id=row.id, project=project_name or names[row.project_id],
                                        stem=row.stem, sequence=row.sequence or "", labeled=row.labeled,
-                                       label_version=versions.get(row.id, 0), origin=origin_message(row.origin)))
+                                       label_version=versions.get(row.id, 0), origin=origin_message(row.origin),
+                                       **_review_fields(reviews.get(row.id))))
         return infos
 
     def _sample_info(self, row: SampleRow, project_name: str | None = None) -> pb.SampleInfo:
@@ -322,8 +330,16 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.LabelHistoryResponse(versions=[self._version_message(v)
                                                  for v in self.store.label_history(request.sample_id)])
 
+    def ReviewLabel(self, request, context):
+        row = self.store.sample(request.sample_id)
+        project = self.store.project_name(row.project_id)
+        require("review", project)
+        self.store.review_label(row.id, annotator_name(request.reviewer), request.verdict, request.comment,
+                                int(request.version))
+        return pb.ReviewLabelResponse(sample=self._sample_info(self.store.sample(row.id), project))
+
     def ListSamples(self, request, context):
-        require("read_labels", request.project)
+        require("fetch", request.project)  # what GetSample of each shows anyway
         project = self.store.project(request.project)
         size = request.page_size or DEFAULT_PAGE
         if size > MAX_PAGE:

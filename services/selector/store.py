@@ -22,7 +22,7 @@ from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.selector.blobs import BlobStore, array_checksum
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
-                                         ranked, samples, scored_counts, scores, skips)
+                                         ranked, reviews, samples, scored_counts, scores, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
     ORIGINS,
     LabelVersion,
@@ -32,6 +32,8 @@ from labelassist.selector.records import (  # noqa: F401 - the store's records, 
     origin_text,
 )
 from labelassist.selector.scoring import image_features
+
+VERDICTS = ("accepted", "rejected")
 
 class Store:
     """All selector state behind plain methods; safe to share across threads."""
@@ -288,6 +290,37 @@ class Store:
         more = len(rows) > limit
         rows = [SampleRow(**r._mapping, features=None) for r in rows[:limit]]
         return rows, rows[-1].position if more else None
+
+    def review_label(self, sample_id: int, reviewer: str, verdict: str, comment: str = "", version: int = 0
+                     ) -> dict:
+        """Record a reviewer's verdict ("accepted" or "rejected") on a label
+        version (0: the newest); the review as stored."""
+        if verdict not in VERDICTS:
+            raise ValueError(f"'verdict' must be one of {', '.join(VERDICTS)}; got {verdict!r}")
+        if len(comment) > 1000:
+            raise ValueError(f"'comment' has {len(comment)} characters; at most 1000")
+        newest = self.latest_versions([sample_id]).get(sample_id)
+        if newest is None:
+            raise ConflictError(f"sample {sample_id} has no label to review yet")
+        version = version or newest
+        if not 1 <= version <= newest:
+            raise NotFoundError(f"sample {sample_id} has label versions 1 to {newest}, not {version}")
+        review = {"sample_id": sample_id, "version": version, "reviewer": reviewer, "verdict": verdict,
+                  "comment": comment, "created_at": time.time()}
+        with self.engine.begin() as connection:
+            connection.execute(reviews.insert().values(**review))
+        return review
+
+    def latest_reviews(self, sample_ids: Sequence[int]) -> dict[int, dict]:
+        """The newest review of each sample's newest label version, for one
+        page of samples (a label stored after a review has none)."""
+        if not sample_ids:
+            return {}
+        newest = self.latest_versions(sample_ids)
+        with self.reader.connect() as connection:
+            rows = connection.execute(sa.select(reviews).where(reviews.c.sample_id.in_(list(newest)))
+                                      .order_by(reviews.c.id)).all()
+        return {row.sample_id: row._asdict() for row in rows if row.version == newest.get(row.sample_id)}
 
     def latest_versions(self, sample_ids: Sequence[int]) -> dict[int, int]:
         """Each sample's newest label version, for one page of samples."""

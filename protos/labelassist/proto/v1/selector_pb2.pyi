@@ -226,7 +226,7 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
@@ -234,6 +234,9 @@ class SampleInfo(_message.Message):
     LABELED_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_COMMENT_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
@@ -241,7 +244,30 @@ class SampleInfo(_message.Message):
     labeled: bool
     label_version: int
     origin: SampleOrigin
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ...) -> None: ...
+    review: str
+    review_comment: str
+    reviewer: str
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ...) -> None: ...
+
+class ReviewLabelRequest(_message.Message):
+    __slots__ = ("sample_id", "version", "reviewer", "verdict", "comment")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    version: int
+    reviewer: str
+    verdict: str
+    comment: str
+    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., reviewer: _Optional[str] = ..., verdict: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class ReviewLabelResponse(_message.Message):
+    __slots__ = ("sample",)
+    SAMPLE_FIELD_NUMBER: _ClassVar[int]
+    sample: SampleInfo
+    def __init__(self, sample: _Optional[_Union[SampleInfo, _Mapping]] = ...) -> None: ...
 
 class NextSampleRequest(_message.Message):
     __slots__ = ("project", "annotator", "strategy")

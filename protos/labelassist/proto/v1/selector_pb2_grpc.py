@@ -109,6 +109,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.FromString,
                 _registered_method=True)
+        self.ReviewLabel = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ReviewLabel',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReviewLabelRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReviewLabelResponse.FromString,
+                _registered_method=True)
         self.ListSamples = channel.unary_unary(
                 '/labelassist.v1.SelectorService/ListSamples',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListSamplesRequest.SerializeToString,
@@ -245,6 +250,16 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReviewLabel(self, request, context):
+        """A reviewer accepts or rejects a label version, with a comment
+        (reviewers and admins). The verdict shows in SampleInfo until a new
+        version is submitted; rejected labels do not count as accepted (e.g.
+        for calibrating inspection).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSamples(self, request, context):
         """The project's samples, in pool order, a page at a time.
         """
@@ -342,6 +357,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.LabelHistory,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.SerializeToString,
+            ),
+            'ReviewLabel': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewLabel,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReviewLabelRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReviewLabelResponse.SerializeToString,
             ),
             'ListSamples': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSamples,
@@ -764,6 +784,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/LabelHistory',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.LabelHistoryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewLabel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ReviewLabel',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ReviewLabelRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ReviewLabelResponse.FromString,
             options,
             channel_credentials,
             insecure,
