@@ -430,7 +430,8 @@ def test_a_reviewer_rejects_a_label_and_the_annotator_sees_why(qtbot, stack, cli
     name = f"gui-review-{os.getpid()}-{rng.integers(1 << 30)}"
     client.create_project(name, strategy="sequential")
     mask = (images[0] > np.percentile(images[0], 85)).astype(np.uint8)
-    ids = [client.add_sample(name, f"frame{i}", images[i], label=mask if i < 2 else None) for i in range(3)]
+    for i in range(3):
+        client.add_sample(name, f"frame{i}", images[i], label=mask if i < 2 else None)
     reviewer = MainWindow(Connection.from_addresses(stack.addresses), annotator="rita", project=name,
                           next_after_submit=False)
     qtbot.addWidget(reviewer)

@@ -45,11 +45,73 @@ def cmd_project_add(args) -> int:
     return _register(args, create=False)
 
 
+def _export_coco(args) -> int:
+    """DIR/annotations.json (COCO instance segmentation) and DIR/images/ with
+    every labelled sample's image."""
+    import json
+
+    from labelassist.io.coco import to_coco
+    from labelassist.io.images import write_image
+
+    (args.output / "images").mkdir(parents=True, exist_ok=True)
+    with client_for(args) as client:
+        def labelled():
+            for info in client.iter_samples(args.name, labeled_only=True):
+                sample = client.get_sample(info.sample_id)
+                write_image(args.output / "images" / f"{info.stem}.tif", sample.require("image"))
+                yield f"{info.stem}.tif", sample.require("label")
+        dataset = to_coco(labelled())
+    (args.output / "annotations.json").write_text(json.dumps(dataset))
+    print(f"{args.name}: wrote {len(dataset['images'])} images and {len(dataset['annotations'])} objects to "
+          f"{args.output / 'annotations.json'} (COCO) and {args.output / 'images'}")
+    return 0
+
+
+def cmd_project_import(args) -> int:
+    """Samples with their labels from a COCO folder (annotations.json and the
+    images it names, in images/ or beside it)."""
+    import json
+
+    from labelassist.io.coco import from_coco
+    from labelassist.io.images import read_image
+    from labelassist.io.planes import file_stem
+
+    folder = args.source if args.source.is_dir() else args.source.parent
+    annotations = args.source / "annotations.json" if args.source.is_dir() else args.source
+    dataset = json.loads(annotations.read_text())
+    failed: list[tuple[str, str]] = []
+
+    def entries():
+        for file_name, label in from_coco(dataset):
+            path = next((p for p in (args.images / file_name if args.images else None, folder / "images" / file_name,
+                                     folder / file_name) if p is not None and p.exists()), None)
+            if path is None:
+                failed.append((file_name, "image file not found (give its folder with --images)"))
+                continue
+            try:
+                yield {"stem": file_stem(file_name), "image": read_image(path), "label": label}
+            except ValueError as error:
+                failed.append((file_name, str(error)))
+
+    with client_for(args) as client:
+        if args.create:
+            client.create_project(args.name)
+        response = client.add_samples(args.name, entries())
+    for file_name, error in failed + [(r.stem, r.error) for r in response.rejected]:
+        print(f"failed {file_name}: {error}", file=sys.stderr)
+    print(f"{args.name}: imported {response.added} labelled samples from {annotations} (COCO), "
+          f"already there {response.existing}")
+    return 1 if failed or response.rejected else 0
+
+
 def cmd_project_export(args) -> int:
     """Each source file's labels as one OME-TIFF in the file's layout (T, Z,
     Y, X as the file has them); samples without a source file as one
-    label image each."""
+    label image each. With ``--format coco``: a COCO folder."""
     from labelassist.io.export import SourceLabels
+
+    if args.format == "coco":
+        return _export_coco(args)
 
     args.output.mkdir(parents=True, exist_ok=True)
     files: dict[str, SourceLabels] = {}
@@ -104,4 +166,14 @@ def register(commands) -> None:
     export.add_argument("--ids", choices=("unique", "as-labelled"), default="unique",
                         help="unique: object ids unique per file; as-labelled: each plane's ids as stored "
                              "(keeps ids that follow objects through a stack)")
+    export.add_argument("--format", choices=("ome-tiff", "coco"), default="ome-tiff",
+                        help="ome-tiff: labels in each source file's layout; coco: DIR/annotations.json (instance "
+                             "masks as RLE) and DIR/images/")
     export.set_defaults(handler=cmd_project_export)
+    imported = actions.add_parser("import", help="samples and labels from a COCO folder or annotations file")
+    imported.add_argument("name")
+    imported.add_argument("source", type=Path, help="a folder with annotations.json and images/, or the JSON file")
+    imported.add_argument("--format", choices=("coco",), default="coco")
+    imported.add_argument("--images", type=Path, default=None, help="where the images are, if not beside it")
+    imported.add_argument("--create", action="store_true", help="create the project first")
+    imported.set_defaults(handler=cmd_project_import)

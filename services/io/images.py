@@ -49,3 +49,14 @@ def write_labels(path: str | Path, labels: np.ndarray, smallest: type = np.uint8
     if top >= 65536:
         raise ValueError(f"{top} ids do not fit a 16-bit PNG; write a .tif")
     Image.fromarray(labels.astype(fits[0])).save(path)
+
+
+def write_image(path: str | Path, image: np.ndarray) -> None:
+    """An image as TIFF (any dtype, channels last) or PNG (8- or 16-bit)."""
+    path = Path(path)
+    image = np.asarray(image)
+    if path.suffix.lower() in TIFF_SUFFIXES:
+        tifffile.imwrite(path, image, photometric="rgb" if image.ndim == 3 and image.shape[2] in (3, 4)
+                         else "minisblack", compression="zlib")
+        return
+    Image.fromarray(image).save(path)
