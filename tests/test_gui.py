@@ -151,6 +151,9 @@ def test_service_errors_reach_the_status_bar_not_a_crash(qtbot, stack):
     assert window.last_error is not None and "NOT_FOUND" in window.last_error
     assert "no-such-project" in window.last_error
     assert window.sample is None
+    # It also stands on the canvas, where the annotator looks.
+    assert not window.canvas.message.isHidden()
+    assert "Next sample failed" in window.canvas.message.text() and "no-such-project" in window.canvas.message.text()
 
 
 def test_submit_inspects_first_and_holds_a_label_with_warnings(qtbot, stack, client, gui_project):
@@ -397,18 +400,6 @@ def test_menus_hold_every_action_and_f1_lists_the_shortcuts(qtbot, stack, gui_pr
     assert ("Submit", "Ctrl+S") in rows and ("Next", "N") in rows and ("Keyboard shortcuts", "F1, ?") in rows
     sheet.close()
     window.close()
-
-
-def test_a_sample_that_cannot_be_fetched_says_why_on_the_canvas(qtbot, stack):
-    window = MainWindow(Connection.from_addresses(stack.addresses), project="no-such-project")
-    qtbot.addWidget(window)
-    _wait_idle(qtbot, window)
-    window.project_combo.addItem("no-such-project")
-    window.project_combo.setCurrentText("no-such-project")
-    window.next_sample()
-    qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
-    assert not window.canvas.message.isHidden()
-    assert "Next sample failed" in window.canvas.message.text() and "no-such-project" in window.canvas.message.text()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1280, 800)])

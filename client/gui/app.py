@@ -200,18 +200,15 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if not self.project:
             self.statusBar().showMessage("No project: create one with New project… (Ctrl+Shift+N)", 6000)
             return
-        if self.dirty and self._interactive():
-            answer = QMessageBox.question(self, "Unsubmitted edits",
-                                          "This label has edits that are not submitted. Leave it anyway?")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self._annotator()
-        self._next_started = time.perf_counter()
-        self._run("Next sample", self.session.lease_call(self.project), self._on_sample)
+        self._show("Next sample", self.session.lease_call(self.project))
 
     def open_sample(self, sample_id: int) -> None:
         """Open a sample from the sample list, with its latest label (no
         lease is taken; Submit stores the label's next version)."""
+        self._show("Open sample", self.session.open_call(sample_id))
+
+    def _show(self, what: str, call) -> None:
+        """Fetch a sample and show it, once the annotator agrees to leave unsubmitted edits."""
         if self.dirty and self._interactive():
             answer = QMessageBox.question(self, "Unsubmitted edits",
                                           "This label has edits that are not submitted. Leave it anyway?")
@@ -219,7 +216,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
                 return
         self._annotator()
         self._next_started = time.perf_counter()
-        self._run("Open sample", self.session.open_call(sample_id), self._on_sample)
+        self._run(what, call, self._on_sample)
 
     def skip_sample(self) -> None:
         """Pass on this sample (with the reason typed, if any) and lease the next one."""
