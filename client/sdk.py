@@ -359,7 +359,7 @@ class LabelAssistClient(SelectorCalls):
         """The criterion bounds the project's accepted labels set (see
         :class:`~labelassist.client.results.Calibration`)."""
         return Calibration.from_proto(self._unary(self.inspector.GetCalibration,
-                                                  inspect_pb2.GetCalibrationRequest(project=project)))
+                                                  inspect_pb2.GetCalibrationRequest(project=project)).calibration)
 
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
                 criteria: Iterable[StepLike] = (), only_listed: bool = False,

@@ -123,7 +123,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         if not request.project:
             raise ValueError("'project' must name the project whose calibration to show")
         self._settings(pb.InspectParams(project=request.project))  # the caller may read the project
-        return calibration_to_proto(self._calibration(request.project))
+        return pb.GetCalibrationResponse(calibration=calibration_to_proto(self._calibration(request.project)))
 
     def InspectBatch(self, request_iterator, context):
         settings = {}  # per project named, read once per call

@@ -146,3 +146,9 @@ class GetCalibrationRequest(_message.Message):
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     project: str
     def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class GetCalibrationResponse(_message.Message):
+    __slots__ = ("calibration",)
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    calibration: Calibration
+    def __init__(self, calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...

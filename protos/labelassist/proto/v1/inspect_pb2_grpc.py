@@ -52,7 +52,7 @@ class InspectServiceStub(object):
         self.GetCalibration = channel.unary_unary(
                 '/labelassist.v1.InspectService/GetCalibration',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.SerializeToString,
-                response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.Calibration.FromString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationResponse.FromString,
                 _registered_method=True)
 
 
@@ -111,7 +111,7 @@ def add_InspectServiceServicer_to_server(servicer, server):
             'GetCalibration': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCalibration,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.FromString,
-                    response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.Calibration.SerializeToString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -221,7 +221,7 @@ class InspectService(object):
             target,
             '/labelassist.v1.InspectService/GetCalibration',
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.SerializeToString,
-            labelassist_dot_proto_dot_v1_dot_inspect__pb2.Calibration.FromString,
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationResponse.FromString,
             options,
             channel_credentials,
             insecure,
