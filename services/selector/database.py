@@ -92,7 +92,9 @@ def _add_missing_columns(engine: sa.Engine) -> None:
                for column in table.columns if column.name not in have and column.nullable]
     if not missing:
         return
+    # Several selectors may start at once on one PostgreSQL: the first adds the column, the rest find it.
+    guard = "IF NOT EXISTS " if engine.dialect.name == "postgresql" else ""
     with engine.begin() as connection:
         for table, column in missing:
             kind = column.type.compile(dialect=engine.dialect)
-            connection.execute(sa.text(f'ALTER TABLE {table} ADD COLUMN "{column.name}" {kind}'))
+            connection.execute(sa.text(f'ALTER TABLE {table} ADD COLUMN {guard}"{column.name}" {kind}'))
