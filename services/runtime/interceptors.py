@@ -3,6 +3,7 @@ mapping with an access log."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -89,41 +90,41 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
 
         self.metrics = metrics or NoMetrics()
 
+    def _finish(self, method: str, context, started: float, counted: list, error=None) -> None:
+        """Log and count the call; for an error, abort with its mapped status."""
+        seconds = time.perf_counter() - started
+        fields = {"method": method, "ms": round(seconds * 1e3, 2)}
+        counted.append(True)
+        if error is None:
+            log_fields(logger, logging.INFO, "rpc", code="OK", **fields)
+            self.metrics.finished(method, "OK", seconds)
+            return
+        code, message = status_for(error), describe(error)
+        if code is None:
+            incident = uuid.uuid4().hex[:12]
+            logger.error("unhandled error in %s (incident %s)", method, incident, exc_info=error)
+            code, message = grpc.StatusCode.INTERNAL, f"internal error (incident {incident})"
+        log_fields(logger, logging.INFO, "rpc", code=code.name, error=message, **fields)
+        self.metrics.finished(method, code.name, seconds)
+        context.abort(code, message)
+
+    def _settle(self, method: str, context, started: float, counted: list) -> None:
+        """Count a call that ended without ``_finish`` (aborted by a guard,
+        or closed by a client that went away)."""
+        if not counted:
+            try:
+                code = context.code()
+            except AttributeError:
+                code = None
+            self.metrics.finished(method, code.name if code else "CANCELLED", time.perf_counter() - started)
+
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-
-        metrics = self.metrics
-
-        def finish(context, started, counted, error=None):
-            """Log and count the call; for an error, abort with its mapped status."""
-            seconds = time.perf_counter() - started
-            fields = {"method": method, "ms": round(seconds * 1e3, 2)}
-            counted.append(True)
-            if error is None:
-                log_fields(logger, logging.INFO, "rpc", code="OK", **fields)
-                metrics.finished(method, "OK", seconds)
-                return
-            code, message = status_for(error), describe(error)
-            if code is None:
-                incident = uuid.uuid4().hex[:12]
-                logger.error("unhandled error in %s (incident %s)", method, incident, exc_info=error)
-                code, message = grpc.StatusCode.INTERNAL, f"internal error (incident {incident})"
-            log_fields(logger, logging.INFO, "rpc", code=code.name, error=message, **fields)
-            metrics.finished(method, code.name, seconds)
-            context.abort(code, message)
-
-        def settle(context, started, counted):
-            """A call that ended without ``finish`` (aborted by a guard, or
-            closed by a client that went away) is counted too."""
-            if not counted:
-                try:
-                    code = context.code()
-                except AttributeError:
-                    code = None
-                metrics.finished(method, code.name if code else "CANCELLED", time.perf_counter() - started)
+        finish, settle, metrics = (functools.partial(self._finish, method), functools.partial(self._settle, method),
+                                   self.metrics)
 
         def wrap(behavior, streaming):
             if streaming:
