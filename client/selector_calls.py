@@ -204,6 +204,13 @@ class SelectorCalls:
         return self._unary(self.selector.ReleaseSample, selector_pb2.ReleaseSampleRequest(
             sample_id=sample_id, annotator=annotator, skip=skip, reason=reason)).released
 
+    def renew_lease(self, sample_id: int, annotator: str) -> float | None:
+        """Keep a lease while working on the sample: its new expiry (seconds
+        since the epoch), or None when the annotator holds no live lease."""
+        response = self._unary(self.selector.RenewLease, selector_pb2.RenewLeaseRequest(
+            sample_id=sample_id, annotator=annotator))
+        return response.lease_expires_at if response.renewed else None
+
     def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
         """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" or "prelabel"."""
         request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,

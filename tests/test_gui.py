@@ -463,3 +463,21 @@ def test_a_reviewer_rejects_a_label_and_the_annotator_sees_why(qtbot, stack, cli
     assert client.list_samples(name)[0].review == "" and client.list_samples(name)[0].label_version == 2
     reviewer.close()
     annotator.close()
+
+
+def test_the_lease_shows_its_time_left_and_is_renewed_while_the_sample_is_open(qtbot, stack, client, rng):
+    images, _ = hela_sample()
+    name = f"gui-lease-{os.getpid()}-{rng.integers(1 << 30)}"
+    client.create_project(name, lease_seconds=4)
+    client.add_sample(name, "only", images[0])
+    window = _open_window(qtbot, stack, name)
+    window.auto_prelabel.setChecked(False)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        window.next_sample()
+    qtbot.waitUntil(lambda: "left" in window.lease_label.text(), timeout=WAIT_MS)
+    with qtbot.waitSignal(window.lease_renewed, timeout=WAIT_MS):
+        pass  # renewed once less than half of the 4 s is left
+    qtbot.wait(3000)  # past the first lease's end
+    assert client.next_sample(name, "someone-else").exhausted  # still held by the window
+    assert window.session.lease_left() > 0 and "lease 0:0" in window.lease_label.text()
+    window.close()

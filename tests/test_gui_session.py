@@ -76,3 +76,15 @@ def test_a_skipped_sample_goes_back_and_a_late_result_is_recognised(client, two_
     assert session.next(project) is None and session.current is None
     with pytest.raises(LookupError, match="Next first"):
         session.inspect_call(np.zeros((4, 4), np.uint8))
+
+
+def test_only_the_holder_renews_a_live_lease(client, two_sample_project):
+    project, _ = two_sample_project
+    session = LabellingSession(client, "holder")
+    leased = session.next(project)
+    assert 0 < session.lease_left() <= leased.leased_for
+    renewed = session.renew_call()()
+    assert renewed is not None and renewed >= leased.expires_at
+    assert client.renew_lease(leased.sample_id, "someone-else") is None  # not theirs
+    session.release_call(skip=False)()
+    assert session.renew_call()() is None  # given back: nothing to renew

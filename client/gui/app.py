@@ -28,9 +28,10 @@ from labelassist.client.gui.layout import (
 from labelassist.client.gui.projects import ProjectActions
 from labelassist.client.gui.session import LabellingSession
 from labelassist.client.gui.worker import Calls
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QLabel,
     QApplication,
     QListWidgetItem,
     QMainWindow,
@@ -57,6 +58,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
     submitted = Signal(int)  # sample id
     sample_released = Signal(int)  # sample id given back (skipped or released)
     reviewed = Signal(int)  # sample id whose label got a verdict
+    lease_renewed = Signal(int)  # sample id whose lease was extended
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
                  next_after_submit: bool = True):
@@ -89,6 +91,12 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self._action("Next in the sample list", "PgDown", lambda: self.browser.step(1))
         self._build_menus()
         self.canvas.show_message(FIRST_STEPS)
+        self.lease_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.lease_label)
+        self._lease_timer = QTimer(self)
+        self._lease_timer.timeout.connect(self._tick_lease)
+        self._lease_timer.start(1000)
+        self._renewing = False
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(160)
         self.busy.setRange(0, 1)
@@ -132,6 +140,34 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self.addAction(action)
         self.named_actions.setdefault(text.split(" (")[0], action)
         return action
+
+    def _tick_lease(self) -> None:
+        """Show the lease time left, and renew the lease while the sample is
+        open once half of it has passed."""
+        left = self.session.lease_left()
+        if left is None:
+            self.lease_label.setText("")
+            return
+        minutes, seconds = divmod(max(int(left), 0), 60)
+        self.lease_label.setText(f"lease {minutes}:{seconds:02d} left" if left > 0 else "lease expired")
+        if self.session.needs_renewal() and not self._renewing:
+            self._renewing = True
+            sample_id = self.session.sample_id
+
+            def renewed(expires_at) -> None:
+                self._renewing = False
+                if not self.session.is_current(sample_id):
+                    return
+                if expires_at is None:
+                    self.statusBar().showMessage("The lease on this sample has ended: Submit still stores the "
+                                                 "label unless someone else leased it; Next leases another", 8000)
+                    self.session.current.expires_at = 0.0
+                else:
+                    self.session.current.expires_at = expires_at
+                    self.lease_renewed.emit(sample_id)
+
+            self._run("Renew lease", self.session.renew_call(), renewed, on_error=lambda _: setattr(
+                self, "_renewing", False))
 
     def show_shortcuts(self) -> None:
         dialog = ShortcutSheet(self.menus, self)

@@ -11,6 +11,7 @@ dropped. Scripts and tests drive the same session synchronously with
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ class LeasedSample:
     image: np.ndarray
     label: np.ndarray | None = None
     prelabel: np.ndarray | None = None
+    expires_at: float = 0.0  # when the lease ends (seconds since the epoch); 0 without one
+    leased_for: float = 0.0  # the project's lease time, to renew at half of it
 
     @property
     def sample_id(self) -> int:
@@ -132,8 +135,26 @@ class LabellingSession:
                 return None
             envelope = client.get_sample(response.sample.sample_id)
             return LeasedSample(response.sample, response.strategy, envelope.require("image"),
-                                envelope.arrays.get("label"), envelope.arrays.get("prelabel"))
+                                envelope.arrays.get("label"), envelope.arrays.get("prelabel"),
+                                response.lease_expires_at, max(response.lease_expires_at - time.time(), 0.0))
         return lease
+
+    def renew_call(self) -> Call:
+        """Extend the lease on the current sample; the new expiry, or None
+        when the lease is gone."""
+        client, annotator, sample_id = self.client, self.annotator, self._require_sample()
+        return lambda: client.renew_lease(sample_id, annotator)
+
+    def lease_left(self, now: float | None = None) -> float | None:
+        """Seconds left on the current lease (None when nothing is leased)."""
+        if self.current is None or not self.current.leased or not self.current.expires_at:
+            return None
+        return self.current.expires_at - (time.time() if now is None else now)
+
+    def needs_renewal(self, now: float | None = None) -> bool:
+        """Less than half of the lease time is left."""
+        left = self.lease_left(now)
+        return left is not None and left < self.current.leased_for / 2
 
     def open_call(self, sample_id: int) -> Call:
         """Fetch any sample of the project (from the sample list), with its

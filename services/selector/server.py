@@ -330,6 +330,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.LabelHistoryResponse(versions=[self._version_message(v)
                                                  for v in self.store.label_history(request.sample_id)])
 
+    def RenewLease(self, request, context):
+        row = self.store.sample(request.sample_id)
+        project = self.store.project(self.store.project_name(row.project_id))
+        require("lease", project.name)
+        expires_at = self.store.renew_lease(row.id, annotator_name(request.annotator), project.lease_seconds)
+        return pb.RenewLeaseResponse(renewed=expires_at is not None, lease_expires_at=expires_at or 0.0)
+
     def ReviewLabel(self, request, context):
         row = self.store.sample(request.sample_id)
         project = self.store.project_name(row.project_id)

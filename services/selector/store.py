@@ -334,6 +334,17 @@ class Store:
 
     # -- leases -------------------------------------------------------------
 
+    def renew_lease(self, sample_id: int, annotator: str, seconds: float, now: float | None = None
+                    ) -> float | None:
+        """Extend ``annotator``'s live lease on the sample to ``seconds`` from
+        now; the new expiry, or None when they hold no live lease."""
+        now = time.time() if now is None else now
+        with self.engine.begin() as connection:
+            renewed = connection.execute(leases.update().where(
+                (leases.c.sample_id == sample_id) & (leases.c.annotator == annotator) & (leases.c.expires_at > now))
+                .values(expires_at=now + seconds)).rowcount
+        return now + seconds if renewed else None
+
     def release_lease(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "",
                       now: float | None = None) -> bool:
         """Give ``annotator``'s lease on the sample back; with ``skip``,

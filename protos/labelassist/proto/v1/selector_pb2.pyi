@@ -331,6 +331,22 @@ class ReleaseSampleRequest(_message.Message):
     reason: str
     def __init__(self, sample_id: _Optional[int] = ..., annotator: _Optional[str] = ..., skip: bool = ..., reason: _Optional[str] = ...) -> None: ...
 
+class RenewLeaseRequest(_message.Message):
+    __slots__ = ("sample_id", "annotator")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    annotator: str
+    def __init__(self, sample_id: _Optional[int] = ..., annotator: _Optional[str] = ...) -> None: ...
+
+class RenewLeaseResponse(_message.Message):
+    __slots__ = ("renewed", "lease_expires_at")
+    RENEWED_FIELD_NUMBER: _ClassVar[int]
+    LEASE_EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    renewed: bool
+    lease_expires_at: float
+    def __init__(self, renewed: bool = ..., lease_expires_at: _Optional[float] = ...) -> None: ...
+
 class ReleaseSampleResponse(_message.Message):
     __slots__ = ("released",)
     RELEASED_FIELD_NUMBER: _ClassVar[int]

@@ -94,6 +94,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleResponse.FromString,
                 _registered_method=True)
+        self.RenewLease = channel.unary_unary(
+                '/labelassist.v1.SelectorService/RenewLease',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenewLeaseRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenewLeaseResponse.FromString,
+                _registered_method=True)
         self.GetSample = channel.unary_stream(
                 '/labelassist.v1.SelectorService/GetSample',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetSampleRequest.SerializeToString,
@@ -229,6 +234,14 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenewLease(self, request, context):
+        """Extends the caller's lease on a sample by the project's lease time, so
+        an annotator still working keeps it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSample(self, request, context):
         """Arrays out: "image" (unless left out), and "label" (the latest version)
         or else "prelabel" when the sample has one.
@@ -342,6 +355,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.ReleaseSample,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleResponse.SerializeToString,
+            ),
+            'RenewLease': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewLease,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenewLeaseRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenewLeaseResponse.SerializeToString,
             ),
             'GetSample': grpc.unary_stream_rpc_method_handler(
                     servicer.GetSample,
@@ -703,6 +721,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/ReleaseSample',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ReleaseSampleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewLease(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/RenewLease',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RenewLeaseRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RenewLeaseResponse.FromString,
             options,
             channel_credentials,
             insecure,
