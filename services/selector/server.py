@@ -52,6 +52,8 @@ def _review_fields(review: dict | None) -> dict:
 
 def origin_message(text: str | None) -> pb.SampleOrigin | None:
     return json_format.Parse(text, pb.SampleOrigin()) if text else None
+
+
 ANALYZE_AFTER = 20_000  # samples added in one call after which the planner's statistics are refreshed
 DEFAULT_PAGE, MAX_PAGE = 1000, 10_000
 
@@ -122,7 +124,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
         versions = self.store.latest_versions([row.id for row in rows if row.labeled])
-        reviews = self.store.latest_reviews([row.id for row in rows if row.labeled])
+        reviews = self.store.latest_reviews(versions)
         names = {}
         infos = []
         for row in rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -311,12 +311,12 @@ class Store:
             connection.execute(reviews.insert().values(**review))
         return review
 
-    def latest_reviews(self, sample_ids: Sequence[int]) -> dict[int, dict]:
-        """The newest review of each sample's newest label version, for one
-        page of samples (a label stored after a review has none)."""
-        if not sample_ids:
+    def latest_reviews(self, newest: Mapping[int, int]) -> dict[int, dict]:
+        """The newest review of each sample's newest label version, given
+        ``latest_versions`` of one page of samples (a label stored after a
+        review has none)."""
+        if not newest:
             return {}
-        newest = self.latest_versions(sample_ids)
         with self.reader.connect() as connection:
             rows = connection.execute(sa.select(reviews).where(reviews.c.sample_id.in_(list(newest)))
                                       .order_by(reviews.c.id)).all()
