@@ -51,7 +51,7 @@ def calibration_to_proto(calibration: Calibration | None) -> pb.Calibration:
 
 
 def inspect_envelope(params: pb.InspectParams, received, settings: InspectionSettings | None,
-                     triton: TritonClient | None = None, calibration: Calibration | None = None
+                     calibration: Calibration | None = None, triton: TritonClient | None = None
                      ) -> pb.InspectResponse:
     if calibration is not None:
         settings = calibration.under(settings)
@@ -81,34 +81,34 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self._calibrations: dict[str, tuple[int, Calibration]] = {}  # project -> (labelled count, calibration)
         self._calibrating = threading.Lock()
 
-    def _calibration(self, project: str) -> Calibration:
-        """The project's calibration, learnt again when its labelled count
-        changed (from its newest ``CALIBRATION_SAMPLES`` labels)."""
+    def _project(self, name: str) -> tuple[InspectionSettings | None, Calibration | None]:
+        """The named project's settings and calibration, from one read of the
+        project on the caller's behalf (neither without a name)."""
+        if not name:
+            return None, None
         with self.selector.client() as selector:
-            labelled = int(selector.get_project(project).labeled)
-            with self._calibrating:
-                cached = self._calibrations.get(project)
-                if cached is not None and cached[0] == labelled:
-                    return cached[1]
-                accepted = [info for info in selector.list_samples(project, labeled_only=True)
-                            if info.review != "rejected"]
-                infos = accepted[-CALIBRATION_SAMPLES:]
-                labels = [selector.get_sample(info.sample_id).require("label") for info in infos]
-                calibration = calibrate(labels)
-                self._calibrations[project] = (labelled, calibration)
-                return calibration
+            project = selector.get_project(name)
+            try:
+                settings = InspectionSettings.from_proto(project.inspection).check()
+            except ValueError as error:
+                raise ValueError(f"project {name!r}: its inspection settings do not apply: {error}; "
+                                 "correct them with `labelassist inspection PROJECT`") from None
+            return settings, self._calibration(selector, name, int(project.labeled))
 
-    def _settings(self, params: pb.InspectParams) -> InspectionSettings | None:
-        """The named project's settings, read on the caller's behalf."""
-        if not params.project:
-            return None
-        with self.selector.client() as selector:
-            project = selector.get_project(params.project)
-        try:
-            return InspectionSettings.from_proto(project.inspection).check()
-        except ValueError as error:
-            raise ValueError(f"project {params.project!r}: its inspection settings do not apply: {error}; "
-                             "correct them with `labelassist inspection PROJECT`") from None
+    def _calibration(self, selector, project: str, labelled: int) -> Calibration:
+        """The project's calibration, learnt again when its labelled count
+        changed (from its newest ``CALIBRATION_SAMPLES`` labels not rejected)."""
+        with self._calibrating:
+            cached = self._calibrations.get(project)
+            if cached is not None and cached[0] == labelled:
+                return cached[1]
+            accepted = [info for info in selector.list_samples(project, labeled_only=True)
+                        if info.review != "rejected"]
+            labels = [selector.get_sample(info.sample_id).require("label")
+                      for info in accepted[-CALIBRATION_SAMPLES:]]
+            calibration = calibrate(labels)
+            self._calibrations[project] = (labelled, calibration)
+            return calibration
 
     def ListCriteria(self, request, context):
         return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
@@ -116,26 +116,23 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def Inspect(self, request_iterator, context):
         received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes, ARRAYS)
         params = received.message
-        return inspect_envelope(params, received, self._settings(params), self.triton,
-                                self._calibration(params.project) if params.project else None)
+        return inspect_envelope(params, received, *self._project(params.project), triton=self.triton)
 
     def GetCalibration(self, request, context):
         if not request.project:
             raise ValueError("'project' must name the project whose calibration to show")
-        self._settings(pb.InspectParams(project=request.project))  # the caller may read the project
-        return pb.GetCalibrationResponse(calibration=calibration_to_proto(self._calibration(request.project)))
+        _, calibration = self._project(request.project)  # read with the caller's token: their roles hold
+        return pb.GetCalibrationResponse(calibration=calibration_to_proto(calibration))
 
     def InspectBatch(self, request_iterator, context):
-        settings = {}  # per project named, read once per call
+        projects = {}  # settings and calibration per project named, read once per call
         for received in split_stream(request_iterator, "params", self.max_array_bytes, ARRAYS):
             sample = received.message.sample
             params = received.message.inspect
-            if params.project not in settings:
-                settings[params.project] = (self._settings(params),
-                                            self._calibration(params.project) if params.project else None)
+            if params.project not in projects:
+                projects[params.project] = self._project(params.project)
             try:
-                report = inspect_envelope(params, received, *settings[params.project][:1], self.triton,
-                                          settings[params.project][1])
+                report = inspect_envelope(params, received, *projects[params.project], triton=self.triton)
             except ValueError as error:
                 # One bad sample is reported, not fatal: the batch goes on.
                 yield pb.InspectBatchResponse(sample=sample, error=str(error))
