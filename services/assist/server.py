@@ -86,17 +86,17 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""
-        return self._image_and_project(received, sample_id)[0]
+        return self._image_and_info(received, sample_id)[0]
 
-    def _image_and_project(self, received, sample_id: int) -> tuple[np.ndarray, str]:
-        """The image, and the project of the selector's sample ("" for a sent image)."""
+    def _image_and_info(self, received, sample_id: int) -> tuple[np.ndarray, object | None]:
+        """The image, and the selector's SampleInfo of ``sample_id`` (None for a sent image)."""
         if "image" in received.arrays:
-            return received.arrays["image"], ""
+            return received.arrays["image"], None
         if not sample_id:
-            return received.require("image"), ""
+            return received.require("image"), None
         with self.selector.client() as selector:
             sample = selector.get_sample(sample_id)
-        return sample.require("image"), sample.message.project
+        return sample.require("image"), sample.message
 
     def _pipeline(self, params: pb.PrelabelParams, project: str) -> dict:
         """The call's steps; without a method, those of the project's assist
@@ -129,18 +129,16 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         yield from write_stream(pb.PreprocessResponse, "result", pb.PreprocessResult(applied=applied),
                                 {"image": image}, params.response_compression)
 
-    def _reference(self, received, sample_id: int) -> Reference | None:
+    def _reference(self, received, this) -> Reference | None:
         """The labelled neighbour plane for ``propagate``: the one sent, or
         the nearest labelled plane of the sample's own stack (same file,
-        region and channel; the nearest frame, then the nearest z)."""
+        region and channel as ``this``, the SampleInfo pre-labelled; the
+        nearest frame, then the nearest z)."""
         if "reference_label" in received.arrays:
             return Reference(received.arrays["reference_label"], received.require("reference_image"))
-        if not sample_id:
+        if this is None or not this.origin.file:
             return None
         with self.selector.client() as selector:
-            this = selector.get_sample(sample_id).message
-            if not this.origin.file:
-                return None
             same = (this.origin.file, this.origin.y, this.origin.x, this.origin.channel)
             neighbours = [info for info in selector.list_samples(this.project, labeled_only=True)
                           if (info.origin.file, info.origin.y, info.origin.x, info.origin.channel) == same
@@ -155,9 +153,9 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def Prelabel(self, request_iterator, context):
         received = self._read(request_iterator, pb.PrelabelParams, {"image", "reference_label", "reference_image"})
         params = received.message
-        image, project = self._image_and_project(received, params.sample_id)
-        steps = self._pipeline(params, params.project or project)
-        reference = self._reference(received, params.sample_id) if steps["method"] and \
+        image, info = self._image_and_info(received, params.sample_id)
+        steps = self._pipeline(params, params.project or (info.project if info is not None else ""))
+        reference = self._reference(received, info) if steps["method"] and \
             steps["method"][0] == "propagate" else None
         prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton, reference=reference)
         probability = prelabel.probability if params.return_probability else None

@@ -109,6 +109,7 @@ def cmd_project_export(args) -> int:
     Y, X as the file has them); samples without a source file as one
     label image each. With ``--format coco``: a COCO folder."""
     from labelassist.io.export import SourceLabels
+    from labelassist.io.images import write_labels
 
     if args.format == "coco":
         return _export_coco(args)
@@ -120,7 +121,7 @@ def cmd_project_export(args) -> int:
         for info in client.iter_samples(args.name, labeled_only=True):
             label = client.get_sample(info.sample_id, with_image=False).require("label")
             if not info.origin.file:
-                SourceLabels.write_single(args.output / f"{info.stem}.tif", label)
+                write_labels(args.output / f"{info.stem}.tif", label)
                 written += 1
                 continue
             if info.origin.file not in files:

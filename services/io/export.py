@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
 
 
@@ -74,10 +73,6 @@ class SourceLabels:
         dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32
         tifffile.imwrite(path, data.astype(dtype), ome=True, metadata={"axes": self.axes}, compression="zlib")
         return path
-
-    @staticmethod
-    def write_single(path: Path, label: np.ndarray) -> None:
-        write_labels(path, label)
 
 
 __all__ = ["SourceLabels"]
