@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labelassist.proto.v1 import inspect_pb2
+from labelassist.proto.v1 import common_pb2, inspect_pb2
 
 
 @dataclass
@@ -19,6 +19,30 @@ class PrelabelOutcome:
     method: str
     object_count: int
     applied: list[str]
+
+
+@dataclass
+class SegmentedObject:
+    """One object from clicks: its ``mask`` (1 = object) placed at
+    (``top``, ``left``) of the image (0, 0 for a full-size mask), its pixel
+    ``area``, and which click model answered (``runtime`` "triton" or
+    "in-process", ``model_version``, ``model_source`` "generalist" or
+    "trained")."""
+    mask: np.ndarray
+    top: int
+    left: int
+    area: int
+    runtime: str
+    model_version: int
+    model_source: str
+    passes: int
+
+    def full(self, shape: tuple[int, int]) -> np.ndarray:
+        """The mask at the image's size."""
+        out = np.zeros(shape, np.uint8)
+        if self.area:
+            out[self.top:self.top + self.mask.shape[0], self.left:self.left + self.mask.shape[1]] = self.mask
+        return out
 
 
 class Severity(enum.IntEnum):
@@ -42,7 +66,7 @@ class Box:
     stop: tuple[int, ...]
 
     @classmethod
-    def from_proto(cls, box: inspect_pb2.BoundingBox) -> Box:
+    def from_proto(cls, box: common_pb2.BoundingBox) -> Box:
         return cls(tuple(box.start), tuple(box.stop))
 
 

@@ -283,7 +283,18 @@ class SelectorCalls:
         return list(response.samples), response.next_page_token
 
     def progress(self, project: str) -> selector_pb2.ProgressResponse:
+        """Labelled and total samples, per annotator, scoring, and ``outlook``
+        (set once two trainings at different label counts exist): what the
+        next labels are predicted to add, and whether they still pay."""
         return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))
+
+    def record_training(self, project: str, model: str, version: int, labels: int,
+                        validation_dice: float) -> int:
+        """Record a model trained on ``project``'s labels (assist does after a
+        Train job); returns how many trainings the project has recorded."""
+        return self._unary(self.selector.RecordTraining, selector_pb2.RecordTrainingRequest(
+            project=project, model=model, version=version, labels=labels,
+            validation_dice=validation_dice)).recorded
 
     def export_labels(self, project: str, path: str | Path, format: str = "tif") -> int:
         """Write the project's latest labels into a folder on the server.

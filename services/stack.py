@@ -93,6 +93,9 @@ class Stack:
     # "local" starts the bundled tritonserver when installed; a host:port uses
     # an existing Triton; None runs without (U-Net pre-labels unavailable).
     triton: str | None = "local"
+    # Publish the bundled generalist models as version 1 of each model that has
+    # no version yet, so pre-labels and click-to-segment work from the start.
+    generalist: bool = True
     children: dict[str, ChildService] = field(default_factory=dict)
     local_triton: object | None = None
     triton_url: str | None = None
@@ -110,7 +113,10 @@ class Stack:
             from labelassist.models import repository as model_store
             from labelassist.models.tritonserver import LocalTriton
 
-            model_store.ensure_repository(self.model_repository)
+            for name in model_store.MODEL_NAMES:
+                model_store.ensure_repository(self.model_repository, name)
+            if self.generalist:
+                model_store.install_generalist(self.model_repository)
             local = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
                                 log_file=self.data_dir / "logs" / "tritonserver.log")
             try:
@@ -126,10 +132,9 @@ class Stack:
             self.triton_url = self.triton
 
     def _triton_models(self) -> list[str]:
-        from labelassist.models import MODEL_NAME
         from labelassist.models import repository as model_store
 
-        return [MODEL_NAME] if model_store.versions(self.model_repository) else []
+        return [name for name in model_store.MODEL_NAMES if model_store.versions(self.model_repository, name)]
 
     def _selector_address(self) -> str | None:
         child = self.children.get("selector")

@@ -61,8 +61,10 @@ def start_service(tmp_path):
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    """All three services, started the way ``labelassist up`` starts them."""
-    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), base_port=0)
+    """All three services, started the way ``labelassist up`` starts them,
+    without the bundled generalist models: the paths a stack takes before
+    any model exists (tests/test_click_segment.py starts one with them)."""
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), base_port=0, generalist=False)
     running.start()
     try:
         running.addresses = running.wait_until_serving(timeout=90)

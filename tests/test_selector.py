@@ -335,3 +335,32 @@ def test_a_forged_page_token_is_refused_with_what_to_do(selector):
         selector.selector.ListSamples(selector_pb2.ListSamplesRequest(project="tokens", page_token="after:x; DROP"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "pass next_page_token" in caught.value.details()
+
+
+def test_recorded_trainings_give_a_learning_curve_that_says_when_to_stop(start_service):
+    import os
+    import subprocess
+    import sys
+
+    selector = start_service("selector")
+    with LabelAssistClient(ServiceAddresses(selector=selector.address), retries=0) as client:
+        client.create_project("curve")
+        assert client.record_training("curve", "unet", 1, 8, 0.80) == 1
+        assert not client.progress("curve").HasField("outlook")
+        for version, labels, dice in ((2, 16, 0.86), (3, 32, 0.90), (4, 64, 0.92)):
+            client.record_training("curve", "unet", version, labels, dice)
+        climbing = client.progress("curve").outlook
+        assert climbing.points == 4 and climbing.labels == 64 and climbing.worth_it
+        assert climbing.current < climbing.predicted <= climbing.ceiling <= 1
+        client.create_project("flat")
+        for version, labels, dice in ((1, 20, 0.930), (2, 40, 0.931), (3, 80, 0.930), (4, 160, 0.931)):
+            client.record_training("flat", "unet", version, labels, dice)
+        flat = client.progress("flat").outlook
+        assert not flat.worth_it and "unlikely to pay" in flat.summary
+        with pytest.raises(Exception, match="'model' must be"):
+            client.record_training("flat", "resnet", 5, 10, 0.5)
+    env = {**os.environ, "LABELASSIST_SELECTOR_ADDRESS": selector.address}
+    run = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", "flat"], capture_output=True,
+                         text=True, timeout=60, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "when to stop (4 trainings)" in run.stdout and "unlikely to pay" in run.stdout

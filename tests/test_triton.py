@@ -303,14 +303,24 @@ def test_train_rpc_trains_on_a_selector_projects_labels(start_service, tmp_path)
     with LabelAssistClient(ServiceAddresses(selector=selector.address, assist=assist.address),
                            retries=0) as client:
         client.create_project("to-train")
-        for index in range(6):
+        for index in range(12):
             image, truth = blobs(rng, size=64)
             client.add_sample("to-train", f"s{index}", image, label=truth.astype(np.uint8))
         job = client.train(project="to-train", epochs=1, steps_per_epoch=4, tile=64, depth=2, width=8)
         events = list(client.train_status(job))
         assert events[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED, events[-1].message
         meta = (tmp_path / "data" / "models" / "unet" / "1" / "meta.json").read_text()
-        assert '"dataset": "project to-train"' in meta and '"train_samples": 6' in meta
+        assert '"dataset": "project to-train"' in meta and '"train_samples": 11' in meta
+        assert not client.progress("to-train").HasField("outlook")  # one point is no curve
+        for index in range(12, 24):
+            image, truth = blobs(rng, size=64)
+            client.add_sample("to-train", f"s{index}", image, label=truth.astype(np.uint8))
+        events = list(client.train_status(client.train(project="to-train", epochs=1, steps_per_epoch=4, tile=64,
+                                                       depth=2, width=8)))
+        assert events[-1].model_version == 2, events[-1].message
+        outlook = client.progress("to-train").outlook
+        assert outlook.points == 2 and outlook.labels == 22 and outlook.ahead == 22
+        assert 0 <= outlook.low <= outlook.predicted <= outlook.high <= 1 and "next 22" in outlook.summary
 
 
 def test_an_annotation_session_survives_triton_and_selector_restarts(tmp_path, triton):

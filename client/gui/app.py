@@ -19,12 +19,12 @@ from labelassist.client.gui.dialogs import (  # noqa: F401 - public
     ShortcutSheet,
 )
 from labelassist.client.gui.layout import (
-    DEFAULT_PRELABEL,
     NO_DISPLAY_STEP,
     PRELABEL_SOURCES,
     STYLE,
     WindowLayout,
 )
+from labelassist.client.gui.assist_actions import AssistActions
 from labelassist.client.gui.projects import ProjectActions
 from labelassist.client.gui.session import LabellingSession
 from labelassist.client.gui.worker import Calls
@@ -48,7 +48,7 @@ STOPS_THE_WORK = ("Next sample", "Open sample", "Display", "Pre-label")  # failu
 __all__ = ["Connection", "MainWindow", "InspectionSettingsDialog", "NewProjectDialog", "SettingsDialog", "run_app"]
 
 
-class MainWindow(ProjectActions, WindowLayout, QMainWindow):
+class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
     sample_shown = Signal()  # image on screen
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
@@ -78,6 +78,7 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self.canvas = LabelCanvas()
         self.canvas.edited.connect(self._on_edited)
         self.canvas.flood_requested.connect(self.flood_fill)
+        self.canvas.segment_requested.connect(self.segment_object)
         self.setCentralWidget(self.canvas)
         self._build_tools()
         self._build_panel(annotator, next_after_submit)
@@ -310,66 +311,6 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         if leased.shown_mask is None and self.auto_prelabel.isChecked():
             self.run_prelabel()
 
-    def apply_display(self, *_unused) -> None:
-        step = self.display_combo.currentText()
-        if self.image is None:
-            return
-        if step == NO_DISPLAY_STEP:
-            self.canvas.set_display(self.image)
-            return
-        self._run(f"Display {step}", self.session.display_call(step), self._for_this_sample(self.canvas.set_display))
-
-    def run_prelabel(self) -> None:
-        if not self._need_sample():
-            return
-        method = self.method_combo.currentText()
-        call = self.session.prelabel_call(None if method == DEFAULT_PRELABEL else method, self.instances.isChecked())
-        self._run(f"Pre-label ({method})", call, self._for_this_sample(self._on_prelabel))
-
-    def _on_prelabel(self, outcome) -> None:
-        self.session.accept_prelabel(outcome)
-        automatic = bool(self._next_started)
-        self.canvas.replace_mask(outcome.mask)
-        if automatic:  # the pre-label Next brought is no edit of the annotator's to lose
-            self.dirty = False
-        if self._next_started:
-            self.timings["next_to_prelabel"] = time.perf_counter() - self._next_started
-            self._next_started = 0.0
-        self.statusBar().showMessage(f"Pre-label: {outcome.object_count} objects by {outcome.method}", 6000)
-        self.prelabel_shown.emit()
-
-    def refine(self) -> None:
-        if not self._need_sample():
-            return
-        scribbles = self.canvas.editor.scribbles.copy()
-        if not scribbles.any():
-            self.statusBar().showMessage("Draw scribbles first (C), then Refine", 5000)
-            return
-        method = self.refine_combo.currentText()
-        self._run(f"Refine ({method})", self.session.refine_call(self.canvas.editor.mask.copy(), scribbles, method),
-                  self._for_this_sample(self._on_refined))
-
-    def _on_refined(self, mask) -> None:
-        self.canvas.replace_mask(mask)
-        self.canvas.clear_scribbles()
-
-    def flood_fill(self, row: int, col: int) -> None:
-        if not self._need_sample():
-            return
-        self._run("Flood fill", self.session.flood_fill_call(self.canvas.editor.mask.copy(), row, col),
-                  self._for_this_sample(self.canvas.replace_mask))
-
-    def postprocess(self) -> None:
-        if not self._need_sample():
-            return
-        steps = [self.postprocess_list.item(i).text() for i in range(self.postprocess_list.count())
-                 if self.postprocess_list.item(i).checkState() == Qt.CheckState.Checked]
-        if not steps:
-            self.statusBar().showMessage("Tick at least one post-processing step", 5000)
-            return
-        self._run("Post-process", self.session.postprocess_call(self.canvas.editor.mask.copy(), steps),
-                  self._for_this_sample(self.canvas.replace_mask))
-
     def inspect(self) -> None:
         if not self._need_sample():
             return
@@ -455,26 +396,6 @@ class MainWindow(ProjectActions, WindowLayout, QMainWindow):
         self.refresh_progress()
         if self.auto_next.isChecked():
             self.next_sample()
-
-    def train(self) -> None:
-        if not self.project:
-            return
-        self.train_button.setEnabled(False)
-        self._run("Training", self.session.train_call(self.project), self._on_trained, self._on_training_progress,
-                  lambda _: self.train_button.setEnabled(True))
-
-    def _on_training_progress(self, event) -> None:
-        self.train_progress.setRange(0, max(event.epochs, 1))
-        self.train_progress.setValue(event.epoch)
-        self.train_label.setText(f"epoch {event.epoch}/{event.epochs}, loss {event.loss:.3f}, "
-                                 f"validation Dice {event.validation_dice:.3f}")
-
-    def _on_trained(self, event) -> None:
-        self.train_button.setEnabled(True)
-        if event is not None:
-            self.train_label.setText(f"{self.train_label.text()}\n{event.message or 'done'}"
-                                     + (f" (model v{event.model_version})" if event.model_version else ""))
-        self.refresh_progress()
 
     def closeEvent(self, event) -> None:
         if self.dirty and self._interactive():

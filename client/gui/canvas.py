@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
-TOOLS = ("pan", "brush", "eraser", "polygon", "flood", "scribble")
+TOOLS = ("pan", "brush", "eraser", "polygon", "flood", "scribble", "click")
+CLICK_COLOURS = {True: (40, 255, 80), False: (255, 60, 60)}
 
 
 def instance_palette(size: int = 256, seed: int = 7) -> np.ndarray:
@@ -82,7 +83,8 @@ class _ToolLayer(pg.ImageItem):
             event.ignore()
             return
         event.accept()
-        self.canvas.click(self._point(event), event.button() == Qt.MouseButton.RightButton, event.double())
+        self.canvas.click(self._point(event), event.button() == Qt.MouseButton.RightButton, event.double(),
+                          bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
 
     def hoverEvent(self, event) -> None:
         if event.isExit():
@@ -113,6 +115,8 @@ class LabelCanvas(QWidget):
 
     edited = Signal()  # the mask changed (an edit, undo or redo)
     flood_requested = Signal(int, int)  # row, col: grow a region from here (through assist)
+    # {"label", "clicks" [(row, col, positive)], "mask" (the object's current mask or None)}
+    segment_requested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -123,6 +127,8 @@ class LabelCanvas(QWidget):
         self._stroke: dict | None = None
         self._polygon: list[tuple[float, float]] = []
         self._highlights: list[QGraphicsRectItem] = []
+        # The object the click tool is working on: its label and clicks so far.
+        self.click_object: dict | None = None
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
@@ -132,10 +138,11 @@ class LabelCanvas(QWidget):
         self.overlay.setOpacity(0.45)
         self.scribble_item = pg.ImageItem()
         self.polygon_item = pg.PlotCurveItem(pen=pg.mkPen("y", width=2))
+        self.click_markers = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1))
         self.cursor = QGraphicsEllipseItem()
         self.cursor.setPen(QPen(QColor(255, 255, 255, 200), 0))
         self.cursor.hide()
-        for item in (self.image_item, self.scribble_item, self.overlay, self.polygon_item):
+        for item in (self.image_item, self.scribble_item, self.overlay, self.polygon_item, self.click_markers):
             self.view.addItem(item)
         self.view.addItem(self.cursor)
         self.histogram = pg.HistogramLUTWidget(image=self.image_item)
@@ -196,6 +203,7 @@ class LabelCanvas(QWidget):
         self.clear_highlights()
         self._polygon = []
         self.polygon_item.setData([], [])
+        self.finish_object()
         self.view.autoRange(padding=0.02)
 
     def set_display(self, image: np.ndarray) -> None:
@@ -237,6 +245,7 @@ class LabelCanvas(QWidget):
         self.tool = tool
         self._polygon = []
         self.polygon_item.setData([], [])
+        self.finish_object()
         self.view.setMouseEnabled(True, True)
 
     def show_cursor(self, point: tuple[float, float]) -> None:
@@ -294,9 +303,11 @@ class LabelCanvas(QWidget):
         elif stroke["kind"] == "lasso":
             self._fill(stroke["points"])
 
-    def click(self, point: tuple[float, float], alternate: bool, double: bool) -> None:
+    def click(self, point: tuple[float, float], alternate: bool, double: bool, new_object: bool = False) -> None:
         row, col = point
-        if self.tool == "flood":
+        if self.tool == "click":
+            self.segment_click(point, positive=not alternate, new_object=new_object)
+        elif self.tool == "flood":
             self.flood_requested.emit(int(row), int(col))
         elif self.tool == "polygon":
             if double and len(self._polygon) >= 3:
@@ -311,10 +322,68 @@ class LabelCanvas(QWidget):
             self.stroke_end()
 
     def close_polygon(self) -> None:
-        """Fill the polygon clicked so far (Enter or a double click)."""
+        """Fill the polygon clicked so far (Enter or a double click); with the
+        click tool, finish the current object."""
+        if self.tool == "click":
+            self.finish_object()
+            return
         if len(self._polygon) >= 3:
             self._fill(self._polygon)
         self._polygon = []
+
+    # -- click-to-segment ---------------------------------------------------
+
+    def _near_current(self, row: float, col: float) -> bool:
+        """Whether a click belongs to the current object: on it, or within
+        half its size (at least 8 pixels) of its box."""
+        current = self.click_object
+        if current is None:
+            return False
+        rows, cols = np.nonzero(self.editor.mask == current["label"])
+        if not len(rows):
+            first = current["clicks"][0]
+            return abs(row - first[0]) <= 16 and abs(col - first[1]) <= 16
+        margin = max(8.0, (rows.max() - rows.min()) / 2, (cols.max() - cols.min()) / 2)
+        return rows.min() - margin <= row <= rows.max() + margin and cols.min() - margin <= col <= cols.max() + margin
+
+    def segment_click(self, point: tuple[float, float], positive: bool, new_object: bool = False) -> None:
+        """A click of the click tool: left on an object starts it (a new
+        instance, or the labelled object under it to correct); more left or
+        right clicks near it refine it; a left click elsewhere (or with
+        Shift) finishes it and starts the next."""
+        row, col = point
+        if not (0 <= row < self.editor.shape[0] and 0 <= col < self.editor.shape[1]):
+            return
+        click = (float(row), float(col), positive)
+        if self.click_object is not None and not new_object and (not positive or self._near_current(row, col)):
+            self.click_object["clicks"].append(click)
+        elif not positive:
+            return  # a right click with no object to correct
+        else:
+            under = self.editor.label_at(int(row), int(col))
+            self.click_object = {"label": under or self.editor.next_id(), "clicks": [click], "existing": bool(under)}
+        self._show_clicks()
+        label = self.click_object["label"]
+        current = self.editor.mask == label
+        self.segment_requested.emit({"label": label, "clicks": list(self.click_object["clicks"]),
+                                     "mask": current.astype(np.uint8) if current.any() else None})
+
+    def apply_segment(self, label: int, mask: np.ndarray, top: int, left: int) -> None:
+        """Take the click model's answer for object ``label`` as one undo step."""
+        window = self.editor.place_object(label, mask, top, left)
+        if window is not None:
+            self.refresh(window)
+            self.edited.emit()
+
+    def finish_object(self) -> None:
+        """Done with the current object (Enter, another tool, another sample)."""
+        self.click_object = None
+        self._show_clicks()
+
+    def _show_clicks(self) -> None:
+        clicks = self.click_object["clicks"] if self.click_object else []
+        self.click_markers.setData([c[1] + 0.5 for c in clicks], [c[0] + 0.5 for c in clicks],
+                                   brush=[pg.mkBrush(*CLICK_COLOURS[c[2]]) for c in clicks])
 
     def _fill(self, vertices) -> None:
         self.polygon_item.setData([], [])

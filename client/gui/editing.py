@@ -202,6 +202,34 @@ class LabelEditor:
         self.mask = np.ascontiguousarray(mask, dtype=np.uint32)
         return self._push(box, previous)
 
+    def place_object(self, label: int, mask: np.ndarray, top: int, left: int) -> tuple[slice, slice] | None:
+        """Make object ``label`` exactly ``mask`` (a crop placed at ``top``,
+        ``left``; empty removes it) as one undo step; other objects keep their
+        pixels. Returns the window it touched."""
+        rows, cols = np.nonzero(self.mask == label)
+        box = (slice(top, top + mask.shape[0]), slice(left, left + mask.shape[1])) if mask.size and mask.any() \
+            else None
+        if len(rows):
+            old = (slice(int(rows.min()), int(rows.max()) + 1), slice(int(cols.min()), int(cols.max()) + 1))
+            box = old if box is None else _union(box, old)
+        if box is None:
+            return None
+        box = (slice(max(box[0].start, 0), min(box[0].stop, self.shape[0])),
+               slice(max(box[1].start, 0), min(box[1].stop, self.shape[1])))
+        before = self.mask[box].copy()
+        region = self.mask[box]
+        region[region == label] = 0
+        if mask.size:
+            # The crop's part inside the box (the box may be clipped to the image).
+            rows = slice(max(top, box[0].start), min(top + mask.shape[0], box[0].stop))
+            cols = slice(max(left, box[1].start), min(left + mask.shape[1], box[1].stop))
+            placed = np.zeros(region.shape, bool)
+            inside = (slice(rows.start - box[0].start, rows.stop - box[0].start),
+                      slice(cols.start - box[1].start, cols.stop - box[1].start))
+            placed[inside] = mask[rows.start - top:rows.stop - top, cols.start - left:cols.stop - left] > 0
+            region[placed & (region == 0)] = label
+        return box if self._push(box, before) is not None else None
+
     def scribble(self, points: Sequence[tuple[float, float]], radius: float, kind: int) -> tuple[slice, slice] | None:
         """Scribbles are hints for refinement, not labels: not undoable, cleared after use."""
         touched = None

@@ -70,13 +70,16 @@ class WindowLayout:
         self.tool_actions = {}
         for tool, text, key in (("pan", "Pan/zoom", "V"), ("brush", "Brush", "B"), ("eraser", "Eraser", "E"),
                                 ("polygon", "Polygon/lasso", "L"), ("flood", "Flood fill", "F"),
-                                ("scribble", "Scribbles", "C")):
+                                ("scribble", "Scribbles", "C"), ("click", "Click-to-segment", "A")):
             action = self._action(f"{text} ({key})", key, lambda _=False, t=tool: self.set_tool(t), checkable=True)
             action.setToolTip({"brush": "Drag to paint; from inside an object it grows that object, Shift "
                                         "starts a new one, right-drag erases",
                                "polygon": "Click corners and double-click (or Enter) to fill; or drag a lasso",
                                "flood": "Click: grow a region of similar intensity (through assist)",
-                               "scribble": "Drag green on the object, right-drag red on background; then Refine"}
+                               "scribble": "Drag green on the object, right-drag red on background; then Refine",
+                               "click": "Click an object: the click model outlines it; left-click what it missed, "
+                                        "right-click what it took too much; Enter or a click on the next object "
+                                        "finishes"}
                               .get(tool, text))
             group.addAction(action)
             bar.addAction(action)
@@ -105,7 +108,7 @@ class WindowLayout:
         self.redo_action = self._action("Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.canvas.redo)
         bar.addAction(self.undo_action)
         bar.addAction(self.redo_action)
-        self._action("Close polygon", ["Return", "Enter"], self.canvas.close_polygon)
+        self._action("Close polygon / finish object", ["Return", "Enter"], self.canvas.close_polygon)
         bar.addSeparator()
         bar.addAction(self._action("New project…", "Ctrl+Shift+N", self.open_new_project))
         bar.addAction(self._action("Inspection settings…", "Ctrl+Shift+I", self.open_inspection_settings))
@@ -120,7 +123,7 @@ class WindowLayout:
         about = self._action("About Label Assistant", [], self.show_about)
         self.menus = [
             ("&File", [named["New project…"], named["Inspection settings…"], named["Settings…"], None, quit_action]),
-            ("&Edit", [named["Undo"], named["Redo"], named["Close polygon"]]),
+            ("&Edit", [named["Undo"], named["Redo"], named["Close polygon / finish object"]]),
             ("&View", [self.browser.toggleViewAction(), self.workflow_dock.toggleViewAction(),
                        named["Toggle overlay"], named["Smaller brush"], named["Larger brush"]]),
             ("&Tools", list(self.tool_actions.values())),

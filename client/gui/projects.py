@@ -195,5 +195,11 @@ class ProjectActions:
                                        if progress.model_version else ""))
         self.progress_bar.setRange(0, max(progress.total, 1))
         self.progress_bar.setValue(progress.labeled)
+        if progress.HasField("outlook"):
+            outlook = progress.outlook
+            verdict = "more labels pay" if outlook.worth_it else "more labels unlikely to pay"
+            self.progress_label.setText(f"{self.progress_label.text()}\n{verdict}: next {outlook.ahead} → Dice "
+                                        f"{outlook.predicted:.3f} ({outlook.low:.3f}–{outlook.high:.3f})")
+            self.progress_label.setToolTip(outlook.summary)
 
     # -- workflow -----------------------------------------------------------

@@ -190,6 +190,11 @@ class LabellingSession:
         seed[row, col] = 1
         return self.refine_call(mask, seed, "flood_fill")
 
+    def segment_call(self, clicks, mask: np.ndarray | None) -> Call:
+        """One object from the click tool's clicks (and its current mask), as a crop."""
+        client, sample_id = self.client, self._require_sample()
+        return lambda: client.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True)
+
     def postprocess_call(self, mask: np.ndarray, steps: Sequence[str]) -> Call:
         client, image = self.client, self._require_current().image
         return lambda: client.postprocess(mask, list(steps), image=image)[0]

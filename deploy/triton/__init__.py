@@ -1,6 +1,7 @@
 """The Triton model repository template (installed as labelassist.triton_template).
 
 Standard layout: ``unet/config.pbtxt`` and, per published version,
-``unet/<version>/{model.py, model.pt, meta.json}``. Any Triton serves it: the
+``unet/<version>/{model.py, model.pt, meta.json}``, and the same for the
+click model ``clicknet``. Any Triton serves it: the
 CPU binary from the nvidia-pytriton wheel, or NVIDIA's GPU container.
 """

@@ -9,6 +9,7 @@ import numpy as np
 from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
+from labelassist.assist.segment import ClickModels, parse_clicks, segment_with
 from labelassist.models.triton import TritonClient
 from labelassist.assist.pipeline import (
     count_objects,
@@ -21,7 +22,7 @@ from labelassist.proto.v1 import assist_pb2 as pb
 from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
-from labelassist.runtime.auth import ALL_PROJECTS, require, require_institute_admin
+from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require, require_institute_admin
 from labelassist.runtime.errors import NotFoundError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.proto.wire.values import call_from_proto
@@ -49,9 +50,10 @@ def project_pairs(selector, project: str):
     return train, test
 
 
-def train_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
+def train_and_publish(source, config, model_repository, triton_url, job: jobs.Job, record=None) -> int:
     """Train on a dataset folder or on (train, test) pairs, publish, and load
-    into Triton when one is configured."""
+    into Triton when one is configured; ``record(version, labels, dice)``
+    then tells the project's selector (a point of its learning curve)."""
     from labelassist.models import repository as model_store
     from labelassist.models.training import train_on_dataset, train_on_samples
 
@@ -71,7 +73,44 @@ def train_and_publish(source, config, model_repository, triton_url, job: jobs.Jo
             # A job reported FAILED leaves no version behind that Triton could pick up later.
             model_store.unpublish(model_repository, version)
             raise
+    if record is not None:
+        best = result.history[result.best_epoch - 1] if result.best_epoch else result.history[-1]
+        record(version, meta["train_samples"], best.validation_dice)
     return version
+
+
+def train_click_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
+    """Fine-tune the click model (from the bundled generalist when there is
+    one) on a dataset folder or (train, test) pairs, publish, load into Triton."""
+    from labelassist.models import CLICK_MODEL_NAME, generalist
+    from labelassist.models import repository as model_store
+    from labelassist.models.click_training import train_click_model
+
+    from labelassist.models.training import dataset_pairs
+
+    if isinstance(source, tuple):
+        name, (pairs, _) = source
+    else:
+        name, (pairs, _) = str(source), dataset_pairs(source)
+    if not pairs:
+        raise ValueError(f"no labelled samples in {name} to train the click model on")
+    initial = generalist.load_bundled(CLICK_MODEL_NAME)[0] if generalist.available(CLICK_MODEL_NAME) else None
+    result = train_click_model(pairs, config, lambda step, loss: job.record(
+        jobs.Event(jobs.RUNNING, step, config.steps, loss, float("nan"))), initial=initial)
+    meta = {**result.meta(name, len(pairs)), "source": "trained",
+            "fine_tuned_from": "generalist" if initial is not None else None}
+    version = model_store.publish(model_repository, result.model, meta, name=CLICK_MODEL_NAME)
+    if triton_url:
+        try:
+            model_store.load_into_triton(triton_url, CLICK_MODEL_NAME)
+        except Exception:
+            model_store.unpublish(model_repository, version, CLICK_MODEL_NAME)
+            raise
+    return version
+
+
+# What the Train call can train: the model's name -> (config from the request, job).
+TRAINABLE = {"unet": "the pre-label U-Net", "clicknet": "the click model"}
 
 
 class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
@@ -81,6 +120,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.triton = TritonClient(self.triton_url) if self.triton_url else None
         self.dataset_roots = dataset_roots(config)
         self.model_repository = config.data_dir / "models"
+        self.click_models = ClickModels(self.model_repository, self.triton)
         self.jobs = jobs.JobRegistry(config.data_dir / "jobs")  # shared by replicas that share the data dir
         self.selector = SelectorLink(config.options.get("selector_address"), "assist")
 
@@ -175,6 +215,28 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         yield from write_stream(pb.RefineResponse, "result", result, {"mask": mask},
                                 params.response_compression)
 
+    def Segment(self, request_iterator, context):
+        received = self._read(request_iterator, pb.SegmentParams, {"image", "mask"})
+        params = received.message
+        image = self._image(received, params.sample_id)
+        box = None
+        if params.HasField("box"):
+            if len(params.box.start) != 2 or len(params.box.stop) != 2:
+                raise ValueError("segment: 'box' needs start (row, column) and stop (row, column)")
+            box = (*params.box.start, *params.box.stop)
+        found, model = segment_with(self.click_models, image, parse_clicks(params.clicks), box,
+                                    received.arrays.get("mask"))
+        area = int(found.mask.sum())
+        if params.crop_to_object:
+            mask, top, left = (found.mask, found.top, found.left) if area else (np.zeros((1, 1), np.uint8),
+                                                                                 int(params.clicks[0].y),
+                                                                                 int(params.clicks[0].x))
+        else:
+            mask, top, left = found.full(np.shape(image)[:2]), 0, 0
+        result = pb.SegmentResult(top=top, left=left, area=area, runtime=model.runtime,
+                                  model_version=model.version, model_source=model.source, passes=found.passes)
+        yield from write_stream(pb.SegmentResponse, "result", result, {"mask": mask}, params.response_compression)
+
     def Postprocess(self, request_iterator, context):
         received = self._read(request_iterator, pb.PostprocessParams, {"mask", "image"})
         params = received.message
@@ -190,6 +252,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
 
         if bool(request.dataset_path) == bool(request.project):
             raise ValueError("set exactly one of 'dataset_path' and 'project'")
+        if request.model not in ("", *TRAINABLE):
+            raise ValueError(f"no model {request.model!r} to train; choose one of {', '.join(TRAINABLE)}")
         require_institute_admin("train the U-Net", "the model is served to every project")
         if request.project:
             require("read_labels", request.project)
@@ -200,13 +264,33 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             source = confine(request.dataset_path, self.dataset_roots)
             if not source.is_dir():
                 raise NotFoundError(f"no dataset folder {request.dataset_path!r}")
+        if request.model == "clicknet":
+            from labelassist.models.click_training import ClickTrainingConfig
+
+            given = {"batch_size": request.batch_size, "depth": request.depth, "width": request.width,
+                     "seed": request.seed}
+            steps = (request.epochs or 10) * (request.steps_per_epoch or 30)
+            click_config = ClickTrainingConfig(steps=steps, **{k: int(v) for k, v in given.items() if v})
+            job = self.jobs.start(lambda job: train_click_and_publish(source, click_config, self.model_repository,
+                                                                      self.triton_url, job),
+                                  project=request.project)
+            return pb.TrainResponse(job_id=job.id)
         given = {"epochs": request.epochs, "steps_per_epoch": request.steps_per_epoch,
                  "batch_size": request.batch_size, "tile": request.tile, "depth": request.depth,
                  "width": request.width, "seed": request.seed}
         config = TrainingConfig(**{k: int(v) for k, v in given.items() if v})
+        record = self._training_recorder(request.project, caller_token()) if request.project else None
         job = self.jobs.start(lambda job: train_and_publish(source, config, self.model_repository,
-                                                            self.triton_url, job), project=request.project)
+                                                            self.triton_url, job, record), project=request.project)
         return pb.TrainResponse(job_id=job.id)
+
+    def _training_recorder(self, project: str, token: str | None):
+        """Tells the selector of a U-Net trained on ``project``'s labels, with
+        the token of whoever started the job (the job outlives their call)."""
+        def record(version: int, labels: int, dice: float) -> None:
+            with self.selector.client(token) as selector:
+                selector.record_training(project, "unet", version, labels, dice)
+        return record
 
     def TrainStatus(self, request, context):
         job = self.jobs.get(request.job_id)

@@ -68,6 +68,66 @@ def cmd_bench_prelabel(args) -> int:
     return 0
 
 
+def cmd_bench_effort(args) -> int:
+    import shutil
+    import tempfile
+    import time
+
+    from tqdm import tqdm
+
+    from labelassist.client.sdk import LabelAssistClient
+    from labelassist.evaluation.effort import LABELS, STARTS, as_rows, run_effort, write_effort_outputs
+    from labelassist.evaluation.evaluation_set import load_evaluation_set
+    from labelassist.evaluation.machine import machine
+    from labelassist.stack import Stack
+
+    starts = [s.strip() for s in args.starts.split(",") if s.strip()]
+    unknown = sorted(set(starts) - set(STARTS))
+    if unknown:
+        raise ValueError(f"unknown starting points {', '.join(unknown)}; choose from {', '.join(STARTS)}")
+    data = load_evaluation_set(args.dataset)
+    chosen = list(data.test)[:args.max_images] if args.max_images else list(data.test)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as data_dir:
+        stack = Stack(data_dir=Path(data_dir), base_port=0)
+        stack.start()
+        try:
+            addresses = stack.wait_until_serving(timeout=180)
+            with LabelAssistClient(addresses, timeout=600) as client:
+                client.create_project("effort")
+                ids = [client.add_sample("effort", data.stems[i], data.images[i]) for i in chosen]
+                references = [data.labels[i] for i in chosen]
+                before = [s for s in starts if s in ("scratch", "classical", "generalist", "click")]
+                after = [s for s in starts if s == "unet"] + (["click-trained"] if "unet" in starts else [])
+                with tqdm(total=len(chosen) * (len(before) + len(after)), desc="effort", unit="image",
+                          file=sys.stderr) as bar:
+                    records = run_effort(client, "effort", ids, references, before,
+                                         lambda start: (bar.set_postfix_str(start), bar.update()))
+                    if after:
+                        copy = Path(data_dir) / "datasets" / "effort"
+                        shutil.copytree(args.dataset, copy)
+                        for model, config in (("unet", {"epochs": args.epochs}),
+                                              ("clicknet", {"epochs": 1, "steps_per_epoch": args.click_steps})):
+                            bar.set_postfix_str(f"training {model} on the training split")
+                            events = list(client.train_status(client.train(copy, model=model, **config)))
+                            if events[-1].model_version == 0:
+                                raise RuntimeError(f"training {model} failed: {events[-1].message}")
+                        records |= run_effort(client, "effort", ids, references, after,
+                                              lambda start: (bar.set_postfix_str(start), bar.update()))
+        finally:
+            stack.stop()
+    description = (f"Dataset `{args.dataset}`: {len(chosen)} test images (split: {data.split_source}), "
+                   f"{records[starts[0]].objects} reference objects. Project models (U-Net {args.epochs} "
+                   f"epochs; click model fine-tuned {args.click_steps} steps from the generalist) are trained "
+                   "on the training split only.")
+    results = {"description": description, "dataset": str(args.dataset), "images": len(chosen),
+               "seconds": time.perf_counter() - started, "starts": as_rows(records, LABELS)}
+    paths = write_effort_outputs(results, args.out, command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
 def register(commands) -> None:
     dataset = commands.add_parser("dataset", help="build a dataset folder from real sample data")
     dataset.add_argument("name", choices=("hela", "hela-sample"),
@@ -102,3 +162,14 @@ def register(commands) -> None:
                          help="every labelled sample, or only the test split (what a U-Net trained on the "
                               "train split has not seen)")
     quality.set_defaults(handler=cmd_bench_prelabel)
+    effort = benches.add_parser("effort", help="actions and seconds per object for a simulated annotator from "
+                                "each starting point (scratch, pre-labels, clicks)")
+    effort.add_argument("--dataset", type=Path, required=True, help="a dataset folder with a test split")
+    effort.add_argument("--out", type=Path, required=True, help="writes results.json, results.md, results.png")
+    effort.add_argument("--starts", default="scratch,classical,generalist,click,unet",
+                        help="starting points; 'unet' trains the U-Net and the click model on the training split "
+                             "and adds clicks from nothing with the trained click model")
+    effort.add_argument("--max-images", type=int, default=0, help="only the first N test images (0: all)")
+    effort.add_argument("--epochs", type=int, default=10, help="U-Net training epochs for the 'unet' start")
+    effort.add_argument("--click-steps", type=int, default=300, help="click model fine-tuning steps")
+    effort.set_defaults(handler=cmd_bench_effort)

@@ -1,4 +1,5 @@
-"""``train`` and ``model``: the U-Net on this machine (in process, not through a service)."""
+"""``train`` and ``model``: the U-Net and the click model on this machine
+(in process, not through a service)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,46 @@ from pathlib import Path
 from labelassist.cli.common import add_training_arguments, running_triton, training_config
 
 
+def train_click_model_cli(args) -> int:
+    """``train --model clicknet``: fine-tune the click model (from the bundled
+    generalist) on a dataset folder's training labels with simulated clicks."""
+    from tqdm import tqdm
+
+    from labelassist.models import CLICK_MODEL_NAME, generalist
+    from labelassist.models import repository as model_store
+    from labelassist.models.click_training import ClickTrainingConfig, train_click_model
+    from labelassist.models.training import dataset_pairs
+
+    pairs, _ = dataset_pairs(args.dataset)
+    if not pairs:
+        raise ValueError(f"no labelled samples in {args.dataset} to train the click model on")
+    config = ClickTrainingConfig(steps=args.epochs * args.steps, seed=args.seed)
+    initial = generalist.load_bundled(CLICK_MODEL_NAME)[0] if generalist.available(CLICK_MODEL_NAME) else None
+    with tqdm(total=config.steps, desc="training the click model", unit="step", file=sys.stderr) as bar:
+        def report(step, loss):
+            bar.set_postfix(loss=f"{loss:.3f}")
+            bar.update(step - bar.n)
+
+        result = train_click_model(pairs, config, report, initial=initial)
+    repository = args.data_dir / "models"
+    version = model_store.publish(repository, result.model, {**result.meta(str(args.dataset), len(pairs)),
+                                                              "source": "trained"}, name=CLICK_MODEL_NAME)
+    print(f"published clicknet version {version} to {repository}")
+    triton_url = running_triton(args)
+    if triton_url:
+        model_store.load_into_triton(triton_url, CLICK_MODEL_NAME)
+        print(f"loaded into Triton at {triton_url}: click-to-segment uses version {version} now")
+    return 0
+
+
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
     from labelassist.models import repository as model_store
     from labelassist.models.training import train_on_dataset
 
+    if args.model == "clicknet":
+        return train_click_model_cli(args)
     config = training_config(args)
     with tqdm(total=config.epochs, desc="training", unit="epoch", file=sys.stderr) as bar:
         def report(epoch):
@@ -38,31 +73,38 @@ def cmd_model(args) -> int:
     repository = args.data_dir / "models"
     triton_url = running_triton(args)
     if args.action == "list":
-        if not model_store.versions(repository):
+        if not any(model_store.versions(repository, name) for name in model_store.MODEL_NAMES):
             print(f"no U-Net version published yet in {repository}; train one with "
                   "`labelassist train DATASET` (or Train on a project from the client)")
             return 0
-        ready = model_store.served_versions(triton_url) if triton_url else set()
-        for version in model_store.versions(repository):
-            summary = model_store.version_summary(repository, version)
-            print(f"{version:>4}  {'serving' if version in ready else '':<8} dice={summary['validation_dice']}"
-                  f"  samples={summary['train_samples']}")
+        for name in model_store.MODEL_NAMES:
+            ready = model_store.served_versions(triton_url, name) if triton_url else set()
+            for version in model_store.versions(repository, name):
+                summary = model_store.version_summary(repository, version, name)
+                quality = f"dice={summary['validation_dice']}" if name == "unet" else ""
+                print(f"{name:<9}{version:>4}  {'serving' if version in ready else '':<8} "
+                      f"{summary['source']:<11}{quality}  samples={summary['train_samples']}")
         return 0
     if not triton_url:
         raise ValueError("no running Triton: start the stack with `labelassist up`")
-    model_store.serve_version(triton_url, repository, args.version)
-    print(f"Triton serves unet version {args.version}")
+    model_store.serve_version(triton_url, repository, args.version, args.model)
+    print(f"Triton serves {args.model} version {args.version}")
     return 0
 
 
 def register(commands) -> None:
-    train = commands.add_parser("train", help="train the U-Net on a dataset folder and publish it to Triton")
+    train = commands.add_parser("train", help="train the U-Net or the click model on a dataset folder and publish "
+                                "it to Triton")
     train.add_argument("dataset", type=Path)
+    train.add_argument("--model", choices=("unet", "clicknet"), default="unet",
+                       help="the pre-label U-Net, or the click model (fine-tuned from the bundled generalist for "
+                            "epochs × steps steps)")
     add_training_arguments(train)
     train.add_argument("--onnx", action="store_true", help="also export ONNX for Triton's onnxruntime/TensorRT "
                        "backends (needs the 'onnx' extra)")
     train.set_defaults(handler=cmd_train)
-    model = commands.add_parser("model", help="list published U-Net versions or serve one (rollback)")
+    model = commands.add_parser("model", help="list published model versions or serve one (rollback)")
     model.add_argument("action", choices=("list", "use"))
     model.add_argument("version", type=int, nargs="?")
+    model.add_argument("--model", choices=("unet", "clicknet"), default="unet", help="which model `use` pins")
     model.set_defaults(handler=cmd_model)

@@ -1,5 +1,6 @@
-"""``strategies`` and ``add``: the selector's strategies and adding a folder
-of images to a project from the command line."""
+"""``strategies``, ``add`` and ``progress``: the selector's strategies,
+adding a folder of images to a project, and how far a project is (and
+whether more labels still pay) from the command line."""
 
 from __future__ import annotations
 
@@ -12,6 +13,23 @@ from labelassist.cli.common import client_for, print_specs
 def cmd_strategies(args) -> int:
     with client_for(args) as client:
         print_specs(client.list_strategies())
+    return 0
+
+
+def cmd_progress(args) -> int:
+    with client_for(args) as client:
+        progress = client.progress(args.project)
+    print(f"{args.project}: {progress.labeled} of {progress.total} samples labelled"
+          + (f", {progress.skipped} skipped" if progress.skipped else ""))
+    for annotator in progress.annotators:
+        print(f"  {annotator.annotator:<20} {annotator.labeled}")
+    if progress.model_version:
+        print(f"model v{progress.model_version}: {progress.scored} samples scored")
+    if progress.HasField("outlook"):
+        print(f"when to stop ({progress.outlook.points} trainings): {progress.outlook.summary}")
+    else:
+        print("when to stop: needs two trainings on this project's labels at different label counts "
+              "(Train in the client, or the Train call with this project)")
     return 0
 
 
@@ -51,6 +69,9 @@ def cmd_add(args) -> int:
 
 def register(commands) -> None:
     commands.add_parser("strategies", help="list selection strategies").set_defaults(handler=cmd_strategies)
+    progress = commands.add_parser("progress", help="a project's labelling progress and whether more labels pay")
+    progress.add_argument("project")
+    progress.set_defaults(handler=cmd_progress)
     add = commands.add_parser("add", help="add a local folder of images (or a dataset folder) to a project")
     add.add_argument("folder", type=Path, help="a folder of images, or a dataset folder with images/ and labels/")
     add.add_argument("--project", required=True)

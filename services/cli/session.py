@@ -28,7 +28,7 @@ def cmd_up(args) -> int:
         server_args += ["--token-file", str(_write_token_file(args.data_dir, tokens))]
     stack = Stack(data_dir=args.data_dir, host=args.host, base_port=args.base_port, server_args=server_args,
                   tls_root=args.tls_cert, token=(tokens or [None])[0],
-                  triton=None if args.triton_url == "none" else args.triton_url)
+                  triton=None if args.triton_url == "none" else args.triton_url, generalist=args.generalist)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -147,6 +147,9 @@ def register(commands) -> None:
                          "without U-Net pre-labels (env LABELASSIST_TRITON_URL)")
     up.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"))
     up.add_argument("--tls-key", type=Path, default=env("TLS_KEY"))
+    up.add_argument("--generalist", action=argparse.BooleanOptionalAction, default=True,
+                    help="publish the bundled generalist U-Net and click model as version 1 of each model "
+                         "that has none, so pre-labels and click-to-segment work before any training")
     up.set_defaults(handler=cmd_up)
     commands.add_parser("status", help="each service's health").set_defaults(handler=cmd_status)
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")

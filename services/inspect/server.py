@@ -10,6 +10,7 @@ from labelassist.inspect.calibration import MIN_IMAGES, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.settings import InspectionSettings
+from labelassist.proto.v1 import common_pb2
 from labelassist.proto.v1 import inspect_pb2 as pb
 from labelassist.proto.v1 import inspect_pb2_grpc
 from labelassist.runtime import server as runtime_server
@@ -21,8 +22,8 @@ from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
 
 
-def box_to_proto(box) -> pb.BoundingBox:
-    return pb.BoundingBox(start=box[:2], stop=box[2:])
+def box_to_proto(box) -> common_pb2.BoundingBox:
+    return common_pb2.BoundingBox(start=box[:2], stop=box[2:])
 
 
 def finding_to_proto(finding) -> pb.Finding:

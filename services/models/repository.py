@@ -11,24 +11,26 @@ from pathlib import Path
 import torch
 
 from labelassist import triton_template
-from labelassist.models import MODEL_NAME
+from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
 
 ONNX_MODEL_NAME = "unet_onnx"
-TEMPLATE = Path(triton_template.__file__).parent / MODEL_NAME
-ONNX_TEMPLATE = Path(triton_template.__file__).parent / ONNX_MODEL_NAME
+TEMPLATES = Path(triton_template.__file__).parent
+ONNX_TEMPLATE = TEMPLATES / ONNX_MODEL_NAME
+# Every model the repository holds, in the order Triton loads them.
+MODEL_NAMES = (MODEL_NAME, CLICK_MODEL_NAME)
 
 
-def ensure_repository(root: Path) -> Path:
-    """``root/unet/config.pbtxt`` from the template, if not there yet."""
-    model_dir = Path(root) / MODEL_NAME
+def ensure_repository(root: Path, name: str = MODEL_NAME) -> Path:
+    """``root/<name>/config.pbtxt`` from the template, if not there yet."""
+    model_dir = Path(root) / name
     model_dir.mkdir(parents=True, exist_ok=True)
     if not (model_dir / "config.pbtxt").exists():
-        shutil.copy2(TEMPLATE / "config.pbtxt", model_dir / "config.pbtxt")
+        shutil.copy2(TEMPLATES / name / "config.pbtxt", model_dir / "config.pbtxt")
     return model_dir
 
 
-def versions(root: Path) -> list[int]:
-    model_dir = Path(root) / MODEL_NAME
+def versions(root: Path, name: str = MODEL_NAME) -> list[int]:
+    model_dir = Path(root) / name
     if not model_dir.is_dir():
         return []
     return sorted(int(p.name) for p in model_dir.iterdir()
@@ -45,19 +47,19 @@ def export_onnx(model: torch.nn.Module, path: Path) -> Path:
     return path
 
 
-def publish(root: Path, model: torch.nn.Module, meta: dict, onnx: bool = False) -> int:
-    """Write the next version (TorchScript weights, model.py, meta.json) and
-    return its number; the folder appears whole (renamed into place). With
-    ``onnx`` the same version also goes to ``unet_onnx`` for Triton's native
-    onnxruntime/TensorRT backends."""
-    model_dir = ensure_repository(root)
-    version = (versions(root) or [0])[-1] + 1
+def publish(root: Path, model: torch.nn.Module, meta: dict, onnx: bool = False, name: str = MODEL_NAME) -> int:
+    """Write the next version of model ``name`` (TorchScript weights,
+    model.py, meta.json) and return its number; the folder appears whole
+    (renamed into place). With ``onnx`` the same U-Net version also goes to
+    ``unet_onnx`` for Triton's native onnxruntime/TensorRT backends."""
+    model_dir = ensure_repository(root, name)
+    version = (versions(root, name) or [0])[-1] + 1
     staging = model_dir / f".staging-{version}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     model.eval()
     torch.jit.script(model).save(str(staging / "model.pt"))
-    shutil.copy2(TEMPLATE / "model.py", staging / "model.py")
+    shutil.copy2(TEMPLATES / name / "model.py", staging / "model.py")
     (staging / "meta.json").write_text(json.dumps({"version": version, "published_at": time.time(), **meta},
                                                   indent=2))
     staging.rename(model_dir / str(version))
@@ -70,10 +72,34 @@ def publish(root: Path, model: torch.nn.Module, meta: dict, onnx: bool = False) 
     return version
 
 
-def unpublish(root: Path, version: int) -> None:
+def install_generalist(root: Path) -> list[str]:
+    """Publish each bundled generalist model as the first version of a model
+    that has none yet (Triton ignores a version folder named 0, so the
+    generalist is version 1, marked ``"source": "generalist"`` in its
+    meta.json); a project's trained versions come after it and replace it.
+    Returns the models installed."""
+    from labelassist.models import generalist
+
+    installed = []
+    for name in MODEL_NAMES:
+        if versions(root, name) or not generalist.available(name):
+            continue
+        model, meta = generalist.load_bundled(name)
+        publish(root, model, {"source": "generalist", **meta}, name=name)
+        installed.append(name)
+    return installed
+
+
+def version_source(root: Path, version: int, name: str = MODEL_NAME) -> str:
+    """"generalist" for the bundled model, else "trained"."""
+    path = Path(root) / name / str(version) / "meta.json"
+    return json.loads(path.read_text()).get("source", "trained") if path.exists() else "trained"
+
+
+def unpublish(root: Path, version: int, name: str = MODEL_NAME) -> None:
     """Take a version back out (its publication failed half-way): the folder
     goes in one rename, so Triton never sees it half removed."""
-    for name in (MODEL_NAME, f"{MODEL_NAME}_onnx"):
+    for name in ((MODEL_NAME, ONNX_MODEL_NAME) if name == MODEL_NAME else (name,)):
         folder = Path(root) / name / str(version)
         if folder.is_dir():
             trash = folder.with_name(f".removed-{version}")
@@ -82,36 +108,39 @@ def unpublish(root: Path, version: int) -> None:
             shutil.rmtree(trash, ignore_errors=True)
 
 
-def load_into_triton(url: str) -> None:
-    """Ask a running Triton to (re)load the model: its newest version serves next."""
+def load_into_triton(url: str, name: str = MODEL_NAME) -> None:
+    """Ask a running Triton to (re)load a model: its newest version serves next."""
     import tritonclient.grpc as triton
 
-    triton.InferenceServerClient(url).load_model(MODEL_NAME)
+    triton.InferenceServerClient(url).load_model(name)
 
 
-def served_versions(url: str) -> set[int]:
-    """The U-Net versions the Triton at ``url`` has loaded and ready."""
+def served_versions(url: str, name: str = MODEL_NAME) -> set[int]:
+    """The versions of model ``name`` the Triton at ``url`` has loaded and ready."""
     import tritonclient.grpc as triton
 
     index = triton.InferenceServerClient(url).get_model_repository_index(as_json=True).get("models", [])
     return {int(m["version"]) for m in index
-            if m.get("name") == MODEL_NAME and m.get("state") == "READY" and m.get("version")}
+            if m.get("name") == name and m.get("state") == "READY" and m.get("version")}
 
 
-def serve_version(url: str, root: Path, version: int) -> None:
+def serve_version(url: str, root: Path, version: int, name: str = MODEL_NAME) -> None:
     """Make the Triton at ``url`` serve exactly ``version`` (a rollback or a pin)."""
     import tritonclient.grpc as triton
 
-    if version not in versions(root):
-        raise ValueError(f"no unet version {version} in {root}")
+    if version not in versions(root, name):
+        raise ValueError(f"no {name} version {version} in {root}")
     client = triton.InferenceServerClient(url)
-    config = client.get_model_config(MODEL_NAME, as_json=True)["config"]
+    config = client.get_model_config(name, as_json=True)["config"]
     config["version_policy"] = {"specific": {"versions": [str(version)]}}
-    client.load_model(MODEL_NAME, config=json.dumps(config))
+    client.load_model(name, config=json.dumps(config))
 
 
-def version_summary(root: Path, version: int) -> dict:
-    """What a published version's meta.json says of its last epoch and its data."""
-    meta = json.loads((Path(root) / MODEL_NAME / str(version) / "meta.json").read_text())
-    last = (meta.get("history") or [{}])[-1]
-    return {"validation_dice": last.get("validation_dice", "-"), "train_samples": meta.get("train_samples", "-")}
+def version_summary(root: Path, version: int, name: str = MODEL_NAME) -> dict:
+    """What a published version's meta.json says of its best epoch, its data and its source."""
+    meta = json.loads((Path(root) / name / str(version) / "meta.json").read_text())
+    history = meta.get("history") or [{}]
+    last = history[meta["best_epoch"] - 1] if meta.get("best_epoch") else history[-1]
+    return {"validation_dice": last.get("validation_dice", meta.get("validation_dice", "-")),
+            "train_samples": meta.get("train_samples", meta.get("train_objects", "-")),
+            "source": meta.get("source", "trained")}

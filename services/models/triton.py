@@ -1,4 +1,4 @@
-"""The U-Net as Triton serves it: one :class:`TritonClient` per Triton URL,
+"""The U-Net and the click model as Triton serves them: one :class:`TritonClient` per Triton URL,
 owned by whoever talks to that Triton (a servicer, the scorer, a benchmark).
 
 tritonclient's Python clients are documented as not thread-safe, so each
@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from labelassist.imaging.tiling import blend_tiles, normalize_image, pad_to_multiple
-from labelassist.models import MODEL_NAME
+from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
 from labelassist.runtime.errors import ConflictError, UnavailableError
 
 TILE = 512
@@ -84,18 +84,47 @@ class TritonClient:
             raise self._explain(error) from None
         return {name: result.as_numpy(name) for name in OUTPUTS}
 
-    def _explain(self, error) -> Exception:
+    def click_probability(self, batch: np.ndarray) -> np.ndarray:
+        """The click model's foreground probability (N, S, S) for inputs
+        (N, 4, S, S) (see :func:`labelassist.models.clicks.model_input`).
+
+        Raises
+        ------
+        UnavailableError, ConflictError
+            As :meth:`infer`.
+        """
+        import tritonclient.grpc as triton
+        from tritonclient.utils import InferenceServerException
+
+        data = triton.InferInput("INPUT", list(batch.shape), "FP32")
+        data.set_data_from_numpy(np.ascontiguousarray(batch, np.float32))
+        try:
+            result = self.connection.infer(CLICK_MODEL_NAME, [data],
+                                           outputs=[triton.InferRequestedOutput("PROBABILITY")],
+                                           client_timeout=self.timeout)
+        except InferenceServerException as error:
+            raise self._explain(error, CLICK_MODEL_NAME) from None
+        return result.as_numpy("PROBABILITY")
+
+    def _explain(self, error, name: str = MODEL_NAME) -> Exception:
         status = str(error.status() or "")
+        what = "the U-Net" if name == MODEL_NAME else "the click model"
         if "UNAVAILABLE" in status or "DEADLINE" in status:
-            return UnavailableError(f"Triton at {self.url} is unreachable ({error.message()}); classical "
-                                    "pre-labels still work; retry once Triton is back")
+            still = "classical pre-labels still work" if name == MODEL_NAME else "the brush, polygon and " \
+                "scribble tools still work"
+            return UnavailableError(f"Triton at {self.url} is unreachable ({error.message()}); {still}; "
+                                    "retry once Triton is back")
         if "NOT_FOUND" in status or "unknown model" in str(error) or "not ready" in str(error):
-            if self.model_state() == "LOADING" or not self.server_ready():
+            if self.model_state(name) == "LOADING" or not self.server_ready():
                 # Starting up, shutting down or loading: transient, so clients retry.
-                return UnavailableError(f"Triton at {self.url} is starting, stopping or loading the U-Net; "
+                return UnavailableError(f"Triton at {self.url} is starting, stopping or loading {what}; "
                                         "retry in a few seconds")
-            return ConflictError(f"no U-Net is loaded in Triton at {self.url}: train one with "
-                                 "`labelassist train` or load a version with `labelassist model use`")
+            if name == MODEL_NAME:
+                return ConflictError(f"no U-Net is loaded in Triton at {self.url}: train one with "
+                                     "`labelassist train` or load a version with `labelassist model use`")
+            return ConflictError(f"no click model is loaded in Triton at {self.url}: start the stack with the "
+                                 "bundled generalist (`labelassist up`) or train one with "
+                                 "`labelassist train --model clicknet`")
         return error
 
     def server_ready(self) -> bool:
@@ -104,11 +133,11 @@ class TritonClient:
         except Exception:  # noqa: BLE001 - unreachable is not ready
             return False
 
-    def model_state(self) -> str | None:
-        """The U-Net's state in Triton's repository index (READY, LOADING, ...)."""
+    def model_state(self, name: str = MODEL_NAME) -> str | None:
+        """A model's state in Triton's repository index (READY, LOADING, ...)."""
         try:
             for model in self.connection.get_model_repository_index(as_json=True).get("models", []):
-                if model.get("name") == MODEL_NAME:
+                if model.get("name") == name:
                     return model.get("state")
         except Exception:  # noqa: BLE001 - unreachable: no state to report
             return None
@@ -122,10 +151,10 @@ class TritonClient:
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
 
-    def served_version(self) -> int | None:
-        """The U-Net version Triton serves now, or None (no Triton, no model)."""
+    def served_version(self, name: str = MODEL_NAME) -> int | None:
+        """The version of a model Triton serves now, or None (no Triton, no model)."""
         try:
-            metadata = self.connection.get_model_metadata(MODEL_NAME, as_json=True)
+            metadata = self.connection.get_model_metadata(name, as_json=True)
             return max(int(v) for v in metadata.get("versions", []))
         except Exception:  # noqa: BLE001 - unreachable or not loaded: nothing to score with
             return None

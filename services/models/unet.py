@@ -35,7 +35,8 @@ class _UpStage(nn.Module):
 
 
 class UNet(nn.Module):
-    def __init__(self, depth: int = 3, width: int = 16, classes: int = 2, dropout: float = 0.2):
+    def __init__(self, depth: int = 3, width: int = 16, classes: int = 2, dropout: float = 0.2,
+                 in_channels: int = 1):
         super().__init__()
         if depth < 1 or width < 1:
             raise ValueError(f"depth and width must be positive, got {depth} and {width}")
@@ -43,7 +44,7 @@ class UNet(nn.Module):
         # Input height and width must be multiples of this.
         self.multiple = 2**depth
         channels = [width * 2**level for level in range(depth + 1)]
-        self.down = nn.ModuleList([_Block(1 if i == 0 else channels[i - 1], channels[i]) for i in range(depth)])
+        self.down = nn.ModuleList([_Block(in_channels if i == 0 else channels[i - 1], channels[i]) for i in range(depth)])
         self.bottom = _Block(channels[depth - 1], channels[depth])
         self.stages = nn.ModuleList([_UpStage(channels[i + 1], channels[i]) for i in reversed(range(depth))])
         self.dropout = nn.Dropout2d(dropout)

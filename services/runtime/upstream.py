@@ -51,6 +51,11 @@ class SelectorCalls:
         request = selector_pb2.GetProjectRequest(project=project)
         return self._retried(lambda: self.stub.GetProject(request, timeout=TIMEOUT)).project
 
+    def record_training(self, project: str, model: str, version: int, labels: int, validation_dice: float) -> None:
+        request = selector_pb2.RecordTrainingRequest(project=project, model=model, version=version, labels=labels,
+                                                     validation_dice=validation_dice)
+        self._retried(lambda: self.stub.RecordTraining(request, timeout=TIMEOUT))
+
     def list_samples(self, project: str, labeled_only: bool = False) -> list[selector_pb2.SampleInfo]:
         request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only)
         return list(all_pages(lambda r: self._retried(lambda: self.stub.ListSamples(r, timeout=TIMEOUT)), request,
@@ -65,11 +70,13 @@ class SelectorLink:
         self.address, self.service = address, service
 
     @contextmanager
-    def client(self) -> Iterator[SelectorCalls]:
+    def client(self, token: str | None = None) -> Iterator[SelectorCalls]:
+        """A selector client with the caller's token, or ``token`` (work the
+        caller started that runs after its call returned, such as a training job)."""
         if not self.address:
             raise ConflictError(f"{self.service} has no selector to ask: start it with --selector-address "
                                 "(`labelassist up` does)")
-        with open_channel(self.address, token=caller_token(), tls_root=env("TLS_ROOT")) as channel:
+        with open_channel(self.address, token=token or caller_token(), tls_root=env("TLS_ROOT")) as channel:
             try:
                 yield SelectorCalls(channel)
             except grpc.RpcError as error:

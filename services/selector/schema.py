@@ -99,8 +99,15 @@ project_assist = sa.Table(
     sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
     sa.Column("settings", sa.JSON, nullable=False),
 )
-# A project's settings of each kind, one table each.
-PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist}
+project_trainings = sa.Table(
+    "project_trainings", metadata,
+    # {"runs": [{"model", "version", "labels", "validation_dice", "recorded_at"}, ...]}: the models
+    # trained on the project's labels, the points of its learning curve.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+# A project's settings (and records) of each kind, one table each.
+PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist, "trainings": project_trainings}
 
 
 annotator_counts = sa.Table(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import time
 
 import grpc
 import sqlalchemy.exc
@@ -21,6 +22,7 @@ from labelassist.runtime.paths import add_dataset_root_argument, confine, datase
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
+from labelassist.selector.learning_curve import project_outlook
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
 from labelassist.selector.catalogues import criteria_catalogue, operations_catalogue
 from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto
@@ -363,10 +365,30 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         project = self.store.project(request.project)
         labeled, total, per_annotator = self.store.progress(project)
         version = self.scorer.version or self.store.scored(project)[0]
-        return pb.ProgressResponse(labeled=labeled, total=total, annotators=[
+        response = pb.ProgressResponse(labeled=labeled, total=total, annotators=[
             pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())],
             model_version=version, scored=self.store.scored_count(project, version) if version else 0,
             skipped=self.store.skipped_count(project), scoring_rate=self.scorer.rate())
+        seen, points = project_outlook(self.store.settings(project, "trainings").get("runs", []))
+        if seen is not None:
+            response.outlook.CopyFrom(pb.LabellingOutlook(
+                labels=seen.labels, ahead=seen.ahead, current=seen.current, predicted=seen.predicted, low=seen.low,
+                high=seen.high, ceiling=seen.ceiling, worth_it=seen.worth_it, summary=seen.sentence(), points=points))
+        return response
+
+    def RecordTraining(self, request, context):
+        require("train", request.project)
+        project = self.store.project(request.project)
+        if request.model not in ("unet", "clicknet"):
+            raise ValueError(f"'model' must be 'unet' or 'clicknet', got {request.model!r}")
+        if not request.version or not request.labels:
+            raise ValueError("'version' and 'labels' must be set: the published version and the labels it learned")
+        runs = self.store.settings(project, "trainings").get("runs", [])
+        runs = [r for r in runs if (r["model"], r["version"]) != (request.model, request.version)]
+        runs.append({"model": request.model, "version": request.version, "labels": request.labels,
+                     "validation_dice": request.validation_dice, "recorded_at": time.time()})
+        self.store.set_settings(project, "trainings", {"runs": runs})
+        return pb.RecordTrainingResponse(recorded=len(runs))
 
     def ExportLabels(self, request, context):
         require("export", request.project)

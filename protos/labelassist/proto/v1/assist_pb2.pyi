@@ -141,6 +141,64 @@ class RefineResponse(_message.Message):
     array: _common_pb2.ArrayChunk
     def __init__(self, result: _Optional[_Union[RefineResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
+class Click(_message.Message):
+    __slots__ = ("y", "x", "positive")
+    Y_FIELD_NUMBER: _ClassVar[int]
+    X_FIELD_NUMBER: _ClassVar[int]
+    POSITIVE_FIELD_NUMBER: _ClassVar[int]
+    y: float
+    x: float
+    positive: bool
+    def __init__(self, y: _Optional[float] = ..., x: _Optional[float] = ..., positive: bool = ...) -> None: ...
+
+class SegmentParams(_message.Message):
+    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression")
+    CLICKS_FIELD_NUMBER: _ClassVar[int]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    CROP_TO_OBJECT_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    clicks: _containers.RepeatedCompositeFieldContainer[Click]
+    box: _common_pb2.BoundingBox
+    sample_id: int
+    crop_to_object: bool
+    response_compression: _common_pb2.Compression
+    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+
+class SegmentRequest(_message.Message):
+    __slots__ = ("params", "array")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    params: SegmentParams
+    array: _common_pb2.ArrayChunk
+    def __init__(self, params: _Optional[_Union[SegmentParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class SegmentResult(_message.Message):
+    __slots__ = ("top", "left", "area", "runtime", "model_version", "model_source", "passes")
+    TOP_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    MODEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    PASSES_FIELD_NUMBER: _ClassVar[int]
+    top: int
+    left: int
+    area: int
+    runtime: str
+    model_version: int
+    model_source: str
+    passes: int
+    def __init__(self, top: _Optional[int] = ..., left: _Optional[int] = ..., area: _Optional[int] = ..., runtime: _Optional[str] = ..., model_version: _Optional[int] = ..., model_source: _Optional[str] = ..., passes: _Optional[int] = ...) -> None: ...
+
+class SegmentResponse(_message.Message):
+    __slots__ = ("result", "array")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    result: SegmentResult
+    array: _common_pb2.ArrayChunk
+    def __init__(self, result: _Optional[_Union[SegmentResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
 class PostprocessParams(_message.Message):
     __slots__ = ("pipeline", "response_compression")
     PIPELINE_FIELD_NUMBER: _ClassVar[int]
@@ -174,7 +232,7 @@ class PostprocessResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[PostprocessResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class TrainRequest(_message.Message):
-    __slots__ = ("dataset_path", "project", "epochs", "steps_per_epoch", "batch_size", "tile", "depth", "width", "seed")
+    __slots__ = ("dataset_path", "project", "epochs", "steps_per_epoch", "batch_size", "tile", "depth", "width", "seed", "model")
     DATASET_PATH_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     EPOCHS_FIELD_NUMBER: _ClassVar[int]
@@ -184,6 +242,7 @@ class TrainRequest(_message.Message):
     DEPTH_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     dataset_path: str
     project: str
     epochs: int
@@ -193,7 +252,8 @@ class TrainRequest(_message.Message):
     depth: int
     width: int
     seed: int
-    def __init__(self, dataset_path: _Optional[str] = ..., project: _Optional[str] = ..., epochs: _Optional[int] = ..., steps_per_epoch: _Optional[int] = ..., batch_size: _Optional[int] = ..., tile: _Optional[int] = ..., depth: _Optional[int] = ..., width: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    model: str
+    def __init__(self, dataset_path: _Optional[str] = ..., project: _Optional[str] = ..., epochs: _Optional[int] = ..., steps_per_epoch: _Optional[int] = ..., batch_size: _Optional[int] = ..., tile: _Optional[int] = ..., depth: _Optional[int] = ..., width: _Optional[int] = ..., seed: _Optional[int] = ..., model: _Optional[str] = ...) -> None: ...
 
 class TrainResponse(_message.Message):
     __slots__ = ("job_id",)

@@ -54,6 +54,11 @@ class AssistServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.RefineRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.RefineResponse.FromString,
                 _registered_method=True)
+        self.Segment = channel.stream_stream(
+                '/labelassist.v1.AssistService/Segment',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.SegmentRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.SegmentResponse.FromString,
+                _registered_method=True)
         self.Postprocess = channel.stream_stream(
                 '/labelassist.v1.AssistService/Postprocess',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PostprocessRequest.SerializeToString,
@@ -108,6 +113,18 @@ class AssistServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Segment(self, request_iterator, context):
+        """Segments one object from the annotator's clicks with the click model
+        (served by Triton when assist has one, else run in-process).
+        Arrays in: "image" (or a sample_id), optionally "mask" (the object's
+        current mask, to refine it). Arrays out: "mask" (1 = the object) at the
+        image's size, or with crop_to_object its bounding box, placed at
+        (top, left) of the result.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def Postprocess(self, request_iterator, context):
         """Runs a post-processing pipeline on a mask.
         Arrays in: "mask", optionally "image". Arrays out: "mask".
@@ -117,9 +134,10 @@ class AssistServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Train(self, request, context):
-        """Starts training the U-Net on a dataset folder on the server (inside a
-        dataset root) and returns the job id at once; the new version is
-        published and loaded into Triton when the job succeeds.
+        """Starts training the U-Net or the click model on a dataset folder on the
+        server (inside a dataset root) or a project's labels and returns the
+        job id at once; the new version is published and loaded into Triton
+        when the job succeeds.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -154,6 +172,11 @@ def add_AssistServiceServicer_to_server(servicer, server):
                     servicer.Refine,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.RefineRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.RefineResponse.SerializeToString,
+            ),
+            'Segment': grpc.stream_stream_rpc_method_handler(
+                    servicer.Segment,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.SegmentRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.SegmentResponse.SerializeToString,
             ),
             'Postprocess': grpc.stream_stream_rpc_method_handler(
                     servicer.Postprocess,
@@ -279,6 +302,33 @@ class AssistService(object):
             '/labelassist.v1.AssistService/Refine',
             labelassist_dot_proto_dot_v1_dot_assist__pb2.RefineRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_assist__pb2.RefineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Segment(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/labelassist.v1.AssistService/Segment',
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.SegmentRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.SegmentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,14 +29,6 @@ class ListCriteriaResponse(_message.Message):
     criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedSpec]
     def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedSpec, _Mapping]]] = ...) -> None: ...
 
-class BoundingBox(_message.Message):
-    __slots__ = ("start", "stop")
-    START_FIELD_NUMBER: _ClassVar[int]
-    STOP_FIELD_NUMBER: _ClassVar[int]
-    start: _containers.RepeatedScalarFieldContainer[int]
-    stop: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, start: _Optional[_Iterable[int]] = ..., stop: _Optional[_Iterable[int]] = ...) -> None: ...
-
 class Finding(_message.Message):
     __slots__ = ("criterion", "severity", "message", "measured", "bound", "object_ids", "boxes")
     CRITERION_FIELD_NUMBER: _ClassVar[int]
@@ -52,8 +44,8 @@ class Finding(_message.Message):
     measured: float
     bound: float
     object_ids: _containers.RepeatedScalarFieldContainer[int]
-    boxes: _containers.RepeatedCompositeFieldContainer[BoundingBox]
-    def __init__(self, criterion: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., message: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., boxes: _Optional[_Iterable[_Union[BoundingBox, _Mapping]]] = ...) -> None: ...
+    boxes: _containers.RepeatedCompositeFieldContainer[_common_pb2.BoundingBox]
+    def __init__(self, criterion: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., message: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., boxes: _Optional[_Iterable[_Union[_common_pb2.BoundingBox, _Mapping]]] = ...) -> None: ...
 
 class ObjectMeasurement(_message.Message):
     __slots__ = ("object_id", "area", "box", "solidity", "circularity", "mean_intensity")
@@ -65,11 +57,11 @@ class ObjectMeasurement(_message.Message):
     MEAN_INTENSITY_FIELD_NUMBER: _ClassVar[int]
     object_id: int
     area: float
-    box: BoundingBox
+    box: _common_pb2.BoundingBox
     solidity: float
     circularity: float
     mean_intensity: float
-    def __init__(self, object_id: _Optional[int] = ..., area: _Optional[float] = ..., box: _Optional[_Union[BoundingBox, _Mapping]] = ..., solidity: _Optional[float] = ..., circularity: _Optional[float] = ..., mean_intensity: _Optional[float] = ...) -> None: ...
+    def __init__(self, object_id: _Optional[int] = ..., area: _Optional[float] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., solidity: _Optional[float] = ..., circularity: _Optional[float] = ..., mean_intensity: _Optional[float] = ...) -> None: ...
 
 class InspectParams(_message.Message):
     __slots__ = ("criteria", "only_listed", "project")

@@ -458,7 +458,7 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
@@ -466,6 +466,7 @@ class ProgressResponse(_message.Message):
     SCORED_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     SCORING_RATE_FIELD_NUMBER: _ClassVar[int]
+    OUTLOOK_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
@@ -473,7 +474,52 @@ class ProgressResponse(_message.Message):
     scored: int
     skipped: int
     scoring_rate: float
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ...) -> None: ...
+    outlook: LabellingOutlook
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ...) -> None: ...
+
+class LabellingOutlook(_message.Message):
+    __slots__ = ("labels", "ahead", "current", "predicted", "low", "high", "ceiling", "worth_it", "summary", "points")
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    AHEAD_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_FIELD_NUMBER: _ClassVar[int]
+    LOW_FIELD_NUMBER: _ClassVar[int]
+    HIGH_FIELD_NUMBER: _ClassVar[int]
+    CEILING_FIELD_NUMBER: _ClassVar[int]
+    WORTH_IT_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    labels: int
+    ahead: int
+    current: float
+    predicted: float
+    low: float
+    high: float
+    ceiling: float
+    worth_it: bool
+    summary: str
+    points: int
+    def __init__(self, labels: _Optional[int] = ..., ahead: _Optional[int] = ..., current: _Optional[float] = ..., predicted: _Optional[float] = ..., low: _Optional[float] = ..., high: _Optional[float] = ..., ceiling: _Optional[float] = ..., worth_it: bool = ..., summary: _Optional[str] = ..., points: _Optional[int] = ...) -> None: ...
+
+class RecordTrainingRequest(_message.Message):
+    __slots__ = ("project", "model", "version", "labels", "validation_dice")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_DICE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    model: str
+    version: int
+    labels: int
+    validation_dice: float
+    def __init__(self, project: _Optional[str] = ..., model: _Optional[str] = ..., version: _Optional[int] = ..., labels: _Optional[int] = ..., validation_dice: _Optional[float] = ...) -> None: ...
+
+class RecordTrainingResponse(_message.Message):
+    __slots__ = ("recorded",)
+    RECORDED_FIELD_NUMBER: _ClassVar[int]
+    recorded: int
+    def __init__(self, recorded: _Optional[int] = ...) -> None: ...
 
 class ExportLabelsRequest(_message.Message):
     __slots__ = ("project", "path", "format")

@@ -129,6 +129,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressResponse.FromString,
                 _registered_method=True)
+        self.RecordTraining = channel.unary_unary(
+                '/labelassist.v1.SelectorService/RecordTraining',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RecordTrainingRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RecordTrainingResponse.FromString,
+                _registered_method=True)
         self.ExportLabels = channel.unary_unary(
                 '/labelassist.v1.SelectorService/ExportLabels',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.SerializeToString,
@@ -281,7 +286,17 @@ class SelectorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def Progress(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Labelling progress, and when to stop (the learning curve of the
+        project's trained models).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordTraining(self, request, context):
+        """Records a model trained on a project's labels: assist calls it when a
+        Train job on the project succeeds; the points of its learning curve.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -390,6 +405,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.Progress,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressResponse.SerializeToString,
+            ),
+            'RecordTraining': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordTraining,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RecordTrainingRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RecordTrainingResponse.SerializeToString,
             ),
             'ExportLabels': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportLabels,
@@ -910,6 +930,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/Progress',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ProgressResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordTraining(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/RecordTraining',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RecordTrainingRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RecordTrainingResponse.FromString,
             options,
             channel_credentials,
             insecure,

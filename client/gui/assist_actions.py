@@ -1,0 +1,109 @@
+"""What the main window asks of assist: display pre-processing, pre-labels,
+refinement from scribbles, flood fill, click-to-segment, post-processing
+and training. Each runs on the worker; a result that arrives after the
+annotator moved on is dropped."""
+
+from __future__ import annotations
+
+import time
+
+from labelassist.client.gui.layout import DEFAULT_PRELABEL, NO_DISPLAY_STEP
+from PySide6.QtCore import Qt
+
+
+class AssistActions:
+    """Assist calls of :class:`~labelassist.client.gui.app.MainWindow`."""
+
+    def apply_display(self, *_unused) -> None:
+        step = self.display_combo.currentText()
+        if self.image is None:
+            return
+        if step == NO_DISPLAY_STEP:
+            self.canvas.set_display(self.image)
+            return
+        self._run(f"Display {step}", self.session.display_call(step), self._for_this_sample(self.canvas.set_display))
+
+    def run_prelabel(self) -> None:
+        if not self._need_sample():
+            return
+        method = self.method_combo.currentText()
+        call = self.session.prelabel_call(None if method == DEFAULT_PRELABEL else method, self.instances.isChecked())
+        self._run(f"Pre-label ({method})", call, self._for_this_sample(self._on_prelabel))
+
+    def _on_prelabel(self, outcome) -> None:
+        self.session.accept_prelabel(outcome)
+        automatic = bool(self._next_started)
+        self.canvas.replace_mask(outcome.mask)
+        if automatic:  # the pre-label Next brought is no edit of the annotator's to lose
+            self.dirty = False
+        if self._next_started:
+            self.timings["next_to_prelabel"] = time.perf_counter() - self._next_started
+            self._next_started = 0.0
+        self.statusBar().showMessage(f"Pre-label: {outcome.object_count} objects by {outcome.method}", 6000)
+        self.prelabel_shown.emit()
+
+    def refine(self) -> None:
+        if not self._need_sample():
+            return
+        scribbles = self.canvas.editor.scribbles.copy()
+        if not scribbles.any():
+            self.statusBar().showMessage("Draw scribbles first (C), then Refine", 5000)
+            return
+        method = self.refine_combo.currentText()
+        self._run(f"Refine ({method})", self.session.refine_call(self.canvas.editor.mask.copy(), scribbles, method),
+                  self._for_this_sample(self._on_refined))
+
+    def _on_refined(self, mask) -> None:
+        self.canvas.replace_mask(mask)
+        self.canvas.clear_scribbles()
+
+    def flood_fill(self, row: int, col: int) -> None:
+        if not self._need_sample():
+            return
+        self._run("Flood fill", self.session.flood_fill_call(self.canvas.editor.mask.copy(), row, col),
+                  self._for_this_sample(self.canvas.replace_mask))
+
+    def segment_object(self, request: dict) -> None:
+        if not self._need_sample():
+            return
+        label = request["label"]
+
+        def apply(found) -> None:
+            self.canvas.apply_segment(label, found.mask, found.top, found.left)
+            if not found.area:
+                self.statusBar().showMessage("The click model found no object there; click nearer its centre, "
+                                             "or draw it with the brush", 6000)
+
+        self._run("Click-to-segment", self.session.segment_call(request["clicks"], request["mask"]),
+                  self._for_this_sample(apply))
+
+    def postprocess(self) -> None:
+        if not self._need_sample():
+            return
+        steps = [self.postprocess_list.item(i).text() for i in range(self.postprocess_list.count())
+                 if self.postprocess_list.item(i).checkState() == Qt.CheckState.Checked]
+        if not steps:
+            self.statusBar().showMessage("Tick at least one post-processing step", 5000)
+            return
+        self._run("Post-process", self.session.postprocess_call(self.canvas.editor.mask.copy(), steps),
+                  self._for_this_sample(self.canvas.replace_mask))
+
+    def train(self) -> None:
+        if not self.project:
+            return
+        self.train_button.setEnabled(False)
+        self._run("Training", self.session.train_call(self.project), self._on_trained, self._on_training_progress,
+                  lambda _: self.train_button.setEnabled(True))
+
+    def _on_training_progress(self, event) -> None:
+        self.train_progress.setRange(0, max(event.epochs, 1))
+        self.train_progress.setValue(event.epoch)
+        self.train_label.setText(f"epoch {event.epoch}/{event.epochs}, loss {event.loss:.3f}, "
+                                 f"validation Dice {event.validation_dice:.3f}")
+
+    def _on_trained(self, event) -> None:
+        self.train_button.setEnabled(True)
+        if event is not None:
+            self.train_label.setText(f"{self.train_label.text()}\n{event.message or 'done'}"
+                                     + (f" (model v{event.model_version})" if event.model_version else ""))
+        self.refresh_progress()

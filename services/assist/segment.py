@@ -1,0 +1,108 @@
+"""Click-to-segment on assist: which click model answers (Triton's, else an
+in-process copy of the newest published version, else the bundled
+generalist) and the call itself."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from labelassist.models import CLICK_MODEL_NAME
+from labelassist.models.clicks import Click, Predict, SegmentedObject, check_request, segment_object
+
+
+@dataclass
+class ClickModel:
+    """A click model ready to answer: its predict function and what it is."""
+
+    predict: Predict
+    runtime: str  # "triton" or "in-process"
+    version: int
+    source: str  # "generalist" or "trained"
+
+
+class ClickModels:
+    """The click model for assist's calls: Triton's when assist has a Triton
+    (down means UNAVAILABLE, never a silent switch), else the newest version
+    in the model repository run in-process, else the bundled generalist."""
+
+    def __init__(self, repository: Path, triton=None):
+        self.repository, self.triton = Path(repository), triton
+        self._lock = threading.Lock()
+        self._loaded: tuple[tuple, ClickModel] | None = None
+
+    def current(self) -> ClickModel:
+        from labelassist.models import repository as model_store
+
+        if self.triton is not None:
+            version = self.triton.served_version(CLICK_MODEL_NAME) or 0
+            source = model_store.version_source(self.repository, version, CLICK_MODEL_NAME) if version else "-"
+            return ClickModel(self.triton.click_probability, "triton", version, source)
+        versions = model_store.versions(self.repository, CLICK_MODEL_NAME)
+        key = (versions[-1],) if versions else ("bundled",)
+        with self._lock:
+            if self._loaded is None or self._loaded[0] != key:
+                self._loaded = (key, self._load(versions[-1] if versions else None))
+            return self._loaded[1]
+
+    def _load(self, version: int | None) -> ClickModel:
+        import torch
+
+        from labelassist.models import generalist
+        from labelassist.models import repository as model_store
+        from labelassist.models.click_training import click_model_predictor
+        from labelassist.runtime.errors import ConflictError
+
+        if version is not None:
+            model = torch.jit.load(str(self.repository / CLICK_MODEL_NAME / str(version) / "model.pt"),
+                                   map_location="cpu")
+            return ClickModel(click_model_predictor(model), "in-process", version,
+                              model_store.version_source(self.repository, version, CLICK_MODEL_NAME))
+        if not generalist.available(CLICK_MODEL_NAME):
+            raise ConflictError("no click model: this installation ships no bundled generalist and none is "
+                                "trained; train one with `labelassist train --model clicknet`")
+        model, _ = generalist.load_bundled(CLICK_MODEL_NAME)
+        return ClickModel(click_model_predictor(model), "in-process", 0, "generalist")
+
+
+def parse_clicks(triples) -> list[Click]:
+    """Clicks from (y, x, positive) triples or objects with those attributes."""
+    clicks = []
+    for item in triples:
+        if isinstance(item, Click):
+            clicks.append(item)
+        elif hasattr(item, "positive"):
+            clicks.append(Click(float(item.y), float(item.x), bool(item.positive)))
+        else:
+            y, x, positive = item
+            clicks.append(Click(float(y), float(x), bool(positive)))
+    return clicks
+
+
+def check_image(image: np.ndarray) -> np.ndarray:
+    """The image as the click model takes it, or ValueError naming the problem."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"segment: the image has {image.shape[2]} channels; send one channel (or RGB), e.g. "
+                         "the channel the objects show in")
+    if image.ndim not in (2, 3) or min(image.shape[:2]) < 2:
+        raise ValueError(f"segment: needs a 2D image of at least 2×2 pixels, got shape {image.shape}")
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError("segment: the image holds NaN or infinite values; replace them first")
+    if image.dtype.kind not in "biuf":
+        raise ValueError(f"segment: the image's dtype {image.dtype} is not numeric")
+    return image
+
+
+def segment_with(models: ClickModels, image: np.ndarray, clicks: list[Click], box=None,
+                 mask: np.ndarray | None = None) -> tuple[SegmentedObject, ClickModel]:
+    """One object from clicks (see :func:`labelassist.models.clicks.segment_object`),
+    and the click model that answered; bad input fails before any model is asked."""
+    image = check_image(image)
+    mask = np.asarray(mask) > 0 if mask is not None else None
+    check_request(image.shape, clicks, box, mask)
+    model = models.current()
+    return segment_object(image, clicks, model.predict, box=box, mask=mask), model
