@@ -1,5 +1,6 @@
 """The selector through real servers: strategies, leases, labels, durability."""
 
+import os
 import signal
 import threading
 import time
@@ -364,3 +365,43 @@ def test_recorded_trainings_give_a_learning_curve_that_says_when_to_stop(start_s
                          text=True, timeout=60, env=env)
     assert run.returncode == 0, run.stderr
     assert "when to stop (4 trainings)" in run.stdout and "unlikely to pay" in run.stdout
+
+
+def test_submitted_labels_measure_each_prelabel_source_and_the_best_becomes_the_default(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ServiceProcess
+    from labelassist.proto.wire.addresses import free_port
+    from shapes import disc
+
+    port = free_port()
+    assist = ServiceProcess("assist", tmp_path, "--selector-address", f"127.0.0.1:{port}")
+    selector = ServiceProcess("selector", tmp_path, "--port", str(port), "--assist-address", assist.address)
+    try:
+        rng = np.random.default_rng(21)
+        with LabelAssistClient(ServiceAddresses(selector=selector.address, assist=assist.address),
+                               retries=0) as client:
+            client.create_project("evidence")
+            for index in range(3):
+                truth = disc((96, 96), (30 + 10 * index, 40), 14) | disc((96, 96), (70, 70), 10)
+                image = (300 + 900 * truth + rng.normal(0, 40, truth.shape)).astype(np.uint16)
+                sample_id = client.add_sample("evidence", f"s{index}", image)
+                client.submit_label(sample_id, "ann", truth.astype(np.uint8))
+            deadline = time.monotonic() + 60
+            while not (progress := client.progress("evidence")).best_prelabel:
+                assert time.monotonic() < deadline, list(progress.prelabel_evidence)
+                time.sleep(0.3)
+            [classical] = progress.prelabel_evidence  # no Triton: the U-Net is not measured
+            assert classical.source == "classical" and classical.labels == 3
+            assert classical.dice > 0.9 and classical.matched_objects == 1.0
+            assert progress.best_prelabel == "classical" and "against the last 3 submitted labels" in \
+                progress.best_prelabel_reason
+            assert client.get_project("evidence").best_prelabel == "classical"
+        env = {**os.environ, "LABELASSIST_SELECTOR_ADDRESS": selector.address}
+        run = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", "evidence"],
+                             capture_output=True, text=True, timeout=60, env=env)
+        assert "best pre-label: classical: mean Dice" in run.stdout, run.stdout + run.stderr
+    finally:
+        selector.stop()
+        assist.stop()

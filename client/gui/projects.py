@@ -201,5 +201,9 @@ class ProjectActions:
             self.progress_label.setText(f"{self.progress_label.text()}\n{verdict}: next {outlook.ahead} → Dice "
                                         f"{outlook.predicted:.3f} ({outlook.low:.3f}–{outlook.high:.3f})")
             self.progress_label.setToolTip(outlook.summary)
+        if progress.best_prelabel:
+            self.progress_label.setText(f"{self.progress_label.text()}\nbest pre-label: {progress.best_prelabel}")
+            self.progress_label.setToolTip("\n".join(filter(None, [self.progress_label.toolTip(),
+                                                                    progress.best_prelabel_reason])))
 
     # -- workflow -----------------------------------------------------------

@@ -23,7 +23,7 @@ from labelassist.proto.v1 import assist_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require, require_institute_admin
-from labelassist.runtime.errors import NotFoundError
+from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
@@ -138,21 +138,28 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             sample = selector.get_sample(sample_id)
         return sample.require("image"), sample.message
 
-    def _pipeline(self, params: pb.PrelabelParams, project: str) -> dict:
+    def _pipeline(self, params: pb.PrelabelParams, project: str) -> tuple[dict, bool]:
         """The call's steps; without a method, those of the project's assist
-        settings (its steps first, then the call's), when it has any."""
+        settings (its steps first, then the call's), or its best measured
+        pre-label source when the settings name no method. The flag says the
+        method came from that evidence (it falls back to the default
+        pipeline when its model cannot answer)."""
         steps = {"method": call_from_proto(params.method) if params.method.name else None,
                  "preprocess": [call_from_proto(c) for c in params.preprocess],
                  "postprocess": [call_from_proto(c) for c in params.postprocess]}
         if steps["method"] is not None or not project:
-            return steps
+            return steps, False
         with self.selector.client() as selector:
-            settings = selector.get_project(project).assist
+            found = selector.get_project(project)
+        settings = found.assist
+        from_evidence = False
         if settings.method.name:
             steps["method"] = call_from_proto(settings.method)
+        elif found.best_prelabel == "unet":
+            steps["method"], from_evidence = ("unet", {}), True
         steps["preprocess"] = [call_from_proto(c) for c in settings.preprocess] + steps["preprocess"]
         steps["postprocess"] = [call_from_proto(c) for c in settings.postprocess] + steps["postprocess"]
-        return steps
+        return steps, from_evidence
 
     def _read(self, parts, params_type, arrays):
         return read_stream(parts, "params", params_type, self.max_array_bytes, arrays)
@@ -194,10 +201,16 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         received = self._read(request_iterator, pb.PrelabelParams, {"image", "reference_label", "reference_image"})
         params = received.message
         image, info = self._image_and_info(received, params.sample_id)
-        steps = self._pipeline(params, params.project or (info.project if info is not None else ""))
+        steps, from_evidence = self._pipeline(params, params.project or (info.project if info is not None else ""))
         reference = self._reference(received, info) if steps["method"] and \
             steps["method"][0] == "propagate" else None
-        prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton, reference=reference)
+        try:
+            prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
+                                      reference=reference)
+        except (ConflictError, UnavailableError):
+            if not from_evidence:
+                raise
+            prelabel = prelabel_image(image, **{**steps, "method": None}, return_probability=True)
         probability = prelabel.probability if params.return_probability else None
         result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                    applied=prelabel.applied)

@@ -25,6 +25,11 @@ def cmd_progress(args) -> int:
         print(f"  {annotator.annotator:<20} {annotator.labeled}")
     if progress.model_version:
         print(f"model v{progress.model_version}: {progress.scored} samples scored")
+    for evidence in progress.prelabel_evidence:
+        print(f"pre-label {evidence.source:<10} Dice {evidence.dice:.3f}, {100 * evidence.matched_objects:.0f} % of "
+              f"objects matched, over the last {evidence.labels} labels")
+    if progress.best_prelabel:
+        print(f"best pre-label: {progress.best_prelabel_reason}")
     if progress.HasField("outlook"):
         print(f"when to stop ({progress.outlook.points} trainings): {progress.outlook.summary}")
     else:

@@ -106,8 +106,16 @@ project_trainings = sa.Table(
     sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
     sa.Column("settings", sa.JSON, nullable=False),
 )
+project_evidence = sa.Table(
+    "project_evidence", metadata,
+    # {"sources": {source: {"dice": [...], "matched": [...], "updated_at"}}}: each pre-label source
+    # measured against the latest submitted labels (selector.prelabel_evidence).
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
 # A project's settings (and records) of each kind, one table each.
-PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist, "trainings": project_trainings}
+PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist, "trainings": project_trainings,
+                    "evidence": project_evidence}
 
 
 annotator_counts = sa.Table(

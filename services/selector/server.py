@@ -19,10 +19,12 @@ from labelassist.runtime.errors import register_backend_error
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
-from labelassist.runtime.auth import annotator_name, caller, require
+from labelassist.runtime.auth import annotator_name, caller, caller_token, require
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.learning_curve import project_outlook
+from labelassist.selector.prelabel_evidence import PrelabelEvidence
+from labelassist.selector.prelabel_evidence import summary as evidence_summary
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
 from labelassist.selector.catalogues import criteria_catalogue, operations_catalogue
 from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto
@@ -109,6 +111,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                           lambda: self.queues.builds)
         self.criteria = criteria_catalogue(options.get("inspect_address"))
         self.operations = operations_catalogue(options.get("assist_address"))
+        self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -118,10 +121,11 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         total, labeled = self.store.counts(project)
         inspection = self.store.settings(project, "inspection") if inspection is None else inspection
         assist = self.store.settings(project, "assist") if assist is None else assist
+        _, best, _ = evidence_summary(self.store.settings(project, "evidence"))
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
                           total=total, labeled=labeled,
                           inspection=settings_to_proto(inspection, pb.InspectionSettings),
-                          assist=assist_to_proto(assist, pb.AssistSettings))
+                          assist=assist_to_proto(assist, pb.AssistSettings), best_prelabel=best)
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
@@ -321,6 +325,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         origin = submitted_origin(params)
         version = self.store.submit_label(params.sample_id, annotator_name(params.annotator),
                                           received.require("mask"), origin)
+        project = self.store.project(self.store.project_name(self.store.sample(params.sample_id).project_id))
+        method = (self.store.settings(project, "assist").get("method") or [""])[0]
+        self.evidence.submitted(project, params.sample_id, received.require("mask"), caller_token(), method)
         return pb.SubmitLabelResponse(label=self._version_message(version))
 
     def _version_message(self, version) -> pb.LabelVersion:
@@ -369,6 +376,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             pb.AnnotatorProgress(annotator=name, labeled=count) for name, count in sorted(per_annotator.items())],
             model_version=version, scored=self.store.scored_count(project, version) if version else 0,
             skipped=self.store.skipped_count(project), scoring_rate=self.scorer.rate())
+        rows, best, reason = evidence_summary(self.store.settings(project, "evidence"))
+        response.prelabel_evidence.extend(pb.PrelabelEvidence(source=r["source"], labels=r["labels"], dice=r["dice"],
+                                                              matched_objects=r["matched"]) for r in rows)
+        response.best_prelabel, response.best_prelabel_reason = best, reason
         seen, points = project_outlook(self.store.settings(project, "trainings").get("runs", []))
         if seen is not None:
             response.outlook.CopyFrom(pb.LabellingOutlook(

@@ -22,7 +22,7 @@ LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_IMPORTED: LabelOrigin
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,7 @@ class Project(_message.Message):
     LABELED_FIELD_NUMBER: _ClassVar[int]
     INSPECTION_FIELD_NUMBER: _ClassVar[int]
     ASSIST_FIELD_NUMBER: _ClassVar[int]
+    BEST_PRELABEL_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
@@ -37,7 +38,8 @@ class Project(_message.Message):
     labeled: int
     inspection: InspectionSettings
     assist: AssistSettings
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ...) -> None: ...
+    best_prelabel: str
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ...) -> None: ...
 
 class AssistSettings(_message.Message):
     __slots__ = ("preprocess", "method", "postprocess")
@@ -458,7 +460,7 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook", "prelabel_evidence", "best_prelabel", "best_prelabel_reason")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
@@ -467,6 +469,9 @@ class ProgressResponse(_message.Message):
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
     SCORING_RATE_FIELD_NUMBER: _ClassVar[int]
     OUTLOOK_FIELD_NUMBER: _ClassVar[int]
+    PRELABEL_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    BEST_PRELABEL_FIELD_NUMBER: _ClassVar[int]
+    BEST_PRELABEL_REASON_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
@@ -475,7 +480,22 @@ class ProgressResponse(_message.Message):
     skipped: int
     scoring_rate: float
     outlook: LabellingOutlook
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ...) -> None: ...
+    prelabel_evidence: _containers.RepeatedCompositeFieldContainer[PrelabelEvidence]
+    best_prelabel: str
+    best_prelabel_reason: str
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel: _Optional[str] = ..., best_prelabel_reason: _Optional[str] = ...) -> None: ...
+
+class PrelabelEvidence(_message.Message):
+    __slots__ = ("source", "labels", "dice", "matched_objects")
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    DICE_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    source: str
+    labels: int
+    dice: float
+    matched_objects: float
+    def __init__(self, source: _Optional[str] = ..., labels: _Optional[int] = ..., dice: _Optional[float] = ..., matched_objects: _Optional[float] = ...) -> None: ...
 
 class LabellingOutlook(_message.Message):
     __slots__ = ("labels", "ahead", "current", "predicted", "low", "high", "ceiling", "worth_it", "summary", "points")

@@ -1,0 +1,140 @@
+"""The best pre-label per project, by evidence: after each submitted label
+the selector asks assist for each pre-label source on that sample (the
+default classical pipeline, the U-Net that Triton serves, the project's own
+assist settings when it has a method) and measures it against what the
+annotator submitted: foreground Dice, and the share of objects matched at
+IoU >= 0.5 (what the annotator did not have to fix). With enough labels the
+best source becomes the project's default pre-label (when its settings name
+no method). Runs on one background thread, on behalf of the submitter."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import statistics
+import threading
+import time
+
+import grpc
+import numpy as np
+
+from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
+from labelassist.proto.wire.addresses import env
+from labelassist.proto.wire.channel import open_channel
+from labelassist.proto.wire.streaming import read_stream
+
+log = logging.getLogger(__name__)
+
+# Labels a source must have been measured on before it can become the default.
+MIN_LABELS = 3
+# Only the latest labels count: a model that improves should win on its recent work.
+RECENT = 50
+SOURCES = {"classical": None, "unet": "unet"}
+
+
+def object_match_share(predicted: np.ndarray, label: np.ndarray) -> float:
+    """Share of the label's objects that a predicted object matches at IoU >= 0.5."""
+    from skimage import measure
+
+    truth = measure.label(label > 0) if label.max() <= 1 else label
+    found = measure.label(predicted > 0) if predicted.max() <= 1 else predicted
+    ids = [int(i) for i in np.unique(truth) if i]
+    if not ids:
+        return 1.0 if not found.any() else 0.0
+    matched = 0
+    for tid in ids:
+        target = truth == tid
+        under = found[target]
+        for pid in np.unique(under[under > 0]):
+            mine = found == pid
+            if (mine & target).sum() / (mine | target).sum() >= 0.5:
+                matched += 1
+                break
+    return matched / len(ids)
+
+
+def summary(evidence: dict) -> tuple[list[dict], str, str]:
+    """Per source (labels, mean Dice, mean matched share), the best source
+    ("" until one has :data:`MIN_LABELS` labels) and why, in words."""
+    rows = []
+    for source, record in sorted(evidence.get("sources", {}).items()):
+        if record["dice"]:
+            rows.append({"source": source, "labels": len(record["dice"]), "dice": statistics.mean(record["dice"]),
+                         "matched": statistics.mean(record["matched"]), "version": record.get("version", 0)})
+    ready = [r for r in rows if r["labels"] >= MIN_LABELS]
+    if not ready:
+        return rows, "", ""
+    best = max(ready, key=lambda r: (r["dice"], r["matched"]))
+    others = ", ".join(f"{r['source']} {r['dice']:.3f}" for r in ready if r is not best)
+    reason = (f"{best['source']}: mean Dice {best['dice']:.3f} against the last {best['labels']} submitted labels, "
+              f"{100 * best['matched']:.0f} % of objects right" + (f" (vs {others})" if others else ""))
+    return rows, best["source"], reason
+
+
+class PrelabelEvidence:
+    """Measures pre-label sources against submitted labels in the background."""
+
+    def __init__(self, store, assist_address: str | None):
+        self.store, self.address = store, assist_address
+        self._queue: queue.Queue = queue.Queue(maxsize=1000)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.measured = 0  # labels measured, for tests and logs
+
+    def submitted(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str = "") -> None:
+        """Queue a submitted label for measuring; nothing without an assist address."""
+        if not self.address:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="prelabel-evidence", daemon=True)
+                self._thread.start()
+        try:
+            self._queue.put_nowait((project, sample_id, mask, token, method))
+        except queue.Full:
+            log.warning("pre-label evidence queue full; label of sample %s not measured", sample_id)
+
+    def _prelabel(self, channel, sample_id: int, method: str | None, project: str) -> np.ndarray:
+        stub = assist_pb2_grpc.AssistServiceStub(channel)
+        params = assist_pb2.PrelabelParams(sample_id=sample_id, project=project if method == "settings" else "")
+        if method and method != "settings":
+            params.method.name = method
+        received = read_stream(stub.Prelabel(iter([assist_pb2.PrelabelRequest(params=params)]), timeout=300),
+                               "result", assist_pb2.PrelabelResult)
+        return received.require("mask")
+
+    def _work(self) -> None:
+        while True:
+            project, sample_id, mask, token, method = self._queue.get()
+            try:
+                self._measure(project, sample_id, mask, token, method)
+            except Exception:  # noqa: BLE001 - evidence is best effort; the label is stored either way
+                log.exception("measuring pre-labels against the label of sample %s failed", sample_id)
+            finally:
+                self.measured += 1
+
+    def _measure(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str) -> None:
+        from labelassist.imaging.measures import dice
+
+        sources = dict(SOURCES)
+        if method:
+            sources["settings"] = "settings"
+        results = {}
+        with open_channel(self.address, token=token, tls_root=env("TLS_ROOT")) as channel:
+            for source, call in sources.items():
+                try:
+                    predicted = self._prelabel(channel, sample_id, call, project.name)
+                except grpc.RpcError as error:
+                    # A source that cannot answer now (no U-Net served, Triton down) is not measured.
+                    log.info("pre-label source %s not measured on sample %s: %s", source, sample_id,
+                             error.code().name)
+                    continue
+                results[source] = (dice(predicted > 0, mask > 0), object_match_share(predicted, mask))
+        evidence = self.store.settings(project, "evidence") or {"sources": {}}
+        for source, (score, matched) in results.items():
+            record = evidence["sources"].setdefault(source, {"dice": [], "matched": []})
+            record["dice"] = (record["dice"] + [float(score)])[-RECENT:]
+            record["matched"] = (record["matched"] + [float(matched)])[-RECENT:]
+            record["updated_at"] = time.time()
+        if results:
+            self.store.set_settings(project, "evidence", evidence)
