@@ -26,7 +26,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import publish  # noqa: E402
 from hela import hela_frames, tile_windows  # noqa: E402
 
-from labelassist.imaging.measures import dice  # noqa: E402
 from labelassist.models.training import TrainingConfig, predict_mask, train_unet  # noqa: E402
 
 TILE = 64

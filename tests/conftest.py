@@ -74,6 +74,19 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def generalist_stack(tmp_path_factory):
+    """``labelassist up`` exactly as a new user starts it: the bundled
+    generalist U-Net and click model, served by a local Triton."""
+    running = Stack(data_dir=tmp_path_factory.mktemp("generalist"), base_port=0)
+    running.start()
+    try:
+        running.addresses = running.wait_until_serving(timeout=120)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
 def client(stack):
     with LabelAssistClient(stack.addresses, timeout=120) as sdk:
         yield sdk

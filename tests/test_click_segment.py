@@ -11,16 +11,13 @@ import socket
 import subprocess
 import sys
 
-import grpc
 import numpy as np
 import pytest
 from skimage import draw
 
-from conftest import status_of
 from labelassist.client.errors import InvalidArgumentError, ServiceUnavailableError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.models import repository as model_store
-from labelassist.stack import Stack
 
 pytestmark = pytest.mark.slow
 SHAPE = (256, 256)
@@ -41,18 +38,6 @@ def scene(objects=OBJECTS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a > 0, b > 0
     return float((a & b).sum() / max((a | b).sum(), 1))
-
-
-@pytest.fixture(scope="module")
-def generalist_stack(tmp_path_factory):
-    """``labelassist up`` as a new user starts it: the bundled generalist models, a local Triton."""
-    running = Stack(data_dir=tmp_path_factory.mktemp("generalist"), base_port=0)
-    running.start()
-    try:
-        running.addresses = running.wait_until_serving(timeout=120)
-        yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -204,4 +189,18 @@ def test_the_click_tool_in_the_desktop_client_adds_refines_and_finishes_objects(
     assert window.canvas.click_object is None
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # each answer is one undo step
     assert np.array_equal(window.canvas.editor.mask, second)
+    window.canvas.segment_click((60, 60), positive=False)  # nothing in hand: a right click deletes the object
+    assert not (window.canvas.editor.mask == first[60, 60]).any() and window.calls.in_flight == 0
     window.dirty = False
+
+
+def test_model_install_puts_the_generalist_into_a_repository_for_a_triton_of_ones_own(tmp_path):
+    command = [sys.executable, "-m", "labelassist.cli", "--data-dir", str(tmp_path), "model", "install"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert "installed the bundled generalist unet and clicknet as version 1" in first.stdout
+    for name in model_store.MODEL_NAMES:
+        assert model_store.versions(tmp_path / "models", name) == [1]
+        assert (tmp_path / "models" / name / "config.pbtxt").exists()
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "nothing installed" in again.stdout

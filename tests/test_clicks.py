@@ -110,3 +110,36 @@ def test_the_editor_places_an_object_as_one_undo_step_and_keeps_its_neighbours()
     editor.undo()
     editor.undo()
     assert np.array_equal(editor.mask, mask)
+
+
+def test_the_simulated_annotator_counts_what_each_start_costs():
+    from labelassist.evaluation.effort import StartEffort, annotate, polygon_vertices
+
+    reference = np.zeros((80, 80), np.uint16)
+    reference[10:30, 10:30] = 1
+    reference[draw.disk((55, 55), 15)] = 2
+    assert polygon_vertices(reference == 1) == 4
+    assert polygon_vertices(reference == 2) >= 8
+
+    scratch = StartEffort("scratch")
+    annotate(reference, None, None, scratch)
+    assert scratch.objects == 2 and scratch.polygons == 2 and scratch.vertices == polygon_vertices(reference == 1) + \
+        polygon_vertices(reference == 2) and scratch.clicks == 0
+
+    perfect = StartEffort("perfect")
+    start = reference.copy()
+    start[70:75, 0:5] = 3  # a false object
+    annotate(reference, start, None, perfect)
+    assert perfect.accepted == 2 and perfect.deleted == 1 and perfect.actions == 1
+
+    calls = []
+
+    def oracle(clicks, current):  # a stand-in click model: half the object, then all of it
+        calls.append(list(clicks))
+        target = reference == (1 if clicks[0][0] < 40 else 2)
+        return target if len(clicks) > 1 else target & (np.arange(80)[None, :] < 20)
+
+    clicking = StartEffort("click")
+    annotate(reference, None, oracle, clicking)
+    assert clicking.clicks == 4 and clicking.noc90 == [2, 2] and clicking.polygons == 0
+    assert all(first[2] for first, *_ in calls)  # every first click is positive

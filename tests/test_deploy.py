@@ -24,7 +24,11 @@ def manifests():
 def test_compose_references_only_defined_services_and_volumes():
     spec = compose()
     services, volumes = spec["services"], set(spec["volumes"])
-    assert set(services) == {"postgres", "triton", "selector", "assist", "inspect"}
+    assert set(services) == {"postgres", "models-init", "triton", "selector", "assist", "inspect"}
+    # Triton starts once the bundled generalist models are in the repository, and loads both models.
+    assert services["triton"]["depends_on"]["models-init"] == {"condition": "service_completed_successfully"}
+    assert services["models-init"]["command"] == ["labelassist.cli", "model", "install"]
+    assert {"--load-model=unet", "--load-model=clicknet"} <= set(services["triton"]["command"])
     for name, service in services.items():
         for dependency in service.get("depends_on", {}):
             assert dependency in services, (name, dependency)

@@ -350,7 +350,8 @@ class LabelCanvas(QWidget):
         """A click of the click tool: left on an object starts it (a new
         instance, or the labelled object under it to correct); more left or
         right clicks near it refine it; a left click elsewhere (or with
-        Shift) finishes it and starts the next."""
+        Shift) finishes it and starts the next; a right click on an object
+        with none in hand deletes it."""
         row, col = point
         if not (0 <= row < self.editor.shape[0] and 0 <= col < self.editor.shape[1]):
             return
@@ -358,7 +359,11 @@ class LabelCanvas(QWidget):
         if self.click_object is not None and not new_object and (not positive or self._near_current(row, col)):
             self.click_object["clicks"].append(click)
         elif not positive:
-            return  # a right click with no object to correct
+            # No object in hand: a right click on an object deletes it (a false pre-labelled one).
+            under = self.editor.label_at(int(row), int(col))
+            if under:
+                self.apply_segment(under, np.zeros((0, 0), np.uint8), 0, 0)
+            return
         else:
             under = self.editor.label_at(int(row), int(col))
             self.click_object = {"label": under or self.editor.next_id(), "clicks": [click], "existing": bool(under)}

@@ -71,6 +71,13 @@ def cmd_model(args) -> int:
     from labelassist.models import repository as model_store
 
     repository = args.data_dir / "models"
+    if args.action == "install":
+        for name in model_store.MODEL_NAMES:
+            model_store.ensure_repository(repository, name)
+        installed = model_store.install_generalist(repository)
+        print(f"installed the bundled generalist {' and '.join(installed)} as version 1 in {repository}"
+              if installed else f"every model in {repository} has a version already; nothing installed")
+        return 0
     triton_url = running_triton(args)
     if args.action == "list":
         if not any(model_store.versions(repository, name) for name in model_store.MODEL_NAMES):
@@ -103,8 +110,9 @@ def register(commands) -> None:
     train.add_argument("--onnx", action="store_true", help="also export ONNX for Triton's onnxruntime/TensorRT "
                        "backends (needs the 'onnx' extra)")
     train.set_defaults(handler=cmd_train)
-    model = commands.add_parser("model", help="list published model versions or serve one (rollback)")
-    model.add_argument("action", choices=("list", "use"))
+    model = commands.add_parser("model", help="list published model versions, serve one (rollback), or install "
+                                "the bundled generalist models into DATA_DIR/models (for a Triton of your own)")
+    model.add_argument("action", choices=("list", "use", "install"))
     model.add_argument("version", type=int, nargs="?")
     model.add_argument("--model", choices=("unet", "clicknet"), default="unet", help="which model `use` pins")
     model.set_defaults(handler=cmd_model)
