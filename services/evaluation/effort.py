@@ -111,8 +111,9 @@ def _iou(a: np.ndarray, b: np.ndarray) -> float:
 
 def click_until_done(segment: Segment, target: np.ndarray, current: np.ndarray | None,
                      record: StartEffort) -> ObjectEffort:
-    """Clicks (first where the error is largest, then corrective) until IoU
-    >= 0.90; a polygon when :data:`MAX_CLICKS` clicks do not get there."""
+    """Clicks (first where the error is largest, then corrective), each
+    sent with the object's mask so far, until IoU >= 0.90; a polygon when
+    :data:`MAX_CLICKS` clicks do not get there."""
     clicks: list[tuple[float, float, bool]] = []
     mask = current.copy() if current is not None else np.zeros_like(target)
     effort = ObjectEffort("corrected" if current is not None else "added")
@@ -122,7 +123,8 @@ def click_until_done(segment: Segment, target: np.ndarray, current: np.ndarray |
             break
         clicks.append((fix.y, fix.x, fix.positive))
         started = time.perf_counter()
-        mask = segment(clicks, current) > 0
+        # As the client does: the object's mask so far goes with the clicks.
+        mask = segment(clicks, mask if mask.any() else None) > 0
         record.segment_seconds.append(time.perf_counter() - started)
         effort.clicks = count
         overlap = _iou(mask, target)

@@ -1,8 +1,8 @@
 """Train the click model with simulated clicks (Sofiiuk et al. 2022, RITM;
 Mahadevan et al. 2018): a first click inside an object, then, with the
 model's own answers, up to ``max_corrections`` further clicks at the centre
-of the largest error region; the loss is taken on the last answer. Some
-examples start from a spoilt mask (grown, shrunk, or merged with a
+of the largest error region; the loss is taken on the last answer. A third
+of the examples start from a spoilt mask (grown, shrunk, or merged with a
 neighbour), as a pre-label the annotator corrects. Seeded; the GPU when
 there is one."""
 
@@ -31,6 +31,8 @@ from labelassist.models.clicks import (
 from labelassist.models.unet import UNet
 
 MIN_OBJECT_PIXELS = 12
+# Share of examples that start from a spoilt mask (a pre-label being corrected).
+SPOILT_SHARE = 0.35
 
 
 @dataclass
@@ -105,19 +107,31 @@ def _augment_intensity(unit: np.ndarray, rng: np.random.Generator, strong: bool)
     return unit.astype(np.float32)
 
 
-def _example(pairs, objects, rng: np.random.Generator, strong: bool):
+def _pick_object(objects, by_pair: dict[int, list[int]], rng: np.random.Generator):
+    """Half the time any object, half the time an object of an image drawn
+    first: images crowded with objects do not drown out the rest."""
+    if rng.random() < 0.5:
+        return objects[rng.integers(len(objects))]
+    members = by_pair[list(by_pair)[rng.integers(len(by_pair))]]
+    return objects[members[rng.integers(len(members))]]
+
+
+def _example(pairs, objects, by_pair, rng: np.random.Generator, strong: bool):
     """One training window: image (S, S), the object's mask, its
     neighbours' labels, and the first click (model pixels)."""
-    pair, value, (top, left, bottom, right) = objects[rng.integers(len(objects))]
+    pair, value, (top, left, bottom, right) = _pick_object(objects, by_pair, rng)
     image, labels, scale = pairs[pair]
     obj = labels[top:bottom, left:right] == value
     y, x = _inner_point(obj, rng)
     y, x = y + top, x + left
     extent = max(bottom - top, right - left)
-    if rng.random() < 0.5:  # a first click: the window centred on it, zoomed out until the object fits
-        side = FIRST_WINDOW
-        while side < extent * 1.1:
-            side *= 2
+    if rng.random() < 0.5:  # a first click: the window centred on it, as zoomed out as inference gets it
+        sides = [FIRST_WINDOW]
+        while sides[-1] < extent * 1.1:
+            sides.append(sides[-1] * 2)
+        # Mostly the window the object fits; else a smaller one, where the object must run
+        # to the window's edge so that inference zooms out.
+        side = sides[-1] if rng.random() < 0.4 else sides[rng.integers(len(sides))]
         window = Window(int(y - side // 2), int(x - side // 2), side)
     else:  # a later click: the window around the object's extent
         side = int(extent * rng.uniform(1.3, 1.8) + 16)
@@ -198,6 +212,9 @@ def train_click_model(pairs: Sequence[tuple[np.ndarray, np.ndarray]], config: Cl
              for image, labels in pairs]
     pairs = [(image, labels, intensity_range(image)) for image, labels in pairs]
     objects = object_index([labels for _, labels, _ in pairs])
+    by_pair: dict[int, list[int]] = {}
+    for index, (pair, _, _) in enumerate(objects):
+        by_pair.setdefault(pair, []).append(index)
     if not objects:
         raise ValueError(f"no objects of at least {MIN_OBJECT_PIXELS} pixels to train the click model on")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -212,13 +229,14 @@ def train_click_model(pairs: Sequence[tuple[np.ndarray, np.ndarray]], config: Cl
     result = ClickTrainingResult(model, config=config)
     model.train()
     for step in range(1, config.steps + 1):
-        examples = [_example(pairs, objects, rng, config.strong_augmentation) for _ in range(config.batch_size)]
+        examples = [_example(pairs, objects, by_pair, rng, config.strong_augmentation)
+                    for _ in range(config.batch_size)]
         units = [e[0] for e in examples]
         targets = [e[1] for e in examples]
         clicks = [[(*e[3], True)] for e in examples]
         previous = [np.zeros_like(t) for t in targets]
         for index, (_, target, neighbours, _) in enumerate(examples):
-            if rng.random() < 0.2:
+            if rng.random() < SPOILT_SHARE:
                 previous[index] = _spoilt(target, neighbours, rng)
                 fix = corrective_click(target, previous[index])
                 if fix is not None:
