@@ -189,9 +189,11 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
         trained = subprocess.run([*cli, "train", str(dataset), "--epochs", "2", "--steps", "10", "--tile", "64",
                                   "--depth", "2", "--width", "8"], capture_output=True, text=True, timeout=300)
         assert trained.returncode == 0, trained.stderr
-        assert "published unet version 1" in trained.stdout and "U-Net pre-labels use version 1 now" in trained.stdout
+        # `up` published the bundled generalist as version 1: the trained one comes after it.
+        assert "published unet version 2" in trained.stdout and "U-Net pre-labels use version 2 now" in trained.stdout
         listed = subprocess.run([*cli, "model", "list"], capture_output=True, text=True, timeout=60)
-        assert listed.stdout.split()[:2] == ["1", "serving"], listed.stdout + listed.stderr
+        assert "unet        1           generalist" in listed.stdout, listed.stdout + listed.stderr
+        assert "unet        2  serving  trained" in listed.stdout, listed.stdout + listed.stderr
         image, truth = blobs(np.random.default_rng(99), size=64)
         tifffile.imwrite(tmp_path / "new.tif", image)
         labelled = subprocess.run([*cli, "prelabel", str(tmp_path / "new.tif"), "-o", str(tmp_path / "new_mask.tif"),
@@ -263,11 +265,12 @@ def test_every_config_pbtxt_parses_as_a_triton_model_config():
     from pathlib import Path
 
     configs = sorted(Path(triton_template.__file__).parent.rglob("config.pbtxt"))
-    assert [c.parent.name for c in configs] == ["unet", "unet_onnx"]
+    first_input = {"clicknet": "INPUT", "unet": "IMAGE", "unet_onnx": "IMAGE"}
+    assert [c.parent.name for c in configs] == sorted(first_input)
     for path in configs:
         config = text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
         assert config.name == path.parent.name and config.max_batch_size == 32
-        assert [i.name for i in config.input][0] == "IMAGE"
+        assert [i.name for i in config.input][0] == first_input[config.name]
 
 
 def test_selector_scores_with_the_served_model_and_picks_the_uncertain_samples(start_service, triton):

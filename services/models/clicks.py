@@ -88,9 +88,9 @@ def check_request(shape: tuple[int, ...], clicks: Sequence[Click], box: tuple[in
         raise ValueError("segment: no clicks; give at least one positive click inside the object")
     if len(clicks) > MAX_CLICKS:
         raise ValueError(f"segment: {len(clicks)} clicks; at most {MAX_CLICKS} per object")
-    if not any(c.positive for c in clicks):
+    if not any(c.positive for c in clicks) and (mask is None or not np.any(mask)):
         raise ValueError("segment: no positive click; the first click must be inside the object "
-                         "(negative clicks only remove parts of it)")
+                         "(negative clicks alone only remove parts of an object's current mask)")
     for c in clicks:
         if not (np.isfinite(c.y) and np.isfinite(c.x) and 0 <= c.y < height and 0 <= c.x < width):
             raise ValueError(f"segment: click ({c.y:g}, {c.x:g}) lies outside the {height}×{width} image; "
