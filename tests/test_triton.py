@@ -203,13 +203,12 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
         retrained = subprocess.run([*cli, "train", str(dataset), "--epochs", "1", "--steps", "5", "--tile", "64",
                                     "--depth", "2", "--width", "8", "--seed", "1"],
                                    capture_output=True, text=True, timeout=300)
-        assert "U-Net pre-labels use version 2 now" in retrained.stdout, retrained.stderr
-        rolled_back = subprocess.run([*cli, "model", "use", "1"], capture_output=True, text=True, timeout=60)
-        assert "Triton serves unet version 1" in rolled_back.stdout, rolled_back.stderr
-        serving = [line.split()[0] for line in subprocess.run(
-            [*cli, "model", "list"], capture_output=True, text=True, timeout=60).stdout.splitlines()
-            if "serving" in line]
-        assert serving == ["1"]
+        assert "U-Net pre-labels use version 3 now" in retrained.stdout, retrained.stderr
+        rolled_back = subprocess.run([*cli, "model", "use", "2"], capture_output=True, text=True, timeout=60)
+        assert "Triton serves unet version 2" in rolled_back.stdout, rolled_back.stderr
+        listing = subprocess.run([*cli, "model", "list"], capture_output=True, text=True, timeout=60).stdout
+        serving = {tuple(line.split()[:2]) for line in listing.splitlines() if "serving" in line}
+        assert serving == {("unet", "2"), ("clicknet", "1")}, listing
     finally:
         process.send_signal(__import__("signal").SIGTERM)
         process.wait(timeout=60)
