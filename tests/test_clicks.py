@@ -143,3 +143,17 @@ def test_the_simulated_annotator_counts_what_each_start_costs():
     annotate(reference, None, oracle, clicking)
     assert clicking.clicks == 4 and clicking.noc90 == [2, 2] and clicking.polygons == 0
     assert all(first[2] for first, *_ in calls)  # every first click is positive
+
+
+def test_objects_are_matched_one_to_one_at_iou_one_half():
+    from labelassist.imaging.measures import instance_labels, match_objects
+
+    truth = np.zeros((40, 40), np.uint16)
+    truth[5:15, 5:15] = 1
+    truth[20:30, 20:30] = 2
+    predicted = np.zeros((40, 40), np.uint8)
+    predicted[5:15, 6:16] = 1  # IoU 0.82 with object 1
+    predicted[20:30, 20:25] = 1  # half of object 2: IoU 0.5
+    predicted[35:38, 35:38] = 1  # a false object
+    assert match_objects(truth, instance_labels(predicted)) == {1: 1, 2: 2}
+    assert match_objects(truth, instance_labels(predicted), min_iou=0.6) == {1: 1}

@@ -13,6 +13,7 @@ from skimage import feature, filters, measure, morphology, segmentation
 
 from labelassist.assist.operations import Parameter, register
 from labelassist.imaging import segmentation as segmentation_steps
+from labelassist.imaging.measures import instance_labels
 from labelassist.imaging.segmentation import nearest_label_fill
 
 
@@ -62,7 +63,7 @@ def closing(mask, radius=1):
 ])
 def keep_largest(mask, count=1):
     """Keep only the largest object(s)."""
-    labels = measure.label(mask > 0) if mask.max() <= 1 else np.asarray(mask)
+    labels = instance_labels(mask)
     sizes = np.bincount(labels.ravel())
     sizes[0] = 0
     keep = np.argsort(sizes)[::-1][:count]
@@ -83,7 +84,7 @@ def smooth(mask, sigma=1.5):
 @register("convex_hull", "postprocess")
 def convex_hull(mask):
     """Replace each object by its convex hull (for round cells and nuclei)."""
-    labels = measure.label(mask > 0) if mask.max() <= 1 else np.asarray(mask)
+    labels = instance_labels(mask)
     result = np.zeros_like(mask)
     for region in measure.regionprops(labels):
         r0, c0, r1, c1 = region.bbox
@@ -121,7 +122,7 @@ def split_touching(mask, min_distance=7, smoothing=1.0):
 ])
 def clear_border(mask, buffer=0):
     """Remove objects touching the image border (incomplete cells)."""
-    labels = measure.label(mask > 0) if mask.max() <= 1 else np.asarray(mask)
+    labels = instance_labels(mask)
     cleared = segmentation.clear_border(labels, buffer_size=buffer)
     return np.where(cleared > 0, mask, 0).astype(mask.dtype)
 

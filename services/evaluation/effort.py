@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from skimage import measure
 
+from labelassist.imaging.measures import dice, instance_labels, iou, match_objects
 from labelassist.models.clicks import corrective_click
 
 MAX_CLICKS = 20
@@ -88,12 +89,6 @@ class StartEffort:
                 "segment_p95_ms": 1000 * latency[int(0.95 * (len(latency) - 1))] if latency else None}
 
 
-def instances(mask: np.ndarray) -> np.ndarray:
-    """Instance ids: a label image as it is, a binary mask's connected components."""
-    mask = np.asarray(mask)
-    return measure.label(mask > 0) if mask.max() <= 1 else mask.astype(np.int64)
-
-
 def polygon_vertices(target: np.ndarray) -> int:
     """Vertices an annotator clicks to outline ``target``: its outer
     contours simplified at 1 px (Douglas-Peucker), at least 3 per part."""
@@ -103,10 +98,6 @@ def polygon_vertices(target: np.ndarray) -> int:
             continue
         total += max(len(measure.approximate_polygon(contour, tolerance=1.0)) - 1, 3)
     return total
-
-
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / max((a | b).sum(), 1))
 
 
 def click_until_done(segment: Segment, target: np.ndarray, current: np.ndarray | None,
@@ -127,7 +118,7 @@ def click_until_done(segment: Segment, target: np.ndarray, current: np.ndarray |
         mask = segment(clicks, mask if mask.any() else None) > 0
         record.segment_seconds.append(time.perf_counter() - started)
         effort.clicks = count
-        overlap = _iou(mask, target)
+        overlap = iou(mask, target)
         if effort.noc85 is None and overlap >= 0.85:
             effort.noc85 = count
         if overlap >= TARGET_IOU:
@@ -140,27 +131,20 @@ def click_until_done(segment: Segment, target: np.ndarray, current: np.ndarray |
 def annotate(reference: np.ndarray, start: np.ndarray | None, segment: Segment | None,
              record: StartEffort) -> None:
     """Turn ``start`` (None: nothing) into ``reference`` and add the actions to ``record``."""
-    truth = instances(reference)
+    truth = instance_labels(reference)
     ids = [int(i) for i in np.unique(truth) if i]
     record.objects += len(ids)
     matched: dict[int, np.ndarray] = {}
     if start is not None:
-        predicted = instances(start)
-        for pid in (int(i) for i in np.unique(predicted) if i):
-            mine = predicted == pid
-            under = truth[mine]
-            candidates = np.unique(under[under > 0])
-            best = max(candidates, key=lambda t: _iou(mine, truth == t), default=None)
-            if best is not None and _iou(mine, truth == best) >= MATCH_IOU and int(best) not in matched:
-                matched[int(best)] = mine
-            else:
-                record.deleted += 1
+        predicted = instance_labels(start)
+        pairs = match_objects(truth, predicted, MATCH_IOU)
+        matched = {tid: predicted == pid for tid, pid in pairs.items()}
+        record.deleted += len([i for i in np.unique(predicted) if i]) - len(pairs)
     for tid in ids:
         target = truth == tid
         current = matched.get(tid)
         if current is not None:
-            dice = 2 * (current & target).sum() / (current.sum() + target.sum())
-            if dice >= ACCEPT_DICE:
+            if dice(current, target) >= ACCEPT_DICE:
                 record.accepted += 1
                 continue
         if segment is None:

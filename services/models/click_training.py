@@ -17,6 +17,7 @@ from scipy import ndimage
 from torch.nn import functional as F
 
 from labelassist.imaging.checks import grey
+from labelassist.imaging.measures import instance_labels
 from labelassist.models.clicks import (
     FIRST_WINDOW,
     INPUT_SIDE,
@@ -202,14 +203,11 @@ def train_click_model(pairs: Sequence[tuple[np.ndarray, np.ndarray]], config: Cl
     """
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    from skimage import measure
-
     pairs = [(np.asarray(image), np.asarray(labels)) for image, labels in pairs]
     for image, labels in pairs:
         if image.shape[:2] != labels.shape[:2]:
             raise ValueError(f"labels {labels.shape} do not match image {image.shape}")
-    pairs = [(grey(image).astype(np.float32), measure.label(labels > 0) if labels.max() <= 1 else labels)
-             for image, labels in pairs]
+    pairs = [(grey(image).astype(np.float32), instance_labels(labels)) for image, labels in pairs]
     pairs = [(image, labels, intensity_range(image)) for image, labels in pairs]
     objects = object_index([labels for _, labels, _ in pairs])
     by_pair: dict[int, list[int]] = {}

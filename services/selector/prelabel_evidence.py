@@ -18,6 +18,7 @@ import time
 import grpc
 import numpy as np
 
+from labelassist.imaging.measures import dice, instance_labels, match_objects
 from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
 from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.channel import open_channel
@@ -34,23 +35,11 @@ SOURCES = {"classical": None, "unet": "unet"}
 
 def object_match_share(predicted: np.ndarray, label: np.ndarray) -> float:
     """Share of the label's objects that a predicted object matches at IoU >= 0.5."""
-    from skimage import measure
-
-    truth = measure.label(label > 0) if label.max() <= 1 else label
-    found = measure.label(predicted > 0) if predicted.max() <= 1 else predicted
-    ids = [int(i) for i in np.unique(truth) if i]
-    if not ids:
+    truth, found = instance_labels(label), instance_labels(predicted)
+    count = len([i for i in np.unique(truth) if i])
+    if not count:
         return 1.0 if not found.any() else 0.0
-    matched = 0
-    for tid in ids:
-        target = truth == tid
-        under = found[target]
-        for pid in np.unique(under[under > 0]):
-            mine = found == pid
-            if (mine & target).sum() / (mine | target).sum() >= 0.5:
-                matched += 1
-                break
-    return matched / len(ids)
+    return len(match_objects(truth, found)) / count
 
 
 def summary(evidence: dict) -> tuple[list[dict], str, str]:
@@ -114,8 +103,6 @@ class PrelabelEvidence:
                 self.measured += 1
 
     def _measure(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str) -> None:
-        from labelassist.imaging.measures import dice
-
         sources = dict(SOURCES)
         if method:
             sources["settings"] = "settings"
