@@ -49,7 +49,7 @@ def summary(evidence: dict) -> tuple[list[dict], str, str]:
     for source, record in sorted(evidence.get("sources", {}).items()):
         if record["dice"]:
             rows.append({"source": source, "labels": len(record["dice"]), "dice": statistics.mean(record["dice"]),
-                         "matched": statistics.mean(record["matched"]), "version": record.get("version", 0)})
+                         "matched": statistics.mean(record["matched"])})
     ready = [r for r in rows if r["labels"] >= MIN_LABELS]
     if not ready:
         return rows, "", ""
@@ -68,11 +68,15 @@ class PrelabelEvidence:
         self._queue: queue.Queue = queue.Queue(maxsize=1000)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.measured = 0  # labels measured, for tests and logs
+
+    @property
+    def enabled(self) -> bool:
+        """Only a selector that knows assist's address measures anything."""
+        return bool(self.address)
 
     def submitted(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str = "") -> None:
-        """Queue a submitted label for measuring; nothing without an assist address."""
-        if not self.address:
+        """Queue a submitted label for measuring (see :attr:`enabled`)."""
+        if not self.enabled:
             return
         with self._lock:
             if self._thread is None:
@@ -99,8 +103,6 @@ class PrelabelEvidence:
                 self._measure(project, sample_id, mask, token, method)
             except Exception:  # noqa: BLE001 - evidence is best effort; the label is stored either way
                 log.exception("measuring pre-labels against the label of sample %s failed", sample_id)
-            finally:
-                self.measured += 1
 
     def _measure(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str) -> None:
         sources = dict(SOURCES)

@@ -117,11 +117,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         """What keeps the selector from serving (its database unreachable), or None."""
         return self.store.problem()
 
-    def _project_message(self, project, inspection: dict | None = None, assist: dict | None = None) -> pb.Project:
+    def _project_message(self, project, inspection: dict | None = None, assist: dict | None = None,
+                         evidence: dict | None = None) -> pb.Project:
         total, labeled = self.store.counts(project)
         inspection = self.store.settings(project, "inspection") if inspection is None else inspection
         assist = self.store.settings(project, "assist") if assist is None else assist
-        _, best, _ = evidence_summary(self.store.settings(project, "evidence"))
+        evidence = self.store.settings(project, "evidence") if evidence is None else evidence
+        _, best, _ = evidence_summary(evidence)
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
                           total=total, labeled=labeled,
                           inspection=settings_to_proto(inspection, pb.InspectionSettings),
@@ -209,9 +211,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def ListProjects(self, request, context):
         identity = caller()
-        inspection, assist = self.store.all_settings("inspection"), self.store.all_settings("assist")
+        inspection, assist, evidence = (self.store.all_settings(kind) for kind in ("inspection", "assist", "evidence"))
         return pb.ListProjectsResponse(projects=[self._project_message(p, inspection.get(p.id, {}),
-                                                                       assist.get(p.id, {}))
+                                                                       assist.get(p.id, {}), evidence.get(p.id, {}))
                                                  for p in self.store.list_projects()
                                                  if identity is None or identity.sees(p.name)])
 
@@ -315,9 +317,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                                 request.response_compression)
 
     def SubmitLabel(self, request_iterator, context):
+        project_name = ""
+
         def admit(params):
+            nonlocal project_name
             submitted_origin(params)
-            require("submit", self.store.project_name(self.store.sample(params.sample_id).project_id))
+            project_name = self.store.project_name(self.store.sample(params.sample_id).project_id)
+            require("submit", project_name)
 
         received = read_stream(request_iterator, "params", pb.SubmitLabelParams, self.max_array_bytes, {"mask"},
                                admit=admit)
@@ -325,9 +331,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         origin = submitted_origin(params)
         version = self.store.submit_label(params.sample_id, annotator_name(params.annotator),
                                           received.require("mask"), origin)
-        project = self.store.project(self.store.project_name(self.store.sample(params.sample_id).project_id))
-        method = (self.store.settings(project, "assist").get("method") or [""])[0]
-        self.evidence.submitted(project, params.sample_id, received.require("mask"), caller_token(), method)
+        if self.evidence.enabled:
+            project = self.store.project(project_name)
+            method = (self.store.settings(project, "assist").get("method") or [""])[0]
+            self.evidence.submitted(project, params.sample_id, received.require("mask"), caller_token(), method)
         return pb.SubmitLabelResponse(label=self._version_message(version))
 
     def _version_message(self, version) -> pb.LabelVersion:
