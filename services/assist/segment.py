@@ -68,20 +68,6 @@ class ClickModels:
         return ClickModel(click_model_predictor(model), "in-process", 0, "generalist")
 
 
-def parse_clicks(triples) -> list[Click]:
-    """Clicks from (y, x, positive) triples or objects with those attributes."""
-    clicks = []
-    for item in triples:
-        if isinstance(item, Click):
-            clicks.append(item)
-        elif hasattr(item, "positive"):
-            clicks.append(Click(float(item.y), float(item.x), bool(item.positive)))
-        else:
-            y, x, positive = item
-            clicks.append(Click(float(y), float(x), bool(positive)))
-    return clicks
-
-
 def check_image(image: np.ndarray) -> np.ndarray:
     """The image as the click model takes it, or ValueError naming the problem."""
     image = np.asarray(image)

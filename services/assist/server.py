@@ -9,7 +9,9 @@ import numpy as np
 from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
-from labelassist.assist.segment import ClickModels, parse_clicks, segment_with
+from labelassist.assist.segment import ClickModels, segment_with
+from labelassist.models.clicks import Click
+from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
 from labelassist.models.triton import TritonClient
 from labelassist.assist.pipeline import (
     count_objects,
@@ -54,7 +56,6 @@ def train_and_publish(source, config, model_repository, triton_url, job: jobs.Jo
     """Train on a dataset folder or on (train, test) pairs, publish, and load
     into Triton when one is configured; ``record(version, labels, dice)``
     then tells the project's selector (a point of its learning curve)."""
-    from labelassist.models import repository as model_store
     from labelassist.models.training import train_on_dataset, train_on_samples
 
     def report(r):
@@ -65,52 +66,43 @@ def train_and_publish(source, config, model_repository, triton_url, job: jobs.Jo
         result, meta = train_on_samples(train, test, config, report, name)
     else:
         result, meta = train_on_dataset(source, config, report)
-    version = model_store.publish(model_repository, result.model, meta)
-    if triton_url:
-        try:
-            model_store.load_into_triton(triton_url)
-        except Exception:
-            # A job reported FAILED leaves no version behind that Triton could pick up later.
-            model_store.unpublish(model_repository, version)
-            raise
+    version = publish_and_load(model_repository, result.model, meta, triton_url, MODEL_NAME)
     if record is not None:
         best = result.history[result.best_epoch - 1] if result.best_epoch else result.history[-1]
         record(version, meta["train_samples"], best.validation_dice)
     return version
 
 
-def train_click_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
-    """Fine-tune the click model (from the bundled generalist when there is
-    one) on a dataset folder or (train, test) pairs, publish, load into Triton."""
-    from labelassist.models import CLICK_MODEL_NAME, generalist
+def publish_and_load(model_repository, model, meta: dict, triton_url, name: str) -> int:
+    """Publish the next version of model ``name`` and load it into Triton
+    when one is configured; the version."""
     from labelassist.models import repository as model_store
-    from labelassist.models.click_training import train_click_model
 
-    from labelassist.models.training import dataset_pairs
-
-    if isinstance(source, tuple):
-        name, (pairs, _) = source
-    else:
-        name, (pairs, _) = str(source), dataset_pairs(source)
-    if not pairs:
-        raise ValueError(f"no labelled samples in {name} to train the click model on")
-    initial = generalist.load_bundled(CLICK_MODEL_NAME)[0] if generalist.available(CLICK_MODEL_NAME) else None
-    result = train_click_model(pairs, config, lambda step, loss: job.record(
-        jobs.Event(jobs.RUNNING, step, config.steps, loss, float("nan"))), initial=initial)
-    meta = {**result.meta(name, len(pairs)), "source": "trained",
-            "fine_tuned_from": "generalist" if initial is not None else None}
-    version = model_store.publish(model_repository, result.model, meta, name=CLICK_MODEL_NAME)
+    version = model_store.publish(model_repository, model, meta, name=name)
     if triton_url:
         try:
-            model_store.load_into_triton(triton_url, CLICK_MODEL_NAME)
+            model_store.load_into_triton(triton_url, name)
         except Exception:
-            model_store.unpublish(model_repository, version, CLICK_MODEL_NAME)
+            # A job reported FAILED leaves no version behind that Triton could pick up later.
+            model_store.unpublish(model_repository, version, name)
             raise
     return version
 
 
-# What the Train call can train: the model's name -> (config from the request, job).
-TRAINABLE = {"unet": "the pre-label U-Net", "clicknet": "the click model"}
+def train_click_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
+    """Fine-tune the click model (from the bundled generalist when there is
+    one) on a dataset folder or (train, test) pairs, publish, load into Triton."""
+    from labelassist.models.click_training import fine_tune_click_model
+    from labelassist.models.training import dataset_pairs
+
+    name, (pairs, _) = source if isinstance(source, tuple) else (str(source), dataset_pairs(source))
+    result, meta = fine_tune_click_model(pairs, config, lambda step, loss: job.record(
+        jobs.Event(jobs.RUNNING, step, config.steps, loss, float("nan"))), name)
+    return publish_and_load(model_repository, result.model, meta, triton_url, CLICK_MODEL_NAME)
+
+
+# What the Train call can train: the model's name in the repository -> what it is.
+TRAINABLE = {MODEL_NAME: "the pre-label U-Net", CLICK_MODEL_NAME: "the click model"}
 
 
 class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
@@ -237,8 +229,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             if len(params.box.start) != 2 or len(params.box.stop) != 2:
                 raise ValueError("segment: 'box' needs start (row, column) and stop (row, column)")
             box = (*params.box.start, *params.box.stop)
-        found, model = segment_with(self.click_models, image, parse_clicks(params.clicks), box,
-                                    received.arrays.get("mask"))
+        clicks = [Click(c.y, c.x, c.positive) for c in params.clicks]
+        found, model = segment_with(self.click_models, image, clicks, box, received.arrays.get("mask"))
         area = int(found.mask.sum())
         if params.crop_to_object:
             mask, top, left = (found.mask, found.top, found.left) if area else (np.zeros((1, 1), np.uint8),

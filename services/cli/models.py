@@ -14,25 +14,21 @@ def train_click_model_cli(args) -> int:
     generalist) on a dataset folder's training labels with simulated clicks."""
     from tqdm import tqdm
 
-    from labelassist.models import CLICK_MODEL_NAME, generalist
+    from labelassist.models import CLICK_MODEL_NAME
     from labelassist.models import repository as model_store
-    from labelassist.models.click_training import ClickTrainingConfig, train_click_model
+    from labelassist.models.click_training import ClickTrainingConfig, fine_tune_click_model
     from labelassist.models.training import dataset_pairs
 
     pairs, _ = dataset_pairs(args.dataset)
-    if not pairs:
-        raise ValueError(f"no labelled samples in {args.dataset} to train the click model on")
     config = ClickTrainingConfig(steps=args.epochs * args.steps, seed=args.seed)
-    initial = generalist.load_bundled(CLICK_MODEL_NAME)[0] if generalist.available(CLICK_MODEL_NAME) else None
     with tqdm(total=config.steps, desc="training the click model", unit="step", file=sys.stderr) as bar:
         def report(step, loss):
             bar.set_postfix(loss=f"{loss:.3f}")
             bar.update(step - bar.n)
 
-        result = train_click_model(pairs, config, report, initial=initial)
+        result, meta = fine_tune_click_model(pairs, config, report, str(args.dataset))
     repository = args.data_dir / "models"
-    version = model_store.publish(repository, result.model, {**result.meta(str(args.dataset), len(pairs)),
-                                                              "source": "trained"}, name=CLICK_MODEL_NAME)
+    version = model_store.publish(repository, result.model, meta, name=CLICK_MODEL_NAME)
     print(f"published clicknet version {version} to {repository}")
     triton_url = running_triton(args)
     if triton_url:

@@ -61,8 +61,8 @@ class ClickTrainingResult:
     losses: list[float] = field(default_factory=list)
     config: ClickTrainingConfig | None = None
 
-    def meta(self, source: str, objects: int) -> dict:
-        return {"dataset": source, "train_objects": objects, "config": asdict(self.config),
+    def meta(self, source: str, samples: int) -> dict:
+        return {"dataset": source, "train_samples": samples, "config": asdict(self.config),
                 "final_loss": float(np.mean(self.losses[-20:])) if self.losses else float("nan")}
 
 
@@ -266,6 +266,22 @@ def train_click_model(pairs: Sequence[tuple[np.ndarray, np.ndarray]], config: Cl
             progress(step, float(np.mean(result.losses[-20:])))
     result.model = model.to("cpu").eval()
     return result
+
+
+def fine_tune_click_model(pairs: Sequence[tuple[np.ndarray, np.ndarray]], config: ClickTrainingConfig,
+                          progress: Callable[[int, float], None] | None, source: str
+                          ) -> tuple[ClickTrainingResult, dict]:
+    """A project's click model: :func:`train_click_model` from the bundled
+    generalist's weights when the package has them; the result and the
+    metadata to publish with it."""
+    from labelassist.models import CLICK_MODEL_NAME, generalist
+
+    if not pairs:
+        raise ValueError(f"no labelled samples in {source} to train the click model on")
+    initial = generalist.load_bundled(CLICK_MODEL_NAME)[0] if generalist.available(CLICK_MODEL_NAME) else None
+    result = train_click_model(pairs, config, progress, initial=initial)
+    return result, {**result.meta(source, len(pairs)), "source": "trained",
+                    "fine_tuned_from": "generalist" if initial is not None else None}
 
 
 def click_model_predictor(model: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]:

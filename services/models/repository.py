@@ -142,5 +142,5 @@ def version_summary(root: Path, version: int, name: str = MODEL_NAME) -> dict:
     history = meta.get("history") or [{}]
     last = history[meta["best_epoch"] - 1] if meta.get("best_epoch") else history[-1]
     return {"validation_dice": last.get("validation_dice", meta.get("validation_dice", "-")),
-            "train_samples": meta.get("train_samples", meta.get("train_objects", "-")),
+            "train_samples": meta.get("train_samples", "-"),
             "source": meta.get("source", "trained")}
