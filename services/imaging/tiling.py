@@ -77,9 +77,14 @@ def apply_tiled(
 def normalize_image(image: np.ndarray) -> np.ndarray:
     """float32 percentile stretch (1 %, 99.8 %) of a grey image: the model's input scale."""
     image = np.asarray(grey(image), dtype=np.float32)
-    low, high = np.percentile(image, (1.0, 99.8))
+    return to_unit(image, tuple(np.percentile(image, (1.0, 99.8))))
+
+
+def to_unit(image: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
+    """``image`` mapped from (low, high) onto [0, 1], clipped; zeros when the range is empty."""
+    low, high = scale
     if high <= low:
-        return np.zeros(image.shape, np.float32)
+        return np.zeros(np.shape(image), np.float32)
     return np.clip((image - low) / (high - low), 0, 1).astype(np.float32)
 
 

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 
 from labelassist.imaging.checks import grey
 from labelassist.imaging.measures import instance_labels
+from labelassist.imaging.tiling import to_unit
 from labelassist.models.clicks import (
     FIRST_WINDOW,
     INPUT_SIDE,
@@ -27,7 +28,6 @@ from labelassist.models.clicks import (
     corrective_click,
     crop_resized,
     intensity_range,
-    scaled,
 )
 from labelassist.models.unet import UNet
 
@@ -139,7 +139,7 @@ def _example(pairs, objects, by_pair, rng: np.random.Generator, strong: bool):
         jitter = rng.uniform(-0.1, 0.1, 2) * side
         window = Window(int((top + bottom - side) / 2 + jitter[0]), int((left + right - side) / 2 + jitter[1]),
                         side)
-    unit = scaled(crop_resized(image, window, order=1), scale)
+    unit = to_unit(crop_resized(image, window, order=1), scale)
     crop_labels = crop_resized(labels.astype(np.float32), window, order=0).astype(np.int64)
     target = crop_labels == value
     point = np.zeros((INPUT_SIDE, INPUT_SIDE), bool)

@@ -19,6 +19,7 @@ import numpy as np
 from skimage import measure, transform
 
 from labelassist.imaging.checks import grey
+from labelassist.imaging.tiling import to_unit
 
 INPUT_SIDE = 96
 FIRST_WINDOW = 64
@@ -170,19 +171,12 @@ def intensity_range(image: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def scaled(window_image: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
-    low, high = scale
-    if high <= low:
-        return np.zeros(window_image.shape, np.float32)
-    return np.clip((window_image - low) / (high - low), 0, 1).astype(np.float32)
-
-
 def model_input(image: np.ndarray, window: Window, clicks: Sequence[Click], mask: np.ndarray | None,
                 scale: tuple[float, float] | None = None) -> np.ndarray:
     """The (4, S, S) input for one window: image (on the whole image's
     ``scale``, see :func:`intensity_range`), positive and negative click
     disks, current mask."""
-    unit = scaled(crop_resized(grey(image), window, order=1), scale or intensity_range(image))
+    unit = to_unit(crop_resized(grey(image), window, order=1), scale or intensity_range(image))
     maps = click_maps([(*window.to_model(c.y, c.x), c.positive) for c in clicks])
     current = (crop_resized((mask > 0).astype(np.float32), window, order=1) >= 0.5).astype(np.float32) \
         if mask is not None else np.zeros((INPUT_SIDE, INPUT_SIDE), np.float32)
