@@ -5,12 +5,14 @@ from labelassist.client.results import (
     Box,
     Finding,
     Inspection,
+    LabelErrorRanking,
     ObjectMeasurement,
     PrelabelOutcome,
     Severity,
+    SuspectedError,
 )
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.io.axes import AxisImage
 
-__all__ = ["AxisImage", "Box", "Finding", "Inspection", "LabelAssistClient", "ObjectMeasurement", "PrelabelOutcome",
-           "ServiceAddresses", "Severity"]
+__all__ = ["AxisImage", "Box", "Finding", "Inspection", "LabelAssistClient", "LabelErrorRanking", "ObjectMeasurement",
+           "PrelabelOutcome", "ServiceAddresses", "Severity", "SuspectedError"]

@@ -151,3 +151,47 @@ class Inspection:
 
 
 __all__ = ["Box", "Calibration", "Finding", "Inspection", "ObjectMeasurement", "PrelabelOutcome", "Severity"]
+
+
+@dataclass(frozen=True)
+class SuspectedError:
+    """A place in a stored label that is likely wrong: the sample and label
+    version, ``score`` (0..1), the ``signals`` that point at it
+    ("model_disagrees", "missed_object", "model_splits", "model_fills_hole",
+    or a criterion's name), the ``reason`` in words, the object's id (0
+    where the label has none) and its box."""
+    sample_id: int
+    stem: str
+    label_version: int
+    score: float
+    signals: list[str]
+    reason: str
+    object_id: int
+    box: Box
+
+    @classmethod
+    def from_proto(cls, message: inspect_pb2.SuspectedError) -> SuspectedError:
+        return cls(message.sample_id, message.stem, message.label_version, message.score, list(message.signals),
+                   message.reason, message.object_id, Box.from_proto(message.box))
+
+
+@dataclass(frozen=True)
+class LabelErrorRanking:
+    """A project's stored labels ranked by how likely they are wrong:
+    ``suspects`` (most likely first), ``labels`` (sample id, stem, label
+    version, score, number of suspects; most suspect first), the model the
+    scores read (``model`` "unet" with ``model_version``, or "generalist"),
+    the calibration the criteria used, and labels that could not be scored."""
+    suspects: list[SuspectedError]
+    labels: list[tuple[int, str, int, float, int]]
+    model: str
+    model_version: int
+    calibration: Calibration
+    skipped: list[str]
+
+    @classmethod
+    def from_proto(cls, message: inspect_pb2.LabelErrorRanking) -> LabelErrorRanking:
+        return cls([SuspectedError.from_proto(s) for s in message.suspects],
+                   [(m.sample_id, m.stem, m.label_version, m.score, m.suspects) for m in message.labels],
+                   message.model, message.model_version, Calibration.from_proto(message.calibration),
+                   list(message.skipped))

@@ -18,7 +18,7 @@ import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
-from labelassist.client.results import Calibration, Inspection, PrelabelOutcome
+from labelassist.client.results import Calibration, Inspection, LabelErrorRanking, PrelabelOutcome
 from labelassist.client.model_calls import ModelCalls
 from labelassist.client.selector_calls import SelectorCalls
 from labelassist.client.steps import StepLike, as_call
@@ -336,6 +336,38 @@ class LabelAssistClient(ModelCalls, SelectorCalls):
         :class:`~labelassist.client.results.Calibration`)."""
         return Calibration.from_proto(self._unary(self.inspector.GetCalibration,
                                                   inspect_pb2.GetCalibrationRequest(project=project)).calibration)
+
+    def rank_label_errors(self, project: str, max_samples: int = 0, limit: int = 0, include_accepted: bool = False,
+                          progress: Callable[[int, int], None] | None = None) -> LabelErrorRanking:
+        """Rank a project's stored labels by how likely each is wrong.
+
+        Parameters
+        ----------
+        project : str
+        max_samples : int
+            Score the newest this many labelled samples (0: the service's
+            default, 500).
+        limit : int
+            Return this many suspects (0: 100).
+        include_accepted : bool
+            Also score labels a reviewer accepted.
+        progress : callable, optional
+            Called with (scored, total) while the service scores.
+
+        Returns
+        -------
+        LabelErrorRanking
+            Suspects and labels, most likely errors first.
+        """
+        request = inspect_pb2.RankLabelErrorsRequest(project=project, max_samples=max_samples, limit=limit,
+                                                     include_accepted=include_accepted)
+        method = self.inspector.RankLabelErrors
+        for response in self._follow(method, method(request, timeout=self.timeout)):
+            if response.HasField("ranking"):
+                return LabelErrorRanking.from_proto(response.ranking)
+            if progress is not None:
+                progress(response.progress.scored, response.progress.total)
+        raise LabelAssistError(grpc.StatusCode.UNAVAILABLE, "inspect ended the ranking without a result; try again")
 
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
                 criteria: Iterable[StepLike] = (), only_listed: bool = False,

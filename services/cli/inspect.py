@@ -144,6 +144,45 @@ def cmd_inspect(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_review_queue(args) -> int:
+    """The project's stored labels, most likely errors first."""
+    import json
+
+    from tqdm import tqdm
+
+    with client_for(args) as client, tqdm(desc="scoring labels", unit="label", file=sys.stderr) as bar:
+        def progress(scored: int, total: int) -> None:
+            bar.total = total
+            bar.update(scored - bar.n)
+
+        client.timeout = max(client.timeout, 3600.0)
+        ranking = client.rank_label_errors(args.project, args.max_samples, args.limit, args.include_accepted,
+                                           progress)
+    model = f"{ranking.model} v{ranking.model_version}" if ranking.model_version else ranking.model
+    calibrated = (f"criteria calibrated on {ranking.calibration.images} accepted labels"
+                  if ranking.calibration.criteria else "default criteria (not calibrated yet)")
+    print(f"{len(ranking.labels)} labels of project {args.project!r} scored with the {model} model and "
+          f"{calibrated}; most likely errors first:")
+    print(f"{'score':>5}  {'sample':<32} {'object':>6}  {'box (r0 c0 r1 c1)':<20} reason")
+    for suspect in ranking.suspects:
+        box = " ".join(map(str, (*suspect.box.start, *suspect.box.stop)))
+        name = f"{suspect.stem} (#{suspect.sample_id} v{suspect.label_version})"
+        print(f"{suspect.score:5.2f}  {name:<32} {suspect.object_id or '-':>6}  {box:<20} {suspect.reason}")
+    for line in ranking.skipped:
+        print(f"skipped: {line}", file=sys.stderr)
+    if args.output:
+        args.output.write_text(json.dumps({
+            "project": args.project, "model": ranking.model, "model_version": ranking.model_version,
+            "suspects": [{"sample_id": s.sample_id, "stem": s.stem, "label_version": s.label_version,
+                          "score": s.score, "signals": s.signals, "reason": s.reason, "object_id": s.object_id,
+                          "box": [*s.box.start, *s.box.stop]} for s in ranking.suspects],
+            "labels": [dict(zip(("sample_id", "stem", "label_version", "score", "suspects"), row))
+                       for row in ranking.labels],
+            "skipped": ranking.skipped}, indent=2))
+        print(f"report: {args.output}")
+    return 0
+
+
 def register(commands) -> None:
     commands.add_parser("criteria", help="list inspection criteria").set_defaults(handler=cmd_criteria)
     inspection = commands.add_parser("inspection", help="show or set a project's inspection settings")
@@ -165,3 +204,12 @@ def register(commands) -> None:
     inspect.add_argument("--criterion", type=parse_step, action="append", default=[],
                          metavar="NAME[:k=v,...]", help="override a criterion's parameters")
     inspect.set_defaults(handler=cmd_inspect)
+    queue = commands.add_parser("review-queue", help="a project's stored labels, most likely errors first "
+                                "(model disagreement and calibrated criteria)")
+    queue.add_argument("project")
+    queue.add_argument("--limit", type=int, default=30, help="suspects to list")
+    queue.add_argument("--max-samples", type=int, default=0,
+                       help="score the newest N labelled samples (default: the service's 500)")
+    queue.add_argument("--include-accepted", action="store_true", help="also score labels a reviewer accepted")
+    queue.add_argument("-o", "--output", type=Path, help="also write the ranking as JSON")
+    queue.set_defaults(handler=cmd_review_queue)

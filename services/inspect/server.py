@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 
 from labelassist.models.triton import TritonClient
 from labelassist.inspect.calibration import MIN_IMAGES, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
+from labelassist.inspect.label_errors import suspect_label
+from labelassist.inspect.probability import ProbabilityModel
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import common_pb2
 from labelassist.proto.v1 import inspect_pb2 as pb
@@ -17,6 +20,8 @@ from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream
+from labelassist.runtime.calls import raise_if_cancelled
+from labelassist.runtime.errors import NotFoundError
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
@@ -42,6 +47,15 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 
 ARRAYS = {"mask", "image", "prelabel"}
 CALIBRATION_SAMPLES = 50  # the newest accepted labels a calibration learns from
+RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
+SUSPECTS = 100  # suspects a ranking returns unless asked for another number
+PROGRESS_SECONDS = 1.0
+
+
+def suspect_to_proto(info, suspect) -> pb.SuspectedError:
+    return pb.SuspectedError(sample_id=info.sample_id, stem=info.stem, label_version=info.label_version,
+                             score=suspect.score, signals=suspect.signals, reason=suspect.reason,
+                             object_id=suspect.object_id, box=box_to_proto(suspect.box))
 
 
 def calibration_to_proto(calibration: Calibration | None) -> pb.Calibration:
@@ -81,6 +95,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
         self._calibrations: dict[str, tuple[int, Calibration]] = {}  # project -> (labelled count, calibration)
         self._calibrating = threading.Lock()
+        self.probability = ProbabilityModel(self.triton)
 
     def _project(self, name: str) -> tuple[InspectionSettings | None, Calibration | None]:
         """The named project's settings and calibration, from one read of the
@@ -103,10 +118,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             cached = self._calibrations.get(project)
             if cached is not None and cached[0] == labelled:
                 return cached[1]
-            accepted = [info for info in selector.list_samples(project, labeled_only=True)
+            accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            labels = [selector.get_sample(info.sample_id).require("label")
-                      for info in accepted[-CALIBRATION_SAMPLES:]]
+            labels = [selector.get_sample(info.sample_id).require("label") for info in accepted]
             calibration = calibrate(labels)
             self._calibrations[project] = (labelled, calibration)
             return calibration
@@ -124,6 +138,46 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             raise ValueError("'project' must name the project whose calibration to show")
         _, calibration = self._project(request.project)  # read with the caller's token: their roles hold
         return pb.GetCalibrationResponse(calibration=calibration_to_proto(calibration))
+
+    def RankLabelErrors(self, request, context):
+        if not request.project:
+            raise ValueError("'project' must name the project whose labels to rank")
+        count = request.max_samples or RANKED_SAMPLES
+        if count > MAX_RANKED_SAMPLES:
+            raise ValueError(f"'max_samples' is {count}; at most {MAX_RANKED_SAMPLES} labels per ranking")
+        settings, calibration = self._project(request.project)
+        if calibration is not None:
+            settings = calibration.under(settings)
+        model, version = self.probability.describe()
+        ranking = pb.LabelErrorRanking(model=model, model_version=version,
+                                       calibration=calibration_to_proto(calibration))
+        with self.selector.client() as selector:
+            infos = [info for info in selector.newest_labeled(request.project, count)
+                     if request.include_accepted or info.review != "accepted"]
+            yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=0, total=len(infos)))
+            suspects, reported = [], time.monotonic()
+            for scored, info in enumerate(infos, start=1):
+                raise_if_cancelled()
+                try:
+                    sample = selector.get_sample(info.sample_id)
+                    image = sample.require("image")
+                    found = suspect_label(sample.require("label"), image, self.probability(image), settings)
+                except (ValueError, NotFoundError) as error:
+                    # One label that cannot be scored is reported; the ranking goes on.
+                    ranking.skipped.append(f"{info.stem} (sample {info.sample_id}): {error}")
+                    continue
+                suspects += [(suspect.score, info, suspect) for suspect in found]
+                ranking.labels.append(pb.SuspectedLabel(
+                    sample_id=info.sample_id, stem=info.stem, label_version=info.label_version,
+                    score=found[0].score if found else 0.0, suspects=len(found)))
+                if time.monotonic() - reported >= PROGRESS_SECONDS:
+                    reported = time.monotonic()
+                    yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=scored, total=len(infos)))
+        suspects.sort(key=lambda entry: -entry[0])
+        ranking.suspects.extend(suspect_to_proto(info, suspect)
+                                for _, info, suspect in suspects[:request.limit or SUSPECTS])
+        ranking.labels.sort(key=lambda label: -label.score)
+        yield pb.RankLabelErrorsResponse(ranking=ranking)
 
     def InspectBatch(self, request_iterator, context):
         projects = {}  # settings and calibration per project named, read once per call

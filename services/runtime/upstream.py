@@ -61,6 +61,12 @@ class SelectorCalls:
         return list(all_pages(lambda r: self._retried(lambda: self.stub.ListSamples(r, timeout=TIMEOUT)), request,
                               "samples"))
 
+    def newest_labeled(self, project: str, count: int) -> list[selector_pb2.SampleInfo]:
+        """The ``count`` most recently labelled samples, newest first (one bounded query)."""
+        request = selector_pb2.ListSamplesRequest(project=project, labeled_only=True, newest_labeled=True,
+                                                  page_size=count)
+        return list(self._retried(lambda: self.stub.ListSamples(request, timeout=TIMEOUT)).samples)
+
 
 class SelectorLink:
     """The selector as seen from ``service``; each call carries the caller's

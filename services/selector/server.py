@@ -369,6 +369,11 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         size = request.page_size or DEFAULT_PAGE
         if size > MAX_PAGE:
             raise ValueError(f"'page_size' is {size}; at most {MAX_PAGE}")
+        if request.newest_labeled:
+            if request.page_token:
+                raise ValueError("'newest_labeled' answers in one page: send no 'page_token'")
+            return pb.ListSamplesResponse(samples=self._sample_infos(self.store.newest_labeled(project, size),
+                                                                     project.name))
         after = _page_position(request.page_token)
         rows, last = self.store.samples_page(project, after, size, request.labeled_only)
         return pb.ListSamplesResponse(samples=self._sample_infos(rows, project.name),

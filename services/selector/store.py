@@ -22,7 +22,7 @@ from labelassist.runtime.errors import ConflictError, NotFoundError
 from labelassist.selector.blobs import BlobStore, array_checksum
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
-                                         ranked, reviews, samples, scored_counts, scores, skips)
+                                         ranked, reviews, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
     ORIGINS,
     LabelVersion,
@@ -31,11 +31,12 @@ from labelassist.selector.records import (  # noqa: F401 - the store's records, 
     check_sample_entry,
     origin_text,
 )
+from labelassist.selector.score_records import ScoreRecords
 from labelassist.selector.scoring import image_features
 
 VERDICTS = ("accepted", "rejected")
 
-class Store:
+class Store(ScoreRecords):
     """All selector state behind plain methods; safe to share across threads."""
 
     def __init__(self, url: str, blob_root: Path):
@@ -291,6 +292,16 @@ class Store:
         rows = [SampleRow(**r._mapping, features=None) for r in rows[:limit]]
         return rows, rows[-1].position if more else None
 
+    def newest_labeled(self, project: Project, limit: int) -> list[SampleRow]:
+        """The ``limit`` samples whose newest label version is newest, newest first."""
+        columns = [column for column in samples.c if column.name != "features"]
+        newest = sa.func.max(labels.c.created_at).label("newest")
+        query = (sa.select(*columns).join(labels, labels.c.sample_id == samples.c.id)
+                 .where(samples.c.project_id == project.id).group_by(*columns)
+                 .order_by(newest.desc(), samples.c.id.desc()).limit(limit))
+        with self.reader.connect() as connection:
+            return [SampleRow(**r._mapping, features=None) for r in connection.execute(query).all()]
+
     def review_label(self, sample_id: int, reviewer: str, verdict: str, comment: str = "", version: int = 0
                      ) -> dict:
         """Record a reviewer's verdict ("accepted" or "rejected") on a label
@@ -430,61 +441,6 @@ class Store:
             return None
         latest = history[-1]
         return latest, self.blobs.get(latest.checksum)
-
-    # -- model scores ---------------------------------------------------------
-
-    def unscored_samples(self, version: int, limit: int = 16) -> list[SampleRow]:
-        """Unlabelled samples without scores from ``version``: those at the
-        head of a ranked queue first (the next to be leased), then pool order."""
-        scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
-        unscored = ~samples.c.labeled & samples.c.id.not_in(scored)
-        with self.reader.connect() as connection:
-            queued = connection.execute(
-                sa.select(samples).join(ranked, ranked.c.sample_id == samples.c.id).where(unscored)
-                .order_by(ranked.c.rank).limit(limit)).all()
-            seen = {row.id for row in queued}
-            rest = [] if len(seen) >= limit else connection.execute(
-                sa.select(samples).where(unscored).order_by(samples.c.id).limit(limit)).all()
-        rows = list(queued) + [row for row in rest if row.id not in seen]
-        unique = {row.id: row for row in rows}
-        return [SampleRow(**r._mapping) for r in list(unique.values())[:limit]]
-
-    def save_scores(self, rows: Sequence[SampleRow], version: int, values: Sequence[np.ndarray],
-                    embeddings: Sequence[np.ndarray]) -> None:
-        """Scores of several samples from one model version, in one transaction."""
-        with self.engine.begin() as connection:
-            ids = [row.id for row in rows]
-            replaced = connection.execute(scores.delete().where((scores.c.sample_id.in_(ids))
-                                                                & (scores.c.model_version == version))).rowcount
-            connection.execute(scores.insert(), [
-                {"sample_id": row.id, "model_version": version, "values": np.asarray(v, np.float32).tobytes(),
-                 "embedding": np.asarray(e, np.float32).tobytes()} for row, v, e in zip(rows, values, embeddings)])
-            if replaced:
-                return
-            per_project: dict[int, int] = {}
-            for row in rows:
-                per_project[row.project_id] = per_project.get(row.project_id, 0) + 1
-            for project_id, count in per_project.items():
-                key = (scored_counts.c.project_id == project_id) & (scored_counts.c.model_version == version)
-                if not connection.execute(scored_counts.update().where(key)
-                                          .values(scored=scored_counts.c.scored + count)).rowcount:
-                    connection.execute(scored_counts.insert().values(project_id=project_id, model_version=version,
-                                                                     scored=count))
-
-    def scored(self, project: Project) -> tuple[int, int]:
-        """The newest model version that scored samples of the project (0 for
-        none) and how many it scored, from the counts table."""
-        with self.reader.connect() as connection:
-            row = connection.execute(sa.select(scored_counts.c.model_version, scored_counts.c.scored)
-                                     .where(scored_counts.c.project_id == project.id)
-                                     .order_by(scored_counts.c.model_version.desc()).limit(1)).first()
-        return (int(row.model_version), int(row.scored)) if row else (0, 0)
-
-    def scored_count(self, project: Project, version: int) -> int:
-        with self.reader.connect() as connection:
-            return int(connection.execute(sa.select(scored_counts.c.scored).where(
-                (scored_counts.c.project_id == project.id) & (scored_counts.c.model_version == version))).scalar()
-                or 0)
 
     def progress(self, project: Project) -> tuple[int, int, dict[str, int]]:
         """Labelled and total samples, and labels submitted per annotator."""

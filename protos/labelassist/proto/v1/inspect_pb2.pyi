@@ -144,3 +144,81 @@ class GetCalibrationResponse(_message.Message):
     CALIBRATION_FIELD_NUMBER: _ClassVar[int]
     calibration: Calibration
     def __init__(self, calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...
+
+class RankLabelErrorsRequest(_message.Message):
+    __slots__ = ("project", "max_samples", "limit", "include_accepted")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    MAX_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    max_samples: int
+    limit: int
+    include_accepted: bool
+    def __init__(self, project: _Optional[str] = ..., max_samples: _Optional[int] = ..., limit: _Optional[int] = ..., include_accepted: bool = ...) -> None: ...
+
+class SuspectedError(_message.Message):
+    __slots__ = ("sample_id", "stem", "label_version", "score", "signals", "reason", "object_id", "box")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SIGNALS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    BOX_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    stem: str
+    label_version: int
+    score: float
+    signals: _containers.RepeatedScalarFieldContainer[str]
+    reason: str
+    object_id: int
+    box: _common_pb2.BoundingBox
+    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., label_version: _Optional[int] = ..., score: _Optional[float] = ..., signals: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., object_id: _Optional[int] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ...) -> None: ...
+
+class SuspectedLabel(_message.Message):
+    __slots__ = ("sample_id", "stem", "label_version", "score", "suspects")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SUSPECTS_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    stem: str
+    label_version: int
+    score: float
+    suspects: int
+    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., label_version: _Optional[int] = ..., score: _Optional[float] = ..., suspects: _Optional[int] = ...) -> None: ...
+
+class LabelErrorRanking(_message.Message):
+    __slots__ = ("suspects", "labels", "model", "model_version", "calibration", "skipped")
+    SUSPECTS_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    suspects: _containers.RepeatedCompositeFieldContainer[SuspectedError]
+    labels: _containers.RepeatedCompositeFieldContainer[SuspectedLabel]
+    model: str
+    model_version: int
+    calibration: Calibration
+    skipped: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, suspects: _Optional[_Iterable[_Union[SuspectedError, _Mapping]]] = ..., labels: _Optional[_Iterable[_Union[SuspectedLabel, _Mapping]]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., skipped: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RankLabelErrorsResponse(_message.Message):
+    __slots__ = ("progress", "ranking")
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    RANKING_FIELD_NUMBER: _ClassVar[int]
+    progress: RankProgress
+    ranking: LabelErrorRanking
+    def __init__(self, progress: _Optional[_Union[RankProgress, _Mapping]] = ..., ranking: _Optional[_Union[LabelErrorRanking, _Mapping]] = ...) -> None: ...
+
+class RankProgress(_message.Message):
+    __slots__ = ("scored", "total")
+    SCORED_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    scored: int
+    total: int
+    def __init__(self, scored: _Optional[int] = ..., total: _Optional[int] = ...) -> None: ...

@@ -54,6 +54,11 @@ class InspectServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationResponse.FromString,
                 _registered_method=True)
+        self.RankLabelErrors = channel.unary_stream(
+                '/labelassist.v1.InspectService/RankLabelErrors',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.RankLabelErrorsRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.RankLabelErrorsResponse.FromString,
+                _registered_method=True)
 
 
 class InspectServiceServicer(object):
@@ -90,6 +95,16 @@ class InspectServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RankLabelErrors(self, request, context):
+        """Ranks a project's stored labels by how likely each is wrong, for a
+        reviewer: every labelled object the model doubts, every object the model
+        sees that the label lacks, and every object the project's calibrated
+        criteria flag. Streams progress while it scores, then the ranking.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InspectServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -112,6 +127,11 @@ def add_InspectServiceServicer_to_server(servicer, server):
                     servicer.GetCalibration,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationResponse.SerializeToString,
+            ),
+            'RankLabelErrors': grpc.unary_stream_rpc_method_handler(
+                    servicer.RankLabelErrors,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.RankLabelErrorsRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_inspect__pb2.RankLabelErrorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -222,6 +242,33 @@ class InspectService(object):
             '/labelassist.v1.InspectService/GetCalibration',
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_inspect__pb2.GetCalibrationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RankLabelErrors(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/labelassist.v1.InspectService/RankLabelErrors',
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.RankLabelErrorsRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_inspect__pb2.RankLabelErrorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

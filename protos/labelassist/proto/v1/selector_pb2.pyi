@@ -426,16 +426,18 @@ class LabelHistoryResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ...) -> None: ...
 
 class ListSamplesRequest(_message.Message):
-    __slots__ = ("project", "labeled_only", "page_size", "page_token")
+    __slots__ = ("project", "labeled_only", "page_size", "page_token", "newest_labeled")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     LABELED_ONLY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    NEWEST_LABELED_FIELD_NUMBER: _ClassVar[int]
     project: str
     labeled_only: bool
     page_size: int
     page_token: str
-    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    newest_labeled: bool
+    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., newest_labeled: bool = ...) -> None: ...
 
 class ListSamplesResponse(_message.Message):
     __slots__ = ("samples", "next_page_token")
