@@ -193,3 +193,29 @@ def test_a_triton_without_a_unet_is_unavailable_and_says_so(client, stack):
     with pytest.raises(LabelAssistError) as raised:
         client.rank_label_errors("review-no-model")
     assert raised.value.status == grpc.StatusCode.UNAVAILABLE and "serves no U-Net" in raised.value.message
+
+
+def test_the_benchmark_measures_average_precision_over_planted_errors():
+    from labelassist.client.results import Box, LabelErrorRanking, SuspectedError
+    from labelassist.evaluation.label_error_ranking import measure_ranking, plant_errors
+
+    rng = np.random.default_rng(6)
+    scenes = [scene(rng) for _ in range(4)]
+    labels, planted = plant_errors(["a", "b", "c", "d"], [s[1] for s in scenes], share=1.0, seed=0)
+    assert sorted(planted) == ["a", "b", "c", "d"] and not np.array_equal(labels[0], scenes[0][1])
+
+    def at(stem, region=None):
+        rows, cols = np.nonzero(region) if region is not None else ([0], [0])
+        box = Box((int(min(rows)), int(min(cols))), (int(max(rows)) + 1, int(max(cols)) + 1))
+        if region is None:
+            box = Box((150, 150), (152, 152))  # a corner no planted error touches
+        return SuspectedError(0, stem, 1, 0.5, [], "", 0, box)
+
+    # ranks: a hit, a false suspect, b hit, c hit; d never found
+    suspects = [at("a", planted["a"].region), at("a"), at("b", planted["b"].region), at("c", planted["c"].region)]
+    ranking = LabelErrorRanking(suspects, [(0, "a", 1, 0.9, 2), (0, "x", 1, 0.8, 1), (0, "b", 1, 0.7, 1)],
+                                "unet", 1, None, [])
+    measured = measure_ranking(ranking, planted)
+    assert measured["found"] == 3
+    assert measured["average_precision"] == pytest.approx((1 / 1 + 2 / 3 + 3 / 4) / 4)
+    assert measured["label_average_precision"] == pytest.approx((1 / 1 + 2 / 3) / 4)

@@ -128,6 +128,79 @@ def cmd_bench_effort(args) -> int:
     return 0
 
 
+def _ranked_project(client, name: str, data, test, train, labels, progress):
+    """A project of the test labels (as planted) and the training labels a
+    reviewer accepted, added last: the newest labels, which calibration
+    reads. Returns the review queue of the test labels."""
+    client.create_project(name)
+    client.add_samples(name, [{"stem": f"test-{data.stems[i]}", "image": data.images[i], "label": label}
+                              for i, label in zip(test, labels)])
+    client.add_samples(name, [{"stem": f"train-{data.stems[i]}", "image": data.images[i], "label": data.labels[i]}
+                              for i in train])
+    for info in client.list_samples(name):
+        if info.stem.startswith("train-"):
+            client.review_label(info.sample_id, "benchmark", accept=True)
+    return client.rank_label_errors(name, max_samples=len(test) + len(train), limit=100_000, progress=progress)
+
+
+def cmd_bench_label_errors(args) -> int:
+    import shutil
+    import statistics
+    import tempfile
+    import time
+
+    from tqdm import tqdm
+
+    from labelassist.client.sdk import LabelAssistClient
+    from labelassist.evaluation.evaluation_set import load_evaluation_set
+    from labelassist.evaluation.label_error_ranking import measure_ranking, plant_errors, write_outputs
+    from labelassist.evaluation.machine import machine
+    from labelassist.stack import Stack
+
+    data = load_evaluation_set(args.dataset)
+    test = list(data.test)[:args.max_images] if args.max_images else list(data.test)
+    train = [i for i in range(len(data.images)) if i not in set(data.test)]
+    started, runs = time.perf_counter(), []
+    with tempfile.TemporaryDirectory() as data_dir:
+        stack = Stack(data_dir=Path(data_dir), base_port=0)
+        stack.start()
+        try:
+            with LabelAssistClient(stack.wait_until_serving(timeout=180), timeout=3600) as client, \
+                    tqdm(total=len(test) * args.seeds, desc="ranking", unit="label", file=sys.stderr) as bar:
+                if args.epochs:
+                    copy = Path(data_dir) / "datasets" / "label-errors"
+                    shutil.copytree(args.dataset, copy)
+                    bar.set_postfix_str("training the U-Net on the training split")
+                    events = list(client.train_status(client.train(copy, epochs=args.epochs)))
+                    if events[-1].model_version == 0:
+                        raise RuntimeError(f"training the U-Net failed: {events[-1].message}")
+                for seed in range(args.seed, args.seed + args.seeds):
+                    labels, planted = plant_errors([f"test-{data.stems[i]}" for i in test],
+                                                   [data.labels[i] for i in test], args.share, seed)
+                    done = bar.n
+                    ranking = _ranked_project(client, f"label-errors-{seed}", data, test, train, labels,
+                                              lambda scored, _: bar.update(done + scored - bar.n))
+                    runs.append({"seed": seed, **measure_ranking(ranking, planted)})
+        finally:
+            stack.stop()
+    calibration = ranking.calibration
+    description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); in each of "
+                   f"{args.seeds} runs (seeds {args.seed}-{args.seed + args.seeds - 1}) one error is planted in "
+                   f"a share {args.share} of them (kinds in turn), and they are stored in a project beside "
+                   f"{len(train)} training labels a reviewer accepted (not ranked; they calibrate the criteria)."
+                   + (f" The U-Net was trained {args.epochs} epochs on the training split." if args.epochs else ""))
+    results = {"description": description, "dataset": str(args.dataset), "labels": len(test),
+               "model": f"{ranking.model} v{ranking.model_version}" if ranking.model_version else ranking.model,
+               "seconds": time.perf_counter() - started,
+               "calibration": (f"criteria calibrated on {calibration.images} accepted labels"
+                               if calibration.criteria else "default criteria"),
+               "median_average_precision": statistics.median(r["average_precision"] for r in runs), "runs": runs}
+    paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
 def register(commands) -> None:
     dataset = commands.add_parser("dataset", help="build a dataset folder from real sample data")
     dataset.add_argument("name", choices=("hela", "hela-sample"),
@@ -173,3 +246,14 @@ def register(commands) -> None:
     effort.add_argument("--epochs", type=int, default=10, help="U-Net training epochs for the 'unet' start")
     effort.add_argument("--click-steps", type=int, default=300, help="click model fine-tuning steps")
     effort.set_defaults(handler=cmd_bench_effort)
+    errors = benches.add_parser("label-errors", help="plant errors in the test labels and measure the review "
+                                "queue (RankLabelErrors) as a detector: average precision")
+    errors.add_argument("--dataset", type=Path, required=True, help="a dataset folder with a test split")
+    errors.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")
+    errors.add_argument("--share", type=float, default=0.5, help="share of test labels with a planted error")
+    errors.add_argument("--seed", type=int, default=0, help="the first run's seed")
+    errors.add_argument("--seeds", type=int, default=3, help="runs, each with its own planted errors")
+    errors.add_argument("--max-images", type=int, default=0, help="only the first N test images (0: all)")
+    errors.add_argument("--epochs", type=int, default=0,
+                        help="train the project's U-Net on the training split first (0: the generalist as it ships)")
+    errors.set_defaults(handler=cmd_bench_label_errors)
