@@ -130,27 +130,29 @@ class Calibration:
 class Inspection:
     """The inspection of one label: the findings, a measurement per object,
     the criteria that ran and what agreement was checked against ("sent",
-    "unet", "classical", or "" when no agreement check ran)."""
+    "unet", "classical", or "" when no agreement check ran); with a
+    project, the calibration it used and why agreement compared with that
+    source, or with none (``prelabel_note``)."""
     findings: list[Finding] = field(default_factory=list)
     objects: list[ObjectMeasurement] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     prelabel_source: str = ""
     calibration: Calibration | None = None  # the project's calibrated bounds it used, when a project was named
+    prelabel_note: str = ""
 
     @classmethod
     def from_proto(cls, response: inspect_pb2.InspectResponse) -> Inspection:
         return cls([Finding.from_proto(f) for f in response.findings],
                    [ObjectMeasurement.from_proto(o) for o in response.objects],
                    list(response.checked), response.prelabel_source,
-                   Calibration.from_proto(response.calibration) if response.HasField("calibration") else None)
+                   Calibration.from_proto(response.calibration) if response.HasField("calibration") else None,
+                   response.prelabel_note)
 
     @property
     def warnings(self) -> list[Finding]:
         """The findings that should stop a submit: warnings and errors."""
         return [f for f in self.findings if f.severity >= Severity.WARNING]
 
-
-__all__ = ["Box", "Calibration", "Finding", "Inspection", "ObjectMeasurement", "PrelabelOutcome", "Severity"]
 
 
 @dataclass(frozen=True)
@@ -195,3 +197,7 @@ class LabelErrorRanking:
                    [(m.sample_id, m.stem, m.label_version, m.score, m.suspects) for m in message.labels],
                    message.model, message.model_version, Calibration.from_proto(message.calibration),
                    list(message.skipped))
+
+
+__all__ = ["Box", "Calibration", "Finding", "Inspection", "LabelErrorRanking", "ObjectMeasurement", "PrelabelOutcome",
+           "Severity", "SuspectedError"]

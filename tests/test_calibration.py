@@ -68,3 +68,66 @@ def test_a_project_of_small_objects_is_judged_by_its_own_sizes(client, stack):
                            text=True, env=env, timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert f"calibrated from {MIN_IMAGES + 2} accepted labels" in shown.stdout and "object_size: min_area=" in shown.stdout
+
+
+def convention_scene(rng, small: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Two large and three smaller bright discs; the label holds the large
+    ones, and the smaller ones too when ``small``. Returns image, label and
+    the label with every disc."""
+    from shapes import disc
+
+    shape = (128, 128)
+    large = disc(shape, (32, 32), 14) | disc(shape, (90, 40), 14)
+    smaller = disc(shape, (30, 95), 9) | disc(shape, (70, 100), 9) | disc(shape, (105, 95), 9)
+    image = (300 + 1200 * (large | smaller) + rng.normal(0, 40, shape)).clip(0).astype(np.uint16)
+    everything = (large | smaller).astype(np.uint8)
+    return image, (large | smaller if small else large).astype(np.uint8), everything
+
+
+def _measured(client, project: str, labels: int) -> None:
+    """Wait until the selector has measured the pre-label sources on ``labels`` submitted labels."""
+    import time
+
+    deadline = time.monotonic() + 90
+    while not any(row.labels >= labels for row in client.progress(project).prelabel_evidence):
+        assert time.monotonic() < deadline, "pre-label evidence was not measured"
+        time.sleep(0.3)
+
+
+def _missing_warnings(report) -> list:
+    return [f for f in report.findings if f.criterion == "prelabel_agreement" and "missing from the label" in f.message]
+
+
+def test_agreement_uses_only_a_prelabel_source_that_earned_it(client, rng):
+    """A project whose annotators leave the smaller objects out: the classical
+    pre-label, which finds them all, agrees poorly with its labels, so its
+    labels are not compared with it; a project that labels everything is."""
+    name = f"large-only-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    fresh = client.inspect(convention_scene(rng, False)[1], image=convention_scene(rng, False)[0], project=name)
+    assert fresh.prelabel_source == "" and "no pre-label source has been measured" in fresh.prelabel_note
+    for index in range(3):
+        image, label, _ = convention_scene(rng, small=False)
+        client.submit_label(client.add_sample(name, f"s{index}", image), "ann", label)
+    _measured(client, name, 3)
+
+    image, label, _ = convention_scene(rng, small=False)
+    judged = client.inspect(label, image=image, project=name)
+    assert judged.prelabel_source == "" and not _missing_warnings(judged)
+    assert "agreement not checked" in judged.prelabel_note and "classical: mean Dice 0.7" in judged.prelabel_note
+    assert "below 0.8" in judged.prelabel_note
+    assert _missing_warnings(client.inspect(label, image=image))  # without the project: the default pre-label
+
+    everything = f"everything-{rng.integers(1 << 30)}"
+    client.create_project(everything)
+    for index in range(3):
+        image, label, _ = convention_scene(rng, small=True)
+        client.submit_label(client.add_sample(everything, f"s{index}", image), "ann", label)
+    _measured(client, everything, 3)
+    image, _, whole = convention_scene(rng, small=True)
+    one_left_out = whole.copy()
+    one_left_out[:60, 80:] = 0  # the smaller disc at (30, 95)
+    report = client.inspect(one_left_out, image=image, project=everything)
+    assert report.prelabel_source == "classical" and "classical: mean Dice 0.9" in report.prelabel_note
+    [missing] = _missing_warnings(report)
+    assert "against this project's last 3 labels" in missing.message

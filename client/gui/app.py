@@ -330,10 +330,12 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
             self.warnings.addItem(item)
         if not self.findings:
             self.warnings.addItem(f"no warnings ({len(report.checked)} criteria checked)")
-        if report.prelabel_source:
+        if report.prelabel_source or report.prelabel_note:
             # After the findings, so list rows still match self.findings.
             against = PRELABEL_SOURCES.get(report.prelabel_source, report.prelabel_source)
-            source = QListWidgetItem(f"agreement checked against the {against}")
+            text = f"agreement checked against the {against}" if report.prelabel_source else ""
+            source = QListWidgetItem(report.prelabel_note if not text else
+                                     f"{text} ({report.prelabel_note})" if report.prelabel_note else text)
             source.setForeground(Qt.GlobalColor.gray)
             self.warnings.addItem(source)
         self.canvas.clear_highlights()

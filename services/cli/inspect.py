@@ -97,6 +97,7 @@ def _readable(samples, failed: list[dict]):
 
 def _report_entry(name: str, inspection) -> dict:
     return {"sample": name, "objects": len(inspection.objects), "prelabel_source": inspection.prelabel_source,
+            "prelabel_note": inspection.prelabel_note,
             "findings": [f.as_dict() for f in inspection.findings]}
 
 
@@ -138,6 +139,8 @@ def cmd_inspect(args) -> int:
     sources = sorted({entry["prelabel_source"] for entry in report} - {""})
     print(f"{flagged}/{len(report)} labels with warnings or errors; agreement checked against the "
           f"{' and '.join(sources) or 'no'} pre-label; report: {output}")
+    for note in sorted({entry["prelabel_note"] for entry in report} - {""}):
+        print(f"pre-label: {note}")
     if failed:
         print(f"{len(failed)} sample(s) could not be inspected (listed above and under 'failed' in the report)",
               file=sys.stderr)

@@ -44,6 +44,8 @@ class LabelUnderInspection:
     prelabel: np.ndarray | None = None
     # The id each mask id had as sent, when sparse ids were renumbered 1..n.
     original_ids: np.ndarray | None = None
+    # Which pre-label source, and how well it has agreed with the project's labels, for messages.
+    prelabel_note: str = ""
 
     def as_sent(self, ids) -> list[int]:
         """Ids as the client sent them, for messages."""
@@ -315,9 +317,12 @@ def irregular_shape(label: LabelUnderInspection, min_solidity=0.8, min_circulari
               "typical labelled object count as missing", 0.0, 10.0),
     Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
               "object's area count as missing", 0.0, 10.0),
+    Parameter("min_source_dice", float, 0.8, "with a project: compare with a pre-label source only once its mean "
+              "Dice against the project's submitted labels reaches this", 0.0, 1.0),
 ])
 def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
-                       extra_severity="info", include_border=False, relative_contrast=0.3, relative_area=0.25):
+                       extra_severity="info", include_border=False, relative_contrast=0.3, relative_area=0.25,
+                       min_source_dice=0.8):
     """Object-by-object disagreement with the pre-label or model prediction:
     objects it has that the label lacks (missed) and the reverse (extra).
 
@@ -325,15 +330,19 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
     nuclei that a threshold merged into one blob still agree with the two
     separate objects of the label. Extra objects are only "info" by default:
     annotators routinely add dim objects a classical pre-label misses.
+    ``min_source_dice`` is applied before: which source, if any, a label
+    of a project is compared with (see ``inspect_label``).
     """
     if label.prelabel is None:
         return []
+    source = f" ({label.prelabel_note})" if label.prelabel_note else ""
     reference = object_labels(label.prelabel)
     findings = []
     overall = dice(label.mask, reference)
     if overall < min_dice:
         findings.append(Finding("prelabel_agreement", severity,
-                                f"Dice with the pre-label is {overall:.3f}, below {min_dice}", overall, min_dice))
+                                f"Dice with the pre-label is {overall:.3f}, below {min_dice}{source}", overall,
+                                min_dice))
     table = label.objects
     extra = (coverage(label.labels, reference > 0)[table.ids] < min_coverage) & (table.area >= min_area)
     findings += _objects_finding("prelabel_agreement", extra_severity, label, extra,
@@ -347,7 +356,7 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
     if len(missed):
         findings.append(Finding("prelabel_agreement", severity,
                                 f"{len(missed)} pre-labelled object(s) missing from the label "
-                                f"(less than {min_coverage:.0%} covered); boxes show where",
+                                f"(less than {min_coverage:.0%} covered){source}; boxes show where",
                                 len(missed), min_coverage, [], boxes))
     return findings
 

@@ -34,6 +34,34 @@ def check_arrays(mask, image=None, prelabel=None) -> None:
         check_mask(prelabel, mask.shape, "prelabel")
 
 
+# Labels a pre-label source must have been measured on before it can earn the agreement check.
+MIN_EVIDENCE_LABELS = 3
+# Source name in the selector's evidence -> what inspect computes for it.
+COMPUTABLE_SOURCES = ("unet", "classical")
+
+
+def earned_source(evidence: Mapping[str, tuple[int, float]], min_dice: float, unet_served: bool
+                  ) -> tuple[str | None, str]:
+    """The pre-label source a project's labels are compared with: the best
+    measured one inspect can compute that has agreed with the project's
+    submitted labels well enough (mean Dice >= ``min_dice`` over at least
+    :data:`MIN_EVIDENCE_LABELS`), or None; and why, in words.
+
+    ``evidence`` maps a source to (labels measured, mean Dice).
+    """
+    candidates = {source: evidence[source] for source in COMPUTABLE_SOURCES if source in evidence
+                  and (source != "unet" or unet_served)}
+    measured = {s: v for s, v in candidates.items() if v[0] >= MIN_EVIDENCE_LABELS}
+    if not measured:
+        return None, (f"agreement not checked: no pre-label source has been measured on {MIN_EVIDENCE_LABELS} of "
+                      "this project's submitted labels yet")
+    source, (labels, mean) = max(measured.items(), key=lambda item: item[1][1])
+    words = f"{source}: mean Dice {mean:.3f} against this project's last {labels} labels"
+    if mean < min_dice:
+        return None, f"agreement not checked: the best pre-label source, {words}, is below {min_dice}"
+    return source, words
+
+
 def default_prelabel(image: np.ndarray, triton=None) -> tuple[np.ndarray, str]:
     """The project's default pre-label, for agreement checks when none was
     sent: the U-Net when ``triton`` serves one, else the classical pipeline;
@@ -56,6 +84,7 @@ class Inspection:
     objects: ObjectTable
     checked: list[str]
     prelabel_source: str
+    prelabel_note: str = ""
 
 
 def inspect_label(
@@ -67,6 +96,7 @@ def inspect_label(
     compute_prelabel: bool = True,
     settings: InspectionSettings | None = None,
     triton=None,
+    evidence: Mapping[str, tuple[int, float]] | None = None,
 ) -> Inspection:
     """Run the criteria on one label.
 
@@ -90,6 +120,11 @@ def inspect_label(
         A project's criteria parameters and disabled criteria.
     triton : TritonClient, optional
         Serves the U-Net for the default pre-label.
+    evidence : mapping, optional
+        A project's measured pre-label sources (source -> (labels, mean
+        Dice)): a label is then compared only with a source that has
+        earned it (see :func:`earned_source`); without, with the default
+        pre-label.
 
     Returns
     -------
@@ -115,12 +150,22 @@ def inspect_label(
     bound = [(entry, entry.bind(values.get(entry.name))) for entry in chosen]
     compares = any(entry.family == "agreement" for entry, _ in bound)
     source = "sent" if prelabel is not None and compares else ""
+    note = ""
     if prelabel is None and image is not None and compute_prelabel and compares:
-        prelabel, source = default_prelabel(image, triton)
+        if evidence is None:
+            prelabel, source = default_prelabel(image, triton)
+        else:
+            threshold = CRITERIA.get("prelabel_agreement").bind(values.get("prelabel_agreement"))["min_source_dice"]
+            chosen, note = earned_source(evidence, threshold, triton is not None and triton.model_ready())
+            if chosen is not None:
+                prelabel, source = default_prelabel(image, triton if chosen == "unet" else None)
+                if source != chosen:  # the U-Net that earned it stopped answering: no unearned stand-in
+                    prelabel, source = None, ""
+                    note = f"agreement not checked: the {chosen} pre-label ({note}) did not answer"
     mask, original_ids = compact_ids(np.asarray(mask))
     if prelabel is not None:
         prelabel = compact_ids(np.asarray(prelabel))[0]
-    label = LabelUnderInspection(mask, image, prelabel, original_ids)
+    label = LabelUnderInspection(mask, image, prelabel, original_ids, note if source else "")
     findings = []
     for entry, kwargs in bound:
         raise_if_cancelled()
@@ -130,7 +175,7 @@ def inspect_label(
         for finding in findings:
             finding.object_ids = original_ids[np.asarray(finding.object_ids, np.int64)].tolist()
         objects = dataclasses.replace(objects, ids=original_ids[objects.ids])
-    return Inspection(findings, objects, [entry.name for entry, _ in bound], source)
+    return Inspection(findings, objects, [entry.name for entry, _ in bound], source, note)
 
 
 def compact_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

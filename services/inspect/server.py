@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from typing import NamedTuple
 
 from labelassist.models.triton import TritonClient
 from labelassist.inspect.calibration import MIN_IMAGES, Calibration, calibrate
@@ -65,20 +66,30 @@ def calibration_to_proto(calibration: Calibration | None) -> pb.Calibration:
                           images=calibration.images, objects=calibration.objects, min_images=MIN_IMAGES)
 
 
-def inspect_envelope(params: pb.InspectParams, received, settings: InspectionSettings | None,
-                     calibration: Calibration | None = None, triton: TritonClient | None = None
+def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, triton: TritonClient | None = None
                      ) -> pb.InspectResponse:
+    settings, calibration = project.settings, project.calibration
     if calibration is not None:
         settings = calibration.under(settings)
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
-        [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton)
+        [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton,
+        evidence=project.evidence)
     response = pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
                                   objects=objects_to_proto(result.objects), checked=result.checked,
-                                  prelabel_source=result.prelabel_source)
+                                  prelabel_source=result.prelabel_source, prelabel_note=result.prelabel_note)
     if calibration is not None:
         response.calibration.CopyFrom(calibration_to_proto(calibration))
     return response
+
+
+class ProjectView(NamedTuple):
+    """What inspect reads of a named project, once per call: its settings,
+    calibration and measured pre-label sources (source -> (labels, mean
+    Dice)); all None without a project."""
+    settings: InspectionSettings | None = None
+    calibration: Calibration | None = None
+    evidence: dict[str, tuple[int, float]] | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,11 +108,11 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self._calibrating = threading.Lock()
         self.probability = ProbabilityModel(self.triton)
 
-    def _project(self, name: str) -> tuple[InspectionSettings | None, Calibration | None]:
-        """The named project's settings and calibration, from one read of the
-        project on the caller's behalf (neither without a name)."""
+    def _project(self, name: str) -> ProjectView:
+        """The named project's settings, calibration and pre-label evidence,
+        from one read of the project on the caller's behalf."""
         if not name:
-            return None, None
+            return ProjectView()
         with self.selector.client() as selector:
             project = selector.get_project(name)
             try:
@@ -109,7 +120,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             except ValueError as error:
                 raise ValueError(f"project {name!r}: its inspection settings do not apply: {error}; "
                                  "correct them with `labelassist inspection PROJECT`") from None
-            return settings, self._calibration(selector, name, int(project.labeled))
+            evidence = {row.source: (int(row.labels), float(row.dice)) for row in project.prelabel_evidence}
+            return ProjectView(settings, self._calibration(selector, name, int(project.labeled)), evidence)
 
     def _calibration(self, selector, project: str, labelled: int) -> Calibration:
         """The project's calibration, learnt again when its labelled count
@@ -131,12 +143,12 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def Inspect(self, request_iterator, context):
         received = read_stream(request_iterator, "params", pb.InspectParams, self.max_array_bytes, ARRAYS)
         params = received.message
-        return inspect_envelope(params, received, *self._project(params.project), triton=self.triton)
+        return inspect_envelope(params, received, self._project(params.project), triton=self.triton)
 
     def GetCalibration(self, request, context):
         if not request.project:
             raise ValueError("'project' must name the project whose calibration to show")
-        _, calibration = self._project(request.project)  # read with the caller's token: their roles hold
+        calibration = self._project(request.project).calibration  # read with the caller's token: their roles hold
         return pb.GetCalibrationResponse(calibration=calibration_to_proto(calibration))
 
     def RankLabelErrors(self, request, context):
@@ -145,7 +157,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         count = request.max_samples or RANKED_SAMPLES
         if count > MAX_RANKED_SAMPLES:
             raise ValueError(f"'max_samples' is {count}; at most {MAX_RANKED_SAMPLES} labels per ranking")
-        settings, calibration = self._project(request.project)
+        settings, calibration, _ = self._project(request.project)
         if calibration is not None:
             settings = calibration.under(settings)
         model, version = self.probability.describe()
@@ -187,7 +199,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             if params.project not in projects:
                 projects[params.project] = self._project(params.project)
             try:
-                report = inspect_envelope(params, received, *projects[params.project], triton=self.triton)
+                report = inspect_envelope(params, received, projects[params.project], triton=self.triton)
             except ValueError as error:
                 # One bad sample is reported, not fatal: the batch goes on.
                 yield pb.InspectBatchResponse(sample=sample, error=str(error))

@@ -93,6 +93,11 @@ def submitted_origin(params: pb.SubmitLabelParams) -> str:
     return origin
 
 
+def evidence_to_proto(row: dict) -> pb.PrelabelEvidence:
+    return pb.PrelabelEvidence(source=row["source"], labels=row["labels"], dice=row["dice"],
+                               matched_objects=row["matched"])
+
+
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def __init__(self, config: ServiceConfig):
         options = config.options
@@ -123,11 +128,12 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         inspection = self.store.settings(project, "inspection") if inspection is None else inspection
         assist = self.store.settings(project, "assist") if assist is None else assist
         evidence = self.store.settings(project, "evidence") if evidence is None else evidence
-        _, best, _ = evidence_summary(evidence)
+        rows, best, _ = evidence_summary(evidence)
         return pb.Project(name=project.name, lease_seconds=project.lease_seconds, strategy=project.strategy,
                           total=total, labeled=labeled,
                           inspection=settings_to_proto(inspection, pb.InspectionSettings),
-                          assist=assist_to_proto(assist, pb.AssistSettings), best_prelabel=best)
+                          assist=assist_to_proto(assist, pb.AssistSettings), best_prelabel=best,
+                          prelabel_evidence=[evidence_to_proto(row) for row in rows])
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
@@ -389,8 +395,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             model_version=version, scored=self.store.scored_count(project, version) if version else 0,
             skipped=self.store.skipped_count(project), scoring_rate=self.scorer.rate())
         rows, best, reason = evidence_summary(self.store.settings(project, "evidence"))
-        response.prelabel_evidence.extend(pb.PrelabelEvidence(source=r["source"], labels=r["labels"], dice=r["dice"],
-                                                              matched_objects=r["matched"]) for r in rows)
+        response.prelabel_evidence.extend(evidence_to_proto(r) for r in rows)
         response.best_prelabel, response.best_prelabel_reason = best, reason
         seen, points = project_outlook(self.store.settings(project, "trainings").get("runs", []))
         if seen is not None:

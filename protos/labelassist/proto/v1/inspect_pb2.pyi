@@ -108,18 +108,20 @@ class InspectBatchResponse(_message.Message):
     def __init__(self, sample: _Optional[str] = ..., report: _Optional[_Union[InspectResponse, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
 
 class InspectResponse(_message.Message):
-    __slots__ = ("findings", "objects", "checked", "prelabel_source", "calibration")
+    __slots__ = ("findings", "objects", "checked", "prelabel_source", "calibration", "prelabel_note")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     OBJECTS_FIELD_NUMBER: _ClassVar[int]
     CHECKED_FIELD_NUMBER: _ClassVar[int]
     PRELABEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     CALIBRATION_FIELD_NUMBER: _ClassVar[int]
+    PRELABEL_NOTE_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[Finding]
     objects: _containers.RepeatedCompositeFieldContainer[ObjectMeasurement]
     checked: _containers.RepeatedScalarFieldContainer[str]
     prelabel_source: str
     calibration: Calibration
-    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., prelabel_source: _Optional[str] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ...) -> None: ...
+    prelabel_note: str
+    def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., prelabel_source: _Optional[str] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., prelabel_note: _Optional[str] = ...) -> None: ...
 
 class Calibration(_message.Message):
     __slots__ = ("criteria", "images", "objects", "min_images")
