@@ -1,0 +1,193 @@
+"""Criteria on the mask alone: coverage, object counts and sizes, holes,
+fragments, shapes, objects cut by the border, instance-id defects."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from labelassist.inspect.criteria.base import (CRITERIA, EIGHT_NEIGHBOURS, SEVERITY, Finding, LabelUnderInspection,
+                                               objects_finding)
+from labelassist.runtime.registry import Parameter
+
+
+@CRITERIA.register("empty_mask", "coverage", [SEVERITY["error"]])
+def empty_mask(label: LabelUnderInspection, severity="error"):
+    """The label has no foreground at all."""
+    if (label.mask > 0).any():
+        return []
+    return [Finding("empty_mask", severity, "mask is empty: no labelled pixel", 0.0, 1.0)]
+
+
+@CRITERIA.register("foreground_fraction", "coverage", [
+    Parameter("min_fraction", float, 0.001, "smallest plausible labelled fraction", 0.0, 1.0),
+    Parameter("max_fraction", float, 0.8, "largest plausible labelled fraction", 0.0, 1.0),
+    SEVERITY["warning"],
+])
+def foreground_fraction(label: LabelUnderInspection, min_fraction=0.001, max_fraction=0.8, severity="warning"):
+    """The labelled fraction of the image is implausibly small or large."""
+    fraction = float((label.mask > 0).mean())
+    if fraction == 0:
+        return []  # empty_mask says it
+    if fraction < min_fraction:
+        return [Finding("foreground_fraction", severity,
+                        f"foreground fraction {fraction:.4f} is below the minimum {min_fraction}",
+                        fraction, min_fraction)]
+    if fraction > max_fraction:
+        return [Finding("foreground_fraction", severity,
+                        f"foreground fraction {fraction:.4f} is above the maximum {max_fraction}",
+                        fraction, max_fraction)]
+    return []
+
+
+@CRITERIA.register("object_count", "objects", [
+    Parameter("min_count", int, 1, "fewest expected objects", 0, 10**9),
+    Parameter("max_count", int, 10000, "most expected objects", 0, 10**9),
+    SEVERITY["warning"],
+])
+def object_count(label: LabelUnderInspection, min_count=1, max_count=10000, severity="warning"):
+    """The number of objects is outside the expected range."""
+    count = len(label.objects)
+    if count == 0:
+        return []
+    if count < min_count:
+        return [Finding("object_count", severity, f"{count} objects, fewer than the expected minimum {min_count}",
+                        count, min_count)]
+    if count > max_count:
+        return [Finding("object_count", severity, f"{count} objects, more than the expected maximum {max_count}",
+                        count, max_count)]
+    return []
+
+
+@CRITERIA.register("object_size", "objects", [
+    Parameter("min_area", float, 40.0, "smallest plausible object, in pixels", 0.0, 1e12),
+    Parameter("max_area", float, 0.0, "largest plausible object in pixels; 0 for no bound", 0.0, 1e12),
+    SEVERITY["warning"],
+])
+def object_size(label: LabelUnderInspection, min_area=40.0, max_area=0.0, severity="warning"):
+    """Objects smaller or larger than plausible for the structure; objects cut
+    by the border are only judged against the upper bound."""
+    area = label.objects.area
+    too_small = (area < min_area) & label.inner
+    small = objects_finding("object_size", severity, label, too_small,
+                             f"{int(too_small.sum())} object(s) smaller than {min_area:g} px "
+                             f"(smallest {area[too_small].min() if too_small.any() else 0:g} px)",
+                             area[too_small].min() if too_small.any() else 0, min_area)
+    large = []
+    if max_area:
+        large = objects_finding("object_size", severity, label, area > max_area,
+                                 f"{int((area > max_area).sum())} object(s) larger than {max_area:g} px "
+                                 f"(largest {area.max() if len(area) else 0:g} px)",
+                                 area.max() if len(area) else 0, max_area)
+    return small + large
+
+
+@CRITERIA.register("holes", "shape", [
+    Parameter("min_hole_area", float, 1.0, "smallest hole reported, in pixels", 1.0, 1e12),
+    SEVERITY["warning"],
+])
+def holes(label: LabelUnderInspection, min_hole_area=1.0, severity="warning"):
+    """Objects with holes inside: usually an unfinished fill."""
+    hole_area = label.objects.hole_area
+    selected = hole_area >= min_hole_area
+    return objects_finding("holes", severity, label, selected,
+                            f"{int(selected.sum())} object(s) with holes (largest hole "
+                            f"{hole_area.max() if len(hole_area) else 0:g} px)",
+                            hole_area.max() if len(hole_area) else 0, min_hole_area)
+
+
+@CRITERIA.register("touching_border", "objects", [SEVERITY["info"]])
+def touching_border(label: LabelUnderInspection, severity="info"):
+    """Objects cut by the image border: incomplete, may need excluding."""
+    height, width = label.mask.shape
+    box = label.objects.bbox
+    selected = (box[:, 0] == 0) | (box[:, 1] == 0) | (box[:, 2] == height) | (box[:, 3] == width)
+    return objects_finding("touching_border", severity, label, selected,
+                            f"{int(selected.sum())} object(s) touch the image border", selected.sum(), 0)
+
+
+@CRITERIA.register("fragments", "objects", [
+    Parameter("fragment_area", float, 10.0, "pieces up to this size count as fragments", 1.0, 1e12),
+    Parameter("max_fragments", int, 2, "fragments tolerated", 0, 10**9),
+    SEVERITY["warning"],
+])
+def fragments(label: LabelUnderInspection, fragment_area=10.0, max_fragments=2, severity="warning"):
+    """Many tiny labelled pieces: stray brush strokes or noise."""
+    pieces, _ = ndi.label(label.mask > 0, structure=EIGHT_NEIGHBOURS)
+    sizes = np.bincount(pieces.ravel())
+    sizes[0] = 0
+    is_tiny = (sizes > 0) & (sizes <= fragment_area)
+    tiny = np.flatnonzero(is_tiny)
+    if len(tiny) <= max_fragments:
+        return []
+    slices = ndi.find_objects(pieces)
+    boxes = [(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in (slices[i - 1] for i in tiny)]
+    ids = np.unique(label.labels[is_tiny[pieces]]).tolist()
+    return [Finding("fragments", severity,
+                    f"{len(tiny)} fragments of at most {fragment_area:g} px (tolerated: {max_fragments})",
+                    len(tiny), max_fragments, ids, boxes)]
+
+
+@CRITERIA.register("irregular_shape", "shape", [
+    Parameter("min_solidity", float, 0.8, "area over convex-hull area", 0.0, 1.0),
+    Parameter("min_circularity", float, 0.3, "4*pi*area/perimeter^2", 0.0, 1.0),
+    Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
+    SEVERITY["warning"],
+])
+def irregular_shape(label: LabelUnderInspection, min_solidity=0.8, min_circularity=0.3, min_area=40.0, severity="warning"):
+    """Objects far from round where round objects (nuclei, cells) are expected:
+    often two merged objects or a slip of the brush. Objects cut by the
+    border are not judged."""
+    table = label.objects
+    judged = (table.area >= min_area) & label.inner
+    selected = judged & ((table.solidity < min_solidity) | (table.circularity < min_circularity))
+    worst = table.solidity[selected].min() if selected.any() else 1.0
+    return objects_finding("irregular_shape", severity, label, selected,
+                            f"{int(selected.sum())} irregular object(s): solidity below {min_solidity} "
+                            f"or circularity below {min_circularity} (lowest solidity {worst:.2f})",
+                            worst, min_solidity)
+
+
+@CRITERIA.register("instance_defects", "instances", [SEVERITY["error"]])
+def instance_defects(label: LabelUnderInspection, severity="error"):
+    """Instance-mask defects: one id in two separate pieces; ids with gaps.
+
+    An id whose pieces all touch the image border is one object that the
+    crop cut in several places (a bent nucleus at a tile's edge), not a
+    defect: it is left to ``touching_border``.
+    """
+    mask = np.asarray(label.mask)
+    if mask.max() <= 1:
+        return []
+    findings = []
+    split_ids, most_pieces = split_objects(label)
+    if split_ids:
+        findings += objects_finding("instance_defects", severity, label, np.isin(label.objects.ids, split_ids),
+                                     f"{len(split_ids)} id(s) label two or more separate pieces: "
+                                     f"{label.as_sent(split_ids[:10])}", most_pieces, 1)
+    present = np.asarray(label.as_sent(label.objects.ids))
+    if present.max() != len(present):
+        findings.append(Finding("instance_defects", "info",
+                                f"ids are not contiguous: {len(present)} objects but the highest id is "
+                                f"{present.max()}", float(present.max()), float(len(present))))
+    return findings
+
+
+def split_objects(label: LabelUnderInspection) -> tuple[list[int], int]:
+    """Ids in two or more pieces with at least one piece away from the image
+    border, and the most pieces any has. Each object is labelled inside its
+    own box: a loop over objects, cheap beside labelling the whole mask."""
+    labels, table = label.labels, label.objects
+    height, width = labels.shape
+    split, most = [], 1
+    for object_id, (r0, c0, r1, c1) in zip(table.ids.tolist(), table.bbox.tolist()):
+        pieces, count = ndi.label(labels[r0:r1, c0:c1] == object_id, structure=EIGHT_NEIGHBOURS)
+        if count < 2:
+            continue
+        edges = [edge for edge, on_border in ((pieces[0], r0 == 0), (pieces[-1], r1 == height),
+                                              (pieces[:, 0], c0 == 0), (pieces[:, -1], c1 == width)) if on_border]
+        on_border = np.unique(np.concatenate(edges)) if edges else np.zeros(1, int)
+        if np.setdiff1d(np.arange(1, count + 1), on_border).size:
+            split.append(object_id)
+            most = max(most, count)
+    return split, most

@@ -1,0 +1,153 @@
+"""Criteria that look at more than the mask: agreement with a pre-label,
+and the image's intensities (objects over background, missed and merged
+objects)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage import measure
+
+from labelassist.imaging.measures import dice
+from labelassist.inspect.criteria.base import (CRITERIA, SEVERITIES, SEVERITY, Finding, LabelUnderInspection,
+                                               objects_finding, missing_regions)
+from labelassist.inspect.measure import coverage, object_labels
+from labelassist.runtime.registry import Parameter
+
+
+@CRITERIA.register("prelabel_agreement", "agreement", [
+    Parameter("min_coverage", float, 0.5,
+              "an object agrees when at least this fraction of it is foreground in the other mask", 0.01, 1.0),
+    Parameter("min_dice", float, 0.7, "overall Dice below this is reported", 0.0, 1.0),
+    Parameter("min_area", float, 40.0, "smaller objects are not compared", 0.0, 1e12),
+    SEVERITY["warning"],
+    Parameter("extra_severity", str, "info", "severity of objects the pre-label lacks", choices=SEVERITIES),
+    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
+              "labelling conventions leave those out)"),
+    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
+              "typical labelled object count as missing", 0.0, 10.0),
+    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
+              "object's area count as missing", 0.0, 10.0),
+    Parameter("min_source_dice", float, 0.8, "with a project: compare with a pre-label source only once its mean "
+              "Dice against the project's submitted labels reaches this", 0.0, 1.0),
+])
+def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
+                       extra_severity="info", include_border=False, relative_contrast=0.3, relative_area=0.25,
+                       min_source_dice=0.8):
+    """Object-by-object disagreement with the pre-label or model prediction:
+    objects it has that the label lacks (missed) and the reverse (extra).
+
+    Objects are compared by coverage, not one-to-one IoU, so two touching
+    nuclei that a threshold merged into one blob still agree with the two
+    separate objects of the label. Extra objects are only "info" by default:
+    annotators routinely add dim objects a classical pre-label misses.
+    ``min_source_dice`` is applied before: which source, if any, a label
+    of a project is compared with (see ``inspect_label``).
+    """
+    if label.prelabel is None:
+        return []
+    source = f" ({label.prelabel_note})" if label.prelabel_note else ""
+    reference = object_labels(label.prelabel)
+    findings = []
+    overall = dice(label.mask, reference)
+    if overall < min_dice:
+        findings.append(Finding("prelabel_agreement", severity,
+                                f"Dice with the pre-label is {overall:.3f}, below {min_dice}{source}", overall,
+                                min_dice))
+    table = label.objects
+    extra = (coverage(label.labels, reference > 0)[table.ids] < min_coverage) & (table.area >= min_area)
+    findings += objects_finding("prelabel_agreement", extra_severity, label, extra,
+                                 f"{int(extra.sum())} object(s) not in the pre-label "
+                                 f"(less than {min_coverage:.0%} covered)", extra.sum(), min_coverage)
+    reference_coverage = coverage(reference, label.mask > 0)
+    reference_area = np.bincount(reference.ravel())
+    missed = np.flatnonzero((reference_coverage < min_coverage) & (reference_area >= min_area))
+    missed = missed[missed > 0]
+    missed, boxes = missing_regions(label, reference, missed, relative_contrast, include_border, relative_area)
+    if len(missed):
+        findings.append(Finding("prelabel_agreement", severity,
+                                f"{len(missed)} pre-labelled object(s) missing from the label "
+                                f"(less than {min_coverage:.0%} covered){source}; boxes show where",
+                                len(missed), min_coverage, [], boxes))
+    return findings
+
+
+@CRITERIA.register("background_intensity", "intensity", [
+    Parameter("min_contrast", float, 2.0,
+              "pixels fewer background spreads than this from the background level look like background",
+              0.0, 1e3),
+    Parameter("max_background_fraction", float, 0.2,
+              "objects with more background-like pixels than this fraction are flagged", 0.0, 1.0),
+    Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
+    SEVERITY["warning"],
+])
+def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_background_fraction=0.2, min_area=40.0,
+                         severity="warning"):
+    """Labelled objects that partly or wholly cover background: a blob on
+    background, a shifted outline, a bridge painted between two objects."""
+    if label.grey is None or len(label.objects) == 0:
+        return []
+    looks_background = label.contrast < min_contrast
+    fraction = np.asarray(ndi.mean(looks_background, labels=label.labels, index=label.objects.ids))
+    selected = (fraction > max_background_fraction) & (label.objects.area >= min_area)
+    return objects_finding("background_intensity", severity, label, selected,
+                            f"{int(selected.sum())} object(s) with more than {max_background_fraction:.0%} "
+                            f"background-like pixels (worst {fraction.max():.0%})",
+                            fraction.max(), max_background_fraction)
+
+
+@CRITERIA.register("missed_objects", "intensity", [
+    Parameter("min_contrast", float, 6.0, "unlabelled pixels this many background spreads from the "
+              "background level look like objects", 0.0, 1e3),
+    Parameter("min_area", float, 60.0, "smallest unlabelled object-like region reported, in pixels", 1.0, 1e12),
+    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
+              "labelling conventions leave those out)"),
+    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
+              "typical labelled object count as missing", 0.0, 10.0),
+    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
+              "object's area count as missing", 0.0, 10.0),
+    SEVERITY["warning"],
+])
+def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0, relative_contrast=0.3, include_border=False,
+                   relative_area=0.25, severity="warning"):
+    """Unlabelled regions that look like objects: likely missed objects."""
+    if label.grey is None:
+        return []
+    # Grow the label a little so a slightly loose boundary is not a "missed object".
+    candidates = (label.contrast > min_contrast) & ~ndi.binary_dilation(label.mask > 0, iterations=3)
+    candidates = ndi.binary_opening(candidates, iterations=2)
+    regions = measure.label(candidates)
+    areas = np.bincount(regions.ravel())
+    large = np.flatnonzero(areas >= min_area)
+    large = large[large > 0]
+    large, boxes = missing_regions(label, regions, large, relative_contrast, include_border, relative_area)
+    if not len(large):
+        return []
+    return [Finding("missed_objects", severity,
+                    f"{len(large)} unlabelled region(s) of at least {min_area:g} px look like objects",
+                    float(areas[large].max()), min_area, [], boxes)]
+
+
+@CRITERIA.register("merged_objects", "intensity", [
+    Parameter("min_contrast", float, 3.0, "pixels this many background spreads from the background level "
+              "look like object", 0.0, 1e3),
+    Parameter("min_piece_area", float, 40.0, "object-like pieces at least this large count", 1.0, 1e12),
+    SEVERITY["warning"],
+])
+def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, severity="warning"):
+    """One labelled object over two or more separate object-like regions of
+    the image: likely two objects merged under one label."""
+    if label.grey is None or len(label.objects) == 0:
+        return []
+    pieces = measure.label((label.labels > 0) & (label.contrast > min_contrast))
+    piece_area = np.bincount(pieces.ravel())
+    piece_owner = np.zeros(len(piece_area), np.int64)
+    piece_owner[pieces.ravel()] = label.labels.ravel()
+    substantial = np.flatnonzero(piece_area >= min_piece_area)
+    owners = piece_owner[substantial[substantial > 0]]
+    counts = np.bincount(owners, minlength=int(label.objects.ids.max()) + 1)[label.objects.ids]
+    selected = counts >= 2
+    return objects_finding("merged_objects", severity, label, selected,
+                            f"{int(selected.sum())} object(s) each spanning two or more separate bright regions "
+                            f"(most: {counts.max() if len(counts) else 0})",
+                            counts.max() if len(counts) else 0, 1)
