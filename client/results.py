@@ -73,7 +73,9 @@ class Box:
 @dataclass(frozen=True)
 class Finding:
     """One criterion's warning about a label: what was measured, the bound it
-    broke, and which objects (ids in the mask, their boxes)."""
+    broke, which objects (ids in the mask, their boxes), how sure it is (0.5
+    at the bound, towards 1 far beyond it) and, where a post-processing
+    step fixes it, that step as (name, parameters) for ``postprocess``."""
     criterion: str
     severity: Severity
     message: str
@@ -81,16 +83,22 @@ class Finding:
     bound: float = 0.0
     object_ids: tuple[int, ...] = ()
     boxes: tuple[Box, ...] = ()
+    confidence: float = 1.0
+    fix: tuple[str, dict] | None = None
 
     @classmethod
     def from_proto(cls, finding: inspect_pb2.Finding) -> Finding:
+        from labelassist.proto.wire.values import call_from_proto
+
         return cls(finding.criterion, Severity(finding.severity), finding.message, finding.measured,
-                   finding.bound, tuple(finding.object_ids), tuple(Box.from_proto(b) for b in finding.boxes))
+                   finding.bound, tuple(finding.object_ids), tuple(Box.from_proto(b) for b in finding.boxes),
+                   finding.confidence, call_from_proto(finding.fix) if finding.HasField("fix") else None)
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "severity": self.severity.label, "message": self.message,
                 "measured": self.measured, "bound": self.bound, "object_ids": list(self.object_ids),
-                "boxes": [list(b.start) + list(b.stop) for b in self.boxes]}
+                "boxes": [list(b.start) + list(b.stop) for b in self.boxes], "confidence": self.confidence,
+                "fix": None if self.fix is None else {"name": self.fix[0], "parameters": self.fix[1]}}
 
 
 @dataclass(frozen=True)

@@ -75,11 +75,12 @@ class SelectorCalls:
         return self._unary(self.selector.GetProject, selector_pb2.GetProjectRequest(project=project)).project
 
     def set_inspection(self, project: str, criteria: Iterable[StepLike] = (),
-                       disabled: Iterable[str] = ()) -> selector_pb2.Project:
-        """Replace the project's inspection settings: criterion parameters
-        and criteria that do not apply (admins)."""
+                       disabled: Iterable[str] = (), min_confidence: float = 0.0) -> selector_pb2.Project:
+        """Replace the project's inspection settings: criterion parameters,
+        criteria that do not apply, and the confidence below which warnings
+        are only info (admins)."""
         return self._unary(self.selector.SetInspection, selector_pb2.SetInspectionRequest(
-            project=project, inspection=inspection_settings(criteria, disabled))).project
+            project=project, inspection=inspection_settings(criteria, disabled, min_confidence))).project
 
     def set_assist(self, project: str, preprocess: Iterable[StepLike] = (), method: StepLike | None = None,
                    postprocess: Iterable[StepLike] = ()) -> selector_pb2.Project:

@@ -12,9 +12,10 @@ from labelassist.proto.wire.values import call_to_proto
 StepLike = str | tuple[str, Mapping[str, Any]] | common_pb2.NamedCall
 
 
-def inspection_settings(criteria: Iterable[StepLike] = (), disabled: Iterable[str] = ()
+def inspection_settings(criteria: Iterable[StepLike] = (), disabled: Iterable[str] = (), min_confidence: float = 0.0
                         ) -> selector_pb2.InspectionSettings:
-    return selector_pb2.InspectionSettings(criteria=[as_call(c) for c in criteria], disabled=list(disabled))
+    return selector_pb2.InspectionSettings(criteria=[as_call(c) for c in criteria], disabled=list(disabled),
+                                           min_confidence=min_confidence)
 
 
 def assist_settings(preprocess: Iterable[StepLike] = (), method: StepLike | None = None,

@@ -481,3 +481,36 @@ def test_the_lease_shows_its_time_left_and_is_renewed_while_the_sample_is_open(q
     assert client.next_sample(name, "someone-else").exhausted  # still held by the window
     assert window.session.lease_left() > 0 and "lease 0:0" in window.lease_label.text()
     window.close()
+
+
+def test_a_finding_with_a_fix_is_fixed_in_one_click_and_undone_in_one(qtbot, stack, gui_project):
+    """A pin-hole in a pre-labelled nucleus: inspection lists it as info with
+    a fix; Apply fix fills it (one undo step) and the finding is gone."""
+    project, _ = gui_project
+    window = _open_window(qtbot, stack, project)
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    mask = window.canvas.editor.mask.copy()
+    from scipy import ndimage
+
+    core = ndimage.binary_erosion(mask > 0, iterations=4)
+    row, col = np.argwhere(core)[len(np.argwhere(core)) // 2]
+    holed = mask.copy()
+    holed[row, col] = 0
+    window.canvas.replace_mask(holed)
+    with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_I)
+    [pin] = [i for i, f in enumerate(window.findings) if f.criterion == "holes"]
+    assert window.findings[pin].fix == ("fill_holes", {"max_size": 4}) and window.findings[pin].severity.label == "info"
+    assert not window.fix_button.isEnabled()
+    window.warnings.setCurrentRow(pin)
+    assert window.fix_button.isEnabled() and "fill_holes" in window.fix_button.text()
+    with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
+        window.fix_button.click()
+    _wait_idle(qtbot, window)
+    assert window.canvas.editor.mask[row, col] == mask[row, col]
+    assert not [f for f in window.findings if f.criterion == "holes"]
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.editor.mask[row, col] == 0
+    window.close()

@@ -289,3 +289,53 @@ def test_solidity_is_area_over_the_convex_hull_of_the_pixel_squares():
     table = measure_objects(labels)
     assert table.solidity[0] == pytest.approx(1.0)
     assert table.solidity[1] == pytest.approx(475 / 1437.5)
+
+
+def test_confidence_grows_with_the_distance_beyond_the_bound(client):
+    mask = one_disc((30, 30), 15)
+    mask[70:76, 70:76] = 2  # 36 px, just under the 40 px bound
+    mask[80:83, 20:23] = 3  # 9 px, far under it
+    near = findings(client, "object_size", np.where(np.isin(mask, (1, 2)), mask, 0))
+    far = findings(client, "object_size", np.where(np.isin(mask, (1, 3)), mask, 0))
+    assert 0.5 < near[0].confidence < 0.7 < 0.9 < far[0].confidence <= 1.0
+    assert findings(client, "empty_mask", np.zeros(SHAPE, np.uint8))[0].confidence == 1.0
+
+
+def test_a_pin_hole_is_info_with_a_fix_that_removes_it(client):
+    mask = one_disc(radius=20)
+    mask[50, 50] = 0
+    [finding] = findings(client, "holes", mask)
+    assert finding.severity == inspect_pb2.SEVERITY_INFO and finding.fix == ("fill_holes", {"max_size": 4})
+    fixed, _ = client.postprocess(mask, [finding.fix])
+    assert findings(client, "holes", fixed) == [] and (fixed > 0).sum() == (mask > 0).sum() + 1
+    big = one_disc(radius=20) & ~disc(SHAPE, (50, 50), 5)
+    [warning] = findings(client, "holes", big.astype(np.uint16))
+    assert warning.severity == inspect_pb2.SEVERITY_WARNING and warning.fix == ("fill_holes", {})
+
+
+def test_a_speck_is_info_with_a_fix_even_when_tolerated(client):
+    mask = one_disc()
+    mask[5:6, 5:7] = 1  # a 2 px stroke of the same id, away from the object
+    [finding] = findings(client, "fragments", mask)
+    assert finding.severity == inspect_pb2.SEVERITY_INFO and finding.fix == ("remove_fragments", {"max_size": 3})
+    fixed, _ = client.postprocess(mask, [finding.fix])
+    assert findings(client, "fragments", fixed) == [] and np.array_equal(fixed, one_disc())
+
+
+def test_a_project_sets_the_confidence_below_which_warnings_are_info(client, rng):
+    mask = one_disc((30, 30), 15)
+    mask[70:76, 70:76] = 2  # 36 px: a warning of low confidence
+    project = f"confidence-{rng.integers(1 << 30)}"
+    client.create_project(project)
+    size = [f for f in client.inspect(mask, project=project).findings if f.criterion == "object_size"]
+    assert size[0].severity == inspect_pb2.SEVERITY_WARNING
+    client.set_inspection(project, min_confidence=0.9)
+    assert client.get_project(project).inspection.min_confidence == 0.9
+    [quiet] = [f for f in client.inspect(mask, project=project).findings if f.criterion == "object_size"]
+    assert quiet.severity == inspect_pb2.SEVERITY_INFO and "below this project's 0.9" in quiet.message
+    mask[80:83, 20:23] = 3  # 9 px: far below the bound, still a warning
+    loud = [f for f in client.inspect(mask, project=project).findings if f.criterion == "object_size"]
+    assert inspect_pb2.SEVERITY_WARNING in {f.severity for f in loud}
+    with pytest.raises(grpc.RpcError) as raised:
+        client.set_inspection(project, min_confidence=1.5)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "min_confidence" in raised.value.details()

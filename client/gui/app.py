@@ -324,7 +324,9 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
         self.warnings.clear()
         for finding in self.findings:
             severity = finding.severity.label
-            item = QListWidgetItem(f"[{severity}] {finding.criterion}: {finding.message}")
+            sure = f" {finding.confidence:.2f}" if finding.confidence < 1 else ""
+            fix = f"  [fix: {finding.fix[0]}]" if finding.fix else ""
+            item = QListWidgetItem(f"[{severity}{sure}] {finding.criterion}: {finding.message}{fix}")
             item.setForeground({"error": Qt.GlobalColor.red, "warning": Qt.GlobalColor.darkYellow}
                                .get(severity, Qt.GlobalColor.gray))
             self.warnings.addItem(item)
@@ -343,6 +345,9 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
         return held
 
     def show_finding(self, row: int) -> None:
+        fix = self.findings[row].fix if 0 <= row < len(self.findings) else None
+        self.fix_button.setEnabled(fix is not None)
+        self.fix_button.setText(f"Apply fix: {fix[0]}  (Shift+F)" if fix else "Apply fix  (Shift+F)")
         if 0 <= row < len(self.findings):
             boxes = [(b.start[0], b.start[1], b.stop[0], b.stop[1]) for b in self.findings[row].boxes
                      if len(b.start) >= 2]

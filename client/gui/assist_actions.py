@@ -88,6 +88,22 @@ class AssistActions:
         self._run("Post-process", self.session.postprocess_call(self.canvas.editor.mask.copy(), steps),
                   self._for_this_sample(self.canvas.replace_mask))
 
+    def apply_fix(self) -> None:
+        """Run the selected finding's fix (a post-processing step) on the
+        mask as one undo step, then inspect again."""
+        row = self.warnings.currentRow()
+        fix = self.findings[row].fix if 0 <= row < len(self.findings) else None
+        if fix is None or not self._need_sample():
+            self.statusBar().showMessage("Select a finding that offers a fix", 5000)
+            return
+
+        def fixed(mask) -> None:
+            self.canvas.replace_mask(mask)
+            self.inspect()
+
+        self._run(f"Fix ({fix[0]})", self.session.postprocess_call(self.canvas.editor.mask.copy(), [fix]),
+                  self._for_this_sample(fixed))
+
     def train(self) -> None:
         if not self.project:
             return

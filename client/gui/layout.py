@@ -150,7 +150,8 @@ class WindowLayout:
         for text, key, handler in (("Next", "N", self.next_sample), ("Skip", "K", self.skip_sample),
                                    ("Pre-label", "P", self.run_prelabel),
                                    ("Refine", "R", self.refine), ("Post-process", "O", self.postprocess),
-                                   ("Inspect", "I", self.inspect), ("Submit", "Ctrl+S", self.submit)):
+                                   ("Inspect", "I", self.inspect), ("Apply fix", "Shift+F", self.apply_fix),
+                                   ("Submit", "Ctrl+S", self.submit)):
             self._action(text, key, handler)
         scroll = self.panel_scroll = QScrollArea()
         scroll.setWidget(panel)
@@ -248,7 +249,13 @@ class WindowLayout:
         self.warnings = QListWidget()
         self.warnings.setWordWrap(True)
         self.warnings.currentRowChanged.connect(self.show_finding)
+        self.warnings.itemDoubleClicked.connect(lambda _: self.apply_fix())
         box.addWidget(self.warnings, 1)
+        self.fix_button = _button("Apply fix", "Shift+F", self.apply_fix)
+        self.fix_button.setEnabled(False)
+        self.fix_button.setToolTip("Run the post-processing step that fixes the selected finding (double-click "
+                                   "a finding does the same); Undo takes it back")
+        box.addWidget(self.fix_button)
         self.inspect_before_submit = QCheckBox("Inspect before submitting")
         self.inspect_before_submit.setChecked(True)
         self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "

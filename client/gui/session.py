@@ -195,7 +195,8 @@ class LabellingSession:
         client, sample_id = self.client, self._require_sample()
         return lambda: client.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True)
 
-    def postprocess_call(self, mask: np.ndarray, steps: Sequence[str]) -> Call:
+    def postprocess_call(self, mask: np.ndarray, steps: Sequence) -> Call:
+        """Steps are names or (name, parameters), as ``postprocess`` takes them."""
         client, image = self.client, self._require_current().image
         return lambda: client.postprocess(mask, list(steps), image=image)[0]
 

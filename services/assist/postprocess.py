@@ -37,6 +37,21 @@ def fill_holes(mask, max_size=0):
     return segmentation_steps.fill_holes(mask, max_size)
 
 
+@register("remove_fragments", "postprocess", [
+    Parameter("max_size", int, 3, "connected pieces of at most this many pixels are removed", 1, 10**9),
+])
+def remove_fragments(mask, max_size=3):
+    """Remove stray specks: connected pieces of the foreground (8-connected,
+    whatever their ids) of at most ``max_size`` pixels, also a speck that
+    shares its id with a large object elsewhere."""
+    mask = np.asarray(mask)
+    pieces, _ = ndi.label(mask > 0, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(pieces.ravel())
+    small = sizes <= max_size
+    small[0] = False
+    return np.where(small[pieces], 0, mask).astype(mask.dtype)
+
+
 @register("opening", "postprocess", [
     Parameter("radius", int, 1, "disk radius in pixels", 1, 50),
 ])

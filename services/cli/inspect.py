@@ -19,8 +19,8 @@ def cmd_inspection(args) -> int:
     from labelassist.proto.wire.values import value_from_proto
 
     with client_for(args) as client:
-        if args.criterion or args.disable or args.reset:
-            project = client.set_inspection(args.project, args.criterion, args.disable)
+        if args.criterion or args.disable or args.reset or args.min_confidence:
+            project = client.set_inspection(args.project, args.criterion, args.disable, args.min_confidence or 0.0)
         else:
             project = client.get_project(args.project)
     settings = project.inspection
@@ -29,6 +29,8 @@ def cmd_inspection(args) -> int:
         values = ", ".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
         print(f"  {call.name}: {values}")
     print(f"  disabled: {', '.join(settings.disabled) or 'none'}")
+    if settings.min_confidence:
+        print(f"  min_confidence: {settings.min_confidence:g} (less certain warnings are info)")
     if not settings.criteria and not settings.disabled:
         print("  (the defaults of `labelassist criteria`)")
     with client_for(args) as client:
@@ -194,6 +196,8 @@ def register(commands) -> None:
                             help="a criterion's parameters for this project (replaces all settings)")
     inspection.add_argument("--disable", action="append", default=[], metavar="NAME",
                             help="a criterion that does not apply to this project")
+    inspection.add_argument("--min-confidence", type=float, metavar="C",
+                            help="warnings less certain than C (0.5 at a bound, towards 1 far beyond) are info")
     inspection.add_argument("--reset", action="store_true", help="back to the defaults")
     inspection.set_defaults(handler=cmd_inspection)
     inspect = commands.add_parser("inspect", help="inspect every label of a dataset folder or of a project")

@@ -48,7 +48,7 @@ class Calibration:
         explicit = dict(settings.criteria)
         merged = {name: {**values, **explicit.get(name, {})} for name, values in self.criteria}
         merged.update({name: values for name, values in explicit.items() if name not in merged})
-        return InspectionSettings(list(merged.items()), list(settings.disabled))
+        return InspectionSettings(list(merged.items()), list(settings.disabled), settings.min_confidence)
 
 
 def _whole_objects(label: np.ndarray):

@@ -170,6 +170,12 @@ def inspect_label(
     for entry, kwargs in bound:
         raise_if_cancelled()
         findings += entry.function(label, **kwargs)
+    if settings.min_confidence:
+        for finding in findings:
+            if finding.severity in ("warning", "error") and finding.confidence < settings.min_confidence:
+                finding.severity = "info"
+                finding.message += (f" (confidence {finding.confidence:.2f}, below this project's "
+                                    f"{settings.min_confidence:g}: shown, not holding a submit)")
     objects = label.objects
     if original_ids is not None:
         for finding in findings:

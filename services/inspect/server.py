@@ -33,9 +33,13 @@ def box_to_proto(box) -> common_pb2.BoundingBox:
 
 
 def finding_to_proto(finding) -> pb.Finding:
-    return pb.Finding(criterion=finding.criterion, severity=SEVERITY[finding.severity],
-                      message=finding.message, measured=finding.measured, bound=finding.bound,
-                      object_ids=finding.object_ids, boxes=[box_to_proto(b) for b in finding.boxes])
+    message = pb.Finding(criterion=finding.criterion, severity=SEVERITY[finding.severity],
+                         message=finding.message, measured=finding.measured, bound=finding.bound,
+                         object_ids=finding.object_ids, boxes=[box_to_proto(b) for b in finding.boxes],
+                         confidence=finding.confidence)
+    if finding.fix is not None:
+        message.fix.CopyFrom(call_to_proto(*finding.fix))
+    return message
 
 
 def objects_to_proto(table) -> list[pb.ObjectMeasurement]:

@@ -16,7 +16,7 @@ from typing import Any
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.runtime.registry import Registry
 
-# Stored as JSON: {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
+# Stored as JSON: {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...], "min_confidence": x}
 Settings = dict[str, Any]
 
 
@@ -24,12 +24,17 @@ def settings_from_proto(message) -> Settings:
     """The stored form of an ``InspectionSettings`` message ({} when empty)."""
     criteria = [list(call_from_proto(call)) for call in message.criteria]
     disabled = list(message.disabled)
-    return {"criteria": criteria, "disabled": disabled} if criteria or disabled else {}
+    if not (criteria or disabled or message.min_confidence):
+        return {}
+    stored = {"criteria": criteria, "disabled": disabled}
+    if message.min_confidence:
+        stored["min_confidence"] = message.min_confidence
+    return stored
 
 
 def settings_to_proto(stored: Settings, message_type):
     return message_type(criteria=[call_to_proto(name, parameters) for name, parameters in stored.get("criteria", [])],
-                        disabled=list(stored.get("disabled", [])))
+                        disabled=list(stored.get("disabled", [])), min_confidence=stored.get("min_confidence", 0.0))
 
 
 def check_settings(stored: Settings, catalogue: Callable[[], Registry | None]) -> Settings:
@@ -41,7 +46,10 @@ def check_settings(stored: Settings, catalogue: Callable[[], Registry | None]) -
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ValueError(f"criteria listed more than once: {', '.join(repeated)}")
-    if not stored or (catalogue := catalogue()) is None:
+    if not 0.0 <= stored.get("min_confidence", 0.0) <= 1.0:
+        raise ValueError(f"'min_confidence' is {stored['min_confidence']}; it must lie between 0 and 1")
+    names_criteria = stored.get("criteria") or stored.get("disabled")
+    if not names_criteria or (catalogue := catalogue()) is None:
         return stored
     for name in stored.get("disabled", []):
         catalogue.get(name)
@@ -49,4 +57,4 @@ def check_settings(stored: Settings, catalogue: Callable[[], Registry | None]) -
     for name, parameters in stored.get("criteria", []):
         bound = catalogue.get(name).bind(parameters)
         converted.append([name, {key: bound[key] for key in parameters}])
-    return {"criteria": converted, "disabled": list(dict.fromkeys(stored.get("disabled", [])))}
+    return {**stored, "criteria": converted, "disabled": list(dict.fromkeys(stored.get("disabled", [])))}

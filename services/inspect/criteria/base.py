@@ -4,6 +4,7 @@ missing regions."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -25,6 +26,10 @@ SEVERITY = {name: Parameter("severity", str, name, "how serious a finding is", c
 
 @dataclass
 class Finding:
+    """What a criterion found: the measured value against its bound, where
+    (object ids and boxes), how sure it is (0.5 at the bound, towards 1 far
+    beyond it; see :func:`beyond`) and, where one post-processing step
+    fixes it, that step as (name, parameters)."""
     criterion: str
     severity: str
     message: str
@@ -32,6 +37,16 @@ class Finding:
     bound: float = float("nan")
     object_ids: list[int] = field(default_factory=list)
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
+    confidence: float = 1.0
+    fix: tuple[str, dict] | None = None
+
+
+def beyond(measured: float, bound: float, scale: float) -> float:
+    """Confidence of a finding from how far its measurement lies beyond the
+    bound, in units of ``scale`` (what counts as clearly beyond for that
+    measure): 0.5 at the bound, 0.82 one scale beyond, 0.93 two."""
+    distance = abs(float(measured) - float(bound)) / max(float(scale), 1e-12)
+    return 0.5 + 0.5 * (1.0 - math.exp(-distance))
 
 
 @dataclass
@@ -159,8 +174,9 @@ def missing_regions(label: LabelUnderInspection, regions: np.ndarray, ids: np.nd
     return ids, boxes
 
 
-def objects_finding(name, severity, label: LabelUnderInspection, selected, message, measured, bound) -> list[Finding]:
+def objects_finding(name, severity, label: LabelUnderInspection, selected, message, measured, bound,
+                    confidence: float = 1.0, fix: tuple[str, dict] | None = None) -> list[Finding]:
     if not np.any(selected):
         return []
     ids, boxes = label.objects.rows(selected)
-    return [Finding(name, severity, message, float(measured), float(bound), ids, boxes)]
+    return [Finding(name, severity, message, float(measured), float(bound), ids, boxes, float(confidence), fix)]

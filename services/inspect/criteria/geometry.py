@@ -7,7 +7,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from labelassist.inspect.criteria.base import (CRITERIA, EIGHT_NEIGHBOURS, SEVERITY, Finding, LabelUnderInspection,
-                                               objects_finding)
+                                               beyond, objects_finding)
 from labelassist.runtime.registry import Parameter
 
 
@@ -32,11 +32,11 @@ def foreground_fraction(label: LabelUnderInspection, min_fraction=0.001, max_fra
     if fraction < min_fraction:
         return [Finding("foreground_fraction", severity,
                         f"foreground fraction {fraction:.4f} is below the minimum {min_fraction}",
-                        fraction, min_fraction)]
+                        fraction, min_fraction, confidence=beyond(fraction, min_fraction, min_fraction))]
     if fraction > max_fraction:
         return [Finding("foreground_fraction", severity,
                         f"foreground fraction {fraction:.4f} is above the maximum {max_fraction}",
-                        fraction, max_fraction)]
+                        fraction, max_fraction, confidence=beyond(fraction, max_fraction, 0.1))]
     return []
 
 
@@ -52,10 +52,10 @@ def object_count(label: LabelUnderInspection, min_count=1, max_count=10000, seve
         return []
     if count < min_count:
         return [Finding("object_count", severity, f"{count} objects, fewer than the expected minimum {min_count}",
-                        count, min_count)]
+                        count, min_count, confidence=beyond(count, min_count, max(0.25 * min_count, 1)))]
     if count > max_count:
         return [Finding("object_count", severity, f"{count} objects, more than the expected maximum {max_count}",
-                        count, max_count)]
+                        count, max_count, confidence=beyond(count, max_count, max(0.25 * max_count, 1)))]
     return []
 
 
@@ -69,31 +69,41 @@ def object_size(label: LabelUnderInspection, min_area=40.0, max_area=0.0, severi
     by the border are only judged against the upper bound."""
     area = label.objects.area
     too_small = (area < min_area) & label.inner
+    smallest = area[too_small].min() if too_small.any() else 0
     small = objects_finding("object_size", severity, label, too_small,
-                             f"{int(too_small.sum())} object(s) smaller than {min_area:g} px "
-                             f"(smallest {area[too_small].min() if too_small.any() else 0:g} px)",
-                             area[too_small].min() if too_small.any() else 0, min_area)
+                            f"{int(too_small.sum())} object(s) smaller than {min_area:g} px (smallest {smallest:g} px)",
+                            smallest, min_area, beyond(smallest, min_area, 0.25 * min_area))
     large = []
     if max_area:
+        largest = area.max() if len(area) else 0
         large = objects_finding("object_size", severity, label, area > max_area,
-                                 f"{int((area > max_area).sum())} object(s) larger than {max_area:g} px "
-                                 f"(largest {area.max() if len(area) else 0:g} px)",
-                                 area.max() if len(area) else 0, max_area)
+                                f"{int((area > max_area).sum())} object(s) larger than {max_area:g} px "
+                                f"(largest {largest:g} px)", largest, max_area, beyond(largest, max_area, 0.25 * max_area))
     return small + large
 
 
 @CRITERIA.register("holes", "shape", [
     Parameter("min_hole_area", float, 1.0, "smallest hole reported, in pixels", 1.0, 1e12),
+    Parameter("minor_area", float, 4.0, "objects whose holes add up to at most this are a minor finding: info, "
+              "with a fill-holes fix", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def holes(label: LabelUnderInspection, min_hole_area=1.0, severity="warning"):
-    """Objects with holes inside: usually an unfinished fill."""
+def holes(label: LabelUnderInspection, min_hole_area=1.0, minor_area=4.0, severity="warning"):
+    """Objects with holes inside: usually an unfinished fill. Pin-holes (up
+    to ``minor_area``) are info with a fix that fills just them."""
     hole_area = label.objects.hole_area
     selected = hole_area >= min_hole_area
-    return objects_finding("holes", severity, label, selected,
-                            f"{int(selected.sum())} object(s) with holes (largest hole "
-                            f"{hole_area.max() if len(hole_area) else 0:g} px)",
-                            hole_area.max() if len(hole_area) else 0, min_hole_area)
+    minor = selected & (hole_area <= minor_area)
+    major = selected & ~minor
+    largest = hole_area[major].max() if major.any() else 0
+    return (objects_finding("holes", severity, label, major,
+                            f"{int(major.sum())} object(s) with holes (largest hole {largest:g} px)",
+                            largest, min_hole_area, beyond(largest, max(minor_area, min_hole_area), 10.0),
+                            ("fill_holes", {}))
+            + objects_finding("holes", "info", label, minor,
+                              f"{int(minor.sum())} object(s) with pin-holes of at most {minor_area:g} px",
+                              hole_area[minor].max() if minor.any() else 0, min_hole_area, 1.0,
+                              ("fill_holes", {"max_size": int(minor_area)})))
 
 
 @CRITERIA.register("touching_border", "objects", [SEVERITY["info"]])
@@ -103,29 +113,39 @@ def touching_border(label: LabelUnderInspection, severity="info"):
     box = label.objects.bbox
     selected = (box[:, 0] == 0) | (box[:, 1] == 0) | (box[:, 2] == height) | (box[:, 3] == width)
     return objects_finding("touching_border", severity, label, selected,
-                            f"{int(selected.sum())} object(s) touch the image border", selected.sum(), 0)
+                           f"{int(selected.sum())} object(s) touch the image border", selected.sum(), 0)
 
 
 @CRITERIA.register("fragments", "objects", [
     Parameter("fragment_area", float, 10.0, "pieces up to this size count as fragments", 1.0, 1e12),
     Parameter("max_fragments", int, 2, "fragments tolerated", 0, 10**9),
+    Parameter("minor_area", float, 3.0, "pieces up to this size are reported even when tolerated, as info with a "
+              "fix that removes them", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def fragments(label: LabelUnderInspection, fragment_area=10.0, max_fragments=2, severity="warning"):
-    """Many tiny labelled pieces: stray brush strokes or noise."""
+def fragments(label: LabelUnderInspection, fragment_area=10.0, max_fragments=2, minor_area=3.0, severity="warning"):
+    """Many tiny labelled pieces: stray brush strokes or noise. Specks of a
+    few pixels are info with a one-click fix even when tolerated."""
     pieces, _ = ndi.label(label.mask > 0, structure=EIGHT_NEIGHBOURS)
     sizes = np.bincount(pieces.ravel())
     sizes[0] = 0
     is_tiny = (sizes > 0) & (sizes <= fragment_area)
+    severe = int(is_tiny.sum()) > max_fragments
+    if not severe:
+        is_tiny = (sizes > 0) & (sizes <= minor_area)
     tiny = np.flatnonzero(is_tiny)
-    if len(tiny) <= max_fragments:
+    if not len(tiny):
         return []
     slices = ndi.find_objects(pieces)
     boxes = [(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in (slices[i - 1] for i in tiny)]
     ids = np.unique(label.labels[is_tiny[pieces]]).tolist()
-    return [Finding("fragments", severity,
-                    f"{len(tiny)} fragments of at most {fragment_area:g} px (tolerated: {max_fragments})",
-                    len(tiny), max_fragments, ids, boxes)]
+    if severe:
+        return [Finding("fragments", severity,
+                        f"{len(tiny)} fragments of at most {fragment_area:g} px (tolerated: {max_fragments})",
+                        len(tiny), max_fragments, ids, boxes, beyond(len(tiny), max_fragments, 2.0),
+                        ("remove_fragments", {"max_size": int(fragment_area)}))]
+    return [Finding("fragments", "info", f"{len(tiny)} speck(s) of at most {minor_area:g} px",
+                    len(tiny), max_fragments, ids, boxes, 1.0, ("remove_fragments", {"max_size": int(minor_area)}))]
 
 
 @CRITERIA.register("irregular_shape", "shape", [
@@ -142,10 +162,13 @@ def irregular_shape(label: LabelUnderInspection, min_solidity=0.8, min_circulari
     judged = (table.area >= min_area) & label.inner
     selected = judged & ((table.solidity < min_solidity) | (table.circularity < min_circularity))
     worst = table.solidity[selected].min() if selected.any() else 1.0
+    roundness = table.circularity[selected].min() if selected.any() else 1.0
+    confidence = max(beyond(worst, min_solidity, 0.1) if worst < min_solidity else 0.0,
+                     beyond(roundness, min_circularity, 0.1) if roundness < min_circularity else 0.0)
     return objects_finding("irregular_shape", severity, label, selected,
-                            f"{int(selected.sum())} irregular object(s): solidity below {min_solidity} "
-                            f"or circularity below {min_circularity} (lowest solidity {worst:.2f})",
-                            worst, min_solidity)
+                           f"{int(selected.sum())} irregular object(s): solidity below {min_solidity} "
+                           f"or circularity below {min_circularity} (lowest solidity {worst:.2f})",
+                           worst, min_solidity, confidence)
 
 
 @CRITERIA.register("instance_defects", "instances", [SEVERITY["error"]])

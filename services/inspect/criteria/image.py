@@ -10,9 +10,18 @@ from skimage import measure
 
 from labelassist.imaging.measures import dice
 from labelassist.inspect.criteria.base import (CRITERIA, SEVERITIES, SEVERITY, Finding, LabelUnderInspection,
-                                               objects_finding, missing_regions)
+                                               beyond, objects_finding, missing_regions)
 from labelassist.inspect.measure import coverage, object_labels
 from labelassist.runtime.registry import Parameter
+
+
+def missing_confidence(label: LabelUnderInspection, areas: np.ndarray, relative_area: float) -> float:
+    """How sure a missing-object claim is: its largest region's area as a
+    share of the typical labelled object's, beyond ``relative_area`` (half an
+    object's size counts as clearly beyond)."""
+    if not len(areas) or label.typical_area <= 0:
+        return 1.0
+    return beyond(float(np.max(areas)) / label.typical_area, relative_area, 0.5)
 
 
 @CRITERIA.register("prelabel_agreement", "agreement", [
@@ -53,7 +62,7 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
     if overall < min_dice:
         findings.append(Finding("prelabel_agreement", severity,
                                 f"Dice with the pre-label is {overall:.3f}, below {min_dice}{source}", overall,
-                                min_dice))
+                                min_dice, confidence=beyond(overall, min_dice, 0.1)))
     table = label.objects
     extra = (coverage(label.labels, reference > 0)[table.ids] < min_coverage) & (table.area >= min_area)
     findings += objects_finding("prelabel_agreement", extra_severity, label, extra,
@@ -68,7 +77,8 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
         findings.append(Finding("prelabel_agreement", severity,
                                 f"{len(missed)} pre-labelled object(s) missing from the label "
                                 f"(less than {min_coverage:.0%} covered){source}; boxes show where",
-                                len(missed), min_coverage, [], boxes))
+                                len(missed), min_coverage, [], boxes,
+                                missing_confidence(label, reference_area[missed], relative_area)))
     return findings
 
 
@@ -92,8 +102,9 @@ def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_back
     selected = (fraction > max_background_fraction) & (label.objects.area >= min_area)
     return objects_finding("background_intensity", severity, label, selected,
                             f"{int(selected.sum())} object(s) with more than {max_background_fraction:.0%} "
-                            f"background-like pixels (worst {fraction.max():.0%})",
-                            fraction.max(), max_background_fraction)
+                           f"background-like pixels (worst {fraction.max():.0%})",
+                           fraction.max(), max_background_fraction,
+                           beyond(fraction[selected].max() if selected.any() else 0, max_background_fraction, 0.2))
 
 
 @CRITERIA.register("missed_objects", "intensity", [
@@ -125,7 +136,8 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
         return []
     return [Finding("missed_objects", severity,
                     f"{len(large)} unlabelled region(s) of at least {min_area:g} px look like objects",
-                    float(areas[large].max()), min_area, [], boxes)]
+                    float(areas[large].max()), min_area, [], boxes,
+                    missing_confidence(label, areas[large], relative_area))]
 
 
 @CRITERIA.register("merged_objects", "intensity", [
@@ -149,5 +161,5 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
     selected = counts >= 2
     return objects_finding("merged_objects", severity, label, selected,
                             f"{int(selected.sum())} object(s) each spanning two or more separate bright regions "
-                            f"(most: {counts.max() if len(counts) else 0})",
-                            counts.max() if len(counts) else 0, 1)
+                           f"(most: {counts.max() if len(counts) else 0})",
+                           counts.max() if len(counts) else 0, 1, beyond(counts.max() if len(counts) else 1, 1, 1.0))

@@ -54,12 +54,14 @@ class AssistSettings(_message.Message):
     def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ...) -> None: ...
 
 class InspectionSettings(_message.Message):
-    __slots__ = ("criteria", "disabled")
+    __slots__ = ("criteria", "disabled", "min_confidence")
     CRITERIA_FIELD_NUMBER: _ClassVar[int]
     DISABLED_FIELD_NUMBER: _ClassVar[int]
+    MIN_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     disabled: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., disabled: _Optional[_Iterable[str]] = ...) -> None: ...
+    min_confidence: float
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., disabled: _Optional[_Iterable[str]] = ..., min_confidence: _Optional[float] = ...) -> None: ...
 
 class CreateProjectRequest(_message.Message):
     __slots__ = ("name", "lease_seconds", "strategy", "inspection", "assist")
