@@ -514,3 +514,36 @@ def test_a_finding_with_a_fix_is_fixed_in_one_click_and_undone_in_one(qtbot, sta
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.canvas.editor.mask[row, col] == 0
     window.close()
+
+
+@pytest.mark.slow
+def test_the_reviewers_queue_lists_likely_errors_first_and_outlines_them(qtbot, generalist_stack):
+    """The sample list's "likely errors": a blob planted in one of four HeLa
+    tiles ranks that label first; opening it outlines the blob."""
+    from labelassist.client.sdk import LabelAssistClient
+    from labelassist.evaluation.corruptions import paint_blob
+
+    images, masks = hela_sample()
+    project = f"queue-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+    blobbed, blob = paint_blob(masks[1, :128, :128], np.random.default_rng(0))
+    labels = [masks[0, :128, :128], blobbed, masks[2, :128, :128], masks[3, :128, :128]]
+    with LabelAssistClient(generalist_stack.addresses, timeout=300) as sdk:
+        sdk.create_project(project)
+        sdk.add_samples(project, [{"stem": f"s{i}", "image": images[i, :128, :128], "label": label}
+                                  for i, label in enumerate(labels)])
+    window = MainWindow(Connection.from_addresses(generalist_stack.addresses), annotator="rita", project=project,
+                        next_after_submit=False)
+    qtbot.addWidget(window)
+    window.show()
+    _wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.browser.loaded, timeout=WAIT_MS):
+        window.browser.state.setCurrentText("likely errors")
+    table = window.browser.table
+    assert table.rowCount() == 4 and table.item(0, 0).text() == "s1"
+    assert table.item(0, 6).data(Qt.ItemDataRole.DisplayRole) >= 0.9 > table.item(1, 6).data(Qt.ItemDataRole.DisplayRole)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        window.browser.open_row(0)
+    assert window.sample.stem == "s1" and window.canvas._highlights
+    (r0, c0, r1, c1), *_ = window.browser.suspect_boxes(window.sample.sample_id)
+    assert blob[r0:r1, c0:c1].any()
+    window.close()

@@ -84,7 +84,7 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
         self._build_panel(annotator, next_after_submit)
         client = self.client
         self.browser = SampleBrowser(self, self._run, lambda project, token, labelled: client.samples_page(
-            project, token, BROWSER_PAGE, labelled))
+            project, token, BROWSER_PAGE, labelled), lambda project: client.rank_label_errors(project))
         self.browser.open_requested.connect(self.open_sample)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.project_combo.currentTextChanged.connect(self.browser.show_project)
@@ -305,6 +305,11 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
         self.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
                                   f"{self.sample.sequence or '–'}{version}), {how}")
         self.timings["next_to_image"] = time.perf_counter() - self._next_started
+        suspected = self.browser.suspect_boxes(self.sample.sample_id)
+        if suspected:  # opened from the review queue: outline where the label is likely wrong
+            self.canvas.highlight(suspected)
+            top = self.browser.suspects[self.sample.sample_id][0]
+            self.statusBar().showMessage(f"likely error ({top.score:.2f}): {top.reason}", 15000)
         self.sample_shown.emit()
         if self.display_combo.currentText() != NO_DISPLAY_STEP:
             self.apply_display()

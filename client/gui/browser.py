@@ -1,7 +1,9 @@
 """The sample list: a dockable table of the project's samples, loaded a page
 at a time as it scrolls, filtered by name and state; a double-click (or
 Previous / Next in its order) opens a sample, a labelled one with its
-latest label."""
+latest label. "likely errors" is the reviewer's queue: the labels inspect
+ranks most likely wrong first, each with its score and reason; opening one
+outlines its suspect places."""
 
 from __future__ import annotations
 
@@ -22,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 PAGE = 500
-COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version")
-STATES = ("all", "unlabelled", "labelled", "to review", "rejected")
+COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version", "Suspicion")
+STATES = ("all", "unlabelled", "labelled", "to review", "rejected", "likely errors")
+RANKED = "likely errors"
 
 
 STATE_FILTERS = {"all": lambda info: True, "unlabelled": lambda info: not info.labeled,
@@ -48,15 +51,17 @@ def _cell(value) -> QTableWidgetItem:
 
 class SampleBrowser(QDockWidget):
     """The samples of the open project; asks ``fetch_page(token, labelled_only)``
-    (run on a worker by ``run``) for more when scrolled to the end."""
+    (run on a worker by ``run``) for more when scrolled to the end, and
+    ``rank(project)`` for the review queue."""
 
     open_requested = Signal(int)  # a sample id
     loaded = Signal(int)  # rows now listed
 
-    def __init__(self, parent, run, fetch_page):
+    def __init__(self, parent, run, fetch_page, rank=None):
         super().__init__("Samples", parent)
         self.setObjectName("samples")
-        self._run, self._fetch_page = run, fetch_page
+        self._run, self._fetch_page, self._rank = run, fetch_page, rank
+        self.suspects: dict[int, list] = {}  # sample id -> its suspected errors, from the last ranking
         self._token: str | None = ""  # None: every page is loaded
         self._loading = False
         self._generation = 0
@@ -108,8 +113,53 @@ class SampleBrowser(QDockWidget):
         self.table.setRowCount(0)
         self.table.setSortingEnabled(True)
         self.ids, self._token, self._loading = [], "", False
-        if self.project:
+        if self.project and self.state.currentText() == RANKED:
+            self._load_ranking()
+        elif self.project:
             self.more()
+
+    def _load_ranking(self) -> None:
+        """Ask inspect to rank the project's labels (every page at once: the ranking is one answer)."""
+        if self._rank is None:
+            return
+        self._token, self._loading = None, True
+        generation, project, rank = self._generation, self.project, self._rank
+        self.count.setText("ranking the labels…")
+        self._run("Likely errors", lambda: rank(project), lambda ranking: self._add_ranking(generation, ranking),
+                  on_error=lambda _: self._done_loading())
+
+    def _add_ranking(self, generation: int, ranking) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        self.suspects = {}
+        for suspect in ranking.suspects:
+            self.suspects.setdefault(suspect.sample_id, []).append(suspect)
+        self.table.setSortingEnabled(False)
+        for sample_id, stem, version, score, count in ranking.labels:
+            row = self.table.rowCount()
+            self.table.insertRow(row)
+            name = _cell(stem)
+            name.setData(Qt.ItemDataRole.UserRole, int(sample_id))
+            self.table.setItem(row, 0, name)
+            for column in (1, 2, 3):
+                self.table.setItem(row, column, _cell(""))
+            self.table.setItem(row, 4, _cell("labelled"))
+            self.table.setItem(row, 5, _cell(int(version)))
+            suspicion = _cell(round(float(score), 2))
+            found = self.suspects.get(int(sample_id), [])
+            suspicion.setToolTip("\n".join(f"{s.score:.2f}: {s.reason}" for s in found[:5]) or "nothing suspect")
+            self.table.setItem(row, 6, suspicion)
+            self.ids.append(int(sample_id))
+        self.table.setSortingEnabled(True)
+        self._apply_filter(self.filter.text())
+        model = f"{ranking.model} v{ranking.model_version}" if ranking.model_version else ranking.model
+        self.count.setText(f"{self.table.rowCount()} labels, most likely errors first ({model} model)")
+        self.loaded.emit(self.table.rowCount())
+
+    def suspect_boxes(self, sample_id: int) -> list[tuple[int, int, int, int]]:
+        """Where the last ranking suspects errors in this sample's label (top, left, bottom, right)."""
+        return [(*s.box.start[:2], *s.box.stop[:2]) for s in self.suspects.get(sample_id, []) if s.score >= 0.5]
 
     def more(self) -> None:
         """Load the next page, unless one is on its way or all are here."""
@@ -130,7 +180,7 @@ class SampleBrowser(QDockWidget):
             return  # a page for a list that was reloaded meanwhile
         self._loading = False
         self._token = next_token or None
-        wanted = STATE_FILTERS[self.state.currentText()]
+        wanted = STATE_FILTERS.get(self.state.currentText(), STATE_FILTERS["all"])
         self.table.setSortingEnabled(False)
         for info in infos:
             if not wanted(info):
@@ -148,6 +198,7 @@ class SampleBrowser(QDockWidget):
             if info.review_comment:
                 self.table.item(row, 4).setToolTip(f"{info.reviewer}: {info.review_comment}")
             self.table.setItem(row, 5, _cell(int(info.label_version) if info.labeled else ""))
+            self.table.setItem(row, 6, _cell(""))
             self.ids.append(int(info.sample_id))
         self.table.setSortingEnabled(True)
         self._apply_filter(self.filter.text())
