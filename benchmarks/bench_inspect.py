@@ -239,6 +239,11 @@ class Tally:
     false_alarms: int = 0
     unconfirmed_alarms: int = 0
     audited_alarms: int = 0
+    # Object level: reference objects, and the objects or places warned about on clean tiles (each warned
+    # object, each box of a missing-object claim, each finding without a place), before and after the audit.
+    objects: int = 0
+    object_alarms: int = 0
+    audited_object_alarms: int = 0
     raised: dict = field(default_factory=dict)
     hits: dict = field(default_factory=lambda: {corruption: 0 for corruption in CORRUPTIONS})
     sources: dict = field(default_factory=dict)
@@ -261,6 +266,8 @@ def _audit_alarms(tally: Tally, clean: list, window, audit) -> bool:
             entry = audit_entry(audit, window[0], finding.criterion, box)
             verdict = entry["verdict"] if entry else "unreviewed"
             excused &= verdict in JUSTIFIED
+            tally.object_alarms += 1
+            tally.audited_object_alarms += verdict not in JUSTIFIED
             tally.audit_rows.append({"number": len(tally.audit_rows), "frame": window[0],
                                      "criterion": finding.criterion, "box": list(map(int, box)),
                                      "message": finding.message, "verdict": verdict,
@@ -276,6 +283,7 @@ def _inspect_tiles(tiles, masks, settings, triton, rng) -> Tally:
         reference = measure.label(reference > 0) if reference.max() <= 1 else reference.astype(np.int32)
         inspection = inspect_label(reference, image, settings=settings, triton=triton)
         clean = inspection.findings
+        tally.objects += len(inspection.objects)
         tally.sources[inspection.prelabel_source] = tally.sources.get(inspection.prelabel_source, 0) + 1
         if alarms(clean):
             tally.false_alarms += 1
@@ -322,6 +330,10 @@ def _report(args, settings, tally: Tally, timing: dict, name: str) -> str:
              f"{tally.audited_alarms / total:.1%} (verdicts on the {len(tally.audit_rows)} warnings: "
              f"{', '.join(f'{k} {v}' for k, v in sorted(verdicts.items()))}; a tile counts unless every warning "
              "on it is a reference_miss or reference_defect; crops in inspect_hela*_audit/)", "",
+             f"**Object level:** warnings on {tally.object_alarms} of {tally.objects} clean reference objects "
+             f"= {tally.object_alarms / max(tally.objects, 1):.2%} (each warned object, each box of a missing-object "
+             f"claim, each finding without a place); after the audit {tally.audited_object_alarms} = "
+             f"{tally.audited_object_alarms / max(tally.objects, 1):.2%}", "",
              f"**Detection:** {detection:.1%} of {total * len(CORRUPTIONS)} corrupted tiles", "",
              "| corruption | detected |", "|---|---:|"]
     lines += [f"| {corruption} | {count}/{total} = {count / total:.1%} |" for corruption, count in hits.items()]
@@ -379,6 +391,8 @@ def main() -> int:
     write_results(name, {"tiles": tally.tiles, "prelabel_sources": tally.sources, "false_alarms": tally.false_alarms,
                          "false_alarms_unconfirmed": tally.unconfirmed_alarms,
                          "false_alarms_after_audit": tally.audited_alarms, "audit_verdicts": tally.verdicts(),
+                         "objects": tally.objects, "object_alarms": tally.object_alarms,
+                         "object_alarms_after_audit": tally.audited_object_alarms,
                          "raised_on_clean": tally.raised, "detected": tally.hits, "detection_rate": detection,
                          "timing_s": timing, "machine": machine()}, table)
     print(table)

@@ -330,6 +330,27 @@ def test_batch_leases_and_paged_listing_through_the_selector(selector):
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "at most 10000" in caught.value.details()
 
 
+def test_the_newest_labelled_samples_come_in_one_bounded_page(selector):
+    make_project(selector, "newest", 6, strategy="sequential")
+    ids = {s.stem: s.sample_id for s in selector.list_samples("newest")}
+    for stem in ("s002", "s000", "s004", "s001"):
+        selector.submit_label(ids[stem], "ann", np.ones((8, 8), np.uint8))
+    selector.submit_label(ids["s002"], "ann", np.zeros((8, 8), np.uint8))  # a new version: newest again
+
+    def newest(count: int) -> list[tuple[str, int]]:
+        response = selector.selector.ListSamples(selector_pb2.ListSamplesRequest(
+            project="newest", newest_labeled=True, page_size=count))
+        assert response.next_page_token == ""
+        return [(s.stem, s.label_version) for s in response.samples]
+
+    assert newest(3) == [("s002", 2), ("s001", 1), ("s004", 1)]
+    assert [stem for stem, _ in newest(100)] == ["s002", "s001", "s004", "s000"]
+    with pytest.raises(grpc.RpcError) as caught:
+        selector.selector.ListSamples(selector_pb2.ListSamplesRequest(project="newest", newest_labeled=True,
+                                                                      page_token="after:3"))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "one page" in caught.value.details()
+
+
 def test_a_forged_page_token_is_refused_with_what_to_do(selector):
     make_project(selector, "tokens", 2)
     with pytest.raises(grpc.RpcError) as caught:

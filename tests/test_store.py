@@ -63,6 +63,17 @@ def test_submitted_labels_are_versioned_with_checksums(store):
     assert store.progress(project) == (1, 2, {"ann": 1, "bob": 1})
 
 
+def test_the_newest_labelled_samples_in_one_query(store):
+    project = fill(store, "p", 4)
+    rows = {row.stem: row for row in store.samples(project)}
+    for stem in ("s003", "s000", "s002"):
+        store.submit_label(rows[stem].id, "ann", np.eye(4, dtype=np.uint8))
+    store.submit_label(rows["s003"].id, "ann", np.zeros((4, 4), np.uint8))
+    assert [row.stem for row in store.newest_labeled(project, 2)] == ["s003", "s002"]
+    assert [row.stem for row in store.newest_labeled(project, 10)] == ["s003", "s002", "s000"]
+    assert store.newest_labeled(fill(store, "empty", 2), 10) == []
+
+
 def test_a_foreign_lease_blocks_a_submit(store):
     project = fill(store, "p", 1)
     sample, _ = lease(store, project, "ann")

@@ -52,6 +52,7 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 
 ARRAYS = {"mask", "image", "prelabel"}
 CALIBRATION_SAMPLES = 50  # the newest accepted labels a calibration learns from
+CALIBRATION_REFRESH_SECONDS = 60.0  # a calibrated project re-learns at most this often
 RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
 SUSPECTS = 100  # suspects a ranking returns unless asked for another number
 PROGRESS_SECONDS = 1.0
@@ -108,7 +109,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         url = config.options.get("triton_url")
         self.triton = TritonClient(url) if url else None
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
-        self._calibrations: dict[str, tuple[int, Calibration]] = {}  # project -> (labelled count, calibration)
+        # project -> (labelled count, when learnt, calibration)
+        self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
         self._calibrating = threading.Lock()
         self.probability = ProbabilityModel(self.triton)
 
@@ -128,17 +130,23 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             return ProjectView(settings, self._calibration(selector, name, int(project.labeled)), evidence)
 
     def _calibration(self, selector, project: str, labelled: int) -> Calibration:
-        """The project's calibration, learnt again when its labelled count
-        changed (from its newest ``CALIBRATION_SAMPLES`` labels not rejected)."""
+        """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
+        labels not rejected (one bounded read), learnt again when its
+        labelled count changed: at once while it rests on too few labels to
+        move a bound, else at most every ``CALIBRATION_REFRESH_SECONDS``, so
+        a busy project does not re-read 50 labels after every submit."""
         with self._calibrating:
             cached = self._calibrations.get(project)
-            if cached is not None and cached[0] == labelled:
-                return cached[1]
+            if cached is not None:
+                count, learnt, calibration = cached
+                fresh = time.monotonic() - learnt < CALIBRATION_REFRESH_SECONDS
+                if count == labelled or (calibration.criteria and fresh):
+                    return calibration
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
             labels = [selector.get_sample(info.sample_id).require("label") for info in accepted]
             calibration = calibrate(labels)
-            self._calibrations[project] = (labelled, calibration)
+            self._calibrations[project] = (labelled, time.monotonic(), calibration)
             return calibration
 
     def ListCriteria(self, request, context):
