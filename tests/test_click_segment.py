@@ -101,7 +101,7 @@ def test_a_sample_segments_by_id_and_the_crop_comes_with_its_offset(sdk):
     ([(300.0, 5.0, True)], scene()[0], "outside the 256×256 image"),
     ([(5.0, 5.0, False)], scene()[0], "no positive click"),
     ([], scene()[0], "no clicks"),
-    ([(0.0, 0.0, True)], np.zeros((0, 5), np.uint16), ""),
+    ([(0.0, 0.0, True)], np.zeros((0, 5), np.uint16), r"at least 2×2 pixels, got shape \(0, 5\)"),
     ([(1.0, 1.0, True)], np.zeros((4, 4, 7), np.uint16), "7 channels"),
 ])
 def test_bad_segment_requests_are_invalid_argument_and_named(sdk, clicks, image, message):
