@@ -41,32 +41,9 @@ from hela import hela_frames, tile_windows  # noqa: E402
 
 from labelassist.cli.common import parse_step  # noqa: E402
 from labelassist.evaluation.corruptions import CORRUPTIONS, interior_ids  # noqa: E402
+from labelassist.evaluation.inspection_rates import alarms, detected  # noqa: E402
 from labelassist.inspect.inspection import inspect_label  # noqa: E402
 from labelassist.inspect.settings import InspectionSettings  # noqa: E402
-
-ALARM = ("warning", "error")
-
-
-def alarms(findings):
-    return [f for f in findings if f.severity in ALARM]
-
-
-def points_at(finding, region: np.ndarray, pad: int = 3) -> bool:
-    for r0, c0, r1, c1 in finding.boxes:
-        if region[max(r0 - pad, 0):r1 + pad, max(c0 - pad, 0):c1 + pad].any():
-            return True
-    return False
-
-
-def detected(clean_findings, corrupted_findings, region) -> bool:
-    clean_global = {f.criterion for f in alarms(clean_findings) if not f.boxes}
-    for finding in alarms(corrupted_findings):
-        if finding.boxes and points_at(finding, region):
-            return True
-        if not finding.boxes and finding.criterion not in clean_global:
-            return True
-    return False
-
 
 MISSING = ("missed_objects", "prelabel_agreement")
 

@@ -103,3 +103,24 @@ def test_prelabel_quality_command_scores_every_method(sample_dataset, tmp_path):
     # The reference masks are nuclei on dark background: thresholds agree well.
     assert rows["default pipeline"]["dice_mean"] > 0.7
     assert all(0 <= row["iou_mean"] <= row["dice_mean"] <= 1 for row in rows.values())
+
+
+def test_inspection_benchmark_reports_rates_with_defaults_and_calibrated(tmp_path):
+    dataset = tmp_path / "hela128"
+    counts = write_sample_dataset(dataset, tile=128)  # tiles large enough for whole nuclei to plant errors on
+    run = _labelassist("bench", "inspect", "--dataset", str(dataset), "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stderr
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    defaults, calibrated = results["runs"]
+    test = counts["test"]
+    assert defaults["criteria"] == "defaults" and calibrated["criteria"].startswith(
+        f"calibrated on {counts['samples'] - test} training")
+    for row in (defaults, calibrated):
+        rates = row["rates"]
+        assert rates["labels"] == test and rates["objects"] > test
+        assert 0 <= rates["flagged_labels"] <= test and 0 <= rates["warned_objects"]
+        planted = sum(d["planted"] for d in rates["detected"].values())
+        assert planted >= 3 * test and rates["detection"] > 0.8  # the planted errors are mostly found
+        assert rates["detected"]["holes punched"]["found"] == rates["detected"]["holes punched"]["planted"]
+        assert row["ranking"]["planted"] >= 1 and row["ranking"]["average_precision"] > 0.5
+    assert "| defaults |" in (tmp_path / "out" / "results.md").read_text()

@@ -159,7 +159,7 @@ def cmd_bench_label_errors(args) -> int:
 
     data = load_evaluation_set(args.dataset)
     test = list(data.test)[:args.max_images] if args.max_images else list(data.test)
-    train = [i for i in range(len(data.images)) if i not in set(data.test)]
+    train = list(data.train)
     started, runs = time.perf_counter(), []
     with tempfile.TemporaryDirectory() as data_dir:
         stack = Stack(data_dir=Path(data_dir), base_port=0)
@@ -195,6 +195,51 @@ def cmd_bench_label_errors(args) -> int:
                "calibration": (f"criteria calibrated on {calibration.images} accepted labels"
                                if calibration.criteria else "default criteria"),
                "median_average_precision": statistics.median(r["average_precision"] for r in runs), "runs": runs}
+    paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
+    print((args.out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def cmd_bench_inspect(args) -> int:
+    import time
+
+    from tqdm import tqdm
+
+    from labelassist.evaluation.evaluation_set import load_evaluation_set
+    from labelassist.evaluation.inspection_rates import inspection_rates, ranking_in_process, write_outputs
+    from labelassist.evaluation.machine import machine
+    from labelassist.inspect.calibration import calibrate
+    from labelassist.inspect.inspection import inspect_label
+    from labelassist.inspect.probability import ProbabilityModel
+    from labelassist.inspect.settings import InspectionSettings
+
+    data = load_evaluation_set(args.dataset)
+    test = list(data.test)[:args.max_images] if args.max_images else list(data.test)
+    calibration = calibrate([data.labels[i] for i in data.train])
+    choices = [("defaults", InspectionSettings()),
+               (f"calibrated on {calibration.images} training labels", calibration.under(None))]
+    images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]
+    probability = ProbabilityModel()
+    started, runs = time.perf_counter(), []
+    with tqdm(total=len(test) * len(choices) * (1 if args.no_ranking else 2), desc="inspecting", unit="label",
+              file=sys.stderr) as bar:
+        for name, settings in choices:
+            rates = inspection_rates(images, labels, lambda label, image, s=settings: inspect_label(
+                label, image, settings=s).findings, args.seed, bar.update)
+            ranking = None if args.no_ranking else ranking_in_process(
+                [data.stems[i] for i in test], images, labels, settings, probability, args.share, args.seed,
+                bar.update)
+            runs.append({"criteria": name, "settings": settings.criteria, "rates": rates, "ranking": ranking})
+    description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); each inspected "
+                   "as it is, and with each kind of error planted in it (labels with two objects away from the "
+                   f"border; seed {args.seed}); agreement against the default classical pre-label. Calibration: "
+                   f"the project calibration ({len(data.train)} training labels, {calibration.objects} objects). "
+                   f"Ranking: one error planted in a share {args.share} of the test labels, scored in-process "
+                   "with the bundled generalist U-Net (`labelassist bench label-errors` measures it through the "
+                   "services).")
+    results = {"description": description, "dataset": str(args.dataset), "seconds": time.perf_counter() - started,
+               "runs": runs}
     paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
     print((args.out / "results.md").read_text())
     print("wrote " + ", ".join(map(str, paths)))
@@ -257,3 +302,14 @@ def register(commands) -> None:
     errors.add_argument("--epochs", type=int, default=0,
                         help="train the project's U-Net on the training split first (0: the generalist as it ships)")
     errors.set_defaults(handler=cmd_bench_label_errors)
+    inspection = benches.add_parser("inspect", help="inspection as a detector: false alarms on clean test labels "
+                                    "(per label, per object), detection of planted errors, ranking AP; with the "
+                                    "default and the calibrated criteria")
+    inspection.add_argument("--dataset", type=Path, required=True, help="a dataset folder with a test split")
+    inspection.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")
+    inspection.add_argument("--seed", type=int, default=0)
+    inspection.add_argument("--share", type=float, default=0.5, help="share of labels with a planted error, "
+                            "for the ranking")
+    inspection.add_argument("--max-images", type=int, default=0, help="only the first N test images (0: all)")
+    inspection.add_argument("--no-ranking", action="store_true", help="skip the label-error ranking")
+    inspection.set_defaults(handler=cmd_bench_inspect)

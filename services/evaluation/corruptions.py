@@ -1,7 +1,8 @@
 """Planted label errors, for measuring inspection and label-error ranking:
 each function takes a clean instance label (objects with distinct ids) and
 a random generator and returns the corrupted label and the region it
-changed. Corruptions are planted on objects the image border does not cut."""
+changed. Corruptions are planted on objects the image border does not cut;
+one that cannot be planted in a label raises ValueError."""
 
 from __future__ import annotations
 
@@ -70,6 +71,8 @@ def punch_holes(mask, rng):
 def paint_blob(mask, rng, radius=8):
     background = ndi.binary_erosion(mask == 0, iterations=radius + 4)
     rows, cols = np.nonzero(background)
+    if not len(rows):
+        raise ValueError(f"no background {radius + 4} px away from every object to paint a blob on")
     pick = rng.integers(len(rows))
     blob = np.zeros(mask.shape, bool)
     blob[draw.disk((rows[pick], cols[pick]), radius, shape=mask.shape)] = True

@@ -32,17 +32,24 @@ class Planted:
 
 
 def plant_errors(stems, labels, share: float, seed: int) -> tuple[list[np.ndarray], dict[str, Planted]]:
-    """One corruption in ``share`` of the labels (kinds in turn; only labels
-    with two objects away from the border), the rest as they are."""
+    """One corruption in ``share`` of the labels (kinds in turn, the next
+    one where a kind has no room; only labels with two objects away from
+    the border), the rest as they are."""
     rng = np.random.default_rng(seed)
     kinds = list(CORRUPTIONS)
-    out, planted = [], {}
+    out, planted, turn = [], {}, 0
     for stem, label in zip(stems, labels):
         label = np.asarray(label)
         if rng.random() < share and len(interior_ids(label)) >= 2:
-            kind = kinds[len(planted) % len(kinds)]
-            label, region = CORRUPTIONS[kind](label, rng)
-            planted[stem] = Planted(stem, kind, region)
+            for attempt in range(len(kinds)):
+                kind = kinds[(turn + attempt) % len(kinds)]
+                try:
+                    label, region = CORRUPTIONS[kind](label, rng)
+                except ValueError:
+                    continue
+                planted[stem] = Planted(stem, kind, region)
+                turn += 1
+                break
         out.append(label)
     return out, planted
 

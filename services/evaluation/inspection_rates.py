@@ -1,0 +1,148 @@
+"""Inspection measured like a detector on any dataset folder: on each test
+label as it is (false alarms, per label and per object) and with each kind
+of planted error (detection), with the default criteria and calibrated on
+the training split's labels; and the label-error ranking's average
+precision, in-process with the bundled generalist U-Net.
+
+A planted error counts as detected when a warning or error points at it (a
+box overlapping what it changed) or when a finding without a place appears
+that the clean label did not raise. A false alarm is a clean label with
+any warning or error; at object level, each warned object, each box of a
+missing-object claim and each finding without a place counts once. Info
+findings are shown to the annotator but are neither.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from labelassist.evaluation.corruptions import CORRUPTIONS, interior_ids
+from labelassist.imaging.measures import instance_labels
+
+ALARM = ("warning", "error")
+
+
+def alarms(findings) -> list:
+    return [f for f in findings if f.severity in ALARM]
+
+
+def points_at(finding, region: np.ndarray, pad: int = 3) -> bool:
+    for r0, c0, r1, c1 in finding.boxes:
+        if region[max(r0 - pad, 0):r1 + pad, max(c0 - pad, 0):c1 + pad].any():
+            return True
+    return False
+
+
+def detected(clean_findings, corrupted_findings, region: np.ndarray) -> bool:
+    """Whether the corrupted label's inspection points at the planted error."""
+    clean_global = {f.criterion for f in alarms(clean_findings) if not f.boxes}
+    for finding in alarms(corrupted_findings):
+        if finding.boxes and points_at(finding, region):
+            return True
+        if not finding.boxes and finding.criterion not in clean_global:
+            return True
+    return False
+
+
+def warned_objects(findings) -> int:
+    """Objects and places a label's warnings name (see the module's note)."""
+    objects, places = set(), 0
+    for finding in alarms(findings):
+        if finding.object_ids:
+            objects.update(finding.object_ids)
+        else:
+            places += max(len(finding.boxes), 1)
+    return len(objects) + places
+
+
+def inspection_rates(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], inspect: Callable,
+                     seed: int = 0, progress: Callable[[], None] = lambda: None) -> dict:
+    """False alarms on the clean labels and detection of each planted error.
+
+    ``inspect(label, image)`` returns findings (the criteria under test).
+    Errors are planted only in labels with two objects away from the border.
+    """
+    rng = np.random.default_rng(seed)
+    flagged = objects = warned = 0
+    raised: dict[str, int] = {}
+    hits = {kind: [0, 0] for kind in CORRUPTIONS}
+    for image, label in zip(images, labels):
+        label = instance_labels(label)
+        clean = inspect(label, image)
+        objects += len(np.unique(label[label > 0]))
+        warned += warned_objects(clean)
+        flagged += bool(alarms(clean))
+        for finding in alarms(clean):
+            raised[finding.criterion] = raised.get(finding.criterion, 0) + 1
+        if len(interior_ids(label)) >= 2:
+            for kind, corrupt in CORRUPTIONS.items():
+                try:
+                    corrupted, region = corrupt(label, rng)
+                except ValueError:
+                    continue  # no room for this kind in this label (a blob needs background)
+                hits[kind][0] += detected(clean, inspect(corrupted, image), region)
+                hits[kind][1] += 1
+        progress()
+    planted = sum(total for _, total in hits.values())
+    return {"labels": len(labels), "flagged_labels": flagged, "objects": objects, "warned_objects": warned,
+            "raised": raised, "detected": {kind: {"found": found, "planted": total} for kind, (found, total)
+                                           in hits.items()},
+            "detection": sum(found for found, _ in hits.values()) / max(planted, 1)}
+
+
+def ranking_in_process(stems: Sequence[str], images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
+                       settings, probability: Callable, share: float, seed: int,
+                       progress: Callable[[], None] = lambda: None) -> dict:
+    """The label-error ranking's average precision with errors planted in
+    ``share`` of the labels, scored as inspect scores them (the same core,
+    in-process); see :mod:`labelassist.evaluation.label_error_ranking`."""
+    from labelassist.client.results import Box, LabelErrorRanking, SuspectedError
+    from labelassist.evaluation.label_error_ranking import measure_ranking, plant_errors
+    from labelassist.inspect.label_errors import suspect_label
+
+    planted_labels, planted = plant_errors(stems, [instance_labels(label) for label in labels], share, seed)
+    suspects, rows = [], []
+    for stem, image, label in zip(stems, images, planted_labels):
+        found = suspect_label(label, image, probability(image), settings)
+        suspects += [SuspectedError(0, stem, 1, s.score, s.signals, s.reason, s.object_id,
+                                    Box(tuple(s.box[:2]), tuple(s.box[2:]))) for s in found]
+        rows.append((0, stem, 1, found[0].score if found else 0.0, len(found)))
+        progress()
+    suspects.sort(key=lambda s: -s.score)
+    rows.sort(key=lambda row: -row[3])
+    return measure_ranking(LabelErrorRanking(suspects, rows, "generalist", 0, None, []), planted)
+
+
+def write_outputs(results: dict, out: Path, command: str, machine: dict) -> list[Path]:
+    """results.json and results.md."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = {**results, "command": command, "machine": machine}
+    (out / "results.json").write_text(json.dumps(results, indent=2))
+    runs = results["runs"]
+    kinds = list(CORRUPTIONS)
+    lines = ["# Label inspection as a detector", "", results["description"], "",
+             "| criteria | clean labels with warnings | clean objects with warnings | "
+             + " | ".join(kinds) + " | detection | ranking AP (places / labels) |",
+             "|---|---:|---:|" + "---:|" * len(kinds) + "---:|---:|"]
+    for run in runs:
+        rates = run["rates"]
+        cells = [f"{rates['flagged_labels']}/{rates['labels']} = {rates['flagged_labels'] / max(rates['labels'], 1):.1%}",
+                 f"{rates['warned_objects']}/{rates['objects']} = "
+                 f"{rates['warned_objects'] / max(rates['objects'], 1):.2%}"]
+        cells += [f"{d['found']}/{d['planted']}" for d in (rates["detected"][kind] for kind in kinds)]
+        cells.append(f"{rates['detection']:.1%}")
+        ranking = run.get("ranking")
+        cells.append(f"{ranking['average_precision']:.3f} / {ranking['label_average_precision']:.3f}"
+                     if ranking else "-")
+        lines.append(f"| {run['criteria']} | " + " | ".join(cells) + " |")
+    lines += [""] + [f"Warnings on clean labels, {run['criteria']}: "
+                     + (", ".join(f"{k} {v}" for k, v in sorted(run["rates"]["raised"].items())) or "none") + "."
+                     for run in runs]
+    lines += ["", f"Machine: {machine['cpus']} CPUs, {machine['processor']}, Python {machine['python']}; "
+              f"{results['seconds']:.0f} s.", f"Command: `{command}`", ""]
+    (out / "results.md").write_text("\n".join(lines))
+    return [out / "results.json", out / "results.md"]
