@@ -131,3 +131,43 @@ def test_agreement_uses_only_a_prelabel_source_that_earned_it(client, rng):
     assert report.prelabel_source == "classical" and "classical: mean Dice 0.9" in report.prelabel_note
     [missing] = _missing_warnings(report)
     assert "against this project's last 3 labels" in missing.message
+
+
+def crescents(rng, side: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """Sixteen crescent-shaped objects (solidity far below the default 0.8),
+    as a project of, say, bent bacteria or kidney-shaped nuclei has."""
+    label = np.zeros((side, side), np.uint16)
+    for index in range(16):
+        centre = np.array((20 + 40 * (index // 4), 20 + 40 * (index % 4))) + rng.integers(-2, 3, 2)
+        outer = np.zeros_like(label, bool)
+        outer[draw.disk(tuple(centre), 13, shape=label.shape)] = True
+        inner = np.zeros_like(outer)
+        inner[draw.disk(tuple(centre + (0, 7)), 11, shape=label.shape)] = True
+        label[outer & ~inner] = index + 1
+    image = (np.where(label > 0, 2000, 300) + rng.normal(0, 40, label.shape)).clip(0).astype(np.uint16)
+    return image, label
+
+
+def _irregular_warnings(report) -> int:
+    return sum(1 for f in report.findings if f.criterion == "irregular_shape" and f.severity >= 2)
+
+
+def test_a_project_of_irregular_objects_calibrates_after_the_labels_its_inspect_asks_for(client, stack,
+                                                                                         start_service, rng):
+    from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+    name = f"crescents-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    client.add_samples(name, [{"stem": f"c{i}", "image": image, "label": label}
+                              for i, (image, label) in enumerate(crescents(rng) for _ in range(4))])
+    image, label = crescents(rng)
+    default_report = client.inspect(label, image=image, project=name)
+    assert _irregular_warnings(default_report) >= 1 and default_report.calibration.criteria == {}
+    assert default_report.calibration.min_images == MIN_IMAGES  # the stack's inspect: 10 labels
+
+    eager = start_service("inspect", "--selector-address", stack.addresses.selector, "--calibrate-after", "4")
+    with LabelAssistClient(ServiceAddresses(selector=stack.addresses.selector, inspect=eager.address)) as direct:
+        report = direct.inspect(label, image=image, project=name)
+    assert report.calibration.min_images == 4 and report.calibration.images == 4
+    assert report.calibration.criteria["irregular_shape"]["min_solidity"] < 0.8
+    assert _irregular_warnings(report) == 0

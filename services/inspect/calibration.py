@@ -40,6 +40,7 @@ class Calibration:
     criteria: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     images: int = 0
     objects: int = 0
+    min_images: int = MIN_IMAGES  # labels needed before any bound moves
 
     def under(self, settings: InspectionSettings | None) -> InspectionSettings:
         """The project's settings with the calibrated values beneath them:
@@ -90,7 +91,7 @@ def calibrate(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None] 
     tables = [_whole_objects(np.asarray(label)) for label in labels]
     objects = sum(len(t) for t in tables)
     if (len(tables) < min_images and objects < MIN_OBJECTS) or objects == 0:
-        return Calibration([], len(tables), objects)
+        return Calibration([], len(tables), objects, min_images)
     weight = min(1.0, objects / full_objects)
 
     def blend(measured: float, criterion: str, parameter: str, lower: bool = True) -> float:
@@ -123,4 +124,4 @@ def calibrate(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None] 
             "max_fraction": round(min(1.0, blend(np.quantile(fractions, 1 - TAIL) / MARGIN * 1.5,
                                                  "foreground_fraction", "max_fraction", lower=False)), 5)}),
     ]
-    return Calibration(criteria, len(tables), objects)
+    return Calibration(criteria, len(tables), objects, min_images)

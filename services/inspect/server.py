@@ -8,7 +8,7 @@ import time
 from typing import NamedTuple
 
 from labelassist.models.triton import TritonClient
-from labelassist.inspect.calibration import MIN_IMAGES, Calibration, calibrate
+from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.label_errors import suspect_label
@@ -23,6 +23,7 @@ from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import NotFoundError
+from labelassist.proto.wire.addresses import env
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
@@ -68,7 +69,7 @@ def calibration_to_proto(calibration: Calibration | None) -> pb.Calibration:
     if calibration is None:
         return pb.Calibration(min_images=MIN_IMAGES)
     return pb.Calibration(criteria=[call_to_proto(name, values) for name, values in calibration.criteria],
-                          images=calibration.images, objects=calibration.objects, min_images=MIN_IMAGES)
+                          images=calibration.images, objects=calibration.objects, min_images=calibration.min_images)
 
 
 def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, triton: TritonClient | None = None
@@ -101,6 +102,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_triton_argument(parser, "agreement checks without a pre-label use the U-Net it serves, "
                                 "else the classical pipeline")
     add_selector_argument(parser, "for the inspection settings of projects that calls name")
+    parser.add_argument("--calibrate-after", type=int, default=int(env("CALIBRATE_AFTER") or MIN_IMAGES),
+                        metavar="LABELS", help="accepted labels a project needs before calibration moves a bound "
+                        f"(or {MIN_OBJECTS} objects; env LABELASSIST_CALIBRATE_AFTER; default {MIN_IMAGES})")
 
 
 class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
@@ -113,6 +117,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
         self._calibrating = threading.Lock()
         self.probability = ProbabilityModel(self.triton)
+        self.calibrate_after = int(config.options.get("calibrate_after") or MIN_IMAGES)
+        if self.calibrate_after < 1:
+            raise ValueError(f"--calibrate-after is {self.calibrate_after}; at least 1 label")
 
     def _project(self, name: str) -> ProjectView:
         """The named project's settings, calibration and pre-label evidence,
@@ -145,7 +152,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
             labels = [selector.get_sample(info.sample_id).require("label") for info in accepted]
-            calibration = calibrate(labels)
+            calibration = calibrate(labels, min_images=self.calibrate_after)
             self._calibrations[project] = (labelled, time.monotonic(), calibration)
             return calibration
 
