@@ -155,3 +155,15 @@ def status_of(call) -> grpc.StatusCode:
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def gui_project(client):
+    """A project with one real HeLa crop."""
+    from labelassist.io.bundled import hela_sample
+
+    images, _ = hela_sample()
+    name = f"gui-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+    client.create_project(name)
+    client.add_sample(name, "hela-0", images[0], sequence="hela")
+    return name, images[0]

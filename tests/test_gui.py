@@ -48,16 +48,6 @@ def _wait_idle(qtbot, window: MainWindow) -> None:
     assert window.last_error is None, window.last_error
 
 
-@pytest.fixture
-def gui_project(client):
-    """A project with one real HeLa crop."""
-    images, _ = hela_sample()
-    name = f"gui-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
-    client.create_project(name)
-    client.add_sample(name, "hela-0", images[0], sequence="hela")
-    return name, images[0]
-
-
 def _open_window(qtbot, stack, project: str) -> MainWindow:
     window = MainWindow(Connection.from_addresses(stack.addresses), annotator="qt-test", project=project,
                         next_after_submit=False)
@@ -416,55 +406,6 @@ def test_submit_stays_in_sight_on_a_laptop_and_a_tablet_screen(qtbot, stack, gui
     window.close()
 
 
-def test_a_reviewer_rejects_a_label_and_the_annotator_sees_why(qtbot, stack, client, rng):
-    images, _ = hela_sample()
-    name = f"gui-review-{os.getpid()}-{rng.integers(1 << 30)}"
-    client.create_project(name, strategy="sequential")
-    mask = (images[0] > np.percentile(images[0], 85)).astype(np.uint8)
-    for i in range(3):
-        client.add_sample(name, f"frame{i}", images[i], label=mask if i < 2 else None)
-    reviewer = MainWindow(Connection.from_addresses(stack.addresses), annotator="rita", project=name,
-                          next_after_submit=False)
-    qtbot.addWidget(reviewer)
-    reviewer.show()  # shortcuts reach a window on screen
-    _wait_idle(qtbot, reviewer)
-    reviewer.browser.state.setCurrentText("to review")
-    qtbot.waitUntil(lambda: reviewer.browser.table.rowCount() == 2, timeout=WAIT_MS)
-    with qtbot.waitSignal(reviewer.sample_shown, timeout=WAIT_MS):
-        reviewer.browser.open_row(0)
-    _wait_idle(qtbot, reviewer)
-    reviewer.review_comment.setText("the dim nucleus at the top is missing")
-    with qtbot.waitSignal(reviewer.reviewed, timeout=WAIT_MS):
-        reviewer.review(False)
-    _wait_idle(qtbot, reviewer)
-    assert reviewer.browser.table.item(0, 4).text() == "rejected"
-    with qtbot.waitSignal(reviewer.sample_shown, timeout=WAIT_MS):
-        reviewer.browser.open_row(1)
-    _wait_idle(qtbot, reviewer)
-    with qtbot.waitSignal(reviewer.reviewed, timeout=WAIT_MS):
-        qtbot.keyClick(reviewer, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    _wait_idle(qtbot, reviewer)
-
-    # The annotator's list shows the rejected label with the comment; a new version clears the verdict.
-    [first, second, third] = client.list_samples(name)
-    assert (first.review, first.review_comment, first.reviewer) == ("rejected", "the dim nucleus at the top is "
-                                                                   "missing", "rita")
-    assert second.review == "accepted" and third.review == ""
-    annotator = _open_window(qtbot, stack, name)
-    annotator.browser.state.setCurrentText("rejected")
-    qtbot.waitUntil(lambda: annotator.browser.table.rowCount() == 1, timeout=WAIT_MS)
-    with qtbot.waitSignal(annotator.sample_shown, timeout=WAIT_MS):
-        annotator.browser.open_row(0)
-    assert "rejected by rita: the dim nucleus" in annotator.sample_label.text()
-    annotator.inspect_before_submit.setChecked(False)
-    with qtbot.waitSignal(annotator.submitted, timeout=WAIT_MS):
-        annotator.submit()
-    _wait_idle(qtbot, annotator)
-    assert client.list_samples(name)[0].review == "" and client.list_samples(name)[0].label_version == 2
-    reviewer.close()
-    annotator.close()
-
-
 def test_the_lease_shows_its_time_left_and_is_renewed_while_the_sample_is_open(qtbot, stack, client, rng):
     images, _ = hela_sample()
     name = f"gui-lease-{os.getpid()}-{rng.integers(1 << 30)}"
@@ -480,70 +421,4 @@ def test_the_lease_shows_its_time_left_and_is_renewed_while_the_sample_is_open(q
     qtbot.wait(3000)  # past the first lease's end
     assert client.next_sample(name, "someone-else").exhausted  # still held by the window
     assert window.session.lease_left() > 0 and "lease 0:0" in window.lease_label.text()
-    window.close()
-
-
-def test_a_finding_with_a_fix_is_fixed_in_one_click_and_undone_in_one(qtbot, stack, gui_project):
-    """A pin-hole in a pre-labelled nucleus: inspection lists it as info with
-    a fix; Apply fix fills it (one undo step) and the finding is gone."""
-    project, _ = gui_project
-    window = _open_window(qtbot, stack, project)
-    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
-        qtbot.keyClick(window, Qt.Key.Key_N)
-    _wait_idle(qtbot, window)
-    mask = window.canvas.editor.mask.copy()
-    from scipy import ndimage
-
-    core = ndimage.binary_erosion(mask > 0, iterations=4)
-    row, col = np.argwhere(core)[len(np.argwhere(core)) // 2]
-    holed = mask.copy()
-    holed[row, col] = 0
-    window.canvas.replace_mask(holed)
-    with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
-        qtbot.keyClick(window, Qt.Key.Key_I)
-    [pin] = [i for i, f in enumerate(window.findings) if f.criterion == "holes"]
-    assert window.findings[pin].fix == ("fill_holes", {"max_size": 4}) and window.findings[pin].severity.label == "info"
-    assert not window.fix_button.isEnabled()
-    window.warnings.setCurrentRow(pin)
-    assert window.fix_button.isEnabled() and "fill_holes" in window.fix_button.text()
-    with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
-        window.fix_button.click()
-    _wait_idle(qtbot, window)
-    assert window.canvas.editor.mask[row, col] == mask[row, col]
-    assert not [f for f in window.findings if f.criterion == "holes"]
-    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert window.canvas.editor.mask[row, col] == 0
-    window.close()
-
-
-@pytest.mark.slow
-def test_the_reviewers_queue_lists_likely_errors_first_and_outlines_them(qtbot, generalist_stack):
-    """The sample list's "likely errors": a blob planted in one of four HeLa
-    tiles ranks that label first; opening it outlines the blob."""
-    from labelassist.client.sdk import LabelAssistClient
-    from labelassist.evaluation.corruptions import paint_blob
-
-    images, masks = hela_sample()
-    project = f"queue-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
-    blobbed, blob = paint_blob(masks[1, :128, :128], np.random.default_rng(0))
-    labels = [masks[0, :128, :128], blobbed, masks[2, :128, :128], masks[3, :128, :128]]
-    with LabelAssistClient(generalist_stack.addresses, timeout=300) as sdk:
-        sdk.create_project(project)
-        sdk.add_samples(project, [{"stem": f"s{i}", "image": images[i, :128, :128], "label": label}
-                                  for i, label in enumerate(labels)])
-    window = MainWindow(Connection.from_addresses(generalist_stack.addresses), annotator="rita", project=project,
-                        next_after_submit=False)
-    qtbot.addWidget(window)
-    window.show()
-    _wait_idle(qtbot, window)
-    with qtbot.waitSignal(window.browser.loaded, timeout=WAIT_MS):
-        window.browser.state.setCurrentText("likely errors")
-    table = window.browser.table
-    assert table.rowCount() == 4 and table.item(0, 0).text() == "s1"
-    assert table.item(0, 6).data(Qt.ItemDataRole.DisplayRole) >= 0.9 > table.item(1, 6).data(Qt.ItemDataRole.DisplayRole)
-    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
-        window.browser.open_row(0)
-    assert window.sample.stem == "s1" and window.canvas._highlights
-    (r0, c0, r1, c1), *_ = window.browser.suspect_boxes(window.sample.sample_id)
-    assert blob[r0:r1, c0:c1].any()
     window.close()

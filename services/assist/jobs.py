@@ -1,12 +1,13 @@
 """Training jobs that outlive the RPC that started them, and the replica:
-each runs in a thread of one assist replica and writes its progress to a
-journal in the data directory (``DATA_DIR/jobs/<id>.jsonl``, one event per
-line). Every replica that shares the directory (a ReadWriteMany volume in
-Kubernetes) streams any job from it, and after a restart too. One job runs
-at a time: the running replica holds an exclusive lock on
-``DATA_DIR/jobs/training.lock``, which the operating system frees when that
-process dies, so a job whose journal says "running" while nobody holds the
-lock ended with its replica."""
+each runs in a thread of one assist replica, or is queued for a trainer
+process of its own (:mod:`labelassist.assist.trainer`), and writes its
+progress to a journal in the data directory (``DATA_DIR/jobs/<id>.jsonl``,
+one event per line). Every replica that shares the directory (a
+ReadWriteMany volume in Kubernetes) streams any job from it, and after a
+restart too. One job runs at a time: whoever runs it holds an exclusive
+lock on ``DATA_DIR/jobs/training.lock``, which the operating system frees
+when that process dies, so a job whose journal says "running" while nobody
+holds the lock ended with its runner."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from labelassist.runtime.errors import ConflictError, NotFoundError
 
 logger = logging.getLogger("labelassist.jobs")
 
-RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 POLL_SECONDS = 0.5
 LOCK_NAME = "training.lock"
 
@@ -101,12 +102,16 @@ class JournalJob:
             seen = len(events)
             if events and events[-1].state in (SUCCEEDED, FAILED):
                 return
+            if events and events[-1].state == QUEUED:
+                time.sleep(POLL_SECONDS)  # waiting for a trainer
+                continue
             if not _locked(self.lock):
                 # Nobody runs it: its replica stopped before the job ended (re-read once: it may just have ended).
                 events = self._events()
                 yield from events[seen:]
                 if not events or events[-1].state not in (SUCCEEDED, FAILED):
-                    yield Event(FAILED, message="the assist replica running this job stopped before it ended; "
+                    yield Event(FAILED, message="the process running this job (an assist replica or a trainer) stopped "
+                                                "before it ended; "
                                                 "start the training again")
                 return
             time.sleep(POLL_SECONDS)
@@ -176,6 +181,47 @@ class JobRegistry:
 
         threading.Thread(target=run, name=f"train-{job.id}", daemon=True).start()
         return job
+
+    def enqueue(self, request) -> str:
+        """Queue a :class:`~labelassist.assist.training.TrainingRequest` for
+        a trainer; its job id. The project's label pairs go beside the
+        journal (``<id>.npz``)."""
+        if self.folder is None:
+            raise ConflictError("queued training needs a data directory that the trainer shares")
+        job = Job(uuid.uuid4().hex[:16], request.project)
+        if request.pairs is not None:
+            request.save_pairs(self.folder / f"{job.id}.npz")
+        job.journal = self.folder / f"{job.id}.jsonl"
+        job.journal.write_text(json.dumps({"job": job.id, "project": request.project,
+                                           "request": request.describe()}) + "\n")
+        job.record(Event(QUEUED, message="queued: a trainer (labelassist trainer) runs it when the one before "
+                                         "it has ended"))
+        return job.id
+
+    def claim(self) -> tuple[Job, dict, object] | None:
+        """For a trainer: the oldest queued job, with its request and the
+        training lock held (close it when the job has ended); None when
+        nothing is queued or another runner holds the lock."""
+        try:
+            lock = self._hold_training_lock()
+        except ConflictError:
+            return None
+        queued = []
+        for journal in self.folder.glob("*.jsonl"):
+            lines = journal.read_text().splitlines()
+            header = json.loads(lines[0])
+            if "request" in header and len(lines) == 2 and json.loads(lines[1])["state"] == QUEUED:
+                queued.append((journal.stat().st_mtime, journal, header))
+        if not queued:
+            lock.close()
+            return None
+        _, journal, header = min(queued, key=lambda entry: entry[0])
+        lock.write(header["job"])
+        lock.flush()
+        job = Job(header["job"], header["project"], journal=journal)
+        job.events = [Event(QUEUED)]
+        job.record(Event(RUNNING, message=f"started by trainer {os.getpid()}"))
+        return job, header["request"], lock
 
     def get(self, job_id: str) -> Job | JournalJob:
         """This replica's job, or one journalled by any replica."""

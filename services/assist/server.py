@@ -10,8 +10,10 @@ from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
 from labelassist.assist.segment import ClickModels, segment_with
+from labelassist.assist.training import TRAINABLE, TrainingRequest, project_pairs, run_training
+from labelassist.proto.wire.addresses import env
 from labelassist.models.clicks import Click
-from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
+from labelassist.models import MODEL_NAME
 from labelassist.models.triton import TritonClient
 from labelassist.assist.pipeline import (
     count_objects,
@@ -36,73 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_triton_argument(parser, "U-Net pre-labels")
     add_dataset_root_argument(parser)
     add_selector_argument(parser, "for sample references and training on a project's labels")
+    parser.add_argument("--training-runner", choices=("thread", "queue"), default=env("TRAINING_RUNNER") or "thread",
+                        help="thread: Train runs in this replica; queue: Train queues the job in the data directory "
+                             "and a trainer (`labelassist trainer`, e.g. a Kubernetes Job with the GPU) runs it "
+                             "(env LABELASSIST_TRAINING_RUNNER)")
 
 
-TRAIN_STATE = {jobs.RUNNING: pb.TRAIN_STATE_RUNNING, jobs.SUCCEEDED: pb.TRAIN_STATE_SUCCEEDED,
-               jobs.FAILED: pb.TRAIN_STATE_FAILED}
-
-
-def project_pairs(selector, project: str):
-    """A selector project's latest labels as (image, mask) pairs, every tenth
-    sample (by pool order) held out for validation."""
-    train, test = [], []
-    for index, info in enumerate(selector.list_samples(project, labeled_only=True)):
-        sample = selector.get_sample(info.sample_id)
-        (test if index % 10 == 9 else train).append((sample.require("image"), sample.require("label")))
-    return train, test
-
-
-def train_and_publish(source, config, model_repository, triton_url, job: jobs.Job, record=None) -> int:
-    """Train on a dataset folder or on (train, test) pairs, publish, and load
-    into Triton when one is configured; ``record(version, labels, dice)``
-    then tells the project's selector (a point of its learning curve)."""
-    from labelassist.models.training import train_on_dataset, train_on_samples
-
-    def report(r):
-        job.record(jobs.Event(jobs.RUNNING, r.epoch, config.epochs, r.loss, r.validation_dice))
-
-    if isinstance(source, tuple):
-        name, (train, test) = source
-        result, meta = train_on_samples(train, test, config, report, name)
-    else:
-        result, meta = train_on_dataset(source, config, report)
-    version = publish_and_load(model_repository, result.model, meta, triton_url, MODEL_NAME)
-    if record is not None:
-        best = result.history[result.best_epoch - 1] if result.best_epoch else result.history[-1]
-        record(version, meta["train_samples"], best.validation_dice)
-    return version
-
-
-def publish_and_load(model_repository, model, meta: dict, triton_url, name: str) -> int:
-    """Publish the next version of model ``name`` and load it into Triton
-    when one is configured; the version."""
-    from labelassist.models import repository as model_store
-
-    version = model_store.publish(model_repository, model, meta, name=name)
-    if triton_url:
-        try:
-            model_store.load_into_triton(triton_url, name)
-        except Exception:
-            # A job reported FAILED leaves no version behind that Triton could pick up later.
-            model_store.unpublish(model_repository, version, name)
-            raise
-    return version
-
-
-def train_click_and_publish(source, config, model_repository, triton_url, job: jobs.Job) -> int:
-    """Fine-tune the click model (from the bundled generalist when there is
-    one) on a dataset folder or (train, test) pairs, publish, load into Triton."""
-    from labelassist.models.click_training import fine_tune_click_model
-    from labelassist.models.training import dataset_pairs
-
-    name, (pairs, _) = source if isinstance(source, tuple) else (str(source), dataset_pairs(source))
-    result, meta = fine_tune_click_model(pairs, config, lambda step, loss: job.record(
-        jobs.Event(jobs.RUNNING, step, config.steps, loss, float("nan"))), name)
-    return publish_and_load(model_repository, result.model, meta, triton_url, CLICK_MODEL_NAME)
-
-
-# What the Train call can train: the model's name in the repository -> what it is.
-TRAINABLE = {MODEL_NAME: "the pre-label U-Net", CLICK_MODEL_NAME: "the click model"}
+TRAIN_STATE = {jobs.QUEUED: pb.TRAIN_STATE_QUEUED, jobs.RUNNING: pb.TRAIN_STATE_RUNNING,
+               jobs.SUCCEEDED: pb.TRAIN_STATE_SUCCEEDED, jobs.FAILED: pb.TRAIN_STATE_FAILED}
+# The Train call's fields that configure a training.
+CONFIG_FIELDS = ("epochs", "steps_per_epoch", "batch_size", "tile", "depth", "width", "seed")
 
 
 class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
@@ -114,6 +59,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.model_repository = config.data_dir / "models"
         self.click_models = ClickModels(self.model_repository, self.triton)
         self.jobs = jobs.JobRegistry(config.data_dir / "jobs")  # shared by replicas that share the data dir
+        # "thread": a Train call runs in this replica; "queue": a trainer process (a Kubernetes Job) runs it.
+        self.training_runner = config.options.get("training_runner") or "thread"
         self.selector = SelectorLink(config.options.get("selector_address"), "assist")
 
     def _image(self, received, sample_id: int):
@@ -253,40 +200,28 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                                 params.response_compression)
 
     def Train(self, request, context):
-        from labelassist.models.training import TrainingConfig
-
         if bool(request.dataset_path) == bool(request.project):
             raise ValueError("set exactly one of 'dataset_path' and 'project'")
         if request.model not in ("", *TRAINABLE):
             raise ValueError(f"no model {request.model!r} to train; choose one of {', '.join(TRAINABLE)}")
         require_institute_admin("train the U-Net", "the model is served to every project")
+        config = {name: int(getattr(request, name)) for name in CONFIG_FIELDS if getattr(request, name)}
+        training = TrainingRequest(request.model or MODEL_NAME, config, project=request.project)
         if request.project:
             require("read_labels", request.project)
-        if request.project:
             with self.selector.client() as selector:
-                source = (f"project {request.project}", project_pairs(selector, request.project))
+                training.pairs = project_pairs(selector, request.project)
         else:
-            source = confine(request.dataset_path, self.dataset_roots)
-            if not source.is_dir():
+            folder = confine(request.dataset_path, self.dataset_roots)
+            if not folder.is_dir():
                 raise NotFoundError(f"no dataset folder {request.dataset_path!r}")
-        if request.model == "clicknet":
-            from labelassist.models.click_training import ClickTrainingConfig
-
-            given = {"batch_size": request.batch_size, "depth": request.depth, "width": request.width,
-                     "seed": request.seed}
-            steps = (request.epochs or 10) * (request.steps_per_epoch or 30)
-            click_config = ClickTrainingConfig(steps=steps, **{k: int(v) for k, v in given.items() if v})
-            job = self.jobs.start(lambda job: train_click_and_publish(source, click_config, self.model_repository,
-                                                                      self.triton_url, job),
-                                  project=request.project)
-            return pb.TrainResponse(job_id=job.id)
-        given = {"epochs": request.epochs, "steps_per_epoch": request.steps_per_epoch,
-                 "batch_size": request.batch_size, "tile": request.tile, "depth": request.depth,
-                 "width": request.width, "seed": request.seed}
-        config = TrainingConfig(**{k: int(v) for k, v in given.items() if v})
-        record = self._training_recorder(request.project, caller_token()) if request.project else None
-        job = self.jobs.start(lambda job: train_and_publish(source, config, self.model_repository,
-                                                            self.triton_url, job, record), project=request.project)
+            training.dataset = str(folder)
+        if self.training_runner == "queue":
+            return pb.TrainResponse(job_id=self.jobs.enqueue(training))
+        record = self._training_recorder(request.project, caller_token()) \
+            if request.project and training.model == MODEL_NAME else None
+        job = self.jobs.start(lambda job: run_training(training, self.model_repository, self.triton_url, job, record),
+                              project=request.project)
         return pb.TrainResponse(job_id=job.id)
 
     def _training_recorder(self, project: str, token: str | None):

@@ -1,5 +1,6 @@
-"""``train`` and ``model``: the U-Net and the click model on this machine
-(in process, not through a service)."""
+"""``train``, ``model`` and ``trainer``: the U-Net and the click model on
+this machine (in process, not through a service), and the runner of the
+training jobs assist queues."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 from labelassist.cli.common import add_training_arguments, running_triton, training_config
+from labelassist.proto.wire.addresses import env
 
 
 def train_click_model_cli(args) -> int:
@@ -95,6 +97,19 @@ def cmd_model(args) -> int:
     return 0
 
 
+def cmd_trainer(args) -> int:
+    """Run the training jobs assist queued (``--training-runner queue``)."""
+    import logging
+
+    from labelassist.assist.trainer import run_queued
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    ran = run_queued(args.data_dir, args.triton_url, args.selector_address, args.token, once=args.once,
+                     poll_seconds=args.poll_seconds)
+    print(f"{ran} training job(s) run")
+    return 0
+
+
 def register(commands) -> None:
     train = commands.add_parser("train", help="train the U-Net or the click model on a dataset folder and publish "
                                 "it to Triton")
@@ -112,3 +127,14 @@ def register(commands) -> None:
     model.add_argument("version", type=int, nargs="?")
     model.add_argument("--model", choices=("unet", "clicknet"), default="unet", help="which model `use` pins")
     model.set_defaults(handler=cmd_model)
+    trainer = commands.add_parser("trainer", help="run the training jobs that assist replicas started with "
+                                  "--training-runner queue put in DATA_DIR/jobs (a Kubernetes Job with the GPU)")
+    trainer.add_argument("--once", action="store_true", help="run the jobs queued now, then exit (a Job); "
+                         "without it, keep waiting for more")
+    trainer.add_argument("--poll-seconds", type=float, default=5.0, help="how often to look for queued jobs")
+    trainer.add_argument("--triton-url", default=env("TRITON_URL"),
+                         help="load each published version into this Triton (env LABELASSIST_TRITON_URL)")
+    trainer.add_argument("--selector-address", default=env("SELECTOR_ADDRESS"),
+                         help="record U-Nets trained on a project's labels in its learning curve "
+                              "(env LABELASSIST_SELECTOR_ADDRESS)")
+    trainer.set_defaults(handler=cmd_trainer)

@@ -14,10 +14,12 @@ class TrainState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     TRAIN_STATE_RUNNING: _ClassVar[TrainState]
     TRAIN_STATE_SUCCEEDED: _ClassVar[TrainState]
     TRAIN_STATE_FAILED: _ClassVar[TrainState]
+    TRAIN_STATE_QUEUED: _ClassVar[TrainState]
 TRAIN_STATE_UNSPECIFIED: TrainState
 TRAIN_STATE_RUNNING: TrainState
 TRAIN_STATE_SUCCEEDED: TrainState
 TRAIN_STATE_FAILED: TrainState
+TRAIN_STATE_QUEUED: TrainState
 
 class ListOperationsRequest(_message.Message):
     __slots__ = ("family",)
