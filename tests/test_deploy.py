@@ -46,12 +46,12 @@ def test_compose_reserves_a_gpu_for_triton_and_points_the_services_at_it():
     assert spec["services"]["selector"]["environment"]["LABELASSIST_DATABASE_URL"].startswith("postgresql+psycopg://")
 
 
-def test_triton_is_reachable_only_by_the_services():
+def test_triton_is_reachable_only_by_the_services_and_the_trainer():
     assert "ports" not in compose()["services"]["triton"]
     policies = [d for _, d in manifests() if d["kind"] == "NetworkPolicy"]
     assert [p["spec"]["podSelector"]["matchLabels"] for p in policies] == [{"app.kubernetes.io/name": "triton"}]
     allowed = policies[0]["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"]
-    assert sorted(allowed) == ["assist", "inspect", "selector"]
+    assert sorted(allowed) == ["assist", "inspect", "selector", "trainer"]
 
 
 @pytest.mark.parametrize("name, document", list(manifests()), ids=lambda v: v if isinstance(v, str) else v["kind"])
@@ -105,3 +105,20 @@ def test_every_service_pod_exposes_its_metrics_for_scraping():
         assert template["metadata"]["annotations"]["prometheus.io/port"] == port
         ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
         assert ports["metrics"] == int(port)
+
+
+def test_training_runs_in_gpu_jobs_of_its_own_that_share_the_journal():
+    documents = [d for _, d in manifests()]
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    assert config["LABELASSIST_TRAINING_RUNNER"] == "queue"
+    [cron] = [d for d in documents if d["kind"] == "CronJob"]
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["args"] == ["labelassist.cli", "trainer", "--once"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["data"]["persistentVolumeClaim"]["claimName"] == "labelassist-data"  # the assist replicas' volume
+    policy = next(d for d in documents if d["kind"] == "NetworkPolicy")
+    allowed = policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"]
+    assert "trainer" in allowed  # it loads each new version into Triton
