@@ -52,3 +52,22 @@ def test_the_selector_reports_its_scorer_and_a_service_without_the_flag_serves_n
     assert {"labelassist_selector_scored_per_second", "labelassist_selector_ranking_builds"} <= names
     plain = start_service("inspect")
     assert json.loads(plain.ready_file.read_text())["metrics_port"] is None
+
+
+def test_the_grafana_dashboard_reads_only_metrics_the_services_export(start_service):
+    """Every labelassist_* series the dashboard's queries name is one a
+    running service exports (Triton's nv_* series are Triton's own)."""
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).parents[1] / "deploy" / "grafana" / "labelassist.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert len(exprs) >= 8 and all(panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])
+    wanted = {name for expr in exprs for name in re.findall(r"\blabelassist_[a-z_]+", expr)}
+    selector = start_service("selector", "--metrics-port", "0")
+    with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=30) as client:
+        client.list_strategies()  # a call, so the per-method series exist
+    exported = {name for name, _ in scrape(json.loads(selector.ready_file.read_text())["metrics_port"])}
+    assert wanted and wanted <= exported, wanted - exported
+    assert {"nv_inference_count", "nv_inference_queue_duration_us"} <= {
+        name for expr in exprs for name in re.findall(r"\bnv_[a-z_]+", expr)}
