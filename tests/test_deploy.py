@@ -122,3 +122,13 @@ def test_training_runs_in_gpu_jobs_of_its_own_that_share_the_journal():
     policy = next(d for d in documents if d["kind"] == "NetworkPolicy")
     allowed = policy["spec"]["ingress"][0]["from"][0]["podSelector"]["matchExpressions"][0]["values"]
     assert "trainer" in allowed  # it loads each new version into Triton
+
+
+def test_the_optional_object_store_validates_and_says_how_the_selector_uses_it():
+    path = DEPLOY / "k8s" / "object-store" / "minio.yaml"
+    documents = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    for document in documents:
+        kubernetes_validate.validate(document, K8S_VERSION, strict=True)
+    assert {d["kind"] for d in documents} == {"StatefulSet", "Service", "Secret"}
+    text = path.read_text()
+    assert "LABELASSIST_BLOB_URL: s3://" in text and "AWS_ENDPOINT_URL: http://minio:9000" in text

@@ -1,6 +1,8 @@
-"""Content-addressed storage for image and mask arrays: one file per distinct
-array, named by the SHA-256 of its bytes, written durably before any row that
-points at it is committed."""
+"""Content-addressed storage for image and mask arrays: one object per
+distinct array, named by the SHA-256 of its bytes, written durably before
+any row that points at it is committed. In a folder (a ReadWriteMany volume
+for several replicas) or in an S3-compatible object store (MinIO, Ceph,
+AWS), chosen by URL (:func:`open_blob_store`)."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ def _fsync_path(path: Path) -> None:
 
 
 class BlobStore:
+    """Blobs as ``.npy`` files in a folder."""
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
@@ -87,3 +91,108 @@ class BlobStore:
         if not path.exists():
             raise NotFoundError(f"blob {checksum[:12]}… is missing from {self.root}")
         return np.load(path, allow_pickle=False)
+
+    def problem(self) -> str | None:
+        """Why blobs cannot be stored now, or None."""
+        return None if os.access(self.root, os.W_OK) else f"blob folder {self.root} is not writable"
+
+
+def _blob_key(prefix: str, checksum: str) -> str:
+    if len(checksum) != 64 or not all(c in "0123456789abcdef" for c in checksum):
+        raise ValueError(f"not a blob checksum: {checksum!r}")
+    return f"{prefix}{checksum[:2]}/{checksum[2:]}.npy"
+
+
+class S3BlobStore:
+    """Blobs as objects in an S3-compatible bucket: ``s3://bucket/prefix``.
+    The endpoint and credentials come from the standard AWS settings
+    (``AWS_ENDPOINT_URL`` for MinIO or Ceph, ``AWS_ACCESS_KEY_ID``,
+    ``AWS_SECRET_ACCESS_KEY``, ``AWS_DEFAULT_REGION``). A PUT that succeeds
+    is durable, so nothing waits for a sync."""
+
+    def __init__(self, url: str):
+        import boto3
+        from botocore.config import Config
+
+        bucket, _, prefix = url.removeprefix("s3://").partition("/")
+        if not bucket:
+            raise ValueError(f"blob URL {url!r} names no bucket: use s3://BUCKET[/PREFIX]")
+        self.url, self.bucket = url, bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client = boto3.client("s3", config=Config(retries={"max_attempts": 3, "mode": "standard"},
+                                                        connect_timeout=5, read_timeout=60))
+        self._errors = _object_store_errors()
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except self._errors[1] as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def put(self, array: np.ndarray) -> str:
+        return self.put_new(array)[0]
+
+    def put_new(self, array: np.ndarray, durable: bool = False) -> tuple[str, bool]:
+        checksum = array_checksum(array)
+        key = _blob_key(self.prefix, checksum)
+        if self._exists(key):
+            return checksum, False
+        buffer = io.BytesIO()
+        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=buffer.getvalue())
+        return checksum, True
+
+    def sync(self, checksums) -> None:
+        """Nothing to do: each PUT was durable when it returned."""
+
+    def get(self, checksum: str) -> np.ndarray:
+        key = _blob_key(self.prefix, checksum)
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self._errors[1] as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise NotFoundError(f"blob {checksum[:12]}… is missing from {self.url}") from None
+            raise
+        return np.load(io.BytesIO(body), allow_pickle=False)
+
+    def problem(self) -> str | None:
+        """Why the bucket cannot be used now (unreachable, missing, no access), or None."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except self._errors as error:
+            return f"object store unreachable: {self.url}: {error}"
+        return None
+
+
+def _object_store_errors() -> tuple:
+    """botocore's errors, registered once as UNAVAILABLE: an object store
+    that is down or refuses the bucket is the machine's state, not a bug."""
+    import grpc
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from labelassist.runtime.errors import BACKEND_ERRORS, register_backend_error
+
+    if not any(entry[0] is BotoCoreError for entry in BACKEND_ERRORS):
+        for error_type in (BotoCoreError, ClientError):
+            register_backend_error(error_type, grpc.StatusCode.UNAVAILABLE,
+                                   lambda error: f"the object store holding images and labels did not answer: "
+                                                 f"{error}; try again when it is back")
+    return BotoCoreError, ClientError
+
+
+# URL scheme -> blob store; a plain path is a folder.
+BLOB_STORES = {"s3": S3BlobStore}
+
+
+def open_blob_store(location: str | Path):
+    """The blob store at ``location``: ``s3://bucket/prefix``, or a folder."""
+    scheme, separator, _ = str(location).partition("://")
+    if separator:
+        if scheme not in BLOB_STORES:
+            raise ValueError(f"blob store {str(location)!r}: unknown scheme {scheme!r}; use a folder or "
+                             f"{', '.join(f'{name}://' for name in BLOB_STORES)}")
+        return BLOB_STORES[scheme](str(location))
+    return BlobStore(Path(location))

@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=env("DATABASE_URL"),
                         help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
                              "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
+    parser.add_argument("--blob-url", default=env("BLOB_URL"),
+                        help="where images and labels are stored: a folder (a ReadWriteMany volume for several "
+                             "replicas) or s3://BUCKET/PREFIX in an S3-compatible object store, endpoint and keys "
+                             "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (env "
+                             "LABELASSIST_BLOB_URL; default DATA_DIR/blobs)")
     add_dataset_root_argument(parser)
     add_triton_argument(parser, "the U-Net's scores feed the uncertainty strategies")
     parser.add_argument("--inspect-address", default=env("INSPECT_ADDRESS"),
@@ -104,7 +109,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         config.data_dir.mkdir(parents=True, exist_ok=True)
         url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
         self.roots = dataset_roots(config)
-        self.store = Store(url, config.data_dir / "blobs")
+        self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs")
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.queues = RankedQueues(self.store)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import ConflictError, NotFoundError
-from labelassist.selector.blobs import BlobStore, array_checksum
+from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
                                          ranked, reviews, samples, skips)
@@ -39,21 +39,23 @@ VERDICTS = ("accepted", "rejected")
 class Store(ScoreRecords):
     """All selector state behind plain methods; safe to share across threads."""
 
-    def __init__(self, url: str, blob_root: Path):
+    def __init__(self, url: str, blob_root: Path | str):
+        """``blob_root``: a folder or an ``s3://`` URL (see :func:`~labelassist.selector.blobs.open_blob_store`)."""
         self.engine = create_engine(url)
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
-        self.blobs = BlobStore(blob_root)
+        self.blobs = open_blob_store(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._projects: dict[str, Project] = {}
 
     def problem(self) -> str | None:
-        """Why the database cannot be used right now, or None when it answers."""
+        """Why the database or the blob store cannot be used right now, or
+        None when both answer."""
         try:
             with self.reader.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
         except sa.exc.SQLAlchemyError as error:
             return f"database unreachable: {database_cause(error)}"
-        return None
+        return self.blobs.problem()
 
     def close(self) -> None:
         self.engine.dispose()
