@@ -212,10 +212,11 @@ class SelectorCalls:
             sample_id=sample_id, annotator=annotator))
         return response.lease_expires_at if response.renewed else None
 
-    def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
-        """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" or "prelabel"."""
+    def get_sample(self, sample_id: int, with_image: bool = True, label_version: int = 0) -> Envelope:
+        """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" (the newest version, or
+        ``label_version``) or "prelabel"."""
         request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
-                                                response_compression=self.compression)
+                                                response_compression=self.compression, label_version=label_version)
         return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
                                                       "info", selector_pb2.SampleInfo), self.selector.GetSample)
 

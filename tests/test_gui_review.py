@@ -132,3 +132,51 @@ def test_the_reviewers_queue_lists_likely_errors_first_and_outlines_them(qtbot, 
     (r0, c0, r1, c1), *_ = window.browser.suspect_boxes(window.sample.sample_id)
     assert blob[r0:r1, c0:c1].any()
     window.close()
+
+
+def test_a_reviewer_sees_what_changed_since_an_earlier_label_version(qtbot, stack, client, rng):
+    from labelassist.client.gui.versions import ADDED, REMOVED
+    from shapes import disc
+
+    images, _ = hela_sample()
+    shape = (128, 128)
+    first = (disc(shape, (30, 30), 10) * 1 + disc(shape, (90, 90), 12) * 2).astype(np.uint16)
+    second = first.copy()
+    second[second == 2] = 0  # an object removed
+    second[disc(shape, (30, 95), 8)] = 3  # one added
+    project = f"versions-{rng.integers(1 << 30)}"
+    client.create_project(project)
+    sample_id = client.add_sample(project, "s", images[0, :128, :128], label=first)
+    client.submit_label(sample_id, "ann", second)
+    window = MainWindow(Connection.from_addresses(stack.addresses), annotator="rita", project=project,
+                        next_after_submit=False)
+    qtbot.addWidget(window)
+    window.show()
+    _wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        window.open_sample(sample_id)
+    _wait_idle(qtbot, window)
+    assert window.compare_combo.count() == 2 and window.compare_combo.itemText(1).startswith("v1")
+    with qtbot.waitSignal(window.compared, timeout=WAIT_MS) as blocker:
+        window.compare_combo.setCurrentIndex(1)
+    counts = blocker.args[0]
+    assert counts == {"added": int(disc(shape, (30, 95), 8).sum()), "removed": int((first == 2).sum()),
+                      "reassigned": 0}
+    shown = window.canvas.diff_item.image
+    assert window.canvas.diff_item.isVisible()
+    assert tuple(shown[30, 95]) == ADDED and tuple(shown[90, 90]) == REMOVED and shown[30, 30, 3] == 0
+    window.compare_combo.setCurrentIndex(0)
+    assert not window.canvas.diff_item.isVisible()
+    window.close()
+
+
+def test_label_diff_matches_objects_by_overlap_not_by_id():
+    from labelassist.client.gui.versions import label_diff
+
+    earlier = np.zeros((20, 20), np.uint16)
+    earlier[2:8, 2:8], earlier[10:18, 10:18] = 1, 2
+    renumbered = np.where(earlier == 1, 7, np.where(earlier == 2, 4, 0)).astype(np.uint16)
+    assert label_diff(renumbered, earlier)[1] == {"added": 0, "removed": 0, "reassigned": 0}
+    split = renumbered.copy()
+    split[10:18, 14:18] = 9  # half of an object becomes another one
+    assert label_diff(split, earlier)[1] == {"added": 0, "removed": 0, "reassigned": 32}

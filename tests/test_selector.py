@@ -351,6 +351,19 @@ def test_the_newest_labelled_samples_come_in_one_bounded_page(selector):
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "one page" in caught.value.details()
 
 
+def test_an_earlier_label_version_is_fetched_by_number(selector):
+    make_project(selector, "versions", 2, strategy="sequential")
+    sample_id = selector.list_samples("versions")[0].sample_id
+    selector.submit_label(sample_id, "ann", np.ones((8, 8), np.uint8))
+    selector.submit_label(sample_id, "ann", np.eye(8, dtype=np.uint8) * 2)
+    assert np.array_equal(selector.get_sample(sample_id, label_version=1).require("label"), np.ones((8, 8)))
+    assert np.array_equal(selector.get_sample(sample_id).require("label"), np.eye(8) * 2)
+    for missing, where in ((3, sample_id), (1, selector.list_samples("versions")[1].sample_id)):
+        with pytest.raises(grpc.RpcError) as caught:
+            selector.get_sample(where, label_version=missing)
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND and "version" in caught.value.details()
+
+
 def test_a_forged_page_token_is_refused_with_what_to_do(selector):
     make_project(selector, "tokens", 2)
     with pytest.raises(grpc.RpcError) as caught:

@@ -27,6 +27,7 @@ from labelassist.client.gui.layout import (
 from labelassist.client.gui.assist_actions import AssistActions
 from labelassist.client.gui.projects import ProjectActions
 from labelassist.client.gui.session import LabellingSession
+from labelassist.client.gui.versions import VersionCompare
 from labelassist.client.gui.worker import Calls
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -48,7 +49,7 @@ STOPS_THE_WORK = ("Next sample", "Open sample", "Display", "Pre-label")  # failu
 __all__ = ["Connection", "MainWindow", "InspectionSettingsDialog", "NewProjectDialog", "SettingsDialog", "run_app"]
 
 
-class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
+class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QMainWindow):
     sample_shown = Signal()  # image on screen
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
@@ -58,6 +59,7 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
     submitted = Signal(int)  # sample id
     sample_released = Signal(int)  # sample id given back (skipped or released)
     reviewed = Signal(int)  # sample id whose label got a verdict
+    compared = Signal(dict)  # pixel counts of the changes since an earlier label version
     lease_renewed = Signal(int)  # sample id whose lease was extended
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
@@ -310,6 +312,7 @@ class MainWindow(AssistActions, ProjectActions, WindowLayout, QMainWindow):
             self.canvas.highlight(suspected)
             top = self.browser.suspects[self.sample.sample_id][0]
             self.statusBar().showMessage(f"likely error ({top.score:.2f}): {top.reason}", 15000)
+        self.load_versions()
         self.sample_shown.emit()
         if self.display_combo.currentText() != NO_DISPLAY_STEP:
             self.apply_display()

@@ -137,12 +137,15 @@ class LabelCanvas(QWidget):
         self.overlay = _ToolLayer(self)
         self.overlay.setOpacity(0.45)
         self.scribble_item = pg.ImageItem()
+        self.diff_item = pg.ImageItem()  # what changed since an earlier label version (review)
+        self.diff_item.hide()
         self.polygon_item = pg.PlotCurveItem(pen=pg.mkPen("y", width=2))
         self.click_markers = pg.ScatterPlotItem(size=9, pen=pg.mkPen("w", width=1))
         self.cursor = QGraphicsEllipseItem()
         self.cursor.setPen(QPen(QColor(255, 255, 255, 200), 0))
         self.cursor.hide()
-        for item in (self.image_item, self.scribble_item, self.overlay, self.polygon_item, self.click_markers):
+        for item in (self.image_item, self.scribble_item, self.overlay, self.diff_item, self.polygon_item,
+                     self.click_markers):
             self.view.addItem(item)
         self.view.addItem(self.cursor)
         self.histogram = pg.HistogramLUTWidget(image=self.image_item)
@@ -201,10 +204,19 @@ class LabelCanvas(QWidget):
         self.overlay.setImage(self._rgba, autoLevels=False, levels=None)
         self.scribble_item.setImage(self._scribble_rgba, autoLevels=False)
         self.clear_highlights()
+        self.clear_diff()
         self._polygon = []
         self.polygon_item.setData([], [])
         self.finish_object()
         self.view.autoRange(padding=0.02)
+
+    def show_diff(self, rgba: np.ndarray) -> None:
+        """Overlay what changed since an earlier label version."""
+        self.diff_item.setImage(rgba, autoLevels=False, levels=None)
+        self.diff_item.show()
+
+    def clear_diff(self) -> None:
+        self.diff_item.hide()
 
     def set_display(self, image: np.ndarray) -> None:
         """Show a pre-processed version of the image (labels stay as they are)."""

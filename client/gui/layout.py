@@ -269,6 +269,15 @@ class WindowLayout:
         row.addWidget(_button("Accept", "", lambda: self.review(True)))
         row.addWidget(_button("Reject", "", lambda: self.review(False)))
         box.addLayout(row)
+        compare = QHBoxLayout()
+        compare.addWidget(QLabel("Changes since"))
+        self.compare_combo = NoWheelComboBox()
+        self.compare_combo.addItem("none")
+        self.compare_combo.setToolTip("Overlay what changed since an earlier version of this label: added "
+                                      "green, removed red, moved to another object yellow")
+        self.compare_combo.currentIndexChanged.connect(self.compare_with)
+        compare.addWidget(self.compare_combo, 1)
+        box.addLayout(compare)
         return inspect_box
 
     def _model_box(self) -> QGroupBox:

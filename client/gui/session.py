@@ -210,6 +210,16 @@ class LabellingSession:
         client, image, prelabel = self.client, self._require_current().image, self.prelabel
         return lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project)
 
+    def history_call(self) -> Call:
+        """The current sample's label versions, oldest first."""
+        client, sample_id = self.client, self._require_sample()
+        return lambda: client.label_history(sample_id)
+
+    def version_call(self, version: int) -> Call:
+        """One earlier label version of the current sample."""
+        client, sample_id = self.client, self._require_sample()
+        return lambda: client.get_sample(sample_id, with_image=False, label_version=version).require("label")
+
     def review_call(self, accept: bool, comment: str = "") -> Call:
         """Accept or reject the current sample's newest label (reviewers)."""
         client, reviewer, sample_id = self.client, self.annotator, self._require_sample()

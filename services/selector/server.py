@@ -15,7 +15,7 @@ from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.proto.wire.addresses import env
-from labelassist.runtime.errors import register_backend_error
+from labelassist.runtime.errors import NotFoundError, register_backend_error
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
@@ -319,9 +319,11 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         arrays = {}
         if not request.without_image:
             arrays["image"] = self.store.blobs.get(row.image_blob)
-        latest = self.store.latest_label(row.id)
+        latest = self.store.latest_label(row.id, request.label_version)
         if latest is not None:
             arrays["label"] = latest[1]
+        elif request.label_version:
+            raise NotFoundError(f"sample {row.id} has no label yet, so no version {request.label_version}")
         elif row.prelabel_blob:
             arrays["prelabel"] = self.store.blobs.get(row.prelabel_blob)
         yield from write_stream(pb.GetSampleResponse, "info", self._sample_info(row), arrays,

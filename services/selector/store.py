@@ -437,12 +437,15 @@ class Store(ScoreRecords):
                                       .order_by(labels.c.version)).all()
         return [LabelVersion(r.sample_id, r.version, r.annotator, r.origin, r.checksum, r.created_at) for r in rows]
 
-    def latest_label(self, sample_id: int) -> tuple[LabelVersion, np.ndarray] | None:
+    def latest_label(self, sample_id: int, version: int = 0) -> tuple[LabelVersion, np.ndarray] | None:
+        """The newest label version (or ``version``) and its mask; None without a label."""
         history = self.label_history(sample_id)
         if not history:
             return None
-        latest = history[-1]
-        return latest, self.blobs.get(latest.checksum)
+        if version and not 1 <= version <= len(history):
+            raise NotFoundError(f"sample {sample_id} has label versions 1 to {len(history)}, not {version}")
+        chosen = history[version - 1] if version else history[-1]
+        return chosen, self.blobs.get(chosen.checksum)
 
     def progress(self, project: Project) -> tuple[int, int, dict[str, int]]:
         """Labelled and total samples, and labels submitted per annotator."""

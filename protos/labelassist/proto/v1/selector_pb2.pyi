@@ -360,14 +360,16 @@ class ReleaseSampleResponse(_message.Message):
     def __init__(self, released: bool = ...) -> None: ...
 
 class GetSampleRequest(_message.Message):
-    __slots__ = ("sample_id", "without_image", "response_compression")
+    __slots__ = ("sample_id", "without_image", "response_compression", "label_version")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     WITHOUT_IMAGE_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     without_image: bool
     response_compression: _common_pb2.Compression
-    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    label_version: int
+    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., label_version: _Optional[int] = ...) -> None: ...
 
 class GetSampleResponse(_message.Message):
     __slots__ = ("info", "array")
