@@ -227,13 +227,16 @@ def test_inspection_settings_edited_in_the_client_reach_the_project(qtbot, stack
     chosen, disabled = dialog.settings()
     assert chosen == [("object_size", {"min_area": "200"})] and disabled == ["touching_border"]
 
+    dialog.min_confidence.setValue(0.7)
     with qtbot.waitSignal(window.inspection_saved, timeout=WAIT_MS):
-        window.save_inspection_settings(chosen, disabled)
+        window.save_inspection_settings(chosen, disabled, dialog.min_confidence.value())
     settings = client.get_project(project).inspection
     assert [c.name for c in settings.criteria] == ["object_size"] and list(settings.disabled) == ["touching_border"]
+    assert settings.min_confidence == pytest.approx(0.7)
 
     reopened = InspectionSettingsDialog(project, criteria, settings, window)  # shows what is stored
     assert reopened.table.item(rows["object_size"], 1).text() == "min_area=200.0"
+    assert reopened.min_confidence.value() == pytest.approx(0.7)
     assert reopened.table.item(rows["touching_border"], 0).checkState() == Qt.CheckState.Unchecked
     reopened.table.item(rows["holes"], 1).setText("min_hole_area")  # no value
     with pytest.raises(ValueError, match="expected key=value"):

@@ -10,8 +10,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QTableWidget,
@@ -105,6 +107,15 @@ class InspectionSettingsDialog(QDialog):
             self.table.setItem(row, 0, name)
             self.table.setItem(row, 1, parameters)
         layout.addWidget(self.table)
+        confidence = QHBoxLayout()
+        confidence.addWidget(QLabel("Warnings below this confidence are only info (0: all warn)"))
+        self.min_confidence = QDoubleSpinBox()
+        self.min_confidence.setRange(0.0, 1.0)
+        self.min_confidence.setSingleStep(0.05)
+        self.min_confidence.setValue(settings.min_confidence)
+        self.min_confidence.setToolTip("A finding's confidence is 0.5 at its bound and nears 1 far beyond it")
+        confidence.addWidget(self.min_confidence)
+        layout.addLayout(confidence)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -112,7 +123,8 @@ class InspectionSettingsDialog(QDialog):
 
     def settings(self) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
         """(criteria with parameters, disabled criteria); ValueError names a
-        malformed entry (the selector checks names and values)."""
+        malformed entry (the selector checks names and values). The
+        confidence threshold is ``min_confidence.value()``."""
         criteria, disabled = [], []
         for row in range(self.table.rowCount()):
             name = self.table.item(row, 0).text()

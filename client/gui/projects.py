@@ -161,18 +161,19 @@ class ProjectActions:
                 except ValueError as error:
                     self.statusBar().showMessage(f"Inspection settings not saved: {error}", 10000)
                     return
-                self.save_inspection_settings(chosen, disabled)
+                self.save_inspection_settings(chosen, disabled, dialog.min_confidence.value())
 
         self._run("Inspection settings", lambda: (client.list_criteria(), client.get_project(project).inspection),
                   edit)
 
-    def save_inspection_settings(self, criteria, disabled) -> None:
+    def save_inspection_settings(self, criteria, disabled, min_confidence: float = 0.0) -> None:
         project, client = self.project, self.client
 
         def saved(result) -> None:
             self.statusBar().showMessage(f"Inspection settings of {project} saved", 6000)
             self.inspection_saved.emit(project)
-        self._run("Save inspection settings", lambda: client.set_inspection(project, criteria, disabled), saved)
+        self._run("Save inspection settings", lambda: client.set_inspection(project, criteria, disabled, min_confidence),
+                  saved)
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.connection, self)
