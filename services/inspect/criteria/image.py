@@ -15,6 +15,17 @@ from labelassist.inspect.measure import coverage, object_labels
 from labelassist.runtime.registry import Parameter
 
 
+# What makes an unlabelled region a missing object, the same for every criterion that claims one.
+MISSING_REGION_PARAMETERS = [
+    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
+              "labelling conventions leave those out)"),
+    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
+              "typical labelled object count as missing", 0.0, 10.0),
+    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
+              "object's area count as missing", 0.0, 10.0),
+]
+
+
 def missing_confidence(label: LabelUnderInspection, areas: np.ndarray, relative_area: float) -> float:
     """How sure a missing-object claim is: its largest region's area as a
     share of the typical labelled object's, beyond ``relative_area`` (half an
@@ -31,12 +42,7 @@ def missing_confidence(label: LabelUnderInspection, areas: np.ndarray, relative_
     Parameter("min_area", float, 40.0, "smaller objects are not compared", 0.0, 1e12),
     SEVERITY["warning"],
     Parameter("extra_severity", str, "info", "severity of objects the pre-label lacks", choices=SEVERITIES),
-    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
-              "labelling conventions leave those out)"),
-    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
-              "typical labelled object count as missing", 0.0, 10.0),
-    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
-              "object's area count as missing", 0.0, 10.0),
+    *MISSING_REGION_PARAMETERS,
     Parameter("min_source_dice", float, 0.8, "with a project: compare with a pre-label source only once its mean "
               "Dice against the project's submitted labels reaches this", 0.0, 1.0),
 ])
@@ -111,12 +117,7 @@ def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_back
     Parameter("min_contrast", float, 6.0, "unlabelled pixels this many background spreads from the "
               "background level look like objects", 0.0, 1e3),
     Parameter("min_area", float, 60.0, "smallest unlabelled object-like region reported, in pixels", 1.0, 1e12),
-    Parameter("include_border", bool, False, "also report regions cut by the image border (many "
-              "labelling conventions leave those out)"),
-    Parameter("relative_contrast", float, 0.3, "only regions at least this fraction as bright as the "
-              "typical labelled object count as missing", 0.0, 10.0),
-    Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
-              "object's area count as missing", 0.0, 10.0),
+    *MISSING_REGION_PARAMETERS,
     SEVERITY["warning"],
 ])
 def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0, relative_contrast=0.3, include_border=False,
