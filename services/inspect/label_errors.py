@@ -17,7 +17,13 @@ reviewer is shown the place, not only the image:
   label covers, at least a quarter of the typical labelled object's area:
   its mean P.
 * ``model_splits``: one labelled object over two or more separate objects of
-  the model, each a substantial part of it.
+  the model, each a substantial part of it;
+* ``model_fills_hole``: a hole in a labelled object where the model sees
+  object (its mean probability there).
+
+Pixels the image shows bright above its background count as support for a
+labelled object whatever the model says, so dim objects a model was never
+taught to see are not called wrong when the image shows them.
 
 The project's criteria (with its calibration, see
 :mod:`labelassist.inspect.calibration`) add their warnings and errors on
