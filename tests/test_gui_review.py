@@ -180,3 +180,30 @@ def test_label_diff_matches_objects_by_overlap_not_by_id():
     split = renumbered.copy()
     split[10:18, 14:18] = 9  # half of an object becomes another one
     assert label_diff(split, earlier)[1] == {"added": 0, "removed": 0, "reassigned": 32}
+
+
+def test_assist_settings_edited_in_the_client_reach_the_project(qtbot, stack, client, gui_project):
+    from labelassist.client.gui.app import AssistSettingsDialog
+
+    project, _ = gui_project
+    window = _open_window(qtbot, stack, project)
+    operations = {family: client.list_operations(family) for family in ("preprocess", "prelabel", "postprocess")}
+    dialog = AssistSettingsDialog(project, client.get_project(project).assist, operations, window)
+    assert "gaussian" in dialog.preprocess.toolTip() and dialog.method.text() == ""
+    dialog.preprocess.setPlainText("gaussian:sigma=1.5\n\nstretch")
+    dialog.method.setText("otsu:polarity=bright")
+    dialog.postprocess.setPlainText("fill_holes")
+    with qtbot.waitSignal(window.assist_saved, timeout=WAIT_MS):
+        window.save_assist_settings(*dialog.settings())
+    stored = client.get_project(project).assist
+    assert [c.name for c in stored.preprocess] == ["gaussian", "stretch"] and stored.method.name == "otsu"
+    assert [c.name for c in stored.postprocess] == ["fill_holes"]
+    reopened = AssistSettingsDialog(project, stored, operations, window)
+    assert reopened.method.text() == "otsu:polarity=bright" and reopened.preprocess.toPlainText().startswith(
+        "gaussian:sigma=1.5")
+
+    window.save_assist_settings([("no_such_step", {})], None, [])  # the selector refuses it, by name
+    qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
+    assert "no_such_step" in window.last_error
+    assert client.get_project(project).assist.method.name == "otsu"  # unchanged
+    window.close()

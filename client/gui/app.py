@@ -13,6 +13,7 @@ from labelassist.client.gui.browser import SampleBrowser
 from labelassist.client.gui.canvas import LabelCanvas
 from labelassist.client.gui.connection import Connection, saved_connection
 from labelassist.client.gui.dialogs import (  # noqa: F401 - public
+    AssistSettingsDialog,
     InspectionSettingsDialog,
     NewProjectDialog,
     SettingsDialog,
@@ -46,7 +47,8 @@ FIRST_STEPS = ("Pick a project in the Workflow panel, or create one with File â–
 
 STOPS_THE_WORK = ("Next sample", "Open sample", "Display", "Pre-label")  # failures written on the canvas too
 
-__all__ = ["Connection", "MainWindow", "InspectionSettingsDialog", "NewProjectDialog", "SettingsDialog", "run_app"]
+__all__ = ["AssistSettingsDialog", "Connection", "MainWindow", "InspectionSettingsDialog", "NewProjectDialog",
+           "SettingsDialog", "run_app"]
 
 
 class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QMainWindow):
@@ -56,6 +58,7 @@ class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QM
     submit_held = Signal(int)  # warnings that stopped a submit
     project_created = Signal(str)
     inspection_saved = Signal(str)
+    assist_saved = Signal(str)  # project whose assist settings were saved
     submitted = Signal(int)  # sample id
     sample_released = Signal(int)  # sample id given back (skipped or released)
     reviewed = Signal(int)  # sample id whose label got a verdict

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -134,6 +135,47 @@ class InspectionSettingsDialog(QDialog):
             if text:
                 criteria.append(parse_call(f"{name}:{text}"))
         return criteria, disabled
+
+
+def call_text(call) -> str:
+    """A NamedCall as typed: ``name:key=value,…``."""
+    values = ",".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
+    return f"{call.name}:{values}" if values else call.name
+
+
+class AssistSettingsDialog(QDialog):
+    """A project's assist settings: the steps a pre-label without a method
+    runs on its samples (Next uses them). One step per line as
+    ``name:key=value,…``; the tooltips list the operations of each family."""
+
+    def __init__(self, project: str, settings, operations: dict[str, list], parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Assist settings of {project}")
+        self.resize(560, 420)
+        form = QFormLayout(self)
+        self.preprocess = QPlainTextEdit("\n".join(call_text(c) for c in settings.preprocess))
+        self.method = QLineEdit(call_text(settings.method) if settings.method.name else "")
+        self.method.setPlaceholderText("the default pipeline (median, li, fill holes, remove small objects)")
+        self.postprocess = QPlainTextEdit("\n".join(call_text(c) for c in settings.postprocess))
+        for widget, family in ((self.preprocess, "preprocess"), (self.method, "prelabel"),
+                               (self.postprocess, "postprocess")):
+            widget.setToolTip("\n".join(f"{spec.name}: {spec.description}" for spec in operations.get(family, [])))
+        form.addRow("Pre-processing (one per line)", self.preprocess)
+        form.addRow("Method", self.method)
+        form.addRow("Post-processing (one per line)", self.postprocess)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def settings(self) -> tuple[list, tuple | None, list]:
+        """(pre-processing steps, method or None, post-processing steps);
+        ValueError names a malformed line (the selector checks names and values)."""
+        def steps(text: str) -> list:
+            return [parse_call(line.strip()) for line in text.splitlines() if line.strip()]
+        method = self.method.text().strip()
+        return steps(self.preprocess.toPlainText()), parse_call(method) if method else None, \
+            steps(self.postprocess.toPlainText())
 
 
 class ShortcutSheet(QDialog):

@@ -112,6 +112,7 @@ class WindowLayout:
         bar.addSeparator()
         bar.addAction(self._action("New project…", "Ctrl+Shift+N", self.open_new_project))
         bar.addAction(self._action("Inspection settings…", "Ctrl+Shift+I", self.open_inspection_settings))
+        bar.addAction(self._action("Assist settings…", "Ctrl+Shift+E", self.open_assist_settings))
         bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
 
     def _build_menus(self) -> None:
@@ -122,7 +123,8 @@ class WindowLayout:
         shortcuts = self._action("Keyboard shortcuts", ["F1", "?"], self.show_shortcuts)
         about = self._action("About Label Assistant", [], self.show_about)
         self.menus = [
-            ("&File", [named["New project…"], named["Inspection settings…"], named["Settings…"], None, quit_action]),
+            ("&File", [named["New project…"], named["Inspection settings…"], named["Assist settings…"],
+                       named["Settings…"], None, quit_action]),
             ("&Edit", [named["Undo"], named["Redo"], named["Close polygon / finish object"]]),
             ("&View", [self.browser.toggleViewAction(), self.workflow_dock.toggleViewAction(),
                        named["Toggle overlay"], named["Smaller brush"], named["Larger brush"]]),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from labelassist.client.gui.connection import save_connection
 from labelassist.client.gui.dialogs import (
+    AssistSettingsDialog,
     InspectionSettingsDialog,
     NewProjectDialog,
     SettingsDialog,
@@ -145,6 +146,36 @@ class ProjectActions:
             self.project_created.emit(name)
 
         self._run("New project", work, created, on_progress=progress)
+
+    def open_assist_settings(self) -> None:
+        """The project's assist settings (what Next's pre-label runs), to edit
+        (an admin's token where roles are on)."""
+        if not self.project:
+            return
+        project, client = self.project, self.client
+
+        def edit(loaded) -> None:
+            settings, operations = loaded
+            dialog = AssistSettingsDialog(project, settings, operations, self)
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                try:
+                    steps = dialog.settings()
+                except ValueError as error:
+                    self.statusBar().showMessage(f"Assist settings not saved: {error}", 10000)
+                    return
+                self.save_assist_settings(*steps)
+
+        self._run("Assist settings", lambda: (client.get_project(project).assist, {
+            family: client.list_operations(family) for family in ("preprocess", "prelabel", "postprocess")}), edit)
+
+    def save_assist_settings(self, preprocess, method, postprocess) -> None:
+        project, client = self.project, self.client
+
+        def saved(_) -> None:
+            self.statusBar().showMessage(f"Assist settings of {project} saved: pre-labels without a method use them",
+                                         6000)
+            self.assist_saved.emit(project)
+        self._run("Save assist settings", lambda: client.set_assist(project, preprocess, method, postprocess), saved)
 
     def open_inspection_settings(self) -> None:
         """The project's inspection settings, to edit (an admin's token where roles are on)."""
