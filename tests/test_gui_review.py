@@ -207,3 +207,48 @@ def test_assist_settings_edited_in_the_client_reach_the_project(qtbot, stack, cl
     assert "no_such_step" in window.last_error
     assert client.get_project(project).assist.method.name == "otsu"  # unchanged
     window.close()
+
+
+def test_each_channel_of_a_multichannel_image_can_be_hidden_recoloured_and_stretched(qtbot):
+    from labelassist.client.gui.canvas import LabelCanvas
+    from labelassist.client.gui.channels import ChannelPanel
+
+    canvas, panel = LabelCanvas(), ChannelPanel()
+    qtbot.addWidget(canvas)
+    qtbot.addWidget(panel)
+    panel.changed.connect(canvas.set_display)
+    image = np.zeros((64, 64, 2), np.uint16)
+    image[:32, :, 0] = 4000  # top half: channel 0
+    image[:, :32, 1] = 2000  # left half: channel 1
+    image[40:, 40:, 1] = 1000  # a dimmer corner of channel 1
+    canvas.show_sample(image)
+    panel.show_image(image)
+    assert len(panel.rows) == 2
+    visible, colour, low, high = panel.rows[1]
+    visible.setChecked(False)  # channel 1 hidden: only channel 0 (green) is drawn
+    shown = canvas.image_item.image
+    assert tuple(shown[50, 10]) == (0, 0, 0) and tuple(shown[10, 50]) == (0, 1, 0)
+    panel.rows[0][1].setCurrentText("red")
+    assert tuple(canvas.image_item.image[10, 50]) == (1, 0, 0)
+    visible.setChecked(True)
+    before = canvas.image_item.image[50, 50].copy()  # the dim corner: half of channel 1's range
+    high.setValue(45.0)  # stretch channel 1 up to its 45th percentile (1000): the dim corner saturates
+    after = canvas.image_item.image[50, 50]
+    assert after[0] > before[0] and after[0] == 1.0
+    panel.show_image(np.zeros((8, 8), np.uint16))  # a grey image: nothing to mix
+    assert panel.rows == []
+
+
+def test_next_on_a_two_channel_sample_offers_its_channels(qtbot, stack, client, rng):
+    image = (rng.random((96, 96, 2)) * 3000).astype(np.uint16)
+    project = f"channels-{rng.integers(1 << 30)}"
+    client.create_project(project, preprocess=[("channel", {"index": 1})])  # pre-labels read channel 1
+    client.add_sample(project, "two", image)
+    window = _open_window(qtbot, stack, project)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    assert len(window.channel_panel.rows) == 2 and window.channel_panel.isVisible()
+    window.channel_panel.rows[0][0].setChecked(False)
+    assert window.canvas.image_item.image[..., 1].max() == 0  # channel 0 (green) hidden
+    window.close()

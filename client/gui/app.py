@@ -11,6 +11,7 @@ import numpy as np
 from labelassist.client.gui.browser import PAGE as BROWSER_PAGE
 from labelassist.client.gui.browser import SampleBrowser
 from labelassist.client.gui.canvas import LabelCanvas
+from labelassist.client.gui.channels import ChannelPanel
 from labelassist.client.gui.connection import Connection, saved_connection
 from labelassist.client.gui.dialogs import (  # noqa: F401 - public
     AssistSettingsDialog,
@@ -92,6 +93,9 @@ class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QM
             project, token, BROWSER_PAGE, labelled), lambda project: client.rank_label_errors(project))
         self.browser.open_requested.connect(self.open_sample)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
+        self.channel_panel = ChannelPanel(self)
+        self.channel_panel.changed.connect(self.canvas.set_display)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.channel_panel)
         self.project_combo.currentTextChanged.connect(self.browser.show_project)
         self._action("Previous in the sample list", "PgUp", lambda: self.browser.step(-1))
         self._action("Next in the sample list", "PgDown", lambda: self.browser.step(1))
@@ -300,6 +304,7 @@ class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QM
             self.statusBar().showMessage("Nothing left to label in this project", 6000)
             return
         self.canvas.show_sample(leased.image, leased.shown_mask)
+        self.channel_panel.show_image(leased.image)
         self.dirty = False
         self.warnings.clear()
         how = f"lease via {leased.strategy or 'default'}" if leased.leased else leased.strategy

@@ -271,6 +271,43 @@ class LabelEditor:
 # Colours of the channels of a composite (green, magenta, cyan, yellow, red, blue, ...), as in Fiji.
 CHANNEL_COLOURS = np.array([(0, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 0), (1, 0, 0), (0, 0, 1), (1, 0.5, 0),
                             (0.5, 0, 1)], np.float32)
+# Colours an annotator can give a channel, by name.
+COLOUR_NAMES = {"green": (0, 1, 0), "magenta": (1, 0, 1), "cyan": (0, 1, 1), "yellow": (1, 1, 0), "red": (1, 0, 0),
+                "blue": (0, 0, 1), "orange": (1, 0.5, 0), "violet": (0.5, 0, 1), "grey": (1, 1, 1)}
+
+
+@dataclass
+class ChannelDisplay:
+    """How one channel of a multichannel image is shown: whether, in which
+    colour, and stretched between which percentiles of its values."""
+    visible: bool = True
+    colour: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    low: float = 1.0
+    high: float = 99.8
+
+
+def default_channels(count: int) -> list[ChannelDisplay]:
+    return [ChannelDisplay(colour=tuple(map(float, CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)]))) for i in range(count)]
+
+
+def is_multichannel(image: np.ndarray) -> bool:
+    """Channels that need a composite to be seen (not grey, not RGB(A))."""
+    image = np.asarray(image)
+    return image.ndim == 3 and image.shape[2] not in (1, 3, 4)
+
+
+def composite(image: np.ndarray, channels: list[ChannelDisplay]) -> np.ndarray:
+    """An RGB composite of a (H, W, C) image: each visible channel stretched
+    between its percentiles and added in its colour."""
+    out = np.zeros((*image.shape[:2], 3), np.float32)
+    for index, display in enumerate(channels):
+        if not display.visible:
+            continue
+        channel = image[..., index].astype(np.float32)
+        low, high = np.percentile(channel[::4, ::4], (display.low, display.high))
+        unit = np.clip((channel - low) / (high - low), 0, 1) if high > low else np.zeros_like(channel)
+        out += unit[..., None] * np.asarray(display.colour, np.float32)
+    return np.clip(out, 0, 1)
 
 
 def displayable(image: np.ndarray) -> np.ndarray:
@@ -278,14 +315,8 @@ def displayable(image: np.ndarray) -> np.ndarray:
     squeezed, and any other channel count as a colour composite (each
     channel stretched between its 1st and 99.8th percentile, one colour each)."""
     image = np.asarray(image)
-    if image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)):
-        return image
     if image.ndim == 3 and image.shape[2] == 1:
         return image[..., 0]
-    composite = np.zeros((*image.shape[:2], 3), np.float32)
-    for index in range(image.shape[2]):
-        channel = image[..., index].astype(np.float32)
-        low, high = np.percentile(channel[::4, ::4], (1, 99.8))
-        unit = np.clip((channel - low) / (high - low), 0, 1) if high > low else np.zeros_like(channel)
-        composite += unit[..., None] * CHANNEL_COLOURS[index % len(CHANNEL_COLOURS)]
-    return np.clip(composite, 0, 1)
+    if not is_multichannel(image):
+        return image
+    return composite(image, default_channels(image.shape[2]))
