@@ -33,14 +33,21 @@ class ClickModels:
         self.repository, self.triton = Path(repository), triton
         self._lock = threading.Lock()
         self._loaded: tuple[tuple, ClickModel] | None = None
+        self._sources: dict[int, str] = {}  # version -> where it came from; a published version never changes
+
+    def _source(self, version: int) -> str:
+        from labelassist.models import repository as model_store
+
+        if version not in self._sources:
+            self._sources[version] = model_store.version_source(self.repository, version, CLICK_MODEL_NAME)
+        return self._sources[version]
 
     def current(self) -> ClickModel:
         from labelassist.models import repository as model_store
 
         if self.triton is not None:
             version = self.triton.served_version(CLICK_MODEL_NAME) or 0
-            source = model_store.version_source(self.repository, version, CLICK_MODEL_NAME) if version else "-"
-            return ClickModel(self.triton.click_probability, "triton", version, source)
+            return ClickModel(self.triton.click_probability, "triton", version, self._source(version) if version else "-")
         versions = model_store.versions(self.repository, CLICK_MODEL_NAME)
         key = (versions[-1],) if versions else ("bundled",)
         with self._lock:
