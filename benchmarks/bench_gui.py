@@ -5,6 +5,8 @@
    against a full overlay recolour and redraw in the same run.
 2. Next → image on screen → pre-label on screen, against a local stack
    (default pipeline, the bundled HeLa crops scaled to 1024² and 2048²).
+3. The sample list of a 100,000-sample project: from choosing the project
+   to its first page listed, and the next page as the list scrolls.
 
     python benchmarks/bench_gui.py      # offscreen Qt (the drawing work without a compositor)
     QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_gui.py
@@ -94,6 +96,36 @@ def next_to_screen(addresses, size: int, samples: int = 5) -> dict:
             "next_to_prelabel_ms": 1e3 * statistics.median(prelabel_times)}
 
 
+def browser_open(addresses, count: int = 100_000, repeats: int = 3) -> dict:
+    """Seconds from showing a project in the sample list to its first page
+    on screen, and for one more page (as when scrolled to the end)."""
+    project = "bench-gui-pool"
+    with LabelAssistClient(addresses, timeout=600) as client:
+        client.create_project(project)
+        started = time.perf_counter()
+        client.add_samples(project, ({"stem": f"s{i:06d}", "image": np.full((8, 8), i % 65535, np.uint16)}
+                                     for i in range(count)))
+        registered = time.perf_counter() - started
+    window = MainWindow(Connection.from_addresses(addresses), "bench", next_after_submit=False)
+    window.show()
+    first, more = [], []
+    for _ in range(repeats):
+        for times, action in ((first, lambda: window.browser.show_project(project)), (more, window.browser.more)):
+            loop = QEventLoop()
+            window.browser.loaded.connect(loop.quit)
+            QTimer.singleShot(120_000, loop.quit)
+            started = time.perf_counter()
+            action()
+            loop.exec()
+            window.browser.loaded.disconnect(loop.quit)
+            redraw(window)
+            times.append(time.perf_counter() - started)
+    rows = window.browser.table.rowCount()
+    window.close()
+    return {"samples": count, "register_s": registered, "first_page_s": statistics.median(first),
+            "next_page_s": statistics.median(more), "rows_listed": rows}
+
+
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     with temporary_stack() as addresses:
@@ -105,6 +137,7 @@ def main() -> int:
         window.dirty = False
         window.close()
         loads = [next_to_screen(addresses, size) for size in (1024, 2048)]
+        pool = browser_open(addresses)
     lines = ["# Desktop client responsiveness", "",
              f"Qt platform: {QApplication.platformName()}; window 1400×900. Medians.", "",
              "| image | brush step (stamp + recolour window + redraw) | p95 | full overlay recolour + redraw |",
@@ -115,6 +148,9 @@ def main() -> int:
               "|---|---:|---:|"]
     lines += [f"| {r['size']}² | {r['next_to_image_ms']:.0f} ms | {r['next_to_prelabel_ms']:.0f} ms |"
               for r in loads]
+    lines += ["", f"Sample list of a {pool['samples']:,}-sample project (registered through AddSamples in "
+              f"{pool['register_s']:.0f} s): first page on screen {pool['first_page_s']:.2f} s, the next page "
+              f"{pool['next_page_s']:.2f} s (median of 3; {pool['rows_listed']} rows listed, pages of 500)."]
     info = machine()
     command = "python benchmarks/bench_gui.py" if QApplication.platformName() == "offscreen" else \
         'QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_gui.py'
@@ -122,7 +158,7 @@ def main() -> int:
     table = "\n".join(lines)
     platform = QApplication.platformName()
     write_results("gui" if platform == "offscreen" else f"gui_{platform}",
-                  {"brush": brush, "next": loads, "machine": info, "platform": platform}, table)
+                  {"brush": brush, "next": loads, "pool": pool, "machine": info, "platform": platform}, table)
     print(table)
     del app
     return 0
