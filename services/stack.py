@@ -195,9 +195,10 @@ class Stack:
                 command += ["--triton-url", self.triton_url]
             if name in ("assist", "inspect") and self._selector_address():
                 command += ["--selector-address", self._selector_address()]
+            if name in ("selector", "inspect"):
+                command += ["--assist-address", format_address(self.host, ports["assist"])]
             if name == "selector":
-                command += ["--inspect-address", format_address(self.host, ports["inspect"]),
-                            "--assist-address", format_address(self.host, ports["assist"])]
+                command += ["--inspect-address", format_address(self.host, ports["inspect"])]
             child = ChildService(name, None, ready_file, log_dir / f"{name}.log", command, self._child_env())
             self._spawn(child)
             self.children[name] = child

@@ -171,3 +171,31 @@ def test_a_project_of_irregular_objects_calibrates_after_the_labels_its_inspect_
     assert report.calibration.min_images == 4 and report.calibration.images == 4
     assert report.calibration.criteria["irregular_shape"]["min_solidity"] < 0.8
     assert _irregular_warnings(report) == 0
+
+
+def test_a_projects_own_assist_settings_can_earn_the_agreement_check(client, rng):
+    """Annotators label only the large objects and the project's assist
+    settings drop the small ones: those settings agree with the labels and
+    become what the labels are compared with, through assist."""
+    name = f"settings-earned-{rng.integers(1 << 30)}"
+    client.create_project(name, method=("li", {}), postprocess=[("fill_holes", {}),
+                                                                ("remove_small_objects", {"min_size": 400})])
+    for index in range(3):
+        image, label, _ = convention_scene(rng, small=False)
+        client.submit_label(client.add_sample(name, f"s{index}", image), "ann", label)
+    import time
+
+    deadline = time.monotonic() + 90
+    while not any(r.source == "settings" and r.labels >= 3 for r in client.progress(name).prelabel_evidence):
+        assert time.monotonic() < deadline, list(client.progress(name).prelabel_evidence)
+        time.sleep(0.3)
+    image, label, _ = convention_scene(rng, small=False)
+    one_left_out = label.copy()
+    one_left_out[:60, :60] = 0  # the large disc at (32, 32)
+    report = client.inspect(one_left_out, image=image, project=name)
+    measured = {row.source: row.dice for row in client.progress(name).prelabel_evidence}
+    assert measured["settings"] > 0.95 and measured["classical"] < 0.8  # the default pipeline keeps the small ones
+    assert report.prelabel_source == "settings" and "settings: mean Dice" in report.prelabel_note
+    [missing] = _missing_warnings(report)
+    assert "settings: mean Dice" in missing.message
+    assert not _missing_warnings(client.inspect(label, image=image, project=name))  # the small ones are no miss

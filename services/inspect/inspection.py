@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,7 @@ from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.calls import raise_if_cancelled
-from labelassist.runtime.errors import ConflictError, UnavailableError
+from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
 
 Override = tuple[str, Mapping[str, Any]]
 
@@ -36,21 +36,30 @@ def check_arrays(mask, image=None, prelabel=None) -> None:
 
 # Labels a pre-label source must have been measured on before it can earn the agreement check.
 MIN_EVIDENCE_LABELS = 3
-# Source name in the selector's evidence -> what inspect computes for it.
-COMPUTABLE_SOURCES = ("unet", "classical")
+PrelabelSource = Callable[[np.ndarray], np.ndarray]
 
 
-def earned_source(evidence: Mapping[str, tuple[int, float]], min_dice: float, unet_served: bool
+def prelabel_sources(triton=None) -> dict[str, PrelabelSource]:
+    """The pre-label sources inspect computes itself, by the names the
+    selector's evidence uses: the classical default pipeline, and the U-Net
+    when ``triton`` serves one. (The project's own assist settings,
+    "settings", come from the servicer, which asks assist.)"""
+    sources: dict[str, PrelabelSource] = {"classical": segmentation.default_prelabel}
+    if triton is not None and triton.model_ready():
+        sources["unet"] = lambda image: (triton.probabilities(grey(image))[0] >= DEFAULT_THRESHOLD).astype(np.uint8)
+    return sources
+
+
+def earned_source(evidence: Mapping[str, tuple[int, float]], min_dice: float, available: Collection[str]
                   ) -> tuple[str | None, str]:
     """The pre-label source a project's labels are compared with: the best
-    measured one inspect can compute that has agreed with the project's
+    measured one of ``available`` that has agreed with the project's
     submitted labels well enough (mean Dice >= ``min_dice`` over at least
     :data:`MIN_EVIDENCE_LABELS`), or None; and why, in words.
 
     ``evidence`` maps a source to (labels measured, mean Dice).
     """
-    candidates = {source: evidence[source] for source in COMPUTABLE_SOURCES if source in evidence
-                  and (source != "unet" or unet_served)}
+    candidates = {source: evidence[source] for source in available if source in evidence}
     measured = {s: v for s, v in candidates.items() if v[0] >= MIN_EVIDENCE_LABELS}
     if not measured:
         return None, (f"agreement not checked: no pre-label source has been measured on {MIN_EVIDENCE_LABELS} of "
@@ -97,6 +106,7 @@ def inspect_label(
     settings: InspectionSettings | None = None,
     triton=None,
     evidence: Mapping[str, tuple[int, float]] | None = None,
+    extra_sources: Mapping[str, PrelabelSource] | None = None,
 ) -> Inspection:
     """Run the criteria on one label.
 
@@ -125,6 +135,9 @@ def inspect_label(
         Dice)): a label is then compared only with a source that has
         earned it (see :func:`earned_source`); without, with the default
         pre-label.
+    extra_sources : mapping, optional
+        Pre-label sources besides :func:`prelabel_sources` (the project's
+        own assist settings as "settings"), for ``evidence`` to choose from.
 
     Returns
     -------
@@ -156,12 +169,16 @@ def inspect_label(
             prelabel, source = default_prelabel(image, triton)
         else:
             threshold = CRITERIA.get("prelabel_agreement").bind(values.get("prelabel_agreement"))["min_source_dice"]
-            chosen, note = earned_source(evidence, threshold, triton is not None and triton.model_ready())
+            available = {**prelabel_sources(triton), **(extra_sources or {})}
+            chosen, note = earned_source(evidence, threshold, available)
             if chosen is not None:
-                prelabel, source = default_prelabel(image, triton if chosen == "unet" else None)
-                if source != chosen:  # the U-Net that earned it stopped answering: no unearned stand-in
-                    prelabel, source = None, ""
+                try:
+                    prelabel, source = available[chosen](image), chosen
+                except (ConflictError, UnavailableError, NotFoundError):
+                    # The source that earned it stopped answering: no unearned stand-in.
                     note = f"agreement not checked: the {chosen} pre-label ({note}) did not answer"
+                except ValueError as error:
+                    note = f"agreement not checked: the {chosen} pre-label failed on this image: {error}"
     mask, original_ids = compact_ids(np.asarray(mask))
     if prelabel is not None:
         prelabel = compact_ids(np.asarray(prelabel))[0]

@@ -24,7 +24,7 @@ from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import NotFoundError
 from labelassist.proto.wire.addresses import env
-from labelassist.runtime.upstream import SelectorLink, add_selector_argument
+from labelassist.runtime.upstream import AssistLink, SelectorLink, add_assist_argument, add_selector_argument
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
 
@@ -80,7 +80,7 @@ def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, t
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
         [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton,
-        evidence=project.evidence)
+        evidence=project.evidence, extra_sources=project.sources)
     response = pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
                                   objects=objects_to_proto(result.objects), checked=result.checked,
                                   prelabel_source=result.prelabel_source, prelabel_note=result.prelabel_note)
@@ -91,17 +91,21 @@ def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, t
 
 class ProjectView(NamedTuple):
     """What inspect reads of a named project, once per call: its settings,
-    calibration and measured pre-label sources (source -> (labels, mean
-    Dice)); all None without a project."""
+    calibration, measured pre-label sources (source -> (labels, mean Dice))
+    and the sources inspect can ask besides its own (its assist settings,
+    through assist); all empty without a project."""
     settings: InspectionSettings | None = None
     calibration: Calibration | None = None
     evidence: dict[str, tuple[int, float]] | None = None
+    sources: dict | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_triton_argument(parser, "agreement checks without a pre-label use the U-Net it serves, "
                                 "else the classical pipeline")
     add_selector_argument(parser, "for the inspection settings of projects that calls name")
+    add_assist_argument(parser, "a project's own pre-label (its assist settings) for the agreement check, once it "
+                                "has earned it")
     parser.add_argument("--calibrate-after", type=int, default=int(env("CALIBRATE_AFTER") or MIN_IMAGES),
                         metavar="LABELS", help="accepted labels a project needs before calibration moves a bound "
                         f"(or {MIN_OBJECTS} objects; env LABELASSIST_CALIBRATE_AFTER; default {MIN_IMAGES})")
@@ -113,6 +117,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         url = config.options.get("triton_url")
         self.triton = TritonClient(url) if url else None
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
+        self.assist = AssistLink(config.options.get("assist_address"))
         # project -> (labelled count, when learnt, calibration)
         self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
         self._calibrating = threading.Lock()
@@ -134,7 +139,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                 raise ValueError(f"project {name!r}: its inspection settings do not apply: {error}; "
                                  "correct them with `labelassist inspection PROJECT`") from None
             evidence = {row.source: (int(row.labels), float(row.dice)) for row in project.prelabel_evidence}
-            return ProjectView(settings, self._calibration(selector, name, int(project.labeled)), evidence)
+            sources = {"settings": lambda image: self.assist.prelabel(image, name)} \
+                if self.assist.address and project.assist.method.name else {}
+            return ProjectView(settings, self._calibration(selector, name, int(project.labeled)), evidence, sources)
 
     def _calibration(self, selector, project: str, labelled: int) -> Calibration:
         """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
@@ -176,7 +183,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         count = request.max_samples or RANKED_SAMPLES
         if count > MAX_RANKED_SAMPLES:
             raise ValueError(f"'max_samples' is {count}; at most {MAX_RANKED_SAMPLES} labels per ranking")
-        settings, calibration, _ = self._project(request.project)
+        view = self._project(request.project)
+        settings, calibration = view.settings, view.calibration
         if calibration is not None:
             settings = calibration.under(settings)
         model, version = self.probability.describe()

@@ -87,3 +87,32 @@ class SelectorLink:
                 yield SelectorCalls(channel)
             except grpc.RpcError as error:
                 raise UPSTREAM_ERRORS.get(error.code(), RuntimeError)(f"selector: {error.details()}") from None
+
+
+def add_assist_argument(parser: argparse.ArgumentParser, use: str) -> None:
+    parser.add_argument("--assist-address", default=env("ASSIST_ADDRESS"),
+                        help=f"the assist service: {use} (env LABELASSIST_ASSIST_ADDRESS)")
+
+
+class AssistLink:
+    """Assist as seen from another service, for a project's own pre-label
+    (its assist settings); each call carries the caller's token."""
+
+    def __init__(self, address: str | None):
+        self.address = address
+
+    def prelabel(self, image, project: str):
+        """The project's pre-label of ``image`` (its assist settings), as a mask."""
+        from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
+        from labelassist.proto.wire.streaming import write_stream
+
+        params = assist_pb2.PrelabelParams(project=project)
+        with open_channel(self.address, token=caller_token(), tls_root=env("TLS_ROOT")) as channel:
+            stub = assist_pb2_grpc.AssistServiceStub(channel)
+            try:
+                received = read_stream(stub.Prelabel(write_stream(assist_pb2.PrelabelRequest, "params", params,
+                                                                  {"image": image}), timeout=TIMEOUT),
+                                       "result", assist_pb2.PrelabelResult)
+            except grpc.RpcError as error:
+                raise UPSTREAM_ERRORS.get(error.code(), RuntimeError)(f"assist: {error.details()}") from None
+        return received.require("mask")

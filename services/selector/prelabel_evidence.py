@@ -19,10 +19,12 @@ import grpc
 import numpy as np
 
 from labelassist.imaging.measures import dice, instance_labels, match_objects
+from labelassist.imaging.segmentation import DEFAULT_PRELABEL
 from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
 from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.channel import open_channel
 from labelassist.proto.wire.streaming import read_stream
+from labelassist.proto.wire.values import call_to_proto
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +92,13 @@ class PrelabelEvidence:
     def _prelabel(self, channel, sample_id: int, method: str | None, project: str) -> np.ndarray:
         stub = assist_pb2_grpc.AssistServiceStub(channel)
         params = assist_pb2.PrelabelParams(sample_id=sample_id, project=project if method == "settings" else "")
-        if method and method != "settings":
+        if method is None:
+            # The classical default pipeline, spelt out: without a method assist would run the sample's
+            # project's own settings, which are measured as "settings".
+            params.preprocess.extend(call_to_proto(*step) for step in DEFAULT_PRELABEL["preprocess"])
+            params.method.CopyFrom(call_to_proto(*DEFAULT_PRELABEL["method"]))
+            params.postprocess.extend(call_to_proto(*step) for step in DEFAULT_PRELABEL["postprocess"])
+        elif method != "settings":
             params.method.name = method
         received = read_stream(stub.Prelabel(iter([assist_pb2.PrelabelRequest(params=params)]), timeout=300),
                                "result", assist_pb2.PrelabelResult)
