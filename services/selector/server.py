@@ -20,6 +20,7 @@ from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
+from labelassist.runtime.upstream import add_assist_argument
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.learning_curve import project_outlook
@@ -76,9 +77,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inspect-address", default=env("INSPECT_ADDRESS"),
                         help="the inspect service, whose criteria project settings are checked against "
                              "(env LABELASSIST_INSPECT_ADDRESS; without it inspect checks them when applied)")
-    parser.add_argument("--assist-address", default=env("ASSIST_ADDRESS"),
-                        help="the assist service, whose operations project assist settings are checked against "
-                             "(env LABELASSIST_ASSIST_ADDRESS; without it assist checks them when applied)")
+    add_assist_argument(parser, "project assist settings are checked against its operations (without it assist "
+                                "checks them when applied), and submitted labels measure each pre-label source "
+                                "through it")
 
 
 def _database_error(error: BaseException) -> str:
