@@ -158,7 +158,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                     return calibration
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            labels = [selector.get_sample(info.sample_id).require("label") for info in accepted]
+            labels = [selector.get_sample(info.sample_id, with_image=False).require("label") for info in accepted]
             calibration = calibrate(labels, min_images=self.calibrate_after)
             self._calibrations[project] = (labelled, time.monotonic(), calibration)
             return calibration

@@ -41,9 +41,9 @@ class SelectorCalls:
     def _retried(call: Callable[[], Any]) -> Any:
         return call_with_retries(call, RETRIES, BACKOFF)
 
-    def get_sample(self, sample_id: int) -> Envelope:
-        """``.arrays`` hold "image" and "label" or "prelabel"."""
-        request = selector_pb2.GetSampleRequest(sample_id=sample_id)
+    def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
+        """``.arrays`` hold "image" (unless not ``with_image``) and "label" or "prelabel"."""
+        request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image)
         return self._retried(lambda: read_stream(self.stub.GetSample(request, timeout=TIMEOUT), "info",
                                                  selector_pb2.SampleInfo))
 
