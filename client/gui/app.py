@@ -432,9 +432,11 @@ class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QM
         event.accept()
 
 
-def run_app(connection: Connection, annotator: str, project: str | None, use_saved: bool = False) -> int:
+def run_app(connection: Connection, annotator: str, project: str | None, use_saved: bool = False,
+            large_targets: bool = False) -> int:
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Label Assistant")
     window = MainWindow(saved_connection(connection) if use_saved else connection, annotator, project)
+    window.set_large_targets(large_targets)
     window.show()
     return app.exec()

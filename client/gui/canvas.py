@@ -1,18 +1,20 @@
 """The image view: image with contrast control, the label overlay in one
 colour per instance, scribbles, warning highlights, and the drawing tools.
-Mouse, pen and touch all arrive as mouse events; pinch zooms."""
+Mouse and pen arrive as mouse events; touch and pen pressure are handled
+in :mod:`labelassist.client.gui.touch`."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from labelassist.client.gui.touch import TouchAndPen
 from labelassist.client.gui.editing import (
     SCRIBBLE_BACKGROUND,
     SCRIBBLE_FOREGROUND,
     LabelEditor,
     displayable,
 )
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (
     QLabel,
@@ -93,23 +95,6 @@ class _ToolLayer(pg.ImageItem):
             self.canvas.show_cursor(self._point(event))
 
 
-class _Pinch(QObject):
-    """Pinch-to-zoom for touch screens."""
-
-    def __init__(self, view: pg.ViewBox, parent: QObject):
-        super().__init__(parent)
-        self.view = view
-
-    def eventFilter(self, watched, event) -> bool:
-        if event.type() == QEvent.Type.Gesture:
-            pinch = event.gesture(Qt.GestureType.PinchGesture)
-            if pinch is not None and pinch.scaleFactor() > 0:
-                factor = 1.0 / pinch.scaleFactor()
-                self.view.scaleBy((factor, factor))
-                return True
-        return False
-
-
 class LabelCanvas(QWidget):
     """Shows one sample and edits its label through a ``LabelEditor``."""
 
@@ -154,11 +139,7 @@ class LabelCanvas(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.histogram)
-        viewport = self.graphics.viewport()
-        viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
-        viewport.grabGesture(Qt.GestureType.PinchGesture)
-        self._pinch = _Pinch(self.view, self)
-        viewport.installEventFilter(self._pinch)
+        self.touch = TouchAndPen(self)
         # What to do, or what went wrong, written over the empty canvas.
         self.message = QLabel(self.graphics)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -42,6 +42,9 @@ def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButto
     button = QPushButton(f"{text}  ({shortcut})" if shortcut else text)
     button.clicked.connect(handler)
     return button
+
+
+LARGE_TARGET = 48  # px: the smallest comfortable touch target
 
 
 class NoWheelComboBox(QComboBox):
@@ -121,6 +124,7 @@ class WindowLayout:
         named = self.named_actions
         quit_action = self._action("Quit", "Ctrl+Q", self.close)
         shortcuts = self._action("Keyboard shortcuts", ["F1", "?"], self.show_shortcuts)
+        large = self._action("Large targets for touch", "Ctrl+Shift+L", self.set_large_targets, checkable=True)
         about = self._action("About Label Assistant", [], self.show_about)
         self.menus = [
             ("&File", [named["New project…"], named["Inspection settings…"], named["Assist settings…"],
@@ -128,7 +132,7 @@ class WindowLayout:
             ("&Edit", [named["Undo"], named["Redo"], named["Close polygon / finish object"]]),
             ("&View", [self.browser.toggleViewAction(), self.channel_panel.toggleViewAction(),
                        self.workflow_dock.toggleViewAction(),
-                       named["Toggle overlay"], named["Smaller brush"], named["Larger brush"]]),
+                       named["Toggle overlay"], named["Smaller brush"], named["Larger brush"], None, large]),
             ("&Tools", list(self.tool_actions.values())),
             ("&Label", [named[n] for n in ("Next", "Skip", "Pre-label", "Refine", "Post-process", "Inspect",
                                            "Submit", "Previous in the sample list", "Next in the sample list",
@@ -293,5 +297,15 @@ class WindowLayout:
         box.addWidget(self.train_progress)
         box.addWidget(self.train_label)
         return model_box
+
+    def set_large_targets(self, on: bool) -> None:
+        """Toolbar icons and every button, choice and tick box at least 48 px
+        high, for fingers on a tablet (View > Large targets for touch)."""
+        size = LARGE_TARGET if on else 24
+        for bar in self.findChildren(QToolBar):
+            bar.setIconSize(QSize(size, size))
+        self.setStyleSheet(f"QPushButton, QToolButton, QComboBox, QCheckBox, QLineEdit, QSpinBox "
+                           f"{{ min-height: {LARGE_TARGET}px; }}" if on else "")
+        self.named_actions["Large targets for touch"].setChecked(on)
 
     # -- helpers ------------------------------------------------------------

@@ -129,7 +129,7 @@ def cmd_gui(args) -> int:
                                            args.token or "", args.tls_root or "")
     # With no running local stack and no address given, the last settings are the best guess.
     use_saved = not overrides and not stack_file(args.data_dir).exists()
-    return run_app(connection, args.annotator, args.project, use_saved=use_saved)
+    return run_app(connection, args.annotator, args.project, use_saved=use_saved, large_targets=args.large_targets)
 
 
 def register(commands) -> None:
@@ -164,6 +164,8 @@ def register(commands) -> None:
     gui = commands.add_parser("gui", help="open the desktop client (addresses: the running stack, or Settings)")
     gui.add_argument("--project", help="project to open")
     gui.add_argument("--annotator", default=env("ANNOTATOR", getpass.getuser()), help="your name on labels")
+    gui.add_argument("--large-targets", action="store_true",
+                     help="buttons and toolbar icons at least 48 px, for fingers on a tablet (View menu too)")
     for name in ("selector", "assist", "inspect"):
         gui.add_argument(f"--{name}", help=f"{name} address host:port (default: the running stack's)")
     gui.set_defaults(handler=cmd_gui)
