@@ -5,7 +5,55 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from contextlib import contextmanager
+
 from labelassist.cli.common import add_training_arguments, command_line, training_config
+
+
+def _published(paths: list[Path], out: Path) -> int:
+    """Show a benchmark's table and where its files went."""
+    print((out / "results.md").read_text())
+    print("wrote " + ", ".join(map(str, paths)))
+    return 0
+
+
+def _test_split(data, max_images: int) -> list[int]:
+    """The test split's sample indices, the first ``max_images`` of them (0: all)."""
+    return list(data.test)[:max_images] if max_images else list(data.test)
+
+
+@contextmanager
+def _benchmark_stack(timeout: float = 3600):
+    """The stack as `labelassist up` starts it (local Triton, bundled
+    generalist), in a throw-away data directory; yields a client and the
+    folder the stack's Train reads dataset folders from."""
+    import tempfile
+
+    from labelassist.client.sdk import LabelAssistClient
+    from labelassist.stack import Stack
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        stack = Stack(data_dir=Path(data_dir), base_port=0)
+        stack.start()
+        try:
+            with LabelAssistClient(stack.wait_until_serving(timeout=180), timeout=timeout) as client:
+                yield client, Path(data_dir) / "datasets"
+        finally:
+            stack.stop()
+
+
+def _train_through(client, datasets: Path, dataset: Path, model: str = "unet", **config: int) -> int:
+    """Train ``model`` on a dataset folder through the stack (copied where its
+    Train may read it); the published version, RuntimeError when it failed."""
+    import shutil
+
+    copy = datasets / Path(dataset).name
+    if not copy.exists():
+        shutil.copytree(dataset, copy)
+    events = list(client.train_status(client.train(copy, model=model, **config)))
+    if events[-1].model_version == 0:
+        raise RuntimeError(f"training {model} failed: {events[-1].message}")
+    return events[-1].model_version
 
 
 def cmd_dataset(args) -> int:
@@ -40,10 +88,7 @@ def cmd_bench_label_efficiency(args) -> int:
             bar.update()
 
         results = run_label_efficiency(data, config, step)
-    paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
-    print((args.out / "results.md").read_text())
-    print("wrote " + ", ".join(map(str, paths)))
-    return 0
+    return _published(write_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
 def cmd_bench_prelabel(args) -> int:
@@ -62,70 +107,49 @@ def cmd_bench_prelabel(args) -> int:
              else "every labelled sample")
     results = run_prelabel_quality([data.images[i] for i in chosen], [data.labels[i] for i in chosen],
                                    triton=triton, description=f"Dataset `{args.dataset}`, {which}.")
-    paths = write_prelabel_outputs(results, args.out, command_line(sys.argv[1:]), machine())
-    print((args.out / "results.md").read_text())
-    print("wrote " + ", ".join(map(str, paths)))
-    return 0
+    return _published(write_prelabel_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
 def cmd_bench_effort(args) -> int:
-    import shutil
-    import tempfile
     import time
 
     from tqdm import tqdm
 
-    from labelassist.client.sdk import LabelAssistClient
     from labelassist.evaluation.effort import LABELS, STARTS, as_rows, run_effort, write_effort_outputs
     from labelassist.evaluation.evaluation_set import load_evaluation_set
     from labelassist.evaluation.machine import machine
-    from labelassist.stack import Stack
 
     starts = [s.strip() for s in args.starts.split(",") if s.strip()]
     unknown = sorted(set(starts) - set(STARTS))
     if unknown:
         raise ValueError(f"unknown starting points {', '.join(unknown)}; choose from {', '.join(STARTS)}")
     data = load_evaluation_set(args.dataset)
-    chosen = list(data.test)[:args.max_images] if args.max_images else list(data.test)
+    chosen = _test_split(data, args.max_images)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as data_dir:
-        stack = Stack(data_dir=Path(data_dir), base_port=0)
-        stack.start()
-        try:
-            addresses = stack.wait_until_serving(timeout=180)
-            with LabelAssistClient(addresses, timeout=600) as client:
-                client.create_project("effort")
-                ids = [client.add_sample("effort", data.stems[i], data.images[i]) for i in chosen]
-                references = [data.labels[i] for i in chosen]
-                before = [s for s in starts if s in ("scratch", "classical", "generalist", "click")]
-                after = [s for s in starts if s == "unet"] + (["click-trained"] if "unet" in starts else [])
-                with tqdm(total=len(chosen) * (len(before) + len(after)), desc="effort", unit="image",
-                          file=sys.stderr) as bar:
-                    records = run_effort(client, "effort", ids, references, before,
-                                         lambda start: (bar.set_postfix_str(start), bar.update()))
-                    if after:
-                        copy = Path(data_dir) / "datasets" / "effort"
-                        shutil.copytree(args.dataset, copy)
-                        for model, config in (("unet", {"epochs": args.epochs}),
-                                              ("clicknet", {"epochs": 1, "steps_per_epoch": args.click_steps})):
-                            bar.set_postfix_str(f"training {model} on the training split")
-                            events = list(client.train_status(client.train(copy, model=model, **config)))
-                            if events[-1].model_version == 0:
-                                raise RuntimeError(f"training {model} failed: {events[-1].message}")
-                        records |= run_effort(client, "effort", ids, references, after,
-                                              lambda start: (bar.set_postfix_str(start), bar.update()))
-        finally:
-            stack.stop()
+    with _benchmark_stack(timeout=600) as (client, datasets):
+        client.create_project("effort")
+        ids = [client.add_sample("effort", data.stems[i], data.images[i]) for i in chosen]
+        references = [data.labels[i] for i in chosen]
+        before = [s for s in starts if s in ("scratch", "classical", "generalist", "click")]
+        after = [s for s in starts if s == "unet"] + (["click-trained"] if "unet" in starts else [])
+        with tqdm(total=len(chosen) * (len(before) + len(after)), desc="effort", unit="image",
+                  file=sys.stderr) as bar:
+            records = run_effort(client, "effort", ids, references, before,
+                                 lambda start: (bar.set_postfix_str(start), bar.update()))
+            if after:
+                for model, config in (("unet", {"epochs": args.epochs}),
+                                      ("clicknet", {"epochs": 1, "steps_per_epoch": args.click_steps})):
+                    bar.set_postfix_str(f"training {model} on the training split")
+                    _train_through(client, datasets, args.dataset, model, **config)
+                records |= run_effort(client, "effort", ids, references, after,
+                                      lambda start: (bar.set_postfix_str(start), bar.update()))
     description = (f"Dataset `{args.dataset}`: {len(chosen)} test images (split: {data.split_source}), "
                    f"{records[starts[0]].objects} reference objects. Project models (U-Net {args.epochs} "
                    f"epochs; click model fine-tuned {args.click_steps} steps from the generalist) are trained "
                    "on the training split only.")
     results = {"description": description, "dataset": str(args.dataset), "images": len(chosen),
                "seconds": time.perf_counter() - started, "starts": as_rows(records, LABELS)}
-    paths = write_effort_outputs(results, args.out, command_line(sys.argv[1:]), machine())
-    print((args.out / "results.md").read_text())
-    print("wrote " + ", ".join(map(str, paths)))
-    return 0
+    return _published(write_effort_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
 def _ranked_project(client, name: str, data, test, train, labels, progress):
@@ -144,45 +168,31 @@ def _ranked_project(client, name: str, data, test, train, labels, progress):
 
 
 def cmd_bench_label_errors(args) -> int:
-    import shutil
     import statistics
-    import tempfile
     import time
 
     from tqdm import tqdm
 
-    from labelassist.client.sdk import LabelAssistClient
     from labelassist.evaluation.evaluation_set import load_evaluation_set
     from labelassist.evaluation.label_error_ranking import measure_ranking, plant_errors, write_outputs
     from labelassist.evaluation.machine import machine
-    from labelassist.stack import Stack
 
     data = load_evaluation_set(args.dataset)
-    test = list(data.test)[:args.max_images] if args.max_images else list(data.test)
+    test = _test_split(data, args.max_images)
     train = list(data.train)
     started, runs = time.perf_counter(), []
-    with tempfile.TemporaryDirectory() as data_dir:
-        stack = Stack(data_dir=Path(data_dir), base_port=0)
-        stack.start()
-        try:
-            with LabelAssistClient(stack.wait_until_serving(timeout=180), timeout=3600) as client, \
-                    tqdm(total=len(test) * args.seeds, desc="ranking", unit="label", file=sys.stderr) as bar:
-                if args.epochs:
-                    copy = Path(data_dir) / "datasets" / "label-errors"
-                    shutil.copytree(args.dataset, copy)
-                    bar.set_postfix_str("training the U-Net on the training split")
-                    events = list(client.train_status(client.train(copy, epochs=args.epochs)))
-                    if events[-1].model_version == 0:
-                        raise RuntimeError(f"training the U-Net failed: {events[-1].message}")
-                for seed in range(args.seed, args.seed + args.seeds):
-                    labels, planted = plant_errors([f"test-{data.stems[i]}" for i in test],
-                                                   [data.labels[i] for i in test], args.share, seed)
-                    done = bar.n
-                    ranking = _ranked_project(client, f"label-errors-{seed}", data, test, train, labels,
-                                              lambda scored, _: bar.update(done + scored - bar.n))
-                    runs.append({"seed": seed, **measure_ranking(ranking, planted)})
-        finally:
-            stack.stop()
+    with _benchmark_stack() as (client, datasets), \
+            tqdm(total=len(test) * args.seeds, desc="ranking", unit="label", file=sys.stderr) as bar:
+        if args.epochs:
+            bar.set_postfix_str("training the U-Net on the training split")
+            _train_through(client, datasets, args.dataset, epochs=args.epochs)
+        for seed in range(args.seed, args.seed + args.seeds):
+            labels, planted = plant_errors([f"test-{data.stems[i]}" for i in test],
+                                           [data.labels[i] for i in test], args.share, seed)
+            done = bar.n
+            ranking = _ranked_project(client, f"label-errors-{seed}", data, test, train, labels,
+                                      lambda scored, _: bar.update(done + scored - bar.n))
+            runs.append({"seed": seed, **measure_ranking(ranking, planted)})
     calibration = ranking.calibration
     description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); in each of "
                    f"{args.seeds} runs (seeds {args.seed}-{args.seed + args.seeds - 1}) one error is planted in "
@@ -195,10 +205,7 @@ def cmd_bench_label_errors(args) -> int:
                "calibration": (f"criteria calibrated on {calibration.images} accepted labels"
                                if calibration.criteria else "default criteria"),
                "median_average_precision": statistics.median(r["average_precision"] for r in runs), "runs": runs}
-    paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
-    print((args.out / "results.md").read_text())
-    print("wrote " + ", ".join(map(str, paths)))
-    return 0
+    return _published(write_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
 def cmd_bench_inspect(args) -> int:
@@ -215,7 +222,7 @@ def cmd_bench_inspect(args) -> int:
     from labelassist.inspect.settings import InspectionSettings
 
     data = load_evaluation_set(args.dataset)
-    test = list(data.test)[:args.max_images] if args.max_images else list(data.test)
+    test = _test_split(data, args.max_images)
     calibration = calibrate([data.labels[i] for i in data.train])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
@@ -240,10 +247,7 @@ def cmd_bench_inspect(args) -> int:
                    "services).")
     results = {"description": description, "dataset": str(args.dataset), "seconds": time.perf_counter() - started,
                "runs": runs}
-    paths = write_outputs(results, args.out, command_line(sys.argv[1:]), machine())
-    print((args.out / "results.md").read_text())
-    print("wrote " + ", ".join(map(str, paths)))
-    return 0
+    return _published(write_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
 def register(commands) -> None:
