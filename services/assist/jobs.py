@@ -128,6 +128,20 @@ def _locked(lock: Path) -> bool:
         return False
 
 
+def run_to_end(job: Job, work: Callable[[Job], int], lock=None) -> None:
+    """Run ``work(job)`` (it returns the published version), record how the
+    job ended, and free the training lock for the next job."""
+    try:
+        version = work(job)
+        job.record(Event(SUCCEEDED, model_version=version, message=f"published version {version}"))
+    except Exception as error:  # noqa: BLE001 - reported to the watchers, logged in full
+        logger.exception("training job %s failed", job.id)
+        job.record(Event(FAILED, message=f"{type(error).__name__}: {error}"))
+    finally:
+        if lock is not None:
+            lock.close()
+
+
 class JobRegistry:
     """The training jobs of this replica, journalled in ``folder`` (shared
     by the replicas; None keeps them in memory only)."""
@@ -162,25 +176,17 @@ class JobRegistry:
             lock = self._hold_training_lock()
             lock.write(job.id)
             lock.flush()
-            job.journal = self.folder / f"{job.id}.jsonl"
-            job.journal.write_text(json.dumps({"job": job.id, "project": project, "pid": os.getpid()}) + "\n")
+            self._open_journal(job, pid=os.getpid())
         with self._lock:
             self._jobs[job.id] = job
         job.record(Event(RUNNING, message="started"))
-
-        def run():
-            try:
-                version = work(job)
-                job.record(Event(SUCCEEDED, model_version=version, message=f"published version {version}"))
-            except Exception as error:  # noqa: BLE001 - reported to the watchers, logged in full
-                logger.exception("training job %s failed", job.id)
-                job.record(Event(FAILED, message=f"{type(error).__name__}: {error}"))
-            finally:
-                if lock is not None:
-                    lock.close()  # frees the lock for the next job
-
-        threading.Thread(target=run, name=f"train-{job.id}", daemon=True).start()
+        threading.Thread(target=run_to_end, args=(job, work, lock), name=f"train-{job.id}", daemon=True).start()
         return job
+
+    def _open_journal(self, job: Job, **header) -> None:
+        """The job's journal, its first line saying whose job it is."""
+        job.journal = self.folder / f"{job.id}.jsonl"
+        job.journal.write_text(json.dumps({"job": job.id, "project": job.project, **header}) + "\n")
 
     def enqueue(self, request) -> str:
         """Queue a :class:`~labelassist.assist.training.TrainingRequest` for
@@ -191,9 +197,7 @@ class JobRegistry:
         job = Job(uuid.uuid4().hex[:16], request.project)
         if request.pairs is not None:
             request.save_pairs(self.folder / f"{job.id}.npz")
-        job.journal = self.folder / f"{job.id}.jsonl"
-        job.journal.write_text(json.dumps({"job": job.id, "project": request.project,
-                                           "request": request.describe()}) + "\n")
+        self._open_journal(job, request=request.describe())
         job.record(Event(QUEUED, message="queued: a trainer (labelassist trainer) runs it when the one before "
                                          "it has ended"))
         return job.id

@@ -10,7 +10,7 @@ from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
 from labelassist.assist.segment import ClickModels, segment_with
-from labelassist.assist.training import TRAINABLE, TrainingRequest, project_pairs, run_training
+from labelassist.assist.training import TRAINABLE, TrainingRequest, project_pairs, run_training, training_recorder
 from labelassist.proto.wire.addresses import env
 from labelassist.models.clicks import Click
 from labelassist.models import MODEL_NAME
@@ -218,19 +218,10 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             training.dataset = str(folder)
         if self.training_runner == "queue":
             return pb.TrainResponse(job_id=self.jobs.enqueue(training))
-        record = self._training_recorder(request.project, caller_token()) \
-            if request.project and training.model == MODEL_NAME else None
+        record = training_recorder(self.selector, training, caller_token())
         job = self.jobs.start(lambda job: run_training(training, self.model_repository, self.triton_url, job, record),
                               project=request.project)
         return pb.TrainResponse(job_id=job.id)
-
-    def _training_recorder(self, project: str, token: str | None):
-        """Tells the selector of a U-Net trained on ``project``'s labels, with
-        the token of whoever started the job (the job outlives their call)."""
-        def record(version: int, labels: int, dice: float) -> None:
-            with self.selector.client(token) as selector:
-                selector.record_training(project, "unet", version, labels, dice)
-        return record
 
     def TrainStatus(self, request, context):
         job = self.jobs.get(request.job_id)

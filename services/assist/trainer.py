@@ -11,23 +11,10 @@ import time
 from pathlib import Path
 
 from labelassist.assist import jobs
-from labelassist.assist.training import TrainingRequest, run_training
-from labelassist.models import MODEL_NAME
+from labelassist.assist.training import TrainingRequest, run_training, training_recorder
+from labelassist.runtime.upstream import SelectorLink
 
 logger = logging.getLogger("labelassist.trainer")
-
-
-def _recorder(selector_address: str | None, project: str, token: str | None):
-    """Tells the project's selector of a U-Net trained on its labels (a point
-    of its learning curve), with the trainer's own token."""
-    if not selector_address:
-        return None
-    from labelassist.runtime.upstream import SelectorLink
-
-    def record(version: int, labels: int, dice: float) -> None:
-        with SelectorLink(selector_address, "trainer").client(token) as selector:
-            selector.record_training(project, MODEL_NAME, version, labels, dice)
-    return record
 
 
 def run_one(registry: jobs.JobRegistry, model_repository: Path, triton_url: str | None,
@@ -39,19 +26,18 @@ def run_one(registry: jobs.JobRegistry, model_repository: Path, triton_url: str 
         return None
     job, described, lock = claimed
     pairs = registry.folder / f"{job.id}.npz"
-    try:
+
+    def work(job: jobs.Job) -> int:
         request = TrainingRequest(**described)
         if request.project:
             request.pairs = TrainingRequest.load_pairs(pairs)
-        record = _recorder(selector_address, request.project, token) \
-            if request.project and request.model == MODEL_NAME else None
-        version = run_training(request, model_repository, triton_url, job, record)
-        job.record(jobs.Event(jobs.SUCCEEDED, model_version=version, message=f"published version {version}"))
-    except Exception as error:  # noqa: BLE001 - reported to the watchers, logged in full
-        logger.exception("training job %s failed", job.id)
-        job.record(jobs.Event(jobs.FAILED, message=f"{type(error).__name__}: {error}"))
+        record = training_recorder(SelectorLink(selector_address, "trainer"), request, token) \
+            if selector_address else None
+        return run_training(request, model_repository, triton_url, job, record)
+
+    try:
+        jobs.run_to_end(job, work, lock)
     finally:
-        lock.close()
         pairs.unlink(missing_ok=True)
     return job.id
 

@@ -122,3 +122,17 @@ def run_training(request: TrainingRequest, model_repository: Path, triton_url: s
                                        triton_url, job)
     config = TrainingConfig(**{k: int(v) for k, v in request.config.items() if v})
     return train_and_publish(source, config, model_repository, triton_url, job, record)
+
+
+def training_recorder(selector, request: TrainingRequest, token: str | None):
+    """For a U-Net trained on a project's labels: ``record(version, labels,
+    dice)``, which tells the project's selector (``selector``, a
+    SelectorLink) of the new point of its learning curve with ``token`` (the
+    job outlives the call that started it); None for other trainings."""
+    if not request.project or request.model != MODEL_NAME:
+        return None
+
+    def record(version: int, labels: int, dice: float) -> None:
+        with selector.client(token) as link:
+            link.record_training(request.project, MODEL_NAME, version, labels, dice)
+    return record
