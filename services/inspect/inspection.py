@@ -59,8 +59,8 @@ def earned_source(evidence: Mapping[str, tuple[int, float]], min_dice: float, av
 
     ``evidence`` maps a source to (labels measured, mean Dice).
     """
-    candidates = {source: evidence[source] for source in available if source in evidence}
-    measured = {s: v for s, v in candidates.items() if v[0] >= MIN_EVIDENCE_LABELS}
+    measured = {source: evidence[source] for source in available
+                if source in evidence and evidence[source][0] >= MIN_EVIDENCE_LABELS}
     if not measured:
         return None, (f"agreement not checked: no pre-label source has been measured on {MIN_EVIDENCE_LABELS} of "
                       "this project's submitted labels yet")
@@ -75,13 +75,13 @@ def default_prelabel(image: np.ndarray, triton=None) -> tuple[np.ndarray, str]:
     """The project's default pre-label, for agreement checks when none was
     sent: the U-Net when ``triton`` serves one, else the classical pipeline;
     and which of the two it was."""
-    if triton is not None and triton.model_ready():
+    sources = prelabel_sources(triton)
+    if "unet" in sources:
         try:
-            probability, _ = triton.probabilities(grey(image))
-            return (probability >= DEFAULT_THRESHOLD).astype(np.uint8), "unet"
+            return sources["unet"](image), "unet"
         except (ConflictError, UnavailableError):
             pass  # Triton went away after the readiness check: the classical pipeline still answers
-    return segmentation.default_prelabel(image), "classical"
+    return sources["classical"](image), "classical"
 
 
 @dataclasses.dataclass(frozen=True)

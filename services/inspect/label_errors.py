@@ -41,7 +41,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage import measure
 
-from labelassist.inspect.criteria import Finding, LabelUnderInspection, missing_regions
+from labelassist.inspect.criteria import Finding, LabelUnderInspection, missing_regions, region_boxes
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.measure import object_labels
 from labelassist.inspect.settings import InspectionSettings
@@ -82,10 +82,6 @@ class SuspectedError:
 def _slices_box(slices, margin: int, shape) -> tuple[slice, slice]:
     return (slice(max(slices[0].start - margin, 0), min(slices[0].stop + margin, shape[0])),
             slice(max(slices[1].start - margin, 0), min(slices[1].stop + margin, shape[1])))
-
-
-def _box(slices) -> Box:
-    return (slices[0].start, slices[1].start, slices[0].stop, slices[1].stop)
 
 
 def _overlap(first: Box, second: Box) -> float:
@@ -207,8 +203,7 @@ def score_label(label: np.ndarray, probability: np.ndarray, image: np.ndarray | 
     areas = np.bincount(labels.ravel())
     present = np.flatnonzero(areas[1:]) + 1
     typical = float(np.median(areas[present])) if len(present) else 0.0
-    object_boxes = {index + 1: _box(slices) for index, slices in enumerate(ndi.find_objects(labels))
-                    if slices is not None}
+    object_boxes = dict(zip(present.tolist(), region_boxes(labels, present)))
     suspects: dict[int, SuspectedError] = {}
     places: list[SuspectedError] = []
 

@@ -205,16 +205,15 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                     # One label that cannot be scored is reported; the ranking goes on.
                     ranking.skipped.append(f"{info.stem} (sample {info.sample_id}): {error}")
                     continue
-                suspects += [(suspect.score, info, suspect) for suspect in found]
+                suspects += [(info, suspect) for suspect in found]
                 ranking.labels.append(pb.SuspectedLabel(
                     sample_id=info.sample_id, stem=info.stem, label_version=info.label_version,
                     score=found[0].score if found else 0.0, suspects=len(found)))
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()
                     yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=scored, total=len(infos)))
-        suspects.sort(key=lambda entry: -entry[0])
-        ranking.suspects.extend(suspect_to_proto(info, suspect)
-                                for _, info, suspect in suspects[:request.limit or SUSPECTS])
+        suspects.sort(key=lambda entry: -entry[1].score)
+        ranking.suspects.extend(suspect_to_proto(info, suspect) for info, suspect in suspects[:request.limit or SUSPECTS])
         ranking.labels.sort(key=lambda label: -label.score)
         yield pb.RankLabelErrorsResponse(ranking=ranking)
 

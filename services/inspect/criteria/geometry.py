@@ -7,7 +7,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from labelassist.inspect.criteria.base import (CRITERIA, EIGHT_NEIGHBOURS, SEVERITY, Finding, LabelUnderInspection,
-                                               beyond, objects_finding)
+                                               beyond, objects_finding, region_boxes)
 from labelassist.runtime.registry import Parameter
 
 
@@ -136,8 +136,7 @@ def fragments(label: LabelUnderInspection, fragment_area=10.0, max_fragments=2, 
     tiny = np.flatnonzero(is_tiny)
     if not len(tiny):
         return []
-    slices = ndi.find_objects(pieces)
-    boxes = [(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in (slices[i - 1] for i in tiny)]
+    boxes = region_boxes(pieces, tiny)
     ids = np.unique(label.labels[is_tiny[pieces]]).tolist()
     if severe:
         return [Finding("fragments", severity,
