@@ -68,6 +68,17 @@ class SelectorCalls:
         return list(self._retried(lambda: self.stub.ListSamples(request, timeout=TIMEOUT)).samples)
 
 
+@contextmanager
+def upstream_channel(address: str, upstream: str, token: str | None = None) -> Iterator[grpc.Channel]:
+    """A channel to another service with the caller's token (or ``token``);
+    its errors come back as this service's own, "upstream: " before the message."""
+    with open_channel(address, token=token or caller_token(), tls_root=env("TLS_ROOT")) as channel:
+        try:
+            yield channel
+        except grpc.RpcError as error:
+            raise UPSTREAM_ERRORS.get(error.code(), RuntimeError)(f"{upstream}: {error.details()}") from None
+
+
 class SelectorLink:
     """The selector as seen from ``service``; each call carries the caller's
     own token, so the selector checks the caller's roles, not ours."""
@@ -82,11 +93,8 @@ class SelectorLink:
         if not self.address:
             raise ConflictError(f"{self.service} has no selector to ask: start it with --selector-address "
                                 "(`labelassist up` does)")
-        with open_channel(self.address, token=token or caller_token(), tls_root=env("TLS_ROOT")) as channel:
-            try:
-                yield SelectorCalls(channel)
-            except grpc.RpcError as error:
-                raise UPSTREAM_ERRORS.get(error.code(), RuntimeError)(f"selector: {error.details()}") from None
+        with upstream_channel(self.address, "selector", token) as channel:
+            yield SelectorCalls(channel)
 
 
 def add_assist_argument(parser: argparse.ArgumentParser, use: str) -> None:
@@ -107,12 +115,9 @@ class AssistLink:
         from labelassist.proto.wire.streaming import write_stream
 
         params = assist_pb2.PrelabelParams(project=project)
-        with open_channel(self.address, token=caller_token(), tls_root=env("TLS_ROOT")) as channel:
+        with upstream_channel(self.address, "assist") as channel:
             stub = assist_pb2_grpc.AssistServiceStub(channel)
-            try:
-                received = read_stream(stub.Prelabel(write_stream(assist_pb2.PrelabelRequest, "params", params,
-                                                                  {"image": image}), timeout=TIMEOUT),
-                                       "result", assist_pb2.PrelabelResult)
-            except grpc.RpcError as error:
-                raise UPSTREAM_ERRORS.get(error.code(), RuntimeError)(f"assist: {error.details()}") from None
+            received = read_stream(stub.Prelabel(write_stream(assist_pb2.PrelabelRequest, "params", params,
+                                                              {"image": image}), timeout=TIMEOUT),
+                                   "result", assist_pb2.PrelabelResult)
         return received.require("mask")

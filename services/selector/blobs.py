@@ -42,9 +42,7 @@ class BlobStore:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, checksum: str) -> Path:
-        if len(checksum) != 64 or not all(c in "0123456789abcdef" for c in checksum):
-            raise ValueError(f"not a blob checksum: {checksum!r}")
-        return self.root / checksum[:2] / f"{checksum[2:]}.npy"
+        return self.root / _blob_key("", checksum)
 
     def put(self, array: np.ndarray) -> str:
         """Store ``array`` (fsynced file and folder) and return its checksum."""
@@ -60,12 +58,10 @@ class BlobStore:
         if path.exists():
             return checksum, False
         path.parent.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
         handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         try:
             with os.fdopen(handle, "wb") as file:
-                file.write(buffer.getbuffer())
+                file.write(_npy_bytes(array))
                 if durable:
                     file.flush()
                     os.fsync(file.fileno())
@@ -95,6 +91,17 @@ class BlobStore:
     def problem(self) -> str | None:
         """Why blobs cannot be stored now, or None."""
         return None if os.access(self.root, os.W_OK) else f"blob folder {self.root} is not writable"
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _missing(error) -> bool:
+    """Whether an S3 error says the object is not there."""
+    return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
 
 
 def _blob_key(prefix: str, checksum: str) -> str:
@@ -128,7 +135,7 @@ class S3BlobStore:
             self.client.head_object(Bucket=self.bucket, Key=key)
             return True
         except self._errors[1] as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _missing(error):
                 return False
             raise
 
@@ -140,9 +147,7 @@ class S3BlobStore:
         key = _blob_key(self.prefix, checksum)
         if self._exists(key):
             return checksum, False
-        buffer = io.BytesIO()
-        np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=buffer.getvalue())
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=_npy_bytes(array))
         return checksum, True
 
     def sync(self, checksums) -> None:
@@ -153,7 +158,7 @@ class S3BlobStore:
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except self._errors[1] as error:
-            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _missing(error):
                 raise NotFoundError(f"blob {checksum[:12]}… is missing from {self.url}") from None
             raise
         return np.load(io.BytesIO(body), allow_pickle=False)
