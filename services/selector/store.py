@@ -35,6 +35,8 @@ from labelassist.selector.score_records import ScoreRecords
 from labelassist.selector.scoring import image_features
 
 VERDICTS = ("accepted", "rejected")
+# A sample's columns but the image features, which listings never need.
+LISTED_COLUMNS = [column for column in samples.c if column.name != "features"]
 
 class Store(ScoreRecords):
     """All selector state behind plain methods; safe to share across threads."""
@@ -283,9 +285,7 @@ class Store(ScoreRecords):
                      ) -> tuple[list[SampleRow], int | None]:
         """Up to ``limit`` samples after pool position ``after``, and the
         position to continue from (None at the end): one index range scan."""
-        # Everything but the image features, which listings never need.
-        columns = [column for column in samples.c if column.name != "features"]
-        query = sa.select(*columns).where((samples.c.project_id == project.id) & (samples.c.position > after))
+        query = sa.select(*LISTED_COLUMNS).where((samples.c.project_id == project.id) & (samples.c.position > after))
         if labeled_only:
             query = query.where(samples.c.labeled)
         with self.reader.connect() as connection:
@@ -296,10 +296,9 @@ class Store(ScoreRecords):
 
     def newest_labeled(self, project: Project, limit: int) -> list[SampleRow]:
         """The ``limit`` samples whose newest label version is newest, newest first."""
-        columns = [column for column in samples.c if column.name != "features"]
         newest = sa.func.max(labels.c.created_at).label("newest")
-        query = (sa.select(*columns).join(labels, labels.c.sample_id == samples.c.id)
-                 .where(samples.c.project_id == project.id).group_by(*columns)
+        query = (sa.select(*LISTED_COLUMNS).join(labels, labels.c.sample_id == samples.c.id)
+                 .where(samples.c.project_id == project.id).group_by(*LISTED_COLUMNS)
                  .order_by(newest.desc(), samples.c.id.desc()).limit(limit))
         with self.reader.connect() as connection:
             return [SampleRow(**r._mapping, features=None) for r in connection.execute(query).all()]
