@@ -4,7 +4,7 @@ project's inspection settings."""
 from __future__ import annotations
 
 from labelassist.client.gui.connection import Connection
-from labelassist.proto.wire.values import parse_call, value_from_proto
+from labelassist.proto.wire.values import call_text, parse_call, value_from_proto
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -135,12 +135,6 @@ class InspectionSettingsDialog(QDialog):
             if text:
                 criteria.append(parse_call(f"{name}:{text}"))
         return criteria, disabled
-
-
-def call_text(call) -> str:
-    """A NamedCall as typed: ``name:key=value,…``."""
-    values = ",".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
-    return f"{call.name}:{values}" if values else call.name
 
 
 class AssistSettingsDialog(QDialog):

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.cli.common import add_plane_arguments, client_for, elapsed, parse_step, print_specs
+from labelassist.proto.wire.values import call_text
 
 
 def cmd_ops(args) -> int:
@@ -33,13 +34,6 @@ def cmd_prelabel(args) -> int:
     return 0
 
 
-def describe_step(call) -> str:
-    from labelassist.proto.wire.values import value_from_proto
-
-    values = ",".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
-    return call.name + (f":{values}" if values else "")
-
-
 def cmd_assist_settings(args) -> int:
     """Show a project's assist settings, or replace them."""
     with client_for(args) as client:
@@ -49,9 +43,9 @@ def cmd_assist_settings(args) -> int:
             project = client.get_project(args.project)
     settings = project.assist
     print(f"assist settings of project {project.name!r}:")
-    print(f"  pre-processing: {' -> '.join(map(describe_step, settings.preprocess)) or 'none'}")
-    print(f"  method: {describe_step(settings.method) if settings.method.name else 'the default pipeline'}")
-    print(f"  post-processing: {' -> '.join(map(describe_step, settings.postprocess)) or 'none'}")
+    print(f"  pre-processing: {' -> '.join(map(call_text, settings.preprocess)) or 'none'}")
+    print(f"  method: {call_text(settings.method) if settings.method.name else 'the default pipeline'}")
+    print(f"  post-processing: {' -> '.join(map(call_text, settings.postprocess)) or 'none'}")
     return 0
 
 

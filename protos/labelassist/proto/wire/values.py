@@ -37,6 +37,12 @@ def call_to_proto(name: str, parameters: Mapping[str, Any] | None = None) -> com
         name=name, parameters={k: value_to_proto(v) for k, v in (parameters or {}).items()})
 
 
+def call_text(call: common_pb2.NamedCall) -> str:
+    """A NamedCall as typed, ``name:key=value,…``: what :func:`parse_call` reads."""
+    values = ",".join(f"{k}={value_from_proto(v)}" for k, v in sorted(call.parameters.items()))
+    return call.name + (f":{values}" if values else "")
+
+
 def parse_call(text: str) -> tuple[str, dict[str, str]]:
     """``gaussian:sigma=2,truncate=3`` -> ("gaussian", {"sigma": "2", ...}),
     as typed on a command line or in the client; the server converts and
