@@ -137,20 +137,10 @@ class SampleBrowser(QDockWidget):
             self.suspects.setdefault(suspect.sample_id, []).append(suspect)
         self.table.setSortingEnabled(False)
         for sample_id, stem, version, score, count in ranking.labels:
-            row = self.table.rowCount()
-            self.table.insertRow(row)
-            name = _cell(stem)
-            name.setData(Qt.ItemDataRole.UserRole, int(sample_id))
-            self.table.setItem(row, 0, name)
-            for column in (1, 2, 3):
-                self.table.setItem(row, column, _cell(""))
-            self.table.setItem(row, 4, _cell("labelled"))
-            self.table.setItem(row, 5, _cell(int(version)))
-            suspicion = _cell(round(float(score), 2))
             found = self.suspects.get(int(sample_id), [])
-            suspicion.setToolTip("\n".join(f"{s.score:.2f}: {s.reason}" for s in found[:5]) or "nothing suspect")
-            self.table.setItem(row, 6, suspicion)
-            self.ids.append(int(sample_id))
+            row = self._append_row(sample_id, stem, "", "", "", "labelled", int(version), round(float(score), 2))
+            self.table.item(row, 6).setToolTip("\n".join(f"{s.score:.2f}: {s.reason}" for s in found[:5])
+                                               or "nothing suspect")
         self.table.setSortingEnabled(True)
         self._apply_filter(self.filter.text())
         model = f"{ranking.model} v{ranking.model_version}" if ranking.model_version else ranking.model
@@ -185,26 +175,28 @@ class SampleBrowser(QDockWidget):
         for info in infos:
             if not wanted(info):
                 continue
-            row = self.table.rowCount()
-            self.table.insertRow(row)
-            name = _cell(info.stem)
-            name.setData(Qt.ItemDataRole.UserRole, int(info.sample_id))
             origin = info.origin
-            self.table.setItem(row, 0, name)
-            self.table.setItem(row, 1, _cell(info.sequence))
-            self.table.setItem(row, 2, _cell(int(origin.t) if origin.file else ""))
-            self.table.setItem(row, 3, _cell(int(origin.z) if origin.file else ""))
-            self.table.setItem(row, 4, _cell(state_of(info)))
+            row = self._append_row(info.sample_id, info.stem, info.sequence,
+                                   int(origin.t) if origin.file else "", int(origin.z) if origin.file else "",
+                                   state_of(info), int(info.label_version) if info.labeled else "", "")
             if info.review_comment:
                 self.table.item(row, 4).setToolTip(f"{info.reviewer}: {info.review_comment}")
-            self.table.setItem(row, 5, _cell(int(info.label_version) if info.labeled else ""))
-            self.table.setItem(row, 6, _cell(""))
-            self.ids.append(int(info.sample_id))
         self.table.setSortingEnabled(True)
         self._apply_filter(self.filter.text())
         more = "" if self._token is None else " (more as you scroll)"
         self.count.setText(f"{self.table.rowCount()} samples listed{more}")
         self.loaded.emit(self.table.rowCount())
+
+    def _append_row(self, sample_id: int, *values) -> int:
+        """A row of the table's columns (sample, sequence, t, z, state, version,
+        suspicion); the sample's id rides on its name. Sorting is off meanwhile."""
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for column, value in enumerate(values):
+            self.table.setItem(row, column, _cell(value))
+        self.table.item(row, 0).setData(Qt.ItemDataRole.UserRole, int(sample_id))
+        self.ids.append(int(sample_id))
+        return row
 
     def _maybe_more(self, value: int) -> None:
         if value >= self.table.verticalScrollBar().maximum() - 2:
