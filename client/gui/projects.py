@@ -147,26 +147,33 @@ class ProjectActions:
 
         self._run("New project", work, created, on_progress=progress)
 
+    def _edit_settings(self, what: str, load, open_dialog, save) -> None:
+        """Load a project's settings on a worker, edit them in a dialog, save
+        them; a malformed entry is named in the status bar and nothing is saved."""
+        def edit(loaded) -> None:
+            dialog = open_dialog(loaded)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            try:
+                values = dialog.settings()
+            except ValueError as error:
+                self.statusBar().showMessage(f"{what} not saved: {error}", 10000)
+                return
+            save(dialog, values)
+
+        self._run(what, load, edit)
+
     def open_assist_settings(self) -> None:
         """The project's assist settings (what Next's pre-label runs), to edit
         (an admin's token where roles are on)."""
         if not self.project:
             return
         project, client = self.project, self.client
-
-        def edit(loaded) -> None:
-            settings, operations = loaded
-            dialog = AssistSettingsDialog(project, settings, operations, self)
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                try:
-                    steps = dialog.settings()
-                except ValueError as error:
-                    self.statusBar().showMessage(f"Assist settings not saved: {error}", 10000)
-                    return
-                self.save_assist_settings(*steps)
-
-        self._run("Assist settings", lambda: (client.get_project(project).assist, {
-            family: client.list_operations(family) for family in ("preprocess", "prelabel", "postprocess")}), edit)
+        self._edit_settings(
+            "Assist settings", lambda: (client.get_project(project).assist, {
+                family: client.list_operations(family) for family in ("preprocess", "prelabel", "postprocess")}),
+            lambda loaded: AssistSettingsDialog(project, *loaded, self),
+            lambda dialog, steps: self.save_assist_settings(*steps))
 
     def save_assist_settings(self, preprocess, method, postprocess) -> None:
         project, client = self.project, self.client
@@ -182,20 +189,10 @@ class ProjectActions:
         if not self.project:
             return
         project, client = self.project, self.client
-
-        def edit(loaded) -> None:
-            criteria, settings = loaded
-            dialog = InspectionSettingsDialog(project, criteria, settings, self)
-            if dialog.exec() == QDialog.DialogCode.Accepted:
-                try:
-                    chosen, disabled = dialog.settings()
-                except ValueError as error:
-                    self.statusBar().showMessage(f"Inspection settings not saved: {error}", 10000)
-                    return
-                self.save_inspection_settings(chosen, disabled, dialog.min_confidence.value())
-
-        self._run("Inspection settings", lambda: (client.list_criteria(), client.get_project(project).inspection),
-                  edit)
+        self._edit_settings(
+            "Inspection settings", lambda: (client.list_criteria(), client.get_project(project).inspection),
+            lambda loaded: InspectionSettingsDialog(project, *loaded, self),
+            lambda dialog, chosen: self.save_inspection_settings(*chosen, dialog.min_confidence.value()))
 
     def save_inspection_settings(self, criteria, disabled, min_confidence: float = 0.0) -> None:
         project, client = self.project, self.client
