@@ -6,17 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from labelassist.imaging.checks import grey
+from labelassist.imaging.measures import instance_labels
 from scipy import ndimage as ndi
 from scipy.spatial import ConvexHull
 from skimage import measure
 
 
 def object_labels(mask: np.ndarray) -> np.ndarray:
-    """Instance ids: a binary mask's connected components, else the ids themselves."""
-    mask = np.asarray(mask)
-    if mask.max() <= 1:
-        return measure.label(mask > 0).astype(np.int64)
-    return mask.astype(np.int64)
+    """:func:`~labelassist.imaging.measures.instance_labels` as int64, the
+    dtype the per-object measurements index with."""
+    return instance_labels(mask).astype(np.int64)
 
 
 @dataclass(frozen=True)
