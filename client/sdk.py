@@ -21,6 +21,7 @@ from labelassist.client.errors import InvalidArgumentError, LabelAssistError, er
 from labelassist.client.results import Calibration, Inspection, LabelErrorRanking, PrelabelOutcome
 from labelassist.client.model_calls import ModelCalls
 from labelassist.client.selector_calls import SelectorCalls
+from labelassist.client.transfer_calls import TransferCalls
 from labelassist.client.steps import StepLike, as_call
 from labelassist.proto.v1 import (
     assist_pb2,
@@ -76,7 +77,7 @@ class ServiceAddresses:
         return {"selector": self.selector, "assist": self.assist, "inspect": self.inspect}
 
 
-class LabelAssistClient(ModelCalls, SelectorCalls):
+class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
     """One client for all three services.
 
     ``timeout`` is each call's deadline in seconds; ``retries`` how often a

@@ -134,8 +134,9 @@ class SelectorCalls:
     def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
                     ) -> selector_pb2.AddSamplesResponse:
         """Add many samples in one streamed call: each item has "stem" and
-        "image", optionally "sequence", "label", "prelabel" and "origin"
-        (as for :meth:`add_sample`). The selector
+        "image", optionally "sequence", "label", "prelabel", "origin"
+        (as for :meth:`add_sample`) and "label_source" (the tool or format
+        an imported label came from, kept in its history). The selector
         writes them in batches; ``.rejected`` names each sample it could not
         add, and why, while the rest are added. Not retried (the iterable
         is consumed once); adding again is safe, existing stems are kept."""
@@ -143,8 +144,9 @@ class SelectorCalls:
             message, size = selector_pb2.AddSamplesRequest(), 0
             for sample in samples:
                 params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
-                                                      sequence=sample.get("sequence", ""),
-                                                      origin=as_origin(sample.get("origin")))
+                                                      sequence=sample.get("sequence") or "",
+                                                      origin=as_origin(sample.get("origin")),
+                                                      label_source=sample.get("label_source", ""))
                 for part in write_stream(selector_pb2.AddSampleRequest, "params", params,
                                          {name: sample.get(name) for name in ("image", "label", "prelabel")},
                                          self.compression):

@@ -28,6 +28,7 @@ from labelassist.client.gui.layout import (
 )
 from labelassist.client.gui.assist_actions import AssistActions
 from labelassist.client.gui.projects import ProjectActions
+from labelassist.client.gui.transfer import TransferActions
 from labelassist.client.gui.session import LabellingSession
 from labelassist.client.gui.versions import VersionCompare
 from labelassist.client.gui.worker import Calls
@@ -52,8 +53,9 @@ __all__ = ["AssistSettingsDialog", "Connection", "MainWindow", "InspectionSettin
            "SettingsDialog", "run_app"]
 
 
-class MainWindow(AssistActions, ProjectActions, VersionCompare, WindowLayout, QMainWindow):
+class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare, WindowLayout, QMainWindow):
     sample_shown = Signal()  # image on screen
+    transferred = Signal(object)  # an export's or import's TransferReport
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
     submit_held = Signal(int)  # warnings that stopped a submit

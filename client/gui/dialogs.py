@@ -3,10 +3,13 @@ project's inspection settings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from labelassist.client.gui.connection import Connection
 from labelassist.proto.wire.values import call_text, parse_call, value_from_proto
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -79,6 +82,66 @@ class NewProjectDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Folder of images")
         if folder:
             self.folder.setText(folder)
+
+
+class TransferDialog(QDialog):
+    """Export (format, folder) or import (format, the export's file or
+    folder, where its images are, into which project)."""
+
+    def __init__(self, mode: str, project: str, parent: QWidget | None = None):
+        from labelassist.io.formats import FORMAT_NAMES
+
+        super().__init__(parent)
+        self.mode = mode
+        self.setWindowTitle("Export labels" if mode == "export" else "Import labels")
+        form = QFormLayout(self)
+        self.formats = QComboBox()
+        self.formats.addItems(FORMAT_NAMES if mode == "export" else [f for f in FORMAT_NAMES if f != "ome-tiff"]
+                              + ["ome-tiff"])
+        form.addRow("Format", self.formats)
+        self.location = self._path_row(form, "Folder" if mode == "export" else "Export to read",
+                                       "where to write" if mode == "export"
+                                       else "annotations.json, tasks.json, annotations.xml or a folder")
+        if mode == "import":
+            self.images_folder = self._path_row(form, "Images", "beside the annotations if empty")
+            self.project_name = QLineEdit(project)
+            form.addRow("Into project", self.project_name)
+            self.create_box = QCheckBox("create it")
+            self.create_box.setChecked(not project)
+            form.addRow("", self.create_box)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _path_row(self, form: QFormLayout, title: str, hint: str) -> QLineEdit:
+        from PySide6.QtWidgets import QFileDialog
+
+        field = QLineEdit()
+        field.setPlaceholderText(hint)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(lambda: field.setText(QFileDialog.getExistingDirectory(self, title) or field.text()))
+        row = QHBoxLayout()
+        row.addWidget(field, 1)
+        row.addWidget(browse)
+        form.addRow(title, row)
+        return field
+
+    def format(self) -> str:
+        return self.formats.currentText()
+
+    def path(self) -> Path:
+        return Path(self.location.text().strip())
+
+    def images(self) -> Path | None:
+        text = self.images_folder.text().strip()
+        return Path(text) if text else None
+
+    def project(self) -> str:
+        return self.project_name.text().strip()
+
+    def create(self) -> bool:
+        return self.create_box.isChecked()
 
 
 class InspectionSettingsDialog(QDialog):

@@ -126,9 +126,11 @@ class WindowLayout:
         shortcuts = self._action("Keyboard shortcuts", ["F1", "?"], self.show_shortcuts)
         large = self._action("Large targets for touch", "Ctrl+Shift+L", self.set_large_targets, checkable=True)
         about = self._action("About Label Assistant", [], self.show_about)
+        export = self._action("Export labels…", "Ctrl+Shift+X", self.open_export_labels)
+        imported = self._action("Import labels…", "Ctrl+Shift+O", self.open_import_labels)
         self.menus = [
             ("&File", [named["New project…"], named["Inspection settings…"], named["Assist settings…"],
-                       named["Settings…"], None, quit_action]),
+                       named["Settings…"], None, export, imported, None, quit_action]),
             ("&Edit", [named["Undo"], named["Redo"], named["Close polygon / finish object"]]),
             ("&View", [self.browser.toggleViewAction(), self.channel_panel.toggleViewAction(),
                        self.workflow_dock.toggleViewAction(),

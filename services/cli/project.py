@@ -10,6 +10,7 @@ from pathlib import Path
 
 from labelassist.cli.assist import add_assist_steps
 from labelassist.cli.common import client_for
+from labelassist.io.formats import FORMAT_NAMES
 
 
 def _register(args, create: bool) -> int:
@@ -45,95 +46,32 @@ def cmd_project_add(args) -> int:
     return _register(args, create=False)
 
 
-def _export_coco(args) -> int:
-    """DIR/annotations.json (COCO instance segmentation) and DIR/images/ with
-    every labelled sample's image."""
-    import json
+def cmd_project_export(args) -> int:
+    """A project's labels in a format other tools read, to a folder on this machine."""
+    from tqdm import tqdm
 
-    from labelassist.io.coco import to_coco
-    from labelassist.io.images import write_image
-
-    (args.output / "images").mkdir(parents=True, exist_ok=True)
-    with client_for(args) as client:
-        def labelled():
-            for info in client.iter_samples(args.name, labeled_only=True):
-                sample = client.get_sample(info.sample_id)
-                write_image(args.output / "images" / f"{info.stem}.tif", sample.require("image"))
-                yield f"{info.stem}.tif", sample.require("label")
-        dataset = to_coco(labelled())
-    (args.output / "annotations.json").write_text(json.dumps(dataset))
-    print(f"{args.name}: wrote {len(dataset['images'])} images and {len(dataset['annotations'])} objects to "
-          f"{args.output / 'annotations.json'} (COCO) and {args.output / 'images'}")
+    with client_for(args) as client, tqdm(desc=f"exporting {args.name}", unit="sample", file=sys.stderr) as bar:
+        report = client.download_labels(args.name, args.output, args.format, unique_ids=args.ids == "unique",
+                                      progress=lambda n: bar.update(n - bar.n))
+    for path in report.files:
+        print(path)
+    print(f"{args.name}: wrote {report.samples} labelled samples to {args.output} ({args.format})")
     return 0
 
 
 def cmd_project_import(args) -> int:
-    """Samples with their labels from a COCO folder (annotations.json and the
-    images it names, in images/ or beside it)."""
-    import json
+    """Samples with their labels from another tool's export; each item that
+    fails is named and the rest go on (exit 1 when any failed)."""
+    from tqdm import tqdm
 
-    from labelassist.io.coco import from_coco
-    from labelassist.io.images import read_image
-    from labelassist.io.planes import file_stem
-
-    folder = args.source if args.source.is_dir() else args.source.parent
-    annotations = args.source / "annotations.json" if args.source.is_dir() else args.source
-    dataset = json.loads(annotations.read_text())
-    failed: list[tuple[str, str]] = []
-
-    def entries():
-        for file_name, label in from_coco(dataset):
-            path = next((p for p in (args.images / file_name if args.images else None, folder / "images" / file_name,
-                                     folder / file_name) if p is not None and p.exists()), None)
-            if path is None:
-                failed.append((file_name, "image file not found (give its folder with --images)"))
-                continue
-            try:
-                yield {"stem": file_stem(file_name), "image": read_image(path), "label": label}
-            except ValueError as error:
-                failed.append((file_name, str(error)))
-
-    with client_for(args) as client:
-        if args.create:
-            client.create_project(args.name)
-        response = client.add_samples(args.name, entries())
-    for file_name, error in failed + [(r.stem, r.error) for r in response.rejected]:
-        print(f"failed {file_name}: {error}", file=sys.stderr)
-    print(f"{args.name}: imported {response.added} labelled samples from {annotations} (COCO), "
-          f"already there {response.existing}")
-    return 1 if failed or response.rejected else 0
-
-
-def cmd_project_export(args) -> int:
-    """Each source file's labels as one OME-TIFF in the file's layout (T, Z,
-    Y, X as the file has them); samples without a source file as one
-    label image each. With ``--format coco``: a COCO folder."""
-    from labelassist.io.export import SourceLabels
-    from labelassist.io.images import write_labels
-
-    if args.format == "coco":
-        return _export_coco(args)
-
-    args.output.mkdir(parents=True, exist_ok=True)
-    files: dict[str, SourceLabels] = {}
-    written = 0
-    with client_for(args) as client:
-        for info in client.iter_samples(args.name, labeled_only=True):
-            label = client.get_sample(info.sample_id, with_image=False).require("label")
-            if not info.origin.file:
-                write_labels(args.output / f"{info.stem}.tif", label)
-                written += 1
-                continue
-            if info.origin.file not in files:
-                files[info.origin.file] = SourceLabels(info.origin.file, info.origin.axes, tuple(info.origin.shape),
-                                                       unique_ids=args.ids == "unique")
-            files[info.origin.file].place(info.origin, label)
-    for labels in files.values():
-        path = labels.write(args.output)
-        print(f"{path}: {labels.count} labelled samples in axes {labels.axes} {labels.shape}")
-    print(f"{args.name}: wrote {len(files)} source-layout label files and {written} single label images "
-          f"to {args.output}")
-    return 0
+    with client_for(args) as client, tqdm(desc=f"importing into {args.name}", unit="sample", file=sys.stderr) as bar:
+        report = client.import_labels(args.name, args.source, args.format, images=args.images, create=args.create,
+                                      progress=lambda n: bar.update(n - bar.n))
+    for name, error in report.failed:
+        print(f"failed {name}: {error}", file=sys.stderr)
+    print(f"{args.name}: imported {report.added} samples from {args.source} ({args.format}), already there "
+          f"{report.existing}, failed {len(report.failed)}")
+    return 1 if report.failed else 0
 
 
 def _reading_arguments(parser) -> None:
@@ -161,20 +99,24 @@ def register(commands) -> None:
     add.add_argument("images", nargs="+", type=Path, metavar="PATH")
     _reading_arguments(add)
     add.set_defaults(handler=cmd_project_add)
-    export = actions.add_parser("export", help="write the labels in each source file's layout to a local folder")
+    export = actions.add_parser("export", help="write a project's labels in a format other tools read, on this "
+                                               "machine")
     export.add_argument("name")
-    export.add_argument("-o", "--output", type=Path, required=True)
+    export.add_argument("-o", "--output", type=Path, required=True, help="the folder to write")
+    export.add_argument("--format", choices=FORMAT_NAMES, default="ome-tiff",
+                        help="ome-tiff: each source file's labels in its own T/Z/Y/X layout; coco, label-studio, cvat, "
+                             "ome-zarr: the labelled samples with their images (see docs/formats.md)")
     export.add_argument("--ids", choices=("unique", "as-labelled"), default="unique",
-                        help="unique: object ids unique per file; as-labelled: each plane's ids as stored "
+                        help="ome-tiff: unique: object ids unique per file; as-labelled: each plane's ids as stored "
                              "(keeps ids that follow objects through a stack)")
-    export.add_argument("--format", choices=("ome-tiff", "coco"), default="ome-tiff",
-                        help="ome-tiff: labels in each source file's layout; coco: DIR/annotations.json (instance "
-                             "masks as RLE) and DIR/images/")
     export.set_defaults(handler=cmd_project_export)
-    imported = actions.add_parser("import", help="samples and labels from a COCO folder or annotations file")
+    imported = actions.add_parser("import", help="samples and labels from another tool's export")
     imported.add_argument("name")
-    imported.add_argument("source", type=Path, help="a folder with annotations.json and images/, or the JSON file")
-    imported.add_argument("--format", choices=("coco",), default="coco")
-    imported.add_argument("--images", type=Path, default=None, help="where the images are, if not beside it")
+    imported.add_argument("source", type=Path,
+                          help="the export's folder or annotation file (annotations.json, tasks.json, annotations.xml), "
+                               "a folder of .ome.zarr images, or of OME-TIFF label files")
+    imported.add_argument("--format", choices=FORMAT_NAMES, required=True)
+    imported.add_argument("--images", type=Path, default=None,
+                          help="where the images are, when not beside the annotations (ome-tiff: always)")
     imported.add_argument("--create", action="store_true", help="create the project first")
     imported.set_defaults(handler=cmd_project_import)

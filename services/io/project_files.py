@@ -22,7 +22,9 @@ def source_files(paths, labels=()) -> list[tuple[Path, Path | None]]:
                 label_files.append(path / "labels")
         else:
             expanded.append(path)
-    by_stem = {file_stem(p): p for p in image_files(label_files)}
+    by_stem = {}
+    for path in image_files(label_files):  # a.tif or a_labels.ome.tif labels a.tif
+        by_stem[file_stem(path).removesuffix("_labels")] = path
     return [(image, by_stem.get(file_stem(image))) for image in image_files(expanded)]
 
 

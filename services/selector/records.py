@@ -55,9 +55,18 @@ def check_sample_entry(entry: dict) -> None:
     sequence = entry.get("sequence")
     if sequence is not None and len(sequence) > 200:
         raise ValueError(f"'sequence' has {len(sequence)} characters; at most 200")
+    source = entry.get("label_source") or ""
+    if len(source) > 40 or not source.replace("-", "").replace("_", "").isalnum() and source:
+        raise ValueError(f"'label_source' {source[:40]!r} must be at most 40 letters, digits, '-' or '_' "
+                         "(e.g. coco)")
     origin = origin_text(entry.get("origin"))
     if origin is not None and len(origin) > 4000:
         raise ValueError(f"'origin' has {len(origin)} characters; at most 4000")
+
+
+def import_annotator(entry: dict) -> str:
+    """Who an imported label version names: the tool or format it came from."""
+    return f"imported:{entry['label_source']}" if entry.get("label_source") else "import"
 
 
 def origin_text(origin: str | Mapping | None) -> str | None:

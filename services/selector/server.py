@@ -249,7 +249,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         project = self.store.project(params.project)
         entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
                  "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
-                 "origin": origin_json(params)}
+                 "origin": origin_json(params), "label_source": params.label_source}
         added = self.store.add_samples(project, [entry])
         row = self.store.sample_by_stem(project, params.stem)
         return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
@@ -274,7 +274,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                     continue
                 yield {"stem": params.stem, "sequence": params.sequence or None, "image": received.arrays["image"],
                        "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
-                       "origin": origin_json(params)}
+                       "origin": origin_json(params), "label_source": params.label_source}
 
         added, existing, rejected = self._add_in_batches(project, entries())
         return pb.AddSamplesResponse(added=added, existing=existing, rejected=rejected,

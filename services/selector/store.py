@@ -29,6 +29,7 @@ from labelassist.selector.records import (  # noqa: F401 - the store's records, 
     Project,
     SampleRow,
     check_sample_entry,
+    import_annotator,
     origin_text,
 )
 from labelassist.selector.score_records import ScoreRecords
@@ -176,7 +177,8 @@ class Store(ScoreRecords):
         prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
                      "image_blob": put(entry["image"]),
                      "features": image_features(entry["image"]).tobytes(),
-                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label"))}
+                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label")),
+                     "annotator": import_annotator(entry)}
                     for entry in entries]
         # One flush for the whole batch: durable before any row points at a blob.
         self.blobs.sync(written)
@@ -202,15 +204,15 @@ class Store(ScoreRecords):
                              "origin": entry["origin"],
                              "labeled": entry["label_checksum"] is not None})
                 if entry["label_checksum"] is not None:
-                    imported[entry["stem"]] = entry["label_checksum"]
+                    imported[entry["stem"]] = entry["label_checksum"], entry["annotator"]
             if rows:
                 connection.execute(samples.insert(), rows)
             if imported:
                 ids = connection.execute(sa.select(samples.c.stem, samples.c.id).where(
                     (samples.c.project_id == project.id) & samples.c.stem.in_(list(imported)))).all()
                 connection.execute(labels.insert(), [
-                    {"sample_id": sample_id, "version": 1, "annotator": "import", "origin": "imported",
-                     "checksum": imported[stem], "created_at": time.time()} for stem, sample_id in ids])
+                    {"sample_id": sample_id, "version": 1, "annotator": imported[stem][1], "origin": "imported",
+                     "checksum": imported[stem][0], "created_at": time.time()} for stem, sample_id in ids])
             self._count(connection, project.id, len(rows), len(imported))
         return len(rows)
 

@@ -178,16 +178,18 @@ class SampleOrigin(_message.Message):
     def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ...) -> None: ...
 
 class AddSampleParams(_message.Message):
-    __slots__ = ("project", "stem", "sequence", "origin")
+    __slots__ = ("project", "stem", "sequence", "origin", "label_source")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    LABEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     project: str
     stem: str
     sequence: str
     origin: SampleOrigin
-    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ...) -> None: ...
+    label_source: str
+    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., label_source: _Optional[str] = ...) -> None: ...
 
 class AddSampleRequest(_message.Message):
     __slots__ = ("params", "array")

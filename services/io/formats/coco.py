@@ -5,19 +5,19 @@ A round trip keeps every object's pixels; ids may be renumbered."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import numpy as np
+
+from labelassist.io.formats import LabelFormat, LabelledImage, image_file, imported_entry, needs, object_masks
 
 CATEGORY = {"id": 1, "name": "object", "supercategory": "object"}
 
 
 def _mask_api():
-    try:
-        from pycocotools import mask
-    except ImportError:  # pragma: no cover - the "formats" extra
-        raise ValueError("COCO needs pycocotools: pip install 'label-assistant[formats]'") from None
-    return mask
+    return needs("pycocotools.mask")
 
 
 def to_coco(labels: Iterable[tuple[str, np.ndarray]]) -> dict:
@@ -41,8 +41,8 @@ def to_coco(labels: Iterable[tuple[str, np.ndarray]]) -> dict:
         label = np.asarray(label)
         images.append({"id": image_id, "file_name": file_name, "height": int(label.shape[0]),
                        "width": int(label.shape[1])})
-        for object_id in np.unique(label[label > 0]):
-            rle = mask_api.encode(np.asfortranarray(label == object_id, dtype=np.uint8))
+        for _, mask in object_masks(label):
+            rle = mask_api.encode(np.asfortranarray(mask, dtype=np.uint8))
             annotations.append({
                 "id": len(annotations) + 1, "image_id": image_id, "category_id": CATEGORY["id"], "iscrowd": 0,
                 "segmentation": {"size": [int(n) for n in rle["size"]], "counts": rle["counts"].decode("ascii")},
@@ -72,3 +72,23 @@ def from_coco(dataset: dict) -> Iterator[tuple[str, np.ndarray]]:
                 rle = {"size": segmentation["size"], "counts": segmentation["counts"].encode("ascii")}
             label[mask_api.decode(rle).astype(bool)] = object_id
         yield image["file_name"], label
+
+
+def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
+    """``folder/annotations.json`` and every sample's image in ``folder/images``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    dataset = to_coco((image_file(folder, s.stem, s.image).removeprefix("images/"), s.label) for s in samples)
+    (folder / "annotations.json").write_text(json.dumps(dataset))
+    return [folder / "annotations.json", folder / "images"]
+
+
+def read(source: Path, images: Path | None) -> Iterator[dict]:
+    """Samples of a COCO folder (``annotations.json`` and ``images/``) or file."""
+    annotations = source / "annotations.json" if source.is_dir() else source
+    dataset = json.loads(annotations.read_text())
+    for file_name, label in from_coco(dataset):
+        yield imported_entry(file_name, label, annotations.parent, images)
+
+
+FORMAT = LabelFormat("coco", "COCO instance segmentation: DIR/annotations.json (masks as RLE) and DIR/images/",
+                     write, read)

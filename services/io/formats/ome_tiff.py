@@ -1,14 +1,20 @@
-"""Labels written back in their source file's layout: one label image per
-source file, with the file's T, Z, Y and X axes (its channels dropped), as
-OME-TIFF, each sample's label placed where the sample came from."""
+"""OME-TIFF labels in their source file's layout: one label image per
+source file, with the file's T, Z, Y and X axes (its channels dropped),
+each sample's label placed where the sample came from; a sample without a
+source file as a label image of its own. Read back beside the images they
+label (``<file>_labels.ome.tif`` or a label file of the image's name),
+stacks and tiles included."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
 import tifffile
 
+from labelassist.io.formats import LabelFormat, LabelledImage
+from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
 
 
@@ -75,4 +81,44 @@ class SourceLabels:
         return path
 
 
-__all__ = ["SourceLabels"]
+def write_unique(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = True) -> list[Path]:
+    """Each source file's labels as one OME-TIFF in the file's layout;
+    ``unique_ids=False`` keeps each plane's ids as stored (ids that follow
+    objects through a stack)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[str, SourceLabels] = {}
+    written = []
+    for sample in samples:
+        origin = sample.origin
+        if origin is None or not origin.file:
+            written.append(folder / f"{sample.stem}.tif")
+            write_labels(written[-1], sample.label)
+            continue
+        if origin.file not in files:
+            files[origin.file] = SourceLabels(origin.file, origin.axes, tuple(origin.shape), unique_ids=unique_ids)
+        files[origin.file].place(origin, sample.label)
+    return [labels.write(folder) for labels in files.values()] + written
+
+
+def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
+    return write_unique(samples, folder)
+
+
+def read(source: Path, images: Path | None) -> Iterator[dict]:
+    """Samples from the images (``images``, or ``source/images`` of a
+    dataset folder) with the label files in ``source`` matched by name."""
+    from labelassist.io.project_files import file_samples, source_files
+
+    if images is None and not (source / "images").is_dir():
+        raise ValueError(f"OME-TIFF labels in {source} need their images: give the images' folder with --images")
+    failed: list[tuple[str, str]] = []
+    sources = source_files([images or source], [source / "labels" if (source / "labels").is_dir() else source])
+    yield from (entry for entry in file_samples(sources, tile=None, failed=failed) if entry["label"] is not None)
+    for file, error in failed:
+        yield {"stem": file_stem(file), "error": error}
+
+
+FORMAT = LabelFormat("ome-tiff", "OME-TIFF label images in each source file's layout (T, Z, Y, X), no images",
+                     write, read, with_images=False)
+
+__all__ = ["SourceLabels", "write_unique", "FORMAT"]

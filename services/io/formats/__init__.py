@@ -1,0 +1,129 @@
+"""Label interchange formats, both ways: a registry of what each format
+writes from a project's labelled samples and reads back into samples, so
+the CLI, the SDK and the desktop client export and import the same way,
+on the user's own disk.
+
+Every format keeps instance masks exactly: a round trip may renumber ids
+but never changes an object's pixels. Heavy libraries (pycocotools,
+ome-zarr, Label Studio's converter) are imported only when their format is
+used; they come with the ``formats`` extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+import numpy as np
+
+from labelassist.io.images import read_image, write_image
+from labelassist.io.planes import file_stem
+
+
+@dataclass(frozen=True)
+class LabelledImage:
+    """One labelled sample on its way out: its stem, image (``None`` when
+    the format does not carry images), label and, for samples registered
+    from a file, where in that file it lies (a ``SampleOrigin``)."""
+
+    stem: str
+    image: np.ndarray | None
+    label: np.ndarray
+    origin: Any = None
+
+
+@dataclass(frozen=True)
+class LabelFormat:
+    """A format: ``write(samples, folder)`` returns the files it wrote;
+    ``read(source, images)`` yields ``add_samples`` entries (stem, image,
+    label, ...) or ``{"stem": ..., "error": why}`` for an item it could
+    not read, and goes on with the rest."""
+
+    name: str
+    summary: str
+    write: Callable[[Iterable[LabelledImage], Path], list[Path]]
+    read: Callable[[Path, Path | None], Iterator[dict]]
+    with_images: bool = True  # export needs each sample's image
+
+
+_MODULES = {"ome-tiff": "ome_tiff", "coco": "coco", "label-studio": "label_studio", "cvat": "cvat",
+            "ome-zarr": "ome_zarr"}
+FORMAT_NAMES = tuple(_MODULES)
+
+
+def label_format(name: str) -> LabelFormat:
+    """The format called ``name`` (one of :data:`FORMAT_NAMES`)."""
+    if name not in _MODULES:
+        raise ValueError(f"unknown label format {name!r}; use one of {', '.join(FORMAT_NAMES)}")
+    return importlib.import_module(f"{__name__}.{_MODULES[name]}").FORMAT
+
+
+def needs(module: str, extra: str = "formats"):
+    """Import a format's library, or say how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ValueError(f"this format needs {module.split('.')[0]}: pip install 'label-assistant[{extra}]'") from None
+
+
+def image_file(folder: Path, stem: str, image: np.ndarray) -> str:
+    """Write a sample's image under ``folder/images`` where web tools (Label
+    Studio, CVAT) can show it: PNG for 8- and 16-bit grey or RGB(A), TIFF
+    for the rest (floats, other channel counts). Returns its name relative
+    to ``folder``."""
+    image = np.asarray(image)
+    browser_shows = image.dtype in (np.uint8, np.uint16) and (
+        image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4) and image.dtype == np.uint8))
+    name = f"images/{stem}.{'png' if browser_shows else 'tif'}"
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    write_image(folder / name, image)
+    return name
+
+
+def find_image(reference: str, folder: Path, images: Path | None) -> Path | None:
+    """The image file a format names: as a path relative to the annotation
+    file's folder, inside ``images`` or ``folder/images`` by name, or (for
+    a URL such as Label Studio's ``/data/local-files/?d=images/a.png``) by
+    the path it carries."""
+    parsed = urlparse(reference)
+    candidates = [unquote(p) for p in parse_qs(parsed.query).get("d", [])] + [unquote(parsed.path), reference]
+    for candidate in candidates:
+        name = Path(candidate).name
+        for path in (folder / candidate.lstrip("/"), images / name if images else None, folder / "images" / name,
+                     folder / name):
+            if path is not None and name and path.is_file():
+                return path
+    return None
+
+
+def imported_entry(reference: str, label: np.ndarray | None, folder: Path, images: Path | None) -> dict:
+    """An ``add_samples`` entry for a label and the image its format names,
+    or an error entry saying which image is missing or unreadable."""
+    stem = file_stem(reference.split("?d=")[-1])
+    path = find_image(reference, folder, images)
+    if path is None:
+        return {"stem": stem, "error": f"image {reference!r} not found beside the annotations; "
+                                       "give its folder with --images"}
+    try:
+        image = read_image(path)
+    except ValueError as error:
+        return {"stem": stem, "error": str(error)}
+    if label is not None and image.shape[:2] != label.shape:
+        return {"stem": stem, "error": f"image {path.name} is {image.shape[:2]} but its annotation says "
+                                       f"{label.shape}"}
+    return {"stem": stem, "image": image, "label": label}
+
+
+def object_masks(label: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """Each object's id and boolean mask, in id order."""
+    label = np.asarray(label)
+    for object_id in np.unique(label[label > 0]):
+        yield int(object_id), label == object_id
+
+
+__all__ = ["FORMAT_NAMES", "LabelFormat", "LabelledImage", "label_format", "find_image", "image_file",
+           "imported_entry", "object_masks"]

@@ -1,0 +1,93 @@
+"""OME-Zarr (NGFF), both ways: one OME-Zarr image per sample,
+``<stem>.ome.zarr``, its pixels at the root (axes ``yx`` or ``cyx``) and its
+label image under ``labels/objects`` as the NGFF labels spec says, written
+and read by ``ome-zarr``, so napari, Fiji (MoBIE), QuPath and the
+OME-Zarr tools open it. A stack's labels in the stack's own layout are
+the ``ome-tiff`` format's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from labelassist.io.formats import LabelFormat, LabelledImage, needs
+from labelassist.io.planes import file_stem
+
+LABEL_NAME = "objects"
+SUFFIXES = (".ome.zarr", ".zarr")
+
+
+def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
+    """``folder/<stem>.ome.zarr`` for each sample, image and label."""
+    zarr, writer = needs("zarr"), needs("ome_zarr.writer")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for sample in samples:
+        image = np.asarray(sample.image)
+        path = folder / f"{sample.stem}.ome.zarr"
+        group = zarr.open_group(str(path), mode="w")
+        channels_first = np.moveaxis(image, -1, 0) if image.ndim == 3 else image
+        writer.write_image(channels_first, group, axes="cyx" if image.ndim == 3 else "yx", scale_factors=[])
+        label = np.asarray(sample.label)
+        writer.write_labels(label.astype(np.uint32 if label.max(initial=0) > 65535 else np.uint16), group,
+                            name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[])
+        written.append(path)
+    return written
+
+
+def _plane(data, axes: list[str], what: str) -> np.ndarray:
+    """A 2D plane (channels last) of an NGFF array; singleton t and z dropped."""
+    array = np.asarray(data)
+    for axis in ("t", "z"):
+        if axis in axes:
+            if array.shape[axes.index(axis)] != 1:
+                raise ValueError(f"its {what} has axes {''.join(axes)} {array.shape}; import 2D images "
+                                 "(yx or cyx), or register stacks with `labelassist project create`")
+            array = array.take(0, axis=axes.index(axis))
+            axes = [a for a in axes if a != axis]
+    return np.moveaxis(array, axes.index("c"), -1) if "c" in axes else array
+
+
+def read_one(path: Path) -> dict:
+    """An ``add_samples`` entry from one OME-Zarr image and its first label image."""
+    io, reader = needs("ome_zarr.io"), needs("ome_zarr.reader")
+    stem = file_stem(path.name.removesuffix(".zarr").removesuffix(".ome")) or path.name
+    try:
+        location = io.parse_url(str(path))
+        if location is None:
+            raise ValueError("not a zarr store")
+        logging.getLogger("ome_zarr").setLevel(logging.ERROR)  # a label's "no parent found" notice
+        nodes = list(reader.Reader(location)())
+        image_node = next(n for n in nodes if any(isinstance(s, reader.Multiscales) for s in n.specs)
+                          and not any(isinstance(s, reader.Label) for s in n.specs))
+        image = _plane(image_node.data[0], [a["name"] for a in image_node.metadata["axes"]], "image")
+        label_node = next((n for n in nodes if any(isinstance(s, reader.Label) for s in n.specs)), None)
+        label = None if label_node is None else _plane(
+            label_node.data[0], [a["name"] for a in label_node.metadata["axes"]], "label")
+    except StopIteration:
+        return {"stem": stem, "error": f"{path.name}: no OME-Zarr image (multiscales) in it"}
+    except (ValueError, KeyError, OSError) as error:
+        return {"stem": stem, "error": f"{path.name}: {error}"}
+    if label is not None and label.shape != image.shape[:2]:
+        return {"stem": stem, "error": f"{path.name}: its label is {label.shape}, its image {image.shape[:2]}"}
+    return {"stem": stem, "image": image, "label": label}
+
+
+def read(source: Path, images: Path | None) -> Iterator[dict]:
+    """Samples of every ``*.ome.zarr`` (or ``*.zarr``) in a folder, or of one."""
+    if source.name.endswith(SUFFIXES):
+        yield read_one(source)
+        return
+    stores = sorted(p for p in source.iterdir() if p.is_dir() and p.name.endswith(SUFFIXES))
+    if not stores:
+        raise ValueError(f"no .ome.zarr images in {source}")
+    for path in stores:
+        yield read_one(path)
+
+
+FORMAT = LabelFormat("ome-zarr", "OME-Zarr (NGFF): DIR/<sample>.ome.zarr, the image with its label image under "
+                     "labels/objects", write, read)

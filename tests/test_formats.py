@@ -1,0 +1,205 @@
+"""Labels out to and back from the formats other tools use, through
+``labelassist project export/import`` and the real services: each format
+keeps touching instances, holes and an empty image exactly (ids may be
+renumbered), each export opens in the format's own reader, and an import
+names what it could not read and adds the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+import tifffile
+
+CLI = [sys.executable, "-m", "labelassist.cli"]
+FORMATS = ("coco", "label-studio", "cvat", "ome-zarr")
+
+
+@pytest.fixture
+def cli_env(stack):
+    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                             for name, address in stack.addresses.as_dict().items()}}
+
+
+def run(env, *args):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+
+
+def _labels() -> dict[str, np.ndarray]:
+    touching = np.zeros((32, 40), np.uint16)
+    touching[5:15, 5:15], touching[5:15, 15:25] = 1, 2  # two objects sharing an edge
+    touching[20:30, 30:38] = 3
+    holed = np.zeros((32, 40), np.uint16)
+    holed[4:20, 4:20] = 7
+    holed[9:13, 9:13] = 0  # a hole
+    holed[0, 39] = 9  # one pixel in a corner
+    return {"touching": touching, "holed": holed, "empty": np.zeros((32, 40), np.uint16)}
+
+
+def _images(rng) -> dict[str, np.ndarray]:
+    return {"touching": rng.integers(0, 4000, (32, 40)).astype(np.uint16),
+            "holed": rng.integers(0, 255, (32, 40, 3)).astype(np.uint8),  # RGB
+            "empty": np.full((32, 40), 5, np.uint8)}
+
+
+def _same_objects(original: np.ndarray, label: np.ndarray) -> None:
+    """Every object keeps its pixels; ids may be renumbered."""
+    pairs = {(int(a), int(b)) for a, b in zip(original.ravel(), label.ravel())}
+    assert len({a for a, _ in pairs}) == len(pairs) == len({b for _, b in pairs})
+    assert np.array_equal(label > 0, original > 0)
+
+
+def _opens_in_its_own_reader(fmt: str, out) -> None:
+    if fmt == "coco":
+        from pycocotools.coco import COCO
+        coco = COCO(str(out / "annotations.json"))
+        assert len(coco.getImgIds()) == 3 and len(coco.getAnnIds()) == 5
+        assert sorted(a["area"] for a in coco.loadAnns(coco.getAnnIds())) == [1.0, 80.0, 100.0, 100.0, 240.0]
+    elif fmt == "label-studio":
+        from label_studio_converter.brush import decode_rle
+        tasks = json.loads((out / "tasks.json").read_text())
+        results = {t["data"]["image"]: t["annotations"][0]["result"] for t in tasks}
+        assert results["images/empty.png"] == []
+        masks = [np.reshape(decode_rle(r["value"]["rle"]), (32, 40, 4))[:, :, 3] > 0
+                 for r in results["images/holed.png"]]
+        assert sorted(int(m.sum()) for m in masks) == [1, 240]
+        assert (out / "label_config.xml").read_text().startswith("<View>")
+    elif fmt == "cvat":
+        root = ElementTree.parse(out / "annotations.xml").getroot()
+        assert root.findtext("version") == "1.1"
+        masks = {i.get("name"): i.findall("mask") for i in root.iter("image")}
+        assert [len(masks[f"images/{n}.png"]) for n in ("touching", "holed", "empty")] == [3, 2, 0]
+    else:
+        from ome_zarr.io import parse_url
+        from ome_zarr.reader import Label, Reader
+        nodes = list(Reader(parse_url(str(out / "holed.ome.zarr")))())
+        label = next(n for n in nodes if any(isinstance(s, Label) for s in n.specs))
+        assert [a["name"] for a in label.metadata["axes"]] == ["y", "x"]
+        _same_objects(_labels()["holed"], np.asarray(label.data[0]))
+        assert [a["name"] for a in nodes[0].metadata["axes"]] == ["c", "y", "x"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_project_round_trips_through_each_format(fmt, cli_env, client, tmp_path, rng):
+    project = _name(fmt)
+    client.create_project(project)
+    labels, images = _labels(), _images(rng)
+    for name in labels:
+        client.add_sample(project, name, images[name], label=labels[name])
+    client.add_sample(project, "unlabelled", images["touching"])  # not exported
+
+    out = tmp_path / fmt
+    exported = run(cli_env, "project", "export", project, "--format", fmt, "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert "wrote 3 labelled samples" in exported.stdout
+    _opens_in_its_own_reader(fmt, out)
+
+    copy = _name(f"{fmt}-copy")
+    imported = run(cli_env, "project", "import", copy, str(out), "--format", fmt, "--create")
+    assert imported.returncode == 0, imported.stderr
+    back = {info.stem: info for info in client.list_samples(copy)}
+    assert sorted(back) == sorted(labels)
+    for name, original in labels.items():
+        sample = client.get_sample(back[name].sample_id)
+        assert np.array_equal(sample.require("image"), images[name])
+        _same_objects(original, sample.require("label"))
+        assert client.label_history(back[name].sample_id)[0].annotator == f"imported:{fmt}"
+
+
+@pytest.mark.parametrize("fmt", ("coco", "label-studio", "cvat"))
+def test_an_import_names_what_it_cannot_read_and_adds_the_rest(fmt, client, tmp_path, rng):
+    project = _name(f"{fmt}-partial")
+    client.create_project(project)
+    for name, label in _labels().items():
+        client.add_sample(project, name, _images(rng)[name], label=label)
+    out = tmp_path / "out"
+    client.download_labels(project, out, fmt)
+    next((out / "images").glob("holed.*")).unlink()  # one image gone
+    report = client.import_labels(_name("partial"), out, fmt, create=True)
+    assert report.added == 2 and [name for name, _ in report.failed] == ["holed"]
+    assert "not found" in report.failed[0][1] and "--images" in report.failed[0][1]
+
+    # The images elsewhere: --images finds them.
+    moved = tmp_path / "elsewhere"
+    shutil.move(out / "images", moved)
+    report = client.import_labels(_name("moved"), out, fmt, images=moved, create=True)
+    assert report.added == 2 and len(report.failed) == 1
+
+
+def test_label_studio_tasks_from_the_tool_itself_import(client, tmp_path, rng):
+    """Label Studio's own export: an uploaded file's URL, a polygon, a
+    cancelled annotation skipped for the next one, predictions when there
+    is no annotation, and a task nobody labelled (added unlabelled)."""
+    from label_studio_converter.brush import encode_rle
+
+    from labelassist.io.images import write_image
+    (tmp_path / "images").mkdir()
+    for name in ("a", "b", "c"):
+        write_image(tmp_path / "images" / f"{name}.png", rng.integers(0, 255, (20, 30)).astype(np.uint8))
+    square = np.zeros((20, 30), np.uint8)
+    square[2:8, 3:9] = 255
+    brush = {"type": "brushlabels", "original_width": 30, "original_height": 20,
+             "value": {"format": "rle", "rle": encode_rle(np.repeat(square.ravel(), 4)), "brushlabels": ["cell"]}}
+    polygon = {"type": "polygonlabels", "original_width": 30, "original_height": 20,
+               "value": {"points": [[50, 50], [90, 50], [90, 90], [50, 90]], "polygonlabels": ["cell"]}}
+    tasks = [{"id": 1, "data": {"image": "/data/local-files/?d=images/a.png"},
+              "annotations": [{"was_cancelled": True, "result": []}, {"result": [brush, polygon]}]},
+             {"id": 2, "data": {"img": "/data/upload/3/b.png"}, "predictions": [{"result": [polygon]}]},
+             {"id": 3, "data": {"image": "images/c.png"}}]
+    (tmp_path / "export.json").write_text(json.dumps(tasks))
+    project = _name("ls")
+    report = client.import_labels(project, tmp_path / "export.json", "label-studio", create=True)
+    assert report.added == 3 and not report.failed
+    back = {info.stem: info for info in client.list_samples(project)}
+    a = client.get_sample(back["a"].sample_id).require("label")
+    assert len(np.unique(a)) == 3 and np.array_equal(a[2:8, 3:9] > 0, np.ones((6, 6), bool))
+    assert a[10:18, 15:27].all()  # the polygon: 50-90 % of 20 x 30
+    assert client.get_sample(back["b"].sample_id).require("label").any()
+    assert not back["c"].labeled
+
+
+def test_ome_tiff_labels_of_a_stack_import_beside_their_images(cli_env, client, tmp_path, rng):
+    """A ZYX stack's label file in its layout (what ``export`` writes, or
+    another tool's): registered plane by plane with the images."""
+    images, labels = tmp_path / "images", tmp_path / "labels"
+    images.mkdir(), labels.mkdir()
+    stack = rng.integers(0, 4000, (3, 24, 24)).astype(np.uint16)
+    tifffile.imwrite(images / "cells.ome.tif", stack, ome=True, metadata={"axes": "ZYX"})
+    truth = np.zeros((3, 24, 24), np.uint16)
+    truth[:, 4:10, 4:10], truth[1, 12:20, 12:20] = 1, 2
+    tifffile.imwrite(labels / "cells_labels.ome.tif", truth, ome=True, metadata={"axes": "ZYX"})
+    project = _name("ome-tiff")
+    imported = run(cli_env, "project", "import", project, str(labels), "--format", "ome-tiff", "--images",
+                   str(images), "--create")
+    assert imported.returncode == 0, imported.stderr
+    infos = client.list_samples(project)
+    assert len(infos) == 3 and all(i.labeled for i in infos)
+    for info in infos:
+        _same_objects(truth[info.origin.z], client.get_sample(info.sample_id).require("label"))
+        assert client.label_history(info.sample_id)[0].annotator == "imported:ome-tiff"
+
+    out = tmp_path / "back"
+    assert run(cli_env, "project", "export", project, "-o", str(out), "--ids", "as-labelled").returncode == 0
+    assert np.array_equal(tifffile.imread(out / "cells_labels.ome.tif"), truth)
+
+
+def test_a_broken_ome_zarr_is_named_and_the_rest_imported(client, tmp_path, rng):
+    project = _name("zarr")
+    client.create_project(project)
+    for name, label in _labels().items():
+        client.add_sample(project, name, _images(rng)[name], label=label)
+    out = tmp_path / "zarr"
+    client.download_labels(project, out, "ome-zarr")
+    (out / "broken.ome.zarr").mkdir()
+    report = client.import_labels(_name("zarr-copy"), out, "ome-zarr", create=True)
+    assert report.added == 3 and [name for name, _ in report.failed] == ["broken"]
