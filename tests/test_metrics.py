@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from labelassist.client.errors import InvalidArgumentError
+from labelassist.client.errors import InvalidArgumentError, ServiceUnavailableError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
 
@@ -20,6 +20,15 @@ def scrape(port: int) -> dict:
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
     return {(sample.name, frozenset(sample.labels.items())): sample.value
             for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def _dead_port() -> int:
+    """A loopback port nobody listens on."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def test_calls_are_counted_by_method_and_status_with_their_latency(start_service):
@@ -43,13 +52,35 @@ def test_calls_are_counted_by_method_and_status_with_their_latency(start_service
     assert value("labelassist_call_seconds_bucket", method=method, le="+Inf") == 4
     assert value("labelassist_calls_in_flight", method=method) == 0
     assert value("labelassist_calls_total", method="/labelassist.v1.AssistService/ListOperations", code="OK") == 1
+    # Message bytes: each request carried a 32 x 32 uint16 image (2 KiB) and its header.
+    assert 4 * 2048 < value("labelassist_received_bytes_total", method=method) < 4 * 2048 + 4096
+    assert value("labelassist_sent_bytes_total", method=method) > 3 * 2048
+
+
+def test_calls_to_triton_are_timed_and_failures_counted_by_reason(start_service):
+    """The U-Net's Triton gone: each pre-label's call to it is timed and
+    counted as a failure with Triton's status, and the call still answers UNAVAILABLE."""
+    assist = start_service("assist", "--metrics-port", "0", "--triton-url", f"127.0.0.1:{_dead_port()}")
+    port = json.loads(assist.ready_file.read_text())["metrics_port"]
+    with LabelAssistClient(ServiceAddresses(assist=assist.address), timeout=60, retries=0) as client:
+        for _ in range(2):
+            with pytest.raises(ServiceUnavailableError, match="unreachable"):
+                client.prelabel(np.ones((64, 64), np.uint16), "unet")
+    samples = scrape(port)
+    failures = {dict(labels)["reason"]: value for (name, labels), value in samples.items()
+                if name == "labelassist_upstream_failures_total" and dict(labels)["model"] == "unet"}
+    assert sum(failures.values()) == 2 and "UNAVAILABLE" in failures
+    timed = samples[("labelassist_upstream_call_seconds_count",
+                     frozenset({"service": "assist", "target": "triton", "model": "unet"}.items()))]
+    assert timed == 2
 
 
 def test_the_selector_reports_its_scorer_and_a_service_without_the_flag_serves_none(start_service):
     selector = start_service("selector", "--metrics-port", "0")
     port = json.loads(selector.ready_file.read_text())["metrics_port"]
     names = {name for name, _ in scrape(port)}
-    assert {"labelassist_selector_scored_per_second", "labelassist_selector_ranking_builds"} <= names
+    assert {"labelassist_selector_scored_per_second", "labelassist_selector_ranking_builds",
+            "labelassist_selector_rebuilds_waiting", "labelassist_selector_scoring_backlog"} <= names
     plain = start_service("inspect")
     assert json.loads(plain.ready_file.read_text())["metrics_port"] is None
 
@@ -68,6 +99,12 @@ def test_the_grafana_dashboard_reads_only_metrics_the_services_export(start_serv
     with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=30) as client:
         client.list_strategies()  # a call, so the per-method series exist
     exported = {name for name, _ in scrape(json.loads(selector.ready_file.read_text())["metrics_port"])}
+    # Calls to Triton are recorded once one is made: an assist whose Triton is gone makes one.
+    assist = start_service("assist", "--metrics-port", "0", "--triton-url", f"127.0.0.1:{_dead_port()}")
+    with LabelAssistClient(ServiceAddresses(assist=assist.address), timeout=60, retries=0) as client:
+        with pytest.raises(ServiceUnavailableError):
+            client.prelabel(np.ones((64, 64), np.uint16), "unet")
+    exported |= {name for name, _ in scrape(json.loads(assist.ready_file.read_text())["metrics_port"])}
     assert wanted and wanted <= exported, wanted - exported
     assert {"nv_inference_count", "nv_inference_queue_duration_us"} <= {
         name for expr in exprs for name in re.findall(r"\bnv_[a-z_]+", expr)}

@@ -15,6 +15,7 @@ import numpy as np
 from labelassist.imaging.tiling import blend_tiles, normalize_image, pad_to_multiple
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
 from labelassist.runtime.errors import ConflictError, UnavailableError
+from labelassist.runtime.metrics import UPSTREAM
 
 TILE = 512
 OVERLAP = 64
@@ -77,9 +78,10 @@ class TritonClient:
             samples.set_data_from_numpy(np.full((batch.shape[0], 1), mc_samples, np.int32))
             inputs.append(samples)
         try:
-            result = self.connection.infer(MODEL_NAME, inputs, outputs=[triton.InferRequestedOutput(name)
-                                                                        for name in OUTPUTS],
-                                           client_timeout=self.timeout)
+            with UPSTREAM.timed("triton", MODEL_NAME):
+                result = self.connection.infer(MODEL_NAME, inputs, outputs=[triton.InferRequestedOutput(name)
+                                                                            for name in OUTPUTS],
+                                               client_timeout=self.timeout)
         except InferenceServerException as error:
             raise self._explain(error) from None
         return {name: result.as_numpy(name) for name in OUTPUTS}
@@ -99,9 +101,10 @@ class TritonClient:
         data = triton.InferInput("INPUT", list(batch.shape), "FP32")
         data.set_data_from_numpy(np.ascontiguousarray(batch, np.float32))
         try:
-            result = self.connection.infer(CLICK_MODEL_NAME, [data],
-                                           outputs=[triton.InferRequestedOutput("PROBABILITY")],
-                                           client_timeout=self.timeout)
+            with UPSTREAM.timed("triton", CLICK_MODEL_NAME):
+                result = self.connection.infer(CLICK_MODEL_NAME, [data],
+                                               outputs=[triton.InferRequestedOutput("PROBABILITY")],
+                                               client_timeout=self.timeout)
         except InferenceServerException as error:
             raise self._explain(error, CLICK_MODEL_NAME) from None
         return result.as_numpy("PROBABILITY")

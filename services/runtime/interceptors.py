@@ -21,19 +21,33 @@ logger = logging.getLogger("labelassist.rpc")
 AUTH_EXEMPT_PREFIXES = ("/grpc.health.v1.Health/",)
 
 
-def replace_behavior(handler: grpc.RpcMethodHandler, wrap) -> grpc.RpcMethodHandler:
-    """The same kind of handler with its behaviour passed through ``wrap``."""
+def replace_behavior(handler: grpc.RpcMethodHandler, wrap, deserializer=None, serializer=None
+                     ) -> grpc.RpcMethodHandler:
+    """The same kind of handler with its behaviour passed through ``wrap``
+    (and, when given, other request deserializer and response serializer)."""
+    read, write = deserializer or handler.request_deserializer, serializer or handler.response_serializer
     if handler.unary_unary:
-        return grpc.unary_unary_rpc_method_handler(
-            wrap(handler.unary_unary, False), handler.request_deserializer, handler.response_serializer)
+        return grpc.unary_unary_rpc_method_handler(wrap(handler.unary_unary, False), read, write)
     if handler.unary_stream:
-        return grpc.unary_stream_rpc_method_handler(
-            wrap(handler.unary_stream, True), handler.request_deserializer, handler.response_serializer)
+        return grpc.unary_stream_rpc_method_handler(wrap(handler.unary_stream, True), read, write)
     if handler.stream_unary:
-        return grpc.stream_unary_rpc_method_handler(
-            wrap(handler.stream_unary, False), handler.request_deserializer, handler.response_serializer)
-    return grpc.stream_stream_rpc_method_handler(
-        wrap(handler.stream_stream, True), handler.request_deserializer, handler.response_serializer)
+        return grpc.stream_unary_rpc_method_handler(wrap(handler.stream_unary, False), read, write)
+    return grpc.stream_stream_rpc_method_handler(wrap(handler.stream_stream, True), read, write)
+
+
+def counting_codec(handler: grpc.RpcMethodHandler, method: str, metrics):
+    """The handler's (de)serializers, counting each message's bytes in ``metrics``."""
+    deserialize, serialize = handler.request_deserializer, handler.response_serializer
+
+    def read(data: bytes):
+        metrics.received(method, len(data))
+        return deserialize(data) if deserialize else data
+
+    def write(message) -> bytes:
+        data = serialize(message) if serialize else message
+        metrics.sent(method, len(data))
+        return data
+    return read, write
 
 
 class AuthInterceptor(grpc.ServerInterceptor):
@@ -157,7 +171,9 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
                 return response
             return run_unary
 
-        return replace_behavior(handler, wrap)
+        if not metrics.counts_bytes:
+            return replace_behavior(handler, wrap)
+        return replace_behavior(handler, wrap, *counting_codec(handler, method, metrics))
 
 
 def _already_aborted(context) -> bool:

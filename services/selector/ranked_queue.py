@@ -208,6 +208,11 @@ class RankedQueues:
         self._stop.set()
         self._wanted.put(None)
 
+    def waiting(self) -> int:
+        """Ranked queues scheduled for a rebuild and not yet rebuilt."""
+        with self._locks_guard:
+            return len(self._scheduled)
+
     # -- leasing --------------------------------------------------------------
 
     def lease(self, project: Project, annotator: str, strategy: str, parameters: Mapping[str, Any] | None = None,

@@ -32,6 +32,13 @@ class ScoreRecords:
         unique = {row.id: row for row in rows}
         return [SampleRow(**r._mapping) for r in list(unique.values())[:limit]]
 
+    def count_unscored(self, version: int) -> int:
+        """How many unlabelled samples have no scores from ``version`` yet."""
+        scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
+        with self.reader.connect() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(samples).where(
+                ~samples.c.labeled & samples.c.id.not_in(scored))).scalar_one())
+
     def save_scores(self, rows: Sequence[SampleRow], version: int, values: Sequence[np.ndarray],
                     embeddings: Sequence[np.ndarray]) -> None:
         """Scores of several samples from one model version, in one transaction."""

@@ -18,6 +18,7 @@ from labelassist.selector.scoring import image_scores
 from labelassist.selector.store import Store
 
 logger = logging.getLogger("labelassist.scorer")
+BACKLOG_SECONDS = 30.0  # how stale the scoring backlog metric may be: counting scans the pool
 SCORER_LOCK = (0x6C61, 1)  # PostgreSQL's two-key advisory lock space, apart from the per-project locks
 
 
@@ -37,6 +38,7 @@ class Scorer:
         self._recent: deque[tuple[float, int]] = deque()  # (when, how many) over the last minute
         self._lock_connection = None
         self._stop = threading.Event()
+        self._backlog = (float("nan"), -float("inf"))
         self._thread = threading.Thread(target=self._run, name="scorer", daemon=True)
 
     def start(self) -> Scorer:
@@ -85,6 +87,18 @@ class Scorer:
                                    [embedding for _, embedding in scored])
             self._recent.append((time.monotonic(), len(pending)))
         return len(pending)
+
+    def backlog(self) -> float:
+        """Unlabelled samples the served version has not scored yet, counted
+        at most every ``BACKLOG_SECONDS`` (NaN before the first count, or
+        when no U-Net is served)."""
+        now = time.monotonic()
+        if self.version is not None and now - self._backlog[1] >= BACKLOG_SECONDS:
+            try:
+                self._backlog = (float(self.store.count_unscored(self.version)), now)
+            except Exception:  # noqa: BLE001 - the database busy: the last count stands
+                logger.debug("counting the scoring backlog failed", exc_info=True)
+        return self._backlog[0] if self.version is not None else float("nan")
 
     def rate(self, window: float = 60.0) -> float:
         """Samples scored per second over the last ``window`` seconds of work."""

@@ -120,6 +120,11 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                           "over the last minute (this replica's scorer)", self.scorer.rate)
             metrics.gauge("labelassist_selector_ranking_builds", "Ranked queues built since start",
                           lambda: self.queues.builds)
+            metrics.gauge("labelassist_selector_rebuilds_waiting", "Ranked queues waiting to be rebuilt",
+                          self.queues.waiting)
+            metrics.gauge("labelassist_selector_scoring_backlog", "Unlabelled samples the served U-Net has not "
+                          "scored yet (counted at most every 30 s; NaN when no U-Net is served)",
+                          self.scorer.backlog)
         self.criteria = criteria_catalogue(options.get("inspect_address"))
         self.operations = operations_catalogue(options.get("assist_address"))
         self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
