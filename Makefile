@@ -5,7 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= client,services,test,triton,onnx,formats,s3
 
-.PHONY: run test venv proto bench screenshot clean
+# Debian packages for what runs on a virtual screen: Xvfb, Qt's xcb platform, Mesa's
+# software OpenGL (napari's canvas).
+SYSTEM_PACKAGES := xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1-mesa-dri
+
+.PHONY: run test venv system-packages proto bench screenshot clean
 
 venv: $(STAMP)
 
@@ -21,8 +26,17 @@ $(STAMP): pyproject.toml
 run: venv
 	$(VENV)/bin/labelassist demo --gui auto
 
+## Install SYSTEM_PACKAGES where they are missing (as root, with apt-get); elsewhere the
+## tests that need a virtual screen say so and skip.
+system-packages:
+	@if command -v Xvfb >/dev/null && ldconfig -p | grep -q libxcb-cursor.so.0; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
+	else echo "no Xvfb and no root apt-get: the tests on a virtual screen will skip"; fi
+
 ## The whole test suite.
-test: venv
+test: venv system-packages
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Regenerate the gRPC stubs from protos/ (committed; a test checks them).
@@ -33,10 +47,8 @@ proto: venv
 bench: venv
 	$(PY) benchmarks/bench_streaming.py
 
-## The README's screenshot of the desktop client, on a virtual screen. Needs Debian's
-## xvfb and Qt's xcb libraries: apt-get install xvfb libxcb-cursor0 libxcb-icccm4
-## libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-shape0 libxkbcommon-x11-0
-screenshot: venv
+## The README's screenshots of the desktop client, on a virtual screen (Xvfb).
+screenshot: venv system-packages
 	xvfb-run -a -s "-screen 0 1600x1100x24" $(PY) docs/screenshot.py docs/screenshot.png
 
 clean:

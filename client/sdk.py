@@ -240,7 +240,8 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         Returns
         -------
         PrelabelOutcome
-            The mask (instance ids), method, object count and steps applied.
+            The mask (0/1, or one id per object with the "relabel"
+            post-processing step), method, object count and steps applied.
 
         Raises
         ------

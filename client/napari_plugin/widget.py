@@ -1,0 +1,272 @@
+"""The Label Assistant dock widget for napari.
+
+Each button is one SDK call on a worker thread; its result lands in
+napari layers named ``labelassist: …``: the image (Image), the label being
+made (Labels, edited with napari's own brush, fill and eraser), scribbles
+for Refine (Labels: 1 object, 2 background), clicks for Segment (Points
+on the object; a second Points layer for what is not part of it), and the
+inspection's warnings (Shapes, one rectangle per finding's box, with a
+table beside them). Submit stores exactly the Labels layer's data.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable
+
+import numpy as np
+from qtpy.QtCore import Signal
+from qtpy.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from labelassist.client.errors import LabelAssistError
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+IMAGE, LABELS, SCRIBBLES = "labelassist: image", "labelassist: labels", "labelassist: scribbles"
+ONE_ID_PER_OBJECT = ["relabel"]  # napari's Labels layer shows each object in its own colour
+OBJECT_CLICKS, BACKGROUND_CLICKS, WARNINGS = ("labelassist: object clicks", "labelassist: background clicks",
+                                              "labelassist: warnings")
+
+
+class LabelAssistWidget(QWidget):
+    """Connect, pick a project, then Next → correct → Inspect → Submit."""
+
+    done = Signal(str)  # an action finished: its name
+    failed = Signal(str, str)  # an action failed: its name, what went wrong and what to do
+
+    def __init__(self, napari_viewer, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.client: LabelAssistClient | None = None
+        self.sample_id = 0
+        self.findings: list = []
+        self._workers: list = []
+        addresses = ServiceAddresses.discover()
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.addresses = {name: QLineEdit(address) for name, address in addresses.as_dict().items()}
+        for name, field in self.addresses.items():
+            form.addRow(name.capitalize(), field)
+        self.annotator = QLineEdit(getpass.getuser())
+        form.addRow("Annotator", self.annotator)
+        self.project = QComboBox()
+        form.addRow("Project", self.project)
+        layout.addLayout(form)
+        buttons = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for index, (text, handler, tip) in enumerate((
+                ("Connect", self.connect_services, "List the selector's projects"),
+                ("Next", self.next_sample, "Lease the next sample: image and pre-label into layers"),
+                ("Pre-label", self.prelabel, "Pre-label the image layer with the project's assist settings"),
+                ("Refine", self.refine, f"Correct the label from the {SCRIBBLES!r} layer (1 object, 2 background)"),
+                ("Segment clicks", self.segment, f"One object from the points in {OBJECT_CLICKS!r} (and "
+                                                 f"{BACKGROUND_CLICKS!r}), added as a new label"),
+                ("Inspect", self.inspect, "Check the label: warnings as boxes and in the table"),
+                ("Submit", self.submit, "Store the Labels layer as the sample's next label version"))):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(handler)
+            buttons.addWidget(button, index // 2, index % 2)
+            self.buttons[text] = button
+        layout.addLayout(buttons)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Severity", "Criterion", "Message"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+        self.status = QLabel("Connect to the services, pick a project, press Next.")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _run(self, what: str, work: Callable[[], object], show: Callable[[object], None]) -> None:
+        """``work`` on a worker thread, ``show`` its result here; a failure
+        goes to the status line with the service's message."""
+        from napari.qt.threading import create_worker
+
+        if self.client is None and what != "Connect":
+            self._fail(what, "not connected: press Connect first")
+            return
+        self.status.setText(f"{what} …")
+        worker = create_worker(work)
+
+        def returned(value) -> None:
+            show(value)
+            self.done.emit(what)
+
+        def errored(error: Exception) -> None:
+            message = str(error) if isinstance(error, (LabelAssistError, ValueError)) else repr(error)
+            self._fail(what, message)
+
+        worker.returned.connect(returned)
+        worker.errored.connect(errored)
+        worker.finished.connect(lambda: self._workers.remove(worker))
+        self._workers.append(worker)
+        worker.start()
+
+    def _fail(self, what: str, message: str) -> None:
+        self.status.setText(f"{what} failed: {message}")
+        self.failed.emit(what, message)
+
+    def _layer(self, name: str):
+        return self.viewer.layers[name] if name in self.viewer.layers else None
+
+    def _image(self) -> np.ndarray:
+        layer = self._layer(IMAGE) or next((la for la in self.viewer.layers if la._type_string == "image"), None)
+        if layer is None:
+            raise ValueError("no image layer: press Next, or open an image")
+        return np.asarray(layer.data)
+
+    def _labels(self) -> np.ndarray:
+        layer = self._layer(LABELS)
+        return np.asarray(layer.data) if layer is not None else np.zeros(self._image().shape[:2], np.uint16)
+
+    def _show_labels(self, labels: np.ndarray) -> None:
+        labels = np.asarray(labels).astype(np.uint16)
+        layer = self._layer(LABELS)
+        if layer is None:
+            self.viewer.add_labels(labels, name=LABELS)
+        else:
+            layer.data = labels
+        self.viewer.layers.selection.active = self._layer(LABELS)
+
+    def _project(self) -> str:
+        return self.project.currentText()
+
+    # -- actions -------------------------------------------------------------------
+
+    def connect_services(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = LabelAssistClient(ServiceAddresses(**{n: f.text().strip() for n, f in self.addresses.items()}),
+                                        timeout=120, retries=2)
+        client = self.client
+
+        def show(projects) -> None:
+            current = self._project()
+            self.project.clear()
+            self.project.addItems([p.name for p in projects])
+            if current:
+                self.project.setCurrentText(current)
+            self.status.setText(f"{len(projects)} projects at {client.addresses.selector}")
+        self._run("Connect", client.list_projects, show)
+
+    def next_sample(self) -> None:
+        client, project, annotator = self.client, self._project(), self.annotator.text().strip()
+
+        def work():
+            leased = client.next_sample(project, annotator)
+            if leased.exhausted:
+                return None
+            sample_id = leased.sample.sample_id
+            image = client.get_sample(sample_id).require("image")
+            try:
+                prelabel = client.prelabel(None, postprocess=ONE_ID_PER_OBJECT, sample_id=sample_id).mask
+                note = "pre-labelled"
+            except LabelAssistError as error:  # the image still comes; the annotator draws
+                prelabel, note = np.zeros(image.shape[:2], np.uint16), f"no pre-label ({error})"
+            return leased.sample, image, prelabel, note
+
+        def show(result) -> None:
+            if result is None:
+                self.status.setText(f"{project}: every sample is labelled or leased")
+                return
+            info, image, prelabel, note = result
+            self.sample_id = info.sample_id
+            layer = self._layer(IMAGE)
+            if layer is None:
+                self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
+            else:
+                layer.data = image
+            self._show_labels(prelabel)
+            self._clear_findings()
+            self.status.setText(f"{info.stem} (sample {info.sample_id}): {note}; correct it, Inspect, Submit")
+        self._run("Next", work, show)
+
+    def prelabel(self) -> None:
+        client, project, image = self.client, self._project(), self._image()
+        self._run("Pre-label", lambda: client.prelabel(image, postprocess=ONE_ID_PER_OBJECT, project=project).mask,
+                  self._show_labels)
+
+    def refine(self) -> None:
+        scribbles = self._layer(SCRIBBLES)
+        if scribbles is None:
+            self.viewer.add_labels(np.zeros(self._image().shape[:2], np.uint8), name=SCRIBBLES)
+            self.status.setText(f"Paint 1 on the object and 2 on background in {SCRIBBLES!r}, then Refine again")
+            self.done.emit("Refine")
+            return
+        client, image, marks, mask = self.client, self._image(), np.asarray(scribbles.data, np.uint8), self._labels()
+        self._run("Refine", lambda: client.refine(image, marks, mask=mask), self._show_labels)
+
+    def segment(self) -> None:
+        positive, negative = self._layer(OBJECT_CLICKS), self._layer(BACKGROUND_CLICKS)
+        if positive is None or not len(positive.data):
+            for name, colour in ((OBJECT_CLICKS, "lime"), (BACKGROUND_CLICKS, "red")):
+                if self._layer(name) is None:
+                    self.viewer.add_points(name=name, face_color=colour, size=8)
+            self.viewer.layers.selection.active = self._layer(OBJECT_CLICKS)
+            self.status.setText(f"Add points on the object in {OBJECT_CLICKS!r} (and where it must not reach in "
+                                f"{BACKGROUND_CLICKS!r}), then Segment clicks again")
+            self.done.emit("Segment clicks")
+            return
+        clicks = [(float(y), float(x), True) for y, x in np.asarray(positive.data)[:, -2:]]
+        if negative is not None:
+            clicks += [(float(y), float(x), False) for y, x in np.asarray(negative.data)[:, -2:]]
+        client, image, labels = self.client, self._image(), self._labels()
+
+        def show(segmented) -> None:
+            mask = segmented.full(labels.shape) > 0
+            added = labels.copy()
+            added[mask & (added == 0)] = int(labels.max()) + 1  # a new object, over background only
+            self._show_labels(added)
+            for layer in (positive, negative):
+                if layer is not None:
+                    layer.data = np.empty((0, 2))
+        self._run("Segment clicks", lambda: client.segment(image, clicks), show)
+
+    def inspect(self) -> None:
+        client, project, image, labels = self.client, self._project(), self._image(), self._labels()
+
+        def show(inspection) -> None:
+            self.findings = inspection.findings
+            self._clear_findings(keep=True)
+            rectangles = [np.array([[b.start[0], b.start[1]], [b.stop[0], b.stop[1]]])
+                          for f in inspection.findings for b in f.boxes]
+            if rectangles:
+                self.viewer.add_shapes(rectangles, shape_type="rectangle", name=WARNINGS, edge_color="yellow",
+                                       face_color="transparent", edge_width=2)
+            self.table.setRowCount(len(inspection.findings))
+            for row, finding in enumerate(inspection.findings):
+                for column, text in enumerate((finding.severity.label, finding.criterion, finding.message)):
+                    self.table.setItem(row, column, QTableWidgetItem(text))
+            self.status.setText(f"{len(inspection.warnings)} warnings, {len(inspection.findings)} findings")
+        self._run("Inspect", lambda: client.inspect(labels, image, project=project), show)
+
+    def _clear_findings(self, keep: bool = False) -> None:
+        if self._layer(WARNINGS) is not None:
+            self.viewer.layers.remove(WARNINGS)
+        if not keep:
+            self.findings = []
+            self.table.setRowCount(0)
+
+    def submit(self) -> None:
+        if not self.sample_id:
+            self._fail("Submit", "no leased sample: press Next first")
+            return
+        client, sample_id, annotator, labels = self.client, self.sample_id, self.annotator.text().strip(), \
+            self._labels().copy()
+
+        def show(version) -> None:
+            self.status.setText(f"stored label version {version.version} of sample {sample_id}; press Next")
+            self.sample_id = 0
+        self._run("Submit", lambda: client.submit_label(sample_id, annotator, labels), show)

@@ -1,0 +1,50 @@
+"""The napari plugin against the real stack, in a real napari on a virtual
+screen: its npe2 manifest is found, and its dock widget takes a sample
+from Next to Submit, storing exactly the Labels layer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from labelassist.client.sdk import LabelAssistClient
+from labelassist.io.bundled import hela_sample
+
+SESSION = Path(__file__).parent / "napari_session" / "napari_widget_session.py"
+
+
+def test_the_plugin_manifest_names_the_widget():
+    npe2 = pytest.importorskip("npe2")
+    manifest = npe2.PluginManifest.from_distribution("label-assistant")
+    [widget] = manifest.contributions.widgets
+    [command] = [c for c in manifest.contributions.commands if c.id == widget.command]
+    assert command.python_name == "labelassist.client.napari_plugin.widget:LabelAssistWidget"
+
+
+def test_napari_takes_a_sample_from_next_to_submit(generalist_stack, tmp_path):
+    pytest.importorskip("napari")
+    if shutil.which("xvfb-run") is None:
+        pytest.skip("needs Debian's xvfb (make system-packages)")
+    images, _ = hela_sample()
+    project = f"napari-{os.getpid()}"
+    with LabelAssistClient(generalist_stack.addresses, timeout=120) as client:
+        client.create_project(project)
+        client.add_sample(project, "frame0", images[0])
+        out = tmp_path / "submitted.npy"
+        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "LA_NAPARI_PROJECT": project, "LA_NAPARI_OUT": str(out),
+               **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                  for name, address in generalist_stack.addresses.as_dict().items()}}
+        session = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "pytest",
+                                  "-q", "-p", "no:cacheprovider", "--disable-warnings", "--tb=short", str(SESSION)],
+                                 capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+        assert session.returncode == 0, session.stdout[-6000:] + session.stderr[-3000:]
+        [info] = client.list_samples(project)
+        assert info.labeled and info.label_version == 1
+        stored = client.get_sample(info.sample_id).require("label")
+    assert np.array_equal(stored, np.load(out))
