@@ -49,7 +49,7 @@ bench: venv
 
 ## The README's screenshots of the desktop client, on a virtual screen (Xvfb).
 screenshot: venv system-packages
-	xvfb-run -a -s "-screen 0 1600x1100x24" $(PY) docs/screenshot.py docs/screenshot.png
+	xvfb-run -a -s "-screen 0 1600x1100x24" $(PY) docs/screenshot.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

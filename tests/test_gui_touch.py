@@ -119,3 +119,38 @@ def test_large_targets_make_every_control_a_finger_wide(qtbot, stack, gui_projec
     window.named_actions["Large targets for touch"].trigger()
     assert all(bar.iconSize().height() == 24 for bar in window.findChildren(QToolBar))
     window.close()
+
+
+def test_the_window_layout_is_remembered_between_sessions(qtbot, stack, gui_project, tmp_path):
+    """Size, docks and large targets as the annotator left them: a second
+    window on the same settings starts that way."""
+    from PySide6.QtCore import QSettings
+
+    from labelassist.client.gui.app import Connection, MainWindow
+
+    project, _ = gui_project
+    settings_file = str(tmp_path / "layout.ini")
+
+    def open_window() -> MainWindow:
+        window = MainWindow(Connection.from_addresses(stack.addresses), annotator="tablet", project=project,
+                            settings=QSettings(settings_file, QSettings.Format.IniFormat))
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=60_000)
+        return window
+
+    first = open_window()
+    first.resize(780, 700)  # within the offscreen screen (800 x 800), which restoring clamps to
+    QApplication.processEvents()
+    size = (first.width(), first.height())
+    first.browser.hide()
+    first.named_actions["Large targets for touch"].trigger()
+    QApplication.processEvents()
+    first.close()
+
+    second = open_window()
+    assert (second.width(), second.height()) == size != (1400, 900)  # not the size a new window gets
+    assert not second.browser.isVisible() and second.workflow_dock.isVisible()
+    assert second.named_actions["Large targets for touch"].isChecked()
+    assert second.submit_button.height() >= 48
+    second.close()

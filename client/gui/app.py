@@ -32,7 +32,7 @@ from labelassist.client.gui.transfer import TransferActions
 from labelassist.client.gui.session import LabellingSession
 from labelassist.client.gui.versions import VersionCompare
 from labelassist.client.gui.worker import Calls
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -69,7 +69,7 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
     lease_renewed = Signal(int)  # sample id whose lease was extended
 
     def __init__(self, connection: Connection, annotator: str = "annotator", project: str | None = None,
-                 next_after_submit: bool = True):
+                 next_after_submit: bool = True, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("Label Assistant")
         self.setStyleSheet(STYLE)
@@ -115,6 +115,8 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
         self.statusBar().addPermanentWidget(self.busy)
         self.calls.busy_changed.connect(lambda n: self.busy.setRange(0, 0 if n else 1))
         self.resize(1400, 900)
+        self.layout_settings = settings if settings is not None else remembered_layout()
+        self.restore_layout()
         self._wanted_project = project
         self.strategies: list[str] = []
         self.connect_services()
@@ -429,9 +431,42 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        self.save_layout()
         self.calls.pool.waitForDone(2000)
         self.client.close()
         event.accept()
+
+    # -- the window's layout, kept between sessions ------------------------------
+
+    def save_layout(self) -> None:
+        """Size, position, docks and tool bar, and large targets, for the next start."""
+        if self.layout_settings is None:
+            return
+        self.layout_settings.setValue("window/geometry", self.saveGeometry())
+        self.layout_settings.setValue("window/state", self.saveState())
+        self.layout_settings.setValue("window/large_targets",
+                                      self.named_actions["Large targets for touch"].isChecked())
+        self.layout_settings.sync()
+
+    def restore_layout(self) -> None:
+        if self.layout_settings is None:
+            return
+        geometry = self.layout_settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.layout_settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        if self.layout_settings.value("window/large_targets", False, type=bool):
+            self.set_large_targets(True)
+
+
+def remembered_layout() -> QSettings | None:
+    """Where a window on a real screen keeps its layout (the user's Qt
+    settings); none for headless runs, whose windows start as built."""
+    if QApplication.platformName() in ("offscreen", "minimal"):
+        return None
+    return QSettings("LabelAssistant", "desktop-client")
 
 
 def run_app(connection: Connection, annotator: str, project: str | None, use_saved: bool = False,
@@ -439,6 +474,7 @@ def run_app(connection: Connection, annotator: str, project: str | None, use_sav
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Label Assistant")
     window = MainWindow(saved_connection(connection) if use_saved else connection, annotator, project)
-    window.set_large_targets(large_targets)
+    if large_targets:  # else as the last session left it
+        window.set_large_targets(True)
     window.show()
     return app.exec()

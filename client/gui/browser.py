@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 PAGE = 500
 COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version", "Suspicion")
+COLUMN_WIDTHS = (150, 90, 32, 32, 80, 56, 90)
 STATES = ("all", "unlabelled", "labelled", "to review", "rejected", "likely errors")
 RANKED = "likely errors"
 
@@ -82,7 +83,11 @@ class SampleBrowser(QDockWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # Fixed starting widths (the annotator may drag them): sizing to the
+        # contents would measure every row again as each page arrives.
+        for column, width in enumerate(COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.verticalHeader().setVisible(False)
         self.table.setSortingEnabled(True)
         # Pool order until the annotator clicks a column to sort by it.

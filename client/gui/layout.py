@@ -67,6 +67,7 @@ class WindowLayout:
 
     def _build_tools(self) -> None:
         bar = QToolBar("Tools")
+        bar.setObjectName("tools")  # named, so the window's layout can be saved and restored
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         group = QActionGroup(self)
