@@ -18,7 +18,8 @@ class ModelCalls:
 
     def segment(self, image: np.ndarray | None, clicks: Sequence[tuple[float, float, bool]],
                 box: tuple[int, int, int, int] | None = None, mask: np.ndarray | None = None,
-                sample_id: int = 0, crop_to_object: bool = False) -> SegmentedObject:
+                sample_id: int = 0, crop_to_object: bool = False,
+                mask_offset: tuple[int, int] = (0, 0)) -> SegmentedObject:
         """Segment one object from clicks with the click model.
 
         Parameters
@@ -31,11 +32,14 @@ class ModelCalls:
         box : (top, left, bottom, right), optional
             The object's extent, bottom and right exclusive.
         mask : ndarray, optional
-            The object's current mask (H, W), to refine it.
+            The object's current mask, to refine it: (H, W), or a crop
+            around the object placed at ``mask_offset``.
         sample_id : int
             A selector sample to read the image from.
         crop_to_object : bool
             Receive only the object's bounding box of the mask (large images).
+        mask_offset : (int, int)
+            (row, column) of a cropped ``mask``'s first pixel in the image.
 
         Returns
         -------
@@ -51,7 +55,8 @@ class ModelCalls:
         """
         params = assist_pb2.SegmentParams(
             clicks=[assist_pb2.Click(y=float(y), x=float(x), positive=bool(p)) for y, x, p in clicks],
-            sample_id=sample_id, crop_to_object=crop_to_object, response_compression=self.compression)
+            sample_id=sample_id, crop_to_object=crop_to_object, response_compression=self.compression,
+            mask_top=int(mask_offset[0]), mask_left=int(mask_offset[1]))
         if box is not None:
             params.box.CopyFrom(common_pb2.BoundingBox(start=[int(box[0]), int(box[1])],
                                                        stop=[int(box[2]), int(box[3])]))

@@ -85,6 +85,16 @@ def test_a_negative_click_removes_a_wrongly_included_neighbour(sdk):
     assert iou(twice.mask, labels == 1) >= 0.85
     assert (twice.mask.astype(bool) & (labels == 2)).sum() < 0.1 * (labels == 2).sum()
 
+    # The current mask as a crop of its box (what the desktop client sends): the same answer.
+    rows, cols = np.nonzero(merged)
+    top, left = rows.min(), cols.min()
+    crop = merged[top:rows.max() + 1, left:cols.max() + 1]
+    cropped = sdk.segment(image, [(128, 100, True), (128, 150, False), (128, 140, False)], mask=crop,
+                          mask_offset=(top, left))
+    assert np.array_equal(cropped.mask, twice.mask)
+    with pytest.raises(InvalidArgumentError, match="does not lie inside the image"):
+        sdk.segment(image, [(128, 100, True)], mask=crop, mask_offset=(250, 0))
+
 
 def test_a_sample_segments_by_id_and_the_crop_comes_with_its_offset(sdk):
     image, labels = scene()

@@ -1,11 +1,15 @@
 """The canvas on a tablet, with touch and pen events synthesised through
 Qt's test API: one finger draws with the brush, two fingers pan without
 drawing, a palm is ignored while the pen is over the view, and pen
-pressure scales the brush."""
+pressure scales the brush; the same tests again on a real X screen of a
+tablet's size (Xvfb, 1280×800)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -96,6 +100,23 @@ def test_a_palm_draws_nothing_while_the_pen_is_over_the_view_and_pressure_sizes_
     canvas.touch.pen_seen = float("-inf")  # the pen went away
     _swipe(canvas, QTest.createTouchDevice(), [[(40, 40), (40, 60), (40, 80)]])
     assert (canvas.editor.mask > 0).any()
+
+
+def test_touch_and_pen_on_a_real_x_screen_of_a_tablets_size(tmp_path):
+    """The two tests above under Xvfb at 1280×800 through Qt's xcb platform,
+    where touch and tablet events take the window system's path."""
+    if QApplication.platformName() == "xcb":
+        pytest.skip("this run is already on the X screen")
+    if shutil.which("xvfb-run") is None:
+        pytest.skip("needs Debian's xvfb (make system-packages)")
+    tests = [f"{__file__}::{name}" for name in ("test_one_finger_draws_and_two_fingers_pan",
+                                                 "test_a_palm_draws_nothing_while_the_pen_is_over_the_view_and_"
+                                                 "pressure_sizes_the_brush")]
+    run = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "pytest", "-q",
+                          "-p", "no:cacheprovider", "--disable-warnings", *tests],
+                         env={**os.environ, "QT_QPA_PLATFORM": "xcb"}, capture_output=True, text=True, timeout=300,
+                         cwd=tmp_path)
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout[-4000:] + run.stderr[-2000:]
 
 
 def test_large_targets_make_every_control_a_finger_wide(qtbot, stack, gui_project):

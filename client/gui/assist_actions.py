@@ -74,7 +74,7 @@ class AssistActions:
                 self.statusBar().showMessage("The click model found no object there; click nearer its centre, "
                                              "or draw it with the brush", 6000)
 
-        self._run("Click-to-segment", self.session.segment_call(request["clicks"], request["mask"]),
+        self._run("Click-to-segment", self.session.segment_call(request["clicks"], request["mask"], request["offset"]),
                   self._for_this_sample(apply))
 
     def postprocess(self) -> None:

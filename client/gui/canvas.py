@@ -332,19 +332,20 @@ class LabelCanvas(QWidget):
         current = self.click_object
         if current is None:
             return False
-        rows, cols = np.nonzero(self.editor.mask == current["label"])
-        if not len(rows):
+        if current["box"] is None:
             first = current["clicks"][0]
             return abs(row - first[0]) <= 16 and abs(col - first[1]) <= 16
-        margin = max(8.0, (rows.max() - rows.min()) / 2, (cols.max() - cols.min()) / 2)
-        return rows.min() - margin <= row <= rows.max() + margin and cols.min() - margin <= col <= cols.max() + margin
+        top, left, bottom, right = current["box"]
+        margin = max(8.0, (bottom - top) / 2, (right - left) / 2)
+        return top - margin <= row < bottom + margin and left - margin <= col < right + margin
 
     def segment_click(self, point: tuple[float, float], positive: bool, new_object: bool = False) -> None:
         """A click of the click tool: left on an object starts it (a new
         instance, or the labelled object under it to correct); more left or
         right clicks near it refine it; a left click elsewhere (or with
         Shift) finishes it and starts the next; a right click on an object
-        with none in hand deletes it."""
+        with none in hand deletes it. Only the object's box of the mask
+        travels with each click, however large the image."""
         row, col = point
         if not (0 <= row < self.editor.shape[0] and 0 <= col < self.editor.shape[1]):
             return
@@ -359,16 +360,25 @@ class LabelCanvas(QWidget):
             return
         else:
             under = self.editor.label_at(int(row), int(col))
-            self.click_object = {"label": under or self.editor.next_id(), "clicks": [click], "existing": bool(under)}
+            self.click_object = {"label": under or self.editor.next_id(), "clicks": [click],
+                                 "existing": bool(under), "box": self.editor.object_box(under) if under else None}
         self._show_clicks()
-        label = self.click_object["label"]
-        current = self.editor.mask == label
+        label, box = self.click_object["label"], self.click_object["box"]
+        crop, offset = None, (0, 0)
+        if box is not None:
+            top, left, bottom, right = box
+            crop, offset = (self.editor.mask[top:bottom, left:right] == label).astype(np.uint8), (top, left)
         self.segment_requested.emit({"label": label, "clicks": list(self.click_object["clicks"]),
-                                     "mask": current.astype(np.uint8) if current.any() else None})
+                                     "mask": crop, "offset": offset})
 
     def apply_segment(self, label: int, mask: np.ndarray, top: int, left: int) -> None:
-        """Take the click model's answer for object ``label`` as one undo step."""
+        """Take the click model's answer for object ``label`` (a crop at
+        ``top``, ``left``) as one undo step; the object's box follows it."""
         window = self.editor.place_object(label, mask, top, left)
+        if self.click_object is not None and self.click_object["label"] == label:
+            rows, cols = np.nonzero(mask) if mask.size else ((), ())
+            self.click_object["box"] = ((top + int(min(rows)), left + int(min(cols)), top + int(max(rows)) + 1,
+                                         left + int(max(cols)) + 1) if len(rows) else None)
         if window is not None:
             self.refresh(window)
             self.edited.emit()

@@ -114,6 +114,13 @@ class LabelEditor:
     def next_id(self) -> int:
         return int(self.mask.max()) + 1 if self.mask.size else 1
 
+    def object_box(self, label: int) -> tuple[int, int, int, int] | None:
+        """Object ``label``'s box (top, left, bottom, right; exclusive), or None."""
+        rows, cols = np.nonzero(self.mask == label)
+        if not len(rows):
+            return None
+        return int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1
+
     def label_at(self, row: int, col: int) -> int:
         if 0 <= row < self.shape[0] and 0 <= col < self.shape[1]:
             return int(self.mask[row, col])

@@ -190,10 +190,12 @@ class LabellingSession:
         seed[row, col] = 1
         return self.refine_call(mask, seed, "flood_fill")
 
-    def segment_call(self, clicks, mask: np.ndarray | None) -> Call:
-        """One object from the click tool's clicks (and its current mask), as a crop."""
+    def segment_call(self, clicks, mask: np.ndarray | None, offset: tuple[int, int] = (0, 0)) -> Call:
+        """One object from the click tool's clicks (and its current mask, a
+        crop at ``offset``); the answer comes back as a crop too."""
         client, sample_id = self.client, self._require_sample()
-        return lambda: client.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True)
+        return lambda: client.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True,
+                                      mask_offset=offset)
 
     def postprocess_call(self, mask: np.ndarray, steps: Sequence) -> Call:
         """Steps are names or (name, parameters), as ``postprocess`` takes them."""

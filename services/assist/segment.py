@@ -90,6 +90,20 @@ def check_image(image: np.ndarray) -> np.ndarray:
     return image
 
 
+def placed_mask(mask: np.ndarray | None, top: int, left: int, shape: tuple[int, int]) -> np.ndarray | None:
+    """A current-object mask sent as a crop at (``top``, ``left``), placed
+    into an image-sized mask; a full-size mask at (0, 0) as it is."""
+    if mask is None or (top == left == 0 and np.shape(mask) == tuple(shape)):
+        return mask
+    mask = np.asarray(mask)
+    if mask.ndim != 2 or top + mask.shape[0] > shape[0] or left + mask.shape[1] > shape[1]:
+        raise ValueError(f"segment: the 'mask' crop {mask.shape} at mask_top={top}, mask_left={left} does not lie "
+                         f"inside the image {tuple(shape)}; send the object's box, or a mask of the image's size")
+    placed = np.zeros(shape, bool)
+    placed[top:top + mask.shape[0], left:left + mask.shape[1]] = mask > 0
+    return placed
+
+
 def segment_with(models: ClickModels, image: np.ndarray, clicks: list[Click], box=None,
                  mask: np.ndarray | None = None) -> tuple[SegmentedObject, ClickModel]:
     """One object from clicks (see :func:`labelassist.models.clicks.segment_object`),

@@ -9,7 +9,7 @@ import numpy as np
 from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
-from labelassist.assist.segment import ClickModels, segment_with
+from labelassist.assist.segment import ClickModels, placed_mask, segment_with
 from labelassist.assist.training import TRAINABLE, TrainingRequest, project_pairs, run_training, training_recorder
 from labelassist.proto.wire.addresses import env
 from labelassist.models.clicks import Click
@@ -177,7 +177,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                 raise ValueError("segment: 'box' needs start (row, column) and stop (row, column)")
             box = (*params.box.start, *params.box.stop)
         clicks = [Click(c.y, c.x, c.positive) for c in params.clicks]
-        found, model = segment_with(self.click_models, image, clicks, box, received.arrays.get("mask"))
+        mask = placed_mask(received.arrays.get("mask"), params.mask_top, params.mask_left, np.shape(image)[:2])
+        found, model = segment_with(self.click_models, image, clicks, box, mask)
         area = int(found.mask.sum())
         if params.crop_to_object:
             mask, top, left = (found.mask, found.top, found.left) if area else (np.zeros((1, 1), np.uint8),

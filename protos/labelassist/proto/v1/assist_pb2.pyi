@@ -154,18 +154,22 @@ class Click(_message.Message):
     def __init__(self, y: _Optional[float] = ..., x: _Optional[float] = ..., positive: bool = ...) -> None: ...
 
 class SegmentParams(_message.Message):
-    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression")
+    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression", "mask_top", "mask_left")
     CLICKS_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     CROP_TO_OBJECT_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
+    MASK_TOP_FIELD_NUMBER: _ClassVar[int]
+    MASK_LEFT_FIELD_NUMBER: _ClassVar[int]
     clicks: _containers.RepeatedCompositeFieldContainer[Click]
     box: _common_pb2.BoundingBox
     sample_id: int
     crop_to_object: bool
     response_compression: _common_pb2.Compression
-    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ...) -> None: ...
+    mask_top: int
+    mask_left: int
+    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., mask_top: _Optional[int] = ..., mask_left: _Optional[int] = ...) -> None: ...
 
 class SegmentRequest(_message.Message):
     __slots__ = ("params", "array")
