@@ -85,3 +85,37 @@ def test_the_default_prelabel_of_the_imaging_floor_equals_assists_default_pipeli
     images, _ = hela_sample()
     for image in images:
         np.testing.assert_array_equal(default_prelabel(image), prelabel_image(image).mask)
+
+
+def test_propagate_redraws_each_object_at_the_contrast_it_was_drawn_at():
+    """A bright and a dim nucleus, each drawn at its own edge, grow and move
+    between frames: propagation follows both with their ids and re-draws
+    each at its own threshold; moved shapes alone miss the growth."""
+    from skimage import draw
+
+    from labelassist.assist.pipeline import prelabel_image
+    from labelassist.assist.propagate import Reference
+
+    rng = np.random.default_rng(3)
+
+    def frame(objects):
+        image = rng.normal(100, 8, (96, 128))
+        label = np.zeros((96, 128), np.int32)
+        for object_id, (centre, radius, level) in enumerate(objects, start=1):
+            inside = draw.disk(centre, radius, shape=label.shape)
+            image[inside] += level
+            label[inside] = object_id
+        return ndi.gaussian_filter(image, 1.0).astype(np.float32), label
+
+    before, label_before = frame([((40, 40), 12, 900), ((48, 92), 10, 180)])
+    after, label_after = frame([((43, 42), 16, 900), ((50, 95), 13, 180)])
+    reference = Reference(label_before, before)
+    adapted = prelabel_image(after, ("propagate", {}), reference=reference).mask
+    shapes = prelabel_image(after, ("propagate", {"adapt": False}), reference=reference).mask
+
+    def dice(a, b):
+        return 2 * (a & b).sum() / (a.sum() + b.sum())
+
+    for object_id in (1, 2):
+        assert dice(adapted == object_id, label_after == object_id) > 0.93, object_id
+        assert dice(shapes == object_id, label_after == object_id) < 0.9, object_id

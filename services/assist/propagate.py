@@ -77,6 +77,76 @@ def follow_objects(label: np.ndarray, before: np.ndarray, after: np.ndarray, sea
     return moved
 
 
+def object_threshold(image: np.ndarray, inside: np.ndarray, around: np.ndarray, candidates: int = 49) -> float:
+    """The intensity above which ``image`` best reproduces ``inside`` among
+    ``inside | around`` (foreground Dice over a spread of the window's
+    percentiles): the contrast at which this object was drawn."""
+    window = inside | around
+    values = np.unique(np.percentile(image[window], np.linspace(2, 98, candidates)))
+    best, best_dice = float(values[0]), -1.0
+    total = inside.sum()
+    for threshold in values:
+        above = image > threshold
+        score = 2.0 * (above & inside).sum() / (above[window].sum() + total)
+        if score > best_dice:
+            best, best_dice = float(threshold), score
+    return best
+
+
+def redraw_at_own_contrast(before: np.ndarray, label: np.ndarray, after: np.ndarray, moved: np.ndarray,
+                           grow: int = 6, margin: int = 8, erosion: int = 4, sigma: float = 1.0) -> np.ndarray:
+    """The followed objects re-drawn on this plane with the contrast each
+    was drawn at on the neighbour plane: a nucleus that grew, shrank or
+    changed shape keeps the annotator's convention for where its edge is.
+
+    Parameters
+    ----------
+    before, after : ndarray
+        (H, W) images of the neighbour plane and of this plane.
+    label : ndarray
+        (H, W) object ids on ``before``.
+    moved : ndarray
+        (H, W) the objects followed to ``after`` (:func:`follow_objects`).
+    grow : int
+        How far (pixels) an object may reach beyond its followed shape.
+    margin : int
+        The ring of background around each object on ``before`` that its
+        threshold is learned against.
+    erosion : int
+        Each followed object's core (its shape eroded by this many pixels)
+        seeds it, so touching objects keep apart.
+    sigma : float
+        Gaussian smoothing of both images first (noise).
+
+    Returns
+    -------
+    ndarray
+        (H, W) int32 label on ``after`` with the ids of ``label``.
+    """
+    height, width = label.shape
+    smooth_before = filters.gaussian(before.astype(np.float32), sigma, preserve_range=True)
+    smooth_after = filters.gaussian(after.astype(np.float32), sigma, preserve_range=True)
+    foreground = np.zeros(label.shape, bool)
+    ring, reach = morphology.disk(margin), morphology.disk(grow)
+    moved_boxes = ndimage.find_objects(moved, max_label=int(label.max()))
+    for object_id, (box, moved_box) in enumerate(zip(ndimage.find_objects(label), moved_boxes), start=1):
+        if box is None or moved_box is None:
+            continue
+        r0, r1 = max(box[0].start - margin, 0), min(box[0].stop + margin, height)
+        c0, c1 = max(box[1].start - margin, 0), min(box[1].stop + margin, width)
+        window = label[r0:r1, c0:c1]
+        inside = window == object_id
+        around = ndimage.binary_dilation(inside, ring) & (window == 0)
+        threshold = object_threshold(smooth_before[r0:r1, c0:c1], inside, around)
+        s0, s1 = max(moved_box[0].start - grow, 0), min(moved_box[0].stop + grow, height)
+        u0, u1 = max(moved_box[1].start - grow, 0), min(moved_box[1].stop + grow, width)
+        near = ndimage.binary_dilation(moved[s0:s1, u0:u1] == object_id, reach)
+        foreground[s0:s1, u0:u1] |= near & (smooth_after[s0:s1, u0:u1] > threshold)
+    core = ndimage.grey_erosion(moved, footprint=morphology.disk(erosion))
+    markers = np.where((core == moved) & (moved > 0), moved, 0).astype(np.int32)
+    return segmentation.watershed(-smooth_after, markers, mask=foreground | (markers > 0)).astype(np.int32)
+
+
 def snap_to_edges(image: np.ndarray, label: np.ndarray, margin: int = 4, erosion: int = 2) -> np.ndarray:
     """Objects re-drawn along this image's edges: a seeded watershed on the
     gradient from each object's core, against background farther than
@@ -93,12 +163,15 @@ def snap_to_edges(image: np.ndarray, label: np.ndarray, margin: int = 4, erosion
 
 @register("propagate", "prelabel", [
     Parameter("search", int, 20, "how far an object may have moved from the neighbour plane, pixels", 1, 500),
-    Parameter("snap", bool, False, "re-draw the followed objects along this plane's edges"),
+    Parameter("adapt", bool, True, "re-draw each followed object at the contrast it was drawn at on the neighbour "
+                                   "plane (it may grow, shrink or change shape); off: shapes as they were"),
+    Parameter("snap", bool, False, "re-draw the followed objects along this plane's edges instead"),
 ])
-def propagate(image, search=20, snap=False, reference: Reference | None = None):
+def propagate(image, search=20, adapt=True, snap=False, reference: Reference | None = None):
     """The nearest labelled neighbour plane's objects (z-stack or
-    time-lapse), each followed to this plane by template matching, ids
-    kept; new objects are left for the annotator."""
+    time-lapse), each followed to this plane by template matching and
+    re-drawn at the contrast it was drawn at, ids kept; new objects are
+    left for the annotator."""
     if reference is None:
         raise ConflictError("propagate needs a labelled neighbour: pre-label a sample of a stack that has a "
                             "labelled plane or frame (label one first), or send its 'reference_label' and "
@@ -108,5 +181,8 @@ def propagate(image, search=20, snap=False, reference: Reference | None = None):
     if before.shape != this.shape or reference.label.shape != this.shape[:2]:
         raise ValueError(f"propagate: the neighbour plane is {reference.label.shape}, this plane {this.shape[:2]}; "
                          "they must be the same size")
-    moved = follow_objects(np.asarray(reference.label).astype(np.int32), before, this, search)
-    return snap_to_edges(this, moved) if snap else moved
+    label = np.asarray(reference.label).astype(np.int32)
+    moved = follow_objects(label, before, this, search)
+    if snap:
+        return snap_to_edges(this, moved)
+    return redraw_at_own_contrast(before, label, this, moved) if adapt else moved
