@@ -201,6 +201,30 @@ def test_a_large_tiled_image_becomes_tiles_without_being_loaded_whole(start_serv
         expected = np.add.outer(np.arange(15360, 16384) // file_tile * 100, np.arange(3072, 4096) // file_tile)
         assert np.array_equal(tile, expected.astype(np.uint16))
 
+        # Two tiles labelled, then exported in the slide's layout: a tile of memory at a time, not the slide.
+        masks = {}
+        for stem in ("slide_y15360_x3072", "slide_y0_x0"):
+            mask = np.zeros((1024, 1024), np.uint8)
+            mask[100:300, 200:700], mask[600:900, 50:150] = 1, 2
+            client.submit_label(infos[stem].sample_id, "exporter", mask)
+            masks[stem] = mask
+        out = tmp_path / "export"
+        exported = subprocess.run([sys.executable, "-c", PEAK, "project", "export", "slides", "-o", str(out)],
+                                  capture_output=True, text=True, env=env, timeout=600)
+        assert exported.returncode == 0, exported.stderr
+        label_bytes = height * side * 4  # the slide's label image as uint32
+        export_growth = _peak_kib(exported) - _peak_kib(baseline)
+        assert export_growth * 1024 < label_bytes / 8, f"the export grew by {export_growth} KiB"
+        with tifffile.TiffFile(out / "slide_labels.ome.tif") as written:
+            assert written.series[0].axes == "YX" and written.series[0].shape == (height, side)
+            assert written.pages[0].is_tiled
+            labels = written.asarray()
+        corner, origin = labels[15360:, 3072:4096], labels[:1024, :1024]
+        assert np.array_equal(corner > 0, masks["slide_y15360_x3072"] > 0)
+        assert np.array_equal(origin > 0, masks["slide_y0_x0"] > 0)
+        assert len(set(np.unique(corner)) | set(np.unique(origin))) == 5  # four objects, each its own id
+        assert labels.sum(dtype=np.int64) == corner.sum(dtype=np.int64) + origin.sum(dtype=np.int64)
+
 
 def test_labels_come_along_and_a_broken_file_is_reported_while_the_rest_are_added(cli_env, client, tmp_path, rng):
     images, labels = tmp_path / "images", tmp_path / "labels"

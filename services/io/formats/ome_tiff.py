@@ -3,10 +3,17 @@ source file, with the file's T, Z, Y and X axes (its channels dropped),
 each sample's label placed where the sample came from; a sample without a
 source file as a label image of its own. Read back beside the images they
 label (``<file>_labels.ome.tif`` or a label file of the image's name),
-stacks and tiles included."""
+stacks and tiles included.
+
+A source far larger than memory (a 40,000² slide) keeps each labelled
+region in a file of its own until the end and is written as a tiled
+OME-TIFF a tile at a time, so exporting its labels costs a few tiles of
+memory, not the slide.
+"""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -16,6 +23,9 @@ import tifffile
 from labelassist.io.formats import LabelFormat, LabelledImage
 from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
+
+IN_MEMORY_BYTES = 256 << 20  # larger label images are assembled on disk
+WRITE_TILE = 512  # the tile side of a label image written from disk
 
 
 class SourceLabels:
@@ -43,7 +53,14 @@ class SourceLabels:
         extents = dict(zip(axes, shape))
         self.axes = "".join(a for a in "TZYX" if a in axes)
         self.shape = tuple(int(extents[a]) for a in self.axes)
-        self.labels = np.zeros((extents.get("T", 1), extents.get("Z", 1), extents["Y"], extents["X"]), np.uint32)
+        self.layout = (extents.get("T", 1), extents.get("Z", 1), extents["Y"], extents["X"])
+        self._scratch, self._regions = None, []
+        if 4 * int(np.prod(self.layout)) <= IN_MEMORY_BYTES:
+            self.labels = np.zeros(self.layout, np.uint32)
+        else:  # each labelled region on disk until the file is written, tile by tile
+            self.labels = None
+            self._scratch = tempfile.TemporaryDirectory(prefix="labelassist-export-")
+        self.top = 0
         self.count = 0
         self._next_id = 1
 
@@ -55,8 +72,7 @@ class SourceLabels:
         if label.shape != (height, width):
             raise ValueError(f"{self.file}: a label of shape {label.shape} for a region of {(height, width)}")
         t, z, y, x = int(origin.t), int(origin.z), int(origin.y), int(origin.x)
-        if t >= self.labels.shape[0] or z >= self.labels.shape[1] or y + height > self.labels.shape[2] \
-                or x + width > self.labels.shape[3]:
+        if t >= self.layout[0] or z >= self.layout[1] or y + height > self.layout[2] or x + width > self.layout[3]:
             raise ValueError(f"{self.file}: region t={t} z={z} y={y} x={x} ({height}x{width}) lies outside "
                              f"axes {self.axes} {self.shape}")
         ids = label.astype(np.uint32)
@@ -68,17 +84,52 @@ class SourceLabels:
             ids = np.where(compact > 0, compact - 1 + self._next_id, 0) if background else compact + self._next_id
             ids = ids.astype(np.uint32)
             self._next_id += len(present) - int(background)
-        self.labels[t, z, y:y + height, x:x + width] = ids
+        if self.labels is not None:
+            self.labels[t, z, y:y + height, x:x + width] = ids
+        else:
+            stored = Path(self._scratch.name) / f"{len(self._regions)}.npy"
+            np.save(stored, ids)
+            self._regions.append((t * self.layout[1] + z, y, x, height, width, stored))
+        self.top = max(self.top, int(ids.max()) if ids.size else 0)
         self.count += 1
 
     def write(self, folder: Path) -> Path:
-        """``folder/<file stem>_labels.ome.tif`` in the source's layout."""
+        """``folder/<file stem>_labels.ome.tif`` in the source's layout, in
+        the smallest unsigned type that holds its ids; tiled, and written a
+        tile at a time, when it was assembled on disk."""
         path = Path(folder) / f"{file_stem(self.file)}_labels.ome.tif"
-        data = self.labels.reshape(self.shape)
-        top = int(data.max()) if data.size else 0
-        dtype = np.uint8 if top < 256 else np.uint16 if top < 65536 else np.uint32
-        tifffile.imwrite(path, data.astype(dtype), ome=True, metadata={"axes": self.axes}, compression="zlib")
+        dtype = np.uint8 if self.top < 256 else np.uint16 if self.top < 65536 else np.uint32
+        options = {"ome": True, "metadata": {"axes": self.axes}, "compression": "zlib"}
+        if self._scratch is None:
+            tifffile.imwrite(path, self.labels.reshape(self.shape).astype(dtype), **options)
+            return path
+        tifffile.imwrite(path, self._tiles(dtype), shape=self.shape, dtype=dtype, tile=(WRITE_TILE, WRITE_TILE),
+                         **options)
+        self._scratch.cleanup()
         return path
+
+    def _tiles(self, dtype) -> Iterator[np.ndarray]:
+        """The label image tile by tile (planes, then rows, then columns),
+        each assembled from the stored regions that overlap it."""
+        planes, height, width = self.layout[0] * self.layout[1], self.layout[2], self.layout[3]
+        boxes = np.array([region[:5] for region in self._regions], np.int64).reshape(-1, 5)
+        for plane in range(planes):
+            for y in range(0, height, WRITE_TILE):
+                for x in range(0, width, WRITE_TILE):
+                    tile_h, tile_w = min(WRITE_TILE, height - y), min(WRITE_TILE, width - x)
+                    tile = np.zeros((tile_h, tile_w), dtype)
+                    overlapping = np.flatnonzero((boxes[:, 0] == plane) & (boxes[:, 1] < y + tile_h)
+                                                 & (boxes[:, 1] + boxes[:, 3] > y) & (boxes[:, 2] < x + tile_w)
+                                                 & (boxes[:, 2] + boxes[:, 4] > x))
+                    for index in overlapping:
+                        _, ry, rx, rh, rw, stored = self._regions[index]
+                        top, left = max(ry, y), max(rx, x)
+                        bottom, right = min(ry + rh, y + tile_h), min(rx + rw, x + tile_w)
+                        region = np.load(stored, mmap_mode="r")
+                        tile[top - y:bottom - y, left - x:right - x] = region[top - ry:bottom - ry,
+                                                                              left - rx:right - rx]
+                        del region
+                    yield tile
 
 
 def write_unique(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = True) -> list[Path]:
