@@ -287,3 +287,30 @@ def test_propagate_follows_the_labelled_frame_to_the_next_and_keeps_its_ids(cli_
     # A sent neighbour works without the selector's stack, for any image.
     sent = client.prelabel(movie[1], "propagate", reference=(truth[0], movie[0]))
     assert dice(sent.mask > 0, truth[1] > 0) > 0.95
+
+
+def test_an_ome_zarr_image_becomes_one_sample_per_plane_read_lazily(cli_env, client, tmp_path, rng):
+    """A TCZYX OME-Zarr store (written by ome-zarr, as NGFF tools write
+    them): every (t, z) plane a sample with both channels, or the picked one."""
+    import zarr
+    from ome_zarr.writer import write_image
+
+    stack = rng.integers(0, 4000, (2, 2, 3, 48, 64)).astype(np.uint16)
+    folder = tmp_path / "stores"
+    folder.mkdir()
+    write_image(stack, zarr.open_group(str(folder / "cells.ome.zarr"), mode="w"), axes="tczyx", scale_factors=[])
+    project = _name("zarr")
+    made = run(cli_env, "project", "create", project, "--images", str(folder))
+    assert made.returncode == 0, made.stderr
+    infos = client.list_samples(project)
+    assert sorted(i.stem for i in infos) == sorted(f"cells_t{t}_z{z}" for t in range(2) for z in range(3))
+    for info in infos:
+        assert (info.origin.axes, tuple(info.origin.shape)) == ("TCZYX", stack.shape)
+        image = client.get_sample(info.sample_id).require("image")
+        assert np.array_equal(image, np.moveaxis(stack[info.origin.t, :, info.origin.z], 0, -1))
+
+    picked = _name("zarr-channel")
+    made = run(cli_env, "project", "create", picked, "--images", str(folder / "cells.ome.zarr"), "--channel", "1")
+    assert made.returncode == 0, made.stderr
+    info = next(i for i in client.list_samples(picked) if i.stem == "cells_t1_z2")
+    assert np.array_equal(client.get_sample(info.sample_id).require("image"), stack[1, 1, 2])

@@ -20,7 +20,7 @@ def _register(args, create: bool) -> int:
 
     sources = source_files(args.images, args.labels)
     if not sources:
-        raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG or JPEG)")
+        raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG, JPEG or .ome.zarr)")
     failed: list[tuple[str, str]] = []
     with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
         if create:
@@ -89,7 +89,7 @@ def register(commands) -> None:
     create = actions.add_parser("create", help="create a project from images, stacks and folders")
     create.add_argument("name")
     create.add_argument("--images", nargs="+", type=Path, required=True, metavar="PATH",
-                        help="image files (TIFF incl. OME/ImageJ, PNG, JPEG) or folders of them")
+                        help="image files (TIFF incl. OME/ImageJ, PNG, JPEG, OME-Zarr) or folders of them")
     create.add_argument("--strategy", default="", help="the project's selection strategy")
     add_assist_steps(create)  # the project's assist settings
     _reading_arguments(create)

@@ -15,7 +15,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from labelassist.io.images import TIFF_SUFFIXES, read_image
+from labelassist.io.images import TIFF_SUFFIXES, ZARR_SUFFIXES, read_image
 
 KNOWN_AXES = "TZCYX"
 # tifffile's names for what we call C (RGB samples), and for axes it cannot name.
@@ -44,7 +44,8 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
     Parameters
     ----------
     path : path
-        TIFF (OME-TIFF and ImageJ hyperstacks included), PNG or JPEG.
+        TIFF (OME-TIFF and ImageJ hyperstacks included), PNG, JPEG, or an
+        OME-Zarr image (a ``.zarr`` folder; its data stays lazy).
     axes : str, optional
         The axes, one letter of ``TZCYX`` per dimension, for a file whose
         metadata does not say (or says wrongly).
@@ -59,6 +60,11 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
         For axes that are unknown and not given, or that do not fit the data.
     """
     path = Path(path)
+    if path.name.lower().endswith(ZARR_SUFFIXES):
+        from labelassist.io.formats.ome_zarr import lazy_image
+
+        data, found = lazy_image(path)  # read region by region as it is used
+        return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
     if path.suffix.lower() in TIFF_SUFFIXES:
         data = read_image(path)
         with tifffile.TiffFile(path) as tiff:
@@ -129,4 +135,4 @@ def select_plane(image: AxisImage, channel: int | None = None, z: int | None = N
         data = np.moveaxis(data, axes.index("C"), -1)
         if data.shape[-1] > MAX_CHANNELS:
             raise ValueError(f"image has {image.describe()}: {data.shape[-1]} channels; pick one with --channel")
-    return data
+    return np.asarray(data)  # a lazy (OME-Zarr) image is read here, one plane of it

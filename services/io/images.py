@@ -11,6 +11,7 @@ from PIL import Image
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")  # read everywhere an image is taken
+ZARR_SUFFIXES = (".ome.zarr", ".zarr")  # OME-Zarr images: folders, read lazily (the formats extra)
 
 
 def read_image(path: str | Path) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 import tifffile
 
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
-from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES
+from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, ZARR_SUFFIXES
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
 
@@ -30,7 +30,7 @@ SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
 def file_stem(path: str | Path) -> str:
     """A file's name without its image suffix (``.ome.tif`` counts as one)."""
     name = Path(path).name
-    for suffix in (".ome.tiff", ".ome.tif", *IMAGE_SUFFIXES):
+    for suffix in (".ome.tiff", ".ome.tif", *ZARR_SUFFIXES, *IMAGE_SUFFIXES):
         if name.lower().endswith(suffix):
             return name[:-len(suffix)]
     return Path(path).stem
@@ -226,7 +226,8 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     ----------
     path : path
         TIFF (OME-TIFF, ImageJ hyperstacks, pyramids: the full-resolution
-        level), PNG or JPEG.
+        level), PNG, JPEG, or an OME-Zarr image (``.zarr`` folder; read a
+        region at a time).
     axes : str, optional
         The file's axes, one letter of ``TZCYX`` per dimension, for a file
         whose metadata does not say.
@@ -273,11 +274,13 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
 
 
 def image_files(paths) -> list[Path]:
-    """The image files among ``paths``, folders expanded (sorted), in order."""
+    """The image files among ``paths``, folders expanded (sorted), in order;
+    an OME-Zarr image (a ``.zarr`` folder) is one image."""
     found = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
+        if path.is_dir() and not path.name.lower().endswith(ZARR_SUFFIXES):
+            found += sorted(p for p in path.iterdir() if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES)
+                            or p.is_dir() and p.name.lower().endswith(ZARR_SUFFIXES))
         else:
             found.append(path)
     return found

@@ -39,6 +39,23 @@ def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     return written
 
 
+def lazy_image(path: Path):
+    """The full-resolution level of an OME-Zarr image as a lazy (dask)
+    array and its axes in our letters (``TCZYX`` or a subset): regions are
+    read from the store only when taken, so a slide-sized store costs what
+    is read of it."""
+    io, reader = needs("ome_zarr.io"), needs("ome_zarr.reader")
+    location = io.parse_url(str(path))
+    if location is None:
+        raise ValueError(f"{path.name}: not a zarr store")
+    logging.getLogger("ome_zarr").setLevel(logging.ERROR)
+    for node in reader.Reader(location)():
+        if any(isinstance(s, reader.Multiscales) for s in node.specs) and \
+                not any(isinstance(s, reader.Label) for s in node.specs):
+            return node.data[0], "".join(a["name"] for a in node.metadata["axes"]).upper()
+    raise ValueError(f"{path.name}: no OME-Zarr image (multiscales) in it")
+
+
 def _plane(data, axes: list[str], what: str) -> np.ndarray:
     """A 2D plane (channels last) of an NGFF array; singleton t and z dropped."""
     array = np.asarray(data)
