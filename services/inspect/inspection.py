@@ -169,7 +169,8 @@ def inspect_label(
             prelabel, source = default_prelabel(image, triton)
         else:
             threshold = CRITERIA.get("prelabel_agreement").bind(values.get("prelabel_agreement"))["min_source_dice"]
-            available = {**prelabel_sources(triton), **(extra_sources or {})}
+            # Triton is asked whether it serves a U-Net only when the U-Net has evidence to earn the check.
+            available = {**prelabel_sources(triton if "unet" in evidence else None), **(extra_sources or {})}
             chosen, note = earned_source(evidence, threshold, available)
             if chosen is not None:
                 try:
