@@ -86,6 +86,18 @@ def generalist_stack(tmp_path_factory):
         running.stop()
 
 
+def address_env(addresses) -> dict[str, str]:
+    """This process's environment with LABELASSIST_<SERVICE>_ADDRESS set to
+    ``addresses``: how a CLI or a child process finds a test's stack."""
+    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                             for name, address in addresses.as_dict().items()}}
+
+
+@pytest.fixture
+def cli_env(stack):
+    return address_env(stack.addresses)
+
+
 @pytest.fixture(scope="session")
 def client(stack):
     with LabelAssistClient(stack.addresses, timeout=120) as sdk:

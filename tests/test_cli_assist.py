@@ -1,6 +1,5 @@
 """``labelassist prelabel`` and ``labelassist ops`` against a running stack."""
 
-import os
 import subprocess
 import sys
 
@@ -12,12 +11,6 @@ from PIL import Image
 from shapes import dice, noisy_bimodal
 
 LABELASSIST = [sys.executable, "-m", "labelassist.cli"]
-
-
-@pytest.fixture
-def cli_env(stack):
-    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
-                             for name, address in stack.addresses.as_dict().items()}}
 
 
 def run(cli_env, *args):

@@ -21,12 +21,6 @@ CLI = [sys.executable, "-m", "labelassist.cli"]
 FORMATS = ("coco", "label-studio", "cvat", "ome-zarr")
 
 
-@pytest.fixture
-def cli_env(stack):
-    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
-                             for name, address in stack.addresses.as_dict().items()}}
-
-
 def run(env, *args):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=300)
 

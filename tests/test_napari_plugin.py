@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import address_env
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.io.bundled import hela_sample
 
@@ -37,9 +38,8 @@ def test_napari_takes_a_sample_from_next_to_submit(generalist_stack, tmp_path):
         client.create_project(project)
         client.add_sample(project, "frame0", images[0])
         out = tmp_path / "submitted.npy"
-        env = {**os.environ, "QT_QPA_PLATFORM": "xcb", "LA_NAPARI_PROJECT": project, "LA_NAPARI_OUT": str(out),
-               **{f"LABELASSIST_{name.upper()}_ADDRESS": address
-                  for name, address in generalist_stack.addresses.as_dict().items()}}
+        env = {**address_env(generalist_stack.addresses), "QT_QPA_PLATFORM": "xcb", "LA_NAPARI_PROJECT": project,
+               "LA_NAPARI_OUT": str(out)}
         session = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "pytest",
                                   "-q", "-p", "no:cacheprovider", "--disable-warnings", "--tb=short", str(SESSION)],
                                  capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)

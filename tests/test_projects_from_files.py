@@ -27,12 +27,6 @@ PEAK = ("import resource, runpy, sys\nsys.argv = ['labelassist', *sys.argv[1:]]\
         "    print('peak_kib', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
 
 
-@pytest.fixture
-def cli_env(stack):
-    return {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
-                             for name, address in stack.addresses.as_dict().items()}}
-
-
 def run(env, *args, timeout=300):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=timeout)
 
