@@ -67,7 +67,7 @@ def brush_repaint(window: MainWindow, size: int, repeats: int = 60) -> dict:
             "full_recolour_ms": 1e3 * statistics.median(full)}
 
 
-def next_to_screen(addresses, size: int, samples: int = 5) -> dict:
+def next_to_screen(addresses, size: int, samples: int = 9) -> dict:
     images = hela_sample()[0]
     project = f"bench-gui-{size}"
     with LabelAssistClient(addresses) as client:
