@@ -122,7 +122,9 @@ class LabelAssistWidget(QWidget):
         return self.viewer.layers[name] if name in self.viewer.layers else None
 
     def _image(self) -> np.ndarray:
-        layer = self._layer(IMAGE) or next((la for la in self.viewer.layers if la._type_string == "image"), None)
+        from napari.layers import Image
+
+        layer = self._layer(IMAGE) or next((la for la in self.viewer.layers if isinstance(la, Image)), None)
         if layer is None:
             raise ValueError("no image layer: press Next, or open an image")
         return np.asarray(layer.data)
