@@ -474,7 +474,7 @@ def run_app(connection: Connection, annotator: str, project: str | None, use_sav
     app = QApplication.instance() or QApplication([])
     app.setApplicationName("Label Assistant")
     window = MainWindow(saved_connection(connection) if use_saved else connection, annotator, project)
-    if large_targets:  # else as the last session left it
+    if large_targets:  # without the flag, the remembered layout decides
         window.set_large_targets(True)
     window.show()
     return app.exec()
