@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.io.formats import LabelledImage, label_format
-from labelassist.io.formats.ome_tiff import write_unique
 
 
 @dataclass
@@ -67,9 +66,7 @@ class TransferCalls:
                 yield LabelledImage(info.stem, sample.arrays.get("image"), sample.require("label"),
                                     info.origin if info.origin.file else None)
 
-        output = Path(output)
-        report.files = (write_unique(samples(), output, unique_ids) if chosen.name == "ome-tiff"
-                        else chosen.write(samples(), output))
+        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids)
         return report
 
     def import_labels(self, project: str, source: str | Path, format: str = "coco", images: str | Path | None = None,

@@ -38,16 +38,22 @@ class LabelledImage:
 
 @dataclass(frozen=True)
 class LabelFormat:
-    """A format: ``write(samples, folder)`` returns the files it wrote;
-    ``read(source, images)`` yields ``add_samples`` entries (stem, image,
-    label, ...) or ``{"stem": ..., "error": why}`` for an item it could
-    not read, and goes on with the rest."""
+    """A format: ``write(samples, folder, **options)`` returns the files it
+    wrote (``options``: the keyword options of this format's writer, e.g.
+    ``unique_ids`` for OME-TIFF); ``read(source, images)`` yields
+    ``add_samples`` entries (stem, image, label, ...) or ``{"stem": ...,
+    "error": why}`` for an item it could not read, and goes on with the rest."""
 
     name: str
     summary: str
-    write: Callable[[Iterable[LabelledImage], Path], list[Path]]
+    write: Callable[..., list[Path]]
     read: Callable[[Path, Path | None], Iterator[dict]]
     with_images: bool = True  # export needs each sample's image
+    options: tuple[str, ...] = ()
+
+    def write_with(self, samples: Iterable[LabelledImage], folder: Path, **options) -> list[Path]:
+        """``write`` with those of ``options`` this format takes."""
+        return self.write(samples, folder, **{k: v for k, v in options.items() if k in self.options})
 
 
 _MODULES = {"ome-tiff": "ome_tiff", "coco": "coco", "label-studio": "label_studio", "cvat": "cvat",
@@ -84,14 +90,19 @@ def image_file(folder: Path, stem: str, image: np.ndarray) -> str:
     return name
 
 
+def _referenced_paths(reference: str) -> list[str]:
+    """The paths an image reference may mean, most specific first: a URL's
+    ``d`` parameter (Label Studio's local files), its path, the text as it is."""
+    parsed = urlparse(reference)
+    return [unquote(p) for p in parse_qs(parsed.query).get("d", [])] + [unquote(parsed.path), reference]
+
+
 def find_image(reference: str, folder: Path, images: Path | None) -> Path | None:
     """The image file a format names: as a path relative to the annotation
     file's folder, inside ``images`` or ``folder/images`` by name, or (for
     a URL such as Label Studio's ``/data/local-files/?d=images/a.png``) by
     the path it carries."""
-    parsed = urlparse(reference)
-    candidates = [unquote(p) for p in parse_qs(parsed.query).get("d", [])] + [unquote(parsed.path), reference]
-    for candidate in candidates:
+    for candidate in _referenced_paths(reference):
         name = Path(candidate).name
         for path in (folder / candidate.lstrip("/"), images / name if images else None, folder / "images" / name,
                      folder / name):
@@ -103,7 +114,7 @@ def find_image(reference: str, folder: Path, images: Path | None) -> Path | None
 def imported_entry(reference: str, label: np.ndarray | None, folder: Path, images: Path | None) -> dict:
     """An ``add_samples`` entry for a label and the image its format names,
     or an error entry saying which image is missing or unreadable."""
-    stem = file_stem(reference.split("?d=")[-1])
+    stem = file_stem(_referenced_paths(reference)[0])
     path = find_image(reference, folder, images)
     if path is None:
         return {"stem": stem, "error": f"image {reference!r} not found beside the annotations; "

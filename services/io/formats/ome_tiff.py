@@ -132,7 +132,7 @@ class SourceLabels:
                     yield tile
 
 
-def write_unique(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = True) -> list[Path]:
+def write(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = True) -> list[Path]:
     """Each source file's labels as one OME-TIFF in the file's layout;
     ``unique_ids=False`` keeps each plane's ids as stored (ids that follow
     objects through a stack)."""
@@ -151,10 +151,6 @@ def write_unique(samples: Iterable[LabelledImage], folder: Path, unique_ids: boo
     return [labels.write(folder) for labels in files.values()] + written
 
 
-def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
-    return write_unique(samples, folder)
-
-
 def read(source: Path, images: Path | None) -> Iterator[dict]:
     """Samples from the images (``images``, or ``source/images`` of a
     dataset folder) with the label files in ``source`` matched by name."""
@@ -170,6 +166,6 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
 
 
 FORMAT = LabelFormat("ome-tiff", "OME-TIFF label images in each source file's layout (T, Z, Y, X), no images",
-                     write, read, with_images=False)
+                     write, read, with_images=False, options=("unique_ids",))
 
-__all__ = ["SourceLabels", "write_unique", "FORMAT"]
+__all__ = ["SourceLabels", "FORMAT"]

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.io.formats import LabelFormat, LabelledImage, needs
+from labelassist.io.images import ZARR_SUFFIXES
 from labelassist.io.planes import file_stem
 
 LABEL_NAME = "objects"
-SUFFIXES = (".ome.zarr", ".zarr")
 
 
 def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
@@ -39,21 +39,36 @@ def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     return written
 
 
+def _image_and_label(path: Path):
+    """The OME-Zarr image node of a store (its multiscales) and its first
+    label image node, or None for either that is not there."""
+    io, reader = needs("ome_zarr.io"), needs("ome_zarr.reader")
+    location = io.parse_url(str(path))
+    if location is None:
+        raise ValueError(f"{path.name}: not a zarr store")
+    logging.getLogger("ome_zarr").setLevel(logging.ERROR)  # a label's "no parent found" notice
+    nodes = list(reader.Reader(location)())
+
+    def is_label(node) -> bool:
+        return any(isinstance(s, reader.Label) for s in node.specs)
+    image = next((n for n in nodes if any(isinstance(s, reader.Multiscales) for s in n.specs) and not is_label(n)),
+                 None)
+    return image, next((n for n in nodes if is_label(n)), None)
+
+
+def _axes(node) -> list[str]:
+    return [a["name"] for a in node.metadata["axes"]]
+
+
 def lazy_image(path: Path):
     """The full-resolution level of an OME-Zarr image as a lazy (dask)
     array and its axes in our letters (``TCZYX`` or a subset): regions are
     read from the store only when taken, so a slide-sized store costs what
     is read of it."""
-    io, reader = needs("ome_zarr.io"), needs("ome_zarr.reader")
-    location = io.parse_url(str(path))
-    if location is None:
-        raise ValueError(f"{path.name}: not a zarr store")
-    logging.getLogger("ome_zarr").setLevel(logging.ERROR)
-    for node in reader.Reader(location)():
-        if any(isinstance(s, reader.Multiscales) for s in node.specs) and \
-                not any(isinstance(s, reader.Label) for s in node.specs):
-            return node.data[0], "".join(a["name"] for a in node.metadata["axes"]).upper()
-    raise ValueError(f"{path.name}: no OME-Zarr image (multiscales) in it")
+    image, _ = _image_and_label(path)
+    if image is None:
+        raise ValueError(f"{path.name}: no OME-Zarr image (multiscales) in it")
+    return image.data[0], "".join(_axes(image)).upper()
 
 
 def _plane(data, axes: list[str], what: str) -> np.ndarray:
@@ -71,22 +86,13 @@ def _plane(data, axes: list[str], what: str) -> np.ndarray:
 
 def read_one(path: Path) -> dict:
     """An ``add_samples`` entry from one OME-Zarr image and its first label image."""
-    io, reader = needs("ome_zarr.io"), needs("ome_zarr.reader")
-    stem = file_stem(path.name.removesuffix(".zarr").removesuffix(".ome")) or path.name
+    stem = file_stem(path) or path.name
     try:
-        location = io.parse_url(str(path))
-        if location is None:
-            raise ValueError("not a zarr store")
-        logging.getLogger("ome_zarr").setLevel(logging.ERROR)  # a label's "no parent found" notice
-        nodes = list(reader.Reader(location)())
-        image_node = next(n for n in nodes if any(isinstance(s, reader.Multiscales) for s in n.specs)
-                          and not any(isinstance(s, reader.Label) for s in n.specs))
-        image = _plane(image_node.data[0], [a["name"] for a in image_node.metadata["axes"]], "image")
-        label_node = next((n for n in nodes if any(isinstance(s, reader.Label) for s in n.specs)), None)
-        label = None if label_node is None else _plane(
-            label_node.data[0], [a["name"] for a in label_node.metadata["axes"]], "label")
-    except StopIteration:
-        return {"stem": stem, "error": f"{path.name}: no OME-Zarr image (multiscales) in it"}
+        image_node, label_node = _image_and_label(path)
+        if image_node is None:
+            return {"stem": stem, "error": f"{path.name}: no OME-Zarr image (multiscales) in it"}
+        image = _plane(image_node.data[0], _axes(image_node), "image")
+        label = None if label_node is None else _plane(label_node.data[0], _axes(label_node), "label")
     except (ValueError, KeyError, OSError) as error:
         return {"stem": stem, "error": f"{path.name}: {error}"}
     if label is not None and label.shape != image.shape[:2]:
@@ -96,10 +102,10 @@ def read_one(path: Path) -> dict:
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:
     """Samples of every ``*.ome.zarr`` (or ``*.zarr``) in a folder, or of one."""
-    if source.name.endswith(SUFFIXES):
+    if source.name.lower().endswith(ZARR_SUFFIXES):
         yield read_one(source)
         return
-    stores = sorted(p for p in source.iterdir() if p.is_dir() and p.name.endswith(SUFFIXES))
+    stores = sorted(p for p in source.iterdir() if p.is_dir() and p.name.lower().endswith(ZARR_SUFFIXES))
     if not stores:
         raise ValueError(f"no .ome.zarr images in {source}")
     for path in stores:
