@@ -12,6 +12,12 @@ from labelassist.selector.records import Project, SampleRow
 from labelassist.selector.schema import ranked, samples, scored_counts, scores
 
 
+def _unscored(version: int):
+    """Unlabelled samples without scores from ``version`` (a where clause)."""
+    scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
+    return ~samples.c.labeled & samples.c.id.not_in(scored)
+
+
 class ScoreRecords:
     """Model-score methods of :class:`~labelassist.selector.store.Store`
     (which provides ``engine`` and ``reader``)."""
@@ -19,8 +25,7 @@ class ScoreRecords:
     def unscored_samples(self, version: int, limit: int = 16) -> list[SampleRow]:
         """Unlabelled samples without scores from ``version``: those at the
         head of a ranked queue first (the next to be leased), then pool order."""
-        scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
-        unscored = ~samples.c.labeled & samples.c.id.not_in(scored)
+        unscored = _unscored(version)
         with self.reader.connect() as connection:
             queued = connection.execute(
                 sa.select(samples).join(ranked, ranked.c.sample_id == samples.c.id).where(unscored)
@@ -34,10 +39,9 @@ class ScoreRecords:
 
     def count_unscored(self, version: int) -> int:
         """How many unlabelled samples have no scores from ``version`` yet."""
-        scored = sa.select(scores.c.sample_id).where(scores.c.model_version == version)
         with self.reader.connect() as connection:
-            return int(connection.execute(sa.select(sa.func.count()).select_from(samples).where(
-                ~samples.c.labeled & samples.c.id.not_in(scored))).scalar_one())
+            return int(connection.execute(sa.select(sa.func.count()).select_from(samples)
+                                          .where(_unscored(version))).scalar_one())
 
     def save_scores(self, rows: Sequence[SampleRow], version: int, values: Sequence[np.ndarray],
                     embeddings: Sequence[np.ndarray]) -> None:
