@@ -90,6 +90,25 @@ def test_the_undo_history_is_bounded():
     assert undone == 3 and editor.mask[5, 5] == 2
 
 
+def test_an_objects_box_follows_placements_undo_and_painting():
+    """The click tool's object box: where placing a crop puts the object,
+    and found again after any other change (undo, a brush stroke)."""
+    editor = LabelEditor(np.zeros((64, 64), np.uint32))
+    first = np.ones((10, 12), np.uint8)
+    editor.place_object(3, first, 5, 6)
+    assert editor.object_box(3) == (5, 6, 15, 18)
+    smaller = np.zeros((20, 20), np.uint8)
+    smaller[2:6, 3:8] = 1
+    editor.place_object(3, smaller, 30, 30)  # the object moves: its old pixels go
+    assert editor.object_box(3) == (32, 33, 36, 38) and (editor.mask == 3).sum() == 20
+    editor.undo()
+    assert editor.object_box(3) == (5, 6, 15, 18) and (editor.mask == 3).sum() == 120
+    editor.paint([(50, 50)], 2.0, 3)
+    top, left, bottom, right = editor.object_box(3)
+    assert (top, left) == (5, 6) and bottom > 50 and right > 50
+    assert editor.object_box(4) is None
+
+
 def test_the_installed_qt_binding_keeps_its_references_to_none(qtbot):
     """A long session makes hundreds of thousands of void Qt calls; a binding
     that returns None without a reference (PySide6 6.12.0 on Python 3.11)

@@ -332,10 +332,11 @@ class LabelCanvas(QWidget):
         current = self.click_object
         if current is None:
             return False
-        if current["box"] is None:
+        box = self.editor.object_box(current["label"])
+        if box is None:
             first = current["clicks"][0]
             return abs(row - first[0]) <= 16 and abs(col - first[1]) <= 16
-        top, left, bottom, right = current["box"]
+        top, left, bottom, right = box
         margin = max(8.0, (bottom - top) / 2, (right - left) / 2)
         return top - margin <= row < bottom + margin and left - margin <= col < right + margin
 
@@ -360,10 +361,10 @@ class LabelCanvas(QWidget):
             return
         else:
             under = self.editor.label_at(int(row), int(col))
-            self.click_object = {"label": under or self.editor.next_id(), "clicks": [click],
-                                 "existing": bool(under), "box": self.editor.object_box(under) if under else None}
+            self.click_object = {"label": under or self.editor.next_id(), "clicks": [click], "existing": bool(under)}
         self._show_clicks()
-        label, box = self.click_object["label"], self.click_object["box"]
+        label = self.click_object["label"]
+        box = self.editor.object_box(label)
         crop, offset = None, (0, 0)
         if box is not None:
             top, left, bottom, right = box
@@ -373,12 +374,8 @@ class LabelCanvas(QWidget):
 
     def apply_segment(self, label: int, mask: np.ndarray, top: int, left: int) -> None:
         """Take the click model's answer for object ``label`` (a crop at
-        ``top``, ``left``) as one undo step; the object's box follows it."""
+        ``top``, ``left``) as one undo step."""
         window = self.editor.place_object(label, mask, top, left)
-        if self.click_object is not None and self.click_object["label"] == label:
-            rows, cols = np.nonzero(mask) if mask.size else ((), ())
-            self.click_object["box"] = ((top + int(min(rows)), left + int(min(cols)), top + int(max(rows)) + 1,
-                                         left + int(max(cols)) + 1) if len(rows) else None)
         if window is not None:
             self.refresh(window)
             self.edited.emit()

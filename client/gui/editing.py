@@ -94,6 +94,15 @@ def _union(a: tuple[slice, slice] | None, b: tuple[slice, slice]) -> tuple[slice
             slice(min(a[1].start, b[1].start), max(a[1].stop, b[1].stop)))
 
 
+def pixel_box(mask: np.ndarray, top: int = 0, left: int = 0) -> tuple[int, int, int, int] | None:
+    """The box (top, left, bottom, right; exclusive) of a mask's set pixels,
+    for a mask lying at (``top``, ``left``); None when none is set."""
+    rows, cols = np.nonzero(mask)
+    if not len(rows):
+        return None
+    return top + int(rows.min()), left + int(cols.min()), top + int(rows.max()) + 1, left + int(cols.max()) + 1
+
+
 class LabelEditor:
     """A mask (0 background, > 0 instance ids) and a scribble layer for
     refinement, edited through undoable patches."""
@@ -106,6 +115,8 @@ class LabelEditor:
         self._redo: list[Patch] = []
         self._open: tuple[tuple[slice, slice], np.ndarray] | None = None
         self._in_gesture = False
+        # Object boxes found since the mask last changed: the click tool asks for one per click.
+        self._boxes: dict[int, tuple[int, int, int, int] | None] = {}
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -115,11 +126,11 @@ class LabelEditor:
         return int(self.mask.max()) + 1 if self.mask.size else 1
 
     def object_box(self, label: int) -> tuple[int, int, int, int] | None:
-        """Object ``label``'s box (top, left, bottom, right; exclusive), or None."""
-        rows, cols = np.nonzero(self.mask == label)
-        if not len(rows):
-            return None
-        return int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1
+        """Object ``label``'s box (top, left, bottom, right; exclusive), or
+        None; found once per change of the mask."""
+        if label not in self._boxes:
+            self._boxes[label] = pixel_box(self.mask == label)
+        return self._boxes[label]
 
     def label_at(self, row: int, col: int) -> int:
         if 0 <= row < self.shape[0] and 0 <= col < self.shape[1]:
@@ -168,6 +179,7 @@ class LabelEditor:
         self._undo.append(patch)
         del self._undo[:-self.undo_limit]
         self._redo.clear()
+        self._boxes.clear()
         return patch
 
     def paint(self, points: Sequence[tuple[float, float]], radius: float, label: int,
@@ -176,6 +188,7 @@ class LabelEditor:
         gesture, or one undo step on its own. Returns the window it touched."""
         standalone = not self._in_gesture
         touched = None
+        self._boxes.clear()
         for window, inside in _segment_footprints(self.shape, points, radius):
             self._record(window)
             region = self.mask[window]
@@ -213,11 +226,11 @@ class LabelEditor:
         """Make object ``label`` exactly ``mask`` (a crop placed at ``top``,
         ``left``; empty removes it) as one undo step; other objects keep their
         pixels. Returns the window it touched."""
-        rows, cols = np.nonzero(self.mask == label)
         box = (slice(top, top + mask.shape[0]), slice(left, left + mask.shape[1])) if mask.size and mask.any() \
             else None
-        if len(rows):
-            old = (slice(int(rows.min()), int(rows.max()) + 1), slice(int(cols.min()), int(cols.max()) + 1))
+        known = self.object_box(label)
+        if known is not None:
+            old = (slice(known[0], known[2]), slice(known[1], known[3]))
             box = old if box is None else _union(box, old)
         if box is None:
             return None
@@ -235,7 +248,9 @@ class LabelEditor:
                       slice(cols.start - box[1].start, cols.stop - box[1].start))
             placed[inside] = mask[rows.start - top:rows.stop - top, cols.start - left:cols.stop - left] > 0
             region[placed & (region == 0)] = label
-        return box if self._push(box, before) is not None else None
+        pushed = self._push(box, before)
+        self._boxes[label] = pixel_box(region == label, box[0].start, box[1].start)  # all of it lies in the box
+        return box if pushed is not None else None
 
     def scribble(self, points: Sequence[tuple[float, float]], radius: float, kind: int) -> tuple[slice, slice] | None:
         """Scribbles are hints for refinement, not labels: not undoable, cleared after use."""
@@ -264,6 +279,7 @@ class LabelEditor:
         patch = self._undo.pop()
         self.mask[patch.window] = patch.before
         self._redo.append(patch)
+        self._boxes.clear()
         return patch.window
 
     def redo(self) -> tuple[slice, slice] | None:
@@ -272,6 +288,7 @@ class LabelEditor:
         patch = self._redo.pop()
         self.mask[patch.window] = patch.after
         self._undo.append(patch)
+        self._boxes.clear()
         return patch.window
 
 
