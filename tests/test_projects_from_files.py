@@ -308,3 +308,77 @@ def test_an_ome_zarr_image_becomes_one_sample_per_plane_read_lazily(cli_env, cli
     assert made.returncode == 0, made.stderr
     info = next(i for i in client.list_samples(picked) if i.stem == "cells_t1_z2")
     assert np.array_equal(client.get_sample(info.sample_id).require("image"), stack[1, 1, 2])
+
+
+def test_a_zeiss_czi_stack_becomes_one_sample_per_plane_through_bioio_and_exports_in_its_layout(
+        cli_env, client, tmp_path, rng):
+    """A ZCYX CZI (written by Zeiss's pylibCZIrw, read through bioio's CZI
+    plugin): every z plane a sample, a picked channel, labels back in a
+    ZYX OME-TIFF beside it, and labels in that layout read at create."""
+    from pylibCZIrw import czi as pyczi
+
+    stack = rng.integers(0, 4000, (3, 2, 40, 56)).astype(np.uint16)
+    path = tmp_path / "slide.czi"
+    with pyczi.create_czi(str(path), exist_ok=True) as czi:
+        for z in range(3):
+            for c in range(2):
+                czi.write(data=stack[z, c], plane={"T": 0, "Z": z, "C": c})
+    project = _name("czi")
+    made = run(cli_env, "project", "create", project, "--images", str(path), "--channel", "1")
+    assert made.returncode == 0, made.stderr
+    infos = sorted(client.list_samples(project), key=lambda i: i.origin.z)
+    assert [i.stem for i in infos] == ["slide_z0", "slide_z1", "slide_z2"]
+    for info in infos:
+        origin = info.origin
+        assert (origin.file, origin.axes, tuple(origin.shape)) == ("slide.czi", "ZCYX", stack.shape)
+        assert np.array_equal(client.get_sample(info.sample_id).require("image"), stack[info.origin.z, 1])
+
+    mask = _disks((40, 56), 3, 5, rng)
+    client.submit_label(infos[1].sample_id, "exporter", mask)
+    out = tmp_path / "export"
+    exported = run(cli_env, "project", "export", project, "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    with tifffile.TiffFile(out / "slide_labels.ome.tif") as written:
+        assert written.series[0].axes == "ZYX"
+        labels = written.asarray()
+    assert labels.shape == (3, 40, 56) and np.array_equal(labels[1] > 0, mask > 0) and not labels[[0, 2]].any()
+
+    again = _name("czi-labelled")
+    made = run(cli_env, "project", "create", again, "--images", str(path), "--labels",
+               str(out / "slide_labels.ome.tif"))
+    assert made.returncode == 0, made.stderr
+    back = {i.stem: client.get_sample(i.sample_id).require("label") for i in client.list_samples(again)}
+    assert np.array_equal(back["slide_z1"] > 0, mask > 0) and not back["slide_z0"].any()
+
+
+def test_a_vendor_file_that_does_not_read_is_reported_and_the_rest_are_added(cli_env, client, tmp_path, rng):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "broken.nd2").write_bytes(b"not an nd2 file" * 10)
+    (folder / "broken.lif").write_bytes(b"\x00" * 64)
+    tifffile.imwrite(folder / "plain.tif", rng.integers(0, 255, (32, 32)).astype(np.uint8))
+    project = _name("vendor-broken")
+    made = run(cli_env, "project", "create", project, "--images", str(folder))
+    assert made.returncode == 1
+    assert "broken.nd2" in made.stdout + made.stderr and "broken.lif" in made.stdout + made.stderr
+    assert "Traceback" not in made.stderr
+    assert [i.stem for i in client.list_samples(project)] == ["plain"]
+
+
+def test_a_scene_of_a_multi_scene_file_exports_and_matches_labels_by_its_name(tmp_path):
+    """A file of several scenes (a LIF's series): each scene's labels go to
+    a file of their own, and such files label that scene again."""
+    from labelassist.io.formats import LabelledImage, label_format
+    from labelassist.io.project_files import source_files
+    from labelassist.proto.v1 import selector_pb2
+
+    label = np.zeros((16, 20), np.uint8)
+    label[2:6, 3:9] = 1
+    samples = [LabelledImage(f"run_{scene}", None, label, selector_pb2.SampleOrigin(
+        file="run.lif", axes="YX", shape=[16, 20], height=16, width=20, scene=scene)) for scene in ("Pos 1", "Pos/2")]
+    written = label_format("ome-tiff").write(samples, tmp_path / "labels")
+    assert sorted(p.name for p in written) == ["run_Pos-1_labels.ome.tif", "run_Pos-2_labels.ome.tif"]
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "run.lif").write_bytes(b"")
+    [(image, by_scene)] = source_files([tmp_path / "images"], [tmp_path / "labels"])
+    assert image.name == "run.lif" and sorted(by_scene) == ["Pos-1", "Pos-2"]

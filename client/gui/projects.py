@@ -121,7 +121,8 @@ class ProjectActions:
             dataset = folder is not None and (folder / "images").is_dir() and (folder / "sequences.csv").exists()
             sources = [] if folder is None or dataset or not folder.is_dir() else source_files([folder])
             if folder is not None and not dataset and not sources:
-                raise ValueError(f"no images in {folder} (TIFF, PNG or JPEG, or a dataset folder with DIR/images/)")
+                raise ValueError(f"no images in {folder} (TIFF, PNG, JPEG, OME-Zarr, CZI, ND2 or LIF, "
+                                 "or a dataset folder with DIR/images/)")
             client.create_project(name, strategy=strategy)
             if folder is None:
                 return 0

@@ -61,7 +61,8 @@ def register(commands) -> None:
     ops = commands.add_parser("ops", help="list assist operations and their parameters")
     ops.add_argument("--family", choices=("preprocess", "prelabel", "refine", "postprocess"))
     ops.set_defaults(handler=cmd_ops)
-    prelabel = commands.add_parser("prelabel", help="pre-label an image file (TIFF, PNG or JPEG)")
+    prelabel = commands.add_parser(
+        "prelabel", help="pre-label an image file (TIFF, PNG, JPEG; OME-Zarr, CZI, ND2, LIF with the formats extra)")
     prelabel.add_argument("image", type=Path)
     add_plane_arguments(prelabel)
     prelabel.add_argument("-o", "--output", type=Path, required=True, help="label image, .tif or .png")

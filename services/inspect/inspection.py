@@ -88,12 +88,15 @@ def default_prelabel(image: np.ndarray, triton=None) -> tuple[np.ndarray, str]:
 class Inspection:
     """The inspection of one label: the findings, a measurement table of
     its objects, the criteria that ran, and what the agreement check
-    compared with ("sent", "unet", "classical", or "" when none ran)."""
+    compared with ("sent", "unet", "classical", or "" when none ran);
+    ``under`` keeps the measurements the criteria took, for the label-error
+    ranking of the same label to reuse."""
     findings: list[Finding]
     objects: ObjectTable
     checked: list[str]
     prelabel_source: str
     prelabel_note: str = ""
+    under: LabelUnderInspection | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def inspect_label(
@@ -199,7 +202,7 @@ def inspect_label(
         for finding in findings:
             finding.object_ids = original_ids[np.asarray(finding.object_ids, np.int64)].tolist()
         objects = dataclasses.replace(objects, ids=original_ids[objects.ids])
-    return Inspection(findings, objects, [entry.name for entry, _ in bound], source, note)
+    return Inspection(findings, objects, [entry.name for entry, _ in bound], source, note, label)
 
 
 def compact_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

@@ -164,8 +164,8 @@ def split_by_model(labels: np.ndarray, probability: np.ndarray, typical_area: fl
 
 
 def score_label(label: np.ndarray, probability: np.ndarray, image: np.ndarray | None = None,
-                findings: Sequence[Finding] = (), min_area: float = 40.0, min_contrast: float = 2.0
-                ) -> list[SuspectedError]:
+                findings: Sequence[Finding] = (), min_area: float = 40.0, min_contrast: float = 2.0,
+                under: LabelUnderInspection | None = None) -> list[SuspectedError]:
     """The likely errors of one stored label, most likely first.
 
     Parameters
@@ -188,6 +188,9 @@ def score_label(label: np.ndarray, probability: np.ndarray, image: np.ndarray | 
         unlabelled regions smaller than it claimed as missed).
     min_contrast : float
         See ``image``.
+    under : LabelUnderInspection, optional
+        The measurements the inspection of this label and image took
+        (smoothing, background, contrast), reused instead of taken again.
 
     Returns
     -------
@@ -198,7 +201,7 @@ def score_label(label: np.ndarray, probability: np.ndarray, image: np.ndarray | 
     probability = np.asarray(probability, np.float64)
     if probability.shape != labels.shape:
         raise ValueError(f"shape mismatch: probability {probability.shape}, label {labels.shape}")
-    under = LabelUnderInspection(labels, image)
+    under = under if under is not None else LabelUnderInspection(labels, image)
     supported = under.contrast >= min_contrast if image is not None else None
     areas = np.bincount(labels.ravel())
     present = np.flatnonzero(areas[1:]) + 1
@@ -251,5 +254,5 @@ def suspect_label(label: np.ndarray, image: np.ndarray | None, probability: np.n
     """:func:`score_label` with the findings of the project's criteria
     (``settings``, calibrated or not) on the label: the ranking of one
     stored label as the inspect service makes it."""
-    findings = inspect_label(label, image, compute_prelabel=False, settings=settings).findings
-    return score_label(label, probability, image, findings)
+    inspection = inspect_label(label, image, compute_prelabel=False, settings=settings)
+    return score_label(label, probability, image, inspection.findings, under=inspection.under)

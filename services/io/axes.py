@@ -15,7 +15,7 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from labelassist.io.images import TIFF_SUFFIXES, ZARR_SUFFIXES, read_image
+from labelassist.io.images import TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES, read_image
 
 KNOWN_AXES = "TZCYX"
 # tifffile's names for what we call C (RGB samples), and for axes it cannot name.
@@ -44,8 +44,9 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
     Parameters
     ----------
     path : path
-        TIFF (OME-TIFF and ImageJ hyperstacks included), PNG, JPEG, or an
-        OME-Zarr image (a ``.zarr`` folder; its data stays lazy).
+        TIFF (OME-TIFF and ImageJ hyperstacks included), PNG, JPEG, an
+        OME-Zarr image (a ``.zarr`` folder) or a vendor file of one scene
+        (CZI, ND2, LIF); the last two stay lazy.
     axes : str, optional
         The axes, one letter of ``TZCYX`` per dimension, for a file whose
         metadata does not say (or says wrongly).
@@ -64,6 +65,11 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
         from labelassist.io.formats.ome_zarr import lazy_image
 
         data, found = lazy_image(path)  # read region by region as it is used
+        return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
+    if path.suffix.lower() in VENDOR_SUFFIXES:
+        from labelassist.io.vendor import lazy_scene
+
+        data, found = lazy_scene(path)
         return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
     if path.suffix.lower() in TIFF_SUFFIXES:
         data = read_image(path)

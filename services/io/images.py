@@ -10,12 +10,16 @@ import tifffile
 from PIL import Image
 
 TIFF_SUFFIXES = (".tif", ".tiff")
-IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")  # read everywhere an image is taken
+# Microscope vendors' files (Zeiss, Nikon, Leica) through bioio: the formats extra.
+VENDOR_SUFFIXES = (".czi", ".nd2", ".lif")
+# Read everywhere an image is taken.
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", *VENDOR_SUFFIXES)
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")  # OME-Zarr images: folders, read lazily (the formats extra)
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """The pixels of a TIFF, PNG or JPEG file.
+    """The pixels of a TIFF, PNG or JPEG file, or of a vendor file's only
+    scene (CZI, ND2, LIF; axes of one plane dropped).
 
     A file that does not decode is a ``ValueError`` naming the file; the
     decoders' own messages are left out, since they quote the file's first
@@ -24,6 +28,10 @@ def read_image(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such image: {path}")
+    if path.suffix.lower() in VENDOR_SUFFIXES:
+        from labelassist.io.vendor import lazy_scene
+
+        return np.asarray(lazy_scene(path)[0])
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
             return tifffile.imread(path)

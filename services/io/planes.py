@@ -6,7 +6,9 @@ layout.
 TIFF files (OME-TIFF, ImageJ hyperstacks, pyramids, tiled or striped) are
 read a band of rows at a time through tifffile's decoded segments: a
 40,000² slide costs a band of ``tile`` rows in memory, never the whole
-image. PNG and JPEG files are small and read whole.
+image. PNG and JPEG files are small and read whole. OME-Zarr images and
+vendor files (CZI, ND2, LIF, through bioio) stay lazy: a region is read when
+its sample is taken; each scene of a vendor file is a source of its own.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import numpy as np
 import tifffile
 
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
-from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, ZARR_SUFFIXES
+from labelassist.io.vendor import lazy_scene, scene_label, scene_names
+from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
 
@@ -38,10 +41,12 @@ def file_stem(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """A source file's layout: its axes (of ``TZCYX``) and shape in them."""
+    """A source file's layout: its axes (of ``TZCYX``) and shape in them,
+    and the scene's name in a file of several (a LIF's series)."""
     file: str
     axes: str
     shape: tuple[int, ...]
+    scene: str = ""
 
     def extent(self, axis: str) -> int:
         return self.shape[self.axes.index(axis)] if axis in self.axes else 1
@@ -73,7 +78,7 @@ class Region:
     @property
     def stem(self) -> str:
         """A unique, readable sample name: the file's stem and the region."""
-        parts = [file_stem(self.source.file)]
+        parts = [file_stem(self.source.file)] + ([scene_label(self.source.scene)] if self.source.scene else [])
         parts += [f"t{self.t}"] if self.source.extent("T") > 1 else []
         parts += [f"z{self.z}"] if self.source.extent("Z") > 1 else []
         parts += [f"y{self.y}_x{self.x}"] if self.tiled else []
@@ -82,7 +87,7 @@ class Region:
     def as_dict(self) -> dict:
         return {"file": self.source.file, "axes": self.source.axes, "shape": list(self.source.shape),
                 "t": self.t, "z": self.z, "y": self.y, "x": self.x, "height": self.height, "width": self.width,
-                "channel": self.channel}
+                "channel": self.channel, "scene": self.source.scene}
 
 
 def _grid(height: int, width: int, tile: int | None) -> list[tuple[int, int, int, int]]:
@@ -111,9 +116,9 @@ def _channels(source: Source, channel: int | None) -> list[int] | None:
     return None
 
 
-def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None
+def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = ""
                 ) -> Iterator[tuple[Region, np.ndarray]]:
-    source = Source(file, image.axes, tuple(image.data.shape))
+    source = Source(file, image.axes, tuple(image.data.shape), scene)
     _channels(source, channel)
     data = image.data
     order = [a for a in "TZYXC" if a in image.axes]
@@ -226,8 +231,9 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     ----------
     path : path
         TIFF (OME-TIFF, ImageJ hyperstacks, pyramids: the full-resolution
-        level), PNG, JPEG, or an OME-Zarr image (``.zarr`` folder; read a
-        region at a time).
+        level), PNG, JPEG, an OME-Zarr image (``.zarr`` folder) or a vendor
+        file (CZI, ND2, LIF: every scene); the last two read a region at a
+        time.
     axes : str, optional
         The file's axes, one letter of ``TZCYX`` per dimension, for a file
         whose metadata does not say.
@@ -254,6 +260,9 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such image: {path}")
+    if path.suffix.lower() in VENDOR_SUFFIXES:
+        yield from _vendor_samples(path, axes, channel, tile)
+        return
     if path.suffix.lower() in TIFF_SUFFIXES:
         try:
             with tifffile.TiffFile(path) as tiff:
@@ -271,6 +280,16 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
             raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
                              "expected a TIFF, PNG or JPEG file") from None
     yield from _from_array(read_with_axes(path, axes), str(path), channel, tile)
+
+
+def _vendor_samples(path: Path, axes: str | None, channel: int | None, tile: int | None
+                    ) -> Iterator[tuple[Region, np.ndarray]]:
+    """Each scene of a vendor file in turn; a file of one scene names none."""
+    names = scene_names(path)
+    for name in names:
+        data, found = lazy_scene(path, name)
+        image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
+        yield from _from_array(image, str(path), channel, tile, name if len(names) > 1 else "")
 
 
 def image_files(paths) -> list[Path]:

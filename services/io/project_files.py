@@ -8,12 +8,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from labelassist.io.images import VENDOR_SUFFIXES
 from labelassist.io.planes import file_stem, image_files, read_samples
+from labelassist.io.vendor import scene_label
+
+# A label file labels the image of its name: a.tif or a_labels.ome.tif labels a.tif.
+LABEL_SUFFIX = "_labels"
 
 
-def source_files(paths, labels=()) -> list[tuple[Path, Path | None]]:
-    """Image files with their label files (matched by name); a dataset
-    folder brings its images/ and labels/."""
+def source_files(paths, labels=()) -> list[tuple[Path, dict[str, Path]]]:
+    """Image files with their label files, matched by name; a dataset
+    folder brings its images/ and labels/.
+
+    The label files of an image are keyed by scene: ``""`` for the whole
+    file, a scene's name (see ``scene_label``) for a vendor file of several
+    (``a_<scene>_labels.ome.tif`` labels scene <scene> of ``a.lif``).
+    """
     expanded, label_files = [], [Path(p) for p in labels]
     for path in map(Path, paths):
         if path.is_dir() and (path / "images").is_dir():
@@ -22,10 +32,15 @@ def source_files(paths, labels=()) -> list[tuple[Path, Path | None]]:
                 label_files.append(path / "labels")
         else:
             expanded.append(path)
-    by_stem = {}
-    for path in image_files(label_files):  # a.tif or a_labels.ome.tif labels a.tif
-        by_stem[file_stem(path).removesuffix("_labels")] = path
-    return [(image, by_stem.get(file_stem(image))) for image in image_files(expanded)]
+    by_stem = {file_stem(path).removesuffix(LABEL_SUFFIX): path for path in image_files(label_files)}
+    found = []
+    for image in image_files(expanded):
+        stem = file_stem(image)
+        matched = {"": by_stem[stem]} if stem in by_stem else {}
+        if image.suffix.lower() in VENDOR_SUFFIXES:
+            matched |= {name[len(stem) + 1:]: path for name, path in by_stem.items() if name.startswith(stem + "_")}
+        found.append((image, matched))
+    return found
 
 
 def label_planes(path: Path, source, tile: int | None) -> dict:
@@ -47,19 +62,24 @@ def file_samples(sources, axes: str | None = None, channel: int | None = None, t
     """Every sample of every (image, label) file, one at a time, as
     ``add_samples`` takes them: stem, image, sequence, label, origin.
 
-    A file that fails is recorded in ``failed`` (file, reason) and the rest
-    go on; ``progress`` is called once per sample.
+    ``sources`` are (image file, its label files by scene) as
+    :func:`source_files` gives them. A file that fails is recorded in
+    ``failed`` (file, reason) and the rest go on; ``progress`` is called
+    once per sample.
     """
     failed = [] if failed is None else failed
-    for image_path, label_path in sources:
+    for image_path, label_paths in sources:
         try:
-            labels = None
+            labels, labelled = None, None
             for region, image in read_samples(image_path, axes, channel, tile):
-                if label_path is not None and labels is None:
-                    labels = label_planes(label_path, region.source, tile)
                 source = region.source
+                scene = scene_label(source.scene) if source.scene else ""
+                if labelled != source:
+                    labelled = source
+                    labels = label_planes(label_paths[scene], source, tile) if scene in label_paths else None
                 stack = source.extent("T") > 1 or source.extent("Z") > 1
-                sequence = file_stem(image_path) + (f"_y{region.y}_x{region.x}" if stack and region.tiled else "")
+                sequence = (file_stem(image_path) + (f"_{scene}" if scene else "")
+                            + (f"_y{region.y}_x{region.x}" if stack and region.tiled else ""))
                 label = labels.get((region.t, region.z, region.y, region.x)) if labels is not None else None
                 progress()
                 yield {"stem": region.stem, "image": image, "sequence": sequence, "label": label,
@@ -76,7 +96,7 @@ def dataset_samples(samples) -> Iterator[dict]:
     comes as ``{"stem": ..., "error": why}`` and the rest follow."""
     for sample in samples:
         failed: list[tuple[str, str]] = []
-        entries = list(file_samples([(Path(sample.image), sample.label and Path(sample.label))], tile=None,
+        entries = list(file_samples([(Path(sample.image), {"": Path(sample.label)} if sample.label else {})], tile=None,
                                     failed=failed))
         if failed:
             yield {"stem": sample.stem, "error": failed[0][1]}

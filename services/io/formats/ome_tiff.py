@@ -23,6 +23,8 @@ import tifffile
 from labelassist.io.formats import LabelFormat, LabelledImage
 from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
+from labelassist.io.project_files import LABEL_SUFFIX
+from labelassist.io.vendor import scene_label
 
 IN_MEMORY_BYTES = 256 << 20  # larger label images are assembled on disk
 WRITE_TILE = 512  # the tile side of a label image written from disk
@@ -43,13 +45,15 @@ class SourceLabels:
         Give each sample's objects ids of their own, unique in the file;
         else keep each plane's ids as labelled (ids that follow objects
         through a stack stay the same).
+    scene : str
+        The scene's name in a file of several (a LIF's series), else empty.
     """
 
-    def __init__(self, file: str, axes: str, shape: tuple[int, ...], unique_ids: bool = True):
+    def __init__(self, file: str, axes: str, shape: tuple[int, ...], unique_ids: bool = True, scene: str = ""):
         if len(axes) != len(shape) or not axes.endswith(("YX", "YXC")):
             raise ValueError(f"{file}: a source layout needs axes ending in YX and one extent each, "
                              f"got axes {axes!r} {shape}")
-        self.file, self.unique_ids = file, unique_ids
+        self.file, self.unique_ids, self.scene = file, unique_ids, scene
         extents = dict(zip(axes, shape))
         self.axes = "".join(a for a in "TZYX" if a in axes)
         self.shape = tuple(int(extents[a]) for a in self.axes)
@@ -94,10 +98,12 @@ class SourceLabels:
         self.count += 1
 
     def write(self, folder: Path) -> Path:
-        """``folder/<file stem>_labels.ome.tif`` in the source's layout, in
-        the smallest unsigned type that holds its ids; tiled, and written a
-        tile at a time, when it was assembled on disk."""
-        path = Path(folder) / f"{file_stem(self.file)}_labels.ome.tif"
+        """``folder/<file stem>_labels.ome.tif`` (``<file stem>_<scene>_labels``
+        for a scene) in the source's layout, in the smallest unsigned type
+        that holds its ids; tiled, and written a tile at a time, when it was
+        assembled on disk."""
+        scene = f"_{scene_label(self.scene)}" if self.scene else ""
+        path = Path(folder) / f"{file_stem(self.file)}{scene}{LABEL_SUFFIX}.ome.tif"
         dtype = np.uint8 if self.top < 256 else np.uint16 if self.top < 65536 else np.uint32
         options = {"ome": True, "metadata": {"axes": self.axes}, "compression": "zlib"}
         if self._scratch is None:
@@ -137,7 +143,7 @@ def write(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = Tru
     ``unique_ids=False`` keeps each plane's ids as stored (ids that follow
     objects through a stack)."""
     folder.mkdir(parents=True, exist_ok=True)
-    files: dict[str, SourceLabels] = {}
+    files: dict[tuple[str, str], SourceLabels] = {}
     written = []
     for sample in samples:
         origin = sample.origin
@@ -145,9 +151,10 @@ def write(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = Tru
             written.append(folder / f"{sample.stem}.tif")
             write_labels(written[-1], sample.label)
             continue
-        if origin.file not in files:
-            files[origin.file] = SourceLabels(origin.file, origin.axes, tuple(origin.shape), unique_ids=unique_ids)
-        files[origin.file].place(origin, sample.label)
+        key = (origin.file, origin.scene)
+        if key not in files:
+            files[key] = SourceLabels(origin.file, origin.axes, tuple(origin.shape), unique_ids, origin.scene)
+        files[key].place(origin, sample.label)
     return [labels.write(folder) for labels in files.values()] + written
 
 

@@ -154,7 +154,7 @@ class RegisterDatasetResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ...) -> None: ...
 
 class SampleOrigin(_message.Message):
-    __slots__ = ("file", "axes", "shape", "t", "z", "y", "x", "height", "width", "channel")
+    __slots__ = ("file", "axes", "shape", "t", "z", "y", "x", "height", "width", "channel", "scene")
     FILE_FIELD_NUMBER: _ClassVar[int]
     AXES_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +165,7 @@ class SampleOrigin(_message.Message):
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    SCENE_FIELD_NUMBER: _ClassVar[int]
     file: str
     axes: str
     shape: _containers.RepeatedScalarFieldContainer[int]
@@ -175,7 +176,8 @@ class SampleOrigin(_message.Message):
     height: int
     width: int
     channel: int
-    def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ...) -> None: ...
+    scene: str
+    def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ..., scene: _Optional[str] = ...) -> None: ...
 
 class AddSampleParams(_message.Message):
     __slots__ = ("project", "stem", "sequence", "origin", "label_source")

@@ -1,0 +1,92 @@
+"""Microscope vendors' files (Zeiss CZI, Nikon ND2, Leica LIF) through
+``bioio`` and its reader plugins (the ``formats`` extra): each scene of a
+file (a LIF project's series, a CZI's scenes) is an image with its axes,
+kept lazy (dask), so only the planes and regions taken are decoded.
+
+A file of several scenes is a set of images: ``scenes`` names them and
+every scene becomes samples of its own; a single-plane read asks which.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from labelassist.io.images import VENDOR_SUFFIXES
+
+# bioio's dimension letters: S holds the samples of an RGB pixel.
+SAMPLES = "S"
+
+
+def _open(path: Path):
+    """bioio's image of ``path``, or a ValueError saying what is missing."""
+    from labelassist.io.formats import needs
+
+    try:
+        bioio = needs("bioio")
+    except ValueError as missing:
+        raise ValueError(f"{path.name}: {missing}") from None
+    try:
+        return bioio.BioImage(path)
+    except Exception as error:  # bioio and its plugins raise many kinds for an unreadable file
+        raise ValueError(f"{path.name}: not a readable {path.suffix.lstrip('.').upper()} file "
+                         f"({type(error).__name__}); expected one of {', '.join(VENDOR_SUFFIXES)}") from None
+
+
+def scene_names(path: str | Path) -> list[str]:
+    """The names of the file's scenes (one for most files)."""
+    return list(_open(Path(path)).scenes)
+
+
+def scene_label(name: str) -> str:
+    """A scene's name as it goes into sample and file names (letters,
+    digits, ``-`` and ``_``)."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "scene"
+
+
+def lazy_scene(path: str | Path, scene: str | None = None):
+    """One scene of a vendor file as a lazy (dask) array and its axes in
+    our letters (``TZCYX`` or a subset; an RGB file's samples are its
+    channels, last); axes of one plane are dropped.
+
+    Parameters
+    ----------
+    path : path
+        A ``.czi``, ``.nd2`` or ``.lif`` file.
+    scene : str, optional
+        The scene's name (see :func:`scene_names`); without it the file must
+        hold one scene.
+
+    Raises
+    ------
+    ValueError
+        The formats extra is missing, the file does not read, the scene is
+        unknown or not given for a file of several, or the file has both
+        channels and RGB samples.
+    """
+    path = Path(path)
+    image = _open(path)
+    names = list(image.scenes)
+    if scene is None and len(names) > 1:
+        raise ValueError(f"{path.name} holds {len(names)} scenes ({', '.join(names[:5])}"
+                         f"{', ...' if len(names) > 5 else ''}); register it as a project "
+                         "(labelassist project create) to label every scene")
+    if scene is not None:
+        if scene not in names:
+            raise ValueError(f"{path.name} has no scene {scene!r}; its scenes are {', '.join(names)}")
+        image.set_scene(scene)
+    dims = image.dims
+    order = dims.order
+    rgb = SAMPLES in order and getattr(dims, SAMPLES) > 1
+    if rgb and dims.C > 1:
+        raise ValueError(f"{path.name}: {dims.C} channels of RGB pixels ({order} {dims.shape}); "
+                         "export the channels as separate files")
+    wanted = "TZYX" + SAMPLES if rgb else "TZCYX"
+    data = image.get_image_dask_data(wanted)
+    axes = wanted.replace(SAMPLES, "C")
+    keep = [i for i, axis in enumerate(axes) if axis in "YX" or data.shape[i] > 1]
+    data = data[tuple(slice(None) if i in keep else 0 for i in range(len(axes)))]
+    return data, "".join(axes[i] for i in keep)
+
+
+__all__ = ["VENDOR_SUFFIXES", "lazy_scene", "scene_label", "scene_names"]
