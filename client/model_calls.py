@@ -77,7 +77,8 @@ class ModelCalls:
             A selector project, trained on its latest labels.
         model : str
             "unet" (pre-labels) or "clicknet" (click-to-segment, fine-tuned
-            from the bundled generalist for epochs × steps_per_epoch steps).
+            from the bundled generalist for epochs × steps_per_epoch steps,
+            by default 10 × 50).
         **config : int
             Training settings (epochs, width, tile, batch, ...).
 

@@ -293,7 +293,7 @@ def register(commands) -> None:
                              "and adds clicks from nothing with the trained click model")
     effort.add_argument("--max-images", type=int, default=0, help="only the first N test images (0: all)")
     effort.add_argument("--epochs", type=int, default=10, help="U-Net training epochs for the 'unet' start")
-    effort.add_argument("--click-steps", type=int, default=300, help="click model fine-tuning steps")
+    effort.add_argument("--click-steps", type=int, default=500, help="click model fine-tuning steps")
     effort.set_defaults(handler=cmd_bench_effort)
     errors = benches.add_parser("label-errors", help="plant errors in the test labels and measure the review "
                                 "queue (RankLabelErrors) as a detector: average precision")
