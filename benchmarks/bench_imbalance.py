@@ -59,12 +59,14 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--validation", type=int, default=16, help="pool tiles with nuclei that pick the best epoch")
     args = parser.parse_args()
     images, masks = hela_frames()
     pool, empty, with_nuclei = build_pool(images, masks, args.empty_share, seed=0)
     test_images, test_masks = list(images[14:]), list(masks[14:])
     # Validation: a few pool tiles with nuclei, as a project validates on what it has.
-    validation = ([t[0] for t in pool[empty:empty + 4]], [t[1] for t in pool[empty:empty + 4]])
+    held = pool[empty:empty + args.validation]
+    validation = ([t[0] for t in held], [t[1] for t in held])
     started = time.perf_counter()
 
     def run(subset, seed: int, recipe: str, steps_factor: float = 1.0) -> float:
@@ -93,7 +95,8 @@ def main() -> int:
              f"whole frames 14-19. U-Net depth 3, width 8, {args.epochs} epochs × {args.steps} steps (the full pool "
              f"4× as many); {args.seeds} seeds.", "",
              "\"balanced\": the U-Net recipe (half the training tiles centred on foreground, cross-entropy + soft "
-             "Dice, the best validation epoch on 4 pool tiles with nuclei); \"uniform\": uniform tiles, the last "
+             f"Dice, the best validation epoch on {args.validation} pool tiles with nuclei); \"uniform\": uniform "
+             "tiles, the last "
              "epoch.", "",
              "| training set, recipe | test Dice (mean ± std over seeds) |", "|---|---:|"]
     lines += [f"| {name} | {statistics.mean(v):.4f} ± {statistics.pstdev(v):.4f} |" for name, v in rows.items()]

@@ -1,6 +1,6 @@
 """Train the bundled generalist models (pre-label U-Net and click model).
 
-    python benchmarks/train_generalist.py [--unet-epochs 24] [--click-steps 1000] [--scenes 300] [--only unet|clicknet]
+    python benchmarks/train_generalist.py [--unet-epochs 24] [--click-steps 2400] [--scenes 300] [--only unet|clicknet]
 
 Training data, and nothing else: the HeLa time-lapse frames 0-13 (frames
 14-19 are the benchmarks' test frames) at three scales, scikit-image's
@@ -57,7 +57,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--unet-epochs", type=int, default=24)
     parser.add_argument("--unet-steps", type=int, default=40, help="steps per U-Net epoch")
-    parser.add_argument("--click-steps", type=int, default=1000)
+    parser.add_argument("--click-steps", type=int, default=2400)
     parser.add_argument("--scenes", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", choices=("unet", "clicknet"), help="train one of the two")
