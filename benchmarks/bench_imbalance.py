@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import publish  # noqa: E402
 from hela import hela_frames, tile_windows  # noqa: E402
 
+from labelassist.imaging.measures import pooled_dice  # noqa: E402
 from labelassist.models.training import TrainingConfig, predict_mask, train_unet  # noqa: E402
 
 TILE = 64
@@ -44,13 +45,7 @@ def build_pool(images, masks, empty_share: float, seed: int):
 
 def test_dice(model, images, masks) -> float:
     """Foreground Dice pooled over the test frames."""
-    overlap = total = 0
-    for image, mask in zip(images, masks):
-        predicted = predict_mask(model, image)
-        truth = mask > 0
-        overlap += (predicted & truth).sum()
-        total += predicted.sum() + truth.sum()
-    return float(2 * overlap / max(total, 1))
+    return pooled_dice((predict_mask(model, image), mask) for image, mask in zip(images, masks))
 
 
 def main() -> int:

@@ -24,8 +24,8 @@ import numpy as np
 import tifffile
 
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
-from labelassist.io.vendor import lazy_scene, scene_label, scene_names
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
+from labelassist.io.vendor import lazy_scene, scene_label, scene_names
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
 

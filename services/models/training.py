@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from labelassist.imaging.tiling import normalize_image, pad_to_multiple
 from labelassist.models.unet import UNet, predict_probabilities
-from labelassist.imaging.measures import dice as foreground_dice
+from labelassist.imaging.measures import pooled_dice
 
 
 @dataclass
@@ -169,8 +169,9 @@ def train_unet(
         dice = float("nan")
         if validation is not None:
             model_cpu = model.to("cpu")
-            dice = float(np.mean([foreground_dice(predict_mask(model_cpu, image), mask)
-                                  for image, mask in zip(*validation)]))
+            # Pooled over the validation pixels: on a pool of mostly empty tiles a mean of
+            # per-tile Dice keeps the epoch that predicts least.
+            dice = pooled_dice((predict_mask(model_cpu, image), mask) for image, mask in zip(*validation))
             model.to(device)
         report = EpochReport(epoch, float(np.mean(losses)), dice)
         result.history.append(report)
