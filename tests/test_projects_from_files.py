@@ -43,6 +43,15 @@ def _disks(shape, count, radius, rng) -> np.ndarray:
     return truth
 
 
+def _exported(env, project: str, out: Path, name: str, axes: str) -> np.ndarray:
+    """``project export`` into ``out``: the label image ``name``, checked to have ``axes``."""
+    exported = run(env, "project", "export", project, "-o", str(out))
+    assert exported.returncode == 0, exported.stderr
+    with tifffile.TiffFile(out / name) as written:
+        assert written.series[0].axes == axes
+        return written.asarray()
+
+
 def test_a_tzcyx_ome_tiff_becomes_one_sample_per_plane_and_exports_in_its_layout(cli_env, client, tmp_path, rng):
     stack = rng.integers(0, 4000, (2, 3, 2, 64, 80)).astype(np.uint16)
     path = tmp_path / "cells.ome.tif"
@@ -68,12 +77,7 @@ def test_a_tzcyx_ome_tiff_becomes_one_sample_per_plane_and_exports_in_its_layout
         mask[40:50, 50:60] = 2
         client.submit_label(info.sample_id, "exporter", mask)
         labelled[(info.origin.t, info.origin.z)] = mask
-    out = tmp_path / "export"
-    exported = run(cli_env, "project", "export", project, "-o", str(out))
-    assert exported.returncode == 0, exported.stderr
-    with tifffile.TiffFile(out / "cells_labels.ome.tif") as written:
-        assert written.series[0].axes == "TZYX"
-        labels = written.asarray()
+    labels = _exported(cli_env, project, tmp_path / "export", "cells_labels.ome.tif", "TZYX")
     assert labels.shape == (2, 3, 64, 80)
     for (t, z), mask in labelled.items():
         assert np.array_equal(labels[t, z] > 0, mask > 0)
@@ -336,11 +340,7 @@ def test_a_zeiss_czi_stack_becomes_one_sample_per_plane_through_bioio_and_export
     mask = _disks((40, 56), 3, 5, rng)
     client.submit_label(infos[1].sample_id, "exporter", mask)
     out = tmp_path / "export"
-    exported = run(cli_env, "project", "export", project, "-o", str(out))
-    assert exported.returncode == 0, exported.stderr
-    with tifffile.TiffFile(out / "slide_labels.ome.tif") as written:
-        assert written.series[0].axes == "ZYX"
-        labels = written.asarray()
+    labels = _exported(cli_env, project, out, "slide_labels.ome.tif", "ZYX")
     assert labels.shape == (3, 40, 56) and np.array_equal(labels[1] > 0, mask > 0) and not labels[[0, 2]].any()
 
     again = _name("czi-labelled")
