@@ -40,8 +40,29 @@ def test_an_object_larger_than_the_first_window_is_found_whole_by_zooming_out():
     target = _disc((600, 600), (300, 280), 110)
     found = segment_object(target.astype(np.float32), [Click(300, 280)], _threshold_model)
     mask = found.full(target.shape).astype(bool)
-    assert found.passes >= 3  # 64 -> 128 -> 256: the object fits
+    assert found.passes == 1 and found.window.side == 256  # 64, 128 and 256 in one call: the object fits 256
     assert (mask & target).sum() / (mask | target).sum() > 0.97
+
+
+def test_a_lone_click_keeps_the_narrowest_window_that_holds_the_object():
+    target = _disc((600, 600), (300, 280), 20)
+    found = segment_object(target.astype(np.float32), [Click(300, 280)], _threshold_model)
+    assert found.window.side == 64 and (found.full(target.shape).astype(bool) == target).all()
+
+
+@pytest.mark.parametrize("radius", [12, 45, 90])
+def test_the_bundled_click_model_outlines_small_and_large_objects_from_one_click(radius):
+    """One click in the middle of a disk of 24 to 180 pixels: wider than the
+    first window, the model alone would outline a blob inside it."""
+    from labelassist.models import generalist
+    from labelassist.models.click_training import click_model_predictor
+
+    model, _ = generalist.load_bundled("clicknet")
+    rng = np.random.default_rng(radius)
+    target = _disc((400, 400), (200, 210), radius)
+    image = (rng.normal(400, 20, target.shape) + 300 * target).astype(np.uint16)
+    found = segment_object(image, [Click(200, 210)], click_model_predictor(model)).full(target.shape).astype(bool)
+    assert (found & target).sum() / (found | target).sum() >= 0.9
 
 
 def test_an_object_at_the_image_border_stops_the_zoom_at_the_border():

@@ -5,7 +5,8 @@ how its answer becomes the object's mask.
 The model sees a square window resized to :data:`INPUT_SIDE` pixels with
 four channels: the image, positive clicks, negative clicks and the object's
 current mask (Sofiiuk et al. 2022, RITM; Diaz-Pinto et al. 2022, DeepEdit).
-A first click opens a :data:`FIRST_WINDOW` window centred on it; while the
+A lone first click is answered in windows of :data:`FIRST_SIDES` centred on
+it, in one batch, and the narrowest that holds the object is kept; while the
 object runs into the window's edge the window doubles ("zoom out"); a
 current mask or box sets the window to the object's extent ("zoom in").
 Each window goes to the model with its mirror images in one batch and the
@@ -31,6 +32,10 @@ CLICK_RADIUS = 3  # in model pixels
 MAX_PASSES = 4
 MAX_CLICKS = 100
 THRESHOLD = 0.5
+# A lone first click is answered at these window sides together: a click
+# inside an object wider than the first window sees only object there and
+# the model outlines a blob; the wider windows see the object whole.
+FIRST_SIDES = (FIRST_WINDOW, 2 * FIRST_WINDOW, 4 * FIRST_WINDOW)
 
 # predict(batch (N, 4, S, S) float32) -> foreground probability (N, S, S)
 Predict = Callable[[np.ndarray], np.ndarray]
@@ -44,12 +49,13 @@ def _flipped(array: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
 MIRRORS = ((), (-1,), (-2,))
 
 
-def mirrored_probability(predict: Predict, window_input: np.ndarray) -> np.ndarray:
-    """The model's answer for one (4, S, S) input, averaged over the input
-    and its mirror images (:data:`MIRRORS`), asked in one batch."""
-    batch = np.stack([_flipped(window_input, axes) for axes in MIRRORS])
+def mirrored_probability(predict: Predict, window_inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The model's answer for each (4, S, S) input, averaged over the input
+    and its mirror images (:data:`MIRRORS`), all asked in one batch."""
+    batch = np.stack([_flipped(window_input, axes) for window_input in window_inputs for axes in MIRRORS])
     answers = predict(batch)
-    return np.mean([_flipped(answer, axes) for answer, axes in zip(answers, MIRRORS)], axis=0)
+    return [np.mean([_flipped(answers[first + k], axes) for k, axes in enumerate(MIRRORS)], axis=0)
+            for first in range(0, len(batch), len(MIRRORS))]
 
 
 @dataclass(frozen=True)
@@ -261,9 +267,13 @@ def segment_object(image: np.ndarray, clicks: Sequence[Click], predict: Predict,
     window = first_window(clicks, box, mask)
     grey_image = grey(image)
     scale = intensity_range(grey_image)
+    lone = box is None and (mask is None or not mask.any()) and window.side == FIRST_WINDOW
     for passes in range(1, MAX_PASSES + 1):
-        probability = mirrored_probability(predict, model_input(grey_image, window, clicks, mask, scale))
-        found = window_mask(probability, window, shape, clicks)
+        if lone and passes == 1:
+            window, found = _first_scale(grey_image, clicks, predict, scale)
+        else:
+            probability = mirrored_probability(predict, [model_input(grey_image, window, clicks, mask, scale)])[0]
+            found = window_mask(probability, window, shape, clicks)
         if window.side >= MAX_WINDOW or not _touches_open_edge(found, window, shape) or passes == MAX_PASSES:
             break
         rows, cols = np.nonzero(found)
@@ -277,6 +287,36 @@ def segment_object(image: np.ndarray, clicks: Sequence[Click], predict: Predict,
     ys, xs = np.nonzero(found)
     crop = found[ys.min():ys.max() + 1, xs.min():xs.max() + 1].astype(np.uint8)
     return SegmentedObject(crop, rows.start + int(ys.min()), cols.start + int(xs.min()), window, passes)
+
+
+def _first_scale(image: np.ndarray, clicks: Sequence[Click], predict: Predict, scale: tuple[float, float]
+                 ) -> tuple[Window, np.ndarray]:
+    """The window and answer of a lone first click: the answers at
+    :data:`FIRST_SIDES` come in one batch, and a wider window replaces a
+    narrower one while it sees the narrower one's object grow (at least
+    twice the area, holding 90 % of it): the narrower one saw the inside
+    of a larger object."""
+    shape = image.shape[:2]
+    centre = first_window(clicks, None, None)
+    windows = [Window(centre.top + (centre.side - side) // 2, centre.left + (centre.side - side) // 2, side)
+               for side in FIRST_SIDES]
+    answers = mirrored_probability(predict, [model_input(image, w, clicks, None, scale) for w in windows])
+    found = [window_mask(answer, w, shape, clicks) for answer, w in zip(answers, windows)]
+    frame = windows[-1].inside(shape)
+    placed = []
+    for w, mask in zip(windows, found):  # every answer in the widest window's frame, to compare
+        rows, cols, _, _ = w.inside(shape)
+        canvas = np.zeros((frame[0].stop - frame[0].start, frame[1].stop - frame[1].start), bool)
+        canvas[rows.start - frame[0].start:rows.stop - frame[0].start,
+               cols.start - frame[1].start:cols.stop - frame[1].start] = mask
+        placed.append(canvas)
+    chosen = 0
+    while chosen + 1 < len(windows):
+        narrow, wide = placed[chosen], placed[chosen + 1]
+        if not (wide.sum() >= 2 * narrow.sum() and (narrow & wide).sum() >= 0.9 * narrow.sum()):
+            break
+        chosen += 1
+    return windows[chosen], found[chosen]
 
 
 def corrective_click(target: np.ndarray, predicted: np.ndarray) -> Click | None:
