@@ -25,7 +25,7 @@ import tifffile
 
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
-from labelassist.io.vendor import lazy_scene, scene_label, scene_names
+from labelassist.io.vendor import lazy_scenes, scene_label
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
 
@@ -284,12 +284,10 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
 
 def _vendor_samples(path: Path, axes: str | None, channel: int | None, tile: int | None
                     ) -> Iterator[tuple[Region, np.ndarray]]:
-    """Each scene of a vendor file in turn; a file of one scene names none."""
-    names = scene_names(path)
-    for name in names:
-        data, found = lazy_scene(path, name)
+    """Each scene of a vendor file in turn."""
+    for name, data, found in lazy_scenes(path):
         image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
-        yield from _from_array(image, str(path), channel, tile, name if len(names) > 1 else "")
+        yield from _from_array(image, str(path), channel, tile, name)
 
 
 def image_files(paths) -> list[Path]:

@@ -3,8 +3,8 @@
 file (a LIF project's series, a CZI's scenes) is an image with its axes,
 kept lazy (dask), so only the planes and regions taken are decoded.
 
-A file of several scenes is a set of images: ``scenes`` names them and
-every scene becomes samples of its own; a single-plane read asks which.
+A file of several scenes is a set of images: :func:`lazy_scenes` gives
+each (the file opened once), and a single-plane read asks which.
 """
 
 from __future__ import annotations
@@ -33,11 +33,6 @@ def _open(path: Path):
                          f"({type(error).__name__}); expected one of {', '.join(VENDOR_SUFFIXES)}") from None
 
 
-def scene_names(path: str | Path) -> list[str]:
-    """The names of the file's scenes (one for most files)."""
-    return list(_open(Path(path)).scenes)
-
-
 def scene_label(name: str) -> str:
     """A scene's name as it goes into sample and file names (letters,
     digits, ``-`` and ``_``)."""
@@ -54,7 +49,7 @@ def lazy_scene(path: str | Path, scene: str | None = None):
     path : path
         A ``.czi``, ``.nd2`` or ``.lif`` file.
     scene : str, optional
-        The scene's name (see :func:`scene_names`); without it the file must
+        The scene's name (see :func:`lazy_scenes`); without it the file must
         hold one scene.
 
     Raises
@@ -75,6 +70,24 @@ def lazy_scene(path: str | Path, scene: str | None = None):
         if scene not in names:
             raise ValueError(f"{path.name} has no scene {scene!r}; its scenes are {', '.join(names)}")
         image.set_scene(scene)
+    return _scene_array(image, path)
+
+
+def lazy_scenes(path: str | Path):
+    """Every scene of a vendor file, opened once: (name, lazy array, axes)
+    as :func:`lazy_scene` gives them, one scene after the other (each
+    array is valid until the next is asked for); the name is empty for a
+    file of one scene, which names none."""
+    path = Path(path)
+    image = _open(path)
+    names = list(image.scenes)
+    for name in names:
+        image.set_scene(name)
+        yield (name if len(names) > 1 else "", *_scene_array(image, path))
+
+
+def _scene_array(image, path: Path):
+    """The current scene of bioio's ``image``: a lazy array and its axes, axes of one plane dropped."""
     dims = image.dims
     order = dims.order
     rgb = SAMPLES in order and getattr(dims, SAMPLES) > 1
@@ -89,4 +102,4 @@ def lazy_scene(path: str | Path, scene: str | None = None):
     return data, "".join(axes[i] for i in keep)
 
 
-__all__ = ["VENDOR_SUFFIXES", "lazy_scene", "scene_label", "scene_names"]
+__all__ = ["VENDOR_SUFFIXES", "lazy_scene", "lazy_scenes", "scene_label"]
