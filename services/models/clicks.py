@@ -270,7 +270,7 @@ def segment_object(image: np.ndarray, clicks: Sequence[Click], predict: Predict,
     lone = box is None and (mask is None or not mask.any()) and window.side == FIRST_WINDOW
     for passes in range(1, MAX_PASSES + 1):
         if lone and passes == 1:
-            window, found = _first_scale(grey_image, clicks, predict, scale)
+            window, found = _first_scale(grey_image, window, clicks, predict, scale)
         else:
             probability = mirrored_probability(predict, [model_input(grey_image, window, clicks, mask, scale)])[0]
             found = window_mask(probability, window, shape, clicks)
@@ -289,15 +289,14 @@ def segment_object(image: np.ndarray, clicks: Sequence[Click], predict: Predict,
     return SegmentedObject(crop, rows.start + int(ys.min()), cols.start + int(xs.min()), window, passes)
 
 
-def _first_scale(image: np.ndarray, clicks: Sequence[Click], predict: Predict, scale: tuple[float, float]
-                 ) -> tuple[Window, np.ndarray]:
-    """The window and answer of a lone first click: the answers at
-    :data:`FIRST_SIDES` come in one batch, and a wider window replaces a
+def _first_scale(image: np.ndarray, centre: Window, clicks: Sequence[Click], predict: Predict,
+                 scale: tuple[float, float]) -> tuple[Window, np.ndarray]:
+    """The window and answer of a lone first click (``centre``, its first
+    window): the answers at :data:`FIRST_SIDES` around it come in one batch, and a wider window replaces a
     narrower one while it sees the narrower one's object grow (at least
     twice the area, holding 90 % of it): the narrower one saw the inside
     of a larger object."""
     shape = image.shape[:2]
-    centre = first_window(clicks, None, None)
     windows = [Window(centre.top + (centre.side - side) // 2, centre.left + (centre.side - side) // 2, side)
                for side in FIRST_SIDES]
     answers = mirrored_probability(predict, [model_input(image, w, clicks, None, scale) for w in windows])
