@@ -124,3 +124,21 @@ def test_inspection_benchmark_reports_rates_with_defaults_and_calibrated(tmp_pat
         assert rates["detected"]["holes punched"]["found"] == rates["detected"]["holes punched"]["planted"]
         assert row["ranking"]["planted"] >= 1 and row["ranking"]["average_precision"] > 0.5
     assert "| defaults |" in (tmp_path / "out" / "results.md").read_text()
+
+
+def test_an_effort_start_that_fails_is_reported_and_the_other_starts_are_measured(client, tmp_path):
+    from labelassist.evaluation.effort import as_rows, run_effort, write_effort_outputs
+
+    reference = np.zeros((48, 48), np.int32)
+    reference[8:20, 8:20], reference[28:40, 26:40] = 1, 2
+    client.create_project("effort-failure")
+    sample_id = client.add_sample("effort-failure", "two-squares", (reference > 0).astype(np.uint16) * 900 + 100)
+    # The test stack serves no U-Net: the generalist start cannot pre-label.
+    records = run_effort(client, "effort-failure", [sample_id], [reference], ["generalist", "scratch"])
+    assert "FAILED_PRECONDITION: no U-Net is loaded" in records["generalist"].failure
+    assert records["scratch"].failure is None and records["scratch"].objects == 2
+    rows = as_rows(records, {})
+    write_effort_outputs({"description": "two squares", "seconds": 1.0, "starts": rows}, tmp_path, "test",
+                         {"cpus": 2, "processor": "x86_64", "python": "3.11"})
+    table = (tmp_path / "results.md").read_text()
+    assert "| generalist | failed: " in table and "| scratch | 2 |" in table

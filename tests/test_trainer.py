@@ -59,3 +59,62 @@ def test_queued_jobs_wait_for_the_trainer_and_any_replica_follows_them(start_ser
     assert model_store.versions(data_dir / "models") == [1, 2]
     assert not list((data_dir / "jobs").glob("*.npz"))  # the project's pairs go once trained
     assert _trainer(data_dir, "--once").stdout.strip().endswith("0 training job(s) run")
+
+
+_HOLDER = """
+import fcntl, json, sys, time
+folder, job, state, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+lock = open(f"{folder}/training.lock", "a+")
+fcntl.flock(lock, fcntl.LOCK_EX)
+lock.write(job); lock.flush()
+with open(f"{folder}/{job}.jsonl", "w") as journal:
+    journal.write(json.dumps({"job": job, "project": ""}) + "\\n")
+    journal.write(json.dumps({"state": state, "model_version": 1 if state == "succeeded" else 0}) + "\\n")
+print("holding", flush=True)
+time.sleep(seconds)
+"""
+
+
+def _hold_training_lock(jobs_folder, state: str, seconds: float) -> subprocess.Popen:
+    """Another process holding the training lock for a job whose journal says ``state``."""
+    jobs_folder.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(jobs_folder), "f00dfeedf00dfeed", state,
+                               str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    return holder
+
+
+def test_a_job_that_recorded_its_end_but_still_frees_the_lock_does_not_refuse_the_next(start_service, tmp_path):
+    import time
+
+    dataset = tmp_path / "data" / "datasets" / "blobs"
+    write_blob_dataset(dataset, 3, seed=5)
+    assist = start_service("assist")
+    holder = _hold_training_lock(tmp_path / "data" / "jobs", "succeeded", seconds=1.5)
+    try:
+        with LabelAssistClient(ServiceAddresses(assist=assist.address), retries=0) as client:
+            started = time.monotonic()
+            job = client.train(dataset, epochs=1, steps_per_epoch=1, **SMALL)
+            assert time.monotonic() - started >= 1.0  # it waited for the lock, then started
+            assert list(client.train_status(job))[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED
+    finally:
+        holder.kill()
+
+
+def test_a_running_job_holding_the_lock_refuses_the_next_at_once_and_names_it(start_service, tmp_path):
+    import pytest
+
+    from labelassist.client.errors import LabelAssistError
+
+    dataset = tmp_path / "data" / "datasets" / "blobs"
+    write_blob_dataset(dataset, 3, seed=5)
+    assist = start_service("assist")
+    holder = _hold_training_lock(tmp_path / "data" / "jobs", "running", seconds=60)
+    try:
+        with LabelAssistClient(ServiceAddresses(assist=assist.address), retries=0) as client, \
+                pytest.raises(LabelAssistError) as refused:
+            client.train(dataset, epochs=1, steps_per_epoch=1, **SMALL)
+        assert refused.value.status.name == "FAILED_PRECONDITION"
+        assert "f00dfeedf00dfeed is running" in str(refused.value)
+    finally:
+        holder.kill()

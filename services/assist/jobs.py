@@ -30,6 +30,9 @@ logger = logging.getLogger("labelassist.jobs")
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 POLL_SECONDS = 0.5
 LOCK_NAME = "training.lock"
+# A job's runner records its end before it frees the lock; on a busy machine
+# the gap can last seconds, and a next job started in it waits this long.
+ENDED_HOLDER_GRACE_SECONDS = 30.0
 
 
 @dataclass
@@ -90,9 +93,7 @@ class JournalJob:
         self.project = header.get("project", "")
 
     def _events(self) -> list[Event]:
-        lines = self.journal.read_text().splitlines()[1:]
-        # A line being written may be cut short: only complete lines count.
-        return [Event(**json.loads(line)) for line in lines if line.endswith("}")]
+        return journal_events(self.journal)
 
     def follow(self, still_wanted: Callable[[], bool] = lambda: True) -> Iterator[Event]:
         seen = 0
@@ -115,6 +116,22 @@ class JournalJob:
                                                 "start the training again")
                 return
             time.sleep(POLL_SECONDS)
+
+
+def journal_events(journal: Path) -> list[Event]:
+    """The events a job's journal records, after its header line."""
+    lines = journal.read_text().splitlines()[1:]
+    # A line being written may be cut short: only complete lines count.
+    return [Event(**json.loads(line)) for line in lines if line.endswith("}")]
+
+
+def _journal_ended(journal: Path) -> bool:
+    """Whether a job's journal records its end (succeeded or failed)."""
+    try:
+        events = journal_events(journal)
+    except OSError:
+        return False
+    return bool(events) and events[-1].state in (SUCCEEDED, FAILED)
 
 
 def _locked(lock: Path) -> bool:
@@ -154,16 +171,24 @@ class JobRegistry:
             folder.mkdir(parents=True, exist_ok=True)
 
     def _hold_training_lock(self):
-        """The exclusive training lock, or ConflictError naming the job that holds it."""
+        """The exclusive training lock, or ConflictError naming the job that
+        holds it. A holder whose journal already records its end is freeing
+        the lock: that is waited for, not refused."""
         handle = open(self.folder / LOCK_NAME, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            running = handle.read().strip() or "another job"
-            handle.close()
-            raise ConflictError(f"training job {running} is running; one training runs at a time: follow it "
-                                "with TrainStatus and start the next when it has ended") from None
+        deadline = time.monotonic() + ENDED_HOLDER_GRACE_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                handle.seek(0)
+                running = handle.read().strip()
+                if running and _journal_ended(self.folder / f"{running}.jsonl") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                handle.close()
+                raise ConflictError(f"training job {running or 'another job'} is running; one training runs at a "
+                                    "time: follow it with TrainStatus and start the next when it has ended") from None
         handle.seek(0)
         handle.truncate()
         return handle

@@ -115,7 +115,8 @@ def cmd_bench_effort(args) -> int:
 
     from tqdm import tqdm
 
-    from labelassist.evaluation.effort import LABELS, STARTS, as_rows, run_effort, write_effort_outputs
+    from labelassist.client.errors import LabelAssistError
+    from labelassist.evaluation.effort import LABELS, STARTS, StartEffort, as_rows, run_effort, write_effort_outputs
     from labelassist.evaluation.evaluation_set import load_evaluation_set
     from labelassist.evaluation.machine import machine
 
@@ -137,12 +138,21 @@ def cmd_bench_effort(args) -> int:
             records = run_effort(client, "effort", ids, references, before,
                                  lambda start: (bar.set_postfix_str(start), bar.update()))
             if after:
-                for model, config in (("unet", {"epochs": args.epochs}),
-                                      ("clicknet", {"epochs": 1, "steps_per_epoch": args.click_steps})):
+                # A training that fails is reported as the failure of the starting points that need it.
+                trainings = (("unet", {"epochs": args.epochs}, "unet"),
+                             ("clicknet", {"epochs": 1, "steps_per_epoch": args.click_steps}, "click-trained"))
+                failed = {}
+                for model, config, start in trainings:
                     bar.set_postfix_str(f"training {model} on the training split")
-                    _train_through(client, datasets, args.dataset, model, **config)
-                records |= run_effort(client, "effort", ids, references, after,
+                    try:
+                        _train_through(client, datasets, args.dataset, model, **config)
+                    except (RuntimeError, LabelAssistError) as error:
+                        print(f"effort: training {model} failed ({error}); {start} is reported as failed",
+                              file=sys.stderr)
+                        failed[start] = StartEffort(start, failure=f"training {model} failed: {error}")
+                records |= run_effort(client, "effort", ids, references, [s for s in after if s not in failed],
                                       lambda start: (bar.set_postfix_str(start), bar.update()))
+                records |= failed
     description = (f"Dataset `{args.dataset}`: {len(chosen)} test images (split: {data.split_source}), "
                    f"{records[starts[0]].objects} reference objects. Project models (U-Net {args.epochs} "
                    f"epochs; click model fine-tuned {args.click_steps} steps from the generalist) are trained "

@@ -22,6 +22,7 @@ vertex clicks follows Castrejón et al. 2017 (Polygon-RNN, CVPR).
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 import time
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from skimage import measure
 
 from labelassist.imaging.measures import dice, instance_labels, iou, match_objects
 from labelassist.models.clicks import corrective_click
+
+logger = logging.getLogger("labelassist.effort")
 
 MAX_CLICKS = 20
 ACCEPT_DICE = 0.95
@@ -71,6 +74,8 @@ class StartEffort:
     noc85: list[int] = field(default_factory=list)
     noc90: list[int] = field(default_factory=list)
     segment_seconds: list[float] = field(default_factory=list)
+    # Why this starting point could not be measured (a failed call or training).
+    failure: str | None = None
 
     @property
     def actions(self) -> int:
@@ -86,7 +91,8 @@ class StartEffort:
                 "noc85": statistics.mean(self.noc85) if self.noc85 else None,
                 "noc90": statistics.mean(self.noc90) if self.noc90 else None,
                 "segment_median_ms": 1000 * statistics.median(latency) if latency else None,
-                "segment_p95_ms": 1000 * latency[int(0.95 * (len(latency) - 1))] if latency else None}
+                "segment_p95_ms": 1000 * latency[int(0.95 * (len(latency) - 1))] if latency else None,
+                "failure": self.failure}
 
 
 def polygon_vertices(target: np.ndarray) -> int:
@@ -174,6 +180,9 @@ def write_effort_outputs(results: dict, out: Path, command: str, machine: dict) 
              "| start | objects | accepted as is | actions / object | NoC@85 | NoC@90 | s / object | "
              "effort vs. polygons | Segment median / p95 (ms) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
+        if r.get("failure"):
+            lines.append(f"| {r['label']} | failed: {r['failure']} |||||||||")
+            continue
         relative = f"{100 * r['actions_per_object'] / scratch['actions_per_object']:.0f} %" \
             if scratch and scratch["actions_per_object"] else "-"
         noc = [f"{r[k]:.2f}" if r[k] is not None else "-" for k in ("noc85", "noc90")]
@@ -195,6 +204,7 @@ def _plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
+    rows = [r for r in rows if not r.get("failure")]
     figure, axes = pyplot.subplots(figsize=(7, 4), dpi=120)
     labels = [r["label"] for r in rows]
     axes.barh(labels, [r["seconds_per_object"] for r in rows], color="#4a7bb7")
@@ -225,19 +235,29 @@ def run_effort(client, project: str, sample_ids: list[int], references: list[np.
     records: dict[str, StartEffort] = {}
     for start in starts:
         record = records[start] = StartEffort(start)
-        for sample_id, reference in zip(sample_ids, references):
-            def segment(clicks, current, sample_id=sample_id):
-                found = client.segment(None, clicks, mask=None if current is None else current.astype(np.uint8),
-                                       sample_id=sample_id, crop_to_object=True)
-                return found.full(reference.shape[:2])
-
-            if start == "scratch":
-                annotate(reference, None, None, record)
-            elif start in ("click", "click-trained"):
-                annotate(reference, None, segment, record)
-            else:
-                method = {"classical": None, "generalist": "unet", "unet": "unet"}[start]
-                prelabel = client.prelabel(None, method, sample_id=sample_id).mask
-                annotate(reference, prelabel, segment, record)
-            progress(start)
+        try:
+            _annotate_samples(client, sample_ids, references, start, record, progress)
+        except Exception as error:  # noqa: BLE001 - one failed start is reported, the others still run
+            logger.exception("effort: starting point %s failed", start)
+            records[start] = StartEffort(start, failure=f"{type(error).__name__}: {error}")
     return records
+
+
+def _annotate_samples(client, sample_ids: list[int], references: list[np.ndarray], start: str,
+                      record: StartEffort, progress: Callable[[str], None]) -> None:
+    """One starting point over every sample, into ``record``."""
+    for sample_id, reference in zip(sample_ids, references):
+        def segment(clicks, current, sample_id=sample_id):
+            found = client.segment(None, clicks, mask=None if current is None else current.astype(np.uint8),
+                                   sample_id=sample_id, crop_to_object=True)
+            return found.full(reference.shape[:2])
+
+        if start == "scratch":
+            annotate(reference, None, None, record)
+        elif start in ("click", "click-trained"):
+            annotate(reference, None, segment, record)
+        else:
+            method = {"classical": None, "generalist": "unet", "unet": "unet"}[start]
+            prelabel = client.prelabel(None, method, sample_id=sample_id).mask
+            annotate(reference, prelabel, segment, record)
+        progress(start)
