@@ -74,6 +74,24 @@ def test_a_head_smaller_than_the_pool_refills_and_every_sample_is_leased_once(st
     assert queues.lease(project, "late", "sequential") == []
 
 
+@pytest.mark.parametrize("strategy, parameters", CALLS, ids=[f"{s}-{'-'.join(map(str, p.values()))}"
+                                                             for s, p in CALLS])
+def test_leases_past_a_head_of_leased_samples_reach_every_free_sample_for_every_strategy(
+        store, monkeypatch, strategy, parameters):
+    monkeypatch.setattr(ranked_queue, "HEAD", 8)
+    monkeypatch.setattr(ranked_queue, "DIVERSE_HEAD", 8)
+    project = scored_pool(store, "p", 40)
+    queues = RankedQueues(store, background=False)
+    # Leased, not labelled: every lease stays live, so each head is used up by leases alone.
+    leased = [row.id for row, _ in queues.lease(project, "batch", strategy, parameters, count=12)]
+    for i in range(28):
+        taken = queues.lease(project, f"ann{i}", strategy, parameters)
+        assert taken, f"exhausted after {len(leased)} leases with {40 - len(leased)} samples free"
+        leased.append(taken[0][0].id)
+    assert sorted(leased) == sorted(row.id for row in store.samples(project))
+    assert queues.lease(project, "late", strategy, parameters) == []
+
+
 def test_batch_leases_return_held_samples_first_then_the_next_best(store):
     project = scored_pool(store, "p", 20)
     queues = RankedQueues(store, background=False)

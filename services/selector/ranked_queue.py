@@ -5,7 +5,8 @@ size of the pool.
 A queue is keyed by project and ranking (strategy name and parameters). Its
 head holds the strategy's first ``HEAD`` picks (``DIVERSE_HEAD`` for
 strategies that need embeddings, which run k-center greedy on at most
-``CANDIDATES`` samples). A lease takes the first entries that are not
+``CANDIDATES`` samples) beyond the samples under a live lease, which stay in
+it: a head of leased samples is never mistaken for an exhausted pool. A lease takes the first entries that are not
 labelled, not leased and not skipped by the annotator, under a short lock.
 A head is rebuilt in the background when what it was built from changes
 (new samples, another model version or more scored samples) or when leases
@@ -142,6 +143,12 @@ class PoolReader:
             pool = self._with_scores(pool, project, version)
         return pool
 
+    def live_leases(self, project: Project, now: float) -> int:
+        """Samples of the project under a lease that has not expired."""
+        with self.store.reader.connect() as connection:
+            return connection.execute(sa.select(sa.func.count()).select_from(leases).where(
+                (leases.c.project_id == project.id) & (leases.c.expires_at > now))).scalar_one()
+
     def _with_scores(self, pool: Pool, project: Project, version: int) -> Pool:
         """Keep only the candidates the newest model scored, with their scores."""
         found: dict[int, np.ndarray] = {}
@@ -237,7 +244,7 @@ class RankedQueues:
         leased, deepest = self._take(project, key, annotator, count, now, with_skipped=False)
         if len(leased) < count and (stale or not state["complete"]):
             # The head is used up but the pool may not be: rebuild now.
-            state = self._build(project, strategy, values, key, unless_built_after=now)
+            state = self._build(project, strategy, values, key, unless_newer_than=state["built_at"])
             leased, deepest = self._take(project, key, annotator, count, now, with_skipped=False)
         if len(leased) < count:
             leased, deepest = self._take(project, key, annotator, count, now, with_skipped=True)
@@ -365,17 +372,21 @@ class RankedQueues:
                                exc_info=True)
 
     def _build(self, project: Project, strategy: str, values: Mapping[str, Any], key: str,
-               unless_built_after: float | None = None) -> dict:
-        """Rank and store a new head (one build per queue at a time)."""
+               unless_newer_than: float | None = None) -> dict:
+        """Rank and store a new head (one build per queue at a time); with
+        ``unless_newer_than``, only if no build came after that one."""
         with self._lock(project, key):
             state = self._state(project, key)
-            if state is not None and unless_built_after is not None and state["built_at"] >= unless_built_after:
+            if state is not None and unless_newer_than is not None and state["built_at"] > unless_newer_than:
                 return state
             started = time.perf_counter()
             fresh = self.reader.freshness(project)
             wanted = needs(strategy, values)
             pool = self.reader.pool(project, wanted, fresh.model_version)
-            head = DIVERSE_HEAD if wanted & {"embeddings", "features"} else HEAD
+            # Leased samples stay in the head (their lease may expire), so the head
+            # holds its full size in samples that are free beside them.
+            head = (DIVERSE_HEAD if wanted & {"embeddings", "features"} else HEAD) \
+                + self.reader.live_leases(project, time.time())
             count = min(head, len(pool.ids))
             complete = count == pool.unlabelled
             pool = self._bounded(pool, wanted, values, fresh.model_version)
