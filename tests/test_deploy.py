@@ -96,6 +96,22 @@ def test_clients_reach_every_replica_through_headless_services_and_replicas_surv
         assert term["topologyKey"] == "kubernetes.io/hostname"
 
 
+def test_the_services_reach_every_triton_replica_and_prometheus_scrapes_triton():
+    documents = [d for _, d in manifests()]
+    triton = next(d for d in documents if d["kind"] == "Service" and d["metadata"]["name"] == "triton")
+    assert triton["spec"]["clusterIP"] == "None"
+    config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]
+    assert config["LABELASSIST_TRITON_URL"] == "dns:///triton:8001"
+    deployment = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "triton")
+    template = deployment["spec"]["template"]
+    ports = {p["name"]: p["containerPort"] for p in template["spec"]["containers"][0]["ports"]}
+    assert template["metadata"]["annotations"]["prometheus.io/port"] == str(ports["metrics"])
+    policy = next(d for d in documents if d["kind"] == "NetworkPolicy")
+    scrape = [rule for rule in policy["spec"]["ingress"] if {"port": ports["metrics"], "protocol": "TCP"}
+              in rule["ports"]]
+    assert scrape and scrape[0]["from"][0]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "prometheus"}
+
+
 def test_every_service_pod_exposes_its_metrics_for_scraping():
     documents = [d for _, d in manifests()]
     config = next(d for d in documents if d["kind"] == "ConfigMap")["data"]

@@ -97,14 +97,26 @@ def cmd_status(args) -> int:
 
 
 def _triton_state(url: str) -> str:
+    """LIVE, NOT_LIVE or UNAVAILABLE; for several replicas, how many are live."""
     try:
         import tritonclient.grpc as triton
     except ImportError:
         return "UNKNOWN"
+    from labelassist.proto.wire.channel import replica_addresses
+
+    def state(address: str) -> str:
+        try:
+            return "LIVE" if triton.InferenceServerClient(address).is_server_live(client_timeout=2) else "NOT_LIVE"
+        except Exception:  # noqa: BLE001 - any failure to answer means it is not up
+            return "UNAVAILABLE"
+
     try:
-        return "LIVE" if triton.InferenceServerClient(url).is_server_live(client_timeout=2) else "NOT_LIVE"
-    except Exception:  # noqa: BLE001 - any failure to answer means it is not up
+        states = [state(address) for address in replica_addresses(url)]
+    except OSError:  # a dns:/// name that does not resolve
         return "UNAVAILABLE"
+    if len(states) == 1:
+        return states[0]
+    return f"{states.count('LIVE')}/{len(states)} LIVE"
 
 
 def cmd_demo(args) -> int:

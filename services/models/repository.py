@@ -12,6 +12,7 @@ import torch
 
 from labelassist import triton_template
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
+from labelassist.proto.wire.channel import replica_addresses
 
 ONNX_MODEL_NAME = "unet_onnx"
 TEMPLATES = Path(triton_template.__file__).parent
@@ -108,32 +109,38 @@ def unpublish(root: Path, version: int, name: str = MODEL_NAME) -> None:
             shutil.rmtree(trash, ignore_errors=True)
 
 
-def load_into_triton(url: str, name: str = MODEL_NAME) -> None:
-    """Ask a running Triton to (re)load a model: its newest version serves next."""
+def _replica_clients(url: str) -> list:
+    """A tritonclient for each Triton replica ``url`` names: model control
+    reaches every replica, not the one a balanced call would pick."""
     import tritonclient.grpc as triton
 
-    triton.InferenceServerClient(url).load_model(name)
+    return [triton.InferenceServerClient(address) for address in replica_addresses(url)]
+
+
+def load_into_triton(url: str, name: str = MODEL_NAME) -> None:
+    """Ask each running Triton replica to (re)load a model: its newest version serves next."""
+    for client in _replica_clients(url):
+        client.load_model(name)
 
 
 def served_versions(url: str, name: str = MODEL_NAME) -> set[int]:
-    """The versions of model ``name`` the Triton at ``url`` has loaded and ready."""
-    import tritonclient.grpc as triton
-
-    index = triton.InferenceServerClient(url).get_model_repository_index(as_json=True).get("models", [])
-    return {int(m["version"]) for m in index
-            if m.get("name") == name and m.get("state") == "READY" and m.get("version")}
+    """The versions of model ``name`` that every Triton replica at ``url`` has loaded and ready."""
+    served = []
+    for client in _replica_clients(url):
+        index = client.get_model_repository_index(as_json=True).get("models", [])
+        served.append({int(m["version"]) for m in index
+                       if m.get("name") == name and m.get("state") == "READY" and m.get("version")})
+    return set.intersection(*served) if served else set()
 
 
 def serve_version(url: str, root: Path, version: int, name: str = MODEL_NAME) -> None:
-    """Make the Triton at ``url`` serve exactly ``version`` (a rollback or a pin)."""
-    import tritonclient.grpc as triton
-
+    """Make each Triton replica at ``url`` serve exactly ``version`` (a rollback or a pin)."""
     if version not in versions(root, name):
         raise ValueError(f"no {name} version {version} in {root}")
-    client = triton.InferenceServerClient(url)
-    config = client.get_model_config(name, as_json=True)["config"]
-    config["version_policy"] = {"specific": {"versions": [str(version)]}}
-    client.load_model(name, config=json.dumps(config))
+    for client in _replica_clients(url):
+        config = client.get_model_config(name, as_json=True)["config"]
+        config["version_policy"] = {"specific": {"versions": [str(version)]}}
+        client.load_model(name, config=json.dumps(config))
 
 
 def version_summary(root: Path, version: int, name: str = MODEL_NAME) -> dict:

@@ -14,6 +14,7 @@ import numpy as np
 
 from labelassist.imaging.tiling import blend_tiles, normalize_image, pad_to_multiple
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
+from labelassist.proto.wire.channel import BALANCED_CONFIG, BALANCED_SCHEMES, replica_target
 from labelassist.runtime.errors import ConflictError, UnavailableError
 from labelassist.runtime.metrics import UPSTREAM
 
@@ -24,6 +25,19 @@ TILES_PER_REQUEST = 8
 # Foreground where the U-Net's probability reaches this, unless a call says otherwise.
 DEFAULT_THRESHOLD = 0.5
 OUTPUTS = ("PROBABILITY", "VARIANCE", "EMBEDDING", "BALD")
+# tritonclient's own limit: a batch of tiles is never refused for its size.
+MAX_MESSAGE_BYTES = 2**31 - 1
+
+
+def channel_arguments(url: str) -> list[tuple[str, object]]:
+    """gRPC channel options for the Triton(s) at ``url``: messages of any
+    size, and calls spread round-robin over the replicas that Triton's own
+    health service reports SERVING when ``url`` names several."""
+    arguments: list[tuple[str, object]] = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                                           ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
+    if replica_target(url).startswith(BALANCED_SCHEMES):
+        arguments.append(("grpc.service_config", BALANCED_CONFIG))
+    return arguments
 
 
 class TritonClient:
@@ -32,7 +46,10 @@ class TritonClient:
     Parameters
     ----------
     url : str
-        Where Triton listens.
+        Where Triton listens: ``host:port``; or several replicas, as
+        ``host:port,host:port`` (IP addresses) or ``dns:///name:port`` (a
+        headless Service's records), over which calls are spread
+        round-robin, skipping a replica that stops answering.
     timeout : float
         Seconds an inference may take before it counts as unreachable.
     """
@@ -53,7 +70,8 @@ class TritonClient:
         if connection is None:
             import tritonclient.grpc as triton  # tritonclient only where a Triton is used
 
-            connection = self._local.connection = triton.InferenceServerClient(self.url)
+            connection = self._local.connection = triton.InferenceServerClient(
+                replica_target(self.url), channel_args=channel_arguments(self.url))
         return connection
 
     def infer(self, batch: np.ndarray, mc_samples: int = 0) -> dict[str, np.ndarray]:

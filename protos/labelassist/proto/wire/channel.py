@@ -66,6 +66,21 @@ def replica_target(address: str) -> str:
     return scheme + ",".join(part.strip() for part in address.split(","))
 
 
+def replica_addresses(address: str) -> list[str]:
+    """Each replica ``address`` names, as ``host:port``: the parts of a
+    list, or the records of a ``dns:///name:port`` target (calls that must
+    reach every replica, such as loading a model, go to each)."""
+    import socket
+
+    if address.startswith("dns:"):
+        host, _, port = address.rsplit("/", 1)[-1].rpartition(":")
+        records = socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+        return sorted({f"[{r[4][0]}]:{port}" if ":" in r[4][0] else f"{r[4][0]}:{port}" for r in records})
+    for scheme in ("ipv4:", "ipv6:"):
+        address = address.removeprefix(scheme)
+    return [part.strip() for part in address.split(",") if part.strip()]
+
+
 def open_channel(
     address: str,
     token: str | None = None,
