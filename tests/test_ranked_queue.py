@@ -150,3 +150,54 @@ def test_a_new_model_version_is_ranked_in_the_background_while_leases_go_on(stor
     best = sorted((sid for sid in new_scores if sid not in taken), key=lambda sid: -new_scores[sid][0][0])
     assert queues.lease(project, "ann2", "uncertainty")[0][0].id == best[0]
     queues.stop()
+
+
+def _wait_for_builds(queues, builds: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while queues.builds < builds or queues.waiting():
+        assert time.monotonic() < deadline, "the background builder did not build the queue"
+        time.sleep(0.02)
+
+
+def test_the_first_lease_of_a_large_pool_is_served_in_pool_order_while_the_ranking_is_built(store, monkeypatch):
+    monkeypatch.setattr(ranked_queue, "WAIT_FOR_BUILD_UP_TO", 10)
+    project = scored_pool(store, "p", 30)
+    queues = RankedQueues(store, min_interval=0.0)
+    try:
+        first = queues.lease(project, "ann0", "random", {"seed": 3}, count=2)
+        assert first.order == ranked_queue.INTERIM_ORDER
+        assert [row.position for row, _ in first] == [0, 1]
+        _wait_for_builds(queues, 1)
+        later = queues.lease(project, "ann1", "random", {"seed": 3}, count=5)
+        assert later.order == "random"
+        taken = {row.id for row, _ in first}
+        ranked_ids = [row.id for row in rank_samples("random", {"seed": 3}, list(store.samples(project)), [], {})]
+        assert [row.id for row, _ in later] == [i for i in ranked_ids if i not in taken][:5]
+    finally:
+        queues.stop()
+
+
+def test_a_queue_prepared_at_registration_serves_the_first_lease_ranked(store, monkeypatch):
+    monkeypatch.setattr(ranked_queue, "WAIT_FOR_BUILD_UP_TO", 10)
+    project = scored_pool(store, "p", 30)
+    queues = RankedQueues(store, min_interval=0.0)
+    try:
+        queues.prepare(project, "random", {"seed": 3})
+        _wait_for_builds(queues, 1)
+        started = time.perf_counter()
+        leased = queues.lease(project, "ann", "random", {"seed": 3})
+        assert leased.order == "random" and time.perf_counter() - started < 1.0
+    finally:
+        queues.stop()
+
+
+def test_uncertainty_before_any_model_is_refused_on_a_large_pool_too(store, monkeypatch):
+    monkeypatch.setattr(ranked_queue, "WAIT_FOR_BUILD_UP_TO", 10)
+    project = store.create_project("unscored")
+    store.add_samples(project, [{"stem": f"s{i}", "image": np.full((8, 8), i, np.uint16)} for i in range(20)])
+    queues = RankedQueues(store)
+    try:
+        with pytest.raises(Exception, match="needs uncertainty scores"):
+            queues.lease(project, "ann", "uncertainty")
+    finally:
+        queues.stop()

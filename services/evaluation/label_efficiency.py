@@ -25,7 +25,7 @@ from labelassist.models.training import TrainingConfig, model_input, train_unet
 from labelassist.models.unet import UNet, predict_maps
 from labelassist.evaluation.evaluation_set import EvaluationSet
 from labelassist.imaging.measures import dice as foreground_dice
-from labelassist.selector.ranked_queue import Pool, needs, rank_pool
+from labelassist.selector.candidate_pool import Pool, needs, rank_pool
 from labelassist.selector.scoring import SCORE_NAMES, image_features, image_scores
 from labelassist.selector.strategies import STRATEGIES
 

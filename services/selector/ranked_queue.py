@@ -6,13 +6,15 @@ A queue is keyed by project and ranking (strategy name and parameters). Its
 head holds the strategy's first ``HEAD`` picks (``DIVERSE_HEAD`` for
 strategies that need embeddings, which run k-center greedy on at most
 ``CANDIDATES`` samples) beyond the samples under a live lease, which stay in
-it: a head of leased samples is never mistaken for an exhausted pool. A lease takes the first entries that are not
-labelled, not leased and not skipped by the annotator, under a short lock.
-A head is rebuilt in the background when what it was built from changes
-(new samples, another model version or more scored samples) or when leases
-have used most of it; leases go on from the old head meanwhile. Only the
-first lease of a ranking, or one that finds its head used up, waits for a
-build.
+it: a head of leased samples is never mistaken for an exhausted pool. A
+lease takes the first entries that are not labelled, not leased and not
+skipped by the annotator, under a short lock.
+A head is built in the background when samples arrive (:meth:`RankedQueues.prepare`),
+and rebuilt when what it was built from changes (new samples, another model
+version or more scored samples) or when leases have used most of it. In a
+large pool leases go on meanwhile: from the old head, or in the pool's
+order until the ranking's first head exists (the result names the order).
+A small pool is ranked again on the spot, as is a head found used up.
 """
 
 from __future__ import annotations
@@ -23,15 +25,14 @@ import queue
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from labelassist.selector.schema import leases, ranked, rankings, samples, scores, skips
-from labelassist.selector.scoring import SCORE_NAMES
+from labelassist.selector.candidate_pool import Freshness, Pool, PoolReader, needs, rank_pool
+from labelassist.selector.schema import leases, ranked, rankings, samples, skips
 from labelassist.selector.store import Project, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
 
@@ -43,8 +44,6 @@ CANDIDATES = 8192
 REFILL_AT = 0.5  # rebuild once a lease reaches this far into a head that does not hold the whole pool
 TAKE_ATTEMPTS = 8
 RECHECK = 0.5  # seconds a head's state and the pool's counts are trusted without reading them again
-PAGE = 50_000
-ID_CHUNK = 1000
 
 
 def ranking_key(strategy: str, values: Mapping[str, Any]) -> str:
@@ -52,145 +51,20 @@ def ranking_key(strategy: str, values: Mapping[str, Any]) -> str:
     return strategy + json.dumps(dict(values), sort_keys=True, separators=(",", ":"))
 
 
-def needs(strategy: str, values: Mapping[str, Any]) -> frozenset[str]:
-    """What ranking with these values reads: the strategy's declared needs,
-    plus embeddings when a minimum distance between picks is asked for."""
-    declared = STRATEGIES.get(strategy).needs
-    return declared | {"embeddings"} if values.get("min_distance") else declared
+# The order a lease is served from while its ranking's first head is built,
+# for pools whose first build would keep the annotator waiting (about 1 s
+# per 20,000 samples on two cores); smaller pools are ranked on the spot.
+INTERIM_ORDER = "sequential"
+WAIT_FOR_BUILD_UP_TO = 10_000
 
 
-@dataclass(frozen=True)
-class Freshness:
-    """What a head depends on: the pool's size and the newest model's scores."""
+class Leased(list):
+    """The leases of one call, and the order they were taken in: the
+    ranking asked for, or :data:`INTERIM_ORDER` while its queue is built."""
 
-    total: int
-    model_version: int
-    scored: int
-
-
-@dataclass
-class Pool:
-    """The candidates a head is ranked from, as arrays in pool order."""
-
-    ids: np.ndarray
-    positions: np.ndarray
-    sequences: np.ndarray | None = None
-    taken_sequences: np.ndarray | None = None
-    score_table: dict[str, np.ndarray] | None = None
-    embeddings: np.ndarray | None = None
-    taken_embeddings: np.ndarray | None = None
-    taken_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    unlabelled: int = 0  # candidates before any restriction to scored samples
-
-    def subset(self, keep: np.ndarray) -> Pool:
-        """The candidates at sorted indices ``keep``, in pool order."""
-        return replace(self, ids=self.ids[keep], positions=self.positions[keep],
-                       sequences=None if self.sequences is None else self.sequences[keep],
-                       score_table=None if self.score_table is None else {k: v[keep] for k, v in
-                                                                          self.score_table.items()},
-                       embeddings=None if self.embeddings is None else self.embeddings[keep])
-
-
-def rank_pool(strategy: str, values: Mapping[str, Any], pool: Pool, count: int) -> np.ndarray:
-    """The ids of the strategy's first ``count`` picks from ``pool``."""
-    order = STRATEGIES.get(strategy).function(
-        pool.positions, count, sequences=pool.sequences, taken_sequences=pool.taken_sequences,
-        embeddings=pool.embeddings, taken_embeddings=pool.taken_embeddings, score_table=pool.score_table,
-        **values)
-    index = np.searchsorted(pool.positions, np.asarray(order, dtype=np.int64))
-    return pool.ids[index]
-
-
-class PoolReader:
-    """Reads what a ranking needs from the store, a page or a chunk of ids at a time."""
-
-    def __init__(self, store: Store):
-        self.store = store
-
-    def freshness(self, project: Project) -> Freshness:
-        total, _ = self.store.counts(project)
-        version, scored = self.store.scored(project)
-        return Freshness(total, version, scored)
-
-    def pool(self, project: Project, wanted: frozenset[str], version: int) -> Pool:
-        sequence = sa.func.coalesce(samples.c.sequence, samples.c.stem)
-        columns = [samples.c.id, samples.c.position, samples.c.labeled]
-        if "sequences" in wanted:
-            columns.append(sequence.label("sequence_key"))
-        ids, positions, labeled, keys = [], [], [], []
-        after = -1
-        with self.store.reader.connect() as connection:
-            while True:
-                rows = connection.execute(sa.select(*columns).where(
-                    (samples.c.project_id == project.id) & (samples.c.position > after))
-                    .order_by(samples.c.position).limit(PAGE)).all()
-                if not rows:
-                    break
-                ids.extend(r.id for r in rows)
-                positions.extend(r.position for r in rows)
-                labeled.extend(bool(r.labeled) for r in rows)
-                if "sequences" in wanted:
-                    keys.extend(r.sequence_key for r in rows)
-                after = rows[-1].position
-        labeled_mask = np.array(labeled, dtype=bool)
-        all_ids = np.array(ids, dtype=np.int64)
-        pool = Pool(all_ids[~labeled_mask], np.array(positions, dtype=np.int64)[~labeled_mask],
-                    taken_ids=all_ids[labeled_mask], unlabelled=int((~labeled_mask).sum()))
-        if "sequences" in wanted:
-            keys_array = np.array(keys, dtype=object)
-            pool.sequences, pool.taken_sequences = keys_array[~labeled_mask], keys_array[labeled_mask]
-        if "scores" in wanted and version:
-            pool = self._with_scores(pool, project, version)
-        return pool
-
-    def live_leases(self, project: Project, now: float) -> int:
-        """Samples of the project under a lease that has not expired."""
-        with self.store.reader.connect() as connection:
-            return connection.execute(sa.select(sa.func.count()).select_from(leases).where(
-                (leases.c.project_id == project.id) & (leases.c.expires_at > now))).scalar_one()
-
-    def _with_scores(self, pool: Pool, project: Project, version: int) -> Pool:
-        """Keep only the candidates the newest model scored, with their scores."""
-        found: dict[int, np.ndarray] = {}
-        after = -1
-        with self.store.reader.connect() as connection:
-            while True:
-                rows = connection.execute(
-                    sa.select(scores.c.sample_id, scores.c["values"])
-                    .join(samples, samples.c.id == scores.c.sample_id).where(
-                        (samples.c.project_id == project.id) & (scores.c.model_version == version)
-                        & (scores.c.sample_id > after))
-                    .order_by(scores.c.sample_id).limit(PAGE)).all()
-                if not rows:
-                    break
-                found.update((r.sample_id, np.frombuffer(r.values, np.float32)) for r in rows)
-                after = rows[-1].sample_id
-        keep = np.flatnonzero([int(i) in found for i in pool.ids])
-        if not len(keep):
-            return pool
-        scored = pool.subset(keep)
-        table = np.stack([found[int(i)] for i in scored.ids])
-        scored.score_table = {name: table[:, i] for i, name in enumerate(SCORE_NAMES)}
-        return scored
-
-    def vectors(self, ids: np.ndarray, version: int | None) -> np.ndarray | None:
-        """Image features (``version`` None) or the model's embeddings of
-        ``ids``, in that order; None when any is missing."""
-        found: dict[int, bytes] = {}
-        with self.store.reader.connect() as connection:
-            for start in range(0, len(ids), ID_CHUNK):
-                chunk = [int(i) for i in ids[start:start + ID_CHUNK]]
-                if version is None:
-                    query = sa.select(samples.c.id, samples.c.features).where(samples.c.id.in_(chunk))
-                else:
-                    query = sa.select(scores.c.sample_id, scores.c.embedding).where(
-                        (scores.c.model_version == version) & scores.c.sample_id.in_(chunk))
-                found.update((row[0], row[1]) for row in connection.execute(query))
-        if any(found.get(int(i)) is None for i in ids):
-            return None
-        if not len(ids):
-            return np.zeros((0, 0), np.float32)
-        return np.stack([np.frombuffer(found[int(i)], np.float32) for i in ids])
+    def __init__(self, leases=(), order: str = ""):
+        super().__init__(leases)
+        self.order = order
 
 
 class RankedQueues:
@@ -208,6 +82,7 @@ class RankedQueues:
         self._states: dict[tuple[int, str], tuple[dict, float]] = {}
         self._fresh: dict[int, tuple[Freshness, float]] = {}
         self.builds = 0
+        self.background = background
         if background:
             threading.Thread(target=self._build_in_background, name="ranked-queues", daemon=True).start()
 
@@ -222,12 +97,24 @@ class RankedQueues:
 
     # -- leasing --------------------------------------------------------------
 
+    def prepare(self, project: Project, strategy: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Build the ranking's queue in the background unless it exists and
+        is fresh: called when samples arrive or a strategy is chosen, so the
+        first lease finds it ready."""
+        values = STRATEGIES.get(strategy).bind(parameters)
+        key = ranking_key(strategy, values)
+        state = self._state(project, key, cached=True)
+        if state is None or self._stale(state, project, strategy, values, cached=False):
+            self._schedule(project, strategy, values, key)
+
     def lease(self, project: Project, annotator: str, strategy: str, parameters: Mapping[str, Any] | None = None,
-              count: int = 1, now: float | None = None) -> list[tuple[SampleRow, float]]:
+              count: int = 1, now: float | None = None) -> Leased:
         """Lease up to ``count`` samples to ``annotator``, best first: the
         live leases they already hold (renewed), then the queue's next
         available entries. What they skipped comes back only when nothing
-        else is left. Empty when the pool is done."""
+        else is left. Empty when the pool is done. Until the ranking's first
+        queue is built (in the background), leases follow the pool's order
+        and the result's ``order`` says so."""
         if not annotator:
             raise ValueError("'annotator' must be set")
         if not 1 <= count <= 1000:
@@ -237,11 +124,23 @@ class RankedQueues:
         now = time.time() if now is None else now
         state = self._state(project, key, cached=True)
         stale = False
+        if state is None and self._builds_too_long_to_wait(project, strategy, values):
+            self._schedule(project, strategy, values, key)
+            return Leased(self._take_in_pool_order(project, annotator, count, now), INTERIM_ORDER)
         if state is None:
             state = self._build(project, strategy, values, key)
         elif stale := self._stale(state, project, strategy, values):
-            self._schedule(project, strategy, values, key)
+            # A small pool is ranked again on the spot, unless a build of it runs already.
+            rebuilt = None if self._builds_too_long_to_wait(project, strategy, values) else \
+                self._build(project, strategy, values, key, unless_newer_than=state["built_at"], wait=False)
+            if rebuilt is None:
+                self._schedule(project, strategy, values, key)
+            else:
+                state, stale = rebuilt, False
         leased, deepest = self._take(project, key, annotator, count, now, with_skipped=False)
+        if len(leased) < count and not stale and state["complete"]:
+            # "Used up" must mean the pool is done: counts read now, not as cached.
+            stale = self._stale(state, project, strategy, values, cached=False)
         if len(leased) < count and (stale or not state["complete"]):
             # The head is used up but the pool may not be: rebuild now.
             state = self._build(project, strategy, values, key, unless_newer_than=state["built_at"])
@@ -250,9 +149,30 @@ class RankedQueues:
             leased, deepest = self._take(project, key, annotator, count, now, with_skipped=True)
         if not state["complete"] and deepest >= REFILL_AT * state["size"]:
             self._schedule(project, strategy, values, key)
+        return Leased(leased, strategy)
+
+    def _builds_too_long_to_wait(self, project: Project, strategy: str, values: Mapping[str, Any]) -> bool:
+        """Whether a lease goes on without waiting for a build (the first
+        one in the pool's order, later ones from the old head) while the
+        builder ranks: a pool over :data:`WAIT_FOR_BUILD_UP_TO` samples, with
+        a background builder, and a strategy that can rank it (one that
+        needs scores before any exist is refused by the build itself)."""
+        if not self.background:
+            return False
+        fresh = self._freshness(project)
+        return fresh.total > WAIT_FOR_BUILD_UP_TO and not ("scores" in needs(strategy, values)
+                                                           and not fresh.model_version)
+
+    def _take_in_pool_order(self, project: Project, annotator: str, count: int, now: float
+                            ) -> list[tuple[SampleRow, float]]:
+        """Leases in the pool's order (an index scan), skipped samples last."""
+        for with_skipped in (False, True):
+            leased, _ = self._take(project, None, annotator, count, now, with_skipped)
+            if len(leased) == count:
+                break
         return leased
 
-    def _take(self, project: Project, key: str, annotator: str, count: int, now: float, with_skipped: bool
+    def _take(self, project: Project, key: str | None, annotator: str, count: int, now: float, with_skipped: bool
               ) -> tuple[list[tuple[SampleRow, float]], int]:
         """:meth:`_try_take`, again when a concurrent leaser won the same
         sample (the lease table's key refused the second lease)."""
@@ -264,10 +184,11 @@ class RankedQueues:
                     raise
         raise AssertionError("unreachable")
 
-    def _try_take(self, project: Project, key: str, annotator: str, count: int, now: float, with_skipped: bool
-                  ) -> tuple[list[tuple[SampleRow, float]], int]:
+    def _try_take(self, project: Project, key: str | None, annotator: str, count: int, now: float,
+                  with_skipped: bool) -> tuple[list[tuple[SampleRow, float]], int]:
         """One short transaction: expire old leases, renew the annotator's,
-        lease the head's first available entries. Also the deepest rank taken."""
+        lease the head's first available entries (``key`` None: the pool's,
+        by position). Also the deepest rank taken."""
         store = self.store
         expires_at = now + project.lease_seconds
         with store.engine.begin() as connection:
@@ -289,16 +210,22 @@ class RankedQueues:
             deepest = 0
             chosen: list[SampleRow] = []
             if len(held) < count:
+                sample_id = samples.c.id if key is None else ranked.c.sample_id
                 available = (~samples.c.labeled
-                             & ~sa.exists().where(leases.c.sample_id == ranked.c.sample_id))
+                             & ~sa.exists().where(leases.c.sample_id == sample_id))
                 if not with_skipped:
-                    available &= ~sa.exists().where((skips.c.sample_id == ranked.c.sample_id)
+                    available &= ~sa.exists().where((skips.c.sample_id == sample_id)
                                                     & (skips.c.annotator == annotator))
-                query = (sa.select(samples, ranked.c.rank).join(ranked, ranked.c.sample_id == samples.c.id)
-                         .where((ranked.c.project_id == project.id) & (ranked.c.ranking == key) & available)
-                         .order_by(ranked.c.rank).limit(count - len(held)))
+                if key is None:
+                    query = (sa.select(samples, samples.c.position.label("rank"))
+                             .where((samples.c.project_id == project.id) & available)
+                             .order_by(samples.c.position).limit(count - len(held)))
+                else:
+                    query = (sa.select(samples, ranked.c.rank).join(ranked, ranked.c.sample_id == samples.c.id)
+                             .where((ranked.c.project_id == project.id) & (ranked.c.ranking == key) & available)
+                             .order_by(ranked.c.rank).limit(count - len(held)))
                 if store.is_postgres:
-                    query = query.with_for_update(skip_locked=True, of=ranked)
+                    query = query.with_for_update(skip_locked=True, of=samples if key is None else ranked)
                 rows = connection.execute(query).all()
                 chosen = [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"}) for r in rows]
                 deepest = max((r.rank for r in rows), default=0)
@@ -325,16 +252,18 @@ class RankedQueues:
             self._states[(project.id, key)] = (state, now)
         return state
 
-    def _freshness(self, project: Project) -> Freshness:
-        """The project's counts, read at most every ``RECHECK`` seconds."""
+    def _freshness(self, project: Project, cached: bool = True) -> Freshness:
+        """The project's counts, read at most every ``RECHECK`` seconds
+        (every time without ``cached``)."""
         now = time.monotonic()
         remembered = self._fresh.get(project.id)
-        if remembered is None or now - remembered[1] >= RECHECK:
+        if remembered is None or not cached or now - remembered[1] >= RECHECK:
             remembered = self._fresh[project.id] = (self.reader.freshness(project), now)
         return remembered[0]
 
-    def _stale(self, state: dict, project: Project, strategy: str, values: Mapping[str, Any]) -> bool:
-        fresh = self._freshness(project)
+    def _stale(self, state: dict, project: Project, strategy: str, values: Mapping[str, Any],
+               cached: bool = True) -> bool:
+        fresh = self._freshness(project, cached)
         if fresh.total != state["total"]:
             return True
         uses_model = bool(needs(strategy, values) & {"scores", "embeddings"})
@@ -372,10 +301,14 @@ class RankedQueues:
                                exc_info=True)
 
     def _build(self, project: Project, strategy: str, values: Mapping[str, Any], key: str,
-               unless_newer_than: float | None = None) -> dict:
+               unless_newer_than: float | None = None, wait: bool = True) -> dict | None:
         """Rank and store a new head (one build per queue at a time); with
-        ``unless_newer_than``, only if no build came after that one."""
-        with self._lock(project, key):
+        ``unless_newer_than``, only if no build came after that one; without
+        ``wait``, None at once while another build of it runs."""
+        lock = self._lock(project, key)
+        if not lock.acquire(blocking=wait):
+            return None
+        try:
             state = self._state(project, key)
             if state is not None and unless_newer_than is not None and state["built_at"] > unless_newer_than:
                 return state
@@ -418,6 +351,8 @@ class RankedQueues:
             logger.info("ranked %d of %d candidates of %s by %s in %.2f s", len(picks), len(pool.ids),
                         project.name, strategy, state["seconds"])
             return state
+        finally:
+            lock.release()
 
     def _bounded(self, pool: Pool, wanted: frozenset[str], values: Mapping[str, Any], version: int) -> Pool:
         """Load the vectors the strategy needs, for at most ``CANDIDATES``
@@ -442,4 +377,4 @@ class RankedQueues:
         return pool
 
 
-__all__ = ["RankedQueues", "Pool", "rank_pool", "ranking_key", "HEAD", "DIVERSE_HEAD", "CANDIDATES"]
+__all__ = ["RankedQueues", "Leased", "INTERIM_ORDER", "ranking_key", "HEAD", "DIVERSE_HEAD", "CANDIDATES"]

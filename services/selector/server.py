@@ -194,6 +194,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         flush()
         if added >= ANALYZE_AFTER:
             self.store.refresh_statistics()
+        if added:
+            self.queues.prepare(project, project.strategy)
         return added, existing, rejected
 
     def ListStrategies(self, request, context):
@@ -256,6 +258,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                  "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
                  "origin": origin_json(params), "label_source": params.label_source}
         added = self.store.add_samples(project, [entry])
+        if added:
+            self.queues.prepare(project, project.strategy)
         row = self.store.sample_by_stem(project, params.stem)
         return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
 
@@ -297,10 +301,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         name, parameters = self._strategy(project, request.strategy)
         leased = self.queues.lease(project, annotator, name, parameters)
         if not leased:
-            return pb.NextSampleResponse(exhausted=True, strategy=name)
+            return pb.NextSampleResponse(exhausted=True, strategy=leased.order)
         row, expires_at = leased[0]
         return pb.NextSampleResponse(sample=self._sample_info(row, project.name), lease_expires_at=expires_at,
-                                     strategy=name)
+                                     strategy=leased.order)
 
     def NextSamples(self, request, context):
         require("lease", request.project)
@@ -309,7 +313,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         name, parameters = self._strategy(project, request.strategy)
         leased = self.queues.lease(project, annotator, name, parameters, request.count or 1)
         infos = self._sample_infos([row for row, _ in leased], project.name)
-        return pb.NextSamplesResponse(strategy=name, leased=[
+        return pb.NextSamplesResponse(strategy=leased.order, leased=[
             pb.LeasedSample(sample=info, lease_expires_at=expires_at) for info, (_, expires_at) in zip(infos, leased)])
 
     def ReleaseSample(self, request, context):
