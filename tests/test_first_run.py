@@ -20,7 +20,6 @@ from labelassist.client.errors import NotFoundError, ServiceUnavailableError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
 
-
 def _free_base_port() -> int:
     """A port P with P, P+1, P+2 free right now."""
     for _ in range(50):

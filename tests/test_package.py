@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 import labelassist
 from labelassist.stack import local_triton_available
@@ -120,11 +121,11 @@ def pip_into(installed: Installed, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def client_role(built, tmp_path_factory) -> Installed:
+def client_role(network_jobs) -> Installed:
     """``pip install label-assistant[client]`` with its dependencies resolved for real."""
-    installed = fresh_venv(tmp_path_factory.mktemp("client-role") / "venv")
-    pip_into(installed, f"{built.wheel}[client]")
-    return installed
+    code, log = network_jobs.installs["client-role"].wait()
+    assert code == 0, log[-3000:]
+    return network_jobs.client_role
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +143,67 @@ def services_role(built, tmp_path_factory) -> Installed:
     [site_packages] = installed.venv.glob("lib/python*/site-packages")
     (site_packages / "zz_lent_dependencies.pth").write_text("".join(f"{p}\n" for p in DEPENDENCY_PATHS))
     return installed
+
+
+class Job:
+    """A slow command started now, waited for where its result is needed."""
+
+    def __init__(self, command: list[str], log: Path, report: Path | None = None):
+        self.log, self.report = log, report
+        with open(log, "w") as out:
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, text=True)
+
+    def wait(self, timeout: float = 600) -> tuple[int, str]:
+        code = self.process.wait(timeout=timeout)
+        return code, self.log.read_text()
+
+
+def manylinux(glibc_minor: int, arch: str) -> list[str]:
+    """The wheel platforms a Linux with glibc 2.<glibc_minor> runs (pip takes no minimum for --platform)."""
+    return [f"manylinux_2_{minor}_{arch}" for minor in range(glibc_minor, 4, -1)] + [f"manylinux2014_{arch}"]
+
+
+# The annotator platforms README.md's Install section promises.
+PLATFORMS = {
+    "windows-x86_64": ["win_amd64"],
+    "macos-arm64": ["macosx_11_0_arm64"],
+    "macos-x86_64": ["macosx_11_0_x86_64"],
+    "linux-aarch64": manylinux(31, "aarch64"),
+    "linux-x86_64": manylinux(31, "x86_64"),
+}
+
+
+def resolve_for(platform_tags: list[str], requirement: str, target: Path) -> list[str]:
+    """pip's resolution of ``requirement`` on another machine: binary wheels only, as there."""
+    return [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--only-binary=:all:",
+            *[f"--platform={tag}" for tag in platform_tags], "--python-version=3.11", "--implementation=cp",
+            f"--target={target}", f"--report={target}.json", "--quiet", requirement]
+
+
+@dataclass
+class NetworkJobs:
+    client_role: Installed
+    installs: dict[str, Job]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def network_jobs(built, tmp_path_factory):
+    """The installs that wait on the package index, started at once so they overlap the other tests.
+
+    No network means these fail, loudly: the claims they check are about the public index.
+    """
+    work = tmp_path_factory.mktemp("network")
+    client_role = fresh_venv(work / "client-role")
+    installs = {"client-role": Job([sys.executable, "-m", "pip", "--python", str(client_role.python), "install",
+                                    "--quiet", f"{built.wheel}[client]"], work / "client-role.log")}
+    for name, tags in PLATFORMS.items():
+        installs[name] = Job(resolve_for(tags, f"{built.wheel}[client]", work / name), work / f"{name}.log",
+                             work / f"{name}.json")
+    yield NetworkJobs(client_role, installs)
+    for job in installs.values():
+        if job.process.poll() is None:
+            job.process.kill()
+            job.process.wait()
 
 
 def import_every(installed: Installed, modules: list[str], cwd: Path) -> dict[str, str]:
@@ -227,28 +289,6 @@ def test_the_dockerfile_copies_everything_the_build_reads(built, tmp_path):
         assert sorted(image.namelist()) == sorted(released.namelist())
 
 
-# -- an annotator's install: label-assistant[client] ----------------------------------------------------------
-
-
-def test_the_client_role_prints_its_version(client_role, tmp_path):
-    run = client_role.run("labelassist", "--version", cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout == f"labelassist {labelassist.__version__}\n"
-
-
-def test_the_client_role_prints_its_help(client_role, tmp_path):
-    run = client_role.run("labelassist", "--help", cwd=tmp_path)
-    assert run.returncode == 0, run.stderr
-    assert "usage: labelassist" in run.stdout and "project" in run.stdout
-
-
-def test_the_client_role_imports_the_sdk_the_desktop_client_and_the_cli(built, client_role, tmp_path):
-    modules = [m for m in importable_modules(built)
-               if m.startswith(CLIENT_ROLE) and not m.startswith(NOT_IN_CLIENT_ROLE)]
-    assert "labelassist.io.formats.coco" in modules and "labelassist.client.gui.app" in modules
-    assert import_every(client_role, modules, tmp_path) == {}
-
-
 # -- a server's install: label-assistant[services,triton] -----------------------------------------------------
 
 
@@ -274,3 +314,35 @@ def test_the_services_role_runs_the_demo_end_to_end(services_role, tmp_path):
         # Triton served the wheel's model templates (config.pbtxt and model.py).
         log = (tmp_path / "data" / "logs" / "tritonserver.log").read_text()
         assert "successfully loaded 'unet'" in log and "successfully loaded 'clicknet'" in log
+
+
+# -- an annotator's install: label-assistant[client] ----------------------------------------------------------
+
+
+def test_the_client_role_prints_its_version(client_role, tmp_path):
+    run = client_role.run("labelassist", "--version", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == f"labelassist {labelassist.__version__}\n"
+
+
+def test_the_client_role_prints_its_help(client_role, tmp_path):
+    run = client_role.run("labelassist", "--help", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "usage: labelassist" in run.stdout and "project" in run.stdout
+
+
+def test_the_client_role_imports_the_sdk_the_desktop_client_and_the_cli(built, client_role, tmp_path):
+    modules = [m for m in importable_modules(built)
+               if m.startswith(CLIENT_ROLE) and not m.startswith(NOT_IN_CLIENT_ROLE)]
+    assert "labelassist.io.formats.coco" in modules and "labelassist.client.gui.app" in modules
+    assert import_every(client_role, modules, tmp_path) == {}
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_client_role_resolves_to_binary_wheels_on(platform, network_jobs):
+    resolution = network_jobs.installs[platform]
+    code, log = resolution.wait()
+    assert code == 0, f"label-assistant[client] does not install on {platform}:\n{log[-3000:]}"
+    report = json.loads(resolution.report.read_text())
+    resolved = {canonicalize_name(item["metadata"]["name"]) for item in report["install"]}
+    assert {"label-assistant", "grpcio", "numpy", "pyside6-essentials", "pyqtgraph"} <= resolved
