@@ -1,6 +1,6 @@
 """A new user's first run: busy ports, two stacks started at once, an SDK
-with no stack, the demo run twice, the CLI's small promises, and a quiet
-install."""
+with no stack, the demo run twice and the CLI's small promises (the install
+itself: tests/test_package.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,6 @@ import pytest
 
 from labelassist.client.errors import NotFoundError, ServiceUnavailableError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _free_base_port() -> int:
@@ -153,23 +151,6 @@ def test_the_demo_run_twice_says_what_is_next_and_then_that_it_is_done(tmp_path)
     assert second.returncode == 0, second.stderr
     assert "project 'hela-demo' is labelled already" in second.stdout
     assert "labelassist demo --project hela-demo-2" in second.stdout
-
-
-def test_installing_the_package_prints_no_build_warnings(tmp_path):
-    import shutil
-
-    left_before = (ROOT / "build").exists()
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
-                          str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300,
-                         # Our build's warnings are errors; DeprecationWarnings come from build plugins
-                         # of other packages in this environment (npe2's, importing pydantic).
-                         env={**os.environ, "PYTHONWARNINGS": "error,ignore::DeprecationWarning"})
-    if not left_before:
-        shutil.rmtree(ROOT / "build", ignore_errors=True)
-    assert run.returncode == 0, run.stderr[-3000:]
-    output = run.stdout + run.stderr
-    assert "Warning" not in output and "deprecated" not in output.lower(), output[-3000:]
-    assert list(tmp_path.glob("label_assistant-*.whl"))
 
 
 def _wait_for(predicate, timeout: float, what: str):

@@ -8,6 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from labelassist import __version__
 from labelassist.cli import assist, data, inspect, models, project, selection, session
 from labelassist.proto.wire.addresses import default_data_dir, env
 
@@ -16,6 +17,7 @@ COMMAND_GROUPS = (session, assist, inspect, selection, project, models, data)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="labelassist", description="Label Assistant: assisted segmentation labeling.")
+    parser.add_argument("--version", action="version", version=f"labelassist {__version__}")
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(),
                         help="data, logs and the running stack's addresses (env LABELASSIST_DATA_DIR)")
     parser.add_argument("--token", default=env("TOKEN"), help="bearer token for the services (env LABELASSIST_TOKEN)")

@@ -105,7 +105,7 @@ def register(commands) -> None:
     export.add_argument("-o", "--output", type=Path, required=True, help="the folder to write")
     export.add_argument("--format", choices=FORMAT_NAMES, default="ome-tiff",
                         help="ome-tiff: each source file's labels in its own T/Z/Y/X layout; coco, label-studio, cvat, "
-                             "ome-zarr: the labelled samples with their images (see docs/formats.md)")
+                             "ome-zarr: the labelled samples with their images (see docs/images.md, Label formats)")
     export.add_argument("--ids", choices=("unique", "as-labelled"), default="unique",
                         help="ome-tiff: unique: object ids unique per file; as-labelled: each plane's ids as stored "
                              "(keeps ids that follow objects through a stack)")
