@@ -36,36 +36,74 @@ def tiny_network() -> torch.nn.Module:
     return network.eval()
 
 
-def write_package(folder: Path, network: torch.nn.Module) -> Path:
+class ChannelsLast(torch.nn.Module):
+    """A network that takes (batch, y, x, channel), as some zoo models do."""
+
+    def __init__(self, network: torch.nn.Module):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x):
+        return self.network(x.permute(0, 3, 1, 2))
+
+
+def edge_network() -> torch.nn.Module:
+    """Channels-last foreground and boundary logits: the 3x3 mean of the
+    normalised image (foreground) and its absolute Laplacian (boundary)."""
+    network = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 2, 1))
+    laplacian = torch.tensor([[-1.0, -1, -1], [-1, 8, -1], [-1, -1, -1]]) / 8
+    with torch.no_grad():
+        network[0].weight[:] = torch.stack([torch.full((3, 3), 1 / 9), torch.full((3, 3), -1 / 9),
+                                            laplacian, -laplacian])[:, None]
+        network[0].bias.zero_()
+        network[2].weight[:] = torch.tensor([[4.0, -4, 0, 0], [0, 0, 6, 6]]).reshape(2, 4, 1, 1)
+        network[2].bias[:] = torch.tensor([-2.0, -3.0])
+    return ChannelsLast(network).eval()
+
+
+def write_package(folder: Path, network: torch.nn.Module, weights: str = "torchscript",
+                  outputs: tuple[str, ...] = ("foreground",), channels_last: bool = False) -> Path:
     """A BioImage.IO package (.zip) of ``network``: z-scored input, sigmoid
-    on its one output channel, written with bioimageio.spec's classes."""
+    on its output channels, written with bioimageio.spec's classes."""
     from bioimageio.spec import save_bioimageio_package
     from bioimageio.spec.model import v0_5 as spec
 
     folder.mkdir(parents=True, exist_ok=True)
-    torch.jit.script(network).save(str(folder / "weights.pt"))
-    test_input = np.random.default_rng(0).random((1, 1, 64, 64), np.float32)
+    test_input = np.random.default_rng(0).random((1, 64, 64, 1) if channels_last else (1, 1, 64, 64), np.float32)
+    if weights == "torchscript":
+        torch.jit.script(network).save(str(folder / "weights.pt"))
+        entry = spec.TorchscriptWeightsDescr(source=folder / "weights.pt",
+                                             pytorch_version=spec.Version(torch.__version__.split("+")[0]))
+    else:
+        # A batch of two, so the export keeps the batch axis dynamic.
+        example = torch.from_numpy(np.concatenate([test_input, test_input]))
+        dims = {"x": {axis: torch.export.Dim.AUTO for axis in (0, 1 + (not channels_last), 2 + (not channels_last))}}
+        torch.onnx.export(network, (example,), str(folder / "weights.onnx"), input_names=["raw"],
+                          output_names=["output"], dynamic_shapes=dims, dynamo=True, verbose=False)
+        entry = spec.OnnxWeightsDescr(source=folder / "weights.onnx", opset_version=18)
+    with torch.no_grad():
+        test_output = network(torch.from_numpy(test_input)).numpy()
     np.save(folder / "input.npy", test_input)
-    np.save(folder / "output.npy", reference_output(network, test_input[0, 0])[None, None])
-    (folder / "README.md").write_text("# Tiny nuclei\n\nA test network.\n\n## Validation\n\nNone.\n")
+    np.save(folder / "output.npy", 1 / (1 + np.exp(-test_output)))
+    (folder / "README.md").write_text("# Test network\n\nFor the tests.\n\n## Validation\n\nNone.\n")
     space = [spec.SpaceInputAxis(id=spec.AxisId(a), size=spec.ParameterizedSize(min=16, step=16)) for a in "yx"]
     same = [spec.SpaceOutputAxis(id=spec.AxisId(a), size=spec.SizeReference(tensor_id=spec.TensorId("raw"),
                                                                              axis_id=spec.AxisId(a))) for a in "yx"]
+    channel = spec.ChannelAxis(channel_names=[spec.Identifier("raw")])
     description = spec.ModelDescr(
         name="Tiny nuclei", description="a two-layer test network", authors=[spec.Author(name="Label Assistant")],
         cite=[spec.CiteEntry(text="test", url="https://bioimage.io")], license=spec.LicenseId("MIT"),
         documentation=spec.FileDescr(source=folder / "README.md"),
         inputs=[spec.InputTensorDescr(
-            id=spec.TensorId("raw"), axes=[spec.BatchAxis(), spec.ChannelAxis(channel_names=[spec.Identifier("raw")]),
-                                           *space],
+            id=spec.TensorId("raw"),
+            axes=[spec.BatchAxis(), *space, channel] if channels_last else [spec.BatchAxis(), channel, *space],
             test_tensor=spec.FileDescr(source=folder / "input.npy"),
             preprocessing=[spec.ZeroMeanUnitVarianceDescr()])],
         outputs=[spec.OutputTensorDescr(
-            id=spec.TensorId("foreground"),
-            axes=[spec.BatchAxis(), spec.ChannelAxis(channel_names=[spec.Identifier("foreground")]), *same],
+            id=spec.TensorId("prediction"),
+            axes=[spec.BatchAxis(), spec.ChannelAxis(channel_names=[spec.Identifier(n) for n in outputs]), *same],
             test_tensor=spec.FileDescr(source=folder / "output.npy"), postprocessing=[spec.SigmoidDescr()])],
-        weights=spec.WeightsDescr(torchscript=spec.TorchscriptWeightsDescr(
-            source=folder / "weights.pt", pytorch_version=spec.Version(torch.__version__.split("+")[0]))))
+        weights=spec.WeightsDescr(**{weights: entry}))
     return save_bioimageio_package(description, output_path=folder.with_suffix(".zip"))
 
 
@@ -113,6 +151,40 @@ def test_a_package_added_with_the_cli_prelabels_as_the_same_network_in_process(g
     assert 0.05 < expected.mean() < 0.5  # a real foreground, not an empty or full mask
     assert outcome.method == "bioimageio"
     np.testing.assert_array_equal(outcome.mask > 0, expected)
+
+
+def boundary_instances(probabilities: np.ndarray) -> np.ndarray:
+    """The documented rule for a (foreground, boundary) output: seeds are
+    the foreground off the boundaries, grown over the foreground by
+    watershed on the boundary probability."""
+    from skimage import measure, segmentation
+
+    foreground, boundary = probabilities[0] >= 0.5, probabilities[1]
+    seeds = measure.label(foreground & (boundary < 0.5))
+    return segmentation.watershed(boundary, seeds, mask=foreground)
+
+
+def test_an_onnx_channels_last_package_with_a_boundary_channel_gives_the_instances_of_its_rule(
+        generalist_stack, sdk, tmp_path_factory):
+    import onnxruntime
+
+    folder = tmp_path_factory.mktemp("onnx") / "edges"
+    package = write_package(folder, edge_network(), weights="onnx", outputs=("foreground", "boundary"),
+                            channels_last=True)
+    added = run_cli(generalist_stack, "model", "add", str(package), "--name", "edges")
+    assert added.returncode == 0, added.stderr
+    assert "onnx weights, boundaries output" in added.stdout
+    image = blobs(seed=3)
+
+    outcome = sdk.prelabel(image, method=("bioimageio", {"model": "edges"}))
+
+    x = image.astype(np.float32)
+    normalised = (x - x.mean()) / (x.std() + np.float32(1e-6))
+    session = onnxruntime.InferenceSession(str(folder / "weights.onnx"), providers=["CPUExecutionProvider"])
+    logits = session.run(None, {session.get_inputs()[0].name: normalised[None, :, :, None]})[0][0]
+    expected = boundary_instances(1 / (1 + np.exp(-logits)))
+    assert expected.max() >= 2  # the two discs come out as two objects
+    np.testing.assert_array_equal(outcome.mask, expected)
 
 
 def test_model_list_and_list_operations_show_an_added_package(generalist_stack, sdk, package):

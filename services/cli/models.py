@@ -138,8 +138,10 @@ def add_package(args, repository: Path) -> int:
         try:
             model_store.load_into_triton(triton_url, spec.triton_name)
         except InferenceServerException as error:
-            print(f"labelassist model add: Triton at {triton_url} could not load {spec.triton_name}: "
-                  f"{error.message()}", file=sys.stderr)
+            # Taken back out, so a restarted stack does not try it again.
+            model_store.unpublish(repository, version, spec.triton_name)
+            print(f"labelassist model add: Triton at {triton_url} could not load {spec.triton_name}, so it was not "
+                  f"added: {error.message()}", file=sys.stderr)
             return 1
         print(f"loaded into Triton at {triton_url}")
     method = f"bioimageio:model={spec.name}"
