@@ -244,3 +244,24 @@ def test_a_package_with_unsupported_weights_exits_1_naming_the_formats(generalis
     assert "has weights in keras_hdf5; supported: torchscript or onnx" in added.stderr
     assert "Traceback" not in added.stderr
     assert not (generalist_stack.model_repository / "bioimageio-keras").exists()
+
+
+def test_a_package_whose_weights_triton_cannot_load_exits_1_and_is_taken_back_out(generalist_stack, package,
+                                                                                  tmp_path):
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(tmp_path)
+    (tmp_path / "weights.pt").write_bytes(b"not a TorchScript archive")
+    rdf = tmp_path / "rdf.yaml"
+    rdf.write_text(re.sub(r"\n\s+sha256: [0-9a-f]+(?=\n\s+pytorch_version)", "", rdf.read_text()))
+
+    added = run_cli(generalist_stack, "model", "add", str(rdf), "--name", "broken")
+
+    assert added.returncode == 1, added.stdout
+    assert "could not load bioimageio-broken, so it was not added" in added.stderr
+    assert "Traceback" not in added.stderr
+    assert not (generalist_stack.model_repository / "bioimageio-broken" / "1").exists()
+    listing = run_cli(generalist_stack, "model", "list")
+    assert "bioimageio-broken" not in listing.stdout
