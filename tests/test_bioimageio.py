@@ -265,3 +265,33 @@ def test_a_package_whose_weights_triton_cannot_load_exits_1_and_is_taken_back_ou
     assert not (generalist_stack.model_repository / "bioimageio-broken" / "1").exists()
     listing = run_cli(generalist_stack, "model", "list")
     assert "bioimageio-broken" not in listing.stdout
+
+
+def test_a_package_with_more_than_three_output_channels_is_refused_naming_them(tmp_path):
+    from labelassist.models.bioimage import UnsupportedPackageError, read_package
+
+    four = write_package(tmp_path / "four", torch.nn.Conv2d(1, 4, 1).eval(), outputs=("a", "b", "c", "d"))
+
+    with pytest.raises(UnsupportedPackageError, match="output 'prediction' has 4 channels; supported: 1 "
+                                                      r"\(foreground\), 2 \(foreground, boundary\) or 3"):
+        read_package(four)
+
+
+def test_a_model_name_that_triton_could_not_take_is_refused(package):
+    from labelassist.models.bioimage import read_package
+
+    with pytest.raises(ValueError, match="model name 'Tiny Nuclei!'.*--name"):
+        read_package(package, "Tiny Nuclei!")
+
+
+def test_a_label_image_output_is_taken_as_instances_and_a_binary_one_as_its_components():
+    from labelassist.assist.bioimage import instances
+    from labelassist.models.bioimage import PackageSpec
+
+    spec = PackageSpec("ids", "ids", "-", "torchscript", "bcyx", "bcyx", (16, 16), (16, 16), 0, 1, "labels", 0, None,
+                       (), ())
+    ids = np.zeros((1, 32, 32), np.int32)
+    ids[0, 2:10, 2:10], ids[0, 10:20, 2:10], ids[0, 25:30, 25:30] = 7, 9, 9
+
+    np.testing.assert_array_equal(instances(spec, ids), ids[0])
+    assert instances(spec, (ids > 0).astype(np.int32)).max() == 2  # the touching 7 and 9 are one component
