@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from labelassist.assist import bioimage as _bioimage  # noqa: F401 - registers operations
 from labelassist.assist import postprocess as _postprocess  # noqa: F401 - registers operations
 from labelassist.assist import prelabel as _prelabel
 from labelassist.assist import preprocess as _preprocess  # noqa: F401 - registers operations
@@ -68,6 +69,7 @@ def prelabel_image(
     return_probability: bool = False,
     triton=None,
     reference: _propagate.Reference | None = None,
+    model_repository=None,
 ) -> Prelabel:
     """Pre-process, pre-label and post-process one image.
 
@@ -88,6 +90,8 @@ def prelabel_image(
     reference : Reference, optional
         The labelled neighbour plane (label and image) the propagate method
         follows objects from; its image is pre-processed as ``image`` is.
+    model_repository : Path, optional
+        Where the bioimageio method finds the packages Triton serves.
 
     Returns
     -------
@@ -124,7 +128,8 @@ def prelabel_image(
         if reference is not None:
             reference = _propagate.Reference(check_mask(reference.label, image.shape, "reference_label"),
                                              run_pipeline(check_image(reference.image), preprocess, "preprocess")[0])
-        mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference)
+        mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference,
+                                        model_repository=model_repository)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
     return Prelabel(mask, method[0], applied + labelled + cleaned, probability)
 

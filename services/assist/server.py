@@ -145,7 +145,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             steps["method"][0] == "propagate" else None
         try:
             prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
-                                      reference=reference)
+                                      reference=reference, model_repository=self.model_repository)
         except (ConflictError, UnavailableError):
             if not from_evidence:
                 raise

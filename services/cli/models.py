@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from labelassist.cli.common import add_training_arguments, running_triton, training_config
+from labelassist.cli.common import add_training_arguments, client_for, running_triton, training_config
 from labelassist.proto.wire.addresses import env
 
 
@@ -65,7 +65,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_model(args) -> int:
-    """List the published versions (and which Triton serves), or serve one."""
+    """List the published versions (and which Triton serves), serve one, or add a BioImage.IO package."""
     from labelassist.models import repository as model_store
 
     repository = args.data_dir / "models"
@@ -76,24 +76,84 @@ def cmd_model(args) -> int:
         print(f"installed the bundled generalist {' and '.join(installed)} as version 1 in {repository}"
               if installed else f"every model in {repository} has a version already; nothing installed")
         return 0
+    if args.action == "add":
+        return add_package(args, repository)
     triton_url = running_triton(args)
     if args.action == "list":
-        if not any(model_store.versions(repository, name) for name in model_store.MODEL_NAMES):
-            print(f"no U-Net version published yet in {repository}; train one with "
-                  "`labelassist train DATASET` (or Train on a project from the client)")
-            return 0
-        for name in model_store.MODEL_NAMES:
-            ready = model_store.served_versions(triton_url, name) if triton_url else set()
-            for version in model_store.versions(repository, name):
-                summary = model_store.version_summary(repository, version, name)
-                quality = f"dice={summary['validation_dice']}" if name == "unet" else ""
-                print(f"{name:<9}{version:>4}  {'serving' if version in ready else '':<8} "
-                      f"{summary['source']:<11}{quality}  samples={summary['train_samples']}")
-        return 0
+        return list_models(repository, triton_url)
     if not triton_url:
         raise ValueError("no running Triton: start the stack with `labelassist up`")
-    model_store.serve_version(triton_url, repository, args.version, args.model)
-    print(f"Triton serves {args.model} version {args.version}")
+    if args.target is None or not args.target.isdigit():
+        raise ValueError(f"`model use` takes a version number, got {args.target!r}")
+    model_store.serve_version(triton_url, repository, int(args.target), args.model)
+    print(f"Triton serves {args.model} version {args.target}")
+    return 0
+
+
+def list_models(repository: Path, triton_url: str | None) -> int:
+    from labelassist.models import bioimage
+    from labelassist.models import repository as model_store
+
+    packages = bioimage.installed_packages(repository)
+    if not any(model_store.versions(repository, name) for name in model_store.MODEL_NAMES) and not packages:
+        print(f"no U-Net version published yet in {repository}; train one with "
+              "`labelassist train DATASET` (or Train on a project from the client)")
+        return 0
+    for name in model_store.MODEL_NAMES:
+        ready = model_store.served_versions(triton_url, name) if triton_url else set()
+        for version in model_store.versions(repository, name):
+            summary = model_store.version_summary(repository, version, name)
+            quality = f"dice={summary['validation_dice']}" if name == "unet" else ""
+            print(f"{name:<9}{version:>4}  {'serving' if version in ready else '':<8} "
+                  f"{summary['source']:<11}{quality}  samples={summary['train_samples']}")
+    for name, spec in packages.items():
+        ready = model_store.served_versions(triton_url, spec.triton_name) if triton_url else set()
+        for version in bioimage.package_versions(repository, name):
+            print(f"{spec.triton_name:<9}{version:>4}  {'serving' if version in ready else '':<8} bioimageio "
+                  f"{spec.output_kind} output, {spec.weights} weights  method=bioimageio:model={name}")
+    return 0
+
+
+def add_package(args, repository: Path) -> int:
+    """``model add PACKAGE``: validate a BioImage.IO package, add it to the
+    repository, load it into the running stack's Triton and, with
+    --project, make it the project's pre-label method. A package that is
+    not valid or needs what is not supported exits 1 with the reason."""
+    from labelassist.models import bioimage
+    from labelassist.models import repository as model_store
+
+    if not args.target:
+        raise ValueError("`model add` takes a BioImage.IO package: a .zip, its rdf.yaml, or a URL")
+    try:
+        spec, version = bioimage.install_package(repository, args.target, args.name)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"labelassist model add: {error}", file=sys.stderr)
+        return 1
+    print(f"added {spec.title!r} as {spec.triton_name} version {version} ({spec.weights} weights, "
+          f"{spec.output_kind} output) to {repository}")
+    triton_url = running_triton(args)
+    if triton_url:
+        from tritonclient.utils import InferenceServerException
+
+        try:
+            model_store.load_into_triton(triton_url, spec.triton_name)
+        except InferenceServerException as error:
+            # Taken back out, so a restarted stack does not try it again.
+            model_store.unpublish(repository, version, spec.triton_name)
+            print(f"labelassist model add: Triton at {triton_url} could not load {spec.triton_name}, so it was not "
+                  f"added: {error.message()}", file=sys.stderr)
+            return 1
+        print(f"loaded into Triton at {triton_url}")
+    method = f"bioimageio:model={spec.name}"
+    if args.project:
+        with client_for(args) as client:
+            settings = client.get_project(args.project).assist
+            client.set_assist(args.project, list(settings.preprocess), ("bioimageio", {"model": spec.name}),
+                              list(settings.postprocess))
+        print(f"project {args.project!r} pre-labels with {method} now")
+    else:
+        print(f"pre-label with `--method {method}`, or make it a project's method with "
+              f"`labelassist assist-settings PROJECT --method {method}` (or `model add --project`)")
     return 0
 
 
@@ -121,11 +181,15 @@ def register(commands) -> None:
     train.add_argument("--onnx", action="store_true", help="also export ONNX for Triton's onnxruntime/TensorRT "
                        "backends (needs the 'onnx' extra)")
     train.set_defaults(handler=cmd_train)
-    model = commands.add_parser("model", help="list published model versions, serve one (rollback), or install "
-                                "the bundled generalist models into DATA_DIR/models (for a Triton of your own)")
-    model.add_argument("action", choices=("list", "use", "install"))
-    model.add_argument("version", type=int, nargs="?")
+    model = commands.add_parser("model", help="list published model versions, serve one (rollback), install "
+                                "the bundled generalist models into DATA_DIR/models (for a Triton of your own), or "
+                                "add a BioImage.IO model package as a pre-label method")
+    model.add_argument("action", choices=("list", "use", "install", "add"))
+    model.add_argument("target", nargs="?", metavar="VERSION|PACKAGE",
+                       help="use: the version to serve; add: a BioImage.IO package (.zip, rdf.yaml or URL)")
     model.add_argument("--model", choices=("unet", "clicknet"), default="unet", help="which model `use` pins")
+    model.add_argument("--name", help="add: the package's name here (default: from its id or name)")
+    model.add_argument("--project", help="add: make the package this project's pre-label method")
     model.set_defaults(handler=cmd_model)
     trainer = commands.add_parser("trainer", help="run the training jobs that assist replicas started with "
                                   "--training-runner queue put in DATA_DIR/jobs (a Kubernetes Job with the GPU)")

@@ -127,12 +127,35 @@ class TritonClient:
             raise self._explain(error, CLICK_MODEL_NAME) from None
         return result.as_numpy("PROBABILITY")
 
+    def package_output(self, name: str, batch: np.ndarray) -> np.ndarray:
+        """Raw outputs (N, C, h, w) of the BioImage.IO package that Triton
+        serves as model ``name``, for windows (N, 1, h, w) pre-processed as
+        it declares (see :func:`labelassist.models.bioimage.predict`).
+
+        Raises
+        ------
+        UnavailableError, ConflictError
+            As :meth:`infer`.
+        """
+        import tritonclient.grpc as triton
+        from tritonclient.utils import InferenceServerException
+
+        data = triton.InferInput("INPUT", list(batch.shape), "FP32")
+        data.set_data_from_numpy(np.ascontiguousarray(batch, np.float32))
+        try:
+            with UPSTREAM.timed("triton", name):
+                result = self.connection.infer(name, [data], outputs=[triton.InferRequestedOutput("OUTPUT")],
+                                               client_timeout=self.timeout)
+        except InferenceServerException as error:
+            raise self._explain(error, name) from None
+        return result.as_numpy("OUTPUT")
+
     def _explain(self, error, name: str = MODEL_NAME) -> Exception:
         status = str(error.status() or "")
-        what = "the U-Net" if name == MODEL_NAME else "the click model"
+        what = {MODEL_NAME: "the U-Net", CLICK_MODEL_NAME: "the click model"}.get(name, f"the model {name}")
         if "UNAVAILABLE" in status or "DEADLINE" in status:
-            still = "classical pre-labels still work" if name == MODEL_NAME else "the brush, polygon and " \
-                "scribble tools still work"
+            still = "the brush, polygon and scribble tools still work" if name == CLICK_MODEL_NAME else \
+                "classical pre-labels still work"
             return UnavailableError(f"Triton at {self.url} is unreachable ({error.message()}); {still}; "
                                     "retry once Triton is back")
         if "NOT_FOUND" in status or "unknown model" in str(error) or "not ready" in str(error):
@@ -140,6 +163,9 @@ class TritonClient:
                 # Starting up, shutting down or loading: transient, so clients retry.
                 return UnavailableError(f"Triton at {self.url} is starting, stopping or loading {what}; "
                                         "retry in a few seconds")
+            if name not in (MODEL_NAME, CLICK_MODEL_NAME):
+                return ConflictError(f"{what} is not loaded in Triton at {self.url}: add its package with "
+                                     "`labelassist model add PACKAGE` while the stack runs, or restart the stack")
             if name == MODEL_NAME:
                 return ConflictError(f"no U-Net is loaded in Triton at {self.url}: train one with "
                                      "`labelassist train` or load a version with `labelassist model use`")
