@@ -68,6 +68,7 @@ def prelabel_image(
     return_probability: bool = False,
     triton=None,
     reference: _propagate.Reference | None = None,
+    instances: bool = False,
 ) -> Prelabel:
     """Pre-process, pre-label and post-process one image.
 
@@ -88,6 +89,9 @@ def prelabel_image(
     reference : Reference, optional
         The labelled neighbour plane (label and image) the propagate method
         follows objects from; its image is pre-processed as ``image`` is.
+    instances : bool
+        Number a 0/1 result's connected objects 1..n, so each object keeps
+        its own id in every export (a label image stays as it is).
 
     Returns
     -------
@@ -126,6 +130,8 @@ def prelabel_image(
                                              run_pipeline(check_image(reference.image), preprocess, "preprocess")[0])
         mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
+    if instances and mask.max() <= 1:
+        mask = _postprocess.relabel(mask)
     return Prelabel(mask, method[0], applied + labelled + cleaned, probability)
 
 
