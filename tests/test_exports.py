@@ -164,3 +164,16 @@ def test_a_prelabel_submitted_as_it_is_exports_one_annotation_per_object(client,
     client.add_sample(project, "three", image, label=outcome.mask)
     client.download_labels(project, tmp_path / "coco", "coco")
     assert len(COCO(str(tmp_path / "coco" / "annotations.json")).getAnnIds()) == outcome.object_count == 3
+
+
+def test_an_ome_zarr_export_holds_the_two_channel_image_as_cyx_beside_its_yx_label(exported):
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Label, Reader
+
+    out, samples = exported("ome-zarr")
+    nodes = list(Reader(parse_url(str(out / "two_channel.ome.zarr")))())
+    image = next(n for n in nodes if not any(isinstance(s, Label) for s in n.specs))
+    label = next(n for n in nodes if any(isinstance(s, Label) for s in n.specs))
+    assert [a["name"] for a in image.metadata["axes"]] == ["c", "y", "x"]
+    assert np.array_equal(np.asarray(image.data[0]), np.moveaxis(samples["two_channel"], -1, 0))
+    assert np.asarray(label.data[0]).shape == SHAPE
