@@ -37,19 +37,40 @@ def stretch(channel: np.ndarray, percentiles: tuple[float, float] = STRETCH) -> 
     ndarray
         float32 in [0, 1]; all zeros for a flat channel.
     """
-    low, high = percentiles
-    if not 0 <= low < high <= 100:
-        raise ValueError(f"percentiles must rise within 0..100, got {percentiles}")
     values = np.asarray(channel, np.float32)
-    finite = values[np.isfinite(values)]
-    # Percentiles of a quarter-million evenly spread pixels are as good as of all.
-    sample = finite[::max(finite.size // 250_000, 1)]
-    if sample.size == 0:
-        return np.zeros(values.shape, np.float32)
-    bottom, top = np.percentile(sample, (low, high))
+    bottom, top = percentile_levels(values, percentiles)
     if top <= bottom:
         return np.zeros(values.shape, np.float32)
     return np.nan_to_num(np.clip((values - bottom) / (top - bottom), 0, 1)).astype(np.float32)
+
+
+def percentile_levels(channel: np.ndarray, percentiles: tuple[float, float] = STRETCH) -> tuple[float, float]:
+    """The values a channel's display maps to black and white: two of its
+    percentiles (NaN and Inf ignored; (0, 0) for no finite value).
+
+    Parameters
+    ----------
+    channel : ndarray
+        A 2D array of any real dtype.
+    percentiles : (float, float)
+        The low and high percentile.
+
+    Returns
+    -------
+    (float, float)
+        The low and high level; equal for a flat channel.
+    """
+    low, high = percentiles
+    if not 0 <= low < high <= 100:
+        raise ValueError(f"percentiles must rise within 0..100, got {percentiles}")
+    values = np.asarray(channel)
+    # Percentiles of a quarter-million evenly spread pixels are as good as of all.
+    sample = values.ravel()[::max(values.size // 250_000, 1)].astype(np.float64)
+    sample = sample[np.isfinite(sample)]
+    if sample.size == 0:
+        return 0.0, 0.0
+    bottom, top = np.percentile(sample, (low, high))
+    return float(bottom), float(top)
 
 
 def display_copy(image: np.ndarray, percentiles: tuple[float, float] = STRETCH) -> np.ndarray:
@@ -89,4 +110,4 @@ def display_copy(image: np.ndarray, percentiles: tuple[float, float] = STRETCH) 
     return np.round(unit * 255).astype(np.uint8)
 
 
-__all__ = ["CHANNEL_COLOURS", "STRETCH", "display_copy", "shows_as_is", "stretch"]
+__all__ = ["CHANNEL_COLOURS", "STRETCH", "display_copy", "percentile_levels", "shows_as_is", "stretch"]
