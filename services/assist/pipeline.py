@@ -131,7 +131,9 @@ def prelabel_image(
         mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
     if instances and mask.max() <= 1:
-        mask = _postprocess.relabel(mask)
+        numbered = _postprocess.relabel(mask)
+        # The smallest unsigned type that holds the ids: a mask of few objects stays a byte a pixel on the wire.
+        mask = numbered.astype(np.min_scalar_type(int(numbered.max())) if numbered.size else np.uint8)
     return Prelabel(mask, method[0], applied + labelled + cleaned, probability)
 
 
