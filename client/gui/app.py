@@ -116,9 +116,9 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
         self.busy.setRange(0, 1)
         self.statusBar().addPermanentWidget(self.busy)
         self.calls.busy_changed.connect(lambda n: self.busy.setRange(0, 0 if n else 1))
-        self.layout_settings = settings if settings is not None else remembered_layout()
-        self.restore_layout()
         fit_to_screen(self)
+        self.layout_settings = settings if settings is not None else remembered_layout()
+        self.restore_layout()  # a remembered geometry, which Qt keeps on the screen
         self._wanted_project = project
         self.strategies: list[str] = []
         self.connect_services()
