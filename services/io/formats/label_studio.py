@@ -1,7 +1,10 @@
-"""Label Studio JSON, both ways: one task per image (``data.image`` its
-file), each object a ``brushlabels`` result in Label Studio's own brush
-run-length encoding, encoded and decoded by Label Studio's converter (the
-format its ML backends exchange). Import also reads ``polygonlabels``
+"""Label Studio JSON, both ways: one task per image (``data.image`` a
+local-files URL, ``/data/local-files/?d=images/NAME.png``, relative to the
+export folder as Label Studio's LOCAL_FILES_DOCUMENT_ROOT, which Label
+Studio serves from the annotator's disk without uploading), each object a
+``brushlabels`` result in Label Studio's own brush run-length encoding,
+encoded and decoded by Label Studio's converter (the format its ML
+backends exchange). Import also reads ``polygonlabels``
 (points in percent of the image) and takes a task's predictions when it
 has no annotation; a task without either becomes an unlabelled sample.
 
