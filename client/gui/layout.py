@@ -66,7 +66,6 @@ def fit_to_screen(window: QWidget) -> None:
     current = window.size() if window.testAttribute(Qt.WidgetAttribute.WA_Resized) else QSize(*PREFERRED_SIZE)
     width = min(current.width(), free.width() - FRAME_ROOM[0])
     height = min(current.height(), free.height() - FRAME_ROOM[1])
-    window.setMinimumSize(min(window.minimumWidth(), width), min(window.minimumHeight(), height))
     window.resize(width, height)
     left = min(max(window.x(), free.left()), free.right() - width - FRAME_ROOM[0] + 1)
     top = min(max(window.y(), free.top()), free.bottom() - height - FRAME_ROOM[1] + 1)
