@@ -13,8 +13,9 @@ from labelassist.proto.v1 import common_pb2, inspect_pb2
 
 @dataclass
 class PrelabelOutcome:
-    """A pre-label: the mask (instance ids, 0 background), the method that
-    made it, how many objects it holds and the steps the service applied."""
+    """A pre-label: the mask (one id per object, 0 background; 0/1 when
+    asked for a binary mask), the method that made it, how many objects it
+    holds and the steps the service applied."""
     mask: np.ndarray
     method: str
     object_count: int

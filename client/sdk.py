@@ -216,7 +216,8 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
     def prelabel(self, image: np.ndarray | None, method: StepLike | None = None,
                  preprocess: Sequence[StepLike] = (), postprocess: Sequence[StepLike] = (),
                  sample_id: int = 0, project: str = "",
-                 reference: tuple[np.ndarray, np.ndarray] | None = None) -> PrelabelOutcome:
+                 reference: tuple[np.ndarray, np.ndarray] | None = None,
+                 binary: bool = False) -> PrelabelOutcome:
         """Pre-label an image: pre-process, threshold or U-Net, post-process.
 
         Parameters
@@ -236,12 +237,14 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         reference : (label, image), optional
             For the propagate method: the labelled neighbour plane; without
             it, the nearest labelled plane of the sample's stack.
+        binary : bool
+            A 0/1 foreground mask instead of one id per object.
 
         Returns
         -------
         PrelabelOutcome
-            The mask (0/1, or one id per object with the "relabel"
-            post-processing step), method, object count and steps applied.
+            The mask (one id per object, 1..n; 0/1 with ``binary``), method,
+            object count and steps applied.
 
         Raises
         ------
@@ -254,7 +257,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         """
         params = assist_pb2.PrelabelParams(
             preprocess=[as_call(s) for s in preprocess], postprocess=[as_call(s) for s in postprocess],
-            response_compression=self.compression, sample_id=sample_id, project=project)
+            response_compression=self.compression, sample_id=sample_id, project=project, binary=binary)
         if method is not None:
             params.method.CopyFrom(as_call(method))
         arrays = {"image": image}

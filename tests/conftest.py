@@ -17,7 +17,9 @@ import pytest
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.stack import Stack
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Qt without a display, on a desktop-sized screen (offscreen's own is 800 x 800): the client sizes its
+# window to the screen it opens on (tests/test_gui_screen.py opens it on laptop screens).
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={Path(__file__).parent / 'desktop_screen.json'}")
 DATA = Path(__file__).parent / "data"
 
 

@@ -190,6 +190,15 @@ def test_default_pipeline_runs_when_no_method_is_given(client, rng):
     assert dice(outcome.mask, truth) >= 0.98
 
 
+def test_a_prelabel_gives_each_object_its_own_id_unless_a_binary_mask_is_asked_for(client):
+    truth = disc((90, 90), (20, 20), 10) | disc((90, 90), (20, 65), 10) | disc((90, 90), (65, 45), 12)
+    image = (truth * 1000 + 100).astype(np.uint16)
+    for outcome in (client.prelabel(image), client.prelabel(image, method="otsu")):
+        assert outcome.object_count == 3 and sorted(np.unique(outcome.mask).tolist()) == [0, 1, 2, 3]
+    binary = client.prelabel(image, method="otsu", binary=True)
+    assert binary.object_count == 3 and sorted(np.unique(binary.mask).tolist()) == [0, 1]
+
+
 @pytest.mark.slow
 def test_an_8192_square_16_bit_image_is_filtered_tiled(client, rng):
     image = rng.integers(0, 4096, (8192, 8192), dtype=np.uint16)

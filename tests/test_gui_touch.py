@@ -161,7 +161,7 @@ def test_the_window_layout_is_remembered_between_sessions(qtbot, stack, gui_proj
         return window
 
     first = open_window()
-    first.resize(780, 700)  # within the offscreen screen (800 x 800), which restoring clamps to
+    first.resize(900, 700)  # not the size a new window gets on this screen
     QApplication.processEvents()
     size = (first.width(), first.height())
     first.browser.hide()

@@ -31,7 +31,8 @@ def test_list_criteria_names_every_criterion_with_parameters(client):
     criteria = {c.name: c for c in client.list_criteria()}
     assert set(criteria) == {"empty_mask", "foreground_fraction", "object_count", "object_size", "holes",
                              "touching_border", "fragments", "irregular_shape", "prelabel_agreement",
-                             "background_intensity", "missed_objects", "merged_objects", "instance_defects"}
+                             "background_intensity", "missed_objects", "merged_objects", "instance_defects",
+                             "shared_id"}
     assert [p.name for p in criteria["object_size"].parameters] == ["min_area", "max_area", "severity"]
 
 
@@ -156,6 +157,33 @@ def test_instance_defects_flag_a_split_id_and_gaps(client):
     assert gaps.measured == 3 and gaps.bound == 2
     clean = one_disc((30, 30), 10) + one_disc((70, 70), 10, label=2)
     assert findings(client, "instance_defects", clean) == []
+
+
+def test_shared_id_flags_one_id_over_many_separate_objects(client):
+    """A foreground mask of five nuclei is one object to every export."""
+    centres = ((20, 20), (20, 75), (50, 50), (80, 20), (80, 75))
+    foreground = np.zeros(SHAPE, np.uint8)
+    for centre in centres:
+        foreground |= one_disc(centre, 8).astype(np.uint8)
+    [finding] = findings(client, "shared_id", foreground)
+    assert finding.measured == 5 and len(finding.boxes) == 5 and finding.severity == inspect_pb2.SEVERITY_WARNING
+    assert finding.fix == ("relabel", {}) and "own id" in finding.message
+    fixed, _ = client.postprocess(foreground, [finding.fix])
+    assert findings(client, "shared_id", fixed) == [] and fixed.max() == 5
+    instances = foreground.astype(np.uint16) * 4
+    instances[40:, :] = np.where(instances[40:, :] > 0, 7, 0)  # id 4 over two nuclei, id 7 over three
+    [finding] = findings(client, "shared_id", instances)
+    assert finding.measured == 3 and "[7]" in finding.message
+
+
+def test_shared_id_spares_an_object_with_specks_and_one_cut_in_two(client):
+    with_specks = one_disc((50, 50), 15)
+    for row, col in ((5, 5), (5, 90), (90, 5)):
+        with_specks[row:row + 2, col:col + 2] = 1
+    assert findings(client, "shared_id", with_specks) == []
+    cut = one_disc((30, 30), 10) | one_disc((70, 70), 10)  # one id in two pieces: instance_defects' concern
+    assert findings(client, "shared_id", cut) == []
+    assert findings(client, "shared_id", cut, max_regions=1) != []
 
 
 def test_instance_defects_spare_an_object_the_crop_cut_in_two(client):

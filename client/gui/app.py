@@ -25,6 +25,7 @@ from labelassist.client.gui.layout import (
     PRELABEL_SOURCES,
     STYLE,
     WindowLayout,
+    fit_to_screen,
 )
 from labelassist.client.gui.assist_actions import AssistActions
 from labelassist.client.gui.projects import ProjectActions
@@ -32,6 +33,7 @@ from labelassist.client.gui.transfer import TransferActions
 from labelassist.client.gui.session import LabellingSession
 from labelassist.client.gui.versions import VersionCompare
 from labelassist.client.gui.worker import Calls
+from labelassist.client.gui.wording import split_failure
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -114,9 +116,9 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
         self.busy.setRange(0, 1)
         self.statusBar().addPermanentWidget(self.busy)
         self.calls.busy_changed.connect(lambda n: self.busy.setRange(0, 0 if n else 1))
-        self.resize(1400, 900)
+        fit_to_screen(self)
         self.layout_settings = settings if settings is not None else remembered_layout()
-        self.restore_layout()
+        self.restore_layout()  # a remembered geometry, which Qt keeps on the screen
         self._wanted_project = project
         self.strategies: list[str] = []
         self.connect_services()
@@ -205,14 +207,18 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
 
         def failed(message: str) -> None:
             self.last_error = f"{what}: {message}"
-            self.statusBar().showMessage(f"{what} failed: {message}")
+            plain, details = split_failure(message)
+            self.statusBar().showMessage(f"{what} failed: {plain.splitlines()[0]}")
+            self.statusBar().setToolTip(details)
             if what.startswith(STOPS_THE_WORK):
                 on_sample = "\n\nSkip (K) passes on this sample; Release gives it back." if self.sample else ""
-                self.canvas.show_message(f"{what} failed: {message}{on_sample}\n\n(click to close)")
+                self.canvas.show_message(f"{what} failed: {plain}{on_sample}\n\n(click to close)")
             if on_error is not None:
                 on_error(message)
             if self._interactive():
-                QMessageBox.warning(self, f"{what} failed", message)
+                box = QMessageBox(QMessageBox.Icon.Warning, f"{what} failed", plain, parent=self)
+                box.setDetailedText(details)  # the status and the services' own words, for the analyst
+                box.exec()
 
         def done(value) -> None:
             self.statusBar().showMessage(f"{what}: done", 4000)
@@ -311,7 +317,9 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
         self.channel_panel.show_image(leased.image)
         self.dirty = False
         self.warnings.clear()
-        how = f"lease via {leased.strategy or 'default'}" if leased.leased else leased.strategy
+        how = "picked for you" if leased.leased else leased.strategy
+        self.sample_label.setToolTip(f"leased via the {leased.strategy or 'default'} strategy" if leased.leased
+                                     else "")
         version = f", label v{self.sample.label_version}" if self.sample.labeled else ""
         if self.sample.review:
             comment = f": {self.sample.review_comment}" if self.sample.review_comment else ""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 
-from labelassist.client.gui.layout import DEFAULT_PRELABEL, NO_DISPLAY_STEP
+from labelassist.client.gui.layout import NO_DISPLAY_STEP
+from labelassist.client.gui.wording import AUTOMATIC, AUTOMATIC_DETAILS, operation_name
 from PySide6.QtCore import Qt
 
 
@@ -26,9 +27,9 @@ class AssistActions:
     def run_prelabel(self) -> None:
         if not self._need_sample():
             return
-        method = self.method_combo.currentText()
-        call = self.session.prelabel_call(None if method == DEFAULT_PRELABEL else method, self.instances.isChecked())
-        self._run(f"Pre-label ({method})", call, self._for_this_sample(self._on_prelabel))
+        method = self.method_combo.currentData()  # None: the automatic choice
+        call = self.session.prelabel_call(method, self.instances.isChecked())
+        self._run(f"Pre-label ({self.method_combo.currentText()})", call, self._for_this_sample(self._on_prelabel))
 
     def _on_prelabel(self, outcome) -> None:
         self.session.accept_prelabel(outcome)
@@ -39,7 +40,13 @@ class AssistActions:
         if self._next_started:
             self.timings["next_to_prelabel"] = time.perf_counter() - self._next_started
             self._next_started = 0.0
-        self.statusBar().showMessage(f"Pre-label: {outcome.object_count} objects by {outcome.method}", 6000)
+        ran = operation_name(outcome.method)
+        self.statusBar().showMessage(f"Pre-label: {outcome.object_count} objects by {ran}", 6000)
+        self.statusBar().setToolTip(" -> ".join(outcome.applied))
+        if self.method_combo.currentData() is None:  # what the automatic choice really ran
+            self.method_combo.setItemText(0, f"{AUTOMATIC}: {ran}")
+            self.method_combo.setItemData(0, f"{AUTOMATIC_DETAILS}\nlast run: {' -> '.join(outcome.applied)}",
+                                          Qt.ItemDataRole.ToolTipRole)
         self.prelabel_shown.emit()
 
     def refine(self) -> None:
@@ -49,8 +56,9 @@ class AssistActions:
         if not scribbles.any():
             self.statusBar().showMessage("Draw scribbles first (C), then Refine", 5000)
             return
-        method = self.refine_combo.currentText()
-        self._run(f"Refine ({method})", self.session.refine_call(self.canvas.editor.mask.copy(), scribbles, method),
+        method = self.refine_combo.currentData() or self.refine_combo.currentText()
+        self._run(f"Refine ({self.refine_combo.currentText()})",
+                  self.session.refine_call(self.canvas.editor.mask.copy(), scribbles, method),
                   self._for_this_sample(self._on_refined))
 
     def _on_refined(self, mask) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from labelassist.client.gui.touch import TouchAndPen
+from labelassist.io.display import percentile_levels
 from labelassist.client.gui.editing import (
     SCRIBBLE_BACKGROUND,
     SCRIBBLE_FOREGROUND,
@@ -177,8 +178,7 @@ class LabelCanvas(QWidget):
         """A new sample: its image, and its label or an empty one; history starts over."""
         self.hide_message()
         self.image = image
-        self.image_item.setImage(displayable(image), autoLevels=True)
-        self.histogram.autoHistogramRange()
+        self._show_image(image)
         self.editor = LabelEditor(mask if mask is not None else np.zeros(image.shape[:2], np.uint32))
         self._rgba = colour_ids(self.editor.mask)
         self._scribble_rgba = np.zeros((*image.shape[:2], 4), np.uint8)
@@ -201,7 +201,18 @@ class LabelCanvas(QWidget):
 
     def set_display(self, image: np.ndarray) -> None:
         """Show a pre-processed version of the image (labels stay as they are)."""
-        self.image_item.setImage(displayable(image), autoLevels=True)
+        self._show_image(image)
+
+    def _show_image(self, image: np.ndarray) -> None:
+        """Draw an image; a grey one that is not 8-bit between its 1st and
+        99.8th percentile, since a 16-bit image spans a few hundred of its
+        65536 levels and its brightest speck would leave the rest black."""
+        shown = displayable(image)
+        if shown.ndim == 2 and shown.dtype != np.uint8:
+            low, high = percentile_levels(shown)
+            self.image_item.setImage(shown, autoLevels=False, levels=(low, max(high, low + 1e-6)))
+        else:
+            self.image_item.setImage(shown, autoLevels=True)
         self.histogram.autoHistogramRange()
 
     def set_opacity(self, value: float) -> None:

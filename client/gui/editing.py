@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
+from labelassist.io.display import CHANNEL_COLOURS, stretch
 
 SCRIBBLE_FOREGROUND, SCRIBBLE_BACKGROUND = 1, 2
 
@@ -292,9 +293,6 @@ class LabelEditor:
         return patch.window
 
 
-# Colours of the channels of a composite (green, magenta, cyan, yellow, red, blue, ...), as in Fiji.
-CHANNEL_COLOURS = np.array([(0, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 0), (1, 0, 0), (0, 0, 1), (1, 0.5, 0),
-                            (0.5, 0, 1)], np.float32)
 # Colours an annotator can give a channel, by name.
 COLOUR_NAMES = {"green": (0, 1, 0), "magenta": (1, 0, 1), "cyan": (0, 1, 1), "yellow": (1, 1, 0), "red": (1, 0, 0),
                 "blue": (0, 0, 1), "orange": (1, 0.5, 0), "violet": (0.5, 0, 1), "grey": (1, 1, 1)}
@@ -327,9 +325,7 @@ def composite(image: np.ndarray, channels: list[ChannelDisplay]) -> np.ndarray:
     for index, display in enumerate(channels):
         if not display.visible:
             continue
-        channel = image[..., index].astype(np.float32)
-        low, high = np.percentile(channel[::4, ::4], (display.low, display.high))
-        unit = np.clip((channel - low) / (high - low), 0, 1) if high > low else np.zeros_like(channel)
+        unit = stretch(image[..., index], (display.low, display.high))
         out += unit[..., None] * np.asarray(display.colour, np.float32)
     return np.clip(out, 0, 1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from labelassist.client.gui.wording import AUTOMATIC
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-DEFAULT_PRELABEL = "default pipeline"
+DEFAULT_PRELABEL = AUTOMATIC
 NO_DISPLAY_STEP = "none"
 DEFAULT_POSTPROCESS = ("fill_holes", "remove_small_objects")
 PRELABEL_SOURCES = {"sent": "pre-label shown", "unet": "served U-Net's pre-label",
@@ -45,6 +46,30 @@ def _button(text: str, shortcut: str, handler: Callable[[], None]) -> QPushButto
 
 
 LARGE_TARGET = 48  # px: the smallest comfortable touch target
+PREFERRED_SIZE = (1400, 900)
+# Room for the window manager's frame, unknown before the window is shown.
+FRAME_ROOM = (16, 48)
+
+
+def fit_to_screen(window: QWidget) -> None:
+    """Size ``window`` to the screen it opens on: its preferred size where
+    that fits, else the screen's free area less room for the frame, moved
+    inside it (on 1366 x 768 or 1280 x 800 a 1400 x 900 window would hide
+    its lower edge, and Submit with it)."""
+    from PySide6.QtGui import QGuiApplication
+
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        window.resize(*PREFERRED_SIZE)
+        return
+    free = screen.availableGeometry()
+    current = window.size() if window.testAttribute(Qt.WidgetAttribute.WA_Resized) else QSize(*PREFERRED_SIZE)
+    width = min(current.width(), free.width() - FRAME_ROOM[0])
+    height = min(current.height(), free.height() - FRAME_ROOM[1])
+    window.resize(width, height)
+    left = min(max(window.x(), free.left()), free.right() - width - FRAME_ROOM[0] + 1)
+    top = min(max(window.y(), free.top()), free.bottom() - height - FRAME_ROOM[1] + 1)
+    window.move(left, top)
 
 
 class NoWheelComboBox(QComboBox):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from labelassist.client.gui.connection import save_connection
+from labelassist.client.gui.wording import AUTOMATIC_DETAILS, operation_name
 from labelassist.client.gui.dialogs import (
     AssistSettingsDialog,
     InspectionSettingsDialog,
@@ -65,8 +66,13 @@ class ProjectActions:
             combo.clear()
             if first:
                 combo.addItem(first)
-            combo.addItems([s.name for s in specs])
+            plain = combo is not self.display_combo  # display steps are named as the panel's checklist names them
+            for spec in specs:
+                # The plain name shows, the operation's name is the item's data; the tooltip has both.
+                combo.addItem(operation_name(spec.name) if plain else spec.name, spec.name)
+                combo.setItemData(combo.count() - 1, f"{spec.name}: {spec.description}", Qt.ItemDataRole.ToolTipRole)
             combo.blockSignals(False)
+        self.method_combo.setItemData(0, f"{AUTOMATIC_DETAILS}", Qt.ItemDataRole.ToolTipRole)
         self.postprocess_list.clear()
         for spec in postprocess:
             item = QListWidgetItem(spec.name)
@@ -221,8 +227,9 @@ class ProjectActions:
 
     def _on_progress(self, progress) -> None:
         self.progress_label.setText(f"{progress.labeled} / {progress.total}"
-                                    + (f"  (model v{progress.model_version}, {progress.scored} scored)"
-                                       if progress.model_version else ""))
+                                    + ("  (the model picks what to label next)" if progress.model_version else ""))
+        self.progress_label.setToolTip(f"model v{progress.model_version}, {progress.scored} samples scored"
+                                       if progress.model_version else "")
         self.progress_bar.setRange(0, max(progress.total, 1))
         self.progress_bar.setValue(progress.labeled)
         if progress.HasField("outlook"):
@@ -230,9 +237,10 @@ class ProjectActions:
             verdict = "more labels pay" if outlook.worth_it else "more labels unlikely to pay"
             self.progress_label.setText(f"{self.progress_label.text()}\n{verdict}: next {outlook.ahead} → Dice "
                                         f"{outlook.predicted:.3f} ({outlook.low:.3f}–{outlook.high:.3f})")
-            self.progress_label.setToolTip(outlook.summary)
+            self.progress_label.setToolTip("\n".join(filter(None, [self.progress_label.toolTip(), outlook.summary])))
         if progress.best_prelabel:
-            self.progress_label.setText(f"{self.progress_label.text()}\nbest pre-label: {progress.best_prelabel}")
+            self.progress_label.setText(f"{self.progress_label.text()}\nbest pre-label: "
+                                        f"{operation_name(progress.best_prelabel)}")
             self.progress_label.setToolTip("\n".join(filter(None, [self.progress_label.toolTip(),
                                                                     progress.best_prelabel_reason])))
 

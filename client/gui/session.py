@@ -174,12 +174,12 @@ class LabellingSession:
         client, annotator, sample_id = self.client, self.annotator, self._require_sample()
         return lambda: client.release_sample(sample_id, annotator, skip=skip, reason=reason)
 
-    def prelabel_call(self, method: str | None = None, instances: bool = False) -> Call:
+    def prelabel_call(self, method: str | None = None, instances: bool = True) -> Call:
         """Pre-label the current sample on the server (it reads the image from
-        the selector: nothing is uploaded)."""
+        the selector: nothing is uploaded), one id per object unless not
+        ``instances``."""
         client, sample_id = self.client, self._require_sample()
-        postprocess = ["relabel"] if instances else []
-        return lambda: client.prelabel(None, method, postprocess=postprocess, sample_id=sample_id)
+        return lambda: client.prelabel(None, method, sample_id=sample_id, binary=not instances)
 
     def refine_call(self, mask: np.ndarray, scribbles: np.ndarray, method: str) -> Call:
         client, sample_id = self.client, self._require_sample()

@@ -33,7 +33,6 @@ from labelassist.client.errors import LabelAssistError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
 IMAGE, LABELS, SCRIBBLES = "labelassist: image", "labelassist: labels", "labelassist: scribbles"
-ONE_ID_PER_OBJECT = ["relabel"]  # napari's Labels layer shows each object in its own colour
 OBJECT_CLICKS, BACKGROUND_CLICKS, WARNINGS = ("labelassist: object clicks", "labelassist: background clicks",
                                               "labelassist: warnings")
 
@@ -173,7 +172,7 @@ class LabelAssistWidget(QWidget):
             sample_id = leased.sample.sample_id
             image = client.get_sample(sample_id).require("image")
             try:
-                prelabel = client.prelabel(None, postprocess=ONE_ID_PER_OBJECT, sample_id=sample_id).mask
+                prelabel = client.prelabel(None, sample_id=sample_id).mask
                 note = "pre-labelled"
             except LabelAssistError as error:  # the image still comes; the annotator draws
                 prelabel, note = np.zeros(image.shape[:2], np.uint16), f"no pre-label ({error})"
@@ -197,7 +196,7 @@ class LabelAssistWidget(QWidget):
 
     def prelabel(self) -> None:
         client, project, image = self.client, self._project(), self._image()
-        self._run("Pre-label", lambda: client.prelabel(image, postprocess=ONE_ID_PER_OBJECT, project=project).mask,
+        self._run("Pre-label", lambda: client.prelabel(image, project=project).mask,
                   self._show_labels)
 
     def refine(self) -> None:

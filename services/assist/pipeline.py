@@ -70,6 +70,7 @@ def prelabel_image(
     triton=None,
     reference: _propagate.Reference | None = None,
     model_repository=None,
+    instances: bool = False,
 ) -> Prelabel:
     """Pre-process, pre-label and post-process one image.
 
@@ -92,6 +93,9 @@ def prelabel_image(
         follows objects from; its image is pre-processed as ``image`` is.
     model_repository : Path, optional
         Where the bioimageio method finds the packages Triton serves.
+    instances : bool
+        Number a 0/1 result's connected objects 1..n, so each object keeps
+        its own id in every export (a label image stays as it is).
 
     Returns
     -------
@@ -131,6 +135,10 @@ def prelabel_image(
         mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference,
                                         model_repository=model_repository)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
+    if instances and mask.max() <= 1:
+        numbered = _postprocess.relabel(mask)
+        # The smallest unsigned type that holds the ids: a mask of few objects stays a byte a pixel on the wire.
+        mask = numbered.astype(np.min_scalar_type(int(numbered.max())) if numbered.size else np.uint8)
     return Prelabel(mask, method[0], applied + labelled + cleaned, probability)
 
 

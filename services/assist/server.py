@@ -145,11 +145,13 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             steps["method"][0] == "propagate" else None
         try:
             prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
-                                      reference=reference, model_repository=self.model_repository)
+                                      reference=reference, model_repository=self.model_repository,
+                                      instances=not params.binary)
         except (ConflictError, UnavailableError):
             if not from_evidence:
                 raise
-            prelabel = prelabel_image(image, **{**steps, "method": None}, return_probability=True)
+            prelabel = prelabel_image(image, **{**steps, "method": None}, return_probability=True,
+                                      instances=not params.binary)
         probability = prelabel.probability if params.return_probability else None
         result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                    applied=prelabel.applied)

@@ -23,11 +23,11 @@ def cmd_prelabel(args) -> int:
     image = select_plane(read_with_axes(args.image, args.axes), args.channel, args.z, args.t)
     with client_for(args) as client, elapsed(f"pre-labelling {args.image} ({'x'.join(map(str, image.shape))})"):
         outcome = client.prelabel(image, method=args.method, preprocess=args.pre, postprocess=args.post,
-                                  project=args.project or "")
-        if args.binary:
-            mask, kind = ((outcome.mask > 0) * 255).astype(np.uint8), "a 0/255 mask"
-        else:  # one id per object, 1..n, visible in any viewer that stretches 16-bit images
-            mask, kind = client.postprocess(outcome.mask, ["relabel"])[0], "instance ids (uint16)"
+                                  project=args.project or "", binary=args.binary)
+    if args.binary:
+        mask, kind = ((outcome.mask > 0) * 255).astype(np.uint8), "a 0/255 mask"
+    else:  # one id per object, 1..n, visible in any viewer that stretches 16-bit images
+        mask, kind = outcome.mask, "instance ids (uint16)"
     write_labels(args.output, mask, smallest=np.uint8 if args.binary else np.uint16)
     print(f"{args.output}: {outcome.object_count} objects by {outcome.method} "
           f"({' -> '.join(outcome.applied)}), written as {kind}")

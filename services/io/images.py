@@ -61,11 +61,14 @@ def write_labels(path: str | Path, labels: np.ndarray, smallest: type = np.uint8
 
 
 def write_image(path: str | Path, image: np.ndarray) -> None:
-    """An image as TIFF (any dtype, channels last) or PNG (8- or 16-bit)."""
+    """An image as TIFF (any dtype, channels last) or PNG (8- or 16-bit).
+    A (H, W, C) TIFF is one page of C samples per pixel, as tools read YXC
+    images, not C-wide pages stacked H deep."""
     path = Path(path)
     image = np.asarray(image)
     if path.suffix.lower() in TIFF_SUFFIXES:
-        tifffile.imwrite(path, image, photometric="rgb" if image.ndim == 3 and image.shape[2] in (3, 4)
-                         else "minisblack", compression="zlib")
+        rgb = image.ndim == 3 and image.shape[2] in (3, 4)
+        tifffile.imwrite(path, image, photometric="rgb" if rgb else "minisblack",
+                         planarconfig="contig" if image.ndim == 3 else None, compression="zlib")
         return
     Image.fromarray(image).save(path)

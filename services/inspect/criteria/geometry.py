@@ -213,3 +213,48 @@ def split_objects(label: LabelUnderInspection) -> tuple[list[int], int]:
             split.append(object_id)
             most = max(most, count)
     return split, most
+
+
+@CRITERIA.register("shared_id", "instances", [
+    Parameter("min_region_area", float, 20.0, "regions of one id smaller than this, in pixels, are specks and not "
+              "counted", 1.0, 1e12),
+    Parameter("max_regions", int, 2, "separate regions one id may cover (an object cut by the crop or an "
+              "occlusion)", 1, 10**9),
+    SEVERITY["warning"],
+])
+def shared_id(label: LabelUnderInspection, min_region_area=20.0, max_regions=2, severity="warning"):
+    """One id over many separate objects: a foreground mask where each object
+    should carry its own id. Every export (COCO, CVAT, Label Studio) writes
+    one annotation per id, so such a label leaves as a single object. An
+    object with a few specks beside it, or cut in two, is no finding."""
+    mask = np.asarray(label.mask)
+    if not mask.any():
+        return []
+    if mask.max() <= 1:  # the measured objects are the one id's connected regions
+        sizeable = label.objects.area >= min_region_area
+        counts = {1: int(sizeable.sum())} if sizeable.sum() > max_regions else {}
+        selected = sizeable if counts else np.zeros(len(label.objects), bool)
+    else:
+        counts = _sizeable_regions(label, min_region_area)
+        counts = {object_id: count for object_id, count in counts.items() if count > max_regions}
+        selected = np.isin(label.objects.ids, list(counts))
+    if not counts:
+        return []
+    most = max(counts.values())
+    ids = label.as_sent(list(counts)) if mask.max() > 1 else [int(mask.max())]
+    return objects_finding("shared_id", severity, label, selected,
+                           f"{len(counts)} id(s) ({ids[:10]}) each cover up to {most} separate objects of at "
+                           f"least {min_region_area:g} px: give each object its own id (relabel), or every "
+                           "export holds them as one object", most, max_regions,
+                           beyond(most, max_regions, 2.0), ("relabel", {}))
+
+
+def _sizeable_regions(label: LabelUnderInspection, min_region_area: float) -> dict[int, int]:
+    """Per id of a label image, its separate regions of at least ``min_region_area`` px."""
+    labels, table = label.labels, label.objects
+    counts = {}
+    for object_id, (r0, c0, r1, c1) in zip(table.ids.tolist(), table.bbox.tolist()):
+        pieces, count = ndi.label(labels[r0:r1, c0:c1] == object_id, structure=EIGHT_NEIGHBOURS)
+        if count > 1:
+            counts[object_id] = int((np.bincount(pieces.ravel())[1:] >= min_region_area).sum())
+    return counts

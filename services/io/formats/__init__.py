@@ -12,6 +12,7 @@ used; they come with the ``formats`` extra.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import numpy as np
 
+from labelassist.io.display import STRETCH, display_copy, shows_as_is
 from labelassist.io.images import read_image, write_image
 from labelassist.io.planes import file_stem
 
@@ -76,18 +78,66 @@ def needs(module: str, extra: str = "formats"):
         raise ValueError(f"this format needs {module.split('.')[0]}: pip install 'label-assistant[{extra}]'") from None
 
 
-def image_file(folder: Path, stem: str, image: np.ndarray) -> str:
-    """Write a sample's image under ``folder/images`` where web tools (Label
-    Studio, CVAT) can show it: PNG for 8- and 16-bit grey or RGB(A), TIFF
-    for the rest (floats, other channel counts). Returns its name relative
-    to ``folder``."""
+IMAGES, ORIGINALS = "images", "originals"
+
+
+@dataclass(frozen=True)
+class ExportedImage:
+    """A sample's image in an export, by names relative to its folder:
+    ``shown``, the 8-bit PNG the annotations name and the target tool
+    displays, and ``original``, the sample's data kept lossless where
+    ``shown`` is a display copy (None where ``shown`` is the data)."""
+
+    stem: str
+    shown: str
+    original: str | None = None
+
+
+def export_image(folder: Path, stem: str, image: np.ndarray) -> ExportedImage:
+    """Write a sample's image where the target tool opens it: ``images/<stem>.png``,
+    8-bit grey, RGB or RGBA in the (Y, X) or (Y, X, C) layout the
+    annotations describe. An image an 8-bit viewer shows faithfully is
+    written as it is; any other (16-bit, float, two or more than four
+    channels) as a contrast-stretched display copy
+    (:func:`~labelassist.io.display.display_copy`), with its data kept
+    lossless in ``originals/<stem>.tif`` (YX or YXC, one page)."""
     image = np.asarray(image)
-    browser_shows = image.dtype in (np.uint8, np.uint16) and (
-        image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4) and image.dtype == np.uint8))
-    name = f"images/{stem}.{'png' if browser_shows else 'tif'}"
-    (folder / "images").mkdir(parents=True, exist_ok=True)
-    write_image(folder / name, image)
-    return name
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    (folder / IMAGES).mkdir(parents=True, exist_ok=True)
+    shown = f"{IMAGES}/{stem}.png"
+    write_image(folder / shown, display_copy(image))
+    if shows_as_is(image):
+        return ExportedImage(stem, shown)
+    (folder / ORIGINALS).mkdir(parents=True, exist_ok=True)
+    original = f"{ORIGINALS}/{stem}.tif"
+    write_image(folder / original, image)
+    return ExportedImage(stem, shown, original)
+
+
+def describe_export(folder: Path, format_name: str, how_to_open: str, images: list[ExportedImage]) -> list[Path]:
+    """``README.md`` (how to open the export, which image file is which) and
+    ``manifest.json`` (each sample's shown and original file) in ``folder``."""
+    low, high = STRETCH
+    stretched = sum(1 for i in images if i.original)
+    readme = (f"# Labels exported by Label Assistant: {format_name}\n\n{how_to_open}\n\n## Images\n\n"
+              f"- `{IMAGES}/`: the image each annotation names, as the tool shows it: 8-bit PNG, (Y, X) grey or "
+              "(Y, X, C) RGB(A). A sample that was 8-bit grey, RGB or RGBA is there exactly. Any other sample "
+              "(16-bit, floating point, two or more than four channels) is a display copy: each channel "
+              f"contrast-stretched, its {low:g} % and {high:g} % percentiles to 0 and 255, channels other than RGB "
+              "as a colour composite (green, magenta, cyan, yellow, ...). Look at these; do not measure on them.\n"
+              f"- `{ORIGINALS}/`: the data of those other samples as they were labelled, lossless: TIFF, "
+              f"(Y, X) or (Y, X, C) with channels last ({stretched} of {len(images)} samples).\n\n"
+              "`manifest.json` names both files of every sample. Importing this folder back into Label Assistant "
+              f"reads `{ORIGINALS}/` where a sample has one.\n")
+    (folder / "README.md").write_text(readme)
+    manifest = {"format": format_name, "stretch_percentiles": [low, high],
+                "images": [{"stem": i.stem, "shown": i.shown, "original": i.original,
+                            "shown_is": "a display copy (contrast-stretched)" if i.original else "the data"}
+                           for i in images]}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    written = [folder / "README.md", folder / "manifest.json", folder / IMAGES]
+    return written + ([folder / ORIGINALS] if stretched else [])
 
 
 def _referenced_paths(reference: str) -> list[str]:
@@ -115,7 +165,8 @@ def imported_entry(reference: str, label: np.ndarray | None, folder: Path, image
     """An ``add_samples`` entry for a label and the image its format names,
     or an error entry saying which image is missing or unreadable."""
     stem = file_stem(_referenced_paths(reference)[0])
-    path = find_image(reference, folder, images)
+    original = folder / ORIGINALS / f"{stem}.tif"  # the data beside a display copy (export_image)
+    path = original if original.is_file() else find_image(reference, folder, images)
     if path is None:
         return {"stem": stem, "error": f"image {reference!r} not found beside the annotations; "
                                        "give its folder with --images"}
@@ -136,5 +187,5 @@ def object_masks(label: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield int(object_id), label == object_id
 
 
-__all__ = ["FORMAT_NAMES", "LabelFormat", "LabelledImage", "label_format", "find_image", "image_file",
-           "imported_entry", "object_masks"]
+__all__ = ["FORMAT_NAMES", "ExportedImage", "LabelFormat", "LabelledImage", "describe_export", "export_image",
+           "find_image", "imported_entry", "label_format", "object_masks"]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.io.formats import LabelFormat, LabelledImage, image_file, imported_entry, needs, object_masks
+from labelassist.io.formats import (IMAGES, LabelFormat, LabelledImage, describe_export, export_image, imported_entry,
+                                    needs, object_masks)
 
 CATEGORY = {"id": 1, "name": "object", "supercategory": "object"}
 
@@ -74,12 +75,25 @@ def from_coco(dataset: dict) -> Iterator[tuple[str, np.ndarray]]:
         yield image["file_name"], label
 
 
+HOW_TO_OPEN = ("`annotations.json` is a COCO instance-segmentation dataset (one annotation per object, its mask as "
+               "RLE); each image's `file_name` is relative to `images/`, e.g. "
+               "`COCO('annotations.json')` with `images/` as the image folder.")
+
+
 def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
-    """``folder/annotations.json`` and every sample's image in ``folder/images``."""
+    """``folder/annotations.json``, every sample's image in ``folder/images``
+    (``file_name`` relative to it) and the export's README and manifest."""
     folder.mkdir(parents=True, exist_ok=True)
-    dataset = to_coco((image_file(folder, s.stem, s.image).removeprefix("images/"), s.label) for s in samples)
+    exported = []
+
+    def named_labels():
+        for sample in samples:
+            exported.append(export_image(folder, sample.stem, sample.image))
+            yield exported[-1].shown.removeprefix(f"{IMAGES}/"), sample.label
+
+    dataset = to_coco(named_labels())
     (folder / "annotations.json").write_text(json.dumps(dataset))
-    return [folder / "annotations.json", folder / "images"]
+    return [folder / "annotations.json", *describe_export(folder, "COCO", HOW_TO_OPEN, exported)]
 
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:

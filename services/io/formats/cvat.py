@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from labelassist.io.formats import LabelFormat, LabelledImage, image_file, imported_entry, object_masks
+from labelassist.io.formats import (IMAGES, LabelFormat, LabelledImage, describe_export, export_image, imported_entry,
+                                    object_masks)
 
 LABEL = "object"
 
@@ -45,8 +46,15 @@ def rle_mask(counts: list[int], box: tuple[int, int, int, int], shape: tuple[int
     return mask
 
 
+HOW_TO_OPEN = ("`annotations.xml` is CVAT for images 1.1, each `<image name>` a file in `images/`, as CVAT exports a "
+               "dataset. In CVAT: create a task with a label `object` (type mask) from the files in `images/`, then "
+               "Actions > Upload annotations > CVAT 1.1 with `annotations.xml` (or zip this folder and import it "
+               "as a CVAT 1.1 dataset).")
+
+
 def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
-    """``folder/annotations.xml`` and the images in ``folder/images``."""
+    """``folder/annotations.xml``, the images in ``folder/images`` (named by
+    file name, as CVAT writes them) and the export's README and manifest."""
     folder.mkdir(parents=True, exist_ok=True)
     root = ElementTree.Element("annotations")
     ElementTree.SubElement(root, "version").text = "1.1"
@@ -54,21 +62,23 @@ def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     labels = ElementTree.SubElement(ElementTree.SubElement(task, "labels"), "label")
     ElementTree.SubElement(labels, "name").text = LABEL
     ElementTree.SubElement(labels, "type").text = "mask"
-    count = 0
+    exported = []
     for count, sample in enumerate(samples, 1):
         label = np.asarray(sample.label)
-        image = ElementTree.SubElement(root, "image", id=str(count - 1), name=image_file(folder, sample.stem,
-                                                                                         sample.image),
+        exported.append(export_image(folder, sample.stem, sample.image))
+        # CVAT names an image by its file name; the files lie in images/ beside annotations.xml.
+        image = ElementTree.SubElement(root, "image", id=str(count - 1),
+                                       name=exported[-1].shown.removeprefix(f"{IMAGES}/"),
                                        width=str(label.shape[1]), height=str(label.shape[0]))
         for _, mask in object_masks(label):
             counts, (left, top, width, height) = mask_rle(mask)
             ElementTree.SubElement(image, "mask", label=LABEL, source="manual", occluded="0",
                                    rle=", ".join(map(str, counts)), left=str(left), top=str(top),
                                    width=str(width), height=str(height), z_order="0")
-    ElementTree.SubElement(task, "size").text = str(count)
+    ElementTree.SubElement(task, "size").text = str(len(exported))
     ElementTree.indent(root)
     ElementTree.ElementTree(root).write(folder / "annotations.xml", encoding="utf-8", xml_declaration=True)
-    return [folder / "annotations.xml", folder / "images"]
+    return [folder / "annotations.xml", *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported)]
 
 
 def _element_label(image: ElementTree.Element) -> np.ndarray:

@@ -1,7 +1,10 @@
-"""Label Studio JSON, both ways: one task per image (``data.image`` its
-file), each object a ``brushlabels`` result in Label Studio's own brush
-run-length encoding, encoded and decoded by Label Studio's converter (the
-format its ML backends exchange). Import also reads ``polygonlabels``
+"""Label Studio JSON, both ways: one task per image (``data.image`` a
+local-files URL, ``/data/local-files/?d=images/NAME.png``, relative to the
+export folder as Label Studio's LOCAL_FILES_DOCUMENT_ROOT, which Label
+Studio serves from the annotator's disk without uploading), each object a
+``brushlabels`` result in Label Studio's own brush run-length encoding,
+encoded and decoded by Label Studio's converter (the format its ML
+backends exchange). Import also reads ``polygonlabels``
 (points in percent of the image) and takes a task's predictions when it
 has no annotation; a task without either becomes an unlabelled sample.
 
@@ -19,11 +22,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from labelassist.io.formats import LabelFormat, LabelledImage, image_file, imported_entry, needs, object_masks
+from labelassist.io.formats import (LabelFormat, LabelledImage, describe_export, export_image, imported_entry, needs,
+                                    object_masks)
 
 LABEL = "object"
 LABEL_CONFIG = ('<View>\n  <Image name="image" value="$image"/>\n  <BrushLabels name="tag" toName="image">'
@@ -76,15 +81,35 @@ def from_results(results: list[dict], height: int | None = None, width: int | No
     return label
 
 
+LOCAL_FILES = "/data/local-files/?d="
+HOW_TO_OPEN = ("`tasks.json` holds one Label Studio task per image, its `data.image` a local-files URL "
+               f"(`{LOCAL_FILES}images/NAME.png`) relative to this folder. Start Label Studio with "
+               "`LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED=true` and `LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT` set to "
+               "this folder; in the project, paste `label_config.xml` as the labelling interface, add a Local "
+               "files source storage with this folder's `images/` as its absolute path (no sync needed), then "
+               "import `tasks.json`.")
+
+
+def local_file_url(name: str) -> str:
+    """Label Studio's URL of a file under its LOCAL_FILES_DOCUMENT_ROOT."""
+    return LOCAL_FILES + quote(name, safe="/")
+
+
 def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     """``folder/tasks.json`` (one task per sample, its label as the
-    annotation), the images in ``folder/images`` and ``label_config.xml``."""
+    annotation, its image a local-files URL Label Studio serves), the images
+    in ``folder/images``, ``label_config.xml`` and the export's README and
+    manifest."""
     folder.mkdir(parents=True, exist_ok=True)
-    tasks = [{"id": n, "data": {"image": image_file(folder, s.stem, s.image)},
-              "annotations": [{"result": to_results(np.asarray(s.label))}]} for n, s in enumerate(samples, 1)]
+    tasks, exported = [], []
+    for number, sample in enumerate(samples, 1):
+        exported.append(export_image(folder, sample.stem, sample.image))
+        tasks.append({"id": number, "data": {"image": local_file_url(exported[-1].shown)},
+                      "annotations": [{"result": to_results(np.asarray(sample.label))}]})
     (folder / "tasks.json").write_text(json.dumps(tasks))
     (folder / "label_config.xml").write_text(LABEL_CONFIG)
-    return [folder / "tasks.json", folder / "images", folder / "label_config.xml"]
+    return [folder / "tasks.json", folder / "label_config.xml",
+            *describe_export(folder, "Label Studio JSON", HOW_TO_OPEN, exported)]
 
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:
