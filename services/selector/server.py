@@ -15,7 +15,7 @@ from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.proto.wire.addresses import env
-from labelassist.runtime.errors import NotFoundError, register_backend_error
+from labelassist.runtime.errors import ConflictError, NotFoundError, register_backend_error
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
@@ -110,7 +110,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         config.data_dir.mkdir(parents=True, exist_ok=True)
         url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
         self.roots = dataset_roots(config)
-        self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs")
+        try:
+            self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs")
+        except ConflictError as error:  # a schema this release cannot serve: say why and stop
+            raise SystemExit(f"selector: {error}") from None
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.queues = RankedQueues(self.store)
