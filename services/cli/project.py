@@ -1,7 +1,8 @@
 """``project``: projects from real image files. ``create`` and ``add``
 register images, stacks and whole folders (every plane a sample, large
 planes as tiles, read lazily); ``export`` writes the labels back in each
-source file's own layout, on this machine."""
+source file's own layout, on this machine; ``rename`` and ``delete`` (after
+the project's name is typed to confirm); and ``sample delete``."""
 
 from __future__ import annotations
 
@@ -74,6 +75,47 @@ def cmd_project_import(args) -> int:
     return 1 if report.failed else 0
 
 
+def cmd_project_delete(args) -> int:
+    """Delete a project once its name is typed back (or with ``--yes``)."""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValueError(f"deleting {args.name!r} cannot be undone: pass --yes to confirm without a terminal")
+        typed = input(f"Delete project {args.name!r} with all its samples and labels? This cannot be undone.\n"
+                      f"Type the project's name to confirm: ")
+        if typed.strip() != args.name:
+            print(f"{args.name}: not deleted (the name typed did not match)", file=sys.stderr)
+            return 1
+    with client_for(args) as client:
+        removed = client.delete_project(args.name)
+    print(f"{args.name}: deleted {removed.samples} samples and {removed.labels} label versions; "
+          f"{removed.blobs_removed} images and labels no other project uses removed from storage")
+    return 0
+
+
+def cmd_project_rename(args) -> int:
+    with client_for(args) as client:
+        client.rename_project(args.name, args.new_name)
+    print(f"{args.name}: renamed to {args.new_name}")
+    return 0
+
+
+def cmd_sample_delete(args) -> int:
+    """Delete samples of a project by name; each that fails is named and the rest go on."""
+    from labelassist.client.errors import LabelAssistError
+
+    failed = 0
+    with client_for(args) as client:
+        for stem in args.stems:
+            try:
+                removed = client.delete_sample(project=args.project, stem=stem)
+            except LabelAssistError as error:
+                print(f"failed {stem}: {error.status.name}: {error.message}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{args.project}/{stem}: deleted with {removed.labels} label versions")
+    return 1 if failed else 0
+
+
 def _reading_arguments(parser) -> None:
     parser.add_argument("--labels", nargs="+", type=Path, default=[], metavar="PATH",
                         help="label files or folders, matched to the images by file name; stored as version 1")
@@ -84,7 +126,7 @@ def _reading_arguments(parser) -> None:
 
 
 def register(commands) -> None:
-    project = commands.add_parser("project", help="projects from image files: create, add, export")
+    project = commands.add_parser("project", help="projects from image files: create, add, export, rename, delete")
     actions = project.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a project from images, stacks and folders")
     create.add_argument("name")
@@ -120,3 +162,18 @@ def register(commands) -> None:
                           help="where the images are, when not beside the annotations (ome-tiff: always)")
     imported.add_argument("--create", action="store_true", help="create the project first")
     imported.set_defaults(handler=cmd_project_import)
+    rename = actions.add_parser("rename", help="give a project a new name (project admins)")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    rename.set_defaults(handler=cmd_project_rename)
+    delete = actions.add_parser("delete", help="delete a project with its samples and labels, after typing its "
+                                               "name to confirm (project admins; no undo)")
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    delete.set_defaults(handler=cmd_project_delete)
+    sample = commands.add_parser("sample", help="a project's samples: delete")
+    sample_actions = sample.add_subparsers(dest="action", required=True)
+    sample_delete = sample_actions.add_parser("delete", help="delete samples with their labels (project admins)")
+    sample_delete.add_argument("project")
+    sample_delete.add_argument("stems", nargs="+", metavar="STEM", help="the samples' names in the project")
+    sample_delete.set_defaults(handler=cmd_sample_delete)

@@ -31,6 +31,7 @@ from labelassist.selector.catalogues import criteria_catalogue, operations_catal
 from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
+from labelassist.selector.server_admin import ProjectAdmin
 from labelassist.selector.database import database_cause
 from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry
 from labelassist.selector.strategies import STRATEGIES
@@ -131,6 +132,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.criteria = criteria_catalogue(options.get("inspect_address"))
         self.operations = operations_catalogue(options.get("assist_address"))
         self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
+        self.admin = ProjectAdmin(self.store, self._project_message)
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -214,6 +216,15 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def GetProject(self, request, context):
         require("progress", request.project)
         return pb.GetProjectResponse(project=self._project_message(self.store.project(request.project)))
+
+    def DeleteProject(self, request, context):
+        return self.admin.delete_project(request)
+
+    def RenameProject(self, request, context):
+        return self.admin.rename_project(request)
+
+    def DeleteSample(self, request, context):
+        return self.admin.delete_sample(request)
 
     def SetInspection(self, request, context):
         require("configure", request.project)
