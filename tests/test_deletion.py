@@ -249,3 +249,29 @@ def test_project_rename_and_sample_delete_from_the_cli(start_service):
         assert done.returncode == 1
         assert "c/s1: deleted" in done.stdout and "failed nope: NOT_FOUND" in done.stderr
         assert [s.stem for s in client.iter_samples("c")] == ["s2"]
+
+
+# -- a failed `project create` leaves no project ---------------------------------
+
+def test_project_create_from_files_none_of_which_reads_leaves_no_project(start_service, tmp_path):
+    selector = start_service("selector")
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    for name in ("a.tif", "b.png"):
+        (folder / name).write_bytes(b"not an image at all")
+    done = cli(selector, "project", "create", "cells", "--images", str(folder))
+    assert done.returncode == 1
+    assert "failed" in done.stderr and "cells: not created" in done.stderr
+    with sdk(selector) as client:
+        assert client.list_projects() == []
+
+
+def test_project_create_the_server_refuses_leaves_no_project(start_service, tmp_path):
+    import tifffile
+
+    selector = start_service("selector", "--max-array-bytes", "4096")
+    tifffile.imwrite(tmp_path / "big.tif", np.zeros((128, 128), np.uint16))  # 32 KiB: over the server's limit
+    done = cli(selector, "project", "create", "cells", "--images", str(tmp_path / "big.tif"))
+    assert done.returncode != 0
+    with sdk(selector) as client:
+        assert client.list_projects() == []
