@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -219,3 +220,34 @@ def test_a_database_of_an_older_build_gets_the_columns_it_lacks_when_the_selecto
         assert connection.execute(sa.text("SELECT count(*) FROM samples WHERE origin IS NULL")).scalar() == 6
     engine.dispose()
     assert schema_revision(url) == head_revision()
+
+
+def test_selectors_starting_together_on_release_0_1_postgresql_upgrade_it_once(tmp_path, postgres_url):
+    release_postgres(postgres_url)
+    blobs = shutil.copytree(RELEASE_0_1 / "blobs", tmp_path / "blobs")
+    flags = ("--database-url", postgres_url, "--blob-url", str(blobs))
+    processes = []
+    try:
+        starting = [subprocess.Popen([sys.executable, "-m", "labelassist.selector", "--host", "127.0.0.1",
+                                      "--port", "0", "--data-dir", str(tmp_path / f"replica-{index}"),
+                                      "--ready-file", str(tmp_path / f"ready-{index}.json"), *flags],
+                                     stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"replica-{index}.log", "wb"))
+                    for index in range(3)]
+        processes = starting
+        for index, process in enumerate(starting):
+            ready = tmp_path / f"ready-{index}.json"
+            deadline = time.monotonic() + 90
+            while not ready.exists():
+                assert process.poll() is None, (tmp_path / f"replica-{index}.log").read_text()[-3000:]
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        logs = [(tmp_path / f"replica-{index}.log").read_text() for index in range(3)]
+        assert sum("database schema upgraded" in log for log in logs) == 1
+        address = json.loads((tmp_path / "ready-2.json").read_text())["address"]
+        with LabelAssistClient(ServiceAddresses(selector=address), timeout=60) as client:
+            assert served_as_released(client) == MANIFEST
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+    assert schema_revision(postgres_url) == head_revision()
