@@ -275,3 +275,24 @@ def test_project_create_the_server_refuses_leaves_no_project(start_service, tmp_
     assert done.returncode != 0
     with sdk(selector) as client:
         assert client.list_projects() == []
+
+
+def test_add_with_create_from_a_folder_of_unreadable_images_leaves_no_project(start_service, tmp_path):
+    selector = start_service("selector")
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"not an image")
+    done = cli(selector, "add", str(folder), "--project", "cells", "--create")
+    assert done.returncode == 1 and "cells: not created" in done.stderr
+    with sdk(selector) as client:
+        assert client.list_projects() == []
+
+
+def test_project_add_to_an_existing_project_keeps_it_when_no_file_reads(start_service, tmp_path):
+    selector = start_service("selector")
+    (tmp_path / "a.tif").write_bytes(b"not an image")
+    with sdk(selector) as client:
+        client.create_project("cells")
+        done = cli(selector, "project", "add", "cells", str(tmp_path / "a.tif"))
+        assert done.returncode == 1 and "failed" in done.stderr
+        assert [p.name for p in client.list_projects()] == ["cells"]

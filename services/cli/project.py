@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from labelassist.cli.assist import add_assist_steps
-from labelassist.cli.common import client_for
+from labelassist.cli.common import client_for, new_project
 from labelassist.io.formats import FORMAT_NAMES
 
 
@@ -23,40 +23,22 @@ def _register(args, create: bool) -> int:
     if not sources:
         raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG, JPEG or .ome.zarr)")
     failed: list[tuple[str, str]] = []
-    with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
-        if create:
-            client.create_project(args.name, strategy=args.strategy, preprocess=args.pre, method=args.method,
-                                  postprocess=args.post)
-        try:
-            response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel,
-                                                                  args.tile or None, failed,
-                                                                  progress=lambda: bar.update(1)))
-        except BaseException:
-            if create:  # a create that failed leaves no project behind
-                _remove_created(client, args.name)
-            raise
-        if create and not response.total:
-            _remove_created(client, args.name)
+    settings = dict(strategy=args.strategy, preprocess=args.pre, method=args.method, postprocess=args.post) \
+        if create else {}
+    with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar, \
+            new_project(client, args.name, create, **settings) as outcome:
+        response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel, args.tile or None,
+                                                              failed, progress=lambda: bar.update(1)))
     for file, error in failed:
         print(f"failed {file}: {error}", file=sys.stderr)
     for rejected in response.rejected:
         print(f"rejected {rejected.stem}: {rejected.error}", file=sys.stderr)
-    if create and not response.total:
-        print(f"{args.name}: not created: none of the {len(sources)} files gave a sample", file=sys.stderr)
+    if outcome["removed"]:
         return 1
     print(f"{args.name}: {len(sources) - len(failed)} of {len(sources)} files read; added {response.added} "
           f"samples, already there {response.existing}, rejected {len(response.rejected)}; "
           f"{response.total} samples in the project")
     return 1 if failed or response.rejected else 0
-
-
-def _remove_created(client, name: str) -> None:
-    """Delete the project this command created, reporting (not raising) a failure to."""
-    try:
-        client.delete_project(name)
-    except Exception as error:  # noqa: BLE001 - the create's own error is the one to show
-        print(f"{name}: could not remove the project this command created ({error}); remove it with "
-              f"labelassist project delete {name}", file=sys.stderr)
 
 
 def cmd_project_create(args) -> int:
