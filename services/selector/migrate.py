@@ -22,6 +22,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key: selectors starting at once on one PostgreSQL upgrade one after the other.
 MIGRATION_LOCK = 0x1A5E_0001
 logger = logging.getLogger("labelassist.selector.migrate")
+# Alembic narrates every start ("Context impl SQLiteImpl."); the upgrade's one line below says what matters.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
