@@ -245,6 +245,8 @@ def test_project_rename_and_sample_delete_from_the_cli(start_service):
         taken = cli(selector, "project", "rename", "a", "b")
         assert taken.returncode == 2 and "ALREADY_EXISTS" in taken.stderr
         assert cli(selector, "project", "rename", "a", "c").returncode == 0
+        listed = cli(selector, "project", "list").stdout.splitlines()
+        assert [line.split()[0] for line in listed] == ["b", "c"]
         done = cli(selector, "sample", "delete", "c", "s1", "nope")
         assert done.returncode == 1
         assert "c/s1: deleted" in done.stdout and "failed nope: NOT_FOUND" in done.stderr

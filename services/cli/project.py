@@ -94,6 +94,13 @@ def cmd_project_delete(args) -> int:
     return 0
 
 
+def cmd_project_list(args) -> int:
+    with client_for(args) as client:
+        for project in sorted(client.list_projects(), key=lambda p: p.name):
+            print(f"{project.name:<30} {project.labeled:>7} of {project.total:<7} labelled  {project.strategy}")
+    return 0
+
+
 def cmd_project_rename(args) -> int:
     with client_for(args) as client:
         client.rename_project(args.name, args.new_name)
@@ -128,7 +135,8 @@ def _reading_arguments(parser) -> None:
 
 
 def register(commands) -> None:
-    project = commands.add_parser("project", help="projects from image files: create, add, export, rename, delete")
+    project = commands.add_parser("project", help="projects from image files: create, add, export, list, rename, "
+                                                "delete")
     actions = project.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a project from images, stacks and folders")
     create.add_argument("name")
@@ -164,6 +172,8 @@ def register(commands) -> None:
                           help="where the images are, when not beside the annotations (ome-tiff: always)")
     imported.add_argument("--create", action="store_true", help="create the project first")
     imported.set_defaults(handler=cmd_project_import)
+    actions.add_parser("list", help="the projects you may see, with their progress").set_defaults(
+        handler=cmd_project_list)
     rename = actions.add_parser("rename", help="give a project a new name (project admins)")
     rename.add_argument("name")
     rename.add_argument("new_name")
