@@ -298,3 +298,14 @@ def test_project_add_to_an_existing_project_keeps_it_when_no_file_reads(start_se
         done = cli(selector, "project", "add", "cells", str(tmp_path / "a.tif"))
         assert done.returncode == 1 and "failed" in done.stderr
         assert [p.name for p in client.list_projects()] == ["cells"]
+
+
+def test_project_import_with_create_that_imports_nothing_leaves_no_project(start_service, tmp_path):
+    selector = start_service("selector")
+    coco = tmp_path / "annotations.json"
+    coco.write_text(json.dumps({"images": [{"id": 1, "file_name": "missing.png", "width": 8, "height": 8}],
+                                "annotations": [], "categories": [{"id": 1, "name": "cell"}]}))
+    done = cli(selector, "project", "import", "cells", str(coco), "--format", "coco", "--create")
+    assert done.returncode == 1 and "cells: not created" in done.stderr
+    with sdk(selector) as client:
+        assert client.list_projects() == []

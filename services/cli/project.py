@@ -72,6 +72,9 @@ def cmd_project_import(args) -> int:
                                       progress=lambda n: bar.update(n - bar.n))
     for name, error in report.failed:
         print(f"failed {name}: {error}", file=sys.stderr)
+    if args.create and not report.created:
+        print(f"{args.name}: not created: no sample could be imported", file=sys.stderr)
+        return 1
     print(f"{args.name}: imported {report.added} samples from {args.source} ({args.format}), already there "
           f"{report.existing}, failed {len(report.failed)}")
     return 1 if report.failed else 0
