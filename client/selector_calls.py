@@ -74,6 +74,56 @@ class SelectorCalls:
     def get_project(self, project: str) -> selector_pb2.Project:
         return self._unary(self.selector.GetProject, selector_pb2.GetProjectRequest(project=project)).project
 
+    def delete_project(self, project: str) -> selector_pb2.DeleteProjectResponse:
+        """Delete a project with its samples, labels and settings (project admins).
+
+        Images and labels that no other project refers to are removed from
+        the server's blob store; there is no undo, so back up first (see the
+        README's "Backup and upgrade").
+
+        Returns
+        -------
+        DeleteProjectResponse
+            How many samples and label versions were deleted, and how many
+            blobs were removed.
+
+        Raises
+        ------
+        NotFoundError
+            No such project.
+        PermissionDeniedError
+            The caller is not the project's admin.
+        """
+        return self._unary(self.selector.DeleteProject, selector_pb2.DeleteProjectRequest(project=project))
+
+    def rename_project(self, project: str, new_name: str) -> selector_pb2.Project:
+        """Give a project a new name; its samples, labels and settings stay
+        (admins of the project under both names).
+
+        Raises
+        ------
+        AlreadyExistsError
+            Another project has ``new_name``.
+        NotFoundError
+            No project ``project``.
+        """
+        return self._unary(self.selector.RenameProject, selector_pb2.RenameProjectRequest(
+            project=project, new_name=new_name)).project
+
+    def delete_sample(self, sample_id: int = 0, project: str = "", stem: str = ""
+                      ) -> selector_pb2.DeleteSampleResponse:
+        """Delete one sample, by id or by project and stem, with its label
+        versions (project admins); an annotator holding a lease on it gets
+        NOT_FOUND on their next call for it.
+
+        Returns
+        -------
+        DeleteSampleResponse
+            How many label versions were deleted, and blobs removed.
+        """
+        return self._unary(self.selector.DeleteSample, selector_pb2.DeleteSampleRequest(
+            sample_id=sample_id, project=project, stem=stem))
+
     def set_inspection(self, project: str, criteria: Iterable[StepLike] = (),
                        disabled: Iterable[str] = (), min_confidence: float = 0.0) -> selector_pb2.Project:
         """Replace the project's inspection settings: criterion parameters,

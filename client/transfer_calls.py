@@ -5,9 +5,12 @@ the desktop client's File menu."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import grpc
 
 from labelassist.io.formats import LabelledImage, label_format
 
@@ -24,6 +27,7 @@ class TransferReport:
     added: int = 0
     existing: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    created: bool = False  # an import with ``create`` that added samples: the project stays
 
 
 class TransferCalls:
@@ -88,7 +92,8 @@ class TransferCalls:
             Where the images are when not beside the annotations
             (``ome-tiff``: the images the label files label).
         create : bool
-            Create the project first.
+            Create the project first; an import that fails, or adds no
+            sample, then removes it again (``report.created`` is False).
         progress : callable
             Called with the number of samples read so far.
 
@@ -116,7 +121,16 @@ class TransferCalls:
 
         if create:
             self.create_project(project)
-        response = self.add_samples(project, entries())
+        try:
+            response = self.add_samples(project, entries())
+        except BaseException:
+            if create:  # a failed create leaves no project behind; its own error is the one to raise
+                with contextlib.suppress(grpc.RpcError):
+                    self.delete_project(project)
+            raise
+        if create and not response.total:
+            self.delete_project(project)
+        report.created = create and bool(response.total)
         report.added, report.existing = response.added, response.existing
         report.failed += [(r.stem, r.error) for r in response.rejected]
         return report

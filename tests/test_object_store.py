@@ -70,6 +70,28 @@ def test_two_selectors_share_samples_and_labels_in_one_bucket(object_store, star
     assert len(keys) == 2 and all(key.startswith("lab/") and key.endswith(".npy") for key in keys)
 
 
+def test_deleting_a_project_removes_the_objects_no_other_project_uses(object_store, start_service, postgres_url,
+                                                                     rng):
+    replicas = [start_service("selector", "--database-url", postgres_url, "--blob-url", "s3://labels/lab")
+                for _ in range(2)]
+    shared = (rng.random((32, 32)) * 4000).astype(np.uint16)
+    own = shared + 1
+    with LabelAssistClient(ServiceAddresses(selector=replicas[0].address), retries=0) as first, \
+            LabelAssistClient(ServiceAddresses(selector=replicas[1].address), retries=0) as second:
+        first.create_project("keep")
+        first.create_project("drop")
+        kept = first.add_sample("keep", "a", shared)
+        first.add_sample("drop", "a", shared)
+        first.submit_label(first.add_sample("drop", "b", own), "ann", (own > 4000).astype(np.uint8))
+        assert second.delete_project("drop").blobs_removed == 2  # the other replica deletes
+        keys = [item["Key"] for item in boto3.client("s3").list_objects_v2(Bucket="labels")["Contents"]]
+        assert len(keys) == 1
+        assert np.array_equal(first.get_sample(kept).require("image"), shared)
+        with pytest.raises(LabelAssistError) as caught:
+            first.get_project("drop")
+        assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 def test_a_selector_without_its_object_store_is_not_serving_and_says_why(object_store, start_service, rng):
     selector = start_service("selector", "--blob-url", "s3://labels/lab")
     with LabelAssistClient(ServiceAddresses(selector=selector.address), retries=0, timeout=30) as client:

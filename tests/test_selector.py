@@ -127,7 +127,7 @@ def test_submitting_a_sample_leased_to_someone_else_is_refused(selector):
     (lambda c: c.next_sample("errors", "ann", "clairvoyant"), grpc.StatusCode.INVALID_ARGUMENT,
      "unknown strategy 'clairvoyant'"),
     (lambda c: c.next_sample("errors", ""), grpc.StatusCode.INVALID_ARGUMENT, "'annotator' must be set"),
-    (lambda c: c.create_project("errors"), grpc.StatusCode.FAILED_PRECONDITION, "already exists"),
+    (lambda c: c.create_project("errors"), grpc.StatusCode.ALREADY_EXISTS, "already exists"),
     (lambda c: c.register_dataset("errors", "/etc"), grpc.StatusCode.PERMISSION_DENIED,
      "outside the dataset roots"),
     (lambda c: c.export_labels("errors", "../../../tmp/x"), grpc.StatusCode.PERMISSION_DENIED,

@@ -101,21 +101,3 @@ def test_concurrent_leases_never_hand_out_one_sample_twice(store):
         thread.join()
     assert sorted(leased) == sorted(s.id for s in store.samples(project))
     assert all(len(store.label_history(s)) == 1 for s in leased)
-
-
-def test_a_database_made_before_a_column_existed_gets_it_when_the_selector_starts(store):
-    import sqlalchemy as sa
-
-    from labelassist.selector.database import create_engine
-
-    project = store.create_project("old")
-    store.add_samples(project, [{"stem": "a", "image": np.ones((8, 8), np.uint8)}])
-    with store.engine.begin() as connection:  # as an older selector left it
-        connection.execute(sa.text("ALTER TABLE samples DROP COLUMN origin"))
-    url = store.engine.url.render_as_string(hide_password=False)
-    for _ in range(2):  # a second start (another replica) finds it there
-        engine = create_engine(url)
-        assert "origin" in {c["name"] for c in sa.inspect(engine).get_columns("samples")}
-        engine.dispose()
-    with store.engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT stem, origin FROM samples")).all() == [("a", None)]

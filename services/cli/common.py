@@ -28,6 +28,38 @@ def client_for(args):
                              tls_root=args.tls_root, timeout=args.timeout)
 
 
+@contextlib.contextmanager
+def new_project(client, name: str, create: bool, **settings):
+    """Create the project (when ``create``) for the samples the block adds.
+    A block that fails, or leaves the project without a sample, removes it:
+    a failed create leaves no empty project. Yields a dict whose "removed"
+    says, after the block, whether that happened."""
+    outcome = {"removed": False}
+    if not create:
+        yield outcome
+        return
+    client.create_project(name, **settings)
+    try:
+        yield outcome
+    except BaseException:
+        _remove_created(client, name)
+        raise
+    if not client.get_project(name).total:
+        outcome["removed"] = _remove_created(client, name)
+
+
+def _remove_created(client, name: str) -> bool:
+    """Delete the project this command created; a failure to is reported, not raised."""
+    try:
+        client.delete_project(name)
+    except Exception as error:  # noqa: BLE001 - the create's own error is the one to show
+        print(f"{name}: could not remove the project this command created ({error}); remove it with "
+              f"labelassist project delete {name}", file=sys.stderr)
+        return False
+    print(f"{name}: not created: no sample could be added", file=sys.stderr)
+    return True
+
+
 def print_specs(specs) -> None:
     from labelassist.proto.v1 import common_pb2
 

@@ -1,7 +1,8 @@
 """``project``: projects from real image files. ``create`` and ``add``
 register images, stacks and whole folders (every plane a sample, large
 planes as tiles, read lazily); ``export`` writes the labels back in each
-source file's own layout, on this machine."""
+source file's own layout, on this machine; ``rename`` and ``delete`` (after
+the project's name is typed to confirm); and ``sample delete``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from pathlib import Path
 
 from labelassist.cli.assist import add_assist_steps
-from labelassist.cli.common import client_for
+from labelassist.cli.common import client_for, new_project
 from labelassist.io.formats import FORMAT_NAMES
 
 
@@ -22,16 +23,18 @@ def _register(args, create: bool) -> int:
     if not sources:
         raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG, JPEG or .ome.zarr)")
     failed: list[tuple[str, str]] = []
-    with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
-        if create:
-            client.create_project(args.name, strategy=args.strategy, preprocess=args.pre, method=args.method,
-                                  postprocess=args.post)
+    settings = dict(strategy=args.strategy, preprocess=args.pre, method=args.method, postprocess=args.post) \
+        if create else {}
+    with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar, \
+            new_project(client, args.name, create, **settings) as outcome:
         response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel, args.tile or None,
                                                               failed, progress=lambda: bar.update(1)))
     for file, error in failed:
         print(f"failed {file}: {error}", file=sys.stderr)
     for rejected in response.rejected:
         print(f"rejected {rejected.stem}: {rejected.error}", file=sys.stderr)
+    if outcome["removed"]:
+        return 1
     print(f"{args.name}: {len(sources) - len(failed)} of {len(sources)} files read; added {response.added} "
           f"samples, already there {response.existing}, rejected {len(response.rejected)}; "
           f"{response.total} samples in the project")
@@ -69,9 +72,60 @@ def cmd_project_import(args) -> int:
                                       progress=lambda n: bar.update(n - bar.n))
     for name, error in report.failed:
         print(f"failed {name}: {error}", file=sys.stderr)
+    if args.create and not report.created:
+        print(f"{args.name}: not created: no sample could be imported", file=sys.stderr)
+        return 1
     print(f"{args.name}: imported {report.added} samples from {args.source} ({args.format}), already there "
           f"{report.existing}, failed {len(report.failed)}")
     return 1 if report.failed else 0
+
+
+def cmd_project_delete(args) -> int:
+    """Delete a project once its name is typed back (or with ``--yes``)."""
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValueError(f"deleting {args.name!r} cannot be undone: pass --yes to confirm without a terminal")
+        typed = input(f"Delete project {args.name!r} with all its samples and labels? This cannot be undone.\n"
+                      f"Type the project's name to confirm: ")
+        if typed.strip() != args.name:
+            print(f"{args.name}: not deleted (the name typed did not match)", file=sys.stderr)
+            return 1
+    with client_for(args) as client:
+        removed = client.delete_project(args.name)
+    print(f"{args.name}: deleted {removed.samples} samples and {removed.labels} label versions; "
+          f"{removed.blobs_removed} images and labels no other project uses removed from storage")
+    return 0
+
+
+def cmd_project_list(args) -> int:
+    with client_for(args) as client:
+        for project in sorted(client.list_projects(), key=lambda p: p.name):
+            print(f"{project.name:<30} {project.labeled:>7} of {project.total:<7} labelled  {project.strategy}")
+    return 0
+
+
+def cmd_project_rename(args) -> int:
+    with client_for(args) as client:
+        client.rename_project(args.name, args.new_name)
+    print(f"{args.name}: renamed to {args.new_name}")
+    return 0
+
+
+def cmd_sample_delete(args) -> int:
+    """Delete samples of a project by name; each that fails is named and the rest go on."""
+    from labelassist.client.errors import LabelAssistError
+
+    failed = 0
+    with client_for(args) as client:
+        for stem in args.stems:
+            try:
+                removed = client.delete_sample(project=args.project, stem=stem)
+            except LabelAssistError as error:
+                print(f"failed {stem}: {error.status.name}: {error.message}", file=sys.stderr)
+                failed += 1
+                continue
+            print(f"{args.project}/{stem}: deleted with {removed.labels} label versions")
+    return 1 if failed else 0
 
 
 def _reading_arguments(parser) -> None:
@@ -84,7 +138,8 @@ def _reading_arguments(parser) -> None:
 
 
 def register(commands) -> None:
-    project = commands.add_parser("project", help="projects from image files: create, add, export")
+    project = commands.add_parser("project", help="projects from image files: create, add, export, list, rename, "
+                                                "delete")
     actions = project.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a project from images, stacks and folders")
     create.add_argument("name")
@@ -120,3 +175,20 @@ def register(commands) -> None:
                           help="where the images are, when not beside the annotations (ome-tiff: always)")
     imported.add_argument("--create", action="store_true", help="create the project first")
     imported.set_defaults(handler=cmd_project_import)
+    actions.add_parser("list", help="the projects you may see, with their progress").set_defaults(
+        handler=cmd_project_list)
+    rename = actions.add_parser("rename", help="give a project a new name (project admins)")
+    rename.add_argument("name")
+    rename.add_argument("new_name")
+    rename.set_defaults(handler=cmd_project_rename)
+    delete = actions.add_parser("delete", help="delete a project with its samples and labels, after typing its "
+                                               "name to confirm (project admins; no undo)")
+    delete.add_argument("name")
+    delete.add_argument("--yes", action="store_true", help="do not ask (scripts)")
+    delete.set_defaults(handler=cmd_project_delete)
+    sample = commands.add_parser("sample", help="a project's samples: delete")
+    sample_actions = sample.add_subparsers(dest="action", required=True)
+    sample_delete = sample_actions.add_parser("delete", help="delete samples with their labels (project admins)")
+    sample_delete.add_argument("project")
+    sample_delete.add_argument("stems", nargs="+", metavar="STEM", help="the samples' names in the project")
+    sample_delete.set_defaults(handler=cmd_sample_delete)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from labelassist.cli.common import client_for, print_specs
+from labelassist.cli.common import client_for, new_project, print_specs
 
 
 def cmd_strategies(args) -> int:
@@ -60,13 +60,14 @@ def cmd_add(args) -> int:
                 continue
             yield {"stem": sample.stem, "image": image, "label": label, "sequence": sample.sequence or ""}
 
-    with client_for(args) as client:
-        if args.create:
-            client.create_project(args.project, strategy=args.strategy)
+    with client_for(args) as client, new_project(client, args.project, args.create,
+                                                 strategy=args.strategy) as outcome:
         response = client.add_samples(args.project, entries())
     rejected = unreadable + [(r.stem, r.error) for r in response.rejected]
     for stem, error in rejected:
         print(f"rejected {stem}: {error}", file=sys.stderr)
+    if outcome["removed"]:
+        return 1
     print(f"{args.project}: added {response.added}, already there {response.existing}, "
           f"rejected {len(rejected)}; {response.total} samples in the project")
     return 1 if rejected else 0

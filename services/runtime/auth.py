@@ -41,7 +41,7 @@ PERMISSIONS = {
     "annotator": frozenset({"lease", "fetch", "submit", "progress", "compute"}),
     "reviewer": frozenset({"fetch", "read_labels", "progress", "export", "compute", "review"}),
     "admin": frozenset({"lease", "fetch", "submit", "progress", "compute", "read_labels", "export", "review",
-                        "register", "train", "create_project", "configure"}),
+                        "register", "train", "create_project", "configure", "delete", "rename"}),
 }
 ROLES = tuple(PERMISSIONS)
 

@@ -27,6 +27,10 @@ class ConflictError(RuntimeError):
     """A request that contradicts the current state (a lease held by another)."""
 
 
+class AlreadyExistsError(ConflictError):
+    """The name asked for is taken (a project created or renamed to an existing name)."""
+
+
 class UnavailableError(RuntimeError):
     """A backend this call needs (Triton, the database) cannot be reached
     right now, or the service is too busy to take the call: retry."""
@@ -45,6 +49,7 @@ STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (TooLargeError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
     (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (QuotaError, grpc.StatusCode.RESOURCE_EXHAUSTED),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -82,6 +83,14 @@ class BlobStore:
             list(pool.map(_fsync_path, paths))
             list(pool.map(_fsync_path, folders))
 
+    def exists(self, checksum: str) -> bool:
+        return self._path(checksum).exists()
+
+    def delete(self, checksums) -> None:
+        """Remove blobs that nothing refers to any more (missing ones are fine)."""
+        for checksum in checksums:
+            self._path(checksum).unlink(missing_ok=True)
+
     def get(self, checksum: str) -> np.ndarray:
         path = self._path(checksum)
         if not path.exists():
@@ -152,6 +161,19 @@ class S3BlobStore:
 
     def sync(self, checksums) -> None:
         """Nothing to do: each PUT was durable when it returned."""
+
+    def exists(self, checksum: str) -> bool:
+        return self._exists(_blob_key(self.prefix, checksum))
+
+    def delete(self, checksums) -> None:
+        """Remove blobs that nothing refers to any more, up to 1000 a request (S3's limit)."""
+        keys = [{"Key": _blob_key(self.prefix, checksum)} for checksum in checksums]
+        for start in range(0, len(keys), 1000):
+            answer = self.client.delete_objects(Bucket=self.bucket,
+                                                Delete={"Objects": keys[start:start + 1000], "Quiet": True})
+            for error in answer.get("Errors", []):  # left behind: unreferenced, so no data is at stake
+                logging.getLogger(__name__).warning("the object store kept blob %s: %s", error.get("Key"),
+                                                    error.get("Message"))
 
     def get(self, checksum: str) -> np.ndarray:
         key = _blob_key(self.prefix, checksum)

@@ -1,6 +1,7 @@
 """Opening the selector's database: SQLite (embedded, WAL, one writer at a
-time without busy-waiting) or PostgreSQL, by URL, with the tables and
-indexes created; and the driver's own words when a call fails."""
+time without busy-waiting) or PostgreSQL, by URL, with its schema brought to
+the newest revision (:mod:`migrate`); and the driver's own words when a call
+fails."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import threading
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from labelassist.selector.schema import metadata
+from labelassist.selector.migrate import upgrade_schema
 
 
 def database_cause(error: BaseException) -> str:
@@ -75,26 +76,5 @@ def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
         engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
                                   connect_args={"connect_timeout": 5} if "psycopg" in url else {})
     if for_writes:
-        metadata.create_all(engine)
-        _add_missing_columns(engine)
-        for table in metadata.tables.values():  # indexes added to tables that already existed
-            for index in table.indexes:
-                index.create(engine, checkfirst=True)
+        upgrade_schema(engine)
     return engine
-
-
-def _add_missing_columns(engine: sa.Engine) -> None:
-    """Nullable columns that a newer schema has and a database made by an
-    older one lacks, added in place (the data stays)."""
-    existing = sa.inspect(engine)
-    missing = [(table.name, column) for table in metadata.tables.values()
-               for have in [{c["name"] for c in existing.get_columns(table.name)}]
-               for column in table.columns if column.name not in have and column.nullable]
-    if not missing:
-        return
-    # Several selectors may start at once on one PostgreSQL: the first adds the column, the rest find it.
-    guard = "IF NOT EXISTS " if engine.dialect.name == "postgresql" else ""
-    with engine.begin() as connection:
-        for table, column in missing:
-            kind = column.type.compile(dialect=engine.dialect)
-            connection.execute(sa.text(f'ALTER TABLE {table} ADD COLUMN {guard}"{column.name}" {kind}'))

@@ -1,6 +1,10 @@
 """The selector's tables: projects, samples, leases, skips, label versions,
-inspection settings and model scores. The arrays themselves live in the
-blob folder, not in rows."""
+inspection settings, model scores and each project's history. The arrays
+themselves live in the blob folder, not in rows.
+
+This is the schema of the newest revision in ``migrations/versions``; a
+change here comes with a revision that makes it (tests/test_migrations.py
+holds the two equal)."""
 
 from __future__ import annotations
 
@@ -32,6 +36,9 @@ samples = sa.Table(
     sa.Column("origin", sa.Text),
     sa.UniqueConstraint("project_id", "stem"),
     sa.Index("samples_by_position", "project_id", "position"),
+    # Whether a blob is still referred to, once a sample or project is deleted.
+    sa.Index("samples_by_image_blob", "image_blob"),
+    sa.Index("samples_by_prelabel_blob", "prelabel_blob"),
 )
 leases = sa.Table(
     "leases", metadata,
@@ -51,6 +58,7 @@ labels = sa.Table(
     sa.Column("checksum", sa.String(64), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("sample_id", "version"),
+    sa.Index("labels_by_checksum", "checksum"),
 )
 
 
@@ -166,4 +174,19 @@ rankings = sa.Table(
     sa.Column("complete", sa.Boolean, nullable=False),  # the head holds the whole pool
     sa.Column("built_at", sa.Float, nullable=False),
     sa.Column("seconds", sa.Float, nullable=False),
+)
+
+
+project_events = sa.Table(
+    "project_events", metadata,
+    # What was done to a project and by whom (renamed, samples deleted, the
+    # project deleted): no foreign key, so the history outlives the project.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, nullable=False),
+    sa.Column("project", sa.String(200), nullable=False),  # its name at the time
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("project_events_by_project", "project_id", "id"),
 )

@@ -15,7 +15,7 @@ from labelassist.proto.v1 import selector_pb2_grpc
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.proto.wire.addresses import env
-from labelassist.runtime.errors import NotFoundError, register_backend_error
+from labelassist.runtime.errors import ConflictError, NotFoundError, register_backend_error
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
@@ -31,6 +31,7 @@ from labelassist.selector.catalogues import criteria_catalogue, operations_catal
 from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
+from labelassist.selector.server_admin import ProjectAdmin
 from labelassist.selector.database import database_cause
 from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry
 from labelassist.selector.strategies import STRATEGIES
@@ -110,7 +111,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         config.data_dir.mkdir(parents=True, exist_ok=True)
         url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
         self.roots = dataset_roots(config)
-        self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs")
+        try:
+            self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs")
+        except ConflictError as error:  # a schema this release cannot serve: say why and stop
+            raise SystemExit(f"selector: {error}") from None
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.queues = RankedQueues(self.store)
@@ -128,6 +132,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.criteria = criteria_catalogue(options.get("inspect_address"))
         self.operations = operations_catalogue(options.get("assist_address"))
         self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
+        self.admin = ProjectAdmin(self.store, self._project_message)
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -213,6 +218,15 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def GetProject(self, request, context):
         require("progress", request.project)
         return pb.GetProjectResponse(project=self._project_message(self.store.project(request.project)))
+
+    def DeleteProject(self, request, context):
+        return self.admin.delete_project(request)
+
+    def RenameProject(self, request, context):
+        return self.admin.rename_project(request)
+
+    def DeleteSample(self, request, context):
+        return self.admin.delete_sample(request)
 
     def SetInspection(self, request, context):
         require("configure", request.project)

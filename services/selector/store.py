@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
-from labelassist.runtime.errors import ConflictError, NotFoundError
+from labelassist.runtime.errors import AlreadyExistsError, ConflictError, NotFoundError
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
@@ -36,6 +36,9 @@ from labelassist.selector.score_records import ScoreRecords
 from labelassist.selector.scoring import image_features
 
 VERDICTS = ("accepted", "rejected")
+# PostgreSQL advisory lock over the blob store: a deletion's collection of
+# unreferenced blobs holds it alone, a write that reuses a blob shares it.
+BLOB_LOCK = 0x1A5E_0002
 # A sample's columns but the image features, which listings never need.
 LISTED_COLUMNS = [column for column in samples.c if column.name != "features"]
 
@@ -48,7 +51,6 @@ class Store(ScoreRecords):
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
         self.blobs = open_blob_store(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
-        self._projects: dict[str, Project] = {}
 
     def problem(self) -> str | None:
         """Why the database or the blob store cannot be used right now, or
@@ -89,7 +91,8 @@ class Store(ScoreRecords):
                         connection.execute(PROJECT_SETTINGS[kind].insert().values(project_id=project_id,
                                                                                    settings=values))
         except IntegrityError:
-            raise ConflictError(f"project {name!r} already exists") from None
+            raise AlreadyExistsError(f"project {name!r} already exists; choose another name, or delete it "
+                                     f"first (labelassist project delete)") from None
         return Project(project_id, name, lease_seconds, strategy)
 
     def settings(self, project: Project, kind: str) -> dict:
@@ -112,16 +115,13 @@ class Store(ScoreRecords):
                 connection.execute(table.insert().values(project_id=project.id, settings=values))
 
     def project(self, name: str) -> Project:
-        """The project by name; projects never change once created, so each is read once."""
-        found = self._projects.get(name)
-        if found is not None:
-            return found
+        """The project by name, read on every call: another selector may
+        have renamed or deleted it."""
         with self.reader.connect() as connection:
             row = connection.execute(sa.select(projects).where(projects.c.name == name)).first()
         if row is None:
-            raise NotFoundError(f"no project {name!r}")
-        found = self._projects[name] = Project(row.id, row.name, row.lease_seconds, row.strategy)
-        return found
+            raise NotFoundError(f"no project {name!r} (labelassist project list shows those there are)")
+        return Project(row.id, row.name, row.lease_seconds, row.strategy)
 
     def project_name(self, project_id: int) -> str:
         with self.reader.connect() as connection:
@@ -150,7 +150,7 @@ class Store(ScoreRecords):
             check_sample_entry(entry)
         added = 0
         for start in range(0, len(entries), batch):
-            added += self._add_batch(project, self._prepare(entries[start:start + batch]))
+            added += self._add_batch(project, *self._prepare(entries[start:start + batch]))
         return added
 
     def refresh_statistics(self) -> None:
@@ -162,9 +162,11 @@ class Store(ScoreRecords):
                                        else "ANALYZE"))
             connection.commit()
 
-    def _prepare(self, entries: Sequence[dict]) -> list[dict]:
-        """Blobs written (not yet flushed) and features computed, outside any transaction."""
+    def _prepare(self, entries: Sequence[dict]) -> tuple[list[dict], dict[str, np.ndarray]]:
+        """Blobs written (not yet flushed) and features computed, outside any
+        transaction; also the blobs that were there already, by checksum."""
         written: list[str] = []
+        reused: dict[str, np.ndarray] = {}
 
         def put(array) -> str | None:
             if array is None:
@@ -172,6 +174,8 @@ class Store(ScoreRecords):
             checksum, new = self.blobs.put_new(array)
             if new:
                 written.append(checksum)
+            else:
+                reused[checksum] = array
             return checksum
 
         prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
@@ -182,11 +186,27 @@ class Store(ScoreRecords):
                     for entry in entries]
         # One flush for the whole batch: durable before any row points at a blob.
         self.blobs.sync(written)
-        return prepared
+        return prepared, reused
 
-    def _add_batch(self, project: Project, prepared: list[dict]) -> int:
+    def _keep_blobs(self, connection, reused: Mapping[str, np.ndarray]) -> None:
+        """Blobs that rows of this transaction will refer to and that were
+        there already: a deletion collecting unreferenced blobs at the same
+        time waits for this transaction (or this one for it), and any it
+        removed in between is put back."""
+        if not reused:
+            return
+        if self.is_postgres:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": BLOB_LOCK})
+        for checksum, array in reused.items():
+            if not self.blobs.exists(checksum):
+                self.blobs.put(array)
+
+    def _add_batch(self, project: Project, prepared: list[dict], reused: Mapping[str, np.ndarray]) -> int:
         with self.engine.begin() as connection:
             self._lock_project(connection, project.id)
+            if connection.execute(sa.select(projects.c.id).where(projects.c.id == project.id)).first() is None:
+                raise NotFoundError(f"project {project.name!r} was deleted while samples were being added")
+            self._keep_blobs(connection, reused)
             position = connection.execute(sa.select(sa.func.coalesce(sa.func.max(samples.c.position), -1))
                                           .where(samples.c.project_id == project.id)).scalar_one()
             stems = [entry["stem"] for entry in prepared]
@@ -263,8 +283,13 @@ class Store(ScoreRecords):
         with self.reader.connect() as connection:
             row = connection.execute(sa.select(samples).where(samples.c.id == sample_id)).first()
         if row is None:
-            raise NotFoundError(f"no sample {sample_id}")
+            raise NotFoundError(_no_sample(sample_id))
         return SampleRow(**row._mapping)
+
+    def _require_sample(self, connection, sample_id: int) -> None:
+        """NOT_FOUND when the sample was deleted after this call began."""
+        if connection.execute(sa.select(samples.c.id).where(samples.c.id == sample_id)).first() is None:
+            raise NotFoundError(_no_sample(sample_id))
 
     def sample_by_stem(self, project: Project, stem: str) -> SampleRow:
         with self.reader.connect() as connection:
@@ -322,6 +347,8 @@ class Store(ScoreRecords):
         review = {"sample_id": sample_id, "version": version, "reviewer": reviewer, "verdict": verdict,
                   "comment": comment, "created_at": time.time()}
         with self.engine.begin() as connection:
+            self._lock_project(connection, self.sample(sample_id).project_id)
+            self._require_sample(connection, sample_id)  # not deleted meanwhile
             connection.execute(reviews.insert().values(**review))
         return review
 
@@ -372,6 +399,7 @@ class Store(ScoreRecords):
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
             self._lock_project(connection, row.project_id)
+            self._require_sample(connection, sample_id)
             holder = connection.execute(sa.select(leases.c.annotator).where(
                 (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
             if holder is not None and holder != annotator:
@@ -411,10 +439,12 @@ class Store(ScoreRecords):
             raise ValueError(f"shape mismatch: mask is {np.asarray(mask).shape}, sample {row.stem!r} "
                              f"is {image.shape[:2]}")
         check_mask(mask, image.shape)
-        checksum = self.blobs.put(mask)  # durable before the row that points at it
+        checksum, new = self.blobs.put_new(mask, durable=True)  # durable before the row that points at it
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
             self._lock_project(connection, row.project_id)
+            self._require_sample(connection, sample_id)
+            self._keep_blobs(connection, {} if new else {checksum: mask})
             holder = connection.execute(sa.select(leases.c.annotator).where(
                 (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
             if holder is not None and holder != annotator:
@@ -455,6 +485,10 @@ class Store(ScoreRecords):
             per_annotator = connection.execute(sa.select(annotator_counts.c.annotator, annotator_counts.c.labeled)
                                                .where(annotator_counts.c.project_id == project.id)).all()
         return int(labeled), int(total), {name: int(count) for name, count in per_annotator}
+
+
+def _no_sample(sample_id: int) -> str:
+    return f"no sample {sample_id}: it was deleted, or never added"
 
 
 __all__ = ["Store", "Project", "SampleRow", "LabelVersion", "ORIGINS", "array_checksum"]

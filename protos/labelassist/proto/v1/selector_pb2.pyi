@@ -99,6 +99,54 @@ class GetProjectResponse(_message.Message):
     project: Project
     def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
 
+class DeleteProjectRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class DeleteProjectResponse(_message.Message):
+    __slots__ = ("samples", "labels", "blobs_removed")
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    BLOBS_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    samples: int
+    labels: int
+    blobs_removed: int
+    def __init__(self, samples: _Optional[int] = ..., labels: _Optional[int] = ..., blobs_removed: _Optional[int] = ...) -> None: ...
+
+class RenameProjectRequest(_message.Message):
+    __slots__ = ("project", "new_name")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    NEW_NAME_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    new_name: str
+    def __init__(self, project: _Optional[str] = ..., new_name: _Optional[str] = ...) -> None: ...
+
+class RenameProjectResponse(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
+
+class DeleteSampleRequest(_message.Message):
+    __slots__ = ("sample_id", "project", "stem")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    project: str
+    stem: str
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ...) -> None: ...
+
+class DeleteSampleResponse(_message.Message):
+    __slots__ = ("labels", "blobs_removed")
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    BLOBS_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    labels: int
+    blobs_removed: int
+    def __init__(self, labels: _Optional[int] = ..., blobs_removed: _Optional[int] = ...) -> None: ...
+
 class SetInspectionRequest(_message.Message):
     __slots__ = ("project", "inspection")
     PROJECT_FIELD_NUMBER: _ClassVar[int]

@@ -54,6 +54,21 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectResponse.FromString,
                 _registered_method=True)
+        self.DeleteProject = channel.unary_unary(
+                '/labelassist.v1.SelectorService/DeleteProject',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteProjectRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteProjectResponse.FromString,
+                _registered_method=True)
+        self.RenameProject = channel.unary_unary(
+                '/labelassist.v1.SelectorService/RenameProject',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenameProjectRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenameProjectResponse.FromString,
+                _registered_method=True)
+        self.DeleteSample = channel.unary_unary(
+                '/labelassist.v1.SelectorService/DeleteSample',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteSampleRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteSampleResponse.FromString,
+                _registered_method=True)
         self.SetInspection = channel.unary_unary(
                 '/labelassist.v1.SelectorService/SetInspection',
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetInspectionRequest.SerializeToString,
@@ -165,6 +180,34 @@ class SelectorServiceServicer(object):
 
     def GetProject(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProject(self, request, context):
+        """Deletes a project with its samples, label versions, reviews, settings
+        and queues (admins). Images and labels that no other project refers to
+        are removed from the blob store. The deletion is recorded in the
+        service log and in the project's history. NOT_FOUND: no such project.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RenameProject(self, request, context):
+        """Gives a project a new name; its samples, labels and settings stay
+        (admins of the project under both names). ALREADY_EXISTS: the new name
+        is taken. Roles files name projects: move their entries to the new name.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSample(self, request, context):
+        """Deletes one sample (by id, or by project and stem) with its label
+        versions, reviews and leases (admins); blobs nothing else refers to are
+        removed. A lease another annotator held on it answers NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -330,6 +373,21 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.GetProject,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectResponse.SerializeToString,
+            ),
+            'DeleteProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProject,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteProjectRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteProjectResponse.SerializeToString,
+            ),
+            'RenameProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenameProject,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenameProjectRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.RenameProjectResponse.SerializeToString,
+            ),
+            'DeleteSample': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSample,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteSampleRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteSampleResponse.SerializeToString,
             ),
             'SetInspection': grpc.unary_unary_rpc_method_handler(
                     servicer.SetInspection,
@@ -525,6 +583,87 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/GetProject',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.GetProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/DeleteProject',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteProjectRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenameProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/RenameProject',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RenameProjectRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.RenameProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSample(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/DeleteSample',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteSampleRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.DeleteSampleResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,204 @@
+"""The schema of release 0.1, the first under migrations.
+
+Revision ID: r0001
+Revises:
+Create Date: 2026-12-07
+
+Databases of release 0.1 and of the development builds before it carry no
+revision. This one adopts them as they are: each table that is missing is
+created, each nullable column and index that an older build lacked is added
+in place (the data stays), and a fresh database gets the whole schema. The
+tables are a frozen copy of release 0.1's, so later changes to the live
+schema (:mod:`labelassist.selector.schema`) never alter what this revision
+builds: they come as revisions of their own.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "r0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+metadata = sa.MetaData()
+projects = sa.Table(
+    "projects", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("lease_seconds", sa.Float, nullable=False),
+    sa.Column("strategy", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+samples = sa.Table(
+    "samples", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("stem", sa.String(500), nullable=False),
+    sa.Column("sequence", sa.String(200)),
+    sa.Column("image_blob", sa.String(64), nullable=False),
+    sa.Column("prelabel_blob", sa.String(64)),
+    # Image features (float32) for diversity before any model exists; small, so in the row.
+    sa.Column("features", sa.LargeBinary),
+    sa.Column("labeled", sa.Boolean, nullable=False, default=False),
+    # Where the sample lies in its source file (JSON: file, axes, shape, t, z,
+    # y, x, height, width, channel), for labels written back in its layout.
+    sa.Column("origin", sa.Text),
+    sa.UniqueConstraint("project_id", "stem"),
+    sa.Index("samples_by_position", "project_id", "position"),
+)
+leases = sa.Table(
+    "leases", metadata,
+    # One row per leased sample: the primary key makes a double lease impossible.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False, index=True),
+    sa.Column("annotator", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+labels = sa.Table(
+    "labels", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("annotator", sa.String(200), nullable=False),
+    sa.Column("origin", sa.String(40), nullable=False),
+    sa.Column("checksum", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("sample_id", "version"),
+)
+
+
+project_counts = sa.Table(
+    "project_counts", metadata,
+    # Kept in the transactions that add samples and labels, so progress and
+    # the ranked queues' freshness are one row read, not a scan of the pool.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("labeled", sa.Integer, nullable=False),
+)
+
+
+reviews = sa.Table(
+    "reviews", metadata,
+    # A reviewer's verdict on one label version: "accepted" or "rejected", with a comment.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("reviewer", sa.String(200), nullable=False),
+    sa.Column("verdict", sa.String(10), nullable=False),
+    sa.Column("comment", sa.String(1000), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+skips = sa.Table(
+    "skips", metadata,
+    # An annotator passed on a sample (with why): offered to them again only
+    # when nothing else is left.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+    sa.Column("annotator", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+
+project_inspection = sa.Table(
+    "project_inspection", metadata,
+    # {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...]}
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+project_assist = sa.Table(
+    "project_assist", metadata,
+    # {"preprocess": [[name, {parameter: value}], ...], "method": [name, {...}] | null, "postprocess": [...]}
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+project_trainings = sa.Table(
+    "project_trainings", metadata,
+    # {"runs": [{"model", "version", "labels", "validation_dice", "recorded_at"}, ...]}: the models
+    # trained on the project's labels, the points of its learning curve.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+project_evidence = sa.Table(
+    "project_evidence", metadata,
+    # {"sources": {source: {"dice": [...], "matched": [...], "updated_at"}}}: each pre-label source
+    # measured against the latest submitted labels (selector.prelabel_evidence).
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
+
+
+annotator_counts = sa.Table(
+    "annotator_counts", metadata,
+    # Samples each annotator has labelled in a project, kept with project_counts.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("annotator", sa.String(200), primary_key=True),
+    sa.Column("labeled", sa.Integer, nullable=False),
+)
+
+
+scores = sa.Table(
+    "scores", metadata,
+    # One row per sample and model version: recomputed when a version is published.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("model_version", sa.Integer, primary_key=True),
+    sa.Column("values", sa.LargeBinary, nullable=False),  # float32, scoring.SCORE_NAMES order
+    sa.Column("embedding", sa.LargeBinary, nullable=False),  # float32
+    sa.Index("scores_by_version", "model_version", "sample_id"),
+)
+scored_counts = sa.Table(
+    "scored_counts", metadata,
+    # Samples of a project scored by a model version, kept as scores are saved.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("model_version", sa.Integer, primary_key=True),
+    sa.Column("scored", sa.Integer, nullable=False),
+)
+
+
+ranked = sa.Table(
+    "ranked", metadata,
+    # The head of each ranked queue: a strategy's best samples of a project,
+    # computed off the request path; a lease takes the first available entry.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("ranking", sa.String(300), primary_key=True),
+    sa.Column("rank", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+)
+rankings = sa.Table(
+    "rankings", metadata,
+    # What each queue head was built from, to tell when it is stale.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("ranking", sa.String(300), primary_key=True),
+    sa.Column("total", sa.Integer, nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("scored", sa.Integer, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("complete", sa.Boolean, nullable=False),  # the head holds the whole pool
+    sa.Column("built_at", sa.Float, nullable=False),
+    sa.Column("seconds", sa.Float, nullable=False),
+)
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    metadata.create_all(bind, checkfirst=True)
+    _add_missing_columns(bind)
+    for table in metadata.sorted_tables:  # indexes that tables of older builds lack
+        for index in table.indexes:
+            index.create(bind, checkfirst=True)
+
+
+def _add_missing_columns(bind) -> None:
+    existing = sa.inspect(bind)
+    for table in metadata.sorted_tables:
+        have = {column["name"] for column in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in have and column.nullable:
+                kind = column.type.compile(dialect=bind.dialect)
+                bind.execute(sa.text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
+def downgrade() -> None:
+    metadata.drop_all(op.get_bind())
