@@ -141,14 +141,18 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             evidence = {row.source: (int(row.labels), float(row.dice)) for row in project.prelabel_evidence}
             sources = {"settings": lambda image: self.assist.prelabel(image, name)} \
                 if self.assist.address and project.assist.method.name else {}
-            return ProjectView(settings, self._calibration(selector, name, int(project.labeled)), evidence, sources)
+            calibration = self._calibration(selector, name, int(project.labeled), settings)
+            return ProjectView(settings, calibration, evidence, sources)
 
-    def _calibration(self, selector, project: str, labelled: int) -> Calibration:
+    def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
         """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
-        labels not rejected (one bounded read), learnt again when its
-        labelled count changed: at once while it rests on too few labels to
-        move a bound, else at most every ``CALIBRATION_REFRESH_SECONDS``, so
-        a busy project does not re-read 50 labels after every submit."""
+        labels not rejected and their images (one bounded read; a label
+        not reviewed counts only without a warning, see
+        :func:`~labelassist.inspect.calibration.calibrate`), learnt again
+        when its labelled count changed: at once while it rests on too few
+        labels to move a bound, else at most every
+        ``CALIBRATION_REFRESH_SECONDS``, so a busy project does not re-read
+        50 labels after every submit."""
         with self._calibrating:
             cached = self._calibrations.get(project)
             if cached is not None:
@@ -158,8 +162,11 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                     return calibration
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            labels = [selector.get_sample(info.sample_id, with_image=False).require("label") for info in accepted]
-            calibration = calibrate(labels, min_images=self.calibrate_after)
+            samples = [selector.get_sample(info.sample_id) for info in accepted]
+            calibration = calibrate([sample.require("label") for sample in samples],
+                                    [sample.arrays.get("image") for sample in samples],
+                                    [info.review == "accepted" for info in accepted], settings,
+                                    min_images=self.calibrate_after)
             self._calibrations[project] = (labelled, time.monotonic(), calibration)
             return calibration
 
