@@ -53,6 +53,9 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 
 ARRAYS = {"mask", "image", "prelabel"}
 CALIBRATION_SAMPLES = 50  # the newest accepted labels a calibration learns from
+# The newest labels whose images calibration reads too (for the intensity criteria, which need at most 20 labels):
+# images are the large part of a read, and each costs a smoothing.
+CALIBRATION_IMAGES = 20
 CALIBRATION_REFRESH_SECONDS = 60.0  # a calibrated project re-learns at most this often
 RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
 SUSPECTS = 100  # suspects a ranking returns unless asked for another number
@@ -146,7 +149,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
 
     def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
         """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
-        labels not rejected and their images (one bounded read; a label
+        labels not rejected, the newest ``CALIBRATION_IMAGES`` with their
+        images (one bounded read; a label
         not reviewed counts only without a warning, see
         :func:`~labelassist.inspect.calibration.calibrate`), learnt again
         when its labelled count changed: at once while it rests on too few
@@ -162,7 +166,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                     return calibration
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            samples = [selector.get_sample(info.sample_id) for info in accepted]
+            samples = [selector.get_sample(info.sample_id, with_image=index < CALIBRATION_IMAGES)
+                       for index, info in enumerate(accepted)]
             calibration = calibrate([sample.require("label") for sample in samples],
                                     [sample.arrays.get("image") for sample in samples],
                                     [info.review == "accepted" for info in accepted], settings,
