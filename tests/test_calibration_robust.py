@@ -125,3 +125,18 @@ def test_the_service_calibrates_on_good_labels_despite_bad_ones_and_still_warns(
     warned = {f.criterion for f in client.inspect(fragment(label), image=image, project=name).findings
               if f.severity >= 2}
     assert "object_size" in warned
+
+
+def test_learnt_values_stay_inside_each_parameters_range():
+    """Objects darker than the background (negative contrast) would put the
+    missing-object bound below 0: it is held at the parameter's minimum, so
+    the calibration never makes a project's settings invalid."""
+    from labelassist.inspect.calibration import learn_bounds
+    from labelassist.inspect.conventions import Conventions
+
+    dark = [Conventions(area=np.full(5, 100.0), solidity=np.full(5, 0.9), circularity=np.full(5, 0.9), count=5,
+                        fraction=0.1, labelled_contrast=np.full(5, -1.5), labelled_area=np.ones(5), has_image=True)
+            for _ in range(12)]
+    learnt = dict(learn_bounds(dark).criteria)
+    assert learnt["missed_objects"]["relative_contrast"] == 0.0
+    inspect_label(np.zeros((20, 20), np.uint8), settings=learn_bounds(dark).under(None))  # no ValueError

@@ -188,9 +188,13 @@ ROUNDING = {"min_area": 1, "min_solidity": 3, "min_circularity": 3, "min_fractio
 
 
 def _blend(criterion: str, parameter: str, measured: float, weight: float):
-    default = _default(criterion, parameter)
-    value = weight * measured + (1 - weight) * default
-    return int(round(value)) if isinstance(default, int) else round(float(value), ROUNDING.get(parameter, 3))
+    """The learnt value blended with the default by ``weight``, inside the
+    parameter's range (so a calibration never makes a setting invalid)."""
+    spec = next(p for p in CRITERIA.get(criterion).parameters if p.name == parameter)
+    value = float(np.clip(weight * measured + (1 - weight) * spec.default,
+                          -np.inf if spec.minimum is None else spec.minimum,
+                          np.inf if spec.maximum is None else spec.maximum))
+    return int(round(value)) if spec.type is int else round(value, ROUNDING.get(parameter, 3))
 
 
 def learn_bounds(labels: Sequence[Conventions], min_images: int = MIN_IMAGES) -> Calibration:
@@ -206,7 +210,10 @@ def learn_bounds(labels: Sequence[Conventions], min_images: int = MIN_IMAGES) ->
         units = sum(entry.units(c) for c in labels)
         if units < entry.minimum:
             continue
-        measured, dropped[entry.name] = entry.learn(labels, learnt)
+        try:
+            measured, dropped[entry.name] = entry.learn(labels, learnt)
+        except ValueError:
+            continue  # too little of what this learner measures (say, no object of plausible size): defaults stay
         weight = min(1.0, units / entry.full)
         for criterion, values in measured.items():
             learnt.setdefault(criterion, {}).update(
