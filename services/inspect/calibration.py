@@ -37,7 +37,8 @@ MIN_OBJECTS = 200
 TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
 SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quantile of whole objects' areas
 SOLIDITY_MARGIN = 0.05  # the solidity bound sits this much below the tail quantile
-CIRCULARITY_MARGIN = 0.7  # the circularity bound: this share of the tail quantile (perimeters of small objects are noisy)
+# The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
+CIRCULARITY_MARGIN = 0.7
 # Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
 # pair or a brush slip lies much further out.
 SHAPE_Z = 8.0
@@ -113,7 +114,8 @@ def _one(conventions: Conventions) -> int:
 def _object_size(labels: list[Conventions], learnt: dict):
     groups = [(np.log(c.area),) for c in labels if len(c.area)]
     # A log scale: sizes vary by factors; the spread floor keeps a project of two sizes from rejecting the smaller.
-    measured, dropped = bounded_influence(groups, lambda logs: SIZE_MARGIN * float(np.exp(lower_tail(logs, TAIL, 0.35))))
+    measured, dropped = bounded_influence(
+        groups, lambda logs: SIZE_MARGIN * float(np.exp(lower_tail(logs, TAIL, 0.35))))
     return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}, dropped
 
 
