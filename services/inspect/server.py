@@ -56,6 +56,20 @@ CALIBRATION_SAMPLES = 50  # the newest accepted labels a calibration learns from
 # The newest labels whose images calibration reads too (for the intensity criteria, which need at most 20 labels):
 # images are the large part of a read, and each costs a smoothing.
 CALIBRATION_IMAGES = 20
+CALIBRATION_PIXELS = 1 << 24  # and no more image pixels than this: a calibration costs seconds, not minutes
+
+
+def calibration_samples(selector, infos) -> tuple[list, list]:
+    """The labels of ``infos`` and, for the newest ``CALIBRATION_IMAGES``
+    of them within ``CALIBRATION_PIXELS``, their images (else None)."""
+    labels, images, pixels = [], [], 0
+    for index, info in enumerate(infos):
+        wanted = index < CALIBRATION_IMAGES and pixels < CALIBRATION_PIXELS
+        sample = selector.get_sample(info.sample_id, with_image=wanted)
+        labels.append(sample.require("label"))
+        images.append(sample.arrays.get("image"))
+        pixels += 0 if images[-1] is None else images[-1].size
+    return labels, images
 CALIBRATION_REFRESH_SECONDS = 60.0  # a calibrated project re-learns at most this often
 RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
 SUSPECTS = 100  # suspects a ranking returns unless asked for another number
@@ -149,8 +163,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
 
     def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
         """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
-        labels not rejected, the newest ``CALIBRATION_IMAGES`` with their
-        images (one bounded read; a label
+        labels not rejected, the newest with their images (see
+        :func:`calibration_samples`; one bounded read; a label
         not reviewed counts only without a warning, see
         :func:`~labelassist.inspect.calibration.calibrate`), learnt again
         when its labelled count changed: at once while it rests on too few
@@ -166,11 +180,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                     return calibration
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            samples = [selector.get_sample(info.sample_id, with_image=index < CALIBRATION_IMAGES)
-                       for index, info in enumerate(accepted)]
-            calibration = calibrate([sample.require("label") for sample in samples],
-                                    [sample.arrays.get("image") for sample in samples],
-                                    [info.review == "accepted" for info in accepted], settings,
+            labels, images = calibration_samples(selector, accepted)
+            calibration = calibrate(labels, images, [info.review == "accepted" for info in accepted], settings,
                                     min_images=self.calibrate_after)
             self._calibrations[project] = (labelled, time.monotonic(), calibration)
             return calibration
