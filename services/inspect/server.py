@@ -8,6 +8,7 @@ import time
 from typing import NamedTuple
 
 from labelassist.models.triton import TritonClient
+from labelassist.inspect.answers import with_answers
 from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
@@ -158,7 +159,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             evidence = {row.source: (int(row.labels), float(row.dice)) for row in project.prelabel_evidence}
             sources = {"settings": lambda image: self.assist.prelabel(image, name)} \
                 if self.assist.address and project.assist.method.name else {}
-            calibration = self._calibration(selector, name, int(project.labeled), settings)
+            calibration = with_answers(self._calibration(selector, name, int(project.labeled), settings),
+                                       selector.finding_answers(name))
             return ProjectView(settings, calibration, evidence, sources)
 
     def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
