@@ -102,3 +102,16 @@ projects = {{ {projects} }}
     assert invalid.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "'criterion'" in invalid.value.details()
     for client in (admin, alice, rita, bob):
         client.close()
+
+
+def test_answers_are_kept_per_project_on_both_databases(store):
+    from labelassist.selector import finding_answers
+
+    one, other = store.create_project("one"), store.create_project("other")
+    first = finding_answers.record_answer(store.engine, one.id, 7, "object_size", 25.0, 40.0, [3, 4], "ann")
+    finding_answers.record_answer(store.engine, other.id, 0, "fragments", 4.0, 2.0, [], "ann")
+    second = finding_answers.record_answer(store.engine, one.id, 8, "irregular_shape", 0.7, 0.8, [], "bea")
+    finding_answers.undo_answer(store.engine, first["id"], "rev")
+    listed = finding_answers.project_answers(store.engine, one.id)
+    assert [row["id"] for row in listed] == [second["id"], first["id"]]
+    assert listed[1]["undone_by"] == "rev" and listed[1]["object_ids"] == "3,4" and listed[1]["sample_id"] == 7
