@@ -342,7 +342,8 @@ def main() -> int:
 
         low, _, high = args.calibrate_on.partition("-")
         training = range(int(low), int(high or low) + 1)
-        calibration = calibrate([masks[w] for w in tile_windows(images.shape, args.tile) if w[0] in training])
+        windows = [w for w in tile_windows(images.shape, args.tile) if w[0] in training]
+        calibration = calibrate([masks[w] for w in windows], [images[w] for w in windows])
         settings = calibration.under(settings)
         name += "_calibrated"
     triton = None

@@ -312,6 +312,45 @@ class SelectorCalls:
             sample_id=sample_id, version=version, reviewer=reviewer,
             verdict="accepted" if accept else "rejected", comment=comment)).sample
 
+    def answer_finding(self, project: str, finding, sample_id: int = 0, annotator: str = ""
+                       ) -> selector_pb2.FindingAnswer:
+        """Answer that an inspection finding is not an error (annotators and
+        admins). Once enough answers on one side of a criterion's bound
+        stand, inspect moves that bound for the project.
+
+        Parameters
+        ----------
+        project : str
+            The project the label belongs to.
+        finding : Finding
+            The finding as an inspection returned it (its criterion,
+            measured value, bound and object ids are recorded).
+        sample_id : int
+            The labelled sample it was found on; 0 for a label not stored.
+        annotator : str
+            Who answers (with authentication: the caller).
+
+        Returns
+        -------
+        FindingAnswer
+            The answer as recorded, with its ``answer_id`` and time.
+        """
+        answer = selector_pb2.FindingAnswer(sample_id=sample_id, criterion=finding.criterion,
+                                            measured=finding.measured, bound=finding.bound,
+                                            object_ids=list(finding.object_ids), annotator=annotator)
+        return self._unary(self.selector.AnswerFinding,
+                           selector_pb2.AnswerFindingRequest(project=project, answer=answer)).answer
+
+    def finding_answers(self, project: str) -> list[selector_pb2.FindingAnswer]:
+        """The project's "not an error" answers, newest first, those taken back included."""
+        return list(self._unary(self.selector.ListFindingAnswers,
+                                selector_pb2.ListFindingAnswersRequest(project=project)).answers)
+
+    def undo_finding_answer(self, answer_id: int, reviewer: str = "") -> selector_pb2.FindingAnswer:
+        """Take an answer back (reviewers and admins): the bound it moved moves back."""
+        return self._unary(self.selector.UndoFindingAnswer,
+                           selector_pb2.UndoFindingAnswerRequest(answer_id=answer_id, reviewer=reviewer)).answer
+
     def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
         return list(self._unary(self.selector.LabelHistory,
                                 selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)

@@ -233,7 +233,8 @@ def cmd_bench_inspect(args) -> int:
 
     data = load_evaluation_set(args.dataset)
     test = _test_split(data, args.max_images)
-    calibration = calibrate([data.labels[i] for i in data.train])
+    # The training labels stand for labels a reviewer accepted, with their images (for the intensity criteria).
+    calibration = calibrate([data.labels[i] for i in data.train], [data.images[i] for i in data.train])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
     images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]

@@ -1,37 +1,56 @@
-"""Criterion bounds learnt from a project's accepted labels, so a project of
-small, irregular or crowded objects is judged by its own conventions, not
+"""Criterion bounds learnt from a project's labels, so a project of small,
+irregular, crowded or faint objects is judged by its own conventions, not
 by bounds tuned on another image set.
 
-Each bound is a robust statistic of the accepted objects or images (a
-quantile at the stated tail probability, with a margin) and is blended with
-the default until enough objects exist: ``weight = objects / FULL_OBJECTS``.
-Calibration only widens a default bound, where the accepted labels lie
-beyond it: it removes false alarms a project's conventions would draw and
-never adds any (tighter bounds, for more detection, are a project setting).
-Until ``MIN_IMAGES`` accepted labels (or ``MIN_OBJECTS`` objects) exist
-nothing moves. A project's explicit
-settings still override the calibrated values.
+Each criterion has a learner (:data:`LEARNERS`) with its own minimum of
+evidence (objects or labels). A bound is a tail quantile of the labels'
+measurements after outlier rejection (median and MAD, see
+:mod:`labelassist.inspect.bounds`), with a margin; it may lie above or
+below the default, and is blended with the default until the learner has
+its full evidence: ``weight = units / full``. No single label moves a bound
+by more than :data:`~labelassist.inspect.bounds.MAX_SHIFT` of it (a label
+that would is left out).
+
+Labels count when a reviewer accepted them, or when they were not reviewed
+and draw no warning from the criteria calibrated on every label not
+rejected: a label that still carries a warning the annotator did not
+resolve teaches nothing. Until the project has ``min_images`` such labels
+(or ``MIN_OBJECTS`` objects) nothing moves. A project's explicit settings
+still override the calibrated values.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from labelassist.inspect.bounds import bounded_influence, lower_tail, upper_tail
+from labelassist.inspect.conventions import Conventions, label_conventions
 from labelassist.inspect.criteria import CRITERIA
-from labelassist.inspect.measure import measure_objects, object_labels
 from labelassist.inspect.settings import InspectionSettings
 
 MIN_IMAGES = 10
 MIN_OBJECTS = 200
-FULL_OBJECTS = 50
-TAIL = 0.002  # the share of accepted objects a calibrated bound may leave outside
-MARGIN = 0.8  # size and count bounds sit this factor beyond the tail quantile
-SHAPE_MARGIN = 0.05  # shape bounds sit this much below the tail quantile
+TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
+SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quantile of whole objects' areas
+SOLIDITY_MARGIN = 0.05  # the solidity bound sits this much below the tail quantile
+# The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
+CIRCULARITY_MARGIN = 0.7
+# Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
+# pair or a brush slip lies much further out.
+SHAPE_Z = 8.0
+COUNT_MARGIN = 3.0  # the most objects plausible: this many times the tail quantile of labels' counts
+FRACTION_MARGIN = (1 / 3, 2.0)  # plausible labelled fractions: this far beyond the labels' tail quantiles
+BACKGROUND_MARGIN = 0.1  # background-like share an object may have beyond the labels' tail quantile
+MIN_LEFT_OUT = 3  # unlabelled object-like regions needed before claims of their kind can stop
+LEFT_OUT_QUANTILE = 0.9  # the left-out regions a calibrated missing-object bound leaves unclaimed
+CLAIM_MARGIN = 0.6  # without a convention of leaving regions out: claims from this share of the labelled tail
+# The criteria calibration checks a not-reviewed label with before it counts.
+CHECKED = ("empty_mask", "fragments", "holes", "instance_defects", "object_size", "irregular_shape",
+           "background_intensity", "missed_objects")
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,9 @@ class Calibration:
     images: int = 0
     objects: int = 0
     min_images: int = MIN_IMAGES  # labels needed before any bound moves
+    # Labels left out: not reviewed and carrying a warning, or moving a bound too far (per learner).
+    unresolved: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
 
     def under(self, settings: InspectionSettings | None) -> InspectionSettings:
         """The project's settings with the calibrated values beneath them:
@@ -52,76 +74,205 @@ class Calibration:
         return InspectionSettings(list(merged.items()), list(settings.disabled), settings.min_confidence)
 
 
-def _whole_objects(label: np.ndarray):
-    """The measurements of the objects the image border does not cut (a cut
-    object's size and shape say nothing of the project's objects, and the
-    criteria do not judge them either)."""
-    table = measure_objects(object_labels(label))
-    height, width = label.shape
-    inside = (table.bbox[:, 0] > 0) & (table.bbox[:, 1] > 0) & (table.bbox[:, 2] < height) & \
-        (table.bbox[:, 3] < width)
-    return dataclasses.replace(table, **{name: getattr(table, name)[inside] for name in (
-        "ids", "area", "bbox", "solidity", "circularity", "hole_area", "mean_intensity")})
-
-
 def _default(criterion: str, parameter: str) -> float:
     return CRITERIA.get(criterion).bind({})[parameter]
 
 
+@dataclass(frozen=True)
+class Learner:
+    """How one criterion is calibrated: what it counts as evidence in a
+    label, how much it needs before it moves a bound (``minimum``) and at
+    which it replaces the default entirely (``full``), and the function
+    from the labels' conventions to (measured parameters, labels left out)."""
+    name: str
+    units: Callable[[Conventions], int]
+    minimum: int
+    full: int
+    learn: Callable[[list[Conventions], dict], tuple[dict[str, dict[str, float]], int]]
+
+
+# Criterion name -> its learner, in the order they learn (shape bounds use the learnt size bound).
+LEARNERS: dict[str, Learner] = {}
+
+
+def learner(name: str, units: Callable[[Conventions], int], minimum: int, full: int):
+    def register(function):
+        LEARNERS[name] = Learner(name, units, minimum, full, function)
+        return function
+    return register
+
+
+def _objects(conventions: Conventions) -> int:
+    return len(conventions.area)
+
+
+def _one(conventions: Conventions) -> int:
+    return 1
+
+
+@learner("object_size", _objects, minimum=30, full=50)
+def _object_size(labels: list[Conventions], learnt: dict):
+    groups = [(np.log(c.area),) for c in labels if len(c.area)]
+    # A log scale: sizes vary by factors; the spread floor keeps a project of two sizes from rejecting the smaller.
+    measured, dropped = bounded_influence(
+        groups, lambda logs: SIZE_MARGIN * float(np.exp(lower_tail(logs, TAIL, 0.35))))
+    return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}, dropped
+
+
+@learner("irregular_shape", _objects, minimum=30, full=50)
+def _irregular_shape(labels: list[Conventions], learnt: dict):
+    min_area = learnt.get("object_size", {}).get("min_area", _default("irregular_shape", "min_area"))
+    groups = [(c.solidity[c.area >= min_area], c.circularity[c.area >= min_area]) for c in labels]
+    groups = [g for g in groups if len(g[0])]
+    solidity, dropped = bounded_influence(groups, lambda s, _: lower_tail(s, TAIL, 0.02, SHAPE_Z) - SOLIDITY_MARGIN)
+    circularity, dropped_too = bounded_influence(
+        groups, lambda _, c: CIRCULARITY_MARGIN * lower_tail(c, TAIL, 0.05, SHAPE_Z))
+    return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)),
+                                "min_circularity": float(np.clip(circularity, 0, 1))}}, max(dropped, dropped_too)
+
+
+@learner("object_count", _one, minimum=10, full=20)
+def _object_count(labels: list[Conventions], learnt: dict):
+    groups = [(np.array([c.count], np.float64),) for c in labels]
+    measured, dropped = bounded_influence(groups, lambda n: COUNT_MARGIN * max(upper_tail(n, TAIL, 1.0), 1.0))
+    return {"object_count": {"max_count": measured}}, dropped
+
+
+@learner("foreground_fraction", _one, minimum=10, full=20)
+def _foreground_fraction(labels: list[Conventions], learnt: dict):
+    groups = [(np.array([c.fraction]),) for c in labels]
+    low, dropped = bounded_influence(groups, lambda f: FRACTION_MARGIN[0] * lower_tail(f, TAIL, 0.01))
+    high, dropped_too = bounded_influence(groups, lambda f: min(1.0, FRACTION_MARGIN[1] * upper_tail(f, TAIL, 0.01)))
+    return {"foreground_fraction": {"min_fraction": low, "max_fraction": high}}, max(dropped, dropped_too)
+
+
+@learner("background_intensity", lambda c: len(c.background_share), minimum=30, full=50)
+def _background_intensity(labels: list[Conventions], learnt: dict):
+    groups = [(c.background_share,) for c in labels if len(c.background_share)]
+    measured, dropped = bounded_influence(
+        groups, lambda b: float(np.clip(upper_tail(b, TAIL, 0.03) + BACKGROUND_MARGIN, 0.05, 0.9)))
+    return {"background_intensity": {"max_background_fraction": measured}}, dropped
+
+
+def claim_bound(labelled: np.ndarray, left_out: np.ndarray, min_spread: float) -> float:
+    """The smallest relative measure (contrast or area) from which an
+    unlabelled region is claimed as a missing object.
+
+    Where the annotators consistently leave regions out that are dimmer (or
+    smaller) than what they label, the bound sits between the two (geometric
+    mean of the left-out regions' ``LEFT_OUT_QUANTILE`` and the labelled
+    objects' 5 % quantile): those regions stop being claimed and deleted
+    objects of the labelled kind still are. Otherwise it is
+    ``CLAIM_MARGIN`` of the labelled objects' 5 % quantile.
+    """
+    low = lower_tail(labelled, 0.05, min_spread)
+    if len(left_out) >= MIN_LEFT_OUT:
+        high = float(np.quantile(left_out, LEFT_OUT_QUANTILE))
+        if 0 < high < low:
+            return float(np.sqrt(high * low))
+    return CLAIM_MARGIN * low
+
+
+@learner("missed_objects", lambda c: int(len(c.labelled_contrast) > 0), minimum=10, full=20)
+def _missed_objects(labels: list[Conventions], learnt: dict):
+    groups = [(c.labelled_contrast, c.left_out_contrast, c.labelled_area, c.left_out_area)
+              for c in labels if len(c.labelled_contrast)]
+    # A wide spread floor: labelled objects of two brightnesses are a convention, not outliers.
+    contrast, dropped = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(lc, uc, 0.25))
+    area, dropped_too = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(la, ua, 0.25))
+    values = {"relative_contrast": contrast, "relative_area": area}
+    # Both criteria that claim missing objects judge a region the same way.
+    return {"missed_objects": dict(values), "prelabel_agreement": dict(values)}, max(dropped, dropped_too)
+
+
+ROUNDING = {"min_area": 1, "min_solidity": 3, "min_circularity": 3, "min_fraction": 5, "max_fraction": 5,
+            "max_background_fraction": 3, "relative_contrast": 3, "relative_area": 3}
+
+
+def _blend(criterion: str, parameter: str, measured: float, weight: float):
+    """The learnt value blended with the default by ``weight``, inside the
+    parameter's range (so a calibration never makes a setting invalid)."""
+    spec = next(p for p in CRITERIA.get(criterion).parameters if p.name == parameter)
+    value = float(np.clip(weight * measured + (1 - weight) * spec.default,
+                          -np.inf if spec.minimum is None else spec.minimum,
+                          np.inf if spec.maximum is None else spec.maximum))
+    return int(round(value)) if spec.type is int else round(value, ROUNDING.get(parameter, 3))
+
+
+def learn_bounds(labels: Sequence[Conventions], min_images: int = MIN_IMAGES) -> Calibration:
+    """Every learner's bounds from the labels' conventions (see the module's
+    note); none below ``min_images`` labels and ``MIN_OBJECTS`` objects."""
+    labels = list(labels)
+    objects = sum(_objects(c) for c in labels)
+    if (len(labels) < min_images and objects < MIN_OBJECTS) or objects == 0:
+        return Calibration([], len(labels), objects, min_images)
+    learnt: dict[str, dict[str, Any]] = {}
+    dropped = {}
+    for entry in LEARNERS.values():
+        units = sum(entry.units(c) for c in labels)
+        if units < entry.minimum:
+            continue
+        try:
+            measured, dropped[entry.name] = entry.learn(labels, learnt)
+        except ValueError:
+            continue  # too little of what this learner measures (say, no object of plausible size): defaults stay
+        weight = min(1.0, units / entry.full)
+        for criterion, values in measured.items():
+            learnt.setdefault(criterion, {}).update(
+                {parameter: _blend(criterion, parameter, value, weight) for parameter, value in values.items()})
+    return Calibration(list(learnt.items()), len(labels), objects, min_images, dropped=dropped)
+
+
+def unresolved(label: np.ndarray, image: np.ndarray | None, settings: InspectionSettings) -> bool:
+    """Whether ``label`` draws a warning or error from the :data:`CHECKED`
+    criteria under ``settings``."""
+    from labelassist.inspect.inspection import inspect_label
+
+    report = inspect_label(label, image, overrides=[(name, {}) for name in CHECKED], only_listed=True,
+                           compute_prelabel=False, settings=settings)
+    return any(finding.severity in ("warning", "error") for finding in report.findings)
+
+
 def calibrate(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None] = (),
-              min_images: int = MIN_IMAGES, full_objects: int = FULL_OBJECTS) -> Calibration:
-    """Bounds for the size, shape, count and coverage criteria from accepted labels.
+              accepted: Sequence[bool] | None = None, settings: InspectionSettings | None = None,
+              min_images: int = MIN_IMAGES) -> Calibration:
+    """Bounds for the criteria from a project's labels.
 
     Parameters
     ----------
     labels : sequence of ndarray
-        The project's accepted label images (object ids > 0).
+        The project's labels not rejected (object ids > 0).
     images : sequence of ndarray, optional
-        Their images (not needed for the bounds learnt here).
+        Their images (or None each), for the intensity criteria; without,
+        those keep their defaults.
+    accepted : sequence of bool, optional
+        Per label, whether a reviewer accepted it; default: all were.
+        A label not accepted counts only when it draws no warning from the
+        criteria calibrated on all the labels (see the module's note).
+    settings : InspectionSettings, optional
+        The project's settings, over the calibration, for that check.
     min_images : int
-        Accepted labels needed before any bound moves (or ``MIN_OBJECTS`` objects).
-    full_objects : int
-        Objects at which the calibrated bounds replace the defaults entirely.
+        Labels needed before any bound moves (or ``MIN_OBJECTS`` objects).
 
     Returns
     -------
     Calibration
         The calibrated parameters (none below ``min_images``) and the counts.
     """
-    tables = [_whole_objects(np.asarray(label)) for label in labels]
-    objects = sum(len(t) for t in tables)
-    if (len(tables) < min_images and objects < MIN_OBJECTS) or objects == 0:
-        return Calibration([], len(tables), objects, min_images)
-    weight = min(1.0, objects / full_objects)
-
-    def blend(measured: float, criterion: str, parameter: str, lower: bool = True) -> float:
-        """The calibrated bound, widening the default only: where the
-        project's accepted labels lie beyond it."""
-        default = _default(criterion, parameter)
-        value = float(weight * measured + (1 - weight) * default)
-        return min(value, default) if lower else max(value, default)
-
-    area = np.concatenate([t.area for t in tables])
-    min_area = blend(np.quantile(area, TAIL) * MARGIN, "object_size", "min_area")
-    judged = area >= min_area
-    solidity = np.concatenate([t.solidity for t in tables])[judged]
-    circularity = np.concatenate([t.circularity for t in tables])[judged]
-    counts = np.array([len(t) for t in tables])
-    fractions = np.array([np.count_nonzero(label) / np.size(label) for label in labels])
-    criteria = [
-        ("object_size", {"min_area": round(min_area, 1)}),
-        ("irregular_shape", {
-            "min_area": round(min_area, 1),
-            "min_solidity": round(blend(np.quantile(solidity, TAIL) - SHAPE_MARGIN if len(solidity) else 0.8,
-                                        "irregular_shape", "min_solidity"), 3),
-            "min_circularity": round(blend(np.quantile(circularity, TAIL) - SHAPE_MARGIN if len(circularity)
-                                           else 0.3, "irregular_shape", "min_circularity"), 3)}),
-        ("object_count", {"max_count": int(round(blend(np.quantile(counts, 1 - TAIL) / MARGIN * 2,
-                                                       "object_count", "max_count", lower=False)))}),
-        ("foreground_fraction", {
-            "min_fraction": round(blend(np.quantile(fractions, TAIL) * MARGIN / 2, "foreground_fraction",
-                                        "min_fraction"), 5),
-            "max_fraction": round(min(1.0, blend(np.quantile(fractions, 1 - TAIL) / MARGIN * 1.5,
-                                                 "foreground_fraction", "max_fraction", lower=False)), 5)}),
-    ]
-    return Calibration(criteria, len(tables), objects, min_images)
+    labels = [np.asarray(label) for label in labels]
+    images = list(images) + [None] * (len(labels) - len(images))
+    if len(images) != len(labels):
+        raise ValueError(f"{len(images)} images for {len(labels)} labels")
+    accepted = [True] * len(labels) if accepted is None else [bool(a) for a in accepted]
+    if len(accepted) != len(labels):
+        raise ValueError(f"'accepted' has {len(accepted)} entries for {len(labels)} labels")
+    conventions = [label_conventions(label, image) for label, image in zip(labels, images)]
+    first = learn_bounds(conventions, min_images)
+    if all(accepted) or not first.criteria:
+        return first
+    judged = first.under(settings)
+    counted = [index for index, label in enumerate(labels)
+               if accepted[index] or not unresolved(label, images[index], judged)]
+    second = learn_bounds([conventions[index] for index in counted], min_images)
+    return Calibration(second.criteria, second.images, second.objects, min_images,
+                       len(labels) - len(counted), second.dropped)

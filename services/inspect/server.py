@@ -8,6 +8,7 @@ import time
 from typing import NamedTuple
 
 from labelassist.models.triton import TritonClient
+from labelassist.inspect.answers import with_answers
 from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
@@ -53,6 +54,23 @@ def objects_to_proto(table) -> list[pb.ObjectMeasurement]:
 
 ARRAYS = {"mask", "image", "prelabel"}
 CALIBRATION_SAMPLES = 50  # the newest accepted labels a calibration learns from
+# The newest labels whose images calibration reads too (for the intensity criteria, which need at most 20 labels):
+# images are the large part of a read, and each costs a smoothing.
+CALIBRATION_IMAGES = 20
+CALIBRATION_PIXELS = 1 << 24  # and no more image pixels than this: a calibration costs seconds, not minutes
+
+
+def calibration_samples(selector, infos) -> tuple[list, list]:
+    """The labels of ``infos`` and, for the newest ``CALIBRATION_IMAGES``
+    of them within ``CALIBRATION_PIXELS``, their images (else None)."""
+    labels, images, pixels = [], [], 0
+    for index, info in enumerate(infos):
+        wanted = index < CALIBRATION_IMAGES and pixels < CALIBRATION_PIXELS
+        sample = selector.get_sample(info.sample_id, with_image=wanted)
+        labels.append(sample.require("label"))
+        images.append(sample.arrays.get("image"))
+        pixels += 0 if images[-1] is None else images[-1].size
+    return labels, images
 CALIBRATION_REFRESH_SECONDS = 60.0  # a calibrated project re-learns at most this often
 RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
 SUSPECTS = 100  # suspects a ranking returns unless asked for another number
@@ -141,14 +159,20 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             evidence = {row.source: (int(row.labels), float(row.dice)) for row in project.prelabel_evidence}
             sources = {"settings": lambda image: self.assist.prelabel(image, name)} \
                 if self.assist.address and project.assist.method.name else {}
-            return ProjectView(settings, self._calibration(selector, name, int(project.labeled)), evidence, sources)
+            calibration = with_answers(self._calibration(selector, name, int(project.labeled), settings),
+                                       selector.finding_answers(name))
+            return ProjectView(settings, calibration, evidence, sources)
 
-    def _calibration(self, selector, project: str, labelled: int) -> Calibration:
+    def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
         """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
-        labels not rejected (one bounded read), learnt again when its
-        labelled count changed: at once while it rests on too few labels to
-        move a bound, else at most every ``CALIBRATION_REFRESH_SECONDS``, so
-        a busy project does not re-read 50 labels after every submit."""
+        labels not rejected, the newest with their images (see
+        :func:`calibration_samples`; one bounded read; a label
+        not reviewed counts only without a warning, see
+        :func:`~labelassist.inspect.calibration.calibrate`), learnt again
+        when its labelled count changed: at once while it rests on too few
+        labels to move a bound, else at most every
+        ``CALIBRATION_REFRESH_SECONDS``, so a busy project does not re-read
+        50 labels after every submit."""
         with self._calibrating:
             cached = self._calibrations.get(project)
             if cached is not None:
@@ -158,8 +182,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                     return calibration
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            labels = [selector.get_sample(info.sample_id, with_image=False).require("label") for info in accepted]
-            calibration = calibrate(labels, min_images=self.calibrate_after)
+            labels, images = calibration_samples(selector, accepted)
+            calibration = calibrate(labels, images, [info.review == "accepted" for info in accepted], settings,
+                                    min_images=self.calibrate_after)
             self._calibrations[project] = (labelled, time.monotonic(), calibration)
             return calibration
 

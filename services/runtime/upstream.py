@@ -61,6 +61,16 @@ class SelectorCalls:
         return list(all_pages(lambda r: self._retried(lambda: self.stub.ListSamples(r, timeout=TIMEOUT)), request,
                               "samples"))
 
+    def finding_answers(self, project: str) -> list[selector_pb2.FindingAnswer]:
+        """The project's "not an error" answers to inspection findings, newest first."""
+        request = selector_pb2.ListFindingAnswersRequest(project=project)
+        try:
+            return list(self._retried(lambda: self.stub.ListFindingAnswers(request, timeout=TIMEOUT)).answers)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNIMPLEMENTED:
+                return []  # a selector that predates answers has none; inspection goes on without them
+            raise
+
     def newest_labeled(self, project: str, count: int) -> list[selector_pb2.SampleInfo]:
         """The ``count`` most recently labelled samples, newest first (one bounded query)."""
         request = selector_pb2.ListSamplesRequest(project=project, labeled_only=True, newest_labeled=True,

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, labels, leases, project_counts,
-                                         project_events, projects, ranked, rankings, reviews, samples, scored_counts,
-                                         scores, skips)
+from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, finding_answers, labels, leases,
+                                         project_counts, project_events, projects, ranked, rankings, reviews, samples,
+                                         scored_counts, scores, skips)
 from labelassist.selector.store import BLOB_LOCK, Project, Store
 
 CHUNK = 500  # ids or checksums per IN (...) list
@@ -82,7 +82,7 @@ def delete_project(store: Store, project: Project, actor: str) -> Removed:
                                          ).scalars().all()
         candidates |= set(label_blobs)
         count = connection.execute(sa.select(sa.func.count()).where(samples.c.project_id == project.id)).scalar_one()
-        for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts,
+        for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts, finding_answers,
                       *PROJECT_SETTINGS.values()):
             connection.execute(table.delete().where(table.c.project_id == project.id))
         for table in (skips, reviews, labels, scores):

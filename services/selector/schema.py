@@ -83,6 +83,21 @@ reviews = sa.Table(
     sa.Column("comment", sa.String(1000), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
 )
+finding_answers = sa.Table(
+    "finding_answers", metadata,
+    # An inspection finding someone answered "not an error", until a reviewer takes it back.
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False, index=True),
+    sa.Column("sample_id", sa.Integer, nullable=False),  # 0: a label not stored
+    sa.Column("criterion", sa.String(100), nullable=False),
+    sa.Column("measured", sa.Float, nullable=False),
+    sa.Column("bound", sa.Float, nullable=False),
+    sa.Column("object_ids", sa.String(2000), nullable=False),  # comma-separated
+    sa.Column("annotator", sa.String(200), nullable=False),
+    sa.Column("answered_at", sa.Float, nullable=False),
+    sa.Column("undone_by", sa.String(200), nullable=False),
+    sa.Column("undone_at", sa.Float, nullable=False),
+)
 skips = sa.Table(
     "skips", metadata,
     # An annotator passed on a sample (with why): offered to them again only

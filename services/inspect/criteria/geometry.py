@@ -125,10 +125,13 @@ def touching_border(label: LabelUnderInspection, severity="info"):
 ])
 def fragments(label: LabelUnderInspection, fragment_area=10.0, max_fragments=2, minor_area=3.0, severity="warning"):
     """Many tiny labelled pieces: stray brush strokes or noise. Specks of a
-    few pixels are info with a one-click fix even when tolerated."""
+    few pixels are info with a one-click fix even when tolerated. A piece
+    the image (or tile) border cuts is the visible part of an object
+    outside it, however small, and is no fragment."""
     pieces, _ = ndi.label(label.mask > 0, structure=EIGHT_NEIGHBOURS)
     sizes = np.bincount(pieces.ravel())
     sizes[0] = 0
+    sizes[np.unique(np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]]))] = 0
     is_tiny = (sizes > 0) & (sizes <= fragment_area)
     severe = int(is_tiny.sum()) > max_fragments
     if not severe:

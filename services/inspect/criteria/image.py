@@ -113,6 +113,31 @@ def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_back
                            beyond(fraction[selected].max() if selected.any() else 0, max_background_fraction, 0.2))
 
 
+def unlabelled_regions(label: LabelUnderInspection, min_contrast: float, min_area: float
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The unlabelled regions brighter than ``min_contrast`` background
+    spreads and at least ``min_area`` large: the candidates of a
+    missed-object claim, before they are compared with what the annotator
+    labels (see :func:`missing_regions`).
+
+    Returns
+    -------
+    regions : ndarray
+        Region ids per pixel.
+    ids : ndarray
+        The ids of the regions large enough.
+    areas : ndarray
+        Area per region id.
+    """
+    # Grow the label a little so a slightly loose boundary is not a "missed object".
+    candidates = (label.contrast > min_contrast) & ~ndi.binary_dilation(label.mask > 0, iterations=3)
+    candidates = ndi.binary_opening(candidates, iterations=2)
+    regions = measure.label(candidates)
+    areas = np.bincount(regions.ravel())
+    large = np.flatnonzero(areas >= min_area)
+    return regions, large[large > 0], areas
+
+
 @CRITERIA.register("missed_objects", "intensity", [
     Parameter("min_contrast", float, 6.0, "unlabelled pixels this many background spreads from the "
               "background level look like objects", 0.0, 1e3),
@@ -125,13 +150,7 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
     """Unlabelled regions that look like objects: likely missed objects."""
     if label.grey is None:
         return []
-    # Grow the label a little so a slightly loose boundary is not a "missed object".
-    candidates = (label.contrast > min_contrast) & ~ndi.binary_dilation(label.mask > 0, iterations=3)
-    candidates = ndi.binary_opening(candidates, iterations=2)
-    regions = measure.label(candidates)
-    areas = np.bincount(regions.ravel())
-    large = np.flatnonzero(areas >= min_area)
-    large = large[large > 0]
+    regions, large, areas = unlabelled_regions(label, min_contrast, min_area)
     large, boxes = missing_regions(label, regions, large, relative_contrast, include_border, relative_area)
     if not len(large):
         return []

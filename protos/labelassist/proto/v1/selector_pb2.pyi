@@ -21,6 +21,70 @@ LABEL_ORIGIN_ACCEPTED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_IMPORTED: LabelOrigin
 
+class FindingAnswer(_message.Message):
+    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at")
+    ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    CRITERION_FIELD_NUMBER: _ClassVar[int]
+    MEASURED_FIELD_NUMBER: _ClassVar[int]
+    BOUND_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_IDS_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
+    UNDONE_BY_FIELD_NUMBER: _ClassVar[int]
+    UNDONE_AT_FIELD_NUMBER: _ClassVar[int]
+    answer_id: int
+    sample_id: int
+    criterion: str
+    measured: float
+    bound: float
+    object_ids: _containers.RepeatedScalarFieldContainer[int]
+    annotator: str
+    answered_at: float
+    undone_by: str
+    undone_at: float
+    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ...) -> None: ...
+
+class AnswerFindingRequest(_message.Message):
+    __slots__ = ("project", "answer")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    answer: FindingAnswer
+    def __init__(self, project: _Optional[str] = ..., answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
+
+class AnswerFindingResponse(_message.Message):
+    __slots__ = ("answer",)
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    answer: FindingAnswer
+    def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
+
+class ListFindingAnswersRequest(_message.Message):
+    __slots__ = ("project",)
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    def __init__(self, project: _Optional[str] = ...) -> None: ...
+
+class ListFindingAnswersResponse(_message.Message):
+    __slots__ = ("answers",)
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    answers: _containers.RepeatedCompositeFieldContainer[FindingAnswer]
+    def __init__(self, answers: _Optional[_Iterable[_Union[FindingAnswer, _Mapping]]] = ...) -> None: ...
+
+class UndoFindingAnswerRequest(_message.Message):
+    __slots__ = ("answer_id", "reviewer")
+    ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    answer_id: int
+    reviewer: str
+    def __init__(self, answer_id: _Optional[int] = ..., reviewer: _Optional[str] = ...) -> None: ...
+
+class UndoFindingAnswerResponse(_message.Message):
+    __slots__ = ("answer",)
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    answer: FindingAnswer
+    def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
+
 class Project(_message.Message):
     __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence")
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -154,6 +154,21 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsResponse.FromString,
                 _registered_method=True)
+        self.AnswerFinding = channel.unary_unary(
+                '/labelassist.v1.SelectorService/AnswerFinding',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnswerFindingRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnswerFindingResponse.FromString,
+                _registered_method=True)
+        self.ListFindingAnswers = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ListFindingAnswers',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListFindingAnswersRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListFindingAnswersResponse.FromString,
+                _registered_method=True)
+        self.UndoFindingAnswer = channel.unary_unary(
+                '/labelassist.v1.SelectorService/UndoFindingAnswer',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerResponse.FromString,
+                _registered_method=True)
 
 
 class SelectorServiceServicer(object):
@@ -351,6 +366,29 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnswerFinding(self, request, context):
+        """An annotator answers that an inspection finding is not an error
+        (annotators, reviewers and admins of the project): recorded with who and
+        when; inspect moves that criterion's bound once enough answers agree.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFindingAnswers(self, request, context):
+        """The project's answers, newest first, those taken back included.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UndoFindingAnswer(self, request, context):
+        """A reviewer takes an answer back (reviewers and admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SelectorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -473,6 +511,21 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.ExportLabels,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsResponse.SerializeToString,
+            ),
+            'AnswerFinding': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerFinding,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnswerFindingRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnswerFindingResponse.SerializeToString,
+            ),
+            'ListFindingAnswers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFindingAnswers,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListFindingAnswersRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListFindingAnswersResponse.SerializeToString,
+            ),
+            'UndoFindingAnswer': grpc.unary_unary_rpc_method_handler(
+                    servicer.UndoFindingAnswer,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1123,6 +1176,87 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/ExportLabels',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.ExportLabelsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerFinding(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/AnswerFinding',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AnswerFindingRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AnswerFindingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFindingAnswers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ListFindingAnswers',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListFindingAnswersRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListFindingAnswersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UndoFindingAnswer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/UndoFindingAnswer',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,133 @@
+"""Robust statistics for calibrated criterion bounds: tail quantiles after
+outlier rejection (median and MAD), and a cap on how far one label can move
+a bound.
+
+A bound learnt from accepted labels must not follow the few labels that
+slipped through with an error: one merged pair among ten labels would
+otherwise lower a solidity bound to that pair's solidity, and one fragment
+would lower a size bound to its size. Outliers are rejected per object
+(Hampel's rule: beyond ``z`` robust standard deviations, 1.4826 x MAD, of
+the median; Hampel 1974, J. Am. Stat. Assoc. 69:383), and a label whose own
+presence still moves a bound by more than a share of it is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Z = 4.0  # robust standard deviations beyond the median at which a value is an outlier
+MAX_SHIFT = 0.10  # the share of a bound that one label may move it by
+MAX_DROPPED = 0.25  # the share of labels that may be left out for moving a bound too far
+
+
+def _check(values: np.ndarray, tail: float) -> np.ndarray:
+    if not 0.0 <= tail <= 0.5:
+        raise ValueError(f"'tail' is {tail}; it must lie between 0 and 0.5")
+    values = np.asarray(values, np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("no finite values to learn a bound from")
+    return values
+
+
+def _robust_spread(values: np.ndarray, min_spread: float) -> tuple[float, float]:
+    median = float(np.median(values))
+    return median, max(1.4826 * float(np.median(np.abs(values - median))), min_spread)
+
+
+def lower_tail(values: np.ndarray, tail: float, min_spread: float, z: float = Z) -> float:
+    """The ``tail`` quantile of ``values`` after dropping those more than
+    ``z`` robust standard deviations below the median.
+
+    Parameters
+    ----------
+    values : ndarray
+        One measurement per object or label.
+    tail : float
+        Share of the inliers the quantile leaves below it.
+    min_spread : float
+        Smallest robust standard deviation assumed, so identical values do
+        not make every other value an outlier.
+    z : float
+        Robust standard deviations below the median beyond which a value is
+        an outlier.
+
+    Returns
+    -------
+    float
+        The quantile of the inliers.
+    """
+    values = _check(values, tail)
+    median, spread = _robust_spread(values, min_spread)
+    return float(np.quantile(values[values >= median - z * spread], tail))
+
+
+def upper_tail(values: np.ndarray, tail: float, min_spread: float, z: float = Z) -> float:
+    """The ``1 - tail`` quantile of ``values`` after dropping those more than
+    ``z`` robust standard deviations above the median (see
+    :func:`lower_tail`)."""
+    return -lower_tail(-np.asarray(values, np.float64), tail, min_spread, z)
+
+
+Groups = Sequence[tuple[np.ndarray, ...]]
+
+
+def _pooled(groups: Groups, kept: Sequence[int]) -> tuple[np.ndarray, ...]:
+    return tuple(np.concatenate([np.ravel(groups[i][field]) for i in kept])
+                 for field in range(len(groups[kept[0]])))
+
+
+def _shift(value: float, without: float) -> float:
+    return abs(value - without) / max(abs(without), 1e-9)
+
+
+def bounded_influence(groups: Groups, statistic: Callable[..., float], max_shift: float = MAX_SHIFT,
+                      max_dropped: float = MAX_DROPPED) -> tuple[float, int]:
+    """A bound from the pooled measurements of labels, with no label moving
+    it by more than ``max_shift`` of its value.
+
+    The label whose absence moves the bound most is left out while that move
+    exceeds ``max_shift`` (at most ``max_dropped`` of the labels; one bad
+    label among many cannot hide behind a second one, since each is left
+    out in turn).
+
+    Parameters
+    ----------
+    groups : sequence of tuple of ndarray
+        Per label, the measurement arrays ``statistic`` takes (the same
+        number in each).
+    statistic : callable
+        The bound from pooled arrays, one argument per array of a group;
+        raises ValueError when they are too few.
+    max_shift : float
+        Largest relative move of the bound one label may cause.
+    max_dropped : float
+        Largest share of the labels that may be left out.
+
+    Returns
+    -------
+    bound : float
+        The bound from the labels kept.
+    dropped : int
+        Labels left out.
+    """
+    if not groups:
+        raise ValueError("no labels to learn a bound from")
+    kept = list(range(len(groups)))
+    value = statistic(*_pooled(groups, kept))
+    for _ in range(int(max_dropped * len(groups))):
+        shifts = []
+        for position in range(len(kept)):
+            others = kept[:position] + kept[position + 1:]
+            try:
+                shifts.append(_shift(value, statistic(*_pooled(groups, others))) if others else 0.0)
+            except ValueError:
+                shifts.append(0.0)  # the others alone hold too little to learn from: this label is needed
+        worst = int(np.argmax(shifts))
+        if shifts[worst] <= max_shift:
+            break
+        del kept[worst]
+        value = statistic(*_pooled(groups, kept))
+    return float(value), len(groups) - len(kept)
