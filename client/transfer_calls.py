@@ -6,10 +6,11 @@ the desktop client's File menu."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelassist.io.formats import LabelledImage, label_format
+from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 
 
 @dataclass
@@ -105,14 +106,20 @@ class TransferCalls:
         if not source.exists():
             raise FileNotFoundError(f"no such file or folder: {source}")
 
+        read = iter(chosen.read(source, Path(images) if images else None))
+        first = next(read, None)  # a file that cannot be read at all is refused here, before any upload
+
         def entries():
-            for entry in chosen.read(source, Path(images) if images else None):
-                if "error" in entry:
-                    report.failed.append((entry["stem"], entry["error"]))
-                    continue
-                report.samples += 1
-                progress(report.samples)
-                yield {**entry, "label_source": chosen.name}
+            try:
+                for entry in chain([first] if first is not None else [], read):
+                    if "error" in entry:
+                        report.failed.append((entry["stem"], entry["error"]))
+                        continue
+                    report.samples += 1
+                    progress(report.samples)
+                    yield {**entry, "label_source": chosen.name}
+            except Exception as error:  # noqa: BLE001 - the reader stopped: what was read is still added
+                report.failed.append((source.name, f"reading stopped: {describe_import_error(error)}"))
 
         if create:
             self.create_project(project)

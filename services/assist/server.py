@@ -28,7 +28,8 @@ from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require, require_institute_admin
 from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
-from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
+from labelassist.io.confinement import confine
+from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument

@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_g
 from labelassist.runtime import logs
 from labelassist.proto.wire.memory import tune_allocator
 from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args
+from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir
 from labelassist.proto.wire.addresses import format_address
 from labelassist.runtime.calls import CallGuard
 from labelassist.runtime.interceptors import AuthInterceptor, ErrorMappingInterceptor
@@ -241,6 +242,8 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
     if definition.add_arguments:
         definition.add_arguments(parser)
     config = config_from_args(definition.name, parser.parse_args(argv))
+    os.umask(PRIVATE_UMASK)  # the database, its journal, jobs and files written later: this user's alone
+    private_data_dir(config.data_dir)
     logs.configure(definition.name, config.log_level)
     try:
         running = start(definition, config)

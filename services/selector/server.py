@@ -18,7 +18,8 @@ from labelassist.proto.wire.addresses import env
 from labelassist.runtime.errors import NotFoundError, register_backend_error
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
-from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
+from labelassist.io.confinement import confine
+from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
 from labelassist.runtime.upstream import add_assist_argument
 from labelassist.runtime.names import check_sample_name

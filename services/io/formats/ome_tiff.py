@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from labelassist.io.formats import LabelFormat, LabelledImage
+from labelassist.io.formats import LabelFormat, LabelledImage, writable_folder, write_replacing
 from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
 from labelassist.io.project_files import LABEL_SUFFIX
@@ -107,10 +107,10 @@ class SourceLabels:
         dtype = np.uint8 if self.top < 256 else np.uint16 if self.top < 65536 else np.uint32
         options = {"ome": True, "metadata": {"axes": self.axes}, "compression": "zlib"}
         if self._scratch is None:
-            tifffile.imwrite(path, self.labels.reshape(self.shape).astype(dtype), **options)
-            return path
-        tifffile.imwrite(path, self._tiles(dtype), shape=self.shape, dtype=dtype, tile=(WRITE_TILE, WRITE_TILE),
-                         **options)
+            return write_replacing(path, lambda fresh: tifffile.imwrite(
+                fresh, self.labels.reshape(self.shape).astype(dtype), **options))
+        write_replacing(path, lambda fresh: tifffile.imwrite(fresh, self._tiles(dtype), shape=self.shape, dtype=dtype,
+                                                             tile=(WRITE_TILE, WRITE_TILE), **options))
         self._scratch.cleanup()
         return path
 
@@ -142,14 +142,14 @@ def write(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = Tru
     """Each source file's labels as one OME-TIFF in the file's layout;
     ``unique_ids=False`` keeps each plane's ids as stored (ids that follow
     objects through a stack)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_folder(folder)
     files: dict[tuple[str, str], SourceLabels] = {}
     written = []
     for sample in samples:
         origin = sample.origin
         if origin is None or not origin.file:
-            written.append(folder / f"{sample.stem}.tif")
-            write_labels(written[-1], sample.label)
+            written.append(write_replacing(folder / f"{sample.stem}.tif",
+                                           lambda fresh, label=sample.label: write_labels(fresh, label)))
             continue
         key = (origin.file, origin.scene)
         if key not in files:
