@@ -33,7 +33,7 @@ from labelassist.selector.inspection_settings import check_settings, settings_fr
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.database import database_cause
-from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry
+from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry, row_id
 from labelassist.selector.strategies import STRATEGIES
 
 ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
@@ -452,7 +452,7 @@ def _page_position(token: str) -> int:
     if kind != "after" or not value.isdigit():
         raise ValueError(f"'page_token' {token[:40]!r} is not one this server gave out; "
                          "pass next_page_token from the previous page, or nothing for the first")
-    return int(value)
+    return row_id(int(value), "page_token")
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

@@ -38,6 +38,15 @@ from labelassist.selector.scoring import image_features
 VERDICTS = ("accepted", "rejected")
 # A sample's columns but the image features, which listings never need.
 LISTED_COLUMNS = [column for column in samples.c if column.name != "features"]
+MAX_ROW_ID = (1 << 63) - 1  # the largest id a SQLite INTEGER or PostgreSQL BIGINT holds
+
+
+def row_id(value: int, name: str = "sample_id") -> int:
+    """An id from a request, refused with a ``ValueError`` naming it when no row can have it."""
+    value = int(value)
+    if not 0 <= value <= MAX_ROW_ID:
+        raise ValueError(f"'{name}' {value} is out of range: ids lie between 1 and {MAX_ROW_ID}")
+    return value
 
 class Store(ScoreRecords):
     """All selector state behind plain methods; safe to share across threads."""
@@ -260,6 +269,7 @@ class Store(ScoreRecords):
         return int(row.total), int(row.labeled)
 
     def sample(self, sample_id: int) -> SampleRow:
+        sample_id = row_id(sample_id)
         with self.reader.connect() as connection:
             row = connection.execute(sa.select(samples).where(samples.c.id == sample_id)).first()
         if row is None:

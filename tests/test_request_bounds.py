@@ -1,0 +1,48 @@
+"""Requests out of bounds, through real services: ids no row can have are
+INVALID_ARGUMENT naming the field, and ranking label errors (every label
+read and scored) is for reviewers and admins."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from conftest import status_of, write_roles
+
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.proto.v1 import selector_pb2, selector_pb2_grpc
+
+
+@pytest.mark.parametrize("call", ("GetSample", "LabelHistory"))
+def test_a_sample_id_no_row_can_have_is_invalid_argument(call, stack):
+    with grpc.insecure_channel(stack.addresses.selector) as channel:
+        stub = selector_pb2_grpc.SelectorServiceStub(channel)
+        request = {"GetSample": selector_pb2.GetSampleRequest, "LabelHistory": selector_pb2.LabelHistoryRequest}[call]
+        error = status_of(lambda: list(getattr(stub, call)(request(sample_id=2**64 - 1), timeout=10))
+                          if call == "GetSample" else getattr(stub, call)(request(sample_id=2**64 - 1), timeout=10))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"'sample_id' {2**64 - 1} is out of range" in error.details()
+
+
+def test_a_page_token_past_any_id_is_invalid_argument(client):
+    client.create_project("bounds-pages")
+    error = status_of(lambda: client.selector.ListSamples(selector_pb2.ListSamplesRequest(
+        project="bounds-pages", page_token="after:99999999999999999999999"), timeout=10))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "'page_token' 99999999999999999999999 is out of range" in error.details()
+
+
+def test_ranking_label_errors_is_for_reviewers_and_admins(start_service, tmp_path):
+    roles = write_roles(tmp_path / "roles.toml", {"admin": ("admin-secret", {"*": "admin"}),
+                                                  "alice": ("alice-secret", {"cells": "annotator"}),
+                                                  "rita": ("rita-secret", {"cells": "reviewer"})})
+    selector = start_service("selector", "--roles-file", str(roles))
+    inspect = start_service("inspect", "--roles-file", str(roles), "--selector-address", selector.address)
+    addresses = ServiceAddresses(selector=selector.address, assist=inspect.address, inspect=inspect.address)
+    with LabelAssistClient(addresses, token="admin-secret", retries=0) as admin:
+        admin.create_project("cells")
+    with LabelAssistClient(addresses, token="alice-secret", retries=0) as alice:
+        error = status_of(lambda: alice.rank_label_errors("cells"))
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "'alice' may not review in project 'cells'" in error.details()
+    with LabelAssistClient(addresses, token="rita-secret", retries=0) as rita:
+        assert list(rita.rank_label_errors("cells").suspects) == []
