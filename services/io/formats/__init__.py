@@ -224,5 +224,5 @@ def object_masks(label: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
 
 
 __all__ = ["FORMAT_NAMES", "ITEM_ERRORS", "MAX_IMPORT_PIXELS", "LabelFormat", "LabelledImage", "check_import_size",
-           "describe_import_error", "label_format", "find_image", "read_json", "read_xml", "image_file", "imported_entry", "object_masks",
-           "writable_folder", "write_replacing"]
+           "describe_import_error", "label_format", "find_image", "read_json", "read_xml", "image_file",
+           "imported_entry", "object_masks", "writable_folder", "write_replacing"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.io.formats import (LabelFormat, LabelledImage, describe_import_error, image_file, imported_entry, needs,
-                                   object_masks, read_json, writable_folder, write_replacing)
+from labelassist.io.formats import (LabelFormat, LabelledImage, describe_import_error, image_file, imported_entry,
+                                   needs, object_masks, read_json, writable_folder, write_replacing)
 
 CATEGORY = {"id": 1, "name": "object", "supercategory": "object"}
 
