@@ -1,6 +1,8 @@
 """Requests out of bounds, through real services: ids no row can have are
-INVALID_ARGUMENT naming the field, and ranking label errors (every label
-read and scored) is for reviewers and admins."""
+INVALID_ARGUMENT naming the field; ranking label errors (every label read
+and scored) is for reviewers and admins; every training parameter is
+bounded before a job is queued, and training reads nothing outside the
+dataset roots."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pytest
 from conftest import status_of, write_roles
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.proto.v1 import selector_pb2, selector_pb2_grpc
+from labelassist.proto.v1 import assist_pb2, selector_pb2, selector_pb2_grpc
 
 
 @pytest.mark.parametrize("call", ("GetSample", "LabelHistory"))
@@ -46,3 +48,38 @@ def test_ranking_label_errors_is_for_reviewers_and_admins(start_service, tmp_pat
     assert "'alice' may not review in project 'cells'" in error.details()
     with LabelAssistClient(addresses, token="rita-secret", retries=0) as rita:
         assert list(rita.rank_label_errors("cells").suspects) == []
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("epochs", 2**32 - 1, "'epochs' is 4294967295; at most 1000"),
+    ("steps_per_epoch", 2**32 - 1, "'steps_per_epoch' is 4294967295; at most 1000"),
+    ("batch_size", 2**32 - 1, "'batch_size' is 4294967295; at most 64"),
+    ("tile", 2**32 - 1, "'tile' is 4294967295; at most 1024"),
+    ("width", 2**32 - 1, "'width' is 4294967295; at most 64"),
+    ("depth", 64, "'depth' is 64; at most 6"),
+])
+def test_every_training_parameter_is_bounded_before_the_job_is_queued(field, value, message, start_service,
+                                                                      tmp_path):
+    (tmp_path / "data" / "datasets" / "any").mkdir(parents=True)
+    assist = start_service("assist", "--training-runner", "queue")
+    with LabelAssistClient(ServiceAddresses(assist=assist.address), retries=0) as client:
+        error = status_of(lambda: client.train(tmp_path / "data" / "datasets" / "any", **{field: value}))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert message in error.details()
+    assert not list((tmp_path / "data" / "jobs").glob("*.json"))
+
+
+def test_training_does_not_read_a_link_out_of_the_dataset_roots(start_service, tmp_path):
+    from test_triton import write_blob_dataset
+
+    dataset = tmp_path / "data" / "datasets" / "blobs"
+    write_blob_dataset(dataset, 3, seed=1)
+    outside = tmp_path / "outside.tif"
+    (dataset / "images" / "s0.tif").rename(outside)
+    (dataset / "images" / "s0.tif").symlink_to(outside)
+    assist = start_service("assist")
+    with LabelAssistClient(ServiceAddresses(assist=assist.address), retries=0) as client:
+        job = client.train(dataset, epochs=1, steps_per_epoch=1, tile=64, depth=2, width=8)
+        last = list(client.train_status(job))[-1]
+    assert last.state == assist_pb2.TRAIN_STATE_FAILED
+    assert "outside the dataset roots" in last.message
