@@ -83,3 +83,17 @@ def test_training_does_not_read_a_link_out_of_the_dataset_roots(start_service, t
         last = list(client.train_status(job))[-1]
     assert last.state == assist_pb2.TRAIN_STATE_FAILED
     assert "outside the dataset roots" in last.message
+
+
+def test_stored_assist_settings_are_bounded_so_every_project_still_lists(start_service):
+    selector = start_service("selector")  # no assist address: settings are kept as sent, bounded all the same
+    with LabelAssistClient(ServiceAddresses(selector=selector.address), retries=0) as client:
+        client.create_project("bounded")
+        error = status_of(lambda: client.set_assist("bounded", preprocess=["invert"] * 17))
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "17 preprocess steps; at most 16" in error.details()
+        error = status_of(lambda: client.set_assist("bounded", preprocess=[("invert", {"note": "x" * 20000})]))
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "the assist settings take 200" in error.details() and "at most 16384" in error.details()
+        client.set_assist("bounded", preprocess=["invert"] * 16)
+        assert [p.name for p in client.list_projects()] == ["bounded"]

@@ -24,7 +24,7 @@ from labelassist.runtime.auth import annotator_name, caller, caller_token, requi
 from labelassist.runtime.upstream import add_assist_argument
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
-from labelassist.selector.learning_curve import project_outlook
+from labelassist.selector.learning_curve import MAX_RUNS, check_training_point, project_outlook
 from labelassist.selector.prelabel_evidence import PrelabelEvidence
 from labelassist.selector.prelabel_evidence import summary as evidence_summary
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
@@ -425,11 +425,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             raise ValueError(f"'model' must be 'unet' or 'clicknet', got {request.model!r}")
         if not request.version or not request.labels:
             raise ValueError("'version' and 'labels' must be set: the published version and the labels it learned")
+        row_id(request.version, "version")
+        check_training_point(request.labels, request.validation_dice, self.store.progress(project)[0])
         runs = self.store.settings(project, "trainings").get("runs", [])
         runs = [r for r in runs if (r["model"], r["version"]) != (request.model, request.version)]
         runs.append({"model": request.model, "version": request.version, "labels": request.labels,
                      "validation_dice": request.validation_dice, "recorded_at": time.time()})
-        self.store.set_settings(project, "trainings", {"runs": runs})
+        self.store.set_settings(project, "trainings", {"runs": runs[-MAX_RUNS:]})
         return pb.RecordTrainingResponse(recorded=len(runs))
 
     def ExportLabels(self, request, context):
