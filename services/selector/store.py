@@ -409,7 +409,9 @@ class Store(ScoreRecords):
         """Store a new label version and mark the sample labelled.
 
         The sample must not be leased to someone else; the submitter's own
-        lease ends with the submit.
+        lease ends with the submit. Submitting the newest version again
+        (same annotator, mask and origin) returns it and stores nothing, so
+        a retried submit is safe.
         """
         if origin not in ORIGINS:
             raise ValueError(f"'origin' must be one of {', '.join(ORIGINS)}; got {origin!r}")
@@ -429,8 +431,13 @@ class Store(ScoreRecords):
                 (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
             if holder is not None and holder != annotator:
                 raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
-            version = connection.execute(sa.select(sa.func.coalesce(sa.func.max(labels.c.version), 0))
-                                         .where(labels.c.sample_id == sample_id)).scalar_one() + 1
+            newest = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
+                                        .order_by(labels.c.version.desc()).limit(1)).first()
+            if newest is not None and (newest.annotator, newest.checksum, newest.origin) == (annotator, checksum,
+                                                                                              origin):
+                # The same label sent again (a retry whose answer was lost): one version, not two.
+                return LabelVersion(sample_id, newest.version, annotator, origin, checksum, newest.created_at)
+            version = (newest.version if newest is not None else 0) + 1
             first_by_annotator = connection.execute(sa.select(labels.c.id).where(
                 (labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)).limit(1)).first() is None
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
