@@ -219,3 +219,31 @@ def test_an_annotation_file_that_is_not_json_is_refused_with_its_name(export, cl
     result = run(cli_env, "project", "import", _name("not-json"), str(export), "--format", "coco", "--create")
     assert result.returncode == 2
     assert "annotations.json is not JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ome_zarr_and_ome_tiff_imports_read_nothing_through_links_out_of_their_folder(tmp_path, cli_env, client):
+    import tifffile
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    tifffile.imwrite(outside / "secret.tif", SECRET)
+    labels, images = tmp_path / "labels", tmp_path / "images"
+    labels.mkdir()
+    images.mkdir()
+    tifffile.imwrite(images / "good.tif", np.full((32, 40), 7, np.uint8))
+    (images / "linked.tif").symlink_to(outside / "secret.tif")
+    for stem in ("good", "linked"):
+        tifffile.imwrite(labels / f"{stem}_labels.tif", np.eye(32, 40, dtype=np.uint8))
+    project = _name("tiff-links")
+    result = run(cli_env, "project", "import", project, str(labels), "--format", "ome-tiff", "--images",
+                 str(images), "--create")
+    assert result.returncode == 1
+    assert "is outside the images folder" in result.stderr
+    assert sorted(_imported(client, project)) == ["good"]
+
+    zarrs = tmp_path / "zarrs"
+    zarrs.mkdir()
+    (zarrs / "linked.ome.zarr").symlink_to(outside)
+    result = run(cli_env, "project", "import", _name("zarr-links"), str(zarrs), "--format", "ome-zarr", "--create")
+    assert result.returncode == 1
+    assert "failed linked: path" in result.stderr and "is outside the folder zarrs" in result.stderr

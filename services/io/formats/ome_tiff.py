@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
+from labelassist.io.confinement import OutsideRootsError, confine
 from labelassist.io.formats import LabelFormat, LabelledImage, writable_folder, write_replacing
 from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
@@ -166,7 +167,16 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     if images is None and not (source / "images").is_dir():
         raise ValueError(f"OME-TIFF labels in {source} need their images: give the images' folder with --images")
     failed: list[tuple[str, str]] = []
-    sources = source_files([images or source], [source / "labels" if (source / "labels").is_dir() else source])
+    sources = []
+    for image, labels in source_files([images or source],
+                                      [source / "labels" if (source / "labels").is_dir() else source]):
+        try:  # only files inside the folders given, symlinks resolved
+            confine(image, [images or source], "the images folder")
+            for label in labels.values():
+                confine(label, [source], "the labels folder")
+            sources.append((image, labels))
+        except OutsideRootsError as error:
+            failed.append((str(image), str(error)))
     yield from (entry for entry in file_samples(sources, tile=None, failed=failed) if entry["label"] is not None)
     for file, error in failed:
         yield {"stem": file_stem(file), "error": error}

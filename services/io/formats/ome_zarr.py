@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.io.axes import MAX_CHANNELS
+from labelassist.io.confinement import OutsideRootsError, confine
 from labelassist.io.formats import (ITEM_ERRORS, LabelFormat, LabelledImage, check_import_size, describe_import_error,
                                    needs, writable_folder, write_replacing)
 from labelassist.io.images import ZARR_SUFFIXES
@@ -93,10 +94,19 @@ def _plane(data, axes: list[str], what: str, shape: tuple[int, int] | None = Non
     return np.moveaxis(array, axes.index("c"), -1) if "c" in axes else array
 
 
+def _check_inside(store: Path) -> None:
+    """A store whose files all lie inside it (symlinks resolved): a chunk
+    linked to a file elsewhere would be read as pixels."""
+    for file in store.rglob("*"):
+        if file.is_symlink():
+            confine(file, [store], f"its store {store.name}")
+
+
 def read_one(path: Path) -> dict:
     """An ``add_samples`` entry from one OME-Zarr image and its first label image."""
     stem = file_stem(path) or path.name
     try:
+        _check_inside(path)
         image_node, label_node = _image_and_label(path)
         if image_node is None:
             return {"stem": stem, "error": f"{path.name}: no OME-Zarr image (multiscales) in it"}
@@ -117,6 +127,11 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     if not stores:
         raise ValueError(f"no .ome.zarr images in {source}")
     for path in stores:
+        try:
+            confine(path, [source], f"the folder {source.name}")
+        except OutsideRootsError as error:
+            yield {"stem": file_stem(path) or path.name, "error": str(error)}
+            continue
         yield read_one(path)
 
 
