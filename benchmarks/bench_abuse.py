@@ -156,8 +156,27 @@ def huge_page_token(addresses):
             project="abuse", page_token="after:99999999999999999999999"), timeout=10))
 
 
+def endless_training(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.train(project="abuse", epochs=2**32 - 1, steps_per_epoch=2**32 - 1,
+                                              batch_size=2**32 - 1, tile=2**32 - 1, width=2**32 - 1, depth=64))
+
+
+def huge_assist_settings(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=30) as client:
+        return answer_of(lambda: client.set_assist("abuse", preprocess=["invert"] * 400_000))
+
+
+def impossible_learning_curve(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.record_training("abuse", "unet", 1, 10**15, float("nan")))
+
+
 # name, attacked service, the largest array it legitimately holds (MiB), attack
 ATTACKS = [
+    ("training with every parameter 2^32-1", "assist", 0, endless_training),
+    ("400,000 stored assist steps", "selector", 0, huge_assist_settings),
+    ("learning-curve point of 10^15 labels, Dice NaN", "selector", 0, impossible_learning_curve),
     ("sample id 2^64-1", "selector", 0, huge_sample_id),
     ("page token after:10^23", "selector", 0, huge_page_token),
     ("compression bomb (16 KB -> 512 MiB)", "assist", 1, bomb),
@@ -168,7 +187,7 @@ ATTACKS = [
 ]
 
 
-def run(out: Path, idle_seconds: float) -> list[dict]:
+def run(out: Path, idle_seconds: float, only: str = "") -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as data_dir:
         stack = Stack(data_dir=Path(data_dir), base_port=0, triton=None,
@@ -178,7 +197,7 @@ def run(out: Path, idle_seconds: float) -> list[dict]:
             addresses = stack.wait_until_serving(timeout=120)
             with LabelAssistClient(addresses) as client:
                 client.create_project("abuse")
-            for name, service, legitimate_mib, attack in ATTACKS:
+            for name, service, legitimate_mib, attack in (a for a in ATTACKS if only in a[0]):
                 pid = stack.children[service].process.pid
                 reset_peak(pid)
                 bystander = Bystander(addresses)
@@ -197,20 +216,20 @@ def run(out: Path, idle_seconds: float) -> list[dict]:
                              "other_client_max_s": round(max(small), 3) if small else None})
                 print(f"{name}: {answer} in {seconds:.2f} s; {service} peak {peak:.0f} MiB (limit {limit}); "
                       f"other client max {rows[-1]['other_client_max_s']} s", flush=True)
-            rows += file_attacks(addresses)
+            rows += file_attacks(addresses, only)
         finally:
             stack.stop()
     write(rows, out, idle_seconds)
     return rows
 
 
-def file_attacks(addresses) -> list[dict]:
+def file_attacks(addresses, only: str = "") -> list[dict]:
     """Hostile exports imported and hostile folders exported through the CLI:
     the attacked process is the CLI itself (limit: 512 MiB)."""
     rows = []
     env = {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
                             for name, address in addresses.as_dict().items()}}
-    for name, attack in abuse_files.ATTACKS:
+    for name, attack in (a for a in abuse_files.ATTACKS if only in a[0]):
         bystander = Bystander(addresses)
         started = time.perf_counter()
         answer, peak = attack(env)
@@ -248,8 +267,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--idle-seconds", type=float, default=1.0,
                         help="the stack's stream idle timeout, so idle streams are answered within 2 s")
+    parser.add_argument("--only", default="", help="run only the attacks whose name contains this")
     args = parser.parse_args()
-    run(args.out, args.idle_seconds)
+    run(args.out, args.idle_seconds, args.only)
 
 
 if __name__ == "__main__":

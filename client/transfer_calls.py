@@ -40,7 +40,9 @@ class TransferCalls:
         project : str
             The project.
         output : path
-            The folder to write (created if missing).
+            The folder to write (created if missing; not a symlink). Each
+            file is written beside its target and moved over it, so a
+            symlink standing at a file's name is replaced, never followed.
         format : str
             One of ``labelassist.io.formats.FORMAT_NAMES``: ``ome-tiff``
             (each source file's labels in its T/Z/Y/X layout), ``coco``,
@@ -87,7 +89,9 @@ class TransferCalls:
             One of ``labelassist.io.formats.FORMAT_NAMES``.
         images : path, optional
             Where the images are when not beside the annotations
-            (``ome-tiff``: the images the label files label).
+            (``ome-tiff``: the images the label files label). Images are
+            read only inside this folder (else the annotations' folder),
+            symlinks resolved; one named outside it fails as an item.
         create : bool
             Create the project first.
         progress : callable
@@ -97,8 +101,15 @@ class TransferCalls:
         -------
         TransferReport
             Samples read, added, already present, and each that failed
-            (unreadable, image missing, rejected by the selector). Each
-            imported label is version 1 with annotator ``imported:<format>``.
+            (unreadable, image missing or outside ``images``, a mask larger
+            than its image, rejected by the selector). Each imported label
+            is version 1 with annotator ``imported:<format>``.
+
+        Raises
+        ------
+        ValueError
+            The annotation file cannot be read at all (not JSON, XML that
+            declares entities): nothing is added.
         """
         chosen = label_format(format)
         report = TransferReport(chosen.name)
