@@ -135,7 +135,7 @@ def _bombs(fmt: str, folder) -> None:
             "images/good.png", '<mask label="object" rle="0, 2000000000" left="0" top="0" width="40" '
                                'height="32" z_order="0"/>'))
     else:
-        declared = (600_000_000).to_bytes(4, "big")  # values the brush codec would allocate
+        declared = (2_000_000_000).to_bytes(4, "big")  # values (bytes) the brush codec would allocate
         brush = {"type": "brushlabels", "original_width": 40, "original_height": 32,
                  "value": {"format": "rle", "rle": list(declared) + [0] * 64, "brushlabels": ["object"]}}
         _label_studio(folder, [_task(1, "images/good.png"), _task(2, "images/good.png", [brush])])
@@ -151,7 +151,7 @@ def test_a_label_declaring_more_pixels_than_its_image_is_refused_before_it_is_de
     assert "failed good:" in result.stderr and "Traceback" not in result.stderr
     assert "imported 1 samples" in result.stdout
     expected = {"coco": "more than the 67,108,864", "cvat": "runs cover 2000000000 pixels",
-                "label-studio": "declares 600000000 values"}[fmt]
+                "label-studio": "declares 2000000000 values"}[fmt]
     assert expected in result.stderr
 
 
