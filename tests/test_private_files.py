@@ -25,14 +25,18 @@ def test_up_keeps_the_data_directory_and_its_files_private(tmp_path):
     data_dir.chmod(0o755)
     (data_dir / "run" / "tokens").write_text("old\n")
     (data_dir / "run" / "tokens").chmod(0o644)
-    (data_dir / "old.log").write_text("a log of before\n")
-    (data_dir / "old.log").chmod(0o644)
+    (data_dir / "logs").mkdir()
+    (data_dir / "logs" / "selector.log").write_text("a log of before\n")
+    (data_dir / "logs" / "selector.log").chmod(0o644)
+    (data_dir / "notes.txt").write_text("the user's own file\n")
+    (data_dir / "notes.txt").chmod(0o644)
     process, serving = start_up(data_dir, "--triton-url", "none", "--require-token", "s3cret")
     try:
         assert mode(data_dir) == 0o700
         assert mode(data_dir / "run" / "tokens") == 0o600
         assert (data_dir / "run" / "tokens").read_text() == "s3cret\n"
-        assert mode(data_dir / "old.log") == 0o600
+        assert mode(data_dir / "logs" / "selector.log") == 0o600
+        assert mode(data_dir / "notes.txt") == 0o644  # not the stack's: inside a 0700 folder, left as it is
         written = [p for p in data_dir.rglob("*") if p.is_file() and not p.is_symlink()
                    and p.name.startswith(("selector.sqlite", "selector.log", "assist.log", "inspect.log"))]
         assert {p.name for p in written} >= {"selector.sqlite", "selector.log", "assist.log", "inspect.log"}

@@ -28,14 +28,21 @@ def dataset_roots(config: ServiceConfig) -> list[Path]:
 PRIVATE_UMASK = 0o077
 
 
+# What a stack writes in its data directory (the user's own files there are left alone).
+STACK_ENTRIES = ("selector.sqlite", "selector.sqlite-wal", "selector.sqlite-shm", "run", "logs", "jobs", "models",
+                 "blobs", "cache")
+
+
 def private_data_dir(data_dir: Path) -> Path:
-    """``data_dir`` created 0700 and what already lies in it (two levels:
-    the database and its journal, ``run/``, ``logs/``, ``jobs/``) stripped
-    of group and other permissions; links are left alone. Returns it."""
+    """``data_dir`` created 0700, and the data directory with what the
+    stack keeps in it (:data:`STACK_ENTRIES` and what lies directly in
+    those folders: the database and its journal, tokens, logs, jobs)
+    stripped of group and other permissions; links and other users' files
+    are left alone. Returns it."""
     data_dir = Path(data_dir)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     _make_private(data_dir)
-    for entry in _entries(data_dir):
+    for entry in (data_dir / name for name in STACK_ENTRIES):
         _make_private(entry)
         if entry.is_dir() and not entry.is_symlink():
             for inner in _entries(entry):
