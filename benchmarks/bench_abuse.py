@@ -7,13 +7,20 @@ throughout, and how long another client's small call took meanwhile.
 Goals: every answer within 2 s; no service above 2 x (the largest array it
 legitimately holds + 512 MiB); health answers throughout; another client's
 small call completes in under 1 s while the attacks run.
+
+Hostile exports given to ``labelassist project import`` and hostile folders
+given to ``project export`` (abuse_files.py) attack the CLI itself: each is
+refused by name, nothing outside the import folder is read, nothing behind
+a planted link is written, and the CLI stays under 512 MiB.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -22,6 +29,9 @@ from pathlib import Path
 import grpc
 import numpy as np
 import zstandard
+
+sys.path.insert(0, str(Path(__file__).parent))
+import abuse_files  # noqa: E402
 
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.evaluation.machine import machine
@@ -134,8 +144,41 @@ def large_sample(addresses):
         return answer_of(lambda: client.add_sample("abuse", "large", image))
 
 
+def huge_sample_id(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.get_sample(2**64 - 1))
+
+
+def huge_page_token(addresses):
+    with grpc.insecure_channel(addresses.selector) as channel:
+        stub = selector_pb2_grpc.SelectorServiceStub(channel)
+        return answer_of(lambda: stub.ListSamples(selector_pb2.ListSamplesRequest(
+            project="abuse", page_token="after:99999999999999999999999"), timeout=10))
+
+
+def endless_training(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.train(project="abuse", epochs=2**32 - 1, steps_per_epoch=2**32 - 1,
+                                              batch_size=2**32 - 1, tile=2**32 - 1, width=2**32 - 1, depth=64))
+
+
+def huge_assist_settings(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=30) as client:
+        return answer_of(lambda: client.set_assist("abuse", preprocess=["invert"] * 400_000))
+
+
+def impossible_learning_curve(addresses):
+    with LabelAssistClient(addresses, retries=0, timeout=10) as client:
+        return answer_of(lambda: client.record_training("abuse", "unet", 1, 10**15, float("nan")))
+
+
 # name, attacked service, the largest array it legitimately holds (MiB), attack
 ATTACKS = [
+    ("training with every parameter 2^32-1", "assist", 0, endless_training),
+    ("400,000 stored assist steps", "selector", 0, huge_assist_settings),
+    ("learning-curve point of 10^15 labels, Dice NaN", "selector", 0, impossible_learning_curve),
+    ("sample id 2^64-1", "selector", 0, huge_sample_id),
+    ("page token after:10^23", "selector", 0, huge_page_token),
     ("compression bomb (16 KB -> 512 MiB)", "assist", 1, bomb),
     ("32 idle upload streams", "selector", 0, idle_streams),
     ("over-budget pipeline (nl_means at 8192²)", "assist", 64, over_budget),
@@ -144,7 +187,12 @@ ATTACKS = [
 ]
 
 
-def run(out: Path, idle_seconds: float) -> list[dict]:
+def chosen(name: str, only: str) -> bool:
+    """Whether ``--only`` (comma-separated parts of attack names; empty: all) picks this attack."""
+    return not only or any(part in name for part in only.split(","))
+
+
+def run(out: Path, idle_seconds: float, only: str = "") -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as data_dir:
         stack = Stack(data_dir=Path(data_dir), base_port=0, triton=None,
@@ -154,7 +202,7 @@ def run(out: Path, idle_seconds: float) -> list[dict]:
             addresses = stack.wait_until_serving(timeout=120)
             with LabelAssistClient(addresses) as client:
                 client.create_project("abuse")
-            for name, service, legitimate_mib, attack in ATTACKS:
+            for name, service, legitimate_mib, attack in (a for a in ATTACKS if chosen(a[0], only)):
                 pid = stack.children[service].process.pid
                 reset_peak(pid)
                 bystander = Bystander(addresses)
@@ -173,9 +221,32 @@ def run(out: Path, idle_seconds: float) -> list[dict]:
                              "other_client_max_s": round(max(small), 3) if small else None})
                 print(f"{name}: {answer} in {seconds:.2f} s; {service} peak {peak:.0f} MiB (limit {limit}); "
                       f"other client max {rows[-1]['other_client_max_s']} s", flush=True)
+            rows += file_attacks(addresses, only)
         finally:
             stack.stop()
     write(rows, out, idle_seconds)
+    return rows
+
+
+def file_attacks(addresses, only: str = "") -> list[dict]:
+    """Hostile exports imported and hostile folders exported through the CLI:
+    the attacked process is the CLI itself (limit: 512 MiB)."""
+    rows = []
+    env = {**os.environ, **{f"LABELASSIST_{name.upper()}_ADDRESS": address
+                            for name, address in addresses.as_dict().items()}}
+    for name, attack in (a for a in abuse_files.ATTACKS if chosen(a[0], only)):
+        bystander = Bystander(addresses)
+        started = time.perf_counter()
+        answer, peak = attack(env)
+        seconds = time.perf_counter() - started
+        bystander.close()
+        small = bystander.small_call_seconds
+        rows.append({"attack": name, "service": "CLI", "answer": answer, "seconds": round(seconds, 2),
+                     "peak_rss_mib": round(peak), "rss_limit_mib": 512,
+                     "health_failures": bystander.health_failures,
+                     "other_client_median_s": round(statistics.median(small), 3) if small else None,
+                     "other_client_max_s": round(max(small), 3) if small else None})
+        print(f"{name}: {answer} in {seconds:.2f} s; CLI peak {peak:.0f} MiB", flush=True)
     return rows
 
 
@@ -187,7 +258,8 @@ def write(rows: list[dict], out: Path, idle_seconds: float) -> None:
              "|---|---|---:|---:|---|---:|"]
     for r in rows:
         health = "answered throughout" if not r["health_failures"] else "; ".join(r["health_failures"][:3])
-        lines.append(f"| {r['attack']} | {r['answer'].split(':')[0]} | {r['seconds']} | "
+        answer = r["answer"][:90] if r["service"] == "CLI" else r["answer"].split(":")[0]
+        lines.append(f"| {r['attack']} | {answer} | {r['seconds']} | "
                      f"{r['service']} {r['peak_rss_mib']} MiB ({r['rss_limit_mib']}) | {health} | "
                      f"{r['other_client_median_s']} / {r['other_client_max_s']} |")
     (out / "abuse.md").write_text(
@@ -200,8 +272,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--idle-seconds", type=float, default=1.0,
                         help="the stack's stream idle timeout, so idle streams are answered within 2 s")
+    parser.add_argument("--only", default="", help="run only the attacks whose name contains one of these comma-separated parts")
     args = parser.parse_args()
-    run(args.out, args.idle_seconds)
+    run(args.out, args.idle_seconds, args.only)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,9 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
 
     ``timeout`` is each call's deadline in seconds; ``retries`` how often a
     call is retried while the service is UNAVAILABLE, with exponential
-    backoff from ``backoff`` seconds (jittered). A failed call raises a
+    backoff from ``backoff`` seconds (jittered); a service that answered
+    this client before is waited for across its restart, for up to
+    ``timeout`` seconds (``retries=0``: never retried). A failed call raises a
     :class:`~labelassist.client.errors.LabelAssistError` of the status's
     family (``ServiceUnavailableError``, a ``ConnectionError``, when no
     service answers after the retries), naming the service and its address.
@@ -112,6 +114,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         self.assist = assist_pb2_grpc.AssistServiceStub(self._channels["assist"])
         self.inspector = inspect_pb2_grpc.InspectServiceStub(self._channels["inspect"])
         self.selector = selector_pb2_grpc.SelectorServiceStub(self._channels["selector"])
+        self._answered: set[str] = set()  # services that answered: an UNAVAILABLE one is restarting
         # Each stub method -> its service, so an error can name where it came from.
         self._service_of = {id(method): name for name, stub in (("assist", self.assist),
                                                                  ("inspect", self.inspector),
@@ -148,8 +151,15 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         return error_from_rpc(error, service, address, hint)
 
     def _with_retries(self, call: Callable[[], Any], method=None) -> Any:
-        return call_with_retries(call, self.retries, self.backoff,
-                                 lambda error, attempts: self._error(error, method, attempts))
+        """``call()`` retried while its service is UNAVAILABLE: ``retries``
+        times, and, for a service that answered this client before (so is
+        restarting, not absent), until the call's deadline."""
+        service = self._service_of.get(id(method), "")
+        patience = (self.timeout or 0.0) if self.retries and service in self._answered else 0.0
+        result = call_with_retries(call, self.retries, self.backoff,
+                                   lambda error, attempts: self._error(error, method, attempts), patience)
+        self._answered.add(service)
+        return result
 
     def _upload(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None]):
         """A retried call that streams params and arrays up (None arrays are

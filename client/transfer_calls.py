@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 
-from labelassist.io.formats import LabelledImage, label_format
+from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 
 
 @dataclass
@@ -43,7 +44,9 @@ class TransferCalls:
         project : str
             The project.
         output : path
-            The folder to write (created if missing).
+            The folder to write (created if missing; not a symlink). Each
+            file is written beside its target and moved over it, so a
+            symlink standing at a file's name is replaced, never followed.
         format : str
             One of ``labelassist.io.formats.FORMAT_NAMES``: ``ome-tiff``
             (each source file's labels in its T/Z/Y/X layout), ``coco``,
@@ -90,7 +93,9 @@ class TransferCalls:
             One of ``labelassist.io.formats.FORMAT_NAMES``.
         images : path, optional
             Where the images are when not beside the annotations
-            (``ome-tiff``: the images the label files label).
+            (``ome-tiff``: the images the label files label). Images are
+            read only inside this folder (else the annotations' folder),
+            symlinks resolved; one named outside it fails as an item.
         create : bool
             Create the project first; an import that fails, or adds no
             sample, then removes it again (``report.created`` is False).
@@ -101,8 +106,15 @@ class TransferCalls:
         -------
         TransferReport
             Samples read, added, already present, and each that failed
-            (unreadable, image missing, rejected by the selector). Each
-            imported label is version 1 with annotator ``imported:<format>``.
+            (unreadable, image missing or outside ``images``, a mask larger
+            than its image, rejected by the selector). Each imported label
+            is version 1 with annotator ``imported:<format>``.
+
+        Raises
+        ------
+        ValueError
+            The annotation file cannot be read at all (not JSON, XML that
+            declares entities): nothing is added.
         """
         chosen = label_format(format)
         report = TransferReport(chosen.name)
@@ -110,14 +122,20 @@ class TransferCalls:
         if not source.exists():
             raise FileNotFoundError(f"no such file or folder: {source}")
 
+        read = iter(chosen.read(source, Path(images) if images else None))
+        first = next(read, None)  # a file that cannot be read at all is refused here, before any upload
+
         def entries():
-            for entry in chosen.read(source, Path(images) if images else None):
-                if "error" in entry:
-                    report.failed.append((entry["stem"], entry["error"]))
-                    continue
-                report.samples += 1
-                progress(report.samples)
-                yield {**entry, "label_source": chosen.name}
+            try:
+                for entry in chain([first] if first is not None else [], read):
+                    if "error" in entry:
+                        report.failed.append((entry["stem"], entry["error"]))
+                        continue
+                    report.samples += 1
+                    progress(report.samples)
+                    yield {**entry, "label_source": chosen.name}
+            except Exception as error:  # noqa: BLE001 - the reader stopped: what was read is still added
+                report.failed.append((source.name, f"reading stopped: {describe_import_error(error)}"))
 
         if create:
             self.create_project(project)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.wire.addresses import default_data_dir, format_address, free_port, port_is_free, stack_file
+from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir, private_file
 from labelassist.runtime.processes import child_command
 
 SERVICES = ("selector", "assist", "inspect")
@@ -180,8 +181,9 @@ class Stack:
         run_dir = self.data_dir / "run"
         log_dir = self.data_dir / "logs"
         self.check_ports()
-        run_dir.mkdir(parents=True, exist_ok=True)
-        log_dir.mkdir(parents=True, exist_ok=True)
+        private_data_dir(self.data_dir)
+        run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._start_triton()
         ports = self.ports()
         # The selector checks project settings against inspect's criteria and
@@ -209,9 +211,9 @@ class Stack:
     def _spawn(child: ChildService) -> None:
         child.ready_file.unlink(missing_ok=True)
         child.address = None
-        with open(child.log_file, "ab") as log:
+        with private_file(child.log_file) as log:
             child.process = subprocess.Popen(child_command(child.command), stdout=log, stderr=log,
-                                             stdin=subprocess.DEVNULL, env=child.env)
+                                             stdin=subprocess.DEVNULL, env=child.env, umask=PRIVATE_UMASK)
 
     def supervise(self, report=print) -> str | None:
         """One look at the children: start again each one that exited, with

@@ -108,3 +108,30 @@ def test_the_grafana_dashboard_reads_only_metrics_the_services_export(start_serv
     assert wanted and wanted <= exported, wanted - exported
     assert {"nv_inference_count", "nv_inference_queue_duration_us"} <= {
         name for expr in exprs for name in re.findall(r"\bnv_[a-z_]+", expr)}
+
+
+def _listening_hosts(port: int) -> set[str]:
+    """The IPv4 addresses a TCP port of this machine listens on, from /proc/net/tcp."""
+    import socket
+
+    hosts = set()
+    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if int(hex_port, 16) == port and state == "0A":  # LISTEN
+            hosts.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return hosts
+
+
+def test_metrics_stay_on_this_machine_when_the_service_listens_on_every_address(start_service):
+    exposed = start_service("assist", "--host", "0.0.0.0", "--metrics-port", "0")
+    port = json.loads(exposed.ready_file.read_text())["metrics_port"]
+    assert _listening_hosts(port) == {"127.0.0.1"}
+    assert "metrics served on" not in exposed.log_file.read_text()
+
+
+def test_metrics_on_another_address_are_named_in_the_exposure_warning(start_service):
+    exposed = start_service("assist", "--metrics-port", "0", "--metrics-host", "0.0.0.0")
+    port = json.loads(exposed.ready_file.read_text())["metrics_port"]
+    assert _listening_hosts(port) == {"0.0.0.0"}
+    assert "metrics served on 0.0.0.0 without authentication" in exposed.log_file.read_text()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tifffile
 
+from labelassist.client.errors import InvalidArgumentError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.v1 import selector_pb2
 from labelassist.selector.blobs import array_checksum
@@ -379,7 +380,10 @@ def test_recorded_trainings_give_a_learning_curve_that_says_when_to_stop(start_s
 
     selector = start_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=selector.address), retries=0) as client:
-        client.create_project("curve")
+        for project in ("curve", "flat"):  # the labels a curve's points learned from
+            client.create_project(project)
+            client.add_samples(project, [{"stem": f"s{i}", "image": np.full((8, 8), i % 200, np.uint8),
+                                          "label": np.eye(8, dtype=np.uint8)} for i in range(160)])
         assert client.record_training("curve", "unet", 1, 8, 0.80) == 1
         assert not client.progress("curve").HasField("outlook")
         for version, labels, dice in ((2, 16, 0.86), (3, 32, 0.90), (4, 64, 0.92)):
@@ -387,13 +391,17 @@ def test_recorded_trainings_give_a_learning_curve_that_says_when_to_stop(start_s
         climbing = client.progress("curve").outlook
         assert climbing.points == 4 and climbing.labels == 64 and climbing.worth_it
         assert climbing.current < climbing.predicted <= climbing.ceiling <= 1
-        client.create_project("flat")
         for version, labels, dice in ((1, 20, 0.930), (2, 40, 0.931), (3, 80, 0.930), (4, 160, 0.931)):
             client.record_training("flat", "unet", version, labels, dice)
         flat = client.progress("flat").outlook
         assert not flat.worth_it and "unlikely to pay" in flat.summary
         with pytest.raises(Exception, match="'model' must be"):
             client.record_training("flat", "resnet", 5, 10, 0.5)
+        with pytest.raises(InvalidArgumentError, match="'labels' is 1000000000000000, but the project has 160"):
+            client.record_training("flat", "unet", 6, 10**15, 0.5)
+        with pytest.raises(InvalidArgumentError, match="'validation_dice' is nan; a Dice lies between 0 and 1"):
+            client.record_training("flat", "unet", 6, 10, float("nan"))
+        assert client.progress("flat").outlook.points == 4
     env = {**os.environ, "LABELASSIST_SELECTOR_ADDRESS": selector.address}
     run = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", "flat"], capture_output=True,
                          text=True, timeout=60, env=env)

@@ -10,7 +10,8 @@ from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
 from labelassist.assist.segment import ClickModels, placed_mask, segment_with
-from labelassist.assist.training import TRAINABLE, TrainingRequest, project_pairs, run_training, training_recorder
+from labelassist.assist.training import (TRAINABLE, TrainingRequest, check_training_parameters, project_pairs,
+                                         run_training, training_recorder)
 from labelassist.proto.wire.addresses import env
 from labelassist.models.clicks import Click
 from labelassist.models import MODEL_NAME
@@ -28,7 +29,8 @@ from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require, require_institute_admin
 from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
-from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
+from labelassist.io.confinement import confine
+from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument
@@ -208,8 +210,10 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         if request.model not in ("", *TRAINABLE):
             raise ValueError(f"no model {request.model!r} to train; choose one of {', '.join(TRAINABLE)}")
         require_institute_admin("train the U-Net", "the model is served to every project")
-        config = {name: int(getattr(request, name)) for name in CONFIG_FIELDS if getattr(request, name)}
-        training = TrainingRequest(request.model or MODEL_NAME, config, project=request.project)
+        config = check_training_parameters({name: int(getattr(request, name)) for name in CONFIG_FIELDS
+                                            if getattr(request, name)})
+        training = TrainingRequest(request.model or MODEL_NAME, config, project=request.project,
+                                   roots=[str(root) for root in self.dataset_roots])
         if request.project:
             require("read_labels", request.project)
             with self.selector.client() as selector:

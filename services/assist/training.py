@@ -74,6 +74,32 @@ def train_click_and_publish(source, config, model_repository, triton_url, job: j
     return publish_and_load(model_repository, result.model, meta, triton_url, CLICK_MODEL_NAME)
 
 
+# The most a training request may ask for: one run holds the only training
+# slot, so its length (steps), its memory (batch x tile², width, depth) and
+# its seed (torch's 64-bit one) are bounded.
+TRAINING_LIMITS = {"epochs": 1000, "steps_per_epoch": 1000, "batch_size": 64, "tile": 1024, "depth": 6,
+                   "width": 64, "seed": (1 << 63) - 1}
+MAX_TRAINING_STEPS = 100_000  # epochs x steps_per_epoch
+MAX_BATCH_PIXELS = 1 << 24  # batch_size x tile²: 16 tiles of 1024²
+
+
+def check_training_parameters(parameters: dict[str, int]) -> dict[str, int]:
+    """Training parameters as a request gives them (0: the default), each
+    within :data:`TRAINING_LIMITS` and together within
+    :data:`MAX_TRAINING_STEPS` and :data:`MAX_BATCH_PIXELS`; a
+    ``ValueError`` names the one out of bounds."""
+    for name, value in parameters.items():
+        if name in TRAINING_LIMITS and not 0 <= int(value) <= TRAINING_LIMITS[name]:
+            raise ValueError(f"'{name}' is {value}; at most {TRAINING_LIMITS[name]}")
+    steps = (parameters.get("epochs") or 1) * (parameters.get("steps_per_epoch") or 1)
+    if steps > MAX_TRAINING_STEPS:
+        raise ValueError(f"'epochs' x 'steps_per_epoch' is {steps} steps; at most {MAX_TRAINING_STEPS}")
+    pixels = (parameters.get("batch_size") or 1) * (parameters.get("tile") or 1) ** 2
+    if pixels > MAX_BATCH_PIXELS:
+        raise ValueError(f"'batch_size' x 'tile'² is {pixels} pixels a step; at most {MAX_BATCH_PIXELS}")
+    return parameters
+
+
 # What the Train call can train: the model's name in the repository -> what it is.
 TRAINABLE = {MODEL_NAME: "the pre-label U-Net", CLICK_MODEL_NAME: "the click model"}
 
@@ -88,6 +114,7 @@ class TrainingRequest:
     dataset: str = ""
     project: str = ""
     pairs: tuple[list, list] | None = None
+    roots: list[str] = field(default_factory=list)  # the dataset roots its files must lie in
 
     def describe(self) -> dict:
         """The request as the journal keeps it (the pairs go beside it, in a file)."""
@@ -114,7 +141,12 @@ def run_training(request: TrainingRequest, model_repository: Path, triton_url: s
     from labelassist.models.click_training import ClickTrainingConfig
     from labelassist.models.training import TrainingConfig
 
-    source = (f"project {request.project}", request.pairs) if request.project else Path(request.dataset)
+    from labelassist.models.training import dataset_pairs
+
+    if request.project:
+        source = (f"project {request.project}", request.pairs)
+    else:  # read here, each file confined to the dataset roots the Train call was checked against
+        source = (request.dataset, dataset_pairs(request.dataset, [Path(r) for r in request.roots] or None))
     if request.model == CLICK_MODEL_NAME:
         given = {k: int(v) for k, v in request.config.items() if v and k in ("batch_size", "depth", "width", "seed")}
         # 500 steps by default: on HeLa, fine-tuning the generalist 150 steps left NoC@90 at 3.1, 500 at 2.0.
@@ -134,6 +166,8 @@ def training_recorder(selector, request: TrainingRequest, token: str | None):
         return None
 
     def record(version: int, labels: int, dice: float) -> None:
+        if not np.isfinite(dice):  # no validation labels: no point of the curve
+            return
         with selector.client(token) as link:
             link.record_training(request.project, MODEL_NAME, version, labels, dice)
     return record

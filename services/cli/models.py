@@ -160,9 +160,12 @@ def add_package(args, repository: Path) -> int:
 def cmd_trainer(args) -> int:
     """Run the training jobs assist queued (``--training-runner queue``)."""
     import logging
+    import os
 
     from labelassist.assist.trainer import run_queued
+    from labelassist.runtime.paths import PRIVATE_UMASK
 
+    os.umask(PRIVATE_UMASK)  # the models and journal it writes are the stack user's alone
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     ran = run_queued(args.data_dir, args.triton_url, args.selector_address, args.token, once=args.once,
                      poll_seconds=args.poll_seconds)

@@ -14,7 +14,13 @@ from labelassist.proto.wire.addresses import env
 
 
 def cmd_up(args) -> int:
+    import os
+
+    from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir
     from labelassist.stack import PortsInUseError, Stack
+
+    os.umask(PRIVATE_UMASK)  # the stack's files are its user's alone
+    private_data_dir(args.data_dir)
 
     server_args = []
     if args.tls_cert:
@@ -77,8 +83,9 @@ def _write_token_file(data_dir: Path, tokens: list[str]) -> Path:
     import os
 
     path = data_dir / "run" / "tokens"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    os.fchmod(handle, 0o600)  # a file left there by someone else keeps no wider mode
     with os.fdopen(handle, "w") as file:
         file.write("\n".join(tokens) + "\n")
     return path

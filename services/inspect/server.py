@@ -18,6 +18,7 @@ from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import common_pb2
 from labelassist.proto.v1 import inspect_pb2 as pb
 from labelassist.proto.v1 import inspect_pb2_grpc
+from labelassist.runtime.auth import require
 from labelassist.runtime import server as runtime_server
 from labelassist.runtime.config import ServiceConfig, add_triton_argument
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
@@ -205,6 +206,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def RankLabelErrors(self, request, context):
         if not request.project:
             raise ValueError("'project' must name the project whose labels to rank")
+        require("review", request.project)  # reads every label and scores each: reviewers' and admins' work
         count = request.max_samples or RANKED_SAMPLES
         if count > MAX_RANKED_SAMPLES:
             raise ValueError(f"'max_samples' is {count}; at most {MAX_RANKED_SAMPLES} labels per ranking")

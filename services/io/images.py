@@ -42,6 +42,26 @@ def read_image(path: str | Path) -> np.ndarray:
                          "expected a TIFF, PNG or JPEG file") from None
 
 
+def image_size(path: str | Path) -> tuple[int, int] | None:
+    """A TIFF's or PNG/JPEG's height and width from its header, without
+    decoding its pixels (so a tiny file that declares a huge image can be
+    refused first); None where the header does not say (vendor files)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            with tifffile.TiffFile(path) as tiff:
+                page = tiff.pages[0]
+                return int(page.imagelength), int(page.imagewidth)
+        if path.suffix.lower() in VENDOR_SUFFIXES:
+            return None
+        with Image.open(path) as image:
+            width, height = image.size
+            return height, width
+    except (OSError, ValueError, SyntaxError, tifffile.TiffFileError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
+                         "expected a TIFF, PNG or JPEG file") from None
+
+
 def write_labels(path: str | Path, labels: np.ndarray, smallest: type = np.uint8) -> None:
     """A label image in the smallest of uint8, uint16 (and uint32 for TIFF)
     that holds its ids, but no smaller than ``smallest``."""

@@ -201,14 +201,21 @@ def train_on_samples(train: Sequence[tuple[np.ndarray, np.ndarray]], test: Seque
     return result, meta
 
 
-def dataset_pairs(folder) -> tuple[list, list]:
+def dataset_pairs(folder, roots: Sequence | None = None) -> tuple[list, list]:
     """A dataset folder's labelled samples as (image, mask) pairs: split
-    "train" (or no split) and split "test"."""
+    "train" (or no split) and split "test". With ``roots``, every file is
+    first confined to them (symlinks resolved), as the server's dataset
+    roots are: a link out of them is a ``PermissionError`` naming it."""
+    from labelassist.io.confinement import confine
     from labelassist.io.dataset_folder import read_dataset
     from labelassist.io.images import read_image
 
     samples = [s for s in read_dataset(folder) if s.label is not None]
-    pairs = {s.stem: (read_image(s.image), read_image(s.label)) for s in samples}
+    if roots is not None:  # every path checked before the first is read
+        paths = {s.stem: (confine(s.image, roots), confine(s.label, roots)) for s in samples}
+    else:
+        paths = {s.stem: (s.image, s.label) for s in samples}
+    pairs = {stem: (read_image(image), read_image(label)) for stem, (image, label) in paths.items()}
     train = [pairs[s.stem] for s in samples if s.split in (None, "train")]
     test = [pairs[s.stem] for s in samples if s.split == "test"]
     return train, test

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from labelassist.proto.wire.addresses import free_port
 from labelassist.runtime.processes import child_command
+from labelassist.runtime.paths import private_file
 
 
 def bundle_root() -> Path:
@@ -131,7 +132,7 @@ class LocalTriton:
                    "--allow-http=false", "--allow-metrics=false", "--log-verbose=0",
                    "--strict-readiness=false", "--exit-on-error=false"]
         self.log_file = self.log_file or self.run_dir / "tritonserver.log"
-        with open(self.log_file, "ab") as log:
+        with private_file(self.log_file) as log:
             self.process = subprocess.Popen(child_command(command), stdout=log, stderr=log,
                                             stdin=subprocess.DEVNULL, env=environment())
         self.wait_until_live(timeout)

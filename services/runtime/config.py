@@ -99,6 +99,9 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
     parser.add_argument("--metrics-port", type=int, default=int(env("METRICS_PORT", "-1")),
                         help="serve Prometheus metrics over HTTP on this port (0: any free port; "
                              "env LABELASSIST_METRICS_PORT; default: off)")
+    parser.add_argument("--metrics-host", default=env("METRICS_HOST", "127.0.0.1"),
+                        help="the address the metrics listen on; unauthenticated, so this machine only unless "
+                             "set (env LABELASSIST_METRICS_HOST; default 127.0.0.1)")
     parser.add_argument("--log-level", default=env("LOG_LEVEL", "INFO"),
                         help="DEBUG, INFO, WARNING (env LABELASSIST_LOG_LEVEL)")
 

@@ -50,6 +50,7 @@ STATUS_BY_EXCEPTION: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
+    (PermissionError, grpc.StatusCode.PERMISSION_DENIED),  # a path outside its roots, a file the server may not read
     (ConflictError, grpc.StatusCode.FAILED_PRECONDITION),
     (UnavailableError, grpc.StatusCode.UNAVAILABLE),
     (QuotaError, grpc.StatusCode.RESOURCE_EXHAUSTED),

@@ -10,6 +10,7 @@ import uuid
 
 import grpc
 
+from labelassist.proto.wire.channel import ANSWERED_BY_SERVICE
 from labelassist.runtime.auth import Identity, IdentitySource, find_identity, set_caller
 from labelassist.runtime.errors import describe, status_for
 from labelassist.runtime.logs import log_fields
@@ -120,6 +121,7 @@ class ErrorMappingInterceptor(grpc.ServerInterceptor):
             code, message = grpc.StatusCode.INTERNAL, f"internal error (incident {incident})"
         log_fields(logger, logging.INFO, "rpc", code=code.name, error=message, **fields)
         self.metrics.finished(method, code.name, seconds)
+        context.set_trailing_metadata(((ANSWERED_BY_SERVICE, "1"),))  # not a restart: the SDK need not wait it out
         context.abort(code, message)
 
     def _settle(self, method: str, context, started: float, counted: list) -> None:

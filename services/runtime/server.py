@@ -23,6 +23,7 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2, reflection_pb2_g
 from labelassist.runtime import logs
 from labelassist.proto.wire.memory import tune_allocator
 from labelassist.runtime.config import ServiceConfig, add_server_arguments, config_from_args
+from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir
 from labelassist.proto.wire.addresses import format_address
 from labelassist.runtime.calls import CallGuard
 from labelassist.runtime.interceptors import AuthInterceptor, ErrorMappingInterceptor
@@ -99,9 +100,14 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 def exposure_warnings(config: ServiceConfig) -> list[str]:
     """What is unsafe about serving beyond this machine with this configuration."""
-    if config.host in LOOPBACK_HOSTS or config.host.startswith("127."):
-        return []
     warnings = []
+    metrics_on = int((config.options or {}).get("metrics_port", -1)) >= 0
+    if metrics_on and not _is_loopback(_metrics_host(config)):
+        warnings.append(f"metrics served on {_metrics_host(config)} without authentication: anyone who reaches "
+                        "the metrics port sees every call's method, count and latency (--metrics-host 127.0.0.1 "
+                        "keeps them on this machine)")
+    if _is_loopback(config.host):
+        return warnings
     if not config.identities:
         warnings.append(f"bound to {config.host} without authentication: anyone who reaches this port may "
                         "read and change every project (give --roles-file or --token-file)")
@@ -155,8 +161,16 @@ def _metrics(service: str, config: ServiceConfig):
     if port < 0:
         return NoMetrics()
     metrics = ServiceMetrics(service)
-    metrics.port = metrics.serve(config.host, port)
+    metrics.port = metrics.serve(_metrics_host(config), port)
     return metrics
+
+
+def _metrics_host(config: ServiceConfig) -> str:
+    return (config.options or {}).get("metrics_host") or "127.0.0.1"
+
+
+def _is_loopback(host: str) -> bool:
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
 
 
 def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer:
@@ -241,6 +255,8 @@ def main(definition: ServiceDefinition, argv: list[str] | None = None) -> int:
     if definition.add_arguments:
         definition.add_arguments(parser)
     config = config_from_args(definition.name, parser.parse_args(argv))
+    os.umask(PRIVATE_UMASK)  # the database, its journal, jobs and files written later: this user's alone
+    private_data_dir(config.data_dir)
     logs.configure(definition.name, config.log_level)
     try:
         running = start(definition, config)

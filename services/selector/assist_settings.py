@@ -5,6 +5,7 @@ Stored as JSON: {"preprocess": [[name, {parameter: value}], ...],
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,19 @@ from labelassist.runtime.registry import Registry
 
 Settings = dict[str, Any]
 STEP_FAMILIES = (("preprocess", "preprocess"), ("postprocess", "postprocess"))
+# Every project's settings travel in each ListProjects answer: one project's
+# are at most a call's steps (assist runs at most 16 in one call) and 16 KiB.
+MAX_STORED_STEPS = 16
+MAX_SETTINGS_BYTES = 16 << 10
+
+
+def check_stored_size(stored: Settings, what: str) -> Settings:
+    """``stored`` unless its JSON form exceeds :data:`MAX_SETTINGS_BYTES`
+    (a ``ValueError`` naming ``what`` and the size)."""
+    size = len(json.dumps(stored))
+    if size > MAX_SETTINGS_BYTES:
+        raise ValueError(f"the {what} settings take {size} bytes; at most {MAX_SETTINGS_BYTES}")
+    return stored
 
 
 def assist_from_proto(message) -> Settings:
@@ -37,7 +51,13 @@ def check_assist(stored: Settings, catalogue: Callable[[], Registry | None]) -> 
     """The settings with each value converted to its parameter's type;
     ``ValueError`` naming an unknown operation, one of the wrong family (a
     threshold among the pre-processing steps) or a bad parameter. Without a
-    catalogue (no assist address) they are kept as sent."""
+    catalogue (no assist address) they are kept as sent, bounded all the
+    same: at most :data:`MAX_STORED_STEPS` steps of each family and
+    :data:`MAX_SETTINGS_BYTES` in all."""
+    for key, _ in STEP_FAMILIES:
+        if len(stored.get(key, [])) > MAX_STORED_STEPS:
+            raise ValueError(f"{len(stored[key])} {key} steps; at most {MAX_STORED_STEPS}, as assist runs in one call")
+    check_stored_size(stored, "assist")
     if not stored or (registry := catalogue()) is None:
         return stored
 

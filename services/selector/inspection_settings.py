@@ -15,6 +15,7 @@ from typing import Any
 
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.runtime.registry import Registry
+from labelassist.selector.assist_settings import check_stored_size
 
 # Stored as JSON: {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...], "min_confidence": x}
 Settings = dict[str, Any]
@@ -42,6 +43,7 @@ def check_settings(stored: Settings, catalogue: Callable[[], Registry | None]) -
     ``ValueError`` naming a criterion listed twice, an unknown criterion or
     a bad parameter. ``catalogue()`` is asked only for settings that name
     criteria; where it gives None only the structure is checked."""
+    check_stored_size(stored, "inspection")
     names = [name for name, _ in stored.get("criteria", [])]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -21,6 +21,17 @@ DEFAULT_EXPONENT = 0.5
 # Less than this gain (in Dice) from the next labels, even at the interval's top, is not worth them.
 MIN_GAIN = 0.01
 BOOTSTRAP = 200
+MAX_RUNS = 1000  # training runs a project keeps for its curve (the newest)
+
+
+def check_training_point(labels: int, validation_dice: float, labelled: int) -> None:
+    """A point for the curve as a trainer reports it: a label count the
+    project can have given (1 to its ``labelled`` samples) and a finite
+    Dice between 0 and 1; else a ``ValueError`` naming the value."""
+    if not 1 <= labels <= max(labelled, 1):
+        raise ValueError(f"'labels' is {labels}, but the project has {labelled} labelled samples")
+    if not (np.isfinite(validation_dice) and 0.0 <= validation_dice <= 1.0):
+        raise ValueError(f"'validation_dice' is {validation_dice}; a Dice lies between 0 and 1")
 
 
 @dataclass(frozen=True)

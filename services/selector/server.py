@@ -18,12 +18,13 @@ from labelassist.proto.wire.addresses import env
 from labelassist.runtime.errors import ConflictError, NotFoundError, register_backend_error
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
-from labelassist.runtime.paths import add_dataset_root_argument, confine, dataset_roots
+from labelassist.io.confinement import confine
+from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
 from labelassist.runtime.upstream import add_assist_argument
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
-from labelassist.selector.learning_curve import project_outlook
+from labelassist.selector.learning_curve import MAX_RUNS, check_training_point, project_outlook
 from labelassist.selector.prelabel_evidence import PrelabelEvidence
 from labelassist.selector.prelabel_evidence import summary as evidence_summary
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
@@ -33,7 +34,7 @@ from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.server_admin import ProjectAdmin
 from labelassist.selector.database import database_cause
-from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry
+from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry, row_id
 from labelassist.selector import finding_answers
 from labelassist.selector.strategies import STRATEGIES
 
@@ -451,11 +452,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             raise ValueError(f"'model' must be 'unet' or 'clicknet', got {request.model!r}")
         if not request.version or not request.labels:
             raise ValueError("'version' and 'labels' must be set: the published version and the labels it learned")
+        row_id(request.version, "version")
+        check_training_point(request.labels, request.validation_dice, self.store.progress(project)[0])
         runs = self.store.settings(project, "trainings").get("runs", [])
         runs = [r for r in runs if (r["model"], r["version"]) != (request.model, request.version)]
         runs.append({"model": request.model, "version": request.version, "labels": request.labels,
                      "validation_dice": request.validation_dice, "recorded_at": time.time()})
-        self.store.set_settings(project, "trainings", {"runs": runs})
+        self.store.set_settings(project, "trainings", {"runs": runs[-MAX_RUNS:]})
         return pb.RecordTrainingResponse(recorded=len(runs))
 
     def AnswerFinding(self, request, context):
@@ -497,7 +500,7 @@ def _page_position(token: str) -> int:
     if kind != "after" or not value.isdigit():
         raise ValueError(f"'page_token' {token[:40]!r} is not one this server gave out; "
                          "pass next_page_token from the previous page, or nothing for the first")
-    return int(value)
+    return row_id(int(value), "page_token")
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

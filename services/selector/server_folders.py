@@ -17,7 +17,7 @@ from labelassist.io.images import write_labels
 from labelassist.io.project_files import dataset_samples
 from labelassist.runtime.errors import NotFoundError, PermissionDeniedError
 from labelassist.runtime.names import check_sample_name
-from labelassist.runtime.paths import confine
+from labelassist.io.confinement import confine
 
 EXPORT_FORMATS = ("tif", "png")
 

@@ -41,6 +41,15 @@ VERDICTS = ("accepted", "rejected")
 BLOB_LOCK = 0x1A5E_0002
 # A sample's columns but the image features, which listings never need.
 LISTED_COLUMNS = [column for column in samples.c if column.name != "features"]
+MAX_ROW_ID = (1 << 63) - 1  # the largest id a SQLite INTEGER or PostgreSQL BIGINT holds
+
+
+def row_id(value: int, name: str = "sample_id") -> int:
+    """An id from a request, refused with a ``ValueError`` naming it when no row can have it."""
+    value = int(value)
+    if not 0 <= value <= MAX_ROW_ID:
+        raise ValueError(f"'{name}' {value} is out of range: ids lie between 1 and {MAX_ROW_ID}")
+    return value
 
 class Store(ScoreRecords):
     """All selector state behind plain methods; safe to share across threads."""
@@ -280,6 +289,7 @@ class Store(ScoreRecords):
         return int(row.total), int(row.labeled)
 
     def sample(self, sample_id: int) -> SampleRow:
+        sample_id = row_id(sample_id)
         with self.reader.connect() as connection:
             row = connection.execute(sa.select(samples).where(samples.c.id == sample_id)).first()
         if row is None:
@@ -427,7 +437,9 @@ class Store(ScoreRecords):
         """Store a new label version and mark the sample labelled.
 
         The sample must not be leased to someone else; the submitter's own
-        lease ends with the submit.
+        lease ends with the submit. Submitting the newest version again
+        (same annotator, mask and origin) returns it and stores nothing, so
+        a retried submit is safe.
         """
         if origin not in ORIGINS:
             raise ValueError(f"'origin' must be one of {', '.join(ORIGINS)}; got {origin!r}")
@@ -449,8 +461,13 @@ class Store(ScoreRecords):
                 (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
             if holder is not None and holder != annotator:
                 raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
-            version = connection.execute(sa.select(sa.func.coalesce(sa.func.max(labels.c.version), 0))
-                                         .where(labels.c.sample_id == sample_id)).scalar_one() + 1
+            newest = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
+                                        .order_by(labels.c.version.desc()).limit(1)).first()
+            if newest is not None and (newest.annotator, newest.checksum, newest.origin) == (annotator, checksum,
+                                                                                              origin):
+                # The same label sent again (a retry whose answer was lost): one version, not two.
+                return LabelVersion(sample_id, newest.version, annotator, origin, checksum, newest.created_at)
+            version = (newest.version if newest is not None else 0) + 1
             first_by_annotator = connection.execute(sa.select(labels.c.id).where(
                 (labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)).limit(1)).first() is None
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,

@@ -21,8 +21,9 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import numpy as np
 
+from labelassist.io.confinement import OutsideRootsError, confine, writable_folder, write_replacing
 from labelassist.io.display import STRETCH, display_copy, shows_as_is
-from labelassist.io.images import read_image, write_image
+from labelassist.io.images import image_size, read_image, write_image
 from labelassist.io.planes import file_stem
 
 
@@ -57,6 +58,9 @@ class LabelFormat:
         """``write`` with those of ``options`` this format takes."""
         return self.write(samples, folder, **{k: v for k, v in options.items() if k in self.options})
 
+
+# The most pixels an imported sample (and so its label) may have: 8192².
+MAX_IMPORT_PIXELS = 1 << 26
 
 _MODULES = {"ome-tiff": "ome_tiff", "coco": "coco", "label-studio": "label_studio", "cvat": "cvat",
             "ome-zarr": "ome_zarr"}
@@ -104,14 +108,13 @@ def export_image(folder: Path, stem: str, image: np.ndarray) -> ExportedImage:
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
-    (folder / IMAGES).mkdir(parents=True, exist_ok=True)
     shown = f"{IMAGES}/{stem}.png"
-    write_image(folder / shown, display_copy(image))
+    shown_copy = display_copy(image)
+    write_replacing(writable_folder(folder / IMAGES) / f"{stem}.png", lambda path: write_image(path, shown_copy))
     if shows_as_is(image):
         return ExportedImage(stem, shown)
-    (folder / ORIGINALS).mkdir(parents=True, exist_ok=True)
     original = f"{ORIGINALS}/{stem}.tif"
-    write_image(folder / original, image)
+    write_replacing(writable_folder(folder / ORIGINALS) / f"{stem}.tif", lambda path: write_image(path, image))
     return ExportedImage(stem, shown, original)
 
 
@@ -130,12 +133,12 @@ def describe_export(folder: Path, format_name: str, how_to_open: str, images: li
               f"(Y, X) or (Y, X, C) with channels last ({stretched} of {len(images)} samples).\n\n"
               "`manifest.json` names both files of every sample. Importing this folder back into Label Assistant "
               f"reads `{ORIGINALS}/` where a sample has one.\n")
-    (folder / "README.md").write_text(readme)
+    write_replacing(folder / "README.md", lambda path: path.write_text(readme))
     manifest = {"format": format_name, "stretch_percentiles": [low, high],
                 "images": [{"stem": i.stem, "shown": i.shown, "original": i.original,
                             "shown_is": "a display copy (contrast-stretched)" if i.original else "the data"}
                            for i in images]}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    write_replacing(folder / "manifest.json", lambda path: path.write_text(json.dumps(manifest, indent=1)))
     written = [folder / "README.md", folder / "manifest.json", folder / IMAGES]
     return written + ([folder / ORIGINALS] if stretched else [])
 
@@ -151,33 +154,117 @@ def find_image(reference: str, folder: Path, images: Path | None) -> Path | None
     """The image file a format names: as a path relative to the annotation
     file's folder, inside ``images`` or ``folder/images`` by name, or (for
     a URL such as Label Studio's ``/data/local-files/?d=images/a.png``) by
-    the path it carries."""
+    the path it carries.
+
+    Only files inside ``images`` (when given, else ``folder``), symlinks
+    resolved, are taken: an export names its images, and a name such as
+    ``../../secret.png`` must not reach the user's other files. A reference
+    found only outside raises :class:`~labelassist.io.confinement.OutsideRootsError`.
+    """
+    roots = [images] if images else [folder]
+    outside = None
     for candidate in _referenced_paths(reference):
         name = Path(candidate).name
         for path in (folder / candidate.lstrip("/"), images / name if images else None, folder / "images" / name,
                      folder / name):
             if path is not None and name and path.is_file():
-                return path
+                try:
+                    return confine(path, roots, "the images folder (--images)" if images else
+                                   "the annotations' folder; give the images' folder with --images")
+                except OutsideRootsError as error:
+                    outside = outside or error
+    if outside is not None:
+        raise outside
     return None
 
 
-def imported_entry(reference: str, label: np.ndarray | None, folder: Path, images: Path | None) -> dict:
-    """An ``add_samples`` entry for a label and the image its format names,
-    or an error entry saying which image is missing or unreadable."""
-    stem = file_stem(_referenced_paths(reference)[0])
-    original = folder / ORIGINALS / f"{stem}.tif"  # the data beside a display copy (export_image)
-    path = original if original.is_file() else find_image(reference, folder, images)
-    if path is None:
-        return {"stem": stem, "error": f"image {reference!r} not found beside the annotations; "
-                                       "give its folder with --images"}
+def check_import_size(height: int, width: int, what: str) -> tuple[int, int]:
+    """``(height, width)`` of an imported image or mask, checked before
+    anything of that size is allocated: positive and at most
+    :data:`MAX_IMPORT_PIXELS` pixels."""
     try:
+        height, width = int(height), int(width)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} declares no valid size (height {height!r}, width {width!r})") from None
+    if height < 1 or width < 1:
+        raise ValueError(f"{what} declares a size of {height}x{width}; both must be at least 1")
+    if height * width > MAX_IMPORT_PIXELS:
+        raise ValueError(f"{what} declares {height}x{width} pixels, more than the {MAX_IMPORT_PIXELS:,} a sample "
+                         "imported from labels may have; add large images with `labelassist project create` "
+                         "(they are tiled)")
+    return height, width
+
+
+def describe_import_error(error: BaseException) -> str:
+    """What went wrong with one imported item, in a line."""
+    if isinstance(error, MemoryError):
+        return "too large to decode in this machine's memory"
+    if isinstance(error, KeyError):
+        return f"missing field {error.args[0]!r}" if error.args else "a missing field"
+    return str(error) or type(error).__name__
+
+
+# What one item of an export may raise; anything else is a bug in the reader.
+ITEM_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, MemoryError, OSError)
+
+
+def imported_entry(reference: str, shape: tuple[int, int] | None,
+                   decode: Callable[[tuple[int, int]], np.ndarray | None] | None,
+                   folder: Path, images: Path | None) -> dict:
+    """An ``add_samples`` entry for the image a format names and its label,
+    or an error entry naming the item and its problem.
+
+    Nothing large is decoded before it is known to fit: the annotation's
+    declared ``shape`` (height, width; None when it declares none) is
+    checked against :data:`MAX_IMPORT_PIXELS`, the image file's own size
+    against it too, then the two against each other, and only then does
+    ``decode(shape)`` build the label (None: the item has no label).
+    """
+    stem = file_stem(_referenced_paths(reference)[0]) or reference or "?"
+    try:
+        if shape is not None:
+            shape = check_import_size(*shape, what=f"the annotation of {reference!r}")
+        original = folder / ORIGINALS / f"{stem}.tif"  # the data beside a display copy (export_image)
+        path = confine(original, [folder], "the export's folder") if original.is_file() \
+            else find_image(reference, folder, images)
+        if path is None:
+            return {"stem": stem, "error": f"image {reference!r} not found beside the annotations; "
+                                           "give its folder with --images"}
+        stored = image_size(path)
+        if stored is not None:
+            check_import_size(*stored, what=f"image {path.name}")
         image = read_image(path)
-    except ValueError as error:
-        return {"stem": stem, "error": str(error)}
-    if label is not None and image.shape[:2] != label.shape:
-        return {"stem": stem, "error": f"image {path.name} is {image.shape[:2]} but its annotation says "
-                                       f"{label.shape}"}
+        if image.ndim not in (2, 3):
+            return {"stem": stem, "error": f"image {path.name} has {image.ndim} dimensions; import 2D images"}
+        check_import_size(*image.shape[:2], what=f"image {path.name}")
+        if shape is not None and image.shape[:2] != shape:
+            return {"stem": stem, "error": f"image {path.name} is {image.shape[:2]} but its annotation says "
+                                           f"{shape}"}
+        label = decode(image.shape[:2]) if decode is not None else None
+    except ITEM_ERRORS as error:
+        return {"stem": stem, "error": describe_import_error(error)}
     return {"stem": stem, "image": image, "label": label}
+
+
+def read_json(path: Path):
+    """An export's JSON file, or a ``ValueError`` naming it."""
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ValueError(f"{path.name} is not JSON ({describe_import_error(error)})") from None
+
+
+def read_xml(path: Path):
+    """An export's XML root, parsed by ``defusedxml``: entity expansions
+    (billion laughs) and external entities (XXE) are refused, not followed."""
+    safe = needs("defusedxml.ElementTree")
+    try:
+        return safe.parse(path).getroot()
+    except safe.ParseError as error:
+        raise ValueError(f"{path.name} is not XML ({error})") from None
+    except needs("defusedxml").DefusedXmlException as error:
+        raise ValueError(f"{path.name} declares XML entities or a DTD ({type(error).__name__}), "
+                         "which are refused: an export needs none") from None
 
 
 def object_masks(label: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
@@ -187,5 +274,7 @@ def object_masks(label: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield int(object_id), label == object_id
 
 
-__all__ = ["FORMAT_NAMES", "ExportedImage", "LabelFormat", "LabelledImage", "describe_export", "export_image",
-           "find_image", "imported_entry", "label_format", "object_masks"]
+__all__ = ["FORMAT_NAMES", "ITEM_ERRORS", "MAX_IMPORT_PIXELS", "ExportedImage", "LabelFormat", "LabelledImage",
+           "check_import_size", "describe_export", "describe_import_error", "export_image", "find_image",
+           "imported_entry", "label_format", "object_masks", "read_json", "read_xml", "writable_folder",
+           "write_replacing"]

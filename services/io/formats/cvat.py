@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from labelassist.io.formats import (IMAGES, LabelFormat, LabelledImage, describe_export, export_image, imported_entry,
-                                    object_masks)
+                                    object_masks, read_xml, writable_folder, write_replacing)
 
 LABEL = "object"
 
@@ -38,9 +38,12 @@ def mask_rle(mask: np.ndarray) -> tuple[list[int], tuple[int, int, int, int]]:
 def rle_mask(counts: list[int], box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
     """The full-size mask of CVAT run lengths over ``box``."""
     left, top, width, height = box
+    if min(box) < 0 or top + height > shape[0] or left + width > shape[1]:
+        raise ValueError(f"a mask's box {width}x{height} at ({left}, {top}) lies outside its {shape[1]}x{shape[0]} "
+                         "image")
+    if any(n < 0 for n in counts) or sum(counts) != width * height:
+        raise ValueError(f"a mask's runs cover {sum(counts)} pixels, its box {width}x{height}")
     values = np.repeat(np.arange(len(counts)) % 2 == 1, counts)
-    if values.size != width * height:
-        raise ValueError(f"a mask's runs cover {values.size} pixels, its box {width}x{height}")
     mask = np.zeros(shape, bool)
     mask[top:top + height, left:left + width] = values.reshape(height, width)
     return mask
@@ -55,7 +58,7 @@ HOW_TO_OPEN = ("`annotations.xml` is CVAT for images 1.1, each `<image name>` a 
 def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     """``folder/annotations.xml``, the images in ``folder/images`` (named by
     file name, as CVAT writes them) and the export's README and manifest."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_folder(folder)
     root = ElementTree.Element("annotations")
     ElementTree.SubElement(root, "version").text = "1.1"
     task = ElementTree.SubElement(ElementTree.SubElement(root, "meta"), "task")
@@ -77,42 +80,44 @@ def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
                                    width=str(width), height=str(height), z_order="0")
     ElementTree.SubElement(task, "size").text = str(len(exported))
     ElementTree.indent(root)
-    ElementTree.ElementTree(root).write(folder / "annotations.xml", encoding="utf-8", xml_declaration=True)
+    write_replacing(folder / "annotations.xml",
+                    lambda path: ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True))
     return [folder / "annotations.xml", *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported)]
 
 
-def _element_label(image: ElementTree.Element) -> np.ndarray:
-    height, width = int(image.get("height")), int(image.get("width"))
+def _element_label(image, shape: tuple[int, int]) -> np.ndarray:
+    """The label image of an ``<image>``'s masks and polygons, its size
+    already checked against the image file."""
+    height, width = shape
     label = np.zeros((height, width), np.uint32)
     shapes = sorted((e for e in image if e.tag in ("mask", "polygon")), key=lambda e: int(e.get("z_order", 0)))
     for object_id, element in enumerate(shapes, 1):
-        if element.tag == "mask":
-            box = tuple(int(float(element.get(k))) for k in ("left", "top", "width", "height"))
-            mask = rle_mask([int(v) for v in element.get("rle").split(",")], box, (height, width))
-        else:
-            canvas = Image.new("1", (width, height))
-            points = [tuple(map(float, p.split(","))) for p in element.get("points").split(";")]
-            ImageDraw.Draw(canvas).polygon(points, fill=1, outline=1)
-            mask = np.asarray(canvas, dtype=bool)
-        label[mask] = object_id
+        try:
+            label[_element_mask(element, (height, width))] = object_id
+        except (ValueError, TypeError, AttributeError) as error:
+            raise ValueError(f"{element.tag} {object_id}: {error}") from None
     return label
+
+
+def _element_mask(element, shape: tuple[int, int]) -> np.ndarray:
+    if element.tag == "mask":
+        box = tuple(int(float(element.get(k))) for k in ("left", "top", "width", "height"))
+        return rle_mask([int(v) for v in element.get("rle").split(",")], box, shape)
+    canvas = Image.new("1", (shape[1], shape[0]))
+    points = [tuple(map(float, p.split(","))) for p in element.get("points").split(";")]
+    ImageDraw.Draw(canvas).polygon(points, fill=1, outline=1)
+    return np.asarray(canvas, dtype=bool)
 
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:
     """Samples of a CVAT for images export (a folder with
-    ``annotations.xml``, or the file)."""
+    ``annotations.xml``, or the file); the XML is parsed (and refused when
+    it declares entities) before the first sample."""
     annotations = source / "annotations.xml" if source.is_dir() else source
-    try:
-        root = ElementTree.parse(annotations).getroot()
-    except ElementTree.ParseError as error:
-        raise ValueError(f"{annotations.name} is not CVAT XML ({error})") from None
-    for image in root.iter("image"):
-        try:
-            label = _element_label(image)
-        except (TypeError, ValueError) as error:
-            yield {"stem": image.get("name", "?"), "error": f"image {image.get('name')}: {error}"}
-            continue
-        yield imported_entry(image.get("name", ""), label, annotations.parent, images)
+    root = read_xml(annotations)
+    return (imported_entry(image.get("name", ""), (image.get("height"), image.get("width")),
+                           lambda shape, element=image: _element_label(element, shape), annotations.parent, images)
+            for image in root.iter("image"))
 
 
 FORMAT = LabelFormat("cvat", "CVAT for images 1.1: DIR/annotations.xml (a mask per object) and DIR/images/",

@@ -27,8 +27,9 @@ from urllib.parse import quote
 import numpy as np
 from PIL import Image, ImageDraw
 
-from labelassist.io.formats import (LabelFormat, LabelledImage, describe_export, export_image, imported_entry, needs,
-                                    object_masks)
+from labelassist.io.formats import (ITEM_ERRORS, LabelFormat, LabelledImage, describe_export, describe_import_error,
+                                    export_image, imported_entry, needs, object_masks, read_json, writable_folder,
+                                    write_replacing)
 
 LABEL = "object"
 LABEL_CONFIG = ('<View>\n  <Image name="image" value="$image"/>\n  <BrushLabels name="tag" toName="image">'
@@ -55,27 +56,46 @@ def to_results(label: np.ndarray) -> list[dict]:
     return results
 
 
-def from_results(results: list[dict], height: int | None = None, width: int | None = None) -> np.ndarray:
-    """A label image (ids 1..n in result order) from brush and polygon results."""
-    shapes = [(r.get("original_height"), r.get("original_width")) for r in results if r.get("original_height")]
-    height, width = (height, width) if height else shapes[0] if shapes else (None, None)
-    if height is None:
-        raise ValueError("the task's results do not say the image's size (original_width/original_height)")
+def declared_shape(results: list[dict]) -> tuple[int, int] | None:
+    """The image size (height, width) a task's results declare, if any does."""
+    return next(((r.get("original_height"), r.get("original_width")) for r in results
+                 if isinstance(r, dict) and r.get("original_height")), None)
+
+
+def brush_mask(rle: list[int], height: int, width: int) -> np.ndarray:
+    """A brush result's mask, its RLE's declared length checked against the
+    image (an RGBA layer, 4 values a pixel) before anything is decoded."""
+    if not isinstance(rle, list) or len(rle) < 4:
+        raise ValueError("its brush RLE is not a list of bytes")
+    declared = int.from_bytes(bytes(int(v) & 0xFF for v in rle[:4]), "big")  # the codec's 32-bit value count
+    if declared != 4 * height * width:
+        raise ValueError(f"its brush RLE declares {declared} values, its {width}x{height} image needs "
+                         f"{4 * height * width}")
+    if len(rle) > 8 * declared + 64:  # more bytes than any encoding of that many values
+        raise ValueError(f"its brush RLE holds {len(rle)} bytes for {declared} values")
+    return np.reshape(_brush().decode_rle(rle), (height, width, 4))[:, :, 3] > 0
+
+
+def from_results(results: list[dict], height: int, width: int) -> np.ndarray:
+    """A label image (ids 1..n in result order) from brush and polygon
+    results over a ``height`` x ``width`` image."""
     label = np.zeros((height, width), np.uint32)
     object_id = 0
-    for result in results:
+    for number, result in enumerate(results, 1):
         value = result.get("value", {})
         kind = result.get("type", "").lower()
-        if kind in ("brushlabels", "brush") and ("rle" in value or "rle" in result):
-            rgba = _brush().decode_rle(value.get("rle", result.get("rle")))
-            mask = np.reshape(rgba, (height, width, 4))[:, :, 3] > 0
-        elif kind in ("polygonlabels", "polygon") and value.get("points"):
-            canvas = Image.new("1", (width, height))
-            ImageDraw.Draw(canvas).polygon([(x * width / 100, y * height / 100) for x, y in value["points"]],
-                                           fill=1, outline=1)
-            mask = np.asarray(canvas, dtype=bool)
-        else:
-            continue  # boxes, keypoints, choices: not masks
+        try:
+            if kind in ("brushlabels", "brush") and ("rle" in value or "rle" in result):
+                mask = brush_mask(value.get("rle", result.get("rle")), height, width)
+            elif kind in ("polygonlabels", "polygon") and value.get("points"):
+                canvas = Image.new("1", (width, height))
+                ImageDraw.Draw(canvas).polygon([(x * width / 100, y * height / 100) for x, y in value["points"]],
+                                               fill=1, outline=1)
+                mask = np.asarray(canvas, dtype=bool)
+            else:
+                continue  # boxes, keypoints, choices: not masks
+        except (ValueError, TypeError, IndexError) as error:
+            raise ValueError(f"result {number}: {error}") from None
         object_id += 1
         label[mask] = object_id
     return label
@@ -100,14 +120,14 @@ def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     annotation, its image a local-files URL Label Studio serves), the images
     in ``folder/images``, ``label_config.xml`` and the export's README and
     manifest."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_folder(folder)
     tasks, exported = [], []
     for number, sample in enumerate(samples, 1):
         exported.append(export_image(folder, sample.stem, sample.image))
         tasks.append({"id": number, "data": {"image": local_file_url(exported[-1].shown)},
                       "annotations": [{"result": to_results(np.asarray(sample.label))}]})
-    (folder / "tasks.json").write_text(json.dumps(tasks))
-    (folder / "label_config.xml").write_text(LABEL_CONFIG)
+    write_replacing(folder / "tasks.json", lambda path: path.write_text(json.dumps(tasks)))
+    write_replacing(folder / "label_config.xml", lambda path: path.write_text(LABEL_CONFIG))
     return [folder / "tasks.json", folder / "label_config.xml",
             *describe_export(folder, "Label Studio JSON", HOW_TO_OPEN, exported)]
 
@@ -115,22 +135,33 @@ def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
 def read(source: Path, images: Path | None) -> Iterator[dict]:
     """Samples of a Label Studio JSON export (a folder with ``tasks.json``,
     or the file): a task's first annotation that was not cancelled, else
-    its first prediction."""
+    its first prediction. The file is read (and a broken one refused)
+    before the first sample."""
     tasks_file = source / "tasks.json" if source.is_dir() else source
-    tasks = json.loads(tasks_file.read_text())
-    for task in tasks if isinstance(tasks, list) else [tasks]:
+    tasks = read_json(tasks_file)
+    return (_task_entry(task, tasks_file.parent, images) for task in (tasks if isinstance(tasks, list) else [tasks]))
+
+
+def _task_entry(task: dict, folder: Path, images: Path | None) -> dict:
+    """One task's ``add_samples`` entry, or an error entry naming it."""
+    try:
         data = task.get("data", {})
         reference = data.get("image") or next((v for v in data.values() if isinstance(v, str)), "")
         done = [a for a in task.get("annotations", []) if not a.get("was_cancelled")] or task.get("predictions", [])
-        try:
-            label = from_results(done[0].get("result", [])) if done and done[0].get("result") else None
-        except (ValueError, KeyError, TypeError) as error:
-            yield {"stem": str(reference or task.get("id")), "error": f"task {task.get('id')}: {error}"}
-            continue
-        entry = imported_entry(reference, label, tasks_file.parent, images)
-        if "image" in entry and done and label is None:  # annotated as empty
+        results = done[0].get("result") if done else None
+    except ITEM_ERRORS as error:
+        name = task.get("id", "?") if isinstance(task, dict) else "?"
+        return {"stem": str(name), "error": f"task {name}: {describe_import_error(error)}"}
+    if not results:
+        entry = imported_entry(reference, None, None, folder, images)
+        if "image" in entry and done:  # annotated as empty
             entry["label"] = np.zeros(entry["image"].shape[:2], np.uint32)
-        yield entry
+        return entry
+    entry = imported_entry(reference, declared_shape(results), lambda shape: from_results(results, *shape), folder,
+                           images)
+    if "error" in entry:
+        entry["error"] = f"task {task.get('id')}: {entry['error']}"
+    return entry
 
 
 FORMAT = LabelFormat("label-studio", "Label Studio JSON: DIR/tasks.json (brush RLE per object), DIR/images/ and "

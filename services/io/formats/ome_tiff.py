@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from labelassist.io.formats import LabelFormat, LabelledImage
+from labelassist.io.confinement import OutsideRootsError, confine
+from labelassist.io.formats import LabelFormat, LabelledImage, writable_folder, write_replacing
 from labelassist.io.images import write_labels
 from labelassist.io.planes import file_stem
 from labelassist.io.project_files import LABEL_SUFFIX
@@ -107,10 +108,10 @@ class SourceLabels:
         dtype = np.uint8 if self.top < 256 else np.uint16 if self.top < 65536 else np.uint32
         options = {"ome": True, "metadata": {"axes": self.axes}, "compression": "zlib"}
         if self._scratch is None:
-            tifffile.imwrite(path, self.labels.reshape(self.shape).astype(dtype), **options)
-            return path
-        tifffile.imwrite(path, self._tiles(dtype), shape=self.shape, dtype=dtype, tile=(WRITE_TILE, WRITE_TILE),
-                         **options)
+            return write_replacing(path, lambda fresh: tifffile.imwrite(
+                fresh, self.labels.reshape(self.shape).astype(dtype), **options))
+        write_replacing(path, lambda fresh: tifffile.imwrite(fresh, self._tiles(dtype), shape=self.shape, dtype=dtype,
+                                                             tile=(WRITE_TILE, WRITE_TILE), **options))
         self._scratch.cleanup()
         return path
 
@@ -142,14 +143,14 @@ def write(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = Tru
     """Each source file's labels as one OME-TIFF in the file's layout;
     ``unique_ids=False`` keeps each plane's ids as stored (ids that follow
     objects through a stack)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = writable_folder(folder)
     files: dict[tuple[str, str], SourceLabels] = {}
     written = []
     for sample in samples:
         origin = sample.origin
         if origin is None or not origin.file:
-            written.append(folder / f"{sample.stem}.tif")
-            write_labels(written[-1], sample.label)
+            written.append(write_replacing(folder / f"{sample.stem}.tif",
+                                           lambda fresh, label=sample.label: write_labels(fresh, label)))
             continue
         key = (origin.file, origin.scene)
         if key not in files:
@@ -166,7 +167,16 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     if images is None and not (source / "images").is_dir():
         raise ValueError(f"OME-TIFF labels in {source} need their images: give the images' folder with --images")
     failed: list[tuple[str, str]] = []
-    sources = source_files([images or source], [source / "labels" if (source / "labels").is_dir() else source])
+    sources = []
+    for image, labels in source_files([images or source],
+                                      [source / "labels" if (source / "labels").is_dir() else source]):
+        try:  # only files inside the folders given, symlinks resolved
+            confine(image, [images or source], "the images folder")
+            for label in labels.values():
+                confine(label, [source], "the labels folder")
+            sources.append((image, labels))
+        except OutsideRootsError as error:
+            failed.append((str(image), str(error)))
     yield from (entry for entry in file_samples(sources, tile=None, failed=failed) if entry["label"] is not None)
     for file, error in failed:
         yield {"stem": file_stem(file), "error": error}

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.io.formats import LabelFormat, LabelledImage, needs
+from labelassist.io.axes import MAX_CHANNELS
+from labelassist.io.confinement import OutsideRootsError, confine
+from labelassist.io.formats import (ITEM_ERRORS, LabelFormat, LabelledImage, check_import_size, describe_import_error,
+                                   needs, writable_folder, write_replacing)
 from labelassist.io.images import ZARR_SUFFIXES
 from labelassist.io.planes import file_stem
 
@@ -23,20 +26,20 @@ LABEL_NAME = "objects"
 
 def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
     """``folder/<stem>.ome.zarr`` for each sample, image and label."""
+    folder = writable_folder(folder)
+    return [write_replacing(folder / f"{sample.stem}.ome.zarr", lambda path, one=sample: _write_store(one, path))
+            for sample in samples]
+
+
+def _write_store(sample: LabelledImage, path: Path) -> None:
     zarr, writer = needs("zarr"), needs("ome_zarr.writer")
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for sample in samples:
-        image = np.asarray(sample.image)
-        path = folder / f"{sample.stem}.ome.zarr"
-        group = zarr.open_group(str(path), mode="w")
-        channels_first = np.moveaxis(image, -1, 0) if image.ndim == 3 else image
-        writer.write_image(channels_first, group, axes="cyx" if image.ndim == 3 else "yx", scale_factors=[])
-        label = np.asarray(sample.label)
-        writer.write_labels(label.astype(np.uint32 if label.max(initial=0) > 65535 else np.uint16), group,
-                            name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[])
-        written.append(path)
-    return written
+    image = np.asarray(sample.image)
+    group = zarr.open_group(str(path), mode="w")
+    channels_first = np.moveaxis(image, -1, 0) if image.ndim == 3 else image
+    writer.write_image(channels_first, group, axes="cyx" if image.ndim == 3 else "yx", scale_factors=[])
+    label = np.asarray(sample.label)
+    writer.write_labels(label.astype(np.uint32 if label.max(initial=0) > 65535 else np.uint16), group,
+                        name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[])
 
 
 def _image_and_label(path: Path):
@@ -71,32 +74,47 @@ def lazy_image(path: Path):
     return image.data[0], "".join(_axes(image)).upper()
 
 
-def _plane(data, axes: list[str], what: str) -> np.ndarray:
-    """A 2D plane (channels last) of an NGFF array; singleton t and z dropped."""
-    array = np.asarray(data)
-    for axis in ("t", "z"):
-        if axis in axes:
-            if array.shape[axes.index(axis)] != 1:
-                raise ValueError(f"its {what} has axes {''.join(axes)} {array.shape}; import 2D images "
-                                 "(yx or cyx), or register stacks with `labelassist project create`")
-            array = array.take(0, axis=axes.index(axis))
-            axes = [a for a in axes if a != axis]
+def _plane(data, axes: list[str], what: str, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """A 2D plane (channels last) of an NGFF array; singleton t and z
+    dropped. Its declared size is checked (against ``shape``, the image's
+    plane, when given) before a pixel is read."""
+    extents = dict(zip(axes, (int(n) for n in data.shape)))
+    if len(extents) != len(data.shape) or not {"y", "x"} <= set(extents):
+        raise ValueError(f"its {what} has axes {''.join(axes)} for shape {tuple(data.shape)}")
+    if extents.get("t", 1) != 1 or extents.get("z", 1) != 1:
+        raise ValueError(f"its {what} has axes {''.join(axes)} {tuple(data.shape)}; import 2D images "
+                         "(yx or cyx), or register stacks with `labelassist project create`")
+    plane = check_import_size(extents["y"], extents["x"], f"its {what}")
+    if shape is not None and plane != shape:
+        raise ValueError(f"its label is {plane}, its image {shape}")
+    if extents.get("c", 1) > MAX_CHANNELS:
+        raise ValueError(f"its {what} has {extents['c']} channels, more than {MAX_CHANNELS}")
+    array = np.asarray(data[tuple(0 if a in ("t", "z") else slice(None) for a in axes)])
+    axes = [a for a in axes if a not in ("t", "z")]
     return np.moveaxis(array, axes.index("c"), -1) if "c" in axes else array
+
+
+def _check_inside(store: Path) -> None:
+    """A store whose files all lie inside it (symlinks resolved): a chunk
+    linked to a file elsewhere would be read as pixels."""
+    for file in store.rglob("*"):
+        if file.is_symlink():
+            confine(file, [store], f"its store {store.name}")
 
 
 def read_one(path: Path) -> dict:
     """An ``add_samples`` entry from one OME-Zarr image and its first label image."""
     stem = file_stem(path) or path.name
     try:
+        _check_inside(path)
         image_node, label_node = _image_and_label(path)
         if image_node is None:
             return {"stem": stem, "error": f"{path.name}: no OME-Zarr image (multiscales) in it"}
         image = _plane(image_node.data[0], _axes(image_node), "image")
-        label = None if label_node is None else _plane(label_node.data[0], _axes(label_node), "label")
-    except (ValueError, KeyError, OSError) as error:
-        return {"stem": stem, "error": f"{path.name}: {error}"}
-    if label is not None and label.shape != image.shape[:2]:
-        return {"stem": stem, "error": f"{path.name}: its label is {label.shape}, its image {image.shape[:2]}"}
+        label = None if label_node is None else _plane(label_node.data[0], _axes(label_node), "label",
+                                                       image.shape[:2])
+    except ITEM_ERRORS as error:
+        return {"stem": stem, "error": f"{path.name}: {describe_import_error(error)}"}
     return {"stem": stem, "image": image, "label": label}
 
 
@@ -109,6 +127,11 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     if not stores:
         raise ValueError(f"no .ome.zarr images in {source}")
     for path in stores:
+        try:
+            confine(path, [source], f"the folder {source.name}")
+        except OutsideRootsError as error:
+            yield {"stem": file_stem(path) or path.name, "error": str(error)}
+            continue
         yield read_one(path)
 
 

@@ -112,19 +112,44 @@ def open_channel(
     return channel
 
 
+MAX_RETRY_WAIT = 2.0  # seconds between tries while waiting out a restart
+# Trailing metadata on every error a service's own code answered: an
+# UNAVAILABLE without it came from the transport (the service is down or
+# restarting), one with it from a backend the running service needs.
+ANSWERED_BY_SERVICE = "labelassist-answered"
+
+
+def answered_by_service(error: grpc.RpcError) -> bool:
+    """Whether a service's own code answered ``error`` (not the transport)."""
+    try:
+        return any(key == ANSWERED_BY_SERVICE for key, _ in (error.trailing_metadata() or ()))
+    except (AttributeError, ValueError):
+        return False
+
+
 def call_with_retries(call: Callable[[], Any], retries: int, backoff: float,
-                      on_error: Callable[[grpc.RpcError, int], Exception] | None = None) -> Any:
+                      on_error: Callable[[grpc.RpcError, int], Exception] | None = None,
+                      patience: float = 0.0) -> Any:
     """``call()``, tried again with jittered exponential backoff from
     ``backoff`` seconds while the service is UNAVAILABLE (restarting, busy,
-    not yet up), at most ``retries`` times. The last error is raised, or
+    not yet up): ``retries`` times, and, while the service itself does not
+    answer (a restart), beyond them until ``patience`` seconds have passed
+    (a restart takes seconds; those later tries are at most
+    :data:`MAX_RETRY_WAIT` apart). The last error is raised, or
     ``on_error(error, attempts)`` in its place."""
-    for attempt in range(retries + 1):
+    give_up_at = time.monotonic() + patience
+    attempt = 0
+    while True:
         try:
             return call()
         except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.UNAVAILABLE or attempt == retries:
+            remaining = give_up_at - time.monotonic() if not answered_by_service(error) else 0.0
+            if error.code() != grpc.StatusCode.UNAVAILABLE or (attempt >= retries and remaining <= 0):
                 if on_error is None:
                     raise
                 raise on_error(error, attempt + 1) from None
-            time.sleep(backoff * 2**attempt * (0.5 + random.random()))
-    raise AssertionError("unreachable")
+            wait = backoff * 2**attempt * (0.5 + random.random())
+            if attempt >= retries:  # waiting out a restart: try often, stop at the deadline
+                wait = min(wait, MAX_RETRY_WAIT, remaining)
+            time.sleep(wait)
+            attempt += 1
