@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from labelassist.cli.common import add_training_arguments, running_triton, training_config
+from labelassist.cli.common import add_training_arguments, running_triton, running_triton_secret, training_config
 from labelassist.proto.wire.addresses import env
 
 
@@ -34,7 +34,7 @@ def train_click_model_cli(args) -> int:
     print(f"published clicknet version {version} to {repository}")
     triton_url = running_triton(args)
     if triton_url:
-        model_store.load_into_triton(triton_url, CLICK_MODEL_NAME)
+        model_store.load_into_triton(triton_url, CLICK_MODEL_NAME, running_triton_secret(args))
         print(f"loaded into Triton at {triton_url}: click-to-segment uses version {version} now")
     return 0
 
@@ -59,7 +59,7 @@ def cmd_train(args) -> int:
     print(f"published unet version {version} to {repository}" + (" (and ONNX)" if args.onnx else ""))
     triton_url = running_triton(args)
     if triton_url:
-        model_store.load_into_triton(triton_url)
+        model_store.load_into_triton(triton_url, secret=running_triton_secret(args))
         print(f"loaded into Triton at {triton_url}: U-Net pre-labels use version {version} now")
     return 0
 
@@ -83,7 +83,7 @@ def cmd_model(args) -> int:
                   "`labelassist train DATASET` (or Train on a project from the client)")
             return 0
         for name in model_store.MODEL_NAMES:
-            ready = model_store.served_versions(triton_url, name) if triton_url else set()
+            ready = model_store.served_versions(triton_url, name, running_triton_secret(args)) if triton_url else set()
             for version in model_store.versions(repository, name):
                 summary = model_store.version_summary(repository, version, name)
                 quality = f"dice={summary['validation_dice']}" if name == "unet" else ""
@@ -92,7 +92,7 @@ def cmd_model(args) -> int:
         return 0
     if not triton_url:
         raise ValueError("no running Triton: start the stack with `labelassist up`")
-    model_store.serve_version(triton_url, repository, args.version, args.model)
+    model_store.serve_version(triton_url, repository, args.version, args.model, running_triton_secret(args))
     print(f"Triton serves {args.model} version {args.version}")
     return 0
 

@@ -12,6 +12,7 @@ import torch
 
 from labelassist import triton_template
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
+from labelassist.models.triton_access import connect
 
 ONNX_MODEL_NAME = "unet_onnx"
 TEMPLATES = Path(triton_template.__file__).parent
@@ -108,29 +109,23 @@ def unpublish(root: Path, version: int, name: str = MODEL_NAME) -> None:
             shutil.rmtree(trash, ignore_errors=True)
 
 
-def load_into_triton(url: str, name: str = MODEL_NAME) -> None:
+def load_into_triton(url: str, name: str = MODEL_NAME, secret: str | None = None) -> None:
     """Ask a running Triton to (re)load a model: its newest version serves next."""
-    import tritonclient.grpc as triton
-
-    triton.InferenceServerClient(url).load_model(name)
+    connect(url, secret).load_model(name)
 
 
-def served_versions(url: str, name: str = MODEL_NAME) -> set[int]:
+def served_versions(url: str, name: str = MODEL_NAME, secret: str | None = None) -> set[int]:
     """The versions of model ``name`` the Triton at ``url`` has loaded and ready."""
-    import tritonclient.grpc as triton
-
-    index = triton.InferenceServerClient(url).get_model_repository_index(as_json=True).get("models", [])
+    index = connect(url, secret).get_model_repository_index(as_json=True).get("models", [])
     return {int(m["version"]) for m in index
             if m.get("name") == name and m.get("state") == "READY" and m.get("version")}
 
 
-def serve_version(url: str, root: Path, version: int, name: str = MODEL_NAME) -> None:
+def serve_version(url: str, root: Path, version: int, name: str = MODEL_NAME, secret: str | None = None) -> None:
     """Make the Triton at ``url`` serve exactly ``version`` (a rollback or a pin)."""
-    import tritonclient.grpc as triton
-
     if version not in versions(root, name):
         raise ValueError(f"no {name} version {version} in {root}")
-    client = triton.InferenceServerClient(url)
+    client = connect(url, secret)
     config = client.get_model_config(name, as_json=True)["config"]
     config["version_policy"] = {"specific": {"versions": [str(version)]}}
     client.load_model(name, config=json.dumps(config))

@@ -14,6 +14,7 @@ import numpy as np
 
 from labelassist.imaging.tiling import blend_tiles, normalize_image, pad_to_multiple
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
+from labelassist.models.triton_access import connect, is_refusal, secret_from_environment
 from labelassist.runtime.errors import ConflictError, UnavailableError
 from labelassist.runtime.metrics import UPSTREAM
 
@@ -35,12 +36,16 @@ class TritonClient:
         Where Triton listens.
     timeout : float
         Seconds an inference may take before it counts as unreachable.
+    secret : str, optional
+        The secret that Triton admits callers with (see
+        :mod:`labelassist.models.triton_access`); default: the environment's.
     """
 
-    def __init__(self, url: str, timeout: float = 300.0):
+    def __init__(self, url: str, timeout: float = 300.0, secret: str | None = None):
         if not url:
             raise ValueError("a Triton URL (host:port) is needed")
         self.url, self.timeout = url, timeout
+        self.secret = secret if secret is not None else secret_from_environment()
         self._local = threading.local()
 
     def __repr__(self) -> str:
@@ -51,9 +56,7 @@ class TritonClient:
         """This thread's tritonclient, made on first use."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            import tritonclient.grpc as triton  # tritonclient only where a Triton is used
-
-            connection = self._local.connection = triton.InferenceServerClient(self.url)
+            connection = self._local.connection = connect(self.url, self.secret)
         return connection
 
     def infer(self, batch: np.ndarray, mc_samples: int = 0) -> dict[str, np.ndarray]:
@@ -112,6 +115,10 @@ class TritonClient:
     def _explain(self, error, name: str = MODEL_NAME) -> Exception:
         status = str(error.status() or "")
         what = "the U-Net" if name == MODEL_NAME else "the click model"
+        if is_refusal(error):
+            return ConflictError(f"Triton at {self.url} refused this service: it is restricted to callers with "
+                                 "its secret; give the services the same secret as Triton "
+                                 "(LABELASSIST_TRITON_SECRET_FILE, see docs/deployment.md)")
         if "UNAVAILABLE" in status or "DEADLINE" in status:
             still = "classical pre-labels still work" if name == MODEL_NAME else "the brush, polygon and " \
                 "scribble tools still work"
