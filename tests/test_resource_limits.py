@@ -161,3 +161,83 @@ def test_segment_refuses_clicks_or_a_box_wider_than_the_largest_window(assist):
             code, message = _code(lambda: client.segment(image, **request))
             assert code == grpc.StatusCode.INVALID_ARGUMENT and "at most 1024" in message
             assert time.monotonic() - started < 3
+
+
+def _health(address: str) -> str:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(address) as channel:
+        response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+
+
+class _SlowUploads:
+    """``count`` Preprocess streams, each on its own connection, sending 1 KiB a second."""
+
+    def __init__(self, address: str, count: int, pause: float = 1.0):
+        from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
+
+        self.pause, self.done = pause, __import__("threading").Event()
+        self.channels = [grpc.insecure_channel(address) for _ in range(count)]
+        self.calls = [assist_pb2_grpc.AssistServiceStub(channel).Preprocess(self._parts(assist_pb2), timeout=60)
+                      for channel in self.channels]
+
+    def _parts(self, assist_pb2):
+        yield assist_pb2.PreprocessRequest(params=assist_pb2.PreprocessParams())
+        header = common_pb2.ArrayHeader(dtype=common_pb2.DTYPE_UINT8, shape=[1024, 1024])
+        chunk = common_pb2.ArrayChunk(name="image", header=header, data=bytes(1024))
+        while not self.done.wait(self.pause):
+            yield assist_pb2.PreprocessRequest(array=chunk)
+            chunk = common_pb2.ArrayChunk(name="image", data=bytes(1024))
+
+    def outcomes(self) -> list[tuple[grpc.StatusCode, str, float]]:
+        found = []
+        started = time.monotonic()
+        for call in self.calls:
+            try:
+                list(call)
+                found.append((grpc.StatusCode.OK, "", time.monotonic() - started))
+            except grpc.RpcError as error:
+                found.append((error.code(), error.details(), time.monotonic() - started))
+        return found
+
+    def close(self):
+        self.done.set()
+        for channel in self.channels:
+            channel.close()
+
+
+def test_slow_uploads_leave_workers_for_other_calls_and_end_below_the_minimum_rate(start_service):
+    assist = start_service("assist", "--workers", "12", "--stream-idle-seconds", "3", "--min-upload-rate", "4096")
+    slow = _SlowUploads(assist.address, 12)
+    try:
+        time.sleep(1.5)
+        with _sdk(assist.address) as client:
+            assert client.list_operations("postprocess")
+        assert _health(assist.address) == "SERVING"
+        outcomes = slow.outcomes()
+    finally:
+        slow.close()
+    codes = [code for code, _, _ in outcomes]
+    # Three quarters of the ten data workers take uploads (all from this one host); the others are turned away.
+    assert codes.count(grpc.StatusCode.UNAVAILABLE) + codes.count(grpc.StatusCode.RESOURCE_EXHAUSTED) == 5
+    ended = [(message, seconds) for code, message, seconds in outcomes if code == grpc.StatusCode.DEADLINE_EXCEEDED]
+    assert len(ended) == 7 and all("below the minimum rate" in message for message, _ in ended)
+    assert max(seconds for _, seconds in ended) < 15
+
+
+def test_health_is_not_serving_while_every_worker_is_busy_and_serving_after(start_service):
+    assist = start_service("assist", "--workers", "3", "--stream-idle-seconds", "30", "--min-upload-rate", "0")
+    assert _health(assist.address) == "SERVING"
+    slow = _SlowUploads(assist.address, 1)
+    try:
+        deadline = time.monotonic() + 10
+        while _health(assist.address) != "NOT_SERVING":
+            assert time.monotonic() < deadline, "health said SERVING while no call could be taken"
+            time.sleep(0.2)
+    finally:
+        slow.close()
+    deadline = time.monotonic() + 10
+    while _health(assist.address) != "SERVING":
+        assert time.monotonic() < deadline, "health did not say SERVING once a worker was free"
+        time.sleep(0.2)
