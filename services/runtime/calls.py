@@ -29,6 +29,7 @@ logger = logging.getLogger("labelassist.calls")
 # when every other worker is busy.
 RESERVED_WORKERS = 2
 EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+LOOPBACK_HOSTS = ("ipv4:127.0.0.1", "ipv6:[::1]")
 
 _context: contextvars.ContextVar[grpc.ServicerContext | None] = contextvars.ContextVar("call", default=None)
 
@@ -110,7 +111,7 @@ class CallGuard(grpc.ServerInterceptor):
         self.idle_seconds = idle_seconds
         self.min_upload_rate = min_upload_rate
         self._lock = threading.Lock()
-        self._active = 0
+        self._active = self._uploads = 0
         self._streams_by_caller: Counter[str] = Counter()
         self._streams_by_host: Counter[str] = Counter()
         self._streams: set[_Stream] = set()
@@ -159,11 +160,15 @@ class CallGuard(grpc.ServerInterceptor):
         return identity.name if identity is not None else (context.peer() or "unknown")
 
     @staticmethod
-    def _host(context: grpc.ServicerContext) -> str:
-        """The peer's address without its port ("ipv4:10.0.0.5:41234" -> "ipv4:10.0.0.5")."""
-        return (context.peer() or "unknown").rsplit(":", 1)[0]
+    def _host(context: grpc.ServicerContext) -> str | None:
+        """The peer's address without its port ("ipv4:10.0.0.5:41234" ->
+        "ipv4:10.0.0.5"); None on this machine, where every client shares
+        the one loopback host and the connection and the total cap tell
+        them apart."""
+        host = (context.peer() or "unknown").rsplit(":", 1)[0]
+        return None if host in LOOPBACK_HOSTS or host.startswith("unix") else host
 
-    def _admit(self, context, streaming_request: bool) -> tuple[str, str] | None:
+    def _admit(self, context, streaming_request: bool) -> tuple[str, str | None] | None:
         keys = (self._caller_key(context), self._host(context)) if streaming_request else None
         with self._lock:
             if self._active >= self.capacity:
@@ -173,25 +178,29 @@ class CallGuard(grpc.ServerInterceptor):
                 if self._streams_by_caller[caller_key] >= self.streams_per_caller:
                     raise QuotaError(f"{caller_key} already has {self.streams_per_caller} upload streams open; "
                                      "finish or cancel one first")
-                if self._streams_by_host[host] >= self.streams_per_host:
+                if host is not None and self._streams_by_host[host] >= self.streams_per_host:
                     raise QuotaError(f"{host} already has {self.streams_per_host} upload streams open; "
                                      "finish or cancel one first")
-                if sum(self._streams_by_host.values()) >= self.upload_capacity:
+                if self._uploads >= self.upload_capacity:
                     raise UnavailableError(f"the service is busy ({self.upload_capacity} uploads in progress); "
                                            "retry shortly")
+                self._uploads += 1
                 self._streams_by_caller[caller_key] += 1
-                self._streams_by_host[host] += 1
+                if host is not None:
+                    self._streams_by_host[host] += 1
             self._active += 1
         return keys
 
-    def _release(self, keys: tuple[str, str] | None, stream: _Stream | None) -> None:
+    def _release(self, keys: tuple[str, str | None] | None, stream: _Stream | None) -> None:
         with self._lock:
             self._active -= 1
             if keys is not None:
+                self._uploads -= 1
                 for counter, key in zip((self._streams_by_caller, self._streams_by_host), keys):
-                    counter[key] -= 1
-                    if not counter[key]:
-                        del counter[key]
+                    if key is not None:
+                        counter[key] -= 1
+                        if not counter[key]:
+                            del counter[key]
             self._streams.discard(stream)
 
     def intercept_service(self, continuation, handler_call_details):
