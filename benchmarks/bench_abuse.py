@@ -193,7 +193,8 @@ def slow_uploads(addresses, count: int = 30, pause: float = 1.0):
             yield assist_pb2.PreprocessRequest(array=chunk)
             chunk = common_pb2.ArrayChunk(name="image", data=bytes(1024))
 
-    channels = [grpc.insecure_channel(addresses.assist) for _ in range(count)]
+    channels = [grpc.insecure_channel(addresses.assist, options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(count)]
     calls = [assist_pb2_grpc.AssistServiceStub(c).Preprocess(parts(), timeout=120) for c in channels]
     answers = [answer_of(lambda call=call: list(call)).split(":")[0] for call in calls]
     done.set()

@@ -178,7 +178,8 @@ class _SlowUploads:
         from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
 
         self.pause, self.done = pause, __import__("threading").Event()
-        self.channels = [grpc.insecure_channel(address) for _ in range(count)]
+        self.channels = [grpc.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+                         for _ in range(count)]
         self.calls = [assist_pb2_grpc.AssistServiceStub(channel).Preprocess(self._parts(assist_pb2), timeout=60)
                       for channel in self.channels]
 
