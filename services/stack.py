@@ -275,7 +275,11 @@ class Stack:
         if now < child.restart_due or self.stopping.is_set():
             return
         port = int(child.command[child.command.index("--port") + 1])
-        if port and not port_is_free(self.host, port):
+        try:
+            taken = bool(port) and not port_is_free(self.host, port)
+        except OSError:
+            taken = False  # not a "port in use": the child's own start will say what is wrong
+        if taken:
             child.restart_due = now + PORT_RETRY_SECONDS
             return
         child.restart_due = None

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import stat
 
+import grpc
 import numpy as np
 import pytest
 
 pytest.importorskip("tritonclient")
 from tritonclient.utils import InferenceServerException  # noqa: E402
 
-from labelassist.client.sdk import LabelAssistClient  # noqa: E402
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses  # noqa: E402
 from labelassist.models.triton_access import connect, read_secret, secret_file  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -78,3 +79,16 @@ def test_unet_prelabels_through_the_stack_still_work(generalist_stack, triton_ur
     with LabelAssistClient(generalist_stack.addresses, timeout=120) as client:
         outcome = client.prelabel(image, method="unet")
     assert outcome.method == "unet" and outcome.mask.shape == image.shape
+
+
+def test_a_service_without_the_secret_is_told_which_variable_to_set(start_service, triton_url):
+    from labelassist.client.errors import LabelAssistError
+
+    assist = start_service("assist", "--triton-url", triton_url)
+    image = np.full((64, 64), 300, np.uint16)
+    with LabelAssistClient(ServiceAddresses(assist.address, assist.address, assist.address), retries=0,
+                           timeout=60) as client:
+        with pytest.raises(LabelAssistError) as raised:
+            client.prelabel(image, method="unet")
+    assert raised.value.status == grpc.StatusCode.FAILED_PRECONDITION
+    assert "LABELASSIST_TRITON_SECRET_FILE" in raised.value.message
