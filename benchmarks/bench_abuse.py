@@ -172,6 +172,76 @@ def impossible_learning_curve(addresses):
         return answer_of(lambda: client.record_training("abuse", "unet", 1, 10**15, float("nan")))
 
 
+def add_samples_unchecked(addresses):
+    """A 1 GiB AddSamples stream to a project that does not exist: refused on its first message."""
+    params = selector_pb2.AddSampleParams(project="no-such-project", stem="huge")
+    header = common_pb2.ArrayHeader(dtype=common_pb2.DTYPE_UINT8, shape=[1 << 15, 1 << 15])
+    chunk = bytes(3 * MIB)
+
+    def messages():
+        yield selector_pb2.AddSamplesRequest(parts=[selector_pb2.AddSampleRequest(params=params)])
+        for offset in range(0, 1 << 30, len(chunk)):
+            array = common_pb2.ArrayChunk(name="image", data=chunk, header=header if offset == 0 else None)
+            yield selector_pb2.AddSamplesRequest(parts=[selector_pb2.AddSampleRequest(array=array)])
+
+    with grpc.insecure_channel(addresses.selector) as channel:
+        return answer_of(lambda: selector_pb2_grpc.SelectorServiceStub(channel).AddSamples(messages(), timeout=60))
+
+
+def wide_morphology(addresses):
+    mask = np.zeros((128, 128), np.uint8)
+    mask[20:100, 30:90] = 1
+    with LabelAssistClient(addresses, retries=0, timeout=30) as client:
+        return answer_of(lambda: client.postprocess(mask, [("opening", {"radius": 50}), ("closing", {"radius": 50})]))
+
+
+def wide_opening_large_mask(addresses):
+    mask = np.zeros((2048, 2048), np.uint8)
+    mask[100:1900, 100:1900] = 1
+    with LabelAssistClient(addresses, retries=0, timeout=120) as client:
+        return answer_of(lambda: client.postprocess(mask, [("opening", {"radius": 50})] * 4))
+
+
+def wide_segment(addresses):
+    image = np.zeros((8192, 8192), np.uint8)
+    with LabelAssistClient(addresses, retries=0, timeout=60) as client:
+        return answer_of(lambda: client.segment(image, [(10, 10, True), (8180, 8180, True)]))
+
+
+def propagate_many_objects(addresses):
+    label = np.zeros((512, 512), np.int32)
+    for index in range(64 * 64):
+        row, col = divmod(index, 64)
+        label[row * 8 + 2:row * 8 + 6, col * 8 + 2:col * 8 + 6] = index + 1
+    image = (500 * (label > 0)).astype(np.uint16)
+    with LabelAssistClient(addresses, retries=0, timeout=15) as client:
+        return answer_of(lambda: client.prelabel(image, method=("propagate", {"search": 500}),
+                                                 reference=(label, image)))
+
+
+def slow_uploads(addresses, count: int = 30, pause: float = 1.0):
+    """``count`` uploads, each on its own connection, trickling 1 KiB a second."""
+    done = threading.Event()
+
+    def parts():
+        yield assist_pb2.PreprocessRequest(params=assist_pb2.PreprocessParams())
+        header = common_pb2.ArrayHeader(dtype=common_pb2.DTYPE_UINT8, shape=[4096, 4096])
+        chunk = common_pb2.ArrayChunk(name="image", header=header, data=bytes(1024))
+        while not done.wait(pause):
+            yield assist_pb2.PreprocessRequest(array=chunk)
+            chunk = common_pb2.ArrayChunk(name="image", data=bytes(1024))
+
+    channels = [grpc.insecure_channel(addresses.assist, options=[("grpc.use_local_subchannel_pool", 1)])
+                for _ in range(count)]
+    calls = [assist_pb2_grpc.AssistServiceStub(c).Preprocess(parts(), timeout=120) for c in channels]
+    answers = [answer_of(lambda call=call: list(call)).split(":")[0] for call in calls]
+    done.set()
+    for channel in channels:
+        channel.close()
+    counts = {code: answers.count(code) for code in sorted(set(answers))}
+    return ", ".join(f"{n} x {code}" for code, n in counts.items())
+
+
 # name, attacked service, the largest array it legitimately holds (MiB), attack
 ATTACKS = [
     ("training with every parameter 2^32-1", "assist", 0, endless_training),
@@ -184,6 +254,12 @@ ATTACKS = [
     ("over-budget pipeline (nl_means at 8192²)", "assist", 64, over_budget),
     ("label id 2^26 in a 64x64 mask", "inspect", 0, huge_label_id),
     ("128 MiB AddSample", "selector", 128, large_sample),
+    ("1 GiB AddSamples to a project that does not exist", "selector", 0, add_samples_unchecked),
+    ("opening and closing, radius 50, on a 128² mask", "assist", 1, wide_morphology),
+    ("4 openings, radius 50, on a 2048² mask", "assist", 4, wide_opening_large_mask),
+    ("Segment with clicks at opposite corners of 8192²", "assist", 64, wide_segment),
+    ("propagate search=500, 4,096 objects on 512²", "assist", 1, propagate_many_objects),
+    ("30 uploads trickling 1 KiB/s", "assist", 0, slow_uploads),
 ]
 
 

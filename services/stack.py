@@ -30,6 +30,8 @@ SERVICES = ("selector", "assist", "inspect")
 EXIT_PORT_IN_USE = 2
 # Restarts of one child within RESTART_WINDOW seconds before up gives up on it.
 MAX_RESTARTS, RESTART_WINDOW = 5, 300.0
+# How often a restart waiting for its port to be freed looks again.
+PORT_RETRY_SECONDS = 0.5
 
 
 class PortsInUseError(RuntimeError):
@@ -59,7 +61,11 @@ class ChildService:
     command: list[str] = field(default_factory=list)
     env: dict[str, str] | None = None
     address: str | None = None
+    # When each recent crash was seen; when the pending restart is due (None:
+    # none pending); whether this process is a restart not yet serving.
     restarts: list[float] = field(default_factory=list)
+    restart_due: float | None = None
+    restarted: bool = False
 
     def check_ready(self) -> bool:
         """Whether the service wrote its ready file; records its address."""
@@ -118,8 +124,12 @@ class Stack:
                 model_store.ensure_repository(self.model_repository, name)
             if self.generalist:
                 model_store.install_generalist(self.model_repository)
+            from labelassist.models.triton_access import secret_file, write_new_secret
+
+            # Only the services, which read this file, may load, unload or run models.
             local = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
-                                log_file=self.data_dir / "logs" / "tritonserver.log")
+                                log_file=self.data_dir / "logs" / "tritonserver.log",
+                                secret=write_new_secret(secret_file(self.data_dir)))
             try:
                 local.start(models=self._triton_models())
             except (RuntimeError, TimeoutError, OSError) as error:
@@ -175,6 +185,10 @@ class Stack:
         if self.tls_root is not None:
             # The services' calls to each other (assist and inspect to the selector) trust the stack's certificate.
             env["LABELASSIST_TLS_ROOT"] = str(self.tls_root)
+        if self.local_triton is not None:
+            from labelassist.models.triton_access import secret_file
+
+            env["LABELASSIST_TRITON_SECRET_FILE"] = str(secret_file(self.data_dir))
         return env
 
     def start(self) -> None:
@@ -216,26 +230,26 @@ class Stack:
                                              stdin=subprocess.DEVNULL, env=child.env, umask=PRIVATE_UMASK)
 
     def supervise(self, report=print) -> str | None:
-        """One look at the children: start again each one that exited, with
-        backoff, and the local Triton if it died. Returns why the stack
-        must stop, if it must (a child crashing over and over)."""
+        """One look at the children: start again each one that exited, once
+        per exit, after a backoff and once its port is free, and the local
+        Triton if it died. Returns why the stack must stop, if it must (a
+        child crashing over and over)."""
         now = time.monotonic()
         for child in self.children.values():
-            if child.process.poll() is None or (child.restarts and child.restarts[-1] > now):
-                continue
-            code = child.process.returncode
-            child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
-            if len(child.restarts) >= MAX_RESTARTS:
-                return (f"{child.name} exited with code {code} {MAX_RESTARTS + 1} times in "
-                        f"{RESTART_WINDOW:.0f} s; last log lines:\n{child.log_tail()}")
-            delay = min(2.0 ** len(child.restarts), 30.0)
-            if child.address:  # the same port again, so the others' links and the stack file stay right
-                port_flag = child.command.index("--port") + 1
-                child.command[port_flag] = child.address.rsplit(":", 1)[1]
-            report(f"{child.name} exited with code {code}; starting it again in {delay:.0f} s "
-                   f"(restart {len(child.restarts) + 1}); log: {child.log_file}")
-            child.restarts.append(now + delay)
-            threading.Timer(delay, self._respawn, args=(child,)).start()
+            if child.restart_due is not None:
+                self._restart_when_due(child, now)
+            elif child.process.poll() is None:
+                if child.restarted and child.check_ready():
+                    child.restarted = False
+                    self._write_stack_file()  # the new pid, for `status` and `down`
+            elif child.restarted and child.process.returncode == EXIT_PORT_IN_USE:
+                # The port was taken again between the check and the bind (the old
+                # process's connections, or a stranger): wait for it, not a crash.
+                child.restart_due = now + PORT_RETRY_SECONDS
+            else:
+                problem = self._schedule_restart(child, now, report)
+                if problem:
+                    return problem
         if self.local_triton is not None and self.local_triton.process.poll() is not None:
             report(f"tritonserver exited with code {self.local_triton.process.returncode}; starting it again")
             try:
@@ -243,6 +257,38 @@ class Stack:
             except (RuntimeError, TimeoutError, OSError) as error:
                 report(f"tritonserver could not be started again: {str(error).splitlines()[0]}")
         return None
+
+    def _schedule_restart(self, child: ChildService, now: float, report) -> str | None:
+        code = child.process.returncode
+        child.restarts = [t for t in child.restarts if now - t < RESTART_WINDOW]
+        if len(child.restarts) >= MAX_RESTARTS:
+            return (f"{child.name} exited with code {code} {MAX_RESTARTS + 1} times in "
+                    f"{RESTART_WINDOW:.0f} s; last log lines:\n{child.log_tail()}")
+        delay = min(2.0 ** len(child.restarts), 30.0)
+        if child.address:  # the same port again, so the others' links and the stack file stay right
+            child.command[child.command.index("--port") + 1] = child.address.rsplit(":", 1)[1]
+        report(f"{child.name} exited with code {code}; starting it again in {delay:.0f} s "
+               f"(restart {len(child.restarts) + 1}); log: {child.log_file}")
+        child.restarts.append(now)
+        child.restart_due = now + delay
+        return None
+
+    def _restart_when_due(self, child: ChildService, now: float) -> None:
+        """Start a child whose restart is due, from this thread only, so an exit
+        is restarted once; a fixed port still held is waited for."""
+        if now < child.restart_due or self.stopping.is_set():
+            return
+        port = int(child.command[child.command.index("--port") + 1])
+        try:
+            taken = bool(port) and not port_is_free(self.host, port)
+        except OSError:
+            taken = False  # not a "port in use": the child's own start will say what is wrong
+        if taken:
+            child.restart_due = now + PORT_RETRY_SECONDS
+            return
+        child.restart_due = None
+        child.restarted = True
+        self._spawn(child)
 
     def wait_until_serving(self, timeout: float = 60.0, progress=None) -> ServiceAddresses:
         deadline = time.monotonic() + timeout
@@ -270,10 +316,10 @@ class Stack:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"health after {timeout:.0f} s: {report}")
                 time.sleep(0.1)
-        self._write_stack_file(addresses)
+        self._write_stack_file()
         return addresses
 
-    def _write_stack_file(self, addresses: ServiceAddresses) -> None:
+    def _write_stack_file(self) -> None:
         path = stack_file(self.data_dir)
         services = {name: {"address": child.address, "pid": child.process.pid}
                     for name, child in self.children.items()}
@@ -282,10 +328,6 @@ class Stack:
                                        "model_repository": str(self.model_repository),
                                        "tls": self.tls_root is not None}, indent=2))
         os.replace(staging, path)
-
-    def _respawn(self, child: ChildService) -> None:
-        if not self.stopping.is_set():
-            self._spawn(child)
 
     def stop(self, timeout: float = 15.0) -> dict[str, int]:
         """SIGTERM every child, wait, SIGKILL stragglers; return exit codes."""

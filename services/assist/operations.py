@@ -24,6 +24,11 @@ MAX_STEPS = 16
 # The most elementary operations (pixels x neighbourhood) one step may cost:
 # tens of seconds on one core. A call over it is refused before any work.
 WORK_BUDGET = 2e10
+# All steps of one call together: a call of many steps each just under the
+# step budget would still hold a worker for minutes.
+CALL_WORK_BUDGET = 2 * WORK_BUDGET
+# What a step without a cost model costs per pixel (a pass or two over the image).
+DEFAULT_WORK_PER_PIXEL = 20
 # name -> cost(shape, **parameters) -> (operations, what to reduce), for the
 # operations whose cost grows with a parameter, not only with the image.
 COSTS: dict[str, Callable[..., tuple[float, str]]] = {}
@@ -42,12 +47,20 @@ def check_steps(shape: tuple[int, ...], bound: Sequence[tuple[Any, Mapping[str, 
     if len(bound) > MAX_STEPS:
         raise TooLargeError(f"{len(bound)} steps in one call; at most {MAX_STEPS}: split the work into "
                             "several calls")
+    total = 0.0
     for entry, values in bound:
         if entry.name in COSTS:
             work, reduce = COSTS[entry.name](shape, **values)
             if work > WORK_BUDGET:
                 raise TooLargeError(f"{entry.name} on an image of {shape[0]}x{shape[1]} would cost {work:.2g} "
                                     f"operations, over the budget of {WORK_BUDGET:.0e} for one step: {reduce}")
+        else:
+            work = float(np.prod(shape[:2])) * DEFAULT_WORK_PER_PIXEL
+        total += work
+    if total > CALL_WORK_BUDGET:
+        raise TooLargeError(f"{len(bound)} steps on an image of {shape[0]}x{shape[1]} would cost {total:.2g} "
+                            f"operations together, over the budget of {CALL_WORK_BUDGET:.0e} for one call: "
+                            "use fewer or cheaper steps, split them over several calls, or send a smaller image")
 
 
 def run_pipeline(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from skimage import filters, measure
 
-from labelassist.assist.operations import Parameter, register
-from labelassist.assist.postprocess import split_touching
+from labelassist.assist.operations import Parameter, cost_model, register
+from labelassist.assist.postprocess import split_cost, split_touching
 from labelassist.imaging.segmentation import foreground_from_threshold
 from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.errors import ConflictError
@@ -54,10 +54,27 @@ def _register_global(name: str, function, description: str) -> None:
 
     threshold_method.__name__ = name
     register(name, "prelabel", [POLARITY, SPLIT, MIN_DISTANCE], description)(threshold_method)
+    cost_model(name)(_global_cost)
+
+
+def _split_work(shape, split: bool, min_distance: int) -> float:
+    return split_cost(shape, min_distance) if split else 0.0
+
+
+def _global_cost(shape, polarity, split, min_distance):
+    return shape[0] * shape[1] * 20 + _split_work(shape, split, min_distance), \
+        "lower 'min_distance' or send a smaller image"
 
 
 for _name, (_function, _description) in GLOBAL_THRESHOLDS.items():
     _register_global(_name, _function, _description)
+
+
+@cost_model("local")
+def _local_cost(shape, block_size, offset, polarity, split, min_distance):
+    # A Gaussian of sigma (block_size - 1) / 6, truncated at 4 sigma, along each axis.
+    return shape[0] * shape[1] * (2 * 1.4 * block_size + 40) + _split_work(shape, split, min_distance), \
+        "lower 'block_size' or send a smaller image"
 
 
 @register("local", "prelabel", [

@@ -129,6 +129,14 @@ def check_request(shape: tuple[int, ...], clicks: Sequence[Click], box: tuple[in
     if mask is not None and tuple(mask.shape[:2]) != (height, width):
         raise ValueError(f"segment: the current mask is {mask.shape[0]}×{mask.shape[1]}, the image "
                          f"{height}×{width}; send the object's mask at the image's size")
+    # The model's window is the object's extent at the least: a wider one
+    # costs time and memory with the image, not with the model.
+    top, left, bottom, right, _ = object_bounds(clicks, box, mask)
+    extent = int(np.ceil(max(bottom - top, right - left)))
+    if extent > MAX_WINDOW:
+        raise ValueError(f"segment: the positive clicks, box and current mask span {extent} pixels; one object "
+                         f"may span at most {MAX_WINDOW} (the largest window): click inside one object, or draw "
+                         f"a box of at most {MAX_WINDOW}×{MAX_WINDOW} pixels")
 
 
 def _square_around(top: float, left: float, bottom: float, right: float, side: float) -> Window:
@@ -137,9 +145,9 @@ def _square_around(top: float, left: float, bottom: float, right: float, side: f
     return Window(int(round(centre_y - side / 2)), int(round(centre_x - side / 2)), side)
 
 
-def first_window(clicks: Sequence[Click], box, mask: np.ndarray | None) -> Window:
-    """The window of the first pass: the extent of the current mask, the box
-    and the clicks, with a margin; a lone click gets :data:`FIRST_WINDOW`."""
+def object_bounds(clicks: Sequence[Click], box, mask: np.ndarray | None) -> tuple[float, float, float, float, bool]:
+    """(top, left, bottom, right) around the positive clicks, the box and the
+    current mask, and whether a box or mask gave the object's extent."""
     ys = [c.y for c in clicks if c.positive]
     xs = [c.x for c in clicks if c.positive]
     extent_known = False
@@ -148,11 +156,17 @@ def first_window(clicks: Sequence[Click], box, mask: np.ndarray | None) -> Windo
         xs += [box[1], box[3] - 1]
         extent_known = True
     if mask is not None and mask.any():
-        rows, cols = np.nonzero(mask)
+        rows, cols = np.nonzero(np.any(mask, axis=1))[0], np.nonzero(np.any(mask, axis=0))[0]
         ys += [rows.min(), rows.max()]
         xs += [cols.min(), cols.max()]
         extent_known = True
-    top, bottom, left, right = min(ys), max(ys) + 1, min(xs), max(xs) + 1
+    return min(ys), min(xs), max(ys) + 1, max(xs) + 1, extent_known
+
+
+def first_window(clicks: Sequence[Click], box, mask: np.ndarray | None) -> Window:
+    """The window of the first pass: the extent of the current mask, the box
+    and the clicks, with a margin; a lone click gets :data:`FIRST_WINDOW`."""
+    top, left, bottom, right, extent_known = object_bounds(clicks, box, mask)
     extent = max(bottom - top, right - left)
     side = extent * 1.4 + 16 if extent_known else max(extent * 1.4 + 16, FIRST_WINDOW)
     return _square_around(top, left, bottom, right, min(side, MAX_WINDOW))

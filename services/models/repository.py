@@ -12,6 +12,7 @@ import torch
 
 from labelassist import triton_template
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
+from labelassist.models.triton_access import connect
 from labelassist.proto.wire.channel import replica_addresses
 
 ONNX_MODEL_NAME = "unet_onnx"
@@ -109,35 +110,33 @@ def unpublish(root: Path, version: int, name: str = MODEL_NAME) -> None:
             shutil.rmtree(trash, ignore_errors=True)
 
 
-def _replica_clients(url: str) -> list:
-    """A tritonclient for each Triton replica ``url`` names: model control
+def _replica_clients(url: str, secret: str | None) -> list:
+    """A Triton client for each replica ``url`` names: model control
     reaches every replica, not the one a balanced call would pick."""
-    import tritonclient.grpc as triton
-
-    return [triton.InferenceServerClient(address) for address in replica_addresses(url)]
+    return [connect(address, secret) for address in replica_addresses(url)]
 
 
-def load_into_triton(url: str, name: str = MODEL_NAME) -> None:
+def load_into_triton(url: str, name: str = MODEL_NAME, secret: str | None = None) -> None:
     """Ask each running Triton replica to (re)load a model: its newest version serves next."""
-    for client in _replica_clients(url):
+    for client in _replica_clients(url, secret):
         client.load_model(name)
 
 
-def served_versions(url: str, name: str = MODEL_NAME) -> set[int]:
+def served_versions(url: str, name: str = MODEL_NAME, secret: str | None = None) -> set[int]:
     """The versions of model ``name`` that every Triton replica at ``url`` has loaded and ready."""
     served = []
-    for client in _replica_clients(url):
+    for client in _replica_clients(url, secret):
         index = client.get_model_repository_index(as_json=True).get("models", [])
         served.append({int(m["version"]) for m in index
                        if m.get("name") == name and m.get("state") == "READY" and m.get("version")})
     return set.intersection(*served) if served else set()
 
 
-def serve_version(url: str, root: Path, version: int, name: str = MODEL_NAME) -> None:
+def serve_version(url: str, root: Path, version: int, name: str = MODEL_NAME, secret: str | None = None) -> None:
     """Make each Triton replica at ``url`` serve exactly ``version`` (a rollback or a pin)."""
     if version not in versions(root, name):
         raise ValueError(f"no {name} version {version} in {root}")
-    for client in _replica_clients(url):
+    for client in _replica_clients(url, secret):
         config = client.get_model_config(name, as_json=True)["config"]
         config["version_policy"] = {"specific": {"versions": [str(version)]}}
         client.load_model(name, config=json.dumps(config))

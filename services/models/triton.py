@@ -14,7 +14,7 @@ import numpy as np
 
 from labelassist.imaging.tiling import blend_tiles, normalize_image, pad_to_multiple
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
-from labelassist.proto.wire.channel import BALANCED_CONFIG, BALANCED_SCHEMES, replica_target
+from labelassist.models.triton_access import connect, is_refusal, secret_from_environment
 from labelassist.runtime.errors import ConflictError, UnavailableError
 from labelassist.runtime.metrics import UPSTREAM
 
@@ -25,19 +25,6 @@ TILES_PER_REQUEST = 8
 # Foreground where the U-Net's probability reaches this, unless a call says otherwise.
 DEFAULT_THRESHOLD = 0.5
 OUTPUTS = ("PROBABILITY", "VARIANCE", "EMBEDDING", "BALD")
-# tritonclient's own limit: a batch of tiles is never refused for its size.
-MAX_MESSAGE_BYTES = 2**31 - 1
-
-
-def channel_arguments(url: str) -> list[tuple[str, object]]:
-    """gRPC channel options for the Triton(s) at ``url``: messages of any
-    size, and calls spread round-robin over the replicas that Triton's own
-    health service reports SERVING when ``url`` names several."""
-    arguments: list[tuple[str, object]] = [("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                                           ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES)]
-    if replica_target(url).startswith(BALANCED_SCHEMES):
-        arguments.append(("grpc.service_config", BALANCED_CONFIG))
-    return arguments
 
 
 class TritonClient:
@@ -52,12 +39,16 @@ class TritonClient:
         round-robin, skipping a replica that stops answering.
     timeout : float
         Seconds an inference may take before it counts as unreachable.
+    secret : str, optional
+        The secret that Triton admits callers with (see
+        :mod:`labelassist.models.triton_access`); default: the environment's.
     """
 
-    def __init__(self, url: str, timeout: float = 300.0):
+    def __init__(self, url: str, timeout: float = 300.0, secret: str | None = None):
         if not url:
             raise ValueError("a Triton URL (host:port) is needed")
         self.url, self.timeout = url, timeout
+        self.secret = secret if secret is not None else secret_from_environment()
         self._local = threading.local()
 
     def __repr__(self) -> str:
@@ -68,10 +59,7 @@ class TritonClient:
         """This thread's tritonclient, made on first use."""
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            import tritonclient.grpc as triton  # tritonclient only where a Triton is used
-
-            connection = self._local.connection = triton.InferenceServerClient(
-                replica_target(self.url), channel_args=channel_arguments(self.url))
+            connection = self._local.connection = connect(self.url, self.secret)
         return connection
 
     def infer(self, batch: np.ndarray, mc_samples: int = 0) -> dict[str, np.ndarray]:
@@ -153,6 +141,10 @@ class TritonClient:
     def _explain(self, error, name: str = MODEL_NAME) -> Exception:
         status = str(error.status() or "")
         what = {MODEL_NAME: "the U-Net", CLICK_MODEL_NAME: "the click model"}.get(name, f"the model {name}")
+        if is_refusal(error):
+            return ConflictError(f"Triton at {self.url} refused this service: it is restricted to callers with "
+                                 "its secret; give the services the same secret as Triton "
+                                 "(LABELASSIST_TRITON_SECRET_FILE, see docs/deployment.md)")
         if "UNAVAILABLE" in status or "DEADLINE" in status:
             still = "the brush, polygon and scribble tools still work" if name == CLICK_MODEL_NAME else \
                 "classical pre-labels still work"

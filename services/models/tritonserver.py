@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labelassist.models.triton_access import restricted_protocol_flag
 from labelassist.proto.wire.addresses import free_port
 from labelassist.runtime.processes import child_command
 from labelassist.runtime.paths import private_file
@@ -63,12 +64,15 @@ def environment() -> dict[str, str]:
 
 @dataclass
 class LocalTriton:
-    """A tritonserver child process on 127.0.0.1 with explicit model control."""
+    """A tritonserver child process on 127.0.0.1 with explicit model control;
+    with a ``secret``, every call but health must carry it
+    (:mod:`labelassist.models.triton_access`)."""
 
     model_repository: Path
     run_dir: Path
     grpc_port: int = 0
     log_file: Path | None = None
+    secret: str | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
 
     @property
@@ -131,6 +135,8 @@ class LocalTriton:
                    "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
                    "--allow-http=false", "--allow-metrics=false", "--log-verbose=0",
                    "--strict-readiness=false", "--exit-on-error=false"]
+        if self.secret:
+            command.append(restricted_protocol_flag(self.secret))
         self.log_file = self.log_file or self.run_dir / "tritonserver.log"
         with private_file(self.log_file) as log:
             self.process = subprocess.Popen(child_command(command), stdout=log, stderr=log,

@@ -1,9 +1,11 @@
 """Limits every call obeys, so no client can take a service from the others:
 a cap on calls in progress below the worker count (health always finds a
-free worker), a cap on concurrent upload streams per caller, an idle
-timeout between the messages of a stream, and cancellation that reaches
-the work itself (the cores call :func:`raise_if_cancelled` between steps
-and tiles).
+free worker), caps on concurrent upload streams per caller, per peer host
+and in all (other calls always find a worker), an idle timeout between the
+messages of a stream, a minimum upload rate (a stream trickling bytes to
+stay under the idle timeout is ended), and cancellation that reaches the
+work itself (the cores call :func:`raise_if_cancelled` between steps,
+tiles and objects).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ logger = logging.getLogger("labelassist.calls")
 # when every other worker is busy.
 RESERVED_WORKERS = 2
 EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+LOOPBACK_HOSTS = ("ipv4:127.0.0.1", "ipv6:[::1]")
 
 _context: contextvars.ContextVar[grpc.ServicerContext | None] = contextvars.ContextVar("call", default=None)
 
@@ -56,6 +59,9 @@ class _Stream:
     def __init__(self, requests: Iterator, context: grpc.ServicerContext):
         self.requests, self.context = requests, context
         self.waiting_since: float | None = None
+        # Seconds spent waiting for the client and bytes it sent: its upload
+        # rate, not counting the time the service spends on what it sent.
+        self.waited, self.received = 0.0, 0
 
     def __iter__(self):
         return self
@@ -63,9 +69,16 @@ class _Stream:
     def __next__(self):
         self.waiting_since = time.monotonic()
         try:
-            return next(self.requests)
+            message = next(self.requests)
         finally:
+            self.waited += time.monotonic() - self.waiting_since
             self.waiting_since = None
+        self.received += message.ByteSize()
+        return message
+
+    def waited_until(self, now: float) -> float:
+        since = self.waiting_since
+        return self.waited + (now - since if since is not None else 0.0)
 
 
 def _cancel(context: grpc.ServicerContext, code: grpc.StatusCode, details: str) -> None:
@@ -81,19 +94,26 @@ class CallGuard(grpc.ServerInterceptor):
     """Caps on calls in progress and per-caller streams, and the idle timeout.
 
     ``workers`` is the server's thread count; data calls may use all but
-    :data:`RESERVED_WORKERS` of them. A call over the cap is UNAVAILABLE
-    (the SDK retries it with backoff); a caller over its stream quota is
-    RESOURCE_EXHAUSTED. A stream that sends nothing for ``idle_seconds``
-    is ended with DEADLINE_EXCEEDED.
+    :data:`RESERVED_WORKERS` of them, and upload streams three quarters of
+    those, at most half of them from one peer host. A call over the cap is
+    UNAVAILABLE (the SDK retries it with backoff); a caller or host over its
+    stream quota is RESOURCE_EXHAUSTED. A stream that sends nothing for
+    ``idle_seconds``, or that has sent less than ``min_upload_rate`` bytes
+    per second of waiting once it has waited that long, is ended with
+    DEADLINE_EXCEEDED.
     """
 
-    def __init__(self, workers: int, streams_per_caller: int, idle_seconds: float):
+    def __init__(self, workers: int, streams_per_caller: int, idle_seconds: float, min_upload_rate: float = 0.0):
         self.capacity = max(workers - RESERVED_WORKERS, 1)
+        self.upload_capacity = max(self.capacity * 3 // 4, 1)
         self.streams_per_caller = streams_per_caller
+        self.streams_per_host = max(self.upload_capacity // 2, min(streams_per_caller, self.upload_capacity), 1)
         self.idle_seconds = idle_seconds
+        self.min_upload_rate = min_upload_rate
         self._lock = threading.Lock()
-        self._active = 0
+        self._active = self._uploads = 0
         self._streams_by_caller: Counter[str] = Counter()
+        self._streams_by_host: Counter[str] = Counter()
         self._streams: set[_Stream] = set()
         self._watchdog = threading.Thread(target=self._watch, name="idle-streams", daemon=True)
         self._watchdog.start()
@@ -103,13 +123,33 @@ class CallGuard(grpc.ServerInterceptor):
             time.sleep(min(max(self.idle_seconds / 4, 0.05), 1.0))
             now = time.monotonic()
             with self._lock:
-                idle = [s for s in self._streams
-                        if s.waiting_since is not None and now - s.waiting_since > self.idle_seconds]
-            for stream in idle:
-                stream.waiting_since = None
-                logger.info("ending a stream idle for over %.0f s from %s", self.idle_seconds, stream.context.peer())
-                _cancel(stream.context, grpc.StatusCode.DEADLINE_EXCEEDED,
-                        f"no message for {self.idle_seconds:g} s: a stream must keep sending until it is done")
+                streams = list(self._streams)
+            for stream in streams:
+                problem = self._stream_problem(stream, now)
+                if problem:
+                    with self._lock:
+                        self._streams.discard(stream)
+                    logger.info("ending a stream from %s: %s", stream.context.peer(), problem)
+                    _cancel(stream.context, grpc.StatusCode.DEADLINE_EXCEEDED, problem)
+
+    def _stream_problem(self, stream: _Stream, now: float) -> str | None:
+        """Why a stream must end now: idle too long, or too slow."""
+        since = stream.waiting_since
+        if since is not None and now - since > self.idle_seconds:
+            return f"no message for {self.idle_seconds:g} s: a stream must keep sending until it is done"
+        waited = stream.waited_until(now)
+        if self.min_upload_rate and waited >= self.idle_seconds and stream.received < self.min_upload_rate * waited:
+            return (f"the upload ran below the minimum rate: {stream.received} bytes in {waited:.0f} s of "
+                    f"waiting, at least {self.min_upload_rate / 1024:g} KiB/s needed; send faster, or split the "
+                    "upload into smaller calls")
+        return None
+
+    def health_problem(self) -> str | None:
+        """Why no data call can be taken now, if none can."""
+        with self._lock:
+            if self._active >= self.capacity:
+                return f"every worker is busy ({self._active} calls in progress)"
+        return None
 
     @staticmethod
     def _caller_key(context: grpc.ServicerContext) -> str:
@@ -119,26 +159,48 @@ class CallGuard(grpc.ServerInterceptor):
         identity = caller()
         return identity.name if identity is not None else (context.peer() or "unknown")
 
-    def _admit(self, context, streaming_request: bool) -> str | None:
-        key = self._caller_key(context) if streaming_request else None
+    @staticmethod
+    def _host(context: grpc.ServicerContext) -> str | None:
+        """The peer's address without its port ("ipv4:10.0.0.5:41234" ->
+        "ipv4:10.0.0.5"); None on this machine, where every client shares
+        the one loopback host and the connection and the total cap tell
+        them apart."""
+        host = (context.peer() or "unknown").rsplit(":", 1)[0]
+        return None if host in LOOPBACK_HOSTS or host.startswith("unix") else host
+
+    def _admit(self, context, streaming_request: bool) -> tuple[str, str | None] | None:
+        keys = (self._caller_key(context), self._host(context)) if streaming_request else None
         with self._lock:
             if self._active >= self.capacity:
                 raise UnavailableError(f"the service is busy ({self._active} calls in progress); retry shortly")
-            if key is not None and self._streams_by_caller[key] >= self.streams_per_caller:
-                raise QuotaError(f"{key} already has {self.streams_per_caller} upload streams open; "
-                                 "finish or cancel one first")
+            if keys is not None:
+                caller_key, host = keys
+                if self._streams_by_caller[caller_key] >= self.streams_per_caller:
+                    raise QuotaError(f"{caller_key} already has {self.streams_per_caller} upload streams open; "
+                                     "finish or cancel one first")
+                if host is not None and self._streams_by_host[host] >= self.streams_per_host:
+                    raise QuotaError(f"{host} already has {self.streams_per_host} upload streams open; "
+                                     "finish or cancel one first")
+                if self._uploads >= self.upload_capacity:
+                    raise UnavailableError(f"the service is busy ({self.upload_capacity} uploads in progress); "
+                                           "retry shortly")
+                self._uploads += 1
+                self._streams_by_caller[caller_key] += 1
+                if host is not None:
+                    self._streams_by_host[host] += 1
             self._active += 1
-            if key is not None:
-                self._streams_by_caller[key] += 1
-        return key
+        return keys
 
-    def _release(self, key: str | None, stream: _Stream | None) -> None:
+    def _release(self, keys: tuple[str, str | None] | None, stream: _Stream | None) -> None:
         with self._lock:
             self._active -= 1
-            if key is not None:
-                self._streams_by_caller[key] -= 1
-                if not self._streams_by_caller[key]:
-                    del self._streams_by_caller[key]
+            if keys is not None:
+                self._uploads -= 1
+                for counter, key in zip((self._streams_by_caller, self._streams_by_host), keys):
+                    if key is not None:
+                        counter[key] -= 1
+                        if not counter[key]:
+                            del counter[key]
             self._streams.discard(stream)
 
     def intercept_service(self, continuation, handler_call_details):

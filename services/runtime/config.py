@@ -50,6 +50,9 @@ class ServiceConfig:
     # may wait between messages before it is ended.
     streams_per_caller: int = 16
     stream_idle_seconds: float = 30.0
+    # Bytes per second of waiting an upload must average once it has waited
+    # stream_idle_seconds, so trickled bytes cannot hold a worker (0: no minimum).
+    min_upload_rate: float = 16384.0
     grace_seconds: float = 5.0
     ready_file: Path | None = None
     log_level: str = "INFO"
@@ -94,6 +97,10 @@ def add_server_arguments(parser: argparse.ArgumentParser, service: str) -> None:
                              "(env LABELASSIST_STREAMS_PER_CALLER)")
     parser.add_argument("--stream-idle-seconds", type=float, default=float(env("STREAM_IDLE_SECONDS", "30")),
                         help="end a stream that sends nothing for this long (env LABELASSIST_STREAM_IDLE_SECONDS)")
+    parser.add_argument("--min-upload-rate", type=float, default=float(env("MIN_UPLOAD_RATE", "16384")),
+                        help="bytes per second an upload stream must average once it has waited "
+                             "--stream-idle-seconds for the client; slower streams are ended; 0: no minimum "
+                             "(env LABELASSIST_MIN_UPLOAD_RATE)")
     parser.add_argument("--ready-file", type=Path, default=None,
                         help="write {address, pid} here as JSON once serving")
     parser.add_argument("--metrics-port", type=int, default=int(env("METRICS_PORT", "-1")),
@@ -128,6 +135,7 @@ def config_from_args(service: str, args: argparse.Namespace) -> ServiceConfig:
         workers=args.workers,
         streams_per_caller=args.streams_per_caller,
         stream_idle_seconds=args.stream_idle_seconds,
+        min_upload_rate=args.min_upload_rate,
         ready_file=args.ready_file,
         log_level=args.log_level.upper(),
         options=dict(vars(args)),

@@ -153,6 +153,13 @@ def _watch_health(health_servicer, service_name: str, probe: Callable[[], str | 
             problem = now
 
 
+def _first_problem(probes: list[Callable[[], str | None]]) -> Callable[[], str | None]:
+    """One probe that names the first problem any of ``probes`` names."""
+    def probe() -> str | None:
+        return next((problem for problem in (p() for p in probes) if problem), None)
+    return probe
+
+
 def _metrics(service: str, config: ServiceConfig):
     """The service's Prometheus metrics, served on ``--metrics-port`` (off when negative)."""
     from labelassist.runtime.metrics import NoMetrics, ServiceMetrics
@@ -183,7 +190,8 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
                             "until identities are added to it", roles_file=str(config.identities.path))
     metrics = _metrics(definition.name, config)
     interceptors.append(ErrorMappingInterceptor(metrics))
-    interceptors.append(CallGuard(config.workers, config.streams_per_caller, config.stream_idle_seconds))
+    guard = CallGuard(config.workers, config.streams_per_caller, config.stream_idle_seconds, config.min_upload_rate)
+    interceptors.append(guard)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers,
                                    thread_name_prefix=f"{definition.name}-rpc"),
@@ -217,11 +225,10 @@ def start(definition: ServiceDefinition, config: ServiceConfig) -> RunningServer
     for name in ("", definition.full_name):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     running = RunningServer(server, health_servicer, port, config)
-    probe = getattr(servicer, "health_problem", None)
-    if probe is not None:
-        threading.Thread(target=_watch_health, name="health-probe", daemon=True,
-                         args=(health_servicer, definition.full_name, probe, HEALTH_PROBE_SECONDS,
-                               running.stopped)).start()
+    probes = [probe for probe in (guard.health_problem, getattr(servicer, "health_problem", None)) if probe]
+    threading.Thread(target=_watch_health, name="health-probe", daemon=True,
+                     args=(health_servicer, definition.full_name, _first_problem(probes), HEALTH_PROBE_SECONDS,
+                           running.stopped)).start()
     if getattr(metrics, "port", None) is not None:
         running.metrics_port = metrics.port
     logs.log_fields(logger, logging.INFO, "serving", address=running.address,

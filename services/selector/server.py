@@ -288,20 +288,27 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.AddSampleResponse(sample_id=row.id, added=bool(added))
 
     def AddSamples(self, request_iterator, context):
+        projects = []
+
+        def admit(params):
+            # Identity, role and project from the first item, before any array is held.
+            if not projects:
+                require("register", params.project)
+                projects.append(self.store.project(params.project))
+            elif params.project and params.project != projects[0].name:
+                raise ValueError(f"one AddSamples call adds to one project: {projects[0].name!r}, "
+                                 f"then {params.project!r}")
+
         parts = (part for message in request_iterator for part in message.parts)
-        envelopes = split_stream(parts, "params", self.max_array_bytes, {"image", "label", "prelabel"})
+        envelopes = split_stream(parts, "params", self.max_array_bytes, {"image", "label", "prelabel"}, admit=admit)
         first = next(envelopes, None)
         if first is None:
             return pb.AddSamplesResponse()
-        require("register", first.message.project)
-        project = self.store.project(first.message.project)
+        project = projects[0]
 
         def entries():
             for received in itertools.chain([first], envelopes):
                 params = received.message
-                if params.project and params.project != project.name:
-                    raise ValueError(f"one AddSamples call adds to one project: {project.name!r}, "
-                                     f"then {params.project!r}")
                 if "image" not in received.arrays:
                     yield {"stem": params.stem, "error": f"sample {params.stem!r} has no 'image' array"}
                     continue

@@ -123,13 +123,15 @@ def split_stream(
     message_field: str,
     max_array_bytes: int = DEFAULT_MAX_ARRAY_BYTES,
     allowed_arrays: Iterable[str] | None = None,
+    admit: Callable[[Any], None] | None = None,
 ) -> Iterator[Envelope]:
     """A stream of several envelopes, each a ``message_field`` part followed by
     its arrays; yields each envelope as soon as the next one starts.
 
     Chunks are validated and decoded as they arrive, so the stream never
     holds more than one envelope's arrays, and the per-call limit applies to
-    each envelope.
+    each envelope. ``admit(message)`` runs on each message as it arrives,
+    before any of its arrays is accepted (as in :func:`read_stream`).
     """
     reader = None
     for part in parts:
@@ -137,8 +139,11 @@ def split_stream(
         if kind == message_field:
             if reader is not None:
                 yield reader.finish(type(reader.message))
+            message = getattr(part, message_field)
+            if admit is not None:
+                admit(message)
             reader = _EnvelopeReader(message_field, max_array_bytes, allowed_arrays)
-            reader.message = getattr(part, message_field)
+            reader.message = message
         elif reader is None:
             raise ValueError(f"each item must start with '{message_field}'")
         else:
