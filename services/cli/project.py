@@ -22,12 +22,15 @@ def _register(args, create: bool) -> int:
     if not sources:
         raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG, JPEG or .ome.zarr)")
     failed: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
         if create:
             client.create_project(args.name, strategy=args.strategy, preprocess=args.pre, method=args.method,
                                   postprocess=args.post)
         response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel, args.tile or None,
-                                                              failed, progress=lambda: bar.update(1)))
+                                                              failed, progress=lambda: bar.update(1), notes=notes))
+    for file, what in notes:
+        print(f"{file}: {what}")
     for file, error in failed:
         print(f"failed {file}: {error}", file=sys.stderr)
     for rejected in response.rejected:
@@ -78,7 +81,8 @@ def _reading_arguments(parser) -> None:
     parser.add_argument("--labels", nargs="+", type=Path, default=[], metavar="PATH",
                         help="label files or folders, matched to the images by file name; stored as version 1")
     parser.add_argument("--axes", default=None, help="the files' axes (of TZCYX) when their metadata does not say")
-    parser.add_argument("--channel", type=int, default=None, help="keep only this channel (default: all, at most 16)")
+    parser.add_argument("--channel", type=int, default=None, help="keep only this channel of files with a channel axis; RGB images stay RGB, files "
+                             "without a channel axis stay as they are (default: all channels, at most 16)")
     parser.add_argument("--tile", type=int, default=1024,
                         help="planes larger than this a side become tiles of this size (0: never)")
 

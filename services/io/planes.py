@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
+from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, is_rgb, read_with_axes
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
+from labelassist.io.tiff_checks import check_tiff
 from labelassist.io.vendor import lazy_scenes, scene_label
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
@@ -42,11 +43,13 @@ def file_stem(path: str | Path) -> str:
 @dataclass(frozen=True)
 class Source:
     """A source file's layout: its axes (of ``TZCYX``) and shape in them,
-    and the scene's name in a file of several (a LIF's series)."""
+    the scene's name in a file of several (a LIF's series), and whether its
+    C axis holds an RGB image's samples."""
     file: str
     axes: str
     shape: tuple[int, ...]
     scene: str = ""
+    rgb: bool = False
 
     def extent(self, axis: str) -> int:
         return self.shape[self.axes.index(axis)] if axis in self.axes else 1
@@ -102,14 +105,34 @@ def _planes(source: Source) -> list[tuple[int, int]]:
     return [(t, z) for t in range(source.extent("T")) for z in range(source.extent("Z"))]
 
 
+def picked_channel(source: Source, channel: int | None) -> int | None:
+    """The channel a choice of ``channel`` takes from ``source``: it applies
+    to files with a channel axis; an RGB image stays RGB and a file without
+    a channel axis stays as it is (None)."""
+    if channel is None or source.rgb or "C" not in source.axes:
+        return None
+    count = source.extent("C")
+    if not 0 <= channel < count:
+        raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: --channel {channel} "
+                         f"is out of range 0-{count - 1}")
+    return channel
+
+
+def channel_report(source: Source, channel: int) -> str:
+    """What a choice of ``channel`` did to ``source``, in words, for the
+    per-file report of a folder of mixed files."""
+    if picked_channel(source, channel) is not None:
+        return f"channel {channel} of {source.extent('C')} (axes {source.axes})"
+    if source.rgb:
+        return "an RGB image: kept as RGB (--channel applies to files with a channel axis)"
+    return f"no channel axis (axes {source.axes}): read as it is (--channel applies to files with a channel axis)"
+
+
 def _channels(source: Source, channel: int | None) -> list[int] | None:
     """The channels a sample holds: one picked, or all (at most 16)."""
+    if (picked := picked_channel(source, channel)) is not None:
+        return [picked]
     count = source.extent("C")
-    if channel is not None:
-        if not 0 <= channel < count:
-            raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: --channel {channel} "
-                             f"is out of range 0-{count - 1}")
-        return [channel] if "C" in source.axes else None
     if count > MAX_CHANNELS:
         raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: {count} channels; "
                          "pick one with --channel")
@@ -118,8 +141,9 @@ def _channels(source: Source, channel: int | None) -> list[int] | None:
 
 def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = ""
                 ) -> Iterator[tuple[Region, np.ndarray]]:
-    source = Source(file, image.axes, tuple(image.data.shape), scene)
+    source = Source(file, image.axes, tuple(image.data.shape), scene, image.rgb)
     _channels(source, channel)
+    channel = picked_channel(source, channel)
     data = image.data
     order = [a for a in "TZYXC" if a in image.axes]
     data = np.transpose(data, [image.axes.index(a) for a in order])
@@ -142,10 +166,11 @@ class _TiffPlanes:
 
     def __init__(self, tiff: tifffile.TiffFile, file: str, axes: str | None):
         series = tiff.series[0]
-        found = "".join({"S": "C"}.get(a, a) for a in series.axes)
         self.series, self.pages = series, series.pages
-        self.source = Source(file, checked_axes(Path(file).name, found, axes, tuple(series.shape)),
-                             tuple(series.shape))
+        self.source = Source(file, checked_axes(Path(file).name, series.axes, axes, tuple(series.shape)),
+                             tuple(series.shape), rgb=is_rgb(series.axes, axes))
+        if series.dataoffset is not None and len(tiff.pages) < len(series.pages):
+            raise _WholeFile()  # one directory for every plane's pixels (ImageJ's large stacks)
         page_dims = len(series.keyframe.shape)
         self.page_axes = self.source.axes[-page_dims:]
         self.leading = self.source.axes[:-page_dims]
@@ -204,6 +229,7 @@ def _bands(page, band: int) -> Iterator[tuple[int, np.ndarray]]:
 def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> Iterator[tuple[Region, np.ndarray]]:
     source = planes.source
     picked = _channels(source, channel)
+    channel = picked_channel(source, channel)
     in_pages = "C" in planes.leading
     for t, z in _planes(source):
         pages = [planes.page(t, z, c) for c in (picked if picked is not None else range(source.extent("C")))] \
@@ -238,7 +264,9 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
         The file's axes, one letter of ``TZCYX`` per dimension, for a file
         whose metadata does not say.
     channel : int, optional
-        Keep only this channel; without it all channels (at most 16) stay,
+        Keep only this channel of a file with a channel axis (RGB images
+        stay RGB, files without a channel axis stay as they are; see
+        :func:`picked_channel`); without it all channels (at most 16) stay,
         channels last.
     tile : int, optional
         Cut planes larger than ``tile`` a side into ``tile``-sized regions
@@ -253,7 +281,9 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     Raises
     ------
     ValueError
-        Unknown axes, or a channel out of range, naming the axes found.
+        Unknown axes, or a channel out of range, naming the axes found; a
+        TIFF file that is truncated or whose pages disagree with its
+        metadata, saying what was expected and found.
     OSError
         A file that cannot be read.
     """
@@ -266,8 +296,7 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     if path.suffix.lower() in TIFF_SUFFIXES:
         try:
             with tifffile.TiffFile(path) as tiff:
-                if not tiff.series:
-                    raise tifffile.TiffFileError("no image series")
+                check_tiff(tiff, path.name)
                 try:
                     planes = _TiffPlanes(tiff, str(path), axes)
                 except _WholeFile:
@@ -286,7 +315,7 @@ def _vendor_samples(path: Path, axes: str | None, channel: int | None, tile: int
                     ) -> Iterator[tuple[Region, np.ndarray]]:
     """Each scene of a vendor file in turn."""
     for name, data, found in lazy_scenes(path):
-        image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
+        image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)), is_rgb(found, axes))
         yield from _from_array(image, str(path), channel, tile, name)
 
 
@@ -303,4 +332,5 @@ def image_files(paths) -> list[Path]:
     return found
 
 
-__all__ = ["KNOWN_AXES", "Region", "Source", "file_stem", "image_files", "read_samples"]
+__all__ = ["KNOWN_AXES", "Region", "Source", "channel_report", "file_stem", "image_files", "picked_channel",
+           "read_samples"]

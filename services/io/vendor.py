@@ -41,8 +41,8 @@ def scene_label(name: str) -> str:
 
 def lazy_scene(path: str | Path, scene: str | None = None):
     """One scene of a vendor file as a lazy (dask) array and its axes in
-    our letters (``TZCYX`` or a subset; an RGB file's samples are its
-    channels, last); axes of one plane are dropped.
+    our letters (``TZCYX`` or a subset; an RGB file's samples are ``S``,
+    last); axes of one plane are dropped.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ def _scene_array(image, path: Path):
                          "export the channels as separate files")
     wanted = "TZYX" + SAMPLES if rgb else "TZCYX"
     data = image.get_image_dask_data(wanted)
-    axes = wanted.replace(SAMPLES, "C")
+    axes = wanted
     keep = [i for i, axis in enumerate(axes) if axis in "YX" or data.shape[i] > 1]
     data = data[tuple(slice(None) if i in keep else 0 for i in range(len(axes)))]
     return data, "".join(axes[i] for i in keep)
