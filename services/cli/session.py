@@ -85,9 +85,14 @@ def _write_token_file(data_dir: Path, tokens: list[str]) -> Path:
 
 
 def cmd_status(args) -> int:
-    """Each service's health, at which address, and where that address came from."""
+    """Which stack the addresses are from, each service's health, at which
+    address, and where that address came from."""
     with client_for(args) as client:
         report = client.health()
+        print(f"{'stack':<9} {client.addresses.stack_note}")
+        if client.addresses.stack is None:
+            print(f"{'':<9} no running stack of this data directory gave these addresses: what answers there "
+                  "may be another stack (another user's); `labelassist up` starts yours")
         for name, address in client.addresses.as_dict().items():
             print(f"{name:<9} {address:<22} {report[name]:<12} (address from {client.addresses.source(name)})")
     triton_url = running_triton(args)
@@ -115,7 +120,6 @@ def cmd_demo(args) -> int:
 
 def cmd_gui(args) -> int:
     from labelassist.client.sdk import ServiceAddresses
-    from labelassist.proto.wire.addresses import stack_file
 
     try:
         from labelassist.client.gui.app import Connection, run_app
@@ -123,12 +127,11 @@ def cmd_gui(args) -> int:
         print(f"labelassist gui needs the client extra (pip install 'label-assistant[client]'): {error}",
               file=sys.stderr)
         return 2
-    overrides = {name: getattr(args, name) for name in ("selector", "assist", "inspect") if getattr(args, name)}
-    addresses = ServiceAddresses.discover(args.data_dir)
-    connection = Connection.from_addresses(ServiceAddresses(**{**addresses.as_dict(), **overrides}),
-                                           args.token or "", args.tls_root or "")
-    # With no running local stack and no address given, the last settings are the best guess.
-    use_saved = not overrides and not stack_file(args.data_dir).exists()
+    addresses = ServiceAddresses.discover(args.data_dir, **{name: getattr(args, name)
+                                                            for name in ("selector", "assist", "inspect")})
+    connection = Connection.from_addresses(addresses, args.token or "", args.tls_root or "")
+    # When nothing says where the services are, the last settings are the best guess.
+    use_saved = addresses.defaults_only
     return run_app(connection, args.annotator, args.project, use_saved=use_saved, large_targets=args.large_targets)
 
 
