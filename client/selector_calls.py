@@ -254,9 +254,10 @@ class SelectorCalls:
             Who labelled it.
         mask : ndarray
             (H, W) label image of the sample's size.
-        origin : {"manual", "edited_prelabel", "accepted_prelabel", "imported"}
+        origin : {"manual", "edited_prelabel", "accepted_prelabel"}
             How the label was made (any case; the contract's
-            ``LabelOrigin`` names and numbers are taken too).
+            ``LabelOrigin`` names and numbers are taken too). Imported
+            labels come with their samples (:meth:`add_samples`).
 
         Returns
         -------
