@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import tifffile
 from PIL import Image
 
@@ -120,3 +121,41 @@ def test_an_rgb_tiff_stays_rgb_under_a_channel_choice(cli_env, client, tmp_path,
     assert made.returncode == 0, made.stderr
     [info] = client.list_samples(project)
     assert np.array_equal(client.get_sample(info.sample_id).require("image"), rgb)
+
+
+def test_images_too_thin_to_label_are_refused_with_the_reason_and_the_rest_are_added(cli_env, client, tmp_path, rng):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.fromarray(np.full((1, 1), 7, np.uint8)).save(folder / "dot.png")
+    tifffile.imwrite(folder / "line.tif", rng.integers(0, 255, (1, 50)).astype(np.uint8))
+    tifffile.imwrite(folder / "cells.tif", rng.integers(0, 255, (30, 40)).astype(np.uint8))
+    project = _name("thin")
+    made = run(cli_env, "project", "create", project, "--images", str(folder))
+    assert made.returncode == 1
+    assert "dot.png has axes YX (1, 1): planes of 1×1 pixels are too small to label (at least 2×2)" in made.stderr
+    assert "line.tif has axes YX (1, 50): planes of 1×50 pixels are too small to label" in made.stderr
+    assert "1 of 3 files read" in made.stdout
+    assert [info.stem for info in client.list_samples(project)] == ["cells"]
+
+
+def test_the_sdk_adding_a_single_row_image_gets_invalid_argument_saying_why(client):
+    from labelassist.client.errors import InvalidArgumentError
+
+    project = _name("row")
+    client.create_project(project)
+    with pytest.raises(InvalidArgumentError, match=r"'image' of shape \(1, 40\) is too small to label: at least 2×2"):
+        client.add_sample(project, "row", np.zeros((1, 40), np.uint8))
+
+
+def test_a_remainder_too_thin_to_label_joins_the_tile_before_it(cli_env, client, tmp_path, rng):
+    image = rng.integers(0, 255, (129, 65)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "wide.tif", image, tile=(32, 32))
+    project = _name("sliver")
+    made = run(cli_env, "project", "create", project, "--images", str(tmp_path / "wide.tif"), "--tile", "64")
+    assert made.returncode == 0, made.stderr
+    regions = sorted((i.origin.y, i.origin.x, i.origin.height, i.origin.width) for i in client.list_samples(project))
+    assert regions == [(0, 0, 64, 65), (64, 0, 65, 65)]
+    for info in client.list_samples(project):
+        o = info.origin
+        assert np.array_equal(client.get_sample(info.sample_id).require("image"),
+                              image[o.y:o.y + o.height, o.x:o.x + o.width])

@@ -22,6 +22,8 @@ KNOWN_AXES = "TZCYX"
 CHANNEL_ALIASES = {"S": "C"}
 UNKNOWN_AXES = set("QIO")
 MAX_CHANNELS = 16
+# Planes thinner than this (a single row or column, one pixel) hold no object that can be outlined.
+MIN_SIDE = 2
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, is_rgb, read_with_axes
+from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, MIN_SIDE, AxisImage, checked_axes, is_rgb, read_with_axes
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
 from labelassist.io.tiff_checks import check_tiff
 from labelassist.io.vendor import lazy_scenes, scene_label
@@ -93,12 +93,33 @@ class Region:
                 "channel": self.channel, "scene": self.source.scene}
 
 
+def _spans(extent: int, tile: int) -> list[tuple[int, int]]:
+    """(start, size) of the tiles along one axis; a remainder too thin to
+    label (under MIN_SIDE) joins the tile before it."""
+    spans = [(start, min(tile, extent - start)) for start in range(0, extent, tile)]
+    if len(spans) > 1 and spans[-1][1] < MIN_SIDE:
+        (start, size), (_, rest) = spans[-2], spans.pop()
+        spans[-1] = (start, size + rest)
+    return spans
+
+
 def _grid(height: int, width: int, tile: int | None) -> list[tuple[int, int, int, int]]:
     """(y, x, h, w) of the tiles covering a plane; one region when it fits."""
     if not tile or (height <= tile and width <= tile):
         return [(0, 0, height, width)]
-    return [(y, x, min(tile, height - y), min(tile, width - x))
-            for y in range(0, height, tile) for x in range(0, width, tile)]
+    return [(y, x, h, w) for y, h in _spans(height, tile) for x, w in _spans(width, tile)]
+
+
+def _check_size(source: Source) -> None:
+    """Refuse a file whose planes hold no pixels or are too thin to label."""
+    name = Path(source.file).name
+    if 0 in source.shape:
+        empty = "".join(a for a, n in zip(source.axes, source.shape) if n == 0)
+        raise ValueError(f"{name} has axes {source.axes} {source.shape}: no pixels (its {empty} axis is empty)")
+    height, width = source.extent("Y"), source.extent("X")
+    if min(height, width) < MIN_SIDE:
+        raise ValueError(f"{name} has axes {source.axes} {source.shape}: planes of {height}×{width} pixels are too "
+                         f"small to label (at least {MIN_SIDE}×{MIN_SIDE})")
 
 
 def _planes(source: Source) -> list[tuple[int, int]]:
@@ -142,6 +163,7 @@ def _channels(source: Source, channel: int | None) -> list[int] | None:
 def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = ""
                 ) -> Iterator[tuple[Region, np.ndarray]]:
     source = Source(file, image.axes, tuple(image.data.shape), scene, image.rgb)
+    _check_size(source)
     _channels(source, channel)
     channel = picked_channel(source, channel)
     data = image.data
@@ -228,6 +250,7 @@ def _bands(page, band: int) -> Iterator[tuple[int, np.ndarray]]:
 
 def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> Iterator[tuple[Region, np.ndarray]]:
     source = planes.source
+    _check_size(source)
     picked = _channels(source, channel)
     channel = picked_channel(source, channel)
     in_pages = "C" in planes.leading
@@ -238,15 +261,21 @@ def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> It
         grid = _grid(height, width, tile)
         band = grid[0][2]
         streams = [_bands(page, band) for page in pages]
+        held = None  # the last row of tiles, when it reaches into the last (thin) band
         for (y, rows), *others in zip(*streams):
             if in_pages:
                 rows = np.stack([rows] + [r for _, r in others], axis=-1) if others else rows
             elif "C" in source.axes and channel is not None:
                 rows = rows[..., channel]
-            for gy, gx, h, w in grid:
-                if gy == y:
-                    region = Region(source, t, z, gy, gx, h, w, -1 if channel is None else channel, len(grid) > 1)
-                    yield region, rows[:h, gx:gx + w].copy()  # the band's buffer is reused
+            if held is not None:
+                y, rows, held = held[0], np.concatenate([held[1], rows]), None
+            tiles = [(gy, gx, h, w) for gy, gx, h, w in grid if gy == y]
+            if tiles and tiles[0][2] > len(rows):
+                held = y, rows.copy()
+                continue
+            for gy, gx, h, w in tiles:
+                region = Region(source, t, z, gy, gx, h, w, -1 if channel is None else channel, len(grid) > 1)
+                yield region, rows[:h, gx:gx + w].copy()  # the band's buffer is reused
 
 
 def read_samples(path: str | Path, axes: str | None = None, channel: int | None = None,
@@ -270,7 +299,8 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
         channels last.
     tile : int, optional
         Cut planes larger than ``tile`` a side into ``tile``-sized regions
-        (the last row and column smaller).
+        (the last row and column smaller, or larger by a remainder too thin
+        to label on its own).
 
     Yields
     ------
@@ -281,7 +311,8 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     Raises
     ------
     ValueError
-        Unknown axes, or a channel out of range, naming the axes found; a
+        Unknown axes, a channel out of range, or planes with no pixels or
+        under ``MIN_SIDE`` pixels a side, naming the axes found; a
         TIFF file that is truncated or whose pages disagree with its
         metadata, saying what was expected and found.
     OSError
