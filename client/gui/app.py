@@ -308,7 +308,7 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
             self.statusBar().showMessage("Nothing left to label in this project", 6000)
             return
         self.canvas.show_sample(leased.image, leased.shown_mask)
-        self.channel_panel.show_image(leased.image)
+        self.channel_panel.show_image(leased.image, list(leased.sample.origin.channel_names))
         self.dirty = False
         self.warnings.clear()
         how = f"lease via {leased.strategy or 'default'}" if leased.leased else leased.strategy

@@ -55,7 +55,7 @@ def cmd_project_export(args) -> int:
 
     with client_for(args) as client, tqdm(desc=f"exporting {args.name}", unit="sample", file=sys.stderr) as bar:
         report = client.download_labels(args.name, args.output, args.format, unique_ids=args.ids == "unique",
-                                      progress=lambda n: bar.update(n - bar.n))
+                                        progress=lambda n: bar.update(n - bar.n), ngff=args.ngff)
     for path in report.files:
         print(path)
     print(f"{args.name}: wrote {report.samples} labelled samples to {args.output} ({args.format})")
@@ -113,6 +113,8 @@ def register(commands) -> None:
     export.add_argument("--ids", choices=("unique", "as-labelled"), default="unique",
                         help="ome-tiff: unique: object ids unique per file; as-labelled: each plane's ids as stored "
                              "(keeps ids that follow objects through a stack)")
+    export.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4",
+                        help="ome-zarr: the OME-Zarr (NGFF) version; 0.4 (Zarr v2) is what most tools read")
     export.set_defaults(handler=cmd_project_export)
     imported = actions.add_parser("import", help="samples and labels from another tool's export")
     imported.add_argument("name")

@@ -25,6 +25,7 @@ import tifffile
 
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, MIN_SIDE, AxisImage, checked_axes, is_rgb, read_with_axes
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
+from labelassist.io.metadata import ImageMetadata, tiff_metadata, zarr_metadata
 from labelassist.io.tiff_checks import check_tiff
 from labelassist.io.vendor import lazy_scenes, scene_label
 
@@ -44,12 +45,14 @@ def file_stem(path: str | Path) -> str:
 class Source:
     """A source file's layout: its axes (of ``TZCYX``) and shape in them,
     the scene's name in a file of several (a LIF's series), and whether its
-    C axis holds an RGB image's samples."""
+    C axis holds an RGB image's samples; what the file says of its channel
+    names and pixel size."""
     file: str
     axes: str
     shape: tuple[int, ...]
     scene: str = ""
     rgb: bool = False
+    metadata: ImageMetadata = field(default=ImageMetadata(), compare=False)
 
     def extent(self, axis: str) -> int:
         return self.shape[self.axes.index(axis)] if axis in self.axes else 1
@@ -90,7 +93,7 @@ class Region:
     def as_dict(self) -> dict:
         return {"file": self.source.file, "axes": self.source.axes, "shape": list(self.source.shape),
                 "t": self.t, "z": self.z, "y": self.y, "x": self.x, "height": self.height, "width": self.width,
-                "channel": self.channel, "scene": self.source.scene}
+                "channel": self.channel, "scene": self.source.scene, **self.source.metadata.as_origin()}
 
 
 def _spans(extent: int, tile: int) -> list[tuple[int, int]]:
@@ -160,9 +163,9 @@ def _channels(source: Source, channel: int | None) -> list[int] | None:
     return None
 
 
-def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = ""
-                ) -> Iterator[tuple[Region, np.ndarray]]:
-    source = Source(file, image.axes, tuple(image.data.shape), scene, image.rgb)
+def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = "",
+                metadata: ImageMetadata = ImageMetadata()) -> Iterator[tuple[Region, np.ndarray]]:
+    source = Source(file, image.axes, tuple(image.data.shape), scene, image.rgb, metadata)
     _check_size(source)
     _channels(source, channel)
     channel = picked_channel(source, channel)
@@ -190,7 +193,7 @@ class _TiffPlanes:
         series = tiff.series[0]
         self.series, self.pages = series, series.pages
         self.source = Source(file, checked_axes(Path(file).name, series.axes, axes, tuple(series.shape)),
-                             tuple(series.shape), rgb=is_rgb(series.axes, axes))
+                             tuple(series.shape), rgb=is_rgb(series.axes, axes), metadata=tiff_metadata(tiff))
         if series.dataoffset is not None and len(tiff.pages) < len(series.pages):
             raise _WholeFile()  # one directory for every plane's pixels (ImageJ's large stacks)
         page_dims = len(series.keyframe.shape)
@@ -324,10 +327,14 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     if path.suffix.lower() in VENDOR_SUFFIXES:
         yield from _vendor_samples(path, axes, channel, tile)
         return
+    metadata = ImageMetadata()
+    if path.name.lower().endswith(ZARR_SUFFIXES):
+        metadata = zarr_metadata(path)
     if path.suffix.lower() in TIFF_SUFFIXES:
         try:
             with tifffile.TiffFile(path) as tiff:
                 check_tiff(tiff, path.name)
+                metadata = tiff_metadata(tiff)
                 try:
                     planes = _TiffPlanes(tiff, str(path), axes)
                 except _WholeFile:
@@ -339,7 +346,7 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
             # The decoders' messages quote the file's bytes: name the file and the kind of fault only.
             raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
                              "expected a TIFF, PNG or JPEG file") from None
-    yield from _from_array(read_with_axes(path, axes), str(path), channel, tile)
+    yield from _from_array(read_with_axes(path, axes), str(path), channel, tile, metadata=metadata)
 
 
 def _vendor_samples(path: Path, axes: str | None, channel: int | None, tile: int | None
