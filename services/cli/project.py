@@ -81,7 +81,8 @@ def _reading_arguments(parser) -> None:
     parser.add_argument("--labels", nargs="+", type=Path, default=[], metavar="PATH",
                         help="label files or folders, matched to the images by file name; stored as version 1")
     parser.add_argument("--axes", default=None, help="the files' axes (of TZCYX) when their metadata does not say")
-    parser.add_argument("--channel", type=int, default=None, help="keep only this channel of files with a channel axis; RGB images stay RGB, files "
+    parser.add_argument("--channel", type=int, default=None,
+                        help="keep only this channel of files with a channel axis; RGB images stay RGB, files "
                              "without a channel axis stay as they are (default: all channels, at most 16)")
     parser.add_argument("--tile", type=int, default=1024,
                         help="planes larger than this a side become tiles of this size (0: never)")
