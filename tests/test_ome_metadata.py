@@ -80,3 +80,18 @@ def test_the_ome_zarr_export_writes_ngff_0_5_when_asked(cli_env, named_project, 
     imported = run(cli_env, "project", "import", f"{project}-back", str(tmp_path / "zarr"), "--format", "ome-zarr",
                    "--create")
     assert imported.returncode == 0, imported.stderr
+
+
+def test_a_czi_files_channel_names_and_pixel_size_reach_the_samples_origin(cli_env, client, tmp_path):
+    pyczi = pytest.importorskip("pylibCZIrw.czi")
+    path = tmp_path / "slide.czi"
+    with pyczi.create_czi(str(path), exist_ok=True) as czi:
+        for c in range(2):
+            czi.write(data=np.full((24, 32), c, np.uint16), plane={"T": 0, "Z": 0, "C": c})
+        czi.write_metadata(channel_names={0: "membrane", 1: "nuclei"}, scale_x=0.2e-6, scale_y=0.2e-6)
+    project = f"czi-named-{os.getpid()}-{np.random.default_rng().integers(1 << 30)}"
+    made = run(cli_env, "project", "create", project, "--images", str(path))
+    assert made.returncode == 0, made.stderr
+    [info] = client.list_samples(project)
+    assert list(info.origin.channel_names) == ["membrane", "nuclei"]
+    assert info.origin.physical_size_x == pytest.approx(0.2) and info.origin.physical_size_y == pytest.approx(0.2)

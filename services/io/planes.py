@@ -352,9 +352,9 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
 def _vendor_samples(path: Path, axes: str | None, channel: int | None, tile: int | None
                     ) -> Iterator[tuple[Region, np.ndarray]]:
     """Each scene of a vendor file in turn."""
-    for name, data, found in lazy_scenes(path):
+    for name, data, found, metadata in lazy_scenes(path):
         image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)), is_rgb(found, axes))
-        yield from _from_array(image, str(path), channel, tile, name)
+        yield from _from_array(image, str(path), channel, tile, name, metadata)
 
 
 def image_files(paths) -> list[Path]:
