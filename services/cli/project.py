@@ -5,12 +5,20 @@ source file's own layout, on this machine."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
 from labelassist.cli.assist import add_assist_steps
 from labelassist.cli.common import client_for
 from labelassist.io.formats import FORMAT_NAMES
+
+
+def _report(notes, failed) -> None:
+    for file, what in notes:
+        print(f"{file}: {what}")
+    for file, error in failed:
+        print(f"failed {file}: {error}", file=sys.stderr)
 
 
 def _register(args, create: bool) -> int:
@@ -24,15 +32,19 @@ def _register(args, create: bool) -> int:
     failed: list[tuple[str, str]] = []
     notes: list[tuple[str, str]] = []
     with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
+        samples = file_samples(sources, args.axes, args.channel, args.tile or None, failed,
+                               progress=lambda: bar.update(1), notes=notes)
+        first = next(samples, None)
+        if first is None:  # not one file read: no project is left behind empty
+            _report(notes, failed)
+            print(f"{args.name}: none of {len(sources)} files could be read; "
+                  f"{'no project was created' if create else 'nothing was added'}", file=sys.stderr)
+            return 1
         if create:
             client.create_project(args.name, strategy=args.strategy, preprocess=args.pre, method=args.method,
                                   postprocess=args.post)
-        response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel, args.tile or None,
-                                                              failed, progress=lambda: bar.update(1), notes=notes))
-    for file, what in notes:
-        print(f"{file}: {what}")
-    for file, error in failed:
-        print(f"failed {file}: {error}", file=sys.stderr)
+        response = client.add_samples(args.name, itertools.chain([first], samples))
+    _report(notes, failed)
     for rejected in response.rejected:
         print(f"rejected {rejected.stem}: {rejected.error}", file=sys.stderr)
     print(f"{args.name}: {len(sources) - len(failed)} of {len(sources)} files read; added {response.added} "
