@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.wire.addresses import free_port
@@ -41,7 +43,7 @@ def test_status_with_no_stack_of_ones_own_uses_labelassist_base_port_and_says_no
 
 def test_project_create_with_ones_stack_stopped_goes_to_labelassist_base_port_not_the_default(tmp_path):
     port = free_port()
-    (tmp_path / "a.png").write_bytes(b"")  # never read: the selector is asked first
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "a.png")
     made = run(_env(tmp_path, LABELASSIST_BASE_PORT=str(port)), "--timeout", "5", "project", "create", "p",
                "--images", str(tmp_path))
     assert made.returncode != 0

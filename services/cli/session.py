@@ -138,7 +138,7 @@ def cmd_gui(args) -> int:
 def register(commands) -> None:
     up = commands.add_parser("up", help="start the services on this machine until Ctrl-C")
     up.add_argument("--host", default=env("HOST", "127.0.0.1"))
-    up.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+    up.add_argument("--base-port", type=int, default=env("BASE_PORT", "50051"),
                     help="selector's port; assist and inspect take the next two; 0 picks free ports")
     up.add_argument("--require-token", dest="token_list", action="append",
                     help="services accept only this bearer token (repeatable; it shows in `ps`: prefer "
@@ -157,7 +157,7 @@ def register(commands) -> None:
     commands.add_parser("status", help="each service's health").set_defaults(handler=cmd_status)
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
     demo.add_argument("--project", default="hela-demo", help="the demo project's name (a new name starts afresh)")
-    demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+    demo.add_argument("--base-port", type=int, default=env("BASE_PORT", "50051"),
                       help="selector's port; assist and inspect take the next two; 0 picks free ports")
     demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,
                       help="keep serving after the workflow (default: when run from a terminal)")
