@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelassist.client.inputs import checked_clicks
 from labelassist.client.results import SegmentedObject
 from labelassist.proto.v1 import assist_pb2, common_pb2
 
@@ -54,7 +55,7 @@ class ModelCalls:
             Triton unreachable (brush, polygon and scribbles still work).
         """
         params = assist_pb2.SegmentParams(
-            clicks=[assist_pb2.Click(y=float(y), x=float(x), positive=bool(p)) for y, x, p in clicks],
+            clicks=[assist_pb2.Click(y=y, x=x, positive=p) for y, x, p in checked_clicks(clicks)],
             sample_id=sample_id, crop_to_object=crop_to_object, response_compression=self.compression,
             mask_top=int(mask_offset[0]), mask_left=int(mask_offset[1]))
         if box is not None:

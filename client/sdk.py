@@ -7,9 +7,7 @@ and TLS settings. The CLI and the desktop app use it; so can any tool.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +15,14 @@ import grpc
 import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from labelassist.client.addresses import ServiceAddresses
+from labelassist.client.inputs import checked_arrays, choice
 from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
 from labelassist.client.results import Calibration, Inspection, LabelErrorRanking, PrelabelOutcome
 from labelassist.client.model_calls import ModelCalls
 from labelassist.client.selector_calls import SelectorCalls
 from labelassist.client.transfer_calls import TransferCalls
-from labelassist.client.steps import StepLike, as_call
+from labelassist.client.steps import StepLike, as_call, as_calls
 from labelassist.proto.v1 import (
     assist_pb2,
     assist_pb2_grpc,
@@ -33,48 +33,11 @@ from labelassist.proto.v1 import (
 )
 from labelassist.proto.wire.channel import call_with_retries, open_channel
 from labelassist.proto.wire.memory import tune_allocator
-from labelassist.proto.wire.addresses import DEFAULT_HOST, DEFAULT_PORTS, env, stack_file
+from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
 COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
                "zstd": common_pb2.COMPRESSION_ZSTD}
-
-
-DEFAULT_SOURCE = "default port"
-
-
-@dataclass(frozen=True)
-class ServiceAddresses:
-    """Where each service is, and where each address came from (a flag, the
-    environment, the running stack's record, or the default ports)."""
-
-    selector: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['selector']}"
-    assist: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['assist']}"
-    inspect: str = f"{DEFAULT_HOST}:{DEFAULT_PORTS['inspect']}"
-    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
-
-    @classmethod
-    def discover(cls, data_dir: Path | None = None) -> ServiceAddresses:
-        """Environment (LABELASSIST_<SERVICE>_ADDRESS) over the running stack's
-        file over the default ports."""
-        found, sources = {}, {name: DEFAULT_SOURCE for name in DEFAULT_PORTS}
-        path = stack_file(data_dir)
-        if path.exists():
-            for name, entry in json.loads(path.read_text())["services"].items():
-                if name in DEFAULT_PORTS:
-                    found[name], sources[name] = entry["address"], f"the running stack ({path})"
-        for name in DEFAULT_PORTS:
-            if env(f"{name.upper()}_ADDRESS"):
-                found[name] = env(f"{name.upper()}_ADDRESS")
-                sources[name] = f"environment LABELASSIST_{name.upper()}_ADDRESS"
-        return cls(**found, sources=sources)
-
-    def source(self, name: str) -> str:
-        """Where the address of service ``name`` came from."""
-        return self.sources.get(name, "given")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"selector": self.selector, "assist": self.assist, "inspect": self.inspect}
 
 
 class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
@@ -88,11 +51,20 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
     :class:`~labelassist.client.errors.LabelAssistError` of the status's
     family (``ServiceUnavailableError``, a ``ConnectionError``, when no
     service answers after the retries), naming the service and its address.
+
+    ``addresses`` is where the services are: a :class:`ServiceAddresses`;
+    a ``"host:port"`` string, the selector's address (assist and inspect
+    are the running stack's that records this selector, else on the next
+    two ports, as ``labelassist up --base-port`` lays them out); a dict
+    with any of "selector", "assist", "inspect" (the others found as
+    below); or None: found as ``labelassist status`` finds them (see
+    :mod:`labelassist.client.addresses`). Anything else is a ``TypeError``
+    saying what is accepted.
     """
 
     def __init__(
         self,
-        addresses: ServiceAddresses | None = None,
+        addresses: ServiceAddresses | str | Mapping[str, str] | None = None,
         token: str | None = None,
         tls_root: str | Path | None = None,
         timeout: float = 120.0,
@@ -101,11 +73,11 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         compression: str = "none",
     ):
         tune_allocator()
-        self.addresses = addresses or ServiceAddresses.discover()
+        self.addresses = ServiceAddresses.coerce(addresses)
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self.compression = COMPRESSION[compression]
+        self.compression = choice(compression, COMPRESSION, "compression")
         token = token if token is not None else env("TOKEN")
         tls_root = tls_root if tls_root is not None else env("TLS_ROOT")
         self._tls, self._token = tls_root is not None, bool(token)
@@ -164,12 +136,14 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
     def _upload(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None]):
         """A retried call that streams params and arrays up (None arrays are
         left out); the request stream is rebuilt for each attempt."""
+        arrays = checked_arrays(arrays)
         return self._with_retries(lambda: method(
             write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout), method)
 
     def _stream(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None],
                 result_type) -> Envelope:
         """Arrays up and arrays down: the response stream read into an Envelope."""
+        arrays = checked_arrays(arrays)
         return self._with_retries(lambda: read_stream(method(
             write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout),
             "result", result_type), method)
@@ -217,7 +191,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         InvalidArgumentError
             A bad image, unknown step or parameter out of range, named.
         """
-        params = assist_pb2.PreprocessParams(pipeline=[as_call(s) for s in pipeline],
+        params = assist_pb2.PreprocessParams(pipeline=as_calls(pipeline),
                                              response_compression=self.compression, sample_id=sample_id)
         out = self._stream(self.assist.Preprocess, assist_pb2.PreprocessRequest, params, {"image": image},
                            assist_pb2.PreprocessResult)
@@ -266,7 +240,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
             Triton unreachable (classical methods still work).
         """
         params = assist_pb2.PrelabelParams(
-            preprocess=[as_call(s) for s in preprocess], postprocess=[as_call(s) for s in postprocess],
+            preprocess=as_calls(preprocess), postprocess=as_calls(postprocess),
             response_compression=self.compression, sample_id=sample_id, project=project, binary=binary)
         if method is not None:
             params.method.CopyFrom(as_call(method))
@@ -281,7 +255,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
     def prelabel_probability(self, image: np.ndarray, method: StepLike = "unet",
                              preprocess: Sequence[StepLike] = ()) -> np.ndarray:
         """The foreground probability map of a model-based pre-label method."""
-        params = assist_pb2.PrelabelParams(method=as_call(method), preprocess=[as_call(s) for s in preprocess],
+        params = assist_pb2.PrelabelParams(method=as_call(method), preprocess=as_calls(preprocess),
                                            return_probability=True, response_compression=self.compression)
         out = self._stream(self.assist.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
                            assist_pb2.PrelabelResult)
@@ -335,7 +309,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         applied : list of str
             The steps that ran.
         """
-        params = assist_pb2.PostprocessParams(pipeline=[as_call(s) for s in pipeline],
+        params = assist_pb2.PostprocessParams(pipeline=as_calls(pipeline),
                                               response_compression=self.compression)
         out = self._stream(self.assist.Postprocess, assist_pb2.PostprocessRequest, params,
                            {"mask": mask, "image": image}, assist_pb2.PostprocessResult)
@@ -416,7 +390,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         NotFoundError
             ``project`` does not exist.
         """
-        params = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
+        params = inspect_pb2.InspectParams(criteria=as_calls(criteria), only_listed=only_listed,
                                            project=project)
 
         return Inspection.from_proto(self._upload(self.inspector.Inspect, inspect_pb2.InspectRequest, params,
@@ -448,7 +422,7 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         """
         if on_error not in ("raise", "report"):
             raise ValueError(f"on_error must be 'raise' or 'report', got {on_error!r}")
-        inspect = inspect_pb2.InspectParams(criteria=[as_call(c) for c in criteria], only_listed=only_listed,
+        inspect = inspect_pb2.InspectParams(criteria=as_calls(criteria), only_listed=only_listed,
                                             project=project)
 
         def parts():

@@ -10,7 +10,8 @@ from typing import Any
 import grpc
 import numpy as np
 
-from labelassist.client.steps import StepLike, as_call, assist_settings, inspection_settings
+from labelassist.client.inputs import checked_arrays, enum_value, flag
+from labelassist.client.steps import StepLike, as_call, as_calls, assist_settings, inspection_settings
 from labelassist.proto.v1 import common_pb2, selector_pb2
 from labelassist.proto.wire.paging import all_pages
 from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
@@ -189,16 +190,33 @@ class SelectorCalls:
         an imported label came from, kept in its history). The selector
         writes them in batches; ``.rejected`` names each sample it could not
         add, and why, while the rest are added. Not retried (the iterable
-        is consumed once); adding again is safe, existing stems are kept."""
+        is consumed once); adding again is safe, existing stems are kept.
+        An item that is not such a mapping ends the call with a
+        ``TypeError`` or ``ValueError`` naming it."""
+        problems: list[Exception] = []
+
         def messages():
+            try:
+                yield from parts()
+            except Exception as error:  # noqa: BLE001 - gRPC would report it only as UNKNOWN
+                problems.append(error)
+                raise
+
+        def parts():
             message, size = selector_pb2.AddSamplesRequest(), 0
-            for sample in samples:
+            for number, sample in enumerate(samples, start=1):
+                if not isinstance(sample, Mapping):
+                    raise TypeError(f"sample {number} is a {type(sample).__name__}; each sample is a dict with "
+                                    "'stem' and 'image' (and optionally 'sequence', 'label', 'prelabel', 'origin')")
+                if not isinstance(sample.get("stem"), str) or not sample.get("stem") or sample.get("image") is None:
+                    raise ValueError(f"sample {number} needs a 'stem' (its name) and an 'image'; it has "
+                                     f"{', '.join(map(repr, sample)) or 'nothing'}")
+                arrays = checked_arrays({name: sample.get(name) for name in ("image", "label", "prelabel")})
                 params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
                                                       sequence=sample.get("sequence") or "",
                                                       origin=as_origin(sample.get("origin")),
                                                       label_source=sample.get("label_source", ""))
-                for part in write_stream(selector_pb2.AddSampleRequest, "params", params,
-                                         {name: sample.get(name) for name in ("image", "label", "prelabel")},
+                for part in write_stream(selector_pb2.AddSampleRequest, "params", params, arrays,
                                          self.compression):
                     message.parts.append(part)
                     size += part.ByteSize()
@@ -211,6 +229,8 @@ class SelectorCalls:
         try:
             return self.selector.AddSamples(messages(), timeout=max(self.timeout or 0, 3600))
         except grpc.RpcError as error:
+            if problems:
+                raise problems[0] from None
             raise self._error(error, self.selector.AddSamples) from None
 
     def next_sample(self, project: str, annotator: str,
@@ -255,7 +275,7 @@ class SelectorCalls:
         is offered it again only when the rest of the pool is done. Whether
         they held the lease."""
         return self._unary(self.selector.ReleaseSample, selector_pb2.ReleaseSampleRequest(
-            sample_id=sample_id, annotator=annotator, skip=skip, reason=reason)).released
+            sample_id=sample_id, annotator=annotator, skip=flag(skip, "skip"), reason=reason)).released
 
     def renew_lease(self, sample_id: int, annotator: str) -> float | None:
         """Keep a lease while working on the sample: its new expiry (seconds
@@ -284,8 +304,10 @@ class SelectorCalls:
             Who labelled it.
         mask : ndarray
             (H, W) label image of the sample's size.
-        origin : {"manual", "edited_prelabel", "accepted_prelabel", "imported"}
-            How the label was made.
+        origin : {"manual", "edited_prelabel", "accepted_prelabel"}
+            How the label was made (any case; the contract's
+            ``LabelOrigin`` names and numbers are taken too). Imported
+            labels come with their samples (:meth:`add_samples`).
 
         Returns
         -------
@@ -294,7 +316,7 @@ class SelectorCalls:
         """
         params = selector_pb2.SubmitLabelParams(
             sample_id=sample_id, annotator=annotator,
-            origin=selector_pb2.LabelOrigin.Value(f"LABEL_ORIGIN_{origin.upper()}"))
+            origin=enum_value(selector_pb2.LabelOrigin, origin, "LABEL_ORIGIN_", "origin"))
 
         return self._upload(self.selector.SubmitLabel, selector_pb2.SubmitLabelRequest, params, {"mask": mask}).label
 
@@ -310,7 +332,7 @@ class SelectorCalls:
         """
         return self._unary(self.selector.ReviewLabel, selector_pb2.ReviewLabelRequest(
             sample_id=sample_id, version=version, reviewer=reviewer,
-            verdict="accepted" if accept else "rejected", comment=comment)).sample
+            verdict="accepted" if flag(accept, "accept") else "rejected", comment=comment)).sample
 
     def answer_finding(self, project: str, finding, sample_id: int = 0, annotator: str = ""
                        ) -> selector_pb2.FindingAnswer:

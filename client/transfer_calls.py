@@ -35,7 +35,7 @@ class TransferCalls:
     """Mixed into the client, which provides ``iter_samples``, ``get_sample`` and ``add_samples``."""
 
     def download_labels(self, project: str, output: str | Path, format: str = "ome-tiff", unique_ids: bool = True,
-                        progress: Callable[[int], None] = lambda n: None) -> TransferReport:
+                        progress: Callable[[int], None] = lambda n: None, ngff: str = "0.4") -> TransferReport:
         """Write a project's labelled samples to a folder on this machine (where
         :meth:`export_labels` writes into a folder on the server).
 
@@ -56,6 +56,9 @@ class TransferCalls:
             plane's ids as labelled).
         progress : callable
             Called with the number of samples written so far.
+        ngff : {"0.4", "0.5"}
+            ``ome-zarr`` only: the NGFF version (0.4, Zarr v2, what most
+            tools read; 0.5, Zarr v3).
 
         Returns
         -------
@@ -73,7 +76,7 @@ class TransferCalls:
                 yield LabelledImage(info.stem, sample.arrays.get("image"), sample.require("label"),
                                     info.origin if info.origin.file else None)
 
-        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids)
+        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff)
         return report
 
     def import_labels(self, project: str, source: str | Path, format: str = "coco", images: str | Path | None = None,

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.proto.wire.addresses import default_data_dir, format_address, free_port, port_is_free, stack_file
+from labelassist.proto.wire.addresses import (default_data_dir, format_address, free_port, port_is_free,
+                                              read_stack_file, stack_file, stack_is_running)
 from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir, private_file
 from labelassist.runtime.processes import child_command
 
@@ -42,12 +43,10 @@ def recorded_stacks(data_dirs: list[Path]) -> dict[str, Path]:
     """address -> data directory, for the live stacks these data directories record."""
     found = {}
     for data_dir in data_dirs:
-        try:
-            record = json.loads(stack_file(data_dir).read_text())
-            os.kill(int(record["pid"]), 0)
-        except (OSError, ValueError, KeyError, TypeError):
+        record = read_stack_file(data_dir)
+        if record is None or not stack_is_running(record):
             continue
-        for entry in record.get("services", {}).values():
+        for entry in record["services"].values():
             found[entry.get("address")] = data_dir
     return found
 

@@ -252,3 +252,18 @@ def test_next_on_a_two_channel_sample_offers_its_channels(qtbot, stack, client, 
     window.channel_panel.rows[0][0].setChecked(False)
     assert window.canvas.image_item.image[..., 1].max() == 0  # channel 0 (green) hidden
     window.close()
+
+
+def test_the_channels_dock_names_channels_as_the_source_file_does(qtbot, stack, client, rng):
+    image = (rng.random((64, 64, 2)) * 3000).astype(np.uint16)
+    project = f"named-channels-{rng.integers(1 << 30)}"
+    client.create_project(project, preprocess=[("channel", {"index": 1})])
+    client.add_sample(project, "two", image, origin={"file": "cells.ome.tif", "axes": "CYX", "shape": [2, 64, 64],
+                                                     "height": 64, "width": 64, "channel": -1,
+                                                     "channel_names": ["membrane", "nuclei"]})
+    window = _open_window(qtbot, stack, project)
+    with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    assert [row[0].text() for row in window.channel_panel.rows] == ["membrane", "nuclei"]
+    window.close()

@@ -314,7 +314,7 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
             self.statusBar().showMessage("Nothing left to label in this project", 6000)
             return
         self.canvas.show_sample(leased.image, leased.shown_mask)
-        self.channel_panel.show_image(leased.image)
+        self.channel_panel.show_image(leased.image, list(leased.sample.origin.channel_names))
         self.dirty = False
         self.warnings.clear()
         how = "picked for you" if leased.leased else leased.strategy

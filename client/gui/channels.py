@@ -5,6 +5,8 @@ drawn; the image sent to the services stays as it is."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QDockWidget, QDoubleSpinBox, QGridLayout, QLabel, QWidget
@@ -35,8 +37,10 @@ class ChannelPanel(QDockWidget):
         self.setWidget(self.body)
         self.show_image(None)
 
-    def show_image(self, image: np.ndarray | None) -> None:
-        """A new image: one row per channel when it has channels to mix, else a note."""
+    def show_image(self, image: np.ndarray | None, names: Sequence[str] = ()) -> None:
+        """A new image: one row per channel when it has channels to mix, else
+        a note; each row named by the file's channel name when it has one
+        for every channel ("membrane", "nuclei"), else by its index."""
         while self.grid.count():
             widget = self.grid.takeAt(0).widget()
             if widget is not None:
@@ -52,7 +56,7 @@ class ChannelPanel(QDockWidget):
         for column, title in enumerate(("channel", "colour", "low %", "high %")):
             self.grid.addWidget(QLabel(title), 0, column)
         for index, display in enumerate(self.channels):
-            visible = QCheckBox(f"{index}")
+            visible = QCheckBox(names[index] if len(names) == len(self.channels) and names[index] else f"{index}")
             visible.setChecked(display.visible)
             colour = NoWheelComboBox()
             colour.addItems(list(COLOUR_NAMES))

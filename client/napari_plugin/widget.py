@@ -186,12 +186,16 @@ class LabelAssistWidget(QWidget):
             self.sample_id = info.sample_id
             layer = self._layer(IMAGE)
             if layer is None:
-                self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
+                layer = self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
             else:
                 layer.data = image
+            names = list(info.origin.channel_names) if info.origin.channel < 0 else []
+            layer.metadata["channel_names"] = names
             self._show_labels(prelabel)
             self._clear_findings()
-            self.status.setText(f"{info.stem} (sample {info.sample_id}): {note}; correct it, Inspect, Submit")
+            channels = f", channels {' / '.join(names)}" if names else ""
+            self.status.setText(f"{info.stem} (sample {info.sample_id}{channels}): {note}; correct it, Inspect, "
+                                "Submit")
         self._run("Next", work, show)
 
     def prelabel(self) -> None:

@@ -6,12 +6,20 @@ the project's name is typed to confirm); and ``sample delete``."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
 from labelassist.cli.assist import add_assist_steps
 from labelassist.cli.common import client_for, new_project
 from labelassist.io.formats import FORMAT_NAMES
+
+
+def _report(notes, failed) -> None:
+    for file, what in notes:
+        print(f"{file}: {what}")
+    for file, error in failed:
+        print(f"failed {file}: {error}", file=sys.stderr)
 
 
 def _register(args, create: bool) -> int:
@@ -23,14 +31,21 @@ def _register(args, create: bool) -> int:
     if not sources:
         raise ValueError(f"no image files in {', '.join(map(str, args.images))} (TIFF, PNG, JPEG or .ome.zarr)")
     failed: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     settings = dict(strategy=args.strategy, preprocess=args.pre, method=args.method, postprocess=args.post) \
         if create else {}
-    with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar, \
-            new_project(client, args.name, create, **settings) as outcome:
-        response = client.add_samples(args.name, file_samples(sources, args.axes, args.channel, args.tile or None,
-                                                              failed, progress=lambda: bar.update(1)))
-    for file, error in failed:
-        print(f"failed {file}: {error}", file=sys.stderr)
+    with client_for(args) as client, tqdm(desc=f"adding to {args.name}", unit="plane", file=sys.stderr) as bar:
+        samples = file_samples(sources, args.axes, args.channel, args.tile or None, failed,
+                               progress=lambda: bar.update(1), notes=notes)
+        first = next(samples, None)
+        if first is None:  # not one file read: no project is created, nothing is added
+            _report(notes, failed)
+            print(f"{args.name}: none of {len(sources)} files could be read; "
+                  f"{'no project was created' if create else 'nothing was added'}", file=sys.stderr)
+            return 1
+        with new_project(client, args.name, create, **settings) as outcome:
+            response = client.add_samples(args.name, itertools.chain([first], samples))
+    _report(notes, failed)
     for rejected in response.rejected:
         print(f"rejected {rejected.stem}: {rejected.error}", file=sys.stderr)
     if outcome["removed"]:
@@ -55,7 +70,7 @@ def cmd_project_export(args) -> int:
 
     with client_for(args) as client, tqdm(desc=f"exporting {args.name}", unit="sample", file=sys.stderr) as bar:
         report = client.download_labels(args.name, args.output, args.format, unique_ids=args.ids == "unique",
-                                      progress=lambda n: bar.update(n - bar.n))
+                                        progress=lambda n: bar.update(n - bar.n), ngff=args.ngff)
     for path in report.files:
         print(path)
     print(f"{args.name}: wrote {report.samples} labelled samples to {args.output} ({args.format})")
@@ -132,7 +147,9 @@ def _reading_arguments(parser) -> None:
     parser.add_argument("--labels", nargs="+", type=Path, default=[], metavar="PATH",
                         help="label files or folders, matched to the images by file name; stored as version 1")
     parser.add_argument("--axes", default=None, help="the files' axes (of TZCYX) when their metadata does not say")
-    parser.add_argument("--channel", type=int, default=None, help="keep only this channel (default: all, at most 16)")
+    parser.add_argument("--channel", type=int, default=None,
+                        help="keep only this channel of files with a channel axis; RGB images stay RGB, files "
+                             "without a channel axis stay as they are (default: all channels, at most 16)")
     parser.add_argument("--tile", type=int, default=1024,
                         help="planes larger than this a side become tiles of this size (0: never)")
 
@@ -164,6 +181,8 @@ def register(commands) -> None:
     export.add_argument("--ids", choices=("unique", "as-labelled"), default="unique",
                         help="ome-tiff: unique: object ids unique per file; as-labelled: each plane's ids as stored "
                              "(keeps ids that follow objects through a stack)")
+    export.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4",
+                        help="ome-zarr: the OME-Zarr (NGFF) version; 0.4 (Zarr v2) is what most tools read")
     export.set_defaults(handler=cmd_project_export)
     imported = actions.add_parser("import", help="samples and labels from another tool's export")
     imported.add_argument("name")

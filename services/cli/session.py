@@ -92,9 +92,14 @@ def _write_token_file(data_dir: Path, tokens: list[str]) -> Path:
 
 
 def cmd_status(args) -> int:
-    """Each service's health, at which address, and where that address came from."""
+    """Which stack the addresses are from, each service's health, at which
+    address, and where that address came from."""
     with client_for(args) as client:
         report = client.health()
+        print(f"{'stack':<9} {client.addresses.stack_note}")
+        if client.addresses.stack is None:
+            print(f"{'':<9} no running stack of this data directory gave these addresses: what answers there "
+                  "may be another stack (another user's); `labelassist up` starts yours")
         for name, address in client.addresses.as_dict().items():
             print(f"{name:<9} {address:<22} {report[name]:<12} (address from {client.addresses.source(name)})")
     triton_url = running_triton(args)
@@ -134,7 +139,6 @@ def cmd_demo(args) -> int:
 
 def cmd_gui(args) -> int:
     from labelassist.client.sdk import ServiceAddresses
-    from labelassist.proto.wire.addresses import stack_file
 
     try:
         from labelassist.client.gui.app import Connection, run_app
@@ -142,19 +146,18 @@ def cmd_gui(args) -> int:
         print(f"labelassist gui needs the client extra (pip install 'label-assistant[client]'): {error}",
               file=sys.stderr)
         return 2
-    overrides = {name: getattr(args, name) for name in ("selector", "assist", "inspect") if getattr(args, name)}
-    addresses = ServiceAddresses.discover(args.data_dir)
-    connection = Connection.from_addresses(ServiceAddresses(**{**addresses.as_dict(), **overrides}),
-                                           args.token or "", args.tls_root or "")
-    # With no running local stack and no address given, the last settings are the best guess.
-    use_saved = not overrides and not stack_file(args.data_dir).exists()
+    addresses = ServiceAddresses.discover(args.data_dir, **{name: getattr(args, name)
+                                                            for name in ("selector", "assist", "inspect")})
+    connection = Connection.from_addresses(addresses, args.token or "", args.tls_root or "")
+    # When nothing says where the services are, the last settings are the best guess.
+    use_saved = addresses.defaults_only
     return run_app(connection, args.annotator, args.project, use_saved=use_saved, large_targets=args.large_targets)
 
 
 def register(commands) -> None:
     up = commands.add_parser("up", help="start the services on this machine until Ctrl-C")
     up.add_argument("--host", default=env("HOST", "127.0.0.1"))
-    up.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+    up.add_argument("--base-port", type=int, default=env("BASE_PORT", "50051"),
                     help="selector's port; assist and inspect take the next two; 0 picks free ports")
     up.add_argument("--require-token", dest="token_list", action="append",
                     help="services accept only this bearer token (repeatable; it shows in `ps`: prefer "
@@ -173,7 +176,7 @@ def register(commands) -> None:
     commands.add_parser("status", help="each service's health").set_defaults(handler=cmd_status)
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
     demo.add_argument("--project", default="hela-demo", help="the demo project's name (a new name starts afresh)")
-    demo.add_argument("--base-port", type=int, default=int(env("BASE_PORT", "50051")),
+    demo.add_argument("--base-port", type=int, default=env("BASE_PORT", "50051"),
                       help="selector's port; assist and inspect take the next two; 0 picks free ports")
     demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,
                       help="keep serving after the workflow (default: when run from a terminal)")

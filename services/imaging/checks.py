@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from labelassist.io.axes import MIN_SIDE
+
 MAX_CHANNELS = 16
 
 
@@ -31,7 +33,8 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
     Raises
     ------
     ValueError
-        For an empty image, another number of dimensions or channels, a
+        For an empty image or one under ``MIN_SIDE`` pixels a side (a
+        single row or column), another number of dimensions or channels, a
         boolean or non-numeric dtype, or NaN/Inf values.
     """
     image = np.asarray(image)
@@ -39,6 +42,9 @@ def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
         raise ValueError(f"'{name}' is empty (shape {image.shape})")
     if image.ndim not in (2, 3):
         raise ValueError(f"'{name}' must be 2D (H, W) or channels-last (H, W, C); got shape {image.shape}")
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise ValueError(f"'{name}' of shape {image.shape} is too small to label: at least {MIN_SIDE}×{MIN_SIDE} "
+                         "pixels")
     if image.ndim == 3 and not 1 <= image.shape[2] <= MAX_CHANNELS:
         raise ValueError(f"'{name}' of shape {image.shape} taken as Y, X, C has {image.shape[2]} channels; at "
                          f"most {MAX_CHANNELS} are supported. If it is a stack or has its channels first, send it "

@@ -22,14 +22,19 @@ KNOWN_AXES = "TZCYX"
 CHANNEL_ALIASES = {"S": "C"}
 UNKNOWN_AXES = set("QIO")
 MAX_CHANNELS = 16
+# Planes thinner than this (a single row or column, one pixel) hold no object that can be outlined.
+MIN_SIDE = 2
 
 
 @dataclass(frozen=True)
 class AxisImage:
-    """An array and the name of each of its axes, e.g. ``"ZCYX"``."""
+    """An array and the name of each of its axes, e.g. ``"ZCYX"``; ``rgb``
+    when its C axis holds a colour image's samples (RGB, RGBA), which a
+    channel choice leaves whole."""
 
     data: np.ndarray
     axes: str
+    rgb: bool = False
 
     def describe(self) -> str:
         return f"axes {self.axes} {tuple(self.data.shape)}"
@@ -70,7 +75,7 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
         from labelassist.io.vendor import lazy_scene
 
         data, found = lazy_scene(path)
-        return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
+        return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)), is_rgb(found, axes))
     if path.suffix.lower() in TIFF_SUFFIXES:
         data = read_image(path)
         with tifffile.TiffFile(path) as tiff:
@@ -78,15 +83,21 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
     else:
         data = read_image(path)
         with Image.open(path) as image:
-            found = "YX" if data.ndim == 2 else "YXC" if image.mode in ("RGB", "RGBA", "LA", "CMYK") else ""
-    found = "".join(CHANNEL_ALIASES.get(a, a) for a in found)
-    return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
+            found = "YX" if data.ndim == 2 else "YXS" if image.mode in ("RGB", "RGBA", "LA", "CMYK") else ""
+    return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)), is_rgb(found, axes))
+
+
+def is_rgb(found: str, axes: str | None = None) -> bool:
+    """Whether a file's axes as its reader names them (``found``) hold a
+    colour image's samples, unless the user stated the axes."""
+    return not axes and any(CHANNEL_ALIASES.get(a) == "C" for a in found)
 
 
 def checked_axes(name: str, found: str, axes: str | None, shape: tuple[int, ...]) -> str:
     """The axes of data of ``shape``: ``axes`` when given (checked against
     the data), else what the file said (``found``), when it names every
     dimension. Raises ValueError saying what to give."""
+    found = "".join(CHANNEL_ALIASES.get(a, a) for a in found)
     if axes:
         axes = axes.upper()
         if len(axes) != len(shape) or set(axes) - set(KNOWN_AXES) or len(set(axes)) != len(axes) \

@@ -9,6 +9,8 @@ import numpy as np
 import tifffile
 from PIL import Image
 
+from labelassist.io.tiff_checks import CorruptTiffError, check_tiff
+
 TIFF_SUFFIXES = (".tif", ".tiff")
 # Microscope vendors' files (Zeiss, Nikon, Leica) through bioio: the formats extra.
 VENDOR_SUFFIXES = (".czi", ".nd2", ".lif")
@@ -20,6 +22,10 @@ ZARR_SUFFIXES = (".ome.zarr", ".zarr")  # OME-Zarr images: folders, read lazily 
 def read_image(path: str | Path) -> np.ndarray:
     """The pixels of a TIFF, PNG or JPEG file, or of a vendor file's only
     scene (CZI, ND2, LIF; axes of one plane dropped).
+
+    A TIFF file that is truncated, or whose pages disagree with its OME or
+    ImageJ metadata, is a ``ValueError`` saying what was expected and found
+    (see ``labelassist.io.tiff_checks``).
 
     A file that does not decode is a ``ValueError`` naming the file; the
     decoders' own messages are left out, since they quote the file's first
@@ -34,9 +40,13 @@ def read_image(path: str | Path) -> np.ndarray:
         return np.asarray(lazy_scene(path)[0])
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:
-            return tifffile.imread(path)
+            with tifffile.TiffFile(path) as tiff:
+                check_tiff(tiff, path.name)
+                return tiff.asarray()
         with Image.open(path) as image:
             return np.asarray(image)
+    except CorruptTiffError:
+        raise
     except (OSError, ValueError, SyntaxError, tifffile.TiffFileError, Image.DecompressionBombError) as error:
         raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
                          "expected a TIFF, PNG or JPEG file") from None

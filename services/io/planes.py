@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, AxisImage, checked_axes, read_with_axes
+from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, MIN_SIDE, AxisImage, checked_axes, is_rgb, read_with_axes
 from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
+from labelassist.io.metadata import ImageMetadata, tiff_metadata, zarr_metadata
+from labelassist.io.tiff_checks import check_tiff
 from labelassist.io.vendor import lazy_scenes, scene_label
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
@@ -42,11 +44,15 @@ def file_stem(path: str | Path) -> str:
 @dataclass(frozen=True)
 class Source:
     """A source file's layout: its axes (of ``TZCYX``) and shape in them,
-    and the scene's name in a file of several (a LIF's series)."""
+    the scene's name in a file of several (a LIF's series), and whether its
+    C axis holds an RGB image's samples; what the file says of its channel
+    names and pixel size."""
     file: str
     axes: str
     shape: tuple[int, ...]
     scene: str = ""
+    rgb: bool = False
+    metadata: ImageMetadata = field(default=ImageMetadata(), compare=False)
 
     def extent(self, axis: str) -> int:
         return self.shape[self.axes.index(axis)] if axis in self.axes else 1
@@ -87,39 +93,82 @@ class Region:
     def as_dict(self) -> dict:
         return {"file": self.source.file, "axes": self.source.axes, "shape": list(self.source.shape),
                 "t": self.t, "z": self.z, "y": self.y, "x": self.x, "height": self.height, "width": self.width,
-                "channel": self.channel, "scene": self.source.scene}
+                "channel": self.channel, "scene": self.source.scene, **self.source.metadata.as_origin()}
+
+
+def _spans(extent: int, tile: int) -> list[tuple[int, int]]:
+    """(start, size) of the tiles along one axis; a remainder too thin to
+    label (under MIN_SIDE) joins the tile before it."""
+    spans = [(start, min(tile, extent - start)) for start in range(0, extent, tile)]
+    if len(spans) > 1 and spans[-1][1] < MIN_SIDE:
+        (start, size), (_, rest) = spans[-2], spans.pop()
+        spans[-1] = (start, size + rest)
+    return spans
 
 
 def _grid(height: int, width: int, tile: int | None) -> list[tuple[int, int, int, int]]:
     """(y, x, h, w) of the tiles covering a plane; one region when it fits."""
     if not tile or (height <= tile and width <= tile):
         return [(0, 0, height, width)]
-    return [(y, x, min(tile, height - y), min(tile, width - x))
-            for y in range(0, height, tile) for x in range(0, width, tile)]
+    return [(y, x, h, w) for y, h in _spans(height, tile) for x, w in _spans(width, tile)]
+
+
+def _check_size(source: Source) -> None:
+    """Refuse a file whose planes hold no pixels or are too thin to label."""
+    name = Path(source.file).name
+    if 0 in source.shape:
+        empty = "".join(a for a, n in zip(source.axes, source.shape) if n == 0)
+        raise ValueError(f"{name} has axes {source.axes} {source.shape}: no pixels (its {empty} axis is empty)")
+    height, width = source.extent("Y"), source.extent("X")
+    if min(height, width) < MIN_SIDE:
+        raise ValueError(f"{name} has axes {source.axes} {source.shape}: planes of {height}×{width} pixels are too "
+                         f"small to label (at least {MIN_SIDE}×{MIN_SIDE})")
 
 
 def _planes(source: Source) -> list[tuple[int, int]]:
     return [(t, z) for t in range(source.extent("T")) for z in range(source.extent("Z"))]
 
 
+def picked_channel(source: Source, channel: int | None) -> int | None:
+    """The channel a choice of ``channel`` takes from ``source``: it applies
+    to files with a channel axis; an RGB image stays RGB and a file without
+    a channel axis stays as it is (None)."""
+    if channel is None or source.rgb or "C" not in source.axes:
+        return None
+    count = source.extent("C")
+    if not 0 <= channel < count:
+        raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: --channel {channel} "
+                         f"is out of range 0-{count - 1}")
+    return channel
+
+
+def channel_report(source: Source, channel: int) -> str:
+    """What a choice of ``channel`` did to ``source``, in words, for the
+    per-file report of a folder of mixed files."""
+    if picked_channel(source, channel) is not None:
+        return f"channel {channel} of {source.extent('C')} (axes {source.axes})"
+    if source.rgb:
+        return "an RGB image: kept as RGB (--channel applies to files with a channel axis)"
+    return f"no channel axis (axes {source.axes}): read as it is (--channel applies to files with a channel axis)"
+
+
 def _channels(source: Source, channel: int | None) -> list[int] | None:
     """The channels a sample holds: one picked, or all (at most 16)."""
+    if (picked := picked_channel(source, channel)) is not None:
+        return [picked]
     count = source.extent("C")
-    if channel is not None:
-        if not 0 <= channel < count:
-            raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: --channel {channel} "
-                             f"is out of range 0-{count - 1}")
-        return [channel] if "C" in source.axes else None
     if count > MAX_CHANNELS:
         raise ValueError(f"{Path(source.file).name} has axes {source.axes} {source.shape}: {count} channels; "
                          "pick one with --channel")
     return None
 
 
-def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = ""
-                ) -> Iterator[tuple[Region, np.ndarray]]:
-    source = Source(file, image.axes, tuple(image.data.shape), scene)
+def _from_array(image: AxisImage, file: str, channel: int | None, tile: int | None, scene: str = "",
+                metadata: ImageMetadata = ImageMetadata()) -> Iterator[tuple[Region, np.ndarray]]:
+    source = Source(file, image.axes, tuple(image.data.shape), scene, image.rgb, metadata)
+    _check_size(source)
     _channels(source, channel)
+    channel = picked_channel(source, channel)
     data = image.data
     order = [a for a in "TZYXC" if a in image.axes]
     data = np.transpose(data, [image.axes.index(a) for a in order])
@@ -142,10 +191,11 @@ class _TiffPlanes:
 
     def __init__(self, tiff: tifffile.TiffFile, file: str, axes: str | None):
         series = tiff.series[0]
-        found = "".join({"S": "C"}.get(a, a) for a in series.axes)
         self.series, self.pages = series, series.pages
-        self.source = Source(file, checked_axes(Path(file).name, found, axes, tuple(series.shape)),
-                             tuple(series.shape))
+        self.source = Source(file, checked_axes(Path(file).name, series.axes, axes, tuple(series.shape)),
+                             tuple(series.shape), rgb=is_rgb(series.axes, axes), metadata=tiff_metadata(tiff))
+        if series.dataoffset is not None and len(tiff.pages) < len(series.pages):
+            raise _WholeFile()  # one directory for every plane's pixels (ImageJ's large stacks)
         page_dims = len(series.keyframe.shape)
         self.page_axes = self.source.axes[-page_dims:]
         self.leading = self.source.axes[:-page_dims]
@@ -203,7 +253,9 @@ def _bands(page, band: int) -> Iterator[tuple[int, np.ndarray]]:
 
 def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> Iterator[tuple[Region, np.ndarray]]:
     source = planes.source
+    _check_size(source)
     picked = _channels(source, channel)
+    channel = picked_channel(source, channel)
     in_pages = "C" in planes.leading
     for t, z in _planes(source):
         pages = [planes.page(t, z, c) for c in (picked if picked is not None else range(source.extent("C")))] \
@@ -212,15 +264,21 @@ def _from_tiff(planes: _TiffPlanes, channel: int | None, tile: int | None) -> It
         grid = _grid(height, width, tile)
         band = grid[0][2]
         streams = [_bands(page, band) for page in pages]
+        held = None  # the last row of tiles, when it reaches into the last (thin) band
         for (y, rows), *others in zip(*streams):
             if in_pages:
                 rows = np.stack([rows] + [r for _, r in others], axis=-1) if others else rows
             elif "C" in source.axes and channel is not None:
                 rows = rows[..., channel]
-            for gy, gx, h, w in grid:
-                if gy == y:
-                    region = Region(source, t, z, gy, gx, h, w, -1 if channel is None else channel, len(grid) > 1)
-                    yield region, rows[:h, gx:gx + w].copy()  # the band's buffer is reused
+            if held is not None:
+                y, rows, held = held[0], np.concatenate([held[1], rows]), None
+            tiles = [(gy, gx, h, w) for gy, gx, h, w in grid if gy == y]
+            if tiles and tiles[0][2] > len(rows):
+                held = y, rows.copy()
+                continue
+            for gy, gx, h, w in tiles:
+                region = Region(source, t, z, gy, gx, h, w, -1 if channel is None else channel, len(grid) > 1)
+                yield region, rows[:h, gx:gx + w].copy()  # the band's buffer is reused
 
 
 def read_samples(path: str | Path, axes: str | None = None, channel: int | None = None,
@@ -238,11 +296,14 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
         The file's axes, one letter of ``TZCYX`` per dimension, for a file
         whose metadata does not say.
     channel : int, optional
-        Keep only this channel; without it all channels (at most 16) stay,
+        Keep only this channel of a file with a channel axis (RGB images
+        stay RGB, files without a channel axis stay as they are; see
+        :func:`picked_channel`); without it all channels (at most 16) stay,
         channels last.
     tile : int, optional
         Cut planes larger than ``tile`` a side into ``tile``-sized regions
-        (the last row and column smaller).
+        (the last row and column smaller, or larger by a remainder too thin
+        to label on its own).
 
     Yields
     ------
@@ -253,7 +314,10 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     Raises
     ------
     ValueError
-        Unknown axes, or a channel out of range, naming the axes found.
+        Unknown axes, a channel out of range, or planes with no pixels or
+        under ``MIN_SIDE`` pixels a side, naming the axes found; a
+        TIFF file that is truncated or whose pages disagree with its
+        metadata, saying what was expected and found.
     OSError
         A file that cannot be read.
     """
@@ -263,11 +327,14 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
     if path.suffix.lower() in VENDOR_SUFFIXES:
         yield from _vendor_samples(path, axes, channel, tile)
         return
+    metadata = ImageMetadata()
+    if path.name.lower().endswith(ZARR_SUFFIXES):
+        metadata = zarr_metadata(path)
     if path.suffix.lower() in TIFF_SUFFIXES:
         try:
             with tifffile.TiffFile(path) as tiff:
-                if not tiff.series:
-                    raise tifffile.TiffFileError("no image series")
+                check_tiff(tiff, path.name)
+                metadata = tiff_metadata(tiff)
                 try:
                     planes = _TiffPlanes(tiff, str(path), axes)
                 except _WholeFile:
@@ -279,15 +346,15 @@ def read_samples(path: str | Path, axes: str | None = None, channel: int | None 
             # The decoders' messages quote the file's bytes: name the file and the kind of fault only.
             raise ValueError(f"{path.name}: not a readable image ({type(error).__name__}); "
                              "expected a TIFF, PNG or JPEG file") from None
-    yield from _from_array(read_with_axes(path, axes), str(path), channel, tile)
+    yield from _from_array(read_with_axes(path, axes), str(path), channel, tile, metadata=metadata)
 
 
 def _vendor_samples(path: Path, axes: str | None, channel: int | None, tile: int | None
                     ) -> Iterator[tuple[Region, np.ndarray]]:
     """Each scene of a vendor file in turn."""
-    for name, data, found in lazy_scenes(path):
-        image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
-        yield from _from_array(image, str(path), channel, tile, name)
+    for name, data, found, metadata in lazy_scenes(path):
+        image = AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)), is_rgb(found, axes))
+        yield from _from_array(image, str(path), channel, tile, name, metadata)
 
 
 def image_files(paths) -> list[Path]:
@@ -303,4 +370,5 @@ def image_files(paths) -> list[Path]:
     return found
 
 
-__all__ = ["KNOWN_AXES", "Region", "Source", "file_stem", "image_files", "read_samples"]
+__all__ = ["KNOWN_AXES", "Region", "Source", "channel_report", "file_stem", "image_files", "picked_channel",
+           "read_samples"]

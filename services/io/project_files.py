@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from labelassist.io.images import VENDOR_SUFFIXES
-from labelassist.io.planes import file_stem, image_files, read_samples
+from labelassist.io.planes import channel_report, file_stem, image_files, read_samples
 from labelassist.io.vendor import scene_label
 
 # A label file labels the image of its name: a.tif or a_labels.ome.tif labels a.tif.
@@ -58,16 +58,20 @@ def label_planes(path: Path, source, tile: int | None) -> dict:
 
 def file_samples(sources, axes: str | None = None, channel: int | None = None, tile: int | None = 1024,
                  failed: list[tuple[str, str]] | None = None,
-                 progress: Callable[[], None] = lambda: None) -> Iterator[dict]:
+                 progress: Callable[[], None] = lambda: None,
+                 notes: list[tuple[str, str]] | None = None) -> Iterator[dict]:
     """Every sample of every (image, label) file, one at a time, as
     ``add_samples`` takes them: stem, image, sequence, label, origin.
 
     ``sources`` are (image file, its label files by scene) as
     :func:`source_files` gives them. A file that fails is recorded in
     ``failed`` (file, reason) and the rest go on; ``progress`` is called
-    once per sample.
+    once per sample. With a ``channel``, ``notes`` gets (file, what the
+    choice did to it) for each file (and scene): a channel taken, an RGB
+    image kept whole, or a file without a channel axis read as it is.
     """
     failed = [] if failed is None else failed
+    notes = [] if notes is None else notes
     for image_path, label_paths in sources:
         try:
             labels, labelled = None, None
@@ -76,6 +80,9 @@ def file_samples(sources, axes: str | None = None, channel: int | None = None, t
                 scene = scene_label(source.scene) if source.scene else ""
                 if labelled != source:
                     labelled = source
+                    if channel is not None:
+                        notes.append((image_path.name + (f" ({scene})" if scene else ""),
+                                      channel_report(source, channel)))
                     labels = label_planes(label_paths[scene], source, tile) if scene in label_paths else None
                 stack = source.extent("T") > 1 or source.extent("Z") > 1
                 sequence = (file_stem(image_path) + (f"_{scene}" if scene else "")

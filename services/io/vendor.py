@@ -13,9 +13,11 @@ import re
 from pathlib import Path
 
 from labelassist.io.images import VENDOR_SUFFIXES
+from labelassist.io.metadata import ImageMetadata
 
 # bioio's dimension letters: S holds the samples of an RGB pixel.
 SAMPLES = "S"
+PLACEHOLDER_NAME = re.compile(r"(Channel|C):\d+(:\d+)?")
 
 
 def _open(path: Path):
@@ -41,8 +43,8 @@ def scene_label(name: str) -> str:
 
 def lazy_scene(path: str | Path, scene: str | None = None):
     """One scene of a vendor file as a lazy (dask) array and its axes in
-    our letters (``TZCYX`` or a subset; an RGB file's samples are its
-    channels, last); axes of one plane are dropped.
+    our letters (``TZCYX`` or a subset; an RGB file's samples are ``S``,
+    last); axes of one plane are dropped.
 
     Parameters
     ----------
@@ -74,16 +76,31 @@ def lazy_scene(path: str | Path, scene: str | None = None):
 
 
 def lazy_scenes(path: str | Path):
-    """Every scene of a vendor file, opened once: (name, lazy array, axes)
-    as :func:`lazy_scene` gives them, one scene after the other (each
-    array is valid until the next is asked for); the name is empty for a
-    file of one scene, which names none."""
+    """Every scene of a vendor file, opened once: (name, lazy array, axes,
+    metadata) as :func:`lazy_scene` gives them with the scene's channel
+    names and pixel size, one scene after the other (each array is valid
+    until the next is asked for); the name is empty for a file of one
+    scene, which names none."""
     path = Path(path)
     image = _open(path)
     names = list(image.scenes)
     for name in names:
         image.set_scene(name)
-        yield (name if len(names) > 1 else "", *_scene_array(image, path))
+        yield (name if len(names) > 1 else "", *_scene_array(image, path), _scene_metadata(image))
+
+
+def _scene_metadata(image) -> ImageMetadata:
+    """The current scene's channel names (bioio's placeholders such as
+    "Channel:0" are no names) and pixel size in micrometres."""
+    try:
+        names = tuple(str(n) for n in image.channel_names or ())
+        sizes = image.physical_pixel_sizes
+        size = tuple(float(getattr(sizes, axis) or 0.0) for axis in "XYZ")
+    except Exception:  # noqa: BLE001 - a reader without this metadata still gives its pixels
+        return ImageMetadata()
+    if all(PLACEHOLDER_NAME.fullmatch(n) for n in names):
+        names = ()
+    return ImageMetadata(names, tuple(s if s > 0 else 0.0 for s in size))
 
 
 def _scene_array(image, path: Path):
@@ -96,7 +113,7 @@ def _scene_array(image, path: Path):
                          "export the channels as separate files")
     wanted = "TZYX" + SAMPLES if rgb else "TZCYX"
     data = image.get_image_dask_data(wanted)
-    axes = wanted.replace(SAMPLES, "C")
+    axes = wanted
     keep = [i for i, axis in enumerate(axes) if axis in "YX" or data.shape[i] > 1]
     data = data[tuple(slice(None) if i in keep else 0 for i in range(len(axes)))]
     return data, "".join(axes[i] for i in keep)

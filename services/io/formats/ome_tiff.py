@@ -48,13 +48,18 @@ class SourceLabels:
         through a stack stay the same).
     scene : str
         The scene's name in a file of several (a LIF's series), else empty.
+    physical_size : (float, float, float)
+        The source's pixel size in micrometres along X, Y and Z (0: not
+        known), written as the label image's PhysicalSizeX/Y/Z.
     """
 
-    def __init__(self, file: str, axes: str, shape: tuple[int, ...], unique_ids: bool = True, scene: str = ""):
+    def __init__(self, file: str, axes: str, shape: tuple[int, ...], unique_ids: bool = True, scene: str = "",
+                 physical_size: tuple[float, float, float] = (0.0, 0.0, 0.0)):
         if len(axes) != len(shape) or not axes.endswith(("YX", "YXC")):
             raise ValueError(f"{file}: a source layout needs axes ending in YX and one extent each, "
                              f"got axes {axes!r} {shape}")
         self.file, self.unique_ids, self.scene = file, unique_ids, scene
+        self.physical_size = physical_size
         extents = dict(zip(axes, shape))
         self.axes = "".join(a for a in "TZYX" if a in axes)
         self.shape = tuple(int(extents[a]) for a in self.axes)
@@ -106,7 +111,11 @@ class SourceLabels:
         scene = f"_{scene_label(self.scene)}" if self.scene else ""
         path = Path(folder) / f"{file_stem(self.file)}{scene}{LABEL_SUFFIX}.ome.tif"
         dtype = np.uint8 if self.top < 256 else np.uint16 if self.top < 65536 else np.uint32
-        options = {"ome": True, "metadata": {"axes": self.axes}, "compression": "zlib"}
+        metadata = {"axes": self.axes}
+        for axis, size in zip("XYZ", self.physical_size):
+            if size > 0 and (axis != "Z" or "Z" in self.axes):
+                metadata |= {f"PhysicalSize{axis}": size, f"PhysicalSize{axis}Unit": "µm"}
+        options = {"ome": True, "metadata": metadata, "compression": "zlib"}
         if self._scratch is None:
             return write_replacing(path, lambda fresh: tifffile.imwrite(
                 fresh, self.labels.reshape(self.shape).astype(dtype), **options))
@@ -154,7 +163,8 @@ def write(samples: Iterable[LabelledImage], folder: Path, unique_ids: bool = Tru
             continue
         key = (origin.file, origin.scene)
         if key not in files:
-            files[key] = SourceLabels(origin.file, origin.axes, tuple(origin.shape), unique_ids, origin.scene)
+            size = tuple(float(getattr(origin, f"physical_size_{axis}", 0.0) or 0.0) for axis in "xyz")
+            files[key] = SourceLabels(origin.file, origin.axes, tuple(origin.shape), unique_ids, origin.scene, size)
         files[key].place(origin, sample.label)
     return [labels.write(folder) for labels in files.values()] + written
 

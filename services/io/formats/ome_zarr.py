@@ -22,24 +22,55 @@ from labelassist.io.images import ZARR_SUFFIXES
 from labelassist.io.planes import file_stem
 
 LABEL_NAME = "objects"
+NGFF_VERSIONS = ("0.4", "0.5")  # 0.4: Zarr v2, what most tools read today; 0.5: Zarr v3
 
 
-def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
-    """``folder/<stem>.ome.zarr`` for each sample, image and label."""
+def _origin_metadata(origin, image: np.ndarray) -> dict:
+    """``write_image``'s keywords for what the source file said: the pixel
+    size as the ``scale`` of y and x in micrometres, and the channel names
+    as omero channels (with each channel's display window)."""
+    options = {}
+    sizes = {axis: float(getattr(origin, f"physical_size_{axis}", 0.0) or 0.0) for axis in "yx"}
+    if origin is not None and all(sizes.values()):
+        options |= {"scale": sizes, "axes_units": {axis: "micrometer" for axis in "yx"}}
+    names = list(getattr(origin, "channel_names", ()) or ())
+    if image.ndim == 3 and len(names) == image.shape[2] and getattr(origin, "channel", 0) < 0:
+        limits = np.iinfo(image.dtype) if image.dtype.kind in "ui" else None
+        options["omero"] = {"channels": [
+            {"label": name, "active": True, "color": "FFFFFF",
+             "window": {"start": float(image[..., index].min()), "end": float(image[..., index].max()),
+                        "min": float(limits.min if limits else image[..., index].min()),
+                        "max": float(limits.max if limits else image[..., index].max())}}
+            for index, name in enumerate(names)]}
+    return options
+
+
+def write(samples: Iterable[LabelledImage], folder: Path, ngff: str = "0.4") -> list[Path]:
+    """``folder/<stem>.ome.zarr`` for each sample, image and label, in NGFF
+    ``ngff`` (0.4 or 0.5), with the source's pixel size and channel names."""
+    formats = needs("ome_zarr.format")
+    if str(ngff) not in NGFF_VERSIONS:
+        raise ValueError(f"OME-Zarr version {ngff!r} is not one of {', '.join(NGFF_VERSIONS)}")
+    fmt = formats.FormatV04() if str(ngff) == "0.4" else formats.FormatV05()
     folder = writable_folder(folder)
-    return [write_replacing(folder / f"{sample.stem}.ome.zarr", lambda path, one=sample: _write_store(one, path))
+    return [write_replacing(folder / f"{sample.stem}.ome.zarr", lambda path, one=sample: _write_store(one, path, fmt))
             for sample in samples]
 
 
-def _write_store(sample: LabelledImage, path: Path) -> None:
+def _write_store(sample: LabelledImage, path: Path, fmt) -> None:
     zarr, writer = needs("zarr"), needs("ome_zarr.writer")
     image = np.asarray(sample.image)
-    group = zarr.open_group(str(path), mode="w")
+    group = zarr.open_group(str(path), mode="w", zarr_format=fmt.zarr_format)
     channels_first = np.moveaxis(image, -1, 0) if image.ndim == 3 else image
-    writer.write_image(channels_first, group, axes="cyx" if image.ndim == 3 else "yx", scale_factors=[])
+    metadata = _origin_metadata(sample.origin, image)
+    scale = {"scale": metadata["scale"]} if "scale" in metadata else {}
+    if scale and image.ndim == 3:
+        metadata["scale"] = {"c": 1.0, **metadata["scale"]}
+    writer.write_image(channels_first, group, axes="cyx" if image.ndim == 3 else "yx", scale_factors=[],
+                       fmt=fmt, **metadata)
     label = np.asarray(sample.label)
     writer.write_labels(label.astype(np.uint32 if label.max(initial=0) > 65535 else np.uint16), group,
-                        name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[])
+                        name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[], fmt=fmt, **scale)
 
 
 def _image_and_label(path: Path):
@@ -136,4 +167,4 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
 
 
 FORMAT = LabelFormat("ome-zarr", "OME-Zarr (NGFF): DIR/<sample>.ome.zarr, the image with its label image under "
-                     "labels/objects", write, read)
+                     "labels/objects", write, read, options=("ngff",))

@@ -266,7 +266,7 @@ class RegisterDatasetResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ...) -> None: ...
 
 class SampleOrigin(_message.Message):
-    __slots__ = ("file", "axes", "shape", "t", "z", "y", "x", "height", "width", "channel", "scene")
+    __slots__ = ("file", "axes", "shape", "t", "z", "y", "x", "height", "width", "channel", "scene", "channel_names", "physical_size_x", "physical_size_y", "physical_size_z")
     FILE_FIELD_NUMBER: _ClassVar[int]
     AXES_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
@@ -278,6 +278,10 @@ class SampleOrigin(_message.Message):
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     SCENE_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_NAMES_FIELD_NUMBER: _ClassVar[int]
+    PHYSICAL_SIZE_X_FIELD_NUMBER: _ClassVar[int]
+    PHYSICAL_SIZE_Y_FIELD_NUMBER: _ClassVar[int]
+    PHYSICAL_SIZE_Z_FIELD_NUMBER: _ClassVar[int]
     file: str
     axes: str
     shape: _containers.RepeatedScalarFieldContainer[int]
@@ -289,7 +293,11 @@ class SampleOrigin(_message.Message):
     width: int
     channel: int
     scene: str
-    def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ..., scene: _Optional[str] = ...) -> None: ...
+    channel_names: _containers.RepeatedScalarFieldContainer[str]
+    physical_size_x: float
+    physical_size_y: float
+    physical_size_z: float
+    def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ..., scene: _Optional[str] = ..., channel_names: _Optional[_Iterable[str]] = ..., physical_size_x: _Optional[float] = ..., physical_size_y: _Optional[float] = ..., physical_size_z: _Optional[float] = ...) -> None: ...
 
 class AddSampleParams(_message.Message):
     __slots__ = ("project", "stem", "sequence", "origin", "label_source")

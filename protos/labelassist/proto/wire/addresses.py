@@ -5,6 +5,7 @@ up`` records the running stack."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 from pathlib import Path
@@ -36,6 +37,27 @@ def default_data_dir() -> Path:
 def stack_file(data_dir: Path | None = None) -> Path:
     """Where ``labelassist up`` records the running services' addresses."""
     return Path(data_dir or default_data_dir()) / "run" / "stack.json"
+
+
+def read_stack_file(data_dir: Path | None = None) -> dict | None:
+    """The record ``labelassist up`` wrote in ``data_dir`` (pid, services'
+    addresses, Triton), or None when there is none or it does not parse."""
+    try:
+        record = json.loads(stack_file(data_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and isinstance(record.get("services"), dict) else None
+
+
+def stack_is_running(record: dict) -> bool:
+    """Whether the ``labelassist up`` that wrote ``record`` still runs on this machine."""
+    try:
+        os.kill(int(record["pid"]), 0)
+    except PermissionError:
+        return True  # another user's process: alive
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return True
 
 
 def free_port(host: str = DEFAULT_HOST) -> int:
