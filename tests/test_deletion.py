@@ -263,7 +263,7 @@ def test_project_create_from_files_none_of_which_reads_leaves_no_project(start_s
         (folder / name).write_bytes(b"not an image at all")
     done = cli(selector, "project", "create", "cells", "--images", str(folder))
     assert done.returncode == 1
-    assert "failed" in done.stderr and "cells: not created" in done.stderr
+    assert "failed" in done.stderr and "cells: none of 2 files could be read; no project was created" in done.stderr
     with sdk(selector) as client:
         assert client.list_projects() == []
 

@@ -33,6 +33,9 @@ NOT_IN_CLIENT_ROLE = ("labelassist.client.napari_plugin",)
 # Programs Triton's Python backend runs (they import its triton_python_backend_utils);
 # the demo has Triton load them from the installed wheel.
 TRITON_PROGRAMS = ("labelassist.triton_template.",)
+# Alembic's environment script runs inside Alembic (alembic.context is set only
+# there); a selector's start runs it from the installed wheel in the demo.
+ALEMBIC_SCRIPTS = ("labelassist.selector.migrations.env",)
 # Where this tree's built stack already lies, to lend to the services role.
 DEPENDENCY_PATHS = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
 
@@ -225,7 +228,8 @@ def import_every(installed: Installed, modules: list[str], cwd: Path) -> dict[st
 def importable_modules(built: Built) -> list[str]:
     # __main__ modules start a service when imported; the demo runs them.
     return sorted(module_name(f) for f in wheel_files(built.wheel) if f.endswith(".py")
-                  and not f.endswith("/__main__.py") and not module_name(f).startswith(TRITON_PROGRAMS))
+                  and not f.endswith("/__main__.py") and not module_name(f).startswith(TRITON_PROGRAMS)
+                  and module_name(f) not in ALEMBIC_SCRIPTS)
 
 
 # -- the artefacts ----------------------------------------------------------------------------------------------

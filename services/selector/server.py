@@ -33,9 +33,9 @@ from labelassist.selector.inspection_settings import check_settings, settings_fr
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.server_admin import ProjectAdmin
+from labelassist.selector.server_answers import FindingAnswerCalls
 from labelassist.selector.database import database_cause
 from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry, row_id
-from labelassist.selector import finding_answers
 from labelassist.selector.strategies import STRATEGIES
 
 ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
@@ -107,14 +107,6 @@ def evidence_to_proto(row: dict) -> pb.PrelabelEvidence:
                                matched_objects=row["matched"])
 
 
-
-def answer_to_proto(row: dict) -> pb.FindingAnswer:
-    return pb.FindingAnswer(answer_id=row["id"], sample_id=row["sample_id"], criterion=row["criterion"],
-                            measured=row["measured"], bound=row["bound"],
-                            object_ids=[int(i) for i in row["object_ids"].split(",") if i],
-                            annotator=row["annotator"], answered_at=row["answered_at"],
-                            undone_by=row["undone_by"], undone_at=row["undone_at"])
-
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def __init__(self, config: ServiceConfig):
         options = config.options
@@ -143,6 +135,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.operations = operations_catalogue(options.get("assist_address"))
         self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
         self.admin = ProjectAdmin(self.store, self._project_message)
+        self.answers = FindingAnswerCalls(self.store)
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -469,23 +462,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         return pb.RecordTrainingResponse(recorded=len(runs))
 
     def AnswerFinding(self, request, context):
-        require("submit", request.project)
-        project, given = self.store.project(request.project), request.answer
-        row = finding_answers.record_answer(self.store.engine, project.id, given.sample_id, given.criterion,
-                                            given.measured, given.bound, given.object_ids,
-                                            annotator_name(given.annotator))
-        return pb.AnswerFindingResponse(answer=answer_to_proto(row))
+        return self.answers.answer(request)
 
     def ListFindingAnswers(self, request, context):
-        require("fetch", request.project)
-        rows = finding_answers.project_answers(self.store.reader, self.store.project(request.project).id)
-        return pb.ListFindingAnswersResponse(answers=[answer_to_proto(row) for row in rows])
+        return self.answers.list(request)
 
     def UndoFindingAnswer(self, request, context):
-        row = finding_answers.answer(self.store.reader, request.answer_id)
-        require("review", self.store.project_name(row["project_id"]))
-        row = finding_answers.undo_answer(self.store.engine, request.answer_id, annotator_name(request.reviewer))
-        return pb.UndoFindingAnswerResponse(answer=answer_to_proto(row))
+        return self.answers.undo(request)
 
     def ExportLabels(self, request, context):
         require("export", request.project)

@@ -22,7 +22,7 @@ from labelassist.runtime.errors import AlreadyExistsError, ConflictError, NotFou
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
-                                         ranked, reviews, samples, skips)
+                                         ranked, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
     ORIGINS,
     LabelVersion,
@@ -32,10 +32,10 @@ from labelassist.selector.records import (  # noqa: F401 - the store's records, 
     import_annotator,
     origin_text,
 )
+from labelassist.selector.review_records import ReviewRecords
 from labelassist.selector.score_records import ScoreRecords
 from labelassist.selector.scoring import image_features
 
-VERDICTS = ("accepted", "rejected")
 # PostgreSQL advisory lock over the blob store: a deletion's collection of
 # unreferenced blobs holds it alone, a write that reuses a blob shares it.
 BLOB_LOCK = 0x1A5E_0002
@@ -51,7 +51,7 @@ def row_id(value: int, name: str = "sample_id") -> int:
         raise ValueError(f"'{name}' {value} is out of range: ids lie between 1 and {MAX_ROW_ID}")
     return value
 
-class Store(ScoreRecords):
+class Store(ScoreRecords, ReviewRecords):
     """All selector state behind plain methods; safe to share across threads."""
 
     def __init__(self, url: str, blob_root: Path | str):
@@ -339,39 +339,6 @@ class Store(ScoreRecords):
                  .order_by(newest.desc(), samples.c.id.desc()).limit(limit))
         with self.reader.connect() as connection:
             return [SampleRow(**r._mapping, features=None) for r in connection.execute(query).all()]
-
-    def review_label(self, sample_id: int, reviewer: str, verdict: str, comment: str = "", version: int = 0
-                     ) -> dict:
-        """Record a reviewer's verdict ("accepted" or "rejected") on a label
-        version (0: the newest); the review as stored."""
-        if verdict not in VERDICTS:
-            raise ValueError(f"'verdict' must be one of {', '.join(VERDICTS)}; got {verdict!r}")
-        if len(comment) > 1000:
-            raise ValueError(f"'comment' has {len(comment)} characters; at most 1000")
-        newest = self.latest_versions([sample_id]).get(sample_id)
-        if newest is None:
-            raise ConflictError(f"sample {sample_id} has no label to review yet")
-        version = version or newest
-        if not 1 <= version <= newest:
-            raise NotFoundError(f"sample {sample_id} has label versions 1 to {newest}, not {version}")
-        review = {"sample_id": sample_id, "version": version, "reviewer": reviewer, "verdict": verdict,
-                  "comment": comment, "created_at": time.time()}
-        with self.engine.begin() as connection:
-            self._lock_project(connection, self.sample(sample_id).project_id)
-            self._require_sample(connection, sample_id)  # not deleted meanwhile
-            connection.execute(reviews.insert().values(**review))
-        return review
-
-    def latest_reviews(self, newest: Mapping[int, int]) -> dict[int, dict]:
-        """The newest review of each sample's newest label version, given
-        ``latest_versions`` of one page of samples (a label stored after a
-        review has none)."""
-        if not newest:
-            return {}
-        with self.reader.connect() as connection:
-            rows = connection.execute(sa.select(reviews).where(reviews.c.sample_id.in_(list(newest)))
-                                      .order_by(reviews.c.id)).all()
-        return {row.sample_id: row._asdict() for row in rows if row.version == newest.get(row.sample_id)}
 
     def latest_versions(self, sample_ids: Sequence[int]) -> dict[int, int]:
         """Each sample's newest label version, for one page of samples."""
