@@ -21,6 +21,7 @@ from conftest import write_roles  # noqa: E402
 from labelassist.client.gui.app import MainWindow  # noqa: E402
 from labelassist.client.gui.connection import Connection  # noqa: E402
 from labelassist.client.gui.dialogs import TypeNameToDeleteDialog  # noqa: E402
+from labelassist.client.gui.project_admin import sample_after  # noqa: E402
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses  # noqa: E402
 from test_gui import WAIT_MS, _open_window, _wait_idle  # noqa: E402
 
@@ -66,7 +67,7 @@ def test_renaming_the_project_in_the_window_renames_it_for_everyone(qtbot, stack
     _wait_idle(qtbot, window)
     names = {p.name for p in client.list_projects()}
     assert new_name in names and project not in names
-    assert new_name in window.windowTitle()
+    assert new_name in window.windowTitle() and window.browser.project == new_name
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):  # later calls use the new name
         window.next_sample()
     assert window.sample.stem == "hela-0"
@@ -183,3 +184,21 @@ def test_a_non_admin_reads_that_only_a_project_admin_may_rename_or_delete(qtbot,
     with LabelAssistClient(ServiceAddresses(selector=selector.address), token="root-token", retries=0) as root:
         assert [p.name for p in root.list_projects()] == ["p"]
     window.close()
+
+
+def test_a_rename_to_no_name_or_the_same_name_is_refused_without_a_call(qtbot, stack, client, rng):
+    project, _ = _project_with_samples(client, rng, 1)
+    window = _open_window(qtbot, stack, project)
+    for typed, said in (("  ", "type the project's new name"), (project, "already called")):
+        window.rename_project(project, typed)
+        assert said in window.statusBar().currentMessage() and window.calls.in_flight == 0
+    assert project in {p.name for p in client.list_projects()} and window.project == project
+    window.close()
+
+
+def test_the_sample_after_a_deleted_one_is_its_list_neighbour_or_the_next_lease():
+    assert sample_after([4, 5, 6], 5, leased=False) == 6
+    assert sample_after([4, 5, 6], 6, leased=False) == 5  # the last one: the one before it
+    assert sample_after([5], 5, leased=False) is None  # the list is empty now: lease
+    assert sample_after([4, 5, 6], 9, leased=False) is None  # not listed (filtered out): lease
+    assert sample_after([4, 5, 6], 5, leased=True) is None  # labelling goes on with the next lease

@@ -40,12 +40,28 @@ class ProjectAdminActions:
 
         def renamed(_) -> None:
             self.statusBar().showMessage(f"Project {project} is now called {new_name}", 6000)
-            self._wanted_project = new_name
-            self.connect_services()
+            self._show_renamed(project, new_name)
             self.project_renamed.emit(project, new_name)
 
         self._run("Rename project", project_admin.rename_call(self.client, project, new_name), renamed,
                   failures=project_admin.PROJECT_ADMIN_ONLY)
+
+    def _show_renamed(self, project: str, new_name: str) -> None:
+        """The chooser, the title and the sample list take the new name in
+        place; the rest of the window (the sample on screen, the chosen
+        steps) stays as it is."""
+        if self._wanted_project == project:
+            self._wanted_project = new_name
+        index = self.project_combo.findText(project)
+        if index < 0:
+            return
+        current = self.project == project
+        self.project_combo.blockSignals(True)
+        self.project_combo.setItemText(index, new_name)
+        self.project_combo.blockSignals(False)
+        if current:
+            self.show_project_name(new_name)
+            self.browser.show_project(new_name)
 
     def open_delete_project(self) -> None:
         if not self.project:
@@ -73,6 +89,8 @@ class ProjectAdminActions:
 
     def _leave_project(self, project: str) -> None:
         """Nothing of the deleted project stays on screen; the chooser is empty until a pick."""
+        if self._wanted_project == project:
+            self._wanted_project = None
         self.session.forget()
         self.dirty = False
         self.warnings.clear()
