@@ -384,7 +384,7 @@ def test_menus_hold_every_action_and_f1_lists_the_shortcuts(qtbot, stack, gui_pr
     project, _ = gui_project
     window = _open_window(qtbot, stack, project)
     titles = [action.text() for action in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Tools", "&Label", "&Help"]
+    assert titles == ["&File", "&Edit", "&View", "&Tools", "&Label", "&Project", "&Help"]
     label_menu = dict(window.menus)["Label"]
     assert {"Next", "Skip", "Submit", "Inspect"} <= {a.text() for a in label_menu}
     qtbot.keyClick(window, Qt.Key.Key_F1)

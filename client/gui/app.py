@@ -27,6 +27,7 @@ from labelassist.client.gui.layout import (
     WindowLayout,
     fit_to_screen,
 )
+from labelassist.client.gui.admin import ProjectAdminActions
 from labelassist.client.gui.assist_actions import AssistActions
 from labelassist.client.gui.projects import ProjectActions
 from labelassist.client.gui.transfer import TransferActions
@@ -55,13 +56,16 @@ __all__ = ["AssistSettingsDialog", "Connection", "MainWindow", "InspectionSettin
            "SettingsDialog", "run_app"]
 
 
-class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare, WindowLayout, QMainWindow):
+class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferActions, VersionCompare, WindowLayout, QMainWindow):
     sample_shown = Signal()  # image on screen
     transferred = Signal(object)  # an export's or import's TransferReport
     prelabel_shown = Signal()  # pre-label on screen
     inspected = Signal()
     submit_held = Signal(int)  # warnings that stopped a submit
     project_created = Signal(str)
+    project_renamed = Signal(str, str)  # old name, new name
+    project_deleted = Signal(str)
+    sample_deleted = Signal(int)  # sample id
     inspection_saved = Signal(str)
     assist_saved = Signal(str)  # project whose assist settings were saved
     submitted = Signal(int)  # sample id
@@ -101,6 +105,7 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
         self.channel_panel.changed.connect(self.canvas.set_display)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.channel_panel)
         self.project_combo.currentTextChanged.connect(self.browser.show_project)
+        self.project_combo.currentTextChanged.connect(self.show_project_name)
         self._action("Previous in the sample list", "PgUp", lambda: self.browser.step(-1))
         self._action("Next in the sample list", "PgDown", lambda: self.browser.step(1))
         self._build_menus()
@@ -202,12 +207,13 @@ class MainWindow(AssistActions, ProjectActions, TransferActions, VersionCompare,
         """A person is looking: dialogs may ask (never in headless runs and tests)."""
         return self.isVisible() and QApplication.platformName() not in ("offscreen", "minimal")
 
-    def _run(self, what: str, function, on_done, on_progress=None, on_error=None) -> None:
+    def _run(self, what: str, function, on_done, on_progress=None, on_error=None, failures=None) -> None:
+        """Run ``function`` on a worker; ``failures`` words some statuses for this action."""
         self.statusBar().showMessage(f"{what} …")
 
         def failed(message: str) -> None:
             self.last_error = f"{what}: {message}"
-            plain, details = split_failure(message)
+            plain, details = split_failure(message, failures)
             self.statusBar().showMessage(f"{what} failed: {plain.splitlines()[0]}")
             self.statusBar().setToolTip(details)
             if what.startswith(STOPS_THE_WORK):

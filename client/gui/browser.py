@@ -248,3 +248,14 @@ class SampleBrowser(QDockWidget):
                 self.table.item(row, 4).setToolTip(comment)
                 if version is not None:
                     self.table.item(row, 5).setData(Qt.ItemDataRole.DisplayRole, version)
+
+    def listed(self) -> list[int]:
+        """The visible samples' ids in the list's order."""
+        return [self.sample_at(row) for row in range(self.table.rowCount()) if not self.table.isRowHidden(row)]
+
+    def remove(self, sample_id: int) -> None:
+        """A sample was deleted: its row goes."""
+        for row in reversed(range(self.table.rowCount())):
+            if self.sample_at(row) == sample_id:
+                self.table.removeRow(row)
+        self.ids = [listed for listed in self.ids if listed != sample_id]

@@ -1,11 +1,12 @@
-"""The dialogs: connection settings, a new project from a local folder, and a
-project's inspection settings."""
+"""The dialogs: connection settings, a new project from a local folder, a
+project's inspection settings, and the confirmation a project's deletion asks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from labelassist.client.gui.connection import Connection
+from labelassist.client.gui.project_admin import deletion_confirmed
 from labelassist.proto.wire.values import call_text, parse_call, value_from_proto
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -256,3 +257,33 @@ class ShortcutSheet(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(520, 560)
+
+
+class TypeNameToDeleteDialog(QDialog):
+    """Deleting a project cannot be undone, so the user types its name; OK
+    stays disabled until the typed text is exactly that name."""
+
+    def __init__(self, project: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.project = project
+        self.setWindowTitle(f"Delete project {project}")
+        layout = QVBoxLayout(self)
+        warning = QLabel(f"This deletes the project {project} with every sample, label version and setting, for "
+                         "everyone. There is no undo: back up first.\n\nType the project's name to delete it:")
+        warning.setWordWrap(True)
+        layout.addWidget(warning)
+        self.name = QLineEdit()
+        self.name.setPlaceholderText(project)
+        layout.addWidget(self.name)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Delete project")
+        self.ok.setEnabled(False)
+        self.name.textChanged.connect(lambda text: self.ok.setEnabled(deletion_confirmed(project, text)))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def accept(self) -> None:  # Enter in the field must not get past a wrong name either
+        if deletion_confirmed(self.project, self.name.text()):
+            super().accept()

@@ -145,7 +145,7 @@ class WindowLayout:
         bar.addAction(self._action("Settings…", "Ctrl+,", self.open_settings))
 
     def _build_menus(self) -> None:
-        """File, Edit, View, Tools, Label and Help, holding every action of
+        """File, Edit, View, Tools, Label, Project and Help, holding every action of
         the window; ``self.menus`` lists them for the shortcut sheet."""
         named = self.named_actions
         quit_action = self._action("Quit", "Ctrl+Q", self.close)
@@ -165,6 +165,9 @@ class WindowLayout:
             ("&Label", [named[n] for n in ("Next", "Skip", "Pre-label", "Refine", "Post-process", "Inspect",
                                            "Submit", "Previous in the sample list", "Next in the sample list",
                                            "Accept label", "Reject label")]),
+            ("&Project", [self._action("Rename project…", [], self.open_rename_project),
+                          self._action("Delete project…", [], self.open_delete_project), None,
+                          self._action("Delete sample…", [], self.open_delete_sample)]),
             ("&Help", [shortcuts, about]),
         ]
         for title, actions in self.menus:

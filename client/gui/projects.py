@@ -84,6 +84,11 @@ class ProjectActions:
         self.refresh_progress()
         if self.browser.project != self.project:
             self.browser.show_project(self.project)
+        self.show_project_name(self.project)
+
+    def show_project_name(self, project: str) -> None:
+        """The window's title names the open project."""
+        self.setWindowTitle(f"{project} – Label Assistant" if project else "Label Assistant")
 
     def open_new_project(self) -> None:
         dialog = NewProjectDialog(self.strategies, self)

@@ -5,6 +5,8 @@ tooltips and the "Details" part of a message box."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 # Operation names as an annotator knows what they do; others show as they are.
 OPERATION_NAMES = {
     "otsu": "Threshold (Otsu)",
@@ -47,19 +49,22 @@ def operation_name(name: str) -> str:
     return OPERATION_NAMES.get(name, name)
 
 
-def split_failure(message: str) -> tuple[str, str]:
+def split_failure(message: str, plain: Mapping[str, str] | None = None) -> tuple[str, str]:
     """A failure as (what the annotator reads, the technical details).
 
     ``message`` is the worker's text: "STATUS: the server's message" for a
     call the services refused, "ExceptionType: text" for a local one. The
     server's own message names what to do for input it rejects, so it is
     kept for those; transport errors (a refused connection, gRPC's debug
-    text) become a sentence, the raw text their details."""
+    text) become a sentence, the raw text their details. ``plain`` words
+    some statuses for one action (a refused deletion is about the admin
+    role, not about access in general)."""
+    words = {**PLAIN_FAILURES, **(plain or {})}
     status, _, said = message.partition(": ")
     if status in ("INVALID_ARGUMENT", "FAILED_PRECONDITION", "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED"):
-        return f"{PLAIN_FAILURES[status]}\n{_first_line(said)}", message
-    if status in PLAIN_FAILURES:
-        return PLAIN_FAILURES[status], message
+        return f"{words[status]}\n{_first_line(said)}", message
+    if status in words:
+        return words[status], message
     if status in ("INTERNAL", "UNKNOWN", "DATA_LOSS", "UNIMPLEMENTED"):
         return SERVER_FAULT, message
     return _first_line(said or message), message
