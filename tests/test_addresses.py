@@ -93,3 +93,22 @@ def test_labelassist_base_port_that_is_not_a_port_is_refused_with_its_name(tmp_p
 def test_an_address_that_is_not_host_and_port_is_a_value_error_saying_the_form(address):
     with pytest.raises(ValueError, match="host:port|is not a port"):
         LabelAssistClient(address)
+
+
+def test_a_port_whose_server_was_killed_is_free_while_its_connections_wait_out_time_wait():
+    import socket
+
+    from labelassist.proto.wire.addresses import port_is_free
+
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    assert not port_is_free("127.0.0.1", port)
+    client = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = server.accept()
+    accepted.close()  # the server's side closes first, as a killed server's does: TIME_WAIT on its port
+    server.close()
+    client.close()
+    assert port_is_free("127.0.0.1", port)  # a new server binds it at once, as `up` restarts one

@@ -72,6 +72,9 @@ def port_is_free(host: str, port: int) -> bool:
     """Whether nothing listens on ``port`` at ``host`` right now."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gRPC's own servers bind: the closed connections of a killed server
+        # (TIME_WAIT, up to a minute) do not keep its port from a new one.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
