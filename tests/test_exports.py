@@ -177,3 +177,26 @@ def test_an_ome_zarr_export_holds_the_two_channel_image_as_cyx_beside_its_yx_lab
     assert [a["name"] for a in image.metadata["axes"]] == ["c", "y", "x"]
     assert np.array_equal(np.asarray(image.data[0]), np.moveaxis(samples["two_channel"], -1, 0))
     assert np.asarray(label.data[0]).shape == SHAPE
+
+
+def test_exporting_again_into_a_folder_leaves_no_stale_original_for_an_image_shown_as_it_is(tmp_path):
+    from labelassist.io.formats import export_image
+
+    sixteen_bit = (np.arange(48 * 40) % 4000).reshape(48, 40).astype(np.uint16)
+    assert export_image(tmp_path, "b", sixteen_bit).original == "originals/b.tif"
+    eight_bit = (np.arange(48 * 40) % 200).reshape(48, 40).astype(np.uint8)
+    assert export_image(tmp_path, "b", eight_bit).original is None
+    assert not (tmp_path / "originals" / "b.tif").exists()  # import would take it for this sample's data
+
+
+def test_a_stale_original_behind_a_linked_originals_folder_is_left_alone(tmp_path):
+    from labelassist.io.formats import export_image
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "b.tif").write_bytes(b"someone else's file")
+    export = tmp_path / "export"
+    export.mkdir()
+    (export / "originals").symlink_to(victim, target_is_directory=True)
+    export_image(export, "b", np.zeros((8, 8), np.uint8))
+    assert (victim / "b.tif").read_bytes() == b"someone else's file"

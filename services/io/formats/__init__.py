@@ -112,6 +112,10 @@ def export_image(folder: Path, stem: str, image: np.ndarray) -> ExportedImage:
     shown_copy = display_copy(image)
     write_replacing(writable_folder(folder / IMAGES) / f"{stem}.png", lambda path: write_image(path, shown_copy))
     if shows_as_is(image):
+        # An original left by an earlier export into this folder would be imported in this one's
+        # place; never through a linked originals/ folder, whose files are someone else's.
+        if not (folder / ORIGINALS).is_symlink():
+            (folder / ORIGINALS / f"{stem}.tif").unlink(missing_ok=True)
         return ExportedImage(stem, shown)
     original = f"{ORIGINALS}/{stem}.tif"
     write_replacing(writable_folder(folder / ORIGINALS) / f"{stem}.tif", lambda path: write_image(path, image))
