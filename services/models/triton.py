@@ -101,19 +101,7 @@ class TritonClient:
         UnavailableError, ConflictError
             As :meth:`infer`.
         """
-        import tritonclient.grpc as triton
-        from tritonclient.utils import InferenceServerException
-
-        data = triton.InferInput("INPUT", list(batch.shape), "FP32")
-        data.set_data_from_numpy(np.ascontiguousarray(batch, np.float32))
-        try:
-            with UPSTREAM.timed("triton", CLICK_MODEL_NAME):
-                result = self.connection.infer(CLICK_MODEL_NAME, [data],
-                                               outputs=[triton.InferRequestedOutput("PROBABILITY")],
-                                               client_timeout=self.timeout)
-        except InferenceServerException as error:
-            raise self._explain(error, CLICK_MODEL_NAME) from None
-        return result.as_numpy("PROBABILITY")
+        return self._one_input(CLICK_MODEL_NAME, batch, "PROBABILITY")
 
     def package_output(self, name: str, batch: np.ndarray) -> np.ndarray:
         """Raw outputs (N, C, h, w) of the BioImage.IO package that Triton
@@ -125,6 +113,10 @@ class TritonClient:
         UnavailableError, ConflictError
             As :meth:`infer`.
         """
+        return self._one_input(name, batch, "OUTPUT")
+
+    def _one_input(self, name: str, batch: np.ndarray, output: str) -> np.ndarray:
+        """Model ``name``'s ``output`` for its one FP32 input "INPUT"."""
         import tritonclient.grpc as triton
         from tritonclient.utils import InferenceServerException
 
@@ -132,11 +124,11 @@ class TritonClient:
         data.set_data_from_numpy(np.ascontiguousarray(batch, np.float32))
         try:
             with UPSTREAM.timed("triton", name):
-                result = self.connection.infer(name, [data], outputs=[triton.InferRequestedOutput("OUTPUT")],
+                result = self.connection.infer(name, [data], outputs=[triton.InferRequestedOutput(output)],
                                                client_timeout=self.timeout)
         except InferenceServerException as error:
             raise self._explain(error, name) from None
-        return result.as_numpy("OUTPUT")
+        return result.as_numpy(output)
 
     def _explain(self, error, name: str = MODEL_NAME) -> Exception:
         status = str(error.status() or "")
