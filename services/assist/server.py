@@ -33,7 +33,7 @@ from labelassist.io.confinement import confine
 from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
-from labelassist.runtime.upstream import SelectorLink, add_selector_argument
+from labelassist.runtime.upstream import SelectorLink, add_selector_argument, image_cache
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +63,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.jobs = jobs.JobRegistry(config.data_dir / "jobs")  # shared by replicas that share the data dir
         # "thread": a Train call runs in this replica; "queue": a trainer process (a Kubernetes Job) runs it.
         self.training_runner = config.options.get("training_runner") or "thread"
-        self.selector = SelectorLink(config.options.get("selector_address"), "assist")
+        self.selector = SelectorLink(config.options.get("selector_address"), "assist",
+                                     image_cache(config.options, "assist"))
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""

@@ -20,7 +20,7 @@ def project_pairs(selector, project: str):
     sample (by pool order) held out for validation."""
     train, test = [], []
     for index, info in enumerate(selector.list_samples(project, labeled_only=True)):
-        sample = selector.get_sample(info.sample_id)
+        sample = selector.get_sample(info.sample_id, cached=False)
         (test if index % 10 == 9 else train).append((sample.require("image"), sample.require("label")))
     return train, test
 

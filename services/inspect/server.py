@@ -26,7 +26,8 @@ from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import NotFoundError
 from labelassist.proto.wire.addresses import env
-from labelassist.runtime.upstream import AssistLink, SelectorLink, add_assist_argument, add_selector_argument
+from labelassist.runtime.upstream import (AssistLink, SelectorLink, add_assist_argument, add_selector_argument,
+                                          image_cache)
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
 
@@ -135,7 +136,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self.max_array_bytes = config.max_array_bytes
         url = config.options.get("triton_url")
         self.triton = TritonClient(url) if url else None
-        self.selector = SelectorLink(config.options.get("selector_address"), "inspect")
+        self.selector = SelectorLink(config.options.get("selector_address"), "inspect",
+                                     image_cache(config.options, "inspect"))
         self.assist = AssistLink(config.options.get("assist_address"))
         # project -> (labelled count, when learnt, calibration)
         self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
@@ -225,7 +227,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             for scored, info in enumerate(infos, start=1):
                 raise_if_cancelled()
                 try:
-                    sample = selector.get_sample(info.sample_id)
+                    sample = selector.get_sample(info.sample_id, cached=False)
                     image = sample.require("image")
                     found = suspect_label(sample.require("label"), image, self.probability(image), settings)
                 except (ValueError, NotFoundError) as error:

@@ -18,6 +18,7 @@ from labelassist.proto.wire.paging import all_pages
 from labelassist.proto.wire.streaming import Envelope, read_stream
 from labelassist.runtime.auth import caller_token
 from labelassist.runtime.errors import ConflictError, NotFoundError, PermissionDeniedError, UnavailableError
+from labelassist.runtime.image_cache import DEFAULT_MIB, ImageCache
 
 # The selector's answer, raised again as this service's own error: same code, "selector: " before the message.
 UPSTREAM_ERRORS = {grpc.StatusCode.NOT_FOUND: NotFoundError, grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
@@ -29,23 +30,51 @@ RETRIES, BACKOFF, TIMEOUT = 2, 0.2, 120.0
 def add_selector_argument(parser: argparse.ArgumentParser, use: str) -> None:
     parser.add_argument("--selector-address", default=env("SELECTOR_ADDRESS"),
                         help=f"the selector: {use} (env LABELASSIST_SELECTOR_ADDRESS)")
+    parser.add_argument("--image-cache-mib", type=int, default=int(env("IMAGE_CACHE_MIB") or DEFAULT_MIB),
+                        help="MiB of sample images kept after fetching them from the selector, so repeated calls "
+                             f"on one sample fetch its image once; 0 turns it off (default {DEFAULT_MIB}; env "
+                             "LABELASSIST_IMAGE_CACHE_MIB)")
+
+
+def image_cache(options: dict, service: str) -> ImageCache:
+    """The service's cache of sample images, sized by ``--image-cache-mib``, its gauges on the metrics endpoint."""
+    mib = options.get("image_cache_mib")
+    cache = ImageCache((DEFAULT_MIB if mib is None else int(mib)) << 20)
+    cache.add_gauges(options.get("metrics"), service)
+    return cache
 
 
 class SelectorCalls:
     """The few selector calls other services make, retried while UNAVAILABLE."""
 
-    def __init__(self, channel: grpc.Channel):
+    def __init__(self, channel: grpc.Channel, images: ImageCache | None = None):
         self.stub = selector_pb2_grpc.SelectorServiceStub(channel)
+        self.images = images
 
     @staticmethod
     def _retried(call: Callable[[], Any]) -> Any:
         return call_with_retries(call, RETRIES, BACKOFF)
 
-    def get_sample(self, sample_id: int, with_image: bool = True) -> Envelope:
-        """``.arrays`` hold "image" (unless not ``with_image``) and "label" or "prelabel"."""
-        request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image)
-        return self._retried(lambda: read_stream(self.stub.GetSample(request, timeout=TIMEOUT), "info",
-                                                 selector_pb2.SampleInfo))
+    def get_sample(self, sample_id: int, with_image: bool = True, with_label: bool = True,
+                   cached: bool = True) -> Envelope:
+        """``.arrays`` hold "image" (unless not ``with_image``) and "label" or
+        "prelabel" (unless not ``with_label``). With an image cache, the image
+        comes from it when the selector names an image this service holds;
+        batch work that reads each image once passes ``cached=False``, so it
+        neither pays the extra look-up nor pushes the annotators' images out."""
+        if with_image and cached and self.images is not None:
+            found = self.get_sample(sample_id, with_image=False, with_label=with_label)
+            kept = self.images.get(found.message.image_digest)
+            if kept is not None:
+                found.arrays["image"] = kept
+                return found
+        request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
+                                                without_label=not with_label)
+        found = self._retried(lambda: read_stream(self.stub.GetSample(request, timeout=TIMEOUT), "info",
+                                                  selector_pb2.SampleInfo))
+        if "image" in found.arrays and cached and self.images is not None:
+            found.arrays["image"] = self.images.put(found.message.image_digest, found.arrays["image"])
+        return found
 
     def get_project(self, project: str) -> selector_pb2.Project:
         request = selector_pb2.GetProjectRequest(project=project)
@@ -93,8 +122,8 @@ class SelectorLink:
     """The selector as seen from ``service``; each call carries the caller's
     own token, so the selector checks the caller's roles, not ours."""
 
-    def __init__(self, address: str | None, service: str):
-        self.address, self.service = address, service
+    def __init__(self, address: str | None, service: str, images: ImageCache | None = None):
+        self.address, self.service, self.images = address, service, images
 
     @contextmanager
     def client(self, token: str | None = None) -> Iterator[SelectorCalls]:
@@ -104,7 +133,7 @@ class SelectorLink:
             raise ConflictError(f"{self.service} has no selector to ask: start it with --selector-address "
                                 "(`labelassist up` does)")
         with upstream_channel(self.address, "selector", token) as channel:
-            yield SelectorCalls(channel)
+            yield SelectorCalls(channel, self.images)
 
 
 def add_assist_argument(parser: argparse.ArgumentParser, use: str) -> None:

@@ -23,7 +23,7 @@ from labelassist.imaging.segmentation import DEFAULT_PRELABEL
 from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
 from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.channel import open_channel
-from labelassist.proto.wire.streaming import read_stream
+from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.proto.wire.values import call_to_proto
 
 log = logging.getLogger(__name__)
@@ -89,9 +89,11 @@ class PrelabelEvidence:
         except queue.Full:
             log.warning("pre-label evidence queue full; label of sample %s not measured", sample_id)
 
-    def _prelabel(self, channel, sample_id: int, method: str | None, project: str) -> np.ndarray:
+    def _prelabel(self, channel, image: np.ndarray, method: str | None, project: str) -> np.ndarray:
+        """``method``'s pre-label of ``image``: the selector sends the image it
+        holds, so assist does not fetch it back once per source."""
         stub = assist_pb2_grpc.AssistServiceStub(channel)
-        params = assist_pb2.PrelabelParams(sample_id=sample_id, project=project if method == "settings" else "")
+        params = assist_pb2.PrelabelParams(project=project if method == "settings" else "")
         if method is None:
             # The classical default pipeline, spelt out: without a method assist would run the sample's
             # project's own settings, which are measured as "settings".
@@ -100,8 +102,8 @@ class PrelabelEvidence:
             params.postprocess.extend(call_to_proto(*step) for step in DEFAULT_PRELABEL["postprocess"])
         elif method != "settings":
             params.method.name = method
-        received = read_stream(stub.Prelabel(iter([assist_pb2.PrelabelRequest(params=params)]), timeout=300),
-                               "result", assist_pb2.PrelabelResult)
+        request = write_stream(assist_pb2.PrelabelRequest, "params", params, {"image": image})
+        received = read_stream(stub.Prelabel(request, timeout=300), "result", assist_pb2.PrelabelResult)
         return received.require("mask")
 
     def _work(self) -> None:
@@ -117,10 +119,11 @@ class PrelabelEvidence:
         if method:
             sources["settings"] = "settings"
         results = {}
+        image = self.store.blobs.get(self.store.sample(sample_id).image_blob)
         with open_channel(self.address, token=token, tls_root=env("TLS_ROOT")) as channel:
             for source, call in sources.items():
                 try:
-                    predicted = self._prelabel(channel, sample_id, call, project.name)
+                    predicted = self._prelabel(channel, image, call, project.name)
                 except grpc.RpcError as error:
                     # A source that cannot answer now (no U-Net served, Triton down) is not measured.
                     log.info("pre-label source %s not measured on sample %s: %s", source, sample_id,

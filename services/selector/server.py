@@ -166,6 +166,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             infos.append(pb.SampleInfo(sample_id=row.id, project=project_name or names[row.project_id],
                                        stem=row.stem, sequence=row.sequence or "", labeled=row.labeled,
                                        label_version=versions.get(row.id, 0), origin=origin_message(row.origin),
+                                       image_digest=row.image_blob,
                                        **_review_fields(reviews.get(row.id))))
         return infos
 
@@ -350,15 +351,13 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def GetSample(self, request, context):
         row = self.store.sample(request.sample_id)
         require("fetch", self.store.project_name(row.project_id))
-        arrays = {}
-        if not request.without_image:
-            arrays["image"] = self.store.blobs.get(row.image_blob)
-        latest = self.store.latest_label(row.id, request.label_version)
+        arrays = {} if request.without_image else {"image": self.store.blobs.get(row.image_blob)}
+        latest = None if request.without_label else self.store.latest_label(row.id, request.label_version)
         if latest is not None:
             arrays["label"] = latest[1]
-        elif request.label_version:
+        elif request.label_version and not request.without_label:
             raise NotFoundError(f"sample {row.id} has no label yet, so no version {request.label_version}")
-        elif row.prelabel_blob:
+        elif row.prelabel_blob and not request.without_label:
             arrays["prelabel"] = self.store.blobs.get(row.prelabel_blob)
         yield from write_stream(pb.GetSampleResponse, "info", self._sample_info(row), arrays,
                                 request.response_compression)

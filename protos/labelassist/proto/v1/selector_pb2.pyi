@@ -356,7 +356,7 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
@@ -367,6 +367,7 @@ class SampleInfo(_message.Message):
     REVIEW_FIELD_NUMBER: _ClassVar[int]
     REVIEW_COMMENT_FIELD_NUMBER: _ClassVar[int]
     REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
@@ -377,7 +378,8 @@ class SampleInfo(_message.Message):
     review: str
     review_comment: str
     reviewer: str
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ...) -> None: ...
+    image_digest: str
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
 
 class ReviewLabelRequest(_message.Message):
     __slots__ = ("sample_id", "version", "reviewer", "verdict", "comment")
@@ -484,16 +486,18 @@ class ReleaseSampleResponse(_message.Message):
     def __init__(self, released: bool = ...) -> None: ...
 
 class GetSampleRequest(_message.Message):
-    __slots__ = ("sample_id", "without_image", "response_compression", "label_version")
+    __slots__ = ("sample_id", "without_image", "response_compression", "label_version", "without_label")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     WITHOUT_IMAGE_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    WITHOUT_LABEL_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     without_image: bool
     response_compression: _common_pb2.Compression
     label_version: int
-    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., label_version: _Optional[int] = ...) -> None: ...
+    without_label: bool
+    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., label_version: _Optional[int] = ..., without_label: bool = ...) -> None: ...
 
 class GetSampleResponse(_message.Message):
     __slots__ = ("info", "array")
