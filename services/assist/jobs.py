@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.runtime.errors import ConflictError, NotFoundError
+from labelassist.runtime.priority import lower_this_thread
 
 logger = logging.getLogger("labelassist.jobs")
 
@@ -147,7 +148,9 @@ def _locked(lock: Path) -> bool:
 
 def run_to_end(job: Job, work: Callable[[Job], int], lock=None) -> None:
     """Run ``work(job)`` (it returns the published version), record how the
-    job ended, and free the training lock for the next job."""
+    job ended, and free the training lock for the next job. Training is
+    batch work: its thread (and the threads it starts) run below annotators' calls."""
+    lower_this_thread()
     try:
         version = work(job)
         job.record(Event(SUCCEEDED, model_version=version, message=f"published version {version}"))

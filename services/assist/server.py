@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -33,6 +34,7 @@ from labelassist.io.confinement import confine
 from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
+from labelassist.runtime.priority import batch_call, batch_work
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument, image_cache
 
 
@@ -140,27 +142,31 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         return Reference(found.require("label"), found.require("image"))
 
     def Prelabel(self, request_iterator, context):
-        received = self._read(request_iterator, pb.PrelabelParams, {"image", "reference_label", "reference_image"})
-        params = received.message
-        image, info = self._image_and_info(received, params.sample_id)
-        steps, from_evidence = self._pipeline(params, params.project or (info.project if info is not None else ""))
-        reference = self._reference(received, info) if steps["method"] and \
-            steps["method"][0] == "propagate" else None
-        try:
-            prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
-                                      reference=reference, model_repository=self.model_repository,
-                                      instances=not params.binary)
-        except (ConflictError, UnavailableError):
-            if not from_evidence:
-                raise
-            prelabel = prelabel_image(image, **{**steps, "method": None}, return_probability=True,
-                                      instances=not params.binary)
-        probability = prelabel.probability if params.return_probability else None
-        result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
-                                   applied=prelabel.applied)
-        arrays = {"mask": prelabel.mask,
-                  "probability": probability.astype(np.float32) if probability is not None else None}
-        yield from write_stream(pb.PrelabelResponse, "result", result, arrays, params.response_compression)
+        # Another service's batch work (measuring pre-label sources) waits behind annotators' calls.
+        with batch_work() if batch_call(context) else nullcontext():
+            received = self._read(request_iterator, pb.PrelabelParams,
+                                  {"image", "reference_label", "reference_image"})
+            params = received.message
+            image, info = self._image_and_info(received, params.sample_id)
+            steps, from_evidence = self._pipeline(params,
+                                                  params.project or (info.project if info is not None else ""))
+            reference = self._reference(received, info) if steps["method"] and \
+                steps["method"][0] == "propagate" else None
+            try:
+                prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
+                                          reference=reference, model_repository=self.model_repository,
+                                          instances=not params.binary)
+            except (ConflictError, UnavailableError):
+                if not from_evidence:
+                    raise
+                prelabel = prelabel_image(image, **{**steps, "method": None}, return_probability=True,
+                                          instances=not params.binary)
+            probability = prelabel.probability if params.return_probability else None
+            result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
+                                       applied=prelabel.applied)
+            arrays = {"mask": prelabel.mask,
+                      "probability": probability.astype(np.float32) if probability is not None else None}
+            yield from write_stream(pb.PrelabelResponse, "result", result, arrays, params.response_compression)
 
     def Refine(self, request_iterator, context):
         received = self._read(request_iterator, pb.RefineParams, {"image", "scribbles", "mask"})

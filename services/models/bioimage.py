@@ -291,6 +291,7 @@ def triton_config(spec: PackageSpec) -> str:
             'input [ { name: "INPUT", data_type: TYPE_FP32, dims: [ 1, -1, -1 ] } ]\n'
             f'output [ {{ name: "OUTPUT", data_type: TYPE_FP32, dims: [ {spec.channels}, -1, -1 ] }} ]\n'
             'instance_group [ { kind: KIND_CPU, count: 1 } ]\n'
+            'dynamic_batching { priority_levels: 2 default_priority_level: 2 }\n'
             'version_policy: { latest: { num_versions: 1 } }\n')
 
 

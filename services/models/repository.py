@@ -4,6 +4,7 @@ standard layout, one numbered folder per version."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -23,12 +24,28 @@ MODEL_NAMES = (MODEL_NAME, CLICK_MODEL_NAME)
 
 
 def ensure_repository(root: Path, name: str = MODEL_NAME) -> Path:
-    """``root/<name>/config.pbtxt`` from the template, if not there yet."""
+    """``root/<name>/config.pbtxt`` from the template, if not there yet; one
+    written by an earlier release gets the priority levels it lacks."""
     model_dir = Path(root) / name
     model_dir.mkdir(parents=True, exist_ok=True)
-    if not (model_dir / "config.pbtxt").exists():
-        shutil.copy2(TEMPLATES / name / "config.pbtxt", model_dir / "config.pbtxt")
+    config = model_dir / "config.pbtxt"
+    if not config.exists():
+        shutil.copy2(TEMPLATES / name / "config.pbtxt", config)
+    else:
+        with_priorities = add_priority_levels(config.read_text())
+        if with_priorities is not None:
+            config.write_text(with_priorities)
     return model_dir
+
+
+def add_priority_levels(config: str) -> str | None:
+    """``config`` with two priority levels in its dynamic batcher (see
+    :mod:`labelassist.runtime.priority`), or None when it has them or
+    batches nothing dynamically."""
+    if "priority_levels" in config or "dynamic_batching" not in config:
+        return None
+    return re.sub(r"dynamic_batching\s*\{", "dynamic_batching {\n  priority_levels: 2\n  default_priority_level: 2",
+                  config, count=1)
 
 
 def versions(root: Path, name: str = MODEL_NAME) -> list[int]:

@@ -17,6 +17,7 @@ from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
 from labelassist.models.triton_access import connect, is_refusal, secret_from_environment
 from labelassist.runtime.errors import ConflictError, UnavailableError
 from labelassist.runtime.metrics import UPSTREAM
+from labelassist.runtime.priority import triton_priority
 
 TILE = 512
 OVERLAP = 64
@@ -87,7 +88,7 @@ class TritonClient:
             with UPSTREAM.timed("triton", MODEL_NAME):
                 result = self.connection.infer(MODEL_NAME, inputs, outputs=[triton.InferRequestedOutput(name)
                                                                             for name in OUTPUTS],
-                                               client_timeout=self.timeout)
+                                               client_timeout=self.timeout, priority=triton_priority())
         except InferenceServerException as error:
             raise self._explain(error) from None
         return {name: result.as_numpy(name) for name in OUTPUTS}
@@ -125,7 +126,7 @@ class TritonClient:
         try:
             with UPSTREAM.timed("triton", name):
                 result = self.connection.infer(name, [data], outputs=[triton.InferRequestedOutput(output)],
-                                               client_timeout=self.timeout)
+                                               client_timeout=self.timeout, priority=triton_priority())
         except InferenceServerException as error:
             raise self._explain(error, name) from None
         return result.as_numpy(output)

@@ -25,6 +25,7 @@ from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.channel import open_channel
 from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.proto.wire.values import call_to_proto
+from labelassist.runtime.priority import BATCH_METADATA, lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +104,12 @@ class PrelabelEvidence:
         elif method != "settings":
             params.method.name = method
         request = write_stream(assist_pb2.PrelabelRequest, "params", params, {"image": image})
-        received = read_stream(stub.Prelabel(request, timeout=300), "result", assist_pb2.PrelabelResult)
+        received = read_stream(stub.Prelabel(request, timeout=300, metadata=[BATCH_METADATA]), "result",
+                               assist_pb2.PrelabelResult)
         return received.require("mask")
 
     def _work(self) -> None:
+        lower_this_thread()  # measuring is batch work: annotators' calls first
         while True:
             project, sample_id, mask, token, method = self._queue.get()
             try:

@@ -14,6 +14,7 @@ from collections import deque
 
 import sqlalchemy as sa
 
+from labelassist.runtime.priority import batch_work, lower_this_thread
 from labelassist.selector.scoring import image_scores
 from labelassist.selector.store import Store
 
@@ -111,6 +112,11 @@ class Scorer:
         return sum(count for _, count in self._recent) / span
 
     def _run(self) -> None:
+        lower_this_thread()
+        with batch_work():
+            self._score_until_stopped()
+
+    def _score_until_stopped(self) -> None:
         while not self._stop.is_set():
             try:
                 if self.is_leader():

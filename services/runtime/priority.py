@@ -1,0 +1,84 @@
+"""Interactive calls first: an annotator's click or pre-label goes ahead of
+batch work (scoring, label-error ranking, training, measuring pre-label
+sources) wherever the two meet.
+
+- In Triton, every model's dynamic batcher has two priority levels: calls
+  made inside :func:`batch_work` are sent at the lower one, so a click
+  waits for at most the batch request Triton is running, never for the
+  queue of them behind it. Priorities order the queue and nothing else,
+  so batch work is delayed, never starved.
+- On this machine's CPU, threads that do only batch work (the scorer, a
+  training job, the pre-label measurements) lower their own scheduling
+  priority with :func:`lower_this_thread`, so the operating system runs an
+  annotator's call first when both want a core; they still get every core
+  nobody else wants.
+- A service that calls another on behalf of batch work says so in the
+  call's metadata (:data:`BATCH_METADATA`); the called service runs that
+  call as batch work too (:func:`batch_call`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
+
+# Triton's priority levels (config.pbtxt: priority_levels 2, default 2): 1 goes first.
+INTERACTIVE, BATCH = 1, 2
+# The nice value batch threads run at (0 is normal, 19 the lowest).
+BATCH_NICE = 10
+BATCH_METADATA = ("x-labelassist-priority", "batch")
+
+_priority: contextvars.ContextVar[int] = contextvars.ContextVar("labelassist_priority", default=INTERACTIVE)
+
+
+def triton_priority() -> int:
+    """The Triton priority level of calls made now: batch inside :func:`batch_work`, else interactive."""
+    return _priority.get()
+
+
+def is_batch() -> bool:
+    return _priority.get() == BATCH
+
+
+@contextmanager
+def batch_work() -> Iterator[None]:
+    """Calls made inside run as batch work (Triton's lower priority level,
+    batch metadata on calls to other services)."""
+    token = _priority.set(BATCH)
+    try:
+        yield
+    finally:
+        _priority.reset(token)
+
+
+def batch_call(context) -> bool:
+    """Whether a gRPC call was made on behalf of another service's batch work."""
+    try:
+        return any(key == BATCH_METADATA[0] and value == BATCH_METADATA[1]
+                   for key, value in context.invocation_metadata() or ())
+    except (AttributeError, ValueError):
+        return False
+
+
+def call_metadata() -> tuple[tuple[str, str], ...]:
+    """Metadata for a call to another service: the batch mark inside :func:`batch_work`."""
+    return (BATCH_METADATA,) if is_batch() else ()
+
+
+def lower_this_thread(nice: int = BATCH_NICE) -> None:
+    """Lower the calling thread's CPU priority for the rest of its life
+    (Linux: a thread's own nice value). Only for threads that do nothing but
+    batch work: an unprivileged process cannot raise it back."""
+    set_priority = getattr(os, "setpriority", None)
+    if set_priority is None or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        set_priority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except OSError as error:  # a container that forbids it: batch work runs at normal priority
+        log.debug("cannot lower the priority of thread %s: %s", threading.current_thread().name, error)
