@@ -164,6 +164,21 @@ class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
         return list(self._unary(self.assist.ListOperations,
                                 assist_pb2.ListOperationsRequest(family=family)).operations)
 
+    def list_prelabel_sources(self) -> list[assist_pb2.PrelabelSource]:
+        """The pre-label sources assist can run now, each version told apart.
+
+        Returns
+        -------
+        list of PrelabelSource
+            ``.key`` ("classical", "unet@3", "bioimageio:nuclei@1"), ``.method``
+            (the pre-label method that runs it; empty for the classical
+            default pipeline) and ``.description`` in words. The selector
+            measures each on a project's submitted labels; ``get_project``
+            and ``progress`` show the record and the best.
+        """
+        return list(self._unary(self.assist.ListPrelabelSources,
+                                assist_pb2.ListPrelabelSourcesRequest()).sources)
+
     def preprocess(self, image: np.ndarray | None, pipeline: Sequence[StepLike] = (),
                    sample_id: int = 0) -> tuple[np.ndarray, list[str]]:
         """Run pre-processing steps on an image, for display or before a pre-label.

@@ -295,3 +295,71 @@ def test_a_label_image_output_is_taken_as_instances_and_a_binary_one_as_its_comp
 
     np.testing.assert_array_equal(instances(spec, ids), ids[0])
     assert instances(spec, (ids > 0).astype(np.int32)).max() == 2  # the touching 7 and 9 are one component
+
+
+def dark_network() -> torch.nn.Module:
+    """:func:`tiny_network` turned over: foreground where the neighbourhood is
+    below the image's mean (dark objects)."""
+    network = tiny_network()
+    with torch.no_grad():
+        network[2].weight.neg_()
+        network[2].bias.zero_()
+    return network.eval()
+
+
+def _evidence_settles(sdk, project: str, wanted, timeout: float = 180.0):
+    """The project once the selector's background measurements satisfy ``wanted``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = sdk.get_project(project)
+        if wanted(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def test_the_projects_prelabel_switches_to_a_package_when_its_evidence_is_better_and_away_again(
+        generalist_stack, sdk, tmp_path):
+    """Each submitted label measures every source assist lists (classical,
+    the served U-Net version, each package) through Triton; the best with
+    enough labels becomes the project's pre-label, and stops being it once
+    the labels say otherwise."""
+    from labelassist.imaging.measures import instance_labels
+    from labelassist.imaging.segmentation import default_prelabel
+
+    added = run_cli(generalist_stack, "model", "add", str(write_package(tmp_path / "dark", dark_network())),
+                    "--name", "dark")
+    assert added.returncode == 0, added.stderr
+    listed = {source.key: source for source in sdk.list_prelabel_sources()}
+    assert {"classical", "bioimageio:dark@1"} <= set(listed) and any(k.startswith("unet@") for k in listed)
+    assert listed["bioimageio:dark@1"].method.name == "bioimageio"
+    project = "evidence-switch"
+    sdk.create_project(project)
+
+    def submit(image: np.ndarray, label: np.ndarray, stem: str) -> None:
+        sample_id = sdk.add_sample(project, stem, image)
+        sdk.submit_label(sample_id, "annotator", instance_labels(label).astype(np.uint16))
+
+    # Annotators who outline the dark objects exactly as the package does.
+    for seed in range(3):
+        image = np.clip(5000 - blobs(seed=10 + seed).astype(np.int32), 0, None).astype(np.uint16)
+        submit(image, reference_output(dark_network(), image) >= 0.5, f"dark-{seed}")
+    found = _evidence_settles(sdk, project, lambda p: p.best_prelabel == "bioimageio:dark@1")
+    assert found.best_prelabel == "bioimageio:dark@1", [(e.source, e.labels, e.dice) for e in found.prelabel_evidence]
+    assert found.best_prelabel_method.name == "bioimageio"
+    evidence = {row.source: row for row in found.prelabel_evidence}
+    assert evidence["bioimageio:dark@1"].available and "Tiny nuclei" in evidence["bioimageio:dark@1"].description
+    assert evidence["bioimageio:dark@1"].dice > evidence["classical"].dice
+    image = np.clip(5000 - blobs(seed=30).astype(np.int32), 0, None).astype(np.uint16)
+    assert sdk.prelabel(image, project=project).method == "bioimageio"  # the project's pre-label, through Triton
+
+    # Then the project's labels change to the bright objects the classical pipeline outlines.
+    for seed in range(4):
+        image = blobs(seed=20 + seed)
+        submit(image, default_prelabel(image) > 0, f"bright-{seed}")
+    found = _evidence_settles(sdk, project, lambda p: p.best_prelabel not in ("", "bioimageio:dark@1")
+                              and {e.source: e.labels for e in p.prelabel_evidence}.get("classical") == 7)
+    assert found.best_prelabel != "bioimageio:dark@1", [(e.source, e.labels, e.dice)
+                                                        for e in found.prelabel_evidence]
+    assert sdk.prelabel(blobs(seed=31), project=project).method != "bioimageio"

@@ -244,8 +244,9 @@ class ProjectActions:
                                         f"{outlook.predicted:.3f} ({outlook.low:.3f}–{outlook.high:.3f})")
             self.progress_label.setToolTip("\n".join(filter(None, [self.progress_label.toolTip(), outlook.summary])))
         if progress.best_prelabel:
-            self.progress_label.setText(f"{self.progress_label.text()}\nbest pre-label: "
-                                        f"{operation_name(progress.best_prelabel)}")
+            described = {row.source: row.description for row in progress.prelabel_evidence}
+            best = described.get(progress.best_prelabel) or operation_name(progress.best_prelabel)
+            self.progress_label.setText(f"{self.progress_label.text()}\nbest pre-label: {best}")
             self.progress_label.setToolTip("\n".join(filter(None, [self.progress_label.toolTip(),
                                                                     progress.best_prelabel_reason])))
 

@@ -11,6 +11,7 @@ from labelassist.assist import jobs
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
 from labelassist.assist.segment import ClickModels, placed_mask, segment_with
+from labelassist.assist.sources import prelabel_sources
 from labelassist.assist.training import (TRAINABLE, TrainingRequest, check_training_parameters, project_pairs,
                                          run_training, training_recorder)
 from labelassist.proto.wire.addresses import env
@@ -32,7 +33,7 @@ from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require, requir
 from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
 from labelassist.io.confinement import confine
 from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
-from labelassist.proto.wire.values import call_from_proto
+from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.priority import batch_call, batch_work
 from labelassist.runtime.upstream import SelectorLink, add_selector_argument, image_cache
@@ -99,7 +100,9 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         from_evidence = False
         if settings.method.name:
             steps["method"] = call_from_proto(settings.method)
-        elif found.best_prelabel == "unet":
+        elif found.best_prelabel_method.name:
+            steps["method"], from_evidence = call_from_proto(found.best_prelabel_method), True
+        elif found.best_prelabel == "unet":  # measured by a selector that did not tell versions apart
             steps["method"], from_evidence = ("unet", {}), True
         steps["preprocess"] = [call_from_proto(c) for c in settings.preprocess] + steps["preprocess"]
         steps["postprocess"] = [call_from_proto(c) for c in settings.postprocess] + steps["postprocess"]
@@ -111,6 +114,12 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def ListOperations(self, request, context):
         entries = OPERATIONS.entries(request.family or None)
         return pb.ListOperationsResponse(operations=[e.to_proto() for e in entries])
+
+    def ListPrelabelSources(self, request, context):
+        return pb.ListPrelabelSourcesResponse(sources=[
+            pb.PrelabelSource(key=source.key, description=source.description,
+                              method=call_to_proto(*source.method) if source.method else None)
+            for source in prelabel_sources(self.model_repository, self.triton)])
 
     def Preprocess(self, request_iterator, context):
         received = self._read(request_iterator, pb.PreprocessParams, {"image"})

@@ -26,8 +26,10 @@ def cmd_progress(args) -> int:
     if progress.model_version:
         print(f"model v{progress.model_version}: {progress.scored} samples scored")
     for evidence in progress.prelabel_evidence:
+        offered = "" if evidence.available else " (no longer offered)"
         print(f"pre-label {evidence.source:<10} Dice {evidence.dice:.3f}, {100 * evidence.matched_objects:.0f} % of "
-              f"objects matched, over the last {evidence.labels} labels")
+              f"objects matched, over the last {evidence.labels} labels{offered}"
+              + (f": {evidence.description}" if evidence.description else ""))
     if progress.best_prelabel:
         print(f"best pre-label: {progress.best_prelabel_reason}")
     if progress.HasField("outlook"):

@@ -20,11 +20,11 @@ import numpy as np
 
 from labelassist.imaging.measures import dice, instance_labels, match_objects
 from labelassist.imaging.segmentation import DEFAULT_PRELABEL
-from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc
+from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc, common_pb2, selector_pb2
 from labelassist.proto.wire.addresses import env
 from labelassist.proto.wire.channel import open_channel
 from labelassist.proto.wire.streaming import read_stream, write_stream
-from labelassist.proto.wire.values import call_to_proto
+from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.runtime.priority import BATCH_METADATA, lower_this_thread
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,9 @@ log = logging.getLogger(__name__)
 MIN_LABELS = 3
 # Only the latest labels count: a model that improves should win on its recent work.
 RECENT = 50
-SOURCES = {"classical": None, "unet": "unet"}
+# What a selector asks of an assist service that cannot list its sources.
+FALLBACK_SOURCES = {"classical": (None, "the classical default pipeline"),
+                    "unet": (("unet", {}), "the U-Net Triton serves")}
 
 
 def object_match_share(predicted: np.ndarray, label: np.ndarray) -> float:
@@ -46,14 +48,18 @@ def object_match_share(predicted: np.ndarray, label: np.ndarray) -> float:
 
 
 def summary(evidence: dict) -> tuple[list[dict], str, str]:
-    """Per source (labels, mean Dice, mean matched share), the best source
-    ("" until one has :data:`MIN_LABELS` labels) and why, in words."""
+    """Per source (labels, mean Dice, mean matched share, what it is, the
+    method that runs it, whether assist still offers it), the best source
+    ("" until an available one has :data:`MIN_LABELS` labels) and why, in words."""
+    available = evidence.get("available")  # None: measured before sources were listed, all count
     rows = []
     for source, record in sorted(evidence.get("sources", {}).items()):
         if record["dice"]:
             rows.append({"source": source, "labels": len(record["dice"]), "dice": statistics.mean(record["dice"]),
-                         "matched": statistics.mean(record["matched"])})
-    ready = [r for r in rows if r["labels"] >= MIN_LABELS]
+                         "matched": statistics.mean(record["matched"]),
+                         "description": record.get("description", ""), "method": record.get("method"),
+                         "available": available is None or source in available})
+    ready = [r for r in rows if r["labels"] >= MIN_LABELS and r["available"]]
     if not ready:
         return rows, "", ""
     best = max(ready, key=lambda r: (r["dice"], r["matched"]))
@@ -61,6 +67,18 @@ def summary(evidence: dict) -> tuple[list[dict], str, str]:
     reason = (f"{best['source']}: mean Dice {best['dice']:.3f} against the last {best['labels']} submitted labels, "
               f"{100 * best['matched']:.0f} % of objects right" + (f" (vs {others})" if others else ""))
     return rows, best["source"], reason
+
+
+def evidence_to_proto(row: dict) -> selector_pb2.PrelabelEvidence:
+    return selector_pb2.PrelabelEvidence(source=row["source"], labels=row["labels"], dice=row["dice"],
+                                         matched_objects=row["matched"], description=row["description"],
+                                         available=row["available"])
+
+
+def best_method(rows: list[dict], best: str) -> common_pb2.NamedCall | None:
+    """The method that runs the best source (None for the classical pipeline and "settings")."""
+    method = next((row["method"] for row in rows if row["source"] == best), None)
+    return call_to_proto(*method) if method else None
 
 
 class PrelabelEvidence:
@@ -90,7 +108,7 @@ class PrelabelEvidence:
         except queue.Full:
             log.warning("pre-label evidence queue full; label of sample %s not measured", sample_id)
 
-    def _prelabel(self, channel, image: np.ndarray, method: str | None, project: str) -> np.ndarray:
+    def _prelabel(self, channel, image: np.ndarray, method, project: str) -> np.ndarray:
         """``method``'s pre-label of ``image``: the selector sends the image it
         holds, so assist does not fetch it back once per source."""
         stub = assist_pb2_grpc.AssistServiceStub(channel)
@@ -102,7 +120,7 @@ class PrelabelEvidence:
             params.method.CopyFrom(call_to_proto(*DEFAULT_PRELABEL["method"]))
             params.postprocess.extend(call_to_proto(*step) for step in DEFAULT_PRELABEL["postprocess"])
         elif method != "settings":
-            params.method.name = method
+            params.method.CopyFrom(call_to_proto(*method))
         request = write_stream(assist_pb2.PrelabelRequest, "params", params, {"image": image})
         received = read_stream(stub.Prelabel(request, timeout=300, metadata=[BATCH_METADATA]), "result",
                                assist_pb2.PrelabelResult)
@@ -117,14 +135,26 @@ class PrelabelEvidence:
             except Exception:  # noqa: BLE001 - evidence is best effort; the label is stored either way
                 log.exception("measuring pre-labels against the label of sample %s failed", sample_id)
 
+    def _sources(self, channel) -> dict[str, tuple]:
+        """Key -> (method, description) of every source assist offers now."""
+        stub = assist_pb2_grpc.AssistServiceStub(channel)
+        try:
+            listed = stub.ListPrelabelSources(assist_pb2.ListPrelabelSourcesRequest(), timeout=60,
+                                              metadata=[BATCH_METADATA]).sources
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNIMPLEMENTED:  # an assist that predates the listing
+                return dict(FALLBACK_SOURCES)
+            raise
+        return {s.key: (call_from_proto(s.method) if s.method.name else None, s.description) for s in listed}
+
     def _measure(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str) -> None:
-        sources = dict(SOURCES)
-        if method:
-            sources["settings"] = "settings"
         results = {}
         image = self.store.blobs.get(self.store.sample(sample_id).image_blob)
         with open_channel(self.address, token=token, tls_root=env("TLS_ROOT")) as channel:
-            for source, call in sources.items():
+            sources = self._sources(channel)
+            if method:
+                sources["settings"] = ("settings", "the project's own assist settings")
+            for source, (call, _) in sources.items():
                 try:
                     predicted = self._prelabel(channel, image, call, project.name)
                 except grpc.RpcError as error:
@@ -139,5 +169,8 @@ class PrelabelEvidence:
             record["dice"] = (record["dice"] + [float(score)])[-RECENT:]
             record["matched"] = (record["matched"] + [float(matched)])[-RECENT:]
             record["updated_at"] = time.time()
+            call, record["description"] = sources[source]
+            record["method"] = list(call) if isinstance(call, tuple) else None
+        evidence["available"] = sorted(sources)
         if results:
             self.store.set_settings(project, "evidence", evidence)

@@ -25,7 +25,7 @@ from labelassist.runtime.upstream import add_assist_argument
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.learning_curve import MAX_RUNS, check_training_point, project_outlook
-from labelassist.selector.prelabel_evidence import PrelabelEvidence
+from labelassist.selector.prelabel_evidence import PrelabelEvidence, best_method, evidence_to_proto
 from labelassist.selector.prelabel_evidence import summary as evidence_summary
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
 from labelassist.selector.catalogues import criteria_catalogue, operations_catalogue
@@ -102,11 +102,6 @@ def submitted_origin(params: pb.SubmitLabelParams) -> str:
     return origin
 
 
-def evidence_to_proto(row: dict) -> pb.PrelabelEvidence:
-    return pb.PrelabelEvidence(source=row["source"], labels=row["labels"], dice=row["dice"],
-                               matched_objects=row["matched"])
-
-
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def __init__(self, config: ServiceConfig):
         options = config.options
@@ -152,6 +147,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                           total=total, labeled=labeled,
                           inspection=settings_to_proto(inspection, pb.InspectionSettings),
                           assist=assist_to_proto(assist, pb.AssistSettings), best_prelabel=best,
+                          best_prelabel_method=best_method(rows, best),
                           prelabel_evidence=[evidence_to_proto(row) for row in rows])
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:

@@ -21,6 +21,26 @@ TRAIN_STATE_SUCCEEDED: TrainState
 TRAIN_STATE_FAILED: TrainState
 TRAIN_STATE_QUEUED: TrainState
 
+class ListPrelabelSourcesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class PrelabelSource(_message.Message):
+    __slots__ = ("key", "method", "description")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    method: _common_pb2.NamedCall
+    description: str
+    def __init__(self, key: _Optional[str] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListPrelabelSourcesResponse(_message.Message):
+    __slots__ = ("sources",)
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
+    sources: _containers.RepeatedCompositeFieldContainer[PrelabelSource]
+    def __init__(self, sources: _Optional[_Iterable[_Union[PrelabelSource, _Mapping]]] = ...) -> None: ...
+
 class ListOperationsRequest(_message.Message):
     __slots__ = ("family",)
     FAMILY_FIELD_NUMBER: _ClassVar[int]

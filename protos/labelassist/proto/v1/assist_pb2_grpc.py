@@ -74,6 +74,11 @@ class AssistServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusResponse.FromString,
                 _registered_method=True)
+        self.ListPrelabelSources = channel.unary_unary(
+                '/labelassist.v1.AssistService/ListPrelabelSources',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesResponse.FromString,
+                _registered_method=True)
 
 
 class AssistServiceServicer(object):
@@ -150,6 +155,16 @@ class AssistServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPrelabelSources(self, request, context):
+        """Lists the pre-label sources assist can run now, each version told
+        apart: the classical default pipeline, the U-Net version Triton serves,
+        each BioImage.IO package Triton serves. The selector measures each on
+        a project's submitted labels and makes the best the project's default.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssistServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -192,6 +207,11 @@ def add_AssistServiceServicer_to_server(servicer, server):
                     servicer.TrainStatus,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusResponse.SerializeToString,
+            ),
+            'ListPrelabelSources': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPrelabelSources,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -410,6 +430,33 @@ class AssistService(object):
             '/labelassist.v1.AssistService/TrainStatus',
             labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_assist__pb2.TrainStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPrelabelSources(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.AssistService/ListPrelabelSources',
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -86,7 +86,7 @@ class UndoFindingAnswerResponse(_message.Message):
     def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -96,6 +96,7 @@ class Project(_message.Message):
     ASSIST_FIELD_NUMBER: _ClassVar[int]
     BEST_PRELABEL_FIELD_NUMBER: _ClassVar[int]
     PRELABEL_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
+    BEST_PRELABEL_METHOD_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
@@ -105,7 +106,8 @@ class Project(_message.Message):
     assist: AssistSettings
     best_prelabel: str
     prelabel_evidence: _containers.RepeatedCompositeFieldContainer[PrelabelEvidence]
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ...) -> None: ...
+    best_prelabel_method: _common_pb2.NamedCall
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ...) -> None: ...
 
 class AssistSettings(_message.Message):
     __slots__ = ("preprocess", "method", "postprocess")
@@ -622,16 +624,20 @@ class ProgressResponse(_message.Message):
     def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel: _Optional[str] = ..., best_prelabel_reason: _Optional[str] = ...) -> None: ...
 
 class PrelabelEvidence(_message.Message):
-    __slots__ = ("source", "labels", "dice", "matched_objects")
+    __slots__ = ("source", "labels", "dice", "matched_objects", "description", "available")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     DICE_FIELD_NUMBER: _ClassVar[int]
     MATCHED_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     source: str
     labels: int
     dice: float
     matched_objects: float
-    def __init__(self, source: _Optional[str] = ..., labels: _Optional[int] = ..., dice: _Optional[float] = ..., matched_objects: _Optional[float] = ...) -> None: ...
+    description: str
+    available: bool
+    def __init__(self, source: _Optional[str] = ..., labels: _Optional[int] = ..., dice: _Optional[float] = ..., matched_objects: _Optional[float] = ..., description: _Optional[str] = ..., available: bool = ...) -> None: ...
 
 class LabellingOutlook(_message.Message):
     __slots__ = ("labels", "ahead", "current", "predicted", "low", "high", "ceiling", "worth_it", "summary", "points")
