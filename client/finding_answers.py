@@ -29,6 +29,17 @@ def finding_key(finding: Finding) -> tuple:
     return finding.criterion, tuple(int(i) for i in finding.object_ids)
 
 
+def covers(key: tuple, finding: Finding) -> bool:
+    """Whether the finding known as ``key`` already said what ``finding``
+    says: the same criterion about the same objects or more of them (a
+    criterion lists every object it flags in one finding, so fixing one
+    leaves a finding about the others)."""
+    criterion, ids = key
+    if criterion != finding.criterion:
+        return False
+    return set(finding.object_ids) <= set(ids) if finding.object_ids else not ids
+
+
 def finding_changed(finding: Finding, before: np.ndarray, after: np.ndarray) -> bool:
     """Whether the annotator changed what ``finding`` points at from
     ``before`` to ``after``: the pixels inside its boxes, else its objects'
@@ -76,12 +87,12 @@ class FindingAnswers:
         """Remember the warnings of an inspection of ``mask`` (the first
         inspection that showed a finding is what submit compares with)."""
         for finding in findings:
-            if finding.severity >= Severity.WARNING:
-                self.shown.setdefault(finding_key(finding), ShownFinding(finding, np.array(mask, copy=True)))
+            if finding.severity >= Severity.WARNING and not any(covers(key, finding) for key in self.shown):
+                self.shown[finding_key(finding)] = ShownFinding(finding, np.array(mask, copy=True))
 
     def is_dismissed(self, finding: Finding) -> bool:
-        entry = self.shown.get(finding_key(finding))
-        return entry is not None and entry.answer is not None
+        """Answered "not an error", itself or a finding that covers it (see :func:`covers`)."""
+        return any(entry.answer is not None and covers(key, finding) for key, entry in self.shown.items())
 
     def dismiss_call(self, project: str, finding: Finding, annotator: str = "") -> Call:
         """Answer ``finding`` "not an error"; the recorded answer. Pass it to
@@ -123,4 +134,4 @@ class FindingAnswers:
         return record
 
 
-__all__ = ["FindingAnswers", "finding_changed", "finding_key"]
+__all__ = ["FindingAnswers", "covers", "finding_changed", "finding_key"]
