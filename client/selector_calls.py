@@ -334,11 +334,17 @@ class SelectorCalls:
             sample_id=sample_id, version=version, reviewer=reviewer,
             verdict="accepted" if flag(accept, "accept") else "rejected", comment=comment)).sample
 
-    def answer_finding(self, project: str, finding, sample_id: int = 0, annotator: str = ""
-                       ) -> selector_pb2.FindingAnswer:
-        """Answer that an inspection finding is not an error (annotators and
-        admins). Once enough answers on one side of a criterion's bound
-        stand, inspect moves that bound for the project.
+    def answer_finding(self, project: str, finding, sample_id: int = 0, annotator: str = "",
+                       outcome: str = "not_an_error", label_version: int = 0) -> selector_pb2.FindingAnswer:
+        """Record what became of an inspection finding (annotators, reviewers
+        and admins of the project), with who and when.
+
+        The project learns from these answers: once enough findings of one
+        criterion on the same side of its bound were false alarms, inspect
+        moves that bound for the project; and every finding's ``confidence``
+        is the project's estimated probability that it is a real error, so
+        warnings of a criterion the annotators keep dismissing become hints
+        (below the project's ``min_confidence``) while corrected ones stay.
 
         Parameters
         ----------
@@ -351,6 +357,15 @@ class SelectorCalls:
             The labelled sample it was found on; 0 for a label not stored.
         annotator : str
             Who answers (with authentication: the caller).
+        outcome : str
+            "not_an_error": the annotator judges the finding wrong (a false
+            alarm); "corrected": its objects were changed before submit (a
+            real error); "kept": submitted unchanged (a false alarm once a
+            reviewer accepts that label version, an error once one rejects
+            it). The last two name the submitted label: ``sample_id`` and
+            ``label_version``.
+        label_version : int
+            The label version submitted, for "corrected" and "kept".
 
         Returns
         -------
@@ -359,17 +374,53 @@ class SelectorCalls:
         """
         answer = selector_pb2.FindingAnswer(sample_id=sample_id, criterion=finding.criterion,
                                             measured=finding.measured, bound=finding.bound,
-                                            object_ids=list(finding.object_ids), annotator=annotator)
+                                            object_ids=list(finding.object_ids), annotator=annotator,
+                                            outcome=outcome, label_version=label_version)
         return self._unary(self.selector.AnswerFinding,
                            selector_pb2.AnswerFindingRequest(project=project, answer=answer)).answer
 
     def finding_answers(self, project: str) -> list[selector_pb2.FindingAnswer]:
-        """The project's "not an error" answers, newest first, those taken back included."""
+        """The project's answers to inspection findings, newest first.
+
+        Parameters
+        ----------
+        project : str
+            The project (its annotators, reviewers and admins may list).
+
+        Returns
+        -------
+        list of FindingAnswer
+            Every answer, those taken back included (``undone_by`` set), each
+            with its ``outcome`` and, for a submitted label, the newest
+            reviewer's verdict on it (``review``).
+        """
         return list(self._unary(self.selector.ListFindingAnswers,
                                 selector_pb2.ListFindingAnswersRequest(project=project)).answers)
 
     def undo_finding_answer(self, answer_id: int, reviewer: str = "") -> selector_pb2.FindingAnswer:
-        """Take an answer back (reviewers and admins): the bound it moved moves back."""
+        """Take an answer back (reviewers and admins of its project).
+
+        It no longer counts: a bound it helped move moves back, and its
+        criterion's findings are as likely errors as without it.
+
+        Parameters
+        ----------
+        answer_id : int
+            The answer, as ``answer_finding`` or ``finding_answers`` gave it.
+        reviewer : str
+            Who takes it back (with authentication: the caller).
+
+        Returns
+        -------
+        FindingAnswer
+            The answer with ``undone_by`` and ``undone_at`` set.
+
+        Raises
+        ------
+        LabelAssistError
+            NOT_FOUND for an unknown answer, FAILED_PRECONDITION for one
+            already taken back.
+        """
         return self._unary(self.selector.UndoFindingAnswer,
                            selector_pb2.UndoFindingAnswerRequest(answer_id=answer_id, reviewer=reviewer)).answer
 

@@ -134,6 +134,24 @@ def test_inspection_settings_are_shown_and_set_from_the_command_line(cli_env, cl
     assert run(cli_env, "inspection", project, "--reset").stdout.count("disabled: none") == 1
 
 
+def test_answers_to_findings_are_listed_and_taken_back_from_the_command_line(cli_env, client, rng):
+    from types import SimpleNamespace
+
+    project = f"cli-answers-{rng.integers(1 << 30)}"
+    client.create_project(project)
+    assert "no answers" in run(cli_env, "answers", project).stdout
+    finding = SimpleNamespace(criterion="object_size", measured=25.0, bound=40.0, object_ids=(3,))
+    answer = client.answer_finding(project, finding, sample_id=7, annotator="ann")
+    listed = run(cli_env, "answers", project)
+    assert listed.returncode == 0 and "not_an_error" in listed.stdout and "object_size: 25 against 40, sample 7" \
+        in listed.stdout
+    undone = run(cli_env, "answers", project, "--undo", str(answer.answer_id))
+    assert undone.returncode == 0, undone.stderr
+    assert "taken back by" in run(cli_env, "answers", project).stdout
+    again = run(cli_env, "answers", project, "--undo", str(answer.answer_id))
+    assert again.returncode != 0 and "already taken back" in again.stderr
+
+
 def test_add_uploads_a_folder_and_lists_what_it_could_not_use(cli_env, tmp_path, rng):
     folder = tmp_path / "images"
     folder.mkdir()

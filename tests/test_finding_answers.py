@@ -115,3 +115,59 @@ def test_answers_are_kept_per_project_on_both_databases(store):
     listed = finding_answers.project_answers(store.engine, one.id)
     assert [row["id"] for row in listed] == [second["id"], first["id"]]
     assert listed[1]["undone_by"] == "rev" and listed[1]["object_ids"] == "3,4" and listed[1]["sample_id"] == 7
+
+
+def test_a_criterion_dismissed_again_and_again_becomes_a_hint_while_a_corrected_one_stays_a_warning(client, rng):
+    """Confidence is the project's estimated probability that a finding is
+    an error: twelve "not an error" answers on object_size near its bound
+    (the bound itself barely moves) turn a 30 px object's warning into a
+    hint; in a project whose object_size findings were corrected as often
+    as dismissed the same object still warns."""
+    from types import SimpleNamespace
+
+    dismissed, corrected = (f"precision-{kind}-{rng.integers(1 << 30)}" for kind in ("dismissed", "corrected"))
+    image, label = label_with_small_object(1)
+    label[label == 3] = 0
+    label[45:51, 20:25] = 3  # 30 px
+    for name in (dismissed, corrected):
+        client.create_project(name)
+        client.add_sample(name, "frame", image)
+        [before] = [f for f in client.inspect(label, image=image, project=name).findings
+                    if f.criterion == "object_size"]
+        assert before.severity == 2 and before.confidence == pytest.approx(0.5 + 0.5 * (1 - np.exp(-1.0)))
+    sample_id = client.list_samples(corrected)[0].sample_id
+    version = client.submit_label(sample_id, "ann", label).version
+    near_the_bound = SimpleNamespace(criterion="object_size", measured=39.0, bound=40.0, object_ids=(3,))
+    for _ in range(12):
+        client.answer_finding(dismissed, near_the_bound)
+        client.answer_finding(corrected, near_the_bound)
+        client.answer_finding(corrected, near_the_bound, sample_id=sample_id, outcome="corrected",
+                              label_version=version)
+
+    [hint] = [f for f in client.inspect(label, image=image, project=dismissed).findings
+              if f.criterion == "object_size"]
+    assert hint.severity == 1 and hint.confidence < 0.5 and "12 false alarms" in hint.message
+    [warning] = [f for f in client.inspect(label, image=image, project=corrected).findings
+                 if f.criterion == "object_size"]
+    assert warning.severity == 2 and warning.confidence > 0.5
+
+
+def test_a_kept_warning_counts_once_a_reviewer_judges_the_label(client, rng):
+    name = f"kept-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    image, label = label_with_small_object(5)
+    client.add_sample(name, "frame", image)
+    sample_id = client.list_samples(name)[0].sample_id
+    version = client.submit_label(sample_id, "ann", label).version
+    finding = size_warning(client, name, 5)
+    kept = client.answer_finding(name, finding, sample_id=sample_id, outcome="kept", label_version=version)
+    assert (kept.outcome, kept.label_version, kept.review) == ("kept", version, "")
+    client.review_label(sample_id, "rev", accept=True)
+    [listed] = client.finding_answers(name)
+    assert (listed.outcome, listed.review) == ("kept", "accepted")
+    with pytest.raises(grpc.RpcError) as unnamed:
+        client.answer_finding(name, finding, outcome="corrected")
+    assert unnamed.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "'label_version'" in unnamed.value.details()
+    with pytest.raises(grpc.RpcError) as unknown:
+        client.answer_finding(name, finding, outcome="maybe")
+    assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "'outcome'" in unknown.value.details()

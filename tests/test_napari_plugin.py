@@ -1,6 +1,7 @@
 """The napari plugin against the real stack, in a real napari on a virtual
 screen: its npe2 manifest is found, and its dock widget takes a sample
-from Next to Submit, storing exactly the Labels layer."""
+from Next to Submit, storing exactly the Labels layer, with one warning
+answered "not an error" on the way."""
 
 from __future__ import annotations
 
@@ -47,4 +48,8 @@ def test_napari_takes_a_sample_from_next_to_submit(generalist_stack, tmp_path):
         [info] = client.list_samples(project)
         assert info.labeled and info.label_version == 1
         stored = client.get_sample(info.sample_id).require("label")
+        answers = client.finding_answers(project)
     assert np.array_equal(stored, np.load(out))
+    dismissed = [a for a in answers if a.outcome == "not_an_error"]
+    assert len(dismissed) == 1 and dismissed[0].criterion == "object_size" and dismissed[0].sample_id == info.sample_id
+    assert all(a.label_version == 1 for a in answers if a.outcome in ("kept", "corrected"))

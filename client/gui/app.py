@@ -427,7 +427,7 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
     def _store(self, mask: np.ndarray) -> None:
         sample_id = self.session.sample_id
         self._annotator()
-        self._run("Submit", self.session.store_call(mask), lambda version: self._on_submitted(sample_id, version))
+        self._run("Submit", self.session.store_call(mask, self.project), lambda version: self._on_submitted(sample_id, version))
 
     def _on_submitted(self, sample_id: int, version) -> None:
         self.dirty = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from labelassist.client.gui.not_an_error import NotAnErrorButton
 from labelassist.client.gui.wording import AUTOMATIC
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QActionGroup
@@ -294,6 +295,10 @@ class WindowLayout:
         self.fix_button.setToolTip("Run the post-processing step that fixes the selected finding (double-click "
                                    "a finding does the same); Undo takes it back")
         box.addWidget(self.fix_button)
+        self.not_an_error = NotAnErrorButton(self.session.answers, self.warnings, lambda: self.findings,
+                                             lambda: self.project, self._annotator, self._run)
+        self.inspected.connect(self.not_an_error.mark)
+        box.addWidget(self.not_an_error)
         self.inspect_before_submit = QCheckBox("Inspect before submitting")
         self.inspect_before_submit.setChecked(True)
         self.inspect_before_submit.setToolTip("Submit runs the inspection first; when it warns, the warnings "

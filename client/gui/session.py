@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from labelassist.client.finding_answers import FindingAnswers
 from labelassist.client.results import Finding, Inspection, PrelabelOutcome
 from labelassist.client.sdk import LabelAssistClient
 
@@ -79,6 +80,7 @@ class LabellingSession:
         self.prelabel: np.ndarray | None = None
         self.inspection: Inspection | None = None
         self.inspected_mask: np.ndarray | None = None
+        self.answers = FindingAnswers(client)  # what became of the warnings shown
 
     # -- state --------------------------------------------------------------
 
@@ -99,6 +101,7 @@ class LabellingSession:
         self.current = leased
         self.prelabel = leased.prelabel if leased is not None else None
         self.inspection, self.inspected_mask = None, None
+        self.answers.start(leased.sample_id if leased is not None else None)
 
     def forget(self) -> None:
         """The sample was given back: nothing is current."""
@@ -111,7 +114,8 @@ class LabellingSession:
         """Remember what the annotator was shown about ``mask``; returns the
         warnings that hold a submit."""
         self.inspection, self.inspected_mask = inspection, mask
-        return inspection.warnings
+        self.answers.show(inspection.findings, mask)
+        return [finding for finding in inspection.warnings if not self.answers.is_dismissed(finding)]
 
     def has_seen_inspection_of(self, mask: np.ndarray) -> bool:
         """The annotator has seen the warnings about exactly this mask, so a
@@ -227,10 +231,13 @@ class LabellingSession:
         client, reviewer, sample_id = self.client, self.annotator, self._require_sample()
         return lambda: client.review_label(sample_id, reviewer, accept, comment)
 
-    def store_call(self, mask: np.ndarray) -> Call:
-        """Store ``mask`` as the current sample's next label version."""
+    def store_call(self, mask: np.ndarray, project: str = "") -> Call:
+        """Store ``mask`` as the current sample's next label version; with
+        ``project``, then record what became of the warnings shown for it
+        (see :class:`~labelassist.client.finding_answers.FindingAnswers`)."""
         client, annotator, sample_id, origin = self.client, self.annotator, self._require_sample(), self.origin
-        return lambda: client.submit_label(sample_id, annotator, mask, origin=origin)
+        record = self.answers.submit_call(project, mask, annotator)
+        return lambda: record(client.submit_label(sample_id, annotator, mask, origin=origin))
 
     def train_call(self, project: str) -> Callable[[Callable[[Any], None]], Any]:
         """Train on the project's labels; the call reports each epoch to
@@ -260,7 +267,7 @@ class LabellingSession:
             held = self.accept_inspection(self.inspect_call(mask, project)(), mask)
             if held:
                 return SubmitResult(held=held)
-        return SubmitResult(version=self.store_call(mask)())
+        return SubmitResult(version=self.store_call(mask, project)())
 
     def _require_current(self) -> LeasedSample:
         if self.current is None:

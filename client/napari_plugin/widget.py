@@ -6,7 +6,9 @@ made (Labels, edited with napari's own brush, fill and eraser), scribbles
 for Refine (Labels: 1 object, 2 background), clicks for Segment (Points
 on the object; a second Points layer for what is not part of it), and the
 inspection's warnings (Shapes, one rectangle per finding's box, with a
-table beside them). Submit stores exactly the Labels layer's data.
+table beside them). "Not an error" answers the finding selected in the
+table; Submit stores exactly the Labels layer's data and records what
+became of the other warnings (see :mod:`labelassist.client.finding_answers`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from qtpy.QtWidgets import (
 )
 
 from labelassist.client.errors import LabelAssistError
+from labelassist.client.finding_answers import FindingAnswers
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
 IMAGE, LABELS, SCRIBBLES = "labelassist: image", "labelassist: labels", "labelassist: scribbles"
@@ -49,6 +52,7 @@ class LabelAssistWidget(QWidget):
         self.client: LabelAssistClient | None = None
         self.sample_id = 0
         self.findings: list = []
+        self.answers = FindingAnswers(None)
         self._workers: list = []
         addresses = ServiceAddresses.discover()
         layout = QVBoxLayout(self)
@@ -71,7 +75,9 @@ class LabelAssistWidget(QWidget):
                 ("Segment clicks", self.segment, f"One object from the points in {OBJECT_CLICKS!r} (and "
                                                  f"{BACKGROUND_CLICKS!r}), added as a new label"),
                 ("Inspect", self.inspect, "Check the label: warnings as boxes and in the table"),
-                ("Submit", self.submit, "Store the Labels layer as the sample's next label version"))):
+                ("Submit", self.submit, "Store the Labels layer as the sample's next label version"),
+                ("Not an error", self.dismiss_finding, "The warning selected in the table is wrong: the project "
+                                                        "records your answer and learns which warnings to believe"))):
             button = QPushButton(text)
             button.setToolTip(tip)
             button.clicked.connect(handler)
@@ -152,6 +158,7 @@ class LabelAssistWidget(QWidget):
         self.client = LabelAssistClient(ServiceAddresses(**{n: f.text().strip() for n, f in self.addresses.items()}),
                                         timeout=120, retries=2)
         client = self.client
+        self.answers = FindingAnswers(client)
 
         def show(projects) -> None:
             current = self._project()
@@ -184,6 +191,7 @@ class LabelAssistWidget(QWidget):
                 return
             info, image, prelabel, note = result
             self.sample_id = info.sample_id
+            self.answers.start(info.sample_id)
             layer = self._layer(IMAGE)
             if layer is None:
                 layer = self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
@@ -244,6 +252,7 @@ class LabelAssistWidget(QWidget):
 
         def show(inspection) -> None:
             self.findings = inspection.findings
+            self.answers.show(inspection.findings, labels)
             self._clear_findings(keep=True)
             rectangles = [np.array([[b.start[0], b.start[1]], [b.stop[0], b.stop[1]]])
                           for f in inspection.findings for b in f.boxes]
@@ -254,6 +263,7 @@ class LabelAssistWidget(QWidget):
             for row, finding in enumerate(inspection.findings):
                 for column, text in enumerate((finding.severity.label, finding.criterion, finding.message)):
                     self.table.setItem(row, column, QTableWidgetItem(text))
+            self._mark_dismissed()
             self.status.setText(f"{len(inspection.warnings)} warnings, {len(inspection.findings)} findings")
         self._run("Inspect", lambda: client.inspect(labels, image, project=project), show)
 
@@ -270,8 +280,30 @@ class LabelAssistWidget(QWidget):
             return
         client, sample_id, annotator, labels = self.client, self.sample_id, self.annotator.text().strip(), \
             self._labels().copy()
+        record = self.answers.submit_call(self._project(), labels, annotator)
 
         def show(version) -> None:
             self.status.setText(f"stored label version {version.version} of sample {sample_id}; press Next")
             self.sample_id = 0
-        self._run("Submit", lambda: client.submit_label(sample_id, annotator, labels), show)
+        self._run("Submit", lambda: record(client.submit_label(sample_id, annotator, labels)), show)
+
+    def dismiss_finding(self) -> None:
+        """Answer the finding selected in the table "not an error"."""
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.findings):
+            self._fail("Not an error", "select a finding in the table first (press Inspect to list them)")
+            return
+        finding, sample_id = self.findings[row], self.answers.sample_id
+        call = self.answers.dismiss_call(self._project(), finding, self.annotator.text().strip())
+
+        def show(answer) -> None:
+            if self.answers.sample_id == sample_id:
+                self.answers.dismissed(finding, answer)
+                self._mark_dismissed()
+            self.status.setText(f"{finding.criterion}: recorded as not an error (answer {answer.answer_id})")
+        self._run("Not an error", call, show)
+
+    def _mark_dismissed(self) -> None:
+        for row, finding in enumerate(self.findings):
+            if self.answers.is_dismissed(finding) and self.table.item(row, 0) is not None:
+                self.table.item(row, 0).setText("not an error")

@@ -1,4 +1,5 @@
-"""``criteria``, ``inspection`` and ``inspect``: label inspection from the command line."""
+"""``criteria``, ``inspection``, ``inspect``, ``review-queue`` and ``answers``: label inspection from the
+command line."""
 
 from __future__ import annotations
 
@@ -42,6 +43,30 @@ def cmd_inspection(args) -> int:
             print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
     else:
         print(f"not calibrated yet: {calibration.images} of the {calibration.min_images} accepted labels needed")
+    return 0
+
+
+def cmd_answers(args) -> int:
+    """List a project's answers to inspection findings, or take one back."""
+    import time
+
+    with client_for(args) as client:
+        if args.undo:
+            answer = client.undo_finding_answer(args.undo)
+            print(f"answer {answer.answer_id} ({answer.criterion}, {answer.outcome or 'not_an_error'}) taken back "
+                  f"by {answer.undone_by}")
+            return 0
+        answers = client.finding_answers(args.project)
+    if not answers:
+        print(f"no answers to inspection findings in project {args.project!r} yet")
+    for answer in answers:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(answer.answered_at))
+        label = f" v{answer.label_version}" if answer.label_version else ""
+        review = f", {answer.review}" if answer.review else ""
+        undone = f"  [taken back by {answer.undone_by}]" if answer.undone_by else ""
+        print(f"{answer.answer_id:>6}  {when}  {answer.annotator:<12} {answer.outcome or 'not_an_error':<12} "
+              f"{answer.criterion}: {answer.measured:g} against {answer.bound:g}, sample {answer.sample_id}{label}"
+              f"{review}{undone}")
     return 0
 
 
@@ -197,7 +222,8 @@ def register(commands) -> None:
     inspection.add_argument("--disable", action="append", default=[], metavar="NAME",
                             help="a criterion that does not apply to this project")
     inspection.add_argument("--min-confidence", type=float, metavar="C",
-                            help="warnings less certain than C (0.5 at a bound, towards 1 far beyond) are info")
+                            help="the precision wanted: warnings whose estimated probability of being an error "
+                            "is below C are hints (default 0.5)")
     inspection.add_argument("--reset", action="store_true", help="back to the defaults")
     inspection.set_defaults(handler=cmd_inspection)
     inspect = commands.add_parser("inspect", help="inspect every label of a dataset folder or of a project")
@@ -220,3 +246,9 @@ def register(commands) -> None:
     queue.add_argument("--include-accepted", action="store_true", help="also score labels a reviewer accepted")
     queue.add_argument("-o", "--output", type=Path, help="also write the ranking as JSON")
     queue.set_defaults(handler=cmd_review_queue)
+    answers = commands.add_parser("answers", help="a project's answers to inspection findings (not an error, "
+                                  "corrected, kept), or take one back")
+    answers.add_argument("project")
+    answers.add_argument("--undo", type=int, metavar="ANSWER_ID",
+                         help="take this answer back (a reviewer's or admin's token): it no longer counts")
+    answers.set_defaults(handler=cmd_answers)

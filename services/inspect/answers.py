@@ -1,8 +1,9 @@
-"""Bounds moved by a project's answers: when annotators have answered
-"not an error" to enough findings of one criterion on the same side of its
-bound, the bound moves just past the median answered value, so findings
-like those stop being warnings. A reviewer who takes answers back moves it
-back (answers taken back do not count)."""
+"""Bounds moved by a project's answers: when enough findings of one
+criterion on the same side of its bound were false alarms (answered "not
+an error", or kept at submit and accepted by a reviewer), the bound moves
+just past their median measured value, so findings like those stop being
+warnings. A reviewer who takes answers back moves it back (answers taken
+back do not count)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from statistics import median
 
 from labelassist.inspect.calibration import Calibration
 from labelassist.inspect.criteria import CRITERIA
+from labelassist.inspect.precision import answer_verdict
 
 MIN_ANSWERS = 3  # standing answers on one side of a criterion's bound before it moves
 NUDGE = 0.05  # the bound moves this share past the median answered value
@@ -34,8 +36,10 @@ def answered_bounds(answers: Iterable, min_answers: int = MIN_ANSWERS) -> dict[s
     Parameters
     ----------
     answers : iterable
-        Answers with ``criterion``, ``measured``, ``bound`` and ``undone_by``
-        (empty while the answer stands).
+        Answers with ``criterion``, ``measured``, ``bound``, ``undone_by``
+        (empty while the answer stands) and, optionally, ``outcome`` and
+        ``review``; only false alarms count (see
+        :func:`~labelassist.inspect.precision.answer_verdict`).
     min_answers : int
         Standing answers on one side of a bound before it moves.
 
@@ -47,6 +51,8 @@ def answered_bounds(answers: Iterable, min_answers: int = MIN_ANSWERS) -> dict[s
     sides: dict[tuple[str, str], list[float]] = {}
     for answer in answers:
         if answer.undone_by or answer.criterion not in ANSWERED_PARAMETERS:
+            continue
+        if answer_verdict(getattr(answer, "outcome", ""), getattr(answer, "review", "")) != "false_alarm":
             continue
         below, above = ANSWERED_PARAMETERS[answer.criterion]
         parameter = below if answer.measured < answer.bound else above

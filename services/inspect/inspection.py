@@ -13,6 +13,7 @@ from labelassist.imaging import segmentation
 from labelassist.imaging.checks import check_image, check_mask, grey
 from labelassist.inspect.criteria import CRITERIA, Finding, LabelUnderInspection
 from labelassist.inspect.measure import ObjectTable
+from labelassist.inspect.precision import judge_findings
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.calls import raise_if_cancelled
@@ -110,6 +111,7 @@ def inspect_label(
     triton=None,
     evidence: Mapping[str, tuple[int, float]] | None = None,
     extra_sources: Mapping[str, PrelabelSource] | None = None,
+    history: Mapping[str, tuple[int, int]] | None = None,
 ) -> Inspection:
     """Run the criteria on one label.
 
@@ -141,6 +143,11 @@ def inspect_label(
     extra_sources : mapping, optional
         Pre-label sources besides :func:`prelabel_sources` (the project's
         own assist settings as "settings"), for ``evidence`` to choose from.
+    history : mapping, optional
+        A project's findings so far, criterion -> (confirmed, false alarms)
+        (see :func:`~labelassist.inspect.precision.outcome_counts`): each
+        finding's confidence becomes its estimated probability of being an
+        error, and warnings below the project's ``min_confidence`` are info.
 
     Returns
     -------
@@ -191,12 +198,7 @@ def inspect_label(
     for entry, kwargs in bound:
         raise_if_cancelled()
         findings += entry.function(label, **kwargs)
-    if settings.min_confidence:
-        for finding in findings:
-            if finding.severity in ("warning", "error") and finding.confidence < settings.min_confidence:
-                finding.severity = "info"
-                finding.message += (f" (confidence {finding.confidence:.2f}, below this project's "
-                                    f"{settings.min_confidence:g}: shown, not holding a submit)")
+    judge_findings(findings, history, settings.min_confidence)
     objects = label.objects
     if original_ids is not None:
         for finding in findings:

@@ -13,6 +13,7 @@ from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.label_errors import suspect_label
+from labelassist.inspect.precision import outcome_counts
 from labelassist.inspect.probability import ProbabilityModel
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import common_pb2
@@ -100,7 +101,7 @@ def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, t
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
         [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton,
-        evidence=project.evidence, extra_sources=project.sources)
+        evidence=project.evidence, extra_sources=project.sources, history=project.history)
     response = pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
                                   objects=objects_to_proto(result.objects), checked=result.checked,
                                   prelabel_source=result.prelabel_source, prelabel_note=result.prelabel_note)
@@ -113,11 +114,13 @@ class ProjectView(NamedTuple):
     """What inspect reads of a named project, once per call: its settings,
     calibration, measured pre-label sources (source -> (labels, mean Dice))
     and the sources inspect can ask besides its own (its assist settings,
-    through assist); all empty without a project."""
+    through assist) and its history of findings (criterion -> (confirmed,
+    false alarms)); all empty without a project."""
     settings: InspectionSettings | None = None
     calibration: Calibration | None = None
     evidence: dict[str, tuple[int, float]] | None = None
     sources: dict | None = None
+    history: dict[str, tuple[int, int]] | None = None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,9 +165,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             evidence = {row.source: (int(row.labels), float(row.dice)) for row in project.prelabel_evidence}
             sources = {"settings": lambda image: self.assist.prelabel(image, name)} \
                 if self.assist.address and project.assist.method.name else {}
-            calibration = with_answers(self._calibration(selector, name, int(project.labeled), settings),
-                                       selector.finding_answers(name))
-            return ProjectView(settings, calibration, evidence, sources)
+            answers = selector.finding_answers(name)
+            calibration = with_answers(self._calibration(selector, name, int(project.labeled), settings), answers)
+            return ProjectView(settings, calibration, evidence, sources, outcome_counts(answers))
 
     def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
         """The project's calibration, from its newest ``CALIBRATION_SAMPLES``

@@ -91,7 +91,7 @@ class SelectorCalls:
                               "samples"))
 
     def finding_answers(self, project: str) -> list[selector_pb2.FindingAnswer]:
-        """The project's "not an error" answers to inspection findings, newest first."""
+        """The project's answers to inspection findings (what became of each), newest first."""
         request = selector_pb2.ListFindingAnswersRequest(project=project)
         try:
             return list(self._retried(lambda: self.stub.ListFindingAnswers(request, timeout=TIMEOUT)).answers)

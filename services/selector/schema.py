@@ -85,7 +85,7 @@ reviews = sa.Table(
 )
 finding_answers = sa.Table(
     "finding_answers", metadata,
-    # An inspection finding someone answered "not an error", until a reviewer takes it back.
+    # What became of an inspection finding ("not an error", corrected, kept), until a reviewer takes it back.
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False, index=True),
     sa.Column("sample_id", sa.Integer, nullable=False),  # 0: a label not stored
@@ -97,6 +97,8 @@ finding_answers = sa.Table(
     sa.Column("answered_at", sa.Float, nullable=False),
     sa.Column("undone_by", sa.String(200), nullable=False),
     sa.Column("undone_at", sa.Float, nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False, server_default="not_an_error"),
+    sa.Column("label_version", sa.Integer, nullable=False, server_default="0"),  # 0: no label submitted with it
 )
 skips = sa.Table(
     "skips", metadata,

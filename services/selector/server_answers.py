@@ -14,7 +14,8 @@ def answer_to_proto(row: dict) -> pb.FindingAnswer:
                             measured=row["measured"], bound=row["bound"],
                             object_ids=[int(i) for i in row["object_ids"].split(",") if i],
                             annotator=row["annotator"], answered_at=row["answered_at"],
-                            undone_by=row["undone_by"], undone_at=row["undone_at"])
+                            undone_by=row["undone_by"], undone_at=row["undone_at"], outcome=row["outcome"],
+                            label_version=row["label_version"], review=row.get("review", ""))
 
 
 class FindingAnswerCalls:
@@ -28,7 +29,7 @@ class FindingAnswerCalls:
         project, given = self.store.project(request.project), request.answer
         row = finding_answers.record_answer(self.store.engine, project.id, given.sample_id, given.criterion,
                                             given.measured, given.bound, given.object_ids,
-                                            annotator_name(given.annotator))
+                                            annotator_name(given.annotator), given.outcome, given.label_version)
         return pb.AnswerFindingResponse(answer=answer_to_proto(row))
 
     def list(self, request: pb.ListFindingAnswersRequest) -> pb.ListFindingAnswersResponse:

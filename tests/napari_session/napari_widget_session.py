@@ -1,7 +1,7 @@
 """Run by tests/test_napari_plugin.py inside a real napari on a virtual
 screen (Xvfb): the plugin's dock widget, found through its npe2 manifest,
 takes one sample from Next to Submit against the stack named by
-LABELASSIST_*_ADDRESS, and saves the Labels layer it submitted for the
+LABELASSIST_*_ADDRESS, answers one warning "not an error", and saves the Labels layer it submitted for the
 outer test to compare with what the selector stored."""
 
 from __future__ import annotations
@@ -65,15 +65,22 @@ def test_next_to_submit_in_napari(make_napari_viewer, qtbot):
     assert overlap > 0.7 * largest.area and overlap > 0.7 * new.sum()
     assert len(viewer.layers[OBJECT_CLICKS].data) == 0
 
-    # napari's own tools edit the layer: a square object painted in a corner.
+    # napari's own tools edit the layer: a 25 px square object painted in a corner, below object_size's 40 px.
     edited = viewer.layers[LABELS].data.copy()
-    edited[2:9, 2:9] = edited.max() + 1
+    square = int(edited.max()) + 1
+    edited[3:8, 3:8] = square
     viewer.layers[LABELS].data = edited
 
     act(qtbot, widget, widget.inspect)
     assert widget.table.rowCount() == len(widget.findings)
     if any(f.boxes for f in widget.findings):
         assert WARNINGS in viewer.layers
+
+    # The annotator judges the square's warning wrong: "Not an error" records it and the table says so.
+    [row] = [i for i, f in enumerate(widget.findings) if f.criterion == "object_size" and square in f.object_ids]
+    widget.table.setCurrentCell(row, 0)
+    act(qtbot, widget, widget.dismiss_finding)
+    assert widget.table.item(row, 0).text() == "not an error"
 
     act(qtbot, widget, widget.submit)
     np.save(os.environ["LA_NAPARI_OUT"], viewer.layers[LABELS].data)

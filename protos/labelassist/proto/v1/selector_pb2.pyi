@@ -22,7 +22,7 @@ LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_IMPORTED: LabelOrigin
 
 class FindingAnswer(_message.Message):
-    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at")
+    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     CRITERION_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,9 @@ class FindingAnswer(_message.Message):
     ANSWERED_AT_FIELD_NUMBER: _ClassVar[int]
     UNDONE_BY_FIELD_NUMBER: _ClassVar[int]
     UNDONE_AT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_FIELD_NUMBER: _ClassVar[int]
     answer_id: int
     sample_id: int
     criterion: str
@@ -43,7 +46,10 @@ class FindingAnswer(_message.Message):
     answered_at: float
     undone_by: str
     undone_at: float
-    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ...) -> None: ...
+    outcome: str
+    label_version: int
+    review: str
+    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ..., outcome: _Optional[str] = ..., label_version: _Optional[int] = ..., review: _Optional[str] = ...) -> None: ...
 
 class AnswerFindingRequest(_message.Message):
     __slots__ = ("project", "answer")

@@ -367,9 +367,11 @@ class SelectorServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def AnswerFinding(self, request, context):
-        """An annotator answers that an inspection finding is not an error
-        (annotators, reviewers and admins of the project): recorded with who and
-        when; inspect moves that criterion's bound once enough answers agree.
+        """Records what became of an inspection finding (annotators, reviewers and
+        admins of the project): "not an error", corrected before submit, or kept
+        at submit; with who and when. Inspect learns from them: a criterion's
+        bound moves once enough false alarms agree, and each finding's
+        confidence is the project's estimated probability that it is an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
