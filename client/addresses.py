@@ -17,10 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelassist.proto.wire.addresses import (DEFAULT_HOST, DEFAULT_PORTS, default_data_dir, env, format_address,
-                                              read_stack_file, stack_file, stack_is_running)
+from labelassist.proto.wire.addresses import (DEFAULT_HOST, DEFAULT_PORTS, SERVICES, default_data_dir, env,
+                                              format_address, read_stack_file, stack_file, stack_is_running)
 
-SERVICES = tuple(DEFAULT_PORTS)  # selector, assist, inspect: the order of their ports
 DEFAULT_SOURCE = "default port"
 ACCEPTED = ("a ServiceAddresses, a 'host:port' string (the selector; assist and inspect on the next two ports, "
             "as `labelassist up --base-port` lays them out, unless a running stack records that selector), "

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.proto.wire.addresses import (default_data_dir, format_address, free_port, port_is_free,
-                                              read_stack_file, stack_file, stack_is_running)
+from labelassist.proto.wire.addresses import (DEFAULT_BASE_PORT, DEFAULT_HOST, SERVICES, default_data_dir,
+                                              format_address, free_port, port_is_free, read_stack_file,
+                                              stack_file, stack_is_running, write_stack_file)
 from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir, private_file
 from labelassist.runtime.processes import child_command
 
-SERVICES = ("selector", "assist", "inspect")
 # Exit code of a service that could not listen on its port (runtime.server.PortInUseError).
 EXIT_PORT_IN_USE = 2
 # Restarts of one child within RESTART_WINDOW seconds before up gives up on it.
@@ -91,8 +91,8 @@ def local_triton_available() -> bool:
 @dataclass
 class Stack:
     data_dir: Path
-    host: str = "127.0.0.1"
-    base_port: int = 50051
+    host: str = DEFAULT_HOST
+    base_port: int = DEFAULT_BASE_PORT
     server_args: list[str] = field(default_factory=list)
     tls_root: Path | None = None
     token: str | None = None
@@ -319,14 +319,11 @@ class Stack:
         return addresses
 
     def _write_stack_file(self) -> None:
-        path = stack_file(self.data_dir)
         services = {name: {"address": child.address, "pid": child.process.pid}
                     for name, child in self.children.items()}
-        staging = path.with_suffix(".tmp")
-        staging.write_text(json.dumps({"pid": os.getpid(), "services": services, "triton": self.triton_url,
-                                       "model_repository": str(self.model_repository),
-                                       "tls": self.tls_root is not None}, indent=2))
-        os.replace(staging, path)
+        write_stack_file(self.data_dir, {"pid": os.getpid(), "services": services, "triton": self.triton_url,
+                                         "model_repository": str(self.model_repository),
+                                         "tls": self.tls_root is not None})
 
     def stop(self, timeout: float = 15.0) -> dict[str, int]:
         """SIGTERM every child, wait, SIGKILL stragglers; return exit codes."""
@@ -344,9 +341,9 @@ class Stack:
                 codes[name] = child.process.wait()
         if self.local_triton is not None:
             codes["triton"] = self.local_triton.stop()
-        path = stack_file(self.data_dir)
-        if path.exists() and json.loads(path.read_text()).get("pid") == os.getpid():
-            path.unlink()
+        record = read_stack_file(self.data_dir)
+        if record is not None and record.get("pid") == os.getpid():
+            stack_file(self.data_dir).unlink(missing_ok=True)
         return codes
 
 

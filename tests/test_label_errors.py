@@ -20,6 +20,7 @@ from labelassist.client.errors import LabelAssistError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.evaluation.corruptions import delete_object, paint_blob
 from labelassist.inspect.label_errors import score_label, suspect_label
+from labelassist.inspect.ranking import LabelRanking
 from labelassist.io.bundled import hela_sample
 
 SHAPE = (160, 160)
@@ -54,6 +55,20 @@ def test_a_planted_error_is_the_most_likely_one(corrupt, signal):
     assert place_of(ranked[0], region) and signal in ranked[0].signals
     assert ranked[0].score >= 0.9
     assert all(s.score < 0.5 for s in ranked[1:])  # the clean objects
+
+
+def test_a_ranking_puts_the_corrupted_label_first_and_names_the_one_it_could_not_score():
+    rng = np.random.default_rng(3)
+    image, truth = scene(rng)
+    corrupted, _ = paint_blob(truth, rng)
+    ranking = LabelRanking(lambda _: model_probability(truth))
+    for name, label in (("clean", truth), ("corrupted", corrupted)):
+        ranking.add(name, lambda: (label, image))
+    ranking.add("broken", lambda: (truth[:10], image))
+    ranked = ranking.ranked()
+    assert [name for name, _, _ in ranked.labels] == ["corrupted", "clean"]
+    assert ranked.suspects[0][0] == "corrupted" and ranked.suspects[0][1].score >= 0.9
+    assert [name for name, _ in ranked.skipped] == ["broken"] and "shape" in ranked.skipped[0][1]
 
 
 def test_shifted_outlines_and_holes_score_high_and_clean_labels_low():

@@ -10,7 +10,8 @@ import numpy as np
 from skimage import measure, segmentation
 
 from labelassist.assist.operations import Parameter, register
-from labelassist.assist.prelabel import MIN_DISTANCE, SPLIT, finish_labels, single_channel
+from labelassist.assist.prelabel import MIN_DISTANCE, SPLIT, finish_labels
+from labelassist.imaging.checks import single_channel
 from labelassist.models import bioimage
 from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.errors import ConflictError

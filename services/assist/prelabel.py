@@ -8,6 +8,7 @@ from skimage import filters, measure
 
 from labelassist.assist.operations import Parameter, cost_model, register
 from labelassist.assist.postprocess import split_cost, split_touching
+from labelassist.imaging.checks import single_channel
 from labelassist.imaging.segmentation import foreground_from_threshold
 from labelassist.models.triton import DEFAULT_THRESHOLD
 from labelassist.runtime.errors import ConflictError
@@ -25,17 +26,6 @@ GLOBAL_THRESHOLDS = {
     "mean": (filters.threshold_mean, "Mean intensity as the threshold."),
     "isodata": (filters.threshold_isodata, "Iterative intersection of class means (Ridler & Calvard 1978)."),
 }
-
-
-def single_channel(image: np.ndarray, method: str) -> np.ndarray:
-    if image.ndim == 3:
-        if image.shape[2] != 1:
-            stain = " ('hed' for an RGB brightfield slide)" if image.shape[2] in (3, 4) else ""
-            raise ValueError(f"{method}: needs one channel, image has {image.shape[2]}; add a 'channel' or "
-                             f"'merge' pre-processing step{stain}, or make it the project's assist settings "
-                             "(labelassist assist-settings)")
-        image = image[..., 0]
-    return np.asarray(image, dtype=np.float32)
 
 
 def finish_labels(foreground: np.ndarray, split: bool, min_distance: int) -> np.ndarray:

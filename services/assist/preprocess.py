@@ -15,6 +15,8 @@ from labelassist.assist.operations import Parameter, cost_model, register
 from labelassist.imaging.checks import grey
 from labelassist.imaging.segmentation import median_filter
 from labelassist.imaging.tiling import apply_tiled
+from labelassist.io.intensity import stretch as percentile_stretch
+from labelassist.runtime.calls import cancellation_check
 
 
 def as_float(image: np.ndarray) -> np.ndarray:
@@ -29,6 +31,11 @@ def rescale_unit(image: np.ndarray) -> np.ndarray:
     if high <= low:
         return np.zeros_like(image)
     return (image - low) / (high - low)
+
+
+def tiled(function, image: np.ndarray, margin: int) -> np.ndarray:
+    """:func:`apply_tiled` that stops when the call being served is cancelled."""
+    return apply_tiled(function, image, margin, check_cancelled=cancellation_check())
 
 
 def per_channel(function, image: np.ndarray) -> np.ndarray:
@@ -46,13 +53,7 @@ def stretch(image, low=1.0, high=99.8):
     if low >= high:
         raise ValueError(f"stretch: 'low' ({low}) must be below 'high' ({high})")
 
-    def one(channel):
-        p_low, p_high = np.percentile(channel, (low, high))
-        if p_high <= p_low:
-            return np.zeros(channel.shape, np.float32)
-        return np.clip((as_float(channel) - p_low) / (p_high - p_low), 0, 1)
-
-    return per_channel(one, image).astype(np.float32)
+    return per_channel(lambda c: percentile_stretch(c, (low, high), max_pixels=None), image)
 
 
 @register("zscore", "preprocess")
@@ -103,7 +104,7 @@ def background(image, method="tophat", radius=25):
         # A square top-hat is separable and so fast at any radius; its reach is the radius.
         return ndi.white_tophat(channel, size=2 * radius + 1)
 
-    return per_channel(lambda c: apply_tiled(one, c, margin=2 * radius + 1), image)
+    return per_channel(lambda c: tiled(one, c, margin=2 * radius + 1), image)
 
 
 @register("gaussian", "preprocess", [
@@ -113,8 +114,7 @@ def gaussian(image, sigma=1.0):
     """Gaussian smoothing against shot noise."""
     margin = int(4 * sigma) + 1
     return per_channel(
-        lambda c: apply_tiled(lambda t: filters.gaussian(as_float(t), sigma=sigma, preserve_range=True),
-                              c, margin), image)
+        lambda c: tiled(lambda t: filters.gaussian(as_float(t), sigma=sigma, preserve_range=True), c, margin), image)
 
 
 def _pixels(shape) -> int:
@@ -147,7 +147,7 @@ def _bilateral_cost(shape, sigma_color, sigma_spatial):
 ])
 def median(image, radius=2):
     """Median filter: removes salt-and-pepper noise, keeps edges."""
-    return per_channel(lambda c: median_filter(c, radius), image)
+    return per_channel(lambda c: median_filter(c, radius, check_cancelled=cancellation_check()), image)
 
 
 @register("nl_means", "preprocess", [
@@ -161,7 +161,7 @@ def nl_means(image, h_factor=0.8, patch_size=5, patch_distance=6):
         # Scale and noise are estimated on the whole channel so tiles agree.
         unit = rescale_unit(channel)
         sigma = float(restoration.estimate_sigma(unit))
-        return apply_tiled(
+        return tiled(
             lambda tile: restoration.denoise_nl_means(
                 tile, h=h_factor * max(sigma, 1e-6), sigma=sigma, patch_size=patch_size,
                 patch_distance=patch_distance, fast_mode=True),
@@ -177,7 +177,7 @@ def nl_means(image, h_factor=0.8, patch_size=5, patch_distance=6):
 def bilateral(image, sigma_color=0.1, sigma_spatial=2.0):
     """Edge-preserving bilateral smoothing."""
     def one(channel):
-        return apply_tiled(
+        return tiled(
             lambda tile: restoration.denoise_bilateral(tile, sigma_color=sigma_color,
                                                        sigma_spatial=sigma_spatial),
             rescale_unit(channel), margin=int(3 * sigma_spatial) + 1)
@@ -193,8 +193,8 @@ def unsharp(image, radius=2.0, amount=1.0):
     """Unsharp mask: sharpens boundaries between touching objects."""
     margin = int(4 * radius) + 1
     return per_channel(
-        lambda c: apply_tiled(lambda t: filters.unsharp_mask(as_float(t), radius=radius, amount=amount,
-                                                             preserve_range=True), c, margin), image)
+        lambda c: tiled(lambda t: filters.unsharp_mask(as_float(t), radius=radius, amount=amount,
+                                                       preserve_range=True), c, margin), image)
 
 
 @register("invert", "preprocess")

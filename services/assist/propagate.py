@@ -12,7 +12,7 @@ from scipy import ndimage
 from skimage import feature, filters, morphology, segmentation
 
 from labelassist.assist.operations import WORK_BUDGET, Parameter, register
-from labelassist.assist.prelabel import single_channel
+from labelassist.imaging.checks import single_channel
 from labelassist.runtime.calls import cancellation_check
 from labelassist.runtime.errors import ConflictError, TooLargeError
 

@@ -73,13 +73,19 @@ def merge_window(mask: np.ndarray, window, foreground: np.ndarray, fill_id: int)
     return result
 
 
-def _prepare(image, scribbles, mask):
+def scribbled_window(method: str, image, scribbles, mask, margin: int):
+    """What every refinement works on: the [0, 1] image and the scribbles
+    in the window around the scribbles (checked against the work budget),
+    the mask (zeros when none was sent), the window, and the id new
+    foreground takes."""
     one_channel = grey(image)
     scribbles = check_scribbles(scribbles, one_channel.shape)
     if mask is None:
         mask = np.zeros(one_channel.shape, np.uint8)
     fill_id = int(mask.max()) + 1 if mask.max() > 1 else 1
-    return rescale_unit(one_channel), scribbles, mask, fill_id
+    window = scribble_window(scribbles, margin)
+    check_window(method, window, margin)
+    return rescale_unit(one_channel)[window], scribbles[window], mask, window, fill_id
 
 
 @register("random_walker", "refine", [
@@ -88,11 +94,8 @@ def _prepare(image, scribbles, mask):
 ])
 def random_walker(image, scribbles, mask=None, beta=130.0, margin=64):
     """Random-walker segmentation seeded by the scribbles (Grady 2006)."""
-    unit, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
-    window = scribble_window(scribbles, margin)
-    check_window("random_walker", window, margin)
-    seeds = seeds_with_background(scribbles[window])
-    walked = segmentation.random_walker(unit[window], seeds, beta=beta, mode="cg_j", tol=1e-3)
+    unit, scribbles, mask, window, fill_id = scribbled_window("random_walker", image, scribbles, mask, margin)
+    walked = segmentation.random_walker(unit, seeds_with_background(scribbles), beta=beta, mode="cg_j", tol=1e-3)
     return merge_window(mask, window, walked == FOREGROUND, fill_id)
 
 
@@ -102,11 +105,8 @@ def random_walker(image, scribbles, mask=None, beta=130.0, margin=64):
 ])
 def watershed(image, scribbles, mask=None, compactness=0.0, margin=64):
     """Watershed on the image gradient, flooded from the scribbles."""
-    unit, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
-    window = scribble_window(scribbles, margin)
-    check_window("watershed", window, margin)
-    seeds = seeds_with_background(scribbles[window])
-    flooded = segmentation.watershed(filters.sobel(unit[window]), seeds, compactness=compactness)
+    unit, scribbles, mask, window, fill_id = scribbled_window("watershed", image, scribbles, mask, margin)
+    flooded = segmentation.watershed(filters.sobel(unit), seeds_with_background(scribbles), compactness=compactness)
     return merge_window(mask, window, flooded == FOREGROUND, fill_id)
 
 
@@ -117,10 +117,7 @@ def watershed(image, scribbles, mask=None, compactness=0.0, margin=64):
 def flood_fill(image, scribbles, mask=None, tolerance=0.1, margin=64):
     """Add the region of similar intensity connected to each foreground stroke;
     background strokes remove theirs."""
-    unit, scribbles, mask, fill_id = _prepare(image, scribbles, mask)
-    window = scribble_window(scribbles, margin)
-    check_window("flood_fill", window, margin)
-    crop, seeds = unit[window], scribbles[window]
+    crop, seeds, mask, window, fill_id = scribbled_window("flood_fill", image, scribbles, mask, margin)
     foreground = mask[window] > 0
 
     def region_of(value):

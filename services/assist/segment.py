@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelassist.imaging.checks import single_channel
 from labelassist.models import CLICK_MODEL_NAME
 from labelassist.models.clicks import Click, Predict, SegmentedObject, check_request, segment_object
 
@@ -78,9 +79,8 @@ class ClickModels:
 def check_image(image: np.ndarray) -> np.ndarray:
     """The image as the click model takes it, or ValueError naming the problem."""
     image = np.asarray(image)
-    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"segment: the image has {image.shape[2]} channels; send one channel (or RGB), e.g. "
-                         "the channel the objects show in")
+    if image.ndim == 3:
+        single_channel(image, "segment", colour=True)
     if image.ndim not in (2, 3) or min(image.shape[:2]) < 2:
         raise ValueError(f"segment: needs a 2D image of at least 2×2 pixels, got shape {image.shape}")
     if image.dtype.kind == "f" and not np.isfinite(image).all():

@@ -96,12 +96,11 @@ def elapsed(description: str, after: float | None = None):
 
 
 def running_triton(args) -> str | None:
-    import json
+    """The Triton the stack of ``--data-dir`` uses, as ``up`` recorded it."""
+    from labelassist.proto.wire.addresses import read_stack_file
 
-    from labelassist.proto.wire.addresses import stack_file
-
-    path = stack_file(args.data_dir)
-    return json.loads(path.read_text()).get("triton") if path.exists() else None
+    record = read_stack_file(args.data_dir)
+    return record.get("triton") if record is not None else None
 
 
 def running_triton_secret(args) -> str | None:

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from labelassist.cli.common import client_for, running_triton
-from labelassist.proto.wire.addresses import env
+from labelassist.proto.wire.addresses import DEFAULT_BASE_PORT, DEFAULT_HOST, SERVICES, env
 
 
 def cmd_up(args) -> int:
@@ -147,7 +147,7 @@ def cmd_gui(args) -> int:
               file=sys.stderr)
         return 2
     addresses = ServiceAddresses.discover(args.data_dir, **{name: getattr(args, name)
-                                                            for name in ("selector", "assist", "inspect")})
+                                                            for name in SERVICES})
     connection = Connection.from_addresses(addresses, args.token or "", args.tls_root or "")
     # When nothing says where the services are, the last settings are the best guess.
     use_saved = addresses.defaults_only
@@ -156,8 +156,8 @@ def cmd_gui(args) -> int:
 
 def register(commands) -> None:
     up = commands.add_parser("up", help="start the services on this machine until Ctrl-C")
-    up.add_argument("--host", default=env("HOST", "127.0.0.1"))
-    up.add_argument("--base-port", type=int, default=env("BASE_PORT", "50051"),
+    up.add_argument("--host", default=env("HOST", DEFAULT_HOST))
+    up.add_argument("--base-port", type=int, default=env("BASE_PORT", str(DEFAULT_BASE_PORT)),
                     help="selector's port; assist and inspect take the next two; 0 picks free ports")
     up.add_argument("--require-token", dest="token_list", action="append",
                     help="services accept only this bearer token (repeatable; it shows in `ps`: prefer "
@@ -176,7 +176,7 @@ def register(commands) -> None:
     commands.add_parser("status", help="each service's health").set_defaults(handler=cmd_status)
     demo = commands.add_parser("demo", help="start the stack and run the workflow on the bundled HeLa sample")
     demo.add_argument("--project", default="hela-demo", help="the demo project's name (a new name starts afresh)")
-    demo.add_argument("--base-port", type=int, default=env("BASE_PORT", "50051"),
+    demo.add_argument("--base-port", type=int, default=env("BASE_PORT", str(DEFAULT_BASE_PORT)),
                       help="selector's port; assist and inspect take the next two; 0 picks free ports")
     demo.add_argument("--keep-running", action=argparse.BooleanOptionalAction, default=None,
                       help="keep serving after the workflow (default: when run from a terminal)")
@@ -188,6 +188,6 @@ def register(commands) -> None:
     gui.add_argument("--annotator", default=env("ANNOTATOR", getpass.getuser()), help="your name on labels")
     gui.add_argument("--large-targets", action="store_true",
                      help="buttons and toolbar icons at least 48 px, for fingers on a tablet (View menu too)")
-    for name in ("selector", "assist", "inspect"):
+    for name in SERVICES:
         gui.add_argument(f"--{name}", help=f"{name} address host:port (default: the running stack's)")
     gui.set_defaults(handler=cmd_gui)

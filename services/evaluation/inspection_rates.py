@@ -102,18 +102,17 @@ def ranking_in_process(stems: Sequence[str], images: Sequence[np.ndarray], label
     in-process); see :mod:`labelassist.evaluation.label_error_ranking`."""
     from labelassist.client.results import Box, LabelErrorRanking, SuspectedError
     from labelassist.evaluation.label_error_ranking import measure_ranking, plant_errors
-    from labelassist.inspect.label_errors import suspect_label
+    from labelassist.inspect.ranking import LabelRanking
 
     planted_labels, planted = plant_errors(stems, [instance_labels(label) for label in labels], share, seed)
-    suspects, rows = [], []
+    ranking = LabelRanking(probability, settings, skip=())
     for stem, image, label in zip(stems, images, planted_labels):
-        found = suspect_label(label, image, probability(image), settings)
-        suspects += [SuspectedError(0, stem, 1, s.score, s.signals, s.reason, s.object_id,
-                                    Box(tuple(s.box[:2]), tuple(s.box[2:]))) for s in found]
-        rows.append((0, stem, 1, found[0].score if found else 0.0, len(found)))
+        ranking.add(stem, lambda: (label, image))
         progress()
-    suspects.sort(key=lambda s: -s.score)
-    rows.sort(key=lambda row: -row[3])
+    ranked = ranking.ranked()
+    suspects = [SuspectedError(0, stem, 1, s.score, s.signals, s.reason, s.object_id,
+                               Box(tuple(s.box[:2]), tuple(s.box[2:]))) for stem, s in ranked.suspects]
+    rows = [(0, stem, 1, score, count) for stem, score, count in ranked.labels]
     return measure_ranking(LabelErrorRanking(suspects, rows, "generalist", 0, None, []), planted)
 
 

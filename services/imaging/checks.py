@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from labelassist.io.axes import MIN_SIDE
-
-MAX_CHANNELS = 16
+from labelassist.proto.wire.axes import MAX_CHANNELS
 
 
 def check_image(image: np.ndarray, name: str = "image") -> np.ndarray:
@@ -91,6 +90,37 @@ def check_mask(mask: np.ndarray, shape: tuple[int, ...] | None = None, name: str
     if shape is not None and mask.shape != tuple(shape[:2]):
         raise ValueError(f"'{name}' shape {mask.shape} does not match the image's {tuple(shape[:2])}")
     return mask
+
+
+def single_channel(image: np.ndarray, method: str, colour: bool = False) -> np.ndarray:
+    """The one channel a method works on, as float32: the channel policy of
+    every service.
+
+    Parameters
+    ----------
+    image : ndarray
+        (H, W) or (H, W, 1); with ``colour``, also an RGB or RGBA image
+        (H, W, 3 or 4), taken as its mean (:func:`grey`).
+    method : str
+        The method's name, for the message.
+    colour : bool
+        Whether a colour image is one channel to this method: it is to one
+        that finds shapes (the click model), not to a threshold, where a
+        stained slide wants its stain separated first (the 'hed' step).
+
+    Raises
+    ------
+    ValueError
+        For any other number of channels, saying how to pick one.
+    """
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[2] != 1 and not (colour and image.shape[2] in (3, 4)):
+        stain = " ('hed' for an RGB brightfield slide)" if image.shape[2] in (3, 4) else ""
+        raise ValueError(f"{method}: works on one channel{' or an RGB image' if colour else ''}, the image has "
+                         f"{image.shape[2]} channels; send the channel the objects show in: add a 'channel' or "
+                         f"'merge' pre-processing step{stain}, or make it the project's assist settings "
+                         "(labelassist assist-settings)")
+    return np.asarray(image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else grey(image), np.float32)
 
 
 def grey(image: np.ndarray) -> np.ndarray:

@@ -9,12 +9,14 @@ pre-label was sent. One implementation serves both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import filters, morphology
 
+from labelassist.imaging.checks import single_channel
 from labelassist.imaging.tiling import apply_tiled
 
 # Chosen on the HeLa nuclei (README, "Pre-label quality"): Li's threshold
@@ -26,11 +28,13 @@ DEFAULT_PRELABEL: dict[str, Any] = {
 }
 
 
-def median_filter(image: np.ndarray, radius: int = 2) -> np.ndarray:
-    """Median over a disk of ``radius`` pixels, tiled (float32, one channel)."""
+def median_filter(image: np.ndarray, radius: int = 2,
+                  check_cancelled: Callable[[], None] | None = None) -> np.ndarray:
+    """Median over a disk of ``radius`` pixels, tiled (float32, one channel);
+    ``check_cancelled`` as in :func:`~labelassist.imaging.tiling.apply_tiled`."""
     footprint = np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) <= radius
     return apply_tiled(lambda tile: ndi.median_filter(np.asarray(tile, np.float32), footprint=footprint),
-                       image, radius + 1)
+                       image, radius + 1, check_cancelled=check_cancelled)
 
 
 def background_is_bright(image: np.ndarray, threshold: float) -> bool:
@@ -99,12 +103,7 @@ def default_prelabel(image: np.ndarray) -> np.ndarray:
     """
     steps = {name: values for name, values in [*DEFAULT_PRELABEL["preprocess"], DEFAULT_PRELABEL["method"],
                                                *DEFAULT_PRELABEL["postprocess"]]}
-    grey = np.asarray(image)
-    if grey.ndim == 3:
-        if grey.shape[2] != 1:
-            raise ValueError(f"the default pre-label needs one channel, the image has {grey.shape[2]}")
-        grey = grey[..., 0]
-    smoothed = median_filter(grey, **steps["median"])
+    smoothed = median_filter(single_channel(image, "the default pre-label"), **steps["median"])
     if smoothed.min() == smoothed.max():
         mask = np.zeros(smoothed.shape, np.uint8)
     else:

@@ -1,7 +1,12 @@
 """Run local filters tile by tile with overlap, so an 8192x8192 image costs a
 bounded amount of scratch memory instead of several full-size temporaries,
 and the tiles run on every core (scipy and scikit-image release the GIL in
-their filters)."""
+their filters).
+
+Plain numpy: work that may be cancelled takes ``check_cancelled``, a
+callable that raises to stop it (a service passes
+:func:`labelassist.runtime.calls.cancellation_check`'s), so the floor never
+sees a gRPC call."""
 
 from __future__ import annotations
 
@@ -13,10 +18,14 @@ from functools import cache
 
 import numpy as np
 
-from labelassist.runtime.calls import cancellation_check, raise_if_cancelled
 from labelassist.imaging.checks import grey
+from labelassist.io.intensity import STRETCH, stretch
 
 DEFAULT_TILE = 1024
+
+
+def _never_cancelled() -> None:
+    """The check of work that nobody can cancel (a script, a test)."""
 
 
 def tile_threads() -> int:
@@ -39,19 +48,20 @@ def apply_tiled(
     margin: int,
     tile: int = DEFAULT_TILE,
     dtype: np.dtype = np.float32,
+    check_cancelled: Callable[[], None] | None = None,
 ) -> np.ndarray:
     """``function`` on overlapping tiles of ``image`` (H, W[, C]).
 
     Each tile is extended by ``margin`` pixels on every side, filtered, and
     its core copied out, so the result equals filtering the whole image
-    whenever the filter's reach is at most ``margin``.
+    whenever the filter's reach is at most ``margin``. ``check_cancelled``
+    runs before each tile, on the pool's threads; it raises to stop the work.
     """
     height, width = image.shape[:2]
     if height <= tile + 2 * margin and width <= tile + 2 * margin:
         return np.asarray(function(image), dtype=dtype)
     corners = [(top, left) for top in range(0, height, tile) for left in range(0, width, tile)]
-    # Pool threads do not see the call being served: they get its check.
-    stop_if_cancelled = cancellation_check()
+    stop_if_cancelled = check_cancelled or _never_cancelled
     # A filter that itself tiles runs its tiles in the calling pool thread:
     # waiting on the pool from inside it could take every worker.
     serial = threading.current_thread().name.startswith("tile") or tile_threads() == 1
@@ -75,17 +85,9 @@ def apply_tiled(
 
 
 def normalize_image(image: np.ndarray) -> np.ndarray:
-    """float32 percentile stretch (1 %, 99.8 %) of a grey image: the model's input scale."""
-    image = np.asarray(grey(image), dtype=np.float32)
-    return to_unit(image, tuple(np.percentile(image, (1.0, 99.8))))
-
-
-def to_unit(image: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
-    """``image`` mapped from (low, high) onto [0, 1], clipped; zeros when the range is empty."""
-    low, high = scale
-    if high <= low:
-        return np.zeros(np.shape(image), np.float32)
-    return np.clip((image - low) / (high - low), 0, 1).astype(np.float32)
+    """float32 percentile stretch (:data:`~labelassist.io.intensity.STRETCH`,
+    of every pixel) of a grey image: the model's input scale."""
+    return stretch(grey(image), STRETCH, max_pixels=None)
 
 
 def pad_to_multiple(image: np.ndarray, multiple: int, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -96,13 +98,16 @@ def pad_to_multiple(image: np.ndarray, multiple: int, shape: tuple[int, int] | N
     return np.pad(image, ((0, height - image.shape[0]), (0, width - image.shape[1])), mode="reflect")
 
 
-def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: int = 2, batch: int = 1) -> np.ndarray:
+def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: int = 2, batch: int = 1,
+                check_cancelled: Callable[[], None] | None = None) -> np.ndarray:
     """Class probabilities of a large image from overlapping tiles, blended
     with weights that fall off towards each tile's edge (no seams).
 
     ``predict(windows)`` takes a list of up to ``batch`` windows and returns
     their (classes, h, w) probabilities, so a model server sees batches.
+    ``check_cancelled`` runs before each batch; it raises to stop the work.
     """
+    stop_if_cancelled = check_cancelled or _never_cancelled
     height, width = image.shape
     step = max(tile - overlap, 1)
     tops = list(range(0, max(height - tile, 0) + 1, step)) or [0]
@@ -117,7 +122,7 @@ def blend_tiles(predict, image: np.ndarray, tile: int, overlap: int, classes: in
     weights = np.zeros((height, width), np.float32)
     corners = [(top, left) for top in tops for left in lefts]
     for start in range(0, len(corners), batch):
-        raise_if_cancelled()
+        stop_if_cancelled()
         group = corners[start:start + batch]
         windows = [image[top:top + tile, left:left + tile] for top, left in group]
         for (top, left), window, probabilities in zip(group, windows, predict(windows)):

@@ -11,6 +11,7 @@ import numpy as np
 
 from labelassist.imaging.checks import grey
 from labelassist.imaging.tiling import blend_tiles, normalize_image
+from labelassist.runtime.calls import cancellation_check
 from labelassist.runtime.errors import ConflictError, UnavailableError
 
 
@@ -45,7 +46,8 @@ class ProbabilityModel:
             probability = predict_probabilities(model, batch)[0]
             return [probability[i, :, :h, :w] for i, (h, w) in enumerate(sizes)]
 
-        return blend_tiles(predict, normalize_image(grey(image)), TILE, OVERLAP, classes=2, batch=4)[1]
+        return blend_tiles(predict, normalize_image(grey(image)), TILE, OVERLAP, classes=2, batch=4,
+                           check_cancelled=cancellation_check())[1]
 
     def _model(self):
         from labelassist.models import generalist

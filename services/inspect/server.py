@@ -12,9 +12,9 @@ from labelassist.inspect.answers import with_answers
 from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
-from labelassist.inspect.label_errors import suspect_label
 from labelassist.inspect.precision import outcome_counts
 from labelassist.inspect.probability import ProbabilityModel
+from labelassist.inspect.ranking import LabelRanking
 from labelassist.inspect.settings import InspectionSettings
 from labelassist.proto.v1 import common_pb2
 from labelassist.proto.v1 import inspect_pb2 as pb
@@ -27,6 +27,7 @@ from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import NotFoundError
 from labelassist.proto.wire.addresses import env
+from labelassist.runtime.priority import batch_work
 from labelassist.runtime.upstream import (AssistLink, SelectorLink, add_assist_argument, add_selector_argument,
                                           image_cache)
 
@@ -78,6 +79,12 @@ CALIBRATION_REFRESH_SECONDS = 60.0  # a calibrated project re-learns at most thi
 RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
 SUSPECTS = 100  # suspects a ranking returns unless asked for another number
 PROGRESS_SECONDS = 1.0
+
+
+def label_and_image(sample) -> tuple:
+    """A stored sample's label and image, or ValueError naming the one it lacks."""
+    image = sample.require("image")
+    return sample.require("label"), image
 
 
 def suspect_to_proto(info, suspect) -> pb.SuspectedError:
@@ -226,27 +233,23 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             infos = [info for info in selector.newest_labeled(request.project, count)
                      if request.include_accepted or info.review != "accepted"]
             yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=0, total=len(infos)))
-            suspects, reported = [], time.monotonic()
+            # One label that cannot be read or scored is reported; the ranking goes on.
+            labels = LabelRanking(self.probability, settings, skip=(ValueError, NotFoundError))
+            reported = time.monotonic()
             for scored, info in enumerate(infos, start=1):
                 raise_if_cancelled()
-                try:
-                    sample = selector.get_sample(info.sample_id, cached=False)
-                    image = sample.require("image")
-                    found = suspect_label(sample.require("label"), image, self.probability(image), settings)
-                except (ValueError, NotFoundError) as error:
-                    # One label that cannot be scored is reported; the ranking goes on.
-                    ranking.skipped.append(f"{info.stem} (sample {info.sample_id}): {error}")
-                    continue
-                suspects += [(info, suspect) for suspect in found]
-                ranking.labels.append(pb.SuspectedLabel(
-                    sample_id=info.sample_id, stem=info.stem, label_version=info.label_version,
-                    score=found[0].score if found else 0.0, suspects=len(found)))
+                with batch_work():  # Triton answers annotators' calls first
+                    labels.add(info, lambda: label_and_image(selector.get_sample(info.sample_id, cached=False)))
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()
                     yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=scored, total=len(infos)))
-        suspects.sort(key=lambda entry: -entry[1].score)
-        ranking.suspects.extend(suspect_to_proto(info, suspect) for info, suspect in suspects[:request.limit or SUSPECTS])
-        ranking.labels.sort(key=lambda label: -label.score)
+        ranked = labels.ranked()
+        ranking.skipped.extend(f"{info.stem} (sample {info.sample_id}): {why}" for info, why in ranked.skipped)
+        ranking.labels.extend(pb.SuspectedLabel(sample_id=info.sample_id, stem=info.stem,
+                                                label_version=info.label_version, score=score, suspects=count)
+                              for info, score, count in ranked.labels)
+        ranking.suspects.extend(suspect_to_proto(info, suspect)
+                                for info, suspect in ranked.suspects[:request.limit or SUSPECTS])
         yield pb.RankLabelErrorsResponse(ranking=ranking)
 
     def InspectBatch(self, request_iterator, context):

@@ -15,13 +15,14 @@ import numpy as np
 import tifffile
 from PIL import Image
 
-from labelassist.io.images import TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES, read_image
+from labelassist.io.images import TIFF_SUFFIXES, ZARR_SUFFIXES, read_image
+from labelassist.io.vendor import VENDOR_SUFFIXES, lazy_scene
+from labelassist.io.zarr_images import lazy_image
+from labelassist.proto.wire.axes import KNOWN_AXES, MAX_CHANNELS, axes_fit, channels_last
 
-KNOWN_AXES = "TZCYX"
 # tifffile's names for what we call C (RGB samples), and for axes it cannot name.
 CHANNEL_ALIASES = {"S": "C"}
 UNKNOWN_AXES = set("QIO")
-MAX_CHANNELS = 16
 # Planes thinner than this (a single row or column, one pixel) hold no object that can be outlined.
 MIN_SIDE = 2
 
@@ -67,13 +68,9 @@ def read_with_axes(path: str | Path, axes: str | None = None) -> AxisImage:
     """
     path = Path(path)
     if path.name.lower().endswith(ZARR_SUFFIXES):
-        from labelassist.io.formats.ome_zarr import lazy_image
-
         data, found = lazy_image(path)  # read region by region as it is used
         return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)))
     if path.suffix.lower() in VENDOR_SUFFIXES:
-        from labelassist.io.vendor import lazy_scene
-
         data, found = lazy_scene(path)
         return AxisImage(data, checked_axes(path.name, found, axes, tuple(data.shape)), is_rgb(found, axes))
     if path.suffix.lower() in TIFF_SUFFIXES:
@@ -100,8 +97,7 @@ def checked_axes(name: str, found: str, axes: str | None, shape: tuple[int, ...]
     found = "".join(CHANNEL_ALIASES.get(a, a) for a in found)
     if axes:
         axes = axes.upper()
-        if len(axes) != len(shape) or set(axes) - set(KNOWN_AXES) or len(set(axes)) != len(axes) \
-                or not axes.endswith("YX") and not axes.endswith("YXC"):
+        if not axes_fit(axes, len(shape)) or not axes.endswith(("YX", "YXC")):
             raise ValueError(f"{name}: --axes {axes} does not fit data of shape {shape}: give one "
                              f"distinct letter of {KNOWN_AXES} per dimension, ending in YX (or YXC)")
         return axes
@@ -144,12 +140,7 @@ def select_plane(image: AxisImage, channel: int | None = None, z: int | None = N
                              f"{index} is out of range 0-{data.shape[axes.index(axis)] - 1}")
         data = np.take(data, index, axis=axes.index(axis))
         axes = axes.replace(axis, "")
-    for axis in "TZ":  # extent 1, not picked
-        if axis in axes:
-            data = np.take(data, 0, axis=axes.index(axis))
-            axes = axes.replace(axis, "")
-    if "C" in axes:
-        data = np.moveaxis(data, axes.index("C"), -1)
-        if data.shape[-1] > MAX_CHANNELS:
-            raise ValueError(f"image has {image.describe()}: {data.shape[-1]} channels; pick one with --channel")
-    return np.asarray(data)  # a lazy (OME-Zarr) image is read here, one plane of it
+    if "C" in axes and data.shape[axes.index("C")] > MAX_CHANNELS:
+        raise ValueError(f"image has {image.describe()}: {data.shape[axes.index('C')]} channels; "
+                         "pick one with --channel")
+    return np.asarray(channels_last(data, axes))  # a lazy (OME-Zarr) image is read here, one plane of it

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# Percentiles a channel is stretched between, as the models and the desktop client do.
-STRETCH = (1.0, 99.8)
+from labelassist.io.intensity import STRETCH, percentile_levels, stretch
+
 # Channel colours of a composite (green, magenta, cyan, yellow, red, blue, orange, violet), as in Fiji.
 CHANNEL_COLOURS = np.array([(0, 1, 0), (1, 0, 1), (0, 1, 1), (1, 1, 0), (1, 0, 0), (0, 0, 1), (1, 0.5, 0),
                             (0.5, 0, 1)], np.float32)
@@ -20,57 +20,6 @@ def shows_as_is(image: np.ndarray) -> bool:
     """Whether an 8-bit viewer shows ``image`` faithfully: 8-bit grey, RGB or RGBA."""
     image = np.asarray(image)
     return image.dtype == np.uint8 and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)))
-
-
-def stretch(channel: np.ndarray, percentiles: tuple[float, float] = STRETCH) -> np.ndarray:
-    """One channel scaled to 0..1 between two of its percentiles.
-
-    Parameters
-    ----------
-    channel : ndarray
-        A 2D array of any real dtype (NaN and Inf are ignored).
-    percentiles : (float, float)
-        The low and high percentile mapped to 0 and 1.
-
-    Returns
-    -------
-    ndarray
-        float32 in [0, 1]; all zeros for a flat channel.
-    """
-    values = np.asarray(channel, np.float32)
-    bottom, top = percentile_levels(values, percentiles)
-    if top <= bottom:
-        return np.zeros(values.shape, np.float32)
-    return np.nan_to_num(np.clip((values - bottom) / (top - bottom), 0, 1)).astype(np.float32)
-
-
-def percentile_levels(channel: np.ndarray, percentiles: tuple[float, float] = STRETCH) -> tuple[float, float]:
-    """The values a channel's display maps to black and white: two of its
-    percentiles (NaN and Inf ignored; (0, 0) for no finite value).
-
-    Parameters
-    ----------
-    channel : ndarray
-        A 2D array of any real dtype.
-    percentiles : (float, float)
-        The low and high percentile.
-
-    Returns
-    -------
-    (float, float)
-        The low and high level; equal for a flat channel.
-    """
-    low, high = percentiles
-    if not 0 <= low < high <= 100:
-        raise ValueError(f"percentiles must rise within 0..100, got {percentiles}")
-    values = np.asarray(channel)
-    # Percentiles of a quarter-million evenly spread pixels are as good as of all.
-    sample = values.ravel()[::max(values.size // 250_000, 1)].astype(np.float64)
-    sample = sample[np.isfinite(sample)]
-    if sample.size == 0:
-        return 0.0, 0.0
-    bottom, top = np.percentile(sample, (low, high))
-    return float(bottom), float(top)
 
 
 def display_copy(image: np.ndarray, percentiles: tuple[float, float] = STRETCH) -> np.ndarray:

@@ -10,10 +10,9 @@ import tifffile
 from PIL import Image
 
 from labelassist.io.tiff_checks import CorruptTiffError, check_tiff
+from labelassist.io.vendor import VENDOR_SUFFIXES, lazy_scene
 
 TIFF_SUFFIXES = (".tif", ".tiff")
-# Microscope vendors' files (Zeiss, Nikon, Leica) through bioio: the formats extra.
-VENDOR_SUFFIXES = (".czi", ".nd2", ".lif")
 # Read everywhere an image is taken.
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", *VENDOR_SUFFIXES)
 ZARR_SUFFIXES = (".ome.zarr", ".zarr")  # OME-Zarr images: folders, read lazily (the formats extra)
@@ -35,8 +34,6 @@ def read_image(path: str | Path) -> np.ndarray:
     if not path.exists():
         raise FileNotFoundError(f"no such image: {path}")
     if path.suffix.lower() in VENDOR_SUFFIXES:
-        from labelassist.io.vendor import lazy_scene
-
         return np.asarray(lazy_scene(path)[0])
     try:
         if path.suffix.lower() in TIFF_SUFFIXES:

@@ -24,10 +24,10 @@ import numpy as np
 import tifffile
 
 from labelassist.io.axes import KNOWN_AXES, MAX_CHANNELS, MIN_SIDE, AxisImage, checked_axes, is_rgb, read_with_axes
-from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, VENDOR_SUFFIXES, ZARR_SUFFIXES
+from labelassist.io.images import IMAGE_SUFFIXES, TIFF_SUFFIXES, ZARR_SUFFIXES
 from labelassist.io.metadata import ImageMetadata, tiff_metadata, zarr_metadata
 from labelassist.io.tiff_checks import check_tiff
-from labelassist.io.vendor import lazy_scenes, scene_label
+from labelassist.io.vendor import VENDOR_SUFFIXES, lazy_scenes, scene_label
 
 SEGMENT_READ_BYTES = 8 << 20  # compressed bytes read ahead of decoding
 

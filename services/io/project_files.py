@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from labelassist.io.images import VENDOR_SUFFIXES
 from labelassist.io.planes import channel_report, file_stem, image_files, read_samples
-from labelassist.io.vendor import scene_label
+from labelassist.io.vendor import VENDOR_SUFFIXES, scene_label
 
 # A label file labels the image of its name: a.tif or a_labels.ome.tif labels a.tif.
 LABEL_SUFFIX = "_labels"

@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from labelassist.io.images import VENDOR_SUFFIXES
+from labelassist.io.extras import needs
 from labelassist.io.metadata import ImageMetadata
+
+# Microscope vendors' files (Zeiss, Nikon, Leica) through bioio: the formats extra.
+VENDOR_SUFFIXES = (".czi", ".nd2", ".lif")
 
 # bioio's dimension letters: S holds the samples of an RGB pixel.
 SAMPLES = "S"
@@ -22,8 +25,6 @@ PLACEHOLDER_NAME = re.compile(r"(Channel|C):\d+(:\d+)?")
 
 def _open(path: Path):
     """bioio's image of ``path``, or a ValueError saying what is missing."""
-    from labelassist.io.formats import needs
-
     try:
         bioio = needs("bioio")
     except ValueError as missing:

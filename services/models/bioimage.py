@@ -26,6 +26,7 @@ import numpy as np
 from labelassist import triton_template
 from labelassist.imaging.tiling import blend_tiles
 from labelassist.models.processing import PROCESSING, apply_processing
+from labelassist.runtime.calls import cancellation_check
 
 PREFIX = "bioimageio-"
 TEMPLATE = Path(triton_template.__file__).parent / "bioimageio"
@@ -373,5 +374,6 @@ def predict(spec: PackageSpec, image: np.ndarray, infer: Callable[[np.ndarray], 
     if spec.output_kind == "labels":
         output = predict_windows([sample])[0]
     else:
-        output = blend_tiles(predict_windows, sample, tile, overlap, classes=spec.channels, batch=TILES_PER_REQUEST)
+        output = blend_tiles(predict_windows, sample, tile, overlap, classes=spec.channels, batch=TILES_PER_REQUEST,
+                             check_cancelled=cancellation_check())
     return apply_processing(output, spec.postprocessing)

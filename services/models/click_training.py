@@ -18,7 +18,7 @@ from torch.nn import functional as F
 
 from labelassist.imaging.checks import grey
 from labelassist.imaging.measures import instance_labels
-from labelassist.imaging.tiling import to_unit
+from labelassist.io.intensity import to_unit
 from labelassist.models.clicks import (
     FIRST_WINDOW,
     INPUT_SIDE,

@@ -23,7 +23,7 @@ import numpy as np
 from skimage import measure, transform
 
 from labelassist.imaging.checks import grey
-from labelassist.imaging.tiling import to_unit
+from labelassist.io.intensity import to_unit
 
 INPUT_SIDE = 96
 FIRST_WINDOW = 64

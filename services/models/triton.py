@@ -15,6 +15,7 @@ import numpy as np
 from labelassist.imaging.tiling import blend_tiles, normalize_image, pad_to_multiple
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME
 from labelassist.models.triton_access import connect, is_refusal, secret_from_environment
+from labelassist.runtime.calls import cancellation_check
 from labelassist.runtime.errors import ConflictError, UnavailableError
 from labelassist.runtime.metrics import UPSTREAM
 from labelassist.runtime.priority import triton_priority
@@ -216,7 +217,8 @@ class TritonClient:
             return [np.concatenate([outputs["PROBABILITY"][i], outputs["VARIANCE"][i]])[:, :h, :w]
                     for i, (h, w) in enumerate(sizes)]
 
-        blended = blend_tiles(predict, unit, TILE, OVERLAP, classes=4, batch=TILES_PER_REQUEST)
+        blended = blend_tiles(predict, unit, TILE, OVERLAP, classes=4, batch=TILES_PER_REQUEST,
+                              check_cancelled=cancellation_check())
         return blended[1], blended[3]
 
     def uncertainty(self, images: list[np.ndarray], mc_samples: int = 8

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-from labelassist.selector.schema import leases, samples, scores
+from labelassist.selector import leasing
+from labelassist.selector.schema import samples, scores
 from labelassist.selector.scoring import SCORE_NAMES
 from labelassist.selector.store import Project, Store
 from labelassist.selector.strategies import STRATEGIES
@@ -114,8 +115,7 @@ class PoolReader:
     def live_leases(self, project: Project, now: float) -> int:
         """Samples of the project under a lease that has not expired."""
         with self.store.reader.connect() as connection:
-            return connection.execute(sa.select(sa.func.count()).select_from(leases).where(
-                (leases.c.project_id == project.id) & (leases.c.expires_at > now))).scalar_one()
+            return leasing.live_count(connection, project.id, now)
 
     def _with_scores(self, pool: Pool, project: Project, version: int) -> Pool:
         """Keep only the candidates the newest model scored, with their scores."""

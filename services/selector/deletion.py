@@ -47,7 +47,7 @@ def delete_samples(store: Store, project: Project, sample_ids: Sequence[int], ac
     """
     wanted = sorted(set(sample_ids))
     with store.engine.begin() as connection:
-        store._lock_project(connection, project.id)
+        store.lock_project(connection, project.id)
         rows = connection.execute(sa.select(samples.c.id, samples.c.stem, samples.c.image_blob,
                                             samples.c.prelabel_blob)
                                   .where((samples.c.project_id == project.id) & samples.c.id.in_(wanted))).all()
@@ -71,7 +71,7 @@ def delete_project(store: Store, project: Project, actor: str) -> Removed:
     the blobs no other project refers to. Its history stays."""
     in_project = sa.select(samples.c.id).where(samples.c.project_id == project.id)
     with store.engine.begin() as connection:
-        store._lock_project(connection, project.id)
+        store.lock_project(connection, project.id)
         if connection.execute(sa.select(projects.c.id).where(projects.c.id == project.id)).first() is None:
             raise NotFoundError(f"no project {project.name!r}: deleted already")
         candidates = set(connection.execute(sa.select(samples.c.image_blob).where(
@@ -107,7 +107,7 @@ def rename_project(store: Store, project: Project, new_name: str, actor: str) ->
         raise ValueError(f"project {project.name!r} has that name already")
     try:
         with store.engine.begin() as connection:
-            store._lock_project(connection, project.id)
+            store.lock_project(connection, project.id)
             if not connection.execute(projects.update().where(projects.c.id == project.id)
                                       .values(name=new_name)).rowcount:
                 raise NotFoundError(f"no project {project.name!r}: deleted or renamed meanwhile")

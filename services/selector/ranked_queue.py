@@ -32,7 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.selector.candidate_pool import Freshness, Pool, PoolReader, needs, rank_pool
-from labelassist.selector.schema import leases, ranked, rankings, samples, skips
+from labelassist.selector import leasing
+from labelassist.selector.schema import ranked, rankings, samples, skips
 from labelassist.selector.store import Project, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
 
@@ -198,21 +199,13 @@ class RankedQueues:
             # just returns its sample to the pool (labels stay synchronous).
             if store.is_postgres:
                 connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            connection.execute(leases.delete().where((leases.c.project_id == project.id)
-                                                     & (leases.c.expires_at <= now)))
-            held = [SampleRow(**r._mapping) for r in connection.execute(
-                sa.select(samples).join(leases, leases.c.sample_id == samples.c.id)
-                .where((leases.c.project_id == project.id) & (leases.c.annotator == annotator))
-                .order_by(leases.c.expires_at, samples.c.position).limit(count))]
-            if held:
-                connection.execute(leases.update().where(leases.c.sample_id.in_([r.id for r in held]))
-                                   .values(expires_at=expires_at))
+            leasing.expire(connection, project.id, now)
+            held = leasing.renew_held(connection, project.id, annotator, count, expires_at)
             deepest = 0
             chosen: list[SampleRow] = []
             if len(held) < count:
                 sample_id = samples.c.id if key is None else ranked.c.sample_id
-                available = (~samples.c.labeled
-                             & ~sa.exists().where(leases.c.sample_id == sample_id))
+                available = ~samples.c.labeled & leasing.not_leased(sample_id)
                 if not with_skipped:
                     available &= ~sa.exists().where((skips.c.sample_id == sample_id)
                                                     & (skips.c.annotator == annotator))
@@ -229,10 +222,7 @@ class RankedQueues:
                 rows = connection.execute(query).all()
                 chosen = [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"}) for r in rows]
                 deepest = max((r.rank for r in rows), default=0)
-                if chosen:
-                    connection.execute(leases.insert(), [
-                        {"sample_id": r.id, "project_id": project.id, "annotator": annotator,
-                         "expires_at": expires_at} for r in chosen])
+                leasing.grant(connection, project.id, annotator, [r.id for r in chosen], expires_at)
         return [(row, expires_at) for row in held + chosen], deepest
 
     # -- building -------------------------------------------------------------
@@ -331,7 +321,7 @@ class RankedQueues:
                      "seconds": time.perf_counter() - started}
             with self.store.engine.begin() as connection:
                 # Serialised with leases and with builders in other selector processes.
-                self.store._lock_project(connection, project.id)
+                self.store.lock_project(connection, project.id)
                 connection.execute(ranked.delete().where((ranked.c.project_id == project.id)
                                                          & (ranked.c.ranking == key)))
                 if len(picks):

@@ -35,7 +35,7 @@ class ReviewRecords:
         review = {"sample_id": sample_id, "version": version, "reviewer": reviewer, "verdict": verdict,
                   "comment": comment, "created_at": time.time()}
         with self.engine.begin() as connection:
-            self._lock_project(connection, self.sample(sample_id).project_id)
+            self.lock_project(connection, self.sample(sample_id).project_id)
             self._require_sample(connection, sample_id)  # not deleted meanwhile
             connection.execute(reviews.insert().values(**review))
         return review

@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
-from labelassist.runtime.errors import AlreadyExistsError, ConflictError, NotFoundError
+from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
+from labelassist.selector import leasing
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
-from labelassist.selector.schema import (annotator_counts, labels, leases, project_counts, PROJECT_SETTINGS, projects,
+from labelassist.selector.schema import (annotator_counts, labels, project_counts, PROJECT_SETTINGS, projects,
                                          ranked, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
     ORIGINS,
@@ -75,9 +76,10 @@ class Store(ScoreRecords, ReviewRecords):
         self.engine.dispose()
         self.reader.dispose()
 
-    def _lock_project(self, connection, project_id: int) -> None:
-        """Serialise lease decisions per project (SQLite's BEGIN IMMEDIATE
-        already serialises all writers)."""
+    def lock_project(self, connection, project_id: int) -> None:
+        """Serialise lease decisions and other writes that read before they
+        write, per project, within ``connection``'s transaction (SQLite's
+        BEGIN IMMEDIATE already serialises all writers)."""
         if self.is_postgres:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": project_id})
 
@@ -212,7 +214,7 @@ class Store(ScoreRecords, ReviewRecords):
 
     def _add_batch(self, project: Project, prepared: list[dict], reused: Mapping[str, np.ndarray]) -> int:
         with self.engine.begin() as connection:
-            self._lock_project(connection, project.id)
+            self.lock_project(connection, project.id)
             if connection.execute(sa.select(projects.c.id).where(projects.c.id == project.id)).first() is None:
                 raise NotFoundError(f"project {project.name!r} was deleted while samples were being added")
             self._keep_blobs(connection, reused)
@@ -358,9 +360,7 @@ class Store(ScoreRecords, ReviewRecords):
         now; the new expiry, or None when they hold no live lease."""
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
-            renewed = connection.execute(leases.update().where(
-                (leases.c.sample_id == sample_id) & (leases.c.annotator == annotator) & (leases.c.expires_at > now))
-                .values(expires_at=now + seconds)).rowcount
+            renewed = leasing.renew(connection, sample_id, annotator, now + seconds, now)
         return now + seconds if renewed else None
 
     def release_lease(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "",
@@ -375,14 +375,10 @@ class Store(ScoreRecords, ReviewRecords):
         row = self.sample(sample_id)
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
-            self._lock_project(connection, row.project_id)
+            self.lock_project(connection, row.project_id)
             self._require_sample(connection, sample_id)
-            holder = connection.execute(sa.select(leases.c.annotator).where(
-                (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
-            if holder is not None and holder != annotator:
-                raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
-            released = connection.execute(leases.delete().where((leases.c.sample_id == sample_id)
-                                                                & (leases.c.annotator == annotator))).rowcount > 0
+            leasing.require_not_held_by_another(connection, sample_id, annotator, now)
+            released = leasing.end(connection, sample_id, annotator)
             if skip:
                 connection.execute(skips.insert().values(sample_id=sample_id, annotator=annotator,
                                                          reason=reason or "skipped", created_at=now))
@@ -421,13 +417,10 @@ class Store(ScoreRecords, ReviewRecords):
         checksum, new = self.blobs.put_new(mask, durable=True)  # durable before the row that points at it
         now = time.time() if now is None else now
         with self.engine.begin() as connection:
-            self._lock_project(connection, row.project_id)
+            self.lock_project(connection, row.project_id)
             self._require_sample(connection, sample_id)
             self._keep_blobs(connection, {} if new else {checksum: mask})
-            holder = connection.execute(sa.select(leases.c.annotator).where(
-                (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
-            if holder is not None and holder != annotator:
-                raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
+            leasing.require_not_held_by_another(connection, sample_id, annotator, now)
             newest = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
                                         .order_by(labels.c.version.desc()).limit(1)).first()
             if newest is not None and (newest.annotator, newest.checksum, newest.origin) == (annotator, checksum,
@@ -442,7 +435,7 @@ class Store(ScoreRecords, ReviewRecords):
             newly = connection.execute(samples.update().where((samples.c.id == sample_id) & ~samples.c.labeled)
                                        .values(labeled=True)).rowcount
             self._count(connection, row.project_id, 0, newly, annotator if first_by_annotator else None)
-            connection.execute(leases.delete().where(leases.c.sample_id == sample_id))
+            leasing.end(connection, sample_id)
             connection.execute(ranked.delete().where(ranked.c.sample_id == sample_id))
         return LabelVersion(sample_id, version, annotator, origin, checksum, now)
 

@@ -14,6 +14,7 @@ from skimage import filters
 
 from labelassist.imaging.tiling import apply_tiled
 from labelassist.inspect.measure import ObjectTable, measure_objects, object_labels
+from labelassist.runtime.calls import cancellation_check
 from labelassist.runtime.registry import Parameter, Registry
 from labelassist.imaging.checks import grey
 
@@ -83,7 +84,7 @@ class LabelUnderInspection:
     @cached_property
     def smooth(self) -> np.ndarray:
         return apply_tiled(lambda tile: filters.gaussian(tile, sigma=1.0, preserve_range=True), self.grey,
-                           margin=5, dtype=np.float64)
+                           margin=5, dtype=np.float64, check_cancelled=cancellation_check())
 
     @cached_property
     def background(self) -> tuple[float, float, bool]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from labelassist.io.confinement import OutsideRootsError, confine, writable_folder, write_replacing
 from labelassist.io.display import STRETCH, display_copy, shows_as_is
+from labelassist.io.extras import needs
 from labelassist.io.images import image_size, read_image, write_image
 from labelassist.io.planes import file_stem
 
@@ -72,14 +73,6 @@ def label_format(name: str) -> LabelFormat:
     if name not in _MODULES:
         raise ValueError(f"unknown label format {name!r}; use one of {', '.join(FORMAT_NAMES)}")
     return importlib.import_module(f"{__name__}.{_MODULES[name]}").FORMAT
-
-
-def needs(module: str, extra: str = "formats"):
-    """Import a format's library, or say how to install it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ValueError(f"this format needs {module.split('.')[0]}: pip install 'label-assistant[{extra}]'") from None
 
 
 IMAGES, ORIGINALS = "images", "originals"

@@ -8,7 +8,6 @@ the ``ome-tiff`` format's job.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from labelassist.io.formats import (ITEM_ERRORS, LabelFormat, LabelledImage, che
                                    needs, writable_folder, write_replacing)
 from labelassist.io.images import ZARR_SUFFIXES
 from labelassist.io.planes import file_stem
+from labelassist.io.zarr_images import image_and_label, node_axes
 
 LABEL_NAME = "objects"
 NGFF_VERSIONS = ("0.4", "0.5")  # 0.4: Zarr v2, what most tools read today; 0.5: Zarr v3
@@ -73,38 +73,6 @@ def _write_store(sample: LabelledImage, path: Path, fmt) -> None:
                         name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[], fmt=fmt, **scale)
 
 
-def _image_and_label(path: Path):
-    """The OME-Zarr image node of a store (its multiscales) and its first
-    label image node, or None for either that is not there."""
-    io, reader = needs("ome_zarr.io"), needs("ome_zarr.reader")
-    location = io.parse_url(str(path))
-    if location is None:
-        raise ValueError(f"{path.name}: not a zarr store")
-    logging.getLogger("ome_zarr").setLevel(logging.ERROR)  # a label's "no parent found" notice
-    nodes = list(reader.Reader(location)())
-
-    def is_label(node) -> bool:
-        return any(isinstance(s, reader.Label) for s in node.specs)
-    image = next((n for n in nodes if any(isinstance(s, reader.Multiscales) for s in n.specs) and not is_label(n)),
-                 None)
-    return image, next((n for n in nodes if is_label(n)), None)
-
-
-def _axes(node) -> list[str]:
-    return [a["name"] for a in node.metadata["axes"]]
-
-
-def lazy_image(path: Path):
-    """The full-resolution level of an OME-Zarr image as a lazy (dask)
-    array and its axes in our letters (``TCZYX`` or a subset): regions are
-    read from the store only when taken, so a slide-sized store costs what
-    is read of it."""
-    image, _ = _image_and_label(path)
-    if image is None:
-        raise ValueError(f"{path.name}: no OME-Zarr image (multiscales) in it")
-    return image.data[0], "".join(_axes(image)).upper()
-
-
 def _plane(data, axes: list[str], what: str, shape: tuple[int, int] | None = None) -> np.ndarray:
     """A 2D plane (channels last) of an NGFF array; singleton t and z
     dropped. Its declared size is checked (against ``shape``, the image's
@@ -138,11 +106,11 @@ def read_one(path: Path) -> dict:
     stem = file_stem(path) or path.name
     try:
         _check_inside(path)
-        image_node, label_node = _image_and_label(path)
+        image_node, label_node = image_and_label(path)
         if image_node is None:
             return {"stem": stem, "error": f"{path.name}: no OME-Zarr image (multiscales) in it"}
-        image = _plane(image_node.data[0], _axes(image_node), "image")
-        label = None if label_node is None else _plane(label_node.data[0], _axes(label_node), "label",
+        image = _plane(image_node.data[0], node_axes(image_node), "image")
+        label = None if label_node is None else _plane(label_node.data[0], node_axes(label_node), "label",
                                                        image.shape[:2])
     except ITEM_ERRORS as error:
         return {"stem": stem, "error": f"{path.name}: {describe_import_error(error)}"}

@@ -14,7 +14,10 @@ import platformdirs
 
 ENV_PREFIX = "LABELASSIST_"
 DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORTS = {"selector": 50051, "assist": 50052, "inspect": 50053}
+# The services in the order of their ports: the selector at the base port, the others on the next ones.
+SERVICES = ("selector", "assist", "inspect")
+DEFAULT_BASE_PORT = 50051
+DEFAULT_PORTS = {name: DEFAULT_BASE_PORT + offset for offset, name in enumerate(SERVICES)}
 # gRPC's own default; chunked arrays never need more.
 DEFAULT_MAX_MESSAGE_BYTES = 4 << 20
 
@@ -37,6 +40,17 @@ def default_data_dir() -> Path:
 def stack_file(data_dir: Path | None = None) -> Path:
     """Where ``labelassist up`` records the running services' addresses."""
     return Path(data_dir or default_data_dir()) / "run" / "stack.json"
+
+
+def write_stack_file(data_dir: Path, record: dict) -> Path:
+    """Record the running stack (``pid``, ``services``: name -> ``address``
+    and ``pid``, ``triton`` ...) in ``data_dir``, replacing the file at once
+    so a reader never sees half of it."""
+    path = stack_file(data_dir)
+    staging = path.with_suffix(".tmp")
+    staging.write_text(json.dumps(record, indent=2))
+    os.replace(staging, path)
+    return path
 
 
 def read_stack_file(data_dir: Path | None = None) -> dict | None:

@@ -1,0 +1,80 @@
+"""Leases, the one place they are written: who holds a sample until when.
+Each function works inside the caller's transaction (``connection``), so a
+lease decision and the reads it rests on commit together; the caller takes
+the project's lock first (:meth:`~labelassist.selector.store.Store.lock_project`)
+where two writers could decide on the same sample."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from labelassist.runtime.errors import ConflictError
+from labelassist.selector.records import SampleRow
+from labelassist.selector.schema import leases, samples
+
+
+def not_leased(sample_id) -> sa.ColumnElement[bool]:
+    """A condition: no lease, live or not yet expired away, holds ``sample_id`` (a column)."""
+    return ~sa.exists().where(leases.c.sample_id == sample_id)
+
+
+def expire(connection, project_id: int, now: float) -> None:
+    """Drop the project's leases that ran out by ``now``."""
+    connection.execute(leases.delete().where((leases.c.project_id == project_id) & (leases.c.expires_at <= now)))
+
+
+def renew_held(connection, project_id: int, annotator: str, count: int, expires_at: float) -> list[SampleRow]:
+    """Up to ``count`` samples ``annotator`` holds in the project, oldest
+    lease first, each renewed to ``expires_at``."""
+    held = [SampleRow(**r._mapping) for r in connection.execute(
+        sa.select(samples).join(leases, leases.c.sample_id == samples.c.id)
+        .where((leases.c.project_id == project_id) & (leases.c.annotator == annotator))
+        .order_by(leases.c.expires_at, samples.c.position).limit(count))]
+    if held:
+        connection.execute(leases.update().where(leases.c.sample_id.in_([r.id for r in held]))
+                           .values(expires_at=expires_at))
+    return held
+
+
+def grant(connection, project_id: int, annotator: str, sample_ids: Sequence[int], expires_at: float) -> None:
+    """Lease the samples to ``annotator`` until ``expires_at`` (the lease
+    table's key refuses a sample another leaser took meanwhile)."""
+    if sample_ids:
+        connection.execute(leases.insert(), [{"sample_id": sample_id, "project_id": project_id,
+                                              "annotator": annotator, "expires_at": expires_at}
+                                             for sample_id in sample_ids])
+
+
+def renew(connection, sample_id: int, annotator: str, expires_at: float, now: float) -> bool:
+    """Extend ``annotator``'s live lease on the sample; whether they held one."""
+    return connection.execute(leases.update().where(
+        (leases.c.sample_id == sample_id) & (leases.c.annotator == annotator) & (leases.c.expires_at > now))
+        .values(expires_at=expires_at)).rowcount > 0
+
+
+def require_not_held_by_another(connection, sample_id: int, annotator: str, now: float) -> None:
+    """ConflictError when someone other than ``annotator`` holds a live lease on the sample."""
+    holder = connection.execute(sa.select(leases.c.annotator).where(
+        (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
+    if holder is not None and holder != annotator:
+        raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
+
+
+def end(connection, sample_id: int, annotator: str | None = None) -> bool:
+    """End the lease on the sample (``annotator``'s only, when given); whether there was one."""
+    condition = leases.c.sample_id == sample_id
+    if annotator is not None:
+        condition &= leases.c.annotator == annotator
+    return connection.execute(leases.delete().where(condition)).rowcount > 0
+
+
+def live_count(connection, project_id: int, now: float) -> int:
+    """Samples of the project under a lease that has not expired."""
+    return connection.execute(sa.select(sa.func.count()).select_from(leases).where(
+        (leases.c.project_id == project_id) & (leases.c.expires_at > now))).scalar_one()
+
+
+__all__ = ["end", "expire", "grant", "live_count", "not_leased", "renew", "renew_held",
+           "require_not_held_by_another"]
