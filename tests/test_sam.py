@@ -134,22 +134,21 @@ def test_a_checkpoint_whose_checksum_differs_is_refused_and_nothing_is_added(sta
     assert not (stack.model_repository / "sam-tampered-encoder").exists()
 
 
-def test_a_checkpoint_of_another_kind_than_named_is_refused_naming_its_kind(stack, checkpoint):
-    added = run_cli(stack, "model", "add-sam", str(checkpoint), "--kind", "vit_b")
+def test_a_checkpoint_of_another_kind_than_named_is_refused_naming_its_kind(checkpoint, tmp_path):
+    from labelassist.models.sam import CheckpointError, install_checkpoint
 
-    assert added.returncode == 1
-    assert "holds a custom image encoder (width 64, depth 2), not vit_b" in added.stderr
-    assert "Traceback" not in added.stderr
+    with pytest.raises(CheckpointError, match=r"holds a custom image encoder \(width 64, depth 2\), not vit_b"):
+        install_checkpoint(tmp_path, str(checkpoint), kind="vit_b")
 
 
-def test_a_file_that_is_not_a_checkpoint_is_refused(stack, tmp_path):
+def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
+    from labelassist.models.sam import CheckpointError, install_checkpoint
+
     broken = tmp_path / "sam_vit_b.pth"
     broken.write_bytes(b"truncated download" * 100)
 
-    added = run_cli(stack, "model", "add-sam", str(broken))
-
-    assert added.returncode == 1
-    assert "is not a readable PyTorch checkpoint" in added.stderr and "Traceback" not in added.stderr
+    with pytest.raises(CheckpointError, match="sam_vit_b.pth is not a readable PyTorch checkpoint"):
+        install_checkpoint(tmp_path / "models", str(broken))
 
 
 def test_a_checkpoint_missing_decoder_weights_is_refused_naming_them(tmp_path):
@@ -193,3 +192,43 @@ def test_the_embedding_cache_keeps_the_most_recently_used_images_within_its_byte
 
     assert cache.get(("b",)) is None and cache.get(("a",)) is not None and cache.get(("c",)) is not None
     assert cache.nbytes == 2 * embedding.nbytes
+
+
+def test_the_sam_prelabel_prompts_its_grid_in_one_decoder_call_on_the_embedding_clicks_cached(
+        stack, installed, sdk):
+    image = cells(seed=5)
+    sdk.segment(image, [(60, 70, True)], model="sam-small")
+    before = inference_counts(stack)
+
+    outcome = sdk.prelabel(image, method=("sam", {"model": "sam-small", "points_per_side": 4, "iou_threshold": 0,
+                                                  "stability_threshold": 0}))
+
+    after = inference_counts(stack)
+    assert (after["encoder"] - before["encoder"], after["decoder"] - before["decoder"]) == (0, 1)
+    assert outcome.method == "sam" and outcome.mask.shape == image.shape
+    assert set(np.unique(outcome.mask)) == set(range(int(outcome.mask.max()) + 1))
+
+
+def test_grid_masks_that_overlap_keep_the_best_and_the_rest_take_only_free_pixels():
+    from labelassist.models.sam_prompts import EmbeddingCache, automatic_instances
+
+    shape = (40, 40)
+    squares = np.zeros((3, *shape), bool)
+    squares[0, 5:25, 5:25] = True    # the best
+    squares[1, 6:25, 5:25] = True    # nearly the same box: suppressed
+    squares[2, 20:35, 20:35] = True  # overlaps a corner: keeps what the best left
+    scores = np.asarray([0.95, 0.9, 0.92], np.float32)
+
+    def decode(inputs):
+        count = len(inputs["point_coords"])
+        masks = np.where(squares, 10.0, -10.0).astype(np.float32)[np.arange(count) % 3][:, None]
+        return {"masks": masks, "iou_predictions": scores[np.arange(count) % 3][:, None],
+                "low_res_masks": np.zeros((count, 1, 256, 256), np.float32)}
+
+    labels = automatic_instances(np.zeros(shape, np.uint8), lambda image: np.zeros((1, 256, 64, 64), np.float32),
+                                 decode, EmbeddingCache(), ("squares", 1), points_per_side=3)
+
+    expected = np.zeros(shape, np.int32)
+    expected[5:25, 5:25] = 1
+    expected[20:35, 20:35][expected[20:35, 20:35] == 0] = 2
+    np.testing.assert_array_equal(labels, expected)

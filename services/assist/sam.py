@@ -1,6 +1,7 @@
 """SAM-family models on assist (``labelassist model add-sam``), served by
-Triton: click-to-segment with one embedding cache for every call, so each
-image meets the encoder once while the decoder answers each click."""
+Triton: click-to-segment and automatic instances (the "sam" pre-label
+method), with one embedding cache for every call, so each image meets the
+encoder once while the decoder answers each click."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from labelassist.assist.operations import Parameter, register
 from labelassist.models import sam
 from labelassist.models.clicks import Click, SegmentedObject, Window
-from labelassist.models.sam_prompts import DEFAULT_CACHE_BYTES, EmbeddingCache, segment_clicks
+from labelassist.models.sam_prompts import DEFAULT_CACHE_BYTES, EmbeddingCache, automatic_instances, segment_clicks
 from labelassist.runtime.errors import ConflictError
 
 
@@ -63,3 +65,30 @@ def cropped(mask: np.ndarray) -> SegmentedObject:
         return SegmentedObject(np.zeros((0, 0), np.uint8), 0, 0, whole, 1)
     top, left = int(rows[0]), int(cols[0])
     return SegmentedObject(mask[top:rows[-1] + 1, left:cols[-1] + 1].astype(np.uint8), top, left, whole, 1)
+
+
+SAM_MODEL = Parameter("model", str, "", "the SAM-family model, sam-NAME as `labelassist model list` shows it")
+POINTS_PER_SIDE = Parameter("points_per_side", int, 16, "prompts on a grid of this many points a side", 2, 64)
+IOU_THRESHOLD = Parameter("iou_threshold", float, 0.88, "keep masks whose IoU, as SAM predicts it, reaches this",
+                          0.0, 1.0)
+STABILITY_THRESHOLD = Parameter("stability_threshold", float, 0.95,
+                                "keep masks whose area changes this little as the logit threshold moves by ±1",
+                                0.0, 1.0)
+OVERLAP_THRESHOLD = Parameter("overlap_threshold", float, 0.7,
+                              "of masks whose boxes overlap more than this (IoU), keep the best", 0.0, 1.0)
+
+
+@register("sam", "prelabel", [SAM_MODEL, POINTS_PER_SIDE, IOU_THRESHOLD, STABILITY_THRESHOLD, OVERLAP_THRESHOLD])
+def sam_instances(image, model="", points_per_side=16, iou_threshold=0.88, stability_threshold=0.95,
+                  overlap_threshold=0.7, sam_models: SamModels | None = None):
+    """Instances from a SAM-family model (`labelassist model add-sam`) prompted with a grid of points,
+    overlapping masks merged best first (Kirillov et al. 2023, automatic mask generation)."""
+    if sam_models is None:
+        raise ConflictError("sam: this assist service has no model repository (--data-dir)")
+    if not model:
+        known = ", ".join(sam.PREFIX + n for n in sam.installed_models(sam_models.repository)) or \
+            "none yet: `labelassist model add-sam CHECKPOINT`"
+        raise ValueError(f"sam: parameter 'model' names the SAM-family model to run (installed: {known})")
+    found = sam_models.model(model)
+    return automatic_instances(image, found.encode, found.decode, sam_models.cache, found.cache_key,
+                               points_per_side, iou_threshold, stability_threshold, overlap_threshold)

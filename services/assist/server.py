@@ -152,7 +152,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         try:
             prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
                                       reference=reference, model_repository=self.model_repository,
-                                      instances=not params.binary)
+                                      instances=not params.binary, sam_models=self.click_models.sam)
         except (ConflictError, UnavailableError):
             if not from_evidence:
                 raise

@@ -219,3 +219,97 @@ def segment_clicks(image: np.ndarray, clicks: Sequence[Click], encode: Encode, d
     outputs = decode(decoder_inputs(entry.embedding, coords, labels, shape, previous))
     cache.remember(key, prompt, outputs["low_res_masks"][:1])
     return SamAnswer(outputs["masks"][0, 0] > 0, float(outputs["iou_predictions"][0, 0]), cached)
+
+
+def point_grid(shape: tuple[int, int], points_per_side: int) -> np.ndarray:
+    """(N, 2) (y, x) image pixels of an even grid, each point the centre of
+    its cell, as SAM's automatic mask generator places them."""
+    offsets = (np.arange(points_per_side) + 0.5) / points_per_side
+    ys, xs = np.meshgrid(offsets * shape[0] - 0.5, offsets * shape[1] - 0.5, indexing="ij")
+    return np.stack([ys.ravel(), xs.ravel()], axis=1)
+
+
+def stability_score(logits: np.ndarray, offset: float = 1.0) -> np.ndarray:
+    """How little each mask (B, H, W) changes as the logit threshold moves
+    by ±``offset``: the area above +offset over the area above -offset
+    (Kirillov et al. 2023, automatic mask generation)."""
+    inner = (logits > offset).sum(axis=(-2, -1))
+    outer = (logits > -offset).sum(axis=(-2, -1))
+    return np.where(outer > 0, inner / np.maximum(outer, 1), 0.0)
+
+
+def _box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _box_iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    height = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    width = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = height * width
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area if area else 0.0
+
+
+def automatic_instances(image: np.ndarray, encode: Encode, decode: Decode, cache: EmbeddingCache,
+                        model_key: tuple, points_per_side: int = 16, iou_threshold: float = 0.88,
+                        stability_threshold: float = 0.95, overlap_threshold: float = 0.7, min_area: int = 16,
+                        batch_bytes: int = 64 * 2**20) -> np.ndarray:
+    """Instance labels from a grid of single-point prompts, after SAM's
+    automatic mask generator (Kirillov et al. 2023): each grid point's best
+    mask is kept when SAM's predicted IoU and its stability score reach the
+    thresholds; of masks whose boxes overlap by more than
+    ``overlap_threshold`` (IoU) only the best-scored is kept
+    (non-maximum suppression); the kept masks are painted best first, each
+    taking the pixels no better mask took, and dropped below ``min_area``.
+
+    Parameters
+    ----------
+    image : ndarray
+    encode, decode, cache, model_key
+        As :func:`segment_clicks`; the image's embedding is shared with clicks on it.
+    points_per_side : int
+        The grid has ``points_per_side``² points.
+    iou_threshold, stability_threshold, overlap_threshold : float
+        In [0, 1].
+    min_area : int
+        Pixels an instance needs.
+    batch_bytes : int
+        Bound on the decoder's image-sized answers per request: points go in batches.
+
+    Returns
+    -------
+    ndarray
+        int32 labels of the image's shape, 0 background, 1.. by descending score.
+    """
+    shape = tuple(np.shape(image)[:2])
+    _, entry, _ = embedding_for(image, encode, cache, model_key)
+    points = point_grid(shape, points_per_side)
+    batch = max(1, batch_bytes // (4 * shape[0] * shape[1]))
+    candidates = []
+    for start in range(0, len(points), batch):
+        chunk = points[start:start + batch]
+        coords = np.zeros((len(chunk), 2, 2), np.float32)
+        labels = np.tile(np.asarray([[POSITIVE, PADDING]], np.float32), (len(chunk), 1))
+        for row, (y, x) in enumerate(chunk):
+            coords[row] = point_prompts([Click(float(y), float(x))], None, shape)[0][0]
+        outputs = decode(decoder_inputs(entry.embedding, coords, labels, shape))
+        logits, predicted = outputs["masks"][:, 0], outputs["iou_predictions"][:, 0]
+        stable = stability_score(logits)
+        for k in np.nonzero((predicted >= iou_threshold) & (stable >= stability_threshold))[0]:
+            mask = logits[k] > 0
+            if mask.sum() >= min_area:
+                box = _box(mask)
+                candidates.append((float(predicted[k]), box, mask[box[0]:box[2], box[1]:box[3]]))
+    candidates.sort(key=lambda candidate: -candidate[0])
+    kept: list = []
+    for candidate in candidates:
+        if all(_box_iou(candidate[1], other[1]) <= overlap_threshold for other in kept):
+            kept.append(candidate)
+    instances = np.zeros(shape, np.int32)
+    for _, (top, left, bottom, right), crop in kept:
+        window = instances[top:bottom, left:right]
+        free = crop & (window == 0)
+        if free.sum() >= min_area:
+            window[free] = instances.max() + 1
+    return instances
