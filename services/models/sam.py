@@ -107,7 +107,9 @@ def read_state(path: Path) -> dict:
     """A checkpoint's state dict (tensors only: ``weights_only`` refuses pickled code).
 
     A training checkpoint that nests it under "model_state", "state_dict"
-    or "model" (micro-sam's, Lightning's) gives the nested one.
+    or "model" (micro-sam's, Lightning's) gives the nested one, its keys'
+    "module." (data-parallel) and "sam." (micro-sam's trainer) prefixes
+    taken off.
     """
     import torch
 
@@ -121,7 +123,7 @@ def read_state(path: Path) -> dict:
             state = state[key]
     if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
         raise CheckpointError(f"{path} holds a {type(state).__name__}, not a state dict of SAM's weights")
-    return {k.removeprefix("module."): v for k, v in state.items()}
+    return {k.removeprefix("module.").removeprefix("sam."): v for k, v in state.items()}
 
 
 def read_architecture(state: dict, where: str = "the checkpoint") -> dict:
