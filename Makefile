@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-EXTRAS ?= client,services,test,triton,onnx,formats,s3,napari,bioimageio
+EXTRAS ?= client,services,test,triton,onnx,formats,s3,napari,bioimageio,sam
 
 # Debian packages for what runs on a virtual screen: Xvfb, Qt's xcb platform, Mesa's
 # software OpenGL (napari's canvas).

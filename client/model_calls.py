@@ -20,7 +20,7 @@ class ModelCalls:
     def segment(self, image: np.ndarray | None, clicks: Sequence[tuple[float, float, bool]],
                 box: tuple[int, int, int, int] | None = None, mask: np.ndarray | None = None,
                 sample_id: int = 0, crop_to_object: bool = False,
-                mask_offset: tuple[int, int] = (0, 0)) -> SegmentedObject:
+                mask_offset: tuple[int, int] = (0, 0), model: str = "") -> SegmentedObject:
         """Segment one object from clicks with the click model.
 
         Parameters
@@ -41,6 +41,10 @@ class ModelCalls:
             Receive only the object's bounding box of the mask (large images).
         mask_offset : (int, int)
             (row, column) of a cropped ``mask``'s first pixel in the image.
+        model : str
+            Empty for the click model; "sam-NAME" for a SAM-family model
+            the operator added (`labelassist model add-sam`), which encodes
+            each image once and takes clicks and box (not ``mask``).
 
         Returns
         -------
@@ -51,13 +55,15 @@ class ModelCalls:
         ------
         InvalidArgumentError
             No positive click, a click outside the image, a bad box or mask, named.
+        NotFoundError
+            No SAM-family model of that name is installed (the installed ones named).
         ServiceUnavailableError
             Triton unreachable (brush, polygon and scribbles still work).
         """
         params = assist_pb2.SegmentParams(
             clicks=[assist_pb2.Click(y=y, x=x, positive=p) for y, x, p in checked_clicks(clicks)],
             sample_id=sample_id, crop_to_object=crop_to_object, response_compression=self.compression,
-            mask_top=int(mask_offset[0]), mask_left=int(mask_offset[1]))
+            mask_top=int(mask_offset[0]), mask_left=int(mask_offset[1]), model=model)
         if box is not None:
             params.box.CopyFrom(common_pb2.BoundingBox(start=[int(box[0]), int(box[1])],
                                                        stop=[int(box[2]), int(box[3])]))

@@ -142,11 +142,13 @@ class Stack:
             self.triton_url = self.triton
 
     def _triton_models(self) -> list[str]:
-        from labelassist.models import bioimage
+        from labelassist.models import bioimage, sam
         from labelassist.models import repository as model_store
 
         return [name for name in model_store.MODEL_NAMES if model_store.versions(self.model_repository, name)] + \
-            [spec.triton_name for spec in bioimage.installed_packages(self.model_repository).values()]
+            [spec.triton_name for spec in bioimage.installed_packages(self.model_repository).values()] + \
+            [spec.triton_name(part) for spec in sam.installed_models(self.model_repository).values()
+             for part in sam.PARTS]
 
     def _selector_address(self) -> str | None:
         child = self.children.get("selector")

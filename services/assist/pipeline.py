@@ -15,6 +15,7 @@ from labelassist.assist import prelabel as _prelabel
 from labelassist.assist import preprocess as _preprocess  # noqa: F401 - registers operations
 from labelassist.assist import propagate as _propagate
 from labelassist.assist import refine as _refine  # noqa: F401 - registers operations
+from labelassist.assist import sam as _sam  # noqa: F401 - registers operations
 from labelassist.imaging.segmentation import DEFAULT_PRELABEL
 from labelassist.assist.operations import OPERATIONS, check_image, check_mask, check_steps, run_pipeline
 
@@ -71,6 +72,7 @@ def prelabel_image(
     reference: _propagate.Reference | None = None,
     model_repository=None,
     instances: bool = False,
+    sam_models=None,
 ) -> Prelabel:
     """Pre-process, pre-label and post-process one image.
 
@@ -93,6 +95,8 @@ def prelabel_image(
         follows objects from; its image is pre-processed as ``image`` is.
     model_repository : Path, optional
         Where the bioimageio method finds the packages Triton serves.
+    sam_models : SamModels, optional
+        The sam method's models and their embedding cache (shared with click-to-segment).
     instances : bool
         Number a 0/1 result's connected objects 1..n, so each object keeps
         its own id in every export (a label image stays as it is).
@@ -133,7 +137,7 @@ def prelabel_image(
             reference = _propagate.Reference(check_mask(reference.label, image.shape, "reference_label"),
                                              run_pipeline(check_image(reference.image), preprocess, "preprocess")[0])
         mask, labelled = run_pipeline(prepared, [method], "prelabel", triton=triton, reference=reference,
-                                        model_repository=model_repository)
+                                        model_repository=model_repository, sam_models=sam_models)
     mask, cleaned = run_pipeline(mask, postprocess, "postprocess", image=image)
     if instances and mask.max() <= 1:
         numbered = _postprocess.relabel(mask)

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
+from labelassist.assist.sam import SamModels
 from labelassist.imaging.checks import single_channel
 from labelassist.models import CLICK_MODEL_NAME
+from labelassist.models.sam import PREFIX as SAM_PREFIX
+from labelassist.models.sam_prompts import DEFAULT_CACHE_BYTES
 from labelassist.models.clicks import Click, Predict, SegmentedObject, check_request, segment_object
 
 
@@ -19,10 +22,10 @@ from labelassist.models.clicks import Click, Predict, SegmentedObject, check_req
 class ClickModel:
     """A click model ready to answer: its predict function and what it is."""
 
-    predict: Predict
+    predict: Predict | None  # None for a SAM-family model, which answers whole images
     runtime: str  # "triton" or "in-process"
     version: int
-    source: str  # "generalist" or "trained"
+    source: str  # "generalist", "trained", or "sam KIND" (vit_b, ...)
 
 
 class ClickModels:
@@ -30,8 +33,9 @@ class ClickModels:
     (down means UNAVAILABLE, never a silent switch), else the newest version
     in the model repository run in-process, else the bundled generalist."""
 
-    def __init__(self, repository: Path, triton=None):
+    def __init__(self, repository: Path, triton=None, sam_cache_bytes: int = DEFAULT_CACHE_BYTES):
         self.repository, self.triton = Path(repository), triton
+        self.sam = SamModels(repository, triton, sam_cache_bytes)
         self._lock = threading.Lock()
         self._loaded: tuple[tuple, ClickModel] | None = None
         self._sources: dict[int, str] = {}  # version -> where it came from; a published version never changes
@@ -105,11 +109,20 @@ def placed_mask(mask: np.ndarray | None, top: int, left: int, shape: tuple[int, 
 
 
 def segment_with(models: ClickModels, image: np.ndarray, clicks: list[Click], box=None,
-                 mask: np.ndarray | None = None) -> tuple[SegmentedObject, ClickModel]:
-    """One object from clicks (see :func:`labelassist.models.clicks.segment_object`),
-    and the click model that answered; bad input fails before any model is asked."""
+                 mask: np.ndarray | None = None, model: str = "") -> tuple[SegmentedObject, ClickModel]:
+    """One object from clicks, and the click model that answered: the click
+    model (see :func:`labelassist.models.clicks.segment_object`) for an
+    empty ``model`` or "clicknet", the SAM-family model "sam-NAME"
+    otherwise (which takes clicks and a box, not a current mask); bad input
+    fails before any model is asked."""
     image = check_image(image)
     mask = np.asarray(mask) > 0 if mask is not None else None
     check_request(image.shape, clicks, box, mask)
-    model = models.current()
-    return segment_object(image, clicks, model.predict, box=box, mask=mask), model
+    if model.startswith(SAM_PREFIX):
+        found, sam_model = models.sam.segment(model, image, clicks, box)
+        return found, ClickModel(None, "triton", sam_model.version, f"sam {sam_model.spec.kind}")
+    if model not in ("", CLICK_MODEL_NAME):
+        raise ValueError(f"segment: no click model {model!r}; use {CLICK_MODEL_NAME!r} (or leave it empty) or a "
+                         f"SAM-family model {SAM_PREFIX}NAME added with `labelassist model add-sam`")
+    click_model = models.current()
+    return segment_object(image, clicks, click_model.predict, box=box, mask=mask), click_model

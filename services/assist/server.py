@@ -47,6 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="thread: Train runs in this replica; queue: Train queues the job in the data directory "
                              "and a trainer (`labelassist trainer`, e.g. a Kubernetes Job with the GPU) runs it "
                              "(env LABELASSIST_TRAINING_RUNNER)")
+    parser.add_argument("--sam-cache-mb", type=float, default=float(env("SAM_CACHE_MB") or 256),
+                        help="memory for the image embeddings of SAM-family models, so each image is encoded once; "
+                             "4 MiB an image (env LABELASSIST_SAM_CACHE_MB)")
 
 
 TRAIN_STATE = {jobs.QUEUED: pb.TRAIN_STATE_QUEUED, jobs.RUNNING: pb.TRAIN_STATE_RUNNING,
@@ -62,7 +65,8 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.triton = TritonClient(self.triton_url) if self.triton_url else None
         self.dataset_roots = dataset_roots(config)
         self.model_repository = config.data_dir / "models"
-        self.click_models = ClickModels(self.model_repository, self.triton)
+        self.click_models = ClickModels(self.model_repository, self.triton,
+                                        int(float(config.options.get("sam_cache_mb") or 256) * 2**20))
         self.jobs = jobs.JobRegistry(config.data_dir / "jobs")  # shared by replicas that share the data dir
         # "thread": a Train call runs in this replica; "queue": a trainer process (a Kubernetes Job) runs it.
         self.training_runner = config.options.get("training_runner") or "thread"
@@ -164,7 +168,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             try:
                 prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
                                           reference=reference, model_repository=self.model_repository,
-                                          instances=not params.binary)
+                                          instances=not params.binary, sam_models=self.click_models.sam)
             except (ConflictError, UnavailableError):
                 if not from_evidence:
                     raise
@@ -198,7 +202,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             box = (*params.box.start, *params.box.stop)
         clicks = [Click(c.y, c.x, c.positive) for c in params.clicks]
         mask = placed_mask(received.arrays.get("mask"), params.mask_top, params.mask_left, np.shape(image)[:2])
-        found, model = segment_with(self.click_models, image, clicks, box, mask)
+        found, model = segment_with(self.click_models, image, clicks, box, mask, params.model)
         area = int(found.mask.sum())
         if params.crop_to_object:
             mask, top, left = (found.mask, found.top, found.left) if area else (np.zeros((1, 1), np.uint8),

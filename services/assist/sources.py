@@ -2,7 +2,7 @@
 the selector can measure each on a project's submitted labels and make the
 best one the project's default: the classical default pipeline, the U-Net
 version Triton serves (the bundled generalist or a version trained on a
-project), and every BioImage.IO package Triton serves."""
+project), every BioImage.IO package and every SAM-family model Triton serves."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labelassist.models import MODEL_NAME
-from labelassist.models import bioimage
+from labelassist.models import bioimage, sam
 
 
 @dataclass(frozen=True)
@@ -66,4 +66,9 @@ def prelabel_sources(model_repository: Path, triton) -> list[PrelabelSource]:
         if served is not None:
             sources.append(PrelabelSource(f"bioimageio:{name}@{served}", ("bioimageio", {"model": name}),
                                           f"BioImage.IO model {spec.title!r} (version {served})"))
+    for name, spec in sam.installed_models(model_repository).items():
+        served = [triton.served_version(spec.triton_name(part)) for part in sam.PARTS]
+        if None not in served:
+            sources.append(PrelabelSource(f"sam:{name}@{max(served)}", ("sam", {"model": sam.PREFIX + name}),
+                                          f"SAM-family model {name} ({spec.kind}), automatic instances"))
     return sources

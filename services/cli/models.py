@@ -79,6 +79,8 @@ def cmd_model(args) -> int:
         return 0
     if args.action == "add":
         return add_package(args, repository)
+    if args.action == "add-sam":
+        return add_sam(args, repository)
     triton_url = running_triton(args)
     if args.action == "list":
         return list_models(repository, triton_url, running_triton_secret(args))
@@ -92,11 +94,13 @@ def cmd_model(args) -> int:
 
 
 def list_models(repository: Path, triton_url: str | None, secret: str | None = None) -> int:
-    from labelassist.models import bioimage
+    from labelassist.models import bioimage, sam
     from labelassist.models import repository as model_store
 
     packages = bioimage.installed_packages(repository)
-    if not any(model_store.versions(repository, name) for name in model_store.MODEL_NAMES) and not packages:
+    sam_models = sam.installed_models(repository)
+    if not any(model_store.versions(repository, name) for name in model_store.MODEL_NAMES) and not packages \
+            and not sam_models:
         print(f"no U-Net version published yet in {repository}; train one with "
               "`labelassist train DATASET` (or Train on a project from the client)")
         return 0
@@ -112,6 +116,48 @@ def list_models(repository: Path, triton_url: str | None, secret: str | None = N
         for version in bioimage.package_versions(repository, name):
             print(f"{spec.triton_name:<9}{version:>4}  {'serving' if version in ready else '':<8} bioimageio "
                   f"{spec.output_kind} output, {spec.weights} weights  method=bioimageio:model={name}")
+    for name, spec in sam_models.items():
+        encoder = spec.triton_name("encoder")
+        ready = model_store.served_versions(triton_url, encoder, secret) if triton_url else set()
+        for version in sam.installed_versions(repository, name):
+            print(f"{sam.PREFIX + name:<9}{version:>4}  {'serving' if version in ready else '':<8} sam "
+                  f"{spec.kind} sha256={spec.sha256[:12]}  segment model={sam.PREFIX + name}")
+    return 0
+
+
+def add_sam(args, repository: Path) -> int:
+    """``model add-sam CHECKPOINT|URL``: check a SAM-family checkpoint (its
+    sha256, its kind, every weight), add its encoder and decoder to the
+    repository and load both into the running stack's Triton. A checkpoint
+    that is not what it was said to be exits 1 with the reason."""
+    from labelassist.models import repository as model_store
+    from labelassist.models import sam
+
+    if not args.target:
+        raise ValueError("`model add-sam` takes a SAM checkpoint: a file (.pth) or a URL with --sha256")
+    try:
+        spec, version = sam.install_checkpoint(repository, args.target, args.name, args.kind, args.sha256)
+    except (ValueError, OSError, RuntimeError) as error:
+        print(f"labelassist model add-sam: {error}", file=sys.stderr)
+        return 1
+    print(f"added the {spec.kind} checkpoint {spec.source} (sha256 {spec.sha256}) as {sam.PREFIX}{spec.name} "
+          f"version {version} ({spec.triton_name('encoder')}, {spec.triton_name('decoder')}) to {repository}")
+    triton_url = running_triton(args)
+    if triton_url:
+        from tritonclient.utils import InferenceServerException
+
+        try:
+            for part in sam.PARTS:
+                model_store.load_into_triton(triton_url, spec.triton_name(part), running_triton_secret(args))
+        except InferenceServerException as error:
+            for part in sam.PARTS:
+                model_store.unpublish(repository, version, spec.triton_name(part))
+            print(f"labelassist model add-sam: Triton at {triton_url} could not load {sam.PREFIX}{spec.name}, so "
+                  f"it was not added: {error.message()}", file=sys.stderr)
+            return 1
+        print(f"loaded into Triton at {triton_url}")
+    print(f"click-to-segment with it: Segment's model={sam.PREFIX}{spec.name} (SDK: segment(..., "
+          f"model={sam.PREFIX + spec.name!r}))")
     return 0
 
 
@@ -186,13 +232,19 @@ def register(commands) -> None:
                        "backends (needs the 'onnx' extra)")
     train.set_defaults(handler=cmd_train)
     model = commands.add_parser("model", help="list published model versions, serve one (rollback), install "
-                                "the bundled generalist models into DATA_DIR/models (for a Triton of your own), or "
-                                "add a BioImage.IO model package as a pre-label method")
-    model.add_argument("action", choices=("list", "use", "install", "add"))
-    model.add_argument("target", nargs="?", metavar="VERSION|PACKAGE",
-                       help="use: the version to serve; add: a BioImage.IO package (.zip, rdf.yaml or URL)")
+                                "the bundled generalist models into DATA_DIR/models (for a Triton of your own), "
+                                "add a BioImage.IO model package as a pre-label method, or add a SAM-family "
+                                "checkpoint for click-to-segment")
+    model.add_argument("action", choices=("list", "use", "install", "add", "add-sam"))
+    model.add_argument("target", nargs="?", metavar="VERSION|PACKAGE|CHECKPOINT",
+                       help="use: the version to serve; add: a BioImage.IO package (.zip, rdf.yaml or URL); "
+                            "add-sam: a SAM-family checkpoint (segment-anything's vit_b/vit_l/vit_h .pth, or a URL)")
     model.add_argument("--model", choices=("unet", "clicknet"), default="unet", help="which model `use` pins")
-    model.add_argument("--name", help="add: the package's name here (default: from its id or name)")
+    model.add_argument("--name", help="add: the package's name here (default: from its id or name); add-sam: the "
+                       "model's name, served as sam-NAME (default: its kind)")
+    model.add_argument("--kind", choices=("vit_b", "vit_l", "vit_h"),
+                       help="add-sam: refuse a checkpoint whose image encoder is not of this kind")
+    model.add_argument("--sha256", help="add-sam: the checkpoint's sha256 (required for a URL): refuse any other file")
     model.add_argument("--project", help="add: make the package this project's pre-label method")
     model.set_defaults(handler=cmd_model)
     trainer = commands.add_parser("trainer", help="run the training jobs that assist replicas started with "

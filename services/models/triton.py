@@ -117,20 +117,52 @@ class TritonClient:
         """
         return self._one_input(name, batch, "OUTPUT")
 
+    def sam_embedding(self, name: str, image: np.ndarray) -> np.ndarray:
+        """The image embedding (1, 256, 64, 64) from SAM-family encoder
+        ``name`` for an image (1, 3, h, w) made by
+        :func:`labelassist.models.sam_prompts.encoder_input`.
+
+        Raises
+        ------
+        UnavailableError, ConflictError
+            As :meth:`infer`.
+        """
+        return self._one_input(name, image, "EMBEDDING")
+
+    def sam_decode(self, name: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """SAM-family decoder ``name``'s outputs (masks, iou_predictions,
+        low_res_masks) for the named inputs of SAM's ONNX decoder (see
+        :func:`labelassist.models.sam_prompts.decoder_inputs`).
+
+        Raises
+        ------
+        UnavailableError, ConflictError
+            As :meth:`infer`.
+        """
+        return self._call(name, inputs, ("masks", "iou_predictions", "low_res_masks"))
+
     def _one_input(self, name: str, batch: np.ndarray, output: str) -> np.ndarray:
         """Model ``name``'s ``output`` for its one FP32 input "INPUT"."""
+        return self._call(name, {"INPUT": batch}, (output,))[output]
+
+    def _call(self, name: str, inputs: dict[str, np.ndarray], outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """Model ``name``'s ``outputs`` for named FP32 inputs."""
         import tritonclient.grpc as triton
         from tritonclient.utils import InferenceServerException
 
-        data = triton.InferInput("INPUT", list(batch.shape), "FP32")
-        data.set_data_from_numpy(np.ascontiguousarray(batch, np.float32))
+        sent = []
+        for input_name, array in inputs.items():
+            data = triton.InferInput(input_name, list(np.shape(array)), "FP32")
+            data.set_data_from_numpy(np.ascontiguousarray(array, np.float32))
+            sent.append(data)
         try:
             with UPSTREAM.timed("triton", name):
-                result = self.connection.infer(name, [data], outputs=[triton.InferRequestedOutput(output)],
+                result = self.connection.infer(name, sent, outputs=[triton.InferRequestedOutput(output)
+                                                                    for output in outputs],
                                                client_timeout=self.timeout, priority=triton_priority())
         except InferenceServerException as error:
             raise self._explain(error, name) from None
-        return result.as_numpy(output)
+        return {output: result.as_numpy(output) for output in outputs}
 
     def _explain(self, error, name: str = MODEL_NAME) -> Exception:
         status = str(error.status() or "")
@@ -150,8 +182,10 @@ class TritonClient:
                 return UnavailableError(f"Triton at {self.url} is starting, stopping or loading {what}; "
                                         "retry in a few seconds")
             if name not in (MODEL_NAME, CLICK_MODEL_NAME):
-                return ConflictError(f"{what} is not loaded in Triton at {self.url}: add its package with "
-                                     "`labelassist model add PACKAGE` while the stack runs, or restart the stack")
+                add = "its checkpoint with `labelassist model add-sam CHECKPOINT`" if name.startswith("sam-") \
+                    else "its package with `labelassist model add PACKAGE`"
+                return ConflictError(f"{what} is not loaded in Triton at {self.url}: add {add} while the stack "
+                                     "runs, or restart the stack")
             if name == MODEL_NAME:
                 return ConflictError(f"no U-Net is loaded in Triton at {self.url}: train one with "
                                      "`labelassist train` or load a version with `labelassist model use`")

@@ -176,7 +176,7 @@ class Click(_message.Message):
     def __init__(self, y: _Optional[float] = ..., x: _Optional[float] = ..., positive: bool = ...) -> None: ...
 
 class SegmentParams(_message.Message):
-    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression", "mask_top", "mask_left")
+    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression", "mask_top", "mask_left", "model")
     CLICKS_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -184,6 +184,7 @@ class SegmentParams(_message.Message):
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
     MASK_TOP_FIELD_NUMBER: _ClassVar[int]
     MASK_LEFT_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
     clicks: _containers.RepeatedCompositeFieldContainer[Click]
     box: _common_pb2.BoundingBox
     sample_id: int
@@ -191,7 +192,8 @@ class SegmentParams(_message.Message):
     response_compression: _common_pb2.Compression
     mask_top: int
     mask_left: int
-    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., mask_top: _Optional[int] = ..., mask_left: _Optional[int] = ...) -> None: ...
+    model: str
+    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., mask_top: _Optional[int] = ..., mask_left: _Optional[int] = ..., model: _Optional[str] = ...) -> None: ...
 
 class SegmentRequest(_message.Message):
     __slots__ = ("params", "array")
