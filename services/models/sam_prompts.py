@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from labelassist.io.intensity import stretch
 from labelassist.models.clicks import Click
 
 LONGEST_SIDE = 1024
@@ -47,15 +48,13 @@ def encoder_input(image: np.ndarray) -> np.ndarray:
     percentiles first, a grey one repeated over three channels."""
     from skimage import transform
 
-    from labelassist.imaging.tiling import to_unit
-
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim == 3:
         image = image[..., :3]
     if not (image.ndim == 3 and image.dtype == np.uint8):
-        image = to_unit(image.astype(np.float32), tuple(np.percentile(image, (1.0, 99.8)))) * 255
+        image = stretch(image.astype(np.float32), (1.0, 99.8), max_pixels=None) * 255
     rgb = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
     resized = transform.resize(rgb.astype(np.float32), resized_shape(*rgb.shape[:2]), order=1,
                                anti_aliasing=max(rgb.shape[:2]) > LONGEST_SIDE, preserve_range=True)
