@@ -234,7 +234,8 @@ def cmd_bench_inspect(args) -> int:
     data = load_evaluation_set(args.dataset)
     test = _test_split(data, args.max_images)
     # The training labels stand for labels a reviewer accepted, with their images (for the intensity criteria).
-    calibration = calibrate([data.labels[i] for i in data.train], [data.images[i] for i in data.train])
+    accepted = data.train[:args.calibrate_on] if args.calibrate_on else data.train
+    calibration = calibrate([data.labels[i] for i in accepted], [data.images[i] for i in accepted])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
     images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]
@@ -252,7 +253,7 @@ def cmd_bench_inspect(args) -> int:
     description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); each inspected "
                    "as it is, and with each kind of error planted in it (labels with two objects away from the "
                    f"border; seed {args.seed}); agreement against the default classical pre-label. Calibration: "
-                   f"the project calibration ({len(data.train)} training labels, {calibration.objects} objects). "
+                   f"the project calibration ({len(accepted)} training labels, {calibration.objects} objects). "
                    f"Ranking: one error planted in a share {args.share} of the test labels, scored in-process "
                    "with the bundled generalist U-Net (`labelassist bench label-errors` measures it through the "
                    "services).")
@@ -327,4 +328,7 @@ def register(commands) -> None:
                             "for the ranking")
     inspection.add_argument("--max-images", type=int, default=0, help="only the first N test images (0: all)")
     inspection.add_argument("--no-ranking", action="store_true", help="skip the label-error ranking")
+    inspection.add_argument("--calibrate-on", type=int, default=30,
+                            help="calibrate on the first N training labels, as a project that has had N labels "
+                                 "accepted (default 30; 0: all)")
     inspection.set_defaults(handler=cmd_bench_inspect)
