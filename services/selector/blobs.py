@@ -10,7 +10,7 @@ import hashlib
 import io
 import logging
 import os
-import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,6 +41,7 @@ class BlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._folders: set[Path] = set()  # folders known to exist: one mkdir each, not one per blob
 
     def _path(self, checksum: str) -> Path:
         return self.root / _blob_key("", checksum)
@@ -58,8 +59,16 @@ class BlobStore:
         path = self._path(checksum)
         if path.exists():
             return checksum, False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        # A name of this process and thread: no other writer uses it, and no random name to draw.
+        staging = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_native_id()}.tmp")
+        try:
+            handle = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except FileNotFoundError:  # its folder was removed since: make it again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(handle, "wb") as file:
                 file.write(_npy_bytes(array))

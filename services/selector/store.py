@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class Store(ScoreRecords, ReviewRecords):
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
         self.blobs = open_blob_store(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        # Registration writes a batch's blobs several at a time.
+        self._prepare_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
 
     def problem(self) -> str | None:
         """Why the database or the blob store cannot be used right now, or
@@ -73,6 +76,7 @@ class Store(ScoreRecords, ReviewRecords):
         return self.blobs.problem()
 
     def close(self) -> None:
+        self._prepare_pool.shutdown(wait=False)
         self.engine.dispose()
         self.reader.dispose()
 
@@ -175,7 +179,9 @@ class Store(ScoreRecords, ReviewRecords):
 
     def _prepare(self, entries: Sequence[dict]) -> tuple[list[dict], dict[str, np.ndarray]]:
         """Blobs written (not yet flushed) and features computed, outside any
-        transaction; also the blobs that were there already, by checksum."""
+        transaction and several entries at a time (hashing, compression and
+        file creation leave the interpreter's lock); also the blobs that
+        were there already, by checksum."""
         written: list[str] = []
         reused: dict[str, np.ndarray] = {}
 
@@ -189,12 +195,13 @@ class Store(ScoreRecords, ReviewRecords):
                 reused[checksum] = array
             return checksum
 
-        prepared = [{"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
-                     "image_blob": put(entry["image"]),
-                     "features": image_features(entry["image"]).tobytes(),
-                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label")),
-                     "annotator": import_annotator(entry)}
-                    for entry in entries]
+        def prepare(entry: dict) -> dict:
+            return {"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
+                    "image_blob": put(entry["image"]), "features": image_features(entry["image"]).tobytes(),
+                    "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label")),
+                    "annotator": import_annotator(entry)}
+
+        prepared = list(self._prepare_pool.map(prepare, entries)) if len(entries) > 1 else [prepare(entries[0])]
         # One flush for the whole batch: durable before any row points at a blob.
         self.blobs.sync(written)
         return prepared, reused
