@@ -181,3 +181,25 @@ def gui_project(client):
     client.create_project(name)
     client.add_sample(name, "hela-0", images[0], sequence="hela")
     return name, images[0]
+
+
+WEB_TOKENS = {"admin": "web-admin-secret", "anna": "web-anna-secret", "rita": "web-rita-secret"}
+
+
+@pytest.fixture(scope="session")
+def web_stack(tmp_path_factory):
+    """``labelassist up`` with the browser gateway on a free port and roles:
+    admin everywhere, anna annotates and rita reviews every project."""
+    folder = tmp_path_factory.mktemp("web")
+    roles = write_roles(folder / "roles.toml", {"admin": (WEB_TOKENS["admin"], {"*": "admin"}),
+                                                "anna": (WEB_TOKENS["anna"], {"*": "annotator"}),
+                                                "rita": (WEB_TOKENS["rita"], {"*": "reviewer"})})
+    running = Stack(data_dir=folder / "data", base_port=0, triton=None, generalist=False, web_port=0,
+                    server_args=["--roles-file", str(roles)], token=WEB_TOKENS["admin"])
+    running.start()
+    try:
+        running.addresses = running.wait_until_serving(timeout=90)
+        running.tokens = WEB_TOKENS
+        yield running
+    finally:
+        running.stop()
