@@ -183,16 +183,18 @@ def gui_project(client):
     return name, images[0]
 
 
-WEB_TOKENS = {"admin": "web-admin-secret", "anna": "web-anna-secret", "rita": "web-rita-secret"}
+WEB_TOKENS = {"admin": "web-admin-secret", "anna": "web-anna-secret", "ben": "web-ben-secret",
+              "rita": "web-rita-secret"}
 
 
 @pytest.fixture(scope="session")
 def web_stack(tmp_path_factory):
     """``labelassist up`` with the browser gateway on a free port and roles:
-    admin everywhere, anna annotates and rita reviews every project."""
+    admin everywhere, anna and ben annotate and rita reviews every project."""
     folder = tmp_path_factory.mktemp("web")
     roles = write_roles(folder / "roles.toml", {"admin": (WEB_TOKENS["admin"], {"*": "admin"}),
                                                 "anna": (WEB_TOKENS["anna"], {"*": "annotator"}),
+                                                "ben": (WEB_TOKENS["ben"], {"*": "annotator"}),
                                                 "rita": (WEB_TOKENS["rita"], {"*": "reviewer"})})
     running = Stack(data_dir=folder / "data", base_port=0, triton=None, generalist=False, web_port=0,
                     server_args=["--roles-file", str(roles)], token=WEB_TOKENS["admin"])
@@ -203,3 +205,17 @@ def web_stack(tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def web_project(web_stack):
+    """A new project of the web stack with the bundled HeLa crops: its name."""
+    from labelassist.io.bundled import hela_sample
+
+    images, _ = hela_sample()
+    name = f"web-{np.random.default_rng().integers(1 << 30)}"
+    with LabelAssistClient(web_stack.addresses, token=WEB_TOKENS["admin"]) as admin:
+        admin.create_project(name)
+        for number, image in enumerate(images[:2]):
+            admin.add_sample(name, f"hela-{number}", image, sequence="hela")
+    return name

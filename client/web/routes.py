@@ -176,18 +176,17 @@ async def submit(request: Request) -> JSONResponse:
     client, sid, label = sdk(request), sample_id(request), await label_body(request)
     annotator, origin = request.query_params.get("annotator", ""), request.query_params.get("origin", "manual")
 
-    def run():
+    def run() -> dict:
         if request.headers.get("x-submit-retry") == "1":
-            history = client.label_history(sid)
-            if history:
-                stored = client.get_sample(sid, with_image=False).arrays.get("label")
-                if stored is not None and stored.shape == label.shape and np.array_equal(stored, label):
-                    return history[-1], False
-        return client.submit_label(sid, annotator, label, origin=origin), True
+            held = client.get_sample(sid, with_image=False)
+            stored = held.arrays.get("label")
+            if stored is not None and stored.shape == label.shape and np.array_equal(stored, label):
+                return {"version": int(held.message.label_version), "stored_now": False}
+        version = client.submit_label(sid, annotator, label, origin=origin)
+        return {"version": int(version.version), "stored_now": True, "checksum": version.checksum,
+                "annotator": version.annotator}
 
-    version, stored_now = await run_in_threadpool(run)
-    return JSONResponse({"version": int(version.version), "checksum": version.checksum,
-                         "annotator": version.annotator, "stored_now": stored_now})
+    return JSONResponse(await run_in_threadpool(run))
 
 
 async def segment(request: Request) -> Response:

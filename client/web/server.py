@@ -103,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
                 os.replace(staging, args.ready_file)
             print(f"web serving {url}", file=sys.stderr, flush=True)
 
+        async def shutdown(self, sockets=None):
+            # Before the connections close: uvicorn then ends the process by the signal that stopped it.
+            if args.ready_file:
+                args.ready_file.unlink(missing_ok=True)
+            await super().shutdown(sockets)
+
     ReadyServer(config).run(sockets=[sock])
-    if args.ready_file:
-        args.ready_file.unlink(missing_ok=True)
     return 0

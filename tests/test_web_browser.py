@@ -1,0 +1,112 @@
+"""The browser app in a real Chromium (Debian's, driven by Playwright)
+against ``labelassist up``'s stack and gateway, on an emulated iPad with
+touch: what the page drew is, pixel for pixel, what the selector stores."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from labelassist.client.sdk import LabelAssistClient
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+IPAD_LANDSCAPE = {"viewport": {"width": 1180, "height": 820}, "has_touch": True, "is_mobile": True,
+                  "device_scale_factor": 2}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (`make system-packages` installs Debian's)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def ipad(browser):
+    context = browser.new_context(**IPAD_LANDSCAPE)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, url: str, token: str, project: str) -> None:
+    page.goto(url)
+    page.fill("#token", token)
+    page.click("#signin-button")
+    page.wait_for_selector("#app:not([hidden])")
+    page.select_option("#project", project)
+
+
+def open_next(page) -> dict:
+    page.tap("#next")
+    page.wait_for_function("() => window.labelAssist.label() !== null")
+    return page.evaluate("window.labelAssist.label()")
+
+
+def touch_stroke(page, points: list[tuple[float, float]]) -> None:
+    """One finger along image (row, col) points, as touch events from the screen."""
+    cdp = page.context.new_cdp_session(page)
+    at = [page.evaluate("([r, c]) => window.labelAssist.imageToPage(r, c)", list(p)) for p in points]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
+    for x, y in at[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def submit(page) -> dict:
+    """Submit; when the inspection holds it with warnings, Submit again (as
+    an annotator who has read them); the label as the page stored it."""
+    page.tap("#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null"
+                           " || !document.getElementById('findings-panel').hidden", timeout=30000)
+    if page.evaluate("window.labelAssist.lastStored()") is None:
+        page.tap("#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=30000)
+    return page.evaluate("window.labelAssist.lastStored()")
+
+
+def page_label(page) -> np.ndarray:
+    held = page.evaluate("window.labelAssist.label()")
+    return np.array(held["values"], np.uint32).reshape(held["shape"])
+
+
+def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_exactly_it(web_stack, web_project,
+                                                                                           ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    opened = open_next(ipad)
+    prelabel = page_label(ipad)
+    assert prelabel.shape == tuple(opened["shape"]) and prelabel.max() > 0, "the pre-label is shown at once"
+
+    # A brush stroke over background starts a new object.
+    rows, cols = np.nonzero(prelabel == 0)
+    row, col = int(rows[len(rows) // 2]), int(cols[len(cols) // 2])
+    touch_stroke(ipad, [(row, col), (row, col + 6), (row + 6, col + 6)])
+    drawn = page_label(ipad)
+    new_id = int(drawn[row, col])
+    assert new_id == prelabel.max() + 1 and (drawn == new_id).sum() > 20
+
+    # The eraser takes a pre-labelled object's centre away.
+    ipad.tap("[data-tool=eraser]")
+    obj_rows, obj_cols = np.nonzero(prelabel == prelabel[prelabel > 0][0])
+    centre = (int(np.median(obj_rows)), int(np.median(obj_cols)))
+    touch_stroke(ipad, [centre, (centre[0] + 2, centre[1] + 2)])
+    erased = page_label(ipad)
+    assert erased[centre] == 0 and (erased == 0).sum() > (drawn == 0).sum()
+
+    stored_on_page = submit(ipad)
+    assert stored_on_page["sample_id"] == opened["sample_id"]
+    np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(erased.shape), erased)
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
+        stored = admin.get_sample(opened["sample_id"], with_image=False).require("label")
+    np.testing.assert_array_equal(stored, erased)
+    assert ipad.evaluate("window.labelAssist.pending()") == 0
