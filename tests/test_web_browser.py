@@ -110,3 +110,35 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
         stored = admin.get_sample(opened["sample_id"], with_image=False).require("label")
     np.testing.assert_array_equal(stored, erased)
     assert ipad.evaluate("window.labelAssist.pending()") == 0
+
+
+def restart_gateway(stack, timeout: float = 60) -> None:
+    """Supervise as ``labelassist up`` does until the killed gateway serves again."""
+    web = stack.children["web"]
+    deadline = time.monotonic() + timeout
+    while web.restarted or web.restart_due is not None or web.process.poll() is not None:
+        assert time.monotonic() < deadline, web.log_tail()
+        stack.supervise(report=lambda line: None)
+        time.sleep(0.1)
+
+
+def test_a_submit_while_the_gateway_is_down_waits_in_the_browser_and_arrives_once(web_stack, web_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    opened = open_next(ipad)
+    touch_stroke(ipad, [(30, 30), (30, 60), (60, 60)])
+    drawn = page_label(ipad)
+    web = web_stack.children["web"]
+    web.process.kill()
+    web.process.wait()
+
+    ipad.tap("#submit")
+    ipad.wait_for_selector("#pending.waiting")
+    assert ipad.evaluate("window.labelAssist.pending()") == 1
+    assert "1 waiting" in ipad.inner_text("#pending")
+
+    restart_gateway(web_stack)
+    ipad.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=60000)
+    assert ipad.evaluate("window.labelAssist.pending()") == 0
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
+        assert len(admin.label_history(opened["sample_id"])) == 1
+        np.testing.assert_array_equal(admin.get_sample(opened["sample_id"], with_image=False).require("label"), drawn)

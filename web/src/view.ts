@@ -33,6 +33,8 @@ export class View {
   private gesture: { distance: number; mx: number; my: number } | null = null;
   private panning: { x: number; y: number } | null = null;
   private penSeen = 0;
+  // Whether the annotator has panned or zoomed: until then a resize fits the image again.
+  private moved = false;
 
   constructor(parent: HTMLElement, private stroke: Stroke) {
     this.canvas = document.createElement("canvas");
@@ -58,6 +60,7 @@ export class View {
   fit(): void {
     const rect = this.canvas.getBoundingClientRect();
     if (!this.imageWidth || !rect.width) return;
+    this.moved = false;
     this.scale = Math.min(rect.width / this.imageWidth, rect.height / this.imageHeight);
     this.tx = (rect.width - this.imageWidth * this.scale) / 2;
     this.ty = (rect.height - this.imageHeight * this.scale) / 2;
@@ -68,6 +71,7 @@ export class View {
   focus(box: number[]): void {
     const rect = this.canvas.getBoundingClientRect();
     const h = Math.max(box[2] - box[0], 8), w = Math.max(box[3] - box[1], 8);
+    this.moved = true;
     this.scale = Math.min(rect.width / (w * 3), rect.height / (h * 3), 16);
     this.tx = rect.width / 2 - ((box[1] + box[3]) / 2) * this.scale;
     this.ty = rect.height / 2 - ((box[0] + box[2]) / 2) * this.scale;
@@ -79,8 +83,8 @@ export class View {
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
     this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
-    if (this.scale === 1 && this.tx === 0) this.fit();
-    this.redraw();
+    if (this.moved) this.redraw();
+    else this.fit();
   }
 
   redraw(): void {
@@ -157,6 +161,7 @@ export class View {
     if (!known) return;
     known.x = e.clientX;
     known.y = e.clientY;
+    if (this.panning || this.gesture) this.moved = true;
     if (this.panning) {
       this.tx += e.clientX - this.panning.x;
       this.ty += e.clientY - this.panning.y;
@@ -199,6 +204,7 @@ export class View {
 
   private wheel(e: WheelEvent): void {
     e.preventDefault();
+    this.moved = true;
     const rect = this.canvas.getBoundingClientRect();
     const factor = Math.exp(-e.deltaY * 0.0015);
     const mx = e.clientX - rect.left, my = e.clientY - rect.top;

@@ -401,6 +401,8 @@
       this.gesture = null;
       this.panning = null;
       this.penSeen = 0;
+      // Whether the annotator has panned or zoomed: until then a resize fits the image again.
+      this.moved = false;
       this.canvas = document.createElement("canvas");
       this.canvas.className = "view";
       parent.appendChild(this.canvas);
@@ -422,6 +424,7 @@
     fit() {
       const rect = this.canvas.getBoundingClientRect();
       if (!this.imageWidth || !rect.width) return;
+      this.moved = false;
       this.scale = Math.min(rect.width / this.imageWidth, rect.height / this.imageHeight);
       this.tx = (rect.width - this.imageWidth * this.scale) / 2;
       this.ty = (rect.height - this.imageHeight * this.scale) / 2;
@@ -431,6 +434,7 @@
     focus(box) {
       const rect = this.canvas.getBoundingClientRect();
       const h = Math.max(box[2] - box[0], 8), w = Math.max(box[3] - box[1], 8);
+      this.moved = true;
       this.scale = Math.min(rect.width / (w * 3), rect.height / (h * 3), 16);
       this.tx = rect.width / 2 - (box[1] + box[3]) / 2 * this.scale;
       this.ty = rect.height / 2 - (box[0] + box[2]) / 2 * this.scale;
@@ -441,8 +445,8 @@
       const dpr = window.devicePixelRatio || 1;
       this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
       this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
-      if (this.scale === 1 && this.tx === 0) this.fit();
-      this.redraw();
+      if (this.moved) this.redraw();
+      else this.fit();
     }
     redraw() {
       if (this.pending) return;
@@ -514,6 +518,7 @@
       if (!known) return;
       known.x = e.clientX;
       known.y = e.clientY;
+      if (this.panning || this.gesture) this.moved = true;
       if (this.panning) {
         this.tx += e.clientX - this.panning.x;
         this.ty += e.clientY - this.panning.y;
@@ -553,6 +558,7 @@
     }
     wheel(e) {
       e.preventDefault();
+      this.moved = true;
       const rect = this.canvas.getBoundingClientRect();
       const factor = Math.exp(-e.deltaY * 15e-4);
       const mx = e.clientX - rect.left, my = e.clientY - rect.top;
