@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from labelassist.client.sdk import LabelAssistClient
+from labelassist.proto.v1 import selector_pb2
 
 pytestmark = pytest.mark.slow
 
@@ -108,8 +109,27 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
     np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(erased.shape), erased)
     with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
         stored = admin.get_sample(opened["sample_id"], with_image=False).require("label")
+        history = admin.label_history(opened["sample_id"])
     np.testing.assert_array_equal(stored, erased)
+    assert selector_pb2.LabelOrigin.Name(history[-1].origin) == "LABEL_ORIGIN_EDITED_PRELABEL"
     assert ipad.evaluate("window.labelAssist.pending()") == 0
+
+
+def test_two_fingers_pinch_to_zoom_and_draw_nothing(web_stack, web_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    open_next(ipad)
+    before, zoom = page_label(ipad), ipad.evaluate("window.labelAssist.zoom()")
+    x, y = ipad.evaluate("window.labelAssist.imageToPage(128, 128)")
+    cdp = ipad.context.new_cdp_session(ipad)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [
+        {"x": x - 50, "y": y, "id": 1}, {"x": x + 50, "y": y, "id": 2}]})
+    for spread in (60, 80, 100):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+            {"x": x - spread, "y": y, "id": 1}, {"x": x + spread, "y": y, "id": 2}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    assert ipad.evaluate("window.labelAssist.zoom()") == pytest.approx(2 * zoom, rel=0.02)
+    np.testing.assert_array_equal(page_label(ipad), before)
+    ipad.tap("#release")
 
 
 def restart_gateway(stack, timeout: float = 60) -> None:

@@ -28,6 +28,8 @@ const state = {
   segment: null as { id: number; clicks: [number, number, boolean][]; asked: number } | null,
   findings: [] as Finding[],
   inspectedRevision: -1,
+  startedFrom: "none",
+  startRevision: 0,
   renewTimer: 0,
   retryTimer: 0,
   sending: false,
@@ -170,8 +172,14 @@ function saveDraft(): void {
 function stored(kind: "draft" | "submit", sample: SampleMeta, label: LabelImage): StoredLabel {
   const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
   return { key, kind, sample_id: sample.sample_id, project: sample.project, annotator: state.annotator,
-           origin: state.label === label ? "edited_prelabel" : "manual", shape: label.shape,
+           origin: origin(label), shape: label.shape,
            data: label.data.slice(), created: Date.now(), attempts: 0 };
+}
+
+/** How the label was made, for its history: from a pre-label (as it was, or edited) or by hand. */
+function origin(label: LabelImage): string {
+  if (state.startedFrom !== "prelabel" && state.startedFrom !== "computed") return "manual";
+  return label.revision === state.startRevision ? "accepted_prelabel" : "edited_prelabel";
 }
 
 async function updatePending(): Promise<number> {
@@ -286,6 +294,8 @@ async function open(sample: SampleMeta): Promise<void> {
   $("contrast-panel").hidden = true;
   $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
   const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
+  state.startedFrom = restore ? "draft" : source;
+  state.startRevision = label.revision;
   status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
   changed();
   renewWhileOpen();
@@ -512,6 +522,7 @@ function wire(): void {
                                 values: Array.from(state.label.data) },
   lastStored: () => state.lastStored,
   pending: () => submits().then((items) => items.length),
+  zoom: () => view.scale,
   imageToPage: (row: number, col: number) => {
     const rect = view.canvas.getBoundingClientRect();
     return [rect.left + view.tx + col * view.scale, rect.top + view.ty + row * view.scale];

@@ -595,6 +595,8 @@
     segment: null,
     findings: [],
     inspectedRevision: -1,
+    startedFrom: "none",
+    startRevision: 0,
     renewTimer: 0,
     retryTimer: 0,
     sending: false,
@@ -737,12 +739,16 @@
       sample_id: sample.sample_id,
       project: sample.project,
       annotator: state.annotator,
-      origin: state.label === label ? "edited_prelabel" : "manual",
+      origin: origin(label),
       shape: label.shape,
       data: label.data.slice(),
       created: Date.now(),
       attempts: 0
     };
+  }
+  function origin(label) {
+    if (state.startedFrom !== "prelabel" && state.startedFrom !== "computed") return "manual";
+    return label.revision === state.startRevision ? "accepted_prelabel" : "edited_prelabel";
   }
   async function updatePending() {
     const waiting = (await submits()).length;
@@ -860,6 +866,8 @@
     $("contrast-panel").hidden = true;
     $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
     const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
+    state.startedFrom = restore ? "draft" : source;
+    state.startRevision = label.revision;
     status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
     changed();
     renewWhileOpen();
@@ -1106,6 +1114,7 @@
     },
     lastStored: () => state.lastStored,
     pending: () => submits().then((items) => items.length),
+    zoom: () => view.scale,
     imageToPage: (row, col) => {
       const rect = view.canvas.getBoundingClientRect();
       return [rect.left + view.tx + col * view.scale, rect.top + view.ty + row * view.scale];
