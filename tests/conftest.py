@@ -20,6 +20,8 @@ from labelassist.stack import Stack
 # Qt without a display, on a desktop-sized screen (offscreen's own is 800 x 800): the client sizes its
 # window to the screen it opens on (tests/test_gui_screen.py opens it on laptop screens).
 os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={Path(__file__).parent / 'desktop_screen.json'}")
+# Every `labelassist up` a test starts serves its browser app on a free port, not on 8080.
+os.environ.setdefault("LABELASSIST_WEB_PORT", "0")
 DATA = Path(__file__).parent / "data"
 
 

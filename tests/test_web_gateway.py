@@ -193,3 +193,22 @@ def test_the_gateway_alone_serves_prometheus_metrics_by_route(web_stack, tmp_pat
         process.terminate()
         process.wait(timeout=20)
     assert not ready.exists()
+
+
+def test_labelassist_up_serves_the_browser_app_and_says_where(tmp_path):
+    up = subprocess.Popen([sys.executable, "-m", "labelassist.cli", "--data-dir", str(tmp_path), "up", "--base-port",
+                           "0", "--triton-url", "none", "--web-port", "0"], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    try:
+        said = []
+        while not any(line.startswith("web ") for line in said):
+            said.append(up.stdout.readline())
+            assert said[-1], "".join(said)
+        url = next(line for line in said if line.startswith("web ")).split()[1]
+        assert url.startswith("http://127.0.0.1:") and "SERVING" in said[-1]
+        page = httpx.get(url)
+        assert page.status_code == 200 and "Label Assistant" in page.text
+    finally:
+        up.send_signal(2)
+        up.communicate(timeout=60)
+    assert up.returncode == 0
