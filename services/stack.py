@@ -27,6 +27,9 @@ from labelassist.proto.wire.addresses import (DEFAULT_BASE_PORT, DEFAULT_HOST, S
 from labelassist.runtime.paths import PRIVATE_UMASK, private_data_dir, private_file
 from labelassist.runtime.processes import child_command
 
+# The browser gateway, a child like the services (labelassist.client.web).
+WEB = "web"
+WEB_MODULES = ("starlette", "uvicorn")
 # Exit code of a service that could not listen on its port (runtime.server.PortInUseError).
 EXIT_PORT_IN_USE = 2
 # Restarts of one child within RESTART_WINDOW seconds before up gives up on it.
@@ -109,6 +112,18 @@ class Stack:
     triton_problem: str | None = None
     # Set by stop(): a restart still waiting for its backoff then starts nothing.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # The browser gateway's port (0: any free port); None serves no browser app.
+    web_port: int | None = None
+    # Why the gateway is not running, when it cannot be started.
+    web_problem: str | None = None
+
+    @property
+    def web_url(self) -> str | None:
+        """Where the browser app is, once the gateway serves."""
+        child = self.children.get(WEB)
+        if child is None or child.address is None:
+            return None
+        return f"{'https' if self.tls_root is not None else 'http'}://{child.address}/"
 
     @property
     def model_repository(self) -> Path:
@@ -168,7 +183,10 @@ class Stack:
     def check_ports(self) -> None:
         """PortsInUseError naming every taken port, whose stack holds it if a
         data directory says so, and how to choose others."""
-        taken = {name: port for name, port in self.ports().items() if not port_is_free(self.host, port)}
+        wanted = dict(self.ports())
+        if self.web_port and self._web_available():
+            wanted[WEB] = self.web_port
+        taken = {name: port for name, port in wanted.items() if not port_is_free(self.host, port)}
         if not taken:
             return
         owners = recorded_stacks([self.data_dir, default_data_dir()])
@@ -177,9 +195,17 @@ class Stack:
             owner = owners.get(format_address(self.host, port))
             by = f" by the Label Assistant stack of {owner}" if owner else " by another program"
             lines.append(f"port {port} ({name}) on {self.host} is in use{by}")
-        raise PortsInUseError("; ".join(lines) + ". Choose other ports with --base-port N (the three services "
-                              "take N, N+1, N+2; 0 lets the system pick) or LABELASSIST_BASE_PORT=N; "
-                              "`labelassist status` shows what is running")
+        hint = (" Choose other ports with --base-port N (the three services take N, N+1, N+2; 0 lets the system "
+                "pick) or LABELASSIST_BASE_PORT=N") if set(taken) - {WEB} else ""
+        if WEB in taken:
+            hint += " Choose the browser app's port with --web-port N (0 lets the system pick) or LABELASSIST_WEB_PORT=N"
+        raise PortsInUseError("; ".join(lines) + "." + hint + "; `labelassist status` shows what is running")
+
+    @staticmethod
+    def _web_available() -> bool:
+        import importlib.util
+
+        return all(importlib.util.find_spec(name) is not None for name in WEB_MODULES)
 
     def _child_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -221,6 +247,29 @@ class Stack:
             child = ChildService(name, None, ready_file, log_dir / f"{name}.log", command, self._child_env())
             self._spawn(child)
             self.children[name] = child
+        if self.web_port is not None:
+            self._start_web(ports, run_dir, log_dir)
+
+    def _start_web(self, ports: dict[str, int], run_dir: Path, log_dir: Path) -> None:
+        """The browser gateway, in front of these services; without the web
+        extra, the stack runs without it and says why."""
+        if not self._web_available():
+            self.web_problem = ("the web extra is not installed (pip install 'label-assistant[web]'): "
+                                "no browser app")
+            return
+        ready_file = run_dir / f"{WEB}.ready.json"
+        command = [sys.executable, "-m", "labelassist.client.web", "--host", self.host, "--port", str(self.web_port),
+                   "--ready-file", str(ready_file), "--selector", self._selector_address() or "",
+                   "--assist", format_address(self.host, ports["assist"]),
+                   "--inspect", format_address(self.host, ports["inspect"])]
+        if self.tls_root is not None:
+            command += ["--tls-root", str(self.tls_root)]
+            if "--tls-key" in self.server_args:  # the browser gets HTTPS with the services' certificate
+                command += ["--tls-cert", str(self.tls_root),
+                            "--tls-key", self.server_args[self.server_args.index("--tls-key") + 1]]
+        child = ChildService(WEB, None, ready_file, log_dir / f"{WEB}.log", command, self._child_env())
+        self._spawn(child)
+        self.children[WEB] = child
 
     @staticmethod
     def _spawn(child: ChildService) -> None:
@@ -311,7 +360,7 @@ class Stack:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(sorted(pending))}")
             time.sleep(0.05)
-        addresses = ServiceAddresses(**{name: c.address for name, c in self.children.items()})
+        addresses = ServiceAddresses(**{name: self.children[name].address for name in SERVICES})
         with LabelAssistClient(addresses, token=self.token, tls_root=self.tls_root) as client:
             while (report := client.health()) and set(report.values()) != {"SERVING"}:
                 if time.monotonic() > deadline:
@@ -322,10 +371,13 @@ class Stack:
 
     def _write_stack_file(self) -> None:
         services = {name: {"address": child.address, "pid": child.process.pid}
-                    for name, child in self.children.items()}
-        write_stack_file(self.data_dir, {"pid": os.getpid(), "services": services, "triton": self.triton_url,
-                                         "model_repository": str(self.model_repository),
-                                         "tls": self.tls_root is not None})
+                    for name, child in self.children.items() if name in SERVICES}
+        record = {"pid": os.getpid(), "services": services, "triton": self.triton_url,
+                  "model_repository": str(self.model_repository), "tls": self.tls_root is not None}
+        if WEB in self.children:
+            record[WEB] = {"url": self.web_url, "address": self.children[WEB].address,
+                           "pid": self.children[WEB].process.pid}
+        write_stack_file(self.data_dir, record)
 
     def stop(self, timeout: float = 15.0) -> dict[str, int]:
         """SIGTERM every child, wait, SIGKILL stragglers; return exit codes."""

@@ -20,6 +20,8 @@ from labelassist.stack import Stack
 # Qt without a display, on a desktop-sized screen (offscreen's own is 800 x 800): the client sizes its
 # window to the screen it opens on (tests/test_gui_screen.py opens it on laptop screens).
 os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={Path(__file__).parent / 'desktop_screen.json'}")
+# Every `labelassist up` a test starts serves its browser app on a free port, not on 8080.
+os.environ.setdefault("LABELASSIST_WEB_PORT", "0")
 DATA = Path(__file__).parent / "data"
 
 
@@ -181,3 +183,41 @@ def gui_project(client):
     client.create_project(name)
     client.add_sample(name, "hela-0", images[0], sequence="hela")
     return name, images[0]
+
+
+WEB_TOKENS = {"admin": "web-admin-secret", "anna": "web-anna-secret", "ben": "web-ben-secret",
+              "rita": "web-rita-secret"}
+
+
+@pytest.fixture(scope="session")
+def web_stack(tmp_path_factory):
+    """``labelassist up`` with the browser gateway on a free port and roles:
+    admin everywhere, anna and ben annotate and rita reviews every project."""
+    folder = tmp_path_factory.mktemp("web")
+    roles = write_roles(folder / "roles.toml", {"admin": (WEB_TOKENS["admin"], {"*": "admin"}),
+                                                "anna": (WEB_TOKENS["anna"], {"*": "annotator"}),
+                                                "ben": (WEB_TOKENS["ben"], {"*": "annotator"}),
+                                                "rita": (WEB_TOKENS["rita"], {"*": "reviewer"})})
+    running = Stack(data_dir=folder / "data", base_port=0, triton=None, generalist=False, web_port=0,
+                    server_args=["--roles-file", str(roles)], token=WEB_TOKENS["admin"])
+    running.start()
+    try:
+        running.addresses = running.wait_until_serving(timeout=90)
+        running.tokens = WEB_TOKENS
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def web_project(web_stack):
+    """A new project of the web stack with the bundled HeLa crops: its name."""
+    from labelassist.io.bundled import hela_sample
+
+    images, _ = hela_sample()
+    name = f"web-{np.random.default_rng().integers(1 << 30)}"
+    with LabelAssistClient(web_stack.addresses, token=WEB_TOKENS["admin"]) as admin:
+        admin.create_project(name)
+        for number, image in enumerate(images[:2]):
+            admin.add_sample(name, f"hela-{number}", image, sequence="hela")
+    return name

@@ -24,7 +24,7 @@ def manifests():
 def test_compose_references_only_defined_services_and_volumes():
     spec = compose()
     services, volumes = spec["services"], set(spec["volumes"])
-    assert set(services) == {"postgres", "models-init", "triton", "selector", "assist", "inspect"}
+    assert set(services) == {"postgres", "models-init", "triton", "selector", "assist", "inspect", "web"}
     # Triton starts once the bundled generalist models are in the repository, and loads both models.
     assert services["triton"]["depends_on"]["models-init"] == {"condition": "service_completed_successfully"}
     assert services["models-init"]["command"] == ["labelassist.cli", "model", "install"]
@@ -61,7 +61,7 @@ def test_every_manifest_validates_against_the_kubernetes_schema(name, document):
 
 def test_every_service_deployment_has_grpc_readiness_and_liveness_probes():
     deployments = {d["metadata"]["name"]: d for _, d in manifests() if d["kind"] == "Deployment"}
-    assert set(deployments) == {"selector", "assist", "inspect", "triton"}
+    assert set(deployments) == {"selector", "assist", "inspect", "triton", "web"}
     for name in ("selector", "assist", "inspect"):
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         port = container["ports"][0]["containerPort"]
@@ -148,3 +148,18 @@ def test_the_optional_object_store_validates_and_says_how_the_selector_uses_it()
     assert {d["kind"] for d in documents} == {"StatefulSet", "Service", "Secret"}
     text = path.read_text()
     assert "LABELASSIST_BLOB_URL: s3://" in text and "AWS_ENDPOINT_URL: http://minio:9000" in text
+
+
+def test_the_browser_gateway_runs_in_compose_and_as_ready_checked_replicas():
+    web = compose()["services"]["web"]
+    assert web["command"][:1] == ["labelassist.client.web"] and web["ports"] == ["8080:8080"]
+    assert web["environment"]["LABELASSIST_SELECTOR_ADDRESS"] == "selector:50051"
+    documents = [d for _, d in manifests()]
+    deployment = next(d for d in documents if d["kind"] == "Deployment" and d["metadata"]["name"] == "web")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert deployment["spec"]["replicas"] >= 2
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert not any("secretRef" in source for source in container["envFrom"]), "requests bring their own tokens"
+    service = next(d for d in documents if d["kind"] == "Service" and d["metadata"]["name"] == "web")
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+    assert 'pip install ".[services,web' in (DEPLOY / "Dockerfile").read_text()

@@ -27,9 +27,10 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
 # What an annotator's machine runs: the SDK, the desktop client, the CLI, and
-# the floors they stand on. The napari plugin is the napari extra's.
+# the floors they stand on. The napari plugin is the napari extra's, the
+# browser gateway the web extra's (it runs beside the services, not on a laptop).
 CLIENT_ROLE = ("labelassist.cli", "labelassist.client", "labelassist.io", "labelassist.proto")
-NOT_IN_CLIENT_ROLE = ("labelassist.client.napari_plugin",)
+NOT_IN_CLIENT_ROLE = ("labelassist.client.napari_plugin", "labelassist.client.web")
 # Programs Triton's Python backend runs (they import its triton_python_backend_utils);
 # the demo has Triton load them from the installed wheel.
 TRITON_PROGRAMS = ("labelassist.triton_template.",)

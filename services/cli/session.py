@@ -34,7 +34,8 @@ def cmd_up(args) -> int:
         server_args += ["--token-file", str(_write_token_file(args.data_dir, tokens))]
     stack = Stack(data_dir=args.data_dir, host=args.host, base_port=args.base_port, server_args=server_args,
                   tls_root=args.tls_cert, token=(tokens or [None])[0],
-                  triton=None if args.triton_url == "none" else args.triton_url, generalist=args.generalist)
+                  triton=None if args.triton_url == "none" else args.triton_url, generalist=args.generalist,
+                  web_port=args.web_port if args.web_port >= 0 else None)
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
@@ -53,6 +54,10 @@ def cmd_up(args) -> int:
         return 1
     for name, address in addresses.as_dict().items():
         print(f"{name:<9} {address}  SERVING", flush=True)
+    if stack.web_url:
+        print(f"{'web':<9} {stack.web_url}  SERVING (open it in a browser; sign in with your token)", flush=True)
+    elif stack.web_problem:
+        print(f"{'web':<9} not started: {stack.web_problem}", flush=True)
     if stack.triton_url:
         print(f"{'triton':<9} {stack.triton_url}  LIVE (model repository {stack.model_repository})", flush=True)
     elif stack.triton_problem:
@@ -102,10 +107,40 @@ def cmd_status(args) -> int:
                   "may be another stack (another user's); `labelassist up` starts yours")
         for name, address in client.addresses.as_dict().items():
             print(f"{name:<9} {address:<22} {report[name]:<12} (address from {client.addresses.source(name)})")
+    web = running_web(args)
+    if web:
+        print(f"{'web':<9} {web:<22} {_web_state(web):<12} (the running stack's browser app)")
     triton_url = running_triton(args)
     if triton_url:
         print(f"{'triton':<9} {triton_url:<22} {_triton_state(triton_url):<12} (the running stack's)")
     return 0 if set(report.values()) == {"SERVING"} else 1
+
+
+def running_web(args) -> str | None:
+    """The browser app's URL, as the running stack recorded it."""
+    from labelassist.proto.wire.addresses import read_stack_file
+
+    record = read_stack_file(args.data_dir) or {}
+    web = record.get("web")
+    return web.get("url") if isinstance(web, dict) else None
+
+
+def _web_state(url: str) -> str:
+    """SERVING when the gateway and the services behind it answer its health check."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    # The stack's own certificate may be self-signed: this asks only whether it answers.
+    context = ssl._create_unverified_context() if url.startswith("https") else None  # noqa: S323
+    try:
+        with urllib.request.urlopen(url + "healthz", timeout=3, context=context) as response:
+            return json.loads(response.read()).get("status", "UNKNOWN")
+    except urllib.error.HTTPError as error:
+        return "NOT_SERVING" if error.code == 503 else f"HTTP_{error.code}"
+    except (OSError, ValueError):
+        return "UNAVAILABLE"
 
 
 def _triton_state(url: str) -> str:
@@ -169,6 +204,9 @@ def register(commands) -> None:
                          "without U-Net pre-labels (env LABELASSIST_TRITON_URL)")
     up.add_argument("--tls-cert", type=Path, default=env("TLS_CERT"))
     up.add_argument("--tls-key", type=Path, default=env("TLS_KEY"))
+    up.add_argument("--web-port", type=int, default=int(env("WEB_PORT", "8080")),
+                    help="serve the browser app on this port (0: any free port; -1: no browser app; "
+                         "env LABELASSIST_WEB_PORT)")
     up.add_argument("--generalist", action=argparse.BooleanOptionalAction, default=True,
                     help="publish the bundled generalist U-Net and click model as version 1 of each model "
                          "that has none, so pre-labels and click-to-segment work before any training")

@@ -1,0 +1,3 @@
+from labelassist.client.web.server import main
+
+raise SystemExit(main())

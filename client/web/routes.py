@@ -1,0 +1,245 @@
+"""The gateway's HTTP API: each route reads the request, makes one or two
+SDK calls with the caller's token, and answers JSON or a binary array.
+Leases, pre-labels, inspection and roles are the services'; nothing here
+decides them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from labelassist.client.errors import LabelAssistError
+from labelassist.client.sdk import LabelAssistClient
+from labelassist.client.web.arrays import (DTYPE_HEADER, SHAPE_HEADER, compressed, decoded_body, display_image,
+                                           label_from_body, png_bytes, raw_bytes)
+from labelassist.client.web.security import HttpProblem, bearer_token
+
+MAX_CLICKS = 100
+# Binary answers are per-sample and per-token: never cached by a shared cache.
+PRIVATE = {"cache-control": "private, no-store"}
+
+
+def sdk(request: Request) -> LabelAssistClient:
+    return request.app.state.clients.client(bearer_token(request))
+
+
+def sample_id(request: Request) -> int:
+    text = request.path_params["sample_id"]
+    if not text.isdigit() or not 0 < int(text) < 1 << 63:
+        raise HttpProblem(400, f"sample id must be a positive integer, got {text!r}")
+    return int(text)
+
+
+async def json_body(request: Request) -> dict:
+    body = await request.body()
+    if not body:
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise HttpProblem(400, f"the body is not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise HttpProblem(400, "the body must be a JSON object")
+    return data
+
+
+def text_field(data: dict, name: str, default: str = "") -> str:
+    value = data.get(name, default)
+    if not isinstance(value, str) or len(value) > 256:
+        raise HttpProblem(400, f"'{name}' must be a string of at most 256 characters")
+    return value
+
+
+async def label_body(request: Request) -> np.ndarray:
+    body = decoded_body(await request.body(), request.headers.get("content-encoding", ""),
+                        request.app.state.max_body_bytes)
+    return label_from_body(body, request.headers.get(SHAPE_HEADER), request.headers.get(DTYPE_HEADER))
+
+
+def array_response(request: Request, array: np.ndarray, **headers: str) -> Response:
+    body, described = raw_bytes(array)
+    body, encoding = compressed(body, request.headers.get("accept-encoding", ""))
+    return Response(body, media_type="application/octet-stream",
+                    headers={**PRIVATE, **described, **encoding, **{k.replace("_", "-"): v for k, v in headers.items()}})
+
+
+def sample_json(sample, expires_at: float = 0.0) -> dict:
+    return {"sample_id": int(sample.sample_id), "project": sample.project, "stem": sample.stem,
+            "sequence": sample.sequence, "labeled": sample.labeled, "label_version": int(sample.label_version),
+            "review": sample.review, "review_comment": sample.review_comment, "lease_expires_at": expires_at}
+
+
+# -- routes --------------------------------------------------------------------
+
+
+async def health(request: Request) -> JSONResponse:
+    """The gateway answers; with each service's health, which needs no token."""
+    services = await run_in_threadpool(request.app.state.clients.client(None).health)
+    serving = set(services.values()) == {"SERVING"}
+    return JSONResponse({"status": "SERVING" if serving else "NOT_SERVING", "services": services},
+                        status_code=200 if serving else 503)
+
+
+async def projects(request: Request) -> JSONResponse:
+    found = await run_in_threadpool(sdk(request).list_projects)
+    return JSONResponse({"projects": [{"name": p.name, "total": int(p.total), "labeled": int(p.labeled),
+                                       "lease_seconds": p.lease_seconds} for p in found]})
+
+
+async def next_sample(request: Request) -> JSONResponse:
+    data = await json_body(request)
+    client, project = sdk(request), request.path_params["project"]
+    response = await run_in_threadpool(client.next_sample, project, text_field(data, "annotator"))
+    if response.exhausted:
+        return JSONResponse({"exhausted": True})
+    return JSONResponse({"exhausted": False, "strategy": response.strategy,
+                         **sample_json(response.sample, response.lease_expires_at)})
+
+
+async def sample_info(request: Request) -> JSONResponse:
+    envelope = await run_in_threadpool(sdk(request).get_sample, sample_id(request), False)
+    return JSONResponse(sample_json(envelope.message))
+
+
+async def image_png(request: Request) -> Response:
+    """The image as the view shows it first: 8 bits, contrast stretched."""
+    envelope = await run_in_threadpool(sdk(request).get_sample, sample_id(request))
+    image = envelope.require("image")
+    view = await run_in_threadpool(lambda: png_bytes(display_image(image)))
+    return Response(view, media_type="image/png",
+                    headers={**PRIVATE, "x-image-shape": ",".join(map(str, image.shape)),
+                             "x-image-dtype": image.dtype.name})
+
+
+async def image_raw(request: Request) -> Response:
+    """The image's own values, for channel and contrast controls."""
+    envelope = await run_in_threadpool(sdk(request).get_sample, sample_id(request))
+    return array_response(request, envelope.require("image"))
+
+
+async def mask(request: Request) -> Response:
+    """What the annotator starts from: the newest label, else the stored
+    pre-label, else a pre-label assist makes now (none when it cannot)."""
+    client, sid = sdk(request), sample_id(request)
+    envelope = await run_in_threadpool(client.get_sample, sid, False)
+    for source in ("label", "prelabel"):
+        if envelope.arrays.get(source) is not None:
+            return array_response(request, envelope.arrays[source], x_mask_source=source)
+    try:
+        outcome = await run_in_threadpool(lambda: client.prelabel(None, sample_id=sid))
+    except LabelAssistError as error:
+        if error.status.name in ("UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"):
+            raise
+        return Response(status_code=204, headers={**PRIVATE, "x-mask-source": "none"})
+    return array_response(request, outcome.mask, x_mask_source="computed", x_mask_method=outcome.method)
+
+
+async def renew(request: Request) -> JSONResponse:
+    data = await json_body(request)
+    expires = await run_in_threadpool(sdk(request).renew_lease, sample_id(request), text_field(data, "annotator"))
+    return JSONResponse({"renewed": expires is not None, "lease_expires_at": expires})
+
+
+async def release(request: Request) -> JSONResponse:
+    data = await json_body(request)
+    released = await run_in_threadpool(sdk(request).release_sample, sample_id(request),
+                                       text_field(data, "annotator"), bool(data.get("skip", False)),
+                                       text_field(data, "reason"))
+    return JSONResponse({"released": released})
+
+
+async def inspect(request: Request) -> JSONResponse:
+    """Inspect a label against its sample's image, with the project's settings."""
+    client, sid, label = sdk(request), sample_id(request), await label_body(request)
+
+    def run():
+        envelope = client.get_sample(sid)
+        prelabel = envelope.arrays.get("prelabel")
+        return client.inspect(label, image=envelope.require("image"), prelabel=prelabel,
+                              project=envelope.message.project)
+
+    report = await run_in_threadpool(run)
+    return JSONResponse({"findings": [f.as_dict() for f in report.findings], "warnings": len(report.warnings),
+                         "checked": report.checked})
+
+
+async def submit(request: Request) -> JSONResponse:
+    """Store a label as the sample's next version. A retry (``X-Submit-Retry:
+    1``) whose label the selector already holds as the newest version is
+    answered with that version, so a label whose first answer was lost
+    arrives once."""
+    client, sid, label = sdk(request), sample_id(request), await label_body(request)
+    annotator, origin = request.query_params.get("annotator", ""), request.query_params.get("origin", "manual")
+
+    def run() -> dict:
+        if request.headers.get("x-submit-retry") == "1":
+            held = client.get_sample(sid, with_image=False)
+            stored = held.arrays.get("label")
+            if stored is not None and stored.shape == label.shape and np.array_equal(stored, label):
+                return {"version": int(held.message.label_version), "stored_now": False}
+        version = client.submit_label(sid, annotator, label, origin=origin)
+        return {"version": int(version.version), "stored_now": True, "checksum": version.checksum,
+                "annotator": version.annotator}
+
+    return JSONResponse(await run_in_threadpool(run))
+
+
+async def segment(request: Request) -> Response:
+    """One object from positive and negative clicks, as a crop of the image."""
+    data = await json_body(request)
+    clicks = data.get("clicks")
+    if not isinstance(clicks, list) or not 0 < len(clicks) <= MAX_CLICKS:
+        raise HttpProblem(400, f"'clicks' must be a list of 1 to {MAX_CLICKS} [row, column, positive] triples")
+    try:
+        triples = [(float(y), float(x), bool(p)) for y, x, p in clicks]
+    except (TypeError, ValueError):
+        raise HttpProblem(400, "each click must be [row, column, positive]") from None
+    found = await run_in_threadpool(lambda: sdk(request).segment(None, triples, sample_id=sample_id(request),
+                                                                  crop_to_object=True))
+    return array_response(request, found.mask.astype(np.uint8), x_crop_top=str(found.top),
+                          x_crop_left=str(found.left), x_object_area=str(found.area))
+
+
+async def postprocess(request: Request) -> Response:
+    """A finding's one-tap fix: a post-processing step run on the label."""
+    step = request.query_params.get("step", "")
+    try:
+        parameters = json.loads(request.query_params.get("parameters") or "{}")
+    except ValueError:
+        raise HttpProblem(400, "'parameters' must be a JSON object") from None
+    if not step or not isinstance(parameters, dict):
+        raise HttpProblem(400, "give the step's name in 'step' and its parameters as a JSON object in 'parameters'")
+    label = await label_body(request)
+    fixed, _ = await run_in_threadpool(sdk(request).postprocess, label, [(step, parameters)])
+    return array_response(request, fixed)
+
+
+async def review(request: Request) -> JSONResponse:
+    data = await json_body(request)
+    sample = await run_in_threadpool(sdk(request).review_label, sample_id(request), text_field(data, "reviewer"),
+                                     bool(data.get("accept")), text_field(data, "comment"))
+    return JSONResponse(sample_json(sample))
+
+
+SAMPLE = "/api/samples/{sample_id}"
+ROUTES = [
+    Route("/healthz", health),
+    Route("/api/projects", projects),
+    Route("/api/projects/{project}/next", next_sample, methods=["POST"]),
+    Route(SAMPLE, sample_info),
+    Route(f"{SAMPLE}/image.png", image_png),
+    Route(f"{SAMPLE}/image", image_raw),
+    Route(f"{SAMPLE}/mask", mask),
+    Route(f"{SAMPLE}/renew", renew, methods=["POST"]),
+    Route(f"{SAMPLE}/release", release, methods=["POST"]),
+    Route(f"{SAMPLE}/inspect", inspect, methods=["POST"]),
+    Route(f"{SAMPLE}/label", submit, methods=["POST"]),
+    Route(f"{SAMPLE}/segment", segment, methods=["POST"]),
+    Route(f"{SAMPLE}/review", review, methods=["POST"]),
+    Route("/api/postprocess", postprocess, methods=["POST"]),
+]

@@ -1,0 +1,1124 @@
+"use strict";
+(() => {
+  // src/api.ts
+  var ApiError = class extends Error {
+    constructor(status2, message, code) {
+      super(message);
+      this.status = status2;
+      this.code = code;
+    }
+  };
+  var NetworkError = class extends Error {
+  };
+  var TYPED = {
+    uint8: Uint8Array,
+    uint16: Uint16Array,
+    uint32: Uint32Array,
+    int16: Int16Array,
+    int32: Int32Array,
+    float32: Float32Array,
+    bool: Uint8Array
+  };
+  var Api = class {
+    constructor(token) {
+      this.token = token;
+    }
+    headers(extra = {}) {
+      return this.token ? { Authorization: `Bearer ${this.token}`, ...extra } : extra;
+    }
+    async request(method, path, body, headers = {}, keepalive = false) {
+      let response;
+      try {
+        response = await fetch(path, { method, body, headers: this.headers(headers), keepalive, cache: "no-store" });
+      } catch (error) {
+        throw new NetworkError(`the gateway cannot be reached (${error})`);
+      }
+      if (!response.ok) {
+        let message = `HTTP ${response.status}`;
+        let code = "";
+        try {
+          const problem = await response.json();
+          message = problem.error || message;
+          code = problem.status || "";
+        } catch {
+        }
+        if (response.status === 502 || response.status === 503 || response.status === 504) {
+          if (!code || code === "UNAVAILABLE") throw new NetworkError(message);
+        }
+        throw new ApiError(response.status, message, code);
+      }
+      return response;
+    }
+    async json(method, path, payload) {
+      const body = payload === void 0 ? void 0 : JSON.stringify(payload);
+      const response = await this.request(method, path, body, body ? { "Content-Type": "application/json" } : {});
+      return response.json();
+    }
+    async raw(path) {
+      const response = await this.request("GET", path);
+      if (response.status === 204) return { array: null, headers: response.headers };
+      return { array: await readArray(response), headers: response.headers };
+    }
+    /** POST a label (lossless, gzip where the browser can) and return the response. */
+    async postLabel(path, label, shape, extra = {}) {
+      const { bytes, dtype } = narrowest(label);
+      const headers = {
+        "Content-Type": "application/octet-stream",
+        "X-Array-Shape": shape.join(","),
+        "X-Array-Dtype": dtype,
+        ...extra
+      };
+      let body = bytes;
+      if (typeof CompressionStream !== "undefined") {
+        const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+        body = await new Response(stream).arrayBuffer();
+        headers["Content-Encoding"] = "gzip";
+      }
+      return this.request("POST", path, body, headers);
+    }
+  };
+  async function readArray(response) {
+    const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
+    const dtype = response.headers.get("X-Array-Dtype") || "uint8";
+    const buffer = await response.arrayBuffer();
+    const Typed = TYPED[dtype];
+    if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
+    return { shape, dtype, data: new Typed(buffer) };
+  }
+  function narrowest(label) {
+    let top = 0;
+    for (let i = 0; i < label.length; i++) if (label[i] > top) top = label[i];
+    if (top < 256) return { bytes: Uint8Array.from(label), dtype: "uint8" };
+    if (top < 65536) {
+      const narrowed = Uint16Array.from(label);
+      return { bytes: new Uint8Array(narrowed.buffer), dtype: "uint16" };
+    }
+    return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
+  }
+
+  // src/contrast.ts
+  function channels(raw) {
+    return raw.shape.length === 3 ? raw.shape[2] : 1;
+  }
+  function autoWindow(raw, channel) {
+    const c = channels(raw), n = raw.shape[0] * raw.shape[1];
+    const step = Math.max(1, Math.floor(n / 65536));
+    const sample = [];
+    for (let i = 0; i < n; i += step) {
+      if (channel < 0) for (let k = 0; k < Math.min(c, 3); k++) sample.push(raw.data[i * c + k]);
+      else sample.push(raw.data[i * c + channel]);
+    }
+    sample.sort((a, b) => a - b);
+    const at = (q) => sample[Math.min(sample.length - 1, Math.floor(q * sample.length))];
+    return { channel, low: at(5e-3), high: Math.max(at(0.995), at(5e-3) + 1e-6) };
+  }
+  function range(raw) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < raw.data.length; i++) {
+      const v = raw.data[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return [lo, hi];
+  }
+  function render(raw, window2, into) {
+    const [h, w] = raw.shape, c = channels(raw);
+    into.width = w;
+    into.height = h;
+    const ctx = into.getContext("2d");
+    const pixels = ctx.createImageData(w, h);
+    const out = pixels.data, scale = 255 / (window2.high - window2.low);
+    const value = (v) => Math.max(0, Math.min(255, (v - window2.low) * scale));
+    for (let i = 0; i < w * h; i++) {
+      const o = i * 4;
+      if (window2.channel < 0 && c > 1) {
+        out[o] = value(raw.data[i * c]);
+        out[o + 1] = value(raw.data[i * c + 1]);
+        out[o + 2] = c > 2 ? value(raw.data[i * c + 2]) : 0;
+      } else {
+        const v = value(raw.data[i * c + Math.max(window2.channel, 0)]);
+        out[o] = out[o + 1] = out[o + 2] = v;
+      }
+      out[o + 3] = 255;
+    }
+    ctx.putImageData(pixels, 0, 0);
+  }
+
+  // src/labels.ts
+  var TILE = 64;
+  var ALPHA = 110;
+  function colour(id) {
+    const hue = id * 0.618033988749895 % 1;
+    const s = 0.75, v = 1;
+    const i = Math.floor(hue * 6), f = hue * 6 - i;
+    const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
+    const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
+    return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
+  }
+  var colours = /* @__PURE__ */ new Map();
+  function cachedColour(id) {
+    let found = colours.get(id);
+    if (!found) {
+      found = colour(id);
+      colours.set(id, found);
+    }
+    return found;
+  }
+  var LabelImage = class {
+    constructor(width, height, initial) {
+      this.width = width;
+      this.height = height;
+      this.open = null;
+      this.undoStack = [];
+      this.redoStack = [];
+      this.dirty = null;
+      this.revision = 0;
+      this.data = new Uint32Array(width * height);
+      if (initial) this.data.set(initial);
+      this.overlay = document.createElement("canvas");
+      this.overlay.width = width;
+      this.overlay.height = height;
+      this.ctx = this.overlay.getContext("2d");
+      this.pixels = this.ctx.createImageData(width, height);
+      this.paint(0, 0, width, height);
+      this.flush();
+    }
+    get shape() {
+      return [this.height, this.width];
+    }
+    maxId() {
+      let top = 0;
+      for (let i = 0; i < this.data.length; i++) if (this.data[i] > top) top = this.data[i];
+      return top;
+    }
+    at(row, col) {
+      if (row < 0 || col < 0 || row >= this.height || col >= this.width) return 0;
+      return this.data[row * this.width + col];
+    }
+    objectCount() {
+      return new Set(this.data).size - (this.data.includes(0) ? 1 : 0);
+    }
+    // -- changes, grouped into one undo step between begin() and end() ----------
+    begin() {
+      if (!this.open) this.open = /* @__PURE__ */ new Map();
+    }
+    /** Revert the open step's changes so far, keeping it open (a click model's next answer). */
+    revertOpen() {
+      if (!this.open) return;
+      for (const [index, tile] of this.open) this.writeTile(index, tile.before);
+    }
+    end() {
+      const patch = this.open;
+      this.open = null;
+      if (!patch || patch.size === 0) return;
+      for (const [index, tile] of patch) tile.after = this.readTile(index);
+      this.undoStack.push(patch);
+      if (this.undoStack.length > 100) this.undoStack.shift();
+      this.redoStack = [];
+    }
+    /** Drop the open step's changes (a stroke that became a two-finger pan). */
+    cancel() {
+      this.revertOpen();
+      this.open = null;
+    }
+    undo() {
+      return this.step(this.undoStack, this.redoStack, "before");
+    }
+    redo() {
+      return this.step(this.redoStack, this.undoStack, "after");
+    }
+    get canUndo() {
+      return this.undoStack.length > 0;
+    }
+    get canRedo() {
+      return this.redoStack.length > 0;
+    }
+    step(from, to, side) {
+      this.end();
+      const patch = from.pop();
+      if (!patch) return false;
+      for (const [index, tile] of patch) this.writeTile(index, tile[side]);
+      to.push(patch);
+      this.flush();
+      return true;
+    }
+    /** Set the pixels of a disc to ``id`` (0 erases). */
+    stamp(row, col, radius2, id) {
+      const r = Math.max(radius2, 0.5), r2 = r * r;
+      const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
+      const left = Math.max(0, Math.floor(col - r)), right = Math.min(this.width - 1, Math.ceil(col + r));
+      if (top > bottom || left > right) return;
+      this.backup(top, left, bottom, right);
+      for (let y = top; y <= bottom; y++) {
+        const dy = y + 0.5 - row;
+        for (let x = left; x <= right; x++) {
+          const dx = x + 0.5 - col;
+          if (dx * dx + dy * dy <= r2) this.data[y * this.width + x] = id;
+        }
+      }
+      this.paint(left, top, right - left + 1, bottom - top + 1);
+    }
+    /** Stamps from one point to the next, close enough to leave no gaps. */
+    line(r0, c0, r1, c1, radius2, id) {
+      const steps = Math.max(1, Math.ceil(Math.hypot(r1 - r0, c1 - c0) / Math.max(radius2 / 2, 0.5)));
+      for (let i = 1; i <= steps; i++) {
+        const t = i / steps;
+        this.stamp(r0 + (r1 - r0) * t, c0 + (c1 - c0) * t, radius2, id);
+      }
+    }
+    /** Write ``mask`` (1 = object) placed at (top, left) as object ``id``. */
+    place(mask, rows, cols, top, left, id) {
+      if (rows === 0 || cols === 0) return;
+      const bottom = Math.min(this.height - 1, top + rows - 1), right = Math.min(this.width - 1, left + cols - 1);
+      this.backup(top, left, bottom, right);
+      for (let y = top; y <= bottom; y++) {
+        for (let x = left; x <= right; x++) {
+          if (mask[(y - top) * cols + (x - left)]) this.data[y * this.width + x] = id;
+        }
+      }
+      this.paint(left, top, right - left + 1, bottom - top + 1);
+    }
+    /** Replace the whole label (a finding's fix), as one undo step. */
+    replace(values) {
+      this.begin();
+      this.backup(0, 0, this.height - 1, this.width - 1);
+      this.data.set(values);
+      this.paint(0, 0, this.width, this.height);
+      this.end();
+      this.flush();
+    }
+    backup(top, left, bottom, right) {
+      this.revision++;
+      if (!this.open) return;
+      const tilesWide = Math.ceil(this.width / TILE);
+      for (let ty = Math.floor(top / TILE); ty <= Math.floor(bottom / TILE); ty++) {
+        for (let tx = Math.floor(left / TILE); tx <= Math.floor(right / TILE); tx++) {
+          const index = ty * tilesWide + tx;
+          if (!this.open.has(index)) this.open.set(index, { before: this.readTile(index) });
+        }
+      }
+    }
+    tileBox(index) {
+      const tilesWide = Math.ceil(this.width / TILE);
+      const y = Math.floor(index / tilesWide) * TILE, x = index % tilesWide * TILE;
+      return [y, x, Math.min(TILE, this.height - y), Math.min(TILE, this.width - x)];
+    }
+    readTile(index) {
+      const [y, x, h, w] = this.tileBox(index);
+      const out = new Uint32Array(h * w);
+      for (let r = 0; r < h; r++) out.set(this.data.subarray((y + r) * this.width + x, (y + r) * this.width + x + w), r * w);
+      return out;
+    }
+    writeTile(index, values) {
+      const [y, x, h, w] = this.tileBox(index);
+      for (let r = 0; r < h; r++) this.data.set(values.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
+      this.revision++;
+      this.paint(x, y, w, h);
+    }
+    // -- the overlay ---------------------------------------------------------------
+    paint(x, y, w, h) {
+      const rgba = this.pixels.data;
+      for (let row = y; row < y + h; row++) {
+        for (let col = x; col < x + w; col++) {
+          const i = row * this.width + col, id = this.data[i], o = i * 4;
+          if (id === 0) {
+            rgba[o + 3] = 0;
+            continue;
+          }
+          const [r, g, b] = cachedColour(id);
+          rgba[o] = r;
+          rgba[o + 1] = g;
+          rgba[o + 2] = b;
+          rgba[o + 3] = ALPHA;
+        }
+      }
+      const d = this.dirty;
+      this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
+    }
+    /** Copy what changed into the overlay canvas; returns whether anything did. */
+    flush() {
+      const d = this.dirty;
+      if (!d) return false;
+      this.dirty = null;
+      this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
+      return true;
+    }
+  };
+
+  // src/pending.ts
+  var DB = "labelassist";
+  var STORE = "labels";
+  function opened() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function transact(mode, work) {
+    const db = await opened();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(STORE, mode);
+        const request = work(tx.objectStore(STORE));
+        tx.oncomplete = () => resolve(request.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+  var labelStore = {
+    put: (item) => transact("readwrite", (s) => s.put(item)),
+    remove: (key) => transact("readwrite", (s) => s.delete(key)),
+    get: (key) => transact("readonly", (s) => s.get(key)),
+    all: () => transact("readonly", (s) => s.getAll())
+  };
+  var draftKey = (sampleId) => `draft:${sampleId}`;
+  async function submits() {
+    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
+  }
+
+  // src/view.ts
+  var PALM_MS = 800;
+  var View = class {
+    constructor(parent, stroke) {
+      this.stroke = stroke;
+      this.image = null;
+      this.overlay = null;
+      this.imageWidth = 0;
+      this.imageHeight = 0;
+      this.boxes = [];
+      this.clicks = [];
+      this.scale = 1;
+      this.tx = 0;
+      this.ty = 0;
+      this.pending = false;
+      this.pointers = /* @__PURE__ */ new Map();
+      this.drawing = null;
+      this.gesture = null;
+      this.panning = null;
+      this.penSeen = 0;
+      // Whether the annotator has panned or zoomed: until then a resize fits the image again.
+      this.moved = false;
+      this.canvas = document.createElement("canvas");
+      this.canvas.className = "view";
+      parent.appendChild(this.canvas);
+      new ResizeObserver(() => this.resize()).observe(parent);
+      const c = this.canvas;
+      c.addEventListener("pointerdown", (e) => this.down(e));
+      c.addEventListener("pointermove", (e) => this.move(e));
+      c.addEventListener("pointerup", (e) => this.up(e));
+      c.addEventListener("pointercancel", (e) => this.up(e, true));
+      c.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+      c.addEventListener("contextmenu", (e) => e.preventDefault());
+    }
+    show(image, width, height) {
+      this.image = image;
+      this.imageWidth = width;
+      this.imageHeight = height;
+      this.fit();
+    }
+    fit() {
+      const rect = this.canvas.getBoundingClientRect();
+      if (!this.imageWidth || !rect.width) return;
+      this.moved = false;
+      this.scale = Math.min(rect.width / this.imageWidth, rect.height / this.imageHeight);
+      this.tx = (rect.width - this.imageWidth * this.scale) / 2;
+      this.ty = (rect.height - this.imageHeight * this.scale) / 2;
+      this.redraw();
+    }
+    /** Centre and zoom on a box (row0, col0, row1, col1) of the image. */
+    focus(box) {
+      const rect = this.canvas.getBoundingClientRect();
+      const h = Math.max(box[2] - box[0], 8), w = Math.max(box[3] - box[1], 8);
+      this.moved = true;
+      this.scale = Math.min(rect.width / (w * 3), rect.height / (h * 3), 16);
+      this.tx = rect.width / 2 - (box[1] + box[3]) / 2 * this.scale;
+      this.ty = rect.height / 2 - (box[0] + box[2]) / 2 * this.scale;
+      this.redraw();
+    }
+    resize() {
+      const rect = this.canvas.getBoundingClientRect();
+      const dpr = window.devicePixelRatio || 1;
+      this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
+      this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
+      if (this.moved) this.redraw();
+      else this.fit();
+    }
+    redraw() {
+      if (this.pending) return;
+      this.pending = true;
+      requestAnimationFrame(() => {
+        this.pending = false;
+        this.draw();
+      });
+    }
+    draw() {
+      const ctx = this.canvas.getContext("2d");
+      const dpr = window.devicePixelRatio || 1;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = "#111";
+      ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+      if (!this.image) return;
+      ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
+      ctx.imageSmoothingEnabled = this.scale < 1;
+      ctx.drawImage(this.image, 0, 0);
+      if (this.overlay) {
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(this.overlay, 0, 0);
+      }
+      ctx.lineWidth = 2 / this.scale;
+      for (const box of this.boxes) {
+        ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
+        ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
+      }
+      for (const [row, col, positive] of this.clicks) {
+        ctx.fillStyle = positive ? "#3f6" : "#f36";
+        ctx.beginPath();
+        ctx.arc(col, row, 5 / this.scale, 0, Math.PI * 2);
+        ctx.fill();
+      }
+    }
+    /** Image (row, col) under a page point. */
+    toImage(clientX, clientY) {
+      const rect = this.canvas.getBoundingClientRect();
+      return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
+    }
+    down(e) {
+      e.preventDefault();
+      if (e.pointerType === "pen") this.penSeen = performance.now();
+      if (e.pointerType === "touch" && performance.now() - this.penSeen < PALM_MS) return;
+      this.canvas.setPointerCapture(e.pointerId);
+      this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY, type: e.pointerType });
+      if (e.pointerType === "mouse" && e.button !== 0) {
+        this.panning = { x: e.clientX, y: e.clientY };
+        return;
+      }
+      const touches = [...this.pointers.values()].filter((p) => p.type === "touch");
+      if (touches.length >= 2) {
+        if (this.drawing !== null) {
+          this.stroke.cancel();
+          this.drawing = null;
+        }
+        this.gesture = this.measure(touches);
+        return;
+      }
+      if (this.pointers.size === 1 && !this.gesture) {
+        this.drawing = e.pointerId;
+        const [row, col] = this.toImage(e.clientX, e.clientY);
+        this.stroke.start(row, col, pressureOf(e), e.pointerType);
+      }
+    }
+    move(e) {
+      if (e.pointerType === "pen") this.penSeen = performance.now();
+      const known = this.pointers.get(e.pointerId);
+      if (!known) return;
+      known.x = e.clientX;
+      known.y = e.clientY;
+      if (this.panning || this.gesture) this.moved = true;
+      if (this.panning) {
+        this.tx += e.clientX - this.panning.x;
+        this.ty += e.clientY - this.panning.y;
+        this.panning = { x: e.clientX, y: e.clientY };
+        this.redraw();
+      } else if (this.gesture) {
+        const touches = [...this.pointers.values()].filter((p) => p.type === "touch");
+        if (touches.length < 2) return;
+        const now = this.measure(touches);
+        const factor = now.distance / Math.max(this.gesture.distance, 1);
+        const rect = this.canvas.getBoundingClientRect();
+        const mx = now.mx - rect.left, my = now.my - rect.top;
+        this.tx = mx - (this.gesture.mx - rect.left - this.tx) * factor;
+        this.ty = my - (this.gesture.my - rect.top - this.ty) * factor;
+        this.scale *= factor;
+        this.gesture = now;
+        this.redraw();
+      } else if (this.drawing === e.pointerId) {
+        const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+        for (const one of events.length ? events : [e]) {
+          const [row, col] = this.toImage(one.clientX, one.clientY);
+          this.stroke.move(row, col, pressureOf(one));
+        }
+      }
+    }
+    up(e, cancelled = false) {
+      if (!this.pointers.delete(e.pointerId)) return;
+      if (this.drawing === e.pointerId) {
+        this.drawing = null;
+        if (cancelled) this.stroke.cancel();
+        else this.stroke.end();
+      }
+      if (this.panning && e.pointerType === "mouse") this.panning = null;
+      if (this.gesture && [...this.pointers.values()].filter((p) => p.type === "touch").length < 2) {
+        if (this.pointers.size === 0) this.gesture = null;
+      }
+    }
+    wheel(e) {
+      e.preventDefault();
+      this.moved = true;
+      const rect = this.canvas.getBoundingClientRect();
+      const factor = Math.exp(-e.deltaY * 15e-4);
+      const mx = e.clientX - rect.left, my = e.clientY - rect.top;
+      this.tx = mx - (mx - this.tx) * factor;
+      this.ty = my - (my - this.ty) * factor;
+      this.scale *= factor;
+      this.redraw();
+    }
+    measure(touches) {
+      const [a, b] = touches;
+      return { distance: Math.hypot(a.x - b.x, a.y - b.y), mx: (a.x + b.x) / 2, my: (a.y + b.y) / 2 };
+    }
+  };
+  function pressureOf(e) {
+    return e.pointerType === "pen" && e.pressure > 0 ? e.pressure : 0.5;
+  }
+
+  // src/main.ts
+  var $ = (id) => document.getElementById(id);
+  var RETRY_MS = [2e3, 4e3, 8e3, 15e3, 3e4];
+  var state = {
+    api: new Api(""),
+    annotator: "",
+    projects: /* @__PURE__ */ new Map(),
+    sample: null,
+    label: null,
+    imageCanvas: document.createElement("canvas"),
+    raw: null,
+    tool: "brush",
+    negative: false,
+    forceNew: false,
+    brushId: 0,
+    last: null,
+    segment: null,
+    findings: [],
+    inspectedRevision: -1,
+    startedFrom: "none",
+    startRevision: 0,
+    renewTimer: 0,
+    retryTimer: 0,
+    sending: false,
+    lastStored: null
+  };
+  function status(text, error = false) {
+    const line = $("status");
+    line.textContent = text;
+    line.classList.toggle("error", error);
+  }
+  function explain(error) {
+    if (error instanceof ApiError || error instanceof NetworkError) return error.message;
+    return String(error);
+  }
+  var view = new View($("canvas-area"), {
+    start(row, col, pressure) {
+      const label = state.label;
+      if (!label) return;
+      if (state.tool === "click") {
+        addClick(row, col);
+        return;
+      }
+      endSegment();
+      const under = label.at(Math.floor(row), Math.floor(col));
+      state.brushId = state.tool === "eraser" ? 0 : !state.forceNew && under || label.maxId() + 1;
+      state.forceNew = false;
+      label.begin();
+      label.stamp(row, col, radius(pressure), state.brushId);
+      state.last = [row, col];
+      changed();
+    },
+    move(row, col, pressure) {
+      const label = state.label;
+      if (!label || !state.last || state.tool === "click") return;
+      label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
+      state.last = [row, col];
+      changed();
+    },
+    end() {
+      if (!state.label || !state.last) return;
+      state.label.end();
+      state.last = null;
+      changed();
+      saveDraft();
+    },
+    cancel() {
+      if (!state.label || !state.last) return;
+      state.label.cancel();
+      state.last = null;
+      changed();
+    }
+  });
+  function radius(pressure) {
+    const size = Number($("size").value);
+    return size / 2 * (0.3 + 1.4 * pressure);
+  }
+  function changed() {
+    const label = state.label;
+    if (label) label.flush();
+    view.redraw();
+    $("undo").disabled = !label?.canUndo;
+    $("redo").disabled = !label?.canRedo;
+    const id = state.segment ? state.segment.id : state.brushId;
+    $("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
+  }
+  function selectTool(tool) {
+    endSegment();
+    state.tool = tool;
+    for (const button of document.querySelectorAll("[data-tool]")) {
+      button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
+    }
+    $("negative").hidden = tool !== "click";
+  }
+  async function addClick(row, col) {
+    const label = state.label, sample = state.sample;
+    if (!label || !sample) return;
+    if (row < 0 || col < 0 || row >= label.height || col >= label.width) return;
+    if (!state.segment) {
+      if (state.negative) {
+        status("Start an object with a positive click; negative clicks then take parts away.", true);
+        return;
+      }
+      state.segment = { id: label.maxId() + 1, clicks: [], asked: 0 };
+      label.begin();
+    }
+    const segment = state.segment;
+    segment.clicks.push([row, col, !state.negative]);
+    view.clicks = segment.clicks;
+    const asked = ++segment.asked;
+    changed();
+    try {
+      const response = await state.api.request(
+        "POST",
+        `/api/samples/${sample.sample_id}/segment`,
+        JSON.stringify({ clicks: segment.clicks }),
+        { "Content-Type": "application/json" }
+      );
+      const crop = await readArray(response);
+      if (state.segment !== segment || asked !== segment.asked || state.label !== label) return;
+      label.revertOpen();
+      label.place(
+        crop.data,
+        crop.shape[0],
+        crop.shape[1],
+        Number(response.headers.get("X-Crop-Top")),
+        Number(response.headers.get("X-Crop-Left")),
+        segment.id
+      );
+      changed();
+      status(`Object ${segment.id}: ${response.headers.get("X-Object-Area")} pixels from ${segment.clicks.length} clicks`);
+    } catch (error) {
+      segment.clicks.pop();
+      view.clicks = segment.clicks;
+      view.redraw();
+      status(`Click-to-segment: ${explain(error)}`, true);
+    }
+  }
+  function endSegment() {
+    if (!state.segment || !state.label) return;
+    state.label.end();
+    state.segment = null;
+    view.clicks = [];
+    changed();
+    saveDraft();
+  }
+  var draftTimer = 0;
+  function saveDraft() {
+    clearTimeout(draftTimer);
+    draftTimer = window.setTimeout(() => {
+      const { sample, label } = state;
+      if (!sample || !label) return;
+      labelStore.put(stored("draft", sample, label)).catch(() => status("The browser cannot keep a draft here", true));
+    }, 300);
+  }
+  function stored(kind, sample, label) {
+    const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
+    return {
+      key,
+      kind,
+      sample_id: sample.sample_id,
+      project: sample.project,
+      annotator: state.annotator,
+      origin: origin(label),
+      shape: label.shape,
+      data: label.data.slice(),
+      created: Date.now(),
+      attempts: 0
+    };
+  }
+  function origin(label) {
+    if (state.startedFrom !== "prelabel" && state.startedFrom !== "computed") return "manual";
+    return label.revision === state.startRevision ? "accepted_prelabel" : "edited_prelabel";
+  }
+  async function updatePending() {
+    const waiting = (await submits()).length;
+    const badge = $("pending");
+    badge.textContent = waiting ? `${waiting} waiting to send` : "all sent";
+    badge.classList.toggle("waiting", waiting > 0);
+    return waiting;
+  }
+  async function sendPending() {
+    if (state.sending) return;
+    state.sending = true;
+    clearTimeout(state.retryTimer);
+    let retryIn = 0;
+    try {
+      for (const item of await submits()) {
+        try {
+          const response = await state.api.postLabel(
+            `/api/samples/${item.sample_id}/label?annotator=${encodeURIComponent(item.annotator)}&origin=${item.origin}`,
+            item.data,
+            item.shape,
+            item.attempts ? { "X-Submit-Retry": "1" } : {}
+          );
+          const answer = await response.json();
+          await labelStore.remove(item.key);
+          state.lastStored = {
+            sample_id: item.sample_id,
+            version: answer.version,
+            shape: item.shape,
+            values: Array.from(item.data)
+          };
+          status(`Sample ${item.sample_id}: stored as label version ${answer.version}`);
+        } catch (error) {
+          if (error instanceof NetworkError) {
+            item.attempts++;
+            await labelStore.put(item);
+            retryIn = RETRY_MS[Math.min(item.attempts - 1, RETRY_MS.length - 1)];
+            status(`Offline: the label of sample ${item.sample_id} waits in this browser and is sent when the gateway answers (${explain(error)})`, true);
+            break;
+          }
+          await labelStore.remove(item.key);
+          status(`Sample ${item.sample_id} was not stored: ${explain(error)}`, true);
+        }
+      }
+    } finally {
+      state.sending = false;
+      await updatePending();
+      if (retryIn) state.retryTimer = window.setTimeout(sendPending, retryIn);
+    }
+  }
+  async function signIn(event) {
+    event.preventDefault();
+    const token = $("token").value.trim();
+    state.annotator = $("annotator").value.trim();
+    state.api = new Api(token);
+    try {
+      const { projects } = await state.api.json("GET", "/api/projects");
+      sessionStorage.setItem("labelassist.token", token);
+      sessionStorage.setItem("labelassist.annotator", state.annotator);
+      const select = $("project");
+      select.replaceChildren();
+      for (const project of projects) {
+        state.projects.set(project.name, project);
+        select.add(new Option(`${project.name} (${project.labeled}/${project.total})`, project.name));
+      }
+      $("signin").hidden = true;
+      $("app").hidden = false;
+      view.fit();
+      status(projects.length ? "Choose a project and press Next" : "No project yet: an admin creates one");
+      await sendPending();
+    } catch (error) {
+      $("signin-error").textContent = explain(error);
+    }
+  }
+  async function next() {
+    await giveBack(false);
+    const project = $("project").value;
+    if (!project) return;
+    status("Leasing the next sample…");
+    try {
+      const leased = await state.api.json(
+        "POST",
+        `/api/projects/${encodeURIComponent(project)}/next`,
+        { annotator: state.annotator }
+      );
+      if (leased.exhausted) {
+        clearSample();
+        status("Nothing left: every sample is labelled or leased");
+        return;
+      }
+      await open(leased);
+    } catch (error) {
+      status(`Next: ${explain(error)}`, true);
+    }
+  }
+  async function open(sample) {
+    const base = `/api/samples/${sample.sample_id}`;
+    const [png, mask, draft] = await Promise.all([
+      state.api.request("GET", `${base}/image.png`),
+      state.api.raw(`${base}/mask`),
+      labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
+    ]);
+    const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
+    const bitmap = await createImageBitmap(await png.blob());
+    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
+    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+    state.sample = sample;
+    state.label = label;
+    state.raw = null;
+    state.findings = [];
+    state.inspectedRevision = -1;
+    state.brushId = 0;
+    showFindings();
+    view.overlay = label.overlay;
+    view.show(bitmap, width, height);
+    $("contrast-panel").hidden = true;
+    $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+    const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
+    state.startedFrom = restore ? "draft" : source;
+    state.startRevision = label.revision;
+    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
+    changed();
+    renewWhileOpen();
+  }
+  function clearSample() {
+    state.sample = null;
+    state.label = null;
+    view.overlay = null;
+    view.image = null;
+    view.boxes = [];
+    view.redraw();
+    $("sample").textContent = "";
+    clearInterval(state.renewTimer);
+    changed();
+  }
+  function renewWhileOpen() {
+    clearInterval(state.renewTimer);
+    const lease = state.projects.get(state.sample?.project || "")?.lease_seconds || 1800;
+    const every = Math.max(5, Math.min(lease / 3, 300)) * 1e3;
+    state.renewTimer = window.setInterval(async () => {
+      const sample = state.sample;
+      if (!sample) return;
+      try {
+        const answer = await state.api.json(
+          "POST",
+          `/api/samples/${sample.sample_id}/renew`,
+          { annotator: state.annotator }
+        );
+        if (!answer.renewed) status("The lease on this sample has ended: Submit still stores it, or press Next", true);
+      } catch {
+      }
+    }, every);
+  }
+  async function giveBack(skip) {
+    endSegment();
+    const sample = state.sample;
+    if (!sample) return;
+    try {
+      await state.api.json(
+        "POST",
+        `/api/samples/${sample.sample_id}/release`,
+        { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" }
+      );
+    } catch (error) {
+      status(`Release: ${explain(error)}`, true);
+    }
+    await labelStore.remove(draftKey(sample.sample_id)).catch(() => void 0);
+    clearSample();
+  }
+  async function inspect() {
+    const { sample, label } = state;
+    if (!sample || !label) return 0;
+    const response = await state.api.postLabel(`/api/samples/${sample.sample_id}/inspect`, label.data, label.shape);
+    const report = await response.json();
+    state.findings = report.findings;
+    state.inspectedRevision = label.revision;
+    showFindings();
+    return report.warnings;
+  }
+  async function submit() {
+    endSegment();
+    const { sample, label } = state;
+    if (!sample || !label) return;
+    if (state.inspectedRevision !== label.revision) {
+      try {
+        const warnings = await inspect();
+        if (warnings) {
+          status(`${warnings} warning(s): fix them, or press Submit again to store the label as it is`, true);
+          return;
+        }
+      } catch (error) {
+        if (!(error instanceof NetworkError)) {
+          status(`Inspection: ${explain(error)}`, true);
+          return;
+        }
+      }
+    }
+    const item = stored("submit", sample, label);
+    await labelStore.put(item);
+    await labelStore.remove(draftKey(sample.sample_id));
+    await updatePending();
+    await sendPending();
+    if (await labelStore.get(item.key) === void 0 && state.lastStored?.sample_id !== sample.sample_id) {
+      return;
+    }
+    clearSample();
+    await next();
+  }
+  function showFindings() {
+    const list = $("findings");
+    list.replaceChildren();
+    view.boxes = [];
+    for (const finding of state.findings) {
+      const item = document.createElement("li");
+      const show = document.createElement("button");
+      show.className = `finding ${finding.severity}`;
+      show.textContent = `${finding.severity}: ${finding.message}`;
+      show.addEventListener("click", () => finding.boxes[0] && view.focus(finding.boxes[0]));
+      item.appendChild(show);
+      if (finding.fix) {
+        const fix = document.createElement("button");
+        fix.textContent = `Fix: ${finding.fix.name}`;
+        fix.addEventListener("click", () => applyFix(finding));
+        item.appendChild(fix);
+      }
+      list.appendChild(item);
+      for (const box of finding.boxes) {
+        view.boxes.push({ start: box.slice(0, 2), stop: box.slice(2, 4), severity: finding.severity });
+      }
+    }
+    $("findings-panel").hidden = state.findings.length === 0;
+    view.redraw();
+  }
+  async function applyFix(finding) {
+    const label = state.label;
+    if (!label || !finding.fix) return;
+    try {
+      const query = `step=${encodeURIComponent(finding.fix.name)}&parameters=${encodeURIComponent(JSON.stringify(finding.fix.parameters || {}))}`;
+      const fixed = await readArray(await state.api.postLabel(`/api/postprocess?${query}`, label.data, label.shape));
+      label.replace(fixed.data);
+      state.findings = state.findings.filter((f) => f !== finding);
+      showFindings();
+      changed();
+      saveDraft();
+    } catch (error) {
+      status(`Fix: ${explain(error)}`, true);
+    }
+  }
+  async function toggleContrast() {
+    const panel = $("contrast-panel");
+    panel.hidden = !panel.hidden;
+    const sample = state.sample;
+    if (panel.hidden || !sample || state.raw) return;
+    try {
+      const { array } = await state.api.raw(`/api/samples/${sample.sample_id}/image`);
+      if (!array || state.sample !== sample) return;
+      state.raw = array;
+      const select = $("channel");
+      select.replaceChildren(new Option(channels(array) > 1 ? "All (RGB)" : "Grey", "-1"));
+      for (let c = 0; c < channels(array) && channels(array) > 1; c++) select.add(new Option(`Channel ${c + 1}`, String(c)));
+      const [lo, hi] = range(array);
+      for (const id of ["low", "high"]) {
+        const input = $(id);
+        input.min = String(lo);
+        input.max = String(hi);
+        input.step = array.dtype.startsWith("float") ? String((hi - lo) / 1e3) : "1";
+      }
+      autoContrast();
+    } catch (error) {
+      status(`Contrast: ${explain(error)}`, true);
+    }
+  }
+  function autoContrast() {
+    if (!state.raw) return;
+    const window2 = autoWindow(state.raw, Number($("channel").value));
+    $("low").value = String(window2.low);
+    $("high").value = String(window2.high);
+    applyContrast();
+  }
+  function applyContrast() {
+    const raw = state.raw;
+    if (!raw) return;
+    const low = Number($("low").value), high = Number($("high").value);
+    render(
+      raw,
+      { channel: Number($("channel").value), low, high: Math.max(high, low + 1e-6) },
+      state.imageCanvas
+    );
+    view.image = state.imageCanvas;
+    view.redraw();
+  }
+  function wire() {
+    $("signin").addEventListener("submit", signIn);
+    $("next").addEventListener("click", next);
+    $("skip").addEventListener("click", async () => {
+      await giveBack(true);
+      await next();
+    });
+    $("release").addEventListener("click", async () => {
+      await giveBack(false);
+      status("Sample given back");
+    });
+    $("submit").addEventListener("click", submit);
+    $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+    $("undo").addEventListener("click", () => {
+      endSegment();
+      state.label?.undo();
+      changed();
+      saveDraft();
+    });
+    $("redo").addEventListener("click", () => {
+      state.label?.redo();
+      changed();
+      saveDraft();
+    });
+    $("new-object").addEventListener("click", () => {
+      endSegment();
+      state.forceNew = true;
+      status("The next stroke starts a new object");
+    });
+    $("negative").addEventListener("click", () => {
+      state.negative = !state.negative;
+      $("negative").setAttribute("aria-pressed", String(state.negative));
+    });
+    $("fit").addEventListener("click", () => view.fit());
+    $("contrast").addEventListener("click", toggleContrast);
+    $("channel").addEventListener("change", autoContrast);
+    $("auto").addEventListener("click", autoContrast);
+    $("low").addEventListener("input", applyContrast);
+    $("high").addEventListener("input", applyContrast);
+    for (const button of document.querySelectorAll("[data-tool]")) {
+      button.addEventListener("click", () => selectTool(button.dataset.tool));
+    }
+    document.addEventListener("keydown", (e) => {
+      if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
+      e.preventDefault();
+      if (e.shiftKey) state.label?.redo();
+      else state.label?.undo();
+      changed();
+    });
+    window.addEventListener("online", sendPending);
+    window.addEventListener("pagehide", () => {
+      const sample = state.sample;
+      if (sample) state.api.request(
+        "POST",
+        `/api/samples/${sample.sample_id}/release`,
+        JSON.stringify({ annotator: state.annotator }),
+        { "Content-Type": "application/json" },
+        true
+      ).catch(() => {
+      });
+    });
+    $("token").value = sessionStorage.getItem("labelassist.token") || "";
+    $("annotator").value = sessionStorage.getItem("labelassist.annotator") || "";
+    selectTool("brush");
+    updatePending().catch(() => {
+    });
+  }
+  window.labelAssist = {
+    label: () => state.label && {
+      sample_id: state.sample?.sample_id,
+      shape: state.label.shape,
+      values: Array.from(state.label.data)
+    },
+    lastStored: () => state.lastStored,
+    pending: () => submits().then((items) => items.length),
+    zoom: () => view.scale,
+    imageToPage: (row, col) => {
+      const rect = view.canvas.getBoundingClientRect();
+      return [rect.left + view.tx + col * view.scale, rect.top + view.ty + row * view.scale];
+    }
+  };
+  wire();
+})();

@@ -1,0 +1,164 @@
+"""The browser app in a real Chromium (Debian's, driven by Playwright)
+against ``labelassist up``'s stack and gateway, on an emulated iPad with
+touch: what the page drew is, pixel for pixel, what the selector stores."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import numpy as np
+import pytest
+
+from labelassist.client.sdk import LabelAssistClient
+from labelassist.proto.v1 import selector_pb2
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+IPAD_LANDSCAPE = {"viewport": {"width": 1180, "height": 820}, "has_touch": True, "is_mobile": True,
+                  "device_scale_factor": 2}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (`make system-packages` installs Debian's)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def ipad(browser):
+    context = browser.new_context(**IPAD_LANDSCAPE)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, url: str, token: str, project: str) -> None:
+    page.goto(url)
+    page.fill("#token", token)
+    page.click("#signin-button")
+    page.wait_for_selector("#app:not([hidden])")
+    page.select_option("#project", project)
+
+
+def open_next(page) -> dict:
+    page.tap("#next")
+    page.wait_for_function("() => window.labelAssist.label() !== null")
+    return page.evaluate("window.labelAssist.label()")
+
+
+def touch_stroke(page, points: list[tuple[float, float]]) -> None:
+    """One finger along image (row, col) points, as touch events from the screen."""
+    cdp = page.context.new_cdp_session(page)
+    at = [page.evaluate("([r, c]) => window.labelAssist.imageToPage(r, c)", list(p)) for p in points]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
+    for x, y in at[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def submit(page) -> dict:
+    """Submit; when the inspection holds it with warnings, Submit again (as
+    an annotator who has read them); the label as the page stored it."""
+    page.tap("#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null"
+                           " || !document.getElementById('findings-panel').hidden", timeout=30000)
+    if page.evaluate("window.labelAssist.lastStored()") is None:
+        page.tap("#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=30000)
+    return page.evaluate("window.labelAssist.lastStored()")
+
+
+def page_label(page) -> np.ndarray:
+    held = page.evaluate("window.labelAssist.label()")
+    return np.array(held["values"], np.uint32).reshape(held["shape"])
+
+
+def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_exactly_it(web_stack, web_project,
+                                                                                           ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    opened = open_next(ipad)
+    prelabel = page_label(ipad)
+    assert prelabel.shape == tuple(opened["shape"]) and prelabel.max() > 0, "the pre-label is shown at once"
+
+    # A brush stroke over background starts a new object.
+    rows, cols = np.nonzero(prelabel == 0)
+    row, col = int(rows[len(rows) // 2]), int(cols[len(cols) // 2])
+    touch_stroke(ipad, [(row, col), (row, col + 6), (row + 6, col + 6)])
+    drawn = page_label(ipad)
+    new_id = int(drawn[row, col])
+    assert new_id == prelabel.max() + 1 and (drawn == new_id).sum() > 20
+
+    # The eraser takes a pre-labelled object's centre away.
+    ipad.tap("[data-tool=eraser]")
+    obj_rows, obj_cols = np.nonzero(prelabel == prelabel[prelabel > 0][0])
+    centre = (int(np.median(obj_rows)), int(np.median(obj_cols)))
+    touch_stroke(ipad, [centre, (centre[0] + 2, centre[1] + 2)])
+    erased = page_label(ipad)
+    assert erased[centre] == 0 and (erased == 0).sum() > (drawn == 0).sum()
+
+    stored_on_page = submit(ipad)
+    assert stored_on_page["sample_id"] == opened["sample_id"]
+    np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(erased.shape), erased)
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
+        stored = admin.get_sample(opened["sample_id"], with_image=False).require("label")
+        history = admin.label_history(opened["sample_id"])
+    np.testing.assert_array_equal(stored, erased)
+    assert selector_pb2.LabelOrigin.Name(history[-1].origin) == "LABEL_ORIGIN_EDITED_PRELABEL"
+    assert ipad.evaluate("window.labelAssist.pending()") == 0
+
+
+def test_two_fingers_pinch_to_zoom_and_draw_nothing(web_stack, web_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    open_next(ipad)
+    before, zoom = page_label(ipad), ipad.evaluate("window.labelAssist.zoom()")
+    x, y = ipad.evaluate("window.labelAssist.imageToPage(128, 128)")
+    cdp = ipad.context.new_cdp_session(ipad)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [
+        {"x": x - 50, "y": y, "id": 1}, {"x": x + 50, "y": y, "id": 2}]})
+    for spread in (60, 80, 100):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+            {"x": x - spread, "y": y, "id": 1}, {"x": x + spread, "y": y, "id": 2}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    assert ipad.evaluate("window.labelAssist.zoom()") == pytest.approx(2 * zoom, rel=0.02)
+    np.testing.assert_array_equal(page_label(ipad), before)
+    ipad.tap("#release")
+
+
+def restart_gateway(stack, timeout: float = 60) -> None:
+    """Supervise as ``labelassist up`` does until the killed gateway serves again."""
+    web = stack.children["web"]
+    deadline = time.monotonic() + timeout
+    while web.restarted or web.restart_due is not None or web.process.poll() is not None:
+        assert time.monotonic() < deadline, web.log_tail()
+        stack.supervise(report=lambda line: None)
+        time.sleep(0.1)
+
+
+def test_a_submit_while_the_gateway_is_down_waits_in_the_browser_and_arrives_once(web_stack, web_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    opened = open_next(ipad)
+    touch_stroke(ipad, [(30, 30), (30, 60), (60, 60)])
+    drawn = page_label(ipad)
+    web = web_stack.children["web"]
+    web.process.kill()
+    web.process.wait()
+
+    ipad.tap("#submit")
+    ipad.wait_for_selector("#pending.waiting")
+    assert ipad.evaluate("window.labelAssist.pending()") == 1
+    assert "1 waiting" in ipad.inner_text("#pending")
+
+    restart_gateway(web_stack)
+    ipad.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=60000)
+    assert ipad.evaluate("window.labelAssist.pending()") == 0
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
+        assert len(admin.label_history(opened["sample_id"])) == 1
+        np.testing.assert_array_equal(admin.get_sample(opened["sample_id"], with_image=False).require("label"), drawn)

@@ -1,0 +1,125 @@
+// The gateway's HTTP API (docs/web.md): JSON for small calls, raw little-endian
+// arrays with X-Array-Shape / X-Array-Dtype headers for images and labels.
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string, public code: string) {
+    super(message);
+  }
+}
+
+/** The network failed (gateway down, Wi-Fi gone): the call may be retried. */
+export class NetworkError extends Error {}
+
+export interface SampleMeta {
+  sample_id: number;
+  project: string;
+  stem: string;
+  labeled: boolean;
+  label_version: number;
+  lease_expires_at: number;
+  review: string;
+  review_comment: string;
+}
+
+export interface Finding {
+  criterion: string;
+  severity: string;
+  message: string;
+  object_ids: number[];
+  boxes: number[][];
+  fix: { name: string; parameters: Record<string, unknown> } | null;
+}
+
+export interface RawArray {
+  shape: number[];
+  dtype: string;
+  data: Uint8Array | Uint16Array | Uint32Array | Float32Array | Int16Array | Int32Array;
+}
+
+const TYPED: Record<string, any> = {
+  uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, int16: Int16Array, int32: Int32Array,
+  float32: Float32Array, bool: Uint8Array,
+};
+
+export class Api {
+  constructor(public token: string) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.token ? { Authorization: `Bearer ${this.token}`, ...extra } : extra;
+  }
+
+  async request(method: string, path: string, body?: BodyInit, headers: Record<string, string> = {},
+                keepalive = false): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(path, { method, body, headers: this.headers(headers), keepalive, cache: "no-store" });
+    } catch (error) {
+      throw new NetworkError(`the gateway cannot be reached (${error})`);
+    }
+    if (!response.ok) {
+      let message = `HTTP ${response.status}`;
+      let code = "";
+      try {
+        const problem = await response.json();
+        message = problem.error || message;
+        code = problem.status || "";
+      } catch {
+        // a proxy's page, not the gateway's JSON
+      }
+      if (response.status === 502 || response.status === 503 || response.status === 504) {
+        if (!code || code === "UNAVAILABLE") throw new NetworkError(message);
+      }
+      throw new ApiError(response.status, message, code);
+    }
+    return response;
+  }
+
+  async json(method: string, path: string, payload?: unknown): Promise<any> {
+    const body = payload === undefined ? undefined : JSON.stringify(payload);
+    const response = await this.request(method, path, body, body ? { "Content-Type": "application/json" } : {});
+    return response.json();
+  }
+
+  async raw(path: string): Promise<{ array: RawArray | null; headers: Headers }> {
+    const response = await this.request("GET", path);
+    if (response.status === 204) return { array: null, headers: response.headers };
+    return { array: await readArray(response), headers: response.headers };
+  }
+
+  /** POST a label (lossless, gzip where the browser can) and return the response. */
+  async postLabel(path: string, label: Uint32Array, shape: number[], extra: Record<string, string> = {}
+                  ): Promise<Response> {
+    const { bytes, dtype } = narrowest(label);
+    const headers: Record<string, string> = {
+      "Content-Type": "application/octet-stream", "X-Array-Shape": shape.join(","), "X-Array-Dtype": dtype, ...extra,
+    };
+    let body: BodyInit = bytes;
+    if (typeof CompressionStream !== "undefined") {
+      const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+      body = await new Response(stream).arrayBuffer();
+      headers["Content-Encoding"] = "gzip";
+    }
+    return this.request("POST", path, body, headers);
+  }
+}
+
+export async function readArray(response: Response): Promise<RawArray> {
+  const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
+  const dtype = response.headers.get("X-Array-Dtype") || "uint8";
+  const buffer = await response.arrayBuffer();
+  const Typed = TYPED[dtype];
+  if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
+  return { shape, dtype, data: new Typed(buffer) };
+}
+
+/** The label in the smallest unsigned type that holds its largest id, little-endian. */
+export function narrowest(label: Uint32Array): { bytes: Uint8Array<ArrayBuffer>; dtype: string } {
+  let top = 0;
+  for (let i = 0; i < label.length; i++) if (label[i] > top) top = label[i];
+  if (top < 256) return { bytes: Uint8Array.from(label), dtype: "uint8" };
+  if (top < 65536) {
+    const narrowed = Uint16Array.from(label);
+    return { bytes: new Uint8Array(narrowed.buffer), dtype: "uint16" };
+  }
+  return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
+}

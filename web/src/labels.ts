@@ -1,0 +1,220 @@
+// The label being drawn: one id per object in a Uint32Array, its coloured
+// overlay, and undo/redo as patches of the 64x64 tiles a change touched.
+
+const TILE = 64;
+const ALPHA = 110;
+
+interface TilePatch { before: Uint32Array; after?: Uint32Array; }
+export type Patch = Map<number, TilePatch>;
+
+/** A distinct colour per object id (golden-ratio hues), as RGB. */
+export function colour(id: number): [number, number, number] {
+  const hue = (id * 0.618033988749895) % 1;
+  const s = 0.75, v = 1.0;
+  const i = Math.floor(hue * 6), f = hue * 6 - i;
+  const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
+  const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
+  return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
+}
+
+const colours = new Map<number, [number, number, number]>();
+
+function cachedColour(id: number): [number, number, number] {
+  let found = colours.get(id);
+  if (!found) {
+    found = colour(id);
+    colours.set(id, found);
+  }
+  return found;
+}
+
+export class LabelImage {
+  readonly data: Uint32Array;
+  readonly overlay: HTMLCanvasElement;
+  private pixels: ImageData;
+  private ctx: CanvasRenderingContext2D;
+  private open: Patch | null = null;
+  private undoStack: Patch[] = [];
+  private redoStack: Patch[] = [];
+  private dirty: [number, number, number, number] | null = null;
+  revision = 0;
+
+  constructor(readonly width: number, readonly height: number, initial?: ArrayLike<number>) {
+    this.data = new Uint32Array(width * height);
+    if (initial) this.data.set(initial);
+    this.overlay = document.createElement("canvas");
+    this.overlay.width = width;
+    this.overlay.height = height;
+    this.ctx = this.overlay.getContext("2d")!;
+    this.pixels = this.ctx.createImageData(width, height);
+    this.paint(0, 0, width, height);
+    this.flush();
+  }
+
+  get shape(): number[] { return [this.height, this.width]; }
+
+  maxId(): number {
+    let top = 0;
+    for (let i = 0; i < this.data.length; i++) if (this.data[i] > top) top = this.data[i];
+    return top;
+  }
+
+  at(row: number, col: number): number {
+    if (row < 0 || col < 0 || row >= this.height || col >= this.width) return 0;
+    return this.data[row * this.width + col];
+  }
+
+  objectCount(): number {
+    return new Set(this.data).size - (this.data.includes(0) ? 1 : 0);
+  }
+
+  // -- changes, grouped into one undo step between begin() and end() ----------
+
+  begin(): void {
+    if (!this.open) this.open = new Map();
+  }
+
+  /** Revert the open step's changes so far, keeping it open (a click model's next answer). */
+  revertOpen(): void {
+    if (!this.open) return;
+    for (const [index, tile] of this.open) this.writeTile(index, tile.before);
+  }
+
+  end(): void {
+    const patch = this.open;
+    this.open = null;
+    if (!patch || patch.size === 0) return;
+    for (const [index, tile] of patch) tile.after = this.readTile(index);
+    this.undoStack.push(patch);
+    if (this.undoStack.length > 100) this.undoStack.shift();
+    this.redoStack = [];
+  }
+
+  /** Drop the open step's changes (a stroke that became a two-finger pan). */
+  cancel(): void {
+    this.revertOpen();
+    this.open = null;
+  }
+
+  undo(): boolean { return this.step(this.undoStack, this.redoStack, "before"); }
+  redo(): boolean { return this.step(this.redoStack, this.undoStack, "after"); }
+  get canUndo(): boolean { return this.undoStack.length > 0; }
+  get canRedo(): boolean { return this.redoStack.length > 0; }
+
+  private step(from: Patch[], to: Patch[], side: "before" | "after"): boolean {
+    this.end();
+    const patch = from.pop();
+    if (!patch) return false;
+    for (const [index, tile] of patch) this.writeTile(index, tile[side]!);
+    to.push(patch);
+    this.flush();
+    return true;
+  }
+
+  /** Set the pixels of a disc to ``id`` (0 erases). */
+  stamp(row: number, col: number, radius: number, id: number): void {
+    const r = Math.max(radius, 0.5), r2 = r * r;
+    const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
+    const left = Math.max(0, Math.floor(col - r)), right = Math.min(this.width - 1, Math.ceil(col + r));
+    if (top > bottom || left > right) return;
+    this.backup(top, left, bottom, right);
+    for (let y = top; y <= bottom; y++) {
+      const dy = y + 0.5 - row;
+      for (let x = left; x <= right; x++) {
+        const dx = x + 0.5 - col;
+        if (dx * dx + dy * dy <= r2) this.data[y * this.width + x] = id;
+      }
+    }
+    this.paint(left, top, right - left + 1, bottom - top + 1);
+  }
+
+  /** Stamps from one point to the next, close enough to leave no gaps. */
+  line(r0: number, c0: number, r1: number, c1: number, radius: number, id: number): void {
+    const steps = Math.max(1, Math.ceil(Math.hypot(r1 - r0, c1 - c0) / Math.max(radius / 2, 0.5)));
+    for (let i = 1; i <= steps; i++) {
+      const t = i / steps;
+      this.stamp(r0 + (r1 - r0) * t, c0 + (c1 - c0) * t, radius, id);
+    }
+  }
+
+  /** Write ``mask`` (1 = object) placed at (top, left) as object ``id``. */
+  place(mask: ArrayLike<number>, rows: number, cols: number, top: number, left: number, id: number): void {
+    if (rows === 0 || cols === 0) return;
+    const bottom = Math.min(this.height - 1, top + rows - 1), right = Math.min(this.width - 1, left + cols - 1);
+    this.backup(top, left, bottom, right);
+    for (let y = top; y <= bottom; y++) {
+      for (let x = left; x <= right; x++) {
+        if (mask[(y - top) * cols + (x - left)]) this.data[y * this.width + x] = id;
+      }
+    }
+    this.paint(left, top, right - left + 1, bottom - top + 1);
+  }
+
+  /** Replace the whole label (a finding's fix), as one undo step. */
+  replace(values: ArrayLike<number>): void {
+    this.begin();
+    this.backup(0, 0, this.height - 1, this.width - 1);
+    this.data.set(values);
+    this.paint(0, 0, this.width, this.height);
+    this.end();
+    this.flush();
+  }
+
+  private backup(top: number, left: number, bottom: number, right: number): void {
+    this.revision++;
+    if (!this.open) return;
+    const tilesWide = Math.ceil(this.width / TILE);
+    for (let ty = Math.floor(top / TILE); ty <= Math.floor(bottom / TILE); ty++) {
+      for (let tx = Math.floor(left / TILE); tx <= Math.floor(right / TILE); tx++) {
+        const index = ty * tilesWide + tx;
+        if (!this.open.has(index)) this.open.set(index, { before: this.readTile(index) });
+      }
+    }
+  }
+
+  private tileBox(index: number): [number, number, number, number] {
+    const tilesWide = Math.ceil(this.width / TILE);
+    const y = Math.floor(index / tilesWide) * TILE, x = (index % tilesWide) * TILE;
+    return [y, x, Math.min(TILE, this.height - y), Math.min(TILE, this.width - x)];
+  }
+
+  private readTile(index: number): Uint32Array {
+    const [y, x, h, w] = this.tileBox(index);
+    const out = new Uint32Array(h * w);
+    for (let r = 0; r < h; r++) out.set(this.data.subarray((y + r) * this.width + x, (y + r) * this.width + x + w), r * w);
+    return out;
+  }
+
+  private writeTile(index: number, values: Uint32Array): void {
+    const [y, x, h, w] = this.tileBox(index);
+    for (let r = 0; r < h; r++) this.data.set(values.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
+    this.revision++;
+    this.paint(x, y, w, h);
+  }
+
+  // -- the overlay ---------------------------------------------------------------
+
+  private paint(x: number, y: number, w: number, h: number): void {
+    const rgba = this.pixels.data;
+    for (let row = y; row < y + h; row++) {
+      for (let col = x; col < x + w; col++) {
+        const i = row * this.width + col, id = this.data[i], o = i * 4;
+        if (id === 0) { rgba[o + 3] = 0; continue; }
+        const [r, g, b] = cachedColour(id);
+        rgba[o] = r; rgba[o + 1] = g; rgba[o + 2] = b; rgba[o + 3] = ALPHA;
+      }
+    }
+    const d = this.dirty;
+    this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)]
+                   : [x, y, x + w, y + h];
+  }
+
+  /** Copy what changed into the overlay canvas; returns whether anything did. */
+  flush(): boolean {
+    const d = this.dirty;
+    if (!d) return false;
+    this.dirty = null;
+    this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
+    return true;
+  }
+}

@@ -1,0 +1,532 @@
+// The annotator's loop in the browser: sign in, pick a project, Next, draw on
+// the pre-label, Submit; the label waits in IndexedDB until the selector has it.
+
+import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, readArray } from "./api";
+import { autoWindow, channels, range, render } from "./contrast";
+import { LabelImage } from "./labels";
+import { StoredLabel, draftKey, labelStore, submits } from "./pending";
+import { View } from "./view";
+
+type Tool = "brush" | "eraser" | "click";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const RETRY_MS = [2000, 4000, 8000, 15000, 30000];
+
+const state = {
+  api: new Api(""),
+  annotator: "",
+  projects: new Map<string, { lease_seconds: number }>(),
+  sample: null as SampleMeta | null,
+  label: null as LabelImage | null,
+  imageCanvas: document.createElement("canvas"),
+  raw: null as RawArray | null,
+  tool: "brush" as Tool,
+  negative: false,
+  forceNew: false,
+  brushId: 0,
+  last: null as [number, number] | null,
+  segment: null as { id: number; clicks: [number, number, boolean][]; asked: number } | null,
+  findings: [] as Finding[],
+  inspectedRevision: -1,
+  startedFrom: "none",
+  startRevision: 0,
+  renewTimer: 0,
+  retryTimer: 0,
+  sending: false,
+  lastStored: null as null | { sample_id: number; version: number; shape: number[]; values: number[] },
+};
+
+function status(text: string, error = false): void {
+  const line = $("status");
+  line.textContent = text;
+  line.classList.toggle("error", error);
+}
+
+function explain(error: unknown): string {
+  if (error instanceof ApiError || error instanceof NetworkError) return error.message;
+  return String(error);
+}
+
+// -- drawing -------------------------------------------------------------------
+
+const view = new View($("canvas-area"), {
+  start(row, col, pressure) {
+    const label = state.label;
+    if (!label) return;
+    if (state.tool === "click") {
+      addClick(row, col);
+      return;
+    }
+    endSegment();
+    const under = label.at(Math.floor(row), Math.floor(col));
+    state.brushId = state.tool === "eraser" ? 0 : (!state.forceNew && under) || label.maxId() + 1;
+    state.forceNew = false;
+    label.begin();
+    label.stamp(row, col, radius(pressure), state.brushId);
+    state.last = [row, col];
+    changed();
+  },
+  move(row, col, pressure) {
+    const label = state.label;
+    if (!label || !state.last || state.tool === "click") return;
+    label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
+    state.last = [row, col];
+    changed();
+  },
+  end() {
+    if (!state.label || !state.last) return;
+    state.label.end();
+    state.last = null;
+    changed();
+    saveDraft();
+  },
+  cancel() {
+    if (!state.label || !state.last) return;
+    state.label.cancel();
+    state.last = null;
+    changed();
+  },
+});
+
+function radius(pressure: number): number {
+  const size = Number($<HTMLInputElement>("size").value);
+  return (size / 2) * (0.3 + 1.4 * pressure);
+}
+
+function changed(): void {
+  const label = state.label;
+  if (label) label.flush();
+  view.redraw();
+  $<HTMLButtonElement>("undo").disabled = !label?.canUndo;
+  $<HTMLButtonElement>("redo").disabled = !label?.canRedo;
+  const id = state.segment ? state.segment.id : state.brushId;
+  $("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
+}
+
+function selectTool(tool: Tool): void {
+  endSegment();
+  state.tool = tool;
+  for (const button of document.querySelectorAll<HTMLButtonElement>("[data-tool]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
+  }
+  $("negative").hidden = tool !== "click";
+}
+
+async function addClick(row: number, col: number): Promise<void> {
+  const label = state.label, sample = state.sample;
+  if (!label || !sample) return;
+  if (row < 0 || col < 0 || row >= label.height || col >= label.width) return;
+  if (!state.segment) {
+    if (state.negative) {
+      status("Start an object with a positive click; negative clicks then take parts away.", true);
+      return;
+    }
+    state.segment = { id: label.maxId() + 1, clicks: [], asked: 0 };
+    label.begin();
+  }
+  const segment = state.segment;
+  segment.clicks.push([row, col, !state.negative]);
+  view.clicks = segment.clicks;
+  const asked = ++segment.asked;
+  changed();
+  try {
+    const response = await state.api.request("POST", `/api/samples/${sample.sample_id}/segment`,
+      JSON.stringify({ clicks: segment.clicks }), { "Content-Type": "application/json" });
+    const crop = await readArray(response);
+    if (state.segment !== segment || asked !== segment.asked || state.label !== label) return;  // a late answer
+    label.revertOpen();
+    label.place(crop.data, crop.shape[0], crop.shape[1], Number(response.headers.get("X-Crop-Top")),
+                Number(response.headers.get("X-Crop-Left")), segment.id);
+    changed();
+    status(`Object ${segment.id}: ${response.headers.get("X-Object-Area")} pixels from ${segment.clicks.length} clicks`);
+  } catch (error) {
+    segment.clicks.pop();
+    view.clicks = segment.clicks;
+    view.redraw();
+    status(`Click-to-segment: ${explain(error)}`, true);
+  }
+}
+
+function endSegment(): void {
+  if (!state.segment || !state.label) return;
+  state.label.end();
+  state.segment = null;
+  view.clicks = [];
+  changed();
+  saveDraft();
+}
+
+// -- keeping what is drawn -------------------------------------------------------
+
+let draftTimer = 0;
+
+function saveDraft(): void {
+  clearTimeout(draftTimer);
+  draftTimer = window.setTimeout(() => {
+    const { sample, label } = state;
+    if (!sample || !label) return;
+    labelStore.put(stored("draft", sample, label)).catch(() => status("The browser cannot keep a draft here", true));
+  }, 300);
+}
+
+function stored(kind: "draft" | "submit", sample: SampleMeta, label: LabelImage): StoredLabel {
+  const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
+  return { key, kind, sample_id: sample.sample_id, project: sample.project, annotator: state.annotator,
+           origin: origin(label), shape: label.shape,
+           data: label.data.slice(), created: Date.now(), attempts: 0 };
+}
+
+/** How the label was made, for its history: from a pre-label (as it was, or edited) or by hand. */
+function origin(label: LabelImage): string {
+  if (state.startedFrom !== "prelabel" && state.startedFrom !== "computed") return "manual";
+  return label.revision === state.startRevision ? "accepted_prelabel" : "edited_prelabel";
+}
+
+async function updatePending(): Promise<number> {
+  const waiting = (await submits()).length;
+  const badge = $("pending");
+  badge.textContent = waiting ? `${waiting} waiting to send` : "all sent";
+  badge.classList.toggle("waiting", waiting > 0);
+  return waiting;
+}
+
+/** Send every waiting submit in order; a network failure keeps it and tries again later. */
+async function sendPending(): Promise<void> {
+  if (state.sending) return;
+  state.sending = true;
+  clearTimeout(state.retryTimer);
+  let retryIn = 0;
+  try {
+    for (const item of await submits()) {
+      try {
+        const response = await state.api.postLabel(
+          `/api/samples/${item.sample_id}/label?annotator=${encodeURIComponent(item.annotator)}&origin=${item.origin}`,
+          item.data, item.shape, item.attempts ? { "X-Submit-Retry": "1" } : {});
+        const answer = await response.json();
+        await labelStore.remove(item.key);
+        state.lastStored = { sample_id: item.sample_id, version: answer.version, shape: item.shape,
+                             values: Array.from(item.data) };
+        status(`Sample ${item.sample_id}: stored as label version ${answer.version}`);
+      } catch (error) {
+        if (error instanceof NetworkError) {
+          item.attempts++;
+          await labelStore.put(item);
+          retryIn = RETRY_MS[Math.min(item.attempts - 1, RETRY_MS.length - 1)];
+          status(`Offline: the label of sample ${item.sample_id} waits in this browser and is sent when the ` +
+                 `gateway answers (${explain(error)})`, true);
+          break;
+        }
+        await labelStore.remove(item.key);
+        status(`Sample ${item.sample_id} was not stored: ${explain(error)}`, true);
+      }
+    }
+  } finally {
+    state.sending = false;
+    await updatePending();
+    if (retryIn) state.retryTimer = window.setTimeout(sendPending, retryIn);
+  }
+}
+
+// -- the loop --------------------------------------------------------------------
+
+async function signIn(event: Event): Promise<void> {
+  event.preventDefault();
+  const token = $<HTMLInputElement>("token").value.trim();
+  state.annotator = $<HTMLInputElement>("annotator").value.trim();
+  state.api = new Api(token);
+  try {
+    const { projects } = await state.api.json("GET", "/api/projects");
+    sessionStorage.setItem("labelassist.token", token);
+    sessionStorage.setItem("labelassist.annotator", state.annotator);
+    const select = $<HTMLSelectElement>("project");
+    select.replaceChildren();
+    for (const project of projects) {
+      state.projects.set(project.name, project);
+      select.add(new Option(`${project.name} (${project.labeled}/${project.total})`, project.name));
+    }
+    $("signin").hidden = true;
+    $("app").hidden = false;
+    view.fit();
+    status(projects.length ? "Choose a project and press Next" : "No project yet: an admin creates one");
+    await sendPending();
+  } catch (error) {
+    $("signin-error").textContent = explain(error);
+  }
+}
+
+async function next(): Promise<void> {
+  await giveBack(false);
+  const project = $<HTMLSelectElement>("project").value;
+  if (!project) return;
+  status("Leasing the next sample…");
+  try {
+    const leased = await state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
+                                        { annotator: state.annotator });
+    if (leased.exhausted) {
+      clearSample();
+      status("Nothing left: every sample is labelled or leased");
+      return;
+    }
+    await open(leased);
+  } catch (error) {
+    status(`Next: ${explain(error)}`, true);
+  }
+}
+
+async function open(sample: SampleMeta): Promise<void> {
+  const base = `/api/samples/${sample.sample_id}`;
+  const [png, mask, draft] = await Promise.all([
+    state.api.request("GET", `${base}/image.png`), state.api.raw(`${base}/mask`),
+    labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
+  const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
+  const bitmap = await createImageBitmap(await png.blob());
+  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
+  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+  state.sample = sample;
+  state.label = label;
+  state.raw = null;
+  state.findings = [];
+  state.inspectedRevision = -1;
+  state.brushId = 0;
+  showFindings();
+  view.overlay = label.overlay;
+  view.show(bitmap, width, height);
+  $("contrast-panel").hidden = true;
+  $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+  const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
+  state.startedFrom = restore ? "draft" : source;
+  state.startRevision = label.revision;
+  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
+  changed();
+  renewWhileOpen();
+}
+
+function clearSample(): void {
+  state.sample = null;
+  state.label = null;
+  view.overlay = null;
+  view.image = null;
+  view.boxes = [];
+  view.redraw();
+  $("sample").textContent = "";
+  clearInterval(state.renewTimer);
+  changed();
+}
+
+function renewWhileOpen(): void {
+  clearInterval(state.renewTimer);
+  const lease = state.projects.get(state.sample?.project || "")?.lease_seconds || 1800;
+  const every = Math.max(5, Math.min(lease / 3, 300)) * 1000;
+  state.renewTimer = window.setInterval(async () => {
+    const sample = state.sample;
+    if (!sample) return;
+    try {
+      const answer = await state.api.json("POST", `/api/samples/${sample.sample_id}/renew`,
+                                          { annotator: state.annotator });
+      if (!answer.renewed) status("The lease on this sample has ended: Submit still stores it, or press Next", true);
+    } catch {
+      // offline: the next tick tries again
+    }
+  }, every);
+}
+
+/** Give the open sample back (skip: offered again only when the rest is done). */
+async function giveBack(skip: boolean): Promise<void> {
+  endSegment();
+  const sample = state.sample;
+  if (!sample) return;
+  try {
+    await state.api.json("POST", `/api/samples/${sample.sample_id}/release`,
+                         { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" });
+  } catch (error) {
+    status(`Release: ${explain(error)}`, true);
+  }
+  await labelStore.remove(draftKey(sample.sample_id)).catch(() => undefined);
+  clearSample();
+}
+
+async function inspect(): Promise<number> {
+  const { sample, label } = state;
+  if (!sample || !label) return 0;
+  const response = await state.api.postLabel(`/api/samples/${sample.sample_id}/inspect`, label.data, label.shape);
+  const report = await response.json();
+  state.findings = report.findings;
+  state.inspectedRevision = label.revision;
+  showFindings();
+  return report.warnings;
+}
+
+async function submit(): Promise<void> {
+  endSegment();
+  const { sample, label } = state;
+  if (!sample || !label) return;
+  if (state.inspectedRevision !== label.revision) {
+    try {
+      const warnings = await inspect();
+      if (warnings) {
+        status(`${warnings} warning(s): fix them, or press Submit again to store the label as it is`, true);
+        return;
+      }
+    } catch (error) {
+      if (!(error instanceof NetworkError)) {
+        status(`Inspection: ${explain(error)}`, true);
+        return;
+      }
+    }
+  }
+  const item = stored("submit", sample, label);
+  await labelStore.put(item);
+  await labelStore.remove(draftKey(sample.sample_id));
+  await updatePending();
+  await sendPending();
+  if ((await labelStore.get(item.key)) === undefined && state.lastStored?.sample_id !== sample.sample_id) {
+    return;  // refused: the label stays on screen with the reason
+  }
+  clearSample();
+  await next();
+}
+
+function showFindings(): void {
+  const list = $("findings");
+  list.replaceChildren();
+  view.boxes = [];
+  for (const finding of state.findings) {
+    const item = document.createElement("li");
+    const show = document.createElement("button");
+    show.className = `finding ${finding.severity}`;
+    show.textContent = `${finding.severity}: ${finding.message}`;
+    show.addEventListener("click", () => finding.boxes[0] && view.focus(finding.boxes[0]));
+    item.appendChild(show);
+    if (finding.fix) {
+      const fix = document.createElement("button");
+      fix.textContent = `Fix: ${finding.fix.name}`;
+      fix.addEventListener("click", () => applyFix(finding));
+      item.appendChild(fix);
+    }
+    list.appendChild(item);
+    for (const box of finding.boxes) {
+      view.boxes.push({ start: box.slice(0, 2), stop: box.slice(2, 4), severity: finding.severity });
+    }
+  }
+  $("findings-panel").hidden = state.findings.length === 0;
+  view.redraw();
+}
+
+async function applyFix(finding: Finding): Promise<void> {
+  const label = state.label;
+  if (!label || !finding.fix) return;
+  try {
+    const query = `step=${encodeURIComponent(finding.fix.name)}&parameters=${
+      encodeURIComponent(JSON.stringify(finding.fix.parameters || {}))}`;
+    const fixed = await readArray(await state.api.postLabel(`/api/postprocess?${query}`, label.data, label.shape));
+    label.replace(fixed.data);
+    state.findings = state.findings.filter((f) => f !== finding);
+    showFindings();
+    changed();
+    saveDraft();
+  } catch (error) {
+    status(`Fix: ${explain(error)}`, true);
+  }
+}
+
+async function toggleContrast(): Promise<void> {
+  const panel = $("contrast-panel");
+  panel.hidden = !panel.hidden;
+  const sample = state.sample;
+  if (panel.hidden || !sample || state.raw) return;
+  try {
+    const { array } = await state.api.raw(`/api/samples/${sample.sample_id}/image`);
+    if (!array || state.sample !== sample) return;
+    state.raw = array;
+    const select = $<HTMLSelectElement>("channel");
+    select.replaceChildren(new Option(channels(array) > 1 ? "All (RGB)" : "Grey", "-1"));
+    for (let c = 0; c < channels(array) && channels(array) > 1; c++) select.add(new Option(`Channel ${c + 1}`, String(c)));
+    const [lo, hi] = range(array);
+    for (const id of ["low", "high"]) {
+      const input = $<HTMLInputElement>(id);
+      input.min = String(lo);
+      input.max = String(hi);
+      input.step = array.dtype.startsWith("float") ? String((hi - lo) / 1000) : "1";
+    }
+    autoContrast();
+  } catch (error) {
+    status(`Contrast: ${explain(error)}`, true);
+  }
+}
+
+function autoContrast(): void {
+  if (!state.raw) return;
+  const window = autoWindow(state.raw, Number($<HTMLSelectElement>("channel").value));
+  $<HTMLInputElement>("low").value = String(window.low);
+  $<HTMLInputElement>("high").value = String(window.high);
+  applyContrast();
+}
+
+function applyContrast(): void {
+  const raw = state.raw;
+  if (!raw) return;
+  const low = Number($<HTMLInputElement>("low").value), high = Number($<HTMLInputElement>("high").value);
+  render(raw, { channel: Number($<HTMLSelectElement>("channel").value), low, high: Math.max(high, low + 1e-6) },
+         state.imageCanvas);
+  view.image = state.imageCanvas;
+  view.redraw();
+}
+
+// -- wiring ----------------------------------------------------------------------
+
+function wire(): void {
+  $("signin").addEventListener("submit", signIn);
+  $("next").addEventListener("click", next);
+  $("skip").addEventListener("click", async () => { await giveBack(true); await next(); });
+  $("release").addEventListener("click", async () => { await giveBack(false); status("Sample given back"); });
+  $("submit").addEventListener("click", submit);
+  $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+  $("undo").addEventListener("click", () => { endSegment(); state.label?.undo(); changed(); saveDraft(); });
+  $("redo").addEventListener("click", () => { state.label?.redo(); changed(); saveDraft(); });
+  $("new-object").addEventListener("click", () => { endSegment(); state.forceNew = true; status("The next stroke starts a new object"); });
+  $("negative").addEventListener("click", () => {
+    state.negative = !state.negative;
+    $("negative").setAttribute("aria-pressed", String(state.negative));
+  });
+  $("fit").addEventListener("click", () => view.fit());
+  $("contrast").addEventListener("click", toggleContrast);
+  $("channel").addEventListener("change", autoContrast);
+  $("auto").addEventListener("click", autoContrast);
+  $("low").addEventListener("input", applyContrast);
+  $("high").addEventListener("input", applyContrast);
+  for (const button of document.querySelectorAll<HTMLButtonElement>("[data-tool]")) {
+    button.addEventListener("click", () => selectTool(button.dataset.tool as Tool));
+  }
+  document.addEventListener("keydown", (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
+    e.preventDefault();
+    if (e.shiftKey) state.label?.redo(); else state.label?.undo();
+    changed();
+  });
+  window.addEventListener("online", sendPending);
+  // The lease goes back when the tab closes; what was drawn stays as a draft.
+  window.addEventListener("pagehide", () => {
+    const sample = state.sample;
+    if (sample) state.api.request("POST", `/api/samples/${sample.sample_id}/release`,
+      JSON.stringify({ annotator: state.annotator }), { "Content-Type": "application/json" }, true).catch(() => {});
+  });
+  $<HTMLInputElement>("token").value = sessionStorage.getItem("labelassist.token") || "";
+  $<HTMLInputElement>("annotator").value = sessionStorage.getItem("labelassist.annotator") || "";
+  selectTool("brush");
+  updatePending().catch(() => {});
+}
+
+// For scripts and tests driving the page: what it holds, read-only.
+(window as any).labelAssist = {
+  label: () => state.label && { sample_id: state.sample?.sample_id, shape: state.label.shape,
+                                values: Array.from(state.label.data) },
+  lastStored: () => state.lastStored,
+  pending: () => submits().then((items) => items.length),
+  zoom: () => view.scale,
+  imageToPage: (row: number, col: number) => {
+    const rect = view.canvas.getBoundingClientRect();
+    return [rect.left + view.tx + col * view.scale, rect.top + view.ty + row * view.scale];
+  },
+};
+
+wire();

@@ -1,0 +1,226 @@
+// The canvas: the image and the label overlay under one pan/zoom transform,
+// and pointer events sorted into drawing (one finger, a pen, the mouse) and
+// navigation (two fingers pan and pinch, the wheel zooms).
+
+export interface Stroke {
+  /** A drawing pointer went down at image (row, col) with this pressure (0..1). */
+  start(row: number, col: number, pressure: number, pointerType: string): void;
+  move(row: number, col: number, pressure: number): void;
+  end(): void;
+  /** A second finger arrived: the stroke becomes a gesture and is undone. */
+  cancel(): void;
+}
+
+export interface Box { start: number[]; stop: number[]; severity: string; }
+
+// A touch within this long after the pen was seen is a palm, not a finger.
+const PALM_MS = 800;
+
+export class View {
+  readonly canvas: HTMLCanvasElement;
+  image: CanvasImageSource | null = null;
+  overlay: HTMLCanvasElement | null = null;
+  imageWidth = 0;
+  imageHeight = 0;
+  boxes: Box[] = [];
+  clicks: [number, number, boolean][] = [];
+  scale = 1;
+  tx = 0;
+  ty = 0;
+  private pending = false;
+  private pointers = new Map<number, { x: number; y: number; type: string }>();
+  private drawing: number | null = null;
+  private gesture: { distance: number; mx: number; my: number } | null = null;
+  private panning: { x: number; y: number } | null = null;
+  private penSeen = 0;
+  // Whether the annotator has panned or zoomed: until then a resize fits the image again.
+  private moved = false;
+
+  constructor(parent: HTMLElement, private stroke: Stroke) {
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "view";
+    parent.appendChild(this.canvas);
+    new ResizeObserver(() => this.resize()).observe(parent);
+    const c = this.canvas;
+    c.addEventListener("pointerdown", (e) => this.down(e));
+    c.addEventListener("pointermove", (e) => this.move(e));
+    c.addEventListener("pointerup", (e) => this.up(e));
+    c.addEventListener("pointercancel", (e) => this.up(e, true));
+    c.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
+    c.addEventListener("contextmenu", (e) => e.preventDefault());
+  }
+
+  show(image: CanvasImageSource, width: number, height: number): void {
+    this.image = image;
+    this.imageWidth = width;
+    this.imageHeight = height;
+    this.fit();
+  }
+
+  fit(): void {
+    const rect = this.canvas.getBoundingClientRect();
+    if (!this.imageWidth || !rect.width) return;
+    this.moved = false;
+    this.scale = Math.min(rect.width / this.imageWidth, rect.height / this.imageHeight);
+    this.tx = (rect.width - this.imageWidth * this.scale) / 2;
+    this.ty = (rect.height - this.imageHeight * this.scale) / 2;
+    this.redraw();
+  }
+
+  /** Centre and zoom on a box (row0, col0, row1, col1) of the image. */
+  focus(box: number[]): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const h = Math.max(box[2] - box[0], 8), w = Math.max(box[3] - box[1], 8);
+    this.moved = true;
+    this.scale = Math.min(rect.width / (w * 3), rect.height / (h * 3), 16);
+    this.tx = rect.width / 2 - ((box[1] + box[3]) / 2) * this.scale;
+    this.ty = rect.height / 2 - ((box[0] + box[2]) / 2) * this.scale;
+    this.redraw();
+  }
+
+  private resize(): void {
+    const rect = this.canvas.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
+    this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
+    if (this.moved) this.redraw();
+    else this.fit();
+  }
+
+  redraw(): void {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.draw();
+    });
+  }
+
+  draw(): void {
+    const ctx = this.canvas.getContext("2d")!;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.fillStyle = "#111";
+    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    if (!this.image) return;
+    ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
+    ctx.imageSmoothingEnabled = this.scale < 1;
+    ctx.drawImage(this.image, 0, 0);
+    if (this.overlay) {
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(this.overlay, 0, 0);
+    }
+    ctx.lineWidth = 2 / this.scale;
+    for (const box of this.boxes) {
+      ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
+      ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
+    }
+    for (const [row, col, positive] of this.clicks) {
+      ctx.fillStyle = positive ? "#3f6" : "#f36";
+      ctx.beginPath();
+      ctx.arc(col, row, 5 / this.scale, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+
+  /** Image (row, col) under a page point. */
+  toImage(clientX: number, clientY: number): [number, number] {
+    const rect = this.canvas.getBoundingClientRect();
+    return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
+  }
+
+  private down(e: PointerEvent): void {
+    e.preventDefault();
+    if (e.pointerType === "pen") this.penSeen = performance.now();
+    if (e.pointerType === "touch" && performance.now() - this.penSeen < PALM_MS) return;
+    this.canvas.setPointerCapture(e.pointerId);
+    this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY, type: e.pointerType });
+    if (e.pointerType === "mouse" && e.button !== 0) {
+      this.panning = { x: e.clientX, y: e.clientY };
+      return;
+    }
+    const touches = [...this.pointers.values()].filter((p) => p.type === "touch");
+    if (touches.length >= 2) {
+      if (this.drawing !== null) {
+        this.stroke.cancel();
+        this.drawing = null;
+      }
+      this.gesture = this.measure(touches);
+      return;
+    }
+    if (this.pointers.size === 1 && !this.gesture) {
+      this.drawing = e.pointerId;
+      const [row, col] = this.toImage(e.clientX, e.clientY);
+      this.stroke.start(row, col, pressureOf(e), e.pointerType);
+    }
+  }
+
+  private move(e: PointerEvent): void {
+    if (e.pointerType === "pen") this.penSeen = performance.now();
+    const known = this.pointers.get(e.pointerId);
+    if (!known) return;
+    known.x = e.clientX;
+    known.y = e.clientY;
+    if (this.panning || this.gesture) this.moved = true;
+    if (this.panning) {
+      this.tx += e.clientX - this.panning.x;
+      this.ty += e.clientY - this.panning.y;
+      this.panning = { x: e.clientX, y: e.clientY };
+      this.redraw();
+    } else if (this.gesture) {
+      const touches = [...this.pointers.values()].filter((p) => p.type === "touch");
+      if (touches.length < 2) return;
+      const now = this.measure(touches);
+      const factor = now.distance / Math.max(this.gesture.distance, 1);
+      const rect = this.canvas.getBoundingClientRect();
+      const mx = now.mx - rect.left, my = now.my - rect.top;
+      this.tx = mx - (this.gesture.mx - rect.left - this.tx) * factor;
+      this.ty = my - (this.gesture.my - rect.top - this.ty) * factor;
+      this.scale *= factor;
+      this.gesture = now;
+      this.redraw();
+    } else if (this.drawing === e.pointerId) {
+      const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+      for (const one of events.length ? events : [e]) {
+        const [row, col] = this.toImage(one.clientX, one.clientY);
+        this.stroke.move(row, col, pressureOf(one));
+      }
+    }
+  }
+
+  private up(e: PointerEvent, cancelled = false): void {
+    if (!this.pointers.delete(e.pointerId)) return;
+    if (this.drawing === e.pointerId) {
+      this.drawing = null;
+      if (cancelled) this.stroke.cancel();
+      else this.stroke.end();
+    }
+    if (this.panning && e.pointerType === "mouse") this.panning = null;
+    if (this.gesture && [...this.pointers.values()].filter((p) => p.type === "touch").length < 2) {
+      // The gesture ends when the fingers lift; a finger left behind does not start drawing.
+      if (this.pointers.size === 0) this.gesture = null;
+    }
+  }
+
+  private wheel(e: WheelEvent): void {
+    e.preventDefault();
+    this.moved = true;
+    const rect = this.canvas.getBoundingClientRect();
+    const factor = Math.exp(-e.deltaY * 0.0015);
+    const mx = e.clientX - rect.left, my = e.clientY - rect.top;
+    this.tx = mx - (mx - this.tx) * factor;
+    this.ty = my - (my - this.ty) * factor;
+    this.scale *= factor;
+    this.redraw();
+  }
+
+  private measure(touches: { x: number; y: number }[]): { distance: number; mx: number; my: number } {
+    const [a, b] = touches;
+    return { distance: Math.hypot(a.x - b.x, a.y - b.y), mx: (a.x + b.x) / 2, my: (a.y + b.y) / 2 };
+  }
+}
+
+/** A pen's pressure; fingers and mice press at 0.5 (the full brush). */
+function pressureOf(e: PointerEvent): number {
+  return e.pointerType === "pen" && e.pressure > 0 ? e.pressure : 0.5;
+}
