@@ -30,12 +30,15 @@ logger = logging.getLogger("labelassist.calls")
 RESERVED_WORKERS = 2
 EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 LOOPBACK_HOSTS = ("ipv4:127.0.0.1", "ipv6:[::1]")
-# How long a call over a cap waits for a worker before it is turned away:
-# long enough for a stream ended to make room to let its worker go.
+# How long a call over a cap waits for a worker before it is turned away,
+# looking again every ADMISSION_POLL_SECONDS for an upload to end: together
+# with the grace below, another client's small call is answered within a
+# second while slow uploads hold the workers.
 ADMISSION_WAIT_SECONDS = 0.5
+ADMISSION_POLL_SECONDS = 0.05
 # Seconds of waiting for its client before a stream's rate is judged: a
 # stream younger than this is never ended to make room.
-RATE_GRACE_SECONDS = 1.0
+RATE_GRACE_SECONDS = 0.5
 
 _context: contextvars.ContextVar[grpc.ServicerContext | None] = contextvars.ContextVar("call", default=None)
 
@@ -231,13 +234,15 @@ class CallGuard(grpc.ServerInterceptor):
         deadline = time.monotonic() + ADMISSION_WAIT_SECONDS
         room_made = False
         while (refusal := self._capacity_refusal(streaming_request)) is not None:
-            room_made = self._end_slowest_upload() or room_made
+            if self._end_slowest_upload():
+                # Time for the ended stream's worker to let go, however late in the wait.
+                room_made, deadline = True, max(deadline, time.monotonic() + 4 * ADMISSION_POLL_SECONDS)
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not (room_made or self._active + self._waiting < self.capacity):
                 raise refusal
             self._waiting += 1
             try:
-                self._released.wait(remaining)
+                self._released.wait(min(remaining, ADMISSION_POLL_SECONDS))
             finally:
                 self._waiting -= 1
 
