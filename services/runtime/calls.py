@@ -34,11 +34,12 @@ LOOPBACK_HOSTS = ("ipv4:127.0.0.1", "ipv6:[::1]")
 # looking again every ADMISSION_POLL_SECONDS for an upload to end: together
 # with the grace below, another client's small call is answered within a
 # second while slow uploads hold the workers.
-ADMISSION_WAIT_SECONDS = 0.5
+ADMISSION_WAIT_SECONDS = 0.6
 ADMISSION_POLL_SECONDS = 0.05
 # Seconds of waiting for its client before a stream's rate is judged: a
-# stream younger than this is never ended to make room.
-RATE_GRACE_SECONDS = 0.5
+# stream younger than this is never ended to make room. Shorter than the
+# wait, so a call that arrives with a burst of slow uploads outlasts their grace.
+RATE_GRACE_SECONDS = 0.4
 
 _context: contextvars.ContextVar[grpc.ServicerContext | None] = contextvars.ContextVar("call", default=None)
 
@@ -118,6 +119,7 @@ class CallGuard(grpc.ServerInterceptor):
     """
 
     def __init__(self, workers: int, streams_per_caller: int, idle_seconds: float, min_upload_rate: float = 0.0):
+        self.workers = workers
         self.capacity = max(workers - RESERVED_WORKERS, 1)
         self.upload_capacity = max(self.capacity * 3 // 4, 1)
         self.streams_per_caller = streams_per_caller
@@ -230,7 +232,7 @@ class CallGuard(grpc.ServerInterceptor):
     def _wait_for_capacity(self, streaming_request: bool) -> None:
         """Return once the call fits (lock held); raise its refusal if it
         does not within :data:`ADMISSION_WAIT_SECONDS`. A call waits on its
-        own worker, so only while waiting calls leave the reserve free."""
+        own worker, so only while one worker stays free for health checks."""
         deadline = time.monotonic() + ADMISSION_WAIT_SECONDS
         room_made = False
         while (refusal := self._capacity_refusal(streaming_request)) is not None:
@@ -238,7 +240,7 @@ class CallGuard(grpc.ServerInterceptor):
                 # Time for the ended stream's worker to let go, however late in the wait.
                 room_made, deadline = True, max(deadline, time.monotonic() + 4 * ADMISSION_POLL_SECONDS)
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not (room_made or self._active + self._waiting < self.capacity):
+            if remaining <= 0 or not (room_made or self._active + self._waiting < self.workers - 1):
                 raise refusal
             self._waiting += 1
             try:
