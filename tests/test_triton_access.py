@@ -186,3 +186,17 @@ def test_a_service_with_the_secret_in_its_environment_uses_the_network_triton(st
     image = np.full((64, 64), 300, np.uint16)
     with LabelAssistClient(ServiceAddresses(assist.address, assist.address, assist.address), timeout=120) as client:
         assert client.prelabel(image, method="unet").method == "unet"
+
+
+def test_a_run_directory_too_long_for_a_socket_gets_a_private_temporary_one(tmp_path):
+    run_dir = tmp_path / ("deep-" * 20) / "run"
+    server = LocalTriton(tmp_path / "models", run_dir)
+    (tmp_path / "models").mkdir()
+    try:
+        server.start()
+        socket = _socket_path(server.url)
+        assert not socket.is_relative_to(run_dir) and stat.S_IMODE(socket.parent.stat().st_mode) == 0o700
+        assert connect(server.url).is_server_live()
+    finally:
+        server.stop()
+    assert not socket.parent.exists()
