@@ -138,12 +138,9 @@ class Stack:
                 model_store.ensure_repository(self.model_repository, name)
             if self.generalist:
                 model_store.install_generalist(self.model_repository)
-            from labelassist.models.triton_access import secret_file, write_new_secret
-
-            # Only the services, which read this file, may load, unload or run models.
+            # On a socket in run/ (0700): only this user's processes may load, unload or run models.
             local = LocalTriton(self.model_repository, self.data_dir / "run" / "triton",
-                                log_file=self.data_dir / "logs" / "tritonserver.log",
-                                secret=write_new_secret(secret_file(self.data_dir)))
+                                log_file=self.data_dir / "logs" / "tritonserver.log")
             try:
                 local.start(models=self._triton_models())
             except (RuntimeError, TimeoutError, OSError) as error:
@@ -212,10 +209,6 @@ class Stack:
         if self.tls_root is not None:
             # The services' calls to each other (assist and inspect to the selector) trust the stack's certificate.
             env["LABELASSIST_TLS_ROOT"] = str(self.tls_root)
-        if self.local_triton is not None:
-            from labelassist.models.triton_access import secret_file
-
-            env["LABELASSIST_TRITON_SECRET_FILE"] = str(secret_file(self.data_dir))
         return env
 
     def start(self) -> None:

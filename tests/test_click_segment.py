@@ -18,7 +18,6 @@ from skimage import draw
 from labelassist.client.errors import InvalidArgumentError, ServiceUnavailableError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.models import repository as model_store
-from labelassist.models.triton_access import read_secret, secret_file
 
 pytestmark = pytest.mark.slow
 SHAPE = (256, 256)
@@ -49,12 +48,11 @@ def sdk(generalist_stack):
 
 def test_up_publishes_the_bundled_models_and_triton_serves_them(generalist_stack):
     repository = generalist_stack.model_repository
-    secret = read_secret(secret_file(generalist_stack.data_dir))
     for name in model_store.MODEL_NAMES:
         assert model_store.versions(repository, name) == [1]
         meta = json.loads((repository / name / "1" / "meta.json").read_text())
         assert meta["source"] == "generalist" and "HeLa" in meta["trained_on"]
-        assert model_store.served_versions(generalist_stack.triton_url, name, secret) == {1}
+        assert model_store.served_versions(generalist_stack.triton_url, name) == {1}
     env = {**os.environ, "LABELASSIST_DATA_DIR": str(generalist_stack.data_dir)}
     listing = subprocess.run([sys.executable, "-m", "labelassist.cli", "model", "list"], capture_output=True,
                              text=True, env=env, timeout=60)

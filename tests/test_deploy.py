@@ -163,3 +163,46 @@ def test_the_browser_gateway_runs_in_compose_and_as_ready_checked_replicas():
     service = next(d for d in documents if d["kind"] == "Service" and d["metadata"]["name"] == "web")
     assert service["spec"]["ports"][0]["targetPort"] == "http"
     assert 'pip install ".[services,web' in (DEPLOY / "Dockerfile").read_text()
+
+
+def _restricted_flags(arguments: list[str], secret_reference: str) -> dict[str, list[str]]:
+    """Each of Triton's restricted-protocol options: the protocols it restricts, with the expected key."""
+    from labelassist.models.triton_access import HEADER_KEY
+
+    found = {}
+    for argument in arguments:
+        for option in ("--grpc-restricted-protocol=", "--http-restricted-api="):
+            if argument.startswith(option):
+                protocols, _, key = argument.removeprefix(option).partition(":")
+                assert key == f"{HEADER_KEY}={secret_reference}", argument
+                found[option] = protocols.split(",")
+    return found
+
+
+def test_kubernetes_triton_admits_only_callers_with_the_secret_the_services_load():
+    from labelassist.models.triton_access import RESTRICTED_PROTOCOLS
+
+    documents = {(d["kind"], d["metadata"]["name"]): d for _, d in manifests()}
+    triton = documents["Deployment", "triton"]["spec"]["template"]["spec"]["containers"][0]
+    flags = _restricted_flags(triton["args"], "$(LABELASSIST_TRITON_SECRET)")
+    assert flags and all(protocols == list(RESTRICTED_PROTOCOLS) for protocols in flags.values()), flags
+    assert len(flags) == 2
+    variable = next(e for e in triton["env"] if e["name"] == "LABELASSIST_TRITON_SECRET")
+    assert variable["valueFrom"]["secretKeyRef"] == {"name": "labelassist", "key": "LABELASSIST_TRITON_SECRET"}
+    assert "LABELASSIST_TRITON_SECRET" in documents["Secret", "labelassist"]["stringData"]
+    for kind, name in (("Deployment", "selector"), ("Deployment", "assist"), ("Deployment", "inspect"),
+                       ("CronJob", "trainer")):
+        spec = documents[kind, name]["spec"]
+        pod = (spec["jobTemplate"]["spec"] if kind == "CronJob" else spec)["template"]["spec"]
+        assert {"secretRef": {"name": "labelassist"}} in pod["containers"][0]["envFrom"], name
+
+
+def test_compose_triton_admits_only_callers_with_the_secret_the_services_get():
+    from labelassist.models.triton_access import RESTRICTED_PROTOCOLS
+
+    services = compose()["services"]
+    flags = _restricted_flags(services["triton"]["command"], "${LABELASSIST_TRITON_SECRET}")
+    assert len(flags) == 2 and all(protocols == list(RESTRICTED_PROTOCOLS) for protocols in flags.values())
+    for name in ("selector", "assist", "inspect"):
+        assert services[name]["environment"]["LABELASSIST_TRITON_SECRET"] == \
+            "${LABELASSIST_TRITON_SECRET:?set LABELASSIST_TRITON_SECRET}", name

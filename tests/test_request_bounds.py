@@ -6,12 +6,14 @@ dataset roots."""
 
 from __future__ import annotations
 
+import time
+
 import grpc
 import pytest
 from conftest import status_of, write_roles
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
-from labelassist.proto.v1 import assist_pb2, selector_pb2, selector_pb2_grpc
+from labelassist.proto.v1 import assist_pb2, common_pb2, selector_pb2, selector_pb2_grpc
 
 
 @pytest.mark.parametrize("call", ("GetSample", "LabelHistory"))
@@ -97,3 +99,27 @@ def test_stored_assist_settings_are_bounded_so_every_project_still_lists(start_s
         assert "the assist settings take 200" in error.details() and "at most 16384" in error.details()
         client.set_assist("bounded", preprocess=["invert"] * 16)
         assert [p.name for p in client.list_projects()] == ["bounded"]
+
+
+def _assist_settings_of(steps: int, parameters: int = 0) -> selector_pb2.AssistSettings:
+    """``steps`` pre-processing steps, one of them with ``parameters`` parameters, made from their wire form."""
+    step = common_pb2.NamedCall(name="invert", parameters={f"p{i}": common_pb2.ParameterValue(number=0.0)
+                                                           for i in range(parameters)})
+    first = selector_pb2.AssistSettings(preprocess=[step]).SerializeToString()
+    rest = selector_pb2.AssistSettings(preprocess=[common_pb2.NamedCall(name="invert")]).SerializeToString()
+    return selector_pb2.AssistSettings.FromString(first + rest * (steps - 1))
+
+
+@pytest.mark.parametrize("steps, parameters, limit", [(400_000, 0, "400000 preprocess steps; at most 16"),
+                                                      (1, 100_000, "bytes as sent; at most 65536")])
+def test_huge_assist_settings_are_refused_before_any_step_is_read(start_service, steps, parameters, limit):
+    selector = start_service("selector")
+    request = selector_pb2.SetAssistRequest(project="huge", assist=_assist_settings_of(steps, parameters))
+    with grpc.insecure_channel(selector.address, options=[("grpc.max_send_message_length", 64 << 20)]) as channel:
+        stub = selector_pb2_grpc.SelectorServiceStub(channel)
+        stub.CreateProject(selector_pb2.CreateProjectRequest(name="huge"), timeout=10)
+        started = time.monotonic()
+        error = status_of(lambda: stub.SetAssist(request, timeout=10))
+        elapsed = time.monotonic() - started
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and limit in error.details(), error.details()
+    assert elapsed < 0.2, elapsed

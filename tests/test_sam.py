@@ -64,9 +64,9 @@ def sdk(stack):
 
 def inference_counts(stack) -> dict[str, int]:
     """How many requests Triton's SAM encoder and decoder have run."""
-    from labelassist.models.triton_access import connect, read_secret, secret_file
+    from labelassist.models.triton_access import connect
 
-    client = connect(stack.triton_url, read_secret(secret_file(stack.data_dir)))
+    client = connect(stack.triton_url)  # the stack's own socket: only its user reaches it
     return {part: int(client.get_inference_statistics(f"sam-small-{part}", as_json=True)["model_stats"][0]
                       .get("inference_count", 0)) for part in ("encoder", "decoder")}
 

@@ -24,7 +24,7 @@ def two_tritons(tmp_path_factory):
     repository = root / "models"
     model_store.ensure_repository(repository, CLICK_MODEL_NAME)
     model_store.install_generalist(repository)
-    servers = [LocalTriton(repository, root / f"run{i}") for i in range(2)]
+    servers = [LocalTriton(repository, root / f"run{i}", tcp=True) for i in range(2)]
     try:
         for server in servers:
             server.start(models=[CLICK_MODEL_NAME])

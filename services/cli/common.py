@@ -103,14 +103,6 @@ def running_triton(args) -> str | None:
     return record.get("triton") if record is not None else None
 
 
-def running_triton_secret(args) -> str | None:
-    """The secret the running stack's Triton admits: the environment's, else the one `up` wrote."""
-    from labelassist.models.triton_access import read_secret, secret_file, secret_from_environment
-
-    path = secret_file(args.data_dir)
-    return secret_from_environment() or (read_secret(path) if path.exists() else None)
-
-
 def command_line(argv) -> str:
     import shlex
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from contextlib import contextmanager
 
-from labelassist.cli.common import add_training_arguments, command_line, running_triton_secret, training_config
+from labelassist.cli.common import add_training_arguments, command_line, training_config
 
 
 def _published(paths: list[Path], out: Path) -> int:
@@ -101,7 +101,7 @@ def cmd_bench_prelabel(args) -> int:
     if args.triton_url:
         from labelassist.models.triton import TritonClient
 
-        triton = TritonClient(args.triton_url, secret=running_triton_secret(args))
+        triton = TritonClient(args.triton_url)
     chosen = data.test if args.samples == "test" else range(len(data.images))
     which = (f"the test split ({data.split_source}), {len(chosen)} samples" if args.samples == "test"
              else "every labelled sample")

@@ -7,8 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from labelassist.cli.common import (add_training_arguments, client_for, running_triton, running_triton_secret,
-                                     training_config)
+from labelassist.cli.common import add_training_arguments, client_for, running_triton, training_config
 from labelassist.proto.wire.addresses import env
 
 
@@ -35,7 +34,7 @@ def train_click_model_cli(args) -> int:
     print(f"published clicknet version {version} to {repository}")
     triton_url = running_triton(args)
     if triton_url:
-        model_store.load_into_triton(triton_url, CLICK_MODEL_NAME, running_triton_secret(args))
+        model_store.load_into_triton(triton_url, CLICK_MODEL_NAME)
         print(f"loaded into Triton at {triton_url}: click-to-segment uses version {version} now")
     return 0
 
@@ -60,7 +59,7 @@ def cmd_train(args) -> int:
     print(f"published unet version {version} to {repository}" + (" (and ONNX)" if args.onnx else ""))
     triton_url = running_triton(args)
     if triton_url:
-        model_store.load_into_triton(triton_url, secret=running_triton_secret(args))
+        model_store.load_into_triton(triton_url)
         print(f"loaded into Triton at {triton_url}: U-Net pre-labels use version {version} now")
     return 0
 
@@ -83,17 +82,17 @@ def cmd_model(args) -> int:
         return add_sam(args, repository)
     triton_url = running_triton(args)
     if args.action == "list":
-        return list_models(repository, triton_url, running_triton_secret(args))
+        return list_models(repository, triton_url)
     if not triton_url:
         raise ValueError("no running Triton: start the stack with `labelassist up`")
     if args.target is None or not args.target.isdigit():
         raise ValueError(f"`model use` takes a version number, got {args.target!r}")
-    model_store.serve_version(triton_url, repository, int(args.target), args.model, running_triton_secret(args))
+    model_store.serve_version(triton_url, repository, int(args.target), args.model)
     print(f"Triton serves {args.model} version {args.target}")
     return 0
 
 
-def list_models(repository: Path, triton_url: str | None, secret: str | None = None) -> int:
+def list_models(repository: Path, triton_url: str | None) -> int:
     from labelassist.models import bioimage, sam
     from labelassist.models import repository as model_store
 
@@ -105,20 +104,20 @@ def list_models(repository: Path, triton_url: str | None, secret: str | None = N
               "`labelassist train DATASET` (or Train on a project from the client)")
         return 0
     for name in model_store.MODEL_NAMES:
-        ready = model_store.served_versions(triton_url, name, secret) if triton_url else set()
+        ready = model_store.served_versions(triton_url, name) if triton_url else set()
         for version in model_store.versions(repository, name):
             summary = model_store.version_summary(repository, version, name)
             quality = f"dice={summary['validation_dice']}" if name == "unet" else ""
             print(f"{name:<9}{version:>4}  {'serving' if version in ready else '':<8} "
                   f"{summary['source']:<11}{quality}  samples={summary['train_samples']}")
     for name, spec in packages.items():
-        ready = model_store.served_versions(triton_url, spec.triton_name, secret) if triton_url else set()
+        ready = model_store.served_versions(triton_url, spec.triton_name) if triton_url else set()
         for version in bioimage.package_versions(repository, name):
             print(f"{spec.triton_name:<9}{version:>4}  {'serving' if version in ready else '':<8} bioimageio "
                   f"{spec.output_kind} output, {spec.weights} weights  method=bioimageio:model={name}")
     for name, spec in sam_models.items():
         encoder = spec.triton_name("encoder")
-        ready = model_store.served_versions(triton_url, encoder, secret) if triton_url else set()
+        ready = model_store.served_versions(triton_url, encoder) if triton_url else set()
         for version in sam.installed_versions(repository, name):
             print(f"{sam.PREFIX + name:<9}{version:>4}  {'serving' if version in ready else '':<8} sam "
                   f"{spec.kind} sha256={spec.sha256[:12]}  segment model={sam.PREFIX + name}")
@@ -148,7 +147,7 @@ def add_sam(args, repository: Path) -> int:
 
         try:
             for part in sam.PARTS:
-                model_store.load_into_triton(triton_url, spec.triton_name(part), running_triton_secret(args))
+                model_store.load_into_triton(triton_url, spec.triton_name(part))
         except InferenceServerException as error:
             for part in sam.PARTS:
                 model_store.unpublish(repository, version, spec.triton_name(part))
@@ -183,7 +182,7 @@ def add_package(args, repository: Path) -> int:
         from tritonclient.utils import InferenceServerException
 
         try:
-            model_store.load_into_triton(triton_url, spec.triton_name, running_triton_secret(args))
+            model_store.load_into_triton(triton_url, spec.triton_name)
         except InferenceServerException as error:
             # Taken back out, so a restarted stack does not try it again.
             model_store.unpublish(repository, version, spec.triton_name)

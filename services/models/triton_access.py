@@ -2,21 +2,21 @@
 
 Triton's model-control calls (``load_model`` with a ``model.py`` in the
 request runs the caller's Python) and its inference take no credentials by
-default, so any local process could run code in it or unload the U-Net.
-Triton restricts protocols to callers that send a header
-(``--grpc-restricted-protocol``); every connection made here sends it.
+default, so anyone who reaches it could run code in it or unload the U-Net.
+The local Triton of ``labelassist up`` listens on a Unix socket only this
+user can reach (:mod:`labelassist.models.tritonserver`); a Triton on the
+network restricts protocols to callers that send a header
+(``--grpc-restricted-protocol``, :func:`restricted_protocol_flag`), and
+every connection made here sends it.
 
 The secret comes from ``LABELASSIST_TRITON_SECRET_FILE`` (a file holding it)
-or ``LABELASSIST_TRITON_SECRET``; ``labelassist up`` writes a new one under
-``DATA_DIR/run/`` (mode 0600) for its local Triton and hands its path to the
-services in that variable.
+or ``LABELASSIST_TRITON_SECRET``, set for the services and the trainer where
+Triton is deployed (docs/deployment.md).
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import secrets
 from pathlib import Path
 
 from labelassist.proto.wire.addresses import env
@@ -33,24 +33,6 @@ RESTRICTED_PROTOCOLS = ("inference", "metadata", "model-repository", "model-conf
                         "statistics", "trace", "logging")
 
 
-def secret_file(data_dir: Path) -> Path:
-    """Where ``labelassist up`` keeps its local Triton's secret."""
-    return Path(data_dir) / "run" / "triton.secret"
-
-
-def write_new_secret(path: Path) -> str:
-    """A fresh random secret, written readable by this user only (0600)."""
-    secret = secrets.token_urlsafe(32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(path.name + ".tmp")
-    staging.unlink(missing_ok=True)
-    descriptor = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret + "\n")
-    os.replace(staging, path)
-    return secret
-
-
 def read_secret(path: Path) -> str:
     return Path(path).read_text().strip()
 
@@ -64,7 +46,8 @@ def secret_from_environment() -> str | None:
 
 
 def restricted_protocol_flag(secret: str) -> str:
-    """The tritonserver option that admits only callers sending ``secret``."""
+    """The tritonserver option that admits only callers sending ``secret``
+    (for a Triton of one's own: it puts the secret on that server's command line)."""
     return f"--grpc-restricted-protocol={','.join(RESTRICTED_PROTOCOLS)}:{HEADER_KEY}={secret}"
 
 

@@ -4,6 +4,12 @@ wheel (python backend only), for machines without NVIDIA's container.
 Two pitfalls handled here: the python backend stub embeds this interpreter,
 so LD_LIBRARY_PATH must hold its LIBDIR (else it crashes on
 ``_thread.RLock``); and the server stops on SIGTERM (SIGINT can hang it).
+
+Triton's model control runs code (``load_model`` with a ``model.py``) and
+none of its protocols take credentials, so the server listens on a Unix
+socket in a directory only this user may enter: no other local user can
+reach it, and no secret has to be passed on its command line, which every
+user can read in ``/proc/PID/cmdline``.
 """
 
 from __future__ import annotations
@@ -15,11 +21,11 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labelassist.models.triton_access import restricted_protocol_flag
 from labelassist.proto.wire.addresses import free_port
 from labelassist.runtime.processes import child_command
 from labelassist.runtime.paths import private_file
@@ -62,22 +68,54 @@ def environment() -> dict[str, str]:
     return env
 
 
+# The longest path a Unix socket address holds (sun_path, less its final NUL).
+MAX_SOCKET_PATH = 107
+# Triton appends ":PORT" to a unix: address; the port means nothing there.
+SOCKET_NAME = "grpc.sock"
+
+
 @dataclass
 class LocalTriton:
-    """A tritonserver child process on 127.0.0.1 with explicit model control;
-    with a ``secret``, every call but health must carry it
-    (:mod:`labelassist.models.triton_access`)."""
+    """A tritonserver child process with explicit model control, HTTP and
+    metrics off, listening on a Unix socket in a 0700 directory (``run_dir``,
+    or a private temporary one when that path is too long for a socket).
+
+    ``tcp=True`` listens on 127.0.0.1:``grpc_port`` instead (0: a free one),
+    where every local user can reach it: for several replicas on one machine
+    in tests and benchmarks; ``options`` are further tritonserver options
+    (such as :func:`~labelassist.models.triton_access.restricted_protocol_flag`).
+    """
 
     model_repository: Path
     run_dir: Path
     grpc_port: int = 0
     log_file: Path | None = None
-    secret: str | None = None
+    tcp: bool = False
+    options: tuple[str, ...] = ()
     process: subprocess.Popen | None = field(default=None, init=False)
+    socket_dir: Path | None = field(default=None, init=False)
 
     @property
     def url(self) -> str:
-        return f"127.0.0.1:{self.grpc_port}"
+        if self.tcp:
+            return f"127.0.0.1:{self.grpc_port}"
+        return f"unix:{self.socket_dir / SOCKET_NAME}:0"
+
+    def _listen_options(self) -> list[str]:
+        if self.tcp:
+            self.grpc_port = self.grpc_port or free_port()
+            return ["--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}"]
+        if self.socket_dir is None:
+            self.socket_dir = self.run_dir
+            if len(f"{self.run_dir / SOCKET_NAME}:0") > MAX_SOCKET_PATH:
+                self.socket_dir = Path(tempfile.mkdtemp(prefix="labelassist-triton-"))
+        elif self.socket_dir != self.run_dir and not self.socket_dir.is_dir():
+            try:  # the same address again, for the services that know it; never a directory found there
+                self.socket_dir.mkdir(mode=0o700)
+            except OSError:
+                self.socket_dir = Path(tempfile.mkdtemp(prefix="labelassist-triton-"))
+        self.socket_dir.chmod(0o700)
+        return [f"--grpc-address=unix:{self.socket_dir / SOCKET_NAME}", "--grpc-port=0"]
 
     def start(self, models: list[str] = (), timeout: float = 90.0, attempts: int = 3) -> None:
         """Start and wait until live; a port taken between choosing and
@@ -127,16 +165,13 @@ class LocalTriton:
     def _start_once(self, models, timeout: float) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.clean_up_orphans()
-        self.grpc_port = self.grpc_port or free_port()
         command = [str(bundle_root() / "bin" / "tritonserver"),
                    f"--model-repository={self.model_repository}",
                    f"--backend-directory={backend_directory(self.run_dir)}",
                    "--model-control-mode=explicit", *(f"--load-model={m}" for m in models),
-                   "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
+                   *self._listen_options(),
                    "--allow-http=false", "--allow-metrics=false", "--log-verbose=0",
-                   "--strict-readiness=false", "--exit-on-error=false"]
-        if self.secret:
-            command.append(restricted_protocol_flag(self.secret))
+                   "--strict-readiness=false", "--exit-on-error=false", *self.options]
         self.log_file = self.log_file or self.run_dir / "tritonserver.log"
         with private_file(self.log_file) as log:
             self.process = subprocess.Popen(child_command(command), stdout=log, stderr=log,
@@ -176,4 +211,8 @@ class LocalTriton:
                 self.process.kill()
                 self.process.wait()
         self.clean_up_orphans()
+        if self.socket_dir is not None:
+            (self.socket_dir / f"{SOCKET_NAME}:0").unlink(missing_ok=True)
+            if self.socket_dir != self.run_dir:
+                shutil.rmtree(self.socket_dir, ignore_errors=True)
         return self.process.returncode

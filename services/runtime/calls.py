@@ -3,9 +3,9 @@ a cap on calls in progress below the worker count (health always finds a
 free worker), caps on concurrent upload streams per caller, per peer host
 and in all (other calls always find a worker), an idle timeout between the
 messages of a stream, a minimum upload rate (a stream trickling bytes to
-stay under the idle timeout is ended), and cancellation that reaches the
-work itself (the cores call :func:`raise_if_cancelled` between steps,
-tiles and objects).
+stay under the idle timeout is ended, and ended at once when another call
+needs its worker), and cancellation that reaches the work itself (the cores
+call :func:`raise_if_cancelled` between steps, tiles and objects).
 """
 
 from __future__ import annotations
@@ -30,6 +30,16 @@ logger = logging.getLogger("labelassist.calls")
 RESERVED_WORKERS = 2
 EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 LOOPBACK_HOSTS = ("ipv4:127.0.0.1", "ipv6:[::1]")
+# How long a call over a cap waits for a worker before it is turned away,
+# looking again every ADMISSION_POLL_SECONDS for an upload to end: together
+# with the grace below, another client's small call is answered within a
+# second while slow uploads hold the workers.
+ADMISSION_WAIT_SECONDS = 0.6
+ADMISSION_POLL_SECONDS = 0.05
+# Seconds of waiting for its client before a stream's rate is judged: a
+# stream younger than this is never ended to make room. Shorter than the
+# wait, so a call that arrives with a burst of slow uploads outlasts their grace.
+RATE_GRACE_SECONDS = 0.4
 
 _context: contextvars.ContextVar[grpc.ServicerContext | None] = contextvars.ContextVar("call", default=None)
 
@@ -95,15 +105,21 @@ class CallGuard(grpc.ServerInterceptor):
 
     ``workers`` is the server's thread count; data calls may use all but
     :data:`RESERVED_WORKERS` of them, and upload streams three quarters of
-    those, at most half of them from one peer host. A call over the cap is
-    UNAVAILABLE (the SDK retries it with backoff); a caller or host over its
-    stream quota is RESOURCE_EXHAUSTED. A stream that sends nothing for
-    ``idle_seconds``, or that has sent less than ``min_upload_rate`` bytes
-    per second of waiting once it has waited that long, is ended with
+    those, at most half of them from one peer host. A call over the cap
+    first makes room by ending the upload furthest below ``min_upload_rate``
+    (one that has waited at least :data:`RATE_GRACE_SECONDS` for its client:
+    many connections trickling bytes on one loopback host, where the host
+    cap cannot tell clients apart, cannot hold the workers), then waits up
+    to :data:`ADMISSION_WAIT_SECONDS` for a worker; still over, it is
+    UNAVAILABLE (the SDK retries it with backoff). A caller or host over its
+    stream quota is RESOURCE_EXHAUSTED at once. A stream that sends nothing
+    for ``idle_seconds``, or that has sent less than ``min_upload_rate``
+    bytes per second of waiting once it has waited that long, is ended with
     DEADLINE_EXCEEDED.
     """
 
     def __init__(self, workers: int, streams_per_caller: int, idle_seconds: float, min_upload_rate: float = 0.0):
+        self.workers = workers
         self.capacity = max(workers - RESERVED_WORKERS, 1)
         self.upload_capacity = max(self.capacity * 3 // 4, 1)
         self.streams_per_caller = streams_per_caller
@@ -111,7 +127,8 @@ class CallGuard(grpc.ServerInterceptor):
         self.idle_seconds = idle_seconds
         self.min_upload_rate = min_upload_rate
         self._lock = threading.Lock()
-        self._active = self._uploads = 0
+        self._released = threading.Condition(self._lock)
+        self._active = self._uploads = self._waiting = 0
         self._streams_by_caller: Counter[str] = Counter()
         self._streams_by_host: Counter[str] = Counter()
         self._streams: set[_Stream] = set()
@@ -129,8 +146,17 @@ class CallGuard(grpc.ServerInterceptor):
                 if problem:
                     with self._lock:
                         self._streams.discard(stream)
-                    logger.info("ending a stream from %s: %s", stream.context.peer(), problem)
-                    _cancel(stream.context, grpc.StatusCode.DEADLINE_EXCEEDED, problem)
+                    self._end(stream, problem)
+
+    @staticmethod
+    def _end(stream: _Stream, problem: str) -> None:
+        logger.info("ending a stream from %s: %s", stream.context.peer(), problem)
+        _cancel(stream.context, grpc.StatusCode.DEADLINE_EXCEEDED, problem)
+
+    def _slow_problem(self, stream: _Stream, waited: float) -> str:
+        return (f"the upload ran below the minimum rate: {stream.received} bytes in {waited:.0f} s of "
+                f"waiting, at least {self.min_upload_rate / 1024:g} KiB/s needed; send faster, or split the "
+                "upload into smaller calls")
 
     def _stream_problem(self, stream: _Stream, now: float) -> str | None:
         """Why a stream must end now: idle too long, or too slow."""
@@ -139,10 +165,28 @@ class CallGuard(grpc.ServerInterceptor):
             return f"no message for {self.idle_seconds:g} s: a stream must keep sending until it is done"
         waited = stream.waited_until(now)
         if self.min_upload_rate and waited >= self.idle_seconds and stream.received < self.min_upload_rate * waited:
-            return (f"the upload ran below the minimum rate: {stream.received} bytes in {waited:.0f} s of "
-                    f"waiting, at least {self.min_upload_rate / 1024:g} KiB/s needed; send faster, or split the "
-                    "upload into smaller calls")
+            return self._slow_problem(stream, waited)
         return None
+
+    def _end_slowest_upload(self) -> bool:
+        """End the upload furthest below the minimum rate, if one waiting for
+        its client is past its grace, to free its worker for a call that
+        needs one (lock held)."""
+        if not self.min_upload_rate:
+            return False
+        now = time.monotonic()
+        slowest, lowest = None, self.min_upload_rate
+        for stream in self._streams:
+            if stream.waiting_since is None:  # its worker works on what it sent, not waiting for it
+                continue
+            waited = stream.waited_until(now)
+            if waited >= RATE_GRACE_SECONDS and stream.received / waited < lowest:
+                slowest, lowest = stream, stream.received / waited
+        if slowest is None:
+            return False
+        self._streams.discard(slowest)
+        self._end(slowest, self._slow_problem(slowest, slowest.waited_until(now)))
+        return True
 
     def health_problem(self) -> str | None:
         """Why no data call can be taken now, if none can."""
@@ -163,31 +207,58 @@ class CallGuard(grpc.ServerInterceptor):
     def _host(context: grpc.ServicerContext) -> str | None:
         """The peer's address without its port ("ipv4:10.0.0.5:41234" ->
         "ipv4:10.0.0.5"); None on this machine, where every client shares
-        the one loopback host and the connection and the total cap tell
-        them apart."""
+        the one loopback host and the connection, the total cap and the
+        minimum rate tell them apart."""
         host = (context.peer() or "unknown").rsplit(":", 1)[0]
         return None if host in LOOPBACK_HOSTS or host.startswith("unix") else host
+
+    def _check_quotas(self, keys: tuple[str, str | None]) -> None:
+        caller_key, host = keys
+        if self._streams_by_caller[caller_key] >= self.streams_per_caller:
+            raise QuotaError(f"{caller_key} already has {self.streams_per_caller} upload streams open; "
+                             "finish or cancel one first")
+        if host is not None and self._streams_by_host[host] >= self.streams_per_host:
+            raise QuotaError(f"{host} already has {self.streams_per_host} upload streams open; "
+                             "finish or cancel one first")
+
+    def _capacity_refusal(self, streaming_request: bool) -> UnavailableError | None:
+        if self._active >= self.capacity:
+            return UnavailableError(f"the service is busy ({self._active} calls in progress); retry shortly")
+        if streaming_request and self._uploads >= self.upload_capacity:
+            return UnavailableError(f"the service is busy ({self.upload_capacity} uploads in progress); "
+                                    "retry shortly")
+        return None
+
+    def _wait_for_capacity(self, streaming_request: bool) -> None:
+        """Return once the call fits (lock held); raise its refusal if it
+        does not within :data:`ADMISSION_WAIT_SECONDS`. A call waits on its
+        own worker, so only while one worker stays free for health checks."""
+        deadline = time.monotonic() + ADMISSION_WAIT_SECONDS
+        room_made = False
+        while (refusal := self._capacity_refusal(streaming_request)) is not None:
+            if self._end_slowest_upload():
+                # Time for the ended stream's worker to let go, however late in the wait.
+                room_made, deadline = True, max(deadline, time.monotonic() + 4 * ADMISSION_POLL_SECONDS)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not (room_made or self._active + self._waiting < self.workers - 1):
+                raise refusal
+            self._waiting += 1
+            try:
+                self._released.wait(min(remaining, ADMISSION_POLL_SECONDS))
+            finally:
+                self._waiting -= 1
 
     def _admit(self, context, streaming_request: bool) -> tuple[str, str | None] | None:
         keys = (self._caller_key(context), self._host(context)) if streaming_request else None
         with self._lock:
-            if self._active >= self.capacity:
-                raise UnavailableError(f"the service is busy ({self._active} calls in progress); retry shortly")
             if keys is not None:
-                caller_key, host = keys
-                if self._streams_by_caller[caller_key] >= self.streams_per_caller:
-                    raise QuotaError(f"{caller_key} already has {self.streams_per_caller} upload streams open; "
-                                     "finish or cancel one first")
-                if host is not None and self._streams_by_host[host] >= self.streams_per_host:
-                    raise QuotaError(f"{host} already has {self.streams_per_host} upload streams open; "
-                                     "finish or cancel one first")
-                if self._uploads >= self.upload_capacity:
-                    raise UnavailableError(f"the service is busy ({self.upload_capacity} uploads in progress); "
-                                           "retry shortly")
+                self._check_quotas(keys)
+            self._wait_for_capacity(streaming_request)
+            if keys is not None:
                 self._uploads += 1
-                self._streams_by_caller[caller_key] += 1
-                if host is not None:
-                    self._streams_by_host[host] += 1
+                self._streams_by_caller[keys[0]] += 1
+                if keys[1] is not None:
+                    self._streams_by_host[keys[1]] += 1
             self._active += 1
         return keys
 
@@ -202,6 +273,7 @@ class CallGuard(grpc.ServerInterceptor):
                         if not counter[key]:
                             del counter[key]
             self._streams.discard(stream)
+            self._released.notify_all()
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)

@@ -16,7 +16,8 @@ def add_triton_argument(parser: argparse.ArgumentParser, use: str) -> None:
     """``--triton-url``, the same flag and variable in every service; ``use``
     says what this service does with the U-Net."""
     parser.add_argument("--triton-url", default=env("TRITON_URL"),
-                        help=f"host:port of Triton's gRPC endpoint: {use} (env LABELASSIST_TRITON_URL)")
+                        help=f"Triton's gRPC endpoint, host:port (several: a comma list or dns:///name:port; "
+                             f"a local socket: unix:PATH): {use} (env LABELASSIST_TRITON_URL)")
 
 
 def tokens_from(values: list[str] | None, token_file: str | None) -> tuple[str, ...]:

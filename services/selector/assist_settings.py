@@ -18,6 +18,11 @@ STEP_FAMILIES = (("preprocess", "preprocess"), ("postprocess", "postprocess"))
 # are at most a call's steps (assist runs at most 16 in one call) and 16 KiB.
 MAX_STORED_STEPS = 16
 MAX_SETTINGS_BYTES = 16 << 10
+# A settings message is refused by its size before any step is decoded. Its
+# wire form can be a few times shorter than the JSON kept (a parameter of
+# 0 takes 16 bytes on the wire, 8 in JSON), so the bound leaves room above
+# MAX_SETTINGS_BYTES for every message whose stored form fits.
+MAX_SETTINGS_MESSAGE_BYTES = 4 * MAX_SETTINGS_BYTES
 
 
 def check_stored_size(stored: Settings, what: str) -> Settings:
@@ -29,8 +34,24 @@ def check_stored_size(stored: Settings, what: str) -> Settings:
     return stored
 
 
+def check_message_size(message, what: str, steps: tuple[str, ...] = ()) -> None:
+    """Refuse settings by the length of each repeated field in ``steps`` (at
+    most :data:`MAX_STORED_STEPS`) and their size on the wire (at most
+    :data:`MAX_SETTINGS_MESSAGE_BYTES`) before any step is decoded: a
+    ``ValueError`` naming the limit, in milliseconds whatever was sent."""
+    for field in steps:
+        count = len(getattr(message, field))
+        if count > MAX_STORED_STEPS:
+            raise ValueError(f"{count} {field} steps; at most {MAX_STORED_STEPS}, as assist runs in one call")
+    size = message.ByteSize()
+    if size > MAX_SETTINGS_MESSAGE_BYTES:
+        raise ValueError(f"the {what} settings take {size} bytes as sent; at most {MAX_SETTINGS_MESSAGE_BYTES}")
+
+
 def assist_from_proto(message) -> Settings:
-    """The stored form of an ``AssistSettings`` message ({} when empty)."""
+    """The stored form of an ``AssistSettings`` message ({} when empty),
+    refused first by its counts and size (:func:`check_message_size`)."""
+    check_message_size(message, "assist", ("preprocess", "postprocess"))
     preprocess = [list(call_from_proto(call)) for call in message.preprocess]
     postprocess = [list(call_from_proto(call)) for call in message.postprocess]
     method = list(call_from_proto(message.method)) if message.method.name else None
@@ -52,11 +73,8 @@ def check_assist(stored: Settings, catalogue: Callable[[], Registry | None]) -> 
     ``ValueError`` naming an unknown operation, one of the wrong family (a
     threshold among the pre-processing steps) or a bad parameter. Without a
     catalogue (no assist address) they are kept as sent, bounded all the
-    same: at most :data:`MAX_STORED_STEPS` steps of each family and
-    :data:`MAX_SETTINGS_BYTES` in all."""
-    for key, _ in STEP_FAMILIES:
-        if len(stored.get(key, [])) > MAX_STORED_STEPS:
-            raise ValueError(f"{len(stored[key])} {key} steps; at most {MAX_STORED_STEPS}, as assist runs in one call")
+    same: at most :data:`MAX_SETTINGS_BYTES` in all (the step counts are
+    checked on the message, :func:`check_message_size`)."""
     check_stored_size(stored, "assist")
     if not stored or (registry := catalogue()) is None:
         return stored

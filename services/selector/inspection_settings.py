@@ -15,14 +15,16 @@ from typing import Any
 
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.runtime.registry import Registry
-from labelassist.selector.assist_settings import check_stored_size
+from labelassist.selector.assist_settings import check_message_size, check_stored_size
 
 # Stored as JSON: {"criteria": [[name, {parameter: value}], ...], "disabled": [name, ...], "min_confidence": x}
 Settings = dict[str, Any]
 
 
 def settings_from_proto(message) -> Settings:
-    """The stored form of an ``InspectionSettings`` message ({} when empty)."""
+    """The stored form of an ``InspectionSettings`` message ({} when empty),
+    refused first by its size (:func:`check_message_size`)."""
+    check_message_size(message, "inspection")
     criteria = [list(call_from_proto(call)) for call in message.criteria]
     disabled = list(message.disabled)
     if not (criteria or disabled or message.min_confidence):
