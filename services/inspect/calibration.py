@@ -36,14 +36,20 @@ MIN_IMAGES = 10
 MIN_OBJECTS = 200
 TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
 SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quantile of whole objects' areas
-SOLIDITY_MARGIN = 0.05  # the solidity bound sits this much below the tail quantile
+SOLIDITY_MARGIN = 0.1  # the solidity bound sits this much below the tail quantile
 # The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
-CIRCULARITY_MARGIN = 0.7
+CIRCULARITY_MARGIN = 0.6
+# Shapes are judged on objects at least this share of the project's median whole object: the outlines of
+# small objects are a few pixels long, and their solidity and circularity are mostly rasterisation.
+SHAPE_AREA = 0.5
 # Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
 # pair or a brush slip lies much further out.
 SHAPE_Z = 8.0
 COUNT_MARGIN = 3.0  # the most objects plausible: this many times the tail quantile of labels' counts
 FRACTION_MARGIN = (1 / 3, 2.0)  # plausible labelled fractions: this far beyond the labels' tail quantiles
+# ... and at least this many robust standard deviations of the log fractions beyond their median: thirty
+# labels say little of a label-level tail, and a project's images differ in how crowded they are.
+FRACTION_Z = 5.0
 BACKGROUND_MARGIN = 0.1  # background-like share an object may have beyond the labels' tail quantile
 MIN_LEFT_OUT = 3  # unlabelled object-like regions needed before claims of their kind can stop
 LEFT_OUT_QUANTILE = 0.9  # the left-out regions a calibrated missing-object bound leaves unclaimed
@@ -121,13 +127,14 @@ def _object_size(labels: list[Conventions], learnt: dict):
 
 @learner("irregular_shape", _objects, minimum=30, full=50)
 def _irregular_shape(labels: list[Conventions], learnt: dict):
-    min_area = learnt.get("object_size", {}).get("min_area", _default("irregular_shape", "min_area"))
+    min_area = max(learnt.get("object_size", {}).get("min_area", _default("irregular_shape", "min_area")),
+                   SHAPE_AREA * float(np.median(np.concatenate([c.area for c in labels]))))
     groups = [(c.solidity[c.area >= min_area], c.circularity[c.area >= min_area]) for c in labels]
     groups = [g for g in groups if len(g[0])]
     solidity, dropped = bounded_influence(groups, lambda s, _: lower_tail(s, TAIL, 0.02, SHAPE_Z) - SOLIDITY_MARGIN)
     circularity, dropped_too = bounded_influence(
         groups, lambda _, c: CIRCULARITY_MARGIN * lower_tail(c, TAIL, 0.05, SHAPE_Z))
-    return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)),
+    return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)), "min_area": min_area,
                                 "min_circularity": float(np.clip(circularity, 0, 1))}}, max(dropped, dropped_too)
 
 
@@ -140,10 +147,19 @@ def _object_count(labels: list[Conventions], learnt: dict):
 
 @learner("foreground_fraction", _one, minimum=10, full=20)
 def _foreground_fraction(labels: list[Conventions], learnt: dict):
-    groups = [(np.array([c.fraction]),) for c in labels]
-    low, dropped = bounded_influence(groups, lambda f: FRACTION_MARGIN[0] * lower_tail(f, TAIL, 0.01))
-    high, dropped_too = bounded_influence(groups, lambda f: min(1.0, FRACTION_MARGIN[1] * upper_tail(f, TAIL, 0.01)))
+    groups = [(np.array([c.fraction]),) for c in labels if c.fraction > 0]
+    low, dropped = bounded_influence(groups, lambda f: min(FRACTION_MARGIN[0] * lower_tail(f, TAIL, 0.01),
+                                                           _log_spread_bound(f, -FRACTION_Z)))
+    high, dropped_too = bounded_influence(groups, lambda f: min(1.0, max(FRACTION_MARGIN[1] * upper_tail(f, TAIL, 0.01),
+                                                                         _log_spread_bound(f, FRACTION_Z))))
     return {"foreground_fraction": {"min_fraction": low, "max_fraction": high}}, max(dropped, dropped_too)
+
+
+def _log_spread_bound(values: np.ndarray, z: float, min_spread: float = 0.1) -> float:
+    """``z`` robust standard deviations (1.4826 x MAD) from the median, on a log scale."""
+    logs = np.log(values)
+    median = float(np.median(logs))
+    return float(np.exp(median + z * max(1.4826 * float(np.median(np.abs(logs - median))), min_spread)))
 
 
 @learner("background_intensity", lambda c: len(c.background_share), minimum=30, full=50)
