@@ -36,20 +36,21 @@ MIN_IMAGES = 10
 MIN_OBJECTS = 200
 TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
 SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quantile of whole objects' areas
-SOLIDITY_MARGIN = 0.1  # the solidity bound sits this much below the tail quantile
+SOLIDITY_MARGIN = 0.05  # the solidity bound sits this much below the tail quantile
 # The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
-CIRCULARITY_MARGIN = 0.6
+CIRCULARITY_MARGIN = 0.7
 # Shapes are judged on objects at least this share of the project's median whole object: the outlines of
 # small objects are a few pixels long, and their solidity and circularity are mostly rasterisation.
 SHAPE_AREA = 0.5
 # Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
 # pair or a brush slip lies much further out.
 SHAPE_Z = 8.0
-COUNT_MARGIN = 3.0  # the most objects plausible: this many times the tail quantile of labels' counts
-FRACTION_MARGIN = (1 / 3, 2.0)  # plausible labelled fractions: this far beyond the labels' tail quantiles
-# ... and at least this many robust standard deviations of the log fractions beyond their median: thirty
-# labels say little of a label-level tail, and a project's images differ in how crowded they are.
-FRACTION_Z = 5.0
+# Label-level bounds (counts, fractions) lie a margin beyond the labels' 10 % and 90 % quantiles: thirty
+# labels say little of a label-level tail (its extreme quantiles follow single labels), and a project's
+# images differ in how crowded they are.
+LABEL_QUANTILE = (0.1, 0.9)
+COUNT_MARGIN = 3.0  # the most objects plausible: this many times the 90 % quantile of the labels' counts
+FRACTION_MARGIN = (0.1, 3.0)  # plausible labelled fractions: these multiples of the 10 % and 90 % quantiles
 BACKGROUND_MARGIN = 0.1  # background-like share an object may have beyond the labels' tail quantile
 MIN_LEFT_OUT = 3  # unlabelled object-like regions needed before claims of their kind can stop
 LEFT_OUT_QUANTILE = 0.9  # the left-out regions a calibrated missing-object bound leaves unclaimed
@@ -141,25 +142,18 @@ def _irregular_shape(labels: list[Conventions], learnt: dict):
 @learner("object_count", _one, minimum=10, full=20)
 def _object_count(labels: list[Conventions], learnt: dict):
     groups = [(np.array([c.count], np.float64),) for c in labels]
-    measured, dropped = bounded_influence(groups, lambda n: COUNT_MARGIN * max(upper_tail(n, TAIL, 1.0), 1.0))
+    measured, dropped = bounded_influence(
+        groups, lambda n: COUNT_MARGIN * max(float(np.quantile(n, LABEL_QUANTILE[1])), 1.0))
     return {"object_count": {"max_count": measured}}, dropped
 
 
 @learner("foreground_fraction", _one, minimum=10, full=20)
 def _foreground_fraction(labels: list[Conventions], learnt: dict):
     groups = [(np.array([c.fraction]),) for c in labels if c.fraction > 0]
-    low, dropped = bounded_influence(groups, lambda f: min(FRACTION_MARGIN[0] * lower_tail(f, TAIL, 0.01),
-                                                           _log_spread_bound(f, -FRACTION_Z)))
-    high, dropped_too = bounded_influence(groups, lambda f: min(1.0, max(FRACTION_MARGIN[1] * upper_tail(f, TAIL, 0.01),
-                                                                         _log_spread_bound(f, FRACTION_Z))))
+    low, dropped = bounded_influence(groups, lambda f: FRACTION_MARGIN[0] * float(np.quantile(f, LABEL_QUANTILE[0])))
+    high, dropped_too = bounded_influence(
+        groups, lambda f: min(1.0, FRACTION_MARGIN[1] * float(np.quantile(f, LABEL_QUANTILE[1]))))
     return {"foreground_fraction": {"min_fraction": low, "max_fraction": high}}, max(dropped, dropped_too)
-
-
-def _log_spread_bound(values: np.ndarray, z: float, min_spread: float = 0.1) -> float:
-    """``z`` robust standard deviations (1.4826 x MAD) from the median, on a log scale."""
-    logs = np.log(values)
-    median = float(np.median(logs))
-    return float(np.exp(median + z * max(1.4826 * float(np.median(np.abs(logs - median))), min_spread)))
 
 
 @learner("background_intensity", lambda c: len(c.background_share), minimum=30, full=50)
@@ -178,14 +172,15 @@ def claim_bound(labelled: np.ndarray, left_out: np.ndarray, min_spread: float) -
     smaller) than what they label, the bound sits between the two (geometric
     mean of the left-out regions' ``LEFT_OUT_QUANTILE`` and the labelled
     objects' 5 % quantile): those regions stop being claimed and deleted
-    objects of the labelled kind still are. Otherwise it is
-    ``CLAIM_MARGIN`` of the labelled objects' 5 % quantile.
+    objects of the labelled kind still are. It is never below
+    ``CLAIM_MARGIN`` of the labelled objects' 5 % quantile, so whether a few
+    labels hold left-out regions moves it little.
     """
     low = lower_tail(labelled, 0.05, min_spread)
     if len(left_out) >= MIN_LEFT_OUT:
         high = float(np.quantile(left_out, LEFT_OUT_QUANTILE))
         if 0 < high < low:
-            return float(np.sqrt(high * low))
+            return max(float(np.sqrt(high * low)), CLAIM_MARGIN * low)
     return CLAIM_MARGIN * low
 
 
