@@ -249,6 +249,10 @@ def cmd_bench_inspect(args) -> int:
         spare = data.train[ROBUST_GOOD_LABELS:]
         for count in args.bad_labels:
             bad = bad_labels([data.labels[i] for i in spare], count, args.seed)
+            if len(bad) < count:
+                print(f"--bad-labels {count}: the training split holds {len(bad)} labels beyond the "
+                      f"{len(good)} good ones to plant errors in; skipped", file=sys.stderr)
+                continue
             with_bad = calibrate([data.labels[i] for i in good] + [label for _, label in bad],
                                  [data.images[i] for i in good] + [data.images[spare[p]] for p, _ in bad])
             name = f"calibrated on {len(good)} good + {len(bad)} bad training labels"
