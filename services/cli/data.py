@@ -218,13 +218,17 @@ def cmd_bench_label_errors(args) -> int:
     return _published(write_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
+ROBUST_GOOD_LABELS = 20  # good calibration labels the bad ones are mixed among (--bad-labels)
+
+
 def cmd_bench_inspect(args) -> int:
     import time
 
     from tqdm import tqdm
 
     from labelassist.evaluation.evaluation_set import load_evaluation_set
-    from labelassist.evaluation.inspection_rates import inspection_rates, ranking_in_process, write_outputs
+    from labelassist.evaluation.inspection_rates import (bad_labels, bound_moves, inspection_rates,
+                                                         ranking_in_process, write_outputs)
     from labelassist.evaluation.machine import machine
     from labelassist.inspect.calibration import calibrate
     from labelassist.inspect.inspection import inspect_label
@@ -238,6 +242,22 @@ def cmd_bench_inspect(args) -> int:
     calibration = calibrate([data.labels[i] for i in accepted], [data.images[i] for i in accepted])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
+    moves = {}
+    if args.bad_labels:
+        good = data.train[:ROBUST_GOOD_LABELS]
+        reference = calibrate([data.labels[i] for i in good], [data.images[i] for i in good])
+        spare = data.train[ROBUST_GOOD_LABELS:]
+        for count in args.bad_labels:
+            bad = bad_labels([data.labels[i] for i in spare], count, args.seed)
+            if len(bad) < count:
+                print(f"--bad-labels {count}: the training split holds {len(bad)} labels beyond the "
+                      f"{len(good)} good ones to plant errors in; skipped", file=sys.stderr)
+                continue
+            with_bad = calibrate([data.labels[i] for i in good] + [label for _, label in bad],
+                                 [data.images[i] for i in good] + [data.images[spare[p]] for p, _ in bad])
+            name = f"calibrated on {len(good)} good + {len(bad)} bad training labels"
+            choices.append((name, with_bad.under(None)))
+            moves[name] = bound_moves(reference.criteria, with_bad.criteria)
     images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]
     probability = ProbabilityModel()
     started, runs = time.perf_counter(), []
@@ -249,7 +269,8 @@ def cmd_bench_inspect(args) -> int:
             ranking = None if args.no_ranking else ranking_in_process(
                 [data.stems[i] for i in test], images, labels, settings, probability, args.share, args.seed,
                 bar.update)
-            runs.append({"criteria": name, "settings": settings.criteria, "rates": rates, "ranking": ranking})
+            runs.append({"criteria": name, "settings": settings.criteria, "rates": rates, "ranking": ranking,
+                         **({"bound_moves": moves[name]} if name in moves else {})})
     description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); each inspected "
                    "as it is, and with each kind of error planted in it (labels with two objects away from the "
                    f"border; seed {args.seed}); agreement against the default classical pre-label. Calibration: "
@@ -331,4 +352,7 @@ def register(commands) -> None:
     inspection.add_argument("--calibrate-on", type=int, default=30,
                             help="calibrate on the first N training labels, as a project that has had N labels "
                                  "accepted (default 30; 0: all)")
+    inspection.add_argument("--bad-labels", type=int, nargs="*", default=[],
+                            help="robustness: also calibrate on 20 good training labels with N bad ones (merged "
+                                 "pairs, fragments) among them, per N given; reports how far each bound moved")
     inspection.set_defaults(handler=cmd_bench_inspect)

@@ -83,3 +83,22 @@ def paint_blob(mask, rng, radius=8):
 
 CORRUPTIONS = {"object deleted": delete_object, "two objects merged": merge_objects,
                "object shifted": shift_object, "holes punched": punch_holes, "blob on background": paint_blob}
+
+
+def scatter_fragments(mask, rng, count=3, size=6):
+    """A few specks of ``size`` px on background, as a slipping brush leaves
+    them, under new ids."""
+    background = ndi.binary_erosion(mask == 0, iterations=4)
+    rows, cols = np.nonzero(background)
+    if not len(rows):
+        raise ValueError("no background 4 px away from every object to leave fragments on")
+    out, region = mask.copy(), np.zeros(mask.shape, bool)
+    for pick in rng.choice(len(rows), size=min(count, len(rows)), replace=False):
+        row, col = rows[pick], cols[pick]
+        out[row:row + 2, col:col + size // 2] = out.max() + 1
+        region[row:row + 2, col:col + size // 2] = True
+    return out, region
+
+
+# Labels with an error that slipped past review, for measuring how far they move a calibration.
+BAD_LABELS = {"two objects merged": merge_objects, "fragments": scatter_fragments}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from labelassist.evaluation.corruptions import CORRUPTIONS, interior_ids
+from labelassist.evaluation.corruptions import BAD_LABELS, CORRUPTIONS, interior_ids
 from labelassist.imaging.measures import instance_labels
 
 ALARM = ("warning", "error")
@@ -94,6 +94,34 @@ def inspection_rates(images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
             "detection": sum(found for found, _ in hits.values()) / max(planted, 1)}
 
 
+def bad_labels(labels: Sequence[np.ndarray], count: int, seed: int = 0) -> list[tuple[int, np.ndarray]]:
+    """``count`` of ``labels`` each with an error planted, the kinds of
+    :data:`~labelassist.evaluation.corruptions.BAD_LABELS` in turn (labels
+    with no room for one are skipped), as (position in ``labels``, bad label)."""
+    rng = np.random.default_rng(seed)
+    kinds, bad = list(BAD_LABELS.values()), []
+    for position, label in enumerate(labels):
+        if len(bad) == count:
+            break
+        label = instance_labels(label)
+        if len(interior_ids(label)) < 2:
+            continue
+        try:
+            bad.append((position, kinds[len(bad) % len(kinds)](label, rng)[0]))
+        except ValueError:
+            continue
+    return bad
+
+
+def bound_moves(reference: Sequence[tuple[str, dict]], other: Sequence[tuple[str, dict]]) -> dict[str, float]:
+    """Per calibrated parameter ("criterion.parameter"), how far ``other``
+    moved it from ``reference``, as a share of the reference value."""
+    before = {(name, key): value for name, values in reference for key, value in values.items()}
+    after = {(name, key): value for name, values in other for key, value in values.items()}
+    return {f"{name}.{key}": abs(after[(name, key)] - value) / max(abs(value), 1e-12)
+            for (name, key), value in before.items() if (name, key) in after}
+
+
 def ranking_in_process(stems: Sequence[str], images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
                        settings, probability: Callable, share: float, seed: int,
                        progress: Callable[[], None] = lambda: None) -> dict:
@@ -141,6 +169,14 @@ def write_outputs(results: dict, out: Path, command: str, machine: dict) -> list
     lines += [""] + [f"Warnings on clean labels, {run['criteria']}: "
                      + (", ".join(f"{k} {v}" for k, v in sorted(run["rates"]["raised"].items())) or "none") + "."
                      for run in runs]
+    moved = [run for run in runs if "bound_moves" in run]
+    if moved:
+        lines += ["", "Robustness: calibration on good labels with bad ones among them, against the same good "
+                  "labels alone; the largest move of any calibrated bound:", "",
+                  "| calibration | largest bound move | parameter |", "|---|---:|---|"]
+        for run in moved:
+            worst = max(run["bound_moves"].items(), key=lambda item: item[1], default=("-", 0.0))
+            lines.append(f"| {run['criteria']} | {worst[1]:.1%} | {worst[0]} |")
     lines += ["", f"Machine: {machine['cpus']} CPUs, {machine['processor']}, Python {machine['python']}; "
               f"{results['seconds']:.0f} s.", f"Command: `{command}`", ""]
     (out / "results.md").write_text("\n".join(lines))

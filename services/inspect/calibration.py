@@ -39,11 +39,18 @@ SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quant
 SOLIDITY_MARGIN = 0.05  # the solidity bound sits this much below the tail quantile
 # The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
 CIRCULARITY_MARGIN = 0.7
+# Shapes are judged on objects at least this share of the project's median whole object: the outlines of
+# small objects are a few pixels long, and their solidity and circularity are mostly rasterisation.
+SHAPE_AREA = 0.5
 # Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
 # pair or a brush slip lies much further out.
 SHAPE_Z = 8.0
-COUNT_MARGIN = 3.0  # the most objects plausible: this many times the tail quantile of labels' counts
-FRACTION_MARGIN = (1 / 3, 2.0)  # plausible labelled fractions: this far beyond the labels' tail quantiles
+# Label-level bounds (counts, fractions) lie a margin beyond the labels' 10 % and 90 % quantiles: thirty
+# labels say little of a label-level tail (its extreme quantiles follow single labels), and a project's
+# images differ in how crowded they are.
+LABEL_QUANTILE = (0.1, 0.9)
+COUNT_MARGIN = 3.0  # the most objects plausible: this many times the 90 % quantile of the labels' counts
+FRACTION_MARGIN = (0.1, 3.0)  # plausible labelled fractions: these multiples of the 10 % and 90 % quantiles
 BACKGROUND_MARGIN = 0.1  # background-like share an object may have beyond the labels' tail quantile
 MIN_LEFT_OUT = 3  # unlabelled object-like regions needed before claims of their kind can stop
 LEFT_OUT_QUANTILE = 0.9  # the left-out regions a calibrated missing-object bound leaves unclaimed
@@ -121,28 +128,31 @@ def _object_size(labels: list[Conventions], learnt: dict):
 
 @learner("irregular_shape", _objects, minimum=30, full=50)
 def _irregular_shape(labels: list[Conventions], learnt: dict):
-    min_area = learnt.get("object_size", {}).get("min_area", _default("irregular_shape", "min_area"))
+    min_area = max(learnt.get("object_size", {}).get("min_area", _default("irregular_shape", "min_area")),
+                   SHAPE_AREA * float(np.median(np.concatenate([c.area for c in labels]))))
     groups = [(c.solidity[c.area >= min_area], c.circularity[c.area >= min_area]) for c in labels]
     groups = [g for g in groups if len(g[0])]
     solidity, dropped = bounded_influence(groups, lambda s, _: lower_tail(s, TAIL, 0.02, SHAPE_Z) - SOLIDITY_MARGIN)
     circularity, dropped_too = bounded_influence(
         groups, lambda _, c: CIRCULARITY_MARGIN * lower_tail(c, TAIL, 0.05, SHAPE_Z))
-    return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)),
+    return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)), "min_area": min_area,
                                 "min_circularity": float(np.clip(circularity, 0, 1))}}, max(dropped, dropped_too)
 
 
 @learner("object_count", _one, minimum=10, full=20)
 def _object_count(labels: list[Conventions], learnt: dict):
     groups = [(np.array([c.count], np.float64),) for c in labels]
-    measured, dropped = bounded_influence(groups, lambda n: COUNT_MARGIN * max(upper_tail(n, TAIL, 1.0), 1.0))
+    measured, dropped = bounded_influence(
+        groups, lambda n: COUNT_MARGIN * max(float(np.quantile(n, LABEL_QUANTILE[1])), 1.0))
     return {"object_count": {"max_count": measured}}, dropped
 
 
 @learner("foreground_fraction", _one, minimum=10, full=20)
 def _foreground_fraction(labels: list[Conventions], learnt: dict):
-    groups = [(np.array([c.fraction]),) for c in labels]
-    low, dropped = bounded_influence(groups, lambda f: FRACTION_MARGIN[0] * lower_tail(f, TAIL, 0.01))
-    high, dropped_too = bounded_influence(groups, lambda f: min(1.0, FRACTION_MARGIN[1] * upper_tail(f, TAIL, 0.01)))
+    groups = [(np.array([c.fraction]),) for c in labels if c.fraction > 0]
+    low, dropped = bounded_influence(groups, lambda f: FRACTION_MARGIN[0] * float(np.quantile(f, LABEL_QUANTILE[0])))
+    high, dropped_too = bounded_influence(
+        groups, lambda f: min(1.0, FRACTION_MARGIN[1] * float(np.quantile(f, LABEL_QUANTILE[1]))))
     return {"foreground_fraction": {"min_fraction": low, "max_fraction": high}}, max(dropped, dropped_too)
 
 
@@ -162,14 +172,15 @@ def claim_bound(labelled: np.ndarray, left_out: np.ndarray, min_spread: float) -
     smaller) than what they label, the bound sits between the two (geometric
     mean of the left-out regions' ``LEFT_OUT_QUANTILE`` and the labelled
     objects' 5 % quantile): those regions stop being claimed and deleted
-    objects of the labelled kind still are. Otherwise it is
-    ``CLAIM_MARGIN`` of the labelled objects' 5 % quantile.
+    objects of the labelled kind still are. It is never below
+    ``CLAIM_MARGIN`` of the labelled objects' 5 % quantile, so whether a few
+    labels hold left-out regions moves it little.
     """
     low = lower_tail(labelled, 0.05, min_spread)
     if len(left_out) >= MIN_LEFT_OUT:
         high = float(np.quantile(left_out, LEFT_OUT_QUANTILE))
         if 0 < high < low:
-            return float(np.sqrt(high * low))
+            return max(float(np.sqrt(high * low)), CLAIM_MARGIN * low)
     return CLAIM_MARGIN * low
 
 

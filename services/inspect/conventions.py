@@ -31,7 +31,8 @@ def _default(criterion: str, parameter: str):
 class Conventions:
     """Measurements of one label; object columns hold only the objects the
     border does not cut (a cut object's size and shape say nothing of the
-    project's objects, and the criteria do not judge them either)."""
+    project's objects, and the criteria do not judge them either), nor
+    fragments."""
     area: np.ndarray
     solidity: np.ndarray
     circularity: np.ndarray
@@ -64,7 +65,10 @@ def label_conventions(mask: np.ndarray, image: np.ndarray | None = None) -> Conv
         The label's measurements.
     """
     label = LabelUnderInspection(np.asarray(mask), image)
-    table, inner = label.objects, label.inner
+    # Whole objects larger than a fragment: specks are the fragments criterion's to judge, and a few slipped
+    # into accepted labels would otherwise drag the size and contrast bounds down to their own.
+    table = label.objects
+    inner = label.inner & (table.area > _default("fragments", "fragment_area"))
     common = dict(area=table.area[inner], solidity=table.solidity[inner], circularity=table.circularity[inner],
                   count=len(table), fraction=float(np.count_nonzero(label.mask) / label.mask.size))
     if image is None or not inner.any():

@@ -139,6 +139,12 @@ class LabelUnderInspection:
         contrast = np.asarray(ndi.mean(self.contrast, labels=regions, index=ids))
         return contrast >= relative_contrast * self.typical_contrast
 
+    def window(self, row: int, pad: int = 4) -> tuple[slice, slice]:
+        """The box of object ``row`` of :attr:`objects`, ``pad`` px wider
+        where the image allows: where its per-object measures look."""
+        r0, c0, r1, c1 = self.objects.bbox[row].tolist()
+        return slice(max(r0 - pad, 0), r1 + pad), slice(max(c0 - pad, 0), c1 + pad)
+
     @cached_property
     def inner(self) -> np.ndarray:
         """Objects not cut by the image border: only these have a full shape."""

@@ -11,7 +11,7 @@ from skimage import measure
 from labelassist.imaging.measures import dice
 from labelassist.inspect.criteria.base import (CRITERIA, SEVERITIES, SEVERITY, Finding, LabelUnderInspection,
                                                beyond, objects_finding, missing_regions)
-from labelassist.inspect.measure import coverage, object_labels
+from labelassist.inspect.measure import coverage, edge_contrast, intensity_dip, neck_ratio, object_labels
 from labelassist.runtime.registry import Parameter
 
 
@@ -93,24 +93,34 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
               "pixels fewer background spreads than this from the background level look like background",
               0.0, 1e3),
     Parameter("max_background_fraction", float, 0.2,
-              "objects with more background-like pixels than this fraction are flagged", 0.0, 1.0),
+              "objects with more background-like pixels than this fraction are judged", 0.0, 1.0),
+    Parameter("min_edge_contrast", float, 1.0,
+              "judged objects whose rim is at least this many background spreads brighter than the "
+              "unlabelled ring around them stand out as objects (dim nuclei) and are not flagged", 0.0, 1e3),
     Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
     SEVERITY["warning"],
 ])
-def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_background_fraction=0.2, min_area=40.0,
-                         severity="warning"):
-    """Labelled objects that partly or wholly cover background: a blob on
-    background, a shifted outline, a bridge painted between two objects."""
+def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_background_fraction=0.2,
+                         min_edge_contrast=1.0, min_area=40.0, severity="warning"):
+    """Labelled objects that partly or wholly cover background and do not
+    stand out from their surroundings: a blob on background, a shifted
+    outline, a bridge painted between two objects. Two pieces of evidence,
+    since either alone also fits a correct dim nucleus (mostly
+    background-like pixels, yet brighter than the ring around it)."""
     if label.grey is None or len(label.objects) == 0:
         return []
     looks_background = label.contrast < min_contrast
     fraction = np.asarray(ndi.mean(looks_background, labels=label.labels, index=label.objects.ids))
     selected = (fraction > max_background_fraction) & (label.objects.area >= min_area)
+    for row in np.flatnonzero(selected):
+        window = label.window(row, pad=3)
+        rim = edge_contrast(label.contrast[window], label.labels[window], int(label.objects.ids[row]))
+        selected[row] = not rim >= min_edge_contrast  # no unlabelled ring (NaN): judged by its pixels alone
+    worst = fraction[selected].max() if selected.any() else 0.0
     return objects_finding("background_intensity", severity, label, selected,
-                            f"{int(selected.sum())} object(s) with more than {max_background_fraction:.0%} "
-                           f"background-like pixels (worst {fraction.max():.0%})",
-                           fraction.max(), max_background_fraction,
-                           beyond(fraction[selected].max() if selected.any() else 0, max_background_fraction, 0.2))
+                           f"{int(selected.sum())} object(s) with more than {max_background_fraction:.0%} "
+                           f"background-like pixels and no brighter than the ring around them (worst {worst:.0%})",
+                           worst, max_background_fraction, beyond(worst, max_background_fraction, 0.2))
 
 
 def unlabelled_regions(label: LabelUnderInspection, min_contrast: float, min_area: float
@@ -164,22 +174,62 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
     Parameter("min_contrast", float, 3.0, "pixels this many background spreads from the background level "
               "look like object", 0.0, 1e3),
     Parameter("min_piece_area", float, 40.0, "object-like pieces at least this large count", 1.0, 1e12),
+    Parameter("min_relative_area", float, 1.5, "objects at least this many times the label's typical object "
+              "are judged for two lobes", 0.0, 1e3),
+    Parameter("max_neck", float, 0.8, "a neck narrower than this share of the smaller lobe's radius "
+              "is two lobes", 0.0, 1.0),
+    Parameter("min_dip", float, 0.5, "a seam darker than the dimmer lobe by this share of its brightness "
+              "is two lobes", 0.0, 10.0),
+    Parameter("min_solidity", float, 0.85, "a large object less solid than this is two lobes", 0.0, 1.0),
+    Parameter("min_circularity", float, 0.7, "a large object less circular than this is two lobes", 0.0, 1.0),
     SEVERITY["warning"],
 ])
-def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, severity="warning"):
-    """One labelled object over two or more separate object-like regions of
-    the image: likely two objects merged under one label."""
+def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, min_relative_area=1.5,
+                   max_neck=0.8, min_dip=0.5, min_solidity=0.85, min_circularity=0.7, severity="warning"):
+    """One labelled object over two objects: over two separate bright
+    regions of the image, or well larger than the label's typical object
+    and in two lobes (pinched, a darker seam, far from convex or round).
+    Size or shape alone also fit a large or irregular nucleus; together
+    they describe two nuclei under one id. Objects cut by the border are
+    judged by the bright regions only."""
     if label.grey is None or len(label.objects) == 0:
         return []
+    counts = bright_regions_per_object(label, min_contrast, min_piece_area)
+    separate = counts >= 2
+    lobed = two_lobed(label, min_relative_area, max_neck, min_dip, min_solidity, min_circularity) & ~separate
+    relative = label.objects.area / max(label.typical_area, 1.0)
+    largest = relative[lobed].max() if lobed.any() else 0.0
+    return (objects_finding("merged_objects", severity, label, separate,
+                            f"{int(separate.sum())} object(s) each spanning two or more separate bright regions "
+                            f"(most: {counts.max() if len(counts) else 0})",
+                            counts.max() if len(counts) else 0, 1, beyond(counts.max() if len(counts) else 1, 1, 1.0))
+            + objects_finding("merged_objects", severity, label, lobed,
+                              f"{int(lobed.sum())} object(s) {min_relative_area:g}x or more the typical size and "
+                              f"in two lobes: two objects under one id? (largest {largest:.1f}x)",
+                              largest, min_relative_area, beyond(largest, min_relative_area, 1.0)))
+
+
+def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float) -> np.ndarray:
+    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px."""
     pieces = measure.label((label.labels > 0) & (label.contrast > min_contrast))
     piece_area = np.bincount(pieces.ravel())
     piece_owner = np.zeros(len(piece_area), np.int64)
     piece_owner[pieces.ravel()] = label.labels.ravel()
     substantial = np.flatnonzero(piece_area >= min_piece_area)
     owners = piece_owner[substantial[substantial > 0]]
-    counts = np.bincount(owners, minlength=int(label.objects.ids.max()) + 1)[label.objects.ids]
-    selected = counts >= 2
-    return objects_finding("merged_objects", severity, label, selected,
-                            f"{int(selected.sum())} object(s) each spanning two or more separate bright regions "
-                           f"(most: {counts.max() if len(counts) else 0})",
-                           counts.max() if len(counts) else 0, 1, beyond(counts.max() if len(counts) else 1, 1, 1.0))
+    return np.bincount(owners, minlength=int(label.objects.ids.max()) + 1)[label.objects.ids]
+
+
+def two_lobed(label: LabelUnderInspection, min_relative_area: float, max_neck: float, min_dip: float,
+              min_solidity: float, min_circularity: float) -> np.ndarray:
+    """Per object: whole, at least ``min_relative_area`` x the typical
+    object, and in two lobes by its outline or its intensity."""
+    table = label.objects
+    large = label.inner & (table.area >= min_relative_area * max(label.typical_area, 1.0))
+    lobed = large & ((table.solidity < min_solidity) | (table.circularity < min_circularity))
+    for row in np.flatnonzero(large & ~lobed):
+        window = label.window(row)
+        region = label.labels[window] == table.ids[row]
+        lobed[row] = (neck_ratio(region) < max_neck
+                      or intensity_dip(label.contrast[window], region, 0.2 * label.typical_area) >= min_dip)
+    return lobed
