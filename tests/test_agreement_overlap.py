@@ -206,3 +206,34 @@ def test_annotators_see_neither_the_gold_label_nor_each_others_labels_nor_others
     with pytest.raises(PermissionDeniedError, match="may not configure"):
         bob.set_overlap("gold", 3)
     assert [item.sample_id for item in rita.adjudication_queue("gold")] == [gold, plain]
+
+
+def test_the_cli_runs_a_double_labelled_project(start_service):
+    import subprocess
+    import sys
+
+    from conftest import address_env
+
+    service = start_service("selector")
+    environment = address_env(ServiceAddresses(selector=service.address))
+
+    def cli(*arguments: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "labelassist.cli", *arguments], capture_output=True, text=True,
+                              env=environment, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
+        client.create_project("cli")
+        sample_id = client.add_sample("cli", "s0", image(0))
+        assert "2 annotators per shared sample, share 1, 0 gold samples; 1 samples changed" in cli("overlap", "cli",
+                                                                                                  "2")
+        client.submit_label(sample_id, "alice", REFERENCE)
+        client.submit_label(sample_id, "bob", MISSES_TWO)
+    assert "1 samples labelled by two or more annotators" in cli("agreement", "cli")
+    assert f"sample {sample_id}: consensus v3 from v1 alice" in cli("consensus", "cli")
+    assert "v1 alice, v2 bob; consensus v3" in cli("adjudicate", "cli")
+    assert f"sample {sample_id}: v4 is the newest and accepted" in cli("adjudicate", "cli", "--pick", str(sample_id),
+                                                                       "1")
+    quality = cli("quality", "cli")
+    assert "alice" in quality and "bob" in quality and "2/0/0/0/0/0 of 4" in quality

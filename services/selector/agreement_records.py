@@ -149,8 +149,8 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
                       annotators: Sequence[str] = ()) -> list[dict]:
     """Each annotator's estimated accuracy, with what it rests on.
 
-    Against gold labels where a sample has one, else against the consensus
-    of the sample's annotators (estimated with weights as in
+    Against gold labels where a sample has one, else against a reviewer's
+    adjudicated choice, else against the consensus of the sample's annotators (estimated with weights as in
     :func:`build_consensus`): matched-object F1, boundary F1 and the kinds
     of disagreement. Reviewers' verdicts on their versions (an adjudicated
     pick counts as accepted) give an acceptance rate. The accuracy is the
@@ -170,8 +170,7 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
                     verdict.setdefault((sample.sample_id, source), "accepted")
     table: dict[str, dict] = {}
     for sample in everyone:
-        reference = store.blobs.get(gold[sample.sample_id]) if sample.sample_id in gold else \
-            consensus.get(sample.sample_id)
+        reference = _reference(store, sample, gold, consensus)
         for name, version in sample.own.items():
             if annotators and name not in annotators:
                 continue
@@ -187,6 +186,16 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
             entry["gold" if sample.sample_id in gold else "consensus"].append((measured.f1, measured.boundary_f1))
             entry["kinds"] = entry["kinds"].add(disagreement_kinds(sample.masks[name], reference))
     return [_summary(entry, weights.get(entry["annotator"], 0.0)) for _, entry in sorted(table.items())]
+
+
+def _reference(store: Store, sample: SampleLabels, gold: dict[int, str], consensus: dict[int, np.ndarray]
+               ) -> np.ndarray | None:
+    """What an annotator's label of the sample is measured against: its
+    gold label, else a reviewer's adjudicated choice, else the consensus."""
+    if sample.sample_id in gold:
+        return store.blobs.get(gold[sample.sample_id])
+    settled = [v for v in sample.history if v.origin == "adjudicated"]
+    return store.blobs.get(settled[-1].checksum) if settled else consensus.get(sample.sample_id)
 
 
 def _summary(entry: dict, weight: float) -> dict:
