@@ -19,6 +19,7 @@ from labelassist.client.addresses import ServiceAddresses
 from labelassist.client.inputs import checked_arrays, choice
 from labelassist.client.errors import InvalidArgumentError, LabelAssistError, error_from_rpc
 from labelassist.client.results import Calibration, Inspection, LabelErrorRanking, PrelabelOutcome
+from labelassist.client.agreement_calls import AgreementCalls
 from labelassist.client.model_calls import ModelCalls
 from labelassist.client.selector_calls import SelectorCalls
 from labelassist.client.transfer_calls import TransferCalls
@@ -40,7 +41,7 @@ COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSI
                "zstd": common_pb2.COMPRESSION_ZSTD}
 
 
-class LabelAssistClient(ModelCalls, SelectorCalls, TransferCalls):
+class LabelAssistClient(ModelCalls, SelectorCalls, AgreementCalls, TransferCalls):
     """One client for all three services.
 
     ``timeout`` is each call's deadline in seconds; ``retries`` how often a

@@ -154,7 +154,7 @@ class SelectorCalls:
 
     def add_sample(self, project: str, stem: str, image: np.ndarray, sequence: str = "",
                    label: np.ndarray | None = None, prelabel: np.ndarray | None = None,
-                   origin: Mapping[str, Any] | None = None) -> int:
+                   origin: Mapping[str, Any] | None = None, gold: bool = False) -> int:
         """Add one sample to a project.
 
         Parameters
@@ -170,6 +170,9 @@ class SelectorCalls:
         origin : mapping, optional
             Where the sample lies in its source file (file, axes, shape, t,
             z, y, x, height, width, channel), for export in the file's layout.
+        gold : bool
+            ``label`` is a reference label: kept apart and never sent to
+            annotators, who label the sample like a shared one.
 
         Returns
         -------
@@ -177,7 +180,7 @@ class SelectorCalls:
             The sample id.
         """
         params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence,
-                                              origin=as_origin(origin))
+                                              origin=as_origin(origin), gold=gold)
 
         return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
                             {"image": image, "label": label, "prelabel": prelabel}).sample_id
@@ -185,7 +188,7 @@ class SelectorCalls:
     def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
                     ) -> selector_pb2.AddSamplesResponse:
         """Add many samples in one streamed call: each item has "stem" and
-        "image", optionally "sequence", "label", "prelabel", "origin"
+        "image", optionally "sequence", "label", "prelabel", "origin", "gold"
         (as for :meth:`add_sample`) and "label_source" (the tool or format
         an imported label came from, kept in its history). The selector
         writes them in batches; ``.rejected`` names each sample it could not
@@ -215,7 +218,8 @@ class SelectorCalls:
                 params = selector_pb2.AddSampleParams(project=project, stem=sample["stem"],
                                                       sequence=sample.get("sequence") or "",
                                                       origin=as_origin(sample.get("origin")),
-                                                      label_source=sample.get("label_source", ""))
+                                                      label_source=sample.get("label_source", ""),
+                                                      gold=bool(sample.get("gold")))
                 for part in write_stream(selector_pb2.AddSampleRequest, "params", params, arrays,
                                          self.compression):
                     message.parts.append(part)
@@ -284,11 +288,14 @@ class SelectorCalls:
             sample_id=sample_id, annotator=annotator))
         return response.lease_expires_at if response.renewed else None
 
-    def get_sample(self, sample_id: int, with_image: bool = True, label_version: int = 0) -> Envelope:
+    def get_sample(self, sample_id: int, with_image: bool = True, label_version: int = 0,
+                   annotator: str = "") -> Envelope:
         """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" (the newest version, or
-        ``label_version``) or "prelabel"."""
+        ``label_version``) or "prelabel". With ``annotator``, a sample several annotators label shows only
+        that annotator's own label (as it always does to callers who may not read labels)."""
         request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
-                                                response_compression=self.compression, label_version=label_version)
+                                                response_compression=self.compression, label_version=label_version,
+                                                annotator=annotator)
         return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
                                                       "info", selector_pb2.SampleInfo), self.selector.GetSample)
 

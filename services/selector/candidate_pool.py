@@ -83,7 +83,7 @@ class PoolReader:
 
     def pool(self, project: Project, wanted: frozenset[str], version: int) -> Pool:
         sequence = sa.func.coalesce(samples.c.sequence, samples.c.stem)
-        columns = [samples.c.id, samples.c.position, samples.c.labeled]
+        columns = [samples.c.id, samples.c.position, samples.c.needed]
         if "sequences" in wanted:
             columns.append(sequence.label("sequence_key"))
         ids, positions, labeled, keys = [], [], [], []
@@ -97,7 +97,7 @@ class PoolReader:
                     break
                 ids.extend(r.id for r in rows)
                 positions.extend(r.position for r in rows)
-                labeled.extend(bool(r.labeled) for r in rows)
+                labeled.extend(r.needed <= 0 for r in rows)  # done: no more annotators wanted
                 if "sequences" in wanted:
                     keys.extend(r.sequence_key for r in rows)
                 after = rows[-1].position

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, finding_answers, labels, leases,
-                                         project_counts, project_events, projects, ranked, rankings, reviews, samples,
-                                         scored_counts, scores, skips)
+from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, finding_answers, gold_labels,
+                                         label_sources, labels, leases, project_counts, project_events, projects,
+                                         ranked, rankings, reviews, samples, scored_counts, scores, skips)
 from labelassist.selector.store import BLOB_LOCK, Project, Store
 
 CHUNK = 500  # ids or checksums per IN (...) list
@@ -58,7 +58,8 @@ def delete_samples(store: Store, project: Project, sample_ids: Sequence[int], ac
         candidates = {row.image_blob for row in rows} | {row.prelabel_blob for row in rows if row.prelabel_blob}
         checksums = connection.execute(sa.select(labels.c.checksum).where(labels.c.sample_id.in_(wanted))).scalars()
         label_blobs = list(checksums)
-        candidates |= set(label_blobs)
+        candidates |= set(label_blobs) | set(connection.execute(
+            sa.select(gold_labels.c.checksum).where(gold_labels.c.sample_id.in_(wanted))).scalars())
         _delete_sample_rows(connection, wanted)
         _recount(store, connection, project.id)
         _record(connection, project, "delete_samples", actor,
@@ -80,12 +81,13 @@ def delete_project(store: Store, project: Project, actor: str) -> Removed:
             (samples.c.project_id == project.id) & samples.c.prelabel_blob.is_not(None))).scalars())
         label_blobs = connection.execute(sa.select(labels.c.checksum).where(labels.c.sample_id.in_(in_project))
                                          ).scalars().all()
-        candidates |= set(label_blobs)
+        candidates |= set(label_blobs) | set(connection.execute(
+            sa.select(gold_labels.c.checksum).where(gold_labels.c.project_id == project.id)).scalars())
         count = connection.execute(sa.select(sa.func.count()).where(samples.c.project_id == project.id)).scalar_one()
         for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts, finding_answers,
-                      *PROJECT_SETTINGS.values()):
+                      gold_labels, *PROJECT_SETTINGS.values()):
             connection.execute(table.delete().where(table.c.project_id == project.id))
-        for table in (skips, reviews, labels, scores):
+        for table in (skips, reviews, label_sources, labels, scores):
             connection.execute(table.delete().where(table.c.sample_id.in_(in_project)))
         connection.execute(samples.delete().where(samples.c.project_id == project.id))
         connection.execute(projects.delete().where(projects.c.id == project.id))
@@ -137,7 +139,7 @@ def collect_blobs(store: Store, candidates: Iterable[str]) -> int:
         referenced: set[str] = set()
         for start in range(0, len(candidates), CHUNK):
             chunk = candidates[start:start + CHUNK]
-            for column in (samples.c.image_blob, samples.c.prelabel_blob, labels.c.checksum):
+            for column in (samples.c.image_blob, samples.c.prelabel_blob, labels.c.checksum, gold_labels.c.checksum):
                 referenced |= set(connection.execute(sa.select(column).where(column.in_(chunk)).distinct()).scalars())
         unreferenced = [checksum for checksum in candidates if checksum not in referenced]
         store.blobs.delete(unreferenced)
@@ -147,7 +149,7 @@ def collect_blobs(store: Store, candidates: Iterable[str]) -> int:
 def _delete_sample_rows(connection, sample_ids: Sequence[int]) -> None:
     for start in range(0, len(sample_ids), CHUNK):
         chunk = sample_ids[start:start + CHUNK]
-        for table in (leases, skips, reviews, labels, scores, ranked):
+        for table in (leases, skips, reviews, label_sources, gold_labels, labels, scores, ranked):
             connection.execute(table.delete().where(table.c.sample_id.in_(chunk)))
         connection.execute(samples.delete().where(samples.c.id.in_(chunk)))
 

@@ -24,6 +24,21 @@ BOOTSTRAP = 200
 MAX_RUNS = 1000  # training runs a project keeps for its curve (the newest)
 
 
+def with_run(runs: Sequence[dict], model: str, version: int, labels: int, validation_dice: float, labelled: int,
+             now: float) -> list[dict]:
+    """The project's training runs with this one recorded (replacing an
+    earlier record of the same model version), the newest ``MAX_RUNS``."""
+    if model not in ("unet", "clicknet"):
+        raise ValueError(f"'model' must be 'unet' or 'clicknet', got {model!r}")
+    if not version or not labels:
+        raise ValueError("'version' and 'labels' must be set: the published version and the labels it learned")
+    check_training_point(labels, validation_dice, labelled)
+    runs = [r for r in runs if (r["model"], r["version"]) != (model, version)]
+    runs.append({"model": model, "version": version, "labels": labels, "validation_dice": validation_dice,
+                 "recorded_at": now})
+    return runs[-MAX_RUNS:]
+
+
 def check_training_point(labels: int, validation_dice: float, labelled: int) -> None:
     """A point for the curve as a trainer reports it: a label count the
     project can have given (1 to its ``labelled`` samples) and a finite

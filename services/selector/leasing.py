@@ -11,13 +11,26 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from labelassist.runtime.errors import ConflictError
+from labelassist.selector.overlap import own_label
 from labelassist.selector.records import SampleRow
-from labelassist.selector.schema import leases, samples
+from labelassist.selector.schema import labels, leases, samples
 
 
 def not_leased(sample_id) -> sa.ColumnElement[bool]:
     """A condition: no lease, live or not yet expired away, holds ``sample_id`` (a column)."""
     return ~sa.exists().where(leases.c.sample_id == sample_id)
+
+
+def open_to(annotator: str, sample_id) -> sa.ColumnElement[bool]:
+    """A condition: the sample (``sample_id``, a column, beside the samples
+    table) wants more annotators than hold it now, and ``annotator`` neither
+    holds nor labelled it, so no one labels a sample twice. For a sample one
+    annotator labels, the same as "not labelled and not leased"."""
+    holders = sa.select(sa.func.count()).where(leases.c.sample_id == sample_id).scalar_subquery()
+    return ((samples.c.needed > holders)
+            & ~sa.exists().where((leases.c.sample_id == sample_id) & (leases.c.annotator == annotator))
+            & ~sa.exists().where((labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)
+                                 & own_label(labels.c.origin)))
 
 
 def expire(connection, project_id: int, now: float) -> None:
@@ -55,11 +68,15 @@ def renew(connection, sample_id: int, annotator: str, expires_at: float, now: fl
 
 
 def require_not_held_by_another(connection, sample_id: int, annotator: str, now: float) -> None:
-    """ConflictError when someone other than ``annotator`` holds a live lease on the sample."""
-    holder = connection.execute(sa.select(leases.c.annotator).where(
-        (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalar()
-    if holder is not None and holder != annotator:
-        raise ConflictError(f"sample {sample_id} is leased to {holder!r}, not {annotator!r}")
+    """ConflictError when others hold every place the sample has for
+    annotators (one, unless it is labelled by several) and ``annotator`` none."""
+    holders = list(connection.execute(sa.select(leases.c.annotator).where(
+        (leases.c.sample_id == sample_id) & (leases.c.expires_at > now))).scalars())
+    if not holders or annotator in holders:
+        return
+    needed = connection.execute(sa.select(samples.c.needed).where(samples.c.id == sample_id)).scalar() or 0
+    if len(holders) >= max(needed, 1):
+        raise ConflictError(f"sample {sample_id} is leased to {', '.join(map(repr, holders))}, not {annotator!r}")
 
 
 def end(connection, sample_id: int, annotator: str | None = None) -> bool:
@@ -76,5 +93,5 @@ def live_count(connection, project_id: int, now: float) -> int:
         (leases.c.project_id == project_id) & (leases.c.expires_at > now))).scalar_one()
 
 
-__all__ = ["end", "expire", "grant", "live_count", "not_leased", "renew", "renew_held",
+__all__ = ["end", "expire", "grant", "live_count", "not_leased", "open_to", "renew", "renew_held",
            "require_not_held_by_another"]

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.selector.candidate_pool import Freshness, Pool, PoolReader, needs, rank_pool
-from labelassist.selector import leasing
+from labelassist.selector import leasing, overlap
 from labelassist.selector.schema import ranked, rankings, samples, skips
 from labelassist.selector.store import Project, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
@@ -205,7 +205,7 @@ class RankedQueues:
             chosen: list[SampleRow] = []
             if len(held) < count:
                 sample_id = samples.c.id if key is None else ranked.c.sample_id
-                available = ~samples.c.labeled & leasing.not_leased(sample_id)
+                available = leasing.open_to(annotator, sample_id)
                 if not with_skipped:
                     available &= ~sa.exists().where((skips.c.sample_id == sample_id)
                                                     & (skips.c.annotator == annotator))
@@ -219,7 +219,14 @@ class RankedQueues:
                              .order_by(ranked.c.rank).limit(count - len(held)))
                 if store.is_postgres:
                     query = query.with_for_update(skip_locked=True, of=samples if key is None else ranked)
-                rows = connection.execute(query).all()
+                if store.settings(project, "overlap").get("annotators", 1) > 1:
+                    # Samples others labelled already, mixed among fresh ones.
+                    rows = overlap.interleave(connection.execute(query.where(~samples.c.labeled)).all(),
+                                              connection.execute(query.where(samples.c.labeled)).all(),
+                                              count - len(held),
+                                              overlap.last_was_repeat(connection, project.id, annotator))
+                else:
+                    rows = connection.execute(query).all()
                 chosen = [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"}) for r in rows]
                 deepest = max((r.rank for r in rows), default=0)
                 leasing.grant(connection, project.id, annotator, [r.id for r in chosen], expires_at)

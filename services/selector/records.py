@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from labelassist.imaging.checks import check_image, check_mask
 from labelassist.runtime.names import check_sample_name
 
-ORIGINS = ("manual", "accepted_prelabel", "edited_prelabel", "imported")
+ORIGINS = ("manual", "accepted_prelabel", "edited_prelabel", "imported", "consensus", "adjudicated")
+# Versions made from other versions (their sources are recorded): never an annotator's own label.
+DERIVED_ORIGINS = ("consensus", "adjudicated")
 
 @dataclass(frozen=True)
 class Project:
@@ -32,6 +34,7 @@ class SampleRow:
     features: bytes | None
     labeled: bool
     origin: str | None = None  # JSON: where the sample lies in its source file
+    needed: int = 1  # annotators still wanted (selector.overlap)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class LabelVersion:
     origin: str
     checksum: str
     created_at: float
+    sources: tuple[tuple[int, str, float], ...] = ()  # (version, annotator, weight) a derived version came from
 
 
 def check_sample_entry(entry: dict) -> None:

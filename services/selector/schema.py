@@ -31,6 +31,9 @@ samples = sa.Table(
     # Image features (float32) for diversity before any model exists; small, so in the row.
     sa.Column("features", sa.LargeBinary),
     sa.Column("labeled", sa.Boolean, nullable=False, default=False),
+    # How many more annotators are wanted: 1 for a sample nobody labelled, k
+    # for one the project's overlap settings double-label, 0 once enough did.
+    sa.Column("needed", sa.Integer, nullable=False, server_default="1"),
     # Where the sample lies in its source file (JSON: file, axes, shape, t, z,
     # y, x, height, width, channel), for labels written back in its layout.
     sa.Column("origin", sa.Text),
@@ -42,10 +45,11 @@ samples = sa.Table(
 )
 leases = sa.Table(
     "leases", metadata,
-    # One row per leased sample: the primary key makes a double lease impossible.
+    # One row per leased sample and annotator: the key makes leasing one sample twice to one annotator
+    # impossible; how many annotators may hold a sample at once is the sample's ``needed``.
     sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
     sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False, index=True),
-    sa.Column("annotator", sa.String(200), nullable=False),
+    sa.Column("annotator", sa.String(200), primary_key=True),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
 labels = sa.Table(
@@ -59,6 +63,23 @@ labels = sa.Table(
     sa.Column("created_at", sa.Float, nullable=False),
     sa.UniqueConstraint("sample_id", "version"),
     sa.Index("labels_by_checksum", "checksum"),
+)
+
+label_sources = sa.Table(
+    "label_sources", metadata,
+    # The label versions a consensus (or an adjudicated pick) was made from, with each one's weight.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("source_version", sa.Integer, primary_key=True),
+    sa.Column("weight", sa.Float, nullable=False),
+)
+gold_labels = sa.Table(
+    "gold_labels", metadata,
+    # A sample's reference label, kept apart from its versions so that no annotator is ever sent it.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("project_id", sa.ForeignKey("projects.id"), nullable=False, index=True),
+    sa.Column("checksum", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.Float, nullable=False),
 )
 
 
@@ -138,9 +159,15 @@ project_evidence = sa.Table(
     sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
     sa.Column("settings", sa.JSON, nullable=False),
 )
+project_overlap = sa.Table(
+    "project_overlap", metadata,
+    # {"annotators": k, "share": fraction of samples labelled by k annotators}: see selector.overlap.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
 # A project's settings (and records) of each kind, one table each.
 PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist, "trainings": project_trainings,
-                    "evidence": project_evidence}
+                    "evidence": project_evidence, "overlap": project_overlap}
 
 
 annotator_counts = sa.Table(

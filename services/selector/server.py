@@ -24,7 +24,7 @@ from labelassist.runtime.auth import annotator_name, caller, caller_token, requi
 from labelassist.runtime.upstream import add_assist_argument
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
-from labelassist.selector.learning_curve import MAX_RUNS, check_training_point, project_outlook
+from labelassist.selector.learning_curve import project_outlook, with_run
 from labelassist.selector.prelabel_evidence import PrelabelEvidence, best_method, evidence_to_proto
 from labelassist.selector.prelabel_evidence import summary as evidence_summary
 from labelassist.selector.assist_settings import assist_from_proto, assist_to_proto, check_assist
@@ -33,13 +33,12 @@ from labelassist.selector.inspection_settings import check_settings, settings_fr
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.server_admin import ProjectAdmin
+from labelassist.selector.server_agreement import ORIGIN_FROM_PROTO, AgreementCalls, overlap_to_proto, version_to_proto
 from labelassist.selector.server_answers import FindingAnswerCalls
 from labelassist.selector.database import database_cause
-from labelassist.selector.store import ORIGINS, SampleRow, Store, check_sample_entry, row_id
+from labelassist.selector.store import DERIVED_ORIGINS, SampleRow, Store, check_sample_entry, row_id
 from labelassist.selector.strategies import STRATEGIES
 
-ORIGIN_TO_PROTO = {name: pb.LabelOrigin.Value(f"LABEL_ORIGIN_{name.upper()}") for name in ORIGINS}
-ORIGIN_FROM_PROTO = {value: name for name, value in ORIGIN_TO_PROTO.items()}
 DEFAULT_STRATEGY = "sequence_aware"
 ADD_BATCH = 2000
 ADD_BATCH_BYTES = 8 << 20  # large tiles go in smaller batches: memory stays bounded
@@ -97,7 +96,7 @@ register_backend_error(sqlalchemy.exc.InterfaceError, grpc.StatusCode.UNAVAILABL
 def submitted_origin(params: pb.SubmitLabelParams) -> str:
     """Where a submitted label came from; imports enter through registration, not SubmitLabel."""
     origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
-    if origin is None or origin == "imported":
+    if origin is None or origin == "imported" or origin in DERIVED_ORIGINS:
         raise ValueError(f"'origin' must be manual, accepted_prelabel or edited_prelabel; got {params.origin}")
     return origin
 
@@ -131,6 +130,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
         self.admin = ProjectAdmin(self.store, self._project_message)
         self.answers = FindingAnswerCalls(self.store)
+        self.agreement = AgreementCalls(self.store, self._project_message)
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -148,7 +148,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                           inspection=settings_to_proto(inspection, pb.InspectionSettings),
                           assist=assist_to_proto(assist, pb.AssistSettings), best_prelabel=best,
                           best_prelabel_method=best_method(rows, best),
-                          prelabel_evidence=[evidence_to_proto(row) for row in rows])
+                          prelabel_evidence=[evidence_to_proto(row) for row in rows],
+                          overlap=overlap_to_proto(self.store.settings(project, "overlap"),
+                                                   len(self.store.gold_checksums(project.id))))
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
@@ -270,7 +272,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         project = self.store.project(params.project)
         entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
                  "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
-                 "origin": origin_json(params), "label_source": params.label_source}
+                 "origin": origin_json(params), "label_source": params.label_source, "gold": params.gold}
         added = self.store.add_samples(project, [entry])
         if added:
             self.queues.prepare(project, project.strategy)
@@ -304,7 +306,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                     continue
                 yield {"stem": params.stem, "sequence": params.sequence or None, "image": received.arrays["image"],
                        "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
-                       "origin": origin_json(params), "label_source": params.label_source}
+                       "origin": origin_json(params), "label_source": params.label_source, "gold": params.gold}
 
         added, existing, rejected = self._add_in_batches(project, entries())
         return pb.AddSamplesResponse(added=added, existing=existing, rejected=rejected,
@@ -346,9 +348,11 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def GetSample(self, request, context):
         row = self.store.sample(request.sample_id)
-        require("fetch", self.store.project_name(row.project_id))
+        project = self.store.project_name(row.project_id)
+        require("fetch", project)
         arrays = {} if request.without_image else {"image": self.store.blobs.get(row.image_blob)}
-        latest = None if request.without_label else self.store.latest_label(row.id, request.label_version)
+        latest = None if request.without_label else self.agreement.label_shown(row, project, request.annotator,
+                                                                               request.label_version)
         if latest is not None:
             arrays["label"] = latest[1]
         elif request.label_version and not request.without_label:
@@ -377,17 +381,12 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             project = self.store.project(project_name)
             method = (self.store.settings(project, "assist").get("method") or [""])[0]
             self.evidence.submitted(project, params.sample_id, received.require("mask"), caller_token(), method)
-        return pb.SubmitLabelResponse(label=self._version_message(version))
-
-    def _version_message(self, version) -> pb.LabelVersion:
-        return pb.LabelVersion(sample_id=version.sample_id, version=version.version, annotator=version.annotator,
-                               origin=ORIGIN_TO_PROTO[version.origin], checksum=version.checksum,
-                               created_at=version.created_at)
+        return pb.SubmitLabelResponse(label=version_to_proto(version))
 
     def LabelHistory(self, request, context):
         row = self.store.sample(request.sample_id)
         require("read_labels", self.store.project_name(row.project_id))
-        return pb.LabelHistoryResponse(versions=[self._version_message(v)
+        return pb.LabelHistoryResponse(versions=[version_to_proto(v)
                                                  for v in self.store.label_history(request.sample_id)])
 
     def RenewLease(self, request, context):
@@ -443,17 +442,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def RecordTraining(self, request, context):
         require("train", request.project)
         project = self.store.project(request.project)
-        if request.model not in ("unet", "clicknet"):
-            raise ValueError(f"'model' must be 'unet' or 'clicknet', got {request.model!r}")
-        if not request.version or not request.labels:
-            raise ValueError("'version' and 'labels' must be set: the published version and the labels it learned")
         row_id(request.version, "version")
-        check_training_point(request.labels, request.validation_dice, self.store.progress(project)[0])
-        runs = self.store.settings(project, "trainings").get("runs", [])
-        runs = [r for r in runs if (r["model"], r["version"]) != (request.model, request.version)]
-        runs.append({"model": request.model, "version": request.version, "labels": request.labels,
-                     "validation_dice": request.validation_dice, "recorded_at": time.time()})
-        self.store.set_settings(project, "trainings", {"runs": runs[-MAX_RUNS:]})
+        runs = with_run(self.store.settings(project, "trainings").get("runs", []), request.model, request.version,
+                        request.labels, request.validation_dice, self.store.progress(project)[0], time.time())
+        self.store.set_settings(project, "trainings", {"runs": runs})
         return pb.RecordTrainingResponse(recorded=len(runs))
 
     def AnswerFinding(self, request, context):
@@ -465,16 +457,28 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def UndoFindingAnswer(self, request, context):
         return self.answers.undo(request)
 
+    def SetOverlap(self, request, context):
+        return self.agreement.set_overlap(request)
+
+    def BuildConsensus(self, request, context):
+        return self.agreement.build_consensus(request)
+
+    def ListAdjudication(self, request, context):
+        return self.agreement.list_adjudication(request)
+
+    def Adjudicate(self, request, context):
+        return self.agreement.adjudicate(request)
+
+    def AnnotatorQuality(self, request, context):
+        return self.agreement.annotator_quality(request)
+
     def ExportLabels(self, request, context):
         require("export", request.project)
         project = self.store.project(request.project)
-        folder = confine(request.path, self.roots)
-        latest = []
-        for row in self.store.samples(project, labeled_only=True):
-            found = self.store.latest_label(row.id)
-            if found is not None:
-                latest.append((row.stem, found[1]))
-        return pb.ExportLabelsResponse(written=export_labels(folder, latest, request.format or "tif"))
+        latest = ((row.stem, found[1]) for row in self.store.samples(project, labeled_only=True)
+                  if (found := self.store.latest_label(row.id)) is not None)
+        return pb.ExportLabelsResponse(written=export_labels(confine(request.path, self.roots), list(latest),
+                                                             request.format or "tif"))
 
 
 def _page_position(token: str) -> int:

@@ -20,12 +20,13 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector import leasing
+from labelassist.selector import leasing, overlap
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
-from labelassist.selector.schema import (annotator_counts, labels, project_counts, PROJECT_SETTINGS, projects,
-                                         ranked, samples, skips)
+from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
+                                         projects, ranked, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
+    DERIVED_ORIGINS,
     ORIGINS,
     LabelVersion,
     Project,
@@ -34,6 +35,7 @@ from labelassist.selector.records import (  # noqa: F401 - the store's records, 
     import_annotator,
     origin_text,
 )
+from labelassist.selector.label_records import LabelRecords
 from labelassist.selector.review_records import ReviewRecords
 from labelassist.selector.score_records import ScoreRecords
 from labelassist.selector.scoring import image_features
@@ -53,7 +55,7 @@ def row_id(value: int, name: str = "sample_id") -> int:
         raise ValueError(f"'{name}' {value} is out of range: ids lie between 1 and {MAX_ROW_ID}")
     return value
 
-class Store(ScoreRecords, ReviewRecords):
+class Store(ScoreRecords, ReviewRecords, LabelRecords):
     """All selector state behind plain methods; safe to share across threads."""
 
     def __init__(self, url: str, blob_root: Path | str):
@@ -199,7 +201,7 @@ class Store(ScoreRecords, ReviewRecords):
             return {"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
                     "image_blob": put(entry["image"]), "features": image_features(entry["image"]).tobytes(),
                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label")),
-                    "annotator": import_annotator(entry)}
+                    "annotator": import_annotator(entry), "gold": bool(entry.get("gold"))}
 
         prepared = list(self._prepare_pool.map(prepare, entries)) if len(entries) > 1 else [prepare(entries[0])]
         # One flush for the whole batch: durable before any row points at a blob.
@@ -220,6 +222,7 @@ class Store(ScoreRecords, ReviewRecords):
                 self.blobs.put(array)
 
     def _add_batch(self, project: Project, prepared: list[dict], reused: Mapping[str, np.ndarray]) -> int:
+        shared = self.settings(project, "overlap")
         with self.engine.begin() as connection:
             self.lock_project(connection, project.id)
             if connection.execute(sa.select(projects.c.id).where(projects.c.id == project.id)).first() is None:
@@ -230,21 +233,30 @@ class Store(ScoreRecords, ReviewRecords):
             stems = [entry["stem"] for entry in prepared]
             existing = set(connection.execute(sa.select(samples.c.stem).where(
                 (samples.c.project_id == project.id) & samples.c.stem.in_(stems))).scalars())
-            rows, imported = [], {}
+            rows, imported, gold = [], {}, {}
             for entry in prepared:
                 if entry["stem"] in existing:
                     continue
                 position += 1
                 existing.add(entry["stem"])
+                labelled = entry["label_checksum"] is not None and not entry["gold"]
                 rows.append({"project_id": project.id, "position": position, "stem": entry["stem"],
                              "sequence": entry["sequence"], "image_blob": entry["image_blob"],
                              "prelabel_blob": entry["prelabel_blob"], "features": entry["features"],
-                             "origin": entry["origin"],
-                             "labeled": entry["label_checksum"] is not None})
-                if entry["label_checksum"] is not None:
+                             "origin": entry["origin"], "labeled": labelled,
+                             "needed": overlap.wanted(shared, entry["stem"], entry["gold"]) - labelled})
+                if labelled:
                     imported[entry["stem"]] = entry["label_checksum"], entry["annotator"]
+                elif entry["gold"] and entry["label_checksum"] is not None:
+                    gold[entry["stem"]] = entry["label_checksum"]
             if rows:
                 connection.execute(samples.insert(), rows)
+            if gold:
+                ids = connection.execute(sa.select(samples.c.stem, samples.c.id).where(
+                    (samples.c.project_id == project.id) & samples.c.stem.in_(list(gold)))).all()
+                connection.execute(gold_labels.insert(), [
+                    {"sample_id": sample_id, "project_id": project.id, "checksum": gold[stem],
+                     "created_at": time.time()} for stem, sample_id in ids])
             if imported:
                 ids = connection.execute(sa.select(samples.c.stem, samples.c.id).where(
                     (samples.c.project_id == project.id) & samples.c.stem.in_(list(imported)))).all()
@@ -436,21 +448,31 @@ class Store(ScoreRecords, ReviewRecords):
                 return LabelVersion(sample_id, newest.version, annotator, origin, checksum, newest.created_at)
             version = (newest.version if newest is not None else 0) + 1
             first_by_annotator = connection.execute(sa.select(labels.c.id).where(
-                (labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)).limit(1)).first() is None
+                (labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)
+                & overlap.own_label(labels.c.origin)).limit(1)).first() is None
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
                                                       origin=origin, checksum=checksum, created_at=now))
-            newly = connection.execute(samples.update().where((samples.c.id == sample_id) & ~samples.c.labeled)
-                                       .values(labeled=True)).rowcount
-            self._count(connection, row.project_id, 0, newly, annotator if first_by_annotator else None)
-            leasing.end(connection, sample_id)
-            connection.execute(ranked.delete().where(ranked.c.sample_id == sample_id))
+            self._labelled(connection, row.project_id, sample_id,
+                           annotator if first_by_annotator and origin not in DERIVED_ORIGINS else None)
         return LabelVersion(sample_id, version, annotator, origin, checksum, now)
 
-    def label_history(self, sample_id: int) -> list[LabelVersion]:
-        with self.reader.connect() as connection:
-            rows = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
-                                      .order_by(labels.c.version)).all()
-        return [LabelVersion(r.sample_id, r.version, r.annotator, r.origin, r.checksum, r.created_at) for r in rows]
+    def _labelled(self, connection, project_id: int, sample_id: int, new_annotator: str | None) -> None:
+        """A label version was stored: the sample is labelled, wants one
+        annotator fewer when ``new_annotator`` labelled it for the first
+        time, and leaves the queues once it wants none (only the new
+        annotator's lease ends before that)."""
+        newly = connection.execute(samples.update().where((samples.c.id == sample_id) & ~samples.c.labeled)
+                                   .values(labeled=True)).rowcount
+        self._count(connection, project_id, 0, newly, new_annotator)
+        if new_annotator is not None:
+            connection.execute(samples.update().where((samples.c.id == sample_id) & (samples.c.needed > 0))
+                               .values(needed=samples.c.needed - 1))
+        needed = connection.execute(sa.select(samples.c.needed).where(samples.c.id == sample_id)).scalar_one()
+        if needed > 0 and new_annotator is not None:
+            leasing.end(connection, sample_id, new_annotator)
+        elif needed <= 0:
+            leasing.end(connection, sample_id)
+            connection.execute(ranked.delete().where(ranked.c.sample_id == sample_id))
 
     def latest_label(self, sample_id: int, version: int = 0) -> tuple[LabelVersion, np.ndarray] | None:
         """The newest label version (or ``version``) and its mask; None without a label."""

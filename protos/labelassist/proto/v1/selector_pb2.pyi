@@ -15,11 +15,189 @@ class LabelOrigin(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LABEL_ORIGIN_ACCEPTED_PRELABEL: _ClassVar[LabelOrigin]
     LABEL_ORIGIN_EDITED_PRELABEL: _ClassVar[LabelOrigin]
     LABEL_ORIGIN_IMPORTED: _ClassVar[LabelOrigin]
+    LABEL_ORIGIN_CONSENSUS: _ClassVar[LabelOrigin]
+    LABEL_ORIGIN_ADJUDICATED: _ClassVar[LabelOrigin]
 LABEL_ORIGIN_UNSPECIFIED: LabelOrigin
 LABEL_ORIGIN_MANUAL: LabelOrigin
 LABEL_ORIGIN_ACCEPTED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_EDITED_PRELABEL: LabelOrigin
 LABEL_ORIGIN_IMPORTED: LabelOrigin
+LABEL_ORIGIN_CONSENSUS: LabelOrigin
+LABEL_ORIGIN_ADJUDICATED: LabelOrigin
+
+class OverlapSettings(_message.Message):
+    __slots__ = ("annotators", "share", "gold_samples")
+    ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
+    SHARE_FIELD_NUMBER: _ClassVar[int]
+    GOLD_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    annotators: int
+    share: float
+    gold_samples: int
+    def __init__(self, annotators: _Optional[int] = ..., share: _Optional[float] = ..., gold_samples: _Optional[int] = ...) -> None: ...
+
+class SetOverlapRequest(_message.Message):
+    __slots__ = ("project", "overlap")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    overlap: OverlapSettings
+    def __init__(self, project: _Optional[str] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ...) -> None: ...
+
+class SetOverlapResponse(_message.Message):
+    __slots__ = ("project", "changed")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    changed: int
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ..., changed: _Optional[int] = ...) -> None: ...
+
+class BuildConsensusRequest(_message.Message):
+    __slots__ = ("project", "sample_ids")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_IDS_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    sample_ids: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, project: _Optional[str] = ..., sample_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class AnnotatorWeight(_message.Message):
+    __slots__ = ("annotator", "weight", "agreement")
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    annotator: str
+    weight: float
+    agreement: float
+    def __init__(self, annotator: _Optional[str] = ..., weight: _Optional[float] = ..., agreement: _Optional[float] = ...) -> None: ...
+
+class BuildConsensusResponse(_message.Message):
+    __slots__ = ("built", "unchanged", "weights")
+    BUILT_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTS_FIELD_NUMBER: _ClassVar[int]
+    built: _containers.RepeatedCompositeFieldContainer[LabelVersion]
+    unchanged: int
+    weights: _containers.RepeatedCompositeFieldContainer[AnnotatorWeight]
+    def __init__(self, built: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ..., unchanged: _Optional[int] = ..., weights: _Optional[_Iterable[_Union[AnnotatorWeight, _Mapping]]] = ...) -> None: ...
+
+class ListAdjudicationRequest(_message.Message):
+    __slots__ = ("project", "limit", "tolerance")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    limit: int
+    tolerance: float
+    def __init__(self, project: _Optional[str] = ..., limit: _Optional[int] = ..., tolerance: _Optional[float] = ...) -> None: ...
+
+class AdjudicationItem(_message.Message):
+    __slots__ = ("sample_id", "stem", "disagreement", "mean_f1", "mean_boundary_f1", "labels", "consensus_version", "review")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    STEM_FIELD_NUMBER: _ClassVar[int]
+    DISAGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_F1_FIELD_NUMBER: _ClassVar[int]
+    MEAN_BOUNDARY_F1_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    REVIEW_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    stem: str
+    disagreement: float
+    mean_f1: float
+    mean_boundary_f1: float
+    labels: _containers.RepeatedCompositeFieldContainer[LabelVersion]
+    consensus_version: int
+    review: str
+    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., disagreement: _Optional[float] = ..., mean_f1: _Optional[float] = ..., mean_boundary_f1: _Optional[float] = ..., labels: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ..., consensus_version: _Optional[int] = ..., review: _Optional[str] = ...) -> None: ...
+
+class ListAdjudicationResponse(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[AdjudicationItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[AdjudicationItem, _Mapping]]] = ...) -> None: ...
+
+class AdjudicateRequest(_message.Message):
+    __slots__ = ("sample_id", "version", "reviewer", "comment")
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REVIEWER_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    sample_id: int
+    version: int
+    reviewer: str
+    comment: str
+    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., reviewer: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
+
+class AdjudicateResponse(_message.Message):
+    __slots__ = ("label",)
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    label: LabelVersion
+    def __init__(self, label: _Optional[_Union[LabelVersion, _Mapping]] = ...) -> None: ...
+
+class AnnotatorQualityRequest(_message.Message):
+    __slots__ = ("project", "annotator", "tolerance")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    annotator: str
+    tolerance: float
+    def __init__(self, project: _Optional[str] = ..., annotator: _Optional[str] = ..., tolerance: _Optional[float] = ...) -> None: ...
+
+class DisagreementKinds(_message.Message):
+    __slots__ = ("reference_objects", "missed", "extra", "merged", "split", "wide", "narrow", "outline_offset")
+    REFERENCE_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    MISSED_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    WIDE_FIELD_NUMBER: _ClassVar[int]
+    NARROW_FIELD_NUMBER: _ClassVar[int]
+    OUTLINE_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    reference_objects: int
+    missed: int
+    extra: int
+    merged: int
+    split: int
+    wide: int
+    narrow: int
+    outline_offset: float
+    def __init__(self, reference_objects: _Optional[int] = ..., missed: _Optional[int] = ..., extra: _Optional[int] = ..., merged: _Optional[int] = ..., split: _Optional[int] = ..., wide: _Optional[int] = ..., narrow: _Optional[int] = ..., outline_offset: _Optional[float] = ...) -> None: ...
+
+class AnnotatorQuality(_message.Message):
+    __slots__ = ("annotator", "accuracy", "samples", "consensus_samples", "consensus_f1", "consensus_boundary_f1", "gold_samples", "gold_f1", "gold_boundary_f1", "accepted", "rejected", "kinds", "weight")
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_F1_FIELD_NUMBER: _ClassVar[int]
+    CONSENSUS_BOUNDARY_F1_FIELD_NUMBER: _ClassVar[int]
+    GOLD_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    GOLD_F1_FIELD_NUMBER: _ClassVar[int]
+    GOLD_BOUNDARY_F1_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
+    KINDS_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    annotator: str
+    accuracy: float
+    samples: int
+    consensus_samples: int
+    consensus_f1: float
+    consensus_boundary_f1: float
+    gold_samples: int
+    gold_f1: float
+    gold_boundary_f1: float
+    accepted: int
+    rejected: int
+    kinds: DisagreementKinds
+    weight: float
+    def __init__(self, annotator: _Optional[str] = ..., accuracy: _Optional[float] = ..., samples: _Optional[int] = ..., consensus_samples: _Optional[int] = ..., consensus_f1: _Optional[float] = ..., consensus_boundary_f1: _Optional[float] = ..., gold_samples: _Optional[int] = ..., gold_f1: _Optional[float] = ..., gold_boundary_f1: _Optional[float] = ..., accepted: _Optional[int] = ..., rejected: _Optional[int] = ..., kinds: _Optional[_Union[DisagreementKinds, _Mapping]] = ..., weight: _Optional[float] = ...) -> None: ...
+
+class AnnotatorQualityResponse(_message.Message):
+    __slots__ = ("annotators",)
+    ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
+    annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorQuality]
+    def __init__(self, annotators: _Optional[_Iterable[_Union[AnnotatorQuality, _Mapping]]] = ...) -> None: ...
 
 class FindingAnswer(_message.Message):
     __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review")
@@ -92,7 +270,7 @@ class UndoFindingAnswerResponse(_message.Message):
     def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +281,7 @@ class Project(_message.Message):
     BEST_PRELABEL_FIELD_NUMBER: _ClassVar[int]
     PRELABEL_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     BEST_PRELABEL_METHOD_FIELD_NUMBER: _ClassVar[int]
+    OVERLAP_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
@@ -113,7 +292,8 @@ class Project(_message.Message):
     best_prelabel: str
     prelabel_evidence: _containers.RepeatedCompositeFieldContainer[PrelabelEvidence]
     best_prelabel_method: _common_pb2.NamedCall
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ...) -> None: ...
+    overlap: OverlapSettings
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ...) -> None: ...
 
 class AssistSettings(_message.Message):
     __slots__ = ("preprocess", "method", "postprocess")
@@ -308,18 +488,20 @@ class SampleOrigin(_message.Message):
     def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ..., scene: _Optional[str] = ..., channel_names: _Optional[_Iterable[str]] = ..., physical_size_x: _Optional[float] = ..., physical_size_y: _Optional[float] = ..., physical_size_z: _Optional[float] = ...) -> None: ...
 
 class AddSampleParams(_message.Message):
-    __slots__ = ("project", "stem", "sequence", "origin", "label_source")
+    __slots__ = ("project", "stem", "sequence", "origin", "label_source", "gold")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     LABEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    GOLD_FIELD_NUMBER: _ClassVar[int]
     project: str
     stem: str
     sequence: str
     origin: SampleOrigin
     label_source: str
-    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., label_source: _Optional[str] = ...) -> None: ...
+    gold: bool
+    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., label_source: _Optional[str] = ..., gold: bool = ...) -> None: ...
 
 class AddSampleRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -494,18 +676,20 @@ class ReleaseSampleResponse(_message.Message):
     def __init__(self, released: bool = ...) -> None: ...
 
 class GetSampleRequest(_message.Message):
-    __slots__ = ("sample_id", "without_image", "response_compression", "label_version", "without_label")
+    __slots__ = ("sample_id", "without_image", "response_compression", "label_version", "without_label", "annotator")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     WITHOUT_IMAGE_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_COMPRESSION_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     WITHOUT_LABEL_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     without_image: bool
     response_compression: _common_pb2.Compression
     label_version: int
     without_label: bool
-    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., label_version: _Optional[int] = ..., without_label: bool = ...) -> None: ...
+    annotator: str
+    def __init__(self, sample_id: _Optional[int] = ..., without_image: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., label_version: _Optional[int] = ..., without_label: bool = ..., annotator: _Optional[str] = ...) -> None: ...
 
 class GetSampleResponse(_message.Message):
     __slots__ = ("info", "array")
@@ -534,20 +718,32 @@ class SubmitLabelRequest(_message.Message):
     def __init__(self, params: _Optional[_Union[SubmitLabelParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class LabelVersion(_message.Message):
-    __slots__ = ("sample_id", "version", "annotator", "origin", "checksum", "created_at")
+    __slots__ = ("sample_id", "version", "annotator", "origin", "checksum", "created_at", "sources")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SOURCES_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     version: int
     annotator: str
     origin: LabelOrigin
     checksum: str
     created_at: float
-    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ..., checksum: _Optional[str] = ..., created_at: _Optional[float] = ...) -> None: ...
+    sources: _containers.RepeatedCompositeFieldContainer[LabelSource]
+    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ..., checksum: _Optional[str] = ..., created_at: _Optional[float] = ..., sources: _Optional[_Iterable[_Union[LabelSource, _Mapping]]] = ...) -> None: ...
+
+class LabelSource(_message.Message):
+    __slots__ = ("version", "annotator", "weight")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    annotator: str
+    weight: float
+    def __init__(self, version: _Optional[int] = ..., annotator: _Optional[str] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class SubmitLabelResponse(_message.Message):
     __slots__ = ("label",)

@@ -169,6 +169,31 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerResponse.FromString,
                 _registered_method=True)
+        self.SetOverlap = channel.unary_unary(
+                '/labelassist.v1.SelectorService/SetOverlap',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetOverlapRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetOverlapResponse.FromString,
+                _registered_method=True)
+        self.BuildConsensus = channel.unary_unary(
+                '/labelassist.v1.SelectorService/BuildConsensus',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.BuildConsensusRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.BuildConsensusResponse.FromString,
+                _registered_method=True)
+        self.ListAdjudication = channel.unary_unary(
+                '/labelassist.v1.SelectorService/ListAdjudication',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListAdjudicationRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListAdjudicationResponse.FromString,
+                _registered_method=True)
+        self.Adjudicate = channel.unary_unary(
+                '/labelassist.v1.SelectorService/Adjudicate',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AdjudicateRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AdjudicateResponse.FromString,
+                _registered_method=True)
+        self.AnnotatorQuality = channel.unary_unary(
+                '/labelassist.v1.SelectorService/AnnotatorQuality',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityResponse.FromString,
+                _registered_method=True)
 
 
 class SelectorServiceServicer(object):
@@ -391,6 +416,53 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetOverlap(self, request, context):
+        """Sets how many different annotators label a sample, for all samples or a
+        share of them chosen by name (admins). Leases follow at once: a shared
+        sample stays leasable until that many annotators submitted, never to
+        one annotator twice, and is offered between fresh samples.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BuildConsensus(self, request, context):
+        """Merges each sample's annotators' newest labels into a consensus, stored
+        as a label version (origin CONSENSUS) that names the versions it came
+        from and their weights (reviewers and admins). Annotators are weighted
+        by their agreement with the consensus, estimated from the labels.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAdjudication(self, request, context):
+        """The project's samples labelled by several annotators, the most
+        disputed first, with each annotator's label version and the consensus
+        (reviewers and admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Adjudicate(self, request, context):
+        """A reviewer settles a disputed sample: the chosen version (the consensus
+        or one annotator's) becomes the newest (origin ADJUDICATED, naming it)
+        and is accepted. An edit is submitted as a new label and accepted with
+        ReviewLabel (reviewers and admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnnotatorQuality(self, request, context):
+        """Each annotator's estimated accuracy and kinds of disagreement. Admins
+        see everyone; anyone else only themselves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SelectorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -528,6 +600,31 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.UndoFindingAnswer,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerResponse.SerializeToString,
+            ),
+            'SetOverlap': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetOverlap,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetOverlapRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetOverlapResponse.SerializeToString,
+            ),
+            'BuildConsensus': grpc.unary_unary_rpc_method_handler(
+                    servicer.BuildConsensus,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.BuildConsensusRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.BuildConsensusResponse.SerializeToString,
+            ),
+            'ListAdjudication': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAdjudication,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListAdjudicationRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.ListAdjudicationResponse.SerializeToString,
+            ),
+            'Adjudicate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Adjudicate,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AdjudicateRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AdjudicateResponse.SerializeToString,
+            ),
+            'AnnotatorQuality': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnotatorQuality,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1259,6 +1356,141 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/UndoFindingAnswer',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.UndoFindingAnswerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetOverlap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/SetOverlap',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetOverlapRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetOverlapResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BuildConsensus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/BuildConsensus',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.BuildConsensusRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.BuildConsensusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAdjudication(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/ListAdjudication',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListAdjudicationRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.ListAdjudicationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Adjudicate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/Adjudicate',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AdjudicateRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AdjudicateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnotatorQuality(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/AnnotatorQuality',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,130 @@
+"""The calls of :class:`~labelassist.client.sdk.LabelAssistClient` on
+projects several annotators label: overlap settings, consensus,
+adjudication and annotator quality."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from labelassist.proto.v1 import selector_pb2
+
+
+class AgreementCalls:
+    """Mixed into the client, which provides ``selector`` (the selector's
+    stub) and ``_unary`` (a call with the client's deadline and retries)."""
+
+    selector: Any
+    _unary: Callable[[Any, Any], Any]
+
+    def set_overlap(self, project: str, annotators: int, share: float = 0.0) -> selector_pb2.SetOverlapResponse:
+        """Have several different annotators label a project's samples (admins).
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        annotators : int
+            Different annotators per shared sample (1 to 10; 1: each sample once).
+        share : float
+            The share of samples that are shared, chosen by their names
+            (e.g. 0.1 for one in ten; 0 for all). Gold samples always are.
+
+        Returns
+        -------
+        SetOverlapResponse
+            ``.project`` with its ``overlap`` settings and ``.changed``, the
+            samples whose wanted number of annotators changed.
+        """
+        return self._unary(self.selector.SetOverlap, selector_pb2.SetOverlapRequest(
+            project=project, overlap=selector_pb2.OverlapSettings(annotators=annotators, share=share)))
+
+    def build_consensus(self, project: str, sample_ids: Iterable[int] = ()) -> selector_pb2.BuildConsensusResponse:
+        """Merge each sample's annotators' newest labels into a consensus
+        label version that names its sources (reviewers and admins).
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        sample_ids : iterable of int
+            The samples to merge; every sample two or more annotators
+            labelled when empty.
+
+        Returns
+        -------
+        BuildConsensusResponse
+            ``.built`` (the new versions, origin CONSENSUS, each with its
+            ``sources``), ``.unchanged`` and ``.weights`` (each annotator's
+            weight and agreement with the consensus).
+        """
+        return self._unary(self.selector.BuildConsensus, selector_pb2.BuildConsensusRequest(
+            project=project, sample_ids=list(sample_ids)))
+
+    def adjudication_queue(self, project: str, limit: int = 100, tolerance: float = 0.0
+                           ) -> list[selector_pb2.AdjudicationItem]:
+        """The samples several annotators labelled, the most disputed first
+        (reviewers and admins).
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        limit : int
+            At most this many samples.
+        tolerance : float
+            Outline tolerance in pixels for boundary F1 (0: 2).
+
+        Returns
+        -------
+        list of AdjudicationItem
+            Each with its ``disagreement`` (1 - mean matched-object F1),
+            each annotator's label version and the consensus version.
+        """
+        return list(self._unary(self.selector.ListAdjudication, selector_pb2.ListAdjudicationRequest(
+            project=project, limit=limit, tolerance=tolerance)).items)
+
+    def adjudicate(self, sample_id: int, version: int, reviewer: str = "", comment: str = ""
+                   ) -> selector_pb2.LabelVersion:
+        """Settle a disputed sample: the chosen version (the consensus or
+        one annotator's) becomes the newest and is accepted (reviewers and
+        admins). To settle with an edit, submit it and accept it with
+        :meth:`review_label`.
+
+        Parameters
+        ----------
+        sample_id : int
+            The sample.
+        version : int
+            The label version chosen.
+        reviewer, comment : str
+            Who decides (the token's identity when authentication is on), and why.
+
+        Returns
+        -------
+        LabelVersion
+            The sample's newest version now.
+        """
+        return self._unary(self.selector.Adjudicate, selector_pb2.AdjudicateRequest(
+            sample_id=sample_id, version=version, reviewer=reviewer, comment=comment)).label
+
+    def annotator_quality(self, project: str, annotator: str = "", tolerance: float = 0.0
+                          ) -> list[selector_pb2.AnnotatorQuality]:
+        """Each annotator's estimated accuracy and kinds of disagreement.
+        A project's admins see everyone; anyone else only themselves.
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        annotator : str
+            One annotator; empty for all the caller may see.
+        tolerance : float
+            Outline tolerance in pixels for boundary F1 (0: 2).
+
+        Returns
+        -------
+        list of AnnotatorQuality
+        """
+        return list(self._unary(self.selector.AnnotatorQuality, selector_pb2.AnnotatorQualityRequest(
+            project=project, annotator=annotator, tolerance=tolerance)).annotators)

@@ -1,0 +1,219 @@
+"""A project's labels by several annotators, read from the store and
+measured: the consensus of each sample stored as a label version naming its
+sources, the adjudication queue (most disputed first), and each annotator's
+estimated quality. The measures are the imaging floor's; this module reads
+and writes the store."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import sqlalchemy as sa
+
+from labelassist.imaging.agreement import pair_agreement
+from labelassist.imaging.annotator_quality import DisagreementKinds, consensus_weights, disagreement_kinds
+from labelassist.runtime.errors import NotFoundError
+from labelassist.selector.records import DERIVED_ORIGINS, LabelVersion, Project
+from labelassist.selector.schema import reviews
+from labelassist.selector.store import Store, row_id
+
+DEFAULT_TOLERANCE = 2.0
+CONSENSUS = "consensus"
+
+
+@dataclass
+class SampleLabels:
+    """One sample's newest own label of each annotator, and its history."""
+
+    sample_id: int
+    stem: str
+    history: list[LabelVersion]
+    own: dict[str, LabelVersion]
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def annotator_labels(store: Store, project: Project, sample_ids: Sequence[int] = (), least: int = 2
+                     ) -> list[SampleLabels]:
+    """The project's samples labelled by at least ``least`` annotators (of
+    ``sample_ids`` when given), with each annotator's newest own label."""
+    if sample_ids:
+        rows = [store.sample(row_id(i)) for i in sample_ids]
+        foreign = [row.id for row in rows if row.project_id != project.id]
+        if foreign:
+            raise NotFoundError(f"project {project.name!r} has no sample {', '.join(map(str, foreign))}")
+    else:
+        rows = list(store.samples(project, labeled_only=True))
+    found = []
+    for row in rows:
+        history = store.label_history(row.id)
+        own = {version.annotator: version for version in history if version.origin not in DERIVED_ORIGINS}
+        if len(own) >= least:
+            found.append(SampleLabels(row.id, row.stem, history, own,
+                                      {name: store.blobs.get(v.checksum) for name, v in own.items()}))
+    return found
+
+
+def build_consensus(store: Store, project: Project, sample_ids: Sequence[int] = ()
+                    ) -> tuple[list[LabelVersion], int, dict[str, float], dict[str, float]]:
+    """Merge each sample's annotators' labels into a consensus version.
+
+    Weights are estimated over every sample of the project two or more
+    annotators labelled (:func:`~labelassist.imaging.annotator_quality.consensus_weights`);
+    the consensus is stored for ``sample_ids`` (all such samples when empty).
+
+    Returns
+    -------
+    built : list of LabelVersion
+        The consensus versions stored now.
+    unchanged : int
+        Samples whose newest version is already the same consensus.
+    weights, agreement : dict
+        Each annotator's weight and mean matched F1 against the consensus.
+    """
+    shared = annotator_labels(store, project)
+    weights, agreement, merged = consensus_weights([s.masks for s in shared])
+    wanted = {row_id(i) for i in sample_ids}
+    if wanted:
+        missing = wanted - {s.sample_id for s in shared}
+        if missing:
+            annotator_labels(store, project, sorted(missing), least=0)  # NOT_FOUND for another project's
+            raise ValueError(f"sample(s) {', '.join(map(str, sorted(missing)))} have fewer than two annotators' "
+                             "labels: nothing to merge yet")
+    built, unchanged = [], 0
+    for sample, consensus in zip(shared, merged):
+        if wanted and sample.sample_id not in wanted:
+            continue
+        sources = {v.version: weights[name] for name, v in sample.own.items()}
+        version, new = store.add_derived_label(sample.sample_id, CONSENSUS, consensus, CONSENSUS, sources)
+        if new:
+            built.append(version)
+        else:
+            unchanged += 1
+    return built, unchanged, weights, agreement
+
+
+def adjudication_queue(store: Store, project: Project, limit: int = 100, tolerance: float = DEFAULT_TOLERANCE
+                       ) -> list[dict]:
+    """The samples several annotators labelled, most disputed first: by
+    1 - mean matched-object F1 over pairs of annotators, then by the lower
+    mean boundary F1."""
+    if not 1 <= limit <= 10_000:
+        raise ValueError(f"'limit' must be 1 to 10000, got {limit}")
+    items = []
+    for sample in annotator_labels(store, project):
+        measured = [pair_agreement(sample.masks[a], sample.masks[b], tolerance)
+                    for a, b in itertools.combinations(sorted(sample.masks), 2)]
+        mean_f1 = float(np.mean([m.f1 for m in measured]))
+        consensus = [v.version for v in sample.history if v.origin == CONSENSUS]
+        items.append({"sample_id": sample.sample_id, "stem": sample.stem, "disagreement": 1 - mean_f1,
+                      "mean_f1": mean_f1, "mean_boundary_f1": float(np.mean([m.boundary_f1 for m in measured])),
+                      "labels": sorted(sample.own.values(), key=lambda v: v.version),
+                      "consensus_version": consensus[-1] if consensus else 0,
+                      "newest_version": sample.history[-1].version})
+    items.sort(key=lambda item: (-item["disagreement"], item["mean_boundary_f1"], item["sample_id"]))
+    return items[:limit]
+
+
+def adjudicate(store: Store, sample_id: int, version: int, reviewer: str, comment: str = "") -> LabelVersion:
+    """The reviewer's choice among the sample's versions becomes its newest
+    (a copy, origin "adjudicated", naming the chosen one, unless it is the
+    newest already) and is accepted."""
+    history = store.label_history(row_id(sample_id))
+    if not history:
+        raise NotFoundError(f"sample {sample_id} has no label versions to choose from")
+    if not 1 <= version <= len(history):
+        raise NotFoundError(f"sample {sample_id} has label versions 1 to {len(history)}, not {version}")
+    chosen = history[version - 1]
+    if version != history[-1].version:
+        chosen, _ = store.add_derived_label(sample_id, reviewer, store.blobs.get(chosen.checksum), "adjudicated",
+                                            {version: 1.0})
+    store.review_label(sample_id, reviewer, "accepted", comment, chosen.version)
+    return chosen
+
+
+def verdicts(store: Store, sample_ids: Sequence[int]) -> dict[tuple[int, int], str]:
+    """The newest verdict on each reviewed (sample, version) of the samples."""
+    found: dict[tuple[int, int], str] = {}
+    with store.reader.connect() as connection:
+        for start in range(0, len(sample_ids), 500):
+            for row in connection.execute(sa.select(reviews).where(reviews.c.sample_id.in_(
+                    list(sample_ids[start:start + 500]))).order_by(reviews.c.id)):
+                found[(row.sample_id, row.version)] = row.verdict
+    return found
+
+
+def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT_TOLERANCE,
+                      annotators: Sequence[str] = ()) -> list[dict]:
+    """Each annotator's estimated accuracy, with what it rests on.
+
+    Against gold labels where a sample has one, else against a reviewer's
+    adjudicated choice, else against the consensus of the sample's annotators (estimated with weights as in
+    :func:`build_consensus`): matched-object F1, boundary F1 and the kinds
+    of disagreement. Reviewers' verdicts on their versions (an adjudicated
+    pick counts as accepted) give an acceptance rate. The accuracy is the
+    mean of what exists of: the mean of F1 and boundary F1 against gold,
+    the same against consensus, and the acceptance rate.
+    """
+    everyone = annotator_labels(store, project, least=1)
+    shared = [s for s in everyone if len(s.own) >= 2]
+    weights, _, merged = consensus_weights([s.masks for s in shared])
+    consensus = {s.sample_id: m for s, m in zip(shared, merged)}
+    gold = store.gold_checksums(project.id)
+    verdict = verdicts(store, [s.sample_id for s in everyone])
+    for sample in everyone:
+        for version in sample.history:
+            if version.origin == "adjudicated":
+                for source, _, _ in version.sources:
+                    verdict.setdefault((sample.sample_id, source), "accepted")
+    table: dict[str, dict] = {}
+    for sample in everyone:
+        reference = _reference(store, sample, gold, consensus)
+        for name, version in sample.own.items():
+            if annotators and name not in annotators:
+                continue
+            entry = table.setdefault(name, {"annotator": name, "samples": 0, "consensus": [], "gold": [],
+                                            "accepted": 0, "rejected": 0, "kinds": DisagreementKinds()})
+            entry["samples"] += 1
+            said = verdict.get((sample.sample_id, version.version))
+            if said in ("accepted", "rejected"):
+                entry[said] += 1
+            if reference is None:
+                continue
+            measured = pair_agreement(sample.masks[name], reference, tolerance)
+            entry["gold" if sample.sample_id in gold else "consensus"].append((measured.f1, measured.boundary_f1))
+            entry["kinds"] = entry["kinds"].add(disagreement_kinds(sample.masks[name], reference))
+    return [_summary(entry, weights.get(entry["annotator"], 0.0)) for _, entry in sorted(table.items())]
+
+
+def _reference(store: Store, sample: SampleLabels, gold: dict[int, str], consensus: dict[int, np.ndarray]
+               ) -> np.ndarray | None:
+    """What an annotator's label of the sample is measured against: its
+    gold label, else a reviewer's adjudicated choice, else the consensus."""
+    if sample.sample_id in gold:
+        return store.blobs.get(gold[sample.sample_id])
+    settled = [v for v in sample.history if v.origin == "adjudicated"]
+    return store.blobs.get(settled[-1].checksum) if settled else consensus.get(sample.sample_id)
+
+
+def _summary(entry: dict, weight: float) -> dict:
+    parts = {}
+    for kind in ("consensus", "gold"):
+        values = np.array(entry[kind]).reshape(-1, 2)
+        parts[f"{kind}_samples"] = len(values)
+        parts[f"{kind}_f1"] = float(values[:, 0].mean()) if len(values) else 0.0
+        parts[f"{kind}_boundary_f1"] = float(values[:, 1].mean()) if len(values) else 0.0
+    evidence = [(parts[f"{k}_f1"] + parts[f"{k}_boundary_f1"]) / 2 for k in ("gold", "consensus")
+                if parts[f"{k}_samples"]]
+    reviewed = entry["accepted"] + entry["rejected"]
+    if reviewed:
+        evidence.append(entry["accepted"] / reviewed)
+    return {"annotator": entry["annotator"], "accuracy": float(np.mean(evidence)) if evidence else 0.0,
+            "samples": entry["samples"], "accepted": entry["accepted"], "rejected": entry["rejected"],
+            "kinds": entry["kinds"], "weight": weight, **parts}
+
+
+__all__ = ["SampleLabels", "adjudicate", "adjudication_queue", "annotator_labels", "annotator_quality",
+           "build_consensus", "verdicts"]
