@@ -192,7 +192,7 @@ def run_pool(database: str, size: int, distinct_reference: bool, counts: dict) -
                     client.progress("pool")
                     progress.append(time.perf_counter() - started)
                     started = time.perf_counter()
-                    client.selector.ListSamples(selector_pb2.ListSamplesRequest(project="pool"))
+                    client.selector.stub.ListSamples(selector_pb2.ListSamplesRequest(project="pool"))
                     listing.append(time.perf_counter() - started)
             result["progress"], result["list_first_page"] = percentiles(progress), percentiles(listing)
             result["peak_memory_mib"] = selector.peak_memory_mib()

@@ -1,21 +1,20 @@
-"""The calls of :class:`~labelassist.client.sdk.LabelAssistClient` on
-projects several annotators label: overlap settings, consensus,
-adjudication and annotator quality."""
+"""The selector's calls on projects several annotators label: overlap
+settings, consensus, adjudication and annotator quality
+(``client.agreement``; the client's top-level methods of the same names
+are shortcuts)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
+from labelassist.client.transport import Facade
 from labelassist.proto.v1 import selector_pb2
 
 
-class AgreementCalls:
-    """Mixed into the client, which provides ``selector`` (the selector's
-    stub) and ``_unary`` (a call with the client's deadline and retries)."""
+class Agreement(Facade):
+    """Overlap, consensus, adjudication and annotator quality, on the selector."""
 
-    selector: Any
-    _unary: Callable[[Any, Any], Any]
+    service = "selector"
 
     def set_overlap(self, project: str, annotators: int, share: float = 0.0) -> selector_pb2.SetOverlapResponse:
         """Have several different annotators label a project's samples (admins).
@@ -36,7 +35,7 @@ class AgreementCalls:
             ``.project`` with its ``overlap`` settings and ``.changed``, the
             samples whose wanted number of annotators changed.
         """
-        return self._unary(self.selector.SetOverlap, selector_pb2.SetOverlapRequest(
+        return self.transport.unary(self.stub.SetOverlap, selector_pb2.SetOverlapRequest(
             project=project, overlap=selector_pb2.OverlapSettings(annotators=annotators, share=share)))
 
     def build_consensus(self, project: str, sample_ids: Iterable[int] = ()) -> selector_pb2.BuildConsensusResponse:
@@ -58,7 +57,7 @@ class AgreementCalls:
             ``sources``), ``.unchanged`` and ``.weights`` (each annotator's
             weight and agreement with the consensus).
         """
-        return self._unary(self.selector.BuildConsensus, selector_pb2.BuildConsensusRequest(
+        return self.transport.unary(self.stub.BuildConsensus, selector_pb2.BuildConsensusRequest(
             project=project, sample_ids=list(sample_ids)))
 
     def adjudication_queue(self, project: str, limit: int = 100, tolerance: float = 0.0
@@ -81,7 +80,7 @@ class AgreementCalls:
             Each with its ``disagreement`` (1 - mean matched-object F1),
             each annotator's label version and the consensus version.
         """
-        return list(self._unary(self.selector.ListAdjudication, selector_pb2.ListAdjudicationRequest(
+        return list(self.transport.unary(self.stub.ListAdjudication, selector_pb2.ListAdjudicationRequest(
             project=project, limit=limit, tolerance=tolerance)).items)
 
     def adjudicate(self, sample_id: int, version: int, reviewer: str = "", comment: str = ""
@@ -105,7 +104,7 @@ class AgreementCalls:
         LabelVersion
             The sample's newest version now.
         """
-        return self._unary(self.selector.Adjudicate, selector_pb2.AdjudicateRequest(
+        return self.transport.unary(self.stub.Adjudicate, selector_pb2.AdjudicateRequest(
             sample_id=sample_id, version=version, reviewer=reviewer, comment=comment)).label
 
     def annotator_quality(self, project: str, annotator: str = "", tolerance: float = 0.0
@@ -126,5 +125,5 @@ class AgreementCalls:
         -------
         list of AnnotatorQuality
         """
-        return list(self._unary(self.selector.AnnotatorQuality, selector_pb2.AnnotatorQualityRequest(
+        return list(self.transport.unary(self.stub.AnnotatorQuality, selector_pb2.AnnotatorQualityRequest(
             project=project, annotator=annotator, tolerance=tolerance)).annotators)

@@ -4,11 +4,22 @@ so callers never handle protobuf messages or enum numbers."""
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from labelassist.proto.v1 import common_pb2, inspect_pb2
+from labelassist.proto.v1 import common_pb2, inspect_pb2, selector_pb2
+
+
+def _plain(cls, message):
+    """A dataclass of plain values from the message fields of the same names
+    (repeated fields as tuples), for results that mirror the contract."""
+    values = {}
+    for item in fields(cls):
+        value = getattr(message, item.name)
+        values[item.name] = tuple(value) if hasattr(value, "__len__") and not isinstance(value, (str, bytes)) \
+            else value
+    return cls(**values)
 
 
 @dataclass
@@ -208,5 +219,136 @@ class LabelErrorRanking:
                    list(message.skipped))
 
 
-__all__ = ["Box", "Calibration", "Finding", "Inspection", "LabelErrorRanking", "ObjectMeasurement", "PrelabelOutcome",
-           "Severity", "SuspectedError"]
+@dataclass(frozen=True)
+class SampleOrigin:
+    """Where a sample lies in its source file (empty ``file``: it came as a
+    plain image): the file's axes and shape, the plane (t, z) and tile (y, x,
+    height, width), the channel (-1: all), the scene, the channel names and
+    the pixel size in micrometres (0: not said)."""
+    file: str = ""
+    axes: str = ""
+    shape: tuple[int, ...] = ()
+    t: int = 0
+    z: int = 0
+    y: int = 0
+    x: int = 0
+    height: int = 0
+    width: int = 0
+    channel: int = 0
+    scene: str = ""
+    channel_names: tuple[str, ...] = ()
+    physical_size_x: float = 0.0
+    physical_size_y: float = 0.0
+    physical_size_z: float = 0.0
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.SampleOrigin) -> SampleOrigin:
+        return _plain(cls, message)
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    """What the selector stores about a sample: its id, project, name
+    (``stem``) and sequence, whether it is labelled and the newest label
+    version, where it came from, the newest review of that version
+    ("accepted", "rejected" or "") with its comment and reviewer, and the
+    image's content digest."""
+    sample_id: int
+    project: str = ""
+    stem: str = ""
+    sequence: str = ""
+    labeled: bool = False
+    label_version: int = 0
+    origin: SampleOrigin = field(default_factory=SampleOrigin)
+    review: str = ""
+    review_comment: str = ""
+    reviewer: str = ""
+    image_digest: str = ""
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.SampleInfo) -> SampleInfo:
+        return cls(int(message.sample_id), message.project, message.stem, message.sequence, message.labeled,
+                   int(message.label_version), SampleOrigin.from_proto(message.origin), message.review,
+                   message.review_comment, message.reviewer, message.image_digest)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A sample leased to an annotator until ``lease_expires_at`` (seconds
+    since the epoch), and the ``strategy`` that chose it; ``exhausted`` (and
+    no sample) when every sample is labelled or leased."""
+    exhausted: bool
+    sample: SampleInfo | None
+    lease_expires_at: float = 0.0
+    strategy: str = ""
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.NextSampleResponse) -> Lease:
+        if message.exhausted:
+            return cls(True, None, 0.0, message.strategy)
+        return cls(False, SampleInfo.from_proto(message.sample), message.lease_expires_at, message.strategy)
+
+
+@dataclass(frozen=True)
+class Leases:
+    """Several leases at once, best first (``leased`` empty when the pool is done)."""
+    leased: list[Lease]
+    strategy: str = ""
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.NextSamplesResponse) -> Leases:
+        return cls([Lease(False, SampleInfo.from_proto(item.sample), item.lease_expires_at, message.strategy)
+                    for item in message.leased], message.strategy)
+
+
+@dataclass
+class Sample:
+    """A sample as fetched: its :class:`SampleInfo` and arrays ("image",
+    "label" or "prelabel", as asked for and stored)."""
+    info: SampleInfo
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def message(self) -> SampleInfo:
+        """The sample's info (the name a wire envelope gives it)."""
+        return self.info
+
+    @property
+    def image(self) -> np.ndarray | None:
+        return self.arrays.get("image")
+
+    @property
+    def label(self) -> np.ndarray | None:
+        return self.arrays.get("label")
+
+    @property
+    def prelabel(self) -> np.ndarray | None:
+        return self.arrays.get("prelabel")
+
+    def require(self, name: str) -> np.ndarray:
+        """The array ``name``; a ValueError naming the arrays there are when it is missing."""
+        if name not in self.arrays:
+            raise ValueError(f"missing array '{name}' (sent: {', '.join(sorted(self.arrays)) or 'none'})")
+        return self.arrays[name]
+
+
+@dataclass(frozen=True)
+class LabelVersion:
+    """One stored version of a sample's label: who made it, how (``origin``,
+    the contract's ``LabelOrigin`` number), its checksum and when."""
+    sample_id: int
+    version: int
+    annotator: str = ""
+    origin: int = 0
+    checksum: str = ""
+    created_at: float = 0.0
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.LabelVersion) -> LabelVersion:
+        return cls(int(message.sample_id), int(message.version), message.annotator, int(message.origin),
+                   message.checksum, message.created_at)
+
+
+__all__ = ["Box", "Calibration", "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
+           "ObjectMeasurement", "PrelabelOutcome", "Sample", "SampleInfo", "SampleOrigin", "Severity",
+           "SuspectedError"]

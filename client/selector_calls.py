@@ -1,5 +1,5 @@
-"""The selector's calls of :class:`~labelassist.client.sdk.LabelAssistClient`:
-projects, samples, leases, labels."""
+"""``client.selector``: the selector's calls (projects, samples, leases,
+labels, reviews, answers to findings), through the SDK's transport."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import grpc
 import numpy as np
 
 from labelassist.client.inputs import checked_arrays, enum_value, flag
-from labelassist.client.steps import StepLike, as_call, as_calls, assist_settings, inspection_settings
+from labelassist.client.results import LabelVersion, Lease, Leases, Sample, SampleInfo
+from labelassist.client.steps import StepLike, as_call, assist_settings, inspection_settings
+from labelassist.client.transport import Facade
 from labelassist.proto.v1 import common_pb2, selector_pb2
 from labelassist.proto.wire.paging import all_pages
-from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
 ADD_MESSAGE_BYTES = 1 << 20  # small samples share a message of about this size
 
@@ -27,11 +28,16 @@ def as_origin(origin: Mapping[str, Any] | None) -> selector_pb2.SampleOrigin | N
     return selector_pb2.SampleOrigin(**{k: v for k, v in origin.items() if k in known})
 
 
-class SelectorCalls:
-    """Mixed into the client, which provides the stub and the call helpers."""
+class Selector(Facade):
+    """The selector service: projects and their settings, samples, leases,
+    labels and reviews. Results are the SDK's types where one exists
+    (:class:`~labelassist.client.results.Lease`, ``Sample``, ``SampleInfo``,
+    ``LabelVersion``), else the contract's message."""
+
+    service = "selector"
 
     def list_strategies(self) -> list[common_pb2.NamedSpec]:
-        return list(self._unary(self.selector.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
+        return list(self.transport.unary(self.stub.ListStrategies, selector_pb2.ListStrategiesRequest()).strategies)
 
     def create_project(self, name: str, lease_seconds: float = 0.0, strategy: str = "",
                        criteria: Iterable[StepLike] = (), disabled: Iterable[str] = (),
@@ -64,16 +70,16 @@ class SelectorCalls:
         AlreadyExistsError
             A project of that name exists.
         """
-        return self._unary(self.selector.CreateProject, selector_pb2.CreateProjectRequest(
+        return self.transport.unary(self.stub.CreateProject, selector_pb2.CreateProjectRequest(
             name=name, lease_seconds=lease_seconds, strategy=strategy,
             inspection=inspection_settings(criteria, disabled),
             assist=assist_settings(preprocess, method, postprocess))).project
 
     def list_projects(self) -> list[selector_pb2.Project]:
-        return list(self._unary(self.selector.ListProjects, selector_pb2.ListProjectsRequest()).projects)
+        return list(self.transport.unary(self.stub.ListProjects, selector_pb2.ListProjectsRequest()).projects)
 
     def get_project(self, project: str) -> selector_pb2.Project:
-        return self._unary(self.selector.GetProject, selector_pb2.GetProjectRequest(project=project)).project
+        return self.transport.unary(self.stub.GetProject, selector_pb2.GetProjectRequest(project=project)).project
 
     def delete_project(self, project: str) -> selector_pb2.DeleteProjectResponse:
         """Delete a project with its samples, labels and settings (project admins).
@@ -95,7 +101,7 @@ class SelectorCalls:
         PermissionDeniedError
             The caller is not the project's admin.
         """
-        return self._unary(self.selector.DeleteProject, selector_pb2.DeleteProjectRequest(project=project))
+        return self.transport.unary(self.stub.DeleteProject, selector_pb2.DeleteProjectRequest(project=project))
 
     def rename_project(self, project: str, new_name: str) -> selector_pb2.Project:
         """Give a project a new name; its samples, labels and settings stay
@@ -108,7 +114,7 @@ class SelectorCalls:
         NotFoundError
             No project ``project``.
         """
-        return self._unary(self.selector.RenameProject, selector_pb2.RenameProjectRequest(
+        return self.transport.unary(self.stub.RenameProject, selector_pb2.RenameProjectRequest(
             project=project, new_name=new_name)).project
 
     def delete_sample(self, sample_id: int = 0, project: str = "", stem: str = ""
@@ -122,7 +128,7 @@ class SelectorCalls:
         DeleteSampleResponse
             How many label versions were deleted, and blobs removed.
         """
-        return self._unary(self.selector.DeleteSample, selector_pb2.DeleteSampleRequest(
+        return self.transport.unary(self.stub.DeleteSample, selector_pb2.DeleteSampleRequest(
             sample_id=sample_id, project=project, stem=stem))
 
     def set_inspection(self, project: str, criteria: Iterable[StepLike] = (),
@@ -130,7 +136,7 @@ class SelectorCalls:
         """Replace the project's inspection settings: criterion parameters,
         criteria that do not apply, and the confidence below which warnings
         are only info (admins)."""
-        return self._unary(self.selector.SetInspection, selector_pb2.SetInspectionRequest(
+        return self.transport.unary(self.stub.SetInspection, selector_pb2.SetInspectionRequest(
             project=project, inspection=inspection_settings(criteria, disabled, min_confidence))).project
 
     def set_assist(self, project: str, preprocess: Iterable[StepLike] = (), method: StepLike | None = None,
@@ -144,12 +150,12 @@ class SelectorCalls:
         InvalidArgumentError
             An unknown operation, one of the wrong family, or a bad parameter.
         """
-        return self._unary(self.selector.SetAssist, selector_pb2.SetAssistRequest(
+        return self.transport.unary(self.stub.SetAssist, selector_pb2.SetAssistRequest(
             project=project, assist=assist_settings(preprocess, method, postprocess))).project
 
     def register_dataset(self, project: str, path: str | Path) -> selector_pb2.RegisterDatasetResponse:
         """Register a dataset folder that lies on the server, inside its dataset roots."""
-        return self._unary(self.selector.RegisterDataset,
+        return self.transport.unary(self.stub.RegisterDataset,
                            selector_pb2.RegisterDatasetRequest(project=project, path=str(path)))
 
     def add_sample(self, project: str, stem: str, image: np.ndarray, sequence: str = "",
@@ -182,7 +188,7 @@ class SelectorCalls:
         params = selector_pb2.AddSampleParams(project=project, stem=stem, sequence=sequence,
                                               origin=as_origin(origin), gold=gold)
 
-        return self._upload(self.selector.AddSample, selector_pb2.AddSampleRequest, params,
+        return self.transport.upload(self.stub.AddSample, selector_pb2.AddSampleRequest, params,
                             {"image": image, "label": label, "prelabel": prelabel}).sample_id
 
     def add_samples(self, project: str, samples: Iterable[Mapping[str, Any]]
@@ -220,8 +226,7 @@ class SelectorCalls:
                                                       origin=as_origin(sample.get("origin")),
                                                       label_source=sample.get("label_source", ""),
                                                       gold=bool(sample.get("gold")))
-                for part in write_stream(selector_pb2.AddSampleRequest, "params", params, arrays,
-                                         self.compression):
+                for part in self.transport.parts(selector_pb2.AddSampleRequest, params, arrays):
                     message.parts.append(part)
                     size += part.ByteSize()
                 if size >= ADD_MESSAGE_BYTES:  # small samples share a message
@@ -231,14 +236,14 @@ class SelectorCalls:
                 yield message
 
         try:
-            return self.selector.AddSamples(messages(), timeout=max(self.timeout or 0, 3600))
+            return self.stub.AddSamples(messages(), timeout=max(self.transport.timeout or 0, 3600))
         except grpc.RpcError as error:
             if problems:
                 raise problems[0] from None
-            raise self._error(error, self.selector.AddSamples) from None
+            raise self.transport.error(error, self.stub.AddSamples) from None
 
     def next_sample(self, project: str, annotator: str,
-                    strategy: StepLike | None = None) -> selector_pb2.NextSampleResponse:
+                    strategy: StepLike | None = None) -> Lease:
         """Lease the next sample for an annotator.
 
         Parameters
@@ -250,7 +255,7 @@ class SelectorCalls:
 
         Returns
         -------
-        NextSampleResponse
+        Lease
             ``.sample`` and the lease's expiry, or ``.exhausted`` when every sample
             is labelled or leased.
 
@@ -262,45 +267,46 @@ class SelectorCalls:
         request = selector_pb2.NextSampleRequest(project=project, annotator=annotator)
         if strategy is not None:
             request.strategy.CopyFrom(as_call(strategy))
-        return self._unary(self.selector.NextSample, request)
+        return Lease.from_proto(self.transport.unary(self.stub.NextSample, request))
 
     def next_samples(self, project: str, annotator: str, count: int,
-                     strategy: StepLike | None = None) -> selector_pb2.NextSamplesResponse:
+                     strategy: StepLike | None = None) -> Leases:
         """Lease up to ``count`` samples at once, best first (samples the
         annotator already holds come first); ``.leased`` is empty when the
         pool is done."""
         request = selector_pb2.NextSamplesRequest(project=project, annotator=annotator, count=count)
         if strategy is not None:
             request.strategy.CopyFrom(as_call(strategy))
-        return self._unary(self.selector.NextSamples, request)
+        return Leases.from_proto(self.transport.unary(self.stub.NextSamples, request))
 
     def release_sample(self, sample_id: int, annotator: str, skip: bool = False, reason: str = "") -> bool:
         """Give a leased sample back; with ``skip`` (and why), the annotator
         is offered it again only when the rest of the pool is done. Whether
         they held the lease."""
-        return self._unary(self.selector.ReleaseSample, selector_pb2.ReleaseSampleRequest(
+        return self.transport.unary(self.stub.ReleaseSample, selector_pb2.ReleaseSampleRequest(
             sample_id=sample_id, annotator=annotator, skip=flag(skip, "skip"), reason=reason)).released
 
     def renew_lease(self, sample_id: int, annotator: str) -> float | None:
         """Keep a lease while working on the sample: its new expiry (seconds
         since the epoch), or None when the annotator holds no live lease."""
-        response = self._unary(self.selector.RenewLease, selector_pb2.RenewLeaseRequest(
+        response = self.transport.unary(self.stub.RenewLease, selector_pb2.RenewLeaseRequest(
             sample_id=sample_id, annotator=annotator))
         return response.lease_expires_at if response.renewed else None
 
     def get_sample(self, sample_id: int, with_image: bool = True, label_version: int = 0,
-                   annotator: str = "") -> Envelope:
-        """``.message`` is the SampleInfo; ``.arrays`` hold "image" and "label" (the newest version, or
-        ``label_version``) or "prelabel". With ``annotator``, a sample several annotators label shows only
-        that annotator's own label (as it always does to callers who may not read labels)."""
+                   annotator: str = "") -> Sample:
+        """The sample: ``.info`` (also ``.message``), and ``.arrays`` "image"
+        and "label" (the newest version, or ``label_version``) or "prelabel".
+        With ``annotator``, a sample several annotators label shows only that
+        annotator's own label (as it always does to callers who may not read labels)."""
         request = selector_pb2.GetSampleRequest(sample_id=sample_id, without_image=not with_image,
-                                                response_compression=self.compression, label_version=label_version,
-                                                annotator=annotator)
-        return self._with_retries(lambda: read_stream(self.selector.GetSample(request, timeout=self.timeout),
-                                                      "info", selector_pb2.SampleInfo), self.selector.GetSample)
+                                                response_compression=self.transport.compression,
+                                                label_version=label_version, annotator=annotator)
+        found = self.transport.download(self.stub.GetSample, request, "info", selector_pb2.SampleInfo)
+        return Sample(SampleInfo.from_proto(found.message), found.arrays)
 
     def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray,
-                     origin: str = "manual") -> selector_pb2.LabelVersion:
+                     origin: str = "manual") -> LabelVersion:
         """Store a label as the sample's next version.
 
         Parameters
@@ -325,10 +331,11 @@ class SelectorCalls:
             sample_id=sample_id, annotator=annotator,
             origin=enum_value(selector_pb2.LabelOrigin, origin, "LABEL_ORIGIN_", "origin"))
 
-        return self._upload(self.selector.SubmitLabel, selector_pb2.SubmitLabelRequest, params, {"mask": mask}).label
+        return LabelVersion.from_proto(self.transport.upload(self.stub.SubmitLabel, selector_pb2.SubmitLabelRequest,
+                                                             params, {"mask": mask}).label)
 
     def review_label(self, sample_id: int, reviewer: str, accept: bool, comment: str = "", version: int = 0
-                     ) -> selector_pb2.SampleInfo:
+                     ) -> SampleInfo:
         """Accept or reject a label version (0: the newest), with a comment
         the annotator sees (reviewers and admins).
 
@@ -337,9 +344,9 @@ class SelectorCalls:
         SampleInfo
             The sample, its ``review``, ``review_comment`` and ``reviewer`` set.
         """
-        return self._unary(self.selector.ReviewLabel, selector_pb2.ReviewLabelRequest(
+        return SampleInfo.from_proto(self.transport.unary(self.stub.ReviewLabel, selector_pb2.ReviewLabelRequest(
             sample_id=sample_id, version=version, reviewer=reviewer,
-            verdict="accepted" if flag(accept, "accept") else "rejected", comment=comment)).sample
+            verdict="accepted" if flag(accept, "accept") else "rejected", comment=comment)).sample)
 
     def answer_finding(self, project: str, finding, sample_id: int = 0, annotator: str = "",
                        outcome: str = "not_an_error", label_version: int = 0) -> selector_pb2.FindingAnswer:
@@ -383,7 +390,7 @@ class SelectorCalls:
                                             measured=finding.measured, bound=finding.bound,
                                             object_ids=list(finding.object_ids), annotator=annotator,
                                             outcome=outcome, label_version=label_version)
-        return self._unary(self.selector.AnswerFinding,
+        return self.transport.unary(self.stub.AnswerFinding,
                            selector_pb2.AnswerFindingRequest(project=project, answer=answer)).answer
 
     def finding_answers(self, project: str) -> list[selector_pb2.FindingAnswer]:
@@ -401,7 +408,7 @@ class SelectorCalls:
             with its ``outcome`` and, for a submitted label, the newest
             reviewer's verdict on it (``review``).
         """
-        return list(self._unary(self.selector.ListFindingAnswers,
+        return list(self.transport.unary(self.stub.ListFindingAnswers,
                                 selector_pb2.ListFindingAnswersRequest(project=project)).answers)
 
     def undo_finding_answer(self, answer_id: int, reviewer: str = "") -> selector_pb2.FindingAnswer:
@@ -428,44 +435,46 @@ class SelectorCalls:
             NOT_FOUND for an unknown answer, FAILED_PRECONDITION for one
             already taken back.
         """
-        return self._unary(self.selector.UndoFindingAnswer,
+        return self.transport.unary(self.stub.UndoFindingAnswer,
                            selector_pb2.UndoFindingAnswerRequest(answer_id=answer_id, reviewer=reviewer)).answer
 
-    def label_history(self, sample_id: int) -> list[selector_pb2.LabelVersion]:
-        return list(self._unary(self.selector.LabelHistory,
-                                selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions)
+    def label_history(self, sample_id: int) -> list[LabelVersion]:
+        """The sample's label versions, oldest first."""
+        return [LabelVersion.from_proto(version) for version in self.transport.unary(
+            self.stub.LabelHistory, selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions]
 
     def list_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
-                     ) -> list[selector_pb2.SampleInfo]:
+                     ) -> list[SampleInfo]:
         """Every sample of the project in pool order (read page by page)."""
         return list(self.iter_samples(project, labeled_only, page_size))
 
     def iter_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
-                     ) -> Iterator[selector_pb2.SampleInfo]:
+                     ) -> Iterator[SampleInfo]:
         """The project's samples in pool order, one page (``page_size``,
         0 = the server's default) fetched at a time."""
         request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only, page_size=page_size)
-        return all_pages(lambda r: self._unary(self.selector.ListSamples, r), request, "samples")
+        return map(SampleInfo.from_proto, all_pages(lambda r: self.transport.unary(self.stub.ListSamples, r), request,
+                                                    "samples"))
 
     def samples_page(self, project: str, page_token: str = "", page_size: int = 0, labeled_only: bool = False
-                     ) -> tuple[list[selector_pb2.SampleInfo], str]:
+                     ) -> tuple[list[SampleInfo], str]:
         """One page of the project's samples in pool order and the token of
         the next ("" after the last): for views that load as they scroll."""
-        response = self._unary(self.selector.ListSamples, selector_pb2.ListSamplesRequest(
+        response = self.transport.unary(self.stub.ListSamples, selector_pb2.ListSamplesRequest(
             project=project, labeled_only=labeled_only, page_size=page_size, page_token=page_token))
-        return list(response.samples), response.next_page_token
+        return [SampleInfo.from_proto(info) for info in response.samples], response.next_page_token
 
     def progress(self, project: str) -> selector_pb2.ProgressResponse:
         """Labelled and total samples, per annotator, scoring, and ``outlook``
         (set once two trainings at different label counts exist): what the
         next labels are predicted to add, and whether they still pay."""
-        return self._unary(self.selector.Progress, selector_pb2.ProgressRequest(project=project))
+        return self.transport.unary(self.stub.Progress, selector_pb2.ProgressRequest(project=project))
 
     def record_training(self, project: str, model: str, version: int, labels: int,
                         validation_dice: float) -> int:
         """Record a model trained on ``project``'s labels (assist does after a
         Train job); returns how many trainings the project has recorded."""
-        return self._unary(self.selector.RecordTraining, selector_pb2.RecordTrainingRequest(
+        return self.transport.unary(self.stub.RecordTraining, selector_pb2.RecordTrainingRequest(
             project=project, model=model, version=version, labels=labels,
             validation_dice=validation_dice)).recorded
 
@@ -486,5 +495,5 @@ class SelectorCalls:
         int
             How many labels were written.
         """
-        return self._unary(self.selector.ExportLabels, selector_pb2.ExportLabelsRequest(
+        return self.transport.unary(self.stub.ExportLabels, selector_pb2.ExportLabelsRequest(
             project=project, path=str(path), format=format)).written

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 
+from labelassist.client.selector_calls import Selector
 from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 
 
@@ -31,13 +32,17 @@ class TransferReport:
     created: bool = False  # an import with ``create`` that added samples: the project stays
 
 
-class TransferCalls:
-    """Mixed into the client, which provides ``iter_samples``, ``get_sample`` and ``add_samples``."""
+class Transfer:
+    """``client.transfer``: labels between a project and files in other
+    tools' formats, made of the selector's calls."""
+
+    def __init__(self, selector: Selector):
+        self.selector = selector
 
     def download_labels(self, project: str, output: str | Path, format: str = "ome-tiff", unique_ids: bool = True,
                         progress: Callable[[int], None] = lambda n: None, ngff: str = "0.4") -> TransferReport:
         """Write a project's labelled samples to a folder on this machine (where
-        :meth:`export_labels` writes into a folder on the server).
+        :meth:`Selector.export_labels` writes into a folder on the server).
 
         Parameters
         ----------
@@ -69,8 +74,8 @@ class TransferCalls:
         report = TransferReport(format)
 
         def samples() -> Iterator[LabelledImage]:
-            for info in self.iter_samples(project, labeled_only=True):
-                sample = self.get_sample(info.sample_id, with_image=chosen.with_images)
+            for info in self.selector.iter_samples(project, labeled_only=True):
+                sample = self.selector.get_sample(info.sample_id, with_image=chosen.with_images)
                 report.samples += 1
                 progress(report.samples)
                 yield LabelledImage(info.stem, sample.arrays.get("image"), sample.require("label"),
@@ -141,16 +146,16 @@ class TransferCalls:
                 report.failed.append((source.name, f"reading stopped: {describe_import_error(error)}"))
 
         if create:
-            self.create_project(project)
+            self.selector.create_project(project)
         try:
-            response = self.add_samples(project, entries())
+            response = self.selector.add_samples(project, entries())
         except BaseException:
             if create:  # a failed create leaves no project behind; its own error is the one to raise
                 with contextlib.suppress(grpc.RpcError):
-                    self.delete_project(project)
+                    self.selector.delete_project(project)
             raise
         if create and not response.total:
-            self.delete_project(project)
+            self.selector.delete_project(project)
         report.created = create and bool(response.total)
         report.added, report.existing = response.added, response.existing
         report.failed += [(r.stem, r.error) for r in response.rejected]

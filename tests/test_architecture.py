@@ -55,3 +55,21 @@ def test_every_benchmark_script_imports_and_has_a_main():
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(run.stdout.split()) == len(list((ROOT / "benchmarks").glob("bench_*.py")))
+
+
+def test_no_client_class_has_more_than_one_base_besides_its_qt_base():
+    """Composition, not slices: a window composes views over controllers and
+    the SDK facades over one transport. Exceptions are exempt: the SDK's
+    errors are also the built-in family a caller catches (``ValueError``)."""
+    import ast
+
+    qt = ("Q", "Signal")
+    mixed = []
+    for path in sorted((ROOT / "client").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                names = [ast.unparse(base) for base in node.bases]
+                own = [name for name in names if not name.split(".")[-1].startswith(qt)]
+                if len(own) > 1 and not any(name.endswith("Error") for name in names):
+                    mixed.append(f"{path.relative_to(ROOT)}:{node.name}({', '.join(names)})")
+    assert mixed == []

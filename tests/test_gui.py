@@ -61,7 +61,7 @@ def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, 
     project, image = gui_project
     window = _open_window(qtbot, stack, project)
     assert window.project == project
-    assert window.method_combo.count() > 5 and window.postprocess_list.count() > 3
+    assert window.panel.method_combo.count() > 5 and window.panel.postprocess_list.count() > 3
 
     # Next: the image, then its default pre-label, arrive on screen.
     with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
@@ -76,7 +76,7 @@ def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, 
     # Brush on background far from every nucleus, then undo it.
     row, col = _emptiest_point(prelabel)
     window.set_tool("brush")
-    window.brush_size.setValue(5)
+    window.tools.brush_size.setValue(5)
     _drag(window, [(row, col - 6), (row, col), (row, col + 6)])
     painted = window.canvas.editor.mask
     new_ids = set(np.unique(painted[prelabel != painted]).tolist())
@@ -86,7 +86,7 @@ def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, 
     assert np.array_equal(window.canvas.editor.mask, prelabel)
 
     # Paint the planted defect again: a blob on background.
-    window.brush_size.setValue(6)
+    window.tools.brush_size.setValue(6)
     _drag(window, [(row, col - 4), (row, col), (row, col + 4)])
     edited = window.canvas.editor.mask.copy()
     blob = edited != prelabel
@@ -104,7 +104,7 @@ def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, 
     flagged = [i for i, f in enumerate(window.findings) if f.criterion == "background_intensity"]
     assert flagged, [f.criterion for f in window.findings]
     assert blob_id in window.findings[flagged[0]].object_ids
-    window.warnings.setCurrentRow(flagged[0])
+    window.panel.warnings.setCurrentRow(flagged[0])
     assert window.canvas._highlights  # the outline is on screen
 
     # Submit: the selector holds exactly the edited mask.
@@ -116,7 +116,7 @@ def test_annotation_round_trip_through_the_desktop_client(qtbot, stack, client, 
     assert np.array_equal(stored, final)
     assert client.label_history(sample_id)[-1].annotator == "qt-test"
     _wait_idle(qtbot, window)
-    assert window.progress_label.text().startswith("1 / 1")
+    assert window.panel.progress_label.text().startswith("1 / 1")
     window.close()
 
 
@@ -134,8 +134,8 @@ def test_service_errors_reach_the_status_bar_not_a_crash(qtbot, stack):
     window = MainWindow(Connection.from_addresses(stack.addresses), project="no-such-project")
     qtbot.addWidget(window)
     _wait_idle(qtbot, window)
-    window.project_combo.addItem("no-such-project")
-    window.project_combo.setCurrentText("no-such-project")
+    window.panel.project_combo.addItem("no-such-project")
+    window.panel.project_combo.setCurrentText("no-such-project")
     window.next_sample()
     qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
     assert window.last_error is not None and "NOT_FOUND" in window.last_error
@@ -156,7 +156,7 @@ def test_submit_inspects_first_and_holds_a_label_with_warnings(qtbot, stack, cli
     _wait_idle(qtbot, window)
     row, col = _emptiest_point(window.canvas.editor.mask)
     window.set_tool("brush")
-    window.brush_size.setValue(6)
+    window.tools.brush_size.setValue(6)
     _drag(window, [(row, col - 4), (row, col), (row, col + 4)])
     edited = window.canvas.editor.mask.copy()
     sample_id = window.sample.sample_id
@@ -190,14 +190,14 @@ def test_a_new_project_from_a_local_dataset_folder(qtbot, stack, client, tmp_pat
         tifffile.imwrite(tmp_path / "images" / f"f{index}.tif", images[index])
     tifffile.imwrite(tmp_path / "labels" / "f0.tif", labels[0])
     window = _open_window(qtbot, stack, "")
-    assert "sequence_aware" in window.strategies
-    dialog = NewProjectDialog(window.strategies, window)
+    assert "sequence_aware" in window.projects.strategies
+    dialog = NewProjectDialog(window.projects.strategies, window)
     assert dialog.strategy.currentText() == "sequence_aware"
     name = f"from-folder-{np.random.default_rng().integers(1 << 30)}"
     steps = []
     window.busy.valueChanged.connect(steps.append)
     with qtbot.waitSignal(window.project_created, timeout=WAIT_MS):
-        window.create_project(name, "random", tmp_path)
+        window.projects.create_project(name, "random", tmp_path)
     _wait_idle(qtbot, window)
     assert window.project == name
     stored = client.list_samples(name)
@@ -206,7 +206,7 @@ def test_a_new_project_from_a_local_dataset_folder(qtbot, stack, client, tmp_pat
     assert steps[-1] == 3
     assert client.get_project(name).strategy == "random"
 
-    window.create_project(name, "random", tmp_path / "nothing-here")  # a bad folder: a clear error, no project
+    window.projects.create_project(name, "random", tmp_path / "nothing-here")  # a bad folder: a clear error, no project
     qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
     assert "no images in" in window.last_error and "nothing-here" in window.last_error
     window.close()
@@ -229,7 +229,7 @@ def test_inspection_settings_edited_in_the_client_reach_the_project(qtbot, stack
 
     dialog.min_confidence.setValue(0.7)
     with qtbot.waitSignal(window.inspection_saved, timeout=WAIT_MS):
-        window.save_inspection_settings(chosen, disabled, dialog.min_confidence.value())
+        window.projects.save_inspection_settings(chosen, disabled, dialog.min_confidence.value())
     settings = client.get_project(project).inspection
     assert [c.name for c in settings.criteria] == ["object_size"] and list(settings.disabled) == ["touching_border"]
     assert settings.min_confidence == pytest.approx(0.7)
@@ -248,12 +248,12 @@ def test_skip_passes_on_a_sample_with_a_reason_and_shows_the_next(qtbot, stack, 
     project, image = gui_project
     client.add_sample(project, "hela-1", hela_sample()[0][1], sequence="hela")
     window = _open_window(qtbot, stack, project)
-    window.auto_prelabel.setChecked(False)
+    window.panel.auto_prelabel.setChecked(False)
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
         qtbot.keyClick(window, Qt.Key.Key_N)
     _wait_idle(qtbot, window)
     first = window.sample.sample_id
-    window.skip_reason.setText("nuclei out of focus")
+    window.panel.skip_reason.setText("nuclei out of focus")
     with qtbot.waitSignal(window.sample_released, timeout=WAIT_MS), \
             qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
         qtbot.keyClick(window, Qt.Key.Key_K)
@@ -262,7 +262,7 @@ def test_skip_passes_on_a_sample_with_a_reason_and_shows_the_next(qtbot, stack, 
     assert client.progress(project).skipped == 1
 
     with qtbot.waitSignal(window.sample_released, timeout=WAIT_MS):
-        window.release_button.click()
+        window.panel.release_button.click()
     _wait_idle(qtbot, window)
     assert window.sample is None
     window.close()
@@ -273,7 +273,7 @@ def test_the_wheel_changes_no_choice_that_has_not_the_focus(qtbot, stack, gui_pr
     from PySide6.QtGui import QWheelEvent
 
     window = _open_window(qtbot, stack, gui_project[0])
-    combo = window.refine_combo
+    combo = window.panel.refine_combo
     assert combo.count() >= 2 and not combo.hasFocus()
     before = combo.currentText()
     wheel = QWheelEvent(QPointF(5, 5), QPointF(combo.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
@@ -285,7 +285,7 @@ def test_the_wheel_changes_no_choice_that_has_not_the_focus(qtbot, stack, gui_pr
 
 def test_a_missing_project_is_named_not_ignored(qtbot, stack):
     window = _open_window(qtbot, stack, "no-such-project")
-    assert window.sample_label.text() == "no project 'no-such-project': pick one, or create it with New project…"
+    assert window.panel.sample_label.text() == "no project 'no-such-project': pick one, or create it with New project…"
     assert window.project != "no-such-project"
     window.close()
 
@@ -351,7 +351,7 @@ def test_the_sample_list_opens_any_sample_and_submit_stores_its_next_version(qtb
         window.browser.open_row(1)
     _wait_idle(qtbot, window)
     assert window.sample.sample_id == ids[1] and window.canvas.message.isHidden()
-    window.inspect_before_submit.setChecked(False)
+    window.panel.inspect_before_submit.setChecked(False)
     window.canvas.replace_mask((images[1] > np.percentile(images[1], 80)).astype(np.uint32))
     with qtbot.waitSignal(window.submitted, timeout=WAIT_MS):
         window.submit()
@@ -402,7 +402,7 @@ def test_submit_stays_in_sight_on_a_laptop_and_a_tablet_screen(qtbot, stack, gui
     window.resize(*size)
     qtbot.waitUntil(lambda: window.width() <= size[0] and window.height() <= size[1], timeout=WAIT_MS)
     QApplication.processEvents()
-    for button in (window.submit_button, window.next_button):
+    for button in (window.panel.submit_button, window.panel.next_button):
         corner = button.mapTo(window, button.rect().bottomRight())
         top = button.mapTo(window, button.rect().topLeft())
         assert button.isVisible() and 0 <= top.y() and corner.y() <= window.height() and corner.x() <= window.width()
@@ -415,7 +415,7 @@ def test_the_lease_shows_its_time_left_and_is_renewed_while_the_sample_is_open(q
     client.create_project(name, lease_seconds=4)
     client.add_sample(name, "only", images[0])
     window = _open_window(qtbot, stack, name)
-    window.auto_prelabel.setChecked(False)
+    window.panel.auto_prelabel.setChecked(False)
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
         window.next_sample()
     qtbot.waitUntil(lambda: "left" in window.lease_label.text(), timeout=WAIT_MS)

@@ -53,7 +53,7 @@ def _project_with_samples(client, rng, count: int) -> tuple[str, list[int]]:
 def test_renaming_the_project_in_the_window_renames_it_for_everyone(qtbot, stack, client, gui_project):
     project, _ = gui_project
     window = _open_window(qtbot, stack, project)
-    window.auto_prelabel.setChecked(False)
+    window.panel.auto_prelabel.setChecked(False)
     new_name = f"{project}-renamed"
 
     def type_new_name(dialog: QInputDialog) -> None:
@@ -77,7 +77,7 @@ def test_renaming_the_project_in_the_window_renames_it_for_everyone(qtbot, stack
 def test_deleting_the_project_in_the_window_after_typing_its_name_deletes_it(qtbot, stack, client, rng):
     project, _ = _project_with_samples(client, rng, 2)
     window = _open_window(qtbot, stack, project)
-    window.auto_prelabel.setChecked(False)
+    window.panel.auto_prelabel.setChecked(False)
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
         window.next_sample()
 
@@ -91,7 +91,7 @@ def test_deleting_the_project_in_the_window_after_typing_its_name_deletes_it(qtb
     _wait_idle(qtbot, window)
     assert project not in {p.name for p in client.list_projects()}
     assert window.project == "" and window.sample is None
-    assert project not in [window.project_combo.itemText(i) for i in range(window.project_combo.count())]
+    assert project not in [window.panel.project_combo.itemText(i) for i in range(window.panel.project_combo.count())]
     assert window.browser.table.rowCount() == 0
     window.close()
 
@@ -122,7 +122,7 @@ def test_a_wrongly_typed_name_keeps_the_project(qtbot, stack, client, rng):
 def test_deleting_the_opened_sample_removes_it_and_shows_the_next_in_the_list(qtbot, stack, client, rng):
     project, ids = _project_with_samples(client, rng, 3)
     window = _open_window(qtbot, stack, project)
-    window.auto_prelabel.setChecked(False)
+    window.panel.auto_prelabel.setChecked(False)
     qtbot.waitUntil(lambda: len(window.browser.listed()) == 3, timeout=WAIT_MS)
     _, opened, following = window.browser.listed()
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
@@ -149,7 +149,7 @@ def test_deleting_the_opened_sample_removes_it_and_shows_the_next_in_the_list(qt
 def test_deleting_a_leased_sample_leases_the_next_one(qtbot, stack, client, rng):
     project, ids = _project_with_samples(client, rng, 2)
     window = _open_window(qtbot, stack, project)
-    window.auto_prelabel.setChecked(False)
+    window.panel.auto_prelabel.setChecked(False)
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
         window.next_sample()
     leased = window.sample.sample_id
@@ -172,12 +172,12 @@ def test_a_non_admin_reads_that_only_a_project_admin_may_rename_or_delete(qtbot,
     qtbot.addWidget(window)
     window.show()
     _wait_idle(qtbot, window)
-    window.rename_project("p", "q")
+    window.admin.rename_project("p", "q")
     qtbot.waitUntil(lambda: window.last_error is not None, timeout=WAIT_MS)
     assert "PERMISSION_DENIED" in window.last_error  # the details keep the status and the server's words
     assert window.statusBar().currentMessage() == (
         "Rename project failed: Only a project admin can delete or rename a project.")
-    window.delete_project("p")
+    window.admin.delete_project("p")
     qtbot.waitUntil(lambda: window.last_error.startswith("Delete project"), timeout=WAIT_MS)
     assert window.statusBar().currentMessage() == (
         "Delete project failed: Only a project admin can delete or rename a project.")
@@ -190,7 +190,7 @@ def test_a_rename_to_no_name_or_the_same_name_is_refused_without_a_call(qtbot, s
     project, _ = _project_with_samples(client, rng, 1)
     window = _open_window(qtbot, stack, project)
     for typed, said in (("  ", "type the project's new name"), (project, "already called")):
-        window.rename_project(project, typed)
+        window.admin.rename_project(project, typed)
         assert said in window.statusBar().currentMessage() and window.calls.in_flight == 0
     assert project in {p.name for p in client.list_projects()} and window.project == project
     window.close()

@@ -47,20 +47,20 @@ def test_not_an_error_dismisses_a_warning_and_submit_records_the_others(qtbot, s
     with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
         qtbot.keyClick(window, Qt.Key.Key_I)
     _wait_idle(qtbot, window)
-    assert not window.not_an_error.isEnabled()  # nothing selected yet
+    assert not window.panel.not_an_error.isEnabled()  # nothing selected yet
 
-    window.warnings.setCurrentRow(row_of(window, "object_size", dismissed_id))
-    assert window.not_an_error.isEnabled()
-    with qtbot.waitSignal(window.not_an_error.answered, timeout=WAIT_MS) as answered:
-        window.not_an_error.click()
+    window.panel.warnings.setCurrentRow(row_of(window, "object_size", dismissed_id))
+    assert window.panel.not_an_error.isEnabled()
+    with qtbot.waitSignal(window.panel.not_an_error.answered, timeout=WAIT_MS) as answered:
+        window.panel.not_an_error.click()
     _wait_idle(qtbot, window)
     answer = answered.args[0]
     assert (answer.annotator, answer.sample_id, answer.criterion, answer.outcome) == \
         ("qt-test", sample_id, "object_size", "not_an_error")
     assert dismissed_id in answer.object_ids
-    item = window.warnings.item(row_of(window, "object_size", dismissed_id))
+    item = window.panel.warnings.item(row_of(window, "object_size", dismissed_id))
     assert item.text().startswith("[not an error]") and item.font().strikeOut()
-    assert not window.not_an_error.isEnabled()
+    assert not window.panel.not_an_error.isEnabled()
 
     # A slip: a 16 px object; the annotator sees the warning, removes it and submits: it was corrected.
     slipped, slip_id = small_square(mask, free[0] + 8, free[1] + 8, side=4)
@@ -68,12 +68,12 @@ def test_not_an_error_dismisses_a_warning_and_submit_records_the_others(qtbot, s
     with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
         qtbot.keyClick(window, Qt.Key.Key_I)
     _wait_idle(qtbot, window)
-    assert not window.warnings.item(row_of(window, "object_size", slip_id)).text().startswith("[not an error]")
+    assert not window.panel.warnings.item(row_of(window, "object_size", slip_id)).text().startswith("[not an error]")
     window.canvas.replace_mask(mask)
     with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
         qtbot.keyClick(window, Qt.Key.Key_I)
     _wait_idle(qtbot, window)
-    still = window.warnings.item(row_of(window, "object_size", dismissed_id))
+    still = window.panel.warnings.item(row_of(window, "object_size", dismissed_id))
     assert still.text().startswith("[not an error]")  # dismissed answers stay dismissed on re-inspection
     with qtbot.waitSignal(window.submitted, timeout=WAIT_MS):
         window.submit()  # the annotator has seen the inspection of exactly this label

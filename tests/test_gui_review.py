@@ -36,9 +36,9 @@ def test_a_reviewer_rejects_a_label_and_the_annotator_sees_why(qtbot, stack, cli
     with qtbot.waitSignal(reviewer.sample_shown, timeout=WAIT_MS):
         reviewer.browser.open_row(0)
     _wait_idle(qtbot, reviewer)
-    reviewer.review_comment.setText("the dim nucleus at the top is missing")
+    reviewer.panel.review_comment.setText("the dim nucleus at the top is missing")
     with qtbot.waitSignal(reviewer.reviewed, timeout=WAIT_MS):
-        reviewer.review(False)
+        reviewer.review.review(False)
     _wait_idle(qtbot, reviewer)
     assert reviewer.browser.table.item(0, 4).text() == "rejected"
     with qtbot.waitSignal(reviewer.sample_shown, timeout=WAIT_MS):
@@ -58,8 +58,8 @@ def test_a_reviewer_rejects_a_label_and_the_annotator_sees_why(qtbot, stack, cli
     qtbot.waitUntil(lambda: annotator.browser.table.rowCount() == 1, timeout=WAIT_MS)
     with qtbot.waitSignal(annotator.sample_shown, timeout=WAIT_MS):
         annotator.browser.open_row(0)
-    assert "rejected by rita: the dim nucleus" in annotator.sample_label.text()
-    annotator.inspect_before_submit.setChecked(False)
+    assert "rejected by rita: the dim nucleus" in annotator.panel.sample_label.text()
+    annotator.panel.inspect_before_submit.setChecked(False)
     with qtbot.waitSignal(annotator.submitted, timeout=WAIT_MS):
         annotator.submit()
     _wait_idle(qtbot, annotator)
@@ -88,11 +88,11 @@ def test_a_finding_with_a_fix_is_fixed_in_one_click_and_undone_in_one(qtbot, sta
         qtbot.keyClick(window, Qt.Key.Key_I)
     [pin] = [i for i, f in enumerate(window.findings) if f.criterion == "holes"]
     assert window.findings[pin].fix == ("fill_holes", {"max_size": 4}) and window.findings[pin].severity.label == "info"
-    assert not window.fix_button.isEnabled()
-    window.warnings.setCurrentRow(pin)
-    assert window.fix_button.isEnabled() and "fill_holes" in window.fix_button.text()
+    assert not window.panel.fix_button.isEnabled()
+    window.panel.warnings.setCurrentRow(pin)
+    assert window.panel.fix_button.isEnabled() and "fill_holes" in window.panel.fix_button.text()
     with qtbot.waitSignal(window.inspected, timeout=WAIT_MS):
-        window.fix_button.click()
+        window.panel.fix_button.click()
     _wait_idle(qtbot, window)
     assert window.canvas.editor.mask[row, col] == mask[row, col]
     assert not [f for f in window.findings if f.criterion == "holes"]
@@ -156,16 +156,16 @@ def test_a_reviewer_sees_what_changed_since_an_earlier_label_version(qtbot, stac
     with qtbot.waitSignal(window.sample_shown, timeout=WAIT_MS):
         window.open_sample(sample_id)
     _wait_idle(qtbot, window)
-    assert window.compare_combo.count() == 2 and window.compare_combo.itemText(1).startswith("v1")
+    assert window.panel.compare_combo.count() == 2 and window.panel.compare_combo.itemText(1).startswith("v1")
     with qtbot.waitSignal(window.compared, timeout=WAIT_MS) as blocker:
-        window.compare_combo.setCurrentIndex(1)
+        window.panel.compare_combo.setCurrentIndex(1)
     counts = blocker.args[0]
     assert counts == {"added": int(disc(shape, (30, 95), 8).sum()), "removed": int((first == 2).sum()),
                       "reassigned": 0}
     shown = window.canvas.diff_item.image
     assert window.canvas.diff_item.isVisible()
     assert tuple(shown[30, 95]) == ADDED and tuple(shown[90, 90]) == REMOVED and shown[30, 30, 3] == 0
-    window.compare_combo.setCurrentIndex(0)
+    window.panel.compare_combo.setCurrentIndex(0)
     assert not window.canvas.diff_item.isVisible()
     window.close()
 
@@ -194,7 +194,7 @@ def test_assist_settings_edited_in_the_client_reach_the_project(qtbot, stack, cl
     dialog.method.setText("otsu:polarity=bright")
     dialog.postprocess.setPlainText("fill_holes")
     with qtbot.waitSignal(window.assist_saved, timeout=WAIT_MS):
-        window.save_assist_settings(*dialog.settings())
+        window.projects.save_assist_settings(*dialog.settings())
     stored = client.get_project(project).assist
     assert [c.name for c in stored.preprocess] == ["gaussian", "stretch"] and stored.method.name == "otsu"
     assert [c.name for c in stored.postprocess] == ["fill_holes"]
@@ -202,7 +202,7 @@ def test_assist_settings_edited_in_the_client_reach_the_project(qtbot, stack, cl
     assert reopened.method.text() == "otsu:polarity=bright" and reopened.preprocess.toPlainText().startswith(
         "gaussian:sigma=1.5")
 
-    window.save_assist_settings([("no_such_step", {})], None, [])  # the selector refuses it, by name
+    window.projects.save_assist_settings([("no_such_step", {})], None, [])  # the selector refuses it, by name
     qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
     assert "no_such_step" in window.last_error
     assert client.get_project(project).assist.method.name == "otsu"  # unchanged

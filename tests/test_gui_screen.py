@@ -31,7 +31,7 @@ window = MainWindow(Connection.from_addresses(ServiceAddresses(*sys.argv[1:4])),
 window.show()
 while window.calls.in_flight:
     app.processEvents()
-submit = window.submit_button
+submit = window.panel.submit_button
 corner = submit.mapTo(window, submit.rect().topLeft())
 rect = lambda r: [r.x(), r.y(), r.width(), r.height()]
 print(json.dumps({"screen": rect(window.screen().availableGeometry()), "window": rect(window.frameGeometry()),
@@ -88,16 +88,16 @@ def test_the_annotator_reads_plain_words_and_the_analyst_finds_the_technical_one
     window = _open(qtbot, stack, gui_project[0])
     with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
         window.next_sample()
-    assert "lease via" not in window.sample_label.text() and "picked for you" in window.sample_label.text()
-    assert "strategy" in window.sample_label.toolTip()
-    refine = {window.refine_combo.itemText(i): window.refine_combo.itemData(i)
-              for i in range(window.refine_combo.count())}
+    assert "lease via" not in window.panel.sample_label.text() and "picked for you" in window.panel.sample_label.text()
+    assert "strategy" in window.panel.sample_label.toolTip()
+    refine = {window.panel.refine_combo.itemText(i): window.panel.refine_combo.itemData(i)
+              for i in range(window.panel.refine_combo.count())}
     assert refine["Grow from scribbles"] == "random_walker" and "random_walker" not in refine
-    methods = [window.method_combo.itemText(i) for i in range(window.method_combo.count())]
+    methods = [window.panel.method_combo.itemText(i) for i in range(window.panel.method_combo.count())]
     assert "Trained model" in methods and "unet" not in methods
     qtbot.waitUntil(lambda: window.calls.in_flight == 0, timeout=WAIT_MS)
-    assert window.method_combo.itemText(0).startswith("Automatic (project settings): Threshold (Li)")
-    assert "median" in window.method_combo.itemData(0, 3)  # the tooltip: the steps that ran
+    assert window.panel.method_combo.itemText(0).startswith("Automatic (project settings): Threshold (Li)")
+    assert "median" in window.panel.method_combo.itemData(0, 3)  # the tooltip: the steps that ran
     window.close()
 
 

@@ -134,9 +134,9 @@ def test_large_targets_make_every_control_a_finger_wide(qtbot, stack, gui_projec
     window.named_actions["Large targets for touch"].trigger()
     QApplication.processEvents()
     assert all(bar.iconSize().height() == 48 for bar in window.findChildren(QToolBar))
-    assert window.submit_button.height() >= 48 and window.next_button.height() >= 48
-    corner = window.submit_button.mapTo(window, window.submit_button.rect().bottomRight())
-    assert window.submit_button.isVisible() and corner.y() <= window.height()  # still in sight at 1280×800
+    assert window.panel.submit_button.height() >= 48 and window.panel.next_button.height() >= 48
+    corner = window.panel.submit_button.mapTo(window, window.panel.submit_button.rect().bottomRight())
+    assert window.panel.submit_button.isVisible() and corner.y() <= window.height()  # still in sight at 1280×800
     window.named_actions["Large targets for touch"].trigger()
     assert all(bar.iconSize().height() == 24 for bar in window.findChildren(QToolBar))
     window.close()
@@ -171,7 +171,7 @@ def test_the_window_layout_is_remembered_between_sessions(qtbot, stack, gui_proj
 
     second = open_window()
     assert (second.width(), second.height()) == size != (1400, 900)  # not the size a new window gets
-    assert not second.browser.isVisible() and second.workflow_dock.isVisible()
+    assert not second.browser.isVisible() and second.panel.isVisible()
     assert second.named_actions["Large targets for touch"].isChecked()
-    assert second.submit_button.height() >= 48
+    assert second.panel.submit_button.height() >= 48
     second.close()

@@ -41,7 +41,7 @@ def test_the_file_menu_exports_and_imports_labels(qtbot, stack, client, tmp_path
 
     QTimer.singleShot(200, fill_export)
     with qtbot.waitSignal(window.transferred, timeout=WAIT_MS) as exported:
-        window.open_export_labels()
+        window.transfer.open_export_labels()
     assert exported.args[0].samples == 1
     assert len(json.loads((out / "annotations.json").read_text())["annotations"]) == 2
 
@@ -57,7 +57,7 @@ def test_the_file_menu_exports_and_imports_labels(qtbot, stack, client, tmp_path
 
     QTimer.singleShot(200, fill_import)
     with qtbot.waitSignal(window.transferred, timeout=WAIT_MS) as imported:
-        window.open_import_labels()
+        window.transfer.open_import_labels()
     assert imported.args[0].added == 1 and not imported.args[0].failed
     qtbot.waitUntil(lambda: window.project == copy, timeout=WAIT_MS)
     [info] = client.list_samples(copy)

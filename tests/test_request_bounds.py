@@ -29,7 +29,7 @@ def test_a_sample_id_no_row_can_have_is_invalid_argument(call, stack):
 
 def test_a_page_token_past_any_id_is_invalid_argument(client):
     client.create_project("bounds-pages")
-    error = status_of(lambda: client.selector.ListSamples(selector_pb2.ListSamplesRequest(
+    error = status_of(lambda: client.selector.stub.ListSamples(selector_pb2.ListSamplesRequest(
         project="bounds-pages", page_token="after:99999999999999999999999"), timeout=10))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "'page_token' 99999999999999999999999 is out of range" in error.details()

@@ -316,7 +316,7 @@ def test_batch_leases_and_paged_listing_through_the_selector(selector):
     pages = []
     request_token = ""
     while True:
-        response = selector.selector.ListSamples(selector_pb2.ListSamplesRequest(
+        response = selector.selector.stub.ListSamples(selector_pb2.ListSamplesRequest(
             project="pages", page_size=5, page_token=request_token))
         pages.append([s.stem for s in response.samples])
         request_token = response.next_page_token
@@ -339,7 +339,7 @@ def test_the_newest_labelled_samples_come_in_one_bounded_page(selector):
     selector.submit_label(ids["s002"], "ann", np.zeros((8, 8), np.uint8))  # a new version: newest again
 
     def newest(count: int) -> list[tuple[str, int]]:
-        response = selector.selector.ListSamples(selector_pb2.ListSamplesRequest(
+        response = selector.selector.stub.ListSamples(selector_pb2.ListSamplesRequest(
             project="newest", newest_labeled=True, page_size=count))
         assert response.next_page_token == ""
         return [(s.stem, s.label_version) for s in response.samples]
@@ -347,7 +347,7 @@ def test_the_newest_labelled_samples_come_in_one_bounded_page(selector):
     assert newest(3) == [("s002", 2), ("s001", 1), ("s004", 1)]
     assert [stem for stem, _ in newest(100)] == ["s002", "s001", "s004", "s000"]
     with pytest.raises(grpc.RpcError) as caught:
-        selector.selector.ListSamples(selector_pb2.ListSamplesRequest(project="newest", newest_labeled=True,
+        selector.selector.stub.ListSamples(selector_pb2.ListSamplesRequest(project="newest", newest_labeled=True,
                                                                       page_token="after:3"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "one page" in caught.value.details()
 
@@ -368,7 +368,7 @@ def test_an_earlier_label_version_is_fetched_by_number(selector):
 def test_a_forged_page_token_is_refused_with_what_to_do(selector):
     make_project(selector, "tokens", 2)
     with pytest.raises(grpc.RpcError) as caught:
-        selector.selector.ListSamples(selector_pb2.ListSamplesRequest(project="tokens", page_token="after:x; DROP"))
+        selector.selector.stub.ListSamples(selector_pb2.ListSamplesRequest(project="tokens", page_token="after:x; DROP"))
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "pass next_page_token" in caught.value.details()
 

@@ -13,38 +13,26 @@ from labelassist.client.gui.browser import SampleBrowser
 from labelassist.client.gui.canvas import LabelCanvas
 from labelassist.client.gui.channels import ChannelPanel
 from labelassist.client.gui.connection import Connection, saved_connection
-from labelassist.client.gui.dialogs import (  # noqa: F401 - public
-    AssistSettingsDialog,
-    InspectionSettingsDialog,
-    NewProjectDialog,
-    SettingsDialog,
-    ShortcutSheet,
-)
-from labelassist.client.gui.layout import (
-    NO_DISPLAY_STEP,
-    PRELABEL_SOURCES,
-    STYLE,
-    WindowLayout,
-    fit_to_screen,
-)
-from labelassist.client.gui.admin import ProjectAdminActions
-from labelassist.client.gui.assist_actions import AssistActions
-from labelassist.client.gui.projects import ProjectActions
-from labelassist.client.gui.transfer import TransferActions
+from labelassist.client.gui.dialogs import AssistSettingsDialog, InspectionSettingsDialog  # noqa: F401 - public
+from labelassist.client.gui.dialogs import NewProjectDialog, SettingsDialog, ShortcutSheet  # noqa: F401 - public
+from labelassist.client.gui.layout import NO_DISPLAY_STEP, PRELABEL_SOURCES, STYLE, WorkflowPanel, fit_to_screen
+from labelassist.client.gui.layout import set_large_targets
+from labelassist.client.gui.admin import ProjectAdminView
+from labelassist.client.gui.assist_actions import AssistView
+from labelassist.client.gui.not_an_error import NotAnErrorButton
+from labelassist.client.gui.projects import ProjectsView
+from labelassist.client.gui.projects_controller import ProjectsController
+from labelassist.client.gui.review import ReviewView
 from labelassist.client.gui.session import LabellingSession
-from labelassist.client.gui.versions import VersionCompare
+from labelassist.client.gui.transfer import TransferView
+from labelassist.client.gui.transfer_controller import TransferController
+from labelassist.client.gui.versions import ReviewController
+from labelassist.client.gui.wiring import wire
 from labelassist.client.gui.worker import Calls
 from labelassist.client.gui.wording import split_failure
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QLabel,
-    QApplication,
-    QListWidgetItem,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-)
+from PySide6.QtWidgets import QApplication, QLabel, QListWidgetItem, QMainWindow, QMessageBox, QProgressBar
 
 FIRST_STEPS = ("Pick a project in the Workflow panel, or create one with File ▸ New project… (Ctrl+Shift+N).\n\n"
                "Then press N for the next sample to label, or double-click one in the sample list.\n\n"
@@ -56,7 +44,13 @@ __all__ = ["AssistSettingsDialog", "Connection", "MainWindow", "InspectionSettin
            "SettingsDialog", "run_app"]
 
 
-class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferActions, VersionCompare, WindowLayout, QMainWindow):
+class MainWindow(QMainWindow):
+    """The window composes its widgets (canvas, workflow panel, sample list,
+    channels) and one view per concern, each over a Qt-free controller:
+    labelling (:class:`LabellingSession`, here), projects, assist, transfer,
+    project admin and review; :func:`~labelassist.client.gui.wiring.wire`
+    connects the widgets' signals to them."""
+
     sample_shown = Signal()  # image on screen
     transferred = Signal(object)  # an export's or import's TransferReport
     prelabel_shown = Signal()  # pre-label on screen
@@ -86,47 +80,52 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
         self.dirty = False
         self.last_error: str | None = None
         self.timings: dict[str, float] = {}
-        self._next_started = 0.0
-
+        self.next_started = 0.0  # when Next was pressed, until its pre-label shows
         self.named_actions: dict[str, QAction] = {}
         self.canvas = LabelCanvas()
-        self.canvas.edited.connect(self._on_edited)
-        self.canvas.flood_requested.connect(self.flood_fill)
-        self.canvas.segment_requested.connect(self.segment_object)
         self.setCentralWidget(self.canvas)
-        self._build_tools()
-        self._build_panel(annotator, next_after_submit)
-        client = self.client
-        self.browser = SampleBrowser(self, self._run, lambda project, token, labelled: client.samples_page(
-            project, token, BROWSER_PAGE, labelled), lambda project: client.rank_label_errors(project))
-        self.browser.open_requested.connect(self.open_sample)
+        self.panel = WorkflowPanel(annotator, next_after_submit, self._not_an_error_button, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
+        self.review = ReviewView(self, ReviewController(self.session))
+        self.browser = SampleBrowser(self, self.run, lambda project, token, labelled: self.client.samples_page(
+            project, token, BROWSER_PAGE, labelled), lambda project: self.review.controller.rank_call(project)())
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.channel_panel = ChannelPanel(self)
-        self.channel_panel.changed.connect(self.canvas.set_display)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.channel_panel)
-        self.project_combo.currentTextChanged.connect(self.browser.show_project)
-        self.project_combo.currentTextChanged.connect(self.show_project_name)
-        self._action("Previous in the sample list", "PgUp", lambda: self.browser.step(-1))
-        self._action("Next in the sample list", "PgDown", lambda: self.browser.step(1))
-        self._build_menus()
-        self.canvas.show_message(FIRST_STEPS)
+        self.projects = ProjectsView(self, ProjectsController(self.client, project))
+        self.assist = AssistView(self)
+        self.transfer = TransferView(self, TransferController(self.client))
+        self.admin = ProjectAdminView(self)
         self.lease_label = QLabel("")
         self.statusBar().addPermanentWidget(self.lease_label)
-        self._lease_timer = QTimer(self)
-        self._lease_timer.timeout.connect(self._tick_lease)
-        self._lease_timer.start(1000)
-        self._renewing = False
         self.busy = QProgressBar()
         self.busy.setMaximumWidth(160)
         self.busy.setRange(0, 1)
         self.statusBar().addPermanentWidget(self.busy)
-        self.calls.busy_changed.connect(lambda n: self.busy.setRange(0, 0 if n else 1))
+        self.tools, self.menus = wire(self)
+        self.canvas.show_message(FIRST_STEPS)
+        self._lease_timer = QTimer(self)
+        self._lease_timer.timeout.connect(self._tick_lease)
+        self._lease_timer.start(1000)
+        self._renewing = False
         fit_to_screen(self)
         self.layout_settings = settings if settings is not None else remembered_layout()
         self.restore_layout()  # a remembered geometry, which Qt keeps on the screen
-        self._wanted_project = project
-        self.strategies: list[str] = []
-        self.connect_services()
+        self.projects.connect_services()
+
+    def _not_an_error_button(self, warnings) -> NotAnErrorButton:
+        button = NotAnErrorButton(self.session.answers, warnings, lambda: self.findings, lambda: self.project,
+                                  self.annotator_name, self.run)
+        self.inspected.connect(button.mark)
+        return button
+
+    def reconnect(self, connection: Connection) -> None:
+        """Talk to the services at ``connection`` from now on (after Settings)."""
+        self.client.close()
+        self.connection, self.client = connection, connection.client()
+        for controller in (self.session, self.projects.controller, self.transfer.controller):
+            controller.client = self.client
+        self.session.answers.client = self.client
 
     # -- the session's state, as the window shows it --------------------------
 
@@ -147,17 +146,24 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
     def findings(self) -> list:
         return self.session.findings
 
-    def _annotator(self) -> str:
-        self.session.annotator = self.annotator.text() or "annotator"
+    @property
+    def project(self) -> str:
+        return self.panel.project
+
+    def annotator_name(self) -> str:
+        """Who is labelling, as typed in the panel; the session acts as them."""
+        self.session.annotator = self.panel.annotator.text() or "annotator"
         return self.session.annotator
 
     # -- layout -------------------------------------------------------------
 
-    def _action(self, text: str, shortcuts, handler, checkable: bool = False) -> QAction:
+    def action(self, text: str, shortcuts, handler=None, checkable: bool = False) -> QAction:
+        """A window action (its shortcuts work anywhere in the window), named for the shortcut sheet."""
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(s) for s in ([shortcuts] if isinstance(shortcuts, str) else shortcuts)])
         action.setCheckable(checkable)
-        action.triggered.connect(handler)
+        if handler is not None:
+            action.triggered.connect(handler)
         self.addAction(action)
         self.named_actions.setdefault(text.split(" (")[0], action)
         return action
@@ -187,12 +193,12 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
                     self.session.current.expires_at = expires_at
                     self.lease_renewed.emit(sample_id)
 
-            self._run("Renew lease", self.session.renew_call(), renewed, on_error=lambda _: setattr(
+            self.run("Renew lease", self.session.renew_call(), renewed, on_error=lambda _: setattr(
                 self, "_renewing", False))
 
     def show_shortcuts(self) -> None:
         dialog = ShortcutSheet(self.menus, self)
-        if self._interactive():
+        if self.interactive():
             dialog.exec()
         else:
             dialog.show()
@@ -203,11 +209,15 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
                           f"Services: selector {self.connection.selector}, assist {self.connection.assist}, "
                           f"inspect {self.connection.inspect}.")
 
-    def _interactive(self) -> bool:
+    def set_large_targets(self, on: bool) -> None:
+        set_large_targets(self, on)
+        self.named_actions["Large targets for touch"].setChecked(on)
+
+    def interactive(self) -> bool:
         """A person is looking: dialogs may ask (never in headless runs and tests)."""
         return self.isVisible() and QApplication.platformName() not in ("offscreen", "minimal")
 
-    def _run(self, what: str, function, on_done, on_progress=None, on_error=None, failures=None) -> None:
+    def run(self, what: str, function, on_done, on_progress=None, on_error=None, failures=None) -> None:
         """Run ``function`` on a worker; ``failures`` words some statuses for this action."""
         self.statusBar().showMessage(f"{what} …")
 
@@ -221,7 +231,7 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
                 self.canvas.show_message(f"{what} failed: {plain}{on_sample}\n\n(click to close)")
             if on_error is not None:
                 on_error(message)
-            if self._interactive():
+            if self.interactive():
                 box = QMessageBox(QMessageBox.Icon.Warning, f"{what} failed", plain, parent=self)
                 box.setDetailedText(details)  # the status and the services' own words, for the analyst
                 box.exec()
@@ -231,7 +241,7 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
             on_done(value)
         self.calls.run(function, done, failed, on_progress)
 
-    def _for_this_sample(self, callback):
+    def for_this_sample(self, callback):
         """Wrap a result handler so a result that arrives after the annotator
         moved on to another sample is dropped, not applied to the wrong one."""
         sample_id = self.session.sample_id
@@ -243,7 +253,7 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
                 self.statusBar().showMessage("A result for the previous sample arrived late and was dropped", 4000)
         return apply
 
-    def _need_sample(self) -> bool:
+    def need_sample(self) -> bool:
         if self.sample is None or self.canvas.editor is None:
             self.statusBar().showMessage("No sample: press Next first", 4000)
             return False
@@ -251,12 +261,12 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
 
     def set_tool(self, tool: str) -> None:
         self.canvas.set_tool(tool)
-        self.tool_actions[tool].setChecked(True)
+        self.tools.tool_actions[tool].setChecked(True)
 
-    def _on_edited(self) -> None:
+    def on_edited(self) -> None:
         self.dirty = True
-        self.undo_action.setEnabled(self.canvas.editor.can_undo)
-        self.redo_action.setEnabled(self.canvas.editor.can_redo)
+        self.named_actions["Undo"].setEnabled(self.canvas.editor.can_undo)
+        self.named_actions["Redo"].setEnabled(self.canvas.editor.can_redo)
 
     def next_sample(self) -> None:
         if not self.project:
@@ -271,14 +281,14 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
 
     def _show(self, what: str, call) -> None:
         """Fetch a sample and show it, once the annotator agrees to leave unsubmitted edits."""
-        if self.dirty and self._interactive():
+        if self.dirty and self.interactive():
             answer = QMessageBox.question(self, "Unsubmitted edits",
                                           "This label has edits that are not submitted. Leave it anyway?")
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        self._annotator()
-        self._next_started = time.perf_counter()
-        self._run(what, call, self._on_sample)
+        self.annotator_name()
+        self.next_started = time.perf_counter()
+        self.run(what, call, self._on_sample)
 
     def skip_sample(self) -> None:
         """Pass on this sample (with the reason typed, if any) and lease the next one."""
@@ -294,68 +304,73 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
             self.statusBar().showMessage("No sample to give back: press Next first", 4000)
             return
         sample = self.sample
-        self._annotator()
-        call = self.session.release_call(skip, self.skip_reason.text().strip())
+        self.annotator_name()
+        call = self.session.release_call(skip, self.panel.skip_reason.text().strip())
 
         def released(_held) -> None:
             self.statusBar().showMessage(f"{'skipped' if skip else 'released'} {sample.stem}", 6000)
-            self.skip_reason.clear()
+            self.panel.skip_reason.clear()
             if self.session.is_current(sample.sample_id):
                 self.session.forget()
             self.dirty = False
-            self.warnings.clear()
-            self.sample_label.setText("no sample")
+            self.panel.clear_sample()
             self.sample_released.emit(sample.sample_id)
             if skip:
                 self.next_sample()
 
-        self._run("Skip" if skip else "Release", call, released)
+        self.run("Skip" if skip else "Release", call, released)
+
+    def leave_sample(self) -> None:
+        """Nothing is current: the sample was deleted, or its project."""
+        self.session.forget()
+        self.dirty = False
+        self.panel.clear_sample()
 
     def _on_sample(self, leased) -> None:
         self.session.show(leased)
         if leased is None:
             self.canvas.show_message("Every sample of this project is labelled or leased to someone.\n\n"
                                      "Open any sample from the sample list to review or fix its label.")
-            self.sample_label.setText("every sample is labelled or leased")
+            self.panel.sample_label.setText("every sample is labelled or leased")
             self.statusBar().showMessage("Nothing left to label in this project", 6000)
             return
         self.canvas.show_sample(leased.image, leased.shown_mask)
         self.channel_panel.show_image(leased.image, list(leased.sample.origin.channel_names))
         self.dirty = False
-        self.warnings.clear()
+        self.panel.warnings.clear()
         how = "picked for you" if leased.leased else leased.strategy
-        self.sample_label.setToolTip(f"leased via the {leased.strategy or 'default'} strategy" if leased.leased
+        self.panel.sample_label.setToolTip(f"leased via the {leased.strategy or 'default'} strategy" if leased.leased
                                      else "")
         version = f", label v{self.sample.label_version}" if self.sample.labeled else ""
         if self.sample.review:
             comment = f": {self.sample.review_comment}" if self.sample.review_comment else ""
             version += f" {self.sample.review} by {self.sample.reviewer}{comment}"
-        self.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
+        self.panel.sample_label.setText(f"{self.sample.stem} (#{self.sample.sample_id}, sequence "
                                   f"{self.sample.sequence or '–'}{version}), {how}")
-        self.timings["next_to_image"] = time.perf_counter() - self._next_started
+        self.timings["next_to_image"] = time.perf_counter() - self.next_started
         suspected = self.browser.suspect_boxes(self.sample.sample_id)
         if suspected:  # opened from the review queue: outline where the label is likely wrong
             self.canvas.highlight(suspected)
             top = self.browser.suspects[self.sample.sample_id][0]
             self.statusBar().showMessage(f"likely error ({top.score:.2f}): {top.reason}", 15000)
-        self.load_versions()
+        self.review.load_versions()
         self.sample_shown.emit()
-        if self.display_combo.currentText() != NO_DISPLAY_STEP:
-            self.apply_display()
-        if leased.shown_mask is None and self.auto_prelabel.isChecked():
-            self.run_prelabel()
+        if self.panel.display_combo.currentText() != NO_DISPLAY_STEP:
+            self.assist.apply_display()
+        if leased.shown_mask is None and self.panel.auto_prelabel.isChecked():
+            self.assist.run_prelabel()
 
     def inspect(self) -> None:
-        if not self._need_sample():
+        if not self.need_sample():
             return
         mask = self.canvas.editor.mask.copy()
-        self._run("Inspect", self.session.inspect_call(mask, self.project),
-                  self._for_this_sample(lambda report: self._on_inspected(report, mask)))
+        self.run("Inspect", self.session.inspect_call(mask, self.project),
+                  self.for_this_sample(lambda report: self._on_inspected(report, mask)))
 
     def _on_inspected(self, report, mask: np.ndarray) -> list:
         """Show the findings; returns the warnings that hold a submit."""
         held = self.session.accept_inspection(report, mask)
-        self.warnings.clear()
+        self.panel.warnings.clear()
         for finding in self.findings:
             severity = finding.severity.label
             sure = f" {finding.confidence:.2f}" if finding.confidence < 1 else ""
@@ -363,9 +378,9 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
             item = QListWidgetItem(f"[{severity}{sure}] {finding.criterion}: {finding.message}{fix}")
             item.setForeground({"error": Qt.GlobalColor.red, "warning": Qt.GlobalColor.darkYellow}
                                .get(severity, Qt.GlobalColor.gray))
-            self.warnings.addItem(item)
+            self.panel.warnings.addItem(item)
         if not self.findings:
-            self.warnings.addItem(f"no warnings ({len(report.checked)} criteria checked)")
+            self.panel.warnings.addItem(f"no warnings ({len(report.checked)} criteria checked)")
         if report.prelabel_source or report.prelabel_note:
             # After the findings, so list rows still match self.findings.
             against = PRELABEL_SOURCES.get(report.prelabel_source, report.prelabel_source)
@@ -373,15 +388,15 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
             source = QListWidgetItem(report.prelabel_note if not text else
                                      f"{text} ({report.prelabel_note})" if report.prelabel_note else text)
             source.setForeground(Qt.GlobalColor.gray)
-            self.warnings.addItem(source)
+            self.panel.warnings.addItem(source)
         self.canvas.clear_highlights()
         self.inspected.emit()
         return held
 
     def show_finding(self, row: int) -> None:
         fix = self.findings[row].fix if 0 <= row < len(self.findings) else None
-        self.fix_button.setEnabled(fix is not None)
-        self.fix_button.setText(f"Apply fix: {fix[0]}  (Shift+F)" if fix else "Apply fix  (Shift+F)")
+        self.panel.fix_button.setEnabled(fix is not None)
+        self.panel.fix_button.setText(f"Apply fix: {fix[0]}  (Shift+F)" if fix else "Apply fix  (Shift+F)")
         if 0 <= row < len(self.findings):
             boxes = [(b.start[0], b.start[1], b.stop[0], b.stop[1]) for b in self.findings[row].boxes
                      if len(b.start) >= 2]
@@ -391,10 +406,10 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
         """Store the label; first inspect it, unless the annotator has already
         seen the warnings about exactly this mask. When the inspection warns,
         the warnings show and nothing is stored: fix them, or Submit again."""
-        if not self._need_sample():
+        if not self.need_sample():
             return
         mask = self.canvas.editor.mask.copy()
-        if self.inspect_before_submit.isChecked() and not self.session.has_seen_inspection_of(mask):
+        if self.panel.inspect_before_submit.isChecked() and not self.session.has_seen_inspection_of(mask):
             def checked(report) -> None:
                 alarms = self._on_inspected(report, mask)
                 if alarms:
@@ -403,43 +418,27 @@ class MainWindow(AssistActions, ProjectActions, ProjectAdminActions, TransferAct
                     self.submit_held.emit(len(alarms))
                 else:
                     self._store(mask)
-            self._run("Inspect before submitting", self.session.inspect_call(mask, self.project),
-                      self._for_this_sample(checked))
+            self.run("Inspect before submitting", self.session.inspect_call(mask, self.project),
+                      self.for_this_sample(checked))
             return
         self._store(mask)
 
-    def review(self, accept: bool) -> None:
-        """Accept or reject the opened sample's newest label, with the comment typed."""
-        if self.sample is None or not self.sample.labeled:
-            self.statusBar().showMessage("Open a labelled sample from the sample list to review it", 5000)
-            return
-        self._annotator()
-        sample_id, comment = self.sample.sample_id, self.review_comment.text().strip()
-
-        def reviewed(info) -> None:
-            self.review_comment.clear()
-            self.browser.mark(sample_id, state=info.review, comment=f"{info.reviewer}: {info.review_comment}")
-            self.statusBar().showMessage(f"{info.stem}: label v{info.label_version} {info.review}", 6000)
-            self.reviewed.emit(sample_id)
-
-        self._run("Review", self.session.review_call(accept, comment), reviewed)
-
     def _store(self, mask: np.ndarray) -> None:
         sample_id = self.session.sample_id
-        self._annotator()
-        self._run("Submit", self.session.store_call(mask, self.project), lambda version: self._on_submitted(sample_id, version))
+        self.annotator_name()
+        self.run("Submit", self.session.store_call(mask, self.project), lambda version: self._on_submitted(sample_id, version))
 
     def _on_submitted(self, sample_id: int, version) -> None:
         self.dirty = False
         self.statusBar().showMessage(f"Submitted sample #{sample_id}, label version {version.version}", 6000)
         self.browser.mark(sample_id, int(version.version))
         self.submitted.emit(sample_id)
-        self.refresh_progress()
-        if self.auto_next.isChecked():
+        self.projects.refresh_progress()
+        if self.panel.auto_next.isChecked():
             self.next_sample()
 
     def closeEvent(self, event) -> None:
-        if self.dirty and self._interactive():
+        if self.dirty and self.interactive():
             answer = QMessageBox.question(self, "Unsubmitted edits",
                                           "This label has edits that are not submitted. Quit anyway?")
             if answer != QMessageBox.StandardButton.Yes:

@@ -1,20 +1,12 @@
 """Renaming and deleting projects and samples from the desktop client,
 without Qt: the checks a confirmation makes, which sample comes after a
-deleted one, the wording of a refusal, and the service calls.
-
-Each call captures what it needs when it is made and runs on a worker
-thread, as :mod:`~labelassist.client.gui.session`'s calls do; scripts can
-call them directly.
+deleted one and the wording of a refusal. The calls themselves are
+:class:`~labelassist.client.gui.projects_controller.ProjectsController`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
-from labelassist.client.sdk import LabelAssistClient
-
-Call = Callable[[], Any]
+from collections.abc import Sequence
 
 # What a refused rename or deletion means for whoever asked (the server's own words stay in the details).
 PROJECT_ADMIN_ONLY = {"PERMISSION_DENIED": "Only a project admin can delete or rename a project."}
@@ -52,20 +44,4 @@ def sample_after(listed: Sequence[int], deleted: int, leased: bool) -> int | Non
     return rest[min(index, len(rest) - 1)]
 
 
-def rename_call(client: LabelAssistClient, project: str, new_name: str) -> Call:
-    """Rename ``project`` to ``new_name``; the call returns the project as stored."""
-    return lambda: client.rename_project(project, new_name)
-
-
-def delete_project_call(client: LabelAssistClient, project: str) -> Call:
-    """Delete ``project`` with its samples and labels; the call returns what was deleted."""
-    return lambda: client.delete_project(project)
-
-
-def delete_sample_call(client: LabelAssistClient, sample_id: int) -> Call:
-    """Delete one sample with its label versions; the call returns what was deleted."""
-    return lambda: client.delete_sample(sample_id)
-
-
-__all__ = ["PROJECT_ADMIN_ONLY", "SAMPLE_ADMIN_ONLY", "delete_project_call", "delete_sample_call",
-           "deletion_confirmed", "new_project_name", "rename_call", "sample_after"]
+__all__ = ["PROJECT_ADMIN_ONLY", "SAMPLE_ADMIN_ONLY", "deletion_confirmed", "new_project_name", "sample_after"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from labelassist.client.finding_answers import FindingAnswers
-from labelassist.client.results import Finding, Inspection, PrelabelOutcome
+from labelassist.client.results import Finding, Inspection, LabelVersion, PrelabelOutcome, Sample, SampleInfo
 from labelassist.client.sdk import LabelAssistClient
 
 Call = Callable[[], Any]
@@ -29,7 +29,7 @@ OPENED = "opened from the sample list"  # a LeasedSample's strategy when no leas
 @dataclass
 class LeasedSample:
     """A sample leased to the annotator, with what the selector stores for it."""
-    sample: Any  # the selector's SampleInfo
+    sample: SampleInfo
     strategy: str
     image: np.ndarray
     label: np.ndarray | None = None
@@ -54,12 +54,18 @@ class LeasedSample:
 @dataclass
 class SubmitResult:
     """A submit either stored a label version or was held by warnings."""
-    version: Any = None  # the selector's LabelVersion when stored
+    version: LabelVersion | None = None
     held: list[Finding] = field(default_factory=list)
 
     @property
     def stored(self) -> bool:
         return self.version is not None
+
+
+def fetched(sample: Sample, strategy: str, expires_at: float = 0.0) -> LeasedSample:
+    """A fetched sample as the session holds it; ``expires_at`` 0 without a lease."""
+    return LeasedSample(sample.info, strategy, sample.require("image"), sample.label, sample.prelabel, expires_at,
+                        max(expires_at - time.time(), 0.0) if expires_at else 0.0)
 
 
 class LabellingSession:
@@ -131,23 +137,20 @@ class LabellingSession:
     def lease_call(self, project: str) -> Call:
         """Lease the next sample and fetch it: a ``LeasedSample``, or None when
         every sample is labelled or leased."""
-        client, annotator = self.client, self.annotator
+        selector, annotator = self.client.selector, self.annotator
 
         def lease() -> LeasedSample | None:
-            response = client.next_sample(project, annotator)
-            if response.exhausted:
+            taken = selector.next_sample(project, annotator)
+            if taken.exhausted:
                 return None
-            envelope = client.get_sample(response.sample.sample_id)
-            return LeasedSample(response.sample, response.strategy, envelope.require("image"),
-                                envelope.arrays.get("label"), envelope.arrays.get("prelabel"),
-                                response.lease_expires_at, max(response.lease_expires_at - time.time(), 0.0))
+            return fetched(selector.get_sample(taken.sample.sample_id), taken.strategy, taken.lease_expires_at)
         return lease
 
     def renew_call(self) -> Call:
         """Extend the lease on the current sample; the new expiry, or None
         when the lease is gone."""
-        client, annotator, sample_id = self.client, self.annotator, self._require_sample()
-        return lambda: client.renew_lease(sample_id, annotator)
+        client, annotator, sample_id = self.client, self.annotator, self.require_sample()
+        return lambda: client.selector.renew_lease(sample_id, annotator)
 
     def lease_left(self, now: float | None = None) -> float | None:
         """Seconds left on the current lease (None when nothing is leased)."""
@@ -164,30 +167,25 @@ class LabellingSession:
         """Fetch any sample of the project (from the sample list), with its
         latest label: a submit stores the label's next version. No lease is
         taken."""
-        client = self.client
-
-        def fetch() -> LeasedSample:
-            envelope = client.get_sample(sample_id)
-            return LeasedSample(envelope.message, OPENED, envelope.require("image"),
-                                envelope.arrays.get("label"), envelope.arrays.get("prelabel"))
-        return fetch
+        selector = self.client.selector
+        return lambda: fetched(selector.get_sample(sample_id), OPENED)
 
     def release_call(self, skip: bool, reason: str = "") -> Call:
         """Give the current sample back; with ``skip`` the strategy passes it
         over for this annotator."""
-        client, annotator, sample_id = self.client, self.annotator, self._require_sample()
-        return lambda: client.release_sample(sample_id, annotator, skip=skip, reason=reason)
+        client, annotator, sample_id = self.client, self.annotator, self.require_sample()
+        return lambda: client.selector.release_sample(sample_id, annotator, skip=skip, reason=reason)
 
     def prelabel_call(self, method: str | None = None, instances: bool = True) -> Call:
         """Pre-label the current sample on the server (it reads the image from
         the selector: nothing is uploaded), one id per object unless not
         ``instances``."""
-        client, sample_id = self.client, self._require_sample()
-        return lambda: client.prelabel(None, method, sample_id=sample_id, binary=not instances)
+        client, sample_id = self.client, self.require_sample()
+        return lambda: client.assist.prelabel(None, method, sample_id=sample_id, binary=not instances)
 
     def refine_call(self, mask: np.ndarray, scribbles: np.ndarray, method: str) -> Call:
-        client, sample_id = self.client, self._require_sample()
-        return lambda: client.refine(None, scribbles, mask, method, sample_id=sample_id)
+        client, sample_id = self.client, self.require_sample()
+        return lambda: client.assist.refine(None, scribbles, mask, method, sample_id=sample_id)
 
     def flood_fill_call(self, mask: np.ndarray, row: int, col: int) -> Call:
         seed = np.zeros(mask.shape, np.uint8)
@@ -197,47 +195,32 @@ class LabellingSession:
     def segment_call(self, clicks, mask: np.ndarray | None, offset: tuple[int, int] = (0, 0)) -> Call:
         """One object from the click tool's clicks (and its current mask, a
         crop at ``offset``); the answer comes back as a crop too."""
-        client, sample_id = self.client, self._require_sample()
-        return lambda: client.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True,
+        client, sample_id = self.client, self.require_sample()
+        return lambda: client.assist.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True,
                                       mask_offset=offset)
 
     def postprocess_call(self, mask: np.ndarray, steps: Sequence) -> Call:
         """Steps are names or (name, parameters), as ``postprocess`` takes them."""
-        client, image = self.client, self._require_current().image
-        return lambda: client.postprocess(mask, list(steps), image=image)[0]
+        client, image = self.client, self.require_current().image
+        return lambda: client.assist.postprocess(mask, list(steps), image=image)[0]
 
     def display_call(self, step: str) -> Call:
-        client, image = self.client, self._require_current().image
-        return lambda: client.preprocess(image, [step])[0]
+        client, image = self.client, self.require_current().image
+        return lambda: client.assist.preprocess(image, [step])[0]
 
     def inspect_call(self, mask: np.ndarray, project: str = "") -> Call:
         """Inspect ``mask`` against the current image and pre-label, with the
         project's inspection settings."""
-        client, image, prelabel = self.client, self._require_current().image, self.prelabel
-        return lambda: client.inspect(mask, image=image, prelabel=prelabel, project=project)
-
-    def history_call(self) -> Call:
-        """The current sample's label versions, oldest first."""
-        client, sample_id = self.client, self._require_sample()
-        return lambda: client.label_history(sample_id)
-
-    def version_call(self, version: int) -> Call:
-        """One earlier label version of the current sample."""
-        client, sample_id = self.client, self._require_sample()
-        return lambda: client.get_sample(sample_id, with_image=False, label_version=version).require("label")
-
-    def review_call(self, accept: bool, comment: str = "") -> Call:
-        """Accept or reject the current sample's newest label (reviewers)."""
-        client, reviewer, sample_id = self.client, self.annotator, self._require_sample()
-        return lambda: client.review_label(sample_id, reviewer, accept, comment)
+        client, image, prelabel = self.client, self.require_current().image, self.prelabel
+        return lambda: client.inspect.inspect(mask, image=image, prelabel=prelabel, project=project)
 
     def store_call(self, mask: np.ndarray, project: str = "") -> Call:
         """Store ``mask`` as the current sample's next label version; with
         ``project``, then record what became of the warnings shown for it
         (see :class:`~labelassist.client.finding_answers.FindingAnswers`)."""
-        client, annotator, sample_id, origin = self.client, self.annotator, self._require_sample(), self.origin
+        client, annotator, sample_id, origin = self.client, self.annotator, self.require_sample(), self.origin
         record = self.answers.submit_call(project, mask, annotator)
-        return lambda: record(client.submit_label(sample_id, annotator, mask, origin=origin))
+        return lambda: record(client.selector.submit_label(sample_id, annotator, mask, origin=origin))
 
     def train_call(self, project: str) -> Callable[[Callable[[Any], None]], Any]:
         """Train on the project's labels; the call reports each epoch to
@@ -246,7 +229,7 @@ class LabellingSession:
 
         def train(emit: Callable[[Any], None]):
             last = None
-            for event in client.train_status(client.train(project=project)):
+            for event in client.assist.train_status(client.assist.train(project=project)):
                 emit(event)
                 last = event
             return last
@@ -269,13 +252,13 @@ class LabellingSession:
                 return SubmitResult(held=held)
         return SubmitResult(version=self.store_call(mask, project)())
 
-    def _require_current(self) -> LeasedSample:
+    def require_current(self) -> LeasedSample:
         if self.current is None:
             raise LookupError("no sample: lease one with Next first")
         return self.current
 
-    def _require_sample(self) -> int:
-        return self._require_current().sample_id
+    def require_sample(self) -> int:
+        return self.require_current().sample_id
 
 
 __all__ = ["LabellingSession", "LeasedSample", "SubmitResult"]

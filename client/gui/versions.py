@@ -1,10 +1,20 @@
-"""Label history in the desktop client: compare the label on screen with an
-earlier version of it, as an overlay of what changed (a reviewer sees at a
-glance what the annotator's new version did)."""
+"""Reviewing in the desktop client, without Qt: compare the label on screen
+with an earlier version of it, as an overlay of what changed (a reviewer
+sees at a glance what the annotator's new version did), and give a verdict."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+from labelassist.client.results import SampleInfo
+
+if TYPE_CHECKING:
+    from labelassist.client.gui.session import LabellingSession
+
+Call = Callable[[], Any]
 
 # RGBA of the change overlay.
 ADDED, REMOVED, REASSIGNED = (40, 220, 60, 200), (235, 40, 40, 200), (250, 210, 0, 200)
@@ -40,43 +50,51 @@ def label_diff(current: np.ndarray, earlier: np.ndarray) -> tuple[np.ndarray, di
     return rgba, {"added": int(added.sum()), "removed": int(removed.sum()), "reassigned": int(reassigned.sum())}
 
 
-class VersionCompare:
-    """The window's "compare with" choice: the opened sample's earlier label
-    versions; picking one overlays what changed since (pick "none" to hide)."""
+class ReviewController:
+    """Reviewing the labelling session's current sample, without Qt: its
+    label history, an earlier version compared with the label on screen,
+    and a verdict on the newest version (reviewers and admins). Each
+    ``*_call`` captures what it needs, as the session's calls do.
 
-    NONE = "none"
+    Parameters
+    ----------
+    session : LabellingSession
+        Whose current sample is reviewed; its annotator is the reviewer.
+    """
 
-    def load_versions(self) -> None:
-        """List the opened sample's label versions (after it is shown)."""
-        self.compare_combo.blockSignals(True)
-        self.compare_combo.clear()
-        self.compare_combo.addItem(self.NONE)
-        self.compare_combo.blockSignals(False)
-        self.canvas.clear_diff()
-        if self.sample is None or not self.sample.labeled:
-            return
+    def __init__(self, session: LabellingSession):
+        self.session = session
 
-        def listed(history) -> None:
-            self.compare_combo.blockSignals(True)
-            for version in history[:-1]:  # the newest is on screen
-                self.compare_combo.addItem(f"v{version.version} by {version.annotator}", version.version)
-            self.compare_combo.blockSignals(False)
+    def history_call(self) -> Call:
+        """The current sample's label versions, oldest first."""
+        selector, sample_id = self.session.client.selector, self.session.require_sample()
+        return lambda: selector.label_history(sample_id)
 
-        self._run("Label history", self.session.history_call(), self._for_this_sample(listed))
+    def compare_call(self, current: np.ndarray, version: int) -> Call:
+        """What changed from label ``version`` to ``current``: ``label_diff``'s (RGBA, counts)."""
+        selector, sample_id = self.session.client.selector, self.session.require_sample()
+        return lambda: label_diff(current, selector.get_sample(sample_id, with_image=False,
+                                                               label_version=version).require("label"))
 
-    def compare_with(self, index: int) -> None:
-        version = self.compare_combo.itemData(index)
-        if not version:
-            self.canvas.clear_diff()
-            return
-        current = self.canvas.editor.mask.copy()
+    def review_call(self, accept: bool, comment: str = "") -> Call:
+        """Accept or reject the current sample's newest label; the call returns its SampleInfo."""
+        selector, reviewer, sample_id = self.session.client.selector, self.session.annotator, \
+            self.session.require_sample()
+        return lambda: selector.review_label(sample_id, reviewer, accept, comment)
 
-        def shown(earlier) -> None:
-            rgba, counts = label_diff(current, earlier)
-            self.canvas.show_diff(rgba)
-            self.statusBar().showMessage(
-                f"since v{version}: {counts['added']} px added (green), {counts['removed']} px removed (red), "
-                f"{counts['reassigned']} px in another object (yellow)", 15000)
-            self.compared.emit(counts)
+    def rank_call(self, project: str) -> Call:
+        """The project's stored labels ranked by how likely each is wrong (the review queue)."""
+        inspect = self.session.client.inspect
+        return lambda: inspect.rank_label_errors(project)
 
-        self._run(f"Label v{version}", self.session.version_call(version), self._for_this_sample(shown))
+
+def verdict_summary(info: SampleInfo) -> str:
+    return f"{info.stem}: label v{info.label_version} {info.review}"
+
+
+def compare_summary(version: int, counts: dict[str, int]) -> str:
+    return (f"since v{version}: {counts['added']} px added (green), {counts['removed']} px removed (red), "
+            f"{counts['reassigned']} px in another object (yellow)")
+
+
+__all__ = ["ReviewController", "compare_summary", "label_diff", "verdict_summary"]
