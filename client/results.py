@@ -333,22 +333,33 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class LabelSource:
+    """A version a consensus or adjudicated version was made from, with its annotator's weight."""
+    version: int
+    annotator: str = ""
+    weight: float = 0.0
+
+
+@dataclass(frozen=True)
 class LabelVersion:
     """One stored version of a sample's label: who made it, how (``origin``,
-    the contract's ``LabelOrigin`` number), its checksum and when."""
+    the contract's ``LabelOrigin`` number), its checksum and when; for a
+    consensus or adjudicated version, the ``sources`` it was made from."""
     sample_id: int
     version: int
     annotator: str = ""
     origin: int = 0
     checksum: str = ""
     created_at: float = 0.0
+    sources: tuple[LabelSource, ...] = ()
 
     @classmethod
     def from_proto(cls, message: selector_pb2.LabelVersion) -> LabelVersion:
         return cls(int(message.sample_id), int(message.version), message.annotator, int(message.origin),
-                   message.checksum, message.created_at)
+                   message.checksum, message.created_at,
+                   tuple(LabelSource(int(s.version), s.annotator, s.weight) for s in message.sources))
 
 
 __all__ = ["Box", "Calibration", "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
-           "ObjectMeasurement", "PrelabelOutcome", "Sample", "SampleInfo", "SampleOrigin", "Severity",
+           "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "Sample", "SampleInfo", "SampleOrigin", "Severity",
            "SuspectedError"]
