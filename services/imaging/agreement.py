@@ -59,19 +59,24 @@ def overlap_table(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     """The object ids of ``a`` and of ``b`` and the IoU of every pair of them
     (rows: ``a``'s objects, columns: ``b``'s), from one contingency count
     over the pixels."""
-    ids_a, area_a, row = object_index(a)
-    ids_b, area_b, column = object_index(b)
+    return iou_table(object_index(a), object_index(b))
+
+
+def iou_table(index_a: tuple, index_b: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`overlap_table` from two labels' :func:`object_index`, for
+    callers that compare one label with several."""
+    (ids_a, area_a, row), (ids_b, area_b, column) = index_a, index_b
+    cells = (len(ids_a) + 1) * (len(ids_b) + 1)
+    if cells <= 1 << 24:
+        # Background as row and column 0 of one count over every pixel: no mask, no gather.
+        overlap = np.bincount((row + 1) * (len(ids_b) + 1) + (column + 1), minlength=cells)
+        overlap = overlap.reshape(len(ids_a) + 1, len(ids_b) + 1)[1:, 1:]
+        return ids_a, ids_b, overlap / (area_a[:, None] + area_b[None, :] - overlap)
     table = np.zeros((len(ids_a), len(ids_b)), np.float64)
     both = (row >= 0) & (column >= 0)
-    if both.any():
-        pair = row[both] * len(ids_b) + column[both]
-        if table.size <= 1 << 24:
-            overlap = np.bincount(pair, minlength=table.size).reshape(table.shape)
-            table = overlap / (area_a[:, None] + area_b[None, :] - overlap)
-        else:
-            pairs, overlap = np.unique(pair, return_counts=True)
-            rows, columns = np.divmod(pairs, len(ids_b))
-            table[rows, columns] = overlap / (area_a[rows] + area_b[columns] - overlap)
+    pairs, overlap = np.unique(row[both] * len(ids_b) + column[both], return_counts=True)
+    rows, columns = np.divmod(pairs, len(ids_b))
+    table[rows, columns] = overlap / (area_a[rows] + area_b[columns] - overlap)
     return ids_a, ids_b, table
 
 
@@ -94,7 +99,12 @@ def matched_pairs(a: np.ndarray, b: np.ndarray, min_iou: float = MATCH_IOU) -> l
     """
     if np.shape(a) != np.shape(b):
         raise ValueError(f"labels of one image must have one shape, got {np.shape(a)} and {np.shape(b)}")
-    ids_a, ids_b, table = overlap_table(a, b)
+    return pairs_of(*overlap_table(a, b), min_iou)
+
+
+def pairs_of(ids_a: np.ndarray, ids_b: np.ndarray, table: np.ndarray, min_iou: float = MATCH_IOU
+             ) -> list[tuple[int, int, float]]:
+    """:func:`matched_pairs` from an :func:`overlap_table`."""
     rows, columns = _assignment(table, min_iou)
     return [(int(ids_a[r]), int(ids_b[c]), float(table[r, c])) for r, c in zip(rows, columns)]
 

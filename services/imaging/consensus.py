@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labelassist.imaging.agreement import matched_f1, matched_pairs
+from labelassist.imaging.agreement import iou_table, matched_f1, object_index, pairs_of
 from labelassist.imaging.measures import instance_labels
 
 SAME_OBJECT_IOU = 0.3  # two annotators' outlines of one nucleus, a few pixels apart each way, overlap this much
@@ -121,7 +121,8 @@ def match_objects(labels: Sequence[np.ndarray]) -> MatchedObjects:
     objects = [instance_labels(np.asarray(label)) for label in labels]
     if len({o.shape for o in objects}) > 1:
         raise ValueError(f"labels of one image must have one shape, got {sorted({o.shape for o in objects})}")
-    pairs = {(i, j): matched_pairs(objects[i], objects[j], SAME_OBJECT_IOU)
+    indexes = [object_index(o) for o in objects]
+    pairs = {(i, j): pairs_of(*iou_table(indexes[i], indexes[j]), SAME_OBJECT_IOU)
              for i in range(len(objects)) for j in range(i + 1, len(objects))}
     return MatchedObjects(objects, pairs, [find_objects(o) for o in objects])
 
@@ -177,9 +178,10 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
     drew it, or more than half of their weight (with three or more, no one
     weighs as much as the others together), or when it is a lone object of
     an annotator whose unconfirmed objects are rarer than the others' joint
-    misses. Its outline is where the weighted mean of its annotators'
-    signed distance maps is positive; a pixel two objects claim goes to the
-    one it lies deeper inside.
+    misses. Its pixels are those most of its annotators drew, an even split
+    settled by the mean of their signed distance maps (the outline halfway
+    between theirs); a pixel two objects claim goes to the
+    one it lies deeper inside (further from its outline).
 
     Parameters
     ----------
@@ -200,7 +202,6 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
     total = sum(weights)
     shape = matched.labels[0].shape
     consensus = np.zeros(shape, np.int32)
-    depth = np.zeros(shape, np.float32)
     next_id = 1
     for candidate in matched.candidates(members):
         drawn = sum(weight[k] for k in candidate)
@@ -208,11 +209,13 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
                                                                                     members)):
             continue
         window = matched.window(candidate)
-        inside = np.median([_signed_distance(matched.labels[k][window] == i) for k, i in candidate.items()], axis=0)
-        claim = (inside > 0) & (inside > depth[window])
+        claim = _outline_vote([matched.labels[k][window] == i for k, i in candidate.items()])
+        taken = consensus[window]
+        contested = claim & (taken > 0)
+        if contested.any():
+            claim &= (taken == 0) | _deeper(claim, taken, contested)
         if claim.any():
-            consensus[window][claim] = next_id
-            depth[window][claim] = inside[claim]
+            taken[claim] = next_id
             next_id += 1
     return _renumbered(consensus, next_id)
 
@@ -226,6 +229,29 @@ def _credible(matched: MatchedObjects, voters: Sequence[Voter], candidate: Mappi
     missed_by_all = float(np.prod([1 - voters[j].sensitivity for j in members if j not in candidate]))
     odds = missed_by_all / max(1 - missed_by_all, 1e-9)
     return any(odds > voters[k].false_rate for k in candidate)
+
+
+def _outline_vote(masks: Sequence[np.ndarray]) -> np.ndarray:
+    """The pixels most of the masks hold; where exactly half do, those the
+    mean of their clipped signed distances puts inside."""
+    votes = np.sum(masks, axis=0)
+    inside = 2 * votes > len(masks)
+    tied = 2 * votes == len(masks)
+    if tied.any():
+        inside |= tied & (np.mean([_signed_distance(m) for m in masks], axis=0) > 0)
+    return inside
+
+
+def _deeper(claim: np.ndarray, taken: np.ndarray, contested: np.ndarray) -> np.ndarray:
+    """Where a new object lies deeper inside itself than the objects already there."""
+    from scipy.ndimage import distance_transform_edt
+
+    own = distance_transform_edt(claim)
+    theirs = np.zeros(claim.shape)
+    for other in np.unique(taken[contested]):
+        held = taken == other
+        theirs[held] = distance_transform_edt(held)[held]
+    return contested & (own > theirs)
 
 
 def _signed_distance(mask: np.ndarray) -> np.ndarray:
@@ -250,7 +276,10 @@ def _capped_weights(weights: Sequence[float]) -> list[float]:
 
 
 def _renumbered(consensus: np.ndarray, count: int) -> np.ndarray:
+    """Objects numbered 1..n again where a later object took all of an earlier one's pixels."""
     kept = np.flatnonzero(np.bincount(consensus.ravel(), minlength=count)[1:]) + 1
+    if len(kept) == count - 1:
+        return consensus
     renumbered = np.zeros(count, np.int32)
     renumbered[kept] = np.arange(1, len(kept) + 1)
     return renumbered[consensus]
