@@ -37,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import publish  # noqa: E402
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses  # noqa: E402
-from labelassist.imaging.agreement import consensus_label, pair_agreement  # noqa: E402
+from labelassist.imaging.agreement import pair_agreement  # noqa: E402
+from labelassist.imaging.consensus import consensus_label  # noqa: E402
 
 # (name, jitter px, missed, merged, split): rates per reference object.
 PROFILES = [("ann-a", 1, 0.03, 0.02, 0.02), ("ann-b", 1, 0.06, 0.04, 0.03), ("ann-c", 2, 0.10, 0.06, 0.05),

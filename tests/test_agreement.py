@@ -4,8 +4,8 @@ their consensus: the measures a lab reads before it vouches for a data set."""
 import numpy as np
 import pytest
 
-from labelassist.imaging.agreement import (boundary_f1, consensus_label, matched_pairs, mean_interval,
-                                           pair_agreement)
+from labelassist.imaging.agreement import boundary_f1, matched_pairs, mean_interval, pair_agreement
+from labelassist.imaging.consensus import consensus_label
 
 
 def squares(*boxes, shape=(64, 64)) -> np.ndarray:

@@ -1,24 +1,19 @@
-"""How good each annotator is, from the labels alone: how their objects
-differ from a reference (missed, extra, merged, split, wide or narrow
-outlines), and the weight each deserves in a consensus, estimated by
-alternating consensus and agreement with it (in the spirit of STAPLE,
-Warfield et al. 2004, on objects rather than pixels).
+"""How an annotator's objects differ from a reference: missed, extra,
+merged, split, wide or narrow outlines. Each annotator's record in a
+consensus is :func:`labelassist.imaging.consensus.estimate_voters`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from labelassist.imaging.agreement import consensus_label, matched_pairs, overlap_table
+from labelassist.imaging.agreement import matched_pairs, outline, overlap_table
 from labelassist.imaging.measures import instance_labels
 
 MOSTLY = 0.5  # the share of an object that must lie inside another for "merged" and "split"
 OUTLINE_STEP = 0.75  # pixels of mean outline offset beyond which a matched object is wide or narrow
-WEIGHT_LIMITS = (0.05, 0.95)  # agreement clipped before its log-odds: no annotator weighs nothing or all
-ROUNDS = 3
 
 
 @dataclass
@@ -111,75 +106,8 @@ def disagreement_kinds(label: np.ndarray, reference: np.ndarray) -> Disagreement
 
 def _outline_lengths(labels: np.ndarray) -> dict[int, int]:
     """Outline pixels of each object."""
-    from skimage.segmentation import find_boundaries
-
-    edge = find_boundaries(labels, mode="inner") & (labels > 0)
-    counts = np.bincount(labels[edge].ravel(), minlength=int(labels.max()) + 1)
+    counts = np.bincount(labels[outline(labels)].ravel(), minlength=int(labels.max()) + 1)
     return {int(i): int(c) for i, c in enumerate(counts) if c}
 
 
-def matched_f1(label: np.ndarray, reference: np.ndarray) -> float:
-    """Matched-object F1 at IoU 0.5 alone (:func:`~labelassist.imaging.agreement.pair_agreement` without the
-    outline measures, which cost most of its time)."""
-    label, reference = instance_labels(np.asarray(label)), instance_labels(np.asarray(reference))
-    objects = len(np.unique(label[label > 0])) + len(np.unique(reference[reference > 0]))
-    return 1.0 if not objects else 2 * len(matched_pairs(label, reference)) / objects
-
-
-def log_odds_weight(agreement: float) -> float:
-    """A vote's weight from its accuracy: log(p / (1 - p)), the optimal
-    weight of independent voters (Nitzan & Paroush 1982), with ``p``
-    clipped to ``WEIGHT_LIMITS`` and the weight kept positive."""
-    p = float(np.clip(agreement, *WEIGHT_LIMITS))
-    return max(float(np.log(p / (1 - p))), 0.05)
-
-
-def consensus_weights(samples: Sequence[Mapping[str, np.ndarray]], rounds: int = ROUNDS
-                      ) -> tuple[dict[str, float], dict[str, float], list[np.ndarray]]:
-    """Annotator weights estimated from the labels alone: start equal, merge
-    each sample's labels, score every annotator by their mean matched-object
-    F1 against the merged labels, weigh them by its log-odds, and repeat.
-
-    Parameters
-    ----------
-    samples : sequence of mapping
-        Per sample, annotator -> label image; samples with fewer than two
-        labels are left out.
-    rounds : int
-        Times consensus and weights are estimated in turn.
-
-    Returns
-    -------
-    weights : dict
-        annotator -> weight.
-    agreement : dict
-        annotator -> mean matched-object F1 against the final consensus.
-    consensus : list of ndarray
-        Each sample's consensus (None for samples left out).
-
-    References
-    ----------
-    Warfield, Zou and Wells, "Simultaneous truth and performance level
-    estimation (STAPLE)", IEEE TMI 2004.
-    """
-    if rounds < 1:
-        raise ValueError(f"'rounds' must be 1 or more, got {rounds}")
-    names = sorted({name for labels in samples for name in labels})
-    weights = {name: 1.0 for name in names}
-    agreement: dict[str, float] = {}
-    merged: list = [None] * len(samples)
-    for _ in range(rounds):
-        scores: dict[str, list[float]] = {name: [] for name in names}
-        for index, labels in enumerate(samples):
-            if len(labels) < 2:
-                continue
-            order = sorted(labels)
-            merged[index] = consensus_label([labels[n] for n in order], [weights[n] for n in order])
-            for name in order:
-                scores[name].append(matched_f1(labels[name], merged[index]))
-        agreement = {name: float(np.mean(values)) for name, values in scores.items() if values}
-        weights = {name: log_odds_weight(agreement.get(name, 0.5)) for name in names}
-    return weights, agreement, merged
-
-
-__all__ = ["DisagreementKinds", "consensus_weights", "disagreement_kinds", "log_odds_weight", "matched_f1"]
+__all__ = ["DisagreementKinds", "disagreement_kinds"]

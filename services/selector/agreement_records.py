@@ -14,7 +14,8 @@ import numpy as np
 import sqlalchemy as sa
 
 from labelassist.imaging.agreement import pair_agreement
-from labelassist.imaging.annotator_quality import DisagreementKinds, consensus_weights, disagreement_kinds
+from labelassist.imaging.annotator_quality import DisagreementKinds, disagreement_kinds
+from labelassist.imaging.consensus import match_objects, project_consensus
 from labelassist.runtime.errors import NotFoundError
 from labelassist.selector.records import DERIVED_ORIGINS, LabelVersion, Project
 from labelassist.selector.schema import reviews
@@ -60,8 +61,8 @@ def build_consensus(store: Store, project: Project, sample_ids: Sequence[int] = 
                     ) -> tuple[list[LabelVersion], int, dict[str, float], dict[str, float]]:
     """Merge each sample's annotators' labels into a consensus version.
 
-    Weights are estimated over every sample of the project two or more
-    annotators labelled (:func:`~labelassist.imaging.annotator_quality.consensus_weights`);
+    Each annotator's record is estimated over every sample of the project
+    two or more annotators labelled (:func:`~labelassist.imaging.consensus.project_consensus`);
     the consensus is stored for ``sample_ids`` (all such samples when empty).
 
     Returns
@@ -74,7 +75,8 @@ def build_consensus(store: Store, project: Project, sample_ids: Sequence[int] = 
         Each annotator's weight and mean matched F1 against the consensus.
     """
     shared = annotator_labels(store, project)
-    weights, agreement, merged = consensus_weights([s.masks for s in shared])
+    found = project_consensus([s.masks for s in shared])
+    weights, agreement, merged = found.weights, found.agreement([s.masks for s in shared]), found.merged
     wanted = {row_id(i) for i in sample_ids}
     if wanted:
         missing = wanted - {s.sample_id for s in shared}
@@ -97,9 +99,10 @@ def build_consensus(store: Store, project: Project, sample_ids: Sequence[int] = 
 
 def adjudication_queue(store: Store, project: Project, limit: int = 100, tolerance: float = DEFAULT_TOLERANCE
                        ) -> list[dict]:
-    """The samples several annotators labelled, most disputed first: by
-    1 - mean matched-object F1 over pairs of annotators, then by the lower
-    mean boundary F1."""
+    """The samples several annotators labelled, most disputed first: by the
+    largest share of the objects anyone drew that one annotator left out
+    (:meth:`~labelassist.imaging.consensus.MatchedObjects.left_out`), then by
+    the lower mean matched-object F1 and mean boundary F1 over pairs."""
     if not 1 <= limit <= 10_000:
         raise ValueError(f"'limit' must be 1 to 10000, got {limit}")
     items = []
@@ -108,12 +111,13 @@ def adjudication_queue(store: Store, project: Project, limit: int = 100, toleran
                     for a, b in itertools.combinations(sorted(sample.masks), 2)]
         mean_f1 = float(np.mean([m.f1 for m in measured]))
         consensus = [v.version for v in sample.history if v.origin == CONSENSUS]
-        items.append({"sample_id": sample.sample_id, "stem": sample.stem, "disagreement": 1 - mean_f1,
+        disagreement = match_objects([sample.masks[name] for name in sorted(sample.masks)]).left_out()
+        items.append({"sample_id": sample.sample_id, "stem": sample.stem, "disagreement": disagreement,
                       "mean_f1": mean_f1, "mean_boundary_f1": float(np.mean([m.boundary_f1 for m in measured])),
                       "labels": sorted(sample.own.values(), key=lambda v: v.version),
                       "consensus_version": consensus[-1] if consensus else 0,
                       "newest_version": sample.history[-1].version})
-    items.sort(key=lambda item: (-item["disagreement"], item["mean_boundary_f1"], item["sample_id"]))
+    items.sort(key=lambda item: (-item["disagreement"], item["mean_f1"], item["mean_boundary_f1"], item["sample_id"]))
     return items[:limit]
 
 
@@ -150,7 +154,8 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
     """Each annotator's estimated accuracy, with what it rests on.
 
     Against gold labels where a sample has one, else against a reviewer's
-    adjudicated choice, else against the consensus of the sample's annotators (estimated with weights as in
+    adjudicated choice, else against the consensus of the sample's other
+    annotators (so that nobody's own label vouches for it; records as in
     :func:`build_consensus`): matched-object F1, boundary F1 and the kinds
     of disagreement. Reviewers' verdicts on their versions (an adjudicated
     pick counts as accepted) give an acceptance rate. The accuracy is the
@@ -159,8 +164,8 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
     """
     everyone = annotator_labels(store, project, least=1)
     shared = [s for s in everyone if len(s.own) >= 2]
-    weights, _, merged = consensus_weights([s.masks for s in shared])
-    consensus = {s.sample_id: m for s, m in zip(shared, merged)}
+    found = project_consensus([s.masks for s in shared])
+    position = {s.sample_id: index for index, s in enumerate(shared)}
     gold = store.gold_checksums(project.id)
     verdict = verdicts(store, [s.sample_id for s in everyone])
     for sample in everyone:
@@ -170,7 +175,7 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
                     verdict.setdefault((sample.sample_id, source), "accepted")
     table: dict[str, dict] = {}
     for sample in everyone:
-        reference = _reference(store, sample, gold, consensus)
+        settled = _settled(store, sample, gold)
         for name, version in sample.own.items():
             if annotators and name not in annotators:
                 continue
@@ -180,22 +185,23 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
             said = verdict.get((sample.sample_id, version.version))
             if said in ("accepted", "rejected"):
                 entry[said] += 1
+            reference = settled if settled is not None else (
+                found.without(position[sample.sample_id], name) if sample.sample_id in position else None)
             if reference is None:
                 continue
             measured = pair_agreement(sample.masks[name], reference, tolerance)
             entry["gold" if sample.sample_id in gold else "consensus"].append((measured.f1, measured.boundary_f1))
             entry["kinds"] = entry["kinds"].add(disagreement_kinds(sample.masks[name], reference))
-    return [_summary(entry, weights.get(entry["annotator"], 0.0)) for _, entry in sorted(table.items())]
+    return [_summary(entry, found.weights.get(entry["annotator"], 0.0)) for _, entry in sorted(table.items())]
 
 
-def _reference(store: Store, sample: SampleLabels, gold: dict[int, str], consensus: dict[int, np.ndarray]
-               ) -> np.ndarray | None:
-    """What an annotator's label of the sample is measured against: its
-    gold label, else a reviewer's adjudicated choice, else the consensus."""
+def _settled(store: Store, sample: SampleLabels, gold: dict[int, str]) -> np.ndarray | None:
+    """The sample's gold label, else a reviewer's adjudicated choice: what
+    outranks any consensus as the reference for its annotators."""
     if sample.sample_id in gold:
         return store.blobs.get(gold[sample.sample_id])
     settled = [v for v in sample.history if v.origin == "adjudicated"]
-    return store.blobs.get(settled[-1].checksum) if settled else consensus.get(sample.sample_id)
+    return store.blobs.get(settled[-1].checksum) if settled else None
 
 
 def _summary(entry: dict, weight: float) -> dict:
