@@ -49,12 +49,15 @@ def summary(seconds: list[float]) -> dict:
 
 
 def labelled_pool(client: LabelAssistClient, count: int) -> None:
-    """``count`` labelled 256² synthetic scenes: what the training job and the ranking read."""
+    """``count`` labelled 256² synthetic scenes (what the training job and the
+    ranking read) and as many unlabelled ones (what the annotators lease)."""
     rng = np.random.default_rng(11)
     for index in range(count):
         image, labels = synthetic_scene(rng, 256)
         sample_id = client.add_sample(PROJECT, f"labelled-{index:04d}", (image * 4000).astype(np.uint16))
         client.submit_label(sample_id, "bench", labels.astype(np.uint16))
+    client.add_samples(PROJECT, ({"stem": f"open-{index:04d}", "image": (synthetic_scene(rng, 256)[0] * 4000)
+                                  .astype(np.uint16)} for index in range(count)))
 
 
 class BatchLoad:
@@ -109,7 +112,7 @@ class BatchLoad:
         def work(client):
             while not self.stop.is_set():
                 lease = client.next_sample(PROJECT, annotator)
-                if lease.sample.sample_id:
+                if lease.sample is not None:
                     client.release_sample(lease.sample.sample_id, annotator)
                 self.counts["leases"] += 1
         self._guard(work)

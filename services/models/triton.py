@@ -18,7 +18,7 @@ from labelassist.models.triton_access import connect, is_refusal, secret_from_en
 from labelassist.runtime.calls import cancellation_check
 from labelassist.runtime.errors import ConflictError, UnavailableError
 from labelassist.runtime.metrics import UPSTREAM
-from labelassist.runtime.priority import triton_priority
+from labelassist.runtime.priority import is_batch, triton_priority
 
 TILE = 512
 OVERLAP = 64
@@ -27,6 +27,8 @@ TILES_PER_REQUEST = 8
 # Foreground where the U-Net's probability reaches this, unless a call says otherwise.
 DEFAULT_THRESHOLD = 0.5
 OUTPUTS = ("PROBABILITY", "VARIANCE", "EMBEDDING", "BALD")
+# Marks a request as batch work for the models' own CPU threads (deploy/triton/*/model.py).
+BATCH_PARAMETERS = {"labelassist_batch": True}
 
 
 class TritonClient:
@@ -89,7 +91,8 @@ class TritonClient:
             with UPSTREAM.timed("triton", MODEL_NAME):
                 result = self.connection.infer(MODEL_NAME, inputs, outputs=[triton.InferRequestedOutput(name)
                                                                             for name in OUTPUTS],
-                                               client_timeout=self.timeout, priority=triton_priority())
+                                               client_timeout=self.timeout, priority=triton_priority(),
+                                               parameters=BATCH_PARAMETERS if is_batch() else None)
         except InferenceServerException as error:
             raise self._explain(error) from None
         return {name: result.as_numpy(name) for name in OUTPUTS}
@@ -159,7 +162,8 @@ class TritonClient:
             with UPSTREAM.timed("triton", name):
                 result = self.connection.infer(name, sent, outputs=[triton.InferRequestedOutput(output)
                                                                     for output in outputs],
-                                               client_timeout=self.timeout, priority=triton_priority())
+                                               client_timeout=self.timeout, priority=triton_priority(),
+                                               parameters=BATCH_PARAMETERS if is_batch() else None)
         except InferenceServerException as error:
             raise self._explain(error, name) from None
         return {output: result.as_numpy(output) for output in outputs}

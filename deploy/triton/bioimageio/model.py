@@ -33,6 +33,26 @@ def reorder(array, source, target):
     return np.ascontiguousarray(array.transpose([source.index(a) for a in target]))
 
 
+# Batch work (scoring, ranking, measuring: every request of a call marked
+# "labelassist_batch" by labelassist.models.triton) runs on half the cores,
+# an annotator's request on all of them: on a CPU server the clicks and
+# pre-labels of the other models' processes keep a core.
+BATCH_PARAMETER = "labelassist_batch"
+
+
+def _is_batch(request) -> bool:
+    read = getattr(request, "parameters", None)
+    try:
+        return bool(json.loads(read() or "{}").get(BATCH_PARAMETER)) if read else False
+    except ValueError:
+        return False
+
+
+def cpu_threads(requests, all_threads: int) -> int:
+    """Threads for this execution: half of ``all_threads`` when every request is batch work."""
+    return max(1, all_threads // 2) if requests and all(_is_batch(r) for r in requests) else all_threads
+
+
 class TritonPythonModel:
     def initialize(self, args):
         directory = os.path.join(args["model_repository"], args["model_version"])
@@ -46,6 +66,7 @@ class TritonPythonModel:
                                        if gpu and torch.cuda.is_available() else "cpu")
             self.network = torch.jit.load(os.path.join(directory, "model.pt"), map_location=self.device).eval()
             self.run_once = self._torchscript
+            self.threads = torch.get_num_threads() if self.device.type == "cpu" else 0
         else:
             import onnxruntime
 
@@ -78,6 +99,10 @@ class TritonPythonModel:
         return reorder(output, self.package["output_axes"], OURS).astype(np.float32)
 
     def execute(self, requests):
+        if getattr(self, "threads", 0):
+            import torch
+
+            torch.set_num_threads(cpu_threads(requests, self.threads))
         responses = []
         for request in requests:
             batch = pb_utils.get_input_tensor_by_name(request, "INPUT").as_numpy().astype(np.float32)

@@ -15,6 +15,26 @@ import triton_python_backend_utils as pb_utils  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 
+# Batch work (scoring, ranking, measuring: every request of a call marked
+# "labelassist_batch" by labelassist.models.triton) runs on half the cores,
+# an annotator's request on all of them: on a CPU server the clicks and
+# pre-labels of the other models' processes keep a core.
+BATCH_PARAMETER = "labelassist_batch"
+
+
+def _is_batch(request) -> bool:
+    read = getattr(request, "parameters", None)
+    try:
+        return bool(json.loads(read() or "{}").get(BATCH_PARAMETER)) if read else False
+    except ValueError:
+        return False
+
+
+def cpu_threads(requests, all_threads: int) -> int:
+    """Threads for this execution: half of ``all_threads`` when every request is batch work."""
+    return max(1, all_threads // 2) if requests and all(_is_batch(r) for r in requests) else all_threads
+
+
 class TritonPythonModel:
     def initialize(self, args):
         directory = os.path.join(args["model_repository"], args["model_version"])
@@ -24,6 +44,7 @@ class TritonPythonModel:
         self.dropouts = [m for m in self.model.modules() if getattr(m, "original_name", "") == "Dropout2d"]
         with open(os.path.join(directory, "meta.json")) as handle:
             self.meta = json.load(handle)
+        self.threads = torch.get_num_threads()
 
     def _passes(self, batch, samples):
         if samples <= 1:
@@ -48,6 +69,8 @@ class TritonPythonModel:
         return mean, probabilities.var(0, unbiased=False), embedding, entropy_of_mean - mean_entropy
 
     def execute(self, requests):
+        if self.device.type == "cpu":
+            torch.set_num_threads(cpu_threads(requests, self.threads))
         images, samples = [], []
         for request in requests:
             images.append(pb_utils.get_input_tensor_by_name(request, "IMAGE").as_numpy())
