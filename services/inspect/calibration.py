@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from labelassist.inspect.bounds import bounded_influence, lower_tail, upper_tail
+from labelassist.inspect.bounds import bounded_influence, far_below_perfect, lower_tail, upper_tail
 from labelassist.inspect.conventions import Conventions, label_conventions
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.settings import InspectionSettings
@@ -45,6 +45,10 @@ SHAPE_AREA = 0.5
 # Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
 # pair or a brush slip lies much further out.
 SHAPE_Z = 8.0
+# Nor does solidity warn on a project's rare irregular objects beyond the few hundred calibrated on: its bound
+# lies at least this many robust standard deviations of the shortfall from a perfect shape below the median
+# (see far_below_perfect). (Circularity's shortfalls spread too widely to extrapolate; its margin is a share.)
+SHAPE_REACH = 6.0
 # Label-level bounds (counts, fractions) lie a margin beyond the labels' 10 % and 90 % quantiles: thirty
 # labels say little of a label-level tail (its extreme quantiles follow single labels), and a project's
 # images differ in how crowded they are.
@@ -132,7 +136,8 @@ def _irregular_shape(labels: list[Conventions], learnt: dict):
                    SHAPE_AREA * float(np.median(np.concatenate([c.area for c in labels]))))
     groups = [(c.solidity[c.area >= min_area], c.circularity[c.area >= min_area]) for c in labels]
     groups = [g for g in groups if len(g[0])]
-    solidity, dropped = bounded_influence(groups, lambda s, _: lower_tail(s, TAIL, 0.02, SHAPE_Z) - SOLIDITY_MARGIN)
+    solidity, dropped = bounded_influence(groups, lambda s, _: min(
+        lower_tail(s, TAIL, 0.02, SHAPE_Z) - SOLIDITY_MARGIN, far_below_perfect(s, SHAPE_REACH, 0.1)))
     circularity, dropped_too = bounded_influence(
         groups, lambda _, c: CIRCULARITY_MARGIN * lower_tail(c, TAIL, 0.05, SHAPE_Z))
     return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)), "min_area": min_area,
