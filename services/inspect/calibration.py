@@ -36,7 +36,10 @@ MIN_IMAGES = 10
 MIN_OBJECTS = 200
 TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
 SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quantile of whole objects' areas
-SOLIDITY_MARGIN = 0.05  # the solidity bound sits this much below the tail quantile
+# The solidity bound: this many times the tail quantile's shortfall from a convex object (1 - solidity) below
+# 1. Shortfalls spread by factors: a project whose tail already holds irregular objects has rarer ones further
+# out, a project of smooth round objects has none far beyond its tail.
+SHORTFALL_MARGIN = 1.6
 # The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
 CIRCULARITY_MARGIN = 0.7
 # Shapes are judged on objects at least this share of the project's median whole object: the outlines of
@@ -55,6 +58,7 @@ BACKGROUND_MARGIN = 0.1  # background-like share an object may have beyond the l
 MIN_LEFT_OUT = 3  # unlabelled object-like regions needed before claims of their kind can stop
 LEFT_OUT_QUANTILE = 0.9  # the left-out regions a calibrated missing-object bound leaves unclaimed
 CLAIM_MARGIN = 0.6  # without a convention of leaving regions out: claims from this share of the labelled tail
+CLAIM_RAMP = 0.5  # left-out regions this share beyond the labelled tail are the labelled kind: the margin holds
 # The criteria calibration checks a not-reviewed label with before it counts.
 CHECKED = ("empty_mask", "fragments", "holes", "instance_defects", "object_size", "irregular_shape",
            "background_intensity", "missed_objects")
@@ -132,7 +136,8 @@ def _irregular_shape(labels: list[Conventions], learnt: dict):
                    SHAPE_AREA * float(np.median(np.concatenate([c.area for c in labels]))))
     groups = [(c.solidity[c.area >= min_area], c.circularity[c.area >= min_area]) for c in labels]
     groups = [g for g in groups if len(g[0])]
-    solidity, dropped = bounded_influence(groups, lambda s, _: lower_tail(s, TAIL, 0.02, SHAPE_Z) - SOLIDITY_MARGIN)
+    solidity, dropped = bounded_influence(
+        groups, lambda s, _: 1.0 - SHORTFALL_MARGIN * (1.0 - lower_tail(s, TAIL, 0.02, SHAPE_Z)))
     circularity, dropped_too = bounded_influence(
         groups, lambda _, c: CIRCULARITY_MARGIN * lower_tail(c, TAIL, 0.05, SHAPE_Z))
     return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)), "min_area": min_area,
@@ -172,25 +177,33 @@ def claim_bound(labelled: np.ndarray, left_out: np.ndarray, min_spread: float) -
     smaller) than what they label, the bound sits between the two (geometric
     mean of the left-out regions' ``LEFT_OUT_QUANTILE`` and the labelled
     objects' 5 % quantile): those regions stop being claimed and deleted
-    objects of the labelled kind still are. It is never below
-    ``CLAIM_MARGIN`` of the labelled objects' 5 % quantile, so whether a few
-    labels hold left-out regions moves it little.
+    objects of the labelled kind still are. Where the left-out regions reach
+    into the labelled ones' range the bound falls to its margin over
+    ``CLAIM_RAMP`` of that quantile (a project that leaves out objects of
+    the labelled kind cannot be told from a deleted one), so it moves
+    continuously with the labels. It is never below ``CLAIM_MARGIN`` of the
+    labelled objects' 5 % quantile.
     """
     low = lower_tail(labelled, 0.05, min_spread)
-    if len(left_out) >= MIN_LEFT_OUT:
-        high = float(np.quantile(left_out, LEFT_OUT_QUANTILE))
-        if 0 < high < low:
-            return max(float(np.sqrt(high * low)), CLAIM_MARGIN * low)
-    return CLAIM_MARGIN * low
+    if len(left_out) < MIN_LEFT_OUT or low <= 0:
+        return CLAIM_MARGIN * low
+    ratio = float(np.quantile(left_out, LEFT_OUT_QUANTILE)) / low
+    # Continuous in the left-out regions' quantile, so one more label holding one more region moves the bound
+    # a little, not from the geometric mean to the margin: above the labelled tail it fades out over CLAIM_RAMP.
+    share = np.sqrt(max(ratio, 0.0)) if ratio < 1 else 1.0 - (1.0 - CLAIM_MARGIN) * (ratio - 1.0) / CLAIM_RAMP
+    return max(float(share), CLAIM_MARGIN) * low
 
 
 @learner("missed_objects", lambda c: int(len(c.labelled_contrast) > 0), minimum=10, full=20)
 def _missed_objects(labels: list[Conventions], learnt: dict):
     groups = [(c.labelled_contrast, c.left_out_contrast, c.labelled_area, c.left_out_area)
               for c in labels if len(c.labelled_contrast)]
-    # A wide spread floor: labelled objects of two brightnesses are a convention, not outliers.
-    contrast, dropped = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(lc, uc, 0.25))
-    area, dropped_too = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(la, ua, 0.25))
+    # A wide spread floor: labelled objects of two brightnesses are a convention, not outliers. No label is
+    # left out: the quantiles of the pooled regions already weigh each label by the regions it holds, and a
+    # label with many left-out regions moves them more than 10 % without being wrong; leaving such labels out
+    # would move the bound further than any one of them does.
+    contrast, dropped = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(lc, uc, 0.25), max_dropped=0)
+    area, dropped_too = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(la, ua, 0.25), max_dropped=0)
     values = {"relative_contrast": contrast, "relative_area": area}
     # Both criteria that claim missing objects judge a region the same way.
     return {"missed_objects": dict(values), "prelabel_agreement": dict(values)}, max(dropped, dropped_too)

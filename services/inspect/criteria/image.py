@@ -78,14 +78,32 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
     reference_area = np.bincount(reference.ravel())
     missed = np.flatnonzero((reference_coverage < min_coverage) & (reference_area >= min_area))
     missed = missed[missed > 0]
-    missed, boxes = missing_regions(label, reference, missed, relative_contrast, include_border, relative_area)
+    uncovered, areas = uncovered_parts(label, reference, missed)
+    missed = missed[areas[missed] >= min_area]
+    missed, boxes = missing_regions(label, uncovered, missed, relative_contrast, include_border, relative_area)
     if len(missed):
         findings.append(Finding("prelabel_agreement", severity,
                                 f"{len(missed)} pre-labelled object(s) missing from the label "
                                 f"(less than {min_coverage:.0%} covered){source}; boxes show where",
                                 len(missed), min_coverage, [], boxes,
-                                missing_confidence(label, reference_area[missed], relative_area)))
+                                missing_confidence(label, areas[missed], relative_area)))
     return findings
+
+
+def uncovered_parts(label: LabelUnderInspection, reference: np.ndarray, ids: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of the pre-label objects ``ids`` that no labelled object
+    covers, beyond the same 3-px band as :func:`unlabelled_regions` leaves
+    around labelled objects, and their areas (indexable by id).
+
+    A missing-object claim is judged on this part: a pre-label object that
+    joins a labelled nucleus to its halo or to debris beside it is no
+    missing object, however little of it the label covers.
+    """
+    outside = ~ndi.binary_dilation(label.mask > 0, iterations=3)
+    # Opened as those regions are: a rim of the pre-label around a labelled nucleus (its halo) is no object.
+    uncovered = np.where(ndi.binary_opening(np.isin(reference, ids) & outside, iterations=2), reference, 0)
+    return uncovered, np.bincount(uncovered.ravel(), minlength=len(np.bincount(reference.ravel())))
 
 
 @CRITERIA.register("background_intensity", "intensity", [
@@ -177,20 +195,20 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
     Parameter("min_relative_area", float, 1.5, "objects at least this many times the label's typical object "
               "are judged for two lobes", 0.0, 1e3),
     Parameter("max_neck", float, 0.8, "a neck narrower than this share of the smaller lobe's radius "
-              "is two lobes", 0.0, 1.0),
-    Parameter("min_dip", float, 0.5, "a seam darker than the dimmer lobe by this share of its brightness "
-              "is two lobes", 0.0, 10.0),
-    Parameter("min_solidity", float, 0.85, "a large object less solid than this is two lobes", 0.0, 1.0),
-    Parameter("min_circularity", float, 0.7, "a large object less circular than this is two lobes", 0.0, 1.0),
+              "is a two-lobed outline", 0.0, 1.0),
+    Parameter("min_dip", float, 0.2, "a seam darker than the dimmer lobe by this share of its brightness "
+              "is two lobes by intensity (needed besides the outline)", 0.0, 10.0),
+    Parameter("min_solidity", float, 0.85, "a large object less solid than this has a two-lobed outline", 0.0, 1.0),
+    Parameter("min_circularity", float, 0.7, "a large object less circular than this has a two-lobed outline", 0.0, 1.0),
     SEVERITY["warning"],
 ])
 def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, min_relative_area=1.5,
-                   max_neck=0.8, min_dip=0.5, min_solidity=0.85, min_circularity=0.7, severity="warning"):
+                   max_neck=0.8, min_dip=0.2, min_solidity=0.85, min_circularity=0.7, severity="warning"):
     """One labelled object over two objects: over two separate bright
     regions of the image, or well larger than the label's typical object
-    and in two lobes (pinched, a darker seam, far from convex or round).
-    Size or shape alone also fit a large or irregular nucleus; together
-    they describe two nuclei under one id. Objects cut by the border are
+    and in two lobes by outline and by intensity (see :func:`two_lobed`).
+    Size, shape or a seam alone also fit a large, irregular or textured
+    nucleus; together they describe two nuclei under one id. Objects cut by the border are
     judged by the bright regions only."""
     if label.grey is None or len(label.objects) == 0:
         return []
@@ -223,13 +241,19 @@ def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, 
 def two_lobed(label: LabelUnderInspection, min_relative_area: float, max_neck: float, min_dip: float,
               min_solidity: float, min_circularity: float) -> np.ndarray:
     """Per object: whole, at least ``min_relative_area`` x the typical
-    object, and in two lobes by its outline or its intensity."""
+    object, and in two lobes by its outline (pinched, far from convex or
+    round) and by its intensity (a darker seam between two bright lobes).
+
+    Both, since either alone fits a single large nucleus: an irregular or
+    kidney-shaped one has the outline, a textured or speckled one the seam.
+    """
     table = label.objects
     large = label.inner & (table.area >= min_relative_area * max(label.typical_area, 1.0))
-    lobed = large & ((table.solidity < min_solidity) | (table.circularity < min_circularity))
-    for row in np.flatnonzero(large & ~lobed):
+    lobed = np.zeros(len(table), bool)
+    for row in np.flatnonzero(large):
         window = label.window(row)
         region = label.labels[window] == table.ids[row]
-        lobed[row] = (neck_ratio(region) < max_neck
-                      or intensity_dip(label.contrast[window], region, 0.2 * label.typical_area) >= min_dip)
+        outline = (table.solidity[row] < min_solidity or table.circularity[row] < min_circularity
+                   or neck_ratio(region) < max_neck)
+        lobed[row] = outline and intensity_dip(label.contrast[window], region, 0.2 * label.typical_area) >= min_dip
     return lobed
