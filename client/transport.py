@@ -4,7 +4,10 @@ the bearer token and TLS, and arrays streamed in chunks.
 Each service facade (:mod:`~labelassist.client.selector_calls`,
 :mod:`~labelassist.client.assist_calls`, :mod:`~labelassist.client.inspect_calls`)
 holds a :class:`Transport` and makes every call through it, so a deadline,
-a retry or an error message reads the same whichever service answers.
+a retry or an error message reads the same whichever service answers. The
+shapes of a call are the contract's :class:`~labelassist.proto.wire.calls.CallShapes`,
+which the links between services use too; the transport adds the
+channels, the patience with a restarting service and the SDK's errors.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from labelassist.client.errors import LabelAssistError, error_from_rpc
 from labelassist.client.inputs import checked_arrays, choice
 from labelassist.proto.v1 import assist_pb2_grpc, common_pb2, inspect_pb2_grpc, selector_pb2_grpc
 from labelassist.proto.wire.addresses import env
+from labelassist.proto.wire.calls import CallShapes
 from labelassist.proto.wire.channel import call_with_retries, open_channel
 from labelassist.proto.wire.memory import tune_allocator
-from labelassist.proto.wire.streaming import Envelope, read_stream, write_stream
 
 COMPRESSION = {"none": common_pb2.COMPRESSION_NONE, "zlib": common_pb2.COMPRESSION_ZLIB,
                "zstd": common_pb2.COMPRESSION_ZSTD}
@@ -32,7 +35,7 @@ STUBS = {"selector": selector_pb2_grpc.SelectorServiceStub, "assist": assist_pb2
          "inspect": inspect_pb2_grpc.InspectServiceStub}
 
 
-class Transport:
+class Transport(CallShapes):
     """Channels to the three services and the way every call is made on them.
 
     Parameters are those of :class:`~labelassist.client.sdk.LabelAssistClient`.
@@ -43,11 +46,8 @@ class Transport:
                  token: str | None = None, tls_root: str | Path | None = None, timeout: float = 120.0,
                  retries: int = 5, backoff: float = 0.2, compression: str = "none"):
         tune_allocator()
+        super().__init__(timeout, retries, backoff, choice(compression, COMPRESSION, "compression"))
         self.addresses = ServiceAddresses.coerce(addresses)
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.compression = choice(compression, COMPRESSION, "compression")
         token = token if token is not None else env("TOKEN")
         tls_root = tls_root if tls_root is not None else env("TLS_ROOT")
         self.tls, self.has_token = tls_root is not None, bool(token)
@@ -91,35 +91,9 @@ class Transport:
         self._answered.add(service)
         return result
 
-    # -- the shapes of a call -----------------------------------------------
-
-    def unary(self, method, request):
-        """One message up, one down; retried."""
-        return self.retried(lambda: method(request, timeout=self.timeout), method)
-
-    def upload(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None]):
-        """Params and arrays streamed up (None arrays left out), one message
-        down; the request stream is rebuilt for each attempt."""
-        arrays = checked_arrays(arrays)
-        return self.retried(lambda: method(
-            write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout), method)
-
-    def exchange(self, method, request_type, params, arrays: Mapping[str, np.ndarray | None],
-                 result_type) -> Envelope:
-        """Arrays up and arrays down: the response stream read into an Envelope."""
-        arrays = checked_arrays(arrays)
-        return self.retried(lambda: read_stream(method(
-            write_stream(request_type, "params", params, arrays, self.compression), timeout=self.timeout),
-            "result", result_type), method)
-
-    def download(self, method, request, message_field: str, message_type) -> Envelope:
-        """One request up, a message and arrays streamed down; retried."""
-        return self.retried(lambda: read_stream(method(request, timeout=self.timeout), message_field, message_type),
-                            method)
-
-    def parts(self, request_type, params, arrays: Mapping[str, np.ndarray | None]) -> Iterator:
-        """The chunked request messages of one item of a batch stream."""
-        return write_stream(request_type, "params", params, arrays, self.compression)
+    def checked(self, arrays: Mapping[str, np.ndarray | None]) -> dict[str, np.ndarray | None]:
+        """Each array checked before anything is sent, with a message that names it."""
+        return checked_arrays(arrays)
 
     def follow(self, method, responses: Iterable) -> Iterator:
         """A response stream whose errors are the SDK's exceptions (not retried: it may have been consumed)."""

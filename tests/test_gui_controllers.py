@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from labelassist.client.gui.projects_controller import ProjectsController
-from labelassist.client.gui.session import LabellingSession
+from labelassist.client.session import LabellingSession
 from labelassist.client.gui.transfer_controller import TransferController, import_summary
 from labelassist.client.gui.versions import ReviewController
 from labelassist.io.bundled import hela_sample

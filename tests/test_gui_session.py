@@ -1,5 +1,6 @@
-"""The desktop client's Qt-free session driven directly against the real
-stack: lease, pre-label, inspect-before-submit, skip, a late result."""
+"""The Qt-free labelling session of the desktop client and the napari
+widget, driven directly against the real stack: lease, pre-label,
+inspect-before-submit, skip, a late result."""
 
 from __future__ import annotations
 
@@ -88,3 +89,15 @@ def test_only_the_holder_renews_a_live_lease(client, two_sample_project):
     assert client.renew_lease(leased.sample_id, "someone-else") is None  # not theirs
     session.release_call(skip=False)()
     assert session.renew_call()() is None  # given back: nothing to renew
+
+
+def test_a_lease_can_bring_the_servers_prelabel_in_the_same_call(client, two_sample_project):
+    project, _ = two_sample_project
+    session = LabellingSession(client, "session-prelabel")
+    leased = session.lease_call(project, prelabel=True)()
+    session.show(leased)
+    assert leased.label is None and leased.prelabel_error == ""
+    assert leased.prelabel.shape == leased.image.shape[:2] and leased.prelabel.max() > 0
+    assert session.prelabel is leased.prelabel and session.origin == "edited_prelabel"
+    expected = client.assist.prelabel(None, sample_id=leased.sample_id).mask
+    assert np.array_equal(leased.prelabel, expected)

@@ -23,7 +23,7 @@ from labelassist.client.gui.not_an_error import NotAnErrorButton
 from labelassist.client.gui.projects import ProjectsView
 from labelassist.client.gui.projects_controller import ProjectsController
 from labelassist.client.gui.review import ReviewView
-from labelassist.client.gui.session import LabellingSession
+from labelassist.client.session import LabellingSession
 from labelassist.client.gui.transfer import TransferView
 from labelassist.client.gui.transfer_controller import TransferController
 from labelassist.client.gui.versions import ReviewController

@@ -5,7 +5,7 @@ renaming and deleting.
 
 Each ``*_call`` captures what it needs and runs anywhere (the window runs
 it on a worker thread, scripts and tests call it directly), as
-:mod:`~labelassist.client.gui.session`'s calls do.
+:mod:`~labelassist.client.session`'s calls do.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import numpy as np
 from labelassist.client.results import SampleInfo
 
 if TYPE_CHECKING:
-    from labelassist.client.gui.session import LabellingSession
+    from labelassist.client.session import LabellingSession
 
 Call = Callable[[], Any]
 

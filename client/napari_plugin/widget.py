@@ -9,6 +9,10 @@ inspection's warnings (Shapes, one rectangle per finding's box, with a
 table beside them). "Not an error" answers the finding selected in the
 table; Submit stores exactly the Labels layer's data and records what
 became of the other warnings (see :mod:`labelassist.client.finding_answers`).
+
+Lease, fetch, pre-label, inspect and submit are the calls of the
+:class:`~labelassist.client.session.LabellingSession` the desktop client
+runs too; the widget puts their results into layers.
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ from qtpy.QtWidgets import (
 )
 
 from labelassist.client.errors import LabelAssistError
-from labelassist.client.finding_answers import FindingAnswers
+from labelassist.client.results import Finding
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.client.session import LabellingSession
 
 IMAGE, LABELS, SCRIBBLES = "labelassist: image", "labelassist: labels", "labelassist: scribbles"
 OBJECT_CLICKS, BACKGROUND_CLICKS, WARNINGS = ("labelassist: object clicks", "labelassist: background clicks",
@@ -49,10 +54,7 @@ class LabelAssistWidget(QWidget):
     def __init__(self, napari_viewer, parent: QWidget | None = None):
         super().__init__(parent)
         self.viewer = napari_viewer
-        self.client: LabelAssistClient | None = None
-        self.sample_id = 0
-        self.findings: list = []
-        self.answers = FindingAnswers(None)
+        self.session: LabellingSession | None = None
         self._workers: list = []
         addresses = ServiceAddresses.discover()
         layout = QVBoxLayout(self)
@@ -91,6 +93,15 @@ class LabelAssistWidget(QWidget):
         self.status = QLabel("Connect to the services, pick a project, press Next.")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+
+    @property
+    def client(self) -> LabelAssistClient | None:
+        return self.session.client if self.session is not None else None
+
+    @property
+    def findings(self) -> list[Finding]:
+        """The findings of the last inspection, as the table lists them."""
+        return self.session.findings if self.session is not None else []
 
     # -- plumbing ---------------------------------------------------------------
 
@@ -155,10 +166,9 @@ class LabelAssistWidget(QWidget):
     def connect_services(self) -> None:
         if self.client is not None:
             self.client.close()
-        self.client = LabelAssistClient(ServiceAddresses(**{n: f.text().strip() for n, f in self.addresses.items()}),
-                                        timeout=120, retries=2)
-        client = self.client
-        self.answers = FindingAnswers(client)
+        client = LabelAssistClient(ServiceAddresses(**{n: f.text().strip() for n, f in self.addresses.items()}),
+                                   timeout=120, retries=2)
+        self.session = LabellingSession(client, self.annotator.text().strip())
 
         def show(projects) -> None:
             current = self._project()
@@ -167,31 +177,24 @@ class LabelAssistWidget(QWidget):
             if current:
                 self.project.setCurrentText(current)
             self.status.setText(f"{len(projects)} projects at {client.addresses.selector}")
-        self._run("Connect", client.list_projects, show)
+        self._run("Connect", client.selector.list_projects, show)
 
     def next_sample(self) -> None:
-        client, project, annotator = self.client, self._project(), self.annotator.text().strip()
+        """Lease the next sample: its image, and its stored label, stored
+        pre-label or a fresh pre-label, into layers."""
+        if self.session is None:
+            self._fail("Next", "not connected: press Connect first")
+            return
+        session, project = self.session, self._project()
+        session.annotator = self.annotator.text().strip()
 
-        def work():
-            leased = client.next_sample(project, annotator)
-            if leased.exhausted:
-                return None
-            sample_id = leased.sample.sample_id
-            image = client.get_sample(sample_id).require("image")
-            try:
-                prelabel = client.prelabel(None, sample_id=sample_id).mask
-                note = "pre-labelled"
-            except LabelAssistError as error:  # the image still comes; the annotator draws
-                prelabel, note = np.zeros(image.shape[:2], np.uint16), f"no pre-label ({error})"
-            return leased.sample, image, prelabel, note
-
-        def show(result) -> None:
-            if result is None:
+        def show(leased) -> None:
+            session.show(leased)
+            self._clear_findings()
+            if leased is None:
                 self.status.setText(f"{project}: every sample is labelled or leased")
                 return
-            info, image, prelabel, note = result
-            self.sample_id = info.sample_id
-            self.answers.start(info.sample_id)
+            info, image = leased.sample, leased.image
             layer = self._layer(IMAGE)
             if layer is None:
                 layer = self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
@@ -199,16 +202,18 @@ class LabelAssistWidget(QWidget):
                 layer.data = image
             names = list(info.origin.channel_names) if info.origin.channel < 0 else []
             layer.metadata["channel_names"] = names
-            self._show_labels(prelabel)
-            self._clear_findings()
+            shown = leased.shown_mask
+            self._show_labels(shown if shown is not None else np.zeros(image.shape[:2], np.uint16))
+            note = ("its stored label" if leased.label is not None else "pre-labelled" if shown is not None
+                    else f"no pre-label ({leased.prelabel_error})")
             channels = f", channels {' / '.join(names)}" if names else ""
             self.status.setText(f"{info.stem} (sample {info.sample_id}{channels}): {note}; correct it, Inspect, "
                                 "Submit")
-        self._run("Next", work, show)
+        self._run("Next", session.lease_call(project, prelabel=True), show)
 
     def prelabel(self) -> None:
         client, project, image = self.client, self._project(), self._image()
-        self._run("Pre-label", lambda: client.prelabel(image, project=project).mask,
+        self._run("Pre-label", lambda: client.assist.prelabel(image, project=project).mask,
                   self._show_labels)
 
     def refine(self) -> None:
@@ -219,7 +224,7 @@ class LabelAssistWidget(QWidget):
             self.done.emit("Refine")
             return
         client, image, marks, mask = self.client, self._image(), np.asarray(scribbles.data, np.uint8), self._labels()
-        self._run("Refine", lambda: client.refine(image, marks, mask=mask), self._show_labels)
+        self._run("Refine", lambda: client.assist.refine(image, marks, mask=mask), self._show_labels)
 
     def segment(self) -> None:
         positive, negative = self._layer(OBJECT_CLICKS), self._layer(BACKGROUND_CLICKS)
@@ -245,14 +250,24 @@ class LabelAssistWidget(QWidget):
             for layer in (positive, negative):
                 if layer is not None:
                     layer.data = np.empty((0, 2))
-        self._run("Segment clicks", lambda: client.segment(image, clicks), show)
+        self._run("Segment clicks", lambda: client.assist.segment(image, clicks), show)
 
     def inspect(self) -> None:
-        client, project, image, labels = self.client, self._project(), self._image(), self._labels()
+        """Inspect the Labels layer: against the leased sample's image and
+        pre-label (the session's call), or against the image layer when no
+        sample is leased."""
+        if self.session is None:
+            self._fail("Inspect", "not connected: press Connect first")
+            return
+        session, project, labels = self.session, self._project(), self._labels()
+        if session.current is not None:
+            call = session.inspect_call(labels, project)
+        else:
+            image, inspector = self._image(), session.client.inspect
+            call = lambda: inspector.inspect(labels, image=image, project=project)  # noqa: E731
 
         def show(inspection) -> None:
-            self.findings = inspection.findings
-            self.answers.show(inspection.findings, labels)
+            session.accept_inspection(inspection, labels)
             self._clear_findings(keep=True)
             rectangles = [np.array([[b.start[0], b.start[1]], [b.stop[0], b.stop[1]]])
                           for f in inspection.findings for b in f.boxes]
@@ -265,27 +280,28 @@ class LabelAssistWidget(QWidget):
                     self.table.setItem(row, column, QTableWidgetItem(text))
             self._mark_dismissed()
             self.status.setText(f"{len(inspection.warnings)} warnings, {len(inspection.findings)} findings")
-        self._run("Inspect", lambda: client.inspect(labels, image, project=project), show)
+        self._run("Inspect", call, show)
 
     def _clear_findings(self, keep: bool = False) -> None:
         if self._layer(WARNINGS) is not None:
             self.viewer.layers.remove(WARNINGS)
         if not keep:
-            self.findings = []
             self.table.setRowCount(0)
 
     def submit(self) -> None:
-        if not self.sample_id:
+        """Store exactly the Labels layer as the leased sample's next label
+        version, and what became of the warnings shown for it."""
+        if self.session is None or self.session.current is None:
             self._fail("Submit", "no leased sample: press Next first")
             return
-        client, sample_id, annotator, labels = self.client, self.sample_id, self.annotator.text().strip(), \
-            self._labels().copy()
-        record = self.answers.submit_call(self._project(), labels, annotator)
+        session, sample_id, labels = self.session, self.session.sample_id, self._labels().copy()
+        session.annotator = self.annotator.text().strip()
 
         def show(version) -> None:
             self.status.setText(f"stored label version {version.version} of sample {sample_id}; press Next")
-            self.sample_id = 0
-        self._run("Submit", lambda: record(client.submit_label(sample_id, annotator, labels)), show)
+            if session.is_current(sample_id):
+                session.forget()
+        self._run("Submit", session.store_call(labels, self._project()), show)
 
     def dismiss_finding(self) -> None:
         """Answer the finding selected in the table "not an error"."""
@@ -293,17 +309,18 @@ class LabelAssistWidget(QWidget):
         if not 0 <= row < len(self.findings):
             self._fail("Not an error", "select a finding in the table first (press Inspect to list them)")
             return
-        finding, sample_id = self.findings[row], self.answers.sample_id
-        call = self.answers.dismiss_call(self._project(), finding, self.annotator.text().strip())
+        answers = self.session.answers
+        finding, sample_id = self.findings[row], answers.sample_id
+        call = answers.dismiss_call(self._project(), finding, self.annotator.text().strip())
 
         def show(answer) -> None:
-            if self.answers.sample_id == sample_id:
-                self.answers.dismissed(finding, answer)
+            if answers.sample_id == sample_id:
+                answers.dismissed(finding, answer)
                 self._mark_dismissed()
             self.status.setText(f"{finding.criterion}: recorded as not an error (answer {answer.answer_id})")
         self._run("Not an error", call, show)
 
     def _mark_dismissed(self) -> None:
         for row, finding in enumerate(self.findings):
-            if self.answers.is_dismissed(finding) and self.table.item(row, 0) is not None:
+            if self.session.answers.is_dismissed(finding) and self.table.item(row, 0) is not None:
                 self.table.item(row, 0).setText("not an error")

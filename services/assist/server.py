@@ -36,7 +36,7 @@ from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.priority import batch_call, batch_work
-from labelassist.runtime.upstream import SelectorLink, add_selector_argument, image_cache
+from labelassist.runtime.links.selector import SelectorLink, add_selector_argument, image_cache
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +83,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             return received.arrays["image"], None
         if not sample_id:
             return received.require("image"), None
-        with self.selector.client() as selector:
+        with self.selector.calls() as selector:
             sample = selector.get_sample(sample_id)
         return sample.require("image"), sample.message
 
@@ -98,7 +98,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                  "postprocess": [call_from_proto(c) for c in params.postprocess]}
         if steps["method"] is not None or not project:
             return steps, False
-        with self.selector.client() as selector:
+        with self.selector.calls() as selector:
             found = selector.get_project(project)
         settings = found.assist
         from_evidence = False
@@ -142,7 +142,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             return Reference(received.arrays["reference_label"], received.require("reference_image"))
         if this is None or not this.origin.file:
             return None
-        with self.selector.client() as selector:
+        with self.selector.calls() as selector:
             same = (this.origin.file, this.origin.y, this.origin.x, this.origin.channel)
             neighbours = [info for info in selector.list_samples(this.project, labeled_only=True)
                           if (info.origin.file, info.origin.y, info.origin.x, info.origin.channel) == same
@@ -236,7 +236,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                                    roots=[str(root) for root in self.dataset_roots])
         if request.project:
             require("read_labels", request.project)
-            with self.selector.client() as selector:
+            with self.selector.calls() as selector:
                 training.pairs = project_pairs(selector, request.project)
         else:
             folder = confine(request.dataset_path, self.dataset_roots)

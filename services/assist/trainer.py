@@ -12,7 +12,7 @@ from pathlib import Path
 
 from labelassist.assist import jobs
 from labelassist.assist.training import TrainingRequest, run_training, training_recorder
-from labelassist.runtime.upstream import SelectorLink
+from labelassist.runtime.links.selector import SelectorLink
 
 logger = logging.getLogger("labelassist.trainer")
 

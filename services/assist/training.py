@@ -168,6 +168,6 @@ def training_recorder(selector, request: TrainingRequest, token: str | None):
     def record(version: int, labels: int, dice: float) -> None:
         if not np.isfinite(dice):  # no validation labels: no point of the curve
             return
-        with selector.client(token) as link:
+        with selector.calls(token) as link:
             link.record_training(request.project, MODEL_NAME, version, labels, dice)
     return record

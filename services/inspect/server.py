@@ -28,8 +28,8 @@ from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import NotFoundError
 from labelassist.proto.wire.addresses import env
 from labelassist.runtime.priority import batch_work
-from labelassist.runtime.upstream import (AssistLink, SelectorLink, add_assist_argument, add_selector_argument,
-                                          image_cache)
+from labelassist.runtime.links.assist import AssistLink, add_assist_argument
+from labelassist.runtime.links.selector import SelectorLink, add_selector_argument, image_cache
 
 SEVERITY = {"info": pb.SEVERITY_INFO, "warning": pb.SEVERITY_WARNING, "error": pb.SEVERITY_ERROR}
 
@@ -148,7 +148,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self.triton = TritonClient(url) if url else None
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect",
                                      image_cache(config.options, "inspect"))
-        self.assist = AssistLink(config.options.get("assist_address"))
+        self.assist = AssistLink(config.options.get("assist_address"), "inspect")
         # project -> (labelled count, when learnt, calibration)
         self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
         self._calibrating = threading.Lock()
@@ -162,7 +162,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         from one read of the project on the caller's behalf."""
         if not name:
             return ProjectView()
-        with self.selector.client() as selector:
+        with self.selector.calls() as selector:
             project = selector.get_project(name)
             try:
                 settings = InspectionSettings.from_proto(project.inspection).check()
@@ -229,7 +229,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         model, version = self.probability.describe()
         ranking = pb.LabelErrorRanking(model=model, model_version=version,
                                        calibration=calibration_to_proto(calibration))
-        with self.selector.client() as selector:
+        with self.selector.calls() as selector:
             infos = [info for info in selector.newest_labeled(request.project, count)
                      if request.include_accepted or info.review != "accepted"]
             yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=0, total=len(infos)))

@@ -9,7 +9,8 @@ clients use the contract, :mod:`labelassist.proto`, instead):
 - :mod:`logs`, :mod:`metrics`: JSON logs and Prometheus metrics;
 - :mod:`registry`: named, parameterised functions (operations, strategies,
   criteria) that the List calls, the CLI and the benchmarks read;
-- :mod:`upstream`: calls from one service to another on the caller's behalf;
+- :mod:`links`: calls from one service to another on the caller's behalf,
+  one module per peer service;
 - :mod:`names`, :mod:`paths`, :mod:`processes`: safe file names, dataset
   roots and private files, child processes that die with their parent.
 

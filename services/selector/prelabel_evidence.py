@@ -20,11 +20,9 @@ import numpy as np
 
 from labelassist.imaging.measures import dice, instance_labels, match_objects
 from labelassist.imaging.segmentation import DEFAULT_PRELABEL
-from labelassist.proto.v1 import assist_pb2, assist_pb2_grpc, common_pb2, selector_pb2
-from labelassist.proto.wire.addresses import env
-from labelassist.proto.wire.channel import open_channel
-from labelassist.proto.wire.streaming import read_stream, write_stream
+from labelassist.proto.v1 import assist_pb2, common_pb2, selector_pb2
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
+from labelassist.runtime.links.assist import AssistCalls, AssistLink
 from labelassist.runtime.priority import BATCH_METADATA, lower_this_thread
 
 log = logging.getLogger(__name__)
@@ -33,6 +31,8 @@ log = logging.getLogger(__name__)
 MIN_LABELS = 3
 # Only the latest labels count: a model that improves should win on its recent work.
 RECENT = 50
+# Seconds for one source's pre-label and for the listing, on a machine busy with annotators' calls first.
+PRELABEL_TIMEOUT, LIST_TIMEOUT = 300.0, 60.0
 # What a selector asks of an assist service that cannot list its sources.
 FALLBACK_SOURCES = {"classical": (None, "the classical default pipeline"),
                     "unet": (("unet", {}), "the U-Net Triton serves")}
@@ -85,7 +85,7 @@ class PrelabelEvidence:
     """Measures pre-label sources against submitted labels in the background."""
 
     def __init__(self, store, assist_address: str | None):
-        self.store, self.address = store, assist_address
+        self.store, self.assist = store, AssistLink(assist_address, "selector")
         self._queue: queue.Queue = queue.Queue(maxsize=1000)
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -93,7 +93,7 @@ class PrelabelEvidence:
     @property
     def enabled(self) -> bool:
         """Only a selector that knows assist's address measures anything."""
-        return bool(self.address)
+        return bool(self.assist.address)
 
     def submitted(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str = "") -> None:
         """Queue a submitted label for measuring (see :attr:`enabled`)."""
@@ -108,10 +108,10 @@ class PrelabelEvidence:
         except queue.Full:
             log.warning("pre-label evidence queue full; label of sample %s not measured", sample_id)
 
-    def _prelabel(self, channel, image: np.ndarray, method, project: str) -> np.ndarray:
+    @staticmethod
+    def _prelabel(assist: AssistCalls, image: np.ndarray, method, project: str) -> np.ndarray:
         """``method``'s pre-label of ``image``: the selector sends the image it
         holds, so assist does not fetch it back once per source."""
-        stub = assist_pb2_grpc.AssistServiceStub(channel)
         params = assist_pb2.PrelabelParams(project=project if method == "settings" else "")
         if method is None:
             # The classical default pipeline, spelt out: without a method assist would run the sample's
@@ -121,10 +121,7 @@ class PrelabelEvidence:
             params.postprocess.extend(call_to_proto(*step) for step in DEFAULT_PRELABEL["postprocess"])
         elif method != "settings":
             params.method.CopyFrom(call_to_proto(*method))
-        request = write_stream(assist_pb2.PrelabelRequest, "params", params, {"image": image})
-        received = read_stream(stub.Prelabel(request, timeout=300, metadata=[BATCH_METADATA]), "result",
-                               assist_pb2.PrelabelResult)
-        return received.require("mask")
+        return assist.prelabel(image, params, PRELABEL_TIMEOUT)
 
     def _work(self) -> None:
         lower_this_thread()  # measuring is batch work: annotators' calls first
@@ -135,28 +132,24 @@ class PrelabelEvidence:
             except Exception:  # noqa: BLE001 - evidence is best effort; the label is stored either way
                 log.exception("measuring pre-labels against the label of sample %s failed", sample_id)
 
-    def _sources(self, channel) -> dict[str, tuple]:
+    @staticmethod
+    def _sources(assist: AssistCalls) -> dict[str, tuple]:
         """Key -> (method, description) of every source assist offers now."""
-        stub = assist_pb2_grpc.AssistServiceStub(channel)
-        try:
-            listed = stub.ListPrelabelSources(assist_pb2.ListPrelabelSourcesRequest(), timeout=60,
-                                              metadata=[BATCH_METADATA]).sources
-        except grpc.RpcError as error:
-            if error.code() == grpc.StatusCode.UNIMPLEMENTED:  # an assist that predates the listing
-                return dict(FALLBACK_SOURCES)
-            raise
+        listed = assist.prelabel_sources(LIST_TIMEOUT)
+        if listed is None:  # an assist that predates the listing
+            return dict(FALLBACK_SOURCES)
         return {s.key: (call_from_proto(s.method) if s.method.name else None, s.description) for s in listed}
 
     def _measure(self, project, sample_id: int, mask: np.ndarray, token: str | None, method: str) -> None:
         results = {}
         image = self.store.blobs.get(self.store.sample(sample_id).image_blob)
-        with open_channel(self.address, token=token, tls_root=env("TLS_ROOT")) as channel:
-            sources = self._sources(channel)
+        with self.assist.calls(token, metadata=[BATCH_METADATA]) as assist:
+            sources = self._sources(assist)
             if method:
                 sources["settings"] = ("settings", "the project's own assist settings")
             for source, (call, _) in sources.items():
                 try:
-                    predicted = self._prelabel(channel, image, call, project.name)
+                    predicted = self._prelabel(assist, image, call, project.name)
                 except grpc.RpcError as error:
                     # A source that cannot answer now (no U-Net served, Triton down) is not measured.
                     log.info("pre-label source %s not measured on sample %s: %s", source, sample_id,

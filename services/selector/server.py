@@ -21,7 +21,7 @@ from labelassist.proto.wire.streaming import read_stream, split_stream, write_st
 from labelassist.io.confinement import confine
 from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
-from labelassist.runtime.upstream import add_assist_argument
+from labelassist.runtime.links.assist import add_assist_argument
 from labelassist.runtime.names import check_sample_name
 from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.learning_curve import project_outlook, with_run
