@@ -24,6 +24,8 @@ export class View {
   imageHeight = 0;
   boxes: Box[] = [];
   clicks: [number, number, boolean][] = [];
+  /** A polygon or lasso being drawn, as image (row, col) points. */
+  path: [number, number][] = [];
   scale = 1;
   tx = 0;
   ty = 0;
@@ -114,6 +116,16 @@ export class View {
     for (const box of this.boxes) {
       ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
       ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
+    }
+    if (this.path.length) {
+      ctx.strokeStyle = "#fff";
+      ctx.fillStyle = "#fff";
+      ctx.beginPath();
+      for (const [row, col] of this.path) ctx.lineTo(col, row);
+      ctx.stroke();
+      for (const [row, col] of this.path.length < 64 ? this.path : [this.path[0]]) {
+        ctx.fillRect(col - 3 / this.scale, row - 3 / this.scale, 6 / this.scale, 6 / this.scale);
+      }
     }
     for (const [row, col, positive] of this.clicks) {
       ctx.fillStyle = positive ? "#3f6" : "#f36";

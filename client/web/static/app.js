@@ -278,6 +278,68 @@
       }
       this.paint(left, top, right - left + 1, bottom - top + 1);
     }
+    /** Fill the inside of a closed polygon of image (row, col) points with ``id``
+     * (even-odd rule, pixel centres); returns the pixels set. */
+    fillPolygon(points, id) {
+      if (points.length < 3) return 0;
+      const rows = points.map((p) => p[0]), cols = points.map((p) => p[1]);
+      const top = Math.max(0, Math.floor(Math.min(...rows))), bottom = Math.min(this.height - 1, Math.ceil(Math.max(...rows)));
+      const left = Math.max(0, Math.floor(Math.min(...cols))), right = Math.min(this.width - 1, Math.ceil(Math.max(...cols)));
+      if (top > bottom || left > right) return 0;
+      this.backup(top, left, bottom, right);
+      let set = 0;
+      const crossings = [];
+      for (let y = top; y <= bottom; y++) {
+        const yc = y + 0.5;
+        crossings.length = 0;
+        for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+          const [ri, ci] = points[i], [rj, cj] = points[j];
+          if (ri <= yc !== rj <= yc) crossings.push(ci + (yc - ri) / (rj - ri) * (cj - ci));
+        }
+        crossings.sort((a, b) => a - b);
+        for (let k = 0; k + 1 < crossings.length; k += 2) {
+          const from = Math.max(left, Math.ceil(crossings[k] - 0.5)), to = Math.min(right, Math.floor(crossings[k + 1] - 0.5));
+          for (let x = from; x <= to; x++) {
+            this.data[y * this.width + x] = id;
+            set++;
+          }
+        }
+      }
+      this.paint(left, top, right - left + 1, bottom - top + 1);
+      return set;
+    }
+    /** Set the 4-connected region of equal ids around (row, col) to ``id``;
+     * returns the pixels set (0 when the region already is ``id``). */
+    floodFill(row, col, id) {
+      const w = this.width;
+      if (row < 0 || col < 0 || row >= this.height || col >= w) return 0;
+      const target = this.data[row * w + col];
+      if (target === id) return 0;
+      const region = [];
+      const seen = new Uint8Array(this.data.length);
+      const stack = [row * w + col];
+      seen[row * w + col] = 1;
+      let top = row, bottom = row, left = col, right = col;
+      while (stack.length) {
+        const i = stack.pop();
+        region.push(i);
+        const y = i / w | 0, x = i - y * w;
+        if (y < top) top = y;
+        else if (y > bottom) bottom = y;
+        if (x < left) left = x;
+        else if (x > right) right = x;
+        for (const n of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < this.height - 1 ? i + w : -1]) {
+          if (n >= 0 && !seen[n] && this.data[n] === target) {
+            seen[n] = 1;
+            stack.push(n);
+          }
+        }
+      }
+      this.backup(top, left, bottom, right);
+      for (const i of region) this.data[i] = id;
+      this.paint(left, top, right - left + 1, bottom - top + 1);
+      return region.length;
+    }
     /** Replace the whole label (a finding's fix), as one undo step. */
     replace(values) {
       this.begin();
@@ -392,6 +454,8 @@
       this.imageHeight = 0;
       this.boxes = [];
       this.clicks = [];
+      /** A polygon or lasso being drawn, as image (row, col) points. */
+      this.path = [];
       this.scale = 1;
       this.tx = 0;
       this.ty = 0;
@@ -474,6 +538,16 @@
       for (const box of this.boxes) {
         ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
         ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
+      }
+      if (this.path.length) {
+        ctx.strokeStyle = "#fff";
+        ctx.fillStyle = "#fff";
+        ctx.beginPath();
+        for (const [row, col] of this.path) ctx.lineTo(col, row);
+        ctx.stroke();
+        for (const [row, col] of this.path.length < 64 ? this.path : [this.path[0]]) {
+          ctx.fillRect(col - 3 / this.scale, row - 3 / this.scale, 6 / this.scale, 6 / this.scale);
+        }
       }
       for (const [row, col, positive] of this.clicks) {
         ctx.fillStyle = positive ? "#3f6" : "#f36";
@@ -579,6 +653,8 @@
   // src/main.ts
   var $ = (id) => document.getElementById(id);
   var RETRY_MS = [2e3, 4e3, 8e3, 15e3, 3e4];
+  var DRAG_PX = 10;
+  var CLOSE_PX = 22;
   var state = {
     api: new Api(""),
     annotator: "",
@@ -593,6 +669,11 @@
     brushId: 0,
     last: null,
     segment: null,
+    polygon: [],
+    drag: null,
+    reviewing: false,
+    reviewedUpTo: 0,
+    lastReview: null,
     findings: [],
     inspectedRevision: -1,
     startedFrom: "none",
@@ -620,9 +701,15 @@
         return;
       }
       endSegment();
-      const under = label.at(Math.floor(row), Math.floor(col));
-      state.brushId = state.tool === "eraser" ? 0 : !state.forceNew && under || label.maxId() + 1;
-      state.forceNew = false;
+      if (state.tool === "lasso") {
+        state.drag = [[row, col]];
+        return;
+      }
+      if (state.tool === "fill") {
+        fillAt(row, col);
+        return;
+      }
+      state.brushId = state.tool === "eraser" ? 0 : objectAt(row, col, label);
       label.begin();
       label.stamp(row, col, radius(pressure), state.brushId);
       state.last = [row, col];
@@ -630,12 +717,23 @@
     },
     move(row, col, pressure) {
       const label = state.label;
+      if (state.drag) {
+        state.drag.push([row, col]);
+        view.path = [...state.polygon, ...state.drag];
+        view.redraw();
+        return;
+      }
       if (!label || !state.last || state.tool === "click") return;
       label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
       state.last = [row, col];
       changed();
     },
     end() {
+      if (state.drag) {
+        lassoEnd(state.drag);
+        state.drag = null;
+        return;
+      }
       if (!state.label || !state.last) return;
       state.label.end();
       state.last = null;
@@ -643,6 +741,8 @@
       saveDraft();
     },
     cancel() {
+      state.drag = null;
+      view.path = state.polygon;
       if (!state.label || !state.last) return;
       state.label.cancel();
       state.last = null;
@@ -664,6 +764,7 @@
   }
   function selectTool(tool) {
     endSegment();
+    endPolygon();
     state.tool = tool;
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
@@ -721,6 +822,64 @@
     view.clicks = [];
     changed();
     saveDraft();
+  }
+  function objectAt(row, col, label) {
+    const under = label.at(Math.floor(row), Math.floor(col));
+    const id = !state.forceNew && under || label.maxId() + 1;
+    state.forceNew = false;
+    return id;
+  }
+  function lassoEnd(drag) {
+    const [r0, c0] = drag[0];
+    const extent = Math.max(...drag.map(([r, c]) => Math.hypot(r - r0, c - c0))) * view.scale;
+    const polygon = state.polygon;
+    if (extent > DRAG_PX) {
+      if (polygon.length === 0) closeShape(drag);
+      else polygon.push(...drag);
+    } else if (polygon.length >= 3 && Math.hypot(r0 - polygon[0][0], c0 - polygon[0][1]) * view.scale < CLOSE_PX) {
+      closeShape(polygon);
+    } else {
+      polygon.push([r0, c0]);
+      status(`Polygon: ${polygon.length} point(s); tap the first point to close it`);
+    }
+    view.path = state.polygon;
+    view.redraw();
+  }
+  function closeShape(points) {
+    const label = state.label;
+    state.polygon = [];
+    view.path = [];
+    if (!label) return;
+    const id = objectAt(points[0][0], points[0][1], label);
+    label.begin();
+    const set = label.fillPolygon(points, id);
+    label.end();
+    state.brushId = id;
+    changed();
+    saveDraft();
+    status(`Object ${id}: ${set} pixels filled`);
+  }
+  function endPolygon() {
+    if (state.polygon.length >= 3) closeShape(state.polygon);
+    state.polygon = [];
+    view.path = [];
+  }
+  function fillAt(row, col) {
+    const label = state.label;
+    if (!label) return;
+    const id = state.forceNew || !state.brushId ? label.maxId() + 1 : state.brushId;
+    state.forceNew = false;
+    label.begin();
+    const set = label.floodFill(Math.floor(row), Math.floor(col), id);
+    label.end();
+    if (!set) {
+      status(`That region already is object ${id}`);
+      return;
+    }
+    state.brushId = id;
+    changed();
+    saveDraft();
+    status(`Object ${id}: ${set} pixels filled`);
   }
   var draftTimer = 0;
   function saveDraft() {
@@ -789,7 +948,8 @@
             break;
           }
           await labelStore.remove(item.key);
-          status(`Sample ${item.sample_id} was not stored: ${explain(error)}`, true);
+          const denied = error instanceof ApiError && error.status === 403;
+          status(`Sample ${item.sample_id} was not stored: ${denied ? "this token may not submit labels here (a reviewer's accepts or rejects them); " : ""}${explain(error)}`, true);
         }
       }
     } finally {
@@ -843,7 +1003,43 @@
       status(`Next: ${explain(error)}`, true);
     }
   }
-  async function open(sample) {
+  async function reviewNext() {
+    await giveBack(false);
+    const project = $("project").value;
+    if (!project) return;
+    status("Finding the next label to review…");
+    try {
+      const found = await state.api.json("GET", `/api/projects/${encodeURIComponent(project)}/review?after=${state.reviewedUpTo}`);
+      if (found.exhausted) {
+        state.reviewedUpTo = 0;
+        status("Nothing to review: every label has a verdict");
+        return;
+      }
+      await open(found, true);
+    } catch (error) {
+      status(`Review: ${explain(error)}`, true);
+    }
+  }
+  async function verdict(accept) {
+    const sample = state.sample;
+    if (!sample || !state.reviewing) return;
+    const comment = $("review-comment");
+    try {
+      const reviewed = await state.api.json(
+        "POST",
+        `/api/samples/${sample.sample_id}/review`,
+        { reviewer: state.annotator, accept, comment: comment.value.trim() }
+      );
+      state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
+      state.reviewedUpTo = sample.sample_id;
+      comment.value = "";
+      await reviewNext();
+      status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$("status").textContent}`);
+    } catch (error) {
+      status(`Review: ${explain(error)}`, true);
+    }
+  }
+  async function open(sample, reviewing = false) {
     const base = `/api/samples/${sample.sample_id}`;
     const [png, mask, draft] = await Promise.all([
       state.api.request("GET", `${base}/image.png`),
@@ -860,6 +1056,9 @@
     state.findings = [];
     state.inspectedRevision = -1;
     state.brushId = 0;
+    state.reviewing = reviewing;
+    $("review-panel").hidden = !reviewing;
+    $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
     view.overlay = label.overlay;
     view.show(bitmap, width, height);
@@ -870,10 +1069,13 @@
     state.startRevision = label.revision;
     status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
     changed();
-    renewWhileOpen();
+    if (reviewing) clearInterval(state.renewTimer);
+    else renewWhileOpen();
   }
   function clearSample() {
     state.sample = null;
+    state.reviewing = false;
+    $("review-panel").hidden = true;
     state.label = null;
     view.overlay = null;
     view.image = null;
@@ -903,8 +1105,13 @@
   }
   async function giveBack(skip) {
     endSegment();
+    endPolygon();
     const sample = state.sample;
     if (!sample) return;
+    if (state.reviewing) {
+      clearSample();
+      return;
+    }
     try {
       await state.api.json(
         "POST",
@@ -929,6 +1136,7 @@
   }
   async function submit() {
     endSegment();
+    endPolygon();
     const { sample, label } = state;
     if (!sample || !label) return;
     if (state.inspectedRevision !== label.revision) {
@@ -953,8 +1161,9 @@
     if (await labelStore.get(item.key) === void 0 && state.lastStored?.sample_id !== sample.sample_id) {
       return;
     }
+    const reviewing = state.reviewing;
     clearSample();
-    await next();
+    await (reviewing ? reviewNext() : next());
   }
   function showFindings() {
     const list = $("findings");
@@ -1051,8 +1260,16 @@
       status("Sample given back");
     });
     $("submit").addEventListener("click", submit);
+    $("review").addEventListener("click", reviewNext);
+    $("accept").addEventListener("click", () => verdict(true));
+    $("reject").addEventListener("click", () => verdict(false));
     $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
     $("undo").addEventListener("click", () => {
+      if (state.polygon.length) {
+        state.polygon.pop();
+        view.redraw();
+        return;
+      }
       endSegment();
       state.label?.undo();
       changed();
@@ -1091,7 +1308,7 @@
     window.addEventListener("online", sendPending);
     window.addEventListener("pagehide", () => {
       const sample = state.sample;
-      if (sample) state.api.request(
+      if (sample && !state.reviewing) state.api.request(
         "POST",
         `/api/samples/${sample.sample_id}/release`,
         JSON.stringify({ annotator: state.annotator }),
@@ -1113,6 +1330,9 @@
       values: Array.from(state.label.data)
     },
     lastStored: () => state.lastStored,
+    lastReview: () => state.lastReview,
+    reviewing: () => state.reviewing,
+    findings: () => state.findings,
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
     imageToPage: (row, col) => {
