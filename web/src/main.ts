@@ -655,7 +655,8 @@ function wire(): void {
   $("low").addEventListener("input", applyContrast);
   $("high").addEventListener("input", applyContrast);
   for (const button of document.querySelectorAll<HTMLButtonElement>("[data-tool]")) {
-    button.addEventListener("click", () => selectTool(button.dataset.tool as Tool));
+    // On pointerdown too: a browser may drop the click of a tap that follows a stroke within its double-tap time.
+    for (const kind of ["pointerdown", "click"]) button.addEventListener(kind, () => selectTool(button.dataset.tool as Tool));
   }
   document.addEventListener("keydown", (e) => {
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;

@@ -1296,7 +1296,7 @@
     $("low").addEventListener("input", applyContrast);
     $("high").addEventListener("input", applyContrast);
     for (const button of document.querySelectorAll("[data-tool]")) {
-      button.addEventListener("click", () => selectTool(button.dataset.tool));
+      for (const kind of ["pointerdown", "click"]) button.addEventListener(kind, () => selectTool(button.dataset.tool));
     }
     document.addEventListener("keydown", (e) => {
       if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
