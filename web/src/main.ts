@@ -5,6 +5,7 @@ import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, readArray }
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
+import { onPress } from "./press";
 import { View } from "./view";
 
 type Tool = "brush" | "eraser" | "lasso" | "fill" | "click";
@@ -397,10 +398,10 @@ async function verdict(accept: boolean): Promise<void> {
   try {
     const reviewed = await state.api.json("POST", `/api/samples/${sample.sample_id}/review`,
                                           { reviewer: state.annotator, accept, comment: comment.value.trim() });
-    state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
     state.reviewedUpTo = sample.sample_id;
     comment.value = "";
     await reviewNext();
+    state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
     status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$("status").textContent}`);
   } catch (error) {
     status(`Review: ${explain(error)}`, true);
@@ -542,12 +543,12 @@ function showFindings(): void {
     const show = document.createElement("button");
     show.className = `finding ${finding.severity}`;
     show.textContent = `${finding.severity}: ${finding.message}`;
-    show.addEventListener("click", () => finding.boxes[0] && view.focus(finding.boxes[0]));
+    onPress(show, () => finding.boxes[0] && view.focus(finding.boxes[0]));
     item.appendChild(show);
     if (finding.fix) {
       const fix = document.createElement("button");
       fix.textContent = `Fix: ${finding.fix.name}`;
-      fix.addEventListener("click", () => applyFix(finding));
+      onPress(fix, () => applyFix(finding));
       item.appendChild(fix);
     }
     list.appendChild(item);
@@ -623,15 +624,15 @@ function applyContrast(): void {
 
 function wire(): void {
   $("signin").addEventListener("submit", signIn);
-  $("next").addEventListener("click", next);
-  $("skip").addEventListener("click", async () => { await giveBack(true); await next(); });
-  $("release").addEventListener("click", async () => { await giveBack(false); status("Sample given back"); });
-  $("submit").addEventListener("click", submit);
-  $("review").addEventListener("click", reviewNext);
-  $("accept").addEventListener("click", () => verdict(true));
-  $("reject").addEventListener("click", () => verdict(false));
-  $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
-  $("undo").addEventListener("click", () => {
+  onPress($("next"), next);
+  onPress($("skip"), async () => { await giveBack(true); await next(); });
+  onPress($("release"), async () => { await giveBack(false); status("Sample given back"); });
+  onPress($("submit"), submit);
+  onPress($("review"), reviewNext);
+  onPress($("accept"), () => verdict(true));
+  onPress($("reject"), () => verdict(false));
+  onPress($("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+  onPress($("undo"), () => {
     if (state.polygon.length) {  // an open polygon loses its last point first
       state.polygon.pop();
       view.redraw();
@@ -642,21 +643,20 @@ function wire(): void {
     changed();
     saveDraft();
   });
-  $("redo").addEventListener("click", () => { state.label?.redo(); changed(); saveDraft(); });
-  $("new-object").addEventListener("click", () => { endSegment(); state.forceNew = true; status("The next stroke starts a new object"); });
-  $("negative").addEventListener("click", () => {
+  onPress($("redo"), () => { state.label?.redo(); changed(); saveDraft(); });
+  onPress($("new-object"), () => { endSegment(); state.forceNew = true; status("The next stroke starts a new object"); });
+  onPress($("negative"), () => {
     state.negative = !state.negative;
     $("negative").setAttribute("aria-pressed", String(state.negative));
   });
-  $("fit").addEventListener("click", () => view.fit());
-  $("contrast").addEventListener("click", toggleContrast);
+  onPress($("fit"), () => view.fit());
+  onPress($("contrast"), toggleContrast);
   $("channel").addEventListener("change", autoContrast);
-  $("auto").addEventListener("click", autoContrast);
+  onPress($("auto"), autoContrast);
   $("low").addEventListener("input", applyContrast);
   $("high").addEventListener("input", applyContrast);
   for (const button of document.querySelectorAll<HTMLButtonElement>("[data-tool]")) {
-    // On pointerdown too: a browser may drop the click of a tap that follows a stroke within its double-tap time.
-    for (const kind of ["pointerdown", "click"]) button.addEventListener(kind, () => selectTool(button.dataset.tool as Tool));
+    onPress(button, () => selectTool(button.dataset.tool as Tool));
   }
   document.addEventListener("keydown", (e) => {
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;

@@ -443,6 +443,25 @@
     return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
   }
 
+  // src/press.ts
+  function onPress(button, action) {
+    let pressed = false;
+    const enabled = () => !button.disabled;
+    button.addEventListener("pointerdown", (e) => {
+      pressed = e.button === 0;
+    });
+    button.addEventListener("pointercancel", () => {
+      pressed = false;
+    });
+    button.addEventListener("pointerup", (e) => {
+      if (pressed && e.button === 0 && enabled()) action();
+      pressed = false;
+    });
+    button.addEventListener("click", (e) => {
+      if (e.detail === 0 && enabled()) action();
+    });
+  }
+
   // src/view.ts
   var PALM_MS = 800;
   var View = class {
@@ -1030,10 +1049,10 @@
         `/api/samples/${sample.sample_id}/review`,
         { reviewer: state.annotator, accept, comment: comment.value.trim() }
       );
-      state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
       state.reviewedUpTo = sample.sample_id;
       comment.value = "";
       await reviewNext();
+      state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
       status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$("status").textContent}`);
     } catch (error) {
       status(`Review: ${explain(error)}`, true);
@@ -1174,12 +1193,12 @@
       const show = document.createElement("button");
       show.className = `finding ${finding.severity}`;
       show.textContent = `${finding.severity}: ${finding.message}`;
-      show.addEventListener("click", () => finding.boxes[0] && view.focus(finding.boxes[0]));
+      onPress(show, () => finding.boxes[0] && view.focus(finding.boxes[0]));
       item.appendChild(show);
       if (finding.fix) {
         const fix = document.createElement("button");
         fix.textContent = `Fix: ${finding.fix.name}`;
-        fix.addEventListener("click", () => applyFix(finding));
+        onPress(fix, () => applyFix(finding));
         item.appendChild(fix);
       }
       list.appendChild(item);
@@ -1250,21 +1269,21 @@
   }
   function wire() {
     $("signin").addEventListener("submit", signIn);
-    $("next").addEventListener("click", next);
-    $("skip").addEventListener("click", async () => {
+    onPress($("next"), next);
+    onPress($("skip"), async () => {
       await giveBack(true);
       await next();
     });
-    $("release").addEventListener("click", async () => {
+    onPress($("release"), async () => {
       await giveBack(false);
       status("Sample given back");
     });
-    $("submit").addEventListener("click", submit);
-    $("review").addEventListener("click", reviewNext);
-    $("accept").addEventListener("click", () => verdict(true));
-    $("reject").addEventListener("click", () => verdict(false));
-    $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
-    $("undo").addEventListener("click", () => {
+    onPress($("submit"), submit);
+    onPress($("review"), reviewNext);
+    onPress($("accept"), () => verdict(true));
+    onPress($("reject"), () => verdict(false));
+    onPress($("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+    onPress($("undo"), () => {
       if (state.polygon.length) {
         state.polygon.pop();
         view.redraw();
@@ -1275,28 +1294,28 @@
       changed();
       saveDraft();
     });
-    $("redo").addEventListener("click", () => {
+    onPress($("redo"), () => {
       state.label?.redo();
       changed();
       saveDraft();
     });
-    $("new-object").addEventListener("click", () => {
+    onPress($("new-object"), () => {
       endSegment();
       state.forceNew = true;
       status("The next stroke starts a new object");
     });
-    $("negative").addEventListener("click", () => {
+    onPress($("negative"), () => {
       state.negative = !state.negative;
       $("negative").setAttribute("aria-pressed", String(state.negative));
     });
-    $("fit").addEventListener("click", () => view.fit());
-    $("contrast").addEventListener("click", toggleContrast);
+    onPress($("fit"), () => view.fit());
+    onPress($("contrast"), toggleContrast);
     $("channel").addEventListener("change", autoContrast);
-    $("auto").addEventListener("click", autoContrast);
+    onPress($("auto"), autoContrast);
     $("low").addEventListener("input", applyContrast);
     $("high").addEventListener("input", applyContrast);
     for (const button of document.querySelectorAll("[data-tool]")) {
-      for (const kind of ["pointerdown", "click"]) button.addEventListener(kind, () => selectTool(button.dataset.tool));
+      onPress(button, () => selectTool(button.dataset.tool));
     }
     document.addEventListener("keydown", (e) => {
       if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
