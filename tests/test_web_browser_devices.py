@@ -55,7 +55,7 @@ def test_a_reviewers_submit_is_refused_in_the_page_with_the_reason(web_stack, we
     first = labelled_project(web_stack, web_project)[0]
     sign_in(device, web_stack.web_url, web_stack.tokens["rita"], web_project)
     press(device, "#review")
-    device.wait_for_function("() => window.labelAssist.reviewing()")
+    device.wait_for_function("() => window.labelAssist.reviewing() && window.labelAssist.label() !== null")
     assert device.evaluate("window.labelAssist.label().sample_id") == first
 
     held = "() => /was not stored|press Submit again/.test(document.getElementById('status').textContent)"
@@ -79,7 +79,7 @@ def test_a_phone_reviews_accepting_one_label_and_rejecting_the_next(web_stack, w
     sign_in(device, web_stack.web_url, web_stack.tokens["rita"], web_project)
     assert device.locator(".tools").is_hidden(), "drawing tools wait for a tablet"
     press(device, "#review")
-    device.wait_for_function("() => window.labelAssist.reviewing()")
+    device.wait_for_function("() => window.labelAssist.reviewing() && window.labelAssist.label() !== null")
     accept = device.locator("#accept").bounding_box()
     assert accept["height"] >= 44 and accept["x"] + accept["width"] <= 390, "Accept fits the phone, big enough"
     assert page_label(device)[60, 60] == 1, "the label under review is shown"

@@ -65,7 +65,17 @@ export class LabelImage {
   }
 
   objectCount(): number {
-    return new Set(this.data).size - (this.data.includes(0) ? 1 : 0);
+    // Labels run in long stretches of one id: a set sees each stretch once, not each pixel.
+    const ids = new Set<number>();
+    let previous = -1;
+    for (let i = 0; i < this.data.length; i++) {
+      const id = this.data[i];
+      if (id !== previous) {
+        ids.add(id);
+        previous = id;
+      }
+    }
+    return ids.size - (ids.has(0) ? 1 : 0);
   }
 
   // -- changes, grouped into one undo step between begin() and end() ----------
@@ -271,12 +281,12 @@ export class LabelImage {
                    : [x, y, x + w, y + h];
   }
 
-  /** Copy what changed into the overlay canvas; returns whether anything did. */
-  flush(): boolean {
+  /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
+  flush(): [number, number, number, number] | null {
     const d = this.dirty;
-    if (!d) return false;
+    if (!d) return null;
     this.dirty = null;
     this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
-    return true;
+    return d;
   }
 }

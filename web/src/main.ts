@@ -35,6 +35,9 @@ const state = {
   reviewing: false,
   reviewedUpTo: 0,
   lastReview: null as null | { sample_id: number; review: string; label_version: number },
+  // Milliseconds from pressing Next to the image, and to the label to start from, on screen.
+  nextPressed: 0,
+  timings: {} as { next_to_image_ms?: number; next_to_prelabel_ms?: number },
   findings: [] as Finding[],
   inspectedRevision: -1,
   startedFrom: "none",
@@ -79,20 +82,20 @@ const view = new View($("canvas-area"), {
     label.begin();
     label.stamp(row, col, radius(pressure), state.brushId);
     state.last = [row, col];
-    changed();
+    drawn();
   },
   move(row, col, pressure) {
     const label = state.label;
     if (state.drag) {
       state.drag.push([row, col]);
       view.path = [...state.polygon, ...state.drag];
-      view.redraw();
+      view.redrawMarks();
       return;
     }
     if (!label || !state.last || state.tool === "click") return;
     label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
     state.last = [row, col];
-    changed();
+    drawn();
   },
   end() {
     if (state.drag) {
@@ -119,6 +122,12 @@ const view = new View($("canvas-area"), {
 function radius(pressure: number): number {
   const size = Number($<HTMLInputElement>("size").value);
   return (size / 2) * (0.3 + 1.4 * pressure);
+}
+
+/** Show what a stroke changed: the overlay's changed box alone, nothing else counted. */
+function drawn(): void {
+  const box = state.label?.flush();
+  if (box) view.redrawOverlay(box);
 }
 
 function changed(): void {
@@ -353,6 +362,8 @@ async function signIn(event: Event): Promise<void> {
 }
 
 async function next(): Promise<void> {
+  state.nextPressed = performance.now();
+  state.timings = {};
   await giveBack(false);
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
@@ -408,17 +419,17 @@ async function verdict(accept: boolean): Promise<void> {
   }
 }
 
+/** Show the sample's image as soon as it arrives, then the label to start from (a pre-label may take a while). */
 async function open(sample: SampleMeta, reviewing = false): Promise<void> {
-  const base = `/api/samples/${sample.sample_id}`;
-  const [png, mask, draft] = await Promise.all([
-    state.api.request("GET", `${base}/image.png`), state.api.raw(`${base}/mask`),
-    labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
+  const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+  const starting = Promise.all([state.api.raw(`${base}/mask`),
+                                labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
+  starting.catch(() => undefined);  // answered below, once the image is up
+  const png = await state.api.request("GET", `${base}/image.png`);
   const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
   const bitmap = await createImageBitmap(await png.blob());
-  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   state.sample = sample;
-  state.label = label;
+  state.label = null;
   state.raw = null;
   state.findings = [];
   state.inspectedRevision = -1;
@@ -427,17 +438,32 @@ async function open(sample: SampleMeta, reviewing = false): Promise<void> {
   $("review-panel").hidden = !reviewing;
   $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
   showFindings();
-  view.overlay = label.overlay;
+  view.overlay = null;
   view.show(bitmap, width, height);
+  afterPaint().then((now) => { state.timings.next_to_image_ms = now - asked; });
   $("contrast-panel").hidden = true;
   $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+  status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
+  if (reviewing) clearInterval(state.renewTimer);
+  else renewWhileOpen();
+
+  const [mask, draft] = await starting;
+  if (state.sample !== sample) return;  // Next pressed again meanwhile
+  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
+  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+  state.label = label;
+  view.overlay = label.overlay;
   const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
   state.startedFrom = restore ? "draft" : source;
   state.startRevision = label.revision;
   status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
   changed();
-  if (reviewing) clearInterval(state.renewTimer);
-  else renewWhileOpen();
+  afterPaint().then((now) => { state.timings.next_to_prelabel_ms = now - asked; });
+}
+
+/** When what was drawn so far is on screen: after the next frame's drawing. */
+function afterPaint(): Promise<number> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
 }
 
 function clearSample(): void {
@@ -685,6 +711,8 @@ function wire(): void {
   lastReview: () => state.lastReview,
   reviewing: () => state.reviewing,
   findings: () => state.findings,
+  timings: () => state.timings,
+  strokeLatencies: () => view.latencies.splice(0),
   pending: () => submits().then((items) => items.length),
   zoom: () => view.scale,
   imageToPage: (row: number, col: number) => {

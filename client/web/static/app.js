@@ -196,7 +196,16 @@
       return this.data[row * this.width + col];
     }
     objectCount() {
-      return new Set(this.data).size - (this.data.includes(0) ? 1 : 0);
+      const ids = /* @__PURE__ */ new Set();
+      let previous = -1;
+      for (let i = 0; i < this.data.length; i++) {
+        const id = this.data[i];
+        if (id !== previous) {
+          ids.add(id);
+          previous = id;
+        }
+      }
+      return ids.size - (ids.has(0) ? 1 : 0);
     }
     // -- changes, grouped into one undo step between begin() and end() ----------
     begin() {
@@ -397,13 +406,13 @@
       const d = this.dirty;
       this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
     }
-    /** Copy what changed into the overlay canvas; returns whether anything did. */
+    /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
     flush() {
       const d = this.dirty;
-      if (!d) return false;
+      if (!d) return null;
       this.dirty = null;
       this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
-      return true;
+      return d;
     }
   };
 
@@ -476,9 +485,15 @@
       /** A polygon or lasso being drawn, as image (row, col) points. */
       this.path = [];
       this.scale = 1;
+      /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+      this.latencies = [];
       this.tx = 0;
       this.ty = 0;
       this.pending = false;
+      // What the next frame repaints: everything, or the overlay within image boxes (x0, y0, x1, y1).
+      this.full = false;
+      this.marks = false;
+      this.dirty = null;
       this.pointers = /* @__PURE__ */ new Map();
       this.drawing = null;
       this.gesture = null;
@@ -486,9 +501,11 @@
       this.penSeen = 0;
       // Whether the annotator has panned or zoomed: until then a resize fits the image again.
       this.moved = false;
+      this.base = document.createElement("canvas");
+      this.base.className = "view base";
       this.canvas = document.createElement("canvas");
       this.canvas.className = "view";
-      parent.appendChild(this.canvas);
+      parent.append(this.base, this.canvas);
       new ResizeObserver(() => this.resize()).observe(parent);
       const c = this.canvas;
       c.addEventListener("pointerdown", (e) => this.down(e));
@@ -526,12 +543,30 @@
     resize() {
       const rect = this.canvas.getBoundingClientRect();
       const dpr = window.devicePixelRatio || 1;
-      this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
-      this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
+      for (const canvas of [this.base, this.canvas]) {
+        canvas.width = Math.max(1, Math.round(rect.width * dpr));
+        canvas.height = Math.max(1, Math.round(rect.height * dpr));
+      }
       if (this.moved) this.redraw();
       else this.fit();
     }
+    /** Repaint everything in the next frame (the image, the view moved, the marks). */
     redraw() {
+      this.full = true;
+      this.schedule();
+    }
+    /** Repaint the top canvas alone in the next frame (a lasso being drawn, clicks). */
+    redrawMarks() {
+      this.marks = true;
+      this.schedule();
+    }
+    /** Repaint only the overlay within an image box [x0, y0, x1, y1) in the next frame (a stroke). */
+    redrawOverlay(box) {
+      const d = this.dirty;
+      this.dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])] : box;
+      this.schedule();
+    }
+    schedule() {
       if (this.pending) return;
       this.pending = true;
       requestAnimationFrame(() => {
@@ -540,15 +575,42 @@
       });
     }
     draw() {
+      const full = this.full, marks = this.marks, dirty = this.dirty;
+      this.full = this.marks = false;
+      this.dirty = null;
+      if (full) this.drawBase();
       const ctx = this.canvas.getContext("2d");
       const dpr = window.devicePixelRatio || 1;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.save();
+      if (!full && !marks && dirty) {
+        const s = dpr * this.scale, x = Math.floor(dpr * this.tx + dirty[0] * s) - 1, y = Math.floor(dpr * this.ty + dirty[1] * s) - 1;
+        const w = Math.ceil((dirty[2] - dirty[0]) * s) + 3, h = Math.ceil((dirty[3] - dirty[1]) * s) + 3;
+        ctx.beginPath();
+        ctx.rect(x, y, w, h);
+        ctx.clip();
+        ctx.clearRect(x, y, w, h);
+      } else {
+        ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      }
+      this.drawMarks(ctx, dpr);
+      ctx.restore();
+    }
+    drawBase() {
+      const ctx = this.base.getContext("2d");
+      const dpr = window.devicePixelRatio || 1;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.fillStyle = "#111";
-      ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+      ctx.fillRect(0, 0, this.base.width, this.base.height);
       if (!this.image) return;
       ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
       ctx.imageSmoothingEnabled = this.scale < 1;
       ctx.drawImage(this.image, 0, 0);
+    }
+    /** The overlay, the findings' boxes, the clicks and an open polygon, on the top canvas. */
+    drawMarks(ctx, dpr) {
+      if (!this.image) return;
+      ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
       if (this.overlay) {
         ctx.imageSmoothingEnabled = false;
         ctx.drawImage(this.overlay, 0, 0);
@@ -635,6 +697,10 @@
           const [row, col] = this.toImage(one.clientX, one.clientY);
           this.stroke.move(row, col, pressureOf(one));
         }
+        const at = e.timeStamp;
+        requestAnimationFrame(() => {
+          if (this.latencies.length < 1e4) this.latencies.push(performance.now() - at);
+        });
       }
     }
     up(e, cancelled = false) {
@@ -693,6 +759,9 @@
     reviewing: false,
     reviewedUpTo: 0,
     lastReview: null,
+    // Milliseconds from pressing Next to the image, and to the label to start from, on screen.
+    nextPressed: 0,
+    timings: {},
     findings: [],
     inspectedRevision: -1,
     startedFrom: "none",
@@ -732,20 +801,20 @@
       label.begin();
       label.stamp(row, col, radius(pressure), state.brushId);
       state.last = [row, col];
-      changed();
+      drawn();
     },
     move(row, col, pressure) {
       const label = state.label;
       if (state.drag) {
         state.drag.push([row, col]);
         view.path = [...state.polygon, ...state.drag];
-        view.redraw();
+        view.redrawMarks();
         return;
       }
       if (!label || !state.last || state.tool === "click") return;
       label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
       state.last = [row, col];
-      changed();
+      drawn();
     },
     end() {
       if (state.drag) {
@@ -771,6 +840,10 @@
   function radius(pressure) {
     const size = Number($("size").value);
     return size / 2 * (0.3 + 1.4 * pressure);
+  }
+  function drawn() {
+    const box = state.label?.flush();
+    if (box) view.redrawOverlay(box);
   }
   function changed() {
     const label = state.label;
@@ -1002,6 +1075,8 @@
     }
   }
   async function next() {
+    state.nextPressed = performance.now();
+    state.timings = {};
     await giveBack(false);
     const project = $("project").value;
     if (!project) return;
@@ -1059,18 +1134,17 @@
     }
   }
   async function open(sample, reviewing = false) {
-    const base = `/api/samples/${sample.sample_id}`;
-    const [png, mask, draft] = await Promise.all([
-      state.api.request("GET", `${base}/image.png`),
+    const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+    const starting = Promise.all([
       state.api.raw(`${base}/mask`),
       labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
     ]);
+    starting.catch(() => void 0);
+    const png = await state.api.request("GET", `${base}/image.png`);
     const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
     const bitmap = await createImageBitmap(await png.blob());
-    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     state.sample = sample;
-    state.label = label;
+    state.label = null;
     state.raw = null;
     state.findings = [];
     state.inspectedRevision = -1;
@@ -1079,17 +1153,33 @@
     $("review-panel").hidden = !reviewing;
     $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
-    view.overlay = label.overlay;
+    view.overlay = null;
     view.show(bitmap, width, height);
+    afterPaint().then((now) => {
+      state.timings.next_to_image_ms = now - asked;
+    });
     $("contrast-panel").hidden = true;
     $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+    status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
+    if (reviewing) clearInterval(state.renewTimer);
+    else renewWhileOpen();
+    const [mask, draft] = await starting;
+    if (state.sample !== sample) return;
+    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
+    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+    state.label = label;
+    view.overlay = label.overlay;
     const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
     state.startedFrom = restore ? "draft" : source;
     state.startRevision = label.revision;
     status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
     changed();
-    if (reviewing) clearInterval(state.renewTimer);
-    else renewWhileOpen();
+    afterPaint().then((now) => {
+      state.timings.next_to_prelabel_ms = now - asked;
+    });
+  }
+  function afterPaint() {
+    return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
   }
   function clearSample() {
     state.sample = null;
@@ -1352,6 +1442,8 @@
     lastReview: () => state.lastReview,
     reviewing: () => state.reviewing,
     findings: () => state.findings,
+    timings: () => state.timings,
+    strokeLatencies: () => view.latencies.splice(0),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
     imageToPage: (row, col) => {
