@@ -232,3 +232,15 @@ def test_labelassist_up_serves_the_browser_app_and_says_where(tmp_path):
         up.send_signal(2)
         up.communicate(timeout=60)
     assert up.returncode == 0
+
+
+def test_the_gateways_connections_send_small_answers_at_once():
+    """TCP_NODELAY on every accepted connection: otherwise an answer's body waits
+    for the browser's delayed acknowledgement of its headers, 40 ms each call."""
+    from labelassist.client.web.server import listening_socket
+
+    listener = listening_socket("127.0.0.1", 0)
+    with listener, socket.create_connection(listener.getsockname()[:2]):
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

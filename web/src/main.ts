@@ -361,16 +361,22 @@ async function signIn(event: Event): Promise<void> {
   }
 }
 
+/** Give the open sample back and lease the next, both at once (one round trip less). */
 async function next(): Promise<void> {
   state.nextPressed = performance.now();
   state.timings = {};
-  await giveBack(false);
+  const held = state.sample !== null;
+  const giving = giveBack(false);
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
   status("Leasing the next sample…");
+  const lease = () => state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
+                                     { annotator: state.annotator });
   try {
-    const leased = await state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
-                                        { annotator: state.annotator });
+    let leased = await lease();
+    await giving;
+    // The sample given back may be the only one left: ask again now that it is free.
+    if (leased.exhausted && held) leased = await lease();
     if (leased.exhausted) {
       clearSample();
       status("Nothing left: every sample is labelled or leased");
@@ -378,6 +384,7 @@ async function next(): Promise<void> {
     }
     await open(leased);
   } catch (error) {
+    await giving;
     status(`Next: ${explain(error)}`, true);
   }
 }

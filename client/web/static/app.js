@@ -1077,16 +1077,20 @@
   async function next() {
     state.nextPressed = performance.now();
     state.timings = {};
-    await giveBack(false);
+    const held = state.sample !== null;
+    const giving = giveBack(false);
     const project = $("project").value;
     if (!project) return;
     status("Leasing the next sample…");
+    const lease = () => state.api.json(
+      "POST",
+      `/api/projects/${encodeURIComponent(project)}/next`,
+      { annotator: state.annotator }
+    );
     try {
-      const leased = await state.api.json(
-        "POST",
-        `/api/projects/${encodeURIComponent(project)}/next`,
-        { annotator: state.annotator }
-      );
+      let leased = await lease();
+      await giving;
+      if (leased.exhausted && held) leased = await lease();
       if (leased.exhausted) {
         clearSample();
         status("Nothing left: every sample is labelled or leased");
@@ -1094,6 +1098,7 @@
       }
       await open(leased);
     } catch (error) {
+      await giving;
       status(`Next: ${explain(error)}`, true);
     }
   }
