@@ -429,10 +429,11 @@ async function verdict(accept: boolean): Promise<void> {
 /** Show the sample's image as soon as it arrives, then the label to start from (a pre-label may take a while). */
 async function open(sample: SampleMeta, reviewing = false): Promise<void> {
   const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+  const png = await state.api.request("GET", `${base}/image.png`);
+  // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
   const starting = Promise.all([state.api.raw(`${base}/mask`),
                                 labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
   starting.catch(() => undefined);  // answered below, once the image is up
-  const png = await state.api.request("GET", `${base}/image.png`);
   const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
   const bitmap = await createImageBitmap(await png.blob());
   state.sample = sample;

@@ -1140,12 +1140,12 @@
   }
   async function open(sample, reviewing = false) {
     const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+    const png = await state.api.request("GET", `${base}/image.png`);
     const starting = Promise.all([
       state.api.raw(`${base}/mask`),
       labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
     ]);
     starting.catch(() => void 0);
-    const png = await state.api.request("GET", `${base}/image.png`);
     const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
     const bitmap = await createImageBitmap(await png.blob());
     state.sample = sample;
