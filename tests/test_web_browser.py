@@ -4,81 +4,23 @@ touch: what the page drew is, pixel for pixel, what the selector stores."""
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import numpy as np
 import pytest
+from web_page import browser, new_page, open_next, page_label, sign_in, submit, touch_stroke  # noqa: F401
 
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.proto.v1 import selector_pb2
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-IPAD_LANDSCAPE = {"viewport": {"width": 1180, "height": 820}, "has_touch": True, "is_mobile": True,
-                  "device_scale_factor": 2}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
-    if CHROMIUM is None:
-        pytest.skip("no chromium on this machine (`make system-packages` installs Debian's)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
 
 @pytest.fixture
 def ipad(browser):
-    context = browser.new_context(**IPAD_LANDSCAPE)
-    page = context.new_page()
+    page = new_page(browser, "ipad-landscape")
     yield page
-    context.close()
-
-
-def sign_in(page, url: str, token: str, project: str) -> None:
-    page.goto(url)
-    page.fill("#token", token)
-    page.click("#signin-button")
-    page.wait_for_selector("#app:not([hidden])")
-    page.select_option("#project", project)
-
-
-def open_next(page) -> dict:
-    page.tap("#next")
-    page.wait_for_function("() => window.labelAssist.label() !== null")
-    return page.evaluate("window.labelAssist.label()")
-
-
-def touch_stroke(page, points: list[tuple[float, float]]) -> None:
-    """One finger along image (row, col) points, as touch events from the screen."""
-    cdp = page.context.new_cdp_session(page)
-    at = [page.evaluate("([r, c]) => window.labelAssist.imageToPage(r, c)", list(p)) for p in points]
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
-    for x, y in at[1:]:
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
-
-
-def submit(page) -> dict:
-    """Submit; when the inspection holds it with warnings, Submit again (as
-    an annotator who has read them); the label as the page stored it."""
-    page.tap("#submit")
-    page.wait_for_function("() => window.labelAssist.lastStored() !== null"
-                           " || !document.getElementById('findings-panel').hidden", timeout=30000)
-    if page.evaluate("window.labelAssist.lastStored()") is None:
-        page.tap("#submit")
-    page.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=30000)
-    return page.evaluate("window.labelAssist.lastStored()")
-
-
-def page_label(page) -> np.ndarray:
-    held = page.evaluate("window.labelAssist.label()")
-    return np.array(held["values"], np.uint32).reshape(held["shape"])
+    page.context.close()
 
 
 def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_exactly_it(web_stack, web_project,

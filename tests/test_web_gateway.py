@@ -125,6 +125,23 @@ def test_a_reviewer_cannot_submit(http, web_stack, web_project):
     assert "'rita' may not submit" in refused.json()["error"] and refused.json()["status"] == "PERMISSION_DENIED"
 
 
+def test_the_review_queue_gives_labelled_samples_without_a_verdict_in_order(http, web_stack, web_project):
+    rita, queue = bearer(web_stack, "rita"), f"/api/projects/{web_project}/review"
+    assert http.get(queue, headers=rita).json() == {"exhausted": True}, "nothing labelled yet"
+    sample = lease(http, web_stack, web_project)
+    stored = http.post(f"/api/samples/{sample['sample_id']}/label", content=bytes(256 * 256),
+                       headers={**bearer(web_stack, "anna"), **label_headers((256, 256), "uint8")})
+    assert stored.status_code == 200, stored.text
+    first = http.get(queue, headers=rita).json()
+    assert first["sample_id"] == sample["sample_id"] and first["labeled"] and first["review"] == ""
+    assert http.get(queue, params={"after": sample["sample_id"]}, headers=rita).json() == {"exhausted": True}
+    verdict = http.post(f"/api/samples/{sample['sample_id']}/review", headers=rita,
+                        json={"accept": True, "comment": "fine"})
+    assert verdict.json()["review"] == "accepted"
+    assert http.get(queue, headers=rita).json() == {"exhausted": True}, "a verdict takes it off the queue"
+    assert http.get(queue, params={"after": "x"}, headers=rita).status_code == 400
+
+
 def test_another_annotators_lease_cannot_be_submitted_renewed_or_released(http, web_stack, web_project):
     sample = lease(http, web_stack, web_project, "anna")
     base = f"/api/samples/{sample['sample_id']}"
@@ -215,3 +232,15 @@ def test_labelassist_up_serves_the_browser_app_and_says_where(tmp_path):
         up.send_signal(2)
         up.communicate(timeout=60)
     assert up.returncode == 0
+
+
+def test_the_gateways_connections_send_small_answers_at_once():
+    """TCP_NODELAY on every accepted connection: otherwise an answer's body waits
+    for the browser's delayed acknowledgement of its headers, 40 ms each call."""
+    from labelassist.client.web.server import listening_socket
+
+    listener = listening_socket("127.0.0.1", 0)
+    with listener, socket.create_connection(listener.getsockname()[:2]):
+        accepted, _ = listener.accept()
+        with accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

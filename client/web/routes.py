@@ -219,6 +219,22 @@ async def postprocess(request: Request) -> Response:
     return array_response(request, fixed)
 
 
+async def to_review(request: Request) -> JSONResponse:
+    """The project's next labelled sample without a verdict, after ``?after=``
+    (a sample id) in pool order: a reviewer's queue, one at a time."""
+    after = request.query_params.get("after", "0")
+    if not after.isdigit():
+        raise HttpProblem(400, f"'after' must be a sample id (0 for the first), got {after!r}")
+    client, project = sdk(request), request.path_params["project"]
+
+    def first():
+        return next((s for s in client.iter_samples(project, labeled_only=True)
+                     if s.sample_id > int(after) and not s.review), None)
+
+    found = await run_in_threadpool(first)
+    return JSONResponse({"exhausted": True} if found is None else {"exhausted": False, **sample_json(found)})
+
+
 async def review(request: Request) -> JSONResponse:
     data = await json_body(request)
     sample = await run_in_threadpool(sdk(request).review_label, sample_id(request), text_field(data, "reviewer"),
@@ -231,6 +247,7 @@ ROUTES = [
     Route("/healthz", health),
     Route("/api/projects", projects),
     Route("/api/projects/{project}/next", next_sample, methods=["POST"]),
+    Route("/api/projects/{project}/review", to_review),
     Route(SAMPLE, sample_info),
     Route(f"{SAMPLE}/image.png", image_png),
     Route(f"{SAMPLE}/image", image_raw),

@@ -65,7 +65,17 @@ export class LabelImage {
   }
 
   objectCount(): number {
-    return new Set(this.data).size - (this.data.includes(0) ? 1 : 0);
+    // Labels run in long stretches of one id: a set sees each stretch once, not each pixel.
+    const ids = new Set<number>();
+    let previous = -1;
+    for (let i = 0; i < this.data.length; i++) {
+      const id = this.data[i];
+      if (id !== previous) {
+        ids.add(id);
+        previous = id;
+      }
+    }
+    return ids.size - (ids.has(0) ? 1 : 0);
   }
 
   // -- changes, grouped into one undo step between begin() and end() ----------
@@ -150,6 +160,68 @@ export class LabelImage {
     this.paint(left, top, right - left + 1, bottom - top + 1);
   }
 
+  /** Fill the inside of a closed polygon of image (row, col) points with ``id``
+   * (even-odd rule, pixel centres); returns the pixels set. */
+  fillPolygon(points: [number, number][], id: number): number {
+    if (points.length < 3) return 0;
+    const rows = points.map((p) => p[0]), cols = points.map((p) => p[1]);
+    const top = Math.max(0, Math.floor(Math.min(...rows))), bottom = Math.min(this.height - 1, Math.ceil(Math.max(...rows)));
+    const left = Math.max(0, Math.floor(Math.min(...cols))), right = Math.min(this.width - 1, Math.ceil(Math.max(...cols)));
+    if (top > bottom || left > right) return 0;
+    this.backup(top, left, bottom, right);
+    let set = 0;
+    const crossings: number[] = [];
+    for (let y = top; y <= bottom; y++) {
+      const yc = y + 0.5;
+      crossings.length = 0;
+      for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+        const [ri, ci] = points[i], [rj, cj] = points[j];
+        if ((ri <= yc) !== (rj <= yc)) crossings.push(ci + ((yc - ri) / (rj - ri)) * (cj - ci));
+      }
+      crossings.sort((a, b) => a - b);
+      for (let k = 0; k + 1 < crossings.length; k += 2) {
+        const from = Math.max(left, Math.ceil(crossings[k] - 0.5)), to = Math.min(right, Math.floor(crossings[k + 1] - 0.5));
+        for (let x = from; x <= to; x++) {
+          this.data[y * this.width + x] = id;
+          set++;
+        }
+      }
+    }
+    this.paint(left, top, right - left + 1, bottom - top + 1);
+    return set;
+  }
+
+  /** Set the 4-connected region of equal ids around (row, col) to ``id``;
+   * returns the pixels set (0 when the region already is ``id``). */
+  floodFill(row: number, col: number, id: number): number {
+    const w = this.width;
+    if (row < 0 || col < 0 || row >= this.height || col >= w) return 0;
+    const target = this.data[row * w + col];
+    if (target === id) return 0;
+    const region: number[] = [];
+    const seen = new Uint8Array(this.data.length);
+    const stack = [row * w + col];
+    seen[row * w + col] = 1;
+    let top = row, bottom = row, left = col, right = col;
+    while (stack.length) {
+      const i = stack.pop()!;
+      region.push(i);
+      const y = (i / w) | 0, x = i - y * w;
+      if (y < top) top = y; else if (y > bottom) bottom = y;
+      if (x < left) left = x; else if (x > right) right = x;
+      for (const n of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < this.height - 1 ? i + w : -1]) {
+        if (n >= 0 && !seen[n] && this.data[n] === target) {
+          seen[n] = 1;
+          stack.push(n);
+        }
+      }
+    }
+    this.backup(top, left, bottom, right);
+    for (const i of region) this.data[i] = id;
+    this.paint(left, top, right - left + 1, bottom - top + 1);
+    return region.length;
+  }
+
   /** Replace the whole label (a finding's fix), as one undo step. */
   replace(values: ArrayLike<number>): void {
     this.begin();
@@ -209,12 +281,12 @@ export class LabelImage {
                    : [x, y, x + w, y + h];
   }
 
-  /** Copy what changed into the overlay canvas; returns whether anything did. */
-  flush(): boolean {
+  /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
+  flush(): [number, number, number, number] | null {
     const d = this.dirty;
-    if (!d) return false;
+    if (!d) return null;
     this.dirty = null;
     this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
-    return true;
+    return d;
   }
 }

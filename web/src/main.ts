@@ -5,12 +5,16 @@ import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, readArray }
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
+import { onPress } from "./press";
 import { View } from "./view";
 
-type Tool = "brush" | "eraser" | "click";
+type Tool = "brush" | "eraser" | "lasso" | "fill" | "click";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const RETRY_MS = [2000, 4000, 8000, 15000, 30000];
+// A lasso is a drag longer than this on screen; anything shorter is a tap that adds a polygon point,
+// and a tap this close to the first point closes the polygon.
+const DRAG_PX = 10, CLOSE_PX = 22;
 
 const state = {
   api: new Api(""),
@@ -26,6 +30,14 @@ const state = {
   brushId: 0,
   last: null as [number, number] | null,
   segment: null as { id: number; clicks: [number, number, boolean][]; asked: number } | null,
+  polygon: [] as [number, number][],
+  drag: null as [number, number][] | null,
+  reviewing: false,
+  reviewedUpTo: 0,
+  lastReview: null as null | { sample_id: number; review: string; label_version: number },
+  // Milliseconds from pressing Next to the image, and to the label to start from, on screen.
+  nextPressed: 0,
+  timings: {} as { next_to_image_ms?: number; next_to_prelabel_ms?: number },
   findings: [] as Finding[],
   inspectedRevision: -1,
   startedFrom: "none",
@@ -58,22 +70,39 @@ const view = new View($("canvas-area"), {
       return;
     }
     endSegment();
-    const under = label.at(Math.floor(row), Math.floor(col));
-    state.brushId = state.tool === "eraser" ? 0 : (!state.forceNew && under) || label.maxId() + 1;
-    state.forceNew = false;
+    if (state.tool === "lasso") {
+      state.drag = [[row, col]];
+      return;
+    }
+    if (state.tool === "fill") {
+      fillAt(row, col);
+      return;
+    }
+    state.brushId = state.tool === "eraser" ? 0 : objectAt(row, col, label);
     label.begin();
     label.stamp(row, col, radius(pressure), state.brushId);
     state.last = [row, col];
-    changed();
+    drawn();
   },
   move(row, col, pressure) {
     const label = state.label;
+    if (state.drag) {
+      state.drag.push([row, col]);
+      view.path = [...state.polygon, ...state.drag];
+      view.redrawMarks();
+      return;
+    }
     if (!label || !state.last || state.tool === "click") return;
     label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
     state.last = [row, col];
-    changed();
+    drawn();
   },
   end() {
+    if (state.drag) {
+      lassoEnd(state.drag);
+      state.drag = null;
+      return;
+    }
     if (!state.label || !state.last) return;
     state.label.end();
     state.last = null;
@@ -81,6 +110,8 @@ const view = new View($("canvas-area"), {
     saveDraft();
   },
   cancel() {
+    state.drag = null;
+    view.path = state.polygon;
     if (!state.label || !state.last) return;
     state.label.cancel();
     state.last = null;
@@ -91,6 +122,12 @@ const view = new View($("canvas-area"), {
 function radius(pressure: number): number {
   const size = Number($<HTMLInputElement>("size").value);
   return (size / 2) * (0.3 + 1.4 * pressure);
+}
+
+/** Show what a stroke changed: the overlay's changed box alone, nothing else counted. */
+function drawn(): void {
+  const box = state.label?.flush();
+  if (box) view.redrawOverlay(box);
 }
 
 function changed(): void {
@@ -105,6 +142,7 @@ function changed(): void {
 
 function selectTool(tool: Tool): void {
   endSegment();
+  endPolygon();
   state.tool = tool;
   for (const button of document.querySelectorAll<HTMLButtonElement>("[data-tool]")) {
     button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
@@ -154,6 +192,73 @@ function endSegment(): void {
   view.clicks = [];
   changed();
   saveDraft();
+}
+
+/** The object a new shape belongs to: the one under its first point, else a new one. */
+function objectAt(row: number, col: number, label: LabelImage): number {
+  const under = label.at(Math.floor(row), Math.floor(col));
+  const id = (!state.forceNew && under) || label.maxId() + 1;
+  state.forceNew = false;
+  return id;
+}
+
+/** A drag closes into a lasso at once; a tap adds a polygon point, or closes it near the first. */
+function lassoEnd(drag: [number, number][]): void {
+  const [r0, c0] = drag[0];
+  const extent = Math.max(...drag.map(([r, c]) => Math.hypot(r - r0, c - c0))) * view.scale;
+  const polygon = state.polygon;
+  if (extent > DRAG_PX) {
+    if (polygon.length === 0) closeShape(drag);
+    else polygon.push(...drag);
+  } else if (polygon.length >= 3 && Math.hypot(r0 - polygon[0][0], c0 - polygon[0][1]) * view.scale < CLOSE_PX) {
+    closeShape(polygon);
+  } else {
+    polygon.push([r0, c0]);
+    status(`Polygon: ${polygon.length} point(s); tap the first point to close it`);
+  }
+  view.path = state.polygon;
+  view.redraw();
+}
+
+function closeShape(points: [number, number][]): void {
+  const label = state.label;
+  state.polygon = [];
+  view.path = [];
+  if (!label) return;
+  const id = objectAt(points[0][0], points[0][1], label);
+  label.begin();
+  const set = label.fillPolygon(points, id);
+  label.end();
+  state.brushId = id;
+  changed();
+  saveDraft();
+  status(`Object ${id}: ${set} pixels filled`);
+}
+
+/** Leaving the polygon tool keeps a polygon of three points or more, closed. */
+function endPolygon(): void {
+  if (state.polygon.length >= 3) closeShape(state.polygon);
+  state.polygon = [];
+  view.path = [];
+}
+
+/** Fill the region under (row, col) with the current object (the last drawn), or a new one. */
+function fillAt(row: number, col: number): void {
+  const label = state.label;
+  if (!label) return;
+  const id = state.forceNew || !state.brushId ? label.maxId() + 1 : state.brushId;
+  state.forceNew = false;
+  label.begin();
+  const set = label.floodFill(Math.floor(row), Math.floor(col), id);
+  label.end();
+  if (!set) {
+    status(`That region already is object ${id}`);
+    return;
+  }
+  state.brushId = id;
+  changed();
+  saveDraft();
+  status(`Object ${id}: ${set} pixels filled`);
 }
 
 // -- keeping what is drawn -------------------------------------------------------
@@ -217,7 +322,9 @@ async function sendPending(): Promise<void> {
           break;
         }
         await labelStore.remove(item.key);
-        status(`Sample ${item.sample_id} was not stored: ${explain(error)}`, true);
+        const denied = error instanceof ApiError && error.status === 403;
+        status(`Sample ${item.sample_id} was not stored: ${denied ? "this token may not submit labels here" +
+               " (a reviewer's accepts or rejects them); " : ""}${explain(error)}`, true);
       }
     }
   } finally {
@@ -254,14 +361,22 @@ async function signIn(event: Event): Promise<void> {
   }
 }
 
+/** Give the open sample back and lease the next, both at once (one round trip less). */
 async function next(): Promise<void> {
-  await giveBack(false);
+  state.nextPressed = performance.now();
+  state.timings = {};
+  const held = state.sample !== null;
+  const giving = giveBack(false);
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
   status("Leasing the next sample…");
+  const lease = () => state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
+                                     { annotator: state.annotator });
   try {
-    const leased = await state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
-                                        { annotator: state.annotator });
+    let leased = await lease();
+    await giving;
+    // The sample given back may be the only one left: ask again now that it is free.
+    if (leased.exhausted && held) leased = await lease();
     if (leased.exhausted) {
       clearSample();
       status("Nothing left: every sample is labelled or leased");
@@ -269,40 +384,100 @@ async function next(): Promise<void> {
     }
     await open(leased);
   } catch (error) {
+    await giving;
     status(`Next: ${explain(error)}`, true);
   }
 }
 
-async function open(sample: SampleMeta): Promise<void> {
-  const base = `/api/samples/${sample.sample_id}`;
-  const [png, mask, draft] = await Promise.all([
-    state.api.request("GET", `${base}/image.png`), state.api.raw(`${base}/mask`),
-    labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
+/** A reviewer's queue: the next labelled sample without a verdict, opened without a lease. */
+async function reviewNext(): Promise<void> {
+  await giveBack(false);
+  const project = $<HTMLSelectElement>("project").value;
+  if (!project) return;
+  status("Finding the next label to review…");
+  try {
+    const found = await state.api.json("GET", `/api/projects/${encodeURIComponent(project)}/review?after=${
+      state.reviewedUpTo}`);
+    if (found.exhausted) {
+      state.reviewedUpTo = 0;
+      status("Nothing to review: every label has a verdict");
+      return;
+    }
+    await open(found, true);
+  } catch (error) {
+    status(`Review: ${explain(error)}`, true);
+  }
+}
+
+async function verdict(accept: boolean): Promise<void> {
+  const sample = state.sample;
+  if (!sample || !state.reviewing) return;
+  const comment = $<HTMLInputElement>("review-comment");
+  try {
+    const reviewed = await state.api.json("POST", `/api/samples/${sample.sample_id}/review`,
+                                          { reviewer: state.annotator, accept, comment: comment.value.trim() });
+    state.reviewedUpTo = sample.sample_id;
+    comment.value = "";
+    await reviewNext();
+    state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
+    status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$("status").textContent}`);
+  } catch (error) {
+    status(`Review: ${explain(error)}`, true);
+  }
+}
+
+/** Show the sample's image as soon as it arrives, then the label to start from (a pre-label may take a while). */
+async function open(sample: SampleMeta, reviewing = false): Promise<void> {
+  const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+  const png = await state.api.request("GET", `${base}/image.png`);
+  // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
+  const starting = Promise.all([state.api.raw(`${base}/mask`),
+                                labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
+  starting.catch(() => undefined);  // answered below, once the image is up
   const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
   const bitmap = await createImageBitmap(await png.blob());
-  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   state.sample = sample;
-  state.label = label;
+  state.label = null;
   state.raw = null;
   state.findings = [];
   state.inspectedRevision = -1;
   state.brushId = 0;
+  state.reviewing = reviewing;
+  $("review-panel").hidden = !reviewing;
+  $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
   showFindings();
-  view.overlay = label.overlay;
+  view.overlay = null;
   view.show(bitmap, width, height);
+  afterPaint().then((now) => { state.timings.next_to_image_ms = now - asked; });
   $("contrast-panel").hidden = true;
   $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+  status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
+  if (reviewing) clearInterval(state.renewTimer);
+  else renewWhileOpen();
+
+  const [mask, draft] = await starting;
+  if (state.sample !== sample) return;  // Next pressed again meanwhile
+  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
+  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+  state.label = label;
+  view.overlay = label.overlay;
   const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
   state.startedFrom = restore ? "draft" : source;
   state.startRevision = label.revision;
   status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
   changed();
-  renewWhileOpen();
+  afterPaint().then((now) => { state.timings.next_to_prelabel_ms = now - asked; });
+}
+
+/** When what was drawn so far is on screen: after the next frame's drawing. */
+function afterPaint(): Promise<number> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
 }
 
 function clearSample(): void {
   state.sample = null;
+  state.reviewing = false;
+  $("review-panel").hidden = true;
   state.label = null;
   view.overlay = null;
   view.image = null;
@@ -333,8 +508,13 @@ function renewWhileOpen(): void {
 /** Give the open sample back (skip: offered again only when the rest is done). */
 async function giveBack(skip: boolean): Promise<void> {
   endSegment();
+  endPolygon();
   const sample = state.sample;
   if (!sample) return;
+  if (state.reviewing) {  // opened to review: no lease to give back
+    clearSample();
+    return;
+  }
   try {
     await state.api.json("POST", `/api/samples/${sample.sample_id}/release`,
                          { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" });
@@ -358,6 +538,7 @@ async function inspect(): Promise<number> {
 
 async function submit(): Promise<void> {
   endSegment();
+  endPolygon();
   const { sample, label } = state;
   if (!sample || !label) return;
   if (state.inspectedRevision !== label.revision) {
@@ -382,8 +563,9 @@ async function submit(): Promise<void> {
   if ((await labelStore.get(item.key)) === undefined && state.lastStored?.sample_id !== sample.sample_id) {
     return;  // refused: the label stays on screen with the reason
   }
+  const reviewing = state.reviewing;
   clearSample();
-  await next();
+  await (reviewing ? reviewNext() : next());
 }
 
 function showFindings(): void {
@@ -395,12 +577,12 @@ function showFindings(): void {
     const show = document.createElement("button");
     show.className = `finding ${finding.severity}`;
     show.textContent = `${finding.severity}: ${finding.message}`;
-    show.addEventListener("click", () => finding.boxes[0] && view.focus(finding.boxes[0]));
+    onPress(show, () => finding.boxes[0] && view.focus(finding.boxes[0]));
     item.appendChild(show);
     if (finding.fix) {
       const fix = document.createElement("button");
       fix.textContent = `Fix: ${finding.fix.name}`;
-      fix.addEventListener("click", () => applyFix(finding));
+      onPress(fix, () => applyFix(finding));
       item.appendChild(fix);
     }
     list.appendChild(item);
@@ -476,26 +658,39 @@ function applyContrast(): void {
 
 function wire(): void {
   $("signin").addEventListener("submit", signIn);
-  $("next").addEventListener("click", next);
-  $("skip").addEventListener("click", async () => { await giveBack(true); await next(); });
-  $("release").addEventListener("click", async () => { await giveBack(false); status("Sample given back"); });
-  $("submit").addEventListener("click", submit);
-  $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
-  $("undo").addEventListener("click", () => { endSegment(); state.label?.undo(); changed(); saveDraft(); });
-  $("redo").addEventListener("click", () => { state.label?.redo(); changed(); saveDraft(); });
-  $("new-object").addEventListener("click", () => { endSegment(); state.forceNew = true; status("The next stroke starts a new object"); });
-  $("negative").addEventListener("click", () => {
+  onPress($("next"), next);
+  onPress($("skip"), async () => { await giveBack(true); await next(); });
+  onPress($("release"), async () => { await giveBack(false); status("Sample given back"); });
+  onPress($("submit"), submit);
+  onPress($("review"), reviewNext);
+  onPress($("accept"), () => verdict(true));
+  onPress($("reject"), () => verdict(false));
+  onPress($("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+  onPress($("undo"), () => {
+    if (state.polygon.length) {  // an open polygon loses its last point first
+      state.polygon.pop();
+      view.redraw();
+      return;
+    }
+    endSegment();
+    state.label?.undo();
+    changed();
+    saveDraft();
+  });
+  onPress($("redo"), () => { state.label?.redo(); changed(); saveDraft(); });
+  onPress($("new-object"), () => { endSegment(); state.forceNew = true; status("The next stroke starts a new object"); });
+  onPress($("negative"), () => {
     state.negative = !state.negative;
     $("negative").setAttribute("aria-pressed", String(state.negative));
   });
-  $("fit").addEventListener("click", () => view.fit());
-  $("contrast").addEventListener("click", toggleContrast);
+  onPress($("fit"), () => view.fit());
+  onPress($("contrast"), toggleContrast);
   $("channel").addEventListener("change", autoContrast);
-  $("auto").addEventListener("click", autoContrast);
+  onPress($("auto"), autoContrast);
   $("low").addEventListener("input", applyContrast);
   $("high").addEventListener("input", applyContrast);
   for (const button of document.querySelectorAll<HTMLButtonElement>("[data-tool]")) {
-    button.addEventListener("click", () => selectTool(button.dataset.tool as Tool));
+    onPress(button, () => selectTool(button.dataset.tool as Tool));
   }
   document.addEventListener("keydown", (e) => {
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
@@ -507,7 +702,7 @@ function wire(): void {
   // The lease goes back when the tab closes; what was drawn stays as a draft.
   window.addEventListener("pagehide", () => {
     const sample = state.sample;
-    if (sample) state.api.request("POST", `/api/samples/${sample.sample_id}/release`,
+    if (sample && !state.reviewing) state.api.request("POST", `/api/samples/${sample.sample_id}/release`,
       JSON.stringify({ annotator: state.annotator }), { "Content-Type": "application/json" }, true).catch(() => {});
   });
   $<HTMLInputElement>("token").value = sessionStorage.getItem("labelassist.token") || "";
@@ -521,6 +716,11 @@ function wire(): void {
   label: () => state.label && { sample_id: state.sample?.sample_id, shape: state.label.shape,
                                 values: Array.from(state.label.data) },
   lastStored: () => state.lastStored,
+  lastReview: () => state.lastReview,
+  reviewing: () => state.reviewing,
+  findings: () => state.findings,
+  timings: () => state.timings,
+  strokeLatencies: () => view.latencies.splice(0),
   pending: () => submits().then((items) => items.length),
   zoom: () => view.scale,
   imageToPage: (row: number, col: number) => {

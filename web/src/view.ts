@@ -1,6 +1,8 @@
 // The canvas: the image and the label overlay under one pan/zoom transform,
 // and pointer events sorted into drawing (one finger, a pen, the mouse) and
-// navigation (two fingers pan and pinch, the wheel zooms).
+// navigation (two fingers pan and pinch, the wheel zooms). The image and the
+// overlay are two stacked canvases, so a brush stroke repaints only the
+// overlay's changed box and never the image under it.
 
 export interface Stroke {
   /** A drawing pointer went down at image (row, col) with this pressure (0..1). */
@@ -16,18 +18,30 @@ export interface Box { start: number[]; stop: number[]; severity: string; }
 // A touch within this long after the pen was seen is a palm, not a finger.
 const PALM_MS = 800;
 
+type Box4 = [number, number, number, number];
+
 export class View {
+  /** The overlay's canvas, on top: it takes the pointer events. */
   readonly canvas: HTMLCanvasElement;
+  private base: HTMLCanvasElement;
   image: CanvasImageSource | null = null;
   overlay: HTMLCanvasElement | null = null;
   imageWidth = 0;
   imageHeight = 0;
   boxes: Box[] = [];
   clicks: [number, number, boolean][] = [];
+  /** A polygon or lasso being drawn, as image (row, col) points. */
+  path: [number, number][] = [];
   scale = 1;
+  /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+  latencies: number[] = [];
   tx = 0;
   ty = 0;
   private pending = false;
+  // What the next frame repaints: everything, or the overlay within image boxes (x0, y0, x1, y1).
+  private full = false;
+  private marks = false;
+  private dirty: Box4 | null = null;
   private pointers = new Map<number, { x: number; y: number; type: string }>();
   private drawing: number | null = null;
   private gesture: { distance: number; mx: number; my: number } | null = null;
@@ -37,9 +51,11 @@ export class View {
   private moved = false;
 
   constructor(parent: HTMLElement, private stroke: Stroke) {
+    this.base = document.createElement("canvas");
+    this.base.className = "view base";
     this.canvas = document.createElement("canvas");
     this.canvas.className = "view";
-    parent.appendChild(this.canvas);
+    parent.append(this.base, this.canvas);
     new ResizeObserver(() => this.resize()).observe(parent);
     const c = this.canvas;
     c.addEventListener("pointerdown", (e) => this.down(e));
@@ -81,13 +97,35 @@ export class View {
   private resize(): void {
     const rect = this.canvas.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
-    this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
-    this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
+    for (const canvas of [this.base, this.canvas]) {
+      canvas.width = Math.max(1, Math.round(rect.width * dpr));
+      canvas.height = Math.max(1, Math.round(rect.height * dpr));
+    }
     if (this.moved) this.redraw();
     else this.fit();
   }
 
+  /** Repaint everything in the next frame (the image, the view moved, the marks). */
   redraw(): void {
+    this.full = true;
+    this.schedule();
+  }
+
+  /** Repaint the top canvas alone in the next frame (a lasso being drawn, clicks). */
+  redrawMarks(): void {
+    this.marks = true;
+    this.schedule();
+  }
+
+  /** Repaint only the overlay within an image box [x0, y0, x1, y1) in the next frame (a stroke). */
+  redrawOverlay(box: Box4): void {
+    const d = this.dirty;
+    this.dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])]
+                   : box;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => {
@@ -97,15 +135,46 @@ export class View {
   }
 
   draw(): void {
+    const full = this.full, marks = this.marks, dirty = this.dirty;
+    this.full = this.marks = false;
+    this.dirty = null;
+    if (full) this.drawBase();
     const ctx = this.canvas.getContext("2d")!;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.save();
+    if (!full && !marks && dirty) {
+      // The box on screen, widened to whole device pixels; what lies outside is already right.
+      const s = dpr * this.scale, x = Math.floor(dpr * this.tx + dirty[0] * s) - 1,
+            y = Math.floor(dpr * this.ty + dirty[1] * s) - 1;
+      const w = Math.ceil((dirty[2] - dirty[0]) * s) + 3, h = Math.ceil((dirty[3] - dirty[1]) * s) + 3;
+      ctx.beginPath();
+      ctx.rect(x, y, w, h);
+      ctx.clip();
+      ctx.clearRect(x, y, w, h);
+    } else {
+      ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    }
+    this.drawMarks(ctx, dpr);
+    ctx.restore();
+  }
+
+  private drawBase(): void {
+    const ctx = this.base.getContext("2d")!;
+    const dpr = window.devicePixelRatio || 1;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#111";
-    ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.fillRect(0, 0, this.base.width, this.base.height);
     if (!this.image) return;
     ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
     ctx.imageSmoothingEnabled = this.scale < 1;
     ctx.drawImage(this.image, 0, 0);
+  }
+
+  /** The overlay, the findings' boxes, the clicks and an open polygon, on the top canvas. */
+  private drawMarks(ctx: CanvasRenderingContext2D, dpr: number): void {
+    if (!this.image) return;
+    ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
     if (this.overlay) {
       ctx.imageSmoothingEnabled = false;
       ctx.drawImage(this.overlay, 0, 0);
@@ -114,6 +183,16 @@ export class View {
     for (const box of this.boxes) {
       ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
       ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
+    }
+    if (this.path.length) {
+      ctx.strokeStyle = "#fff";
+      ctx.fillStyle = "#fff";
+      ctx.beginPath();
+      for (const [row, col] of this.path) ctx.lineTo(col, row);
+      ctx.stroke();
+      for (const [row, col] of this.path.length < 64 ? this.path : [this.path[0]]) {
+        ctx.fillRect(col - 3 / this.scale, row - 3 / this.scale, 6 / this.scale, 6 / this.scale);
+      }
     }
     for (const [row, col, positive] of this.clicks) {
       ctx.fillStyle = positive ? "#3f6" : "#f36";
@@ -185,6 +264,11 @@ export class View {
         const [row, col] = this.toImage(one.clientX, one.clientY);
         this.stroke.move(row, col, pressureOf(one));
       }
+      // After the frame that draws this move: the latency from the event to its pixels.
+      const at = e.timeStamp;
+      requestAnimationFrame(() => {
+        if (this.latencies.length < 10000) this.latencies.push(performance.now() - at);
+      });
     }
   }
 

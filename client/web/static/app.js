@@ -196,7 +196,16 @@
       return this.data[row * this.width + col];
     }
     objectCount() {
-      return new Set(this.data).size - (this.data.includes(0) ? 1 : 0);
+      const ids = /* @__PURE__ */ new Set();
+      let previous = -1;
+      for (let i = 0; i < this.data.length; i++) {
+        const id = this.data[i];
+        if (id !== previous) {
+          ids.add(id);
+          previous = id;
+        }
+      }
+      return ids.size - (ids.has(0) ? 1 : 0);
     }
     // -- changes, grouped into one undo step between begin() and end() ----------
     begin() {
@@ -278,6 +287,68 @@
       }
       this.paint(left, top, right - left + 1, bottom - top + 1);
     }
+    /** Fill the inside of a closed polygon of image (row, col) points with ``id``
+     * (even-odd rule, pixel centres); returns the pixels set. */
+    fillPolygon(points, id) {
+      if (points.length < 3) return 0;
+      const rows = points.map((p) => p[0]), cols = points.map((p) => p[1]);
+      const top = Math.max(0, Math.floor(Math.min(...rows))), bottom = Math.min(this.height - 1, Math.ceil(Math.max(...rows)));
+      const left = Math.max(0, Math.floor(Math.min(...cols))), right = Math.min(this.width - 1, Math.ceil(Math.max(...cols)));
+      if (top > bottom || left > right) return 0;
+      this.backup(top, left, bottom, right);
+      let set = 0;
+      const crossings = [];
+      for (let y = top; y <= bottom; y++) {
+        const yc = y + 0.5;
+        crossings.length = 0;
+        for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+          const [ri, ci] = points[i], [rj, cj] = points[j];
+          if (ri <= yc !== rj <= yc) crossings.push(ci + (yc - ri) / (rj - ri) * (cj - ci));
+        }
+        crossings.sort((a, b) => a - b);
+        for (let k = 0; k + 1 < crossings.length; k += 2) {
+          const from = Math.max(left, Math.ceil(crossings[k] - 0.5)), to = Math.min(right, Math.floor(crossings[k + 1] - 0.5));
+          for (let x = from; x <= to; x++) {
+            this.data[y * this.width + x] = id;
+            set++;
+          }
+        }
+      }
+      this.paint(left, top, right - left + 1, bottom - top + 1);
+      return set;
+    }
+    /** Set the 4-connected region of equal ids around (row, col) to ``id``;
+     * returns the pixels set (0 when the region already is ``id``). */
+    floodFill(row, col, id) {
+      const w = this.width;
+      if (row < 0 || col < 0 || row >= this.height || col >= w) return 0;
+      const target = this.data[row * w + col];
+      if (target === id) return 0;
+      const region = [];
+      const seen = new Uint8Array(this.data.length);
+      const stack = [row * w + col];
+      seen[row * w + col] = 1;
+      let top = row, bottom = row, left = col, right = col;
+      while (stack.length) {
+        const i = stack.pop();
+        region.push(i);
+        const y = i / w | 0, x = i - y * w;
+        if (y < top) top = y;
+        else if (y > bottom) bottom = y;
+        if (x < left) left = x;
+        else if (x > right) right = x;
+        for (const n of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < this.height - 1 ? i + w : -1]) {
+          if (n >= 0 && !seen[n] && this.data[n] === target) {
+            seen[n] = 1;
+            stack.push(n);
+          }
+        }
+      }
+      this.backup(top, left, bottom, right);
+      for (const i of region) this.data[i] = id;
+      this.paint(left, top, right - left + 1, bottom - top + 1);
+      return region.length;
+    }
     /** Replace the whole label (a finding's fix), as one undo step. */
     replace(values) {
       this.begin();
@@ -335,13 +406,13 @@
       const d = this.dirty;
       this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
     }
-    /** Copy what changed into the overlay canvas; returns whether anything did. */
+    /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
     flush() {
       const d = this.dirty;
-      if (!d) return false;
+      if (!d) return null;
       this.dirty = null;
       this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
-      return true;
+      return d;
     }
   };
 
@@ -381,6 +452,25 @@
     return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
   }
 
+  // src/press.ts
+  function onPress(button, action) {
+    let pressed = false;
+    const enabled = () => !button.disabled;
+    button.addEventListener("pointerdown", (e) => {
+      pressed = e.button === 0;
+    });
+    button.addEventListener("pointercancel", () => {
+      pressed = false;
+    });
+    button.addEventListener("pointerup", (e) => {
+      if (pressed && e.button === 0 && enabled()) action();
+      pressed = false;
+    });
+    button.addEventListener("click", (e) => {
+      if (e.detail === 0 && enabled()) action();
+    });
+  }
+
   // src/view.ts
   var PALM_MS = 800;
   var View = class {
@@ -392,10 +482,18 @@
       this.imageHeight = 0;
       this.boxes = [];
       this.clicks = [];
+      /** A polygon or lasso being drawn, as image (row, col) points. */
+      this.path = [];
       this.scale = 1;
+      /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+      this.latencies = [];
       this.tx = 0;
       this.ty = 0;
       this.pending = false;
+      // What the next frame repaints: everything, or the overlay within image boxes (x0, y0, x1, y1).
+      this.full = false;
+      this.marks = false;
+      this.dirty = null;
       this.pointers = /* @__PURE__ */ new Map();
       this.drawing = null;
       this.gesture = null;
@@ -403,9 +501,11 @@
       this.penSeen = 0;
       // Whether the annotator has panned or zoomed: until then a resize fits the image again.
       this.moved = false;
+      this.base = document.createElement("canvas");
+      this.base.className = "view base";
       this.canvas = document.createElement("canvas");
       this.canvas.className = "view";
-      parent.appendChild(this.canvas);
+      parent.append(this.base, this.canvas);
       new ResizeObserver(() => this.resize()).observe(parent);
       const c = this.canvas;
       c.addEventListener("pointerdown", (e) => this.down(e));
@@ -443,12 +543,30 @@
     resize() {
       const rect = this.canvas.getBoundingClientRect();
       const dpr = window.devicePixelRatio || 1;
-      this.canvas.width = Math.max(1, Math.round(rect.width * dpr));
-      this.canvas.height = Math.max(1, Math.round(rect.height * dpr));
+      for (const canvas of [this.base, this.canvas]) {
+        canvas.width = Math.max(1, Math.round(rect.width * dpr));
+        canvas.height = Math.max(1, Math.round(rect.height * dpr));
+      }
       if (this.moved) this.redraw();
       else this.fit();
     }
+    /** Repaint everything in the next frame (the image, the view moved, the marks). */
     redraw() {
+      this.full = true;
+      this.schedule();
+    }
+    /** Repaint the top canvas alone in the next frame (a lasso being drawn, clicks). */
+    redrawMarks() {
+      this.marks = true;
+      this.schedule();
+    }
+    /** Repaint only the overlay within an image box [x0, y0, x1, y1) in the next frame (a stroke). */
+    redrawOverlay(box) {
+      const d = this.dirty;
+      this.dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])] : box;
+      this.schedule();
+    }
+    schedule() {
       if (this.pending) return;
       this.pending = true;
       requestAnimationFrame(() => {
@@ -457,15 +575,42 @@
       });
     }
     draw() {
+      const full = this.full, marks = this.marks, dirty = this.dirty;
+      this.full = this.marks = false;
+      this.dirty = null;
+      if (full) this.drawBase();
       const ctx = this.canvas.getContext("2d");
       const dpr = window.devicePixelRatio || 1;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.save();
+      if (!full && !marks && dirty) {
+        const s = dpr * this.scale, x = Math.floor(dpr * this.tx + dirty[0] * s) - 1, y = Math.floor(dpr * this.ty + dirty[1] * s) - 1;
+        const w = Math.ceil((dirty[2] - dirty[0]) * s) + 3, h = Math.ceil((dirty[3] - dirty[1]) * s) + 3;
+        ctx.beginPath();
+        ctx.rect(x, y, w, h);
+        ctx.clip();
+        ctx.clearRect(x, y, w, h);
+      } else {
+        ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      }
+      this.drawMarks(ctx, dpr);
+      ctx.restore();
+    }
+    drawBase() {
+      const ctx = this.base.getContext("2d");
+      const dpr = window.devicePixelRatio || 1;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.fillStyle = "#111";
-      ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+      ctx.fillRect(0, 0, this.base.width, this.base.height);
       if (!this.image) return;
       ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
       ctx.imageSmoothingEnabled = this.scale < 1;
       ctx.drawImage(this.image, 0, 0);
+    }
+    /** The overlay, the findings' boxes, the clicks and an open polygon, on the top canvas. */
+    drawMarks(ctx, dpr) {
+      if (!this.image) return;
+      ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
       if (this.overlay) {
         ctx.imageSmoothingEnabled = false;
         ctx.drawImage(this.overlay, 0, 0);
@@ -474,6 +619,16 @@
       for (const box of this.boxes) {
         ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
         ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
+      }
+      if (this.path.length) {
+        ctx.strokeStyle = "#fff";
+        ctx.fillStyle = "#fff";
+        ctx.beginPath();
+        for (const [row, col] of this.path) ctx.lineTo(col, row);
+        ctx.stroke();
+        for (const [row, col] of this.path.length < 64 ? this.path : [this.path[0]]) {
+          ctx.fillRect(col - 3 / this.scale, row - 3 / this.scale, 6 / this.scale, 6 / this.scale);
+        }
       }
       for (const [row, col, positive] of this.clicks) {
         ctx.fillStyle = positive ? "#3f6" : "#f36";
@@ -542,6 +697,10 @@
           const [row, col] = this.toImage(one.clientX, one.clientY);
           this.stroke.move(row, col, pressureOf(one));
         }
+        const at = e.timeStamp;
+        requestAnimationFrame(() => {
+          if (this.latencies.length < 1e4) this.latencies.push(performance.now() - at);
+        });
       }
     }
     up(e, cancelled = false) {
@@ -579,6 +738,8 @@
   // src/main.ts
   var $ = (id) => document.getElementById(id);
   var RETRY_MS = [2e3, 4e3, 8e3, 15e3, 3e4];
+  var DRAG_PX = 10;
+  var CLOSE_PX = 22;
   var state = {
     api: new Api(""),
     annotator: "",
@@ -593,6 +754,14 @@
     brushId: 0,
     last: null,
     segment: null,
+    polygon: [],
+    drag: null,
+    reviewing: false,
+    reviewedUpTo: 0,
+    lastReview: null,
+    // Milliseconds from pressing Next to the image, and to the label to start from, on screen.
+    nextPressed: 0,
+    timings: {},
     findings: [],
     inspectedRevision: -1,
     startedFrom: "none",
@@ -620,22 +789,39 @@
         return;
       }
       endSegment();
-      const under = label.at(Math.floor(row), Math.floor(col));
-      state.brushId = state.tool === "eraser" ? 0 : !state.forceNew && under || label.maxId() + 1;
-      state.forceNew = false;
+      if (state.tool === "lasso") {
+        state.drag = [[row, col]];
+        return;
+      }
+      if (state.tool === "fill") {
+        fillAt(row, col);
+        return;
+      }
+      state.brushId = state.tool === "eraser" ? 0 : objectAt(row, col, label);
       label.begin();
       label.stamp(row, col, radius(pressure), state.brushId);
       state.last = [row, col];
-      changed();
+      drawn();
     },
     move(row, col, pressure) {
       const label = state.label;
+      if (state.drag) {
+        state.drag.push([row, col]);
+        view.path = [...state.polygon, ...state.drag];
+        view.redrawMarks();
+        return;
+      }
       if (!label || !state.last || state.tool === "click") return;
       label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
       state.last = [row, col];
-      changed();
+      drawn();
     },
     end() {
+      if (state.drag) {
+        lassoEnd(state.drag);
+        state.drag = null;
+        return;
+      }
       if (!state.label || !state.last) return;
       state.label.end();
       state.last = null;
@@ -643,6 +829,8 @@
       saveDraft();
     },
     cancel() {
+      state.drag = null;
+      view.path = state.polygon;
       if (!state.label || !state.last) return;
       state.label.cancel();
       state.last = null;
@@ -652,6 +840,10 @@
   function radius(pressure) {
     const size = Number($("size").value);
     return size / 2 * (0.3 + 1.4 * pressure);
+  }
+  function drawn() {
+    const box = state.label?.flush();
+    if (box) view.redrawOverlay(box);
   }
   function changed() {
     const label = state.label;
@@ -664,6 +856,7 @@
   }
   function selectTool(tool) {
     endSegment();
+    endPolygon();
     state.tool = tool;
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
@@ -721,6 +914,64 @@
     view.clicks = [];
     changed();
     saveDraft();
+  }
+  function objectAt(row, col, label) {
+    const under = label.at(Math.floor(row), Math.floor(col));
+    const id = !state.forceNew && under || label.maxId() + 1;
+    state.forceNew = false;
+    return id;
+  }
+  function lassoEnd(drag) {
+    const [r0, c0] = drag[0];
+    const extent = Math.max(...drag.map(([r, c]) => Math.hypot(r - r0, c - c0))) * view.scale;
+    const polygon = state.polygon;
+    if (extent > DRAG_PX) {
+      if (polygon.length === 0) closeShape(drag);
+      else polygon.push(...drag);
+    } else if (polygon.length >= 3 && Math.hypot(r0 - polygon[0][0], c0 - polygon[0][1]) * view.scale < CLOSE_PX) {
+      closeShape(polygon);
+    } else {
+      polygon.push([r0, c0]);
+      status(`Polygon: ${polygon.length} point(s); tap the first point to close it`);
+    }
+    view.path = state.polygon;
+    view.redraw();
+  }
+  function closeShape(points) {
+    const label = state.label;
+    state.polygon = [];
+    view.path = [];
+    if (!label) return;
+    const id = objectAt(points[0][0], points[0][1], label);
+    label.begin();
+    const set = label.fillPolygon(points, id);
+    label.end();
+    state.brushId = id;
+    changed();
+    saveDraft();
+    status(`Object ${id}: ${set} pixels filled`);
+  }
+  function endPolygon() {
+    if (state.polygon.length >= 3) closeShape(state.polygon);
+    state.polygon = [];
+    view.path = [];
+  }
+  function fillAt(row, col) {
+    const label = state.label;
+    if (!label) return;
+    const id = state.forceNew || !state.brushId ? label.maxId() + 1 : state.brushId;
+    state.forceNew = false;
+    label.begin();
+    const set = label.floodFill(Math.floor(row), Math.floor(col), id);
+    label.end();
+    if (!set) {
+      status(`That region already is object ${id}`);
+      return;
+    }
+    state.brushId = id;
+    changed();
+    saveDraft();
+    status(`Object ${id}: ${set} pixels filled`);
   }
   var draftTimer = 0;
   function saveDraft() {
@@ -789,7 +1040,8 @@
             break;
           }
           await labelStore.remove(item.key);
-          status(`Sample ${item.sample_id} was not stored: ${explain(error)}`, true);
+          const denied = error instanceof ApiError && error.status === 403;
+          status(`Sample ${item.sample_id} was not stored: ${denied ? "this token may not submit labels here (a reviewer's accepts or rejects them); " : ""}${explain(error)}`, true);
         }
       }
     } finally {
@@ -823,16 +1075,22 @@
     }
   }
   async function next() {
-    await giveBack(false);
+    state.nextPressed = performance.now();
+    state.timings = {};
+    const held = state.sample !== null;
+    const giving = giveBack(false);
     const project = $("project").value;
     if (!project) return;
     status("Leasing the next sample…");
+    const lease = () => state.api.json(
+      "POST",
+      `/api/projects/${encodeURIComponent(project)}/next`,
+      { annotator: state.annotator }
+    );
     try {
-      const leased = await state.api.json(
-        "POST",
-        `/api/projects/${encodeURIComponent(project)}/next`,
-        { annotator: state.annotator }
-      );
+      let leased = await lease();
+      await giving;
+      if (leased.exhausted && held) leased = await lease();
       if (leased.exhausted) {
         clearSample();
         status("Nothing left: every sample is labelled or leased");
@@ -840,40 +1098,98 @@
       }
       await open(leased);
     } catch (error) {
+      await giving;
       status(`Next: ${explain(error)}`, true);
     }
   }
-  async function open(sample) {
-    const base = `/api/samples/${sample.sample_id}`;
-    const [png, mask, draft] = await Promise.all([
-      state.api.request("GET", `${base}/image.png`),
+  async function reviewNext() {
+    await giveBack(false);
+    const project = $("project").value;
+    if (!project) return;
+    status("Finding the next label to review…");
+    try {
+      const found = await state.api.json("GET", `/api/projects/${encodeURIComponent(project)}/review?after=${state.reviewedUpTo}`);
+      if (found.exhausted) {
+        state.reviewedUpTo = 0;
+        status("Nothing to review: every label has a verdict");
+        return;
+      }
+      await open(found, true);
+    } catch (error) {
+      status(`Review: ${explain(error)}`, true);
+    }
+  }
+  async function verdict(accept) {
+    const sample = state.sample;
+    if (!sample || !state.reviewing) return;
+    const comment = $("review-comment");
+    try {
+      const reviewed = await state.api.json(
+        "POST",
+        `/api/samples/${sample.sample_id}/review`,
+        { reviewer: state.annotator, accept, comment: comment.value.trim() }
+      );
+      state.reviewedUpTo = sample.sample_id;
+      comment.value = "";
+      await reviewNext();
+      state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
+      status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$("status").textContent}`);
+    } catch (error) {
+      status(`Review: ${explain(error)}`, true);
+    }
+  }
+  async function open(sample, reviewing = false) {
+    const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+    const png = await state.api.request("GET", `${base}/image.png`);
+    const starting = Promise.all([
       state.api.raw(`${base}/mask`),
       labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
     ]);
+    starting.catch(() => void 0);
     const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
     const bitmap = await createImageBitmap(await png.blob());
-    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     state.sample = sample;
-    state.label = label;
+    state.label = null;
     state.raw = null;
     state.findings = [];
     state.inspectedRevision = -1;
     state.brushId = 0;
+    state.reviewing = reviewing;
+    $("review-panel").hidden = !reviewing;
+    $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
-    view.overlay = label.overlay;
+    view.overlay = null;
     view.show(bitmap, width, height);
+    afterPaint().then((now) => {
+      state.timings.next_to_image_ms = now - asked;
+    });
     $("contrast-panel").hidden = true;
     $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+    status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
+    if (reviewing) clearInterval(state.renewTimer);
+    else renewWhileOpen();
+    const [mask, draft] = await starting;
+    if (state.sample !== sample) return;
+    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
+    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+    state.label = label;
+    view.overlay = label.overlay;
     const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
     state.startedFrom = restore ? "draft" : source;
     state.startRevision = label.revision;
     status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
     changed();
-    renewWhileOpen();
+    afterPaint().then((now) => {
+      state.timings.next_to_prelabel_ms = now - asked;
+    });
+  }
+  function afterPaint() {
+    return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
   }
   function clearSample() {
     state.sample = null;
+    state.reviewing = false;
+    $("review-panel").hidden = true;
     state.label = null;
     view.overlay = null;
     view.image = null;
@@ -903,8 +1219,13 @@
   }
   async function giveBack(skip) {
     endSegment();
+    endPolygon();
     const sample = state.sample;
     if (!sample) return;
+    if (state.reviewing) {
+      clearSample();
+      return;
+    }
     try {
       await state.api.json(
         "POST",
@@ -929,6 +1250,7 @@
   }
   async function submit() {
     endSegment();
+    endPolygon();
     const { sample, label } = state;
     if (!sample || !label) return;
     if (state.inspectedRevision !== label.revision) {
@@ -953,8 +1275,9 @@
     if (await labelStore.get(item.key) === void 0 && state.lastStored?.sample_id !== sample.sample_id) {
       return;
     }
+    const reviewing = state.reviewing;
     clearSample();
-    await next();
+    await (reviewing ? reviewNext() : next());
   }
   function showFindings() {
     const list = $("findings");
@@ -965,12 +1288,12 @@
       const show = document.createElement("button");
       show.className = `finding ${finding.severity}`;
       show.textContent = `${finding.severity}: ${finding.message}`;
-      show.addEventListener("click", () => finding.boxes[0] && view.focus(finding.boxes[0]));
+      onPress(show, () => finding.boxes[0] && view.focus(finding.boxes[0]));
       item.appendChild(show);
       if (finding.fix) {
         const fix = document.createElement("button");
         fix.textContent = `Fix: ${finding.fix.name}`;
-        fix.addEventListener("click", () => applyFix(finding));
+        onPress(fix, () => applyFix(finding));
         item.appendChild(fix);
       }
       list.appendChild(item);
@@ -1041,45 +1364,53 @@
   }
   function wire() {
     $("signin").addEventListener("submit", signIn);
-    $("next").addEventListener("click", next);
-    $("skip").addEventListener("click", async () => {
+    onPress($("next"), next);
+    onPress($("skip"), async () => {
       await giveBack(true);
       await next();
     });
-    $("release").addEventListener("click", async () => {
+    onPress($("release"), async () => {
       await giveBack(false);
       status("Sample given back");
     });
-    $("submit").addEventListener("click", submit);
-    $("check").addEventListener("click", () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
-    $("undo").addEventListener("click", () => {
+    onPress($("submit"), submit);
+    onPress($("review"), reviewNext);
+    onPress($("accept"), () => verdict(true));
+    onPress($("reject"), () => verdict(false));
+    onPress($("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+    onPress($("undo"), () => {
+      if (state.polygon.length) {
+        state.polygon.pop();
+        view.redraw();
+        return;
+      }
       endSegment();
       state.label?.undo();
       changed();
       saveDraft();
     });
-    $("redo").addEventListener("click", () => {
+    onPress($("redo"), () => {
       state.label?.redo();
       changed();
       saveDraft();
     });
-    $("new-object").addEventListener("click", () => {
+    onPress($("new-object"), () => {
       endSegment();
       state.forceNew = true;
       status("The next stroke starts a new object");
     });
-    $("negative").addEventListener("click", () => {
+    onPress($("negative"), () => {
       state.negative = !state.negative;
       $("negative").setAttribute("aria-pressed", String(state.negative));
     });
-    $("fit").addEventListener("click", () => view.fit());
-    $("contrast").addEventListener("click", toggleContrast);
+    onPress($("fit"), () => view.fit());
+    onPress($("contrast"), toggleContrast);
     $("channel").addEventListener("change", autoContrast);
-    $("auto").addEventListener("click", autoContrast);
+    onPress($("auto"), autoContrast);
     $("low").addEventListener("input", applyContrast);
     $("high").addEventListener("input", applyContrast);
     for (const button of document.querySelectorAll("[data-tool]")) {
-      button.addEventListener("click", () => selectTool(button.dataset.tool));
+      onPress(button, () => selectTool(button.dataset.tool));
     }
     document.addEventListener("keydown", (e) => {
       if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
@@ -1091,7 +1422,7 @@
     window.addEventListener("online", sendPending);
     window.addEventListener("pagehide", () => {
       const sample = state.sample;
-      if (sample) state.api.request(
+      if (sample && !state.reviewing) state.api.request(
         "POST",
         `/api/samples/${sample.sample_id}/release`,
         JSON.stringify({ annotator: state.annotator }),
@@ -1113,6 +1444,11 @@
       values: Array.from(state.label.data)
     },
     lastStored: () => state.lastStored,
+    lastReview: () => state.lastReview,
+    reviewing: () => state.reviewing,
+    findings: () => state.findings,
+    timings: () => state.timings,
+    strokeLatencies: () => view.latencies.splice(0),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
     imageToPage: (row, col) => {

@@ -1,0 +1,254 @@
+"""The annotator in the browser against the desktop client, in one run on
+one machine and one local stack (default pipeline, the bundled HeLa crops
+scaled to 1024² and 2048², uint16):
+
+1. Next → image on screen and Next → pre-label on screen, in Chromium
+   (Debian's, driven by Playwright, a 1400×900 desktop window) and in the
+   Qt client (offscreen, as benchmarks/bench_gui.py times it).
+2. Brush stroke at 2048²: each pointermove's event time to the end of the
+   frame that drew it, measured in the page (performance.now() in a
+   requestAnimationFrame after the draw handler).
+3. Bytes on the wire per sample (image + pre-label + submitted label) for
+   a 2048² 16-bit image: the gateway's own byte counters (its Prometheus
+   metrics, by route) against the protobuf messages the SDK sends and
+   receives for the same three over gRPC.
+
+    python benchmarks/bench_web.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from bench_gui import next_to_screen as qt_next_to_screen  # noqa: E402
+from common import publish  # noqa: E402
+from web_page import CHROMIUM, mouse_stroke, sign_in  # noqa: E402
+
+import labelassist.client.sdk as sdk_module  # noqa: E402
+import labelassist.client.selector_calls as selector_module  # noqa: E402
+from labelassist.client.sdk import LabelAssistClient  # noqa: E402
+from labelassist.io.bundled import hela_sample  # noqa: E402
+from labelassist.stack import temporary_stack  # noqa: E402
+
+SIZES = (1024, 2048)
+SAMPLES = 9
+# Camera-like noise on the images whose bytes are counted (the scaled crops repeat each pixel 8×8 times).
+WIRE_NOISE = 20.0
+WIRE_ROUTES = {"image": "/api/samples/{sample_id}/image.png", "prelabel": "/api/samples/{sample_id}/mask",
+               "label": "/api/samples/{sample_id}/label"}
+
+
+def scaled_images(size: int) -> list[np.ndarray]:
+    return [np.kron(image, np.ones((size // 256, size // 256), np.uint16)) for image in hela_sample()[0]]
+
+
+def add_project(addresses, name: str, size: int, samples: int, noise: float = 0.0) -> None:
+    """``noise``: the standard deviation of Gaussian noise added, so that an
+    image compresses as a camera's does and not as 8×8 blocks of one value."""
+    rng = np.random.default_rng(0)
+    images = [np.clip(image + rng.normal(0, noise, image.shape), 0, 65535).astype(np.uint16) if noise else image
+              for image in scaled_images(size)]
+    with LabelAssistClient(addresses) as client:
+        client.create_project(name)
+        for index in range(samples):
+            client.add_sample(name, f"s{index}", images[index % len(images)])
+
+
+def start_gateway(addresses, folder: Path) -> tuple[subprocess.Popen, dict]:
+    ready = folder / "web.json"
+    command = [sys.executable, "-m", "labelassist.client.web", "--host", "127.0.0.1", "--port", "0",
+               "--metrics-port", "0", "--ready-file", str(ready),
+               *[f"--{name}={address}" for name, address in addresses.as_dict().items()]]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the gateway did not start")
+        time.sleep(0.05)
+    return process, json.loads(ready.read_text())
+
+
+def gateway_bytes(metrics_port: int) -> dict[tuple[str, str], float]:
+    """(direction, route) → bytes so far, from the gateway's metrics."""
+    text = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+    counted = {}
+    for line in text.splitlines():
+        for direction in ("sent", "received"):
+            prefix = f"labelassist_web_{direction}_bytes_total{{route=\""
+            if line.startswith(prefix):
+                route, value = line[len(prefix):].split('"} ')
+                counted[(direction, route)] = float(value)
+    return counted
+
+
+def next_and_wait(page) -> dict:
+    page.click("#next")
+    page.wait_for_function("() => window.labelAssist.timings().next_to_prelabel_ms !== undefined", timeout=120000)
+    return page.evaluate("window.labelAssist.timings()")
+
+
+def web_next_to_screen(page, url: str, project: str) -> dict:
+    sign_in(page, url, "", project, name="bench")
+    image, prelabel = [], []
+    for _ in range(SAMPLES):
+        timings = next_and_wait(page)
+        image.append(timings["next_to_image_ms"])
+        prelabel.append(timings["next_to_prelabel_ms"])
+    page.click("#release")
+    return {"next_to_image_ms": statistics.median(image), "next_to_prelabel_ms": statistics.median(prelabel)}
+
+
+def brush_latency(page, url: str, project: str, moves: int = 300) -> dict:
+    """Pointer event → pixels drawn for mouse strokes across a 2048² sample."""
+    sign_in(page, url, "", project, name="bench")
+    next_and_wait(page)
+    page.evaluate("window.labelAssist.strokeLatencies()")
+    rows = np.linspace(300, 1700, 6)
+    for row in rows:
+        mouse_stroke(page, [(row, 200 + col) for col in np.linspace(0, 1600, moves // len(rows))])
+    latencies = sorted(page.evaluate("window.labelAssist.strokeLatencies()"))
+    page.click("#release")
+    return {"moves": len(latencies), "median_ms": statistics.median(latencies),
+            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))], "max_ms": latencies[-1]}
+
+
+def web_wire_bytes(page, url: str, project: str, metrics_port: int) -> dict:
+    """The gateway's bytes for one sample: image, pre-label, and the submitted label (its drawn stroke kept)."""
+    sign_in(page, url, "", project, name="bench")
+    before = gateway_bytes(metrics_port)
+    next_and_wait(page)
+    mouse_stroke(page, [(1000, 1000), (1000, 1400), (1300, 1400)])
+    page.click("#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null"
+                           " || /press Submit again/.test(document.getElementById('status').textContent)")
+    if page.evaluate("window.labelAssist.lastStored()") is None:
+        page.click("#submit")
+        page.wait_for_function("() => window.labelAssist.lastStored() !== null")
+    after = gateway_bytes(metrics_port)
+    page.click("#release")
+    direction = {"image": "sent", "prelabel": "sent", "label": "received"}
+    return {part: after.get((direction[part], route), 0) - before.get((direction[part], route), 0)
+            for part, route in WIRE_ROUTES.items()}
+
+
+class MessageBytes:
+    """Counts the protobuf bytes of the SDK's streamed messages (payload, without gRPC framing)."""
+
+    def __init__(self):
+        self.down = self.up = 0
+
+    def __enter__(self):
+        self.saved = {module: (module.read_stream, module.write_stream) for module in (sdk_module, selector_module)}
+        read, write = sdk_module.read_stream, sdk_module.write_stream
+
+        def counting_read(responses, *args, **kwargs):
+            def counted():
+                for message in responses:
+                    self.down += message.ByteSize()
+                    yield message
+            return read(counted(), *args, **kwargs)
+
+        def counting_write(*args, **kwargs):
+            for message in write(*args, **kwargs):
+                self.up += message.ByteSize()
+                yield message
+
+        for module in self.saved:
+            module.read_stream, module.write_stream = counting_read, counting_write
+        return self
+
+    def __exit__(self, *exc):
+        for module, (read, write) in self.saved.items():
+            module.read_stream, module.write_stream = read, write
+
+
+def grpc_wire_bytes(addresses, project: str) -> dict:
+    """What the desktop client moves for one sample through the SDK: the
+    image (GetSample), the pre-label assist makes (Prelabel by sample id),
+    and the label (SubmitLabel)."""
+    with LabelAssistClient(addresses) as client:
+        sid = client.next_sample(project, "bench-grpc").sample.sample_id
+        with MessageBytes() as image:
+            client.get_sample(sid)
+        with MessageBytes() as prelabel:
+            mask = client.prelabel(None, sample_id=sid).mask
+        mask = mask.copy()
+        mask[1000:1300, 1000:1400] = mask.max() + 1
+        with MessageBytes() as label:
+            client.submit_label(sid, "bench-grpc", mask)
+    return {"image": image.down, "prelabel": prelabel.down, "label": label.up}
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    started = time.perf_counter()
+    with temporary_stack() as addresses, tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        gateway, ready = start_gateway(addresses, Path(folder))
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        chromium = browser.version
+        try:
+            loads = []
+            for size in SIZES:
+                add_project(addresses, f"bench-web-{size}", size, SAMPLES)
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                web = web_next_to_screen(context.new_page(), ready["url"], f"bench-web-{size}")
+                context.close()
+                qt = qt_next_to_screen(addresses, size, SAMPLES)
+                loads.append({"size": size, "web": web, "qt": qt})
+            add_project(addresses, "bench-web-wire", 2048, 4, noise=WIRE_NOISE)
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            brush = brush_latency(context.new_page(), ready["url"], "bench-web-wire")
+            web_bytes = web_wire_bytes(context.new_page(), ready["url"], "bench-web-wire", ready["metrics_port"])
+            context.close()
+            grpc_bytes = grpc_wire_bytes(addresses, "bench-web-wire")
+        finally:
+            browser.close()
+            gateway.terminate()
+            gateway.wait(timeout=30)
+    elapsed = time.perf_counter() - started
+    lines = ["# The annotator in the browser against the desktop client", "",
+             f"One run, one local stack (default pipeline), medians of {SAMPLES} samples; Chromium "
+             f"{chromium} (headless, software rendering) in a 1400×900 window, the Qt client offscreen. "
+             "The machine was shared with other work during the run.", "",
+             "| image | Next → image: browser | Qt | ratio | Next → pre-label: browser | Qt | ratio |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for row in loads:
+        web, qt = row["web"], row["qt"]
+        lines.append(f"| {row['size']}² | {web['next_to_image_ms']:.0f} ms | {qt['next_to_image_ms']:.0f} ms | "
+                     f"{web['next_to_image_ms'] / qt['next_to_image_ms']:.2f}× | {web['next_to_prelabel_ms']:.0f} ms"
+                     f" | {qt['next_to_prelabel_ms']:.0f} ms | "
+                     f"{web['next_to_prelabel_ms'] / qt['next_to_prelabel_ms']:.2f}× |")
+    lines += ["", f"Brush stroke at 2048², pointer event → pixels drawn ({brush['moves']} mouse moves): median "
+              f"{brush['median_ms']:.1f} ms, p95 {brush['p95_ms']:.1f} ms, max {brush['max_ms']:.1f} ms.", "",
+              f"Bytes on the wire per sample, 2048² uint16 image (Gaussian noise σ={WIRE_NOISE:g}, about the crops' own pixel-to-pixel variation, added so it "
+              "compresses as a camera's image does; the pre-label as assist makes it, the label with one "
+              "stroke more):", "",
+              "| | image | pre-label | submitted label | total |", "|---|---:|---:|---:|---:|"]
+    for name, counted in (("browser (gateway HTTP bodies)", web_bytes), ("gRPC (SDK messages)", grpc_bytes)):
+        lines.append(f"| {name} | {counted['image'] / 1e6:.2f} MB | {counted['prelabel'] / 1e6:.2f} MB | "
+                     f"{counted['label'] / 1e6:.3f} MB | {sum(counted.values()) / 1e6:.2f} MB |")
+    lines += ["", f"The run took {elapsed:.0f} s."]
+    payload = {"next": loads, "brush_2048": brush, "wire_bytes_2048": {"web": web_bytes, "grpc": grpc_bytes},
+               "chromium": chromium, "seconds": elapsed}
+    del app
+    return publish("web", payload, lines, "python benchmarks/bench_web.py", "; the stack on the same machine")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

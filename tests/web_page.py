@@ -1,0 +1,125 @@
+"""Driving the browser app in a real Chromium (Debian's, through
+Playwright) as an annotator does: the browser, device emulations, and the
+page's own gestures, for tests/test_web_browser*.py and benchmarks."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DEVICES = {
+    "ipad-landscape": {"viewport": {"width": 1180, "height": 820}, "has_touch": True, "is_mobile": True,
+                       "device_scale_factor": 2},
+    "ipad-portrait": {"viewport": {"width": 820, "height": 1180}, "has_touch": True, "is_mobile": True,
+                      "device_scale_factor": 2},
+    "android-tablet": {"viewport": {"width": 1280, "height": 800}, "has_touch": True, "is_mobile": True,
+                       "device_scale_factor": 1.5},
+    "desktop-mouse": {"viewport": {"width": 1440, "height": 900}, "has_touch": False, "is_mobile": False,
+                      "device_scale_factor": 1},
+    "phone": {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True,
+              "device_scale_factor": 3},
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="the test extra's playwright is not installed")
+    if CHROMIUM is None:
+        pytest.skip("no chromium on this machine (`make system-packages` installs Debian's)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def new_page(browser, device: str):
+    """A page in a fresh context (its own storage) emulating ``device``; close its ``context`` after."""
+    return browser.new_context(**DEVICES[device]).new_page()
+
+
+def sign_in(page, url: str, token: str, project: str, name: str = "") -> None:
+    page.goto(url)
+    page.fill("#token", token)
+    page.fill("#annotator", name)
+    page.click("#signin-button")
+    page.wait_for_selector("#app:not([hidden])")
+    page.select_option("#project", project)
+
+
+def press(page, selector: str) -> None:
+    """A tap on a touch device, a click with the mouse elsewhere."""
+    if page.context.pages and page.evaluate("navigator.maxTouchPoints > 0"):
+        page.tap(selector)
+    else:
+        page.click(selector)
+
+
+def open_next(page) -> dict:
+    press(page, "#next")
+    page.wait_for_function("() => window.labelAssist.label() !== null")
+    return page.evaluate("window.labelAssist.label()")
+
+
+def to_page(page, row: float, col: float) -> tuple[float, float]:
+    return tuple(page.evaluate("([r, c]) => window.labelAssist.imageToPage(r, c)", [row, col]))
+
+
+def touch_stroke(page, points: list[tuple[float, float]]) -> None:
+    """One finger along image (row, col) points, as touch events from the screen."""
+    cdp = page.context.new_cdp_session(page)
+    at = [to_page(page, *p) for p in points]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
+    for x, y in at[1:]:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def mouse_stroke(page, points: list[tuple[float, float]]) -> None:
+    at = [to_page(page, *p) for p in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=3)
+    page.mouse.up()
+
+
+def stroke(page, points: list[tuple[float, float]]) -> None:
+    """A finger on a touch device, the mouse elsewhere."""
+    (touch_stroke if page.evaluate("navigator.maxTouchPoints > 0") else mouse_stroke)(page, points)
+
+
+def tap_image(page, row: float, col: float) -> None:
+    touch_stroke(page, [(row, col)])
+
+
+def submit(page) -> dict:
+    """Submit; when the inspection holds it with warnings, Submit again (as
+    an annotator who has read them); the label as the page stored it."""
+    press(page, "#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null"
+                           " || /press Submit again/.test(document.getElementById('status').textContent)", timeout=30000)
+    if page.evaluate("window.labelAssist.lastStored()") is None:
+        press(page, "#submit")
+    page.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=30000)
+    return page.evaluate("window.labelAssist.lastStored()")
+
+
+def page_label(page) -> np.ndarray:
+    held = page.evaluate("window.labelAssist.label()")
+    return np.array(held["values"], np.uint32).reshape(held["shape"])
+
+
+def background_square(label: np.ndarray, size: int) -> tuple[int, int]:
+    """The top-left corner of a ``size``² square of background, away from the border."""
+    filled = np.pad((label > 0).astype(np.int64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    for top in range(4, label.shape[0] - size - 4, 4):
+        for left in range(4, label.shape[1] - size - 4, 4):
+            inside = (filled[top + size, left + size] - filled[top, left + size] - filled[top + size, left]
+                      + filled[top, left])
+            if inside == 0:
+                return top, left
+    raise AssertionError(f"no {size}x{size} square of background in the label")
