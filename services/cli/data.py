@@ -235,8 +235,13 @@ def cmd_bench_inspect(args) -> int:
     from labelassist.inspect.probability import ProbabilityModel
     from labelassist.inspect.settings import InspectionSettings
 
+    from labelassist.imaging.checks import grey
+
     data = load_evaluation_set(args.dataset)
     test = _test_split(data, args.max_images)
+    # The default classical pre-label the criteria compare with needs one channel: a slide in colour is judged on
+    # its grey (the channel mean), as the intensity criteria already measure it.
+    data.images = [grey(image) for image in data.images]
     # The training labels stand for labels a reviewer accepted, with their images (for the intensity criteria).
     accepted = data.train[:args.calibrate_on] if args.calibrate_on else data.train
     calibration = calibrate([data.labels[i] for i in accepted], [data.images[i] for i in accepted])
@@ -273,7 +278,8 @@ def cmd_bench_inspect(args) -> int:
                          **({"bound_moves": moves[name]} if name in moves else {})})
     description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); each inspected "
                    "as it is, and with each kind of error planted in it (labels with two objects away from the "
-                   f"border; seed {args.seed}); agreement against the default classical pre-label. Calibration: "
+                   f"border; seed {args.seed}); agreement against the default classical pre-label (of the grey image, "
+                   "the channel mean, where the images have channels). Calibration: "
                    f"the project calibration ({len(accepted)} training labels, {calibration.objects} objects). "
                    f"Ranking: one error planted in a share {args.share} of the test labels, scored in-process "
                    "with the bundled generalist U-Net (`labelassist bench label-errors` measures it through the "

@@ -35,7 +35,8 @@ from labelassist.inspect.settings import InspectionSettings
 MIN_IMAGES = 10
 MIN_OBJECTS = 200
 TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
-SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the tail quantile of whole objects' areas
+SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the labels' small whole objects' areas
+SIZE_TAIL = 0.05  # a label's small objects: this quantile of its whole objects' areas
 # The solidity bound: this many times the tail quantile's shortfall from a convex object (1 - solidity) below
 # 1. Shortfalls spread by factors: a project whose tail already holds irregular objects has rarer ones further
 # out, a project of smooth round objects has none far beyond its tail.
@@ -59,6 +60,12 @@ MIN_LEFT_OUT = 3  # unlabelled object-like regions needed before claims of their
 LEFT_OUT_QUANTILE = 0.9  # the left-out regions a calibrated missing-object bound leaves unclaimed
 CLAIM_MARGIN = 0.6  # without a convention of leaving regions out: claims from this share of the labelled tail
 CLAIM_RAMP = 0.5  # left-out regions this share beyond the labelled tail are the labelled kind: the margin holds
+# The highest claim bounds, as multiples of the defaults. Few labels of similar objects (sparse tiles) make a
+# narrow labelled tail, and a bound from it would stop claiming dim deleted objects and the crescent a shifted
+# outline leaves uncovered. The area bound keeps at most its default: a region is measured on its bright part,
+# away from its neighbours, so it is smaller than the object an annotator draws, and the labelled objects' areas
+# overstate it.
+CLAIM_CEILING = {"relative_contrast": 1.5, "relative_area": 1.0}
 # The criteria calibration checks a not-reviewed label with before it counts.
 CHECKED = ("empty_mask", "fragments", "holes", "instance_defects", "object_size", "irregular_shape",
            "background_intensity", "missed_objects")
@@ -123,10 +130,13 @@ def _one(conventions: Conventions) -> int:
 
 @learner("object_size", _objects, minimum=30, full=50)
 def _object_size(labels: list[Conventions], learnt: dict):
-    groups = [(np.log(c.area),) for c in labels if len(c.area)]
-    # A log scale: sizes vary by factors; the spread floor keeps a project of two sizes from rejecting the smaller.
+    # Each label's own small objects, then a low quantile across labels: a project that mixes images of large
+    # and of small nuclei keeps the small ones' bound, where a tail of the pooled objects (or leaving out the
+    # labels that move it) follows the large majority. Specks are already left out (see label_conventions), and
+    # one label moves a quantile across labels by at most one rank: none is left out.
+    groups = [(np.array([np.quantile(c.area, SIZE_TAIL)]),) for c in labels if len(c.area)]
     measured, dropped = bounded_influence(
-        groups, lambda logs: SIZE_MARGIN * float(np.exp(lower_tail(logs, TAIL, 0.35))))
+        groups, lambda smallest: SIZE_MARGIN * float(np.quantile(smallest, LABEL_QUANTILE[0])), max_dropped=0)
     return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}, dropped
 
 
@@ -204,7 +214,8 @@ def _missed_objects(labels: list[Conventions], learnt: dict):
     # would move the bound further than any one of them does.
     contrast, dropped = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(lc, uc, 0.25), max_dropped=0)
     area, dropped_too = bounded_influence(groups, lambda lc, uc, la, ua: claim_bound(la, ua, 0.25), max_dropped=0)
-    values = {"relative_contrast": contrast, "relative_area": area}
+    values = {name: min(value, CLAIM_CEILING[name] * _default("missed_objects", name))
+              for name, value in (("relative_contrast", contrast), ("relative_area", area))}
     # Both criteria that claim missing objects judge a region the same way.
     return {"missed_objects": dict(values), "prelabel_agreement": dict(values)}, max(dropped, dropped_too)
 
