@@ -140,3 +140,40 @@ def test_learnt_values_stay_inside_each_parameters_range():
     learnt = dict(learn_bounds(dark).criteria)
     assert learnt["missed_objects"]["relative_contrast"] == 0.0
     inspect_label(np.zeros((20, 20), np.uint8), settings=learn_bounds(dark).under(None))  # no ValueError
+
+
+def small_nuclei_label(rng) -> tuple[np.ndarray, np.ndarray]:
+    """The layout of :func:`good_label` with nuclei of 3-4 px radius (30-50 px)."""
+    label = np.zeros((SIDE, SIDE), np.uint16)
+    for index, centre in enumerate(CENTRES, start=1):
+        rows, cols = draw.disk(tuple(np.array(centre) + rng.integers(-2, 3, 2)), rng.uniform(3, 4), shape=label.shape)
+        label[rows, cols] = index
+    return image_of(label, rng), label
+
+
+def test_a_project_mixing_large_and_small_nuclei_keeps_a_size_bound_below_the_small_ones(good_labels):
+    """A fifth of the images hold nuclei a tenth the size of the others': the
+    smallest plausible object follows each label's own small objects, not the
+    large majority."""
+    rng = np.random.default_rng(11)
+    small = [small_nuclei_label(rng) for _ in range(5)]
+    mixed = good_labels + small
+    learnt = bounds(calibrate([label for _, label in mixed], [image for image, _ in mixed]))
+    smallest = min(int(np.bincount(label.ravel())[1:].min()) for _, label in small)
+    assert learnt[("object_size", "min_area")] < smallest
+    image, label = small[0]
+    settings = calibrate([label for _, label in mixed], [image for image, _ in mixed]).under(None)
+    assert alarms(inspect_label(label, image, settings=settings).findings, "object_size") == []
+
+
+def test_calibration_raises_the_missing_object_bounds_at_most_to_their_ceiling(good_labels):
+    """Bright nuclei of one kind with nothing left unlabelled make a narrow
+    labelled tail: a claim bound learnt from it alone would stop claiming
+    dim deleted nuclei and the crescent a shifted outline leaves uncovered."""
+    from labelassist.inspect.calibration import CLAIM_CEILING
+    from labelassist.inspect.criteria import CRITERIA
+
+    defaults = CRITERIA.get("missed_objects").bind({})
+    learnt = bounds(calibrate([label for _, label in good_labels], [image for image, _ in good_labels]))
+    for name, ceiling in CLAIM_CEILING.items():
+        assert learnt[("missed_objects", name)] == pytest.approx(ceiling * defaults[name])
