@@ -120,7 +120,7 @@ CASES = {
     "even block size": (label(assist_pb2.PrelabelParams(method=step("local", block_size=50))), INVALID,
                         "must be odd"),
     "multichannel threshold": (label(arrays=chunks("image", np.ones((8, 8, 3), np.uint8))), INVALID,
-                               "needs one channel"),
+                               "works on one channel, the image has 3 channels"),
     "unknown sample reference": (label(assist_pb2.PrelabelParams(method=step("otsu"), sample_id=999999), arrays=[]),
                                  MISSING, "no sample 999999"),
     "refine without scribbles": (refine(chunks("image", IMAGE)), INVALID, "missing array 'scribbles'"),

@@ -86,9 +86,15 @@ def test_an_annotators_call_overtakes_queued_batch_work_in_triton(unet_triton):
     from labelassist.models.triton import TritonClient
 
     client = TritonClient(unet_triton.url)
-    # Full batches, so that Triton cannot merge them: each runs on its own.
-    batch = np.random.default_rng(0).random((32, 1, 64, 64), dtype=np.float32)
-    client.infer(batch[:1])  # the model is warm
+    rng = np.random.default_rng(0)
+    # Full batches, so that Triton cannot merge them: each runs on its own. The tile grows
+    # until one batch takes long enough that the later ones are surely still queued.
+    for side in (64, 128, 256, 512):
+        batch = rng.random((32, 1, side, side), dtype=np.float32)
+        started = time.perf_counter()
+        client.infer(batch)
+        if time.perf_counter() - started > 0.4:
+            break
     finished: list[str] = []
     lock = threading.Lock()
 
@@ -101,15 +107,19 @@ def test_an_annotators_call_overtakes_queued_batch_work_in_triton(unet_triton):
     batch_threads = [threading.Thread(target=call, args=(f"batch-{i}", batch, True)) for i in range(5)]
     for thread in batch_threads:
         thread.start()
-        time.sleep(0.05)
-    time.sleep(0.2)  # the first batch request runs, the others wait in Triton's queue
-    interactive = threading.Thread(target=call, args=("click", batch[:1], False))
+        time.sleep(0.02)
+    time.sleep(0.1)  # the first batch request runs, the others wait in Triton's queue
+    with lock:
+        done_before_click = len(finished)
+    interactive = threading.Thread(target=call, args=("click", batch[:1, :, :64, :64], False))
     interactive.start()
     for thread in [*batch_threads, interactive]:
         thread.join(timeout=300)
     assert len(finished) == 6
-    # Without priorities the click would wait for every batch request sent before it.
-    assert finished.index("click") <= 2, finished
+    assert done_before_click <= 1, finished
+    # Without priorities the click would wait for every batch request sent before it; with
+    # them it waits only for the one that is running.
+    assert finished.index("click") <= done_before_click + 1, finished
 
 
 class _interactive:
