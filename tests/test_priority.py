@@ -12,7 +12,8 @@ import pytest
 
 from labelassist.models import MODEL_NAME
 from labelassist.models import repository as model_store
-from labelassist.runtime.priority import BATCH_NICE, batch_work, is_batch, lower_this_thread, triton_priority
+from labelassist.runtime.priority import (BATCH_NICE, BatchWorker, batch_work, is_batch, lower_this_thread,
+                                          triton_priority)
 
 
 def test_batch_work_is_marked_only_inside_its_block_and_only_on_its_thread():
@@ -44,6 +45,21 @@ def test_a_batch_thread_lowers_its_own_priority_and_no_other():
     thread.join()
     assert seen["batch"] == max(before, BATCH_NICE)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="thread priorities are a Linux feature")
+def test_a_servicer_thread_hands_batch_steps_to_a_lowered_worker_and_keeps_its_own_priority():
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    worker = BatchWorker("test")
+
+    def step():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), triton_priority()
+
+    assert worker.run(step) == (max(before, BATCH_NICE), 2)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before and triton_priority() == 1
+    with pytest.raises(ValueError, match="unreadable label"):
+        worker.run(lambda: (_ for _ in ()).throw(ValueError("unreadable label")))
+    assert worker.run(lambda: "still serving") == "still serving"
 
 
 def test_a_repository_of_an_earlier_release_gets_the_priority_levels(tmp_path):

@@ -27,7 +27,7 @@ from labelassist.proto.wire.streaming import read_stream, split_stream
 from labelassist.runtime.calls import raise_if_cancelled
 from labelassist.runtime.errors import NotFoundError
 from labelassist.proto.wire.addresses import env
-from labelassist.runtime.priority import batch_work
+from labelassist.runtime.priority import BatchWorker
 from labelassist.runtime.links.assist import AssistLink, add_assist_argument
 from labelassist.runtime.links.selector import SelectorLink, add_selector_argument, image_cache
 
@@ -153,6 +153,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
         self._calibrating = threading.Lock()
         self.probability = ProbabilityModel(self.triton)
+        self.batch = BatchWorker("ranking")  # label-error ranking runs below annotators' calls
         self.calibrate_after = int(config.options.get("calibrate_after") or MIN_IMAGES)
         if self.calibrate_after < 1:
             raise ValueError(f"--calibrate-after is {self.calibrate_after}; at least 1 label")
@@ -238,8 +239,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             reported = time.monotonic()
             for scored, info in enumerate(infos, start=1):
                 raise_if_cancelled()
-                with batch_work():  # Triton answers annotators' calls first
-                    labels.add(info, lambda: label_and_image(selector.get_sample(info.sample_id, cached=False)))
+                # Below annotators' calls: in Triton's queue and on this machine's CPU.
+                self.batch.run(lambda: labels.add(
+                    info, lambda: label_and_image(selector.get_sample(info.sample_id, cached=False))))
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()
                     yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=scored, total=len(infos)))

@@ -11,7 +11,8 @@ sources) wherever the two meet.
   training job, the pre-label measurements) lower their own scheduling
   priority with :func:`lower_this_thread`, so the operating system runs an
   annotator's call first when both want a core; they still get every core
-  nobody else wants.
+  nobody else wants. A service thread that serves annotators too hands its
+  batch steps to a :class:`BatchWorker` instead.
 - A service that calls another on behalf of batch work says so in the
   call's metadata (:data:`BATCH_METADATA`); the called service runs that
   call as batch work too (:func:`batch_call`).
@@ -23,7 +24,8 @@ import contextvars
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
@@ -82,3 +84,26 @@ def lower_this_thread(nice: int = BATCH_NICE) -> None:
         set_priority(os.PRIO_PROCESS, threading.get_native_id(), nice)
     except OSError as error:  # a container that forbids it: batch work runs at normal priority
         log.debug("cannot lower the priority of thread %s: %s", threading.current_thread().name, error)
+
+
+class BatchWorker:
+    """One thread of lower CPU priority that runs batch steps handed to it.
+
+    For servicer threads that also serve annotators: they cannot lower their
+    own priority, as they could not raise it back for the next call. Steps
+    run one at a time, inside :func:`batch_work`, in the caller's context.
+    """
+
+    def __init__(self, name: str = "batch"):
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix=name, initializer=lower_this_thread)
+
+    def run(self, step: Callable[[], object]) -> object:
+        """Run ``step`` in the lowered thread and return what it returns (or raise what it raises)."""
+        context = contextvars.copy_context()
+
+        def in_batch():
+            with batch_work():
+                return step()
+
+        return self._pool.submit(context.run, in_batch).result()
+

@@ -4,6 +4,8 @@ dropout. Self-contained, so NVIDIA's container needs only torch."""
 import json
 import os
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 # The bundled server's stub ignores PYTHONPATH; labelassist passes its
 # environment's paths here (unset in NVIDIA's container: no effect).
@@ -16,10 +18,19 @@ from torch.nn import functional as F  # noqa: E402
 
 
 # Batch work (scoring, ranking, measuring: every request of a call marked
-# "labelassist_batch" by labelassist.models.triton) runs on half the cores,
-# an annotator's request on all of them: on a CPU server the clicks and
-# pre-labels of the other models' processes keep a core.
+# "labelassist_batch" by labelassist.models.triton) runs on half the cores
+# and in a thread of lower CPU priority (its torch worker threads inherit
+# it), an annotator's request on all of them at normal priority: on a CPU
+# server the clicks and pre-labels of the other models' processes keep a core.
 BATCH_PARAMETER = "labelassist_batch"
+BATCH_NICE = 10  # labelassist.runtime.priority.BATCH_NICE
+
+
+def _lower_this_thread():
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BATCH_NICE)
+    except (AttributeError, OSError):  # not Linux, or forbidden: normal priority
+        pass
 
 
 def _is_batch(request) -> bool:
@@ -45,6 +56,8 @@ class TritonPythonModel:
         with open(os.path.join(directory, "meta.json")) as handle:
             self.meta = json.load(handle)
         self.threads = torch.get_num_threads()
+        # One thread for batch executions, lowered once: a thread cannot raise its priority back.
+        self.batch_thread = ThreadPoolExecutor(1, thread_name_prefix="batch", initializer=_lower_this_thread)
 
     def _passes(self, batch, samples):
         if samples <= 1:
@@ -69,8 +82,16 @@ class TritonPythonModel:
         return mean, probabilities.var(0, unbiased=False), embedding, entropy_of_mean - mean_entropy
 
     def execute(self, requests):
+        if self.device.type == "cpu" and cpu_threads(requests, self.threads) < self.threads:
+            return self.batch_thread.submit(self._execute, requests, max(1, self.threads // 2)).result()
+        return self._execute(requests, self.threads)
+
+    def finalize(self):
+        self.batch_thread.shutdown(wait=True)
+
+    def _execute(self, requests, threads):
         if self.device.type == "cpu":
-            torch.set_num_threads(cpu_threads(requests, self.threads))
+            torch.set_num_threads(threads)
         images, samples = [], []
         for request in requests:
             images.append(pb_utils.get_input_tensor_by_name(request, "IMAGE").as_numpy())
