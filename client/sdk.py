@@ -170,6 +170,7 @@ class LabelAssistClient:
     inspect_batch = shortcut("inspect", Inspect.inspect_batch)
 
     download_labels = shortcut("transfer", Transfer.download_labels)
+    download_annotator_labels = shortcut("transfer", Transfer.download_annotator_labels)
 
     set_overlap = shortcut("agreement", Agreement.set_overlap)
     build_consensus = shortcut("agreement", Agreement.build_consensus)
