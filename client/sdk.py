@@ -177,6 +177,7 @@ class LabelAssistClient:
     adjudication_queue = shortcut("agreement", Agreement.adjudication_queue)
     adjudicate = shortcut("agreement", Agreement.adjudicate)
     annotator_quality = shortcut("agreement", Agreement.annotator_quality)
+    agreement_over_time = shortcut("agreement", Agreement.agreement_over_time)
     import_labels = shortcut("transfer", Transfer.import_labels)
 
 
