@@ -113,8 +113,8 @@ class AgreementCalls:
             return [asked] if asked else []
         require("fetch", project)
         if asked and asked != identity.name:
-            raise PermissionDeniedError(f"'{identity.name}' may see only their own quality in project '{project}'; "
-                                        "the project's admins see everyone's")
+            raise PermissionDeniedError(f"'{identity.name}' may see only their own quality and agreement in project "
+                                        f"'{project}'; the project's admins see everyone's")
         return [identity.name]
 
     def label_shown(self, row: SampleRow, project: str, annotator: str, version: int):
