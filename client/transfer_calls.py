@@ -96,7 +96,8 @@ class Transfer:
         return report
 
     def download_annotator_labels(self, project: str, output: str | Path,
-                                  progress: Callable[[int], None] = lambda n: None) -> TransferReport:
+                                  progress: Callable[[int], None] = lambda n: None,
+                                  coco: str | Path | None = None) -> TransferReport:
         """Write every annotator's label of each labelled sample, not only
         the newest: what a lab keeps to show how a label came about.
 
@@ -115,6 +116,11 @@ class Transfer:
             The folder to write (created if missing).
         progress : callable
             Called with the number of samples written so far.
+        coco : path, optional
+            Also write every one of these labels to this COCO file, each
+            object with ``attributes`` annotator, version and origin, and
+            each image's ``file_name`` ``<stem>.png`` as in a COCO export's
+            ``images/`` (needs pycocotools).
 
         Returns
         -------
@@ -123,7 +129,7 @@ class Transfer:
         """
         folder = Path(output)
         folder.mkdir(parents=True, exist_ok=True)
-        report, manifest = TransferReport("annotators"), []
+        report, manifest, attributed = TransferReport("annotators"), [], []
         for info in self.selector.iter_samples(project, labeled_only=True):
             history = self.selector.label_history(info.sample_id)
             chosen = {(v.annotator, False) if v.origin not in DERIVED_ORIGINS else ("", v.origin): v for v in history}
@@ -138,6 +144,9 @@ class Transfer:
                 path = folder / info.stem / f"v{version.version}-{_file_safe(who)}.tif"
                 _write_beside(path, mask)
                 report.files.append(path)
+                if coco is not None:
+                    attributed.append((f"{info.stem}.png", mask, {"annotator": who, "version": version.version,
+                                                                   "origin": origin}))
                 manifest.append({"sample": info.stem, "sample_id": info.sample_id, "file": str(path.relative_to(
                     folder)), "annotator": version.annotator, "version": version.version, "origin": origin,
                     "created_at": version.created_at, "newest": version.version == history[-1].version,
@@ -145,6 +154,11 @@ class Transfer:
                                 for s in version.sources]})
             report.samples += 1
             progress(report.samples)
+        if coco is not None:
+            from labelassist.io.formats.coco import to_coco_with_attributes
+
+            Path(coco).write_text(json.dumps(to_coco_with_attributes(attributed)))
+            report.files.append(Path(coco))
         (folder / MANIFEST).write_text(json.dumps({"project": project, "labels": manifest}, indent=2))
         report.files.append(folder / MANIFEST)
         return report

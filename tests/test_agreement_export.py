@@ -58,4 +58,10 @@ def test_export_with_all_annotators_round_trips_each_label_and_names_the_consens
     assert np.array_equal(read[("shared", "bob/extern")], MISSES_TWO)
     assert np.array_equal(read[("single", "alice")], REFERENCE)
     assert pair_agreement(read[("shared", "consensus")], read[("shared", "alice")]).matched >= 2
-    assert (output / "annotations.json").exists() or any(output.glob("*.json"))
+    coco = json.loads((output / "annotations-all-annotators.json").read_text())
+    assert sorted(image["file_name"] for image in coco["images"]) == ["shared.png", "single.png"]
+    assert all((output / "images" / image["file_name"]).exists() for image in coco["images"])
+    objects = [(a["image_id"], a["attributes"]["annotator"], a["attributes"]["version"]) for a in coco["annotations"]]
+    shared_id = next(image["id"] for image in coco["images"] if image["file_name"] == "shared.png")
+    assert sorted(objects).count((shared_id, "alice", 2)) == 4 and objects.count((shared_id, "bob/extern", 3)) == 2
+    assert {a["attributes"]["origin"] for a in coco["annotations"]} == {"manual", "consensus"}
