@@ -6,6 +6,7 @@ double-labelled sample."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from test_agreement_overlap import MISSES_TWO, REFERENCE, image
@@ -38,6 +39,9 @@ def test_metrics_show_agreement_adjudication_and_accuracy_spread_per_project(sta
         assert value("labelassist_selector_annotator_accuracy", statistic="min") == pytest.approx(min(quality.values()))
         assert value("labelassist_selector_annotator_accuracy", statistic="max") == pytest.approx(max(quality.values()))
         client.adjudicate(shared, 1, comment="bob missed two")
+        deadline = time.monotonic() + 20  # measured again once ten times the last measuring's time passed
+        while value("labelassist_selector_adjudication_waiting") != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert value("labelassist_selector_adjudication_waiting") == 1
     samples = scrape(port)
     assert not any(dict(labels).get("project") == "single" for _, labels in samples)  # nothing to agree on

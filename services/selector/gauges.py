@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import sqlalchemy as sa
 
@@ -17,6 +18,9 @@ from labelassist.selector.scorer import Scorer
 from labelassist.selector.store import Store
 
 STATISTICS = ("min", "median", "max")
+# Measuring again waits this many times as long as the last measuring took, so that a
+# busy project scraped every few seconds costs the selector at most a tenth of its time.
+COST_FACTOR = 10
 log = logging.getLogger(__name__)
 
 
@@ -45,24 +49,29 @@ def register_gauges(metrics, scorer: Scorer, queues: RankedQueues, store: Store)
 
 class AgreementSummaries:
     """Each project's :func:`project_summary`, measured again only when a
-    label, review or gold label was added since: Prometheus scrapes every
-    few seconds, and measuring reads every shared sample's labels."""
+    label, review or gold label was added since, and not before
+    ``COST_FACTOR`` times the last measuring's duration has passed:
+    Prometheus scrapes every few seconds, and measuring reads every shared
+    sample's labels."""
 
     def __init__(self, store: Store):
         self.store = store
         self._lock = threading.Lock()
         self._marker: tuple | None = None
         self._summaries: dict[str, dict] = {}
+        self._next = 0.0
 
     def summaries(self) -> dict[str, dict]:
         with self._lock:
             try:
                 marker = self._marker_now()
-                if marker != self._marker:
+                if marker != self._marker and time.monotonic() >= self._next:
+                    started = time.monotonic()
                     found = {project.name: project_summary(self.store, project)
                              for project in self.store.list_projects()}
                     self._summaries = {name: summary for name, summary in found.items() if summary is not None}
                     self._marker = marker
+                    self._next = time.monotonic() + COST_FACTOR * (time.monotonic() - started)
             except Exception:  # a scrape that fails loses every gauge: keep the last summaries
                 log.exception("measuring agreement for the metrics failed; the last values stand")
             return self._summaries
