@@ -31,6 +31,11 @@ def test_weeks_are_calendar_weeks_in_utc_oldest_first():
     assert found[1]["start"] == monday and found[1]["f1_low"] <= 0.75 <= found[1]["f1_high"]
 
 
+def test_windows_of_n_labels_are_named_by_the_labels_they_hold():
+    found = windowed([Measured(float(t), 1.0, 1.0) for t in range(5)], "labels", 2)
+    assert [(w["name"], w["labels"]) for w in found] == [("1-2", 2), ("3-4", 2), ("5-5", 1)]
+
+
 def test_unknown_windows_are_refused_naming_the_choices():
     with pytest.raises(ValueError, match="'window' must be one of week, labels, got 'month'"):
         windowed([], "month")

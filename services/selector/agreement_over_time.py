@@ -35,13 +35,23 @@ def _week(time: float, index: int, size: int) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _labels(time: float, index: int, size: int) -> str:
-    return f"{index // size * size + 1}-{(index // size + 1) * size}"
+def _labels(time: float, index: int, size: int) -> int:
+    return index // size
 
 
-# Window name -> the key of the window a measurement falls in (given its time, its
-# position in time order and the window size).
-WINDOWS: dict[str, Callable[[float, int, int], str]] = {"week": _week, "labels": _labels}
+def _week_name(key: str, first: int, last: int) -> str:
+    return key
+
+
+def _labels_name(key: int, first: int, last: int) -> str:
+    return f"{first + 1}-{last + 1}"
+
+
+# Window name -> (the key of the window a measurement falls in, given its time, its
+# position in time order and the window size; the window's name, given its key and the
+# positions of its first and last measurement).
+WINDOWS: dict[str, tuple[Callable[[float, int, int], object], Callable[[object, int, int], str]]] = {
+    "week": (_week, _week_name), "labels": (_labels, _labels_name)}
 
 
 def check_window(window: str, size: int) -> tuple[str, int]:
@@ -76,14 +86,14 @@ def windowed(measured: Sequence[Measured], window: str = "week", size: int = DEF
         interval) and "boundary_f1" (mean).
     """
     window, size = check_window(window, size)
-    key = WINDOWS[window]
+    key, name = WINDOWS[window]
     ordered = sorted(measured, key=lambda m: m.time)
     found = []
-    for name, group in itertools.groupby(enumerate(ordered), key=lambda item: key(item[1].time, item[0], size)):
-        members = [m for _, m in group]
+    for group_key, group in itertools.groupby(enumerate(ordered), key=lambda item: key(item[1].time, item[0], size)):
+        positions, members = zip(*group)
         f1, low, high = mean_interval([m.f1 for m in members])
-        found.append({"name": name, "start": members[0].time, "end": members[-1].time, "labels": len(members),
-                      "f1": f1, "f1_low": low, "f1_high": high,
+        found.append({"name": name(group_key, positions[0], positions[-1]), "start": members[0].time,
+                      "end": members[-1].time, "labels": len(members), "f1": f1, "f1_low": low, "f1_high": high,
                       "boundary_f1": float(np.mean([m.boundary_f1 for m in members]))})
     return found
 
