@@ -127,3 +127,35 @@ class Agreement(Facade):
         """
         return list(self.transport.unary(self.stub.AnnotatorQuality, selector_pb2.AnnotatorQualityRequest(
             project=project, annotator=annotator, tolerance=tolerance)).annotators)
+
+    def agreement_over_time(self, project: str, window: str = "week", labels_per_window: int = 0,
+                            annotator: str = "", tolerance: float = 0.0) -> selector_pb2.AgreementOverTimeResponse:
+        """Agreement per time window, for the project and per annotator:
+        whether annotators improve. A project's admins see every annotator;
+        anyone else the project and themselves.
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        window : {"week", "labels"}
+            Calendar weeks (UTC), or every ``labels_per_window`` labels in
+            the order they were made.
+        labels_per_window : int
+            With ``window="labels"`` (0: 10).
+        annotator : str
+            One annotator; empty for all the caller may see.
+        tolerance : float
+            Outline tolerance in pixels for boundary F1 (0: 2).
+
+        Returns
+        -------
+        AgreementOverTimeResponse
+            ``.project`` and each of ``.annotators``' ``.windows``, oldest
+            first: ``name``, ``start``, ``end``, ``labels``, ``f1`` (mean
+            matched-object F1 with ``f1_low``, ``f1_high``, its 95 %
+            interval) and ``boundary_f1``.
+        """
+        return self.transport.unary(self.stub.AgreementOverTime, selector_pb2.AgreementOverTimeRequest(
+            project=project, window=window, labels_per_window=labels_per_window, annotator=annotator,
+            tolerance=tolerance))

@@ -170,12 +170,14 @@ class LabelAssistClient:
     inspect_batch = shortcut("inspect", Inspect.inspect_batch)
 
     download_labels = shortcut("transfer", Transfer.download_labels)
+    download_annotator_labels = shortcut("transfer", Transfer.download_annotator_labels)
 
     set_overlap = shortcut("agreement", Agreement.set_overlap)
     build_consensus = shortcut("agreement", Agreement.build_consensus)
     adjudication_queue = shortcut("agreement", Agreement.adjudication_queue)
     adjudicate = shortcut("agreement", Agreement.adjudicate)
     annotator_quality = shortcut("agreement", Agreement.annotator_quality)
+    agreement_over_time = shortcut("agreement", Agreement.agreement_over_time)
     import_labels = shortcut("transfer", Transfer.import_labels)
 
 

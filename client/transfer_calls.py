@@ -6,6 +6,10 @@ the desktop client's File menu."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import re
+import tempfile
 from collections.abc import Callable, Iterator
 from itertools import chain
 from dataclasses import dataclass, field
@@ -13,8 +17,15 @@ from pathlib import Path
 
 import grpc
 
+from labelassist.client.errors import PermissionDeniedError
 from labelassist.client.selector_calls import Selector
 from labelassist.io.formats import LabelledImage, describe_import_error, label_format
+from labelassist.io.images import write_labels
+from labelassist.proto.v1 import selector_pb2
+
+MANIFEST = "manifest.json"
+# Versions a person made; consensus and adjudicated versions are derived from them.
+DERIVED_ORIGINS = (selector_pb2.LABEL_ORIGIN_CONSENSUS, selector_pb2.LABEL_ORIGIN_ADJUDICATED)
 
 
 @dataclass
@@ -82,6 +93,74 @@ class Transfer:
                                     info.origin if info.origin.file else None)
 
         report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff)
+        return report
+
+    def download_annotator_labels(self, project: str, output: str | Path,
+                                  progress: Callable[[int], None] = lambda n: None,
+                                  coco: str | Path | None = None) -> TransferReport:
+        """Write every annotator's label of each labelled sample, not only
+        the newest: what a lab keeps to show how a label came about.
+
+        Each sample gets a folder ``output/<stem>/`` with each annotator's
+        newest own label (``v<version>-<annotator>.tif``) and the newest
+        consensus and adjudicated versions when there are any. ``manifest.json``
+        names for each file its sample, annotator, version, origin, time and
+        the versions a derived label was made from. A caller who may not read
+        others' labels gets only their own (the selector decides).
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        output : path
+            The folder to write (created if missing).
+        progress : callable
+            Called with the number of samples written so far.
+        coco : path, optional
+            Also write every one of these labels to this COCO file, each
+            object with ``attributes`` annotator, version and origin, and
+            each image's ``file_name`` ``<stem>.png`` as in a COCO export's
+            ``images/`` (needs pycocotools).
+
+        Returns
+        -------
+        TransferReport
+            The files written (the manifest last) and the number of samples.
+        """
+        folder = Path(output)
+        folder.mkdir(parents=True, exist_ok=True)
+        report, manifest, attributed = TransferReport("annotators"), [], []
+        for info in self.selector.iter_samples(project, labeled_only=True):
+            history = self.selector.label_history(info.sample_id)
+            chosen = {(v.annotator, False) if v.origin not in DERIVED_ORIGINS else ("", v.origin): v for v in history}
+            for version in sorted(chosen.values(), key=lambda v: v.version):
+                try:
+                    mask = self.selector.get_sample(info.sample_id, with_image=False,
+                                                    label_version=version.version).require("label")
+                except PermissionDeniedError:  # another annotator's label, hidden from this caller
+                    continue
+                origin = selector_pb2.LabelOrigin.Name(version.origin).removeprefix("LABEL_ORIGIN_").lower()
+                who = version.annotator if version.origin not in DERIVED_ORIGINS else origin
+                path = folder / info.stem / f"v{version.version}-{_file_safe(who)}.tif"
+                _write_beside(path, mask)
+                report.files.append(path)
+                if coco is not None:
+                    attributed.append((f"{info.stem}.png", mask, {"annotator": who, "version": version.version,
+                                                                   "origin": origin}))
+                manifest.append({"sample": info.stem, "sample_id": info.sample_id, "file": str(path.relative_to(
+                    folder)), "annotator": version.annotator, "version": version.version, "origin": origin,
+                    "created_at": version.created_at, "newest": version.version == history[-1].version,
+                    "sources": [{"version": s.version, "annotator": s.annotator, "weight": s.weight}
+                                for s in version.sources]})
+            report.samples += 1
+            progress(report.samples)
+        if coco is not None:
+            from labelassist.io.formats.coco import to_coco_with_attributes
+
+            Path(coco).write_text(json.dumps(to_coco_with_attributes(attributed)))
+            report.files.append(Path(coco))
+        (folder / MANIFEST).write_text(json.dumps({"project": project, "labels": manifest}, indent=2))
+        report.files.append(folder / MANIFEST)
         return report
 
     def import_labels(self, project: str, source: str | Path, format: str = "coco", images: str | Path | None = None,
@@ -160,3 +239,24 @@ class Transfer:
         report.added, report.existing = response.added, response.existing
         report.failed += [(r.stem, r.error) for r in response.rejected]
         return report
+
+
+def _file_safe(name: str) -> str:
+    """An annotator's name as part of a file name: anything but letters,
+    digits, dot, dash and underscore becomes an underscore (the manifest
+    keeps the name as it is)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:64] or "_"
+
+
+def _write_beside(path: Path, mask) -> None:
+    """Write under a fresh name beside ``path``, then move it over ``path``:
+    a symlink standing there is replaced, never followed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".tif")
+    os.close(handle)
+    try:
+        write_labels(staging, mask)
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise

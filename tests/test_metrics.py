@@ -98,6 +98,10 @@ def test_the_grafana_dashboard_reads_only_metrics_the_services_export(start_serv
     selector = start_service("selector", "--metrics-port", "0")
     with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=30) as client:
         client.list_strategies()  # a call, so the per-method series exist
+        client.create_project("double")  # a sample two annotators labelled, so the agreement series exist
+        sample_id = client.add_sample("double", "s0", np.ones((32, 32), np.uint16))
+        for annotator in ("alice", "bob"):
+            client.submit_label(sample_id, annotator, np.pad(np.ones((8, 8), np.uint8), 12))
     exported = {name for name, _ in scrape(json.loads(selector.ready_file.read_text())["metrics_port"])}
     # Calls to Triton are recorded once one is made: an assist whose Triton is gone makes one.
     assist = start_service("assist", "--metrics-port", "0", "--triton-url", f"127.0.0.1:{_dead_port()}")

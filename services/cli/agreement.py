@@ -29,6 +29,8 @@ def project_labels(client, project: str) -> dict[str, dict[str, object]]:
 
 
 def cmd_agreement(args) -> int:
+    if args.over_time:
+        return cmd_agreement_over_time(args)
     try:
         from labelassist.evaluation.agreement_report import agreement_report, agreement_table, write_agreement
     except ImportError as error:
@@ -39,6 +41,26 @@ def cmd_agreement(args) -> int:
     print(agreement_table(report))
     if args.output:
         print(f"report: {write_agreement(report, args.output)}")
+    return 0
+
+
+def cmd_agreement_over_time(args) -> int:
+    """Matched-object F1 per window, for the project and each annotator the caller may see."""
+    window, _, size = args.over_time.partition(":")
+    with client_for(args) as client:
+        answer = client.agreement_over_time(args.project, window, int(size or 0), args.annotator, args.tolerance)
+    lines = [f"{'':<20} {'window':<12} {'labels':>6}  {'F1 [95 % interval]':<24} {'boundary F1':>11}"]
+    for name, windows in [("project", answer.project)] + [(s.annotator, s.windows) for s in answer.annotators]:
+        for w in windows:
+            lines.append(f"{name:<20} {w.name:<12} {w.labels:>6}  "
+                         f"{f'{w.f1:.3f} [{w.f1_low:.3f}, {w.f1_high:.3f}]':<24} {w.boundary_f1:>11.3f}")
+    print("\n".join(lines))
+    if args.output:
+        from google.protobuf import json_format
+
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json_format.MessageToJson(answer, preserving_proto_field_name=True))
+        print(f"report: {args.output}")
     return 0
 
 
@@ -102,6 +124,10 @@ def register(commands) -> None:
     agreement.add_argument("project")
     agreement.add_argument("-o", "--output", type=Path, help="write the whole report (every pair) as JSON here")
     agreement.add_argument("--tolerance", type=float, default=2.0, help="outline tolerance in pixels (default 2)")
+    agreement.add_argument("--over-time", nargs="?", const="week", metavar="week|labels[:N]",
+                           help="agreement per calendar week (default) or per N labels (labels:10), for the project "
+                                "and each annotator: whether annotators improve")
+    agreement.add_argument("--annotator", default="", help="with --over-time: only this annotator")
     agreement.set_defaults(handler=cmd_agreement)
 
     overlap = commands.add_parser(

@@ -74,6 +74,14 @@ def cmd_project_export(args) -> int:
     for path in report.files:
         print(path)
     print(f"{args.name}: wrote {report.samples} labelled samples to {args.output} ({args.format})")
+    if args.all_annotators:
+        folder = args.output / "annotators"
+        with client_for(args) as client:
+            coco = args.output / "annotations-all-annotators.json" if args.format == "coco" else None
+            every = client.download_annotator_labels(args.name, folder, coco=coco)
+        masks = [path for path in every.files if path.suffix == ".tif"]
+        print(f"{args.name}: wrote {len(masks)} annotators' and consensus labels of {every.samples} samples to "
+              f"{folder} (manifest: {folder / 'manifest.json'})" + (f"; COCO with annotators: {coco}" if coco else ""))
     return 0
 
 
@@ -183,6 +191,11 @@ def register(commands) -> None:
                              "(keeps ids that follow objects through a stack)")
     export.add_argument("--ngff", choices=("0.4", "0.5"), default="0.4",
                         help="ome-zarr: the OME-Zarr (NGFF) version; 0.4 (Zarr v2) is what most tools read")
+    export.add_argument("--all-annotators", action="store_true",
+                        help="also write each annotator's newest label of every sample and its consensus, one file "
+                             "each, with a manifest naming annotator, version and sources, under OUTPUT/annotators "
+                             "(with --format coco also OUTPUT/annotations-all-annotators.json, an annotator "
+                             "attribute on every object)")
     export.set_defaults(handler=cmd_project_export)
     imported = actions.add_parser("import", help="samples and labels from another tool's export")
     imported.add_argument("name")

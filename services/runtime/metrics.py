@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
 
 # Seconds: a health check takes a millisecond, a 2048² pipeline a second or more.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -61,10 +62,34 @@ class ServiceMetrics:
             gauge = Gauge(name, description, ["service", *names], registry=self.registry)
         gauge.labels(self.service, *[labels[n] for n in names]).set_function(read)
 
+    def gauge_family(self, name: str, description: str, label_names: list[str],
+                     read: Callable[[], Mapping[tuple[str, ...], float]]) -> None:
+        """Gauges whose label values are known only when Prometheus scrapes
+        (one per project): ``read`` gives label values -> value."""
+        self.registry.register(_ReadGauges(name, description, label_names, self.service, read))
+
     def serve(self, host: str, port: int) -> int:
         """Start the HTTP endpoint; the port it listens on."""
         server, _ = start_http_server(port, addr=host, registry=self.registry)
         return server.server_port
+
+
+class _ReadGauges:
+    """A collector of one gauge family read at each scrape."""
+
+    def __init__(self, name: str, description: str, label_names: list[str], service: str,
+                 read: Callable[[], Mapping[tuple[str, ...], float]]):
+        self.name, self.description, self.label_names = name, description, ["service", *label_names]
+        self.service, self.read = service, read
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return [GaugeMetricFamily(self.name, self.description, labels=self.label_names)]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(self.name, self.description, labels=self.label_names)
+        for values, value in self.read().items():
+            family.add_metric([self.service, *values], value)
+        yield family
 
 
 class UpstreamCalls:
@@ -118,4 +143,7 @@ class NoMetrics:
         pass
 
     def gauge(self, *args, **kwargs) -> None:
+        pass
+
+    def gauge_family(self, *args, **kwargs) -> None:
         pass

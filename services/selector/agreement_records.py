@@ -195,6 +195,28 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
     return [_summary(entry, found.weights.get(entry["annotator"], 0.0)) for _, entry in sorted(table.items())]
 
 
+def project_summary(store: Store, project: Project, tolerance: float = DEFAULT_TOLERANCE) -> dict | None:
+    """What a dashboard shows of a project several annotators label, or None
+    when no sample has two annotators' labels: "agreement" (mean over those
+    samples of each one's mean matched-object F1 over pairs), "waiting" (of
+    them, those whose newest version no reviewer accepted: the adjudication
+    still to do), "annotators" and the lowest, median and highest estimated
+    accuracy ("accuracy_min", ...), without names."""
+    shared = annotator_labels(store, project)
+    if not shared:
+        return None
+    agreement = float(np.mean([np.mean([pair_agreement(s.masks[a], s.masks[b], tolerance).f1
+                                        for a, b in itertools.combinations(sorted(s.masks), 2)]) for s in shared]))
+    reviewed = {}
+    for start in range(0, len(shared), 500):
+        reviewed.update(store.latest_reviews({s.sample_id: s.history[-1].version for s in shared[start:start + 500]}))
+    waiting = sum(1 for s in shared if reviewed.get(s.sample_id, {}).get("verdict") != "accepted")
+    accuracy = [row["accuracy"] for row in annotator_quality(store, project, tolerance)]
+    return {"agreement": agreement, "waiting": waiting, "annotators": len(accuracy),
+            "accuracy_min": float(np.min(accuracy)), "accuracy_median": float(np.median(accuracy)),
+            "accuracy_max": float(np.max(accuracy))}
+
+
 def _settled(store: Store, sample: SampleLabels, gold: dict[int, str]) -> np.ndarray | None:
     """The sample's gold label, else a reviewer's adjudicated choice: what
     outranks any consensus as the reference for its annotators."""
@@ -222,4 +244,4 @@ def _summary(entry: dict, weight: float) -> dict:
 
 
 __all__ = ["SampleLabels", "adjudicate", "adjudication_queue", "annotator_labels", "annotator_quality",
-           "build_consensus", "verdicts"]
+           "build_consensus", "project_summary", "verdicts"]

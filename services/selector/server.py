@@ -35,6 +35,7 @@ from labelassist.selector.scorer import Scorer
 from labelassist.selector.server_admin import ProjectAdmin
 from labelassist.selector.server_agreement import ORIGIN_FROM_PROTO, AgreementCalls, overlap_to_proto, version_to_proto
 from labelassist.selector.server_answers import FindingAnswerCalls
+from labelassist.selector.gauges import register_gauges
 from labelassist.selector.database import database_cause
 from labelassist.selector.store import DERIVED_ORIGINS, SampleRow, Store, check_sample_entry, row_id
 from labelassist.selector.strategies import STRATEGIES
@@ -114,17 +115,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.queues = RankedQueues(self.store)
-        metrics = options.get("metrics")
-        if metrics is not None:
-            metrics.gauge("labelassist_selector_scored_per_second", "Samples the U-Net scored per second, "
-                          "over the last minute (this replica's scorer)", self.scorer.rate)
-            metrics.gauge("labelassist_selector_ranking_builds", "Ranked queues built since start",
-                          lambda: self.queues.builds)
-            metrics.gauge("labelassist_selector_rebuilds_waiting", "Ranked queues waiting to be rebuilt",
-                          self.queues.waiting)
-            metrics.gauge("labelassist_selector_scoring_backlog", "Unlabelled samples the served U-Net has not "
-                          "scored yet (counted at most every 30 s; NaN when no U-Net is served)",
-                          self.scorer.backlog)
+        if (metrics := options.get("metrics")) is not None:
+            register_gauges(metrics, self.scorer, self.queues, self.store)
         self.criteria = criteria_catalogue(options.get("inspect_address"))
         self.operations = operations_catalogue(options.get("assist_address"))
         self.evidence = PrelabelEvidence(self.store, options.get("assist_address"))
@@ -471,6 +463,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def AnnotatorQuality(self, request, context):
         return self.agreement.annotator_quality(request)
+
+    def AgreementOverTime(self, request, context):
+        return self.agreement.agreement_over_time(request)
 
     def ExportLabels(self, request, context):
         require("export", request.project)

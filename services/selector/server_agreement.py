@@ -8,7 +8,7 @@ from __future__ import annotations
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.errors import PermissionDeniedError
-from labelassist.selector import agreement_records, overlap
+from labelassist.selector import agreement_over_time, agreement_records, overlap
 from labelassist.selector.records import DERIVED_ORIGINS, ORIGINS
 from labelassist.selector.server_admin import actor
 from labelassist.selector.store import SampleRow, Store
@@ -36,8 +36,8 @@ def kinds_to_proto(kinds) -> pb.DisagreementKinds:
 
 
 class AgreementCalls:
-    """SetOverlap, BuildConsensus, ListAdjudication, Adjudicate and
-    AnnotatorQuality, for the servicer; ``project_message`` encodes a project."""
+    """SetOverlap, BuildConsensus, ListAdjudication, Adjudicate,
+    AnnotatorQuality and AgreementOverTime, for the servicer; ``project_message`` encodes a project."""
 
     def __init__(self, store: Store, project_message):
         self.store, self.project_message = store, project_message
@@ -93,6 +93,17 @@ class AgreementCalls:
             gold_boundary_f1=r["gold_boundary_f1"], accepted=r["accepted"], rejected=r["rejected"],
             kinds=kinds_to_proto(r["kinds"]), weight=r["weight"]) for r in rows])
 
+    def agreement_over_time(self, request: pb.AgreementOverTimeRequest) -> pb.AgreementOverTimeResponse:
+        project = self.store.project(request.project)
+        annotators = self._visible_annotators(project.name, request.annotator)
+        window, size = agreement_over_time.check_window(request.window, request.labels_per_window)
+        whole, each = agreement_over_time.agreement_over_time(
+            self.store, project, window, size, request.tolerance or agreement_records.DEFAULT_TOLERANCE, annotators)
+        return pb.AgreementOverTimeResponse(window=window, project=[pb.AgreementWindow(**w) for w in whole],
+                                            annotators=[pb.AnnotatorAgreementSeries(
+                                                annotator=name, windows=[pb.AgreementWindow(**w) for w in series])
+                                                for name, series in each.items()])
+
     @staticmethod
     def _visible_annotators(project: str, asked: str) -> list[str]:
         """Whose quality the caller may see: anyone's for the project's
@@ -102,8 +113,8 @@ class AgreementCalls:
             return [asked] if asked else []
         require("fetch", project)
         if asked and asked != identity.name:
-            raise PermissionDeniedError(f"'{identity.name}' may see only their own quality in project '{project}'; "
-                                        "the project's admins see everyone's")
+            raise PermissionDeniedError(f"'{identity.name}' may see only their own quality and agreement in project "
+                                        f"'{project}'; the project's admins see everyone's")
         return [identity.name]
 
     def label_shown(self, row: SampleRow, project: str, annotator: str, version: int):

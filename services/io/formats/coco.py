@@ -52,6 +52,34 @@ def to_coco(labels: Iterable[tuple[str, np.ndarray]]) -> dict:
     return {"images": images, "annotations": annotations, "categories": [CATEGORY]}
 
 
+def to_coco_with_attributes(labels: Iterable[tuple[str, np.ndarray, dict]]) -> dict:
+    """A COCO dataset of several labels of each image (e.g. one per
+    annotator): each annotation carries its label's ``attributes`` (CVAT's
+    COCO reads them as object attributes).
+
+    Parameters
+    ----------
+    labels : iterable of (str, ndarray, dict)
+        An image's file name, one label image of it and that label's
+        attributes (e.g. annotator, version, origin); an image named twice
+        is one COCO image.
+
+    Returns
+    -------
+    dict
+        As :func:`to_coco`, each annotation with ``attributes``.
+    """
+    images: dict[str, dict] = {}
+    annotations = []
+    for file_name, label, attributes in labels:
+        single = to_coco([(file_name, label)])
+        image = images.setdefault(file_name, {**single["images"][0], "id": len(images) + 1})
+        for annotation in single["annotations"]:
+            annotations.append({**annotation, "id": len(annotations) + 1, "image_id": image["id"],
+                                "attributes": dict(attributes)})
+    return {"images": list(images.values()), "annotations": annotations, "categories": [CATEGORY]}
+
+
 def rle_counts(counts: str) -> list[int]:
     """The run lengths of COCO's compressed RLE string (pycocotools'
     ``rleFrString``: 5 bits a character, each run after the second stored

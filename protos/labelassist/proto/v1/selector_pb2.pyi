@@ -199,6 +199,58 @@ class AnnotatorQualityResponse(_message.Message):
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorQuality]
     def __init__(self, annotators: _Optional[_Iterable[_Union[AnnotatorQuality, _Mapping]]] = ...) -> None: ...
 
+class AgreementOverTimeRequest(_message.Message):
+    __slots__ = ("project", "window", "labels_per_window", "tolerance", "annotator")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    LABELS_PER_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    window: str
+    labels_per_window: int
+    tolerance: float
+    annotator: str
+    def __init__(self, project: _Optional[str] = ..., window: _Optional[str] = ..., labels_per_window: _Optional[int] = ..., tolerance: _Optional[float] = ..., annotator: _Optional[str] = ...) -> None: ...
+
+class AgreementWindow(_message.Message):
+    __slots__ = ("start", "end", "labels", "f1", "f1_low", "f1_high", "boundary_f1", "name")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    F1_FIELD_NUMBER: _ClassVar[int]
+    F1_LOW_FIELD_NUMBER: _ClassVar[int]
+    F1_HIGH_FIELD_NUMBER: _ClassVar[int]
+    BOUNDARY_F1_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    start: float
+    end: float
+    labels: int
+    f1: float
+    f1_low: float
+    f1_high: float
+    boundary_f1: float
+    name: str
+    def __init__(self, start: _Optional[float] = ..., end: _Optional[float] = ..., labels: _Optional[int] = ..., f1: _Optional[float] = ..., f1_low: _Optional[float] = ..., f1_high: _Optional[float] = ..., boundary_f1: _Optional[float] = ..., name: _Optional[str] = ...) -> None: ...
+
+class AnnotatorAgreementSeries(_message.Message):
+    __slots__ = ("annotator", "windows")
+    ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
+    WINDOWS_FIELD_NUMBER: _ClassVar[int]
+    annotator: str
+    windows: _containers.RepeatedCompositeFieldContainer[AgreementWindow]
+    def __init__(self, annotator: _Optional[str] = ..., windows: _Optional[_Iterable[_Union[AgreementWindow, _Mapping]]] = ...) -> None: ...
+
+class AgreementOverTimeResponse(_message.Message):
+    __slots__ = ("window", "project", "annotators")
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
+    window: str
+    project: _containers.RepeatedCompositeFieldContainer[AgreementWindow]
+    annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorAgreementSeries]
+    def __init__(self, window: _Optional[str] = ..., project: _Optional[_Iterable[_Union[AgreementWindow, _Mapping]]] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorAgreementSeries, _Mapping]]] = ...) -> None: ...
+
 class FindingAnswer(_message.Message):
     __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]

@@ -194,6 +194,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityResponse.FromString,
                 _registered_method=True)
+        self.AgreementOverTime = channel.unary_unary(
+                '/labelassist.v1.SelectorService/AgreementOverTime',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeResponse.FromString,
+                _registered_method=True)
 
 
 class SelectorServiceServicer(object):
@@ -463,6 +468,15 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AgreementOverTime(self, request, context):
+        """Agreement per time window, for the project and per annotator: whether
+        annotators improve. Admins see every annotator; anyone else the
+        project and themselves.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SelectorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -625,6 +639,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.AnnotatorQuality,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityResponse.SerializeToString,
+            ),
+            'AgreementOverTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.AgreementOverTime,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1491,6 +1510,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/AnnotatorQuality',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.AnnotatorQualityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AgreementOverTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/AgreementOverTime',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeResponse.FromString,
             options,
             channel_credentials,
             insecure,
