@@ -13,6 +13,7 @@ from pathlib import Path
 
 import grpc
 
+from labelassist.client.class_calls import Classes
 from labelassist.client.selector_calls import Selector
 from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 
@@ -72,6 +73,7 @@ class Transfer:
         """
         chosen = label_format(format)
         report = TransferReport(format)
+        schema = stored_schema(self.selector.get_project(project).classes)
 
         def samples() -> Iterator[LabelledImage]:
             for info in self.selector.iter_samples(project, labeled_only=True):
@@ -79,9 +81,11 @@ class Transfer:
                 report.samples += 1
                 progress(report.samples)
                 yield LabelledImage(info.stem, sample.arrays.get("image"), sample.require("label"),
-                                    info.origin if info.origin.file else None)
+                                    info.origin if info.origin.file else None,
+                                    self._classes(info.sample_id, sample.info.label_version) if schema else None)
 
-        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff)
+        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff,
+                                         schema=schema or None)
         return report
 
     def import_labels(self, project: str, source: str | Path, format: str = "coco", images: str | Path | None = None,
@@ -130,6 +134,7 @@ class Transfer:
         if not source.exists():
             raise FileNotFoundError(f"no such file or folder: {source}")
 
+        declared = chosen.class_schema(source) if chosen.class_schema else {}
         read = iter(chosen.read(source, Path(images) if images else None))
         first = next(read, None)  # a file that cannot be read at all is refused here, before any upload
 
@@ -141,6 +146,8 @@ class Transfer:
                         continue
                     report.samples += 1
                     progress(report.samples)
+                    if not keep_classes:
+                        entry = {k: v for k, v in entry.items() if k not in ("object_classes", "image_classes")}
                     yield {**entry, "label_source": chosen.name}
             except Exception as error:  # noqa: BLE001 - the reader stopped: what was read is still added
                 report.failed.append((source.name, f"reading stopped: {describe_import_error(error)}"))
@@ -148,6 +155,11 @@ class Transfer:
         if create:
             self.selector.create_project(project)
         try:
+            if create and declared:
+                Classes(self.selector.transport).set_class_schema(
+                    project, declared.get("object", ()), declared.get("image", ()), bool(declared.get("multi_label")))
+            # Classes go into a project that has a schema; a segmentation-only project takes the masks alone.
+            keep_classes = bool(stored_schema(self.selector.get_project(project).classes))
             response = self.selector.add_samples(project, entries())
         except BaseException:
             if create:  # a failed create leaves no project behind; its own error is the one to raise
@@ -160,3 +172,26 @@ class Transfer:
         report.added, report.existing = response.added, response.existing
         report.failed += [(r.stem, r.error) for r in response.rejected]
         return report
+
+    def _classes(self, sample_id: int, version: int) -> dict:
+        """A label version's classes as the selector stores them, for the formats."""
+        found = next((v for v in self.selector.label_history(sample_id) if v.version == version), None)
+        if found is None:
+            return {}
+        classes: dict = {}
+        if found.object_classes:
+            classes["objects"] = {str(k): v for k, v in found.object_classes.items()}
+        if found.image_classes:
+            classes["image"] = list(found.image_classes)
+        return classes
+
+
+def stored_schema(message) -> dict:
+    """A project's ``ClassSchema`` message as the formats take it ({} without classes)."""
+    schema: dict = {}
+    for kind, items in (("object", message.object_classes), ("image", message.image_classes)):
+        if items:
+            schema[kind] = [{"name": c.name, "colour": c.colour, "key": c.key} for c in items]
+    if message.image_multi_label:
+        schema["multi_label"] = True
+    return schema
