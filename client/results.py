@@ -252,7 +252,8 @@ class SampleInfo:
     (``stem``) and sequence, whether it is labelled and the newest label
     version, where it came from, the newest review of that version
     ("accepted", "rejected" or "") with its comment and reviewer, and the
-    image's content digest."""
+    image's content digest; fetched with a label, that label's classes
+    (``object_classes``: object id -> class, ``image_classes``)."""
     sample_id: int
     project: str = ""
     stem: str = ""
@@ -264,12 +265,16 @@ class SampleInfo:
     review_comment: str = ""
     reviewer: str = ""
     image_digest: str = ""
+    object_classes: dict[int, str] = field(default_factory=dict, compare=False)
+    image_classes: tuple[str, ...] = ()
 
     @classmethod
     def from_proto(cls, message: selector_pb2.SampleInfo) -> SampleInfo:
         return cls(int(message.sample_id), message.project, message.stem, message.sequence, message.labeled,
                    int(message.label_version), SampleOrigin.from_proto(message.origin), message.review,
-                   message.review_comment, message.reviewer, message.image_digest)
+                   message.review_comment, message.reviewer, message.image_digest,
+                   {int(k): v for k, v in sorted(message.label_classes.objects.items())},
+                   tuple(message.label_classes.image))
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class Transfer:
                 progress(report.samples)
                 yield LabelledImage(info.stem, sample.arrays.get("image"), sample.require("label"),
                                     info.origin if info.origin.file else None,
-                                    self._classes(info.sample_id, sample.info.label_version) if schema else None)
+                                    stored_classes(sample.info) if schema else None)
 
         report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff,
                                          schema=schema or None)
@@ -173,17 +173,15 @@ class Transfer:
         report.failed += [(r.stem, r.error) for r in response.rejected]
         return report
 
-    def _classes(self, sample_id: int, version: int) -> dict:
-        """A label version's classes as the selector stores them, for the formats."""
-        found = next((v for v in self.selector.label_history(sample_id) if v.version == version), None)
-        if found is None:
-            return {}
-        classes: dict = {}
-        if found.object_classes:
-            classes["objects"] = {str(k): v for k, v in found.object_classes.items()}
-        if found.image_classes:
-            classes["image"] = list(found.image_classes)
-        return classes
+
+def stored_classes(info) -> dict:
+    """The classes of the label a sample was fetched with, as the formats take them."""
+    classes: dict = {}
+    if info.object_classes:
+        classes["objects"] = {str(k): v for k, v in info.object_classes.items()}
+    if info.image_classes:
+        classes["image"] = list(info.image_classes)
+    return classes
 
 
 def stored_schema(message) -> dict:

@@ -61,6 +61,8 @@ def test_labels_with_classes_round_trip_through_coco_into_a_new_project(client, 
     assert version.object_classes == {1: "mitotic", 2: "interphase", 3: "interphase"}
     assert version.image_classes == ("in-focus",)
     assert client.label_history(sample_id)[-1].object_classes == version.object_classes
+    fetched = client.get_sample(sample_id, with_image=False)
+    assert (fetched.info.object_classes, fetched.info.image_classes) == (version.object_classes, ("in-focus",))
 
     report = client.download_labels("classes-source", tmp_path / "coco", format="coco")
     assert report.samples == 1

@@ -35,7 +35,7 @@ from labelassist.selector.server_admin import ProjectAdmin
 from labelassist.selector.server_agreement import ORIGIN_FROM_PROTO, AgreementCalls, overlap_to_proto, version_to_proto
 from labelassist.selector.server_answers import FindingAnswerCalls
 from labelassist.selector.server_classes import ClassCalls
-from labelassist.selector.class_schema import schema_to_proto
+from labelassist.selector.class_schema import classes_to_proto, schema_to_proto
 from labelassist.selector.messages import origin_json, origin_message, page_position, submitted_origin
 from labelassist.selector.database import database_cause
 from labelassist.selector.store import DERIVED_ORIGINS, SampleRow, Store, check_sample_entry, row_id
@@ -348,8 +348,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             raise NotFoundError(f"sample {row.id} has no label yet, so no version {request.label_version}")
         elif row.prelabel_blob and not request.without_label:
             arrays["prelabel"] = self.store.blobs.get(row.prelabel_blob)
-        yield from write_stream(pb.GetSampleResponse, "info", self._sample_info(row), arrays,
-                                request.response_compression)
+        info = self._sample_info(row)
+        if latest is not None:
+            info.label_classes.CopyFrom(classes_to_proto(latest[0].classes, pb))
+        yield from write_stream(pb.GetSampleResponse, "info", info, arrays, request.response_compression)
 
     def SubmitLabel(self, request_iterator, context):
         project_name = ""

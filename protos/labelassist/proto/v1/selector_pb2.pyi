@@ -610,7 +610,7 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest", "label_classes")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
@@ -622,6 +622,7 @@ class SampleInfo(_message.Message):
     REVIEW_COMMENT_FIELD_NUMBER: _ClassVar[int]
     REVIEWER_FIELD_NUMBER: _ClassVar[int]
     IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    LABEL_CLASSES_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
@@ -633,7 +634,8 @@ class SampleInfo(_message.Message):
     review_comment: str
     reviewer: str
     image_digest: str
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
+    label_classes: LabelClasses
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ..., label_classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
 
 class ReviewLabelRequest(_message.Message):
     __slots__ = ("sample_id", "version", "reviewer", "verdict", "comment")
