@@ -158,3 +158,19 @@ def test_only_admins_change_classes_and_a_reviewer_cannot_submit(role_clients):
     schema = admin.set_class_schema("roles-classes", ["interphase"], migrate={"mitotic": "interphase"})
     assert schema.names("object") == ["interphase"]
     assert admin.label_history(sample_id)[-1].object_classes == {1: "interphase"}
+
+
+def test_the_cli_refuses_renaming_a_class_in_use_until_migrated(cli_env, client):
+    client.create_project("classes-cli-migrate")
+    client.set_class_schema("classes-cli-migrate", ["mitotic", "interphase"])
+    image, label = cell_image()
+    sample_id = client.add_sample("classes-cli-migrate", "cells", image)
+    client.submit_label(sample_id, "ann", label, object_classes={1: "mitotic"})
+    command = [*LABELASSIST, "classes", "classes-cli-migrate", "--object", "dividing,interphase"]
+    refused = subprocess.run(command, env=cli_env, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2
+    assert "FAILED_PRECONDITION" in refused.stderr and "'mitotic'" in refused.stderr
+    migrated = subprocess.run([*command, "--migrate", "mitotic=dividing"], env=cli_env, capture_output=True,
+                              text=True, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    assert client.label_history(sample_id)[-1].object_classes == {1: "dividing"}

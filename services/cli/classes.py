@@ -5,14 +5,14 @@ from __future__ import annotations
 from labelassist.cli.common import client_for
 
 
-def migration(pairs: list[str]) -> dict[str, str]:
-    """OLD=NEW pairs (each argument may hold several, comma-separated)."""
+def pairs(arguments: list[str], option: str, example: str) -> dict[str, str]:
+    """NAME=VALUE pairs (each argument may hold several, comma-separated)."""
     mapping = {}
-    for pair in (p for argument in pairs for p in argument.split(",") if p.strip()):
-        old, sep, new = pair.partition("=")
-        if not sep or not old.strip() or not new.strip():
-            raise ValueError(f"--migrate {pair!r}: give OLD=NEW, e.g. --migrate mitosis=mitotic")
-        mapping[old.strip()] = new.strip()
+    for pair in (p for argument in arguments for p in argument.split(",") if p.strip()):
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"{option} {pair!r}: give NAME=VALUE, e.g. {option} {example}")
+        mapping[name.strip()] = value.strip()
     return mapping
 
 
@@ -35,13 +35,13 @@ def cmd_classes(args) -> int:
         if not changing:
             show(args.project, client.class_schema(args.project))
             return 0
-        keys = dict(pair.split("=", 1) for pair in args.key) if args.key else {}
+        keys = pairs(args.key, "--key", "mitotic=1")
 
         def definitions(names):
             return [{"name": n.strip(), "key": keys.get(n.strip(), "")} for n in (names or "").split(",") if n.strip()]
 
         schema = client.set_class_schema(args.project, definitions(args.object), definitions(args.image),
-                                         args.multi, migration(args.migrate))
+                                         args.multi, pairs(args.migrate, "--migrate", "mitosis=mitotic"))
     show(args.project, schema)
     return 0
 
