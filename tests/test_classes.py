@@ -1,6 +1,7 @@
 """Classes through real processes: a project's class schema, labels that
 carry a class per object and image classes, kept through a COCO export and
-import, and who may change the schema."""
+import, and who may change the schema; the COCO conversion and the store
+(SQLite and PostgreSQL) in-process."""
 
 from __future__ import annotations
 
@@ -174,3 +175,31 @@ def test_the_cli_refuses_renaming_a_class_in_use_until_migrated(cli_env, client)
                               text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
     assert client.label_history(sample_id)[-1].object_classes == {1: "dividing"}
+
+
+def test_classes_follow_their_objects_when_coco_renumbers_the_ids():
+    from labelassist.io.formats.coco import coco_label, from_coco, to_coco
+
+    label = np.zeros((32, 32), np.uint16)
+    label[2:8, 2:8], label[20:30, 20:30] = 5, 9
+    schema = {"object": [{"name": "mitotic", "colour": "#e69f00", "key": ""},
+                         {"name": "interphase", "colour": "#56b4e9", "key": ""}]}
+    dataset = to_coco([("a.png", label, {"objects": {"5": "interphase", "9": "mitotic"}})], schema)
+    assert [c["name"] for c in dataset["categories"]] == ["mitotic", "interphase", "object"]
+    (_, shape, segmentations, classes), = from_coco(dataset)
+    renumbered = coco_label(segmentations, shape)
+    assert classes == {"objects": {"1": "interphase", "2": "mitotic"}}
+    assert (renumbered[label == 5] == 1).all() and (renumbered[label == 9] == 2).all()
+
+
+def test_the_store_keeps_classes_per_version_and_a_class_edit_is_a_new_version(store):
+    project = store.create_project("store-classes")
+    image, label = cell_image()
+    store.add_samples(project, [{"stem": "cells", "image": image}])
+    sample_id = store.sample_by_stem(project, "cells").id
+    first = store.submit_label(sample_id, "ann", label, classes={"objects": {"1": "mitotic"}})
+    again = store.submit_label(sample_id, "ann", label, classes={"objects": {"1": "mitotic"}})
+    edited = store.submit_label(sample_id, "ann", label, classes={"objects": {"1": "interphase"}})
+    assert (first.version, again.version, edited.version) == (1, 1, 2)
+    assert [v.classes for v in store.label_history(sample_id)] == [{"objects": {"1": "mitotic"}},
+                                                                   {"objects": {"1": "interphase"}}]
