@@ -203,3 +203,28 @@ def test_the_store_keeps_classes_per_version_and_a_class_edit_is_a_new_version(s
     assert (first.version, again.version, edited.version) == (1, 1, 2)
     assert [v.classes for v in store.label_history(sample_id)] == [{"objects": {"1": "mitotic"}},
                                                                    {"objects": {"1": "interphase"}}]
+
+
+def test_deleting_samples_and_projects_removes_their_classes(client):
+    client.create_project("classes-delete")
+    client.set_class_schema("classes-delete", ["mitotic"])
+    image, label = cell_image()
+    for stem in ("kept", "gone"):
+        sample_id = client.add_sample("classes-delete", stem, image)
+        client.submit_label(sample_id, "ann", label, object_classes={1: "mitotic"})
+    assert client.delete_sample(project="classes-delete", stem="gone").labels == 1
+    assert client.delete_project("classes-delete").labels == 1
+    client.create_project("classes-delete")
+    assert client.class_schema("classes-delete").object_classes == ()
+
+
+def test_the_store_deletes_classified_samples_and_projects(store):
+    from labelassist.selector.deletion import delete_project, delete_samples
+
+    project = store.create_project("store-delete", settings={"classes": {"object": [{"name": "mitotic"}]}})
+    image, label = cell_image()
+    store.add_samples(project, [{"stem": stem, "image": image} for stem in ("kept", "gone")])
+    for stem in ("kept", "gone"):
+        store.submit_label(store.sample_by_stem(project, stem).id, "ann", label, classes={"objects": {"1": "mitotic"}})
+    assert delete_samples(store, project, [store.sample_by_stem(project, "gone").id], "test").labels == 1
+    assert delete_project(store, project, "test").labels == 1
