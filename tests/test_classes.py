@@ -12,7 +12,6 @@ import sys
 import grpc
 import numpy as np
 import pytest
-from conftest import ServiceProcess  # noqa: F401 - the fixtures' processes
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.runtime.auth import token_hash

@@ -32,13 +32,13 @@ from labelassist.selector.inspection_settings import check_settings, settings_fr
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.server_admin import ProjectAdmin
-from labelassist.selector.server_agreement import ORIGIN_FROM_PROTO, AgreementCalls, overlap_to_proto, version_to_proto
+from labelassist.selector.server_agreement import AgreementCalls, overlap_to_proto, version_to_proto
 from labelassist.selector.server_answers import FindingAnswerCalls
 from labelassist.selector.server_classes import ClassCalls
 from labelassist.selector.class_schema import classes_to_proto, schema_to_proto
 from labelassist.selector.messages import origin_json, origin_message, page_position, submitted_origin
 from labelassist.selector.database import database_cause
-from labelassist.selector.store import DERIVED_ORIGINS, SampleRow, Store, check_sample_entry, row_id
+from labelassist.selector.store import SampleRow, Store, check_sample_entry, row_id
 from labelassist.selector.strategies import STRATEGIES
 
 DEFAULT_STRATEGY = "sequence_aware"
