@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from labelassist.proto.v1 import selector_pb2
+
 # Array kinds the contract carries: bool, signed and unsigned integers, floats.
 NUMERIC_KINDS = "biuf"
 
@@ -102,3 +104,11 @@ def checked_clicks(clicks) -> list[tuple[float, float, bool]]:
             raise ValueError(f"click {number} is {click!r}; each click is (row, column, positive), "
                              "e.g. (40, 52, True)") from None
     return found
+
+
+def as_origin(origin: Mapping[str, Any] | None) -> selector_pb2.SampleOrigin | None:
+    """A sample's origin for the contract, from a mapping (see ``Region.as_dict``)."""
+    if origin is None:
+        return None
+    known = {f.name for f in selector_pb2.SampleOrigin.DESCRIPTOR.fields}
+    return selector_pb2.SampleOrigin(**{k: v for k, v in origin.items() if k in known})

@@ -252,7 +252,8 @@ class SampleInfo:
     (``stem``) and sequence, whether it is labelled and the newest label
     version, where it came from, the newest review of that version
     ("accepted", "rejected" or "") with its comment and reviewer, and the
-    image's content digest."""
+    image's content digest; fetched with a label, that label's classes
+    (``object_classes``: object id -> class, ``image_classes``)."""
     sample_id: int
     project: str = ""
     stem: str = ""
@@ -264,12 +265,16 @@ class SampleInfo:
     review_comment: str = ""
     reviewer: str = ""
     image_digest: str = ""
+    object_classes: dict[int, str] = field(default_factory=dict, compare=False)
+    image_classes: tuple[str, ...] = ()
 
     @classmethod
     def from_proto(cls, message: selector_pb2.SampleInfo) -> SampleInfo:
         return cls(int(message.sample_id), message.project, message.stem, message.sequence, message.labeled,
                    int(message.label_version), SampleOrigin.from_proto(message.origin), message.review,
-                   message.review_comment, message.reviewer, message.image_digest)
+                   message.review_comment, message.reviewer, message.image_digest,
+                   {int(k): v for k, v in sorted(message.label_classes.objects.items())},
+                   tuple(message.label_classes.image))
 
 
 @dataclass(frozen=True)
@@ -333,6 +338,34 @@ class Sample:
 
 
 @dataclass(frozen=True)
+class ClassDefinition:
+    """One class of a project: its name, colour ("#rrggbb") and keyboard key ("" for none)."""
+    name: str
+    colour: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class ClassSchema:
+    """What a project's labels are classified by: object classes, image
+    classes, and whether an image may carry several (``multi_label``)."""
+    object_classes: tuple[ClassDefinition, ...] = ()
+    image_classes: tuple[ClassDefinition, ...] = ()
+    multi_label: bool = False
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.ClassSchema) -> ClassSchema:
+        def definitions(items):
+            return tuple(ClassDefinition(c.name, c.colour, c.key) for c in items)
+        return cls(definitions(message.object_classes), definitions(message.image_classes),
+                   message.image_multi_label)
+
+    def names(self, kind: str = "object") -> list[str]:
+        """The names of the ``kind`` ("object" or "image") classes, in order."""
+        return [c.name for c in (self.object_classes if kind == "object" else self.image_classes)]
+
+
+@dataclass(frozen=True)
 class LabelSource:
     """A version a consensus or adjudicated version was made from, with its annotator's weight."""
     version: int
@@ -344,7 +377,8 @@ class LabelSource:
 class LabelVersion:
     """One stored version of a sample's label: who made it, how (``origin``,
     the contract's ``LabelOrigin`` number), its checksum and when; for a
-    consensus or adjudicated version, the ``sources`` it was made from."""
+    consensus or adjudicated version, the ``sources`` it was made from;
+    its classes (``object_classes``: object id -> class, ``image_classes``)."""
     sample_id: int
     version: int
     annotator: str = ""
@@ -352,14 +386,17 @@ class LabelVersion:
     checksum: str = ""
     created_at: float = 0.0
     sources: tuple[LabelSource, ...] = ()
+    object_classes: dict[int, str] = field(default_factory=dict, compare=False)
+    image_classes: tuple[str, ...] = ()
 
     @classmethod
     def from_proto(cls, message: selector_pb2.LabelVersion) -> LabelVersion:
         return cls(int(message.sample_id), int(message.version), message.annotator, int(message.origin),
                    message.checksum, message.created_at,
-                   tuple(LabelSource(int(s.version), s.annotator, s.weight) for s in message.sources))
+                   tuple(LabelSource(int(s.version), s.annotator, s.weight) for s in message.sources),
+                   {int(k): v for k, v in sorted(message.classes.objects.items())}, tuple(message.classes.image))
 
 
-__all__ = ["Box", "Calibration", "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
+__all__ = ["Box", "Calibration", "ClassDefinition", "ClassSchema", "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
            "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "Sample", "SampleInfo", "SampleOrigin", "Severity",
            "SuspectedError"]

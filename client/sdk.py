@@ -19,6 +19,7 @@ from pathlib import Path
 from labelassist.client.addresses import ServiceAddresses
 from labelassist.client.agreement_calls import Agreement
 from labelassist.client.assist_calls import Assist
+from labelassist.client.class_calls import Classes
 from labelassist.client.inspect_calls import Inspect
 from labelassist.client.selector_calls import Selector
 from labelassist.client.transfer_calls import Transfer
@@ -67,6 +68,8 @@ class LabelAssistClient:
         Inspection of labels; calling it inspects one (``client.inspect(mask)``).
     transfer : Transfer
         Labels to and from files in other tools' formats.
+    classes : Classes
+        A project's class schema (its labels' classes go with ``submit_label``).
     transport : Transport
         The channels and call settings the facades share.
     """
@@ -87,6 +90,7 @@ class LabelAssistClient:
         self.inspect = Inspect(self.transport)
         self.transfer = Transfer(self.selector)
         self.agreement = Agreement(self.transport)
+        self.classes = Classes(self.transport)
 
     def __repr__(self) -> str:
         return f"LabelAssistClient({self.transport.describe()})"
@@ -179,6 +183,8 @@ class LabelAssistClient:
     annotator_quality = shortcut("agreement", Agreement.annotator_quality)
     agreement_over_time = shortcut("agreement", Agreement.agreement_over_time)
     import_labels = shortcut("transfer", Transfer.import_labels)
+    set_class_schema = shortcut("classes", Classes.set_class_schema)
+    class_schema = shortcut("classes", Classes.class_schema)
 
 
 __all__ = ["COMPRESSION", "LabelAssistClient", "ServiceAddresses", "shortcut"]

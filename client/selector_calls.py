@@ -10,7 +10,8 @@ from typing import Any
 import grpc
 import numpy as np
 
-from labelassist.client.inputs import checked_arrays, enum_value, flag
+from labelassist.client.class_calls import label_classes
+from labelassist.client.inputs import as_origin, checked_arrays, enum_value, flag
 from labelassist.client.results import LabelVersion, Lease, Leases, Sample, SampleInfo
 from labelassist.client.steps import StepLike, as_call, assist_settings, inspection_settings
 from labelassist.client.transport import Facade
@@ -18,14 +19,6 @@ from labelassist.proto.v1 import common_pb2, selector_pb2
 from labelassist.proto.wire.paging import all_pages
 
 ADD_MESSAGE_BYTES = 1 << 20  # small samples share a message of about this size
-
-
-def as_origin(origin: Mapping[str, Any] | None) -> selector_pb2.SampleOrigin | None:
-    """A sample's origin for the contract, from a mapping (see ``Region.as_dict``)."""
-    if origin is None:
-        return None
-    known = {f.name for f in selector_pb2.SampleOrigin.DESCRIPTOR.fields}
-    return selector_pb2.SampleOrigin(**{k: v for k, v in origin.items() if k in known})
 
 
 class Selector(Facade):
@@ -195,7 +188,8 @@ class Selector(Facade):
                     ) -> selector_pb2.AddSamplesResponse:
         """Add many samples in one streamed call: each item has "stem" and
         "image", optionally "sequence", "label", "prelabel", "origin", "gold"
-        (as for :meth:`add_sample`) and "label_source" (the tool or format
+        (as for :meth:`add_sample`), the label's "object_classes" and
+        "image_classes" (as for :meth:`submit_label`) and "label_source" (the tool or format
         an imported label came from, kept in its history). The selector
         writes them in batches; ``.rejected`` names each sample it could not
         add, and why, while the rest are added. Not retried (the iterable
@@ -225,7 +219,8 @@ class Selector(Facade):
                                                       sequence=sample.get("sequence") or "",
                                                       origin=as_origin(sample.get("origin")),
                                                       label_source=sample.get("label_source", ""),
-                                                      gold=bool(sample.get("gold")))
+                                                      gold=bool(sample.get("gold")), classes=label_classes(
+                                                          sample.get("object_classes"), sample.get("image_classes")))
                 for part in self.transport.parts(selector_pb2.AddSampleRequest, params, arrays):
                     message.parts.append(part)
                     size += part.ByteSize()
@@ -305,8 +300,9 @@ class Selector(Facade):
         found = self.transport.download(self.stub.GetSample, request, "info", selector_pb2.SampleInfo)
         return Sample(SampleInfo.from_proto(found.message), found.arrays)
 
-    def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray,
-                     origin: str = "manual") -> LabelVersion:
+    def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray, origin: str = "manual",
+                     object_classes: Mapping[int, str] | None = None,
+                     image_classes: Iterable[str] | None = None) -> LabelVersion:
         """Store a label as the sample's next version.
 
         Parameters
@@ -321,6 +317,9 @@ class Selector(Facade):
             How the label was made (any case; the contract's
             ``LabelOrigin`` names and numbers are taken too). Imported
             labels come with their samples (:meth:`add_samples`).
+        object_classes, image_classes : optional
+            The label's classes: object id -> class name, and the image's
+            classes, all in the project's class schema.
 
         Returns
         -------
@@ -329,7 +328,8 @@ class Selector(Facade):
         """
         params = selector_pb2.SubmitLabelParams(
             sample_id=sample_id, annotator=annotator,
-            origin=enum_value(selector_pb2.LabelOrigin, origin, "LABEL_ORIGIN_", "origin"))
+            origin=enum_value(selector_pb2.LabelOrigin, origin, "LABEL_ORIGIN_", "origin"),
+            classes=label_classes(object_classes, image_classes))
 
         return LabelVersion.from_proto(self.transport.upload(self.stub.SubmitLabel, selector_pb2.SubmitLabelRequest,
                                                              params, {"mask": mask}).label)

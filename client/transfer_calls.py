@@ -18,6 +18,7 @@ from pathlib import Path
 import grpc
 
 from labelassist.client.errors import PermissionDeniedError
+from labelassist.client.class_calls import Classes
 from labelassist.client.selector_calls import Selector
 from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 from labelassist.io.images import write_labels
@@ -83,6 +84,7 @@ class Transfer:
         """
         chosen = label_format(format)
         report = TransferReport(format)
+        schema = stored_schema(self.selector.get_project(project).classes)
 
         def samples() -> Iterator[LabelledImage]:
             for info in self.selector.iter_samples(project, labeled_only=True):
@@ -90,9 +92,11 @@ class Transfer:
                 report.samples += 1
                 progress(report.samples)
                 yield LabelledImage(info.stem, sample.arrays.get("image"), sample.require("label"),
-                                    info.origin if info.origin.file else None)
+                                    info.origin if info.origin.file else None,
+                                    stored_classes(sample.info) if schema else None)
 
-        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff)
+        report.files = chosen.write_with(samples(), Path(output), unique_ids=unique_ids, ngff=ngff,
+                                         schema=schema or None)
         return report
 
     def download_annotator_labels(self, project: str, output: str | Path,
@@ -209,6 +213,7 @@ class Transfer:
         if not source.exists():
             raise FileNotFoundError(f"no such file or folder: {source}")
 
+        declared = chosen.class_schema(source) if chosen.class_schema else {}
         read = iter(chosen.read(source, Path(images) if images else None))
         first = next(read, None)  # a file that cannot be read at all is refused here, before any upload
 
@@ -220,6 +225,8 @@ class Transfer:
                         continue
                     report.samples += 1
                     progress(report.samples)
+                    if not keep_classes:
+                        entry = {k: v for k, v in entry.items() if k not in ("object_classes", "image_classes")}
                     yield {**entry, "label_source": chosen.name}
             except Exception as error:  # noqa: BLE001 - the reader stopped: what was read is still added
                 report.failed.append((source.name, f"reading stopped: {describe_import_error(error)}"))
@@ -227,6 +234,11 @@ class Transfer:
         if create:
             self.selector.create_project(project)
         try:
+            if create and declared:
+                Classes(self.selector.transport).set_class_schema(
+                    project, declared.get("object", ()), declared.get("image", ()), bool(declared.get("multi_label")))
+            # Classes go into a project that has a schema; a segmentation-only project takes the masks alone.
+            keep_classes = bool(stored_schema(self.selector.get_project(project).classes))
             response = self.selector.add_samples(project, entries())
         except BaseException:
             if create:  # a failed create leaves no project behind; its own error is the one to raise
@@ -260,3 +272,24 @@ def _write_beside(path: Path, mask) -> None:
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise
+
+
+def stored_classes(info) -> dict:
+    """The classes of the label a sample was fetched with, as the formats take them."""
+    classes: dict = {}
+    if info.object_classes:
+        classes["objects"] = {str(k): v for k, v in info.object_classes.items()}
+    if info.image_classes:
+        classes["image"] = list(info.image_classes)
+    return classes
+
+
+def stored_schema(message) -> dict:
+    """A project's ``ClassSchema`` message as the formats take it ({} without classes)."""
+    schema: dict = {}
+    for kind, items in (("object", message.object_classes), ("image", message.image_classes)):
+        if items:
+            schema[kind] = [{"name": c.name, "colour": c.colour, "key": c.key} for c in items]
+    if message.image_multi_label:
+        schema["multi_label"] = True
+    return schema

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from labelassist import __version__
-from labelassist.cli import agreement, assist, data, inspect, models, project, selection, session
+from labelassist.cli import agreement, assist, classes, data, inspect, models, project, selection, session
 from labelassist.proto.wire.addresses import default_data_dir, env
 
-COMMAND_GROUPS = (session, assist, inspect, selection, project, models, data, agreement)
+COMMAND_GROUPS = (session, assist, inspect, selection, project, models, data, agreement, classes)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,13 +11,15 @@ import numpy as np
 import sqlalchemy as sa
 
 from labelassist.imaging.checks import check_mask
+from labelassist.runtime.errors import NotFoundError
+from labelassist.selector import class_records
 from labelassist.selector.records import DERIVED_ORIGINS, LabelVersion
-from labelassist.selector.schema import gold_labels, label_sources, labels, samples
+from labelassist.selector.schema import annotator_counts, gold_labels, label_sources, labels, samples
 
 
 class LabelRecords:
     """Label history methods of :class:`~labelassist.selector.store.Store`
-    (which provides ``engine``, ``reader``, ``blobs``, ``sample``, the
+    (which provides ``engine``, ``reader``, ``blobs``, ``sample``, ``counts``, the
     project lock, ``_require_sample``, ``_keep_blobs`` and ``_labelled``)."""
 
     def label_history(self, sample_id: int) -> list[LabelVersion]:
@@ -25,6 +27,7 @@ class LabelRecords:
         with self.reader.connect() as connection:
             rows = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
                                       .order_by(labels.c.version)).all()
+            classes = class_records.by_version(connection, sample_id)
             links = connection.execute(sa.select(label_sources).where(label_sources.c.sample_id == sample_id)
                                        .order_by(label_sources.c.source_version)).all()
         annotators = {r.version: r.annotator for r in rows}
@@ -33,7 +36,25 @@ class LabelRecords:
             sources.setdefault(link.version, []).append((link.source_version, annotators.get(link.source_version, ""),
                                                          link.weight))
         return [LabelVersion(r.sample_id, r.version, r.annotator, r.origin, r.checksum, r.created_at,
-                             tuple(sources.get(r.version, ()))) for r in rows]
+                             tuple(sources.get(r.version, ())), classes.get(r.version, {})) for r in rows]
+
+    def latest_label(self, sample_id: int, version: int = 0) -> tuple[LabelVersion, np.ndarray] | None:
+        """The newest label version (or ``version``) and its mask; None without a label."""
+        history = self.label_history(sample_id)
+        if not history:
+            return None
+        if version and not 1 <= version <= len(history):
+            raise NotFoundError(f"sample {sample_id} has label versions 1 to {len(history)}, not {version}")
+        chosen = history[version - 1] if version else history[-1]
+        return chosen, self.blobs.get(chosen.checksum)
+
+    def progress(self, project) -> tuple[int, int, dict[str, int]]:
+        """Labelled and total samples, and labels submitted per annotator."""
+        total, labeled = self.counts(project)
+        with self.reader.connect() as connection:
+            per_annotator = connection.execute(sa.select(annotator_counts.c.annotator, annotator_counts.c.labeled)
+                                               .where(annotator_counts.c.project_id == project.id)).all()
+        return int(labeled), int(total), {name: int(count) for name, count in per_annotator}
 
     def add_derived_label(self, sample_id: int, annotator: str, mask: np.ndarray, origin: str,
                           sources: Mapping[int, float], now: float | None = None) -> tuple[LabelVersion, bool]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from labelassist.imaging.checks import check_image, check_mask
 from labelassist.runtime.names import check_sample_name
@@ -46,6 +46,7 @@ class LabelVersion:
     checksum: str
     created_at: float
     sources: tuple[tuple[int, str, float], ...] = ()  # (version, annotator, weight) a derived version came from
+    classes: dict = field(default_factory=dict, compare=False)  # selector.class_schema: objects, image
 
 
 def check_sample_entry(entry: dict) -> None:

@@ -165,9 +165,22 @@ project_overlap = sa.Table(
     sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
     sa.Column("settings", sa.JSON, nullable=False),
 )
+project_classes = sa.Table(
+    "project_classes", metadata,
+    # {"object": [{"name", "colour", "key"}, ...], "image": [...], "multi_label": bool}: selector.class_schema.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("settings", sa.JSON, nullable=False),
+)
 # A project's settings (and records) of each kind, one table each.
 PROJECT_SETTINGS = {"inspection": project_inspection, "assist": project_assist, "trainings": project_trainings,
-                    "evidence": project_evidence, "overlap": project_overlap}
+                    "evidence": project_evidence, "overlap": project_overlap, "classes": project_classes}
+label_classes = sa.Table(
+    "label_classes", metadata,
+    # The classes one label version carries: {"objects": {"<id>": name}, "image": [name, ...]}.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("classes", sa.JSON, nullable=False),
+)
 
 
 annotator_counts = sa.Table(

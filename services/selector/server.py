@@ -8,7 +8,6 @@ import time
 
 import grpc
 import sqlalchemy.exc
-from google.protobuf import json_format
 
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.v1 import selector_pb2_grpc
@@ -33,11 +32,14 @@ from labelassist.selector.inspection_settings import check_settings, settings_fr
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
 from labelassist.selector.server_admin import ProjectAdmin
-from labelassist.selector.server_agreement import ORIGIN_FROM_PROTO, AgreementCalls, overlap_to_proto, version_to_proto
+from labelassist.selector.server_agreement import AgreementCalls, overlap_to_proto, version_to_proto
 from labelassist.selector.server_answers import FindingAnswerCalls
 from labelassist.selector.gauges import register_gauges
+from labelassist.selector.server_classes import ClassCalls
+from labelassist.selector.class_schema import classes_to_proto, schema_to_proto
+from labelassist.selector.messages import origin_json, origin_message, page_position, submitted_origin
 from labelassist.selector.database import database_cause
-from labelassist.selector.store import DERIVED_ORIGINS, SampleRow, Store, check_sample_entry, row_id
+from labelassist.selector.store import SampleRow, Store, check_sample_entry, row_id
 from labelassist.selector.strategies import STRATEGIES
 
 DEFAULT_STRATEGY = "sequence_aware"
@@ -45,21 +47,10 @@ ADD_BATCH = 2000
 ADD_BATCH_BYTES = 8 << 20  # large tiles go in smaller batches: memory stays bounded
 
 
-def origin_json(params: pb.AddSampleParams) -> str | None:
-    """The sample's origin as the store keeps it (JSON), or None without one."""
-    if not params.HasField("origin"):
-        return None
-    return json_format.MessageToJson(params.origin, preserving_proto_field_name=True, indent=None)
-
-
 def _review_fields(review: dict | None) -> dict:
     if review is None:
         return {}
     return {"review": review["verdict"], "review_comment": review["comment"], "reviewer": review["reviewer"]}
-
-
-def origin_message(text: str | None) -> pb.SampleOrigin | None:
-    return json_format.Parse(text, pb.SampleOrigin()) if text else None
 
 
 ANALYZE_AFTER = 20_000  # samples added in one call after which the planner's statistics are refreshed
@@ -94,14 +85,6 @@ register_backend_error(sqlalchemy.exc.OperationalError, grpc.StatusCode.UNAVAILA
 register_backend_error(sqlalchemy.exc.InterfaceError, grpc.StatusCode.UNAVAILABLE, _database_error)
 
 
-def submitted_origin(params: pb.SubmitLabelParams) -> str:
-    """Where a submitted label came from; imports enter through registration, not SubmitLabel."""
-    origin = ORIGIN_FROM_PROTO.get(params.origin or pb.LABEL_ORIGIN_MANUAL)
-    if origin is None or origin == "imported" or origin in DERIVED_ORIGINS:
-        raise ValueError(f"'origin' must be manual, accepted_prelabel or edited_prelabel; got {params.origin}")
-    return origin
-
-
 class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def __init__(self, config: ServiceConfig):
         options = config.options
@@ -123,6 +106,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.admin = ProjectAdmin(self.store, self._project_message)
         self.answers = FindingAnswerCalls(self.store)
         self.agreement = AgreementCalls(self.store, self._project_message)
+        self.classes = ClassCalls(self.store, self._project_message)
 
     def health_problem(self) -> str | None:
         """What keeps the selector from serving (its database unreachable), or None."""
@@ -142,7 +126,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                           best_prelabel_method=best_method(rows, best),
                           prelabel_evidence=[evidence_to_proto(row) for row in rows],
                           overlap=overlap_to_proto(self.store.settings(project, "overlap"),
-                                                   len(self.store.gold_checksums(project.id))))
+                                                   len(self.store.gold_checksums(project.id))),
+                          classes=schema_to_proto(self.store.settings(project, "classes"), pb))
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
@@ -183,6 +168,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                 if "error" in entry:
                     raise ValueError(entry["error"])
                 check_sample_entry(entry)
+                entry["classes"] = self.classes.entry_classes(project, entry)
             except ValueError as error:
                 rejected.append(pb.RejectedSample(stem=str(entry.get("stem", ""))[:200], error=str(error)))
                 continue
@@ -264,7 +250,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         project = self.store.project(params.project)
         entry = {"stem": params.stem, "sequence": params.sequence or None, "image": received.require("image"),
                  "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
-                 "origin": origin_json(params), "label_source": params.label_source, "gold": params.gold}
+                 "origin": origin_json(params), "label_source": params.label_source, "gold": params.gold,
+                 "classes_sent": params.classes}
+        entry["classes"] = self.classes.entry_classes(project, entry)
         added = self.store.add_samples(project, [entry])
         if added:
             self.queues.prepare(project, project.strategy)
@@ -298,7 +286,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                     continue
                 yield {"stem": params.stem, "sequence": params.sequence or None, "image": received.arrays["image"],
                        "label": received.arrays.get("label"), "prelabel": received.arrays.get("prelabel"),
-                       "origin": origin_json(params), "label_source": params.label_source, "gold": params.gold}
+                       "origin": origin_json(params), "label_source": params.label_source, "gold": params.gold,
+                       "classes_sent": params.classes}
 
         added, existing, rejected = self._add_in_batches(project, entries())
         return pb.AddSamplesResponse(added=added, existing=existing, rejected=rejected,
@@ -351,8 +340,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             raise NotFoundError(f"sample {row.id} has no label yet, so no version {request.label_version}")
         elif row.prelabel_blob and not request.without_label:
             arrays["prelabel"] = self.store.blobs.get(row.prelabel_blob)
-        yield from write_stream(pb.GetSampleResponse, "info", self._sample_info(row), arrays,
-                                request.response_compression)
+        info = self._sample_info(row)
+        if latest is not None:
+            info.label_classes.CopyFrom(classes_to_proto(latest[0].classes, pb))
+        yield from write_stream(pb.GetSampleResponse, "info", info, arrays, request.response_compression)
 
     def SubmitLabel(self, request_iterator, context):
         project_name = ""
@@ -367,8 +358,10 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                                admit=admit)
         params = received.message
         origin = submitted_origin(params)
+        classes = self.classes.label_classes(self.store.project(project_name), params.classes,
+                                             received.require("mask"))
         version = self.store.submit_label(params.sample_id, annotator_name(params.annotator),
-                                          received.require("mask"), origin)
+                                          received.require("mask"), origin, classes=classes)
         if self.evidence.enabled:
             project = self.store.project(project_name)
             method = (self.store.settings(project, "assist").get("method") or [""])[0]
@@ -407,7 +400,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                 raise ValueError("'newest_labeled' answers in one page: send no 'page_token'")
             return pb.ListSamplesResponse(samples=self._sample_infos(self.store.newest_labeled(project, size),
                                                                      project.name))
-        after = _page_position(request.page_token)
+        after = page_position(request.page_token)
         rows, last = self.store.samples_page(project, after, size, request.labeled_only)
         return pb.ListSamplesResponse(samples=self._sample_infos(rows, project.name),
                                       next_page_token="" if last is None else f"after:{last}")
@@ -466,6 +459,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
 
     def AgreementOverTime(self, request, context):
         return self.agreement.agreement_over_time(request)
+    def SetClassSchema(self, request, context):
+        return self.classes.set_schema(request)
 
     def ExportLabels(self, request, context):
         require("export", request.project)
@@ -474,17 +469,6 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                   if (found := self.store.latest_label(row.id)) is not None)
         return pb.ExportLabelsResponse(written=export_labels(confine(request.path, self.roots), list(latest),
                                                              request.format or "tif"))
-
-
-def _page_position(token: str) -> int:
-    """The pool position a page token continues after (-1: the first page)."""
-    if not token:
-        return -1
-    kind, _, value = token.partition(":")
-    if kind != "after" or not value.isdigit():
-        raise ValueError(f"'page_token' {token[:40]!r} is not one this server gave out; "
-                         "pass next_page_token from the previous page, or nothing for the first")
-    return row_id(int(value), "page_token")
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

@@ -9,6 +9,7 @@ from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.runtime.auth import annotator_name, caller, require
 from labelassist.runtime.errors import PermissionDeniedError
 from labelassist.selector import agreement_over_time, agreement_records, overlap
+from labelassist.selector.class_schema import classes_to_proto
 from labelassist.selector.records import DERIVED_ORIGINS, ORIGINS
 from labelassist.selector.server_admin import actor
 from labelassist.selector.store import SampleRow, Store
@@ -21,7 +22,8 @@ def version_to_proto(version) -> pb.LabelVersion:
     return pb.LabelVersion(sample_id=version.sample_id, version=version.version, annotator=version.annotator,
                            origin=ORIGIN_TO_PROTO[version.origin], checksum=version.checksum,
                            created_at=version.created_at,
-                           sources=[pb.LabelSource(version=v, annotator=a, weight=w) for v, a, w in version.sources])
+                           sources=[pb.LabelSource(version=v, annotator=a, weight=w) for v, a, w in version.sources],
+                           classes=classes_to_proto(version.classes, pb))
 
 
 def overlap_to_proto(settings: dict, gold_samples: int) -> pb.OverlapSettings:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector import leasing, overlap
+from labelassist.selector import class_records, leasing, overlap
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
@@ -201,7 +201,8 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
             return {"stem": entry["stem"], "sequence": entry.get("sequence"), "origin": origin_text(entry.get("origin")),
                     "image_blob": put(entry["image"]), "features": image_features(entry["image"]).tobytes(),
                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label")),
-                    "annotator": import_annotator(entry), "gold": bool(entry.get("gold"))}
+                    "annotator": import_annotator(entry), "gold": bool(entry.get("gold")),
+                    "classes": entry.get("classes") or {}}
 
         prepared = list(self._prepare_pool.map(prepare, entries)) if len(entries) > 1 else [prepare(entries[0])]
         # One flush for the whole batch: durable before any row points at a blob.
@@ -246,7 +247,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                              "origin": entry["origin"], "labeled": labelled,
                              "needed": overlap.wanted(shared, entry["stem"], entry["gold"]) - labelled})
                 if labelled:
-                    imported[entry["stem"]] = entry["label_checksum"], entry["annotator"]
+                    imported[entry["stem"]] = entry["label_checksum"], entry["annotator"], entry["classes"]
                 elif entry["gold"] and entry["label_checksum"] is not None:
                     gold[entry["stem"]] = entry["label_checksum"]
             if rows:
@@ -263,6 +264,8 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                 connection.execute(labels.insert(), [
                     {"sample_id": sample_id, "version": 1, "annotator": imported[stem][1], "origin": "imported",
                      "checksum": imported[stem][0], "created_at": time.time()} for stem, sample_id in ids])
+                for stem, sample_id in ids:
+                    class_records.write(connection, sample_id, 1, imported[stem][2])
             self._count(connection, project.id, len(rows), len(imported))
         return len(rows)
 
@@ -415,13 +418,14 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
     # -- labels -------------------------------------------------------------
 
     def submit_label(self, sample_id: int, annotator: str, mask: np.ndarray, origin: str = "manual",
-                     now: float | None = None) -> LabelVersion:
+                     now: float | None = None, classes: dict | None = None) -> LabelVersion:
         """Store a new label version and mark the sample labelled.
 
         The sample must not be leased to someone else; the submitter's own
         lease ends with the submit. Submitting the newest version again
         (same annotator, mask and origin) returns it and stores nothing, so
-        a retried submit is safe.
+        a retried submit is safe. ``classes`` (checked by
+        :func:`class_schema.check_label_classes`) are stored with the version.
         """
         if origin not in ORIGINS:
             raise ValueError(f"'origin' must be one of {', '.join(ORIGINS)}; got {origin!r}")
@@ -443,18 +447,20 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
             newest = connection.execute(sa.select(labels).where(labels.c.sample_id == sample_id)
                                         .order_by(labels.c.version.desc()).limit(1)).first()
             if newest is not None and (newest.annotator, newest.checksum, newest.origin) == (annotator, checksum,
-                                                                                              origin):
+                    origin) and class_records.read(connection, sample_id, newest.version) == (classes or {}):
                 # The same label sent again (a retry whose answer was lost): one version, not two.
-                return LabelVersion(sample_id, newest.version, annotator, origin, checksum, newest.created_at)
+                return LabelVersion(sample_id, newest.version, annotator, origin, checksum, newest.created_at, (),
+                                    classes or {})
             version = (newest.version if newest is not None else 0) + 1
             first_by_annotator = connection.execute(sa.select(labels.c.id).where(
                 (labels.c.sample_id == sample_id) & (labels.c.annotator == annotator)
                 & overlap.own_label(labels.c.origin)).limit(1)).first() is None
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
                                                       origin=origin, checksum=checksum, created_at=now))
+            class_records.write(connection, sample_id, version, classes)
             self._labelled(connection, row.project_id, sample_id,
                            annotator if first_by_annotator and origin not in DERIVED_ORIGINS else None)
-        return LabelVersion(sample_id, version, annotator, origin, checksum, now)
+        return LabelVersion(sample_id, version, annotator, origin, checksum, now, (), classes or {})
 
     def _labelled(self, connection, project_id: int, sample_id: int, new_annotator: str | None) -> None:
         """A label version was stored: the sample is labelled, wants one
@@ -473,24 +479,6 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
         elif needed <= 0:
             leasing.end(connection, sample_id)
             connection.execute(ranked.delete().where(ranked.c.sample_id == sample_id))
-
-    def latest_label(self, sample_id: int, version: int = 0) -> tuple[LabelVersion, np.ndarray] | None:
-        """The newest label version (or ``version``) and its mask; None without a label."""
-        history = self.label_history(sample_id)
-        if not history:
-            return None
-        if version and not 1 <= version <= len(history):
-            raise NotFoundError(f"sample {sample_id} has label versions 1 to {len(history)}, not {version}")
-        chosen = history[version - 1] if version else history[-1]
-        return chosen, self.blobs.get(chosen.checksum)
-
-    def progress(self, project: Project) -> tuple[int, int, dict[str, int]]:
-        """Labelled and total samples, and labels submitted per annotator."""
-        total, labeled = self.counts(project)
-        with self.reader.connect() as connection:
-            per_annotator = connection.execute(sa.select(annotator_counts.c.annotator, annotator_counts.c.labeled)
-                                               .where(annotator_counts.c.project_id == project.id)).all()
-        return int(labeled), int(total), {name: int(count) for name, count in per_annotator}
 
 
 def _no_sample(sample_id: int) -> str:

@@ -32,12 +32,15 @@ from labelassist.io.planes import file_stem
 class LabelledImage:
     """One labelled sample on its way out: its stem, image (``None`` when
     the format does not carry images), label and, for samples registered
-    from a file, where in that file it lies (a ``SampleOrigin``)."""
+    from a file, where in that file it lies (a ``SampleOrigin``); its
+    classes as the selector stores them ({"objects": {"<id>": name},
+    "image": [name, ...]}; {} without classes)."""
 
     stem: str
     image: np.ndarray | None
     label: np.ndarray
     origin: Any = None
+    classes: Any = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class LabelFormat:
     read: Callable[[Path, Path | None], Iterator[dict]]
     with_images: bool = True  # export needs each sample's image
     options: tuple[str, ...] = ()
+    # The class schema an export declares (as the selector stores it; {} for none), for imports that keep classes.
+    class_schema: Callable[[Path], dict] | None = None
 
     def write_with(self, samples: Iterable[LabelledImage], folder: Path, **options) -> list[Path]:
         """``write`` with those of ``options`` this format takes."""

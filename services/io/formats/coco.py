@@ -1,34 +1,56 @@
 """COCO instance segmentation, both ways: label images to a COCO dataset
 (one annotation per object, its mask as run-length encoding through
 ``pycocotools``) and back to label images (object ids 1..n per image).
-A round trip keeps every object's pixels; ids may be renumbered."""
+A round trip keeps every object's pixels and class; ids may be renumbered.
+
+A project's object classes are the categories (an object without a class
+is in the category "object"); image classes, which COCO has no field for,
+go in each image's ``image_classes``, and the whole class schema (colours,
+keys, multi-label) in ``info.class_schema``, so an import keeps it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from labelassist.io.formats import class_table
 from labelassist.io.formats import (IMAGES, LabelFormat, LabelledImage, describe_export, describe_import_error,
                                     export_image, imported_entry, needs, object_masks, read_json, writable_folder,
                                     write_replacing)
 
 CATEGORY = {"id": 1, "name": "object", "supercategory": "object"}
+UNCLASSIFIED = CATEGORY["name"]
 
 
 def _mask_api():
     return needs("pycocotools.mask")
 
 
-def to_coco(labels: Iterable[tuple[str, np.ndarray]]) -> dict:
-    """A COCO dataset of ``(file name, label image)`` pairs.
+def categories(schema: Mapping | None) -> list[dict]:
+    """COCO categories: one per object class of ``schema``, in order, then
+    "object" for objects without a class; only "object" without classes."""
+    named = [{"id": number, "name": c["name"], "supercategory": "object", "color": c.get("colour", "")}
+             for number, c in enumerate((schema or {}).get("object", []), start=1)]
+    return [*named, {**CATEGORY, "id": len(named) + 1}] if named else [CATEGORY]
+
+
+def to_coco(labels: Iterable[tuple], schema: Mapping | None = None) -> dict:
+    """A COCO dataset of ``(file name, label image)`` or ``(file name,
+    label image, classes)`` tuples.
 
     Parameters
     ----------
-    labels : iterable of (str, ndarray)
-        Each image's file name and its label image (0 background, ids > 0).
+    labels : iterable of tuples
+        Each image's file name, its label image (0 background, ids > 0)
+        and optionally its classes ({"objects": {"<id>": name}, "image":
+        [name, ...]}, as the selector stores them).
+    schema : mapping, optional
+        The project's class schema ({"object": [{"name", "colour", "key"}],
+        "image": [...], "multi_label": bool}): the categories, and kept
+        whole in ``info.class_schema``.
 
     Returns
     -------
@@ -39,17 +61,26 @@ def to_coco(labels: Iterable[tuple[str, np.ndarray]]) -> dict:
     """
     mask_api = _mask_api()
     images, annotations = [], []
-    for image_id, (file_name, label) in enumerate(labels, start=1):
-        label = np.asarray(label)
+    category_list = categories(schema)
+    category_ids = {c["name"]: c["id"] for c in category_list}
+    for image_id, (file_name, label, *rest) in enumerate(labels, start=1):
+        label, classes = np.asarray(label), (rest[0] if rest else None) or {}
         images.append({"id": image_id, "file_name": file_name, "height": int(label.shape[0]),
                        "width": int(label.shape[1])})
-        for _, mask in object_masks(label):
+        if classes.get("image"):
+            images[-1]["image_classes"] = list(classes["image"])
+        objects = classes.get("objects", {})
+        for object_id, mask in object_masks(label):
             rle = mask_api.encode(np.asfortranarray(mask, dtype=np.uint8))
+            category = category_ids.get(objects.get(str(object_id)), category_ids[UNCLASSIFIED])
             annotations.append({
-                "id": len(annotations) + 1, "image_id": image_id, "category_id": CATEGORY["id"], "iscrowd": 0,
+                "id": len(annotations) + 1, "image_id": image_id, "category_id": category, "iscrowd": 0,
                 "segmentation": {"size": [int(n) for n in rle["size"]], "counts": rle["counts"].decode("ascii")},
                 "area": float(mask_api.area(rle)), "bbox": [float(v) for v in mask_api.toBbox(rle)]})
-    return {"images": images, "annotations": annotations, "categories": [CATEGORY]}
+    dataset = {"images": images, "annotations": annotations, "categories": category_list}
+    if schema:
+        dataset["info"] = {"description": "Label Assistant export", "class_schema": dict(schema)}
+    return dataset
 
 
 def to_coco_with_attributes(labels: Iterable[tuple[str, np.ndarray, dict]]) -> dict:
@@ -130,22 +161,48 @@ def annotation_mask(segmentation, height: int, width: int) -> np.ndarray:
     return rle_mask(counts if isinstance(counts, list) else rle_counts(counts), height, width)
 
 
-def from_coco(dataset: dict) -> Iterator[tuple[str, tuple[int, int], list]]:
-    """``(file name, (height, width), segmentations)`` for every image of a
-    COCO dataset, its annotations' segmentations in order, for
-    :func:`coco_label` to decode once the size is checked."""
+def from_coco(dataset: dict) -> Iterator[tuple[str, tuple[int, int], list, dict]]:
+    """``(file name, (height, width), segmentations, classes)`` for every
+    image of a COCO dataset, its annotations' segmentations in order, for
+    :func:`coco_label` to decode once the size is checked; ``classes`` as
+    the selector stores them (object ids 1..n in that order, each from its
+    category's name; "object" is no class)."""
     if not isinstance(dataset, dict):
         raise ValueError("a COCO dataset is a JSON object with 'images' and 'annotations'")
+    names = {c.get("id"): str(c.get("name", "")) for c in dataset.get("categories", []) if isinstance(c, dict)}
     by_image: dict = {}
     for annotation in dataset.get("annotations", []):
         if isinstance(annotation, dict):
-            by_image.setdefault(annotation.get("image_id"), []).append(annotation.get("segmentation"))
+            by_image.setdefault(annotation.get("image_id"), []).append(
+                (annotation.get("segmentation"), names.get(annotation.get("category_id"), UNCLASSIFIED)))
     for image in dataset.get("images", []):
         if not isinstance(image, dict):
-            yield "?", None, []
+            yield "?", None, [], {}
             continue
-        yield str(image.get("file_name", "")), (image.get("height"), image.get("width")), by_image.get(
-            image.get("id"), [])
+        found = by_image.get(image.get("id"), [])
+        classes: dict = {}
+        objects = {str(number): name for number, (_, name) in enumerate(found, start=1) if name != UNCLASSIFIED}
+        if objects:
+            classes["objects"] = objects
+        if isinstance(image.get("image_classes"), list) and image["image_classes"]:
+            classes["image"] = [str(name) for name in image["image_classes"]]
+        yield (str(image.get("file_name", "")), (image.get("height"), image.get("width")),
+               [segmentation for segmentation, _ in found], classes)
+
+
+def class_schema(source: Path) -> dict:
+    """The class schema a COCO export declares: ``info.class_schema`` as
+    Label Assistant writes it, else one object class per category but
+    "object" (the categories of other tools' exports); {} for none."""
+    dataset = read_json(source / "annotations.json" if source.is_dir() else source)
+    if not isinstance(dataset, dict):
+        return {}
+    info = dataset.get("info")
+    if isinstance(info, dict) and isinstance(info.get("class_schema"), dict):
+        return info["class_schema"]
+    named = [str(c.get("name", "")) for c in dataset.get("categories", []) if isinstance(c, dict)]
+    classes = [{"name": name} for name in named if name and name != UNCLASSIFIED]
+    return {"object": classes} if classes else {}
 
 
 def coco_label(segmentations: list, shape: tuple[int, int]) -> np.ndarray:
@@ -164,23 +221,28 @@ def coco_label(segmentations: list, shape: tuple[int, int]) -> np.ndarray:
 
 HOW_TO_OPEN = ("`annotations.json` is a COCO instance-segmentation dataset (one annotation per object, its mask as "
                "RLE); each image's `file_name` is relative to `images/`, e.g. "
-               "`COCO('annotations.json')` with `images/` as the image folder.")
+               "`COCO('annotations.json')` with `images/` as the image folder. In a project with classes, each "
+               "object's category is its class, each image's `image_classes` its image classes, and "
+               "`classes.csv` lists them as rows of sample, object id, class.")
 
 
-def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
+def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None = None) -> list[Path]:
     """``folder/annotations.json``, every sample's image in ``folder/images``
-    (``file_name`` relative to it) and the export's README and manifest."""
+    (``file_name`` relative to it) and the export's README and manifest;
+    with a class ``schema``, ``classes.csv`` too (:mod:`class_table`)."""
     folder = writable_folder(folder)
-    exported = []
+    exported, classified = [], []
 
     def named_labels():
         for sample in samples:
             exported.append(export_image(folder, sample.stem, sample.image))
-            yield exported[-1].shown.removeprefix(f"{IMAGES}/"), sample.label
+            classified.append((sample.stem, sample.classes or {}))
+            yield exported[-1].shown.removeprefix(f"{IMAGES}/"), sample.label, sample.classes
 
-    dataset = to_coco(named_labels())
+    dataset = to_coco(named_labels(), schema)
     write_replacing(folder / "annotations.json", lambda path: path.write_text(json.dumps(dataset)))
-    return [folder / "annotations.json", *describe_export(folder, "COCO", HOW_TO_OPEN, exported)]
+    tables = [class_table.write(classified, folder / "classes.csv")] if schema else []
+    return [folder / "annotations.json", *tables, *describe_export(folder, "COCO", HOW_TO_OPEN, exported)]
 
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:
@@ -188,10 +250,20 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     file; the file is read (and a broken one refused) before the first sample."""
     annotations = source / "annotations.json" if source.is_dir() else source
     dataset = read_json(annotations)
-    return (imported_entry(file_name, shape,
-                           lambda size, found=segmentations: coco_label(found, size), annotations.parent, images)
-            for file_name, shape, segmentations in from_coco(dataset))
+    return ({**imported_entry(file_name, shape, lambda size, found=segmentations: coco_label(found, size),
+                              annotations.parent, images), **_entry_classes(classes)}
+            for file_name, shape, segmentations, classes in from_coco(dataset))
+
+
+def _entry_classes(classes: dict) -> dict:
+    """An ``add_samples`` entry's classes (object id -> name, image classes)."""
+    entry = {}
+    if classes.get("objects"):
+        entry["object_classes"] = {int(k): v for k, v in classes["objects"].items()}
+    if classes.get("image"):
+        entry["image_classes"] = classes["image"]
+    return entry
 
 
 FORMAT = LabelFormat("coco", "COCO instance segmentation: DIR/annotations.json (masks as RLE) and DIR/images/",
-                     write, read)
+                     write, read, options=("schema",), class_schema=class_schema)

@@ -25,6 +25,66 @@ LABEL_ORIGIN_IMPORTED: LabelOrigin
 LABEL_ORIGIN_CONSENSUS: LabelOrigin
 LABEL_ORIGIN_ADJUDICATED: LabelOrigin
 
+class ClassDefinition(_message.Message):
+    __slots__ = ("name", "colour", "key")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    COLOUR_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    colour: str
+    key: str
+    def __init__(self, name: _Optional[str] = ..., colour: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class ClassSchema(_message.Message):
+    __slots__ = ("object_classes", "image_classes", "image_multi_label")
+    OBJECT_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_MULTI_LABEL_FIELD_NUMBER: _ClassVar[int]
+    object_classes: _containers.RepeatedCompositeFieldContainer[ClassDefinition]
+    image_classes: _containers.RepeatedCompositeFieldContainer[ClassDefinition]
+    image_multi_label: bool
+    def __init__(self, object_classes: _Optional[_Iterable[_Union[ClassDefinition, _Mapping]]] = ..., image_classes: _Optional[_Iterable[_Union[ClassDefinition, _Mapping]]] = ..., image_multi_label: bool = ...) -> None: ...
+
+class LabelClasses(_message.Message):
+    __slots__ = ("objects", "image")
+    class ObjectsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: str
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[str] = ...) -> None: ...
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    objects: _containers.ScalarMap[int, str]
+    image: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, objects: _Optional[_Mapping[int, str]] = ..., image: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SetClassSchemaRequest(_message.Message):
+    __slots__ = ("project", "classes", "migrate")
+    class MigrateEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
+    MIGRATE_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    classes: ClassSchema
+    migrate: _containers.ScalarMap[str, str]
+    def __init__(self, project: _Optional[str] = ..., classes: _Optional[_Union[ClassSchema, _Mapping]] = ..., migrate: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class SetClassSchemaResponse(_message.Message):
+    __slots__ = ("project", "migrated")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    MIGRATED_FIELD_NUMBER: _ClassVar[int]
+    project: Project
+    migrated: int
+    def __init__(self, project: _Optional[_Union[Project, _Mapping]] = ..., migrated: _Optional[int] = ...) -> None: ...
+
 class OverlapSettings(_message.Message):
     __slots__ = ("annotators", "share", "gold_samples")
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
@@ -322,7 +382,7 @@ class UndoFindingAnswerResponse(_message.Message):
     def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap", "classes")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -334,6 +394,7 @@ class Project(_message.Message):
     PRELABEL_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     BEST_PRELABEL_METHOD_FIELD_NUMBER: _ClassVar[int]
     OVERLAP_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
@@ -345,7 +406,8 @@ class Project(_message.Message):
     prelabel_evidence: _containers.RepeatedCompositeFieldContainer[PrelabelEvidence]
     best_prelabel_method: _common_pb2.NamedCall
     overlap: OverlapSettings
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ...) -> None: ...
+    classes: ClassSchema
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ..., classes: _Optional[_Union[ClassSchema, _Mapping]] = ...) -> None: ...
 
 class AssistSettings(_message.Message):
     __slots__ = ("preprocess", "method", "postprocess")
@@ -540,20 +602,22 @@ class SampleOrigin(_message.Message):
     def __init__(self, file: _Optional[str] = ..., axes: _Optional[str] = ..., shape: _Optional[_Iterable[int]] = ..., t: _Optional[int] = ..., z: _Optional[int] = ..., y: _Optional[int] = ..., x: _Optional[int] = ..., height: _Optional[int] = ..., width: _Optional[int] = ..., channel: _Optional[int] = ..., scene: _Optional[str] = ..., channel_names: _Optional[_Iterable[str]] = ..., physical_size_x: _Optional[float] = ..., physical_size_y: _Optional[float] = ..., physical_size_z: _Optional[float] = ...) -> None: ...
 
 class AddSampleParams(_message.Message):
-    __slots__ = ("project", "stem", "sequence", "origin", "label_source", "gold")
+    __slots__ = ("project", "stem", "sequence", "origin", "label_source", "gold", "classes")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
     LABEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     GOLD_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     project: str
     stem: str
     sequence: str
     origin: SampleOrigin
     label_source: str
     gold: bool
-    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., label_source: _Optional[str] = ..., gold: bool = ...) -> None: ...
+    classes: LabelClasses
+    def __init__(self, project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., label_source: _Optional[str] = ..., gold: bool = ..., classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
 
 class AddSampleRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -598,7 +662,7 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest", "label_classes")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
@@ -610,6 +674,7 @@ class SampleInfo(_message.Message):
     REVIEW_COMMENT_FIELD_NUMBER: _ClassVar[int]
     REVIEWER_FIELD_NUMBER: _ClassVar[int]
     IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    LABEL_CLASSES_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
@@ -621,7 +686,8 @@ class SampleInfo(_message.Message):
     review_comment: str
     reviewer: str
     image_digest: str
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ...) -> None: ...
+    label_classes: LabelClasses
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ..., label_classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
 
 class ReviewLabelRequest(_message.Message):
     __slots__ = ("sample_id", "version", "reviewer", "verdict", "comment")
@@ -752,14 +818,16 @@ class GetSampleResponse(_message.Message):
     def __init__(self, info: _Optional[_Union[SampleInfo, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class SubmitLabelParams(_message.Message):
-    __slots__ = ("sample_id", "annotator", "origin")
+    __slots__ = ("sample_id", "annotator", "origin", "classes")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
     ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     annotator: str
     origin: LabelOrigin
-    def __init__(self, sample_id: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ...) -> None: ...
+    classes: LabelClasses
+    def __init__(self, sample_id: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ..., classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
 
 class SubmitLabelRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -770,7 +838,7 @@ class SubmitLabelRequest(_message.Message):
     def __init__(self, params: _Optional[_Union[SubmitLabelParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class LabelVersion(_message.Message):
-    __slots__ = ("sample_id", "version", "annotator", "origin", "checksum", "created_at", "sources")
+    __slots__ = ("sample_id", "version", "annotator", "origin", "checksum", "created_at", "sources", "classes")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
@@ -778,6 +846,7 @@ class LabelVersion(_message.Message):
     CHECKSUM_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     SOURCES_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     version: int
     annotator: str
@@ -785,7 +854,8 @@ class LabelVersion(_message.Message):
     checksum: str
     created_at: float
     sources: _containers.RepeatedCompositeFieldContainer[LabelSource]
-    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ..., checksum: _Optional[str] = ..., created_at: _Optional[float] = ..., sources: _Optional[_Iterable[_Union[LabelSource, _Mapping]]] = ...) -> None: ...
+    classes: LabelClasses
+    def __init__(self, sample_id: _Optional[int] = ..., version: _Optional[int] = ..., annotator: _Optional[str] = ..., origin: _Optional[_Union[LabelOrigin, str]] = ..., checksum: _Optional[str] = ..., created_at: _Optional[float] = ..., sources: _Optional[_Iterable[_Union[LabelSource, _Mapping]]] = ..., classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
 
 class LabelSource(_message.Message):
     __slots__ = ("version", "annotator", "weight")

@@ -199,6 +199,11 @@ class SelectorServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeResponse.FromString,
                 _registered_method=True)
+        self.SetClassSchema = channel.unary_unary(
+                '/labelassist.v1.SelectorService/SetClassSchema',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetClassSchemaRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetClassSchemaResponse.FromString,
+                _registered_method=True)
 
 
 class SelectorServiceServicer(object):
@@ -477,6 +482,16 @@ class SelectorServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetClassSchema(self, request, context):
+        """Replaces the project's class schema (admins). On a project with labels,
+        a class in use may be renamed or removed only through `migrate`, which
+        rewrites the stored labels' classes (FAILED_PRECONDITION otherwise,
+        naming the classes in use).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SelectorServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -644,6 +659,11 @@ def add_SelectorServiceServicer_to_server(servicer, server):
                     servicer.AgreementOverTime,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeResponse.SerializeToString,
+            ),
+            'SetClassSchema': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetClassSchema,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetClassSchemaRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_selector__pb2.SetClassSchemaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1537,6 +1557,33 @@ class SelectorService(object):
             '/labelassist.v1.SelectorService/AgreementOverTime',
             labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_selector__pb2.AgreementOverTimeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetClassSchema(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/labelassist.v1.SelectorService/SetClassSchema',
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetClassSchemaRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_selector__pb2.SetClassSchemaResponse.FromString,
             options,
             channel_credentials,
             insecure,

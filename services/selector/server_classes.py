@@ -1,0 +1,66 @@
+"""The selector's calls on classes: a project's class schema, and the
+classes a submitted or imported label carries. Decode, check the caller's
+role, call :mod:`class_schema` and :mod:`class_records`, encode."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from labelassist.proto.v1 import selector_pb2 as pb
+from labelassist.runtime.auth import require
+from labelassist.selector import class_records
+from labelassist.selector.class_schema import (Classes, check_change, check_label_classes, check_schema,
+                                              schema_from_proto)
+from labelassist.selector.schema import PROJECT_SETTINGS, project_events
+from labelassist.selector.server_admin import actor
+from labelassist.selector.store import Project, Store
+
+logger = logging.getLogger("labelassist.selector.classes")
+
+
+class ClassCalls:
+    """SetClassSchema, and the checked classes of labels, for the servicer;
+    ``project_message`` encodes a project."""
+
+    def __init__(self, store: Store, project_message):
+        self.store, self.project_message = store, project_message
+
+    def set_schema(self, request: pb.SetClassSchemaRequest) -> pb.SetClassSchemaResponse:
+        """Replace the schema (admins); classes in use by stored labels go
+        only through ``migrate``, which rewrites them in the same transaction."""
+        require("configure", request.project)
+        project = self.store.project(request.project)
+        schema = check_schema(schema_from_proto(request.classes))
+        migrate = dict(request.migrate)
+        table = PROJECT_SETTINGS["classes"]
+        with self.store.engine.begin() as connection:
+            self.store.lock_project(connection, project.id)
+            old = self.store.settings(project, "classes")
+            check_change(old, schema, class_records.in_use(connection, project.id), migrate)
+            migrated = class_records.migrate(connection, project.id, migrate) if migrate else 0
+            connection.execute(table.delete().where(table.c.project_id == project.id))
+            if schema:
+                connection.execute(table.insert().values(project_id=project.id, settings=schema))
+            connection.execute(project_events.insert().values(
+                project_id=project.id, project=project.name, action="set_classes", actor=actor(),
+                detail={"migrate": migrate, "migrated": migrated}, created_at=time.time()))
+        logger.info("class schema of %r set by %s (%d label versions migrated)", project.name, actor(), migrated)
+        return pb.SetClassSchemaResponse(project=self.project_message(project), migrated=migrated)
+
+    def label_classes(self, project: Project, message: pb.LabelClasses, mask) -> Classes:
+        """The stored form of a label's classes, checked against the
+        project's schema and the mask (``ValueError`` naming what is wrong)."""
+        if not message.objects and not message.image:
+            return {}
+        return check_label_classes(self.store.settings(project, "classes"), dict(message.objects),
+                                   list(message.image), mask)
+
+    def entry_classes(self, project: Project, entry: dict) -> Classes:
+        """An imported sample's classes (AddSample(s)): only with a label."""
+        message = entry.pop("classes_sent", None)
+        if message is None or not (message.objects or message.image):
+            return {}
+        if entry.get("label") is None:
+            raise ValueError(f"sample {entry.get('stem')!r} has classes but no 'label' to carry them")
+        return self.label_classes(project, message, entry["label"])
