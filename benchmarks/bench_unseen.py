@@ -1,7 +1,7 @@
 """What ships, on data it never saw: the bundled generalist U-Net against
 every classical pre-label configuration (foreground Dice, matched-object F1)
-and the bundled click model from nothing (NoC@85/90, through the services
-with `labelassist bench effort --starts click`), on the test split of one
+and the bundled click model from nothing (NoC@85/90, the simulated annotator
+of `labelassist bench effort`, in-process), on the test split of one
 image set built by benchmarks/datasets.py. Nothing is trained or tuned.
 
     python benchmarks/bench_unseen.py --dataset /work/datasets/dsb2018-fluo-small --max-images 12
@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,13 +57,24 @@ def prelabel_rows(images: list[np.ndarray], references: list[np.ndarray]) -> dic
     return rows
 
 
-def click_effort(dataset: Path, max_images: int) -> dict:
-    """NoC of the bundled click model from nothing, through the stack (the effort benchmark)."""
-    with tempfile.TemporaryDirectory() as out:
-        subprocess.run([str(Path(sys.executable).with_name("labelassist")), "bench", "effort", "--dataset", str(dataset),
-                        "--out", out, "--starts", "click", "--max-images", str(max_images)], check=True,
-                       stdout=subprocess.DEVNULL)
-        return json.loads((Path(out) / "results.json").read_text())["starts"][0]
+def click_effort(images: list[np.ndarray], references: list[np.ndarray]) -> dict:
+    """NoC of the bundled click model from nothing: the effort benchmark's
+    simulated annotator (labelassist.evaluation.effort) with the model the
+    assist service runs, called in-process (no transport, same masks)."""
+    from labelassist.evaluation.effort import StartEffort, annotate
+    from labelassist.models import CLICK_MODEL_NAME, generalist
+    from labelassist.models.click_training import click_model_predictor
+    from labelassist.models.clicks import Click, segment_object
+
+    predict = click_model_predictor(generalist.load_bundled(CLICK_MODEL_NAME)[0])
+    record = StartEffort("click")
+    for image, reference in zip(images, references):
+        def segment(clicks, mask, image=image):
+            found = segment_object(image, [Click(y, x, positive) for y, x, positive in clicks], predict, mask=mask)
+            return found.full(image.shape[:2])
+
+        annotate(reference, None, segment, record)
+    return record.summary()
 
 
 def markdown(results: dict, name: str) -> list[str]:
@@ -112,7 +121,7 @@ def main() -> int:
         f"mean; object F1 over all objects, a match at IoU ≥ {MATCH_IOU}, predicted objects the connected "
         "components. No training, no tuning; the best classical configuration is chosen on these images."),
         "dataset": str(args.dataset), "images": len(test), "prelabel": rows, "best_classical": best,
-        "click": click_effort(args.dataset, args.max_images)}
+        "click": click_effort(images, references)}
     results["seconds"] = time.perf_counter() - started
     info = machine()
     command = f"python benchmarks/bench_unseen.py --dataset {args.dataset} --max-images {args.max_images}"
