@@ -102,6 +102,39 @@ def far_below_perfect(values: np.ndarray, z: float, min_spread: float) -> float:
     return float(1.0 - np.exp(median + z * spread))
 
 
+def winsorized_centre(values: np.ndarray, share: float = 0.1) -> float:
+    """The typical one of positive per-label values (objects per label,
+    labelled fraction): the geometric mean after winsorizing their
+    logarithms at the ``share`` and ``1 - share`` quantiles (Dixon 1960,
+    Ann. Math. Stat. 31:385).
+
+    Such values spread by factors (images differ in how crowded they are),
+    hence the log scale. A label beyond the quantiles counts as one at them,
+    so one label moves the centre by at most the spread between them over
+    the number of labels; an empirical tail quantile of twenty labels, or
+    their median where they form two groups, jumps with the one label that
+    crosses it.
+
+    Parameters
+    ----------
+    values : ndarray
+        One positive measurement per label (values at or below 0 are left out).
+    share : float
+        Share of the labels winsorized on each side, between 0 and 0.5.
+
+    Returns
+    -------
+    float
+        The winsorized geometric mean.
+    """
+    values = _check(values, share)
+    values = np.log(values[values > 0])
+    if values.size == 0:
+        raise ValueError("no positive values to learn a bound from")
+    low, high = np.quantile(values, [share, 1.0 - share])
+    return float(np.exp(np.clip(values, low, high).mean()))
+
+
 Groups = Sequence[tuple[np.ndarray, ...]]
 
 
