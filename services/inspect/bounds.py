@@ -1,6 +1,6 @@
 """Robust statistics for calibrated criterion bounds: tail quantiles after
-outlier rejection (median and MAD), and a cap on how far one label can move
-a bound.
+outlier rejection (median and MAD), the winsorized centre of per-label
+values, and a cap on how far one label can move a bound.
 
 A bound learnt from accepted labels must not follow the few labels that
 slipped through with an error: one merged pair among ten labels would

@@ -3,9 +3,12 @@ irregular, crowded or faint objects is judged by its own conventions, not
 by bounds tuned on another image set.
 
 Each criterion has a learner (:data:`LEARNERS`) with its own minimum of
-evidence (objects or labels). A bound is a tail quantile of the labels'
-measurements after outlier rejection (median and MAD, see
-:mod:`labelassist.inspect.bounds`), with a margin; it may lie above or
+evidence (objects or labels). An object-level bound is a tail quantile of
+the labels' measurements after outlier rejection (median and MAD, see
+:mod:`labelassist.inspect.bounds`), with a margin; a label-level bound
+(objects per label, labelled fraction) a multiple of the labels' winsorized
+geometric mean, since thirty labels say little of a label-level tail. A
+bound may lie above or
 below the default, and is blended with the default until the learner has
 its full evidence: ``weight = units / full``. No single label moves a bound
 by more than :data:`~labelassist.inspect.bounds.MAX_SHIFT` of it (a label
