@@ -6,13 +6,13 @@ Each criterion has a learner (:data:`LEARNERS`) with its own minimum of
 evidence (objects or labels). An object-level bound is a tail quantile of
 the labels' measurements after outlier rejection (median and MAD, see
 :mod:`labelassist.inspect.bounds`), with a margin; a label-level bound
-(objects per label, labelled fraction) a multiple of the labels' winsorized
-geometric mean, since thirty labels say little of a label-level tail. A
-bound may lie above or
-below the default, and is blended with the default until the learner has
-its full evidence: ``weight = units / full``. No single label moves a bound
-by more than :data:`~labelassist.inspect.bounds.MAX_SHIFT` of it (a label
-that would is left out).
+(objects per label, labelled fraction) a multiple of the labels'
+winsorized geometric mean, since thirty labels say little of a label-level
+tail. A bound may lie above or below the default, and is blended with the
+default until the learner has its full evidence: ``weight = units /
+full``. No single label moves a bound by more than
+:data:`~labelassist.inspect.bounds.MAX_SHIFT` of it (a label that would is
+left out).
 
 Labels count when a reviewer accepted them, or when they were not reviewed
 and draw no warning from the criteria calibrated on every label not
