@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from skimage import draw
 
+from labelassist.inspect.bounds import winsorized_centre
 from labelassist.inspect.calibration import calibrate
 
 SIDE = 256
@@ -110,3 +111,9 @@ def test_no_good_label_lies_beyond_the_label_level_bounds_calibrated_on_them(goo
     fractions = [np.count_nonzero(label) / label.size for label in good_labels]
     assert learnt[("foreground_fraction", "min_fraction")] < min(fractions)
     assert max(fractions) < learnt[("foreground_fraction", "max_fraction")]
+
+
+def test_a_label_far_beyond_the_others_weighs_in_the_centre_as_one_at_their_tail_quantile():
+    counts = np.array(COUNTS, np.float64)
+    tail = float(np.exp(np.quantile(np.log(np.append(counts, 1e6)), 0.9)))
+    assert winsorized_centre(np.append(counts, 1e6)) == pytest.approx(winsorized_centre(np.append(counts, tail)))
