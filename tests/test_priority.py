@@ -105,11 +105,15 @@ def test_an_annotators_call_overtakes_queued_batch_work_in_triton(unet_triton):
     rng = np.random.default_rng(0)
     # Full batches, so that Triton cannot merge them: each runs on its own. The tile grows
     # until one batch takes long enough that the later ones are surely still queued.
+    client.infer(rng.random((1, 1, 64, 64), dtype=np.float32))  # the model is warm
     for side in (64, 128, 256, 512):
         batch = rng.random((32, 1, side, side), dtype=np.float32)
-        started = time.perf_counter()
-        client.infer(batch)
-        if time.perf_counter() - started > 0.4:
+        seconds = []
+        for _ in range(2):  # the faster of two: a moment of other load does not pick too small a tile
+            started = time.perf_counter()
+            client.infer(batch)
+            seconds.append(time.perf_counter() - started)
+        if min(seconds) > 0.4:
             break
     finished: list[str] = []
     lock = threading.Lock()
