@@ -1,3 +1,3 @@
 """Label Assistant: assisted segmentation labeling over gRPC."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
