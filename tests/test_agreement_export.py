@@ -11,23 +11,10 @@ import sys
 import numpy as np
 import tifffile
 from conftest import address_env
+from test_agreement_overlap import MISSES_TWO, REFERENCE, SHAPE
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.imaging.agreement import pair_agreement
-
-SHAPE = (64, 64)
-
-
-def squares(*boxes) -> np.ndarray:
-    label = np.zeros(SHAPE, np.int32)
-    for object_id, (top, left, size) in enumerate(boxes, start=1):
-        label[top:top + size, left:left + size] = object_id
-    return label
-
-
-REFERENCE = squares((4, 4, 12), (4, 30, 12), (30, 4, 12), (30, 30, 16))
-MISSES_TWO = squares((4, 4, 12), (4, 30, 12))
-
 
 def test_export_with_all_annotators_round_trips_each_label_and_names_the_consensus_sources(start_service, tmp_path):
     service = start_service("selector")
