@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from itertools import chain
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ import grpc
 from labelassist.client.errors import PermissionDeniedError
 from labelassist.client.class_calls import Classes
 from labelassist.client.selector_calls import Selector
+from labelassist.io.confinement import write_replacing
 from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 from labelassist.io.images import write_labels
 from labelassist.proto.v1 import selector_pb2
@@ -146,7 +145,8 @@ class Transfer:
                 origin = selector_pb2.LabelOrigin.Name(version.origin).removeprefix("LABEL_ORIGIN_").lower()
                 who = version.annotator if version.origin not in DERIVED_ORIGINS else origin
                 path = folder / info.stem / f"v{version.version}-{_file_safe(who)}.tif"
-                _write_beside(path, mask)
+                path.parent.mkdir(exist_ok=True)
+                write_replacing(path, lambda fresh: write_labels(fresh, mask))
                 report.files.append(path)
                 if coco is not None:
                     attributed.append((f"{info.stem}.png", mask, {"annotator": who, "version": version.version,
@@ -161,9 +161,11 @@ class Transfer:
         if coco is not None:
             from labelassist.io.formats.coco import to_coco_with_attributes
 
-            Path(coco).write_text(json.dumps(to_coco_with_attributes(attributed)))
+            text = json.dumps(to_coco_with_attributes(attributed))
+            write_replacing(coco, lambda fresh: fresh.write_text(text))
             report.files.append(Path(coco))
-        (folder / MANIFEST).write_text(json.dumps({"project": project, "labels": manifest}, indent=2))
+        text = json.dumps({"project": project, "labels": manifest}, indent=2)
+        write_replacing(folder / MANIFEST, lambda fresh: fresh.write_text(text))
         report.files.append(folder / MANIFEST)
         return report
 
@@ -258,20 +260,6 @@ def _file_safe(name: str) -> str:
     digits, dot, dash and underscore becomes an underscore (the manifest
     keeps the name as it is)."""
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:64] or "_"
-
-
-def _write_beside(path: Path, mask) -> None:
-    """Write under a fresh name beside ``path``, then move it over ``path``:
-    a symlink standing there is replaced, never followed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=".export-", suffix=".tif")
-    os.close(handle)
-    try:
-        write_labels(staging, mask)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
 
 
 def stored_classes(info) -> dict:

@@ -52,3 +52,22 @@ def test_export_with_all_annotators_round_trips_each_label_and_names_the_consens
     shared_id = next(image["id"] for image in coco["images"] if image["file_name"] == "shared.png")
     assert sorted(objects).count((shared_id, "alice", 2)) == 4 and objects.count((shared_id, "bob/extern", 3)) == 2
     assert {a["attributes"]["origin"] for a in coco["annotations"]} == {"manual", "consensus"}
+
+
+def test_every_annotators_export_replaces_planted_links_and_never_writes_through_them(start_service, tmp_path):
+    service = start_service("selector")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    output = tmp_path / "annotators"
+    (output / "shared").mkdir(parents=True)
+    (output / "manifest.json").symlink_to(victim)
+    (output / "shared" / "v1-alice.tif").symlink_to(victim)
+    with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
+        client.create_project("links")
+        shared = client.add_sample("links", "shared", np.full(SHAPE, 500, np.uint16))
+        client.submit_label(shared, "alice", REFERENCE)
+        client.download_annotator_labels("links", output)
+    assert victim.read_text() == "keep me"
+    assert not (output / "manifest.json").is_symlink() and not (output / "shared" / "v1-alice.tif").is_symlink()
+    assert np.array_equal(tifffile.imread(output / "shared" / "v1-alice.tif"), REFERENCE)
+    assert json.loads((output / "manifest.json").read_text())["labels"][0]["annotator"] == "alice"
