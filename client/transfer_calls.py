@@ -22,6 +22,7 @@ from labelassist.io.confinement import write_replacing
 from labelassist.io.formats import LabelledImage, describe_import_error, label_format
 from labelassist.io.images import write_labels
 from labelassist.proto.v1 import selector_pb2
+from labelassist.proto.wire.classes import schema_from_proto
 
 MANIFEST = "manifest.json"
 # Versions a person made; consensus and adjudicated versions are derived from them.
@@ -83,7 +84,7 @@ class Transfer:
         """
         chosen = label_format(format)
         report = TransferReport(format)
-        schema = stored_schema(self.selector.get_project(project).classes)
+        schema = schema_from_proto(self.selector.get_project(project).classes)
 
         def samples() -> Iterator[LabelledImage]:
             for info in self.selector.iter_samples(project, labeled_only=True):
@@ -240,7 +241,7 @@ class Transfer:
                 Classes(self.selector.transport).set_class_schema(
                     project, declared.get("object", ()), declared.get("image", ()), bool(declared.get("multi_label")))
             # Classes go into a project that has a schema; a segmentation-only project takes the masks alone.
-            keep_classes = bool(stored_schema(self.selector.get_project(project).classes))
+            keep_classes = bool(schema_from_proto(self.selector.get_project(project).classes))
             response = self.selector.add_samples(project, entries())
         except BaseException:
             if create:  # a failed create leaves no project behind; its own error is the one to raise
@@ -270,14 +271,3 @@ def stored_classes(info) -> dict:
     if info.image_classes:
         classes["image"] = list(info.image_classes)
     return classes
-
-
-def stored_schema(message) -> dict:
-    """A project's ``ClassSchema`` message as the formats take it ({} without classes)."""
-    schema: dict = {}
-    for kind, items in (("object", message.object_classes), ("image", message.image_classes)):
-        if items:
-            schema[kind] = [{"name": c.name, "colour": c.colour, "key": c.key} for c in items]
-    if message.image_multi_label:
-        schema["multi_label"] = True
-    return schema

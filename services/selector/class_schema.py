@@ -135,12 +135,6 @@ def migrated(classes: Classes, migrate: Mapping[str, str]) -> Classes:
     return result
 
 
-def schema_from_proto(message) -> Schema:
-    return {"object": [{"name": c.name, "colour": c.colour, "key": c.key} for c in message.object_classes],
-            "image": [{"name": c.name, "colour": c.colour, "key": c.key} for c in message.image_classes],
-            "multi_label": message.image_multi_label}
-
-
 def schema_to_proto(schema: Schema, pb):
     def definitions(kind):
         return [pb.ClassDefinition(name=c["name"], colour=c["colour"], key=c["key"]) for c in schema.get(kind, [])]

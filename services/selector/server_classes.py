@@ -8,10 +8,10 @@ import logging
 import time
 
 from labelassist.proto.v1 import selector_pb2 as pb
+from labelassist.proto.wire.classes import schema_from_proto
 from labelassist.runtime.auth import require
 from labelassist.selector import class_records
-from labelassist.selector.class_schema import (Classes, check_change, check_label_classes, check_schema,
-                                              schema_from_proto)
+from labelassist.selector.class_schema import Classes, check_change, check_label_classes, check_schema
 from labelassist.selector.schema import PROJECT_SETTINGS, project_events
 from labelassist.selector.server_admin import actor
 from labelassist.selector.store import Project, Store
