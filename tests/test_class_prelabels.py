@@ -1,0 +1,115 @@
+"""Class pre-labels through real processes: a project's class model learns
+from the labels submitted with classes, is trained again as labels arrive,
+and pre-labels the objects of new samples; click-to-segment checks the
+class the new object gets (tests/test_click_segment.py segments with one)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from labelassist.client.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from shapes import two_kinds
+
+
+def labelled_project(client, name: str, samples: int = 3, seed: int = 0, image_classes=()) -> dict:
+    """A project with object classes big/small and ``samples`` labels that
+    carry them; its unlabelled sample "new" with its true classes."""
+    rng = np.random.default_rng(seed)
+    client.create_project(name)
+    client.set_class_schema(name, ["big", "small"], list(image_classes))
+    for index in range(samples):
+        image, mask, classes = two_kinds(rng)
+        sample_id = client.add_sample(name, f"labelled-{index}", image)
+        client.submit_label(sample_id, "ann", mask, object_classes=classes)
+    image, mask, classes = two_kinds(rng)
+    return {"sample_id": client.add_sample(name, "new", image), "image": image, "mask": mask, "classes": classes}
+
+
+def test_predicted_classes_of_a_new_sample_follow_the_labelled_objects(client):
+    new = labelled_project(client, "classes-predict")
+    guesses = client.assist.predict_classes("classes-predict", new["image"], new["mask"])
+    assert guesses.model == "classes@1" and guesses.trained_objects == 24
+    assert {i: g.predicted_class for i, g in guesses.objects.items()} == new["classes"]
+    assert all(g.confidence > 0.8 and set(g.probabilities) == {"big", "small"} for g in guesses.objects.values())
+    assert (guesses.image_probabilities, guesses.note) == ({}, "")
+
+
+def test_the_class_model_is_trained_again_only_when_labels_arrive(client):
+    new = labelled_project(client, "classes-retrain", seed=1)
+    first = client.assist.predict_classes(sample_id=new["sample_id"], mask=new["mask"])
+    assert client.assist.predict_classes(sample_id=new["sample_id"], mask=new["mask"]).model == first.model
+    client.submit_label(new["sample_id"], "ann", new["mask"], object_classes=new["classes"])
+    again = client.assist.predict_classes(sample_id=new["sample_id"])  # its label now: no mask sent
+    assert (first.model, again.model) == ("classes@1", "classes@2")
+    assert again.trained_objects == first.trained_objects + len(new["classes"])
+
+
+def test_a_prelabel_of_a_classes_project_carries_a_class_per_object(client):
+    new = labelled_project(client, "classes-prelabel", seed=2)
+    outcome = client.assist.prelabel(None, sample_id=new["sample_id"])
+    assert outcome.classes is not None and outcome.classes.model == "classes@1"
+    assert set(outcome.classes.objects) == set(np.unique(outcome.mask[outcome.mask > 0]).tolist())
+    guesses = outcome.classes.objects.values()
+    assert all(g.predicted_class in ("big", "small") and 0.5 <= g.confidence <= 1 for g in guesses)
+
+
+def test_a_prelabel_of_a_project_without_classes_carries_none(client):
+    rng = np.random.default_rng(3)
+    client.create_project("classes-none")
+    image, _, _ = two_kinds(rng)
+    sample_id = client.add_sample("classes-none", "plain", image)
+    assert client.assist.prelabel(None, sample_id=sample_id).classes is None
+
+
+def test_image_classes_are_predicted_beside_object_classes(client):
+    rng = np.random.default_rng(4)
+    client.create_project("classes-images")
+    client.set_class_schema("classes-images", ["big", "small"], ["bright", "dark"])
+    for index in range(6):
+        image, mask, classes = two_kinds(rng)
+        kind = "bright" if index % 2 else "dark"
+        sample_id = client.add_sample("classes-images", f"image-{index}", image if kind == "bright" else image // 8)
+        client.submit_label(sample_id, "ann", mask, object_classes=classes, image_classes=[kind])
+    image, mask, _ = two_kinds(rng)
+    guesses = client.assist.predict_classes("classes-images", image // 8, mask)
+    assert guesses.trained_images == 6 and guesses.image_classes == ("dark",)
+    assert guesses.image_probabilities["dark"] > 0.5
+
+
+def test_a_project_without_classes_has_no_class_model(client):
+    client.create_project("classes-absent")
+    image, mask, _ = two_kinds(np.random.default_rng(5))
+    with pytest.raises(FailedPreconditionError, match="has no class schema"):
+        client.assist.predict_classes("classes-absent", image, mask)
+
+
+def test_too_few_labelled_objects_say_what_to_label(client):
+    new = labelled_project(client, "classes-few", samples=0, seed=6)
+    with pytest.raises(FailedPreconditionError, match="no class model yet \\(object classes: .*at least 2 classes"):
+        client.assist.predict_classes("classes-few", new["image"], new["mask"])
+
+
+def test_predictions_need_a_mask_or_a_labelled_sample(client):
+    new = labelled_project(client, "classes-unlabelled", samples=1, seed=7)
+    with pytest.raises(FailedPreconditionError, match="has no label yet"):
+        client.assist.predict_classes(sample_id=new["sample_id"])
+    with pytest.raises(InvalidArgumentError, match="send 'image', 'mask' and 'project'"):
+        client.assist.predict_classes("classes-unlabelled", new["image"])
+
+
+def test_segment_refuses_a_class_the_project_does_not_have(client):
+    new = labelled_project(client, "classes-segment", samples=0, seed=8)
+    row, column = np.argwhere(new["mask"] == 1)[0]
+    with pytest.raises(NotFoundError, match="no object class 'huge' in project 'classes-segment'.*big, small"):
+        client.assist.segment(None, [(row, column, True)], sample_id=new["sample_id"], object_class="huge")
+
+
+def test_segment_with_a_class_needs_a_project_with_object_classes(client):
+    client.create_project("classes-segment-none")
+    image, mask, _ = two_kinds(np.random.default_rng(9))
+    sample_id = client.add_sample("classes-segment-none", "plain", image)
+    with pytest.raises(FailedPreconditionError, match="has no object classes"):
+        client.assist.segment(None, [(10, 10, True)], sample_id=sample_id, object_class="big")
+    with pytest.raises(InvalidArgumentError, match="'object_class' needs the 'project'"):
+        client.assist.segment(image, [(10, 10, True)], object_class="big")
