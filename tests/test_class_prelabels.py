@@ -5,8 +5,12 @@ class the new object gets (tests/test_click_segment.py segments with one)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
+import tifffile
 
 from labelassist.client.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from shapes import two_kinds
@@ -113,3 +117,46 @@ def test_segment_with_a_class_needs_a_project_with_object_classes(client):
         client.assist.segment(None, [(10, 10, True)], sample_id=sample_id, object_class="big")
     with pytest.raises(InvalidArgumentError, match="'object_class' needs the 'project'"):
         client.assist.segment(image, [(10, 10, True)], object_class="big")
+
+
+def test_a_renamed_class_is_predicted_under_its_new_name(client):
+    new = labelled_project(client, "classes-renamed", seed=10)
+    assert client.assist.predict_classes("classes-renamed", new["image"], new["mask"]).model == "classes@1"
+    client.set_class_schema("classes-renamed", ["large", "small"], migrate={"big": "large"})
+    renamed = client.assist.predict_classes("classes-renamed", new["image"], new["mask"])
+    assert renamed.model == "classes@2"
+    expected = {i: "large" if kind == "big" else kind for i, kind in new["classes"].items()}
+    assert {i: g.predicted_class for i, g in renamed.objects.items()} == expected
+
+
+def test_the_cli_prints_each_objects_class_and_confidence(cli_env, client, tmp_path):
+    new = labelled_project(client, "classes-cli-predict", seed=11)
+    tifffile.imwrite(tmp_path / "image.tif", new["image"])
+    tifffile.imwrite(tmp_path / "mask.tif", new["mask"].astype(np.uint16))
+    run = subprocess.run([sys.executable, "-m", "labelassist.cli", "predict-classes", "classes-cli-predict",
+                          "--image", str(tmp_path / "image.tif"), "--mask", str(tmp_path / "mask.tif")],
+                         env=cli_env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("classes@1: trained on 24 objects and 0 images")
+    for object_id, kind in new["classes"].items():
+        assert f"object {object_id:<6} {kind:<24} " in run.stdout
+    missing = subprocess.run([sys.executable, "-m", "labelassist.cli", "predict-classes", "classes-cli-predict",
+                              "--image", str(tmp_path / "image.tif")],
+                             env=cli_env, capture_output=True, text=True, timeout=120)
+    assert missing.returncode != 0 and "--image needs --mask" in missing.stderr
+
+
+def test_the_labelling_session_keeps_its_prelabels_class_guesses_for_the_window(client):
+    from labelassist.client.gui.wording import class_guesses_text
+    from labelassist.client.session import OPENED, LabellingSession, fetched
+
+    new = labelled_project(client, "classes-session", seed=12)
+    session = LabellingSession(client, "ann")
+    session.show(fetched(client.get_sample(new["sample_id"]), OPENED))
+    session.accept_prelabel(session.prelabel_call()())
+    guesses = session.class_guesses
+    assert guesses is not None and set(guesses.objects) == set(np.unique(session.prelabel).tolist()) - {0}
+    status, per_object = class_guesses_text(guesses)
+    assert status.startswith("classes by classes@1: ") and "least sure: object " in status
+    assert per_object.splitlines() == [f"object {i}: {g.predicted_class} {g.confidence:.0%}"
+                                       for i, g in sorted(guesses.objects.items())]
