@@ -94,6 +94,13 @@ def test_too_few_labelled_objects_say_what_to_label(client):
         client.assist.predict_classes("classes-few", new["image"], new["mask"])
 
 
+def test_a_prelabel_before_enough_labels_says_what_its_classes_wait_for(client):
+    new = labelled_project(client, "classes-few-prelabel", samples=0, seed=14)
+    classes = client.assist.prelabel(None, sample_id=new["sample_id"]).classes
+    assert (classes.model, classes.objects) == ("", {})
+    assert classes.note.startswith("object classes: a class model needs labelled objects of at least 2 classes")
+
+
 def test_predictions_need_a_mask_or_a_labelled_sample(client):
     new = labelled_project(client, "classes-unlabelled", samples=1, seed=7)
     with pytest.raises(FailedPreconditionError, match="has no label yet"):
@@ -160,3 +167,23 @@ def test_the_labelling_session_keeps_its_prelabels_class_guesses_for_the_window(
     assert status.startswith("classes by classes@1: ") and "least sure: object " in status
     assert per_object.splitlines() == [f"object {i}: {g.predicted_class} {g.confidence:.0%}"
                                        for i, g in sorted(guesses.objects.items())]
+
+
+def test_multi_label_image_classes_are_each_present_or_absent():
+    from labelassist.assist.class_models import fit_project_model, measure, predict
+
+    rng = np.random.default_rng(15)
+    schema = {"object": [{"name": "big"}, {"name": "small"}], "image": [{"name": "bright"}, {"name": "busy"}],
+              "multi_label": True}
+    samples = []
+    for index in range(8):
+        bright, busy = index % 2 == 1, index % 4 >= 2
+        image, mask, classes = two_kinds(rng, per_kind=8 if busy else 2)
+        samples.append(measure(image if bright else image // 8, mask, classes,
+                               [name for name, present in (("bright", bright), ("busy", busy)) if present]))
+    model = fit_project_model(1, samples, schema)
+    image, mask, _ = two_kinds(rng, per_kind=8)
+    prediction = predict(model, image, mask)
+    assert prediction.image_classes == ("bright", "busy")
+    assert prediction.predicted_image_classes() == ["bright", "busy"]
+    assert predict(model, image // 8, mask).predicted_image_classes() == ["busy"]

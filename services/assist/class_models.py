@@ -91,7 +91,8 @@ class ProjectClassModel:
 
     @property
     def name(self) -> str:
-        return f"{PREFIX}@{self.version}"
+        """``classes@N``; empty for a model too few labels made nothing of (never stored)."""
+        return f"{PREFIX}@{self.version}" if self.version else ""
 
 
 @dataclass
@@ -170,8 +171,9 @@ def predict(model: ProjectClassModel, image: np.ndarray, mask: np.ndarray) -> Cl
     """The model's class probabilities of each object of ``mask`` and of the image."""
     ids, features = object_features(image, mask)
     object_classes: tuple[str, ...] = ()
-    probabilities = np.zeros((len(ids), 0), np.float32)
-    if model.objects is not None:
+    if model.objects is None:
+        ids, probabilities = ids[:0], np.zeros((0, 0), np.float32)
+    else:
         object_classes = model.objects.classes_
         probabilities = model.objects.predict_proba(features) if len(ids) else np.zeros((0, len(object_classes)))
     image_classes: tuple[str, ...] = ()
@@ -226,12 +228,15 @@ class ClassModelStore:
             model = fit_project_model((newest[0] if newest else 0) + 1, samples, schema)
             if model.objects is not None or model.images:
                 self._save(folder, model, fingerprint)
+            else:
+                model.version = 0
             return model
 
     def _labelled_sample(self, selector, folder: Path, info, schema: dict) -> LabelledSample:
         # Classes are kept with the schema they were read under: a schema
         # change (a rename's migration) reads them again, not the pixels.
-        path = folder / "labels" / f"{int(info.sample_id)}-{int(info.label_version)}.npz"
+        # The image's digest too: a deleted project's sample ids may come back in a new one of its name.
+        path = folder / "labels" / f"{int(info.sample_id)}-{int(info.label_version)}-{info.image_digest[:16]}.npz"
         schema_key = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
         classes_path = path.with_suffix(f".{schema_key}.json")
         if path.exists() and classes_path.exists():
