@@ -49,6 +49,18 @@ def test_the_class_model_is_trained_again_only_when_labels_arrive(client):
     assert again.trained_objects == first.trained_objects + len(new["classes"])
 
 
+def test_class_models_are_plain_arrays_kept_private_in_assists_data_directory(client, stack):
+    new = labelled_project(client, "classes-private", seed=16)
+    client.assist.predict_classes("classes-private", new["image"], new["mask"])
+    kept = [path for path in (stack.data_dir / "classes").rglob("*")]
+    assert {oct(path.stat().st_mode & 0o077) for path in kept} | {oct(stack.data_dir.stat().st_mode & 0o077)} == \
+        {"0o0"}
+    stored = [path for path in kept if path.name.endswith("-objects.npz")]
+    assert stored
+    with np.load(stored[0], allow_pickle=False) as arrays:
+        assert {"classes", "left", "right", "feature", "threshold", "proba"} <= set(arrays.files)
+
+
 def test_a_prelabel_of_a_classes_project_carries_a_class_per_object(client):
     new = labelled_project(client, "classes-prelabel", seed=2)
     outcome = client.assist.prelabel(None, sample_id=new["sample_id"])
@@ -107,6 +119,12 @@ def test_predictions_need_a_mask_or_a_labelled_sample(client):
         client.assist.predict_classes(sample_id=new["sample_id"])
     with pytest.raises(InvalidArgumentError, match="send 'image', 'mask' and 'project'"):
         client.assist.predict_classes("classes-unlabelled", new["image"])
+
+
+def test_a_mask_that_does_not_fit_the_image_is_invalid_argument_and_named(client):
+    new = labelled_project(client, "classes-bad-mask", samples=1, seed=17)
+    with pytest.raises(InvalidArgumentError, match="'mask' shape \\(64, 64\\) does not match the image's"):
+        client.assist.predict_classes("classes-bad-mask", new["image"], new["mask"][:64, :64])
 
 
 def test_segment_refuses_a_class_the_project_does_not_have(client):
