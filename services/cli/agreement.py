@@ -17,6 +17,8 @@ def project_labels(client, project: str) -> tuple[dict[str, dict[str, object]], 
     """sample name -> {annotator -> that annotator's newest label of it},
     and sample name -> {annotator -> that label's classes} ({"objects":
     {"<id>": name}, "image": [...]})."""
+    from labelassist.client.transfer_calls import stored_classes
+
     labels: dict[str, dict[str, object]] = {}
     classes: dict[str, dict[str, dict]] = {}
     for info in client.iter_samples(project, labeled_only=True):
@@ -27,9 +29,7 @@ def project_labels(client, project: str) -> tuple[dict[str, dict[str, object]], 
         labels[info.stem] = {annotator: client.get_sample(info.sample_id, with_image=False,
                                                           label_version=version.version).arrays["label"]
                              for annotator, version in newest.items()}
-        classes[info.stem] = {annotator: {"objects": {str(k): v for k, v in version.object_classes.items()},
-                                          "image": list(version.image_classes)}
-                              for annotator, version in newest.items()}
+        classes[info.stem] = {annotator: stored_classes(version) for annotator, version in newest.items()}
     return labels, classes
 
 
