@@ -446,5 +446,5 @@ class LabelVersion:
 
 __all__ = ["AnnotatorClassAgreement", "Box", "Calibration", "ClassAgreement", "ClassDefinition", "ClassSchema",
            "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
-           "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "ClassScore", "Sample", "SampleInfo", "SampleOrigin", "Severity",
-           "SuspectedError"]
+           "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "ClassScore", "Sample", "SampleInfo", "SampleOrigin",
+           "Severity", "SuspectedError"]

@@ -102,7 +102,8 @@ def test_a_cvat_export_with_all_annotators_names_each_shapes_annotator_and_class
     shapes = [({a.get("name"): a.text for a in mask.iter("attribute")}, mask.get("label")) for mask in image]
     by_annotator = {}
     for attributes, label in shapes:
-        by_annotator.setdefault((attributes["annotator"], attributes["version"], attributes["origin"]), []).append(label)
+        key = (attributes["annotator"], attributes["version"], attributes["origin"])
+        by_annotator.setdefault(key, []).append(label)
     assert by_annotator[("alice", "1", "manual")] == ["mitotic", "interphase", "object", "object"]
     assert by_annotator[("bob/extern", "2", "manual")] == ["mitotic", "mitotic"]
     assert sorted(by_annotator[("consensus", "3", "consensus")])[:2] == ["interphase", "mitotic"]

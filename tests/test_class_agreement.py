@@ -170,8 +170,8 @@ def test_the_agreement_command_reports_class_kappa_alpha_and_per_class_scores(cl
     report = json.loads(path.read_text())["classes"]
     assert report["objects"]["observed"] == pytest.approx(20 / 24)
     assert report["pairs"]["ana & ben"]["kappa"] == 1.0
-    # per object: (m, m, i) twice, then (i, i, i) x4 and (m, m, m) x2 as units of three
-    units = [["mitotic", "mitotic", "interphase"]] * 2 + [["interphase"] * 3] * 4 + [["mitotic"] * 3] * 2
-    assert report["objects"]["alpha"] == pytest.approx(krippendorff_alpha(units))
+    # units (m, m, i) x2, (i, i, i) x4, (m, m, m) x2: coincidences mm 2 + 6, ii 12, mi = im 2;
+    # n 24, n_m 10, n_i 14: D_o = 4/24, D_e = (24² - 10² - 14²) / (24 * 23)
+    assert report["objects"]["alpha"] == pytest.approx(1 - (4 / 24) / (280 / 552))
     assert report["objects"]["classes"]["interphase"]["detection_f1"] == 1.0
     assert report["images"]["compared"] == 6

@@ -221,7 +221,8 @@ def class_agreement(counts: ClassCounts, units: Iterable[Sequence[str | None]] |
                                  float(counts.found[name] / drawn) if drawn else None))
     return ClassAgreement(compared, float(np.trace(table) / compared) if compared else None, cohen_kappa(table),
                           alpha, tuple(scores),
-                          tuple((first, second, int(count)) for (first, second), count in sorted(counts.confusion.items())))
+                          tuple((first, second, int(count))
+                                for (first, second), count in sorted(counts.confusion.items())))
 
 
 def pair_class_agreement(a: np.ndarray, classes_a: Mapping, b: np.ndarray, classes_b: Mapping) -> ClassAgreement:

@@ -439,5 +439,5 @@ def project_consensus(samples: Sequence[Mapping[str, np.ndarray]]) -> ProjectCon
     return ProjectConsensus(voters, matched, merged)
 
 
-__all__ = ["MatchedObjects", "ProjectConsensus", "Voter", "consensus_classes", "consensus_label", "estimate_voters", "match_objects",
-           "merge", "project_consensus"]
+__all__ = ["MatchedObjects", "ProjectConsensus", "Voter", "consensus_classes", "consensus_label", "estimate_voters",
+           "match_objects", "merge", "project_consensus"]

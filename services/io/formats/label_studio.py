@@ -217,7 +217,8 @@ def _task_entry(task: dict, folder: Path, images: Path | None) -> dict:
         try:
             entry.update(entry_classes(*result_classes(results), entry["label"]))
         except ITEM_ERRORS as error:
-            return {"stem": entry["stem"], "error": f"task {task.get('id')}: its labels: {describe_import_error(error)}"}
+            return {"stem": entry["stem"],
+                    "error": f"task {task.get('id')}: its labels: {describe_import_error(error)}"}
     return entry
 
 
