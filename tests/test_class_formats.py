@@ -39,6 +39,8 @@ def test_classes_round_trip_into_a_new_project(fmt, selector, tmp_path):
     client, label = selector
     report = client.download_labels("source", tmp_path / fmt, format=fmt)
     assert report.samples == 1
+    assert (tmp_path / fmt / "classes.csv").read_text().splitlines() == [
+        "sample,object_id,class", "cells,1,mitotic", "cells,2,interphase", "cells,,in-focus", "cells,,usable"]
     imported = client.import_labels("copy", tmp_path / fmt, format=fmt, create=True)
     assert (imported.added, imported.failed) == (1, [])
     assert client.class_schema("copy") == client.class_schema("source")

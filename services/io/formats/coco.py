@@ -240,7 +240,7 @@ def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None
 
     dataset = to_coco(named_labels(), schema)
     write_replacing(folder / "annotations.json", lambda path: path.write_text(json.dumps(dataset)))
-    tables = [class_table.write(classified, folder / "classes.csv")] if schema else []
+    tables = class_table.write_beside(classified, folder, schema)
     return [folder / "annotations.json", *tables, *describe_export(folder, "COCO", HOW_TO_OPEN, exported)]
 
 

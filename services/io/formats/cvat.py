@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from labelassist.io.formats import class_table
 from labelassist.io.formats import (IMAGES, UNCLASSIFIED, LabelFormat, LabelledImage, describe_export, entry_classes,
                                     export_image, imported_entry, manifest_schema, named_schema, object_masks, read_xml,
                                     writable_folder, write_replacing)
@@ -127,18 +128,20 @@ def write_annotations(root, path: Path) -> Path:
 def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None = None) -> list[Path]:
     """``folder/annotations.xml``, the images in ``folder/images`` (named by
     file name, as CVAT writes them) and the export's README and manifest;
-    with a class ``schema``, each object's class as its label."""
+    with a class ``schema``, each object's class as its label and
+    ``classes.csv`` (:mod:`class_table`)."""
     folder = writable_folder(folder)
     root, images = annotations_root(schema), {}
-    exported = []
+    exported, classified = [], []
     for sample in samples:
         exported.append(export_image(folder, sample.stem, sample.image))
+        classified.append((sample.stem, sample.classes or {}))
         # CVAT names an image by its file name; the files lie in images/ beside annotations.xml.
         add_image(root, images, exported[-1].shown.removeprefix(f"{IMAGES}/"), np.asarray(sample.label),
                   sample.classes)
     ElementTree.SubElement(root.find("meta/task"), "size").text = str(len(exported))
     write_annotations(root, folder / "annotations.xml")
-    return [folder / "annotations.xml",
+    return [folder / "annotations.xml", *class_table.write_beside(classified, folder, schema),
             *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported, dict(schema or {}))]
 
 

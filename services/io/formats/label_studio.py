@@ -33,6 +33,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from PIL import Image, ImageDraw
 
+from labelassist.io.formats import class_table
 from labelassist.io.formats import (ITEM_ERRORS, UNCLASSIFIED, LabelFormat, LabelledImage, describe_export,
                                     describe_import_error, entry_classes, export_image, imported_entry,
                                     manifest_schema, named_schema, needs, object_masks, read_json, writable_folder,
@@ -170,17 +171,19 @@ def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None
     """``folder/tasks.json`` (one task per sample, its label as the
     annotation, its image a local-files URL Label Studio serves), the images
     in ``folder/images``, ``label_config.xml`` (with a class ``schema``,
-    its classes) and the export's README and manifest."""
+    its classes), ``classes.csv`` with a schema and the export's README and
+    manifest."""
     folder = writable_folder(folder)
-    tasks, exported = [], []
+    tasks, exported, classified = [], [], []
     for number, sample in enumerate(samples, 1):
         exported.append(export_image(folder, sample.stem, sample.image))
+        classified.append((sample.stem, sample.classes or {}))
         tasks.append({"id": number, "data": {"image": local_file_url(exported[-1].shown)},
                       "annotations": [{"result": to_results(np.asarray(sample.label), sample.classes)}]})
     config = label_config(schema)
     write_replacing(folder / "tasks.json", lambda path: path.write_text(json.dumps(tasks)))
     write_replacing(folder / "label_config.xml", lambda path: path.write_text(config))
-    return [folder / "tasks.json", folder / "label_config.xml",
+    return [folder / "tasks.json", folder / "label_config.xml", *class_table.write_beside(classified, folder, schema),
             *describe_export(folder, "Label Studio JSON", HOW_TO_OPEN, exported, dict(schema or {}))]
 
 

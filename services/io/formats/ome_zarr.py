@@ -23,6 +23,7 @@ import numpy as np
 
 from labelassist.io.axes import MAX_CHANNELS
 from labelassist.io.confinement import OutsideRootsError, confine
+from labelassist.io.formats import class_table
 from labelassist.io.formats import (ITEM_ERRORS, LabelFormat, LabelledImage, check_import_size, describe_import_error,
                                    entry_classes, needs, writable_folder, write_replacing)
 from labelassist.io.images import ZARR_SUFFIXES
@@ -66,11 +67,16 @@ def write(samples: Iterable[LabelledImage], folder: Path, ngff: str = "0.4", sch
           ) -> list[Path]:
     """``folder/<stem>.ome.zarr`` for each sample, image and label, in NGFF
     ``ngff`` (0.4 or 0.5), with the source's pixel size and channel names;
-    each object's class as its label value's properties."""
+    each object's class as its label value's properties (and, with a
+    ``schema``, ``classes.csv``: :mod:`class_table`)."""
     fmt = ngff_format(ngff)
     folder = writable_folder(folder)
-    return [write_replacing(folder / f"{sample.stem}.ome.zarr",
-                            lambda path, one=sample: write_store(one, path, fmt, schema)) for sample in samples]
+    written, classified = [], []
+    for sample in samples:
+        written.append(write_replacing(folder / f"{sample.stem}.ome.zarr",
+                                       lambda path, one=sample: write_store(one, path, fmt, schema)))
+        classified.append((sample.stem, sample.classes or {}))
+    return written + class_table.write_beside(classified, folder, schema)
 
 
 def label_metadata(label: np.ndarray, classes: Mapping | None, schema: Mapping | None = None,
