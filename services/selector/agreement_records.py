@@ -262,6 +262,8 @@ def _without(found: ProjectConsensus, index: int, sample: SampleLabels, name: st
     classes, voted by those annotators."""
     reference = found.without(index, name)
     others = sorted(n for n in sample.masks if n != name)
+    if not any(sample.own[n].classes for n in others):
+        return reference, {}
     classes = consensus_classes(reference, [sample.masks[n] for n in others], [sample.own[n].classes for n in others],
                                 [found.voters[n].weight for n in others])
     return reference, classes
