@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from labelassist.imaging.agreement import matched_pairs
+from labelassist.imaging.agreement import iou_table, object_index, pairs_of
 from labelassist.imaging.measures import instance_labels
 
 UNCLASSIFIED = ""  # an object drawn without a class: a class left out disagrees with any class given
@@ -111,17 +111,20 @@ def class_counts(a: np.ndarray, classes_a: Mapping, b: np.ndarray, classes_b: Ma
     ClassCounts
     """
     a, b = instance_labels(np.asarray(a)), instance_labels(np.asarray(b))
+    if a.shape != b.shape:
+        raise ValueError(f"labels of one image must have one shape, got {a.shape} and {b.shape}")
     of_a, of_b = object_classes(classes_a), object_classes(classes_b)
-    pairs = matched_pairs(a, b)
+    index_a, index_b = object_index(a), object_index(b)
+    pairs = pairs_of(*iou_table(index_a, index_b))
     counts = ClassCounts()
     for id_a, id_b, _ in pairs:
         counts.confusion[(of_a.get(id_a, UNCLASSIFIED), of_b.get(id_b, UNCLASSIFIED))] += 1
     matched_a, matched_b = {p[0] for p in pairs}, {p[1] for p in pairs}
-    for label, of, matched in ((a, of_a, matched_a), (b, of_b, matched_b)):
-        for object_id in np.unique(label[label > 0]):
-            name = of.get(int(object_id), UNCLASSIFIED)
+    for ids, of, matched in ((index_a[0], of_a, matched_a), (index_b[0], of_b, matched_b)):
+        for object_id in ids.tolist():
+            name = of.get(object_id, UNCLASSIFIED)
             counts.drawn[name] += 1
-            counts.found[name] += int(object_id) in matched
+            counts.found[name] += object_id in matched
     return counts
 
 
