@@ -170,6 +170,9 @@ def test_the_agreement_command_reports_class_kappa_alpha_and_per_class_scores(cl
     report = json.loads(path.read_text())["classes"]
     assert report["objects"]["observed"] == pytest.approx(20 / 24)
     assert report["pairs"]["ana & ben"]["kappa"] == 1.0
+    # cleo against ana and ben: (i, m) x4, (i, i) x8, (m, m) x4 of 16; rows cleo (i 12, m 4), columns (i 8, m 8)
+    assert report["annotators"]["cleo"]["kappa"] == pytest.approx((12 / 16 - (12 * 8 + 4 * 8) / 256) / (1 - 0.5))
+    assert "cleo: kappa 0.500 over 16 matched objects" in run.stdout
     # units (m, m, i) x2, (i, i, i) x4, (m, m, m) x2: coincidences mm 2 + 6, ii 12, mi = im 2;
     # n 24, n_m 10, n_i 14: D_o = 4/24, D_e = (24² - 10² - 14²) / (24 * 23)
     assert report["objects"]["alpha"] == pytest.approx(1 - (4 / 24) / (280 / 552))

@@ -69,8 +69,9 @@ def class_report(labels: dict[str, dict[str, np.ndarray]], classes: dict[str, di
     alpha over every annotator of each object), "images" (image classes,
     :func:`~labelassist.imaging.class_agreement.image_class_agreement`) and
     "pairs" (each pair of annotators' object classes over the samples both
-    labelled, with Cohen's kappa)."""
-    pooled, by_pair, units, images = ClassCounts(), {}, [], []
+    labelled, with Cohen's kappa) and "annotators" (each one's against
+    everyone they share samples with, they the first rater)."""
+    pooled, by_pair, by_annotator_counts, units, images = ClassCounts(), {}, {}, [], []
     for sample, by_annotator in labels.items():
         names = sorted(by_annotator)
         given = classes.get(sample, {})
@@ -81,11 +82,15 @@ def class_report(labels: dict[str, dict[str, np.ndarray]], classes: dict[str, di
                                   given.get(second, {}))
             pooled += counts
             by_pair[f"{first} & {second}"] = by_pair.get(f"{first} & {second}", ClassCounts()) + counts
+            by_annotator_counts[first] = by_annotator_counts.get(first, ClassCounts()) + counts
+            by_annotator_counts[second] = by_annotator_counts.get(second, ClassCounts()) + counts.swapped()
         units += object_class_units([by_annotator[n] for n in names], [given.get(n, {}) for n in names])
         if any(given.get(n, {}).get("image") for n in names):
             images.append([given.get(n, {}).get("image", []) for n in names])
     return {"objects": class_agreement(pooled, units).as_dict(), "images": image_class_agreement(images).as_dict(),
-            "pairs": {pair: class_agreement(counts).as_dict() for pair, counts in by_pair.items()}}
+            "pairs": {pair: class_agreement(counts).as_dict() for pair, counts in by_pair.items()},
+            "annotators": {name: class_agreement(counts).as_dict()
+                           for name, counts in sorted(by_annotator_counts.items())}}
 
 
 def _mean(values) -> float | None:
@@ -134,9 +139,9 @@ def class_table(classes: dict) -> list[str]:
                   f"{'class':<20} {'objects':>7}  {'agreement F1':>12}  {'detection F1':>12}"]
         lines += [f"{name:<20} {score['objects']:>7}  {_number(score['agreement_f1']):>12}  "
                   f"{_number(score['detection_f1']):>12}" for name, score in found["classes"].items()]
-    for pair, found in classes["pairs"].items():
+    for who, found in [*classes["pairs"].items(), *classes["annotators"].items()]:
         if found["compared"]:
-            lines.append(f"{pair}: kappa {_number(found['kappa'])} over {found['compared']} matched objects")
+            lines.append(f"{who}: kappa {_number(found['kappa'])} over {found['compared']} matched objects")
     return lines
 
 

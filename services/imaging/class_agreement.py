@@ -85,6 +85,10 @@ class ClassCounts:
     def __add__(self, other: ClassCounts) -> ClassCounts:
         return ClassCounts(self.confusion + other.confusion, self.drawn + other.drawn, self.found + other.found)
 
+    def swapped(self) -> ClassCounts:
+        """The same counts with the two annotators' places exchanged."""
+        return ClassCounts(Counter({(b, a): n for (a, b), n in self.confusion.items()}), self.drawn, self.found)
+
 
 def object_classes(classes: Mapping | None) -> dict[int, str]:
     """Object id -> class of a label's classes, as the selector stores them
