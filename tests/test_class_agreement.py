@@ -93,7 +93,8 @@ def test_image_classes_agree_per_class_and_as_sets():
                                    [["blurred"], ["blurred"]], [["in-focus"], None]])
     assert (found.compared, found.observed) == (3, pytest.approx(2 / 3))
     scores = {c.name: c for c in found.classes}
-    assert scores["in-focus"].agreement_f1 == pytest.approx(2 / 3)  # present 3 times, twice together
+    assert scores["in-focus"].agreement_f1 == pytest.approx(2 / 3)  # present 3 times in pairs, twice together
+    assert scores["in-focus"].objects == 4  # the lone label of the fourth image counts, though not compared
     assert scores["blurred"].detection_f1 is None
 
 

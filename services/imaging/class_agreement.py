@@ -274,13 +274,15 @@ def image_class_agreement(samples: Iterable[Sequence[Iterable[str] | None]]) -> 
     Returns
     -------
     ClassAgreement
-        With ``detection_f1`` None (images are always there to classify).
+        Each class's ``objects`` the labels (annotator and image) that give
+        it; ``detection_f1`` None (images are always there to classify).
     """
-    units, confusion, present, both = [], Counter(), Counter(), Counter()
+    units, confusion, present, both, given_to = [], Counter(), Counter(), Counter(), Counter()
     for sample in samples:
         given = [None if s is None else sorted(set(s)) for s in sample]
         units.append([None if g is None else image_value(g) for g in given])
         known = [g for g in given if g is not None]
+        given_to.update(name for g in known for name in g)
         for i in range(len(known)):
             for j in range(i + 1, len(known)):
                 confusion[(image_value(known[i]), image_value(known[j]))] += 1
@@ -288,8 +290,8 @@ def image_class_agreement(samples: Iterable[Sequence[Iterable[str] | None]]) -> 
                     present[name] += (name in known[i]) + (name in known[j])
                     both[name] += 2 * (name in known[i] and name in known[j])
     pooled = class_agreement(ClassCounts(confusion), units)
-    scores = tuple(ClassScore(name, int(present[name]), float(both[name] / present[name]))
-                   for name in sorted(present))
+    scores = tuple(ClassScore(name, int(given_to[name]), float(both[name] / present[name]) if present[name] else None)
+                   for name in sorted(given_to))
     return ClassAgreement(pooled.compared, pooled.observed, pooled.kappa, pooled.alpha, scores, pooled.confusion)
 
 
