@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from labelassist.client.results import AnnotatorClassAgreement, ClassAgreement
 from labelassist.client.transport import Facade
 from labelassist.proto.v1 import selector_pb2
 
@@ -127,6 +128,28 @@ class Agreement(Facade):
         """
         return list(self.transport.unary(self.stub.AnnotatorQuality, selector_pb2.AnnotatorQualityRequest(
             project=project, annotator=annotator, tolerance=tolerance)).annotators)
+
+    def class_agreement(self, project: str, annotator: str = "") -> list[AnnotatorClassAgreement]:
+        """Each annotator's object and image classes against the reference
+        (the consensus of the others, or an adjudicated choice): Cohen's
+        kappa, Krippendorff's alpha, per-class agreement and detection F1,
+        and the confusion. A project's admins see everyone; anyone else only
+        themselves.
+
+        Parameters
+        ----------
+        project : str
+            The project.
+        annotator : str
+            One annotator; empty for all the caller may see.
+
+        Returns
+        -------
+        list of AnnotatorClassAgreement
+        """
+        return [AnnotatorClassAgreement(q.annotator, ClassAgreement.from_proto(q.classes),
+                                        ClassAgreement.from_proto(q.image_classes))
+                for q in self.annotator_quality(project, annotator)]
 
     def agreement_over_time(self, project: str, window: str = "week", labels_per_window: int = 0,
                             annotator: str = "", tolerance: float = 0.0) -> selector_pb2.AgreementOverTimeResponse:

@@ -405,6 +405,53 @@ class ClassSchema:
         return [c.name for c in (self.object_classes if kind == "object" else self.image_classes)]
 
 
+def _optional(message, name: str) -> float | None:
+    return getattr(message, name) if message.HasField(name) else None
+
+
+@dataclass(frozen=True)
+class ClassScore:
+    """One class's agreement: ``objects`` either side put in it,
+    ``agreement_f1`` (of those both drew, how often both put them in it)
+    and ``detection_f1`` (the share the other side drew too); None where
+    nothing counts."""
+    name: str
+    objects: int
+    agreement_f1: float | None
+    detection_f1: float | None
+
+
+@dataclass(frozen=True)
+class ClassAgreement:
+    """Agreement on classes of matched objects (or images): how many were
+    ``compared``, the ``observed`` share given one class, Cohen's ``kappa``
+    and Krippendorff's ``alpha`` (None where undefined), each class's
+    scores and the ``confusion`` as (first's class, second's class, count)."""
+    compared: int = 0
+    observed: float | None = None
+    kappa: float | None = None
+    alpha: float | None = None
+    classes: tuple[ClassScore, ...] = ()
+    confusion: tuple[tuple[str, str, int], ...] = ()
+
+    @classmethod
+    def from_proto(cls, message: selector_pb2.ClassAgreement) -> ClassAgreement:
+        return cls(int(message.compared), _optional(message, "observed"), _optional(message, "kappa"),
+                   _optional(message, "alpha"),
+                   tuple(ClassScore(c.name, int(c.objects), _optional(c, "agreement_f1"), _optional(c, "detection_f1"))
+                         for c in message.classes),
+                   tuple((c.first, c.second, int(c.count)) for c in message.confusion))
+
+
+@dataclass(frozen=True)
+class AnnotatorClassAgreement:
+    """An annotator's classes against the reference (the consensus of the
+    others, or an adjudicated choice): ``objects`` and ``images``."""
+    annotator: str
+    objects: ClassAgreement
+    images: ClassAgreement
+
+
 @dataclass(frozen=True)
 class LabelSource:
     """A version a consensus or adjudicated version was made from, with its annotator's weight."""
@@ -437,6 +484,7 @@ class LabelVersion:
                    {int(k): v for k, v in sorted(message.classes.objects.items())}, tuple(message.classes.image))
 
 
-__all__ = ["Box", "Calibration", "ClassDefinition", "ClassSchema", "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
-           "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "Sample", "SampleInfo", "SampleOrigin", "Severity",
-           "SuspectedError"]
+__all__ = ["AnnotatorClassAgreement", "Box", "Calibration", "ClassAgreement", "ClassDefinition", "ClassSchema",
+           "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
+           "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "ClassScore", "Sample", "SampleInfo", "SampleOrigin",
+           "Severity", "SuspectedError"]

@@ -182,6 +182,7 @@ class LabelAssistClient:
     adjudication_queue = shortcut("agreement", Agreement.adjudication_queue)
     adjudicate = shortcut("agreement", Agreement.adjudicate)
     annotator_quality = shortcut("agreement", Agreement.annotator_quality)
+    class_agreement = shortcut("agreement", Agreement.class_agreement)
     agreement_over_time = shortcut("agreement", Agreement.agreement_over_time)
     import_labels = shortcut("transfer", Transfer.import_labels)
     set_class_schema = shortcut("classes", Classes.set_class_schema)

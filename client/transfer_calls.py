@@ -25,6 +25,8 @@ from labelassist.proto.v1 import selector_pb2
 from labelassist.proto.wire.classes import schema_from_proto
 
 MANIFEST = "manifest.json"
+# What every label of an export with all annotators names on each of its objects.
+ATTRIBUTES = ("annotator", "version", "origin")
 # Versions a person made; consensus and adjudicated versions are derived from them.
 DERIVED_ORIGINS = (selector_pb2.LABEL_ORIGIN_CONSENSUS, selector_pb2.LABEL_ORIGIN_ADJUDICATED)
 
@@ -101,16 +103,17 @@ class Transfer:
 
     def download_annotator_labels(self, project: str, output: str | Path,
                                   progress: Callable[[int], None] = lambda n: None,
-                                  coco: str | Path | None = None) -> TransferReport:
+                                  coco: str | Path | None = None, cvat: str | Path | None = None,
+                                  ome_zarr: str | Path | None = None, ngff: str = "0.4") -> TransferReport:
         """Write every annotator's label of each labelled sample, not only
         the newest: what a lab keeps to show how a label came about.
 
         Each sample gets a folder ``output/<stem>/`` with each annotator's
         newest own label (``v<version>-<annotator>.tif``) and the newest
         consensus and adjudicated versions when there are any. ``manifest.json``
-        names for each file its sample, annotator, version, origin, time and
-        the versions a derived label was made from. A caller who may not read
-        others' labels gets only their own (the selector decides).
+        names for each file its sample, annotator, version, origin, time,
+        classes and the versions a derived label was made from. A caller who
+        may not read others' labels gets only their own (the selector decides).
 
         Parameters
         ----------
@@ -125,6 +128,18 @@ class Transfer:
             object with ``attributes`` annotator, version and origin, and
             each image's ``file_name`` ``<stem>.png`` as in a COCO export's
             ``images/`` (needs pycocotools).
+        cvat : path, optional
+            Also write them to this CVAT for images 1.1 file: each image
+            ``<stem>.png`` with every label's masks (their classes as their
+            labels) and tags, each shape with the attributes annotator,
+            version and origin.
+        ome_zarr : path, optional
+            Also write ``<stem>.ome.zarr`` per sample into this folder: the
+            image, the newest of these labels as ``labels/objects`` and each
+            one as ``labels/v<version>-<annotator>``, its NGFF properties
+            naming each object's annotator, version, origin and class.
+        ngff : {"0.4", "0.5"}
+            With ``ome_zarr``: the NGFF version.
 
         Returns
         -------
@@ -134,9 +149,16 @@ class Transfer:
         folder = Path(output)
         folder.mkdir(parents=True, exist_ok=True)
         report, manifest, attributed = TransferReport("annotators"), [], []
+        schema = schema_from_proto(self.selector.get_project(project).classes) if cvat or ome_zarr else {}
+        cvat_root = cvat_images = None
+        if cvat is not None:
+            from labelassist.io.formats import cvat as cvat_format
+
+            cvat_root, cvat_images = cvat_format.annotations_root(schema, ATTRIBUTES), {}
         for info in self.selector.iter_samples(project, labeled_only=True):
             history = self.selector.label_history(info.sample_id)
             chosen = {(v.annotator, False) if v.origin not in DERIVED_ORIGINS else ("", v.origin): v for v in history}
+            written = []
             for version in sorted(chosen.values(), key=lambda v: v.version):
                 try:
                     mask = self.selector.get_sample(info.sample_id, with_image=False,
@@ -145,18 +167,26 @@ class Transfer:
                     continue
                 origin = selector_pb2.LabelOrigin.Name(version.origin).removeprefix("LABEL_ORIGIN_").lower()
                 who = version.annotator if version.origin not in DERIVED_ORIGINS else origin
-                path = folder / info.stem / f"v{version.version}-{_file_safe(who)}.tif"
+                name = f"v{version.version}-{_file_safe(who)}"
+                path = folder / info.stem / f"{name}.tif"
                 path.parent.mkdir(exist_ok=True)
                 write_replacing(path, lambda fresh: write_labels(fresh, mask))
                 report.files.append(path)
+                attributes = {"annotator": who, "version": version.version, "origin": origin}
+                written.append((name, mask, stored_classes(version), attributes))
                 if coco is not None:
-                    attributed.append((f"{info.stem}.png", mask, {"annotator": who, "version": version.version,
-                                                                   "origin": origin}))
+                    attributed.append((f"{info.stem}.png", mask, attributes))
+                if cvat_root is not None:
+                    cvat_format.add_image(cvat_root, cvat_images, f"{info.stem}.png", mask, stored_classes(version),
+                                          attributes)
                 manifest.append({"sample": info.stem, "sample_id": info.sample_id, "file": str(path.relative_to(
                     folder)), "annotator": version.annotator, "version": version.version, "origin": origin,
                     "created_at": version.created_at, "newest": version.version == history[-1].version,
+                    "classes": stored_classes(version),
                     "sources": [{"version": s.version, "annotator": s.annotator, "weight": s.weight}
                                 for s in version.sources]})
+            if ome_zarr is not None and written:
+                report.files.append(self._annotators_store(info, written, Path(ome_zarr), schema, ngff))
             report.samples += 1
             progress(report.samples)
         if coco is not None:
@@ -165,10 +195,25 @@ class Transfer:
             text = json.dumps(to_coco_with_attributes(attributed))
             write_replacing(coco, lambda fresh: fresh.write_text(text))
             report.files.append(Path(coco))
+        if cvat_root is not None:
+            report.files.append(cvat_format.write_annotations(cvat_root, Path(cvat)))
         text = json.dumps({"project": project, "labels": manifest}, indent=2)
         write_replacing(folder / MANIFEST, lambda fresh: fresh.write_text(text))
         report.files.append(folder / MANIFEST)
         return report
+
+    def _annotators_store(self, info, written: list, folder: Path, schema: dict, ngff: str) -> Path:
+        """``folder/<stem>.ome.zarr``: the sample's image, the newest of the
+        ``written`` labels as its label image, and each of them as its own."""
+        from labelassist.io.formats import LabelledImage, ome_zarr, writable_folder
+
+        _, newest, classes, attributes = written[-1]
+        # Fetched with a label this caller may read: another annotator's newest would be refused.
+        image = self.selector.get_sample(info.sample_id, label_version=attributes["version"]).require("image")
+        sample = LabelledImage(info.stem, image, newest, info.origin if info.origin.file else None, classes)
+        fmt = ome_zarr.ngff_format(ngff)
+        return write_replacing(writable_folder(folder) / f"{info.stem}.ome.zarr",
+                               lambda path: ome_zarr.write_store(sample, path, fmt, schema, written))
 
     def import_labels(self, project: str, source: str | Path, format: str = "coco", images: str | Path | None = None,
                       create: bool = False, progress: Callable[[int], None] = lambda n: None) -> TransferReport:
@@ -264,7 +309,8 @@ def _file_safe(name: str) -> str:
 
 
 def stored_classes(info) -> dict:
-    """The classes of the label a sample was fetched with, as the formats take them."""
+    """The classes of the label a sample was fetched with (or of a
+    ``LabelVersion``), as the formats and the agreement measures take them."""
     classes: dict = {}
     if info.object_classes:
         classes["objects"] = {str(k): v for k, v in info.object_classes.items()}

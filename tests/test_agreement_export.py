@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import tifffile
@@ -71,3 +72,100 @@ def test_every_annotators_export_replaces_planted_links_and_never_writes_through
     assert not (output / "manifest.json").is_symlink() and not (output / "shared" / "v1-alice.tif").is_symlink()
     assert np.array_equal(tifffile.imread(output / "shared" / "v1-alice.tif"), REFERENCE)
     assert json.loads((output / "manifest.json").read_text())["labels"][0]["annotator"] == "alice"
+
+
+def _classified_project(client: LabelAssistClient, name: str) -> None:
+    """A shared sample two annotators labelled with classes, and its consensus."""
+    client.create_project(name)
+    client.set_class_schema(name, ["mitotic", "interphase"])
+    shared = client.add_sample(name, "shared", np.full(SHAPE, 500, np.uint16))
+    client.submit_label(shared, "alice", REFERENCE, object_classes={1: "mitotic", 2: "interphase"})
+    client.submit_label(shared, "bob/extern", MISSES_TWO, object_classes={1: "mitotic", 2: "mitotic"})
+    client.build_consensus(name)
+
+
+def test_a_cvat_export_with_all_annotators_names_each_shapes_annotator_and_class(start_service, tmp_path):
+    service = start_service("selector")
+    with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
+        _classified_project(client, "cvat-many")
+    output = tmp_path / "export"
+    done = subprocess.run([sys.executable, "-m", "labelassist.cli", "project", "export", "cvat-many", "-o",
+                           str(output), "--format", "cvat", "--all-annotators"], capture_output=True, text=True,
+                          env=address_env(ServiceAddresses(selector=service.address)), timeout=120)
+    assert done.returncode == 0, done.stderr
+    root = ElementTree.parse(output / "annotations-all-annotators.xml").getroot()
+    declared = {label.findtext("name"): [a.findtext("name") for a in label.iter("attribute")]
+                for label in root.iter("label")}
+    assert declared == {name: ["annotator", "version", "origin"] for name in ("mitotic", "interphase", "object")}
+    (image,) = root.iter("image")
+    assert image.get("name") == "shared.png" and (output / "images" / "shared.png").exists()
+    shapes = [({a.get("name"): a.text for a in mask.iter("attribute")}, mask.get("label")) for mask in image]
+    by_annotator = {}
+    for attributes, label in shapes:
+        key = (attributes["annotator"], attributes["version"], attributes["origin"])
+        by_annotator.setdefault(key, []).append(label)
+    assert by_annotator[("alice", "1", "manual")] == ["mitotic", "interphase", "object", "object"]
+    assert by_annotator[("bob/extern", "2", "manual")] == ["mitotic", "mitotic"]
+    assert sorted(by_annotator[("consensus", "3", "consensus")])[:2] == ["interphase", "mitotic"]
+    labels = {key: label for key, label in _cvat_labels(output / "annotations-all-annotators.xml").items()}
+    assert np.array_equal(labels["alice"], REFERENCE) and np.array_equal(labels["bob/extern"], MISSES_TWO)
+
+
+def _cvat_labels(path) -> dict:
+    """Each annotator's label image rebuilt from a CVAT file's masks."""
+    from labelassist.io.formats.cvat import rle_mask
+
+    found = {}
+    for mask in ElementTree.parse(path).getroot().iter("mask"):
+        who = next(a.text for a in mask.iter("attribute") if a.get("name") == "annotator")
+        label = found.setdefault(who, np.zeros(SHAPE, np.int32))
+        box = tuple(int(mask.get(k)) for k in ("left", "top", "width", "height"))
+        label[rle_mask([int(v) for v in mask.get("rle").split(",")], box, SHAPE)] = label.max() + 1
+    return found
+
+
+def test_an_ome_zarr_export_with_all_annotators_holds_a_label_image_per_annotator(start_service, tmp_path):
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Label, Reader
+
+    service = start_service("selector")
+    with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
+        _classified_project(client, "zarr-many")
+        output = tmp_path / "export"
+        client.download_labels("zarr-many", output, format="ome-zarr")
+        report = client.download_annotator_labels("zarr-many", output / "annotators",
+                                                  ome_zarr=output / "annotators-ome-zarr")
+        assert output / "annotators-ome-zarr" / "shared.ome.zarr" in report.files
+        imported = client.import_labels("zarr-copy", output / "annotators-ome-zarr", format="ome-zarr", create=True)
+        assert (imported.added, imported.failed) == (1, [])
+        copy = next(iter(client.iter_samples("zarr-copy")))
+        newest = client.label_history(copy.sample_id)[-1]
+        assert newest.object_classes == client.label_history(next(iter(client.iter_samples("zarr-many"))).sample_id
+                                                             )[-1].object_classes
+    nodes = list(Reader(parse_url(str(output / "annotators-ome-zarr" / "shared.ome.zarr")))())
+    labels = {node.metadata["name"]: node for node in nodes if any(isinstance(s, Label) for s in node.specs)}
+    assert sorted(labels) == ["objects", "v1-alice", "v2-bob_extern", "v3-consensus"]
+    assert np.array_equal(np.asarray(labels["v1-alice"].data[0]), REFERENCE)
+    assert np.array_equal(np.asarray(labels["v2-bob_extern"].data[0]), MISSES_TWO)
+    properties = labels["v2-bob_extern"].metadata["properties"]
+    assert properties == {1: {"class": "mitotic", "annotator": "bob/extern", "version": 2, "origin": "manual"},
+                          2: {"class": "mitotic", "annotator": "bob/extern", "version": 2, "origin": "manual"}}
+    assert labels["v1-alice"].metadata["properties"][3] == {"annotator": "alice", "version": 1, "origin": "manual"}
+
+
+def test_an_all_annotators_ome_zarr_and_cvat_export_replace_planted_links(start_service, tmp_path):
+    service = start_service("selector")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    stores = tmp_path / "stores"
+    stores.mkdir()
+    (stores / "shared.ome.zarr").symlink_to(victim)
+    (tmp_path / "all.xml").symlink_to(victim)
+    with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
+        _classified_project(client, "links-many")
+        client.download_annotator_labels("links-many", tmp_path / "annotators", cvat=tmp_path / "all.xml",
+                                         ome_zarr=stores)
+    assert victim.read_text() == "keep me"
+    assert not (stores / "shared.ome.zarr").is_symlink() and (stores / "shared.ome.zarr").is_dir()
+    assert not (tmp_path / "all.xml").is_symlink()
+    assert len(list(ElementTree.parse(tmp_path / "all.xml").getroot().iter("mask"))) >= 6

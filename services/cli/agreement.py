@@ -13,19 +13,24 @@ from labelassist.proto.v1 import selector_pb2
 DERIVED = (selector_pb2.LABEL_ORIGIN_CONSENSUS, selector_pb2.LABEL_ORIGIN_ADJUDICATED)
 
 
-def project_labels(client, project: str) -> dict[str, dict[str, object]]:
-    """sample name -> {annotator -> that annotator's newest label of it}."""
+def project_labels(client, project: str) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, dict]]]:
+    """sample name -> {annotator -> that annotator's newest label of it},
+    and sample name -> {annotator -> that label's classes} ({"objects":
+    {"<id>": name}, "image": [...]})."""
+    from labelassist.client.transfer_calls import stored_classes
+
     labels: dict[str, dict[str, object]] = {}
+    classes: dict[str, dict[str, dict]] = {}
     for info in client.iter_samples(project, labeled_only=True):
-        newest: dict[str, int] = {}
+        newest = {}
         for version in client.label_history(info.sample_id):
-            if version.origin in DERIVED:
-                continue
-            newest[version.annotator] = max(newest.get(version.annotator, 0), version.version)
+            if version.origin not in DERIVED:
+                newest[version.annotator] = version
         labels[info.stem] = {annotator: client.get_sample(info.sample_id, with_image=False,
-                                                          label_version=version).arrays["label"]
+                                                          label_version=version.version).arrays["label"]
                              for annotator, version in newest.items()}
-    return labels
+        classes[info.stem] = {annotator: stored_classes(version) for annotator, version in newest.items()}
+    return labels, classes
 
 
 def cmd_agreement(args) -> int:
@@ -37,7 +42,8 @@ def cmd_agreement(args) -> int:
         raise ValueError(f"agreement needs the services extra (pip install 'label-assistant[services]'): "
                          f"{error}") from None
     with client_for(args) as client:
-        report = agreement_report(project_labels(client, args.project), args.tolerance)
+        labels, classes = project_labels(client, args.project)
+        report = agreement_report(labels, args.tolerance, classes)
     print(agreement_table(report))
     if args.output:
         print(f"report: {write_agreement(report, args.output)}")
@@ -105,13 +111,15 @@ def cmd_quality(args) -> int:
     with client_for(args) as client:
         rows = client.annotator_quality(args.project, args.annotator)
     print(f"{'annotator':<20} {'accuracy':>8} {'samples':>7} {'consensus F1':>12} {'gold F1':>7} "
-          f"{'accepted':>8} {'rejected':>8}  disagreement (missed/extra/merged/split/wide/narrow, offset px)")
+          f"{'accepted':>8} {'rejected':>8} {'class kappa':>11}  disagreement (missed/extra/merged/split/wide/narrow, "
+          "offset px)")
     for q in rows:
         k = q.kinds
         gold = f"{q.gold_f1:.3f}" if q.gold_samples else "-"
+        kappa = f"{q.classes.kappa:.3f}" if q.classes.HasField("kappa") else "-"
         print(f"{q.annotator:<20} {q.accuracy:>8.3f} {q.samples:>7} {q.consensus_f1:>12.3f} {gold:>7} "
-              f"{q.accepted:>8} {q.rejected:>8}  {k.missed}/{k.extra}/{k.merged}/{k.split}/{k.wide}/{k.narrow} "
-              f"of {k.reference_objects}, {k.outline_offset:+.2f}")
+              f"{q.accepted:>8} {q.rejected:>8} {kappa:>11}  {k.missed}/{k.extra}/{k.merged}/{k.split}/{k.wide}/"
+              f"{k.narrow} of {k.reference_objects}, {k.outline_offset:+.2f}")
     return 0
 
 

@@ -76,12 +76,17 @@ def cmd_project_export(args) -> int:
     print(f"{args.name}: wrote {report.samples} labelled samples to {args.output} ({args.format})")
     if args.all_annotators:
         folder = args.output / "annotators"
+        # Beside the export in its format: the labels each annotator's objects name them in.
+        together = {"coco": ("coco", args.output / "annotations-all-annotators.json"),
+                    "cvat": ("cvat", args.output / "annotations-all-annotators.xml"),
+                    "ome-zarr": ("ome_zarr", args.output / "annotators-ome-zarr")}.get(args.format)
         with client_for(args) as client:
-            coco = args.output / "annotations-all-annotators.json" if args.format == "coco" else None
-            every = client.download_annotator_labels(args.name, folder, coco=coco)
+            every = client.download_annotator_labels(args.name, folder, ngff=args.ngff,
+                                                     **({together[0]: together[1]} if together else {}))
         masks = [path for path in every.files if path.suffix == ".tif"]
         print(f"{args.name}: wrote {len(masks)} annotators' and consensus labels of {every.samples} samples to "
-              f"{folder} (manifest: {folder / 'manifest.json'})" + (f"; COCO with annotators: {coco}" if coco else ""))
+              f"{folder} (manifest: {folder / 'manifest.json'})"
+              + (f"; {args.format} with annotators: {together[1]}" if together else ""))
     return 0
 
 
@@ -194,8 +199,9 @@ def register(commands) -> None:
     export.add_argument("--all-annotators", action="store_true",
                         help="also write each annotator's newest label of every sample and its consensus, one file "
                              "each, with a manifest naming annotator, version and sources, under OUTPUT/annotators "
-                             "(with --format coco also OUTPUT/annotations-all-annotators.json, an annotator "
-                             "attribute on every object)")
+                             "(with --format coco also OUTPUT/annotations-all-annotators.json and with cvat "
+                             "OUTPUT/annotations-all-annotators.xml, an annotator attribute on every object; with "
+                             "ome-zarr OUTPUT/annotators-ome-zarr/, a label image per annotator)")
     export.set_defaults(handler=cmd_project_export)
     imported = actions.add_parser("import", help="samples and labels from another tool's export")
     imported.add_argument("name")

@@ -11,11 +11,14 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.imaging.agreement import mean_interval, pair_agreement
+from labelassist.imaging.class_agreement import (ClassCounts, class_agreement, class_counts, image_class_agreement,
+                                                 object_class_units)
 
 MEASURES = ("f1", "mean_matched_iou", "boundary_f1", "panoptic_quality")
 
 
-def agreement_report(labels: dict[str, dict[str, np.ndarray]], tolerance: float = 2.0) -> dict:
+def agreement_report(labels: dict[str, dict[str, np.ndarray]], tolerance: float = 2.0,
+                     classes: dict[str, dict[str, dict]] | None = None) -> dict:
     """Agreement of every pair of annotators on every sample they both labelled.
 
     Parameters
@@ -25,6 +28,10 @@ def agreement_report(labels: dict[str, dict[str, np.ndarray]], tolerance: float 
         two annotators are counted but not compared.
     tolerance : float
         Outline tolerance in pixels (boundary F1).
+    classes : dict, optional
+        sample name -> {annotator -> that label's classes ({"objects":
+        {"<id>": name}, "image": [...]})}: with any, the report has
+        "classes" (:func:`class_report`).
 
     Returns
     -------
@@ -48,9 +55,42 @@ def agreement_report(labels: dict[str, dict[str, np.ndarray]], tolerance: float 
         own = [p for p in pairs if name in p["annotators"]]
         annotators[name] = {"pairs": len(own), **{m: _interval([p[m] for p in own]) for m in MEASURES}}
     project = {m: _interval([s[m] for s in samples.values()]) for m in MEASURES}
-    return {"tolerance": tolerance, "compared": len(samples),
-            "single": sum(1 for by_annotator in labels.values() if len(by_annotator) < 2),
-            "project": project, "annotators": annotators, "samples": samples, "pairs": pairs}
+    report = {"tolerance": tolerance, "compared": len(samples),
+              "single": sum(1 for by_annotator in labels.values() if len(by_annotator) < 2),
+              "project": project, "annotators": annotators, "samples": samples, "pairs": pairs}
+    if classes and any(c for by_annotator in classes.values() for c in by_annotator.values()):
+        report["classes"] = class_report(labels, classes)
+    return report
+
+
+def class_report(labels: dict[str, dict[str, np.ndarray]], classes: dict[str, dict[str, dict]]) -> dict:
+    """Class agreement over a project: "objects" (every pair's matched
+    objects pooled, Cohen's kappa of the pooled pairs and Krippendorff's
+    alpha over every annotator of each object), "images" (image classes,
+    :func:`~labelassist.imaging.class_agreement.image_class_agreement`) and
+    "pairs" (each pair of annotators' object classes over the samples both
+    labelled, with Cohen's kappa) and "annotators" (each one's against
+    everyone they share samples with, they the first rater)."""
+    pooled, by_pair, by_annotator_counts, units, images = ClassCounts(), {}, {}, [], []
+    for sample, by_annotator in labels.items():
+        names = sorted(by_annotator)
+        given = classes.get(sample, {})
+        if len(names) < 2:
+            continue
+        for first, second in itertools.combinations(names, 2):
+            counts = class_counts(by_annotator[first], given.get(first, {}), by_annotator[second],
+                                  given.get(second, {}))
+            pooled += counts
+            by_pair[f"{first} & {second}"] = by_pair.get(f"{first} & {second}", ClassCounts()) + counts
+            by_annotator_counts[first] = by_annotator_counts.get(first, ClassCounts()) + counts
+            by_annotator_counts[second] = by_annotator_counts.get(second, ClassCounts()) + counts.swapped()
+        units += object_class_units([by_annotator[n] for n in names], [given.get(n, {}) for n in names])
+        if any(given.get(n, {}).get("image") for n in names):
+            images.append([given.get(n, {}).get("image", []) for n in names])
+    return {"objects": class_agreement(pooled, units).as_dict(), "images": image_class_agreement(images).as_dict(),
+            "pairs": {pair: class_agreement(counts).as_dict() for pair, counts in by_pair.items()},
+            "annotators": {name: class_agreement(counts).as_dict()
+                           for name, counts in sorted(by_annotator_counts.items())}}
 
 
 def _mean(values) -> float | None:
@@ -78,7 +118,31 @@ def agreement_table(report: dict) -> str:
                  + "  ".join(f"{cell(report['project'][m]):<24}" for m in MEASURES))
     for name, summary in report["annotators"].items():
         lines.append(f"{name:<20} {summary['pairs']:>5}  " + "  ".join(f"{cell(summary[m]):<24}" for m in MEASURES))
+    if "classes" in report:
+        lines += class_table(report["classes"])
     return "\n".join(lines)
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def class_table(classes: dict) -> list[str]:
+    """The class part of the table: kappa and alpha, then per class."""
+    lines = []
+    for kind, what in (("objects", "object classes of matched objects"), ("images", "image classes")):
+        found = classes[kind]
+        if not found["compared"]:
+            continue
+        lines += ["", f"{what}: {found['compared']} compared, observed {_number(found['observed'])}, "
+                      f"kappa {_number(found['kappa'])}, Krippendorff's alpha {_number(found['alpha'])}",
+                  f"{'class':<20} {'objects':>7}  {'agreement F1':>12}  {'detection F1':>12}"]
+        lines += [f"{name:<20} {score['objects']:>7}  {_number(score['agreement_f1']):>12}  "
+                  f"{_number(score['detection_f1']):>12}" for name, score in found["classes"].items()]
+    for who, found in [*classes["pairs"].items(), *classes["annotators"].items()]:
+        if found["compared"]:
+            lines.append(f"{who}: kappa {_number(found['kappa'])} over {found['compared']} matched objects")
+    return lines
 
 
 def write_agreement(report: dict, path: Path) -> Path:

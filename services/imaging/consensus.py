@@ -323,6 +323,64 @@ def consensus_label(labels: Sequence[np.ndarray], weights: Sequence[float] | Non
     return merge(matched, voters)
 
 
+def _vote(votes: Sequence[tuple]) -> object:
+    """The value most voters gave, a tie settled by their summed weight, then by name."""
+    count: dict[object, list[float]] = {}
+    for value, weight in votes:
+        tally = count.setdefault(value, [0, 0.0])
+        tally[0] += 1
+        tally[1] += weight
+    return max(count, key=lambda value: (*count[value], value))
+
+
+def consensus_classes(consensus: np.ndarray, labels: Sequence[np.ndarray], classes: Sequence[Mapping],
+                      weights: Sequence[float] | None = None) -> dict:
+    """The classes of a consensus label: each object's class is the one most
+    of the annotators whose objects it matched (IoU >= 0.3, as the consensus
+    joins them) gave, a tie going to the class with the larger summed
+    weight; the image classes are the set most annotators gave, ties alike.
+
+    Parameters
+    ----------
+    consensus : ndarray
+        The consensus instance label (:func:`merge`).
+    labels : sequence of ndarray
+        The annotators' labels it was merged from.
+    classes : sequence of mapping
+        Each label's classes as the selector stores them ({"objects":
+        {"<id>": name}, "image": [name, ...]}).
+    weights : sequence of float, optional
+        Each annotator's weight (equal by default).
+
+    Returns
+    -------
+    dict
+        {"objects": {"<id>": name}, "image": [...]}, the keys present only
+        when an annotator gave such classes; {} for none.
+    """
+    if len(classes) != len(labels):
+        raise ValueError(f"'classes' needs one entry per label, got {len(classes)} for {len(labels)}")
+    weights = [1.0] * len(labels) if weights is None else [float(w) for w in weights]
+    index = object_index(np.asarray(consensus))
+    votes: dict[int, list[tuple[str, float]]] = {}
+    for label, given, weight in zip(labels, classes, weights):
+        objects = (given or {}).get("objects") or {}
+        if not objects:
+            continue
+        for merged_id, own_id, _ in pairs_of(*iou_table(index, object_index(instance_labels(np.asarray(label)))),
+                                             SAME_OBJECT_IOU):
+            if str(own_id) in objects:
+                votes.setdefault(merged_id, []).append((objects[str(own_id)], weight))
+    found: dict = {}
+    if votes:
+        found["objects"] = {str(object_id): _vote(v) for object_id, v in sorted(votes.items())}
+    images = [(tuple(sorted(set(given["image"]))), weight) for given, weight in zip(classes, weights)
+              if (given or {}).get("image")]
+    if images:
+        found["image"] = list(_vote(images))
+    return found
+
+
 @dataclass
 class ProjectConsensus:
     """A project's consensus: each annotator's record, estimated over every
@@ -381,5 +439,5 @@ def project_consensus(samples: Sequence[Mapping[str, np.ndarray]]) -> ProjectCon
     return ProjectConsensus(voters, matched, merged)
 
 
-__all__ = ["MatchedObjects", "ProjectConsensus", "Voter", "consensus_label", "estimate_voters", "match_objects",
-           "merge", "project_consensus"]
+__all__ = ["MatchedObjects", "ProjectConsensus", "Voter", "consensus_classes", "consensus_label", "estimate_voters",
+           "match_objects", "merge", "project_consensus"]

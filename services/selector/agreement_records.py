@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from labelassist.imaging.agreement import pair_agreement
 from labelassist.imaging.annotator_quality import DisagreementKinds, disagreement_kinds
-from labelassist.imaging.consensus import match_objects, project_consensus
+from labelassist.imaging.class_agreement import ClassCounts, class_agreement, class_counts, image_class_agreement
+from labelassist.imaging.consensus import ProjectConsensus, consensus_classes, match_objects, project_consensus
 from labelassist.runtime.errors import NotFoundError
 from labelassist.selector.records import DERIVED_ORIGINS, LabelVersion, Project
 from labelassist.selector.schema import reviews
@@ -89,7 +90,11 @@ def build_consensus(store: Store, project: Project, sample_ids: Sequence[int] = 
         if wanted and sample.sample_id not in wanted:
             continue
         sources = {v.version: weights[name] for name, v in sample.own.items()}
-        version, new = store.add_derived_label(sample.sample_id, CONSENSUS, consensus, CONSENSUS, sources)
+        names = sorted(sample.masks)
+        classes = consensus_classes(consensus, [sample.masks[n] for n in names],
+                                    [sample.own[n].classes for n in names], [weights[n] for n in names])
+        version, new = store.add_derived_label(sample.sample_id, CONSENSUS, consensus, CONSENSUS, sources,
+                                               classes=classes)
         if new:
             built.append(version)
         else:
@@ -107,18 +112,37 @@ def adjudication_queue(store: Store, project: Project, limit: int = 100, toleran
         raise ValueError(f"'limit' must be 1 to 10000, got {limit}")
     items = []
     for sample in annotator_labels(store, project):
-        measured = [pair_agreement(sample.masks[a], sample.masks[b], tolerance)
-                    for a, b in itertools.combinations(sorted(sample.masks), 2)]
+        pairs = list(itertools.combinations(sorted(sample.masks), 2))
+        measured = [pair_agreement(sample.masks[a], sample.masks[b], tolerance) for a, b in pairs]
         mean_f1 = float(np.mean([m.f1 for m in measured]))
         consensus = [v.version for v in sample.history if v.origin == CONSENSUS]
         disagreement = match_objects([sample.masks[name] for name in sorted(sample.masks)]).left_out()
         items.append({"sample_id": sample.sample_id, "stem": sample.stem, "disagreement": disagreement,
+                      "class_disagreement": class_disagreement(sample, pairs),
                       "mean_f1": mean_f1, "mean_boundary_f1": float(np.mean([m.boundary_f1 for m in measured])),
                       "labels": sorted(sample.own.values(), key=lambda v: v.version),
                       "consensus_version": consensus[-1] if consensus else 0,
                       "newest_version": sample.history[-1].version})
-    items.sort(key=lambda item: (-item["disagreement"], item["mean_f1"], item["mean_boundary_f1"], item["sample_id"]))
+    items.sort(key=lambda item: (-item["disagreement"], -item["class_disagreement"], item["mean_f1"],
+                                 item["mean_boundary_f1"], item["sample_id"]))
     return items[:limit]
+
+
+def class_disagreement(sample: SampleLabels, pairs: Sequence[tuple[str, str]]) -> float:
+    """The share of class decisions on which a pair of the sample's
+    annotators differ: each object both drew and, where given, the image's
+    classes; 0 without classes."""
+    counts = ClassCounts()
+    images = []
+    for a, b in pairs:
+        first, second = sample.own[a].classes, sample.own[b].classes
+        if first.get("objects") or second.get("objects"):
+            counts += class_counts(sample.masks[a], first, sample.masks[b], second)
+        if first.get("image") or second.get("image"):
+            images.append(sorted(first.get("image", [])) != sorted(second.get("image", [])))
+    compared = sum(counts.confusion.values()) + len(images)
+    differ = sum(n for (x, y), n in counts.confusion.items() if x != y) + sum(images)
+    return differ / compared if compared else 0.0
 
 
 def adjudicate(store: Store, sample_id: int, version: int, reviewer: str, comment: str = "") -> LabelVersion:
@@ -133,7 +157,7 @@ def adjudicate(store: Store, sample_id: int, version: int, reviewer: str, commen
     chosen = history[version - 1]
     if version != history[-1].version:
         chosen, _ = store.add_derived_label(sample_id, reviewer, store.blobs.get(chosen.checksum), "adjudicated",
-                                            {version: 1.0})
+                                            {version: 1.0}, classes=chosen.classes)
     store.review_label(sample_id, reviewer, "accepted", comment, chosen.version)
     return chosen
 
@@ -175,20 +199,26 @@ def annotator_quality(store: Store, project: Project, tolerance: float = DEFAULT
                     verdict.setdefault((sample.sample_id, source), "accepted")
     table: dict[str, dict] = {}
     for sample in everyone:
-        settled = _settled(store, sample, gold)
+        settled, settled_classes = _settled(store, sample, gold)
         for name, version in sample.own.items():
             if annotators and name not in annotators:
                 continue
             entry = table.setdefault(name, {"annotator": name, "samples": 0, "consensus": [], "gold": [],
-                                            "accepted": 0, "rejected": 0, "kinds": DisagreementKinds()})
+                                            "accepted": 0, "rejected": 0, "kinds": DisagreementKinds(),
+                                            "classes": ClassCounts(), "images": []})
             entry["samples"] += 1
             said = verdict.get((sample.sample_id, version.version))
             if said in ("accepted", "rejected"):
                 entry[said] += 1
-            reference = settled if settled is not None else (
-                found.without(position[sample.sample_id], name) if sample.sample_id in position else None)
+            reference, classes = (settled, settled_classes) if settled is not None else (
+                _without(found, position[sample.sample_id], sample, name) if sample.sample_id in position
+                else (None, None))
             if reference is None:
                 continue
+            if classes is not None and (version.classes or classes):
+                entry["classes"] += class_counts(sample.masks[name], version.classes, reference, classes)
+                if version.classes.get("image") or classes.get("image"):
+                    entry["images"].append([version.classes.get("image", []), classes.get("image", [])])
             measured = pair_agreement(sample.masks[name], reference, tolerance)
             entry["gold" if sample.sample_id in gold else "consensus"].append((measured.f1, measured.boundary_f1))
             entry["kinds"] = entry["kinds"].add(disagreement_kinds(sample.masks[name], reference))
@@ -217,13 +247,26 @@ def project_summary(store: Store, project: Project, tolerance: float = DEFAULT_T
             "accuracy_max": float(np.max(accuracy))}
 
 
-def _settled(store: Store, sample: SampleLabels, gold: dict[int, str]) -> np.ndarray | None:
+def _settled(store: Store, sample: SampleLabels, gold: dict[int, str]) -> tuple[np.ndarray | None, dict | None]:
     """The sample's gold label, else a reviewer's adjudicated choice: what
-    outranks any consensus as the reference for its annotators."""
+    outranks any consensus as the reference for its annotators; with the
+    adjudicated choice's classes (a gold label carries none to compare)."""
     if sample.sample_id in gold:
-        return store.blobs.get(gold[sample.sample_id])
+        return store.blobs.get(gold[sample.sample_id]), None
     settled = [v for v in sample.history if v.origin == "adjudicated"]
-    return store.blobs.get(settled[-1].checksum) if settled else None
+    return (store.blobs.get(settled[-1].checksum), settled[-1].classes) if settled else (None, None)
+
+
+def _without(found: ProjectConsensus, index: int, sample: SampleLabels, name: str) -> tuple[np.ndarray, dict]:
+    """The consensus of the sample's annotators other than ``name`` and its
+    classes, voted by those annotators."""
+    reference = found.without(index, name)
+    others = sorted(n for n in sample.masks if n != name)
+    if not any(sample.own[n].classes for n in others):
+        return reference, {}
+    classes = consensus_classes(reference, [sample.masks[n] for n in others], [sample.own[n].classes for n in others],
+                                [found.voters[n].weight for n in others])
+    return reference, classes
 
 
 def _summary(entry: dict, weight: float) -> dict:
@@ -240,8 +283,9 @@ def _summary(entry: dict, weight: float) -> dict:
         evidence.append(entry["accepted"] / reviewed)
     return {"annotator": entry["annotator"], "accuracy": float(np.mean(evidence)) if evidence else 0.0,
             "samples": entry["samples"], "accepted": entry["accepted"], "rejected": entry["rejected"],
-            "kinds": entry["kinds"], "weight": weight, **parts}
+            "kinds": entry["kinds"], "weight": weight, "classes": class_agreement(entry["classes"]),
+            "image_classes": image_class_agreement(entry["images"]), **parts}
 
 
 __all__ = ["SampleLabels", "adjudicate", "adjudication_queue", "annotator_labels", "annotator_quality",
-           "build_consensus", "project_summary", "verdicts"]
+           "build_consensus", "class_disagreement", "project_summary", "verdicts"]

@@ -57,11 +57,12 @@ class LabelRecords:
         return int(labeled), int(total), {name: int(count) for name, count in per_annotator}
 
     def add_derived_label(self, sample_id: int, annotator: str, mask: np.ndarray, origin: str,
-                          sources: Mapping[int, float], now: float | None = None) -> tuple[LabelVersion, bool]:
+                          sources: Mapping[int, float], now: float | None = None, classes: dict | None = None
+                          ) -> tuple[LabelVersion, bool]:
         """Store a version made from the sample's versions ``sources``
-        (version -> weight) and record them; the version, and whether it is
-        new (the newest version made the same way from the same sources is
-        returned as it is)."""
+        (version -> weight), with its ``classes``, and record them; the
+        version, and whether it is new (the newest version made the same way
+        from the same sources, with the same classes, is returned as it is)."""
         if origin not in DERIVED_ORIGINS:
             raise ValueError(f"'origin' of a derived label must be one of {', '.join(DERIVED_ORIGINS)}")
         row = self.sample(sample_id)
@@ -77,7 +78,8 @@ class LabelRecords:
             if newest is not None and (newest.origin, newest.checksum) == (origin, checksum):
                 linked = set(connection.execute(sa.select(label_sources.c.source_version).where(
                     (label_sources.c.sample_id == sample_id) & (label_sources.c.version == newest.version))).scalars())
-                if linked == set(sources):
+                if linked == set(sources) and class_records.read(connection, sample_id, newest.version) == (
+                        classes or {}):
                     return self.label_history(sample_id)[newest.version - 1], False
             version = (newest.version if newest is not None else 0) + 1
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
@@ -85,6 +87,7 @@ class LabelRecords:
             connection.execute(label_sources.insert(), [
                 {"sample_id": sample_id, "version": version, "source_version": int(source), "weight": float(weight)}
                 for source, weight in sources.items()])
+            class_records.write(connection, sample_id, version, classes)
             self._labelled(connection, row.project_id, sample_id, None)
         return self.label_history(sample_id)[version - 1], True
 

@@ -37,6 +37,20 @@ def kinds_to_proto(kinds) -> pb.DisagreementKinds:
     return pb.DisagreementKinds(**values)
 
 
+def class_agreement_to_proto(agreement) -> pb.ClassAgreement:
+    """An :class:`~labelassist.imaging.class_agreement.ClassAgreement`; None values stay unset."""
+    def present(**values) -> dict:
+        return {k: v for k, v in values.items() if v is not None}
+
+    return pb.ClassAgreement(
+        compared=agreement.compared, **present(observed=agreement.observed, kappa=agreement.kappa,
+                                               alpha=agreement.alpha),
+        classes=[pb.ClassScore(name=c.name, objects=c.objects, **present(agreement_f1=c.agreement_f1,
+                                                                          detection_f1=c.detection_f1))
+                 for c in agreement.classes],
+        confusion=[pb.ClassConfusion(first=a, second=b, count=n) for a, b, n in agreement.confusion])
+
+
 class AgreementCalls:
     """SetOverlap, BuildConsensus, ListAdjudication, Adjudicate,
     AnnotatorQuality and AgreementOverTime, for the servicer; ``project_message`` encodes a project."""
@@ -73,7 +87,8 @@ class AgreementCalls:
             sample_id=item["sample_id"], stem=item["stem"], disagreement=item["disagreement"],
             mean_f1=item["mean_f1"], mean_boundary_f1=item["mean_boundary_f1"],
             labels=[version_to_proto(v) for v in item["labels"]], consensus_version=item["consensus_version"],
-            review=reviews.get(item["sample_id"], {}).get("verdict", "")) for item in items])
+            review=reviews.get(item["sample_id"], {}).get("verdict", ""),
+            class_disagreement=item["class_disagreement"]) for item in items])
 
     def adjudicate(self, request: pb.AdjudicateRequest) -> pb.AdjudicateResponse:
         row = self.store.sample(request.sample_id)
@@ -93,7 +108,8 @@ class AgreementCalls:
             consensus_samples=r["consensus_samples"], consensus_f1=r["consensus_f1"],
             consensus_boundary_f1=r["consensus_boundary_f1"], gold_samples=r["gold_samples"], gold_f1=r["gold_f1"],
             gold_boundary_f1=r["gold_boundary_f1"], accepted=r["accepted"], rejected=r["rejected"],
-            kinds=kinds_to_proto(r["kinds"]), weight=r["weight"]) for r in rows])
+            kinds=kinds_to_proto(r["kinds"]), weight=r["weight"], classes=class_agreement_to_proto(r["classes"]),
+            image_classes=class_agreement_to_proto(r["image_classes"])) for r in rows])
 
     def agreement_over_time(self, request: pb.AgreementOverTimeRequest) -> pb.AgreementOverTimeResponse:
         project = self.store.project(request.project)

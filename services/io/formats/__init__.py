@@ -120,9 +120,12 @@ def export_image(folder: Path, stem: str, image: np.ndarray) -> ExportedImage:
     return ExportedImage(stem, shown, original)
 
 
-def describe_export(folder: Path, format_name: str, how_to_open: str, images: list[ExportedImage]) -> list[Path]:
+def describe_export(folder: Path, format_name: str, how_to_open: str, images: list[ExportedImage],
+                    schema: dict | None = None) -> list[Path]:
     """``README.md`` (how to open the export, which image file is which) and
-    ``manifest.json`` (each sample's shown and original file) in ``folder``."""
+    ``manifest.json`` (each sample's shown and original file, and the
+    project's class ``schema`` when it has one, for an import that keeps it)
+    in ``folder``."""
     low, high = STRETCH
     stretched = sum(1 for i in images if i.original)
     readme = (f"# Labels exported by Label Assistant: {format_name}\n\n{how_to_open}\n\n## Images\n\n"
@@ -140,9 +143,57 @@ def describe_export(folder: Path, format_name: str, how_to_open: str, images: li
                 "images": [{"stem": i.stem, "shown": i.shown, "original": i.original,
                             "shown_is": "a display copy (contrast-stretched)" if i.original else "the data"}
                            for i in images]}
+    if schema:
+        manifest["class_schema"] = dict(schema)
     write_replacing(folder / "manifest.json", lambda path: path.write_text(json.dumps(manifest, indent=1)))
     written = [folder / "README.md", folder / "manifest.json", folder / IMAGES]
     return written + ([folder / ORIGINALS] if stretched else [])
+
+
+# The class of an object exported without one: the one label a project without classes exports.
+UNCLASSIFIED = "object"
+
+
+def manifest_schema(folder: Path) -> dict | None:
+    """The class schema an export's ``manifest.json`` keeps (None without one)."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return None
+    manifest = read_json(path)
+    schema = manifest.get("class_schema") if isinstance(manifest, dict) else None
+    return schema if isinstance(schema, dict) else None
+
+
+def named_schema(objects: Iterable[str], images: Iterable[str], multi_label: bool = False) -> dict:
+    """A class schema of class names alone (the selector fills in colours),
+    for exports of other tools that declare names only; {} for none."""
+    schema: dict = {}
+    objects = list(dict.fromkeys(n for n in objects if n and n != UNCLASSIFIED))
+    images = list(dict.fromkeys(n for n in images if n))
+    if objects:
+        schema["object"] = [{"name": name} for name in objects]
+    if images:
+        schema["image"] = [{"name": name} for name in images]
+        schema["multi_label"] = bool(multi_label)
+    return schema
+
+
+def entry_classes(objects: dict[int, str] | None, image: Iterable[str] | None = None,
+                  label: np.ndarray | None = None) -> dict:
+    """An ``add_samples`` entry's classes: ``object_classes`` (object id ->
+    name, :data:`UNCLASSIFIED` left out, only ids ``label`` holds when
+    given: an object drawn over entirely is gone) and ``image_classes``."""
+    entry: dict = {}
+    objects = {int(k): str(v) for k, v in (objects or {}).items() if v and v != UNCLASSIFIED}
+    if objects and label is not None:
+        present = set(np.unique(np.asarray(label)).tolist())
+        objects = {k: v for k, v in objects.items() if k in present}
+    if objects:
+        entry["object_classes"] = objects
+    image = list(image or [])
+    if image:
+        entry["image_classes"] = image
+    return entry
 
 
 def _referenced_paths(reference: str) -> list[str]:
@@ -276,7 +327,7 @@ def object_masks(label: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield int(object_id), label == object_id
 
 
-__all__ = ["FORMAT_NAMES", "ITEM_ERRORS", "MAX_IMPORT_PIXELS", "ExportedImage", "LabelFormat", "LabelledImage",
-           "check_import_size", "describe_export", "describe_import_error", "export_image", "find_image",
-           "imported_entry", "label_format", "object_masks", "read_json", "read_xml", "writable_folder",
-           "write_replacing"]
+__all__ = ["FORMAT_NAMES", "ITEM_ERRORS", "MAX_IMPORT_PIXELS", "UNCLASSIFIED", "ExportedImage", "LabelFormat",
+           "LabelledImage", "check_import_size", "describe_export", "describe_import_error", "entry_classes",
+           "export_image", "find_image", "imported_entry", "label_format", "manifest_schema", "named_schema",
+           "object_masks", "read_json", "read_xml", "writable_folder", "write_replacing"]

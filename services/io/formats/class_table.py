@@ -13,6 +13,7 @@ from pathlib import Path
 from labelassist.io.formats import write_replacing
 
 HEADER = ("sample", "object_id", "class")
+FILE_NAME = "classes.csv"
 
 
 def class_rows(samples: Iterable[tuple[str, Mapping]]) -> list[tuple[str, str, str]]:
@@ -34,6 +35,12 @@ def write(samples: Iterable[tuple[str, Mapping]], path: Path) -> Path:
     writer.writerows(class_rows(samples))
     write_replacing(path, lambda target: target.write_text(text.getvalue()))
     return path
+
+
+def write_beside(samples: Iterable[tuple[str, Mapping]], folder: Path, schema: Mapping | None) -> list[Path]:
+    """``folder/classes.csv`` of an export of a project with a class
+    ``schema`` (nothing without one): the files written."""
+    return [write(samples, folder / FILE_NAME)] if schema else []
 
 
 def read(path: Path) -> dict[str, dict]:

@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.io.formats import class_table
-from labelassist.io.formats import (IMAGES, LabelFormat, LabelledImage, describe_export, describe_import_error,
-                                    export_image, imported_entry, needs, object_masks, read_json, writable_folder,
-                                    write_replacing)
+from labelassist.io.formats import (IMAGES, UNCLASSIFIED, LabelFormat, LabelledImage, describe_export,
+                                    describe_import_error, entry_classes, export_image, imported_entry, needs,
+                                    object_masks, read_json, writable_folder, write_replacing)
 
-CATEGORY = {"id": 1, "name": "object", "supercategory": "object"}
-UNCLASSIFIED = CATEGORY["name"]
+CATEGORY = {"id": 1, "name": UNCLASSIFIED, "supercategory": "object"}
 
 
 def _mask_api():
@@ -241,7 +240,7 @@ def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None
 
     dataset = to_coco(named_labels(), schema)
     write_replacing(folder / "annotations.json", lambda path: path.write_text(json.dumps(dataset)))
-    tables = [class_table.write(classified, folder / "classes.csv")] if schema else []
+    tables = class_table.write_beside(classified, folder, schema)
     return [folder / "annotations.json", *tables, *describe_export(folder, "COCO", HOW_TO_OPEN, exported)]
 
 
@@ -251,18 +250,9 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     annotations = source / "annotations.json" if source.is_dir() else source
     dataset = read_json(annotations)
     return ({**imported_entry(file_name, shape, lambda size, found=segmentations: coco_label(found, size),
-                              annotations.parent, images), **_entry_classes(classes)}
+                              annotations.parent, images),
+             **entry_classes(classes.get("objects"), classes.get("image"))}
             for file_name, shape, segmentations, classes in from_coco(dataset))
-
-
-def _entry_classes(classes: dict) -> dict:
-    """An ``add_samples`` entry's classes (object id -> name, image classes)."""
-    entry = {}
-    if classes.get("objects"):
-        entry["object_classes"] = {int(k): v for k, v in classes["objects"].items()}
-    if classes.get("image"):
-        entry["image_classes"] = classes["image"]
-    return entry
 
 
 FORMAT = LabelFormat("coco", "COCO instance segmentation: DIR/annotations.json (masks as RLE) and DIR/images/",

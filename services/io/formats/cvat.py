@@ -3,6 +3,12 @@ per object (CVAT's run-length encoding of the object's box, row by row,
 starting with a run of background) and the images beside it, the layout
 CVAT exports and imports as a dataset. Import also reads ``<polygon>``.
 
+Classes are CVAT labels: each object's ``<mask label>`` is its class
+("object" without one), each image class a ``<tag label>`` of the image,
+and the task's ``<labels>`` declare them (type ``mask`` or ``tag``, with
+their colours). Several labels of one image (one per annotator) are one
+``<image>`` whose shapes carry an ``annotator`` attribute.
+
 Written with the standard library: CVAT's own converter (datumaro) needs
 numpy 2, which the Triton client bundle excludes.
 """
@@ -10,16 +16,18 @@ numpy 2, which the Triton client bundle excludes.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from labelassist.io.formats import (IMAGES, LabelFormat, LabelledImage, describe_export, export_image, imported_entry,
-                                    object_masks, read_xml, writable_folder, write_replacing)
+from labelassist.io.formats import class_table
+from labelassist.io.formats import (IMAGES, UNCLASSIFIED, LabelFormat, LabelledImage, describe_export, entry_classes,
+                                    export_image, imported_entry, manifest_schema, named_schema, object_masks, read_xml,
+                                    writable_folder, write_replacing)
 
-LABEL = "object"
+LABEL = UNCLASSIFIED
 
 
 def mask_rle(mask: np.ndarray) -> tuple[list[int], tuple[int, int, int, int]]:
@@ -50,39 +58,96 @@ def rle_mask(counts: list[int], box: tuple[int, int, int, int], shape: tuple[int
 
 
 HOW_TO_OPEN = ("`annotations.xml` is CVAT for images 1.1, each `<image name>` a file in `images/`, as CVAT exports a "
-               "dataset. In CVAT: create a task with a label `object` (type mask) from the files in `images/`, then "
+               "dataset. In CVAT: create a task with the labels `annotations.xml` declares (`object`, type mask, and "
+               "each class: type mask for object classes, tag for image classes) from the files in `images/`, then "
                "Actions > Upload annotations > CVAT 1.1 with `annotations.xml` (or zip this folder and import it "
                "as a CVAT 1.1 dataset).")
 
 
-def write(samples: Iterable[LabelledImage], folder: Path) -> list[Path]:
-    """``folder/annotations.xml``, the images in ``folder/images`` (named by
-    file name, as CVAT writes them) and the export's README and manifest."""
-    folder = writable_folder(folder)
+def annotations_root(schema: Mapping | None = None, attributes: Iterable[str] = ()):
+    """An ``<annotations>`` element with its task's labels: "object" and the
+    schema's object classes as masks, its image classes as tags, each
+    mask label declaring the text ``attributes`` its shapes carry."""
     root = ElementTree.Element("annotations")
     ElementTree.SubElement(root, "version").text = "1.1"
     task = ElementTree.SubElement(ElementTree.SubElement(root, "meta"), "task")
-    labels = ElementTree.SubElement(ElementTree.SubElement(task, "labels"), "label")
-    ElementTree.SubElement(labels, "name").text = LABEL
-    ElementTree.SubElement(labels, "type").text = "mask"
-    exported = []
-    for count, sample in enumerate(samples, 1):
-        label = np.asarray(sample.label)
-        exported.append(export_image(folder, sample.stem, sample.image))
-        # CVAT names an image by its file name; the files lie in images/ beside annotations.xml.
-        image = ElementTree.SubElement(root, "image", id=str(count - 1),
-                                       name=exported[-1].shown.removeprefix(f"{IMAGES}/"),
-                                       width=str(label.shape[1]), height=str(label.shape[0]))
-        for _, mask in object_masks(label):
-            counts, (left, top, width, height) = mask_rle(mask)
-            ElementTree.SubElement(image, "mask", label=LABEL, source="manual", occluded="0",
-                                   rle=", ".join(map(str, counts)), left=str(left), top=str(top),
-                                   width=str(width), height=str(height), z_order="0")
-    ElementTree.SubElement(task, "size").text = str(len(exported))
+    labels = ElementTree.SubElement(task, "labels")
+    schema = schema or {}
+    declared = [(c["name"], c.get("colour", ""), "mask") for c in schema.get("object", [])]
+    declared += [(LABEL, "", "mask")] + [(c["name"], c.get("colour", ""), "tag") for c in schema.get("image", [])]
+    for name, colour, kind in declared:
+        label = ElementTree.SubElement(labels, "label")
+        ElementTree.SubElement(label, "name").text = name
+        if colour:
+            ElementTree.SubElement(label, "color").text = colour
+        ElementTree.SubElement(label, "type").text = kind
+        listed = ElementTree.SubElement(label, "attributes")
+        for attribute in attributes if kind == "mask" else ():
+            item = ElementTree.SubElement(listed, "attribute")
+            for key, value in (("name", attribute), ("mutable", "False"), ("input_type", "text"),
+                               ("default_value", ""), ("values", "")):
+                ElementTree.SubElement(item, key).text = value
+    return root
+
+
+def add_image(root, images: dict, name: str, label: np.ndarray, classes: Mapping | None,
+              attributes: Mapping[str, object] | None = None):
+    """An ``<image>`` named ``name`` (the one in ``images``, name ->
+    element, when there is one) with a ``<mask>`` per object of ``label``
+    (its class as its label), a ``<tag>`` per image class, each shape with
+    ``attributes``."""
+    image = images.get(name)
+    if image is None:
+        image = images[name] = ElementTree.SubElement(root, "image", id=str(len(images)), name=name,
+                                                      width=str(label.shape[1]), height=str(label.shape[0]))
+    classes = classes or {}
+    objects = classes.get("objects", {})
+    for object_id, mask in object_masks(label):
+        counts, (left, top, width, height) = mask_rle(mask)
+        shape = ElementTree.SubElement(image, "mask", label=objects.get(str(object_id), LABEL), source="manual",
+                                       occluded="0", rle=", ".join(map(str, counts)), left=str(left), top=str(top),
+                                       width=str(width), height=str(height), z_order="0")
+        _attributes(shape, attributes)
+    for name in classes.get("image", []):
+        _attributes(ElementTree.SubElement(image, "tag", label=name, source="manual"), attributes)
+    return image
+
+
+def _attributes(shape, attributes: Mapping[str, object] | None) -> None:
+    for key, value in (attributes or {}).items():
+        ElementTree.SubElement(shape, "attribute", name=key).text = str(value)
+
+
+def write_annotations(root, path: Path) -> Path:
+    """``root`` as ``path``, through :func:`write_replacing`."""
     ElementTree.indent(root)
-    write_replacing(folder / "annotations.xml",
-                    lambda path: ElementTree.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True))
-    return [folder / "annotations.xml", *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported)]
+    return write_replacing(path, lambda fresh: ElementTree.ElementTree(root).write(fresh, encoding="utf-8",
+                                                                                     xml_declaration=True))
+
+
+def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None = None) -> list[Path]:
+    """``folder/annotations.xml``, the images in ``folder/images`` (named by
+    file name, as CVAT writes them) and the export's README and manifest;
+    with a class ``schema``, each object's class as its label and
+    ``classes.csv`` (:mod:`class_table`)."""
+    folder = writable_folder(folder)
+    root, images = annotations_root(schema), {}
+    exported, classified = [], []
+    for sample in samples:
+        exported.append(export_image(folder, sample.stem, sample.image))
+        classified.append((sample.stem, sample.classes or {}))
+        # CVAT names an image by its file name; the files lie in images/ beside annotations.xml.
+        add_image(root, images, exported[-1].shown.removeprefix(f"{IMAGES}/"), np.asarray(sample.label),
+                  sample.classes)
+    ElementTree.SubElement(root.find("meta/task"), "size").text = str(len(exported))
+    write_annotations(root, folder / "annotations.xml")
+    return [folder / "annotations.xml", *class_table.write_beside(classified, folder, schema),
+            *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported, dict(schema or {}))]
+
+
+def _shapes(image) -> list:
+    """An ``<image>``'s masks and polygons in drawing order (z_order, then as listed)."""
+    return sorted((e for e in image if e.tag in ("mask", "polygon")), key=lambda e: int(e.get("z_order", 0)))
 
 
 def _element_label(image, shape: tuple[int, int]) -> np.ndarray:
@@ -90,13 +155,21 @@ def _element_label(image, shape: tuple[int, int]) -> np.ndarray:
     already checked against the image file."""
     height, width = shape
     label = np.zeros((height, width), np.uint32)
-    shapes = sorted((e for e in image if e.tag in ("mask", "polygon")), key=lambda e: int(e.get("z_order", 0)))
-    for object_id, element in enumerate(shapes, 1):
+    for object_id, element in enumerate(_shapes(image), 1):
         try:
             label[_element_mask(element, (height, width))] = object_id
         except (ValueError, TypeError, AttributeError) as error:
             raise ValueError(f"{element.tag} {object_id}: {error}") from None
     return label
+
+
+def _with_classes(entry: dict, image) -> dict:
+    """An entry with the classes of its ``<image>``: each shape's label, its tags."""
+    if "label" not in entry or entry["label"] is None:
+        return entry
+    objects = {object_id: e.get("label", "") for object_id, e in enumerate(_shapes(image), 1)}
+    return {**entry, **entry_classes(objects, [t.get("label") for t in image.iter("tag") if t.get("label")],
+                                     entry["label"])}
 
 
 def _element_mask(element, shape: tuple[int, int]) -> np.ndarray:
@@ -111,14 +184,35 @@ def _element_mask(element, shape: tuple[int, int]) -> np.ndarray:
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:
     """Samples of a CVAT for images export (a folder with
-    ``annotations.xml``, or the file); the XML is parsed (and refused when
-    it declares entities) before the first sample."""
+    ``annotations.xml``, or the file), each object's label its class and
+    each tag an image class; the XML is parsed (and refused when it
+    declares entities) before the first sample."""
     annotations = source / "annotations.xml" if source.is_dir() else source
     root = read_xml(annotations)
-    return (imported_entry(image.get("name", ""), (image.get("height"), image.get("width")),
-                           lambda shape, element=image: _element_label(element, shape), annotations.parent, images)
+    return (_with_classes(imported_entry(image.get("name", ""), (image.get("height"), image.get("width")),
+                                         lambda shape, element=image: _element_label(element, shape),
+                                         annotations.parent, images), image)
             for image in root.iter("image"))
 
 
-FORMAT = LabelFormat("cvat", "CVAT for images 1.1: DIR/annotations.xml (a mask per object) and DIR/images/",
-                     write, read)
+def class_schema(source: Path) -> dict:
+    """The class schema of a CVAT export: the manifest's (Label Assistant's
+    exports), else the task's labels, mask labels but "object" as object
+    classes and tag labels as image classes, several tags on one image
+    making it multi-label."""
+    folder = source if source.is_dir() else source.parent
+    kept = manifest_schema(folder)
+    if kept is not None:
+        return kept
+    root = read_xml(source / "annotations.xml" if source.is_dir() else source)
+    declared = [(label.findtext("name", ""), label.findtext("type", "")) for label in root.iter("label")]
+    objects = [name for name, kind in declared if kind != "tag"]
+    objects += [e.get("label", "") for image in root.iter("image") for e in _shapes(image)]
+    tags = [name for name, kind in declared if kind == "tag"]
+    tags += [t.get("label", "") for t in root.iter("tag")]
+    multi = any(len(image.findall("tag")) > 1 for image in root.iter("image"))
+    return named_schema(objects, tags, multi)
+
+
+FORMAT = LabelFormat("cvat", "CVAT for images 1.1: DIR/annotations.xml (a mask per object, its label its class) and "
+                     "DIR/images/", write, read, options=("schema",), class_schema=class_schema)

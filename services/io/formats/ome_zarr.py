@@ -4,24 +4,34 @@ label image under ``labels/objects`` as the NGFF labels spec says, written
 and read by ``ome-zarr``, so napari, Fiji (MoBIE), QuPath and the
 OME-Zarr tools open it. A stack's labels in the stack's own layout are
 the ``ome-tiff`` format's job.
+
+Classes follow the NGFF image-label metadata: each classified object's
+label value has ``properties`` ``{"label-value": id, "class": name}`` and
+its class's colour in ``colors``; image classes and the project's class
+schema, which NGFF has no field for, are the root group's
+``labelassist`` attributes. Several labels of one image (one per
+annotator) are label images of their own, ``labels/<annotator>``, each
+naming its annotator, version and origin in its properties.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 
 from labelassist.io.axes import MAX_CHANNELS
 from labelassist.io.confinement import OutsideRootsError, confine
+from labelassist.io.formats import class_table
 from labelassist.io.formats import (ITEM_ERRORS, LabelFormat, LabelledImage, check_import_size, describe_import_error,
-                                   needs, writable_folder, write_replacing)
+                                   entry_classes, needs, writable_folder, write_replacing)
 from labelassist.io.images import ZARR_SUFFIXES
 from labelassist.io.planes import file_stem
 from labelassist.io.zarr_images import image_and_label, node_axes
 
 LABEL_NAME = "objects"
+ATTRIBUTES = "labelassist"  # the root group's attributes NGFF has no field for: image classes, the class schema
 NGFF_VERSIONS = ("0.4", "0.5")  # 0.4: Zarr v2, what most tools read today; 0.5: Zarr v3
 
 
@@ -45,19 +55,52 @@ def _origin_metadata(origin, image: np.ndarray) -> dict:
     return options
 
 
-def write(samples: Iterable[LabelledImage], folder: Path, ngff: str = "0.4") -> list[Path]:
-    """``folder/<stem>.ome.zarr`` for each sample, image and label, in NGFF
-    ``ngff`` (0.4 or 0.5), with the source's pixel size and channel names."""
+def ngff_format(ngff: str):
+    """``ome-zarr``'s format object of NGFF version ``ngff`` (0.4 or 0.5)."""
     formats = needs("ome_zarr.format")
     if str(ngff) not in NGFF_VERSIONS:
         raise ValueError(f"OME-Zarr version {ngff!r} is not one of {', '.join(NGFF_VERSIONS)}")
-    fmt = formats.FormatV04() if str(ngff) == "0.4" else formats.FormatV05()
+    return formats.FormatV04() if str(ngff) == "0.4" else formats.FormatV05()
+
+
+def write(samples: Iterable[LabelledImage], folder: Path, ngff: str = "0.4", schema: Mapping | None = None
+          ) -> list[Path]:
+    """``folder/<stem>.ome.zarr`` for each sample, image and label, in NGFF
+    ``ngff`` (0.4 or 0.5), with the source's pixel size and channel names;
+    each object's class as its label value's properties (and, with a
+    ``schema``, ``classes.csv``: :mod:`class_table`)."""
+    fmt = ngff_format(ngff)
     folder = writable_folder(folder)
-    return [write_replacing(folder / f"{sample.stem}.ome.zarr", lambda path, one=sample: _write_store(one, path, fmt))
-            for sample in samples]
+    written, classified = [], []
+    for sample in samples:
+        written.append(write_replacing(folder / f"{sample.stem}.ome.zarr",
+                                       lambda path, one=sample: write_store(one, path, fmt, schema)))
+        classified.append((sample.stem, sample.classes or {}))
+    return written + class_table.write_beside(classified, folder, schema)
 
 
-def _write_store(sample: LabelledImage, path: Path, fmt) -> None:
+def label_metadata(label: np.ndarray, classes: Mapping | None, schema: Mapping | None = None,
+                   attributes: Mapping[str, object] | None = None) -> dict:
+    """NGFF ``image-label`` metadata of a label: ``properties`` per object
+    (label value, its class, and ``attributes`` such as its annotator;
+    only classified objects without ``attributes``) and each class's
+    colour in ``colors``."""
+    objects = {int(k): v for k, v in ((classes or {}).get("objects") or {}).items()}
+    values = np.unique(label[label > 0]).tolist() if attributes else sorted(objects)
+    colours = {c["name"]: c.get("colour", "") for c in (schema or {}).get("object", [])}
+    properties = [{"label-value": int(value), **({"class": objects[value]} if value in objects else {}),
+                   **(attributes or {})} for value in values]
+    colors = [{"label-value": value, "rgba": [int(colours[name][i:i + 2], 16) for i in (1, 3, 5)] + [255]}
+              for value, name in sorted(objects.items()) if colours.get(name)]
+    return ({"properties": properties} if properties else {}) | ({"colors": colors} if colors else {})
+
+
+def write_store(sample: LabelledImage, path: Path, fmt, schema: Mapping | None = None,
+                more: Iterable[tuple[str, np.ndarray, Mapping | None, Mapping]] = ()) -> None:
+    """One OME-Zarr image at ``path``: the sample's image, its label under
+    ``labels/objects`` (none when ``sample.label`` is None) and each of
+    ``more`` (name, label, classes, attributes: e.g. one per annotator)
+    under ``labels/<name>``."""
     zarr, writer = needs("zarr"), needs("ome_zarr.writer")
     image = np.asarray(sample.image)
     group = zarr.open_group(str(path), mode="w", zarr_format=fmt.zarr_format)
@@ -68,9 +111,18 @@ def _write_store(sample: LabelledImage, path: Path, fmt) -> None:
         metadata["scale"] = {"c": 1.0, **metadata["scale"]}
     writer.write_image(channels_first, group, axes="cyx" if image.ndim == 3 else "yx", scale_factors=[],
                        fmt=fmt, **metadata)
-    label = np.asarray(sample.label)
-    writer.write_labels(label.astype(np.uint32 if label.max(initial=0) > 65535 else np.uint16), group,
-                        name=LABEL_NAME, axes="yx", scaler=None, scale_factors=[], fmt=fmt, **scale)
+    labels = [] if sample.label is None else [(LABEL_NAME, sample.label, sample.classes, {})]
+    for name, label, classes, attributes in [*labels, *more]:
+        label = np.asarray(label)
+        writer.write_labels(label.astype(np.uint32 if label.max(initial=0) > 65535 else np.uint16), group,
+                            name=name, axes="yx", scaler=None, scale_factors=[], fmt=fmt,
+                            label_metadata=label_metadata(label, classes, schema, attributes), **scale)
+    kept = {"image_classes": list((sample.classes or {}).get("image", []))} if (sample.classes or {}).get("image") \
+        else {}
+    if schema:
+        kept["class_schema"] = dict(schema)
+    if kept:
+        group.attrs[ATTRIBUTES] = kept
 
 
 def _plane(data, axes: list[str], what: str, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -112,9 +164,32 @@ def read_one(path: Path) -> dict:
         image = _plane(image_node.data[0], node_axes(image_node), "image")
         label = None if label_node is None else _plane(label_node.data[0], node_axes(label_node), "label",
                                                        image.shape[:2])
+        classes = {} if label is None else entry_classes(
+            {int(value): str(found.get("class", "")) for value, found in
+             (label_node.metadata.get("properties") or {}).items() if isinstance(found, Mapping)},
+            stored_attributes(path).get("image_classes"), label)
     except ITEM_ERRORS as error:
         return {"stem": stem, "error": f"{path.name}: {describe_import_error(error)}"}
-    return {"stem": stem, "image": image, "label": label}
+    return {"stem": stem, "image": image, "label": label, **classes}
+
+
+def stored_attributes(path: Path) -> dict:
+    """The root group's :data:`ATTRIBUTES` of a store ({} without them)."""
+    zarr = needs("zarr")
+    kept = dict(zarr.open_group(str(path), mode="r").attrs).get(ATTRIBUTES)
+    return kept if isinstance(kept, dict) else {}
+
+
+def class_schema(source: Path) -> dict:
+    """The class schema an OME-Zarr export keeps (its first store's); {}
+    for none, or a store that cannot be read (its samples say why)."""
+    stores = [source] if source.name.lower().endswith(ZARR_SUFFIXES) else sorted(
+        p for p in source.iterdir() if p.is_dir() and p.name.lower().endswith(ZARR_SUFFIXES))
+    try:
+        kept = stored_attributes(stores[0]).get("class_schema") if stores else None
+    except ITEM_ERRORS:
+        return {}
+    return kept if isinstance(kept, dict) else {}
 
 
 def read(source: Path, images: Path | None) -> Iterator[dict]:
@@ -135,4 +210,5 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
 
 
 FORMAT = LabelFormat("ome-zarr", "OME-Zarr (NGFF): DIR/<sample>.ome.zarr, the image with its label image under "
-                     "labels/objects", write, read, options=("ngff",))
+                     "labels/objects (classes as its properties)", write, read, options=("ngff", "schema"),
+                     class_schema=class_schema)

@@ -149,8 +149,46 @@ class ListAdjudicationRequest(_message.Message):
     tolerance: float
     def __init__(self, project: _Optional[str] = ..., limit: _Optional[int] = ..., tolerance: _Optional[float] = ...) -> None: ...
 
+class ClassScore(_message.Message):
+    __slots__ = ("name", "objects", "agreement_f1", "detection_f1")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_F1_FIELD_NUMBER: _ClassVar[int]
+    DETECTION_F1_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    objects: int
+    agreement_f1: float
+    detection_f1: float
+    def __init__(self, name: _Optional[str] = ..., objects: _Optional[int] = ..., agreement_f1: _Optional[float] = ..., detection_f1: _Optional[float] = ...) -> None: ...
+
+class ClassConfusion(_message.Message):
+    __slots__ = ("first", "second", "count")
+    FIRST_FIELD_NUMBER: _ClassVar[int]
+    SECOND_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    first: str
+    second: str
+    count: int
+    def __init__(self, first: _Optional[str] = ..., second: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
+
+class ClassAgreement(_message.Message):
+    __slots__ = ("compared", "observed", "kappa", "alpha", "classes", "confusion")
+    COMPARED_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_FIELD_NUMBER: _ClassVar[int]
+    KAPPA_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
+    CONFUSION_FIELD_NUMBER: _ClassVar[int]
+    compared: int
+    observed: float
+    kappa: float
+    alpha: float
+    classes: _containers.RepeatedCompositeFieldContainer[ClassScore]
+    confusion: _containers.RepeatedCompositeFieldContainer[ClassConfusion]
+    def __init__(self, compared: _Optional[int] = ..., observed: _Optional[float] = ..., kappa: _Optional[float] = ..., alpha: _Optional[float] = ..., classes: _Optional[_Iterable[_Union[ClassScore, _Mapping]]] = ..., confusion: _Optional[_Iterable[_Union[ClassConfusion, _Mapping]]] = ...) -> None: ...
+
 class AdjudicationItem(_message.Message):
-    __slots__ = ("sample_id", "stem", "disagreement", "mean_f1", "mean_boundary_f1", "labels", "consensus_version", "review")
+    __slots__ = ("sample_id", "stem", "disagreement", "mean_f1", "mean_boundary_f1", "labels", "consensus_version", "review", "class_disagreement")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     DISAGREEMENT_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +197,7 @@ class AdjudicationItem(_message.Message):
     LABELS_FIELD_NUMBER: _ClassVar[int]
     CONSENSUS_VERSION_FIELD_NUMBER: _ClassVar[int]
     REVIEW_FIELD_NUMBER: _ClassVar[int]
+    CLASS_DISAGREEMENT_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     stem: str
     disagreement: float
@@ -167,7 +206,8 @@ class AdjudicationItem(_message.Message):
     labels: _containers.RepeatedCompositeFieldContainer[LabelVersion]
     consensus_version: int
     review: str
-    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., disagreement: _Optional[float] = ..., mean_f1: _Optional[float] = ..., mean_boundary_f1: _Optional[float] = ..., labels: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ..., consensus_version: _Optional[int] = ..., review: _Optional[str] = ...) -> None: ...
+    class_disagreement: float
+    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., disagreement: _Optional[float] = ..., mean_f1: _Optional[float] = ..., mean_boundary_f1: _Optional[float] = ..., labels: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ..., consensus_version: _Optional[int] = ..., review: _Optional[str] = ..., class_disagreement: _Optional[float] = ...) -> None: ...
 
 class ListAdjudicationResponse(_message.Message):
     __slots__ = ("items",)
@@ -224,7 +264,7 @@ class DisagreementKinds(_message.Message):
     def __init__(self, reference_objects: _Optional[int] = ..., missed: _Optional[int] = ..., extra: _Optional[int] = ..., merged: _Optional[int] = ..., split: _Optional[int] = ..., wide: _Optional[int] = ..., narrow: _Optional[int] = ..., outline_offset: _Optional[float] = ...) -> None: ...
 
 class AnnotatorQuality(_message.Message):
-    __slots__ = ("annotator", "accuracy", "samples", "consensus_samples", "consensus_f1", "consensus_boundary_f1", "gold_samples", "gold_f1", "gold_boundary_f1", "accepted", "rejected", "kinds", "weight")
+    __slots__ = ("annotator", "accuracy", "samples", "consensus_samples", "consensus_f1", "consensus_boundary_f1", "gold_samples", "gold_f1", "gold_boundary_f1", "accepted", "rejected", "kinds", "weight", "classes", "image_classes")
     ANNOTATOR_FIELD_NUMBER: _ClassVar[int]
     ACCURACY_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
@@ -238,6 +278,8 @@ class AnnotatorQuality(_message.Message):
     REJECTED_FIELD_NUMBER: _ClassVar[int]
     KINDS_FIELD_NUMBER: _ClassVar[int]
     WEIGHT_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_CLASSES_FIELD_NUMBER: _ClassVar[int]
     annotator: str
     accuracy: float
     samples: int
@@ -251,7 +293,9 @@ class AnnotatorQuality(_message.Message):
     rejected: int
     kinds: DisagreementKinds
     weight: float
-    def __init__(self, annotator: _Optional[str] = ..., accuracy: _Optional[float] = ..., samples: _Optional[int] = ..., consensus_samples: _Optional[int] = ..., consensus_f1: _Optional[float] = ..., consensus_boundary_f1: _Optional[float] = ..., gold_samples: _Optional[int] = ..., gold_f1: _Optional[float] = ..., gold_boundary_f1: _Optional[float] = ..., accepted: _Optional[int] = ..., rejected: _Optional[int] = ..., kinds: _Optional[_Union[DisagreementKinds, _Mapping]] = ..., weight: _Optional[float] = ...) -> None: ...
+    classes: ClassAgreement
+    image_classes: ClassAgreement
+    def __init__(self, annotator: _Optional[str] = ..., accuracy: _Optional[float] = ..., samples: _Optional[int] = ..., consensus_samples: _Optional[int] = ..., consensus_f1: _Optional[float] = ..., consensus_boundary_f1: _Optional[float] = ..., gold_samples: _Optional[int] = ..., gold_f1: _Optional[float] = ..., gold_boundary_f1: _Optional[float] = ..., accepted: _Optional[int] = ..., rejected: _Optional[int] = ..., kinds: _Optional[_Union[DisagreementKinds, _Mapping]] = ..., weight: _Optional[float] = ..., classes: _Optional[_Union[ClassAgreement, _Mapping]] = ..., image_classes: _Optional[_Union[ClassAgreement, _Mapping]] = ...) -> None: ...
 
 class AnnotatorQualityResponse(_message.Message):
     __slots__ = ("annotators",)
