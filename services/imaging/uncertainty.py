@@ -15,7 +15,7 @@ def _checked(probabilities, ndim: int | None, name: str) -> np.ndarray:
     probabilities = np.asarray(probabilities, dtype=np.float64)
     if ndim is not None and probabilities.ndim != ndim:
         raise ValueError(f"'{name}' must have {ndim} dimensions, got shape {probabilities.shape}")
-    if not np.isfinite(probabilities).all() or probabilities.min() < 0:
+    if not np.isfinite(probabilities).all() or (probabilities.size and probabilities.min() < 0):
         raise ValueError(f"'{name}' must be finite and non-negative")
     return probabilities
 
