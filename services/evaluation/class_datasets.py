@@ -1,6 +1,6 @@
 """Dataset folders with object classes, for `labelassist bench classes`: the
 HeLa time-lapse with each nucleus "mitotic" when it divides within the next
-frames (:func:`labelassist.imaging.divisions.dividing_within`), else
+frame(s) (:func:`labelassist.imaging.divisions.dividing_within`), else
 "interphase" — a class decided by what happens later, which a classifier
 must learn from appearance.
 """
@@ -41,7 +41,7 @@ def tile_classes(masks: np.ndarray, classes: list[dict[int, str | None]], tile: 
 
 
 def write_hela_classes_dataset(folder: Path, wheel: Path, tile: int = 128, test_from_frame: int = 12,
-                               within: int = 2) -> dict[str, int]:
+                               within: int = 1, min_inside: float = MIN_INSIDE) -> dict[str, int]:
     """The HeLa time-lapse as a dataset folder (tiles, labels, split) with
     ``classes.csv``: "mitotic" for a nucleus that divides within ``within``
     frames, "interphase" for one that does not; nuclei whose future is not
@@ -51,7 +51,7 @@ def write_hela_classes_dataset(folder: Path, wheel: Path, tile: int = 128, test_
     answers = dividing_within(masks, within)
     named = [{i: None if a is None else (MITOTIC if a else INTERPHASE) for i, a in frame.items()}
              for frame in answers]
-    rows = tile_classes(masks, named, tile)
+    rows = tile_classes(masks, named, tile, min_inside)
     class_table.write(rows, folder / "classes.csv")
     found = [name for _, entry in rows for name in entry["objects"].values()]
     return {**counts, MITOTIC: found.count(MITOTIC), INTERPHASE: found.count(INTERPHASE)}

@@ -163,7 +163,7 @@ class ClassBenchConfig:
     budget_fraction: float = 0.3  # of the training pool's images
     seeds: int = 3
     strategies: tuple[str, ...] = tuple(CLASS_BENCH_STRATEGIES)
-    aggregation: str = "max"
+    aggregation: str = "mean"
     first_examples: int = 10
 
     def __post_init__(self):
