@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.client.inputs import checked_clicks
-from labelassist.client.results import PrelabelOutcome, SegmentedObject
+from labelassist.client.results import ClassPrelabels, PrelabelOutcome, SegmentedObject
 from labelassist.client.steps import StepLike, as_call, as_calls
 from labelassist.client.transport import Facade
 from labelassist.proto.v1 import assist_pb2, common_pb2
@@ -105,7 +105,8 @@ class Assist(Facade):
         -------
         PrelabelOutcome
             The mask (one id per object, 1..n; 0/1 with ``binary``), method,
-            object count and steps applied.
+            object count and steps applied; for a project with classes,
+            ``classes``: the class model's guess for each object and the image.
 
         Raises
         ------
@@ -126,8 +127,9 @@ class Assist(Facade):
             arrays["reference_label"], arrays["reference_image"] = reference
         out = self.transport.exchange(self.stub.Prelabel, assist_pb2.PrelabelRequest, params, arrays,
                            assist_pb2.PrelabelResult)
+        classes = ClassPrelabels.from_proto(out.message.classes) if out.message.HasField("classes") else None
         return PrelabelOutcome(out.require("mask"), out.message.method, out.message.object_count,
-                               list(out.message.applied))
+                               list(out.message.applied), classes)
 
     def prelabel_probability(self, image: np.ndarray, method: StepLike = "unet",
                              preprocess: Sequence[StepLike] = ()) -> np.ndarray:
@@ -195,7 +197,8 @@ class Assist(Facade):
     def segment(self, image: np.ndarray | None, clicks: Sequence[tuple[float, float, bool]],
                 box: tuple[int, int, int, int] | None = None, mask: np.ndarray | None = None,
                 sample_id: int = 0, crop_to_object: bool = False,
-                mask_offset: tuple[int, int] = (0, 0), model: str = "") -> SegmentedObject:
+                mask_offset: tuple[int, int] = (0, 0), model: str = "", object_class: str = "",
+                project: str = "") -> SegmentedObject:
         """Segment one object from clicks with the click model.
 
         Parameters
@@ -220,25 +223,34 @@ class Assist(Facade):
             Empty for the click model; "sam-NAME" for a SAM-family model
             the operator added (`labelassist model add-sam`), which encodes
             each image once and takes clicks and box (not ``mask``).
+        object_class : str
+            The class the new object gets, one of the project's object
+            classes (the GUI's current class); returned as ``object_class``.
+        project : str
+            The project ``object_class`` belongs to (a sample's own with ``sample_id``).
 
         Returns
         -------
         SegmentedObject
-            The mask, its offset, area and the click model that answered.
+            The mask, its offset, area, the click model that answered and its class.
 
         Raises
         ------
         InvalidArgumentError
             No positive click, a click outside the image, a bad box or mask, named.
         NotFoundError
-            No SAM-family model of that name is installed (the installed ones named).
+            No SAM-family model of that name is installed (the installed ones
+            named), or no object class ``object_class`` in the project.
+        FailedPreconditionError
+            ``object_class`` for a project without object classes.
         ServiceUnavailableError
             Triton unreachable (brush, polygon and scribbles still work).
         """
         params = assist_pb2.SegmentParams(
             clicks=[assist_pb2.Click(y=y, x=x, positive=p) for y, x, p in checked_clicks(clicks)],
             sample_id=sample_id, crop_to_object=crop_to_object, response_compression=self.transport.compression,
-            mask_top=int(mask_offset[0]), mask_left=int(mask_offset[1]), model=model)
+            mask_top=int(mask_offset[0]), mask_left=int(mask_offset[1]), model=model, object_class=object_class,
+            project=project)
         if box is not None:
             params.box.CopyFrom(common_pb2.BoundingBox(start=[int(box[0]), int(box[1])],
                                                        stop=[int(box[2]), int(box[3])]))
@@ -246,7 +258,44 @@ class Assist(Facade):
                            assist_pb2.SegmentResult)
         result = out.message
         return SegmentedObject(out.require("mask"), int(result.top), int(result.left), int(result.area),
-                               result.runtime, int(result.model_version), result.model_source, int(result.passes))
+                               result.runtime, int(result.model_version), result.model_source, int(result.passes),
+                               result.object_class)
+
+    def predict_classes(self, project: str = "", image: np.ndarray | None = None, mask: np.ndarray | None = None,
+                        sample_id: int = 0) -> ClassPrelabels:
+        """Class pre-labels: the project's class model's guess of each
+        object's class and of the image's, with its confidence. The model
+        is trained on the project's labelled objects and images with
+        classes, and trained again first when they changed.
+
+        Parameters
+        ----------
+        project : str
+            Whose class model answers (a sample's own with ``sample_id``).
+        image, mask : ndarray, optional
+            The image and its objects (one id per object); with
+            ``sample_id``, left out to use the sample's image and newest label.
+        sample_id : int
+            A selector sample to read the image (and label) from.
+
+        Returns
+        -------
+        ClassPrelabels
+            A guess per object id (class, confidence, every probability),
+            the image classes' probabilities and the model version.
+
+        Raises
+        ------
+        FailedPreconditionError
+            A project without classes, too few labelled objects or images
+            with classes to train on yet, or a sample without a label and no ``mask``.
+        InvalidArgumentError
+            A bad image or mask, or neither arrays nor a sample.
+        """
+        params = assist_pb2.PredictClassesParams(project=project, sample_id=sample_id)
+        out = self.transport.exchange(self.stub.PredictClasses, assist_pb2.PredictClassesRequest, params,
+                                      {"image": image, "mask": mask}, assist_pb2.ClassPredictions)
+        return ClassPrelabels.from_proto(out.message)
 
     def train(self, dataset_path: str | Path = "", project: str = "", model: str = "unet", **config: int) -> str:
         """Start a training job on the assist service.

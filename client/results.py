@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from labelassist.proto.v1 import common_pb2, inspect_pb2, selector_pb2
+from labelassist.proto.v1 import assist_pb2, common_pb2, inspect_pb2, selector_pb2
 
 
 def _plain(cls, message):
@@ -22,15 +22,54 @@ def _plain(cls, message):
     return cls(**values)
 
 
+@dataclass(frozen=True)
+class ObjectClassGuess:
+    """A class model's pre-label of one object: the most probable class,
+    its probability (``confidence``) and every class's probability."""
+    object_id: int
+    predicted_class: str
+    confidence: float
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ClassPrelabels:
+    """What a project's class model (``model``, "classes@N") says of one
+    image: a guess per object id, each image class's probability and the
+    image classes predicted; how many labelled objects and images it was
+    trained on; ``note`` says why a kind is missing (too few labels yet)."""
+    model: str
+    model_version: int
+    objects: dict[int, ObjectClassGuess]
+    image_probabilities: dict[str, float]
+    image_classes: tuple[str, ...]
+    trained_objects: int
+    trained_images: int
+    note: str
+
+    @classmethod
+    def from_proto(cls, message: assist_pb2.ClassPredictions) -> ClassPrelabels:
+        columns = tuple(message.object_classes)
+        objects = {int(o.object_id): ObjectClassGuess(int(o.object_id), o.predicted_class, o.confidence,
+                                                      dict(zip(columns, o.probabilities)))
+                   for o in message.objects}
+        return cls(message.model, int(message.model_version), objects,
+                   dict(zip(message.image_classes, message.image_probabilities)),
+                   tuple(message.predicted_image_classes), int(message.trained_objects),
+                   int(message.trained_images), message.note)
+
+
 @dataclass
 class PrelabelOutcome:
     """A pre-label: the mask (one id per object, 0 background; 0/1 when
     asked for a binary mask), the method that made it, how many objects it
-    holds and the steps the service applied."""
+    holds and the steps the service applied; for a project with classes,
+    the class model's guesses (None without classes)."""
     mask: np.ndarray
     method: str
     object_count: int
     applied: list[str]
+    classes: ClassPrelabels | None = None
 
 
 @dataclass
@@ -48,6 +87,7 @@ class SegmentedObject:
     model_version: int
     model_source: str
     passes: int
+    object_class: str = ""
 
     def full(self, shape: tuple[int, int]) -> np.ndarray:
         """The mask at the image's size."""

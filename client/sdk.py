@@ -165,6 +165,7 @@ class LabelAssistClient:
     refine = shortcut("assist", Assist.refine)
     postprocess = shortcut("assist", Assist.postprocess)
     segment = shortcut("assist", Assist.segment)
+    predict_classes = shortcut("assist", Assist.predict_classes)
     train = shortcut("assist", Assist.train)
     train_status = shortcut("assist", Assist.train_status)
 

@@ -20,7 +20,8 @@ import numpy as np
 
 from labelassist.client.errors import LabelAssistError
 from labelassist.client.finding_answers import FindingAnswers
-from labelassist.client.results import Finding, Inspection, LabelVersion, PrelabelOutcome, Sample, SampleInfo
+from labelassist.client.results import (ClassPrelabels, Finding, Inspection, LabelVersion, PrelabelOutcome, Sample,
+                                       SampleInfo)
 from labelassist.client.sdk import LabelAssistClient
 
 Call = Callable[[], Any]
@@ -86,6 +87,8 @@ class LabellingSession:
         self.annotator = annotator
         self.current: LeasedSample | None = None
         self.prelabel: np.ndarray | None = None
+        # The class model's guess of each pre-labelled object's class (a project with classes).
+        self.class_guesses: ClassPrelabels | None = None
         self.inspection: Inspection | None = None
         self.inspected_mask: np.ndarray | None = None
         self.answers = FindingAnswers(client)  # what became of the warnings shown
@@ -108,6 +111,7 @@ class LabellingSession:
         """The sample a lease brought (None: nothing left) becomes current."""
         self.current = leased
         self.prelabel = leased.prelabel if leased is not None else None
+        self.class_guesses = None
         self.inspection, self.inspected_mask = None, None
         self.answers.start(leased.sample_id if leased is not None else None)
 
@@ -116,7 +120,7 @@ class LabellingSession:
         self.show(None)
 
     def accept_prelabel(self, outcome: PrelabelOutcome) -> None:
-        self.prelabel = outcome.mask
+        self.prelabel, self.class_guesses = outcome.mask, outcome.classes
 
     def accept_inspection(self, inspection: Inspection, mask: np.ndarray) -> list[Finding]:
         """Remember what the annotator was shown about ``mask``; returns the
@@ -204,12 +208,14 @@ class LabellingSession:
         seed[row, col] = 1
         return self.refine_call(mask, seed, "flood_fill")
 
-    def segment_call(self, clicks, mask: np.ndarray | None, offset: tuple[int, int] = (0, 0)) -> Call:
+    def segment_call(self, clicks, mask: np.ndarray | None, offset: tuple[int, int] = (0, 0),
+                     object_class: str = "") -> Call:
         """One object from the click tool's clicks (and its current mask, a
-        crop at ``offset``); the answer comes back as a crop too."""
+        crop at ``offset``), of ``object_class`` when the project has
+        classes; the answer comes back as a crop too."""
         client, sample_id = self.client, self.require_sample()
         return lambda: client.assist.segment(None, clicks, mask=mask, sample_id=sample_id, crop_to_object=True,
-                                      mask_offset=offset)
+                                      mask_offset=offset, object_class=object_class)
 
     def postprocess_call(self, mask: np.ndarray, steps: Sequence) -> Call:
         """Steps are names or (name, parameters), as ``postprocess`` takes them."""

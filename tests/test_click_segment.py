@@ -107,6 +107,16 @@ def test_a_sample_segments_by_id_and_the_crop_comes_with_its_offset(sdk):
     assert np.array_equal(cropped.full(SHAPE), full.mask) and iou(full.mask, labels == 2) >= 0.7
 
 
+def test_segment_gives_the_new_object_the_class_asked_for(sdk):
+    image, labels = scene()
+    sdk.create_project("clicks-classes")
+    sdk.set_class_schema("clicks-classes", ["round", "other"])
+    sample_id = sdk.add_sample("clicks-classes", "scene", image)
+    (row, col), _ = OBJECTS[0]
+    found = sdk.segment(None, [(row, col, True)], sample_id=sample_id, object_class="round")
+    assert found.object_class == "round" and iou(found.mask, labels == 1) >= 0.7
+
+
 @pytest.mark.parametrize("clicks, image, message", [
     ([(300.0, 5.0, True)], scene()[0], "outside the 256×256 image"),
     ([(5.0, 5.0, False)], scene()[0], "no positive click"),

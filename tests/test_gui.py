@@ -319,6 +319,24 @@ def test_next_on_an_rgb_project_shows_the_slide_and_its_prelabel(qtbot, stack, c
     window.close()
 
 
+def test_a_prelabel_of_a_classes_project_shows_each_objects_guessed_class(qtbot, stack, client):
+    """The status bar names the class model and its least sure guess; its
+    tooltip lists each object's class and confidence."""
+    from test_class_prelabels import labelled_project
+
+    name = f"gui-classes-{os.getpid()}"
+    labelled_project(client, name, seed=13)
+    window = _open_window(qtbot, stack, name)
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    guesses = window.session.class_guesses
+    assert guesses is not None and guesses.model == "classes@1"
+    assert "classes by classes@1: " in window.statusBar().currentMessage()
+    assert f"object {min(guesses.objects)}: " in window.statusBar().toolTip()
+    window.close()
+
+
 def test_a_two_channel_image_shows_as_a_colour_composite(qtbot):
     """Two fluorescence channels: the first in green, the second in magenta."""
     from labelassist.client.gui.canvas import LabelCanvas

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from labelassist.client.gui.layout import NO_DISPLAY_STEP
-from labelassist.client.gui.wording import AUTOMATIC, AUTOMATIC_DETAILS, operation_name
+from labelassist.client.gui.wording import AUTOMATIC, AUTOMATIC_DETAILS, class_guesses_text, operation_name
 from PySide6.QtCore import Qt
 
 
@@ -50,8 +50,12 @@ class AssistView:
             self.window.timings["next_to_prelabel"] = time.perf_counter() - self.window.next_started
             self.window.next_started = 0.0
         ran = operation_name(outcome.method)
-        self.window.statusBar().showMessage(f"Pre-label: {outcome.object_count} objects by {ran}", 6000)
-        self.window.statusBar().setToolTip(" -> ".join(outcome.applied))
+        message, details = f"Pre-label: {outcome.object_count} objects by {ran}", " -> ".join(outcome.applied)
+        if outcome.classes is not None:
+            classes, per_object = class_guesses_text(outcome.classes)
+            message, details = f"{message}; {classes}", f"{details}\n{per_object}".strip()
+        self.window.statusBar().showMessage(message, 6000 if outcome.classes is None else 15000)
+        self.window.statusBar().setToolTip(details)
         if self.panel.method_combo.currentData() is None:  # what the automatic choice really ran
             self.panel.method_combo.setItemText(0, f"{AUTOMATIC}: {ran}")
             self.panel.method_combo.setItemData(0, f"{AUTOMATIC_DETAILS}\nlast run: {' -> '.join(outcome.applied)}",

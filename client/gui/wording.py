@@ -75,3 +75,22 @@ def _first_line(text: str) -> str:
 
 
 __all__ = ["AUTOMATIC", "AUTOMATIC_DETAILS", "OPERATION_NAMES", "operation_name", "split_failure"]
+
+
+def class_guesses_text(guesses) -> tuple[str, str]:
+    """A pre-label's class guesses (``ClassPrelabels``) for the status bar,
+    and each object's class and confidence for its tooltip."""
+    counts: dict[str, int] = {}
+    for guess in guesses.objects.values():
+        counts[guess.predicted_class] = counts.get(guess.predicted_class, 0) + 1
+    parts = [", ".join(f"{name} {count}" for name, count in sorted(counts.items()))]
+    if guesses.objects:
+        least = min(guesses.objects.values(), key=lambda guess: guess.confidence)
+        parts.append(f"least sure: object {least.object_id} ({least.predicted_class}, {least.confidence:.0%})")
+    if guesses.image_classes:
+        parts.append(f"image: {', '.join(guesses.image_classes)}")
+    if guesses.note:
+        parts.append(guesses.note)
+    details = "\n".join(f"object {guess.object_id}: {guess.predicted_class} {guess.confidence:.0%}"
+                        for _, guess in sorted(guesses.objects.items()))
+    return f"classes by {guesses.model}: " + "; ".join(p for p in parts if p), details

@@ -8,6 +8,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from labelassist.assist import jobs
+from labelassist.assist.class_models import ClassModelStore, ClassPrediction, check_object_class, predict
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
 from labelassist.assist.segment import ClickModels, placed_mask, segment_with
@@ -33,6 +34,7 @@ from labelassist.runtime.auth import ALL_PROJECTS, caller_token, require, requir
 from labelassist.runtime.errors import ConflictError, NotFoundError, UnavailableError
 from labelassist.io.confinement import confine
 from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
+from labelassist.proto.wire.classes import schema_from_proto
 from labelassist.proto.wire.values import call_from_proto, call_to_proto
 from labelassist.proto.wire.streaming import read_stream, write_stream
 from labelassist.runtime.priority import batch_call, batch_work
@@ -72,6 +74,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.training_runner = config.options.get("training_runner") or "thread"
         self.selector = SelectorLink(config.options.get("selector_address"), "assist",
                                      image_cache(config.options, "assist"))
+        self.class_models = ClassModelStore(config.data_dir / "classes")
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""
@@ -86,6 +89,12 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         with self.selector.calls() as selector:
             sample = selector.get_sample(sample_id)
         return sample.require("image"), sample.message
+
+    def _classes(self, project: str, image, mask) -> ClassPrediction:
+        """The project's class model (trained first if its labels changed) on ``mask``'s objects."""
+        with self.selector.calls() as selector:
+            model = self.class_models.current(selector, project, selector.get_project(project).classes)
+        return predict(model, image, mask)
 
     def _pipeline(self, params: pb.PrelabelParams, project: str) -> tuple[dict, bool]:
         """The call's steps; without a method, those of the project's assist
@@ -177,6 +186,12 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             probability = prelabel.probability if params.return_probability else None
             result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                        applied=prelabel.applied)
+            project = params.project or (info.project if info is not None else "")
+            if project and not params.binary:
+                try:
+                    result.classes.CopyFrom(predictions_to_proto(self._classes(project, image, prelabel.mask)))
+                except ConflictError:
+                    pass  # a project without classes: a pre-label is a mask alone
             arrays = {"mask": prelabel.mask,
                       "probability": probability.astype(np.float32) if probability is not None else None}
             yield from write_stream(pb.PrelabelResponse, "result", result, arrays, params.response_compression)
@@ -194,7 +209,15 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def Segment(self, request_iterator, context):
         received = self._read(request_iterator, pb.SegmentParams, {"image", "mask"})
         params = received.message
-        image = self._image(received, params.sample_id)
+        image, info = self._image_and_info(received, params.sample_id)
+        if params.object_class:
+            project = params.project or (info.project if info is not None else "")
+            if not project:
+                raise ValueError("segment: 'object_class' needs the 'project' (or a 'sample_id') whose classes "
+                                 "it is one of")
+            with self.selector.calls() as selector:
+                schema = schema_from_proto(selector.get_project(project).classes)
+            check_object_class(schema, params.object_class, project)
         box = None
         if params.HasField("box"):
             if len(params.box.start) != 2 or len(params.box.stop) != 2:
@@ -211,8 +234,31 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         else:
             mask, top, left = found.full(np.shape(image)[:2]), 0, 0
         result = pb.SegmentResult(top=top, left=left, area=area, runtime=model.runtime,
-                                  model_version=model.version, model_source=model.source, passes=found.passes)
+                                  model_version=model.version, model_source=model.source, passes=found.passes,
+                                  object_class=params.object_class)
         yield from write_stream(pb.SegmentResponse, "result", result, {"mask": mask}, params.response_compression)
+
+    def PredictClasses(self, request_iterator, context):
+        received = self._read(request_iterator, pb.PredictClassesParams, {"image", "mask"})
+        params = received.message
+        image, mask, project = received.arrays.get("image"), received.arrays.get("mask"), params.project
+        if params.sample_id:
+            with self.selector.calls() as selector:
+                sample = selector.get_sample(params.sample_id, with_image=image is None)
+            image = sample.require("image") if image is None else image
+            mask = sample.arrays.get("label") if mask is None else mask
+            project = project or sample.message.project
+            if mask is None:
+                raise ConflictError(f"sample {params.sample_id} has no label yet: send its objects as a 'mask' "
+                                    "(e.g. its pre-label)")
+        if image is None or mask is None or not project:
+            raise ValueError("predict classes: send 'image', 'mask' and 'project', or a 'sample_id'")
+        require("compute", project)
+        prediction = self._classes(project, image, mask)
+        if prediction.model.objects is None and not prediction.model.images:
+            raise ConflictError(f"project {project!r} has no class model yet ({prediction.model.note}); "
+                                "submit labels with classes, then ask again")
+        yield from write_stream(pb.PredictClassesResponse, "result", predictions_to_proto(prediction), {})
 
     def Postprocess(self, request_iterator, context):
         received = self._read(request_iterator, pb.PostprocessParams, {"mask", "image"})
@@ -257,6 +303,18 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             yield pb.TrainStatusResponse(job_id=job.id, state=TRAIN_STATE[event.state], epoch=event.epoch,
                                    epochs=event.epochs, loss=event.loss, validation_dice=event.validation_dice,
                                    model_version=event.model_version, message=event.message)
+
+
+def predictions_to_proto(prediction: ClassPrediction) -> pb.ClassPredictions:
+    model = prediction.model
+    return pb.ClassPredictions(
+        model=model.name, model_version=model.version, object_classes=prediction.object_classes,
+        objects=[pb.ObjectClassPrediction(object_id=object_id, predicted_class=name, confidence=confidence,
+                                          probabilities=prediction.object_probabilities[row].tolist())
+                 for row, (object_id, name, confidence) in enumerate(prediction.predicted_objects())],
+        image_classes=prediction.image_classes, image_probabilities=prediction.image_probabilities.tolist(),
+        predicted_image_classes=prediction.predicted_image_classes(), trained_objects=model.trained_objects,
+        trained_images=model.trained_images, note=model.note)
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

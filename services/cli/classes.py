@@ -1,8 +1,12 @@
-"""``classes``: the classes a project's labels carry, shown or set."""
+"""``classes``: the classes a project's labels carry, shown or set;
+``predict-classes``: the project's class model's pre-label of a sample or
+an image file's objects."""
 
 from __future__ import annotations
 
-from labelassist.cli.common import client_for
+from pathlib import Path
+
+from labelassist.cli.common import add_plane_arguments, client_for
 
 
 def pairs(arguments: list[str], option: str, example: str) -> dict[str, str]:
@@ -46,7 +50,44 @@ def cmd_classes(args) -> int:
     return 0
 
 
+def cmd_predict_classes(args) -> int:
+    from labelassist.io.axes import read_with_axes, select_plane
+    from labelassist.io.images import read_image
+
+    if args.image is None and args.sample is None:
+        raise ValueError("give --sample ID (a labelled sample), or --image FILE with --mask FILE")
+    if args.image is not None and args.mask is None:
+        raise ValueError("--image needs --mask: the label image of its objects (one id per object)")
+    image = select_plane(read_with_axes(args.image, args.axes), args.channel, args.z, args.t) if args.image else None
+    mask = read_image(args.mask) if args.mask else None
+    with client_for(args) as client:
+        guesses = client.predict_classes(args.project or "", image, mask, args.sample or 0)
+    print(f"{guesses.model}: trained on {guesses.trained_objects} objects and {guesses.trained_images} images")
+    for object_id, guess in sorted(guesses.objects.items()):
+        others = ", ".join(f"{name} {p:.2f}" for name, p in guess.probabilities.items())
+        print(f"  object {object_id:<6} {guess.predicted_class:<24} {guess.confidence:.2f}  ({others})")
+    if guesses.image_probabilities:
+        shown = ", ".join(f"{name} {p:.2f}" for name, p in guesses.image_probabilities.items())
+        print(f"  image: {', '.join(guesses.image_classes) or 'none'}  ({shown})")
+    if guesses.note:
+        print(f"  note: {guesses.note}")
+    return 0
+
+
 def register(commands) -> None:
+    predict = commands.add_parser(
+        "predict-classes", help="class pre-labels: each object's (and the image's) class from the project's "
+                                "class model, trained on its labelled objects",
+        description="The project's class model (classes@N) guesses the class of each object of a sample's "
+                    "newest label or of --mask, with its confidence. It is trained on the project's labels with "
+                    "classes, again whenever they changed.")
+    predict.add_argument("project", nargs="?", default="", help="the project (a sample's own with --sample)")
+    predict.add_argument("--sample", type=int, help="a sample id: its image and newest label (or --mask)")
+    predict.add_argument("--image", type=Path, help="an image file, with --mask")
+    predict.add_argument("--mask", type=Path, help="its objects: a label image, one id per object")
+    add_plane_arguments(predict)
+    predict.set_defaults(handler=cmd_predict_classes)
+
     classes = commands.add_parser(
         "classes", help="show or set the classes a project's labels carry (admins set them)",
         description="Without options, shows the project's classes. --object and --image replace the schema "

@@ -30,7 +30,7 @@ PRIVATE_UMASK = 0o077
 
 # What a stack writes in its data directory (the user's own files there are left alone).
 STACK_ENTRIES = ("selector.sqlite", "selector.sqlite-wal", "selector.sqlite-shm", "run", "logs", "jobs", "models",
-                 "blobs", "cache")
+                 "classes", "blobs", "cache")
 
 
 def private_data_dir(data_dir: Path) -> Path:

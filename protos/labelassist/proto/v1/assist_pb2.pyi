@@ -21,6 +21,66 @@ TRAIN_STATE_SUCCEEDED: TrainState
 TRAIN_STATE_FAILED: TrainState
 TRAIN_STATE_QUEUED: TrainState
 
+class PredictClassesParams(_message.Message):
+    __slots__ = ("project", "sample_id")
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    project: str
+    sample_id: int
+    def __init__(self, project: _Optional[str] = ..., sample_id: _Optional[int] = ...) -> None: ...
+
+class PredictClassesRequest(_message.Message):
+    __slots__ = ("params", "array")
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    params: PredictClassesParams
+    array: _common_pb2.ArrayChunk
+    def __init__(self, params: _Optional[_Union[PredictClassesParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
+class ObjectClassPrediction(_message.Message):
+    __slots__ = ("object_id", "predicted_class", "confidence", "probabilities")
+    OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_CLASS_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    object_id: int
+    predicted_class: str
+    confidence: float
+    probabilities: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, object_id: _Optional[int] = ..., predicted_class: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class ClassPredictions(_message.Message):
+    __slots__ = ("model", "model_version", "object_classes", "objects", "image_classes", "image_probabilities", "predicted_image_classes", "trained_objects", "trained_images", "note")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    PREDICTED_IMAGE_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    TRAINED_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    TRAINED_IMAGES_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    model_version: int
+    object_classes: _containers.RepeatedScalarFieldContainer[str]
+    objects: _containers.RepeatedCompositeFieldContainer[ObjectClassPrediction]
+    image_classes: _containers.RepeatedScalarFieldContainer[str]
+    image_probabilities: _containers.RepeatedScalarFieldContainer[float]
+    predicted_image_classes: _containers.RepeatedScalarFieldContainer[str]
+    trained_objects: int
+    trained_images: int
+    note: str
+    def __init__(self, model: _Optional[str] = ..., model_version: _Optional[int] = ..., object_classes: _Optional[_Iterable[str]] = ..., objects: _Optional[_Iterable[_Union[ObjectClassPrediction, _Mapping]]] = ..., image_classes: _Optional[_Iterable[str]] = ..., image_probabilities: _Optional[_Iterable[float]] = ..., predicted_image_classes: _Optional[_Iterable[str]] = ..., trained_objects: _Optional[int] = ..., trained_images: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+
+class PredictClassesResponse(_message.Message):
+    __slots__ = ("result", "array")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    ARRAY_FIELD_NUMBER: _ClassVar[int]
+    result: ClassPredictions
+    array: _common_pb2.ArrayChunk
+    def __init__(self, result: _Optional[_Union[ClassPredictions, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
+
 class ListPrelabelSourcesRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -114,14 +174,16 @@ class PrelabelRequest(_message.Message):
     def __init__(self, params: _Optional[_Union[PrelabelParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class PrelabelResult(_message.Message):
-    __slots__ = ("method", "object_count", "applied")
+    __slots__ = ("method", "object_count", "applied", "classes")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     OBJECT_COUNT_FIELD_NUMBER: _ClassVar[int]
     APPLIED_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     method: str
     object_count: int
     applied: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, method: _Optional[str] = ..., object_count: _Optional[int] = ..., applied: _Optional[_Iterable[str]] = ...) -> None: ...
+    classes: ClassPredictions
+    def __init__(self, method: _Optional[str] = ..., object_count: _Optional[int] = ..., applied: _Optional[_Iterable[str]] = ..., classes: _Optional[_Union[ClassPredictions, _Mapping]] = ...) -> None: ...
 
 class PrelabelResponse(_message.Message):
     __slots__ = ("result", "array")
@@ -176,7 +238,7 @@ class Click(_message.Message):
     def __init__(self, y: _Optional[float] = ..., x: _Optional[float] = ..., positive: bool = ...) -> None: ...
 
 class SegmentParams(_message.Message):
-    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression", "mask_top", "mask_left", "model")
+    __slots__ = ("clicks", "box", "sample_id", "crop_to_object", "response_compression", "mask_top", "mask_left", "model", "object_class", "project")
     CLICKS_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +247,8 @@ class SegmentParams(_message.Message):
     MASK_TOP_FIELD_NUMBER: _ClassVar[int]
     MASK_LEFT_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
     clicks: _containers.RepeatedCompositeFieldContainer[Click]
     box: _common_pb2.BoundingBox
     sample_id: int
@@ -193,7 +257,9 @@ class SegmentParams(_message.Message):
     mask_top: int
     mask_left: int
     model: str
-    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., mask_top: _Optional[int] = ..., mask_left: _Optional[int] = ..., model: _Optional[str] = ...) -> None: ...
+    object_class: str
+    project: str
+    def __init__(self, clicks: _Optional[_Iterable[_Union[Click, _Mapping]]] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., sample_id: _Optional[int] = ..., crop_to_object: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., mask_top: _Optional[int] = ..., mask_left: _Optional[int] = ..., model: _Optional[str] = ..., object_class: _Optional[str] = ..., project: _Optional[str] = ...) -> None: ...
 
 class SegmentRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -204,7 +270,7 @@ class SegmentRequest(_message.Message):
     def __init__(self, params: _Optional[_Union[SegmentParams, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class SegmentResult(_message.Message):
-    __slots__ = ("top", "left", "area", "runtime", "model_version", "model_source", "passes")
+    __slots__ = ("top", "left", "area", "runtime", "model_version", "model_source", "passes", "object_class")
     TOP_FIELD_NUMBER: _ClassVar[int]
     LEFT_FIELD_NUMBER: _ClassVar[int]
     AREA_FIELD_NUMBER: _ClassVar[int]
@@ -212,6 +278,7 @@ class SegmentResult(_message.Message):
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     MODEL_SOURCE_FIELD_NUMBER: _ClassVar[int]
     PASSES_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASS_FIELD_NUMBER: _ClassVar[int]
     top: int
     left: int
     area: int
@@ -219,7 +286,8 @@ class SegmentResult(_message.Message):
     model_version: int
     model_source: str
     passes: int
-    def __init__(self, top: _Optional[int] = ..., left: _Optional[int] = ..., area: _Optional[int] = ..., runtime: _Optional[str] = ..., model_version: _Optional[int] = ..., model_source: _Optional[str] = ..., passes: _Optional[int] = ...) -> None: ...
+    object_class: str
+    def __init__(self, top: _Optional[int] = ..., left: _Optional[int] = ..., area: _Optional[int] = ..., runtime: _Optional[str] = ..., model_version: _Optional[int] = ..., model_source: _Optional[str] = ..., passes: _Optional[int] = ..., object_class: _Optional[str] = ...) -> None: ...
 
 class SegmentResponse(_message.Message):
     __slots__ = ("result", "array")

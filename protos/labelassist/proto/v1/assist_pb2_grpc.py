@@ -79,6 +79,11 @@ class AssistServiceStub(object):
                 request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesRequest.SerializeToString,
                 response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesResponse.FromString,
                 _registered_method=True)
+        self.PredictClasses = channel.stream_stream(
+                '/labelassist.v1.AssistService/PredictClasses',
+                request_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PredictClassesRequest.SerializeToString,
+                response_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PredictClassesResponse.FromString,
+                _registered_method=True)
 
 
 class AssistServiceServicer(object):
@@ -165,6 +170,19 @@ class AssistServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PredictClasses(self, request_iterator, context):
+        """Class pre-labels: each object's class probabilities, and the image's,
+        from the project's class model ("classes@N"), trained on its labelled
+        objects and images with classes and trained again first when its
+        labels changed. Arrays in: "image" and "mask" (one id per object), or
+        a sample_id (its image, and its newest label unless a "mask" is sent).
+        FAILED_PRECONDITION for a project without a class schema, or with too
+        few labelled objects (and images) with classes to train on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssistServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -212,6 +230,11 @@ def add_AssistServiceServicer_to_server(servicer, server):
                     servicer.ListPrelabelSources,
                     request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesRequest.FromString,
                     response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesResponse.SerializeToString,
+            ),
+            'PredictClasses': grpc.stream_stream_rpc_method_handler(
+                    servicer.PredictClasses,
+                    request_deserializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PredictClassesRequest.FromString,
+                    response_serializer=labelassist_dot_proto_dot_v1_dot_assist__pb2.PredictClassesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -457,6 +480,33 @@ class AssistService(object):
             '/labelassist.v1.AssistService/ListPrelabelSources',
             labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesRequest.SerializeToString,
             labelassist_dot_proto_dot_v1_dot_assist__pb2.ListPrelabelSourcesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PredictClasses(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/labelassist.v1.AssistService/PredictClasses',
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.PredictClassesRequest.SerializeToString,
+            labelassist_dot_proto_dot_v1_dot_assist__pb2.PredictClassesResponse.FromString,
             options,
             channel_credentials,
             insecure,
