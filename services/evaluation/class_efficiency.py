@@ -276,14 +276,15 @@ def annotation_effort(error_rate: float, seconds_per_key: float, verify_seconds:
 def markdown_tables(results: dict, seconds_per_key: float) -> list[str]:
     full, rarest = results["full"], results["rarest_class"]
     random_queries = results["strategies"].get("random", {}).get("queries_to_first_rare_mean")
-    lines = [f"| strategy | macro-F1 at {results['strategies'][next(iter(results['strategies']))]['curve'][-1]['samples']}"
-             " images (mean ± std) | of full | labels to 95 % of full: images (objects, % of pool objects) | "
+    counts = [p["samples"] for p in next(iter(results["strategies"].values()))["curve"]]
+    lines = [f"| strategy | macro-F1 at {counts[-1]} images (mean ± std) | of full | "
+             "labels to 95 % of full: images (objects, % of pool objects) | "
              f"queries to the first {results['first_examples']} {rarest} (per seed) | s / object with pre-labels |",
              "|---|---:|---:|---:|---:|---:|"]
     for name, row in results["strategies"].items():
         reached = row["to_95_percent"]
-        reach = (f"{reached['samples']} ({reached['objects']:.0f}, {100 * reached['fraction_of_pool_objects']:.1f} %)"
-                 if reached else "not within the budget")
+        reach = "not within the budget" if not reached else (
+            f"{reached['samples']} ({reached['objects']:.0f}, {100 * reached['fraction_of_pool_objects']:.1f} %)")
         queries = ", ".join("-" if q is None else str(q) for q in row["queries_to_first_rare"])
         mean = row["queries_to_first_rare_mean"]
         better = (" ✓" if mean is not None and random_queries is not None and mean < random_queries
@@ -296,8 +297,7 @@ def markdown_tables(results: dict, seconds_per_key: float) -> list[str]:
     lines.append(f"| full training pool ({results['pool_samples']} images, {results['pool_objects']} objects) | "
                  f"{full['mean']:.3f} ± {full['std']:.3f} | 100 % | | | {effort['with']:.2f} |")
     lines += ["", "Macro-F1 (mean over seeds) after each round, by images labelled:", "",
-              "| strategy | " + " | ".join(str(p["samples"]) for p in next(iter(results["strategies"].values()))["curve"])
-              + " |", "|---|" + "---:|" * len(next(iter(results["strategies"].values()))["curve"])]
+              "| strategy | " + " | ".join(map(str, counts)) + " |", "|---|" + "---:|" * len(counts)]
     for name, row in results["strategies"].items():
         lines.append(f"| {name} | " + " | ".join(f"{p['mean']:.3f}" for p in row["curve"]) + " |")
     return lines
