@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.imaging.class_uncertainty import summarise
-from labelassist.imaging.object_classes import ClassModel, object_features
+from labelassist.imaging.object_classes import MIN_OBJECTS, ClassModel, object_features
 from labelassist.selector.candidate_pool import Pool, needs, rank_pool
 from labelassist.selector.strategies import STRATEGIES
 
@@ -111,7 +111,7 @@ def _fit(data: ClassSet, samples, seed: int) -> ClassModel | int:
     """A model of the samples' objects; with objects of a single class, that class's code."""
     features, codes = data.objects(samples)
     present = np.unique(codes)
-    if len(present) < 2 or len(codes) < 4:
+    if len(present) < 2 or len(codes) < MIN_OBJECTS:
         return int(present[0]) if len(present) else 0
     return ClassModel().fit(features, np.asarray(data.classes)[codes], seed=seed)
 
