@@ -215,8 +215,8 @@ CLASS_AGGREGATION = Parameter("aggregation", str, "mean", "per image, over its o
 
 def _class_summary(summary: ClassSummary | None, strategy: str, candidates: np.ndarray) -> ClassSummary:
     if summary is None:
-        raise ConflictError(f"strategy '{strategy}' needs class posteriors; none are available for this project "
-                            "yet (they come from a class model trained on labelled objects)")
+        raise ConflictError(f"strategy '{strategy}' needs class posteriors of the unlabelled samples; the "
+                            "selector holds none for this project: use a strategy of another family")
     if len(summary) != len(candidates):
         raise ValueError(f"class posteriors cover {len(summary)} samples for {len(candidates)} candidates")
     return summary
