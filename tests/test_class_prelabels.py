@@ -70,6 +70,17 @@ def test_a_prelabel_of_a_classes_project_carries_a_class_per_object(client):
     assert all(g.predicted_class in ("big", "small") and 0.5 <= g.confidence <= 1 for g in guesses)
 
 
+def test_a_prelabel_asked_without_classes_is_the_mask_alone(client):
+    from labelassist.proto.v1 import assist_pb2
+
+    new = labelled_project(client, "classes-mask-only", seed=18)
+    assist = client.assist
+    params = assist_pb2.PrelabelParams(sample_id=new["sample_id"], without_classes=True)
+    out = assist.transport.exchange(assist.stub.Prelabel, assist_pb2.PrelabelRequest, params, {},
+                                    assist_pb2.PrelabelResult)
+    assert out.require("mask").any() and not out.message.HasField("classes")
+
+
 def test_a_prelabel_of_a_project_without_classes_carries_none(client):
     rng = np.random.default_rng(3)
     client.create_project("classes-none")

@@ -96,6 +96,31 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             model = self.class_models.current(selector, project, selector.get_project(project).classes)
         return predict(model, image, mask)
 
+    def _image_and_objects(self, received) -> tuple[np.ndarray, np.ndarray, str]:
+        """The image, the mask of its objects and the project of a
+        PredictClasses call: as sent, else the sample's image, newest label and project."""
+        params = received.message
+        image, mask, project = received.arrays.get("image"), received.arrays.get("mask"), params.project
+        if params.sample_id:
+            with self.selector.calls() as selector:
+                sample = selector.get_sample(params.sample_id, with_image=image is None)
+            image = sample.require("image") if image is None else image
+            mask = sample.arrays.get("label") if mask is None else mask
+            project = project or sample.message.project
+            if mask is None:
+                raise ConflictError(f"sample {params.sample_id} has no label yet: send its objects as a 'mask' "
+                                    "(e.g. its pre-label)")
+        if image is None or mask is None or not project:
+            raise ValueError("predict classes: send 'image', 'mask' and 'project', or a 'sample_id'")
+        return image, mask, project
+
+    def _check_object_class(self, name: str, project: str) -> None:
+        if not project:
+            raise ValueError("segment: 'object_class' needs the 'project' (or a 'sample_id') whose classes it is "
+                             "one of")
+        with self.selector.calls() as selector:
+            check_object_class(schema_from_proto(selector.get_project(project).classes), name, project)
+
     def _pipeline(self, params: pb.PrelabelParams, project: str) -> tuple[dict, bool]:
         """The call's steps; without a method, those of the project's assist
         settings (its steps first, then the call's), or its best measured
@@ -187,7 +212,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                        applied=prelabel.applied)
             project = params.project or (info.project if info is not None else "")
-            if project and not params.binary:
+            if project and not (params.binary or params.without_classes):
                 try:
                     result.classes.CopyFrom(predictions_to_proto(self._classes(project, image, prelabel.mask)))
                 except ConflictError:
@@ -211,13 +236,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         params = received.message
         image, info = self._image_and_info(received, params.sample_id)
         if params.object_class:
-            project = params.project or (info.project if info is not None else "")
-            if not project:
-                raise ValueError("segment: 'object_class' needs the 'project' (or a 'sample_id') whose classes "
-                                 "it is one of")
-            with self.selector.calls() as selector:
-                schema = schema_from_proto(selector.get_project(project).classes)
-            check_object_class(schema, params.object_class, project)
+            self._check_object_class(params.object_class, params.project or (info.project if info else ""))
         box = None
         if params.HasField("box"):
             if len(params.box.start) != 2 or len(params.box.stop) != 2:
@@ -240,19 +259,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
 
     def PredictClasses(self, request_iterator, context):
         received = self._read(request_iterator, pb.PredictClassesParams, {"image", "mask"})
-        params = received.message
-        image, mask, project = received.arrays.get("image"), received.arrays.get("mask"), params.project
-        if params.sample_id:
-            with self.selector.calls() as selector:
-                sample = selector.get_sample(params.sample_id, with_image=image is None)
-            image = sample.require("image") if image is None else image
-            mask = sample.arrays.get("label") if mask is None else mask
-            project = project or sample.message.project
-            if mask is None:
-                raise ConflictError(f"sample {params.sample_id} has no label yet: send its objects as a 'mask' "
-                                    "(e.g. its pre-label)")
-        if image is None or mask is None or not project:
-            raise ValueError("predict classes: send 'image', 'mask' and 'project', or a 'sample_id'")
+        image, mask, project = self._image_and_objects(received)
         require("compute", project)
         prediction = self._classes(project, image, mask)
         if prediction.model.objects is None and not prediction.model.images:

@@ -24,9 +24,11 @@ class AssistCalls(PeerCalls):
 
     stub_type = assist_pb2_grpc.AssistServiceStub
 
-    def prelabel(self, image: np.ndarray, params: assist_pb2.PrelabelParams,
+    def prelabel(self, image: np.ndarray, given: assist_pb2.PrelabelParams,
                  timeout: float | None = None) -> np.ndarray:
-        """The mask ``params`` make of ``image``."""
+        """The mask ``params`` make of ``image`` (without class guesses, which no service reads)."""
+        params = assist_pb2.PrelabelParams(without_classes=True)
+        params.MergeFrom(given)
         received = self.exchange(self.stub.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
                                  assist_pb2.PrelabelResult, timeout)
         return received.require("mask")

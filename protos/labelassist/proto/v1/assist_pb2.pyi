@@ -146,7 +146,7 @@ class PreprocessResponse(_message.Message):
     def __init__(self, result: _Optional[_Union[PreprocessResult, _Mapping]] = ..., array: _Optional[_Union[_common_pb2.ArrayChunk, _Mapping]] = ...) -> None: ...
 
 class PrelabelParams(_message.Message):
-    __slots__ = ("preprocess", "method", "postprocess", "return_probability", "response_compression", "sample_id", "project", "binary")
+    __slots__ = ("preprocess", "method", "postprocess", "return_probability", "response_compression", "sample_id", "project", "binary", "without_classes")
     PREPROCESS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     POSTPROCESS_FIELD_NUMBER: _ClassVar[int]
@@ -155,6 +155,7 @@ class PrelabelParams(_message.Message):
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     BINARY_FIELD_NUMBER: _ClassVar[int]
+    WITHOUT_CLASSES_FIELD_NUMBER: _ClassVar[int]
     preprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     method: _common_pb2.NamedCall
     postprocess: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
@@ -163,7 +164,8 @@ class PrelabelParams(_message.Message):
     sample_id: int
     project: str
     binary: bool
-    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ..., project: _Optional[str] = ..., binary: bool = ...) -> None: ...
+    without_classes: bool
+    def __init__(self, preprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., postprocess: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., return_probability: bool = ..., response_compression: _Optional[_Union[_common_pb2.Compression, str]] = ..., sample_id: _Optional[int] = ..., project: _Optional[str] = ..., binary: bool = ..., without_classes: bool = ...) -> None: ...
 
 class PrelabelRequest(_message.Message):
     __slots__ = ("params", "array")
