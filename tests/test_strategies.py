@@ -155,3 +155,16 @@ def test_class_strategies_without_a_class_model_say_what_is_missing():
 
     with pytest.raises(ConflictError, match="strategy 'class_balance' needs class posteriors"):
         class_balance(np.arange(3), 1)
+
+
+def test_a_pool_subset_keeps_each_candidates_class_posteriors():
+    from labelassist.imaging.class_uncertainty import summarise
+    from labelassist.selector.candidate_pool import Pool, rank_pool
+
+    sure, unsure = np.array([[0.95, 0.05]]), np.array([[0.5, 0.5]])
+    pool = Pool(ids=np.array([100, 101, 102]), positions=np.array([0, 1, 2]),
+                class_summary=summarise([unsure, sure, sure], ["a", "b"]))
+    assert rank_pool("class_uncertainty", {"measure": "entropy", "aggregation": "mean"}, pool, 1).tolist() == [100]
+    kept = pool.subset(np.array([1, 2]))
+    assert len(kept.class_summary) == 2
+    assert rank_pool("class_balance", {}, kept, 2).tolist() == [101, 102]
