@@ -13,6 +13,7 @@ from labelassist.selector import ranked_queue
 from labelassist.selector.ranked_queue import RankedQueues, ranking_key
 from labelassist.selector.scoring import SCORE_NAMES
 from labelassist.selector.selection import rank_samples
+from labelassist.runtime.errors import ConflictError
 from labelassist.selector.strategies import STRATEGIES
 
 CALLS = [("sequential", {}), ("random", {"seed": 3}), ("sequence_aware", {"seed": 1}),
@@ -56,8 +57,20 @@ def test_leases_follow_the_full_ranking_of_the_pool_for_every_strategy(store, st
     assert queues.lease(project, "late", strategy, parameters) == []
 
 
+# Served once class posteriors are in the store; until then refused, as tested below.
+UNSERVED = {"class_uncertainty", "class_balance"}
+
+
 def test_every_strategy_is_covered():
-    assert {name for name, _ in CALLS} == {entry.name for entry in STRATEGIES.entries()}
+    assert {name for name, _ in CALLS} | UNSERVED == {entry.name for entry in STRATEGIES.entries()}
+
+
+@pytest.mark.parametrize("strategy", sorted(UNSERVED))
+def test_class_strategies_without_class_posteriors_say_what_is_missing(store, strategy):
+    project = scored_pool(store, "p", 10)
+    queues = RankedQueues(store, background=False)
+    with pytest.raises(ConflictError, match=f"strategy '{strategy}' needs class posteriors"):
+        queues.lease(project, "ann", strategy)
 
 
 def test_a_head_smaller_than_the_pool_refills_and_every_sample_is_leased_once(store, monkeypatch):

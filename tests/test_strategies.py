@@ -13,7 +13,8 @@ from labelassist.selector.strategies import STRATEGIES, coreset, hybrid, k_cente
 def test_registry_lists_every_strategy_family():
     names = {e.name: e.family for e in STRATEGIES.entries()}
     assert names == {"sequential": "baseline", "random": "baseline", "sequence_aware": "sequence",
-                     "uncertainty": "uncertainty", "coreset": "diversity", "hybrid": "diversity"}
+                     "uncertainty": "uncertainty", "coreset": "diversity", "hybrid": "diversity",
+                     "class_uncertainty": "classification", "class_balance": "classification"}
 
 
 def test_uncertainty_picks_the_planted_high_entropy_samples(rng):
@@ -126,3 +127,44 @@ def test_the_triton_model_computes_bald_as_the_uncertainty_floor_does():
     expected = mutual_information(torch.softmax(logits, dim=2).numpy(), sample_axis=0, class_axis=2)
     assert bald.shape == (3, 8, 8) and expected.max() > 0.05
     np.testing.assert_allclose(bald.numpy(), expected, atol=1e-5)
+
+
+def test_class_uncertainty_ranks_images_by_their_objects_posteriors():
+    from labelassist.imaging.class_uncertainty import summarise
+    from labelassist.selector.strategies import class_uncertainty
+
+    sure, unsure = np.array([[0.95, 0.05], [0.9, 0.1]]), np.array([[0.95, 0.05], [0.5, 0.5]])
+    summary = summarise([sure, unsure, sure], ["a", "b"])
+    assert class_uncertainty(np.array([10, 11, 12]), 1, class_summary=summary).tolist() == [11]
+    assert class_uncertainty(np.array([10, 11, 12]), 1, class_summary=summary, measure="margin",
+                             aggregation="max").tolist() == [11]
+
+
+def test_class_balance_picks_the_image_expected_to_hold_the_rarest_class():
+    from labelassist.imaging.class_uncertainty import summarise
+    from labelassist.selector.strategies import class_balance
+
+    common = np.array([[0.9, 0.1]] * 6)  # gain 5.4 / 201 + 0.6 / 2 = 0.33
+    one_rare = np.array([[0.1, 0.9]])  # gain 0.1 / 201 + 0.9 / 2 = 0.45
+    summary = summarise([common, one_rare], ["a", "b"], labelled_counts=[200, 1])
+    assert class_balance(np.array([5, 6]), 2, class_summary=summary).tolist() == [6, 5]
+
+
+def test_class_strategies_without_a_class_model_say_what_is_missing():
+    from labelassist.selector.strategies import class_balance
+
+    with pytest.raises(ConflictError, match="strategy 'class_balance' needs class posteriors"):
+        class_balance(np.arange(3), 1)
+
+
+def test_a_pool_subset_keeps_each_candidates_class_posteriors():
+    from labelassist.imaging.class_uncertainty import summarise
+    from labelassist.selector.candidate_pool import Pool, rank_pool
+
+    sure, unsure = np.array([[0.95, 0.05]]), np.array([[0.5, 0.5]])
+    pool = Pool(ids=np.array([100, 101, 102]), positions=np.array([0, 1, 2]),
+                class_summary=summarise([unsure, sure, sure], ["a", "b"]))
+    assert rank_pool("class_uncertainty", {"measure": "entropy", "aggregation": "mean"}, pool, 1).tolist() == [100]
+    kept = pool.subset(np.array([1, 2]))
+    assert len(kept.class_summary) == 2
+    assert rank_pool("class_balance", {}, kept, 2).tolist() == [101, 102]

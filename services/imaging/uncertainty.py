@@ -15,7 +15,7 @@ def _checked(probabilities, ndim: int | None, name: str) -> np.ndarray:
     probabilities = np.asarray(probabilities, dtype=np.float64)
     if ndim is not None and probabilities.ndim != ndim:
         raise ValueError(f"'{name}' must have {ndim} dimensions, got shape {probabilities.shape}")
-    if not np.isfinite(probabilities).all() or probabilities.min() < 0:
+    if not np.isfinite(probabilities).all() or (probabilities.size and probabilities.min() < 0):
         raise ValueError(f"'{name}' must be finite and non-negative")
     return probabilities
 
@@ -39,16 +39,20 @@ def entropy(probabilities: np.ndarray, class_axis: int = 0) -> np.ndarray:
     return -(p * np.log(p + EPS)).sum(axis=class_axis)
 
 
-def margin(probabilities: np.ndarray) -> np.ndarray:
-    """1 - (top-1 minus top-2 probability) of (C, H, W) probabilities: high
-    where two classes compete."""
-    p = np.sort(_checked(probabilities, 3, "probabilities"), axis=0)
-    return 1.0 - (p[-1] - p[-2])
+def margin(probabilities: np.ndarray, class_axis: int = 0) -> np.ndarray:
+    """1 - (top-1 minus top-2 probability), classes along ``class_axis``:
+    high where two classes compete. It ranks as baal's ``Margin`` (the
+    smallest top-1 minus top-2 first)."""
+    p = np.sort(_checked(probabilities, None, "probabilities"), axis=class_axis)
+    if p.shape[class_axis] < 2:
+        raise ValueError(f"'probabilities' needs at least 2 classes along axis {class_axis}, got shape {p.shape}")
+    return 1.0 - (np.take(p, -1, axis=class_axis) - np.take(p, -2, axis=class_axis))
 
 
-def least_confidence(probabilities: np.ndarray) -> np.ndarray:
-    """1 - the top class probability, of (C, H, W) probabilities."""
-    return 1.0 - _checked(probabilities, 3, "probabilities").max(axis=0)
+def least_confidence(probabilities: np.ndarray, class_axis: int = 0) -> np.ndarray:
+    """1 - the top class probability, classes along ``class_axis``; ranks as
+    baal's ``Certainty`` (the least confident first)."""
+    return 1.0 - _checked(probabilities, None, "probabilities").max(axis=class_axis)
 
 
 def mutual_information(samples: np.ndarray, sample_axis: int = 0, class_axis: int = 1) -> np.ndarray:

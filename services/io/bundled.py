@@ -63,6 +63,15 @@ def hela_sample() -> tuple[np.ndarray, np.ndarray]:
     return stack[:, 0], stack[:, 1]
 
 
+def dataset_tiles(shape: tuple[int, ...], tile: int) -> list[tuple[str, tuple[int, slice, slice]]]:
+    """The stem and (frame, rows, cols) window of every tile
+    :func:`write_tiled_dataset` cuts from a (T, H, W) stack."""
+    return [(f"t{frame:02d}_y{top:04d}_x{left:04d}", (frame, slice(top, top + tile), slice(left, left + tile)))
+            for frame in range(shape[0])
+            for top in range(0, shape[1] - tile + 1, tile)
+            for left in range(0, shape[2] - tile + 1, tile)]
+
+
 def write_tiled_dataset(folder: Path, images: np.ndarray, masks: np.ndarray, tile: int = 128,
                         test_from_frame: int = 14) -> dict[str, int]:
     """A dataset folder from a (T, H, W) time-lapse and its masks: every frame
@@ -77,15 +86,11 @@ def write_tiled_dataset(folder: Path, images: np.ndarray, masks: np.ndarray, til
     (folder / "images").mkdir(parents=True, exist_ok=True)
     (folder / "labels").mkdir(parents=True, exist_ok=True)
     sequences, splits = ["stem,sequence"], ["stem,split"]
-    for frame in range(images.shape[0]):
-        for top in range(0, images.shape[1] - tile + 1, tile):
-            for left in range(0, images.shape[2] - tile + 1, tile):
-                stem = f"t{frame:02d}_y{top:04d}_x{left:04d}"
-                window = (frame, slice(top, top + tile), slice(left, left + tile))
-                tifffile.imwrite(folder / "images" / f"{stem}.tif", images[window], compression="zlib")
-                write_labels(folder / "labels" / f"{stem}.tif", masks[window])
-                sequences.append(f"{stem},y{top:04d}_x{left:04d}")
-                splits.append(f"{stem},{'test' if frame >= test_from_frame else 'train'}")
+    for stem, window in dataset_tiles(images.shape, tile):
+        tifffile.imwrite(folder / "images" / f"{stem}.tif", images[window], compression="zlib")
+        write_labels(folder / "labels" / f"{stem}.tif", masks[window])
+        sequences.append(f"{stem},{stem.partition('_')[2]}")
+        splits.append(f"{stem},{'test' if window[0] >= test_from_frame else 'train'}")
     (folder / "sequences.csv").write_text("\n".join(sequences) + "\n")
     (folder / "split.csv").write_text("\n".join(splits) + "\n")
     return {"samples": len(splits) - 1, "test": sum(s.endswith(",test") for s in splits)}

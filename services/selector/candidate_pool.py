@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
+from labelassist.imaging.class_uncertainty import ClassSummary
 from labelassist.selector import leasing
 from labelassist.selector.schema import samples, scores
 from labelassist.selector.scoring import SCORE_NAMES
@@ -49,6 +50,7 @@ class Pool:
     embeddings: np.ndarray | None = None
     taken_embeddings: np.ndarray | None = None
     taken_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    class_summary: ClassSummary | None = None  # the class model's view of each candidate
     unlabelled: int = 0  # candidates before any restriction to scored samples
 
     def subset(self, keep: np.ndarray) -> Pool:
@@ -57,7 +59,8 @@ class Pool:
                        sequences=None if self.sequences is None else self.sequences[keep],
                        score_table=None if self.score_table is None else {k: v[keep] for k, v in
                                                                           self.score_table.items()},
-                       embeddings=None if self.embeddings is None else self.embeddings[keep])
+                       embeddings=None if self.embeddings is None else self.embeddings[keep],
+                       class_summary=None if self.class_summary is None else self.class_summary.subset(keep))
 
 
 def rank_pool(strategy: str, values: Mapping[str, Any], pool: Pool, count: int) -> np.ndarray:
@@ -65,7 +68,7 @@ def rank_pool(strategy: str, values: Mapping[str, Any], pool: Pool, count: int) 
     order = STRATEGIES.get(strategy).function(
         pool.positions, count, sequences=pool.sequences, taken_sequences=pool.taken_sequences,
         embeddings=pool.embeddings, taken_embeddings=pool.taken_embeddings, score_table=pool.score_table,
-        **values)
+        class_summary=pool.class_summary, **values)
     index = np.searchsorted(pool.positions, np.asarray(order, dtype=np.int64))
     return pool.ids[index]
 

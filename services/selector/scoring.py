@@ -16,11 +16,15 @@ AGGREGATIONS = ("mean", "topk")
 SCORE_NAMES = tuple(f"{m}_{a}" for m in MEASURES for a in AGGREGATIONS)
 
 
-def pixel_entropy(probabilities: np.ndarray) -> np.ndarray:
-    """Shannon entropy per pixel of (C, H, W) class probabilities."""
+def _pixel_probabilities(probabilities: np.ndarray) -> np.ndarray:
     if np.ndim(probabilities) != 3:
         raise ValueError(f"'probabilities' must have 3 dimensions, got shape {np.shape(probabilities)}")
-    return uncertainty.entropy(probabilities, class_axis=0)
+    return probabilities
+
+
+def pixel_entropy(probabilities: np.ndarray) -> np.ndarray:
+    """Shannon entropy per pixel of (C, H, W) class probabilities."""
+    return uncertainty.entropy(_pixel_probabilities(probabilities), class_axis=0)
 
 
 def pixel_bald(samples: np.ndarray) -> np.ndarray:
@@ -30,8 +34,16 @@ def pixel_bald(samples: np.ndarray) -> np.ndarray:
     return uncertainty.mutual_information(samples, sample_axis=0, class_axis=1)
 
 
-pixel_margin = uncertainty.margin
-pixel_least_confidence = uncertainty.least_confidence
+def pixel_margin(probabilities: np.ndarray) -> np.ndarray:
+    """1 - (top-1 minus top-2) per pixel of (C, H, W) class probabilities."""
+    return uncertainty.margin(_pixel_probabilities(probabilities), class_axis=0)
+
+
+def pixel_least_confidence(probabilities: np.ndarray) -> np.ndarray:
+    """1 - the top class probability per pixel of (C, H, W) class probabilities."""
+    return uncertainty.least_confidence(_pixel_probabilities(probabilities), class_axis=0)
+
+
 pixel_variance = uncertainty.predictive_variance
 
 

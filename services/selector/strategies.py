@@ -3,18 +3,23 @@
 Each strategy is a plain function over the candidate pool (positions in pool
 order, plus whatever per-sample data it needs) that returns the positions to
 label next, best first. Each declares what it needs ("sequences", model
-"scores", "embeddings" or image "features"), so the ranked queue loads only
-that, and strategies that need embeddings run on a bounded candidate set.
+"scores", "embeddings", image "features" or a class model's
+"class_posteriors"), so the ranked queue loads only that, and strategies
+that need embeddings run on a bounded candidate set.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from labelassist.imaging.class_uncertainty import AGGREGATIONS as CLASS_AGGREGATIONS
+from labelassist.imaging.class_uncertainty import MEASURES as CLASS_MEASURES
+from labelassist.imaging.class_uncertainty import ClassSummary, rare_class_order
 from labelassist.runtime.errors import ConflictError
 from labelassist.runtime.registry import Parameter, Registry
 
-STRATEGIES = Registry("strategy", families=("baseline", "sequence", "uncertainty", "diversity"))
+STRATEGIES = Registry("strategy", families=("baseline", "sequence", "uncertainty", "diversity",
+                                                    "classification"))
 SEED = Parameter("seed", int, 0, "random seed; the same seed gives the same picks", 0, 2**31 - 1)
 
 
@@ -198,3 +203,47 @@ def hybrid(candidates: np.ndarray, count: int, score_table=None, embeddings=None
     shortlist = np.argsort(-scores, kind="stable")[: max(int(np.ceil(count * prefilter)), count)]
     chosen = k_center_greedy(embeddings[shortlist], count, taken_embeddings)
     return candidates[shortlist[chosen]]
+
+
+CLASS_MEASURE = Parameter("measure", str, "entropy", "object uncertainty from the class posteriors: entropy, margin "
+                          "and least confidence of the mean posterior; BALD over the class model's members",
+                          choices=CLASS_MEASURES)
+CLASS_AGGREGATION = Parameter("aggregation", str, "mean", "per image, over its objects: the mean, the max (its "
+                              "most doubtful object) or the sum (favours crowded images)",
+                              choices=CLASS_AGGREGATIONS)
+
+
+def _class_summary(summary: ClassSummary | None, strategy: str, candidates: np.ndarray) -> ClassSummary:
+    if summary is None:
+        raise ConflictError(f"strategy '{strategy}' needs class posteriors of the unlabelled samples; the "
+                            "selector holds none for this project: use a strategy of another family")
+    if len(summary) != len(candidates):
+        raise ValueError(f"class posteriors cover {len(summary)} samples for {len(candidates)} candidates")
+    return summary
+
+
+@STRATEGIES.register("class_uncertainty", "classification", [CLASS_MEASURE, CLASS_AGGREGATION],
+                     needs=["class_posteriors"])
+def class_uncertainty(candidates: np.ndarray, count: int, class_summary: ClassSummary | None = None,
+                      measure: str = "entropy", aggregation: str = "mean", **_unused) -> np.ndarray:
+    """Images whose objects the class model is least sure of first: entropy,
+    margin, least confidence or BALD (Houlsby et al. 2011) of each object's
+    class posterior, aggregated per image; an image-class posterior is an
+    image's one object."""
+    candidates = np.asarray(candidates)
+    scores = _class_summary(class_summary, "class_uncertainty", candidates).scores[f"{measure}_{aggregation}"]
+    count = _check_count(count, len(candidates))
+    return candidates[np.argsort(-scores, kind="stable")[:count]]
+
+
+@STRATEGIES.register("class_balance", "classification", needs=["class_posteriors"])
+def class_balance(candidates: np.ndarray, count: int, class_summary: ClassSummary | None = None,
+                  **_unused) -> np.ndarray:
+    """Rare classes found early: images expected to hold most objects of the
+    classes the labelled set has fewest of (each object weighted by
+    1 / (1 + labelled objects of its class)), picked greedily so a batch
+    spreads over the rare classes."""
+    candidates = np.asarray(candidates)
+    summary = _class_summary(class_summary, "class_balance", candidates)
+    order = rare_class_order(summary.expected_counts, summary.labelled_counts, _check_count(count, len(candidates)))
+    return candidates[order]
