@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 import pytest
-from web_page import browser, new_page, open_next, page_label, sign_in, submit, touch_stroke  # noqa: F401
+from web_page import (browser, new_page, open_next, page_label, sign_in, stored_label, submit,  # noqa: F401
+                      touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
-from labelassist.proto.v1 import selector_pb2
 
 pytestmark = pytest.mark.slow
 
@@ -49,11 +49,9 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
     stored_on_page = submit(ipad)
     assert stored_on_page["sample_id"] == opened["sample_id"]
     np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(erased.shape), erased)
-    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
-        stored = admin.get_sample(opened["sample_id"], with_image=False).require("label")
-        history = admin.label_history(opened["sample_id"])
+    stored, origin = stored_label(web_stack, opened["sample_id"])
     np.testing.assert_array_equal(stored, erased)
-    assert selector_pb2.LabelOrigin.Name(history[-1].origin) == "LABEL_ORIGIN_EDITED_PRELABEL"
+    assert origin == "LABEL_ORIGIN_EDITED_PRELABEL"
     assert ipad.evaluate("window.labelAssist.pending()") == 0
 
 

@@ -1,0 +1,36 @@
+"""The browser app in Debian's Firefox ESR (over WebDriver BiDi, see
+tests/firefox_page.py) against ``labelassist up``'s stack and gateway,
+with a mouse: what the page drew is, pixel for pixel, what the selector
+stores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from firefox_page import firefox  # noqa: F401
+from web_page import background_square, open_next, page_label, sign_in, stored_label, stroke, submit
+
+pytestmark = pytest.mark.slow
+
+
+def test_an_annotator_in_firefox_draws_on_the_prelabel_and_the_selector_stores_exactly_it(web_stack, web_project,
+                                                                                           firefox):
+    sign_in(firefox, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    opened = open_next(firefox)
+    prelabel = page_label(firefox)
+    assert prelabel.shape == tuple(opened["shape"]) and prelabel.max() > 0, "the pre-label is shown at once"
+
+    top, left = background_square(prelabel, 24)
+    stroke(firefox, [(top + 6, left + 6), (top + 6, left + 18), (top + 18, left + 18)])
+    drawn = page_label(firefox)
+    new_id = int(drawn[top + 6, left + 6])
+    assert new_id == prelabel.max() + 1 and (drawn == new_id).sum() > 50
+    np.testing.assert_array_equal(drawn[drawn != new_id], prelabel[drawn != new_id])
+
+    stored_on_page = submit(firefox)
+    assert stored_on_page["sample_id"] == opened["sample_id"]
+    np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(drawn.shape), drawn)
+    stored, origin = stored_label(web_stack, opened["sample_id"])
+    np.testing.assert_array_equal(stored, drawn)
+    assert origin == "LABEL_ORIGIN_EDITED_PRELABEL"
+    assert firefox.evaluate("window.labelAssist.pending()") == 0, "nothing waits in IndexedDB"
