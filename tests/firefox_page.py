@@ -71,6 +71,10 @@ class FirefoxPage:
     def wait_for_selector(self, selector: str, timeout: float = 30000) -> None:
         self.call("waitForSelector", selector, timeout)
 
+    def touch(self, points: list[tuple[float, float]]) -> None:
+        """One finger down at the first (x, y) point of the page, along the others, and up."""
+        self.call("touch", points)
+
 
 class Mouse:
     def __init__(self, page: FirefoxPage):
@@ -94,12 +98,13 @@ def expression_of(script: str, arg) -> str:
 
 @pytest.fixture
 def firefox(request):
-    """A Firefox page at the desktop-mouse size (see web_page.DEVICES)."""
+    """A Firefox page at the size of a device of web_page.DEVICES (the
+    fixture's param; a desktop's without one)."""
     from web_page import DEVICES
 
     if FIREFOX is None:
         pytest.skip("no firefox-esr on this machine (`make system-packages` installs Debian's)")
-    page = FirefoxPage(request.getfixturevalue("web_tree") / "web" / "node_modules",
-                       DEVICES["desktop-mouse"]["viewport"])
+    device = DEVICES[getattr(request, "param", "desktop-mouse")]
+    page = FirefoxPage(request.getfixturevalue("web_tree") / "web" / "node_modules", device["viewport"])
     yield page
     page.close()
