@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pytest
-from web_page import (browser, new_page, open_next, page_label, sign_in, stored_label, submit,  # noqa: F401
-                      touch_stroke)
+from web_page import (browser, new_page, object_centre, open_next, page_label, sign_in, stored_label,  # noqa: F401
+                      submit, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
 
@@ -40,8 +40,7 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
 
     # The eraser takes a pre-labelled object's centre away.
     ipad.tap("[data-tool=eraser]")
-    obj_rows, obj_cols = np.nonzero(prelabel == prelabel[prelabel > 0][0])
-    centre = (int(np.median(obj_rows)), int(np.median(obj_cols)))
+    centre = object_centre(prelabel)
     touch_stroke(ipad, [centre, (centre[0] + 2, centre[1] + 2)])
     erased = page_label(ipad)
     assert erased[centre] == 0 and (erased == 0).sum() > (drawn == 0).sum()

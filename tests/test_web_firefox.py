@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from firefox_page import firefox  # noqa: F401
-from web_page import (background_square, open_next, page_label, sign_in, stored_label, stroke, submit,
-                      to_page)
+from web_page import (background_square, object_centre, open_next, page_label, sign_in, stored_label, stroke,
+                      submit, to_page)
 
 pytestmark = pytest.mark.slow
 
@@ -52,8 +52,7 @@ def test_a_finger_in_firefox_draws_and_erases_and_the_selector_stores_exactly_it
     assert drawn[top + 6, left + 6] == prelabel.max() + 1 and (drawn == prelabel.max() + 1).sum() > 50
 
     firefox.click("[data-tool=eraser]")
-    rows, cols = np.nonzero(prelabel == prelabel[prelabel > 0][0])
-    centre = (int(np.median(rows)), int(np.median(cols)))
+    centre = object_centre(prelabel)
     finger_stroke(firefox, [centre, (centre[0] + 2, centre[1] + 2)])
     erased = page_label(firefox)
     assert erased[centre] == 0 and (erased == 0).sum() > (drawn == 0).sum()

@@ -123,6 +123,12 @@ def stored_label(stack, sample_id: int) -> tuple[np.ndarray, str]:
         return label, selector_pb2.LabelOrigin.Name(admin.label_history(sample_id)[-1].origin)
 
 
+def object_centre(label: np.ndarray) -> tuple[int, int]:
+    """The median pixel of the label's first object (in row-major order): inside it for a blob."""
+    rows, cols = np.nonzero(label == label[label > 0][0])
+    return int(np.median(rows)), int(np.median(cols))
+
+
 def background_square(label: np.ndarray, size: int) -> tuple[int, int]:
     """The top-left corner of a ``size``² square of background, away from the border."""
     filled = np.pad((label > 0).astype(np.int64), ((1, 0), (1, 0))).cumsum(0).cumsum(1)
