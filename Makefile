@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 EXTRAS ?= client,services,web,test,triton,onnx,formats,s3,napari,bioimageio,sam
 
 # Debian packages for what runs on a virtual screen: Xvfb, Qt's xcb platform, Mesa's
-# software OpenGL (napari's canvas), and Chromium for the browser app's tests.
-SYSTEM_PACKAGES := chromium xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+# software OpenGL (napari's canvas), and Chromium and Firefox ESR for the browser app's tests.
+SYSTEM_PACKAGES := chromium firefox-esr xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libgl1-mesa-dri
 
 .PHONY: run test venv system-packages proto bench screenshot clean
@@ -29,12 +29,13 @@ run: venv
 ## Install SYSTEM_PACKAGES where they are missing (as root, with apt-get); elsewhere the
 ## tests that need a virtual screen say so and skip.
 system-packages:
-	@if command -v Xvfb >/dev/null && command -v chromium >/dev/null && ldconfig -p | grep -q libxcb-cursor.so.0; then \
+	@if command -v Xvfb >/dev/null && command -v chromium >/dev/null && command -v firefox-esr >/dev/null && \
+		ldconfig -p | grep -q libxcb-cursor.so.0; then \
 		exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q $(SYSTEM_PACKAGES) >/dev/null; }; \
-	else echo "no Xvfb or Chromium and no root apt-get: the tests on a virtual screen or in a browser will skip"; fi
+	else echo "no Xvfb, Chromium or Firefox and no root apt-get: the tests on a virtual screen or in a browser will skip"; fi
 
 ## The whole test suite.
 test: venv system-packages

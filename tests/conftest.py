@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -221,3 +222,20 @@ def web_project(web_stack):
         for number, image in enumerate(images[:2]):
             admin.add_sample(name, f"hela-{number}", image, sequence="hela")
     return name
+
+
+@pytest.fixture(scope="session")
+def web_tree(tmp_path_factory):
+    """A copy of web/ after ``npm ci`` (its devDependencies: the bundler, the
+    type checker, puppeteer-core for Firefox), beside an empty
+    client/web/static/ for the bundle: the copy's root."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        pytest.skip("Node.js and npm are not on this machine")
+    tree = tmp_path_factory.mktemp("web-build")
+    shutil.copytree(Path(__file__).parents[1] / "web", tree / "web", ignore=shutil.ignore_patterns("node_modules"))
+    (tree / "client" / "web" / "static").mkdir(parents=True)
+    installed = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=tree / "web", capture_output=True,
+                               text=True, timeout=300, env={**os.environ, "PUPPETEER_SKIP_DOWNLOAD": "1"})
+    if installed.returncode != 0:  # the npm registry out of reach: nothing to build or drive Firefox with
+        pytest.skip(f"npm ci failed: {installed.stderr.strip()[-300:]}")
+    return tree

@@ -8,10 +8,10 @@ import time
 
 import numpy as np
 import pytest
-from web_page import browser, new_page, open_next, page_label, sign_in, submit, touch_stroke  # noqa: F401
+from web_page import (browser, new_page, object_centre, open_next, page_label, sign_in, stored_label,  # noqa: F401
+                      submit, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
-from labelassist.proto.v1 import selector_pb2
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,7 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
 
     # The eraser takes a pre-labelled object's centre away.
     ipad.tap("[data-tool=eraser]")
-    obj_rows, obj_cols = np.nonzero(prelabel == prelabel[prelabel > 0][0])
-    centre = (int(np.median(obj_rows)), int(np.median(obj_cols)))
+    centre = object_centre(prelabel)
     touch_stroke(ipad, [centre, (centre[0] + 2, centre[1] + 2)])
     erased = page_label(ipad)
     assert erased[centre] == 0 and (erased == 0).sum() > (drawn == 0).sum()
@@ -49,11 +48,9 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
     stored_on_page = submit(ipad)
     assert stored_on_page["sample_id"] == opened["sample_id"]
     np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(erased.shape), erased)
-    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
-        stored = admin.get_sample(opened["sample_id"], with_image=False).require("label")
-        history = admin.label_history(opened["sample_id"])
+    stored, origin = stored_label(web_stack, opened["sample_id"])
     np.testing.assert_array_equal(stored, erased)
-    assert selector_pb2.LabelOrigin.Name(history[-1].origin) == "LABEL_ORIGIN_EDITED_PRELABEL"
+    assert origin == "LABEL_ORIGIN_EDITED_PRELABEL"
     assert ipad.evaluate("window.labelAssist.pending()") == 0
 
 

@@ -9,6 +9,9 @@ import shutil
 import numpy as np
 import pytest
 
+from labelassist.client.sdk import LabelAssistClient
+from labelassist.proto.v1 import selector_pb2
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DEVICES = {
     "ipad-landscape": {"viewport": {"width": 1180, "height": 820}, "has_touch": True, "is_mobile": True,
@@ -51,7 +54,7 @@ def sign_in(page, url: str, token: str, project: str, name: str = "") -> None:
 
 def press(page, selector: str) -> None:
     """A tap on a touch device, a click with the mouse elsewhere."""
-    if page.context.pages and page.evaluate("navigator.maxTouchPoints > 0"):
+    if page.evaluate("navigator.maxTouchPoints > 0"):
         page.tap(selector)
     else:
         page.click(selector)
@@ -111,6 +114,19 @@ def submit(page) -> dict:
 def page_label(page) -> np.ndarray:
     held = page.evaluate("window.labelAssist.label()")
     return np.array(held["values"], np.uint32).reshape(held["shape"])
+
+
+def stored_label(stack, sample_id: int) -> tuple[np.ndarray, str]:
+    """The label the selector stores for ``sample_id`` and its last version's origin, read as the admin."""
+    with LabelAssistClient(stack.addresses, token=stack.tokens["admin"]) as admin:
+        label = admin.get_sample(sample_id, with_image=False).require("label")
+        return label, selector_pb2.LabelOrigin.Name(admin.label_history(sample_id)[-1].origin)
+
+
+def object_centre(label: np.ndarray) -> tuple[int, int]:
+    """The median pixel of the label's first object (in row-major order): inside it for a blob."""
+    rows, cols = np.nonzero(label == label[label > 0][0])
+    return int(np.median(rows)), int(np.median(cols))
 
 
 def background_square(label: np.ndarray, size: int) -> tuple[int, int]:

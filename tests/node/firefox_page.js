@@ -1,0 +1,45 @@
+// One page in Firefox over WebDriver BiDi (puppeteer-core, no geckodriver),
+// driven by tests/firefox_page.py: each stdin line is a JSON call
+// {"call": name, "args": [...]}, each stdout line its {"value"} or {"error"}.
+// Usage: node firefox_page.js FIREFOX WIDTH HEIGHT (puppeteer-core on NODE_PATH).
+const readline = require("node:readline");
+const puppeteer = require("puppeteer-core");
+
+async function main([executablePath, width, height]) {
+  const browser = await puppeteer.launch({ browser: "firefox", executablePath, headless: true });
+  const page = await browser.newPage();
+  await page.setViewport({ width: Number(width), height: Number(height) });
+  const done = (promise) => promise.then(() => null);
+  const calls = {
+    version: () => browser.version(),
+    evaluate: (expression) => page.evaluate(expression),
+    goto: (url) => done(page.goto(url)),
+    fill: (selector, value) => done(page.locator(selector).fill(value)),
+    click: (selector) => done(page.click(selector)),
+    select: (selector, value) => done(page.select(selector, value)),
+    waitForFunction: (expression, timeout) => done(page.waitForFunction(expression, { timeout })),
+    waitForSelector: (selector, timeout) => done(page.waitForSelector(selector, { timeout })),
+    mouse: (action, ...args) => done(page.mouse[action](...args)),
+    touch: async ([first, ...rest]) => {
+      await page.touchscreen.touchStart(...first);
+      for (const point of rest) await page.touchscreen.touchMove(...point);
+      await page.touchscreen.touchEnd();
+    },
+  };
+  const reply = (message) => process.stdout.write(JSON.stringify(message) + "\n");
+  reply({ value: "ready" });
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const { call, args } = JSON.parse(line);
+    try {
+      reply({ value: (await calls[call](...args)) ?? null });
+    } catch (error) {
+      reply({ error: `${call}: ${error.message}` });
+    }
+  }
+  await browser.close();
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});
