@@ -18,3 +18,22 @@ def noisy_bimodal(rng, shape=(128, 128), center=(64, 64), radius=30, dtype=np.ui
     truth = disc(shape, center, radius)
     image = np.where(truth, 3000.0, 1000.0) + rng.normal(0, 150, shape)
     return np.clip(image, 0, None).astype(dtype), truth
+
+
+def two_kinds(rng, shape=(128, 128), per_kind=4, dtype=np.uint16):
+    """Big bright discs ("big") and small dim ones ("small") on a noisy
+    background, on a grid in random order; returns image, mask, {id: class}."""
+    image = rng.normal(500.0, 40.0, shape)
+    mask = np.zeros(shape, np.int32)
+    kinds = rng.permutation(["big"] * per_kind + ["small"] * per_kind)
+    side = int(np.ceil(np.sqrt(len(kinds))))
+    step = min(shape) // side
+    classes = {}
+    for index, kind in enumerate(kinds):
+        center = (step // 2 + step * (index // side), step // 2 + step * (index % side))
+        radius = step * (0.38 if kind == "big" else 0.16) * rng.uniform(0.9, 1.1)
+        region = disc(shape, center, radius)
+        image[region] += (3000.0 if kind == "big" else 900.0) + rng.normal(0, 60, int(region.sum()))
+        mask[region] = index + 1
+        classes[index + 1] = str(kind)
+    return np.clip(image, 0, None).astype(dtype), mask, classes
