@@ -17,7 +17,6 @@ other objects), so only whose bounds apply changes.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,12 +26,10 @@ import numpy as np
 from labelassist.inspect.bounds import upper_tail
 from labelassist.inspect.calibration import LEARNERS, ROUNDING, Calibration
 from labelassist.inspect.conventions import Conventions, label_conventions
-from labelassist.inspect.criteria import CRITERIA, Finding, LabelUnderInspection
-from labelassist.inspect.measure import ObjectTable
+from labelassist.inspect.criteria import CRITERIA, LabelUnderInspection
+from labelassist.inspect.criteria.by_class import CLASS_CRITERIA, class_members, class_view
 from labelassist.inspect.settings import InspectionSettings
 
-# The object-level criteria a class learns and is judged by, in the order their learners run.
-CLASS_CRITERIA = ("object_size", "irregular_shape", "background_intensity")
 TAIL = 0.002  # the share of a class's inlying objects its largest-object bound may leave outside
 MAX_AREA_MARGIN = 1.5  # the largest plausible object of a class: this many times its tail quantile
 AREA_SPREAD = 0.05  # smallest robust spread of a class's areas assumed, as a share of their median
@@ -45,30 +42,6 @@ class ClassBounds:
     objects they rest on."""
     criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
     objects: int = 0
-
-
-def class_view(label: LabelUnderInspection, ids: Sequence[int]) -> LabelUnderInspection:
-    """``label`` seen by the object-level criteria as holding only the
-    objects ``ids`` (internal ids), measured as in the whole label: the
-    same label image, smoothing and background."""
-    view = dataclasses.replace(label)
-    shared = ["labels", "grey"] + (["smooth", "background", "contrast"] if label.grey is not None else [])
-    for name in shared:
-        view.__dict__[name] = getattr(label, name)
-    table = label.objects
-    keep = np.isin(table.ids, np.asarray(ids, np.int64))
-    view.__dict__["objects"] = ObjectTable(**{f.name: getattr(table, f.name)[keep]
-                                              for f in dataclasses.fields(ObjectTable)})
-    return view
-
-
-def class_members(label: LabelUnderInspection, classes: Mapping[int, str]) -> dict[str | None, list[int]]:
-    """The internal ids of ``label``'s objects per class (None: no class),
-    from ``classes`` keyed by the ids as sent."""
-    members: dict[str | None, list[int]] = {}
-    for internal, sent in zip(label.objects.ids.tolist(), label.as_sent(label.objects.ids)):
-        members.setdefault(classes.get(int(sent)), []).append(int(internal))
-    return members
 
 
 def class_conventions(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None],
@@ -171,24 +144,4 @@ def class_parameters(bounds: Mapping[str, ClassBounds], calibration: Calibration
             for name, own in bounds.items()}
 
 
-def judge_by_class(label: LabelUnderInspection, entry, kwargs: Mapping[str, Any], classes: Mapping[int, str],
-                   class_values: Mapping[str, Mapping[str, Any]]) -> list[Finding]:
-    """An object-level criterion's findings with each object judged by its
-    class's parameters (``class_values``: class -> this criterion's
-    parameters), objects of other classes or none by ``kwargs``; a finding
-    by a class's bounds names the class."""
-    members = class_members(label, classes)
-    own = sorted(name for name in members if name is not None and name in class_values)
-    if not own:
-        return entry.function(label, **kwargs)
-    rest = [i for name, ids in members.items() if name not in own for i in ids]
-    findings = entry.function(class_view(label, rest), **kwargs) if rest else []
-    for name in own:
-        for finding in entry.function(class_view(label, members[name]), **entry.bind(class_values[name])):
-            finding.message = f"'{name}' objects: {finding.message}, by the bounds of this project's '{name}' objects"
-            findings.append(finding)
-    return findings
-
-
-__all__ = ["CLASS_CRITERIA", "ClassBounds", "class_conventions", "class_parameters", "class_view",
-           "judge_by_class", "learn_class_bounds"]
+__all__ = ["ClassBounds", "class_conventions", "class_parameters", "learn_class_bounds"]

@@ -11,7 +11,7 @@ from skimage import segmentation as skimage_segmentation
 
 from labelassist.imaging import segmentation
 from labelassist.imaging.checks import check_image, check_mask, grey
-from labelassist.inspect.class_bounds import CLASS_CRITERIA, judge_by_class
+from labelassist.inspect.criteria.by_class import CLASS_CRITERIA, judge_by_class
 from labelassist.inspect.criteria import CRITERIA, Finding, LabelUnderInspection
 from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.precision import judge_findings
