@@ -8,7 +8,7 @@ import pytest
 from skimage import draw
 
 from labelassist.inspect.calibration import calibrate
-from labelassist.inspect.class_bounds import class_conventions, class_parameters, learn_class_bounds
+from labelassist.inspect.class_bounds import class_objects, class_parameters, learn_class_bounds
 from labelassist.inspect.inspection import inspect_label
 
 SHAPE = (128, 128)
@@ -45,15 +45,15 @@ def project(rng, labels=12):
 def learnt():
     labels, images, classes = project(np.random.default_rng(0))
     calibration = calibrate(labels, images)
-    bounds = learn_class_bounds(class_conventions(labels, images, classes), calibration)
+    bounds = learn_class_bounds(class_objects(labels, images, classes), calibration)
     return calibration, bounds
 
 
-def size_findings(label, image, classes, learnt):
+def size_findings(label, image, classes, learnt, criterion="object_size"):
     calibration, bounds = learnt
     report = inspect_label(label, image, settings=calibration.under(None), compute_prelabel=False,
                            classes=classes, class_parameters=class_parameters(bounds, calibration, None))
-    return [f for f in report.findings if f.criterion == "object_size"]
+    return [f for f in report.findings if f.criterion == criterion]
 
 
 def test_each_class_learns_its_own_size_bounds(learnt):
@@ -78,6 +78,17 @@ def test_the_same_object_labelled_as_the_large_class_is_flagged_naming_the_class
     assert "'interphase' objects" in findings[0].message and "smaller than" in findings[0].message
 
 
+def test_each_class_learns_its_brightness_and_a_bright_object_of_the_dim_class_is_flagged(learnt):
+    _, bounds = learnt
+    bright, dim = bounds["mitotic"].criteria["object_brightness"], bounds["interphase"].criteria["object_brightness"]
+    assert dim["max_contrast"] < bright["max_contrast"] and dim["min_contrast"] < bright["min_contrast"]
+    label, image, classes = frame(np.random.default_rng(1), [(64, 64)], [(30, 30)])
+    assert size_findings(label, image, classes, learnt, "object_brightness") == []
+    [finding] = size_findings(label, image, {1: "interphase", 2: "interphase"}, learnt, "object_brightness")
+    assert finding.object_ids == [1] and "brighter than" in finding.message and "'interphase'" in finding.message
+    assert finding.measured > dim["max_contrast"] == finding.bound
+
+
 def test_a_large_object_labelled_as_the_small_class_is_larger_than_its_objects(learnt):
     label, image, _ = frame(np.random.default_rng(1), [(64, 64)], [(30, 30)])
     findings = size_findings(label, image, {1: "mitotic", 2: "mitotic"}, learnt)
@@ -93,7 +104,7 @@ def test_objects_without_a_class_and_classes_without_bounds_keep_the_project_bou
 
 def test_a_class_with_too_few_objects_learns_nothing():
     labels, images, classes = project(np.random.default_rng(0), labels=2)
-    assert learn_class_bounds(class_conventions(labels, images, classes)) == {}
+    assert learn_class_bounds(class_objects(labels, images, classes)) == {}
 
 
 def test_explicit_settings_win_over_a_class_bound(learnt):

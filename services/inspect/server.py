@@ -10,7 +10,7 @@ from typing import NamedTuple
 from labelassist.models.triton import TritonClient
 from labelassist.inspect.answers import with_answers
 from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
-from labelassist.inspect.class_bounds import ClassBounds, class_conventions, class_parameters, learn_class_bounds
+from labelassist.inspect.class_bounds import ClassBounds, class_objects, class_parameters, learn_class_bounds
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.precision import outcome_counts
@@ -220,7 +220,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             labels, images, classes = calibration_samples(selector, accepted)
             calibration = calibrate(labels, images, [info.review == "accepted" for info in accepted], settings,
                                     min_images=self.calibrate_after)
-            bounds = learn_class_bounds(class_conventions(labels, images, classes), calibration) \
+            bounds = learn_class_bounds(class_objects(labels, images, classes), calibration) \
                 if any(classes) else {}
             self._calibrations[project] = (labelled, time.monotonic(), calibration, bounds)
             return calibration, bounds

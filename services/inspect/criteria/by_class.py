@@ -14,7 +14,7 @@ from labelassist.inspect.criteria.base import Finding, LabelUnderInspection
 from labelassist.inspect.measure import ObjectTable
 
 # The object-level criteria a class learns bounds of and is judged by, in the order their learners run.
-CLASS_CRITERIA = ("object_size", "irregular_shape", "background_intensity")
+CLASS_CRITERIA = ("object_size", "irregular_shape", "background_intensity", "object_brightness")
 
 
 def class_view(label: LabelUnderInspection, ids: Sequence[int]) -> LabelUnderInspection:
