@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from labelassist.evaluation.class_suspects import average_precision, measure_class_suspects
 from labelassist.inspect.ranking import LabelRanking
 from test_class_bounds import frame, project
 
@@ -92,3 +93,16 @@ def test_the_calibration_holds_each_class_s_bounds_and_inspection_judges_by_them
     sizes = [f for f in as_large.findings if f.criterion == "object_size"]
     assert [tuple(f.object_ids) for f in sizes] == [(1,)] and "'interphase' objects" in sizes[0].message
     assert as_large.calibration.classes["interphase"] == calibration.classes["interphase"]
+
+
+def test_the_benchmark_finds_flipped_rule_classes_in_a_labelled_set():
+    labels, images, _ = project(np.random.default_rng(0), labels=24)
+    measured = measure_class_suspects(images, labels, share=0.05, seed=0, rule="set")
+    assert measured["objects"] == 192 and measured["small_bright"] == 96 and measured["flipped"] == 10
+    assert measured["precision"] == 1.0 and measured["recall"] >= 0.5 and measured["average_precision"] >= 0.9
+
+
+def test_average_precision_is_the_mean_precision_at_each_positive():
+    score = np.array([0.9, 0.8, 0.7, 0.6])
+    assert average_precision(score, np.array([True, False, True, False])) == pytest.approx((1 + 2 / 3) / 2)
+    assert average_precision(score, np.zeros(4, bool)) == 0.0
