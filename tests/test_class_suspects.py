@@ -5,6 +5,9 @@ judges each object by its class's calibrated bounds."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -106,3 +109,20 @@ def test_average_precision_is_the_mean_precision_at_each_positive():
     score = np.array([0.9, 0.8, 0.7, 0.6])
     assert average_precision(score, np.array([True, False, True, False])) == pytest.approx((1 + 2 / 3) / 2)
     assert average_precision(score, np.zeros(4, bool)) == 0.0
+
+
+def test_the_cli_shows_class_suspects_and_each_class_s_bounds(in_process, classified):
+    from conftest import address_env
+
+    env = address_env(in_process.addresses)
+    queue = subprocess.run([sys.executable, "-m", "labelassist.cli", "review-queue", "class-suspects", "--limit", "3"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert queue.returncode == 0, queue.stderr
+    assert queue.stdout.count("probably '") == 3 and "labelled 'interphase', probably 'mitotic'" in queue.stdout
+    assert "class suspects by confident learning over 96 objects of 2 classes" in queue.stdout
+    shown = subprocess.run([sys.executable, "-m", "labelassist.cli", "inspection", "class-suspects"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    # 48 drawn, two of them flipped to 'interphase' and one 'interphase' object flipped to 'mitotic'
+    assert "objects of class 'mitotic' (47 objects), by their own bounds:" in shown.stdout
+    assert "object_brightness: max_contrast=" in shown.stdout

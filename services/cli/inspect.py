@@ -43,6 +43,10 @@ def cmd_inspection(args) -> int:
             print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
     else:
         print(f"not calibrated yet: {calibration.images} of the {calibration.min_images} accepted labels needed")
+    for name, criteria in calibration.classes.items():
+        print(f"objects of class '{name}' ({calibration.class_objects[name]} objects), by their own bounds:")
+        for criterion, values in criteria.items():
+            print(f"  {criterion}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
     return 0
 
 
