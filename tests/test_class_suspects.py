@@ -40,7 +40,8 @@ def test_the_ranking_core_puts_the_flipped_classes_first_with_their_true_class()
     for key, suspect in ranked.suspects[:len(FLIPPED)]:
         assert "class_suspect" in suspect.signals and suspect.class_confidence >= 0.8
         assert suspect.suspected_class != suspect.given_class == classes[key][suspect.object_id]
-        assert f"labelled '{suspect.given_class}', probably '{suspect.suspected_class}'" in suspect.reason
+        assert (f"object {suspect.object_id}: labelled '{suspect.given_class}', probably "
+                f"'{suspect.suspected_class}' ({suspect.class_confidence:.2f})") in suspect.reason
     assert all("class_suspect" not in s.signals for _, s in ranked.suspects[len(FLIPPED):])
     assert "96 objects of 2 classes" in ranked.class_note
 

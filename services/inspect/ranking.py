@@ -91,8 +91,8 @@ class ClassedObjects:
             row = int(rows[index])
             suspect = SuspectedError(0.0, self.boxes[row], self.ids[row], given_class=str(given[index]),
                                      suspected_class=str(taking[suspected]), class_confidence=float(confidence))
-            suspect.add(CLASS_SIGNAL, float(score), f"labelled '{suspect.given_class}', probably "
-                                                    f"'{suspect.suspected_class}' ({confidence:.2f})")
+            suspect.add(CLASS_SIGNAL, float(score), f"object {suspect.object_id}: labelled '{suspect.given_class}', "
+                                                    f"probably '{suspect.suspected_class}' ({confidence:.2f})")
             out.append((self.positions[row], suspect))
         return out, (f"class suspects by confident learning over {len(rows)} objects of {len(taking)} classes, "
                      f"each with a random forest on its measurements trained on the other folds: "

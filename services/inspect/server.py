@@ -269,7 +269,7 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()
                     yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=scored, total=len(infos)))
-        ranked = labels.ranked()
+        ranked = self.batch.run(labels.ranked)  # the class model's folds train here: below annotators' calls too
         ranking.class_note = ranked.class_note
         ranking.skipped.extend(f"{info.stem} (sample {info.sample_id}): {why}" for info, why in ranked.skipped)
         ranking.labels.extend(pb.SuspectedLabel(sample_id=info.sample_id, stem=info.stem,
