@@ -4,7 +4,7 @@ each is wrong), through the SDK's transport."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import grpc
 import numpy as np
@@ -68,7 +68,7 @@ class Inspect(Facade):
 
     def inspect(self, mask: np.ndarray, image: np.ndarray | None = None, prelabel: np.ndarray | None = None,
                 criteria: Iterable[StepLike] = (), only_listed: bool = False,
-                project: str = "") -> Inspection:
+                project: str = "", object_classes: Mapping[int, str] | None = None) -> Inspection:
         """Inspect one label before it is stored.
 
         Parameters
@@ -84,6 +84,10 @@ class Inspect(Facade):
             Run only ``criteria``.
         project : str
             Apply that project's inspection settings first.
+        object_classes : mapping, optional
+            The label's object classes (object id -> class): with a
+            ``project``, each object is judged by its class's calibrated
+            bounds where the class has them.
 
         Returns
         -------
@@ -99,7 +103,7 @@ class Inspect(Facade):
             ``project`` does not exist.
         """
         params = inspect_pb2.InspectParams(criteria=as_calls(criteria), only_listed=only_listed,
-                                           project=project)
+                                           project=project, object_classes=dict(object_classes or {}))
 
         return Inspection.from_proto(self.transport.upload(self.stub.Inspect, inspect_pb2.InspectRequest, params,
                                                   {"mask": mask, "image": image, "prelabel": prelabel}))

@@ -172,18 +172,24 @@ class ObjectMeasurement:
 @dataclass(frozen=True)
 class Calibration:
     """Criterion parameters a project's accepted labels set, and how many
-    labels and objects they rest on (none move below ``min_images``)."""
+    labels and objects they rest on (none move below ``min_images``);
+    ``classes``: per object class with objects enough, the object-level
+    parameters its objects are judged by (class -> criterion -> parameters)
+    and ``class_objects`` the objects each rests on."""
     criteria: dict[str, dict] = field(default_factory=dict)
     images: int = 0
     objects: int = 0
     min_images: int = 0
+    classes: dict[str, dict[str, dict]] = field(default_factory=dict)
+    class_objects: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_proto(cls, message: inspect_pb2.Calibration) -> Calibration:
         from labelassist.proto.wire.values import call_from_proto
 
         return cls(dict(call_from_proto(c) for c in message.criteria), message.images, message.objects,
-                   message.min_images)
+                   message.min_images, {c.name: dict(call_from_proto(x) for x in c.criteria) for c in message.classes},
+                   {c.name: c.objects for c in message.classes})
 
 
 @dataclass(frozen=True)
@@ -220,8 +226,10 @@ class SuspectedError:
     """A place in a stored label that is likely wrong: the sample and label
     version, ``score`` (0..1), the ``signals`` that point at it
     ("model_disagrees", "missed_object", "model_splits", "model_fills_hole",
-    or a criterion's name), the ``reason`` in words, the object's id (0
-    where the label has none) and its box."""
+    "class_suspect", or a criterion's name), the ``reason`` in words, the
+    object's id (0 where the label has none) and its box; for a class
+    suspect, the object's ``given_class``, the ``suspected_class`` the
+    class model confidently sees and its probability ``class_confidence``."""
     sample_id: int
     stem: str
     label_version: int
@@ -230,11 +238,15 @@ class SuspectedError:
     reason: str
     object_id: int
     box: Box
+    given_class: str = ""
+    suspected_class: str = ""
+    class_confidence: float = 0.0
 
     @classmethod
     def from_proto(cls, message: inspect_pb2.SuspectedError) -> SuspectedError:
         return cls(message.sample_id, message.stem, message.label_version, message.score, list(message.signals),
-                   message.reason, message.object_id, Box.from_proto(message.box))
+                   message.reason, message.object_id, Box.from_proto(message.box), message.given_class,
+                   message.suspected_class, message.class_confidence)
 
 
 @dataclass(frozen=True)
@@ -243,20 +255,23 @@ class LabelErrorRanking:
     ``suspects`` (most likely first), ``labels`` (sample id, stem, label
     version, score, number of suspects; most suspect first), the model the
     scores read (``model`` "unet" with ``model_version``, or "generalist"),
-    the calibration the criteria used, and labels that could not be scored."""
+    the calibration the criteria used, labels that could not be scored and,
+    for a project with object classes, how its class suspects were found
+    (``class_note``)."""
     suspects: list[SuspectedError]
     labels: list[tuple[int, str, int, float, int]]
     model: str
     model_version: int
     calibration: Calibration
     skipped: list[str]
+    class_note: str = ""
 
     @classmethod
     def from_proto(cls, message: inspect_pb2.LabelErrorRanking) -> LabelErrorRanking:
         return cls([SuspectedError.from_proto(s) for s in message.suspects],
                    [(m.sample_id, m.stem, m.label_version, m.score, m.suspects) for m in message.labels],
                    message.model, message.model_version, Calibration.from_proto(message.calibration),
-                   list(message.skipped))
+                   list(message.skipped), message.class_note)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import grpc
 import numpy as np
 import pytest
 
-from labelassist.client.sdk import LabelAssistClient
+from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.stack import Stack
 
 # Qt without a display, on a desktop-sized screen (offscreen's own is 800 x 800): the client sizes its
@@ -107,6 +107,17 @@ def cli_env(stack):
 def client(stack):
     with LabelAssistClient(stack.addresses, timeout=120) as sdk:
         yield sdk
+
+
+@pytest.fixture(scope="module")
+def in_process(stack, tmp_path_factory):
+    """An inspect service without Triton (the generalist in-process), beside the stack's selector."""
+    service = ServiceProcess("inspect", tmp_path_factory.mktemp("inspect"), "--selector-address",
+                             stack.addresses.selector)
+    addresses = ServiceAddresses(selector=stack.addresses.selector, inspect=service.address)
+    with LabelAssistClient(addresses, timeout=300) as direct:
+        yield direct
+    service.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from scipy import ndimage as ndi
 from skimage import draw
 
 from labelassist.client.errors import LabelAssistError
-from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.client.sdk import LabelAssistClient
 from labelassist.evaluation.corruptions import delete_object, paint_blob
 from labelassist.inspect.label_errors import score_label, suspect_label
 from labelassist.inspect.ranking import LabelRanking
@@ -148,19 +148,6 @@ def test_the_review_queue_ranks_planted_errors_first_with_the_served_unet(genera
     assert "16 labels of project 'review-queue' scored with the unet v1 model" in shown.stdout
     written = json.loads(report.read_text())
     assert len(written["suspects"]) == 5 and written["suspects"][0]["stem"] in planted
-
-
-@pytest.fixture(scope="module")
-def in_process(stack, tmp_path_factory):
-    """An inspect service without Triton, beside the stack's selector."""
-    from conftest import ServiceProcess
-
-    service = ServiceProcess("inspect", tmp_path_factory.mktemp("inspect"), "--selector-address",
-                             stack.addresses.selector)
-    addresses = ServiceAddresses(selector=stack.addresses.selector, inspect=service.address)
-    with LabelAssistClient(addresses, timeout=300) as direct:
-        yield direct
-    service.stop()
 
 
 def test_without_triton_the_ranking_runs_the_generalist_in_process(in_process):

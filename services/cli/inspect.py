@@ -43,6 +43,10 @@ def cmd_inspection(args) -> int:
             print(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
     else:
         print(f"not calibrated yet: {calibration.images} of the {calibration.min_images} accepted labels needed")
+    for name, criteria in calibration.classes.items():
+        print(f"objects of class '{name}' ({calibration.class_objects[name]} objects), by their own bounds:")
+        for criterion, values in criteria.items():
+            print(f"  {criterion}: " + ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
     return 0
 
 
@@ -198,6 +202,8 @@ def cmd_review_queue(args) -> int:
         box = " ".join(map(str, (*suspect.box.start, *suspect.box.stop)))
         name = f"{suspect.stem} (#{suspect.sample_id} v{suspect.label_version})"
         print(f"{suspect.score:5.2f}  {name:<32} {suspect.object_id or '-':>6}  {box:<20} {suspect.reason}")
+    if ranking.class_note:
+        print(ranking.class_note)
     for line in ranking.skipped:
         print(f"skipped: {line}", file=sys.stderr)
     if args.output:
@@ -205,10 +211,12 @@ def cmd_review_queue(args) -> int:
             "project": args.project, "model": ranking.model, "model_version": ranking.model_version,
             "suspects": [{"sample_id": s.sample_id, "stem": s.stem, "label_version": s.label_version,
                           "score": s.score, "signals": s.signals, "reason": s.reason, "object_id": s.object_id,
-                          "box": [*s.box.start, *s.box.stop]} for s in ranking.suspects],
+                          "box": [*s.box.start, *s.box.stop], "given_class": s.given_class,
+                          "suspected_class": s.suspected_class, "class_confidence": s.class_confidence}
+                         for s in ranking.suspects],
             "labels": [dict(zip(("sample_id", "stem", "label_version", "score", "suspects"), row))
                        for row in ranking.labels],
-            "skipped": ranking.skipped}, indent=2))
+            "skipped": ranking.skipped, "class_note": ranking.class_note}, indent=2))
         print(f"report: {args.output}")
     return 0
 

@@ -49,13 +49,14 @@ class Conventions:
     has_image: bool = False
 
 
-def label_conventions(mask: np.ndarray, image: np.ndarray | None = None) -> Conventions:
+def label_conventions(mask: np.ndarray | LabelUnderInspection, image: np.ndarray | None = None) -> Conventions:
     """Measure what one accepted label shows calibration.
 
     Parameters
     ----------
-    mask : ndarray
-        The label image (H, W): 0 background, object ids > 0.
+    mask : ndarray or LabelUnderInspection
+        The label image (H, W): 0 background, object ids > 0; or a label
+        already under inspection (one class's objects, say).
     image : ndarray, optional
         Its image, for the intensity criteria's conventions.
 
@@ -64,14 +65,14 @@ def label_conventions(mask: np.ndarray, image: np.ndarray | None = None) -> Conv
     Conventions
         The label's measurements.
     """
-    label = LabelUnderInspection(np.asarray(mask), image)
+    label = mask if isinstance(mask, LabelUnderInspection) else LabelUnderInspection(np.asarray(mask), image)
     # Whole objects larger than a fragment: specks are the fragments criterion's to judge, and a few slipped
     # into accepted labels would otherwise drag the size and contrast bounds down to their own.
     table = label.objects
     inner = label.inner & (table.area > _default("fragments", "fragment_area"))
     common = dict(area=table.area[inner], solidity=table.solidity[inner], circularity=table.circularity[inner],
                   count=len(table), fraction=float(np.count_nonzero(label.mask) / label.mask.size))
-    if image is None or not inner.any():
+    if label.image is None or not inner.any():
         return Conventions(**common)
     whole = table.ids[inner]
     min_contrast = _default("background_intensity", "min_contrast")

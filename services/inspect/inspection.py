@@ -11,6 +11,7 @@ from skimage import segmentation as skimage_segmentation
 
 from labelassist.imaging import segmentation
 from labelassist.imaging.checks import check_image, check_mask, grey
+from labelassist.inspect.criteria.by_class import CLASS_CRITERIA, judge_by_class
 from labelassist.inspect.criteria import CRITERIA, Finding, LabelUnderInspection
 from labelassist.inspect.measure import ObjectTable
 from labelassist.inspect.precision import judge_findings
@@ -112,6 +113,8 @@ def inspect_label(
     evidence: Mapping[str, tuple[int, float]] | None = None,
     extra_sources: Mapping[str, PrelabelSource] | None = None,
     history: Mapping[str, tuple[int, int]] | None = None,
+    classes: Mapping[int, str] | None = None,
+    class_parameters: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
 ) -> Inspection:
     """Run the criteria on one label.
 
@@ -148,6 +151,13 @@ def inspect_label(
         (see :func:`~labelassist.inspect.precision.outcome_counts`): each
         finding's confidence becomes its estimated probability of being an
         error, and warnings below the project's ``min_confidence`` are info.
+    classes : mapping, optional
+        The label's object classes, object id (as in ``mask``) -> class.
+    class_parameters : mapping, optional
+        Per class, the parameters of the object-level criteria it has
+        bounds of its own for (class -> criterion -> parameters, see
+        :func:`~labelassist.inspect.class_bounds.class_parameters`): its
+        objects are judged by them, under ``overrides``.
 
     Returns
     -------
@@ -194,10 +204,18 @@ def inspect_label(
     if prelabel is not None:
         prelabel = compact_ids(np.asarray(prelabel))[0]
     label = LabelUnderInspection(mask, image, prelabel, original_ids, note if source else "")
+    overridden: dict[str, dict] = {}
+    for name, parameters in overrides:
+        overridden[name] = {**overridden.get(name, {}), **dict(parameters)}
     findings = []
     for entry, kwargs in bound:
         raise_if_cancelled()
-        findings += entry.function(label, **kwargs)
+        per_class = {name: {**criteria[entry.name], **overridden.get(entry.name, {})}
+                     for name, criteria in (class_parameters or {}).items() if entry.name in criteria}
+        if classes and per_class and entry.name in CLASS_CRITERIA:
+            findings += judge_by_class(label, entry, kwargs, classes, per_class)
+        else:
+            findings += entry.function(label, **kwargs)
     judge_findings(findings, history, settings.min_confidence)
     objects = label.objects
     if original_ids is not None:

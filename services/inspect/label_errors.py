@@ -34,7 +34,7 @@ its most likely error's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,12 +61,17 @@ MIN_HOLE = 4
 @dataclass
 class SuspectedError:
     """One likely error in one label: where (object id, 0 for none; box),
-    how likely (0..1), and the signals that point at it, in words."""
+    how likely (0..1), and the signals that point at it, in words; for a
+    class suspect, the object's given class, the class the model sees
+    instead and its probability."""
     score: float
     box: Box
     object_id: int = 0
     signals: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    given_class: str = ""
+    suspected_class: str = ""
+    class_confidence: float = 0.0
 
     @property
     def reason(self) -> str:
@@ -250,9 +255,12 @@ def score_label(label: np.ndarray, probability: np.ndarray, image: np.ndarray | 
 
 
 def suspect_label(label: np.ndarray, image: np.ndarray | None, probability: np.ndarray,
-                  settings: InspectionSettings | None = None) -> list[SuspectedError]:
+                  settings: InspectionSettings | None = None, classes: Mapping[int, str] | None = None,
+                  class_parameters: Mapping[str, Mapping[str, Mapping]] | None = None) -> list[SuspectedError]:
     """:func:`score_label` with the findings of the project's criteria
-    (``settings``, calibrated or not) on the label: the ranking of one
-    stored label as the inspect service makes it."""
-    inspection = inspect_label(label, image, compute_prelabel=False, settings=settings)
+    (``settings``, calibrated or not; with its object ``classes``, each
+    class with ``class_parameters`` of its own judged by them) on the
+    label: the ranking of one stored label as the inspect service makes it."""
+    inspection = inspect_label(label, image, compute_prelabel=False, settings=settings, classes=classes,
+                               class_parameters=class_parameters)
     return score_label(label, probability, image, inspection.findings, under=inspection.under)

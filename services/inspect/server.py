@@ -10,6 +10,7 @@ from typing import NamedTuple
 from labelassist.models.triton import TritonClient
 from labelassist.inspect.answers import with_answers
 from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
+from labelassist.inspect.class_bounds import ClassBounds, class_objects, class_parameters, learn_class_bounds
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.inspection import inspect_label
 from labelassist.inspect.precision import outcome_counts
@@ -64,17 +65,19 @@ CALIBRATION_IMAGES = 20
 CALIBRATION_PIXELS = 1 << 24  # and no more image pixels than this: a calibration costs seconds, not minutes
 
 
-def calibration_samples(selector, infos) -> tuple[list, list]:
-    """The labels of ``infos`` and, for the newest ``CALIBRATION_IMAGES``
-    of them within ``CALIBRATION_PIXELS``, their images (else None)."""
-    labels, images, pixels = [], [], 0
+def calibration_samples(selector, infos) -> tuple[list, list, list]:
+    """The labels of ``infos`` with their object classes and, for the newest
+    ``CALIBRATION_IMAGES`` of them within ``CALIBRATION_PIXELS``, their
+    images (else None)."""
+    labels, images, classes, pixels = [], [], [], 0
     for index, info in enumerate(infos):
         wanted = index < CALIBRATION_IMAGES and pixels < CALIBRATION_PIXELS
         sample = selector.get_sample(info.sample_id, with_image=wanted)
         labels.append(sample.require("label"))
         images.append(sample.arrays.get("image"))
+        classes.append(dict(sample.message.label_classes.objects))
         pixels += 0 if images[-1] is None else images[-1].size
-    return labels, images
+    return labels, images, classes
 CALIBRATION_REFRESH_SECONDS = 60.0  # a calibrated project re-learns at most this often
 RANKED_SAMPLES, MAX_RANKED_SAMPLES = 500, 10_000  # labels a ranking scores: default, most
 SUSPECTS = 100  # suspects a ranking returns unless asked for another number
@@ -82,22 +85,29 @@ PROGRESS_SECONDS = 1.0
 
 
 def label_and_image(sample) -> tuple:
-    """A stored sample's label and image, or ValueError naming the one it lacks."""
+    """A stored sample's label, image and object classes, or ValueError
+    naming the array it lacks."""
     image = sample.require("image")
-    return sample.require("label"), image
+    return sample.require("label"), image, dict(sample.message.label_classes.objects)
 
 
 def suspect_to_proto(info, suspect) -> pb.SuspectedError:
     return pb.SuspectedError(sample_id=info.sample_id, stem=info.stem, label_version=info.label_version,
                              score=suspect.score, signals=suspect.signals, reason=suspect.reason,
-                             object_id=suspect.object_id, box=box_to_proto(suspect.box))
+                             object_id=suspect.object_id, box=box_to_proto(suspect.box),
+                             given_class=suspect.given_class, suspected_class=suspect.suspected_class,
+                             class_confidence=suspect.class_confidence)
 
 
-def calibration_to_proto(calibration: Calibration | None) -> pb.Calibration:
+def calibration_to_proto(calibration: Calibration | None, classes: dict[str, ClassBounds] | None = None
+                         ) -> pb.Calibration:
     if calibration is None:
         return pb.Calibration(min_images=MIN_IMAGES)
     return pb.Calibration(criteria=[call_to_proto(name, values) for name, values in calibration.criteria],
-                          images=calibration.images, objects=calibration.objects, min_images=calibration.min_images)
+                          images=calibration.images, objects=calibration.objects, min_images=calibration.min_images,
+                          classes=[pb.ClassCalibration(name=name, objects=bounds.objects,
+                                                       criteria=[call_to_proto(*c) for c in bounds.criteria.items()])
+                                   for name, bounds in (classes or {}).items()])
 
 
 def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, triton: TritonClient | None = None
@@ -108,12 +118,13 @@ def inspect_envelope(params: pb.InspectParams, received, project: ProjectView, t
     result = inspect_label(
         received.require("mask"), received.arrays.get("image"), received.arrays.get("prelabel"),
         [call_from_proto(c) for c in params.criteria], params.only_listed, settings=settings, triton=triton,
-        evidence=project.evidence, extra_sources=project.sources, history=project.history)
+        evidence=project.evidence, extra_sources=project.sources, history=project.history,
+        classes=dict(params.object_classes), class_parameters=project.class_parameters())
     response = pb.InspectResponse(findings=[finding_to_proto(f) for f in result.findings],
                                   objects=objects_to_proto(result.objects), checked=result.checked,
                                   prelabel_source=result.prelabel_source, prelabel_note=result.prelabel_note)
     if calibration is not None:
-        response.calibration.CopyFrom(calibration_to_proto(calibration))
+        response.calibration.CopyFrom(calibration_to_proto(calibration, project.class_bounds))
     return response
 
 
@@ -121,13 +132,20 @@ class ProjectView(NamedTuple):
     """What inspect reads of a named project, once per call: its settings,
     calibration, measured pre-label sources (source -> (labels, mean Dice))
     and the sources inspect can ask besides its own (its assist settings,
-    through assist) and its history of findings (criterion -> (confirmed,
-    false alarms)); all empty without a project."""
+    through assist), its history of findings (criterion -> (confirmed,
+    false alarms)) and the bounds of its object classes; all empty without
+    a project."""
     settings: InspectionSettings | None = None
     calibration: Calibration | None = None
     evidence: dict[str, tuple[int, float]] | None = None
     sources: dict | None = None
     history: dict[str, tuple[int, int]] | None = None
+    class_bounds: dict[str, ClassBounds] | None = None
+
+    def class_parameters(self) -> dict:
+        """Per class, the parameters its objects are judged by (see
+        :func:`~labelassist.inspect.class_bounds.class_parameters`)."""
+        return class_parameters(self.class_bounds or {}, self.calibration, self.settings)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,8 +167,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         self.selector = SelectorLink(config.options.get("selector_address"), "inspect",
                                      image_cache(config.options, "inspect"))
         self.assist = AssistLink(config.options.get("assist_address"), "inspect")
-        # project -> (labelled count, when learnt, calibration)
-        self._calibrations: dict[str, tuple[int, float, Calibration]] = {}
+        # project -> (labelled count, when learnt, calibration, its object classes' bounds)
+        self._calibrations: dict[str, tuple[int, float, Calibration, dict[str, ClassBounds]]] = {}
         self._calibrating = threading.Lock()
         self.probability = ProbabilityModel(self.triton)
         self.batch = BatchWorker("ranking")  # label-error ranking runs below annotators' calls
@@ -174,11 +192,14 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             sources = {"settings": lambda image: self.assist.prelabel(image, name)} \
                 if self.assist.address and project.assist.method.name else {}
             answers = selector.finding_answers(name)
-            calibration = with_answers(self._calibration(selector, name, int(project.labeled), settings), answers)
-            return ProjectView(settings, calibration, evidence, sources, outcome_counts(answers))
+            calibration, classes = self._calibration(selector, name, int(project.labeled), settings)
+            return ProjectView(settings, with_answers(calibration, answers), evidence, sources, outcome_counts(answers),
+                               classes)
 
-    def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings) -> Calibration:
-        """The project's calibration, from its newest ``CALIBRATION_SAMPLES``
+    def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings
+                     ) -> tuple[Calibration, dict[str, ClassBounds]]:
+        """The project's calibration and its object classes' bounds (see
+        :mod:`~labelassist.inspect.class_bounds`), from its newest ``CALIBRATION_SAMPLES``
         labels not rejected, the newest with their images (see
         :func:`calibration_samples`; one bounded read; a label
         not reviewed counts only without a warning, see
@@ -190,17 +211,19 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
         with self._calibrating:
             cached = self._calibrations.get(project)
             if cached is not None:
-                count, learnt, calibration = cached
+                count, learnt, calibration, classes = cached
                 fresh = time.monotonic() - learnt < CALIBRATION_REFRESH_SECONDS
                 if count == labelled or (calibration.criteria and fresh):
-                    return calibration
+                    return calibration, classes
             accepted = [info for info in selector.newest_labeled(project, CALIBRATION_SAMPLES)
                         if info.review != "rejected"]
-            labels, images = calibration_samples(selector, accepted)
+            labels, images, classes = calibration_samples(selector, accepted)
             calibration = calibrate(labels, images, [info.review == "accepted" for info in accepted], settings,
                                     min_images=self.calibrate_after)
-            self._calibrations[project] = (labelled, time.monotonic(), calibration)
-            return calibration
+            bounds = learn_class_bounds(class_objects(labels, images, classes), calibration) \
+                if any(classes) else {}
+            self._calibrations[project] = (labelled, time.monotonic(), calibration, bounds)
+            return calibration, bounds
 
     def ListCriteria(self, request, context):
         return pb.ListCriteriaResponse(criteria=[e.to_proto() for e in CRITERIA.entries()])
@@ -213,8 +236,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
     def GetCalibration(self, request, context):
         if not request.project:
             raise ValueError("'project' must name the project whose calibration to show")
-        calibration = self._project(request.project).calibration  # read with the caller's token: their roles hold
-        return pb.GetCalibrationResponse(calibration=calibration_to_proto(calibration))
+        view = self._project(request.project)  # read with the caller's token: their roles hold
+        return pb.GetCalibrationResponse(calibration=calibration_to_proto(view.calibration, view.class_bounds))
 
     def RankLabelErrors(self, request, context):
         if not request.project:
@@ -229,13 +252,14 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
             settings = calibration.under(settings)
         model, version = self.probability.describe()
         ranking = pb.LabelErrorRanking(model=model, model_version=version,
-                                       calibration=calibration_to_proto(calibration))
+                                       calibration=calibration_to_proto(calibration, view.class_bounds))
         with self.selector.calls() as selector:
             infos = [info for info in selector.newest_labeled(request.project, count)
                      if request.include_accepted or info.review != "accepted"]
             yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=0, total=len(infos)))
             # One label that cannot be read or scored is reported; the ranking goes on.
-            labels = LabelRanking(self.probability, settings, skip=(ValueError, NotFoundError))
+            labels = LabelRanking(self.probability, settings, skip=(ValueError, NotFoundError),
+                                  class_parameters=view.class_parameters())
             reported = time.monotonic()
             for scored, info in enumerate(infos, start=1):
                 raise_if_cancelled()
@@ -245,7 +269,8 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                 if time.monotonic() - reported >= PROGRESS_SECONDS:
                     reported = time.monotonic()
                     yield pb.RankLabelErrorsResponse(progress=pb.RankProgress(scored=scored, total=len(infos)))
-        ranked = labels.ranked()
+        ranked = self.batch.run(labels.ranked)  # the class model's folds train here: below annotators' calls too
+        ranking.class_note = ranked.class_note
         ranking.skipped.extend(f"{info.stem} (sample {info.sample_id}): {why}" for info, why in ranked.skipped)
         ranking.labels.extend(pb.SuspectedLabel(sample_id=info.sample_id, stem=info.stem,
                                                 label_version=info.label_version, score=score, suspects=count)

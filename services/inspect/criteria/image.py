@@ -257,3 +257,40 @@ def two_lobed(label: LabelUnderInspection, min_relative_area: float, max_neck: f
                    or neck_ratio(region) < max_neck)
         lobed[row] = outline and intensity_dip(label.contrast[window], region, 0.2 * label.typical_area) >= min_dip
     return lobed
+
+
+def object_contrast(label: LabelUnderInspection) -> np.ndarray:
+    """Per object, its mean contrast: background spreads above the
+    background (below it for dark objects)."""
+    return np.asarray(ndi.mean(label.contrast, labels=label.labels, index=label.objects.ids), np.float64)
+
+
+@CRITERIA.register("object_brightness", "intensity", [
+    Parameter("min_contrast", float, 0.0, "objects dimmer than this, as their mean contrast in background spreads "
+              "above the background, are reported; 0 for no bound", 0.0, 1e6),
+    Parameter("max_contrast", float, 0.0, "objects brighter than this are reported; 0 for no bound", 0.0, 1e6),
+    Parameter("min_area", float, 40.0, "only objects at least this large are judged", 0.0, 1e12),
+    SEVERITY["warning"],
+])
+def object_brightness(label: LabelUnderInspection, min_contrast=0.0, max_contrast=0.0, min_area=40.0,
+                      severity="warning"):
+    """Objects far dimmer or brighter than plausible. Without bounds (the
+    default) nothing is judged: brightness differs across image sets, so
+    its bounds come from a project's objects of one class (a mitotic
+    nucleus is brighter than an interphase one; see
+    :mod:`labelassist.inspect.class_bounds`) or from the project's settings."""
+    if label.grey is None or len(label.objects) == 0 or not (min_contrast or max_contrast):
+        return []
+    contrast = object_contrast(label)
+    judged = label.objects.area >= min_area
+    findings = []
+    for bound, selected, words in ((min_contrast, judged & (contrast < min_contrast), "dimmer"),
+                                   (max_contrast, judged & (contrast > max_contrast), "brighter")):
+        if not bound or not selected.any():
+            continue
+        worst = contrast[selected].min() if words == "dimmer" else contrast[selected].max()
+        findings += objects_finding("object_brightness", severity, label, selected,
+                                    f"{int(selected.sum())} object(s) {words} than {bound:g} background spreads "
+                                    f"(mean contrast; {'dimmest' if words == 'dimmer' else 'brightest'} {worst:.1f})",
+                                    worst, bound, beyond(worst, bound, 0.25 * bound))
+    return findings

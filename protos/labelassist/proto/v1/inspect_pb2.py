@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from labelassist.proto.v1 import common_pb2 as labelassist_dot_proto_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"labelassist/proto/v1/inspect.proto\x12\x0elabelassist.v1\x1a!labelassist/proto/v1/common.proto\"\x15\n\x13ListCriteriaRequest\"C\n\x14ListCriteriaResponse\x12+\n\x08\x63riteria\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedSpec\"\xf6\x01\n\x07\x46inding\x12\x11\n\tcriterion\x18\x01 \x01(\t\x12*\n\x08severity\x18\x02 \x01(\x0e\x32\x18.labelassist.v1.Severity\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08measured\x18\x04 \x01(\x01\x12\r\n\x05\x62ound\x18\x05 \x01(\x01\x12\x12\n\nobject_ids\x18\x06 \x03(\x03\x12*\n\x05\x62oxes\x18\x07 \x03(\x0b\x32\x1b.labelassist.v1.BoundingBox\x12\x12\n\nconfidence\x18\x08 \x01(\x01\x12&\n\x03\x66ix\x18\t \x01(\x0b\x32\x19.labelassist.v1.NamedCall\"\x9d\x01\n\x11ObjectMeasurement\x12\x11\n\tobject_id\x18\x01 \x01(\x03\x12\x0c\n\x04\x61rea\x18\x02 \x01(\x01\x12(\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x1b.labelassist.v1.BoundingBox\x12\x10\n\x08solidity\x18\x04 \x01(\x01\x12\x13\n\x0b\x63ircularity\x18\x05 \x01(\x01\x12\x16\n\x0emean_intensity\x18\x06 \x01(\x01\"b\n\rInspectParams\x12+\n\x08\x63riteria\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x13\n\x0bonly_listed\x18\x02 \x01(\x08\x12\x0f\n\x07project\x18\x03 \x01(\t\"v\n\x0eInspectRequest\x12/\n\x06params\x18\x01 \x01(\x0b\x32\x1d.labelassist.v1.InspectParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x81\x01\n\x13InspectBatchRequest\x12\x35\n\x06params\x18\x01 \x01(\x0b\x32#.labelassist.v1.InspectSampleParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"U\n\x13InspectSampleParams\x12\x0e\n\x06sample\x18\x01 \x01(\t\x12.\n\x07inspect\x18\x02 \x01(\x0b\x32\x1d.labelassist.v1.InspectParams\"f\n\x14InspectBatchResponse\x12\x0e\n\x06sample\x18\x01 \x01(\t\x12/\n\x06report\x18\x02 \x01(\x0b\x32\x1f.labelassist.v1.InspectResponse\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"\xe3\x01\n\x0fInspectResponse\x12)\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x17.labelassist.v1.Finding\x12\x32\n\x07objects\x18\x02 \x03(\x0b\x32!.labelassist.v1.ObjectMeasurement\x12\x0f\n\x07\x63hecked\x18\x03 \x03(\t\x12\x17\n\x0fprelabel_source\x18\x04 \x01(\t\x12\x30\n\x0b\x63\x61libration\x18\x05 \x01(\x0b\x32\x1b.labelassist.v1.Calibration\x12\x15\n\rprelabel_note\x18\x06 \x01(\t\"o\n\x0b\x43\x61libration\x12+\n\x08\x63riteria\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x0e\n\x06images\x18\x02 \x01(\x04\x12\x0f\n\x07objects\x18\x03 \x01(\x04\x12\x12\n\nmin_images\x18\x04 \x01(\x04\"(\n\x15GetCalibrationRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\"J\n\x16GetCalibrationResponse\x12\x30\n\x0b\x63\x61libration\x18\x01 \x01(\x0b\x32\x1b.labelassist.v1.Calibration\"g\n\x16RankLabelErrorsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x13\n\x0bmax_samples\x18\x02 \x01(\r\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x18\n\x10include_accepted\x18\x04 \x01(\x08\"\xb5\x01\n\x0eSuspectedError\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x0c\n\x04stem\x18\x02 \x01(\t\x12\x15\n\rlabel_version\x18\x03 \x01(\x04\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x0f\n\x07signals\x18\x05 \x03(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x11\n\tobject_id\x18\x07 \x01(\x03\x12(\n\x03\x62ox\x18\x08 \x01(\x0b\x32\x1b.labelassist.v1.BoundingBox\"i\n\x0eSuspectedLabel\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x0c\n\x04stem\x18\x02 \x01(\t\x12\x15\n\rlabel_version\x18\x03 \x01(\x04\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x10\n\x08suspects\x18\x05 \x01(\r\"\xde\x01\n\x11LabelErrorRanking\x12\x30\n\x08suspects\x18\x01 \x03(\x0b\x32\x1e.labelassist.v1.SuspectedError\x12.\n\x06labels\x18\x02 \x03(\x0b\x32\x1e.labelassist.v1.SuspectedLabel\x12\r\n\x05model\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\x04\x12\x30\n\x0b\x63\x61libration\x18\x05 \x01(\x0b\x32\x1b.labelassist.v1.Calibration\x12\x0f\n\x07skipped\x18\x06 \x03(\t\"\x89\x01\n\x17RankLabelErrorsResponse\x12\x30\n\x08progress\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.RankProgressH\x00\x12\x34\n\x07ranking\x18\x02 \x01(\x0b\x32!.labelassist.v1.LabelErrorRankingH\x00\x42\x06\n\x04part\"-\n\x0cRankProgress\x12\x0e\n\x06scored\x18\x01 \x01(\x04\x12\r\n\x05total\x18\x02 \x01(\x04*a\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n\rSEVERITY_INFO\x10\x01\x12\x14\n\x10SEVERITY_WARNING\x10\x02\x12\x12\n\x0eSEVERITY_ERROR\x10\x03\x32\xdf\x03\n\x0eInspectService\x12Y\n\x0cListCriteria\x12#.labelassist.v1.ListCriteriaRequest\x1a$.labelassist.v1.ListCriteriaResponse\x12L\n\x07Inspect\x12\x1e.labelassist.v1.InspectRequest\x1a\x1f.labelassist.v1.InspectResponse(\x01\x12]\n\x0cInspectBatch\x12#.labelassist.v1.InspectBatchRequest\x1a$.labelassist.v1.InspectBatchResponse(\x01\x30\x01\x12_\n\x0eGetCalibration\x12%.labelassist.v1.GetCalibrationRequest\x1a&.labelassist.v1.GetCalibrationResponse\x12\x64\n\x0fRankLabelErrors\x12&.labelassist.v1.RankLabelErrorsRequest\x1a\'.labelassist.v1.RankLabelErrorsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"labelassist/proto/v1/inspect.proto\x12\x0elabelassist.v1\x1a!labelassist/proto/v1/common.proto\"\x15\n\x13ListCriteriaRequest\"C\n\x14ListCriteriaResponse\x12+\n\x08\x63riteria\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedSpec\"\xf6\x01\n\x07\x46inding\x12\x11\n\tcriterion\x18\x01 \x01(\t\x12*\n\x08severity\x18\x02 \x01(\x0e\x32\x18.labelassist.v1.Severity\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x10\n\x08measured\x18\x04 \x01(\x01\x12\r\n\x05\x62ound\x18\x05 \x01(\x01\x12\x12\n\nobject_ids\x18\x06 \x03(\x03\x12*\n\x05\x62oxes\x18\x07 \x03(\x0b\x32\x1b.labelassist.v1.BoundingBox\x12\x12\n\nconfidence\x18\x08 \x01(\x01\x12&\n\x03\x66ix\x18\t \x01(\x0b\x32\x19.labelassist.v1.NamedCall\"\x9d\x01\n\x11ObjectMeasurement\x12\x11\n\tobject_id\x18\x01 \x01(\x03\x12\x0c\n\x04\x61rea\x18\x02 \x01(\x01\x12(\n\x03\x62ox\x18\x03 \x01(\x0b\x32\x1b.labelassist.v1.BoundingBox\x12\x10\n\x08solidity\x18\x04 \x01(\x01\x12\x13\n\x0b\x63ircularity\x18\x05 \x01(\x01\x12\x16\n\x0emean_intensity\x18\x06 \x01(\x01\"\xe2\x01\n\rInspectParams\x12+\n\x08\x63riteria\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x13\n\x0bonly_listed\x18\x02 \x01(\x08\x12\x0f\n\x07project\x18\x03 \x01(\t\x12H\n\x0eobject_classes\x18\x04 \x03(\x0b\x32\x30.labelassist.v1.InspectParams.ObjectClassesEntry\x1a\x34\n\x12ObjectClassesEntry\x12\x0b\n\x03key\x18\x01 \x01(\x04\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"v\n\x0eInspectRequest\x12/\n\x06params\x18\x01 \x01(\x0b\x32\x1d.labelassist.v1.InspectParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"\x81\x01\n\x13InspectBatchRequest\x12\x35\n\x06params\x18\x01 \x01(\x0b\x32#.labelassist.v1.InspectSampleParamsH\x00\x12+\n\x05\x61rray\x18\x02 \x01(\x0b\x32\x1a.labelassist.v1.ArrayChunkH\x00\x42\x06\n\x04part\"U\n\x13InspectSampleParams\x12\x0e\n\x06sample\x18\x01 \x01(\t\x12.\n\x07inspect\x18\x02 \x01(\x0b\x32\x1d.labelassist.v1.InspectParams\"f\n\x14InspectBatchResponse\x12\x0e\n\x06sample\x18\x01 \x01(\t\x12/\n\x06report\x18\x02 \x01(\x0b\x32\x1f.labelassist.v1.InspectResponse\x12\r\n\x05\x65rror\x18\x03 \x01(\t\"\xe3\x01\n\x0fInspectResponse\x12)\n\x08\x66indings\x18\x01 \x03(\x0b\x32\x17.labelassist.v1.Finding\x12\x32\n\x07objects\x18\x02 \x03(\x0b\x32!.labelassist.v1.ObjectMeasurement\x12\x0f\n\x07\x63hecked\x18\x03 \x03(\t\x12\x17\n\x0fprelabel_source\x18\x04 \x01(\t\x12\x30\n\x0b\x63\x61libration\x18\x05 \x01(\x0b\x32\x1b.labelassist.v1.Calibration\x12\x15\n\rprelabel_note\x18\x06 \x01(\t\"\xa2\x01\n\x0b\x43\x61libration\x12+\n\x08\x63riteria\x18\x01 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x0e\n\x06images\x18\x02 \x01(\x04\x12\x0f\n\x07objects\x18\x03 \x01(\x04\x12\x12\n\nmin_images\x18\x04 \x01(\x04\x12\x31\n\x07\x63lasses\x18\x05 \x03(\x0b\x32 .labelassist.v1.ClassCalibration\"^\n\x10\x43lassCalibration\x12\x0c\n\x04name\x18\x01 \x01(\t\x12+\n\x08\x63riteria\x18\x02 \x03(\x0b\x32\x19.labelassist.v1.NamedCall\x12\x0f\n\x07objects\x18\x03 \x01(\x04\"(\n\x15GetCalibrationRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\"J\n\x16GetCalibrationResponse\x12\x30\n\x0b\x63\x61libration\x18\x01 \x01(\x0b\x32\x1b.labelassist.v1.Calibration\"g\n\x16RankLabelErrorsRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x13\n\x0bmax_samples\x18\x02 \x01(\r\x12\r\n\x05limit\x18\x03 \x01(\r\x12\x18\n\x10include_accepted\x18\x04 \x01(\x08\"\xfd\x01\n\x0eSuspectedError\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x0c\n\x04stem\x18\x02 \x01(\t\x12\x15\n\rlabel_version\x18\x03 \x01(\x04\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x0f\n\x07signals\x18\x05 \x03(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12\x11\n\tobject_id\x18\x07 \x01(\x03\x12(\n\x03\x62ox\x18\x08 \x01(\x0b\x32\x1b.labelassist.v1.BoundingBox\x12\x13\n\x0bgiven_class\x18\t \x01(\t\x12\x17\n\x0fsuspected_class\x18\n \x01(\t\x12\x18\n\x10\x63lass_confidence\x18\x0b \x01(\x01\"i\n\x0eSuspectedLabel\x12\x11\n\tsample_id\x18\x01 \x01(\x04\x12\x0c\n\x04stem\x18\x02 \x01(\t\x12\x15\n\rlabel_version\x18\x03 \x01(\x04\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x10\n\x08suspects\x18\x05 \x01(\r\"\xf2\x01\n\x11LabelErrorRanking\x12\x30\n\x08suspects\x18\x01 \x03(\x0b\x32\x1e.labelassist.v1.SuspectedError\x12.\n\x06labels\x18\x02 \x03(\x0b\x32\x1e.labelassist.v1.SuspectedLabel\x12\r\n\x05model\x18\x03 \x01(\t\x12\x15\n\rmodel_version\x18\x04 \x01(\x04\x12\x30\n\x0b\x63\x61libration\x18\x05 \x01(\x0b\x32\x1b.labelassist.v1.Calibration\x12\x0f\n\x07skipped\x18\x06 \x03(\t\x12\x12\n\nclass_note\x18\x07 \x01(\t\"\x89\x01\n\x17RankLabelErrorsResponse\x12\x30\n\x08progress\x18\x01 \x01(\x0b\x32\x1c.labelassist.v1.RankProgressH\x00\x12\x34\n\x07ranking\x18\x02 \x01(\x0b\x32!.labelassist.v1.LabelErrorRankingH\x00\x42\x06\n\x04part\"-\n\x0cRankProgress\x12\x0e\n\x06scored\x18\x01 \x01(\x04\x12\r\n\x05total\x18\x02 \x01(\x04*a\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n\rSEVERITY_INFO\x10\x01\x12\x14\n\x10SEVERITY_WARNING\x10\x02\x12\x12\n\x0eSEVERITY_ERROR\x10\x03\x32\xdf\x03\n\x0eInspectService\x12Y\n\x0cListCriteria\x12#.labelassist.v1.ListCriteriaRequest\x1a$.labelassist.v1.ListCriteriaResponse\x12L\n\x07Inspect\x12\x1e.labelassist.v1.InspectRequest\x1a\x1f.labelassist.v1.InspectResponse(\x01\x12]\n\x0cInspectBatch\x12#.labelassist.v1.InspectBatchRequest\x1a$.labelassist.v1.InspectBatchResponse(\x01\x30\x01\x12_\n\x0eGetCalibration\x12%.labelassist.v1.GetCalibrationRequest\x1a&.labelassist.v1.GetCalibrationResponse\x12\x64\n\x0fRankLabelErrors\x12&.labelassist.v1.RankLabelErrorsRequest\x1a\'.labelassist.v1.RankLabelErrorsResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'labelassist.proto.v1.inspect_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SEVERITY']._serialized_start=2402
-  _globals['_SEVERITY']._serialized_end=2499
+  _globals['_INSPECTPARAMS_OBJECTCLASSESENTRY']._loaded_options = None
+  _globals['_INSPECTPARAMS_OBJECTCLASSESENTRY']._serialized_options = b'8\001'
+  _globals['_SEVERITY']._serialized_start=2771
+  _globals['_SEVERITY']._serialized_end=2868
   _globals['_LISTCRITERIAREQUEST']._serialized_start=89
   _globals['_LISTCRITERIAREQUEST']._serialized_end=110
   _globals['_LISTCRITERIARESPONSE']._serialized_start=112
@@ -42,36 +44,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FINDING']._serialized_end=428
   _globals['_OBJECTMEASUREMENT']._serialized_start=431
   _globals['_OBJECTMEASUREMENT']._serialized_end=588
-  _globals['_INSPECTPARAMS']._serialized_start=590
-  _globals['_INSPECTPARAMS']._serialized_end=688
-  _globals['_INSPECTREQUEST']._serialized_start=690
-  _globals['_INSPECTREQUEST']._serialized_end=808
-  _globals['_INSPECTBATCHREQUEST']._serialized_start=811
-  _globals['_INSPECTBATCHREQUEST']._serialized_end=940
-  _globals['_INSPECTSAMPLEPARAMS']._serialized_start=942
-  _globals['_INSPECTSAMPLEPARAMS']._serialized_end=1027
-  _globals['_INSPECTBATCHRESPONSE']._serialized_start=1029
-  _globals['_INSPECTBATCHRESPONSE']._serialized_end=1131
-  _globals['_INSPECTRESPONSE']._serialized_start=1134
-  _globals['_INSPECTRESPONSE']._serialized_end=1361
-  _globals['_CALIBRATION']._serialized_start=1363
-  _globals['_CALIBRATION']._serialized_end=1474
-  _globals['_GETCALIBRATIONREQUEST']._serialized_start=1476
-  _globals['_GETCALIBRATIONREQUEST']._serialized_end=1516
-  _globals['_GETCALIBRATIONRESPONSE']._serialized_start=1518
-  _globals['_GETCALIBRATIONRESPONSE']._serialized_end=1592
-  _globals['_RANKLABELERRORSREQUEST']._serialized_start=1594
-  _globals['_RANKLABELERRORSREQUEST']._serialized_end=1697
-  _globals['_SUSPECTEDERROR']._serialized_start=1700
-  _globals['_SUSPECTEDERROR']._serialized_end=1881
-  _globals['_SUSPECTEDLABEL']._serialized_start=1883
-  _globals['_SUSPECTEDLABEL']._serialized_end=1988
-  _globals['_LABELERRORRANKING']._serialized_start=1991
-  _globals['_LABELERRORRANKING']._serialized_end=2213
-  _globals['_RANKLABELERRORSRESPONSE']._serialized_start=2216
-  _globals['_RANKLABELERRORSRESPONSE']._serialized_end=2353
-  _globals['_RANKPROGRESS']._serialized_start=2355
-  _globals['_RANKPROGRESS']._serialized_end=2400
-  _globals['_INSPECTSERVICE']._serialized_start=2502
-  _globals['_INSPECTSERVICE']._serialized_end=2981
+  _globals['_INSPECTPARAMS']._serialized_start=591
+  _globals['_INSPECTPARAMS']._serialized_end=817
+  _globals['_INSPECTPARAMS_OBJECTCLASSESENTRY']._serialized_start=765
+  _globals['_INSPECTPARAMS_OBJECTCLASSESENTRY']._serialized_end=817
+  _globals['_INSPECTREQUEST']._serialized_start=819
+  _globals['_INSPECTREQUEST']._serialized_end=937
+  _globals['_INSPECTBATCHREQUEST']._serialized_start=940
+  _globals['_INSPECTBATCHREQUEST']._serialized_end=1069
+  _globals['_INSPECTSAMPLEPARAMS']._serialized_start=1071
+  _globals['_INSPECTSAMPLEPARAMS']._serialized_end=1156
+  _globals['_INSPECTBATCHRESPONSE']._serialized_start=1158
+  _globals['_INSPECTBATCHRESPONSE']._serialized_end=1260
+  _globals['_INSPECTRESPONSE']._serialized_start=1263
+  _globals['_INSPECTRESPONSE']._serialized_end=1490
+  _globals['_CALIBRATION']._serialized_start=1493
+  _globals['_CALIBRATION']._serialized_end=1655
+  _globals['_CLASSCALIBRATION']._serialized_start=1657
+  _globals['_CLASSCALIBRATION']._serialized_end=1751
+  _globals['_GETCALIBRATIONREQUEST']._serialized_start=1753
+  _globals['_GETCALIBRATIONREQUEST']._serialized_end=1793
+  _globals['_GETCALIBRATIONRESPONSE']._serialized_start=1795
+  _globals['_GETCALIBRATIONRESPONSE']._serialized_end=1869
+  _globals['_RANKLABELERRORSREQUEST']._serialized_start=1871
+  _globals['_RANKLABELERRORSREQUEST']._serialized_end=1974
+  _globals['_SUSPECTEDERROR']._serialized_start=1977
+  _globals['_SUSPECTEDERROR']._serialized_end=2230
+  _globals['_SUSPECTEDLABEL']._serialized_start=2232
+  _globals['_SUSPECTEDLABEL']._serialized_end=2337
+  _globals['_LABELERRORRANKING']._serialized_start=2340
+  _globals['_LABELERRORRANKING']._serialized_end=2582
+  _globals['_RANKLABELERRORSRESPONSE']._serialized_start=2585
+  _globals['_RANKLABELERRORSRESPONSE']._serialized_end=2722
+  _globals['_RANKPROGRESS']._serialized_start=2724
+  _globals['_RANKPROGRESS']._serialized_end=2769
+  _globals['_INSPECTSERVICE']._serialized_start=2871
+  _globals['_INSPECTSERVICE']._serialized_end=3350
 # @@protoc_insertion_point(module_scope)

@@ -68,14 +68,23 @@ class ObjectMeasurement(_message.Message):
     def __init__(self, object_id: _Optional[int] = ..., area: _Optional[float] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., solidity: _Optional[float] = ..., circularity: _Optional[float] = ..., mean_intensity: _Optional[float] = ...) -> None: ...
 
 class InspectParams(_message.Message):
-    __slots__ = ("criteria", "only_listed", "project")
+    __slots__ = ("criteria", "only_listed", "project", "object_classes")
+    class ObjectClassesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: str
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[str] = ...) -> None: ...
     CRITERIA_FIELD_NUMBER: _ClassVar[int]
     ONLY_LISTED_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASSES_FIELD_NUMBER: _ClassVar[int]
     criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     only_listed: bool
     project: str
-    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: bool = ..., project: _Optional[str] = ...) -> None: ...
+    object_classes: _containers.ScalarMap[int, str]
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., only_listed: bool = ..., project: _Optional[str] = ..., object_classes: _Optional[_Mapping[int, str]] = ...) -> None: ...
 
 class InspectRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -128,16 +137,28 @@ class InspectResponse(_message.Message):
     def __init__(self, findings: _Optional[_Iterable[_Union[Finding, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[ObjectMeasurement, _Mapping]]] = ..., checked: _Optional[_Iterable[str]] = ..., prelabel_source: _Optional[str] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., prelabel_note: _Optional[str] = ...) -> None: ...
 
 class Calibration(_message.Message):
-    __slots__ = ("criteria", "images", "objects", "min_images")
+    __slots__ = ("criteria", "images", "objects", "min_images", "classes")
     CRITERIA_FIELD_NUMBER: _ClassVar[int]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
     OBJECTS_FIELD_NUMBER: _ClassVar[int]
     MIN_IMAGES_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
     criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
     images: int
     objects: int
     min_images: int
-    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., images: _Optional[int] = ..., objects: _Optional[int] = ..., min_images: _Optional[int] = ...) -> None: ...
+    classes: _containers.RepeatedCompositeFieldContainer[ClassCalibration]
+    def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., images: _Optional[int] = ..., objects: _Optional[int] = ..., min_images: _Optional[int] = ..., classes: _Optional[_Iterable[_Union[ClassCalibration, _Mapping]]] = ...) -> None: ...
+
+class ClassCalibration(_message.Message):
+    __slots__ = ("name", "criteria", "objects")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CRITERIA_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    criteria: _containers.RepeatedCompositeFieldContainer[_common_pb2.NamedCall]
+    objects: int
+    def __init__(self, name: _Optional[str] = ..., criteria: _Optional[_Iterable[_Union[_common_pb2.NamedCall, _Mapping]]] = ..., objects: _Optional[int] = ...) -> None: ...
 
 class GetCalibrationRequest(_message.Message):
     __slots__ = ("project",)
@@ -164,7 +185,7 @@ class RankLabelErrorsRequest(_message.Message):
     def __init__(self, project: _Optional[str] = ..., max_samples: _Optional[int] = ..., limit: _Optional[int] = ..., include_accepted: bool = ...) -> None: ...
 
 class SuspectedError(_message.Message):
-    __slots__ = ("sample_id", "stem", "label_version", "score", "signals", "reason", "object_id", "box")
+    __slots__ = ("sample_id", "stem", "label_version", "score", "signals", "reason", "object_id", "box", "given_class", "suspected_class", "class_confidence")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +194,9 @@ class SuspectedError(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     OBJECT_ID_FIELD_NUMBER: _ClassVar[int]
     BOX_FIELD_NUMBER: _ClassVar[int]
+    GIVEN_CLASS_FIELD_NUMBER: _ClassVar[int]
+    SUSPECTED_CLASS_FIELD_NUMBER: _ClassVar[int]
+    CLASS_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     stem: str
     label_version: int
@@ -181,7 +205,10 @@ class SuspectedError(_message.Message):
     reason: str
     object_id: int
     box: _common_pb2.BoundingBox
-    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., label_version: _Optional[int] = ..., score: _Optional[float] = ..., signals: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., object_id: _Optional[int] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ...) -> None: ...
+    given_class: str
+    suspected_class: str
+    class_confidence: float
+    def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., label_version: _Optional[int] = ..., score: _Optional[float] = ..., signals: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ..., object_id: _Optional[int] = ..., box: _Optional[_Union[_common_pb2.BoundingBox, _Mapping]] = ..., given_class: _Optional[str] = ..., suspected_class: _Optional[str] = ..., class_confidence: _Optional[float] = ...) -> None: ...
 
 class SuspectedLabel(_message.Message):
     __slots__ = ("sample_id", "stem", "label_version", "score", "suspects")
@@ -198,20 +225,22 @@ class SuspectedLabel(_message.Message):
     def __init__(self, sample_id: _Optional[int] = ..., stem: _Optional[str] = ..., label_version: _Optional[int] = ..., score: _Optional[float] = ..., suspects: _Optional[int] = ...) -> None: ...
 
 class LabelErrorRanking(_message.Message):
-    __slots__ = ("suspects", "labels", "model", "model_version", "calibration", "skipped")
+    __slots__ = ("suspects", "labels", "model", "model_version", "calibration", "skipped", "class_note")
     SUSPECTS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     CALIBRATION_FIELD_NUMBER: _ClassVar[int]
     SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    CLASS_NOTE_FIELD_NUMBER: _ClassVar[int]
     suspects: _containers.RepeatedCompositeFieldContainer[SuspectedError]
     labels: _containers.RepeatedCompositeFieldContainer[SuspectedLabel]
     model: str
     model_version: int
     calibration: Calibration
     skipped: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, suspects: _Optional[_Iterable[_Union[SuspectedError, _Mapping]]] = ..., labels: _Optional[_Iterable[_Union[SuspectedLabel, _Mapping]]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., skipped: _Optional[_Iterable[str]] = ...) -> None: ...
+    class_note: str
+    def __init__(self, suspects: _Optional[_Iterable[_Union[SuspectedError, _Mapping]]] = ..., labels: _Optional[_Iterable[_Union[SuspectedLabel, _Mapping]]] = ..., model: _Optional[str] = ..., model_version: _Optional[int] = ..., calibration: _Optional[_Union[Calibration, _Mapping]] = ..., skipped: _Optional[_Iterable[str]] = ..., class_note: _Optional[str] = ...) -> None: ...
 
 class RankLabelErrorsResponse(_message.Message):
     __slots__ = ("progress", "ranking")
