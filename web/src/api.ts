@@ -1,5 +1,6 @@
 // The gateway's HTTP API (docs/web.md): JSON for small calls, raw little-endian
-// arrays with X-Array-Shape / X-Array-Dtype headers for images and labels.
+// arrays with X-Array-Shape / X-Array-Dtype headers for images and labels, and
+// a sample's 8-bit view as raw bytes written straight into canvas pixels.
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public code: string) {
@@ -101,6 +102,36 @@ export class Api {
     }
     return this.request("POST", path, body, headers);
   }
+}
+
+/** A sample and its image as the view first shows it, ready to draw. */
+export interface SampleView {
+  sample: SampleMeta;
+  picture: HTMLCanvasElement;
+  width: number;
+  height: number;
+}
+
+/** Read a sample's view answer (the sample in X-Sample, 8-bit grey or RGB
+ * bytes in the body) into a canvas: a loop over the pixels, no image decoder. */
+export async function readView(response: Response): Promise<SampleView> {
+  const sample = JSON.parse(response.headers.get("X-Sample") || "null") as SampleMeta;
+  const { shape, data } = await readArray(response);
+  const [height, width] = shape, colours = shape[2] || 1;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  const packed = new Uint32Array(rgba.buffer);  // one pixel per element, ABGR on little-endian machines
+  if (colours === 1) {
+    for (let i = 0; i < packed.length; i++) packed[i] = 0xff000000 | (data[i] * 0x010101);
+  } else {
+    for (let i = 0, j = 0; i < packed.length; i++, j += colours) {
+      packed[i] = 0xff000000 | (data[j + 2] << 16) | (data[j + 1] << 8) | data[j];
+    }
+  }
+  const picture = document.createElement("canvas");
+  picture.width = width;
+  picture.height = height;
+  picture.getContext("2d")!.putImageData(new ImageData(rgba, width, height), 0, 0);
+  return { sample, picture, width, height };
 }
 
 export async function readArray(response: Response): Promise<RawArray> {

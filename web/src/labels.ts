@@ -1,5 +1,7 @@
 // The label being drawn: one id per object in a Uint32Array, its coloured
 // overlay, and undo/redo as patches of the 64x64 tiles a change touched.
+// A change only marks its box; the overlay's pixels are coloured and copied
+// to its canvas once per frame (flush), for the box all changes since touched.
 
 const TILE = 64;
 const ALPHA = 110;
@@ -17,13 +19,15 @@ export function colour(id: number): [number, number, number] {
   return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
 }
 
-const colours = new Map<number, [number, number, number]>();
+const packedColours = new Map<number, number>();
 
-function cachedColour(id: number): [number, number, number] {
-  let found = colours.get(id);
-  if (!found) {
-    found = colour(id);
-    colours.set(id, found);
+/** The overlay's pixel for an object id, as one 32-bit RGBA word (little-endian: A B G R). */
+function packedColour(id: number): number {
+  let found = packedColours.get(id);
+  if (found === undefined) {
+    const [r, g, b] = colour(id);
+    found = ((ALPHA << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    packedColours.set(id, found);
   }
   return found;
 }
@@ -32,6 +36,7 @@ export class LabelImage {
   readonly data: Uint32Array;
   readonly overlay: HTMLCanvasElement;
   private pixels: ImageData;
+  private packed: Uint32Array;
   private ctx: CanvasRenderingContext2D;
   private open: Patch | null = null;
   private undoStack: Patch[] = [];
@@ -47,6 +52,7 @@ export class LabelImage {
     this.overlay.height = height;
     this.ctx = this.overlay.getContext("2d")!;
     this.pixels = this.ctx.createImageData(width, height);
+    this.packed = new Uint32Array(this.pixels.data.buffer);
     this.paint(0, 0, width, height);
     this.flush();
   }
@@ -121,7 +127,7 @@ export class LabelImage {
     return true;
   }
 
-  /** Set the pixels of a disc to ``id`` (0 erases). */
+  /** Set the pixels of a disc to ``id`` (0 erases): those whose centre lies within ``radius``. */
   stamp(row: number, col: number, radius: number, id: number): void {
     const r = Math.max(radius, 0.5), r2 = r * r;
     const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
@@ -129,11 +135,11 @@ export class LabelImage {
     if (top > bottom || left > right) return;
     this.backup(top, left, bottom, right);
     for (let y = top; y <= bottom; y++) {
-      const dy = y + 0.5 - row;
-      for (let x = left; x <= right; x++) {
-        const dx = x + 0.5 - col;
-        if (dx * dx + dy * dy <= r2) this.data[y * this.width + x] = id;
-      }
+      const dy = y + 0.5 - row, reach = r2 - dy * dy;
+      if (reach < 0) continue;
+      const half = Math.sqrt(reach);
+      const from = Math.max(left, Math.ceil(col - half - 0.5)), to = Math.min(right, Math.floor(col + half - 0.5));
+      if (from <= to) this.data.fill(id, y * this.width + from, y * this.width + to + 1);
     }
     this.paint(left, top, right - left + 1, bottom - top + 1);
   }
@@ -266,26 +272,31 @@ export class LabelImage {
 
   // -- the overlay ---------------------------------------------------------------
 
+  /** Mark a box whose ids changed; the next flush colours it. */
   private paint(x: number, y: number, w: number, h: number): void {
-    const rgba = this.pixels.data;
-    for (let row = y; row < y + h; row++) {
-      for (let col = x; col < x + w; col++) {
-        const i = row * this.width + col, id = this.data[i], o = i * 4;
-        if (id === 0) { rgba[o + 3] = 0; continue; }
-        const [r, g, b] = cachedColour(id);
-        rgba[o] = r; rgba[o + 1] = g; rgba[o + 2] = b; rgba[o + 3] = ALPHA;
-      }
-    }
     const d = this.dirty;
     this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)]
                    : [x, y, x + w, y + h];
   }
 
-  /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
+  /** Colour what changed and copy it into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
   flush(): [number, number, number, number] | null {
     const d = this.dirty;
     if (!d) return null;
     this.dirty = null;
+    const packed = this.packed, data = this.data;
+    // Labels run in stretches of one id: look its colour up once per stretch.
+    let previous = 0, pixel = 0;
+    for (let row = d[1]; row < d[3]; row++) {
+      for (let i = row * this.width + d[0], stop = row * this.width + d[2]; i < stop; i++) {
+        const id = data[i];
+        if (id !== previous) {
+          previous = id;
+          pixel = id === 0 ? 0 : packedColour(id);
+        }
+        packed[i] = pixel;
+      }
+    }
     this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
     return d;
   }

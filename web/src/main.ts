@@ -1,7 +1,7 @@
 // The annotator's loop in the browser: sign in, pick a project, Next, draw on
 // the pre-label, Submit; the label waits in IndexedDB until the selector has it.
 
-import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, readArray } from "./api";
+import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, readArray, readView } from "./api";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
@@ -106,7 +106,7 @@ const view = new View($("canvas-area"), {
     if (!state.label || !state.last) return;
     state.label.end();
     state.last = null;
-    changed();
+    changed(false);
     saveDraft();
   },
   cancel() {
@@ -124,16 +124,16 @@ function radius(pressure: number): number {
   return (size / 2) * (0.3 + 1.4 * pressure);
 }
 
-/** Show what a stroke changed: the overlay's changed box alone, nothing else counted. */
+/** Show what a stroke changed in the next frame: the overlay's changed box alone, nothing else counted. */
 function drawn(): void {
-  const box = state.label?.flush();
-  if (box) view.redrawOverlay(box);
+  view.redrawOverlay();
 }
 
-function changed(): void {
+/** After a change: the buttons and the footer, and the top canvas (``marks``: all of it; else the label's changes). */
+function changed(marks = true): void {
   const label = state.label;
-  if (label) label.flush();
-  view.redraw();
+  if (marks) view.redrawMarks();
+  else view.redrawOverlay();
   $<HTMLButtonElement>("undo").disabled = !label?.canUndo;
   $<HTMLButtonElement>("redo").disabled = !label?.canRedo;
   const id = state.segment ? state.segment.id : state.brushId;
@@ -270,6 +270,10 @@ function saveDraft(): void {
   draftTimer = window.setTimeout(() => {
     const { sample, label } = state;
     if (!sample || !label) return;
+    if (state.last || state.drag) {  // copying a large label mid-stroke would hold the stroke up
+      saveDraft();
+      return;
+    }
     labelStore.put(stored("draft", sample, label)).catch(() => status("The browser cannot keep a draft here", true));
   }, 300);
 }
@@ -361,37 +365,36 @@ async function signIn(event: Event): Promise<void> {
   }
 }
 
-/** Give the open sample back and lease the next, both at once (one round trip less). */
-async function next(): Promise<void> {
+/** Give the open sample back (skip: offered again only when the rest is done) and lease the next, in one
+ * round trip whose answer is the next image, ready to draw. */
+async function next(skip = false): Promise<void> {
   state.nextPressed = performance.now();
   state.timings = {};
-  const held = state.sample !== null;
-  const giving = giveBack(false);
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
+  endSegment();
+  endPolygon();
+  const held = state.sample && !state.reviewing ? state.sample : null;
   status("Leasing the next sample…");
-  const lease = () => state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
-                                     { annotator: state.annotator });
   try {
-    let leased = await lease();
-    await giving;
-    // The sample given back may be the only one left: ask again now that it is free.
-    if (leased.exhausted && held) leased = await lease();
-    if (leased.exhausted) {
+    const answer = await state.api.request("POST", `/api/projects/${encodeURIComponent(project)}/next`,
+      JSON.stringify({ annotator: state.annotator, view: true, give_back: held?.sample_id || 0, skip,
+                       reason: skip ? "skipped in the browser" : "" }), { "Content-Type": "application/json" });
+    if (held) labelStore.remove(draftKey(held.sample_id)).catch(() => undefined);
+    if (answer.headers.get("Content-Type")?.startsWith("application/json")) {  // nothing left to lease
       clearSample();
       status("Nothing left: every sample is labelled or leased");
       return;
     }
-    await open(leased);
+    await open(await readView(answer));
   } catch (error) {
-    await giving;
     status(`Next: ${explain(error)}`, true);
   }
 }
 
 /** A reviewer's queue: the next labelled sample without a verdict, opened without a lease. */
 async function reviewNext(): Promise<void> {
-  await giveBack(false);
+  await giveBack();
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
   status("Finding the next label to review…");
@@ -403,7 +406,7 @@ async function reviewNext(): Promise<void> {
       status("Nothing to review: every label has a verdict");
       return;
     }
-    await open(found, true);
+    await open(await readView(await state.api.request("GET", `/api/samples/${found.sample_id}/view`)), true);
   } catch (error) {
     status(`Review: ${explain(error)}`, true);
   }
@@ -426,16 +429,14 @@ async function verdict(accept: boolean): Promise<void> {
   }
 }
 
-/** Show the sample's image as soon as it arrives, then the label to start from (a pre-label may take a while). */
-async function open(sample: SampleMeta, reviewing = false): Promise<void> {
+/** Show the sample's image at once, then the label to start from (a pre-label may take a while). */
+async function open(opened: SampleView, reviewing = false): Promise<void> {
+  const { sample, picture, width, height } = opened;
   const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
-  const png = await state.api.request("GET", `${base}/image.png`);
   // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
   const starting = Promise.all([state.api.raw(`${base}/mask`),
                                 labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
   starting.catch(() => undefined);  // answered below, once the image is up
-  const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
-  const bitmap = await createImageBitmap(await png.blob());
   state.sample = sample;
   state.label = null;
   state.raw = null;
@@ -447,7 +448,7 @@ async function open(sample: SampleMeta, reviewing = false): Promise<void> {
   $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
   showFindings();
   view.overlay = null;
-  view.show(bitmap, width, height);
+  view.show(picture, width, height);
   afterPaint().then((now) => { state.timings.next_to_image_ms = now - asked; });
   $("contrast-panel").hidden = true;
   $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
@@ -460,7 +461,7 @@ async function open(sample: SampleMeta, reviewing = false): Promise<void> {
   const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
   const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   state.label = label;
-  view.overlay = label.overlay;
+  view.overlay = label;
   const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
   state.startedFrom = restore ? "draft" : source;
   state.startRevision = label.revision;
@@ -505,8 +506,8 @@ function renewWhileOpen(): void {
   }, every);
 }
 
-/** Give the open sample back (skip: offered again only when the rest is done). */
-async function giveBack(skip: boolean): Promise<void> {
+/** Give the open sample back. */
+async function giveBack(): Promise<void> {
   endSegment();
   endPolygon();
   const sample = state.sample;
@@ -516,8 +517,7 @@ async function giveBack(skip: boolean): Promise<void> {
     return;
   }
   try {
-    await state.api.json("POST", `/api/samples/${sample.sample_id}/release`,
-                         { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" });
+    await state.api.json("POST", `/api/samples/${sample.sample_id}/release`, { annotator: state.annotator });
   } catch (error) {
     status(`Release: ${explain(error)}`, true);
   }
@@ -659,8 +659,8 @@ function applyContrast(): void {
 function wire(): void {
   $("signin").addEventListener("submit", signIn);
   onPress($("next"), next);
-  onPress($("skip"), async () => { await giveBack(true); await next(); });
-  onPress($("release"), async () => { await giveBack(false); status("Sample given back"); });
+  onPress($("skip"), () => next(true));
+  onPress($("release"), async () => { await giveBack(); status("Sample given back"); });
   onPress($("submit"), submit);
   onPress($("review"), reviewNext);
   onPress($("accept"), () => verdict(true));

@@ -77,6 +77,25 @@
       return this.request("POST", path, body, headers);
     }
   };
+  async function readView(response) {
+    const sample = JSON.parse(response.headers.get("X-Sample") || "null");
+    const { shape, data } = await readArray(response);
+    const [height, width] = shape, colours = shape[2] || 1;
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    const packed = new Uint32Array(rgba.buffer);
+    if (colours === 1) {
+      for (let i = 0; i < packed.length; i++) packed[i] = 4278190080 | data[i] * 65793;
+    } else {
+      for (let i = 0, j = 0; i < packed.length; i++, j += colours) {
+        packed[i] = 4278190080 | data[j + 2] << 16 | data[j + 1] << 8 | data[j];
+      }
+    }
+    const picture = document.createElement("canvas");
+    picture.width = width;
+    picture.height = height;
+    picture.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
+    return { sample, picture, width, height };
+  }
   async function readArray(response) {
     const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
     const dtype = response.headers.get("X-Array-Dtype") || "uint8";
@@ -155,12 +174,13 @@
     const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
     return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
   }
-  var colours = /* @__PURE__ */ new Map();
-  function cachedColour(id) {
-    let found = colours.get(id);
-    if (!found) {
-      found = colour(id);
-      colours.set(id, found);
+  var packedColours = /* @__PURE__ */ new Map();
+  function packedColour(id) {
+    let found = packedColours.get(id);
+    if (found === void 0) {
+      const [r, g, b] = colour(id);
+      found = (ALPHA << 24 | b << 16 | g << 8 | r) >>> 0;
+      packedColours.set(id, found);
     }
     return found;
   }
@@ -180,6 +200,7 @@
       this.overlay.height = height;
       this.ctx = this.overlay.getContext("2d");
       this.pixels = this.ctx.createImageData(width, height);
+      this.packed = new Uint32Array(this.pixels.data.buffer);
       this.paint(0, 0, width, height);
       this.flush();
     }
@@ -251,7 +272,7 @@
       this.flush();
       return true;
     }
-    /** Set the pixels of a disc to ``id`` (0 erases). */
+    /** Set the pixels of a disc to ``id`` (0 erases): those whose centre lies within ``radius``. */
     stamp(row, col, radius2, id) {
       const r = Math.max(radius2, 0.5), r2 = r * r;
       const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
@@ -259,11 +280,11 @@
       if (top > bottom || left > right) return;
       this.backup(top, left, bottom, right);
       for (let y = top; y <= bottom; y++) {
-        const dy = y + 0.5 - row;
-        for (let x = left; x <= right; x++) {
-          const dx = x + 0.5 - col;
-          if (dx * dx + dy * dy <= r2) this.data[y * this.width + x] = id;
-        }
+        const dy = y + 0.5 - row, reach = r2 - dy * dy;
+        if (reach < 0) continue;
+        const half = Math.sqrt(reach);
+        const from = Math.max(left, Math.ceil(col - half - 0.5)), to = Math.min(right, Math.floor(col + half - 0.5));
+        if (from <= to) this.data.fill(id, y * this.width + from, y * this.width + to + 1);
       }
       this.paint(left, top, right - left + 1, bottom - top + 1);
     }
@@ -387,30 +408,28 @@
       this.paint(x, y, w, h);
     }
     // -- the overlay ---------------------------------------------------------------
+    /** Mark a box whose ids changed; the next flush colours it. */
     paint(x, y, w, h) {
-      const rgba = this.pixels.data;
-      for (let row = y; row < y + h; row++) {
-        for (let col = x; col < x + w; col++) {
-          const i = row * this.width + col, id = this.data[i], o = i * 4;
-          if (id === 0) {
-            rgba[o + 3] = 0;
-            continue;
-          }
-          const [r, g, b] = cachedColour(id);
-          rgba[o] = r;
-          rgba[o + 1] = g;
-          rgba[o + 2] = b;
-          rgba[o + 3] = ALPHA;
-        }
-      }
       const d = this.dirty;
       this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
     }
-    /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
+    /** Colour what changed and copy it into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
     flush() {
       const d = this.dirty;
       if (!d) return null;
       this.dirty = null;
+      const packed = this.packed, data = this.data;
+      let previous = 0, pixel = 0;
+      for (let row = d[1]; row < d[3]; row++) {
+        for (let i = row * this.width + d[0], stop = row * this.width + d[2]; i < stop; i++) {
+          const id = data[i];
+          if (id !== previous) {
+            previous = id;
+            pixel = id === 0 ? 0 : packedColour(id);
+          }
+          packed[i] = pixel;
+        }
+      }
       this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
       return d;
     }
@@ -493,7 +512,6 @@
       // What the next frame repaints: everything, or the overlay within image boxes (x0, y0, x1, y1).
       this.full = false;
       this.marks = false;
-      this.dirty = null;
       this.pointers = /* @__PURE__ */ new Map();
       this.drawing = null;
       this.gesture = null;
@@ -560,10 +578,8 @@
       this.marks = true;
       this.schedule();
     }
-    /** Repaint only the overlay within an image box [x0, y0, x1, y1) in the next frame (a stroke). */
-    redrawOverlay(box) {
-      const d = this.dirty;
-      this.dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])] : box;
+    /** Repaint only what the label changed in the next frame (a stroke). */
+    redrawOverlay() {
       this.schedule();
     }
     schedule() {
@@ -575,9 +591,9 @@
       });
     }
     draw() {
-      const full = this.full, marks = this.marks, dirty = this.dirty;
+      const full = this.full, marks = this.marks, dirty = this.overlay?.flush() ?? null;
       this.full = this.marks = false;
-      this.dirty = null;
+      if (!full && !marks && !dirty) return;
       if (full) this.drawBase();
       const ctx = this.canvas.getContext("2d");
       const dpr = window.devicePixelRatio || 1;
@@ -593,7 +609,7 @@
       } else {
         ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
       }
-      this.drawMarks(ctx, dpr);
+      this.drawMarks(ctx, dpr, full || marks ? null : dirty);
       ctx.restore();
     }
     drawBase() {
@@ -608,12 +624,19 @@
       ctx.drawImage(this.image, 0, 0);
     }
     /** The overlay, the findings' boxes, the clicks and an open polygon, on the top canvas. */
-    drawMarks(ctx, dpr) {
+    drawMarks(ctx, dpr, within) {
       if (!this.image) return;
       ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
       if (this.overlay) {
         ctx.imageSmoothingEnabled = false;
-        ctx.drawImage(this.overlay, 0, 0);
+        const m = within ? Math.ceil(4 / (dpr * this.scale)) + 1 : 0;
+        const [x0, y0, x1, y1] = within ? [
+          Math.max(0, within[0] - m),
+          Math.max(0, within[1] - m),
+          Math.min(this.imageWidth, within[2] + m),
+          Math.min(this.imageHeight, within[3] + m)
+        ] : [0, 0, this.imageWidth, this.imageHeight];
+        ctx.drawImage(this.overlay.overlay, x0, y0, x1 - x0, y1 - y0, x0, y0, x1 - x0, y1 - y0);
       }
       ctx.lineWidth = 2 / this.scale;
       for (const box of this.boxes) {
@@ -825,7 +848,7 @@
       if (!state.label || !state.last) return;
       state.label.end();
       state.last = null;
-      changed();
+      changed(false);
       saveDraft();
     },
     cancel() {
@@ -842,13 +865,12 @@
     return size / 2 * (0.3 + 1.4 * pressure);
   }
   function drawn() {
-    const box = state.label?.flush();
-    if (box) view.redrawOverlay(box);
+    view.redrawOverlay();
   }
-  function changed() {
+  function changed(marks = true) {
     const label = state.label;
-    if (label) label.flush();
-    view.redraw();
+    if (marks) view.redrawMarks();
+    else view.redrawOverlay();
     $("undo").disabled = !label?.canUndo;
     $("redo").disabled = !label?.canRedo;
     const id = state.segment ? state.segment.id : state.brushId;
@@ -979,6 +1001,10 @@
     draftTimer = window.setTimeout(() => {
       const { sample, label } = state;
       if (!sample || !label) return;
+      if (state.last || state.drag) {
+        saveDraft();
+        return;
+      }
       labelStore.put(stored("draft", sample, label)).catch(() => status("The browser cannot keep a draft here", true));
     }, 300);
   }
@@ -1074,36 +1100,41 @@
       $("signin-error").textContent = explain(error);
     }
   }
-  async function next() {
+  async function next(skip = false) {
     state.nextPressed = performance.now();
     state.timings = {};
-    const held = state.sample !== null;
-    const giving = giveBack(false);
     const project = $("project").value;
     if (!project) return;
+    endSegment();
+    endPolygon();
+    const held = state.sample && !state.reviewing ? state.sample : null;
     status("Leasing the next sample…");
-    const lease = () => state.api.json(
-      "POST",
-      `/api/projects/${encodeURIComponent(project)}/next`,
-      { annotator: state.annotator }
-    );
     try {
-      let leased = await lease();
-      await giving;
-      if (leased.exhausted && held) leased = await lease();
-      if (leased.exhausted) {
+      const answer = await state.api.request(
+        "POST",
+        `/api/projects/${encodeURIComponent(project)}/next`,
+        JSON.stringify({
+          annotator: state.annotator,
+          view: true,
+          give_back: held?.sample_id || 0,
+          skip,
+          reason: skip ? "skipped in the browser" : ""
+        }),
+        { "Content-Type": "application/json" }
+      );
+      if (held) labelStore.remove(draftKey(held.sample_id)).catch(() => void 0);
+      if (answer.headers.get("Content-Type")?.startsWith("application/json")) {
         clearSample();
         status("Nothing left: every sample is labelled or leased");
         return;
       }
-      await open(leased);
+      await open(await readView(answer));
     } catch (error) {
-      await giving;
       status(`Next: ${explain(error)}`, true);
     }
   }
   async function reviewNext() {
-    await giveBack(false);
+    await giveBack();
     const project = $("project").value;
     if (!project) return;
     status("Finding the next label to review…");
@@ -1114,7 +1145,7 @@
         status("Nothing to review: every label has a verdict");
         return;
       }
-      await open(found, true);
+      await open(await readView(await state.api.request("GET", `/api/samples/${found.sample_id}/view`)), true);
     } catch (error) {
       status(`Review: ${explain(error)}`, true);
     }
@@ -1138,16 +1169,14 @@
       status(`Review: ${explain(error)}`, true);
     }
   }
-  async function open(sample, reviewing = false) {
+  async function open(opened2, reviewing = false) {
+    const { sample, picture, width, height } = opened2;
     const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
-    const png = await state.api.request("GET", `${base}/image.png`);
     const starting = Promise.all([
       state.api.raw(`${base}/mask`),
       labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
     ]);
     starting.catch(() => void 0);
-    const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
-    const bitmap = await createImageBitmap(await png.blob());
     state.sample = sample;
     state.label = null;
     state.raw = null;
@@ -1159,7 +1188,7 @@
     $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
     view.overlay = null;
-    view.show(bitmap, width, height);
+    view.show(picture, width, height);
     afterPaint().then((now) => {
       state.timings.next_to_image_ms = now - asked;
     });
@@ -1173,7 +1202,7 @@
     const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
     const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     state.label = label;
-    view.overlay = label.overlay;
+    view.overlay = label;
     const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
     state.startedFrom = restore ? "draft" : source;
     state.startRevision = label.revision;
@@ -1217,7 +1246,7 @@
       }
     }, every);
   }
-  async function giveBack(skip) {
+  async function giveBack() {
     endSegment();
     endPolygon();
     const sample = state.sample;
@@ -1227,11 +1256,7 @@
       return;
     }
     try {
-      await state.api.json(
-        "POST",
-        `/api/samples/${sample.sample_id}/release`,
-        { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" }
-      );
+      await state.api.json("POST", `/api/samples/${sample.sample_id}/release`, { annotator: state.annotator });
     } catch (error) {
       status(`Release: ${explain(error)}`, true);
     }
@@ -1365,12 +1390,9 @@
   function wire() {
     $("signin").addEventListener("submit", signIn);
     onPress($("next"), next);
-    onPress($("skip"), async () => {
-      await giveBack(true);
-      await next();
-    });
+    onPress($("skip"), () => next(true));
     onPress($("release"), async () => {
-      await giveBack(false);
+      await giveBack();
       status("Sample given back");
     });
     onPress($("submit"), submit);
