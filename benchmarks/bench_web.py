@@ -40,8 +40,7 @@ from bench_gui import next_to_screen as qt_next_to_screen  # noqa: E402
 from common import publish  # noqa: E402
 from web_page import CHROMIUM, mouse_stroke, sign_in  # noqa: E402
 
-import labelassist.client.sdk as sdk_module  # noqa: E402
-import labelassist.client.selector_calls as selector_module  # noqa: E402
+import labelassist.proto.wire.calls as calls_module  # noqa: E402
 from labelassist.client.sdk import LabelAssistClient  # noqa: E402
 from labelassist.io.bundled import hela_sample  # noqa: E402
 from labelassist.stack import temporary_stack  # noqa: E402
@@ -50,7 +49,7 @@ SIZES = (1024, 2048)
 SAMPLES = 9
 # Camera-like noise on the images whose bytes are counted (the scaled crops repeat each pixel 8×8 times).
 WIRE_NOISE = 20.0
-WIRE_ROUTES = {"image": "/api/samples/{sample_id}/image.png", "prelabel": "/api/samples/{sample_id}/mask",
+WIRE_ROUTES = {"image": "/api/projects/{project}/next", "prelabel": "/api/samples/{sample_id}/mask",
                "label": "/api/samples/{sample_id}/label"}
 
 
@@ -154,8 +153,8 @@ class MessageBytes:
         self.down = self.up = 0
 
     def __enter__(self):
-        self.saved = {module: (module.read_stream, module.write_stream) for module in (sdk_module, selector_module)}
-        read, write = sdk_module.read_stream, sdk_module.write_stream
+        self.saved = {calls_module: (calls_module.read_stream, calls_module.write_stream)}
+        read, write = calls_module.read_stream, calls_module.write_stream
 
         def counting_read(responses, *args, **kwargs):
             def counted():

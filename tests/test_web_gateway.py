@@ -210,6 +210,18 @@ def test_next_gives_the_open_sample_back_first_so_the_last_one_comes_again(http,
     assert forged.status_code == 400 and "give_back" in forged.json()["error"]
 
 
+def test_a_lease_ahead_of_the_open_sample_is_another_one_held_as_well(http, web_stack, web_project):
+    first = lease(http, web_stack, web_project)
+    answer = http.post(f"/api/projects/{web_project}/next", headers=bearer(web_stack, "anna"),
+                       json={"annotator": "anna", "view": True, "ahead_of": first["sample_id"]})
+    ahead, _ = view_of(answer)
+    assert ahead["sample_id"] != first["sample_id"]
+    assert lease(http, web_stack, web_project, "ben") == {"exhausted": True}, "both are anna's"
+    again = http.post(f"/api/projects/{web_project}/next", headers=bearer(web_stack, "anna"),
+                      json={"annotator": "anna", "ahead_of": first["sample_id"]})
+    assert again.json()["sample_id"] == ahead["sample_id"], "asked again, the same one ahead"
+
+
 def test_the_image_comes_as_its_raw_values(http, web_stack, web_project):
     sample = lease(http, web_stack, web_project)
     raw = http.get(f"/api/samples/{sample['sample_id']}/image", headers=bearer(web_stack, "anna"))

@@ -134,6 +134,12 @@ export async function readView(response: Response): Promise<SampleView> {
   return { sample, picture, width, height };
 }
 
+/** A lease's answer with its view: null when nothing is left to lease (a JSON answer). */
+export async function leasedView(response: Response): Promise<SampleView | null> {
+  if (response.headers.get("Content-Type")?.startsWith("application/json")) return null;
+  return readView(response);
+}
+
 export async function readArray(response: Response): Promise<RawArray> {
   const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
   const dtype = response.headers.get("X-Array-Dtype") || "uint8";

@@ -1,7 +1,8 @@
 // The annotator's loop in the browser: sign in, pick a project, Next, draw on
 // the pre-label, Submit; the label waits in IndexedDB until the selector has it.
 
-import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, readArray, readView } from "./api";
+import { LookAhead, Starting, startingLabel } from "./ahead";
+import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, readArray, readView } from "./api";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
@@ -47,6 +48,8 @@ const state = {
   sending: false,
   lastStored: null as null | { sample_id: number; version: number; shape: number[]; values: number[] },
 };
+
+const ahead = new LookAhead(() => state.api, () => state.annotator);
 
 function status(text: string, error = false): void {
   const line = $("status");
@@ -365,8 +368,8 @@ async function signIn(event: Event): Promise<void> {
   }
 }
 
-/** Give the open sample back (skip: offered again only when the rest is done) and lease the next, in one
- * round trip whose answer is the next image, ready to draw. */
+/** Give the open sample back (skip: offered again only when the rest is done) and show the next: the one
+ * leased ahead, else one leased now in a single round trip whose answer is its image, ready to draw. */
 async function next(skip = false): Promise<void> {
   state.nextPressed = performance.now();
   state.timings = {};
@@ -377,16 +380,19 @@ async function next(skip = false): Promise<void> {
   const held = state.sample && !state.reviewing ? state.sample : null;
   status("Leasing the next sample…");
   try {
-    const answer = await state.api.request("POST", `/api/projects/${encodeURIComponent(project)}/next`,
+    const leased = await ahead.take(project);
+    if (leased && held) ahead.release(held.sample_id, skip);
+    const opened = leased ? leased.opened : await leasedView(await state.api.request(
+      "POST", `/api/projects/${encodeURIComponent(project)}/next`,
       JSON.stringify({ annotator: state.annotator, view: true, give_back: held?.sample_id || 0, skip,
-                       reason: skip ? "skipped in the browser" : "" }), { "Content-Type": "application/json" });
+                       reason: skip ? "skipped in the browser" : "" }), { "Content-Type": "application/json" }));
     if (held) labelStore.remove(draftKey(held.sample_id)).catch(() => undefined);
-    if (answer.headers.get("Content-Type")?.startsWith("application/json")) {  // nothing left to lease
+    if (!opened) {
       clearSample();
       status("Nothing left: every sample is labelled or leased");
       return;
     }
-    await open(await readView(answer));
+    await open(opened, false, leased?.starting);
   } catch (error) {
     status(`Next: ${explain(error)}`, true);
   }
@@ -429,14 +435,13 @@ async function verdict(accept: boolean): Promise<void> {
   }
 }
 
-/** Show the sample's image at once, then the label to start from (a pre-label may take a while). */
-async function open(opened: SampleView, reviewing = false): Promise<void> {
+/** Show the sample's image at once, then the label to start from (a pre-label may take a while; one leased
+ * ahead has it already), then lease the one after it ahead. */
+async function open(opened: SampleView, reviewing = false, fetched?: Promise<Starting>): Promise<void> {
   const { sample, picture, width, height } = opened;
-  const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
+  const asked = state.nextPressed;
   // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
-  const starting = Promise.all([state.api.raw(`${base}/mask`),
-                                labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
-  starting.catch(() => undefined);  // answered below, once the image is up
+  const starting = fetched || startingLabel(state.api, sample.sample_id);
   state.sample = sample;
   state.label = null;
   state.raw = null;
@@ -468,6 +473,7 @@ async function open(opened: SampleView, reviewing = false): Promise<void> {
   status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
   changed();
   afterPaint().then((now) => { state.timings.next_to_prelabel_ms = now - asked; });
+  if (!reviewing) ahead.start(sample.project, sample.sample_id);
 }
 
 /** When what was drawn so far is on screen: after the next frame's drawing. */
@@ -497,6 +503,8 @@ function renewWhileOpen(): void {
     const sample = state.sample;
     if (!sample) return;
     try {
+      if (ahead.sampleId) state.api.json("POST", `/api/samples/${ahead.sampleId}/renew`,
+                                         { annotator: state.annotator }).catch(() => undefined);
       const answer = await state.api.json("POST", `/api/samples/${sample.sample_id}/renew`,
                                           { annotator: state.annotator });
       if (!answer.renewed) status("The lease on this sample has ended: Submit still stores it, or press Next", true);
@@ -506,8 +514,9 @@ function renewWhileOpen(): void {
   }, every);
 }
 
-/** Give the open sample back. */
+/** Give the open sample back, and the one leased ahead. */
 async function giveBack(): Promise<void> {
+  ahead.drop();
   endSegment();
   endPolygon();
   const sample = state.sample;
@@ -701,6 +710,7 @@ function wire(): void {
   window.addEventListener("online", sendPending);
   // The lease goes back when the tab closes; what was drawn stays as a draft.
   window.addEventListener("pagehide", () => {
+    ahead.drop(true);
     const sample = state.sample;
     if (sample && !state.reviewing) state.api.request("POST", `/api/samples/${sample.sample_id}/release`,
       JSON.stringify({ annotator: state.annotator }), { "Content-Type": "application/json" }, true).catch(() => {});
@@ -720,6 +730,7 @@ function wire(): void {
   reviewing: () => state.reviewing,
   findings: () => state.findings,
   timings: () => state.timings,
+  ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
   strokeLatencies: () => view.latencies.splice(0),
   pending: () => submits().then((items) => items.length),
   zoom: () => view.scale,

@@ -96,6 +96,10 @@
     picture.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
     return { sample, picture, width, height };
   }
+  async function leasedView(response) {
+    if (response.headers.get("Content-Type")?.startsWith("application/json")) return null;
+    return readView(response);
+  }
   async function readArray(response) {
     const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
     const dtype = response.headers.get("X-Array-Dtype") || "uint8";
@@ -114,6 +118,125 @@
     }
     return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
   }
+
+  // src/pending.ts
+  var DB = "labelassist";
+  var STORE = "labels";
+  function opened() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function transact(mode, work) {
+    const db = await opened();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(STORE, mode);
+        const request = work(tx.objectStore(STORE));
+        tx.oncomplete = () => resolve(request.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+  var labelStore = {
+    put: (item) => transact("readwrite", (s) => s.put(item)),
+    remove: (key) => transact("readwrite", (s) => s.delete(key)),
+    get: (key) => transact("readonly", (s) => s.get(key)),
+    all: () => transact("readonly", (s) => s.getAll())
+  };
+  var draftKey = (sampleId) => `draft:${sampleId}`;
+  async function submits() {
+    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
+  }
+
+  // src/ahead.ts
+  function startingLabel(api, sampleId) {
+    const starting = Promise.all([
+      api.raw(`/api/samples/${sampleId}/mask`),
+      labelStore.get(draftKey(sampleId)).catch(() => void 0)
+    ]);
+    starting.catch(() => void 0);
+    return starting;
+  }
+  var LookAhead = class {
+    constructor(api, annotator) {
+      this.api = api;
+      this.annotator = annotator;
+      this.lookup = null;
+      // A sample given back before the next lookup asks: the selector offers an annotator's own leases first.
+      this.released = Promise.resolve();
+    }
+    /** The sample leased ahead, once it is (0 before). */
+    get sampleId() {
+      return this.lookup?.sampleId || 0;
+    }
+    /** Whether nothing is on its way (read by benchmarks: the annotator has worked long enough). */
+    get settled() {
+      return this.lookup?.settled ?? true;
+    }
+    /** Lease the sample after ``current`` in ``project`` and fetch what Next will show. */
+    start(project, current) {
+      if (this.lookup) return;
+      const lookup = { project, view: Promise.resolve(null), starting: null, sampleId: 0, settled: false };
+      lookup.view = (async () => {
+        await this.released;
+        const answer = await this.api().request(
+          "POST",
+          `/api/projects/${encodeURIComponent(project)}/next`,
+          JSON.stringify({ annotator: this.annotator(), view: true, ahead_of: current }),
+          { "Content-Type": "application/json" }
+        );
+        const opened2 = await leasedView(answer);
+        if (opened2) {
+          lookup.sampleId = opened2.sample.sample_id;
+          lookup.starting = startingLabel(this.api(), lookup.sampleId);
+        }
+        return opened2;
+      })().catch(() => null);
+      lookup.view.then((opened2) => opened2 && lookup.starting).catch(() => void 0).finally(() => {
+        lookup.settled = true;
+      });
+      this.lookup = lookup;
+    }
+    /** What Next shows: the sample leased ahead in ``project`` (waited for when still coming), or null. */
+    async take(project) {
+      const lookup = this.lookup;
+      if (!lookup) return null;
+      if (lookup.project !== project) {
+        this.drop();
+        return null;
+      }
+      this.lookup = null;
+      const opened2 = await lookup.view;
+      return opened2 && lookup.starting ? { opened: opened2, starting: lookup.starting } : null;
+    }
+    /** Give the sample leased ahead back (Release, a reviewer's queue, the tab closing: ``keepalive``). */
+    drop(keepalive = false) {
+      const lookup = this.lookup;
+      this.lookup = null;
+      if (!lookup) return;
+      if (lookup.sampleId) this.release(lookup.sampleId, false, keepalive);
+      else lookup.view.then((opened2) => opened2 && this.release(opened2.sample.sample_id)).catch(() => void 0);
+    }
+    /** Give ``sampleId`` back now; the next lookup waits for it. */
+    release(sampleId, skip = false, keepalive = false) {
+      this.released = this.api().request(
+        "POST",
+        `/api/samples/${sampleId}/release`,
+        JSON.stringify(
+          { annotator: this.annotator(), skip, reason: skip ? "skipped in the browser" : "" }
+        ),
+        { "Content-Type": "application/json" },
+        keepalive
+      ).catch(() => void 0);
+    }
+  };
 
   // src/contrast.ts
   function channels(raw) {
@@ -434,42 +557,6 @@
       return d;
     }
   };
-
-  // src/pending.ts
-  var DB = "labelassist";
-  var STORE = "labels";
-  function opened() {
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
-  async function transact(mode, work) {
-    const db = await opened();
-    try {
-      return await new Promise((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const request = work(tx.objectStore(STORE));
-        tx.oncomplete = () => resolve(request.result);
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error);
-      });
-    } finally {
-      db.close();
-    }
-  }
-  var labelStore = {
-    put: (item) => transact("readwrite", (s) => s.put(item)),
-    remove: (key) => transact("readwrite", (s) => s.delete(key)),
-    get: (key) => transact("readonly", (s) => s.get(key)),
-    all: () => transact("readonly", (s) => s.getAll())
-  };
-  var draftKey = (sampleId) => `draft:${sampleId}`;
-  async function submits() {
-    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
-  }
 
   // src/press.ts
   function onPress(button, action) {
@@ -794,6 +881,7 @@
     sending: false,
     lastStored: null
   };
+  var ahead = new LookAhead(() => state.api, () => state.annotator);
   function status(text, error = false) {
     const line = $("status");
     line.textContent = text;
@@ -1110,7 +1198,9 @@
     const held = state.sample && !state.reviewing ? state.sample : null;
     status("Leasing the next sample…");
     try {
-      const answer = await state.api.request(
+      const leased = await ahead.take(project);
+      if (leased && held) ahead.release(held.sample_id, skip);
+      const opened2 = leased ? leased.opened : await leasedView(await state.api.request(
         "POST",
         `/api/projects/${encodeURIComponent(project)}/next`,
         JSON.stringify({
@@ -1121,14 +1211,14 @@
           reason: skip ? "skipped in the browser" : ""
         }),
         { "Content-Type": "application/json" }
-      );
+      ));
       if (held) labelStore.remove(draftKey(held.sample_id)).catch(() => void 0);
-      if (answer.headers.get("Content-Type")?.startsWith("application/json")) {
+      if (!opened2) {
         clearSample();
         status("Nothing left: every sample is labelled or leased");
         return;
       }
-      await open(await readView(answer));
+      await open(opened2, false, leased?.starting);
     } catch (error) {
       status(`Next: ${explain(error)}`, true);
     }
@@ -1169,14 +1259,10 @@
       status(`Review: ${explain(error)}`, true);
     }
   }
-  async function open(opened2, reviewing = false) {
+  async function open(opened2, reviewing = false, fetched) {
     const { sample, picture, width, height } = opened2;
-    const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
-    const starting = Promise.all([
-      state.api.raw(`${base}/mask`),
-      labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
-    ]);
-    starting.catch(() => void 0);
+    const asked = state.nextPressed;
+    const starting = fetched || startingLabel(state.api, sample.sample_id);
     state.sample = sample;
     state.label = null;
     state.raw = null;
@@ -1211,6 +1297,7 @@
     afterPaint().then((now) => {
       state.timings.next_to_prelabel_ms = now - asked;
     });
+    if (!reviewing) ahead.start(sample.project, sample.sample_id);
   }
   function afterPaint() {
     return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
@@ -1236,6 +1323,11 @@
       const sample = state.sample;
       if (!sample) return;
       try {
+        if (ahead.sampleId) state.api.json(
+          "POST",
+          `/api/samples/${ahead.sampleId}/renew`,
+          { annotator: state.annotator }
+        ).catch(() => void 0);
         const answer = await state.api.json(
           "POST",
           `/api/samples/${sample.sample_id}/renew`,
@@ -1247,6 +1339,7 @@
     }, every);
   }
   async function giveBack() {
+    ahead.drop();
     endSegment();
     endPolygon();
     const sample = state.sample;
@@ -1443,6 +1536,7 @@
     });
     window.addEventListener("online", sendPending);
     window.addEventListener("pagehide", () => {
+      ahead.drop(true);
       const sample = state.sample;
       if (sample && !state.reviewing) state.api.request(
         "POST",
@@ -1470,6 +1564,7 @@
     reviewing: () => state.reviewing,
     findings: () => state.findings,
     timings: () => state.timings,
+    ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
     strokeLatencies: () => view.latencies.splice(0),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
