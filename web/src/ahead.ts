@@ -1,18 +1,22 @@
 // The next sample, leased while the annotator works on this one: its image
-// drawn into a canvas and the label to start from fetched, so that Next
-// shows both at once. An annotator holds at most this one lease more.
+// drawn into a canvas and the label to start from fetched and coloured, so
+// that Next shows both at once. An annotator holds at most this one lease more.
 
-import { Api, RawArray, SampleView, leasedView } from "./api";
-import { StoredLabel, draftKey, labelStore } from "./pending";
+import { Api, SampleView, leasedView } from "./api";
+import { LabelImage } from "./labels";
+import { draftKey, labelStore } from "./pending";
 
-/** The label a sample starts from: the gateway's (label, pre-label or a computed one) and a draft kept here. */
-export type Starting = [{ array: RawArray | null; headers: Headers }, StoredLabel | undefined];
+/** The label a sample starts from, built: a draft kept in this browser, else the gateway's (its label, its
+ * pre-label or one made now); ``source`` says which ("draft", "label", "prelabel", "computed" or "none"). */
+export interface Starting { label: LabelImage; source: string; }
 
-export function startingLabel(api: Api, sampleId: number): Promise<Starting> {
-  const starting = Promise.all([api.raw(`/api/samples/${sampleId}/mask`),
-                                labelStore.get(draftKey(sampleId)).catch(() => undefined)]);
-  starting.catch(() => undefined);  // answered where it is awaited
-  return starting;
+export async function startingLabel(api: Api, sampleId: number, width: number, height: number): Promise<Starting> {
+  const [mask, draft] = await Promise.all([api.raw(`/api/samples/${sampleId}/mask`),
+                                           labelStore.get(draftKey(sampleId)).catch(() => undefined)]);
+  const restore = draft !== undefined && draft.shape[0] === height && draft.shape[1] === width;
+  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+  label.objectCount();  // counted now, not when it is shown
+  return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none" };
 }
 
 interface Lookup {
@@ -48,7 +52,8 @@ export class LookAhead {
       const opened = await leasedView(answer);
       if (opened) {
         lookup.sampleId = opened.sample.sample_id;
-        lookup.starting = startingLabel(this.api(), lookup.sampleId);
+        lookup.starting = startingLabel(this.api(), lookup.sampleId, opened.width, opened.height);
+        lookup.starting.catch(() => undefined);  // answered when Next shows it
       }
       return opened;
     })().catch(() => null);  // Next leases as it would without one

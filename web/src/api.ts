@@ -88,7 +88,7 @@ export class Api {
   }
 
   /** POST a label (lossless, gzip where the browser can) and return the response. */
-  async postLabel(path: string, label: Uint32Array, shape: number[], extra: Record<string, string> = {}
+  async postLabel(path: string, label: LabelValues, shape: number[], extra: Record<string, string> = {}
                   ): Promise<Response> {
     const { bytes, dtype } = narrowest(label);
     const headers: Record<string, string> = {
@@ -149,14 +149,18 @@ export async function readArray(response: Response): Promise<RawArray> {
   return { shape, dtype, data: new Typed(buffer) };
 }
 
-/** The label in the smallest unsigned type that holds its largest id, little-endian. */
-export function narrowest(label: Uint32Array): { bytes: Uint8Array<ArrayBuffer>; dtype: string } {
+export type LabelValues = Uint8Array | Uint16Array | Uint32Array;
+
+/** A copy of the label in the smallest unsigned type that holds its largest id. */
+export function narrowed(label: LabelValues): LabelValues {
   let top = 0;
   for (let i = 0; i < label.length; i++) if (label[i] > top) top = label[i];
-  if (top < 256) return { bytes: Uint8Array.from(label), dtype: "uint8" };
-  if (top < 65536) {
-    const narrowed = Uint16Array.from(label);
-    return { bytes: new Uint8Array(narrowed.buffer), dtype: "uint16" };
-  }
-  return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
+  return top < 256 ? new Uint8Array(label) : top < 65536 ? new Uint16Array(label) : new Uint32Array(label);
+}
+
+/** The label's bytes in the smallest unsigned type that holds its largest id, little-endian. */
+export function narrowest(label: LabelValues): { bytes: Uint8Array<ArrayBuffer>; dtype: string } {
+  const values = narrowed(label);
+  const dtype = values instanceof Uint8Array ? "uint8" : values instanceof Uint16Array ? "uint16" : "uint32";
+  return { bytes: new Uint8Array(values.buffer as ArrayBuffer), dtype };
 }

@@ -42,6 +42,7 @@ export class LabelImage {
   private undoStack: Patch[] = [];
   private redoStack: Patch[] = [];
   private dirty: [number, number, number, number] | null = null;
+  private counted = { revision: -1, count: 0 };
   revision = 0;
 
   constructor(readonly width: number, readonly height: number, initial?: ArrayLike<number>) {
@@ -71,6 +72,7 @@ export class LabelImage {
   }
 
   objectCount(): number {
+    if (this.counted.revision === this.revision) return this.counted.count;
     // Labels run in long stretches of one id: a set sees each stretch once, not each pixel.
     const ids = new Set<number>();
     let previous = -1;
@@ -81,7 +83,8 @@ export class LabelImage {
         previous = id;
       }
     }
-    return ids.size - (ids.has(0) ? 1 : 0);
+    this.counted = { revision: this.revision, count: ids.size - (ids.has(0) ? 1 : 0) };
+    return this.counted.count;
   }
 
   // -- changes, grouped into one undo step between begin() and end() ----------

@@ -2,7 +2,7 @@
 // the pre-label, Submit; the label waits in IndexedDB until the selector has it.
 
 import { LookAhead, Starting, startingLabel } from "./ahead";
-import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, readArray, readView } from "./api";
+import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView } from "./api";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
@@ -285,7 +285,7 @@ function stored(kind: "draft" | "submit", sample: SampleMeta, label: LabelImage)
   const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
   return { key, kind, sample_id: sample.sample_id, project: sample.project, annotator: state.annotator,
            origin: origin(label), shape: label.shape,
-           data: label.data.slice(), created: Date.now(), attempts: 0 };
+           data: narrowed(label.data), created: Date.now(), attempts: 0 };
 }
 
 /** How the label was made, for its history: from a pre-label (as it was, or edited) or by hand. */
@@ -441,7 +441,7 @@ async function open(opened: SampleView, reviewing = false, fetched?: Promise<Sta
   const { sample, picture, width, height } = opened;
   const asked = state.nextPressed;
   // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
-  const starting = fetched || startingLabel(state.api, sample.sample_id);
+  const starting = fetched || startingLabel(state.api, sample.sample_id, width, height);
   state.sample = sample;
   state.label = null;
   state.raw = null;
@@ -461,16 +461,14 @@ async function open(opened: SampleView, reviewing = false, fetched?: Promise<Sta
   if (reviewing) clearInterval(state.renewTimer);
   else renewWhileOpen();
 
-  const [mask, draft] = await starting;
+  const { label, source } = await starting;
   if (state.sample !== sample) return;  // Next pressed again meanwhile
-  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   state.label = label;
   view.overlay = label;
-  const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
-  state.startedFrom = restore ? "draft" : source;
+  state.startedFrom = source;
   state.startRevision = label.revision;
-  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
+  const shown = { draft: "your unsent drawing, kept in this browser", none: "an empty label" }[source as "draft"];
+  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}`);
   changed();
   afterPaint().then((now) => { state.timings.next_to_prelabel_ms = now - asked; });
   if (!reviewing) ahead.start(sample.project, sample.sample_id);

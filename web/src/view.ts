@@ -211,9 +211,8 @@ export class View {
     }
   }
 
-  /** Image (row, col) under a page point. */
-  toImage(clientX: number, clientY: number): [number, number] {
-    const rect = this.canvas.getBoundingClientRect();
+  /** Image (row, col) under a page point (``rect``: the canvas's, when already known). */
+  toImage(clientX: number, clientY: number, rect: DOMRect = this.canvas.getBoundingClientRect()): [number, number] {
     return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
   }
 
@@ -269,8 +268,9 @@ export class View {
       this.redraw();
     } else if (this.drawing === e.pointerId) {
       const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+      const rect = this.canvas.getBoundingClientRect();
       for (const one of events.length ? events : [e]) {
-        const [row, col] = this.toImage(one.clientX, one.clientY);
+        const [row, col] = this.toImage(one.clientX, one.clientY, rect);
         this.stroke.move(row, col, pressureOf(one));
       }
       // After the frame that draws this move: the latency from the event to its pixels.

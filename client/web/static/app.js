@@ -108,182 +108,15 @@
     if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
     return { shape, dtype, data: new Typed(buffer) };
   }
-  function narrowest(label) {
+  function narrowed(label) {
     let top = 0;
     for (let i = 0; i < label.length; i++) if (label[i] > top) top = label[i];
-    if (top < 256) return { bytes: Uint8Array.from(label), dtype: "uint8" };
-    if (top < 65536) {
-      const narrowed = Uint16Array.from(label);
-      return { bytes: new Uint8Array(narrowed.buffer), dtype: "uint16" };
-    }
-    return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
+    return top < 256 ? new Uint8Array(label) : top < 65536 ? new Uint16Array(label) : new Uint32Array(label);
   }
-
-  // src/pending.ts
-  var DB = "labelassist";
-  var STORE = "labels";
-  function opened() {
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
-  async function transact(mode, work) {
-    const db = await opened();
-    try {
-      return await new Promise((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const request = work(tx.objectStore(STORE));
-        tx.oncomplete = () => resolve(request.result);
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error);
-      });
-    } finally {
-      db.close();
-    }
-  }
-  var labelStore = {
-    put: (item) => transact("readwrite", (s) => s.put(item)),
-    remove: (key) => transact("readwrite", (s) => s.delete(key)),
-    get: (key) => transact("readonly", (s) => s.get(key)),
-    all: () => transact("readonly", (s) => s.getAll())
-  };
-  var draftKey = (sampleId) => `draft:${sampleId}`;
-  async function submits() {
-    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
-  }
-
-  // src/ahead.ts
-  function startingLabel(api, sampleId) {
-    const starting = Promise.all([
-      api.raw(`/api/samples/${sampleId}/mask`),
-      labelStore.get(draftKey(sampleId)).catch(() => void 0)
-    ]);
-    starting.catch(() => void 0);
-    return starting;
-  }
-  var LookAhead = class {
-    constructor(api, annotator) {
-      this.api = api;
-      this.annotator = annotator;
-      this.lookup = null;
-      // A sample given back before the next lookup asks: the selector offers an annotator's own leases first.
-      this.released = Promise.resolve();
-    }
-    /** The sample leased ahead, once it is (0 before). */
-    get sampleId() {
-      return this.lookup?.sampleId || 0;
-    }
-    /** Whether nothing is on its way (read by benchmarks: the annotator has worked long enough). */
-    get settled() {
-      return this.lookup?.settled ?? true;
-    }
-    /** Lease the sample after ``current`` in ``project`` and fetch what Next will show. */
-    start(project, current) {
-      if (this.lookup) return;
-      const lookup = { project, view: Promise.resolve(null), starting: null, sampleId: 0, settled: false };
-      lookup.view = (async () => {
-        await this.released;
-        const answer = await this.api().request(
-          "POST",
-          `/api/projects/${encodeURIComponent(project)}/next`,
-          JSON.stringify({ annotator: this.annotator(), view: true, ahead_of: current }),
-          { "Content-Type": "application/json" }
-        );
-        const opened2 = await leasedView(answer);
-        if (opened2) {
-          lookup.sampleId = opened2.sample.sample_id;
-          lookup.starting = startingLabel(this.api(), lookup.sampleId);
-        }
-        return opened2;
-      })().catch(() => null);
-      lookup.view.then((opened2) => opened2 && lookup.starting).catch(() => void 0).finally(() => {
-        lookup.settled = true;
-      });
-      this.lookup = lookup;
-    }
-    /** What Next shows: the sample leased ahead in ``project`` (waited for when still coming), or null. */
-    async take(project) {
-      const lookup = this.lookup;
-      if (!lookup) return null;
-      if (lookup.project !== project) {
-        this.drop();
-        return null;
-      }
-      this.lookup = null;
-      const opened2 = await lookup.view;
-      return opened2 && lookup.starting ? { opened: opened2, starting: lookup.starting } : null;
-    }
-    /** Give the sample leased ahead back (Release, a reviewer's queue, the tab closing: ``keepalive``). */
-    drop(keepalive = false) {
-      const lookup = this.lookup;
-      this.lookup = null;
-      if (!lookup) return;
-      if (lookup.sampleId) this.release(lookup.sampleId, false, keepalive);
-      else lookup.view.then((opened2) => opened2 && this.release(opened2.sample.sample_id)).catch(() => void 0);
-    }
-    /** Give ``sampleId`` back now; the next lookup waits for it. */
-    release(sampleId, skip = false, keepalive = false) {
-      this.released = this.api().request(
-        "POST",
-        `/api/samples/${sampleId}/release`,
-        JSON.stringify(
-          { annotator: this.annotator(), skip, reason: skip ? "skipped in the browser" : "" }
-        ),
-        { "Content-Type": "application/json" },
-        keepalive
-      ).catch(() => void 0);
-    }
-  };
-
-  // src/contrast.ts
-  function channels(raw) {
-    return raw.shape.length === 3 ? raw.shape[2] : 1;
-  }
-  function autoWindow(raw, channel) {
-    const c = channels(raw), n = raw.shape[0] * raw.shape[1];
-    const step = Math.max(1, Math.floor(n / 65536));
-    const sample = [];
-    for (let i = 0; i < n; i += step) {
-      if (channel < 0) for (let k = 0; k < Math.min(c, 3); k++) sample.push(raw.data[i * c + k]);
-      else sample.push(raw.data[i * c + channel]);
-    }
-    sample.sort((a, b) => a - b);
-    const at = (q) => sample[Math.min(sample.length - 1, Math.floor(q * sample.length))];
-    return { channel, low: at(5e-3), high: Math.max(at(0.995), at(5e-3) + 1e-6) };
-  }
-  function range(raw) {
-    let lo = Infinity, hi = -Infinity;
-    for (let i = 0; i < raw.data.length; i++) {
-      const v = raw.data[i];
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    return [lo, hi];
-  }
-  function render(raw, window2, into) {
-    const [h, w] = raw.shape, c = channels(raw);
-    into.width = w;
-    into.height = h;
-    const ctx = into.getContext("2d");
-    const pixels = ctx.createImageData(w, h);
-    const out = pixels.data, scale = 255 / (window2.high - window2.low);
-    const value = (v) => Math.max(0, Math.min(255, (v - window2.low) * scale));
-    for (let i = 0; i < w * h; i++) {
-      const o = i * 4;
-      if (window2.channel < 0 && c > 1) {
-        out[o] = value(raw.data[i * c]);
-        out[o + 1] = value(raw.data[i * c + 1]);
-        out[o + 2] = c > 2 ? value(raw.data[i * c + 2]) : 0;
-      } else {
-        const v = value(raw.data[i * c + Math.max(window2.channel, 0)]);
-        out[o] = out[o + 1] = out[o + 2] = v;
-      }
-      out[o + 3] = 255;
-    }
-    ctx.putImageData(pixels, 0, 0);
+  function narrowest(label) {
+    const values = narrowed(label);
+    const dtype = values instanceof Uint8Array ? "uint8" : values instanceof Uint16Array ? "uint16" : "uint32";
+    return { bytes: new Uint8Array(values.buffer), dtype };
   }
 
   // src/labels.ts
@@ -315,6 +148,7 @@
       this.undoStack = [];
       this.redoStack = [];
       this.dirty = null;
+      this.counted = { revision: -1, count: 0 };
       this.revision = 0;
       this.data = new Uint32Array(width * height);
       if (initial) this.data.set(initial);
@@ -340,6 +174,7 @@
       return this.data[row * this.width + col];
     }
     objectCount() {
+      if (this.counted.revision === this.revision) return this.counted.count;
       const ids = /* @__PURE__ */ new Set();
       let previous = -1;
       for (let i = 0; i < this.data.length; i++) {
@@ -349,7 +184,8 @@
           previous = id;
         }
       }
-      return ids.size - (ids.has(0) ? 1 : 0);
+      this.counted = { revision: this.revision, count: ids.size - (ids.has(0) ? 1 : 0) };
+      return this.counted.count;
     }
     // -- changes, grouped into one undo step between begin() and end() ----------
     begin() {
@@ -558,6 +394,176 @@
     }
   };
 
+  // src/pending.ts
+  var DB = "labelassist";
+  var STORE = "labels";
+  function opened() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function transact(mode, work) {
+    const db = await opened();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(STORE, mode);
+        const request = work(tx.objectStore(STORE));
+        tx.oncomplete = () => resolve(request.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+  var labelStore = {
+    put: (item) => transact("readwrite", (s) => s.put(item)),
+    remove: (key) => transact("readwrite", (s) => s.delete(key)),
+    get: (key) => transact("readonly", (s) => s.get(key)),
+    all: () => transact("readonly", (s) => s.getAll())
+  };
+  var draftKey = (sampleId) => `draft:${sampleId}`;
+  async function submits() {
+    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
+  }
+
+  // src/ahead.ts
+  async function startingLabel(api, sampleId, width, height) {
+    const [mask, draft] = await Promise.all([
+      api.raw(`/api/samples/${sampleId}/mask`),
+      labelStore.get(draftKey(sampleId)).catch(() => void 0)
+    ]);
+    const restore = draft !== void 0 && draft.shape[0] === height && draft.shape[1] === width;
+    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+    label.objectCount();
+    return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none" };
+  }
+  var LookAhead = class {
+    constructor(api, annotator) {
+      this.api = api;
+      this.annotator = annotator;
+      this.lookup = null;
+      // A sample given back before the next lookup asks: the selector offers an annotator's own leases first.
+      this.released = Promise.resolve();
+    }
+    /** The sample leased ahead, once it is (0 before). */
+    get sampleId() {
+      return this.lookup?.sampleId || 0;
+    }
+    /** Whether nothing is on its way (read by benchmarks: the annotator has worked long enough). */
+    get settled() {
+      return this.lookup?.settled ?? true;
+    }
+    /** Lease the sample after ``current`` in ``project`` and fetch what Next will show. */
+    start(project, current) {
+      if (this.lookup) return;
+      const lookup = { project, view: Promise.resolve(null), starting: null, sampleId: 0, settled: false };
+      lookup.view = (async () => {
+        await this.released;
+        const answer = await this.api().request(
+          "POST",
+          `/api/projects/${encodeURIComponent(project)}/next`,
+          JSON.stringify({ annotator: this.annotator(), view: true, ahead_of: current }),
+          { "Content-Type": "application/json" }
+        );
+        const opened2 = await leasedView(answer);
+        if (opened2) {
+          lookup.sampleId = opened2.sample.sample_id;
+          lookup.starting = startingLabel(this.api(), lookup.sampleId, opened2.width, opened2.height);
+          lookup.starting.catch(() => void 0);
+        }
+        return opened2;
+      })().catch(() => null);
+      lookup.view.then((opened2) => opened2 && lookup.starting).catch(() => void 0).finally(() => {
+        lookup.settled = true;
+      });
+      this.lookup = lookup;
+    }
+    /** What Next shows: the sample leased ahead in ``project`` (waited for when still coming), or null. */
+    async take(project) {
+      const lookup = this.lookup;
+      if (!lookup) return null;
+      if (lookup.project !== project) {
+        this.drop();
+        return null;
+      }
+      this.lookup = null;
+      const opened2 = await lookup.view;
+      return opened2 && lookup.starting ? { opened: opened2, starting: lookup.starting } : null;
+    }
+    /** Give the sample leased ahead back (Release, a reviewer's queue, the tab closing: ``keepalive``). */
+    drop(keepalive = false) {
+      const lookup = this.lookup;
+      this.lookup = null;
+      if (!lookup) return;
+      if (lookup.sampleId) this.release(lookup.sampleId, false, keepalive);
+      else lookup.view.then((opened2) => opened2 && this.release(opened2.sample.sample_id)).catch(() => void 0);
+    }
+    /** Give ``sampleId`` back now; the next lookup waits for it. */
+    release(sampleId, skip = false, keepalive = false) {
+      this.released = this.api().request(
+        "POST",
+        `/api/samples/${sampleId}/release`,
+        JSON.stringify(
+          { annotator: this.annotator(), skip, reason: skip ? "skipped in the browser" : "" }
+        ),
+        { "Content-Type": "application/json" },
+        keepalive
+      ).catch(() => void 0);
+    }
+  };
+
+  // src/contrast.ts
+  function channels(raw) {
+    return raw.shape.length === 3 ? raw.shape[2] : 1;
+  }
+  function autoWindow(raw, channel) {
+    const c = channels(raw), n = raw.shape[0] * raw.shape[1];
+    const step = Math.max(1, Math.floor(n / 65536));
+    const sample = [];
+    for (let i = 0; i < n; i += step) {
+      if (channel < 0) for (let k = 0; k < Math.min(c, 3); k++) sample.push(raw.data[i * c + k]);
+      else sample.push(raw.data[i * c + channel]);
+    }
+    sample.sort((a, b) => a - b);
+    const at = (q) => sample[Math.min(sample.length - 1, Math.floor(q * sample.length))];
+    return { channel, low: at(5e-3), high: Math.max(at(0.995), at(5e-3) + 1e-6) };
+  }
+  function range(raw) {
+    let lo = Infinity, hi = -Infinity;
+    for (let i = 0; i < raw.data.length; i++) {
+      const v = raw.data[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    return [lo, hi];
+  }
+  function render(raw, window2, into) {
+    const [h, w] = raw.shape, c = channels(raw);
+    into.width = w;
+    into.height = h;
+    const ctx = into.getContext("2d");
+    const pixels = ctx.createImageData(w, h);
+    const out = pixels.data, scale = 255 / (window2.high - window2.low);
+    const value = (v) => Math.max(0, Math.min(255, (v - window2.low) * scale));
+    for (let i = 0; i < w * h; i++) {
+      const o = i * 4;
+      if (window2.channel < 0 && c > 1) {
+        out[o] = value(raw.data[i * c]);
+        out[o + 1] = value(raw.data[i * c + 1]);
+        out[o + 2] = c > 2 ? value(raw.data[i * c + 2]) : 0;
+      } else {
+        const v = value(raw.data[i * c + Math.max(window2.channel, 0)]);
+        out[o] = out[o + 1] = out[o + 2] = v;
+      }
+      out[o + 3] = 255;
+    }
+    ctx.putImageData(pixels, 0, 0);
+  }
+
   // src/press.ts
   function onPress(button, action) {
     let pressed = false;
@@ -747,9 +753,8 @@
         ctx.fill();
       }
     }
-    /** Image (row, col) under a page point. */
-    toImage(clientX, clientY) {
-      const rect = this.canvas.getBoundingClientRect();
+    /** Image (row, col) under a page point (``rect``: the canvas's, when already known). */
+    toImage(clientX, clientY, rect = this.canvas.getBoundingClientRect()) {
       return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
     }
     down(e) {
@@ -803,8 +808,9 @@
         this.redraw();
       } else if (this.drawing === e.pointerId) {
         const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+        const rect = this.canvas.getBoundingClientRect();
         for (const one of events.length ? events : [e]) {
-          const [row, col] = this.toImage(one.clientX, one.clientY);
+          const [row, col] = this.toImage(one.clientX, one.clientY, rect);
           this.stroke.move(row, col, pressureOf(one));
         }
         const at = e.timeStamp;
@@ -1106,7 +1112,7 @@
       annotator: state.annotator,
       origin: origin(label),
       shape: label.shape,
-      data: label.data.slice(),
+      data: narrowed(label.data),
       created: Date.now(),
       attempts: 0
     };
@@ -1262,7 +1268,7 @@
   async function open(opened2, reviewing = false, fetched) {
     const { sample, picture, width, height } = opened2;
     const asked = state.nextPressed;
-    const starting = fetched || startingLabel(state.api, sample.sample_id);
+    const starting = fetched || startingLabel(state.api, sample.sample_id, width, height);
     state.sample = sample;
     state.label = null;
     state.raw = null;
@@ -1283,16 +1289,14 @@
     status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
     if (reviewing) clearInterval(state.renewTimer);
     else renewWhileOpen();
-    const [mask, draft] = await starting;
+    const { label, source } = await starting;
     if (state.sample !== sample) return;
-    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     state.label = label;
     view.overlay = label;
-    const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
-    state.startedFrom = restore ? "draft" : source;
+    state.startedFrom = source;
     state.startRevision = label.revision;
-    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
+    const shown = { draft: "your unsent drawing, kept in this browser", none: "an empty label" }[source];
+    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}`);
     changed();
     afterPaint().then((now) => {
       state.timings.next_to_prelabel_ms = now - asked;
