@@ -730,6 +730,7 @@ function wire(): void {
   timings: () => state.timings,
   ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
   strokeLatencies: () => view.latencies.splice(0),
+  strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
   pending: () => submits().then((items) => items.length),
   zoom: () => view.scale,
   imageToPage: (row: number, col: number) => {

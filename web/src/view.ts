@@ -41,8 +41,11 @@ export class View {
   /** A polygon or lasso being drawn, as image (row, col) points. */
   path: [number, number][] = [];
   scale = 1;
-  /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+  /** Milliseconds from each drawing pointermove to the frame that drew it, and the page's own work: each
+   * such event's handler, each frame's drawing of a stroke (read by benchmarks). */
   latencies: number[] = [];
+  handlerMs: number[] = [];
+  drawMs: number[] = [];
   tx = 0;
   ty = 0;
   private pending = false;
@@ -139,6 +142,7 @@ export class View {
   }
 
   draw(): void {
+    const started = performance.now();
     const full = this.full, marks = this.marks, dirty = this.overlay?.flush() ?? null;
     this.full = this.marks = false;
     if (!full && !marks && !dirty) return;
@@ -161,6 +165,7 @@ export class View {
     }
     this.drawMarks(ctx, dpr, full || marks ? null : dirty);
     ctx.restore();
+    if (this.drawing !== null && this.drawMs.length < 10000) this.drawMs.push(performance.now() - started);
   }
 
   private drawBase(): void {
@@ -267,12 +272,14 @@ export class View {
       this.gesture = now;
       this.redraw();
     } else if (this.drawing === e.pointerId) {
+      const started = performance.now();
       const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
       const rect = this.canvas.getBoundingClientRect();
       for (const one of events.length ? events : [e]) {
         const [row, col] = this.toImage(one.clientX, one.clientY, rect);
         this.stroke.move(row, col, pressureOf(one));
       }
+      if (this.handlerMs.length < 10000) this.handlerMs.push(performance.now() - started);
       // After the frame that draws this move: the latency from the event to its pixels.
       const at = e.timeStamp;
       requestAnimationFrame(() => {

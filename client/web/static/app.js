@@ -597,8 +597,11 @@
       /** A polygon or lasso being drawn, as image (row, col) points. */
       this.path = [];
       this.scale = 1;
-      /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+      /** Milliseconds from each drawing pointermove to the frame that drew it, and the page's own work: each
+       * such event's handler, each frame's drawing of a stroke (read by benchmarks). */
       this.latencies = [];
+      this.handlerMs = [];
+      this.drawMs = [];
       this.tx = 0;
       this.ty = 0;
       this.pending = false;
@@ -684,6 +687,7 @@
       });
     }
     draw() {
+      const started = performance.now();
       const full = this.full, marks = this.marks, dirty = this.overlay?.flush() ?? null;
       this.full = this.marks = false;
       if (!full && !marks && !dirty) return;
@@ -704,6 +708,7 @@
       }
       this.drawMarks(ctx, dpr, full || marks ? null : dirty);
       ctx.restore();
+      if (this.drawing !== null && this.drawMs.length < 1e4) this.drawMs.push(performance.now() - started);
     }
     drawBase() {
       const ctx = this.base.getContext("2d");
@@ -807,12 +812,14 @@
         this.gesture = now;
         this.redraw();
       } else if (this.drawing === e.pointerId) {
+        const started = performance.now();
         const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
         const rect = this.canvas.getBoundingClientRect();
         for (const one of events.length ? events : [e]) {
           const [row, col] = this.toImage(one.clientX, one.clientY, rect);
           this.stroke.move(row, col, pressureOf(one));
         }
+        if (this.handlerMs.length < 1e4) this.handlerMs.push(performance.now() - started);
         const at = e.timeStamp;
         requestAnimationFrame(() => {
           if (this.latencies.length < 1e4) this.latencies.push(performance.now() - at);
@@ -1570,6 +1577,7 @@
     timings: () => state.timings,
     ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
     strokeLatencies: () => view.latencies.splice(0),
+    strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
     imageToPage: (row, col) => {
