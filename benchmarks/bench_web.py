@@ -283,7 +283,8 @@ def main() -> int:
               "the rest is the event's wait for the frame that draws it (one every 16.7 ms at 60 Hz).", "",
               f"Bytes on the wire per sample, 2048² uint16 image (Gaussian noise σ={WIRE_NOISE:g}, about the crops' own pixel-to-pixel variation, added so it "
               "compresses as a camera's image does; the pre-label as assist makes it, the label with one "
-              "stroke more; the browser's image is its 8-bit view, gzip-compressed):", "",
+              "stroke more; the browser's image is its 8-bit view; the gateway's answers zstd-compressed, as Chromium "
+              "accepts):", "",
               "| | image | pre-label | submitted label | total |", "|---|---:|---:|---:|---:|"]
     for name, counted in (("browser (gateway HTTP bodies)", web_bytes), ("gRPC (SDK messages)", grpc_bytes)):
         lines.append(f"| {name} | {counted['image'] / 1e6:.2f} MB | {counted['prelabel'] / 1e6:.2f} MB | "

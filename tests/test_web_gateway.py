@@ -222,13 +222,17 @@ def test_a_lease_ahead_of_the_open_sample_is_another_one_held_as_well(http, web_
     assert again.json()["sample_id"] == ahead["sample_id"], "asked again, the same one ahead"
 
 
-def test_the_image_comes_as_its_raw_values(http, web_stack, web_project):
+def test_the_image_comes_as_its_raw_values_zstd_or_gzip_compressed_as_the_caller_accepts(http, web_stack,
+                                                                                         web_project):
     sample = lease(http, web_stack, web_project)
-    raw = http.get(f"/api/samples/{sample['sample_id']}/image", headers=bearer(web_stack, "anna"))
     with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
         image = admin.get_sample(sample["sample_id"]).require("image")
-    values = np.frombuffer(raw.content, np.dtype(raw.headers["x-array-dtype"]).newbyteorder("<"))
-    np.testing.assert_array_equal(values.reshape(image.shape), image)
+    for accepted, coding in (("gzip, deflate, br, zstd", "zstd"), ("gzip, zstd;q=0", "gzip"), ("identity", None)):
+        raw = http.get(f"/api/samples/{sample['sample_id']}/image",
+                       headers={**bearer(web_stack, "anna"), "accept-encoding": accepted})
+        assert raw.headers.get("content-encoding") == coding
+        values = np.frombuffer(raw.content, np.dtype(raw.headers["x-array-dtype"]).newbyteorder("<"))
+        np.testing.assert_array_equal(values.reshape(image.shape), image)
 
 
 def test_labelassist_status_prints_the_browser_apps_url(web_stack):

@@ -3,8 +3,9 @@ little-endian values where a tool needs them, and labels back lossless.
 
 A raw body is the array's bytes in row-major order, little-endian, with its
 shape and type in two headers (``X-Array-Shape: 512,512``, ``X-Array-Dtype:
-uint16``); either direction may be gzip-compressed (``Content-Encoding:
-gzip``). A browser reads it straight into a typed array, with no decoder.
+uint16``); answers are zstd- or gzip-compressed as the caller accepts, and
+requests may be gzip-compressed (``Content-Encoding``). A browser reads it
+straight into a typed array, with no decoder of its own.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 
 SHAPE_HEADER, DTYPE_HEADER = "x-array-shape", "x-array-dtype"
 LABEL_DTYPES = ("uint8", "uint16", "uint32")
-# Bodies below this go as they are: gzip's header would outweigh the saving.
-GZIP_MIN_BYTES = 1024
+# Bodies below this go as they are: compressing them would save next to nothing.
+COMPRESS_MIN_BYTES = 1024
 
 
 class WireError(ValueError):
@@ -72,11 +73,30 @@ def raw_bytes(array: np.ndarray) -> tuple[bytes, dict[str, str]]:
                               DTYPE_HEADER: array.dtype.name}
 
 
+def accepted_encodings(accept_encoding: str) -> set[str]:
+    """The content codings an Accept-Encoding header accepts (those not given ``q=0``)."""
+    accepted = set()
+    for item in (accept_encoding or "").lower().split(","):
+        name, _, parameters = item.partition(";")
+        if parameters.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            accepted.add(name.strip())
+    return accepted
+
+
 def compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
-    """``body`` gzipped (level 1) when the caller accepts gzip and it is worth it."""
-    if len(body) < GZIP_MIN_BYTES or "gzip" not in (accept_encoding or "").lower():
+    """``body`` compressed for the caller when it is worth it: zstd (level 1)
+    where the caller accepts it (Chromium, Firefox), a tenth of gzip's time
+    or less for fewer bytes, else gzip (level 1)."""
+    if len(body) < COMPRESS_MIN_BYTES:
         return body, {}
-    return gzip.compress(body, compresslevel=1), {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+    accepted = accepted_encodings(accept_encoding)
+    if "zstd" in accepted:
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=1).compress(body), {"content-encoding": "zstd", "vary": "Accept-Encoding"}
+    if "gzip" in accepted:
+        return gzip.compress(body, compresslevel=1), {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+    return body, {}
 
 
 def decoded_body(body: bytes, encoding: str, limit: int) -> bytes:
