@@ -111,7 +111,7 @@ def view_response(request: Request, sample, image: np.ndarray, expires_at: float
     return response
 
 
-def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int):
+def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
     """The next lease; ``ahead_of`` (the sample the annotator has open) asks
     for another one besides it, to have it ready when they press Next."""
     if not ahead_of:
@@ -120,35 +120,35 @@ def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of:
     return next((lease for lease in held.leased if lease.sample.sample_id != ahead_of), Lease(True, None))
 
 
+def give_back(client: LabelAssistClient, sid: int, annotator: str, skip: bool, reason: str) -> None:
+    try:
+        client.release_sample(sid, annotator, skip, reason)
+    except LabelAssistError as error:
+        if error.status.name != "NOT_FOUND":  # a sample deleted meanwhile has nothing to give back
+            raise
+
+
 async def next_sample(request: Request) -> Response:
     """Lease the next sample, in one round trip: first give back the one in
     ``give_back`` (with ``skip`` and ``reason``), and with ``view`` answer with
     the image to show (as :func:`view_response`) instead of JSON alone."""
     data = await json_body(request)
-    client, project = sdk(request), request.path_params["project"]
-    annotator, given_back, ahead_of = text_field(data, "annotator"), id_field(data, "give_back"), id_field(data,
-                                                                                                          "ahead_of")
-    skip, reason, with_view = bool(data.get("skip", False)), text_field(data, "reason"), bool(data.get("view"))
+    client, project, annotator = sdk(request), request.path_params["project"], text_field(data, "annotator")
+    given_back, ahead_of, reason = id_field(data, "give_back"), id_field(data, "ahead_of"), text_field(data, "reason")
 
-    def run():
+    def run() -> Response:
         if given_back:
-            try:
-                client.release_sample(given_back, annotator, skip, reason)
-            except LabelAssistError as error:
-                if error.status.name != "NOT_FOUND":  # a sample deleted meanwhile has nothing to give back
-                    raise
+            give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
         lease = lease_one(client, project, annotator, ahead_of)
-        if lease.exhausted or not with_view:
-            return lease, None
-        return lease, client.get_sample(lease.sample.sample_id).require("image")
+        if lease.exhausted:
+            return JSONResponse({"exhausted": True})
+        if data.get("view"):
+            image = client.get_sample(lease.sample.sample_id).require("image")
+            return view_response(request, lease.sample, image, lease.lease_expires_at)
+        return JSONResponse({"exhausted": False, "strategy": lease.strategy,
+                             **sample_json(lease.sample, lease.lease_expires_at)})
 
-    lease, image = await run_in_threadpool(run)
-    if lease.exhausted:
-        return JSONResponse({"exhausted": True})
-    if image is not None:
-        return await run_in_threadpool(view_response, request, lease.sample, image, lease.lease_expires_at)
-    return JSONResponse({"exhausted": False, "strategy": lease.strategy,
-                         **sample_json(lease.sample, lease.lease_expires_at)})
+    return await run_in_threadpool(run)
 
 
 async def sample_info(request: Request) -> JSONResponse:

@@ -2,7 +2,9 @@
 // the pre-label, Submit; the label waits in IndexedDB until the selector has it.
 
 import { LookAhead, Starting, startingLabel } from "./ahead";
-import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView } from "./api";
+import {
+  Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView,
+} from "./api";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";

@@ -158,7 +158,7 @@
       this.ctx = this.overlay.getContext("2d");
       this.pixels = this.ctx.createImageData(width, height);
       this.packed = new Uint32Array(this.pixels.data.buffer);
-      this.paint(0, 0, width, height);
+      this.mark(0, 0, width, height);
       this.flush();
     }
     get shape() {
@@ -245,7 +245,7 @@
         const from = Math.max(left, Math.ceil(col - half - 0.5)), to = Math.min(right, Math.floor(col + half - 0.5));
         if (from <= to) this.data.fill(id, y * this.width + from, y * this.width + to + 1);
       }
-      this.paint(left, top, right - left + 1, bottom - top + 1);
+      this.mark(left, top, right - left + 1, bottom - top + 1);
     }
     /** Stamps from one point to the next, close enough to leave no gaps. */
     line(r0, c0, r1, c1, radius2, id) {
@@ -265,7 +265,7 @@
           if (mask[(y - top) * cols + (x - left)]) this.data[y * this.width + x] = id;
         }
       }
-      this.paint(left, top, right - left + 1, bottom - top + 1);
+      this.mark(left, top, right - left + 1, bottom - top + 1);
     }
     /** Fill the inside of a closed polygon of image (row, col) points with ``id``
      * (even-odd rule, pixel centres); returns the pixels set. */
@@ -294,7 +294,7 @@
           }
         }
       }
-      this.paint(left, top, right - left + 1, bottom - top + 1);
+      this.mark(left, top, right - left + 1, bottom - top + 1);
       return set;
     }
     /** Set the 4-connected region of equal ids around (row, col) to ``id``;
@@ -326,7 +326,7 @@
       }
       this.backup(top, left, bottom, right);
       for (const i of region) this.data[i] = id;
-      this.paint(left, top, right - left + 1, bottom - top + 1);
+      this.mark(left, top, right - left + 1, bottom - top + 1);
       return region.length;
     }
     /** Replace the whole label (a finding's fix), as one undo step. */
@@ -334,7 +334,7 @@
       this.begin();
       this.backup(0, 0, this.height - 1, this.width - 1);
       this.data.set(values);
-      this.paint(0, 0, this.width, this.height);
+      this.mark(0, 0, this.width, this.height);
       this.end();
       this.flush();
     }
@@ -364,11 +364,11 @@
       const [y, x, h, w] = this.tileBox(index);
       for (let r = 0; r < h; r++) this.data.set(values.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
       this.revision++;
-      this.paint(x, y, w, h);
+      this.mark(x, y, w, h);
     }
     // -- the overlay ---------------------------------------------------------------
     /** Mark a box whose ids changed; the next flush colours it. */
-    paint(x, y, w, h) {
+    mark(x, y, w, h) {
       const d = this.dirty;
       this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
     }
