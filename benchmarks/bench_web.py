@@ -4,7 +4,9 @@ scaled to 1024² and 2048², uint16):
 
 1. Next → image on screen and Next → pre-label on screen, in Chromium
    (Debian's, driven by Playwright, a 1400×900 desktop window) and in the
-   Qt client (offscreen, as benchmarks/bench_gui.py times it).
+   Qt client (offscreen, as benchmarks/bench_gui.py times it); the
+   browser's with the sample leased when Next is pressed, leased ahead
+   and still on its way, and leased ahead and arrived.
 2. Brush stroke at 2048²: each pointermove's event time to the end of the
    frame that drew it, measured in the page (performance.now() in a
    requestAnimationFrame after the draw handler).
@@ -40,8 +42,7 @@ from bench_gui import next_to_screen as qt_next_to_screen  # noqa: E402
 from common import publish  # noqa: E402
 from web_page import CHROMIUM, mouse_stroke, sign_in  # noqa: E402
 
-import labelassist.client.sdk as sdk_module  # noqa: E402
-import labelassist.client.selector_calls as selector_module  # noqa: E402
+import labelassist.proto.wire.calls as calls_module  # noqa: E402
 from labelassist.client.sdk import LabelAssistClient  # noqa: E402
 from labelassist.io.bundled import hela_sample  # noqa: E402
 from labelassist.stack import temporary_stack  # noqa: E402
@@ -50,7 +51,7 @@ SIZES = (1024, 2048)
 SAMPLES = 9
 # Camera-like noise on the images whose bytes are counted (the scaled crops repeat each pixel 8×8 times).
 WIRE_NOISE = 20.0
-WIRE_ROUTES = {"image": "/api/samples/{sample_id}/image.png", "prelabel": "/api/samples/{sample_id}/mask",
+WIRE_ROUTES = {"image": "/api/projects/{project}/next", "prelabel": "/api/samples/{sample_id}/mask",
                "label": "/api/samples/{sample_id}/label"}
 
 
@@ -103,36 +104,68 @@ def next_and_wait(page) -> dict:
     return page.evaluate("window.labelAssist.timings()")
 
 
+def wait_for_look_ahead(page) -> None:
+    """As an annotator who has worked on the sample for a moment: the next one leased ahead has arrived."""
+    page.wait_for_function("() => window.labelAssist.ahead().settled && window.labelAssist.ahead().sample_id > 0",
+                           timeout=120000)
+
+
+# How Next finds the next sample: leased now (the first Next, or after Release), leased ahead but still on its
+# way (Next pressed the moment the pre-label showed), leased ahead and arrived (after a moment's work).
+NEXT_CASES = ("leased_now", "ahead_on_its_way", "ahead_arrived")
+
+
 def web_next_to_screen(page, url: str, project: str) -> dict:
     sign_in(page, url, "", project, name="bench")
-    image, prelabel = [], []
+    times = {case: {"next_to_image_ms": [], "next_to_prelabel_ms": []} for case in NEXT_CASES}
     for _ in range(SAMPLES):
-        timings = next_and_wait(page)
-        image.append(timings["next_to_image_ms"])
-        prelabel.append(timings["next_to_prelabel_ms"])
+        for case in NEXT_CASES:
+            if case == "leased_now" and page.evaluate("window.labelAssist.label() !== null"):
+                wait_for_look_ahead(page)  # not the CPU a pre-label being made ahead takes
+                page.click("#release")
+                page.wait_for_function("() => window.labelAssist.label() === null")
+            if case == "ahead_arrived":
+                wait_for_look_ahead(page)
+            timings = next_and_wait(page)
+            for measure, values in times[case].items():
+                values.append(timings[measure])
     page.click("#release")
-    return {"next_to_image_ms": statistics.median(image), "next_to_prelabel_ms": statistics.median(prelabel)}
+    return {case: {measure: statistics.median(values) for measure, values in measures.items()}
+            for case, measures in times.items()}
 
 
 def brush_latency(page, url: str, project: str, moves: int = 300) -> dict:
     """Pointer event → pixels drawn for mouse strokes across a 2048² sample."""
     sign_in(page, url, "", project, name="bench")
     next_and_wait(page)
-    page.evaluate("window.labelAssist.strokeLatencies()")
+    wait_for_look_ahead(page)
+    page.evaluate("window.labelAssist.strokeLatencies(); window.labelAssist.strokeWork()")
     rows = np.linspace(300, 1700, 6)
     for row in rows:
         mouse_stroke(page, [(row, 200 + col) for col in np.linspace(0, 1600, moves // len(rows))])
     latencies = sorted(page.evaluate("window.labelAssist.strokeLatencies()"))
+    work = page.evaluate("window.labelAssist.strokeWork()")
     page.click("#release")
-    return {"moves": len(latencies), "median_ms": statistics.median(latencies),
-            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))], "max_ms": latencies[-1]}
+    return {"moves": len(latencies), "median_ms": statistics.median(latencies), "p95_ms": p95(latencies),
+            "max_ms": latencies[-1], "handler_p95_ms": p95(work["handler_ms"]), "draw_p95_ms": p95(work["draw_ms"])}
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
 
 
 def web_wire_bytes(page, url: str, project: str, metrics_port: int) -> dict:
-    """The gateway's bytes for one sample: image, pre-label, and the submitted label (its drawn stroke kept)."""
+    """The gateway's bytes per sample: image, pre-label, and the submitted
+    label (its drawn stroke kept). The page fetches the image and the
+    pre-label of the sample it opens and of the one it leases ahead: counted
+    over the three samples it fetches for one submitted label (opened,
+    ahead, and ahead of that once the second opens), per sample."""
     sign_in(page, url, "", project, name="bench")
     before = gateway_bytes(metrics_port)
     next_and_wait(page)
+    wait_for_look_ahead(page)
+    second = page.evaluate("window.labelAssist.ahead().sample_id")
     mouse_stroke(page, [(1000, 1000), (1000, 1400), (1300, 1400)])
     page.click("#submit")
     page.wait_for_function("() => window.labelAssist.lastStored() !== null"
@@ -140,10 +173,13 @@ def web_wire_bytes(page, url: str, project: str, metrics_port: int) -> dict:
     if page.evaluate("window.labelAssist.lastStored()") is None:
         page.click("#submit")
         page.wait_for_function("() => window.labelAssist.lastStored() !== null")
+    page.wait_for_function(f"() => window.labelAssist.label()?.sample_id === {second}", timeout=120000)
+    wait_for_look_ahead(page)
     after = gateway_bytes(metrics_port)
     page.click("#release")
-    direction = {"image": "sent", "prelabel": "sent", "label": "received"}
-    return {part: after.get((direction[part], route), 0) - before.get((direction[part], route), 0)
+    direction, fetched = {"image": "sent", "prelabel": "sent", "label": "received"}, {"image": 3, "prelabel": 3,
+                                                                                     "label": 1}
+    return {part: (after.get((direction[part], route), 0) - before.get((direction[part], route), 0)) / fetched[part]
             for part, route in WIRE_ROUTES.items()}
 
 
@@ -154,8 +190,8 @@ class MessageBytes:
         self.down = self.up = 0
 
     def __enter__(self):
-        self.saved = {module: (module.read_stream, module.write_stream) for module in (sdk_module, selector_module)}
-        read, write = sdk_module.read_stream, sdk_module.write_stream
+        self.saved = {calls_module: (calls_module.read_stream, calls_module.write_stream)}
+        read, write = calls_module.read_stream, calls_module.write_stream
 
         def counting_read(responses, *args, **kwargs):
             def counted():
@@ -226,19 +262,29 @@ def main() -> int:
              f"One run, one local stack (default pipeline), medians of {SAMPLES} samples; Chromium "
              f"{chromium} (headless, software rendering) in a 1400×900 window, the Qt client offscreen. "
              "The machine was shared with other work during the run.", "",
-             "| image | Next → image: browser | Qt | ratio | Next → pre-label: browser | Qt | ratio |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
-    for row in loads:
-        web, qt = row["web"], row["qt"]
-        lines.append(f"| {row['size']}² | {web['next_to_image_ms']:.0f} ms | {qt['next_to_image_ms']:.0f} ms | "
-                     f"{web['next_to_image_ms'] / qt['next_to_image_ms']:.2f}× | {web['next_to_prelabel_ms']:.0f} ms"
-                     f" | {qt['next_to_prelabel_ms']:.0f} ms | "
-                     f"{web['next_to_prelabel_ms'] / qt['next_to_prelabel_ms']:.2f}× |")
-    lines += ["", f"Brush stroke at 2048², pointer event → pixels drawn ({brush['moves']} mouse moves): median "
-              f"{brush['median_ms']:.1f} ms, p95 {brush['p95_ms']:.1f} ms, max {brush['max_ms']:.1f} ms.", "",
+             "The browser's Next in three cases: the sample leased now (the first Next, or after Release: one "
+             "round trip), leased ahead but still on its way (Next pressed the moment the pre-label showed), "
+             "and leased ahead and arrived (after a moment's work on the sample). The Qt client leases when Next "
+             "is pressed.", ""]
+    for measure, title in (("next_to_image_ms", "Next → image on screen"),
+                           ("next_to_prelabel_ms", "Next → pre-label on screen")):
+        lines += [f"{title}:", "", "| image | browser: leased now | ahead, on its way | ahead, arrived | Qt | ratios |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for row in loads:
+            web, qt = row["web"], row["qt"][measure]
+            ratios = " / ".join(f"{web[case][measure] / qt:.2f}×" for case in NEXT_CASES)
+            lines.append(f"| {row['size']}² | " + " | ".join(f"{web[case][measure]:.0f} ms" for case in NEXT_CASES)
+                         + f" | {qt:.0f} ms | {ratios} |")
+        lines.append("")
+    lines += [f"Brush stroke at 2048², pointer event → pixels drawn ({brush['moves']} mouse moves): median "
+              f"{brush['median_ms']:.1f} ms, p95 {brush['p95_ms']:.1f} ms, max {brush['max_ms']:.1f} ms (the next sample "
+              "leased ahead already arrived). The page's own work in it: the pointermove handler p95 "
+              f"{brush['handler_p95_ms']:.1f} ms, the frame's drawing of the stroke p95 {brush['draw_p95_ms']:.1f} ms; "
+              "the rest is the event's wait for the frame that draws it (one every 16.7 ms at 60 Hz).", "",
               f"Bytes on the wire per sample, 2048² uint16 image (Gaussian noise σ={WIRE_NOISE:g}, about the crops' own pixel-to-pixel variation, added so it "
               "compresses as a camera's image does; the pre-label as assist makes it, the label with one "
-              "stroke more):", "",
+              "stroke more; the browser's image is its 8-bit view; the gateway's answers zstd-compressed, as Chromium "
+              "accepts):", "",
               "| | image | pre-label | submitted label | total |", "|---|---:|---:|---:|---:|"]
     for name, counted in (("browser (gateway HTTP bodies)", web_bytes), ("gRPC (SDK messages)", grpc_bytes)):
         lines.append(f"| {name} | {counted['image'] / 1e6:.2f} MB | {counted['prelabel'] / 1e6:.2f} MB | "

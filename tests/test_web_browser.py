@@ -71,6 +71,27 @@ def test_two_fingers_pinch_to_zoom_and_draw_nothing(web_stack, web_project, ipad
     ipad.tap("#release")
 
 
+def test_next_shows_the_sample_leased_ahead_and_release_gives_both_back(web_stack, web_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project, name="anna")
+    first = open_next(ipad)["sample_id"]
+    ipad.wait_for_function("() => window.labelAssist.ahead().settled && window.labelAssist.ahead().sample_id > 0")
+    ahead = ipad.evaluate("window.labelAssist.ahead().sample_id")
+    assert ahead != first
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["ben"]) as ben:
+        assert ben.next_sample(web_project, "ben").exhausted, "both samples are anna's"
+
+        ipad.tap("#next")
+        ipad.wait_for_function(f"() => window.labelAssist.label()?.sample_id === {ahead}")
+        assert ipad.evaluate("window.labelAssist.timings().next_to_prelabel_ms") < 1000, "shown at once"
+        ipad.tap("#release")
+        ipad.wait_for_function("() => window.labelAssist.label() === null")
+        deadline = time.monotonic() + 10
+        while (leased := ben.next_sample(web_project, "ben")).exhausted and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not leased.exhausted, "Release gave the open sample and the one ahead back"
+        ben.release_sample(leased.sample.sample_id, "ben")
+
+
 def restart_gateway(stack, timeout: float = 60) -> None:
     """Supervise as ``labelassist up`` does until the killed gateway serves again."""
     web = stack.children["web"]

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from labelassist.client.sdk import LabelAssistClient
+from labelassist.client.web.arrays import display_image
 
 pytestmark = pytest.mark.slow
 
@@ -174,16 +175,64 @@ def test_a_label_that_does_not_match_its_headers_is_400_saying_why(http, web_sta
     assert wrong_type.status_code == 400 and "X-Array-Dtype" in wrong_type.json()["error"]
 
 
-def test_the_image_comes_as_an_8_bit_png_and_as_its_raw_values(http, web_stack, web_project):
-    sample = lease(http, web_stack, web_project)
-    png = http.get(f"/api/samples/{sample['sample_id']}/image.png", headers=bearer(web_stack, "anna"))
-    raw = http.get(f"/api/samples/{sample['sample_id']}/image", headers=bearer(web_stack, "anna"))
-    assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+def view_of(answer: httpx.Response) -> tuple[dict, np.ndarray]:
+    """The sample and the 8-bit view of a view answer."""
+    assert answer.status_code == 200, answer.text
+    shape = tuple(int(n) for n in answer.headers["x-array-shape"].split(","))
+    assert answer.headers["x-array-dtype"] == "uint8"
+    return json.loads(answer.headers["x-sample"]), np.frombuffer(answer.content, np.uint8).reshape(shape)
+
+
+def test_next_leases_and_answers_the_image_as_the_view_shows_it_in_one_round_trip(http, web_stack, web_project):
+    answer = http.post(f"/api/projects/{web_project}/next", json={"annotator": "anna", "view": True},
+                       headers=bearer(web_stack, "anna"))
+    sample, view = view_of(answer)
     with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
         image = admin.get_sample(sample["sample_id"]).require("image")
-    values = np.frombuffer(raw.content, np.dtype(raw.headers["x-array-dtype"]).newbyteorder("<"))
-    np.testing.assert_array_equal(values.reshape(image.shape), image)
-    assert png.headers["x-image-dtype"] == image.dtype.name
+    assert view.shape == image.shape and answer.headers["x-image-dtype"] == image.dtype.name
+    np.testing.assert_array_equal(view, display_image(image))
+    assert view.min() == 0 and view.max() == 255, "stretched between the image's percentiles"
+    assert sample["project"] == web_project and sample["lease_expires_at"] > time.time()
+    again, _ = view_of(http.get(f"/api/samples/{sample['sample_id']}/view", headers=bearer(web_stack, "anna")))
+    assert again["sample_id"] == sample["sample_id"]
+
+
+def test_next_gives_the_open_sample_back_first_so_the_last_one_comes_again(http, web_stack, web_project):
+    first = lease(http, web_stack, web_project)
+    second = lease(http, web_stack, web_project, "ben")
+    assert lease(http, web_stack, web_project, "ben")["sample_id"] == second["sample_id"], "one lease each"
+    answer = http.post(f"/api/projects/{web_project}/next", headers=bearer(web_stack, "anna"),
+                       json={"annotator": "anna", "view": True, "give_back": first["sample_id"], "skip": True})
+    again, _ = view_of(answer)
+    assert again["sample_id"] == first["sample_id"], "given back, it is the only one left"
+    forged = http.post(f"/api/projects/{web_project}/next", headers=bearer(web_stack, "anna"),
+                       json={"annotator": "anna", "give_back": "1; drop"})
+    assert forged.status_code == 400 and "give_back" in forged.json()["error"]
+
+
+def test_a_lease_ahead_of_the_open_sample_is_another_one_held_as_well(http, web_stack, web_project):
+    first = lease(http, web_stack, web_project)
+    answer = http.post(f"/api/projects/{web_project}/next", headers=bearer(web_stack, "anna"),
+                       json={"annotator": "anna", "view": True, "ahead_of": first["sample_id"]})
+    ahead, _ = view_of(answer)
+    assert ahead["sample_id"] != first["sample_id"]
+    assert lease(http, web_stack, web_project, "ben") == {"exhausted": True}, "both are anna's"
+    again = http.post(f"/api/projects/{web_project}/next", headers=bearer(web_stack, "anna"),
+                      json={"annotator": "anna", "ahead_of": first["sample_id"]})
+    assert again.json()["sample_id"] == ahead["sample_id"], "asked again, the same one ahead"
+
+
+def test_the_image_comes_as_its_raw_values_zstd_or_gzip_compressed_as_the_caller_accepts(http, web_stack,
+                                                                                         web_project):
+    sample = lease(http, web_stack, web_project)
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
+        image = admin.get_sample(sample["sample_id"]).require("image")
+    for accepted, coding in (("gzip, deflate, br, zstd", "zstd"), ("gzip, zstd;q=0", "gzip"), ("identity", None)):
+        raw = http.get(f"/api/samples/{sample['sample_id']}/image",
+                       headers={**bearer(web_stack, "anna"), "accept-encoding": accepted})
+        assert raw.headers.get("content-encoding") == coding
+        values = np.frombuffer(raw.content, np.dtype(raw.headers["x-array-dtype"]).newbyteorder("<"))
+        np.testing.assert_array_equal(values.reshape(image.shape), image)
 
 
 def test_labelassist_status_prints_the_browser_apps_url(web_stack):

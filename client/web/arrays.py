@@ -1,24 +1,24 @@
-"""Arrays on the gateway's HTTP wire: an 8-bit PNG for the view, raw
+"""Arrays on the gateway's HTTP wire: an 8-bit view of the image, raw
 little-endian values where a tool needs them, and labels back lossless.
 
 A raw body is the array's bytes in row-major order, little-endian, with its
 shape and type in two headers (``X-Array-Shape: 512,512``, ``X-Array-Dtype:
-uint16``); either direction may be gzip-compressed (``Content-Encoding:
-gzip``). A browser reads it straight into a typed array, with no decoder.
+uint16``); answers are zstd- or gzip-compressed as the caller accepts, and
+requests may be gzip-compressed (``Content-Encoding``). A browser reads it
+straight into a typed array, with no decoder of its own.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import zlib
 
 import numpy as np
 
 SHAPE_HEADER, DTYPE_HEADER = "x-array-shape", "x-array-dtype"
 LABEL_DTYPES = ("uint8", "uint16", "uint32")
-# Bodies below this go as they are: gzip's header would outweigh the saving.
-GZIP_MIN_BYTES = 1024
+# Bodies below this go as they are: compressing them would save next to nothing.
+COMPRESS_MIN_BYTES = 1024
 
 
 class WireError(ValueError):
@@ -49,24 +49,20 @@ def display_image(image: np.ndarray, low: float = 0.5, high: float = 99.5) -> np
     step = max(1, int(np.sqrt(planes.shape[0] * planes.shape[1] / 262144)))
     out = np.empty(planes.shape, np.uint8)
     for c in range(planes.shape[-1]):
-        plane = planes[..., c].astype(np.float32, copy=False)
+        plane = planes[..., c]
         lo, hi = np.percentile(plane[::step, ::step], [low, high])
         scale = 255.0 / (hi - lo) if hi > lo else 0.0
-        out[..., c] = np.clip((plane - lo) * scale, 0, 255).astype(np.uint8)
+        if plane.dtype in (np.uint8, np.uint16):
+            # A table of every value's grey: one lookup per pixel instead of float arithmetic.
+            levels = np.arange(1 << (8 * plane.dtype.itemsize), dtype=np.float32)
+            out[..., c] = np.clip((levels - lo) * scale, 0, 255).astype(np.uint8)[plane]
+        else:
+            out[..., c] = np.clip((plane.astype(np.float32) - lo) * scale, 0, 255).astype(np.uint8)
     if out.shape[-1] == 1:
         return out[..., 0]
     if out.shape[-1] == 2:
         return np.concatenate([out, np.zeros(out.shape[:2] + (1,), np.uint8)], axis=-1)
     return out
-
-
-def png_bytes(view: np.ndarray) -> bytes:
-    """``view`` (uint8, grey or RGB) as PNG, compressed for speed over size."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(view).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
 
 
 def raw_bytes(array: np.ndarray) -> tuple[bytes, dict[str, str]]:
@@ -77,11 +73,30 @@ def raw_bytes(array: np.ndarray) -> tuple[bytes, dict[str, str]]:
                               DTYPE_HEADER: array.dtype.name}
 
 
+def accepted_encodings(accept_encoding: str) -> set[str]:
+    """The content codings an Accept-Encoding header accepts (those not given ``q=0``)."""
+    accepted = set()
+    for item in (accept_encoding or "").lower().split(","):
+        name, _, parameters = item.partition(";")
+        if parameters.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000"):
+            accepted.add(name.strip())
+    return accepted
+
+
 def compressed(body: bytes, accept_encoding: str) -> tuple[bytes, dict[str, str]]:
-    """``body`` gzipped (level 1) when the caller accepts gzip and it is worth it."""
-    if len(body) < GZIP_MIN_BYTES or "gzip" not in (accept_encoding or "").lower():
+    """``body`` compressed for the caller when it is worth it: zstd (level 1)
+    where the caller accepts it (Chromium, Firefox), a tenth of gzip's time
+    or less for fewer bytes, else gzip (level 1)."""
+    if len(body) < COMPRESS_MIN_BYTES:
         return body, {}
-    return gzip.compress(body, compresslevel=1), {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+    accepted = accepted_encodings(accept_encoding)
+    if "zstd" in accepted:
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=1).compress(body), {"content-encoding": "zstd", "vary": "Accept-Encoding"}
+    if "gzip" in accepted:
+        return gzip.compress(body, compresslevel=1), {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+    return body, {}
 
 
 def decoded_body(body: bytes, encoding: str, limit: int) -> bytes:

@@ -14,9 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from labelassist.client.errors import LabelAssistError
+from labelassist.client.results import Lease
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.client.web.arrays import (DTYPE_HEADER, SHAPE_HEADER, compressed, decoded_body, display_image,
-                                           label_from_body, png_bytes, raw_bytes)
+                                           label_from_body, raw_bytes)
 from labelassist.client.web.security import HttpProblem, bearer_token
 
 MAX_CLICKS = 100
@@ -46,6 +47,14 @@ async def json_body(request: Request) -> dict:
     if not isinstance(data, dict):
         raise HttpProblem(400, "the body must be a JSON object")
     return data
+
+
+def id_field(data: dict, name: str) -> int:
+    """An optional sample id in a JSON body: 0 when absent."""
+    value = data.get(name) or 0
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 63:
+        raise HttpProblem(400, f"'{name}' must be a sample id (a positive integer), got {value!r}")
+    return value
 
 
 def text_field(data: dict, name: str, default: str = "") -> str:
@@ -91,14 +100,55 @@ async def projects(request: Request) -> JSONResponse:
                                        "lease_seconds": p.lease_seconds} for p in found]})
 
 
-async def next_sample(request: Request) -> JSONResponse:
+def view_response(request: Request, sample, image: np.ndarray, expires_at: float = 0.0) -> Response:
+    """The sample (JSON in ``X-Sample``) and its image as the view first shows
+    it: 8 bits, contrast stretched, grey or RGB, as raw bytes the page writes
+    into its pixels with no decoder (``X-Image-Shape``, ``X-Image-Dtype``: the
+    image's own)."""
+    response = array_response(request, display_image(image), x_image_shape=",".join(map(str, image.shape)),
+                              x_image_dtype=image.dtype.name)
+    response.headers["x-sample"] = json.dumps(sample_json(sample, expires_at))
+    return response
+
+
+def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
+    """The next lease; ``ahead_of`` (the sample the annotator has open) asks
+    for another one besides it, to have it ready when they press Next."""
+    if not ahead_of:
+        return client.next_sample(project, annotator)
+    held = client.next_samples(project, annotator, 2)
+    return next((lease for lease in held.leased if lease.sample.sample_id != ahead_of), Lease(True, None))
+
+
+def give_back(client: LabelAssistClient, sid: int, annotator: str, skip: bool, reason: str) -> None:
+    try:
+        client.release_sample(sid, annotator, skip, reason)
+    except LabelAssistError as error:
+        if error.status.name != "NOT_FOUND":  # a sample deleted meanwhile has nothing to give back
+            raise
+
+
+async def next_sample(request: Request) -> Response:
+    """Lease the next sample, in one round trip: first give back the one in
+    ``give_back`` (with ``skip`` and ``reason``), and with ``view`` answer with
+    the image to show (as :func:`view_response`) instead of JSON alone."""
     data = await json_body(request)
-    client, project = sdk(request), request.path_params["project"]
-    response = await run_in_threadpool(client.next_sample, project, text_field(data, "annotator"))
-    if response.exhausted:
-        return JSONResponse({"exhausted": True})
-    return JSONResponse({"exhausted": False, "strategy": response.strategy,
-                         **sample_json(response.sample, response.lease_expires_at)})
+    client, project, annotator = sdk(request), request.path_params["project"], text_field(data, "annotator")
+    given_back, ahead_of, reason = id_field(data, "give_back"), id_field(data, "ahead_of"), text_field(data, "reason")
+
+    def run() -> Response:
+        if given_back:
+            give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
+        lease = lease_one(client, project, annotator, ahead_of)
+        if lease.exhausted:
+            return JSONResponse({"exhausted": True})
+        if data.get("view"):
+            image = client.get_sample(lease.sample.sample_id).require("image")
+            return view_response(request, lease.sample, image, lease.lease_expires_at)
+        return JSONResponse({"exhausted": False, "strategy": lease.strategy,
+                             **sample_json(lease.sample, lease.lease_expires_at)})
+
+    return await run_in_threadpool(run)
 
 
 async def sample_info(request: Request) -> JSONResponse:
@@ -106,14 +156,10 @@ async def sample_info(request: Request) -> JSONResponse:
     return JSONResponse(sample_json(envelope.message))
 
 
-async def image_png(request: Request) -> Response:
-    """The image as the view shows it first: 8 bits, contrast stretched."""
+async def image_view(request: Request) -> Response:
+    """The sample and its image as the view first shows it (a reviewer's, who holds no lease)."""
     envelope = await run_in_threadpool(sdk(request).get_sample, sample_id(request))
-    image = envelope.require("image")
-    view = await run_in_threadpool(lambda: png_bytes(display_image(image)))
-    return Response(view, media_type="image/png",
-                    headers={**PRIVATE, "x-image-shape": ",".join(map(str, image.shape)),
-                             "x-image-dtype": image.dtype.name})
+    return await run_in_threadpool(view_response, request, envelope.message, envelope.require("image"))
 
 
 async def image_raw(request: Request) -> Response:
@@ -249,7 +295,7 @@ ROUTES = [
     Route("/api/projects/{project}/next", next_sample, methods=["POST"]),
     Route("/api/projects/{project}/review", to_review),
     Route(SAMPLE, sample_info),
-    Route(f"{SAMPLE}/image.png", image_png),
+    Route(f"{SAMPLE}/view", image_view),
     Route(f"{SAMPLE}/image", image_raw),
     Route(f"{SAMPLE}/mask", mask),
     Route(f"{SAMPLE}/renew", renew, methods=["POST"]),

@@ -1,5 +1,6 @@
 // The gateway's HTTP API (docs/web.md): JSON for small calls, raw little-endian
-// arrays with X-Array-Shape / X-Array-Dtype headers for images and labels.
+// arrays with X-Array-Shape / X-Array-Dtype headers for images and labels, and
+// a sample's 8-bit view as raw bytes written straight into canvas pixels.
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public code: string) {
@@ -87,7 +88,7 @@ export class Api {
   }
 
   /** POST a label (lossless, gzip where the browser can) and return the response. */
-  async postLabel(path: string, label: Uint32Array, shape: number[], extra: Record<string, string> = {}
+  async postLabel(path: string, label: LabelValues, shape: number[], extra: Record<string, string> = {}
                   ): Promise<Response> {
     const { bytes, dtype } = narrowest(label);
     const headers: Record<string, string> = {
@@ -103,6 +104,42 @@ export class Api {
   }
 }
 
+/** A sample and its image as the view first shows it, ready to draw. */
+export interface SampleView {
+  sample: SampleMeta;
+  picture: HTMLCanvasElement;
+  width: number;
+  height: number;
+}
+
+/** Read a sample's view answer (the sample in X-Sample, 8-bit grey or RGB
+ * bytes in the body) into a canvas: a loop over the pixels, no image decoder. */
+export async function readView(response: Response): Promise<SampleView> {
+  const sample = JSON.parse(response.headers.get("X-Sample") || "null") as SampleMeta;
+  const { shape, data } = await readArray(response);
+  const [height, width] = shape, colours = shape[2] || 1;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  const packed = new Uint32Array(rgba.buffer);  // one pixel per element, ABGR on little-endian machines
+  if (colours === 1) {
+    for (let i = 0; i < packed.length; i++) packed[i] = 0xff000000 | (data[i] * 0x010101);
+  } else {
+    for (let i = 0, j = 0; i < packed.length; i++, j += colours) {
+      packed[i] = 0xff000000 | (data[j + 2] << 16) | (data[j + 1] << 8) | data[j];
+    }
+  }
+  const picture = document.createElement("canvas");
+  picture.width = width;
+  picture.height = height;
+  picture.getContext("2d")!.putImageData(new ImageData(rgba, width, height), 0, 0);
+  return { sample, picture, width, height };
+}
+
+/** A lease's answer with its view: null when nothing is left to lease (a JSON answer). */
+export async function leasedView(response: Response): Promise<SampleView | null> {
+  if (response.headers.get("Content-Type")?.startsWith("application/json")) return null;
+  return readView(response);
+}
+
 export async function readArray(response: Response): Promise<RawArray> {
   const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
   const dtype = response.headers.get("X-Array-Dtype") || "uint8";
@@ -112,14 +149,18 @@ export async function readArray(response: Response): Promise<RawArray> {
   return { shape, dtype, data: new Typed(buffer) };
 }
 
-/** The label in the smallest unsigned type that holds its largest id, little-endian. */
-export function narrowest(label: Uint32Array): { bytes: Uint8Array<ArrayBuffer>; dtype: string } {
+export type LabelValues = Uint8Array | Uint16Array | Uint32Array;
+
+/** A copy of the label in the smallest unsigned type that holds its largest id. */
+export function narrowed(label: LabelValues): LabelValues {
   let top = 0;
   for (let i = 0; i < label.length; i++) if (label[i] > top) top = label[i];
-  if (top < 256) return { bytes: Uint8Array.from(label), dtype: "uint8" };
-  if (top < 65536) {
-    const narrowed = Uint16Array.from(label);
-    return { bytes: new Uint8Array(narrowed.buffer), dtype: "uint16" };
-  }
-  return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
+  return top < 256 ? new Uint8Array(label) : top < 65536 ? new Uint16Array(label) : new Uint32Array(label);
+}
+
+/** The label's bytes in the smallest unsigned type that holds its largest id, little-endian. */
+export function narrowest(label: LabelValues): { bytes: Uint8Array<ArrayBuffer>; dtype: string } {
+  const values = narrowed(label);
+  const dtype = values instanceof Uint8Array ? "uint8" : values instanceof Uint16Array ? "uint16" : "uint32";
+  return { bytes: new Uint8Array(values.buffer as ArrayBuffer), dtype };
 }

@@ -1,5 +1,7 @@
 // The label being drawn: one id per object in a Uint32Array, its coloured
 // overlay, and undo/redo as patches of the 64x64 tiles a change touched.
+// A change only marks its box; the overlay's pixels are coloured and copied
+// to its canvas once per frame (flush), for the box all changes since touched.
 
 const TILE = 64;
 const ALPHA = 110;
@@ -17,13 +19,15 @@ export function colour(id: number): [number, number, number] {
   return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
 }
 
-const colours = new Map<number, [number, number, number]>();
+const packedColours = new Map<number, number>();
 
-function cachedColour(id: number): [number, number, number] {
-  let found = colours.get(id);
-  if (!found) {
-    found = colour(id);
-    colours.set(id, found);
+/** The overlay's pixel for an object id, as one 32-bit RGBA word (little-endian: A B G R). */
+function packedColour(id: number): number {
+  let found = packedColours.get(id);
+  if (found === undefined) {
+    const [r, g, b] = colour(id);
+    found = ((ALPHA << 24) | (b << 16) | (g << 8) | r) >>> 0;
+    packedColours.set(id, found);
   }
   return found;
 }
@@ -32,11 +36,13 @@ export class LabelImage {
   readonly data: Uint32Array;
   readonly overlay: HTMLCanvasElement;
   private pixels: ImageData;
+  private packed: Uint32Array;
   private ctx: CanvasRenderingContext2D;
   private open: Patch | null = null;
   private undoStack: Patch[] = [];
   private redoStack: Patch[] = [];
   private dirty: [number, number, number, number] | null = null;
+  private counted = { revision: -1, count: 0 };
   revision = 0;
 
   constructor(readonly width: number, readonly height: number, initial?: ArrayLike<number>) {
@@ -47,7 +53,8 @@ export class LabelImage {
     this.overlay.height = height;
     this.ctx = this.overlay.getContext("2d")!;
     this.pixels = this.ctx.createImageData(width, height);
-    this.paint(0, 0, width, height);
+    this.packed = new Uint32Array(this.pixels.data.buffer);
+    this.mark(0, 0, width, height);
     this.flush();
   }
 
@@ -65,6 +72,7 @@ export class LabelImage {
   }
 
   objectCount(): number {
+    if (this.counted.revision === this.revision) return this.counted.count;
     // Labels run in long stretches of one id: a set sees each stretch once, not each pixel.
     const ids = new Set<number>();
     let previous = -1;
@@ -75,7 +83,8 @@ export class LabelImage {
         previous = id;
       }
     }
-    return ids.size - (ids.has(0) ? 1 : 0);
+    this.counted = { revision: this.revision, count: ids.size - (ids.has(0) ? 1 : 0) };
+    return this.counted.count;
   }
 
   // -- changes, grouped into one undo step between begin() and end() ----------
@@ -121,7 +130,7 @@ export class LabelImage {
     return true;
   }
 
-  /** Set the pixels of a disc to ``id`` (0 erases). */
+  /** Set the pixels of a disc to ``id`` (0 erases): those whose centre lies within ``radius``. */
   stamp(row: number, col: number, radius: number, id: number): void {
     const r = Math.max(radius, 0.5), r2 = r * r;
     const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
@@ -129,13 +138,13 @@ export class LabelImage {
     if (top > bottom || left > right) return;
     this.backup(top, left, bottom, right);
     for (let y = top; y <= bottom; y++) {
-      const dy = y + 0.5 - row;
-      for (let x = left; x <= right; x++) {
-        const dx = x + 0.5 - col;
-        if (dx * dx + dy * dy <= r2) this.data[y * this.width + x] = id;
-      }
+      const dy = y + 0.5 - row, reach = r2 - dy * dy;
+      if (reach < 0) continue;
+      const half = Math.sqrt(reach);
+      const from = Math.max(left, Math.ceil(col - half - 0.5)), to = Math.min(right, Math.floor(col + half - 0.5));
+      if (from <= to) this.data.fill(id, y * this.width + from, y * this.width + to + 1);
     }
-    this.paint(left, top, right - left + 1, bottom - top + 1);
+    this.mark(left, top, right - left + 1, bottom - top + 1);
   }
 
   /** Stamps from one point to the next, close enough to leave no gaps. */
@@ -157,7 +166,7 @@ export class LabelImage {
         if (mask[(y - top) * cols + (x - left)]) this.data[y * this.width + x] = id;
       }
     }
-    this.paint(left, top, right - left + 1, bottom - top + 1);
+    this.mark(left, top, right - left + 1, bottom - top + 1);
   }
 
   /** Fill the inside of a closed polygon of image (row, col) points with ``id``
@@ -187,7 +196,7 @@ export class LabelImage {
         }
       }
     }
-    this.paint(left, top, right - left + 1, bottom - top + 1);
+    this.mark(left, top, right - left + 1, bottom - top + 1);
     return set;
   }
 
@@ -218,7 +227,7 @@ export class LabelImage {
     }
     this.backup(top, left, bottom, right);
     for (const i of region) this.data[i] = id;
-    this.paint(left, top, right - left + 1, bottom - top + 1);
+    this.mark(left, top, right - left + 1, bottom - top + 1);
     return region.length;
   }
 
@@ -227,7 +236,7 @@ export class LabelImage {
     this.begin();
     this.backup(0, 0, this.height - 1, this.width - 1);
     this.data.set(values);
-    this.paint(0, 0, this.width, this.height);
+    this.mark(0, 0, this.width, this.height);
     this.end();
     this.flush();
   }
@@ -261,31 +270,36 @@ export class LabelImage {
     const [y, x, h, w] = this.tileBox(index);
     for (let r = 0; r < h; r++) this.data.set(values.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
     this.revision++;
-    this.paint(x, y, w, h);
+    this.mark(x, y, w, h);
   }
 
   // -- the overlay ---------------------------------------------------------------
 
-  private paint(x: number, y: number, w: number, h: number): void {
-    const rgba = this.pixels.data;
-    for (let row = y; row < y + h; row++) {
-      for (let col = x; col < x + w; col++) {
-        const i = row * this.width + col, id = this.data[i], o = i * 4;
-        if (id === 0) { rgba[o + 3] = 0; continue; }
-        const [r, g, b] = cachedColour(id);
-        rgba[o] = r; rgba[o + 1] = g; rgba[o + 2] = b; rgba[o + 3] = ALPHA;
-      }
-    }
+  /** Mark a box whose ids changed; the next flush colours it. */
+  private mark(x: number, y: number, w: number, h: number): void {
     const d = this.dirty;
     this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)]
                    : [x, y, x + w, y + h];
   }
 
-  /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
+  /** Colour what changed and copy it into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
   flush(): [number, number, number, number] | null {
     const d = this.dirty;
     if (!d) return null;
     this.dirty = null;
+    const packed = this.packed, data = this.data;
+    // Labels run in stretches of one id: look its colour up once per stretch.
+    let previous = 0, pixel = 0;
+    for (let row = d[1]; row < d[3]; row++) {
+      for (let i = row * this.width + d[0], stop = row * this.width + d[2]; i < stop; i++) {
+        const id = data[i];
+        if (id !== previous) {
+          previous = id;
+          pixel = id === 0 ? 0 : packedColour(id);
+        }
+        packed[i] = pixel;
+      }
+    }
     this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
     return d;
   }

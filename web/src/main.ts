@@ -1,7 +1,10 @@
 // The annotator's loop in the browser: sign in, pick a project, Next, draw on
 // the pre-label, Submit; the label waits in IndexedDB until the selector has it.
 
-import { Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, readArray } from "./api";
+import { LookAhead, Starting, startingLabel } from "./ahead";
+import {
+  Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView,
+} from "./api";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
@@ -47,6 +50,8 @@ const state = {
   sending: false,
   lastStored: null as null | { sample_id: number; version: number; shape: number[]; values: number[] },
 };
+
+const ahead = new LookAhead(() => state.api, () => state.annotator);
 
 function status(text: string, error = false): void {
   const line = $("status");
@@ -106,7 +111,7 @@ const view = new View($("canvas-area"), {
     if (!state.label || !state.last) return;
     state.label.end();
     state.last = null;
-    changed();
+    changed(false);
     saveDraft();
   },
   cancel() {
@@ -124,16 +129,16 @@ function radius(pressure: number): number {
   return (size / 2) * (0.3 + 1.4 * pressure);
 }
 
-/** Show what a stroke changed: the overlay's changed box alone, nothing else counted. */
+/** Show what a stroke changed in the next frame: the overlay's changed box alone, nothing else counted. */
 function drawn(): void {
-  const box = state.label?.flush();
-  if (box) view.redrawOverlay(box);
+  view.redrawOverlay();
 }
 
-function changed(): void {
+/** After a change: the buttons and the footer, and the top canvas (``marks``: all of it; else the label's changes). */
+function changed(marks = true): void {
   const label = state.label;
-  if (label) label.flush();
-  view.redraw();
+  if (marks) view.redrawMarks();
+  else view.redrawOverlay();
   $<HTMLButtonElement>("undo").disabled = !label?.canUndo;
   $<HTMLButtonElement>("redo").disabled = !label?.canRedo;
   const id = state.segment ? state.segment.id : state.brushId;
@@ -270,6 +275,10 @@ function saveDraft(): void {
   draftTimer = window.setTimeout(() => {
     const { sample, label } = state;
     if (!sample || !label) return;
+    if (state.last || state.drag) {  // copying a large label mid-stroke would hold the stroke up
+      saveDraft();
+      return;
+    }
     labelStore.put(stored("draft", sample, label)).catch(() => status("The browser cannot keep a draft here", true));
   }, 300);
 }
@@ -278,7 +287,7 @@ function stored(kind: "draft" | "submit", sample: SampleMeta, label: LabelImage)
   const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
   return { key, kind, sample_id: sample.sample_id, project: sample.project, annotator: state.annotator,
            origin: origin(label), shape: label.shape,
-           data: label.data.slice(), created: Date.now(), attempts: 0 };
+           data: narrowed(label.data), created: Date.now(), attempts: 0 };
 }
 
 /** How the label was made, for its history: from a pre-label (as it was, or edited) or by hand. */
@@ -361,37 +370,39 @@ async function signIn(event: Event): Promise<void> {
   }
 }
 
-/** Give the open sample back and lease the next, both at once (one round trip less). */
-async function next(): Promise<void> {
+/** Give the open sample back (skip: offered again only when the rest is done) and show the next: the one
+ * leased ahead, else one leased now in a single round trip whose answer is its image, ready to draw. */
+async function next(skip = false): Promise<void> {
   state.nextPressed = performance.now();
   state.timings = {};
-  const held = state.sample !== null;
-  const giving = giveBack(false);
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
+  endSegment();
+  endPolygon();
+  const held = state.sample && !state.reviewing ? state.sample : null;
   status("Leasing the next sample…");
-  const lease = () => state.api.json("POST", `/api/projects/${encodeURIComponent(project)}/next`,
-                                     { annotator: state.annotator });
   try {
-    let leased = await lease();
-    await giving;
-    // The sample given back may be the only one left: ask again now that it is free.
-    if (leased.exhausted && held) leased = await lease();
-    if (leased.exhausted) {
+    const leased = await ahead.take(project);
+    if (leased && held) ahead.release(held.sample_id, skip);
+    const opened = leased ? leased.opened : await leasedView(await state.api.request(
+      "POST", `/api/projects/${encodeURIComponent(project)}/next`,
+      JSON.stringify({ annotator: state.annotator, view: true, give_back: held?.sample_id || 0, skip,
+                       reason: skip ? "skipped in the browser" : "" }), { "Content-Type": "application/json" }));
+    if (held) labelStore.remove(draftKey(held.sample_id)).catch(() => undefined);
+    if (!opened) {
       clearSample();
       status("Nothing left: every sample is labelled or leased");
       return;
     }
-    await open(leased);
+    await open(opened, false, leased?.starting);
   } catch (error) {
-    await giving;
     status(`Next: ${explain(error)}`, true);
   }
 }
 
 /** A reviewer's queue: the next labelled sample without a verdict, opened without a lease. */
 async function reviewNext(): Promise<void> {
-  await giveBack(false);
+  await giveBack();
   const project = $<HTMLSelectElement>("project").value;
   if (!project) return;
   status("Finding the next label to review…");
@@ -403,7 +414,7 @@ async function reviewNext(): Promise<void> {
       status("Nothing to review: every label has a verdict");
       return;
     }
-    await open(found, true);
+    await open(await readView(await state.api.request("GET", `/api/samples/${found.sample_id}/view`)), true);
   } catch (error) {
     status(`Review: ${explain(error)}`, true);
   }
@@ -426,16 +437,13 @@ async function verdict(accept: boolean): Promise<void> {
   }
 }
 
-/** Show the sample's image as soon as it arrives, then the label to start from (a pre-label may take a while). */
-async function open(sample: SampleMeta, reviewing = false): Promise<void> {
-  const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
-  const png = await state.api.request("GET", `${base}/image.png`);
+/** Show the sample's image at once, then the label to start from (a pre-label may take a while; one leased
+ * ahead has it already), then lease the one after it ahead. */
+async function open(opened: SampleView, reviewing = false, fetched?: Promise<Starting>): Promise<void> {
+  const { sample, picture, width, height } = opened;
+  const asked = state.nextPressed;
   // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
-  const starting = Promise.all([state.api.raw(`${base}/mask`),
-                                labelStore.get(draftKey(sample.sample_id)).catch(() => undefined)]);
-  starting.catch(() => undefined);  // answered below, once the image is up
-  const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
-  const bitmap = await createImageBitmap(await png.blob());
+  const starting = fetched || startingLabel(state.api, sample.sample_id, width, height);
   state.sample = sample;
   state.label = null;
   state.raw = null;
@@ -447,7 +455,7 @@ async function open(sample: SampleMeta, reviewing = false): Promise<void> {
   $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
   showFindings();
   view.overlay = null;
-  view.show(bitmap, width, height);
+  view.show(picture, width, height);
   afterPaint().then((now) => { state.timings.next_to_image_ms = now - asked; });
   $("contrast-panel").hidden = true;
   $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
@@ -455,18 +463,17 @@ async function open(sample: SampleMeta, reviewing = false): Promise<void> {
   if (reviewing) clearInterval(state.renewTimer);
   else renewWhileOpen();
 
-  const [mask, draft] = await starting;
+  const { label, source } = await starting;
   if (state.sample !== sample) return;  // Next pressed again meanwhile
-  const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-  const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   state.label = label;
-  view.overlay = label.overlay;
-  const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
-  state.startedFrom = restore ? "draft" : source;
+  view.overlay = label;
+  state.startedFrom = source;
   state.startRevision = label.revision;
-  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
+  const shown = { draft: "your unsent drawing, kept in this browser", none: "an empty label" }[source as "draft"];
+  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}`);
   changed();
   afterPaint().then((now) => { state.timings.next_to_prelabel_ms = now - asked; });
+  if (!reviewing) ahead.start(sample.project, sample.sample_id);
 }
 
 /** When what was drawn so far is on screen: after the next frame's drawing. */
@@ -496,6 +503,8 @@ function renewWhileOpen(): void {
     const sample = state.sample;
     if (!sample) return;
     try {
+      if (ahead.sampleId) state.api.json("POST", `/api/samples/${ahead.sampleId}/renew`,
+                                         { annotator: state.annotator }).catch(() => undefined);
       const answer = await state.api.json("POST", `/api/samples/${sample.sample_id}/renew`,
                                           { annotator: state.annotator });
       if (!answer.renewed) status("The lease on this sample has ended: Submit still stores it, or press Next", true);
@@ -505,8 +514,9 @@ function renewWhileOpen(): void {
   }, every);
 }
 
-/** Give the open sample back (skip: offered again only when the rest is done). */
-async function giveBack(skip: boolean): Promise<void> {
+/** Give the open sample back, and the one leased ahead. */
+async function giveBack(): Promise<void> {
+  ahead.drop();
   endSegment();
   endPolygon();
   const sample = state.sample;
@@ -516,8 +526,7 @@ async function giveBack(skip: boolean): Promise<void> {
     return;
   }
   try {
-    await state.api.json("POST", `/api/samples/${sample.sample_id}/release`,
-                         { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" });
+    await state.api.json("POST", `/api/samples/${sample.sample_id}/release`, { annotator: state.annotator });
   } catch (error) {
     status(`Release: ${explain(error)}`, true);
   }
@@ -659,8 +668,8 @@ function applyContrast(): void {
 function wire(): void {
   $("signin").addEventListener("submit", signIn);
   onPress($("next"), next);
-  onPress($("skip"), async () => { await giveBack(true); await next(); });
-  onPress($("release"), async () => { await giveBack(false); status("Sample given back"); });
+  onPress($("skip"), () => next(true));
+  onPress($("release"), async () => { await giveBack(); status("Sample given back"); });
   onPress($("submit"), submit);
   onPress($("review"), reviewNext);
   onPress($("accept"), () => verdict(true));
@@ -701,6 +710,7 @@ function wire(): void {
   window.addEventListener("online", sendPending);
   // The lease goes back when the tab closes; what was drawn stays as a draft.
   window.addEventListener("pagehide", () => {
+    ahead.drop(true);
     const sample = state.sample;
     if (sample && !state.reviewing) state.api.request("POST", `/api/samples/${sample.sample_id}/release`,
       JSON.stringify({ annotator: state.annotator }), { "Content-Type": "application/json" }, true).catch(() => {});
@@ -720,7 +730,9 @@ function wire(): void {
   reviewing: () => state.reviewing,
   findings: () => state.findings,
   timings: () => state.timings,
+  ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
   strokeLatencies: () => view.latencies.splice(0),
+  strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
   pending: () => submits().then((items) => items.length),
   zoom: () => view.scale,
   imageToPage: (row: number, col: number) => {

@@ -2,6 +2,8 @@
 // drafts (what is being drawn, saved after each stroke) and submits waiting
 // for the network. A submit that fails for the network is tried again.
 
+import type { LabelValues } from "./api";
+
 export interface StoredLabel {
   key: string;
   kind: "draft" | "submit";
@@ -10,7 +12,7 @@ export interface StoredLabel {
   annotator: string;
   origin: string;
   shape: number[];
-  data: Uint32Array;
+  data: LabelValues;  // the smallest type that holds the largest id
   created: number;
   attempts: number;
 }

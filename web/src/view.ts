@@ -2,7 +2,8 @@
 // and pointer events sorted into drawing (one finger, a pen, the mouse) and
 // navigation (two fingers pan and pinch, the wheel zooms). The image and the
 // overlay are two stacked canvases, so a brush stroke repaints only the
-// overlay's changed box and never the image under it.
+// overlay's changed box and never the image under it; the label colours its
+// changes once per frame, however many pointer events the frame had.
 
 export interface Stroke {
   /** A drawing pointer went down at image (row, col) with this pressure (0..1). */
@@ -15,6 +16,13 @@ export interface Stroke {
 
 export interface Box { start: number[]; stop: number[]; severity: string; }
 
+/** The label's coloured layer: its canvas (image-sized), and what changed since the last frame. */
+export interface Layer {
+  readonly overlay: HTMLCanvasElement;
+  /** Bring the canvas up to date; the image box [x0, y0, x1, y1) that changed, or null. */
+  flush(): [number, number, number, number] | null;
+}
+
 // A touch within this long after the pen was seen is a palm, not a finger.
 const PALM_MS = 800;
 
@@ -25,7 +33,7 @@ export class View {
   readonly canvas: HTMLCanvasElement;
   private base: HTMLCanvasElement;
   image: CanvasImageSource | null = null;
-  overlay: HTMLCanvasElement | null = null;
+  overlay: Layer | null = null;
   imageWidth = 0;
   imageHeight = 0;
   boxes: Box[] = [];
@@ -33,15 +41,17 @@ export class View {
   /** A polygon or lasso being drawn, as image (row, col) points. */
   path: [number, number][] = [];
   scale = 1;
-  /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+  /** Milliseconds from each drawing pointermove to the frame that drew it, and the page's own work: each
+   * such event's handler, each frame's drawing of a stroke (read by benchmarks). */
   latencies: number[] = [];
+  handlerMs: number[] = [];
+  drawMs: number[] = [];
   tx = 0;
   ty = 0;
   private pending = false;
   // What the next frame repaints: everything, or the overlay within image boxes (x0, y0, x1, y1).
   private full = false;
   private marks = false;
-  private dirty: Box4 | null = null;
   private pointers = new Map<number, { x: number; y: number; type: string }>();
   private drawing: number | null = null;
   private gesture: { distance: number; mx: number; my: number } | null = null;
@@ -117,11 +127,8 @@ export class View {
     this.schedule();
   }
 
-  /** Repaint only the overlay within an image box [x0, y0, x1, y1) in the next frame (a stroke). */
-  redrawOverlay(box: Box4): void {
-    const d = this.dirty;
-    this.dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])]
-                   : box;
+  /** Repaint only what the label changed in the next frame (a stroke). */
+  redrawOverlay(): void {
     this.schedule();
   }
 
@@ -135,9 +142,10 @@ export class View {
   }
 
   draw(): void {
-    const full = this.full, marks = this.marks, dirty = this.dirty;
+    const started = performance.now();
+    const full = this.full, marks = this.marks, dirty = this.overlay?.flush() ?? null;
     this.full = this.marks = false;
-    this.dirty = null;
+    if (!full && !marks && !dirty) return;
     if (full) this.drawBase();
     const ctx = this.canvas.getContext("2d")!;
     const dpr = window.devicePixelRatio || 1;
@@ -155,8 +163,9 @@ export class View {
     } else {
       ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     }
-    this.drawMarks(ctx, dpr);
+    this.drawMarks(ctx, dpr, full || marks ? null : dirty);
     ctx.restore();
+    if (this.drawing !== null && this.drawMs.length < 10000) this.drawMs.push(performance.now() - started);
   }
 
   private drawBase(): void {
@@ -172,12 +181,17 @@ export class View {
   }
 
   /** The overlay, the findings' boxes, the clicks and an open polygon, on the top canvas. */
-  private drawMarks(ctx: CanvasRenderingContext2D, dpr: number): void {
+  private drawMarks(ctx: CanvasRenderingContext2D, dpr: number, within: Box4 | null): void {
     if (!this.image) return;
     ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
     if (this.overlay) {
       ctx.imageSmoothingEnabled = false;
-      ctx.drawImage(this.overlay, 0, 0);
+      // Within a box only its own pixels are read, and enough around it to cover the clip's widened edge.
+      const m = within ? Math.ceil(4 / (dpr * this.scale)) + 1 : 0;
+      const [x0, y0, x1, y1] = within ? [Math.max(0, within[0] - m), Math.max(0, within[1] - m),
+        Math.min(this.imageWidth, within[2] + m), Math.min(this.imageHeight, within[3] + m)]
+        : [0, 0, this.imageWidth, this.imageHeight];
+      ctx.drawImage(this.overlay.overlay, x0, y0, x1 - x0, y1 - y0, x0, y0, x1 - x0, y1 - y0);
     }
     ctx.lineWidth = 2 / this.scale;
     for (const box of this.boxes) {
@@ -202,9 +216,8 @@ export class View {
     }
   }
 
-  /** Image (row, col) under a page point. */
-  toImage(clientX: number, clientY: number): [number, number] {
-    const rect = this.canvas.getBoundingClientRect();
+  /** Image (row, col) under a page point (``rect``: the canvas's, when already known). */
+  toImage(clientX: number, clientY: number, rect: DOMRect = this.canvas.getBoundingClientRect()): [number, number] {
     return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
   }
 
@@ -259,11 +272,14 @@ export class View {
       this.gesture = now;
       this.redraw();
     } else if (this.drawing === e.pointerId) {
+      const started = performance.now();
       const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+      const rect = this.canvas.getBoundingClientRect();
       for (const one of events.length ? events : [e]) {
-        const [row, col] = this.toImage(one.clientX, one.clientY);
+        const [row, col] = this.toImage(one.clientX, one.clientY, rect);
         this.stroke.move(row, col, pressureOf(one));
       }
+      if (this.handlerMs.length < 10000) this.handlerMs.push(performance.now() - started);
       // After the frame that draws this move: the latency from the event to its pixels.
       const at = e.timeStamp;
       requestAnimationFrame(() => {

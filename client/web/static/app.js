@@ -77,6 +77,29 @@
       return this.request("POST", path, body, headers);
     }
   };
+  async function readView(response) {
+    const sample = JSON.parse(response.headers.get("X-Sample") || "null");
+    const { shape, data } = await readArray(response);
+    const [height, width] = shape, colours = shape[2] || 1;
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    const packed = new Uint32Array(rgba.buffer);
+    if (colours === 1) {
+      for (let i = 0; i < packed.length; i++) packed[i] = 4278190080 | data[i] * 65793;
+    } else {
+      for (let i = 0, j = 0; i < packed.length; i++, j += colours) {
+        packed[i] = 4278190080 | data[j + 2] << 16 | data[j + 1] << 8 | data[j];
+      }
+    }
+    const picture = document.createElement("canvas");
+    picture.width = width;
+    picture.height = height;
+    picture.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
+    return { sample, picture, width, height };
+  }
+  async function leasedView(response) {
+    if (response.headers.get("Content-Type")?.startsWith("application/json")) return null;
+    return readView(response);
+  }
   async function readArray(response) {
     const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
     const dtype = response.headers.get("X-Array-Dtype") || "uint8";
@@ -85,16 +108,413 @@
     if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
     return { shape, dtype, data: new Typed(buffer) };
   }
-  function narrowest(label) {
+  function narrowed(label) {
     let top = 0;
     for (let i = 0; i < label.length; i++) if (label[i] > top) top = label[i];
-    if (top < 256) return { bytes: Uint8Array.from(label), dtype: "uint8" };
-    if (top < 65536) {
-      const narrowed = Uint16Array.from(label);
-      return { bytes: new Uint8Array(narrowed.buffer), dtype: "uint16" };
-    }
-    return { bytes: new Uint8Array(Uint32Array.from(label).buffer), dtype: "uint32" };
+    return top < 256 ? new Uint8Array(label) : top < 65536 ? new Uint16Array(label) : new Uint32Array(label);
   }
+  function narrowest(label) {
+    const values = narrowed(label);
+    const dtype = values instanceof Uint8Array ? "uint8" : values instanceof Uint16Array ? "uint16" : "uint32";
+    return { bytes: new Uint8Array(values.buffer), dtype };
+  }
+
+  // src/labels.ts
+  var TILE = 64;
+  var ALPHA = 110;
+  function colour(id) {
+    const hue = id * 0.618033988749895 % 1;
+    const s = 0.75, v = 1;
+    const i = Math.floor(hue * 6), f = hue * 6 - i;
+    const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
+    const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
+    return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
+  }
+  var packedColours = /* @__PURE__ */ new Map();
+  function packedColour(id) {
+    let found = packedColours.get(id);
+    if (found === void 0) {
+      const [r, g, b] = colour(id);
+      found = (ALPHA << 24 | b << 16 | g << 8 | r) >>> 0;
+      packedColours.set(id, found);
+    }
+    return found;
+  }
+  var LabelImage = class {
+    constructor(width, height, initial) {
+      this.width = width;
+      this.height = height;
+      this.open = null;
+      this.undoStack = [];
+      this.redoStack = [];
+      this.dirty = null;
+      this.counted = { revision: -1, count: 0 };
+      this.revision = 0;
+      this.data = new Uint32Array(width * height);
+      if (initial) this.data.set(initial);
+      this.overlay = document.createElement("canvas");
+      this.overlay.width = width;
+      this.overlay.height = height;
+      this.ctx = this.overlay.getContext("2d");
+      this.pixels = this.ctx.createImageData(width, height);
+      this.packed = new Uint32Array(this.pixels.data.buffer);
+      this.mark(0, 0, width, height);
+      this.flush();
+    }
+    get shape() {
+      return [this.height, this.width];
+    }
+    maxId() {
+      let top = 0;
+      for (let i = 0; i < this.data.length; i++) if (this.data[i] > top) top = this.data[i];
+      return top;
+    }
+    at(row, col) {
+      if (row < 0 || col < 0 || row >= this.height || col >= this.width) return 0;
+      return this.data[row * this.width + col];
+    }
+    objectCount() {
+      if (this.counted.revision === this.revision) return this.counted.count;
+      const ids = /* @__PURE__ */ new Set();
+      let previous = -1;
+      for (let i = 0; i < this.data.length; i++) {
+        const id = this.data[i];
+        if (id !== previous) {
+          ids.add(id);
+          previous = id;
+        }
+      }
+      this.counted = { revision: this.revision, count: ids.size - (ids.has(0) ? 1 : 0) };
+      return this.counted.count;
+    }
+    // -- changes, grouped into one undo step between begin() and end() ----------
+    begin() {
+      if (!this.open) this.open = /* @__PURE__ */ new Map();
+    }
+    /** Revert the open step's changes so far, keeping it open (a click model's next answer). */
+    revertOpen() {
+      if (!this.open) return;
+      for (const [index, tile] of this.open) this.writeTile(index, tile.before);
+    }
+    end() {
+      const patch = this.open;
+      this.open = null;
+      if (!patch || patch.size === 0) return;
+      for (const [index, tile] of patch) tile.after = this.readTile(index);
+      this.undoStack.push(patch);
+      if (this.undoStack.length > 100) this.undoStack.shift();
+      this.redoStack = [];
+    }
+    /** Drop the open step's changes (a stroke that became a two-finger pan). */
+    cancel() {
+      this.revertOpen();
+      this.open = null;
+    }
+    undo() {
+      return this.step(this.undoStack, this.redoStack, "before");
+    }
+    redo() {
+      return this.step(this.redoStack, this.undoStack, "after");
+    }
+    get canUndo() {
+      return this.undoStack.length > 0;
+    }
+    get canRedo() {
+      return this.redoStack.length > 0;
+    }
+    step(from, to, side) {
+      this.end();
+      const patch = from.pop();
+      if (!patch) return false;
+      for (const [index, tile] of patch) this.writeTile(index, tile[side]);
+      to.push(patch);
+      this.flush();
+      return true;
+    }
+    /** Set the pixels of a disc to ``id`` (0 erases): those whose centre lies within ``radius``. */
+    stamp(row, col, radius2, id) {
+      const r = Math.max(radius2, 0.5), r2 = r * r;
+      const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
+      const left = Math.max(0, Math.floor(col - r)), right = Math.min(this.width - 1, Math.ceil(col + r));
+      if (top > bottom || left > right) return;
+      this.backup(top, left, bottom, right);
+      for (let y = top; y <= bottom; y++) {
+        const dy = y + 0.5 - row, reach = r2 - dy * dy;
+        if (reach < 0) continue;
+        const half = Math.sqrt(reach);
+        const from = Math.max(left, Math.ceil(col - half - 0.5)), to = Math.min(right, Math.floor(col + half - 0.5));
+        if (from <= to) this.data.fill(id, y * this.width + from, y * this.width + to + 1);
+      }
+      this.mark(left, top, right - left + 1, bottom - top + 1);
+    }
+    /** Stamps from one point to the next, close enough to leave no gaps. */
+    line(r0, c0, r1, c1, radius2, id) {
+      const steps = Math.max(1, Math.ceil(Math.hypot(r1 - r0, c1 - c0) / Math.max(radius2 / 2, 0.5)));
+      for (let i = 1; i <= steps; i++) {
+        const t = i / steps;
+        this.stamp(r0 + (r1 - r0) * t, c0 + (c1 - c0) * t, radius2, id);
+      }
+    }
+    /** Write ``mask`` (1 = object) placed at (top, left) as object ``id``. */
+    place(mask, rows, cols, top, left, id) {
+      if (rows === 0 || cols === 0) return;
+      const bottom = Math.min(this.height - 1, top + rows - 1), right = Math.min(this.width - 1, left + cols - 1);
+      this.backup(top, left, bottom, right);
+      for (let y = top; y <= bottom; y++) {
+        for (let x = left; x <= right; x++) {
+          if (mask[(y - top) * cols + (x - left)]) this.data[y * this.width + x] = id;
+        }
+      }
+      this.mark(left, top, right - left + 1, bottom - top + 1);
+    }
+    /** Fill the inside of a closed polygon of image (row, col) points with ``id``
+     * (even-odd rule, pixel centres); returns the pixels set. */
+    fillPolygon(points, id) {
+      if (points.length < 3) return 0;
+      const rows = points.map((p) => p[0]), cols = points.map((p) => p[1]);
+      const top = Math.max(0, Math.floor(Math.min(...rows))), bottom = Math.min(this.height - 1, Math.ceil(Math.max(...rows)));
+      const left = Math.max(0, Math.floor(Math.min(...cols))), right = Math.min(this.width - 1, Math.ceil(Math.max(...cols)));
+      if (top > bottom || left > right) return 0;
+      this.backup(top, left, bottom, right);
+      let set = 0;
+      const crossings = [];
+      for (let y = top; y <= bottom; y++) {
+        const yc = y + 0.5;
+        crossings.length = 0;
+        for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
+          const [ri, ci] = points[i], [rj, cj] = points[j];
+          if (ri <= yc !== rj <= yc) crossings.push(ci + (yc - ri) / (rj - ri) * (cj - ci));
+        }
+        crossings.sort((a, b) => a - b);
+        for (let k = 0; k + 1 < crossings.length; k += 2) {
+          const from = Math.max(left, Math.ceil(crossings[k] - 0.5)), to = Math.min(right, Math.floor(crossings[k + 1] - 0.5));
+          for (let x = from; x <= to; x++) {
+            this.data[y * this.width + x] = id;
+            set++;
+          }
+        }
+      }
+      this.mark(left, top, right - left + 1, bottom - top + 1);
+      return set;
+    }
+    /** Set the 4-connected region of equal ids around (row, col) to ``id``;
+     * returns the pixels set (0 when the region already is ``id``). */
+    floodFill(row, col, id) {
+      const w = this.width;
+      if (row < 0 || col < 0 || row >= this.height || col >= w) return 0;
+      const target = this.data[row * w + col];
+      if (target === id) return 0;
+      const region = [];
+      const seen = new Uint8Array(this.data.length);
+      const stack = [row * w + col];
+      seen[row * w + col] = 1;
+      let top = row, bottom = row, left = col, right = col;
+      while (stack.length) {
+        const i = stack.pop();
+        region.push(i);
+        const y = i / w | 0, x = i - y * w;
+        if (y < top) top = y;
+        else if (y > bottom) bottom = y;
+        if (x < left) left = x;
+        else if (x > right) right = x;
+        for (const n of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < this.height - 1 ? i + w : -1]) {
+          if (n >= 0 && !seen[n] && this.data[n] === target) {
+            seen[n] = 1;
+            stack.push(n);
+          }
+        }
+      }
+      this.backup(top, left, bottom, right);
+      for (const i of region) this.data[i] = id;
+      this.mark(left, top, right - left + 1, bottom - top + 1);
+      return region.length;
+    }
+    /** Replace the whole label (a finding's fix), as one undo step. */
+    replace(values) {
+      this.begin();
+      this.backup(0, 0, this.height - 1, this.width - 1);
+      this.data.set(values);
+      this.mark(0, 0, this.width, this.height);
+      this.end();
+      this.flush();
+    }
+    backup(top, left, bottom, right) {
+      this.revision++;
+      if (!this.open) return;
+      const tilesWide = Math.ceil(this.width / TILE);
+      for (let ty = Math.floor(top / TILE); ty <= Math.floor(bottom / TILE); ty++) {
+        for (let tx = Math.floor(left / TILE); tx <= Math.floor(right / TILE); tx++) {
+          const index = ty * tilesWide + tx;
+          if (!this.open.has(index)) this.open.set(index, { before: this.readTile(index) });
+        }
+      }
+    }
+    tileBox(index) {
+      const tilesWide = Math.ceil(this.width / TILE);
+      const y = Math.floor(index / tilesWide) * TILE, x = index % tilesWide * TILE;
+      return [y, x, Math.min(TILE, this.height - y), Math.min(TILE, this.width - x)];
+    }
+    readTile(index) {
+      const [y, x, h, w] = this.tileBox(index);
+      const out = new Uint32Array(h * w);
+      for (let r = 0; r < h; r++) out.set(this.data.subarray((y + r) * this.width + x, (y + r) * this.width + x + w), r * w);
+      return out;
+    }
+    writeTile(index, values) {
+      const [y, x, h, w] = this.tileBox(index);
+      for (let r = 0; r < h; r++) this.data.set(values.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
+      this.revision++;
+      this.mark(x, y, w, h);
+    }
+    // -- the overlay ---------------------------------------------------------------
+    /** Mark a box whose ids changed; the next flush colours it. */
+    mark(x, y, w, h) {
+      const d = this.dirty;
+      this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
+    }
+    /** Colour what changed and copy it into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
+    flush() {
+      const d = this.dirty;
+      if (!d) return null;
+      this.dirty = null;
+      const packed = this.packed, data = this.data;
+      let previous = 0, pixel = 0;
+      for (let row = d[1]; row < d[3]; row++) {
+        for (let i = row * this.width + d[0], stop = row * this.width + d[2]; i < stop; i++) {
+          const id = data[i];
+          if (id !== previous) {
+            previous = id;
+            pixel = id === 0 ? 0 : packedColour(id);
+          }
+          packed[i] = pixel;
+        }
+      }
+      this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
+      return d;
+    }
+  };
+
+  // src/pending.ts
+  var DB = "labelassist";
+  var STORE = "labels";
+  function opened() {
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+  }
+  async function transact(mode, work) {
+    const db = await opened();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(STORE, mode);
+        const request = work(tx.objectStore(STORE));
+        tx.oncomplete = () => resolve(request.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+  var labelStore = {
+    put: (item) => transact("readwrite", (s) => s.put(item)),
+    remove: (key) => transact("readwrite", (s) => s.delete(key)),
+    get: (key) => transact("readonly", (s) => s.get(key)),
+    all: () => transact("readonly", (s) => s.getAll())
+  };
+  var draftKey = (sampleId) => `draft:${sampleId}`;
+  async function submits() {
+    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
+  }
+
+  // src/ahead.ts
+  async function startingLabel(api, sampleId, width, height) {
+    const [mask, draft] = await Promise.all([
+      api.raw(`/api/samples/${sampleId}/mask`),
+      labelStore.get(draftKey(sampleId)).catch(() => void 0)
+    ]);
+    const restore = draft !== void 0 && draft.shape[0] === height && draft.shape[1] === width;
+    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
+    label.objectCount();
+    return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none" };
+  }
+  var LookAhead = class {
+    constructor(api, annotator) {
+      this.api = api;
+      this.annotator = annotator;
+      this.lookup = null;
+      // A sample given back before the next lookup asks: the selector offers an annotator's own leases first.
+      this.released = Promise.resolve();
+    }
+    /** The sample leased ahead, once it is (0 before). */
+    get sampleId() {
+      return this.lookup?.sampleId || 0;
+    }
+    /** Whether nothing is on its way (read by benchmarks: the annotator has worked long enough). */
+    get settled() {
+      return this.lookup?.settled ?? true;
+    }
+    /** Lease the sample after ``current`` in ``project`` and fetch what Next will show. */
+    start(project, current) {
+      if (this.lookup) return;
+      const lookup = { project, view: Promise.resolve(null), starting: null, sampleId: 0, settled: false };
+      lookup.view = (async () => {
+        await this.released;
+        const answer = await this.api().request(
+          "POST",
+          `/api/projects/${encodeURIComponent(project)}/next`,
+          JSON.stringify({ annotator: this.annotator(), view: true, ahead_of: current }),
+          { "Content-Type": "application/json" }
+        );
+        const opened2 = await leasedView(answer);
+        if (opened2) {
+          lookup.sampleId = opened2.sample.sample_id;
+          lookup.starting = startingLabel(this.api(), lookup.sampleId, opened2.width, opened2.height);
+          lookup.starting.catch(() => void 0);
+        }
+        return opened2;
+      })().catch(() => null);
+      lookup.view.then((opened2) => opened2 && lookup.starting).catch(() => void 0).finally(() => {
+        lookup.settled = true;
+      });
+      this.lookup = lookup;
+    }
+    /** What Next shows: the sample leased ahead in ``project`` (waited for when still coming), or null. */
+    async take(project) {
+      const lookup = this.lookup;
+      if (!lookup) return null;
+      if (lookup.project !== project) {
+        this.drop();
+        return null;
+      }
+      this.lookup = null;
+      const opened2 = await lookup.view;
+      return opened2 && lookup.starting ? { opened: opened2, starting: lookup.starting } : null;
+    }
+    /** Give the sample leased ahead back (Release, a reviewer's queue, the tab closing: ``keepalive``). */
+    drop(keepalive = false) {
+      const lookup = this.lookup;
+      this.lookup = null;
+      if (!lookup) return;
+      if (lookup.sampleId) this.release(lookup.sampleId, false, keepalive);
+      else lookup.view.then((opened2) => opened2 && this.release(opened2.sample.sample_id)).catch(() => void 0);
+    }
+    /** Give ``sampleId`` back now; the next lookup waits for it. */
+    release(sampleId, skip = false, keepalive = false) {
+      this.released = this.api().request(
+        "POST",
+        `/api/samples/${sampleId}/release`,
+        JSON.stringify(
+          { annotator: this.annotator(), skip, reason: skip ? "skipped in the browser" : "" }
+        ),
+        { "Content-Type": "application/json" },
+        keepalive
+      ).catch(() => void 0);
+    }
+  };
 
   // src/contrast.ts
   function channels(raw) {
@@ -144,314 +564,6 @@
     ctx.putImageData(pixels, 0, 0);
   }
 
-  // src/labels.ts
-  var TILE = 64;
-  var ALPHA = 110;
-  function colour(id) {
-    const hue = id * 0.618033988749895 % 1;
-    const s = 0.75, v = 1;
-    const i = Math.floor(hue * 6), f = hue * 6 - i;
-    const p = v * (1 - s), q = v * (1 - f * s), t = v * (1 - (1 - f) * s);
-    const [r, g, b] = [[v, t, p], [q, v, p], [p, v, t], [p, q, v], [t, p, v], [v, p, q]][i % 6];
-    return [Math.round(r * 255), Math.round(g * 255), Math.round(b * 255)];
-  }
-  var colours = /* @__PURE__ */ new Map();
-  function cachedColour(id) {
-    let found = colours.get(id);
-    if (!found) {
-      found = colour(id);
-      colours.set(id, found);
-    }
-    return found;
-  }
-  var LabelImage = class {
-    constructor(width, height, initial) {
-      this.width = width;
-      this.height = height;
-      this.open = null;
-      this.undoStack = [];
-      this.redoStack = [];
-      this.dirty = null;
-      this.revision = 0;
-      this.data = new Uint32Array(width * height);
-      if (initial) this.data.set(initial);
-      this.overlay = document.createElement("canvas");
-      this.overlay.width = width;
-      this.overlay.height = height;
-      this.ctx = this.overlay.getContext("2d");
-      this.pixels = this.ctx.createImageData(width, height);
-      this.paint(0, 0, width, height);
-      this.flush();
-    }
-    get shape() {
-      return [this.height, this.width];
-    }
-    maxId() {
-      let top = 0;
-      for (let i = 0; i < this.data.length; i++) if (this.data[i] > top) top = this.data[i];
-      return top;
-    }
-    at(row, col) {
-      if (row < 0 || col < 0 || row >= this.height || col >= this.width) return 0;
-      return this.data[row * this.width + col];
-    }
-    objectCount() {
-      const ids = /* @__PURE__ */ new Set();
-      let previous = -1;
-      for (let i = 0; i < this.data.length; i++) {
-        const id = this.data[i];
-        if (id !== previous) {
-          ids.add(id);
-          previous = id;
-        }
-      }
-      return ids.size - (ids.has(0) ? 1 : 0);
-    }
-    // -- changes, grouped into one undo step between begin() and end() ----------
-    begin() {
-      if (!this.open) this.open = /* @__PURE__ */ new Map();
-    }
-    /** Revert the open step's changes so far, keeping it open (a click model's next answer). */
-    revertOpen() {
-      if (!this.open) return;
-      for (const [index, tile] of this.open) this.writeTile(index, tile.before);
-    }
-    end() {
-      const patch = this.open;
-      this.open = null;
-      if (!patch || patch.size === 0) return;
-      for (const [index, tile] of patch) tile.after = this.readTile(index);
-      this.undoStack.push(patch);
-      if (this.undoStack.length > 100) this.undoStack.shift();
-      this.redoStack = [];
-    }
-    /** Drop the open step's changes (a stroke that became a two-finger pan). */
-    cancel() {
-      this.revertOpen();
-      this.open = null;
-    }
-    undo() {
-      return this.step(this.undoStack, this.redoStack, "before");
-    }
-    redo() {
-      return this.step(this.redoStack, this.undoStack, "after");
-    }
-    get canUndo() {
-      return this.undoStack.length > 0;
-    }
-    get canRedo() {
-      return this.redoStack.length > 0;
-    }
-    step(from, to, side) {
-      this.end();
-      const patch = from.pop();
-      if (!patch) return false;
-      for (const [index, tile] of patch) this.writeTile(index, tile[side]);
-      to.push(patch);
-      this.flush();
-      return true;
-    }
-    /** Set the pixels of a disc to ``id`` (0 erases). */
-    stamp(row, col, radius2, id) {
-      const r = Math.max(radius2, 0.5), r2 = r * r;
-      const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
-      const left = Math.max(0, Math.floor(col - r)), right = Math.min(this.width - 1, Math.ceil(col + r));
-      if (top > bottom || left > right) return;
-      this.backup(top, left, bottom, right);
-      for (let y = top; y <= bottom; y++) {
-        const dy = y + 0.5 - row;
-        for (let x = left; x <= right; x++) {
-          const dx = x + 0.5 - col;
-          if (dx * dx + dy * dy <= r2) this.data[y * this.width + x] = id;
-        }
-      }
-      this.paint(left, top, right - left + 1, bottom - top + 1);
-    }
-    /** Stamps from one point to the next, close enough to leave no gaps. */
-    line(r0, c0, r1, c1, radius2, id) {
-      const steps = Math.max(1, Math.ceil(Math.hypot(r1 - r0, c1 - c0) / Math.max(radius2 / 2, 0.5)));
-      for (let i = 1; i <= steps; i++) {
-        const t = i / steps;
-        this.stamp(r0 + (r1 - r0) * t, c0 + (c1 - c0) * t, radius2, id);
-      }
-    }
-    /** Write ``mask`` (1 = object) placed at (top, left) as object ``id``. */
-    place(mask, rows, cols, top, left, id) {
-      if (rows === 0 || cols === 0) return;
-      const bottom = Math.min(this.height - 1, top + rows - 1), right = Math.min(this.width - 1, left + cols - 1);
-      this.backup(top, left, bottom, right);
-      for (let y = top; y <= bottom; y++) {
-        for (let x = left; x <= right; x++) {
-          if (mask[(y - top) * cols + (x - left)]) this.data[y * this.width + x] = id;
-        }
-      }
-      this.paint(left, top, right - left + 1, bottom - top + 1);
-    }
-    /** Fill the inside of a closed polygon of image (row, col) points with ``id``
-     * (even-odd rule, pixel centres); returns the pixels set. */
-    fillPolygon(points, id) {
-      if (points.length < 3) return 0;
-      const rows = points.map((p) => p[0]), cols = points.map((p) => p[1]);
-      const top = Math.max(0, Math.floor(Math.min(...rows))), bottom = Math.min(this.height - 1, Math.ceil(Math.max(...rows)));
-      const left = Math.max(0, Math.floor(Math.min(...cols))), right = Math.min(this.width - 1, Math.ceil(Math.max(...cols)));
-      if (top > bottom || left > right) return 0;
-      this.backup(top, left, bottom, right);
-      let set = 0;
-      const crossings = [];
-      for (let y = top; y <= bottom; y++) {
-        const yc = y + 0.5;
-        crossings.length = 0;
-        for (let i = 0, j = points.length - 1; i < points.length; j = i++) {
-          const [ri, ci] = points[i], [rj, cj] = points[j];
-          if (ri <= yc !== rj <= yc) crossings.push(ci + (yc - ri) / (rj - ri) * (cj - ci));
-        }
-        crossings.sort((a, b) => a - b);
-        for (let k = 0; k + 1 < crossings.length; k += 2) {
-          const from = Math.max(left, Math.ceil(crossings[k] - 0.5)), to = Math.min(right, Math.floor(crossings[k + 1] - 0.5));
-          for (let x = from; x <= to; x++) {
-            this.data[y * this.width + x] = id;
-            set++;
-          }
-        }
-      }
-      this.paint(left, top, right - left + 1, bottom - top + 1);
-      return set;
-    }
-    /** Set the 4-connected region of equal ids around (row, col) to ``id``;
-     * returns the pixels set (0 when the region already is ``id``). */
-    floodFill(row, col, id) {
-      const w = this.width;
-      if (row < 0 || col < 0 || row >= this.height || col >= w) return 0;
-      const target = this.data[row * w + col];
-      if (target === id) return 0;
-      const region = [];
-      const seen = new Uint8Array(this.data.length);
-      const stack = [row * w + col];
-      seen[row * w + col] = 1;
-      let top = row, bottom = row, left = col, right = col;
-      while (stack.length) {
-        const i = stack.pop();
-        region.push(i);
-        const y = i / w | 0, x = i - y * w;
-        if (y < top) top = y;
-        else if (y > bottom) bottom = y;
-        if (x < left) left = x;
-        else if (x > right) right = x;
-        for (const n of [x > 0 ? i - 1 : -1, x < w - 1 ? i + 1 : -1, y > 0 ? i - w : -1, y < this.height - 1 ? i + w : -1]) {
-          if (n >= 0 && !seen[n] && this.data[n] === target) {
-            seen[n] = 1;
-            stack.push(n);
-          }
-        }
-      }
-      this.backup(top, left, bottom, right);
-      for (const i of region) this.data[i] = id;
-      this.paint(left, top, right - left + 1, bottom - top + 1);
-      return region.length;
-    }
-    /** Replace the whole label (a finding's fix), as one undo step. */
-    replace(values) {
-      this.begin();
-      this.backup(0, 0, this.height - 1, this.width - 1);
-      this.data.set(values);
-      this.paint(0, 0, this.width, this.height);
-      this.end();
-      this.flush();
-    }
-    backup(top, left, bottom, right) {
-      this.revision++;
-      if (!this.open) return;
-      const tilesWide = Math.ceil(this.width / TILE);
-      for (let ty = Math.floor(top / TILE); ty <= Math.floor(bottom / TILE); ty++) {
-        for (let tx = Math.floor(left / TILE); tx <= Math.floor(right / TILE); tx++) {
-          const index = ty * tilesWide + tx;
-          if (!this.open.has(index)) this.open.set(index, { before: this.readTile(index) });
-        }
-      }
-    }
-    tileBox(index) {
-      const tilesWide = Math.ceil(this.width / TILE);
-      const y = Math.floor(index / tilesWide) * TILE, x = index % tilesWide * TILE;
-      return [y, x, Math.min(TILE, this.height - y), Math.min(TILE, this.width - x)];
-    }
-    readTile(index) {
-      const [y, x, h, w] = this.tileBox(index);
-      const out = new Uint32Array(h * w);
-      for (let r = 0; r < h; r++) out.set(this.data.subarray((y + r) * this.width + x, (y + r) * this.width + x + w), r * w);
-      return out;
-    }
-    writeTile(index, values) {
-      const [y, x, h, w] = this.tileBox(index);
-      for (let r = 0; r < h; r++) this.data.set(values.subarray(r * w, (r + 1) * w), (y + r) * this.width + x);
-      this.revision++;
-      this.paint(x, y, w, h);
-    }
-    // -- the overlay ---------------------------------------------------------------
-    paint(x, y, w, h) {
-      const rgba = this.pixels.data;
-      for (let row = y; row < y + h; row++) {
-        for (let col = x; col < x + w; col++) {
-          const i = row * this.width + col, id = this.data[i], o = i * 4;
-          if (id === 0) {
-            rgba[o + 3] = 0;
-            continue;
-          }
-          const [r, g, b] = cachedColour(id);
-          rgba[o] = r;
-          rgba[o + 1] = g;
-          rgba[o + 2] = b;
-          rgba[o + 3] = ALPHA;
-        }
-      }
-      const d = this.dirty;
-      this.dirty = d ? [Math.min(d[0], x), Math.min(d[1], y), Math.max(d[2], x + w), Math.max(d[3], y + h)] : [x, y, x + w, y + h];
-    }
-    /** Copy what changed into the overlay canvas; returns the box that did, [x0, y0, x1, y1), or null. */
-    flush() {
-      const d = this.dirty;
-      if (!d) return null;
-      this.dirty = null;
-      this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
-      return d;
-    }
-  };
-
-  // src/pending.ts
-  var DB = "labelassist";
-  var STORE = "labels";
-  function opened() {
-    return new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "key" });
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
-  async function transact(mode, work) {
-    const db = await opened();
-    try {
-      return await new Promise((resolve, reject) => {
-        const tx = db.transaction(STORE, mode);
-        const request = work(tx.objectStore(STORE));
-        tx.oncomplete = () => resolve(request.result);
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error);
-      });
-    } finally {
-      db.close();
-    }
-  }
-  var labelStore = {
-    put: (item) => transact("readwrite", (s) => s.put(item)),
-    remove: (key) => transact("readwrite", (s) => s.delete(key)),
-    get: (key) => transact("readonly", (s) => s.get(key)),
-    all: () => transact("readonly", (s) => s.getAll())
-  };
-  var draftKey = (sampleId) => `draft:${sampleId}`;
-  async function submits() {
-    return (await labelStore.all()).filter((item) => item.kind === "submit").sort((a, b) => a.created - b.created);
-  }
-
   // src/press.ts
   function onPress(button, action) {
     let pressed = false;
@@ -485,15 +597,17 @@
       /** A polygon or lasso being drawn, as image (row, col) points. */
       this.path = [];
       this.scale = 1;
-      /** Milliseconds from each drawing pointermove to the frame that drew it (read by benchmarks). */
+      /** Milliseconds from each drawing pointermove to the frame that drew it, and the page's own work: each
+       * such event's handler, each frame's drawing of a stroke (read by benchmarks). */
       this.latencies = [];
+      this.handlerMs = [];
+      this.drawMs = [];
       this.tx = 0;
       this.ty = 0;
       this.pending = false;
       // What the next frame repaints: everything, or the overlay within image boxes (x0, y0, x1, y1).
       this.full = false;
       this.marks = false;
-      this.dirty = null;
       this.pointers = /* @__PURE__ */ new Map();
       this.drawing = null;
       this.gesture = null;
@@ -560,10 +674,8 @@
       this.marks = true;
       this.schedule();
     }
-    /** Repaint only the overlay within an image box [x0, y0, x1, y1) in the next frame (a stroke). */
-    redrawOverlay(box) {
-      const d = this.dirty;
-      this.dirty = d ? [Math.min(d[0], box[0]), Math.min(d[1], box[1]), Math.max(d[2], box[2]), Math.max(d[3], box[3])] : box;
+    /** Repaint only what the label changed in the next frame (a stroke). */
+    redrawOverlay() {
       this.schedule();
     }
     schedule() {
@@ -575,9 +687,10 @@
       });
     }
     draw() {
-      const full = this.full, marks = this.marks, dirty = this.dirty;
+      const started = performance.now();
+      const full = this.full, marks = this.marks, dirty = this.overlay?.flush() ?? null;
       this.full = this.marks = false;
-      this.dirty = null;
+      if (!full && !marks && !dirty) return;
       if (full) this.drawBase();
       const ctx = this.canvas.getContext("2d");
       const dpr = window.devicePixelRatio || 1;
@@ -593,8 +706,9 @@
       } else {
         ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
       }
-      this.drawMarks(ctx, dpr);
+      this.drawMarks(ctx, dpr, full || marks ? null : dirty);
       ctx.restore();
+      if (this.drawing !== null && this.drawMs.length < 1e4) this.drawMs.push(performance.now() - started);
     }
     drawBase() {
       const ctx = this.base.getContext("2d");
@@ -608,12 +722,19 @@
       ctx.drawImage(this.image, 0, 0);
     }
     /** The overlay, the findings' boxes, the clicks and an open polygon, on the top canvas. */
-    drawMarks(ctx, dpr) {
+    drawMarks(ctx, dpr, within) {
       if (!this.image) return;
       ctx.setTransform(dpr * this.scale, 0, 0, dpr * this.scale, dpr * this.tx, dpr * this.ty);
       if (this.overlay) {
         ctx.imageSmoothingEnabled = false;
-        ctx.drawImage(this.overlay, 0, 0);
+        const m = within ? Math.ceil(4 / (dpr * this.scale)) + 1 : 0;
+        const [x0, y0, x1, y1] = within ? [
+          Math.max(0, within[0] - m),
+          Math.max(0, within[1] - m),
+          Math.min(this.imageWidth, within[2] + m),
+          Math.min(this.imageHeight, within[3] + m)
+        ] : [0, 0, this.imageWidth, this.imageHeight];
+        ctx.drawImage(this.overlay.overlay, x0, y0, x1 - x0, y1 - y0, x0, y0, x1 - x0, y1 - y0);
       }
       ctx.lineWidth = 2 / this.scale;
       for (const box of this.boxes) {
@@ -637,9 +758,8 @@
         ctx.fill();
       }
     }
-    /** Image (row, col) under a page point. */
-    toImage(clientX, clientY) {
-      const rect = this.canvas.getBoundingClientRect();
+    /** Image (row, col) under a page point (``rect``: the canvas's, when already known). */
+    toImage(clientX, clientY, rect = this.canvas.getBoundingClientRect()) {
       return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
     }
     down(e) {
@@ -692,11 +812,14 @@
         this.gesture = now;
         this.redraw();
       } else if (this.drawing === e.pointerId) {
+        const started = performance.now();
         const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+        const rect = this.canvas.getBoundingClientRect();
         for (const one of events.length ? events : [e]) {
-          const [row, col] = this.toImage(one.clientX, one.clientY);
+          const [row, col] = this.toImage(one.clientX, one.clientY, rect);
           this.stroke.move(row, col, pressureOf(one));
         }
+        if (this.handlerMs.length < 1e4) this.handlerMs.push(performance.now() - started);
         const at = e.timeStamp;
         requestAnimationFrame(() => {
           if (this.latencies.length < 1e4) this.latencies.push(performance.now() - at);
@@ -771,6 +894,7 @@
     sending: false,
     lastStored: null
   };
+  var ahead = new LookAhead(() => state.api, () => state.annotator);
   function status(text, error = false) {
     const line = $("status");
     line.textContent = text;
@@ -825,7 +949,7 @@
       if (!state.label || !state.last) return;
       state.label.end();
       state.last = null;
-      changed();
+      changed(false);
       saveDraft();
     },
     cancel() {
@@ -842,13 +966,12 @@
     return size / 2 * (0.3 + 1.4 * pressure);
   }
   function drawn() {
-    const box = state.label?.flush();
-    if (box) view.redrawOverlay(box);
+    view.redrawOverlay();
   }
-  function changed() {
+  function changed(marks = true) {
     const label = state.label;
-    if (label) label.flush();
-    view.redraw();
+    if (marks) view.redrawMarks();
+    else view.redrawOverlay();
     $("undo").disabled = !label?.canUndo;
     $("redo").disabled = !label?.canRedo;
     const id = state.segment ? state.segment.id : state.brushId;
@@ -979,6 +1102,10 @@
     draftTimer = window.setTimeout(() => {
       const { sample, label } = state;
       if (!sample || !label) return;
+      if (state.last || state.drag) {
+        saveDraft();
+        return;
+      }
       labelStore.put(stored("draft", sample, label)).catch(() => status("The browser cannot keep a draft here", true));
     }, 300);
   }
@@ -992,7 +1119,7 @@
       annotator: state.annotator,
       origin: origin(label),
       shape: label.shape,
-      data: label.data.slice(),
+      data: narrowed(label.data),
       created: Date.now(),
       attempts: 0
     };
@@ -1074,36 +1201,43 @@
       $("signin-error").textContent = explain(error);
     }
   }
-  async function next() {
+  async function next(skip = false) {
     state.nextPressed = performance.now();
     state.timings = {};
-    const held = state.sample !== null;
-    const giving = giveBack(false);
     const project = $("project").value;
     if (!project) return;
+    endSegment();
+    endPolygon();
+    const held = state.sample && !state.reviewing ? state.sample : null;
     status("Leasing the next sample…");
-    const lease = () => state.api.json(
-      "POST",
-      `/api/projects/${encodeURIComponent(project)}/next`,
-      { annotator: state.annotator }
-    );
     try {
-      let leased = await lease();
-      await giving;
-      if (leased.exhausted && held) leased = await lease();
-      if (leased.exhausted) {
+      const leased = await ahead.take(project);
+      if (leased && held) ahead.release(held.sample_id, skip);
+      const opened2 = leased ? leased.opened : await leasedView(await state.api.request(
+        "POST",
+        `/api/projects/${encodeURIComponent(project)}/next`,
+        JSON.stringify({
+          annotator: state.annotator,
+          view: true,
+          give_back: held?.sample_id || 0,
+          skip,
+          reason: skip ? "skipped in the browser" : ""
+        }),
+        { "Content-Type": "application/json" }
+      ));
+      if (held) labelStore.remove(draftKey(held.sample_id)).catch(() => void 0);
+      if (!opened2) {
         clearSample();
         status("Nothing left: every sample is labelled or leased");
         return;
       }
-      await open(leased);
+      await open(opened2, false, leased?.starting);
     } catch (error) {
-      await giving;
       status(`Next: ${explain(error)}`, true);
     }
   }
   async function reviewNext() {
-    await giveBack(false);
+    await giveBack();
     const project = $("project").value;
     if (!project) return;
     status("Finding the next label to review…");
@@ -1114,7 +1248,7 @@
         status("Nothing to review: every label has a verdict");
         return;
       }
-      await open(found, true);
+      await open(await readView(await state.api.request("GET", `/api/samples/${found.sample_id}/view`)), true);
     } catch (error) {
       status(`Review: ${explain(error)}`, true);
     }
@@ -1138,16 +1272,10 @@
       status(`Review: ${explain(error)}`, true);
     }
   }
-  async function open(sample, reviewing = false) {
-    const base = `/api/samples/${sample.sample_id}`, asked = state.nextPressed;
-    const png = await state.api.request("GET", `${base}/image.png`);
-    const starting = Promise.all([
-      state.api.raw(`${base}/mask`),
-      labelStore.get(draftKey(sample.sample_id)).catch(() => void 0)
-    ]);
-    starting.catch(() => void 0);
-    const [height, width] = (png.headers.get("X-Image-Shape") || "").split(",").map(Number);
-    const bitmap = await createImageBitmap(await png.blob());
+  async function open(opened2, reviewing = false, fetched) {
+    const { sample, picture, width, height } = opened2;
+    const asked = state.nextPressed;
+    const starting = fetched || startingLabel(state.api, sample.sample_id, width, height);
     state.sample = sample;
     state.label = null;
     state.raw = null;
@@ -1159,7 +1287,7 @@
     $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
     view.overlay = null;
-    view.show(bitmap, width, height);
+    view.show(picture, width, height);
     afterPaint().then((now) => {
       state.timings.next_to_image_ms = now - asked;
     });
@@ -1168,20 +1296,19 @@
     status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
     if (reviewing) clearInterval(state.renewTimer);
     else renewWhileOpen();
-    const [mask, draft] = await starting;
+    const { label, source } = await starting;
     if (state.sample !== sample) return;
-    const restore = draft && draft.shape[0] === height && draft.shape[1] === width;
-    const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     state.label = label;
-    view.overlay = label.overlay;
-    const source = restore ? "your unsent drawing, kept in this browser" : mask.headers.get("X-Mask-Source") || "none";
-    state.startedFrom = restore ? "draft" : source;
+    view.overlay = label;
+    state.startedFrom = source;
     state.startRevision = label.revision;
-    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${source === "none" ? "an empty label" : source}`);
+    const shown = { draft: "your unsent drawing, kept in this browser", none: "an empty label" }[source];
+    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}`);
     changed();
     afterPaint().then((now) => {
       state.timings.next_to_prelabel_ms = now - asked;
     });
+    if (!reviewing) ahead.start(sample.project, sample.sample_id);
   }
   function afterPaint() {
     return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0)));
@@ -1207,6 +1334,11 @@
       const sample = state.sample;
       if (!sample) return;
       try {
+        if (ahead.sampleId) state.api.json(
+          "POST",
+          `/api/samples/${ahead.sampleId}/renew`,
+          { annotator: state.annotator }
+        ).catch(() => void 0);
         const answer = await state.api.json(
           "POST",
           `/api/samples/${sample.sample_id}/renew`,
@@ -1217,7 +1349,8 @@
       }
     }, every);
   }
-  async function giveBack(skip) {
+  async function giveBack() {
+    ahead.drop();
     endSegment();
     endPolygon();
     const sample = state.sample;
@@ -1227,11 +1360,7 @@
       return;
     }
     try {
-      await state.api.json(
-        "POST",
-        `/api/samples/${sample.sample_id}/release`,
-        { annotator: state.annotator, skip, reason: skip ? "skipped in the browser" : "" }
-      );
+      await state.api.json("POST", `/api/samples/${sample.sample_id}/release`, { annotator: state.annotator });
     } catch (error) {
       status(`Release: ${explain(error)}`, true);
     }
@@ -1365,12 +1494,9 @@
   function wire() {
     $("signin").addEventListener("submit", signIn);
     onPress($("next"), next);
-    onPress($("skip"), async () => {
-      await giveBack(true);
-      await next();
-    });
+    onPress($("skip"), () => next(true));
     onPress($("release"), async () => {
-      await giveBack(false);
+      await giveBack();
       status("Sample given back");
     });
     onPress($("submit"), submit);
@@ -1421,6 +1547,7 @@
     });
     window.addEventListener("online", sendPending);
     window.addEventListener("pagehide", () => {
+      ahead.drop(true);
       const sample = state.sample;
       if (sample && !state.reviewing) state.api.request(
         "POST",
@@ -1448,7 +1575,9 @@
     reviewing: () => state.reviewing,
     findings: () => state.findings,
     timings: () => state.timings,
+    ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
     strokeLatencies: () => view.latencies.splice(0),
+    strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
     imageToPage: (row, col) => {
