@@ -228,8 +228,12 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
 
 
 def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float) -> np.ndarray:
-    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px."""
-    pieces = measure.label((label.labels > 0) & (label.contrast > min_contrast))
+    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px.
+
+    Regions are connected within one object only: two touching nuclei make
+    one bright region across their shared edge, and owned by one of them it
+    would give that one a second region of its neighbour's."""
+    pieces = measure.label(np.where(label.contrast > min_contrast, label.labels, 0), background=0)
     piece_area = np.bincount(pieces.ravel())
     piece_owner = np.zeros(len(piece_area), np.int64)
     piece_owner[pieces.ravel()] = label.labels.ravel()
