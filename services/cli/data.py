@@ -228,10 +228,9 @@ def cmd_bench_inspect(args) -> int:
 
     from labelassist.evaluation.evaluation_set import load_evaluation_set
     from labelassist.evaluation.inspection_rates import (bad_labels, bound_moves, inspection_rates,
-                                                         prelabel_evidence, ranking_in_process, write_outputs)
+                                                         ranking_in_process, write_outputs)
     from labelassist.evaluation.machine import machine
     from labelassist.inspect.calibration import calibrate
-    from labelassist.inspect.criteria import CRITERIA
     from labelassist.inspect.inspection import inspect_label
     from labelassist.inspect.probability import ProbabilityModel
     from labelassist.inspect.settings import InspectionSettings
@@ -246,9 +245,6 @@ def cmd_bench_inspect(args) -> int:
     # The training labels stand for labels a reviewer accepted, with their images (for the intensity criteria).
     accepted = data.train[:args.calibrate_on] if args.calibrate_on else data.train
     calibration = calibrate([data.labels[i] for i in accepted], [data.images[i] for i in accepted])
-    # A project compares its labels with a pre-label source only once the source agreed with its submitted labels
-    # (min_source_dice): the calibrated runs stand for such a project, the defaults for a call without one.
-    evidence = prelabel_evidence([data.images[i] for i in accepted], [data.labels[i] for i in accepted])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
     moves = {}
@@ -273,9 +269,8 @@ def cmd_bench_inspect(args) -> int:
     with tqdm(total=len(test) * len(choices) * (1 if args.no_ranking else 2), desc="inspecting", unit="label",
               file=sys.stderr) as bar:
         for name, settings in choices:
-            known = None if name == "defaults" else evidence
-            rates = inspection_rates(images, labels, lambda label, image, s=settings, e=known: inspect_label(
-                label, image, settings=s, evidence=e).findings, args.seed, bar.update)
+            rates = inspection_rates(images, labels, lambda label, image, s=settings: inspect_label(
+                label, image, settings=s).findings, args.seed, bar.update)
             ranking = None if args.no_ranking else ranking_in_process(
                 [data.stems[i] for i in test], images, labels, settings, probability, args.share, args.seed,
                 bar.update)
@@ -285,10 +280,7 @@ def cmd_bench_inspect(args) -> int:
                    "as it is, and with each kind of error planted in it (labels with two objects away from the "
                    f"border; seed {args.seed}); agreement against the default classical pre-label (of the grey image, "
                    "the channel mean, where the images have channels). Calibration: "
-                   f"the project calibration ({len(accepted)} training labels, {calibration.objects} objects); "
-                   "calibrated runs compare with the pre-label only where it earned it on those labels, as a project "
-                   f"does (classical: mean Dice {evidence['classical'][1]:.3f} over {evidence['classical'][0]} labels, "
-                   f"needed {CRITERIA.get('prelabel_agreement').bind({})['min_source_dice']}). "
+                   f"the project calibration ({len(accepted)} training labels, {calibration.objects} objects). "
                    f"Ranking: one error planted in a share {args.share} of the test labels, scored in-process "
                    "with the bundled generalist U-Net (`labelassist bench label-errors` measures it through the "
                    "services).")

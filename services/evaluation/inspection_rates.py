@@ -113,22 +113,6 @@ def bad_labels(labels: Sequence[np.ndarray], count: int, seed: int = 0) -> list[
     return bad
 
 
-def prelabel_evidence(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], recent: int = 50
-                      ) -> dict[str, tuple[int, float]]:
-    """What a project's selector would have measured of the default
-    classical pre-label on these accepted labels: {"classical": (labels,
-    mean foreground Dice over the last ``recent``)}. Passed to inspection
-    as a project's evidence, it compares a label with the pre-label only
-    where that source has earned it (``min_source_dice``), as inspect does
-    for a project."""
-    from labelassist.imaging.measures import dice
-    from labelassist.imaging.segmentation import default_prelabel
-
-    scores = [dice(default_prelabel(image) > 0, np.asarray(label) > 0)
-              for image, label in list(zip(images, labels))[-recent:]]
-    return {"classical": (len(scores), float(np.mean(scores)))} if scores else {}
-
-
 def bound_moves(reference: Sequence[tuple[str, dict]], other: Sequence[tuple[str, dict]]) -> dict[str, float]:
     """Per calibrated parameter ("criterion.parameter"), how far ``other``
     moved it from ``reference``, as a share of the reference value."""
