@@ -1,6 +1,7 @@
 """Robust statistics for calibrated criterion bounds: tail quantiles after
-outlier rejection (median and MAD), the winsorized centre of per-label
-values, and a cap on how far one label can move a bound.
+outlier rejection (median and MAD), tail quantiles of objects pooled so
+that each label weighs as one, the winsorized centre of per-label values,
+and a cap on how far one label can move a bound.
 
 A bound learnt from accepted labels must not follow the few labels that
 slipped through with an error: one merged pair among ten labels would
@@ -133,6 +134,68 @@ def winsorized_centre(values: np.ndarray, share: float = 0.1) -> float:
         raise ValueError("no positive values to learn a bound from")
     low, high = np.quantile(values, [share, 1.0 - share])
     return float(np.exp(np.clip(values, low, high).mean()))
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` each counted with its weight
+    (interpolated between the midpoints of their cumulative weights, so it
+    moves continuously as weights move)."""
+    order = np.argsort(values, kind="stable")
+    values, weights = np.asarray(values, np.float64)[order], np.asarray(weights, np.float64)[order]
+    cumulative = (np.cumsum(weights) - 0.5 * weights) / weights.sum()
+    return float(np.interp(q, cumulative, values))
+
+
+def label_weighted(groups: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The finite values of all labels pooled, each weighted by one over the
+    number of its label's values: every label weighs as one, however many
+    objects it holds."""
+    groups = [np.asarray(g, np.float64).ravel() for g in groups]
+    groups = [g[np.isfinite(g)] for g in groups]
+    groups = [g for g in groups if g.size]
+    if not groups:
+        raise ValueError("no finite values to learn a bound from")
+    return np.concatenate(groups), np.concatenate([np.full(g.size, 1.0 / g.size) for g in groups])
+
+
+def label_lower_tail(groups: Sequence[np.ndarray], tail: float, z: float = np.inf, min_spread: float = 0.0) -> float:
+    """The ``tail`` quantile of the objects of many labels, each label
+    weighing as one, with values more than ``z`` robust standard deviations
+    below the median counted as lying at that limit (winsorized; Dixon 1960).
+
+    A label that slipped through with an error (a merged pair, a brush
+    slip) brings many good objects and one bad one; pooled, a crowded label
+    would carry the tail, and an extreme quantile of the pooled objects
+    follows its one or two lowest. Weighing each label as one caps what any
+    label adds to a tail at one label's share, and the median and MAD
+    (weighted the same way) hold the far outliers at a limit, where
+    rejecting them would let the bound jump as one crosses it.
+
+    Parameters
+    ----------
+    groups : sequence of ndarray
+        One measurement per object, per label (empty labels are skipped).
+    tail : float
+        Share of the weight the quantile leaves below it, between 0 and 0.5.
+    z : float
+        Robust standard deviations (1.4826 x the weighted MAD) below the
+        weighted median at which values are held; ``inf`` holds none.
+    min_spread : float
+        Smallest robust standard deviation assumed.
+
+    Returns
+    -------
+    float
+        The weighted quantile of the held values.
+    """
+    if not 0.0 <= tail <= 0.5:
+        raise ValueError(f"'tail' is {tail}; it must lie between 0 and 0.5")
+    values, weights = label_weighted(groups)
+    if np.isfinite(z):
+        median = weighted_quantile(values, weights, 0.5)
+        spread = max(1.4826 * weighted_quantile(np.abs(values - median), weights, 0.5), min_spread)
+        values = np.maximum(values, median - z * spread)
+    return weighted_quantile(values, weights, tail)
 
 
 Groups = Sequence[tuple[np.ndarray, ...]]

@@ -30,29 +30,34 @@ from typing import Any
 
 import numpy as np
 
-from labelassist.inspect.bounds import bounded_influence, lower_tail, upper_tail, winsorized_centre
+from labelassist.inspect.bounds import bounded_influence, label_lower_tail, lower_tail, winsorized_centre
 from labelassist.inspect.conventions import Conventions, label_conventions
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.settings import InspectionSettings
 
 MIN_IMAGES = 10
 MIN_OBJECTS = 200
-TAIL = 0.002  # the share of inlying objects a calibrated bound may leave outside
+# Object-level bounds are tail quantiles of the objects of all labels with each label weighing as one (see
+# label_lower_tail): a label that slipped through with a merged pair, or an image far more crowded than the
+# others, then moves a bound by at most one label's share of the tail.
 SIZE_MARGIN = 0.5  # the smallest plausible object: this share of the labels' small whole objects' areas
-SIZE_TAIL = 0.05  # a label's small objects: this quantile of its whole objects' areas
-SIZE_LABELS = 0.1  # the size bound follows this quantile, across labels, of their small objects
+SIZE_TAIL = 0.01  # the labels' small whole objects: this quantile of their areas
+SHAPE_TAIL = 0.02  # the labels' least regular shape-judged objects: this quantile of their solidity, circularity
 # The solidity bound: this many times the tail quantile's shortfall from a convex object (1 - solidity) below
 # 1. Shortfalls spread by factors: a project whose tail already holds irregular objects has rarer ones further
 # out, a project of smooth round objects has none far beyond its tail.
-SHORTFALL_MARGIN = 1.6
+SHORTFALL_MARGIN = 2.0
 # The circularity bound: this share of the tail quantile (the perimeters of small objects are noisy).
 CIRCULARITY_MARGIN = 0.7
 # Shapes are judged on objects at least this share of the project's median whole object: the outlines of
 # small objects are a few pixels long, and their solidity and circularity are mostly rasterisation.
 SHAPE_AREA = 0.5
-# Shapes reject only far outliers: a project's few genuinely irregular objects are its convention, a merged
-# pair or a brush slip lies much further out.
-SHAPE_Z = 8.0
+# Shapes beyond this many robust standard deviations of the labels' median (a merged pair, a brush slip) count
+# as lying there: the tail stays the project's own irregular objects.
+SHAPE_Z = 3.0
+# The smallest robust standard deviations assumed on those scales (log shortfall of solidity, log circularity):
+# a quarter of a project's objects dented is its convention, not outliers, however alike the rest are.
+SHAPE_SPREAD = {"solidity": 0.25, "circularity": 0.1}
 # Label-level bounds (counts, fractions) are multiples of the labels' typical value, their geometric mean with
 # the 10 % at each end winsorized (see winsorized_centre). Thirty labels say little of a label-level tail: an
 # empirical 90 % quantile of them follows one or two labels, and one more label moved it by 36 %. The multiples
@@ -136,28 +141,40 @@ def _one(conventions: Conventions) -> int:
 
 @learner("object_size", _objects, minimum=30, full=50)
 def _object_size(labels: list[Conventions], learnt: dict):
-    # Each label's own small objects, then a low quantile across labels: a project that mixes images of large
-    # and of small nuclei keeps the small ones' bound, where a tail of the pooled objects (or leaving out the
-    # labels that move it) follows the large majority. Specks are already left out (see label_conventions), and
-    # one label moves a quantile across labels by at most one rank: none is left out.
-    groups = [(np.array([np.quantile(c.area, SIZE_TAIL)]),) for c in labels if len(c.area)]
-    measured, dropped = bounded_influence(
-        groups, lambda smallest: SIZE_MARGIN * float(np.quantile(smallest, SIZE_LABELS)), max_dropped=0)
-    return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}, dropped
+    # A low quantile of the whole objects' areas, each label weighing as one: a project that mixes images of
+    # large and of small nuclei keeps the small ones' bound, where a tail of the pooled objects follows the
+    # crowded images and a quantile of per-label values jumps by a rank with one more label. Specks are
+    # already left out (see label_conventions).
+    smallest = label_lower_tail([np.log(c.area) for c in labels], SIZE_TAIL)
+    measured = SIZE_MARGIN * float(np.exp(smallest))
+    return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}, 0
+
+
+def shape_bounds(solidity: Sequence[np.ndarray], circularity: Sequence[np.ndarray]) -> tuple[float, float]:
+    """The lowest plausible solidity and circularity from the shape-judged
+    objects of each label, each label weighing as one (see
+    :func:`~labelassist.inspect.bounds.label_lower_tail`).
+
+    Solidity is judged on its shortfall from a convex object, ``1 -
+    solidity``, circularity on its logarithm: both spread by factors, so
+    on these scales a median and MAD describe a project's objects and
+    hold a merged pair or a brush slip at a few robust deviations."""
+    convex = label_lower_tail([-np.log(np.clip(1.0 - s, 1e-3, None)) for s in solidity], SHAPE_TAIL, SHAPE_Z,
+                              SHAPE_SPREAD["solidity"])
+    round_ = label_lower_tail([np.log(np.clip(c, 1e-3, None)) for c in circularity], SHAPE_TAIL, SHAPE_Z,
+                              SHAPE_SPREAD["circularity"])
+    return (float(np.clip(1.0 - SHORTFALL_MARGIN * np.exp(-convex), 0, 1)),
+            float(np.clip(CIRCULARITY_MARGIN * np.exp(round_), 0, 1)))
 
 
 @learner("irregular_shape", _objects, minimum=30, full=50)
 def _irregular_shape(labels: list[Conventions], learnt: dict):
     min_area = max(learnt.get("object_size", {}).get("min_area", _default("irregular_shape", "min_area")),
                    SHAPE_AREA * float(np.median(np.concatenate([c.area for c in labels]))))
-    groups = [(c.solidity[c.area >= min_area], c.circularity[c.area >= min_area]) for c in labels]
-    groups = [g for g in groups if len(g[0])]
-    solidity, dropped = bounded_influence(
-        groups, lambda s, _: 1.0 - SHORTFALL_MARGIN * (1.0 - lower_tail(s, TAIL, 0.02, SHAPE_Z)))
-    circularity, dropped_too = bounded_influence(
-        groups, lambda _, c: CIRCULARITY_MARGIN * lower_tail(c, TAIL, 0.05, SHAPE_Z))
-    return {"irregular_shape": {"min_solidity": float(np.clip(solidity, 0, 1)), "min_area": min_area,
-                                "min_circularity": float(np.clip(circularity, 0, 1))}}, max(dropped, dropped_too)
+    judged = [c.area >= min_area for c in labels]
+    solidity, circularity = shape_bounds([c.solidity[j] for c, j in zip(labels, judged)],
+                                         [c.circularity[j] for c, j in zip(labels, judged)])
+    return {"irregular_shape": {"min_solidity": solidity, "min_area": min_area, "min_circularity": circularity}}, 0
 
 
 @learner("object_count", _one, minimum=10, full=20)
@@ -179,10 +196,10 @@ def _foreground_fraction(labels: list[Conventions], learnt: dict):
 
 @learner("background_intensity", lambda c: len(c.background_share), minimum=30, full=50)
 def _background_intensity(labels: list[Conventions], learnt: dict):
-    groups = [(c.background_share,) for c in labels if len(c.background_share)]
-    measured, dropped = bounded_influence(
-        groups, lambda b: float(np.clip(upper_tail(b, TAIL, 0.03) + BACKGROUND_MARGIN, 0.05, 0.9)))
-    return {"background_intensity": {"max_background_fraction": measured}}, dropped
+    # The upper tail of the objects' background-like shares, each label weighing as one.
+    highest = -label_lower_tail([-c.background_share for c in labels], SHAPE_TAIL, SHAPE_Z, 0.03)
+    return {"background_intensity": {"max_background_fraction": float(np.clip(highest + BACKGROUND_MARGIN,
+                                                                               0.05, 0.9))}}, 0
 
 
 def claim_bound(labelled: np.ndarray, left_out: np.ndarray, min_spread: float) -> float:

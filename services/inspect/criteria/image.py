@@ -198,12 +198,15 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
               "is a two-lobed outline", 0.0, 1.0),
     Parameter("min_dip", float, 0.2, "a seam darker than the dimmer lobe by this share of its brightness "
               "is two lobes by intensity (needed besides the outline)", 0.0, 10.0),
+    Parameter("min_unpinched_dip", float, 0.4, "the seam needed where the outline is irregular (solidity or "
+              "circularity) but not pinched at a neck", 0.0, 10.0),
     Parameter("min_solidity", float, 0.85, "a large object less solid than this has a two-lobed outline", 0.0, 1.0),
     Parameter("min_circularity", float, 0.7, "a large object less circular than this has a two-lobed outline", 0.0, 1.0),
     SEVERITY["warning"],
 ])
 def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, min_relative_area=1.5,
-                   max_neck=0.8, min_dip=0.2, min_solidity=0.85, min_circularity=0.7, severity="warning"):
+                   max_neck=0.8, min_dip=0.2, min_unpinched_dip=0.4, min_solidity=0.85, min_circularity=0.7,
+                   severity="warning"):
     """One labelled object over two objects: over two separate bright
     regions of the image, or well larger than the label's typical object
     and in two lobes by outline and by intensity (see :func:`two_lobed`).
@@ -214,7 +217,8 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
         return []
     counts = bright_regions_per_object(label, min_contrast, min_piece_area)
     separate = counts >= 2
-    lobed = two_lobed(label, min_relative_area, max_neck, min_dip, min_solidity, min_circularity) & ~separate
+    lobed = two_lobed(label, min_relative_area, max_neck, min_dip, min_solidity, min_circularity,
+                      min_unpinched_dip) & ~separate
     relative = label.objects.area / max(label.typical_area, 1.0)
     largest = relative[lobed].max() if lobed.any() else 0.0
     return (objects_finding("merged_objects", severity, label, separate,
@@ -228,8 +232,12 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
 
 
 def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float) -> np.ndarray:
-    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px."""
-    pieces = measure.label((label.labels > 0) & (label.contrast > min_contrast))
+    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px.
+
+    Regions are connected within one object only: two touching nuclei make
+    one bright region across their shared edge, and owned by one of them it
+    would give that one a second region of its neighbour's."""
+    pieces = measure.label(np.where(label.contrast > min_contrast, label.labels, 0), background=0)
     piece_area = np.bincount(pieces.ravel())
     piece_owner = np.zeros(len(piece_area), np.int64)
     piece_owner[pieces.ravel()] = label.labels.ravel()
@@ -239,13 +247,18 @@ def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, 
 
 
 def two_lobed(label: LabelUnderInspection, min_relative_area: float, max_neck: float, min_dip: float,
-              min_solidity: float, min_circularity: float) -> np.ndarray:
+              min_solidity: float, min_circularity: float, min_unpinched_dip: float = 0.4) -> np.ndarray:
     """Per object: whole, at least ``min_relative_area`` x the typical
-    object, and in two lobes by its outline (pinched, far from convex or
-    round) and by its intensity (a darker seam between two bright lobes).
+    object, and in two lobes by its outline and by its intensity (a darker
+    seam between two bright lobes): pinched at a neck with a seam of
+    ``min_dip``, or far from convex or round with a seam of
+    ``min_unpinched_dip``.
 
     Both, since either alone fits a single large nucleus: an irregular or
     kidney-shaped one has the outline, a textured or speckled one the seam.
+    Two nuclei under one id meet at a neck; without one, an irregular
+    outline is as often one large textured nucleus, and only a deep seam
+    tells two apart.
     """
     table = label.objects
     large = label.inner & (table.area >= min_relative_area * max(label.typical_area, 1.0))
@@ -253,9 +266,12 @@ def two_lobed(label: LabelUnderInspection, min_relative_area: float, max_neck: f
     for row in np.flatnonzero(large):
         window = label.window(row)
         region = label.labels[window] == table.ids[row]
-        outline = (table.solidity[row] < min_solidity or table.circularity[row] < min_circularity
-                   or neck_ratio(region) < max_neck)
-        lobed[row] = outline and intensity_dip(label.contrast[window], region, 0.2 * label.typical_area) >= min_dip
+        irregular = table.solidity[row] < min_solidity or table.circularity[row] < min_circularity
+        pinched = neck_ratio(region) < max_neck
+        if not (irregular or pinched):
+            continue
+        dip = intensity_dip(label.contrast[window], region, 0.2 * label.typical_area)
+        lobed[row] = dip >= (min_dip if pinched else min_unpinched_dip)
     return lobed
 
 
