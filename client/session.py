@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from labelassist.client.class_palette import ClassPalette
+from labelassist.client.class_palette import ClassPalette, object_ids
 from labelassist.client.errors import LabelAssistError
 from labelassist.client.finding_answers import FindingAnswers
 from labelassist.client.results import (ClassPrelabels, Finding, Inspection, LabelVersion, PrelabelOutcome, Sample,
@@ -123,7 +123,7 @@ class LabellingSession:
         if leased is not None and leased.label is None and leased.prelabel is not None:
             self.class_guesses = leased.class_guesses
             self.classes.accept_guesses(leased.class_guesses)
-            self.classes.appeared(np.unique(leased.prelabel), select=False)
+            self.classes.appeared(object_ids(leased.prelabel), select=False)
 
     def forget(self) -> None:
         """The sample was given back: nothing is current."""
@@ -133,7 +133,7 @@ class LabellingSession:
         """A pre-label replaces the label: its objects take the class model's guesses."""
         self.prelabel, self.class_guesses = outcome.mask, outcome.classes
         self.classes.accept_guesses(outcome.classes)
-        self.classes.appeared(np.unique(outcome.mask), select=False)  # objects the model did not guess
+        self.classes.appeared(object_ids(outcome.mask), select=False)  # objects the model did not guess
 
     def use_project(self, schema) -> None:
         """The project's class schema (``ClassSchema``), for the classes of new objects."""

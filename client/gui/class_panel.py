@@ -186,9 +186,6 @@ class ClassView(QDockWidget):
             how = "set by you" if found.source == SET else f"{found.source}, {found.confidence:.0%} sure" \
                 if found.source == "guessed" else found.source
             self.selected_label.setText(f"selected: object {palette.selected}, {found.name} ({how})")
-        if classes:
-            counts = palette.counts(editor.mask)
-            self.object_box.setToolTip(", ".join(f"{name}: {count}" for name, count in counts.items()))
 
 
 __all__ = ["ClassView"]
