@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labelassist.client.results import ClassDefinition, ClassPrelabels, ClassSchema
+from labelassist.client.results import ClassPrelabels, ClassSchema
 
 GUESSED, SET, DEFAULT, STORED = "guessed", "set", "default", "stored"  # where an object's class came from
 UNCLASSIFIED_COLOUR = (200, 200, 200)
@@ -126,9 +126,6 @@ class ClassPalette:
     @property
     def has_image_classes(self) -> bool:
         return bool(self.schema.image_classes)
-
-    def definition(self, name: str) -> ClassDefinition | None:
-        return next((c for c in self.schema.object_classes + self.schema.image_classes if c.name == name), None)
 
     def choose(self, name: str) -> None:
         """Make ``name`` the current class: new objects get it."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from labelassist.client.class_palette import UNCLASSIFIED_COLOUR
 from labelassist.client.gui.touch import TouchAndPen
 from labelassist.io.display import percentile_levels
 from labelassist.client.gui.editing import (
@@ -58,7 +59,7 @@ def colour_by_lookup(ids: np.ndarray, lookup: np.ndarray) -> np.ndarray:
     colour stay apart."""
     inside = ids < len(lookup)
     rgba = lookup[np.where(inside, ids, 0)]
-    rgba[~inside] = (200, 200, 200, 255)
+    rgba[~inside] = (*UNCLASSIFIED_COLOUR, 255)
     edge = np.zeros(ids.shape, bool)
     edge[:, 1:] |= ids[:, 1:] != ids[:, :-1]
     edge[:, :-1] |= ids[:, :-1] != ids[:, 1:]

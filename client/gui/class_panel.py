@@ -10,7 +10,7 @@ shows it and passes the annotator's clicks and keys to it."""
 from __future__ import annotations
 
 import numpy as np
-from labelassist.client.class_palette import SET, class_keys
+from labelassist.client.class_palette import DEFAULT, GUESSED, SET, STORED, class_keys
 from labelassist.client.results import ClassSchema
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QCheckBox, QDockWi
                                QRadioButton, QVBoxLayout, QWidget)
 
 LEAST_SURE_KEY = "J"
+SOURCE_WORDS = {SET: "set by you", DEFAULT: "the current class when it was drawn", STORED: "as stored"}
 
 
 class ClassView(QDockWidget):
@@ -183,8 +184,8 @@ class ClassView(QDockWidget):
         if found is None:
             self.selected_label.setText("Click an object (pan tool, V) to select it; a class key re-classes it")
         else:
-            how = "set by you" if found.source == SET else f"{found.source}, {found.confidence:.0%} sure" \
-                if found.source == "guessed" else found.source
+            how = f"class model's guess, {found.confidence:.0%} sure" if found.source == GUESSED else \
+                SOURCE_WORDS[found.source]
             self.selected_label.setText(f"selected: object {palette.selected}, {found.name} ({how})")
 
 
