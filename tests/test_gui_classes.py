@@ -123,3 +123,16 @@ def test_the_agreement_dialog_plots_the_project_and_each_annotator(qtbot, stack,
     assert dialog.summary.text() == dialog.chart.summary()
     _wait_idle(qtbot, window)
     window.close()
+
+
+def test_switching_to_a_project_without_classes_hides_the_palette(qtbot, stack, client, gui_project):
+    project, _ = gui_project
+    labelled_project(client, "gui-classes-switch", seed=32)
+    window = _open_window(qtbot, stack, "gui-classes-switch")
+    qtbot.waitUntil(lambda: list(window.classes.object_buttons) == ["big", "small"], timeout=WAIT_MS)
+    window.panel.project_combo.setCurrentText(project)
+    qtbot.waitUntil(lambda: not window.classes.object_buttons, timeout=WAIT_MS)
+    assert not window.classes.isVisible() and window.session.classes.current == ""
+    assert [a for a in window.actions() if a.text().startswith("Class key")] == []
+    _wait_idle(qtbot, window)
+    window.close()

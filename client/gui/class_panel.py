@@ -73,9 +73,12 @@ class ClassView(QDockWidget):
     def build(self, schema: ClassSchema) -> None:
         self.window.session.use_project(schema)
         for button in list(self.object_buttons.values()) + list(self.image_buttons.values()):
+            self.object_group.removeButton(button)
             button.setParent(None)
+            button.deleteLater()
         for action in self.key_actions:
             self.window.removeAction(action)
+            action.deleteLater()
         self.object_buttons, self.image_buttons, self.key_actions = {}, {}, []
         keys = class_keys(schema, self._taken_keys())
         key_of = {name: key for key, (_, name) in keys.items()}

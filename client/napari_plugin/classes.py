@@ -64,6 +64,7 @@ class ClassPaletteBox(QGroupBox):
         """Buttons for ``schema`` (after the session took it)."""
         for button in list(self.object_buttons.values()) + list(self.image_buttons.values()):
             button.setParent(None)
+            button.deleteLater()
         self.object_buttons, self.image_buttons = {}, {}
         for definition in schema.object_classes:
             button = QPushButton(definition.name)
