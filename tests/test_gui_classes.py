@@ -68,6 +68,13 @@ def test_class_prelabels_are_corrected_with_a_key_and_submitted_with_the_mask(qt
         qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert client.label_history(sample_id)[-1].object_classes == {**guessed, least: other, drawn: "big"}
     _wait_idle(qtbot, window)
+
+    # The shortcut sheet (F1) lists the class keys.
+    window.show_shortcuts()
+    sheet = window.shortcut_sheet.table
+    rows = [[sheet.item(r, c).text() for c in range(3)] for r in range(sheet.rowCount())]
+    assert ["Classes", "big (object class)", "1"] in rows and ["Classes", "small (object class)", "2"] in rows
+    window.shortcut_sheet.close()
     window.close()
 
 
@@ -133,6 +140,6 @@ def test_switching_to_a_project_without_classes_hides_the_palette(qtbot, stack, 
     window.panel.project_combo.setCurrentText(project)
     qtbot.waitUntil(lambda: not window.classes.object_buttons, timeout=WAIT_MS)
     assert not window.classes.isVisible() and window.session.classes.current == ""
-    assert [a for a in window.actions() if a.text().startswith("Class key")] == []
+    assert [a for a in window.actions() if a.text().endswith(" class)")] == []
     _wait_idle(qtbot, window)
     window.close()

@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
                 self, "_renewing", False))
 
     def show_shortcuts(self) -> None:
-        dialog = ShortcutSheet(self.menus, self)
+        dialog = ShortcutSheet(self.menus + [("Classes", self.classes.key_actions)], self)
         if self.interactive():
             dialog.exec()
         else:

@@ -100,8 +100,8 @@ class ClassView(QDockWidget):
             button.clicked.connect(lambda on, name=definition.name: self.toggle_image(name, on))
             self.image_layout.addWidget(button)
             self.image_buttons[definition.name] = button
-        for key in keys:
-            action = QAction(f"Class key {key}", self.window)
+        for key, (kind, name) in keys.items():
+            action = QAction(f"{name} ({kind} class)", self.window)
             action.setShortcut(QKeySequence(key))
             action.triggered.connect(lambda _=False, k=key: self.press(k))
             self.window.addAction(action)
