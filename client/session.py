@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from labelassist.client.class_palette import ClassPalette, object_ids
 from labelassist.client.errors import LabelAssistError
 from labelassist.client.finding_answers import FindingAnswers
 from labelassist.client.results import (ClassPrelabels, Finding, Inspection, LabelVersion, PrelabelOutcome, Sample,
@@ -39,6 +40,7 @@ class LeasedSample:
     expires_at: float = 0.0  # when the lease ends (seconds since the epoch); 0 without one
     leased_for: float = 0.0  # the project's lease time, to renew at half of it
     prelabel_error: str = ""  # why a pre-label asked for with the lease did not come
+    class_guesses: ClassPrelabels | None = None  # the class model's guesses for that pre-label
 
     @property
     def sample_id(self) -> int:
@@ -92,6 +94,7 @@ class LabellingSession:
         self.inspection: Inspection | None = None
         self.inspected_mask: np.ndarray | None = None
         self.answers = FindingAnswers(client)  # what became of the warnings shown
+        self.classes = ClassPalette()  # the label's classes, sent with it on submit
 
     # -- state --------------------------------------------------------------
 
@@ -114,13 +117,27 @@ class LabellingSession:
         self.class_guesses = None
         self.inspection, self.inspected_mask = None, None
         self.answers.start(leased.sample_id if leased is not None else None)
+        # The stored label's classes; a pre-label the lease brought, its guesses.
+        self.classes.start(leased.sample.object_classes if leased else None,
+                           leased.sample.image_classes if leased else ())
+        if leased is not None and leased.label is None and leased.prelabel is not None:
+            self.class_guesses = leased.class_guesses
+            self.classes.accept_guesses(leased.class_guesses)
+            self.classes.appeared(object_ids(leased.prelabel), select=False)
 
     def forget(self) -> None:
         """The sample was given back: nothing is current."""
         self.show(None)
 
     def accept_prelabel(self, outcome: PrelabelOutcome) -> None:
+        """A pre-label replaces the label: its objects take the class model's guesses."""
         self.prelabel, self.class_guesses = outcome.mask, outcome.classes
+        self.classes.accept_guesses(outcome.classes)
+        self.classes.appeared(object_ids(outcome.mask), select=False)  # objects the model did not guess
+
+    def use_project(self, schema) -> None:
+        """The project's class schema (``ClassSchema``), for the classes of new objects."""
+        self.classes.use(schema)
 
     def accept_inspection(self, inspection: Inspection, mask: np.ndarray) -> list[Finding]:
         """Remember what the annotator was shown about ``mask``; returns the
@@ -156,7 +173,8 @@ class LabellingSession:
                              taken.lease_expires_at)
             if prelabel and leased.shown_mask is None:
                 try:
-                    leased.prelabel = client.assist.prelabel(None, sample_id=leased.sample_id).mask
+                    outcome = client.assist.prelabel(None, sample_id=leased.sample_id)
+                    leased.prelabel, leased.class_guesses = outcome.mask, outcome.classes
                 except LabelAssistError as error:
                     leased.prelabel_error = str(error)
             return leased
@@ -233,12 +251,16 @@ class LabellingSession:
         return lambda: client.inspect.inspect(mask, image=image, prelabel=prelabel, project=project)
 
     def store_call(self, mask: np.ndarray, project: str = "") -> Call:
-        """Store ``mask`` as the current sample's next label version; with
-        ``project``, then record what became of the warnings shown for it
-        (see :class:`~labelassist.client.finding_answers.FindingAnswers`)."""
+        """Store ``mask`` with its classes (:attr:`classes`) as the current
+        sample's next label version; with ``project``, then record what
+        became of the warnings shown for it (see
+        :class:`~labelassist.client.finding_answers.FindingAnswers`)."""
         client, annotator, sample_id, origin = self.client, self.annotator, self.require_sample(), self.origin
         record = self.answers.submit_call(project, mask, annotator)
-        return lambda: record(client.selector.submit_label(sample_id, annotator, mask, origin=origin))
+        object_classes, image_classes = self.classes.submitted(mask)
+        return lambda: record(client.selector.submit_label(sample_id, annotator, mask, origin=origin,
+                                                           object_classes=object_classes,
+                                                           image_classes=image_classes))
 
     def train_call(self, project: str) -> Callable[[Callable[[Any], None]], Any]:
         """Train on the project's labels; the call reports each epoch to

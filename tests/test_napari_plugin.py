@@ -1,10 +1,12 @@
 """The napari plugin against the real stack, in a real napari on a virtual
 screen: its npe2 manifest is found, and its dock widget takes a sample
 from Next to Submit, storing exactly the Labels layer, with one warning
-answered "not an error" on the way."""
+answered "not an error" on the way; in a project with classes, its class
+palette re-classes a guess and Submit stores the classes."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -19,6 +21,7 @@ from labelassist.client.sdk import LabelAssistClient
 from labelassist.io.bundled import hela_sample
 
 SESSION = Path(__file__).parent / "napari_session" / "napari_widget_session.py"
+CLASSES = Path(__file__).parent / "napari_session" / "napari_classes_session.py"
 
 
 def test_the_plugin_manifest_names_the_widget():
@@ -53,3 +56,23 @@ def test_napari_takes_a_sample_from_next_to_submit(generalist_stack, tmp_path):
     dismissed = [a for a in answers if a.outcome == "not_an_error"]
     assert len(dismissed) == 1 and dismissed[0].criterion == "object_size" and dismissed[0].sample_id == info.sample_id
     assert all(a.label_version == 1 for a in answers if a.outcome in ("kept", "corrected"))
+
+
+def test_napari_labels_classes_from_the_palette(stack, tmp_path):
+    pytest.importorskip("napari")
+    if shutil.which("xvfb-run") is None:
+        pytest.skip("needs Debian's xvfb (make system-packages)")
+    from test_class_prelabels import labelled_project
+
+    project = f"napari-classes-{os.getpid()}"
+    with LabelAssistClient(stack.addresses, timeout=120) as client:
+        new = labelled_project(client, project, seed=41)
+        out = tmp_path / "classes.json"
+        env = {**address_env(stack.addresses), "QT_QPA_PLATFORM": "xcb", "LA_NAPARI_PROJECT": project,
+               "LA_NAPARI_OUT": str(out)}
+        session = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "pytest",
+                                  "-q", "-p", "no:cacheprovider", "--disable-warnings", "--tb=short", str(CLASSES)],
+                                 capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+        assert session.returncode == 0, session.stdout[-6000:] + session.stderr[-3000:]
+        stored = client.label_history(new["sample_id"])[-1].object_classes
+    assert stored == {int(k): v for k, v in json.loads(out.read_text()).items()}

@@ -11,6 +11,7 @@ import numpy as np
 from labelassist.client.gui.browser import PAGE as BROWSER_PAGE
 from labelassist.client.gui.browser import SampleBrowser
 from labelassist.client.gui.canvas import LabelCanvas
+from labelassist.client.gui.class_panel import ClassView
 from labelassist.client.gui.channels import ChannelPanel
 from labelassist.client.gui.connection import Connection, saved_connection
 from labelassist.client.gui.dialogs import AssistSettingsDialog, InspectionSettingsDialog  # noqa: F401 - public
@@ -18,6 +19,7 @@ from labelassist.client.gui.dialogs import NewProjectDialog, SettingsDialog, Sho
 from labelassist.client.gui.layout import NO_DISPLAY_STEP, PRELABEL_SOURCES, STYLE, WorkflowPanel, fit_to_screen
 from labelassist.client.gui.layout import set_large_targets
 from labelassist.client.gui.admin import ProjectAdminView
+from labelassist.client.gui.agreement_view import AgreementView
 from labelassist.client.gui.assist_actions import AssistView
 from labelassist.client.gui.not_an_error import NotAnErrorButton
 from labelassist.client.gui.projects import ProjectsView
@@ -96,6 +98,8 @@ class MainWindow(QMainWindow):
         self.assist = AssistView(self)
         self.transfer = TransferView(self, TransferController(self.client))
         self.admin = ProjectAdminView(self)
+        self.classes = ClassView(self)
+        self.agreement = AgreementView(self)
         self.lease_label = QLabel("")
         self.statusBar().addPermanentWidget(self.lease_label)
         self.busy = QProgressBar()
@@ -197,7 +201,7 @@ class MainWindow(QMainWindow):
                 self, "_renewing", False))
 
     def show_shortcuts(self) -> None:
-        dialog = ShortcutSheet(self.menus, self)
+        dialog = ShortcutSheet(self.menus + [("Classes", self.classes.key_actions)], self)
         if self.interactive():
             dialog.exec()
         else:

@@ -95,8 +95,10 @@ class AssistView:
                 self.window.statusBar().showMessage("The click model found no object there; click nearer its centre, "
                                              "or draw it with the brush", 6000)
 
-        self._run("Click-to-segment", self.session.segment_call(request["clicks"], request["mask"], request["offset"]),
-                  apply)
+        classes = self.session.classes
+        object_class = classes.class_of(label) if classes.has_object_classes else ""
+        self._run("Click-to-segment", self.session.segment_call(request["clicks"], request["mask"], request["offset"],
+                                                                object_class), apply)
 
     def postprocess(self) -> None:
         if not self.window.need_sample():

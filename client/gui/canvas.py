@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from labelassist.client.class_palette import UNCLASSIFIED_COLOUR
 from labelassist.client.gui.touch import TouchAndPen
 from labelassist.io.display import percentile_levels
 from labelassist.client.gui.editing import (
@@ -52,6 +53,23 @@ def colour_ids(ids: np.ndarray, palette: np.ndarray = PALETTE) -> np.ndarray:
     return palette[index]
 
 
+def colour_by_lookup(ids: np.ndarray, lookup: np.ndarray) -> np.ndarray:
+    """(H, W) ids -> (H, W, 4) RGBA from a per-id ``lookup`` (ids past its
+    end grey), each object's outline darker so touching objects of one
+    colour stay apart."""
+    inside = ids < len(lookup)
+    rgba = lookup[np.where(inside, ids, 0)]
+    rgba[~inside] = (*UNCLASSIFIED_COLOUR, 255)
+    edge = np.zeros(ids.shape, bool)
+    edge[:, 1:] |= ids[:, 1:] != ids[:, :-1]
+    edge[:, :-1] |= ids[:, :-1] != ids[:, 1:]
+    edge[1:] |= ids[1:] != ids[:-1]
+    edge[:-1] |= ids[:-1] != ids[1:]
+    edge &= ids > 0
+    rgba[edge, :3] //= 3
+    return rgba
+
+
 class _ToolLayer(pg.ImageItem):
     """The overlay image; it takes mouse drags and clicks while a drawing tool
     is on and lets them through to the view (pan and zoom) otherwise."""
@@ -82,6 +100,10 @@ class _ToolLayer(pg.ImageItem):
             self.canvas.stroke_end()
 
     def mouseClickEvent(self, event) -> None:
+        if self.canvas.tool == "pan" and self.canvas.editor is not None and \
+                event.button() == Qt.MouseButton.LeftButton:
+            row, col = self._point(event)
+            self.canvas.object_clicked.emit(self.canvas.editor.label_at(int(row), int(col)))
         if self.canvas.tool == "pan" or self.canvas.editor is None:
             event.ignore()
             return
@@ -103,6 +125,7 @@ class LabelCanvas(QWidget):
     flood_requested = Signal(int, int)  # row, col: grow a region from here (through assist)
     # {"label", "clicks" [(row, col, positive)], "mask" (the object's current mask or None)}
     segment_requested = Signal(object)
+    object_clicked = Signal(int)  # the object id under a click of the pan tool (0: background)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -115,6 +138,8 @@ class LabelCanvas(QWidget):
         self._highlights: list[QGraphicsRectItem] = []
         # The object the click tool is working on: its label and clicks so far.
         self.click_object: dict | None = None
+        self.id_colours: np.ndarray | None = None  # RGBA per object id (class colours); None: one per instance
+        self._captions: list[pg.TextItem] = []
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
@@ -180,7 +205,7 @@ class LabelCanvas(QWidget):
         self.image = image
         self._show_image(image)
         self.editor = LabelEditor(mask if mask is not None else np.zeros(image.shape[:2], np.uint32))
-        self._rgba = colour_ids(self.editor.mask)
+        self._rgba = self._colour(self.editor.mask)
         self._scribble_rgba = np.zeros((*image.shape[:2], 4), np.uint8)
         self.overlay.setImage(self._rgba, autoLevels=False, levels=None)
         self.scribble_item.setImage(self._scribble_rgba, autoLevels=False)
@@ -223,10 +248,30 @@ class LabelCanvas(QWidget):
         if self.editor is None:
             return
         if window is None or self._rgba.shape[:2] != self.editor.shape:
-            self._rgba = colour_ids(self.editor.mask)
+            self._rgba = self._colour(self.editor.mask)
         else:
-            self._rgba[window] = colour_ids(self.editor.mask[window])
+            self._rgba[window] = self._colour(self.editor.mask[window])
         self.overlay.updateImage(self._rgba)
+
+    def _colour(self, ids: np.ndarray) -> np.ndarray:
+        return colour_ids(ids) if self.id_colours is None else colour_by_lookup(ids, self.id_colours)
+
+    def set_id_colours(self, lookup: np.ndarray | None) -> None:
+        """Colour objects by ``lookup`` (RGBA per id; their classes), or one
+        colour per instance with None."""
+        self.id_colours = lookup
+        self.refresh()
+
+    def show_captions(self, captions: dict[int, tuple[str, tuple[float, float]]]) -> None:
+        """Write each object's caption (text, (row, col)) on it."""
+        for item in self._captions:
+            self.view.removeItem(item)
+        self._captions = []
+        for text, (row, col) in captions.values():
+            item = pg.TextItem(text, color=(255, 255, 255), anchor=(0.5, 0.5), fill=(0, 0, 0, 110))
+            item.setPos(col + 0.5, row + 0.5)
+            self.view.addItem(item)
+            self._captions.append(item)
 
     def replace_mask(self, mask: np.ndarray) -> None:
         """Take a mask from a service (pre-label, refine, post-process) as one undo step."""
@@ -431,15 +476,15 @@ class LabelCanvas(QWidget):
             self.view.removeItem(item)
         self._highlights = []
 
-    def highlight(self, boxes: list[tuple[int, int, int, int]]) -> None:
-        """Outline (top, left, bottom, right) boxes and bring them into view."""
+    def highlight(self, boxes: list[tuple[int, int, int, int]], zoom: bool = True) -> None:
+        """Outline (top, left, bottom, right) boxes and bring them into view (with ``zoom``)."""
         self.clear_highlights()
         for top, left, bottom, right in boxes:
             item = QGraphicsRectItem(QRectF(left, top, right - left, bottom - top))
             item.setPen(pg.mkPen((255, 230, 0), width=3, cosmetic=True))
             self.view.addItem(item)
             self._highlights.append(item)
-        if boxes:
+        if boxes and zoom:
             top = min(b[0] for b in boxes)
             left = min(b[1] for b in boxes)
             bottom = max(b[2] for b in boxes)

@@ -274,6 +274,11 @@ class LabelEditor:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @property
+    def last_patch(self) -> Patch | None:
+        """The newest undoable edit (None before the first)."""
+        return self._undo[-1] if self._undo else None
+
     def undo(self) -> tuple[slice, slice] | None:
         if not self._undo:
             return None

@@ -96,6 +96,7 @@ class ProjectsView:
         if window.browser.project != self.project:
             window.browser.show_project(self.project)
         self.show_project_name(self.project)
+        window.classes.load(self.project)
 
     def show_project_name(self, project: str) -> None:
         """The window's title names the open project."""

@@ -36,6 +36,7 @@ from qtpy.QtWidgets import (
 )
 
 from labelassist.client.errors import LabelAssistError
+from labelassist.client.napari_plugin.classes import ClassPaletteBox
 from labelassist.client.results import Finding
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.client.session import LabellingSession
@@ -86,6 +87,10 @@ class LabelAssistWidget(QWidget):
             buttons.addWidget(button, index // 2, index % 2)
             self.buttons[text] = button
         layout.addLayout(buttons)
+        self.classes = ClassPaletteBox(lambda: self.session.classes if self.session is not None else None,
+                                       lambda: self._layer(LABELS), self)
+        layout.addWidget(self.classes)
+        self.project.currentTextChanged.connect(self.load_classes)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Severity", "Criterion", "Message"])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -105,9 +110,10 @@ class LabelAssistWidget(QWidget):
 
     # -- plumbing ---------------------------------------------------------------
 
-    def _run(self, what: str, work: Callable[[], object], show: Callable[[object], None]) -> None:
+    def _run(self, what: str, work: Callable[[], object], show: Callable[[object], None], signal: bool = True) -> None:
         """``work`` on a worker thread, ``show`` its result here; a failure
-        goes to the status line with the service's message."""
+        goes to the status line with the service's message. Without
+        ``signal``, a background load: ``done`` and ``failed`` stay quiet."""
         from napari.qt.threading import create_worker
 
         if self.client is None and what != "Connect":
@@ -118,11 +124,15 @@ class LabelAssistWidget(QWidget):
 
         def returned(value) -> None:
             show(value)
-            self.done.emit(what)
+            if signal:
+                self.done.emit(what)
 
         def errored(error: Exception) -> None:
             message = str(error) if isinstance(error, (LabelAssistError, ValueError)) else repr(error)
-            self._fail(what, message)
+            if signal:
+                self._fail(what, message)
+            else:
+                self.status.setText(f"{what} failed: {message}")
 
         worker.returned.connect(returned)
         worker.errored.connect(errored)
@@ -157,6 +167,8 @@ class LabelAssistWidget(QWidget):
         else:
             layer.data = labels
         self.viewer.layers.selection.active = self._layer(LABELS)
+        self.classes.sync()
+        self.classes.refresh()
 
     def _project(self) -> str:
         return self.project.currentText()
@@ -211,8 +223,29 @@ class LabelAssistWidget(QWidget):
                                 "Submit")
         self._run("Next", session.lease_call(project, prelabel=True), show)
 
+    def load_classes(self, project: str) -> None:
+        """The project's class schema into the palette (hidden without classes)."""
+        session = self.session
+        if session is None or not project:
+            return
+
+        def show(schema) -> None:
+            if project == self._project():
+                session.use_project(schema)
+                self.classes.build(schema)
+        self._run("Classes", session.classes.load_call(session.client, project), show, signal=False)
+
     def prelabel(self) -> None:
-        client, project, image = self.client, self._project(), self._image()
+        """Pre-label the leased sample (with the class model's guesses in a
+        project with classes), or the image layer without one."""
+        session, project = self.session, self._project()
+        if session is not None and session.current is not None:
+            def show(outcome) -> None:
+                session.accept_prelabel(outcome)
+                self._show_labels(outcome.mask)
+            self._run("Pre-label", session.prelabel_call(), show)
+            return
+        client, image = self.client, self._image()
         self._run("Pre-label", lambda: client.assist.prelabel(image, project=project).mask,
                   self._show_labels)
 
@@ -294,6 +327,7 @@ class LabelAssistWidget(QWidget):
         if self.session is None or self.session.current is None:
             self._fail("Submit", "no leased sample: press Next first")
             return
+        self.classes.sync()  # objects painted since the last class click
         session, sample_id, labels = self.session, self.session.sample_id, self._labels().copy()
         session.annotator = self.annotator.text().strip()
 
