@@ -46,6 +46,13 @@ class ClassPrelabels:
     trained_objects: int
     trained_images: int
     note: str
+    # Where the objects came from ("mask", "label", "prelabel:<method>"),
+    # and asked for with ``with_uncertainty``: the sample's class uncertainty
+    # per score name ("entropy_mean", ..., "bald_sum") and its expected
+    # objects of each class.
+    objects_from: str = ""
+    uncertainty: dict[str, float] = field(default_factory=dict)
+    expected_counts: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_proto(cls, message: assist_pb2.ClassPredictions) -> ClassPrelabels:
@@ -56,7 +63,9 @@ class ClassPrelabels:
         return cls(message.model, int(message.model_version), objects,
                    dict(zip(message.image_classes, message.image_probabilities)),
                    tuple(message.predicted_image_classes), int(message.trained_objects),
-                   int(message.trained_images), message.note)
+                   int(message.trained_images), message.note, message.objects_from,
+                   dict(zip(message.uncertainty.score_names, message.uncertainty.scores)),
+                   dict(zip(message.uncertainty.classes, message.uncertainty.expected_counts)))
 
 
 @dataclass
