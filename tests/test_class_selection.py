@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 
+from labelassist.client.errors import FailedPreconditionError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.wire.addresses import free_port
 from shapes import discs_of_kinds, two_kinds
@@ -36,6 +37,13 @@ def labelled(client, project: str, images) -> None:
         client.submit_label(sample_id, "ann", mask, object_classes=classes)
 
 
+def ask_for(client, project: str, strategy: str) -> None:
+    """Ask for a class strategy before any class scores exist: refused, naming
+    what is missing; from then on the selector scores the project."""
+    with pytest.raises(FailedPreconditionError, match=f"strategy '{strategy}' needs class posteriors"):
+        client.next_sample(project, "ann", strategy)
+
+
 def wait_for_class_scores(client, project: str, model: str, scored: int, timeout: float = 120.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -54,6 +62,7 @@ def test_class_uncertainty_leases_the_sample_with_the_most_ambiguous_objects_fir
         client.add_sample("ambiguous", stem, two_kinds(rng)[0])
     unsure, unsure_mask, _ = discs_of_kinds(rng, ["middle"] * 8)
     client.add_sample("ambiguous", "unsure", unsure)
+    ask_for(client, "ambiguous", "class_uncertainty")
     wait_for_class_scores(client, "ambiguous", "classes@1", 3)
     lease = client.next_sample("ambiguous", "ann", ("class_uncertainty", {"measure": "entropy"}))
     assert lease.sample.stem == "unsure"
@@ -70,6 +79,7 @@ def test_class_balance_leases_the_sample_of_the_rare_class_first(services):
     client.add_sample("rare", "big-only", discs_of_kinds(rng, ["big"] * 8)[0])
     client.add_sample("rare", "few-small", discs_of_kinds(rng, rng.permutation(["big"] * 7 + ["small"]))[0])
     client.add_sample("rare", "many-small", discs_of_kinds(rng, rng.permutation(["big"] * 2 + ["small"] * 6))[0])
+    ask_for(client, "rare", "class_balance")
     wait_for_class_scores(client, "rare", "classes@1", 3)
     assert [client.next_sample("rare", f"ann{i}", "class_balance").sample.stem for i in range(3)] == \
         ["many-small", "few-small", "big-only"]

@@ -1,4 +1,5 @@
-"""Background class scoring: for each project with a class schema, ask
+"""Background class scoring: for each project with a class schema that
+uses a classification strategy (its default, or one a caller asked for), ask
 assist for the class uncertainty of its unlabelled samples (assist
 pre-labels each sample itself and runs the project's class model on those
 objects), those at the head of a ranked queue first, and keep the summary
@@ -27,6 +28,7 @@ from labelassist.selector.class_score_records import ClassScoreRecords, ClassSco
 from labelassist.selector.leader import Leadership
 from labelassist.selector.records import Project
 from labelassist.selector.store import Store
+from labelassist.selector.strategies import STRATEGIES
 
 logger = logging.getLogger("labelassist.class_scorer")
 CLASS_SCORER_LOCK = 2  # its key in leader.LOCK_SPACE
@@ -55,17 +57,19 @@ class ClassScorer:
         self._stop.set()
 
     def wanted(self, project: Project) -> None:
-        """A caller asked for a class strategy on ``project``: score it with
-        that caller's rights (with authentication on, a project nobody has
-        asked for is not scored)."""
+        """A caller asked for a class strategy on ``project``: score it from
+        now on, with that caller's rights."""
         self._tokens[project.id] = caller_token()
 
     def score_pending(self) -> int:
-        """One round: a batch of unscored samples of each project with classes; how many were scored."""
+        """One round: a batch of unscored samples of each project with
+        classes that uses a class strategy (its default, or one a caller
+        asked for); how many were scored."""
         schemas = self.store.all_settings("classes")
         scored = 0
         for project in self.store.list_projects():
-            if has_classes(schemas.get(project.id) or {}):
+            uses = project.id in self._tokens or "class_posteriors" in STRATEGIES.get(project.strategy).needs
+            if uses and has_classes(schemas.get(project.id) or {}):
                 scored += self.score_project(project)
         return scored
 
