@@ -92,6 +92,19 @@ def test_class_strategies_lease_by_the_stored_class_scores_and_a_new_class_model
         store.release_lease(leased.id, "ann", False, "")
 
 
+def test_deleting_class_scored_samples_and_projects_keeps_the_class_counts_right(store):
+    from labelassist.selector.deletion import delete_project, delete_samples
+
+    project = scored_pool(store, "p", 6)
+    rows, records = list(store.samples(project)), ClassScoreRecords(store)
+    records.set_model(project, 1, "object", ("a", "b"), "labels")
+    records.save(project, 1, rows, [np.zeros(len(CLASS_SCORE_NAMES))] * 6, [np.ones(2)] * 6)
+    delete_samples(store, project, [rows[0].id, rows[1].id], "admin")
+    assert records.state(project).scored == 4
+    delete_project(store, project, "admin")
+    assert records.state(project) is None
+
+
 def test_a_head_smaller_than_the_pool_refills_and_every_sample_is_leased_once(store, monkeypatch):
     monkeypatch.setattr(ranked_queue, "HEAD", 8)
     project = scored_pool(store, "p", 30)
