@@ -119,8 +119,7 @@ class ClassPrediction:
         for kind, classes, members in (("object", self.object_classes, self.object_members),
                                        ("image", self.image_classes, self.image_members)):
             if members is not None and len(classes) >= 2:
-                return (kind, classes, sample_scores(members), expected_class_counts(members)
-                        if members.shape[1] else np.zeros(len(classes)), int(members.shape[1]))
+                return kind, classes, sample_scores(members), expected_class_counts(members), int(members.shape[1])
         return None
 
     def predicted_objects(self) -> list[tuple[int, str, float]]:
