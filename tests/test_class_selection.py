@@ -6,6 +6,8 @@ NextSample ranks by it; a new class model version scores the pool again."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -14,6 +16,7 @@ import pytest
 from labelassist.client.errors import FailedPreconditionError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.wire.addresses import free_port
+from conftest import address_env
 from shapes import discs_of_kinds, two_kinds
 
 
@@ -81,6 +84,9 @@ def test_class_balance_leases_the_sample_of_the_rare_class_first(services):
     client.add_sample("rare", "many-small", discs_of_kinds(rng, rng.permutation(["big"] * 2 + ["small"] * 6))[0])
     ask_for(client, "rare", "class_balance")
     wait_for_class_scores(client, "rare", "classes@1", 3)
+    run = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", "rare"], capture_output=True,
+                         text=True, env=address_env(client.addresses), timeout=120)
+    assert "class model classes@1: 3 samples scored for the class strategies" in run.stdout, run.stderr
     assert [client.next_sample("rare", f"ann{i}", "class_balance").sample.stem for i in range(3)] == \
         ["many-small", "few-small", "big-only"]
 
@@ -94,3 +100,17 @@ def test_assist_pre_labels_an_unlabelled_sample_and_summarises_its_class_uncerta
     assert set(guesses.expected_counts) == {"big", "small"}
     assert sum(guesses.expected_counts.values()) == pytest.approx(8.0)
     assert len(guesses.uncertainty) == 12 and 0 <= guesses.uncertainty["entropy_mean"] < np.log(2)
+
+
+def test_without_a_class_model_yet_progress_says_what_the_class_scores_wait_for(services):
+    client = services
+    labelled(client, "early", [])
+    client.add_sample("early", "new", two_kinds(np.random.default_rng(3))[0])
+    ask_for(client, "early", "class_uncertainty")
+    deadline = time.monotonic() + 60
+    while not (note := client.progress("early").class_scoring_note):
+        assert time.monotonic() < deadline, "no class scoring note"
+        time.sleep(0.2)
+    assert "no class model yet" in note and "at least 2 classes" in note
+    assert client.progress("early").class_model == ""
+    ask_for(client, "early", "class_uncertainty")
