@@ -262,7 +262,8 @@ class Assist(Facade):
                                result.object_class)
 
     def predict_classes(self, project: str = "", image: np.ndarray | None = None, mask: np.ndarray | None = None,
-                        sample_id: int = 0) -> ClassPrelabels:
+                        sample_id: int = 0, prelabel: bool = False, with_uncertainty: bool = False
+                        ) -> ClassPrelabels:
         """Class pre-labels: the project's class model's guess of each
         object's class and of the image's, with its confidence. The model
         is trained on the project's labelled objects and images with
@@ -277,6 +278,12 @@ class Assist(Facade):
             ``sample_id``, left out to use the sample's image and newest label.
         sample_id : int
             A selector sample to read the image (and label) from.
+        prelabel : bool
+            Without a ``mask`` and without a label: the objects of the
+            project's own pre-label of the image.
+        with_uncertainty : bool
+            Also the sample's class uncertainty summary (what the
+            selector's classification strategies rank by).
 
         Returns
         -------
@@ -292,7 +299,8 @@ class Assist(Facade):
         InvalidArgumentError
             A bad image or mask, or neither arrays nor a sample.
         """
-        params = assist_pb2.PredictClassesParams(project=project, sample_id=sample_id)
+        params = assist_pb2.PredictClassesParams(project=project, sample_id=sample_id, prelabel=prelabel,
+                                                 with_uncertainty=with_uncertainty)
         out = self.transport.exchange(self.stub.PredictClasses, assist_pb2.PredictClassesRequest, params,
                                       {"image": image, "mask": mask}, assist_pb2.ClassPredictions)
         return ClassPrelabels.from_proto(out.message)

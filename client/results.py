@@ -8,7 +8,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from labelassist.proto.v1 import assist_pb2, common_pb2, inspect_pb2, selector_pb2
+from labelassist.client.class_results import ClassDefinition, ClassPrelabels, ClassSchema, ObjectClassGuess
+from labelassist.proto.v1 import common_pb2, inspect_pb2, selector_pb2
 
 
 def _plain(cls, message):
@@ -20,43 +21,6 @@ def _plain(cls, message):
         values[item.name] = tuple(value) if hasattr(value, "__len__") and not isinstance(value, (str, bytes)) \
             else value
     return cls(**values)
-
-
-@dataclass(frozen=True)
-class ObjectClassGuess:
-    """A class model's pre-label of one object: the most probable class,
-    its probability (``confidence``) and every class's probability."""
-    object_id: int
-    predicted_class: str
-    confidence: float
-    probabilities: dict[str, float]
-
-
-@dataclass(frozen=True)
-class ClassPrelabels:
-    """What a project's class model (``model``, "classes@N") says of one
-    image: a guess per object id, each image class's probability and the
-    image classes predicted; how many labelled objects and images it was
-    trained on; ``note`` says why a kind is missing (too few labels yet)."""
-    model: str
-    model_version: int
-    objects: dict[int, ObjectClassGuess]
-    image_probabilities: dict[str, float]
-    image_classes: tuple[str, ...]
-    trained_objects: int
-    trained_images: int
-    note: str
-
-    @classmethod
-    def from_proto(cls, message: assist_pb2.ClassPredictions) -> ClassPrelabels:
-        columns = tuple(message.object_classes)
-        objects = {int(o.object_id): ObjectClassGuess(int(o.object_id), o.predicted_class, o.confidence,
-                                                      dict(zip(columns, o.probabilities)))
-                   for o in message.objects}
-        return cls(message.model, int(message.model_version), objects,
-                   dict(zip(message.image_classes, message.image_probabilities)),
-                   tuple(message.predicted_image_classes), int(message.trained_objects),
-                   int(message.trained_images), message.note)
 
 
 @dataclass
@@ -392,34 +356,6 @@ class Sample:
         return self.arrays[name]
 
 
-@dataclass(frozen=True)
-class ClassDefinition:
-    """One class of a project: its name, colour ("#rrggbb") and keyboard key ("" for none)."""
-    name: str
-    colour: str = ""
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class ClassSchema:
-    """What a project's labels are classified by: object classes, image
-    classes, and whether an image may carry several (``multi_label``)."""
-    object_classes: tuple[ClassDefinition, ...] = ()
-    image_classes: tuple[ClassDefinition, ...] = ()
-    multi_label: bool = False
-
-    @classmethod
-    def from_proto(cls, message: selector_pb2.ClassSchema) -> ClassSchema:
-        def definitions(items):
-            return tuple(ClassDefinition(c.name, c.colour, c.key) for c in items)
-        return cls(definitions(message.object_classes), definitions(message.image_classes),
-                   message.image_multi_label)
-
-    def names(self, kind: str = "object") -> list[str]:
-        """The names of the ``kind`` ("object" or "image") classes, in order."""
-        return [c.name for c in (self.object_classes if kind == "object" else self.image_classes)]
-
-
 def _optional(message, name: str) -> float | None:
     return getattr(message, name) if message.HasField(name) else None
 
@@ -502,4 +438,4 @@ class LabelVersion:
 __all__ = ["AnnotatorClassAgreement", "Box", "Calibration", "ClassAgreement", "ClassDefinition", "ClassSchema",
            "Finding", "Inspection", "LabelErrorRanking", "LabelVersion", "Lease", "Leases",
            "LabelSource", "ObjectMeasurement", "PrelabelOutcome", "ClassScore", "Sample", "SampleInfo", "SampleOrigin",
-           "Severity", "SuspectedError"]
+           "Severity", "SuspectedError", "ClassPrelabels", "ObjectClassGuess"]

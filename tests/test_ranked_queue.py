@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pytest
 
+from labelassist.imaging.class_uncertainty import SCORE_NAMES as CLASS_SCORE_NAMES
 from labelassist.selector import ranked_queue
+from labelassist.selector.class_score_records import ClassScoreRecords
 from labelassist.selector.ranked_queue import RankedQueues, ranking_key
 from labelassist.selector.scoring import SCORE_NAMES
 from labelassist.selector.selection import rank_samples
@@ -57,7 +59,8 @@ def test_leases_follow_the_full_ranking_of_the_pool_for_every_strategy(store, st
     assert queues.lease(project, "late", strategy, parameters) == []
 
 
-# Served once class posteriors are in the store; until then refused, as tested below.
+# Served once the class scorer has stored class scores (tests/test_class_selection.py);
+# until then refused, as tested below, and ranked by stored class scores after.
 UNSERVED = {"class_uncertainty", "class_balance"}
 
 
@@ -71,6 +74,35 @@ def test_class_strategies_without_class_posteriors_say_what_is_missing(store, st
     queues = RankedQueues(store, background=False)
     with pytest.raises(ConflictError, match=f"strategy '{strategy}' needs class posteriors"):
         queues.lease(project, "ann", strategy)
+
+
+def test_class_strategies_lease_by_the_stored_class_scores_and_a_new_class_model_re_ranks(store, monkeypatch):
+    monkeypatch.setattr(ranked_queue, "RECHECK", 0.0)  # the new version seen at once, not within half a second
+    rng = np.random.default_rng(0)
+    project = scored_pool(store, "p", 12)
+    rows, records = list(store.samples(project)), ClassScoreRecords(store)
+    queues = RankedQueues(store, background=False)
+    for version in (1, 2):
+        values = rng.random((len(rows), len(CLASS_SCORE_NAMES)), dtype=np.float32)
+        records.set_model(project, version, "object", ("a", "b"), f"labels-{version}")
+        records.save(project, version, rows, list(values), list(rng.random((len(rows), 2), dtype=np.float32)))
+        assert records.state(project).scored == len(rows)
+        (leased, _), = queues.lease(project, "ann", "class_uncertainty", {"measure": "bald", "aggregation": "max"})
+        assert leased.id == rows[int(np.argmax(values[:, CLASS_SCORE_NAMES.index("bald_max")]))].id
+        store.release_lease(leased.id, "ann", False, "")
+
+
+def test_deleting_class_scored_samples_and_projects_keeps_the_class_counts_right(store):
+    from labelassist.selector.deletion import delete_project, delete_samples
+
+    project = scored_pool(store, "p", 6)
+    rows, records = list(store.samples(project)), ClassScoreRecords(store)
+    records.set_model(project, 1, "object", ("a", "b"), "labels")
+    records.save(project, 1, rows, [np.zeros(len(CLASS_SCORE_NAMES))] * 6, [np.ones(2)] * 6)
+    delete_samples(store, project, [rows[0].id, rows[1].id], "admin")
+    assert records.state(project).scored == 4
+    delete_project(store, project, "admin")
+    assert records.state(project) is None
 
 
 def test_a_head_smaller_than_the_pool_refills_and_every_sample_is_leased_once(store, monkeypatch):

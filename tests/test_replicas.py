@@ -27,7 +27,7 @@ def test_exactly_one_replica_scores_and_another_takes_over_when_it_dies(postgres
         leader, follower = Scorer(first, None), Scorer(second, None)
         assert leader.is_leader() and not follower.is_leader()
         assert leader.is_leader()  # holding the lock, it stays the leader
-        leader._lock_connection.invalidate()  # the leader's database session ends, as when its process dies
+        leader.leadership.connection.invalidate()  # the leader's database session ends, as when its process dies
         assert follower.is_leader()
     finally:
         first.close()

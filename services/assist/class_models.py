@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelassist.imaging.class_uncertainty import expected_class_counts, sample_scores
 from labelassist.imaging.object_classes import (FEATURE_NAMES, IMAGE_FEATURE_NAMES, ClassModel, image_features,
                                                 object_features)
 from labelassist.proto.wire.classes import schema_from_proto
@@ -105,6 +106,21 @@ class ClassPrediction:
     object_probabilities: np.ndarray
     image_classes: tuple[str, ...]
     image_probabilities: np.ndarray
+    # Each tree's posteriors, (trees, objects, classes), for the uncertainty summary.
+    object_members: np.ndarray | None = None
+    image_members: np.ndarray | None = None
+
+    def uncertainty(self) -> tuple[str, tuple[str, ...], np.ndarray, np.ndarray, int] | None:
+        """(kind, classes, scores in ``SCORE_NAMES`` order, expected objects
+        of each class, objects) over the object classes, else over the
+        single-label image classes (the image its one object); None for a
+        model with neither (multi-label image classes are independent
+        present/absent models, not one posterior)."""
+        for kind, classes, members in (("object", self.object_classes, self.object_members),
+                                       ("image", self.image_classes, self.image_members)):
+            if members is not None and len(classes) >= 2:
+                return kind, classes, sample_scores(members), expected_class_counts(members), int(members.shape[1])
+        return None
 
     def predicted_objects(self) -> list[tuple[int, str, float]]:
         """(object id, most probable class, its probability) of each object."""
@@ -171,11 +187,14 @@ def predict(model: ProjectClassModel, image: np.ndarray, mask: np.ndarray) -> Cl
     """The model's class probabilities of each object of ``mask`` and of the image."""
     ids, features = object_features(image, mask)
     object_classes: tuple[str, ...] = ()
+    object_members = image_members = None
     if model.objects is None:
         ids, probabilities = ids[:0], np.zeros((0, 0), np.float32)
     else:
         object_classes = model.objects.classes_
-        probabilities = model.objects.predict_proba(features) if len(ids) else np.zeros((0, len(object_classes)))
+        object_members = model.objects.member_proba(features) if len(ids) else \
+            np.zeros((1, 0, len(object_classes)))
+        probabilities = object_members.mean(axis=0)
     image_classes: tuple[str, ...] = ()
     image_probabilities = np.zeros(0, np.float32)
     if model.images:
@@ -187,8 +206,10 @@ def predict(model: ProjectClassModel, image: np.ndarray, mask: np.ndarray) -> Cl
                 for m in model.images.values()], np.float32)
         else:
             image_classes = model.images[""].classes_
-            image_probabilities = model.images[""].predict_proba(summary)[0]
-    return ClassPrediction(model, object_classes, ids, probabilities, image_classes, image_probabilities)
+            image_members = model.images[""].member_proba(summary)
+            image_probabilities = image_members.mean(axis=0)[0]
+    return ClassPrediction(model, object_classes, ids, probabilities, image_classes, image_probabilities,
+                           object_members, image_members)
 
 
 class ClassModelStore:

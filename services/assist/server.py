@@ -8,6 +8,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from labelassist.assist import jobs
+from labelassist.imaging.class_uncertainty import SCORE_NAMES
 from labelassist.assist.class_models import ClassModelStore, ClassPrediction, check_object_class, predict
 from labelassist.assist.operations import OPERATIONS
 from labelassist.assist.propagate import Reference
@@ -96,23 +97,47 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
             model = self.class_models.current(selector, project, selector.get_project(project).classes)
         return predict(model, image, mask)
 
-    def _image_and_objects(self, received) -> tuple[np.ndarray, np.ndarray, str]:
-        """The image, the mask of its objects and the project of a
-        PredictClasses call: as sent, else the sample's image, newest label and project."""
+    def _image_and_objects(self, received) -> tuple[np.ndarray, np.ndarray, str, str]:
+        """The image, the mask of its objects, the project of a PredictClasses
+        call and where the objects came from: as sent, else the sample's
+        image and newest label, else (asked for) the project's own pre-label."""
         params = received.message
         image, mask, project = received.arrays.get("image"), received.arrays.get("mask"), params.project
+        objects_from = "mask" if mask is not None else "label"
         if params.sample_id:
             with self.selector.calls() as selector:
                 sample = selector.get_sample(params.sample_id, with_image=image is None)
             image = sample.require("image") if image is None else image
             mask = sample.arrays.get("label") if mask is None else mask
             project = project or sample.message.project
-            if mask is None:
+            if mask is None and not params.prelabel:
                 raise ConflictError(f"sample {params.sample_id} has no label yet: send its objects as a 'mask' "
-                                    "(e.g. its pre-label)")
+                                    "(e.g. its pre-label), or ask with 'prelabel'")
+        if mask is None and params.prelabel and image is not None and project:
+            found = self._own_prelabel(image, project)
+            mask, objects_from = found.mask, f"prelabel:{found.method}"
         if image is None or mask is None or not project:
             raise ValueError("predict classes: send 'image', 'mask' and 'project', or a 'sample_id'")
-        return image, mask, project
+        return image, mask, project, objects_from
+
+    def _own_prelabel(self, image, project: str, params: pb.PrelabelParams | None = None, received=None,
+                      info=None):
+        """The project's own pre-label of ``image`` (``params`` may name
+        another method): when its method came from evidence and cannot
+        answer now, the default pipeline's."""
+        params = pb.PrelabelParams() if params is None else params
+        steps, from_evidence = self._pipeline(params, project)
+        reference = self._reference(received, info) if steps["method"] and steps["method"][0] == "propagate" \
+            else None
+        try:
+            return prelabel_image(image, **steps, return_probability=True, triton=self.triton,
+                                  reference=reference, model_repository=self.model_repository,
+                                  instances=not params.binary, sam_models=self.click_models.sam)
+        except (ConflictError, UnavailableError):
+            if not from_evidence:
+                raise
+            return prelabel_image(image, **{**steps, "method": None}, return_probability=True,
+                                  instances=not params.binary)
 
     def _check_object_class(self, name: str, project: str) -> None:
         if not project:
@@ -172,7 +197,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         the nearest labelled plane of the sample's own stack (same file,
         region and channel as ``this``, the SampleInfo pre-labelled; the
         nearest frame, then the nearest z)."""
-        if "reference_label" in received.arrays:
+        if received is not None and "reference_label" in received.arrays:
             return Reference(received.arrays["reference_label"], received.require("reference_image"))
         if this is None or not this.origin.file:
             return None
@@ -195,23 +220,11 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
                                   {"image", "reference_label", "reference_image"})
             params = received.message
             image, info = self._image_and_info(received, params.sample_id)
-            steps, from_evidence = self._pipeline(params,
-                                                  params.project or (info.project if info is not None else ""))
-            reference = self._reference(received, info) if steps["method"] and \
-                steps["method"][0] == "propagate" else None
-            try:
-                prelabel = prelabel_image(image, **steps, return_probability=True, triton=self.triton,
-                                          reference=reference, model_repository=self.model_repository,
-                                          instances=not params.binary, sam_models=self.click_models.sam)
-            except (ConflictError, UnavailableError):
-                if not from_evidence:
-                    raise
-                prelabel = prelabel_image(image, **{**steps, "method": None}, return_probability=True,
-                                          instances=not params.binary)
+            project = params.project or (info.project if info is not None else "")
+            prelabel = self._own_prelabel(image, project, params, received, info)
             probability = prelabel.probability if params.return_probability else None
             result = pb.PrelabelResult(method=prelabel.method, object_count=prelabel.object_count,
                                        applied=prelabel.applied)
-            project = params.project or (info.project if info is not None else "")
             if project and not (params.binary or params.without_classes):
                 try:
                     result.classes.CopyFrom(predictions_to_proto(self._classes(project, image, prelabel.mask)))
@@ -258,14 +271,20 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         yield from write_stream(pb.SegmentResponse, "result", result, {"mask": mask}, params.response_compression)
 
     def PredictClasses(self, request_iterator, context):
-        received = self._read(request_iterator, pb.PredictClassesParams, {"image", "mask"})
-        image, mask, project = self._image_and_objects(received)
-        require("compute", project)
-        prediction = self._classes(project, image, mask)
-        if prediction.model.objects is None and not prediction.model.images:
-            raise ConflictError(f"project {project!r} has no class model yet ({prediction.model.note}); "
-                                "submit labels with classes, then ask again")
-        yield from write_stream(pb.PredictClassesResponse, "result", predictions_to_proto(prediction), {})
+        # The selector's class scorer asks as batch work: annotators' calls first.
+        with batch_work() if batch_call(context) else nullcontext():
+            received = self._read(request_iterator, pb.PredictClassesParams, {"image", "mask"})
+            image, mask, project, objects_from = self._image_and_objects(received)
+            require("compute", project)
+            prediction = self._classes(project, image, mask)
+            if prediction.model.objects is None and not prediction.model.images:
+                raise ConflictError(f"project {project!r} has no class model yet ({prediction.model.note}); "
+                                    "submit labels with classes, then ask again")
+            result = predictions_to_proto(prediction)
+            result.objects_from = objects_from
+            if received.message.with_uncertainty:
+                result.uncertainty.CopyFrom(uncertainty_to_proto(prediction))
+        yield from write_stream(pb.PredictClassesResponse, "result", result, {})
 
     def Postprocess(self, request_iterator, context):
         received = self._read(request_iterator, pb.PostprocessParams, {"mask", "image"})
@@ -322,6 +341,15 @@ def predictions_to_proto(prediction: ClassPrediction) -> pb.ClassPredictions:
         image_classes=prediction.image_classes, image_probabilities=prediction.image_probabilities.tolist(),
         predicted_image_classes=prediction.predicted_image_classes(), trained_objects=model.trained_objects,
         trained_images=model.trained_images, note=model.note)
+
+
+def uncertainty_to_proto(prediction: ClassPrediction) -> pb.ClassUncertainty:
+    summary = prediction.uncertainty()
+    if summary is None:
+        return pb.ClassUncertainty()
+    kind, classes, scores, expected, objects = summary
+    return pb.ClassUncertainty(kind=kind, classes=classes, score_names=SCORE_NAMES, scores=scores.tolist(),
+                               expected_counts=expected.tolist(), objects=objects)
 
 
 DEFINITION = runtime_server.ServiceDefinition.of(

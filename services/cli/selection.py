@@ -25,6 +25,10 @@ def cmd_progress(args) -> int:
         print(f"  {annotator.annotator:<20} {annotator.labeled}")
     if progress.model_version:
         print(f"model v{progress.model_version}: {progress.scored} samples scored")
+    if progress.class_model:
+        print(f"class model {progress.class_model}: {progress.class_scored} samples scored for the class strategies")
+    elif progress.class_scoring_note:
+        print(f"class scores: none yet ({progress.class_scoring_note})")
     for evidence in progress.prelabel_evidence:
         offered = "" if evidence.available else " (no longer offered)"
         print(f"pre-label {evidence.source:<10} Dice {evidence.dice:.3f}, {100 * evidence.matched_objects:.0f} % of "

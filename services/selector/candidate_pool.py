@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from labelassist.imaging.class_uncertainty import ClassSummary
 from labelassist.selector import leasing
+from labelassist.selector.class_score_records import ClassScoreRecords
 from labelassist.selector.schema import samples, scores
 from labelassist.selector.scoring import SCORE_NAMES
 from labelassist.selector.store import Project, Store
@@ -31,11 +32,21 @@ def needs(strategy: str, values: Mapping[str, Any]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Freshness:
-    """What a head depends on: the pool's size and the newest model's scores."""
+    """What a head depends on: the pool's size, the newest U-Net's scores
+    and the class model's class scores."""
 
     total: int
     model_version: int
     scored: int
+    class_version: int = 0
+    class_scored: int = 0
+
+    def model(self, wanted: frozenset[str]) -> tuple[int, int]:
+        """(version, samples scored) of the model whose scores a ranking
+        that reads ``wanted`` uses: the class model for class posteriors."""
+        if "class_posteriors" in wanted:
+            return self.class_version, self.class_scored
+        return self.model_version, self.scored
 
 
 @dataclass
@@ -78,11 +89,13 @@ class PoolReader:
 
     def __init__(self, store: Store):
         self.store = store
+        self.class_scores = ClassScoreRecords(store)
 
     def freshness(self, project: Project) -> Freshness:
         total, _ = self.store.counts(project)
         version, scored = self.store.scored(project)
-        return Freshness(total, version, scored)
+        classes = self.class_scores.state(project)
+        return Freshness(total, version, scored, *((classes.model_version, classes.scored) if classes else (0, 0)))
 
     def pool(self, project: Project, wanted: frozenset[str], version: int) -> Pool:
         sequence = sa.func.coalesce(samples.c.sequence, samples.c.stem)
@@ -113,7 +126,18 @@ class PoolReader:
             pool.sequences, pool.taken_sequences = keys_array[~labeled_mask], keys_array[labeled_mask]
         if "scores" in wanted and version:
             pool = self._with_scores(pool, project, version)
+        if "class_posteriors" in wanted:
+            pool = self._with_class_scores(pool, project)
         return pool
+
+    def _with_class_scores(self, pool: Pool, project: Project) -> Pool:
+        """Keep only the candidates the project's class model scored, with their class summary."""
+        keep, summary = self.class_scores.summary(project, pool.ids)
+        if summary is None:
+            return pool
+        scored = pool.subset(keep)
+        scored.class_summary = summary
+        return scored
 
     def live_leases(self, project: Project, now: float) -> int:
         """Samples of the project under a lease that has not expired."""

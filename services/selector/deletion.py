@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, finding_answers, gold_labels,
+from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, class_scores, class_scoring,
+                                         finding_answers, gold_labels,
                                          label_classes, label_sources, labels, leases, project_counts,
                                          project_events, projects, ranked, rankings, reviews, samples,
                                          scored_counts, scores, skips)
@@ -85,10 +86,10 @@ def delete_project(store: Store, project: Project, actor: str) -> Removed:
         candidates |= set(label_blobs) | set(connection.execute(
             sa.select(gold_labels.c.checksum).where(gold_labels.c.project_id == project.id)).scalars())
         count = connection.execute(sa.select(sa.func.count()).where(samples.c.project_id == project.id)).scalar_one()
-        for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts, finding_answers,
-                      gold_labels, *PROJECT_SETTINGS.values()):
+        for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts, class_scoring,
+                      finding_answers, gold_labels, *PROJECT_SETTINGS.values()):
             connection.execute(table.delete().where(table.c.project_id == project.id))
-        for table in (skips, reviews, label_sources, label_classes, labels, scores):
+        for table in (skips, reviews, label_sources, label_classes, labels, scores, class_scores):
             connection.execute(table.delete().where(table.c.sample_id.in_(in_project)))
         connection.execute(samples.delete().where(samples.c.project_id == project.id))
         connection.execute(projects.delete().where(projects.c.id == project.id))
@@ -150,7 +151,8 @@ def collect_blobs(store: Store, candidates: Iterable[str]) -> int:
 def _delete_sample_rows(connection, sample_ids: Sequence[int]) -> None:
     for start in range(0, len(sample_ids), CHUNK):
         chunk = sample_ids[start:start + CHUNK]
-        for table in (leases, skips, reviews, label_sources, label_classes, gold_labels, labels, scores, ranked):
+        for table in (leases, skips, reviews, label_sources, label_classes, gold_labels, labels, scores,
+                      class_scores, ranked):
             connection.execute(table.delete().where(table.c.sample_id.in_(chunk)))
         connection.execute(samples.delete().where(samples.c.id.in_(chunk)))
 
@@ -166,6 +168,12 @@ def _recount(store: Store, connection, project_id: int) -> None:
     if per_version:
         connection.execute(scored_counts.insert(), [{"project_id": project_id, "model_version": int(version),
                                                      "scored": int(count)} for version, count in per_version])
+    class_scored = sa.select(sa.func.count()).select_from(class_scores).join(
+        samples, samples.c.id == class_scores.c.sample_id).where(
+        (samples.c.project_id == project_id) & (class_scores.c.model_version == class_scoring.c.model_version)
+    ).scalar_subquery()
+    connection.execute(class_scoring.update().where(class_scoring.c.project_id == project_id)
+                       .values(scored=class_scored))
 
 
 def _record(connection, project: Project, action: str, actor: str, detail: dict) -> None:

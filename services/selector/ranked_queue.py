@@ -11,7 +11,8 @@ lease takes the first entries that are not labelled, not leased and not
 skipped by the annotator, under a short lock.
 A head is built in the background when samples arrive (:meth:`RankedQueues.prepare`),
 and rebuilt when what it was built from changes (new samples, another model
-version or more scored samples) or when leases have used most of it. In a
+version or more scored samples: the U-Net's, or for a classification
+strategy the class model's) or when leases have used most of it. In a
 large pool leases go on meanwhile: from the old head, or in the pool's
 order until the ranking's first head exists (the result names the order).
 A small pool is ranked again on the spot, as is a head found used up.
@@ -161,8 +162,9 @@ class RankedQueues:
         if not self.background:
             return False
         fresh = self._freshness(project)
-        return fresh.total > WAIT_FOR_BUILD_UP_TO and not ("scores" in needs(strategy, values)
-                                                           and not fresh.model_version)
+        wanted = needs(strategy, values)
+        return fresh.total > WAIT_FOR_BUILD_UP_TO and not (wanted & {"scores", "class_posteriors"}
+                                                           and not fresh.model(wanted)[0])
 
     def _take_in_pool_order(self, project: Project, annotator: str, count: int, now: float
                             ) -> list[tuple[SampleRow, float]]:
@@ -263,8 +265,9 @@ class RankedQueues:
         fresh = self._freshness(project, cached)
         if fresh.total != state["total"]:
             return True
-        uses_model = bool(needs(strategy, values) & {"scores", "embeddings"})
-        return uses_model and (fresh.model_version, fresh.scored) != (state["model_version"], state["scored"])
+        wanted = needs(strategy, values)
+        uses_model = bool(wanted & {"scores", "embeddings", "class_posteriors"})
+        return uses_model and fresh.model(wanted) != (state["model_version"], state["scored"])
 
     def _lock(self, project: Project, key: str) -> threading.Lock:
         with self._locks_guard:
@@ -322,8 +325,9 @@ class RankedQueues:
             pool = self._bounded(pool, wanted, values, fresh.model_version)
             picks = rank_pool(strategy, values, pool, count) if count else np.zeros(0, np.int64)
             self._fresh[project.id] = (fresh, time.monotonic())
+            model_version, scored = fresh.model(wanted)
             state = {"project_id": project.id, "ranking": key, "total": fresh.total,
-                     "model_version": fresh.model_version, "scored": fresh.scored, "size": len(picks),
+                     "model_version": model_version, "scored": scored, "size": len(picks),
                      "complete": bool(complete), "built_at": time.time(),
                      "seconds": time.perf_counter() - started}
             with self.store.engine.begin() as connection:

@@ -210,6 +210,29 @@ scored_counts = sa.Table(
 )
 
 
+class_scores = sa.Table(
+    "class_scores", metadata,
+    # One row per unlabelled sample and class model version (assist's
+    # "classes@N"): the class uncertainty summary the classification strategies rank by.
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), primary_key=True),
+    sa.Column("model_version", sa.Integer, primary_key=True),
+    sa.Column("values", sa.LargeBinary, nullable=False),  # float32, class_uncertainty.SCORE_NAMES order
+    sa.Column("expected", sa.LargeBinary, nullable=False),  # float32, objects of each class expected
+    sa.Index("class_scores_by_version", "model_version", "sample_id"),
+)
+class_scoring = sa.Table(
+    "class_scoring", metadata,
+    # Per project, the class model version the class scorer scores with, the
+    # classes its summaries are over, the labels it was found for, and how many samples it scored.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    sa.Column("classes", sa.JSON, nullable=False),  # {"kind": "object" | "image", "names": [...]}
+    sa.Column("labels_key", sa.String(200), nullable=False),
+    sa.Column("scored", sa.Integer, nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+)
+
+
 ranked = sa.Table(
     "ranked", metadata,
     # The head of each ranked queue: a strategy's best samples of a project,
@@ -225,6 +248,7 @@ rankings = sa.Table(
     sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
     sa.Column("ranking", sa.String(300), primary_key=True),
     sa.Column("total", sa.Integer, nullable=False),
+    # The model it was ranked with: the U-Net's, or the class model's for a classification strategy.
     sa.Column("model_version", sa.Integer, nullable=False),
     sa.Column("scored", sa.Integer, nullable=False),
     sa.Column("size", sa.Integer, nullable=False),

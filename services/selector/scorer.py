@@ -12,15 +12,14 @@ import threading
 import time
 from collections import deque
 
-import sqlalchemy as sa
-
 from labelassist.runtime.priority import batch_work, lower_this_thread
+from labelassist.selector.leader import Leadership
 from labelassist.selector.scoring import image_scores
 from labelassist.selector.store import Store
 
 logger = logging.getLogger("labelassist.scorer")
 BACKLOG_SECONDS = 30.0  # how stale the scoring backlog metric may be: counting scans the pool
-SCORER_LOCK = (0x6C61, 1)  # PostgreSQL's two-key advisory lock space, apart from the per-project locks
+SCORER_LOCK = 1  # its key in leader.LOCK_SPACE
 
 
 class Scorer:
@@ -37,7 +36,7 @@ class Scorer:
         self.batch = batch
         self.version: int | None = None
         self._recent: deque[tuple[float, int]] = deque()  # (when, how many) over the last minute
-        self._lock_connection = None
+        self.leadership = Leadership(store, SCORER_LOCK, "background scorer")
         self._stop = threading.Event()
         self._backlog = (float("nan"), -float("inf"))
         self._thread = threading.Thread(target=self._run, name="scorer", daemon=True)
@@ -53,26 +52,7 @@ class Scorer:
     def is_leader(self) -> bool:
         """Whether this replica is the one that scores: always on SQLite;
         on PostgreSQL while it holds the scorer's session advisory lock."""
-        if not self.store.is_postgres:
-            return True
-        if self._lock_connection is not None:
-            try:
-                self._lock_connection.execute(sa.text("SELECT 1"))
-                self._lock_connection.commit()
-                return True
-            except sa.exc.SQLAlchemyError:  # the session, and with it the lock, is gone
-                self._lock_connection.invalidate()
-                self._lock_connection = None
-        connection = self.store.engine.connect()
-        taken = connection.execute(sa.text("SELECT pg_try_advisory_lock(:a, :b)"),
-                                   {"a": SCORER_LOCK[0], "b": SCORER_LOCK[1]}).scalar()
-        connection.commit()  # a session lock outlives the transaction
-        if not taken:
-            connection.close()
-            return False
-        self._lock_connection = connection
-        logger.info("this replica now runs the background scorer")
-        return True
+        return self.leadership.held()
 
     def score_pending(self) -> int:
         """Score one batch of unscored samples with the served version; how many were scored."""

@@ -31,6 +31,7 @@ from labelassist.selector.catalogues import criteria_catalogue, operations_catal
 from labelassist.selector.inspection_settings import check_settings, settings_from_proto, settings_to_proto
 from labelassist.selector.ranked_queue import RankedQueues
 from labelassist.selector.scorer import Scorer
+from labelassist.selector.class_scorer import ClassScorer
 from labelassist.selector.server_admin import ProjectAdmin
 from labelassist.selector.server_agreement import AgreementCalls, overlap_to_proto, version_to_proto
 from labelassist.selector.server_answers import FindingAnswerCalls
@@ -97,6 +98,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             raise SystemExit(f"selector: {error}") from None
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
+        self.class_scorer = ClassScorer(self.store, options.get("assist_address")).start()
         self.queues = RankedQueues(self.store)
         if (metrics := options.get("metrics")) is not None:
             register_gauges(metrics, self.scorer, self.queues, self.store)
@@ -296,6 +298,8 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
     def _strategy(self, project, call) -> tuple[str, dict]:
         name, parameters = call_from_proto(call) if call.name else (project.strategy, {})
         STRATEGIES.get(name).bind(parameters)
+        if "class_posteriors" in STRATEGIES.get(name).needs:
+            self.class_scorer.wanted(project)  # scored with this caller's rights
         return name, parameters
 
     def NextSample(self, request, context):
@@ -417,6 +421,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         rows, best, reason = evidence_summary(self.store.settings(project, "evidence"))
         response.prelabel_evidence.extend(evidence_to_proto(r) for r in rows)
         response.best_prelabel, response.best_prelabel_reason = best, reason
+        if (classes := self.class_scorer.records.state(project)) is not None:
+            response.class_model = f"classes@{classes.model_version}" if classes.model_version else ""
+            response.class_scored, response.class_scoring_note = classes.scored, classes.note
         seen, points = project_outlook(self.store.settings(project, "trainings").get("runs", []))
         if seen is not None:
             response.outlook.CopyFrom(pb.LabellingOutlook(

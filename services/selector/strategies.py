@@ -216,7 +216,10 @@ CLASS_AGGREGATION = Parameter("aggregation", str, "mean", "per image, over its o
 def _class_summary(summary: ClassSummary | None, strategy: str, candidates: np.ndarray) -> ClassSummary:
     if summary is None:
         raise ConflictError(f"strategy '{strategy}' needs class posteriors of the unlabelled samples; the "
-                            "selector holds none for this project: use a strategy of another family")
+                            "selector holds none for this project yet: its class scorer asks assist for them "
+                            "once the project's class model exists (labels with classes of at least 2 classes) "
+                            "and the selector runs with --assist-address; ask again shortly, or use a strategy "
+                            "of another family")
     if len(summary) != len(candidates):
         raise ValueError(f"class posteriors cover {len(summary)} samples for {len(candidates)} candidates")
     return summary

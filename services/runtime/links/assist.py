@@ -1,6 +1,7 @@
 """Assist as other services call it: inspect asks for a project's own
 pre-label, the selector for the operations it checks settings against and,
-in the background, for each pre-label source on a submitted sample. The
+in the background, for each pre-label source on a submitted sample and for
+the class uncertainty of unlabelled samples. The
 caller sends the image it holds, so assist never fetches it back."""
 
 from __future__ import annotations
@@ -32,6 +33,15 @@ class AssistCalls(PeerCalls):
         received = self.exchange(self.stub.Prelabel, assist_pb2.PrelabelRequest, params, {"image": image},
                                  assist_pb2.PrelabelResult, timeout)
         return received.require("mask")
+
+    def class_uncertainty(self, image: np.ndarray, project: str,
+                          timeout: float | None = None) -> assist_pb2.ClassPredictions:
+        """The project's class model on the objects of its own pre-label of
+        ``image``, with the sample's uncertainty summary."""
+        params = assist_pb2.PredictClassesParams(project=project, prelabel=True, with_uncertainty=True)
+        received = self.exchange(self.stub.PredictClasses, assist_pb2.PredictClassesRequest, params,
+                                 {"image": image}, assist_pb2.ClassPredictions, timeout)
+        return received.message
 
     def operations(self, timeout: float | None = None) -> list[common_pb2.NamedSpec]:
         """Assist's registry of operations, as ``ListOperations`` lists it."""

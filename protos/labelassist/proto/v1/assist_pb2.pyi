@@ -22,12 +22,16 @@ TRAIN_STATE_FAILED: TrainState
 TRAIN_STATE_QUEUED: TrainState
 
 class PredictClassesParams(_message.Message):
-    __slots__ = ("project", "sample_id")
+    __slots__ = ("project", "sample_id", "prelabel", "with_uncertainty")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
+    PRELABEL_FIELD_NUMBER: _ClassVar[int]
+    WITH_UNCERTAINTY_FIELD_NUMBER: _ClassVar[int]
     project: str
     sample_id: int
-    def __init__(self, project: _Optional[str] = ..., sample_id: _Optional[int] = ...) -> None: ...
+    prelabel: bool
+    with_uncertainty: bool
+    def __init__(self, project: _Optional[str] = ..., sample_id: _Optional[int] = ..., prelabel: bool = ..., with_uncertainty: bool = ...) -> None: ...
 
 class PredictClassesRequest(_message.Message):
     __slots__ = ("params", "array")
@@ -50,7 +54,7 @@ class ObjectClassPrediction(_message.Message):
     def __init__(self, object_id: _Optional[int] = ..., predicted_class: _Optional[str] = ..., confidence: _Optional[float] = ..., probabilities: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class ClassPredictions(_message.Message):
-    __slots__ = ("model", "model_version", "object_classes", "objects", "image_classes", "image_probabilities", "predicted_image_classes", "trained_objects", "trained_images", "note")
+    __slots__ = ("model", "model_version", "object_classes", "objects", "image_classes", "image_probabilities", "predicted_image_classes", "trained_objects", "trained_images", "note", "uncertainty", "objects_from")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     OBJECT_CLASSES_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +65,8 @@ class ClassPredictions(_message.Message):
     TRAINED_OBJECTS_FIELD_NUMBER: _ClassVar[int]
     TRAINED_IMAGES_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    UNCERTAINTY_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FROM_FIELD_NUMBER: _ClassVar[int]
     model: str
     model_version: int
     object_classes: _containers.RepeatedScalarFieldContainer[str]
@@ -71,7 +77,25 @@ class ClassPredictions(_message.Message):
     trained_objects: int
     trained_images: int
     note: str
-    def __init__(self, model: _Optional[str] = ..., model_version: _Optional[int] = ..., object_classes: _Optional[_Iterable[str]] = ..., objects: _Optional[_Iterable[_Union[ObjectClassPrediction, _Mapping]]] = ..., image_classes: _Optional[_Iterable[str]] = ..., image_probabilities: _Optional[_Iterable[float]] = ..., predicted_image_classes: _Optional[_Iterable[str]] = ..., trained_objects: _Optional[int] = ..., trained_images: _Optional[int] = ..., note: _Optional[str] = ...) -> None: ...
+    uncertainty: ClassUncertainty
+    objects_from: str
+    def __init__(self, model: _Optional[str] = ..., model_version: _Optional[int] = ..., object_classes: _Optional[_Iterable[str]] = ..., objects: _Optional[_Iterable[_Union[ObjectClassPrediction, _Mapping]]] = ..., image_classes: _Optional[_Iterable[str]] = ..., image_probabilities: _Optional[_Iterable[float]] = ..., predicted_image_classes: _Optional[_Iterable[str]] = ..., trained_objects: _Optional[int] = ..., trained_images: _Optional[int] = ..., note: _Optional[str] = ..., uncertainty: _Optional[_Union[ClassUncertainty, _Mapping]] = ..., objects_from: _Optional[str] = ...) -> None: ...
+
+class ClassUncertainty(_message.Message):
+    __slots__ = ("kind", "classes", "score_names", "scores", "expected_counts", "objects")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    CLASSES_FIELD_NUMBER: _ClassVar[int]
+    SCORE_NAMES_FIELD_NUMBER: _ClassVar[int]
+    SCORES_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    classes: _containers.RepeatedScalarFieldContainer[str]
+    score_names: _containers.RepeatedScalarFieldContainer[str]
+    scores: _containers.RepeatedScalarFieldContainer[float]
+    expected_counts: _containers.RepeatedScalarFieldContainer[float]
+    objects: int
+    def __init__(self, kind: _Optional[str] = ..., classes: _Optional[_Iterable[str]] = ..., score_names: _Optional[_Iterable[str]] = ..., scores: _Optional[_Iterable[float]] = ..., expected_counts: _Optional[_Iterable[float]] = ..., objects: _Optional[int] = ...) -> None: ...
 
 class PredictClassesResponse(_message.Message):
     __slots__ = ("result", "array")

@@ -176,6 +176,10 @@ class AssistServiceServicer(object):
         objects and images with classes and trained again first when its
         labels changed. Arrays in: "image" and "mask" (one id per object), or
         a sample_id (its image, and its newest label unless a "mask" is sent).
+        With "prelabel", a sample without a label (or an image sent without a
+        mask) has its objects from the project's own pre-label instead; with
+        "with_uncertainty", the answer carries the sample's class uncertainty
+        summary (what the selector's classification strategies rank by).
         FAILED_PRECONDITION for a project without a class schema, or with too
         few labelled objects (and images) with classes to train on.
         """

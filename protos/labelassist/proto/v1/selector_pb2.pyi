@@ -966,7 +966,7 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook", "prelabel_evidence", "best_prelabel", "best_prelabel_reason")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook", "prelabel_evidence", "best_prelabel", "best_prelabel_reason", "class_model", "class_scored", "class_scoring_note")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
@@ -978,6 +978,9 @@ class ProgressResponse(_message.Message):
     PRELABEL_EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     BEST_PRELABEL_FIELD_NUMBER: _ClassVar[int]
     BEST_PRELABEL_REASON_FIELD_NUMBER: _ClassVar[int]
+    CLASS_MODEL_FIELD_NUMBER: _ClassVar[int]
+    CLASS_SCORED_FIELD_NUMBER: _ClassVar[int]
+    CLASS_SCORING_NOTE_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
@@ -989,7 +992,10 @@ class ProgressResponse(_message.Message):
     prelabel_evidence: _containers.RepeatedCompositeFieldContainer[PrelabelEvidence]
     best_prelabel: str
     best_prelabel_reason: str
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel: _Optional[str] = ..., best_prelabel_reason: _Optional[str] = ...) -> None: ...
+    class_model: str
+    class_scored: int
+    class_scoring_note: str
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel: _Optional[str] = ..., best_prelabel_reason: _Optional[str] = ..., class_model: _Optional[str] = ..., class_scored: _Optional[int] = ..., class_scoring_note: _Optional[str] = ...) -> None: ...
 
 class PrelabelEvidence(_message.Message):
     __slots__ = ("source", "labels", "dice", "matched_objects", "description", "available")
