@@ -11,6 +11,7 @@ import pytest
 from labelassist.client.class_palette import DEFAULT, GUESSED, SET, ClassPalette, class_keys, object_centres
 from labelassist.client.results import ClassDefinition, ClassPrelabels, ClassSchema, ObjectClassGuess
 from labelassist.client.session import LabellingSession
+from test_class_bounds import frame, project
 from test_class_prelabels import labelled_project
 
 SCHEMA = ClassSchema((ClassDefinition("mitotic", "#ff0000", "m"), ClassDefinition("interphase", "#00ff00"),
@@ -129,3 +130,26 @@ def test_a_stored_labels_classes_come_back_when_it_is_opened(client):
     session = LabellingSession(client, "ann")
     session.show(session.open_call(new["sample_id"])())
     assert session.classes.submitted(new["mask"]) == (new["classes"], [])
+
+
+def test_the_inspection_before_submit_judges_each_object_by_its_class(client):
+    labels, images, classes = project(np.random.default_rng(0))
+    client.create_project("classes-inspect")
+    client.set_class_schema("classes-inspect", ["mitotic", "interphase"])
+    for index, (label, image, named) in enumerate(zip(labels, images, classes)):
+        client.submit_label(client.add_sample("classes-inspect", f"frame-{index:02d}", image), "ann", label,
+                            object_classes=named)
+    label, image, _ = frame(np.random.default_rng(1), [(64, 64)], [(30, 30)])  # object 1 small, object 2 large
+    client.add_sample("classes-inspect", "new", image)
+    session = LabellingSession(client, "ann")
+    session.use_project(client.class_schema("classes-inspect"))
+    session.next("classes-inspect")
+    session.classes.assign("interphase", 1)
+    session.classes.assign("interphase", 2)
+    held = session.submit(label, "classes-inspect")
+    sizes = [f for f in session.findings if f.criterion == "object_size"]
+    assert [tuple(f.object_ids) for f in sizes] == [(1,)] and "'interphase' objects" in sizes[0].message
+    assert not held.stored and sizes[0] in held.held
+    session.classes.assign("mitotic", 1)
+    as_small = session.inspect_call(label, "classes-inspect")()
+    assert [f for f in as_small.findings if f.criterion == "object_size"] == []
