@@ -1,0 +1,111 @@
+"""A classes project's brush stroke in the desktop client (offscreen Qt):
+2048² mask with round objects in two classes, each drawn in its class's
+colour with its "id class" caption. Measures one mouse-move step of a
+stroke, the end of a stroke (the new object takes the current class:
+colours and captions brought up to date, the view redrawn), a re-class of
+one object (a class click), and, in the same run, the whole-overlay
+recolour and caption rebuild every edit would cost without the changed
+box.
+
+    python benchmarks/bench_gui_classes.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from skimage import draw  # noqa: E402
+
+from labelassist.client.gui.app import Connection, MainWindow  # noqa: E402
+from labelassist.client.results import ClassDefinition, ClassSchema  # noqa: E402
+from labelassist.stack import temporary_stack  # noqa: E402
+
+SCHEMA = ClassSchema((ClassDefinition("round", "#ff3030"), ClassDefinition("other", "#30a0ff")))
+
+
+def redraw(window: MainWindow) -> None:
+    window.canvas.graphics.viewport().repaint()
+    QApplication.processEvents()
+
+
+def objects_mask(size: int, count: int) -> np.ndarray:
+    """``count`` disks on a grid, ids 1..count, background between them."""
+    mask = np.zeros((size, size), np.uint32)
+    per_row = int(np.ceil(np.sqrt(count)))
+    spacing = size // per_row
+    for index in range(count):
+        centre = (spacing // 2 + spacing * (index // per_row), spacing // 2 + spacing * (index % per_row))
+        rows, cols = draw.disk(centre, spacing // 3, shape=mask.shape)
+        mask[rows, cols] = index + 1
+    return mask
+
+
+def median_ms(times: list[float]) -> float:
+    return 1e3 * statistics.median(times)
+
+
+def classes_stroke(window: MainWindow, size: int, count: int, strokes: int = 7, steps: int = 8) -> dict:
+    canvas, view = window.canvas, window.classes
+    mask = objects_mask(size, count)
+    image = np.random.default_rng(0).integers(0, 4000, (size, size), dtype=np.uint16)
+    view.build(SCHEMA)
+    canvas.show_sample(image, mask)
+    window.session.classes.start({i: SCHEMA.object_classes[i % 2].name for i in range(1, count + 1)})
+    view.show_classes()
+    window.set_tool("brush")
+    redraw(window)
+    spacing = size // int(np.ceil(np.sqrt(count)))
+    step_times, end_times, reclass_times, full_times = [], [], [], []
+    for stroke in range(strokes):
+        row, col = spacing * (stroke + 1) - 3, spacing // 2  # along the background between object rows
+        canvas.stroke_start((row, col), False, True)
+        for step in range(steps):
+            started = time.perf_counter()
+            canvas.stroke_to((row, col + 3 * step))
+            redraw(window)
+            step_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        canvas.stroke_end()
+        redraw(window)
+        end_times.append(time.perf_counter() - started)
+        view.select(stroke + 1)
+        started = time.perf_counter()
+        view.click_class(SCHEMA.object_classes[stroke % 2].name)
+        redraw(window)
+        reclass_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        view.layer.rebuild(window.session.classes)
+        redraw(window)
+        full_times.append(time.perf_counter() - started)
+    window.dirty = False
+    return {"size": size, "objects": count, "step_ms": median_ms(step_times), "stroke_end_ms": median_ms(end_times),
+            "reclass_ms": median_ms(reclass_times), "full_ms": median_ms(full_times)}
+
+
+def main() -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    with temporary_stack() as addresses:
+        window = MainWindow(Connection.from_addresses(addresses), "bench")
+        window.resize(1400, 900)
+        window.show()
+        rows = [classes_stroke(window, 2048, count) for count in (300, 500)]
+        window.close()
+    print("| image | objects | brush step | stroke end (class, colours, captions) | re-class one object | "
+          "whole overlay + all captions |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['size']}² | {r['objects']} | {r['step_ms']:.1f} ms | {r['stroke_end_ms']:.1f} ms | "
+              f"{r['reclass_ms']:.1f} ms | {r['full_ms']:.1f} ms |")
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
