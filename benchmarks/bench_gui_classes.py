@@ -16,6 +16,7 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -23,16 +24,14 @@ import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from skimage import draw  # noqa: E402
 
-from labelassist.client.gui.app import Connection, MainWindow  # noqa: E402
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_gui import open_window, redraw  # noqa: E402
+
+from labelassist.client.gui.app import MainWindow  # noqa: E402
 from labelassist.client.results import ClassDefinition, ClassSchema  # noqa: E402
 from labelassist.stack import temporary_stack  # noqa: E402
 
 SCHEMA = ClassSchema((ClassDefinition("round", "#ff3030"), ClassDefinition("other", "#30a0ff")))
-
-
-def redraw(window: MainWindow) -> None:
-    window.canvas.graphics.viewport().repaint()
-    QApplication.processEvents()
 
 
 def objects_mask(size: int, count: int) -> np.ndarray:
@@ -92,9 +91,7 @@ def classes_stroke(window: MainWindow, size: int, count: int, strokes: int = 7, 
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     with temporary_stack() as addresses:
-        window = MainWindow(Connection.from_addresses(addresses), "bench")
-        window.resize(1400, 900)
-        window.show()
+        window = open_window(addresses)
         rows = [classes_stroke(window, 2048, count) for count in (300, 500)]
         window.close()
     print("| image | objects | brush step | stroke end (class, colours, captions) | re-class one object | "
