@@ -5,7 +5,7 @@ stroke, the end of a stroke (the new object takes the current class:
 colours and captions brought up to date, the view redrawn), a re-class of
 one object (a class click), and, in the same run, the whole-overlay
 recolour and caption rebuild every edit would cost without the changed
-box.
+box, and the same strokes in a segmentation project (no classes).
 
     python benchmarks/bench_gui_classes.py
 """
@@ -50,11 +50,16 @@ def median_ms(times: list[float]) -> float:
     return 1e3 * statistics.median(times)
 
 
-def classes_stroke(window: MainWindow, size: int, count: int, strokes: int = 7, steps: int = 8) -> dict:
+def shown(ms: float) -> str:
+    return "—" if np.isnan(ms) else f"{ms:.1f} ms"
+
+
+def classes_stroke(window: MainWindow, size: int, count: int, schema: ClassSchema = SCHEMA, strokes: int = 7,
+                   steps: int = 8) -> dict:
     canvas, view = window.canvas, window.classes
     mask = objects_mask(size, count)
     image = np.random.default_rng(0).integers(0, 4000, (size, size), dtype=np.uint16)
-    view.build(SCHEMA)
+    view.build(schema)
     canvas.show_sample(image, mask)
     window.session.classes.start({i: SCHEMA.object_classes[i % 2].name for i in range(1, count + 1)})
     view.show_classes()
@@ -74,6 +79,8 @@ def classes_stroke(window: MainWindow, size: int, count: int, strokes: int = 7, 
         canvas.stroke_end()
         redraw(window)
         end_times.append(time.perf_counter() - started)
+        if not schema.object_classes:
+            continue
         view.select(stroke + 1)
         started = time.perf_counter()
         view.click_class(SCHEMA.object_classes[stroke % 2].name)
@@ -84,8 +91,9 @@ def classes_stroke(window: MainWindow, size: int, count: int, strokes: int = 7, 
         redraw(window)
         full_times.append(time.perf_counter() - started)
     window.dirty = False
-    return {"size": size, "objects": count, "step_ms": median_ms(step_times), "stroke_end_ms": median_ms(end_times),
-            "reclass_ms": median_ms(reclass_times), "full_ms": median_ms(full_times)}
+    return {"size": size, "objects": count, "classes": bool(schema.object_classes), "step_ms": median_ms(step_times),
+            "stroke_end_ms": median_ms(end_times), "reclass_ms": median_ms(reclass_times or [np.nan]),
+            "full_ms": median_ms(full_times or [np.nan])}
 
 
 def main() -> int:
@@ -93,13 +101,15 @@ def main() -> int:
     with temporary_stack() as addresses:
         window = open_window(addresses)
         rows = [classes_stroke(window, 2048, count) for count in (300, 500)]
+        rows.append(classes_stroke(window, 2048, 500, ClassSchema()))
         window.close()
-    print("| image | objects | brush step | stroke end (class, colours, captions) | re-class one object | "
+    print("| image | objects | project | brush step | stroke end (class, colours, captions) | re-class one object | "
           "whole overlay + all captions |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['size']}² | {r['objects']} | {r['step_ms']:.1f} ms | {r['stroke_end_ms']:.1f} ms | "
-              f"{r['reclass_ms']:.1f} ms | {r['full_ms']:.1f} ms |")
+        print(f"| {r['size']}² | {r['objects']} | {'classes' if r['classes'] else 'segmentation'} | "
+              f"{r['step_ms']:.1f} ms | {r['stroke_end_ms']:.1f} ms | "
+              f"{shown(r['reclass_ms'])} | {shown(r['full_ms'])} |")
     del app
     return 0
 

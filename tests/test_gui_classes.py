@@ -83,7 +83,7 @@ def _drawn_as_from_scratch(window) -> bool:
     """The overlay and captions are what recolouring and captioning the whole mask would give."""
     canvas, palette = window.canvas, window.session.classes
     expected = palette.captions(object_centres(canvas.editor.mask))
-    written = {i: (item.textItem.toPlainText(), (item.pos().y() - 0.5, item.pos().x() - 0.5))
+    written = {i: (item.text(), (item.pos().y() - 0.5, item.pos().x() - 0.5))
                for i, item in window.classes.layer.captions.items()}
     return np.array_equal(canvas._rgba, colour_by_lookup(canvas.editor.mask, canvas.id_colours)) and \
         set(written) == set(expected) and all(written[i][0] == expected[i][0] and

@@ -8,8 +8,8 @@ objects changing colour at once recolour the whole overlay."""
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsSimpleTextItem
 from labelassist.client.class_palette import UNCLASSIFIED_COLOUR, ClassPalette, ObjectCentres
 
 UNCHANGED = (slice(0, 0), slice(0, 0))  # the mask is as the layer last saw it
@@ -46,6 +46,30 @@ def recolour_window(rgba: np.ndarray, ids: np.ndarray, window: tuple[slice, slic
     rgba[rim] = coloured[tuple(slice(r.start - c.start, r.stop - c.start) for r, c in zip(rim, context))]
 
 
+class Caption(QGraphicsRectItem):
+    """White text on a dark box, centred on a point of the image and the
+    same size at any zoom. Qt draws it without calling back into Python,
+    so hundreds of captions cost little on each frame of a stroke."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+        self.setBrush(QBrush(QColor(0, 0, 0, 110)))
+        self.setPen(QPen(QColor(0, 0, 0, 0)))
+        self.label = QGraphicsSimpleTextItem(self)
+        self.label.setBrush(QBrush(QColor(255, 255, 255)))
+        self.set_text(text)
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def set_text(self, text: str) -> None:
+        self.label.setText(text)
+        bounds = self.label.boundingRect().adjusted(-2, -1, 2, 1)
+        self.label.setPos(-bounds.width() / 2 + 2, -bounds.height() / 2 + 1)
+        self.setRect(-bounds.width() / 2, -bounds.height() / 2, bounds.width(), bounds.height())
+
+
 def _union(first, second):
     if first is None:
         return second
@@ -60,7 +84,7 @@ class ClassLayer:
     def __init__(self, canvas):
         self.canvas = canvas
         self.centres = ObjectCentres()
-        self.captions: dict[int, pg.TextItem] = {}
+        self.captions: dict[int, Caption] = {}
         self.written: dict[int, tuple[str, tuple[float, float]]] = {}
         self._editor = None  # the label the layer last drew (a new sample brings a new one)
 
@@ -119,14 +143,12 @@ class ClassLayer:
                 continue
             item = self.captions.get(object_id)
             if item is None:
-                item = self.captions[object_id] = pg.TextItem(text, color=(255, 255, 255), anchor=(0.5, 0.5),
-                                                              fill=(0, 0, 0, 110))
-                item.textItem.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # drawn every frame
-                view.addItem(item)
+                item = self.captions[object_id] = Caption(text)
+                view.addItem(item, ignoreBounds=True)
             elif written[0] != text:
-                item.setText(text)
+                item.set_text(text)
             item.setPos(col + 0.5, row + 0.5)
             self.written[object_id] = (text, (row, col))
 
 
-__all__ = ["ClassLayer", "UNCHANGED", "colour_by_lookup", "recolour_window"]
+__all__ = ["Caption", "ClassLayer", "UNCHANGED", "colour_by_lookup", "recolour_window"]
