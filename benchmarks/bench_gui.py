@@ -126,12 +126,18 @@ def browser_open(addresses, count: int = 100_000, repeats: int = 3) -> dict:
             "next_page_s": statistics.median(more), "rows_listed": rows}
 
 
+def open_window(addresses) -> MainWindow:
+    """The desktop client as the brush measurements see it: 1400×900, shown."""
+    window = MainWindow(Connection.from_addresses(addresses), "bench")
+    window.resize(1400, 900)
+    window.show()
+    return window
+
+
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     with temporary_stack() as addresses:
-        window = MainWindow(Connection.from_addresses(addresses), "bench")
-        window.resize(1400, 900)
-        window.show()
+        window = open_window(addresses)
         brush = [brush_repaint(window, size) for size in (1024, 2048)]
         # The strokes are edits: on a real screen, closing would ask (modally) whether to drop them.
         window.dirty = False

@@ -86,6 +86,55 @@ def object_centres(mask: np.ndarray) -> dict[int, tuple[float, float]]:
     return {int(i): (rows[i] / counts[i], cols[i] / counts[i]) for i in np.flatnonzero(counts) if i}
 
 
+class ObjectCentres:
+    """Each object's pixel count and centre of mass, brought up to date from
+    the box an edit changed (a brush stroke's, not the whole mask's), so
+    captions can follow the objects at the cost of the edit. It keeps the
+    mask as last seen: the box's content before the edit."""
+
+    def __init__(self):
+        self.seen: np.ndarray | None = None
+        self.sums = np.zeros((1, 3), np.int64)  # per id: pixels, sum of their rows, sum of their columns
+
+    def update(self, mask: np.ndarray, window: tuple[slice, slice] | None = None) -> None:
+        """``mask`` changed inside ``window`` (anywhere with None) since the last update."""
+        mask = np.asarray(mask)
+        if window is None or self.seen is None or self.seen.shape != mask.shape:
+            self.seen, self.sums = mask.copy(), np.zeros((1, 3), np.int64)
+            window = (slice(0, mask.shape[0]), slice(0, mask.shape[1]))
+            before = np.zeros(mask.shape, mask.dtype)
+        else:
+            before = self.seen[window]
+        after = mask[window]
+        rows, cols = np.nonzero(before != after)
+        if not rows.size:
+            return
+        old, new = before[rows, cols].astype(np.intp), after[rows, cols].astype(np.intp)
+        rows, cols = rows + (window[0].start or 0), cols + (window[1].start or 0)
+        size = max(len(self.sums), int(old.max()) + 1, int(new.max()) + 1)
+        if size > len(self.sums):
+            self.sums = np.concatenate([self.sums, np.zeros((size - len(self.sums), 3), np.int64)])
+        for ids, sign in ((old, -1), (new, 1)):
+            for column, weights in enumerate((None, rows, cols)):
+                self.sums[:, column] += sign * np.rint(np.bincount(ids, weights, size)).astype(np.int64)
+        self.seen[window] = after
+
+    def pixels(self, object_id: int) -> int:
+        return int(self.sums[object_id, 0]) if 0 < object_id < len(self.sums) else 0
+
+    def next_id(self) -> int:
+        """One past the highest id present (1 for an empty mask)."""
+        present = np.flatnonzero(self.sums[:, 0])
+        return int(present[-1]) + 1 if present.size and present[-1] else 1
+
+    def centres(self) -> dict[int, tuple[float, float]]:
+        """Each object's centre of mass (row, col), by id."""
+        ids = np.flatnonzero(self.sums[1:, 0]) + 1
+        counts = self.sums[ids, 0]
+        return dict(zip(ids.tolist(), zip((self.sums[ids, 1] / counts).tolist(),
+                                          (self.sums[ids, 2] / counts).tolist())))
+
+
 class ClassPalette:
     """The project's classes and those of the label being made.
 
@@ -242,23 +291,28 @@ class ClassPalette:
         sure = f" {found.confidence:.0%}?" if found.source == GUESSED else ""
         return f"{object_id} {found.name}{sure}"
 
-    def captions(self, mask: np.ndarray, most: int = 400) -> dict[int, tuple[str, tuple[float, float]]]:
-        """Each object's caption and centre (row, col), for a mask of at
+    def captions(self, centres: Mapping[int, tuple[float, float]], most: int = 400
+                 ) -> dict[int, tuple[str, tuple[float, float]]]:
+        """Each object's caption and centre (row, col), from the objects'
+        ``centres`` (:func:`object_centres`, :class:`ObjectCentres`), for at
         most ``most`` objects (more would hide the image)."""
-        centres = object_centres(mask)
         if len(centres) > most:
             return {}
         return {i: (self.caption(i), centre) for i, centre in centres.items()}
 
-    def colour_lookup(self, size: int) -> np.ndarray:
+    def colour_lookup(self, size: int, drawing: int = 0) -> np.ndarray:
         """RGBA per object id 0..size-1 in its class's colour (grey without
-        a class; 0 transparent), for the overlay."""
+        a class; 0 transparent), for the overlay; object ``drawing`` (the
+        id a new object gets) in the current class's, the class it will
+        get, so a stroke keeps its colour when it ends."""
         lookup = np.zeros((max(int(size), 1), 4), np.uint8)
         lookup[1:] = (*UNCLASSIFIED_COLOUR, 255)
         colours = {c.name: rgb(c.colour) for c in self.schema.object_classes}
         for object_id, found in self.objects.items():
             if 0 < object_id < len(lookup):
                 lookup[object_id] = (*colours.get(found.name, UNCLASSIFIED_COLOUR), 255)
+        if 0 < drawing < len(lookup) and drawing not in self.objects and self.current:
+            lookup[drawing] = (*colours.get(self.current, UNCLASSIFIED_COLOUR), 255)
         return lookup
 
     def submitted(self, mask: np.ndarray) -> tuple[dict[int, str], list[str]]:
@@ -275,4 +329,4 @@ class ClassPalette:
         return counts
 
 
-__all__ = ["ClassPalette", "ObjectClass", "class_keys", "object_centres", "object_ids", "rgb"]
+__all__ = ["ClassPalette", "ObjectCentres", "ObjectClass", "class_keys", "object_centres", "object_ids", "rgb"]

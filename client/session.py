@@ -246,9 +246,12 @@ class LabellingSession:
 
     def inspect_call(self, mask: np.ndarray, project: str = "") -> Call:
         """Inspect ``mask`` against the current image and pre-label, with the
-        project's inspection settings."""
+        project's inspection settings; its objects' classes go along, so each
+        is judged by its own class's bounds."""
         client, image, prelabel = self.client, self.require_current().image, self.prelabel
-        return lambda: client.inspect.inspect(mask, image=image, prelabel=prelabel, project=project)
+        object_classes = self.classes.submitted(mask)[0]
+        return lambda: client.inspect.inspect(mask, image=image, prelabel=prelabel, project=project,
+                                              object_classes=object_classes)
 
     def store_call(self, mask: np.ndarray, project: str = "") -> Call:
         """Store ``mask`` with its classes (:attr:`classes`) as the current

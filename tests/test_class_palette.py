@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labelassist.client.class_palette import DEFAULT, GUESSED, SET, ClassPalette, class_keys, object_centres
+from labelassist.client.class_palette import (DEFAULT, GUESSED, SET, ClassPalette, ObjectCentres, class_keys,
+                                             object_centres)
 from labelassist.client.results import ClassDefinition, ClassPrelabels, ClassSchema, ObjectClassGuess
 from labelassist.client.session import LabellingSession
+from test_class_bounds import frame, project
 from test_class_prelabels import labelled_project
 
 SCHEMA = ClassSchema((ClassDefinition("mitotic", "#ff0000", "m"), ClassDefinition("interphase", "#00ff00"),
@@ -102,7 +104,7 @@ def test_objects_are_coloured_by_class_and_captioned_with_id_class_and_doubt():
     assert lookup[:, :3].tolist() == [[0, 0, 0], [0, 255, 0], [0, 0, 255], [200, 200, 200]]
     mask = np.zeros((5, 6), np.uint32)
     mask[1:3, 1:3], mask[3:5, 4:6] = 1, 2
-    assert palette.captions(mask) == {1: ("1 interphase 62%?", (1.5, 1.5)), 2: ("2 artefact", (3.5, 4.5))}
+    assert palette.captions(object_centres(mask)) == {1: ("1 interphase 62%?", (1.5, 1.5)), 2: ("2 artefact", (3.5, 4.5))}
     assert object_centres(np.zeros((3, 3), int)) == {}
 
 
@@ -129,3 +131,52 @@ def test_a_stored_labels_classes_come_back_when_it_is_opened(client):
     session = LabellingSession(client, "ann")
     session.show(session.open_call(new["sample_id"])())
     assert session.classes.submitted(new["mask"]) == (new["classes"], [])
+
+
+def test_the_inspection_before_submit_judges_each_object_by_its_class(client):
+    labels, images, classes = project(np.random.default_rng(0))
+    client.create_project("classes-inspect")
+    client.set_class_schema("classes-inspect", ["mitotic", "interphase"])
+    for index, (label, image, named) in enumerate(zip(labels, images, classes)):
+        client.submit_label(client.add_sample("classes-inspect", f"frame-{index:02d}", image), "ann", label,
+                            object_classes=named)
+    label, image, _ = frame(np.random.default_rng(1), [(64, 64)], [(30, 30)])  # object 1 small, object 2 large
+    client.add_sample("classes-inspect", "new", image)
+    session = LabellingSession(client, "ann")
+    session.use_project(client.class_schema("classes-inspect"))
+    session.next("classes-inspect")
+    session.classes.assign("interphase", 1)
+    session.classes.assign("interphase", 2)
+    held = session.submit(label, "classes-inspect")
+    sizes = [f for f in session.findings if f.criterion == "object_size"]
+    assert [tuple(f.object_ids) for f in sizes] == [(1,)] and "'interphase' objects" in sizes[0].message
+    assert not held.stored and sizes[0] in held.held
+    session.classes.assign("mitotic", 1)
+    as_small = session.inspect_call(label, "classes-inspect")()
+    assert [f for f in as_small.findings if f.criterion == "object_size"] == []
+
+
+def test_centres_kept_from_the_edited_boxes_are_those_of_the_whole_mask():
+    rng = np.random.default_rng(5)
+    mask = rng.integers(0, 6, (40, 50)).astype(np.uint32)
+    centres = ObjectCentres()
+    centres.update(mask)
+    for _ in range(20):
+        top, left = rng.integers(0, 35), rng.integers(0, 45)
+        window = (slice(top, top + rng.integers(1, 6)), slice(left, left + rng.integers(1, 6)))
+        mask[window] = rng.integers(0, 9)
+        centres.update(mask, window)
+        expected = object_centres(mask)
+        assert set(centres.centres()) == set(expected)
+        assert all(np.allclose(centres.centres()[i], expected[i]) for i in expected)
+        assert centres.next_id() == int(mask.max()) + 1
+    mask[:] = 0
+    centres.update(mask, (slice(0, 40), slice(0, 50)))
+    assert centres.centres() == {} and centres.next_id() == 1
+
+
+def test_the_object_being_drawn_takes_the_current_class_colour():
+    palette = ClassPalette(SCHEMA)
+    palette.choose("interphase")
+    lookup = palette.colour_lookup(4, drawing=3)
+    assert tuple(lookup[3]) == (0, 255, 0, 255) and tuple(lookup[2]) == (200, 200, 200, 255)

@@ -16,7 +16,8 @@ import pytest  # noqa: E402
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
-from labelassist.client.class_palette import rgb  # noqa: E402
+from labelassist.client.class_palette import object_centres, rgb  # noqa: E402
+from labelassist.client.gui.class_overlay import colour_by_lookup, recolour_window  # noqa: E402
 from labelassist.client.gui.agreement import AgreementController, chart  # noqa: E402
 from test_agreement_over_time import HALF  # noqa: E402
 from test_agreement_overlap import MISSES_TWO, REFERENCE, image  # noqa: E402
@@ -39,7 +40,7 @@ def test_class_prelabels_are_corrected_with_a_key_and_submitted_with_the_mask(qt
     lookup = window.canvas.id_colours
     colours = {d.name: rgb(d.colour) for d in palette.schema.object_classes}
     assert all(tuple(lookup[i][:3]) == colours[name] for i, name in guessed.items())
-    assert len(window.canvas._captions) == len(guessed)
+    assert len(window.classes.layer.captions) == len(guessed)
 
     # J jumps to the least sure guess; the other class's key corrects it.
     qtbot.keyClick(window, Qt.Key.Key_J)
@@ -75,6 +76,63 @@ def test_class_prelabels_are_corrected_with_a_key_and_submitted_with_the_mask(qt
     rows = [[sheet.item(r, c).text() for c in range(3)] for r in range(sheet.rowCount())]
     assert ["Classes", "big (object class)", "1"] in rows and ["Classes", "small (object class)", "2"] in rows
     window.shortcut_sheet.close()
+    window.close()
+
+
+def _drawn_as_from_scratch(window) -> bool:
+    """The overlay and captions are what recolouring and captioning the whole mask would give."""
+    canvas, palette = window.canvas, window.session.classes
+    expected = palette.captions(object_centres(canvas.editor.mask))
+    written = {i: (item.text(), (item.pos().y() - 0.5, item.pos().x() - 0.5))
+               for i, item in window.classes.layer.captions.items()}
+    return np.array_equal(canvas._rgba, colour_by_lookup(canvas.editor.mask, canvas.id_colours)) and \
+        set(written) == set(expected) and all(written[i][0] == expected[i][0] and
+                                               np.allclose(written[i][1], expected[i][1]) for i in expected)
+
+
+def test_recolouring_a_window_matches_recolouring_everything():
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 4, (30, 40)).astype(np.uint32)
+    lookup = np.array([[0, 0, 0, 0], [255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]], np.uint8)
+    rgba = colour_by_lookup(ids, lookup)
+    ids[10:14, 0:6] = 3  # at the image's edge: the window's rim is clipped
+    recolour_window(rgba, ids, (slice(10, 14), slice(0, 6)), lookup)
+    assert np.array_equal(rgba, colour_by_lookup(ids, lookup))
+
+
+def test_an_edit_recolours_and_recaptions_only_what_it_changed(qtbot, stack, client):
+    labelled_project(client, "gui-classes-edit", seed=33)
+    window = _open_window(qtbot, stack, "gui-classes-edit")
+    qtbot.waitUntil(lambda: list(window.classes.object_buttons) == ["big", "small"], timeout=WAIT_MS)
+    _wait_idle(qtbot, window)
+    mask = np.zeros((120, 160), np.uint32)
+    mask[10:30, 10:30], mask[10:30, 60:90], mask[70:100, 20:50] = 1, 2, 3
+    canvas, palette, layer = window.canvas, window.session.classes, window.classes.layer
+    canvas.show_sample(np.zeros(mask.shape, np.uint16), mask)
+    palette.start({1: "big", 2: "small", 3: "big"})
+    window.classes.show_classes()
+    items = dict(layer.captions)
+    assert _drawn_as_from_scratch(window) and set(items) == {1, 2, 3}
+
+    canvas.set_tool("brush")
+    canvas.stroke_start((20, 28), False, False)  # grows object 1 into the background beside it
+    canvas.stroke_to((20, 40))
+    canvas.stroke_end()
+    assert canvas.edited_window is not None and canvas.edited_window[1].stop <= 50
+    assert _drawn_as_from_scratch(window) and layer.captions == items  # the same items, object 1's moved
+    canvas.stroke_start((60, 120), False, True)  # a new object, in the current class
+    canvas.stroke_to((60, 130))
+    canvas.stroke_end()
+    assert palette.class_of(4) == palette.current and _drawn_as_from_scratch(window)
+    assert all(layer.captions[i] is items[i] for i in items)
+    window.classes.select(3)
+    window.classes.click_class("small")
+    assert layer.written[3][0] == "3 small" and layer.captions[3] is items[3] and _drawn_as_from_scratch(window)
+    canvas.undo()
+    assert 4 not in layer.captions and _drawn_as_from_scratch(window)
+    canvas.redo()
+    assert 4 in layer.captions and _drawn_as_from_scratch(window)
+    window.dirty = False
     window.close()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from labelassist.client.class_palette import UNCLASSIFIED_COLOUR
+from labelassist.client.gui.class_overlay import colour_by_lookup, recolour_window
 from labelassist.client.gui.touch import TouchAndPen
 from labelassist.io.display import percentile_levels
 from labelassist.client.gui.editing import (
@@ -51,23 +51,6 @@ def colour_ids(ids: np.ndarray, palette: np.ndarray = PALETTE) -> np.ndarray:
     """(H, W) instance ids -> (H, W, 4) RGBA; ids beyond the palette wrap, 0 stays transparent."""
     index = np.where(ids > 0, (ids.astype(np.int64) - 1) % (len(palette) - 1) + 1, 0)
     return palette[index]
-
-
-def colour_by_lookup(ids: np.ndarray, lookup: np.ndarray) -> np.ndarray:
-    """(H, W) ids -> (H, W, 4) RGBA from a per-id ``lookup`` (ids past its
-    end grey), each object's outline darker so touching objects of one
-    colour stay apart."""
-    inside = ids < len(lookup)
-    rgba = lookup[np.where(inside, ids, 0)]
-    rgba[~inside] = (*UNCLASSIFIED_COLOUR, 255)
-    edge = np.zeros(ids.shape, bool)
-    edge[:, 1:] |= ids[:, 1:] != ids[:, :-1]
-    edge[:, :-1] |= ids[:, :-1] != ids[:, 1:]
-    edge[1:] |= ids[1:] != ids[:-1]
-    edge[:-1] |= ids[:-1] != ids[1:]
-    edge &= ids > 0
-    rgba[edge, :3] //= 3
-    return rgba
 
 
 class _ToolLayer(pg.ImageItem):
@@ -139,7 +122,7 @@ class LabelCanvas(QWidget):
         # The object the click tool is working on: its label and clicks so far.
         self.click_object: dict | None = None
         self.id_colours: np.ndarray | None = None  # RGBA per object id (class colours); None: one per instance
-        self._captions: list[pg.TextItem] = []
+        self.edited_window: tuple[slice, slice] | None = None  # what the last edit changed (None: anywhere)
 
         self.graphics = pg.GraphicsLayoutWidget()
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
@@ -249,35 +232,32 @@ class LabelCanvas(QWidget):
             return
         if window is None or self._rgba.shape[:2] != self.editor.shape:
             self._rgba = self._colour(self.editor.mask)
+        elif self.id_colours is None:
+            self._rgba[window] = colour_ids(self.editor.mask[window])
         else:
-            self._rgba[window] = self._colour(self.editor.mask[window])
+            recolour_window(self._rgba, self.editor.mask, window, self.id_colours)
         self.overlay.updateImage(self._rgba)
 
     def _colour(self, ids: np.ndarray) -> np.ndarray:
         return colour_ids(ids) if self.id_colours is None else colour_by_lookup(ids, self.id_colours)
 
-    def set_id_colours(self, lookup: np.ndarray | None) -> None:
+    def set_id_colours(self, lookup: np.ndarray | None, window: tuple[slice, slice] | None = None) -> None:
         """Colour objects by ``lookup`` (RGBA per id; their classes), or one
-        colour per instance with None."""
+        colour per instance with None; recolour ``window`` (all without)."""
         self.id_colours = lookup
-        self.refresh()
+        if window is None or (window[0].stop > window[0].start and window[1].stop > window[1].start):
+            self.refresh(window)
 
-    def show_captions(self, captions: dict[int, tuple[str, tuple[float, float]]]) -> None:
-        """Write each object's caption (text, (row, col)) on it."""
-        for item in self._captions:
-            self.view.removeItem(item)
-        self._captions = []
-        for text, (row, col) in captions.values():
-            item = pg.TextItem(text, color=(255, 255, 255), anchor=(0.5, 0.5), fill=(0, 0, 0, 110))
-            item.setPos(col + 0.5, row + 0.5)
-            self.view.addItem(item)
-            self._captions.append(item)
+    def _edited(self, window: tuple[slice, slice] | None) -> None:
+        """The mask changed inside ``window`` (anywhere with None), already recoloured."""
+        self.edited_window = window
+        self.edited.emit()
 
     def replace_mask(self, mask: np.ndarray) -> None:
         """Take a mask from a service (pre-label, refine, post-process) as one undo step."""
         self.editor.replace(mask)
         self.refresh()
-        self.edited.emit()
+        self._edited(None)
 
     def refresh_scribbles(self, window=None) -> None:
         if window is None:
@@ -347,8 +327,9 @@ class LabelCanvas(QWidget):
         if stroke is None:
             return
         if stroke["kind"] == "paint":
-            if self.editor.end() is not None:
-                self.edited.emit()
+            patch = self.editor.end()
+            if patch is not None:
+                self._edited(patch.window)
         elif stroke["kind"] == "lasso":
             self._fill(stroke["points"])
 
@@ -434,7 +415,7 @@ class LabelCanvas(QWidget):
         window = self.editor.place_object(label, mask, top, left)
         if window is not None:
             self.refresh(window)
-            self.edited.emit()
+            self._edited(window)
 
     def finish_object(self) -> None:
         """Done with the current object (Enter, another tool, another sample)."""
@@ -450,19 +431,22 @@ class LabelCanvas(QWidget):
         self.polygon_item.setData([], [])
         row, col = vertices[0]
         under = self.editor.label_at(int(row), int(col))
-        if self.editor.fill_polygon(vertices, under or self.editor.next_id()) is not None:
-            self.refresh()
-            self.edited.emit()
+        patch = self.editor.fill_polygon(vertices, under or self.editor.next_id())
+        if patch is not None:
+            self.refresh(patch.window)
+            self._edited(patch.window)
 
     def undo(self) -> None:
-        if self.editor is not None and self.editor.undo() is not None:
-            self.refresh()
-            self.edited.emit()
+        window = self.editor.undo() if self.editor is not None else None
+        if window is not None:
+            self.refresh(window)
+            self._edited(window)
 
     def redo(self) -> None:
-        if self.editor is not None and self.editor.redo() is not None:
-            self.refresh()
-            self.edited.emit()
+        window = self.editor.redo() if self.editor is not None else None
+        if window is not None:
+            self.refresh(window)
+            self._edited(window)
 
     def clear_scribbles(self) -> None:
         if self.editor is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from labelassist.client.class_palette import DEFAULT, GUESSED, SET, STORED, class_keys
+from labelassist.client.gui.class_overlay import UNCHANGED, ClassLayer
 from labelassist.client.results import ClassSchema
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -29,6 +30,7 @@ class ClassView(QDockWidget):
         super().__init__("Classes", window)
         self.setObjectName("classes")
         self.window, self.canvas, self.palette = window, window.canvas, window.session.classes
+        self.layer = ClassLayer(window.canvas)
         body = QWidget()
         self.column = QVBoxLayout(body)
         self.object_box = QGroupBox("Object class (new objects get it)")
@@ -87,7 +89,7 @@ class ClassView(QDockWidget):
             button = QPushButton(f"{definition.name}  ({key})" if key else definition.name)
             button.setCheckable(True)
             button.setStyleSheet(f"QPushButton {{ border-left: 14px solid {definition.colour or '#c8c8c8'}; "
-                                 "text-align: left; padding-left: 6px; }}")
+                                 "text-align: left; padding-left: 6px; }")
             button.clicked.connect(lambda _=False, name=definition.name: self.click_class(name))
             self.object_group.addButton(button)
             self.object_layout.addWidget(button)
@@ -169,16 +171,15 @@ class ClassView(QDockWidget):
         patch = self.canvas.editor.last_patch if self.canvas.editor is not None else None
         if patch is not None and self.palette.has_object_classes:
             self.palette.appeared(np.unique(patch.after[patch.after != patch.before]))
-        self.show_classes()
+        self.show_classes(self.canvas.edited_window)
 
-    def show_classes(self) -> None:
-        """Colour, captions, the current class, the image's classes and the selected object."""
-        palette, editor = self.palette, self.canvas.editor
-        classes = palette.has_object_classes and editor is not None
-        if not classes and self.canvas.id_colours is None and not self.isVisible():
+    def show_classes(self, changed: tuple[slice, slice] | None = UNCHANGED) -> None:
+        """Colour, captions, the current class, the image's classes and the
+        selected object, after the mask changed inside ``changed``."""
+        palette = self.palette
+        if not palette.has_object_classes and self.canvas.id_colours is None and not self.isVisible():
             return  # a segmentation project: nothing to draw
-        self.canvas.set_id_colours(palette.colour_lookup(editor.next_id()) if classes else None)
-        self.canvas.show_captions(palette.captions(editor.mask) if classes else {})
+        self.layer.show(palette, changed)
         for name, button in self.object_buttons.items():
             button.setChecked(name == palette.current)
         for name, button in self.image_buttons.items():

@@ -292,12 +292,15 @@ class LabelAssistWidget(QWidget):
         if self.session is None:
             self._fail("Inspect", "not connected: press Connect first")
             return
+        self.classes.sync()  # objects painted since the last class click
         session, project, labels = self.session, self._project(), self._labels()
         if session.current is not None:
             call = session.inspect_call(labels, project)
         else:
             image, inspector = self._image(), session.client.inspect
-            call = lambda: inspector.inspect(labels, image=image, project=project)  # noqa: E731
+            object_classes = session.classes.submitted(labels)[0]
+            call = lambda: inspector.inspect(labels, image=image, project=project,  # noqa: E731
+                                             object_classes=object_classes)
 
         def show(inspection) -> None:
             session.accept_inspection(inspection, labels)

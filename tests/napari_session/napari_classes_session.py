@@ -2,7 +2,8 @@
 screen (Xvfb): in a project with object classes, the dock widget's class
 palette colours the leased pre-label by the class model's guesses, the
 least sure guess is re-classed with a palette click, an object painted
-with a new label takes the current class, and Submit sends the classes;
+with a new label takes the current class (on Inspect, which sends the
+classes, as on Submit), and Submit sends the classes;
 the classes it submitted are saved for the outer test."""
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def test_class_palette_in_napari(make_napari_viewer, qtbot):
     new_id = int(data.max()) + 1
     data[:3, :3] = new_id
     layer.data = data
+    act(qtbot, widget, widget.inspect, "Inspect")  # the inspection gets the painted label's class too
+    assert palette.objects[new_id].name == other and widget.session.inspected_mask is not None
     act(qtbot, widget, widget.submit, "Submit")
     with open(os.environ["LA_NAPARI_OUT"], "w") as out:
         json.dump({str(k): v for k, v in {**guessed, least: other, new_id: other}.items()}, out)
