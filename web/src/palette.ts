@@ -71,7 +71,10 @@ function classButton(name: string, key: string | undefined, colour: string): HTM
   const button = document.createElement("button");
   button.className = "class";
   button.dataset.class = name;
-  if (colour) button.style.borderLeftColor = colour;
+  if (colour) {
+    button.classList.add("object");
+    button.style.borderLeftColor = colour;
+  }
   const label = document.createElement("span");
   label.textContent = name;
   button.appendChild(label);

@@ -875,7 +875,10 @@
     const button = document.createElement("button");
     button.className = "class";
     button.dataset.class = name;
-    if (colour2) button.style.borderLeftColor = colour2;
+    if (colour2) {
+      button.classList.add("object");
+      button.style.borderLeftColor = colour2;
+    }
     const label = document.createElement("span");
     label.textContent = name;
     button.appendChild(label);
