@@ -6,6 +6,7 @@ annotator sees the guesses, re-classes an object and submits."""
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import numpy as np
@@ -181,3 +182,36 @@ def test_an_annotator_corrects_the_class_guesses_on_an_ipad_and_the_selector_sto
         np.testing.assert_array_equal(admin.get_sample(opened["sample_id"], with_image=False).require("label"),
                                       np.array(stored_on_page["values"]).reshape(label.shape))
     assert newest.object_classes == expected and newest.image_classes == ("dark",)
+
+
+DRAFT_HAS_CLASS = """([sampleId, objectId, name]) => new Promise((resolve) => {
+  const opening = indexedDB.open("labelassist");
+  opening.onsuccess = () => {
+    const read = opening.result.transaction("labels").objectStore("labels").get(`draft:${sampleId}`);
+    read.onsuccess = () => resolve((read.result?.classes?.objects || []).some(
+      ([id, kept, source]) => id === objectId && kept === name && source === "set"));
+    opening.result.close();
+  };
+})"""
+
+
+def test_a_reload_keeps_the_classes_decided_with_the_drawing(web_stack, classes_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], classes_project)
+    opened = open_next(ipad)
+    ipad.tap("#least-sure")
+    least = ipad.evaluate("window.labelAssist.classes().selected")
+    guessed = ipad.evaluate("window.labelAssist.classes()")["objects"][str(least)]
+    other = "small" if guessed["name"] == "big" else "big"
+    ipad.tap(f"#object-classes [data-class={other}]")
+    deadline = time.monotonic() + 10
+    while not ipad.evaluate(DRAFT_HAS_CLASS, [opened["sample_id"], least, other]):
+        assert time.monotonic() < deadline, "the draft keeps the class set"
+        time.sleep(0.1)
+
+    ipad.reload()
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], classes_project)
+    assert open_next(ipad)["sample_id"] == opened["sample_id"], "given back on reload, the only one to label"
+    kept = ipad.evaluate("window.labelAssist.classes()")["objects"]
+    assert kept[str(least)] == {"name": other, "source": "set", "confidence": 1}
+    assert all(c["source"] == "guessed" for i, c in kept.items() if int(i) != least), "the other guesses stay guesses"
+    ipad.tap("#release")
