@@ -110,6 +110,14 @@ def test_label_classes_that_do_not_fit_are_refused_by_name(http, classes_project
     assert unknown.status_code == 400 and "huge" in unknown.json()["error"]
 
 
+def test_click_to_segment_takes_the_current_class(http, classes_project):
+    sample_id = http.post(f"/api/projects/{classes_project}/next", json={"annotator": "anna"}).json()["sample_id"]
+    outlined = http.post(f"/api/samples/{sample_id}/segment", json={"clicks": [[21, 21, True]], "object_class": "big"})
+    assert outlined.status_code == 200 and int(outlined.headers["x-object-area"]) > 0, outlined.text
+    unknown = http.post(f"/api/samples/{sample_id}/segment", json={"clicks": [[21, 21, True]], "object_class": "huge"})
+    assert unknown.status_code == 404 and "no object class 'huge'" in unknown.json()["error"]
+
+
 def test_a_segmentation_projects_sample_has_an_empty_schema_and_its_mask_no_classes(http, web_project):
     answer = http.post(f"/api/projects/{web_project}/next", json={"annotator": "anna", "view": True})
     sample = json.loads(answer.headers["x-sample"])

@@ -267,8 +267,10 @@ async def submit(request: Request) -> JSONResponse:
 
 
 async def segment(request: Request) -> Response:
-    """One object from positive and negative clicks, as a crop of the image."""
+    """One object from positive and negative clicks, as a crop of the image;
+    of ``object_class`` (the page's current class) where the project has object classes."""
     data = await json_body(request)
+    object_class = text_field(data, "object_class")
     clicks = data.get("clicks")
     if not isinstance(clicks, list) or not 0 < len(clicks) <= MAX_CLICKS:
         raise HttpProblem(400, f"'clicks' must be a list of 1 to {MAX_CLICKS} [row, column, positive] triples")
@@ -277,7 +279,7 @@ async def segment(request: Request) -> Response:
     except (TypeError, ValueError):
         raise HttpProblem(400, "each click must be [row, column, positive]") from None
     found = await run_in_threadpool(lambda: sdk(request).segment(None, triples, sample_id=sample_id(request),
-                                                                  crop_to_object=True))
+                                                                  crop_to_object=True, object_class=object_class))
     return array_response(request, found.mask.astype(np.uint8), x_crop_top=str(found.top),
                           x_crop_left=str(found.left), x_object_area=str(found.area))
 

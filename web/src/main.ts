@@ -178,6 +178,11 @@ function showClasses(select = true): boolean {
   return true;
 }
 
+/** The class click-to-segment asks for: the object's (the current class for a new one); "" without classes. */
+function objectClass(id: number): string {
+  return state.palette.hasObjectClasses ? state.palette.classOf(id) : "";
+}
+
 /** The select tool: the tapped object (none on background) is the one a class button re-classes. */
 function selectAt(row: number, col: number): void {
   if (!state.label || !state.palette.hasObjectClasses) return;
@@ -225,7 +230,8 @@ async function addClick(row: number, col: number): Promise<void> {
   changed();
   try {
     const response = await state.api.request("POST", `/api/samples/${sample.sample_id}/segment`,
-      JSON.stringify({ clicks: segment.clicks }), { "Content-Type": "application/json" });
+      JSON.stringify({ clicks: segment.clicks, object_class: objectClass(segment.id) }),
+      { "Content-Type": "application/json" });
     const crop = await readArray(response);
     if (state.segment !== segment || asked !== segment.asked || state.label !== label) return;  // a late answer
     label.revertOpen();

@@ -1337,6 +1337,9 @@
     palettePanel.show(new Set(state.places.keys()));
     return true;
   }
+  function objectClass(id) {
+    return state.palette.hasObjectClasses ? state.palette.classOf(id) : "";
+  }
   function selectAt(row, col) {
     if (!state.label || !state.palette.hasObjectClasses) return;
     state.palette.selected = state.label.at(Math.floor(row), Math.floor(col));
@@ -1381,7 +1384,7 @@
       const response = await state.api.request(
         "POST",
         `/api/samples/${sample.sample_id}/segment`,
-        JSON.stringify({ clicks: segment.clicks }),
+        JSON.stringify({ clicks: segment.clicks, object_class: objectClass(segment.id) }),
         { "Content-Type": "application/json" }
       );
       const crop = await readArray(response);
