@@ -61,8 +61,9 @@ def submitted_classes(header: str | None) -> tuple[dict[int, str], list[str]]:
         data = json.loads(header)
     except ValueError:
         raise ValueError(f"{shape}; it is not JSON") from None
-    grouped, image = data.get("objects", {}) if isinstance(data, dict) else None, \
-        data.get("image", []) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise ValueError(shape)
+    grouped, image = data.get("objects", {}), data.get("image", [])
     if not isinstance(grouped, dict) or not isinstance(image, list) or not all(isinstance(c, str) for c in image):
         raise ValueError(shape)
     objects: dict[int, str] = {}
