@@ -223,3 +223,23 @@ def test_a_reload_keeps_the_classes_decided_with_the_drawing(web_stack, classes_
     assert kept[str(least)] == {"name": other, "source": "set", "confidence": 1}
     assert all(c["source"] == "guessed" for i, c in kept.items() if int(i) != least), "the other guesses stay guesses"
     ipad.tap("#release")
+
+
+def test_class_keys_re_class_the_selected_object_and_one_image_class_at_most_is_ticked(web_stack, classes_project,
+                                                                                        browser):
+    page = new_page(browser, "desktop-mouse")
+    try:
+        sign_in(page, web_stack.web_url, web_stack.tokens["anna"], classes_project)
+        open_next(page)
+        page.click("#least-sure")
+        least = page.evaluate("window.labelAssist.classes().selected")
+        for key, name in (("2", "small"), ("1", "big")):
+            page.keyboard.press(key)
+            shown = page.evaluate("window.labelAssist.classes()")
+            assert (shown["current"], shown["objects"][str(least)]["name"]) == (name, name)
+        for tapped, ticked in (("bright", ["bright"]), ("dark", ["dark"]), ("dark", [])):
+            page.click(f"#image-classes [data-class={tapped}]")
+            assert page.evaluate("window.labelAssist.classes().image") == ticked
+        page.click("#release")
+    finally:
+        page.context.close()
