@@ -18,6 +18,8 @@ from labelassist.client.results import Lease
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.client.web.arrays import (DTYPE_HEADER, SHAPE_HEADER, compressed, decoded_body, display_image,
                                            label_from_body, raw_bytes)
+from labelassist.client.web.classes import (CLASSES_HEADER, guesses_json, mask_classes_header, schema_json,
+                                            stored_classes_json, submitted_classes)
 from labelassist.client.web.security import HttpProblem, bearer_token
 
 MAX_CLICKS = 100
@@ -100,14 +102,16 @@ async def projects(request: Request) -> JSONResponse:
                                        "lease_seconds": p.lease_seconds} for p in found]})
 
 
-def view_response(request: Request, sample, image: np.ndarray, expires_at: float = 0.0) -> Response:
-    """The sample (JSON in ``X-Sample``) and its image as the view first shows
-    it: 8 bits, contrast stretched, grey or RGB, as raw bytes the page writes
-    into its pixels with no decoder (``X-Image-Shape``, ``X-Image-Dtype``: the
-    image's own)."""
+def view_response(request: Request, client: LabelAssistClient, sample, image: np.ndarray,
+                  expires_at: float = 0.0) -> Response:
+    """The sample with its project's class schema (JSON in ``X-Sample``) and
+    its image as the view first shows it: 8 bits, contrast stretched, grey
+    or RGB, as raw bytes the page writes into its pixels with no decoder
+    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own)."""
     response = array_response(request, display_image(image), x_image_shape=",".join(map(str, image.shape)),
                               x_image_dtype=image.dtype.name)
-    response.headers["x-sample"] = json.dumps(sample_json(sample, expires_at))
+    described = {**sample_json(sample, expires_at), "classes": schema_json(client.class_schema(sample.project))}
+    response.headers["x-sample"] = json.dumps(described)
     return response
 
 
@@ -144,7 +148,7 @@ async def next_sample(request: Request) -> Response:
             return JSONResponse({"exhausted": True})
         if data.get("view"):
             image = client.get_sample(lease.sample.sample_id).require("image")
-            return view_response(request, lease.sample, image, lease.lease_expires_at)
+            return view_response(request, client, lease.sample, image, lease.lease_expires_at)
         return JSONResponse({"exhausted": False, "strategy": lease.strategy,
                              **sample_json(lease.sample, lease.lease_expires_at)})
 
@@ -158,8 +162,9 @@ async def sample_info(request: Request) -> JSONResponse:
 
 async def image_view(request: Request) -> Response:
     """The sample and its image as the view first shows it (a reviewer's, who holds no lease)."""
-    envelope = await run_in_threadpool(sdk(request).get_sample, sample_id(request))
-    return await run_in_threadpool(view_response, request, envelope.message, envelope.require("image"))
+    client = sdk(request)
+    envelope = await run_in_threadpool(client.get_sample, sample_id(request))
+    return await run_in_threadpool(view_response, request, client, envelope.message, envelope.require("image"))
 
 
 async def image_raw(request: Request) -> Response:
@@ -168,21 +173,43 @@ async def image_raw(request: Request) -> Response:
     return array_response(request, envelope.require("image"))
 
 
+def prelabel_guesses(client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict[str, str]:
+    """The class model's guesses of a stored pre-label's objects (a project
+    with classes); without a model yet, the note that says what it waits for."""
+    schema = client.class_schema(sample.project)
+    if not schema.object_classes and not schema.image_classes:
+        return {}
+    try:
+        return mask_classes_header(guesses_json(client.predict_classes(sample_id=sample.sample_id, mask=prelabel)))
+    except LabelAssistError as error:
+        if error.status.name != "FAILED_PRECONDITION":
+            raise
+        return mask_classes_header({"guessed": True, "objects": {}, "image": [], "model": "", "note": error.message})
+
+
 async def mask(request: Request) -> Response:
     """What the annotator starts from: the newest label, else the stored
-    pre-label, else a pre-label assist makes now (none when it cannot)."""
+    pre-label, else a pre-label assist makes now (none when it cannot); with
+    its classes in ``X-Mask-Classes`` where the project has classes (the
+    label's, else the class model's guesses)."""
     client, sid = sdk(request), sample_id(request)
     envelope = await run_in_threadpool(client.get_sample, sid, False)
-    for source in ("label", "prelabel"):
-        if envelope.arrays.get(source) is not None:
-            return array_response(request, envelope.arrays[source], x_mask_source=source)
+    found = envelope.message
+    if envelope.arrays.get("label") is not None:
+        classes = mask_classes_header(stored_classes_json(found.object_classes, found.image_classes)) \
+            if found.object_classes or found.image_classes else {}
+        return array_response(request, envelope.arrays["label"], x_mask_source="label", **classes)
+    if envelope.arrays.get("prelabel") is not None:
+        classes = await run_in_threadpool(prelabel_guesses, client, found, envelope.arrays["prelabel"])
+        return array_response(request, envelope.arrays["prelabel"], x_mask_source="prelabel", **classes)
     try:
         outcome = await run_in_threadpool(lambda: client.prelabel(None, sample_id=sid))
     except LabelAssistError as error:
         if error.status.name in ("UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"):
             raise
         return Response(status_code=204, headers={**PRIVATE, "x-mask-source": "none"})
-    return array_response(request, outcome.mask, x_mask_source="computed", x_mask_method=outcome.method)
+    classes = mask_classes_header(guesses_json(outcome.classes)) if outcome.classes is not None else {}
+    return array_response(request, outcome.mask, x_mask_source="computed", x_mask_method=outcome.method, **classes)
 
 
 async def renew(request: Request) -> JSONResponse:
@@ -215,20 +242,24 @@ async def inspect(request: Request) -> JSONResponse:
 
 
 async def submit(request: Request) -> JSONResponse:
-    """Store a label as the sample's next version. A retry (``X-Submit-Retry:
-    1``) whose label the selector already holds as the newest version is
-    answered with that version, so a label whose first answer was lost
-    arrives once."""
+    """Store a label, with its classes (``X-Label-Classes``), as the sample's
+    next version. A retry (``X-Submit-Retry: 1``) whose label and classes the
+    selector already holds as the newest version is answered with that
+    version, so a label whose first answer was lost arrives once."""
     client, sid, label = sdk(request), sample_id(request), await label_body(request)
     annotator, origin = request.query_params.get("annotator", ""), request.query_params.get("origin", "manual")
+    object_classes, image_classes = submitted_classes(request.headers.get(CLASSES_HEADER))
 
     def run() -> dict:
         if request.headers.get("x-submit-retry") == "1":
             held = client.get_sample(sid, with_image=False)
             stored = held.arrays.get("label")
-            if stored is not None and stored.shape == label.shape and np.array_equal(stored, label):
+            if (stored is not None and stored.shape == label.shape and np.array_equal(stored, label)
+                    and held.message.object_classes == object_classes
+                    and list(held.message.image_classes) == image_classes):
                 return {"version": int(held.message.label_version), "stored_now": False}
-        version = client.submit_label(sid, annotator, label, origin=origin)
+        version = client.submit_label(sid, annotator, label, origin=origin, object_classes=object_classes,
+                                      image_classes=image_classes)
         return {"version": int(version.version), "stored_now": True, "checksum": version.checksum,
                 "annotator": version.annotator}
 
@@ -236,8 +267,10 @@ async def submit(request: Request) -> JSONResponse:
 
 
 async def segment(request: Request) -> Response:
-    """One object from positive and negative clicks, as a crop of the image."""
+    """One object from positive and negative clicks, as a crop of the image;
+    of ``object_class`` (the page's current class) where the project has object classes."""
     data = await json_body(request)
+    object_class = text_field(data, "object_class")
     clicks = data.get("clicks")
     if not isinstance(clicks, list) or not 0 < len(clicks) <= MAX_CLICKS:
         raise HttpProblem(400, f"'clicks' must be a list of 1 to {MAX_CLICKS} [row, column, positive] triples")
@@ -246,7 +279,7 @@ async def segment(request: Request) -> Response:
     except (TypeError, ValueError):
         raise HttpProblem(400, "each click must be [row, column, positive]") from None
     found = await run_in_threadpool(lambda: sdk(request).segment(None, triples, sample_id=sample_id(request),
-                                                                  crop_to_object=True))
+                                                                  crop_to_object=True, object_class=object_class))
     return array_response(request, found.mask.astype(np.uint8), x_crop_top=str(found.top),
                           x_crop_left=str(found.left), x_object_area=str(found.area))
 

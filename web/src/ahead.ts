@@ -3,12 +3,14 @@
 // that Next shows both at once. An annotator holds at most this one lease more.
 
 import { Api, SampleView, leasedView } from "./api";
+import type { MaskClasses, SavedClasses } from "./classes";
 import { LabelImage } from "./labels";
 import { draftKey, labelStore } from "./pending";
 
 /** The label a sample starts from, built: a draft kept in this browser, else the gateway's (its label, its
- * pre-label or one made now); ``source`` says which ("draft", "label", "prelabel", "computed" or "none"). */
-export interface Starting { label: LabelImage; source: string; }
+ * pre-label or one made now); ``source`` says which ("draft", "label", "prelabel", "computed" or "none").
+ * Its classes: a draft's, else the gateway's (the stored label's, or the class model's guesses). */
+export interface Starting { label: LabelImage; source: string; classes: MaskClasses | null; saved?: SavedClasses; }
 
 export async function startingLabel(api: Api, sampleId: number, width: number, height: number): Promise<Starting> {
   const [mask, draft] = await Promise.all([api.raw(`/api/samples/${sampleId}/mask`),
@@ -16,7 +18,9 @@ export async function startingLabel(api: Api, sampleId: number, width: number, h
   const restore = draft !== undefined && draft.shape[0] === height && draft.shape[1] === width;
   const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   label.objectCount();  // counted now, not when it is shown
-  return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none" };
+  const classes = mask.headers.get("X-Mask-Classes");
+  return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none",
+           classes: classes ? JSON.parse(classes) as MaskClasses : null, saved: restore ? draft.classes : undefined };
 }
 
 interface Lookup {

@@ -2,6 +2,8 @@
 // arrays with X-Array-Shape / X-Array-Dtype headers for images and labels, and
 // a sample's 8-bit view as raw bytes written straight into canvas pixels.
 
+import type { ClassSchema } from "./classes";
+
 export class ApiError extends Error {
   constructor(public status: number, message: string, public code: string) {
     super(message);
@@ -20,6 +22,8 @@ export interface SampleMeta {
   lease_expires_at: number;
   review: string;
   review_comment: string;
+  /** The project's class schema (a view's answer; empty lists for segmentation alone). */
+  classes?: ClassSchema;
 }
 
 export interface Finding {

@@ -43,6 +43,9 @@ export class LabelImage {
   private redoStack: Patch[] = [];
   private dirty: [number, number, number, number] | null = null;
   private counted = { revision: -1, count: 0 };
+  // Colours by object class where the project has classes; each id's own colour otherwise.
+  private colourOf: ((id: number) => [number, number, number]) | null = null;
+  private classColours = new Map<number, number>();
   revision = 0;
 
   constructor(readonly width: number, readonly height: number, initial?: ArrayLike<number>) {
@@ -275,6 +278,24 @@ export class LabelImage {
 
   // -- the overlay ---------------------------------------------------------------
 
+  /** Colour each object by ``colourOf`` (its class's colour), or by its id (null); the next flush repaints. */
+  recolour(colourOf: ((id: number) => [number, number, number]) | null): void {
+    this.colourOf = colourOf;
+    this.classColours.clear();
+    this.mark(0, 0, this.width, this.height);
+  }
+
+  private pixelOf(id: number): number {
+    if (!this.colourOf) return packedColour(id);
+    let found = this.classColours.get(id);
+    if (found === undefined) {
+      const [r, g, b] = this.colourOf(id);
+      found = ((ALPHA << 24) | (b << 16) | (g << 8) | r) >>> 0;
+      this.classColours.set(id, found);
+    }
+    return found;
+  }
+
   /** Mark a box whose ids changed; the next flush colours it. */
   private mark(x: number, y: number, w: number, h: number): void {
     const d = this.dirty;
@@ -295,7 +316,7 @@ export class LabelImage {
         const id = data[i];
         if (id !== previous) {
           previous = id;
-          pixel = id === 0 ? 0 : packedColour(id);
+          pixel = id === 0 ? 0 : this.pixelOf(id);
         }
         packed[i] = pixel;
       }

@@ -5,19 +5,23 @@ import { LookAhead, Starting, startingLabel } from "./ahead";
 import {
   Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView,
 } from "./api";
+import { ClassPalette, NO_CLASSES, ObjectPlace, labelClassesHeader, objectPlaces } from "./classes";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
+import { PalettePanel } from "./palette";
 import { StoredLabel, draftKey, labelStore, submits } from "./pending";
 import { onPress } from "./press";
 import { View } from "./view";
 
-type Tool = "brush" | "eraser" | "lasso" | "fill" | "click";
+type Tool = "brush" | "eraser" | "lasso" | "fill" | "click" | "select";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const RETRY_MS = [2000, 4000, 8000, 15000, 30000];
 // A lasso is a drag longer than this on screen; anything shorter is a tap that adds a polygon point,
 // and a tap this close to the first point closes the polygon.
 const DRAG_PX = 10, CLOSE_PX = 22;
+// More captions than this would hide the image.
+const MAX_CAPTIONS = 400;
 
 const state = {
   api: new Api(""),
@@ -48,7 +52,11 @@ const state = {
   renewTimer: 0,
   retryTimer: 0,
   sending: false,
-  lastStored: null as null | { sample_id: number; version: number; shape: number[]; values: number[] },
+  lastStored: null as null | { sample_id: number; version: number; shape: number[]; values: number[];
+                              classes?: StoredLabel["classes"] },
+  // The label's classes (a project with classes), and where each of its objects lies.
+  palette: new ClassPalette(),
+  places: new Map<number, ObjectPlace>(),
 };
 
 const ahead = new LookAhead(() => state.api, () => state.annotator);
@@ -75,6 +83,10 @@ const view = new View($("canvas-area"), {
       return;
     }
     endSegment();
+    if (state.tool === "select") {
+      selectAt(row, col);
+      return;
+    }
     if (state.tool === "lasso") {
       state.drag = [[row, col]];
       return;
@@ -137,12 +149,56 @@ function drawn(): void {
 /** After a change: the buttons and the footer, and the top canvas (``marks``: all of it; else the label's changes). */
 function changed(marks = true): void {
   const label = state.label;
-  if (marks) view.redrawMarks();
+  if (showClasses() || marks) view.redrawMarks();
   else view.redrawOverlay();
   $<HTMLButtonElement>("undo").disabled = !label?.canUndo;
   $<HTMLButtonElement>("redo").disabled = !label?.canRedo;
   const id = state.segment ? state.segment.id : state.brushId;
   $("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
+}
+
+// -- classes -------------------------------------------------------------------------
+
+const palettePanel = new PalettePanel(state.palette, () => { changed(); saveDraft(); }, leastSure);
+
+/** New objects take the current class (the newest becomes selected with ``select``); the overlay, the
+ * captions and the palette show the label's classes. False for a project without object classes. */
+function showClasses(select = true): boolean {
+  const { label, palette } = state;
+  if (!label || !palette.hasObjectClasses) {
+    palettePanel.show(new Set());
+    return false;
+  }
+  state.places = objectPlaces(label.data, label.width);
+  palette.appeared(state.places.keys(), select);
+  label.recolour((id) => palette.colourOf(id));
+  view.captions = state.places.size > MAX_CAPTIONS ? [] : [...state.places].map(([id, place]) => (
+    { row: place.row, col: place.col, text: palette.caption(id), box: id === palette.selected ? place.box : undefined }));
+  palettePanel.show(new Set(state.places.keys()));
+  return true;
+}
+
+/** The class click-to-segment asks for: the object's (the current class for a new one); "" without classes. */
+function objectClass(id: number): string {
+  return state.palette.hasObjectClasses ? state.palette.classOf(id) : "";
+}
+
+/** The select tool: the tapped object (none on background) is the one a class button re-classes. */
+function selectAt(row: number, col: number): void {
+  if (!state.label || !state.palette.hasObjectClasses) return;
+  state.palette.selected = state.label.at(Math.floor(row), Math.floor(col));
+  changed();
+}
+
+/** Select and zoom to the least confident guess not yet decided. */
+function leastSure(): void {
+  const found = state.palette.leastSure(new Set(state.places.keys()));
+  if (!found) {
+    status("Every class guess is decided: Submit stores them");
+    return;
+  }
+  view.focus(state.places.get(found)!.box);
+  changed();
 }
 
 function selectTool(tool: Tool): void {
@@ -174,7 +230,8 @@ async function addClick(row: number, col: number): Promise<void> {
   changed();
   try {
     const response = await state.api.request("POST", `/api/samples/${sample.sample_id}/segment`,
-      JSON.stringify({ clicks: segment.clicks }), { "Content-Type": "application/json" });
+      JSON.stringify({ clicks: segment.clicks, object_class: objectClass(segment.id) }),
+      { "Content-Type": "application/json" });
     const crop = await readArray(response);
     if (state.segment !== segment || asked !== segment.asked || state.label !== label) return;  // a late answer
     label.revertOpen();
@@ -285,9 +342,10 @@ function saveDraft(): void {
 
 function stored(kind: "draft" | "submit", sample: SampleMeta, label: LabelImage): StoredLabel {
   const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
+  const palette = state.palette, classified = palette.hasObjectClasses || palette.hasImageClasses;
   return { key, kind, sample_id: sample.sample_id, project: sample.project, annotator: state.annotator,
-           origin: origin(label), shape: label.shape,
-           data: narrowed(label.data), created: Date.now(), attempts: 0 };
+           origin: origin(label), shape: label.shape, data: narrowed(label.data), created: Date.now(), attempts: 0,
+           classes: classified ? palette.saved(new Set(objectPlaces(label.data, label.width).keys())) : undefined };
 }
 
 /** How the label was made, for its history: from a pre-label (as it was, or edited) or by hand. */
@@ -315,11 +373,12 @@ async function sendPending(): Promise<void> {
       try {
         const response = await state.api.postLabel(
           `/api/samples/${item.sample_id}/label?annotator=${encodeURIComponent(item.annotator)}&origin=${item.origin}`,
-          item.data, item.shape, item.attempts ? { "X-Submit-Retry": "1" } : {});
+          item.data, item.shape, { ...(item.attempts ? { "X-Submit-Retry": "1" } : {}),
+                                   ...(item.classes ? { "X-Label-Classes": labelClassesHeader(item.classes) } : {}) });
         const answer = await response.json();
         await labelStore.remove(item.key);
         state.lastStored = { sample_id: item.sample_id, version: answer.version, shape: item.shape,
-                             values: Array.from(item.data) };
+                             values: Array.from(item.data), classes: item.classes };
         status(`Sample ${item.sample_id}: stored as label version ${answer.version}`);
       } catch (error) {
         if (error instanceof NetworkError) {
@@ -450,6 +509,10 @@ async function open(opened: SampleView, reviewing = false, fetched?: Promise<Sta
   state.findings = [];
   state.inspectedRevision = -1;
   state.brushId = 0;
+  state.palette.use(sample.classes || NO_CLASSES);
+  state.palette.start(null);
+  view.captions = [];
+  palettePanel.build();
   state.reviewing = reviewing;
   $("review-panel").hidden = !reviewing;
   $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
@@ -463,14 +526,18 @@ async function open(opened: SampleView, reviewing = false, fetched?: Promise<Sta
   if (reviewing) clearInterval(state.renewTimer);
   else renewWhileOpen();
 
-  const { label, source } = await starting;
+  const { label, source, classes, saved } = await starting;
   if (state.sample !== sample) return;  // Next pressed again meanwhile
   state.label = label;
   view.overlay = label;
   state.startedFrom = source;
   state.startRevision = label.revision;
+  if (saved) state.palette.restore(saved);
+  else state.palette.start(classes);
+  showClasses(false);  // objects the class model did not guess take the current class, none selected
   const shown = { draft: "your unsent drawing, kept in this browser", none: "an empty label" }[source as "draft"];
-  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}`);
+  const note = classes?.note ? ` (classes: ${classes.note})` : "";
+  status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}${note}`);
   changed();
   afterPaint().then((now) => { state.timings.next_to_prelabel_ms = now - asked; });
   if (!reviewing) ahead.start(sample.project, sample.sample_id);
@@ -489,6 +556,8 @@ function clearSample(): void {
   view.overlay = null;
   view.image = null;
   view.boxes = [];
+  view.captions = [];
+  state.palette.start(null);
   view.redraw();
   $("sample").textContent = "";
   clearInterval(state.renewTimer);
@@ -702,6 +771,12 @@ function wire(): void {
     onPress(button, () => selectTool(button.dataset.tool as Tool));
   }
   document.addEventListener("keydown", (e) => {
+    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+    if (!e.ctrlKey && !e.metaKey && !e.altKey && !typing && state.label && state.palette.press(e.key)) {
+      changed();
+      saveDraft();
+      return;
+    }
     if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
     e.preventDefault();
     if (e.shiftKey) state.label?.redo(); else state.label?.undo();
@@ -728,6 +803,8 @@ function wire(): void {
   lastStored: () => state.lastStored,
   lastReview: () => state.lastReview,
   reviewing: () => state.reviewing,
+  classes: () => ({ current: state.palette.current, selected: state.palette.selected, image: state.palette.image,
+                    objects: Object.fromEntries(state.palette.objects) }),
   findings: () => state.findings,
   timings: () => state.timings,
   ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),

@@ -3,6 +3,7 @@
 // for the network. A submit that fails for the network is tried again.
 
 import type { LabelValues } from "./api";
+import type { SavedClasses } from "./classes";
 
 export interface StoredLabel {
   key: string;
@@ -13,6 +14,7 @@ export interface StoredLabel {
   origin: string;
   shape: number[];
   data: LabelValues;  // the smallest type that holds the largest id
+  classes?: SavedClasses;  // a project with classes: each object's and the image's
   created: number;
   attempts: number;
 }

@@ -16,6 +16,9 @@ export interface Stroke {
 
 export interface Box { start: number[]; stop: number[]; severity: string; }
 
+/** Text written on an object (its id and class) at image (row, col); ``box`` outlines a selected one. */
+export interface Caption { row: number; col: number; text: string; box?: number[]; }
+
 /** The label's coloured layer: its canvas (image-sized), and what changed since the last frame. */
 export interface Layer {
   readonly overlay: HTMLCanvasElement;
@@ -37,6 +40,7 @@ export class View {
   imageWidth = 0;
   imageHeight = 0;
   boxes: Box[] = [];
+  captions: Caption[] = [];
   clicks: [number, number, boolean][] = [];
   /** A polygon or lasso being drawn, as image (row, col) points. */
   path: [number, number][] = [];
@@ -194,6 +198,7 @@ export class View {
       ctx.drawImage(this.overlay.overlay, x0, y0, x1 - x0, y1 - y0, x0, y0, x1 - x0, y1 - y0);
     }
     ctx.lineWidth = 2 / this.scale;
+    this.drawCaptions(ctx);
     for (const box of this.boxes) {
       ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
       ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
@@ -213,6 +218,28 @@ export class View {
       ctx.beginPath();
       ctx.arc(col, row, 5 / this.scale, 0, Math.PI * 2);
       ctx.fill();
+    }
+  }
+
+  /** Each object's id and class, legible on any image (white on a dark edge), at a size the zoom leaves alone. */
+  private drawCaptions(ctx: CanvasRenderingContext2D): void {
+    if (!this.captions.length) return;
+    ctx.font = `${13 / this.scale}px system-ui, sans-serif`;
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.lineJoin = "round";
+    for (const caption of this.captions) {
+      if (caption.box) {
+        const [r0, c0, r1, c1] = caption.box;
+        ctx.strokeStyle = "#fff";
+        ctx.strokeRect(c0 - 1, r0 - 1, c1 - c0 + 2, r1 - r0 + 2);
+      }
+      ctx.strokeStyle = "rgba(0, 0, 0, 0.8)";
+      ctx.lineWidth = 3 / this.scale;
+      ctx.strokeText(caption.text, caption.col, caption.row);
+      ctx.fillStyle = "#fff";
+      ctx.fillText(caption.text, caption.col, caption.row);
+      ctx.lineWidth = 2 / this.scale;
     }
   }
 

@@ -149,6 +149,9 @@
       this.redoStack = [];
       this.dirty = null;
       this.counted = { revision: -1, count: 0 };
+      // Colours by object class where the project has classes; each id's own colour otherwise.
+      this.colourOf = null;
+      this.classColours = /* @__PURE__ */ new Map();
       this.revision = 0;
       this.data = new Uint32Array(width * height);
       if (initial) this.data.set(initial);
@@ -367,6 +370,22 @@
       this.mark(x, y, w, h);
     }
     // -- the overlay ---------------------------------------------------------------
+    /** Colour each object by ``colourOf`` (its class's colour), or by its id (null); the next flush repaints. */
+    recolour(colourOf) {
+      this.colourOf = colourOf;
+      this.classColours.clear();
+      this.mark(0, 0, this.width, this.height);
+    }
+    pixelOf(id) {
+      if (!this.colourOf) return packedColour(id);
+      let found = this.classColours.get(id);
+      if (found === void 0) {
+        const [r, g, b] = this.colourOf(id);
+        found = (ALPHA << 24 | b << 16 | g << 8 | r) >>> 0;
+        this.classColours.set(id, found);
+      }
+      return found;
+    }
     /** Mark a box whose ids changed; the next flush colours it. */
     mark(x, y, w, h) {
       const d = this.dirty;
@@ -384,7 +403,7 @@
           const id = data[i];
           if (id !== previous) {
             previous = id;
-            pixel = id === 0 ? 0 : packedColour(id);
+            pixel = id === 0 ? 0 : this.pixelOf(id);
           }
           packed[i] = pixel;
         }
@@ -439,7 +458,13 @@
     const restore = draft !== void 0 && draft.shape[0] === height && draft.shape[1] === width;
     const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     label.objectCount();
-    return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none" };
+    const classes = mask.headers.get("X-Mask-Classes");
+    return {
+      label,
+      source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none",
+      classes: classes ? JSON.parse(classes) : null,
+      saved: restore ? draft.classes : void 0
+    };
   }
   var LookAhead = class {
     constructor(api, annotator) {
@@ -516,6 +541,212 @@
     }
   };
 
+  // src/classes.ts
+  var NO_CLASSES = { object_classes: [], image_classes: [], multi_label: false };
+  var UNCLASSIFIED = [200, 200, 200];
+  var DIGITS = "123456789";
+  function rgb(colour2) {
+    const found = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(colour2 || "");
+    return found ? [parseInt(found[1], 16), parseInt(found[2], 16), parseInt(found[3], 16)] : UNCLASSIFIED;
+  }
+  function classKeys(schema) {
+    const keys = /* @__PURE__ */ new Map();
+    for (const [kind, classes] of [["object", schema.object_classes], ["image", schema.image_classes]]) {
+      for (const definition of classes) {
+        if (definition.key && !keys.has(definition.key)) keys.set(definition.key, [kind, definition.name]);
+      }
+    }
+    const named = new Set([...keys.values()].map(([, name]) => name));
+    const free = [...DIGITS].filter((digit) => !keys.has(digit));
+    for (const definition of schema.object_classes) {
+      if (named.has(definition.name)) continue;
+      const digit = free.shift();
+      if (digit === void 0) break;
+      keys.set(digit, ["object", definition.name]);
+    }
+    return keys;
+  }
+  function objectPlaces(data, width) {
+    const sums = /* @__PURE__ */ new Map();
+    for (let i = 0, row = 0, col = 0; i < data.length; i++, col++) {
+      if (col === width) {
+        col = 0;
+        row++;
+      }
+      const id = data[i];
+      if (!id) continue;
+      const s = sums.get(id);
+      if (s === void 0) sums.set(id, [row, col, 1, row, col, row, col]);
+      else {
+        s[0] += row;
+        s[1] += col;
+        s[2]++;
+        if (row < s[3]) s[3] = row;
+        if (col < s[4]) s[4] = col;
+        if (row > s[5]) s[5] = row;
+        if (col > s[6]) s[6] = col;
+      }
+    }
+    const places = /* @__PURE__ */ new Map();
+    for (const [id, s] of sums) {
+      places.set(id, { row: s[0] / s[2], col: s[1] / s[2], count: s[2], box: [s[3], s[4], s[5] + 1, s[6] + 1] });
+    }
+    return places;
+  }
+  var ClassPalette = class {
+    constructor() {
+      this.schema = NO_CLASSES;
+      this.current = "";
+      this.objects = /* @__PURE__ */ new Map();
+      this.image = [];
+      /** The object a class button or key re-classes (0: none). */
+      this.selected = 0;
+      /** The guesses' confidences, kept when the annotator decides them (to step through them in order). */
+      this.guessConfidence = /* @__PURE__ */ new Map();
+    }
+    /** A project's schema; the current class stays when the new schema has it. */
+    use(schema) {
+      this.schema = schema;
+      const names = this.names("object");
+      if (!names.includes(this.current)) this.current = names[0] || "";
+    }
+    names(kind) {
+      return (kind === "object" ? this.schema.object_classes : this.schema.image_classes).map((c) => c.name);
+    }
+    get hasObjectClasses() {
+      return this.schema.object_classes.length > 0;
+    }
+    get hasImageClasses() {
+      return this.schema.image_classes.length > 0;
+    }
+    /** Make ``name`` the current class: new objects get it. */
+    choose(name) {
+      this.require(name);
+      this.current = name;
+    }
+    /** A new sample: the classes of the mask it starts from (a stored label's, or a pre-label's guesses). */
+    start(classes) {
+      this.objects = /* @__PURE__ */ new Map();
+      this.image = [];
+      this.selected = 0;
+      this.guessConfidence = /* @__PURE__ */ new Map();
+      if (!classes) return;
+      for (const [id, [name, confidence]] of Object.entries(classes.objects)) {
+        this.objects.set(Number(id), {
+          name,
+          source: classes.guessed ? "guessed" : "stored",
+          confidence: classes.guessed ? confidence : 1
+        });
+        if (classes.guessed) this.guessConfidence.set(Number(id), confidence);
+      }
+      if (!classes.guessed || this.hasImageClasses) this.image = [...classes.image];
+    }
+    /** Objects that appeared in the label: those without a class get the current one, and (with ``select``)
+     * the newest becomes selected. Returns the ids that got a class. */
+    appeared(ids, select = true) {
+      const given = [];
+      for (const id of [...ids].filter((i) => i > 0).sort((a, b) => a - b)) {
+        if (!this.objects.has(id) && this.current) {
+          this.objects.set(id, { name: this.current, source: "default", confidence: 1 });
+          given.push(id);
+        }
+      }
+      if (given.length && select) this.selected = given[given.length - 1];
+      return given;
+    }
+    /** The class object ``id`` has, else the current class (the one a new object gets). */
+    classOf(id) {
+      return this.objects.get(id)?.name ?? this.current;
+    }
+    /** Give the selected object (or ``id``) class ``name`` (the current class by default), as the annotator's
+     * decision; returns the object's id (0: none selected). */
+    assign(name = this.current, id = this.selected) {
+      this.require(name);
+      if (id > 0) {
+        this.objects.set(id, { name, source: "set", confidence: 1 });
+        this.selected = id;
+      }
+      return id;
+    }
+    /** A class button or key: an object class becomes current and re-classes the selected object. */
+    pick(name) {
+      this.choose(name);
+      if (this.selected) this.assign(name);
+    }
+    /** A class key: as :meth:`pick` for an object class, a toggle for an image class; null for no class's key. */
+    press(key) {
+      const keys = classKeys(this.schema);
+      const found = keys.get(key) || keys.get(key.toLowerCase()) || null;
+      if (!found) return null;
+      if (found[0] === "object") this.pick(found[1]);
+      else this.toggleImage(found[1], !this.image.includes(found[1]));
+      return found;
+    }
+    /** Tick or untick an image class; a single-label schema keeps at most one. */
+    toggleImage(name, on) {
+      if (!this.names("image").includes(name)) {
+        throw new Error(`no image class ${name}; the project's image classes: ${this.names("image").join(", ") || "none"}`);
+      }
+      if (!on) this.image = this.image.filter((c) => c !== name);
+      else if (this.schema.multi_label) this.image = this.names("image").filter((c) => c === name || this.image.includes(c));
+      else this.image = [name];
+    }
+    /** The next guessed object in ``present`` not yet decided, the least confident first (after the guess of
+     * object ``after``, cycling); 0 when every guess is decided. It becomes selected. */
+    leastSure(present, after = this.selected) {
+      let open2 = [...this.objects].filter(([id, c]) => c.source === "guessed" && present.has(id)).map(([id, c]) => [c.confidence, id]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      if (!open2.length) return 0;
+      const from = this.guessConfidence.get(after);
+      if (from !== void 0) {
+        const later = open2.filter(([c, id]) => c > from || c === from && id > after);
+        if (later.length) open2 = later;
+      }
+      this.selected = open2[0][1];
+      return this.selected;
+    }
+    /** What the canvas writes on an object: its id and class, with the confidence while it is a guess. */
+    caption(id) {
+      const found = this.objects.get(id);
+      if (!found) return String(id);
+      return `${id} ${found.name}${found.source === "guessed" ? ` ${Math.round(found.confidence * 100)}%?` : ""}`;
+    }
+    /** An object's colour: its class's (the current class's while it has none). */
+    colourOf(id) {
+      const name = this.classOf(id);
+      const definition = this.schema.object_classes.find((c) => c.name === name);
+      return definition ? rgb(definition.colour) : UNCLASSIFIED;
+    }
+    /** The objects of ``present`` per class, in the schema's order. */
+    counts(present) {
+      const counts = new Map(this.names("object").map((name) => [name, 0]));
+      for (const [id, c] of this.objects) if (present.has(id)) counts.set(c.name, (counts.get(c.name) || 0) + 1);
+      return counts;
+    }
+    /** The classes to keep with a label of objects ``present`` (objects without a class are left out). */
+    saved(present) {
+      return { objects: [...this.objects].filter(([id]) => present.has(id)).sort((a, b) => a[0] - b[0]).map(([id, c]) => [id, c.name, c.source, c.confidence]), image: [...this.image] };
+    }
+    /** The classes a draft kept (a reload, a crash). */
+    restore(saved) {
+      this.start(null);
+      for (const [id, name, source, confidence] of saved.objects) {
+        this.objects.set(id, { name, source, confidence });
+        if (source === "guessed") this.guessConfidence.set(id, confidence);
+      }
+      this.image = [...saved.image];
+    }
+    require(name) {
+      if (!this.names("object").includes(name)) {
+        throw new Error(`no object class ${name}; the project's object classes: ${this.names("object").join(", ") || "none"}`);
+      }
+    }
+  };
+  function labelClassesHeader(saved) {
+    const grouped = {};
+    for (const [id, name] of saved.objects) (grouped[name] || (grouped[name] = [])).push(id);
+    return JSON.stringify({ objects: grouped, image: saved.image }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  }
+
   // src/contrast.ts
   function channels(raw) {
     return raw.shape.length === 3 ? raw.shape[2] : 1;
@@ -583,6 +814,87 @@
     });
   }
 
+  // src/palette.ts
+  var $ = (id) => document.getElementById(id);
+  var SOURCE_WORDS = { set: "set by you", default: "the current class when drawn", stored: "stored" };
+  var PalettePanel = class {
+    /** ``changed``: the classes changed (redraw, keep a draft); ``leastSure``: select the least sure guess. */
+    constructor(palette, changed2, leastSure2) {
+      this.palette = palette;
+      this.changed = changed2;
+      this.objectButtons = /* @__PURE__ */ new Map();
+      this.imageButtons = /* @__PURE__ */ new Map();
+      onPress($("least-sure"), leastSure2);
+    }
+    /** Buttons for the palette's schema; hidden for a project without classes. */
+    build() {
+      const { schema } = this.palette;
+      const keyOf = new Map([...classKeys(schema)].map(([key, [, name]]) => [name, key]));
+      const objects = $("object-classes"), images = $("image-classes");
+      objects.replaceChildren();
+      images.replaceChildren();
+      this.objectButtons.clear();
+      this.imageButtons.clear();
+      for (const definition of schema.object_classes) {
+        const button = classButton(definition.name, keyOf.get(definition.name), definition.colour);
+        onPress(button, () => {
+          this.palette.pick(definition.name);
+          this.changed();
+        });
+        objects.appendChild(button);
+        this.objectButtons.set(definition.name, button);
+      }
+      for (const definition of schema.image_classes) {
+        const button = classButton(definition.name, keyOf.get(definition.name), "");
+        button.setAttribute("role", schema.multi_label ? "checkbox" : "radio");
+        onPress(button, () => {
+          this.palette.toggleImage(definition.name, !this.palette.image.includes(definition.name));
+          this.changed();
+        });
+        images.appendChild(button);
+        this.imageButtons.set(definition.name, button);
+      }
+      $("image-classes-title").textContent = schema.multi_label ? "Image classes (any)" : "Image class (one)";
+      for (const id of ["object-classes", "least-sure", "selected-object"]) $(id).hidden = !this.palette.hasObjectClasses;
+      for (const id of ["image-classes", "image-classes-title"]) $(id).hidden = !this.palette.hasImageClasses;
+      $("classes-panel").hidden = !this.palette.hasObjectClasses && !this.palette.hasImageClasses;
+    }
+    /** The current class, the counts of the label's objects ``present``, the image's classes, the selection. */
+    show(present) {
+      const palette = this.palette, counts = palette.counts(present);
+      for (const [name, button] of this.objectButtons) {
+        button.setAttribute("aria-pressed", String(name === palette.current));
+        button.querySelector(".count").textContent = String(counts.get(name) || 0);
+      }
+      for (const [name, button] of this.imageButtons) button.setAttribute("aria-checked", String(palette.image.includes(name)));
+      const found = palette.selected ? palette.objects.get(palette.selected) : void 0;
+      $("selected-object").textContent = !found ? "Select (tool) and tap an object, then a class to re-class it" : `Object ${palette.selected}: ${found.name} (${found.source === "guessed" ? `the class model's guess, ${Math.round(found.confidence * 100)}% sure` : SOURCE_WORDS[found.source]})`;
+    }
+  };
+  function classButton(name, key, colour2) {
+    const button = document.createElement("button");
+    button.className = "class";
+    button.dataset.class = name;
+    if (colour2) {
+      button.classList.add("object");
+      button.style.borderLeftColor = colour2;
+    }
+    const label = document.createElement("span");
+    label.textContent = name;
+    button.appendChild(label);
+    if (colour2) {
+      const count = document.createElement("span");
+      count.className = "count";
+      button.appendChild(count);
+    }
+    if (key) {
+      const shown = document.createElement("kbd");
+      shown.textContent = key;
+      button.appendChild(shown);
+    }
+    return button;
+  }
+
   // src/view.ts
   var PALM_MS = 800;
   var View = class {
@@ -593,6 +905,7 @@
       this.imageWidth = 0;
       this.imageHeight = 0;
       this.boxes = [];
+      this.captions = [];
       this.clicks = [];
       /** A polygon or lasso being drawn, as image (row, col) points. */
       this.path = [];
@@ -737,6 +1050,7 @@
         ctx.drawImage(this.overlay.overlay, x0, y0, x1 - x0, y1 - y0, x0, y0, x1 - x0, y1 - y0);
       }
       ctx.lineWidth = 2 / this.scale;
+      this.drawCaptions(ctx);
       for (const box of this.boxes) {
         ctx.strokeStyle = box.severity === "info" ? "#6cf" : box.severity === "error" ? "#f33" : "#fc3";
         ctx.strokeRect(box.start[1], box.start[0], box.stop[1] - box.start[1], box.stop[0] - box.start[0]);
@@ -756,6 +1070,27 @@
         ctx.beginPath();
         ctx.arc(col, row, 5 / this.scale, 0, Math.PI * 2);
         ctx.fill();
+      }
+    }
+    /** Each object's id and class, legible on any image (white on a dark edge), at a size the zoom leaves alone. */
+    drawCaptions(ctx) {
+      if (!this.captions.length) return;
+      ctx.font = `${13 / this.scale}px system-ui, sans-serif`;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.lineJoin = "round";
+      for (const caption of this.captions) {
+        if (caption.box) {
+          const [r0, c0, r1, c1] = caption.box;
+          ctx.strokeStyle = "#fff";
+          ctx.strokeRect(c0 - 1, r0 - 1, c1 - c0 + 2, r1 - r0 + 2);
+        }
+        ctx.strokeStyle = "rgba(0, 0, 0, 0.8)";
+        ctx.lineWidth = 3 / this.scale;
+        ctx.strokeText(caption.text, caption.col, caption.row);
+        ctx.fillStyle = "#fff";
+        ctx.fillText(caption.text, caption.col, caption.row);
+        ctx.lineWidth = 2 / this.scale;
       }
     }
     /** Image (row, col) under a page point (``rect``: the canvas's, when already known). */
@@ -859,10 +1194,11 @@
   }
 
   // src/main.ts
-  var $ = (id) => document.getElementById(id);
+  var $2 = (id) => document.getElementById(id);
   var RETRY_MS = [2e3, 4e3, 8e3, 15e3, 3e4];
   var DRAG_PX = 10;
   var CLOSE_PX = 22;
+  var MAX_CAPTIONS = 400;
   var state = {
     api: new Api(""),
     annotator: "",
@@ -892,11 +1228,14 @@
     renewTimer: 0,
     retryTimer: 0,
     sending: false,
-    lastStored: null
+    lastStored: null,
+    // The label's classes (a project with classes), and where each of its objects lies.
+    palette: new ClassPalette(),
+    places: /* @__PURE__ */ new Map()
   };
   var ahead = new LookAhead(() => state.api, () => state.annotator);
   function status(text, error = false) {
-    const line = $("status");
+    const line = $2("status");
     line.textContent = text;
     line.classList.toggle("error", error);
   }
@@ -904,7 +1243,7 @@
     if (error instanceof ApiError || error instanceof NetworkError) return error.message;
     return String(error);
   }
-  var view = new View($("canvas-area"), {
+  var view = new View($2("canvas-area"), {
     start(row, col, pressure) {
       const label = state.label;
       if (!label) return;
@@ -913,6 +1252,10 @@
         return;
       }
       endSegment();
+      if (state.tool === "select") {
+        selectAt(row, col);
+        return;
+      }
       if (state.tool === "lasso") {
         state.drag = [[row, col]];
         return;
@@ -962,7 +1305,7 @@
     }
   });
   function radius(pressure) {
-    const size = Number($("size").value);
+    const size = Number($2("size").value);
     return size / 2 * (0.3 + 1.4 * pressure);
   }
   function drawn() {
@@ -970,12 +1313,46 @@
   }
   function changed(marks = true) {
     const label = state.label;
-    if (marks) view.redrawMarks();
+    if (showClasses() || marks) view.redrawMarks();
     else view.redrawOverlay();
-    $("undo").disabled = !label?.canUndo;
-    $("redo").disabled = !label?.canRedo;
+    $2("undo").disabled = !label?.canUndo;
+    $2("redo").disabled = !label?.canRedo;
     const id = state.segment ? state.segment.id : state.brushId;
-    $("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
+    $2("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
+  }
+  var palettePanel = new PalettePanel(state.palette, () => {
+    changed();
+    saveDraft();
+  }, leastSure);
+  function showClasses(select = true) {
+    const { label, palette } = state;
+    if (!label || !palette.hasObjectClasses) {
+      palettePanel.show(/* @__PURE__ */ new Set());
+      return false;
+    }
+    state.places = objectPlaces(label.data, label.width);
+    palette.appeared(state.places.keys(), select);
+    label.recolour((id) => palette.colourOf(id));
+    view.captions = state.places.size > MAX_CAPTIONS ? [] : [...state.places].map(([id, place]) => ({ row: place.row, col: place.col, text: palette.caption(id), box: id === palette.selected ? place.box : void 0 }));
+    palettePanel.show(new Set(state.places.keys()));
+    return true;
+  }
+  function objectClass(id) {
+    return state.palette.hasObjectClasses ? state.palette.classOf(id) : "";
+  }
+  function selectAt(row, col) {
+    if (!state.label || !state.palette.hasObjectClasses) return;
+    state.palette.selected = state.label.at(Math.floor(row), Math.floor(col));
+    changed();
+  }
+  function leastSure() {
+    const found = state.palette.leastSure(new Set(state.places.keys()));
+    if (!found) {
+      status("Every class guess is decided: Submit stores them");
+      return;
+    }
+    view.focus(state.places.get(found).box);
+    changed();
   }
   function selectTool(tool) {
     endSegment();
@@ -984,7 +1361,7 @@
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
     }
-    $("negative").hidden = tool !== "click";
+    $2("negative").hidden = tool !== "click";
   }
   async function addClick(row, col) {
     const label = state.label, sample = state.sample;
@@ -1007,7 +1384,7 @@
       const response = await state.api.request(
         "POST",
         `/api/samples/${sample.sample_id}/segment`,
-        JSON.stringify({ clicks: segment.clicks }),
+        JSON.stringify({ clicks: segment.clicks, object_class: objectClass(segment.id) }),
         { "Content-Type": "application/json" }
       );
       const crop = await readArray(response);
@@ -1111,6 +1488,7 @@
   }
   function stored(kind, sample, label) {
     const key = kind === "draft" ? draftKey(sample.sample_id) : `submit:${sample.sample_id}:${Date.now()}`;
+    const palette = state.palette, classified = palette.hasObjectClasses || palette.hasImageClasses;
     return {
       key,
       kind,
@@ -1121,7 +1499,8 @@
       shape: label.shape,
       data: narrowed(label.data),
       created: Date.now(),
-      attempts: 0
+      attempts: 0,
+      classes: classified ? palette.saved(new Set(objectPlaces(label.data, label.width).keys())) : void 0
     };
   }
   function origin(label) {
@@ -1130,7 +1509,7 @@
   }
   async function updatePending() {
     const waiting = (await submits()).length;
-    const badge = $("pending");
+    const badge = $2("pending");
     badge.textContent = waiting ? `${waiting} waiting to send` : "all sent";
     badge.classList.toggle("waiting", waiting > 0);
     return waiting;
@@ -1147,7 +1526,10 @@
             `/api/samples/${item.sample_id}/label?annotator=${encodeURIComponent(item.annotator)}&origin=${item.origin}`,
             item.data,
             item.shape,
-            item.attempts ? { "X-Submit-Retry": "1" } : {}
+            {
+              ...item.attempts ? { "X-Submit-Retry": "1" } : {},
+              ...item.classes ? { "X-Label-Classes": labelClassesHeader(item.classes) } : {}
+            }
           );
           const answer = await response.json();
           await labelStore.remove(item.key);
@@ -1155,7 +1537,8 @@
             sample_id: item.sample_id,
             version: answer.version,
             shape: item.shape,
-            values: Array.from(item.data)
+            values: Array.from(item.data),
+            classes: item.classes
           };
           status(`Sample ${item.sample_id}: stored as label version ${answer.version}`);
         } catch (error) {
@@ -1179,32 +1562,32 @@
   }
   async function signIn(event) {
     event.preventDefault();
-    const token = $("token").value.trim();
-    state.annotator = $("annotator").value.trim();
+    const token = $2("token").value.trim();
+    state.annotator = $2("annotator").value.trim();
     state.api = new Api(token);
     try {
       const { projects } = await state.api.json("GET", "/api/projects");
       sessionStorage.setItem("labelassist.token", token);
       sessionStorage.setItem("labelassist.annotator", state.annotator);
-      const select = $("project");
+      const select = $2("project");
       select.replaceChildren();
       for (const project of projects) {
         state.projects.set(project.name, project);
         select.add(new Option(`${project.name} (${project.labeled}/${project.total})`, project.name));
       }
-      $("signin").hidden = true;
-      $("app").hidden = false;
+      $2("signin").hidden = true;
+      $2("app").hidden = false;
       view.fit();
       status(projects.length ? "Choose a project and press Next" : "No project yet: an admin creates one");
       await sendPending();
     } catch (error) {
-      $("signin-error").textContent = explain(error);
+      $2("signin-error").textContent = explain(error);
     }
   }
   async function next(skip = false) {
     state.nextPressed = performance.now();
     state.timings = {};
-    const project = $("project").value;
+    const project = $2("project").value;
     if (!project) return;
     endSegment();
     endPolygon();
@@ -1238,7 +1621,7 @@
   }
   async function reviewNext() {
     await giveBack();
-    const project = $("project").value;
+    const project = $2("project").value;
     if (!project) return;
     status("Finding the next label to review…");
     try {
@@ -1256,7 +1639,7 @@
   async function verdict(accept) {
     const sample = state.sample;
     if (!sample || !state.reviewing) return;
-    const comment = $("review-comment");
+    const comment = $2("review-comment");
     try {
       const reviewed = await state.api.json(
         "POST",
@@ -1267,7 +1650,7 @@
       comment.value = "";
       await reviewNext();
       state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
-      status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$("status").textContent}`);
+      status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$2("status").textContent}`);
     } catch (error) {
       status(`Review: ${explain(error)}`, true);
     }
@@ -1282,28 +1665,36 @@
     state.findings = [];
     state.inspectedRevision = -1;
     state.brushId = 0;
+    state.palette.use(sample.classes || NO_CLASSES);
+    state.palette.start(null);
+    view.captions = [];
+    palettePanel.build();
     state.reviewing = reviewing;
-    $("review-panel").hidden = !reviewing;
-    $("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
+    $2("review-panel").hidden = !reviewing;
+    $2("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
     view.overlay = null;
     view.show(picture, width, height);
     afterPaint().then((now) => {
       state.timings.next_to_image_ms = now - asked;
     });
-    $("contrast-panel").hidden = true;
-    $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+    $2("contrast-panel").hidden = true;
+    $2("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
     status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
     if (reviewing) clearInterval(state.renewTimer);
     else renewWhileOpen();
-    const { label, source } = await starting;
+    const { label, source, classes, saved } = await starting;
     if (state.sample !== sample) return;
     state.label = label;
     view.overlay = label;
     state.startedFrom = source;
     state.startRevision = label.revision;
+    if (saved) state.palette.restore(saved);
+    else state.palette.start(classes);
+    showClasses(false);
     const shown = { draft: "your unsent drawing, kept in this browser", none: "an empty label" }[source];
-    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}`);
+    const note = classes?.note ? ` (classes: ${classes.note})` : "";
+    status(`Sample ${sample.stem}: ${width}×${height}, starting from ${shown || source}${note}`);
     changed();
     afterPaint().then((now) => {
       state.timings.next_to_prelabel_ms = now - asked;
@@ -1316,13 +1707,15 @@
   function clearSample() {
     state.sample = null;
     state.reviewing = false;
-    $("review-panel").hidden = true;
+    $2("review-panel").hidden = true;
     state.label = null;
     view.overlay = null;
     view.image = null;
     view.boxes = [];
+    view.captions = [];
+    state.palette.start(null);
     view.redraw();
-    $("sample").textContent = "";
+    $2("sample").textContent = "";
     clearInterval(state.renewTimer);
     changed();
   }
@@ -1409,7 +1802,7 @@
     await (reviewing ? reviewNext() : next());
   }
   function showFindings() {
-    const list = $("findings");
+    const list = $2("findings");
     list.replaceChildren();
     view.boxes = [];
     for (const finding of state.findings) {
@@ -1430,7 +1823,7 @@
         view.boxes.push({ start: box.slice(0, 2), stop: box.slice(2, 4), severity: finding.severity });
       }
     }
-    $("findings-panel").hidden = state.findings.length === 0;
+    $2("findings-panel").hidden = state.findings.length === 0;
     view.redraw();
   }
   async function applyFix(finding) {
@@ -1449,7 +1842,7 @@
     }
   }
   async function toggleContrast() {
-    const panel = $("contrast-panel");
+    const panel = $2("contrast-panel");
     panel.hidden = !panel.hidden;
     const sample = state.sample;
     if (panel.hidden || !sample || state.raw) return;
@@ -1457,12 +1850,12 @@
       const { array } = await state.api.raw(`/api/samples/${sample.sample_id}/image`);
       if (!array || state.sample !== sample) return;
       state.raw = array;
-      const select = $("channel");
+      const select = $2("channel");
       select.replaceChildren(new Option(channels(array) > 1 ? "All (RGB)" : "Grey", "-1"));
       for (let c = 0; c < channels(array) && channels(array) > 1; c++) select.add(new Option(`Channel ${c + 1}`, String(c)));
       const [lo, hi] = range(array);
       for (const id of ["low", "high"]) {
-        const input = $(id);
+        const input = $2(id);
         input.min = String(lo);
         input.max = String(hi);
         input.step = array.dtype.startsWith("float") ? String((hi - lo) / 1e3) : "1";
@@ -1474,37 +1867,37 @@
   }
   function autoContrast() {
     if (!state.raw) return;
-    const window2 = autoWindow(state.raw, Number($("channel").value));
-    $("low").value = String(window2.low);
-    $("high").value = String(window2.high);
+    const window2 = autoWindow(state.raw, Number($2("channel").value));
+    $2("low").value = String(window2.low);
+    $2("high").value = String(window2.high);
     applyContrast();
   }
   function applyContrast() {
     const raw = state.raw;
     if (!raw) return;
-    const low = Number($("low").value), high = Number($("high").value);
+    const low = Number($2("low").value), high = Number($2("high").value);
     render(
       raw,
-      { channel: Number($("channel").value), low, high: Math.max(high, low + 1e-6) },
+      { channel: Number($2("channel").value), low, high: Math.max(high, low + 1e-6) },
       state.imageCanvas
     );
     view.image = state.imageCanvas;
     view.redraw();
   }
   function wire() {
-    $("signin").addEventListener("submit", signIn);
-    onPress($("next"), next);
-    onPress($("skip"), () => next(true));
-    onPress($("release"), async () => {
+    $2("signin").addEventListener("submit", signIn);
+    onPress($2("next"), next);
+    onPress($2("skip"), () => next(true));
+    onPress($2("release"), async () => {
       await giveBack();
       status("Sample given back");
     });
-    onPress($("submit"), submit);
-    onPress($("review"), reviewNext);
-    onPress($("accept"), () => verdict(true));
-    onPress($("reject"), () => verdict(false));
-    onPress($("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
-    onPress($("undo"), () => {
+    onPress($2("submit"), submit);
+    onPress($2("review"), reviewNext);
+    onPress($2("accept"), () => verdict(true));
+    onPress($2("reject"), () => verdict(false));
+    onPress($2("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+    onPress($2("undo"), () => {
       if (state.polygon.length) {
         state.polygon.pop();
         view.redraw();
@@ -1515,30 +1908,36 @@
       changed();
       saveDraft();
     });
-    onPress($("redo"), () => {
+    onPress($2("redo"), () => {
       state.label?.redo();
       changed();
       saveDraft();
     });
-    onPress($("new-object"), () => {
+    onPress($2("new-object"), () => {
       endSegment();
       state.forceNew = true;
       status("The next stroke starts a new object");
     });
-    onPress($("negative"), () => {
+    onPress($2("negative"), () => {
       state.negative = !state.negative;
-      $("negative").setAttribute("aria-pressed", String(state.negative));
+      $2("negative").setAttribute("aria-pressed", String(state.negative));
     });
-    onPress($("fit"), () => view.fit());
-    onPress($("contrast"), toggleContrast);
-    $("channel").addEventListener("change", autoContrast);
-    onPress($("auto"), autoContrast);
-    $("low").addEventListener("input", applyContrast);
-    $("high").addEventListener("input", applyContrast);
+    onPress($2("fit"), () => view.fit());
+    onPress($2("contrast"), toggleContrast);
+    $2("channel").addEventListener("change", autoContrast);
+    onPress($2("auto"), autoContrast);
+    $2("low").addEventListener("input", applyContrast);
+    $2("high").addEventListener("input", applyContrast);
     for (const button of document.querySelectorAll("[data-tool]")) {
       onPress(button, () => selectTool(button.dataset.tool));
     }
     document.addEventListener("keydown", (e) => {
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement;
+      if (!e.ctrlKey && !e.metaKey && !e.altKey && !typing && state.label && state.palette.press(e.key)) {
+        changed();
+        saveDraft();
+        return;
+      }
       if (!(e.ctrlKey || e.metaKey) || e.key.toLowerCase() !== "z") return;
       e.preventDefault();
       if (e.shiftKey) state.label?.redo();
@@ -1558,8 +1957,8 @@
       ).catch(() => {
       });
     });
-    $("token").value = sessionStorage.getItem("labelassist.token") || "";
-    $("annotator").value = sessionStorage.getItem("labelassist.annotator") || "";
+    $2("token").value = sessionStorage.getItem("labelassist.token") || "";
+    $2("annotator").value = sessionStorage.getItem("labelassist.annotator") || "";
     selectTool("brush");
     updatePending().catch(() => {
     });
@@ -1573,6 +1972,12 @@
     lastStored: () => state.lastStored,
     lastReview: () => state.lastReview,
     reviewing: () => state.reviewing,
+    classes: () => ({
+      current: state.palette.current,
+      selected: state.palette.selected,
+      image: state.palette.image,
+      objects: Object.fromEntries(state.palette.objects)
+    }),
     findings: () => state.findings,
     timings: () => state.timings,
     ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),

@@ -1,0 +1,82 @@
+"""Classes on the gateway's HTTP wire: a project's class schema with the
+sample, the classes of the label to start from with the mask (the stored
+label's, or the class model's guesses with their confidence), and a
+submitted label's classes back, in JSON headers beside the raw arrays.
+
+A submitted label's classes travel grouped by class (``X-Label-Classes:
+{"objects": {"mitotic": [3, 7]}, "image": ["in focus"]}``): a few bytes per
+object, so a label of thousands of objects stays within a request header's
+bounds.
+"""
+
+from __future__ import annotations
+
+import json
+
+from labelassist.client.class_results import ClassPrelabels, ClassSchema
+
+CLASSES_HEADER = "x-label-classes"
+MASK_CLASSES_HEADER = "x-mask-classes"
+
+
+def schema_json(schema: ClassSchema) -> dict:
+    """The schema as the page reads it (empty lists: segmentation only)."""
+    def definitions(items):
+        return [{"name": c.name, "colour": c.colour, "key": c.key} for c in items]
+    return {"object_classes": definitions(schema.object_classes), "image_classes": definitions(schema.image_classes),
+            "multi_label": schema.multi_label}
+
+
+def stored_classes_json(object_classes: dict[int, str], image_classes) -> dict:
+    """A stored label's classes: each object's class, decided (confidence 1)."""
+    return {"guessed": False, "objects": {str(i): [name, 1.0] for i, name in object_classes.items()},
+            "image": list(image_classes), "model": "", "note": ""}
+
+
+def guesses_json(guesses: ClassPrelabels) -> dict:
+    """A class model's guesses: each object's most probable class and its probability."""
+    return {"guessed": True, "objects": {str(i): [g.predicted_class, round(float(g.confidence), 4)]
+                                         for i, g in sorted(guesses.objects.items())},
+            "image": list(guesses.image_classes), "model": guesses.model, "note": guesses.note}
+
+
+def mask_classes_header(classes: dict) -> dict[str, str]:
+    # ASCII JSON: a header holds latin-1 only, and class names may be any language's.
+    return {MASK_CLASSES_HEADER: json.dumps(classes, separators=(",", ":"))}
+
+
+def submitted_classes(header: str | None) -> tuple[dict[int, str], list[str]]:
+    """A submitted label's classes from its ``X-Label-Classes`` header
+    (none without one): object id -> class, and the image's classes.
+
+    Raises
+    ------
+    ValueError
+        The header is not the JSON object described above; the message says what to send.
+    """
+    if not header:
+        return {}, []
+    shape = 'X-Label-Classes must be JSON {"objects": {class: [object ids]}, "image": [classes]}'
+    try:
+        data = json.loads(header)
+    except ValueError:
+        raise ValueError(f"{shape}; it is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError(shape)
+    grouped, image = data.get("objects", {}), data.get("image", [])
+    if not isinstance(grouped, dict) or not isinstance(image, list) or not all(isinstance(c, str) for c in image):
+        raise ValueError(shape)
+    objects: dict[int, str] = {}
+    for name, ids in grouped.items():
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 1 << 32
+                                                for i in ids):
+            raise ValueError(f"{shape}; the ids of class {name!r} must be a list of object ids above 0")
+        for object_id in ids:
+            if objects.setdefault(object_id, name) != name:
+                raise ValueError(f"X-Label-Classes gives object {object_id} two classes, "
+                                 f"{objects[object_id]!r} and {name!r}: give each object one")
+    return objects, image
+
+
+__all__ = ["CLASSES_HEADER", "MASK_CLASSES_HEADER", "guesses_json", "mask_classes_header", "schema_json",
+           "stored_classes_json", "submitted_classes"]
