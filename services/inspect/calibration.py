@@ -139,15 +139,24 @@ def _one(conventions: Conventions) -> int:
     return 1
 
 
+def size_bounds(labels: list[Conventions], z: float = np.inf) -> dict[str, dict[str, float]]:
+    """The smallest plausible object: a low quantile of the whole objects'
+    areas (log scale), each label weighing as one, with values more than
+    ``z`` robust deviations below the median held at that limit.
+
+    Project-wide nothing is held (``z`` infinite): a project that mixes
+    images of large and of small nuclei keeps the small ones' bound, where
+    a tail of the pooled objects follows the crowded images and a quantile
+    of per-label values jumps by a rank with one more label. Specks are
+    already left out (see label_conventions)."""
+    smallest = label_lower_tail([np.log(c.area) for c in labels], SIZE_TAIL, z)
+    measured = SIZE_MARGIN * float(np.exp(smallest))
+    return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}
+
+
 @learner("object_size", _objects, minimum=30, full=50)
 def _object_size(labels: list[Conventions], learnt: dict):
-    # A low quantile of the whole objects' areas, each label weighing as one: a project that mixes images of
-    # large and of small nuclei keeps the small ones' bound, where a tail of the pooled objects follows the
-    # crowded images and a quantile of per-label values jumps by a rank with one more label. Specks are
-    # already left out (see label_conventions).
-    smallest = label_lower_tail([np.log(c.area) for c in labels], SIZE_TAIL)
-    measured = SIZE_MARGIN * float(np.exp(smallest))
-    return {"object_size": {"min_area": measured}, "irregular_shape": {"min_area": measured}}, 0
+    return size_bounds(labels), 0
 
 
 def shape_bounds(solidity: Sequence[np.ndarray], circularity: Sequence[np.ndarray]) -> tuple[float, float]:

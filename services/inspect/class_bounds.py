@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from labelassist.inspect.bounds import lower_tail, upper_tail
-from labelassist.inspect.calibration import LEARNERS, ROUNDING, Calibration
+from labelassist.inspect.calibration import LEARNERS, ROUNDING, Calibration, size_bounds
 from labelassist.inspect.conventions import Conventions, label_conventions
 from labelassist.inspect.criteria import CRITERIA, LabelUnderInspection
 from labelassist.inspect.criteria.by_class import CLASS_CRITERIA, class_members, class_view
@@ -40,6 +40,12 @@ MIN_CLASS_OBJECTS = 30  # objects a class needs before it bounds the largest one
 # since one class's brightness differs across images by exposure and staining.
 BRIGHTNESS_MARGIN = (0.5, 1.6)
 CONTRAST_SPREAD = 0.05  # smallest robust spread of a class's contrasts assumed, as a share of their median
+# Robust deviations below a class's median area at which an object's area is held: one class is one kind of
+# object, so a far smaller object labelled with it is a class slip (a class suspect), not a convention; the
+# project-wide bound holds none, since a project may mix images of large and of small objects.
+CLASS_SIZE_Z = 3.0
+# Where a class learns a criterion other than with the project-wide learner.
+CLASS_LEARN = {"object_size": lambda labels, learnt: (size_bounds(labels, CLASS_SIZE_Z), 0)}
 
 
 @dataclass
@@ -138,7 +144,7 @@ def learn_class_bounds(objects: Mapping[str, ClassObjects], project: Calibration
             if units < entry.minimum:
                 continue
             try:
-                measured, _ = entry.learn(labels, learnt)
+                measured, _ = CLASS_LEARN.get(criterion, entry.learn)(labels, learnt)
             except ValueError:
                 continue
             weight = min(1.0, units / entry.full)
