@@ -61,7 +61,8 @@ def described(answer: httpx.Response) -> tuple[dict | None, np.ndarray]:
     if answer.headers["content-type"] == FRAMED_TYPE:
         description, values = unframed(answer.content)
     shape = tuple(int(n) for n in answer.headers["x-array-shape"].split(","))
-    return description, np.frombuffer(values, np.dtype(answer.headers["x-array-dtype"]).newbyteorder("<")).reshape(shape)
+    dtype = np.dtype(answer.headers["x-array-dtype"]).newbyteorder("<")
+    return description, np.frombuffer(values, dtype).reshape(shape)
 
 
 def raw_label(answer: httpx.Response) -> np.ndarray:
@@ -174,12 +175,14 @@ def test_a_label_of_2000_classed_objects_round_trips_with_small_headers(http, we
     with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
         newest = admin.label_history(sample_id)[-1]
     assert newest.object_classes == {i: "big" if i % 2 else "small" for i in ids}
+    assert newest.image_classes == ("dark",)
     mask = http.get(f"/api/samples/{sample_id}/mask", headers={"accept-encoding": "gzip"})
     assert mask.headers["content-encoding"] == "gzip", "compressed as any array answer"
     classes_back, label_back = described(mask)
     np.testing.assert_array_equal(label_back, label)
     assert classes_back == {"guessed": False, "objects": {str(i): ["big" if i % 2 else "small", 1.0] for i in ids},
                             "image": ["dark"], "model": "", "note": ""}
+    assert len(json.dumps(classes_back)) > 2 * PROXY_HEADER_BUFFER, "more than a proxy's header buffers hold"
 
 
 # -- in Chromium ---------------------------------------------------------------------
@@ -300,3 +303,35 @@ def test_class_keys_re_class_the_selected_object_and_one_image_class_at_most_is_
         page.click("#release")
     finally:
         page.context.close()
+
+
+PUT_WAITING_SUBMIT = """(item) => new Promise((resolve, reject) => {
+  const opening = indexedDB.open("labelassist");
+  opening.onsuccess = () => {
+    const tx = opening.result.transaction("labels", "readwrite");
+    tx.objectStore("labels").put({ ...item, data: new Uint16Array(item.data), created: Date.now() });
+    tx.oncomplete = () => { opening.result.close(); resolve(true); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+
+def test_a_submit_waiting_in_the_outbox_is_sent_with_its_classes_on_the_next_sign_in(web_stack, classes_project,
+                                                                                    ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], classes_project)
+    opened = open_next(ipad)
+    label = page_label(ipad)
+    ids = sorted(set(np.unique(label).tolist()) - {0})
+    waiting = {"key": f"submit:{opened['sample_id']}:1", "kind": "submit", "sample_id": opened["sample_id"],
+               "project": classes_project, "annotator": "anna", "origin": "manual", "shape": list(label.shape),
+               "data": label.ravel().tolist(), "attempts": 1,
+               "classes": {"objects": [[i, "small", "set", 1] for i in ids], "image": ["bright"]}}
+    ipad.evaluate(PUT_WAITING_SUBMIT, waiting)
+
+    ipad.reload()
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], classes_project)
+    ipad.wait_for_function("() => window.labelAssist.lastStored() !== null", timeout=30000)
+    with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
+        newest = admin.label_history(opened["sample_id"])[-1]
+        np.testing.assert_array_equal(admin.get_sample(opened["sample_id"], with_image=False).require("label"), label)
+    assert newest.object_classes == {i: "small" for i in ids} and newest.image_classes == ("bright",)

@@ -103,7 +103,8 @@ def unframed(body: bytes) -> tuple[dict, bytes]:
     (length,) = FRAME_LENGTH.unpack_from(body)
     end = FRAME_LENGTH.size + length
     if end > len(body):
-        raise WireError(f"{shape}; its length says {length} bytes of JSON, the body holds {len(body) - 4}")
+        held = len(body) - FRAME_LENGTH.size
+        raise WireError(f"{shape}; its length says {length} bytes of JSON, the body holds {held}")
     try:
         description = json.loads(body[FRAME_LENGTH.size:end].decode())
     except ValueError as error:
