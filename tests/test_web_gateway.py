@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from labelassist.client.sdk import LabelAssistClient
-from labelassist.client.web.arrays import display_image
+from labelassist.client.web.arrays import FRAMED_TYPE, display_image, unframed
 
 pytestmark = pytest.mark.slow
 
@@ -179,8 +179,9 @@ def view_of(answer: httpx.Response) -> tuple[dict, np.ndarray]:
     """The sample and the 8-bit view of a view answer."""
     assert answer.status_code == 200, answer.text
     shape = tuple(int(n) for n in answer.headers["x-array-shape"].split(","))
-    assert answer.headers["x-array-dtype"] == "uint8"
-    return json.loads(answer.headers["x-sample"]), np.frombuffer(answer.content, np.uint8).reshape(shape)
+    assert answer.headers["x-array-dtype"] == "uint8" and answer.headers["content-type"] == FRAMED_TYPE
+    sample, pixels = unframed(answer.content)
+    return sample, np.frombuffer(pixels, np.uint8).reshape(shape)
 
 
 def test_next_leases_and_answers_the_image_as_the_view_shows_it_in_one_round_trip(http, web_stack, web_project):

@@ -6,16 +6,26 @@ shape and type in two headers (``X-Array-Shape: 512,512``, ``X-Array-Dtype:
 uint16``); answers are zstd- or gzip-compressed as the caller accepts, and
 requests may be gzip-compressed (``Content-Encoding``). A browser reads it
 straight into a typed array, with no decoder of its own.
+
+An array that travels with a description of any size (a sample and its
+class schema, a label's classes) goes as a framed body (``FRAMED_TYPE``):
+a 4-byte little-endian length, that many bytes of UTF-8 JSON, then the
+array's raw bytes. Headers stay small and bounded, so a reverse proxy's
+header buffers (4-8 KB by default in nginx) never limit a label's objects.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
+import struct
 import zlib
 
 import numpy as np
 
 SHAPE_HEADER, DTYPE_HEADER = "x-array-shape", "x-array-dtype"
+FRAMED_TYPE = "application/vnd.labelassist.framed"
+FRAME_LENGTH = struct.Struct("<I")
 LABEL_DTYPES = ("uint8", "uint16", "uint32")
 # Bodies below this go as they are: compressing them would save next to nothing.
 COMPRESS_MIN_BYTES = 1024
@@ -71,6 +81,37 @@ def raw_bytes(array: np.ndarray) -> tuple[bytes, dict[str, str]]:
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
     return little.tobytes(), {SHAPE_HEADER: ",".join(map(str, array.shape)),
                               DTYPE_HEADER: array.dtype.name}
+
+
+def framed(description: dict, array_bytes: bytes) -> bytes:
+    """``description`` as JSON ahead of ``array_bytes``, behind the JSON's length (see the module)."""
+    text = json.dumps(description, separators=(",", ":"), ensure_ascii=False).encode()
+    return FRAME_LENGTH.pack(len(text)) + text + array_bytes
+
+
+def unframed(body: bytes) -> tuple[dict, bytes]:
+    """The JSON object and the array bytes of a framed body.
+
+    Raises
+    ------
+    WireError
+        The body is shorter than its length says, or its JSON is not an object.
+    """
+    shape = "a framed body is a 4-byte little-endian length, that many bytes of JSON (an object), then the array"
+    if len(body) < FRAME_LENGTH.size:
+        raise WireError(f"{shape}; this one has {len(body)} bytes")
+    (length,) = FRAME_LENGTH.unpack_from(body)
+    end = FRAME_LENGTH.size + length
+    if end > len(body):
+        held = len(body) - FRAME_LENGTH.size
+        raise WireError(f"{shape}; its length says {length} bytes of JSON, the body holds {held}")
+    try:
+        description = json.loads(body[FRAME_LENGTH.size:end].decode())
+    except ValueError as error:
+        raise WireError(f"{shape}; its JSON does not parse: {error}") from None
+    if not isinstance(description, dict):
+        raise WireError(f"{shape}; its JSON is a {type(description).__name__}")
+    return description, body[end:]
 
 
 def accepted_encodings(accept_encoding: str) -> set[str]:

@@ -1,22 +1,17 @@
 """Classes on the gateway's HTTP wire: a project's class schema with the
 sample, the classes of the label to start from with the mask (the stored
 label's, or the class model's guesses with their confidence), and a
-submitted label's classes back, in JSON headers beside the raw arrays.
+submitted label's classes back, as the JSON of framed bodies ahead of the
+raw arrays (:func:`labelassist.client.web.arrays.framed`): in the body, a
+label of thousands of objects is bounded only by the gateway's body limit.
 
-A submitted label's classes travel grouped by class (``X-Label-Classes:
-{"objects": {"mitotic": [3, 7]}, "image": ["in focus"]}``): a few bytes per
-object, so a label of thousands of objects stays within a request header's
-bounds.
+A submitted label's classes travel grouped by class (``{"objects":
+{"mitotic": [3, 7]}, "image": ["in focus"]}``).
 """
 
 from __future__ import annotations
 
-import json
-
 from labelassist.client.class_results import ClassPrelabels, ClassSchema
-
-CLASSES_HEADER = "x-label-classes"
-MASK_CLASSES_HEADER = "x-mask-classes"
 
 
 def schema_json(schema: ClassSchema) -> dict:
@@ -40,27 +35,18 @@ def guesses_json(guesses: ClassPrelabels) -> dict:
             "image": list(guesses.image_classes), "model": guesses.model, "note": guesses.note}
 
 
-def mask_classes_header(classes: dict) -> dict[str, str]:
-    # ASCII JSON: a header holds latin-1 only, and class names may be any language's.
-    return {MASK_CLASSES_HEADER: json.dumps(classes, separators=(",", ":"))}
-
-
-def submitted_classes(header: str | None) -> tuple[dict[int, str], list[str]]:
-    """A submitted label's classes from its ``X-Label-Classes`` header
-    (none without one): object id -> class, and the image's classes.
+def submitted_classes(data: dict | None) -> tuple[dict[int, str], list[str]]:
+    """A submitted label's classes from the JSON of its framed body (none
+    without one): object id -> class, and the image's classes.
 
     Raises
     ------
     ValueError
-        The header is not the JSON object described above; the message says what to send.
+        The JSON is not the object described above; the message says what to send.
     """
-    if not header:
+    if data is None:
         return {}, []
-    shape = 'X-Label-Classes must be JSON {"objects": {class: [object ids]}, "image": [classes]}'
-    try:
-        data = json.loads(header)
-    except ValueError:
-        raise ValueError(f"{shape}; it is not JSON") from None
+    shape = 'a label\'s classes must be JSON {"objects": {class: [object ids]}, "image": [classes]}'
     if not isinstance(data, dict):
         raise ValueError(shape)
     grouped, image = data.get("objects", {}), data.get("image", [])
@@ -73,10 +59,9 @@ def submitted_classes(header: str | None) -> tuple[dict[int, str], list[str]]:
             raise ValueError(f"{shape}; the ids of class {name!r} must be a list of object ids above 0")
         for object_id in ids:
             if objects.setdefault(object_id, name) != name:
-                raise ValueError(f"X-Label-Classes gives object {object_id} two classes, "
+                raise ValueError(f"the label's classes give object {object_id} two classes, "
                                  f"{objects[object_id]!r} and {name!r}: give each object one")
     return objects, image
 
 
-__all__ = ["CLASSES_HEADER", "MASK_CLASSES_HEADER", "guesses_json", "mask_classes_header", "schema_json",
-           "stored_classes_json", "submitted_classes"]
+__all__ = ["guesses_json", "schema_json", "stored_classes_json", "submitted_classes"]

@@ -1,5 +1,7 @@
 """The gateway's HTTP API: each route reads the request, makes one or two
-SDK calls with the caller's token, and answers JSON or a binary array.
+SDK calls with the caller's token, and answers JSON, a binary array, or an
+array framed behind its JSON description (a sample with its class schema, a
+mask with its classes).
 Leases, pre-labels, inspection and roles are the services'; nothing here
 decides them."""
 
@@ -16,10 +18,9 @@ from starlette.routing import Route
 from labelassist.client.errors import LabelAssistError
 from labelassist.client.results import Lease
 from labelassist.client.sdk import LabelAssistClient
-from labelassist.client.web.arrays import (DTYPE_HEADER, SHAPE_HEADER, compressed, decoded_body, display_image,
-                                           label_from_body, raw_bytes)
-from labelassist.client.web.classes import (CLASSES_HEADER, guesses_json, mask_classes_header, schema_json,
-                                            stored_classes_json, submitted_classes)
+from labelassist.client.web.arrays import (DTYPE_HEADER, FRAMED_TYPE, SHAPE_HEADER, compressed, decoded_body,
+                                           display_image, framed, label_from_body, raw_bytes, unframed)
+from labelassist.client.web.classes import guesses_json, schema_json, stored_classes_json, submitted_classes
 from labelassist.client.web.security import HttpProblem, bearer_token
 
 MAX_CLICKS = 100
@@ -66,16 +67,28 @@ def text_field(data: dict, name: str, default: str = "") -> str:
     return value
 
 
-async def label_body(request: Request) -> np.ndarray:
+async def described_label(request: Request) -> tuple[np.ndarray, dict | None]:
+    """A label from a raw body, or from a framed one with its description
+    (``Content-Type`` says which; the content encoding wraps either whole)."""
     body = decoded_body(await request.body(), request.headers.get("content-encoding", ""),
                         request.app.state.max_body_bytes)
-    return label_from_body(body, request.headers.get(SHAPE_HEADER), request.headers.get(DTYPE_HEADER))
+    description = None
+    if request.headers.get("content-type", "").split(";")[0].strip() == FRAMED_TYPE:
+        description, body = unframed(body)
+    return label_from_body(body, request.headers.get(SHAPE_HEADER), request.headers.get(DTYPE_HEADER)), description
 
 
-def array_response(request: Request, array: np.ndarray, **headers: str) -> Response:
+async def label_body(request: Request) -> np.ndarray:
+    return (await described_label(request))[0]
+
+
+def array_response(request: Request, array: np.ndarray, description: dict | None = None, **headers: str) -> Response:
+    """The array raw, or framed behind ``description`` where there is one."""
     body, described = raw_bytes(array)
+    if description is not None:
+        body = framed(description, body)
     body, encoding = compressed(body, request.headers.get("accept-encoding", ""))
-    return Response(body, media_type="application/octet-stream",
+    return Response(body, media_type="application/octet-stream" if description is None else FRAMED_TYPE,
                     headers={**PRIVATE, **described, **encoding, **{k.replace("_", "-"): v for k, v in headers.items()}})
 
 
@@ -104,15 +117,13 @@ async def projects(request: Request) -> JSONResponse:
 
 def view_response(request: Request, client: LabelAssistClient, sample, image: np.ndarray,
                   expires_at: float = 0.0) -> Response:
-    """The sample with its project's class schema (JSON in ``X-Sample``) and
-    its image as the view first shows it: 8 bits, contrast stretched, grey
-    or RGB, as raw bytes the page writes into its pixels with no decoder
+    """The sample with its project's class schema (the frame's JSON) and its
+    image as the view first shows it: 8 bits, contrast stretched, grey or
+    RGB, as raw bytes the page writes into its pixels with no decoder
     (``X-Image-Shape``, ``X-Image-Dtype``: the image's own)."""
-    response = array_response(request, display_image(image), x_image_shape=",".join(map(str, image.shape)),
-                              x_image_dtype=image.dtype.name)
     described = {**sample_json(sample, expires_at), "classes": schema_json(client.class_schema(sample.project))}
-    response.headers["x-sample"] = json.dumps(described)
-    return response
+    return array_response(request, display_image(image), described, x_image_shape=",".join(map(str, image.shape)),
+                          x_image_dtype=image.dtype.name)
 
 
 def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
@@ -173,43 +184,43 @@ async def image_raw(request: Request) -> Response:
     return array_response(request, envelope.require("image"))
 
 
-def prelabel_guesses(client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict[str, str]:
+def prelabel_guesses(client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
     """The class model's guesses of a stored pre-label's objects (a project
     with classes); without a model yet, the note that says what it waits for."""
     schema = client.class_schema(sample.project)
     if not schema.object_classes and not schema.image_classes:
-        return {}
+        return None
     try:
-        return mask_classes_header(guesses_json(client.predict_classes(sample_id=sample.sample_id, mask=prelabel)))
+        return guesses_json(client.predict_classes(sample_id=sample.sample_id, mask=prelabel))
     except LabelAssistError as error:
         if error.status.name != "FAILED_PRECONDITION":
             raise
-        return mask_classes_header({"guessed": True, "objects": {}, "image": [], "model": "", "note": error.message})
+        return {"guessed": True, "objects": {}, "image": [], "model": "", "note": error.message}
 
 
 async def mask(request: Request) -> Response:
     """What the annotator starts from: the newest label, else the stored
-    pre-label, else a pre-label assist makes now (none when it cannot); with
-    its classes in ``X-Mask-Classes`` where the project has classes (the
-    label's, else the class model's guesses)."""
+    pre-label, else a pre-label assist makes now (none when it cannot); framed
+    behind its classes where the project has classes (the label's, else the
+    class model's guesses), raw otherwise."""
     client, sid = sdk(request), sample_id(request)
     envelope = await run_in_threadpool(client.get_sample, sid, False)
     found = envelope.message
     if envelope.arrays.get("label") is not None:
-        classes = mask_classes_header(stored_classes_json(found.object_classes, found.image_classes)) \
-            if found.object_classes or found.image_classes else {}
-        return array_response(request, envelope.arrays["label"], x_mask_source="label", **classes)
+        classes = stored_classes_json(found.object_classes, found.image_classes) \
+            if found.object_classes or found.image_classes else None
+        return array_response(request, envelope.arrays["label"], classes, x_mask_source="label")
     if envelope.arrays.get("prelabel") is not None:
         classes = await run_in_threadpool(prelabel_guesses, client, found, envelope.arrays["prelabel"])
-        return array_response(request, envelope.arrays["prelabel"], x_mask_source="prelabel", **classes)
+        return array_response(request, envelope.arrays["prelabel"], classes, x_mask_source="prelabel")
     try:
         outcome = await run_in_threadpool(lambda: client.prelabel(None, sample_id=sid))
     except LabelAssistError as error:
         if error.status.name in ("UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"):
             raise
         return Response(status_code=204, headers={**PRIVATE, "x-mask-source": "none"})
-    classes = mask_classes_header(guesses_json(outcome.classes)) if outcome.classes is not None else {}
-    return array_response(request, outcome.mask, x_mask_source="computed", x_mask_method=outcome.method, **classes)
+    classes = guesses_json(outcome.classes) if outcome.classes is not None else None
+    return array_response(request, outcome.mask, classes, x_mask_source="computed", x_mask_method=outcome.method)
 
 
 async def renew(request: Request) -> JSONResponse:
@@ -242,13 +253,13 @@ async def inspect(request: Request) -> JSONResponse:
 
 
 async def submit(request: Request) -> JSONResponse:
-    """Store a label, with its classes (``X-Label-Classes``), as the sample's
+    """Store a label, with its classes (a framed body's JSON), as the sample's
     next version. A retry (``X-Submit-Retry: 1``) whose label and classes the
     selector already holds as the newest version is answered with that
     version, so a label whose first answer was lost arrives once."""
-    client, sid, label = sdk(request), sample_id(request), await label_body(request)
+    client, sid, (label, classes) = sdk(request), sample_id(request), await described_label(request)
     annotator, origin = request.query_params.get("annotator", ""), request.query_params.get("origin", "manual")
-    object_classes, image_classes = submitted_classes(request.headers.get(CLASSES_HEADER))
+    object_classes, image_classes = submitted_classes(classes)
 
     def run() -> dict:
         if request.headers.get("x-submit-retry") == "1":

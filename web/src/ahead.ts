@@ -18,9 +18,8 @@ export async function startingLabel(api: Api, sampleId: number, width: number, h
   const restore = draft !== undefined && draft.shape[0] === height && draft.shape[1] === width;
   const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
   label.objectCount();  // counted now, not when it is shown
-  const classes = mask.headers.get("X-Mask-Classes");
   return { label, source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none",
-           classes: classes ? JSON.parse(classes) as MaskClasses : null, saved: restore ? draft.classes : undefined };
+           classes: mask.description as MaskClasses | null, saved: restore ? draft.classes : undefined };
 }
 
 interface Lookup {

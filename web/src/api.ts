@@ -1,6 +1,8 @@
 // The gateway's HTTP API (docs/web.md): JSON for small calls, raw little-endian
 // arrays with X-Array-Shape / X-Array-Dtype headers for images and labels, and
-// a sample's 8-bit view as raw bytes written straight into canvas pixels.
+// a sample's 8-bit view as raw bytes written straight into canvas pixels. An
+// array with a description of any size (a sample and its class schema, a
+// label's classes) is framed: a 4-byte little-endian length, the JSON, the array.
 
 import type { ClassSchema } from "./classes";
 
@@ -40,6 +42,8 @@ export interface RawArray {
   dtype: string;
   data: Uint8Array | Uint16Array | Uint32Array | Float32Array | Int16Array | Int32Array;
 }
+
+export const FRAMED_TYPE = "application/vnd.labelassist.framed";
 
 const TYPED: Record<string, any> = {
   uint8: Uint8Array, uint16: Uint16Array, uint32: Uint32Array, int16: Int16Array, int32: Int32Array,
@@ -85,22 +89,26 @@ export class Api {
     return response.json();
   }
 
-  async raw(path: string): Promise<{ array: RawArray | null; headers: Headers }> {
+  /** An array answer, with the JSON it was framed behind (null for a raw one). */
+  async raw(path: string): Promise<{ array: RawArray | null; description: any; headers: Headers }> {
     const response = await this.request("GET", path);
-    if (response.status === 204) return { array: null, headers: response.headers };
-    return { array: await readArray(response), headers: response.headers };
+    if (response.status === 204) return { array: null, description: null, headers: response.headers };
+    return { ...(await readDescribed(response)), headers: response.headers };
   }
 
-  /** POST a label (lossless, gzip where the browser can) and return the response. */
-  async postLabel(path: string, label: LabelValues, shape: number[], extra: Record<string, string> = {}
-                  ): Promise<Response> {
+  /** POST a label (lossless, gzip where the browser can), framed behind ``description`` where
+   * there is one, and return the response. */
+  async postLabel(path: string, label: LabelValues, shape: number[], extra: Record<string, string> = {},
+                  description?: unknown): Promise<Response> {
     const { bytes, dtype } = narrowest(label);
     const headers: Record<string, string> = {
-      "Content-Type": "application/octet-stream", "X-Array-Shape": shape.join(","), "X-Array-Dtype": dtype, ...extra,
+      "Content-Type": description === undefined ? "application/octet-stream" : FRAMED_TYPE,
+      "X-Array-Shape": shape.join(","), "X-Array-Dtype": dtype, ...extra,
     };
-    let body: BodyInit = bytes;
+    const payload = description === undefined ? bytes : framed(description, bytes);
+    let body: BodyInit = payload;
     if (typeof CompressionStream !== "undefined") {
-      const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+      const stream = new Blob([payload]).stream().pipeThrough(new CompressionStream("gzip"));
       body = await new Response(stream).arrayBuffer();
       headers["Content-Encoding"] = "gzip";
     }
@@ -116,11 +124,11 @@ export interface SampleView {
   height: number;
 }
 
-/** Read a sample's view answer (the sample in X-Sample, 8-bit grey or RGB
- * bytes in the body) into a canvas: a loop over the pixels, no image decoder. */
+/** Read a sample's view answer (the sample as the frame's JSON, then 8-bit grey
+ * or RGB bytes) into a canvas: a loop over the pixels, no image decoder. */
 export async function readView(response: Response): Promise<SampleView> {
-  const sample = JSON.parse(response.headers.get("X-Sample") || "null") as SampleMeta;
-  const { shape, data } = await readArray(response);
+  const { description, array: { shape, data } } = await readDescribed(response);
+  const sample = description as SampleMeta;
   const [height, width] = shape, colours = shape[2] || 1;
   const rgba = new Uint8ClampedArray(width * height * 4);
   const packed = new Uint32Array(rgba.buffer);  // one pixel per element, ABGR on little-endian machines
@@ -145,12 +153,33 @@ export async function leasedView(response: Response): Promise<SampleView | null>
 }
 
 export async function readArray(response: Response): Promise<RawArray> {
+  return (await readDescribed(response)).array;
+}
+
+/** An array answer and, for a framed one, the JSON ahead of it (else null). */
+export async function readDescribed(response: Response): Promise<{ array: RawArray; description: any }> {
   const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
   const dtype = response.headers.get("X-Array-Dtype") || "uint8";
-  const buffer = await response.arrayBuffer();
+  let buffer = await response.arrayBuffer();
+  let description: any = null;
+  if ((response.headers.get("Content-Type") || "").split(";")[0].trim() === FRAMED_TYPE) {
+    const length = new DataView(buffer).getUint32(0, true);
+    description = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+    buffer = buffer.slice(4 + length);  // a copy: typed arrays start on a multiple of their element size
+  }
   const Typed = TYPED[dtype];
   if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
-  return { shape, dtype, data: new Typed(buffer) };
+  return { array: { shape, dtype, data: new Typed(buffer) }, description };
+}
+
+/** ``description`` as UTF-8 JSON behind its 4-byte little-endian length, then ``bytes``. */
+export function framed(description: unknown, bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const text = new TextEncoder().encode(JSON.stringify(description));
+  const body = new Uint8Array(4 + text.length + bytes.length);
+  new DataView(body.buffer).setUint32(0, text.length, true);
+  body.set(text, 4);
+  body.set(bytes, 4 + text.length);
+  return body;
 }
 
 export type LabelValues = Uint8Array | Uint16Array | Uint32Array;

@@ -9,7 +9,7 @@
 export interface ClassDefinition { name: string; colour: string; key: string; }
 export interface ClassSchema { object_classes: ClassDefinition[]; image_classes: ClassDefinition[]; multi_label: boolean; }
 
-/** The classes of a mask as the gateway sends them (``X-Mask-Classes``): id -> [class, confidence]. */
+/** The classes of a mask as the gateway sends them (the JSON its mask is framed behind): id -> [class, confidence]. */
 export interface MaskClasses {
   guessed: boolean;
   objects: Record<string, [string, number]>;
@@ -237,11 +237,9 @@ export class ClassPalette {
   }
 }
 
-/** Saved classes as the gateway takes them with a label (``X-Label-Classes``): ids grouped by class. */
-export function labelClassesHeader(saved: SavedClasses): string {
+/** Saved classes as the gateway takes them with a label (the JSON of its framed body): ids grouped by class. */
+export function labelClasses(saved: SavedClasses): { objects: Record<string, number[]>; image: string[] } {
   const grouped: Record<string, number[]> = {};
   for (const [id, name] of saved.objects) (grouped[name] ||= []).push(id);
-  // A header holds latin-1 only: any other character goes as a JSON escape.
-  return JSON.stringify({ objects: grouped, image: saved.image })
-    .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return { objects: grouped, image: saved.image };
 }

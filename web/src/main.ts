@@ -5,7 +5,7 @@ import { LookAhead, Starting, startingLabel } from "./ahead";
 import {
   Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView,
 } from "./api";
-import { ClassPalette, NO_CLASSES, ObjectPlace, labelClassesHeader, objectPlaces } from "./classes";
+import { ClassPalette, NO_CLASSES, ObjectPlace, labelClasses, objectPlaces } from "./classes";
 import { autoWindow, channels, range, render } from "./contrast";
 import { LabelImage } from "./labels";
 import { PalettePanel } from "./palette";
@@ -373,8 +373,8 @@ async function sendPending(): Promise<void> {
       try {
         const response = await state.api.postLabel(
           `/api/samples/${item.sample_id}/label?annotator=${encodeURIComponent(item.annotator)}&origin=${item.origin}`,
-          item.data, item.shape, { ...(item.attempts ? { "X-Submit-Retry": "1" } : {}),
-                                   ...(item.classes ? { "X-Label-Classes": labelClassesHeader(item.classes) } : {}) });
+          item.data, item.shape, item.attempts ? { "X-Submit-Retry": "1" } : {},
+          item.classes ? labelClasses(item.classes) : undefined);
         const answer = await response.json();
         await labelStore.remove(item.key);
         state.lastStored = { sample_id: item.sample_id, version: answer.version, shape: item.shape,

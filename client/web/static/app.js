@@ -10,6 +10,7 @@
   };
   var NetworkError = class extends Error {
   };
+  var FRAMED_TYPE = "application/vnd.labelassist.framed";
   var TYPED = {
     uint8: Uint8Array,
     uint16: Uint16Array,
@@ -54,23 +55,26 @@
       const response = await this.request(method, path, body, body ? { "Content-Type": "application/json" } : {});
       return response.json();
     }
+    /** An array answer, with the JSON it was framed behind (null for a raw one). */
     async raw(path) {
       const response = await this.request("GET", path);
-      if (response.status === 204) return { array: null, headers: response.headers };
-      return { array: await readArray(response), headers: response.headers };
+      if (response.status === 204) return { array: null, description: null, headers: response.headers };
+      return { ...await readDescribed(response), headers: response.headers };
     }
-    /** POST a label (lossless, gzip where the browser can) and return the response. */
-    async postLabel(path, label, shape, extra = {}) {
+    /** POST a label (lossless, gzip where the browser can), framed behind ``description`` where
+     * there is one, and return the response. */
+    async postLabel(path, label, shape, extra = {}, description) {
       const { bytes, dtype } = narrowest(label);
       const headers = {
-        "Content-Type": "application/octet-stream",
+        "Content-Type": description === void 0 ? "application/octet-stream" : FRAMED_TYPE,
         "X-Array-Shape": shape.join(","),
         "X-Array-Dtype": dtype,
         ...extra
       };
-      let body = bytes;
+      const payload = description === void 0 ? bytes : framed(description, bytes);
+      let body = payload;
       if (typeof CompressionStream !== "undefined") {
-        const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+        const stream = new Blob([payload]).stream().pipeThrough(new CompressionStream("gzip"));
         body = await new Response(stream).arrayBuffer();
         headers["Content-Encoding"] = "gzip";
       }
@@ -78,8 +82,8 @@
     }
   };
   async function readView(response) {
-    const sample = JSON.parse(response.headers.get("X-Sample") || "null");
-    const { shape, data } = await readArray(response);
+    const { description, array: { shape, data } } = await readDescribed(response);
+    const sample = description;
     const [height, width] = shape, colours = shape[2] || 1;
     const rgba = new Uint8ClampedArray(width * height * 4);
     const packed = new Uint32Array(rgba.buffer);
@@ -101,12 +105,29 @@
     return readView(response);
   }
   async function readArray(response) {
+    return (await readDescribed(response)).array;
+  }
+  async function readDescribed(response) {
     const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
     const dtype = response.headers.get("X-Array-Dtype") || "uint8";
-    const buffer = await response.arrayBuffer();
+    let buffer = await response.arrayBuffer();
+    let description = null;
+    if ((response.headers.get("Content-Type") || "").split(";")[0].trim() === FRAMED_TYPE) {
+      const length = new DataView(buffer).getUint32(0, true);
+      description = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
+      buffer = buffer.slice(4 + length);
+    }
     const Typed = TYPED[dtype];
     if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
-    return { shape, dtype, data: new Typed(buffer) };
+    return { array: { shape, dtype, data: new Typed(buffer) }, description };
+  }
+  function framed(description, bytes) {
+    const text = new TextEncoder().encode(JSON.stringify(description));
+    const body = new Uint8Array(4 + text.length + bytes.length);
+    new DataView(body.buffer).setUint32(0, text.length, true);
+    body.set(text, 4);
+    body.set(bytes, 4 + text.length);
+    return body;
   }
   function narrowed(label) {
     let top = 0;
@@ -458,11 +479,10 @@
     const restore = draft !== void 0 && draft.shape[0] === height && draft.shape[1] === width;
     const label = new LabelImage(width, height, restore ? draft.data : mask.array?.data);
     label.objectCount();
-    const classes = mask.headers.get("X-Mask-Classes");
     return {
       label,
       source: restore ? "draft" : mask.headers.get("X-Mask-Source") || "none",
-      classes: classes ? JSON.parse(classes) : null,
+      classes: mask.description,
       saved: restore ? draft.classes : void 0
     };
   }
@@ -741,10 +761,10 @@
       }
     }
   };
-  function labelClassesHeader(saved) {
+  function labelClasses(saved) {
     const grouped = {};
     for (const [id, name] of saved.objects) (grouped[name] || (grouped[name] = [])).push(id);
-    return JSON.stringify({ objects: grouped, image: saved.image }).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return { objects: grouped, image: saved.image };
   }
 
   // src/contrast.ts
@@ -1526,10 +1546,8 @@
             `/api/samples/${item.sample_id}/label?annotator=${encodeURIComponent(item.annotator)}&origin=${item.origin}`,
             item.data,
             item.shape,
-            {
-              ...item.attempts ? { "X-Submit-Retry": "1" } : {},
-              ...item.classes ? { "X-Label-Classes": labelClassesHeader(item.classes) } : {}
-            }
+            item.attempts ? { "X-Submit-Retry": "1" } : {},
+            item.classes ? labelClasses(item.classes) : void 0
           );
           const answer = await response.json();
           await labelStore.remove(item.key);
