@@ -5,9 +5,13 @@ class in Progress; unknown names refused naming the project's classes."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import grpc
 import numpy as np
 import pytest
+from conftest import address_env
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 
@@ -22,10 +26,14 @@ def two_cells() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def client(request, start_service):
-    """A client of a fresh selector on SQLite, or on a fresh PostgreSQL database."""
+def selector(request, start_service):
+    """A fresh selector on SQLite, or on a fresh PostgreSQL database."""
     flags = () if request.param == "sqlite" else ("--database-url", request.getfixturevalue("postgres_url"))
-    selector = start_service("selector", *flags)
+    return start_service("selector", *flags)
+
+
+@pytest.fixture
+def client(selector):
     with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=60) as sdk:
         yield sdk
 
@@ -116,6 +124,23 @@ def test_imported_labels_with_classes_are_indexed(client):
         {"stem": "y", "image": image, "label": label, "object_classes": {2: "interphase"}}])
     assert stems(client.list_samples("imported", object_class="interphase")) == ["x", "y"]
     assert stems(client.list_samples("imported", unclassified_objects=True)) == ["y"]
+
+
+def test_the_cli_lists_the_samples_of_a_class(selector, classified):
+    env = address_env(ServiceAddresses(selector=selector.address))
+
+    def listed(*flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "labelassist.cli", "sample", "list", "cells", *flags], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    mitotic = listed("--class", "mitotic")
+    assert mitotic.returncode == 0, mitotic.stderr
+    assert [line.split("\t")[1:] for line in mitotic.stdout.splitlines()] == [["m", "v1"], ["u", "v1"]]
+    assert [line.split("\t")[1] for line in listed("--image-class", "blurred").stdout.splitlines()] == ["b"]
+    assert [line.split("\t")[1] for line in listed("--unclassified").stdout.splitlines()] == ["u", "n"]
+    unknown = listed("--class", "prophase")
+    assert unknown.returncode != 0 and "no object class 'prophase'" in unknown.stderr
+    assert "mitotic, interphase" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
 def _refused(call) -> grpc.RpcError:

@@ -78,7 +78,7 @@ def check_filter(schema: Schema, object_class: str, image_class: str, unclassifi
     if unclassified:
         if not class_names(schema, "object"):
             raise ValueError("'unclassified_objects': the project has no object classes; set them with "
-                             "`labelassist classes PROJECT --object-classes ...`")
+                             "`labelassist classes PROJECT --object NAME,NAME`")
         return UNCLASSIFIED
     kind, name = ("object", object_class) if object_class else ("image", image_class)
     if name not in class_names(schema, kind):
