@@ -74,6 +74,7 @@ class ClassView(QDockWidget):
 
     def build(self, schema: ClassSchema) -> None:
         self.window.session.use_project(schema)
+        self.window.browser.use_classes(schema)
         for button in list(self.object_buttons.values()) + list(self.image_buttons.values()):
             self.object_group.removeButton(button)
             button.setParent(None)
