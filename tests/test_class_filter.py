@@ -81,6 +81,9 @@ def test_the_filter_follows_the_newest_label_version(client, classified):
     assert stems(client.list_samples("cells", unclassified_objects=True)) == ["n"]
     assert stems(client.list_samples("cells", object_class="mitotic")) == ["u"]
     assert stems(client.list_samples("cells", image_class="in-focus")) == []
+    counts = {(c.kind, c.name): c.samples for c in client.progress("cells").class_counts}
+    assert counts == {("object", "mitotic"): 1, ("object", "interphase"): 2, ("image", "blurred"): 1,
+                      ("unclassified", ""): 1}
 
 
 def test_filtered_pages_continue_in_pool_order(client):
@@ -141,6 +144,10 @@ def test_the_cli_lists_the_samples_of_a_class(selector, classified):
     unknown = listed("--class", "prophase")
     assert unknown.returncode != 0 and "no object class 'prophase'" in unknown.stderr
     assert "mitotic, interphase" in unknown.stderr and "Traceback" not in unknown.stderr
+    progress = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", "cells"], env=env,
+                              capture_output=True, text=True, timeout=120)
+    assert progress.returncode == 0, progress.stderr
+    assert "object class mitotic" in progress.stdout and "objects without a class        2 samples" in progress.stdout
 
 
 def _refused(call) -> grpc.RpcError:
@@ -200,6 +207,8 @@ def test_the_upgrade_indexes_the_classes_of_labels_stored_before_it(backend, tmp
         upgrade_schema(engine)
         with engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT sample_id, kind, name FROM sample_classes")).all()
+            counts = connection.execute(sa.text("SELECT kind, name, samples FROM class_counts")).all()
     finally:
         engine.dispose()
     assert sorted(map(tuple, rows)) == [(1, "image", "in-focus"), (1, "object", "mitotic"), (2, "unclassified", "")]
+    assert sorted(map(tuple, counts)) == [("image", "in-focus", 1), ("object", "mitotic", 1), ("unclassified", "", 1)]

@@ -1,7 +1,8 @@
 """The class index (table ``sample_classes``): per sample, the classes its
 newest label version carries, kept in the transaction that stores the
 version, so that listing the samples of one class is one range scan in pool
-order however large the project, and counting them one grouped read.
+order however large the project; and the samples per class (table
+``class_counts``), kept with it, so that counting them is a row per class.
 
 Kinds: "object" (an object of the class), "image" (the image class) and
 "unclassified" (name "": objects without a class)."""
@@ -12,7 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from labelassist.selector.class_schema import Classes, Schema, class_names
-from labelassist.selector.schema import label_classes, labels, sample_classes, samples
+from labelassist.selector.schema import class_counts, label_classes, labels, sample_classes, samples
 
 UNCLASSIFIED = ("unclassified", "")
 
@@ -37,16 +38,37 @@ def entries(classes: Classes | None, unclassified: bool) -> set[tuple[str, str]]
 
 
 def index(connection, sample_id: int, classes: Classes | None, unclassified: bool) -> None:
-    """Make the sample's rows those of its newest version (inside the caller's transaction)."""
-    connection.execute(sample_classes.delete().where(sample_classes.c.sample_id == sample_id))
+    """Make the sample's rows those of its newest version, and the counts
+    follow (inside the caller's transaction, which holds the project's lock)."""
+    old = set(map(tuple, connection.execute(sa.select(sample_classes.c.kind, sample_classes.c.name)
+                                            .where(sample_classes.c.sample_id == sample_id))))
     found = entries(classes, unclassified)
-    if not found:
+    if old == found:
         return
     project_id, position = connection.execute(sa.select(samples.c.project_id, samples.c.position)
                                               .where(samples.c.id == sample_id)).one()
-    connection.execute(sample_classes.insert(), [
-        {"project_id": project_id, "kind": kind, "name": name, "position": position, "sample_id": sample_id}
-        for kind, name in found])
+    if old:
+        connection.execute(sample_classes.delete().where(sample_classes.c.sample_id == sample_id))
+    if found:
+        connection.execute(sample_classes.insert(), [
+            {"project_id": project_id, "kind": kind, "name": name, "position": position, "sample_id": sample_id}
+            for kind, name in found])
+    for (kind, name), change in [(entry, -1) for entry in old - found] + [(entry, 1) for entry in found - old]:
+        key = (class_counts.c.project_id == project_id) & (class_counts.c.kind == kind) & (class_counts.c.name == name)
+        if not connection.execute(class_counts.update().where(key)
+                                  .values(samples=class_counts.c.samples + change)).rowcount:
+            connection.execute(class_counts.insert().values(project_id=project_id, kind=kind, name=name,
+                                                            samples=change))
+
+
+def recount(connection, project_id: int) -> None:
+    """The project's counts computed again from its index (after a rename or a deletion)."""
+    connection.execute(class_counts.delete().where(class_counts.c.project_id == project_id))
+    connection.execute(class_counts.insert().from_select(
+        ["project_id", "kind", "name", "samples"],
+        sa.select(sample_classes.c.project_id, sample_classes.c.kind, sample_classes.c.name, sa.func.count())
+        .where(sample_classes.c.project_id == project_id)
+        .group_by(sample_classes.c.project_id, sample_classes.c.kind, sample_classes.c.name)))
 
 
 def reindex_names(connection, project_id: int) -> None:
@@ -65,6 +87,7 @@ def reindex_names(connection, project_id: int) -> None:
                 for sample_id, position, classes in rows for kind, name in entries(classes, False)]
     if inserted:
         connection.execute(sample_classes.insert(), inserted)
+    recount(connection, project_id)
 
 
 def check_filter(schema: Schema, object_class: str, image_class: str, unclassified: bool) -> tuple[str, str]:
@@ -99,7 +122,6 @@ def page(connection, columns, project_id: int, kind: str, name: str, after: int,
 def counts(connection, project_id: int) -> list[tuple[str, str, int]]:
     """(kind, name, samples) of every class the project's newest versions carry."""
     return [(kind, name, int(count)) for kind, name, count in connection.execute(
-        sa.select(sample_classes.c.kind, sample_classes.c.name, sa.func.count())
-        .where(sample_classes.c.project_id == project_id)
-        .group_by(sample_classes.c.kind, sample_classes.c.name).order_by(sample_classes.c.kind,
-                                                                            sample_classes.c.name))]
+        sa.select(class_counts.c.kind, class_counts.c.name, class_counts.c.samples)
+        .where((class_counts.c.project_id == project_id) & (class_counts.c.samples > 0))
+        .order_by(class_counts.c.kind, class_counts.c.name))]

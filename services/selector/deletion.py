@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, class_scores, class_scoring,
-                                         finding_answers, gold_labels, label_classes, label_sources, labels,
-                                         leases, project_counts, project_events, projects, ranked, rankings,
+from labelassist.selector import class_index
+from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, class_counts, class_scores,
+                                         class_scoring, finding_answers, gold_labels, label_classes, label_sources,
+                                         labels, leases, project_counts, project_events, projects, ranked, rankings,
                                          reviews, sample_classes, samples, scored_counts, scores, skips)
 from labelassist.selector.store import BLOB_LOCK, Project, Store
 
@@ -86,7 +87,7 @@ def delete_project(store: Store, project: Project, actor: str) -> Removed:
             sa.select(gold_labels.c.checksum).where(gold_labels.c.project_id == project.id)).scalars())
         count = connection.execute(sa.select(sa.func.count()).where(samples.c.project_id == project.id)).scalar_one()
         for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts, class_scoring,
-                      finding_answers, gold_labels, *PROJECT_SETTINGS.values()):
+                      class_counts, finding_answers, gold_labels, *PROJECT_SETTINGS.values()):
             connection.execute(table.delete().where(table.c.project_id == project.id))
         for table in (skips, reviews, label_sources, label_classes, sample_classes, labels, scores, class_scores):
             connection.execute(table.delete().where(table.c.sample_id.in_(in_project)))
@@ -160,6 +161,7 @@ def _recount(store: Store, connection, project_id: int) -> None:
     """The project's counts computed again from its remaining rows."""
     connection.execute(project_counts.delete().where(project_counts.c.project_id == project_id))
     store._count(connection, project_id, 0, 0)  # with no counts row, it counts from the rows
+    class_index.recount(connection, project_id)
     connection.execute(scored_counts.delete().where(scored_counts.c.project_id == project_id))
     per_version = connection.execute(
         sa.select(scores.c.model_version, sa.func.count()).join(samples, samples.c.id == scores.c.sample_id)

@@ -194,6 +194,14 @@ sample_classes = sa.Table(
     sa.Column("position", sa.Integer, primary_key=True),
     sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
 )
+class_counts = sa.Table(
+    "class_counts", metadata,
+    # Samples per (kind, name) of the class index, kept with it: Progress reads a row per class.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("samples", sa.Integer, nullable=False),
+)
 
 
 annotator_counts = sa.Table(

@@ -1,6 +1,7 @@
 """The class index: per sample, the classes its newest label version
 carries, keyed by project, kind, class name and pool position, so that the
-sample list filtered by class pages as fast as the whole pool.
+sample list filtered by class pages as fast as the whole pool; and the
+samples per class, kept with it.
 
 Revision ID: r0008
 Revises: r0007
@@ -35,6 +36,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("project_id", "kind", "name", "position"),
     )
     op.create_index("ix_sample_classes_sample_id", "sample_classes", ["sample_id"])
+    op.create_table(
+        "class_counts",
+        sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("name", sa.String(100), nullable=False),
+        sa.Column("samples", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("project_id", "kind", "name"),
+    )
     connection = op.get_bind()
     meta = sa.MetaData()
     samples = sa.Table("samples", meta, autoload_with=connection)
@@ -60,8 +69,11 @@ def upgrade() -> None:
             rows = []
     if rows:
         connection.execute(index.insert(), rows)
+    connection.execute(sa.text("INSERT INTO class_counts (project_id, kind, name, samples) SELECT project_id, kind, "
+                               "name, COUNT(*) FROM sample_classes GROUP BY project_id, kind, name"))
 
 
 def downgrade() -> None:
+    op.drop_table("class_counts")
     op.drop_index("ix_sample_classes_sample_id", table_name="sample_classes")
     op.drop_table("sample_classes")
