@@ -151,6 +151,7 @@ class ClassPalette:
         self.objects: dict[int, ObjectClass] = {}
         self.image: list[str] = []
         self.selected = 0  # the object a class key or a palette click re-classes (0: none)
+        self.also_selected: set[int] = set()  # more objects it re-classes with ``selected`` (shift-click)
         self.guess_confidence: dict[int, float] = {}  # the pre-label's guesses, kept when decided
 
     # -- the schema -----------------------------------------------------------
@@ -189,13 +190,13 @@ class ClassPalette:
         """A new sample: the classes its stored label has (none for a new one)."""
         self.objects = {int(k): ObjectClass(v, STORED) for k, v in dict(object_classes or {}).items()}
         self.image = list(image_classes)
-        self.selected = 0
+        self.selected, self.also_selected = 0, set()
         self.guess_confidence = {}
 
     def accept_guesses(self, guesses: ClassPrelabels | None) -> None:
         """A pre-label replaced the mask: its objects take the class model's
         guesses (to be corrected where wrong), the image its predicted classes."""
-        self.objects, self.selected, self.guess_confidence = {}, 0, {}
+        self.objects, self.selected, self.also_selected, self.guess_confidence = {}, 0, set(), {}
         if guesses is None:
             return
         self.objects = {int(i): ObjectClass(g.predicted_class, GUESSED, float(g.confidence))
@@ -214,8 +215,27 @@ class ClassPalette:
                 self.objects[object_id] = ObjectClass(self.current, DEFAULT)
                 given.append(object_id)
         if given and select:
-            self.selected = given[-1]
+            self.select(given[-1])
         return given
+
+    def select(self, object_id: int, add: bool = False) -> None:
+        """Select one object (0: none); with ``add`` (a shift-click), add it
+        to the selection, or take it out when it is in: one class key then
+        re-classes them all."""
+        object_id = int(object_id)
+        if not add or not self.selected:
+            self.selected, self.also_selected = object_id, set()
+        elif object_id in self.selection:
+            rest = sorted(set(self.selection) - {object_id})
+            self.selected, self.also_selected = (rest[-1], set(rest[:-1])) if rest else (0, set())
+        elif object_id > 0:
+            self.also_selected.add(self.selected)
+            self.selected = object_id
+
+    @property
+    def selection(self) -> list[int]:
+        """Every selected object's id, in order."""
+        return sorted(({self.selected} | self.also_selected) - {0})
 
     def class_of(self, object_id: int) -> str:
         """The class object ``object_id`` has, else the current class (the one a new object gets)."""
@@ -223,21 +243,22 @@ class ClassPalette:
         return found.name if found is not None else self.current
 
     def assign(self, name: str | None = None, object_id: int | None = None) -> int:
-        """Give the selected object (or ``object_id``) class ``name`` (the
-        current class when None), as the annotator's decision. Returns the
-        object's id; 0 when no object is selected."""
-        object_id = self.selected if object_id is None else int(object_id)
+        """Give the selected objects (or ``object_id``, which becomes
+        selected) class ``name`` (the current class when None), as the
+        annotator's decision. Returns the (first) selected object's id; 0
+        when no object is selected."""
         name = self.current if name is None else name
         if name not in self.schema.names("object"):
             raise ValueError(f"no object class {name!r}; the project's object classes: "
                              f"{', '.join(self.schema.names('object')) or 'none'}")
-        if object_id > 0:
-            self.objects[object_id] = ObjectClass(name, SET)
-            self.selected = object_id
-        return object_id
+        if object_id is not None:
+            self.select(object_id)
+        for chosen in self.selection:
+            self.objects[chosen] = ObjectClass(name, SET)
+        return self.selected
 
     def press(self, key: str, taken: Iterable[str] = ()) -> tuple[str, str] | None:
-        """A class key: an object class re-classes the selected object and
+        """A class key: an object class re-classes the selected objects and
         becomes current; an image class is toggled. Returns (kind, name), or
         None for a key that is no class's."""
         keys = class_keys(self.schema, taken)
@@ -279,7 +300,7 @@ class ClassPalette:
         if after in self.guess_confidence:  # after a guess, decided since or not: the next less doubtful one
             later = [g for g in open_guesses if g > (self.guess_confidence[after], after)]
             open_guesses = later or open_guesses
-        self.selected = open_guesses[0][1]
+        self.select(open_guesses[0][1])
         return self.selected
 
     def caption(self, object_id: int) -> str:

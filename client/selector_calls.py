@@ -3,7 +3,7 @@ labels, reviews, answers to findings), through the SDK's transport."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +13,17 @@ import numpy as np
 from labelassist.client.class_calls import label_classes
 from labelassist.client.inputs import as_origin, checked_arrays, enum_value, flag
 from labelassist.client.results import LabelVersion, Lease, Leases, Sample, SampleInfo
+from labelassist.client.sample_lists import SampleLists
 from labelassist.client.steps import StepLike, as_call, assist_settings, inspection_settings
-from labelassist.client.transport import Facade
 from labelassist.proto.v1 import common_pb2, selector_pb2
-from labelassist.proto.wire.paging import all_pages
 
 ADD_MESSAGE_BYTES = 1 << 20  # small samples share a message of about this size
 
 
-class Selector(Facade):
-    """The selector service: projects and their settings, samples, leases,
-    labels and reviews. Results are the SDK's types where one exists
+class Selector(SampleLists):
+    """The selector service: projects and their settings, samples (listed
+    as :class:`SampleLists` lists them), leases, labels and reviews. Results
+    are the SDK's types where one exists
     (:class:`~labelassist.client.results.Lease`, ``Sample``, ``SampleInfo``,
     ``LabelVersion``), else the contract's message."""
 
@@ -442,27 +442,6 @@ class Selector(Facade):
         """The sample's label versions, oldest first."""
         return [LabelVersion.from_proto(version) for version in self.transport.unary(
             self.stub.LabelHistory, selector_pb2.LabelHistoryRequest(sample_id=sample_id)).versions]
-
-    def list_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
-                     ) -> list[SampleInfo]:
-        """Every sample of the project in pool order (read page by page)."""
-        return list(self.iter_samples(project, labeled_only, page_size))
-
-    def iter_samples(self, project: str, labeled_only: bool = False, page_size: int = 0
-                     ) -> Iterator[SampleInfo]:
-        """The project's samples in pool order, one page (``page_size``,
-        0 = the server's default) fetched at a time."""
-        request = selector_pb2.ListSamplesRequest(project=project, labeled_only=labeled_only, page_size=page_size)
-        return map(SampleInfo.from_proto, all_pages(lambda r: self.transport.unary(self.stub.ListSamples, r), request,
-                                                    "samples"))
-
-    def samples_page(self, project: str, page_token: str = "", page_size: int = 0, labeled_only: bool = False
-                     ) -> tuple[list[SampleInfo], str]:
-        """One page of the project's samples in pool order and the token of
-        the next ("" after the last): for views that load as they scroll."""
-        response = self.transport.unary(self.stub.ListSamples, selector_pb2.ListSamplesRequest(
-            project=project, labeled_only=labeled_only, page_size=page_size, page_token=page_token))
-        return [SampleInfo.from_proto(info) for info in response.samples], response.next_page_token
 
     def progress(self, project: str) -> selector_pb2.ProgressResponse:
         """Labelled and total samples, per annotator, scoring, and ``outlook``

@@ -88,6 +88,34 @@ def test_least_sure_goes_through_the_undecided_guesses_least_confident_first():
     assert palette.least_sure(mask) == 0
 
 
+def test_one_key_re_classes_every_object_selected_with_shift():
+    palette = ClassPalette(SCHEMA)
+    palette.start({1: "mitotic", 2: "mitotic", 3: "mitotic", 4: "mitotic"})
+    palette.select(1)
+    palette.select(3, add=True)
+    palette.select(4, add=True)
+    assert palette.selection == [1, 3, 4] and palette.selected == 4
+    assert palette.press("1") == ("object", "interphase")
+    assert {i: c.name for i, c in palette.objects.items()} == {1: "interphase", 2: "mitotic", 3: "interphase",
+                                                              4: "interphase"}
+    assert {palette.objects[i].source for i in (1, 3, 4)} == {SET}
+
+
+def test_a_shift_click_on_a_selected_object_takes_it_out_and_a_plain_click_selects_one():
+    palette = ClassPalette(SCHEMA)
+    palette.start({1: "mitotic", 2: "mitotic", 3: "mitotic"})
+    palette.select(1)
+    palette.select(2, add=True)
+    palette.select(1, add=True)
+    assert palette.selection == [2]
+    palette.select(3, add=True)
+    palette.select(1)
+    assert palette.selection == [1]
+    palette.select(0)
+    assert palette.selection == [] and palette.assign("artefact") == 0
+    assert palette.objects[1].name == "mitotic"
+
+
 def test_submitted_classes_are_those_of_the_objects_in_the_mask():
     palette = ClassPalette(SCHEMA)
     palette.start({1: "mitotic", 5: "artefact"}, ["in-focus"])

@@ -136,6 +136,27 @@ def test_an_edit_recolours_and_recaptions_only_what_it_changed(qtbot, stack, cli
     window.close()
 
 
+def test_shift_clicked_objects_are_re_classed_together_by_one_key(qtbot, stack, client):
+    labelled_project(client, "gui-classes-several", seed=33)
+    window = _open_window(qtbot, stack, "gui-classes-several")
+    qtbot.waitUntil(lambda: list(window.classes.object_buttons) == ["big", "small"], timeout=WAIT_MS)
+    with qtbot.waitSignal(window.prelabel_shown, timeout=WAIT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_N)
+    _wait_idle(qtbot, window)
+    palette = window.session.classes
+    first, second, *_ = sorted(set(np.unique(window.canvas.editor.mask).tolist()) - {0})
+    window.classes.select(first, add=False)
+    window.classes.select(second, add=True)
+    assert palette.selection == [first, second]
+    assert "selected: 2 objects" in window.classes.selected_label.text()
+    assert len(window.canvas._highlights) == 2
+    qtbot.keyClick(window, Qt.Key.Key_2)
+    assert palette.objects[first].name == palette.objects[second].name == "small"
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    assert palette.objects[first].name == palette.objects[second].name == "big"
+    window.close()
+
+
 def test_a_segmentation_project_shows_no_palette_and_colours_by_instance(qtbot, stack, gui_project):
     project, _ = gui_project
     window = _open_window(qtbot, stack, project)

@@ -89,8 +89,9 @@ class MainWindow(QMainWindow):
         self.panel = WorkflowPanel(annotator, next_after_submit, self._not_an_error_button, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.panel)
         self.review = ReviewView(self, ReviewController(self.session))
-        self.browser = SampleBrowser(self, self.run, lambda project, token, labelled: self.client.samples_page(
-            project, token, BROWSER_PAGE, labelled), lambda project: self.review.controller.rank_call(project)())
+        self.browser = SampleBrowser(self, self.run, lambda project, token, labelled, **wanted: (
+            self.client.samples_page(project, token, BROWSER_PAGE, labelled, **wanted)),
+            lambda project: self.review.controller.rank_call(project)())
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.channel_panel = ChannelPanel(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.channel_panel)

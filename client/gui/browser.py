@@ -1,7 +1,8 @@
 """The sample list: a dockable table of the project's samples, loaded a page
 at a time as it scrolls, filtered by name and state; a double-click (or
 Previous / Next in its order) opens a sample, a labelled one with its
-latest label. "likely errors" is the reviewer's queue: the labels inspect
+latest label. A project with classes lists one class at a time on request
+(:mod:`class_filter`, served by the selector's class index). "likely errors" is the reviewer's queue: the labels inspect
 ranks most likely wrong first, each with its score and reason; opening one
 outlines its suspect places."""
 
@@ -22,6 +23,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from labelassist.client.gui.class_filter import ClassFilter
 
 PAGE = 500
 COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version", "Suspicion")
@@ -51,9 +54,9 @@ def _cell(value) -> QTableWidgetItem:
 
 
 class SampleBrowser(QDockWidget):
-    """The samples of the open project; asks ``fetch_page(token, labelled_only)``
-    (run on a worker by ``run``) for more when scrolled to the end, and
-    ``rank(project)`` for the review queue."""
+    """The samples of the open project; asks ``fetch_page(project, token,
+    labelled_only, **class_filter)`` (run on a worker by ``run``) for more
+    when scrolled to the end, and ``rank(project)`` for the review queue."""
 
     open_requested = Signal(int)  # a sample id
     loaded = Signal(int)  # rows now listed
@@ -76,8 +79,14 @@ class SampleBrowser(QDockWidget):
         self.state = QComboBox()
         self.state.addItems(STATES)
         self.state.currentTextChanged.connect(lambda _: self.reload())
+        self.class_filter = ClassFilter()
+        self.class_combo = QComboBox()
+        self.class_combo.setToolTip("only the samples whose newest label carries this class")
+        self.class_combo.setVisible(False)
+        self.class_combo.textActivated.connect(self.choose_class)
         row.addWidget(self.filter, 1)
         row.addWidget(self.state)
+        row.addWidget(self.class_combo)
         layout.addLayout(row)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -110,7 +119,23 @@ class SampleBrowser(QDockWidget):
 
     def show_project(self, project: str) -> None:
         self.project = project
+        self.use_classes(None)
         self.reload()
+
+    def use_classes(self, schema) -> None:
+        """The class filter of the project's schema (hidden without classes)."""
+        before = self.class_filter.chosen
+        choices = self.class_filter.use(schema)
+        self.class_combo.clear()
+        self.class_combo.addItems(choices)
+        self.class_combo.setCurrentText(self.class_filter.chosen)
+        self.class_combo.setVisible(self.class_filter.offered)
+        if self.class_filter.chosen != before:
+            self.reload()  # the schema no longer has the class the list showed
+
+    def choose_class(self, label: str) -> None:
+        if self.class_filter.choose(label):
+            self.reload()
 
     def reload(self) -> None:
         self._generation += 1
@@ -164,7 +189,7 @@ class SampleBrowser(QDockWidget):
         generation, token = self._generation, self._token
         labelled = self.state.currentText() not in ("all", "unlabelled")
         project, fetch = self.project, self._fetch_page
-        self._run("Sample list", lambda: fetch(project, token, labelled),
+        self._run("Sample list", self.class_filter.page_call(fetch, project, token, labelled),
                   lambda page: self._add_page(generation, *page), on_error=lambda _: self._done_loading())
 
     def _done_loading(self) -> None:

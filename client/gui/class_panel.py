@@ -1,6 +1,6 @@
 """The class palette of the desktop client: a dock with the project's
 object classes (click one, or press its key, to make it current and
-re-class the selected object), the image's classes as tick boxes (radio
+re-class the selected objects; shift-click selects several), the image's classes as tick boxes (radio
 buttons for a single-label schema), and "Least sure next" through the
 class model's guesses. Objects are drawn in their class's colour with their
 id and class written on them. The logic is the session's
@@ -15,8 +15,8 @@ from labelassist.client.gui.class_overlay import UNCHANGED, ClassLayer
 from labelassist.client.results import ClassSchema
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractButton, QButtonGroup, QCheckBox, QDockWidget, QGroupBox, QLabel, QPushButton,
-                               QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QButtonGroup, QCheckBox, QDockWidget, QGroupBox, QLabel,
+                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 LEAST_SURE_KEY = "J"
 SOURCE_WORDS = {SET: "set by you", DEFAULT: "the current class when it was drawn", STORED: "as stored"}
@@ -74,6 +74,7 @@ class ClassView(QDockWidget):
 
     def build(self, schema: ClassSchema) -> None:
         self.window.session.use_project(schema)
+        self.window.browser.use_classes(schema)
         for button in list(self.object_buttons.values()) + list(self.image_buttons.values()):
             self.object_group.removeButton(button)
             button.setParent(None)
@@ -141,11 +142,14 @@ class ClassView(QDockWidget):
         self.window.dirty = True
         self.show_classes()
 
-    def select(self, object_id: int) -> None:
-        """A click on an object (pan tool) selects it for a class key."""
+    def select(self, object_id: int, add: bool | None = None) -> None:
+        """A click on an object (pan tool) selects it for a class key; a
+        shift-click (``add``) adds it to the selection or takes it out."""
         if not self.palette.has_object_classes:
             return
-        self.palette.selected = object_id
+        if add is None:
+            add = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self.palette.select(object_id, add)
         self._outline_selected(zoom=False)
         self.show_classes()
 
@@ -161,8 +165,8 @@ class ClassView(QDockWidget):
         self.show_classes()
 
     def _outline_selected(self, zoom: bool) -> None:
-        box = self.canvas.editor.object_box(self.palette.selected) if self.palette.selected else None
-        self.canvas.highlight([box] if box is not None else [], zoom=zoom)
+        boxes = [self.canvas.editor.object_box(i) for i in self.palette.selection]
+        self.canvas.highlight([box for box in boxes if box is not None], zoom=zoom)
 
     # -- what the canvas and the dock show --------------------------------------------
 
@@ -185,7 +189,10 @@ class ClassView(QDockWidget):
         for name, button in self.image_buttons.items():
             button.setChecked(name in palette.image)
         found = palette.objects.get(palette.selected) if palette.selected else None
-        if found is None:
+        if len(palette.selection) > 1:
+            self.selected_label.setText(f"selected: {len(palette.selection)} objects "
+                                        f"({', '.join(map(str, palette.selection[:12]))}); a class key re-classes all")
+        elif found is None:
             self.selected_label.setText("Click an object (pan tool, V) to select it; a class key re-classes it")
         else:
             how = f"class model's guess, {found.confidence:.0%} sure" if found.source == GUESSED else \

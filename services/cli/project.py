@@ -2,7 +2,8 @@
 register images, stacks and whole folders (every plane a sample, large
 planes as tiles, read lazily); ``export`` writes the labels back in each
 source file's own layout, on this machine; ``rename`` and ``delete`` (after
-the project's name is typed to confirm); and ``sample delete``."""
+the project's name is typed to confirm); and ``sample list`` (filtered by
+class) and ``sample delete``."""
 
 from __future__ import annotations
 
@@ -156,6 +157,20 @@ def cmd_sample_delete(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_sample_list(args) -> int:
+    """A project's samples in pool order, or those of one class: id, name,
+    newest label version and review."""
+    listed = 0
+    with client_for(args) as client:
+        for info in client.iter_samples(args.project, labeled_only=args.labelled, object_class=args.object_class,
+                                        image_class=args.image_class, unclassified_objects=args.unclassified):
+            state = f"v{info.label_version} {info.review}".rstrip() if info.labeled else "unlabelled"
+            print(f"{info.sample_id}\t{info.stem}\t{state}")
+            listed += 1
+    print(f"{listed} samples", file=sys.stderr)
+    return 0
+
+
 def _reading_arguments(parser) -> None:
     parser.add_argument("--labels", nargs="+", type=Path, default=[], metavar="PATH",
                         help="label files or folders, matched to the images by file name; stored as version 1")
@@ -224,8 +239,20 @@ def register(commands) -> None:
     delete.add_argument("name")
     delete.add_argument("--yes", action="store_true", help="do not ask (scripts)")
     delete.set_defaults(handler=cmd_project_delete)
-    sample = commands.add_parser("sample", help="a project's samples: delete")
+    sample = commands.add_parser("sample", help="a project's samples: list (by class), delete")
     sample_actions = sample.add_subparsers(dest="action", required=True)
+    listing = sample_actions.add_parser("list", help="a project's samples in pool order (id, name, newest label "
+                                                     "version and review), or only those of one class")
+    listing.add_argument("project")
+    listing.add_argument("--labelled", action="store_true", help="only labelled samples")
+    which = listing.add_mutually_exclusive_group()
+    which.add_argument("--class", dest="object_class", default="", metavar="NAME",
+                       help="only samples whose newest label has an object of this class")
+    which.add_argument("--image-class", default="", metavar="NAME",
+                       help="only samples whose newest label has this image class")
+    which.add_argument("--unclassified", action="store_true",
+                       help="only samples whose newest label has objects without a class")
+    listing.set_defaults(handler=cmd_sample_list)
     sample_delete = sample_actions.add_parser("delete", help="delete samples with their labels (project admins)")
     sample_delete.add_argument("project")
     sample_delete.add_argument("stems", nargs="+", metavar="STEM", help="the samples' names in the project")

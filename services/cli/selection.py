@@ -25,6 +25,9 @@ def cmd_progress(args) -> int:
         print(f"  {annotator.annotator:<20} {annotator.labeled}")
     if progress.model_version:
         print(f"model v{progress.model_version}: {progress.scored} samples scored")
+    for count in progress.class_counts:
+        what = "objects without a class" if count.kind == "unclassified" else f"{count.kind} class {count.name}"
+        print(f"  {what:<30} {count.samples} samples")
     if progress.class_model:
         print(f"class model {progress.class_model}: {progress.class_scored} samples scored for the class strategies")
     elif progress.class_scoring_note:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 
+from labelassist.selector import class_index
 from labelassist.selector.class_schema import Classes, migrated, names_in
 from labelassist.selector.schema import label_classes, samples
 
@@ -17,9 +18,12 @@ def read(connection, sample_id: int, version: int) -> Classes:
         (label_classes.c.sample_id == sample_id) & (label_classes.c.version == version))).scalar() or {}
 
 
-def write(connection, sample_id: int, version: int, classes: Classes | None) -> None:
+def write(connection, sample_id: int, version: int, classes: Classes | None, unclassified: bool) -> None:
+    """Store the classes of the sample's new newest version, and index them
+    (``unclassified``: its mask has objects they give no class)."""
     if classes:
         connection.execute(label_classes.insert().values(sample_id=sample_id, version=version, classes=classes))
+    class_index.index(connection, sample_id, classes, unclassified)
 
 
 def by_version(connection, sample_id: int) -> dict[int, Classes]:
@@ -50,4 +54,6 @@ def migrate(connection, project_id: int, mapping: Mapping[str, str]) -> int:
                 (label_classes.c.sample_id == row.sample_id) & (label_classes.c.version == row.version))
                 .values(classes=renamed))
             changed += 1
+    if changed:
+        class_index.reindex_names(connection, project_id)
     return changed

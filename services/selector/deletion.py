@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, class_scores, class_scoring,
-                                         finding_answers, gold_labels,
-                                         label_classes, label_sources, labels, leases, project_counts,
-                                         project_events, projects, ranked, rankings, reviews, samples,
-                                         scored_counts, scores, skips)
+from labelassist.selector import class_index
+from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, class_counts, class_scores,
+                                         class_scoring, finding_answers, gold_labels, label_classes, label_sources,
+                                         labels, leases, project_counts, project_events, projects, ranked, rankings,
+                                         reviews, sample_classes, samples, scored_counts, scores, skips)
 from labelassist.selector.store import BLOB_LOCK, Project, Store
 
 CHUNK = 500  # ids or checksums per IN (...) list
@@ -87,9 +87,9 @@ def delete_project(store: Store, project: Project, actor: str) -> Removed:
             sa.select(gold_labels.c.checksum).where(gold_labels.c.project_id == project.id)).scalars())
         count = connection.execute(sa.select(sa.func.count()).where(samples.c.project_id == project.id)).scalar_one()
         for table in (ranked, leases, rankings, project_counts, annotator_counts, scored_counts, class_scoring,
-                      finding_answers, gold_labels, *PROJECT_SETTINGS.values()):
+                      class_counts, finding_answers, gold_labels, *PROJECT_SETTINGS.values()):
             connection.execute(table.delete().where(table.c.project_id == project.id))
-        for table in (skips, reviews, label_sources, label_classes, labels, scores, class_scores):
+        for table in (skips, reviews, label_sources, label_classes, sample_classes, labels, scores, class_scores):
             connection.execute(table.delete().where(table.c.sample_id.in_(in_project)))
         connection.execute(samples.delete().where(samples.c.project_id == project.id))
         connection.execute(projects.delete().where(projects.c.id == project.id))
@@ -151,8 +151,8 @@ def collect_blobs(store: Store, candidates: Iterable[str]) -> int:
 def _delete_sample_rows(connection, sample_ids: Sequence[int]) -> None:
     for start in range(0, len(sample_ids), CHUNK):
         chunk = sample_ids[start:start + CHUNK]
-        for table in (leases, skips, reviews, label_sources, label_classes, gold_labels, labels, scores,
-                      class_scores, ranked):
+        for table in (leases, skips, reviews, label_sources, label_classes, sample_classes, gold_labels, labels,
+                      scores, class_scores, ranked):
             connection.execute(table.delete().where(table.c.sample_id.in_(chunk)))
         connection.execute(samples.delete().where(samples.c.id.in_(chunk)))
 
@@ -161,6 +161,7 @@ def _recount(store: Store, connection, project_id: int) -> None:
     """The project's counts computed again from its remaining rows."""
     connection.execute(project_counts.delete().where(project_counts.c.project_id == project_id))
     store._count(connection, project_id, 0, 0)  # with no counts row, it counts from the rows
+    class_index.recount(connection, project_id)
     connection.execute(scored_counts.delete().where(scored_counts.c.project_id == project_id))
     per_version = connection.execute(
         sa.select(scores.c.model_version, sa.func.count()).join(samples, samples.c.id == scores.c.sample_id)

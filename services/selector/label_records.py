@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import NotFoundError
-from labelassist.selector import class_records
+from labelassist.selector import class_index, class_records
 from labelassist.selector.records import DERIVED_ORIGINS, LabelVersion
 from labelassist.selector.schema import annotator_counts, gold_labels, label_sources, labels, samples
 
@@ -87,7 +87,8 @@ class LabelRecords:
             connection.execute(label_sources.insert(), [
                 {"sample_id": sample_id, "version": version, "source_version": int(source), "weight": float(weight)}
                 for source, weight in sources.items()])
-            class_records.write(connection, sample_id, version, classes)
+            class_records.write(connection, sample_id, version, classes,
+                                class_index.has_unclassified(mask, classes))
             self._labelled(connection, row.project_id, sample_id, None)
         return self.label_history(sample_id)[version - 1], True
 

@@ -182,6 +182,27 @@ label_classes = sa.Table(
     sa.Column("classes", sa.JSON, nullable=False),
 )
 
+sample_classes = sa.Table(
+    "sample_classes", metadata,
+    # The class index: one row per class the newest label version of a sample
+    # carries (kind "object" or "image"; "unclassified" with name "" for
+    # objects without a class), with the sample's pool position so that a
+    # filtered listing is one range scan of the key in pool order.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("sample_id", sa.ForeignKey("samples.id"), nullable=False, index=True),
+)
+class_counts = sa.Table(
+    "class_counts", metadata,
+    # Samples per (kind, name) of the class index, kept with it: Progress reads a row per class.
+    sa.Column("project_id", sa.ForeignKey("projects.id"), primary_key=True),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("samples", sa.Integer, nullable=False),
+)
+
 
 annotator_counts = sa.Table(
     "annotator_counts", metadata,

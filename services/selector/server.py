@@ -405,7 +405,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             return pb.ListSamplesResponse(samples=self._sample_infos(self.store.newest_labeled(project, size),
                                                                      project.name))
         after = page_position(request.page_token)
-        rows, last = self.store.samples_page(project, after, size, request.labeled_only)
+        rows, last = (self.classes.samples_page(project, request.class_filter, after, size)
+                      if request.HasField("class_filter") else
+                      self.store.samples_page(project, after, size, request.labeled_only))
         return pb.ListSamplesResponse(samples=self._sample_infos(rows, project.name),
                                       next_page_token="" if last is None else f"after:{last}")
 
@@ -424,6 +426,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         if (classes := self.class_scorer.records.state(project)) is not None:
             response.class_model = f"classes@{classes.model_version}" if classes.model_version else ""
             response.class_scored, response.class_scoring_note = classes.scored, classes.note
+        response.class_counts.extend(self.classes.counts(project))
         seen, points = project_outlook(self.store.settings(project, "trainings").get("runs", []))
         if seen is not None:
             response.outlook.CopyFrom(pb.LabellingOutlook(

@@ -10,11 +10,11 @@ import time
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.wire.classes import schema_from_proto
 from labelassist.runtime.auth import require
-from labelassist.selector import class_records
+from labelassist.selector import class_index, class_records
 from labelassist.selector.class_schema import Classes, check_change, check_label_classes, check_schema
 from labelassist.selector.schema import PROJECT_SETTINGS, project_events
 from labelassist.selector.server_admin import actor
-from labelassist.selector.store import Project, Store
+from labelassist.selector.store import LISTED_COLUMNS, Project, SampleRow, Store
 
 logger = logging.getLogger("labelassist.selector.classes")
 
@@ -64,3 +64,21 @@ class ClassCalls:
         if entry.get("label") is None:
             raise ValueError(f"sample {entry.get('stem')!r} has classes but no 'label' to carry them")
         return self.label_classes(project, message, entry["label"])
+
+    def samples_page(self, project: Project, wanted: pb.SampleClassFilter, after: int, size: int
+                     ) -> tuple[list[SampleRow], int | None]:
+        """ListSamples with a class filter: up to ``size`` samples whose
+        newest label carries the class, after pool position ``after``, and
+        the position to continue from (None at the end)."""
+        kind, name = class_index.check_filter(self.store.settings(project, "classes"), wanted.object_class,
+                                              wanted.image_class, wanted.unclassified_objects)
+        with self.store.reader.connect() as connection:
+            rows = class_index.page(connection, LISTED_COLUMNS, project.id, kind, name, after, size)
+        found = [SampleRow(**r._mapping, features=None) for r in rows[:size]]
+        return found, found[-1].position if len(rows) > size else None
+
+    def counts(self, project: Project) -> list[pb.ClassCount]:
+        """Progress: samples per class of the project's newest label versions."""
+        with self.store.reader.connect() as connection:
+            return [pb.ClassCount(kind=kind, name=name, samples=count)
+                    for kind, name, count in class_index.counts(connection, project.id)]

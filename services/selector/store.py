@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector import class_records, leasing, overlap
+from labelassist.selector import class_index, class_records, leasing, overlap
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
@@ -202,7 +202,8 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                     "image_blob": put(entry["image"]), "features": image_features(entry["image"]).tobytes(),
                     "prelabel_blob": put(entry.get("prelabel")), "label_checksum": put(entry.get("label")),
                     "annotator": import_annotator(entry), "gold": bool(entry.get("gold")),
-                    "classes": entry.get("classes") or {}}
+                    "classes": entry.get("classes") or {},
+                    "unclassified": class_index.has_unclassified(entry.get("label"), entry.get("classes"))}
 
         prepared = list(self._prepare_pool.map(prepare, entries)) if len(entries) > 1 else [prepare(entries[0])]
         # One flush for the whole batch: durable before any row points at a blob.
@@ -247,7 +248,8 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                              "origin": entry["origin"], "labeled": labelled,
                              "needed": overlap.wanted(shared, entry["stem"], entry["gold"]) - labelled})
                 if labelled:
-                    imported[entry["stem"]] = entry["label_checksum"], entry["annotator"], entry["classes"]
+                    imported[entry["stem"]] = (entry["label_checksum"], entry["annotator"], entry["classes"],
+                                              entry["unclassified"])
                 elif entry["gold"] and entry["label_checksum"] is not None:
                     gold[entry["stem"]] = entry["label_checksum"]
             if rows:
@@ -265,7 +267,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                     {"sample_id": sample_id, "version": 1, "annotator": imported[stem][1], "origin": "imported",
                      "checksum": imported[stem][0], "created_at": time.time()} for stem, sample_id in ids])
                 for stem, sample_id in ids:
-                    class_records.write(connection, sample_id, 1, imported[stem][2])
+                    class_records.write(connection, sample_id, 1, *imported[stem][2:])
             self._count(connection, project.id, len(rows), len(imported))
         return len(rows)
 
@@ -457,7 +459,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                 & overlap.own_label(labels.c.origin)).limit(1)).first() is None
             connection.execute(labels.insert().values(sample_id=sample_id, version=version, annotator=annotator,
                                                       origin=origin, checksum=checksum, created_at=now))
-            class_records.write(connection, sample_id, version, classes)
+            class_records.write(connection, sample_id, version, classes, class_index.has_unclassified(mask, classes))
             self._labelled(connection, row.project_id, sample_id,
                            annotator if first_by_annotator and origin not in DERIVED_ORIGINS else None)
         return LabelVersion(sample_id, version, annotator, origin, checksum, now, (), classes or {})

@@ -930,18 +930,30 @@ class LabelHistoryResponse(_message.Message):
     def __init__(self, versions: _Optional[_Iterable[_Union[LabelVersion, _Mapping]]] = ...) -> None: ...
 
 class ListSamplesRequest(_message.Message):
-    __slots__ = ("project", "labeled_only", "page_size", "page_token", "newest_labeled")
+    __slots__ = ("project", "labeled_only", "page_size", "page_token", "newest_labeled", "class_filter")
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     LABELED_ONLY_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     NEWEST_LABELED_FIELD_NUMBER: _ClassVar[int]
+    CLASS_FILTER_FIELD_NUMBER: _ClassVar[int]
     project: str
     labeled_only: bool
     page_size: int
     page_token: str
     newest_labeled: bool
-    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., newest_labeled: bool = ...) -> None: ...
+    class_filter: SampleClassFilter
+    def __init__(self, project: _Optional[str] = ..., labeled_only: bool = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., newest_labeled: bool = ..., class_filter: _Optional[_Union[SampleClassFilter, _Mapping]] = ...) -> None: ...
+
+class SampleClassFilter(_message.Message):
+    __slots__ = ("object_class", "image_class", "unclassified_objects")
+    OBJECT_CLASS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    UNCLASSIFIED_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    object_class: str
+    image_class: str
+    unclassified_objects: bool
+    def __init__(self, object_class: _Optional[str] = ..., image_class: _Optional[str] = ..., unclassified_objects: bool = ...) -> None: ...
 
 class ListSamplesResponse(_message.Message):
     __slots__ = ("samples", "next_page_token")
@@ -966,7 +978,7 @@ class AnnotatorProgress(_message.Message):
     def __init__(self, annotator: _Optional[str] = ..., labeled: _Optional[int] = ...) -> None: ...
 
 class ProgressResponse(_message.Message):
-    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook", "prelabel_evidence", "best_prelabel", "best_prelabel_reason", "class_model", "class_scored", "class_scoring_note")
+    __slots__ = ("labeled", "total", "annotators", "model_version", "scored", "skipped", "scoring_rate", "outlook", "prelabel_evidence", "best_prelabel", "best_prelabel_reason", "class_model", "class_scored", "class_scoring_note", "class_counts")
     LABELED_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     ANNOTATORS_FIELD_NUMBER: _ClassVar[int]
@@ -981,6 +993,7 @@ class ProgressResponse(_message.Message):
     CLASS_MODEL_FIELD_NUMBER: _ClassVar[int]
     CLASS_SCORED_FIELD_NUMBER: _ClassVar[int]
     CLASS_SCORING_NOTE_FIELD_NUMBER: _ClassVar[int]
+    CLASS_COUNTS_FIELD_NUMBER: _ClassVar[int]
     labeled: int
     total: int
     annotators: _containers.RepeatedCompositeFieldContainer[AnnotatorProgress]
@@ -995,7 +1008,18 @@ class ProgressResponse(_message.Message):
     class_model: str
     class_scored: int
     class_scoring_note: str
-    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel: _Optional[str] = ..., best_prelabel_reason: _Optional[str] = ..., class_model: _Optional[str] = ..., class_scored: _Optional[int] = ..., class_scoring_note: _Optional[str] = ...) -> None: ...
+    class_counts: _containers.RepeatedCompositeFieldContainer[ClassCount]
+    def __init__(self, labeled: _Optional[int] = ..., total: _Optional[int] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorProgress, _Mapping]]] = ..., model_version: _Optional[int] = ..., scored: _Optional[int] = ..., skipped: _Optional[int] = ..., scoring_rate: _Optional[float] = ..., outlook: _Optional[_Union[LabellingOutlook, _Mapping]] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel: _Optional[str] = ..., best_prelabel_reason: _Optional[str] = ..., class_model: _Optional[str] = ..., class_scored: _Optional[int] = ..., class_scoring_note: _Optional[str] = ..., class_counts: _Optional[_Iterable[_Union[ClassCount, _Mapping]]] = ...) -> None: ...
+
+class ClassCount(_message.Message):
+    __slots__ = ("kind", "name", "samples")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    name: str
+    samples: int
+    def __init__(self, kind: _Optional[str] = ..., name: _Optional[str] = ..., samples: _Optional[int] = ...) -> None: ...
 
 class PrelabelEvidence(_message.Message):
     __slots__ = ("source", "labels", "dice", "matched_objects", "description", "available")
