@@ -165,3 +165,35 @@ def test_a_training_job_is_followed_from_any_replica_and_ends_when_its_replica_d
         last = list(watched)[-1]
         assert last.state == assist_pb2.TRAIN_STATE_FAILED and "stopped before it ended" in last.message
         assert one.train(dataset, epochs=1, steps_per_epoch=1, **small)  # the lock went with the replica
+
+
+def test_leasers_of_two_strategies_never_hold_one_sample_together(start_service, postgres_url):
+    """Annotators leasing by a ranking and in pool order at once on
+    PostgreSQL: each lease locks the sample itself, so two leasers that
+    reach one sample through different rankings cannot both take it (the
+    lease table's key allows one lease per sample and annotator)."""
+    selector = start_service("selector", "--database-url", postgres_url)
+    with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=60) as client:
+        client.create_project("mixed", strategy="sequential")
+        client.add_samples("mixed", [{"stem": f"m{i:03d}", "image": IMAGE + i} for i in range(160)])
+    held: dict[str, set[int]] = {}
+    errors, start = [], threading.Barrier(8)
+
+    def lease(name: str, strategy: str) -> None:
+        try:
+            with LabelAssistClient(ServiceAddresses(selector=selector.address), timeout=60) as own:
+                start.wait()
+                for count in range(2, 40, 2):
+                    held[name] = {lease.sample.sample_id for lease in own.next_samples("mixed", name, count,
+                                                                                        strategy).leased}
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=lease, args=(f"ann{i}", ("sequential", "random")[i % 2])) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert errors == []
+    everyone = [sample for samples in held.values() for sample in samples]
+    assert len(everyone) == len(set(everyone)) == 160

@@ -60,6 +60,29 @@ def grant(connection, project_id: int, annotator: str, sample_ids: Sequence[int]
                                              for sample_id in sample_ids])
 
 
+def keep_within_places(connection, annotator: str, sample_ids: Sequence[int]) -> list[int]:
+    """Of the samples just leased to ``annotator``, those the sample has a
+    place for; the leases on the others end again.
+
+    On PostgreSQL a leaser reads in its statement's snapshot: a sample
+    another leaser took and committed since then looks free, and its row
+    lock, released at that commit, no longer holds the second leaser back
+    (the lease table's key allows one lease per sample and annotator). A
+    new statement sees every committed lease, so counting holders after
+    granting finds the samples two annotators now hold."""
+    if not sample_ids:
+        return []
+    holders = sa.func.count(leases.c.annotator)
+    over = set(connection.execute(
+        sa.select(leases.c.sample_id).join(samples, samples.c.id == leases.c.sample_id)
+        .where(leases.c.sample_id.in_(list(sample_ids)))
+        .group_by(leases.c.sample_id, samples.c.needed)
+        .having(holders > sa.func.greatest(samples.c.needed, 1))).scalars())
+    for sample_id in over:
+        end(connection, sample_id, annotator)
+    return [sample_id for sample_id in sample_ids if sample_id not in over]
+
+
 def renew(connection, sample_id: int, annotator: str, expires_at: float, now: float) -> bool:
     """Extend ``annotator``'s live lease on the sample; whether they held one."""
     return connection.execute(leases.update().where(
@@ -93,5 +116,5 @@ def live_count(connection, project_id: int, now: float) -> int:
         (leases.c.project_id == project_id) & (leases.c.expires_at > now))).scalar_one()
 
 
-__all__ = ["end", "expire", "grant", "live_count", "not_leased", "open_to", "renew", "renew_held",
-           "require_not_held_by_another"]
+__all__ = ["end", "expire", "grant", "keep_within_places", "live_count", "not_leased", "open_to", "renew",
+           "renew_held", "require_not_held_by_another"]

@@ -220,7 +220,9 @@ class RankedQueues:
                              .where((ranked.c.project_id == project.id) & (ranked.c.ranking == key) & available)
                              .order_by(ranked.c.rank).limit(count - len(held)))
                 if store.is_postgres:
-                    query = query.with_for_update(skip_locked=True, of=samples if key is None else ranked)
+                    # The sample's own row, whichever ranking reached it: leasers by two rankings (or one
+                    # in pool order while a head is built) lock the same row, so the second skips it.
+                    query = query.with_for_update(skip_locked=True, of=samples)
                 if store.settings(project, "overlap").get("annotators", 1) > 1:
                     # Samples others labelled already, mixed among fresh ones.
                     rows = overlap.interleave(connection.execute(query.where(~samples.c.labeled)).all(),
@@ -232,6 +234,9 @@ class RankedQueues:
                 chosen = [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"}) for r in rows]
                 deepest = max((r.rank for r in rows), default=0)
                 leasing.grant(connection, project.id, annotator, [r.id for r in chosen], expires_at)
+                if store.is_postgres:
+                    kept = set(leasing.keep_within_places(connection, annotator, [r.id for r in chosen]))
+                    chosen = [row for row in chosen if row.id in kept]
         return [(row, expires_at) for row in held + chosen], deepest
 
     # -- building -------------------------------------------------------------
