@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.imaging.class_uncertainty import summarise
+from labelassist.evaluation.seeds import seed_summary
 from labelassist.imaging.object_classes import MIN_OBJECTS, ClassModel, object_features
 from labelassist.selector.candidate_pool import Pool, needs, rank_pool
 from labelassist.selector.strategies import STRATEGIES
@@ -208,10 +209,6 @@ def run_strategy(data: ClassSet, name: str, seed: int, config: ClassBenchConfig,
             "final_test_error": 1.0 - curve[-1]["accuracy"]}
 
 
-def _summary(values: list[float]) -> dict:
-    return {"mean": statistics.mean(values), "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
-            "per_seed": values}
-
 
 def run_class_efficiency(data: ClassSet, config: ClassBenchConfig,
                          step: Callable[[str], None] = lambda _: None) -> dict:
@@ -223,7 +220,7 @@ def run_class_efficiency(data: ClassSet, config: ClassBenchConfig,
         full.append(f1)
         full_accuracy.append(accuracy)
         step(f"full training pool seed {seed}: macro-F1 {f1:.3f}")
-    full_summary = {**_summary(full), "accuracy": _summary(full_accuracy)}
+    full_summary = {**seed_summary(full), "accuracy": seed_summary(full_accuracy)}
     pool_objects = int(data.counts(data.train).sum())
     results = {}
     for name in config.strategies:
@@ -231,7 +228,7 @@ def run_class_efficiency(data: ClassSet, config: ClassBenchConfig,
         rounds = min(len(run["curve"]) for run in runs)
         curve = [{"samples": runs[0]["curve"][r]["samples"],
                   "objects": statistics.mean(run["curve"][r]["objects"] for run in runs),
-                  **_summary([run["curve"][r]["macro_f1"] for run in runs])} for r in range(rounds)]
+                  **seed_summary([run["curve"][r]["macro_f1"] for run in runs])} for r in range(rounds)]
         reached = [p for p in curve if p["mean"] >= 0.95 * full_summary["mean"]]
         queries = [run["queries_to_first_rare"] for run in runs]
         results[name] = {
@@ -244,7 +241,7 @@ def run_class_efficiency(data: ClassSet, config: ClassBenchConfig,
                               if reached else None),
             "queries_to_first_rare": queries,
             "queries_to_first_rare_mean": statistics.mean(queries) if None not in queries else None,
-            "final_test_error": _summary([run["final_test_error"] for run in runs]),
+            "final_test_error": seed_summary([run["final_test_error"] for run in runs]),
             "runs": runs,
         }
     counts = data.counts(data.train)

@@ -13,7 +13,6 @@ measures what the service does.
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ import numpy as np
 from labelassist.models.training import TrainingConfig, model_input, train_unet
 from labelassist.models.unet import UNet, predict_maps
 from labelassist.evaluation.evaluation_set import EvaluationSet
+from labelassist.evaluation.seeds import seed_summary
 from labelassist.imaging.measures import dice as foreground_dice
 from labelassist.selector.candidate_pool import Pool, needs, rank_pool
 from labelassist.selector.scoring import SCORE_NAMES, image_features, image_scores
@@ -230,11 +230,6 @@ def run_strategy(data: EvaluationSet, name: str, seed: int, config: EfficiencyCo
     return curve
 
 
-def _summary(values: list[float]) -> dict:
-    return {"mean": statistics.mean(values), "std": statistics.pstdev(values) if len(values) > 1 else 0.0,
-            "per_seed": values}
-
-
 def run_label_efficiency(data: EvaluationSet, config: EfficiencyConfig,
                          step: Callable[[str], None] = lambda _: None) -> dict:
     """Every strategy and the full training pool, over ``config.seeds`` seeds."""
@@ -245,14 +240,14 @@ def run_label_efficiency(data: EvaluationSet, config: EfficiencyConfig,
         full.append(dice)
         full_per_image.append(per_image)
         step(f"full training pool seed {seed}: Dice {dice:.3f}")
-    full_summary = {**_summary(full), "per_image": _summary(full_per_image)}
+    full_summary = {**seed_summary(full), "per_image": seed_summary(full_per_image)}
     results = {}
     for name in config.strategies:
         runs = [run_strategy(data, name, seed, config, step) for seed in range(config.seeds)]
         curve = []
         for position, count in enumerate(config.label_counts(len(data.train))):
-            curve.append({"labels": count, **_summary([run[position]["dice"] for run in runs]),
-                          "per_image": _summary([run[position]["per_image_dice"] for run in runs])})
+            curve.append({"labels": count, **seed_summary([run[position]["dice"] for run in runs]),
+                          "per_image": seed_summary([run[position]["per_image_dice"] for run in runs])})
         final = curve[-1]
         reached = [point["labels"] for point in curve if point["mean"] >= 0.95 * full_summary["mean"]]
         results[name] = {
