@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from labelassist.imaging.agreement import mean_interval, pair_agreement
-from labelassist.imaging.class_agreement import (ClassCounts, class_agreement, class_counts, image_class_agreement,
-                                                 object_class_units)
+from labelassist.imaging.class_agreement import ClassCounts, class_agreement, class_counts, pooled_class_agreement
 
 MEASURES = ("f1", "mean_matched_iou", "boundary_f1", "panoptic_quality")
 
@@ -71,7 +70,7 @@ def class_report(labels: dict[str, dict[str, np.ndarray]], classes: dict[str, di
     "pairs" (each pair of annotators' object classes over the samples both
     labelled, with Cohen's kappa) and "annotators" (each one's against
     everyone they share samples with, they the first rater)."""
-    pooled, by_pair, by_annotator_counts, units, images = ClassCounts(), {}, {}, [], []
+    by_pair, by_annotator_counts = {}, {}
     for sample, by_annotator in labels.items():
         names = sorted(by_annotator)
         given = classes.get(sample, {})
@@ -80,14 +79,14 @@ def class_report(labels: dict[str, dict[str, np.ndarray]], classes: dict[str, di
         for first, second in itertools.combinations(names, 2):
             counts = class_counts(by_annotator[first], given.get(first, {}), by_annotator[second],
                                   given.get(second, {}))
-            pooled += counts
             by_pair[f"{first} & {second}"] = by_pair.get(f"{first} & {second}", ClassCounts()) + counts
             by_annotator_counts[first] = by_annotator_counts.get(first, ClassCounts()) + counts
             by_annotator_counts[second] = by_annotator_counts.get(second, ClassCounts()) + counts.swapped()
-        units += object_class_units([by_annotator[n] for n in names], [given.get(n, {}) for n in names])
-        if any(given.get(n, {}).get("image") for n in names):
-            images.append([given.get(n, {}).get("image", []) for n in names])
-    return {"objects": class_agreement(pooled, units).as_dict(), "images": image_class_agreement(images).as_dict(),
+    objects, images = pooled_class_agreement(
+        ([by_annotator[n] for n in sorted(by_annotator)], 
+         [classes.get(sample, {}).get(n, {}) for n in sorted(by_annotator)])
+        for sample, by_annotator in labels.items() if len(by_annotator) >= 2)
+    return {"objects": objects.as_dict(), "images": images.as_dict(),
             "pairs": {pair: class_agreement(counts).as_dict() for pair, counts in by_pair.items()},
             "annotators": {name: class_agreement(counts).as_dict()
                            for name, counts in sorted(by_annotator_counts.items())}}

@@ -295,6 +295,33 @@ def image_class_agreement(samples: Iterable[Sequence[Iterable[str] | None]]) -> 
     return ClassAgreement(pooled.compared, pooled.observed, pooled.kappa, pooled.alpha, scores, pooled.confusion)
 
 
+def pooled_class_agreement(samples: Iterable[tuple[Sequence[np.ndarray], Sequence[Mapping]]]
+                            ) -> tuple[ClassAgreement, ClassAgreement]:
+    """A project's class agreement in two numbers each: object classes
+    (every pair of annotators of each image pooled for kappa, every
+    annotator of each matched object for alpha) and image classes.
+
+    Parameters
+    ----------
+    samples : iterable of (labels, classes)
+        Per image several annotators labelled, their labels and each
+        label's classes in the selector's form.
+
+    Returns
+    -------
+    objects, images : ClassAgreement
+    """
+    pooled, units, images = ClassCounts(), [], []
+    for labels, classes in samples:
+        for i in range(len(labels)):
+            for j in range(i + 1, len(labels)):
+                pooled += class_counts(labels[i], classes[i] or {}, labels[j], classes[j] or {})
+        units += object_class_units(labels, [c or {} for c in classes])
+        if any((c or {}).get("image") for c in classes):
+            images.append([(c or {}).get("image", []) for c in classes])
+    return class_agreement(pooled, units), image_class_agreement(images)
+
+
 __all__ = ["ClassAgreement", "ClassCounts", "ClassScore", "UNCLASSIFIED", "alpha_from_coincidences",
            "class_agreement", "class_counts", "cohen_kappa", "image_class_agreement", "krippendorff_alpha",
-           "object_class_units", "object_classes", "pair_class_agreement"]
+           "object_class_units", "object_classes", "pair_class_agreement", "pooled_class_agreement"]

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from labelassist.imaging.agreement import pair_agreement
 from labelassist.imaging.annotator_quality import DisagreementKinds, disagreement_kinds
-from labelassist.imaging.class_agreement import ClassCounts, class_agreement, class_counts, image_class_agreement
+from labelassist.imaging.class_agreement import (ClassCounts, class_agreement, class_counts, image_class_agreement,
+                                                 pooled_class_agreement)
 from labelassist.imaging.consensus import ProjectConsensus, consensus_classes, match_objects, project_consensus
 from labelassist.runtime.errors import NotFoundError
 from labelassist.selector.records import DERIVED_ORIGINS, LabelVersion, Project
@@ -242,9 +243,16 @@ def project_summary(store: Store, project: Project, tolerance: float = DEFAULT_T
         reviewed.update(store.latest_reviews({s.sample_id: s.history[-1].version for s in shared[start:start + 500]}))
     waiting = sum(1 for s in shared if reviewed.get(s.sample_id, {}).get("verdict") != "accepted")
     accuracy = [row["accuracy"] for row in annotator_quality(store, project, tolerance)]
-    return {"agreement": agreement, "waiting": waiting, "annotators": len(accuracy),
-            "accuracy_min": float(np.min(accuracy)), "accuracy_median": float(np.median(accuracy)),
-            "accuracy_max": float(np.max(accuracy))}
+    summary = {"agreement": agreement, "waiting": waiting, "annotators": len(accuracy),
+               "accuracy_min": float(np.min(accuracy)), "accuracy_median": float(np.median(accuracy)),
+               "accuracy_max": float(np.max(accuracy))}
+    classified = [s for s in shared if any(v.classes for v in s.own.values())]
+    if classified:
+        found = pooled_class_agreement(([s.masks[n] for n in sorted(s.masks)],
+                                        [s.own[n].classes for n in sorted(s.masks)]) for s in classified)
+        for unit, measured in zip(("objects", "images"), found):
+            summary.update({f"{unit}_kappa": measured.kappa, f"{unit}_alpha": measured.alpha})
+    return summary
 
 
 def _settled(store: Store, sample: SampleLabels, gold: dict[int, str]) -> tuple[np.ndarray | None, dict | None]:

@@ -1,6 +1,7 @@
 """The selector's Prometheus gauges (``--metrics-port``): its scorer and
 ranked queues, and for each project several annotators label its agreement,
-the adjudication still to do and its annotators' estimated accuracy,
+the adjudication still to do, its annotators' estimated accuracy and their
+agreement on classes,
 read when Prometheus scrapes."""
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ def register_gauges(metrics, scorer: Scorer, queues: RankedQueues, store: Store)
     metrics.gauge_family("labelassist_selector_annotator_accuracy", "Lowest, median and highest estimated "
                          "annotator accuracy (names: labelassist quality, project admins only)",
                          ["project", "statistic"], summaries.accuracy)
+    metrics.gauge_family("labelassist_selector_class_agreement", "Agreement between annotators on object classes "
+                         "(matched objects) and image classes beyond chance: Cohen's kappa of every pair pooled, "
+                         "Krippendorff's alpha; absent where undefined", ["project", "of", "measure"],
+                         summaries.class_agreement)
 
 
 class AgreementSummaries:
@@ -90,3 +95,8 @@ class AgreementSummaries:
     def accuracy(self) -> dict[tuple[str, ...], float]:
         return {(name, statistic): summary[f"accuracy_{statistic}"] for name, summary in self.summaries().items()
                 for statistic in STATISTICS}
+
+    def class_agreement(self) -> dict[tuple[str, ...], float]:
+        return {(name, unit, measure): float(summary[f"{unit}_{measure}"])
+                for name, summary in self.summaries().items() for unit in ("objects", "images")
+                for measure in ("kappa", "alpha") if summary.get(f"{unit}_{measure}") is not None}
