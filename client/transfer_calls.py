@@ -129,10 +129,12 @@ class Transfer:
             each image's ``file_name`` ``<stem>.png`` as in a COCO export's
             ``images/`` (needs pycocotools).
         cvat : path, optional
-            Also write them to this CVAT for images 1.1 file: each image
-            ``<stem>.png`` with every label's masks (their classes as their
-            labels) and tags, each shape with the attributes annotator,
-            version and origin.
+            Also write them to this CVAT for images 1.1 project file, one
+            task (with one job) per annotator and one for the consensus and
+            adjudicated labels: each image ``<stem>.png`` with that label's
+            masks (their classes as their labels) and tags, each shape with
+            the attributes annotator, version and origin
+            (:class:`~labelassist.io.formats.cvat.TaskPerAnnotator`).
         ome_zarr : path, optional
             Also write ``<stem>.ome.zarr`` per sample into this folder: the
             image, the newest of these labels as ``labels/objects`` and each
@@ -150,11 +152,11 @@ class Transfer:
         folder.mkdir(parents=True, exist_ok=True)
         report, manifest, attributed = TransferReport("annotators"), [], []
         schema = schema_from_proto(self.selector.get_project(project).classes) if cvat or ome_zarr else {}
-        cvat_root = cvat_images = None
+        tasks = None
         if cvat is not None:
-            from labelassist.io.formats import cvat as cvat_format
+            from labelassist.io.formats.cvat import TaskPerAnnotator
 
-            cvat_root, cvat_images = cvat_format.annotations_root(schema, ATTRIBUTES), {}
+            tasks = TaskPerAnnotator(project, schema, ATTRIBUTES)
         for info in self.selector.iter_samples(project, labeled_only=True):
             history = self.selector.label_history(info.sample_id)
             chosen = {(v.annotator, False) if v.origin not in DERIVED_ORIGINS else ("", v.origin): v for v in history}
@@ -176,9 +178,8 @@ class Transfer:
                 written.append((name, mask, stored_classes(version), attributes))
                 if coco is not None:
                     attributed.append((f"{info.stem}.png", mask, attributes))
-                if cvat_root is not None:
-                    cvat_format.add_image(cvat_root, cvat_images, f"{info.stem}.png", mask, stored_classes(version),
-                                          attributes)
+                if tasks is not None:
+                    tasks.add(who, f"{info.stem}.png", mask, stored_classes(version), attributes)
                 manifest.append({"sample": info.stem, "sample_id": info.sample_id, "file": str(path.relative_to(
                     folder)), "annotator": version.annotator, "version": version.version, "origin": origin,
                     "created_at": version.created_at, "newest": version.version == history[-1].version,
@@ -195,8 +196,8 @@ class Transfer:
             text = json.dumps(to_coco_with_attributes(attributed))
             write_replacing(coco, lambda fresh: fresh.write_text(text))
             report.files.append(Path(coco))
-        if cvat_root is not None:
-            report.files.append(cvat_format.write_annotations(cvat_root, Path(cvat)))
+        if tasks is not None:
+            report.files.append(tasks.write(Path(cvat)))
         text = json.dumps({"project": project, "labels": manifest}, indent=2)
         write_replacing(folder / MANIFEST, lambda fresh: fresh.write_text(text))
         report.files.append(folder / MANIFEST)

@@ -84,7 +84,9 @@ def _classified_project(client: LabelAssistClient, name: str) -> None:
     client.build_consensus(name)
 
 
-def test_a_cvat_export_with_all_annotators_names_each_shapes_annotator_and_class(start_service, tmp_path):
+def test_a_cvat_export_with_all_annotators_is_a_project_with_a_task_and_job_per_annotator(start_service, tmp_path):
+    from labelassist.io.formats.cvat import read_tasks
+
     service = start_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         _classified_project(client, "cvat-many")
@@ -94,34 +96,31 @@ def test_a_cvat_export_with_all_annotators_names_each_shapes_annotator_and_class
                           env=address_env(ServiceAddresses(selector=service.address)), timeout=120)
     assert done.returncode == 0, done.stderr
     root = ElementTree.parse(output / "annotations-all-annotators.xml").getroot()
+    assert root.findtext("meta/project/name") == "cvat-many"
     declared = {label.findtext("name"): [a.findtext("name") for a in label.iter("attribute")]
                 for label in root.iter("label")}
     assert declared == {name: ["annotator", "version", "origin"] for name in ("mitotic", "interphase", "object")}
-    (image,) = root.iter("image")
-    assert image.get("name") == "shared.png" and (output / "images" / "shared.png").exists()
-    shapes = [({a.get("name"): a.text for a in mask.iter("attribute")}, mask.get("label")) for mask in image]
-    by_annotator = {}
-    for attributes, label in shapes:
-        key = (attributes["annotator"], attributes["version"], attributes["origin"])
-        by_annotator.setdefault(key, []).append(label)
-    assert by_annotator[("alice", "1", "manual")] == ["mitotic", "interphase", "object", "object"]
-    assert by_annotator[("bob/extern", "2", "manual")] == ["mitotic", "mitotic"]
-    assert sorted(by_annotator[("consensus", "3", "consensus")])[:2] == ["interphase", "mitotic"]
-    labels = {key: label for key, label in _cvat_labels(output / "annotations-all-annotators.xml").items()}
-    assert np.array_equal(labels["alice"], REFERENCE) and np.array_equal(labels["bob/extern"], MISSES_TWO)
-
-
-def _cvat_labels(path) -> dict:
-    """Each annotator's label image rebuilt from a CVAT file's masks."""
-    from labelassist.io.formats.cvat import rle_mask
-
-    found = {}
-    for mask in ElementTree.parse(path).getroot().iter("mask"):
-        who = next(a.text for a in mask.iter("attribute") if a.get("name") == "annotator")
-        label = found.setdefault(who, np.zeros(SHAPE, np.int32))
-        box = tuple(int(mask.get(k)) for k in ("left", "top", "width", "height"))
-        label[rle_mask([int(v) for v in mask.get("rle").split(",")], box, SHAPE)] = label.max() + 1
-    return found
+    tasks = {task.findtext("name"): (task.findtext("id"), [(s.findtext("start"), s.findtext("stop"))
+                                                           for s in task.iter("segment")],
+                                     task.findtext("assignee/username"))
+             for task in root.iter("task")}
+    assert tasks == {"alice": ("1", [("0", "0")], "alice"), "bob/extern": ("2", [("0", "0")], "bob/extern"),
+                     "consensus": ("3", [("0", "0")], "consensus")}
+    images = [(image.get("subset"), image.get("name"), image.get("task_id")) for image in root.iter("image")]
+    assert [(subset, name) for subset, name, _ in images] == [("alice", "shared.png"), ("bob/extern", "shared.png"),
+                                                              ("consensus", "shared.png")]
+    assert {task_id for *_, task_id in images} == {tasks[name][0] for name in tasks}
+    assert (output / "images" / "shared.png").exists()
+    attributes = {a.get("name"): a.text for a in next(root.iter("mask")).iter("attribute")}
+    assert attributes == {"annotator": "alice", "version": "1", "origin": "manual"}
+    read_back = read_tasks(output / "annotations-all-annotators.xml")
+    alice, alice_classes = read_back["alice"]["shared.png"]
+    bob, bob_classes = read_back["bob/extern"]["shared.png"]
+    assert np.array_equal(alice, REFERENCE) and np.array_equal(bob, MISSES_TWO)
+    assert alice_classes == {"object_classes": {1: "mitotic", 2: "interphase"}}
+    assert bob_classes == {"object_classes": {1: "mitotic", 2: "mitotic"}}
+    consensus, consensus_classes = read_back["consensus"]["shared.png"]
+    assert sorted(consensus_classes["object_classes"].values()) == ["interphase", "mitotic"]
 
 
 def test_an_ome_zarr_export_with_all_annotators_holds_a_label_image_per_annotator(start_service, tmp_path):

@@ -214,8 +214,9 @@ def register(commands) -> None:
     export.add_argument("--all-annotators", action="store_true",
                         help="also write each annotator's newest label of every sample and its consensus, one file "
                              "each, with a manifest naming annotator, version and sources, under OUTPUT/annotators "
-                             "(with --format coco also OUTPUT/annotations-all-annotators.json and with cvat "
-                             "OUTPUT/annotations-all-annotators.xml, an annotator attribute on every object; with "
+                             "(with --format coco also OUTPUT/annotations-all-annotators.json, an annotator "
+                             "attribute on every object; with cvat OUTPUT/annotations-all-annotators.xml, a CVAT "
+                             "project with a task and job per annotator; with "
                              "ome-zarr OUTPUT/annotators-ome-zarr/, a label image per annotator)")
     export.set_defaults(handler=cmd_project_export)
     imported = actions.add_parser("import", help="samples and labels from another tool's export")

@@ -6,8 +6,9 @@ CVAT exports and imports as a dataset. Import also reads ``<polygon>``.
 Classes are CVAT labels: each object's ``<mask label>`` is its class
 ("object" without one), each image class a ``<tag label>`` of the image,
 and the task's ``<labels>`` declare them (type ``mask`` or ``tag``, with
-their colours). Several labels of one image (one per annotator) are one
-``<image>`` whose shapes carry an ``annotator`` attribute.
+their colours). Several labels of one image (one per annotator) are a
+project with one task per annotator (:class:`TaskPerAnnotator`), each
+shape with an ``annotator`` attribute as well.
 
 Written with the standard library: CVAT's own converter (datumaro) needs
 numpy 2, which the Triton client bundle excludes.
@@ -70,8 +71,12 @@ def annotations_root(schema: Mapping | None = None, attributes: Iterable[str] = 
     mask label declaring the text ``attributes`` its shapes carry."""
     root = ElementTree.Element("annotations")
     ElementTree.SubElement(root, "version").text = "1.1"
-    task = ElementTree.SubElement(ElementTree.SubElement(root, "meta"), "task")
-    labels = ElementTree.SubElement(task, "labels")
+    _declare_labels(ElementTree.SubElement(ElementTree.SubElement(root, "meta"), "task"), schema, attributes)
+    return root
+
+
+def _declare_labels(parent, schema: Mapping | None, attributes: Iterable[str]) -> None:
+    labels = ElementTree.SubElement(parent, "labels")
     schema = schema or {}
     declared = [(c["name"], c.get("colour", ""), "mask") for c in schema.get("object", [])]
     declared += [(LABEL, "", "mask")] + [(c["name"], c.get("colour", ""), "tag") for c in schema.get("image", [])]
@@ -87,7 +92,6 @@ def annotations_root(schema: Mapping | None = None, attributes: Iterable[str] = 
             for key, value in (("name", attribute), ("mutable", "False"), ("input_type", "text"),
                                ("default_value", ""), ("values", "")):
                 ElementTree.SubElement(item, key).text = value
-    return root
 
 
 def add_image(root, images: dict, name: str, label: np.ndarray, classes: Mapping | None,
@@ -100,6 +104,11 @@ def add_image(root, images: dict, name: str, label: np.ndarray, classes: Mapping
     if image is None:
         image = images[name] = ElementTree.SubElement(root, "image", id=str(len(images)), name=name,
                                                       width=str(label.shape[1]), height=str(label.shape[0]))
+    _add_shapes(image, label, classes, attributes)
+    return image
+
+
+def _add_shapes(image, label: np.ndarray, classes: Mapping | None, attributes: Mapping[str, object] | None) -> None:
     classes = classes or {}
     objects = classes.get("objects", {})
     for object_id, mask in object_masks(label):
@@ -110,7 +119,77 @@ def add_image(root, images: dict, name: str, label: np.ndarray, classes: Mapping
         _attributes(shape, attributes)
     for name in classes.get("image", []):
         _attributes(ElementTree.SubElement(image, "tag", label=name, source="manual"), attributes)
-    return image
+
+
+class TaskPerAnnotator:
+    """A CVAT for images 1.1 project export with one task per annotator
+    (its subset the annotator's name, one job over all of its frames), so
+    that CVAT opens each annotator's work on its own: CVAT's project import
+    makes a task of each subset. A sample several annotators labelled is a
+    frame of each of their tasks; the consensus is a task of its own.
+
+    Parameters
+    ----------
+    name : str
+        The project's name.
+    schema : mapping, optional
+        The class schema (labels as in :func:`annotations_root`).
+    attributes : iterable of str
+        The text attributes every shape carries.
+    """
+
+    def __init__(self, name: str, schema: Mapping | None = None, attributes: Iterable[str] = ()):
+        self.root = ElementTree.Element("annotations")
+        ElementTree.SubElement(self.root, "version").text = "1.1"
+        self.project = ElementTree.SubElement(ElementTree.SubElement(self.root, "meta"), "project")
+        ElementTree.SubElement(self.project, "name").text = name
+        _declare_labels(self.project, schema, attributes)
+        self.frames: dict[str, dict[str, object]] = {}  # task -> image name -> <image>
+
+    def add(self, task: str, name: str, label: np.ndarray, classes: Mapping | None,
+            attributes: Mapping[str, object] | None = None) -> None:
+        """``label`` as image ``name`` of ``task``'s job (each shape with ``attributes``)."""
+        frames = self.frames.setdefault(task, {})
+        image = frames.get(name)
+        if image is None:
+            image = frames[name] = ElementTree.Element("image", name=name, subset=task,
+                                                       width=str(label.shape[1]), height=str(label.shape[0]))
+        _add_shapes(image, label, classes, attributes)
+
+    def write(self, path: Path) -> Path:
+        """The project as ``path``: its tasks in the meta, then their frames, task by task."""
+        tasks = ElementTree.SubElement(self.project, "tasks")
+        number = 0
+        for task_id, (task, frames) in enumerate(sorted(self.frames.items()), start=1):
+            meta = ElementTree.SubElement(tasks, "task")
+            for key, value in (("id", task_id), ("name", task), ("size", len(frames)), ("mode", "annotation"),
+                               ("overlap", 0), ("subset", task)):
+                ElementTree.SubElement(meta, key).text = str(value)
+            segment = ElementTree.SubElement(ElementTree.SubElement(meta, "segments"), "segment")
+            for key, value in (("id", task_id), ("start", 0), ("stop", len(frames) - 1)):
+                ElementTree.SubElement(segment, key).text = str(value)
+            ElementTree.SubElement(ElementTree.SubElement(meta, "assignee"), "username").text = task
+            for image in frames.values():
+                image.set("id", str(number))
+                image.set("task_id", str(task_id))
+                self.root.append(image)
+                number += 1
+        return write_annotations(self.root, path)
+
+
+def read_tasks(source: Path) -> dict[str, dict[str, tuple[np.ndarray, dict]]]:
+    """A CVAT project export's labels task by task (by subset, else by task
+    id): task -> image name -> (label, classes), for an export written by
+    :class:`TaskPerAnnotator` or by CVAT."""
+    root = read_xml(source)
+    found: dict[str, dict[str, tuple[np.ndarray, dict]]] = {}
+    for image in root.iter("image"):
+        shape = (int(image.get("height")), int(image.get("width")))
+        label = _element_label(image, shape)
+        entry = _with_classes({"label": label}, image)
+        task = image.get("subset") or image.get("task_id", "")
+        found.setdefault(task, {})[image.get("name", "")] = (label, {k: v for k, v in entry.items() if k != "label"})
+    return found
 
 
 def _attributes(shape, attributes: Mapping[str, object] | None) -> None:
