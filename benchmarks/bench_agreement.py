@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -209,8 +210,12 @@ def main() -> int:
     for name, *_ in PROFILES:
         values = [measured(labels[name], references[stem]) for stem, labels in labelled.items()
                   if name in labels and stem not in planted]
+        theirs = [measured(consensus[stem], references[stem]) for stem, labels in labelled.items()
+                  if name in labels and stem not in planted]
         per_annotator[name] = {"samples": len(values), "f1": float(np.mean([v[0] for v in values])),
                                "boundary_f1": float(np.mean([v[1] for v in values])),
+                               "consensus_f1": float(np.mean([v[0] for v in theirs])),
+                               "consensus_boundary_f1": float(np.mean([v[1] for v in theirs])),
                                "true_error_rate": truth[name][0] / max(truth[name][1], 1),
                                "estimated_accuracy": quality[name].accuracy, "weight": quality[name].weight,
                                "kinds": {k: getattr(quality[name].kinds, k) for k in
@@ -228,7 +233,7 @@ def main() -> int:
                                     [-a["true_error_rate"] for a in per_annotator.values()])[0]),
         "adjudication_ap": average_precision([item.stem in planted for item in queue]),
         "consensus_versions": len(built.built), "services_s": time.perf_counter() - started,
-        "leasing_and_labelling_s": leasing_s, "cost": cost(),
+        "leasing_and_labelling_s": leasing_s, "cost": cost(), "load": os.getloadavg()[0],
     }
     lines = ["# Many annotators, one truth (HeLa, simulated annotators, k = 3)", "",
              f"{result['tiles']} HeLa tiles of {args.tile}², {len(planted)} with a planted disagreement "
@@ -240,17 +245,21 @@ def main() -> int:
              f"{result['consensus']['boundary_f1']:.3f} |",
              f"| best single annotator | {result['best_single']['f1']:.3f} | "
              f"{result['best_single']['boundary_f1']:.3f} |", "",
-             "| annotator | jitter px | missed | merged | split | true error rate | F1 | boundary F1 | "
-             "estimated accuracy | weight |", "|---|---|---|---|---|---|---|---|---|---|"]
+             "Each annotator below against the consensus on the same samples (the samples they labelled):", "",
+             "| annotator | jitter px | missed | merged | split | true error rate | samples | F1 | boundary F1 | "
+             "consensus F1 | consensus boundary F1 | estimated accuracy | weight |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for (name, jitter, missed, merged_rate, split), row in zip(PROFILES, per_annotator.values()):
         lines.append(f"| {name} | {jitter} | {missed:.2f} | {merged_rate:.2f} | {split:.2f} | "
-                     f"{row['true_error_rate']:.3f} | {row['f1']:.3f} | {row['boundary_f1']:.3f} | "
+                     f"{row['true_error_rate']:.3f} | {row['samples']} | {row['f1']:.3f} | {row['boundary_f1']:.3f} | "
+                     f"{row['consensus_f1']:.3f} | {row['consensus_boundary_f1']:.3f} | "
                      f"{row['estimated_accuracy']:.3f} | {row['weight']:.2f} |")
     lines += ["", f"Spearman (estimated accuracy vs. − true error rate): {result['spearman']:.2f}. "
               f"Adjudication queue, planted samples as positives: average precision {result['adjudication_ap']:.2f}.",
               f"Cost on a 2048² label with 500 objects: pairwise agreement {result['cost']['pair_agreement_s']:.2f} s "
               f"per pair, consensus of three {result['cost']['consensus_of_three_s']:.2f} s. The whole run through "
-              f"the services: {result['services_s']:.0f} s."]
+              f"the services: {result['services_s']:.0f} s. Load average at the end: {result['load']:.1f} "
+              "(the machine's CPUs shared with other work: the seconds are upper bounds)."]
     return publish("agreement", result, lines, "python benchmarks/bench_agreement.py "
                    f"--tiles {args.tiles} --tile {args.tile} --seed {args.seed}")
 

@@ -69,6 +69,25 @@ def test_a_blob_merging_two_neighbours_does_not_join_them_in_the_consensus():
     assert len(np.unique(consensus[consensus > 0])) == 9
 
 
+def blob(label: np.ndarray, *ids: int) -> np.ndarray:
+    """``label`` with objects ``ids`` drawn as one, bridged along their centres' row (a merge of neighbours)."""
+    merged = label.copy()
+    merged[np.isin(merged, ids)] = ids[0]
+    rows, cols = np.nonzero(np.isin(label, ids))
+    merged[rows.mean().astype(int) - 4:rows.mean().astype(int) + 5, cols.min():cols.max() + 1] = ids[0]
+    return merged
+
+
+def test_an_object_two_annotators_each_merged_into_a_different_neighbour_stays_an_object():
+    # Of the top row (objects 1, 2, 3): ana drew 1 and 2 as one blob, ben 2 and 3, cleo missed 2.
+    cleo = TRUTH.copy()
+    cleo[cleo == 2] = 0
+    consensus = consensus_label([blob(TRUTH, 1, 2), blob(TRUTH, 3, 2), cleo])
+    middle = np.unique(consensus[16, 44:53])
+    assert len(middle) == 1 and middle[0] > 0
+    assert pair_agreement(consensus, TRUTH).f1 == 1.0
+
+
 def test_two_annotators_outlines_meet_halfway():
     consensus = consensus_label([disks([8] * 9), disks([12] * 9)], weights=[1.0, 1.0])
     assert boundary_f1(consensus, TRUTH, tolerance=1.0) == pytest.approx(1.0, abs=0.02)

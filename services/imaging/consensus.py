@@ -27,6 +27,7 @@ LONE_OVERLAP = 0.2  # share of a lone object inside others' objects that makes i
 FALSE_PRIOR = 0.5  # pseudo-count of unconfirmed objects: one image cannot clear an annotator of drawing them
 WEIGHT_LIMITS = (0.55, 0.95)  # sensitivity clipped before its log-odds: every weight positive and finite
 DECIDES_ALONE = 0.9  # with three or more labels, no weight exceeds this share of the others' summed weight
+ORPHAN_SHARE = 0.5  # of the median object's area: a region most drew and no object holds is an object from this size
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,10 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
     misses. Its pixels are those most of its annotators drew, an even split
     settled by the mean of their signed distance maps (the outline halfway
     between theirs); a pixel two objects claim goes to the
-    one it lies deeper inside (further from its outline).
+    one it lies deeper inside (further from its outline). Last, a region
+    most annotators drew that no object holds, of at least
+    ``ORPHAN_SHARE`` of the median object's area, becomes an object (one
+    the others drew merged with different neighbours).
 
     Parameters
     ----------
@@ -217,7 +221,37 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
         if claim.any():
             taken[claim] = next_id
             next_id += 1
+    next_id = _orphans(matched, members, consensus, next_id)
     return _renumbered(consensus, next_id)
+
+
+def _orphans(matched: MatchedObjects, members: Sequence[int], consensus: np.ndarray, next_id: int) -> int:
+    """Add, as objects, the nucleus-sized regions most annotators drew that
+    no consensus object holds: an object two annotators each drew inside one
+    blob with a different neighbour (or one drew apart and another merged
+    while the third missed it) has no candidate of its own, or one that
+    looks like a minority, yet most annotators say its pixels belong to an
+    object. Slivers and the leftovers of a split, smaller than
+    ``ORPHAN_SHARE`` of the median object, stay out."""
+    from scipy.ndimage import label as connected
+
+    areas = np.bincount(consensus.ravel())[1:]
+    areas = areas[areas > 0]
+    if not len(areas):
+        return next_id
+    drawn = np.sum([matched.labels[k] > 0 for k in members], axis=0, dtype=np.int16)
+    regions, count = connected((2 * drawn > len(members)) & (consensus == 0))
+    if not count:
+        return next_id
+    sizes = np.bincount(regions.ravel(), minlength=count + 1)
+    kept = np.flatnonzero(sizes >= ORPHAN_SHARE * np.median(areas))
+    kept = kept[kept > 0]
+    if len(kept):
+        numbers = np.zeros(count + 1, np.int32)
+        numbers[kept] = np.arange(next_id, next_id + len(kept))
+        found = numbers[regions]
+        consensus[found > 0] = found[found > 0]
+    return next_id + len(kept)
 
 
 def _credible(matched: MatchedObjects, voters: Sequence[Voter], candidate: Mapping[int, int],
