@@ -161,9 +161,11 @@ class Agreement(Facade):
         ----------
         project : str
             The project.
-        window : {"week", "labels"}
-            Calendar weeks (UTC), or every ``labels_per_window`` labels in
-            the order they were made.
+        window : {"week", "labels", "all"}
+            Calendar weeks (UTC), every ``labels_per_window`` labels in
+            the order they were made, or one window: the agreement as it
+            stands (F1, boundary F1 and panoptic quality, each with its 95 %
+            interval).
         labels_per_window : int
             With ``window="labels"`` (0: 10).
         annotator : str

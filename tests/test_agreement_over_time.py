@@ -24,20 +24,20 @@ HALF = pytest.approx(2 * 2 / (4 + 2))  # matched-object F1 of a label missing tw
 def test_weeks_are_calendar_weeks_in_utc_oldest_first():
     monday = datetime.datetime(2026, 11, 30, tzinfo=datetime.timezone.utc).timestamp()
     day = 86400.0
-    found = windowed([Measured(monday + 8 * day, 1.0, 1.0), Measured(monday - 1, 0.5, 0.25),
-                      Measured(monday + 6.9 * day, 0.5, 0.5), Measured(monday, 1.0, 1.0)])
+    found = windowed([Measured(monday + 8 * day, 1.0, 1.0, 1.0), Measured(monday - 1, 0.5, 0.25, 0.5),
+                      Measured(monday + 6.9 * day, 0.5, 0.5, 0.5), Measured(monday, 1.0, 1.0, 1.0)])
     assert [(w["name"], w["labels"], w["f1"], w["boundary_f1"]) for w in found] == [
         ("2026-W48", 1, 0.5, 0.25), ("2026-W49", 2, 0.75, 0.75), ("2026-W50", 1, 1.0, 1.0)]
     assert found[1]["start"] == monday and found[1]["f1_low"] <= 0.75 <= found[1]["f1_high"]
 
 
 def test_windows_of_n_labels_are_named_by_the_labels_they_hold():
-    found = windowed([Measured(float(t), 1.0, 1.0) for t in range(5)], "labels", 2)
+    found = windowed([Measured(float(t), 1.0, 1.0, 1.0) for t in range(5)], "labels", 2)
     assert [(w["name"], w["labels"]) for w in found] == [("1-2", 2), ("3-4", 2), ("5-5", 1)]
 
 
 def test_unknown_windows_are_refused_naming_the_choices():
-    with pytest.raises(ValueError, match="'window' must be one of week, labels, got 'month'"):
+    with pytest.raises(ValueError, match="'window' must be one of week, labels, all, got 'month'"):
         windowed([], "month")
 
 
@@ -52,6 +52,19 @@ def improving(start_service):
             client.submit_label(sample_id, "alice", REFERENCE)
             client.submit_label(sample_id, "bob", MISSES_TWO if index < 2 else REFERENCE)
         yield service, client
+
+
+def test_the_window_all_is_the_projects_agreement_with_intervals_for_f1_boundary_f1_and_pq(improving):
+    _, client = improving
+    answer = client.agreement_over_time("time", "all")
+    (whole,) = answer.project
+    # Two samples where bob missed two of four objects (F1 and PQ 2/3: the two he drew match exactly), two alike.
+    assert (whole.name, whole.labels) == ("all", 4)
+    assert whole.f1 == pytest.approx(5 / 6) and whole.panoptic_quality == pytest.approx(5 / 6)
+    assert whole.f1_low == pytest.approx(2 / 3) and whole.f1_high == pytest.approx(1.0)
+    assert whole.panoptic_quality_low <= whole.panoptic_quality <= whole.panoptic_quality_high
+    assert whole.boundary_f1_low <= whole.boundary_f1 <= whole.boundary_f1_high == 1.0
+    assert [(s.annotator, len(s.windows)) for s in answer.annotators] == [("alice", 1), ("bob", 1)]
 
 
 def test_agreement_per_n_labels_shows_an_annotator_improving(improving):

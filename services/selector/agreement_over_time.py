@@ -28,6 +28,7 @@ class Measured:
     time: float
     f1: float
     boundary_f1: float
+    panoptic_quality: float
 
 
 def _week(time: float, index: int, size: int) -> str:
@@ -37,6 +38,14 @@ def _week(time: float, index: int, size: int) -> str:
 
 def _labels(time: float, index: int, size: int) -> int:
     return index // size
+
+
+def _all(time: float, index: int, size: int) -> int:
+    return 0
+
+
+def _all_name(key: int, first: int, last: int) -> str:
+    return "all"
 
 
 def _week_name(key: str, first: int, last: int) -> str:
@@ -51,7 +60,7 @@ def _labels_name(key: int, first: int, last: int) -> str:
 # position in time order and the window size; the window's name, given its key and the
 # positions of its first and last measurement).
 WINDOWS: dict[str, tuple[Callable[[float, int, int], object], Callable[[object, int, int], str]]] = {
-    "week": (_week, _week_name), "labels": (_labels, _labels_name)}
+    "week": (_week, _week_name), "labels": (_labels, _labels_name), "all": (_all, _all_name)}
 
 
 def check_window(window: str, size: int) -> tuple[str, int]:
@@ -73,8 +82,9 @@ def windowed(measured: Sequence[Measured], window: str = "week", size: int = DEF
     ----------
     measured : sequence of Measured
         One per label (or sample), in any order.
-    window : {"week", "labels"}
-        Calendar weeks (ISO, UTC), or every ``size`` measurements in time order.
+    window : {"week", "labels", "all"}
+        Calendar weeks (ISO, UTC), every ``size`` measurements in time
+        order, or one window of them all.
     size : int
         Measurements per window for "labels".
 
@@ -83,7 +93,7 @@ def windowed(measured: Sequence[Measured], window: str = "week", size: int = DEF
     list of dict
         Per window: "name", "start" and "end" (its first and last time),
         "labels", "f1" with "f1_low" and "f1_high" (mean and 95 % bootstrap
-        interval) and "boundary_f1" (mean).
+        interval), and "boundary_f1" and "panoptic_quality" likewise.
     """
     window, size = check_window(window, size)
     key, name = WINDOWS[window]
@@ -91,10 +101,12 @@ def windowed(measured: Sequence[Measured], window: str = "week", size: int = DEF
     found = []
     for group_key, group in itertools.groupby(enumerate(ordered), key=lambda item: key(item[1].time, item[0], size)):
         positions, members = zip(*group)
-        f1, low, high = mean_interval([m.f1 for m in members])
-        found.append({"name": name(group_key, positions[0], positions[-1]), "start": members[0].time,
-                      "end": members[-1].time, "labels": len(members), "f1": f1, "f1_low": low, "f1_high": high,
-                      "boundary_f1": float(np.mean([m.boundary_f1 for m in members]))})
+        entry = {"name": name(group_key, positions[0], positions[-1]), "start": members[0].time,
+                 "end": members[-1].time, "labels": len(members)}
+        for measure in ("f1", "boundary_f1", "panoptic_quality"):
+            mean, low, high = mean_interval([getattr(m, measure) for m in members])
+            entry.update({measure: mean, f"{measure}_low": low, f"{measure}_high": high})
+        found.append(entry)
     return found
 
 
@@ -112,18 +124,21 @@ def agreement_over_time(store: Store, project: Project, window: str = "week", si
         names = sorted(sample.masks)
         pairs = {(a, b): pair_agreement(sample.masks[a], sample.masks[b], tolerance)
                  for a, b in itertools.combinations(names, 2)}
-        samples.append(Measured(max(v.created_at for v in sample.own.values()),
-                                float(np.mean([m.f1 for m in pairs.values()])),
-                                float(np.mean([m.boundary_f1 for m in pairs.values()]))))
+        samples.append(Measured(max(v.created_at for v in sample.own.values()), *_means(pairs.values())))
         for name in names:
             if annotators and name not in annotators:
                 continue
             own = [m for pair, m in pairs.items() if name in pair]
-            labels.setdefault(name, []).append(Measured(sample.own[name].created_at,
-                                                        float(np.mean([m.f1 for m in own])),
-                                                        float(np.mean([m.boundary_f1 for m in own]))))
+            labels.setdefault(name, []).append(Measured(sample.own[name].created_at, *_means(own)))
     return (windowed(samples, window, size),
             {name: windowed(measured, window, size) for name, measured in sorted(labels.items())})
+
+
+def _means(measured) -> tuple[float, float, float]:
+    """Mean F1, boundary F1 and panoptic quality of several pairs' agreement."""
+    measured = list(measured)
+    return tuple(float(np.mean([getattr(m, name) for m in measured]))
+                 for name in ("f1", "boundary_f1", "panoptic_quality"))
 
 
 __all__ = ["Measured", "WINDOWS", "agreement_over_time", "check_window", "windowed"]

@@ -318,7 +318,7 @@ class AgreementOverTimeRequest(_message.Message):
     def __init__(self, project: _Optional[str] = ..., window: _Optional[str] = ..., labels_per_window: _Optional[int] = ..., tolerance: _Optional[float] = ..., annotator: _Optional[str] = ...) -> None: ...
 
 class AgreementWindow(_message.Message):
-    __slots__ = ("start", "end", "labels", "f1", "f1_low", "f1_high", "boundary_f1", "name")
+    __slots__ = ("start", "end", "labels", "f1", "f1_low", "f1_high", "boundary_f1", "name", "boundary_f1_low", "boundary_f1_high", "panoptic_quality", "panoptic_quality_low", "panoptic_quality_high")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
@@ -327,6 +327,11 @@ class AgreementWindow(_message.Message):
     F1_HIGH_FIELD_NUMBER: _ClassVar[int]
     BOUNDARY_F1_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    BOUNDARY_F1_LOW_FIELD_NUMBER: _ClassVar[int]
+    BOUNDARY_F1_HIGH_FIELD_NUMBER: _ClassVar[int]
+    PANOPTIC_QUALITY_FIELD_NUMBER: _ClassVar[int]
+    PANOPTIC_QUALITY_LOW_FIELD_NUMBER: _ClassVar[int]
+    PANOPTIC_QUALITY_HIGH_FIELD_NUMBER: _ClassVar[int]
     start: float
     end: float
     labels: int
@@ -335,7 +340,12 @@ class AgreementWindow(_message.Message):
     f1_high: float
     boundary_f1: float
     name: str
-    def __init__(self, start: _Optional[float] = ..., end: _Optional[float] = ..., labels: _Optional[int] = ..., f1: _Optional[float] = ..., f1_low: _Optional[float] = ..., f1_high: _Optional[float] = ..., boundary_f1: _Optional[float] = ..., name: _Optional[str] = ...) -> None: ...
+    boundary_f1_low: float
+    boundary_f1_high: float
+    panoptic_quality: float
+    panoptic_quality_low: float
+    panoptic_quality_high: float
+    def __init__(self, start: _Optional[float] = ..., end: _Optional[float] = ..., labels: _Optional[int] = ..., f1: _Optional[float] = ..., f1_low: _Optional[float] = ..., f1_high: _Optional[float] = ..., boundary_f1: _Optional[float] = ..., name: _Optional[str] = ..., boundary_f1_low: _Optional[float] = ..., boundary_f1_high: _Optional[float] = ..., panoptic_quality: _Optional[float] = ..., panoptic_quality_low: _Optional[float] = ..., panoptic_quality_high: _Optional[float] = ...) -> None: ...
 
 class AnnotatorAgreementSeries(_message.Message):
     __slots__ = ("annotator", "windows")
