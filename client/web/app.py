@@ -11,6 +11,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from labelassist.client.addresses import ServiceAddresses
+from labelassist.client.web import agreement
 from labelassist.client.web.clients import ClientPool
 from labelassist.client.web.routes import ROUTES
 from labelassist.client.web.security import EXCEPTION_HANDLERS, Guard
@@ -49,7 +50,8 @@ def create_app(addresses: ServiceAddresses, tls_root: Path | None = None,
         yield
         clients.close()
 
-    app = Starlette(routes=[*ROUTES, Mount("/", StaticFiles(directory=STATIC, html=True), name="app")],
+    app = Starlette(routes=[*ROUTES, *agreement.ROUTES,
+                            Mount("/", StaticFiles(directory=STATIC, html=True), name="app")],
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.clients = clients
     app.state.max_body_bytes = max_body_bytes

@@ -1,6 +1,7 @@
 // The annotator's loop in the browser: sign in, pick a project, Next, draw on
 // the pre-label, Submit; the label waits in IndexedDB until the selector has it.
 
+import { AgreementPanel } from "./agreement";
 import { LookAhead, Starting, startingLabel } from "./ahead";
 import {
   Api, ApiError, Finding, NetworkError, RawArray, SampleMeta, SampleView, leasedView, narrowed, readArray, readView,
@@ -479,6 +480,19 @@ async function reviewNext(): Promise<void> {
   }
 }
 
+/** A sample of the adjudication queue in the editor, opened as a reviewer's (no lease): an edit is
+ * submitted as a new version, then Accept settles the sample with it. */
+async function editSample(sampleId: number): Promise<void> {
+  await giveBack();
+  try {
+    await open(await readView(await state.api.request("GET", `/api/samples/${sampleId}/view`)), true);
+  } catch (error) {
+    status(`Edit: ${explain(error)}`, true);
+  }
+}
+
+const agreementPanel = new AgreementPanel(() => state.api, () => state.annotator, status, editSample);
+
 async function verdict(accept: boolean): Promise<void> {
   const sample = state.sample;
   if (!sample || !state.reviewing) return;
@@ -741,6 +755,10 @@ function wire(): void {
   onPress($("release"), async () => { await giveBack(); status("Sample given back"); });
   onPress($("submit"), submit);
   onPress($("review"), reviewNext);
+  onPress($("agreement"), () => {
+    const project = $<HTMLSelectElement>("project").value;
+    if (project) return agreementPanel.show(project);
+  });
   onPress($("accept"), () => verdict(true));
   onPress($("reject"), () => verdict(false));
   onPress($("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
@@ -802,6 +820,7 @@ function wire(): void {
                                 values: Array.from(state.label.data) },
   lastStored: () => state.lastStored,
   lastReview: () => state.lastReview,
+  agreement: () => ({ ...agreementPanel.loaded, lastAdjudicated: agreementPanel.lastAdjudicated }),
   reviewing: () => state.reviewing,
   classes: () => ({ current: state.palette.current, selected: state.palette.selected, image: state.palette.image,
                     objects: Object.fromEntries(state.palette.objects) }),

@@ -193,9 +193,9 @@
       for (let i = 0; i < this.data.length; i++) if (this.data[i] > top) top = this.data[i];
       return top;
     }
-    at(row, col) {
-      if (row < 0 || col < 0 || row >= this.height || col >= this.width) return 0;
-      return this.data[row * this.width + col];
+    at(row2, col) {
+      if (row2 < 0 || col < 0 || row2 >= this.height || col >= this.width) return 0;
+      return this.data[row2 * this.width + col];
     }
     objectCount() {
       if (this.counted.revision === this.revision) return this.counted.count;
@@ -256,14 +256,14 @@
       return true;
     }
     /** Set the pixels of a disc to ``id`` (0 erases): those whose centre lies within ``radius``. */
-    stamp(row, col, radius2, id) {
+    stamp(row2, col, radius2, id) {
       const r = Math.max(radius2, 0.5), r2 = r * r;
-      const top = Math.max(0, Math.floor(row - r)), bottom = Math.min(this.height - 1, Math.ceil(row + r));
+      const top = Math.max(0, Math.floor(row2 - r)), bottom = Math.min(this.height - 1, Math.ceil(row2 + r));
       const left = Math.max(0, Math.floor(col - r)), right = Math.min(this.width - 1, Math.ceil(col + r));
       if (top > bottom || left > right) return;
       this.backup(top, left, bottom, right);
       for (let y = top; y <= bottom; y++) {
-        const dy = y + 0.5 - row, reach = r2 - dy * dy;
+        const dy = y + 0.5 - row2, reach = r2 - dy * dy;
         if (reach < 0) continue;
         const half = Math.sqrt(reach);
         const from = Math.max(left, Math.ceil(col - half - 0.5)), to = Math.min(right, Math.floor(col + half - 0.5));
@@ -323,16 +323,16 @@
     }
     /** Set the 4-connected region of equal ids around (row, col) to ``id``;
      * returns the pixels set (0 when the region already is ``id``). */
-    floodFill(row, col, id) {
+    floodFill(row2, col, id) {
       const w = this.width;
-      if (row < 0 || col < 0 || row >= this.height || col >= w) return 0;
-      const target = this.data[row * w + col];
+      if (row2 < 0 || col < 0 || row2 >= this.height || col >= w) return 0;
+      const target = this.data[row2 * w + col];
       if (target === id) return 0;
       const region = [];
       const seen = new Uint8Array(this.data.length);
-      const stack = [row * w + col];
-      seen[row * w + col] = 1;
-      let top = row, bottom = row, left = col, right = col;
+      const stack = [row2 * w + col];
+      seen[row2 * w + col] = 1;
+      let top = row2, bottom = row2, left = col, right = col;
       while (stack.length) {
         const i = stack.pop();
         region.push(i);
@@ -419,8 +419,8 @@
       this.dirty = null;
       const packed = this.packed, data = this.data;
       let previous = 0, pixel = 0;
-      for (let row = d[1]; row < d[3]; row++) {
-        for (let i = row * this.width + d[0], stop = row * this.width + d[2]; i < stop; i++) {
+      for (let row2 = d[1]; row2 < d[3]; row2++) {
+        for (let i = row2 * this.width + d[0], stop = row2 * this.width + d[2]; i < stop; i++) {
           const id = data[i];
           if (id !== previous) {
             previous = id;
@@ -431,6 +431,236 @@
       }
       this.ctx.putImageData(this.pixels, 0, 0, d[0], d[1], d[2] - d[0], d[3] - d[1]);
       return d;
+    }
+  };
+
+  // src/press.ts
+  function onPress(button, action) {
+    let pressed = false;
+    const enabled = () => !button.disabled;
+    button.addEventListener("pointerdown", (e) => {
+      pressed = e.button === 0;
+    });
+    button.addEventListener("pointercancel", () => {
+      pressed = false;
+    });
+    button.addEventListener("pointerup", (e) => {
+      if (pressed && e.button === 0 && enabled()) action();
+      pressed = false;
+    });
+    button.addEventListener("click", (e) => {
+      if (e.detail === 0 && enabled()) action();
+    });
+  }
+
+  // src/agreement.ts
+  var $ = (id) => document.getElementById(id);
+  var MEASURES = [["f1", "F1"], ["boundary_f1", "boundary F1"], ["panoptic_quality", "PQ"]];
+  var KINDS = ["missed", "extra", "merged", "split", "wide", "narrow"];
+  var THUMB_PX = 240;
+  function element(tag, text = "", className = "") {
+    const made = document.createElement(tag);
+    if (text) made.textContent = text;
+    if (className) made.className = className;
+    return made;
+  }
+  function interval(value) {
+    return value ? `${value[0].toFixed(3)} [${value[1].toFixed(3)}, ${value[2].toFixed(3)}]` : "–";
+  }
+  function row(cells, header = false) {
+    const line = element("tr");
+    for (const cell of cells) {
+      const td = element(header ? "th" : "td");
+      if (typeof cell === "string") td.textContent = cell;
+      else td.appendChild(cell);
+      line.appendChild(td);
+    }
+    return line;
+  }
+  function outlined(view2, label) {
+    const { width, height, picture } = view2;
+    const full = element("canvas");
+    full.width = width;
+    full.height = height;
+    const context = full.getContext("2d");
+    context.drawImage(picture, 0, 0);
+    const pixels = context.getImageData(0, 0, width, height);
+    const data = label.data;
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const i = r * width + c, id = data[i];
+        if (!id) continue;
+        const edge = c === 0 || r === 0 || c === width - 1 || r === height - 1 || data[i - 1] !== id || data[i + 1] !== id || data[i - width] !== id || data[i + width] !== id;
+        if (!edge) continue;
+        const [red, green, blue] = colour(id);
+        pixels.data.set([red, green, blue, 255], i * 4);
+      }
+    }
+    context.putImageData(pixels, 0, 0);
+    const scale = Math.min(1, THUMB_PX / width);
+    const thumb = element("canvas", "", "label-thumb");
+    thumb.width = Math.round(width * scale);
+    thumb.height = Math.round(height * scale);
+    thumb.getContext("2d").drawImage(full, 0, 0, thumb.width, thumb.height);
+    return thumb;
+  }
+  var AgreementPanel = class {
+    constructor(api, reviewer, status2, edit) {
+      this.api = api;
+      this.reviewer = reviewer;
+      this.status = status2;
+      this.edit = edit;
+      /** The last adjudication (for scripts and tests). */
+      this.lastAdjudicated = null;
+      /** What the panel shows: "agreement" once loaded, "queue" once the queue (or its refusal) came. */
+      this.loaded = { agreement: false, queue: false };
+      this.project = "";
+      onPress($("agreement-close"), () => {
+        $("agreement-panel").hidden = true;
+      });
+      onPress($("build-consensus"), () => this.buildConsensus());
+    }
+    async show(project) {
+      this.project = project;
+      this.loaded = { agreement: false, queue: false };
+      $("agreement-panel").hidden = false;
+      $("agreement-title").textContent = `Agreement · ${project}`;
+      await Promise.all([this.loadAgreement(), this.loadQueue()]);
+    }
+    path(tail) {
+      return `/api/projects/${encodeURIComponent(this.project)}/${tail}`;
+    }
+    async loadAgreement() {
+      const summary = $("agreement-summary"), table = $("annotator-quality");
+      summary.replaceChildren();
+      table.replaceChildren();
+      try {
+        const found = await this.api().json("GET", this.path("agreement"));
+        const whole = found.agreement;
+        summary.appendChild(element("p", whole ? `${whole.labels} samples labelled by two or more annotators; mean [95 % interval]` : "No agreement yet: it needs samples that two or more annotators labelled"));
+        if (whole) {
+          const measures = element("table", "", "measures");
+          measures.appendChild(row(MEASURES.map(([, name]) => name), true));
+          measures.appendChild(row(MEASURES.map(([key]) => interval(whole[key]))));
+          summary.appendChild(measures);
+        }
+        table.appendChild(row([
+          "annotator",
+          "accuracy",
+          "samples",
+          "F1 with the others",
+          "boundary F1",
+          "PQ",
+          "accepted / rejected",
+          ...KINDS
+        ], true));
+        for (const q of found.annotators) {
+          const agreement = q.agreement;
+          table.appendChild(row([
+            q.annotator,
+            q.accuracy.toFixed(3),
+            String(q.samples),
+            interval(agreement?.f1),
+            interval(agreement?.boundary_f1),
+            interval(agreement?.panoptic_quality),
+            `${q.accepted} / ${q.rejected}`,
+            ...KINDS.map((k) => String(q.kinds[k]))
+          ]));
+        }
+      } catch (error) {
+        summary.appendChild(element("p", `Agreement: ${error instanceof Error ? error.message : error}`, "error"));
+      }
+      this.loaded.agreement = true;
+    }
+    async loadQueue() {
+      const queue = $("adjudication");
+      queue.replaceChildren();
+      $("build-consensus").hidden = true;
+      try {
+        const found = await this.api().json("GET", this.path("adjudication"));
+        $("build-consensus").hidden = false;
+        if (!found.items.length) queue.appendChild(element("p", "Nothing to adjudicate: no sample has two annotators' labels"));
+        for (const item of found.items) queue.appendChild(this.itemRow(item));
+      } catch (error) {
+        const refused = error instanceof ApiError && error.status === 403;
+        queue.appendChild(element("p", refused ? "The adjudication queue is for the project's reviewers and admins." : `Adjudication: ${error instanceof Error ? error.message : error}`, refused ? "" : "error"));
+      }
+      this.loaded.queue = true;
+    }
+    itemRow(item) {
+      const box = element("div", "", "adjudication-item");
+      box.dataset.sampleId = String(item.sample_id);
+      const heading = element("div", "", "adjudication-heading");
+      const review = item.review ? ` · ${item.review}` : "";
+      heading.appendChild(element("span", `${item.stem} (#${item.sample_id}) · disagreement ${item.disagreement.toFixed(2)} · F1 ${item.mean_f1.toFixed(3)} · boundary F1 ${item.mean_boundary_f1.toFixed(3)}${review}`));
+      const show = element("button", "Compare");
+      const edit = element("button", "Edit");
+      onPress(show, () => this.compare(item, box));
+      onPress(edit, () => {
+        $("agreement-panel").hidden = true;
+        return this.edit(item.sample_id);
+      });
+      heading.append(show, edit);
+      box.appendChild(heading);
+      return box;
+    }
+    /** The sample's labels side by side (each annotator's, then the consensus), each with its choice. */
+    async compare(item, box) {
+      box.querySelector(".side-by-side")?.remove();
+      const strip = element("div", "", "side-by-side");
+      box.appendChild(strip);
+      try {
+        const view2 = await readView(await this.api().request("GET", `/api/samples/${item.sample_id}/view`));
+        const shown = item.labels.map((v) => [v, v.annotator]);
+        if (item.consensus_version) {
+          shown.push([{ version: item.consensus_version, annotator: "consensus", origin: "consensus" }, "consensus"]);
+        }
+        for (const [version, name] of shown) {
+          const label = await readArray(await this.api().request(
+            "GET",
+            `/api/samples/${item.sample_id}/labels/${version.version}`
+          ));
+          const figure = element("figure", "", "label-choice");
+          figure.dataset.version = String(version.version);
+          figure.appendChild(outlined(view2, label));
+          const choose = element(
+            "button",
+            name === "consensus" ? "Accept consensus" : `Pick ${name}`,
+            name === "consensus" ? "primary" : ""
+          );
+          onPress(choose, () => this.adjudicate(item, version.version));
+          const caption = element("figcaption", `${name} · v${version.version}`);
+          caption.appendChild(choose);
+          figure.appendChild(caption);
+          strip.appendChild(figure);
+        }
+        if (!item.consensus_version) strip.appendChild(element("p", "No consensus yet: Build consensus makes one."));
+      } catch (error) {
+        strip.appendChild(element("p", `Compare: ${error instanceof Error ? error.message : error}`, "error"));
+      }
+    }
+    async adjudicate(item, version) {
+      try {
+        const chosen = await this.api().json(
+          "POST",
+          `/api/samples/${item.sample_id}/adjudicate`,
+          { version, reviewer: this.reviewer() }
+        );
+        this.lastAdjudicated = { sample_id: item.sample_id, version: chosen.version, sources: chosen.sources };
+        this.status(`${item.stem}: v${version} chosen, stored as v${chosen.version} and accepted`);
+        await this.loadQueue();
+      } catch (error) {
+        this.status(`Adjudicate: ${error instanceof Error ? error.message : error}`, true);
+      }
+    }
+    async buildConsensus() {
+      try {
+        const built = await this.api().json("POST", this.path("consensus"));
+        this.status(`Consensus: ${built.built} built, ${built.unchanged} already up to date`);
+        await this.loadQueue();
+      } catch (error) {
+        this.status(`Consensus: ${error instanceof Error ? error.message : error}`, true);
+      }
     }
   };
 
@@ -588,22 +818,22 @@
   }
   function objectPlaces(data, width) {
     const sums = /* @__PURE__ */ new Map();
-    for (let i = 0, row = 0, col = 0; i < data.length; i++, col++) {
+    for (let i = 0, row2 = 0, col = 0; i < data.length; i++, col++) {
       if (col === width) {
         col = 0;
-        row++;
+        row2++;
       }
       const id = data[i];
       if (!id) continue;
       const s = sums.get(id);
-      if (s === void 0) sums.set(id, [row, col, 1, row, col, row, col]);
+      if (s === void 0) sums.set(id, [row2, col, 1, row2, col, row2, col]);
       else {
-        s[0] += row;
+        s[0] += row2;
         s[1] += col;
         s[2]++;
-        if (row < s[3]) s[3] = row;
+        if (row2 < s[3]) s[3] = row2;
         if (col < s[4]) s[4] = col;
-        if (row > s[5]) s[5] = row;
+        if (row2 > s[5]) s[5] = row2;
         if (col > s[6]) s[6] = col;
       }
     }
@@ -815,27 +1045,8 @@
     ctx.putImageData(pixels, 0, 0);
   }
 
-  // src/press.ts
-  function onPress(button, action) {
-    let pressed = false;
-    const enabled = () => !button.disabled;
-    button.addEventListener("pointerdown", (e) => {
-      pressed = e.button === 0;
-    });
-    button.addEventListener("pointercancel", () => {
-      pressed = false;
-    });
-    button.addEventListener("pointerup", (e) => {
-      if (pressed && e.button === 0 && enabled()) action();
-      pressed = false;
-    });
-    button.addEventListener("click", (e) => {
-      if (e.detail === 0 && enabled()) action();
-    });
-  }
-
   // src/palette.ts
-  var $ = (id) => document.getElementById(id);
+  var $2 = (id) => document.getElementById(id);
   var SOURCE_WORDS = { set: "set by you", default: "the current class when drawn", stored: "stored" };
   var PalettePanel = class {
     /** ``changed``: the classes changed (redraw, keep a draft); ``leastSure``: select the least sure guess. */
@@ -844,13 +1055,13 @@
       this.changed = changed2;
       this.objectButtons = /* @__PURE__ */ new Map();
       this.imageButtons = /* @__PURE__ */ new Map();
-      onPress($("least-sure"), leastSure2);
+      onPress($2("least-sure"), leastSure2);
     }
     /** Buttons for the palette's schema; hidden for a project without classes. */
     build() {
       const { schema } = this.palette;
       const keyOf = new Map([...classKeys(schema)].map(([key, [, name]]) => [name, key]));
-      const objects = $("object-classes"), images = $("image-classes");
+      const objects = $2("object-classes"), images = $2("image-classes");
       objects.replaceChildren();
       images.replaceChildren();
       this.objectButtons.clear();
@@ -874,10 +1085,10 @@
         images.appendChild(button);
         this.imageButtons.set(definition.name, button);
       }
-      $("image-classes-title").textContent = schema.multi_label ? "Image classes (any)" : "Image class (one)";
-      for (const id of ["object-classes", "least-sure", "selected-object"]) $(id).hidden = !this.palette.hasObjectClasses;
-      for (const id of ["image-classes", "image-classes-title"]) $(id).hidden = !this.palette.hasImageClasses;
-      $("classes-panel").hidden = !this.palette.hasObjectClasses && !this.palette.hasImageClasses;
+      $2("image-classes-title").textContent = schema.multi_label ? "Image classes (any)" : "Image class (one)";
+      for (const id of ["object-classes", "least-sure", "selected-object"]) $2(id).hidden = !this.palette.hasObjectClasses;
+      for (const id of ["image-classes", "image-classes-title"]) $2(id).hidden = !this.palette.hasImageClasses;
+      $2("classes-panel").hidden = !this.palette.hasObjectClasses && !this.palette.hasImageClasses;
     }
     /** The current class, the counts of the label's objects ``present``, the image's classes, the selection. */
     show(present) {
@@ -888,7 +1099,7 @@
       }
       for (const [name, button] of this.imageButtons) button.setAttribute("aria-checked", String(palette.image.includes(name)));
       const found = palette.selected ? palette.objects.get(palette.selected) : void 0;
-      $("selected-object").textContent = !found ? "Select (tool) and tap an object, then a class to re-class it" : `Object ${palette.selected}: ${found.name} (${found.source === "guessed" ? `the class model's guess, ${Math.round(found.confidence * 100)}% sure` : SOURCE_WORDS[found.source]})`;
+      $2("selected-object").textContent = !found ? "Select (tool) and tap an object, then a class to re-class it" : `Object ${palette.selected}: ${found.name} (${found.source === "guessed" ? `the class model's guess, ${Math.round(found.confidence * 100)}% sure` : SOURCE_WORDS[found.source]})`;
     }
   };
   function classButton(name, key, colour2) {
@@ -1079,16 +1290,16 @@
         ctx.strokeStyle = "#fff";
         ctx.fillStyle = "#fff";
         ctx.beginPath();
-        for (const [row, col] of this.path) ctx.lineTo(col, row);
+        for (const [row2, col] of this.path) ctx.lineTo(col, row2);
         ctx.stroke();
-        for (const [row, col] of this.path.length < 64 ? this.path : [this.path[0]]) {
-          ctx.fillRect(col - 3 / this.scale, row - 3 / this.scale, 6 / this.scale, 6 / this.scale);
+        for (const [row2, col] of this.path.length < 64 ? this.path : [this.path[0]]) {
+          ctx.fillRect(col - 3 / this.scale, row2 - 3 / this.scale, 6 / this.scale, 6 / this.scale);
         }
       }
-      for (const [row, col, positive] of this.clicks) {
+      for (const [row2, col, positive] of this.clicks) {
         ctx.fillStyle = positive ? "#3f6" : "#f36";
         ctx.beginPath();
-        ctx.arc(col, row, 5 / this.scale, 0, Math.PI * 2);
+        ctx.arc(col, row2, 5 / this.scale, 0, Math.PI * 2);
         ctx.fill();
       }
     }
@@ -1138,8 +1349,8 @@
       }
       if (this.pointers.size === 1 && !this.gesture) {
         this.drawing = e.pointerId;
-        const [row, col] = this.toImage(e.clientX, e.clientY);
-        this.stroke.start(row, col, pressureOf(e), e.pointerType);
+        const [row2, col] = this.toImage(e.clientX, e.clientY);
+        this.stroke.start(row2, col, pressureOf(e), e.pointerType);
       }
     }
     move(e) {
@@ -1171,8 +1382,8 @@
         const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
         const rect = this.canvas.getBoundingClientRect();
         for (const one of events.length ? events : [e]) {
-          const [row, col] = this.toImage(one.clientX, one.clientY, rect);
-          this.stroke.move(row, col, pressureOf(one));
+          const [row2, col] = this.toImage(one.clientX, one.clientY, rect);
+          this.stroke.move(row2, col, pressureOf(one));
         }
         if (this.handlerMs.length < 1e4) this.handlerMs.push(performance.now() - started);
         const at = e.timeStamp;
@@ -1214,7 +1425,7 @@
   }
 
   // src/main.ts
-  var $2 = (id) => document.getElementById(id);
+  var $3 = (id) => document.getElementById(id);
   var RETRY_MS = [2e3, 4e3, 8e3, 15e3, 3e4];
   var DRAG_PX = 10;
   var CLOSE_PX = 22;
@@ -1255,7 +1466,7 @@
   };
   var ahead = new LookAhead(() => state.api, () => state.annotator);
   function status(text, error = false) {
-    const line = $2("status");
+    const line = $3("status");
     line.textContent = text;
     line.classList.toggle("error", error);
   }
@@ -1263,44 +1474,44 @@
     if (error instanceof ApiError || error instanceof NetworkError) return error.message;
     return String(error);
   }
-  var view = new View($2("canvas-area"), {
-    start(row, col, pressure) {
+  var view = new View($3("canvas-area"), {
+    start(row2, col, pressure) {
       const label = state.label;
       if (!label) return;
       if (state.tool === "click") {
-        addClick(row, col);
+        addClick(row2, col);
         return;
       }
       endSegment();
       if (state.tool === "select") {
-        selectAt(row, col);
+        selectAt(row2, col);
         return;
       }
       if (state.tool === "lasso") {
-        state.drag = [[row, col]];
+        state.drag = [[row2, col]];
         return;
       }
       if (state.tool === "fill") {
-        fillAt(row, col);
+        fillAt(row2, col);
         return;
       }
-      state.brushId = state.tool === "eraser" ? 0 : objectAt(row, col, label);
+      state.brushId = state.tool === "eraser" ? 0 : objectAt(row2, col, label);
       label.begin();
-      label.stamp(row, col, radius(pressure), state.brushId);
-      state.last = [row, col];
+      label.stamp(row2, col, radius(pressure), state.brushId);
+      state.last = [row2, col];
       drawn();
     },
-    move(row, col, pressure) {
+    move(row2, col, pressure) {
       const label = state.label;
       if (state.drag) {
-        state.drag.push([row, col]);
+        state.drag.push([row2, col]);
         view.path = [...state.polygon, ...state.drag];
         view.redrawMarks();
         return;
       }
       if (!label || !state.last || state.tool === "click") return;
-      label.line(state.last[0], state.last[1], row, col, radius(pressure), state.brushId);
-      state.last = [row, col];
+      label.line(state.last[0], state.last[1], row2, col, radius(pressure), state.brushId);
+      state.last = [row2, col];
       drawn();
     },
     end() {
@@ -1325,7 +1536,7 @@
     }
   });
   function radius(pressure) {
-    const size = Number($2("size").value);
+    const size = Number($3("size").value);
     return size / 2 * (0.3 + 1.4 * pressure);
   }
   function drawn() {
@@ -1335,10 +1546,10 @@
     const label = state.label;
     if (showClasses() || marks) view.redrawMarks();
     else view.redrawOverlay();
-    $2("undo").disabled = !label?.canUndo;
-    $2("redo").disabled = !label?.canRedo;
+    $3("undo").disabled = !label?.canUndo;
+    $3("redo").disabled = !label?.canRedo;
     const id = state.segment ? state.segment.id : state.brushId;
-    $2("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
+    $3("object").textContent = label ? `object ${id || "-"} · ${label.objectCount()} objects` : "";
   }
   var palettePanel = new PalettePanel(state.palette, () => {
     changed();
@@ -1360,9 +1571,9 @@
   function objectClass(id) {
     return state.palette.hasObjectClasses ? state.palette.classOf(id) : "";
   }
-  function selectAt(row, col) {
+  function selectAt(row2, col) {
     if (!state.label || !state.palette.hasObjectClasses) return;
-    state.palette.selected = state.label.at(Math.floor(row), Math.floor(col));
+    state.palette.selected = state.label.at(Math.floor(row2), Math.floor(col));
     changed();
   }
   function leastSure() {
@@ -1381,12 +1592,12 @@
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === tool));
     }
-    $2("negative").hidden = tool !== "click";
+    $3("negative").hidden = tool !== "click";
   }
-  async function addClick(row, col) {
+  async function addClick(row2, col) {
     const label = state.label, sample = state.sample;
     if (!label || !sample) return;
-    if (row < 0 || col < 0 || row >= label.height || col >= label.width) return;
+    if (row2 < 0 || col < 0 || row2 >= label.height || col >= label.width) return;
     if (!state.segment) {
       if (state.negative) {
         status("Start an object with a positive click; negative clicks then take parts away.", true);
@@ -1396,7 +1607,7 @@
       label.begin();
     }
     const segment = state.segment;
-    segment.clicks.push([row, col, !state.negative]);
+    segment.clicks.push([row2, col, !state.negative]);
     view.clicks = segment.clicks;
     const asked = ++segment.asked;
     changed();
@@ -1435,8 +1646,8 @@
     changed();
     saveDraft();
   }
-  function objectAt(row, col, label) {
-    const under = label.at(Math.floor(row), Math.floor(col));
+  function objectAt(row2, col, label) {
+    const under = label.at(Math.floor(row2), Math.floor(col));
     const id = !state.forceNew && under || label.maxId() + 1;
     state.forceNew = false;
     return id;
@@ -1476,13 +1687,13 @@
     state.polygon = [];
     view.path = [];
   }
-  function fillAt(row, col) {
+  function fillAt(row2, col) {
     const label = state.label;
     if (!label) return;
     const id = state.forceNew || !state.brushId ? label.maxId() + 1 : state.brushId;
     state.forceNew = false;
     label.begin();
-    const set = label.floodFill(Math.floor(row), Math.floor(col), id);
+    const set = label.floodFill(Math.floor(row2), Math.floor(col), id);
     label.end();
     if (!set) {
       status(`That region already is object ${id}`);
@@ -1529,7 +1740,7 @@
   }
   async function updatePending() {
     const waiting = (await submits()).length;
-    const badge = $2("pending");
+    const badge = $3("pending");
     badge.textContent = waiting ? `${waiting} waiting to send` : "all sent";
     badge.classList.toggle("waiting", waiting > 0);
     return waiting;
@@ -1580,32 +1791,32 @@
   }
   async function signIn(event) {
     event.preventDefault();
-    const token = $2("token").value.trim();
-    state.annotator = $2("annotator").value.trim();
+    const token = $3("token").value.trim();
+    state.annotator = $3("annotator").value.trim();
     state.api = new Api(token);
     try {
       const { projects } = await state.api.json("GET", "/api/projects");
       sessionStorage.setItem("labelassist.token", token);
       sessionStorage.setItem("labelassist.annotator", state.annotator);
-      const select = $2("project");
+      const select = $3("project");
       select.replaceChildren();
       for (const project of projects) {
         state.projects.set(project.name, project);
         select.add(new Option(`${project.name} (${project.labeled}/${project.total})`, project.name));
       }
-      $2("signin").hidden = true;
-      $2("app").hidden = false;
+      $3("signin").hidden = true;
+      $3("app").hidden = false;
       view.fit();
       status(projects.length ? "Choose a project and press Next" : "No project yet: an admin creates one");
       await sendPending();
     } catch (error) {
-      $2("signin-error").textContent = explain(error);
+      $3("signin-error").textContent = explain(error);
     }
   }
   async function next(skip = false) {
     state.nextPressed = performance.now();
     state.timings = {};
-    const project = $2("project").value;
+    const project = $3("project").value;
     if (!project) return;
     endSegment();
     endPolygon();
@@ -1639,7 +1850,7 @@
   }
   async function reviewNext() {
     await giveBack();
-    const project = $2("project").value;
+    const project = $3("project").value;
     if (!project) return;
     status("Finding the next label to review…");
     try {
@@ -1654,10 +1865,19 @@
       status(`Review: ${explain(error)}`, true);
     }
   }
+  async function editSample(sampleId) {
+    await giveBack();
+    try {
+      await open(await readView(await state.api.request("GET", `/api/samples/${sampleId}/view`)), true);
+    } catch (error) {
+      status(`Edit: ${explain(error)}`, true);
+    }
+  }
+  var agreementPanel = new AgreementPanel(() => state.api, () => state.annotator, status, editSample);
   async function verdict(accept) {
     const sample = state.sample;
     if (!sample || !state.reviewing) return;
-    const comment = $2("review-comment");
+    const comment = $3("review-comment");
     try {
       const reviewed = await state.api.json(
         "POST",
@@ -1668,7 +1888,7 @@
       comment.value = "";
       await reviewNext();
       state.lastReview = { sample_id: reviewed.sample_id, review: reviewed.review, label_version: reviewed.label_version };
-      status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$2("status").textContent}`);
+      status(`${reviewed.stem}: label v${reviewed.label_version} ${reviewed.review}. ${$3("status").textContent}`);
     } catch (error) {
       status(`Review: ${explain(error)}`, true);
     }
@@ -1688,16 +1908,16 @@
     view.captions = [];
     palettePanel.build();
     state.reviewing = reviewing;
-    $2("review-panel").hidden = !reviewing;
-    $2("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
+    $3("review-panel").hidden = !reviewing;
+    $3("review-info").textContent = reviewing ? `Label v${sample.label_version} of ${sample.stem}` : "";
     showFindings();
     view.overlay = null;
     view.show(picture, width, height);
     afterPaint().then((now) => {
       state.timings.next_to_image_ms = now - asked;
     });
-    $2("contrast-panel").hidden = true;
-    $2("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
+    $3("contrast-panel").hidden = true;
+    $3("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
     status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
     if (reviewing) clearInterval(state.renewTimer);
     else renewWhileOpen();
@@ -1725,7 +1945,7 @@
   function clearSample() {
     state.sample = null;
     state.reviewing = false;
-    $2("review-panel").hidden = true;
+    $3("review-panel").hidden = true;
     state.label = null;
     view.overlay = null;
     view.image = null;
@@ -1733,7 +1953,7 @@
     view.captions = [];
     state.palette.start(null);
     view.redraw();
-    $2("sample").textContent = "";
+    $3("sample").textContent = "";
     clearInterval(state.renewTimer);
     changed();
   }
@@ -1820,7 +2040,7 @@
     await (reviewing ? reviewNext() : next());
   }
   function showFindings() {
-    const list = $2("findings");
+    const list = $3("findings");
     list.replaceChildren();
     view.boxes = [];
     for (const finding of state.findings) {
@@ -1841,7 +2061,7 @@
         view.boxes.push({ start: box.slice(0, 2), stop: box.slice(2, 4), severity: finding.severity });
       }
     }
-    $2("findings-panel").hidden = state.findings.length === 0;
+    $3("findings-panel").hidden = state.findings.length === 0;
     view.redraw();
   }
   async function applyFix(finding) {
@@ -1860,7 +2080,7 @@
     }
   }
   async function toggleContrast() {
-    const panel = $2("contrast-panel");
+    const panel = $3("contrast-panel");
     panel.hidden = !panel.hidden;
     const sample = state.sample;
     if (panel.hidden || !sample || state.raw) return;
@@ -1868,12 +2088,12 @@
       const { array } = await state.api.raw(`/api/samples/${sample.sample_id}/image`);
       if (!array || state.sample !== sample) return;
       state.raw = array;
-      const select = $2("channel");
+      const select = $3("channel");
       select.replaceChildren(new Option(channels(array) > 1 ? "All (RGB)" : "Grey", "-1"));
       for (let c = 0; c < channels(array) && channels(array) > 1; c++) select.add(new Option(`Channel ${c + 1}`, String(c)));
       const [lo, hi] = range(array);
       for (const id of ["low", "high"]) {
-        const input = $2(id);
+        const input = $3(id);
         input.min = String(lo);
         input.max = String(hi);
         input.step = array.dtype.startsWith("float") ? String((hi - lo) / 1e3) : "1";
@@ -1885,37 +2105,41 @@
   }
   function autoContrast() {
     if (!state.raw) return;
-    const window2 = autoWindow(state.raw, Number($2("channel").value));
-    $2("low").value = String(window2.low);
-    $2("high").value = String(window2.high);
+    const window2 = autoWindow(state.raw, Number($3("channel").value));
+    $3("low").value = String(window2.low);
+    $3("high").value = String(window2.high);
     applyContrast();
   }
   function applyContrast() {
     const raw = state.raw;
     if (!raw) return;
-    const low = Number($2("low").value), high = Number($2("high").value);
+    const low = Number($3("low").value), high = Number($3("high").value);
     render(
       raw,
-      { channel: Number($2("channel").value), low, high: Math.max(high, low + 1e-6) },
+      { channel: Number($3("channel").value), low, high: Math.max(high, low + 1e-6) },
       state.imageCanvas
     );
     view.image = state.imageCanvas;
     view.redraw();
   }
   function wire() {
-    $2("signin").addEventListener("submit", signIn);
-    onPress($2("next"), next);
-    onPress($2("skip"), () => next(true));
-    onPress($2("release"), async () => {
+    $3("signin").addEventListener("submit", signIn);
+    onPress($3("next"), next);
+    onPress($3("skip"), () => next(true));
+    onPress($3("release"), async () => {
       await giveBack();
       status("Sample given back");
     });
-    onPress($2("submit"), submit);
-    onPress($2("review"), reviewNext);
-    onPress($2("accept"), () => verdict(true));
-    onPress($2("reject"), () => verdict(false));
-    onPress($2("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
-    onPress($2("undo"), () => {
+    onPress($3("submit"), submit);
+    onPress($3("review"), reviewNext);
+    onPress($3("agreement"), () => {
+      const project = $3("project").value;
+      if (project) return agreementPanel.show(project);
+    });
+    onPress($3("accept"), () => verdict(true));
+    onPress($3("reject"), () => verdict(false));
+    onPress($3("check"), () => inspect().catch((e) => status(`Inspection: ${explain(e)}`, true)));
+    onPress($3("undo"), () => {
       if (state.polygon.length) {
         state.polygon.pop();
         view.redraw();
@@ -1926,26 +2150,26 @@
       changed();
       saveDraft();
     });
-    onPress($2("redo"), () => {
+    onPress($3("redo"), () => {
       state.label?.redo();
       changed();
       saveDraft();
     });
-    onPress($2("new-object"), () => {
+    onPress($3("new-object"), () => {
       endSegment();
       state.forceNew = true;
       status("The next stroke starts a new object");
     });
-    onPress($2("negative"), () => {
+    onPress($3("negative"), () => {
       state.negative = !state.negative;
-      $2("negative").setAttribute("aria-pressed", String(state.negative));
+      $3("negative").setAttribute("aria-pressed", String(state.negative));
     });
-    onPress($2("fit"), () => view.fit());
-    onPress($2("contrast"), toggleContrast);
-    $2("channel").addEventListener("change", autoContrast);
-    onPress($2("auto"), autoContrast);
-    $2("low").addEventListener("input", applyContrast);
-    $2("high").addEventListener("input", applyContrast);
+    onPress($3("fit"), () => view.fit());
+    onPress($3("contrast"), toggleContrast);
+    $3("channel").addEventListener("change", autoContrast);
+    onPress($3("auto"), autoContrast);
+    $3("low").addEventListener("input", applyContrast);
+    $3("high").addEventListener("input", applyContrast);
     for (const button of document.querySelectorAll("[data-tool]")) {
       onPress(button, () => selectTool(button.dataset.tool));
     }
@@ -1975,8 +2199,8 @@
       ).catch(() => {
       });
     });
-    $2("token").value = sessionStorage.getItem("labelassist.token") || "";
-    $2("annotator").value = sessionStorage.getItem("labelassist.annotator") || "";
+    $3("token").value = sessionStorage.getItem("labelassist.token") || "";
+    $3("annotator").value = sessionStorage.getItem("labelassist.annotator") || "";
     selectTool("brush");
     updatePending().catch(() => {
     });
@@ -1989,6 +2213,7 @@
     },
     lastStored: () => state.lastStored,
     lastReview: () => state.lastReview,
+    agreement: () => ({ ...agreementPanel.loaded, lastAdjudicated: agreementPanel.lastAdjudicated }),
     reviewing: () => state.reviewing,
     classes: () => ({
       current: state.palette.current,
@@ -2003,9 +2228,9 @@
     strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
-    imageToPage: (row, col) => {
+    imageToPage: (row2, col) => {
       const rect = view.canvas.getBoundingClientRect();
-      return [rect.left + view.tx + col * view.scale, rect.top + view.ty + row * view.scale];
+      return [rect.left + view.tx + col * view.scale, rect.top + view.ty + row2 * view.scale];
     }
   };
   wire();
