@@ -112,3 +112,17 @@ def test_edit_opens_a_disputed_sample_in_the_editor_as_a_reviewer(web_stack, web
     desktop.wait_for_function(f"() => window.labelAssist.label()?.sample_id === {sample_id}", timeout=30000)
     assert desktop.evaluate("window.labelAssist.reviewing()") is True
     assert desktop.is_hidden("#agreement-panel") and desktop.is_visible("#review-panel")
+
+
+def test_the_gateway_refuses_a_malformed_version_and_a_choice_without_one(web_stack, disputed):
+    import httpx
+
+    sample_id, _ = disputed
+    headers = {"Authorization": f"Bearer {web_stack.tokens['admin']}"}
+    with httpx.Client(base_url=web_stack.web_url, timeout=60, headers=headers) as http:
+        answer = http.get(f"/api/samples/{sample_id}/labels/latest")
+        assert answer.status_code == 400 and "label version must be a positive integer" in answer.json()["error"]
+        answer = http.post(f"/api/samples/{sample_id}/adjudicate", json={"comment": "no choice"})
+        assert answer.status_code == 400 and "'version' must name the label version chosen" in answer.json()["error"]
+        answer = http.get(f"/api/projects/{'no-such-project'}/agreement")
+        assert answer.status_code == 404
