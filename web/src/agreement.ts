@@ -22,7 +22,8 @@ interface Item {
   review: string; consensus_version: number; labels: Version[];
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, text = "", className = ""): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, text = "", className = ""
+                                                       ): HTMLElementTagNameMap[K] {
   const made = document.createElement(tag);
   if (text) made.textContent = text;
   if (className) made.className = className;
@@ -79,7 +80,10 @@ export class AgreementPanel {
   /** What the panel shows: "agreement" once loaded, "queue" once the queue (or its refusal) came. */
   loaded = { agreement: false, queue: false };
 
-  constructor(private api: () => Api, private reviewer: () => string, private status: (text: string, error?: boolean) => void,
+  private project = "";
+
+  constructor(private api: () => Api, private reviewer: () => string,
+              private status: (text: string, error?: boolean) => void,
               private edit: (sampleId: number) => Promise<void>) {
     onPress($("agreement-close"), () => { $("agreement-panel").hidden = true; });
     onPress($("build-consensus"), () => this.buildConsensus());
@@ -92,8 +96,6 @@ export class AgreementPanel {
     $("agreement-title").textContent = `Agreement · ${project}`;
     await Promise.all([this.loadAgreement(), this.loadQueue()]);
   }
-
-  private project = "";
 
   private path(tail: string): string {
     return `/api/projects/${encodeURIComponent(this.project)}/${tail}`;
@@ -137,7 +139,9 @@ export class AgreementPanel {
     try {
       const found = await this.api().json("GET", this.path("adjudication"));
       $("build-consensus").hidden = false;
-      if (!found.items.length) queue.appendChild(element("p", "Nothing to adjudicate: no sample has two annotators' labels"));
+      if (!found.items.length) {
+        queue.appendChild(element("p", "Nothing to adjudicate: no sample has two annotators' labels"));
+      }
       for (const item of found.items as Item[]) queue.appendChild(this.itemRow(item));
     } catch (error) {
       const refused = error instanceof ApiError && error.status === 403;
@@ -152,8 +156,9 @@ export class AgreementPanel {
     box.dataset.sampleId = String(item.sample_id);
     const heading = element("div", "", "adjudication-heading");
     const review = item.review ? ` · ${item.review}` : "";
-    heading.appendChild(element("span", `${item.stem} (#${item.sample_id}) · disagreement ${item.disagreement.toFixed(2)}`
-      + ` · F1 ${item.mean_f1.toFixed(3)} · boundary F1 ${item.mean_boundary_f1.toFixed(3)}${review}`));
+    heading.appendChild(element("span", `${item.stem} (#${item.sample_id}) · disagreement `
+      + `${item.disagreement.toFixed(2)} · F1 ${item.mean_f1.toFixed(3)} · boundary F1 `
+      + `${item.mean_boundary_f1.toFixed(3)}${review}`));
     const show = element("button", "Compare");
     const edit = element("button", "Edit");
     onPress(show, () => this.compare(item, box));

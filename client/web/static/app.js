@@ -579,7 +579,9 @@
       try {
         const found = await this.api().json("GET", this.path("adjudication"));
         $("build-consensus").hidden = false;
-        if (!found.items.length) queue.appendChild(element("p", "Nothing to adjudicate: no sample has two annotators' labels"));
+        if (!found.items.length) {
+          queue.appendChild(element("p", "Nothing to adjudicate: no sample has two annotators' labels"));
+        }
         for (const item of found.items) queue.appendChild(this.itemRow(item));
       } catch (error) {
         const refused = error instanceof ApiError && error.status === 403;
