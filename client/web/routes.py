@@ -7,6 +7,7 @@ decides them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
@@ -21,6 +22,7 @@ from labelassist.client.sdk import LabelAssistClient
 from labelassist.client.web.arrays import (DTYPE_HEADER, FRAMED_TYPE, SHAPE_HEADER, compressed, decoded_body,
                                            display_image, framed, label_from_body, raw_bytes, unframed)
 from labelassist.client.web.classes import guesses_json, schema_json, stored_classes_json, submitted_classes
+from labelassist.client.web.metrics import ServerTiming
 from labelassist.client.web.security import HttpProblem, bearer_token
 
 MAX_CLICKS = 100
@@ -82,14 +84,19 @@ async def label_body(request: Request) -> np.ndarray:
     return (await described_label(request))[0]
 
 
-def array_response(request: Request, array: np.ndarray, description: dict | None = None, **headers: str) -> Response:
-    """The array raw, or framed behind ``description`` where there is one."""
+def array_response(request: Request, array: np.ndarray, description: dict | None = None,
+                   timing: ServerTiming | None = None, **headers: str) -> Response:
+    """The array raw, or framed behind ``description`` where there is one;
+    with ``timing``'s steps (and the compression's) in a Server-Timing header."""
+    timing = timing or ServerTiming()
     body, described = raw_bytes(array)
     if description is not None:
         body = framed(description, body)
-    body, encoding = compressed(body, request.headers.get("accept-encoding", ""))
+    with timing.step("compress"):
+        body, encoding = compressed(body, request.headers.get("accept-encoding", ""))
     return Response(body, media_type="application/octet-stream" if description is None else FRAMED_TYPE,
-                    headers={**PRIVATE, **described, **encoding, **{k.replace("_", "-"): v for k, v in headers.items()}})
+                    headers={**PRIVATE, **described, **encoding, **timing.header(),
+                             **{k.replace("_", "-"): v for k, v in headers.items()}})
 
 
 def sample_json(sample, expires_at: float = 0.0) -> dict:
@@ -115,15 +122,17 @@ async def projects(request: Request) -> JSONResponse:
                                        "lease_seconds": p.lease_seconds} for p in found]})
 
 
-def view_response(request: Request, client: LabelAssistClient, sample, image: np.ndarray,
-                  expires_at: float = 0.0) -> Response:
+def view_response(request: Request, sample, image: np.ndarray, schema: dict, expires_at: float = 0.0,
+                  timing: ServerTiming | None = None) -> Response:
     """The sample with its project's class schema (the frame's JSON) and its
     image as the view first shows it: 8 bits, contrast stretched, grey or
     RGB, as raw bytes the page writes into its pixels with no decoder
     (``X-Image-Shape``, ``X-Image-Dtype``: the image's own)."""
-    described = {**sample_json(sample, expires_at), "classes": schema_json(client.class_schema(sample.project))}
-    return array_response(request, display_image(image), described, x_image_shape=",".join(map(str, image.shape)),
-                          x_image_dtype=image.dtype.name)
+    timing = timing or ServerTiming()
+    with timing.step("view"):
+        shown = display_image(image)
+    return array_response(request, shown, {**sample_json(sample, expires_at), "classes": schema}, timing,
+                          x_image_shape=",".join(map(str, image.shape)), x_image_dtype=image.dtype.name)
 
 
 def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
@@ -150,20 +159,40 @@ async def next_sample(request: Request) -> Response:
     data = await json_body(request)
     client, project, annotator = sdk(request), request.path_params["project"], text_field(data, "annotator")
     given_back, ahead_of, reason = id_field(data, "give_back"), id_field(data, "ahead_of"), text_field(data, "reason")
+    timing = ServerTiming()
 
-    def run() -> Response:
+    def leased() -> tuple[Lease, np.ndarray | None]:
         if given_back:
-            give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
-        lease = lease_one(client, project, annotator, ahead_of)
-        if lease.exhausted:
-            return JSONResponse({"exhausted": True})
-        if data.get("view"):
-            image = client.get_sample(lease.sample.sample_id).require("image")
-            return view_response(request, client, lease.sample, image, lease.lease_expires_at)
+            with timing.step("release"):
+                give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
+        with timing.step("lease"):
+            lease = lease_one(client, project, annotator, ahead_of)
+        if lease.exhausted or not data.get("view"):
+            return lease, None
+        with timing.step("sample"):
+            return lease, client.get_sample(lease.sample.sample_id).require("image")
+
+    def project_schema() -> dict:
+        with timing.step("schema"):
+            return schema_json(client.class_schema(project))
+
+    # The schema is asked for beside the lease, not after the image: one round trip less on the way.
+    schema = asyncio.ensure_future(run_in_threadpool(project_schema)) if data.get("view") else None
+    try:
+        lease, image = await run_in_threadpool(leased)
+    except BaseException:
+        if schema is not None:
+            schema.cancel()
+        raise
+    if lease.exhausted:
+        if schema is not None:
+            schema.cancel()
+        return JSONResponse({"exhausted": True})
+    if image is None:
         return JSONResponse({"exhausted": False, "strategy": lease.strategy,
                              **sample_json(lease.sample, lease.lease_expires_at)})
-
-    return await run_in_threadpool(run)
+    return await run_in_threadpool(view_response, request, lease.sample, image, await schema,
+                                   lease.lease_expires_at, timing)
 
 
 async def sample_info(request: Request) -> JSONResponse:
@@ -173,9 +202,17 @@ async def sample_info(request: Request) -> JSONResponse:
 
 async def image_view(request: Request) -> Response:
     """The sample and its image as the view first shows it (a reviewer's, who holds no lease)."""
-    client = sdk(request)
-    envelope = await run_in_threadpool(client.get_sample, sample_id(request))
-    return await run_in_threadpool(view_response, request, client, envelope.message, envelope.require("image"))
+    client, timing = sdk(request), ServerTiming()
+
+    def fetched() -> tuple:
+        with timing.step("sample"):
+            envelope = client.get_sample(sample_id(request))
+        with timing.step("schema"):
+            return envelope, schema_json(client.class_schema(envelope.message.project))
+
+    envelope, schema = await run_in_threadpool(fetched)
+    return await run_in_threadpool(view_response, request, envelope.message, envelope.require("image"), schema, 0.0,
+                                   timing)
 
 
 async def image_raw(request: Request) -> Response:
