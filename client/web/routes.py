@@ -7,8 +7,9 @@ decides them."""
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +29,8 @@ from labelassist.client.web.security import HttpProblem, bearer_token
 MAX_CLICKS = 100
 # Binary answers are per-sample and per-token: never cached by a shared cache.
 PRIVATE = {"cache-control": "private, no-store"}
+# Calls made beside a request's own (a view's class schema beside its lease); a cache of threads, no state.
+SIDE_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="gateway-side-call")
 
 
 def sdk(request: Request) -> LabelAssistClient:
@@ -122,17 +125,23 @@ async def projects(request: Request) -> JSONResponse:
                                        "lease_seconds": p.lease_seconds} for p in found]})
 
 
-def view_response(request: Request, sample, image: np.ndarray, schema: dict, expires_at: float = 0.0,
+def view_response(request: Request, sample, image: np.ndarray, schema: Callable[[], dict], expires_at: float = 0.0,
                   timing: ServerTiming | None = None) -> Response:
     """The sample with its project's class schema (the frame's JSON) and its
     image as the view first shows it: 8 bits, contrast stretched, grey or
     RGB, as raw bytes the page writes into its pixels with no decoder
-    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own)."""
+    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own). ``schema`` is
+    called once the view is made: a schema asked for meanwhile has come."""
     timing = timing or ServerTiming()
     with timing.step("view"):
         shown = display_image(image)
-    return array_response(request, shown, {**sample_json(sample, expires_at), "classes": schema}, timing,
+    return array_response(request, shown, {**sample_json(sample, expires_at), "classes": schema()}, timing,
                           x_image_shape=",".join(map(str, image.shape)), x_image_dtype=image.dtype.name)
+
+
+def project_schema(client: LabelAssistClient, project: str, timing: ServerTiming) -> dict:
+    with timing.step("schema"):
+        return schema_json(client.class_schema(project))
 
 
 def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
@@ -161,38 +170,28 @@ async def next_sample(request: Request) -> Response:
     given_back, ahead_of, reason = id_field(data, "give_back"), id_field(data, "ahead_of"), text_field(data, "reason")
     timing = ServerTiming()
 
-    def leased() -> tuple[Lease, np.ndarray | None]:
-        if given_back:
-            with timing.step("release"):
-                give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
-        with timing.step("lease"):
-            lease = lease_one(client, project, annotator, ahead_of)
-        if lease.exhausted or not data.get("view"):
-            return lease, None
-        with timing.step("sample"):
-            return lease, client.get_sample(lease.sample.sample_id).require("image")
+    def run() -> Response:
+        # The schema is asked for beside the lease, in a thread of its own: it has come by the time the view is made.
+        schema = SIDE_CALLS.submit(project_schema, client, project, timing) if data.get("view") else None
+        try:
+            if given_back:
+                with timing.step("release"):
+                    give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
+            with timing.step("lease"):
+                lease = lease_one(client, project, annotator, ahead_of)
+            if lease.exhausted:
+                return JSONResponse({"exhausted": True})
+            if schema is None:
+                return JSONResponse({"exhausted": False, "strategy": lease.strategy,
+                                     **sample_json(lease.sample, lease.lease_expires_at)})
+            with timing.step("sample"):
+                image = client.get_sample(lease.sample.sample_id).require("image")
+            return view_response(request, lease.sample, image, schema.result, lease.lease_expires_at, timing)
+        finally:
+            if schema is not None:
+                schema.cancel()
 
-    def project_schema() -> dict:
-        with timing.step("schema"):
-            return schema_json(client.class_schema(project))
-
-    # The schema is asked for beside the lease, not after the image: one round trip less on the way.
-    schema = asyncio.ensure_future(run_in_threadpool(project_schema)) if data.get("view") else None
-    try:
-        lease, image = await run_in_threadpool(leased)
-    except BaseException:
-        if schema is not None:
-            schema.cancel()
-        raise
-    if lease.exhausted:
-        if schema is not None:
-            schema.cancel()
-        return JSONResponse({"exhausted": True})
-    if image is None:
-        return JSONResponse({"exhausted": False, "strategy": lease.strategy,
-                             **sample_json(lease.sample, lease.lease_expires_at)})
-    return await run_in_threadpool(view_response, request, lease.sample, image, await schema,
-                                   lease.lease_expires_at, timing)
+    return await run_in_threadpool(run)
 
 
 async def sample_info(request: Request) -> JSONResponse:
@@ -202,17 +201,16 @@ async def sample_info(request: Request) -> JSONResponse:
 
 async def image_view(request: Request) -> Response:
     """The sample and its image as the view first shows it (a reviewer's, who holds no lease)."""
-    client, timing = sdk(request), ServerTiming()
+    client, sid, timing = sdk(request), sample_id(request), ServerTiming()
 
-    def fetched() -> tuple:
+    def run() -> Response:
         with timing.step("sample"):
-            envelope = client.get_sample(sample_id(request))
-        with timing.step("schema"):
-            return envelope, schema_json(client.class_schema(envelope.message.project))
+            envelope = client.get_sample(sid)
+        found = envelope.message
+        return view_response(request, found, envelope.require("image"),
+                             lambda: project_schema(client, found.project, timing), 0.0, timing)
 
-    envelope, schema = await run_in_threadpool(fetched)
-    return await run_in_threadpool(view_response, request, envelope.message, envelope.require("image"), schema, 0.0,
-                                   timing)
+    return await run_in_threadpool(run)
 
 
 async def image_raw(request: Request) -> Response:
