@@ -190,8 +190,8 @@ def leased_now_main(rounds: int, samples: int, sizes: tuple[int, ...] = SIZES) -
              f"One local stack (default pipeline); {rounds} rounds, each the browser's median of {samples} Nexts "
              f"(Release, then Next: one round trip) and then the Qt client's median of {samples}, so both meet the "
              f"same load. Chromium {chromium} (headless, software rendering) in a 1400×900 window, the Qt client "
-             f"offscreen. The machine was shared with other work (load average {load:.1f} on "
-             f"{os.cpu_count()} CPUs at the start).", "",
+             f"offscreen. The machine was shared with other work (load average {load:.1f} at the start and "
+             f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs).", "",
              "The browser's time ends with the frame that painted the image; the Qt client's with the image set in "
              "its view (as bench_gui.py and web.md time it), and painted: its view repainted the moment the image "
              "is set.", "",
@@ -326,7 +326,7 @@ def grpc_wire_bytes(addresses, project: str) -> dict:
 
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
-    started = time.perf_counter()
+    started, load = time.perf_counter(), os.getloadavg()[0]
     with temporary_stack() as addresses, tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         gateway, ready = start_gateway(addresses, Path(folder))
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -354,7 +354,8 @@ def main() -> int:
     lines = ["# The annotator in the browser against the desktop client", "",
              f"One run, one local stack (default pipeline), medians of {SAMPLES} samples; Chromium "
              f"{chromium} (headless, software rendering) in a 1400×900 window, the Qt client offscreen. "
-             "The machine was shared with other work during the run.", "",
+             f"The machine was shared with other work (load average {load:.1f} at the start and "
+             f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs).", "",
              "The browser's Next in three cases: the sample leased now (the first Next, or after Release: one "
              "round trip), leased ahead but still on its way (Next pressed the moment the pre-label showed), "
              "and leased ahead and arrived (after a moment's work on the sample). The Qt client leases when Next "
@@ -391,7 +392,7 @@ def main() -> int:
                      f"{counted['label'] / 1e6:.3f} MB | {sum(counted.values()) / 1e6:.2f} MB |")
     lines += ["", f"The run took {elapsed:.0f} s."]
     payload = {"next": loads, "brush_2048": brush, "wire_bytes_2048": {"web": web_bytes, "grpc": grpc_bytes},
-               "chromium": chromium, "seconds": elapsed}
+               "chromium": chromium, "seconds": elapsed, "load_average": [load, os.getloadavg()[0]]}
     del app
     return publish("web", payload, lines, "python benchmarks/bench_web.py", "; the stack on the same machine")
 
