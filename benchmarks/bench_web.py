@@ -21,6 +21,7 @@ scaled to 1024² and 2048², uint16):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -84,6 +85,26 @@ def start_gateway(addresses, folder: Path) -> tuple[subprocess.Popen, dict]:
             raise RuntimeError("the gateway did not start")
         time.sleep(0.05)
     return process, json.loads(ready.read_text())
+
+
+@contextlib.contextmanager
+def stack_gateway_chromium():
+    """A local stack, the gateway in front of it and Debian's Chromium: (addresses, the gateway's ready
+    file's contents, the browser)."""
+    with temporary_stack() as addresses, tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
+        gateway, ready = start_gateway(addresses, Path(folder))
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield addresses, ready, browser
+        finally:
+            browser.close()
+            gateway.terminate()
+            gateway.wait(timeout=30)
+
+
+def load_note(load: float) -> str:
+    return (f"The machine was shared with other work (load average {load:.1f} at the start and "
+            f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs).")
 
 
 def gateway_bytes(metrics_port: int) -> dict[tuple[str, str], float]:
@@ -174,24 +195,15 @@ def leased_now_main(rounds: int, samples: int, sizes: tuple[int, ...] = SIZES) -
     """Only Next → image with the sample leased now, ``rounds`` times interleaved with Qt (web_next.md)."""
     app = QApplication.instance() or QApplication(sys.argv)
     started, load = time.perf_counter(), os.getloadavg()[0]
-    with temporary_stack() as addresses, tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        gateway, ready = start_gateway(addresses, Path(folder))
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with stack_gateway_chromium() as (addresses, ready, browser):
         chromium = browser.version
-        try:
-            by_size = {size: leased_now_rounds(browser, addresses, ready["url"], size, rounds, samples)
-                       for size in sizes}
-        finally:
-            browser.close()
-            gateway.terminate()
-            gateway.wait(timeout=30)
+        by_size = {size: leased_now_rounds(browser, addresses, ready["url"], size, rounds, samples) for size in sizes}
     elapsed = time.perf_counter() - started
     lines = ["# Next → image with the sample leased now: the browser against the desktop client", "",
              f"One local stack (default pipeline); {rounds} rounds, each the browser's median of {samples} Nexts "
              f"(Release, then Next: one round trip) and then the Qt client's median of {samples}, so both meet the "
              f"same load. Chromium {chromium} (headless, software rendering) in a 1400×900 window, the Qt client "
-             f"offscreen. The machine was shared with other work (load average {load:.1f} at the start and "
-             f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs).", "",
+             f"offscreen. {load_note(load)}", "",
              "The browser's time ends with the frame that painted the image; the Qt client's with the image set in "
              "its view (as bench_gui.py and web.md time it), and painted: its view repainted the moment the image "
              "is set.", "",
@@ -327,35 +339,27 @@ def grpc_wire_bytes(addresses, project: str) -> dict:
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     started, load = time.perf_counter(), os.getloadavg()[0]
-    with temporary_stack() as addresses, tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        gateway, ready = start_gateway(addresses, Path(folder))
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with stack_gateway_chromium() as (addresses, ready, browser):
         chromium = browser.version
-        try:
-            loads = []
-            for size in SIZES:
-                add_project(addresses, f"bench-web-{size}", size, SAMPLES)
-                context = browser.new_context(viewport={"width": 1400, "height": 900})
-                web = web_next_to_screen(context.new_page(), ready["url"], f"bench-web-{size}")
-                context.close()
-                qt = qt_next_to_screen(addresses, size, SAMPLES)
-                loads.append({"size": size, "web": web, "qt": qt})
-            add_project(addresses, "bench-web-wire", 2048, 4, noise=WIRE_NOISE)
+        loads = []
+        for size in SIZES:
+            add_project(addresses, f"bench-web-{size}", size, SAMPLES)
             context = browser.new_context(viewport={"width": 1400, "height": 900})
-            brush = brush_latency(context.new_page(), ready["url"], "bench-web-wire")
-            web_bytes = web_wire_bytes(context.new_page(), ready["url"], "bench-web-wire", ready["metrics_port"])
+            web = web_next_to_screen(context.new_page(), ready["url"], f"bench-web-{size}")
             context.close()
-            grpc_bytes = grpc_wire_bytes(addresses, "bench-web-wire")
-        finally:
-            browser.close()
-            gateway.terminate()
-            gateway.wait(timeout=30)
+            qt = qt_next_to_screen(addresses, size, SAMPLES)
+            loads.append({"size": size, "web": web, "qt": qt})
+        add_project(addresses, "bench-web-wire", 2048, 4, noise=WIRE_NOISE)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        brush = brush_latency(context.new_page(), ready["url"], "bench-web-wire")
+        web_bytes = web_wire_bytes(context.new_page(), ready["url"], "bench-web-wire", ready["metrics_port"])
+        context.close()
+        grpc_bytes = grpc_wire_bytes(addresses, "bench-web-wire")
     elapsed = time.perf_counter() - started
     lines = ["# The annotator in the browser against the desktop client", "",
              f"One run, one local stack (default pipeline), medians of {SAMPLES} samples; Chromium "
              f"{chromium} (headless, software rendering) in a 1400×900 window, the Qt client offscreen. "
-             f"The machine was shared with other work (load average {load:.1f} at the start and "
-             f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs).", "",
+             + load_note(load), "",
              "The browser's Next in three cases: the sample leased now (the first Next, or after Release: one "
              "round trip), leased ahead but still on its way (Next pressed the moment the pre-label showed), "
              "and leased ahead and arrived (after a moment's work on the sample). The Qt client leases when Next "
@@ -379,8 +383,8 @@ def main() -> int:
               f"| to the start of the frame after them | {brush['frame_median_ms']:.1f} ms | "
               f"{brush['frame_p95_ms']:.1f} ms | {brush['frame_max_ms']:.1f} ms |", "",
               "The page's own work in it: the handler (the stroke and its drawing) p95 "
-              f"{brush['handler_p95_ms']:.1f} ms, the drawing alone p95 {brush['draw_p95_ms']:.1f} ms. The frame after the pixels starts up to a frame's "
-              "time later (16.7 ms at 60 Hz) whatever the page does: for moves that come at any moment, its p95 is "
+              f"{brush['handler_p95_ms']:.1f} ms, the drawing alone p95 {brush['draw_p95_ms']:.1f} ms. The frame after "
+              "the pixels starts up to a frame's time later (16.7 ms at 60 Hz) whatever the page does: for moves that come at any moment, its p95 is "
               "about 95% of a frame.", "",
               f"Bytes on the wire per sample, 2048² uint16 image (Gaussian noise σ={WIRE_NOISE:g}, about the crops' own pixel-to-pixel variation, added so it "
               "compresses as a camera's image does; the pre-label as assist makes it, the label with one "
