@@ -29,6 +29,8 @@ FRAME_LENGTH = struct.Struct("<I")
 LABEL_DTYPES = ("uint8", "uint16", "uint32")
 # Bodies below this go as they are: compressing them would save next to nothing.
 COMPRESS_MIN_BYTES = 1024
+# Pixels looked up at once in an 8-bit view's table: their widened indices stay in the cache.
+LOOKUP_PIECE = 1 << 16
 
 
 class WireError(ValueError):
@@ -71,7 +73,13 @@ def stretched(plane: np.ndarray, lo: float, hi: float) -> np.ndarray:
     if plane.dtype in (np.uint8, np.uint16):
         # A table of every value's grey: one lookup per pixel instead of float arithmetic.
         levels = np.arange(1 << (8 * plane.dtype.itemsize), dtype=np.float32)
-        return np.take(np.clip((levels - lo) * scale, 0, 255).astype(np.uint8), plane)
+        table = np.clip((levels - lo) * scale, 0, 255).astype(np.uint8)
+        values = np.ascontiguousarray(plane).reshape(-1)
+        out = np.empty(values.size, np.uint8)
+        # np.take widens its indices to 8 bytes each: a piece at a time, not 32 MB of them for a 2048² image.
+        for start in range(0, values.size, LOOKUP_PIECE):
+            np.take(table, values[start:start + LOOKUP_PIECE], out=out[start:start + LOOKUP_PIECE])
+        return out.reshape(plane.shape)
     return np.clip((plane.astype(np.float32) - lo) * scale, 0, 255).astype(np.uint8)
 
 
