@@ -67,9 +67,11 @@ def brush_repaint(window: MainWindow, size: int, repeats: int = 60) -> dict:
             "full_recolour_ms": 1e3 * statistics.median(full)}
 
 
-def next_to_screen(addresses, size: int, samples: int = 9) -> dict:
+def next_to_screen(addresses, size: int, samples: int = 9, project: str = "", painted: bool = False) -> dict:
+    """Next → image set in the view, and → pre-label shown; with ``painted``
+    also → image painted (the view repainted the moment the image is set)."""
     images = hela_sample()[0]
-    project = f"bench-gui-{size}"
+    project = project or f"bench-gui-{size}"
     with LabelAssistClient(addresses) as client:
         client.create_project(project)
         for index in range(samples):
@@ -79,7 +81,10 @@ def next_to_screen(addresses, size: int, samples: int = 9) -> dict:
     window.show()
     while window.calls.in_flight:
         QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-    image_times, prelabel_times = [], []
+    image_times, prelabel_times, painted_times = [], [], []
+    if painted:
+        window.sample_shown.connect(lambda: (redraw(window),
+                                             painted_times.append(time.perf_counter() - window.next_started)))
     for _ in range(samples):
         loop = QEventLoop()
         window.prelabel_shown.connect(loop.quit)
@@ -92,8 +97,11 @@ def next_to_screen(addresses, size: int, samples: int = 9) -> dict:
         prelabel_times.append(window.timings["next_to_prelabel"])
         window.dirty = False
     window.close()
-    return {"size": size, "samples": samples, "next_to_image_ms": 1e3 * statistics.median(image_times),
-            "next_to_prelabel_ms": 1e3 * statistics.median(prelabel_times)}
+    found = {"size": size, "samples": samples, "next_to_image_ms": 1e3 * statistics.median(image_times),
+             "next_to_prelabel_ms": 1e3 * statistics.median(prelabel_times)}
+    if painted:
+        found["next_to_image_painted_ms"] = 1e3 * statistics.median(painted_times)
+    return found
 
 
 def browser_open(addresses, count: int = 100_000, repeats: int = 3) -> dict:

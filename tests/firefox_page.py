@@ -75,6 +75,13 @@ class FirefoxPage:
         """One finger down at the first (x, y) point of the page, along the others, and up."""
         self.call("touch", points)
 
+    def tap(self, selector: str) -> None:
+        """A finger's tap on the element."""
+        self.call("tap", selector)
+
+    def inner_text(self, selector: str) -> str:
+        return self.evaluate(f"document.querySelector({json.dumps(selector)}).innerText")
+
 
 class Mouse:
     def __init__(self, page: FirefoxPage):
@@ -96,15 +103,19 @@ def expression_of(script: str, arg) -> str:
     return f"({script})({json.dumps(arg)})"
 
 
-@pytest.fixture
-def firefox(request):
-    """A Firefox page at the size of a device of web_page.DEVICES (the
-    fixture's param; a desktop's without one)."""
+def open_firefox(request, device: str) -> FirefoxPage:
+    """A Firefox page at the size of ``device`` (of web_page.DEVICES); skips where there is no Firefox."""
     from web_page import DEVICES
 
     if FIREFOX is None:
         pytest.skip("no firefox-esr on this machine (`make system-packages` installs Debian's)")
-    device = DEVICES[getattr(request, "param", "desktop-mouse")]
-    page = FirefoxPage(request.getfixturevalue("web_tree") / "web" / "node_modules", device["viewport"])
+    return FirefoxPage(request.getfixturevalue("web_tree") / "web" / "node_modules", DEVICES[device]["viewport"])
+
+
+@pytest.fixture
+def firefox(request):
+    """A Firefox page at the size of a device of web_page.DEVICES (the
+    fixture's param; a desktop's without one)."""
+    page = open_firefox(request, getattr(request, "param", "desktop-mouse"))
     yield page
     page.close()

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 import pytest
-from web_page import (browser, new_page, object_centre, open_next, page_label, sign_in, stored_label,  # noqa: F401
-                      submit, touch_stroke)
+from web_page import (background_square, browser, new_page, object_centre, open_next, page_label,  # noqa: F401
+                      pen_stroke, sign_in, stored_label, submit, to_page, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
 
@@ -52,6 +52,31 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
     np.testing.assert_array_equal(stored, erased)
     assert origin == "LABEL_ORIGIN_EDITED_PRELABEL"
     assert ipad.evaluate("window.labelAssist.pending()") == 0
+
+
+def test_a_pens_pressure_sizes_the_brush_and_a_palm_on_the_glass_draws_nothing(web_stack, web_project, ipad):
+    sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
+    open_next(ipad)
+    prelabel = page_label(ipad)
+    top, left = background_square(prelabel, 56)
+    cdp = ipad.context.new_cdp_session(ipad)
+    palm = [to_page(ipad, top + 46, left + 8 + 8 * step) for step in range(6)]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": palm[0][0], "y": palm[0][1]}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": palm[2][0], "y": palm[2][1]}]})
+    assert (page_label(ipad) != prelabel).any(), "a touch alone draws"
+
+    pen_stroke(ipad, [(top + 8, left + 8), (top + 8, left + 28), (top + 8, left + 48)], pressure=0.2)
+    pen_stroke(ipad, [(top + 24, left + 8), (top + 24, left + 28), (top + 24, left + 48)], pressure=0.8)
+    for x, y in palm[3:]:  # the palm stays on the glass and moves: it is no finger
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+    touch_stroke(ipad, [(top + 46, left + 8), (top + 46, left + 48)])  # a touch while the pen is near
+    drawn = page_label(ipad)
+
+    assert (drawn[top + 38:top + 56] == prelabel[top + 38:top + 56]).all(), "the palm's stroke is undone"
+    light, heavy = (int((drawn[top:top + 38, left + 28] != 0)[rows].sum()) for rows in (slice(0, 16), slice(16, 38)))
+    assert 4 <= light < heavy, f"a light pen draws thinner than a firm one ({light} and {heavy} pixels across)"
 
 
 def test_two_fingers_pinch_to_zoom_and_draw_nothing(web_stack, web_project, ipad):

@@ -1,14 +1,14 @@
-"""The browser app on each device it is made for, in a real Chromium:
-an iPad in portrait, a 10" Android tablet and a desktop with a mouse
-annotate; a reviewer's Submit is refused in the page with the reason; a
-phone reviews (view, accept, reject)."""
+"""The browser app on each device it is made for, in a real Chromium (and
+at the device's size in Firefox ESR): an iPad in portrait, a 10" Android
+tablet and a desktop with a mouse annotate; a reviewer's Submit is refused
+in the page with the reason; a phone reviews (view, accept, reject)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from web_page import (background_square, browser, new_page, open_next, page_label, press, sign_in,  # noqa: F401
-                      stroke, submit)
+from web_page import (background_square, bounding_box, browser, device_page, in_browsers, open_next,  # noqa: F401
+                      page_label, press, sign_in, stroke, submit)
 
 from labelassist.client.sdk import LabelAssistClient
 
@@ -16,13 +16,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def device(browser, request):
-    page = new_page(browser, request.param)
-    yield page
-    page.context.close()
+def device(request):
+    yield from device_page(request, request.param)
 
 
-@pytest.mark.parametrize("device", ["ipad-portrait", "android-tablet", "desktop-mouse"], indirect=True)
+@pytest.mark.parametrize("device", in_browsers("ipad-portrait", "android-tablet", "desktop-mouse",
+                                               "firefox:ipad-portrait"), indirect=True)
 def test_an_annotator_signs_in_draws_and_submits_on_each_device(web_stack, web_project, device):
     sign_in(device, web_stack.web_url, web_stack.tokens["anna"], web_project)
     opened = open_next(device)
@@ -50,7 +49,7 @@ def labelled_project(web_stack, project: str) -> list[int]:
         return sorted(ids)
 
 
-@pytest.mark.parametrize("device", ["ipad-landscape"], indirect=True)
+@pytest.mark.parametrize("device", in_browsers("ipad-landscape", "firefox:ipad-landscape"), indirect=True)
 def test_a_reviewers_submit_is_refused_in_the_page_with_the_reason(web_stack, web_project, device):
     first = labelled_project(web_stack, web_project)[0]
     sign_in(device, web_stack.web_url, web_stack.tokens["rita"], web_project)
@@ -73,14 +72,14 @@ def test_a_reviewers_submit_is_refused_in_the_page_with_the_reason(web_stack, we
         assert len(admin.label_history(first)) == 1
 
 
-@pytest.mark.parametrize("device", ["phone"], indirect=True)
+@pytest.mark.parametrize("device", in_browsers("phone", "firefox:phone"), indirect=True)
 def test_a_phone_reviews_accepting_one_label_and_rejecting_the_next(web_stack, web_project, device):
     first, second = labelled_project(web_stack, web_project)
     sign_in(device, web_stack.web_url, web_stack.tokens["rita"], web_project)
-    assert device.locator(".tools").is_hidden(), "drawing tools wait for a tablet"
+    assert bounding_box(device, ".tools") is None, "drawing tools wait for a tablet"
     press(device, "#review")
     device.wait_for_function("() => window.labelAssist.reviewing() && window.labelAssist.label() !== null")
-    accept = device.locator("#accept").bounding_box()
+    accept = bounding_box(device, "#accept")
     assert accept["height"] >= 44 and accept["x"] + accept["width"] <= 390, "Accept fits the phone, big enough"
     assert page_label(device)[60, 60] == 1, "the label under review is shown"
 

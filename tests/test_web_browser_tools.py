@@ -1,6 +1,7 @@
-"""The browser app's drawing tools in a real Chromium on an emulated iPad:
-lasso and polygon, flood fill, a finding's one-tap fix, and click-to-segment
-through the bundled click model; what the page shows is what is stored."""
+"""The browser app's drawing tools on an emulated iPad, in a real Chromium
+and at the iPad's size in Firefox ESR: lasso and polygon, flood fill and
+undo, a finding's one-tap fix, and click-to-segment through the bundled
+click model; what the page shows is what is stored."""
 
 from __future__ import annotations
 
@@ -12,19 +13,17 @@ import time
 import numpy as np
 import pytest
 from shapes import disc
-from web_page import (background_square, browser, new_page, open_next, page_label, press, sign_in,  # noqa: F401
-                      submit, tap_image, touch_stroke)
+from web_page import (background_square, browser, device_page, in_browsers, open_next, page_label,  # noqa: F401
+                      press_in_list, sign_in, submit, tap_image, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def ipad(browser):
-    page = new_page(browser, "ipad-landscape")
-    yield page
-    page.context.close()
+@pytest.fixture(params=in_browsers("ipad-landscape", "firefox:ipad-landscape"))
+def ipad(request):
+    yield from device_page(request, request.param)
 
 
 def stored_label(stack, token: str, sample_id: int) -> np.ndarray:
@@ -104,8 +103,7 @@ def test_a_holes_finding_is_shown_where_it_is_and_its_fix_fills_the_hole(web_sta
     box = hole["boxes"][hole["object_ids"].index(object_id)] if len(hole["boxes"]) == len(hole["object_ids"]) \
         else hole["boxes"][0]
     assert box[0] <= centre[0] < box[2] and box[1] <= centre[1] < box[3], "the finding is drawn where the hole is"
-    fix_button = ipad.locator("#findings li", has_text=hole["message"]).locator("button", has_text="Fix")
-    fix_button.tap()
+    press_in_list(ipad, "#findings li", hole["message"], "button:last-child")  # its Fix
     ipad.wait_for_function(f"() => window.labelAssist.label().values[{centre[0]} * "
                            f"window.labelAssist.label().shape[1] + {centre[1]}] === {object_id}")
     fixed = page_label(ipad)

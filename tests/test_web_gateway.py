@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from labelassist.client.sdk import LabelAssistClient
-from labelassist.client.web.arrays import FRAMED_TYPE, display_image, unframed
+from labelassist.client.web.arrays import FRAMED_TYPE, display_image, sample_percentiles, unframed
 
 pytestmark = pytest.mark.slow
 
@@ -194,6 +194,8 @@ def test_next_leases_and_answers_the_image_as_the_view_shows_it_in_one_round_tri
     np.testing.assert_array_equal(view, display_image(image))
     assert view.min() == 0 and view.max() == 255, "stretched between the image's percentiles"
     assert sample["project"] == web_project and sample["lease_expires_at"] > time.time()
+    steps = [step.split(";")[0] for step in answer.headers["server-timing"].split(", ")]
+    assert sorted(steps) == ["compress", "lease", "sample", "schema", "view"], "where its time went, by step"
     again, _ = view_of(http.get(f"/api/samples/{sample['sample_id']}/view", headers=bearer(web_stack, "anna")))
     assert again["sample_id"] == sample["sample_id"]
 
@@ -294,3 +296,13 @@ def test_the_gateways_connections_send_small_answers_at_once():
         accepted, _ = listener.accept()
         with accepted:
             assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 256), (np.uint16, 65536), (np.uint16, 300)])
+def test_the_views_contrast_is_stretched_between_numpys_own_percentiles(dtype, top):
+    rng = np.random.default_rng(7)
+    for values in (rng.integers(0, top, (512, 512)).astype(dtype), rng.integers(0, top, 33).astype(dtype),
+                   np.full(9, 5, dtype)):
+        for low, high in ((0.5, 99.5), (0, 100), (37.2, 62.9)):
+            np.testing.assert_allclose(sample_percentiles(values, low, high), np.percentile(values, [low, high]),
+                                       rtol=0, atol=1e-9)

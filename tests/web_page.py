@@ -43,6 +43,30 @@ def new_page(browser, device: str):
     return browser.new_context(**DEVICES[device]).new_page()
 
 
+def device_page(request, device: str):
+    """A page emulating ``device`` in Chromium, or in Firefox for ``"firefox:DEVICE"`` (its size; over
+    WebDriver BiDi, see firefox_page.py): yielded, closed after. Firefox has no touch emulation there: its
+    pages answer ``navigator.maxTouchPoints`` with 0, so ``press`` and ``stroke`` use the mouse, and
+    ``touch_stroke`` and ``tap`` send touch input all the same."""
+    browser_name, _, device = device.rpartition(":")
+    if browser_name == "firefox":
+        from firefox_page import open_firefox
+
+        page = open_firefox(request, device)
+        yield page
+        page.close()
+        return
+    page = new_page(request.getfixturevalue("browser"), device)
+    yield page
+    page.context.close()
+
+
+def in_browsers(*devices: str) -> list:
+    """Test parameters for ``device_page``: marked ``firefox`` for Firefox's, to select or leave out with -m."""
+    return [pytest.param(device, marks=pytest.mark.firefox) if device.startswith("firefox:") else device
+            for device in devices]
+
+
 def sign_in(page, url: str, token: str, project: str, name: str = "") -> None:
     page.goto(url)
     page.fill("#token", token)
@@ -72,12 +96,29 @@ def to_page(page, row: float, col: float) -> tuple[float, float]:
 
 def touch_stroke(page, points: list[tuple[float, float]]) -> None:
     """One finger along image (row, col) points, as touch events from the screen."""
+    if hasattr(page, "touch"):  # Firefox's page (firefox_page.py)
+        page.touch([to_page(page, *point) for point in points])
+        return
     cdp = page.context.new_cdp_session(page)
     at = [to_page(page, *p) for p in points]
     cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
     for x, y in at[1:]:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def pen_stroke(page, points: list[tuple[float, float]], pressure: float) -> None:
+    """A pen along image (row, col) points, pressed with ``pressure`` (0..1), as Chromium's input from a pen."""
+    cdp = page.context.new_cdp_session(page)
+    at = [to_page(page, *p) for p in points]
+    pen = {"pointerType": "pen", "button": "left", "force": pressure}
+    cdp.send("Input.dispatchMouseEvent", {"type": "mousePressed", "x": at[0][0], "y": at[0][1], "buttons": 1,
+                                          "clickCount": 1, **pen})
+    for x, y in at[1:]:
+        cdp.send("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y, "buttons": 1, **pen})
+    cdp.send("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": at[-1][0], "y": at[-1][1], "buttons": 0,
+                                          "clickCount": 1, **pen})
     cdp.detach()
 
 
@@ -139,3 +180,18 @@ def background_square(label: np.ndarray, size: int) -> tuple[int, int]:
             if inside == 0:
                 return top, left
     raise AssertionError(f"no {size}x{size} square of background in the label")
+
+
+def press_in_list(page, items: str, text: str, button: str) -> None:
+    """Press ``button`` (a selector within the item) in the first of ``items`` that reads ``text``."""
+    index = page.evaluate("([items, text]) => [...document.querySelectorAll(items)]"
+                          ".findIndex((item) => item.textContent.includes(text))", [items, text])
+    assert index >= 0, f"no {items} reads {text!r}"
+    press(page, f"{items}:nth-child({index + 1}) {button}")
+
+
+def bounding_box(page, selector: str) -> dict | None:
+    """The element's box on the page (x, y, width, height), None where it is not shown."""
+    return page.evaluate("(selector) => { const r = document.querySelector(selector).getBoundingClientRect(); "
+                         "return r.width || r.height ? {x: r.x, y: r.y, width: r.width, height: r.height} : null; }",
+                         selector)

@@ -8,6 +8,8 @@ decides them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -21,11 +23,14 @@ from labelassist.client.sdk import LabelAssistClient
 from labelassist.client.web.arrays import (DTYPE_HEADER, FRAMED_TYPE, SHAPE_HEADER, compressed, decoded_body,
                                            display_image, framed, label_from_body, raw_bytes, unframed)
 from labelassist.client.web.classes import guesses_json, schema_json, stored_classes_json, submitted_classes
+from labelassist.client.web.metrics import ServerTiming
 from labelassist.client.web.security import HttpProblem, bearer_token
 
 MAX_CLICKS = 100
 # Binary answers are per-sample and per-token: never cached by a shared cache.
 PRIVATE = {"cache-control": "private, no-store"}
+# Calls made beside a request's own (a view's class schema beside its lease); a cache of threads, no state.
+SIDE_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="gateway-side-call")
 
 
 def sdk(request: Request) -> LabelAssistClient:
@@ -82,14 +87,19 @@ async def label_body(request: Request) -> np.ndarray:
     return (await described_label(request))[0]
 
 
-def array_response(request: Request, array: np.ndarray, description: dict | None = None, **headers: str) -> Response:
-    """The array raw, or framed behind ``description`` where there is one."""
+def array_response(request: Request, array: np.ndarray, description: dict | None = None,
+                   timing: ServerTiming | None = None, **headers: str) -> Response:
+    """The array raw, or framed behind ``description`` where there is one;
+    with ``timing``'s steps (and the compression's) in a Server-Timing header."""
+    timing = timing or ServerTiming()
     body, described = raw_bytes(array)
     if description is not None:
         body = framed(description, body)
-    body, encoding = compressed(body, request.headers.get("accept-encoding", ""))
+    with timing.step("compress"):
+        body, encoding = compressed(body, request.headers.get("accept-encoding", ""))
     return Response(body, media_type="application/octet-stream" if description is None else FRAMED_TYPE,
-                    headers={**PRIVATE, **described, **encoding, **{k.replace("_", "-"): v for k, v in headers.items()}})
+                    headers={**PRIVATE, **described, **encoding, **timing.header(),
+                             **{k.replace("_", "-"): v for k, v in headers.items()}})
 
 
 def sample_json(sample, expires_at: float = 0.0) -> dict:
@@ -115,15 +125,23 @@ async def projects(request: Request) -> JSONResponse:
                                        "lease_seconds": p.lease_seconds} for p in found]})
 
 
-def view_response(request: Request, client: LabelAssistClient, sample, image: np.ndarray,
-                  expires_at: float = 0.0) -> Response:
+def view_response(request: Request, sample, image: np.ndarray, schema: Callable[[], dict], expires_at: float = 0.0,
+                  timing: ServerTiming | None = None) -> Response:
     """The sample with its project's class schema (the frame's JSON) and its
     image as the view first shows it: 8 bits, contrast stretched, grey or
     RGB, as raw bytes the page writes into its pixels with no decoder
-    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own)."""
-    described = {**sample_json(sample, expires_at), "classes": schema_json(client.class_schema(sample.project))}
-    return array_response(request, display_image(image), described, x_image_shape=",".join(map(str, image.shape)),
-                          x_image_dtype=image.dtype.name)
+    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own). ``schema`` is
+    called once the view is made: a schema asked for meanwhile has come."""
+    timing = timing or ServerTiming()
+    with timing.step("view"):
+        shown = display_image(image)
+    return array_response(request, shown, {**sample_json(sample, expires_at), "classes": schema()}, timing,
+                          x_image_shape=",".join(map(str, image.shape)), x_image_dtype=image.dtype.name)
+
+
+def project_schema(client: LabelAssistClient, project: str, timing: ServerTiming) -> dict:
+    with timing.step("schema"):
+        return schema_json(client.class_schema(project))
 
 
 def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
@@ -150,18 +168,28 @@ async def next_sample(request: Request) -> Response:
     data = await json_body(request)
     client, project, annotator = sdk(request), request.path_params["project"], text_field(data, "annotator")
     given_back, ahead_of, reason = id_field(data, "give_back"), id_field(data, "ahead_of"), text_field(data, "reason")
+    timing = ServerTiming()
 
     def run() -> Response:
-        if given_back:
-            give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
-        lease = lease_one(client, project, annotator, ahead_of)
-        if lease.exhausted:
-            return JSONResponse({"exhausted": True})
-        if data.get("view"):
-            image = client.get_sample(lease.sample.sample_id).require("image")
-            return view_response(request, client, lease.sample, image, lease.lease_expires_at)
-        return JSONResponse({"exhausted": False, "strategy": lease.strategy,
-                             **sample_json(lease.sample, lease.lease_expires_at)})
+        # The schema is asked for beside the lease, in a thread of its own: it has come by the time the view is made.
+        schema = SIDE_CALLS.submit(project_schema, client, project, timing) if data.get("view") else None
+        try:
+            if given_back:
+                with timing.step("release"):
+                    give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
+            with timing.step("lease"):
+                lease = lease_one(client, project, annotator, ahead_of)
+            if lease.exhausted:
+                return JSONResponse({"exhausted": True})
+            if schema is None:
+                return JSONResponse({"exhausted": False, "strategy": lease.strategy,
+                                     **sample_json(lease.sample, lease.lease_expires_at)})
+            with timing.step("sample"):
+                image = client.get_sample(lease.sample.sample_id).require("image")
+            return view_response(request, lease.sample, image, schema.result, lease.lease_expires_at, timing)
+        finally:
+            if schema is not None:
+                schema.cancel()
 
     return await run_in_threadpool(run)
 
@@ -173,9 +201,16 @@ async def sample_info(request: Request) -> JSONResponse:
 
 async def image_view(request: Request) -> Response:
     """The sample and its image as the view first shows it (a reviewer's, who holds no lease)."""
-    client = sdk(request)
-    envelope = await run_in_threadpool(client.get_sample, sample_id(request))
-    return await run_in_threadpool(view_response, request, client, envelope.message, envelope.require("image"))
+    client, sid, timing = sdk(request), sample_id(request), ServerTiming()
+
+    def run() -> Response:
+        with timing.step("sample"):
+            envelope = client.get_sample(sid)
+        found = envelope.message
+        return view_response(request, found, envelope.require("image"),
+                             lambda: project_schema(client, found.project, timing), 0.0, timing)
+
+    return await run_in_threadpool(run)
 
 
 async def image_raw(request: Request) -> Response:

@@ -20,6 +20,7 @@ async function main([executablePath, width, height]) {
     waitForFunction: (expression, timeout) => done(page.waitForFunction(expression, { timeout })),
     waitForSelector: (selector, timeout) => done(page.waitForSelector(selector, { timeout })),
     mouse: (action, ...args) => done(page.mouse[action](...args)),
+    tap: (selector) => done(page.tap(selector)),
     touch: async ([first, ...rest]) => {
       await page.touchscreen.touchStart(...first);
       for (const point of rest) await page.touchscreen.touchMove(...point);

@@ -116,34 +116,83 @@ export class Api {
   }
 }
 
-/** A sample and its image as the view first shows it, ready to draw. */
+/** A sample and its image as the view first shows it, ready to draw; ``timing``: when its answer's headers came,
+ * its body was read into pixels, and the pixels were in the canvas (performance.now()), and the gateway's steps
+ * (its Server-Timing header). */
 export interface SampleView {
   sample: SampleMeta;
   picture: HTMLCanvasElement;
   width: number;
   height: number;
+  timing: ViewTiming;
 }
 
-/** Read a sample's view answer (the sample as the frame's JSON, then 8-bit grey
- * or RGB bytes) into a canvas: a loop over the pixels, no image decoder. */
-export async function readView(response: Response): Promise<SampleView> {
-  const { description, array: { shape, data } } = await readDescribed(response);
-  const sample = description as SampleMeta;
-  const [height, width] = shape, colours = shape[2] || 1;
-  const rgba = new Uint8ClampedArray(width * height * 4);
-  const packed = new Uint32Array(rgba.buffer);  // one pixel per element, ABGR on little-endian machines
-  if (colours === 1) {
-    for (let i = 0; i < packed.length; i++) packed[i] = 0xff000000 | (data[i] * 0x010101);
-  } else {
-    for (let i = 0, j = 0; i < packed.length; i++, j += colours) {
-      packed[i] = 0xff000000 | (data[j + 2] << 16) | (data[j + 1] << 8) | data[j];
-    }
+export interface ViewTiming { headers: number; body: number; pixels: number; server: Record<string, number>; }
+
+/** A Server-Timing header's steps: name → milliseconds. */
+export function serverTiming(header: string | null): Record<string, number> {
+  const steps: Record<string, number> = {};
+  for (const item of (header || "").split(",")) {
+    const [name, ...parameters] = item.trim().split(";");
+    const duration = parameters.find((p) => p.trim().startsWith("dur="));
+    if (name && duration) steps[name] = Number(duration.trim().slice(4));
   }
+  return steps;
+}
+
+/** Read a sample's view answer (the sample as the frame's JSON, then 8-bit grey or RGB bytes) into a canvas:
+ * each piece of the body written into the pixels as it arrives, while the rest is on its way; no image decoder. */
+export async function readView(response: Response): Promise<SampleView> {
+  const headers = performance.now();
+  const [height, width, colours = 1] = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  const pixels = new Uint32Array(rgba.buffer);  // one pixel per element, ABGR on little-endian machines
+  const reader = response.body!.getReader();
+  let head: Uint8Array = new Uint8Array(0), description: any = null, written = 0;
+  for (let piece = await reader.read(); !piece.done; piece = await reader.read()) {
+    let bytes: Uint8Array = piece.value;
+    if (description === null) {
+      head = joined(head, bytes);
+      const length = head.length >= 4 ? new DataView(head.buffer, head.byteOffset).getUint32(0, true) : Infinity;
+      if (head.length < 4 + length) continue;
+      description = JSON.parse(new TextDecoder().decode(head.subarray(4, 4 + length)));
+      bytes = head.subarray(4 + length);
+    }
+    if (written + bytes.length > width * height * colours) break;
+    written = writePixels(pixels, bytes, written, colours);
+  }
+  if (description === null || written !== width * height * colours) {
+    throw new ApiError(500, `the gateway's view of a ${width}×${height} image ends after ${written} bytes`, "INTERNAL");
+  }
+  const body = performance.now();
   const picture = document.createElement("canvas");
   picture.width = width;
   picture.height = height;
   picture.getContext("2d")!.putImageData(new ImageData(rgba, width, height), 0, 0);
-  return { sample, picture, width, height };
+  const server = serverTiming(response.headers.get("Server-Timing"));
+  return { sample: description as SampleMeta, picture, width, height,
+           timing: { headers, body, pixels: performance.now(), server } };
+}
+
+function joined(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (!a.length) return b;
+  const both = new Uint8Array(a.length + b.length);
+  both.set(a);
+  both.set(b, a.length);
+  return both;
+}
+
+/** Write ``bytes`` (the view's, from byte ``at`` on: grey, or ``colours`` a pixel) into RGBA ``pixels``. */
+function writePixels(pixels: Uint32Array, bytes: Uint8Array, at: number, colours: number): number {
+  if (colours === 1) {
+    for (let i = 0; i < bytes.length; i++) pixels[at + i] = 0xff000000 | (bytes[i] * 0x010101);
+  } else {
+    for (let i = 0; i < bytes.length; i++) {
+      const k = at + i, p = (k / colours) | 0, c = k - p * colours;
+      if (c < 3) pixels[p] |= 0xff000000 | (bytes[i] << (8 * c));
+    }
+  }
+  return at + bytes.length;
 }
 
 /** A lease's answer with its view: null when nothing is left to lease (a JSON answer). */
@@ -160,16 +209,19 @@ export async function readArray(response: Response): Promise<RawArray> {
 export async function readDescribed(response: Response): Promise<{ array: RawArray; description: any }> {
   const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
   const dtype = response.headers.get("X-Array-Dtype") || "uint8";
+  const Typed = TYPED[dtype];
+  if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
   let buffer = await response.arrayBuffer();
   let description: any = null;
+  let offset = 0;
   if ((response.headers.get("Content-Type") || "").split(";")[0].trim() === FRAMED_TYPE) {
     const length = new DataView(buffer).getUint32(0, true);
     description = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
-    buffer = buffer.slice(4 + length);  // a copy: typed arrays start on a multiple of their element size
+    offset = 4 + length;
+    // Typed arrays start on a multiple of their element size: a copy where the JSON leaves it off one.
+    if (offset % Typed.BYTES_PER_ELEMENT) [buffer, offset] = [buffer.slice(offset), 0];
   }
-  const Typed = TYPED[dtype];
-  if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
-  return { array: { shape, dtype, data: new Typed(buffer) }, description };
+  return { array: { shape, dtype, data: new Typed(buffer, offset) }, description };
 }
 
 /** ``description`` as UTF-8 JSON behind its 4-byte little-endian length, then ``bytes``. */

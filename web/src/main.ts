@@ -43,9 +43,11 @@ const state = {
   reviewing: false,
   reviewedUpTo: 0,
   lastReview: null as null | { sample_id: number; review: string; label_version: number },
-  // Milliseconds from pressing Next to the image, and to the label to start from, on screen.
+  // Milliseconds from pressing Next to the image, and to the label to start from, on screen; and on the way to
+  // the image: its answer's headers, its body, its pixels ready (from Next), and the gateway's steps.
   nextPressed: 0,
-  timings: {} as { next_to_image_ms?: number; next_to_prelabel_ms?: number },
+  timings: {} as { next_to_image_ms?: number; next_to_prelabel_ms?: number; next_to_headers_ms?: number;
+                   next_to_body_ms?: number; next_to_pixels_ms?: number; server?: Record<string, number> },
   findings: [] as Finding[],
   inspectedRevision: -1,
   startedFrom: "none",
@@ -515,8 +517,6 @@ async function verdict(accept: boolean): Promise<void> {
 async function open(opened: SampleView, reviewing = false, fetched?: Promise<Starting>): Promise<void> {
   const { sample, picture, width, height } = opened;
   const asked = state.nextPressed;
-  // Asked for once the image has come: a pre-label made meanwhile would take the CPU the image needs.
-  const starting = fetched || startingLabel(state.api, sample.sample_id, width, height);
   state.sample = sample;
   state.label = null;
   state.raw = null;
@@ -533,7 +533,13 @@ async function open(opened: SampleView, reviewing = false, fetched?: Promise<Sta
   showFindings();
   view.overlay = null;
   view.show(picture, width, height);
-  afterPaint().then((now) => { state.timings.next_to_image_ms = now - asked; });
+  const { timing } = opened;
+  Object.assign(state.timings, { next_to_headers_ms: timing.headers - asked, next_to_body_ms: timing.body - asked,
+                                 next_to_pixels_ms: timing.pixels - asked, server: timing.server });
+  const painted = afterPaint();
+  painted.then((now) => { state.timings.next_to_image_ms = now - asked; });
+  // Asked for once the image is on screen: a pre-label made meanwhile would take the CPU its drawing needs.
+  const starting = fetched || painted.then(() => startingLabel(state.api, sample.sample_id, width, height));
   $("contrast-panel").hidden = true;
   $("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
   status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
@@ -827,7 +833,7 @@ function wire(): void {
   findings: () => state.findings,
   timings: () => state.timings,
   ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
-  strokeLatencies: () => view.latencies.splice(0),
+  strokeLatencies: () => ({ frame_ms: view.latencies.splice(0), drawn_ms: view.drawnLatencies.splice(0) }),
   strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
   pending: () => submits().then((items) => items.length),
   zoom: () => view.scale,

@@ -45,9 +45,11 @@ export class View {
   /** A polygon or lasso being drawn, as image (row, col) points. */
   path: [number, number][] = [];
   scale = 1;
-  /** Milliseconds from each drawing pointermove to the frame that drew it, and the page's own work: each
-   * such event's handler, each frame's drawing of a stroke (read by benchmarks). */
+  /** Milliseconds from each drawing pointer move's event to its pixels drawn in the canvas (``drawnLatencies``)
+   * and to the start of the frame after them (``latencies``), and the page's own work: each such event's
+   * handler, each drawing of a stroke (read by benchmarks). */
   latencies: number[] = [];
+  drawnLatencies: number[] = [];
   handlerMs: number[] = [];
   drawMs: number[] = [];
   tx = 0;
@@ -63,6 +65,8 @@ export class View {
   private penSeen = 0;
   // Whether the annotator has panned or zoomed: until then a resize fits the image again.
   private moved = false;
+  // Chromium's pointerrawupdate comes as soon as the pointer moves, where pointermove waits for the next frame.
+  private rawUpdates = false;
 
   constructor(parent: HTMLElement, private stroke: Stroke) {
     this.base = document.createElement("canvas");
@@ -74,6 +78,12 @@ export class View {
     const c = this.canvas;
     c.addEventListener("pointerdown", (e) => this.down(e));
     c.addEventListener("pointermove", (e) => this.move(e));
+    if ("onpointerrawupdate" in c) {
+      this.rawUpdates = true;
+      c.addEventListener("pointerrawupdate" as "pointermove", (e) => {
+        if (this.drawing === e.pointerId) this.strokeMove(e);
+      });
+    }
     c.addEventListener("pointerup", (e) => this.up(e));
     c.addEventListener("pointercancel", (e) => this.up(e, true));
     c.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
@@ -250,7 +260,10 @@ export class View {
 
   private down(e: PointerEvent): void {
     e.preventDefault();
-    if (e.pointerType === "pen") this.penSeen = performance.now();
+    if (e.pointerType === "pen") {
+      this.penSeen = performance.now();
+      this.dropTouches();
+    }
     if (e.pointerType === "touch" && performance.now() - this.penSeen < PALM_MS) return;
     this.canvas.setPointerCapture(e.pointerId);
     this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY, type: e.pointerType });
@@ -298,21 +311,30 @@ export class View {
       this.scale *= factor;
       this.gesture = now;
       this.redraw();
-    } else if (this.drawing === e.pointerId) {
-      const started = performance.now();
-      const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
-      const rect = this.canvas.getBoundingClientRect();
-      for (const one of events.length ? events : [e]) {
-        const [row, col] = this.toImage(one.clientX, one.clientY, rect);
-        this.stroke.move(row, col, pressureOf(one));
-      }
-      if (this.handlerMs.length < 10000) this.handlerMs.push(performance.now() - started);
-      // After the frame that draws this move: the latency from the event to its pixels.
-      const at = e.timeStamp;
-      requestAnimationFrame(() => {
-        if (this.latencies.length < 10000) this.latencies.push(performance.now() - at);
-      });
+    } else if (this.drawing === e.pointerId && !this.rawUpdates) {
+      this.strokeMove(e);
     }
+  }
+
+  /** A drawing pointer moved: the stroke follows it and its changed box is drawn now, not in the next frame's
+   * callback, so the pixels are in the canvas before that frame begins. */
+  private strokeMove(e: PointerEvent): void {
+    const started = performance.now();
+    const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+    const rect = this.canvas.getBoundingClientRect();
+    for (const one of events.length ? events : [e]) {
+      const [row, col] = this.toImage(one.clientX, one.clientY, rect);
+      this.stroke.move(row, col, pressureOf(one));
+    }
+    if (!this.full && !this.marks) this.draw();
+    const drawn = performance.now(), at = e.timeStamp;
+    if (this.handlerMs.length < 10000) {
+      this.handlerMs.push(drawn - started);
+      this.drawnLatencies.push(drawn - at);
+    }
+    requestAnimationFrame(() => {
+      if (this.latencies.length < 10000) this.latencies.push(performance.now() - at);
+    });
   }
 
   private up(e: PointerEvent, cancelled = false): void {
@@ -327,6 +349,18 @@ export class View {
       // The gesture ends when the fingers lift; a finger left behind does not start drawing.
       if (this.pointers.size === 0) this.gesture = null;
     }
+  }
+
+  /** The pen came down: touches already on the glass are a palm that landed first. Its stroke is undone, and
+   * it neither draws nor pans until it lifts and touches again. */
+  private dropTouches(): void {
+    const drawing = this.drawing === null ? undefined : this.pointers.get(this.drawing);
+    if (drawing?.type === "touch") {
+      this.stroke.cancel();
+      this.drawing = null;
+    }
+    for (const [id, pointer] of this.pointers) if (pointer.type === "touch") this.pointers.delete(id);
+    this.gesture = null;
   }
 
   private wheel(e: WheelEvent): void {

@@ -81,24 +81,68 @@
       return this.request("POST", path, body, headers);
     }
   };
-  async function readView(response) {
-    const { description, array: { shape, data } } = await readDescribed(response);
-    const sample = description;
-    const [height, width] = shape, colours = shape[2] || 1;
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    const packed = new Uint32Array(rgba.buffer);
-    if (colours === 1) {
-      for (let i = 0; i < packed.length; i++) packed[i] = 4278190080 | data[i] * 65793;
-    } else {
-      for (let i = 0, j = 0; i < packed.length; i++, j += colours) {
-        packed[i] = 4278190080 | data[j + 2] << 16 | data[j + 1] << 8 | data[j];
-      }
+  function serverTiming(header) {
+    const steps = {};
+    for (const item of (header || "").split(",")) {
+      const [name, ...parameters] = item.trim().split(";");
+      const duration = parameters.find((p) => p.trim().startsWith("dur="));
+      if (name && duration) steps[name] = Number(duration.trim().slice(4));
     }
+    return steps;
+  }
+  async function readView(response) {
+    const headers = performance.now();
+    const [height, width, colours = 1] = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
+    const rgba = new Uint8ClampedArray(width * height * 4);
+    const pixels = new Uint32Array(rgba.buffer);
+    const reader = response.body.getReader();
+    let head = new Uint8Array(0), description = null, written = 0;
+    for (let piece = await reader.read(); !piece.done; piece = await reader.read()) {
+      let bytes = piece.value;
+      if (description === null) {
+        head = joined(head, bytes);
+        const length = head.length >= 4 ? new DataView(head.buffer, head.byteOffset).getUint32(0, true) : Infinity;
+        if (head.length < 4 + length) continue;
+        description = JSON.parse(new TextDecoder().decode(head.subarray(4, 4 + length)));
+        bytes = head.subarray(4 + length);
+      }
+      if (written + bytes.length > width * height * colours) break;
+      written = writePixels(pixels, bytes, written, colours);
+    }
+    if (description === null || written !== width * height * colours) {
+      throw new ApiError(500, `the gateway's view of a ${width}×${height} image ends after ${written} bytes`, "INTERNAL");
+    }
+    const body = performance.now();
     const picture = document.createElement("canvas");
     picture.width = width;
     picture.height = height;
     picture.getContext("2d").putImageData(new ImageData(rgba, width, height), 0, 0);
-    return { sample, picture, width, height };
+    const server = serverTiming(response.headers.get("Server-Timing"));
+    return {
+      sample: description,
+      picture,
+      width,
+      height,
+      timing: { headers, body, pixels: performance.now(), server }
+    };
+  }
+  function joined(a, b) {
+    if (!a.length) return b;
+    const both = new Uint8Array(a.length + b.length);
+    both.set(a);
+    both.set(b, a.length);
+    return both;
+  }
+  function writePixels(pixels, bytes, at, colours) {
+    if (colours === 1) {
+      for (let i = 0; i < bytes.length; i++) pixels[at + i] = 4278190080 | bytes[i] * 65793;
+    } else {
+      for (let i = 0; i < bytes.length; i++) {
+        const k = at + i, p = k / colours | 0, c = k - p * colours;
+        if (c < 3) pixels[p] |= 4278190080 | bytes[i] << 8 * c;
+      }
+    }
+    return at + bytes.length;
   }
   async function leasedView(response) {
     if (response.headers.get("Content-Type")?.startsWith("application/json")) return null;
@@ -110,16 +154,18 @@
   async function readDescribed(response) {
     const shape = (response.headers.get("X-Array-Shape") || "").split(",").map(Number);
     const dtype = response.headers.get("X-Array-Dtype") || "uint8";
+    const Typed = TYPED[dtype];
+    if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
     let buffer = await response.arrayBuffer();
     let description = null;
+    let offset = 0;
     if ((response.headers.get("Content-Type") || "").split(";")[0].trim() === FRAMED_TYPE) {
       const length = new DataView(buffer).getUint32(0, true);
       description = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, length)));
-      buffer = buffer.slice(4 + length);
+      offset = 4 + length;
+      if (offset % Typed.BYTES_PER_ELEMENT) [buffer, offset] = [buffer.slice(offset), 0];
     }
-    const Typed = TYPED[dtype];
-    if (!Typed) throw new ApiError(500, `the gateway sent an array of type ${dtype}`, "INTERNAL");
-    return { array: { shape, dtype, data: new Typed(buffer) }, description };
+    return { array: { shape, dtype, data: new Typed(buffer, offset) }, description };
   }
   function framed(description, bytes) {
     const text = new TextEncoder().encode(JSON.stringify(description));
@@ -1143,9 +1189,11 @@
       /** A polygon or lasso being drawn, as image (row, col) points. */
       this.path = [];
       this.scale = 1;
-      /** Milliseconds from each drawing pointermove to the frame that drew it, and the page's own work: each
-       * such event's handler, each frame's drawing of a stroke (read by benchmarks). */
+      /** Milliseconds from each drawing pointer move's event to its pixels drawn in the canvas (``drawnLatencies``)
+       * and to the start of the frame after them (``latencies``), and the page's own work: each such event's
+       * handler, each drawing of a stroke (read by benchmarks). */
       this.latencies = [];
+      this.drawnLatencies = [];
       this.handlerMs = [];
       this.drawMs = [];
       this.tx = 0;
@@ -1161,6 +1209,8 @@
       this.penSeen = 0;
       // Whether the annotator has panned or zoomed: until then a resize fits the image again.
       this.moved = false;
+      // Chromium's pointerrawupdate comes as soon as the pointer moves, where pointermove waits for the next frame.
+      this.rawUpdates = false;
       this.base = document.createElement("canvas");
       this.base.className = "view base";
       this.canvas = document.createElement("canvas");
@@ -1170,6 +1220,12 @@
       const c = this.canvas;
       c.addEventListener("pointerdown", (e) => this.down(e));
       c.addEventListener("pointermove", (e) => this.move(e));
+      if ("onpointerrawupdate" in c) {
+        this.rawUpdates = true;
+        c.addEventListener("pointerrawupdate", (e) => {
+          if (this.drawing === e.pointerId) this.strokeMove(e);
+        });
+      }
       c.addEventListener("pointerup", (e) => this.up(e));
       c.addEventListener("pointercancel", (e) => this.up(e, true));
       c.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
@@ -1332,7 +1388,10 @@
     }
     down(e) {
       e.preventDefault();
-      if (e.pointerType === "pen") this.penSeen = performance.now();
+      if (e.pointerType === "pen") {
+        this.penSeen = performance.now();
+        this.dropTouches();
+      }
       if (e.pointerType === "touch" && performance.now() - this.penSeen < PALM_MS) return;
       this.canvas.setPointerCapture(e.pointerId);
       this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY, type: e.pointerType });
@@ -1379,20 +1438,29 @@
         this.scale *= factor;
         this.gesture = now;
         this.redraw();
-      } else if (this.drawing === e.pointerId) {
-        const started = performance.now();
-        const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
-        const rect = this.canvas.getBoundingClientRect();
-        for (const one of events.length ? events : [e]) {
-          const [row2, col] = this.toImage(one.clientX, one.clientY, rect);
-          this.stroke.move(row2, col, pressureOf(one));
-        }
-        if (this.handlerMs.length < 1e4) this.handlerMs.push(performance.now() - started);
-        const at = e.timeStamp;
-        requestAnimationFrame(() => {
-          if (this.latencies.length < 1e4) this.latencies.push(performance.now() - at);
-        });
+      } else if (this.drawing === e.pointerId && !this.rawUpdates) {
+        this.strokeMove(e);
       }
+    }
+    /** A drawing pointer moved: the stroke follows it and its changed box is drawn now, not in the next frame's
+     * callback, so the pixels are in the canvas before that frame begins. */
+    strokeMove(e) {
+      const started = performance.now();
+      const events = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
+      const rect = this.canvas.getBoundingClientRect();
+      for (const one of events.length ? events : [e]) {
+        const [row2, col] = this.toImage(one.clientX, one.clientY, rect);
+        this.stroke.move(row2, col, pressureOf(one));
+      }
+      if (!this.full && !this.marks) this.draw();
+      const drawn2 = performance.now(), at = e.timeStamp;
+      if (this.handlerMs.length < 1e4) {
+        this.handlerMs.push(drawn2 - started);
+        this.drawnLatencies.push(drawn2 - at);
+      }
+      requestAnimationFrame(() => {
+        if (this.latencies.length < 1e4) this.latencies.push(performance.now() - at);
+      });
     }
     up(e, cancelled = false) {
       if (!this.pointers.delete(e.pointerId)) return;
@@ -1405,6 +1473,17 @@
       if (this.gesture && [...this.pointers.values()].filter((p) => p.type === "touch").length < 2) {
         if (this.pointers.size === 0) this.gesture = null;
       }
+    }
+    /** The pen came down: touches already on the glass are a palm that landed first. Its stroke is undone, and
+     * it neither draws nor pans until it lifts and touches again. */
+    dropTouches() {
+      const drawing = this.drawing === null ? void 0 : this.pointers.get(this.drawing);
+      if (drawing?.type === "touch") {
+        this.stroke.cancel();
+        this.drawing = null;
+      }
+      for (const [id, pointer] of this.pointers) if (pointer.type === "touch") this.pointers.delete(id);
+      this.gesture = null;
     }
     wheel(e) {
       e.preventDefault();
@@ -1451,7 +1530,8 @@
     reviewing: false,
     reviewedUpTo: 0,
     lastReview: null,
-    // Milliseconds from pressing Next to the image, and to the label to start from, on screen.
+    // Milliseconds from pressing Next to the image, and to the label to start from, on screen; and on the way to
+    // the image: its answer's headers, its body, its pixels ready (from Next), and the gateway's steps.
     nextPressed: 0,
     timings: {},
     findings: [],
@@ -1898,7 +1978,6 @@
   async function open(opened2, reviewing = false, fetched) {
     const { sample, picture, width, height } = opened2;
     const asked = state.nextPressed;
-    const starting = fetched || startingLabel(state.api, sample.sample_id, width, height);
     state.sample = sample;
     state.label = null;
     state.raw = null;
@@ -1915,9 +1994,18 @@
     showFindings();
     view.overlay = null;
     view.show(picture, width, height);
-    afterPaint().then((now) => {
+    const { timing } = opened2;
+    Object.assign(state.timings, {
+      next_to_headers_ms: timing.headers - asked,
+      next_to_body_ms: timing.body - asked,
+      next_to_pixels_ms: timing.pixels - asked,
+      server: timing.server
+    });
+    const painted = afterPaint();
+    painted.then((now) => {
       state.timings.next_to_image_ms = now - asked;
     });
+    const starting = fetched || painted.then(() => startingLabel(state.api, sample.sample_id, width, height));
     $3("contrast-panel").hidden = true;
     $3("sample").textContent = `${sample.project} · ${sample.stem} (#${sample.sample_id})`;
     status(`Sample ${sample.stem}: ${width}×${height}, loading the label to start from…`);
@@ -2226,7 +2314,7 @@
     findings: () => state.findings,
     timings: () => state.timings,
     ahead: () => ({ sample_id: ahead.sampleId, settled: ahead.settled }),
-    strokeLatencies: () => view.latencies.splice(0),
+    strokeLatencies: () => ({ frame_ms: view.latencies.splice(0), drawn_ms: view.drawnLatencies.splice(0) }),
     strokeWork: () => ({ handler_ms: view.handlerMs.splice(0), draw_ms: view.drawMs.splice(0) }),
     pending: () => submits().then((items) => items.length),
     zoom: () => view.scale,
