@@ -272,7 +272,8 @@ class SampleInfo:
     version, where it came from, the newest review of that version
     ("accepted", "rejected" or "") with its comment and reviewer, and the
     image's content digest; fetched with a label, that label's classes
-    (``object_classes``: object id -> class, ``image_classes``)."""
+    (``object_classes``: object id -> class, ``image_classes``); and the
+    project's class schema stamp (keep its schema by it)."""
     sample_id: int
     project: str = ""
     stem: str = ""
@@ -286,6 +287,7 @@ class SampleInfo:
     image_digest: str = ""
     object_classes: dict[int, str] = field(default_factory=dict, compare=False)
     image_classes: tuple[str, ...] = ()
+    class_schema_stamp: int = field(default=0, compare=False)
 
     @classmethod
     def from_proto(cls, message: selector_pb2.SampleInfo) -> SampleInfo:
@@ -293,7 +295,7 @@ class SampleInfo:
                    int(message.label_version), SampleOrigin.from_proto(message.origin), message.review,
                    message.review_comment, message.reviewer, message.image_digest,
                    {int(k): v for k, v in sorted(message.label_classes.objects.items())},
-                   tuple(message.label_classes.image))
+                   tuple(message.label_classes.image), int(message.class_schema_stamp))
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,8 @@ def view_response(request: Request, client: LabelAssistClient, sample, image: np
     image as the view first shows it: 8 bits, contrast stretched, grey or
     RGB, as raw bytes the page writes into its pixels with no decoder
     (``X-Image-Shape``, ``X-Image-Dtype``: the image's own)."""
-    described = {**sample_json(sample, expires_at), "classes": schema_json(client.class_schema(sample.project))}
+    described = {**sample_json(sample, expires_at),
+                 "classes": schema_json(request.app.state.class_schemas.schema(client, sample))}
     return array_response(request, display_image(image), described, x_image_shape=",".join(map(str, image.shape)),
                           x_image_dtype=image.dtype.name)
 
@@ -184,10 +185,10 @@ async def image_raw(request: Request) -> Response:
     return array_response(request, envelope.require("image"))
 
 
-def prelabel_guesses(client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
+def prelabel_guesses(request: Request, client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
     """The class model's guesses of a stored pre-label's objects (a project
     with classes); without a model yet, the note that says what it waits for."""
-    schema = client.class_schema(sample.project)
+    schema = request.app.state.class_schemas.schema(client, sample)
     if not schema.object_classes and not schema.image_classes:
         return None
     try:
@@ -211,7 +212,7 @@ async def mask(request: Request) -> Response:
             if found.object_classes or found.image_classes else None
         return array_response(request, envelope.arrays["label"], classes, x_mask_source="label")
     if envelope.arrays.get("prelabel") is not None:
-        classes = await run_in_threadpool(prelabel_guesses, client, found, envelope.arrays["prelabel"])
+        classes = await run_in_threadpool(prelabel_guesses, request, client, found, envelope.arrays["prelabel"])
         return array_response(request, envelope.arrays["prelabel"], classes, x_mask_source="prelabel")
     try:
         outcome = await run_in_threadpool(lambda: client.prelabel(None, sample_id=sid))

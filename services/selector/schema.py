@@ -18,6 +18,10 @@ projects = sa.Table(
     sa.Column("lease_seconds", sa.Float, nullable=False),
     sa.Column("strategy", sa.String(100), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Change stamps (selector.class_stamps): what a class model is trained
+    # on (labels, reviews, class schema) and the class schema alone.
+    sa.Column("class_stamp", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("schema_stamp", sa.BigInteger, nullable=False, server_default="0"),
 )
 samples = sa.Table(
     "samples", metadata,

@@ -426,7 +426,7 @@ class UndoFindingAnswerResponse(_message.Message):
     def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap", "classes")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap", "classes", "class_stamp", "class_schema_stamp")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -439,6 +439,8 @@ class Project(_message.Message):
     BEST_PRELABEL_METHOD_FIELD_NUMBER: _ClassVar[int]
     OVERLAP_FIELD_NUMBER: _ClassVar[int]
     CLASSES_FIELD_NUMBER: _ClassVar[int]
+    CLASS_STAMP_FIELD_NUMBER: _ClassVar[int]
+    CLASS_SCHEMA_STAMP_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
@@ -451,7 +453,9 @@ class Project(_message.Message):
     best_prelabel_method: _common_pb2.NamedCall
     overlap: OverlapSettings
     classes: ClassSchema
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ..., classes: _Optional[_Union[ClassSchema, _Mapping]] = ...) -> None: ...
+    class_stamp: int
+    class_schema_stamp: int
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ..., classes: _Optional[_Union[ClassSchema, _Mapping]] = ..., class_stamp: _Optional[int] = ..., class_schema_stamp: _Optional[int] = ...) -> None: ...
 
 class AssistSettings(_message.Message):
     __slots__ = ("preprocess", "method", "postprocess")
@@ -706,7 +710,7 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest", "label_classes")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest", "label_classes", "class_schema_stamp")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
@@ -719,6 +723,7 @@ class SampleInfo(_message.Message):
     REVIEWER_FIELD_NUMBER: _ClassVar[int]
     IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     LABEL_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    CLASS_SCHEMA_STAMP_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
@@ -731,7 +736,8 @@ class SampleInfo(_message.Message):
     reviewer: str
     image_digest: str
     label_classes: LabelClasses
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ..., label_classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
+    class_schema_stamp: int
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ..., label_classes: _Optional[_Union[LabelClasses, _Mapping]] = ..., class_schema_stamp: _Optional[int] = ...) -> None: ...
 
 class ReviewLabelRequest(_message.Message):
     __slots__ = ("sample_id", "version", "reviewer", "verdict", "comment")
