@@ -101,6 +101,7 @@ class Finding:
     boxes: tuple[Box, ...] = ()
     confidence: float = 1.0
     fix: tuple[str, dict] | None = None
+    object_class: str = ""  # judged by this object class's own bounds ("": the project's)
 
     @classmethod
     def from_proto(cls, finding: inspect_pb2.Finding) -> Finding:
@@ -108,13 +109,15 @@ class Finding:
 
         return cls(finding.criterion, Severity(finding.severity), finding.message, finding.measured,
                    finding.bound, tuple(finding.object_ids), tuple(Box.from_proto(b) for b in finding.boxes),
-                   finding.confidence, call_from_proto(finding.fix) if finding.HasField("fix") else None)
+                   finding.confidence, call_from_proto(finding.fix) if finding.HasField("fix") else None,
+                   finding.object_class)
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "severity": self.severity.label, "message": self.message,
                 "measured": self.measured, "bound": self.bound, "object_ids": list(self.object_ids),
                 "boxes": [list(b.start) + list(b.stop) for b in self.boxes], "confidence": self.confidence,
-                "fix": None if self.fix is None else {"name": self.fix[0], "parameters": self.fix[1]}}
+                "fix": None if self.fix is None else {"name": self.fix[0], "parameters": self.fix[1]},
+                "object_class": self.object_class}
 
 
 @dataclass(frozen=True)

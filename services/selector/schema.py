@@ -124,6 +124,8 @@ finding_answers = sa.Table(
     sa.Column("undone_at", sa.Float, nullable=False),
     sa.Column("outcome", sa.String(20), nullable=False, server_default="not_an_error"),
     sa.Column("label_version", sa.Integer, nullable=False, server_default="0"),  # 0: no label submitted with it
+    # The object class whose own bounds judged the finding ("": the project-wide bounds).
+    sa.Column("object_class", sa.String(100), nullable=False, server_default=""),
 )
 skips = sa.Table(
     "skips", metadata,

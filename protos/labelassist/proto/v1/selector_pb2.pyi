@@ -356,7 +356,7 @@ class AgreementOverTimeResponse(_message.Message):
     def __init__(self, window: _Optional[str] = ..., project: _Optional[_Iterable[_Union[AgreementWindow, _Mapping]]] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorAgreementSeries, _Mapping]]] = ...) -> None: ...
 
 class FindingAnswer(_message.Message):
-    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review")
+    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review", "object_class")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     CRITERION_FIELD_NUMBER: _ClassVar[int]
@@ -370,6 +370,7 @@ class FindingAnswer(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     REVIEW_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASS_FIELD_NUMBER: _ClassVar[int]
     answer_id: int
     sample_id: int
     criterion: str
@@ -383,7 +384,8 @@ class FindingAnswer(_message.Message):
     outcome: str
     label_version: int
     review: str
-    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ..., outcome: _Optional[str] = ..., label_version: _Optional[int] = ..., review: _Optional[str] = ...) -> None: ...
+    object_class: str
+    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ..., outcome: _Optional[str] = ..., label_version: _Optional[int] = ..., review: _Optional[str] = ..., object_class: _Optional[str] = ...) -> None: ...
 
 class AnswerFindingRequest(_message.Message):
     __slots__ = ("project", "answer")
