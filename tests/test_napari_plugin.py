@@ -22,6 +22,7 @@ from labelassist.io.bundled import hela_sample
 
 SESSION = Path(__file__).parent / "napari_session" / "napari_widget_session.py"
 CLASSES = Path(__file__).parent / "napari_session" / "napari_classes_session.py"
+CLASS_LIST = Path(__file__).parent / "napari_session" / "napari_class_list_session.py"
 
 
 def test_the_plugin_manifest_names_the_widget():
@@ -76,3 +77,31 @@ def test_napari_labels_classes_from_the_palette(stack, tmp_path):
         assert session.returncode == 0, session.stdout[-6000:] + session.stderr[-3000:]
         stored = client.label_history(new["sample_id"])[-1].object_classes
     assert stored == {int(k): v for k, v in json.loads(out.read_text()).items()}
+
+
+def test_napari_filters_the_sample_list_by_class_and_reclasses_several_objects(stack, tmp_path):
+    pytest.importorskip("napari")
+    if shutil.which("xvfb-run") is None:
+        pytest.skip("needs Debian's xvfb (make system-packages)")
+    from shapes import two_kinds
+    from test_class_prelabels import labelled_project
+
+    project = f"napari-class-list-{os.getpid()}"
+    with LabelAssistClient(stack.addresses, timeout=120) as client:
+        labelled_project(client, project, seed=43)
+        image, mask, classes = two_kinds(np.random.default_rng(44))
+        partial = client.add_sample(project, "partial", image)
+        client.submit_label(partial, "ann", mask, object_classes={i: c for i, c in classes.items() if i != 1})
+        out = tmp_path / "class_list.json"
+        env = {**address_env(stack.addresses), "QT_QPA_PLATFORM": "xcb", "LA_NAPARI_PROJECT": project,
+               "LA_NAPARI_OUT": str(out)}
+        session = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "pytest",
+                                  "-q", "-p", "no:cacheprovider", "--disable-warnings", "--tb=short",
+                                  str(CLASS_LIST)], capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+        assert session.returncode == 0, session.stdout[-6000:] + session.stderr[-3000:]
+        [opened] = [info for info in client.list_samples(project) if info.stem == "labelled-0"]
+        history = client.label_history(opened.sample_id)
+    submitted = json.loads(out.read_text())
+    assert len(history) == 2 and history[-1].object_classes == {int(k): v for k, v in submitted["classes"].items()}
+    assert all(history[-1].object_classes[i] == "small" for i in submitted["reclassed"])
+    assert all(history[0].object_classes[i] == "big" for i in submitted["reclassed"])
