@@ -101,6 +101,7 @@ class Finding:
     boxes: tuple[Box, ...] = ()
     confidence: float = 1.0
     fix: tuple[str, dict] | None = None
+    object_class: str = ""  # judged by this object class's own bounds ("": the project's)
 
     @classmethod
     def from_proto(cls, finding: inspect_pb2.Finding) -> Finding:
@@ -108,13 +109,15 @@ class Finding:
 
         return cls(finding.criterion, Severity(finding.severity), finding.message, finding.measured,
                    finding.bound, tuple(finding.object_ids), tuple(Box.from_proto(b) for b in finding.boxes),
-                   finding.confidence, call_from_proto(finding.fix) if finding.HasField("fix") else None)
+                   finding.confidence, call_from_proto(finding.fix) if finding.HasField("fix") else None,
+                   finding.object_class)
 
     def as_dict(self) -> dict:
         return {"criterion": self.criterion, "severity": self.severity.label, "message": self.message,
                 "measured": self.measured, "bound": self.bound, "object_ids": list(self.object_ids),
                 "boxes": [list(b.start) + list(b.stop) for b in self.boxes], "confidence": self.confidence,
-                "fix": None if self.fix is None else {"name": self.fix[0], "parameters": self.fix[1]}}
+                "fix": None if self.fix is None else {"name": self.fix[0], "parameters": self.fix[1]},
+                "object_class": self.object_class}
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,8 @@ class SampleInfo:
     version, where it came from, the newest review of that version
     ("accepted", "rejected" or "") with its comment and reviewer, and the
     image's content digest; fetched with a label, that label's classes
-    (``object_classes``: object id -> class, ``image_classes``)."""
+    (``object_classes``: object id -> class, ``image_classes``); and the
+    project's class schema stamp (keep its schema by it)."""
     sample_id: int
     project: str = ""
     stem: str = ""
@@ -286,6 +290,7 @@ class SampleInfo:
     image_digest: str = ""
     object_classes: dict[int, str] = field(default_factory=dict, compare=False)
     image_classes: tuple[str, ...] = ()
+    class_schema_stamp: int = field(default=0, compare=False)
 
     @classmethod
     def from_proto(cls, message: selector_pb2.SampleInfo) -> SampleInfo:
@@ -293,7 +298,7 @@ class SampleInfo:
                    int(message.label_version), SampleOrigin.from_proto(message.origin), message.review,
                    message.review_comment, message.reviewer, message.image_digest,
                    {int(k): v for k, v in sorted(message.label_classes.objects.items())},
-                   tuple(message.label_classes.image))
+                   tuple(message.label_classes.image), int(message.class_schema_stamp))
 
 
 @dataclass(frozen=True)

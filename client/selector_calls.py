@@ -366,7 +366,8 @@ class Selector(SampleLists):
             The project the label belongs to.
         finding : Finding
             The finding as an inspection returned it (its criterion,
-            measured value, bound and object ids are recorded).
+            measured value, bound, object ids and the object class whose
+            bounds judged it are recorded).
         sample_id : int
             The labelled sample it was found on; 0 for a label not stored.
         annotator : str
@@ -389,7 +390,8 @@ class Selector(SampleLists):
         answer = selector_pb2.FindingAnswer(sample_id=sample_id, criterion=finding.criterion,
                                             measured=finding.measured, bound=finding.bound,
                                             object_ids=list(finding.object_ids), annotator=annotator,
-                                            outcome=outcome, label_version=label_version)
+                                            outcome=outcome, label_version=label_version,
+                                            object_class=getattr(finding, "object_class", ""))
         return self.transport.unary(self.stub.AnswerFinding,
                            selector_pb2.AnswerFindingRequest(project=project, answer=answer)).answer
 

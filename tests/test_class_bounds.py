@@ -115,3 +115,39 @@ def test_explicit_settings_win_over_a_class_bound(learnt):
     assert parameters["interphase"]["object_size"]["min_area"] == 10.0
     assert parameters["interphase"]["object_size"]["max_area"] == bounds["interphase"].criteria["object_size"][
         "max_area"]
+
+
+def class_size_finding(client, name: str, label, image, classes):
+    inspection = client.inspect(label, image=image, project=name, object_classes=classes)
+    found = [f for f in inspection.findings if f.criterion == "object_size" and f.object_class == "interphase"]
+    return (found[0] if found else None), inspection.calibration
+
+
+def test_dismissals_of_a_class_size_warning_move_that_class_bound_and_a_reviewers_undo_restores_it(client, rng):
+    """Through the real services: three "not an error" answers to findings
+    by the 'interphase' bounds lower that class's smallest object; the
+    project-wide bound and the other class's stay; undone, it is back."""
+    name = f"class-answers-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    client.set_class_schema(name, ["mitotic", "interphase"])
+    for index, (label, image, classes) in enumerate(zip(*project(np.random.default_rng(0)))):
+        sample_id = client.add_sample(name, f"frame-{index}", image)
+        client.submit_label(sample_id, "ann", label, object_classes=classes)
+        client.review_label(sample_id, "rev", accept=True)
+    label, image, classes = frame(np.random.default_rng(1), [(64, 64)], [(30, 30)], classes_of_small="interphase")
+    finding, before = class_size_finding(client, name, label, image, classes)
+    assert finding is not None and finding.object_ids == (1,) and finding.measured < finding.bound
+    answers = []
+    for _ in range(3):
+        answers.append(client.answer_finding(name, finding, annotator="ann"))
+        assert answers[-1].object_class == "interphase"
+    after_answers, moved = class_size_finding(client, name, label, image, classes)
+    assert after_answers is None  # an 'interphase' object this small is this project's convention now
+    assert moved.classes["interphase"]["object_size"]["min_area"] < finding.measured < \
+        before.classes["interphase"]["object_size"]["min_area"]
+    assert moved.criteria["object_size"] == before.criteria["object_size"]  # the project-wide bound stays
+    assert moved.classes["mitotic"] == before.classes["mitotic"]
+
+    client.undo_finding_answer(answers[0].answer_id, reviewer="rev")
+    restored, after_undo = class_size_finding(client, name, label, image, classes)
+    assert restored is not None and after_undo.classes["interphase"] == before.classes["interphase"]

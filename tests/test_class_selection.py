@@ -13,7 +13,6 @@ import time
 import numpy as np
 import pytest
 
-from labelassist.client.errors import FailedPreconditionError
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.proto.wire.addresses import free_port
 from conftest import address_env
@@ -41,10 +40,13 @@ def labelled(client, project: str, images) -> None:
 
 
 def ask_for(client, project: str, strategy: str) -> None:
-    """Ask for a class strategy before any class scores exist: refused, naming
-    what is missing; from then on the selector scores the project."""
-    with pytest.raises(FailedPreconditionError, match=f"strategy '{strategy}' needs class posteriors"):
-        client.next_sample(project, "ann", strategy)
+    """Ask for a class strategy before any class scores exist: a lease in the
+    pool's order (the first unlabelled sample), named so, while the request
+    starts the class scorer on the project; given back at once."""
+    lease = client.next_sample(project, "first", strategy)
+    first = next(info for info in client.list_samples(project) if not info.labeled)
+    assert (lease.strategy, lease.sample.stem) == ("sequential", first.stem)
+    client.release_sample(lease.sample.sample_id, "first")
 
 
 def wait_for_class_scores(client, project: str, model: str, scored: int, timeout: float = 120.0):
@@ -68,7 +70,7 @@ def test_class_uncertainty_leases_the_sample_with_the_most_ambiguous_objects_fir
     ask_for(client, "ambiguous", "class_uncertainty")
     wait_for_class_scores(client, "ambiguous", "classes@1", 3)
     lease = client.next_sample("ambiguous", "ann", ("class_uncertainty", {"measure": "entropy"}))
-    assert lease.sample.stem == "unsure"
+    assert (lease.strategy, lease.sample.stem) == ("class_uncertainty", "unsure")
     # Its label (the middle discs called big) makes a new class model, which scores the other two again.
     client.submit_label(lease.sample.sample_id, "ann", unsure_mask, object_classes={i: "big" for i in range(1, 9)})
     wait_for_class_scores(client, "ambiguous", "classes@2", 2)

@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 
 pytest.importorskip("pytestqt")
 
-from labelassist.client.gui.class_filter import ALL, UNCLASSIFIED, ClassFilter  # noqa: E402
+from labelassist.client.class_filter import ALL, UNCLASSIFIED, ClassFilter  # noqa: E402
 from test_class_filter import two_cells  # noqa: E402
 from test_gui import WAIT_MS, _open_window, _wait_idle  # noqa: E402
 

@@ -15,7 +15,6 @@ from labelassist.selector.class_score_records import ClassScoreRecords
 from labelassist.selector.ranked_queue import RankedQueues, ranking_key
 from labelassist.selector.scoring import SCORE_NAMES
 from labelassist.selector.selection import rank_samples
-from labelassist.runtime.errors import ConflictError
 from labelassist.selector.strategies import STRATEGIES
 
 CALLS = [("sequential", {}), ("random", {"seed": 3}), ("sequence_aware", {"seed": 1}),
@@ -69,11 +68,12 @@ def test_every_strategy_is_covered():
 
 
 @pytest.mark.parametrize("strategy", sorted(UNSERVED))
-def test_class_strategies_without_class_posteriors_say_what_is_missing(store, strategy):
+def test_class_strategies_without_class_scores_lease_in_pool_order_and_say_so(store, strategy):
     project = scored_pool(store, "p", 10)
     queues = RankedQueues(store, background=False)
-    with pytest.raises(ConflictError, match=f"strategy '{strategy}' needs class posteriors"):
-        queues.lease(project, "ann", strategy)
+    leased = queues.lease(project, "ann", strategy, count=2)
+    assert leased.order == ranked_queue.INTERIM_ORDER
+    assert [row.position for row, _ in leased] == [row.position for row in list(store.samples(project))[:2]]
 
 
 def test_class_strategies_lease_by_the_stored_class_scores_and_a_new_class_model_re_ranks(store, monkeypatch):

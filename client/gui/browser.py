@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from labelassist.client.gui.class_filter import ClassFilter
+from labelassist.client.class_filter import ClassFilter
 
 PAGE = 500
 COLUMNS = ("Sample", "Sequence", "t", "z", "State", "Version", "Suspicion")

@@ -5,10 +5,11 @@ desktop client's Classes dock shows the same one).
 The Labels layer is coloured by class (a ``DirectLabelColormap``) and its
 ``features`` table holds each object's class and the class model's
 confidence, which napari shows under the cursor. The selected object is
-napari's own selected label (pick it with the Labels layer's picker):
-a class button re-classes it and becomes the current class, which objects
-painted with a new label get. napari keeps its own keys; the palette is
-clicked."""
+napari's own selected label (pick it with the Labels layer's picker);
+shift-click more objects on the layer to select several: a class button
+re-classes every selected object and becomes the current class, which
+objects painted with a new label get. napari keeps its own keys; the
+palette is clicked."""
 
 from __future__ import annotations
 
@@ -95,14 +96,40 @@ class ClassPaletteBox(QGroupBox):
                 self.refresh()
 
     def click_class(self, name: str) -> None:
-        """``name`` becomes current; napari's selected label, if it is an object, gets it."""
+        """``name`` becomes current; the selected objects (napari's selected
+        label and those shift-clicked with it) get it."""
         palette, layer = self.palette, self._layer()
         self.sync()
         palette.choose(name)
         chosen = int(layer.selected_label) if layer is not None else 0
-        if chosen and chosen in palette.objects:
-            palette.assign(name, chosen)
+        if chosen in palette.objects and chosen not in palette.selection:
+            palette.select(chosen)  # napari's picker moved on since the last shift-click
+        if any(i in palette.objects for i in palette.selection):
+            palette.assign(name)
         self.refresh()
+
+    def pick(self, object_id: int, add: bool = False) -> None:
+        """Select an object (with ``add``, as a shift-click: add it to the
+        selection, or take it out when it is in)."""
+        if object_id in self.palette.objects:
+            self.palette.select(object_id, add)
+        self.show_selected()
+
+    def _picked(self) -> None:
+        """napari's picker chose a label: it alone is selected."""
+        layer = self._layer()
+        chosen = int(layer.selected_label) if layer is not None else 0
+        if chosen in self.palette.objects and self.palette.selection != [chosen]:
+            self.palette.select(chosen)
+        self.show_selected()
+
+    def _shift_click(self, layer, event) -> None:
+        """A shift-click on the Labels layer adds the object under it to the selection."""
+        if "Shift" not in {getattr(m, "name", str(m)) for m in event.modifiers}:
+            return
+        value = layer.get_value(event.position, world=True)
+        if value:
+            self.pick(int(value), add=True)
 
     def toggle_image(self, name: str, on: bool) -> None:
         self.palette.toggle_image_class(name, on)
@@ -153,11 +180,16 @@ class ClassPaletteBox(QGroupBox):
         self.show_selected()
 
     def show_selected(self) -> None:
-        """The class of napari's selected label (setting the colours also announces it)."""
+        """The class of the selected objects (setting the colours also announces it)."""
         layer, palette = self._layer(), self.palette
         chosen = int(layer.selected_label) if layer is not None else 0
-        self.selected.setText(f"label {palette.caption(chosen)}" if chosen in palette.objects
-                              else "Pick an object (the layer's picker), then a class")
+        several = [i for i in palette.selection if i in palette.objects]
+        if len(several) > 1:
+            self.selected.setText(f"{len(several)} labels selected: "
+                                  + ", ".join(palette.caption(i) for i in several) + "; a class re-classes them all")
+        else:
+            self.selected.setText(f"label {palette.caption(chosen)}" if chosen in palette.objects
+                                  else "Pick an object (the layer's picker; shift-click to add more), then a class")
 
     def _watch(self, layer) -> None:
         """Paint on the layer classes new objects; picking a label shows its class."""
@@ -165,4 +197,5 @@ class ClassPaletteBox(QGroupBox):
             return
         self._watched = layer
         layer.events.paint.connect(lambda _event: self.sync())
-        layer.events.selected_label.connect(lambda _event: self.show_selected())
+        layer.events.selected_label.connect(lambda _event: self._picked())
+        layer.mouse_drag_callbacks.append(self._shift_click)

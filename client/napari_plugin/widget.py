@@ -37,6 +37,7 @@ from qtpy.QtWidgets import (
 
 from labelassist.client.errors import LabelAssistError
 from labelassist.client.napari_plugin.classes import ClassPaletteBox
+from labelassist.client.napari_plugin.samples import SampleListBox
 from labelassist.client.results import Finding
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.client.session import LabellingSession
@@ -90,6 +91,8 @@ class LabelAssistWidget(QWidget):
         self.classes = ClassPaletteBox(lambda: self.session.classes if self.session is not None else None,
                                        lambda: self._layer(LABELS), self)
         layout.addWidget(self.classes)
+        self.sample_list = SampleListBox(self._run, lambda: self.client, self._project, self.open_sample, self)
+        layout.addWidget(self.sample_list)
         self.project.currentTextChanged.connect(self.load_classes)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Severity", "Criterion", "Message"])
@@ -199,29 +202,39 @@ class LabelAssistWidget(QWidget):
             return
         session, project = self.session, self._project()
         session.annotator = self.annotator.text().strip()
+        self._run("Next", session.lease_call(project, prelabel=True),
+                  lambda leased: self._show_sample(leased, f"{project}: every sample is labelled or leased"))
 
-        def show(leased) -> None:
-            session.show(leased)
-            self._clear_findings()
-            if leased is None:
-                self.status.setText(f"{project}: every sample is labelled or leased")
-                return
-            info, image = leased.sample, leased.image
-            layer = self._layer(IMAGE)
-            if layer is None:
-                layer = self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
-            else:
-                layer.data = image
-            names = list(info.origin.channel_names) if info.origin.channel < 0 else []
-            layer.metadata["channel_names"] = names
-            shown = leased.shown_mask
-            self._show_labels(shown if shown is not None else np.zeros(image.shape[:2], np.uint16))
-            note = ("its stored label" if leased.label is not None else "pre-labelled" if shown is not None
-                    else f"no pre-label ({leased.prelabel_error})")
-            channels = f", channels {' / '.join(names)}" if names else ""
-            self.status.setText(f"{info.stem} (sample {info.sample_id}{channels}): {note}; correct it, Inspect, "
-                                "Submit")
-        self._run("Next", session.lease_call(project, prelabel=True), show)
+    def open_sample(self, sample_id: int) -> None:
+        """Open a sample of the list with its newest label (no lease): Submit stores its next version."""
+        if self.session is None:
+            self._fail("Open", "not connected: press Connect first")
+            return
+        self.session.annotator = self.annotator.text().strip()
+        self._run("Open", self.session.open_call(sample_id), self._show_sample)
+
+    def _show_sample(self, leased, nothing: str = "") -> None:
+        """A leased or opened sample (None: ``nothing`` left) into the layers."""
+        self.session.show(leased)
+        self._clear_findings()
+        if leased is None:
+            self.status.setText(nothing)
+            return
+        info, image = leased.sample, leased.image
+        layer = self._layer(IMAGE)
+        if layer is None:
+            layer = self.viewer.add_image(image, name=IMAGE, rgb=image.ndim == 3 and image.shape[-1] in (3, 4))
+        else:
+            layer.data = image
+        names = list(info.origin.channel_names) if info.origin.channel < 0 else []
+        layer.metadata["channel_names"] = names
+        shown = leased.shown_mask
+        self._show_labels(shown if shown is not None else np.zeros(image.shape[:2], np.uint16))
+        note = ("its stored label" if leased.label is not None else "pre-labelled" if shown is not None
+                else f"no pre-label ({leased.prelabel_error})")
+        channels = f", channels {' / '.join(names)}" if names else ""
+        self.status.setText(f"{info.stem} (sample {info.sample_id}{channels}): {note}; correct it, Inspect, "
+                            "Submit")
 
     def load_classes(self, project: str) -> None:
         """The project's class schema into the palette (hidden without classes)."""
@@ -233,6 +246,7 @@ class LabelAssistWidget(QWidget):
             if project == self._project():
                 session.use_project(schema)
                 self.classes.build(schema)
+                self.sample_list.use(schema)
         self._run("Classes", session.classes.load_call(session.client, project), show, signal=False)
 
     def prelabel(self) -> None:
@@ -328,7 +342,7 @@ class LabelAssistWidget(QWidget):
         """Store exactly the Labels layer as the leased sample's next label
         version, and what became of the warnings shown for it."""
         if self.session is None or self.session.current is None:
-            self._fail("Submit", "no leased sample: press Next first")
+            self._fail("Submit", "no sample: press Next, or open one from the list")
             return
         self.classes.sync()  # objects painted since the last class click
         session, sample_id, labels = self.session, self.session.sample_id, self._labels().copy()
@@ -338,6 +352,7 @@ class LabelAssistWidget(QWidget):
             self.status.setText(f"stored label version {version.version} of sample {sample_id}; press Next")
             if session.is_current(sample_id):
                 session.forget()
+            self.sample_list.stored(sample_id, version.version)
         self._run("Submit", session.store_call(labels, self._project()), show)
 
     def dismiss_finding(self) -> None:

@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from labelassist.client.addresses import ServiceAddresses
 from labelassist.client.web import agreement
 from labelassist.client.web.clients import ClientPool
+from labelassist.client.web.classes import SchemaCache
 from labelassist.client.web.routes import ROUTES
 from labelassist.client.web.security import EXCEPTION_HANDLERS, Guard
 
@@ -54,6 +55,7 @@ def create_app(addresses: ServiceAddresses, tls_root: Path | None = None,
                             Mount("/", StaticFiles(directory=STATIC, html=True), name="app")],
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.clients = clients
+    app.state.class_schemas = SchemaCache()
     app.state.max_body_bytes = max_body_bytes
     wrapped = Guard(app, max_body_bytes)
     return metrics(wrapped) if metrics is not None else wrapped

@@ -11,7 +11,34 @@ A submitted label's classes travel grouped by class (``{"objects":
 
 from __future__ import annotations
 
+import threading
+
 from labelassist.client.class_results import ClassPrelabels, ClassSchema
+
+
+class SchemaCache:
+    """Each project's class schema as last read, kept by the schema stamp the
+    selector sends with every sample (``SampleInfo.class_schema_stamp``): a
+    sample view reads the schema again only when an admin has set it since,
+    not with one more GetProject per view. The caller's own sample call has
+    checked their right to the project already."""
+
+    def __init__(self):
+        self._kept: dict[str, tuple[int, ClassSchema]] = {}
+        self._lock = threading.Lock()
+
+    def schema(self, client, sample) -> ClassSchema:
+        """``sample``'s project's class schema, read with ``client`` when the stamp moved."""
+        stamp = int(sample.class_schema_stamp)
+        with self._lock:
+            kept = self._kept.get(sample.project)
+        if stamp and kept is not None and kept[0] == stamp:
+            return kept[1]
+        schema = client.class_schema(sample.project)
+        if stamp:
+            with self._lock:
+                self._kept[sample.project] = (stamp, schema)
+        return schema
 
 
 def schema_json(schema: ClassSchema) -> dict:
@@ -64,4 +91,4 @@ def submitted_classes(data: dict | None) -> tuple[dict[int, str], list[str]]:
     return objects, image
 
 
-__all__ = ["guesses_json", "schema_json", "stored_classes_json", "submitted_classes"]
+__all__ = ["SchemaCache", "guesses_json", "schema_json", "stored_classes_json", "submitted_classes"]

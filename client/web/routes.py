@@ -8,8 +8,6 @@ decides them."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -29,8 +27,6 @@ from labelassist.client.web.security import HttpProblem, bearer_token
 MAX_CLICKS = 100
 # Binary answers are per-sample and per-token: never cached by a shared cache.
 PRIVATE = {"cache-control": "private, no-store"}
-# Calls made beside a request's own (a view's class schema beside its lease); a cache of threads, no state.
-SIDE_CALLS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="gateway-side-call")
 
 
 def sdk(request: Request) -> LabelAssistClient:
@@ -125,23 +121,20 @@ async def projects(request: Request) -> JSONResponse:
                                        "lease_seconds": p.lease_seconds} for p in found]})
 
 
-def view_response(request: Request, sample, image: np.ndarray, schema: Callable[[], dict], expires_at: float = 0.0,
+def view_response(request: Request, client: LabelAssistClient, sample, image: np.ndarray, expires_at: float = 0.0,
                   timing: ServerTiming | None = None) -> Response:
     """The sample with its project's class schema (the frame's JSON) and its
     image as the view first shows it: 8 bits, contrast stretched, grey or
     RGB, as raw bytes the page writes into its pixels with no decoder
-    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own). ``schema`` is
-    called once the view is made: a schema asked for meanwhile has come."""
+    (``X-Image-Shape``, ``X-Image-Dtype``: the image's own). The schema comes
+    from the gateway's cache, asked again only when its stamp moved."""
     timing = timing or ServerTiming()
     with timing.step("view"):
         shown = display_image(image)
-    return array_response(request, shown, {**sample_json(sample, expires_at), "classes": schema()}, timing,
-                          x_image_shape=",".join(map(str, image.shape)), x_image_dtype=image.dtype.name)
-
-
-def project_schema(client: LabelAssistClient, project: str, timing: ServerTiming) -> dict:
     with timing.step("schema"):
-        return schema_json(client.class_schema(project))
+        schema = schema_json(request.app.state.class_schemas.schema(client, sample))
+    return array_response(request, shown, {**sample_json(sample, expires_at), "classes": schema}, timing,
+                          x_image_shape=",".join(map(str, image.shape)), x_image_dtype=image.dtype.name)
 
 
 def lease_one(client: LabelAssistClient, project: str, annotator: str, ahead_of: int) -> Lease:
@@ -171,25 +164,19 @@ async def next_sample(request: Request) -> Response:
     timing = ServerTiming()
 
     def run() -> Response:
-        # The schema is asked for beside the lease, in a thread of its own: it has come by the time the view is made.
-        schema = SIDE_CALLS.submit(project_schema, client, project, timing) if data.get("view") else None
-        try:
-            if given_back:
-                with timing.step("release"):
-                    give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
-            with timing.step("lease"):
-                lease = lease_one(client, project, annotator, ahead_of)
-            if lease.exhausted:
-                return JSONResponse({"exhausted": True})
-            if schema is None:
-                return JSONResponse({"exhausted": False, "strategy": lease.strategy,
-                                     **sample_json(lease.sample, lease.lease_expires_at)})
-            with timing.step("sample"):
-                image = client.get_sample(lease.sample.sample_id).require("image")
-            return view_response(request, lease.sample, image, schema.result, lease.lease_expires_at, timing)
-        finally:
-            if schema is not None:
-                schema.cancel()
+        if given_back:
+            with timing.step("release"):
+                give_back(client, given_back, annotator, bool(data.get("skip", False)), reason)
+        with timing.step("lease"):
+            lease = lease_one(client, project, annotator, ahead_of)
+        if lease.exhausted:
+            return JSONResponse({"exhausted": True})
+        if not data.get("view"):
+            return JSONResponse({"exhausted": False, "strategy": lease.strategy,
+                                 **sample_json(lease.sample, lease.lease_expires_at)})
+        with timing.step("sample"):
+            image = client.get_sample(lease.sample.sample_id).require("image")
+        return view_response(request, client, lease.sample, image, lease.lease_expires_at, timing)
 
     return await run_in_threadpool(run)
 
@@ -207,8 +194,7 @@ async def image_view(request: Request) -> Response:
         with timing.step("sample"):
             envelope = client.get_sample(sid)
         found = envelope.message
-        return view_response(request, found, envelope.require("image"),
-                             lambda: project_schema(client, found.project, timing), 0.0, timing)
+        return view_response(request, client, found, envelope.require("image"), 0.0, timing)
 
     return await run_in_threadpool(run)
 
@@ -219,10 +205,10 @@ async def image_raw(request: Request) -> Response:
     return array_response(request, envelope.require("image"))
 
 
-def prelabel_guesses(client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
+def prelabel_guesses(request: Request, client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
     """The class model's guesses of a stored pre-label's objects (a project
     with classes); without a model yet, the note that says what it waits for."""
-    schema = client.class_schema(sample.project)
+    schema = request.app.state.class_schemas.schema(client, sample)
     if not schema.object_classes and not schema.image_classes:
         return None
     try:
@@ -246,7 +232,7 @@ async def mask(request: Request) -> Response:
             if found.object_classes or found.image_classes else None
         return array_response(request, envelope.arrays["label"], classes, x_mask_source="label")
     if envelope.arrays.get("prelabel") is not None:
-        classes = await run_in_threadpool(prelabel_guesses, client, found, envelope.arrays["prelabel"])
+        classes = await run_in_threadpool(prelabel_guesses, request, client, found, envelope.arrays["prelabel"])
         return array_response(request, envelope.arrays["prelabel"], classes, x_mask_source="prelabel")
     try:
         outcome = await run_in_threadpool(lambda: client.prelabel(None, sample_id=sid))

@@ -4,8 +4,9 @@ assist's data directory (``DATA_DIR/classes``, 0700, shared by replicas
 that share it).
 
 A model is trained again in the call that needs it, when the project's
-labels (sample and label version) or class schema differ from those its
-newest version was trained on: fitting a forest takes well under a second
+class stamp (the selector moves it with every label version, review and
+class schema change) differs from the one its newest version was trained
+at, so that the check costs one GetProject: fitting a forest takes well under a second
 for the thousands of objects a project holds, and each label version's
 features are measured once and kept, so a new label costs one sample's
 measurements. A training job (as the U-Net's) would only add waiting.
@@ -89,6 +90,8 @@ class ProjectClassModel:
     trained_objects: int = 0
     trained_images: int = 0
     note: str = ""
+    # The project's schema and class stamp it was trained at.
+    fingerprint: str = ""
 
     @property
     def name(self) -> str:
@@ -227,30 +230,39 @@ class ClassModelStore:
         (folder / "labels").mkdir(mode=0o700, parents=True, exist_ok=True)
         return folder
 
-    def current(self, selector, project: str, schema_message) -> ProjectClassModel:
+    def current(self, selector, project: str, project_message) -> ProjectClassModel:
         """The project's class model for its labels now: the newest version
-        when it was trained on them, else a new one trained now (with
-        ``selector``, the caller's SelectorCalls)."""
-        schema = schema_from_proto(schema_message)
+        when it was trained at the project's class stamp (the selector's
+        ``Project.class_stamp``, which moves with every label, review and
+        schema change), else a new one trained now (with ``selector``, the
+        caller's SelectorCalls). Checking costs the one GetProject that
+        ``project_message`` came from, however many labels the project has."""
+        schema = schema_from_proto(project_message.classes)
         if not schema:
             raise ConflictError(f"project {project!r} has no class schema; an admin sets one with "
                                 f"`labelassist classes {project} --object a,b`")
-        labelled = [info for info in selector.list_samples(project, labeled_only=True) if info.review != "rejected"]
-        fingerprint = hashlib.sha256(json.dumps(
-            [schema, sorted((int(i.sample_id), int(i.label_version)) for i in labelled)],
-            sort_keys=True).encode()).hexdigest()
+        fingerprint = hashlib.sha256(json.dumps([schema, int(project_message.class_stamp)],
+                                                sort_keys=True).encode()).hexdigest()
         folder = self.project_folder(project)
+        kept = self._loaded.get(str(folder))
+        if kept is not None and kept.fingerprint == fingerprint:
+            return kept
         with open(folder / "training.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # one training a project, across threads and replicas
             newest = self._newest(folder)
             if newest is not None and newest[1].get("fingerprint") == fingerprint:
                 return self._load(folder, *newest)
+            # Listed after the stamp was read: a label stored meanwhile moves the stamp, and the next call trains again.
+            labelled = [info for info in selector.list_samples(project, labeled_only=True)
+                        if info.review != "rejected"]
             samples = [self._labelled_sample(selector, folder, info, schema) for info in labelled]
             model = fit_project_model((newest[0] if newest else 0) + 1, samples, schema)
+            model.fingerprint = fingerprint
             if model.objects is not None or model.images:
                 self._save(folder, model, fingerprint)
             else:
                 model.version = 0
+                self._loaded[str(folder)] = model  # too few labels: nothing to train again until the stamp moves
             return model
 
     def _labelled_sample(self, selector, folder: Path, info, schema: dict) -> LabelledSample:
@@ -308,7 +320,7 @@ class ClassModelStore:
             version, ClassModel.from_bytes(objects_path.read_bytes()) if objects_path.exists() else None,
             {name: ClassModel.from_bytes((folder / f"{version}-image-{index}.npz").read_bytes())
              for index, name in enumerate(meta["image_classes"])},
-            meta["multi_label"], meta["trained_objects"], meta["trained_images"], meta["note"])
+            meta["multi_label"], meta["trained_objects"], meta["trained_images"], meta["note"], meta["fingerprint"])
         self._loaded[str(folder)] = model
         return model
 

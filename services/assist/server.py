@@ -94,7 +94,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
     def _classes(self, project: str, image, mask) -> ClassPrediction:
         """The project's class model (trained first if its labels changed) on ``mask``'s objects."""
         with self.selector.calls() as selector:
-            model = self.class_models.current(selector, project, selector.get_project(project).classes)
+            model = self.class_models.current(selector, project, selector.get_project(project))
         return predict(model, image, mask)
 
     def _image_and_objects(self, received) -> tuple[np.ndarray, np.ndarray, str, str]:

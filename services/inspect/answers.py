@@ -3,16 +3,19 @@ criterion on the same side of its bound were false alarms (answered "not
 an error", or kept at submit and accepted by a reviewer), the bound moves
 just past their median measured value, so findings like those stop being
 warnings. A reviewer who takes answers back moves it back (answers taken
-back do not count)."""
+back do not count). Findings judged by an object class's own bounds
+(inspection by class) move that class's bound; the others, the
+project-wide one."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from statistics import median
 
 from labelassist.inspect.calibration import Calibration
+from labelassist.inspect.class_bounds import ClassBounds
 from labelassist.inspect.criteria import CRITERIA
 from labelassist.inspect.precision import answer_verdict
 
@@ -73,18 +76,52 @@ def answered_bounds(answers: Iterable, min_answers: int = MIN_ANSWERS) -> dict[s
     return moved
 
 
+def _relaxed(criterion: str, parameter: str, existing: float | None, answered: float) -> float:
+    """Answers only ever relax a bound: one already past them stays."""
+    existing = CRITERIA.get(criterion).bind({})[parameter] if existing is None else existing
+    lower = parameter == ANSWERED_PARAMETERS[criterion][0]
+    return min(existing, answered) if lower else max(existing, answered) if existing else answered
+
+
+def _class_of(answer) -> str:
+    return getattr(answer, "object_class", "") or ""
+
+
 def with_answers(calibration: Calibration, answers: Iterable, min_answers: int = MIN_ANSWERS) -> Calibration:
-    """``calibration`` with the bounds the answers move (see
-    :func:`answered_bounds`) over its calibrated ones."""
-    moved = answered_bounds(answers, min_answers)
+    """``calibration`` with the bounds the answers to its project-wide
+    findings move (see :func:`answered_bounds`) over its calibrated ones."""
+    moved = answered_bounds([a for a in answers if not _class_of(a)], min_answers)
     if not moved:
         return calibration
     criteria = {name: dict(values) for name, values in calibration.criteria}
     for criterion, values in moved.items():
         current = criteria.setdefault(criterion, {})
         for parameter, value in values.items():
-            lower = parameter == ANSWERED_PARAMETERS[criterion][0]
-            # Answers only ever relax a bound: a calibrated bound already past them stays.
-            existing = current.get(parameter, CRITERIA.get(criterion).bind({})[parameter])
-            current[parameter] = min(existing, value) if lower else max(existing, value) if existing else value
+            current[parameter] = _relaxed(criterion, parameter, current.get(parameter), value)
     return replace(calibration, criteria=list(criteria.items()))
+
+
+def with_class_answers(bounds: Mapping[str, ClassBounds], answers: Iterable, project: Calibration | None,
+                       min_answers: int = MIN_ANSWERS) -> dict[str, ClassBounds]:
+    """Each class's bounds with those the answers to findings by its own
+    bounds move (as :func:`with_answers` for the project); a parameter the
+    class did not learn starts from ``project``'s (the bound that judged
+    the class's objects)."""
+    by_class: dict[str, list] = {}
+    for answer in answers:
+        if _class_of(answer) in bounds:
+            by_class.setdefault(_class_of(answer), []).append(answer)
+    project_values = dict(project.criteria) if project is not None else {}
+    out = dict(bounds)
+    for name, given in by_class.items():
+        moved = answered_bounds(given, min_answers)
+        if not moved:
+            continue
+        criteria = {criterion: dict(values) for criterion, values in bounds[name].criteria.items()}
+        for criterion, values in moved.items():
+            current = criteria.setdefault(criterion, {})
+            for parameter, value in values.items():
+                existing = current.get(parameter, project_values.get(criterion, {}).get(parameter))
+                current[parameter] = _relaxed(criterion, parameter, existing, value)
+        out[name] = replace(bounds[name], criteria=criteria)
+    return out

@@ -8,7 +8,7 @@ import time
 from typing import NamedTuple
 
 from labelassist.models.triton import TritonClient
-from labelassist.inspect.answers import with_answers
+from labelassist.inspect.answers import with_answers, with_class_answers
 from labelassist.inspect.calibration import MIN_IMAGES, MIN_OBJECTS, Calibration, calibrate
 from labelassist.inspect.class_bounds import ClassBounds, class_objects, class_parameters, learn_class_bounds
 from labelassist.inspect.criteria import CRITERIA
@@ -43,7 +43,7 @@ def finding_to_proto(finding) -> pb.Finding:
     message = pb.Finding(criterion=finding.criterion, severity=SEVERITY[finding.severity],
                          message=finding.message, measured=finding.measured, bound=finding.bound,
                          object_ids=finding.object_ids, boxes=[box_to_proto(b) for b in finding.boxes],
-                         confidence=finding.confidence)
+                         confidence=finding.confidence, object_class=finding.object_class)
     if finding.fix is not None:
         message.fix.CopyFrom(call_to_proto(*finding.fix))
     return message
@@ -193,8 +193,9 @@ class InspectServicer(inspect_pb2_grpc.InspectServiceServicer):
                 if self.assist.address and project.assist.method.name else {}
             answers = selector.finding_answers(name)
             calibration, classes = self._calibration(selector, name, int(project.labeled), settings)
-            return ProjectView(settings, with_answers(calibration, answers), evidence, sources, outcome_counts(answers),
-                               classes)
+            calibration = with_answers(calibration, answers)
+            return ProjectView(settings, calibration, evidence, sources, outcome_counts(answers),
+                               with_class_answers(classes, answers, calibration))
 
     def _calibration(self, selector, project: str, labelled: int, settings: InspectionSettings
                      ) -> tuple[Calibration, dict[str, ClassBounds]]:

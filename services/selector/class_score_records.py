@@ -5,8 +5,6 @@ strategies rank a pool by."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ import sqlalchemy as sa
 
 from labelassist.imaging.class_uncertainty import SCORE_NAMES, ClassSummary
 from labelassist.selector.records import Project, SampleRow
-from labelassist.selector.schema import class_scores, class_scoring, label_classes, labels, ranked, reviews, samples
+from labelassist.selector.schema import class_scores, class_scoring, label_classes, labels, ranked, samples
 
 PAGE = 50_000
 
@@ -54,18 +52,11 @@ class ClassScoreRecords:
         return ClassScoring(int(row.model_version), row.classes["kind"], tuple(row.classes["names"]),
                             row.labels_key, int(row.scored), row.note)
 
-    def labels_key(self, project: Project) -> str:
+    @staticmethod
+    def labels_key(project: Project) -> str:
         """Changes whenever what assist trains the project's class model on
-        may have: its schema, a label submitted, a review given."""
-        in_project = sa.select(samples.c.id).where(samples.c.project_id == project.id)
-        with self.store.reader.connect() as connection:
-            label_count, newest_label = connection.execute(sa.select(sa.func.count(), sa.func.max(labels.c.id))
-                                                           .where(labels.c.sample_id.in_(in_project))).one()
-            review_count, newest_review = connection.execute(sa.select(sa.func.count(), sa.func.max(reviews.c.id))
-                                                             .where(reviews.c.sample_id.in_(in_project))).one()
-        schema = self.store.settings(project, "classes")
-        key = json.dumps([schema, label_count, newest_label, review_count, newest_review], sort_keys=True)
-        return hashlib.sha256(key.encode()).hexdigest()[:32]
+        may have: its class stamp (selector.class_stamps), as read with it."""
+        return str(project.class_stamp)
 
     def set_model(self, project: Project, version: int, kind: str, classes: Sequence[str], labels_key: str,
                   note: str = "") -> None:

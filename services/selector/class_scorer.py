@@ -46,6 +46,7 @@ class ClassScorer:
         self.leadership = Leadership(store, CLASS_SCORER_LOCK, "background class scorer")
         self._tokens: dict[int, str | None] = {}  # per project, whose rights the scorer asks assist with
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a project newly wanted: score it now, not after the interval
         self._thread = threading.Thread(target=self._run, name="class-scorer", daemon=True)
 
     def start(self) -> ClassScorer:
@@ -55,6 +56,7 @@ class ClassScorer:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def wanted(self, project: Project) -> None:
         """A caller asked for a class strategy on ``project``: score it from
@@ -140,7 +142,8 @@ class ClassScorer:
                     logger.warning("class scoring failed; retrying", exc_info=True)
                     busy = 0
                 if not busy:
-                    self._stop.wait(self.interval)
+                    self._wake.wait(self.interval)
+                    self._wake.clear()
 
 
 __all__ = ["ClassScorer", "CLASS_SCORER_LOCK"]

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector import class_index
+from labelassist.selector import class_index, class_stamps
 from labelassist.selector.schema import (PROJECT_SETTINGS, annotator_counts, class_counts, class_scores,
                                          class_scoring, finding_answers, gold_labels, label_classes, label_sources,
                                          labels, leases, project_counts, project_events, projects, ranked, rankings,
@@ -118,7 +118,7 @@ def rename_project(store: Store, project: Project, new_name: str, actor: str) ->
             _record(connection, project, "rename_project", actor, {"from": project.name, "to": new_name})
     except IntegrityError:
         raise AlreadyExistsError(f"a project named {new_name!r} exists already; choose another name") from None
-    return Project(project.id, new_name, project.lease_seconds, project.strategy)
+    return replace(project, name=new_name)
 
 
 def project_history(store: Store, project_id: int) -> list[dict]:
@@ -161,6 +161,7 @@ def _recount(store: Store, connection, project_id: int) -> None:
     """The project's counts computed again from its remaining rows."""
     connection.execute(project_counts.delete().where(project_counts.c.project_id == project_id))
     store._count(connection, project_id, 0, 0)  # with no counts row, it counts from the rows
+    class_stamps.moved(connection, project_id)
     class_index.recount(connection, project_id)
     connection.execute(scored_counts.delete().where(scored_counts.c.project_id == project_id))
     per_version = connection.execute(

@@ -35,16 +35,20 @@ def check_answer(criterion: str, measured: float, bound: float, object_ids, outc
 
 
 def record_answer(engine, project_id: int, sample_id: int, criterion: str, measured: float, bound: float,
-                  object_ids, annotator: str, outcome: str = "not_an_error", label_version: int = 0) -> dict:
-    """Store what became of one finding (see :data:`OUTCOMES`); the answer as stored."""
+                  object_ids, annotator: str, outcome: str = "not_an_error", label_version: int = 0,
+                  object_class: str = "") -> dict:
+    """Store what became of one finding (see :data:`OUTCOMES`), judged by
+    ``object_class``'s own bounds where set; the answer as stored."""
     outcome = outcome or "not_an_error"
     object_ids = check_answer(criterion, measured, bound, object_ids, outcome)
+    if len(object_class) > 100:
+        raise ValueError("'object_class' must name the finding's object class (at most 100 characters)")
     if outcome != "not_an_error" and not (sample_id and label_version):
         raise ValueError(f"a {outcome!r} answer names the submitted label: 'sample_id' and 'label_version'")
     row = {"project_id": project_id, "sample_id": int(sample_id), "criterion": criterion, "measured": float(measured),
            "bound": float(bound), "object_ids": ",".join(map(str, object_ids)), "annotator": annotator,
            "answered_at": time.time(), "undone_by": "", "undone_at": 0.0, "outcome": outcome,
-           "label_version": int(label_version)}
+           "label_version": int(label_version), "object_class": object_class}
     with engine.begin() as connection:
         answer_id = connection.execute(finding_answers.insert().values(**row)).inserted_primary_key[0]
     return {**row, "id": int(answer_id)}

@@ -55,7 +55,8 @@ def ranking_key(strategy: str, values: Mapping[str, Any]) -> str:
 
 # The order a lease is served from while its ranking's first head is built,
 # for pools whose first build would keep the annotator waiting (about 1 s
-# per 20,000 samples on two cores); smaller pools are ranked on the spot.
+# per 20,000 samples on two cores; smaller pools are ranked on the spot),
+# and while a classification ranking waits for its first class scores.
 INTERIM_ORDER = "sequential"
 WAIT_FOR_BUILD_UP_TO = 10_000
 
@@ -124,6 +125,8 @@ class RankedQueues:
         values = STRATEGIES.get(strategy).bind(parameters)
         key = ranking_key(strategy, values)
         now = time.time() if now is None else now
+        if self._waits_for_class_scores(project, strategy, values):
+            return Leased(self._take_in_pool_order(project, annotator, count, now), INTERIM_ORDER)
         state = self._state(project, key, cached=True)
         stale = False
         if state is None and self._builds_too_long_to_wait(project, strategy, values):
@@ -165,6 +168,16 @@ class RankedQueues:
         wanted = needs(strategy, values)
         return fresh.total > WAIT_FOR_BUILD_UP_TO and not (wanted & {"scores", "class_posteriors"}
                                                            and not fresh.model(wanted)[0])
+
+    def _waits_for_class_scores(self, project: Project, strategy: str, values: Mapping[str, Any]) -> bool:
+        """Whether a classification ranking has nothing to rank yet (the
+        class scorer, started by the request, has scored none of the
+        project's samples with its class model now): its leases follow the
+        pool's order meanwhile, and Progress says how many are scored."""
+        if "class_posteriors" not in needs(strategy, values):
+            return False
+        fresh = self._freshness(project)
+        return not (fresh.class_version and fresh.class_scored)
 
     def _take_in_pool_order(self, project: Project, annotator: str, count: int, now: float
                             ) -> list[tuple[SampleRow, float]]:

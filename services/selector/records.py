@@ -20,6 +20,13 @@ class Project:
     name: str
     lease_seconds: float
     strategy: str
+    # selector.class_stamps: as read with the project.
+    class_stamp: int = 0
+    schema_stamp: int = 0
+
+    @classmethod
+    def from_row(cls, row) -> Project:
+        return cls(row.id, row.name, row.lease_seconds, row.strategy, int(row.class_stamp), int(row.schema_stamp))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 
 from labelassist.runtime.errors import ConflictError, NotFoundError
+from labelassist.selector import class_stamps
 from labelassist.selector.schema import reviews
 
 VERDICTS = ("accepted", "rejected")
@@ -34,10 +35,12 @@ class ReviewRecords:
             raise NotFoundError(f"sample {sample_id} has label versions 1 to {newest}, not {version}")
         review = {"sample_id": sample_id, "version": version, "reviewer": reviewer, "verdict": verdict,
                   "comment": comment, "created_at": time.time()}
+        project_id = self.sample(sample_id).project_id
         with self.engine.begin() as connection:
-            self.lock_project(connection, self.sample(sample_id).project_id)
+            self.lock_project(connection, project_id)
             self._require_sample(connection, sample_id)  # not deleted meanwhile
             connection.execute(reviews.insert().values(**review))
+            class_stamps.moved(connection, project_id)  # a rejected label leaves the class model's training
         return review
 
     def latest_reviews(self, newest: Mapping[int, int]) -> dict[int, dict]:

@@ -18,6 +18,10 @@ projects = sa.Table(
     sa.Column("lease_seconds", sa.Float, nullable=False),
     sa.Column("strategy", sa.String(100), nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+    # Change stamps (selector.class_stamps): what a class model is trained
+    # on (labels, reviews, class schema) and the class schema alone.
+    sa.Column("class_stamp", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("schema_stamp", sa.BigInteger, nullable=False, server_default="0"),
 )
 samples = sa.Table(
     "samples", metadata,
@@ -120,6 +124,8 @@ finding_answers = sa.Table(
     sa.Column("undone_at", sa.Float, nullable=False),
     sa.Column("outcome", sa.String(20), nullable=False, server_default="not_an_error"),
     sa.Column("label_version", sa.Integer, nullable=False, server_default="0"),  # 0: no label submitted with it
+    # The object class whose own bounds judged the finding ("": the project-wide bounds).
+    sa.Column("object_class", sa.String(100), nullable=False, server_default=""),
 )
 skips = sa.Table(
     "skips", metadata,

@@ -129,13 +129,15 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
                           prelabel_evidence=[evidence_to_proto(row) for row in rows],
                           overlap=overlap_to_proto(self.store.settings(project, "overlap"),
                                                    len(self.store.gold_checksums(project.id))),
-                          classes=schema_to_proto(self.store.settings(project, "classes"), pb))
+                          classes=schema_to_proto(self.store.settings(project, "classes"), pb),
+                          class_stamp=project.class_stamp, class_schema_stamp=project.schema_stamp)
 
     def _sample_infos(self, rows: list[SampleRow], project_name: str | None = None) -> list[pb.SampleInfo]:
         """SampleInfo for a page of rows: one query for their label versions."""
         versions = self.store.latest_versions([row.id for row in rows if row.labeled])
         reviews = self.store.latest_reviews(versions)
         names = {}
+        stamps = self.classes.schema_stamps({row.project_id for row in rows})
         infos = []
         for row in rows:
             if project_name is None and row.project_id not in names:
@@ -143,7 +145,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
             infos.append(pb.SampleInfo(sample_id=row.id, project=project_name or names[row.project_id],
                                        stem=row.stem, sequence=row.sequence or "", labeled=row.labeled,
                                        label_version=versions.get(row.id, 0), origin=origin_message(row.origin),
-                                       image_digest=row.image_blob,
+                                       image_digest=row.image_blob, class_schema_stamp=stamps.get(row.project_id, 0),
                                        **_review_fields(reviews.get(row.id))))
         return infos
 

@@ -15,7 +15,8 @@ def answer_to_proto(row: dict) -> pb.FindingAnswer:
                             object_ids=[int(i) for i in row["object_ids"].split(",") if i],
                             annotator=row["annotator"], answered_at=row["answered_at"],
                             undone_by=row["undone_by"], undone_at=row["undone_at"], outcome=row["outcome"],
-                            label_version=row["label_version"], review=row.get("review", ""))
+                            label_version=row["label_version"], review=row.get("review", ""),
+                            object_class=row["object_class"])
 
 
 class FindingAnswerCalls:
@@ -29,7 +30,8 @@ class FindingAnswerCalls:
         project, given = self.store.project(request.project), request.answer
         row = finding_answers.record_answer(self.store.engine, project.id, given.sample_id, given.criterion,
                                             given.measured, given.bound, given.object_ids,
-                                            annotator_name(given.annotator), given.outcome, given.label_version)
+                                            annotator_name(given.annotator), given.outcome, given.label_version,
+                                            given.object_class)
         return pb.AnswerFindingResponse(answer=answer_to_proto(row))
 
     def list(self, request: pb.ListFindingAnswersRequest) -> pb.ListFindingAnswersResponse:

@@ -10,7 +10,7 @@ import time
 from labelassist.proto.v1 import selector_pb2 as pb
 from labelassist.proto.wire.classes import schema_from_proto
 from labelassist.runtime.auth import require
-from labelassist.selector import class_index, class_records
+from labelassist.selector import class_index, class_records, class_stamps
 from labelassist.selector.class_schema import Classes, check_change, check_label_classes, check_schema
 from labelassist.selector.schema import PROJECT_SETTINGS, project_events
 from labelassist.selector.server_admin import actor
@@ -42,11 +42,13 @@ class ClassCalls:
             connection.execute(table.delete().where(table.c.project_id == project.id))
             if schema:
                 connection.execute(table.insert().values(project_id=project.id, settings=schema))
+            class_stamps.moved(connection, project.id, schema=True)
             connection.execute(project_events.insert().values(
                 project_id=project.id, project=project.name, action="set_classes", actor=actor(),
                 detail={"migrate": migrate, "migrated": migrated}, created_at=time.time()))
         logger.info("class schema of %r set by %s (%d label versions migrated)", project.name, actor(), migrated)
-        return pb.SetClassSchemaResponse(project=self.project_message(project), migrated=migrated)
+        return pb.SetClassSchemaResponse(project=self.project_message(self.store.project(project.name)),
+                                         migrated=migrated)
 
     def label_classes(self, project: Project, message: pb.LabelClasses, mask) -> Classes:
         """The stored form of a label's classes, checked against the
@@ -76,6 +78,13 @@ class ClassCalls:
             rows = class_index.page(connection, LISTED_COLUMNS, project.id, kind, name, after, size)
         found = [SampleRow(**r._mapping, features=None) for r in rows[:size]]
         return found, found[-1].position if len(rows) > size else None
+
+    def schema_stamps(self, project_ids) -> dict[int, int]:
+        """Project id -> its class schema stamp, for the SampleInfo of a page of samples."""
+        if not project_ids:
+            return {}
+        with self.store.reader.connect() as connection:
+            return class_stamps.schema_stamps(connection, project_ids)
 
     def counts(self, project: Project) -> list[pb.ClassCount]:
         """Progress: samples per class of the project's newest label versions."""

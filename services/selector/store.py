@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
-from labelassist.selector import class_index, class_records, leasing, overlap
+from labelassist.selector import class_index, class_records, class_stamps, leasing, overlap
 from labelassist.selector.blobs import array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
@@ -100,9 +100,10 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
             raise ValueError(f"'lease_seconds' must be positive (a finite number of seconds), got {lease_seconds}")
         try:
             with self.engine.begin() as connection:
+                stamp = class_stamps.initial()
                 project_id = connection.execute(projects.insert().values(
-                    name=name, lease_seconds=lease_seconds, strategy=strategy, created_at=time.time())
-                ).inserted_primary_key[0]
+                    name=name, lease_seconds=lease_seconds, strategy=strategy, created_at=time.time(),
+                    class_stamp=stamp, schema_stamp=stamp)).inserted_primary_key[0]
                 for kind, values in (settings or {}).items():
                     if values:
                         connection.execute(PROJECT_SETTINGS[kind].insert().values(project_id=project_id,
@@ -110,7 +111,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
         except IntegrityError:
             raise AlreadyExistsError(f"project {name!r} already exists; choose another name, or delete it "
                                      f"first (labelassist project delete)") from None
-        return Project(project_id, name, lease_seconds, strategy)
+        return Project(project_id, name, lease_seconds, strategy, stamp, stamp)
 
     def settings(self, project: Project, kind: str) -> dict:
         """The project's settings of ``kind`` ("inspection", "assist"); {} when it has none."""
@@ -138,7 +139,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
             row = connection.execute(sa.select(projects).where(projects.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"no project {name!r} (labelassist project list shows those there are)")
-        return Project(row.id, row.name, row.lease_seconds, row.strategy)
+        return Project.from_row(row)
 
     def project_name(self, project_id: int) -> str:
         with self.reader.connect() as connection:
@@ -150,7 +151,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
     def list_projects(self) -> list[Project]:
         with self.reader.connect() as connection:
             rows = connection.execute(sa.select(projects).order_by(projects.c.id)).all()
-        return [Project(r.id, r.name, r.lease_seconds, r.strategy) for r in rows]
+        return [Project.from_row(r) for r in rows]
 
     # -- samples ------------------------------------------------------------
 
@@ -268,6 +269,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                      "checksum": imported[stem][0], "created_at": time.time()} for stem, sample_id in ids])
                 for stem, sample_id in ids:
                     class_records.write(connection, sample_id, 1, *imported[stem][2:])
+                class_stamps.moved(connection, project.id)
             self._count(connection, project.id, len(rows), len(imported))
         return len(rows)
 
@@ -469,6 +471,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
         annotator fewer when ``new_annotator`` labelled it for the first
         time, and leaves the queues once it wants none (only the new
         annotator's lease ends before that)."""
+        class_stamps.moved(connection, project_id)
         newly = connection.execute(samples.update().where((samples.c.id == sample_id) & ~samples.c.labeled)
                                    .values(labeled=True)).rowcount
         self._count(connection, project_id, 0, newly, new_annotator)

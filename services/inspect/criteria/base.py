@@ -40,6 +40,7 @@ class Finding:
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
     confidence: float = 1.0
     fix: tuple[str, dict] | None = None
+    object_class: str = ""  # the class whose own bounds judged its objects (inspect.class_bounds)
 
 
 def beyond(measured: float, bound: float, scale: float) -> float:

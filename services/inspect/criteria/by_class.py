@@ -56,6 +56,7 @@ def judge_by_class(label: LabelUnderInspection, entry, kwargs: Mapping[str, Any]
     for name in own:
         for finding in entry.function(class_view(label, members[name]), **entry.bind(class_values[name])):
             finding.message = f"'{name}' objects: {finding.message}, by the bounds of this project's '{name}' objects"
+            finding.object_class = name
             findings.append(finding)
     return findings
 

@@ -30,7 +30,7 @@ class ListCriteriaResponse(_message.Message):
     def __init__(self, criteria: _Optional[_Iterable[_Union[_common_pb2.NamedSpec, _Mapping]]] = ...) -> None: ...
 
 class Finding(_message.Message):
-    __slots__ = ("criterion", "severity", "message", "measured", "bound", "object_ids", "boxes", "confidence", "fix")
+    __slots__ = ("criterion", "severity", "message", "measured", "bound", "object_ids", "boxes", "confidence", "fix", "object_class")
     CRITERION_FIELD_NUMBER: _ClassVar[int]
     SEVERITY_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class Finding(_message.Message):
     BOXES_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     FIX_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASS_FIELD_NUMBER: _ClassVar[int]
     criterion: str
     severity: Severity
     message: str
@@ -49,7 +50,8 @@ class Finding(_message.Message):
     boxes: _containers.RepeatedCompositeFieldContainer[_common_pb2.BoundingBox]
     confidence: float
     fix: _common_pb2.NamedCall
-    def __init__(self, criterion: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., message: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., boxes: _Optional[_Iterable[_Union[_common_pb2.BoundingBox, _Mapping]]] = ..., confidence: _Optional[float] = ..., fix: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ...) -> None: ...
+    object_class: str
+    def __init__(self, criterion: _Optional[str] = ..., severity: _Optional[_Union[Severity, str]] = ..., message: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., boxes: _Optional[_Iterable[_Union[_common_pb2.BoundingBox, _Mapping]]] = ..., confidence: _Optional[float] = ..., fix: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., object_class: _Optional[str] = ...) -> None: ...
 
 class ObjectMeasurement(_message.Message):
     __slots__ = ("object_id", "area", "box", "solidity", "circularity", "mean_intensity")

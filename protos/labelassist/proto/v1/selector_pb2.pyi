@@ -366,7 +366,7 @@ class AgreementOverTimeResponse(_message.Message):
     def __init__(self, window: _Optional[str] = ..., project: _Optional[_Iterable[_Union[AgreementWindow, _Mapping]]] = ..., annotators: _Optional[_Iterable[_Union[AnnotatorAgreementSeries, _Mapping]]] = ...) -> None: ...
 
 class FindingAnswer(_message.Message):
-    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review")
+    __slots__ = ("answer_id", "sample_id", "criterion", "measured", "bound", "object_ids", "annotator", "answered_at", "undone_by", "undone_at", "outcome", "label_version", "review", "object_class")
     ANSWER_ID_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     CRITERION_FIELD_NUMBER: _ClassVar[int]
@@ -380,6 +380,7 @@ class FindingAnswer(_message.Message):
     OUTCOME_FIELD_NUMBER: _ClassVar[int]
     LABEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     REVIEW_FIELD_NUMBER: _ClassVar[int]
+    OBJECT_CLASS_FIELD_NUMBER: _ClassVar[int]
     answer_id: int
     sample_id: int
     criterion: str
@@ -393,7 +394,8 @@ class FindingAnswer(_message.Message):
     outcome: str
     label_version: int
     review: str
-    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ..., outcome: _Optional[str] = ..., label_version: _Optional[int] = ..., review: _Optional[str] = ...) -> None: ...
+    object_class: str
+    def __init__(self, answer_id: _Optional[int] = ..., sample_id: _Optional[int] = ..., criterion: _Optional[str] = ..., measured: _Optional[float] = ..., bound: _Optional[float] = ..., object_ids: _Optional[_Iterable[int]] = ..., annotator: _Optional[str] = ..., answered_at: _Optional[float] = ..., undone_by: _Optional[str] = ..., undone_at: _Optional[float] = ..., outcome: _Optional[str] = ..., label_version: _Optional[int] = ..., review: _Optional[str] = ..., object_class: _Optional[str] = ...) -> None: ...
 
 class AnswerFindingRequest(_message.Message):
     __slots__ = ("project", "answer")
@@ -436,7 +438,7 @@ class UndoFindingAnswerResponse(_message.Message):
     def __init__(self, answer: _Optional[_Union[FindingAnswer, _Mapping]] = ...) -> None: ...
 
 class Project(_message.Message):
-    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap", "classes")
+    __slots__ = ("name", "lease_seconds", "strategy", "total", "labeled", "inspection", "assist", "best_prelabel", "prelabel_evidence", "best_prelabel_method", "overlap", "classes", "class_stamp", "class_schema_stamp")
     NAME_FIELD_NUMBER: _ClassVar[int]
     LEASE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
@@ -449,6 +451,8 @@ class Project(_message.Message):
     BEST_PRELABEL_METHOD_FIELD_NUMBER: _ClassVar[int]
     OVERLAP_FIELD_NUMBER: _ClassVar[int]
     CLASSES_FIELD_NUMBER: _ClassVar[int]
+    CLASS_STAMP_FIELD_NUMBER: _ClassVar[int]
+    CLASS_SCHEMA_STAMP_FIELD_NUMBER: _ClassVar[int]
     name: str
     lease_seconds: float
     strategy: str
@@ -461,7 +465,9 @@ class Project(_message.Message):
     best_prelabel_method: _common_pb2.NamedCall
     overlap: OverlapSettings
     classes: ClassSchema
-    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ..., classes: _Optional[_Union[ClassSchema, _Mapping]] = ...) -> None: ...
+    class_stamp: int
+    class_schema_stamp: int
+    def __init__(self, name: _Optional[str] = ..., lease_seconds: _Optional[float] = ..., strategy: _Optional[str] = ..., total: _Optional[int] = ..., labeled: _Optional[int] = ..., inspection: _Optional[_Union[InspectionSettings, _Mapping]] = ..., assist: _Optional[_Union[AssistSettings, _Mapping]] = ..., best_prelabel: _Optional[str] = ..., prelabel_evidence: _Optional[_Iterable[_Union[PrelabelEvidence, _Mapping]]] = ..., best_prelabel_method: _Optional[_Union[_common_pb2.NamedCall, _Mapping]] = ..., overlap: _Optional[_Union[OverlapSettings, _Mapping]] = ..., classes: _Optional[_Union[ClassSchema, _Mapping]] = ..., class_stamp: _Optional[int] = ..., class_schema_stamp: _Optional[int] = ...) -> None: ...
 
 class AssistSettings(_message.Message):
     __slots__ = ("preprocess", "method", "postprocess")
@@ -716,7 +722,7 @@ class AddSamplesResponse(_message.Message):
     def __init__(self, added: _Optional[int] = ..., existing: _Optional[int] = ..., rejected: _Optional[_Iterable[_Union[RejectedSample, _Mapping]]] = ..., total: _Optional[int] = ...) -> None: ...
 
 class SampleInfo(_message.Message):
-    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest", "label_classes")
+    __slots__ = ("sample_id", "project", "stem", "sequence", "labeled", "label_version", "origin", "review", "review_comment", "reviewer", "image_digest", "label_classes", "class_schema_stamp")
     SAMPLE_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     STEM_FIELD_NUMBER: _ClassVar[int]
@@ -729,6 +735,7 @@ class SampleInfo(_message.Message):
     REVIEWER_FIELD_NUMBER: _ClassVar[int]
     IMAGE_DIGEST_FIELD_NUMBER: _ClassVar[int]
     LABEL_CLASSES_FIELD_NUMBER: _ClassVar[int]
+    CLASS_SCHEMA_STAMP_FIELD_NUMBER: _ClassVar[int]
     sample_id: int
     project: str
     stem: str
@@ -741,7 +748,8 @@ class SampleInfo(_message.Message):
     reviewer: str
     image_digest: str
     label_classes: LabelClasses
-    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ..., label_classes: _Optional[_Union[LabelClasses, _Mapping]] = ...) -> None: ...
+    class_schema_stamp: int
+    def __init__(self, sample_id: _Optional[int] = ..., project: _Optional[str] = ..., stem: _Optional[str] = ..., sequence: _Optional[str] = ..., labeled: bool = ..., label_version: _Optional[int] = ..., origin: _Optional[_Union[SampleOrigin, _Mapping]] = ..., review: _Optional[str] = ..., review_comment: _Optional[str] = ..., reviewer: _Optional[str] = ..., image_digest: _Optional[str] = ..., label_classes: _Optional[_Union[LabelClasses, _Mapping]] = ..., class_schema_stamp: _Optional[int] = ...) -> None: ...
 
 class ReviewLabelRequest(_message.Message):
     __slots__ = ("sample_id", "version", "reviewer", "verdict", "comment")
