@@ -280,6 +280,7 @@ def cmd_bench_inspect(args) -> int:
     calibration = calibrate([data.labels[i] for i in accepted], [data.images[i] for i in accepted])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
+    checks = {choices[1][0]: calibration.alarm_shares}
     moves = {}
     if args.bad_labels:
         good = data.train[:ROBUST_GOOD_LABELS]
@@ -296,6 +297,7 @@ def cmd_bench_inspect(args) -> int:
             name = f"calibrated on {len(good)} good + {len(bad)} bad training labels"
             choices.append((name, with_bad.under(None)))
             moves[name] = bound_moves(reference.criteria, with_bad.criteria)
+            checks[name] = with_bad.alarm_shares
     images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]
     probability = ProbabilityModel()
     started, runs = time.perf_counter(), []
@@ -308,7 +310,9 @@ def cmd_bench_inspect(args) -> int:
                 [data.stems[i] for i in test], images, labels, settings, probability, args.share, args.seed,
                 bar.update)
             runs.append({"criteria": name, "settings": settings.criteria, "rates": rates, "ranking": ranking,
-                         **({"bound_moves": moves[name]} if name in moves else {})})
+                         **({"bound_moves": moves[name]} if name in moves else {}),
+                         **({"alarm_shares": {criterion: vars(share) for criterion, share in checks[name].items()}}
+                            if name in checks else {})})
     description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); each inspected "
                    "as it is, and with each kind of error planted in it (labels with two objects away from the "
                    f"border; seed {args.seed}); agreement against the default classical pre-label (of the grey image, "

@@ -1,0 +1,93 @@
+"""Calibration checks each criterion on the accepted labels it learnt from:
+a criterion that keeps warning on them is made less sensitive along its
+ladder, or speaks in hints only for the project, and an outline shifted off
+its object is warned about while a correct one is not."""
+
+from __future__ import annotations
+
+import numpy as np
+from shapes import disc
+
+from labelassist.inspect.alarm_share import HINTS
+from labelassist.inspect.calibration import MIN_IMAGES, calibrate
+
+
+def nuclei(rng, shape=(128, 128), centres=((30, 30), (30, 90), (90, 30), (90, 90)), radius=13):
+    """Four bright round nuclei on a dim background: the image and each nucleus's mask."""
+    masks = [disc(shape, centre, radius) for centre in centres]
+    image = (300 + 1500 * np.any(masks, axis=0) + rng.normal(0, 40, shape)).clip(0).astype(np.uint16)
+    return image, masks
+
+
+def labelled(masks) -> np.ndarray:
+    label = np.zeros(masks[0].shape, np.uint16)
+    for index, mask in enumerate(masks, start=1):
+        label[mask] = index
+    return label
+
+
+def _alarms(report, criterion: str) -> list:
+    return [f for f in report.findings if f.criterion == criterion and f.severity >= 2]
+
+
+def test_an_outline_shifted_off_its_nucleus_is_warned_and_a_correct_one_is_not(client, rng):
+    image, masks = nuclei(rng)
+    correct = labelled(masks)
+    assert not _alarms(client.inspect(correct, image=image, criteria=[("outline_offset", {})], only_listed=True),
+                       "outline_offset")
+    shifted = labelled([masks[0], np.roll(masks[1], 6, axis=1), masks[2], masks[3]])
+    [finding] = _alarms(client.inspect(shifted, image=image, criteria=[("outline_offset", {})], only_listed=True),
+                        "outline_offset")
+    assert finding.object_ids == [2] and "offset from their object" in finding.message
+
+
+def test_a_criterion_warning_on_the_accepted_labels_is_made_less_sensitive_and_still_finds_the_error(client, rng):
+    """Every accepted label holds a nucleus with a 9 px hole (a nucleolus the
+    annotators leave out): holes of that size stop being warnings, a 29 px
+    hole punched into a nucleus still is one."""
+    name = f"nucleoli-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    samples = []
+    for index in range(MIN_IMAGES + 2):
+        image, masks = nuclei(rng)
+        label = labelled(masks)
+        label[29:32, 29:32] = 0
+        samples.append({"stem": f"n{index}", "image": image, "label": label})
+    client.add_samples(name, samples)
+    image, masks = nuclei(rng)
+    nucleolus = labelled(masks)
+    nucleolus[89:92, 29:32] = 0
+    report = client.inspect(nucleolus, image=image, project=name)
+    assert report.calibration.criteria["holes"]["minor_area"] >= 9
+    assert not _alarms(report, "holes")
+    assert _alarms(client.inspect(nucleolus, image=image), "holes")  # without the project: the defaults
+    punched = labelled(masks)
+    punched[disc(punched.shape, (90, 90), 3)] = 0
+    assert _alarms(client.inspect(punched, image=image, project=name), "holes")
+
+
+def test_a_criterion_no_step_quietens_speaks_in_hints_for_the_project(client, rng):
+    """The annotators label only the two upper nuclei of four alike: nothing
+    tells a left-out nucleus from a deleted one, so missed-object claims are
+    hints for this project, still shown, never holding a submit."""
+    name = f"upper-only-{rng.integers(1 << 30)}"
+    client.create_project(name)
+    samples = []
+    for index in range(MIN_IMAGES + 2):
+        image, masks = nuclei(rng)
+        samples.append({"stem": f"u{index}", "image": image, "label": labelled(masks[:2])})
+    client.add_samples(name, samples)
+    image, masks = nuclei(rng)
+    report = client.inspect(labelled(masks[:2]), image=image, project=name)
+    assert report.calibration.criteria["missed_objects"]["severity"] == "info"
+    assert not _alarms(report, "missed_objects")
+    assert [f for f in report.findings if f.criterion == "missed_objects"]  # shown as a hint
+    assert _alarms(client.inspect(labelled(masks[:2]), image=image), "missed_objects")
+
+
+def test_the_check_reports_each_criterions_share_of_warned_labels(rng):
+    pairs = [nuclei(rng) for _ in range(MIN_IMAGES)]
+    calibration = calibrate([labelled(masks[:2]) for _, masks in pairs], [image for image, _ in pairs])
+    share = calibration.alarm_shares["missed_objects"]
+    assert share.before == 1.0 and share.after == 0.0 and share.step == HINTS and share.labels == MIN_IMAGES
+    assert calibration.alarm_shares["object_size"].before == 0.0 and calibration.alarm_shares["object_size"].step == 0
