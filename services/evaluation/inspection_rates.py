@@ -113,6 +113,23 @@ def bad_labels(labels: Sequence[np.ndarray], count: int, seed: int = 0) -> list[
     return bad
 
 
+def dismissed_warnings(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], inspect: Callable,
+                       count: int) -> list:
+    """Up to ``count`` warnings the clean ``labels`` draw, each answered "not
+    an error" as an annotator would (criterion, measured value, bound), in the
+    form a project's answers take (see :mod:`labelassist.inspect.answers`)."""
+    from types import SimpleNamespace
+
+    answers = []
+    for image, label in zip(images, labels):
+        for finding in alarms(inspect(instance_labels(label), image)):
+            if len(answers) == count:
+                return answers
+            answers.append(SimpleNamespace(criterion=finding.criterion, measured=finding.measured,
+                                           bound=finding.bound, outcome="not_an_error", review="", undone_by=""))
+    return answers
+
+
 def bound_moves(reference: Sequence[tuple[str, dict]], other: Sequence[tuple[str, dict]]) -> dict[str, float]:
     """Per calibrated parameter ("criterion.parameter"), how far ``other``
     moved it from ``reference``, as a share of the reference value (numbers
