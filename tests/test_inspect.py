@@ -32,7 +32,7 @@ def test_list_criteria_names_every_criterion_with_parameters(client):
     assert set(criteria) == {"empty_mask", "foreground_fraction", "object_count", "object_size", "holes",
                              "touching_border", "fragments", "irregular_shape", "prelabel_agreement",
                              "background_intensity", "missed_objects", "merged_objects", "instance_defects",
-                             "shared_id", "object_brightness"}
+                             "shared_id", "object_brightness", "outline_offset"}
     assert [p.name for p in criteria["object_size"].parameters] == ["min_area", "max_area", "severity"]
 
 

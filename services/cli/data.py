@@ -260,8 +260,10 @@ def cmd_bench_inspect(args) -> int:
     from tqdm import tqdm
 
     from labelassist.evaluation.evaluation_set import load_evaluation_set
-    from labelassist.evaluation.inspection_rates import (bad_labels, bound_moves, inspection_rates,
-                                                         ranking_in_process, write_outputs)
+    from labelassist.evaluation.inspection_rates import (bad_labels, bound_moves, dismissed_warnings,
+                                                         inspection_rates, ranking_in_process, write_outputs)
+    from labelassist.inspect.answers import with_answers
+    from labelassist.inspect.precision import outcome_counts
     from labelassist.evaluation.machine import machine
     from labelassist.inspect.calibration import calibrate
     from labelassist.inspect.inspection import inspect_label
@@ -280,6 +282,22 @@ def cmd_bench_inspect(args) -> int:
     calibration = calibrate([data.labels[i] for i in accepted], [data.images[i] for i in accepted])
     choices = [("defaults", InspectionSettings()),
                (f"calibrated on {calibration.images} training labels", calibration.under(None))]
+    checks = {choices[1][0]: calibration.alarm_shares}
+    histories: dict[str, dict] = {}
+    if args.dismissals:
+        # Warnings on clean training labels the calibration did not learn from, answered "not an error".
+        rest = data.train[len(accepted):]
+        answers = dismissed_warnings([data.images[i] for i in rest], [data.labels[i] for i in rest],
+                                     lambda label, image: inspect_label(label, image, settings=choices[1][1]).findings,
+                                     max(args.dismissals))
+        for count in sorted(set(args.dismissals) - {0}):
+            if count > len(answers):
+                print(f"--dismissals {count}: the training labels beyond the calibration's draw {len(answers)} "
+                      "warnings; skipped", file=sys.stderr)
+                continue
+            name = f"calibrated, {count} warnings dismissed"
+            choices.append((name, with_answers(calibration, answers[:count]).under(None)))
+            histories[name] = outcome_counts(answers[:count])
     moves = {}
     if args.bad_labels:
         good = data.train[:ROBUST_GOOD_LABELS]
@@ -296,19 +314,23 @@ def cmd_bench_inspect(args) -> int:
             name = f"calibrated on {len(good)} good + {len(bad)} bad training labels"
             choices.append((name, with_bad.under(None)))
             moves[name] = bound_moves(reference.criteria, with_bad.criteria)
+            checks[name] = with_bad.alarm_shares
     images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]
     probability = ProbabilityModel()
     started, runs = time.perf_counter(), []
     with tqdm(total=len(test) * len(choices) * (1 if args.no_ranking else 2), desc="inspecting", unit="label",
               file=sys.stderr) as bar:
         for name, settings in choices:
-            rates = inspection_rates(images, labels, lambda label, image, s=settings: inspect_label(
-                label, image, settings=s).findings, args.seed, bar.update)
+            history = histories.get(name)
+            rates = inspection_rates(images, labels, lambda label, image, s=settings, h=history: inspect_label(
+                label, image, settings=s, history=h).findings, args.seed, bar.update)
             ranking = None if args.no_ranking else ranking_in_process(
                 [data.stems[i] for i in test], images, labels, settings, probability, args.share, args.seed,
                 bar.update)
             runs.append({"criteria": name, "settings": settings.criteria, "rates": rates, "ranking": ranking,
-                         **({"bound_moves": moves[name]} if name in moves else {})})
+                         **({"bound_moves": moves[name]} if name in moves else {}),
+                         **({"alarm_shares": {criterion: vars(share) for criterion, share in checks[name].items()}}
+                            if name in checks else {})})
     description = (f"Dataset `{args.dataset}`: {len(test)} test labels (split: {data.split_source}); each inspected "
                    "as it is, and with each kind of error planted in it (labels with two objects away from the "
                    f"border; seed {args.seed}); agreement against the default classical pre-label (of the grey image, "
@@ -413,4 +435,7 @@ def register(commands) -> None:
     inspection.add_argument("--bad-labels", type=int, nargs="*", default=[],
                             help="robustness: also calibrate on 20 good training labels with N bad ones (merged "
                                  "pairs, fragments) among them, per N given; reports how far each bound moved")
+    inspection.add_argument("--dismissals", type=int, nargs="*", default=[],
+                            help="learning from answers: also judge with the first N warnings on clean training "
+                                 "labels beyond the calibration's answered \"not an error\", per N given")
     inspection.set_defaults(handler=cmd_bench_inspect)

@@ -113,11 +113,31 @@ def bad_labels(labels: Sequence[np.ndarray], count: int, seed: int = 0) -> list[
     return bad
 
 
+def dismissed_warnings(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], inspect: Callable,
+                       count: int) -> list:
+    """Up to ``count`` warnings the clean ``labels`` draw, each answered "not
+    an error" as an annotator would (criterion, measured value, bound), in the
+    form a project's answers take (see :mod:`labelassist.inspect.answers`)."""
+    from types import SimpleNamespace
+
+    answers = []
+    for image, label in zip(images, labels):
+        for finding in alarms(inspect(instance_labels(label), image)):
+            if len(answers) == count:
+                return answers
+            answers.append(SimpleNamespace(criterion=finding.criterion, measured=finding.measured,
+                                           bound=finding.bound, outcome="not_an_error", review="", undone_by=""))
+    return answers
+
+
 def bound_moves(reference: Sequence[tuple[str, dict]], other: Sequence[tuple[str, dict]]) -> dict[str, float]:
     """Per calibrated parameter ("criterion.parameter"), how far ``other``
-    moved it from ``reference``, as a share of the reference value."""
-    before = {(name, key): value for name, values in reference for key, value in values.items()}
-    after = {(name, key): value for name, values in other for key, value in values.items()}
+    moved it from ``reference``, as a share of the reference value (numbers
+    only: a criterion turned to hints is a severity, reported apart)."""
+    def numbers(criteria):
+        return {(name, key): value for name, values in criteria for key, value in values.items()
+                if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    before, after = numbers(reference), numbers(other)
     return {f"{name}.{key}": abs(after[(name, key)] - value) / max(abs(value), 1e-12)
             for (name, key), value in before.items() if (name, key) in after}
 
@@ -169,6 +189,14 @@ def write_outputs(results: dict, out: Path, command: str, machine: dict) -> list
     lines += [""] + [f"Warnings on clean labels, {run['criteria']}: "
                      + (", ".join(f"{k} {v}" for k, v in sorted(run["rates"]["raised"].items())) or "none") + "."
                      for run in runs]
+    for run in runs:
+        checked = run.get("alarm_shares") or {}
+        changed = [f"{criterion} {share['before']:.0%} → " + ("hints only" if share["step"] < 0 else
+                                                              f"{share['after']:.0%} (step {share['step']})")
+                   for criterion, share in checked.items() if share["step"]]
+        if checked:
+            lines.append(f"Criteria checked on the accepted labels, {run['criteria']} (share of them warned): "
+                         + ("; ".join(changed) or "every criterion within its share") + ".")
     moved = [run for run in runs if "bound_moves" in run]
     if moved:
         lines += ["", "Robustness: calibration on good labels with bad ones among them, against the same good "

@@ -25,14 +25,15 @@ still override the calibrated values.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from labelassist.inspect.alarm_share import check_alarm_shares, with_prelabels
 from labelassist.inspect.bounds import bounded_influence, label_lower_tail, lower_tail, winsorized_centre
 from labelassist.inspect.conventions import Conventions, label_conventions
-from labelassist.inspect.criteria import CRITERIA
+from labelassist.inspect.criteria import CRITERIA, LabelUnderInspection
 from labelassist.inspect.settings import InspectionSettings
 
 MIN_IMAGES = 10
@@ -92,6 +93,9 @@ class Calibration:
     # Labels left out: not reviewed and carrying a warning, or moving a bound too far (per learner).
     unresolved: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    # Per criterion, its false-alarm share on the accepted labels and the step that brought it down (see
+    # labelassist.inspect.alarm_share).
+    alarm_shares: dict[str, Any] = field(default_factory=dict)
 
     def under(self, settings: InspectionSettings | None) -> InspectionSettings:
         """The project's settings with the calibrated values beneath them:
@@ -333,13 +337,30 @@ def calibrate(labels: Sequence[np.ndarray], images: Sequence[np.ndarray | None] 
     accepted = [True] * len(labels) if accepted is None else [bool(a) for a in accepted]
     if len(accepted) != len(labels):
         raise ValueError(f"'accepted' has {len(accepted)} entries for {len(labels)} labels")
-    conventions = [label_conventions(label, image) for label, image in zip(labels, images)]
+    # Measured once, for the conventions and for the check of each criterion on the labels.
+    under = [LabelUnderInspection(label, image) for label, image in zip(labels, images)]
+    conventions = [label_conventions(label) for label in under]
     first = learn_bounds(conventions, min_images)
     if all(accepted) or not first.criteria:
-        return first
+        return checked(first, under, settings)
     judged = first.under(settings)
     counted = [index for index, label in enumerate(labels)
                if accepted[index] or not unresolved(label, images[index], judged)]
     second = learn_bounds([conventions[index] for index in counted], min_images)
-    return Calibration(second.criteria, second.images, second.objects, min_images,
-                       len(labels) - len(counted), second.dropped)
+    return checked(Calibration(second.criteria, second.images, second.objects, min_images,
+                               len(labels) - len(counted), second.dropped),
+                   [under[index] for index in counted], settings)
+
+
+def checked(calibration: Calibration, labels: Sequence[LabelUnderInspection],
+            settings: InspectionSettings | None) -> Calibration:
+    """``calibration`` with each criterion that still warns on too many of
+    the labels it learnt from moved along its ladder or turned to hints (see
+    :mod:`labelassist.inspect.alarm_share`)."""
+    if not calibration.criteria:
+        return calibration
+    moved, shares = check_alarm_shares(with_prelabels(labels), calibration.under(settings))
+    criteria = {name: dict(values) for name, values in calibration.criteria}
+    for criterion, values in moved.items():
+        criteria.setdefault(criterion, {}).update(values)
+    return replace(calibration, criteria=list(criteria.items()), alarm_shares=shares)

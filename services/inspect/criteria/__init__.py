@@ -2,7 +2,7 @@
 pre-label) to the findings it raises, registered in :data:`CRITERIA`.
 Defaults suit 2D fluorescence microscopy of cells and nuclei."""
 
-from labelassist.inspect.criteria import geometry, image  # noqa: F401 - importing registers them
+from labelassist.inspect.criteria import geometry, image, outline  # noqa: F401 - importing registers them
 from labelassist.inspect.criteria.base import (CRITERIA, SEVERITIES, Finding, LabelUnderInspection, missing_regions,
                                                region_boxes, touches_border)
 
