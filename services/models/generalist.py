@@ -38,7 +38,12 @@ def load_bundled(name: str) -> tuple[UNet, dict]:
     """The bundled model ``name`` ("unet" or "clicknet") in eval mode, and its meta."""
     if not available(name):
         raise FileNotFoundError(f"no bundled {name!r} model in {DATA}; train it with benchmarks/train_generalist.py")
-    saved = torch.load(BUNDLED[name], map_location="cpu", weights_only=True)
+    return load_weights(BUNDLED[name])
+
+
+def load_weights(path: Path) -> tuple[UNet, dict]:
+    """A model saved by :func:`save_bundled` (in eval mode) and its meta."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
     model = UNet(**saved["architecture"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state"].items()})
     return model.eval(), saved["meta"]
