@@ -57,9 +57,9 @@ IMAGES_PER_SET = 48
 class BroadRecipe:
     """Stage 2: continued training from stage 1, the same for every fold and the final models."""
 
-    unet_epochs: int = 4
-    unet_steps: int = 32
-    click_steps: int = 200
+    unet_epochs: int = 3
+    unet_steps: int = 24
+    click_steps: int = 100
     learning_rate: float = 1e-3
     images_per_set: int = IMAGES_PER_SET
     seed: int = 0
