@@ -59,7 +59,8 @@ class BroadRecipe:
 
     unet_epochs: int = 3
     unet_steps: int = 24
-    click_steps: int = 100
+    # 0: the click model stays stage 1's (stage 2 of the click model did not fit this machine's budget).
+    click_steps: int = 0
     learning_rate: float = 1e-3
     images_per_set: int = IMAGES_PER_SET
     seed: int = 0
@@ -106,14 +107,19 @@ def train_broad(pairs, stage1: Path, recipe: BroadRecipe, log=print) -> tuple[di
                       initial=load_weights(stage1 / BUNDLED["unet"].name)[0])
     summary["unet"] = {"seconds": time.perf_counter() - clock, "final_loss": unet.history[-1].loss,
                        "config": vars(config)}
+    stage1_clicks, stage1_meta = load_weights(stage1 / BUNDLED["clicknet"].name)
+    if not recipe.click_steps:  # the click model stays stage 1's
+        summary["clicknet"] = {"seconds": 0.0, "final_loss": float("nan"), "config": stage1_meta["config"],
+                               "stage2": False}
+        return {"unet": unet.model, "clicknet": stage1_clicks}, summary
     click_config = ClickTrainingConfig(steps=recipe.click_steps, learning_rate=recipe.learning_rate,
                                        strong_augmentation=True, seed=recipe.seed)
     clock = time.perf_counter()
-    clicks = train_click_model(pairs, click_config, initial=load_weights(stage1 / BUNDLED["clicknet"].name)[0],
+    clicks = train_click_model(pairs, click_config, initial=stage1_clicks,
                                progress=lambda step, loss: log(f"clicknet step {step}/{click_config.steps}: "
-                                                               f"loss {loss:.3f}") if step % 60 == 0 else None)
+                                                               f"loss {loss:.3f}") if step % 20 == 0 else None)
     summary["clicknet"] = {"seconds": time.perf_counter() - clock, "final_loss": float(np.mean(clicks.losses[-20:])),
-                           "config": vars(click_config)}
+                           "config": vars(click_config), "stage2": True}
     return {"unet": unet.model, "clicknet": clicks.model}, summary
 
 
@@ -122,6 +128,8 @@ def save_models(models: dict, paths: dict[str, Path], meta: dict) -> None:
     save_bundled(models["unet"], paths["unet"], {"depth": 3, "width": 16, "dropout": 0.2},
                  {**meta, "config": meta["summary"]["unet"]["config"]})
     click = meta["summary"]["clicknet"]["config"]
+    if "clicknet" not in paths:
+        return
     save_bundled(models["clicknet"], paths["clicknet"],
                  {"depth": click["depth"], "width": click["width"], "dropout": 0.0, "in_channels": 4},
                  {**meta, "config": click})
@@ -222,7 +230,9 @@ def main_broad(args) -> int:
     trained_on = (f"stage 1: HeLa frames 0-13 at scales {SCALES} and synthetic scenes; stage 2: the training "
                   f"splits of {', '.join(DEV_SETS)} ({recipe.images_per_set} images each)")
     models, summary = train_broad(pairs, args.stage1, recipe, log=lambda line: print(line, flush=True))
-    save_models(models, BUNDLED, {"trained_on": trained_on, "seed": recipe.seed, "recipe": vars(recipe),
+    # A click model left at stage 1 keeps its file, and its meta saying what it was trained on.
+    paths = BUNDLED if summary["clicknet"]["stage2"] else {"unet": BUNDLED["unet"]}
+    save_models(models, paths, {"trained_on": trained_on, "seed": recipe.seed, "recipe": vars(recipe),
                                   "images_used": used, "summary": summary})
     sizes = {name: round(path.stat().st_size / 2**20, 2) for name, path in BUNDLED.items()}
     lines = ["# Bundled generalist models (stage 2, broad)", "", f"Trained on: {trained_on}. Seed {recipe.seed}.",
