@@ -239,6 +239,7 @@ def main_broad(args) -> int:
              f"Distinct training images per set: {used}.", "",
              "| model | training time (s) | size (MiB) | final loss |", "|---|---:|---:|---:|"]
     lines += [f"| {name} | {summary[name]['seconds']:.0f} | {sizes[name]} | {summary[name]['final_loss']:.3f} |"
+              if summary[name].get("stage2", True) else f"| {name} | stage 1's, not retrained | {sizes[name]} | - |"
               for name in ("unet", "clicknet")]
     command = "python benchmarks/train_generalist.py " + " ".join(sys.argv[1:])
     return publish("generalist_broad", {"recipe": vars(recipe), "images_used": used, "summary": summary,
