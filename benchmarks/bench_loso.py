@@ -89,18 +89,23 @@ def effort_rows(images, references, unet, clicknet, classical: dict) -> dict[str
     return rows
 
 
-def evaluate(folder: Path, unet, clicknet, max_images: int, click_objects: int, effort_images: int) -> dict:
-    """One set's test split with the given models (None: the bundled ones)."""
+def evaluate(folder: Path, unet, clicknet, max_images: int, click_objects: int, effort_images: int,
+             partial=lambda result: None) -> dict:
+    """One set's test split with the given models (None: the bundled ones);
+    ``partial`` gets the result before the effort, the slowest part, is added."""
     data = load_evaluation_set(folder)
     test = list(data.test)[:max_images]
     images, references = [grey(data.images[i]) for i in test], [data.labels[i] for i in test]
     rows = prelabel_rows(images, references, unet=unet)
     best = max((n for n in rows if n != GENERALIST), key=lambda n: rows[n]["dice_mean"])
-    return {"folder": str(folder), "test_images": len(test), "test_split": len(data.test),
-            "prelabel": rows, "best_classical": best, "objects": object_statistics(references),
-            "click": click_effort(images, first_objects(references, click_objects), clicknet=clicknet),
-            "effort": effort_rows(images[:effort_images], references[:effort_images], unet, clicknet,
-                                  configurations(unet=False)[best])}
+    result = {"folder": str(folder), "test_images": len(test), "test_split": len(data.test),
+              "prelabel": rows, "best_classical": best, "objects": object_statistics(references),
+              "click": click_effort(images, first_objects(references, click_objects), clicknet=clicknet),
+              "effort": effort_rows([], [], unet, clicknet, {})}
+    partial(result)
+    result["effort"] = effort_rows(images[:effort_images], references[:effort_images], unet, clicknet,
+                                   configurations(unet=False)[best])
+    return result
 
 
 def run_fold(left_out: str, args, recipe: BroadRecipe) -> dict:
@@ -119,21 +124,30 @@ def run_fold(left_out: str, args, recipe: BroadRecipe) -> dict:
         weights.mkdir(parents=True, exist_ok=True)
         save_models(models, paths, {"trained_on": f"stage 2 without {left_out}", "seed": recipe.seed,
                                     "images_used": used, "summary": summary})
+    fold = {"set": left_out, "trained_on": used, "recipe": vars(recipe), "training": summary}
     results = evaluate(set_folder(left_out, args.datasets, args.hela), models["unet"], models["clicknet"],
-                       args.max_images, args.click_objects, args.effort_images)
-    return {"set": left_out, "trained_on": used, "recipe": vars(recipe), "training": summary, **results,
-            "seconds": time.perf_counter() - started}
+                       args.max_images, args.click_objects, args.effort_images,
+                       partial=lambda result: save(args.out, {**fold, **result, "seconds": time.perf_counter() - started,
+                                                              "command": args.command}))
+    return {**fold, **results, "seconds": time.perf_counter() - started}
+
+
+def save(out: Path, result: dict) -> None:
+    """<set>.json and the table of every set so far."""
+    (out / f"{result['set']}.json").write_text(json.dumps(result, indent=2))
+    print(write_table(out).read_text(), flush=True)
 
 
 def _row(name: str, result: dict) -> str:
     rows, best = result["prelabel"], result["best_classical"]
     ours, classical, effort = rows[GENERALIST], rows[best], result["effort"]
-    starts = {k: v for k, v in effort.items() if k != "scratch"}
-    best_start = min(starts, key=lambda k: starts[k]["percent_of_polygons"])
+    starts = {k: v for k, v in effort.items() if k != "scratch" and v["percent_of_polygons"] is not None}
+    best_start = min(starts, key=lambda k: starts[k]["percent_of_polygons"]) if starts else "-"
     objects = result["objects"]
     return (f"| {name} | {ours['dice_mean']:.3f} / {ours['f1']:.3f} | {classical['dice_mean']:.3f} / "
             f"{classical['f1']:.3f} | {result['click']['noc85']:.2f} / {result['click']['noc90']:.2f} | "
-            + " | ".join(f"{starts[k]['percent_of_polygons']:.0f} %" for k in ("classical", "generalist", "click"))
+            + " | ".join(f"{starts[k]['percent_of_polygons']:.0f} %" if k in starts else "-"
+                         for k in ("classical", "generalist", "click"))
             + f" | {best_start} | {objects['median_diameter_px']:.0f} px / {objects['iou_of_1px_erosion']:.2f} |")
 
 
@@ -191,18 +205,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--folds needs --stage1")
     recipe = BroadRecipe(args.unet_epochs, args.unet_steps, args.click_steps, images_per_set=args.images_per_set)
     args.out.mkdir(parents=True, exist_ok=True)
-    command = "python benchmarks/bench_loso.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    args.command = "python benchmarks/bench_loso.py " + " ".join(sys.argv[1:] if argv is None else argv)
     for left_out in args.folds:
-        result = run_fold(left_out, args, recipe)
-        (args.out / f"{left_out}.json").write_text(json.dumps({**result, "command": command}, indent=2))
-        print(write_table(args.out).read_text(), flush=True)
+        save(args.out, {**run_fold(left_out, args, recipe), "command": args.command})
     if args.hold_out:
         started = time.perf_counter()
+
+        def held(result):
+            return {**result, "set": HOLD_OUT, "seconds": time.perf_counter() - started, "command": args.command}
+
         result = evaluate(args.datasets / f"dsb2018-{HOLD_OUT}", None, None, args.max_images, args.click_objects,
-                          args.effort_images)
-        result |= {"set": HOLD_OUT, "seconds": time.perf_counter() - started, "command": command}
-        (args.out / f"{HOLD_OUT}.json").write_text(json.dumps(result, indent=2))
-        print(write_table(args.out).read_text(), flush=True)
+                          args.effort_images, partial=lambda result: save(args.out, held(result)))
+        save(args.out, held(result))
     return 0
 
 
