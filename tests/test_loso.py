@@ -100,3 +100,16 @@ def test_the_benchmark_runs_a_fold_and_the_hold_out_end_to_end(loso, folders, tm
     assert held["set"] == "fluo-u2os" and "trained_on" not in held
     table = (out / "results.md").read_text()
     assert "| brightfield |" in table and "## Hold-out `fluo-u2os`" in table
+
+
+def test_without_click_steps_the_click_model_stays_stage_ones(loso, folders):
+    import torch
+
+    from labelassist.models.generalist import BUNDLED, load_weights
+
+    pairs, _ = loso.broad_pairs(["fluo-small"], folders / "datasets", folders / "hela", per_set=1)
+    recipe = loso.BroadRecipe(unet_epochs=1, unet_steps=1, click_steps=0)
+    models, summary = loso.train_broad(pairs, BUNDLED["unet"].parent, recipe, log=lambda line: None)
+    stage1 = load_weights(BUNDLED["clicknet"])[0].state_dict()
+    assert summary["clicknet"]["stage2"] is False
+    assert all(torch.equal(value, stage1[name]) for name, value in models["clicknet"].state_dict().items())
