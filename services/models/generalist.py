@@ -2,11 +2,11 @@
 ship inside the package (half-precision weights, a few MB), so a new
 project has U-Net pre-labels and click-to-segment before its first label.
 
-They are trained by ``benchmarks/train_generalist.py`` in two stages: the
-HeLa time-lapse, scikit-image's bundled images and synthetic scenes
-(:mod:`labelassist.models.synthetic`), then the training splits of four
-DSB2018 image sets and HeLa, with strong augmentation; docs/models.md is
-their model card.
+They are trained by ``benchmarks/train_generalist.py`` on the HeLa
+time-lapse, scikit-image's bundled images and synthetic scenes
+(:mod:`labelassist.models.synthetic`); the U-Net then also on the training
+splits of four DSB2018 image sets and HeLa (stage 2), with strong
+augmentation; docs/models.md is their model card.
 """
 
 from __future__ import annotations
