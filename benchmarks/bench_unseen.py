@@ -50,10 +50,12 @@ def scores(predictions: list[np.ndarray], references: list[np.ndarray]) -> dict:
             "reference": truth}
 
 
-def prelabel_rows(images: list[np.ndarray], references: list[np.ndarray]) -> dict[str, dict]:
+def prelabel_rows(images: list[np.ndarray], references: list[np.ndarray], unet=None) -> dict[str, dict]:
+    """Scores of every classical configuration and of the generalist U-Net
+    (``unet``, a model in-process; None: the bundled one)."""
     rows = {name: scores([prelabel_image(image, **kwargs).mask for image in images], references)
             for name, kwargs in tqdm(configurations(unet=False).items(), desc="classical", file=sys.stderr)}
-    model = ProbabilityModel()
+    model = ProbabilityModel(model=unet)
     rows[GENERALIST] = scores([(model(image) >= 0.5).astype(np.uint8) for image in images], references)
     return rows
 
@@ -70,23 +72,33 @@ def first_objects(references: list[np.ndarray], count: int) -> list[np.ndarray]:
     return kept
 
 
-def click_effort(images: list[np.ndarray], references: list[np.ndarray]) -> dict:
-    """NoC of the bundled click model from nothing: the effort benchmark's
-    simulated annotator (labelassist.evaluation.effort) with the model the
-    assist service runs, called in-process (no transport, same masks)."""
-    from labelassist.evaluation.effort import StartEffort, annotate
+def click_segmenter(clicknet=None):
+    """segment(image) -> the effort annotator's Segment with a click model in-process (None: the bundled one):
+    the model the assist service runs, no transport, the same masks."""
     from labelassist.models import CLICK_MODEL_NAME, generalist
     from labelassist.models.click_training import click_model_predictor
     from labelassist.models.clicks import Click, segment_object
 
-    predict = click_model_predictor(generalist.load_bundled(CLICK_MODEL_NAME)[0])
-    record = StartEffort("click")
-    for image, reference in tqdm(list(zip(images, references)), desc="clicks", file=sys.stderr):
-        def segment(clicks, mask, image=image):
+    predict = click_model_predictor(clicknet or generalist.load_bundled(CLICK_MODEL_NAME)[0])
+
+    def for_image(image):
+        def segment(clicks, mask):
             found = segment_object(image, [Click(y, x, positive) for y, x, positive in clicks], predict, mask=mask)
             return found.full(image.shape[:2])
+        return segment
 
-        annotate(reference, None, segment, record)
+    return for_image
+
+
+def click_effort(images: list[np.ndarray], references: list[np.ndarray], clicknet=None) -> dict:
+    """NoC of a click model (None: the bundled one) from nothing: the effort
+    benchmark's simulated annotator (labelassist.evaluation.effort)."""
+    from labelassist.evaluation.effort import StartEffort, annotate
+
+    segmenter = click_segmenter(clicknet)
+    record = StartEffort("click")
+    for image, reference in tqdm(list(zip(images, references)), desc="clicks", file=sys.stderr):
+        annotate(reference, None, segmenter(image), record)
     return record.summary()
 
 

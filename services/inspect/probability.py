@@ -19,10 +19,11 @@ class ProbabilityModel:
     """``model(image)`` -> foreground probability (H, W); ``describe()`` ->
     which model ("unet" with Triton's served version, or "generalist")."""
 
-    def __init__(self, triton=None):
+    def __init__(self, triton=None, model=None):
+        # ``model``: an in-process U-Net instead of the bundled generalist (benchmarks of other weights).
         self.triton = triton
         self._lock = threading.Lock()
-        self._generalist = None
+        self._generalist = model
 
     def describe(self) -> tuple[str, int]:
         if self.triton is None:

@@ -2,9 +2,11 @@
 ship inside the package (half-precision weights, a few MB), so a new
 project has U-Net pre-labels and click-to-segment before its first label.
 
-They are trained by ``benchmarks/train_generalist.py`` only on the HeLa
+They are trained by ``benchmarks/train_generalist.py`` on the HeLa
 time-lapse, scikit-image's bundled images and synthetic scenes
-(:mod:`labelassist.models.synthetic`), with strong augmentation.
+(:mod:`labelassist.models.synthetic`); the U-Net then also on the training
+splits of four DSB2018 image sets and HeLa (stage 2), with strong
+augmentation; docs/models.md is their model card.
 """
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ def load_bundled(name: str) -> tuple[UNet, dict]:
     """The bundled model ``name`` ("unet" or "clicknet") in eval mode, and its meta."""
     if not available(name):
         raise FileNotFoundError(f"no bundled {name!r} model in {DATA}; train it with benchmarks/train_generalist.py")
-    saved = torch.load(BUNDLED[name], map_location="cpu", weights_only=True)
+    return load_weights(BUNDLED[name])
+
+
+def load_weights(path: Path) -> tuple[UNet, dict]:
+    """A model saved by :func:`save_bundled` (in eval mode) and its meta."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
     model = UNet(**saved["architecture"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state"].items()})
     return model.eval(), saved["meta"]

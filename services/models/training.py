@@ -139,12 +139,20 @@ def train_unet(
     config: TrainingConfig = TrainingConfig(),
     validation: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
     progress: Callable[[EpochReport], None] | None = None,
+    initial: UNet | None = None,
 ) -> TrainingResult:
+    """Train the pre-label U-Net on images and foreground masks; with
+    ``initial``, continue from its weights (its depth and width replace the
+    config's), as the broad generalist continues from the first stage's."""
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     pairs = _prepare(images, masks, config.tile)
+    if initial is not None:
+        config.depth, config.width = initial.depth, initial.down[0][0].out_channels
     model = UNet(config.depth, config.width, dropout=config.dropout).to(device)
+    if initial is not None:
+        model.load_state_dict(initial.state_dict())
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.learning_rate,
                                                    total_steps=config.epochs * config.steps_per_epoch)
