@@ -58,10 +58,12 @@ def _queue_sqlite_writers(engine: sa.Engine) -> None:
     event.listen(engine.pool, "invalidate", end)
 
 
-def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
+def create_engine(url: str, for_writes: bool = True, durable: bool = True) -> sa.Engine:
     """An engine; on SQLite, writers take the write lock when they begin
     (BEGIN IMMEDIATE) so two lease decisions never interleave, while readers
-    begin deferred and, in WAL mode, never wait for a writer."""
+    begin deferred and, in WAL mode, never wait for a writer. On PostgreSQL,
+    without ``durable`` a commit does not wait for the log flush (what it
+    wrote may be lost in a crash, never half-written)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -73,8 +75,10 @@ def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
         # No ping per checkout (a round trip on every call): a connection the
         # server dropped fails its statement, the pool is invalidated, and
         # the caller gets UNAVAILABLE, which clients retry.
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
-                                  connect_args={"connect_timeout": 5} if "psycopg" in url else {})
+        connect_args = {"connect_timeout": 5} if "psycopg" in url else {}
+        if not durable:
+            connect_args["options"] = "-c synchronous_commit=off"
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=connect_args)
     if for_writes:
         upgrade_schema(engine)
     return engine
