@@ -22,7 +22,7 @@ from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
 from labelassist.selector import class_index, class_records, leasing, overlap
 from labelassist.selector.blobs import array_checksum, open_blob_store
-from labelassist.selector.database import create_engine, database_cause
+from labelassist.selector.database import create_engine, database_cause, insert_rows
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
                                          projects, ranked, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
@@ -262,8 +262,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                                               entry["unclassified"])
                 elif entry["gold"] and entry["label_checksum"] is not None:
                     gold[entry["stem"]] = entry["label_checksum"]
-            if rows:
-                connection.execute(samples.insert(), rows)
+            insert_rows(connection, samples, rows)
             if gold:
                 ids = connection.execute(sa.select(samples.c.stem, samples.c.id).where(
                     (samples.c.project_id == project.id) & samples.c.stem.in_(list(gold)))).all()
