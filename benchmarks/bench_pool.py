@@ -130,7 +130,7 @@ def lease_and_submit(client, strategy: str, annotator: str) -> tuple[float, bool
     started = time.perf_counter()
     response = client.next_sample("pool", annotator, strategy)
     seconds = time.perf_counter() - started
-    if not response.HasField("sample"):
+    if response.sample is None:
         return seconds, False
     client.submit_label(response.sample.sample_id, annotator, np.zeros((16, 16), np.uint8))
     return seconds, True
