@@ -10,6 +10,16 @@ Run it on a Linux x86-64 host with an NVIDIA GPU, in an environment with
 bundled tritonserver (nvidia-pytriton's) runs the models' python backend
 on the GPU there. Without a GPU only the CPU half runs.
 
+The GPU recipe (ONNX Runtime, ``labelassist model onnx``) needs Triton's
+onnxruntime backend, which NVIDIA's container has and the bundled server
+has not: ``--onnx-repository DIR`` writes the recipe there, and with
+``--onnx-triton-url`` a tritonserver serving that folder is measured too::
+
+    python benchmarks/bench_gpu.py --onnx-repository /tmp/gpu-models
+    docker run --gpus all --rm -p 8001:8001 -v /tmp/gpu-models:/models \
+        nvcr.io/nvidia/tritonserver:24.08-py3 tritonserver --model-repository /models
+    python benchmarks/bench_gpu.py --onnx-repository /tmp/gpu-models --onnx-triton-url 127.0.0.1:8001
+
     python benchmarks/bench_gpu.py [--repeats 20]
 """
 
@@ -31,6 +41,7 @@ from common import publish  # noqa: E402
 
 from labelassist.models import CLICK_MODEL_NAME, MODEL_NAME  # noqa: E402
 from labelassist.models import repository as model_store  # noqa: E402
+from labelassist.models.onnx_serving import write_gpu_repository  # noqa: E402
 from labelassist.models.triton import TritonClient  # noqa: E402
 from labelassist.models.tritonserver import LocalTriton  # noqa: E402
 
@@ -95,7 +106,15 @@ def serve_and_measure(kind: str, repeats: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--onnx-repository", type=Path,
+                        help="write the ONNX Runtime GPU recipe of the bundled models to this folder")
+    parser.add_argument("--onnx-triton-url", help="measure the tritonserver (NVIDIA's container) that serves "
+                        "--onnx-repository at this address too")
     args = parser.parse_args()
+    if args.onnx_repository is not None and not (args.onnx_repository / MODEL_NAME).is_dir():
+        with tempfile.TemporaryDirectory() as folder:
+            write_gpu_repository(repository(Path(folder), "KIND_CPU"), args.onnx_repository)
+        print(f"wrote the ONNX Runtime GPU recipe to {args.onnx_repository}", file=sys.stderr)
     before = gpu_memory_mib()
     if before is None:
         print("no GPU: nvidia-smi is not on PATH; the GPU half is skipped", file=sys.stderr)
@@ -103,15 +122,19 @@ def main() -> int:
                "cpu": serve_and_measure("KIND_CPU", max(args.repeats // 4, 3))}
     if before is not None:
         results["gpu"] = serve_and_measure("KIND_GPU", args.repeats)
+    if args.onnx_triton_url:
+        results["onnx"] = measure(TritonClient(args.onnx_triton_url), args.repeats)
+        results["onnx"]["gpu_memory_mib"] = gpu_memory_mib()
     lines = ["# The bundled models on a GPU against the CPU", "",
              "| instances | " + " | ".join(f"U-Net tiles/s, batch {b}" for b in BATCHES)
              + " | click p50 ms | click p95 ms | GPU memory MiB |",
              "|---|" + "---:|" * (len(BATCHES) + 3)]
-    for kind in ("gpu", "cpu"):
+    for kind in ("onnx", "gpu", "cpu"):
         if kind in results:
             r = results[kind]
             memory = "–" if r["gpu_memory_mib"] is None else f"{r['gpu_memory_mib']:.0f}"
-            lines.append(f"| {kind.upper()} | " + " | ".join(f"{r['unet_tiles_per_s'][b]:.1f}" for b in BATCHES)
+            label = {"onnx": "GPU, ONNX Runtime", "gpu": "GPU, python backend", "cpu": "CPU, python backend"}[kind]
+            lines.append(f"| {label} | " + " | ".join(f"{r['unet_tiles_per_s'][b]:.1f}" for b in BATCHES)
                          + f" | {r['click_ms']['p50']:.1f} | {r['click_ms']['p95']:.1f} | {memory} |")
     return publish("gpu", results, lines, "python benchmarks/bench_gpu.py " + " ".join(sys.argv[1:]))
 

@@ -125,15 +125,18 @@ def seed_scores(url: str, blobs: Path) -> float:
     return time.perf_counter() - started
 
 
-def lease_and_submit(client, strategy: str, annotator: str) -> float:
+def lease_and_submit(client, strategy: str, annotator: str) -> tuple[float, bool]:
+    """A lease's seconds, and whether it leased a sample (the pool here is never used up)."""
     started = time.perf_counter()
     response = client.next_sample("pool", annotator, strategy)
     seconds = time.perf_counter() - started
+    if response.sample is None:
+        return seconds, False
     client.submit_label(response.sample.sample_id, annotator, np.zeros((16, 16), np.uint8))
-    return seconds
+    return seconds, True
 
 
-def annotator_run(address: str, strategy: str, index: int, count: int = PER_ANNOTATOR) -> list[float]:
+def annotator_run(address: str, strategy: str, index: int, count: int = PER_ANNOTATOR) -> list[tuple[float, bool]]:
     """One of the concurrent annotators: lease and submit, ``count`` times."""
     try:
         with LabelAssistClient(ServiceAddresses(selector=address), timeout=600) as client:
@@ -155,18 +158,19 @@ def measure_strategy(address: str, strategy: str, counts: dict) -> dict:
     with multiprocessing.get_context("spawn").Pool(CONCURRENT) as pool:
         per_annotator = pool.starmap(annotator_run, [(address, strategy, index, counts["per_annotator"])
                                                      for index in range(CONCURRENT)])
-    concurrent = [seconds for times in per_annotator for seconds in times]
+    concurrent = [seconds for times in per_annotator for seconds, _ in times]
+    empty = sum(not leased for times in per_annotator + [single] for _, leased in times)
     batch = []
     with LabelAssistClient(addresses, timeout=600) as client:
         for _ in range(counts["batches"]):
             started = time.perf_counter()
             leased = client.next_samples("pool", f"{strategy}-tablet", 32, strategy).leased
             batch.append(time.perf_counter() - started)
-            assert len(leased) == 32
+            assert len(leased) == 32, len(leased)
             for item in leased:
                 client.release_sample(item.sample.sample_id, f"{strategy}-tablet", skip=True, reason="benchmark")
-    return {"first_lease_s": first, "single": percentiles(single), "concurrent": percentiles(concurrent),
-            "batch32": percentiles(batch)}
+    return {"first_lease_s": first, "single": percentiles([seconds for seconds, _ in single]),
+            "concurrent": percentiles(concurrent), "batch32": percentiles(batch), "empty_answers": empty}
 
 
 def run_pool(database: str, size: int, distinct_reference: bool, counts: dict) -> dict:
@@ -213,15 +217,16 @@ def table(results: list[dict], command: str) -> str:
     lines = ["# The selector at institute scale", "",
              "Through the running selector over gRPC; tiny 16×16 samples (the point is the metadata). "
              "Latencies are NextSample round trips in ms (p50 / p99); each annotator submits a label after "
-             "each lease. \"First lease\" includes building the strategy's ranked queue.", "",
+             "each lease. \"First lease\" includes building the strategy's ranked queue; \"empty answers\" "
+             "counts leases answered with no sample although the pool held free ones.", "",
              "| database | pool | strategy | first lease s | 1 annotator | 8 annotators "
-             "| NextSamples(32) p50 |", "|---|---:|---|---:|---:|---:|---:|"]
+             "| NextSamples(32) p50 | empty answers |", "|---|---:|---|---:|---:|---:|---:|---:|"]
     for r in results:
         for name, s in r["strategies"].items():
             lines.append(f"| {r['database']} | {r['size']:,} | {name} | {s['first_lease_s']:.2f} "
                          f"| {s['single']['p50_ms']:.1f} / {s['single']['p99_ms']:.1f} "
                          f"| {s['concurrent']['p50_ms']:.1f} / {s['concurrent']['p99_ms']:.1f} "
-                         f"| {s['batch32']['p50_ms']:.1f} |")
+                         f"| {s['batch32']['p50_ms']:.1f} | {s.get('empty_answers', '–')} |")
     lines += ["", "| database | pool | registration /s | distinct images /s | Progress p50 ms "
               "| ListSamples first page p50 ms | selector peak MiB |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:

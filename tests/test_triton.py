@@ -263,9 +263,11 @@ def test_every_config_pbtxt_parses_as_a_triton_model_config():
     from labelassist import triton_template
     from pathlib import Path
 
-    configs = sorted(Path(triton_template.__file__).parent.rglob("config.pbtxt"))
+    root = Path(triton_template.__file__).parent
+    configs = sorted(root.rglob("config.pbtxt"))
     first_input = {"clicknet": "INPUT", "unet": "IMAGE", "unet_onnx": "IMAGE"}
-    assert [c.parent.name for c in configs] == sorted(first_input)
+    assert sorted(str(c.parent.relative_to(root)) for c in configs) == sorted(
+        list(first_input) + ["onnx/clicknet", "onnx/unet"])
     for path in configs:
         config = text_format.Parse(path.read_text(), model_config_pb2.ModelConfig())
         assert config.name == path.parent.name and config.max_batch_size == 32

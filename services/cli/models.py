@@ -76,6 +76,8 @@ def cmd_model(args) -> int:
         print(f"installed the bundled generalist {' and '.join(installed)} as version 1 in {repository}"
               if installed else f"every model in {repository} has a version already; nothing installed")
         return 0
+    if args.action == "onnx":
+        return write_onnx_recipe(repository, args.target)
     if args.action == "add":
         return add_package(args, repository)
     if args.action == "add-sam":
@@ -89,6 +91,21 @@ def cmd_model(args) -> int:
         raise ValueError(f"`model use` takes a version number, got {args.target!r}")
     model_store.serve_version(triton_url, repository, int(args.target), args.model)
     print(f"Triton serves {args.model} version {args.target}")
+    return 0
+
+
+def write_onnx_recipe(repository: Path, target: str | None) -> int:
+    """The GPU recipe: the newest U-Net and click model as ONNX in a Triton repository of their own."""
+    from labelassist.models.onnx_serving import write_gpu_repository
+
+    if not target:
+        raise ValueError("`model onnx` takes the folder to write the GPU repository to")
+    written = write_gpu_repository(repository, Path(target))
+    if not written:
+        raise ValueError(f"no published U-Net or click model in {repository}: run `labelassist model install` "
+                         "or train one first")
+    print(f"wrote {', '.join(f'{name} version {v}' for name, v in written.items())} as ONNX (ONNX Runtime on "
+          f"the GPU) to {target}: serve it with NVIDIA's tritonserver container (see docs/deployment.md)")
     return 0
 
 
@@ -232,11 +249,13 @@ def register(commands) -> None:
     train.set_defaults(handler=cmd_train)
     model = commands.add_parser("model", help="list published model versions, serve one (rollback), install "
                                 "the bundled generalist models into DATA_DIR/models (for a Triton of your own), "
+                                "write the GPU recipe (the newest models as ONNX for ONNX Runtime) to a folder, "
                                 "add a BioImage.IO model package as a pre-label method, or add a SAM-family "
                                 "checkpoint for click-to-segment")
-    model.add_argument("action", choices=("list", "use", "install", "add", "add-sam"))
-    model.add_argument("target", nargs="?", metavar="VERSION|PACKAGE|CHECKPOINT",
-                       help="use: the version to serve; add: a BioImage.IO package (.zip, rdf.yaml or URL); "
+    model.add_argument("action", choices=("list", "use", "install", "onnx", "add", "add-sam"))
+    model.add_argument("target", nargs="?", metavar="VERSION|FOLDER|PACKAGE|CHECKPOINT",
+                       help="use: the version to serve; onnx: the folder for the GPU repository; "
+                            "add: a BioImage.IO package (.zip, rdf.yaml or URL); "
                             "add-sam: a SAM-family checkpoint (segment-anything's vit_b/vit_l/vit_h .pth, or a URL)")
     model.add_argument("--model", choices=("unet", "clicknet"), default="unet", help="which model `use` pins")
     model.add_argument("--name", help="add: the package's name here (default: from its id or name); add-sam: the "

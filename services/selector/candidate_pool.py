@@ -111,15 +111,17 @@ class PoolReader:
                     .order_by(samples.c.position).limit(PAGE)).all()
                 if not rows:
                     break
-                ids.extend(r.id for r in rows)
-                positions.extend(r.position for r in rows)
-                labeled.extend(r.needed <= 0 for r in rows)  # done: no more annotators wanted
+                page_columns = list(zip(*rows))
+                ids.append(np.array(page_columns[0], np.int64))
+                positions.append(np.array(page_columns[1], np.int64))
+                labeled.append(np.array(page_columns[2], np.int64) <= 0)  # done: no more annotators wanted
                 if "sequences" in wanted:
-                    keys.extend(r.sequence_key for r in rows)
+                    keys.extend(page_columns[3])
                 after = rows[-1].position
-        labeled_mask = np.array(labeled, dtype=bool)
-        all_ids = np.array(ids, dtype=np.int64)
-        pool = Pool(all_ids[~labeled_mask], np.array(positions, dtype=np.int64)[~labeled_mask],
+        labeled_mask = np.concatenate(labeled) if labeled else np.zeros(0, bool)
+        all_ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        all_positions = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+        pool = Pool(all_ids[~labeled_mask], all_positions[~labeled_mask],
                     taken_ids=all_ids[labeled_mask], unlabelled=int((~labeled_mask).sum()))
         if "sequences" in wanted:
             keys_array = np.array(keys, dtype=object)
@@ -146,7 +148,7 @@ class PoolReader:
 
     def _with_scores(self, pool: Pool, project: Project, version: int) -> Pool:
         """Keep only the candidates the newest model scored, with their scores."""
-        found: dict[int, np.ndarray] = {}
+        ids, values = [], []
         after = -1
         with self.store.reader.connect() as connection:
             while True:
@@ -158,13 +160,20 @@ class PoolReader:
                     .order_by(scores.c.sample_id).limit(PAGE)).all()
                 if not rows:
                     break
-                found.update((r.sample_id, np.frombuffer(r.values, np.float32)) for r in rows)
+                # Arrays, not a row at a time: a large pool's build computes as little as it can in
+                # the interpreter, whose lock the selector's calls share.
+                page_ids, page_values = zip(*rows)
+                ids.append(np.array(page_ids, np.int64))
+                values.append(np.frombuffer(b"".join(page_values), np.float32).reshape(len(rows), -1))
                 after = rows[-1].sample_id
-        keep = np.flatnonzero([int(i) in found for i in pool.ids])
+        if not ids:
+            return pool
+        scored_ids, table = np.concatenate(ids), np.concatenate(values)
+        keep = np.flatnonzero(np.isin(pool.ids, scored_ids))
         if not len(keep):
             return pool
         scored = pool.subset(keep)
-        table = np.stack([found[int(i)] for i in scored.ids])
+        table = table[np.searchsorted(scored_ids, scored.ids)]
         scored.score_table = {name: table[:, i] for i, name in enumerate(SCORE_NAMES)}
         return scored
 

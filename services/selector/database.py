@@ -1,7 +1,7 @@
 """Opening the selector's database: SQLite (embedded, WAL, one writer at a
 time without busy-waiting) or PostgreSQL, by URL, with its schema brought to
-the newest revision (:mod:`migrate`); and the driver's own words when a call
-fails."""
+the newest revision (:mod:`migrate`); bulk inserts (COPY on PostgreSQL); and
+the driver's own words when a call fails."""
 
 from __future__ import annotations
 
@@ -58,10 +58,29 @@ def _queue_sqlite_writers(engine: sa.Engine) -> None:
     event.listen(engine.pool, "invalidate", end)
 
 
-def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
+def insert_rows(connection, table: sa.Table, rows: list[dict]) -> None:
+    """Insert many rows in the caller's transaction: through COPY on
+    PostgreSQL (psycopg 3), one stream with no statement per row; elsewhere
+    as one executemany. Every row has the same keys."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql" or connection.dialect.driver != "psycopg":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    columns = ", ".join(connection.dialect.identifier_preparer.quote(name) for name in names)
+    with connection.connection.cursor() as cursor:
+        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
+
+
+def create_engine(url: str, for_writes: bool = True, durable: bool = True) -> sa.Engine:
     """An engine; on SQLite, writers take the write lock when they begin
     (BEGIN IMMEDIATE) so two lease decisions never interleave, while readers
-    begin deferred and, in WAL mode, never wait for a writer."""
+    begin deferred and, in WAL mode, never wait for a writer. On PostgreSQL,
+    without ``durable`` a commit does not wait for the log flush (what it
+    wrote may be lost in a crash, never half-written)."""
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -73,8 +92,10 @@ def create_engine(url: str, for_writes: bool = True) -> sa.Engine:
         # No ping per checkout (a round trip on every call): a connection the
         # server dropped fails its statement, the pool is invalidated, and
         # the caller gets UNAVAILABLE, which clients retry.
-        engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800,
-                                  connect_args={"connect_timeout": 5} if "psycopg" in url else {})
+        connect_args = {"connect_timeout": 5} if "psycopg" in url else {}
+        if not durable:
+            connect_args["options"] = "-c synchronous_commit=off"
+        engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, connect_args=connect_args)
     if for_writes:
         upgrade_schema(engine)
     return engine

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.selector.candidate_pool import Freshness, Pool, PoolReader, needs, rank_pool
 from labelassist.selector import leasing, overlap
-from labelassist.selector.schema import ranked, rankings, samples, skips
+from labelassist.selector.schema import ranked, rankings, samples
 from labelassist.selector.store import Project, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
 
@@ -207,50 +207,40 @@ class RankedQueues:
         by position). Also the deepest rank taken."""
         store = self.store
         expires_at = now + project.lease_seconds
-        with store.engine.begin() as connection:
+        with store.lease_engine.begin() as connection:
             # SQLite serialises writers; PostgreSQL leasers skip each other's
             # rows (FOR UPDATE SKIP LOCKED) instead of queueing on one lock,
-            # and do not wait for the log flush: a lease lost in a crash
-            # just returns its sample to the pool (labels stay synchronous).
-            if store.is_postgres:
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            leasing.expire(connection, project.id, now)
-            held = leasing.renew_held(connection, project.id, annotator, count, expires_at)
+            # and do not wait for the log flush (the lease engine's sessions):
+            # a lease lost in a crash just returns its sample to the pool.
+            held = leasing.expire_and_renew_held(connection, project.id, annotator, count, now, expires_at)
             deepest = 0
             chosen: list[SampleRow] = []
-            if len(held) < count:
-                sample_id = samples.c.id if key is None else ranked.c.sample_id
-                available = leasing.open_to(annotator, sample_id)
-                if not with_skipped:
-                    available &= ~sa.exists().where((skips.c.sample_id == sample_id)
-                                                    & (skips.c.annotator == annotator))
-                if key is None:
-                    query = (sa.select(samples, samples.c.position.label("rank"))
-                             .where((samples.c.project_id == project.id) & available)
-                             .order_by(samples.c.position).limit(count - len(held)))
-                else:
-                    query = (sa.select(samples, ranked.c.rank).join(ranked, ranked.c.sample_id == samples.c.id)
-                             .where((ranked.c.project_id == project.id) & (ranked.c.ranking == key) & available)
-                             .order_by(ranked.c.rank).limit(count - len(held)))
-                if store.is_postgres:
-                    # The sample's own row, whichever ranking reached it: leasers by two rankings (or one
-                    # in pool order while a head is built) lock the same row, so the second skips it.
-                    query = query.with_for_update(skip_locked=True, of=samples)
-                if store.settings(project, "overlap").get("annotators", 1) > 1:
-                    # Samples others labelled already, mixed among fresh ones.
-                    rows = overlap.interleave(connection.execute(query.where(~samples.c.labeled)).all(),
-                                              connection.execute(query.where(samples.c.labeled)).all(),
-                                              count - len(held),
-                                              overlap.last_was_repeat(connection, project.id, annotator))
-                else:
-                    rows = connection.execute(query).all()
-                chosen = [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"}) for r in rows]
-                deepest = max((r.rank for r in rows), default=0)
-                leasing.grant(connection, project.id, annotator, [r.id for r in chosen], expires_at)
-                if store.is_postgres:
-                    kept = set(leasing.keep_within_places(connection, annotator, [r.id for r in chosen]))
-                    chosen = [row for row in chosen if row.id in kept]
+            for _ in range(TAKE_ATTEMPTS):
+                if len(held) + len(chosen) >= count:
+                    break
+                rows = self._offer(connection, project, key, annotator, count - len(held) - len(chosen),
+                                   with_skipped)
+                deepest = max([deepest] + [r.rank for r in rows])
+                kept = set(leasing.grant_within_places(connection, project.id, annotator, [r.id for r in rows],
+                                                       expires_at))
+                chosen += [SampleRow(**{k: v for k, v in r._mapping.items() if k != "rank"})
+                           for r in rows if r.id in kept]
+                if len(kept) == len(rows):
+                    break
+                # Samples a concurrent leaser took first: the next statement's snapshot sees their leases.
         return [(row, expires_at) for row in held + chosen], deepest
+
+    def _offer(self, connection, project: Project, key: str | None, annotator: str, count: int,
+               with_skipped: bool) -> list:
+        """The next ``count`` samples open to ``annotator`` (rows with their rank)."""
+        query = leasing.offer_query(key is not None, with_skipped, self.store.is_postgres)
+        values = {"project_id": project.id, "annotator": annotator, "ranking": key, "count": count}
+        if self.store.settings(project, "overlap", max_age=RECHECK).get("annotators", 1) > 1:
+            # Samples others labelled already, mixed among fresh ones.
+            return overlap.interleave(connection.execute(query.where(~samples.c.labeled), values).all(),
+                                      connection.execute(query.where(samples.c.labeled), values).all(),
+                                      count, overlap.last_was_repeat(connection, project.id, annotator))
+        return connection.execute(query, values).all()
 
     # -- building -------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from labelassist.proto.wire.values import call_from_proto
 from labelassist.proto.wire.streaming import read_stream, split_stream, write_stream
 from labelassist.io.confinement import confine
 from labelassist.runtime.paths import add_dataset_root_argument, dataset_roots
+from labelassist.runtime.priority import favour_short_calls
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
 from labelassist.runtime.links.assist import add_assist_argument
 from labelassist.runtime.names import check_sample_name
@@ -99,6 +100,7 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()
         self.class_scorer = ClassScorer(self.store, options.get("assist_address")).start()
+        favour_short_calls()  # leases wait less behind the queue builder's computing
         self.queues = RankedQueues(self.store)
         if (metrics := options.get("metrics")) is not None:
             register_gauges(metrics, self.scorer, self.queues, self.store)

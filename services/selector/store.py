@@ -22,7 +22,7 @@ from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
 from labelassist.selector import class_index, class_records, class_stamps, leasing, overlap
 from labelassist.selector.blobs import array_checksum, open_blob_store
-from labelassist.selector.database import create_engine, database_cause
+from labelassist.selector.database import create_engine, database_cause, insert_rows
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
                                          projects, ranked, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
@@ -64,6 +64,9 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
         self.blobs = open_blob_store(blob_root)
         self.is_postgres = self.engine.dialect.name == "postgresql"
+        # Lease transactions: on PostgreSQL, sessions that do not wait for the log flush.
+        self.lease_engine = create_engine(url, for_writes=False, durable=False) if self.is_postgres else self.engine
+        self._settings_read: dict[tuple[int, str], tuple[dict, float]] = {}
         # Registration writes a batch's blobs several at a time.
         self._prepare_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="blob-write")
 
@@ -81,6 +84,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
         self._prepare_pool.shutdown(wait=False)
         self.engine.dispose()
         self.reader.dispose()
+        self.lease_engine.dispose()
 
     def lock_project(self, connection, project_id: int) -> None:
         """Serialise lease decisions and other writes that read before they
@@ -113,11 +117,16 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                                      f"first (labelassist project delete)") from None
         return Project(project_id, name, lease_seconds, strategy, stamp, stamp)
 
-    def settings(self, project: Project, kind: str) -> dict:
-        """The project's settings of ``kind`` ("inspection", "assist"); {} when it has none."""
+    def settings(self, project: Project, kind: str, max_age: float = 0.0) -> dict:
+        """The project's settings of ``kind`` ("inspection", "assist"); {} when it has none. With ``max_age``,
+        as read within that many seconds (another selector's change shows within it; this one's at once)."""
+        remembered = self._settings_read.get((project.id, kind))
+        if remembered is not None and time.monotonic() - remembered[1] < max_age:
+            return remembered[0]
         table = PROJECT_SETTINGS[kind]
         with self.reader.connect() as connection:
             values = connection.execute(sa.select(table.c.settings).where(table.c.project_id == project.id)).scalar()
+        self._settings_read[(project.id, kind)] = (values or {}, time.monotonic())
         return values or {}
 
     def all_settings(self, kind: str) -> dict[int, dict]:
@@ -127,6 +136,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
 
     def set_settings(self, project: Project, kind: str, values: dict) -> None:
         table = PROJECT_SETTINGS[kind]
+        self._settings_read.pop((project.id, kind), None)
         with self.engine.begin() as connection:
             connection.execute(table.delete().where(table.c.project_id == project.id))
             if values:
@@ -253,8 +263,7 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                                               entry["unclassified"])
                 elif entry["gold"] and entry["label_checksum"] is not None:
                     gold[entry["stem"]] = entry["label_checksum"]
-            if rows:
-                connection.execute(samples.insert(), rows)
+            insert_rows(connection, samples, rows)
             if gold:
                 ids = connection.execute(sa.select(samples.c.stem, samples.c.id).where(
                     (samples.c.project_id == project.id) & samples.c.stem.in_(list(gold)))).all()
