@@ -26,15 +26,7 @@ from labelassist.selector.database import create_engine, database_cause, insert_
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
                                          projects, ranked, samples, skips)
 from labelassist.selector.records import (  # noqa: F401 - the store's records, imported from here too
-    DERIVED_ORIGINS,
-    ORIGINS,
-    LabelVersion,
-    Project,
-    SampleRow,
-    check_sample_entry,
-    import_annotator,
-    origin_text,
-)
+    DERIVED_ORIGINS, ORIGINS, LabelVersion, Project, SampleRow, check_sample_entry, import_annotator, origin_text)
 from labelassist.selector.label_records import LabelRecords
 from labelassist.selector.review_records import ReviewRecords
 from labelassist.selector.score_records import ScoreRecords
