@@ -21,7 +21,7 @@ from labelassist.client.web.classes import SchemaCache
 @pytest.fixture
 def services(start_service):
     selector = start_service("selector", "--metrics-port", "0")
-    assist = start_service("assist", "--selector-address", selector.address)
+    assist = start_service("assist", "--selector-address", selector.address, "--metrics-port", "0")
     return selector, assist
 
 
@@ -30,6 +30,12 @@ def calls(selector, method: str) -> float:
     found = scrape(json.loads(selector.ready_file.read_text())["metrics_port"])
     return sum(value for (name, labels), value in found.items()
                if name == "labelassist_calls_total" and dict(labels)["method"].endswith(f"/{method}"))
+
+
+def gauge(assist, name: str) -> float:
+    """A gauge of the assist service."""
+    found = scrape(json.loads(assist.ready_file.read_text())["metrics_port"])
+    return found[(name, frozenset({"service": "assist"}.items()))]
 
 
 def labelled(client, name: str, samples: int = 3) -> dict:
@@ -55,7 +61,11 @@ def test_the_class_model_is_trained_again_when_the_stamp_moves_and_not_otherwise
         assert models == ["classes@1"] * 5
         assert calls(selector, "ListSamples") == 1  # the labelled samples were listed for the one training
         client.submit_label(new["sample_id"], "ann", new["mask"], object_classes=new["classes"])
+        measured = gauge(assist, "labelassist_assist_class_measurements_misses")
         assert client.assist.predict_classes("stamped-model", new["image"], new["mask"]).model == "classes@2"
+        # Training again after one new label measures that label alone; the others' measurements are kept in memory.
+        assert gauge(assist, "labelassist_assist_class_measurements_misses") == measured + 1
+        assert gauge(assist, "labelassist_assist_class_measurements_hits") >= 3
         client.review_label(new["sample_id"], "rev", accept=False)  # a rejected label leaves the training set
         after_review = client.assist.predict_classes("stamped-model", new["image"], new["mask"])
         assert after_review.model == "classes@3" and after_review.trained_objects == 24

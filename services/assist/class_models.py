@@ -28,8 +28,11 @@ from labelassist.imaging.object_classes import (FEATURE_NAMES, IMAGE_FEATURE_NAM
                                                 object_features)
 from labelassist.proto.wire.classes import schema_from_proto
 from labelassist.runtime.errors import ConflictError, NotFoundError
+from labelassist.runtime.image_cache import BoundedCache
 
 PREFIX = "classes"
+# The most bytes of label measurements kept in memory per assist replica (about 2 KB a label of 10 objects).
+KEPT_MEASUREMENT_BYTES = 256 << 20
 # A multi-label image class's two columns.
 ABSENT, PRESENT = "absent", "present"
 
@@ -60,6 +63,11 @@ class LabelledSample:
     image_features: np.ndarray
     object_classes: dict[int, str] = field(default_factory=dict)
     image_classes: list[str] = field(default_factory=list)
+
+    def nbytes(self) -> int:
+        """About what it holds in memory: its arrays and its classes."""
+        return (self.object_ids.nbytes + self.object_features.nbytes + self.image_features.nbytes
+                + 64 * (len(self.object_classes) + len(self.image_classes)))
 
     def save(self, path: Path) -> None:
         classes = np.asarray([self.object_classes.get(int(i), "") for i in self.object_ids], dtype=str)
@@ -220,9 +228,13 @@ class ClassModelStore:
     version's measurements and each model version, written to a temporary
     name and renamed, so replicas sharing the folder see whole files."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, metrics=None):
         self.folder = Path(folder)
         self._loaded: dict[str, ProjectClassModel] = {}
+        # Each label version's measurements with its classes, as read from
+        # its files: a retraining after one new label reads one sample's.
+        self._samples: BoundedCache[LabelledSample] = BoundedCache(KEPT_MEASUREMENT_BYTES, LabelledSample.nbytes)
+        self._samples.add_named_gauges(metrics, "labelassist_assist_class_measurements", "label measurements")
 
     def project_folder(self, project: str) -> Path:
         # A digest, not the name: a project's name need not be a safe file name.
@@ -272,12 +284,15 @@ class ClassModelStore:
         path = folder / "labels" / f"{int(info.sample_id)}-{int(info.label_version)}-{info.image_digest[:16]}.npz"
         schema_key = hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()[:16]
         classes_path = path.with_suffix(f".{schema_key}.json")
+        kept_sample = self._samples.get(str(classes_path))
+        if kept_sample is not None:
+            return kept_sample
         if path.exists() and classes_path.exists():
             sample = LabelledSample.load(path)
             kept = json.loads(classes_path.read_text())
             sample.object_classes = {int(k): v for k, v in kept["objects"].items()}
             sample.image_classes = kept["image"]
-            return sample
+            return self._samples.put(str(classes_path), sample)
         found = selector.get_sample(info.sample_id, with_image=not path.exists(), cached=False)
         if int(found.message.label_version) != int(info.label_version):  # labelled again since: the next call's
             return LabelledSample(np.zeros(0, np.int64), np.zeros((0, 0)), np.zeros(0))
@@ -289,7 +304,7 @@ class ClassModelStore:
         sample.object_classes = {int(k): v for k, v in found.message.label_classes.objects.items()}
         sample.image_classes = list(found.message.label_classes.image)
         classes_path.write_text(json.dumps({"objects": sample.object_classes, "image": sample.image_classes}))
-        return sample
+        return self._samples.put(str(classes_path), sample)
 
     @staticmethod
     def _newest(folder: Path) -> tuple[int, dict] | None:

@@ -75,7 +75,7 @@ class AssistServicer(assist_pb2_grpc.AssistServiceServicer):
         self.training_runner = config.options.get("training_runner") or "thread"
         self.selector = SelectorLink(config.options.get("selector_address"), "assist",
                                      image_cache(config.options, "assist"))
-        self.class_models = ClassModelStore(config.data_dir / "classes")
+        self.class_models = ClassModelStore(config.data_dir / "classes", config.options.get("metrics"))
 
     def _image(self, received, sample_id: int):
         """The sent "image", or else the selector's sample ``sample_id``."""
