@@ -33,7 +33,7 @@ class SampleListBox(QGroupBox):
     Parameters
     ----------
     run : callable
-        The widget's ``_run(what, work, show)``: ``work`` on a worker thread.
+        The widget's ``_run(what, work, show, signal)``: ``work`` on a worker thread.
     client : callable
         The connected SDK client now (None before Connect).
     project : callable
@@ -93,7 +93,8 @@ class SampleListBox(QGroupBox):
         call = self.class_filter.page_call(
             lambda name, token, labelled, **wanted: client.samples_page(name, token, PAGE, labelled, **wanted),
             project, "", False)
-        self._run("List samples", call, lambda page: self.show_page(project, *page))
+        # A background load (quiet ``done``/``failed``): it runs beside what the annotator pressed.
+        self._run("List samples", call, lambda page: self.show_page(project, *page), signal=False)
 
     def show_page(self, project: str, infos: list[SampleInfo], next_token: str) -> None:
         if project != self._project():
