@@ -68,7 +68,7 @@ class ServerTiming:
     """A request's steps and their durations, answered in a ``Server-Timing``
     header (``lease;dur=9.1, sample;dur=21.4``): a browser's developer tools
     show it beside the request, and the page's benchmark reads it to say
-    where the time of a Next goes. Steps may run in several threads."""
+    where the time of a Next goes."""
 
     def __init__(self):
         self.steps: list[tuple[str, float]] = []

@@ -28,7 +28,7 @@ from labelassist.imaging.object_classes import (FEATURE_NAMES, IMAGE_FEATURE_NAM
                                                 object_features)
 from labelassist.proto.wire.classes import schema_from_proto
 from labelassist.runtime.errors import ConflictError, NotFoundError
-from labelassist.runtime.image_cache import BoundedCache
+from labelassist.runtime.bounded_cache import BoundedCache
 
 PREFIX = "classes"
 # The most bytes of label measurements kept in memory per assist replica (about 2 KB a label of 10 objects).
