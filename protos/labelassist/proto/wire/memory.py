@@ -5,6 +5,13 @@ them on free, so each 1 MiB chunk copied through protobuf and gRPC pays page
 faults on brand-new memory. Raising the mmap and trim thresholds lets freed
 chunks be reused from the heap: streaming a 64 MiB array through a service
 and back went from 0.18 s to 0.12 s here (benchmarks/bench_streaming.py).
+
+Freed memory kept for reuse is kept per malloc arena, and glibc gives each
+new thread its own arena (up to eight per core): a service whose worker
+threads each handle large arrays keeps a heap per thread. Two arenas let one
+thread reuse what another freed, so memory follows the work in flight
+(registering a 256 MiB slide as tiles: the selector's peak grew by about
+70 MiB with two arenas, by 100-140 MiB with glibc's default).
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import os
 
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
+ARENA_MAX = 2
 MMAP_THRESHOLD = 32 << 20
 TRIM_THRESHOLD = 256 << 20
 _tuned = False
@@ -33,5 +42,7 @@ def tune_allocator() -> bool:
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return False
-    _tuned = bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    _tuned = all(mallopt(option, value) for option, value in ((_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
+                                                             (_M_TRIM_THRESHOLD, TRIM_THRESHOLD),
+                                                             (_M_ARENA_MAX, ARENA_MAX)))
     return _tuned
