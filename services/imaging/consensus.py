@@ -1,7 +1,8 @@
 """The consensus of several annotators' labels of one image, object by
 object: objects matched across annotators become candidates, a candidate
 becomes an object when enough of them drew it, and its outline is the
-weighted mean of theirs.
+mean of theirs weighted by how closely each annotator draws outlines
+(:mod:`labelassist.imaging.consensus_outline`).
 
 Annotators' errors are lopsided: a tired annotator misses nuclei far more
 often than they draw one that is not there. A plain majority throws away
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from labelassist.imaging.agreement import iou_table, matched_f1, object_index, pairs_of
+from labelassist.imaging.consensus_outline import outline_gaps, outline_variances, outline_vote
 from labelassist.imaging.measures import instance_labels
 
 SAME_OBJECT_IOU = 0.3  # two annotators' outlines of one nucleus, a few pixels apart each way, overlap this much
-OUTLINE_REACH = 3.0  # pixels; two outlines up to twice this apart meet halfway
 LONE_OVERLAP = 0.2  # share of a lone object inside others' objects that makes it a piece of a merge or split
 FALSE_PRIOR = 0.5  # pseudo-count of unconfirmed objects: one image cannot clear an annotator of drawing them
 WEIGHT_LIMITS = (0.55, 0.95)  # sensitivity clipped before its log-odds: every weight positive and finite
@@ -36,13 +37,15 @@ class Voter:
 
     ``sensitivity`` is the share of real objects they draw, ``false_rate``
     the objects they draw that nobody confirms and their misses do not
-    explain, per object of theirs another annotator confirms, and ``weight``
-    their say in the vote on outlines.
+    explain, per object of theirs another annotator confirms, ``weight``
+    their say in the vote on objects, and ``outline_variance`` (px²) how far
+    their outlines stray: their say on where an outline runs.
     """
 
     sensitivity: float = 0.5
     false_rate: float = float("inf")
     weight: float = 1.0
+    outline_variance: float = 1.0
 
 
 @dataclass
@@ -135,6 +138,8 @@ def estimate_voters(samples: Sequence[tuple[Sequence[str], MatchedObjects]]) -> 
     drew, the share this one drew too (Laplace-smoothed). False objects: the
     lone objects this one drew (not pieces of others' objects) beyond those
     the others' misses explain, per object of theirs another confirms.
+    Outline variance: from the gaps between their outlines and the others'
+    of the same objects (:func:`~labelassist.imaging.consensus_outline.outline_variances`).
 
     Parameters
     ----------
@@ -148,8 +153,14 @@ def estimate_voters(samples: Sequence[tuple[Sequence[str], MatchedObjects]]) -> 
     """
     seen: dict[str, list[int]] = {}
     explained: dict[str, list] = {}
+    gaps: dict[tuple[str, str], list] = {}
     candidates_of = [matched.candidates() for _, matched in samples]
     for (names, matched), candidates in zip(samples, candidates_of):
+        found = outline_gaps(matched.labels, matched.pairs)
+        for (i, j), (total, count) in found.items():
+            tally = gaps.setdefault(tuple(sorted((names[i], names[j]))), [0.0, 0])
+            tally[0] += total
+            tally[1] += count
         for k, name in enumerate(names):
             others = len(names) - 1
             confirmed = [c for c in candidates if sum(j in c for j in range(len(names)) if j != k) > others / 2]
@@ -164,11 +175,12 @@ def estimate_voters(samples: Sequence[tuple[Sequence[str], MatchedObjects]]) -> 
             missed_by_all = float(np.prod([1 - sensitivity[n] for j, n in enumerate(names) if j != k]))
             confirmed = sum(1 for c in candidates if k in c and len(c) > 1)
             explained.setdefault(name, []).append(confirmed * missed_by_all / max(1 - missed_by_all, 1e-9))
+    variances = outline_variances({pair: tuple(tally) for pair, tally in gaps.items()})
     voters = {}
     for name, (_, _, confirmed, lone) in seen.items():
         false_rate = (max(lone - sum(explained[name]), 0.0) + FALSE_PRIOR) / (confirmed + 1)
         p = float(np.clip(sensitivity[name], *WEIGHT_LIMITS))
-        voters[name] = Voter(sensitivity[name], false_rate, float(np.log(p / (1 - p))))
+        voters[name] = Voter(sensitivity[name], false_rate, float(np.log(p / (1 - p))), variances.get(name, 1.0))
     return voters
 
 
@@ -179,9 +191,11 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
     drew it, or more than half of their weight (with three or more, no one
     weighs as much as the others together), or when it is a lone object of
     an annotator whose unconfirmed objects are rarer than the others' joint
-    misses. Its pixels are those most of its annotators drew, an even split
-    settled by the mean of their signed distance maps (the outline halfway
-    between theirs); a pixel two objects claim goes to the
+    misses. Its outline is the mean of its annotators' outlines, weighted
+    by the inverse of their outline variances, where they differ by jitter,
+    and the majority's where they differ in structure
+    (:func:`~labelassist.imaging.consensus_outline.outline_vote`); a pixel
+    two objects claim goes to the
     one it lies deeper inside (further from its outline). Last, a region
     most annotators drew that no object holds, of at least
     ``ORPHAN_SHARE`` of the median object's area, becomes an object (one
@@ -213,7 +227,8 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
                                                                                     members)):
             continue
         window = matched.window(candidate)
-        claim = _outline_vote([matched.labels[k][window] == i for k, i in candidate.items()])
+        claim = outline_vote([matched.labels[k][window] == i for k, i in candidate.items()],
+                             [voters[k].outline_variance for k in candidate])
         taken = consensus[window]
         contested = claim & (taken > 0)
         if contested.any():
@@ -265,17 +280,6 @@ def _credible(matched: MatchedObjects, voters: Sequence[Voter], candidate: Mappi
     return any(odds > voters[k].false_rate for k in candidate)
 
 
-def _outline_vote(masks: Sequence[np.ndarray]) -> np.ndarray:
-    """The pixels most of the masks hold; where exactly half do, those the
-    mean of their clipped signed distances puts inside."""
-    votes = np.sum(masks, axis=0)
-    inside = 2 * votes > len(masks)
-    tied = 2 * votes == len(masks)
-    if tied.any():
-        inside |= tied & (np.mean([_signed_distance(m) for m in masks], axis=0) > 0)
-    return inside
-
-
 def _deeper(claim: np.ndarray, taken: np.ndarray, contested: np.ndarray) -> np.ndarray:
     """Where a new object lies deeper inside itself than the objects already there."""
     from scipy.ndimage import distance_transform_edt
@@ -286,18 +290,6 @@ def _deeper(claim: np.ndarray, taken: np.ndarray, contested: np.ndarray) -> np.n
         held = taken == other
         theirs[held] = distance_transform_edt(held)[held]
     return contested & (own > theirs)
-
-
-def _signed_distance(mask: np.ndarray) -> np.ndarray:
-    """Distance to the outline, positive inside, with the outline half a
-    pixel out from the edge pixels' centres, clipped to ``OUTLINE_REACH``:
-    outlines further apart than that are different claims, and the deep
-    inside of one annotator's merged blob must not outvote another's
-    outline next to it."""
-    from scipy.ndimage import distance_transform_edt
-
-    inside = np.where(mask, distance_transform_edt(mask) - 0.5, 0.5 - distance_transform_edt(~mask))
-    return np.clip(inside, -OUTLINE_REACH, OUTLINE_REACH)
 
 
 def _capped_weights(weights: Sequence[float]) -> list[float]:
