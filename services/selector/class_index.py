@@ -13,6 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from labelassist.selector.class_schema import Classes, Schema, class_names
+from labelassist.selector.database import insert_rows
 from labelassist.selector.schema import class_counts, label_classes, labels, sample_classes, samples
 
 UNCLASSIFIED = ("unclassified", "")
@@ -50,7 +51,7 @@ def index(connection, sample_id: int, classes: Classes | None, unclassified: boo
     if old:
         connection.execute(sample_classes.delete().where(sample_classes.c.sample_id == sample_id))
     if found:
-        connection.execute(sample_classes.insert(), [
+        insert_rows(connection, sample_classes, [
             {"project_id": project_id, "kind": kind, "name": name, "position": position, "sample_id": sample_id}
             for kind, name in found])
     for (kind, name), change in [(entry, -1) for entry in old - found] + [(entry, 1) for entry in found - old]:
@@ -85,8 +86,7 @@ def reindex_names(connection, project_id: int) -> None:
                                     & (label_classes.c.version == newest.c.version))).all()
     inserted = [{"project_id": project_id, "kind": kind, "name": name, "position": position, "sample_id": sample_id}
                 for sample_id, position, classes in rows for kind, name in entries(classes, False)]
-    if inserted:
-        connection.execute(sample_classes.insert(), inserted)
+    insert_rows(connection, sample_classes, inserted)
     recount(connection, project_id)
 
 

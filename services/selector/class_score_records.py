@@ -13,6 +13,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from labelassist.imaging.class_uncertainty import SCORE_NAMES, ClassSummary
+from labelassist.selector.database import insert_rows
 from labelassist.selector.records import Project, SampleRow
 from labelassist.selector.schema import class_scores, class_scoring, label_classes, labels, ranked, samples
 
@@ -94,7 +95,7 @@ class ClassScoreRecords:
         with self.store.engine.begin() as connection:
             replaced = connection.execute(class_scores.delete().where(
                 class_scores.c.sample_id.in_(ids) & (class_scores.c.model_version == version))).rowcount
-            connection.execute(class_scores.insert(), [
+            insert_rows(connection, class_scores, [
                 {"sample_id": row.id, "model_version": version, "values": np.asarray(v, np.float32).tobytes(),
                  "expected": np.asarray(e, np.float32).tobytes()} for row, v, e in zip(rows, values, expected)])
             connection.execute(class_scoring.update().where(

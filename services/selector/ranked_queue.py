@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from labelassist.selector.candidate_pool import Freshness, Pool, PoolReader, needs, rank_pool
 from labelassist.selector import leasing, overlap
+from labelassist.selector.database import insert_rows
 from labelassist.selector.schema import ranked, rankings, samples
 from labelassist.selector.store import Project, SampleRow, Store
 from labelassist.selector.strategies import STRATEGIES
@@ -343,10 +344,9 @@ class RankedQueues:
                 self.store.lock_project(connection, project.id)
                 connection.execute(ranked.delete().where((ranked.c.project_id == project.id)
                                                          & (ranked.c.ranking == key)))
-                if len(picks):
-                    connection.execute(ranked.insert(), [
-                        {"project_id": project.id, "ranking": key, "rank": rank, "sample_id": int(sample_id)}
-                        for rank, sample_id in enumerate(picks)])
+                insert_rows(connection, ranked, [
+                    {"project_id": project.id, "ranking": key, "rank": rank, "sample_id": int(sample_id)}
+                    for rank, sample_id in enumerate(picks)])
                 connection.execute(rankings.delete().where((rankings.c.project_id == project.id)
                                                            & (rankings.c.ranking == key)))
                 connection.execute(rankings.insert().values(**state))

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import sqlalchemy as sa
 
+from labelassist.selector.database import insert_rows
 from labelassist.selector.records import Project, SampleRow
 from labelassist.selector.schema import ranked, samples, scored_counts, scores
 
@@ -50,7 +51,7 @@ class ScoreRecords:
             ids = [row.id for row in rows]
             replaced = connection.execute(scores.delete().where((scores.c.sample_id.in_(ids))
                                                                 & (scores.c.model_version == version))).rowcount
-            connection.execute(scores.insert(), [
+            insert_rows(connection, scores, [
                 {"sample_id": row.id, "model_version": version, "values": np.asarray(v, np.float32).tobytes(),
                  "embedding": np.asarray(e, np.float32).tobytes()} for row, v, e in zip(rows, values, embeddings)])
             if replaced:
