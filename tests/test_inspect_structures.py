@@ -88,3 +88,14 @@ def test_a_blob_painted_on_the_background_inside_the_image_still_warns(client, r
                             criteria=[("background_intensity", {})], only_listed=True)
     [finding] = alarms(report, "background_intensity")
     assert list(finding.object_ids) == [5]
+
+
+def test_a_nucleus_merged_with_a_neighbour_the_border_cuts_to_a_sliver_is_still_a_merged_pair(client, rng):
+    label = nuclei_label(radius=14)
+    whole, sliver = disc(SHAPE, (80, 28), 14), disc(SHAPE, (80, -8), 14)  # the sliver: about 120 px inside
+    image = picture((label > 0) | whole | sliver, rng)
+    label[whole | sliver] = 5
+    label[78:83, 0:20] = 5  # a stroke joining them
+    [finding] = alarms(client.inspect(label, image=image, criteria=[("merged_objects", {})], only_listed=True),
+                       "merged_objects")
+    assert list(finding.object_ids) == [5]

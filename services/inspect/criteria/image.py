@@ -223,8 +223,7 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
     judged by the bright regions only."""
     if label.grey is None or len(label.objects) == 0:
         return []
-    piece_area = max(min_piece_area, min_relative_piece * label.typical_area)
-    counts = bright_regions_per_object(label, min_contrast, piece_area)
+    counts = bright_regions_per_object(label, min_contrast, min_piece_area, min_relative_piece * label.typical_area)
     separate = counts >= 2
     lobed = two_lobed(label, min_relative_area, max_neck, min_dip, min_solidity, min_circularity,
                       min_unpinched_dip) & ~separate
@@ -240,8 +239,12 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
                               largest, min_relative_area, beyond(largest, min_relative_area, 1.0)))
 
 
-def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float) -> np.ndarray:
-    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px.
+def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float,
+                              min_whole_piece: float = 0.0) -> np.ndarray:
+    """Per object, its separate regions brighter than ``min_contrast`` of at
+    least ``min_piece_area`` px, and of ``min_whole_piece`` px unless the
+    image border cuts them (a neighbour cut to a sliver is still an object;
+    a small clump inside a nucleus is part of it).
 
     Regions are connected within one object only: two touching nuclei make
     one bright region across their shared edge, and owned by one of them it
@@ -250,7 +253,9 @@ def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, 
     piece_area = np.bincount(pieces.ravel())
     piece_owner = np.zeros(len(piece_area), np.int64)
     piece_owner[pieces.ravel()] = label.labels.ravel()
-    substantial = np.flatnonzero(piece_area >= min_piece_area)
+    cut = np.zeros(len(piece_area), bool)
+    cut[np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]])] = True
+    substantial = np.flatnonzero((piece_area >= min_piece_area) & ((piece_area >= min_whole_piece) | cut))
     owners = piece_owner[substantial[substantial > 0]]
     return np.bincount(owners, minlength=int(label.objects.ids.max()) + 1)[label.objects.ids]
 
