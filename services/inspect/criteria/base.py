@@ -165,16 +165,18 @@ def touches_border(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bo
 
 
 def missing_regions(label: LabelUnderInspection, regions: np.ndarray, ids: np.ndarray, relative_contrast: float,
-                    include_border: bool, relative_area: float = 0.0
+                    include_border: bool, relative_area: float = 0.0, max_relative_area: float = 0.0
                     ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """The regions worth a missing-object claim, and their boxes: as bright
     and as large as what this annotator labels elsewhere in the image (so
-    debris and slivers are no "missing object"), and (unless asked) not cut
-    by the image border."""
+    debris and slivers are no "missing object"), no more than
+    ``max_relative_area`` times that large (0: no bound; a bright yolk or a
+    sheet of stroma is background the annotator leaves out, not an object)
+    and (unless asked) not cut by the image border."""
     ids = ids[label.looks_labelable(regions, ids, relative_contrast)]
-    if relative_area > 0 and len(ids) and label.typical_area > 0:
-        areas = np.bincount(regions.ravel(), minlength=int(ids.max()) + 1)[ids]
-        ids = ids[areas >= relative_area * label.typical_area]
+    if (relative_area > 0 or max_relative_area > 0) and len(ids) and label.typical_area > 0:
+        areas = np.bincount(regions.ravel(), minlength=int(ids.max()) + 1)[ids] / label.typical_area
+        ids = ids[(areas >= relative_area) & ((areas <= max_relative_area) | (max_relative_area <= 0))]
     boxes = region_boxes(regions, ids)
     if not include_border:
         keep = np.array([not touches_border(box, label.mask.shape) for box in boxes], bool)

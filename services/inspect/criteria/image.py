@@ -23,6 +23,8 @@ MISSING_REGION_PARAMETERS = [
               "typical labelled object count as missing", 0.0, 10.0),
     Parameter("relative_area", float, 0.25, "only regions at least this fraction of the typical labelled "
               "object's area count as missing", 0.0, 10.0),
+    Parameter("max_relative_area", float, 10.0, "regions more than this many times the typical labelled object "
+              "are background structure (a bright yolk, stroma), not a missing object; 0 for no bound", 0.0, 1e6),
 ]
 
 
@@ -48,7 +50,7 @@ def missing_confidence(label: LabelUnderInspection, areas: np.ndarray, relative_
 ])
 def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0.7, min_area=40.0, severity="warning",
                        extra_severity="info", include_border=False, relative_contrast=0.3, relative_area=0.25,
-                       min_source_dice=0.8):
+                       max_relative_area=10.0, min_source_dice=0.8):
     """Object-by-object disagreement with the pre-label or model prediction:
     objects it has that the label lacks (missed) and the reverse (extra).
 
@@ -80,7 +82,8 @@ def prelabel_agreement(label: LabelUnderInspection, min_coverage=0.5, min_dice=0
     missed = missed[missed > 0]
     uncovered, areas = uncovered_parts(label, reference, missed)
     missed = missed[areas[missed] >= min_area]
-    missed, boxes = missing_regions(label, uncovered, missed, relative_contrast, include_border, relative_area)
+    missed, boxes = missing_regions(label, uncovered, missed, relative_contrast, include_border, relative_area,
+                                    max_relative_area)
     if len(missed):
         findings.append(Finding("prelabel_agreement", severity,
                                 f"{len(missed)} pre-labelled object(s) missing from the label "
@@ -124,12 +127,14 @@ def background_intensity(label: LabelUnderInspection, min_contrast=2.0, max_back
     stand out from their surroundings: a blob on background, a shifted
     outline, a bridge painted between two objects. Two pieces of evidence,
     since either alone also fits a correct dim nucleus (mostly
-    background-like pixels, yet brighter than the ring around it)."""
+    background-like pixels, yet brighter than the ring around it). Objects
+    cut by the border are not judged."""
     if label.grey is None or len(label.objects) == 0:
         return []
     looks_background = label.contrast < min_contrast
     fraction = np.asarray(ndi.mean(looks_background, labels=label.labels, index=label.objects.ids))
-    selected = (fraction > max_background_fraction) & (label.objects.area >= min_area)
+    # An object cut by the border shows part of itself and of its ring: judged as a cut object, not a whole one.
+    selected = label.inner & (fraction > max_background_fraction) & (label.objects.area >= min_area)
     for row in np.flatnonzero(selected):
         window = label.window(row, pad=3)
         rim = edge_contrast(label.contrast[window], label.labels[window], int(label.objects.ids[row]))
@@ -174,12 +179,13 @@ def unlabelled_regions(label: LabelUnderInspection, min_contrast: float, min_are
     SEVERITY["warning"],
 ])
 def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0, relative_contrast=0.3, include_border=False,
-                   relative_area=0.25, severity="warning"):
+                   relative_area=0.25, max_relative_area=10.0, severity="warning"):
     """Unlabelled regions that look like objects: likely missed objects."""
     if label.grey is None:
         return []
     regions, large, areas = unlabelled_regions(label, min_contrast, min_area)
-    large, boxes = missing_regions(label, regions, large, relative_contrast, include_border, relative_area)
+    large, boxes = missing_regions(label, regions, large, relative_contrast, include_border, relative_area,
+                                   max_relative_area)
     if not len(large):
         return []
     return [Finding("missed_objects", severity,
@@ -192,6 +198,8 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
     Parameter("min_contrast", float, 3.0, "pixels this many background spreads from the background level "
               "look like object", 0.0, 1e3),
     Parameter("min_piece_area", float, 40.0, "object-like pieces at least this large count", 1.0, 1e12),
+    Parameter("min_relative_piece", float, 0.25, "and at least this share of the label's typical object: a "
+              "clump of chromatin in a textured nucleus is a piece of one object, not an object", 0.0, 1e3),
     Parameter("min_relative_area", float, 1.5, "objects at least this many times the label's typical object "
               "are judged for two lobes", 0.0, 1e3),
     Parameter("max_neck", float, 0.8, "a neck narrower than this share of the smaller lobe's radius "
@@ -204,9 +212,9 @@ def missed_objects(label: LabelUnderInspection, min_contrast=6.0, min_area=60.0,
     Parameter("min_circularity", float, 0.7, "a large object less circular than this has a two-lobed outline", 0.0, 1.0),
     SEVERITY["warning"],
 ])
-def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, min_relative_area=1.5,
-                   max_neck=0.8, min_dip=0.2, min_unpinched_dip=0.4, min_solidity=0.85, min_circularity=0.7,
-                   severity="warning"):
+def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area=40.0, min_relative_piece=0.25,
+                   min_relative_area=1.5, max_neck=0.8, min_dip=0.2, min_unpinched_dip=0.4, min_solidity=0.85,
+                   min_circularity=0.7, severity="warning"):
     """One labelled object over two objects: over two separate bright
     regions of the image, or well larger than the label's typical object
     and in two lobes by outline and by intensity (see :func:`two_lobed`).
@@ -215,7 +223,7 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
     judged by the bright regions only."""
     if label.grey is None or len(label.objects) == 0:
         return []
-    counts = bright_regions_per_object(label, min_contrast, min_piece_area)
+    counts = bright_regions_per_object(label, min_contrast, min_piece_area, min_relative_piece * label.typical_area)
     separate = counts >= 2
     lobed = two_lobed(label, min_relative_area, max_neck, min_dip, min_solidity, min_circularity,
                       min_unpinched_dip) & ~separate
@@ -231,8 +239,12 @@ def merged_objects(label: LabelUnderInspection, min_contrast=3.0, min_piece_area
                               largest, min_relative_area, beyond(largest, min_relative_area, 1.0)))
 
 
-def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float) -> np.ndarray:
-    """Per object, its separate regions brighter than ``min_contrast`` of at least ``min_piece_area`` px.
+def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, min_piece_area: float,
+                              min_whole_piece: float = 0.0) -> np.ndarray:
+    """Per object, its separate regions brighter than ``min_contrast`` of at
+    least ``min_piece_area`` px, and of ``min_whole_piece`` px unless the
+    image border cuts them (a neighbour cut to a sliver is still an object;
+    a small clump inside a nucleus is part of it).
 
     Regions are connected within one object only: two touching nuclei make
     one bright region across their shared edge, and owned by one of them it
@@ -241,7 +253,9 @@ def bright_regions_per_object(label: LabelUnderInspection, min_contrast: float, 
     piece_area = np.bincount(pieces.ravel())
     piece_owner = np.zeros(len(piece_area), np.int64)
     piece_owner[pieces.ravel()] = label.labels.ravel()
-    substantial = np.flatnonzero(piece_area >= min_piece_area)
+    cut = np.zeros(len(piece_area), bool)
+    cut[np.concatenate([pieces[0], pieces[-1], pieces[:, 0], pieces[:, -1]])] = True
+    substantial = np.flatnonzero((piece_area >= min_piece_area) & ((piece_area >= min_whole_piece) | cut))
     owners = piece_owner[substantial[substantial > 0]]
     return np.bincount(owners, minlength=int(label.objects.ids.max()) + 1)[label.objects.ids]
 
