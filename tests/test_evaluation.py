@@ -142,3 +142,34 @@ def test_an_effort_start_that_fails_is_reported_and_the_other_starts_are_measure
                          {"cpus": 2, "processor": "x86_64", "python": "3.11"})
     table = (tmp_path / "results.md").read_text()
     assert "| generalist | failed: " in table and "| scratch | 2 |" in table
+
+
+def test_effort_trains_a_project_of_n_labels_on_the_first_n_training_images_only(sample_dataset, tmp_path):
+    from labelassist.cli.data import _training_copy
+    from labelassist.io.dataset_folder import read_dataset
+
+    training = [s for s in read_dataset(sample_dataset) if s.split == "train"]
+    copy = _training_copy(tmp_path, sample_dataset, train_images=5)
+    kept = read_dataset(copy)
+    assert [s.stem for s in kept] == sorted(s.stem for s in training[:5])
+    assert {s.split for s in kept} == {"train"} and all(s.label is not None for s in kept)
+    assert len(read_dataset(_training_copy(tmp_path, sample_dataset))) == 64
+
+
+def test_effort_names_the_prelabel_the_products_evidence_rule_would_choose():
+    from labelassist.evaluation.effort import StartEffort, annotate, evidence_choice
+
+    reference = np.zeros((48, 48), np.int32)
+    reference[8:20, 8:20], reference[28:40, 26:40] = 1, 2
+    half = reference.copy()
+    half[:, 24:] = 0
+    records = {"classical": StartEffort("classical"), "generalist": StartEffort("generalist")}
+    for _ in range(3):
+        annotate(reference, half, None, records["classical"])
+        annotate(reference, reference, None, records["generalist"])
+    rows = [{**record.summary(), "label": name} for name, record in records.items()]
+    assert rows[1]["prelabel_dice"] == [1.0, 1.0, 1.0] and rows[0]["prelabel_matched"] == [0.5, 0.5, 0.5]
+    sentence = evidence_choice(rows)
+    assert "generalist: mean Dice 1.000 against the last 3 submitted labels" in sentence
+    assert sentence.endswith("Least effort: generalist.")
+    assert "needs 3 labels" in evidence_choice([{**r, "prelabel_dice": r["prelabel_dice"][:2]} for r in rows])

@@ -113,3 +113,14 @@ def test_without_click_steps_the_click_model_stays_stage_ones(loso, folders):
     stage1 = load_weights(BUNDLED["clicknet"])[0].state_dict()
     assert summary["clicknet"]["stage2"] is False
     assert all(torch.equal(value, stage1[name]) for name, value in models["clicknet"].state_dict().items())
+
+
+def test_the_bundled_models_on_a_development_set_start_from_the_default_pipeline(loso, folders, tmp_path):
+    out = tmp_path / "bundled"
+    loso.main(["--bundled", "histology", "--datasets", str(folders / "datasets"), "--hela", str(folders / "hela"),
+               "--out", str(out), "--max-images", "1", "--click-objects", "1", "--effort-images", "1",
+               "--threads", "1"])
+    result = json.loads((out / "histology.json").read_text())
+    assert result["trained_on"] == "bundled models" and result["classical_start"] == "default pipeline"
+    assert result["effort"]["scratch"]["objects"] == 2
+    assert (out / "results.md").read_text().startswith("# Bundled models on development sets")

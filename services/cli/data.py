@@ -42,14 +42,36 @@ def _benchmark_stack(timeout: float = 3600):
             stack.stop()
 
 
-def _train_through(client, datasets: Path, dataset: Path, model: str = "unet", **config: int) -> int:
-    """Train ``model`` on a dataset folder through the stack (copied where its
-    Train may read it); the published version, RuntimeError when it failed."""
+def _training_copy(datasets: Path, dataset: Path, train_images: int = 0) -> Path:
+    """The dataset folder copied where the stack's Train may read it; with
+    ``train_images``, only the first that many images of its training split
+    (no test rows: a project with that many labels has nothing to validate on)."""
     import shutil
 
-    copy = datasets / Path(dataset).name
+    from labelassist.io.dataset_folder import read_dataset
+
+    if not train_images:
+        copy = datasets / Path(dataset).name
+        if not copy.exists():
+            shutil.copytree(dataset, copy)
+        return copy
+    copy = datasets / f"{Path(dataset).name}-train{train_images}"
     if not copy.exists():
-        shutil.copytree(dataset, copy)
+        chosen = [s for s in read_dataset(dataset) if s.split in (None, "train") and s.label][:train_images]
+        for folder, paths in (("images", [s.image for s in chosen]), ("labels", [s.label for s in chosen])):
+            (copy / folder).mkdir(parents=True)
+            for path in paths:
+                shutil.copy(path, copy / folder / path.name)
+        (copy / "split.csv").write_text("stem,split\n" + "".join(f"{s.stem},train\n" for s in chosen))
+    return copy
+
+
+def _train_through(client, datasets: Path, dataset: Path, model: str = "unet", train_images: int = 0,
+                   **config: int) -> int:
+    """Train ``model`` on a dataset folder through the stack (copied where its
+    Train may read it, see :func:`_training_copy`); the published version,
+    RuntimeError when it failed."""
+    copy = _training_copy(datasets, dataset, train_images)
     events = list(client.train_status(client.train(copy, model=model, **config)))
     if events[-1].model_version == 0:
         raise RuntimeError(f"training {model} failed: {events[-1].message}")
@@ -178,7 +200,7 @@ def cmd_bench_effort(args) -> int:
                 for model, config, start in trainings:
                     bar.set_postfix_str(f"training {model} on the training split")
                     try:
-                        _train_through(client, datasets, args.dataset, model, **config)
+                        _train_through(client, datasets, args.dataset, model, args.train_images, **config)
                     except (RuntimeError, LabelAssistError) as error:
                         print(f"effort: training {model} failed ({error}); {start} is reported as failed",
                               file=sys.stderr)
@@ -186,10 +208,12 @@ def cmd_bench_effort(args) -> int:
                 records |= run_effort(client, "effort", ids, references, [s for s in after if s not in failed],
                                       lambda start: (bar.set_postfix_str(start), bar.update()))
                 records |= failed
+    trained_on = f"the first {args.train_images} images of the training split" if args.train_images \
+        else "the training split only"
     description = (f"Dataset `{args.dataset}`: {len(chosen)} test images (split: {data.split_source}), "
                    f"{records[starts[0]].objects} reference objects. Project models (U-Net {args.epochs} "
                    f"epochs; click model fine-tuned {args.click_steps} steps from the generalist) are trained "
-                   "on the training split only.")
+                   f"on {trained_on}.")
     results = {"description": description, "dataset": str(args.dataset), "images": len(chosen),
                "seconds": time.perf_counter() - started, "starts": as_rows(records, LABELS)}
     return _published(write_effort_outputs(results, args.out, command_line(sys.argv[1:]), machine()), args.out)
@@ -407,6 +431,9 @@ def register(commands) -> None:
     effort.add_argument("--max-images", type=int, default=0, help="only the first N test images (0: all)")
     effort.add_argument("--epochs", type=int, default=10, help="U-Net training epochs for the 'unet' start")
     effort.add_argument("--click-steps", type=int, default=500, help="click model fine-tuning steps")
+    effort.add_argument("--train-images", type=int, default=0,
+                        help="train the project's models on the first N images of the training split, as a "
+                             "project with N labels (0: all)")
     effort.set_defaults(handler=cmd_bench_effort)
     errors = benches.add_parser("label-errors", help="plant errors in the test labels and measure the review "
                                 "queue (RankLabelErrors) as a detector: average precision")

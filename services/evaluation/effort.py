@@ -74,6 +74,9 @@ class StartEffort:
     noc85: list[int] = field(default_factory=list)
     noc90: list[int] = field(default_factory=list)
     segment_seconds: list[float] = field(default_factory=list)
+    # Per image, the pre-label against the reference as the product's evidence measures it.
+    prelabel_dice: list[float] = field(default_factory=list)
+    prelabel_matched: list[float] = field(default_factory=list)
     # Why this starting point could not be measured (a failed call or training).
     failure: str | None = None
 
@@ -92,6 +95,7 @@ class StartEffort:
                 "noc90": statistics.mean(self.noc90) if self.noc90 else None,
                 "segment_median_ms": 1000 * statistics.median(latency) if latency else None,
                 "segment_p95_ms": 1000 * latency[int(0.95 * (len(latency) - 1))] if latency else None,
+                "prelabel_dice": self.prelabel_dice, "prelabel_matched": self.prelabel_matched,
                 "failure": self.failure}
 
 
@@ -145,6 +149,8 @@ def annotate(reference: np.ndarray, start: np.ndarray | None, segment: Segment |
         predicted = instance_labels(start)
         pairs = match_objects(truth, predicted, MATCH_IOU)
         matched = {tid: predicted == pid for tid, pid in pairs.items()}
+        record.prelabel_dice.append(dice(predicted > 0, truth > 0))
+        record.prelabel_matched.append(len(pairs) / len(ids) if ids else float(not predicted.any()))
         record.deleted += len([i for i in np.unique(predicted) if i]) - len(pairs)
     for tid in ids:
         target = truth == tid
@@ -191,11 +197,32 @@ def write_effort_outputs(results: dict, out: Path, command: str, machine: dict) 
         lines.append(f"| {r['label']} | {r['objects']} | {100 * r['accepted_fraction']:.1f} % | "
                      f"{r['actions_per_object']:.2f} | {noc[0]} | {noc[1]} | {r['seconds_per_object']:.1f} | "
                      f"{relative} | {latency} |")
+    lines += ["", evidence_choice(rows)]
     lines += ["", f"Machine: {machine['cpus']} CPUs, {machine['processor']}, Python {machine['python']}; "
               f"{results['seconds'] / 60:.1f} minutes.", f"Command: `{command}`", ""]
     (out / "results.md").write_text("\n".join(lines))
     _plot(rows, out / "results.png")
     return [out / "results.json", out / "results.md", out / "results.png"]
+
+
+def evidence_choice(rows: list[dict]) -> str:
+    """In words: the pre-label start the product would choose on these
+    images by its own rule (the selector's pre-label evidence: mean Dice
+    against the submitted labels, once a source has enough of them), and the
+    start that cost least."""
+    from labelassist.selector.prelabel_evidence import MIN_LABELS, summary
+
+    measured = [r for r in rows if not r.get("failure") and r.get("prelabel_dice")]
+    evidence = {"sources": {r["start"]: {"dice": r["prelabel_dice"], "matched": r["prelabel_matched"]}
+                            for r in measured}}
+    _, best, reason = summary(evidence)
+    cheapest = min((r for r in rows if not r.get("failure") and r["objects"]), default=None,
+                   key=lambda r: r["actions_per_object"])
+    chosen = (f"The product's choice of pre-label by evidence (services/selector/prelabel_evidence.py) on "
+              f"these images: {reason}." if best else
+              f"The product's choice of pre-label by evidence needs {MIN_LABELS} labels; with fewer it pre-labels "
+              "with the project's settings (by default the classical pipeline).")
+    return chosen + (f" Least effort: {cheapest['label']}." if cheapest else "")
 
 
 def _plot(rows: list[dict], path: Path) -> None:
