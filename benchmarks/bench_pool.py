@@ -146,7 +146,7 @@ def annotator_run(address: str, strategy: str, index: int, count: int = PER_ANNO
         raise RuntimeError(f"annotator {index}: {type(error).__name__}: {error}") from None
 
 
-def measure_strategy(address: str, strategy: str, counts: dict) -> dict:
+def measure_strategy(address: str, strategy: str, counts: dict, annotators) -> dict:
     addresses = ServiceAddresses(selector=address)
     with LabelAssistClient(addresses, timeout=600) as client:
         started = time.perf_counter()
@@ -154,10 +154,8 @@ def measure_strategy(address: str, strategy: str, counts: dict) -> dict:
                             f"{strategy}-first", np.zeros((16, 16), np.uint8))
         first = time.perf_counter() - started
         single = [lease_and_submit(client, strategy, f"{strategy}-solo") for _ in range(counts["leases"])]
-    # Each annotator in a process of its own, so client work does not share one interpreter lock.
-    with multiprocessing.get_context("spawn").Pool(CONCURRENT) as pool:
-        per_annotator = pool.starmap(annotator_run, [(address, strategy, index, counts["per_annotator"])
-                                                     for index in range(CONCURRENT)])
+    per_annotator = annotators.starmap(annotator_run, [(address, strategy, index, counts["per_annotator"])
+                                                       for index in range(CONCURRENT)])
     concurrent = [seconds for times in per_annotator for seconds, _ in times]
     empty = sum(not leased for times in per_annotator + [single] for _, leased in times)
     batch = []
@@ -173,7 +171,7 @@ def measure_strategy(address: str, strategy: str, counts: dict) -> dict:
             "concurrent": percentiles(concurrent), "batch32": percentiles(batch), "empty_answers": empty}
 
 
-def run_pool(database: str, size: int, distinct_reference: bool, counts: dict) -> dict:
+def run_pool(database: str, size: int, distinct_size: int, counts: dict, annotators) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         selector = Selector(database, Path(folder))
         try:
@@ -185,7 +183,8 @@ def run_pool(database: str, size: int, distinct_reference: bool, counts: dict) -
             result["seed_scores_s"] = seed_scores(selector.url, selector.blobs)
             result["strategies"] = {}
             for strategy in STRATEGIES:
-                s = result["strategies"][strategy] = measure_strategy(selector.address, strategy, counts)
+                s = result["strategies"][strategy] = measure_strategy(selector.address, strategy, counts,
+                                                                      annotators)
                 print(f"  {strategy}: first {s['first_lease_s']:.2f} s, 1: {s['single']['p50_ms']:.1f}/"
                       f"{s['single']['p99_ms']:.1f} ms, 8: {s['concurrent']['p50_ms']:.1f}/"
                       f"{s['concurrent']['p99_ms']:.1f} ms, batch 32 p50 {s['batch32']['p50_ms']:.1f} ms", flush=True)
@@ -202,12 +201,12 @@ def run_pool(database: str, size: int, distinct_reference: bool, counts: dict) -
             result["peak_memory_mib"] = selector.peak_memory_mib()
         finally:
             selector.stop()
-        if distinct_reference:
+        if distinct_size:
             reference = Selector(database, Path(folder) / "distinct")
             try:
                 with LabelAssistClient(ServiceAddresses(selector=reference.address), timeout=3600) as client:
                     client.create_project("pool")
-                    result["register_distinct_per_s"] = register(client, size, distinct=True)
+                    result["register_distinct_per_s"] = register(client, distinct_size, distinct=True)
             finally:
                 reference.stop()
         return result
@@ -247,14 +246,22 @@ def main() -> int:
     parser.add_argument("--per-annotator", type=int, default=PER_ANNOTATOR,
                         help="leases by each of the 8 concurrent annotators, per strategy")
     parser.add_argument("--batches", type=int, default=BATCHES, help="NextSamples(32) calls per strategy")
+    parser.add_argument("--distinct", type=int, default=None,
+                        help="images in the all-distinct registration (default: the smallest pool, where it is "
+                             "10^4 or less; 0: none)")
     parser.add_argument("--update", action="store_true",
                         help="keep the other pools of an existing results file; replace the ones measured now")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     counts = {"leases": args.leases, "per_annotator": args.per_annotator, "batches": args.batches}
-    # The all-distinct registration (a fsynced file per sample) only at the smallest pool of 10^4 or less.
-    results = [run_pool(database, size, size == min(sizes) and size <= 10_000, counts)
-               for database in args.databases.split(",") for size in sizes]
+    # Each concurrent annotator in a process of its own, so client work does not share one interpreter
+    # lock; one pool of them for the whole run (each annotator still opens its own channel per strategy),
+    # not a pool started per strategy, whose start-up is never measured.
+    with multiprocessing.get_context("spawn").Pool(CONCURRENT) as annotators:
+        # The all-distinct registration (a fsynced file per sample) only beside the smallest pool.
+        distinct = args.distinct if args.distinct is not None else min(sizes) * (min(sizes) <= 10_000)
+        results = [run_pool(database, size, distinct * (size == min(sizes)), counts, annotators)
+                   for database in args.databases.split(",") for size in sizes]
     command = ("python benchmarks/bench_pool.py " + " ".join(sys.argv[1:])).strip()
     existing = (args.out or RESULTS) / f"{args.name}.json"
     if args.update and existing.exists():
