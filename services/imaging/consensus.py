@@ -57,6 +57,7 @@ class MatchedObjects:
     labels: list[np.ndarray]
     pairs: dict[tuple[int, int], list[tuple[int, int, float]]]
     boxes: list[list]
+    areas: list[np.ndarray]  # per label, each object's area by id
 
     def candidates(self, members: Sequence[int] | None = None) -> list[dict[int, int]]:
         """The objects of ``members`` (all annotators by default) joined into
@@ -128,7 +129,12 @@ def match_objects(labels: Sequence[np.ndarray]) -> MatchedObjects:
     indexes = [object_index(o) for o in objects]
     pairs = {(i, j): pairs_of(*iou_table(indexes[i], indexes[j]), SAME_OBJECT_IOU)
              for i in range(len(objects)) for j in range(i + 1, len(objects))}
-    return MatchedObjects(objects, pairs, [find_objects(o) for o in objects])
+    areas = []
+    for ids, area, _ in indexes:
+        by_id = np.zeros(int(ids.max(initial=0)) + 1, np.int64)
+        by_id[ids] = area
+        areas.append(by_id)
+    return MatchedObjects(objects, pairs, [find_objects(o) for o in objects], areas)
 
 
 def estimate_voters(samples: Sequence[tuple[Sequence[str], MatchedObjects]]) -> dict[str, Voter]:
@@ -156,7 +162,7 @@ def estimate_voters(samples: Sequence[tuple[Sequence[str], MatchedObjects]]) -> 
     gaps: dict[tuple[str, str], list] = {}
     candidates_of = [matched.candidates() for _, matched in samples]
     for (names, matched), candidates in zip(samples, candidates_of):
-        found = outline_gaps(matched.labels, matched.pairs)
+        found = outline_gaps(matched.labels, matched.pairs, matched.areas)
         for (i, j), (total, count) in found.items():
             tally = gaps.setdefault(tuple(sorted((names[i], names[j]))), [0.0, 0])
             tally[0] += total

@@ -111,8 +111,8 @@ def outline_vote(masks: Sequence[np.ndarray], variances: Sequence[float] | None 
     return inside
 
 
-def outline_gaps(labels: Sequence[np.ndarray], pairs: Mapping[tuple[int, int], Sequence[tuple[int, int, float]]]
-                 ) -> dict[tuple[int, int], tuple[float, int]]:
+def outline_gaps(labels: Sequence[np.ndarray], pairs: Mapping[tuple[int, int], Sequence[tuple[int, int, float]]],
+                 areas: Sequence[np.ndarray]) -> dict[tuple[int, int], tuple[float, int]]:
     """Per pair of annotators (i, j), the summed squared gap between their
     outlines of the objects both drew, and how many objects. An object's
     gap is the area between the two outlines over their mean length (the
@@ -127,10 +127,11 @@ def outline_gaps(labels: Sequence[np.ndarray], pairs: Mapping[tuple[int, int], S
         The annotators' instance labels of one image.
     pairs : mapping
         (i, j) -> matched objects (id in i, id in j, IoU).
+    areas : sequence of ndarray
+        Per label, each object's area by id (as the matching counted them).
     """
     from labelassist.imaging.agreement import outline
 
-    areas = [np.bincount(label.ravel()) for label in labels]
     lengths = [np.bincount(label[outline(label)], minlength=len(area)) for label, area in zip(labels, areas)]
     gaps: dict[tuple[int, int], tuple[float, int]] = {}
     for (i, j), found in pairs.items():
