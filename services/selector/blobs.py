@@ -6,10 +6,13 @@ AWS), chosen by URL (:func:`open_blob_store`)."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import logging
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,11 +38,34 @@ def _fsync_path(path: Path) -> None:
         os.close(handle)
 
 
+def _syncfs_function():
+    """Linux's ``syncfs``, or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int]
+    return function
+
+
+# How a batch of blob files becomes durable: one flush of the file system
+# that holds them ("filesystem": syncfs on Linux, about 7x faster than 2,000
+# fsyncs) or a flush of each file and folder ("files": for a volume shared
+# with much other writing, which syncfs would wait for as well).
+BLOB_SYNC_MODES = ("filesystem", "files")
+
+
 class BlobStore:
     """Blobs as ``.npy`` files in a folder."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, sync: str = "filesystem"):
+        if sync not in BLOB_SYNC_MODES:
+            raise ValueError(f"blob sync {sync!r} is not one of {', '.join(BLOB_SYNC_MODES)}: set --blob-sync "
+                             "or LABELASSIST_BLOB_SYNC to one of them")
         self.root = Path(root)
+        self._syncfs = _syncfs_function() if sync == "filesystem" else None
         self.root.mkdir(parents=True, exist_ok=True)
         self._folders: set[Path] = set()  # folders known to exist: one mkdir each, not one per blob
 
@@ -84,8 +110,22 @@ class BlobStore:
         return checksum, True
 
     def sync(self, checksums) -> None:
-        """Make blobs written with ``durable=False`` durable: each file and
-        each folder once, in parallel (the file system groups the flushes)."""
+        """Make blobs written with ``durable=False`` durable: one flush of
+        their file system where the platform has one (``syncfs``), else each
+        file and each folder once, in parallel (the file system groups the
+        flushes)."""
+        checksums = list(checksums)
+        if not checksums:
+            return
+        if self._syncfs is not None:
+            handle = os.open(self.root, os.O_RDONLY)
+            try:
+                if self._syncfs(handle) == 0:
+                    return
+                logging.getLogger(__name__).warning("syncfs on %s failed (%s); flushing each blob file", self.root,
+                               os.strerror(ctypes.get_errno()))
+            finally:
+                os.close(handle)
         paths = [self._path(checksum) for checksum in checksums]
         folders = {path.parent for path in paths}
         with ThreadPoolExecutor(max_workers=16) as pool:
@@ -223,12 +263,13 @@ def _object_store_errors() -> tuple:
 BLOB_STORES = {"s3": S3BlobStore}
 
 
-def open_blob_store(location: str | Path):
-    """The blob store at ``location``: ``s3://bucket/prefix``, or a folder."""
+def open_blob_store(location: str | Path, sync: str = "filesystem"):
+    """The blob store at ``location``: ``s3://bucket/prefix``, or a folder
+    whose new files are made durable as ``sync`` says (:data:`BLOB_SYNC_MODES`)."""
     scheme, separator, _ = str(location).partition("://")
     if separator:
         if scheme not in BLOB_STORES:
             raise ValueError(f"blob store {str(location)!r}: unknown scheme {scheme!r}; use a folder or "
                              f"{', '.join(f'{name}://' for name in BLOB_STORES)}")
         return BLOB_STORES[scheme](str(location))
-    return BlobStore(Path(location))
+    return BlobStore(Path(location), sync)

@@ -23,6 +23,7 @@ from labelassist.runtime.priority import favour_short_calls
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
 from labelassist.runtime.links.assist import add_assist_argument
 from labelassist.runtime.names import check_sample_name
+from labelassist.selector.blobs import BLOB_SYNC_MODES
 from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.learning_curve import project_outlook, with_run
 from labelassist.selector.prelabel_evidence import PrelabelEvidence, best_method, evidence_to_proto
@@ -68,6 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "replicas) or s3://BUCKET/PREFIX in an S3-compatible object store, endpoint and keys "
                              "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (env "
                              "LABELASSIST_BLOB_URL; default DATA_DIR/blobs)")
+    parser.add_argument("--blob-sync", default=env("BLOB_SYNC", "filesystem"), choices=BLOB_SYNC_MODES,
+                        help="how a batch of new blob files in a folder is made durable before rows point at "
+                             "them: 'filesystem', one syncfs of their file system (Linux; elsewhere as 'files'), "
+                             "or 'files', an fsync of each file and folder, for a volume shared with much other "
+                             "writing (env LABELASSIST_BLOB_SYNC; default filesystem)")
     add_dataset_root_argument(parser)
     add_triton_argument(parser, "the U-Net's scores feed the uncertainty strategies")
     parser.add_argument("--inspect-address", default=env("INSPECT_ADDRESS"),
@@ -94,8 +100,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
         self.roots = dataset_roots(config)
         try:
-            self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs")
-        except ConflictError as error:  # a schema this release cannot serve: say why and stop
+            self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs",
+                               options.get("blob_sync") or "filesystem")
+        except (ConflictError, ValueError) as error:  # a schema this release cannot serve, a bad setting
             raise SystemExit(f"selector: {error}") from None
         self.max_array_bytes = config.max_array_bytes
         self.scorer = Scorer(self.store, options.get("triton_url")).start()

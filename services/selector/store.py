@@ -50,11 +50,12 @@ def row_id(value: int, name: str = "sample_id") -> int:
 class Store(ScoreRecords, ReviewRecords, LabelRecords):
     """All selector state behind plain methods; safe to share across threads."""
 
-    def __init__(self, url: str, blob_root: Path | str):
-        """``blob_root``: a folder or an ``s3://`` URL (see :func:`~labelassist.selector.blobs.open_blob_store`)."""
+    def __init__(self, url: str, blob_root: Path | str, blob_sync: str = "filesystem"):
+        """``blob_root``: a folder or an ``s3://`` URL, ``blob_sync`` how a
+        folder's new files are flushed (see :func:`~labelassist.selector.blobs.open_blob_store`)."""
         self.engine = create_engine(url)
         self.reader = create_engine(url, for_writes=False) if url.startswith("sqlite") else self.engine
-        self.blobs = open_blob_store(blob_root)
+        self.blobs = open_blob_store(blob_root, blob_sync)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         # Lease transactions: on PostgreSQL, sessions that do not wait for the log flush.
         self.lease_engine = create_engine(url, for_writes=False, durable=False) if self.is_postgres else self.engine
