@@ -34,8 +34,9 @@ DERIVED_ORIGINS = (selector_pb2.LABEL_ORIGIN_CONSENSUS, selector_pb2.LABEL_ORIGI
 @dataclass
 class TransferReport:
     """What an export or import did: the files written (export), how many
-    samples were added and labelled, and each item that failed as
-    ``(name, reason)``; the rest went on."""
+    samples were added and labelled, each item that failed as
+    ``(name, reason)`` (the rest went on), and each item imported with
+    something of it left out (``notes``: ``(name, what)``)."""
 
     format: str
     files: list[Path] = field(default_factory=list)
@@ -43,6 +44,7 @@ class TransferReport:
     added: int = 0
     existing: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)
     created: bool = False  # an import with ``create`` that added samples: the project stays
 
 
@@ -245,9 +247,10 @@ class Transfer:
         Returns
         -------
         TransferReport
-            Samples read, added, already present, and each that failed
+            Samples read, added, already present, each that failed
             (unreadable, image missing or outside ``images``, a mask larger
-            than its image, rejected by the selector). Each imported label
+            than its image, rejected by the selector), and notes on what an
+            item held that its label cannot (CVAT boxes, polylines, points). Each imported label
             is version 1 with annotator ``imported:<format>``.
 
         Raises
@@ -272,6 +275,9 @@ class Transfer:
                     if "error" in entry:
                         report.failed.append((entry["stem"], entry["error"]))
                         continue
+                    if "note" in entry:
+                        entry = dict(entry)
+                        report.notes.append((entry["stem"], entry.pop("note")))
                     report.samples += 1
                     progress(report.samples)
                     if not keep_classes:

@@ -197,3 +197,33 @@ def test_a_broken_ome_zarr_is_named_and_the_rest_imported(client, tmp_path, rng)
     (out / "broken.ome.zarr").mkdir()
     report = client.import_labels(_name("zarr-copy"), out, "ome-zarr", create=True)
     assert report.added == 3 and [name for name, _ in report.failed] == ["broken"]
+
+
+def test_a_project_exported_by_cvat_imports_with_what_it_left_out_named(cli_env, client, tmp_path):
+    """A project export written by CVAT itself (tests/data/cvat_project_export,
+    from datumaro's test assets): each subset's images under
+    ``images/<subset>/``, one image name in three subsets, and shapes a
+    segmentation label cannot hold. Every image is imported under its subset's
+    name; the polygons become labelled objects of their class; boxes,
+    polylines and points are named in notes, and an image with nothing else
+    stays unlabelled instead of getting an empty label."""
+    from pathlib import Path
+
+    source = tmp_path / "cvat"
+    shutil.copytree(Path(__file__).parent / "data" / "cvat_project_export", source)
+    project = _name("cvat-real")
+    imported = run(cli_env, "project", "import", project, str(source), "--format", "cvat", "--create")
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 6 samples" in imported.stdout
+    notes = [line for line in imported.stderr.splitlines() if line.startswith("note ")]
+    assert len(notes) == 6
+    assert any(line.startswith("note Train-img0: skipped 1 box, 1 polyline") and "without a label" in line
+               for line in notes)
+    assert any(line.startswith("note Test-img1: skipped 1 points") for line in notes)
+    samples = {info.stem: info for info in client.list_samples(project)}
+    assert sorted(samples) == [f"{subset}-img{i}" for subset in ("Test", "Train", "Validation") for i in (0, 1)]
+    assert not any(samples[f"{subset}-img0"].labeled for subset in ("Test", "Train", "Validation"))
+    polygon = client.get_sample(samples["Train-img1"].sample_id)
+    label = polygon.require("label")
+    assert label.shape == (10, 10) and len(np.unique(label)) == 2
+    assert set(polygon.info.object_classes.values()) == {"label1"}

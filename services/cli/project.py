@@ -101,6 +101,8 @@ def cmd_project_import(args) -> int:
                                       progress=lambda n: bar.update(n - bar.n))
     for name, error in report.failed:
         print(f"failed {name}: {error}", file=sys.stderr)
+    for name, note in report.notes:
+        print(f"note {name}: {note}", file=sys.stderr)
     if args.create and not report.created:
         print(f"{args.name}: not created: no sample could be imported", file=sys.stderr)
         return 1

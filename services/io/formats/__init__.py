@@ -205,7 +205,7 @@ def _referenced_paths(reference: str) -> list[str]:
 
 def find_image(reference: str, folder: Path, images: Path | None) -> Path | None:
     """The image file a format names: as a path relative to the annotation
-    file's folder, inside ``images`` or ``folder/images`` by name, or (for
+    file's folder, or to ``images`` or ``folder/images``, then inside them by name, or (for
     a URL such as Label Studio's ``/data/local-files/?d=images/a.png``) by
     the path it carries.
 
@@ -218,8 +218,10 @@ def find_image(reference: str, folder: Path, images: Path | None) -> Path | None
     outside = None
     for candidate in _referenced_paths(reference):
         name = Path(candidate).name
-        for path in (folder / candidate.lstrip("/"), images / name if images else None, folder / "images" / name,
-                     folder / name):
+        relative = candidate.lstrip("/")
+        # As a path inside the images folder (a CVAT project's "Train/a.png"), then by name alone.
+        for path in (folder / relative, images / relative if images else None, folder / "images" / relative,
+                     images / name if images else None, folder / "images" / name, folder / name):
             if path is not None and name and path.is_file():
                 try:
                     return confine(path, roots, "the images folder (--images)" if images else

@@ -1,7 +1,12 @@
 """CVAT for images 1.1, both ways: ``annotations.xml`` with one ``<mask>``
 per object (CVAT's run-length encoding of the object's box, row by row,
 starting with a run of background) and the images beside it, the layout
-CVAT exports and imports as a dataset. Import also reads ``<polygon>``.
+CVAT exports and imports as a dataset. Import also reads ``<polygon>``,
+finds a project export's images under ``images/<subset>/`` (an image name
+in several subsets becomes ``<subset>-<name>``), and names the shapes a
+segmentation label cannot hold (boxes, polylines, points, ellipses,
+skeletons, cuboids) in the import's notes; an image with only those is
+imported without a label.
 
 Classes are CVAT labels: each object's ``<mask label>`` is its class
 ("object" without one), each image class a ``<tag label>`` of the image,
@@ -224,6 +229,20 @@ def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None
             *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported, dict(schema or {}))]
 
 
+# Shapes of a CVAT image that outline no region a label can hold.
+SKIPPED_SHAPES = ("box", "polyline", "points", "ellipse", "skeleton", "cuboid")
+
+
+def _skipped_note(image) -> str | None:
+    """What an ``<image>`` holds that its label cannot, in words, or None."""
+    counts = {tag: len(image.findall(tag)) for tag in SKIPPED_SHAPES}
+    named = ", ".join(f"{count} {tag}" for tag, count in counts.items() if count)
+    if not named:
+        return None
+    kept = "imported without a label" if not _shapes(image) else "its masks and polygons imported"
+    return f"skipped {named}: a segmentation label holds masks and polygons ({kept})"
+
+
 def _shapes(image) -> list:
     """An ``<image>``'s masks and polygons in drawing order (z_order, then as listed)."""
     return sorted((e for e in image if e.tag in ("mask", "polygon")), key=lambda e: int(e.get("z_order", 0)))
@@ -268,10 +287,27 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     declares entities) before the first sample."""
     annotations = source / "annotations.xml" if source.is_dir() else source
     root = read_xml(annotations)
-    return (_with_classes(imported_entry(image.get("name", ""), (image.get("height"), image.get("width")),
-                                         lambda shape, element=image: _element_label(element, shape),
-                                         annotations.parent, images), image)
+    subsets_of: dict[str, set[str]] = {}
+    for image in root.iter("image"):
+        subsets_of.setdefault(image.get("name", ""), set()).add(image.get("subset", ""))
+    return (_entry(image, annotations.parent, images, len(subsets_of.get(image.get("name", ""), ())) > 1)
             for image in root.iter("image"))
+
+
+def _entry(image, folder: Path, images: Path | None, name_in_several_subsets: bool) -> dict:
+    """One ``<image>`` as an ``add_samples`` entry: a project export keeps
+    each subset's images in ``images/<subset>/``."""
+    name, subset = image.get("name", ""), image.get("subset", "")
+    reference = f"{subset}/{name}" if subset else name
+    shape = (image.get("height"), image.get("width"))
+    # Only boxes, lines or points: nothing a label holds, so no label (an image with no shape has an empty one).
+    outlines_nothing = not _shapes(image) and any(image.find(tag) is not None for tag in SKIPPED_SHAPES)
+    decode = None if outlines_nothing else (lambda shape, element=image: _element_label(element, shape))
+    entry = _with_classes(imported_entry(reference, shape, decode, folder, images), image)
+    if name_in_several_subsets:
+        entry["stem"] = f"{subset}-{entry['stem']}"
+    note = _skipped_note(image)
+    return {**entry, "note": note} if note and "error" not in entry else entry
 
 
 def class_schema(source: Path) -> dict:
