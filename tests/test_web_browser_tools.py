@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 from shapes import disc
-from web_page import (background_square, browser, device_page, in_browsers, open_next, page_label,  # noqa: F401
-                      press_in_list, sign_in, submit, tap_image, touch_stroke)
+from web_page import (background_square, browser, device_page, firefox_browser, in_browsers,  # noqa: F401
+                      open_next, page_label, press_in_list, sign_in, submit, tap_image, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
 
