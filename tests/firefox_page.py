@@ -1,7 +1,10 @@
 """The browser app in Debian's Firefox ESR, driven over WebDriver BiDi
 (Firefox's own remote protocol: no geckodriver) by puppeteer-core in a
-node process: the part of Playwright's ``Page`` that tests/web_page.py's
-helpers use, so that one annotator's steps read the same in both browsers."""
+node process (tests/node/firefox_page.js): one Firefox for a test module,
+a fresh page for each test, with the part of Playwright's ``Page`` that
+tests/web_page.py's helpers use, so that one annotator's steps read the
+same in both browsers; fingers and a pen as well (see docs/web.md on what
+Firefox's WebDriver cannot send)."""
 
 from __future__ import annotations
 
@@ -20,15 +23,13 @@ BRIDGE = Path(__file__).parent / "node" / "firefox_page.js"
 FUNCTION = re.compile(r"\s*(async\s+)?(function\b|\([^)]*\)\s*=>|\w+\s*=>)")
 
 
-class FirefoxPage:
-    """One Firefox page over a node process; :meth:`close` ends both."""
+class Firefox:
+    """One Firefox over a node process, its pages one at a time; :meth:`close` ends both."""
 
-    def __init__(self, node_modules: Path, viewport: dict[str, int]):
-        self.process = subprocess.Popen(
-            ["node", str(BRIDGE), FIREFOX, str(viewport["width"]), str(viewport["height"])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "NODE_PATH": str(node_modules)})
-        self.mouse = Mouse(self)
+    def __init__(self, node_modules: Path):
+        self.process = subprocess.Popen(["node", str(BRIDGE), FIREFOX], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True,
+                                        env={**os.environ, "NODE_PATH": str(node_modules)})
         self.read()
 
     def read(self):
@@ -45,10 +46,23 @@ class FirefoxPage:
         self.process.stdin.flush()
         return self.read()
 
+    def new_page(self, viewport: dict[str, int]) -> FirefoxPage:
+        """A page of ``viewport``'s size in a fresh user context (its own storage); the page before is closed."""
+        self.call("open", viewport["width"], viewport["height"])
+        return FirefoxPage(self)
+
     def close(self) -> None:
         self.process.stdin.close()
         if self.process.wait(timeout=30):
             raise RuntimeError(f"the Firefox bridge ended with status {self.process.returncode}")
+
+
+class FirefoxPage:
+    """Firefox's open page, with the part of Playwright's ``Page`` that tests/web_page.py uses."""
+
+    def __init__(self, firefox: Firefox):
+        self.call = firefox.call
+        self.mouse = Mouse(self)
 
     def goto(self, url: str) -> None:
         self.call("goto", url)
@@ -71,9 +85,14 @@ class FirefoxPage:
     def wait_for_selector(self, selector: str, timeout: float = 30000) -> None:
         self.call("waitForSelector", selector, timeout)
 
-    def touch(self, points: list[tuple[float, float]]) -> None:
-        """One finger down at the first (x, y) point of the page, along the others, and up."""
-        self.call("touch", points)
+    def fingers(self, frames: list[dict[int, tuple[float, float]]]) -> None:
+        """Fingers on the glass frame by frame (see web_page.fingers)."""
+        self.call("fingers", [{str(finger): at for finger, at in frame.items()} for frame in frames])
+
+    def pen(self, points: list[tuple[float, float]], pressure: float) -> None:
+        """A pen in range above the first (x, y) point of the page, down there with ``pressure``, along the
+        others and up."""
+        self.call("pen", points, pressure)
 
     def tap(self, selector: str) -> None:
         """A finger's tap on the element."""
@@ -103,19 +122,11 @@ def expression_of(script: str, arg) -> str:
     return f"({script})({json.dumps(arg)})"
 
 
-def open_firefox(request, device: str) -> FirefoxPage:
-    """A Firefox page at the size of ``device`` (of web_page.DEVICES); skips where there is no Firefox."""
-    from web_page import DEVICES
-
+@pytest.fixture(scope="module")
+def firefox_browser(request):
+    """One Firefox for the test module; skips where there is no Firefox."""
     if FIREFOX is None:
         pytest.skip("no firefox-esr on this machine (`make system-packages` installs Debian's)")
-    return FirefoxPage(request.getfixturevalue("web_tree") / "web" / "node_modules", DEVICES[device]["viewport"])
-
-
-@pytest.fixture
-def firefox(request):
-    """A Firefox page at the size of a device of web_page.DEVICES (the
-    fixture's param; a desktop's without one)."""
-    page = open_firefox(request, getattr(request, "param", "desktop-mouse"))
-    yield page
-    page.close()
+    browser = Firefox(request.getfixturevalue("web_tree") / "web" / "node_modules")
+    yield browser
+    browser.close()

@@ -1,6 +1,8 @@
 """The browser app in a real Chromium (Debian's, driven by Playwright)
 against ``labelassist up``'s stack and gateway, on an emulated iPad with
-touch: what the page drew is, pixel for pixel, what the selector stores."""
+touch, and at the iPad's size in Firefox ESR: what the page drew is, pixel
+for pixel, what the selector stores; a pen's pressure and a palm, pinch and
+pan; a Submit while the gateway is down."""
 
 from __future__ import annotations
 
@@ -8,21 +10,25 @@ import time
 
 import numpy as np
 import pytest
-from web_page import (background_square, browser, new_page, object_centre, open_next, page_label,  # noqa: F401
-                      pen_stroke, sign_in, stored_label, submit, to_page, touch_stroke)
+from web_page import (background_square, browser, device_page, fingers, firefox_browser,  # noqa: F401
+                      in_browsers, object_centre, open_next, page_label, pen_stroke, sign_in, stored_label, submit,
+                      to_page, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
 
 pytestmark = pytest.mark.slow
 
 
+IN_BOTH = in_browsers("ipad-landscape", "firefox:ipad-landscape")
+
+
 @pytest.fixture
-def ipad(browser):
-    page = new_page(browser, "ipad-landscape")
-    yield page
-    page.context.close()
+def ipad(request):
+    """An iPad's page in Chromium, or the param's (of ``IN_BOTH``)."""
+    yield from device_page(request, getattr(request, "param", "ipad-landscape"))
 
 
+@pytest.mark.parametrize("ipad", IN_BOTH, indirect=True)
 def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_exactly_it(web_stack, web_project,
                                                                                            ipad):
     sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
@@ -54,23 +60,19 @@ def test_an_ipad_annotator_edits_the_prelabel_by_touch_and_the_selector_stores_e
     assert ipad.evaluate("window.labelAssist.pending()") == 0
 
 
+@pytest.mark.parametrize("ipad", IN_BOTH, indirect=True)
 def test_a_pens_pressure_sizes_the_brush_and_a_palm_on_the_glass_draws_nothing(web_stack, web_project, ipad):
     sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
     open_next(ipad)
     prelabel = page_label(ipad)
     top, left = background_square(prelabel, 56)
-    cdp = ipad.context.new_cdp_session(ipad)
     palm = [to_page(ipad, top + 46, left + 8 + 8 * step) for step in range(6)]
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": palm[0][0], "y": palm[0][1]}]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": palm[2][0], "y": palm[2][1]}]})
+    fingers(ipad, [{0: palm[0]}, {0: palm[2]}])
     assert (page_label(ipad) != prelabel).any(), "a touch alone draws"
 
     pen_stroke(ipad, [(top + 8, left + 8), (top + 8, left + 28), (top + 8, left + 48)], pressure=0.2)
     pen_stroke(ipad, [(top + 24, left + 8), (top + 24, left + 28), (top + 24, left + 48)], pressure=0.8)
-    for x, y in palm[3:]:  # the palm stays on the glass and moves: it is no finger
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
+    fingers(ipad, [{0: at} for at in palm[3:]] + [{}])  # the palm stays on the glass and moves: it is no finger
     touch_stroke(ipad, [(top + 46, left + 8), (top + 46, left + 48)])  # a touch while the pen is near
     drawn = page_label(ipad)
 
@@ -79,20 +81,28 @@ def test_a_pens_pressure_sizes_the_brush_and_a_palm_on_the_glass_draws_nothing(w
     assert 4 <= light < heavy, f"a light pen draws thinner than a firm one ({light} and {heavy} pixels across)"
 
 
-def test_two_fingers_pinch_to_zoom_and_draw_nothing(web_stack, web_project, ipad):
+def two_fingers(x: float, y: float, apart: float, moves: list[tuple[float, float, float]]) -> list[dict]:
+    """Frames of two fingers ``apart`` across (x, y), the second landing after the first, then spread
+    ``apart`` and moved by (dx, dy) for each (apart, dx, dy) of ``moves``, then lifted."""
+    return ([{1: (x - apart / 2, y)}, {1: (x - apart / 2, y), 2: (x + apart / 2, y)}]
+            + [{1: (x - wide / 2 + dx, y + dy), 2: (x + wide / 2 + dx, y + dy)} for wide, dx, dy in moves] + [{}])
+
+
+@pytest.mark.parametrize("apart, moves, zoomed, shift", [
+    pytest.param(100, [(120, 0, 0), (160, 0, 0), (200, 0, 0)], 2, (0, 0), id="pinch"),
+    pytest.param(80, [(80, 20, 10), (80, 40, 20), (80, 60, 30)], 1, (60, 30), id="pan")])
+@pytest.mark.parametrize("ipad", IN_BOTH, indirect=True)
+def test_two_fingers_zoom_by_their_spread_and_pan_with_their_centre_and_draw_nothing(web_stack, web_project, ipad,
+                                                                                      apart, moves, zoomed, shift):
     sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
     open_next(ipad)
     before, zoom = page_label(ipad), ipad.evaluate("window.labelAssist.zoom()")
     x, y = ipad.evaluate("window.labelAssist.imageToPage(128, 128)")
-    cdp = ipad.context.new_cdp_session(ipad)
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [
-        {"x": x - 50, "y": y, "id": 1}, {"x": x + 50, "y": y, "id": 2}]})
-    for spread in (60, 80, 100):
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
-            {"x": x - spread, "y": y, "id": 1}, {"x": x + spread, "y": y, "id": 2}]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    assert ipad.evaluate("window.labelAssist.zoom()") == pytest.approx(2 * zoom, rel=0.02)
-    np.testing.assert_array_equal(page_label(ipad), before)
+    fingers(ipad, two_fingers(x, y, apart, moves))
+    assert ipad.evaluate("window.labelAssist.zoom()") == pytest.approx(zoomed * zoom, rel=0.02)
+    assert ipad.evaluate("window.labelAssist.imageToPage(128, 128)") == pytest.approx([x + shift[0], y + shift[1]],
+                                                                                       abs=2)
+    np.testing.assert_array_equal(page_label(ipad), before, "the first finger's stroke is undone")
     ipad.tap("#release")
 
 
@@ -127,6 +137,7 @@ def restart_gateway(stack, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.parametrize("ipad", IN_BOTH, indirect=True)
 def test_a_submit_while_the_gateway_is_down_waits_in_the_browser_and_arrives_once(web_stack, web_project, ipad):
     sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
     opened = open_next(ipad)

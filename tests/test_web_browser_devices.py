@@ -1,14 +1,14 @@
 """The browser app on each device it is made for, in a real Chromium (and
 at the device's size in Firefox ESR): an iPad in portrait, a 10" Android
-tablet and a desktop with a mouse annotate; a reviewer's Submit is refused
+tablet and a desktop with a mouse annotate (and Firefox on the desktop); a reviewer's Submit is refused
 in the page with the reason; a phone reviews (view, accept, reject)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from web_page import (background_square, bounding_box, browser, device_page, in_browsers, open_next,  # noqa: F401
-                      page_label, press, sign_in, stroke, submit)
+from web_page import (background_square, bounding_box, browser, device_page, firefox_browser,  # noqa: F401
+                      in_browsers, open_next, page_label, press, sign_in, stroke, submit)
 
 from labelassist.client.sdk import LabelAssistClient
 
@@ -21,7 +21,7 @@ def device(request):
 
 
 @pytest.mark.parametrize("device", in_browsers("ipad-portrait", "android-tablet", "desktop-mouse",
-                                               "firefox:ipad-portrait"), indirect=True)
+                                               "firefox:desktop-mouse"), indirect=True)
 def test_an_annotator_signs_in_draws_and_submits_on_each_device(web_stack, web_project, device):
     sign_in(device, web_stack.web_url, web_stack.tokens["anna"], web_project)
     opened = open_next(device)
@@ -32,6 +32,7 @@ def test_an_annotator_signs_in_draws_and_submits_on_each_device(web_stack, web_p
 
     stored_on_page = submit(device)
     np.testing.assert_array_equal(np.array(stored_on_page["values"]).reshape(drawn.shape), drawn)
+    assert device.evaluate("window.labelAssist.pending()") == 0, "nothing waits in IndexedDB"
     with LabelAssistClient(web_stack.addresses, token=web_stack.tokens["admin"]) as admin:
         np.testing.assert_array_equal(admin.get_sample(opened["sample_id"], with_image=False).require("label"), drawn)
 

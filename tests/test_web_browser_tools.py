@@ -1,7 +1,7 @@
 """The browser app's drawing tools on an emulated iPad, in a real Chromium
-and at the iPad's size in Firefox ESR: lasso and polygon, flood fill and
-undo, a finding's one-tap fix, and click-to-segment through the bundled
-click model; what the page shows is what is stored."""
+and at the iPad's size in Firefox ESR: lasso and polygon, flood fill, undo
+and redo, a finding's one-tap fix, and click-to-segment through the
+bundled click model; what the page shows is what is stored."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 from shapes import disc
-from web_page import (background_square, browser, device_page, in_browsers, open_next, page_label,  # noqa: F401
-                      press_in_list, sign_in, submit, tap_image, touch_stroke)
+from web_page import (background_square, browser, device_page, firefox_browser, in_browsers,  # noqa: F401
+                      open_next, page_label, press_in_list, sign_in, submit, tap_image, touch_stroke)
 
 from labelassist.client.sdk import LabelAssistClient
 
@@ -58,7 +58,8 @@ def test_a_dragged_lasso_and_a_tapped_polygon_close_into_filled_objects(web_stac
     np.testing.assert_array_equal(stored_label(web_stack, web_stack.tokens["admin"], start["sample_id"]), drawn)
 
 
-def test_fill_gives_a_hole_the_current_objects_id_and_undo_takes_it_back(web_stack, web_project, ipad):
+def test_fill_gives_a_hole_the_current_objects_id_undo_takes_it_back_and_redo_fills_it_again(web_stack, web_project,
+                                                                                               ipad):
     sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project)
     open_next(ipad)
     top, left = background_square(page_label(ipad), 40)
@@ -73,13 +74,16 @@ def test_fill_gives_a_hole_the_current_objects_id_and_undo_takes_it_back(web_sta
 
     ipad.tap("[data-tool=brush]")
     touch_stroke(ipad, [(top + 8, left + 8), (top + 8, left + 9)])  # touches the object: it is current again
+    unfilled = page_label(ipad)
     ipad.tap("[data-tool=fill]")
     tap_image(ipad, *centre)
     filled = page_label(ipad)
     assert filled[centre] == object_id and not (filled[top:top + 40, left:left + 40] == 0)[8:32, 8:32].any()
     assert ((filled != holed) & (filled != object_id)).sum() == 0, "only the hole changes"
     ipad.tap("#undo")
-    assert page_label(ipad)[centre] == 0
+    np.testing.assert_array_equal(page_label(ipad), unfilled)
+    ipad.tap("#redo")
+    np.testing.assert_array_equal(page_label(ipad), filled)
     ipad.tap("#release")
 
 

@@ -5,9 +5,11 @@ page's own gestures, for tests/test_web_browser*.py and benchmarks."""
 from __future__ import annotations
 
 import shutil
+import weakref
 
 import numpy as np
 import pytest
+from firefox_page import FirefoxPage, firefox_browser  # noqa: F401
 
 from labelassist.client.sdk import LabelAssistClient
 from labelassist.proto.v1 import selector_pb2
@@ -44,17 +46,14 @@ def new_page(browser, device: str):
 
 
 def device_page(request, device: str):
-    """A page emulating ``device`` in Chromium, or in Firefox for ``"firefox:DEVICE"`` (its size; over
-    WebDriver BiDi, see firefox_page.py): yielded, closed after. Firefox has no touch emulation there: its
-    pages answer ``navigator.maxTouchPoints`` with 0, so ``press`` and ``stroke`` use the mouse, and
-    ``touch_stroke`` and ``tap`` send touch input all the same."""
+    """A page emulating ``device`` in Chromium, or in Firefox for ``"firefox:DEVICE"`` (its size, in a fresh
+    user context of the module's one Firefox, over WebDriver BiDi, see firefox_page.py): yielded, closed after
+    (Firefox's when the next opens). Firefox has no touch
+    emulation there: its pages answer ``navigator.maxTouchPoints`` with 0, so ``press`` and ``stroke`` use the
+    mouse, and ``fingers``, ``touch_stroke`` and ``tap`` send touch input all the same."""
     browser_name, _, device = device.rpartition(":")
     if browser_name == "firefox":
-        from firefox_page import open_firefox
-
-        page = open_firefox(request, device)
-        yield page
-        page.close()
+        yield request.getfixturevalue("firefox_browser").new_page(DEVICES[device]["viewport"])
         return
     page = new_page(request.getfixturevalue("browser"), device)
     yield page
@@ -94,24 +93,41 @@ def to_page(page, row: float, col: float) -> tuple[float, float]:
     return tuple(page.evaluate("([r, c]) => window.labelAssist.imageToPage(r, c)", [row, col]))
 
 
-def touch_stroke(page, points: list[tuple[float, float]]) -> None:
-    """One finger along image (row, col) points, as touch events from the screen."""
-    if hasattr(page, "touch"):  # Firefox's page (firefox_page.py)
-        page.touch([to_page(page, *point) for point in points])
+# Chromium's touch input keeps its fingers in the DevTools session that sent them: one session a page.
+_touch_sessions = weakref.WeakKeyDictionary()
+
+
+def fingers(page, frames: list[dict[int, tuple[float, float]]]) -> None:
+    """Fingers on the glass, frame by frame, as touch input from the screen: each frame maps each finger
+    touching then to its page (x, y); a finger missing from a frame has lifted (an empty frame lifts them all).
+    A finger may stay down from one call to the next."""
+    if isinstance(page, FirefoxPage):
+        page.fingers(frames)
         return
-    cdp = page.context.new_cdp_session(page)
-    at = [to_page(page, *p) for p in points]
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": at[0][0], "y": at[0][1]}]})
-    for x, y in at[1:]:
-        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
-    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
-    cdp.detach()
+    if page not in _touch_sessions:
+        _touch_sessions[page] = (page.context.new_cdp_session(page), set())
+    cdp, touching = _touch_sessions[page]
+    for frame in frames:
+        points = [{"x": x, "y": y, "id": finger} for finger, (x, y) in frame.items()]
+        kind = "touchEnd" if not frame else "touchStart" if set(frame) - touching else "touchMove"
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+        touching.clear()
+        touching.update(frame)
+
+
+def touch_stroke(page, points: list[tuple[float, float]]) -> None:
+    """One finger along image (row, col) points, and up."""
+    fingers(page, [{0: to_page(page, *point)} for point in points] + [{}])
 
 
 def pen_stroke(page, points: list[tuple[float, float]], pressure: float) -> None:
-    """A pen along image (row, col) points, pressed with ``pressure`` (0..1), as Chromium's input from a pen."""
-    cdp = page.context.new_cdp_session(page)
+    """A pen along image (row, col) points, pressed with ``pressure`` (0..1): Chromium's input from a pen, or
+    Gecko's (see firefox_page.js)."""
     at = [to_page(page, *p) for p in points]
+    if isinstance(page, FirefoxPage):
+        page.pen(at, pressure)
+        return
+    cdp = page.context.new_cdp_session(page)
     pen = {"pointerType": "pen", "button": "left", "force": pressure}
     cdp.send("Input.dispatchMouseEvent", {"type": "mousePressed", "x": at[0][0], "y": at[0][1], "buttons": 1,
                                           "clickCount": 1, **pen})

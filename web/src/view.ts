@@ -259,7 +259,10 @@ export class View {
   }
 
   private down(e: PointerEvent): void {
-    e.preventDefault();
+    // A finger's pointerdown keeps its default: touch-action: none already keeps the browser's own panning off
+    // the canvas, and once the first finger's pointerdown is default-prevented, Firefox sends no pointermove of
+    // any other finger (two fingers would neither pinch nor pan there).
+    if (e.pointerType !== "touch") e.preventDefault();
     if (e.pointerType === "pen") {
       this.penSeen = performance.now();
       this.dropTouches();

@@ -1387,7 +1387,7 @@
       return [(clientY - rect.top - this.ty) / this.scale, (clientX - rect.left - this.tx) / this.scale];
     }
     down(e) {
-      e.preventDefault();
+      if (e.pointerType !== "touch") e.preventDefault();
       if (e.pointerType === "pen") {
         this.penSeen = performance.now();
         this.dropTouches();
