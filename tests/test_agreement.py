@@ -4,7 +4,8 @@ their consensus: the measures a lab reads before it vouches for a data set."""
 import numpy as np
 import pytest
 
-from labelassist.imaging.agreement import boundary_f1, matched_pairs, mean_interval, pair_agreement
+from labelassist.imaging.agreement import (boundary_f1, matched_pairs, mean_interval, object_index, overlap_table,
+                                          overlap_tables, pair_agreement)
 from labelassist.imaging.consensus import consensus_label
 
 
@@ -59,6 +60,23 @@ def test_two_empty_labels_agree_and_labels_of_two_shapes_are_refused():
     assert pair_agreement(empty, empty).f1 == 1.0
     with pytest.raises(ValueError, match="one shape"):
         pair_agreement(empty, np.zeros((8, 9), np.int32))
+
+
+@pytest.mark.parametrize("widest_id", [136, 200_000], ids=["ids counted in pairs", "ids too many to pair"])
+def test_the_overlap_tables_of_several_labels_are_each_labels_index_and_each_pairs_table(widest_id):
+    from labelassist.io.bundled import hela_sample
+
+    _, frames = hela_sample()
+    labels = [frames[0], frames[1].astype(np.int32), frames[2].astype(np.int64)]
+    labels[2][labels[2] == labels[2].max()] = widest_id
+    indexes, tables = overlap_tables(labels)
+    for (ids, areas), label in zip(indexes, labels):
+        expected_ids, expected_areas, _ = object_index(label)
+        assert np.array_equal(ids, expected_ids) and np.array_equal(areas, expected_areas)
+    assert list(tables) == [(0, 1), (0, 2), (1, 2)]
+    for (i, j), table in tables.items():
+        for found, expected in zip(table, overlap_table(labels[i], labels[j])):
+            assert np.array_equal(found, expected)
 
 
 def test_the_consensus_of_three_annotators_undoes_each_ones_own_slip():

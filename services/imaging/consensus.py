@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labelassist.imaging.agreement import iou_table, matched_f1, object_index, pairs_of
+from labelassist.imaging.agreement import iou_table, matched_f1, object_index, overlap_tables, pairs_of
 from labelassist.imaging.consensus_outline import outline_gaps, outline_variances, outline_vote
 from labelassist.imaging.measures import instance_labels
 
@@ -126,11 +126,10 @@ def match_objects(labels: Sequence[np.ndarray]) -> MatchedObjects:
     objects = [instance_labels(np.asarray(label)) for label in labels]
     if len({o.shape for o in objects}) > 1:
         raise ValueError(f"labels of one image must have one shape, got {sorted({o.shape for o in objects})}")
-    indexes = [object_index(o) for o in objects]
-    pairs = {(i, j): pairs_of(*iou_table(indexes[i], indexes[j]), SAME_OBJECT_IOU)
-             for i in range(len(objects)) for j in range(i + 1, len(objects))}
+    indexes, tables = overlap_tables(objects)
+    pairs = {pair: pairs_of(*table, SAME_OBJECT_IOU) for pair, table in tables.items()}
     areas = []
-    for ids, area, _ in indexes:
+    for ids, area in indexes:
         by_id = np.zeros(int(ids.max(initial=0)) + 1, np.int64)
         by_id[ids] = area
         areas.append(by_id)
@@ -242,36 +241,38 @@ def merge(matched: MatchedObjects, voters: Sequence[Voter], members: Sequence[in
         if claim.any():
             taken[claim] = next_id
             next_id += 1
-    next_id = _orphans(matched, members, consensus, next_id)
-    return _renumbered(consensus, next_id)
+    areas = np.bincount(consensus.ravel(), minlength=next_id)
+    return _renumbered(consensus, areas, _orphans(matched, members, consensus, areas, next_id))
 
 
-def _orphans(matched: MatchedObjects, members: Sequence[int], consensus: np.ndarray, next_id: int) -> int:
+def _orphans(matched: MatchedObjects, members: Sequence[int], consensus: np.ndarray, areas: np.ndarray,
+             next_id: int) -> int:
     """Add, as objects, the nucleus-sized regions most annotators drew that
     no consensus object holds: an object two annotators each drew inside one
     blob with a different neighbour (or one drew apart and another merged
     while the third missed it) has no candidate of its own, or one that
     looks like a minority, yet most annotators say its pixels belong to an
     object. Slivers and the leftovers of a split, smaller than
-    ``ORPHAN_SHARE`` of the median object, stay out."""
+    ``ORPHAN_SHARE`` of the median object, stay out. ``areas``: each
+    consensus object's, by id."""
     from scipy.ndimage import label as connected
 
-    areas = np.bincount(consensus.ravel())[1:]
-    areas = areas[areas > 0]
+    areas = areas[1:][areas[1:] > 0]
     if not len(areas):
         return next_id
     drawn = np.sum([matched.labels[k] > 0 for k in members], axis=0, dtype=np.int16)
-    regions, count = connected((2 * drawn > len(members)) & (consensus == 0))
+    unheld = (2 * drawn > len(members)) & (consensus == 0)
+    regions, count = connected(unheld)
     if not count:
         return next_id
-    sizes = np.bincount(regions.ravel(), minlength=count + 1)
+    regions = regions[unheld]
+    sizes = np.bincount(regions, minlength=count + 1)
     kept = np.flatnonzero(sizes >= ORPHAN_SHARE * np.median(areas))
     kept = kept[kept > 0]
     if len(kept):
         numbers = np.zeros(count + 1, np.int32)
         numbers[kept] = np.arange(next_id, next_id + len(kept))
-        found = numbers[regions]
-        consensus[found > 0] = found[found > 0]
+        consensus[unheld] = numbers[regions]
     return next_id + len(kept)
 
 
@@ -307,9 +308,10 @@ def _capped_weights(weights: Sequence[float]) -> list[float]:
     return [min(w, DECIDES_ALONE * (total - w)) for w in weights]
 
 
-def _renumbered(consensus: np.ndarray, count: int) -> np.ndarray:
-    """Objects numbered 1..n again where a later object took all of an earlier one's pixels."""
-    kept = np.flatnonzero(np.bincount(consensus.ravel(), minlength=count)[1:]) + 1
+def _renumbered(consensus: np.ndarray, areas: np.ndarray, count: int) -> np.ndarray:
+    """Objects numbered 1..n again where a later object took all of an earlier one's pixels
+    (``areas``: the objects' before those numbered from ``len(areas)`` on, which hold pixels)."""
+    kept = np.concatenate([np.flatnonzero(areas[1:]) + 1, np.arange(len(areas), count)])
     if len(kept) == count - 1:
         return consensus
     renumbered = np.zeros(count, np.int32)

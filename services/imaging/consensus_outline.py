@@ -40,6 +40,7 @@ def _offsets(reach: float) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 _NEAR_OFFSETS, _NEAR_LENGTHS, _NEAR_SIDE = _offsets(OUTLINE_REACH + 0.5)
+_BEYOND = 1 << 40  # a flat offset past the end of any window
 
 
 def signed_distances(masks: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -54,16 +55,17 @@ def signed_distances(masks: np.ndarray, points: np.ndarray) -> np.ndarray:
     from labelassist.imaging.agreement import outline
 
     side = _NEAR_SIDE
-    height, width = masks.shape[1] + 2 * side, masks.shape[2] + 2 * side
-    # Each mask's edge pixels, padded by the reach, flat, and one last pixel always set: a point
-    # with no edge pixel within reach finds that one, at an infinite distance.
-    edges = np.zeros((len(masks), height * width + 1), bool)
-    edges[:, -1] = True
-    for edge, mask in zip(edges, masks):
-        edge[:-1].reshape(height, width)[side:-side, side:-side] = outline(mask)
-    near = (points[:, :1] + side) * width + points[:, 1:] + side + (_NEAR_OFFSETS[0] * width + _NEAR_OFFSETS[1])
-    near = np.concatenate([near, np.full((len(points), 1), height * width)], axis=1)
-    first = edges[:, near].view(np.uint8).argmax(axis=2)  # offsets go nearest first
+    count, height, width = len(masks), masks.shape[1] + 2 * side, masks.shape[2] + 2 * side
+    edges = np.zeros((count, height, width), bool)
+    edges[:, side:-side, side:-side] = outline(masks, axes=(1, 2))
+    # No offset in the disk reaches a corner of the padding: the last one, set in every mask, is
+    # what a point with no edge pixel within reach finds (the last offset, clipped to the end),
+    # at an infinite distance.
+    edges[:, -1, -1] = True
+    offsets = np.append(_NEAR_OFFSETS[0] * width + _NEAR_OFFSETS[1], _BEYOND)
+    near = (points[:, :1] + side) * width + points[:, 1:] + side + offsets
+    hits = np.take(edges.reshape(count, height * width), near, axis=1, mode="clip")
+    first = hits.argmax(axis=2)  # offsets go nearest first; on booleans it stops at the first hit
     to_edge = _NEAR_LENGTHS[first]
     inside = masks[:, points[:, 0], points[:, 1]]
     return np.clip(np.where(inside, to_edge + 0.5, 0.5 - to_edge), -OUTLINE_REACH, OUTLINE_REACH)
@@ -106,7 +108,8 @@ def outline_vote(masks: Sequence[np.ndarray], variances: Sequence[float] | None 
     tied = ~near & (2 * votes[differ] == len(masks))
     decided = inside[differ]
     decided[near] = weights @ distances[:, near] > 0
-    decided[tied] = distances[:, tied].mean(axis=0) > 0
+    if tied.any():  # never with an odd number of annotators
+        decided[tied] = distances[:, tied].mean(axis=0) > 0
     inside[differ] = decided
     return inside
 
