@@ -200,6 +200,24 @@ def test_next_leases_and_answers_the_image_as_the_view_shows_it_in_one_round_tri
     assert again["sample_id"] == sample["sample_id"]
 
 
+def test_the_starting_mask_is_begun_when_next_leases_and_given_to_that_caller_alone(http, web_stack, web_project):
+    """Next begins the sample's pre-label beside the lease; the page's mask
+    request by the same caller takes it ("lease"), anyone else's, or a second
+    request, has it made then ("request"), and all get the same mask."""
+    answer = http.post(f"/api/projects/{web_project}/next", json={"annotator": "anna", "view": True},
+                       headers=bearer(web_stack, "anna"))
+    sample, _ = view_of(answer)
+    url = f"/api/samples/{sample['sample_id']}/mask"
+    other = http.get(url, headers=bearer(web_stack, "admin"))
+    begun = http.get(url, headers=bearer(web_stack, "anna"))
+    again = http.get(url, headers=bearer(web_stack, "anna"))
+    assert [r.status_code for r in (other, begun, again)] == [200, 200, 200]
+    assert [r.headers["x-mask-begun"] for r in (other, begun, again)] == ["request", "lease", "request"]
+    assert begun.headers["x-mask-source"] == "computed" and begun.content == again.content == other.content
+    http.post(f"/api/samples/{sample['sample_id']}/release", json={"annotator": "anna"},
+              headers=bearer(web_stack, "anna"))
+
+
 def test_next_gives_the_open_sample_back_first_so_the_last_one_comes_again(http, web_stack, web_project):
     first = lease(http, web_stack, web_project)
     second = lease(http, web_stack, web_project, "ben")

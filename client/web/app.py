@@ -16,6 +16,7 @@ from labelassist.client.web.clients import ClientPool
 from labelassist.client.web.classes import SchemaCache
 from labelassist.client.web.routes import ROUTES
 from labelassist.client.web.security import EXCEPTION_HANDLERS, Guard
+from labelassist.client.web.masks_ahead import MasksAhead
 
 STATIC = Path(__file__).parent / "static"
 # A 4096² uint32 label, gzip or not, with room to spare; bigger images are
@@ -45,10 +46,12 @@ def create_app(addresses: ServiceAddresses, tls_root: Path | None = None,
     if max_body_bytes <= 0:
         raise ValueError(f"max_body_bytes must be above 0, got {max_body_bytes}")
     clients = ClientPool(addresses, tls_root)
+    masks_ahead = MasksAhead()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
         yield
+        masks_ahead.close()
         clients.close()
 
     app = Starlette(routes=[*ROUTES, *agreement.ROUTES,
@@ -56,6 +59,7 @@ def create_app(addresses: ServiceAddresses, tls_root: Path | None = None,
                     exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.clients = clients
     app.state.class_schemas = SchemaCache()
+    app.state.masks_ahead = masks_ahead
     app.state.max_body_bytes = max_body_bytes
     wrapped = Guard(app, max_body_bytes)
     return metrics(wrapped) if metrics is not None else wrapped

@@ -7,6 +7,7 @@ decides them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
@@ -174,8 +175,12 @@ async def next_sample(request: Request) -> Response:
         if not data.get("view"):
             return JSONResponse({"exhausted": False, "strategy": lease.strategy,
                                  **sample_json(lease.sample, lease.lease_expires_at)})
+        sid = lease.sample.sample_id
+        # The page asks for the starting mask once the image is on screen: begun now, it is ready sooner.
+        request.app.state.masks_ahead.begin(client, sid, lambda: starting_mask(request.app.state.class_schemas,
+                                                                               client, sid))
         with timing.step("sample"):
-            image = client.get_sample(lease.sample.sample_id).require("image")
+            image = client.get_sample(sid).require("image")
         return view_response(request, client, lease.sample, image, lease.lease_expires_at, timing)
 
     return await run_in_threadpool(run)
@@ -205,10 +210,10 @@ async def image_raw(request: Request) -> Response:
     return array_response(request, envelope.require("image"))
 
 
-def prelabel_guesses(request: Request, client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
+def prelabel_guesses(schemas, client: LabelAssistClient, sample, prelabel: np.ndarray) -> dict | None:
     """The class model's guesses of a stored pre-label's objects (a project
     with classes); without a model yet, the note that says what it waits for."""
-    schema = request.app.state.class_schemas.schema(client, sample)
+    schema = schemas.schema(client, sample)
     if not schema.object_classes and not schema.image_classes:
         return None
     try:
@@ -219,29 +224,49 @@ def prelabel_guesses(request: Request, client: LabelAssistClient, sample, prelab
         return {"guessed": True, "objects": {}, "image": [], "model": "", "note": error.message}
 
 
-async def mask(request: Request) -> Response:
+def starting_mask(schemas, client: LabelAssistClient, sid: int) -> tuple[np.ndarray | None, dict | None, dict]:
     """What the annotator starts from: the newest label, else the stored
-    pre-label, else a pre-label assist makes now (none when it cannot); framed
-    behind its classes where the project has classes (the label's, else the
-    class model's guesses), raw otherwise."""
-    client, sid = sdk(request), sample_id(request)
-    envelope = await run_in_threadpool(client.get_sample, sid, False)
+    pre-label, else a pre-label assist makes now (None when it cannot); with
+    its classes where the project has classes (the label's, else the class
+    model's guesses), and the headers that say which it is."""
+    envelope = client.get_sample(sid, False)
     found = envelope.message
     if envelope.arrays.get("label") is not None:
         classes = stored_classes_json(found.object_classes, found.image_classes) \
             if found.object_classes or found.image_classes else None
-        return array_response(request, envelope.arrays["label"], classes, x_mask_source="label")
+        return envelope.arrays["label"], classes, {"x_mask_source": "label"}
     if envelope.arrays.get("prelabel") is not None:
-        classes = await run_in_threadpool(prelabel_guesses, request, client, found, envelope.arrays["prelabel"])
-        return array_response(request, envelope.arrays["prelabel"], classes, x_mask_source="prelabel")
+        classes = prelabel_guesses(schemas, client, found, envelope.arrays["prelabel"])
+        return envelope.arrays["prelabel"], classes, {"x_mask_source": "prelabel"}
     try:
-        outcome = await run_in_threadpool(lambda: client.prelabel(None, sample_id=sid))
+        outcome = client.prelabel(None, sample_id=sid)
     except LabelAssistError as error:
         if error.status.name in ("UNAUTHENTICATED", "PERMISSION_DENIED", "NOT_FOUND"):
             raise
-        return Response(status_code=204, headers={**PRIVATE, "x-mask-source": "none"})
+        return None, None, {"x_mask_source": "none"}
     classes = guesses_json(outcome.classes) if outcome.classes is not None else None
-    return array_response(request, outcome.mask, classes, x_mask_source="computed", x_mask_method=outcome.method)
+    return outcome.mask, classes, {"x_mask_source": "computed", "x_mask_method": outcome.method}
+
+
+async def mask(request: Request) -> Response:
+    """The sample's starting mask (:func:`starting_mask`), framed behind its
+    classes where the project has classes, raw otherwise: the one begun when
+    this caller's Next leased the sample, else made now (``X-Mask-Begun``:
+    ``lease`` or ``request``)."""
+    client, sid, schemas = sdk(request), sample_id(request), request.app.state.class_schemas
+    ahead = request.app.state.masks_ahead.take(client, sid)
+    made, begun = None, "lease"
+    if ahead is not None:
+        try:
+            made = await asyncio.wrap_future(ahead)
+        except Exception:  # noqa: BLE001 - begun early and failed: made again now, whose error the caller gets
+            made = None
+    if made is None:
+        made, begun = await run_in_threadpool(starting_mask, schemas, client, sid), "request"
+    array, classes, headers = made
+    if array is None:
+        return Response(status_code=204, headers={**PRIVATE, "x-mask-source": "none", "x-mask-begun": begun})
+    return array_response(request, array, classes, **headers, x_mask_begun=begun)
 
 
 async def renew(request: Request) -> JSONResponse:
