@@ -35,8 +35,9 @@ DERIVED_ORIGINS = (selector_pb2.LABEL_ORIGIN_CONSENSUS, selector_pb2.LABEL_ORIGI
 class TransferReport:
     """What an export or import did: the files written (export), how many
     samples were added and labelled, each item that failed as
-    ``(name, reason)`` (the rest went on), and each item imported with
-    something of it left out (``notes``: ``(name, what)``)."""
+    ``(name, reason)`` (the rest went on), and each item read with
+    something of it left out (``notes``: ``(name, what)``; such an item may
+    still fail at the selector, or be there already)."""
 
     format: str
     files: list[Path] = field(default_factory=list)
@@ -249,8 +250,9 @@ class Transfer:
         TransferReport
             Samples read, added, already present, each that failed
             (unreadable, image missing or outside ``images``, a mask larger
-            than its image, rejected by the selector), and notes on what an
-            item held that its label cannot (CVAT boxes, polylines, points). Each imported label
+            than its image, rejected by the selector), and notes on what
+            an item held that its label does not take (CVAT boxes,
+            polylines, points). Each imported label
             is version 1 with annotator ``imported:<format>``.
 
         Raises

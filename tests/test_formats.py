@@ -217,13 +217,46 @@ def test_a_project_exported_by_cvat_imports_with_what_it_left_out_named(cli_env,
     assert "imported 6 samples" in imported.stdout
     notes = [line for line in imported.stderr.splitlines() if line.startswith("note ")]
     assert len(notes) == 6
-    assert any(line.startswith("note Train-img0: skipped 1 box, 1 polyline") and "without a label" in line
+    assert any(line.startswith("note Train-img0: skipped 1 <box>, 1 <polyline>") and "without a label" in line
                for line in notes)
-    assert any(line.startswith("note Test-img1: skipped 1 points") for line in notes)
+    assert any(line.startswith("note Test-img1: skipped 1 <points>") for line in notes)
     samples = {info.stem: info for info in client.list_samples(project)}
     assert sorted(samples) == [f"{subset}-img{i}" for subset in ("Test", "Train", "Validation") for i in (0, 1)]
     assert not any(samples[f"{subset}-img0"].labeled for subset in ("Test", "Train", "Validation"))
+    for subset, grey in (("Test", 60), ("Train", 120), ("Validation", 180)):  # each read from its subset's folder
+        for i in (0, 1):
+            image = client.get_sample(samples[f"{subset}-img{i}"].sample_id).require("image")
+            assert abs(float(image.mean()) - grey) < 2, (subset, i, image.mean())
     polygon = client.get_sample(samples["Train-img1"].sample_id)
     label = polygon.require("label")
     assert label.shape == (10, 10) and len(np.unique(label)) == 2
     assert set(polygon.info.object_classes.values()) == {"label1"}
+
+
+def test_cvat_subsets_never_share_a_file_or_a_sample_name(tmp_path):
+    """Names a CVAT project export repeats per subset: a frame of one subset
+    is never read from another's file, a sample name that would repeat
+    fails as an item naming both images, and tags on an image whose shapes
+    are all boxes still come in as its image classes."""
+    from PIL import Image
+
+    from labelassist.io.formats import cvat
+
+    def image(name, subset, shapes):
+        return f'<image name="{name}" subset="{subset}" width="4" height="4">{shapes}</image>'
+
+    polygon = '<polygon label="cell" points="0,0;3,0;3,3"/>'
+    box_and_tag = '<box label="cell" xtl="0" ytl="0" xbr="2" ybr="2"/><tag label="in-focus"/>'
+    (tmp_path / "annotations.xml").write_text(
+        "<annotations><version>1.1</version>" + image("a.png", "Train", polygon) + image("a.jpg", "Test", polygon)
+        + image("Train-a.png", "Train", polygon) + image("t.png", "", box_and_tag) + "</annotations>")
+    for path, grey in (("images/Train/a.png", 10), ("images/a.jpg", 20), ("images/Train/Train-a.png", 30),
+                       ("images/t.png", 50)):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((4, 4), grey, np.uint8)).save(tmp_path / path)
+    entries = {(entry["stem"], "error" in entry): entry for entry in cvat.read(tmp_path, None)}
+    assert entries[("Train-a", False)]["image"].mean() == 10
+    assert "not found under images/Test/" in entries[("Test-a", True)]["error"]  # not images/a.jpg
+    assert "already taken by 'Train/a.png'" in entries[("Train-a", True)]["error"]
+    tagged = entries[("t", False)]
+    assert tagged["image_classes"] == ["in-focus"] and not tagged["label"].any() and "<box>" in tagged["note"]

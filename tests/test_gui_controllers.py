@@ -93,3 +93,11 @@ def test_a_review_shows_the_verdict_and_a_comparison_counts_the_changes(client, 
     assert counts["added"] == int((changed > 0).sum() - (mask > 0).sum())
     info = review.review_call(False, "too much at the corner")()
     assert (info.review, info.review_comment, info.reviewer) == ("rejected", "too much at the corner", "rita")
+
+
+def test_an_import_summary_names_what_was_left_out_of_an_item():
+    from labelassist.client.transfer_calls import TransferReport
+
+    report = TransferReport("cvat", added=2, notes=[("Train-img0", "skipped 1 <box>")])
+    summary = import_summary(report, "p", "cvat")
+    assert summary.startswith("Imported 2 samples into p (cvat)") and "left out of 1: Train-img0: skipped 1 <box>" in summary

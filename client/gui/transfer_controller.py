@@ -15,12 +15,17 @@ Emit = Callable[[int], None]
 FAILURES_SHOWN = 3
 
 
+def _first(items: list[tuple[str, str]]) -> str:
+    shown = "; ".join(f"{name}: {text}" for name, text in items[:FAILURES_SHOWN])
+    return shown + (f" (and {len(items) - FAILURES_SHOWN} more)" if len(items) > FAILURES_SHOWN else "")
+
+
 def import_summary(report: TransferReport, project: str, fmt: str) -> str:
-    """An import's outcome in one line: added, already there, and the first failures."""
-    failed = "; ".join(f"{name}: {error}" for name, error in report.failed[:FAILURES_SHOWN])
-    more = f" (and {len(report.failed) - FAILURES_SHOWN} more)" if len(report.failed) > FAILURES_SHOWN else ""
+    """An import's outcome in one line: added, already there, the first
+    failures, and the first items with something of them left out."""
     return (f"Imported {report.added} samples into {project} ({fmt}), already there {report.existing}"
-            + (f"; failed {failed}{more}" if failed else ""))
+            + (f"; failed {_first(report.failed)}" if report.failed else "")
+            + (f"; left out of {len(report.notes)}: {_first(report.notes)}" if report.notes else ""))
 
 
 class TransferController:

@@ -203,9 +203,10 @@ def _referenced_paths(reference: str) -> list[str]:
     return [unquote(p) for p in parse_qs(parsed.query).get("d", [])] + [unquote(parsed.path), reference]
 
 
-def find_image(reference: str, folder: Path, images: Path | None) -> Path | None:
+def find_image(reference: str, folder: Path, images: Path | None, by_name: bool = True) -> Path | None:
     """The image file a format names: as a path relative to the annotation
-    file's folder, or to ``images`` or ``folder/images``, then inside them by name, or (for
+    file's folder, or to ``images`` or ``folder/images``, then (``by_name``)
+    by its name alone inside ``images``, ``folder/images`` or ``folder``, or (for
     a URL such as Label Studio's ``/data/local-files/?d=images/a.png``) by
     the path it carries.
 
@@ -219,9 +220,10 @@ def find_image(reference: str, folder: Path, images: Path | None) -> Path | None
     for candidate in _referenced_paths(reference):
         name = Path(candidate).name
         relative = candidate.lstrip("/")
-        # As a path inside the images folder (a CVAT project's "Train/a.png"), then by name alone.
-        for path in (folder / relative, images / relative if images else None, folder / "images" / relative,
-                     images / name if images else None, folder / "images" / name, folder / name):
+        paths = [folder / relative, images / relative if images else None, folder / "images" / relative]
+        if by_name:
+            paths += [images / name if images else None, folder / "images" / name, folder / name]
+        for path in paths:
             if path is not None and name and path.is_file():
                 try:
                     return confine(path, roots, "the images folder (--images)" if images else
@@ -265,7 +267,7 @@ ITEM_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, Over
 
 def imported_entry(reference: str, shape: tuple[int, int] | None,
                    decode: Callable[[tuple[int, int]], np.ndarray | None] | None,
-                   folder: Path, images: Path | None) -> dict:
+                   folder: Path, images: Path | None, by_name: bool = True) -> dict:
     """An ``add_samples`` entry for the image a format names and its label,
     or an error entry naming the item and its problem.
 
@@ -281,7 +283,7 @@ def imported_entry(reference: str, shape: tuple[int, int] | None,
             shape = check_import_size(*shape, what=f"the annotation of {reference!r}")
         original = folder / ORIGINALS / f"{stem}.tif"  # the data beside a display copy (export_image)
         path = confine(original, [folder], "the export's folder") if original.is_file() \
-            else find_image(reference, folder, images)
+            else find_image(reference, folder, images, by_name)
         if path is None:
             return {"stem": stem, "error": f"image {reference!r} not found beside the annotations; "
                                            "give its folder with --images"}

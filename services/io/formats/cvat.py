@@ -2,11 +2,10 @@
 per object (CVAT's run-length encoding of the object's box, row by row,
 starting with a run of background) and the images beside it, the layout
 CVAT exports and imports as a dataset. Import also reads ``<polygon>``,
-finds a project export's images under ``images/<subset>/`` (an image name
-in several subsets becomes ``<subset>-<name>``), and names the shapes a
-segmentation label cannot hold (boxes, polylines, points, ellipses,
-skeletons, cuboids) in the import's notes; an image with only those is
-imported without a label.
+finds a project export's images under ``images/<subset>/`` (a frame name
+in several subsets becomes the sample ``<subset>-<stem>``), and names the
+other shapes (boxes, polylines, points, ellipses, skeletons, cuboids) in
+the import's notes; an image with only those is imported without a label.
 
 Classes are CVAT labels: each object's ``<mask label>`` is its class
 ("object" without one), each image class a ``<tag label>`` of the image,
@@ -29,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from labelassist.io.formats import class_table
+from labelassist.io.planes import file_stem
 from labelassist.io.formats import (IMAGES, UNCLASSIFIED, LabelFormat, LabelledImage, describe_export, entry_classes,
                                     export_image, imported_entry, manifest_schema, named_schema, object_masks, read_xml,
                                     writable_folder, write_replacing)
@@ -229,18 +229,19 @@ def write(samples: Iterable[LabelledImage], folder: Path, schema: Mapping | None
             *describe_export(folder, "CVAT for images 1.1", HOW_TO_OPEN, exported, dict(schema or {}))]
 
 
-# Shapes of a CVAT image that outline no region a label can hold.
+# CVAT shapes other than masks and polygons, which an instance label does not take.
 SKIPPED_SHAPES = ("box", "polyline", "points", "ellipse", "skeleton", "cuboid")
 
 
 def _skipped_note(image) -> str | None:
     """What an ``<image>`` holds that its label cannot, in words, or None."""
     counts = {tag: len(image.findall(tag)) for tag in SKIPPED_SHAPES}
-    named = ", ".join(f"{count} {tag}" for tag, count in counts.items() if count)
+    named = ", ".join(f"{count} <{tag}>" for tag, count in counts.items() if count)
     if not named:
         return None
-    kept = "imported without a label" if not _shapes(image) else "its masks and polygons imported"
-    return f"skipped {named}: a segmentation label holds masks and polygons ({kept})"
+    kept = ("its masks and polygons imported" if _shapes(image) else
+            "imported with its tags and no object" if image.find("tag") is not None else "imported without a label")
+    return f"skipped {named}: a segmentation label takes CVAT's masks and polygons only ({kept})"
 
 
 def _shapes(image) -> list:
@@ -284,28 +285,56 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     """Samples of a CVAT for images export (a folder with
     ``annotations.xml``, or the file), each object's label its class and
     each tag an image class; the XML is parsed (and refused when it
-    declares entities) before the first sample."""
+    declares entities) before the first sample. A CVAT project export
+    repeats frame names in its subsets: a name in several subsets is
+    sampled as ``<subset>-<stem>``, read from ``images/<subset>/`` only,
+    and a sample name that still repeats fails as an item."""
     annotations = source / "annotations.xml" if source.is_dir() else source
     root = read_xml(annotations)
+    elements = list(root.iter("image"))
     subsets_of: dict[str, set[str]] = {}
-    for image in root.iter("image"):
-        subsets_of.setdefault(image.get("name", ""), set()).add(image.get("subset", ""))
-    return (_entry(image, annotations.parent, images, len(subsets_of.get(image.get("name", ""), ())) > 1)
-            for image in root.iter("image"))
+    for image in elements:
+        subsets_of.setdefault(_stem(image), set()).add(image.get("subset", ""))
+
+    def entries() -> Iterator[dict]:
+        named: dict[str, str] = {}  # sample name -> the image that took it
+        for image in elements:
+            name, subset = image.get("name", ""), image.get("subset", "")
+            in_several = len(subsets_of[_stem(image)]) > 1
+            stem = f"{subset}-{_stem(image)}" if subset and in_several else _stem(image)
+            where = f"{subset}/{name}" if subset else name
+            if stem in named:
+                yield {"stem": stem, "error": f"image {where!r} would be sample {stem!r}, already taken by "
+                                              f"{named[stem]!r}; rename one of them"}
+                continue
+            named[stem] = where
+            yield _entry(image, annotations.parent, images, stem, by_name=not in_several)
+
+    return entries()
 
 
-def _entry(image, folder: Path, images: Path | None, name_in_several_subsets: bool) -> dict:
-    """One ``<image>`` as an ``add_samples`` entry: a project export keeps
-    each subset's images in ``images/<subset>/``."""
+def _stem(image) -> str:
+    name = image.get("name", "")
+    return file_stem(name) or name or "?"
+
+
+def _entry(image, folder: Path, images: Path | None, stem: str, by_name: bool) -> dict:
+    """One ``<image>`` as an ``add_samples`` entry named ``stem``; a project
+    export keeps each subset's images in ``images/<subset>/`` (only there
+    unless ``by_name``: a frame name other subsets share is no clue)."""
     name, subset = image.get("name", ""), image.get("subset", "")
     reference = f"{subset}/{name}" if subset else name
     shape = (image.get("height"), image.get("width"))
-    # Only boxes, lines or points: nothing a label holds, so no label (an image with no shape has an empty one).
-    outlines_nothing = not _shapes(image) and any(image.find(tag) is not None for tag in SKIPPED_SHAPES)
+    # Shapes but none a label holds, and no tag: no label (an image with no shape at all has an empty one).
+    outlines_nothing = (not _shapes(image) and image.find("tag") is None
+                        and any(image.find(tag) is not None for tag in SKIPPED_SHAPES))
     decode = None if outlines_nothing else (lambda shape, element=image: _element_label(element, shape))
-    entry = _with_classes(imported_entry(reference, shape, decode, folder, images), image)
-    if name_in_several_subsets:
-        entry["stem"] = f"{subset}-{entry['stem']}"
+    entry = {**_with_classes(imported_entry(reference, shape, decode, folder, images, by_name=by_name), image),
+             "stem": stem}
+    if not by_name and entry.get("error", "").startswith(f"image {reference!r} not found"):
+        entry["error"] = (f"image {reference!r} not found under images/{subset}/ (beside the annotations, or in "
+                          f"--images): other subsets have an image of that name, so it is read from its own "
+                          f"subset's folder only")
     note = _skipped_note(image)
     return {**entry, "note": note} if note and "error" not in entry else entry
 
