@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+from labelassist.selector import blobs
 from labelassist.selector.blobs import BlobStore
 
 
@@ -35,14 +36,53 @@ def test_each_sync_mode_stores_every_image_exactly(start_service, tmp_path, mode
     assert not list(blobs.rglob("*.tmp"))  # every staging file renamed into place
 
 
-def test_a_folder_syncs_its_file_system_in_one_flush(tmp_path, caplog):
+def _written(store: BlobStore, count: int) -> list[str]:
+    return [store.put_new(np.full((4, 4), i, np.uint8))[0] for i in range(count)]
+
+
+def _count_fsyncs(monkeypatch) -> list:
+    flushed = []
+    monkeypatch.setattr(blobs, "_fsync_path", flushed.append)
+    return flushed
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="syncfs is Linux's")
+def test_a_local_folder_is_flushed_in_one_syncfs(tmp_path, monkeypatch):
+    assert blobs.file_system_type(tmp_path) in blobs.LOCAL_FILE_SYSTEMS
     store = BlobStore(tmp_path, "filesystem")
-    written = [store.put_new(np.full((4, 4), i, np.uint8))[0] for i in range(20)]
+    written = _written(store, 20)
+    flushed = _count_fsyncs(monkeypatch)
+    store.sync(written)
+    assert flushed == []  # no file flushed one by one
+    assert all(store.exists(checksum) for checksum in written)
+
+
+def test_a_failed_syncfs_falls_back_to_flushing_each_file_and_says_so(tmp_path, monkeypatch, caplog):
+    store = BlobStore(tmp_path, "filesystem")
+    store._syncfs = lambda handle: -1
+    written = _written(store, 5)
+    flushed = _count_fsyncs(monkeypatch)
     with caplog.at_level(logging.WARNING):
         store.sync(written)
-    if sys.platform.startswith("linux"):
-        assert not [r for r in caplog.records if "syncfs" in r.getMessage()]  # no fall-back to per-file fsync
-    assert all(store.exists(checksum) for checksum in written)
+    assert any("syncfs" in record.getMessage() for record in caplog.records)
+    files = [store._path(checksum) for checksum in written]
+    assert sorted(map(str, flushed)) == sorted(map(str, [*files, *{path.parent for path in files}]))  # files, folders
+
+
+def test_files_mode_and_a_file_system_that_is_not_local_flush_each_file(tmp_path, monkeypatch):
+    for store in (BlobStore(tmp_path / "a", "files"),
+                  _on_file_system(monkeypatch, tmp_path / "b", "fuse.s3fs")):
+        written = _written(store, 3)
+        flushed = _count_fsyncs(monkeypatch)
+        store.sync(written)
+        assert sorted(map(str, flushed[:3])) == sorted(str(store._path(checksum)) for checksum in written)
+
+
+def _on_file_system(monkeypatch, root, kind: str) -> BlobStore:
+    monkeypatch.setattr(blobs, "file_system_type", lambda path: kind)
+    store = BlobStore(root, "filesystem")
+    monkeypatch.undo()
+    return store
 
 
 def test_a_bad_sync_setting_stops_the_selector_and_names_it(tmp_path):

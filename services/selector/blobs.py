@@ -7,7 +7,6 @@ AWS), chosen by URL (:func:`open_blob_store`)."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
 import io
 import logging
@@ -43,30 +42,58 @@ def _syncfs_function():
     if not sys.platform.startswith("linux"):
         return None
     try:
-        function = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True).syncfs
+        function = ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):
         return None
     function.argtypes = [ctypes.c_int]
     return function
 
 
-# How a batch of blob files becomes durable: one flush of the file system
-# that holds them ("filesystem": syncfs on Linux, about 7x faster than 2,000
-# fsyncs) or a flush of each file and folder ("files": for a volume shared
-# with much other writing, which syncfs would wait for as well).
+SYNCFS = _syncfs_function()
+# File systems whose syncfs flushes every file and folder written to them to
+# their disk. Elsewhere (NFS, FUSE volumes such as s3fs or gcsfuse, CIFS) a
+# syncfs may return before the data is on the server, so each file is flushed.
+LOCAL_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "zfs", "tmpfs", "overlay"})
+
+
+def file_system_type(path: Path) -> str | None:
+    """The type of the file system ``path`` lies on (Linux: the longest
+    mount point above it in /proc/self/mounts), or None when unknown."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    resolved, best, kind = str(Path(path).resolve()), -1, None
+    for line in mounts:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = resolved == point or resolved.startswith(point.rstrip("/") + "/")
+        if inside and len(point) > best:
+            best, kind = len(point), fields[2]
+    return kind
+
+
+# How a batch of new blob files becomes durable before rows point at them:
+# one syncfs of the file system that holds them ("filesystem", on the local
+# file systems above; elsewhere as "files") or an fsync of each file and
+# folder ("files": for a volume shared with much other writing, which a
+# syncfs would wait for as well). benchmarks/bench_blob_sync.py times both.
 BLOB_SYNC_MODES = ("filesystem", "files")
+DEFAULT_BLOB_SYNC = "filesystem"
 
 
 class BlobStore:
     """Blobs as ``.npy`` files in a folder."""
 
-    def __init__(self, root: Path, sync: str = "filesystem"):
+    def __init__(self, root: Path, sync: str = DEFAULT_BLOB_SYNC):
         if sync not in BLOB_SYNC_MODES:
-            raise ValueError(f"blob sync {sync!r} is not one of {', '.join(BLOB_SYNC_MODES)}: set --blob-sync "
-                             "or LABELASSIST_BLOB_SYNC to one of them")
+            raise ValueError(f"'sync' is {sync!r}; it must be one of {', '.join(BLOB_SYNC_MODES)}")
         self.root = Path(root)
-        self._syncfs = _syncfs_function() if sync == "filesystem" else None
         self.root.mkdir(parents=True, exist_ok=True)
+        whole = sync == "filesystem" and file_system_type(self.root) in LOCAL_FILE_SYSTEMS
+        self._syncfs = SYNCFS if whole else None
         self._folders: set[Path] = set()  # folders known to exist: one mkdir each, not one per blob
 
     def _path(self, checksum: str) -> Path:
@@ -110,10 +137,11 @@ class BlobStore:
         return checksum, True
 
     def sync(self, checksums) -> None:
-        """Make blobs written with ``durable=False`` durable: one flush of
-        their file system where the platform has one (``syncfs``), else each
-        file and each folder once, in parallel (the file system groups the
-        flushes)."""
+        """Make blobs durable that were written with ``durable=False``, or
+        found already there (another writer's may not be flushed yet): one
+        flush of their file system where it is local and the platform has
+        one (``syncfs``), else each file and each folder once, in parallel
+        (the file system groups the flushes)."""
         checksums = list(checksums)
         if not checksums:
             return
@@ -122,8 +150,8 @@ class BlobStore:
             try:
                 if self._syncfs(handle) == 0:
                     return
-                logging.getLogger(__name__).warning("syncfs on %s failed (%s); flushing each blob file", self.root,
-                               os.strerror(ctypes.get_errno()))
+                logging.getLogger(__name__).warning("syncfs on %s failed (%s); flushing each blob file",
+                                                    self.root, os.strerror(ctypes.get_errno()))
             finally:
                 os.close(handle)
         paths = [self._path(checksum) for checksum in checksums]
@@ -263,7 +291,7 @@ def _object_store_errors() -> tuple:
 BLOB_STORES = {"s3": S3BlobStore}
 
 
-def open_blob_store(location: str | Path, sync: str = "filesystem"):
+def open_blob_store(location: str | Path, sync: str = DEFAULT_BLOB_SYNC):
     """The blob store at ``location``: ``s3://bucket/prefix``, or a folder
     whose new files are made durable as ``sync`` says (:data:`BLOB_SYNC_MODES`)."""
     scheme, separator, _ = str(location).partition("://")

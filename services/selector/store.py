@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from labelassist.imaging.checks import check_mask
 from labelassist.runtime.errors import AlreadyExistsError, NotFoundError
 from labelassist.selector import class_index, class_records, class_stamps, leasing, overlap
-from labelassist.selector.blobs import array_checksum, open_blob_store
+from labelassist.selector.blobs import DEFAULT_BLOB_SYNC, array_checksum, open_blob_store
 from labelassist.selector.database import create_engine, database_cause, insert_rows
 from labelassist.selector.schema import (annotator_counts, gold_labels, labels, project_counts, PROJECT_SETTINGS,
                                          projects, ranked, samples, skips)
@@ -50,7 +50,7 @@ def row_id(value: int, name: str = "sample_id") -> int:
 class Store(ScoreRecords, ReviewRecords, LabelRecords):
     """All selector state behind plain methods; safe to share across threads."""
 
-    def __init__(self, url: str, blob_root: Path | str, blob_sync: str = "filesystem"):
+    def __init__(self, url: str, blob_root: Path | str, blob_sync: str = DEFAULT_BLOB_SYNC):
         """``blob_root``: a folder or an ``s3://`` URL, ``blob_sync`` how a
         folder's new files are flushed (see :func:`~labelassist.selector.blobs.open_blob_store`)."""
         self.engine = create_engine(url)
@@ -210,8 +210,9 @@ class Store(ScoreRecords, ReviewRecords, LabelRecords):
                     "unclassified": class_index.has_unclassified(entry.get("label"), entry.get("classes"))}
 
         prepared = list(self._prepare_pool.map(prepare, entries)) if len(entries) > 1 else [prepare(entries[0])]
-        # One flush for the whole batch: durable before any row points at a blob.
-        self.blobs.sync(written)
+        # One flush for the whole batch: durable before any row points at a blob (one found already there
+        # too: another writer's, not flushed yet, may be what this batch's rows point at).
+        self.blobs.sync([*written, *reused])
         return prepared, reused
 
     def _keep_blobs(self, connection, reused: Mapping[str, np.ndarray]) -> None:
