@@ -236,8 +236,9 @@ def test_a_project_exported_by_cvat_imports_with_what_it_left_out_named(cli_env,
 def test_cvat_subsets_never_share_a_file_or_a_sample_name(tmp_path):
     """Names a CVAT project export repeats per subset: a frame of one subset
     is never read from another's file, a sample name that would repeat
-    fails as an item naming both images, and tags on an image whose shapes
-    are all boxes still come in as its image classes."""
+    fails as an item naming both images, tags on an image whose shapes
+    are all boxes still come in as its image classes, and a frame with no
+    shape comes in unlabelled."""
     from PIL import Image
 
     from labelassist.io.formats import cvat
@@ -249,9 +250,10 @@ def test_cvat_subsets_never_share_a_file_or_a_sample_name(tmp_path):
     box_and_tag = '<box label="cell" xtl="0" ytl="0" xbr="2" ybr="2"/><tag label="in-focus"/>'
     (tmp_path / "annotations.xml").write_text(
         "<annotations><version>1.1</version>" + image("a.png", "Train", polygon) + image("a.jpg", "Test", polygon)
-        + image("Train-a.png", "Train", polygon) + image("t.png", "", box_and_tag) + "</annotations>")
+        + image("Train-a.png", "Train", polygon) + image("t.png", "", box_and_tag) + image("e.png", "", "")
+        + "</annotations>")
     for path, grey in (("images/Train/a.png", 10), ("images/a.jpg", 20), ("images/Train/Train-a.png", 30),
-                       ("images/t.png", 50)):
+                       ("images/t.png", 50), ("images/e.png", 60)):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(np.full((4, 4), grey, np.uint8)).save(tmp_path / path)
     entries = {(entry["stem"], "error" in entry): entry for entry in cvat.read(tmp_path, None)}
@@ -260,3 +262,4 @@ def test_cvat_subsets_never_share_a_file_or_a_sample_name(tmp_path):
     assert "already taken by 'Train/a.png'" in entries[("Train-a", True)]["error"]
     tagged = entries[("t", False)]
     assert tagged["image_classes"] == ["in-focus"] and not tagged["label"].any() and "<box>" in tagged["note"]
+    assert entries[("e", False)]["label"] is None  # a frame CVAT lists with no shape: not annotated, not empty

@@ -5,7 +5,9 @@ CVAT exports and imports as a dataset. Import also reads ``<polygon>``,
 finds a project export's images under ``images/<subset>/`` (a frame name
 in several subsets becomes the sample ``<subset>-<stem>``), and names the
 other shapes (boxes, polylines, points, ellipses, skeletons, cuboids) in
-the import's notes; an image with only those is imported without a label.
+the import's notes; an image with only those, or none (CVAT lists every
+frame of a task, annotated or not), is imported without a label, but in
+Label Assistant's own exports an image without shapes is an empty label.
 
 Classes are CVAT labels: each object's ``<mask label>`` is its class
 ("object" without one), each image class a ``<tag label>`` of the image,
@@ -292,6 +294,7 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     annotations = source / "annotations.xml" if source.is_dir() else source
     root = read_xml(annotations)
     elements = list(root.iter("image"))
+    ours = (annotations.parent / "manifest.json").is_file()  # Label Assistant's export: an empty image is labelled
     subsets_of: dict[str, set[str]] = {}
     for image in elements:
         subsets_of.setdefault(_stem(image), set()).add(image.get("subset", ""))
@@ -308,7 +311,7 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
                                               f"{named[stem]!r}; rename one of them"}
                 continue
             named[stem] = where
-            yield _entry(image, annotations.parent, images, stem, by_name=not in_several)
+            yield _entry(image, annotations.parent, images, stem, by_name=not in_several, ours=ours)
 
     return entries()
 
@@ -318,17 +321,19 @@ def _stem(image) -> str:
     return file_stem(name) or name or "?"
 
 
-def _entry(image, folder: Path, images: Path | None, stem: str, by_name: bool) -> dict:
+def _entry(image, folder: Path, images: Path | None, stem: str, by_name: bool, ours: bool) -> dict:
     """One ``<image>`` as an ``add_samples`` entry named ``stem``; a project
     export keeps each subset's images in ``images/<subset>/`` (only there
-    unless ``by_name``: a frame name other subsets share is no clue)."""
+    unless ``by_name``: a frame name other subsets share is no clue). An
+    image with no mask, polygon or tag has no label: CVAT lists every frame
+    of a task, annotated or not; only Label Assistant's own export (``ours``)
+    means an empty label by an image without shapes."""
     name, subset = image.get("name", ""), image.get("subset", "")
     reference = f"{subset}/{name}" if subset else name
     shape = (image.get("height"), image.get("width"))
-    # Shapes but none a label holds, and no tag: no label (an image with no shape at all has an empty one).
-    outlines_nothing = (not _shapes(image) and image.find("tag") is None
-                        and any(image.find(tag) is not None for tag in SKIPPED_SHAPES))
-    decode = None if outlines_nothing else (lambda shape, element=image: _element_label(element, shape))
+    skipped_only = any(image.find(tag) is not None for tag in SKIPPED_SHAPES)
+    unlabelled = not _shapes(image) and image.find("tag") is None and (skipped_only or not ours)
+    decode = None if unlabelled else (lambda shape, element=image: _element_label(element, shape))
     entry = {**_with_classes(imported_entry(reference, shape, decode, folder, images, by_name=by_name), image),
              "stem": stem}
     if not by_name and entry.get("error", "").startswith(f"image {reference!r} not found"):
