@@ -5,7 +5,7 @@ pixel-majority outline in the same process; with ``--baseline``, another
 checkout's ``services`` measured the same way in a process of its own, on
 the same labels, and its consensus compared pixel for pixel with this one's.
 
-    python benchmarks/bench_consensus_cost.py [--repeats 7] [--rounds 2]
+    python benchmarks/bench_consensus_cost.py [--repeats 7] [--rounds 3]
         [--baseline /path/to/other/checkout/services] [--profile 25]
 
 Each figure is the median over ``--repeats`` runs in one process (times
@@ -91,13 +91,14 @@ def measure(repeats: int, output: Path | None = None) -> dict:
 def run_checkout(services: Path | None, repeats: int, output: Path) -> dict:
     """:func:`measure` in a child process importing ``services`` as ``labelassist`` (None: this checkout)."""
     environment = dict(os.environ)
-    if services is not None:
-        # A folder named labelassist on the path, ahead of the installed package.
-        link = Path(tempfile.mkdtemp()) / "labelassist"
-        link.symlink_to(services.resolve())
-        environment["PYTHONPATH"] = f"{link.parent}{os.pathsep}{environment.get('PYTHONPATH', '')}"
-    run = subprocess.run([sys.executable, __file__, "--child", str(repeats), "--output", str(output)],
-                         env=environment, capture_output=True, text=True, check=True)
+    with tempfile.TemporaryDirectory() as folder:
+        if services is not None:
+            # A folder named labelassist on the path, ahead of the installed package.
+            link = Path(folder) / "labelassist"
+            link.symlink_to(services.resolve())
+            environment["PYTHONPATH"] = f"{folder}{os.pathsep}{environment.get('PYTHONPATH', '')}"
+        run = subprocess.run([sys.executable, __file__, "--child", str(repeats), "--output", str(output)],
+                             env=environment, capture_output=True, text=True, check=True)
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 

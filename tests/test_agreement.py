@@ -77,6 +77,8 @@ def test_the_overlap_tables_of_several_labels_are_each_labels_index_and_each_pai
     for (i, j), table in tables.items():
         for found, expected in zip(table, overlap_table(labels[i], labels[j])):
             assert np.array_equal(found, expected)
+    with pytest.raises(ValueError, match="one shape"):  # as many pixels, another shape: not one image
+        overlap_tables([np.zeros((4, 9), np.int32), np.zeros((6, 6), np.int32)])
 
 
 def test_the_consensus_of_three_annotators_undoes_each_ones_own_slip():

@@ -15,6 +15,8 @@ import numpy as np
 from labelassist.imaging.measures import instance_labels
 
 MATCH_IOU = 0.5
+# The most cells a count of id pairs (or ids) by np.bincount may have: beyond, sparse counting.
+MAX_COUNT_CELLS = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def object_index(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     position among the ids (-1 on background), by counting rather than
     sorting: a sort of a 2048² label costs more than everything else here."""
     labels = np.asarray(labels).ravel()
-    if labels.size and labels.min() >= 0 and labels.max() < 1 << 24:
+    if labels.size and labels.min() >= 0 and labels.max() < MAX_COUNT_CELLS:
         counts = np.bincount(labels)
         counts[0] = 0
         ids = np.flatnonzero(counts)
@@ -69,7 +71,7 @@ def iou_table(index_a: tuple, index_b: tuple) -> tuple[np.ndarray, np.ndarray, n
     callers that compare one label with several."""
     (ids_a, area_a, row), (ids_b, area_b, column) = index_a, index_b
     cells = (len(ids_a) + 1) * (len(ids_b) + 1)
-    if cells <= 1 << 24:
+    if cells <= MAX_COUNT_CELLS:
         # Background as row and column 0 of one count over every pixel: no mask, no gather.
         overlap = np.bincount((row + 1) * (len(ids_b) + 1) + (column + 1), minlength=cells)
         overlap = overlap.reshape(len(ids_a) + 1, len(ids_b) + 1)[1:, 1:]
@@ -87,32 +89,43 @@ def overlap_tables(labels: Sequence[np.ndarray]) -> tuple[list[tuple[np.ndarray,
     them), and for every pair (i, j), i < j, their :func:`overlap_table`.
 
     Labels with small ids are compared by one count of id pairs over the
-    pixels, each label's areas read off a margin of its first count: no
-    position of each pixel among the ids, which costs more than the count.
+    pixels, each label's areas read off a margin of its count with the
+    first label: no position of each pixel among the ids, which costs more
+    than the count. A count with more cells than the label has pixels (ids
+    far apart) takes the general path instead.
     """
+    if len({np.shape(label) for label in labels}) > 1:
+        raise ValueError(f"'labels' must all have one shape, got {sorted({np.shape(label) for label in labels})}")
     direct = len(labels) >= 2 and all(np.issubdtype(label.dtype, np.integer) and label.size for label in labels)
     tops = [int(label.max()) + 1 for label in labels] if direct else []
-    if not direct or min(int(label.min()) for label in labels) < 0 or np.prod(sorted(tops)[-2:]) > 1 << 24:
+    largest = int(np.prod(sorted(tops)[-2:])) if direct else 0
+    if not direct or min(int(label.min()) for label in labels) < 0 or largest > min(MAX_COUNT_CELLS, labels[0].size):
         indexes = [object_index(label) for label in labels]
         tables = {(i, j): iou_table(indexes[i], indexes[j]) for i, j in combinations(range(len(labels)), 2)}
         return [(ids, areas) for ids, areas, _ in indexes], tables
     flat = [np.asarray(label, np.int32).ravel() for label in labels]
-    counts = {}
-    for i, j in combinations(range(len(labels)), 2):
+
+    def count(i: int, j: int) -> np.ndarray:
         pair = np.multiply(flat[i], np.int32(tops[j]))
         pair += flat[j]
-        counts[(i, j)] = np.bincount(pair, minlength=tops[i] * tops[j]).reshape(tops[i], tops[j])
+        return np.bincount(pair, minlength=tops[i] * tops[j]).reshape(tops[i], tops[j])
+
+    def table(i: int, j: int, counted: np.ndarray) -> tuple:
+        (ids_a, area_a), (ids_b, area_b) = indexes[i], indexes[j]
+        overlap = counted[np.ix_(ids_a, ids_b)]
+        return ids_a, ids_b, overlap / (area_a[:, None] + area_b[None, :] - overlap)
+
+    # The first label's counts give every label's areas; the others' become tables as they are made.
+    with_first = {k: count(0, k) for k in range(1, len(labels))}
     indexes = []
-    for areas in [counts[(0, 1)].sum(axis=1)] + [counts[(0, k)].sum(axis=0) for k in range(1, len(labels))]:
+    for areas in [with_first[1].sum(axis=1)] + [with_first[k].sum(axis=0) for k in range(1, len(labels))]:
         areas[0] = 0
         ids = np.flatnonzero(areas)
         indexes.append((ids, areas[ids]))
-    tables = {}
-    for (i, j), count in counts.items():
-        (ids_a, area_a), (ids_b, area_b) = indexes[i], indexes[j]
-        overlap = count[np.ix_(ids_a, ids_b)]
-        tables[(i, j)] = ids_a, ids_b, overlap / (area_a[:, None] + area_b[None, :] - overlap)
-    return indexes, tables
+    tables = {(0, k): table(0, k, with_first.pop(k)) for k in range(1, len(labels))}
+    for i, j in combinations(range(1, len(labels)), 2):
+        tables[(i, j)] = table(i, j, count(i, j))
+    return indexes, dict(sorted(tables.items()))
 
 
 def matched_pairs(a: np.ndarray, b: np.ndarray, min_iou: float = MATCH_IOU) -> list[tuple[int, int, float]]:
