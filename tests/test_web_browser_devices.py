@@ -25,6 +25,8 @@ def device(request):
 def test_an_annotator_signs_in_draws_and_submits_on_each_device(web_stack, web_project, device):
     sign_in(device, web_stack.web_url, web_stack.tokens["anna"], web_project)
     opened = open_next(device)
+    # A finger held on the image neither selects the page nor opens a callout (iOS): the view takes no selection.
+    assert device.evaluate("getComputedStyle(document.querySelector('canvas.view')).userSelect") == "none"
     top, left = background_square(page_label(device), 24)
     stroke(device, [(top + 6, left + 6), (top + 6, left + 18), (top + 18, left + 18)])
     drawn = page_label(device)
