@@ -64,6 +64,28 @@ def start_service(tmp_path):
         service.stop()
 
 
+@pytest.fixture(scope="module")
+def module_service(tmp_path_factory):
+    """Like ``start_service``, but one process per name and flags for the whole
+    module: for tests that only read what they wrote themselves (their own
+    project names, folders and files) and assert nothing about the service's
+    state as a whole. Each service has a data directory of its own
+    (``service.data_dir``)."""
+    started: dict[tuple[str, ...], ServiceProcess] = {}
+
+    def start(name: str, *flags: str) -> ServiceProcess:
+        key = (name, *flags)
+        if key not in started:
+            folder = tmp_path_factory.mktemp(name)
+            started[key] = ServiceProcess(name, folder, *flags)
+            started[key].data_dir = folder / "data"
+        return started[key]
+
+    yield start
+    for service in started.values():
+        service.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """All three services, started the way ``labelassist up`` starts them,
