@@ -20,15 +20,13 @@ BRIDGE = Path(__file__).parent / "node" / "firefox_page.js"
 FUNCTION = re.compile(r"\s*(async\s+)?(function\b|\([^)]*\)\s*=>|\w+\s*=>)")
 
 
-class FirefoxPage:
-    """One Firefox page over a node process; :meth:`close` ends both."""
+class FirefoxBrowser:
+    """Firefox over a node process, one page open at a time; :meth:`close` ends both."""
 
-    def __init__(self, node_modules: Path, viewport: dict[str, int]):
-        self.process = subprocess.Popen(
-            ["node", str(BRIDGE), FIREFOX, str(viewport["width"]), str(viewport["height"])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "NODE_PATH": str(node_modules)})
-        self.mouse = Mouse(self)
+    def __init__(self, node_modules: Path):
+        self.process = subprocess.Popen(["node", str(BRIDGE), FIREFOX], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True,
+                                        env={**os.environ, "NODE_PATH": str(node_modules)})
         self.read()
 
     def read(self):
@@ -49,6 +47,21 @@ class FirefoxPage:
         self.process.stdin.close()
         if self.process.wait(timeout=30):
             raise RuntimeError(f"the Firefox bridge ended with status {self.process.returncode}")
+
+
+class FirefoxPage:
+    """A page of ``browser`` in a fresh browser context (its own storage); :meth:`close` closes the context."""
+
+    def __init__(self, browser: FirefoxBrowser, viewport: dict[str, int]):
+        self.browser = browser
+        self.mouse = Mouse(self)
+        self.call("open", viewport["width"], viewport["height"])
+
+    def call(self, name: str, *args):
+        return self.browser.call(name, *args)
+
+    def close(self) -> None:
+        self.call("close")
 
     def goto(self, url: str) -> None:
         self.call("goto", url)
@@ -103,13 +116,21 @@ def expression_of(script: str, arg) -> str:
     return f"({script})({json.dumps(arg)})"
 
 
-def open_firefox(request, device: str) -> FirefoxPage:
-    """A Firefox page at the size of ``device`` (of web_page.DEVICES); skips where there is no Firefox."""
-    from web_page import DEVICES
-
+@pytest.fixture(scope="module")
+def firefox_browser(request):
+    """One Firefox for the module's tests (each page in a context of its own); skips where there is no Firefox."""
     if FIREFOX is None:
         pytest.skip("no firefox-esr on this machine (`make system-packages` installs Debian's)")
-    return FirefoxPage(request.getfixturevalue("web_tree") / "web" / "node_modules", DEVICES[device]["viewport"])
+    browser = FirefoxBrowser(request.getfixturevalue("web_tree") / "web" / "node_modules")
+    yield browser
+    browser.close()
+
+
+def open_firefox(request, device: str) -> FirefoxPage:
+    """A Firefox page at the size of ``device`` (of web_page.DEVICES), in the module's Firefox."""
+    from web_page import DEVICES
+
+    return FirefoxPage(request.getfixturevalue("firefox_browser"), DEVICES[device]["viewport"])
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from firefox_page import firefox_browser  # noqa: F401
 from web_page import (background_square, bounding_box, browser, device_page, in_browsers, open_next,  # noqa: F401
                       page_label, press, sign_in, stroke, submit)
 

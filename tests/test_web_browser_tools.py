@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from firefox_page import firefox_browser  # noqa: F401
 from shapes import disc
 from web_page import (background_square, browser, device_page, in_browsers, open_next, page_label,  # noqa: F401
                       press_in_list, sign_in, submit, tap_image, touch_stroke)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from firefox_page import firefox  # noqa: F401
+from firefox_page import firefox, firefox_browser  # noqa: F401
 from web_page import (background_square, object_centre, open_next, page_label, sign_in, stored_label, stroke,
                       submit, to_page)
 

@@ -1,17 +1,30 @@
-// One page in Firefox over WebDriver BiDi (puppeteer-core, no geckodriver),
-// driven by tests/firefox_page.py: each stdin line is a JSON call
-// {"call": name, "args": [...]}, each stdout line its {"value"} or {"error"}.
-// Usage: node firefox_page.js FIREFOX WIDTH HEIGHT (puppeteer-core on NODE_PATH).
+// Firefox over WebDriver BiDi (puppeteer-core, no geckodriver), driven by
+// tests/firefox_page.py: each stdin line is a JSON call {"call": name,
+// "args": [...]}, each stdout line its {"value"} or {"error"}. "open" starts a
+// page of the given size in a fresh browser context (its own storage), closing
+// the one before; the other calls act on that page.
+// Usage: node firefox_page.js FIREFOX (puppeteer-core on NODE_PATH).
 const readline = require("node:readline");
 const puppeteer = require("puppeteer-core");
 
-async function main([executablePath, width, height]) {
+async function main([executablePath]) {
   const browser = await puppeteer.launch({ browser: "firefox", executablePath, headless: true });
-  const page = await browser.newPage();
-  await page.setViewport({ width: Number(width), height: Number(height) });
+  let context = null;
+  let page = null;
+  const closePage = async () => {
+    if (context) await context.close();
+    context = page = null;
+  };
   const done = (promise) => promise.then(() => null);
   const calls = {
     version: () => browser.version(),
+    open: async (width, height) => {
+      await closePage();
+      context = await browser.createBrowserContext();
+      page = await context.newPage();
+      await page.setViewport({ width, height });
+    },
+    close: closePage,
     evaluate: (expression) => page.evaluate(expression),
     goto: (url) => done(page.goto(url)),
     fill: (selector, value) => done(page.locator(selector).fill(value)),
