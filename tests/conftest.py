@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -142,8 +144,9 @@ def in_process(stack, tmp_path_factory):
     service.stop()
 
 
-@pytest.fixture
-def postgres_url():
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database of the PostgreSQL at 127.0.0.1:5432: its URL; dropped after."""
     import uuid
 
     import psycopg
@@ -155,6 +158,19 @@ def postgres_url():
     yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url():
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url():
+    """A PostgreSQL database for a module's ``module_service`` selector."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
