@@ -32,7 +32,8 @@ def two_cells() -> tuple[np.ndarray, np.ndarray]:
 def selector(request):
     """The module's selector on SQLite, or on a PostgreSQL database of the module's own (each test
     works in projects of its own)."""
-    flags = () if request.param == "sqlite" else ("--database-url", request.getfixturevalue("module_postgres_url"))
+    postgres_url = request.getfixturevalue("module_postgres_url")  # set up first: dropped after the selectors stop
+    flags = () if request.param == "sqlite" else ("--database-url", postgres_url)
     return request.getfixturevalue("module_service")("selector", *flags)
 
 
