@@ -115,6 +115,16 @@ def generalist_stack(tmp_path_factory):
         running.stop()
 
 
+@pytest.fixture(scope="session")
+def first_demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``labelassist demo`` as a new user first runs it, in a fresh data
+    directory (LABELASSIST_DATA_DIR): the directory and the finished run."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "LABELASSIST_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "-m", "labelassist.cli", "demo", "--base-port", "0", "--no-keep-running"]
+    return data_dir, subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+
+
 def address_env(addresses) -> dict[str, str]:
     """This process's environment with LABELASSIST_<SERVICE>_ADDRESS set to
     ``addresses``: how a CLI or a child process finds a test's stack."""
