@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -64,6 +66,28 @@ def start_service(tmp_path):
         service.stop()
 
 
+@pytest.fixture(scope="module")
+def module_service(tmp_path_factory):
+    """Like ``start_service``, but one process per name and flags for the whole
+    module: for tests that only read what they wrote themselves (their own
+    project names, folders and files) and assert nothing about the service's
+    state as a whole. Each service has a data directory of its own
+    (``service.data_dir``)."""
+    started: dict[tuple[str, ...], ServiceProcess] = {}
+
+    def start(name: str, *flags: str) -> ServiceProcess:
+        key = (name, *flags)
+        if key not in started:
+            folder = tmp_path_factory.mktemp(name)
+            started[key] = ServiceProcess(name, folder, *flags)
+            started[key].data_dir = folder / "data"
+        return started[key]
+
+    yield start
+    for service in started.values():
+        service.stop()
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
     """All three services, started the way ``labelassist up`` starts them,
@@ -89,6 +113,16 @@ def generalist_stack(tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def first_demo(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """``labelassist demo`` as a new user first runs it, in a fresh data
+    directory (LABELASSIST_DATA_DIR): the directory and the finished run."""
+    data_dir = tmp_path_factory.mktemp("demo")
+    env = {**os.environ, "LABELASSIST_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "-m", "labelassist.cli", "demo", "--base-port", "0", "--no-keep-running"]
+    return data_dir, subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
 
 
 def address_env(addresses) -> dict[str, str]:
@@ -120,8 +154,9 @@ def in_process(stack, tmp_path_factory):
     service.stop()
 
 
-@pytest.fixture
-def postgres_url():
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database of the PostgreSQL at 127.0.0.1:5432: its URL; dropped after."""
     import uuid
 
     import psycopg
@@ -133,6 +168,19 @@ def postgres_url():
     yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url():
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url():
+    """A PostgreSQL database for a module's ``module_service`` selector."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,8 +17,8 @@ from test_agreement_overlap import MISSES_TWO, REFERENCE, SHAPE
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
 from labelassist.imaging.agreement import pair_agreement
 
-def test_export_with_all_annotators_round_trips_each_label_and_names_the_consensus_sources(start_service, tmp_path):
-    service = start_service("selector")
+def test_export_with_all_annotators_round_trips_each_label_and_names_the_consensus_sources(module_service, tmp_path):
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         client.create_project("many")
         shared = client.add_sample("many", "shared", np.full(SHAPE, 500, np.uint16))
@@ -55,8 +55,8 @@ def test_export_with_all_annotators_round_trips_each_label_and_names_the_consens
     assert {a["attributes"]["origin"] for a in coco["annotations"]} == {"manual", "consensus"}
 
 
-def test_every_annotators_export_replaces_planted_links_and_never_writes_through_them(start_service, tmp_path):
-    service = start_service("selector")
+def test_every_annotators_export_replaces_planted_links_and_never_writes_through_them(module_service, tmp_path):
+    service = module_service("selector")
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     output = tmp_path / "annotators"
@@ -84,10 +84,10 @@ def _classified_project(client: LabelAssistClient, name: str) -> None:
     client.build_consensus(name)
 
 
-def test_a_cvat_export_with_all_annotators_is_a_project_with_a_task_and_job_per_annotator(start_service, tmp_path):
+def test_a_cvat_export_with_all_annotators_is_a_project_with_a_task_and_job_per_annotator(module_service, tmp_path):
     from labelassist.io.formats.cvat import read_tasks
 
-    service = start_service("selector")
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         _classified_project(client, "cvat-many")
     output = tmp_path / "export"
@@ -123,11 +123,11 @@ def test_a_cvat_export_with_all_annotators_is_a_project_with_a_task_and_job_per_
     assert sorted(consensus_classes["object_classes"].values()) == ["interphase", "mitotic"]
 
 
-def test_an_ome_zarr_export_with_all_annotators_holds_a_label_image_per_annotator(start_service, tmp_path):
+def test_an_ome_zarr_export_with_all_annotators_holds_a_label_image_per_annotator(module_service, tmp_path):
     from ome_zarr.io import parse_url
     from ome_zarr.reader import Label, Reader
 
-    service = start_service("selector")
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         _classified_project(client, "zarr-many")
         output = tmp_path / "export"
@@ -152,8 +152,8 @@ def test_an_ome_zarr_export_with_all_annotators_holds_a_label_image_per_annotato
     assert labels["v1-alice"].metadata["properties"][3] == {"annotator": "alice", "version": 1, "origin": "manual"}
 
 
-def test_an_all_annotators_ome_zarr_and_cvat_export_replace_planted_links(start_service, tmp_path):
-    service = start_service("selector")
+def test_an_all_annotators_ome_zarr_and_cvat_export_replace_planted_links(module_service, tmp_path):
+    service = module_service("selector")
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
     stores = tmp_path / "stores"

@@ -41,10 +41,11 @@ def test_unknown_windows_are_refused_naming_the_choices():
         windowed([], "month")
 
 
-@pytest.fixture
-def improving(start_service):
-    """Four shared samples: bob misses two objects on the first two, none on the last two."""
-    service = start_service("selector")
+@pytest.fixture(scope="module")
+def improving(module_service):
+    """Four shared samples: bob misses two objects on the first two, none on the last two (the
+    module's tests only read them)."""
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         client.create_project("time")
         for index in range(4):

@@ -34,8 +34,9 @@ def image(seed: int) -> np.ndarray:
 
 
 @pytest.fixture
-def selector(start_service):
-    service = start_service("selector")
+def selector(module_service):
+    """A client of the module's selector; each test works in projects of its own names."""
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         yield client
 

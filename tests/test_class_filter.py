@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import count
 
 import grpc
 import numpy as np
@@ -14,6 +15,8 @@ import pytest
 from conftest import address_env
 
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+_PROJECT_NUMBERS = count()
 
 
 def two_cells() -> tuple[np.ndarray, np.ndarray]:
@@ -26,10 +29,18 @@ def two_cells() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def selector(request, start_service):
-    """A fresh selector on SQLite, or on a fresh PostgreSQL database."""
-    flags = () if request.param == "sqlite" else ("--database-url", request.getfixturevalue("postgres_url"))
-    return start_service("selector", *flags)
+def selector(request):
+    """The module's selector on SQLite, or on a PostgreSQL database of the module's own (each test
+    works in projects of its own)."""
+    postgres_url = request.getfixturevalue("module_postgres_url")  # set up first: dropped after the selectors stop
+    flags = () if request.param == "sqlite" else ("--database-url", postgres_url)
+    return request.getfixturevalue("module_service")("selector", *flags)
+
+
+@pytest.fixture
+def project() -> str:
+    """A project name no other test of the module uses."""
+    return f"cells{next(_PROJECT_NUMBERS)}"
 
 
 @pytest.fixture
@@ -39,14 +50,14 @@ def client(selector):
 
 
 @pytest.fixture
-def classified(client) -> dict[str, int]:
-    """Project "cells" with six samples: m (mitotic + interphase, in-focus),
+def classified(client, project) -> dict[str, int]:
+    """Project ``project`` with six samples: m (mitotic + interphase, in-focus),
     i (interphase), u (one object without a class), n (no classes), b
     (blurred, unlabelled objects none), and e (not labelled)."""
-    client.create_project("cells")
-    client.set_class_schema("cells", ["mitotic", "interphase"], ["in-focus", "blurred"])
+    client.create_project(project)
+    client.set_class_schema(project, ["mitotic", "interphase"], ["in-focus", "blurred"])
     image, label = two_cells()
-    ids = {stem: client.add_sample("cells", stem, image) for stem in "miunbe"}
+    ids = {stem: client.add_sample(project, stem, image) for stem in "miunbe"}
     client.submit_label(ids["m"], "ann", label, object_classes={1: "mitotic", 2: "interphase"},
                         image_classes=["in-focus"])
     client.submit_label(ids["i"], "ann", label, object_classes={1: "interphase", 2: "interphase"})
@@ -60,28 +71,28 @@ def stems(infos) -> list[str]:
     return [info.stem for info in infos]
 
 
-def test_an_object_class_lists_the_samples_with_an_object_of_it_in_pool_order(client, classified):
-    assert stems(client.list_samples("cells", object_class="interphase")) == ["m", "i"]
-    assert stems(client.list_samples("cells", object_class="mitotic")) == ["m", "u"]
+def test_an_object_class_lists_the_samples_with_an_object_of_it_in_pool_order(client, classified, project):
+    assert stems(client.list_samples(project, object_class="interphase")) == ["m", "i"]
+    assert stems(client.list_samples(project, object_class="mitotic")) == ["m", "u"]
 
 
-def test_an_image_class_lists_the_samples_that_carry_it(client, classified):
-    assert stems(client.list_samples("cells", image_class="in-focus")) == ["m"]
-    assert stems(client.list_samples("cells", image_class="blurred")) == ["b"]
+def test_an_image_class_lists_the_samples_that_carry_it(client, classified, project):
+    assert stems(client.list_samples(project, image_class="in-focus")) == ["m"]
+    assert stems(client.list_samples(project, image_class="blurred")) == ["b"]
 
 
-def test_unclassified_objects_lists_labels_with_an_object_without_a_class(client, classified):
-    assert stems(client.list_samples("cells", unclassified_objects=True)) == ["u", "n"]
+def test_unclassified_objects_lists_labels_with_an_object_without_a_class(client, classified, project):
+    assert stems(client.list_samples(project, unclassified_objects=True)) == ["u", "n"]
 
 
-def test_the_filter_follows_the_newest_label_version(client, classified):
+def test_the_filter_follows_the_newest_label_version(client, classified, project):
     _, label = two_cells()
     client.submit_label(classified["u"], "ann", label, object_classes={1: "mitotic", 2: "mitotic"})
     client.submit_label(classified["m"], "ann", label, object_classes={1: "interphase", 2: "interphase"})
-    assert stems(client.list_samples("cells", unclassified_objects=True)) == ["n"]
-    assert stems(client.list_samples("cells", object_class="mitotic")) == ["u"]
-    assert stems(client.list_samples("cells", image_class="in-focus")) == []
-    counts = {(c.kind, c.name): c.samples for c in client.progress("cells").class_counts}
+    assert stems(client.list_samples(project, unclassified_objects=True)) == ["n"]
+    assert stems(client.list_samples(project, object_class="mitotic")) == ["u"]
+    assert stems(client.list_samples(project, image_class="in-focus")) == []
+    counts = {(c.kind, c.name): c.samples for c in client.progress(project).class_counts}
     assert counts == {("object", "mitotic"): 1, ("object", "interphase"): 2, ("image", "blurred"): 1,
                       ("unclassified", ""): 1}
 
@@ -99,23 +110,23 @@ def test_filtered_pages_continue_in_pool_order(client):
     assert len(client.list_samples("many", page_size=5, object_class="a")) == 12
 
 
-def test_progress_counts_samples_per_class(client, classified):
-    counts = {(c.kind, c.name): c.samples for c in client.progress("cells").class_counts}
+def test_progress_counts_samples_per_class(client, classified, project):
+    counts = {(c.kind, c.name): c.samples for c in client.progress(project).class_counts}
     assert counts == {("object", "mitotic"): 2, ("object", "interphase"): 2, ("image", "in-focus"): 1,
                       ("image", "blurred"): 1, ("unclassified", ""): 2}
 
 
-def test_a_renamed_class_is_found_under_its_new_name(client, classified):
-    client.set_class_schema("cells", ["dividing", "interphase"], ["in-focus", "blurred"],
+def test_a_renamed_class_is_found_under_its_new_name(client, classified, project):
+    client.set_class_schema(project, ["dividing", "interphase"], ["in-focus", "blurred"],
                             migrate={"mitotic": "dividing"})
-    assert stems(client.list_samples("cells", object_class="dividing")) == ["m", "u"]
-    assert stems(client.list_samples("cells", unclassified_objects=True)) == ["u", "n"]
+    assert stems(client.list_samples(project, object_class="dividing")) == ["m", "u"]
+    assert stems(client.list_samples(project, unclassified_objects=True)) == ["u", "n"]
 
 
-def test_deleted_samples_leave_the_filtered_list(client, classified):
+def test_deleted_samples_leave_the_filtered_list(client, classified, project):
     client.delete_sample(classified["m"])
-    assert stems(client.list_samples("cells", object_class="mitotic")) == ["u"]
-    assert ("image", "in-focus") not in {(c.kind, c.name) for c in client.progress("cells").class_counts}
+    assert stems(client.list_samples(project, object_class="mitotic")) == ["u"]
+    assert ("image", "in-focus") not in {(c.kind, c.name) for c in client.progress(project).class_counts}
 
 
 def test_imported_labels_with_classes_are_indexed(client):
@@ -129,11 +140,11 @@ def test_imported_labels_with_classes_are_indexed(client):
     assert stems(client.list_samples("imported", unclassified_objects=True)) == ["y"]
 
 
-def test_the_cli_lists_the_samples_of_a_class(selector, classified):
+def test_the_cli_lists_the_samples_of_a_class(selector, classified, project):
     env = address_env(ServiceAddresses(selector=selector.address))
 
     def listed(*flags: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "labelassist.cli", "sample", "list", "cells", *flags], env=env,
+        return subprocess.run([sys.executable, "-m", "labelassist.cli", "sample", "list", project, *flags], env=env,
                               capture_output=True, text=True, timeout=120)
 
     mitotic = listed("--class", "mitotic")
@@ -144,7 +155,7 @@ def test_the_cli_lists_the_samples_of_a_class(selector, classified):
     unknown = listed("--class", "prophase")
     assert unknown.returncode != 0 and "no object class 'prophase'" in unknown.stderr
     assert "mitotic, interphase" in unknown.stderr and "Traceback" not in unknown.stderr
-    progress = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", "cells"], env=env,
+    progress = subprocess.run([sys.executable, "-m", "labelassist.cli", "progress", project], env=env,
                               capture_output=True, text=True, timeout=120)
     assert progress.returncode == 0, progress.stderr
     assert "object class mitotic" in progress.stdout and "objects without a class        2 samples" in progress.stdout
@@ -156,16 +167,16 @@ def _refused(call) -> grpc.RpcError:
     return caught.value
 
 
-def test_an_unknown_class_is_refused_naming_the_projects_classes(client, classified):
-    error = _refused(lambda: client.list_samples("cells", object_class="prophase"))
+def test_an_unknown_class_is_refused_naming_the_projects_classes(client, classified, project):
+    error = _refused(lambda: client.list_samples(project, object_class="prophase"))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "no object class 'prophase'" in error.details() and "mitotic, interphase" in error.details()
-    error = _refused(lambda: client.list_samples("cells", image_class="mitotic"))
+    error = _refused(lambda: client.list_samples(project, image_class="mitotic"))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT and "in-focus, blurred" in error.details()
 
 
-def test_two_filters_at_once_are_refused(client, classified):
-    error = _refused(lambda: client.list_samples("cells", object_class="mitotic", image_class="in-focus"))
+def test_two_filters_at_once_are_refused(client, classified, project):
+    error = _refused(lambda: client.list_samples(project, object_class="mitotic", image_class="in-focus"))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "one of 'object_class', 'image_class', 'unclassified_objects'" in error.details()
 

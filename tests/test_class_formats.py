@@ -21,9 +21,11 @@ OBJECTS = {1: "mitotic", 2: "interphase"}  # object 3 left without a class
 FORMATS = ("cvat", "label-studio", "ome-zarr")
 
 
-@pytest.fixture
-def selector(start_service):
-    service = start_service("selector")
+@pytest.fixture(scope="module")
+def selector(module_service):
+    """The module's selector with project "source" (one labelled sample with classes), which the
+    tests only read; each import goes to a project of its own."""
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), retries=0) as client:
         client.create_project("source")
         client.set_class_schema("source", [{"name": "mitotic", "colour": "#ff0000", "key": "m"}, "interphase"],
@@ -41,10 +43,10 @@ def test_classes_round_trip_into_a_new_project(fmt, selector, tmp_path):
     assert report.samples == 1
     assert (tmp_path / fmt / "classes.csv").read_text().splitlines() == [
         "sample,object_id,class", "cells,1,mitotic", "cells,2,interphase", "cells,,in-focus", "cells,,usable"]
-    imported = client.import_labels("copy", tmp_path / fmt, format=fmt, create=True)
+    imported = client.import_labels(f"copy-{fmt}", tmp_path / fmt, format=fmt, create=True)
     assert (imported.added, imported.failed) == (1, [])
-    assert client.class_schema("copy") == client.class_schema("source")
-    copy = next(iter(client.iter_samples("copy")))
+    assert client.class_schema(f"copy-{fmt}") == client.class_schema("source")
+    copy = next(iter(client.iter_samples(f"copy-{fmt}")))
     np.testing.assert_array_equal(client.get_sample(copy.sample_id, with_image=False).require("label"), label)
     copied = client.label_history(copy.sample_id)[-1]
     assert copied.object_classes == OBJECTS

@@ -19,14 +19,24 @@ from conftest import address_env
 from shapes import discs_of_kinds, two_kinds
 
 
+@pytest.fixture(scope="module")
+def started_pairs() -> dict:
+    return {}
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def services(request, start_service):
-    """A selector and an assist that know each other, the selector on ``request.param``."""
-    assist_port = free_port("127.0.0.1")
-    database = ["--database-url", request.getfixturevalue("postgres_url")] if request.param == "postgresql" else []
-    selector = start_service("selector", "--assist-address", f"127.0.0.1:{assist_port}", *database)
-    assist = start_service("assist", "--port", str(assist_port), "--selector-address", selector.address)
-    with LabelAssistClient(ServiceAddresses(selector=selector.address, assist=assist.address), timeout=120) as sdk:
+def services(request, started_pairs):
+    """The module's selector and assist that know each other, the selector on ``request.param``
+    (each test works in a project of its own)."""
+    postgres_url = request.getfixturevalue("module_postgres_url")  # set up first: dropped after the services stop
+    if request.param not in started_pairs:
+        start = request.getfixturevalue("module_service")
+        assist_port = free_port("127.0.0.1")
+        database = ["--database-url", postgres_url] if request.param == "postgresql" else []
+        selector = start("selector", "--assist-address", f"127.0.0.1:{assist_port}", *database)
+        assist = start("assist", "--port", str(assist_port), "--selector-address", selector.address)
+        started_pairs[request.param] = ServiceAddresses(selector=selector.address, assist=assist.address)
+    with LabelAssistClient(started_pairs[request.param], timeout=120) as sdk:
         yield sdk
 
 

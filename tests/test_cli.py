@@ -104,9 +104,8 @@ def test_status_without_a_stack_reports_unavailable_and_fails(tmp_path, monkeypa
     assert status.stdout.count("UNAVAILABLE") == 3
 
 
-def test_demo_runs_the_workflow_on_the_bundled_hela_sample(tmp_path):
-    result = subprocess.run([*LABELASSIST, "--data-dir", str(tmp_path), "demo", "--base-port", "0",
-                             "--no-keep-running"], capture_output=True, text=True, timeout=300)
+def test_demo_runs_the_workflow_on_the_bundled_hela_sample(first_demo):
+    _, result = first_demo
     assert result.returncode == 0, result.stderr
     assert len(re.findall(r"^\w+\s+127\.0\.0\.1:\d+\s+SERVING$", result.stdout, re.MULTILINE)) == 3
     assert "4 labels submitted and read back" in result.stdout

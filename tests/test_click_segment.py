@@ -165,7 +165,7 @@ def test_train_fine_tunes_the_click_model_and_triton_serves_the_new_version(gene
         image, labels = scene(seed=index)
         tifffile.imwrite(dataset / "images" / f"s{index}.tif", image)
         tifffile.imwrite(dataset / "labels" / f"s{index}.tif", labels)
-    job = sdk.train(dataset, model="clicknet", epochs=1, steps_per_epoch=3, batch_size=4)
+    job = sdk.train(dataset, model="clicknet", epochs=1, steps_per_epoch=1, batch_size=2)
     events = list(sdk.train_status(job))
     assert events[-1].state == assist_pb2.TRAIN_STATE_SUCCEEDED, events[-1].message
     assert events[-1].model_version == 2

@@ -8,6 +8,7 @@ import os
 import pty
 import subprocess
 import sys
+from itertools import count
 from pathlib import Path
 
 import grpc
@@ -17,6 +18,8 @@ import sqlalchemy as sa
 
 from conftest import write_roles
 from labelassist.client.sdk import LabelAssistClient, ServiceAddresses
+
+_TESTS = count()
 
 
 def blob_count(folder: Path) -> int:
@@ -43,10 +46,31 @@ def code_of(call) -> tuple[grpc.StatusCode, str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def selector(request, start_service):
-    """A fresh selector on SQLite, or on a fresh PostgreSQL database."""
+    """A fresh selector on SQLite, or on a fresh PostgreSQL database: for the tests that count
+    blobs, which projects of other tests could share."""
     if request.param == "sqlite":
         return start_service("selector")
     return start_service("selector", "--database-url", request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_selector(request):
+    """The module's selector on SQLite, or on a PostgreSQL database of the module's own; the
+    test's projects are named for it alone (``name``)."""
+    postgres_url = request.getfixturevalue("module_postgres_url")  # set up first: dropped after the selectors stop
+    flags = () if request.param == "sqlite" else ("--database-url", postgres_url)
+    selector = request.getfixturevalue("module_service")("selector", *flags)
+    selector.test_number = next(_TESTS)
+    return selector
+
+
+def name(selector, stem: str) -> str:
+    return f"{stem}{selector.test_number}"
+
+
+def projects(selector) -> list[str]:
+    with sdk(selector) as client:
+        return sorted(p.name for p in client.list_projects())
 
 
 def two_projects(client: LabelAssistClient) -> dict[str, int]:
@@ -94,55 +118,60 @@ def test_deleting_a_sample_keeps_the_rest_of_the_project_and_its_counts(selector
         assert code_of(lambda: client.get_sample(ids["drop/a"]))[0] == grpc.StatusCode.NOT_FOUND
 
 
-def test_a_lease_on_a_deleted_sample_answers_not_found_and_other_annotators_go_on(selector):
+def test_a_lease_on_a_deleted_sample_answers_not_found_and_other_annotators_go_on(shared_selector):
+    selector, p = shared_selector, name(shared_selector, "p")
     with sdk(selector) as client:
-        client.create_project("p", strategy="random")
+        client.create_project(p, strategy="random")
         for index in range(3):
-            client.add_sample("p", f"s{index}", image(index))
-        held = client.next_sample("p", "ann1").sample.sample_id
+            client.add_sample(p, f"s{index}", image(index))
+        held = client.next_sample(p, "ann1").sample.sample_id
         client.delete_sample(held)
         for call in (lambda: client.submit_label(held, "ann1", mask(1)), lambda: client.renew_lease(held, "ann1"),
                      lambda: client.release_sample(held, "ann1", skip=True),
                      lambda: client.get_sample(held)):
             code, message = code_of(call)
             assert code == grpc.StatusCode.NOT_FOUND and "deleted" in message
-        other = client.next_sample("p", "ann2").sample.sample_id
+        other = client.next_sample(p, "ann2").sample.sample_id
         assert other != held
         assert client.submit_label(other, "ann2", mask(1)).version == 1
-        assert client.next_sample("p", "ann1").sample.sample_id not in (held, other)
+        assert client.next_sample(p, "ann1").sample.sample_id not in (held, other)
 
 
-def test_a_deleted_project_answers_not_found_to_its_annotators(selector):
+def test_a_deleted_project_answers_not_found_to_its_annotators(shared_selector):
+    selector, p = shared_selector, name(shared_selector, "p")
     with sdk(selector) as client:
-        client.create_project("p")
-        sample = client.add_sample("p", "s", image(0))
-        client.next_sample("p", "ann1")
-        client.delete_project("p")
-        assert code_of(lambda: client.next_sample("p", "ann2"))[0] == grpc.StatusCode.NOT_FOUND
+        client.create_project(p)
+        sample = client.add_sample(p, "s", image(0))
+        client.next_sample(p, "ann1")
+        client.delete_project(p)
+        assert code_of(lambda: client.next_sample(p, "ann2"))[0] == grpc.StatusCode.NOT_FOUND
         assert code_of(lambda: client.submit_label(sample, "ann1", mask(1)))[0] == grpc.StatusCode.NOT_FOUND
 
 
-def test_renaming_keeps_samples_labels_and_settings_under_the_new_name(selector):
+def test_renaming_keeps_samples_labels_and_settings_under_the_new_name(shared_selector):
+    selector, old, new = shared_selector, name(shared_selector, "old"), name(shared_selector, "new")
     with sdk(selector) as client:
-        client.create_project("old", criteria=[("object_size", {"min_area": 40})])
-        sample = client.add_sample("old", "s", image(0))
+        client.create_project(old, criteria=[("object_size", {"min_area": 40})])
+        sample = client.add_sample(old, "s", image(0))
         client.submit_label(sample, "ann", mask(3))
-        renamed = client.rename_project("old", "new")
-        assert (renamed.name, renamed.total, renamed.labeled) == ("new", 1, 1)
+        renamed = client.rename_project(old, new)
+        assert (renamed.name, renamed.total, renamed.labeled) == (new, 1, 1)
         assert [c.name for c in renamed.inspection.criteria] == ["object_size"]
         assert np.array_equal(client.get_sample(sample).arrays["label"], mask(3))
-        assert client.get_sample(sample).message.project == "new"
-        assert code_of(lambda: client.get_project("old"))[0] == grpc.StatusCode.NOT_FOUND
+        assert client.get_sample(sample).message.project == new
+        assert code_of(lambda: client.get_project(old))[0] == grpc.StatusCode.NOT_FOUND
 
 
-def test_renaming_to_a_name_in_use_is_already_exists(selector):
+def test_renaming_to_a_name_in_use_is_already_exists(shared_selector):
+    selector, a, b = shared_selector, name(shared_selector, "a"), name(shared_selector, "b")
+    before = projects(selector)
     with sdk(selector) as client:
-        client.create_project("a")
-        client.create_project("b")
-        code, message = code_of(lambda: client.rename_project("a", "b"))
-        assert code == grpc.StatusCode.ALREADY_EXISTS and "'b'" in message
-        assert code_of(lambda: client.create_project("a"))[0] == grpc.StatusCode.ALREADY_EXISTS
-        assert sorted(p.name for p in client.list_projects()) == ["a", "b"]
+        client.create_project(a)
+        client.create_project(b)
+        code, message = code_of(lambda: client.rename_project(a, b))
+        assert code == grpc.StatusCode.ALREADY_EXISTS and f"'{b}'" in message
+        assert code_of(lambda: client.create_project(a))[0] == grpc.StatusCode.ALREADY_EXISTS
+        assert projects(selector) == sorted(before + [a, b])
 
 
 def test_only_a_projects_admin_may_delete_or_rename_it(start_service, tmp_path):
@@ -211,61 +240,73 @@ def typed_at_a_terminal(selector, text: str, *args: str) -> subprocess.Completed
         os.close(terminal)
 
 
-def test_project_delete_asks_for_the_projects_name_and_keeps_it_on_a_mismatch(start_service):
-    selector = start_service("selector")
+@pytest.fixture
+def cli_selector(module_service):
+    """The module's selector for the CLI's tests, each in projects named for it alone (``name``)."""
+    selector = module_service("selector")
+    selector.test_number = next(_TESTS)
+    return selector
+
+
+def test_project_delete_asks_for_the_projects_name_and_keeps_it_on_a_mismatch(cli_selector):
+    selector, cells = cli_selector, name(cli_selector, "cells")
+    before = projects(selector)
     with sdk(selector) as client:
-        client.create_project("cells")
-        done = typed_at_a_terminal(selector, "cell\n", "project", "delete", "cells")
+        client.create_project(cells)
+        done = typed_at_a_terminal(selector, f"{cells[:-1]}\n", "project", "delete", cells)
         assert done.returncode == 1 and "not deleted" in done.stderr
-        assert [p.name for p in client.list_projects()] == ["cells"]
-        done = typed_at_a_terminal(selector, "cells\n", "project", "delete", "cells")
+        assert projects(selector) == sorted(before + [cells])
+        done = typed_at_a_terminal(selector, f"{cells}\n", "project", "delete", cells)
         assert done.returncode == 0, done.stderr
-        assert client.list_projects() == []
+        assert projects(selector) == before
 
 
-def test_project_delete_without_a_terminal_needs_yes(start_service):
-    selector = start_service("selector")
+def test_project_delete_without_a_terminal_needs_yes(cli_selector):
+    selector, cells = cli_selector, name(cli_selector, "cells")
+    before = projects(selector)
     with sdk(selector) as client:
-        client.create_project("cells")
-        refused = cli(selector, "project", "delete", "cells", input="cells\n")
+        client.create_project(cells)
+        refused = cli(selector, "project", "delete", cells, input=f"{cells}\n")
         assert refused.returncode == 2 and "--yes" in refused.stderr
-        assert [p.name for p in client.list_projects()] == ["cells"]
-        done = cli(selector, "project", "delete", "cells", "--yes")
-        assert done.returncode == 0 and "cells: deleted 0 samples" in done.stdout
-        assert client.list_projects() == []
+        assert projects(selector) == sorted(before + [cells])
+        done = cli(selector, "project", "delete", cells, "--yes")
+        assert done.returncode == 0 and f"{cells}: deleted 0 samples" in done.stdout
+        assert projects(selector) == before
 
 
-def test_project_rename_and_sample_delete_from_the_cli(start_service):
-    selector = start_service("selector")
+def test_project_rename_and_sample_delete_from_the_cli(cli_selector):
+    selector = cli_selector
+    a, b, c = (name(selector, stem) for stem in "abc")
+    before = projects(selector)
     with sdk(selector) as client:
-        client.create_project("a")
-        client.create_project("b")
-        client.add_sample("a", "s1", image(0))
-        client.add_sample("a", "s2", image(1))
-        taken = cli(selector, "project", "rename", "a", "b")
+        client.create_project(a)
+        client.create_project(b)
+        client.add_sample(a, "s1", image(0))
+        client.add_sample(a, "s2", image(1))
+        taken = cli(selector, "project", "rename", a, b)
         assert taken.returncode == 2 and "ALREADY_EXISTS" in taken.stderr
-        assert cli(selector, "project", "rename", "a", "c").returncode == 0
+        assert cli(selector, "project", "rename", a, c).returncode == 0
         listed = cli(selector, "project", "list").stdout.splitlines()
-        assert [line.split()[0] for line in listed] == ["b", "c"]
-        done = cli(selector, "sample", "delete", "c", "s1", "nope")
+        assert [line.split()[0] for line in listed] == sorted(before + [b, c])
+        done = cli(selector, "sample", "delete", c, "s1", "nope")
         assert done.returncode == 1
-        assert "c/s1: deleted" in done.stdout and "failed nope: NOT_FOUND" in done.stderr
-        assert [s.stem for s in client.iter_samples("c")] == ["s2"]
+        assert f"{c}/s1: deleted" in done.stdout and "failed nope: NOT_FOUND" in done.stderr
+        assert [s.stem for s in client.iter_samples(c)] == ["s2"]
 
 
 # -- a failed `project create` leaves no project ---------------------------------
 
-def test_project_create_from_files_none_of_which_reads_leaves_no_project(start_service, tmp_path):
-    selector = start_service("selector")
+def test_project_create_from_files_none_of_which_reads_leaves_no_project(cli_selector, tmp_path):
+    selector, cells = cli_selector, name(cli_selector, "cells")
+    before = projects(selector)
     folder = tmp_path / "broken"
     folder.mkdir()
-    for name in ("a.tif", "b.png"):
-        (folder / name).write_bytes(b"not an image at all")
-    done = cli(selector, "project", "create", "cells", "--images", str(folder))
+    for file_name in ("a.tif", "b.png"):
+        (folder / file_name).write_bytes(b"not an image at all")
+    done = cli(selector, "project", "create", cells, "--images", str(folder))
     assert done.returncode == 1
-    assert "failed" in done.stderr and "cells: none of 2 files could be read; no project was created" in done.stderr
-    with sdk(selector) as client:
-        assert client.list_projects() == []
+    assert "failed" in done.stderr and f"{cells}: none of 2 files could be read; no project was created" in done.stderr
+    assert projects(selector) == before
 
 
 def test_project_create_the_server_refuses_leaves_no_project(start_service, tmp_path):
@@ -279,33 +320,34 @@ def test_project_create_the_server_refuses_leaves_no_project(start_service, tmp_
         assert client.list_projects() == []
 
 
-def test_add_with_create_from_a_folder_of_unreadable_images_leaves_no_project(start_service, tmp_path):
-    selector = start_service("selector")
+def test_add_with_create_from_a_folder_of_unreadable_images_leaves_no_project(cli_selector, tmp_path):
+    selector, cells = cli_selector, name(cli_selector, "cells")
+    before = projects(selector)
     folder = tmp_path / "broken"
     folder.mkdir()
     (folder / "a.png").write_bytes(b"not an image")
-    done = cli(selector, "add", str(folder), "--project", "cells", "--create")
-    assert done.returncode == 1 and "cells: not created" in done.stderr
-    with sdk(selector) as client:
-        assert client.list_projects() == []
+    done = cli(selector, "add", str(folder), "--project", cells, "--create")
+    assert done.returncode == 1 and f"{cells}: not created" in done.stderr
+    assert projects(selector) == before
 
 
-def test_project_add_to_an_existing_project_keeps_it_when_no_file_reads(start_service, tmp_path):
-    selector = start_service("selector")
+def test_project_add_to_an_existing_project_keeps_it_when_no_file_reads(cli_selector, tmp_path):
+    selector, cells = cli_selector, name(cli_selector, "cells")
+    before = projects(selector)
     (tmp_path / "a.tif").write_bytes(b"not an image")
     with sdk(selector) as client:
-        client.create_project("cells")
-        done = cli(selector, "project", "add", "cells", str(tmp_path / "a.tif"))
+        client.create_project(cells)
+        done = cli(selector, "project", "add", cells, str(tmp_path / "a.tif"))
         assert done.returncode == 1 and "failed" in done.stderr
-        assert [p.name for p in client.list_projects()] == ["cells"]
+        assert projects(selector) == sorted(before + [cells])
 
 
-def test_project_import_with_create_that_imports_nothing_leaves_no_project(start_service, tmp_path):
-    selector = start_service("selector")
+def test_project_import_with_create_that_imports_nothing_leaves_no_project(cli_selector, tmp_path):
+    selector, cells = cli_selector, name(cli_selector, "cells")
+    before = projects(selector)
     coco = tmp_path / "annotations.json"
     coco.write_text(json.dumps({"images": [{"id": 1, "file_name": "missing.png", "width": 8, "height": 8}],
                                 "annotations": [], "categories": [{"id": 1, "name": "cell"}]}))
-    done = cli(selector, "project", "import", "cells", str(coco), "--format", "coco", "--create")
-    assert done.returncode == 1 and "cells: not created" in done.stderr
-    with sdk(selector) as client:
-        assert client.list_projects() == []
+    done = cli(selector, "project", "import", cells, str(coco), "--format", "coco", "--create")
+    assert done.returncode == 1 and f"{cells}: not created" in done.stderr
+    assert projects(selector) == before

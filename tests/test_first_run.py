@@ -140,10 +140,10 @@ def test_model_list_with_no_model_says_so(tmp_path):
     assert "no U-Net version published yet" in run.stdout and "labelassist train" in run.stdout
 
 
-def test_the_demo_run_twice_says_what_is_next_and_then_that_it_is_done(tmp_path):
-    env = {**os.environ, "LABELASSIST_DATA_DIR": str(tmp_path)}
+def test_the_demo_run_twice_says_what_is_next_and_then_that_it_is_done(first_demo):
+    data_dir, first = first_demo
+    env = {**os.environ, "LABELASSIST_DATA_DIR": str(data_dir)}
     command = [sys.executable, "-m", "labelassist.cli", "demo", "--base-port", "0", "--no-keep-running"]
-    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "labelassist gui --project hela-demo" in first.stdout
     assert "findings: what inspection flagged" in first.stdout

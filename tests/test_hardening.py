@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from itertools import count
+from types import SimpleNamespace
 
 import grpc
 import numpy as np
@@ -22,6 +24,7 @@ from labelassist.proto.v1 import (assist_pb2, assist_pb2_grpc, common_pb2, inspe
                                   selector_pb2, selector_pb2_grpc)
 from labelassist.proto.wire.channel import open_channel
 
+_TEST_NUMBERS = count()
 IMAGE = (np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 251).astype(np.uint16)
 
 
@@ -37,13 +40,28 @@ def _healthy(address: str) -> str:
     return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
 
 
+@pytest.fixture(scope="module")
+def shared_selector(module_service, tmp_path_factory):
+    root = tmp_path_factory.mktemp("roots")
+    return module_service("selector", "--dataset-root", str(root)), root
+
+
 @pytest.fixture
-def selector(start_service, tmp_path):
-    root = tmp_path / "roots"
+def selector(shared_selector):
+    """The module's selector as one test sees it: a project name (``project``)
+    and a folder under the dataset root (``root``) of its own."""
+    service, roots = shared_selector
+    test_number = next(_TEST_NUMBERS)
+    root = roots / f"test{test_number}"
     root.mkdir()
-    service = start_service("selector", "--dataset-root", str(root))
-    service.root = root
-    return service
+    return SimpleNamespace(address=service.address, root=root, project=f"p{test_number}",
+                           blobs=service.data_dir / "blobs")
+
+
+@pytest.fixture
+def assist(module_service):
+    """An assist service with the default limits, shared by the module's tests that only read its answers."""
+    return module_service("assist")
 
 
 def _sdk(*addresses: str, **kwargs) -> LabelAssistClient:
@@ -58,8 +76,8 @@ def _sdk(*addresses: str, **kwargs) -> LabelAssistClient:
                                   ".hidden", "x" * 201, ""])
 def test_add_sample_refuses_a_stem_that_is_no_safe_file_name(selector, stem):
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        code, message = _code(lambda: client.add_sample("p", stem, IMAGE))
+        client.create_project(selector.project)
+        code, message = _code(lambda: client.add_sample(selector.project, stem, IMAGE))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
     assert ("not a safe sample name" in message or "must be set" in message) and "no '/'" in message
 
@@ -68,13 +86,13 @@ def test_export_writes_only_inside_its_folder_and_replaces_a_planted_symlink(sel
     outside = tmp_path / "outside.tif"
     outside.write_bytes(b"keep me")
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        sample_id = client.add_sample("p", "cell", IMAGE)
+        client.create_project(selector.project)
+        sample_id = client.add_sample(selector.project, "cell", IMAGE)
         client.submit_label(sample_id, "ann", (IMAGE > 100).astype(np.uint8))
         export = selector.root / "export"
         export.mkdir()
         (export / "cell.tif").symlink_to(outside)
-        assert client.export_labels("p", export) == 1
+        assert client.export_labels(selector.project, export) == 1
     assert outside.read_bytes() == b"keep me"
     written = export / "cell.tif"
     assert not written.is_symlink()
@@ -90,9 +108,9 @@ def test_registering_a_dataset_whose_images_folder_links_outside_the_roots_is_de
     dataset.mkdir()
     (dataset / "images").symlink_to(outside, target_is_directory=True)
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        code, message = _code(lambda: client.register_dataset("p", dataset))
-        assert client.progress("p").total == 0
+        client.create_project(selector.project)
+        code, message = _code(lambda: client.register_dataset(selector.project, dataset))
+        assert client.progress(selector.project).total == 0
     assert code == grpc.StatusCode.PERMISSION_DENIED
     assert "outside the dataset roots" in message
 
@@ -103,12 +121,12 @@ def test_a_file_symlink_to_a_system_file_is_denied_and_its_contents_never_quoted
     (dataset / "images" / "a.tif").symlink_to("/etc/passwd")
     (dataset / "images" / "b.tif").write_text("root:x:0:0:secret\n")
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        code, message = _code(lambda: client.register_dataset("p", dataset))
+        client.create_project(selector.project)
+        code, message = _code(lambda: client.register_dataset(selector.project, dataset))
         assert code == grpc.StatusCode.PERMISSION_DENIED and "root:" not in message
         (dataset / "images" / "a.tif").unlink()
         tifffile.imwrite(dataset / "images" / "c.tif", IMAGE)
-        response = client.register_dataset("p", dataset)
+        response = client.register_dataset(selector.project, dataset)
     # The unreadable file is reported by name, without its contents; the rest is registered.
     assert (response.added, [r.stem for r in response.rejected]) == (1, ["b"])
     message = response.rejected[0].error
@@ -254,8 +272,7 @@ def _cpu_seconds(pid: int) -> float:
     ([("nl_means", {"patch_distance": 25})], "lower 'patch_distance'"),
     ([("background", {"method": "rolling_ball", "radius": 512})], "lower 'radius'"),
 ])
-def test_an_over_budget_pipeline_is_refused_up_front(start_service, steps, fragment):
-    assist = start_service("assist")
+def test_an_over_budget_pipeline_is_refused_up_front(assist, steps, fragment):
     image = np.zeros((4096, 4096), np.uint8)
     with _sdk(assist.address, assist.address) as client:
         started = time.monotonic()
@@ -264,8 +281,7 @@ def test_an_over_budget_pipeline_is_refused_up_front(start_service, steps, fragm
     assert time.monotonic() - started < 2
 
 
-def test_refinement_works_on_a_bounded_window_whatever_the_margin(start_service):
-    assist = start_service("assist")
+def test_refinement_works_on_a_bounded_window_whatever_the_margin(assist):
     image = np.zeros((2048, 2048), np.uint8)
     scribbles = np.zeros(image.shape, np.uint8)
     scribbles[1000:1010, 1000:1010] = 1
@@ -307,36 +323,36 @@ def test_inspect_batch_refuses_chunks_before_any_params_without_buffering(start_
     (np.full((4, 4), np.nan, np.float32), "NaN"),
     (np.zeros((4, 4, 200), np.uint8), "200 channels"),
 ])
-def test_add_sample_refuses_an_image_no_service_can_work_on_and_writes_nothing(selector, tmp_path, image, fragment):
+def test_add_sample_refuses_an_image_no_service_can_work_on_and_writes_nothing(selector, image, fragment):
+    blobs_before = set(selector.blobs.rglob("*.npy"))
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        code, message = _code(lambda: client.add_sample("p", "bad", image))
-        assert client.progress("p").total == 0
+        client.create_project(selector.project)
+        code, message = _code(lambda: client.add_sample(selector.project, "bad", image))
+        assert client.progress(selector.project).total == 0
     assert code == grpc.StatusCode.INVALID_ARGUMENT and fragment in message
-    blobs = tmp_path / "data" / "blobs"
-    assert not [p for p in blobs.rglob("*.npy")]
+    assert set(selector.blobs.rglob("*.npy")) == blobs_before
 
 
 def test_labels_with_negative_ids_are_refused(selector):
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        sample_id = client.add_sample("p", "a", IMAGE)
+        client.create_project(selector.project)
+        sample_id = client.add_sample(selector.project, "a", IMAGE)
         code, message = _code(lambda: client.submit_label(sample_id, "ann", -np.ones((64, 64), np.int16)))
-        code_label, _ = _code(lambda: client.add_sample("p", "b", IMAGE, label=-np.ones((64, 64), np.int32)))
+        code_label, _ = _code(lambda: client.add_sample(selector.project, "b", IMAGE, label=-np.ones((64, 64), np.int32)))
     assert code == code_label == grpc.StatusCode.INVALID_ARGUMENT and "negative labels" in message
 
 
 @pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -5.0])
 def test_lease_seconds_must_be_a_positive_finite_number(selector, seconds):
     with _sdk(selector.address) as client:
-        code, message = _code(lambda: client.create_project("p", lease_seconds=seconds))
+        code, message = _code(lambda: client.create_project(selector.project, lease_seconds=seconds))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "lease_seconds" in message
 
 
 def test_a_path_too_long_for_the_file_system_is_invalid_argument(selector):
     with _sdk(selector.address) as client:
-        client.create_project("p")
-        code, message = _code(lambda: client.register_dataset("p", selector.root / ("x" * 6000)))
+        client.create_project(selector.project)
+        code, message = _code(lambda: client.register_dataset(selector.project, selector.root / ("x" * 6000)))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "too long" in message
 
 
@@ -448,8 +464,7 @@ def test_an_unreachable_database_is_unavailable_and_not_serving_until_it_is_back
         relay.close()
 
 
-def test_prelabel_over_budget_is_refused_for_the_default_pipeline_too(start_service):
-    assist = start_service("assist")
+def test_prelabel_over_budget_is_refused_for_the_default_pipeline_too(assist):
     with _sdk(assist.address, assist.address) as client:
         code, message = _code(lambda: client.prelabel(np.zeros((64, 64), np.uint8),
                                                       preprocess=[("invert", {})] * 16))
@@ -458,14 +473,14 @@ def test_prelabel_over_budget_is_refused_for_the_default_pipeline_too(start_serv
 
 def test_export_writes_nothing_when_one_label_cannot_be_written(selector):
     with _sdk(selector.address) as client:
-        client.create_project("p")
+        client.create_project(selector.project)
         for stem, top_id in (("small", 3), ("huge", 70000)):
-            sample_id = client.add_sample("p", stem, IMAGE)
+            sample_id = client.add_sample(selector.project, stem, IMAGE)
             mask = np.zeros(IMAGE.shape, np.uint32)
             mask[5:9, 5:9] = top_id
             client.submit_label(sample_id, "ann", mask)
         export = selector.root / "export"
-        code, message = _code(lambda: client.export_labels("p", export, format="png"))
+        code, message = _code(lambda: client.export_labels(selector.project, export, format="png"))
     assert code == grpc.StatusCode.INVALID_ARGUMENT and "16-bit PNG" in message
     assert list(export.iterdir()) == []
 

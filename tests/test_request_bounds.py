@@ -60,15 +60,16 @@ def test_ranking_label_errors_is_for_reviewers_and_admins(start_service, tmp_pat
     ("width", 2**32 - 1, "'width' is 4294967295; at most 64"),
     ("depth", 64, "'depth' is 64; at most 6"),
 ])
-def test_every_training_parameter_is_bounded_before_the_job_is_queued(field, value, message, start_service,
-                                                                      tmp_path):
-    (tmp_path / "data" / "datasets" / "any").mkdir(parents=True)
-    assist = start_service("assist", "--training-runner", "queue")
+def test_every_training_parameter_is_bounded_before_the_job_is_queued(field, value, message, module_service):
+    assist = module_service("assist", "--training-runner", "queue")
+    dataset = assist.data_dir / "datasets" / "any"
+    dataset.mkdir(parents=True, exist_ok=True)
+    jobs_before = set((assist.data_dir / "jobs").glob("*.json"))
     with LabelAssistClient(ServiceAddresses(assist=assist.address), retries=0) as client:
-        error = status_of(lambda: client.train(tmp_path / "data" / "datasets" / "any", **{field: value}))
+        error = status_of(lambda: client.train(dataset, **{field: value}))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert message in error.details()
-    assert not list((tmp_path / "data" / "jobs").glob("*.json"))
+    assert set((assist.data_dir / "jobs").glob("*.json")) == jobs_before
 
 
 def test_training_does_not_read_a_link_out_of_the_dataset_roots(start_service, tmp_path):

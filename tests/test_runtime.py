@@ -45,8 +45,9 @@ def list_operations(address, token=None, tls_root=None):
 
 
 @pytest.fixture
-def authed_assist(start_service):
-    return start_service("assist", "--token", "s3cret-token")
+def authed_assist(module_service):
+    """The module's assist that asks every caller for its token (the tests only make calls)."""
+    return module_service("assist", "--token", "s3cret-token")
 
 
 def test_call_without_token_is_unauthenticated(authed_assist):

@@ -4,6 +4,7 @@ import os
 import signal
 import threading
 import time
+from itertools import count
 
 import grpc
 import numpy as np
@@ -16,11 +17,13 @@ from labelassist.proto.v1 import selector_pb2
 from labelassist.selector.blobs import array_checksum
 
 IMAGE = np.arange(64, dtype=np.uint16).reshape(8, 8)
+_ERROR_PROJECTS = count()
 
 
 @pytest.fixture
-def selector(start_service):
-    service = start_service("selector")
+def selector(module_service):
+    """A client of the module's selector; each test works in projects named for it alone."""
+    service = module_service("selector")
     with LabelAssistClient(ServiceAddresses(selector=service.address), timeout=60) as client:
         yield client
 
@@ -121,23 +124,24 @@ def test_submitting_a_sample_leased_to_someone_else_is_refused(selector):
 
 
 @pytest.mark.parametrize("call, code, message", [
-    (lambda c: c.next_sample("nope", "ann"), grpc.StatusCode.NOT_FOUND, "no project 'nope'"),
-    (lambda c: c.get_sample(99999), grpc.StatusCode.NOT_FOUND, "no sample 99999"),
-    (lambda c: c.submit_label(1, "ann", np.zeros((3, 3), np.uint8)), grpc.StatusCode.INVALID_ARGUMENT,
+    (lambda c, p, s: c.next_sample("nope", "ann"), grpc.StatusCode.NOT_FOUND, "no project 'nope'"),
+    (lambda c, p, s: c.get_sample(99999), grpc.StatusCode.NOT_FOUND, "no sample 99999"),
+    (lambda c, p, s: c.submit_label(s, "ann", np.zeros((3, 3), np.uint8)), grpc.StatusCode.INVALID_ARGUMENT,
      "shape mismatch: mask is (3, 3)"),
-    (lambda c: c.next_sample("errors", "ann", "clairvoyant"), grpc.StatusCode.INVALID_ARGUMENT,
+    (lambda c, p, s: c.next_sample(p, "ann", "clairvoyant"), grpc.StatusCode.INVALID_ARGUMENT,
      "unknown strategy 'clairvoyant'"),
-    (lambda c: c.next_sample("errors", ""), grpc.StatusCode.INVALID_ARGUMENT, "'annotator' must be set"),
-    (lambda c: c.create_project("errors"), grpc.StatusCode.ALREADY_EXISTS, "already exists"),
-    (lambda c: c.register_dataset("errors", "/etc"), grpc.StatusCode.PERMISSION_DENIED,
+    (lambda c, p, s: c.next_sample(p, ""), grpc.StatusCode.INVALID_ARGUMENT, "'annotator' must be set"),
+    (lambda c, p, s: c.create_project(p), grpc.StatusCode.ALREADY_EXISTS, "already exists"),
+    (lambda c, p, s: c.register_dataset(p, "/etc"), grpc.StatusCode.PERMISSION_DENIED,
      "outside the dataset roots"),
-    (lambda c: c.export_labels("errors", "../../../tmp/x"), grpc.StatusCode.PERMISSION_DENIED,
+    (lambda c, p, s: c.export_labels(p, "../../../tmp/x"), grpc.StatusCode.PERMISSION_DENIED,
      "outside the dataset roots"),
 ])
 def test_bad_requests_get_clear_status_codes(selector, call, code, message):
-    make_project(selector, "errors", 1, strategy="sequential")
+    project = make_project(selector, f"errors{next(_ERROR_PROJECTS)}", 1, strategy="sequential")
+    sample_id = selector.list_samples(project)[0].sample_id
     with pytest.raises(grpc.RpcError) as caught:
-        call(selector)
+        call(selector, project, sample_id)
     assert caught.value.code() == code and message in caught.value.details()
 
 

@@ -186,7 +186,7 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
     cli = [sys.executable, "-m", "labelassist.cli", "--data-dir", str(tmp_path / "data")]
     process, serving = start_up(tmp_path / "data")
     try:
-        trained = subprocess.run([*cli, "train", str(dataset), "--epochs", "2", "--steps", "10", "--tile", "64",
+        trained = subprocess.run([*cli, "train", str(dataset), "--epochs", "1", "--steps", "2", "--tile", "64",
                                   "--depth", "2", "--width", "8"], capture_output=True, text=True, timeout=300)
         assert trained.returncode == 0, trained.stderr
         # `up` published the bundled generalist as version 1: the trained one comes after it.
@@ -200,7 +200,7 @@ def test_up_train_and_unet_prelabel_from_the_command_line(tmp_path):
                                    "--method", "unet"], capture_output=True, text=True, timeout=120)
         assert labelled.returncode == 0, labelled.stderr
         assert tifffile.imread(tmp_path / "new_mask.tif").shape == truth.shape
-        retrained = subprocess.run([*cli, "train", str(dataset), "--epochs", "1", "--steps", "5", "--tile", "64",
+        retrained = subprocess.run([*cli, "train", str(dataset), "--epochs", "1", "--steps", "1", "--tile", "64",
                                     "--depth", "2", "--width", "8", "--seed", "1"],
                                    capture_output=True, text=True, timeout=300)
         assert "U-Net pre-labels use version 3 now" in retrained.stdout, retrained.stderr
