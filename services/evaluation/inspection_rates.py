@@ -204,8 +204,9 @@ def write_outputs(results: dict, out: Path, command: str, machine: dict) -> list
     for run in runs:
         checked = run.get("alarm_shares") or {}
         changed = [f"{criterion} {share['before']:.0%} → " + ("hints only" if share["step"] < 0 else
-                                                              f"{share['after']:.0%} (step {share['step']})")
-                   for criterion, share in checked.items() if share["step"]]
+                                                              f"{share['after']:.0%} (step {share['step']:g})")
+                   + (f", {share['slips']} label(s) no step quietens left out as slips" if share.get("slips") else "")
+                   for criterion, share in checked.items() if share["step"] or share.get("slips")]
         if checked:
             lines.append(f"Criteria checked on the accepted labels, {run['criteria']} (share of them warned): "
                          + ("; ".join(changed) or "every criterion within its share") + ".")

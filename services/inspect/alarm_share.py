@@ -88,12 +88,14 @@ HINTS = -1  # the step recorded for a criterion that no step of its ladder quiet
 class AlarmShare:
     """What the check found for one criterion: the share of the accepted
     labels it warned on as calibrated, the share at the position taken, that
-    position in steps (0: as calibrated; :data:`HINTS`: hints only) and the
-    labels judged."""
+    position in steps (0: as calibrated; :data:`HINTS`: hints only), the
+    labels judged and the warned ones left out of the count as slips (see
+    :func:`robust_position`)."""
     before: float
     after: float
     step: float
     labels: int
+    slips: int = 0
 
 
 def on_ladder(criterion: str, values: Mapping[str, object], step: float) -> dict[str, object]:
@@ -249,7 +251,7 @@ def check_alarm_shares(labels: Sequence[LabelUnderInspection], settings: Inspect
         values = calibrated.get(criterion, {})
         quiet = [quiet_from(criterion, label, values, settings.min_confidence) for label in judged]
         first = sum(q > 0 for q in quiet)
-        position, _ = robust_position(criterion, values, quiet, allowed) if first > allowed else (0.0, 0)
+        position, slips = robust_position(criterion, values, quiet, allowed) if first > allowed else (0.0, 0)
         if np.isinf(position):
             step, warned = HINTS, 0
             moved[criterion] = {"severity": "info"}
@@ -259,5 +261,5 @@ def check_alarm_shares(labels: Sequence[LabelUnderInspection], settings: Inspect
             step, warned = round(position, 2), sum(q > position for q in quiet)
             if position:
                 moved[criterion] = on_ladder(criterion, values, position)
-        shares[criterion] = AlarmShare(first / len(judged), warned / len(judged), step, len(judged))
+        shares[criterion] = AlarmShare(first / len(judged), warned / len(judged), step, len(judged), slips)
     return moved, shares
