@@ -333,11 +333,16 @@ def cmd_bench_inspect(args) -> int:
                 print(f"--bad-labels {count}: the training split holds {len(bad)} labels beyond the "
                       f"{len(good)} good ones to plant errors in; skipped", file=sys.stderr)
                 continue
-            with_bad = calibrate([data.labels[i] for i in good] + [label for _, label in bad],
-                                 [data.images[i] for i in good] + [data.images[spare[p]] for p, _ in bad])
+            images_with_bad = [data.images[i] for i in good] + [data.images[spare[p]] for p, _ in bad]
+            with_bad = calibrate([data.labels[i] for i in good] + [label for _, label in bad], images_with_bad)
+            # The same labels without their errors: what the errors move, apart from what more labels move.
+            without_errors = calibrate([data.labels[i] for i in good] + [data.labels[spare[p]] for p, _ in bad],
+                                       images_with_bad)
             name = f"calibrated on {len(good)} good + {len(bad)} bad training labels"
             choices.append((name, with_bad.under(None)))
-            moves[name] = bound_moves(reference.criteria, with_bad.criteria)
+            moves[name] = {"good labels alone": bound_moves(reference.criteria, with_bad.criteria),
+                           "same labels without their errors": bound_moves(without_errors.criteria,
+                                                                           with_bad.criteria)}
             checks[name] = with_bad.alarm_shares
     images, labels = [data.images[i] for i in test], [data.labels[i] for i in test]
     probability = ProbabilityModel()

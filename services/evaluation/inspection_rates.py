@@ -133,13 +133,25 @@ def dismissed_warnings(images: Sequence[np.ndarray], labels: Sequence[np.ndarray
 def bound_moves(reference: Sequence[tuple[str, dict]], other: Sequence[tuple[str, dict]]) -> dict[str, float]:
     """Per calibrated parameter ("criterion.parameter"), how far ``other``
     moved it from ``reference``, as a share of the reference value (numbers
-    only: a criterion turned to hints is a severity, reported apart)."""
+    only: a criterion turned to hints is a severity, reported apart). A
+    parameter one of them leaves unset is at its default there: a criterion
+    only ``other`` moves along its ladder has moved from its defaults."""
+    from labelassist.inspect.criteria import CRITERIA
+
     def numbers(criteria):
         return {(name, key): value for name, values in criteria for key, value in values.items()
                 if isinstance(value, (int, float)) and not isinstance(value, bool)}
+
+    def default(name, key):
+        return CRITERIA.get(name).bind({}).get(key) if name in CRITERIA else None
+
     before, after = numbers(reference), numbers(other)
-    return {f"{name}.{key}": abs(after[(name, key)] - value) / max(abs(value), 1e-12)
-            for (name, key), value in before.items() if (name, key) in after}
+    moves = {}
+    for name, key in sorted(before.keys() | after.keys()):
+        first, second = before.get((name, key), default(name, key)), after.get((name, key), default(name, key))
+        if isinstance(first, (int, float)) and isinstance(second, (int, float)):
+            moves[f"{name}.{key}"] = abs(second - first) / max(abs(first), 1e-12)
+    return moves
 
 
 def ranking_in_process(stems: Sequence[str], images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
@@ -192,19 +204,26 @@ def write_outputs(results: dict, out: Path, command: str, machine: dict) -> list
     for run in runs:
         checked = run.get("alarm_shares") or {}
         changed = [f"{criterion} {share['before']:.0%} → " + ("hints only" if share["step"] < 0 else
-                                                              f"{share['after']:.0%} (step {share['step']})")
-                   for criterion, share in checked.items() if share["step"]]
+                                                              f"{share['after']:.0%} (step {share['step']:g})")
+                   + (f", {share['slips']} label(s) no step quietens left out as slips" if share.get("slips") else "")
+                   for criterion, share in checked.items() if share["step"] or share.get("slips")]
         if checked:
             lines.append(f"Criteria checked on the accepted labels, {run['criteria']} (share of them warned): "
                          + ("; ".join(changed) or "every criterion within its share") + ".")
     moved = [run for run in runs if "bound_moves" in run]
     if moved:
-        lines += ["", "Robustness: calibration on good labels with bad ones among them, against the same good "
-                  "labels alone; the largest move of any calibrated bound:", "",
-                  "| calibration | largest bound move | parameter |", "|---|---:|---|"]
+        references = list(moved[0]["bound_moves"])
+        lines += ["", "Robustness: calibration on good labels with bad ones among them; the largest move of any "
+                  "calibrated bound (a parameter one calibration leaves at its default counted at it), against "
+                  + " and against ".join(f"the {reference}" for reference in references) + ":", "",
+                  "| calibration | " + " | ".join(f"largest move against the {reference} (parameter)"
+                                                   for reference in references) + " |",
+                  "|---|" + "---:|" * len(references)]
         for run in moved:
-            worst = max(run["bound_moves"].items(), key=lambda item: item[1], default=("-", 0.0))
-            lines.append(f"| {run['criteria']} | {worst[1]:.1%} | {worst[0]} |")
+            worst = [max(run["bound_moves"][reference].items(), key=lambda item: item[1], default=("-", 0.0))
+                     for reference in references]
+            lines.append(f"| {run['criteria']} | " + " | ".join(f"{move:.1%} ({parameter})"
+                                                              for parameter, move in worst) + " |")
     lines += ["", f"Machine: {machine['cpus']} CPUs, {machine['processor']}, Python {machine['python']}; "
               f"{results['seconds']:.0f} s.", f"Command: `{command}`", ""]
     (out / "results.md").write_text("\n".join(lines))

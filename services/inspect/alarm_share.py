@@ -3,10 +3,16 @@ criterion that still warns on more than :data:`ALARM_SHARE` of them warns
 about this project's conventions, not its errors, and an annotator who sees
 it on one good label in five learns to click through every warning.
 
-Such a criterion is made less sensitive a step at a time along its ladder
-(:data:`LADDERS`: the parameters that decide how far a measurement must lie
-beyond its bound, and by how much each step moves them) until it warns on
-no more than that share of the accepted labels; where no step gets there
+Such a criterion is made less sensitive along its ladder (:data:`LADDERS`:
+the parameters that decide how far a measurement must lie beyond its
+bound, and by how much each step moves them): to the position, in steps
+and parts of one, from which no more than that share of the accepted
+labels warn, and as far again (at most one step more), so the project's
+next labels of the same convention fall quiet too. A label no step
+quietens lies as far past the bound as the ladder reaches: a slip (a
+merged pair that slipped through review), left out of the count while it
+alone would move that position by more than a tenth of a parameter's
+value, and still warned about. Where no position gets there
 (a classical pre-label that does not fit the project's images, say) the
 criterion speaks in hints only (severity "info") for the project. The
 accepted labels are correct by the project's own standard, so every
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from labelassist.imaging import segmentation
+from labelassist.inspect.bounds import MAX_DROPPED, MAX_SHIFT
 from labelassist.inspect.criteria import CRITERIA, LabelUnderInspection
 from labelassist.inspect.precision import judge_findings
 from labelassist.inspect.settings import InspectionSettings
@@ -32,6 +39,7 @@ ALARM_SHARE = 0.05  # the most accepted labels, as a share, one criterion may wa
 SLIPS = 3
 MIN_LABELS = 10  # accepted labels (with images, for the criteria that read them) before a criterion is checked
 STEPS = 4  # the most steps along a ladder before the criterion turns to hints
+HALVINGS = 7  # bisections finding where along the ladder a label falls quiet (to 1/32 of a step)
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class Rung:
     of_whole: bool = False
     limit: float | None = None
 
-    def at(self, value: float, step: int) -> float:
+    def at(self, value: float, step: float) -> float:
         moved = 1.0 - (1.0 - value) * self.factor ** step if self.of_whole else value * self.factor ** step
         if self.limit is None:
             return moved
@@ -79,15 +87,18 @@ HINTS = -1  # the step recorded for a criterion that no step of its ladder quiet
 @dataclass(frozen=True)
 class AlarmShare:
     """What the check found for one criterion: the share of the accepted
-    labels it warned on as calibrated, the share at the step taken, the step
-    (0: as calibrated; :data:`HINTS`: hints only) and the labels judged."""
+    labels it warned on as calibrated, the share at the position taken, that
+    position in steps (0: as calibrated; :data:`HINTS`: hints only), the
+    labels judged and the warned ones left out of the count as slips (see
+    :func:`robust_position`)."""
     before: float
     after: float
-    step: int
+    step: float
     labels: int
+    slips: int = 0
 
 
-def on_ladder(criterion: str, values: Mapping[str, object], step: int) -> dict[str, object]:
+def on_ladder(criterion: str, values: Mapping[str, object], step: float) -> dict[str, object]:
     """``values`` (a criterion's bound parameters) ``step`` steps along its
     ladder, inside each parameter's range."""
     entry = CRITERIA.get(criterion)
@@ -109,6 +120,79 @@ def _warns(criterion: str, label: LabelUnderInspection, values: Mapping[str, obj
     return any(finding.severity in ("warning", "error") for finding in findings)
 
 
+def quiet_from(criterion: str, label: LabelUnderInspection, values: Mapping[str, object],
+               min_confidence: float) -> float:
+    """The least position along the criterion's ladder, in steps (not
+    whole ones), from which ``label`` draws no warning: 0 where it draws
+    none as calibrated, inf where :data:`STEPS` steps do not quieten it."""
+    def warns(step: float) -> bool:
+        return _warns(criterion, label, {**values, **on_ladder(criterion, values, step)}, min_confidence)
+
+    if not warns(0.0):
+        return 0.0
+    if warns(STEPS):
+        return np.inf
+    quiet, loud = float(STEPS), 0.0
+    for _ in range(HALVINGS):
+        middle = (quiet + loud) / 2
+        quiet, loud = (middle, loud) if not warns(middle) else (quiet, middle)
+    return quiet
+
+
+def ladder_position(quiet: Sequence[float], allowed: int) -> float:
+    """The least position at which no more than ``allowed`` of the labels
+    (each given by :func:`quiet_from`) still warn, moved on by as much
+    again, by at most one step: the labels of a convention spread around
+    it, and the project's next labels must fall quiet too."""
+    if len(quiet) <= allowed:
+        return 0.0
+    position = float(np.sort(quiet)[::-1][allowed])
+    return position + min(position, 1.0)
+
+
+def ladder_move(criterion: str, values: Mapping[str, object], position: float, other: float) -> float:
+    """The largest move of a ladder parameter from ``other`` to ``position``,
+    as a share of its value at ``other`` (inf to or from hints)."""
+    if position == other:
+        return 0.0
+    if np.isinf(position) or np.isinf(other):
+        return np.inf
+    at, reference = on_ladder(criterion, values, position), on_ladder(criterion, values, other)
+    return max(abs(float(at[name]) - float(value)) / max(abs(float(value)), 1e-9)
+               for name, value in reference.items())
+
+
+def robust_position(criterion: str, values: Mapping[str, object], quiet: Sequence[float], allowed: int,
+                    max_shift: float = MAX_SHIFT, max_dropped: float = MAX_DROPPED) -> tuple[float, int]:
+    """The :func:`ladder_position` of the labels, with the labels no step
+    quietens left out, one at a time, while leaving one out moves it by more
+    than ``max_shift`` of a parameter (at most ``max_dropped`` of them).
+
+    A convention warns on many labels just past the bound, that fall quiet
+    close together along the ladder. A warning no step quietens lies as far
+    past the bound as the ladder reaches: a slip (a merged pair that slipped
+    through review), which the criterion is for and must keep finding. A few
+    such labels must not tip the count and move the bounds a step for all
+    labels; many of them still turn the criterion to hints (inf), since one
+    left out then moves nothing.
+
+    Returns
+    -------
+    position : float
+        Steps along the ladder (inf: hints only).
+    dropped : int
+        Labels left out.
+    """
+    warned = sorted((q for q in quiet if q > 0), reverse=True)
+    position, dropped = ladder_position(warned, allowed), 0
+    while warned and np.isinf(warned[0]) and dropped < int(max_dropped * len(quiet)):
+        without = ladder_position(warned[1:], allowed)
+        if ladder_move(criterion, values, position, without) <= max_shift:
+            break
+        warned, position, dropped = warned[1:], without, dropped + 1
+    return position, dropped
+
+
 def with_prelabels(labels: Sequence[LabelUnderInspection],
                    prelabel: Callable[[np.ndarray], np.ndarray] = segmentation.default_prelabel
                    ) -> list[LabelUnderInspection]:
@@ -126,7 +210,10 @@ def check_alarm_shares(labels: Sequence[LabelUnderInspection], settings: Inspect
                        ) -> tuple[dict[str, dict[str, object]], dict[str, AlarmShare]]:
     """Each laddered criterion judged on the accepted ``labels`` under
     ``settings`` (the calibrated ones) and moved along its ladder until it
-    warns on at most ``share`` of them or :data:`SLIPS` labels, whichever is more.
+    warns on at most ``share`` of them or :data:`SLIPS` labels, whichever is
+    more, and as far again (see :func:`ladder_position`), no label that no
+    step quietens moving it by more than ``MAX_SHIFT`` (see
+    :func:`robust_position`).
 
     Parameters
     ----------
@@ -162,18 +249,17 @@ def check_alarm_shares(labels: Sequence[LabelUnderInspection], settings: Inspect
             continue
         allowed = max(SLIPS, int(np.floor(share * len(judged))))
         values = calibrated.get(criterion, {})
-        # Each step is judged on the labels the step before warned on: a less sensitive step warns on no others.
-        warning = [label for label in judged if _warns(criterion, label, values, settings.min_confidence)]
-        first, step = len(warning), 0
-        while len(warning) > allowed and step < STEPS:
-            step += 1
-            laddered = {**values, **on_ladder(criterion, values, step)}
-            warning = [label for label in warning if _warns(criterion, label, laddered, settings.min_confidence)]
-        warned = len(warning)
-        if warned > allowed:
+        quiet = [quiet_from(criterion, label, values, settings.min_confidence) for label in judged]
+        first = sum(q > 0 for q in quiet)
+        position, slips = robust_position(criterion, values, quiet, allowed) if first > allowed else (0.0, 0)
+        if np.isinf(position):
             step, warned = HINTS, 0
             moved[criterion] = {"severity": "info"}
-        elif step:
-            moved[criterion] = on_ladder(criterion, values, step)
-        shares[criterion] = AlarmShare(first / len(judged), warned / len(judged), step, len(judged))
+        else:
+            # At most STEPS along, once the labels' influence is bounded: capped before, the cap would hide it.
+            position = min(position, float(STEPS))
+            step, warned = round(position, 2), sum(q > position for q in quiet)
+            if position:
+                moved[criterion] = on_ladder(criterion, values, position)
+        shares[criterion] = AlarmShare(first / len(judged), warned / len(judged), step, len(judged), slips)
     return moved, shares
