@@ -1,7 +1,8 @@
-"""What the annotator starts from, begun when the gateway leases the sample:
-the page asks for the mask only once the image has arrived, so a pre-label
-made at that moment would keep the annotator waiting by the image's whole
-trip; begun beside the lease, it is ready sooner (or the page joins it).
+"""What the annotator starts from, begun when the gateway has sent a leased
+sample's image: the page asks for the mask only once the image is drawn,
+so a pre-label made at that moment would keep the annotator waiting by the
+image's trip and drawing as well; begun as the image leaves, it is ready
+sooner (or the page joins it).
 Each answer is kept for the caller whose lease began it, taken once, and
 few are kept: this is a head start, not a cache."""
 
