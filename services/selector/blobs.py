@@ -6,6 +6,7 @@ AWS), chosen by URL (:func:`open_blob_store`)."""
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import hashlib
 import io
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from labelassist.proto.wire.addresses import env
 from labelassist.runtime.errors import NotFoundError
 
 
@@ -82,6 +84,27 @@ def file_system_type(path: Path) -> str | None:
 # syncfs would wait for as well). benchmarks/bench_blob_sync.py times both.
 BLOB_SYNC_MODES = ("filesystem", "files")
 DEFAULT_BLOB_SYNC = "filesystem"
+
+
+def _blob_sync(mode: str) -> str:
+    """A --blob-sync mode; argparse applies this to LABELASSIST_BLOB_SYNC's value too, unlike ``choices``."""
+    if mode not in BLOB_SYNC_MODES:
+        raise argparse.ArgumentTypeError(f"{mode!r} (--blob-sync or LABELASSIST_BLOB_SYNC) is not one of "
+                                         f"{', '.join(BLOB_SYNC_MODES)}")
+    return mode
+
+
+def add_blob_arguments(parser: argparse.ArgumentParser) -> None:
+    """The selector's settings of where blobs live and how they are flushed."""
+    parser.add_argument("--blob-url", default=env("BLOB_URL"),
+                        help="where images and labels are stored: a folder (a ReadWriteMany volume for several "
+                             "replicas) or s3://BUCKET/PREFIX in an S3-compatible object store, endpoint and keys "
+                             "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (env "
+                             "LABELASSIST_BLOB_URL; default DATA_DIR/blobs)")
+    parser.add_argument("--blob-sync", default=env("BLOB_SYNC", DEFAULT_BLOB_SYNC), type=_blob_sync,
+                        help="new blob files made durable by 'filesystem', one syncfs of a local file system "
+                             "(elsewhere as 'files'), or 'files', an fsync of each file and folder (env "
+                             "LABELASSIST_BLOB_SYNC; default filesystem)")
 
 
 class BlobStore:

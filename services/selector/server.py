@@ -23,7 +23,7 @@ from labelassist.runtime.priority import favour_short_calls
 from labelassist.runtime.auth import annotator_name, caller, caller_token, require
 from labelassist.runtime.links.assist import add_assist_argument
 from labelassist.runtime.names import check_sample_name
-from labelassist.selector.blobs import BLOB_SYNC_MODES, DEFAULT_BLOB_SYNC
+from labelassist.selector.blobs import DEFAULT_BLOB_SYNC, add_blob_arguments
 from labelassist.selector.server_folders import dataset_entries, export_labels
 from labelassist.selector.learning_curve import project_outlook, with_run
 from labelassist.selector.prelabel_evidence import PrelabelEvidence, best_method, evidence_to_proto
@@ -64,17 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", default=env("DATABASE_URL"),
                         help="SQLAlchemy URL, e.g. postgresql+psycopg://host/db "
                              "(env LABELASSIST_DATABASE_URL; default: SQLite in the data dir)")
-    parser.add_argument("--blob-url", default=env("BLOB_URL"),
-                        help="where images and labels are stored: a folder (a ReadWriteMany volume for several "
-                             "replicas) or s3://BUCKET/PREFIX in an S3-compatible object store, endpoint and keys "
-                             "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (env "
-                             "LABELASSIST_BLOB_URL; default DATA_DIR/blobs)")
-    parser.add_argument("--blob-sync", default=env("BLOB_SYNC", DEFAULT_BLOB_SYNC), choices=BLOB_SYNC_MODES,
-                        help="how a batch of new blob files in a folder is made durable before rows point at "
-                             "them: 'filesystem', one syncfs of their file system (a local one on Linux; "
-                             "elsewhere as 'files'), "
-                             "or 'files', an fsync of each file and folder, for a volume shared with much other "
-                             "writing (env LABELASSIST_BLOB_SYNC; default filesystem)")
+    add_blob_arguments(parser)
     add_dataset_root_argument(parser)
     add_triton_argument(parser, "the U-Net's scores feed the uncertainty strategies")
     parser.add_argument("--inspect-address", default=env("INSPECT_ADDRESS"),
@@ -100,12 +90,9 @@ class SelectorServicer(selector_pb2_grpc.SelectorServiceServicer):
         config.data_dir.mkdir(parents=True, exist_ok=True)
         url = options.get("database_url") or f"sqlite:///{config.data_dir / 'selector.sqlite'}"
         self.roots = dataset_roots(config)
-        blob_sync = options.get("blob_sync") or DEFAULT_BLOB_SYNC
-        if blob_sync not in BLOB_SYNC_MODES:  # argparse checks the flag, not a default from the environment
-            raise SystemExit(f"selector: LABELASSIST_BLOB_SYNC is {blob_sync!r}; set it (or --blob-sync) to one of "
-                             f"{', '.join(BLOB_SYNC_MODES)}")
         try:
-            self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs", blob_sync)
+            self.store = Store(url, options.get("blob_url") or config.data_dir / "blobs",
+                               options.get("blob_sync") or DEFAULT_BLOB_SYNC)
         except ConflictError as error:  # a schema this release cannot serve: say why and stop
             raise SystemExit(f"selector: {error}") from None
         self.max_array_bytes = config.max_array_bytes
