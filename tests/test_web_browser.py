@@ -117,6 +117,8 @@ def test_next_shows_the_sample_leased_ahead_and_release_gives_both_back(web_stac
 
         ipad.tap("#next")
         ipad.wait_for_function(f"() => window.labelAssist.label()?.sample_id === {ahead}")
+        # The time is stamped after the frame that painted the pre-label, a moment after label() changes.
+        ipad.wait_for_function("() => window.labelAssist.timings().next_to_prelabel_ms !== undefined")
         assert ipad.evaluate("window.labelAssist.timings().next_to_prelabel_ms") < 1000, "shown at once"
         ipad.tap("#release")
         ipad.wait_for_function("() => window.labelAssist.label() === null")
