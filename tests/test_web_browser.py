@@ -106,6 +106,7 @@ def test_two_fingers_zoom_by_their_spread_and_pan_with_their_centre_and_draw_not
     ipad.tap("#release")
 
 
+@pytest.mark.parametrize("ipad", IN_BOTH, indirect=True)
 def test_next_shows_the_sample_leased_ahead_and_release_gives_both_back(web_stack, web_project, ipad):
     sign_in(ipad, web_stack.web_url, web_stack.tokens["anna"], web_project, name="anna")
     first = open_next(ipad)["sample_id"]
