@@ -52,6 +52,22 @@ def wait_gone(pids, timeout=20.0) -> list[int]:
     return [p for p in pids if alive(p)]
 
 
+def stopped_output(process: subprocess.Popen, data_dir: Path, timeout: float = 60) -> str:
+    """``up``'s output once it has stopped; when it does not stop in time,
+    a failure that says which children were still there, with their
+    command lines, and the end of each log, then ``up`` is killed."""
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        left = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:160]
+                for pid in child_pids(process.pid) if alive(pid)}
+        logs = {log.name: log.read_text(errors="replace")[-600:] for log in sorted((data_dir / "logs").glob("*.log"))}
+        process.kill()
+        output = process.communicate()[0]
+        raise AssertionError(f"up did not stop within {timeout} s; children left: {left}\nup said:\n{output[-2000:]}"
+                             f"\nlogs:\n" + "\n".join(f"--- {name}\n{tail}" for name, tail in logs.items())) from None
+
+
 def test_up_serves_three_services_and_status_reports_them(tmp_path):
     process, serving = start_up(tmp_path)
     try:
@@ -71,7 +87,7 @@ def test_sigterm_stops_every_child_and_removes_the_stack_file(tmp_path):
     children = child_pids(process.pid)
     assert len(children) >= 3  # the services, and tritonserver where the bundle is installed
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=60)
+    output = stopped_output(process, tmp_path)
     assert process.returncode == 0
     assert "stopped: selector (0), assist (0), inspect (0)" in output
     assert wait_gone(children) == []
@@ -82,7 +98,7 @@ def test_ctrl_c_stops_everything(tmp_path):
     process, _ = start_up(tmp_path)
     children = child_pids(process.pid)
     process.send_signal(signal.SIGINT)
-    process.communicate(timeout=60)
+    stopped_output(process, tmp_path)
     assert process.returncode == 0
     assert wait_gone(children) == []
 
