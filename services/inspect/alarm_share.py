@@ -249,16 +249,19 @@ def check_alarm_shares(labels: Sequence[LabelUnderInspection], settings: Inspect
             continue
         allowed = max(SLIPS, int(np.floor(share * len(judged))))
         values = calibrated.get(criterion, {})
-        quiet = [quiet_from(criterion, label, values, settings.min_confidence) for label in judged]
-        first = sum(q > 0 for q in quiet)
-        position, slips = robust_position(criterion, values, quiet, allowed) if first > allowed else (0.0, 0)
+        loud = [label for label in judged if _warns(criterion, label, values, settings.min_confidence)]
+        first, quiet, position, slips = len(loud), [], 0.0, 0
+        if first > allowed:  # where along the ladder each warned label falls quiet: only when the criterion moves
+            quiet = [quiet_from(criterion, label, values, settings.min_confidence) for label in loud]
+            quiet += [0.0] * (len(judged) - first)
+            position, slips = robust_position(criterion, values, quiet, allowed)
         if np.isinf(position):
             step, warned = HINTS, 0
             moved[criterion] = {"severity": "info"}
         else:
             # At most STEPS along, once the labels' influence is bounded: capped before, the cap would hide it.
             position = min(position, float(STEPS))
-            step, warned = round(position, 2), sum(q > position for q in quiet)
+            step, warned = round(position, 2), sum(q > position for q in quiet) if position else first
             if position:
                 moved[criterion] = on_ladder(criterion, values, position)
         shares[criterion] = AlarmShare(first / len(judged), warned / len(judged), step, len(judged), slips)
