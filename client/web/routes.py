@@ -178,12 +178,14 @@ async def next_sample(request: Request) -> Response:
                                  **sample_json(lease.sample, lease.lease_expires_at)})
         sid = lease.sample.sample_id
         with timing.step("sample"):
-            image = client.get_sample(sid).require("image")
-        answer = view_response(request, client, lease.sample, image, lease.lease_expires_at, timing)
+            envelope = client.get_sample(sid)
+        answer = view_response(request, client, lease.sample, envelope.require("image"), lease.lease_expires_at,
+                               timing)
         # The page asks for the starting mask once the image is on screen: begun as soon as the image is sent
-        # (not before, where it would take the CPU the image's answer needs), it is ready sooner.
-        answer.background = BackgroundTask(request.app.state.masks_ahead.begin, client, sid,
-                                           lambda: starting_mask(request.app.state.class_schemas, client, sid))
+        # (not before, where it would take the CPU the image's answer needs), from the sample fetched here.
+        answer.background = BackgroundTask(
+            request.app.state.masks_ahead.begin, client, sid,
+            lambda: starting_mask(request.app.state.class_schemas, client, sid, envelope))
         return answer
 
     return await run_in_threadpool(run)
@@ -227,12 +229,14 @@ def prelabel_guesses(schemas, client: LabelAssistClient, sample, prelabel: np.nd
         return {"guessed": True, "objects": {}, "image": [], "model": "", "note": error.message}
 
 
-def starting_mask(schemas, client: LabelAssistClient, sid: int) -> tuple[np.ndarray | None, dict | None, dict]:
+def starting_mask(schemas, client: LabelAssistClient, sid: int, envelope=None
+                  ) -> tuple[np.ndarray | None, dict | None, dict]:
     """What the annotator starts from: the newest label, else the stored
     pre-label, else a pre-label assist makes now (None when it cannot); with
     its classes where the project has classes (the label's, else the class
-    model's guesses), and the headers that say which it is."""
-    envelope = client.get_sample(sid, False)
+    model's guesses), and the headers that say which it is. ``envelope``:
+    the sample as the caller fetched it already (else fetched here)."""
+    envelope = envelope if envelope is not None else client.get_sample(sid, False)
     found = envelope.message
     if envelope.arrays.get("label") is not None:
         classes = stored_classes_json(found.object_classes, found.image_classes) \
