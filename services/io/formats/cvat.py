@@ -293,43 +293,39 @@ def read(source: Path, images: Path | None) -> Iterator[dict]:
     and a sample name that still repeats fails as an item."""
     annotations = source / "annotations.xml" if source.is_dir() else source
     root = read_xml(annotations)
-    elements = list(root.iter("image"))
+    elements = [(image, file_stem(image.get("name", "")) or image.get("name", "") or "?")
+                for image in root.iter("image")]
     ours = (annotations.parent / "manifest.json").is_file()  # Label Assistant's export: an empty image is labelled
     subsets_of: dict[str, set[str]] = {}
-    for image in elements:
-        subsets_of.setdefault(_stem(image), set()).add(image.get("subset", ""))
+    for image, stem in elements:
+        subsets_of.setdefault(stem, set()).add(image.get("subset", ""))
 
     def entries() -> Iterator[dict]:
         named: dict[str, str] = {}  # sample name -> the image that took it
-        for image in elements:
+        for image, stem in elements:
             name, subset = image.get("name", ""), image.get("subset", "")
-            in_several = len(subsets_of[_stem(image)]) > 1
-            stem = f"{subset}-{_stem(image)}" if subset and in_several else _stem(image)
-            where = f"{subset}/{name}" if subset else name
-            if stem in named:
-                yield {"stem": stem, "error": f"image {where!r} would be sample {stem!r}, already taken by "
-                                              f"{named[stem]!r}; rename one of them"}
+            in_several = len(subsets_of[stem]) > 1
+            sample = f"{subset}-{stem}" if subset and in_several else stem
+            reference = f"{subset}/{name}" if subset else name
+            if sample in named:
+                yield {"stem": sample, "error": f"image {reference!r} would be sample {sample!r}, already taken by "
+                                                f"{named[sample]!r}; rename one of them"}
                 continue
-            named[stem] = where
-            yield _entry(image, annotations.parent, images, stem, by_name=not in_several, ours=ours)
+            named[sample] = reference
+            yield _entry(image, reference, annotations.parent, images, sample, by_name=not in_several, ours=ours)
 
     return entries()
 
 
-def _stem(image) -> str:
-    name = image.get("name", "")
-    return file_stem(name) or name or "?"
-
-
-def _entry(image, folder: Path, images: Path | None, stem: str, by_name: bool, ours: bool) -> dict:
-    """One ``<image>`` as an ``add_samples`` entry named ``stem``; a project
-    export keeps each subset's images in ``images/<subset>/`` (only there
-    unless ``by_name``: a frame name other subsets share is no clue). An
-    image with no mask, polygon or tag has no label: CVAT lists every frame
-    of a task, annotated or not; only Label Assistant's own export (``ours``)
-    means an empty label by an image without shapes."""
-    name, subset = image.get("name", ""), image.get("subset", "")
-    reference = f"{subset}/{name}" if subset else name
+def _entry(image, reference: str, folder: Path, images: Path | None, stem: str, by_name: bool, ours: bool) -> dict:
+    """One ``<image>`` (``reference``: its path in the export) as an
+    ``add_samples`` entry named ``stem``; a project export keeps each
+    subset's images in ``images/<subset>/`` (only there unless ``by_name``:
+    a frame name other subsets share is no clue). An image with no mask,
+    polygon or tag has no label: CVAT lists every frame of a task, annotated
+    or not; only Label Assistant's own export (``ours``) means an empty
+    label by an image without shapes."""
+    subset = image.get("subset", "")
     shape = (image.get("height"), image.get("width"))
     skipped_only = any(image.find(tag) is not None for tag in SKIPPED_SHAPES)
     unlabelled = not _shapes(image) and image.find("tag") is None and (skipped_only or not ours)
