@@ -34,8 +34,9 @@ class ServiceProcess:
     def __init__(self, name: str, tmp_path: Path, *flags: str):
         self.ready_file = tmp_path / f"{name}-{time.monotonic_ns()}.json"
         self.log_file = self.ready_file.with_suffix(".log")
+        self.data_dir = tmp_path / "data"
         command = [sys.executable, "-m", f"labelassist.{name}", "--host", "127.0.0.1", "--port", "0",
-                   "--data-dir", str(tmp_path / "data"), "--ready-file", str(self.ready_file), *flags]
+                   "--data-dir", str(self.data_dir), "--ready-file", str(self.ready_file), *flags]
         with open(self.log_file, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
@@ -72,7 +73,7 @@ def module_service(tmp_path_factory):
     module: for tests that only read what they wrote themselves (their own
     project names, folders and files) and assert nothing about the service's
     state as a whole. Each service has a data directory of its own
-    (``service.data_dir``)."""
+    (``service.data_dir``, as every ``ServiceProcess``)."""
     started: dict[tuple[str, ...], ServiceProcess] = {}
 
     def start(name: str, *flags: str) -> ServiceProcess:
@@ -80,7 +81,6 @@ def module_service(tmp_path_factory):
         if key not in started:
             folder = tmp_path_factory.mktemp(name)
             started[key] = ServiceProcess(name, folder, *flags)
-            started[key].data_dir = folder / "data"
         return started[key]
 
     yield start
